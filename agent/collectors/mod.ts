@@ -1,0 +1,7 @@
+// The one list of collectors. Adding a collector is one folder plus one line here.
+import type { Collector } from "./types.ts";
+import { softwareCollector } from "./software/mod.ts";
+
+export function allCollectors(): Collector[] {
+  return [softwareCollector() as unknown as Collector];
+}

@@ -1,0 +1,48 @@
+// The software collector: every package manager present on the host, each item saying its manager.
+import type { Collector } from "../types.ts";
+import type { SoftwareItem, SoftwareSource } from "./types.ts";
+import { dpkg } from "./dpkg.ts";
+
+/** Every source the collector knows; those present on the host are read. */
+export const SOURCES: SoftwareSource[] = [dpkg];
+
+export function softwareKey(i: SoftwareItem): string {
+  return `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;
+}
+
+export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collector<SoftwareItem> {
+  return {
+    name: "software",
+    platforms: ["linux", "windows"],
+    dataType: () => "Software",
+    key: softwareKey,
+    currentField: "CurrentVersion",
+    volatile: [],
+    schedule: (s) => ({
+      enabled: s.enableSoftware,
+      frequency: s.softwareSettings.softwareCollectionFrequency,
+    }),
+    async collect(_settings, { host, signal, log }) {
+      const items: SoftwareItem[] = [];
+      const unseen: string[] = [];
+      const warnings: string[] = [];
+      let found = 0;
+      for (const source of sources) {
+        signal.throwIfAborted();
+        if (!(await source.present(host))) continue;
+        found++;
+        try {
+          items.push(...await source.read(host, signal));
+        } catch (e) {
+          if (signal.aborted) throw e;
+          // One broken manager must not make its packages look removed, nor hide the others.
+          unseen.push(`${source.manager}:`);
+          warnings.push(`${source.manager}: cannot read the package database: ${(e as Error).message}`);
+          log.warn("software source failed", { manager: source.manager, error: e });
+        }
+      }
+      if (found === 0) warnings.push("no known package manager found on this host");
+      return { items, unseen, warnings };
+    },
+  };
+}

@@ -1,0 +1,29 @@
+// Shapes shared by the software sources (one per package manager or Windows source).
+import type { Host } from "../../host/mod.ts";
+
+/** A software item: Log Analytics columns (SPEC §2) plus what the manager adds. */
+export interface SoftwareItem {
+  [field: string]: string | number | boolean | null;
+  SoftwareName: string;
+  CurrentVersion: string;
+  Architecture: string;
+  Publisher: string;
+  SoftwareDescription: string;
+  /** Installed size in bytes, when the manager records it. */
+  Size: number | null;
+  /** Package (Linux managers) | Application | Update (Windows). */
+  SoftwareType: string;
+  /** dpkg | rpm | apk | pacman | windows ... */
+  Manager: string;
+  /** The manager's own state word (dpkg: installed, config-files, half-installed ...), when it has one. */
+  Status: string | null;
+  /** ISO 8601 UTC, when the manager records it. */
+  InstalledAt: string | null;
+}
+
+/** One source of software items; several may be present on one machine. */
+export interface SoftwareSource {
+  manager: string;
+  present(host: Host): Promise<boolean>;
+  read(host: Host, signal: AbortSignal): Promise<SoftwareItem[]>;
+}

@@ -1,0 +1,7 @@
+// The migrations, imported statically so they travel inside the single bundled file.
+import type { Migration } from "kysely/migration";
+import * as m001 from "./001_init.ts";
+
+export const migrations: Record<string, Migration> = {
+  "001_init": m001,
+};

@@ -1,0 +1,29 @@
+import assert from "node:assert/strict";
+import { openDb } from "./open.ts";
+
+Deno.test("openDb() creates every table and reopens an existing file without re-migrating", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/state.db`;
+  const first = await openDb(path);
+  await first.db.insertInto("state").values({ key: "k", value: "v" }).execute();
+  const tables = first.raw.prepare("select name from sqlite_master where type='table' order by name").all()
+    .map((r) => (r as { name: string }).name);
+  for (const t of ["changes", "config", "items", "outbox", "runs", "state"]) assert.ok(tables.includes(t), t);
+  assert.equal(
+    (first.raw.prepare("pragma journal_mode").get() as { journal_mode: string }).journal_mode,
+    "wal",
+  );
+  await first.close();
+  const second = await openDb(path);
+  const row = await second.db.selectFrom("state").selectAll().executeTakeFirstOrThrow();
+  assert.deepEqual(row, { key: "k", value: "v" });
+  await second.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("openDb() names the path when the database cannot be opened", async () => {
+  await assert.rejects(
+    () => openDb("/proc/nonexistent-dir/x.db"),
+    /Cannot open database \/proc\/nonexistent-dir/,
+  );
+});

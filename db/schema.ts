@@ -1,0 +1,88 @@
+// Table types of the state database, as Kysely sees them. Times are epoch milliseconds.
+import type { Generated } from "kysely";
+
+export interface ItemsTable {
+  collector: string;
+  key: string;
+  /** SHA-256 of the item's diffed fields; null while the item has never been read without error. */
+  checksum: string | null;
+  /** JSON of the item (record fields). */
+  data: string;
+  /** Why the last read of this item failed; the data then holds the last good read. */
+  error: string | null;
+  first_seen: number;
+  /** When the diffed fields last changed (or first_seen). */
+  changed_at: number;
+}
+
+export interface ChangesTable {
+  id: Generated<number>;
+  run_id: number;
+  at: number;
+  collector: string;
+  key: string;
+  /** Added | Removed | Modified */
+  category: string;
+  /** JSON array of field names. */
+  fields_changed: string;
+  /** JSON of the item before (null when Added). */
+  previous: string | null;
+  /** JSON of the item after (null when Removed). */
+  current: string | null;
+}
+
+export interface RunsTable {
+  id: Generated<number>;
+  collector: string;
+  started_at: number;
+  finished_at: number;
+  /** baseline | ok | failed | aborted */
+  status: string;
+  /** JSON: { items, added, removed, modified, errors } */
+  counts: string;
+  error: string | null;
+  /** JSON array of warnings (limits hit, sources skipped). */
+  warnings: string;
+}
+
+export interface OutboxTable {
+  id: Generated<number>;
+  /** Logical stream: CONFIG_CHANGE_BLOB | CONFIG_CHANGE_BLOB_V2 | CONFIG_DATA_BLOB_V2 */
+  stream: string;
+  /** JSON of the flat map<str,str> record. */
+  record: string;
+  created_at: number;
+  attempts: number;
+}
+
+export interface ConfigTable {
+  id: Generated<number>;
+  /** file | ama | default | last-good */
+  source: string;
+  /** Where it came from (file path, endpoint). */
+  origin: string;
+  received_at: number;
+  /** The DCR text exactly as received. */
+  raw: string;
+  /** SHA-256 of raw, to store a DCR once however often it is seen. */
+  hash: string;
+  valid: number;
+  /** JSON array of { path, message }. */
+  errors: string;
+  /** JSON of the normalized configuration (null when invalid). */
+  normalized: string | null;
+}
+
+export interface StateTable {
+  key: string;
+  value: string;
+}
+
+export interface Database {
+  items: ItemsTable;
+  changes: ChangesTable;
+  runs: RunsTable;
+  outbox: OutboxTable;
+  config: ConfigTable;
+  state: StateTable;
+}

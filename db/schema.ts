@@ -78,6 +78,15 @@ export interface StateTable {
   value: string;
 }
 
+export interface ContentsTable {
+  /** SHA-256 (hex) of the content: the FileContentChecksum of the file version it belongs to. */
+  checksum: string;
+  /** The content, UTF-8 text (binary files are never captured). */
+  text: string;
+  size: number;
+  captured_at: number;
+}
+
 export interface Database {
   items: ItemsTable;
   changes: ChangesTable;
@@ -85,4 +94,5 @@ export interface Database {
   outbox: OutboxTable;
   config: ConfigTable;
   state: StateTable;
+  contents: ContentsTable;
 }

@@ -1,7 +1,9 @@
 // The migrations, imported statically so they travel inside the single bundled file.
 import type { Migration } from "kysely/migration";
 import * as m001 from "./001_init.ts";
+import * as m002 from "./002_contents.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
+  "002_contents": m002,
 };

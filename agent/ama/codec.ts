@@ -50,7 +50,8 @@ export interface Option {
   size?: number;
   /** base64 of a 128-bit id: the server must answer `{ack: chunk}`. */
   chunk?: string;
-  compressed?: "gzip";
+  /** "gzip" for CompressedPackedForward; "text" (npm:fluent-logger) means uncompressed. */
+  compressed?: "gzip" | "text";
   [key: string]: unknown;
 }
 
@@ -253,11 +254,11 @@ export function decodeForwardMessage(value: unknown): Decoded | undefined {
   if (second instanceof Uint8Array) {
     const option = checkOption(value[2], "PackedForward option");
     let bytes = second;
-    if (option?.compressed !== undefined) {
-      if (option.compressed !== "gzip") {
-        throw new ProtocolError(
-          `CompressedPackedForward: unknown compression ${describe(option.compressed)}`,
-        );
+    const compressed: unknown = option?.compressed;
+    // fluentd reads "text" (what npm:fluent-logger sends for PackedForward) as uncompressed.
+    if (compressed !== undefined && compressed !== "text") {
+      if (compressed !== "gzip") {
+        throw new ProtocolError(`CompressedPackedForward: unknown compression ${describe(compressed)}`);
       }
       try {
         // gunzipSync reads concatenated gzip members, as the protocol allows.

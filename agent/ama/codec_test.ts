@@ -74,6 +74,16 @@ Deno.test("decodeForwardMessage() reads Forward mode with integer times", () => 
   assert.equal(d.option, undefined);
 });
 
+Deno.test("decodeForwardMessage() reads PackedForward marked compressed: text as uncompressed", () => {
+  const d = decodeForwardMessage(["t", bytes("92 07 80"), { compressed: "text" }])!;
+  assert.equal(d.mode, "PackedForward");
+  assert.deepEqual(d.entries, [[7, {}]]);
+  assert.throws(
+    () => decodeForwardMessage(["t", bytes("92 07 80"), { compressed: "zstd" }]),
+    /unknown compression "zstd"/,
+  );
+});
+
 Deno.test("decodeForwardMessage() reads PackedForward from bin", () => {
   const inner = "92 d7 00 00 00 00 01 00 00 00 00 80 92 07 81 a1 61 a0";
   const [v] = decodeAll(bytes(`92 a1 74 c4 12 ${inner}`));

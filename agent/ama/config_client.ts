@@ -2,7 +2,14 @@
 import { encode as msgpackEncode } from "@msgpack/msgpack";
 import type { Platform } from "../collectors/types.ts";
 import type { Logger } from "../log.ts";
-import { type Connection, connect, type Endpoint, parseEndpoint, sleep, TransportError } from "./transport.ts";
+import {
+  connect,
+  type Connection,
+  type Endpoint,
+  parseEndpoint,
+  sleep,
+  TransportError,
+} from "./transport.ts";
 
 /** Where AMA answers config requests, tried in order (SPEC §4.1; the filesystem form is newer mdsd). */
 export const CONFIG_ENDPOINTS: Record<Platform, readonly string[]> = {
@@ -68,7 +75,9 @@ export function parseConfigReply(text: string, where = "AMA"): ConfigReply {
     envelope = JSON.parse(text);
   } catch (e) {
     throw new AmaConfigError(
-      `Cannot parse the config reply from ${where}: not JSON (${(e as Error).message}); starts ${preview(text)}`,
+      `Cannot parse the config reply from ${where}: not JSON (${(e as Error).message}); starts ${
+        preview(text)
+      }`,
       where,
     );
   }
@@ -77,7 +86,9 @@ export function parseConfigReply(text: string, where = "AMA"): ConfigReply {
   }
   const env = envelope as Record<string, unknown>;
   if (env.Success !== true) {
-    const desc = typeof env.Description === "string" && env.Description ? env.Description : "(no Description)";
+    const desc = typeof env.Description === "string" && env.Description
+      ? env.Description
+      : "(no Description)";
     throw new AmaConfigError(
       `AMA at ${where} refused the config request: Success=${JSON.stringify(env.Success)}, Description=${
         JSON.stringify(desc)
@@ -92,14 +103,18 @@ export function parseConfigReply(text: string, where = "AMA"): ConfigReply {
       tagged = JSON.parse(raw);
     } catch (e) {
       throw new AmaConfigError(
-        `Config reply from ${where}: TaggedData is not JSON (${(e as Error).message}); starts ${preview(raw)}`,
+        `Config reply from ${where}: TaggedData is not JSON (${(e as Error).message}); starts ${
+          preview(raw)
+        }`,
         where,
       );
     }
   }
   if (typeof tagged !== "object" || tagged === null || Array.isArray(tagged)) {
     throw new AmaConfigError(
-      `Config reply from ${where}: TaggedData must be a JSON object, got ${preview(JSON.stringify(raw) ?? "")}`,
+      `Config reply from ${where}: TaggedData must be a JSON object, got ${
+        preview(JSON.stringify(raw) ?? "")
+      }`,
       where,
     );
   }
@@ -138,7 +153,9 @@ export function completeReply(buf: Uint8Array, where: string): string | undefine
   const first = buf[i];
   if (first === 0x7b /* { */) {
     let j = buf.length - 1;
-    while (j > i && (buf[j] === 0x20 || buf[j] === 0x0a || buf[j] === 0x0d || buf[j] === 0x09 || buf[j] === 0)) j--;
+    while (
+      j > i && (buf[j] === 0x20 || buf[j] === 0x0a || buf[j] === 0x0d || buf[j] === 0x09 || buf[j] === 0)
+    ) j--;
     if (buf[j] !== 0x7d /* } */) return undefined;
     let text: string;
     try {
@@ -262,7 +279,9 @@ function concat(chunks: Uint8Array[], size: number): Uint8Array {
  * Asks each endpoint in turn and returns the first good reply. When all fail, throws the most telling error:
  * an answer that was wrong beats "nobody there".
  */
-export async function requestAmaConfig(opts: ConfigClientOptions): Promise<ConfigReply & { endpoint: string }> {
+export async function requestAmaConfig(
+  opts: ConfigClientOptions,
+): Promise<ConfigReply & { endpoint: string }> {
   const endpoints = opts.endpoints ?? CONFIG_ENDPOINTS[opts.os];
   if (!endpoints.length) throw new AmaConfigError("No AMA config endpoint configured");
   const errors: AmaConfigError[] = [];

@@ -21,9 +21,9 @@ const PIPE_PREFIX = /^(\\\\|\/\/)[.?](\\|\/)pipe(\\|\/)/i;
 /**
  * Parses an endpoint as written in config or on the command line:
  * `@name` (Linux abstract socket), `/path` or `unix:///path` (filesystem socket), `unix://@name`,
- * `\\.\pipe\name` (Windows named pipe), `tcp://host:port`.
+ * `\\.\pipe\name` (Windows named pipe), `tcp://host:port` (port 0 only with `listen`).
  */
-export function parseEndpoint(text: string): Endpoint {
+export function parseEndpoint(text: string, opts: { listen?: boolean } = {}): Endpoint {
   if (typeof text !== "string" || text.trim() === "") {
     throw new TypeError(`Cannot parse endpoint: expected a non-empty string, got ${JSON.stringify(text)}`);
   }
@@ -43,7 +43,7 @@ export function parseEndpoint(text: string): Endpoint {
   if (s.startsWith("/")) return { kind: "unix", address: s, label: s };
   if (/^unix:\/\//i.test(s)) {
     const rest = s.slice("unix://".length);
-    if (rest.startsWith("@")) return parseEndpoint(rest);
+    if (rest.startsWith("@")) return parseEndpoint(rest, opts);
     if (!rest.startsWith("/")) {
       throw new TypeError(
         `Cannot parse endpoint "${s}": unix:// needs an absolute path (unix:///run/x.sock)`,
@@ -59,7 +59,8 @@ export function parseEndpoint(text: string): Endpoint {
       throw new TypeError(`Cannot parse endpoint "${s}": not a valid tcp://HOST:PORT address`);
     }
     const port = Number(url.port);
-    if (!url.hostname || !Number.isInteger(port) || port < 1 || port > 65535) {
+    // Port 0 (any free port) only makes sense for a listener.
+    if (!url.hostname || !Number.isInteger(port) || port < (opts.listen ? 0 : 1) || port > 65535) {
       throw new TypeError(`Cannot parse endpoint "${s}": expected tcp://HOST:PORT with a port in 1..65535`);
     }
     const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
@@ -324,10 +325,13 @@ export interface LinkOptions {
   connectFn?: typeof connect;
 }
 
-/** A connection that reconnects: `get()` returns the open one or connects, waiting out the backoff. */
+/** A connection that reconnects: `get()` returns the open one or connects once, after the backoff. */
 export interface Link {
   readonly endpoint: Endpoint;
-  /** The open connection, connecting (with backoff between failures) until it works or `signal` aborts. */
+  /**
+   * The open connection, or one connect attempt after waiting out the backoff of earlier failures.
+   * Throws the TransportError of a failed attempt (logged rate-limited), or code ABORTED when `signal` aborts.
+   */
   get(signal?: AbortSignal): Promise<Connection>;
   /** Drops the current connection after an error; the next `get()` reconnects after a backoff. */
   fail(err: unknown): void;
@@ -350,32 +354,29 @@ export function createLink(opts: LinkOptions): Link {
       return failures;
     },
     async get(signal) {
-      while (true) {
-        if (closed) throw new TransportError(`Link to ${endpoint.label} is closed`, "ECLOSED");
-        if (current && !current.closed) return current;
-        current = undefined;
-        if (failures > 0) {
-          const delay = backoffDelay(failures, opts.backoff, opts.random);
-          if (!await sleep(delay, signal)) {
-            throw new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED");
-          }
-        }
-        try {
-          current = await doConnect(endpoint, { timeoutMs: opts.connectTimeoutMs, signal });
-          if (failures > 0) warning.recovered(`${peer} is there again at ${endpoint.label}; delivering`);
-          failures = 0;
-          return current;
-        } catch (e) {
-          if (e instanceof TransportError && e.code === "ABORTED") throw e;
-          failures++;
-          warning.warn(`${peer} not there: ${(e as Error).message}; records stay in the outbox, retrying`, {
-            endpoint: endpoint.label,
-            attempts: failures,
-            retry_in_ms: backoffDelay(failures, opts.backoff, () => 0),
-          });
-          if (signal?.aborted) throw new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED");
+      if (closed) throw new TransportError(`Link to ${endpoint.label} is closed`, "ECLOSED");
+      if (current && !current.closed) return current;
+      current = undefined;
+      if (failures > 0) {
+        const delay = backoffDelay(failures, opts.backoff, opts.random);
+        if (!await sleep(delay, signal)) {
+          throw new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED");
         }
       }
+      try {
+        current = await doConnect(endpoint, { timeoutMs: opts.connectTimeoutMs, signal });
+      } catch (e) {
+        if (e instanceof TransportError && e.code === "ABORTED") throw e;
+        failures++;
+        warning.warn(`${peer} not there: ${(e as Error).message}; records stay in the outbox, retrying`, {
+          endpoint: endpoint.label,
+          attempts: failures,
+        });
+        throw e;
+      }
+      if (failures > 0) warning.recovered(`${peer} is there again at ${endpoint.label}; delivering`);
+      failures = 0;
+      return current;
     },
     fail(err) {
       current?.close();

@@ -1,0 +1,368 @@
+// Delivers the outbox at least once: batches per stream in id order, rows deleted only after a clean write or an ack.
+import type { Platform } from "../collectors/types.ts";
+import type { Stream } from "../config/document.ts";
+import type { Logger } from "../log.ts";
+import type { Db } from "../../db/open.ts";
+import { addToCounter, getState, setState } from "../../db/state.ts";
+import { ackOf, encodeForward, type Entry, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import {
+  type Backoff,
+  type Connection,
+  createLink,
+  type Link,
+  type LinkOptions,
+  parseEndpoint,
+  sleep,
+  TransportError,
+} from "./transport.ts";
+
+/** Where one logical stream goes: the forward tag and the endpoint. */
+export interface Route {
+  tag: string;
+  endpoint: string;
+}
+export type Routes = Partial<Record<string, Route>>;
+
+/** The CT data socket on Linux (SPEC §4.1): one per extension name. */
+export const LINUX_DATA_ENDPOINT = "@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket";
+const STREAMS: readonly Stream[] = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];
+
+/** The tag used when AMA named no output stream (SPEC §7.9). */
+export const fallbackTag = (stream: string) => `ctagent:${stream}`;
+
+/**
+ * Routes to AMA for the configuration in force. Tags are AMA's output stream ids. On Windows each stream has
+ * its own pipe, `\\.\pipe\` + `outputStreamDefinitions[id].namedPipe` (as Container Insights opens it); on
+ * Linux every stream goes to the extension's data socket.
+ */
+export function amaRoutes(opts: {
+  os: Platform;
+  outputStreams?: Partial<Record<Stream, string>>;
+  namedPipes?: Record<string, string>;
+  /** Overrides the data endpoint (all streams). */
+  dataEndpoint?: string;
+}): Routes {
+  const routes: Routes = {};
+  for (const stream of STREAMS) {
+    const tag = opts.outputStreams?.[stream] ?? fallbackTag(stream);
+    let endpoint = opts.dataEndpoint;
+    if (!endpoint && opts.os === "windows") {
+      const pipe = opts.namedPipes?.[tag];
+      endpoint = pipe
+        ? (/^(\\\\|\/\/)/.test(pipe) ? pipe : `\\\\.\\pipe\\${pipe}`)
+        : `\\\\.\\pipe\\CAgentStream_ChangeTracking-Windows_${tag}_AzureMonitorAgent`;
+    }
+    routes[stream] = { tag, endpoint: endpoint ?? LINUX_DATA_ENDPOINT };
+  }
+  return routes;
+}
+
+/** Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint. */
+export function forwardRoutes(url: string, outputStreams: Partial<Record<Stream, string>> = {}): Routes {
+  parseEndpoint(url); // fail early on a bad URL
+  return Object.fromEntries(
+    STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
+  );
+}
+
+export interface SenderOptions {
+  db: Db;
+  /** The routes in force; asked before every pass (the configuration may change). */
+  routes: () => Routes;
+  log: Logger;
+  /** Ask for an ack per batch (`chunk` option) and delete only when it arrives. AMA does not ack. */
+  ack?: boolean;
+  /** Time on the wire: integer seconds (what AMA's own clients send) or EventTime (nanoseconds). */
+  time?: "int" | "eventtime";
+  /** Most records in one forward message. */
+  batchRecords?: number;
+  /** Most bytes of record JSON in one message (AMA caps a msgpack str at 10 MiB). */
+  batchBytes?: number;
+  ackTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  backoff?: Backoff;
+  /** How long to sleep when the outbox is empty and nobody called notify(). */
+  idleMs?: number;
+  /** What is at the other end, for the log. */
+  peer?: string;
+  connectFn?: LinkOptions["connectFn"];
+  now?: () => number;
+}
+
+export interface SenderStats {
+  delivered: number;
+  batches: number;
+  failures: number;
+  lastError?: string;
+  lastDeliveredAt?: number;
+}
+
+export interface Sender {
+  /** Delivers until `signal` aborts; never throws. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Wakes the loop: new rows are in the outbox. */
+  notify(): void;
+  /**
+   * Delivers what is in the outbox now, waiting at most `timeoutMs` for the endpoint (for `--once`, SPEC §7.14).
+   * Returns how many records left and how many are still there.
+   */
+  drain(timeoutMs: number): Promise<{ delivered: number; left: number; error?: string }>;
+  /** One pass over every stream: delivers what it can, returns records delivered. Throws nothing. */
+  pass(signal?: AbortSignal): Promise<number>;
+  stats(): SenderStats;
+  close(): void;
+}
+
+interface Row {
+  id: number;
+  record: string;
+  created_at: number;
+}
+
+/** An ack reader per connection: msgpack values arriving from the peer. */
+type Replies = AsyncIterator<unknown>;
+
+/** The bytes a connection receives, as an async iterable (what the msgpack stream decoder reads). */
+async function* chunksOf(conn: Connection): AsyncGenerator<Uint8Array> {
+  while (true) {
+    const c = await conn.read();
+    if (c === null) return;
+    yield c;
+  }
+}
+
+export const DEFAULT_BATCH_RECORDS = 1000;
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+
+export function createSender(opts: SenderOptions): Sender {
+  const log = opts.log.child({ component: "sender" });
+  const batchRecords = opts.batchRecords ?? DEFAULT_BATCH_RECORDS;
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
+  const timeMode = opts.time ?? (opts.ack ? "eventtime" : "int");
+  const now = opts.now ?? Date.now;
+  const links = new Map<string, Link>();
+  const replies = new WeakMap<Connection, Replies>();
+  const unrouted = new Set<string>();
+  const stats: SenderStats = { delivered: 0, batches: 0, failures: 0 };
+  let wake: (() => void) | undefined;
+  let closed = false;
+
+  const linkFor = (endpoint: string): Link => {
+    let link = links.get(endpoint);
+    if (!link) {
+      link = createLink({
+        endpoint: parseEndpoint(endpoint),
+        log,
+        peer: opts.peer ?? (opts.ack ? "forward receiver" : "AMA"),
+        connectTimeoutMs: opts.connectTimeoutMs,
+        backoff: opts.backoff,
+        connectFn: opts.connectFn,
+      });
+      links.set(endpoint, link);
+    }
+    return link;
+  };
+
+  const repliesOf = (conn: Connection): Replies => {
+    let it = replies.get(conn);
+    if (!it) {
+      it = newDecoder().decodeStream(chunksOf(conn))[Symbol.asyncIterator]();
+      replies.set(conn, it);
+    }
+    return it;
+  };
+
+  async function awaitAck(conn: Connection, chunk: string): Promise<void> {
+    const it = repliesOf(conn);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT"),
+          ),
+        ackTimeoutMs,
+      );
+    });
+    try {
+      while (true) {
+        const next = await Promise.race([it.next(), timeout]);
+        if (next.done) {
+          throw new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");
+        }
+        const got = ackOf(next.value);
+        if (got === chunk) return;
+        // An ack for an older chunk (sent before a reconnect) or a stray value: keep waiting for ours.
+        log.debug("unexpected reply while waiting for an ack", {
+          expected: chunk,
+          got: got ?? "(not an ack)",
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async function nextBatch(stream: string): Promise<Row[]> {
+    const rows = await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
+      .where("stream", "=", stream).orderBy("id").limit(batchRecords).execute();
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += rows[i].record.length;
+      if (bytes > batchBytes && i > 0) return rows.slice(0, i);
+    }
+    return rows;
+  }
+
+  function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
+    const entries: Entry[] = rows.map((r) => [
+      timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+      JSON.parse(r.record),
+    ]);
+    return encodeForward(tag, entries, option);
+  }
+
+  /** Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. */
+  async function sendStream(stream: string, route: Route, signal?: AbortSignal): Promise<number> {
+    const link = linkFor(route.endpoint);
+    let sent = 0;
+    while (!signal?.aborted && !closed) {
+      const rows = await nextBatch(stream);
+      if (!rows.length) break;
+      const conn = await link.get(signal); // waits out the backoff; throws on abort
+      const chunk = opts.ack ? newChunkId() : undefined;
+      const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
+      const first = rows[0].id;
+      const last = rows[rows.length - 1].id;
+      // Counted before the write, so a crash between write and delete still shows the attempt.
+      await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("stream", "=", stream).where("id", ">=", first).where("id", "<=", last).execute();
+      try {
+        await conn.write(bytes, opts.writeTimeoutMs);
+        if (chunk) await awaitAck(conn, chunk);
+      } catch (e) {
+        link.fail(e);
+        throw e;
+      }
+      await opts.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
+          .where("id", "<=", last).execute();
+        await addToCounter(trx, "outbox.delivered", rows.length);
+        await setState(trx, "outbox.delivered_at", String(now()));
+      });
+      sent += rows.length;
+      stats.delivered += rows.length;
+      stats.batches++;
+      stats.lastDeliveredAt = now();
+    }
+    return sent;
+  }
+
+  async function pass(signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    const pending = await opts.db.selectFrom("outbox").select("stream").distinct().execute();
+    if (!pending.length) return 0;
+    const routes = opts.routes();
+    for (const { stream } of pending) {
+      const route = routes[stream];
+      if (!route) {
+        if (!unrouted.has(stream)) {
+          unrouted.add(stream);
+          log.warn("no route for outbox stream; its records wait in the outbox", { stream });
+        }
+        continue;
+      }
+      try {
+        total += await sendStream(stream, route, signal);
+      } catch (e) {
+        stats.failures++;
+        stats.lastError = (e as Error).message;
+        if (e instanceof TransportError && e.code === "ABORTED") break;
+        if (!(e instanceof TransportError)) log.error("delivery failed", { stream, error: e });
+        // Transport failures are logged (rate-limited) by the link; the stream is retried next pass.
+      }
+    }
+    return total;
+  }
+
+  const sender: Sender = {
+    async run(signal) {
+      while (!signal.aborted && !closed) {
+        const sent = await pass(signal);
+        const anyFailing = [...links.values()].some((l) => l.failures > 0);
+        if (sent === 0 || anyFailing) {
+          const idle = new Promise<void>((resolve) => wake = resolve);
+          await Promise.race([idle, sleep(opts.idleMs ?? 1000, signal)]);
+          wake = undefined;
+        }
+      }
+    },
+    notify() {
+      wake?.();
+    },
+    async drain(timeoutMs) {
+      const signal = AbortSignal.timeout(timeoutMs);
+      let delivered = 0;
+      let error: string | undefined;
+      while (!signal.aborted) {
+        const before = stats.failures;
+        delivered += await pass(signal);
+        if (stats.failures > before) error = stats.lastError;
+        const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
+          .executeTakeFirstOrThrow();
+        if (Number(n) === 0) return { delivered, left: 0 };
+        if (stats.failures === before) {
+          // Nothing failed but rows remain: they have no route.
+          return { delivered, left: Number(n), error: "no route for some streams" };
+        }
+      }
+      const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow();
+      return { delivered, left: Number(n), error };
+    },
+    pass,
+    stats: () => ({ ...stats }),
+    close() {
+      closed = true;
+      for (const l of links.values()) l.close();
+      links.clear();
+      wake?.();
+    },
+  };
+  return sender;
+}
+
+/** What `status` and the page show about delivery. */
+export interface OutboxStatus {
+  depth: number;
+  byStream: Record<string, number>;
+  oldestAt?: number;
+  /** Records dropped because the outbox hit its bound, ever (never silent, SPEC §7.11). */
+  dropped: number;
+  droppedAt?: number;
+  delivered: number;
+  deliveredAt?: number;
+}
+
+export async function outboxStatus(db: Db): Promise<OutboxStatus> {
+  const rows = await db.selectFrom("outbox")
+    .select((eb) => ["stream", eb.fn.countAll<number>().as("n"), eb.fn.min("created_at").as("oldest")])
+    .groupBy("stream").execute();
+  const num = async (key: string) => {
+    const v = await getState(db, key);
+    return v === undefined ? undefined : Number(v);
+  };
+  const byStream = Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
+  const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n));
+  return {
+    depth: Object.values(byStream).reduce((a, b) => a + b, 0),
+    byStream,
+    oldestAt: oldest.length ? Math.min(...oldest) : undefined,
+    dropped: (await num("outbox.dropped")) ?? 0,
+    droppedAt: await num("outbox.dropped_at"),
+    delivered: (await num("outbox.delivered")) ?? 0,
+    deliveredAt: await num("outbox.delivered_at"),
+  };
+}

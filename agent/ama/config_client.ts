@@ -255,12 +255,26 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
         );
       }
       chunks.push(chunk);
-      const text = completeReply(chunks.length === 1 ? chunk : concat(chunks, size), ep.label);
-      if (text !== undefined) return parseConfigReply(text, ep.label);
+      // Joining and parsing only when the reply may be whole keeps a large reply linear to read.
+      if (chunks.length === 1 || mayBeComplete(chunks[0], chunk, size)) {
+        const text = completeReply(concat(chunks, size), ep.label);
+        if (text !== undefined) return parseConfigReply(text, ep.label);
+      }
     }
   } finally {
     conn.close();
   }
+}
+
+/** Cheap test on the newest chunk: a JSON reply can only be whole when it ends with "}", a str when long enough. */
+function mayBeComplete(first: Uint8Array, last: Uint8Array, size: number): boolean {
+  const head = msgpackStrHeader(first);
+  if (head && head !== "short") return size >= head[0] + head[1];
+  let j = last.length - 1;
+  while (
+    j >= 0 && (last[j] === 0x20 || last[j] === 0x0a || last[j] === 0x0d || last[j] === 0x09 || last[j] === 0)
+  ) j--;
+  return j < 0 || last[j] === 0x7d;
 }
 
 function concat(chunks: Uint8Array[], size: number): Uint8Array {

@@ -277,15 +277,21 @@ export function createSender(opts: SenderOptions): Sender {
       try {
         total += await sendStream(stream, route, signal);
       } catch (e) {
+        if (e instanceof TransportError && e.code === "ABORTED") break;
         stats.failures++;
         stats.lastError = (e as Error).message;
-        if (e instanceof TransportError && e.code === "ABORTED") break;
         if (!(e instanceof TransportError)) log.error("delivery failed", { stream, error: e });
         // Transport failures are logged (rate-limited) by the link; the stream is retried next pass.
       }
     }
     return total;
   }
+
+  const depth = async () =>
+    Number(
+      (await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()).n,
+    );
 
   const sender: Sender = {
     async run(signal) {
@@ -306,21 +312,20 @@ export function createSender(opts: SenderOptions): Sender {
       const signal = AbortSignal.timeout(timeoutMs);
       let delivered = 0;
       let error: string | undefined;
-      while (!signal.aborted) {
+      while (true) {
         const before = stats.failures;
         delivered += await pass(signal);
         if (stats.failures > before) error = stats.lastError;
-        const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-          .executeTakeFirstOrThrow();
-        if (Number(n) === 0) return { delivered, left: 0 };
+        const left = await depth();
+        if (left === 0) return { delivered, left };
+        if (signal.aborted) {
+          return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
+        }
         if (stats.failures === before) {
-          // Nothing failed but rows remain: they have no route.
-          return { delivered, left: Number(n), error: "no route for some streams" };
+          // A whole pass without a failure that leaves rows behind: they have no route.
+          return { delivered, left, error: `no route for ${[...unrouted].join(", ") || "some streams"}` };
         }
       }
-      const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow();
-      return { delivered, left: Number(n), error };
     },
     pass,
     stats: () => ({ ...stats }),

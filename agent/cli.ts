@@ -14,9 +14,11 @@ import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
 import { versionLine } from "./version.ts";
+import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
 import { DatabaseError, openDb } from "../db/open.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
+export const DEFAULT_DELIVER_TIMEOUT_S = 5;
 
 export const HELP = `ctagent: Change Tracking & Inventory agent
 
@@ -39,6 +41,12 @@ Options:
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
                          (default ${DEFAULT_OUTBOX_MAX})
+  --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
+                         AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
+  --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
+  --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
+  --deliver-timeout S    (--once) wait at most S seconds to deliver what the run produced (default ${DEFAULT_DELIVER_TIMEOUT_S})
   --os linux|windows     (dcr check) the OS a bare extensionSettings object is checked for
   -v, --verbose          debug logging
   -h, --help             this help
@@ -66,6 +74,11 @@ const OPTIONS = {
   root: { type: "string" },
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
+  forward: { type: "string" },
+  "ama-config": { type: "string", multiple: true },
+  "ama-data": { type: "string" },
+  "no-ama": { type: "boolean" },
+  "deliver-timeout": { type: "string" },
   os: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -117,6 +130,9 @@ export interface Cli {
   root?: string;
   retentionDays: number;
   outboxMax: number;
+  /** AMA / forward endpoints; `os` is filled in with the host's. */
+  ama: Omit<AmaOptions, "os">;
+  deliverTimeoutMs: number;
   os?: Platform;
   verbose: boolean;
   file?: string;
@@ -140,6 +156,20 @@ export function parseListen(v: string): { hostname: string; port: number } {
     );
   }
   return { hostname: m[1] ?? m[2], port };
+}
+
+function amaFlags(
+  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+): Cli["ama"] {
+  const ama = {
+    forward: v.forward,
+    configEndpoints: v["ama-config"],
+    dataEndpoint: v["ama-data"],
+    noAma: !!v["no-ama"],
+  };
+  const problem = checkAmaOptions({ ...ama, os: "linux" });
+  if (problem) throw new UsageError(problem);
+  return ama;
 }
 
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
@@ -189,6 +219,8 @@ export function parseCli(args: string[]): Cli {
     root: v.root,
     retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
     outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
+    ama: amaFlags(v),
+    deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
   };
@@ -323,7 +355,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           return EXIT.INVALID_DCR;
         }
       }
-      const { config } = await resolveConfig({ db: opened.db, os: host.os, log, dcrFile: cli.dcr });
+      const ama: AmaOptions = { ...cli.ama, os: host.os };
+      const { config } = await resolveConfig({
+        db: opened.db,
+        os: host.os,
+        log,
+        dcrFile: cli.dcr,
+        fetchAma: amaFetch(ama, log),
+      });
       const res = await runOnce({
         db: opened.db,
         collectors,
@@ -338,9 +377,23 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           ? JSON.stringify(await onceJson(res, { db: opened.db, collectors, config, host }))
           : onceText(res, config, host),
       );
+      try {
+        await writeMirrors({
+          db: opened.db,
+          dir: dataDir,
+          os: host.os,
+          only: res.summaries.map((s) => s.collector),
+        });
+      } catch (e) {
+        io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);
+      }
+      // Delivery is best effort here (SPEC §7.14): its problems are warnings, the exit code reports changes.
+      const sent = await deliverOnce({ db: opened.db, log, config, ama, timeoutMs: cli.deliverTimeoutMs });
+      if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
       return res.exitCode;
     }
     return await runDaemon(cli, {
+      dataDir,
       opened,
       host,
       log,
@@ -363,6 +416,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
 async function runDaemon(
   cli: Cli,
   d: {
+    dataDir: string;
     opened: Awaited<ReturnType<typeof openDb>>;
     host: ReturnType<typeof liveHost>;
     log: Logger;
@@ -381,6 +435,9 @@ async function runDaemon(
     dcrFile: cli.dcr,
     outboxMax: cli.outboxMax,
     retentionDays: cli.retentionDays,
+    fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
+    ama: { ...cli.ama, os: d.host.os },
+    mirrorDir: d.dataDir,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {

@@ -312,8 +312,12 @@ export async function requestAmaConfig(
   }
   const answered = errors.find((e) => !(e.cause instanceof TransportError));
   if (answered) throw answered;
+  const why = errors.map((e) => {
+    const code = e.cause instanceof TransportError ? e.cause.code : undefined;
+    return `${e.endpoint}${code ? ` (${code})` : ""}`;
+  });
   throw new AmaConfigError(
-    `AMA is not answering config requests: ${errors.map((e) => e.message).join("; ")}`,
+    `AMA is not there: nothing answers config requests at ${why.join(" or ")}`,
     errors[0]?.endpoint,
   );
 }

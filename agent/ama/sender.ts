@@ -105,9 +105,13 @@ export interface Sender {
   notify(): void;
   /**
    * Delivers what is in the outbox now, waiting at most `timeoutMs` for the endpoint (for `--once`, SPEC §7.14).
-   * Returns how many records left and how many are still there.
+   * With `giveUpUnreachable`, a pass that fails without delivering anything ends it (nobody is there: do not
+   * wait). Returns how many records left and how many are still there.
    */
-  drain(timeoutMs: number): Promise<{ delivered: number; left: number; error?: string }>;
+  drain(
+    timeoutMs: number,
+    opts?: { giveUpUnreachable?: boolean },
+  ): Promise<{ delivered: number; left: number; error?: string }>;
   /** One pass over every stream: delivers what it can, returns records delivered. Throws nothing. */
   pass(signal?: AbortSignal): Promise<number>;
   stats(): SenderStats;
@@ -308,18 +312,22 @@ export function createSender(opts: SenderOptions): Sender {
     notify() {
       wake?.();
     },
-    async drain(timeoutMs) {
+    async drain(timeoutMs, dopts = {}) {
       const signal = AbortSignal.timeout(timeoutMs);
       let delivered = 0;
       let error: string | undefined;
       while (true) {
         const before = stats.failures;
-        delivered += await pass(signal);
+        const sent = await pass(signal);
+        delivered += sent;
         if (stats.failures > before) error = stats.lastError;
         const left = await depth();
         if (left === 0) return { delivered, left };
         if (signal.aborted) {
           return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
+        }
+        if (dopts.giveUpUnreachable && sent === 0 && stats.failures > before) {
+          return { delivered, left, error };
         }
         if (stats.failures === before) {
           // A whole pass without a failure that leaves rows behind: they have no route.

@@ -89,7 +89,9 @@ export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
 
 function describeError(e: unknown): { message: string; code?: string } {
   const err = e as NodeJS.ErrnoException;
-  return { message: err?.message ?? String(e), code: typeof err?.code === "string" ? err.code : undefined };
+  // node names an abstract socket with its NUL byte; show it the way it is configured ("@name").
+  const message = (err?.message ?? String(e)).replace(/\0/g, "@");
+  return { message, code: typeof err?.code === "string" ? err.code : undefined };
 }
 
 /** Opens a connection, failing with a TransportError after `timeoutMs` or when `signal` aborts. */

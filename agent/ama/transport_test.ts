@@ -109,7 +109,7 @@ Deno.test("connect() fails fast with a TransportError naming the endpoint when n
   const e = await connect(parseEndpoint(`@${name}`)).then(() => undefined, (e) => e);
   assert.ok(e instanceof TransportError);
   assert.equal(e.code, "ECONNREFUSED");
-  assert.match(e.message, new RegExp(`Cannot connect to @${name}`));
+  assert.match(e.message, new RegExp(`Cannot connect to @${name}: connect ECONNREFUSED @${name}$`));
 });
 
 Deno.test("connect() gives up when its signal aborts", async () => {

@@ -20,6 +20,8 @@ export interface AgentOptions {
   retentionDays?: number;
   /** For tests: how often the DCR file is checked. */
   fileIntervalMs?: number;
+  /** For tests: how often AMA is asked for the DCR (default 300 s). */
+  amaIntervalMs?: number;
   /** Deliver the outbox to AMA or a forward receiver (absent: records only pile up in the outbox). */
   ama?: AmaOptions;
   /** Where the JSON mirrors (File.json, Packages.json, ...) are written after each run. */
@@ -79,6 +81,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     fetchAma: opts.fetchAma,
     current: config,
     fileIntervalMs: opts.fileIntervalMs,
+    amaIntervalMs: opts.amaIntervalMs,
     onChange: (next) => {
       config = next;
       scheduler.apply(next.settings);

@@ -22,6 +22,8 @@ export interface AmaOptions {
   dataEndpoint?: string;
   /** `--no-ama`: neither ask AMA for config nor send to it (a --forward endpoint still gets records). */
   noAma?: boolean;
+  /** Deadline of one config request (default 10 s). */
+  configTimeoutMs?: number;
 }
 
 /** Checks endpoint flags early, so a typo is a usage error rather than a log line an hour later. */
@@ -43,7 +45,7 @@ export function amaFetch(o: AmaOptions, log?: Logger): AmaFetch | undefined {
   if (o.noAma) return undefined;
   const endpoints = o.configEndpoints?.length ? o.configEndpoints : CONFIG_ENDPOINTS[o.os];
   return async () => {
-    const reply = await requestAmaConfig({ os: o.os, endpoints, log });
+    const reply = await requestAmaConfig({ os: o.os, endpoints, log, timeoutMs: o.configTimeoutMs });
     return { raw: reply.text, origin: reply.endpoint };
   };
 }

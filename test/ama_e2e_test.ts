@@ -1,9 +1,9 @@
 // End to end with the fake AMA: DCR from the config socket, changes and inventory on the data socket, bad replies.
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
-import { type Io, main } from "../agent/cli.ts";
+import { main } from "../agent/cli.ts";
 import { startAgent } from "../agent/agent.ts";
 import { allCollectors } from "../agent/collectors/mod.ts";
 import { liveHost } from "../agent/host/mod.ts";
@@ -11,6 +11,7 @@ import { memoryLogger } from "../agent/log.ts";
 import { amaFetch } from "../agent/ama/mod.ts";
 import { openDb } from "../db/open.ts";
 import { type ConfigBehaviour, startFakeAma } from "./fake_ama.ts";
+import { capture, stanza, tree } from "./e2e_helpers.ts";
 
 /** Only the software collector, so the records are exactly what the dpkg status file says. */
 const SETTINGS = {
@@ -21,32 +22,6 @@ const SETTINGS = {
   enableInventory: true,
   softwareSettings: { softwareCollectionFrequency: 10 },
 };
-
-export function stanza(name: string, version: string): string {
-  return `Package: ${name}\nStatus: install ok installed\nArchitecture: all\nMaintainer: Test <t@example.org>\n` +
-    `Version: ${version}\nDescription: test package ${name}\n\n`;
-}
-
-export function tree() {
-  const dir = Deno.makeTempDirSync({ prefix: "ctagent-e2e-" });
-  const root = join(dir, "root");
-  const data = join(dir, "data");
-  mkdirSync(join(root, "var/lib/dpkg"), { recursive: true });
-  const status = join(root, "var/lib/dpkg/status");
-  return { dir, root, data, status, write: (text: string) => writeFileSync(status, text) };
-}
-
-export function capture(): Io & { outText(): string; errText(): string } {
-  const out: string[] = [];
-  const err: string[] = [];
-  return {
-    out: (t) => void out.push(t),
-    err: (t) => void err.push(t),
-    env: (k) => Deno.env.get(k),
-    outText: () => out.join("\n"),
-    errText: () => err.join("\n"),
-  };
-}
 
 Deno.test("--once takes its DCR from the fake AMA's config socket; a package change arrives as a ConfigurationChange with AMA's tag", async () => {
   const ama = await startFakeAma({ settings: SETTINGS, dcrId: "e2e1" });

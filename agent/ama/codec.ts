@@ -124,8 +124,301 @@ export function encodeMessage(tag: string, time: Time, record: EventRecord, opti
 
 /** Forward mode: `[tag, [[time, record], ...], option?]` (what AMA reads on its data sockets). */
 export function encodeForward(tag: string, entries: readonly Entry[], option?: Option): Uint8Array {
+  return forward(tag, entries, option, (w, record) => w.record(record));
+}
+
+/**
+ * Forward mode from records held as JSON text (the outbox's form): the JSON of a flat string map is turned
+ * into msgpack directly, without building the object; any other JSON goes through JSON.parse. Same bytes as
+ * `encodeForward(tag, entries parsed)`.
+ */
+export function encodeForwardJson(
+  tag: string,
+  entries: readonly (readonly [time: Time, json: string])[],
+  option?: Option,
+): Uint8Array {
+  return forward(tag, entries, option, (w, json) => {
+    if (!w.jsonRecord(json)) w.record(JSON.parse(json));
+  });
+}
+
+function forward<R>(
+  tag: string,
+  entries: readonly (readonly [Time, R])[],
+  option: Option | undefined,
+  record: (w: Writer, r: R) => void,
+): Uint8Array {
   checkTag(tag);
-  return pack(withOption([tag, entries], option));
+  // The hot path of delivery: a direct writer, byte-identical to the generic encoder (pinned by tests).
+  const w = writer(64 + entries.length * 512);
+  const hasOption = !!option && Object.keys(option).length > 0;
+  w.array(hasOption ? 3 : 2);
+  w.str(tag);
+  w.array(entries.length);
+  for (const [time, r] of entries) {
+    w.array(2);
+    if (typeof time === "number" && Number.isInteger(time) && time >= 0) w.uint(time);
+    else if (isEventTime(time)) w.eventTime(time);
+    else w.raw(pack(time));
+    record(w, r);
+  }
+  if (hasOption) w.raw(pack(option));
+  return w.done();
+}
+
+type Writer = ReturnType<typeof writer>;
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 of `s` into `buf` at `at` (room for 3 bytes a UTF-16 unit is there); returns the bytes written. */
+function utf8Short(s: string, buf: Uint8Array, at: number): number {
+  let p = at;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          buf[p++] = 0xf0 | (c >> 18);
+          buf[p++] = 0x80 | ((c >> 12) & 0x3f);
+          buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+          buf[p++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+      }
+      // A lone surrogate becomes U+FFFD, as TextEncoder writes it.
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p - at;
+}
+
+/** A growing msgpack writer for the few shapes forward messages are made of; anything else via `pack`. */
+function writer(initial: number) {
+  let buf = new Uint8Array(initial);
+  let view = new DataView(buf.buffer);
+  let pos = 0;
+  const ensure = (n: number) => {
+    if (pos + n <= buf.length) return;
+    let size = buf.length * 2;
+    while (size < pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(buf.subarray(0, pos));
+    buf = next;
+    view = new DataView(buf.buffer);
+  };
+  const strHeaderSize = (n: number) => n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const writeStrHeader = (at: number, n: number) => {
+    if (n < 32) buf[at] = 0xa0 | n;
+    else if (n < 0x100) (buf[at] = 0xd9), (buf[at + 1] = n);
+    else if (n < 0x10000) (buf[at] = 0xda), view.setUint16(at + 1, n);
+    else (buf[at] = 0xdb), view.setUint32(at + 1, n);
+  };
+  const header = (n: number, fix: number, b16: number, b32: number) => {
+    ensure(5);
+    if (n < 16) buf[pos++] = fix | n;
+    else if (n < 0x10000) (buf[pos] = b16), view.setUint16(pos + 1, n), (pos += 3);
+    else (buf[pos] = b32), view.setUint32(pos + 1, n), (pos += 5);
+  };
+  const hex = (c: number) =>
+    c >= 0x30 && c <= 0x39
+      ? c - 0x30
+      : c >= 0x61 && c <= 0x66
+      ? c - 87
+      : c >= 0x41 && c <= 0x46
+      ? c - 55
+      : -1;
+  const unit = (json: string, at: number) => {
+    let u = 0;
+    for (let k = at; k < at + 4; k++) {
+      const h = hex(json.charCodeAt(k));
+      if (h < 0) return -1;
+      u = u * 16 + h;
+    }
+    return u;
+  };
+  /**
+   * Writes the JSON string starting at `from` (just after its opening quote) as a msgpack str; returns the
+   * index after its closing quote, or -1 when it is not well formed.
+   */
+  const jsonStr = (json: string, from: number): number => {
+    // The end and the UTF-16 length first, to size the header (exact for text without escapes or non-ASCII).
+    let end = from;
+    while (end < json.length) {
+      const c = json.charCodeAt(end);
+      if (c === 0x22) break;
+      end += c === 0x5c ? 2 : 1;
+    }
+    if (end >= json.length) return -1;
+    const guess = strHeaderSize(end - from);
+    const at = pos + guess;
+    const b = buf; // a local: the loop below is the hot spot of delivery
+    let p = at;
+    for (let i = from; i < end; i++) {
+      let c = json.charCodeAt(i);
+      if (c === 0x5c) {
+        const e = json.charCodeAt(++i);
+        if (e === 0x75 /* u */) {
+          c = unit(json, i + 1);
+          if (c < 0) return -1;
+          i += 4;
+          if (
+            c >= 0xd800 && c <= 0xdbff && json.charCodeAt(i + 1) === 0x5c && json.charCodeAt(i + 2) === 0x75
+          ) {
+            const d = unit(json, i + 3);
+            if (d >= 0xdc00 && d <= 0xdfff) {
+              c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+              i += 6;
+            }
+          }
+        } else {
+          c = e === 0x6e
+            ? 0x0a
+            : e === 0x74
+            ? 0x09
+            : e === 0x72
+            ? 0x0d
+            : e === 0x62
+            ? 0x08
+            : e === 0x66
+            ? 0x0c
+            : e === 0x22 || e === 0x5c || e === 0x2f
+            ? e
+            : -1;
+          if (c < 0) return -1;
+        }
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+        const d = json.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        }
+      }
+      if (c < 0x80) b[p++] = c;
+      else if (c < 0x800) (b[p++] = 0xc0 | (c >> 6)), (b[p++] = 0x80 | (c & 0x3f));
+      else if (c >= 0x10000) {
+        b[p++] = 0xf0 | (c >> 18);
+        b[p++] = 0x80 | ((c >> 12) & 0x3f);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate, as TextEncoder writes it
+        b[p++] = 0xe0 | (c >> 12);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      }
+    }
+    const written = p - at;
+    const size = strHeaderSize(written);
+    if (size !== guess) buf.copyWithin(pos + size, at, p);
+    writeStrHeader(pos, written);
+    pos += size + written;
+    return end + 1;
+  };
+  const w = {
+    array: (n: number) => header(n, 0x90, 0xdc, 0xdd),
+    map: (n: number) => header(n, 0x80, 0xde, 0xdf),
+    str(s: string) {
+      // Written after a header sized for the ASCII length; moved in the rare case the UTF-8 length needs another.
+      ensure(5 + s.length * 3);
+      const guess = strHeaderSize(s.length);
+      const start = pos + guess;
+      // Short strings in JS: a TextEncoder call per string costs more than the loop (28 strings a record).
+      const written = s.length > 128
+        ? utf8.encodeInto(s, buf.subarray(start)).written
+        : utf8Short(s, buf, start);
+      const size = strHeaderSize(written);
+      if (size !== guess) buf.copyWithin(pos + size, start, start + written);
+      writeStrHeader(pos, written);
+      pos += size + written;
+    },
+    uint(n: number) {
+      ensure(9);
+      if (n < 0x80) buf[pos++] = n;
+      else if (n < 0x100) (buf[pos] = 0xcc), (buf[pos + 1] = n), (pos += 2);
+      else if (n < 0x10000) (buf[pos] = 0xcd), view.setUint16(pos + 1, n), (pos += 3);
+      else if (n < 0x1_0000_0000) (buf[pos] = 0xce), view.setUint32(pos + 1, n), (pos += 5);
+      else w.raw(pack(n));
+    },
+    eventTime(t: EventTime) {
+      ensure(10);
+      buf[pos] = 0xd7;
+      buf[pos + 1] = 0x00;
+      view.setUint32(pos + 2, t.sec);
+      view.setUint32(pos + 6, t.nsec);
+      pos += 10;
+    },
+    record(r: EventRecord) {
+      const keys = Object.keys(r);
+      let n = 0;
+      for (const k of keys) if (r[k] !== undefined) n++;
+      w.map(n);
+      for (const k of keys) {
+        const v = r[k];
+        if (v === undefined) continue;
+        w.str(k);
+        if (typeof v === "string") w.str(v);
+        else w.raw(pack(v));
+      }
+    },
+    /**
+     * Transcodes the JSON text of a flat map of strings (as JSON.stringify writes it: no whitespace) to a
+     * msgpack map. Returns false, having written nothing, for any other JSON.
+     */
+    jsonRecord(json: string): boolean {
+      const start = pos;
+      const n = json.length;
+      if (n < 2 || json.charCodeAt(0) !== 0x7b /* { */) return false;
+      ensure(3 + n * 3);
+      pos += 3; // room for a map16 header; a fixmap header is moved into place at the end
+      let count = 0;
+      let i = 1;
+      if (json.charCodeAt(1) !== 0x7d /* } */) {
+        while (true) {
+          if (json.charCodeAt(i) !== 0x22) return (pos = start), false;
+          i = jsonStr(json, i + 1);
+          if (i < 0 || json.charCodeAt(i) !== 0x3a /* : */ || json.charCodeAt(i + 1) !== 0x22) {
+            return (pos = start), false;
+          }
+          i = jsonStr(json, i + 2);
+          if (i < 0) return (pos = start), false;
+          count++;
+          const c = json.charCodeAt(i);
+          if (c === 0x2c /* , */) i++;
+          else if (c === 0x7d) break;
+          else return (pos = start), false;
+        }
+        i++;
+      } else i = 2;
+      if (i !== n) return (pos = start), false;
+      if (count < 16) {
+        buf[start] = 0x80 | count;
+        buf.copyWithin(start + 1, start + 3, pos);
+        pos -= 2;
+      } else if (count < 0x10000) {
+        buf[start] = 0xde;
+        view.setUint16(start + 1, count);
+      } else return (pos = start), false;
+      return true;
+    },
+    raw(bytes: Uint8Array) {
+      ensure(bytes.length);
+      buf.set(bytes, pos);
+      pos += bytes.length;
+    },
+    done: () => buf.slice(0, pos),
+  };
+  return w;
 }
 
 /** The concatenated `[time, record]` msgpack stream of (Compressed)PackedForward. */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
+import { Encoder } from "@msgpack/msgpack";
 import {
   ackOf,
   decodeAll,
@@ -7,10 +8,12 @@ import {
   encodeAck,
   encodeCompressedPackedForward,
   encodeForward,
+  encodeForwardJson,
   encodeMessage,
   encodePackedForward,
   eventTime,
   eventTimeFromMs,
+  extensionCodec,
   isEventTime,
   newChunkId,
   ProtocolError,
@@ -151,4 +154,128 @@ Deno.test("eventTime() rejects out-of-range parts and eventTimeFromMs() keeps mi
   const t = eventTimeFromMs(1_700_000_000_123);
   assert.deepEqual([t.sec, t.nsec], [1_700_000_000, 123_000_000]);
   assert.equal(timeToMs(t), 1_700_000_000_123);
+});
+
+Deno.test("encodeForward() is byte-identical to the generic msgpack encoder for every string size class", () => {
+  const generic = new Encoder({ extensionCodec, ignoreUndefined: true });
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const alphabet = [
+    "a",
+    "Z",
+    "0",
+    " ",
+    "é",
+    "ß",
+    "\u07ff",
+    "\u0800",
+    "日",
+    "本",
+    "😀",
+    "\u{10ffff}",
+    "\u0000",
+    "\n",
+    '"',
+  ];
+  const text = (len: number) => Array.from({ length: len }, () => alphabet[rnd(alphabet.length)]).join("");
+  // Lengths around every header boundary (fixstr 31, str8 255, str16 65535), ASCII and multi-byte.
+  const lengths = [
+    0,
+    1,
+    10,
+    31,
+    32,
+    33,
+    84,
+    85,
+    86,
+    127,
+    128,
+    129,
+    254,
+    255,
+    256,
+    21845,
+    21846,
+    65535,
+    65536,
+    70000,
+  ];
+  const entries: [number | ReturnType<typeof eventTime>, Record<string, unknown>][] = [];
+  for (const len of lengths) {
+    entries.push([rnd(2 ** 32), { ascii: "x".repeat(len), mixed: text(len), [text(rnd(40))]: text(3) }]);
+  }
+  entries.push([eventTime(1_700_000_000, 5), {
+    n: 5,
+    big: 2 ** 40,
+    neg: -3,
+    f: 1.5,
+    b: true,
+    z: null,
+    u: undefined,
+  }]);
+  for (const t of [0, 127, 128, 255, 256, 65535, 65536, 2 ** 32 - 1, 2 ** 32]) entries.push([t, {}]);
+  const many = Object.fromEntries(Array.from({ length: 20 }, (_, i) => [`k${i}`, `v${i}`]));
+  entries.push([1, many]);
+  for (const option of [undefined, { chunk: "abc", size: entries.length }]) {
+    const want = generic.encode(option ? ["tag", entries, option] : ["tag", entries]);
+    const got = encodeForward("tag", entries, option);
+    assert.equal(got.length, want.length);
+    assert.ok(got.every((b, i) => b === want[i]), "same bytes");
+  }
+});
+
+Deno.test("encodeForward() writes a lone surrogate as U+FFFD so AMA always gets valid UTF-8", () => {
+  const got = encodeForward("t", [[1, { k: "a\ud800b" }]]);
+  assert.equal(hex(got), "92 a1 74 91 92 01 81 a1 6b a5 61 ef bf bd 62");
+});
+
+Deno.test("encodeForwardJson() turns outbox JSON into the same bytes as encodeForward() of the parsed records", () => {
+  let seed = 11;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) % 2 ** 31) % n;
+  const pieces = [
+    "a",
+    "Zz",
+    " ",
+    '"',
+    "\\",
+    "/",
+    "\n",
+    "\t",
+    "\r",
+    "\b",
+    "\f",
+    "\u0001",
+    "\u001f",
+    "é",
+    "日本",
+    "😀",
+  ];
+  const pieces2 = [...pieces, "\ud800", "\udc00", "\u2028", "\u007f"];
+  const text = (len: number, from: string[]) =>
+    Array.from({ length: len }, () => from[rnd(from.length)]).join("");
+  const records: Record<string, unknown>[] = [{}, { a: "" }];
+  for (let r = 0; r < 300; r++) {
+    const rec: Record<string, unknown> = {};
+    const keys = rnd(25);
+    for (let k = 0; k < keys; k++) {
+      rec[`K${text(rnd(6), pieces)}${k}`] = text(rnd(r % 10 === 0 ? 400 : 40), pieces2);
+    }
+    records.push(rec);
+  }
+  // Not flat string maps: these go through JSON.parse and must come out the same too.
+  records.push({ n: 1, s: "x" }, { o: { p: "q" } }, { b: true, z: null }, { arr: ["x"] });
+  const entries = records.map((r, i) => [i, r] as [number, Record<string, unknown>]);
+  const want = encodeForward("t", entries, { chunk: "c" });
+  const got = encodeForwardJson("t", entries.map(([t, r]) => [t, JSON.stringify(r)] as const), {
+    chunk: "c",
+  });
+  assert.equal(hex(got.subarray(0, 64)), hex(want.subarray(0, 64)));
+  assert.equal(got.length, want.length);
+  assert.ok(got.every((b, i) => b === want[i]), "same bytes");
+  // Whitespace, a bad escape or a truncated text are not transcoded but parsed (or rejected by JSON.parse).
+  const spaced = encodeForwardJson("t", [[1, '{ "a" : "b" }']]);
+  assert.equal(hex(spaced), hex(encodeForward("t", [[1, { a: "b" }]])));
+  assert.throws(() => encodeForwardJson("t", [[1, '{"a":"b']]), SyntaxError);
+  assert.throws(() => encodeForwardJson("t", [[1, '{"a":"\\x"}']]), SyntaxError);
 });

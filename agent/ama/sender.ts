@@ -4,7 +4,7 @@ import type { Stream } from "../config/document.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
-import { ackOf, encodeForward, type Entry, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -209,9 +209,9 @@ export function createSender(opts: SenderOptions): Sender {
     }
   }
 
-  async function nextBatch(stream: string): Promise<Row[]> {
+  async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
     const rows = await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
-      .where("stream", "=", stream).orderBy("id").limit(batchRecords).execute();
+      .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
       bytes += rows[i].record.length;
@@ -221,45 +221,85 @@ export function createSender(opts: SenderOptions): Sender {
   }
 
   function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
-    const entries: Entry[] = rows.map((r) => [
-      timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
-      JSON.parse(r.record),
-    ]);
-    return encodeForward(tag, entries, option);
+    return encodeForwardJson(
+      tag,
+      rows.map((r) =>
+        [
+          timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+          r.record,
+        ] as const
+      ),
+      option,
+    );
   }
 
-  /** Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. */
+  /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
+  async function commit(stream: string, rows: Row[]): Promise<void> {
+    const first = rows[0].id;
+    const last = rows[rows.length - 1].id;
+    await opts.db.transaction().execute(async (trx) => {
+      await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
+        .where("id", "<=", last).execute();
+      await addToCounter(trx, "outbox.delivered", rows.length);
+      await setState(trx, "outbox.delivered_at", String(now()));
+    });
+    stats.delivered += rows.length;
+    stats.batches++;
+    stats.lastDeliveredAt = now();
+  }
+
+  /**
+   * Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. Without acks
+   * the next batch is read and encoded while the previous one is being written (one batch in flight); rows are
+   * deleted only once their own write has completed, in order.
+   */
   async function sendStream(stream: string, route: Route, signal?: AbortSignal): Promise<number> {
     const link = linkFor(route.endpoint);
     let sent = 0;
-    while (!signal?.aborted && !closed) {
-      const rows = await nextBatch(stream);
-      if (!rows.length) break;
-      const conn = await link.get(signal); // waits out the backoff; throws on abort
-      const chunk = opts.ack ? newChunkId() : undefined;
-      const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
-      const first = rows[0].id;
-      const last = rows[rows.length - 1].id;
-      // Counted before the write, so a crash between write and delete still shows the attempt.
-      await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
-        .where("stream", "=", stream).where("id", ">=", first).where("id", "<=", last).execute();
-      try {
-        await conn.write(bytes, opts.writeTimeoutMs);
-        if (chunk) await awaitAck(conn, chunk);
-      } catch (e) {
-        link.fail(e);
-        throw e;
-      }
-      await opts.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-          .where("id", "<=", last).execute();
-        await addToCounter(trx, "outbox.delivered", rows.length);
-        await setState(trx, "outbox.delivered_at", String(now()));
-      });
+    let afterId = 0;
+    let inflight: { done: Promise<void>; rows: Row[] } | undefined;
+    const settle = async () => {
+      if (!inflight) return;
+      const { done, rows } = inflight;
+      await done;
+      inflight = undefined;
+      await commit(stream, rows);
       sent += rows.length;
-      stats.delivered += rows.length;
-      stats.batches++;
-      stats.lastDeliveredAt = now();
+    };
+    let unconfirmedFrom = 0;
+    try {
+      while (!signal?.aborted && !closed) {
+        const rows = await nextBatch(stream, afterId);
+        if (!rows.length) break;
+        const conn = await link.get(signal); // waits out the backoff; throws on abort
+        if (!inflight) unconfirmedFrom = rows[0].id;
+        const chunk = opts.ack ? newChunkId() : undefined;
+        const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
+        afterId = rows[rows.length - 1].id;
+        if (chunk) {
+          await conn.write(bytes, opts.writeTimeoutMs);
+          await awaitAck(conn, chunk);
+          await commit(stream, rows);
+          sent += rows.length;
+          continue;
+        }
+        const done = conn.write(bytes, opts.writeTimeoutMs);
+        done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
+        await settle();
+        unconfirmedFrom = rows[0].id;
+        inflight = { done, rows };
+      }
+      await settle();
+    } catch (e) {
+      if (e instanceof TransportError && e.code === "ABORTED" && !inflight) throw e;
+      link.fail(e);
+      if (unconfirmedFrom && afterId >= unconfirmedFrom) {
+        // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
+        await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+          .where("stream", "=", stream).where("id", ">=", unconfirmedFrom).where("id", "<=", afterId)
+          .execute();
+      }
+      throw e;
     }
     return sent;
   }

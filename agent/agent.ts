@@ -61,6 +61,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     run: async (collector, settings, signal) => {
       const summary = await runCollector({
         db,
+        raw: opened.raw,
         collector,
         settings,
         host,

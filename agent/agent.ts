@@ -50,7 +50,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   log.info("DCR in force", { id: config.id, source: config.source, origin: config.origin });
 
   const delivery = opts.ama
-    ? startDelivery({ db, log, config: () => config, ama: opts.ama, mirrorDir: opts.mirrorDir })
+    ? startDelivery({
+      db,
+      raw: opened.raw,
+      log,
+      config: () => config,
+      ama: opts.ama,
+      mirrorDir: opts.mirrorDir,
+    })
     : undefined;
 
   const scheduler = createScheduler({

@@ -387,7 +387,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);
       }
       // Delivery is best effort here (SPEC §7.14): its problems are warnings, the exit code reports changes.
-      const sent = await deliverOnce({ db: opened.db, log, config, ama, timeoutMs: cli.deliverTimeoutMs });
+      const sent = await deliverOnce({
+        db: opened.db,
+        raw: opened.raw,
+        log,
+        config,
+        ama,
+        timeoutMs: cli.deliverTimeoutMs,
+      });
       if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
       return res.exitCode;
     }

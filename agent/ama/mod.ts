@@ -2,6 +2,7 @@
 import type { Platform } from "../collectors/types.ts";
 import type { AmaFetch, ConfigInForce } from "../config/load.ts";
 import type { Logger } from "../log.ts";
+import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
@@ -75,6 +76,7 @@ export interface Delivery {
  */
 export function startDelivery(opts: {
   db: Db;
+  raw?: DatabaseSync;
   log: Logger;
   config: () => ConfigInForce;
   ama: AmaOptions;
@@ -103,9 +105,12 @@ export function startDelivery(opts: {
 }
 
 /** A sender for the configuration in force (not started: `--once` drains it). */
-export function createDelivery(opts: { db: Db; log: Logger; config: () => ConfigInForce; ama: AmaOptions }) {
+export function createDelivery(
+  opts: { db: Db; raw?: DatabaseSync; log: Logger; config: () => ConfigInForce; ama: AmaOptions },
+) {
   return createSender({
     db: opts.db,
+    raw: opts.raw,
     log: opts.log,
     routes: () => routesFor(opts.config(), opts.ama),
     ack: !!opts.ama.forward,
@@ -119,6 +124,7 @@ export function createDelivery(opts: { db: Db; log: Logger; config: () => Config
  */
 export async function deliverOnce(opts: {
   db: Db;
+  raw?: DatabaseSync;
   log: Logger;
   config: ConfigInForce;
   ama: AmaOptions;

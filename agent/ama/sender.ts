@@ -2,6 +2,7 @@
 import type { Platform } from "../collectors/types.ts";
 import type { Stream } from "../config/document.ts";
 import type { Logger } from "../log.ts";
+import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
 import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
@@ -67,6 +68,8 @@ export function forwardRoutes(url: string, outputStreams: Partial<Record<Stream,
 
 export interface SenderOptions {
   db: Db;
+  /** The same connection as node:sqlite, for the hot reads and deletes (used under Kysely's lock). */
+  raw?: DatabaseSync;
   /** The routes in force; asked before every pass (the configuration may change). */
   routes: () => Routes;
   log: Logger;
@@ -209,9 +212,30 @@ export function createSender(opts: SenderOptions): Sender {
     }
   }
 
+  // The hot path through node:sqlite directly when the connection is at hand, always under Kysely's
+  // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
+  const raw = opts.raw && {
+    select: opts.raw.prepare(
+      "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+    ),
+    remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
+    count: opts.raw.prepare(
+      "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+    ),
+    at: opts.raw.prepare(
+      "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
+    exec: (sql: string) => opts.raw!.exec(sql),
+  };
+  const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
+
   async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
-    const rows = await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
-      .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
+    const rows = raw
+      ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
+      : await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
+        .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
       bytes += rows[i].record.length;
@@ -237,12 +261,27 @@ export function createSender(opts: SenderOptions): Sender {
   async function commit(stream: string, rows: Row[]): Promise<void> {
     const first = rows[0].id;
     const last = rows[rows.length - 1].id;
-    await opts.db.transaction().execute(async (trx) => {
-      await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-        .where("id", "<=", last).execute();
-      await addToCounter(trx, "outbox.delivered", rows.length);
-      await setState(trx, "outbox.delivered_at", String(now()));
-    });
+    if (raw) {
+      await locked(() => {
+        raw.exec("BEGIN");
+        try {
+          raw.remove.run(stream, first, last);
+          raw.count.run(String(rows.length));
+          raw.at.run(String(now()));
+          raw.exec("COMMIT");
+        } catch (e) {
+          raw.exec("ROLLBACK");
+          throw e;
+        }
+      });
+    } else {
+      await opts.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
+          .where("id", "<=", last).execute();
+        await addToCounter(trx, "outbox.delivered", rows.length);
+        await setState(trx, "outbox.delivered_at", String(now()));
+      });
+    }
     stats.delivered += rows.length;
     stats.batches++;
     stats.lastDeliveredAt = now();

@@ -103,13 +103,13 @@ Deno.test("sender delivers to FluentServer over TCP with acks", async () => {
 
 Deno.test("sender keeps order per stream, bounds batches and uses AMA's tags and integer times", async () => {
   const ama = await startFakeAma({ config: false });
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 25], ["CONFIG_DATA_BLOB_V2", 12]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 25], ["CONFIG_DATA_BLOB_V2", 12]]);
   const routes = amaRoutes({
     os: "linux",
     outputStreams: ama.outputStreams,
     dataEndpoint: ama.dataEndpoints[0],
   });
-  const sender = createSender({ db, routes: () => routes, log: memoryLogger(), batchRecords: 10 });
+  const sender = createSender({ db, raw, routes: () => routes, log: memoryLogger(), batchRecords: 10 });
   assert.equal(await sender.pass(), 37);
   await ama.waitFor(37);
   assert.equal(await count(), 0);
@@ -296,5 +296,47 @@ Deno.test("outboxStatus() reports depth per stream, oldest record, dropped and d
   assert.equal(s.oldestAt, T0);
   assert.equal(s.dropped, 7);
   assert.equal(s.delivered, 0);
+  await close();
+});
+
+Deno.test("sender (node:sqlite path) never reads a run's transaction half-written: it waits for the lock", async () => {
+  const ama = await startFakeAma({ config: false });
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const sender = createSender({
+    db,
+    raw,
+    routes: () => forwardRoutes(ama.dataEndpoints[0]),
+    log: memoryLogger(),
+  });
+  let release = () => {};
+  const hold = new Promise<void>((r) => release = r);
+  let inserted = () => {};
+  const insertedP = new Promise<void>((r) => inserted = r);
+  const run = db.transaction().execute(async (trx) => {
+    await trx.insertInto("outbox").values({
+      stream: "CONFIG_CHANGE_BLOB_V2",
+      record: `{"RecordId":"rolled-back"}`,
+      created_at: T0,
+      attempts: 0,
+    }).execute();
+    inserted();
+    await hold;
+    throw new Error("the run fails: its transaction rolls back");
+  });
+  await insertedP;
+  const passing = sender.pass();
+  await new Promise((r) => setTimeout(r, 50));
+  release();
+  await assert.rejects(run, /rolls back/);
+  assert.equal(await passing, 2);
+  await ama.waitFor(2);
+  assert.deepEqual(ama.received.map((e) => e.record.RecordId), [
+    "CONFIG_CHANGE_BLOB_V2-0",
+    "CONFIG_CHANGE_BLOB_V2-1",
+  ]);
+  assert.equal(await count(), 0);
+  assert.equal(await getState(db, "outbox.delivered"), "2");
+  sender.close();
+  await ama.close();
   await close();
 });

@@ -108,6 +108,7 @@ export async function benchAma(opts: { records?: number; print?: (line: string) 
   await fake.next();
   const sender = createSender({
     db: opened.db,
+    raw: opened.raw,
     routes: () => forwardRoutes(`unix://${sock}`),
     log: memoryLogger("error"),
   });

@@ -46,7 +46,7 @@ export interface FakeAmaOptions {
   os?: Platform;
   /** Config endpoint (`@name`, `/path`, `tcp://127.0.0.1:0`); default a random abstract socket; false: none. */
   config?: string | false;
-  /** Data endpoints; default one random abstract socket. */
+  /** Data endpoints; default one random abstract socket (Linux) or a random pipe per stream (Windows). */
   data?: string[];
   /** The `extensionSettings` served (default {} = the Microsoft defaults). */
   settings?: unknown;
@@ -83,14 +83,22 @@ export interface FakeAma {
 const random = () => crypto.randomUUID().slice(0, 8);
 
 /** The TaggedData AMA hands to the CT extension (SPEC §1.6, §4.2). */
-export function taggedData(os: Platform, settings: unknown, dcrId = "00000000000000000000000000000000") {
+export function taggedData(
+  os: Platform,
+  settings: unknown,
+  dcrId = "00000000000000000000000000000000",
+  /** Windows: the pipe name (after `\\.\pipe\`) of each stream; AMA's own names by default. */
+  pipes: Partial<Record<string, string>> = {},
+) {
   const ext = os === "linux" ? "ChangeTracking-Linux" : "ChangeTracking-Windows";
   const ds = os === "linux" ? "CTDataSource-Linux" : "CTDataSource-Windows";
   const id = `dcr-${dcrId}:${ds}`;
   const outputStreams = Object.fromEntries(STREAMS.map((s) => [s, `${id}:${s}`]));
   const outputStreamDefinitions = os === "windows"
     ? Object.fromEntries(
-      STREAMS.map((s) => [`${id}:${s}`, { namedPipe: `CAgentStream_${ext}_${s}_AzureMonitorAgent` }]),
+      STREAMS.map((
+        s,
+      ) => [`${id}:${s}`, { namedPipe: pipes[s] ?? `CAgentStream_${ext}_${s}_AzureMonitorAgent` }]),
     )
     : {};
   return {
@@ -116,6 +124,7 @@ export function taggedReply(
   os: Platform,
   settings: unknown,
   dcrId?: string,
+  pipes?: Partial<Record<string, string>>,
 ): Record<string, unknown> {
   return {
     Request: "AgentTaggedData",
@@ -123,7 +132,7 @@ export function taggedReply(
     Version: "1",
     Success: true,
     Description: "",
-    TaggedData: JSON.stringify(taggedData(os, settings, dcrId)),
+    TaggedData: JSON.stringify(taggedData(os, settings, dcrId, pipes)),
   };
 }
 
@@ -251,7 +260,7 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   };
 
   function answer(socket: net.Socket, requestId: string) {
-    const ok = () => JSON.stringify(taggedReply(requestId, os, settings, opts.dcrId));
+    const ok = () => JSON.stringify(taggedReply(requestId, os, settings, opts.dcrId, pipes));
     switch (behaviour) {
       case "ok":
         socket.end(ok());
@@ -304,7 +313,16 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     configEndpoint = await listen(srv, opts.config ?? `@ctagent-fake-ama-${random()}-config`);
   }
   const dataEndpoints: string[] = [];
-  for (const text of opts.data ?? [`@ctagent-fake-ama-${random()}-data`]) {
+  // On Windows AMA opens one pipe per output stream and names it in outputStreamDefinitions: so does the fake
+  // when not told where to listen (with unique names, so tests can run side by side).
+  const pipes: Partial<Record<string, string>> = {};
+  let data = opts.data;
+  if (!data && os === "windows" && Deno.build.os === "windows") {
+    const base = `ctagent-fake-ama-${random()}`;
+    for (const s of STREAMS) pipes[s] = `${base}_${s}`;
+    data = STREAMS.map((s) => `\\\\.\\pipe\\${pipes[s]}`);
+  }
+  for (const text of data ?? [`@ctagent-fake-ama-${random()}-data`]) {
     const srv = net.createServer((s) => onData(label)(s));
     servers.push(srv);
     const label: string = await listen(srv, text);

@@ -5,6 +5,7 @@ import { openDb } from "../../db/open.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
 import { requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender } from "./sender.ts";
+import { chooseEntry, parseDcrDocument } from "../config/document.ts";
 
 const windows = Deno.build.os === "windows";
 
@@ -65,6 +66,50 @@ Deno.test({
       ama.received.map((e) => [e.tag, e.record.RecordId]),
       [[tag, "r0"], [tag, "r1"], [tag, "r2"]],
     );
+    sender.close();
+    await opened.close();
+    await ama.close();
+  },
+});
+
+Deno.test({
+  name:
+    "AMA's config names a pipe per stream; every stream's records arrive on its own pipe with its own tag",
+  ignore: !windows,
+  fn: async () => {
+    const config = `\\\\.\\pipe\\ctagent-test-${crypto.randomUUID()}-config`;
+    const ama = await startFakeAma({ os: "windows", config, dcrId: "w3" });
+    assert.equal(ama.dataEndpoints.length, 3);
+    const reply = await requestAmaConfig({ os: "windows", endpoints: [config], timeoutMs: 5000 });
+    const entry = chooseEntry(parseDcrDocument(reply.text, "windows"), "windows").entry!;
+    const routes = amaRoutes({
+      os: "windows",
+      outputStreams: entry.outputStreams,
+      namedPipes: entry.namedPipes,
+    });
+    const opened = await openDb(":memory:");
+    const streams = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];
+    for (const stream of streams) {
+      await opened.db.insertInto("outbox").values({
+        stream,
+        record: JSON.stringify({ RecordId: stream, Computer: "w" }),
+        created_at: 1_700_000_000_000,
+        attempts: 0,
+      }).execute();
+    }
+    const sender = createSender({
+      db: opened.db,
+      raw: opened.raw,
+      routes: () => routes,
+      log: memoryLogger(),
+    });
+    assert.equal(await sender.pass(), 3);
+    await ama.waitFor(3, 5000);
+    for (const stream of streams) {
+      const got = ama.received.find((e) => e.record.RecordId === stream)!;
+      assert.equal(got.tag, `dcr-w3:CTDataSource-Windows:${stream}`);
+      assert.ok(got.endpoint.endsWith(`_${stream}`), `${stream} arrived on ${got.endpoint}`);
+    }
     sender.close();
     await opened.close();
     await ama.close();

@@ -383,8 +383,9 @@ const USAGE = `fake-ama: a stand-in for the Azure Monitor Agent, for tests and t
   deno task fake-ama [--os linux|windows] [--config @name] [--data @name ...] [--dcr FILE]
                      [--ndjson FILE] [--behaviour ok|fail|garbage|truncated|huge|hang|close] [--no-ack]
 
-Defaults: config @CAgentStream_CloudAgentInfo_config_default_fluent.socket,
-          data   @CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket.
+Defaults (AMA's own): Linux config @CAgentStream_CloudAgentInfo_config_default_fluent.socket,
+  data @CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket; Windows config
+  \\\\.\\pipe\\CAgentStream_CloudAgentInfo_AzureMonitorAgent, data a pipe per stream named in the reply.
 Endpoints: @abstract, /path/to.sock, unix:///path, tcp://127.0.0.1:24224.
 Every event is printed as one JSON line on stdout (or appended to --ndjson); a summary goes to stderr.`;
 
@@ -392,12 +393,8 @@ async function main(): Promise<void> {
   const { values } = parseArgs({
     options: {
       os: { type: "string", default: "linux" },
-      config: { type: "string", default: "@CAgentStream_CloudAgentInfo_config_default_fluent.socket" },
-      data: {
-        type: "string",
-        multiple: true,
-        default: ["@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket"],
-      },
+      config: { type: "string" },
+      data: { type: "string", multiple: true },
       dcr: { type: "string" },
       ndjson: { type: "string" },
       behaviour: { type: "string", default: "ok" },
@@ -409,13 +406,28 @@ async function main(): Promise<void> {
   if (values.os !== "linux" && values.os !== "windows") {
     throw new TypeError(`--os must be linux or windows, got ${JSON.stringify(values.os)}`);
   }
+  const behaviours = ["ok", "fail", "garbage", "truncated", "huge", "hang", "close"];
+  if (!behaviours.includes(values.behaviour)) {
+    throw new TypeError(
+      `--behaviour must be one of ${behaviours.join(", ")}, got ${JSON.stringify(values.behaviour)}`,
+    );
+  }
   const os = values.os as Platform;
+  // AMA's own endpoints by default (SPEC §4.1); on Windows the data pipes are one per stream, named in the reply.
+  const config = values.config ??
+    (os === "linux"
+      ? "@CAgentStream_CloudAgentInfo_config_default_fluent.socket"
+      : "\\\\.\\pipe\\CAgentStream_CloudAgentInfo_AzureMonitorAgent");
+  const data = values.data ??
+    (os === "linux"
+      ? ["@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket"]
+      : undefined);
   const settings = values.dcr ? settingsFromDcr(JSON.parse(await Deno.readTextFile(values.dcr)), os) : {};
   const enc = new TextEncoder();
   const ama = await startFakeAma({
     os,
-    config: values.config,
-    data: values.data,
+    config,
+    data,
     settings,
     behaviour: values.behaviour as ConfigBehaviour,
     ack: !values["no-ack"],

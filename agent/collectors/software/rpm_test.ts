@@ -1,0 +1,276 @@
+import assert from "node:assert/strict";
+import { parseRpmQuery, rpm } from "./rpm.ts";
+import { softwareKey } from "./mod.ts";
+import { liveHost } from "../../host/mod.ts";
+
+function hasTool(cmd: string): boolean {
+  try {
+    return new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
+      .success;
+  } catch {
+    return false;
+  }
+}
+const HAVE_RPM = hasTool("rpm") && hasTool("rpmbuild");
+if (!HAVE_RPM) {
+  console.warn("rpm_test.ts: SKIPPED the real-database tests: `rpm`/`rpmbuild` absent (apt-get install rpm)");
+}
+
+const FS = "\x1f", RS = "\x1e", GS = "\x1d";
+const record = (fields: string[], provides: string[] = []) =>
+  fields.join(FS) + FS + provides.map((p) => p + GS).join("") + RS;
+
+Deno.test("parseRpmQuery() writes E:V-R with 0 for an unset epoch and falls back to the vendor", () => {
+  const text = record([
+    "bash",
+    "(none)",
+    "5.1.8",
+    "9.el9",
+    "x86_64",
+    "The GNU Bourne Again shell",
+    "(none)",
+    "Red Hat, Inc.",
+    "7738998",
+    "1700000000",
+  ]) +
+    record([
+      "openssl-libs",
+      "1",
+      "3.0.7",
+      "27.el9",
+      "x86_64",
+      "A general purpose cryptography library",
+      "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>",
+      "Red Hat, Inc.",
+      "(none)",
+      "(none)",
+    ]);
+  const [bash, ssl] = parseRpmQuery(text);
+  assert.equal(bash.CurrentVersion, "0:5.1.8-9.el9");
+  assert.equal(bash.Publisher, "Red Hat, Inc.");
+  assert.equal(bash.Size, 7738998);
+  assert.equal(bash.InstalledAt, "2023-11-14T22:13:20.000Z");
+  assert.equal(bash.SoftwareType, "Package");
+  assert.equal(bash.Manager, "rpm");
+  assert.equal(bash.InstallOnly, false);
+  assert.equal(ssl.CurrentVersion, "1:3.0.7-27.el9");
+  assert.equal(ssl.Publisher, "Red Hat, Inc. <http://bugzilla.redhat.com/bugzilla>");
+  assert.equal(ssl.Size, null);
+  assert.equal(ssl.InstalledAt, null);
+});
+
+Deno.test("parseRpmQuery() gives each installed kernel and each gpg-pubkey its own key", () => {
+  const text =
+    record(["kernel-core", "(none)", "5.14.0", "362.el9", "x86_64", "k", "(none)", "(none)", "1", "1"], [
+      "kernel-core",
+      "installonlypkg(kernel)",
+    ]) +
+    record(["kernel-core", "(none)", "5.14.0", "427.el9", "x86_64", "k", "(none)", "(none)", "1", "2"], [
+      "kernel-core",
+      "installonlypkg(kernel)",
+    ]) +
+    record([
+      "gpg-pubkey",
+      "(none)",
+      "fd431d51",
+      "4ae0493b",
+      "(none)",
+      "gpg(Red Hat)",
+      "(none)",
+      "(none)",
+      "0",
+      "3",
+    ]) +
+    record(["kernel-headers", "(none)", "5.14.0", "427.el9", "x86_64", "h", "(none)", "(none)", "1", "4"], [
+      "kernel-headers",
+    ]);
+  const items = parseRpmQuery(text);
+  const keys = items.map(softwareKey);
+  assert.deepEqual(keys, [
+    "rpm:kernel-core:x86_64:0:5.14.0-362.el9",
+    "rpm:kernel-core:x86_64:0:5.14.0-427.el9",
+    "rpm:gpg-pubkey::0:fd431d51-4ae0493b",
+    "rpm:kernel-headers:x86_64",
+  ]);
+  assert.equal(items[2].Architecture, "");
+});
+
+Deno.test("parseRpmQuery() keeps both versions of a name.arch left by an interrupted transaction", () => {
+  const text = record(["tzdata", "(none)", "2024a", "1", "noarch", "t", "(none)", "(none)", "1", "1"]) +
+    record(["tzdata", "(none)", "2024b", "1", "noarch", "t", "(none)", "(none)", "1", "2"]);
+  assert.deepEqual(parseRpmQuery(text).map(softwareKey), [
+    "rpm:tzdata:noarch:0:2024a-1",
+    "rpm:tzdata:noarch:0:2024b-1",
+  ]);
+});
+
+Deno.test("parseRpmQuery() names the record it cannot parse", () => {
+  assert.throws(() => parseRpmQuery("bash\x1f5.1\x1e"), /expected 11 fields, got 2 in "bash\\u001f5.1"/);
+});
+
+const SPEC = new URL("./testdata/tiny.spec", import.meta.url).pathname;
+
+interface Build {
+  name: string;
+  ver: string;
+  rel: string;
+  target: string;
+  size: number;
+  epoch?: string;
+  packager?: string;
+  vendor?: string;
+  provides?: string;
+  noarch?: boolean;
+}
+
+async function rpmbuild(dir: string, b: Build): Promise<void> {
+  const defs: Record<string, string | undefined> = {
+    _topdir: `${dir}/top-${b.name}-${b.ver}-${b.target}`,
+    _rpmdir: `${dir}/rpms`,
+    _build_id_links: "none",
+    pkgname: b.name,
+    pkgver: b.ver,
+    pkgrel: b.rel,
+    pkgsize: String(b.size),
+    pkgepoch: b.epoch,
+    pkgpackager: b.packager,
+    pkgvendor: b.vendor,
+    pkgprovides: b.provides,
+    pkgnoarch: b.noarch ? "1" : undefined,
+  };
+  const args = ["-bb", "--quiet", "--target", b.target];
+  for (const [k, v] of Object.entries(defs)) if (v !== undefined) args.push("--define", `${k} ${v}`);
+  const out = await new Deno.Command("rpmbuild", { args: [...args, SPEC], stdout: "piped", stderr: "piped" })
+    .output();
+  if (!out.success) throw new Error(`rpmbuild ${b.name} failed: ${new TextDecoder().decode(out.stderr)}`);
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
+  return new TextDecoder().decode(out.stdout);
+}
+
+Deno.test({
+  name: "rpm source reads a real rpm database exactly as `rpm -qa` lists it (multilib, kernels, epochs)",
+  ignore: !HAVE_RPM,
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "ctagent-rpm-" });
+    try {
+      const builds: Build[] = [
+        {
+          name: "ctagent-tool",
+          ver: "1.0",
+          rel: "1",
+          target: "x86_64",
+          size: 4096,
+          epoch: "3",
+          packager: "Tool Team <tools@example.org>",
+        },
+        {
+          name: "ctagent-tool",
+          ver: "1.0",
+          rel: "1",
+          target: "i686",
+          size: 2048,
+          epoch: "3",
+          packager: "Tool Team <tools@example.org>",
+        },
+        {
+          name: "kernel-core",
+          ver: "6.1.0",
+          rel: "1",
+          target: "x86_64",
+          size: 100,
+          provides: "installonlypkg(kernel)",
+        },
+        {
+          name: "kernel-core",
+          ver: "6.2.0",
+          rel: "1",
+          target: "x86_64",
+          size: 200,
+          provides: "installonlypkg(kernel)",
+        },
+        {
+          name: "ctagent-plain",
+          ver: "0.1",
+          rel: "2",
+          target: "noarch",
+          size: 0,
+          noarch: true,
+          vendor: "Plain Vendor",
+        },
+      ];
+      await Promise.all(builds.map((b) => rpmbuild(dir, b)));
+      const dbdir = `${dir}/root/var/lib/rpm`;
+      await Deno.mkdir(dbdir, { recursive: true });
+      await run("rpm", ["--dbpath", dbdir, "--initdb"]);
+      const rpms: string[] = [];
+      for (const arch of ["x86_64", "i686", "noarch"]) {
+        for (const e of Deno.readDirSync(`${dir}/rpms/${arch}`)) rpms.push(`${dir}/rpms/${arch}/${e.name}`);
+      }
+      await run("rpm", [
+        "--dbpath",
+        dbdir,
+        "-i",
+        "--justdb",
+        "--nodeps",
+        "--ignorearch",
+        "--ignoreos",
+        ...rpms,
+      ]);
+
+      const host = liveHost({ root: `${dir}/root` });
+      assert.equal(await rpm.present(host), true);
+      const items = await rpm.read(host, new AbortController().signal);
+
+      // The oracle: the real agent's own query (SPEC §3.1), run against the same database.
+      const qf =
+        "%{NAME}; %{SUMMARY}; %{PACKAGER}; %{INSTALLTIME}; %{SIZE}; %{EPOCH}:%{VERSION}-%{RELEASE}; installed; %{ARCH}\n@@";
+      const oracle = (await run("rpm", ["--dbpath", dbdir, "-qa", "--queryformat", qf])).replaceAll(
+        "(none)",
+        "0",
+      )
+        .split("\n@@").filter((r) => r.trim()).map((r) => {
+          const [name, summary, packager, time, size, evr, , arch] = r.split("; ");
+          return { name, summary, packager, time: Number(time), size: Number(size), evr, arch };
+        });
+      const ours = items.map((i) => ({
+        name: i.SoftwareName,
+        summary: i.SoftwareDescription,
+        packager: i.Publisher,
+        time: Date.parse(i.InstalledAt!) / 1000,
+        size: i.Size,
+        evr: i.CurrentVersion,
+        arch: i.Architecture,
+      }));
+      const order = (a: { name: string; arch: string; evr: string }, b: typeof a) =>
+        `${a.name} ${a.arch} ${a.evr}`.localeCompare(`${b.name} ${b.arch} ${b.evr}`);
+      // The oracle writes a missing packager as "0"; ours falls back to the vendor, or is empty.
+      const plain = ours.find((o) => o.name === "ctagent-plain")!;
+      assert.equal(plain.packager, "Plain Vendor");
+      plain.packager = "";
+      for (const o of ours) if (o.packager === "") o.packager = "0";
+      assert.deepEqual(ours.sort(order), oracle.sort(order));
+      assert.equal(items.length, 5);
+      assert.equal(new Set(items.map(softwareKey)).size, 5);
+      const tool = items.find((i) => i.SoftwareName === "ctagent-tool" && i.Architecture === "i686")!;
+      assert.equal(tool.CurrentVersion, "3:1.0-1");
+      assert.equal(tool.Size, 2048);
+      assert.deepEqual(
+        items.filter((i) => i.SoftwareName === "kernel-core").map(softwareKey).sort(),
+        ["rpm:kernel-core:x86_64:0:6.1.0-1", "rpm:kernel-core:x86_64:0:6.2.0-1"],
+      );
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test("rpm source is absent on a root without an rpm database", async () => {
+  const dir = await Deno.makeTempDir();
+  await Deno.mkdir(`${dir}/var/lib/rpm`, { recursive: true }); // Debian's rpm package leaves this empty
+  assert.equal(await rpm.present(liveHost({ root: dir })), false);
+  await Deno.remove(dir, { recursive: true });
+});

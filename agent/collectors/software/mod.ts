@@ -3,9 +3,11 @@ import type { Collector } from "../types.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 import { dpkg } from "./dpkg.ts";
 import { rpm } from "./rpm.ts";
+import { apk } from "./apk.ts";
+import { pacman } from "./pacman.ts";
 
 /** Every source the collector knows; those present on the host are read. */
-export const SOURCES: SoftwareSource[] = [dpkg, rpm];
+export const SOURCES: SoftwareSource[] = [dpkg, rpm, apk, pacman];
 
 /**
  * Manager, name and architecture; plus the version for packages installed in several versions side by side

@@ -2,16 +2,9 @@ import assert from "node:assert/strict";
 import { parseRpmQuery, rpm } from "./rpm.ts";
 import { softwareKey } from "./mod.ts";
 import { liveHost } from "../../host/mod.ts";
+import { buildRpmDb, haveRpm, rpmOracle, SAMPLE_BUILDS } from "../../../test/fixtures/rpm_db.ts";
 
-function hasTool(cmd: string): boolean {
-  try {
-    return new Deno.Command(cmd, { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-}
-const HAVE_RPM = hasTool("rpm") && hasTool("rpmbuild");
+const HAVE_RPM = haveRpm();
 if (!HAVE_RPM) {
   console.warn("rpm_test.ts: SKIPPED the real-database tests: `rpm`/`rpmbuild` absent (apt-get install rpm)");
 }
@@ -108,134 +101,18 @@ Deno.test("parseRpmQuery() names the record it cannot parse", () => {
   assert.throws(() => parseRpmQuery("bash\x1f5.1\x1e"), /expected 11 fields, got 2 in "bash\\u001f5.1"/);
 });
 
-const SPEC = new URL("./testdata/tiny.spec", import.meta.url).pathname;
-
-interface Build {
-  name: string;
-  ver: string;
-  rel: string;
-  target: string;
-  size: number;
-  epoch?: string;
-  packager?: string;
-  vendor?: string;
-  provides?: string;
-  noarch?: boolean;
-}
-
-async function rpmbuild(dir: string, b: Build): Promise<void> {
-  const defs: Record<string, string | undefined> = {
-    _topdir: `${dir}/top-${b.name}-${b.ver}-${b.target}`,
-    _rpmdir: `${dir}/rpms`,
-    _build_id_links: "none",
-    pkgname: b.name,
-    pkgver: b.ver,
-    pkgrel: b.rel,
-    pkgsize: String(b.size),
-    pkgepoch: b.epoch,
-    pkgpackager: b.packager,
-    pkgvendor: b.vendor,
-    pkgprovides: b.provides,
-    pkgnoarch: b.noarch ? "1" : undefined,
-  };
-  const args = ["-bb", "--quiet", "--target", b.target];
-  for (const [k, v] of Object.entries(defs)) if (v !== undefined) args.push("--define", `${k} ${v}`);
-  const out = await new Deno.Command("rpmbuild", { args: [...args, SPEC], stdout: "piped", stderr: "piped" })
-    .output();
-  if (!out.success) throw new Error(`rpmbuild ${b.name} failed: ${new TextDecoder().decode(out.stderr)}`);
-}
-
-async function run(cmd: string, args: string[]): Promise<string> {
-  const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
-  if (!out.success) throw new Error(`${cmd} ${args.join(" ")}: ${new TextDecoder().decode(out.stderr)}`);
-  return new TextDecoder().decode(out.stdout);
-}
-
 Deno.test({
   name: "rpm source reads a real rpm database exactly as `rpm -qa` lists it (multilib, kernels, epochs)",
   ignore: !HAVE_RPM,
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "ctagent-rpm-" });
     try {
-      const builds: Build[] = [
-        {
-          name: "ctagent-tool",
-          ver: "1.0",
-          rel: "1",
-          target: "x86_64",
-          size: 4096,
-          epoch: "3",
-          packager: "Tool Team <tools@example.org>",
-        },
-        {
-          name: "ctagent-tool",
-          ver: "1.0",
-          rel: "1",
-          target: "i686",
-          size: 2048,
-          epoch: "3",
-          packager: "Tool Team <tools@example.org>",
-        },
-        {
-          name: "kernel-core",
-          ver: "6.1.0",
-          rel: "1",
-          target: "x86_64",
-          size: 100,
-          provides: "installonlypkg(kernel)",
-        },
-        {
-          name: "kernel-core",
-          ver: "6.2.0",
-          rel: "1",
-          target: "x86_64",
-          size: 200,
-          provides: "installonlypkg(kernel)",
-        },
-        {
-          name: "ctagent-plain",
-          ver: "0.1",
-          rel: "2",
-          target: "noarch",
-          size: 0,
-          noarch: true,
-          vendor: "Plain Vendor",
-        },
-      ];
-      await Promise.all(builds.map((b) => rpmbuild(dir, b)));
-      const dbdir = `${dir}/root/var/lib/rpm`;
-      await Deno.mkdir(dbdir, { recursive: true });
-      await run("rpm", ["--dbpath", dbdir, "--initdb"]);
-      const rpms: string[] = [];
-      for (const arch of ["x86_64", "i686", "noarch"]) {
-        for (const e of Deno.readDirSync(`${dir}/rpms/${arch}`)) rpms.push(`${dir}/rpms/${arch}/${e.name}`);
-      }
-      await run("rpm", [
-        "--dbpath",
-        dbdir,
-        "-i",
-        "--justdb",
-        "--nodeps",
-        "--ignorearch",
-        "--ignoreos",
-        ...rpms,
-      ]);
-
+      const dbdir = await buildRpmDb(dir, `${dir}/root`, SAMPLE_BUILDS);
       const host = liveHost({ root: `${dir}/root` });
       assert.equal(await rpm.present(host), true);
       const items = await rpm.read(host, new AbortController().signal);
 
-      // The oracle: the real agent's own query (SPEC §3.1), run against the same database.
-      const qf =
-        "%{NAME}; %{SUMMARY}; %{PACKAGER}; %{INSTALLTIME}; %{SIZE}; %{EPOCH}:%{VERSION}-%{RELEASE}; installed; %{ARCH}\n@@";
-      const oracle = (await run("rpm", ["--dbpath", dbdir, "-qa", "--queryformat", qf])).replaceAll(
-        "(none)",
-        "0",
-      )
-        .split("\n@@").filter((r) => r.trim()).map((r) => {
-          const [name, summary, packager, time, size, evr, , arch] = r.split("; ");
-          return { name, summary, packager, time: Number(time), size: Number(size), evr, arch };
-        });
+      const oracle = await rpmOracle(dbdir);
       const ours = items.map((i) => ({
         name: i.SoftwareName,
         summary: i.SoftwareDescription,

@@ -490,13 +490,15 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
     const kind = parseUnitName(name)!.kind;
     let info: UnitInfo | null = null;
     let startup: string;
+    // Why systemd would call the unit "bad" (a dangling alias ...): a fact about the unit, not a read error.
+    let problem: string | null = null;
     let error: string | null = null;
     try {
       info = discover(tree, name);
       startup = unitFileState(tree, name, info);
     } catch (e) {
       startup = "bad";
-      error = (e as Error).message;
+      problem = (e as Error).message;
     }
     let settings = emptySettings(), files: string[] = [];
     if (info) {
@@ -528,6 +530,7 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
       AliasOf: aliasOf,
       Template: kind === "template",
       ActiveState: active,
+      Problem: problem,
     };
     if (error) item.error = error;
     items.push(item);

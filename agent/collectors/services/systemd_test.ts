@@ -183,7 +183,8 @@ Deno.test("readUnits() honours drop-ins, continuation lines and masked drop-ins"
     assert.equal(app.SvcAccount, "root");
     const old = items.get("old.service")!;
     assert.deepEqual([old.SvcPath, old.SvcDescription, old.SvcAccount, old.SvcRunlevels], ["", "", "", ""]);
-    assert.match(String(items.get("dangling.service")!.error), /missing\.service/);
+    assert.match(String(items.get("dangling.service")!.Problem), /missing\.service/);
+    assert.equal(items.get("dangling.service")!.error, undefined);
     assert.equal(items.get("ext.service")!.UnitFile, "/opt/ext/ext.service");
   });
 });

@@ -425,7 +425,7 @@ export function parseListUnits(text: string): Map<string, RuntimeState> {
 export function systemdRunning(host: Host): boolean {
   if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
   try {
-    return Deno.statSync("/run/systemd/system").isDirectory;
+    return Deno.statSync(host.path("/run/systemd/system")).isDirectory;
   } catch {
     return false;
   }
@@ -553,22 +553,19 @@ export const systemd: ServiceSource = {
     return scanUnitTree(host).dirs.length > 0;
   },
   async read(host, signal) {
-    const warnings: string[] = [];
     let runtime: Map<string, RuntimeState> | null = null;
     if (systemdRunning(host)) {
+      // States that could not be read must not turn every Running into Unknown and back (a flood of
+      // Modified records): retry once, then fail the run, which keeps the previous items as they were.
       try {
         runtime = await runtimeStates(host, signal);
-      } catch (e) {
-        if (signal.aborted) throw e;
-        warnings.push(
-          `systemd is running but its unit states could not be read (SvcState is Unknown): ${
-            (e as Error).message
-          }`,
-        );
+      } catch {
+        signal.throwIfAborted();
+        runtime = await runtimeStates(host, signal);
       }
     }
     signal.throwIfAborted();
     const tree = scanUnitTree(host);
-    return { items: readUnits(tree, runtime), warnings };
+    return { items: readUnits(tree, runtime), warnings: [] };
   },
 };

@@ -3,6 +3,7 @@ import { dirname } from "node:path";
 import { liveHost } from "../../host/mod.ts";
 import { parseListUnits, readUnits, scanUnitTree, systemd, unitFileState } from "./systemd.ts";
 import type { ServiceItem } from "./types.ts";
+import type { Host } from "../../host/mod.ts";
 
 function systemctl(args: string[]): string | null {
   try {
@@ -263,4 +264,53 @@ Deno.test({
     assert.deepEqual(ours.filter((l) => l.includes("@")), theirs.filter((l) => l.includes("@")));
     for (const i of items) assert.ok(["Unknown", "Running", "Stopped"].includes(i.SvcState));
   },
+});
+
+/** The test tree seen as a live machine whose systemd runs, with `systemctl` answered by `answer`. */
+function runningHost(root: string, answer: () => { code: number; stdout: string; stderr: string }): Host {
+  const calls: string[][] = [];
+  return Object.assign(
+    {
+      ...liveHost({ root }),
+      root: "/",
+      exec: (cmd: string, args: string[]) => {
+        calls.push([cmd, ...args]);
+        return Promise.resolve(answer());
+      },
+    },
+    { calls },
+  );
+}
+
+Deno.test("systemd source asks a running systemd for states once per run", async () => {
+  await withTree(async (root) => {
+    await Deno.mkdir(`${root}/run/systemd/system`, { recursive: true });
+    const host = runningHost(
+      root,
+      () => ({ code: 0, stdout: "web.service loaded active running Web server\n", stderr: "" }),
+    );
+    const { items } = await systemd.read(host, new AbortController().signal);
+    const web = items.find((i) => i.UnitName === "web.service")!;
+    assert.equal(web.SvcState, "Running");
+    assert.equal(items.find((i) => i.UnitName === "idle.service")!.SvcState, "Stopped");
+    assert.deepEqual((host as unknown as { calls: string[][] }).calls.map((c) => c.slice(0, 2)), [[
+      "systemctl",
+      "list-units",
+    ]]);
+  });
+});
+
+Deno.test("systemd source fails the run rather than report every state Unknown when systemctl fails", async () => {
+  await withTree(async (root) => {
+    await Deno.mkdir(`${root}/run/systemd/system`, { recursive: true });
+    let n = 0;
+    const host = runningHost(
+      root,
+      () => ({ code: 1, stdout: "", stderr: `Failed to connect to bus (${++n})` }),
+    );
+    await assert.rejects(
+      () => systemd.read(host, new AbortController().signal),
+      /list-units exited with 1: Failed to connect to bus \(2\)/,
+    );
+  });
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { dpkg, parseDpkgStatus } from "./dpkg.ts";
+import { dpkg, parseDeb822, parseDpkgStatus } from "./dpkg.ts";
 import { liveHost } from "../../host/mod.ts";
 
 function dpkgQuery(args: string[]): string | null {
@@ -46,4 +46,33 @@ Deno.test("parseDpkgStatus() skips not-installed stanzas and keeps config-files 
   assert.equal(items[1].Size, 12000 * 1024);
   assert.equal(items[1].SoftwareDescription, "GNU C Library: Shared libraries");
   assert.equal(items[1].Publisher, "GNU Libc Maintainers <debian-glibc@lists.debian.org>");
+});
+
+const fixture = Deno.readTextFileSync(new URL("../../../test/testdata/dpkg_status", import.meta.url));
+
+Deno.test("parseDpkgStatus() reads name, version, architecture, publisher, synopsis and size in bytes", () => {
+  const items = parseDpkgStatus(fixture);
+  const libc = items.find((i) => i.SoftwareName === "libc6")!;
+  assert.equal(libc.SoftwareType, "Package");
+  assert.equal(libc.Manager, "dpkg");
+  assert.match(libc.CurrentVersion, /^2\.\d+/);
+  assert.equal(libc.Architecture, "amd64");
+  assert.match(libc.Publisher, /GNU Libc Maintainers/);
+  assert.equal(libc.SoftwareDescription, "GNU C Library: Shared libraries");
+  assert.equal(libc.Size! % 1024, 0);
+});
+
+Deno.test("parseDpkgStatus() keeps config-files-only packages as dpkg-query -W does, drops purged ones", () => {
+  const items = parseDpkgStatus(fixture);
+  assert.deepEqual(items.map((i) => [i.SoftwareName, i.Status]), [
+    ["adduser", "installed"],
+    ["libc6", "installed"],
+    ["zlib1g", "installed"],
+    ["oldtool", "config-files"],
+  ]);
+});
+
+Deno.test("parseDeb822() joins continuation lines and survives junk lines and CRLF-free trailing stanzas", () => {
+  const s = parseDeb822("Package: a\nDescription: one\n two\n .\n three\nnot a field\n\n\nPackage: b");
+  assert.deepEqual(s, [{ Package: "a", Description: "one\ntwo\n.\nthree" }, { Package: "b" }]);
 });

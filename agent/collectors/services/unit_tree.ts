@@ -52,6 +52,8 @@ interface WantsDir {
 /** One pass over the unit directories: everything the enablement logic needs, read once. */
 export interface UnitTree {
   host: Host;
+  /** The search path as configured, existing directories or not. */
+  searchPath: readonly string[];
   /** Existing unit directories (machine paths), duplicates (same inode, e.g. /lib → /usr/lib) removed. */
   dirs: string[];
   entries: Map<string, Map<string, DirEntry>>;
@@ -73,6 +75,7 @@ export function lstatKind(p: string): DirEntry["kind"] | null {
 export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTree {
   const tree: UnitTree = {
     host,
+    searchPath,
     dirs: [],
     entries: new Map(),
     wants: new Map(),
@@ -132,8 +135,9 @@ function absoluteTarget(linkPath: string, target: string): string {
   return posix.normalize(isAbsolute(target) ? target : join(dirname(linkPath), target));
 }
 
+/** Whether a path is under the search path: the whole list, existing or not, as systemctl has it. */
 function inSearchPath(tree: UnitTree, p: string): boolean {
-  return tree.dirs.some((d) => p === d || p.startsWith(d + "/"));
+  return tree.searchPath.some((d) => p === d || p.startsWith(d + "/"));
 }
 
 /** /dev/null, a device, or an empty regular file: systemd's "masked" (null_or_empty). */
@@ -147,6 +151,14 @@ function nullOrEmpty(tree: UnitTree, machinePath: string): boolean {
   }
 }
 
+/**
+ * Whether a symlink masks the unit: only a link to /dev/null itself. An empty file or another link behind
+ * the target is found when the target is loaded in turn, under its own path (as systemctl 252 reports it).
+ */
+function isMaskTarget(machinePath: string): boolean {
+  return machinePath === "/dev/null";
+}
+
 type Loaded =
   | { mode: "regular"; path: string }
   | { mode: "masked"; path: string }
@@ -157,7 +169,7 @@ class UnitError extends Error {
 }
 
 /** unit_file_load_or_readlink: what is at `machinePath`, or null when nothing is. */
-function load(tree: UnitTree, name: string, machinePath: string): Loaded | null {
+function load(tree: UnitTree, machinePath: string): Loaded | null {
   const kind = lstatKind(tree.host.path(machinePath));
   if (kind === null) return null;
   if (kind === "dir") throw new UnitError(`${machinePath} is a directory`);
@@ -165,13 +177,13 @@ function load(tree: UnitTree, name: string, machinePath: string): Loaded | null 
     const raw = readLink(tree, machinePath);
     if (raw === null) throw new UnitError(`cannot read the symlink ${machinePath}`);
     const target = absoluteTarget(machinePath, raw);
-    if (nullOrEmpty(tree, target)) return { mode: "masked", path: machinePath };
-    if (inSearchPath(tree, target)) {
-      if (!validAlias(name, basename(target))) {
-        throw new UnitError(`${machinePath} → ${raw}: not a valid alias of ${name}`);
-      }
-      return { mode: "alias", path: machinePath, target };
+    const inside = inSearchPath(tree, target);
+    // As unit_file_resolve_symlink: an alias is validated before its target is looked at.
+    if (inside && !validAlias(basename(machinePath), basename(target))) {
+      throw new UnitError(`${machinePath} → ${raw}: not a valid alias`);
     }
+    if (isMaskTarget(target)) return { mode: "masked", path: machinePath };
+    if (inside) return { mode: "alias", path: machinePath, target };
     return { mode: "linked", path: machinePath, target };
   }
   if (nullOrEmpty(tree, machinePath)) return { mode: "masked", path: machinePath };
@@ -179,8 +191,12 @@ function load(tree: UnitTree, name: string, machinePath: string): Loaded | null 
   return { mode: "regular", path: machinePath };
 }
 
-/** unit_validate_alias_symlink: same type, and templates alias templates, instances the same instance. */
+/**
+ * unit_validate_alias_symlink: same type, templates alias templates, instances the same instance or a
+ * template; a link to the same name inside the search path is a self-alias, which systemd rejects.
+ */
 function validAlias(alias: string, target: string): boolean {
+  if (alias === target) return false;
   const a = parseUnitName(alias), t = parseUnitName(target);
   if (!a || !t || a.type !== t.type) return false;
   if (a.kind === "plain" || a.kind === "template") return t.kind === a.kind;
@@ -234,7 +250,7 @@ function searchByName(tree: UnitTree, name: string): Loaded | null {
     for (const dir of tree.dirs) {
       const e = tree.entries.get(dir)?.get(candidate);
       if (!e) continue;
-      const l = load(tree, name, `${dir}/${candidate}`);
+      const l = load(tree, `${dir}/${candidate}`);
       if (l) return l;
     }
   }
@@ -265,7 +281,7 @@ export function discover(tree: UnitTree, name: string): UnitInfo {
     const target: string = loaded.target;
     let bn = basename(target);
     if (loaded.mode === "linked" || bn === cur) {
-      const next = load(tree, cur, target);
+      const next = load(tree, target);
       if (!next) throw new UnitError(`${loaded.path} points to ${target}, which does not exist`);
       loaded = next;
       byName = false;
@@ -275,7 +291,7 @@ export function discover(tree: UnitTree, name: string): UnitInfo {
     if (inst?.kind === "instance" && tmpl?.kind === "template") {
       const filled = withInstance(bn, inst.instance!);
       if (filled === cur) {
-        const next = load(tree, cur, target);
+        const next = load(tree, target);
         if (!next) throw new UnitError(`${loaded.path} points to ${target}, which does not exist`);
         loaded = next;
         byName = false;

@@ -136,7 +136,8 @@ Deno.test("--once --json --root: enabling a unit and a drop-in User= give one Mo
     const root = `${dir}/root`;
     const put = async (p: string, text: string | { link: string }) => {
       await Deno.mkdir(dirname(root + p), { recursive: true });
-      if (typeof text === "string") await Deno.writeTextFile(root + p, text);
+      // createNew: a fixture write must never follow a link out to the real machine
+      if (typeof text === "string") await Deno.writeTextFile(root + p, text, { createNew: true });
       else await Deno.symlink(text.link, root + p);
     };
     await put("/sbin/init", { link: "/lib/systemd/systemd" });

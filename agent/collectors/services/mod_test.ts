@@ -15,7 +15,7 @@ async function tree(files: Record<string, string | { link: string }>): Promise<s
   const root = await Deno.makeTempDir({ prefix: "ctagent-svc-" });
   for (const [p, c] of Object.entries(files)) {
     await Deno.mkdir(root + p.slice(0, p.lastIndexOf("/")), { recursive: true });
-    if (typeof c === "string") await Deno.writeTextFile(root + p, c, { mode: 0o755 });
+    if (typeof c === "string") await Deno.writeTextFile(root + p, c, { mode: 0o755, createNew: true });
     else await Deno.symlink(c.link, root + p);
   }
   return root;

@@ -103,7 +103,7 @@ const TREE: Record<string, string | { link: string }> = {
 async function buildTree(root: string, tree = TREE): Promise<void> {
   for (const [path, content] of Object.entries(tree)) {
     await Deno.mkdir(dirname(root + path), { recursive: true });
-    if (typeof content === "string") await Deno.writeTextFile(root + path, content);
+    if (typeof content === "string") await Deno.writeTextFile(root + path, content, { createNew: true });
     else await Deno.symlink(content.link, root + path);
   }
 }

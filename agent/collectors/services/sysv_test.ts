@@ -42,7 +42,7 @@ async function sysvTree(): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "ctagent-sysv-" });
   const w = async (p: string, text: string, mode = 0o755) => {
     await Deno.mkdir(root + p.slice(0, p.lastIndexOf("/")), { recursive: true });
-    await Deno.writeTextFile(root + p, text, { mode });
+    await Deno.writeTextFile(root + p, text, { mode, createNew: true });
     await Deno.chmod(root + p, mode);
   };
   await w("/etc/init.d/dbus", DBUS);

@@ -34,7 +34,7 @@ type Tree = Record<string, string | { link: string }>;
 function build(root: string, tree: Tree): void {
   for (const [p, c] of Object.entries(tree)) {
     Deno.mkdirSync(dirname(root + p), { recursive: true });
-    if (typeof c === "string") Deno.writeTextFileSync(root + p, c);
+    if (typeof c === "string") Deno.writeTextFileSync(root + p, c, { createNew: true }); // never through a link to the real machine
     else Deno.symlinkSync(c.link, root + p);
   }
 }

@@ -84,3 +84,28 @@ Deno.test("readSysv() lists the init scripts with their headers and rc?.d links"
     await Deno.remove(root, { recursive: true });
   }
 });
+
+Deno.test("readSysv() reads Red Hat's /etc/rc.d/init.d and /etc/rc.d/rcN.d layout", async () => {
+  const root = await Deno.makeTempDir({ prefix: "ctagent-sysv-rh-" });
+  try {
+    await Deno.mkdir(`${root}/etc/rc.d/init.d`, { recursive: true });
+    await Deno.writeTextFile(`${root}/etc/rc.d/init.d/network`, "#!/bin/bash\n# chkconfig: 2345 10 90\n", {
+      createNew: true,
+    });
+    await Deno.chmod(`${root}/etc/rc.d/init.d/network`, 0o755);
+    await Deno.writeTextFile(`${root}/etc/rc.d/init.d/functions`, "# sourced, not run\n", {
+      createNew: true,
+    });
+    for (const [l, link] of [["0", "K90network"], ["3", "S10network"], ["5", "S10network"]]) {
+      await Deno.mkdir(`${root}/etc/rc.d/rc${l}.d`, { recursive: true });
+      await Deno.symlink("../init.d/network", `${root}/etc/rc.d/rc${l}.d/${link}`);
+    }
+    const items = readSysv(liveHost({ root }));
+    assert.deepEqual(
+      items.map((i) => [i.SvcName, i.SvcPath, i.SvcStartupType, i.SvcRunlevels]),
+      [["network", "/etc/rc.d/init.d/network", "enabled", "0:off 3:on 5:on"]],
+    );
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});

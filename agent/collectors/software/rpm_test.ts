@@ -151,3 +151,22 @@ Deno.test("rpm source is absent on a root without an rpm database", async () => 
   assert.equal(await rpm.present(liveHost({ root: dir })), false);
   await Deno.remove(dir, { recursive: true });
 });
+
+Deno.test("rpm source names the database when the rpm command cannot run", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/var/lib/rpm`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/var/lib/rpm/rpmdb.sqlite`, "", { createNew: true });
+    const host = {
+      ...liveHost({ root: dir }),
+      exec: () => Promise.reject(Object.assign(new Error("spawn rpm ENOENT"), { code: "ENOENT" })),
+    };
+    assert.equal(await rpm.present(host), true);
+    await assert.rejects(
+      () => rpm.read(host, new AbortController().signal),
+      new RegExp(`cannot run rpm for the database in ${dir}/var/lib/rpm: spawn rpm ENOENT`),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

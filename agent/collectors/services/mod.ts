@@ -25,7 +25,8 @@ export function servicesCollector(sources: ServiceSource[] = SOURCES): Collector
     platforms: ["linux", "windows"],
     dataType: servicesDataType,
     key: serviceKey,
-    volatile: [],
+    // systemd's ActiveState passes through activating/deactivating as timers fire: shown, never a change.
+    volatile: ["ActiveState"],
     schedule: (s) => ({
       enabled: s.enableServices,
       frequency: s.servicesSettings.serviceCollectionFrequency,

@@ -69,6 +69,7 @@ Deno.test("servicesCollector() names its data type per OS and follows the DCR sc
   const c = servicesCollector();
   assert.equal(c.dataType("linux"), "Daemons");
   assert.equal(c.dataType("windows"), "WindowsServices");
+  assert.deepEqual(c.volatile, ["ActiveState"]);
   const on = settingsSchema("linux").parse({ servicesSettings: { serviceCollectionFrequency: 60 } });
   assert.deepEqual(c.schedule(on), { enabled: true, frequency: 60 });
   const off = settingsSchema("windows").parse({ enableServices: false });

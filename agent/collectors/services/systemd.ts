@@ -62,6 +62,15 @@ async function runtimeStates(host: Host, signal: AbortSignal): Promise<Map<strin
   return parseListUnits(res.stdout);
 }
 
+/**
+ * Running while the main process runs, a reload included (SubState running or reload); a oneshot that has
+ * exited, a unit starting, stopping, restarting after a crash or failed is Stopped, as the real agent maps
+ * SubState (SPEC §3.1).
+ */
+export function isRunning(r: RuntimeState): boolean {
+  return r.sub === "running" || r.sub === "reload" || r.active === "reloading";
+}
+
 function stateOf(
   name: string,
   runtime: Map<string, RuntimeState> | null,
@@ -70,13 +79,13 @@ function stateOf(
   if (parseUnitName(name)?.kind === "template") {
     const prefix = name.slice(0, name.indexOf("@") + 1);
     for (const [n, r] of runtime) {
-      if (n.startsWith(prefix) && r.sub === "running") return { state: "Running", active: null };
+      if (n.startsWith(prefix) && isRunning(r)) return { state: "Running", active: null };
     }
     return { state: "Stopped", active: null };
   }
   const r = runtime.get(name);
   if (!r) return { state: "Stopped", active: "inactive" }; // not loaded: systemd has it inactive (dead)
-  return { state: r.sub === "running" ? "Running" : "Stopped", active: r.active };
+  return { state: isRunning(r) ? "Running" : "Stopped", active: r.active };
 }
 
 /** Description, ExecStart and User from the unit file and all its drop-ins (names, template, prefixes, service.d). */

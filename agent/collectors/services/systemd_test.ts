@@ -212,6 +212,8 @@ Deno.test("readUnits() takes SvcState from a running systemd, templates Running 
         "● idle.service       loaded failed   failed  Idle",
         "tty@tty1.service     loaded active   running TTY on tty1",
         "helper.service       loaded active   exited  Helper",
+        "gen.service          loaded reloading reload Generated",
+        "rt.service           loaded activating start Runtime",
       ].join("\n"),
     );
     const items = byName(readUnits(scanUnitTree(liveHost({ root })), runtime));
@@ -223,6 +225,7 @@ Deno.test("readUnits() takes SvcState from a running systemd, templates Running 
     ]);
     assert.equal(items.get("helper.service")!.SvcState, "Stopped");
     assert.equal(items.get("rt.service")!.SvcState, "Stopped");
+    assert.equal(items.get("gen.service")!.SvcState, "Running");
     assert.equal(items.get("tty@.service")!.SvcState, "Running");
     assert.equal(items.get("vpn@.service")!.SvcState, "Stopped");
   });

@@ -6,7 +6,8 @@ import { join } from "node:path";
 import { serviceCommand, type ServiceDeps } from "./mod.ts";
 import { BIN_PATH, STATE_DIR, UNIT_PATH } from "./systemd.ts";
 
-const haveSystemd = existsSync("/usr/bin/systemd-analyze") && existsSync("/usr/bin/systemctl") &&
+const haveSystemd = Deno.build.os === "linux" && existsSync("/usr/bin/systemd-analyze") &&
+  existsSync("/usr/bin/systemctl") &&
   existsSync("/usr/lib/systemd/system/multi-user.target");
 
 /** existsSync() without following links: enable's links point at /etc/…, which exists only inside the root. */

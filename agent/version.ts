@@ -33,5 +33,7 @@ export const BUILD_DATE: string = info.date;
 
 /** The `--version` line: `ctagent 0.1.0 (commit 1a2b3c4d5e6f, built 2026-11-22T03:00:00Z; deno 2.9.5)`. */
 export function versionLine(i: BuildInfo = info): string {
-  return `ctagent ${i.version} (commit ${i.commit}${i.date ? `, built ${i.date}` : ""}; deno ${Deno.version.deno})`;
+  return `ctagent ${i.version} (commit ${i.commit}${
+    i.date ? `, built ${i.date}` : ""
+  }; deno ${Deno.version.deno})`;
 }

@@ -200,3 +200,17 @@ Deno.test("service with a wrong action or flag prints usage, exit 2", async () =
   assert.equal(await serviceCommand(["install", "--bogus"], d), 2);
   assert.match(err.join("\n"), /bogus/);
 });
+
+Deno.test({
+  name: "`ctagent service …` reaches the service command through the CLI, with its own flags",
+  ignore: Deno.build.os !== "linux",
+}, async () => {
+  const { main } = await import("../cli.ts");
+  const root = await Deno.makeTempDir({ prefix: "ctagent_root_" });
+  const out: string[] = [];
+  const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: () => undefined };
+  assert.equal(await main(["service", "status", "--root", root], { io }), 3);
+  assert.match(out.join("\n"), /ctagent\.service: not installed/);
+  assert.equal(await main(["service", "uninstall", "--root", root, "--purge"], { io }), 0);
+  await Deno.remove(root, { recursive: true });
+});

@@ -20,6 +20,10 @@ export interface OfflineReport {
   totalMs: number;
   /** serve: from spawn to the first 200 on the page; null when it never came. */
   firstPageMs?: number | null;
+  /** serve: CPU time (user + system) the program had used when the page came. */
+  firstPageCpuMs?: number | null;
+  /** once: CPU time (user + system) of the whole run. */
+  cpuMs?: number | null;
   page?: { contentType: string | null; bytes: number; head: string };
   assets?: { path: string; status: number; contentType: string | null; bytes: number }[];
   apiStatus?: { status: number; contentType: string | null };
@@ -45,13 +49,25 @@ export async function runOffline(opts: {
   url?: string;
   timeoutMs?: number;
   deno?: string;
+  /** Run again in the directory of an earlier run (its state and DENO_DIR kept): a second start. */
+  again?: OfflineReport;
+  /** Cut the network off (default). Without it the run is only isolated from files and caches. */
+  isolate?: boolean;
 }): Promise<OfflineReport> {
-  const base = await Deno.makeTempDir({ prefix: "ctagent_offline_" });
+  const isolate = opts.isolate ?? true;
+  if (isolate && !canIsolate()) {
+    throw new Error("Cannot cut the network off here: unshare -n needs root on Linux");
+  }
+  const base = opts.again
+    ? dirname(opts.again.workDir)
+    : await Deno.makeTempDir({ prefix: "ctagent_offline_" });
   const workDir = join(base, "machine");
   const denoDir = join(base, "deno_dir");
-  await mkdir(workDir);
-  await mkdir(denoDir);
-  await copyFile(opts.bundle, join(workDir, "ctagent.js"));
+  if (!opts.again) {
+    await mkdir(workDir);
+    await mkdir(denoDir);
+    await copyFile(opts.bundle, join(workDir, "ctagent.js"));
+  }
   const deno = opts.deno ?? Deno.execPath();
   const request = {
     mode: opts.mode,

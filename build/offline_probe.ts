@@ -11,6 +11,17 @@ interface ProbeRequest {
 }
 
 const req = JSON.parse(Deno.args[0]) as ProbeRequest;
+/** CPU time (user + system, ms) from /proc: a figure that a busy machine inflates far less than wall time. */
+function cpuMs(pid: number | "self", children = false): number | null {
+  try {
+    // fields after the ")" that closes the command name: utime is field 14, cutime 16 (1-based)
+    const f = Deno.readTextFileSync(`/proc/${pid}/stat`).split(") ")[1].split(" ");
+    const [u, s] = children ? [f[13], f[14]] : [f[11], f[12]];
+    return (Number(u) + Number(s)) * 10; // USER_HZ is 100 on Linux
+  } catch {
+    return null;
+  }
+}
 const dec = new TextDecoder();
 const t0 = performance.now();
 const child = new Deno.Command(req.deno, {
@@ -39,6 +50,7 @@ if (req.mode === "serve") {
     await new Promise((r) => setTimeout(r, 5));
   }
   report.firstPageMs = page ? performance.now() - t0 : null;
+  report.firstPageCpuMs = page ? cpuMs(child.pid) : null;
   if (page) {
     const body = await page.text();
     report.page = {
@@ -69,6 +81,7 @@ if (req.mode === "serve") {
 
 const out = await output;
 report.totalMs = performance.now() - t0;
+if (req.mode === "once") report.cpuMs = cpuMs("self", true);
 report.code = out.code;
 report.signal = out.signal;
 report.stdout = dec.decode(out.stdout);

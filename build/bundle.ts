@@ -81,9 +81,38 @@ export function externalImports(code: string): string[] {
   return [...found].sort();
 }
 
-/** Places that load a file relative to the module at run time: they break once bundled. */
-export function moduleRelativeLoads(code: string): string[] {
-  return [...code.matchAll(/new URL\(\s*["'`]([^"'`]+)["'`]\s*,\s*import\.meta\.url\s*\)/g)].map((m) => m[1]);
+/** A file loaded relative to its module at run time (`new URL("./x", import.meta.url)`): missing once bundled. */
+export interface RelativeLoad {
+  /** The exact expression in the bundle. */
+  expr: string;
+  rel: string;
+  /** The source file it names, from the `// path` comment esbuild writes before each module's code. */
+  source?: string;
+}
+
+export function moduleRelativeLoads(code: string, root: string = ROOT): RelativeLoad[] {
+  const loads: RelativeLoad[] = [];
+  const re = /new URL\(\s*["'`]([^"'`]+)["'`]\s*,\s*import\.meta\.url\s*\)/g;
+  for (const m of code.matchAll(re)) {
+    const before = code.slice(0, m.index);
+    const module = [...before.matchAll(/^\/\/ (\S+\.(?:ts|tsx|js|mjs|json))$/gm)].at(-1)?.[1];
+    const source = module ? resolve(root, dirname(module), m[1]) : undefined;
+    loads.push({ expr: m[0], rel: m[1], source: source && existsSync(source) ? source : undefined });
+  }
+  return loads;
+}
+
+/** Worker modules (named `*_worker.ts` by convention) travel inside the bundle and start from a blob: URL. */
+export const WORKER_FILE = /_worker\.(ts|js)$/;
+
+/** The header that holds embedded workers' code and hands each out as a blob: URL (made once). */
+export function workerHeader(sources: string[]): string {
+  if (!sources.length) return "";
+  return `const __ctagentWorkerSources = ${JSON.stringify(sources)};\n` +
+    `const __ctagentWorkerUrls = [];\n` +
+    `function __ctagentWorkerUrl(i) {\n` +
+    `  __ctagentWorkerUrls[i] ??= URL.createObjectURL(new Blob([__ctagentWorkerSources[i]], { type: "text/javascript" }));\n` +
+    `  return new URL(__ctagentWorkerUrls[i]);\n}\n`;
 }
 
 export interface BundleOptions {
@@ -94,6 +123,20 @@ export interface BundleOptions {
   ui?: boolean;
   deno?: string;
   log?: (line: string) => void;
+}
+
+/** Reads what `deno bundle` wrote (and deletes it): no shebang, and nothing left to fetch at run time. */
+async function readBundle(tmp: string, entry: string): Promise<string> {
+  let code = await readFile(tmp, "utf8");
+  await rm(tmp, { force: true });
+  if (code.startsWith("#!")) code = code.slice(code.indexOf("\n") + 1);
+  const external = externalImports(code);
+  if (external.length) {
+    throw new BuildError(
+      `The bundle of ${entry} still imports ${external.join(", ")}: it would not run on its own`,
+    );
+  }
+  return code;
 }
 
 /** Bundles `entry` into `out` (stamped); returns the stamp and the output's size. */
@@ -125,23 +168,31 @@ export async function bundle(
     await rm(tmp, { force: true });
     throw new BuildError(`deno bundle ${entry} failed (exit ${res.code}):\n${res.stderr}`);
   }
-  let code = await readFile(tmp, "utf8");
-  await rm(tmp, { force: true });
-  const external = externalImports(code);
-  if (external.length) {
-    throw new BuildError(
-      `The bundle of ${entry} still imports ${external.join(", ")}: it would not run on its own`,
-    );
+  let code = await readBundle(tmp, entry);
+  const workers: string[] = [];
+  for (const load of moduleRelativeLoads(code)) {
+    if (!load.source || !WORKER_FILE.test(load.source)) {
+      throw new BuildError(
+        `The bundle of ${entry} loads ${JSON.stringify(load.rel)} relative to its module (${load.expr}): ` +
+          `that file would be missing beside the single file. Import it instead, or name a worker *_worker.ts`,
+      );
+    }
+    log(`bundle: worker ${load.source} embedded`);
+    const wtmp = `${out}.worker${workers.length}.${Deno.pid}.tmp`;
+    const w = await run(deno, ["bundle", "--platform", "deno", "--quiet", "--output", wtmp, load.source], {
+      cwd: ROOT,
+    });
+    if (w.code !== 0) {
+      throw new BuildError(`deno bundle ${load.source} (worker) failed (exit ${w.code}):\n${w.stderr}`);
+    }
+    const wcode = await readBundle(wtmp, load.source);
+    if (moduleRelativeLoads(wcode).length) {
+      throw new BuildError(`The worker ${load.source} loads files relative to itself`);
+    }
+    code = code.replaceAll(load.expr, `__ctagentWorkerUrl(${workers.length})`);
+    workers.push(wcode);
   }
-  for (const rel of moduleRelativeLoads(code)) {
-    log(
-      `bundle: warning: ${
-        JSON.stringify(rel)
-      } is loaded relative to the module; it will be missing at run time`,
-    );
-  }
-  if (code.startsWith("#!")) code = code.slice(code.indexOf("\n") + 1);
-  code = stampHeader(stamp) + code;
+  code = stampHeader(stamp) + workerHeader(workers) + code;
   await writeFile(`${out}.tmp`, code);
   await rename(`${out}.tmp`, out);
   return { out, stamp, bytes: new TextEncoder().encode(code).length };

@@ -107,6 +107,10 @@ export async function linuxService(opts: ServiceOptions, deps: ServiceDeps): Pro
   deps.out(`  enabled:    ${enabled}`);
   deps.out(`  active:     ${active}`);
   deps.out(`  state:      ${at(STATE_DIR)}${existsSync(at(STATE_DIR)) ? "" : " (not created yet)"}`);
+  if (live && existsSync(BIN_PATH)) {
+    const v = await deps.exec(BIN_PATH, ["--version"]);
+    deps.out(`  program:    ${v.code === 0 ? v.stdout.trim() : `${BIN_PATH} --version exited ${v.code}`}`);
+  }
   return 0;
 }
 

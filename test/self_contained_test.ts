@@ -1,6 +1,8 @@
 // The proof that the shipped program needs nothing: the bundle (what `deno compile` embeds) runs alone in an
 // empty directory with an empty DENO_DIR and no network: --once works, the agent starts, the page is served.
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { copyFile, mkdir } from "node:fs/promises";
 import { dirname, join } from "node:path";
 import { bundle } from "../build/bundle.ts";
 import { canIsolate, runOffline } from "../build/offline.ts";
@@ -100,6 +102,49 @@ Deno.test({
     const r = await runOffline({ bundle: probe, mode: "once", args: [] });
     assert.match(r.stdout, /^unreachable/, r.stdout);
     await Deno.remove(dirname(r.workDir), { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
+/** A Wine setup made by ../shared/wine/setup.sh DIR, named by CTAGENT_WINE=DIR; the Windows run needs one. */
+const wineDir = Deno.env.get("CTAGENT_WINE");
+const haveWine = canIsolate() && !!wineDir && existsSync(join(wineDir, "deno-wine.exe"));
+
+Deno.test({
+  name: "the bundle alone under Windows Deno (Wine), offline, with an empty DENO_DIR: --once runs",
+  ignore: !haveWine,
+  async fn() {
+    const file = await theBundle();
+    const dir = await Deno.makeTempDir({ prefix: "ctagent_win_" });
+    await mkdir(join(dir, "deno_dir"));
+    await copyFile(file, join(dir, "ctagent.js"));
+    const win = (p: string) => `Z:${p.replaceAll("/", "\\")}`;
+    const out = await new Deno.Command("unshare", {
+      args: [
+        "-n",
+        "sh",
+        "-c",
+        '. "$0/env.sh" && export DENO_DIR="$1" && shift && exec wine "$@"',
+        wineDir!,
+        win(join(dir, "deno_dir")),
+        join(wineDir!, "deno-wine.exe"),
+        "run",
+        "-A",
+        win(join(dir, "ctagent.js")),
+        "--once",
+        "--json",
+        "--data-dir",
+        win(join(dir, "data")),
+      ],
+      cwd: dir,
+      stdin: "null",
+    }).output();
+    const stderr = new TextDecoder().decode(out.stderr);
+    assert.equal(out.code, 0, stderr);
+    const once = JSON.parse(new TextDecoder().decode(out.stdout));
+    assert.equal(once.os, "windows");
+    assert.equal(once.version, "0.0.0-selftest");
+    for (const run of once.runs) assert.equal(run.error, null, `${run.collector} failed: ${run.error}`);
     await Deno.remove(dir, { recursive: true });
   },
 });

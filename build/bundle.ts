@@ -170,7 +170,8 @@ export async function bundle(
   }
   let code = await readBundle(tmp, entry);
   const workers: string[] = [];
-  for (const load of moduleRelativeLoads(code)) {
+  const loads = moduleRelativeLoads(code);
+  for (const load of loads.filter((l, i) => loads.findIndex((m) => m.expr === l.expr) === i)) {
     if (!load.source || !WORKER_FILE.test(load.source)) {
       throw new BuildError(
         `The bundle of ${entry} loads ${JSON.stringify(load.rel)} relative to its module (${load.expr}): ` +
@@ -193,8 +194,8 @@ export async function bundle(
     workers.push(wcode);
   }
   code = stampHeader(stamp) + workerHeader(workers) + code;
-  await writeFile(`${out}.tmp`, code);
-  await rename(`${out}.tmp`, out);
+  await writeFile(tmp, code);
+  await rename(tmp, out);
   return { out, stamp, bytes: new TextEncoder().encode(code).length };
 }
 

@@ -52,7 +52,11 @@ export function formatLine(
 
 /** Whether stderr goes to the journal: systemd sets JOURNAL_STREAM for a service's stdout/stderr. */
 export function underJournald(env: (name: string) => string | undefined = (n) => Deno.env.get(n)): boolean {
-  return /^\d+:\d+$/.test(env("JOURNAL_STREAM") ?? "");
+  try {
+    return /^\d+:\d+$/.test(env("JOURNAL_STREAM") ?? "");
+  } catch {
+    return false; // no --allow-env: then not a service we installed (its unit runs with -A)
+  }
 }
 
 export function createLogger(

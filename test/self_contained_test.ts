@@ -14,6 +14,7 @@ let built: Promise<string> | undefined;
 function theBundle(): Promise<string> {
   built ??= (async () => {
     const dir = await Deno.makeTempDir({ prefix: "ctagent_bundle_" });
+    globalThis.addEventListener("unload", () => Deno.removeSync(dir, { recursive: true }));
     const { out } = await bundle({
       out: join(dir, "ctagent.js"),
       stamp: { version: "0.0.0-selftest", commit: "feedbeef", date: "2026-01-02T03:04:05Z" },

@@ -140,7 +140,7 @@ function inSearchPath(tree: UnitTree, p: string): boolean {
   return tree.searchPath.some((d) => p === d || p.startsWith(d + "/"));
 }
 
-/** /dev/null, a device, or an empty regular file: systemd's "masked" (null_or_empty). */
+/** systemd's null_or_empty, links followed: an empty unit file masks its unit, a drop-in on /dev/null is masked. */
 function nullOrEmpty(tree: UnitTree, machinePath: string): boolean {
   if (machinePath === "/dev/null") return true;
   try {

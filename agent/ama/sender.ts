@@ -379,7 +379,15 @@ export function createSender(opts: SenderOptions): Sender {
   const sender: Sender = {
     async run(signal) {
       while (!signal.aborted && !closed) {
-        const sent = await pass(signal);
+        let sent = 0;
+        try {
+          sent = await pass(signal);
+        } catch (e) {
+          // A database problem (disk full, locked): say so and try again later; delivery never stops the agent.
+          stats.failures++;
+          stats.lastError = (e as Error).message;
+          log.error("delivery pass failed; retrying", { error: e });
+        }
         const anyFailing = [...links.values()].some((l) => l.failures > 0);
         if (sent === 0 || anyFailing) {
           const idle = new Promise<void>((resolve) => wake = resolve);

@@ -340,3 +340,40 @@ Deno.test("sender (node:sqlite path) never reads a run's transaction half-writte
   await ama.close();
   await close();
 });
+
+Deno.test("sender.run() survives a database error in a pass, logs it and keeps going", async () => {
+  const ama = await startFakeAma({ config: false });
+  const { db, close } = await setup([]);
+  const log = memoryLogger();
+  let broken = true;
+  const sender = createSender({
+    db,
+    routes: () => {
+      if (broken) throw new Error("database is locked");
+      return forwardRoutes(ama.dataEndpoints[0]);
+    },
+    log,
+    idleMs: 20,
+  });
+  await db.insertInto("outbox").values({
+    stream: "CONFIG_CHANGE_BLOB_V2",
+    record: `{"RecordId":"y"}`,
+    created_at: T0,
+    attempts: 0,
+  })
+    .execute();
+  const ac = new AbortController();
+  const running = sender.run(ac.signal);
+  await new Promise((r) => setTimeout(r, 60));
+  assert.ok(
+    log.lines.some((l) => /delivery pass failed; retrying.*database is locked/.test(l)),
+    log.lines.join("\n"),
+  );
+  broken = false;
+  await ama.waitFor(1, 3000);
+  ac.abort();
+  await running;
+  sender.close();
+  await ama.close();
+  await close();
+});

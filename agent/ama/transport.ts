@@ -138,7 +138,7 @@ export function connect(
   });
 }
 
-/** Wraps a connected node:net socket (also used by the fake AMA's tests for accepted sockets). */
+/** Wraps a connected node:net socket as a Connection. */
 export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
   const queue: Uint8Array[] = [];
   let queued = 0;

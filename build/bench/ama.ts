@@ -139,6 +139,27 @@ export async function benchAma(opts: { records?: number; print?: (line: string) 
     );
   }
 
+  // The sender alone: the same records to a socket whose reader only discards bytes (the fake's decoding is
+  // the slower side of the measurement above).
+  const sinkPath = join(dir, "sink.sock");
+  const sink = new Worker(new URL("./sink_worker.ts", import.meta.url), { type: "module" });
+  const sinkReady = new Promise((r) => sink.onmessage = r);
+  sink.postMessage({ path: sinkPath });
+  await sinkReady;
+  const toSink = createSender({
+    db: opened.db,
+    raw: opened.raw,
+    routes: () => forwardRoutes(`unix://${sinkPath}`),
+    log: memoryLogger("error"),
+  });
+  await insert(json, "CONFIG_DATA_BLOB_V2");
+  t = performance.now();
+  const sunk = await toSink.drain(300_000);
+  const sinkMs = performance.now() - t;
+  toSink.close();
+  sink.terminate();
+  if (sunk.left !== 0) throw new Error(`bench: ${sunk.left} records left for the sink`);
+
   // Peer: npm:@fluent-org/logger's FluentClient (Forward mode, no ack) sending the same records from memory.
   const client = new FluentClient("bench", {
     eventMode: "Forward",
@@ -168,6 +189,7 @@ export async function benchAma(opts: { records?: number; print?: (line: string) 
     outbox_db_bytes_per_record: Math.round(dbBytes / n),
     delivered_records_per_s: rate(n, deliveredMs),
     sender_records_per_s: rate(n, sentMs),
+    sender_to_byte_sink_records_per_s: rate(n, sinkMs),
     delivery_us_per_record: Number((deliveredMs * 1000 / n).toFixed(2)),
     /** CPU of the whole process (sender, SQLite and the fake's thread) per record: robust on a busy machine. */
     delivery_cpu_us_per_record: Number((cpu / n).toFixed(2)),
@@ -181,6 +203,7 @@ export async function benchAma(opts: { records?: number; print?: (line: string) 
   print(
     `ama: outbox → fake AMA over a unix socket: ${figures.delivered_records_per_s} records/s delivered and decoded ` +
       `(target ≥ 50000/s: ${figures.delivered_records_per_s >= 50_000 ? "met" : "NOT met"}); ` +
+      `sender alone (reader discards): ${figures.sender_to_byte_sink_records_per_s}/s; ` +
       `peer FluentClient from memory, no outbox: ${figures.peer_fluent_org_logger_records_per_s}/s`,
   );
   print(

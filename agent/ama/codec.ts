@@ -581,6 +581,81 @@ export function decodeForwardMessage(value: unknown): Decoded | undefined {
   throw new ProtocolError(`Forward message: cannot tell the mode of ${describe(value)}`);
 }
 
+type SizeKind = "bytes" | "items" | "pairs" | "ext" | "fixed";
+/** Per type byte 0xc4..0xdf: [header bytes after the type byte, bytes of its size field, what the size counts]. */
+const LENGTH_SPEC: ([number, number, SizeKind] | undefined)[] = (() => {
+  const t: ([number, number, SizeKind] | undefined)[] = new Array(256);
+  const set = (byte: number, v: [number, number, SizeKind]) => t[byte] = v;
+  [[0xc4, 1], [0xc5, 2], [0xc6, 4], [0xd9, 1], [0xda, 2], [0xdb, 4]].forEach(([b, n]) =>
+    set(b, [n, n, "bytes"])
+  );
+  [[0xc7, 1], [0xc8, 2], [0xc9, 4]].forEach(([b, n]) => set(b, [n + 1, n, "ext"]));
+  [[0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [
+    0xd3,
+    8,
+  ]]
+    .forEach(([b, n]) => set(b, [n, 0, "fixed"]));
+  [[0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17]].forEach(([b, n]) => set(b, [n, 0, "fixed"]));
+  set(0xdc, [2, 2, "items"]);
+  set(0xdd, [4, 4, "items"]);
+  set(0xde, [2, 2, "pairs"]);
+  set(0xdf, [4, 4, "pairs"]);
+  return t;
+})();
+
+/**
+ * The byte length of the complete msgpack value at `offset`, or undefined while it is incomplete. Walks the
+ * headers only (string and binary payloads are skipped). `end` is where the received bytes end.
+ */
+export function messageLength(b: Uint8Array, offset = 0, end = b.length): number | undefined {
+  const stop = messageScanner(offset).scan(b, end);
+  return stop === undefined ? undefined : stop - offset;
+}
+
+/**
+ * Finds where a msgpack value ends as its bytes arrive, resuming where it stopped: a receiver decodes each
+ * message once, when whole, instead of re-decoding (or re-scanning) a large message at every chunk.
+ */
+export function messageScanner(offset = 0) {
+  let pos = offset;
+  let pending = 1;
+  return {
+    /** The offset just past the value when `b[..end]` holds all of it; undefined while it does not. */
+    scan(b: Uint8Array, end: number): number | undefined {
+      while (pending > 0) {
+        if (pos >= end) return undefined;
+        const t = b[pos];
+        let head = 1;
+        let body = 0;
+        let items = 0;
+        if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) { /* one byte */ }
+        else if (t <= 0x8f) items = 2 * (t & 0x0f);
+        else if (t <= 0x9f) items = t & 0x0f;
+        else if (t <= 0xbf) body = t & 0x1f;
+        else {
+          const s = LENGTH_SPEC[t];
+          if (!s) throw new ProtocolError(`Invalid msgpack type byte 0x${t.toString(16)} at offset ${pos}`);
+          const [extra, sizeBytes, kind] = s;
+          if (pos + 1 + extra > end) return undefined; // the header itself is not all here yet
+          head = 1 + extra;
+          let n = 0;
+          for (let i = 1; i <= sizeBytes; i++) n = n * 256 + b[pos + i];
+          if (kind === "bytes" || kind === "ext") body = n;
+          else if (kind === "items") items = n;
+          else if (kind === "pairs") items = 2 * n;
+        }
+        pos += head + body;
+        pending += items - 1;
+      }
+      return pos <= end ? pos : undefined;
+    },
+    /** The buffer moved its bytes by `delta` (compaction): follow them. */
+    shift(delta: number): void {
+      pos += delta;
+    },
+  };
+}
+
 /** Decodes every top-level msgpack value in `bytes` (a whole capture, for tests and tools). */
 export function decodeAll(bytes: Uint8Array): unknown[] {
   return [...newDecoder().decodeMulti(bytes)];

@@ -15,6 +15,8 @@ import {
   eventTimeFromMs,
   extensionCodec,
   isEventTime,
+  messageLength,
+  messageScanner,
   newChunkId,
   ProtocolError,
   timeToMs,
@@ -278,4 +280,59 @@ Deno.test("encodeForwardJson() turns outbox JSON into the same bytes as encodeFo
   assert.equal(hex(spaced), hex(encodeForward("t", [[1, { a: "b" }]])));
   assert.throws(() => encodeForwardJson("t", [[1, '{"a":"b']]), SyntaxError);
   assert.throws(() => encodeForwardJson("t", [[1, '{"a":"\\x"}']]), SyntaxError);
+});
+
+Deno.test("messageLength() finds where each message ends and waits on every incomplete prefix", () => {
+  const samples = [
+    encodeMessage("t", eventTime(1, 2), { a: "b", n: -5, f: 1.5, big: 2 ** 40, z: null, t: true }),
+    encodeForward("tag", [[1_700_000_000, { k: "v".repeat(300) }], [eventTime(3, 4), {
+      x: "日本".repeat(20000),
+    }]]),
+    encodePackedForward("t", [[7, { a: "" }]], { chunk: "c", size: 1 }),
+    encodeCompressedPackedForward("z", [[1, { n: "1" }]]),
+    encodeAck("abc"),
+    decodeAll(bytes("c0"))[0] === null ? bytes("c0") : bytes(""),
+    encodeForward("m", [[1, Object.fromEntries(Array.from({ length: 70000 }, (_, i) => [`k${i}`, ""]))]]),
+  ];
+  for (const m of samples) {
+    assert.equal(messageLength(m), m.length);
+    for (const cut of [0, 1, 2, 5, Math.floor(m.length / 2), m.length - 1]) {
+      if (cut < m.length) {
+        assert.equal(messageLength(m.subarray(0, cut)), undefined, `prefix ${cut} of ${m.length}`);
+      }
+    }
+    const two = new Uint8Array([...m, ...encodeAck("next")]);
+    assert.equal(messageLength(two), m.length);
+    assert.equal(messageLength(two, m.length), two.length - m.length);
+    assert.equal(messageLength(two, 0, m.length - 1), undefined);
+  }
+  // EventTime as ext8 (C7 08 00), which the protocol allows besides fixext8.
+  const ext8 = bytes("93 a1 74 c7 08 00 00 00 00 01 00 00 00 02 80");
+  assert.equal(messageLength(ext8), ext8.length);
+  assert.equal(messageLength(ext8.subarray(0, 5)), undefined);
+  const d = decodeForwardMessage(decodeAll(ext8)[0])!;
+  assert.deepEqual({ ...(d.entries[0][0] as object) }, { sec: 1, nsec: 2 });
+  assert.throws(() => messageLength(bytes("92 c1")), /Invalid msgpack type byte 0xc1 at offset 1/);
+});
+
+Deno.test("messageScanner() resumes across chunks and follows a buffer that moved", () => {
+  const m = encodeForward(
+    "tag",
+    Array.from({ length: 50 }, (_, i) => [i, { k: "v".repeat(i * 10) }] as [number, { k: string }]),
+  );
+  const s = messageScanner(0);
+  let end = 0;
+  let found: number | undefined;
+  while (found === undefined) {
+    end = Math.min(m.length, end + 7);
+    found = s.scan(m, end);
+  }
+  assert.equal(found, m.length);
+  // The same message at offset 100 of a larger buffer, scanned partly, then moved to offset 0.
+  const big = new Uint8Array(100 + m.length);
+  big.set(m, 100);
+  const t = messageScanner(100);
+  assert.equal(t.scan(big, 100 + 40), undefined);
+  t.shift(-100);
+  assert.equal(t.scan(m, m.length), m.length);
 });

@@ -2,9 +2,10 @@
 import type { Collector } from "../types.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 import { dpkg } from "./dpkg.ts";
+import { windowsSoftware } from "./windows.ts";
 
 /** Every source the collector knows; those present on the host are read. */
-export const SOURCES: SoftwareSource[] = [dpkg];
+export const SOURCES: SoftwareSource[] = [dpkg, windowsSoftware];
 
 export function softwareKey(i: SoftwareItem): string {
   return `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;

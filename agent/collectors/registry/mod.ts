@@ -1,7 +1,7 @@
 // The registry collector: the values under each enabled DCR registryInfo key, recursion honoured, exact data.
 import type { Host } from "../../host/mod.ts";
 import type { RegistryInfo, Settings } from "../../config/dcr.ts";
-import type { Collected, Collector } from "../types.ts";
+import type { Collector } from "../types.ts";
 import { normalizeKeyPath, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
 import { renderValue } from "./values.ts";
 import { offlineRegistryFromRoot } from "./offline.ts";
@@ -51,7 +51,7 @@ export function readRegistryInfo(
   reader: RegistryReader,
   infos: readonly RegistryInfo[],
   signal?: AbortSignal,
-): Required<Collected<RegistryItem>> {
+): { items: RegistryItem[]; unseen: string[]; warnings: string[] } {
   const items = new Map<string, RegistryItem>();
   const unseen: string[] = [];
   const warnings: string[] = [];
@@ -149,7 +149,6 @@ export function registryCollector(
     dataType: () => "Registry",
     key: registryKey,
     volatile: ["KeyLastWritten"],
-    currentField: "ValueData",
     schedule: (s: Settings) => ({
       enabled: s.enableRegistry,
       frequency: s.registrySettings.registryCollectionFrequency,

@@ -5,6 +5,7 @@
 // Manual, Disabled. SvcDescription is plain text (an indirect "@dll,-id" string stays as stored offline).
 import type { Host } from "../../host/mod.ts";
 import { openRegistry } from "../registry/mod.ts";
+import { liveRegistry } from "../registry/live_windows.ts";
 import { getValue, type RegistryReader, type RegKey, type RegValue } from "../registry/reader.ts";
 import { valueNumber, valueText } from "../registry/values.ts";
 
@@ -166,6 +167,16 @@ function query(fn: (buf: Uint8Array, needed: Uint32Array) => number, what: strin
   throw new Error(`${what}: the buffer kept growing`);
 }
 
+function delayedInRegistry(name: string): boolean {
+  const key = liveRegistry().open(`HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\${name}`);
+  if (!key) return false;
+  try {
+    return num(key.values(), "DelayedAutostart") === 1;
+  } finally {
+    key.close();
+  }
+}
+
 export function readLiveServices(): WindowsServiceItem[] {
   lib ??= Deno.dlopen("advapi32.dll", SYMBOLS);
   const a = lib.symbols;
@@ -221,14 +232,16 @@ export function readLiveServices(): WindowsServiceItem[] {
       }
       try {
         const cfg = query((b, n) => a.QueryServiceConfigW(svc, b, b.length, n), `QueryServiceConfig ${name}`);
-        let delayed = false;
         const d = query(
           (b, n) => a.QueryServiceConfig2W(svc, SERVICE_CONFIG_DELAYED_AUTO_START_INFO, b, b.length, n),
           `QueryServiceConfig2 ${name}`,
         );
-        if (d) delayed = new DataView(d.buffer).getInt32(0, true) !== 0;
         if (cfg) {
           const v = new DataView(cfg.buffer);
+          // An SCM without the delayed-start query (Wine 8) still has the flag where Windows keeps it.
+          const delayed = d
+            ? new DataView(d.buffer).getInt32(0, true) !== 0
+            : v.getUint32(4, true) === 2 && delayedInRegistry(name);
           // QUERY_SERVICE_CONFIGW (64-bit): type, start, errorControl, pad, binaryPath*, loadOrderGroup*,
           // tagId, pad, dependencies*, serviceStartName*, displayName*.
           item.SvcStartupType = startupType(v.getUint32(4, true), delayed);

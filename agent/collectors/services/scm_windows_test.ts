@@ -37,7 +37,8 @@ Deno.test({
         SvcStartupType: "Auto",
         SvcAccount: "LocalSystem",
         SvcPath: "C:\\ctagent\\svc.exe --auto",
-        SvcController: "SCM",
+        SvcController: "windows",
+        SvcRunlevels: "",
       });
       assert.equal(by.get(names[1])?.SvcStartupType, "Auto (Delayed)");
       assert.equal(by.get(names[2])?.SvcStartupType, "Manual");

@@ -21,9 +21,12 @@ export interface WindowsServiceItem {
   /** The binary path as configured (environment variables not expanded, arguments kept). */
   SvcPath: string;
   SvcController: string;
+  /** Windows has no runlevels: always "" (the column exists for Linux daemons). */
+  SvcRunlevels: string;
 }
 
-export const CONTROLLER = "SCM";
+/** SvcController of Windows services (the services collector's sources say systemd | sysv | windows). */
+export const CONTROLLER = "windows";
 const SERVICE_WIN32 = 0x30;
 const STATES = [
   "Unknown",
@@ -80,6 +83,7 @@ export function serviceFromValues(name: string, values: RegValue[]): WindowsServ
     SvcAccount: text(values, "ObjectName") ?? "LocalSystem",
     SvcPath: text(values, "ImagePath") ?? "",
     SvcController: CONTROLLER,
+    SvcRunlevels: "",
   };
 }
 
@@ -224,6 +228,7 @@ export function readLiveServices(): WindowsServiceItem[] {
         SvcAccount: "",
         SvcPath: "",
         SvcController: CONTROLLER,
+        SvcRunlevels: "",
       };
       const svc = a.OpenServiceW(scm, wide(name), SERVICE_QUERY_CONFIG);
       if (svc === null) {
@@ -282,3 +287,21 @@ export async function readWindowsServices(
     reader.close();
   }
 }
+
+/**
+ * The Windows source for the services collector (its `ServiceSource` shape: add it to SOURCES in
+ * services/mod.ts). Typed structurally so this file stands alone.
+ */
+export const windowsServices = {
+  controller: CONTROLLER,
+  platforms: ["windows"] as const,
+  present: (host: Host): Promise<boolean> => Promise.resolve(host.os === "windows"),
+  async read(
+    host: Host,
+    _signal?: AbortSignal,
+  ): Promise<{ items: WindowsServiceItem[]; warnings: string[] }> {
+    const items = await readWindowsServices(host);
+    const failed = items.filter((i) => i.error).length;
+    return { items, warnings: failed ? [`${failed} services whose configuration could not be read`] : [] };
+  },
+};

@@ -29,7 +29,8 @@ Deno.test({
       SvcStartupType: "Auto",
       SvcAccount: "LocalSystem",
       SvcPath: "%SystemRoot%\\System32\\spoolsv.exe",
-      SvcController: "SCM",
+      SvcController: "windows",
+      SvcRunlevels: "",
     });
     assert.equal(by.get("wuauserv")?.SvcStartupType, "Auto (Delayed)");
     assert.equal(by.get("BITS")?.SvcStartupType, "Manual", "DelayedAutoStart only delays Auto services");

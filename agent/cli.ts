@@ -292,6 +292,19 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   });
   if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
 
+  if (cli.command === "once" && cli.dcr) {
+    // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
+    const { raw, problem } = await readDcrFile(cli.dcr);
+    const problems = raw === undefined
+      ? [problem!]
+      : chooseEntry(parseDcrDocument(raw, host.os), host.os).problems;
+    if (problems.length) {
+      io.err(
+        `ctagent: DCR ${cli.dcr} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`,
+      );
+      return EXIT.INVALID_DCR;
+    }
+  }
   const dataDir = cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot);
   let opened;
   try {
@@ -308,24 +321,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       return EXIT.OK;
     }
     if (cli.command === "once") {
-      if (cli.dcr) {
-        // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
-        const { raw, problem } = await readDcrFile(cli.dcr);
-        const problems = raw === undefined
-          ? [problem!]
-          : chooseEntry(parseDcrDocument(raw, host.os), host.os).problems;
-        if (problems.length) {
-          io.err(
-            `ctagent: DCR ${cli.dcr} is invalid:\n${
-              problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")
-            }`,
-          );
-          return EXIT.INVALID_DCR;
-        }
-      }
       const { config } = await resolveConfig({ db: opened.db, os: host.os, log, dcrFile: cli.dcr });
       const res = await runOnce({
         db: opened.db,
+        raw: opened.raw,
         collectors,
         config,
         host,

@@ -44,8 +44,12 @@ export function valueTypeName(type: number): string {
 
 const utf16 = new TextDecoder("utf-16le");
 
+const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
+
 export function hex(data: Uint8Array): string {
-  return Array.from(data, (b) => b.toString(16).padStart(2, "0")).join("");
+  let out = "";
+  for (let i = 0; i < data.length; i++) out += HEX[data[i]];
+  return out;
 }
 
 function text(data: Uint8Array): string {

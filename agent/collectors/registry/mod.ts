@@ -2,7 +2,7 @@
 import type { Host } from "../../host/mod.ts";
 import type { RegistryInfo, Settings } from "../../config/dcr.ts";
 import type { Collector } from "../types.ts";
-import { normalizeKeyPath, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
+import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
 import { renderValue } from "./values.ts";
 import { offlineRegistryFromRoot } from "./offline.ts";
 import { liveRegistry } from "./live_windows.ts";
@@ -61,8 +61,9 @@ export function readRegistryInfo(
     const where = describe(info, i);
     let path: string, hive: string;
     try {
-      path = normalizeKeyPath(info.keyName);
-      hive = splitKeyPath(path).hive;
+      hive = splitKeyPath(info.keyName).hive;
+      // The registry's own spelling: overlapping entries written in another case give the same items.
+      path = registryCase(reader, info.keyName);
     } catch (e) {
       warnings.push(`${where}: ${(e as Error).message}`);
       return;

@@ -77,6 +77,15 @@ Deno.test({
       "7-Zip 23.01 (x64)",
       "Office 16 Click-to-Run Extensibility Component",
     ]);
+    const overlap = readRegistryInfo(reader, [
+      info(UNINSTALL.toLowerCase().replace("hkey_local_machine", "HKLM"), { recurse: true }),
+      info(`${UNINSTALL}\\7-ZIP`.toUpperCase()),
+    ]);
+    assert.equal(overlap.items.length, 14, "overlapping entries in another case give the same items once");
+    assert.ok(
+      overlap.items.every((i) => i.RegistryKey.startsWith(UNINSTALL)),
+      "keys spelled as the hive spells them",
+    );
     const off = readRegistryInfo(reader, [info(UNINSTALL, { recurse: true, enabled: false })]);
     assert.equal(off.items.length, 0);
     const missing = readRegistryInfo(reader, [

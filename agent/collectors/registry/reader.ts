@@ -87,3 +87,33 @@ export function withKey<T>(reader: RegistryReader, path: string, fn: (key: RegKe
     key.close();
   }
 }
+
+/**
+ * `path` spelled as the registry spells it (`hklm\software\foo` → `HKEY_LOCAL_MACHINE\SOFTWARE\Foo`), so the
+ * same key always gives the same RegistryKey whatever case the DCR used. Falls back to the normalized
+ * path as given when a level cannot be listed (access denied) or does not exist.
+ */
+export function registryCase(reader: RegistryReader, path: string): string {
+  const normalized = normalizeKeyPath(path);
+  const { hive, subPath } = splitKeyPath(normalized);
+  let key: RegKey | null = null;
+  try {
+    key = reader.open(hive);
+    let out: string = hive;
+    for (const part of subPath.split("\\").filter(Boolean)) {
+      if (!key) return normalized;
+      const want = part.toUpperCase();
+      const real = key.subkeyNames().find((n) => n.toUpperCase() === want);
+      if (real === undefined) return normalized;
+      const next: RegKey | null = key.subkey(real);
+      key.close();
+      key = next;
+      out += `\\${real}`;
+    }
+    return key ? out : normalized;
+  } catch {
+    return normalized;
+  } finally {
+    key?.close();
+  }
+}

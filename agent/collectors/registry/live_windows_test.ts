@@ -129,3 +129,29 @@ Deno.test({
     assert.equal(by("Ctagent Hidden Component"), undefined);
   },
 });
+
+Deno.test({
+  name: named("the 17 default registry entries, all enabled, read the live registry without an error"),
+  ignore: !!SKIP,
+  async fn() {
+    const { settingsSchema } = await import("../../config/dcr.ts");
+    const { defaultExtensionSettings } = await import("../../config/defaults.ts");
+    const infos = settingsSchema("windows").parse(defaultExtensionSettings("windows")).registrySettings
+      .registryInfo
+      .map((i) => ({ ...i, enabled: true }));
+    // Wine's registry has no KnownDlls: seed one value there, read back through CurrentControlSet.
+    await regImport(
+      '[HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control\\Session Manager\\KnownDlls]\n"ctagent"="ctagent.dll"\n',
+    );
+    const r = readRegistryInfo(liveRegistry(), infos);
+    assert.deepEqual(r.unseen, []);
+    for (const w of r.warnings) assert.match(w, /does not exist$/);
+    const known = r.items.find((i) => i.ValueName === "ctagent");
+    assert.equal(
+      known?.RegistryKey,
+      "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control\\Session Manager\\KnownDlls",
+    );
+    assert.equal(known?.ValueData, "ctagent.dll");
+    assert.ok(r.items.every((i) => i.RegistryKey.startsWith("HKEY_LOCAL_MACHINE\\")));
+  },
+});

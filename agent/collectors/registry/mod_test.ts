@@ -3,9 +3,10 @@ import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { openHive } from "./hive.ts";
-import { offlineRegistry } from "./offline.ts";
+import { offlineRegistry, systemMount } from "./offline.ts";
+import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
-import { buildHive, named, SHARED_HIVES, skipReason } from "./testdata/hives.ts";
+import { buildHive, hivexExport, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
 
 const skip = skipReason();
 const UNINSTALL = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -204,5 +205,31 @@ Deno.test({
         .items,
       [],
     );
+  },
+});
+
+const skipReal = skipReason({ hivex: true, xz: true });
+Deno.test({
+  name: named(
+    "the 17 default registry entries, all enabled, read the real SYSTEM hive's KnownDLLs like hivexregedit",
+    skipReal,
+  ),
+  ignore: !!skipReal,
+  async fn() {
+    const file = await sharedHive("SYSTEM_win7sp1_x86.xz");
+    const reader = offlineRegistry([systemMount(await Deno.readFile(file), file)]);
+    const defaults = settingsSchema("windows").parse(defaultExtensionSettings("windows"));
+    const infos = defaults.registrySettings.registryInfo.map((i) => ({ ...i, enabled: true }));
+    assert.equal(infos.length, 17);
+    const r = readRegistryInfo(reader, infos);
+    assert.equal(r.warnings.length, 16, "every other default key is missing from a SYSTEM hive, and said so");
+    const known = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Control\\Session Manager\\KnownDLLs";
+    assert.ok(r.items.every((i) => i.RegistryKey === known), "the registry's own spelling (KnownDLLs)");
+    const hivex = new TextDecoder().decode(
+      await hivexExport(file, "ControlSet001\\Control\\Session Manager\\KnownDlls"),
+    );
+    const names = hivex.split("\n").filter((l) => l.startsWith('"')).map((l) => l.slice(1, l.indexOf('"=')));
+    assert.deepEqual(r.items.map((i) => i.ValueName).sort(), names.sort());
+    assert.equal(r.items.find((i) => i.ValueName === "DllDirectory")?.ValueData, "%SystemRoot%\\system32");
   },
 });

@@ -21,19 +21,22 @@ function hiveKey(mount: Mount, k: HiveKey, path: string, atRoot: boolean): RegKe
   const self: RegKey = {
     path,
     lastWrite: k.lastWrite,
-    subkeyNames: () => kids().map((c) => c.name),
+    // Like the live registry, a link (CurrentControlSet) is listed beside the key it stands for.
+    subkeyNames: () => [
+      ...kids().map((c) => c.name),
+      ...(atRoot && mount.links ? Object.keys(mount.links) : []),
+    ],
     values: () => mount.hive.values(k),
     subkey(name) {
-      let want = upper(name);
-      let found = kids().find((c) => upper(c.name) === want);
-      if (!found && atRoot && mount.links) {
-        const target = Object.entries(mount.links).find(([from]) => upper(from) === want)?.[1];
-        if (target) {
-          want = upper(target);
-          found = kids().find((c) => upper(c.name) === want);
-        }
-      }
-      return found ? hiveKey(mount, found, `${path}\\${found.name}`, false) : null;
+      const want = upper(name);
+      const found = kids().find((c) => upper(c.name) === want);
+      if (found) return hiveKey(mount, found, `${path}\\${found.name}`, false);
+      const link = atRoot && mount.links
+        ? Object.entries(mount.links).find(([from]) => upper(from) === want)
+        : undefined;
+      const target = link && kids().find((c) => upper(c.name) === upper(link[1]));
+      // A link keeps its own name in the path, as the live registry shows HKLM\SYSTEM\CurrentControlSet\...
+      return target ? hiveKey(mount, target, `${path}\\${link[0]}`, false) : null;
     },
     close() {},
   };

@@ -36,9 +36,24 @@ export function named(name: string, reason: string): string {
   return reason ? `${name} (${reason})` : name;
 }
 
-let tmp: string | undefined;
-async function tempDir(): Promise<string> {
-  tmp ??= await Deno.makeTempDir({ prefix: "ctagent-hives-" });
+/** Temp dirs this test process made (decompressed and built hives); removed when it exits. */
+const temps: string[] = [];
+globalThis.addEventListener("unload", () => {
+  for (const d of temps) {
+    try {
+      Deno.removeSync(d, { recursive: true });
+    } catch { /* already gone */ }
+  }
+});
+async function makeTemp(prefix: string): Promise<string> {
+  const d = await Deno.makeTempDir({ prefix });
+  temps.push(d);
+  return d;
+}
+
+let tmp: Promise<string> | undefined;
+function tempDir(): Promise<string> {
+  tmp ??= makeTemp("ctagent-hives-");
   return tmp;
 }
 
@@ -105,7 +120,7 @@ export async function buildHive(
   prefix: string,
   rootName: string,
 ): Promise<{ file: string; bytes: Uint8Array }> {
-  const dir = await Deno.makeTempDir({ prefix: "ctagent-built-hive-" });
+  const dir = await makeTemp("ctagent-built-hive-");
   const regFile = `${dir}/in.reg`, out = `${dir}/out.hive`;
   await Deno.writeTextFile(regFile, reg);
   const { code, stderr } = await new Deno.Command("sh", {

@@ -156,7 +156,10 @@ Deno.test({
       assert.equal(second.code & 7, 1 | 2 | 4, "exit code says added, removed and modified");
     } finally {
       await sc(["delete", SVC], true);
-      await regImport(`[-${KEY}]`);
+      await regImport(
+        `[-${KEY}]\n\n[-${UN}\\CtagentE2EApp]\n\n` +
+          "[-HKEY_LOCAL_MACHINE\\Software\\Wow6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall\\CtagentE2E32]",
+      );
       await Deno.remove(dir, { recursive: true }).catch(() => {});
     }
   },

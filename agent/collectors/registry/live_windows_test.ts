@@ -72,6 +72,7 @@ Deno.test({
       readRegistryInfo(liveRegistry(), [info("HKLM\\Software\\CtagentNoSuchKey")]).warnings,
       ["registrySettings.registryInfo[0] (t): key HKEY_LOCAL_MACHINE\\Software\\CtagentNoSuchKey does not exist"],
     );
+    await regImport(`[-HKEY_LOCAL_MACHINE\\Software\\Wow6432Node\\CtagentLive32]\n\n[-${ROOT}]`);
   },
 });
 
@@ -105,28 +106,40 @@ Deno.test({
       '"DisplayName"="Ctagent Hidden Component"',
       '"SystemComponent"=dword:00000001',
     ].join("\n"));
-    const { items } = readWindowsSoftware(liveRegistry());
-    const by = (n: string) => items.find((i) => i.SoftwareName === n);
-    const app = by("Ctagent Live App")!;
-    assert.deepEqual(
-      [
-        app.CurrentVersion,
-        app.Publisher,
-        app.InstalledAt,
-        app.Size,
-        app.SoftwareType,
-        app.Architecture,
-        app.Manager,
-      ],
-      ["2.5.1", "Ctagent Tests", "2025-01-02T00:00:00.000Z", 1024 * 1024, "Application", "x64", "windows"],
-    );
-    assert.equal(by("Ctagent Live 32")?.Architecture, "x86");
-    assert.match(by("Ctagent Live User App")!.Manager, /^windows-user:S-1-5-21-/);
-    assert.deepEqual([
-      by("Security Update for Ctagent (KB4000001)")?.SoftwareType,
-      by("Security Update for Ctagent (KB4000001)")?.KBId,
-    ], ["Update", "KB4000001"]);
-    assert.equal(by("Ctagent Hidden Component"), undefined);
+    try {
+      const { items } = readWindowsSoftware(liveRegistry());
+      const by = (n: string) => items.find((i) => i.SoftwareName === n);
+      const app = by("Ctagent Live App")!;
+      assert.deepEqual(
+        [
+          app.CurrentVersion,
+          app.Publisher,
+          app.InstalledAt,
+          app.Size,
+          app.SoftwareType,
+          app.Architecture,
+          app.Manager,
+        ],
+        ["2.5.1", "Ctagent Tests", "2025-01-02T00:00:00.000Z", 1024 * 1024, "Application", "x64", "windows"],
+      );
+      assert.equal(by("Ctagent Live 32")?.Architecture, "x86");
+      assert.match(by("Ctagent Live User App")!.Manager, /^windows-user:S-1-5-21-/);
+      assert.deepEqual([
+        by("Security Update for Ctagent (KB4000001)")?.SoftwareType,
+        by("Security Update for Ctagent (KB4000001)")?.KBId,
+      ], ["Update", "KB4000001"]);
+      assert.equal(by("Ctagent Hidden Component"), undefined);
+    } finally {
+      await regImport(
+        ["CtagentLiveApp", "KB4000001", "CtagentHidden"].map((k) =>
+          `[-HKEY_LOCAL_MACHINE\\Software\\${un}\\${k}]`
+        )
+          .concat(
+            `[-HKEY_LOCAL_MACHINE\\Software\\Wow6432Node\\${un}\\CtagentLive32]`,
+            `[-HKEY_CURRENT_USER\\Software\\${un}\\CtagentLiveUser]`,
+          ).join("\n\n"),
+      );
+    }
   },
 });
 
@@ -152,6 +165,9 @@ Deno.test({
       "HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control\\Session Manager\\KnownDlls",
     );
     assert.equal(known?.ValueData, "ctagent.dll");
+    await regImport(
+      '[HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control\\Session Manager\\KnownDlls]\n"ctagent"=-\n',
+    );
     assert.ok(r.items.every((i) => i.RegistryKey.startsWith("HKEY_LOCAL_MACHINE\\")));
   },
 });

@@ -38,6 +38,8 @@ export interface HiveKey {
   lastWrite: Date | null;
   subkeyCount: number;
   valueCount: number;
+  /** Cell offset of the parent key (Windows writes it; the reader checks it to keep the tree a tree). */
+  parent: number;
 }
 
 export interface HiveValue {
@@ -162,6 +164,7 @@ export function openHive(bytes: Uint8Array, source = "hive"): Hive {
       lastWrite: fileTimeToDate(view.getUint32(s + 4, true), view.getUint32(s + 8, true)),
       subkeyCount: view.getUint32(s + 0x14, true),
       valueCount: view.getUint32(s + 0x24, true),
+      parent: view.getUint32(s + 0x10, true),
     };
   }
 
@@ -185,7 +188,25 @@ export function openHive(bytes: Uint8Array, source = "hive"): Hive {
     const [s] = cellAt(k.offset, "key");
     const offsets: number[] = [];
     collectList(view.getUint32(s + 0x1c, true), offsets, 0);
-    return offsets.map(key);
+    // Each key listed once, under the parent it names: a corrupt list can then never make a loop or a
+    // graph that a recursive walk would visit exponentially often.
+    const seen = new Set<number>();
+    return offsets.map((off) => {
+      if (seen.has(off)) {
+        fail(BASE_BLOCK + off, `key listed twice under the key at 0x${(BASE_BLOCK + k.offset).toString(16)}`);
+      }
+      seen.add(off);
+      const child = key(off);
+      if (child.parent !== k.offset) {
+        fail(
+          BASE_BLOCK + off + 4 + 0x10,
+          `key ${JSON.stringify(child.name)} names parent 0x${
+            (BASE_BLOCK + child.parent).toString(16)
+          } but is listed under 0x${(BASE_BLOCK + k.offset).toString(16)}`,
+        );
+      }
+      return child;
+    });
   }
 
   function valueData(s: number): Uint8Array {

@@ -222,3 +222,26 @@ Deno.test({
     assert.ok(performance.now() - started < 10_000);
   },
 });
+
+Deno.test({
+  name: named("openHive() refuses a subkey list that would make a loop, naming the offset", skipShared),
+  ignore: !!skipShared,
+  async fn() {
+    const bytes = (await synthetic()).slice();
+    const hive = openHive(bytes);
+    const ms = hive.lookup("Microsoft")!;
+    // Point Microsoft's first child entry back at the root: a loop a recursive walk would never leave.
+    const [s] = [0x1000 + ms.offset + 4];
+    const list = new DataView(bytes.buffer).getUint32(s + 0x1c, true);
+    new DataView(bytes.buffer).setUint32(0x1000 + list + 4 + 4, hive.header.rootOffset, true);
+    const damaged = openHive(bytes, "loop.hive");
+    assert.throws(() => damaged.subkeys(damaged.lookup("Microsoft")!), (e: unknown) => {
+      assert.ok(e instanceof HiveError);
+      assert.match(
+        e.message,
+        /^loop\.hive: key "[^"]*" names parent 0x[0-9a-f]+ but is listed under 0x[0-9a-f]+ at offset 0x[0-9a-f]+$/,
+      );
+      return true;
+    });
+  },
+});

@@ -3,7 +3,10 @@ import assert from "node:assert/strict";
 import { everyTypeKey, named, regImport, SKIP } from "../../../test/windows/seed.ts";
 import { liveRegistry } from "./live_windows.ts";
 import { readRegistryInfo, registryKey } from "./mod.ts";
-import { readWindowsSoftware } from "../software/windows.ts";
+import { readWindowsSoftware, windowsSoftware } from "../software/windows.ts";
+import { liveHost } from "../../host/mod.ts";
+import { existsSync } from "node:fs";
+import { fileURLToPath } from "node:url";
 
 const ROOT = "HKEY_LOCAL_MACHINE\\Software\\CtagentLiveTest";
 const info = (keyName: string, recurse = true, valueName = "") => ({
@@ -169,5 +172,31 @@ Deno.test({
       '[HKEY_LOCAL_MACHINE\\System\\CurrentControlSet\\Control\\Session Manager\\KnownDlls]\n"ctagent"=-\n',
     );
     assert.ok(r.items.every((i) => i.RegistryKey.startsWith("HKEY_LOCAL_MACHINE\\")));
+  },
+});
+
+const SHARED_NTUSER = fileURLToPath(new URL("../../../../shared/fixtures/hives/NTUSER.DAT", import.meta.url));
+const noShared = SKIP || (existsSync(SHARED_NTUSER) ? "" : `skipped: ${SHARED_NTUSER} is absent`);
+Deno.test({
+  name: noShared
+    ? `the Windows software source reads a profile whose user is not logged on (${noShared})`
+    : "the Windows software source reads a profile whose user is not logged on",
+  ignore: !!noShared,
+  async fn() {
+    const sid = "S-1-5-21-4242-4242-4242-1001";
+    const dir = await Deno.makeTempDir({ prefix: "ctagent-profile-" });
+    // Written, not copied: a copy keeps the fixture's read-only mode and could not be removed afterwards.
+    await Deno.writeFile(`${dir}\\NTUSER.DAT`, await Deno.readFile(SHARED_NTUSER));
+    const pl = "HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
+    await regImport(`[${pl}\\${sid}]\n"ProfileImagePath"="${dir.replaceAll("\\", "\\\\")}"\n`);
+    try {
+      const items = await windowsSoftware.read(liveHost(), new AbortController().signal);
+      const spotify = items.find((i) => i.SoftwareName === "Spotify");
+      assert.equal(spotify?.Manager, `windows-user:${sid}`);
+      assert.equal(spotify?.CurrentVersion, "1.0.38.171.g5e1cd7b2");
+    } finally {
+      await regImport(`[-${pl}\\${sid}]`);
+      await Deno.remove(dir, { recursive: true });
+    }
   },
 });

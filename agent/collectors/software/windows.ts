@@ -11,7 +11,9 @@ import type { SoftwareItem, SoftwareSource } from "./types.ts";
 import { getValue, type RegistryReader, type RegKey, type RegValue, withKey } from "../registry/reader.ts";
 import { valueNumber, valueText } from "../registry/values.ts";
 import { openRegistry } from "../registry/mod.ts";
-import { fileTimeToDate } from "../registry/hive.ts";
+import { fileTimeToDate, openHive } from "../registry/hive.ts";
+import { type Mount, offlineRegistry } from "../registry/offline.ts";
+import { expandWindowsPath } from "../../host/windows_path.ts";
 
 const UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
 const CBS_PACKAGES =
@@ -175,6 +177,8 @@ export function loadedUsers(reader: RegistryReader): string[] {
 /** Every application and update the registry lists, one item per (manager, name, architecture). */
 export function readWindowsSoftware(
   reader: RegistryReader,
+  /** Hives of users who are not logged on, mounted at HKEY_USERS\<SID> (see profileHives). */
+  offlineUsers?: RegistryReader,
 ): { items: WindowsSoftwareItem[]; warnings: string[] } {
   const warnings: string[] = [];
   const arch = osArchitecture(reader);
@@ -192,7 +196,18 @@ export function readWindowsSoftware(
       manager: `windows-user:${sid}`,
     })),
   ];
-  const all = [...sources.flatMap((s) => readUninstall(reader, s, warnings)), ...readCbs(reader, warnings)];
+  const userSources: Source[] = offlineUsers
+    ? loadedUsers(offlineUsers).map((sid) => ({
+      path: `HKEY_USERS\\${sid}\\Software\\${UNINSTALL}`,
+      architecture: "",
+      manager: `windows-user:${sid}`,
+    }))
+    : [];
+  const all = [
+    ...sources.flatMap((s) => readUninstall(reader, s, warnings)),
+    ...userSources.flatMap((s) => readUninstall(offlineUsers!, s, warnings)),
+    ...readCbs(reader, warnings),
+  ];
   const byKey = new Map<string, WindowsSoftwareItem>();
   const kbs = new Set<string>();
   let duplicates = 0;
@@ -217,6 +232,47 @@ export function readWindowsSoftware(
   return { items: [...byKey.values()], warnings };
 }
 
+/**
+ * The NTUSER.DAT of every local user profile (ProfileList, S-1-5-21-…) whose hive is not loaded, read from
+ * disk and mounted at HKEY_USERS\<SID>. With them a user's own programs stay listed after logoff instead of
+ * flipping to Removed (the real agent's behaviour, SPEC §3.1). A hive that cannot be read (in use, missing)
+ * is left out with a warning. `readFile` takes a Windows path.
+ */
+export async function profileHives(
+  reader: RegistryReader,
+  env: Record<string, string | undefined>,
+  readFile: (windowsPath: string) => Promise<Uint8Array> = (p) => Deno.readFile(p),
+): Promise<{ reader: RegistryReader; warnings: string[] }> {
+  const warnings: string[] = [];
+  const loaded = new Set(loadedUsers(reader).map((s) => s.toUpperCase()));
+  const profiles = withKey(
+    reader,
+    "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList",
+    (k) =>
+      k.subkeyNames().filter((sid) => /^S-1-5-21-/i.test(sid) && !loaded.has(sid.toUpperCase())).map(
+        (sid) => {
+          const sub = k.subkey(sid);
+          try {
+            return { sid, dir: sub ? text(sub.values(), "ProfileImagePath") : null };
+          } finally {
+            sub?.close();
+          }
+        },
+      ),
+  ) ?? [];
+  const mounts: Mount[] = [];
+  for (const { sid, dir } of profiles) {
+    if (!dir) continue;
+    const file = `${expandWindowsPath(dir, env).path.replace(/\\+$/, "")}\\NTUSER.DAT`;
+    try {
+      mounts.push({ path: `HKEY_USERS\\${sid}`, hive: openHive(await readFile(file), file) });
+    } catch (e) {
+      warnings.push(`user ${sid} is not logged on and ${file} cannot be read: ${(e as Error).message}`);
+    }
+  }
+  return { reader: offlineRegistry(mounts), warnings };
+}
+
 /** The Windows software source of the software collector (live registry, or hives under host.root). */
 export function windowsSoftwareSource(
   open: (host: Host) => Promise<RegistryReader> = openRegistry,
@@ -227,7 +283,11 @@ export function windowsSoftwareSource(
     async read(host) {
       const reader = await open(host);
       try {
-        return readWindowsSoftware(reader).items;
+        // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
+        const users = reader.kind === "live"
+          ? (await profileHives(reader, Deno.env.toObject())).reader
+          : undefined;
+        return readWindowsSoftware(reader, users).items;
       } finally {
         reader.close();
       }

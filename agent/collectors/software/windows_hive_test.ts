@@ -6,6 +6,7 @@ import { buildHive, named, SHARED_HIVES, sharedHive, skipReason } from "../regis
 import {
   parseCbsPackageName,
   parseInstallDate,
+  profileHives,
   readWindowsSoftware,
   type WindowsSoftwareItem,
 } from "./windows.ts";
@@ -168,4 +169,55 @@ Deno.test("parseCbsPackageName() and parseInstallDate() read the Windows spellin
   assert.equal(parseInstallDate("20240229"), "2024-02-29T00:00:00.000Z");
   assert.equal(parseInstallDate("20230229"), null);
   assert.equal(parseInstallDate("1/2/2024"), null);
+});
+
+Deno.test({
+  name: named(
+    "profileHives() reads the NTUSER.DAT of users who are not logged on, and says which it cannot",
+    skipHivex,
+  ),
+  ignore: !!skipHivex,
+  async fn() {
+    const PL = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
+    const utf16hex = (s: string) =>
+      [...s + "\0"].flatMap((c) => [c.charCodeAt(0).toString(16).padStart(2, "0"), "00"]).join(",");
+    const { bytes } = await buildHive(
+      [
+        "Windows Registry Editor Version 5.00",
+        "",
+        `[${PL}\\S-1-5-21-9-9-9-1001]`,
+        `"ProfileImagePath"=hex(2):${utf16hex("%SystemDrive%\\Users\\bperry")}`,
+        "",
+        `[${PL}\\S-1-5-21-9-9-9-1002]`,
+        '"ProfileImagePath"="C:\\\\Users\\\\gone"',
+        "",
+        `[${PL}\\S-1-5-18]`,
+        '"ProfileImagePath"="C:\\\\Windows\\\\system32\\\\config\\\\systemprofile"',
+        "",
+      ].join("\n"),
+      "HKEY_LOCAL_MACHINE\\SOFTWARE",
+      "SOFTWARE",
+    );
+    const reader = offlineRegistry([{ path: "HKLM\\SOFTWARE", hive: openHive(bytes) }]);
+    const asked: string[] = [];
+    const users = await profileHives(reader, { SystemDrive: "C:" }, (p) => {
+      asked.push(p);
+      if (p === "C:\\Users\\bperry\\NTUSER.DAT") return Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`);
+      return Promise.reject(new Error("The system cannot find the file specified."));
+    });
+    assert.deepEqual(
+      asked,
+      ["C:\\Users\\bperry\\NTUSER.DAT", "C:\\Users\\gone\\NTUSER.DAT"],
+      "S-1-5-18 is no user",
+    );
+    assert.equal(users.warnings.length, 1);
+    assert.match(
+      users.warnings[0],
+      /S-1-5-21-9-9-9-1002 is not logged on and C:\\Users\\gone\\NTUSER.DAT cannot be read/,
+    );
+    const { items } = readWindowsSoftware(reader, users.reader);
+    assert.deepEqual(items.map((i) => `${i.SoftwareName} ${i.Manager}`), [
+      "Spotify windows-user:S-1-5-21-9-9-9-1001",
+    ]);
+  },
 });

@@ -38,7 +38,7 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
       let found = 0;
       for (const source of sources) {
         signal.throwIfAborted();
-        if (!(await source.present(host))) continue;
+        if (!source.platforms.includes(host.os) || !(await source.present(host))) continue;
         found++;
         try {
           items.push(...await source.read(host, signal));

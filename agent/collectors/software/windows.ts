@@ -279,6 +279,7 @@ export function windowsSoftwareSource(
 ): SoftwareSource {
   return {
     manager: "windows",
+    platforms: ["windows"],
     present: (host) => Promise.resolve(host.os === "windows"),
     async read(host) {
       const reader = await open(host);

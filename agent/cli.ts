@@ -51,7 +51,8 @@ Options:
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
   --deliver-timeout S    (--once) wait at most S seconds to deliver what the run produced (default ${DEFAULT_DELIVER_TIMEOUT_S})
-  --os linux|windows     (dcr check) the OS a bare extensionSettings object is checked for
+  --os linux|windows     with --root: the OS of the image (a Windows disk is read from its hives);
+                         with dcr check: the OS a bare extensionSettings object is checked for
   -v, --verbose          debug logging
   -h, --help             this help
   -V, --version          version, commit and build date
@@ -325,7 +326,12 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.command === "help") return io.out(HELP), EXIT.OK;
   if (cli.command === "version") return io.out(versionLine()), EXIT.OK;
 
-  const host = liveHost({ root: cli.root });
+  if (cli.os && cli.command !== "dcr-check" && !cli.root) {
+    io.err(`ctagent: --os ${cli.os} needs --root DIR (the mounted image of that OS to inventory)`);
+    return EXIT.USAGE;
+  }
+  // With --root, --os says what the image is: a Windows disk is inventoried from its hives on any OS.
+  const host = liveHost({ root: cli.root, os: cli.command === "dcr-check" ? undefined : cli.os });
   const log = createLogger({
     level: cli.verbose ? "debug" : cli.command === "once" ? "warn" : "info",
     write: io.err,

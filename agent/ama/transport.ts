@@ -104,6 +104,15 @@ export function connect(
     if (opts.signal?.aborted) {
       return reject(new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED"));
     }
+    if (endpoint.kind === "pipe" && Deno.build.os !== "windows") {
+      // node:net would take it for a relative unix socket path; say what is wrong instead.
+      return reject(
+        new TransportError(
+          `Cannot connect to ${endpoint.label}: named pipes exist only on Windows`,
+          "ENOTSUP",
+        ),
+      );
+    }
     const socket = endpoint.kind === "tcp"
       ? net.connect({ host: endpoint.host, port: endpoint.port })
       : net.connect({ path: endpoint.address });

@@ -222,3 +222,14 @@ Deno.test("createLink().get() stops waiting out the backoff when its signal abor
   assert.equal(e.code, "ABORTED");
   link.close();
 });
+
+Deno.test({
+  name: "connect() to a named pipe off Windows fails at once, saying so",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const e = await connect(parseEndpoint("\\\\.\\pipe\\x")).then(() => undefined, (e) => e);
+    assert.ok(e instanceof TransportError);
+    assert.equal(e.code, "ENOTSUP");
+    assert.match(e.message, /named pipes exist only on Windows/);
+  },
+});

@@ -5,6 +5,10 @@ import { hostname as osHostname } from "node:os";
 import { Kysely } from "kysely";
 import type { Db, OpenedDb } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
+import type { Host } from "../agent/host/mod.ts";
+import type { Agent } from "../agent/agent.ts";
+import { VERSION } from "../agent/version.ts";
+import { getState } from "../db/state.ts";
 import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
 import { type Assets, loadAssets } from "./assets.ts";
 import {
@@ -91,15 +95,82 @@ export interface RunningUi {
   listen: Listen;
   token: string;
   app: Hono;
-  close(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends UiOptions {
+  /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
+  listen?: string | Listen;
+  /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
+  agent?: Pick<Agent, "scheduler" | "config">;
+  host?: Pick<Host, "hostname" | "os" | "readText">;
+  assets?: Assets;
+}
+
+async function osName(host?: StartOptions["host"]): Promise<string | undefined> {
+  if (!host) return undefined;
+  if (host.os === "windows") return "Windows";
+  try {
+    const text = await host.readText("/etc/os-release");
+    return text.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? "Linux";
+  } catch {
+    return "Linux";
+  }
+}
+
+/** The live status the page shows, from the running agent. */
+export function agentStatus(
+  agent: NonNullable<StartOptions["agent"]>,
+  db: Db,
+  info: { hostname?: string; os?: string; startedAt: number },
+): () => Promise<AgentStatus> {
+  return async () => {
+    const cfg = agent.config();
+    return {
+      version: VERSION,
+      hostname: info.hostname,
+      os: info.os,
+      startedAt: info.startedAt,
+      config: {
+        source: cfg.source,
+        origin: cfg.origin,
+        dcrId: cfg.id,
+        receivedAt: cfg.receivedAt || undefined,
+        warnings: cfg.warnings,
+      },
+      collectors: agent.scheduler.status().map((c) => ({
+        name: c.name,
+        enabled: c.state === "enabled",
+        frequency: c.frequency,
+        nextRunAt: c.nextRunAt ?? null,
+        running: c.running,
+      })),
+      delivery: {
+        dropped: Number(await getState(db, "outbox.dropped") ?? 0),
+        droppedReason: "outbox bound reached",
+      },
+    };
+  };
 }
 
 /**
  * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). A non-loopback address
  * is served only because --listen asked for it, and a warning says so.
  */
-export async function startUi(opts: UiOptions & { listen?: string; assets?: Assets }): Promise<RunningUi> {
-  const listen = parseListen(opts.listen ?? DEFAULT_LISTEN);
+export async function startUi(opts: StartOptions): Promise<RunningUi> {
+  const listen = typeof opts.listen === "object" ? opts.listen : parseListen(opts.listen ?? DEFAULT_LISTEN);
+  if (opts.agent) {
+    opts = {
+      ...opts,
+      scheduler: opts.scheduler ?? opts.agent.scheduler,
+      status: opts.status ??
+        agentStatus(opts.agent, kysely(opts.db), {
+          hostname: opts.host?.hostname ?? osHostname(),
+          os: await osName(opts.host),
+          startedAt: Date.now(),
+        }),
+    };
+  }
   const assets = opts.assets ?? await loadAssets();
   if ("built" in assets && !assets.built) {
     opts.log?.warn("the page's assets were not built; the page only says how to build them", {
@@ -136,7 +207,7 @@ export async function startUi(opts: UiOptions & { listen?: string; assets?: Asse
     listen: bound,
     token,
     app,
-    close: async () => {
+    stop: async () => {
       ac.abort();
       await server.finished;
     },

@@ -33,6 +33,8 @@ export interface Collected<I extends Item = Item> {
   unseen?: string[];
   /** Things the user should know about this run: limits that cut items, sources skipped. */
   warnings?: string[];
+  /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
+  contents?: { checksum: string; text: string; size: number }[];
 }
 
 export interface Collector<I extends Item = Item> {

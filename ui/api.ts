@@ -260,7 +260,9 @@ export function createApi(opts: ApiOptions): Hono {
       return c.json({ collector: collector ?? null, done: false }, 202);
     }
     if (waited instanceof Error) {
-      return c.json({ collector: collector ?? null, done: true, error: waited.message }, 500);
+      // The scheduler says RangeError for a collector that is off or unknown: the request was wrong.
+      const code = waited instanceof RangeError ? 400 : 500;
+      return c.json({ collector: collector ?? null, done: true, error: waited.message }, code);
     }
     return c.json({ collector: collector ?? null, done: true });
   });

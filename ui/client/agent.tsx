@@ -10,6 +10,12 @@ function runLevel(r: RunRow | null): string {
   return r.status === "failed" || r.status === "aborted" ? "error" : r.warnings.length ? "warn" : "ok";
 }
 
+function runWord(r: RunRow | null, enabled: boolean): string {
+  if (!r) return enabled ? "pending" : "off";
+  // A baseline is a good run: the first one, which has nothing to compare with.
+  return r.status === "baseline" ? "ok" : r.status;
+}
+
 function every(s: number | null): string {
   if (!s) return "—";
   return s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
@@ -40,9 +46,9 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
               <tr key={c.name} class={c.enabled ? undefined : "disabled"}>
                 <td class="strong">
                   <Pill level={runLevel(r)} title={r?.error ?? r?.status ?? "never ran"}>
-                    {r?.status ?? (c.enabled ? "pending" : "off")}
+                    {runWord(r, c.enabled)}
                   </Pill>{" "}
-                  {LABELS[c.name] ?? c.name}
+                  <span class="cname">{LABELS[c.name] ?? c.name}</span>
                   {r?.error && <div class="err small">{r.error}</div>}
                   {!r?.error && c.lastError && (
                     <div class="dim small">last error {relative(c.lastError.at)}: {c.lastError.error}</div>
@@ -138,7 +144,10 @@ export function Agent() {
             </div>
             <div>
               <dt>Dropped</dt>
-              <dd>{num(o.dropped ?? 0)}{o.droppedReason ? ` (${o.droppedReason})` : ""}</dd>
+              <dd class={o.dropped ? "err" : undefined}>
+                {num(o.dropped ?? 0)}
+                {o.dropped && o.droppedReason ? ` (${o.droppedReason})` : ""}
+              </dd>
             </div>
             {o.lastError && (
               <div>

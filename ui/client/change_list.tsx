@@ -9,6 +9,15 @@ function short(v: unknown, max = 60): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
+const IMPORTANT = [
+  "FileContentChecksum",
+  "CurrentVersion",
+  "SvcState",
+  "SvcStartupType",
+  "ValueData",
+  "SvcPath",
+];
+
 export function ChangeFields(props: { change: ChangeRow; max?: number }) {
   const c = props.change;
   if (c.category !== "Modified") {
@@ -16,7 +25,9 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
     const v = d?.CurrentVersion ?? d?.SvcState ?? d?.ValueData ?? d?.Size;
     return v === undefined ? null : <span class="fields">{short(v)}</span>;
   }
-  const fields = c.fields_changed.slice(0, props.max ?? 4);
+  // What people look for first: content, version, state; timestamps and sizes follow from those.
+  const rank = (f: string) => IMPORTANT.indexOf(f) < 0 ? IMPORTANT.length : IMPORTANT.indexOf(f);
+  const fields = [...c.fields_changed].sort((a, b) => rank(a) - rank(b)).slice(0, props.max ?? 4);
   return (
     <span class="fields">
       {fields.map((f) => (

@@ -21,13 +21,13 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
     buckets[i].total += p.n;
   }
   const max = Math.max(1, ...buckets.map((b) => b.total));
-  const W = 800, H = props.height ?? 160, pad = 22;
+  const W = 800, H = props.height ?? 160;
   const bw = W / n;
   const h = hover === null ? null : buckets[hover];
   return (
     <div class="chart">
       <svg
-        viewBox={`0 0 ${W} ${H + pad}`}
+        viewBox={`0 0 ${W} ${H}`}
         role="img"
         aria-label="Changes over time"
         preserveAspectRatio="none"
@@ -62,10 +62,18 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
             </g>
           );
         })}
-        <text x="2" y={H + 16} class="tick">{localTime(hist.since).slice(5, 16)}</text>
-        <text x={W - 2} y={H + 16} class="tick" text-anchor="end">{localTime(hist.until).slice(5, 16)}</text>
-        <text x="2" y="12" class="tick">{num(max)}</text>
       </svg>
+      <div class="chart-axis">
+        <span>{localTime(hist.since).slice(5, 16)}</span>
+        <span>
+          max {num(max)} per {hist.bucket >= 86400_000
+            ? "day"
+            : hist.bucket >= 3600_000
+            ? `${hist.bucket / 3600_000} h`
+            : `${hist.bucket / 60_000} min`}
+        </span>
+        <span>{localTime(hist.until).slice(5, 16)}</span>
+      </div>
       <div class="chart-legend">
         {h
           ? (

@@ -8,6 +8,11 @@ import { useFetch } from "./use_fetch.ts";
 function Unified(props: { diff: Diff }) {
   return (
     <table class="diff unified">
+      <colgroup>
+        <col class="ln" />
+        <col class="ln" />
+        <col />
+      </colgroup>
       {props.diff.hunks.map((h, i) => (
         <tbody key={i}>
           <tr class="hunk">
@@ -48,6 +53,12 @@ function rows(lines: DiffLine[]): [DiffLine | null, DiffLine | null][] {
 function Split(props: { diff: Diff }) {
   return (
     <table class="diff split">
+      <colgroup>
+        <col class="ln" />
+        <col />
+        <col class="ln" />
+        <col />
+      </colgroup>
       {props.diff.hunks.map((h, i) => (
         <tbody key={i}>
           <tr class="hunk">

@@ -28,6 +28,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     insert into changes_fts (changes_fts, rowid, key) values ('delete', old.id, old.key);
     end`.execute(db);
 
+  // Items whose last read failed, counted per collector on the overview (a partial index: tiny, usually empty).
+  await sql`create index items_errors on items (collector) where error is not null`.execute(db);
+
   // Filtered change lists (type, category) newest first.
   await db.schema.createIndex("changes_collector_at").on("changes").columns(["collector", "at", "category"])
     .execute();

@@ -27,7 +27,7 @@ function TopBar() {
       <a class="brand" href="#/overview">ctagent</a>
       <span class="host">
         <b>{st?.hostname ?? "…"}</b>
-        {st?.os ? <span class="dim">{" · "}{st.os}</span> : null}
+        {st?.os ? <span class="dim os">· {st.os}</span> : null}
       </span>
       {statusError.value
         ? <Pill level="error">agent unreachable</Pill>

@@ -47,7 +47,16 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     settings: config.settings,
     log,
     run: (collector, settings, signal) =>
-      runCollector({ db, collector, settings, host, log, signal, outboxMax: opts.outboxMax }),
+      runCollector({
+        db,
+        raw: opened.raw,
+        collector,
+        settings,
+        host,
+        log,
+        signal,
+        outboxMax: opts.outboxMax,
+      }),
   });
 
   const stopWatching = watchConfig({

@@ -324,6 +324,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       const { config } = await resolveConfig({ db: opened.db, os: host.os, log, dcrFile: cli.dcr });
       const res = await runOnce({
         db: opened.db,
+        raw: opened.raw,
         collectors,
         config,
         host,

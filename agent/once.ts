@@ -1,4 +1,5 @@
 // `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
+import type { DatabaseSync } from "node:sqlite";
 import type { Collector } from "./collectors/types.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
@@ -17,6 +18,7 @@ export interface OnceResult {
 
 export async function runOnce(opts: {
   db: Db;
+  raw?: DatabaseSync;
   collectors: Collector[];
   config: ConfigInForce;
   host: Host;
@@ -64,7 +66,7 @@ export async function onceJson(
       at: s.finishedAt,
     };
     inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = inventoryRecord(i.data, ctx);
+      const rec = inventoryRecord(JSON.parse(i.json), ctx);
       if (i.error) rec.error = i.error;
       return rec;
     });

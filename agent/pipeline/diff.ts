@@ -8,7 +8,8 @@ export interface StoredItem {
   key: string;
   /** Checksum of the diffed fields; null while the item has never been read without error. */
   checksum: string | null;
-  data: Item;
+  /** The item as stored: canonical JSON (see canonicalJson), parsed only when needed. */
+  json: string;
   error: string | null;
   changedAt: number;
 }
@@ -28,7 +29,8 @@ export interface Change {
 export interface Upsert {
   key: string;
   checksum: string | null;
-  data: Item;
+  /** Canonical JSON of the item. */
+  json: string;
   error: string | null;
   /** The diffed fields changed (so changed_at moves); false for error-only or volatile-only updates. */
   changed: boolean;
@@ -56,23 +58,37 @@ export interface DiffOptions {
 
 const NEVER_DIFFED = new Set(["error"]);
 
-function diffedEntries(item: Item, volatile: ReadonlySet<string>): [string, Value][] {
-  return Object.entries(item)
-    .filter(([k, v]) => !volatile.has(k) && !NEVER_DIFFED.has(k) && v !== undefined)
-    .sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
+const sortedKeysCache = new Map<string, string[]>();
+
+/** JSON of an item's fields in key order, leaving out `skip`: equal texts mean equal items. */
+export function canonicalJson(item: Item, skip: ReadonlySet<string> = NEVER_DIFFED): string {
+  // Items of one collector share a handful of shapes: sort each shape's keys once, and let
+  // JSON.stringify order the fields by that list (it also drops undefined values).
+  const keys = Object.keys(item);
+  const sig = skip === NEVER_DIFFED ? keys.join("\0") : `${[...skip].join("\0")}\u0001${keys.join("\0")}`;
+  let sorted = sortedKeysCache.get(sig);
+  if (!sorted) {
+    sorted = keys.filter((k) => !skip.has(k)).sort();
+    if (sortedKeysCache.size > 1000) sortedKeysCache.clear();
+    sortedKeysCache.set(sig, sorted);
+  }
+  return JSON.stringify(item, sorted);
+}
+
+function skipSet(volatile: readonly string[] = []): ReadonlySet<string> {
+  return volatile.length ? new Set([...NEVER_DIFFED, ...volatile]) : NEVER_DIFFED;
 }
 
 /** SHA-256 over the diffed fields in key order: equal checksums mean nothing worth reporting changed. */
 export function itemChecksum(item: Item, volatile: readonly string[] = []): string {
-  const v = new Set(volatile);
-  return createHash("sha256").update(JSON.stringify(diffedEntries(item, v))).digest("hex");
+  return createHash("sha256").update(canonicalJson(item, skipSet(volatile))).digest("hex");
 }
 
-function changedFields(before: Item, after: Item, volatile: ReadonlySet<string>): string[] {
+function changedFields(before: Item, after: Item, skip: ReadonlySet<string>): string[] {
   const names = new Set([...Object.keys(before), ...Object.keys(after)]);
   const out: string[] = [];
   for (const n of names) {
-    if (volatile.has(n) || NEVER_DIFFED.has(n)) continue;
+    if (skip.has(n)) continue;
     if ((before[n] ?? null) !== (after[n] ?? null)) out.push(n);
   }
   return out.sort();
@@ -95,8 +111,10 @@ export function diffItems(
   next: readonly Item[],
   opts: DiffOptions,
 ): DiffResult {
-  const volatile = new Set(opts.volatile ?? []);
+  const skip = skipSet(opts.volatile);
+  const hasVolatile = skip !== NEVER_DIFFED;
   const res: DiffResult = { changes: [], upserts: [], removed: [], duplicates: [], current: new Map() };
+  const parse = (p: StoredItem) => JSON.parse(p.json) as Item;
   for (const raw of next) {
     const key = opts.key(raw);
     if (res.current.has(key)) {
@@ -106,36 +124,57 @@ export function diffItems(
     res.current.set(key, raw);
     const prev = previous.get(key);
     const err = typeof raw.error === "string" && raw.error ? raw.error : null;
-    const data = withoutError(raw);
     if (err) {
       if (prev && prev.checksum !== null) {
         if (prev.error !== err) {
-          res.upserts.push({ key, checksum: prev.checksum, data: prev.data, error: err, changed: false });
+          res.upserts.push({ key, checksum: prev.checksum, json: prev.json, error: err, changed: false });
         }
       } else if (!prev || prev.error !== err) {
-        res.upserts.push({ key, checksum: null, data, error: err, changed: false });
+        res.upserts.push({ key, checksum: null, json: canonicalJson(raw), error: err, changed: false });
       }
       continue;
     }
-    const checksum = itemChecksum(data, opts.volatile);
+    // The stored text is the canonical JSON of the whole item: without volatile fields, equal text is
+    // equal item, so unchanged items cost one string comparison and are never parsed.
+    const json = canonicalJson(raw);
+    if (prev && prev.checksum !== null && prev.error === null && prev.json === json) continue;
+    const data = withoutError(raw);
     if (!prev || prev.checksum === null) {
-      res.upserts.push({ key, checksum, data, error: null, changed: true });
+      res.upserts.push({
+        key,
+        checksum: itemChecksum(data, opts.volatile),
+        json,
+        error: null,
+        changed: true,
+      });
       if (!opts.baseline) res.changes.push({ key, category: "Added", fieldsChanged: [], current: data });
-    } else if (prev.checksum !== checksum) {
-      res.upserts.push({ key, checksum, data, error: null, changed: true });
+      continue;
+    }
+    const before = parse(prev);
+    const diffed = hasVolatile
+      ? canonicalJson(data, skip) !== canonicalJson(before, skip)
+      : prev.json !== json;
+    if (diffed) {
+      res.upserts.push({
+        key,
+        checksum: itemChecksum(data, opts.volatile),
+        json,
+        error: null,
+        changed: true,
+      });
       if (!opts.baseline) {
         res.changes.push({
           key,
           category: "Modified",
-          fieldsChanged: changedFields(prev.data, data, volatile),
-          previous: prev.data,
+          fieldsChanged: changedFields(before, data, skip),
+          previous: before,
           current: data,
           previousChangedAt: prev.changedAt,
         });
       }
-    } else if (prev.error !== null || JSON.stringify(prev.data) !== JSON.stringify(data)) {
+    } else {
       // Readable again, or only volatile fields moved: refresh the row without reporting.
-      res.upserts.push({ key, checksum, data, error: null, changed: false });
+      res.upserts.push({ key, checksum: prev.checksum, json, error: null, changed: false });
     }
   }
   const unseen = opts.unseen ?? [];
@@ -147,7 +186,7 @@ export function diffItems(
         key,
         category: "Removed",
         fieldsChanged: [],
-        previous: prev.data,
+        previous: parse(prev),
         previousChangedAt: prev.changedAt,
       });
     }

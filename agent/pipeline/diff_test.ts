@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import type { Item } from "../collectors/types.ts";
-import { diffItems, itemChecksum, type StoredItem } from "./diff.ts";
+import { canonicalJson, diffItems, itemChecksum, type StoredItem } from "./diff.ts";
 
 const key = (i: Item) => String(i.name);
 function stored(items: Item[], opts: { error?: Record<string, string> } = {}): Map<string, StoredItem> {
   return new Map(items.map((i) => [key(i), {
     key: key(i),
     checksum: itemChecksum(i, ["seen"]),
-    data: i,
+    json: canonicalJson(i),
     error: opts.error?.[key(i)] ?? null,
     changedAt: 1000,
   }]));
@@ -37,7 +37,7 @@ Deno.test("diffItems() ignores volatile fields but refreshes the stored row", ()
   const prev = stored([{ name: "a", v: "1", seen: "t1" }]);
   const res = diffItems(prev, [{ name: "a", v: "1", seen: "t2" }], { key, volatile: ["seen"] });
   assert.deepEqual(res.changes, []);
-  assert.deepEqual(res.upserts.map((u) => [u.key, u.changed, u.data.seen]), [["a", false, "t2"]]);
+  assert.deepEqual(res.upserts.map((u) => [u.key, u.changed, JSON.parse(u.json).seen]), [["a", false, "t2"]]);
 });
 
 Deno.test("diffItems() never reports an item read with an error and keeps its last good data", () => {
@@ -48,7 +48,11 @@ Deno.test("diffItems() never reports an item read with an error and keeps its la
   assert.deepEqual(res.changes, []);
   assert.deepEqual(res.removed, []);
   const a = res.upserts.find((u) => u.key === "a")!;
-  assert.deepEqual([a.data, a.error, a.checksum], [{ name: "a", v: "1" }, "EACCES", prev.get("a")!.checksum]);
+  assert.deepEqual([JSON.parse(a.json), a.error, a.checksum], [
+    { name: "a", v: "1" },
+    "EACCES",
+    prev.get("a")!.checksum,
+  ]);
   const n = res.upserts.find((u) => u.key === "new")!;
   assert.deepEqual([n.checksum, n.error], [null, "EACCES"]);
 });
@@ -57,7 +61,7 @@ Deno.test("diffItems() reports an item that was only ever unreadable as Added on
   const prev = new Map<string, StoredItem>([["x", {
     key: "x",
     checksum: null,
-    data: { name: "x" },
+    json: `{"name":"x"}`,
     error: "EACCES",
     changedAt: 1,
   }]]);

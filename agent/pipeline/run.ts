@@ -1,4 +1,5 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
+import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
 import type { Collector, Item } from "../collectors/types.ts";
 import type { Settings } from "../config/dcr.ts";
@@ -37,6 +38,8 @@ export interface RunSummary {
 
 export interface RunOptions {
   db: Db;
+  /** The same connection as `db`, for the hot reads (optional: Kysely is used without it). */
+  raw?: DatabaseSync;
   collector: Collector;
   settings: Settings;
   host: Host;
@@ -51,16 +54,75 @@ export const DEFAULT_OUTBOX_MAX = 500_000;
 const CHUNK = 500;
 const zero = (): RunCounts => ({ items: 0, added: 0, removed: 0, modified: 0, errors: 0, records: 0 });
 
-/** The stored items of a collector, by key. */
-export async function loadItems(db: Db, collector: string): Promise<Map<string, StoredItem>> {
-  const rows = await db.selectFrom("items").selectAll().where("collector", "=", collector).execute();
-  return new Map(rows.map((r) => [r.key, {
-    key: r.key,
-    checksum: r.checksum,
-    data: JSON.parse(r.data) as Item,
-    error: r.error,
-    changedAt: r.changed_at,
-  }]));
+/** The stored items of a collector, by key (JSON left unparsed). */
+export async function loadItems(
+  db: Db,
+  collector: string,
+  raw?: DatabaseSync,
+): Promise<Map<string, StoredItem>> {
+  // The hot path of every run: read through node:sqlite directly when the connection is at hand.
+  const rows = raw
+    ? raw.prepare("SELECT key, checksum, data, error, changed_at FROM items WHERE collector = ?").all(
+      collector,
+    ) as unknown as {
+      key: string;
+      checksum: string | null;
+      data: string;
+      error: string | null;
+      changed_at: number;
+    }[]
+    : await db.selectFrom("items").select(["key", "checksum", "data", "error", "changed_at"]).where(
+      "collector",
+      "=",
+      collector,
+    )
+      .execute();
+  const out = new Map<string, StoredItem>();
+  for (const r of rows) {
+    out.set(r.key, {
+      key: r.key,
+      checksum: r.checksum,
+      json: r.data,
+      error: r.error,
+      changedAt: r.changed_at,
+    });
+  }
+  return out;
+}
+
+/** The stored items as the collector sees them (`ctx.previous`): parsed on first access only. */
+export function lazyItems(stored: ReadonlyMap<string, StoredItem>): ReadonlyMap<string, Item> {
+  const cache = new Map<string, Item>();
+  const get = (k: string): Item | undefined => {
+    let v = cache.get(k);
+    if (v === undefined) {
+      const s = stored.get(k);
+      if (!s) return undefined;
+      v = JSON.parse(s.json) as Item;
+      cache.set(k, v);
+    }
+    return v;
+  };
+  function* entries(): MapIterator<[string, Item]> {
+    for (const k of stored.keys()) yield [k, get(k)!];
+  }
+  function* values(): MapIterator<Item> {
+    for (const k of stored.keys()) yield get(k)!;
+  }
+  return {
+    get,
+    has: (k) => stored.has(k),
+    get size() {
+      return stored.size;
+    },
+    keys: () => stored.keys(),
+    values,
+    entries,
+    forEach(fn, thisArg) {
+      for (const [k, v] of entries()) fn.call(thisArg, v, k, this);
+    },
+    [Symbol.iterator]: entries,
+  };
 }
 
 async function insertChunked<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
@@ -106,14 +168,14 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     };
   };
 
-  const previous = await loadItems(db, name);
+  const previous = await loadItems(db, name, opts.raw);
   let collected;
   try {
     collected = await collector.collect(settings, {
       host,
       signal,
       log: log.child({ collector: name }),
-      previous: new Map([...previous].map(([k, v]) => [k, v.data])),
+      previous: lazyItems(previous),
     });
   } catch (e) {
     return fail(signal.aborted ? "aborted" : "failed", errorText(e));
@@ -219,7 +281,7 @@ async function writeItems(
       collector,
       key: u.key,
       checksum: u.checksum,
-      data: JSON.stringify(u.data),
+      data: u.json,
       error: u.error,
       first_seen: at, // an existing row keeps its first_seen: the conflict update below leaves it alone
       changed_at: u.changed || !prev ? at : prev.changedAt,

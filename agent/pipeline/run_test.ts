@@ -131,7 +131,7 @@ Deno.test("runCollector() writes items, changes and outbox together or not at al
   c.next = { items: [pkg("a", "2"), pkg("b", "1")] };
   const before = await db.selectFrom("outbox").selectAll().execute();
   await assert.rejects(() => run(), /disk full/);
-  assert.deepEqual((await loadItems(db, "software")).get("a")!.data.CurrentVersion, "1");
+  assert.deepEqual(JSON.parse((await loadItems(db, "software")).get("a")!.json).CurrentVersion, "1");
   assert.equal((await loadItems(db, "software")).has("b"), false);
   assert.equal((await db.selectFrom("outbox").selectAll().execute()).length, before.length);
   assert.equal((await db.selectFrom("runs").selectAll().execute()).length, 1);

@@ -1,5 +1,6 @@
 // Bundles the page (ui/client) for the browser and writes ui/assets.gen.ts, the assets embedded as strings.
-// Usage: deno run -A build/bundle_ui.ts   (deno task bundle:ui)
+// Usage: deno run -A build/bundle_ui.ts [--if-stale] [--no-minify]   (deno task bundle:ui)
+//   --if-stale: do nothing when ui/assets.gen.ts was made from the current sources (for the start task).
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { join } from "node:path";
@@ -70,6 +71,9 @@ export async function ensureUiAssets(): Promise<void> {
 }
 
 if (import.meta.main) {
-  const size = await bundleUi({ minify: !Deno.args.includes("--no-minify") });
-  console.log(`wrote ui/assets.gen.ts (${(size / 1024).toFixed(0)} KiB)`);
+  if (Deno.args.includes("--if-stale")) await ensureUiAssets();
+  else {
+    const size = await bundleUi({ minify: !Deno.args.includes("--no-minify") });
+    console.log(`wrote ui/assets.gen.ts (${(size / 1024).toFixed(0)} KiB)`);
+  }
 }

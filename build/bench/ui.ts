@@ -24,7 +24,7 @@ const round = (x: number) => Math.round(x * 10) / 10;
  * that the "last 24 h" it was filled for has moved too far and it is filled again.
  */
 async function benchDb(): Promise<{ opened: OpenedDb; fillSeconds: number | "cached" }> {
-  const path = join(tmpdir(), `ctagent-bench-ui-v1-${ITEMS}-${CHANGES}.db`);
+  const path = join(tmpdir(), `ctagent-bench-ui-v2-${ITEMS}-${CHANGES}.db`);
   const ready = `${path}.ready`;
   const age = existsSync(ready) ? Date.now() - (Deno.statSync(ready).mtime?.getTime() ?? 0) : Infinity;
   if (existsSync(path) && age < 6 * 3600_000) return { opened: await openDb(path), fillSeconds: "cached" };

@@ -43,6 +43,20 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
   );
 }
 
+/** Paths show their last segment first (it is what differs), the folder after it, dimmed. */
+function Name(props: { collector: string; name: string }) {
+  const { name } = props;
+  const cut = props.collector === "files" || props.collector === "registry"
+    ? Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\"))
+    : -1;
+  if (cut <= 0 || cut === name.length - 1) return <span class="name" title={name}>{name}</span>;
+  return (
+    <span class="name" title={name}>
+      {name.slice(cut + 1)} <span class="dir">{name.slice(0, cut + 1)}</span>
+    </span>
+  );
+}
+
 export function ChangeList(props: { rows: ChangeRow[] }) {
   return (
     <ul class="changes">
@@ -58,7 +72,7 @@ export function ChangeList(props: { rows: ChangeRow[] }) {
             </span>
             <TypeIcon collector={c.collector} />
             <Badge category={c.category} />
-            <span class="name">{itemName(c.collector, c.current ?? c.previous, c.key)}</span>
+            <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
             <ChangeFields change={c} />
           </button>
         </li>

@@ -167,7 +167,7 @@ Deno.test({
 });
 
 Deno.test({
-  name: "page: dark scheme and a narrow screen render every view without errors",
+  name: "page: the dark color scheme follows the OS setting",
   ignore: !present,
   fn: () =>
     withPage(async (page, w) => {

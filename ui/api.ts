@@ -139,6 +139,8 @@ export function createApi(opts: ApiOptions): Hono {
       ? { level: "error", text: `${failed.map((x) => x.name).join(", ")} failed` }
       : live.delivery?.reachable === false
       ? { level: "warn", text: `AMA unreachable, ${outbox.toLocaleString("en")} records waiting` }
+      : live.delivery?.dropped
+      ? { level: "warn", text: `${live.delivery.dropped.toLocaleString("en")} records dropped` }
       : { level: "ok", text: "All collectors ran" };
     return c.json({
       now: now(),

@@ -179,6 +179,11 @@ Deno.test({
       await page.goto(`${w.ui.url}#/software`);
       await page.locator("table.grid tbody tr").first().waitFor();
       await shot(page, "software-dark");
+      // Keyboard: "g c" goes to the changes.
+      await page.locator("body").click({ position: { x: 5, y: 890 } });
+      await page.keyboard.press("g");
+      await page.keyboard.press("c");
+      await page.waitForFunction(() => location.hash.startsWith("#/changes"));
     }, { colorScheme: "dark" }),
 });
 

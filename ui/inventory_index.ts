@@ -6,8 +6,13 @@ import { isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
 interface Index {
   version: string;
   keys: string[];
-  /** Lower-cased field values joined by \u0001 (never field names), one per item. */
-  hay: string[];
+  /**
+   * Every item's lower-cased field values (never field names) and key, items separated by "\n", in one string:
+   * one indexOf over it is much faster than an includes() per item.
+   */
+  hay: string;
+  /** Where each item's part of `hay` starts (plus one past the end). */
+  starts: Int32Array;
   errors: Uint8Array;
   /** Permutations of item positions in ascending order, per sort field, built on first use. */
   orders: Map<string, Int32Array>;
@@ -30,20 +35,21 @@ export interface InventoryIndex {
 
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
-function searchText(data: string): string {
+function searchText(data: string, key: string): string {
   const values = Object.values(JSON.parse(data) as Record<string, unknown>);
-  return values.filter((v) => v !== null && v !== "").join("\u0001").toLowerCase();
+  values.push(key);
+  return values.filter((v) => v !== null && v !== "").join("\u0001").toLowerCase().replaceAll("\n", " ");
 }
 
 /**
- * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows, the item
- * count), so a stale index is never served.
+ * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows, the newest
+ * item row), so a stale index is never served; all three are index lookups, not scans.
  */
 async function fingerprint(db: Db, collector: string): Promise<string> {
   const r = await sql<{ r: number | null; c: number | null; n: number }>`select
     (select max(id) from runs where collector = ${collector}) as r,
     (select max(id) from changes) as c,
-    (select count(*) from items where collector = ${collector}) as n`.execute(db);
+    (select max(rowid) from items) as n`.execute(db);
   const row = r.rows[0];
   return `${row.r}:${row.c}:${row.n}`;
 }
@@ -58,14 +64,38 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
     const rows = await db.selectFrom("items").where("collector", "=", collector)
       .select(["key", "data", "error"]).orderBy("key").execute();
     const keys = new Array<string>(rows.length);
-    const hay = new Array<string>(rows.length);
+    const parts = new Array<string>(rows.length);
+    const starts = new Int32Array(rows.length + 1);
     const errors = new Uint8Array(rows.length);
+    let at = 0;
     rows.forEach((r, i) => {
       keys[i] = r.key;
-      hay[i] = searchText(r.data) + "\u0001" + r.key.toLowerCase();
+      parts[i] = searchText(r.data, r.key);
+      starts[i] = at;
+      at += parts[i].length + 1;
       errors[i] = r.error === null ? 0 : 1;
     });
-    return { version, keys, hay, errors, orders: new Map(), usedAt: now() };
+    starts[rows.length] = at;
+    return { version, keys, hay: parts.join("\n") + "\n", starts, errors, orders: new Map(), usedAt: now() };
+  }
+
+  /** Marks the items whose text contains `needle`; returns how many. */
+  function search(ix: Index, needle: string, match: Uint8Array): number {
+    let found = 0;
+    let pos = ix.hay.indexOf(needle);
+    while (pos >= 0) {
+      // The item holding `pos`: the last start <= pos.
+      let lo = 0, hi = ix.keys.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ix.starts[mid] <= pos) lo = mid;
+        else hi = mid - 1;
+      }
+      match[lo] = 1;
+      found++;
+      pos = ix.hay.indexOf(needle, ix.starts[lo + 1]);
+    }
+    return found;
   }
 
   async function get(collector: string): Promise<Index> {
@@ -131,12 +161,12 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
       let total = n;
       if (needle || q.errors) {
         match = new Uint8Array(n);
+        if (needle) search(ix, needle.replaceAll("\n", " "), match);
+        else match.fill(1);
         total = 0;
         for (let i = 0; i < n; i++) {
-          if ((!needle || ix.hay[i].includes(needle)) && (!q.errors || ix.errors[i])) {
-            match[i] = 1;
-            total++;
-          }
+          if (q.errors && !ix.errors[i]) match[i] = 0;
+          total += match[i];
         }
       }
       const perm = await order(q.collector, ix, sortField);

@@ -1,4 +1,5 @@
 // Changes: time range, type and category filters, text search, paged newest first.
+import { useState } from "preact/hooks";
 import type { ChangeRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { ChangeList } from "./change_list.tsx";
@@ -9,6 +10,21 @@ import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
 
 const PAGE = 100;
+const RANGE_MS: Record<string, number> = {
+  "1h": 3600_000,
+  "24h": 86400_000,
+  "7d": 7 * 86400_000,
+  "30d": 30 * 86400_000,
+};
+
+function toMs(since: string): number {
+  return since in RANGE_MS ? Date.now() - RANGE_MS[since] : Number(since);
+}
+
+/** A local time as a datetime-local input wants it (YYYY-MM-DDTHH:MM). */
+function inputTime(ms: number): string {
+  return localTime(ms).slice(0, 16).replace(" ", "T");
+}
 
 export function Changes(props: { params: Record<string, string> }) {
   const p = props.params;
@@ -27,6 +43,7 @@ export function Changes(props: { params: Record<string, string> }) {
       }),
   );
   const custom = since !== undefined && !["1h", "24h", "7d", "30d"].includes(since);
+  const [picking, setPicking] = useState(false);
   const toggle = (name: "type" | "category", v: string) => {
     const set = new Set((p[name] ?? "").split(",").filter(Boolean));
     set.has(v) ? set.delete(v) : set.add(v);
@@ -48,15 +65,53 @@ export function Changes(props: { params: Record<string, string> }) {
               {r}
             </button>
           ))}
-          {custom || p.until
-            ? (
-              <button type="button" aria-pressed="true" title="Custom range (from the chart)">
-                {since ? localTime(Number(since)).slice(5, 16) : "…"} –{" "}
-                {p.until ? localTime(Number(p.until)).slice(5, 16) : "now"}
-              </button>
-            )
-            : null}
+          <button
+            type="button"
+            aria-pressed={custom || !!p.until}
+            onClick={() => setPicking(!picking)}
+            title="Pick a time range"
+          >
+            {custom || p.until
+              ? `${since ? localTime(Number(since)).slice(5, 16) : "…"} – ${
+                p.until ? localTime(Number(p.until)).slice(5, 16) : "now"
+              }`
+              : "Custom…"}
+          </button>
         </div>
+        {picking && (
+          <form
+            class="range"
+            onSubmit={(e) => {
+              e.preventDefault();
+              const f = new FormData(e.target as HTMLFormElement);
+              const from = Date.parse(String(f.get("from"))), to = Date.parse(String(f.get("to")));
+              setParams({
+                since: Number.isNaN(from) ? undefined : from,
+                until: Number.isNaN(to) ? undefined : to,
+                page: undefined,
+              });
+              setPicking(false);
+            }}
+          >
+            <label>
+              From{" "}
+              <input
+                type="datetime-local"
+                name="from"
+                defaultValue={inputTime(since ? toMs(since) : Date.now() - 86400_000)}
+              />
+            </label>
+            <label>
+              To{" "}
+              <input
+                type="datetime-local"
+                name="to"
+                defaultValue={inputTime(p.until ? Number(p.until) : Date.now())}
+              />
+            </label>
+            <button type="submit" class="primary">Apply</button>
+          </form>
+        )}
         <div class="seg-buttons" role="group" aria-label="Type">
           {Object.entries(LABELS).map(([k, l]) => (
             <button

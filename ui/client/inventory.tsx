@@ -32,6 +32,7 @@ export const COLUMNS: Record<string, Column[]> = {
     { field: "SvcState", label: "State" },
     { field: "SvcStartupType", label: "Startup" },
     { field: "SvcAccount", label: "Account" },
+    { field: "SvcController", label: "Controller" },
     { field: "SvcPath", label: "Path", class: "mono dim" },
   ],
   files: [

@@ -4,8 +4,11 @@ import type { Db } from "../db/open.ts";
 
 export const COLLECTORS = ["software", "services", "files", "registry"] as const;
 export const CATEGORIES = ["Added", "Removed", "Modified"] as const;
-/** Counting stops here: beyond it the page says "10,000+" instead of scanning a million rows. */
-export const COUNT_CAP = 10_000;
+/**
+ * Counting stops this many rows past the page asked for: beyond it the page says "1,100+" instead of visiting
+ * a million rows (each counted row of a text search costs a row lookup).
+ */
+export const COUNT_CAP = 1_000;
 export const MAX_LIMIT = 500;
 
 /** A record field name as the collectors write it (Log Analytics column names and a few extras). */
@@ -31,7 +34,7 @@ export interface ItemRow {
 
 export interface Page<T> {
   total: number;
-  /** True when `total` is a lower bound (counting stopped at COUNT_CAP). */
+  /** True when `total` is a lower bound (counting stopped COUNT_CAP rows past the page). */
   capped: boolean;
   offset: number;
   rows: T[];
@@ -161,7 +164,7 @@ const CHANGE_COLUMNS = [
 ] as const;
 
 /**
- * Newest first. The total is counted up to COUNT_CAP only. A text search of 3+ characters walks the trigram
+ * Newest first. The total is counted up to COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
  * index of keys (migration 003) newest id first (ids grow with time), so a broad term stops at the first page
  * instead of sorting every match; shorter terms scan keys with LIKE.
  */
@@ -188,12 +191,14 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   let capped = false;
   if (offset === 0 && rows.length < limit) total = rows.length;
   else {
+    const cap = offset + COUNT_CAP;
     const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${
-      COUNT_CAP + 1
-    })`.execute(db);
+      cap + 1
+    })`
+      .execute(db);
     const n = counted.rows[0].n;
-    capped = n > COUNT_CAP;
-    total = Math.min(n, COUNT_CAP);
+    capped = n > cap;
+    total = Math.min(n, cap);
   }
   return { total, capped, offset, rows: rows.map(parseChange) };
 }
@@ -207,6 +212,16 @@ export interface Histogram {
 }
 
 const HOUR = 3600_000;
+
+/**
+ * An integer as an SQL literal: node:sqlite binds every JS number as a REAL, which turns `/` into float
+ * division, so bucket arithmetic needs literals (safe: whole numbers only).
+ */
+function int(n: number) {
+  const v = Math.floor(n);
+  if (!Number.isSafeInteger(v)) throw new RangeError(`Cannot use ${n} as a time`);
+  return sql.lit(v);
+}
 
 /**
  * Change counts per bucket. Buckets that are whole hours read the hourly table (migration 003); others count
@@ -223,14 +238,19 @@ export async function histogram(
       .where("hour", ">=", since / HOUR).where("hour", "<", Math.ceil(q.until / HOUR));
     if (q.collectors?.length) base = base.where("collector", "in", q.collectors);
     if (q.categories?.length) base = base.where("category", "in", q.categories);
-    const t = sql<number>`(hour * ${HOUR} - ${since}) / ${bucket} * ${bucket} + ${since}`;
+    const t = sql<number>`(hour * ${int(HOUR)} - ${int(since)}) / ${int(bucket)} * ${int(bucket)} + ${
+      int(since)
+    }`;
     const points = await base.select([t.as("t"), "collector", "category", sql<number>`sum(n)`.as("n")])
       .groupBy([sql`1`, "collector", "category"]).having(sql`sum(n)`, ">", 0).orderBy(sql`1`).execute();
     return { since, until: q.until, bucket, points };
   }
   const where = changesWhere({ ...q, since: q.since, until: q.until });
   const points = (await sql<Histogram["points"][number]>`select
-    (c.at - ${q.since}) / ${bucket} * ${bucket} + ${q.since} as t, c.collector, c.category, count(*) as n
+    (c.at - ${int(q.since)}) / ${int(bucket)} * ${int(bucket)} + ${
+    int(q.since)
+  } as t, c.collector, c.category,
+    count(*) as n
     from changes c where ${where} group by 1, 2, 3 order by 1`.execute(db)).rows;
   return { since: q.since, until: q.until, bucket, points };
 }

@@ -1,7 +1,7 @@
 // Bench of the local page: API latency (p50/p95) with 100,000 items and 1,000,000 changes, page load in Chromium.
 // Usage: deno run -A build/bench/ui.ts   (or through build/bench/mod.ts: deno task bench ui)
 import { existsSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { openDb, type OpenedDb } from "../../db/open.ts";
 import { fillSynthetic } from "../../ui/testdata/synthetic.ts";
@@ -89,6 +89,7 @@ export async function benchUi(): Promise<Record<string, unknown>> {
     out["worst p95 ms"] = `${worst[1].p95} (${worst[0]})`;
     out["p95 < 100 ms"] = Object.values(latency).every((l) => l.p95 < 100);
     out.page = existsSync(CHROMIUM) ? await pageLoad(ui.url) : `skipped: ${CHROMIUM} absent`;
+    out["load average at end"] = loadavg()[0].toFixed(1);
   } finally {
     await ui.stop();
     await opened.close();

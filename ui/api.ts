@@ -162,9 +162,12 @@ export function createApi(opts: ApiOptions): Hono {
     });
   });
 
+  let itemCounts: { version: string; counts: q.Counts } | undefined;
   app.get("/counts", async (c) => {
     const since = parseTime(c.req.query("since") ?? "24h", now())!;
-    return c.json(await q.counts(db, since));
+    const version = await q.dataVersion(db);
+    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db) };
+    return c.json(await q.withChanged(db, itemCounts.counts, since));
   });
 
   app.get("/inventory/:collector", async (c) => {

@@ -255,12 +255,20 @@ export async function histogram(
   return { since: q.since, until: q.until, bucket, points };
 }
 
-/** Per collector: how many items, how many failed reads, how many changes since `since` (overview cards). */
-export async function counts(
-  db: Db,
-  since: number,
-): Promise<Record<string, { items: number; errors: number; changed: number }>> {
-  const out: Record<string, { items: number; errors: number; changed: number }> = {};
+/** Moves whenever a run stores anything (its run row, change rows, new item rows): keys caches of counts. */
+export async function dataVersion(db: Db): Promise<string> {
+  const r = await sql<{ r: number | null; c: number | null; i: number | null }>`select
+    (select max(id) from runs) as r, (select max(id) from changes) as c, (select max(rowid) from items) as i`
+    .execute(db);
+  const row = r.rows[0];
+  return `${row.r}:${row.c}:${row.i}`;
+}
+
+export type Counts = Record<string, { items: number; errors: number; changed: number }>;
+
+/** Per collector: how many items and how many failed reads (counting 100,000 items: cache by dataVersion). */
+export async function itemCounts(db: Db): Promise<Counts> {
+  const out: Counts = {};
   for (const c of COLLECTORS) out[c] = { items: 0, errors: 0, changed: 0 };
   const items = await db.selectFrom("items").select(["collector", sql<number>`count(*)`.as("n")])
     .groupBy("collector").execute();
@@ -268,7 +276,12 @@ export async function counts(
   const errors = await db.selectFrom("items").where("error", "is not", null)
     .select(["collector", sql<number>`count(*)`.as("n")]).groupBy("collector").execute();
   for (const r of errors) out[r.collector].errors = r.n;
-  // Whole hours from the hourly table: "changed in 24 h" may include up to an hour more.
+  return out;
+}
+
+/** Adds how many changes each collector had since `since` (whole hours: "in 24 h" may include an hour more). */
+export async function withChanged(db: Db, base: Counts, since: number): Promise<Counts> {
+  const out: Counts = structuredClone(base);
   const changed = await db.selectFrom("changes_hourly").where("hour", ">=", Math.floor(since / HOUR))
     .select(["collector", sql<number>`sum(n)`.as("n")]).groupBy("collector").execute();
   for (const r of changed) (out[r.collector] ??= { items: 0, errors: 0, changed: 0 }).changed = r.n;

@@ -77,6 +77,17 @@ export function treeCollector(root: string): Collector {
   };
 }
 
+/** The real files collector once it is part of the program; the stand-in above until then. */
+async function filesOf(tree: string): Promise<Collector> {
+  try {
+    const m = await import("../../agent/collectors/files/mod.ts");
+    return m.filesCollector() as unknown as Collector;
+  } catch (e) {
+    if (!/Module not found|Cannot find module/i.test(String(e))) throw e;
+    return treeCollector(tree);
+  }
+}
+
 export interface World {
   dir: string;
   tree: string;
@@ -124,7 +135,7 @@ export async function startWorld(): Promise<World> {
   if (!config) throw new Error("test DCR rejected");
   const collectors = [
     softwareCollector([...SOURCES, hostileSource]) as unknown as Collector,
-    treeCollector(tree),
+    await filesOf(tree),
   ];
   const scheduler = createScheduler({
     collectors,

@@ -42,9 +42,12 @@ function versions(h: History): { sum: string; at: number }[] {
     seen.add(s);
     out.push({ sum: s, at });
   };
+  // A version dates from the change that brought it (the oldest one from when the item was first seen).
+  let since = h.item?.first_seen ?? 0;
   for (const c of [...h.history].reverse()) {
-    push(c.previous?.FileContentChecksum, c.at);
+    push(c.previous?.FileContentChecksum, since);
     push(c.current?.FileContentChecksum, c.at);
+    since = c.at;
   }
   push(h.item?.data.FileContentChecksum, h.item?.changed_at ?? 0);
   return out;

@@ -118,9 +118,14 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
   async function order(collector: string, ix: Index, field: string): Promise<Int32Array> {
     const have = ix.orders.get(field);
     if (have) return have;
+    if (field === "key") {
+      // Keys were loaded in SQLite's key order: the same order the primary key gives before the index exists.
+      const identity = Int32Array.from(ix.keys.keys());
+      ix.orders.set(field, identity);
+      return identity;
+    }
     let values: unknown[];
-    if (field === "key") values = ix.keys;
-    else {
+    {
       const col = field === "first_seen" || field === "changed_at"
         ? sql.ref(field)
         : sql`json_extract(data, ${"$." + field})`;
@@ -142,6 +147,20 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
     return perm;
   }
 
+  async function plainPage(
+    collector: string,
+    desc: boolean,
+    offset: number,
+    limit: number,
+  ): Promise<Page<ItemRow>> {
+    const { total } = await db.selectFrom("items").where("collector", "=", collector)
+      .select(sql<number>`count(*)`.as("total")).executeTakeFirstOrThrow();
+    const rows = await db.selectFrom("items").where("collector", "=", collector)
+      .select(["collector", "key", "data", "error", "first_seen", "changed_at"])
+      .orderBy("key", desc ? "desc" : "asc").limit(limit).offset(offset).execute();
+    return { total, capped: false, offset, rows: rows.map((r) => ({ ...r, data: JSON.parse(r.data) })) };
+  }
+
   return {
     clear: () => cache.clear(),
     async query(q) {
@@ -154,8 +173,17 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
       ) {
         throw new RangeError(`Cannot sort on ${JSON.stringify(sortField)}`);
       }
-      const ix = await get(q.collector);
       const needle = q.q?.trim().toLowerCase() ?? "";
+      if (!needle && !q.errors && sortField === "key") {
+        // The plain list in key order is what a first visit asks for: the primary key answers it at once,
+        // so nobody waits for a cold index (seconds at 100,000 items); build it meanwhile for what comes next.
+        const version = await fingerprint(db, q.collector);
+        if (cache.get(q.collector)?.version !== version) {
+          get(q.collector).catch(() => {});
+          return await plainPage(q.collector, q.dir === "desc", offset, limit);
+        }
+      }
+      const ix = await get(q.collector);
       const n = ix.keys.length;
       let match: Uint8Array | null = null;
       let total = n;

@@ -68,3 +68,21 @@ Deno.test("inventoryIndex() searches values case-insensitively, never field name
     await opened.close();
   }
 });
+
+Deno.test("inventoryIndex() answers the plain key-ordered page before its index is built, same rows as after", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { files: 3000 });
+    const ix = inventoryIndex(opened.db);
+    const cold = await ix.query({ collector: "files", offset: 100, limit: 50 });
+    // A search every item matches goes through the (now built) index.
+    const warm = await ix.query({ collector: "files", offset: 100, limit: 50, q: "/srv/" });
+    assert.equal(warm.total, 3000);
+    assert.equal(cold.total, 3000);
+    assert.deepEqual(cold.rows.map((r) => r.key), warm.rows.map((r) => r.key));
+    const desc = await ix.query({ collector: "files", dir: "desc", limit: 3 });
+    assert.ok(desc.rows[0].key > desc.rows[1].key);
+  } finally {
+    await opened.close();
+  }
+});

@@ -48,6 +48,8 @@ export async function benchUi(): Promise<Record<string, unknown>> {
     changes: CHANGES,
     fill_s: fillSeconds,
     runs_per_query: RUNS,
+    // Other work on the machine moves these figures a lot: say how busy it was.
+    "load average at start": loadavg()[0].toFixed(1),
   };
   try {
     const queries: Record<string, string> = {

@@ -105,6 +105,8 @@ export interface StartOptions extends UiOptions {
   agent?: Pick<Agent, "scheduler" | "config">;
   host?: Pick<Host, "hostname" | "os" | "readText">;
   assets?: Assets;
+  /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
+  delivery?: () => AgentStatus["delivery"];
 }
 
 async function osName(host?: StartOptions["host"]): Promise<string | undefined> {
@@ -122,7 +124,7 @@ async function osName(host?: StartOptions["host"]): Promise<string | undefined> 
 export function agentStatus(
   agent: NonNullable<StartOptions["agent"]>,
   db: Db,
-  info: { hostname?: string; os?: string; startedAt: number },
+  info: { hostname?: string; os?: string; startedAt: number; delivery?: StartOptions["delivery"] },
 ): () => Promise<AgentStatus> {
   return async () => {
     const cfg = agent.config();
@@ -148,6 +150,8 @@ export function agentStatus(
       delivery: {
         dropped: Number(await getState(db, "outbox.dropped") ?? 0),
         droppedReason: "outbox bound reached",
+        lastDeliveredAt: Number(await getState(db, "outbox.delivered_at")) || null,
+        ...info.delivery?.(),
       },
     };
   };
@@ -168,6 +172,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
           hostname: opts.host?.hostname ?? osHostname(),
           os: await osName(opts.host),
           startedAt: Date.now(),
+          delivery: opts.delivery,
         }),
     };
   }

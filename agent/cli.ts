@@ -43,7 +43,8 @@ Options:
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
                          (default ${DEFAULT_OUTBOX_MAX})
-  --os linux|windows     (dcr check) the OS a bare extensionSettings object is checked for
+  --os linux|windows     with --root: the OS of the image (a Windows disk is read from its hives);
+                         with dcr check: the OS a bare extensionSettings object is checked for
   -v, --verbose          debug logging
   -h, --help             this help
   -V, --version          version, commit and build date
@@ -293,7 +294,12 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.command === "help") return io.out(HELP), EXIT.OK;
   if (cli.command === "version") return io.out(versionLine()), EXIT.OK;
 
-  const host = liveHost({ root: cli.root });
+  if (cli.os && cli.command !== "dcr-check" && !cli.root) {
+    io.err(`ctagent: --os ${cli.os} needs --root DIR (the mounted image of that OS to inventory)`);
+    return EXIT.USAGE;
+  }
+  // With --root, --os says what the image is: a Windows disk is inventoried from its hives on any OS.
+  const host = liveHost({ root: cli.root, os: cli.command === "dcr-check" ? undefined : cli.os });
   const log = createLogger({
     level: cli.verbose ? "debug" : cli.command === "once" ? "warn" : "info",
     write: io.err,

@@ -1,6 +1,6 @@
 // Pure change detection: previous items vs a new collection, by natural key.
 import { createHash } from "node:crypto";
-import type { Item, Value } from "../collectors/types.ts";
+import type { Item } from "../collectors/types.ts";
 
 export type Category = "Added" | "Removed" | "Modified";
 

@@ -19,6 +19,7 @@ export const XSS = "<img src=x onerror=alert(1)>";
 /** A package manager that reports one package whose description is markup (alongside the real dpkg). */
 const hostileSource: SoftwareSource = {
   manager: "test",
+  platforms: ["linux", "windows"],
   present: () => Promise.resolve(true),
   read: () =>
     Promise.resolve([

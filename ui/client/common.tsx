@@ -38,3 +38,20 @@ export function ErrorBox(props: { error: string }) {
 export function Pill(props: { level: string; children: ComponentChildren; title?: string }) {
   return <span class={`pill pill-${props.level}`} title={props.title}>{props.children}</span>;
 }
+
+/** `text` with every case-insensitive occurrence of `q` marked; pieces stay text nodes, never HTML. */
+export function Highlight(props: { text: string; q?: string }) {
+  const { text } = props;
+  const q = props.q?.trim().toLowerCase();
+  if (!q) return <>{text}</>;
+  const lower = text.toLowerCase();
+  const parts = [];
+  let at = 0;
+  for (let i = lower.indexOf(q); i >= 0 && parts.length < 40; i = lower.indexOf(q, at)) {
+    if (i > at) parts.push(text.slice(at, i));
+    parts.push(<mark key={i}>{text.slice(i, i + q.length)}</mark>);
+    at = i + q.length;
+  }
+  parts.push(text.slice(at));
+  return <>{parts}</>;
+}

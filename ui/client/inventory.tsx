@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
-import { Empty, ErrorBox, Time } from "./common.tsx";
+import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
 import { bytes, NOUNS, num, plural, show } from "./format.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
@@ -182,10 +182,10 @@ export function Inventory(props: { collector: string; params: Record<string, str
                               })}`}
                               onClick={(e) => e.preventDefault()}
                             >
-                              {v || r.key}
+                              <Highlight text={v || r.key} q={p.q} />
                             </a>
                           )
-                          : v}
+                          : <Highlight text={v} q={p.q} />}
                         {i === 0 && r.error ? <span class="warn" title={r.error}>⚠</span> : null}
                       </td>
                     );

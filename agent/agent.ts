@@ -26,6 +26,8 @@ export interface AgentOptions {
   ama?: AmaOptions;
   /** Where the JSON mirrors (File.json, Packages.json, ...) are written after each run. */
   mirrorDir?: string;
+  /** Schedule no collection until `agent.scheduler.start()` (the daemon serves its page first). */
+  paused?: boolean;
 }
 
 export interface Agent {
@@ -61,6 +63,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     : undefined;
 
   const scheduler = createScheduler({
+    paused: opts.paused,
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,

@@ -458,12 +458,28 @@ async function runDaemon(
     fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
     ama: { ...cli.ama, os: d.host.os },
     mirrorDir: d.dataDir,
+    paused: true,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {
     const { startUi } = await import("../ui/server.ts");
     try {
-      ui = await startUi({ db: d.opened.db, host: d.host, log: d.log, agent, listen: cli.listen });
+      ui = await startUi({
+        db: d.opened.db,
+        host: d.host,
+        log: d.log,
+        agent,
+        listen: cli.listen,
+        delivery: () => {
+          const s = agent.delivery?.sender.stats();
+          return s && {
+            endpoint: s.endpoint,
+            reachable: s.reachable,
+            lastError: s.reachable === false ? s.lastError ?? null : null,
+            lastDeliveredAt: s.lastDeliveredAt ?? null,
+          };
+        },
+      });
     } catch (e) {
       d.log.error("cannot serve the page; the agent goes on without it", {
         listen: `${cli.listen.hostname}:${cli.listen.port}`,
@@ -471,6 +487,8 @@ async function runDaemon(
       });
     }
   }
+  // The first collections start once the page is up, so they do not compete with serving it.
+  agent.scheduler.start();
   await d.until(d.log);
   await ui?.stop();
   await agent.stop();

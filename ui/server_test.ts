@@ -43,6 +43,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
   const agent = {
     scheduler: {
       apply() {},
+      start() {},
       stop: () => Promise.resolve(),
       scanNow: (name?: string) => {
         scanned = name;

@@ -99,6 +99,9 @@ export interface SenderStats {
   failures: number;
   lastError?: string;
   lastDeliveredAt?: number;
+  /** The endpoint last written to, and whether that write went through (unknown until something was sent). */
+  endpoint?: string;
+  reachable?: boolean;
 }
 
 export interface Sender {
@@ -357,12 +360,16 @@ export function createSender(opts: SenderOptions): Sender {
         }
         continue;
       }
+      stats.endpoint = route.endpoint;
       try {
-        total += await sendStream(stream, route, signal);
+        const n = await sendStream(stream, route, signal);
+        if (n > 0) stats.reachable = true;
+        total += n;
       } catch (e) {
         if (e instanceof TransportError && e.code === "ABORTED") break;
         stats.failures++;
         stats.lastError = (e as Error).message;
+        if (e instanceof TransportError) stats.reachable = false;
         if (!(e instanceof TransportError)) log.error("delivery failed", { stream, error: e });
         // Transport failures are logged (rate-limited) by the link; the stream is retried next pass.
       }

@@ -8,7 +8,7 @@ export interface StoredItem {
   key: string;
   /** Checksum of the diffed fields; null while the item has never been read without error. */
   checksum: string | null;
-  /** The item as stored: canonical JSON (see canonicalJson), parsed only when needed. */
+  /** The item as stored (JSON), parsed only when needed. */
   json: string;
   error: string | null;
   changedAt: number;
@@ -31,7 +31,7 @@ export interface Change {
 export interface Upsert {
   key: string;
   checksum: string | null;
-  /** Canonical JSON of the item. */
+  /** JSON of the item. */
   json: string;
   error: string | null;
   /** The diffed fields changed (so changed_at moves); false for error-only or volatile-only updates. */
@@ -114,7 +114,6 @@ export function diffItems(
   opts: DiffOptions,
 ): DiffResult {
   const skip = skipSet(opts.volatile);
-  const hasVolatile = skip !== NEVER_DIFFED;
   const res: DiffResult = { changes: [], upserts: [], removed: [], duplicates: [], current: new Map() };
   const parse = (p: StoredItem) => p.parsed ?? JSON.parse(p.json) as Item;
   for (const raw of next) {
@@ -134,15 +133,22 @@ export function diffItems(
           res.upserts.push({ key, checksum: prev.checksum, json: prev.json, error: err, changed: false });
         }
       } else if (!prev || prev.error !== err) {
-        res.upserts.push({ key, checksum: null, json: canonicalJson(raw), error: err, changed: false });
+        res.upserts.push({
+          key,
+          checksum: null,
+          json: JSON.stringify(withoutError(raw)),
+          error: err,
+          changed: false,
+        });
       }
       continue;
     }
-    // The stored text is the canonical JSON of the whole item: without volatile fields, equal text is
-    // equal item, so unchanged items cost one string comparison and are never parsed.
-    const json = canonicalJson(raw);
-    if (prev && prev.checksum !== null && prev.error === null && prev.json === json) continue;
+    // The stored text is the item's JSON as the collector built it: a collector builds its items the same
+    // way every run, so equal text is an unchanged item at the cost of one string comparison, never parsed.
+    // Unequal text is compared field by field, so another field order or a volatile field reports nothing.
     const data = withoutError(raw);
+    const json = JSON.stringify(data);
+    if (prev && prev.checksum !== null && prev.error === null && prev.json === json) continue;
     if (!prev || prev.checksum === null) {
       res.upserts.push({
         key,
@@ -155,10 +161,8 @@ export function diffItems(
       continue;
     }
     const before = parse(prev);
-    const diffed = hasVolatile
-      ? canonicalJson(data, skip) !== canonicalJson(before, skip)
-      : prev.json !== json;
-    if (diffed) {
+    const fieldsChanged = changedFields(before, data, skip);
+    if (fieldsChanged.length) {
       res.upserts.push({
         key,
         checksum: itemChecksum(data, opts.volatile),
@@ -170,14 +174,14 @@ export function diffItems(
         res.changes.push({
           key,
           category: "Modified",
-          fieldsChanged: changedFields(before, data, skip),
+          fieldsChanged,
           previous: before,
           current: data,
           previousChangedAt: prev.changedAt,
         });
       }
     } else {
-      // Readable again, or only volatile fields moved: refresh the row without reporting.
+      // Readable again, or only volatile fields (or the field order) moved: refresh the row without reporting.
       res.upserts.push({ key, checksum: prev.checksum, json, error: null, changed: false });
     }
   }

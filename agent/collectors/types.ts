@@ -33,10 +33,7 @@ export interface Collected<I extends Item = Item> {
   unseen?: string[];
   /** Things the user should know about this run: limits that cut items, sources skipped. */
   warnings?: string[];
-  /**
-   * Captured text of file versions (files collector), keyed by SHA-256: the pipeline inserts them into the
-   * `contents` table (insert-or-ignore) in the same transaction as the run.
-   */
+  /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
   contents?: { checksum: string; text: string; size: number }[];
 }
 

@@ -229,7 +229,8 @@ function describe(v: unknown): string {
 function rangeWarnings(s: Settings, os: Platform, base: string): string[] {
   const w: string[] = [];
   const check = (path: string, v: number, min: number, max: number, doc: string) => {
-    if (v < min || v > max) w.push(`${joinPath(base, path)}: ${v} s is outside ${doc}; honoured anyway`);
+    const at = path.split(".").reduce(joinPath, base);
+    if (v < min || v > max) w.push(`${at}: ${v} s is outside ${doc}; honoured anyway`);
   };
   if (os === "windows") {
     check(

@@ -42,6 +42,7 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
         }
       }
       if (found === 0) warnings.push("no known package manager found on this host");
+      else if (unseen.length === found) throw new Error(warnings.join("; "));
       return { items, unseen, warnings };
     },
   };

@@ -1,0 +1,401 @@
+// The command line: flags, subcommands (`dcr check`, `status`), and what each run mode prints and returns.
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { allCollectors } from "./collectors/mod.ts";
+import type { Collector, Platform } from "./collectors/types.ts";
+import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
+import { readDcrFile, resolveConfig } from "./config/load.ts";
+import { EXIT } from "./exit_codes.ts";
+import { liveHost } from "./host/mod.ts";
+import { createLogger, type Logger } from "./log.ts";
+import { onceJson, onceText, runOnce } from "./once.ts";
+import { DB_FILE, defaultDataDir } from "./paths.ts";
+import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
+import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
+import { readStatus, statusText } from "./status.ts";
+import { versionLine } from "./version.ts";
+import { DatabaseError, openDb } from "../db/open.ts";
+
+export const DEFAULT_LISTEN = "127.0.0.1:8470";
+
+export const HELP = `ctagent: Change Tracking & Inventory agent
+
+Usage:
+  ctagent [options]              run the agent (collectors on the DCR's schedule, and the local page)
+  ctagent --once [--json]        run every enabled collector once, print a summary, exit
+  ctagent dcr check FILE         validate a DCR, print the normalized settings (--os linux|windows, --json)
+  ctagent status [--json]        what the last runs did, the DCR in force, the outbox
+
+Options:
+  --once                 one pass of every enabled collector, then exit
+  --json                 machine-readable output (--once, status, dcr check)
+  --dcr FILE             take the DCR from FILE (re-read when it changes) instead of AMA
+  --data-dir DIR         where the state database lives (default: /var/lib/ctagent as root,
+                         $XDG_STATE_HOME/ctagent or ~/.local/state/ctagent otherwise,
+                         %ProgramData%\\ctagent on Windows)
+  --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}; loopback only unless told)
+  --no-ui                do not serve the local page
+  --root DIR             read the machine under DIR (a mounted disk image or a test tree)
+  --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
+  --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
+                         (default ${DEFAULT_OUTBOX_MAX})
+  --os linux|windows     (dcr check) the OS a bare extensionSettings object is checked for
+  -v, --verbose          debug logging
+  -h, --help             this help
+  -V, --version          version, commit and build date
+
+Exit codes (--once):
+  0   nothing changed
+  1   something was added      } added together when several kinds of change happened
+  2   something was removed    } (e.g. 5 = added and modified), as AIDE and Tripwire do
+  4   something was modified   }
+  16  bad command line
+  17  invalid DCR (--dcr FILE, dcr check)
+  18  a collector failed (the others' results are still stored and printed)
+  19  the state database cannot be opened or written
+  20  internal error
+`;
+
+const OPTIONS = {
+  once: { type: "boolean" },
+  json: { type: "boolean" },
+  dcr: { type: "string" },
+  "data-dir": { type: "string" },
+  listen: { type: "string" },
+  "no-ui": { type: "boolean" },
+  root: { type: "string" },
+  "retention-days": { type: "string" },
+  "outbox-max": { type: "string" },
+  os: { type: "string" },
+  verbose: { type: "boolean", short: "v" },
+  help: { type: "boolean", short: "h" },
+  version: { type: "boolean", short: "V" },
+} as const;
+
+export interface Io {
+  out(text: string): void;
+  err(text: string): void;
+  env(name: string): string | undefined;
+}
+
+export const realIo: Io = {
+  out: (t) => console.log(t),
+  err: (t) => console.error(t),
+  env: (k) => Deno.env.get(k),
+};
+
+export class UsageError extends Error {
+  override name = "UsageError";
+}
+
+function levenshtein(a: string, b: string): number {
+  const d = Array.from({ length: a.length + 1 }, (_, i) => [i, ...Array(b.length).fill(0)]);
+  for (let j = 1; j <= b.length; j++) d[0][j] = j;
+  for (let i = 1; i <= a.length; i++) {
+    for (let j = 1; j <= b.length; j++) {
+      d[i][j] = Math.min(d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + (a[i - 1] === b[j - 1] ? 0 : 1));
+    }
+  }
+  return d[a.length][b.length];
+}
+
+/** "did you mean --data-dir?" for a mistyped flag. */
+export function hintFor(flag: string): string {
+  const bare = flag.replace(/^-+/, "").split("=")[0];
+  const best =
+    Object.keys(OPTIONS).map((o) => [o, levenshtein(bare, o)] as const).sort((a, b) => a[1] - b[1])[0];
+  return best && best[1] <= Math.max(2, Math.floor(bare.length / 3)) ? ` (did you mean --${best[0]}?)` : "";
+}
+
+export interface Cli {
+  command: "run" | "once" | "dcr-check" | "status" | "help" | "version";
+  json: boolean;
+  dcr?: string;
+  dataDir?: string;
+  listen: { hostname: string; port: number };
+  ui: boolean;
+  root?: string;
+  retentionDays: number;
+  outboxMax: number;
+  os?: Platform;
+  verbose: boolean;
+  file?: string;
+}
+
+function positiveInt(flag: string, v: string | undefined, def: number): number {
+  if (v === undefined) return def;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new UsageError(`--${flag}: expected a positive whole number, got ${JSON.stringify(v)}`);
+  }
+  return n;
+}
+
+export function parseListen(v: string): { hostname: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(v);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) {
+    throw new UsageError(
+      `--listen: expected HOST:PORT (e.g. 127.0.0.1:8470 or [::1]:8470), got ${JSON.stringify(v)}`,
+    );
+  }
+  return { hostname: m[1] ?? m[2], port };
+}
+
+/** Parses the command line; throws UsageError with a hint for anything it does not know. */
+export function parseCli(args: string[]): Cli {
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (e) {
+    const msg = (e as Error).message;
+    const flag = /'([^']+)'/.exec(msg)?.[1] ?? "";
+    if ((e as { code?: string }).code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+      throw new UsageError(`unknown flag ${flag}${hintFor(flag)}`);
+    }
+    throw new UsageError(msg);
+  }
+  const v = parsed.values;
+  const pos = parsed.positionals;
+  let command: Cli["command"] = v.once ? "once" : "run";
+  let file: string | undefined;
+  if (pos[0] === "dcr") {
+    if (pos[1] !== "check" || !pos[2] || pos.length > 3) {
+      throw new UsageError("usage: ctagent dcr check FILE");
+    }
+    command = "dcr-check";
+    file = pos[2];
+  } else if (pos[0] === "status") {
+    if (pos.length > 1) throw new UsageError(`status takes no arguments, got ${JSON.stringify(pos[1])}`);
+    command = "status";
+  } else if (pos.length) {
+    throw new UsageError(
+      `unknown command ${JSON.stringify(pos[0])} (commands: dcr check FILE, status; see --help)`,
+    );
+  }
+  if (v.help) command = "help";
+  else if (v.version) command = "version";
+  if (v.os !== undefined && v.os !== "linux" && v.os !== "windows") {
+    throw new UsageError(`--os: expected linux or windows, got ${JSON.stringify(v.os)}`);
+  }
+  return {
+    command,
+    file,
+    json: !!v.json,
+    dcr: v.dcr,
+    dataDir: v["data-dir"],
+    listen: parseListen(v.listen ?? DEFAULT_LISTEN),
+    ui: !v["no-ui"],
+    root: v.root,
+    retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
+    outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
+    os: v.os as Platform | undefined,
+    verbose: !!v.verbose,
+  };
+}
+
+/** `dcr check FILE`: every CT configuration in the file, normalized, or every problem with its JSON path. */
+export async function dcrCheck(cli: Cli, io: Io, os: Platform): Promise<number> {
+  const { raw, problem } = await readDcrFile(cli.file!);
+  if (raw === undefined) {
+    io.err(`ctagent: ${problem!.message}`);
+    return EXIT.INVALID_DCR;
+  }
+  const doc = parseDcrDocument(raw, cli.os ?? os);
+  const problems = [...doc.problems, ...doc.entries.flatMap((e) => e.problems)];
+  const warnings = [...doc.warnings, ...doc.entries.flatMap((e) => e.warnings)];
+  for (const o of ["linux", "windows"] as const) {
+    const mine = doc.entries.filter((e) => e.os === o);
+    if (mine.length > 1) {
+      warnings.push(...chooseEntry(doc, o).warnings.filter((w) => w.includes("configurations: using")));
+    }
+  }
+  const valid = problems.length === 0;
+  if (cli.json) {
+    io.out(JSON.stringify(
+      {
+        file: cli.file,
+        form: doc.form ?? null,
+        valid,
+        problems,
+        warnings,
+        configurations: doc.entries.map((e) => ({
+          extensionName: EXTENSION_NAME[e.os],
+          id: e.id,
+          path: e.path,
+          valid: e.problems.length === 0,
+          settings: e.settings ?? null,
+          outputStreams: e.outputStreams,
+        })),
+      },
+      null,
+      2,
+    ));
+  } else {
+    io.out(
+      `${cli.file}: ${
+        doc.form ? `${doc.form} form` : "unrecognised"
+      }, ${doc.entries.length} Change Tracking configuration(s)`,
+    );
+    for (const e of doc.entries) {
+      io.out(`\n${EXTENSION_NAME[e.os]} ${e.id} (${e.problems.length ? "INVALID" : "valid"})`);
+      if (e.settings) io.out(JSON.stringify(e.settings, null, 2));
+    }
+    for (const w of warnings) io.err(`warning: ${w}`);
+    if (!valid) {
+      io.err(`\n${problems.length} problem(s):`);
+      for (const p of problems) io.err(`  ${p.path}: ${p.message}`);
+    }
+  }
+  return valid ? EXIT.OK : EXIT.INVALID_DCR;
+}
+
+export interface MainDeps {
+  io?: Io;
+  collectors?: Collector[];
+  /** Resolves when the daemon should stop (signals); tests pass their own. */
+  untilStopped?: (log: Logger) => Promise<void>;
+}
+
+function waitForSignal(log: Logger): Promise<void> {
+  return new Promise((resolve) => {
+    const signals: Deno.Signal[] = Deno.build.os === "windows"
+      ? ["SIGINT", "SIGBREAK"]
+      : ["SIGINT", "SIGTERM"];
+    const handler = () => {
+      log.info("stopping");
+      for (const s of signals) Deno.removeSignalListener(s, handler);
+      resolve();
+    };
+    for (const s of signals) Deno.addSignalListener(s, handler);
+  });
+}
+
+/** Runs the command line; returns the exit code. */
+export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
+  const io = deps.io ?? realIo;
+  let cli: Cli;
+  try {
+    cli = parseCli(args);
+  } catch (e) {
+    if (!(e instanceof UsageError)) throw e;
+    io.err(`ctagent: ${e.message}\nRun 'ctagent --help' for usage.`);
+    return EXIT.USAGE;
+  }
+  if (cli.command === "help") return io.out(HELP), EXIT.OK;
+  if (cli.command === "version") return io.out(versionLine()), EXIT.OK;
+
+  const host = liveHost({ root: cli.root });
+  const log = createLogger({
+    level: cli.verbose ? "debug" : cli.command === "once" ? "warn" : "info",
+    write: io.err,
+  });
+  if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
+
+  if (cli.command === "once" && cli.dcr) {
+    // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
+    const { raw, problem } = await readDcrFile(cli.dcr);
+    const problems = raw === undefined
+      ? [problem!]
+      : chooseEntry(parseDcrDocument(raw, host.os), host.os).problems;
+    if (problems.length) {
+      io.err(
+        `ctagent: DCR ${cli.dcr} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`,
+      );
+      return EXIT.INVALID_DCR;
+    }
+  }
+  const dataDir = cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot);
+  let opened;
+  try {
+    opened = await openDb(join(dataDir, DB_FILE));
+  } catch (e) {
+    io.err(`ctagent: ${(e as Error).message}`);
+    return EXIT.DATABASE;
+  }
+  try {
+    const collectors = deps.collectors ?? allCollectors();
+    if (cli.command === "status") {
+      const s = await readStatus(opened.db);
+      io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
+      return EXIT.OK;
+    }
+    if (cli.command === "once") {
+      const { config } = await resolveConfig({ db: opened.db, os: host.os, log, dcrFile: cli.dcr });
+      const res = await runOnce({
+        db: opened.db,
+        raw: opened.raw,
+        collectors,
+        config,
+        host,
+        log,
+        signal: new AbortController().signal,
+        outboxMax: cli.outboxMax,
+      });
+      io.out(
+        cli.json
+          ? JSON.stringify(await onceJson(res, { db: opened.db, collectors, config, host }))
+          : onceText(res, config, host),
+      );
+      return res.exitCode;
+    }
+    return await runDaemon(cli, {
+      opened,
+      host,
+      log,
+      collectors,
+      io,
+      until: deps.untilStopped ?? waitForSignal,
+    });
+  } catch (e) {
+    if (e instanceof DatabaseError || /database|SQLITE/i.test((e as Error).message)) {
+      io.err(`ctagent: state database ${opened.path}: ${(e as Error).message}`);
+      return EXIT.DATABASE;
+    }
+    io.err(`ctagent: internal error: ${(e as Error).stack ?? e}`);
+    return EXIT.INTERNAL;
+  } finally {
+    await opened.close();
+  }
+}
+
+async function runDaemon(
+  cli: Cli,
+  d: {
+    opened: Awaited<ReturnType<typeof openDb>>;
+    host: ReturnType<typeof liveHost>;
+    log: Logger;
+    collectors: Collector[];
+    io: Io;
+    until: (log: Logger) => Promise<void>;
+  },
+): Promise<number> {
+  const { startAgent } = await import("./agent.ts");
+  d.log.info("starting", { version: versionLine(), data: d.opened.path, os: d.host.os });
+  const agent = await startAgent({
+    opened: d.opened,
+    host: d.host,
+    log: d.log,
+    collectors: d.collectors,
+    dcrFile: cli.dcr,
+    outboxMax: cli.outboxMax,
+    retentionDays: cli.retentionDays,
+  });
+  let ui: { url: string; stop(): Promise<void> } | undefined;
+  if (cli.ui) {
+    const { startUi } = await import("../ui/server.ts");
+    try {
+      ui = await startUi({ db: d.opened.db, host: d.host, log: d.log, agent, listen: cli.listen });
+    } catch (e) {
+      d.log.error("cannot serve the page; the agent goes on without it", {
+        listen: `${cli.listen.hostname}:${cli.listen.port}`,
+        error: e,
+      });
+    }
+  }
+  await d.until(d.log);
+  await ui?.stop();
+  await agent.stop();
+  d.log.info("stopped");
+  return EXIT.OK;
+}

@@ -1,0 +1,289 @@
+// Config sources in the order of SPEC §7.3 (file, AMA, last good, built-in); every DCR seen is stored.
+import { createHash } from "node:crypto";
+import { readFile, stat } from "node:fs/promises";
+import type { Platform } from "../collectors/types.ts";
+import type { Logger } from "../log.ts";
+import type { Db } from "../../db/open.ts";
+import { setState } from "../../db/state.ts";
+import type { Problem, Settings } from "./dcr.ts";
+import { chooseEntry, type DcrEntry, parseDcrDocument } from "./document.ts";
+import { defaultExtensionSettings } from "./defaults.ts";
+
+export type ConfigSource = "file" | "ama" | "last-good" | "default";
+
+/** The configuration the agent runs with. */
+export interface ConfigInForce {
+  source: ConfigSource;
+  /** Where it came from: the file path, the AMA endpoint, "built-in". */
+  origin: string;
+  /** The CT configuration id (DCR data source or AMA `dcr-…:CTDataSource-…`). */
+  id: string;
+  settings: Settings;
+  outputStreams: DcrEntry["outputStreams"];
+  namedPipes: Record<string, string>;
+  warnings: string[];
+  /** Row id in the config table (0 for the built-in default). */
+  configId: number;
+  receivedAt: number;
+}
+
+export interface Accepted {
+  config?: ConfigInForce;
+  problems: Problem[];
+  warnings: string[];
+}
+
+/** The built-in default DCR of `os` (Microsoft's defaults). */
+export function builtInConfig(os: Platform): ConfigInForce {
+  const { entry } = chooseEntry(parseDcrDocument(defaultExtensionSettings(os), os), os);
+  return {
+    source: "default",
+    origin: "built-in",
+    id: `built-in:CTDataSource-${os === "linux" ? "Linux" : "Windows"}`,
+    settings: entry!.settings!,
+    outputStreams: {},
+    namedPipes: {},
+    warnings: [],
+    configId: 0,
+    receivedAt: 0,
+  };
+}
+
+/**
+ * Validates a DCR text and stores it with its result in the config table (once per distinct text and
+ * origin: seeing it again only moves `received_at`). Returns the configuration when it is valid for `os`.
+ */
+export async function acceptDcr(
+  db: Db,
+  opts: { source: "file" | "ama"; origin: string; raw: string; os: Platform; now?: number },
+): Promise<Accepted> {
+  const now = opts.now ?? Date.now();
+  const doc = parseDcrDocument(opts.raw, opts.os);
+  const { entry, problems, warnings } = chooseEntry(doc, opts.os);
+  const hash = createHash("sha256").update(opts.raw).digest("hex");
+  const normalized = entry
+    ? JSON.stringify({
+      os: opts.os,
+      id: entry.id,
+      settings: entry.settings,
+      outputStreams: entry.outputStreams,
+      namedPipes: entry.namedPipes,
+      warnings,
+    })
+    : null;
+  const last = await db.selectFrom("config").select(["id", "hash"]).where("source", "=", opts.source)
+    .where("origin", "=", opts.origin).orderBy("id", "desc").limit(1).executeTakeFirst();
+  let configId: number;
+  if (last && last.hash === hash) {
+    await db.updateTable("config").set({ received_at: now }).where("id", "=", last.id).execute();
+    configId = last.id;
+  } else {
+    const row = await db.insertInto("config").values({
+      source: opts.source,
+      origin: opts.origin,
+      received_at: now,
+      raw: opts.raw,
+      hash,
+      valid: entry ? 1 : 0,
+      errors: JSON.stringify(problems),
+      normalized,
+    }).returning("id").executeTakeFirstOrThrow();
+    configId = row.id;
+  }
+  if (!entry) return { problems, warnings };
+  return {
+    config: {
+      source: opts.source,
+      origin: opts.origin,
+      id: entry.id,
+      settings: entry.settings!,
+      outputStreams: entry.outputStreams,
+      namedPipes: entry.namedPipes,
+      warnings,
+      configId,
+      receivedAt: now,
+    },
+    problems: [],
+    warnings,
+  };
+}
+
+/** The most recently received valid configuration for `os`, from any source. */
+export async function lastGoodConfig(db: Db, os: Platform): Promise<ConfigInForce | undefined> {
+  const rows = await db.selectFrom("config").selectAll().where("valid", "=", 1).orderBy("received_at", "desc")
+    .orderBy("id", "desc").execute();
+  for (const r of rows) {
+    const n = JSON.parse(r.normalized!) as {
+      os: Platform;
+      id: string;
+      settings: Settings;
+      outputStreams: DcrEntry["outputStreams"];
+      namedPipes: Record<string, string>;
+      warnings: string[];
+    };
+    if (n.os !== os) continue;
+    return {
+      source: "last-good",
+      origin: `${r.source}:${r.origin}`,
+      id: n.id,
+      settings: n.settings,
+      outputStreams: n.outputStreams,
+      namedPipes: n.namedPipes,
+      warnings: n.warnings,
+      configId: r.id,
+      receivedAt: r.received_at,
+    };
+  }
+  return undefined;
+}
+
+/** Reads a DCR file; a read failure is a problem with the path named, not an exception. */
+export async function readDcrFile(path: string): Promise<{ raw?: string; problem?: Problem }> {
+  try {
+    return { raw: await readFile(path, "utf8") };
+  } catch (e) {
+    return { problem: { path: "(file)", message: `cannot read DCR file ${path}: ${(e as Error).message}` } };
+  }
+}
+
+/** Asks AMA for the DCR; resolves to the raw reply text. Provided by agent/ama when AMA is in use. */
+export type AmaFetch = (signal: AbortSignal) => Promise<{ raw: string; origin: string }>;
+
+export interface ResolveOptions {
+  db: Db;
+  os: Platform;
+  log: Logger;
+  dcrFile?: string;
+  fetchAma?: AmaFetch;
+  signal?: AbortSignal;
+}
+
+/** Chooses the configuration to start with: --dcr file, AMA, last good, built-in (SPEC §7.3). Never fails. */
+export async function resolveConfig(
+  opts: ResolveOptions,
+): Promise<{ config: ConfigInForce; rejected: Problem[] }> {
+  const { db, os, log } = opts;
+  let rejected: Problem[] = [];
+  const note = (c: ConfigInForce) =>
+    setState(db, "config.in_force", JSON.stringify({ ...c, settings: undefined }));
+  if (opts.dcrFile) {
+    const { raw, problem } = await readDcrFile(opts.dcrFile);
+    if (raw !== undefined) {
+      const acc = await acceptDcr(db, { source: "file", origin: opts.dcrFile, raw, os });
+      if (acc.config) {
+        await note(acc.config);
+        return { config: acc.config, rejected };
+      }
+      rejected = acc.problems;
+    } else rejected = [problem!];
+    log.error(`DCR file ${opts.dcrFile} rejected; falling back`, {
+      problems: rejected.map((p) => `${p.path}: ${p.message}`),
+    });
+  } else if (opts.fetchAma) {
+    try {
+      const { raw, origin } = await opts.fetchAma(opts.signal ?? new AbortController().signal);
+      const acc = await acceptDcr(db, { source: "ama", origin, raw, os });
+      if (acc.config) {
+        await note(acc.config);
+        return { config: acc.config, rejected };
+      }
+      rejected = acc.problems;
+      log.error("DCR from AMA rejected; falling back", {
+        problems: rejected.map((p) => `${p.path}: ${p.message}`),
+      });
+    } catch (e) {
+      log.warn("no DCR from AMA; falling back", { error: e });
+    }
+  }
+  const last = await lastGoodConfig(db, os);
+  const config = last ?? builtInConfig(os);
+  log.info(`using the ${last ? "last good" : "built-in default"} DCR`, {
+    id: config.id,
+    origin: config.origin,
+  });
+  await note(config);
+  return { config, rejected };
+}
+
+export interface WatchOptions extends ResolveOptions {
+  current: ConfigInForce;
+  onChange(config: ConfigInForce): void;
+  /** How often the DCR file's size and mtime are checked. */
+  fileIntervalMs?: number;
+  /** How often AMA is asked (SPEC §4.2: every 300 s). */
+  amaIntervalMs?: number;
+}
+
+/**
+ * Keeps the configuration current: re-reads the DCR file when it changes, re-asks AMA every 5 minutes.
+ * A rejected DCR is logged with every problem and the configuration in force stays. Returns a stop function.
+ */
+export function watchConfig(opts: WatchOptions): () => void {
+  const { db, os, log } = opts;
+  let current = opts.current;
+  const ac = new AbortController();
+  const apply = async (acc: Accepted, what: string) => {
+    if (!acc.config) {
+      log.error(`${what} rejected; keeping DCR ${current.id}`, {
+        problems: acc.problems.map((p) => `${p.path}: ${p.message}`),
+      });
+      return;
+    }
+    if (acc.config.configId === current.configId && current.source !== "last-good") return;
+    if (
+      JSON.stringify(acc.config.settings) === JSON.stringify(current.settings) && acc.config.id === current.id
+    ) {
+      current = acc.config;
+      return;
+    }
+    current = acc.config;
+    for (const w of acc.warnings) log.warn(w);
+    log.info("DCR changed", { id: current.id, source: current.source, origin: current.origin });
+    await setState(db, "config.in_force", JSON.stringify({ ...current, settings: undefined }));
+    opts.onChange(current);
+  };
+  const timers: ReturnType<typeof setInterval>[] = [];
+  if (opts.dcrFile) {
+    const file = opts.dcrFile;
+    let seen = "";
+    const check = async () => {
+      try {
+        const st = await stat(file);
+        const sig = `${st.size}:${st.mtimeMs}`;
+        if (sig === seen) return;
+        seen = sig;
+      } catch (e) {
+        if (seen !== "missing") {
+          log.error(`cannot read DCR file ${file}; keeping DCR ${current.id}`, { error: e });
+        }
+        seen = "missing";
+        return;
+      }
+      const { raw, problem } = await readDcrFile(file);
+      if (raw === undefined) return void log.error(problem!.message);
+      await apply(await acceptDcr(db, { source: "file", origin: file, raw, os }), `DCR file ${file}`);
+    };
+    timers.push(
+      setInterval(
+        () => void check().catch((e) => log.error("DCR file check failed", { error: e })),
+        opts.fileIntervalMs ?? 2000,
+      ),
+    );
+    void check();
+  } else if (opts.fetchAma) {
+    const fetchAma = opts.fetchAma;
+    const poll = async () => {
+      try {
+        const { raw, origin } = await fetchAma(ac.signal);
+        await apply(await acceptDcr(db, { source: "ama", origin, raw, os }), "DCR from AMA");
+      } catch (e) {
+        if (!ac.signal.aborted) log.warn(`no DCR from AMA; keeping DCR ${current.id}`, { error: e });
+      }
+    };
+    timers.push(setInterval(() => void poll(), opts.amaIntervalMs ?? 300_000));
+  }
+  return () => {
+    ac.abort();
+    for (const t of timers) clearInterval(t);
+  };
+}

@@ -1,0 +1,137 @@
+// `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
+import type { DatabaseSync } from "node:sqlite";
+import type { Collector } from "./collectors/types.ts";
+import type { ConfigInForce } from "./config/load.ts";
+import type { Host } from "./host/mod.ts";
+import type { Logger } from "./log.ts";
+import type { Db } from "../db/open.ts";
+import { changeBits, EXIT } from "./exit_codes.ts";
+import { inventoryRecord, type WireRecord } from "./pipeline/records.ts";
+import { loadItems, runCollector, type RunSummary } from "./pipeline/run.ts";
+import { VERSION } from "./version.ts";
+
+export interface OnceResult {
+  summaries: RunSummary[];
+  skipped: { collector: string; reason: string }[];
+  exitCode: number;
+}
+
+export async function runOnce(opts: {
+  db: Db;
+  raw?: DatabaseSync;
+  collectors: Collector[];
+  config: ConfigInForce;
+  host: Host;
+  log: Logger;
+  signal: AbortSignal;
+  outboxMax?: number;
+}): Promise<OnceResult> {
+  const summaries: RunSummary[] = [];
+  const skipped: OnceResult["skipped"] = [];
+  for (const collector of opts.collectors) {
+    if (!collector.platforms.includes(opts.host.os)) {
+      skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
+      continue;
+    }
+    if (!collector.schedule(opts.config.settings).enabled) {
+      skipped.push({ collector: collector.name, reason: "disabled by the DCR" });
+      continue;
+    }
+    summaries.push(
+      await runCollector({ ...opts, collector, settings: opts.config.settings }),
+    );
+  }
+  const totals = { added: 0, removed: 0, modified: 0 };
+  for (const s of summaries) {
+    totals.added += s.counts.added;
+    totals.removed += s.counts.removed;
+    totals.modified += s.counts.modified;
+  }
+  const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
+  return { summaries, skipped, exitCode: failed ? EXIT.COLLECTOR_FAILED : changeBits(totals) };
+}
+
+/** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
+export async function onceJson(
+  res: OnceResult,
+  opts: { db: Db; collectors: Collector[]; config: ConfigInForce; host: Host },
+): Promise<Record<string, unknown>> {
+  const inventory: Record<string, WireRecord[]> = {};
+  for (const s of res.summaries) {
+    const collector = opts.collectors.find((c) => c.name === s.collector)!;
+    const items = await loadItems(opts.db, s.collector);
+    const ctx = {
+      dataType: collector.dataType(opts.host.os),
+      computer: opts.host.hostname,
+      at: s.finishedAt,
+    };
+    inventory[s.collector] = [...items.values()].map((i) => {
+      const rec = inventoryRecord(JSON.parse(i.json), ctx);
+      if (i.error) rec.error = i.error;
+      return rec;
+    });
+  }
+  return {
+    version: VERSION,
+    computer: opts.host.hostname,
+    os: opts.host.os,
+    config: {
+      source: opts.config.source,
+      origin: opts.config.origin,
+      id: opts.config.id,
+      warnings: opts.config.warnings,
+    },
+    exitCode: res.exitCode,
+    runs: res.summaries.map((s) => ({
+      collector: s.collector,
+      status: s.status,
+      durationMs: s.finishedAt - s.startedAt,
+      counts: s.counts,
+      warnings: s.warnings,
+      error: s.error ?? null,
+    })),
+    skipped: res.skipped,
+    changes: res.summaries.flatMap((s) => s.changes),
+    inventory,
+    errors: res.summaries.filter((s) => s.error).map((s) => ({ collector: s.collector, error: s.error })),
+  };
+}
+
+const NAME_FIELDS = ["SoftwareName", "SvcName", "FileSystemPath", "RegistryKey"];
+
+/** The human summary of `--once`. */
+export function onceText(res: OnceResult, config: ConfigInForce, host: Host): string {
+  const lines = [
+    `ctagent ${VERSION} on ${host.hostname} (${host.os}); DCR ${config.id} from ${config.source} (${config.origin})`,
+  ];
+  for (const s of res.summaries) {
+    const c = s.counts;
+    const what = s.status === "baseline"
+      ? `${c.items} items (baseline: first run, no changes reported)`
+      : s.error
+      ? `error: ${s.error}`
+      : `${c.items} items, +${c.added} added, -${c.removed} removed, ~${c.modified} modified`;
+    lines.push(
+      `  ${s.collector.padEnd(9)} ${s.status.padEnd(8)} ${what}${
+        c.errors ? `, ${c.errors} unreadable` : ""
+      } ` +
+        `(${((s.finishedAt - s.startedAt) / 1000).toFixed(2)} s)`,
+    );
+    for (const w of s.warnings) lines.push(`            warning: ${w}`);
+  }
+  for (const k of res.skipped) lines.push(`  ${k.collector.padEnd(9)} skipped  ${k.reason}`);
+  const changes = res.summaries.flatMap((s) => s.changes);
+  if (changes.length) {
+    lines.push("", "Changes:");
+    for (const r of changes.slice(0, 200)) {
+      const name = NAME_FIELDS.map((f) => r[f]).find((v) => v) ?? "?";
+      const detail = r.ChangeCategory === "Modified" ? `  [${r.FieldsChanged}]` : "";
+      const ver = r.Previous !== undefined || r.Current !== undefined
+        ? `  ${r.Previous ?? ""}${r.Previous && r.Current ? " → " : ""}${r.Current ?? ""}`
+        : "";
+      lines.push(`  ${r.ChangeCategory.padEnd(8)} ${r.ConfigChangeType.padEnd(9)} ${name}${ver}${detail}`);
+    }
+    if (changes.length > 200) lines.push(`  … and ${changes.length - 200} more (use --json for all)`);
+  } else lines.push("", "No changes.");
+  return lines.join("\n");
+}

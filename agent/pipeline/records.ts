@@ -1,0 +1,90 @@
+// Builds the records handed to AMA: flat map<str,str> in the Log Analytics column shapes (SPEC §2, §7.9).
+import type { Item, Value } from "../collectors/types.ts";
+import type { Stream } from "../config/document.ts";
+import type { Change } from "./diff.ts";
+
+export type WireRecord = Record<string, string>;
+
+export interface RecordContext {
+  /** ConfigChangeType / ConfigDataType: Software, Daemons, WindowsServices, Files, Registry. */
+  dataType: string;
+  computer: string;
+  /** Epoch ms of the run that produced the record. */
+  at: number;
+  /** Field whose old/new values fill Previous/Current (e.g. CurrentVersion); JSON of changed fields otherwise. */
+  currentField?: string;
+}
+
+function str(v: Value | undefined): string | undefined {
+  if (v === null || v === undefined) return undefined;
+  return typeof v === "string" ? v : String(v);
+}
+
+function putItem(rec: WireRecord, item: Item): void {
+  for (const [k, v] of Object.entries(item)) {
+    const s = str(v);
+    if (s !== undefined && !(k in rec)) rec[k] = s;
+  }
+}
+
+/** The column that holds a field's previous value: SvcState → SvcPreviousState, Size → PreviousSize. */
+export function previousColumn(field: string): string {
+  return field.startsWith("Svc") ? `SvcPrevious${field.slice(3)}` : `Previous${field}`;
+}
+
+function common(ctx: RecordContext): WireRecord {
+  return {
+    RecordId: crypto.randomUUID(),
+    TimeGenerated: new Date(ctx.at).toISOString(),
+    Computer: ctx.computer,
+  };
+}
+
+/** A ConfigurationChange record for one change. */
+export function changeRecord(change: Change, ctx: RecordContext): WireRecord {
+  const rec = common(ctx);
+  rec.ConfigChangeType = ctx.dataType;
+  rec.ChangeCategory = change.category;
+  const item = change.current ?? change.previous ?? {};
+  const fields = change.category === "Modified" ? change.fieldsChanged : [];
+  rec.FieldsChanged = fields.join(", ");
+  if (change.previousChangedAt !== undefined) {
+    rec.LastSnapshotAge = String(Math.max(0, Math.round((ctx.at - change.previousChangedAt) / 1000)));
+  }
+  if (change.category === "Modified" && change.previous) {
+    for (const f of fields) {
+      if (f === ctx.currentField) continue;
+      const s = str(change.previous[f]);
+      if (s !== undefined) rec[previousColumn(f)] = s;
+    }
+    if (ctx.dataType === "Daemons" || ctx.dataType === "WindowsServices") {
+      rec.SvcChangeType = fields.map((f) => f.startsWith("Svc") ? f.slice(3) : f).join(", ");
+    }
+  }
+  if (ctx.currentField) {
+    const cur = str(change.current?.[ctx.currentField]);
+    const prev = str(change.previous?.[ctx.currentField]);
+    if (cur !== undefined) rec.Current = cur;
+    if (prev !== undefined) rec.Previous = prev;
+  } else if (change.category === "Modified") {
+    rec.Current = JSON.stringify(Object.fromEntries(fields.map((f) => [f, change.current?.[f] ?? null])));
+    rec.Previous = JSON.stringify(Object.fromEntries(fields.map((f) => [f, change.previous?.[f] ?? null])));
+  }
+  putItem(rec, item);
+  return rec;
+}
+
+/** A ConfigurationData record (inventory snapshot) for one item. */
+export function inventoryRecord(item: Item, ctx: RecordContext): WireRecord {
+  const rec = common(ctx);
+  rec.ConfigDataType = ctx.dataType;
+  putItem(rec, item);
+  return rec;
+}
+
+/** Registry changes go to CONFIG_CHANGE_BLOB, other changes to _V2 (SPEC §7.8). */
+export function changeStream(dataType: string): Stream {
+  return dataType === "Registry" ? "CONFIG_CHANGE_BLOB" : "CONFIG_CHANGE_BLOB_V2";
+}
+
+export const INVENTORY_STREAM: Stream = "CONFIG_DATA_BLOB_V2";

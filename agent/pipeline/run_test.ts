@@ -1,0 +1,164 @@
+import assert from "node:assert/strict";
+import type { Collected, Collector, Item } from "../collectors/types.ts";
+import { chooseEntry, parseDcrDocument } from "../config/document.ts";
+import { liveHost } from "../host/mod.ts";
+import { memoryLogger } from "../log.ts";
+import { openDb } from "../../db/open.ts";
+import { getState } from "../../db/state.ts";
+import { loadItems, runCollector } from "./run.ts";
+
+const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
+const host = liveHost({ hostname: "testhost" });
+
+/** A collector whose next result the test sets. */
+function fake(): Collector & { next: Collected | Error } {
+  const c = {
+    next: { items: [] } as Collected | Error,
+    name: "software" as const,
+    platforms: ["linux"] as const,
+    dataType: () => "Software",
+    key: (i: Item) => String(i.SoftwareName),
+    currentField: "CurrentVersion",
+    schedule: () => ({ enabled: true, frequency: 60 }),
+    collect: () => c.next instanceof Error ? Promise.reject(c.next) : Promise.resolve(c.next),
+  };
+  return c;
+}
+const pkg = (name: string, version: string): Item => ({
+  SoftwareName: name,
+  CurrentVersion: version,
+  SoftwareType: "Package",
+});
+
+async function setup() {
+  const opened = await openDb(":memory:");
+  const c = fake();
+  let t = 1_000_000;
+  const run = (extra: Partial<Parameters<typeof runCollector>[0]> = {}) =>
+    runCollector({
+      db: opened.db,
+      collector: c,
+      settings,
+      host,
+      log: memoryLogger(),
+      signal: new AbortController().signal,
+      now: () => (t += 1000),
+      ...extra,
+    });
+  const outbox = async () =>
+    (await opened.db.selectFrom("outbox").selectAll().orderBy("id").execute()).map((r) => ({
+      stream: r.stream,
+      ...JSON.parse(r.record),
+    }));
+  return { ...opened, c, run, outbox };
+}
+
+Deno.test("runCollector() stores a baseline without changes, then reports exactly what changed", async () => {
+  const { db, c, run, outbox, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
+  const first = await run();
+  assert.equal(first.status, "baseline");
+  assert.deepEqual(first.changes, []);
+  const snap = await outbox();
+  assert.deepEqual(snap.map((r) => [r.stream, r.ConfigDataType, r.SoftwareName]), [
+    ["CONFIG_DATA_BLOB_V2", "Software", "a"],
+    ["CONFIG_DATA_BLOB_V2", "Software", "b"],
+  ]);
+  await db.deleteFrom("outbox").execute();
+
+  c.next = { items: [pkg("a", "2"), pkg("c", "1")] };
+  const second = await run();
+  assert.equal(second.status, "ok");
+  assert.deepEqual(second.counts, { items: 2, added: 1, removed: 1, modified: 1, errors: 0, records: 5 });
+  assert.deepEqual(
+    second.changes.map((r) => [r.ChangeCategory, r.SoftwareName, r.Previous ?? "", r.Current ?? ""]),
+    [
+      ["Modified", "a", "1", "2"],
+      ["Removed", "b", "1", ""],
+      ["Added", "c", "", "1"],
+    ],
+  );
+  const rows = await outbox();
+  assert.deepEqual(rows.filter((r) => r.stream === "CONFIG_CHANGE_BLOB_V2").length, 3);
+  // A change also emits inventory records for what it touched.
+  assert.deepEqual(rows.filter((r) => r.stream === "CONFIG_DATA_BLOB_V2").map((r) => r.SoftwareName), [
+    "a",
+    "c",
+  ]);
+  assert.deepEqual([...(await loadItems(db, "software")).keys()].sort(), ["a", "c"]);
+  const hist = await db.selectFrom("changes").select(["key", "category"]).orderBy("key").execute();
+  assert.deepEqual(hist, [{ key: "a", category: "Modified" }, { key: "b", category: "Removed" }, {
+    key: "c",
+    category: "Added",
+  }]);
+  await close();
+});
+
+Deno.test("runCollector() records a failed run and never reports Removed for it", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  await run();
+  c.next = new Error("dpkg status unreadable");
+  const failed = await run();
+  assert.deepEqual([failed.status, failed.error, failed.changes], ["failed", "dpkg status unreadable", []]);
+  assert.deepEqual([...(await loadItems(db, "software")).keys()], ["a"]);
+  c.next = { items: [pkg("a", "1")] };
+  assert.deepEqual((await run()).changes, []);
+  const statuses = (await db.selectFrom("runs").select("status").orderBy("id").execute()).map((r) =>
+    r.status
+  );
+  assert.deepEqual(statuses, ["baseline", "failed", "ok"]);
+  await close();
+});
+
+Deno.test("runCollector() writes nothing of a run aborted after collection", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  const ac = new AbortController();
+  ac.abort();
+  const res = await run({ signal: ac.signal });
+  assert.equal(res.status, "aborted");
+  assert.equal((await db.selectFrom("items").selectAll().execute()).length, 0);
+  assert.equal((await db.selectFrom("outbox").selectAll().execute()).length, 0);
+  await close();
+});
+
+Deno.test("runCollector() writes items, changes and outbox together or not at all", async () => {
+  const { db, raw, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  await run();
+  raw.exec("CREATE TRIGGER boom BEFORE INSERT ON changes BEGIN SELECT RAISE(ABORT, 'disk full'); END");
+  c.next = { items: [pkg("a", "2"), pkg("b", "1")] };
+  const before = await db.selectFrom("outbox").selectAll().execute();
+  await assert.rejects(() => run(), /disk full/);
+  assert.deepEqual(JSON.parse((await loadItems(db, "software")).get("a")!.json).CurrentVersion, "1");
+  assert.equal((await loadItems(db, "software")).has("b"), false);
+  assert.equal((await db.selectFrom("outbox").selectAll().execute()).length, before.length);
+  assert.equal((await db.selectFrom("runs").selectAll().execute()).length, 1);
+  raw.exec("DROP TRIGGER boom");
+  const ok = await run();
+  assert.deepEqual(ok.changes.map((r) => r.ChangeCategory), ["Modified", "Added"]);
+  await close();
+});
+
+Deno.test("runCollector() keeps the outbox bounded and counts what it dropped", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: Array.from({ length: 30 }, (_, i) => pkg(`p${i}`, "1")) };
+  const res = await run({ outboxMax: 20 });
+  assert.equal(res.counts.records, 30);
+  const left = await db.selectFrom("outbox").select("record").orderBy("id").execute();
+  assert.equal(left.length, 20);
+  assert.equal(JSON.parse(left[0].record).SoftwareName, "p10");
+  assert.equal(await getState(db, "outbox.dropped"), "10");
+  await close();
+});
+
+Deno.test("runCollector() keeps an unreadable item out of the changes and the inventory", async () => {
+  const { c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  await run();
+  c.next = { items: [{ ...pkg("a", "?"), error: "EACCES" }] };
+  const res = await run();
+  assert.deepEqual([res.changes, res.counts.errors], [[], 1]);
+  await close();
+});

@@ -1,0 +1,159 @@
+// Runs each enabled collector at start and then at its DCR frequency, never overlapping itself.
+import type { Collector, CollectorName, Platform } from "../collectors/types.ts";
+import type { Settings } from "../config/dcr.ts";
+import type { Logger } from "../log.ts";
+
+export interface CollectorStatus {
+  name: CollectorName;
+  /** enabled | disabled (by the DCR) | unsupported (not on this OS) */
+  state: "enabled" | "disabled" | "unsupported";
+  frequency: number;
+  running: boolean;
+  /** Epoch ms of the next scheduled run, when enabled. */
+  nextRunAt?: number;
+  lastStartedAt?: number;
+}
+
+export interface Scheduler {
+  /** Applies a (new) DCR: frequencies change, collectors switch on and off, live. */
+  apply(settings: Settings): void;
+  /** Runs one collector (or all enabled ones) now; resolves when they finished. Runs in flight are joined. */
+  scanNow(name?: CollectorName): Promise<void>;
+  status(): CollectorStatus[];
+  /** Stops timers, aborts runs in flight and waits for them. */
+  stop(): Promise<void>;
+}
+
+export interface SchedulerOptions {
+  collectors: Collector[];
+  os: Platform;
+  settings: Settings;
+  log: Logger;
+  /** Runs one collector; must not throw for a collector failure. */
+  run(collector: Collector, settings: Settings, signal: AbortSignal): Promise<unknown>;
+  /** Random delay added to each interval, as a fraction of the frequency (capped at maxJitterMs). */
+  jitter?: number;
+  maxJitterMs?: number;
+  random?: () => number;
+}
+
+interface Slot {
+  collector: Collector;
+  state: CollectorStatus["state"];
+  frequency: number;
+  timer?: ReturnType<typeof setTimeout>;
+  nextRunAt?: number;
+  lastStartedAt?: number;
+  running?: Promise<void>;
+}
+
+export function createScheduler(opts: SchedulerOptions): Scheduler {
+  const { log, os } = opts;
+  const random = opts.random ?? Math.random;
+  const ac = new AbortController();
+  let settings = opts.settings;
+  let stopped = false;
+  const slots: Slot[] = opts.collectors.map((collector) => ({ collector, state: "disabled", frequency: 0 }));
+
+  for (const s of slots) {
+    if (!s.collector.platforms.includes(os)) {
+      s.state = "unsupported";
+      log.info(`collector ${s.collector.name} does not apply to ${os}; not scheduled`, {
+        collector: s.collector.name,
+      });
+    }
+  }
+
+  const jitterMs = (freqMs: number) =>
+    Math.floor(random() * Math.min(freqMs * (opts.jitter ?? 0.05), opts.maxJitterMs ?? 30_000));
+
+  const schedule = (s: Slot, delayMs: number) => {
+    clearTimeout(s.timer);
+    if (stopped || s.state !== "enabled") {
+      s.timer = undefined;
+      s.nextRunAt = undefined;
+      return;
+    }
+    s.nextRunAt = Date.now() + delayMs;
+    s.timer = setTimeout(() => void fire(s), delayMs);
+  };
+
+  const fire = (s: Slot): Promise<void> => {
+    if (s.running) return s.running; // never overlap: join the run in flight
+    if (stopped) return Promise.resolve();
+    s.lastStartedAt = Date.now();
+    const running = opts.run(s.collector, settings, ac.signal)
+      .then(() => undefined, (e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
+      .finally(() => {
+        s.running = undefined;
+        const freqMs = s.frequency * 1000;
+        schedule(s, Math.max(0, s.lastStartedAt! + freqMs - Date.now()) + jitterMs(freqMs));
+      });
+    s.running = running;
+    clearTimeout(s.timer);
+    s.nextRunAt = undefined;
+    return running;
+  };
+
+  const apply = (next: Settings) => {
+    settings = next;
+    slots.forEach((s, i) => {
+      if (s.state === "unsupported") return;
+      const { enabled, frequency } = s.collector.schedule(next);
+      const was = s.state;
+      const oldFreq = s.frequency;
+      s.state = enabled ? "enabled" : "disabled";
+      s.frequency = frequency;
+      if (!enabled) {
+        if (was === "enabled") {
+          log.info(`collector ${s.collector.name} switched off by the DCR`, { collector: s.collector.name });
+        }
+        schedule(s, 0);
+      } else if (was !== "enabled") {
+        // At start (or when switched on): run now, a little staggered so collectors don't all start at once.
+        schedule(s, i * 50 + Math.floor(random() * 200));
+      } else if (oldFreq !== frequency && !s.running) {
+        const due = (s.lastStartedAt ?? Date.now()) + frequency * 1000 - Date.now();
+        log.info(`collector ${s.collector.name} frequency ${oldFreq} s → ${frequency} s`, {
+          collector: s.collector.name,
+        });
+        schedule(s, Math.max(0, due));
+      }
+    });
+  };
+
+  apply(settings);
+
+  return {
+    apply,
+    async scanNow(name) {
+      const targets = slots.filter((s) => s.state === "enabled" && (!name || s.collector.name === name));
+      if (name && targets.length === 0) {
+        const slot = slots.find((s) => s.collector.name === name);
+        throw new RangeError(
+          `Cannot scan ${name}: ${slot ? `collector is ${slot.state}` : "no such collector"}`,
+        );
+      }
+      // A run already in flight may have started before what the user wants seen: run once more after it.
+      await Promise.all(targets.map(async (s) => {
+        if (s.running) await s.running;
+        await fire(s);
+      }));
+    },
+    status: () =>
+      slots.map((s) => ({
+        name: s.collector.name,
+        state: s.state,
+        frequency: s.frequency,
+        running: !!s.running,
+        nextRunAt: s.nextRunAt,
+        lastStartedAt: s.lastStartedAt,
+      })),
+    async stop() {
+      stopped = true;
+      ac.abort();
+      for (const s of slots) clearTimeout(s.timer);
+      await Promise.all(slots.map((s) => s.running));
+    },
+  };
+}

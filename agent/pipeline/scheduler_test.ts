@@ -1,0 +1,100 @@
+import assert from "node:assert/strict";
+import type { Collector, CollectorName } from "../collectors/types.ts";
+import type { Settings } from "../config/dcr.ts";
+import { memoryLogger } from "../log.ts";
+import { createScheduler } from "./scheduler.ts";
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Collectors whose frequency (seconds) and enablement come straight from a fake settings object. */
+function collector(name: CollectorName, platforms: ("linux" | "windows")[] = ["linux"]): Collector {
+  return {
+    name,
+    platforms,
+    dataType: () => name,
+    key: () => "",
+    schedule: (s) => {
+      const c = (s as unknown as Record<string, { on: boolean; freq: number }>)[name];
+      return { enabled: c?.on ?? false, frequency: c?.freq ?? 1 };
+    },
+    collect: () => Promise.resolve({ items: [] }),
+  };
+}
+const settings = (v: Record<string, { on: boolean; freq: number }>) => v as unknown as Settings;
+
+Deno.test("scheduler runs each enabled collector at start, then at its frequency, never overlapping", async () => {
+  const starts: Record<string, number[]> = { software: [], files: [] };
+  let inFlight = 0, maxInFlight = 0;
+  const sched = createScheduler({
+    collectors: [collector("software"), collector("files"), collector("registry", ["windows"])],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 0.05 }, files: { on: false, freq: 0.05 } }),
+    log: memoryLogger(),
+    jitter: 0,
+    random: () => 0,
+    run: async (c) => {
+      starts[c.name].push(Date.now());
+      inFlight++;
+      maxInFlight = Math.max(maxInFlight, inFlight);
+      await sleep(80); // longer than the frequency: the next run must wait for this one
+      inFlight--;
+    },
+  });
+  await sleep(450);
+  const status = Object.fromEntries(sched.status().map((s) => [s.name, s.state]));
+  assert.deepEqual(status, { software: "enabled", files: "disabled", registry: "unsupported" });
+  await sched.stop();
+  assert.ok(starts.software.length >= 3, `software ran ${starts.software.length} times`);
+  assert.equal(starts.files.length, 0);
+  assert.equal(maxInFlight, 1);
+});
+
+Deno.test("scheduler applies a new DCR live: switches collectors on and off and changes frequency", async () => {
+  const runs: string[] = [];
+  const sched = createScheduler({
+    collectors: [collector("software"), collector("files")],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 3600 }, files: { on: false, freq: 3600 } }),
+    log: memoryLogger(),
+    jitter: 0,
+    random: () => 0,
+    run: (c) => {
+      runs.push(c.name);
+      return Promise.resolve();
+    },
+  });
+  await sleep(50);
+  assert.deepEqual(runs, ["software"]);
+  sched.apply(settings({ software: { on: false, freq: 3600 }, files: { on: true, freq: 0.03 } }));
+  await sleep(300);
+  await sched.stop();
+  assert.equal(runs.filter((r) => r === "software").length, 1);
+  assert.ok(runs.filter((r) => r === "files").length >= 3, runs.join());
+});
+
+Deno.test("scheduler.scanNow() runs on demand and stop() aborts the run in flight", async () => {
+  let aborted = false;
+  let count = 0;
+  const sched = createScheduler({
+    collectors: [collector("software")],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 3600 } }),
+    log: memoryLogger(),
+    random: () => 0,
+    run: async (_c, _s, signal) => {
+      count++;
+      if (count === 3) {
+        await new Promise((r) => signal.addEventListener("abort", r));
+        aborted = signal.aborted;
+      }
+    },
+  });
+  await sleep(30);
+  await sched.scanNow("software");
+  assert.equal(count, 2);
+  await assert.rejects(() => sched.scanNow("files"), /Cannot scan files: no such collector/);
+  void sched.scanNow();
+  await sleep(10);
+  await sched.stop();
+  assert.equal(aborted, true);
+});

@@ -1,0 +1,41 @@
+// Helpers for end-to-end tests: run the CLI in-process with captured output, fixture roots, temp dirs.
+import { main, type MainDeps } from "../agent/cli.ts";
+
+export interface CliRun {
+  code: number;
+  out: string;
+  err: string;
+}
+
+/** Runs `ctagent ARGS` in this process and captures what it prints. */
+export async function runCli(args: string[], deps: Omit<MainDeps, "io"> = {}): Promise<CliRun> {
+  let out = "", err = "";
+  const code = await main(args, {
+    ...deps,
+    io: { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n"), env: (k) => Deno.env.get(k) },
+  });
+  return { code, out, err };
+}
+
+/** A temp dir removed at the end of the test that uses it. */
+export async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-test-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+/** A DCR (bare extensionSettings) that enables only the named collectors. */
+export function onlyDcr(collectors: string[], extra: Record<string, unknown> = {}): string {
+  return JSON.stringify({
+    enableSoftware: collectors.includes("software"),
+    enableServices: collectors.includes("services"),
+    enableFiles: collectors.includes("files"),
+    enableRegistry: collectors.includes("registry"),
+    ...extra,
+  });
+}
+
+export const FIXTURES = new URL("./testdata/", import.meta.url);

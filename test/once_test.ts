@@ -1,0 +1,150 @@
+// End to end through the CLI: --once against this machine's dpkg and against a fixture root.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { existsSync } from "node:fs";
+import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+
+const hasDpkg = existsSync("/var/lib/dpkg/status");
+
+Deno.test({
+  name: "--once --json lists exactly the packages dpkg-query -W lists (name, version, architecture)" +
+    (hasDpkg ? "" : " (SKIPPED: no dpkg on this machine)"),
+  ignore: !hasDpkg,
+  fn: () =>
+    withTempDir(async (dir) => {
+      await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+      const { code, out } = await runCli(["--once", "--json", "--dcr", `${dir}/dcr.json`, "--data-dir", dir]);
+      assert.equal(code, 0);
+      const doc = JSON.parse(out);
+      const ours = doc.inventory.software.filter((r: Record<string, string>) => r.Manager === "dpkg")
+        .map((r: Record<string, string>) => `${r.SoftwareName}\t${r.CurrentVersion}\t${r.Architecture}`)
+        .sort();
+      const theirs = execFileSync("dpkg-query", ["-W", "-f", "${Package}\t${Version}\t${Architecture}\n"], {
+        encoding: "utf8",
+      })
+        .trim().split("\n").sort();
+      assert.equal(ours.length, theirs.length);
+      assert.deepEqual(ours, theirs);
+      assert.equal(doc.runs[0].status, "baseline");
+      assert.deepEqual(doc.changes, []);
+    }),
+});
+
+const STANZA = (name: string, version: string) =>
+  `Package: ${name}\nStatus: install ok installed\nInstalled-Size: 10\nMaintainer: Test <t@example.org>\n` +
+  `Architecture: amd64\nVersion: ${version}\nDescription: test package ${name}\n long description\n`;
+
+Deno.test("--once on a fixture root reports exactly the added, removed and modified package, with exit bits", () =>
+  withTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
+    const status = `${root}/var/lib/dpkg/status`;
+    const write = (pkgs: [string, string][]) =>
+      Deno.writeTextFile(status, pkgs.map(([n, v]) => STANZA(n, v)).join("\n"));
+    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+    const once = () =>
+      runCli(["--once", "--json", "--root", root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`]);
+    const changes = (out: string) =>
+      JSON.parse(out).changes.map((
+        c: Record<string, string>,
+      ) => [c.ChangeCategory, c.SoftwareName, c.Previous ?? "", c.Current ?? ""]);
+
+    await write([["alpha", "1.0"], ["beta", "1.0"], ["gamma", "1.0"]]);
+    assert.equal((await once()).code, 0); // baseline
+
+    await write([["alpha", "1.0"], ["beta", "1.0"], ["gamma", "1.0"], ["delta", "0.1"]]);
+    let r = await once();
+    assert.equal(r.code, 1);
+    assert.deepEqual(changes(r.out), [["Added", "delta", "", "0.1"]]);
+
+    await write([["alpha", "1.0"], ["gamma", "1.0"], ["delta", "0.1"]]);
+    r = await once();
+    assert.equal(r.code, 2);
+    assert.deepEqual(changes(r.out), [["Removed", "beta", "1.0", ""]]);
+
+    await write([["alpha", "1.1"], ["gamma", "1.0"], ["delta", "0.1"], ["epsilon", "2"]]);
+    r = await once();
+    assert.equal(r.code, 1 | 4);
+    assert.deepEqual(changes(r.out), [["Modified", "alpha", "1.0", "1.1"], ["Added", "epsilon", "", "2"]]);
+    assert.equal(JSON.parse(r.out).changes[0].FieldsChanged, "CurrentVersion");
+
+    r = await once();
+    assert.equal(r.code, 0);
+    assert.deepEqual(changes(r.out), []);
+
+    // The human summary says the same.
+    await write([["alpha", "1.1"], ["gamma", "1.0"], ["delta", "0.1"]]);
+    const text = await runCli([
+      "--once",
+      "--root",
+      root,
+      "--dcr",
+      `${dir}/dcr.json`,
+      "--data-dir",
+      `${dir}/data`,
+    ]);
+    assert.equal(text.code, 2);
+    assert.match(text.out, /software\s+ok\s+3 items, \+0 added, -1 removed, ~0 modified/);
+    assert.match(text.out, /Removed\s+Software\s+epsilon/);
+  }));
+
+Deno.test("--once with an unreadable package database fails the run (exit 18) and reports nothing removed", () =>
+  withTempDir(async (dir) => {
+    const root = `${dir}/root`;
+    await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
+    await Deno.writeTextFile(`${root}/var/lib/dpkg/status`, STANZA("alpha", "1"));
+    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+    const args = [
+      "--once",
+      "--json",
+      "--root",
+      root,
+      "--dcr",
+      `${dir}/dcr.json`,
+      "--data-dir",
+      `${dir}/data`,
+    ];
+    assert.equal((await runCli(args)).code, 0);
+    await Deno.remove(`${root}/var/lib/dpkg/status`);
+    await Deno.mkdir(`${root}/var/lib/dpkg/status`); // present but unreadable as a file
+    const r = await runCli(args);
+    assert.equal(r.code, 18);
+    const doc = JSON.parse(r.out);
+    assert.deepEqual(doc.changes, []);
+    assert.equal(doc.runs[0].status, "failed");
+    assert.match(doc.runs[0].error, /dpkg: cannot read the package database/);
+    assert.match(r.err, /software run failed/);
+    // The package is still in the inventory, and comes back without a change once readable.
+    await Deno.remove(`${root}/var/lib/dpkg/status`);
+    await Deno.writeTextFile(`${root}/var/lib/dpkg/status`, STANZA("alpha", "1"));
+    const again = await runCli(args);
+    assert.deepEqual([again.code, JSON.parse(again.out).changes], [0, []]);
+  }));
+
+Deno.test("the CLI rejects unknown flags with a hint and exit 16, and documents the exit codes", async () => {
+  const r = await runCli(["--onec"]);
+  assert.equal(r.code, 16);
+  assert.match(r.err, /unknown flag --onec \(did you mean --once\?\)/);
+  assert.equal((await runCli(["frobnicate"])).code, 16);
+  assert.equal((await runCli(["--listen", "nowhere"])).code, 16);
+  const help = await runCli(["--help"]);
+  assert.equal(help.code, 0);
+  for (const code of ["16", "17", "18", "19", "20"]) assert.match(help.out, new RegExp(`^  ${code}  `, "m"));
+  assert.match((await runCli(["--version"])).out, /^ctagent \d+\.\d+\.\d+/);
+});
+
+Deno.test("status reports the last runs and the outbox from the database", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/root/var/lib/dpkg`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/root/var/lib/dpkg/status`, STANZA("alpha", "1"));
+    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+    await runCli(["--once", "--root", `${dir}/root`, "--dcr", `${dir}/dcr.json`, "--data-dir", dir]);
+    const r = await runCli(["status", "--json", "--data-dir", dir]);
+    const s = JSON.parse(r.out);
+    assert.equal(s.runs[0].collector, "software");
+    assert.equal(s.runs[0].status, "baseline");
+    assert.equal(s.outbox.byStream.CONFIG_DATA_BLOB_V2, 1);
+    assert.equal(s.config.source, "file");
+    const text = await runCli(["status", "--data-dir", dir]);
+    assert.match(text.out, /software\s+baseline/);
+  }));

@@ -29,7 +29,7 @@ export type FileItem = {
   GroupTag: string;
   /** The fileInfo entry (name) that matched. */
   RuleName: string;
-  /** dev:ino:size:mtime:ctime of what was hashed: equal next time means no re-hash. Volatile. */
+  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
   StatKey: string | null;
   error?: string;
 };
@@ -46,8 +46,26 @@ const TYPES: Record<number, string> = {
 
 const iso = (sec: number, nsec: number) => new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString();
 
+/**
+ * A short fingerprint of (dev, inode, size, mtime, ctime), nanoseconds included: equal next time means the
+ * content was not touched, so the checksum is reused. 64 bits of FNV-1a, compared only for the same path.
+ */
 export function statKey(s: Stat): string {
-  return `${s.dev}:${s.ino}:${s.size}:${s.mtimeSec}.${s.mtimeNsec}:${s.ctimeSec}.${s.ctimeNsec}`;
+  const text = `${s.dev}:${s.ino}:${s.size}:${s.mtimeSec}.${s.mtimeNsec}:${s.ctimeSec}.${s.ctimeNsec}`;
+  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ text.length;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    h1 = Math.imul(h1 ^ c, 0x01000193);
+    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
+  }
+  return (h1 >>> 0).toString(36) + "." + (h2 >>> 0).toString(36);
+}
+
+// Interned strings: 130k items share a few hundred mode strings instead of each holding its own.
+const MODES: string[] = [];
+function modeString(mode: number): string {
+  const m = mode & 0o7777;
+  return MODES[m] ??= m.toString(8).padStart(4, "0");
 }
 
 function fromStat(
@@ -57,13 +75,15 @@ function fromStat(
   rule: FileInfo,
   linkTarget: string | null,
 ): FileItem {
+  const modified = iso(s.mtimeSec, s.mtimeNsec);
+  const sameMs = s.btimeSec === s.mtimeSec && Math.floor(s.btimeNsec / 1e6) === Math.floor(s.mtimeNsec / 1e6);
   return {
     FileSystemPath: path,
     FileType: TYPES[s.mode & libc.S_IFMT] ?? "Unknown",
     Size: s.size,
-    DateCreated: s.btimeSec === null ? null : iso(s.btimeSec, s.btimeNsec),
-    DateModified: iso(s.mtimeSec, s.mtimeNsec),
-    Mode: (s.mode & 0o7777).toString(8).padStart(4, "0"),
+    DateCreated: s.btimeSec === null ? null : sameMs ? modified : iso(s.btimeSec, s.btimeNsec),
+    DateModified: modified,
+    Mode: modeString(s.mode),
     OwnerId: s.uid,
     Owner: accounts.users.get(s.uid) ?? null,
     GroupId: s.gid,
@@ -144,6 +164,7 @@ export async function collectFiles(
   const budget = { left: fs.maxFiles };
   const seen = new Set<string>();
   let contentBytes = 0;
+  const capturedSums = new Set<string>();
   const contentCut: string[] = [];
   let reused = 0;
   let hashed = 0;
@@ -167,7 +188,8 @@ export async function collectFiles(
     const item = fromStat(path, s, accounts, rule, linkTarget);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    if (r.text !== undefined) {
+    if (r.text !== undefined && !capturedSums.has(r.checksum)) {
+      capturedSums.add(r.checksum);
       if (contentBytes + s.size <= fs.maxContentBytes) {
         contentBytes += s.size;
         contents.push({ checksum: r.checksum, text: r.text, size: s.size });

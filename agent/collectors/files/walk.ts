@@ -105,10 +105,14 @@ export async function walk(
     report.unreadable.push({ path, error: errText(e) });
   };
 
-  /** Opens and walks a directory (entry `name` of `dirfd`), unless a limit or a loop says no. */
+  /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
+  const deferred: { path: string; depth: number; matchAll: boolean }[] = [];
+  const realPath = (path: string) =>
+    rule.base === "/" ? join(opts.realBase, path.slice(1)) : opts.realBase + path.slice(rule.base.length);
+
+  /** Opens (`open`) and walks a directory, unless a limit or a loop says no. */
   const descend = async (
-    dirfd: number,
-    name: Uint8Array<ArrayBuffer>,
+    open: () => number,
     path: string,
     st: Stat,
     depth: number,
@@ -132,11 +136,7 @@ export async function walk(
     }
     let fd: number;
     try {
-      fd = ops.openAt(
-        dirfd,
-        name,
-        libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | (links === "Follow" ? 0 : libc.O_NOFOLLOW),
-      );
+      fd = open();
     } catch (e) {
       unreadable(path, e);
       return;
@@ -194,7 +194,10 @@ export async function walk(
       }
     }
     if (isDir(st)) {
-      if (walkInside) await descendAndReport(dirfd, name, path, st, depth + 1, matchAll, matched);
+      if (walkInside && linkTarget !== null) {
+        if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+        deferred.push({ path, depth: depth + 1, matchAll });
+      } else if (walkInside) await descendAndReport(dirfd, name, path, st, depth + 1, matchAll, matched);
       else if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
       return;
     }
@@ -224,7 +227,8 @@ export async function walk(
       }
       await found({ path, dirfd, name, stat: st, linkTarget: null, follow: true, error });
     }
-    await descend(dirfd, name, path, st, depth, matchAll);
+    const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | libc.O_NOFOLLOW;
+    await descend(() => ops.openAt(dirfd, name, flags), path, st, depth, matchAll);
   };
 
   const listDir = async (fd: number, path: string, depth: number, matchAll: boolean) => {
@@ -277,6 +281,19 @@ export async function walk(
     }
   } finally {
     ops.close(baseFd);
+  }
+  while (deferred.length) {
+    const d = deferred.shift()!;
+    const real = libc.cstr(pathToBytes(realPath(d.path)));
+    let st: Stat;
+    try {
+      st = ops.statAt(libc.AT_FDCWD, real, true);
+    } catch (e) {
+      unreadable(d.path, e);
+      continue;
+    }
+    const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK;
+    await descend(() => ops.openAt(libc.AT_FDCWD, real, flags), d.path, st, d.depth, d.matchAll);
   }
   return report;
 }

@@ -55,7 +55,7 @@ export async function makeHostileTree(): Promise<HostileTree> {
 export function sha256sumAll(dir: string, toPath: (b: Uint8Array) => string): Map<string, string> {
   const out = execFileSync("bash", [
     "-c",
-    `find . \\( -type f -o \\( -type l -xtype f \\) \\) -print0 | xargs -0 -r sha256sum -z`,
+    `find . \\( -type f -o \\( -type l -xtype f \\) \\) -print0 2>/dev/null | xargs -0 -r sha256sum -z`,
   ], { cwd: dir, maxBuffer: 64 << 20 });
   const map = new Map<string, string>();
   let start = 0;

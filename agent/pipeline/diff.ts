@@ -58,14 +58,21 @@ export interface DiffOptions {
 
 const NEVER_DIFFED = new Set(["error"]);
 
+const sortedKeysCache = new Map<string, string[]>();
+
 /** JSON of an item's fields in key order, leaving out `skip`: equal texts mean equal items. */
 export function canonicalJson(item: Item, skip: ReadonlySet<string> = NEVER_DIFFED): string {
-  const keys = Object.keys(item).filter((k) => !skip.has(k) && item[k] !== undefined).sort();
-  let s = "{";
-  for (let i = 0; i < keys.length; i++) {
-    s += (i ? "," : "") + JSON.stringify(keys[i]) + ":" + JSON.stringify(item[keys[i]]);
+  // Items of one collector share a handful of shapes: sort each shape's keys once, and let
+  // JSON.stringify order the fields by that list (it also drops undefined values).
+  const keys = Object.keys(item);
+  const sig = skip === NEVER_DIFFED ? keys.join("\0") : `${[...skip].join("\0")}\u0001${keys.join("\0")}`;
+  let sorted = sortedKeysCache.get(sig);
+  if (!sorted) {
+    sorted = keys.filter((k) => !skip.has(k)).sort();
+    if (sortedKeysCache.size > 1000) sortedKeysCache.clear();
+    sortedKeysCache.set(sig, sorted);
   }
-  return s + "}";
+  return JSON.stringify(item, sorted);
 }
 
 function skipSet(volatile: readonly string[] = []): ReadonlySet<string> {

@@ -124,31 +124,33 @@ export function close(fd: number): void {
 }
 
 const sx = new Uint8Array(256);
+const sxView = new DataView(sx.buffer);
 
-/** Parses a statx buffer. */
-export function parseStatx(buf: Uint8Array): Stat {
-  const v = new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+const TWO32 = 4294967296;
+
+/** Parses a statx buffer (no BigInt: 64-bit fields are read as two halves). */
+export function parseStatx(buf: Uint8Array, view?: DataView): Stat {
+  const v = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u64 = (off: number) => v.getUint32(off + 4, true) * TWO32 + v.getUint32(off, true);
+  const i64 = (off: number) => v.getInt32(off + 4, true) * TWO32 + v.getUint32(off, true);
   const mask = v.getUint32(0, true);
-  const ts = (
-    off: number,
-  ): [number, number] => [Number(v.getBigInt64(off, true)), v.getUint32(off + 8, true)];
-  const [mtimeSec, mtimeNsec] = ts(112);
-  const [ctimeSec, ctimeNsec] = ts(96);
-  const [bs, bn] = ts(80);
+  const bs = i64(80), bn = v.getUint32(88, true);
   const hasBirth = (mask & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
+  const inoHi = v.getUint32(36, true);
   return {
     nlink: v.getUint32(16, true),
     uid: v.getUint32(20, true),
     gid: v.getUint32(24, true),
     mode: v.getUint16(28, true),
-    ino: v.getBigUint64(32, true).toString(),
-    size: Number(v.getBigUint64(40, true)),
+    // Exact as a Number below 2^53; above, through BigInt (rare: some network file systems).
+    ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(32, true).toString(),
+    size: u64(40),
     btimeSec: hasBirth ? bs : null,
     btimeNsec: hasBirth ? bn : 0,
-    ctimeSec,
-    ctimeNsec,
-    mtimeSec,
-    mtimeNsec,
+    ctimeSec: i64(96),
+    ctimeNsec: v.getUint32(104, true),
+    mtimeSec: i64(112),
+    mtimeNsec: v.getUint32(120, true),
     dev: `${v.getUint32(136, true)}:${v.getUint32(140, true)}`,
   };
 }
@@ -157,7 +159,7 @@ export function parseStatx(buf: Uint8Array): Stat {
 export function statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boolean): Stat {
   const flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
   if (libc().statx(dirfd, name, flags, STATX_MASK, sx) !== 0) throw new SysError("statx", errno());
-  return parseStatx(sx);
+  return parseStatx(sx, sxView);
 }
 
 /** The raw statx buffer of an open fd (copied), for passing between threads. */
@@ -205,6 +207,8 @@ export function readDirFd(fd: number): DirEntry[] {
     const n = Number(libc().getdents64(fd, dents, BigInt(dents.length)));
     if (n < 0) throw new SysError("getdents64", errno());
     if (n === 0) return out;
+    // One copy per chunk; names are views into it (no buffer per name).
+    const chunk = dents.slice(0, n);
     for (let off = 0; off < n;) {
       const reclen = dv.getUint16(off + 16, true);
       const type = dents[off + 18];
@@ -213,7 +217,7 @@ export function readDirFd(fd: number): DirEntry[] {
       while (dents[end] !== 0) end++;
       const len = end - start;
       const dot = dents[start] === 46 && (len === 1 || (len === 2 && dents[start + 1] === 46));
-      if (!dot) out.push({ name: dents.slice(start, end + 1), type });
+      if (!dot) out.push({ name: chunk.subarray(start, end + 1), type });
       off += reclen;
     }
   }

@@ -4,7 +4,7 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
 import type { Stat } from "./libc.ts";
 import { parseRule } from "./match.ts";
-import { type FsOps, LIBC_OPS, walk, type WalkReport } from "./walk.ts";
+import { type Found, type FsOps, LIBC_OPS, walk, type WalkReport } from "./walk.ts";
 import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
@@ -74,14 +74,23 @@ function fromStat(
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
+  sameTimesAs?: FileItem,
 ): FileItem {
-  const modified = iso(s.mtimeSec, s.mtimeNsec);
-  const sameMs = s.btimeSec === s.mtimeSec && Math.floor(s.btimeNsec / 1e6) === Math.floor(s.mtimeNsec / 1e6);
+  let modified: string | null, created: string | null;
+  if (sameTimesAs) {
+    modified = sameTimesAs.DateModified;
+    created = sameTimesAs.DateCreated;
+  } else {
+    modified = iso(s.mtimeSec, s.mtimeNsec);
+    const sameMs = s.btimeSec === s.mtimeSec &&
+      Math.floor(s.btimeNsec / 1e6) === Math.floor(s.mtimeNsec / 1e6);
+    created = s.btimeSec === null ? null : sameMs ? modified : iso(s.btimeSec, s.btimeNsec);
+  }
   return {
     FileSystemPath: path,
     FileType: TYPES[s.mode & libc.S_IFMT] ?? "Unknown",
     Size: s.size,
-    DateCreated: s.btimeSec === null ? null : sameMs ? modified : iso(s.btimeSec, s.btimeNsec),
+    DateCreated: created,
     DateModified: modified,
     Mode: modeString(s.mode),
     OwnerId: s.uid,
@@ -198,6 +207,37 @@ export async function collectFiles(
     items.push(item);
   };
 
+  /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
+  const hash = async (
+    f: Found,
+    rule: FileInfo,
+    item: FileItem,
+    prev: FileItem | undefined,
+    capture: number,
+  ) => {
+    await pool.room();
+    let fd: number;
+    try {
+      fd = ops.openAt(
+        f.dirfd,
+        f.name,
+        libc.O_RDONLY | libc.O_NONBLOCK | libc.O_NOCTTY | (f.follow ? 0 : libc.O_NOFOLLOW),
+      );
+    } catch (e) {
+      errors.push(f.path);
+      items.push(errorItem(f.path, rule, (e as Error).message, item));
+      return;
+    }
+    const linkTarget = f.linkTarget;
+    pool.submit({
+      fd,
+      capture,
+      prev: prev?.FileContentChecksum as string | null ?? null,
+      size: f.stat.size,
+    })
+      .then((r) => finishHashed(f.path, rule, linkTarget, r, item));
+  };
+
   const reports: WalkReport[] = [];
   try {
     for (const rule of rules) {
@@ -221,7 +261,7 @@ export async function collectFiles(
           budget,
           ops,
           signal,
-        }, async (f) => {
+        }, (f) => {
           if (seen.has(f.path)) return; // an earlier entry already reports it
           seen.add(f.path);
           if (f.error) {
@@ -230,44 +270,26 @@ export async function collectFiles(
             items.push(errorItem(f.path, rule, f.error, base));
             return;
           }
-          const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
+          const prev = previous?.get(f.path) as FileItem | undefined;
           const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
             !(rule.links === "Manage" && f.linkTarget);
           if (!regular) {
-            const prev = previous?.get(f.path) as FileItem | undefined;
+            const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
             items.push(prev && sameItem(prev, item) ? prev : item);
             return;
           }
           const key = statKey(f.stat);
-          const prev = previous?.get(f.path) as FileItem | undefined;
-          if (prev && !prev.error && prev.StatKey === key && prev.FileContentChecksum) {
+          const unchanged = prev && !prev.error && prev.StatKey === key && prev.FileContentChecksum;
+          // Unchanged: the previous item's time strings are reused (no formatting, no new strings).
+          const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget, unchanged ? prev : undefined);
+          if (unchanged) {
             item.FileContentChecksum = prev.FileContentChecksum;
             item.StatKey = key;
             reused++;
             items.push(sameItem(prev, item) ? prev : item);
             return;
           }
-          await pool.room();
-          let fd: number;
-          try {
-            fd = ops.openAt(
-              f.dirfd,
-              f.name,
-              libc.O_RDONLY | libc.O_NONBLOCK | libc.O_NOCTTY | (f.follow ? 0 : libc.O_NOFOLLOW),
-            );
-          } catch (e) {
-            errors.push(f.path);
-            items.push(errorItem(f.path, rule, (e as Error).message, item));
-            return;
-          }
-          const linkTarget = f.linkTarget;
-          pool.submit({
-            fd,
-            capture,
-            prev: prev?.FileContentChecksum as string | null ?? null,
-            size: f.stat.size,
-          })
-            .then((r) => finishHashed(f.path, rule, linkTarget, r, item));
+          return hash(f, rule, item, prev, capture);
         }),
       );
     }

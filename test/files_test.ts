@@ -122,8 +122,10 @@ Deno.test("pipeline: one byte, a mode bit, an owner, a link target → exactly o
     await Deno.chmod(`${p.dir}/b.conf`, 0o600);
     assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Mode" }]);
 
-    execFileSync("chown", ["65534", `${p.dir}/sub/c.conf`]);
-    assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/sub/c.conf", fields: "Owner, OwnerId" }]);
+    if (Deno.uid() === 0) { // only root can give a file away
+      execFileSync("chown", ["65534", `${p.dir}/sub/c.conf`]);
+      assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/sub/c.conf", fields: "Owner, OwnerId" }]);
+    } else console.warn("owner change not tested: not root");
 
     const before = await Deno.lstat(`${p.dir}/mlink`);
     await tick();

@@ -76,6 +76,22 @@ export async function benchFiles(
     out.ctagent_peak_rss_mb = round(ours.peak_rss_kb / 1024);
     out.ctagent_warnings = ours.warnings;
     out.first_scan_gb_per_s = round(bytes / 1e9 / (ours.first_ms / 1000), 2);
+    // The collector alone (no database, no diff): what the files code itself costs.
+    const alone = spawnSync(Deno.execPath(), [
+      "run",
+      "-A",
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+      new URL("./files_scan.ts", import.meta.url).pathname,
+      tree,
+      "--collector-only",
+    ], { encoding: "utf8", maxBuffer: 1 << 26 });
+    if (alone.status !== 0) {
+      throw new Error(`files_scan --collector-only failed: ${alone.stderr.slice(-1000)}`);
+    }
+    const a = JSON.parse(alone.stdout.trim().split("\n").pop()!);
+    out.collector_only_first_s = round(a.first_ms / 1000, 2);
+    out.collector_only_rescan_s = round(a.rescan_ms / 1000, 2);
+    out.collector_only_peak_rss_mb = round(a.peak_rss_kb / 1024);
     out.first_vs_sha256sum = round(sum.ms / ours.first_ms, 2);
 
     if (Deno.env.get("CTAGENT_BENCH_NO_AIDE") !== "1") {

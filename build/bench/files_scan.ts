@@ -62,6 +62,9 @@ for (const run of ["first", "rescan"]) {
   out[`${run}_counts`] = s.counts;
   out[`${run}_rss_kb`] = status("VmRSS");
   if (run === "first") out.warnings = s.warnings;
+  else {out.rescan_changes = s.changes.slice(0, 5).map((c) =>
+      `${c.ChangeCategory} ${c.FileSystemPath} ${c.FieldsChanged}`
+    );}
 }
 out.collect_ms = collectMs.map(Math.round);
 out.peak_rss_kb = status("VmHWM");

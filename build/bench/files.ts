@@ -35,7 +35,7 @@ export async function benchFiles(
     const bytes = Number(
       execFileSync("bash", [
         "-c",
-        `find '${tree}' -type f -printf '%s\\n' | awk '{s+=$1} END {printf "%d", s}'`,
+        `find '${tree}' -type f -printf '%s\\n' | awk '{s+=$1} END {printf "%.0f", s}'`,
       ], {
         encoding: "utf8",
       }),

@@ -13,7 +13,8 @@ import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
-import { versionLine } from "./version.ts";
+import { VERSION, versionLine } from "./version.ts";
+import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
 import { DatabaseError, openDb } from "../db/open.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
@@ -25,6 +26,9 @@ Usage:
   ctagent --once [--json]        run every enabled collector once, print a summary, exit
   ctagent dcr check FILE         validate a DCR, print the normalized settings (--os linux|windows, --json)
   ctagent status [--json]        what the last runs did, the DCR in force, the outbox
+  ctagent service install|uninstall|status
+                                 run at boot: a hardened systemd unit, or a Windows boot task
+                                 (see ctagent service --help)
 
 Options:
   --once                 one pass of every enabled collector, then exit
@@ -170,7 +174,7 @@ export function parseCli(args: string[]): Cli {
     command = "status";
   } else if (pos.length) {
     throw new UsageError(
-      `unknown command ${JSON.stringify(pos[0])} (commands: dcr check FILE, status; see --help)`,
+      `unknown command ${JSON.stringify(pos[0])} (commands: dcr check FILE, status, service; see --help)`,
     );
   }
   if (v.help) command = "help";
@@ -274,6 +278,10 @@ function waitForSignal(log: Logger): Promise<void> {
 /** Runs the command line; returns the exit code. */
 export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
   const io = deps.io ?? realIo;
+  // its own flags (--purge, --no-start, -- agent flags): parsed by the service module
+  if (args[0] === "service") {
+    return serviceCommand(args.slice(1), { ...liveServiceDeps(VERSION), out: io.out, err: io.err });
+  }
   let cli: Cli;
   try {
     cli = parseCli(args);

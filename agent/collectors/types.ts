@@ -20,7 +20,11 @@ export interface CollectContext {
   host: Host;
   signal: AbortSignal;
   log: Logger;
-  /** The collector's previous items by key, for collectors that can skip unchanged work (files: no re-hash). */
+  /**
+   * The collector's previous items by key, for collectors that can skip unchanged work (files: no re-hash).
+   * Return such an object as-is when nothing about the thing changed: the diff then skips it for free.
+   * Never mutate these objects: build a new item when anything differs.
+   */
   previous?: ReadonlyMap<string, Item>;
 }
 

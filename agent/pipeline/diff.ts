@@ -1,6 +1,6 @@
 // Pure change detection: previous items vs a new collection, by natural key.
 import { createHash } from "node:crypto";
-import type { Item, Value } from "../collectors/types.ts";
+import type { Item } from "../collectors/types.ts";
 
 export type Category = "Added" | "Removed" | "Modified";
 
@@ -12,6 +12,8 @@ export interface StoredItem {
   json: string;
   error: string | null;
   changedAt: number;
+  /** The parsed item, once something parsed it (the collector through ctx.previous). */
+  parsed?: Item;
 }
 
 export interface Change {
@@ -114,7 +116,7 @@ export function diffItems(
   const skip = skipSet(opts.volatile);
   const hasVolatile = skip !== NEVER_DIFFED;
   const res: DiffResult = { changes: [], upserts: [], removed: [], duplicates: [], current: new Map() };
-  const parse = (p: StoredItem) => JSON.parse(p.json) as Item;
+  const parse = (p: StoredItem) => p.parsed ?? JSON.parse(p.json) as Item;
   for (const raw of next) {
     const key = opts.key(raw);
     if (res.current.has(key)) {
@@ -123,6 +125,8 @@ export function diffItems(
     }
     res.current.set(key, raw);
     const prev = previous.get(key);
+    // A collector that found nothing new hands back the very object it got in ctx.previous.
+    if (prev && prev.parsed === raw && prev.checksum !== null && prev.error === null) continue;
     const err = typeof raw.error === "string" && raw.error ? raw.error : null;
     if (err) {
       if (prev && prev.checksum !== null) {

@@ -93,3 +93,12 @@ Deno.test("itemChecksum() does not depend on field order and ignores volatile fi
   assert.notEqual(itemChecksum({ a: 1 }), itemChecksum({ a: "1" }));
   assert.equal(itemChecksum({ a: 1, t: 5 }, ["t"]), itemChecksum({ a: 1, t: 6 }, ["t"]));
 });
+
+Deno.test("diffItems() treats the very object handed out as previous as unchanged, and a mutated copy by value", () => {
+  const prev = stored([{ name: "a", v: "1" }, { name: "b", v: "1" }]);
+  const a = JSON.parse(prev.get("a")!.json);
+  prev.get("a")!.parsed = a;
+  const res = diffItems(prev, [a, { ...JSON.parse(prev.get("b")!.json), v: "2" }], { key });
+  assert.deepEqual(res.changes.map((c) => [c.key, c.category, c.fieldsChanged]), [["b", "Modified", ["v"]]]);
+  assert.deepEqual(res.upserts.map((u) => u.key), ["b"]);
+});

@@ -90,18 +90,15 @@ export async function loadItems(
   return out;
 }
 
-/** The stored items as the collector sees them (`ctx.previous`): parsed on first access only. */
+/**
+ * The stored items as the collector sees them (`ctx.previous`): parsed on first access only. A collector
+ * that returns such an object unchanged (a file whose size, times and inode did not move) costs the diff nothing.
+ */
 export function lazyItems(stored: ReadonlyMap<string, StoredItem>): ReadonlyMap<string, Item> {
-  const cache = new Map<string, Item>();
   const get = (k: string): Item | undefined => {
-    let v = cache.get(k);
-    if (v === undefined) {
-      const s = stored.get(k);
-      if (!s) return undefined;
-      v = JSON.parse(s.json) as Item;
-      cache.set(k, v);
-    }
-    return v;
+    const s = stored.get(k);
+    if (!s) return undefined;
+    return s.parsed ??= JSON.parse(s.json) as Item;
   };
   function* entries(): MapIterator<[string, Item]> {
     for (const k of stored.keys()) yield [k, get(k)!];

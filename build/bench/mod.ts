@@ -3,6 +3,7 @@ import { existsSync } from "node:fs";
 
 const BENCHES: [name: string, file: string, fn: string][] = [
   ["pipeline", "./pipeline.ts", "benchPipeline"],
+  ["services", "./services.ts", "benchServices"],
   ["files", "./files.ts", "benchFiles"],
   ["ama", "./ama.ts", "benchAma"],
   ["ui", "./ui.ts", "benchUi"],

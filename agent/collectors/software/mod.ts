@@ -2,12 +2,20 @@
 import type { Collector } from "../types.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 import { dpkg } from "./dpkg.ts";
+import { rpm } from "./rpm.ts";
+import { apk } from "./apk.ts";
+import { pacman } from "./pacman.ts";
 
 /** Every source the collector knows; those present on the host are read. */
-export const SOURCES: SoftwareSource[] = [dpkg];
+export const SOURCES: SoftwareSource[] = [dpkg, rpm, apk, pacman];
 
+/**
+ * Manager, name and architecture; plus the version for packages installed in several versions side by side
+ * (rpm kernels, gpg-pubkey), so that each version is its own item.
+ */
 export function softwareKey(i: SoftwareItem): string {
-  return `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;
+  const base = `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;
+  return i.InstallOnly === true ? `${base}:${i.CurrentVersion}` : base;
 }
 
 export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collector<SoftwareItem> {

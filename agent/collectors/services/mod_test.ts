@@ -1,0 +1,93 @@
+import assert from "node:assert/strict";
+import { liveHost } from "../../host/mod.ts";
+import { memoryLogger } from "../../log.ts";
+import { settingsSchema } from "../../config/dcr.ts";
+import { servicesCollector } from "./mod.ts";
+import type { ServiceSource } from "./types.ts";
+
+const ctx = (root: string) => ({
+  host: liveHost({ root }),
+  signal: new AbortController().signal,
+  log: memoryLogger(),
+});
+
+async function tree(files: Record<string, string | { link: string }>): Promise<string> {
+  const root = await Deno.makeTempDir({ prefix: "ctagent-svc-" });
+  for (const [p, c] of Object.entries(files)) {
+    await Deno.mkdir(root + p.slice(0, p.lastIndexOf("/")), { recursive: true });
+    if (typeof c === "string") await Deno.writeTextFile(root + p, c, { mode: 0o755, createNew: true });
+    else await Deno.symlink(c.link, root + p);
+  }
+  return root;
+}
+
+Deno.test("servicesCollector() reads systemd units when the image boots systemd, even with init.d scripts", async () => {
+  const root = await tree({
+    "/sbin/init": { link: "/lib/systemd/systemd" },
+    "/lib/systemd/system/ssh.service":
+      "[Unit]\nDescription=OpenSSH\n[Service]\nExecStart=/usr/sbin/sshd -D\n",
+    "/etc/init.d/ssh": "#!/bin/sh\n",
+  });
+  try {
+    const c = servicesCollector();
+    const settings = settingsSchema("linux").parse({});
+    const { items } = await c.collect(settings, ctx(root));
+    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController, i.SvcState]), [[
+      "ssh",
+      "systemd",
+      "Unknown",
+    ]]);
+    assert.equal(c.key(items[0]), "ssh");
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("servicesCollector() reads SysV scripts on a machine without systemd", async () => {
+  const root = await tree({ "/sbin/init": "ELF", "/etc/init.d/ssh": "#!/bin/sh\n" });
+  try {
+    const { items } = await servicesCollector().collect(settingsSchema("linux").parse({}), ctx(root));
+    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "sysv"]]);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("servicesCollector() keeps previous items when no controller is found", async () => {
+  const root = await Deno.makeTempDir();
+  try {
+    const r = await servicesCollector().collect(settingsSchema("linux").parse({}), ctx(root));
+    assert.deepEqual(r.items, []);
+    assert.deepEqual(r.unseen, [""]);
+    assert.match(r.warnings![0], /no known service controller/);
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
+
+Deno.test("servicesCollector() names its data type per OS and follows the DCR schedule", () => {
+  const c = servicesCollector();
+  assert.equal(c.dataType("linux"), "Daemons");
+  assert.equal(c.dataType("windows"), "WindowsServices");
+  assert.deepEqual(c.volatile, ["ActiveState"]);
+  const on = settingsSchema("linux").parse({ servicesSettings: { serviceCollectionFrequency: 60 } });
+  assert.deepEqual(c.schedule(on), { enabled: true, frequency: 60 });
+  const off = settingsSchema("windows").parse({ enableServices: false });
+  assert.deepEqual(c.schedule(off), { enabled: false, frequency: 1800 });
+});
+
+Deno.test("servicesCollector() reads only the sources made for the host's OS", async () => {
+  const read: string[] = [];
+  const fake = (controller: string, platforms: ("linux" | "windows")[]): ServiceSource => ({
+    controller,
+    platforms,
+    present: () => Promise.resolve(true),
+    read: () => {
+      read.push(controller);
+      return Promise.resolve({ items: [], warnings: [] });
+    },
+  });
+  const c = servicesCollector([fake("windows", ["windows"]), fake("systemd", ["linux"])]);
+  await c.collect(settingsSchema("linux").parse({}), { ...ctx("/"), host: { ...liveHost(), os: "linux" } });
+  assert.deepEqual(read, ["systemd"]);
+});

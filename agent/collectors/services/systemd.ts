@@ -1,0 +1,201 @@
+// systemd services: one item per unit file (enablement from the unit tree), state from systemd when it runs.
+import { basename } from "node:path";
+import type { Host } from "../../host/mod.ts";
+import type { ServiceItem, ServiceSource } from "./types.ts";
+import {
+  applyAssignments,
+  emptySettings,
+  execPath,
+  parseUnitFile,
+  parseUnitName,
+  templateOf,
+  type UnitSettings,
+} from "./unit_file.ts";
+import {
+  discover,
+  dropIns,
+  lstatKind,
+  pulledBy,
+  readText,
+  scanUnitTree,
+  serviceNames,
+  unitFileState,
+  type UnitInfo,
+  type UnitTree,
+} from "./unit_tree.ts";
+
+/** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
+export interface RuntimeState {
+  active: string;
+  sub: string;
+}
+
+/** Parses `systemctl list-units --type=service --all --plain --no-legend --full` (UNIT LOAD ACTIVE SUB DESCRIPTION). */
+export function parseListUnits(text: string): Map<string, RuntimeState> {
+  const out = new Map<string, RuntimeState>();
+  for (const line of text.split("\n")) {
+    const f = line.trim().split(/\s+/);
+    if (f[0] === "●" || f[0] === "*") f.shift();
+    if (f.length < 4 || !f[0].endsWith(".service")) continue;
+    out.set(f[0], { active: f[2], sub: f[3] });
+  }
+  return out;
+}
+
+/** Whether systemd is the running service manager of this host (sd_booted: /run/systemd/system exists). */
+export function systemdRunning(host: Host): boolean {
+  if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
+  try {
+    return Deno.statSync(host.path("/run/systemd/system")).isDirectory;
+  } catch {
+    return false;
+  }
+}
+
+async function runtimeStates(host: Host, signal: AbortSignal): Promise<Map<string, RuntimeState>> {
+  const res = await host.exec(
+    "systemctl",
+    ["list-units", "--type=service", "--all", "--plain", "--no-legend", "--no-pager", "--full"],
+    { signal },
+  );
+  if (res.code !== 0) throw new Error(`systemctl list-units exited with ${res.code}: ${res.stderr.trim()}`);
+  return parseListUnits(res.stdout);
+}
+
+/**
+ * Running while the main process runs, a reload included (SubState running or reload); a oneshot that has
+ * exited, a unit starting, stopping, restarting after a crash or failed is Stopped, as the real agent maps
+ * SubState (SPEC §3.1).
+ */
+export function isRunning(r: RuntimeState): boolean {
+  return r.sub === "running" || r.sub === "reload" || r.active === "reloading";
+}
+
+function stateOf(
+  name: string,
+  runtime: Map<string, RuntimeState> | null,
+): { state: string; active: string | null } {
+  if (!runtime) return { state: "Unknown", active: null };
+  if (parseUnitName(name)?.kind === "template") {
+    const prefix = name.slice(0, name.indexOf("@") + 1);
+    for (const [n, r] of runtime) {
+      if (n.startsWith(prefix) && isRunning(r)) return { state: "Running", active: null };
+    }
+    return { state: "Stopped", active: null };
+  }
+  const r = runtime.get(name);
+  if (!r) return { state: "Stopped", active: "inactive" }; // not loaded: systemd has it inactive (dead)
+  return { state: isRunning(r) ? "Running" : "Stopped", active: r.active };
+}
+
+/** Description, ExecStart and User from the unit file and all its drop-ins (names, template, prefixes, service.d). */
+function unitSettings(
+  tree: UnitTree,
+  name: string,
+  info: UnitInfo,
+): { settings: UnitSettings; dropIns: string[] } {
+  const settings = emptySettings();
+  if (info.mode !== "regular") return { settings, dropIns: [] };
+  applyAssignments(settings, parseUnitFile(readText(tree, info.path)));
+  const dirNames: string[] = [];
+  for (const n of new Set([info.name, name])) {
+    dirNames.push(`${n}.d`);
+    const t = templateOf(n);
+    if (t) dirNames.push(`${t}.d`);
+  }
+  const prefix = info.name.slice(0, -".service".length);
+  for (let i = prefix.indexOf("-"); i >= 0; i = prefix.indexOf("-", i + 1)) {
+    dirNames.push(`${prefix.slice(0, i + 1)}.service.d`);
+  }
+  dirNames.push("service.d");
+  const files = dropIns(tree, dirNames);
+  for (const p of files) applyAssignments(settings, parseUnitFile(readText(tree, p)));
+  return { settings, dropIns: files };
+}
+
+/** Reads every service of the unit tree as items (one per unit file name, templates included, marked). */
+export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | null): ServiceItem[] {
+  const items: ServiceItem[] = [];
+  for (const name of serviceNames(tree)) {
+    const kind = parseUnitName(name)!.kind;
+    let info: UnitInfo | null = null;
+    let startup: string;
+    // Why systemd would call the unit "bad" (a dangling alias ...): a fact about the unit, not a read error.
+    let problem: string | null = null;
+    let error: string | null = null;
+    try {
+      info = discover(tree, name);
+      startup = unitFileState(tree, name, info);
+    } catch (e) {
+      startup = "bad";
+      problem = (e as Error).message;
+    }
+    let settings = emptySettings(), files: string[] = [];
+    if (info) {
+      try {
+        ({ settings, dropIns: files } = unitSettings(tree, name, info));
+      } catch (e) {
+        error = `cannot read ${info.path}: ${(e as Error).message}`;
+      }
+    }
+    const aliasOf = startup === "alias" && info ? info.name : null;
+    const { state, active } = stateOf(aliasOf ?? name, runtime);
+    const exec = settings.execStart[0] ?? "";
+    const item: ServiceItem = {
+      SvcName: name.slice(0, -".service".length),
+      SvcDisplayName: settings.description,
+      SvcDescription: settings.description,
+      SvcState: state,
+      SvcStartupType: startup,
+      SvcAccount: info?.mode === "regular"
+        ? settings.user || (settings.dynamicUser ? "(dynamic)" : "root")
+        : "",
+      SvcPath: exec ? execPath(exec) : "",
+      SvcController: "systemd",
+      SvcRunlevels: pulledBy(tree, name).join(" "),
+      UnitName: name,
+      UnitFile: info?.path ?? null,
+      DropIns: files.join(" "),
+      ExecStart: exec,
+      AliasOf: aliasOf,
+      Template: kind === "template",
+      ActiveState: active,
+      Problem: problem,
+    };
+    if (error) item.error = error;
+    items.push(item);
+  }
+  return items;
+}
+
+export const systemd: ServiceSource = {
+  controller: "systemd",
+  platforms: ["linux"],
+  // deno-lint-ignore require-await
+  async present(host) {
+    if (systemdRunning(host)) return true;
+    // Installed as init (this image boots systemd), or unit files and no SysV scripts to prefer.
+    const init = lstatKind(host.path("/sbin/init")) === "link"
+      ? Deno.readLinkSync(host.path("/sbin/init"))
+      : "";
+    if (basename(init) === "systemd") return true;
+    if (lstatKind(host.path("/etc/init.d")) === "dir") return false;
+    return scanUnitTree(host).dirs.length > 0;
+  },
+  async read(host, signal) {
+    let runtime: Map<string, RuntimeState> | null = null;
+    if (systemdRunning(host)) {
+      // States that could not be read must not turn every Running into Unknown and back (a flood of
+      // Modified records): retry once, then fail the run, which keeps the previous items as they were.
+      try {
+        runtime = await runtimeStates(host, signal);
+      } catch {
+        signal.throwIfAborted();
+        runtime = await runtimeStates(host, signal);
+      }
+    }
+    signal.throwIfAborted();
+    const tree = scanUnitTree(host);
+    return { items: readUnits(tree, runtime), warnings: [] };
+  },
+};

@@ -1,6 +1,7 @@
 // A pool of hashing Workers (one per core): open fds go in batches, checksums come back; bounded in flight.
 import { availableParallelism } from "node:os";
 import { close } from "./libc.ts";
+import { hashFd } from "./hash_worker.ts";
 
 export interface HashJob {
   /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
@@ -31,16 +32,27 @@ export interface HashPool {
   /** Stops: jobs not started are closed unread, running ones stop at their next read; then the workers end. */
   close(): Promise<void>;
   readonly workers: number;
+  /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
+  readonly fallback: string | undefined;
 }
 
 interface Slot {
   worker: Worker;
+  /** The worker's module loaded (it said so): from then on it owns the fds it is given. */
+  ready: boolean;
+  dead: boolean;
   bytes: number;
   batches: Map<number, { jobs: HashJob[]; resolve: ((r: HashResult) => void)[]; bytes: number }>;
 }
 
 export function createHashPool(
-  opts: { workers?: number; maxInflight?: number; batchCount?: number; batchBytes?: number } = {},
+  opts: {
+    workers?: number;
+    maxInflight?: number;
+    batchCount?: number;
+    batchBytes?: number;
+    workerUrl?: string;
+  } = {},
 ): HashPool {
   const n = Math.max(1, opts.workers ?? Math.min(availableParallelism(), 8));
   const maxInflight = opts.maxInflight ?? 512;
@@ -62,12 +74,25 @@ export function createHashPool(
   };
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
+  let fallback: string | undefined;
+  /** Hashes a batch on this thread: used only when no worker could even load. */
+  const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
+    b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
+    inflight -= b.jobs.length;
+    wake();
+  };
   const slots: Slot[] = [];
   for (let i = 0; i < n; i++) {
-    const worker = new Worker(new URL("./hash_worker.ts", import.meta.url).href, { type: "module" });
+    const worker = new Worker(opts.workerUrl ?? new URL("./hash_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
     worker.postMessage({ stop });
-    const slot: Slot = { worker, bytes: 0, batches: new Map() };
-    worker.onmessage = (e: MessageEvent<{ id: number; results: HashResult[] }>) => {
+    const slot: Slot = { worker, ready: false, dead: false, bytes: 0, batches: new Map() };
+    worker.onmessage = (e: MessageEvent<{ id: number; results: HashResult[] } | { ready: true }>) => {
+      if ("ready" in e.data) {
+        slot.ready = true;
+        return;
+      }
       const b = slot.batches.get(e.data.id);
       if (!b) return;
       slot.batches.delete(e.data.id);
@@ -78,11 +103,20 @@ export function createHashPool(
     };
     worker.onerror = (e) => {
       e.preventDefault();
-      for (const b of slot.batches.values()) {
+      slot.dead = true;
+      const batches = [...slot.batches.values()];
+      slot.batches.clear();
+      slot.bytes = 0;
+      if (!slot.ready) {
+        // It never loaded, so it never touched these fds: hash them here instead.
+        fallback ??= e.message;
+        for (const b of batches) inline(b);
+        return;
+      }
+      for (const b of batches) {
         inflight -= b.jobs.length;
         for (const r of b.resolve) r({ error: `hash worker failed: ${e.message}` });
       }
-      slot.batches.clear();
       wake();
     };
     slots.push(slot);
@@ -92,7 +126,9 @@ export function createHashPool(
     if (pending.jobs.length === 0) return;
     const b = pending;
     pending = { jobs: [], resolve: [], bytes: 0 };
-    const slot = slots.reduce((a, s) => (s.bytes < a.bytes ? s : a));
+    const live = slots.filter((s) => !s.dead);
+    if (live.length === 0) return inline(b);
+    const slot = live.reduce((a, s) => (s.bytes < a.bytes ? s : a));
     const id = nextId++;
     slot.batches.set(id, b);
     slot.bytes += b.bytes;
@@ -103,6 +139,9 @@ export function createHashPool(
 
   return {
     workers: n,
+    get fallback() {
+      return fallback;
+    },
     submit(job) {
       inflight++;
       return new Promise<HashResult>((resolve) => {

@@ -97,4 +97,5 @@ if ("WorkerGlobalScope" in globalThis) {
     const results = e.data.jobs.map(hashFd);
     self_.postMessage({ id: e.data.id, results });
   };
+  self_.postMessage({ ready: true });
 }

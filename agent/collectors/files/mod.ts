@@ -294,6 +294,11 @@ export async function collectFiles(
       );
     }
     await pool.drain();
+    if (pool.fallback) {
+      warnings.push(
+        `hash workers could not start (${pool.fallback}); files were hashed on the main thread, one core`,
+      );
+    }
   } finally {
     await pool.close();
   }

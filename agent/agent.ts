@@ -7,6 +7,7 @@ import type { OpenedDb } from "../db/open.ts";
 import { runCollector } from "./pipeline/run.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
+import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -19,10 +20,19 @@ export interface AgentOptions {
   retentionDays?: number;
   /** For tests: how often the DCR file is checked. */
   fileIntervalMs?: number;
+  /** For tests: how often AMA is asked for the DCR (default 300 s). */
+  amaIntervalMs?: number;
+  /** Deliver the outbox to AMA or a forward receiver (absent: records only pile up in the outbox). */
+  ama?: AmaOptions;
+  /** Where the JSON mirrors (File.json, Packages.json, ...) are written after each run. */
+  mirrorDir?: string;
+  /** Schedule no collection until `agent.scheduler.start()` (the daemon serves its page first). */
+  paused?: boolean;
 }
 
 export interface Agent {
   scheduler: Scheduler;
+  delivery?: Delivery;
   config(): ConfigInForce;
   stop(): Promise<void>;
 }
@@ -41,13 +51,25 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   for (const w of config.warnings) log.warn(w);
   log.info("DCR in force", { id: config.id, source: config.source, origin: config.origin });
 
+  const delivery = opts.ama
+    ? startDelivery({
+      db,
+      raw: opened.raw,
+      log,
+      config: () => config,
+      ama: opts.ama,
+      mirrorDir: opts.mirrorDir,
+    })
+    : undefined;
+
   const scheduler = createScheduler({
+    paused: opts.paused,
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,
     log,
-    run: (collector, settings, signal) =>
-      runCollector({
+    run: async (collector, settings, signal) => {
+      const summary = await runCollector({
         db,
         raw: opened.raw,
         collector,
@@ -56,7 +78,10 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
-      }),
+      });
+      await delivery?.afterRun(collector.name);
+      return summary;
+    },
   });
 
   const stopWatching = watchConfig({
@@ -67,6 +92,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     fetchAma: opts.fetchAma,
     current: config,
     fileIntervalMs: opts.fileIntervalMs,
+    amaIntervalMs: opts.amaIntervalMs,
     onChange: (next) => {
       config = next;
       scheduler.apply(next.settings);
@@ -84,11 +110,13 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   return {
     scheduler,
+    delivery,
     config: () => config,
     async stop() {
       clearInterval(pruneTimer);
       stopWatching();
       await scheduler.stop();
+      await delivery?.stop();
     },
   };
 }

@@ -15,9 +15,11 @@ import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
+import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
 import { DatabaseError, openDb } from "../db/open.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
+export const DEFAULT_DELIVER_TIMEOUT_S = 5;
 
 export const HELP = `ctagent: Change Tracking & Inventory agent
 
@@ -43,7 +45,14 @@ Options:
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
                          (default ${DEFAULT_OUTBOX_MAX})
-  --os linux|windows     (dcr check) the OS a bare extensionSettings object is checked for
+  --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
+                         AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
+  --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
+  --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
+  --deliver-timeout S    (--once) wait at most S seconds to deliver what the run produced (default ${DEFAULT_DELIVER_TIMEOUT_S})
+  --os linux|windows     with --root: the OS of the image (a Windows disk is read from its hives);
+                         with dcr check: the OS a bare extensionSettings object is checked for
   -v, --verbose          debug logging
   -h, --help             this help
   -V, --version          version, commit and build date
@@ -70,6 +79,11 @@ const OPTIONS = {
   root: { type: "string" },
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
+  forward: { type: "string" },
+  "ama-config": { type: "string", multiple: true },
+  "ama-data": { type: "string" },
+  "no-ama": { type: "boolean" },
+  "deliver-timeout": { type: "string" },
   os: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
@@ -121,6 +135,9 @@ export interface Cli {
   root?: string;
   retentionDays: number;
   outboxMax: number;
+  /** AMA / forward endpoints; `os` is filled in with the host's. */
+  ama: Omit<AmaOptions, "os">;
+  deliverTimeoutMs: number;
   os?: Platform;
   verbose: boolean;
   file?: string;
@@ -144,6 +161,20 @@ export function parseListen(v: string): { hostname: string; port: number } {
     );
   }
   return { hostname: m[1] ?? m[2], port };
+}
+
+function amaFlags(
+  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+): Cli["ama"] {
+  const ama = {
+    forward: v.forward,
+    configEndpoints: v["ama-config"],
+    dataEndpoint: v["ama-data"],
+    noAma: !!v["no-ama"],
+  };
+  const problem = checkAmaOptions({ ...ama, os: "linux" });
+  if (problem) throw new UsageError(problem);
+  return ama;
 }
 
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
@@ -193,6 +224,8 @@ export function parseCli(args: string[]): Cli {
     root: v.root,
     retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
     outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
+    ama: amaFlags(v),
+    deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
   };
@@ -293,7 +326,12 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.command === "help") return io.out(HELP), EXIT.OK;
   if (cli.command === "version") return io.out(versionLine()), EXIT.OK;
 
-  const host = liveHost({ root: cli.root });
+  if (cli.os && cli.command !== "dcr-check" && !cli.root) {
+    io.err(`ctagent: --os ${cli.os} needs --root DIR (the mounted image of that OS to inventory)`);
+    return EXIT.USAGE;
+  }
+  // With --root, --os says what the image is: a Windows disk is inventoried from its hives on any OS.
+  const host = liveHost({ root: cli.root, os: cli.command === "dcr-check" ? undefined : cli.os });
   const log = createLogger({
     level: cli.verbose ? "debug" : cli.command === "once" ? "warn" : "info",
     write: io.err,
@@ -329,7 +367,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       return EXIT.OK;
     }
     if (cli.command === "once") {
-      const { config } = await resolveConfig({ db: opened.db, os: host.os, log, dcrFile: cli.dcr });
+      const ama: AmaOptions = { ...cli.ama, os: host.os };
+      const { config } = await resolveConfig({
+        db: opened.db,
+        os: host.os,
+        log,
+        dcrFile: cli.dcr,
+        fetchAma: amaFetch(ama, log),
+      });
       const res = await runOnce({
         db: opened.db,
         raw: opened.raw,
@@ -345,9 +390,30 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           ? JSON.stringify(await onceJson(res, { db: opened.db, collectors, config, host }))
           : onceText(res, config, host),
       );
+      try {
+        await writeMirrors({
+          db: opened.db,
+          dir: dataDir,
+          os: host.os,
+          only: res.summaries.map((s) => s.collector),
+        });
+      } catch (e) {
+        io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);
+      }
+      // Delivery is best effort here (SPEC §7.14): its problems are warnings, the exit code reports changes.
+      const sent = await deliverOnce({
+        db: opened.db,
+        raw: opened.raw,
+        log,
+        config,
+        ama,
+        timeoutMs: cli.deliverTimeoutMs,
+      });
+      if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
       return res.exitCode;
     }
     return await runDaemon(cli, {
+      dataDir,
       opened,
       host,
       log,
@@ -370,6 +436,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
 async function runDaemon(
   cli: Cli,
   d: {
+    dataDir: string;
     opened: Awaited<ReturnType<typeof openDb>>;
     host: ReturnType<typeof liveHost>;
     log: Logger;
@@ -388,12 +455,31 @@ async function runDaemon(
     dcrFile: cli.dcr,
     outboxMax: cli.outboxMax,
     retentionDays: cli.retentionDays,
+    fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
+    ama: { ...cli.ama, os: d.host.os },
+    mirrorDir: d.dataDir,
+    paused: true,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {
     const { startUi } = await import("../ui/server.ts");
     try {
-      ui = await startUi({ db: d.opened.db, host: d.host, log: d.log, agent, listen: cli.listen });
+      ui = await startUi({
+        db: d.opened.db,
+        host: d.host,
+        log: d.log,
+        agent,
+        listen: cli.listen,
+        delivery: () => {
+          const s = agent.delivery?.sender.stats();
+          return s && {
+            endpoint: s.endpoint,
+            reachable: s.reachable,
+            lastError: s.reachable === false ? s.lastError ?? null : null,
+            lastDeliveredAt: s.lastDeliveredAt ?? null,
+          };
+        },
+      });
     } catch (e) {
       d.log.error("cannot serve the page; the agent goes on without it", {
         listen: `${cli.listen.hostname}:${cli.listen.port}`,
@@ -401,6 +487,8 @@ async function runDaemon(
       });
     }
   }
+  // The first collections start once the page is up, so they do not compete with serving it.
+  agent.scheduler.start();
   await d.until(d.log);
   await ui?.stop();
   await agent.stop();

@@ -23,6 +23,9 @@ export interface StatusReport {
     oldestAt: number | null;
     dropped: number;
     droppedAt: number | null;
+    /** Records delivered to AMA / the forward receiver, ever, and when last. */
+    delivered: number;
+    deliveredAt: number | null;
   };
   items: Record<string, number>;
   rejectedDcrs: number;
@@ -79,6 +82,7 @@ export async function readStatus(db: Db): Promise<StatusReport> {
   )
     .executeTakeFirstOrThrow();
   const droppedAt = await getState(db, "outbox.dropped_at");
+  const deliveredAt = await getState(db, "outbox.delivered_at");
   return {
     config: inForce ? JSON.parse(inForce) : null,
     runs,
@@ -88,6 +92,8 @@ export async function readStatus(db: Db): Promise<StatusReport> {
       oldestAt: oldest?.created_at ?? null,
       dropped: Number(await getState(db, "outbox.dropped") ?? 0),
       droppedAt: droppedAt ? Number(droppedAt) : null,
+      delivered: Number(await getState(db, "outbox.delivered") ?? 0),
+      deliveredAt: deliveredAt ? Number(deliveredAt) : null,
     },
     items,
     rejectedDcrs: Number(rejected.n),
@@ -131,6 +137,11 @@ export function statusText(s: StatusReport): string {
     }`,
   );
   for (const [stream, n] of Object.entries(s.outbox.byStream)) lines.push(`  ${stream}: ${n}`);
+  lines.push(
+    `  delivered: ${s.outbox.delivered} record(s)${
+      s.outbox.deliveredAt ? `, last ${ago(s.outbox.deliveredAt)}` : ""
+    }`,
+  );
   if (s.outbox.dropped) {
     lines.push(
       `  DROPPED: ${s.outbox.dropped} record(s) lost to the outbox bound${

@@ -87,6 +87,15 @@ export interface ContentsTable {
   captured_at: number;
 }
 
+/** Change counts per UTC hour (migration 003, kept by triggers on changes), for the page's charts. */
+export interface ChangesHourlyTable {
+  /** at / 3600000 */
+  hour: number;
+  collector: string;
+  category: string;
+  n: number;
+}
+
 export interface Database {
   items: ItemsTable;
   changes: ChangesTable;
@@ -95,4 +104,5 @@ export interface Database {
   config: ConfigTable;
   state: StateTable;
   contents: ContentsTable;
+  changes_hourly: ChangesHourlyTable;
 }

@@ -10,6 +10,10 @@ export interface CliRun {
 /** Runs `ctagent ARGS` in this process and captures what it prints. */
 export async function runCli(args: string[], deps: Omit<MainDeps, "io"> = {}): Promise<CliRun> {
   let out = "", err = "";
+  // Keep tests away from a real (or fake) AMA on this machine's default endpoints unless they ask for one.
+  const talksToAma = args.some((a) => /^--(ama-|forward|no-ama)/.test(a)) ||
+    ["dcr", "status", "service"].includes(args[0]);
+  if (!talksToAma) args = ["--no-ama", ...args];
   const code = await main(args, {
     ...deps,
     io: { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n"), env: (k) => Deno.env.get(k) },

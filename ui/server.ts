@@ -1,40 +1,220 @@
-// The local page's server (placeholder until the page lands): loopback-only JSON status.
-import { Hono } from "hono";
-import type { Agent } from "../agent/agent.ts";
-import type { Host } from "../agent/host/mod.ts";
+// The local page's server: Hono app with the security guards, the API and the embedded page; startUi() serves it.
+import { type Context, Hono } from "hono";
+import { randomBytes } from "node:crypto";
+import { hostname as osHostname } from "node:os";
+import { Kysely } from "kysely";
+import type { Db, OpenedDb } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
-import { readStatus } from "../agent/status.ts";
-import type { Db } from "../db/open.ts";
+import type { Host } from "../agent/host/mod.ts";
+import type { Agent } from "../agent/agent.ts";
+import { VERSION } from "../agent/version.ts";
+import { getState } from "../db/state.ts";
+import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
+import { type Assets, loadAssets } from "./assets.ts";
+import {
+  allowedHosts,
+  hostGuard,
+  isLoopback,
+  type Listen,
+  parseListen,
+  securityHeaders,
+  writeGuard,
+} from "./security.ts";
 
-export interface UiDeps {
-  db: Db;
-  host: Host;
-  log: Logger;
-  agent: Agent;
-  listen: { hostname: string; port: number };
+export const DEFAULT_LISTEN = "127.0.0.1:8470";
+
+export interface UiOptions {
+  /** The state database (an opened one or its Kysely handle). */
+  db: OpenedDb | Db;
+  scheduler?: Scheduler;
+  status?: () => AgentStatus | Promise<AgentStatus>;
+  log?: Logger;
+  now?: () => number;
+  scanWaitMs?: number;
 }
 
-export function createApp(deps: UiDeps): Hono {
+export interface AppOptions extends UiOptions {
+  assets: Assets;
+  /** The Host header values answered (others are refused). */
+  hosts: () => Set<string>;
+  /** Per-start token that state-changing requests must carry. */
+  token: string;
+}
+
+function kysely(db: OpenedDb | Db): Db {
+  return db instanceof Kysely ? db : db.db;
+}
+
+/** The whole app, for tests (`app.request()`) and for startUi(). */
+export function createApp(opts: AppOptions): Hono {
   const app = new Hono();
-  app.get(
-    "/api/status",
-    async (c) => c.json({ ...(await readStatus(deps.db)), collectors: deps.agent.scheduler.status() }),
-  );
-  app.get("/", (c) => c.text(`ctagent on ${deps.host.hostname}: see /api/status`));
+  app.use("*", securityHeaders());
+  app.use("*", hostGuard(opts.hosts));
+  app.use("*", async (c, next) => {
+    const m = c.req.method;
+    if (m !== "GET" && m !== "HEAD" && !(m === "POST" && c.req.path.startsWith("/api/"))) {
+      return c.text("Method not allowed\n", 405);
+    }
+    await next();
+  });
+  app.use("/api/*", writeGuard(opts.token));
+  app.use("/api/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.route("/api", createApi({ ...opts, db: kysely(opts.db) }));
+
+  const { assets } = opts;
+  // The token travels in a meta tag (no inline script under the CSP); it is hex, safe in an attribute.
+  const html = assets.html.replace("__CTAGENT_TOKEN__", opts.token);
+  const page = (c: Context) => {
+    c.header("Cache-Control", "no-store");
+    return c.html(html);
+  };
+  app.get("/", page);
+  app.get("/index.html", page);
+  const file = (body: string, type: string) => (c: Context) => {
+    const etag = `"${assets.hash}"`;
+    const headers = { "Content-Type": type, ETag: etag, "Cache-Control": "no-cache" };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(body, 200, headers);
+  };
+  app.get("/app.js", file(assets.js, "text/javascript; charset=utf-8"));
+  app.get("/app.css", file(assets.css, "text/css; charset=utf-8"));
+  app.get("/favicon.svg", file(FAVICON, "image/svg+xml"));
+  app.notFound((c) => c.text("Not found\n", 404));
   return app;
 }
 
-export function startUi(deps: UiDeps): Promise<{ url: string; stop(): Promise<void> }> {
-  const app = createApp(deps);
-  return new Promise((resolve) => {
-    const server = Deno.serve({
-      hostname: deps.listen.hostname,
-      port: deps.listen.port,
-      onListen: ({ hostname, port }) => {
-        const url = `http://${hostname.includes(":") ? `[${hostname}]` : hostname}:${port}/`;
-        deps.log.info("page served", { url });
-        resolve({ url, stop: () => server.shutdown() });
+const FAVICON =
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2563eb"/><path d="M4 11l3-3 2 2 3-4" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
+
+export interface RunningUi {
+  /** The URL to open, e.g. http://127.0.0.1:8470/ */
+  url: string;
+  listen: Listen;
+  token: string;
+  app: Hono;
+  stop(): Promise<void>;
+}
+
+export interface StartOptions extends UiOptions {
+  /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
+  listen?: string | Listen;
+  /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
+  agent?: Pick<Agent, "scheduler" | "config">;
+  host?: Pick<Host, "hostname" | "os" | "readText">;
+  assets?: Assets;
+  /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
+  delivery?: () => AgentStatus["delivery"];
+}
+
+async function osName(host?: StartOptions["host"]): Promise<string | undefined> {
+  if (!host) return undefined;
+  if (host.os === "windows") return "Windows";
+  try {
+    const text = await host.readText("/etc/os-release");
+    return text.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? "Linux";
+  } catch {
+    return "Linux";
+  }
+}
+
+/** The live status the page shows, from the running agent. */
+export function agentStatus(
+  agent: NonNullable<StartOptions["agent"]>,
+  db: Db,
+  info: { hostname?: string; os?: string; startedAt: number; delivery?: StartOptions["delivery"] },
+): () => Promise<AgentStatus> {
+  return async () => {
+    const cfg = agent.config();
+    return {
+      version: VERSION,
+      hostname: info.hostname,
+      os: info.os,
+      startedAt: info.startedAt,
+      config: {
+        source: cfg.source,
+        origin: cfg.origin,
+        dcrId: cfg.id,
+        receivedAt: cfg.receivedAt || undefined,
+        warnings: cfg.warnings,
       },
-    }, app.fetch);
-  });
+      collectors: agent.scheduler.status().map((c) => ({
+        name: c.name,
+        enabled: c.state === "enabled",
+        frequency: c.frequency,
+        nextRunAt: c.nextRunAt ?? null,
+        running: c.running,
+      })),
+      delivery: {
+        dropped: Number(await getState(db, "outbox.dropped") ?? 0),
+        droppedReason: "outbox bound reached",
+        lastDeliveredAt: Number(await getState(db, "outbox.delivered_at")) || null,
+        ...info.delivery?.(),
+      },
+    };
+  };
+}
+
+/**
+ * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). A non-loopback address
+ * is served only because --listen asked for it, and a warning says so.
+ */
+export async function startUi(opts: StartOptions): Promise<RunningUi> {
+  const listen = typeof opts.listen === "object" ? opts.listen : parseListen(opts.listen ?? DEFAULT_LISTEN);
+  if (opts.agent) {
+    opts = {
+      ...opts,
+      scheduler: opts.scheduler ?? opts.agent.scheduler,
+      status: opts.status ??
+        agentStatus(opts.agent, kysely(opts.db), {
+          hostname: opts.host?.hostname ?? osHostname(),
+          os: await osName(opts.host),
+          startedAt: Date.now(),
+          delivery: opts.delivery,
+        }),
+    };
+  }
+  const assets = opts.assets ?? await loadAssets();
+  if ("built" in assets && !assets.built) {
+    opts.log?.warn("the page's assets were not built; the page only says how to build them", {
+      fix: "deno task bundle:ui",
+    });
+  }
+  const token = randomBytes(24).toString("hex");
+  let hosts = new Set<string>();
+  const app = createApp({ ...opts, assets, token, hosts: () => hosts });
+  const ac = new AbortController();
+  const server = Deno.serve({
+    hostname: listen.hostname.replace(/^\[|\]$/g, ""),
+    port: listen.port,
+    signal: ac.signal,
+    onListen: () => {},
+  }, app.fetch);
+  const bound = { hostname: listen.hostname, port: (server.addr as Deno.NetAddr).port };
+  hosts = allowedHosts(bound, osHostname());
+  const shown = bound.hostname.includes(":") && !bound.hostname.startsWith("[")
+    ? `[${bound.hostname}]`
+    : bound.hostname;
+  const url = `http://${shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown}:${bound.port}/`;
+  if (!isLoopback(listen.hostname)) {
+    opts.log?.warn(
+      "the local page listens on a non-loopback address: other machines can reach it (read-only, no login)",
+      {
+        listen: `${shown}:${bound.port}`,
+      },
+    );
+  }
+  opts.log?.info("local page ready", { url });
+  return {
+    url,
+    listen: bound,
+    token,
+    app,
+    stop: async () => {
+      ac.abort();
+      await server.finished;
+    },
+  };
 }

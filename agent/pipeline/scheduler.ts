@@ -20,6 +20,8 @@ export interface Scheduler {
   /** Runs one collector (or all enabled ones) now; resolves when they finished. Runs in flight are joined. */
   scanNow(name?: CollectorName): Promise<void>;
   status(): CollectorStatus[];
+  /** Starts the timers of a scheduler created `paused`. */
+  start(): void;
   /** Stops timers, aborts runs in flight and waits for them. */
   stop(): Promise<void>;
 }
@@ -35,6 +37,8 @@ export interface SchedulerOptions {
   jitter?: number;
   maxJitterMs?: number;
   random?: () => number;
+  /** Schedule nothing until start() (so the page is served before the first collections compete with it). */
+  paused?: boolean;
 }
 
 interface Slot {
@@ -53,6 +57,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const ac = new AbortController();
   let settings = opts.settings;
   let stopped = false;
+  let holding = opts.paused ?? false;
   const slots: Slot[] = opts.collectors.map((collector) => ({ collector, state: "disabled", frequency: 0 }));
 
   for (const s of slots) {
@@ -69,7 +74,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   const schedule = (s: Slot, delayMs: number) => {
     clearTimeout(s.timer);
-    if (stopped || s.state !== "enabled") {
+    if (stopped || holding || s.state !== "enabled") {
       s.timer = undefined;
       s.nextRunAt = undefined;
       return;
@@ -126,6 +131,13 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
 
   return {
     apply,
+    start() {
+      if (!holding) return;
+      holding = false;
+      slots.forEach((s, i) => {
+        if (s.state === "enabled" && !s.running) schedule(s, i * 50 + Math.floor(random() * 200));
+      });
+    },
     async scanNow(name) {
       const targets = slots.filter((s) => s.state === "enabled" && (!name || s.collector.name === name));
       if (name && targets.length === 0) {

@@ -98,3 +98,26 @@ Deno.test("scheduler.scanNow() runs on demand and stop() aborts the run in fligh
   await sched.stop();
   assert.equal(aborted, true);
 });
+
+Deno.test("a paused scheduler runs nothing until start(), then runs every enabled collector", async () => {
+  const runs: string[] = [];
+  const sched = createScheduler({
+    collectors: [collector("software"), collector("files")],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 3600 }, files: { on: true, freq: 3600 } }),
+    log: memoryLogger(),
+    random: () => 0,
+    paused: true,
+    run: (c) => {
+      runs.push(c.name);
+      return Promise.resolve();
+    },
+  });
+  await sleep(150);
+  assert.deepEqual(runs, []);
+  assert.deepEqual(sched.status().map((s) => s.state), ["enabled", "enabled"]);
+  sched.start();
+  await sleep(150);
+  await sched.stop();
+  assert.deepEqual(runs.sort(), ["files", "software"]);
+});

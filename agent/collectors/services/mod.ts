@@ -3,12 +3,13 @@ import type { Collector, Platform } from "../types.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 import { systemd } from "./systemd.ts";
 import { sysv } from "./sysv.ts";
+import { windowsServices } from "./windows.ts";
 
 /**
  * Every controller the collector knows, in order of preference; the first present for the host's OS is read.
  * The Windows source goes here too (platforms ["windows"]).
  */
-export const SOURCES: ServiceSource[] = [systemd, sysv];
+export const SOURCES: ServiceSource[] = [systemd, sysv, windowsServices];
 
 export function serviceKey(i: ServiceItem): string {
   return i.SvcName;

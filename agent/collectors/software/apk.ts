@@ -44,6 +44,7 @@ export function parseApkInstalled(text: string): SoftwareItem[] {
 
 export const apk: SoftwareSource = {
   manager: "apk",
+  platforms: ["linux"],
   async present(host) {
     try {
       return (await Deno.stat(host.path(APK_INSTALLED))).isFile;

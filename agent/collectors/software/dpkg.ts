@@ -92,6 +92,7 @@ function installedAt(host: Host, item: SoftwareItem): string | null {
 
 export const dpkg: SoftwareSource = {
   manager: "dpkg",
+  platforms: ["linux"],
   async present(host) {
     try {
       await Deno.stat(host.path(DPKG_STATUS));

@@ -5,9 +5,10 @@ import { dpkg } from "./dpkg.ts";
 import { rpm } from "./rpm.ts";
 import { apk } from "./apk.ts";
 import { pacman } from "./pacman.ts";
+import { windowsSoftware } from "./windows.ts";
 
 /** Every source the collector knows; those present on the host are read. */
-export const SOURCES: SoftwareSource[] = [dpkg, rpm, apk, pacman];
+export const SOURCES: SoftwareSource[] = [dpkg, rpm, apk, pacman, windowsSoftware];
 
 /**
  * Manager, name and architecture; plus the version for packages installed in several versions side by side
@@ -37,7 +38,7 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
       let found = 0;
       for (const source of sources) {
         signal.throwIfAborted();
-        if (!(await source.present(host))) continue;
+        if (!source.platforms.includes(host.os) || !(await source.present(host))) continue;
         found++;
         try {
           items.push(...await source.read(host, signal));

@@ -66,6 +66,7 @@ function localDir(host: Host): string {
 
 export const pacman: SoftwareSource = {
   manager: "pacman",
+  platforms: ["linux"],
   async present(host) {
     try {
       return (await Deno.stat(host.path(`${localDir(host)}/ALPM_DB_VERSION`))).isFile;

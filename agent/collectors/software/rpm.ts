@@ -96,6 +96,7 @@ export async function findRpmDb(host: Host): Promise<string | null> {
 
 export const rpm: SoftwareSource = {
   manager: "rpm",
+  platforms: ["linux"],
   async present(host) {
     return (await findRpmDb(host)) !== null;
   },

@@ -1,5 +1,6 @@
 // Shapes shared by the software sources (one per package manager or Windows source).
 import type { Host } from "../../host/mod.ts";
+import type { Platform } from "../types.ts";
 
 /** A software item: Log Analytics columns (SPEC §2) plus what the manager adds. */
 export interface SoftwareItem {
@@ -24,6 +25,8 @@ export interface SoftwareItem {
 /** One source of software items; several may be present on one machine. */
 export interface SoftwareSource {
   manager: string;
+  /** The OSes the source belongs to: under Wine a Windows process sees Linux's dpkg at Z:\\, not its own software. */
+  platforms: readonly Platform[];
   present(host: Host): Promise<boolean>;
   read(host: Host, signal: AbortSignal): Promise<SoftwareItem[]>;
 }

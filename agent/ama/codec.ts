@@ -1,0 +1,662 @@
+// The Fluentd forward protocol v1 as bytes: Message, Forward, PackedForward, CompressedPackedForward, EventTime, acks.
+import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+import { gunzipSync, gzipSync } from "node:zlib";
+import { randomBytes } from "node:crypto";
+
+/** Fluentd EventTime (msgpack ext type 0): seconds and nanoseconds since the epoch. */
+export interface EventTime {
+  readonly sec: number;
+  readonly nsec: number;
+}
+
+const EVENT_TIME = Symbol("EventTime");
+
+/** An EventTime value the encoder writes as ext type 0 (fixext8 `D7 00`, u32be sec, u32be nsec). */
+export function eventTime(sec: number, nsec = 0): EventTime {
+  if (!Number.isInteger(sec) || sec < 0 || sec > 0xffff_ffff) {
+    throw new RangeError(`EventTime seconds must be an integer in 0..2^32-1, got ${sec}`);
+  }
+  if (!Number.isInteger(nsec) || nsec < 0 || nsec > 999_999_999) {
+    throw new RangeError(`EventTime nanoseconds must be an integer in 0..999999999, got ${nsec}`);
+  }
+  // The brand is not enumerable: an EventTime compares and prints as plain {sec, nsec}.
+  return Object.freeze(Object.defineProperty({ sec, nsec }, EVENT_TIME, { value: true }));
+}
+
+export function isEventTime(v: unknown): v is EventTime {
+  return typeof v === "object" && v !== null && (v as Record<symbol, unknown>)[EVENT_TIME] === true;
+}
+
+/** The EventTime of an epoch-milliseconds instant. */
+export function eventTimeFromMs(ms: number): EventTime {
+  const sec = Math.floor(ms / 1000);
+  return eventTime(sec, Math.round((ms - sec * 1000) * 1_000_000));
+}
+
+/** A time on the wire: integer seconds or an EventTime. */
+export type Time = number | EventTime;
+
+/** Epoch milliseconds of a wire time (nanoseconds beyond ms are dropped). */
+export function timeToMs(t: Time): number {
+  return typeof t === "number" ? t * 1000 : t.sec * 1000 + Math.floor(t.nsec / 1_000_000);
+}
+
+export type EventRecord = { [key: string]: unknown };
+export type Entry = [time: Time, record: EventRecord];
+
+/** Options of a forward message (the 4th / 3rd element). */
+export interface Option {
+  /** Number of events in the message. */
+  size?: number;
+  /** base64 of a 128-bit id: the server must answer `{ack: chunk}`. */
+  chunk?: string;
+  /** "gzip" for CompressedPackedForward; "text" (npm:fluent-logger) means uncompressed. */
+  compressed?: "gzip" | "text";
+  [key: string]: unknown;
+}
+
+export type Mode = "Message" | "Forward" | "PackedForward" | "CompressedPackedForward";
+
+/** What a server reads from one forward message. */
+export interface Decoded {
+  mode: Mode;
+  tag: string;
+  entries: Entry[];
+  option?: Option;
+}
+
+export class ProtocolError extends Error {
+  override name = "ProtocolError";
+}
+
+const codec = new ExtensionCodec();
+codec.register({
+  type: 0,
+  encode: (v: unknown) => {
+    if (!isEventTime(v)) return null;
+    const b = new Uint8Array(8);
+    const view = new DataView(b.buffer);
+    view.setUint32(0, v.sec);
+    view.setUint32(4, v.nsec);
+    return b;
+  },
+  decode: (data: Uint8Array) => {
+    if (data.byteLength !== 8) {
+      throw new ProtocolError(`EventTime (ext type 0) must be 8 bytes, got ${data.byteLength}`);
+    }
+    const view = new DataView(data.buffer, data.byteOffset, 8);
+    return eventTime(view.getUint32(0), view.getUint32(4));
+  },
+});
+
+/** The extension codec that knows EventTime, for callers that decode msgpack themselves. */
+export const extensionCodec = codec;
+
+// One shared encoder: encodeSharedRef would hand out its buffer, so `encode` (a copy) is used throughout.
+const encoder = new Encoder({ extensionCodec: codec, ignoreUndefined: true });
+const pack = (v: unknown): Uint8Array => encoder.encode(v);
+
+/** A decoder with limits that fit a forward receiver (AMA's own limits: 10 MiB strings, 10 M items). */
+export function newDecoder(): Decoder {
+  return new Decoder({
+    extensionCodec: codec,
+    maxStrLength: 10_485_760,
+    maxBinLength: 256 * 1024 * 1024,
+    maxArrayLength: 10_485_760,
+    maxMapLength: 10_485_760,
+  });
+}
+
+function checkTag(tag: string): void {
+  if (typeof tag !== "string" || tag === "") throw new TypeError(`Forward tag must be a non-empty string`);
+}
+
+function withOption(parts: unknown[], option?: Option): unknown[] {
+  if (option && Object.keys(option).length) parts.push(option);
+  return parts;
+}
+
+/** Message mode: `[tag, time, record, option?]`. */
+export function encodeMessage(tag: string, time: Time, record: EventRecord, option?: Option): Uint8Array {
+  checkTag(tag);
+  return pack(withOption([tag, time, record], option));
+}
+
+/** Forward mode: `[tag, [[time, record], ...], option?]` (what AMA reads on its data sockets). */
+export function encodeForward(tag: string, entries: readonly Entry[], option?: Option): Uint8Array {
+  return forward(tag, entries, option, (w, record) => w.record(record));
+}
+
+/**
+ * Forward mode from records held as JSON text (the outbox's form): the JSON of a flat string map is turned
+ * into msgpack directly, without building the object; any other JSON goes through JSON.parse. Same bytes as
+ * `encodeForward(tag, entries parsed)`.
+ */
+export function encodeForwardJson(
+  tag: string,
+  entries: readonly (readonly [time: Time, json: string])[],
+  option?: Option,
+): Uint8Array {
+  return forward(tag, entries, option, (w, json) => {
+    if (!w.jsonRecord(json)) w.record(JSON.parse(json));
+  });
+}
+
+function forward<R>(
+  tag: string,
+  entries: readonly (readonly [Time, R])[],
+  option: Option | undefined,
+  record: (w: Writer, r: R) => void,
+): Uint8Array {
+  checkTag(tag);
+  // The hot path of delivery: a direct writer, byte-identical to the generic encoder (pinned by tests).
+  const w = writer(64 + entries.length * 512);
+  const hasOption = !!option && Object.keys(option).length > 0;
+  w.array(hasOption ? 3 : 2);
+  w.str(tag);
+  w.array(entries.length);
+  for (const [time, r] of entries) {
+    w.array(2);
+    if (typeof time === "number" && Number.isInteger(time) && time >= 0) w.uint(time);
+    else if (isEventTime(time)) w.eventTime(time);
+    else w.raw(pack(time));
+    record(w, r);
+  }
+  if (hasOption) w.raw(pack(option));
+  return w.done();
+}
+
+type Writer = ReturnType<typeof writer>;
+
+const utf8 = new TextEncoder();
+
+/** UTF-8 of `s` into `buf` at `at` (room for 3 bytes a UTF-16 unit is there); returns the bytes written. */
+function utf8Short(s: string, buf: Uint8Array, at: number): number {
+  let p = at;
+  for (let i = 0; i < s.length; i++) {
+    let c = s.charCodeAt(i);
+    if (c < 0x80) {
+      buf[p++] = c;
+    } else if (c < 0x800) {
+      buf[p++] = 0xc0 | (c >> 6);
+      buf[p++] = 0x80 | (c & 0x3f);
+    } else {
+      if (c >= 0xd800 && c <= 0xdbff && i + 1 < s.length) {
+        const d = s.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+          buf[p++] = 0xf0 | (c >> 18);
+          buf[p++] = 0x80 | ((c >> 12) & 0x3f);
+          buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+          buf[p++] = 0x80 | (c & 0x3f);
+          continue;
+        }
+      }
+      // A lone surrogate becomes U+FFFD, as TextEncoder writes it.
+      if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd;
+      buf[p++] = 0xe0 | (c >> 12);
+      buf[p++] = 0x80 | ((c >> 6) & 0x3f);
+      buf[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p - at;
+}
+
+/** A growing msgpack writer for the few shapes forward messages are made of; anything else via `pack`. */
+function writer(initial: number) {
+  let buf = new Uint8Array(initial);
+  let view = new DataView(buf.buffer);
+  let pos = 0;
+  const ensure = (n: number) => {
+    if (pos + n <= buf.length) return;
+    let size = buf.length * 2;
+    while (size < pos + n) size *= 2;
+    const next = new Uint8Array(size);
+    next.set(buf.subarray(0, pos));
+    buf = next;
+    view = new DataView(buf.buffer);
+  };
+  const strHeaderSize = (n: number) => n < 32 ? 1 : n < 0x100 ? 2 : n < 0x10000 ? 3 : 5;
+  const writeStrHeader = (at: number, n: number) => {
+    if (n < 32) buf[at] = 0xa0 | n;
+    else if (n < 0x100) (buf[at] = 0xd9), (buf[at + 1] = n);
+    else if (n < 0x10000) (buf[at] = 0xda), view.setUint16(at + 1, n);
+    else (buf[at] = 0xdb), view.setUint32(at + 1, n);
+  };
+  const header = (n: number, fix: number, b16: number, b32: number) => {
+    ensure(5);
+    if (n < 16) buf[pos++] = fix | n;
+    else if (n < 0x10000) (buf[pos] = b16), view.setUint16(pos + 1, n), (pos += 3);
+    else (buf[pos] = b32), view.setUint32(pos + 1, n), (pos += 5);
+  };
+  const hex = (c: number) =>
+    c >= 0x30 && c <= 0x39
+      ? c - 0x30
+      : c >= 0x61 && c <= 0x66
+      ? c - 87
+      : c >= 0x41 && c <= 0x46
+      ? c - 55
+      : -1;
+  const unit = (json: string, at: number) => {
+    let u = 0;
+    for (let k = at; k < at + 4; k++) {
+      const h = hex(json.charCodeAt(k));
+      if (h < 0) return -1;
+      u = u * 16 + h;
+    }
+    return u;
+  };
+  /**
+   * Writes the JSON string starting at `from` (just after its opening quote) as a msgpack str; returns the
+   * index after its closing quote, or -1 when it is not well formed.
+   */
+  const jsonStr = (json: string, from: number): number => {
+    // The end and the UTF-16 length first, to size the header (exact for text without escapes or non-ASCII).
+    let end = from;
+    while (end < json.length) {
+      const c = json.charCodeAt(end);
+      if (c === 0x22) break;
+      end += c === 0x5c ? 2 : 1;
+    }
+    if (end >= json.length) return -1;
+    const guess = strHeaderSize(end - from);
+    const at = pos + guess;
+    const b = buf; // a local: the loop below is the hot spot of delivery
+    let p = at;
+    for (let i = from; i < end; i++) {
+      let c = json.charCodeAt(i);
+      if (c === 0x5c) {
+        const e = json.charCodeAt(++i);
+        if (e === 0x75 /* u */) {
+          c = unit(json, i + 1);
+          if (c < 0) return -1;
+          i += 4;
+          if (
+            c >= 0xd800 && c <= 0xdbff && json.charCodeAt(i + 1) === 0x5c && json.charCodeAt(i + 2) === 0x75
+          ) {
+            const d = unit(json, i + 3);
+            if (d >= 0xdc00 && d <= 0xdfff) {
+              c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+              i += 6;
+            }
+          }
+        } else {
+          c = e === 0x6e
+            ? 0x0a
+            : e === 0x74
+            ? 0x09
+            : e === 0x72
+            ? 0x0d
+            : e === 0x62
+            ? 0x08
+            : e === 0x66
+            ? 0x0c
+            : e === 0x22 || e === 0x5c || e === 0x2f
+            ? e
+            : -1;
+          if (c < 0) return -1;
+        }
+      } else if (c >= 0xd800 && c <= 0xdbff && i + 1 < end) {
+        const d = json.charCodeAt(i + 1);
+        if (d >= 0xdc00 && d <= 0xdfff) {
+          c = 0x10000 + ((c - 0xd800) << 10) + (d - 0xdc00);
+          i++;
+        }
+      }
+      if (c < 0x80) b[p++] = c;
+      else if (c < 0x800) (b[p++] = 0xc0 | (c >> 6)), (b[p++] = 0x80 | (c & 0x3f));
+      else if (c >= 0x10000) {
+        b[p++] = 0xf0 | (c >> 18);
+        b[p++] = 0x80 | ((c >> 12) & 0x3f);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      } else {
+        if (c >= 0xd800 && c <= 0xdfff) c = 0xfffd; // a lone surrogate, as TextEncoder writes it
+        b[p++] = 0xe0 | (c >> 12);
+        b[p++] = 0x80 | ((c >> 6) & 0x3f);
+        b[p++] = 0x80 | (c & 0x3f);
+      }
+    }
+    const written = p - at;
+    const size = strHeaderSize(written);
+    if (size !== guess) buf.copyWithin(pos + size, at, p);
+    writeStrHeader(pos, written);
+    pos += size + written;
+    return end + 1;
+  };
+  const w = {
+    array: (n: number) => header(n, 0x90, 0xdc, 0xdd),
+    map: (n: number) => header(n, 0x80, 0xde, 0xdf),
+    str(s: string) {
+      // Written after a header sized for the ASCII length; moved in the rare case the UTF-8 length needs another.
+      ensure(5 + s.length * 3);
+      const guess = strHeaderSize(s.length);
+      const start = pos + guess;
+      // Short strings in JS: a TextEncoder call per string costs more than the loop (28 strings a record).
+      const written = s.length > 128
+        ? utf8.encodeInto(s, buf.subarray(start)).written
+        : utf8Short(s, buf, start);
+      const size = strHeaderSize(written);
+      if (size !== guess) buf.copyWithin(pos + size, start, start + written);
+      writeStrHeader(pos, written);
+      pos += size + written;
+    },
+    uint(n: number) {
+      ensure(9);
+      if (n < 0x80) buf[pos++] = n;
+      else if (n < 0x100) (buf[pos] = 0xcc), (buf[pos + 1] = n), (pos += 2);
+      else if (n < 0x10000) (buf[pos] = 0xcd), view.setUint16(pos + 1, n), (pos += 3);
+      else if (n < 0x1_0000_0000) (buf[pos] = 0xce), view.setUint32(pos + 1, n), (pos += 5);
+      else w.raw(pack(n));
+    },
+    eventTime(t: EventTime) {
+      ensure(10);
+      buf[pos] = 0xd7;
+      buf[pos + 1] = 0x00;
+      view.setUint32(pos + 2, t.sec);
+      view.setUint32(pos + 6, t.nsec);
+      pos += 10;
+    },
+    record(r: EventRecord) {
+      const keys = Object.keys(r);
+      let n = 0;
+      for (const k of keys) if (r[k] !== undefined) n++;
+      w.map(n);
+      for (const k of keys) {
+        const v = r[k];
+        if (v === undefined) continue;
+        w.str(k);
+        if (typeof v === "string") w.str(v);
+        else w.raw(pack(v));
+      }
+    },
+    /**
+     * Transcodes the JSON text of a flat map of strings (as JSON.stringify writes it: no whitespace) to a
+     * msgpack map. Returns false, having written nothing, for any other JSON.
+     */
+    jsonRecord(json: string): boolean {
+      const start = pos;
+      const n = json.length;
+      if (n < 2 || json.charCodeAt(0) !== 0x7b /* { */) return false;
+      ensure(3 + n * 3);
+      pos += 3; // room for a map16 header; a fixmap header is moved into place at the end
+      let count = 0;
+      let i = 1;
+      if (json.charCodeAt(1) !== 0x7d /* } */) {
+        while (true) {
+          if (json.charCodeAt(i) !== 0x22) return (pos = start), false;
+          i = jsonStr(json, i + 1);
+          if (i < 0 || json.charCodeAt(i) !== 0x3a /* : */ || json.charCodeAt(i + 1) !== 0x22) {
+            return (pos = start), false;
+          }
+          i = jsonStr(json, i + 2);
+          if (i < 0) return (pos = start), false;
+          count++;
+          const c = json.charCodeAt(i);
+          if (c === 0x2c /* , */) i++;
+          else if (c === 0x7d) break;
+          else return (pos = start), false;
+        }
+        i++;
+      } else i = 2;
+      if (i !== n) return (pos = start), false;
+      if (count < 16) {
+        buf[start] = 0x80 | count;
+        buf.copyWithin(start + 1, start + 3, pos);
+        pos -= 2;
+      } else if (count < 0x10000) {
+        buf[start] = 0xde;
+        view.setUint16(start + 1, count);
+      } else return (pos = start), false;
+      return true;
+    },
+    raw(bytes: Uint8Array) {
+      ensure(bytes.length);
+      buf.set(bytes, pos);
+      pos += bytes.length;
+    },
+    done: () => buf.slice(0, pos),
+  };
+  return w;
+}
+
+/** The concatenated `[time, record]` msgpack stream of (Compressed)PackedForward. */
+export function encodeEntryStream(entries: readonly Entry[]): Uint8Array {
+  const parts = entries.map((e) => pack(e));
+  const out = new Uint8Array(parts.reduce((n, p) => n + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+/** PackedForward mode: `[tag, bin(<<[time, record]>>*), option?]`. */
+export function encodePackedForward(tag: string, entries: readonly Entry[], option?: Option): Uint8Array {
+  checkTag(tag);
+  return pack(withOption([tag, encodeEntryStream(entries)], option));
+}
+
+/** CompressedPackedForward mode: `[tag, bin(gzip(<<[time, record]>>*)), {compressed: "gzip", ...}]`. */
+export function encodeCompressedPackedForward(
+  tag: string,
+  entries: readonly Entry[],
+  option?: Option,
+): Uint8Array {
+  checkTag(tag);
+  const gz = new Uint8Array(gzipSync(encodeEntryStream(entries)));
+  return pack([tag, gz, { ...option, compressed: "gzip" }]);
+}
+
+/** The server's answer to a message carrying `chunk`. */
+export function encodeAck(chunk: string): Uint8Array {
+  return pack({ ack: chunk });
+}
+
+/** The chunk id of an ack reply, or undefined when `value` is not one. */
+export function ackOf(value: unknown): string | undefined {
+  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
+  const ack = (value as EventRecord).ack;
+  return typeof ack === "string" ? ack : undefined;
+}
+
+/** A fresh chunk id: base64 of 128 random bits. */
+export function newChunkId(): string {
+  return randomBytes(16).toString("base64");
+}
+
+function describe(v: unknown): string {
+  if (v instanceof Uint8Array) return `bin(${v.byteLength})`;
+  const s = JSON.stringify(v) ?? String(v);
+  return s.length > 60 ? `${s.slice(0, 57)}...` : s;
+}
+
+function checkTime(t: unknown, where: string): Time {
+  if (isEventTime(t)) return t;
+  if (typeof t === "number" && Number.isFinite(t)) return t;
+  if (typeof t === "bigint") return Number(t);
+  throw new ProtocolError(`${where}: expected an integer time or EventTime, got ${describe(t)}`);
+}
+
+function checkRecord(r: unknown, where: string): EventRecord {
+  if (typeof r !== "object" || r === null || Array.isArray(r) || r instanceof Uint8Array) {
+    throw new ProtocolError(`${where}: expected a record map, got ${describe(r)}`);
+  }
+  return r as EventRecord;
+}
+
+function checkOption(o: unknown, where: string): Option | undefined {
+  if (o === undefined || o === null) return undefined;
+  if (typeof o !== "object" || Array.isArray(o)) {
+    throw new ProtocolError(`${where}: expected an option map, got ${describe(o)}`);
+  }
+  return o as Option;
+}
+
+function entryOf(e: unknown, where: string): Entry {
+  if (!Array.isArray(e) || e.length < 2) {
+    throw new ProtocolError(`${where}: expected [time, record], got ${describe(e)}`);
+  }
+  return [checkTime(e[0], `${where}[0]`), checkRecord(e[1], `${where}[1]`)];
+}
+
+function unpackEntries(bytes: Uint8Array, where: string): Entry[] {
+  const out: Entry[] = [];
+  let i = 0;
+  try {
+    for (const e of newDecoder().decodeMulti(bytes)) out.push(entryOf(e, `${where}[${i++}]`));
+  } catch (e) {
+    if (e instanceof ProtocolError) throw e;
+    throw new ProtocolError(`${where}: cannot decode packed entries: ${(e as Error).message}`);
+  }
+  return out;
+}
+
+/**
+ * Classifies one decoded top-level msgpack value as a forward message (the mode is read from the
+ * 2nd element, as fluentd does). `null` (a heartbeat) gives undefined. Anything else throws ProtocolError.
+ */
+export function decodeForwardMessage(value: unknown): Decoded | undefined {
+  if (value === null || value === undefined) return undefined;
+  if (!Array.isArray(value) || value.length < 2) {
+    throw new ProtocolError(`Forward message: expected [tag, ...], got ${describe(value)}`);
+  }
+  const tag = value[0];
+  if (typeof tag !== "string") {
+    throw new ProtocolError(`Forward message: tag must be a string, got ${describe(tag)}`);
+  }
+  const second = value[1];
+  if (Array.isArray(second)) {
+    const option = checkOption(value[2], "Forward option");
+    return {
+      mode: "Forward",
+      tag,
+      entries: second.map((e, i) => entryOf(e, `Forward entries[${i}]`)),
+      option,
+    };
+  }
+  if (typeof second === "string") {
+    // A msgpack stream is never valid UTF-8 (array headers are continuation bytes), so a str payload
+    // has already been mangled by the UTF-8 decode: say so instead of guessing.
+    throw new ProtocolError(
+      `PackedForward: entries sent as str (${second.length} chars) are not supported; send bin`,
+    );
+  }
+  if (second instanceof Uint8Array) {
+    const option = checkOption(value[2], "PackedForward option");
+    let bytes = second;
+    const compressed: unknown = option?.compressed;
+    // fluentd reads "text" (what npm:fluent-logger sends for PackedForward) as uncompressed.
+    if (compressed !== undefined && compressed !== "text") {
+      if (compressed !== "gzip") {
+        throw new ProtocolError(`CompressedPackedForward: unknown compression ${describe(compressed)}`);
+      }
+      try {
+        // gunzipSync reads concatenated gzip members, as the protocol allows.
+        bytes = new Uint8Array(gunzipSync(bytes));
+      } catch (e) {
+        throw new ProtocolError(`CompressedPackedForward: cannot gunzip: ${(e as Error).message}`);
+      }
+      return {
+        mode: "CompressedPackedForward",
+        tag,
+        entries: unpackEntries(bytes, "CompressedPackedForward entries"),
+        option,
+      };
+    }
+    return { mode: "PackedForward", tag, entries: unpackEntries(bytes, "PackedForward entries"), option };
+  }
+  if (value.length >= 3) {
+    const time = checkTime(second, "Message time");
+    const record = checkRecord(value[2], "Message record");
+    return {
+      mode: "Message",
+      tag,
+      entries: [[time, record]],
+      option: checkOption(value[3], "Message option"),
+    };
+  }
+  throw new ProtocolError(`Forward message: cannot tell the mode of ${describe(value)}`);
+}
+
+type SizeKind = "bytes" | "items" | "pairs" | "ext" | "fixed";
+/** Per type byte 0xc4..0xdf: [header bytes after the type byte, bytes of its size field, what the size counts]. */
+const LENGTH_SPEC: ([number, number, SizeKind] | undefined)[] = (() => {
+  const t: ([number, number, SizeKind] | undefined)[] = new Array(256);
+  const set = (byte: number, v: [number, number, SizeKind]) => t[byte] = v;
+  [[0xc4, 1], [0xc5, 2], [0xc6, 4], [0xd9, 1], [0xda, 2], [0xdb, 4]].forEach(([b, n]) =>
+    set(b, [n, n, "bytes"])
+  );
+  [[0xc7, 1], [0xc8, 2], [0xc9, 4]].forEach(([b, n]) => set(b, [n + 1, n, "ext"]));
+  [[0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [
+    0xd3,
+    8,
+  ]]
+    .forEach(([b, n]) => set(b, [n, 0, "fixed"]));
+  [[0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17]].forEach(([b, n]) => set(b, [n, 0, "fixed"]));
+  set(0xdc, [2, 2, "items"]);
+  set(0xdd, [4, 4, "items"]);
+  set(0xde, [2, 2, "pairs"]);
+  set(0xdf, [4, 4, "pairs"]);
+  return t;
+})();
+
+/**
+ * The byte length of the complete msgpack value at `offset`, or undefined while it is incomplete. Walks the
+ * headers only (string and binary payloads are skipped). `end` is where the received bytes end.
+ */
+export function messageLength(b: Uint8Array, offset = 0, end = b.length): number | undefined {
+  const stop = messageScanner(offset).scan(b, end);
+  return stop === undefined ? undefined : stop - offset;
+}
+
+/**
+ * Finds where a msgpack value ends as its bytes arrive, resuming where it stopped: a receiver decodes each
+ * message once, when whole, instead of re-decoding (or re-scanning) a large message at every chunk.
+ */
+export function messageScanner(offset = 0) {
+  let pos = offset;
+  let pending = 1;
+  return {
+    /** The offset just past the value when `b[..end]` holds all of it; undefined while it does not. */
+    scan(b: Uint8Array, end: number): number | undefined {
+      while (pending > 0) {
+        if (pos >= end) return undefined;
+        const t = b[pos];
+        let head = 1;
+        let body = 0;
+        let items = 0;
+        if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) { /* one byte */ }
+        else if (t <= 0x8f) items = 2 * (t & 0x0f);
+        else if (t <= 0x9f) items = t & 0x0f;
+        else if (t <= 0xbf) body = t & 0x1f;
+        else {
+          const s = LENGTH_SPEC[t];
+          if (!s) throw new ProtocolError(`Invalid msgpack type byte 0x${t.toString(16)} at offset ${pos}`);
+          const [extra, sizeBytes, kind] = s;
+          if (pos + 1 + extra > end) return undefined; // the header itself is not all here yet
+          head = 1 + extra;
+          let n = 0;
+          for (let i = 1; i <= sizeBytes; i++) n = n * 256 + b[pos + i];
+          if (kind === "bytes" || kind === "ext") body = n;
+          else if (kind === "items") items = n;
+          else if (kind === "pairs") items = 2 * n;
+        }
+        pos += head + body;
+        pending += items - 1;
+      }
+      return pos <= end ? pos : undefined;
+    },
+    /** The buffer moved its bytes by `delta` (compaction): follow them. */
+    shift(delta: number): void {
+      pos += delta;
+    },
+  };
+}
+
+/** Decodes every top-level msgpack value in `bytes` (a whole capture, for tests and tools). */
+export function decodeAll(bytes: Uint8Array): unknown[] {
+  return [...newDecoder().decodeMulti(bytes)];
+}

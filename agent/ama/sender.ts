@@ -1,0 +1,475 @@
+// Delivers the outbox at least once: batches per stream in id order, rows deleted only after a clean write or an ack.
+import type { Platform } from "../collectors/types.ts";
+import type { Stream } from "../config/document.ts";
+import type { Logger } from "../log.ts";
+import type { DatabaseSync } from "node:sqlite";
+import type { Db } from "../../db/open.ts";
+import { addToCounter, getState, setState } from "../../db/state.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import {
+  type Backoff,
+  type Connection,
+  createLink,
+  type Link,
+  type LinkOptions,
+  parseEndpoint,
+  sleep,
+  TransportError,
+} from "./transport.ts";
+
+/** Where one logical stream goes: the forward tag and the endpoint. */
+export interface Route {
+  tag: string;
+  endpoint: string;
+}
+export type Routes = Partial<Record<string, Route>>;
+
+/** The CT data socket on Linux (SPEC §4.1): one per extension name. */
+export const LINUX_DATA_ENDPOINT = "@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket";
+const STREAMS: readonly Stream[] = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];
+
+/** The tag used when AMA named no output stream (SPEC §7.9). */
+export const fallbackTag = (stream: string) => `ctagent:${stream}`;
+
+/**
+ * Routes to AMA for the configuration in force. Tags are AMA's output stream ids. On Windows each stream has
+ * its own pipe, `\\.\pipe\` + `outputStreamDefinitions[id].namedPipe` (as Container Insights opens it); on
+ * Linux every stream goes to the extension's data socket.
+ */
+export function amaRoutes(opts: {
+  os: Platform;
+  outputStreams?: Partial<Record<Stream, string>>;
+  namedPipes?: Record<string, string>;
+  /** Overrides the data endpoint (all streams). */
+  dataEndpoint?: string;
+}): Routes {
+  const routes: Routes = {};
+  for (const stream of STREAMS) {
+    const tag = opts.outputStreams?.[stream] ?? fallbackTag(stream);
+    let endpoint = opts.dataEndpoint;
+    if (!endpoint && opts.os === "windows") {
+      const pipe = opts.namedPipes?.[tag];
+      endpoint = pipe
+        ? (/^(\\\\|\/\/)/.test(pipe) ? pipe : `\\\\.\\pipe\\${pipe}`)
+        : `\\\\.\\pipe\\CAgentStream_ChangeTracking-Windows_${tag}_AzureMonitorAgent`;
+    }
+    routes[stream] = { tag, endpoint: endpoint ?? LINUX_DATA_ENDPOINT };
+  }
+  return routes;
+}
+
+/** Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint. */
+export function forwardRoutes(url: string, outputStreams: Partial<Record<Stream, string>> = {}): Routes {
+  parseEndpoint(url); // fail early on a bad URL
+  return Object.fromEntries(
+    STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
+  );
+}
+
+export interface SenderOptions {
+  db: Db;
+  /** The same connection as node:sqlite, for the hot reads and deletes (used under Kysely's lock). */
+  raw?: DatabaseSync;
+  /** The routes in force; asked before every pass (the configuration may change). */
+  routes: () => Routes;
+  log: Logger;
+  /** Ask for an ack per batch (`chunk` option) and delete only when it arrives. AMA does not ack. */
+  ack?: boolean;
+  /** Time on the wire: integer seconds (what AMA's own clients send) or EventTime (nanoseconds). */
+  time?: "int" | "eventtime";
+  /** Most records in one forward message. */
+  batchRecords?: number;
+  /** Most bytes of record JSON in one message (AMA caps a msgpack str at 10 MiB). */
+  batchBytes?: number;
+  ackTimeoutMs?: number;
+  writeTimeoutMs?: number;
+  connectTimeoutMs?: number;
+  backoff?: Backoff;
+  /** How long to sleep when the outbox is empty and nobody called notify(). */
+  idleMs?: number;
+  /** What is at the other end, for the log. */
+  peer?: string;
+  connectFn?: LinkOptions["connectFn"];
+  now?: () => number;
+}
+
+export interface SenderStats {
+  delivered: number;
+  batches: number;
+  failures: number;
+  lastError?: string;
+  lastDeliveredAt?: number;
+  /** The endpoint last written to, and whether that write went through (unknown until something was sent). */
+  endpoint?: string;
+  reachable?: boolean;
+}
+
+export interface Sender {
+  /** Delivers until `signal` aborts; never throws. */
+  run(signal: AbortSignal): Promise<void>;
+  /** Wakes the loop: new rows are in the outbox. */
+  notify(): void;
+  /**
+   * Delivers what is in the outbox now, waiting at most `timeoutMs` for the endpoint (for `--once`, SPEC §7.14).
+   * With `giveUpUnreachable`, a pass that fails without delivering anything ends it (nobody is there: do not
+   * wait). Returns how many records left and how many are still there.
+   */
+  drain(
+    timeoutMs: number,
+    opts?: { giveUpUnreachable?: boolean },
+  ): Promise<{ delivered: number; left: number; error?: string }>;
+  /** One pass over every stream: delivers what it can, returns records delivered. Throws nothing. */
+  pass(signal?: AbortSignal): Promise<number>;
+  stats(): SenderStats;
+  close(): void;
+}
+
+interface Row {
+  id: number;
+  record: string;
+  created_at: number;
+}
+
+/** An ack reader per connection: msgpack values arriving from the peer. */
+type Replies = AsyncIterator<unknown>;
+
+/** The bytes a connection receives, as an async iterable (what the msgpack stream decoder reads). */
+async function* chunksOf(conn: Connection): AsyncGenerator<Uint8Array> {
+  while (true) {
+    const c = await conn.read();
+    if (c === null) return;
+    yield c;
+  }
+}
+
+export const DEFAULT_BATCH_RECORDS = 1000;
+export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+
+export function createSender(opts: SenderOptions): Sender {
+  const log = opts.log.child({ component: "sender" });
+  const batchRecords = opts.batchRecords ?? DEFAULT_BATCH_RECORDS;
+  const batchBytes = opts.batchBytes ?? DEFAULT_BATCH_BYTES;
+  const ackTimeoutMs = opts.ackTimeoutMs ?? 30_000;
+  const timeMode = opts.time ?? (opts.ack ? "eventtime" : "int");
+  const now = opts.now ?? Date.now;
+  const links = new Map<string, Link>();
+  const replies = new WeakMap<Connection, Replies>();
+  const unrouted = new Set<string>();
+  const stats: SenderStats = { delivered: 0, batches: 0, failures: 0 };
+  let wake: (() => void) | undefined;
+  let closed = false;
+
+  const linkFor = (endpoint: string): Link => {
+    let link = links.get(endpoint);
+    if (!link) {
+      link = createLink({
+        endpoint: parseEndpoint(endpoint),
+        log,
+        peer: opts.peer ?? (opts.ack ? "forward receiver" : "AMA"),
+        connectTimeoutMs: opts.connectTimeoutMs,
+        backoff: opts.backoff,
+        connectFn: opts.connectFn,
+      });
+      links.set(endpoint, link);
+    }
+    return link;
+  };
+
+  const repliesOf = (conn: Connection): Replies => {
+    let it = replies.get(conn);
+    if (!it) {
+      it = newDecoder().decodeStream(chunksOf(conn))[Symbol.asyncIterator]();
+      replies.set(conn, it);
+    }
+    return it;
+  };
+
+  async function awaitAck(conn: Connection, chunk: string): Promise<void> {
+    const it = repliesOf(conn);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () =>
+          reject(
+            new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT"),
+          ),
+        ackTimeoutMs,
+      );
+    });
+    try {
+      while (true) {
+        const next = await Promise.race([it.next(), timeout]);
+        if (next.done) {
+          throw new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");
+        }
+        const got = ackOf(next.value);
+        if (got === chunk) return;
+        // An ack for an older chunk (sent before a reconnect) or a stray value: keep waiting for ours.
+        log.debug("unexpected reply while waiting for an ack", {
+          expected: chunk,
+          got: got ?? "(not an ack)",
+        });
+      }
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  // The hot path through node:sqlite directly when the connection is at hand, always under Kysely's
+  // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
+  const raw = opts.raw && {
+    select: opts.raw.prepare(
+      "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+    ),
+    remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
+    count: opts.raw.prepare(
+      "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+    ),
+    at: opts.raw.prepare(
+      "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
+        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+    ),
+    exec: (sql: string) => opts.raw!.exec(sql),
+  };
+  const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
+
+  async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
+    const rows = raw
+      ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
+      : await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
+        .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
+    let bytes = 0;
+    for (let i = 0; i < rows.length; i++) {
+      bytes += rows[i].record.length;
+      if (bytes > batchBytes && i > 0) return rows.slice(0, i);
+    }
+    return rows;
+  }
+
+  function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
+    return encodeForwardJson(
+      tag,
+      rows.map((r) =>
+        [
+          timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+          r.record,
+        ] as const
+      ),
+      option,
+    );
+  }
+
+  /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
+  async function commit(stream: string, rows: Row[]): Promise<void> {
+    const first = rows[0].id;
+    const last = rows[rows.length - 1].id;
+    if (raw) {
+      await locked(() => {
+        raw.exec("BEGIN");
+        try {
+          raw.remove.run(stream, first, last);
+          raw.count.run(String(rows.length));
+          raw.at.run(String(now()));
+          raw.exec("COMMIT");
+        } catch (e) {
+          raw.exec("ROLLBACK");
+          throw e;
+        }
+      });
+    } else {
+      await opts.db.transaction().execute(async (trx) => {
+        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
+          .where("id", "<=", last).execute();
+        await addToCounter(trx, "outbox.delivered", rows.length);
+        await setState(trx, "outbox.delivered_at", String(now()));
+      });
+    }
+    stats.delivered += rows.length;
+    stats.batches++;
+    stats.lastDeliveredAt = now();
+  }
+
+  /**
+   * Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. Without acks
+   * the next batch is read and encoded while the previous one is being written (one batch in flight); rows are
+   * deleted only once their own write has completed, in order.
+   */
+  async function sendStream(stream: string, route: Route, signal?: AbortSignal): Promise<number> {
+    const link = linkFor(route.endpoint);
+    let sent = 0;
+    let afterId = 0;
+    let inflight: { done: Promise<void>; rows: Row[] } | undefined;
+    const settle = async () => {
+      if (!inflight) return;
+      const { done, rows } = inflight;
+      await done;
+      inflight = undefined;
+      await commit(stream, rows);
+      sent += rows.length;
+    };
+    let unconfirmedFrom = 0;
+    try {
+      while (!signal?.aborted && !closed) {
+        const rows = await nextBatch(stream, afterId);
+        if (!rows.length) break;
+        const conn = await link.get(signal); // waits out the backoff; throws on abort
+        if (!inflight) unconfirmedFrom = rows[0].id;
+        const chunk = opts.ack ? newChunkId() : undefined;
+        const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
+        afterId = rows[rows.length - 1].id;
+        if (chunk) {
+          await conn.write(bytes, opts.writeTimeoutMs);
+          await awaitAck(conn, chunk);
+          await commit(stream, rows);
+          sent += rows.length;
+          continue;
+        }
+        const done = conn.write(bytes, opts.writeTimeoutMs);
+        done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
+        await settle();
+        unconfirmedFrom = rows[0].id;
+        inflight = { done, rows };
+      }
+      await settle();
+    } catch (e) {
+      if (e instanceof TransportError && e.code === "ABORTED" && !inflight) throw e;
+      link.fail(e);
+      if (unconfirmedFrom && afterId >= unconfirmedFrom) {
+        // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
+        await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+          .where("stream", "=", stream).where("id", ">=", unconfirmedFrom).where("id", "<=", afterId)
+          .execute();
+      }
+      throw e;
+    }
+    return sent;
+  }
+
+  async function pass(signal?: AbortSignal): Promise<number> {
+    let total = 0;
+    const pending = await opts.db.selectFrom("outbox").select("stream").distinct().execute();
+    if (!pending.length) return 0;
+    const routes = opts.routes();
+    for (const { stream } of pending) {
+      const route = routes[stream];
+      if (!route) {
+        if (!unrouted.has(stream)) {
+          unrouted.add(stream);
+          log.warn("no route for outbox stream; its records wait in the outbox", { stream });
+        }
+        continue;
+      }
+      stats.endpoint = route.endpoint;
+      try {
+        const n = await sendStream(stream, route, signal);
+        if (n > 0) stats.reachable = true;
+        total += n;
+      } catch (e) {
+        if (e instanceof TransportError && e.code === "ABORTED") break;
+        stats.failures++;
+        stats.lastError = (e as Error).message;
+        if (e instanceof TransportError) stats.reachable = false;
+        if (!(e instanceof TransportError)) log.error("delivery failed", { stream, error: e });
+        // Transport failures are logged (rate-limited) by the link; the stream is retried next pass.
+      }
+    }
+    return total;
+  }
+
+  const depth = async () =>
+    Number(
+      (await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
+        .executeTakeFirstOrThrow()).n,
+    );
+
+  const sender: Sender = {
+    async run(signal) {
+      while (!signal.aborted && !closed) {
+        let sent = 0;
+        try {
+          sent = await pass(signal);
+        } catch (e) {
+          // A database problem (disk full, locked): say so and try again later; delivery never stops the agent.
+          stats.failures++;
+          stats.lastError = (e as Error).message;
+          log.error("delivery pass failed; retrying", { error: e });
+        }
+        const anyFailing = [...links.values()].some((l) => l.failures > 0);
+        if (sent === 0 || anyFailing) {
+          const idle = new Promise<void>((resolve) => wake = resolve);
+          await Promise.race([idle, sleep(opts.idleMs ?? 1000, signal)]);
+          wake = undefined;
+        }
+      }
+    },
+    notify() {
+      wake?.();
+    },
+    async drain(timeoutMs, dopts = {}) {
+      const signal = AbortSignal.timeout(timeoutMs);
+      let delivered = 0;
+      let error: string | undefined;
+      while (true) {
+        const before = stats.failures;
+        const sent = await pass(signal);
+        delivered += sent;
+        if (stats.failures > before) error = stats.lastError;
+        const left = await depth();
+        if (left === 0) return { delivered, left };
+        if (signal.aborted) {
+          return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
+        }
+        if (dopts.giveUpUnreachable && sent === 0 && stats.failures > before) {
+          return { delivered, left, error };
+        }
+        if (stats.failures === before) {
+          // A whole pass without a failure that leaves rows behind: they have no route.
+          return { delivered, left, error: `no route for ${[...unrouted].join(", ") || "some streams"}` };
+        }
+      }
+    },
+    pass,
+    stats: () => ({ ...stats }),
+    close() {
+      closed = true;
+      for (const l of links.values()) l.close();
+      links.clear();
+      wake?.();
+    },
+  };
+  return sender;
+}
+
+/** What `status` and the page show about delivery. */
+export interface OutboxStatus {
+  depth: number;
+  byStream: Record<string, number>;
+  oldestAt?: number;
+  /** Records dropped because the outbox hit its bound, ever (never silent, SPEC §7.11). */
+  dropped: number;
+  droppedAt?: number;
+  delivered: number;
+  deliveredAt?: number;
+}
+
+export async function outboxStatus(db: Db): Promise<OutboxStatus> {
+  const rows = await db.selectFrom("outbox")
+    .select((eb) => ["stream", eb.fn.countAll<number>().as("n"), eb.fn.min("created_at").as("oldest")])
+    .groupBy("stream").execute();
+  const num = async (key: string) => {
+    const v = await getState(db, key);
+    return v === undefined ? undefined : Number(v);
+  };
+  const byStream = Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
+  const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n));
+  return {
+    depth: Object.values(byStream).reduce((a, b) => a + b, 0),
+    byStream,
+    oldestAt: oldest.length ? Math.min(...oldest) : undefined,
+    dropped: (await num("outbox.dropped")) ?? 0,
+    droppedAt: await num("outbox.dropped_at"),
+    delivered: (await num("outbox.delivered")) ?? 0,
+    deliveredAt: await num("outbox.delivered_at"),
+  };
+}

@@ -1,0 +1,407 @@
+// Moves bytes to AMA or a forward receiver: abstract/filesystem unix sockets, Windows named pipes, TCP; deadlines, backoff.
+import net from "node:net";
+import type { Logger } from "../log.ts";
+
+/** Where to connect. `address` is what node:net gets (`"\0name"` for an abstract socket). */
+export type Endpoint =
+  | { kind: "abstract"; address: string; label: string }
+  | { kind: "unix"; address: string; label: string }
+  | { kind: "pipe"; address: string; label: string }
+  | { kind: "tcp"; host: string; port: number; address: string; label: string };
+
+export class TransportError extends Error {
+  override name = "TransportError";
+  constructor(message: string, readonly code?: string, options?: ErrorOptions) {
+    super(message, options);
+  }
+}
+
+const PIPE_PREFIX = /^(\\\\|\/\/)[.?](\\|\/)pipe(\\|\/)/i;
+
+/**
+ * Parses an endpoint as written in config or on the command line:
+ * `@name` (Linux abstract socket), `/path` or `unix:///path` (filesystem socket), `unix://@name`,
+ * `\\.\pipe\name` (Windows named pipe), `tcp://host:port` (port 0 only with `listen`).
+ */
+export function parseEndpoint(text: string, opts: { listen?: boolean } = {}): Endpoint {
+  if (typeof text !== "string" || text.trim() === "") {
+    throw new TypeError(`Cannot parse endpoint: expected a non-empty string, got ${JSON.stringify(text)}`);
+  }
+  const s = text.trim();
+  if (s.startsWith("@")) {
+    if (s.length === 1) throw new TypeError(`Cannot parse endpoint "${s}": abstract socket name is empty`);
+    // "@name" as a path would create a file named "@name"; abstract names start with a NUL byte.
+    return { kind: "abstract", address: `\0${s.slice(1)}`, label: s };
+  }
+  if (s.startsWith("\0")) return { kind: "abstract", address: s, label: `@${s.slice(1)}` };
+  if (PIPE_PREFIX.test(s)) {
+    const name = s.replace(PIPE_PREFIX, "");
+    if (!name) throw new TypeError(`Cannot parse endpoint "${s}": pipe name is empty`);
+    const address = `\\\\.\\pipe\\${name}`;
+    return { kind: "pipe", address, label: address };
+  }
+  if (s.startsWith("/")) return { kind: "unix", address: s, label: s };
+  if (/^unix:\/\//i.test(s)) {
+    const rest = s.slice("unix://".length);
+    if (rest.startsWith("@")) return parseEndpoint(rest, opts);
+    if (!rest.startsWith("/")) {
+      throw new TypeError(
+        `Cannot parse endpoint "${s}": unix:// needs an absolute path (unix:///run/x.sock)`,
+      );
+    }
+    return { kind: "unix", address: rest, label: rest };
+  }
+  if (/^tcp:\/\//i.test(s)) {
+    let url: URL;
+    try {
+      url = new URL(s);
+    } catch {
+      throw new TypeError(`Cannot parse endpoint "${s}": not a valid tcp://HOST:PORT address`);
+    }
+    const port = Number(url.port);
+    // Port 0 (any free port) only makes sense for a listener.
+    if (!url.hostname || !Number.isInteger(port) || port < (opts.listen ? 0 : 1) || port > 65535) {
+      throw new TypeError(`Cannot parse endpoint "${s}": expected tcp://HOST:PORT with a port in 1..65535`);
+    }
+    const host = url.hostname.replace(/^\[(.*)\]$/, "$1");
+    return { kind: "tcp", host, port, address: `${host}:${port}`, label: `tcp://${url.host}` };
+  }
+  throw new TypeError(
+    `Cannot parse endpoint "${s}": expected @name, /path, unix:///path, \\\\.\\pipe\\name or tcp://host:port`,
+  );
+}
+
+/** An open byte stream to an endpoint. */
+export interface Connection {
+  readonly endpoint: Endpoint;
+  /** Resolves once the bytes are handed to the OS; rejects (and closes) on error or after `timeoutMs`. */
+  write(bytes: Uint8Array, timeoutMs?: number): Promise<void>;
+  /** The next bytes the peer sent; null at end of stream. Rejects on a socket error or after `timeoutMs`. */
+  read(timeoutMs?: number): Promise<Uint8Array | null>;
+  /** Half-closes: no more writes, reading goes on. */
+  end(): void;
+  close(): void;
+  readonly closed: boolean;
+}
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
+export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+
+function describeError(e: unknown): { message: string; code?: string } {
+  const err = e as NodeJS.ErrnoException;
+  // node names an abstract socket with its NUL byte; show it the way it is configured ("@name").
+  const message = (err?.message ?? String(e)).replace(/\0/g, "@");
+  return { message, code: typeof err?.code === "string" ? err.code : undefined };
+}
+
+/** Opens a connection, failing with a TransportError after `timeoutMs` or when `signal` aborts. */
+export function connect(
+  endpoint: Endpoint,
+  opts: { timeoutMs?: number; signal?: AbortSignal } = {},
+): Promise<Connection> {
+  const timeoutMs = opts.timeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS;
+  return new Promise((resolve, reject) => {
+    if (opts.signal?.aborted) {
+      return reject(new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED"));
+    }
+    if (endpoint.kind === "pipe" && Deno.build.os !== "windows") {
+      // node:net would take it for a relative unix socket path; say what is wrong instead.
+      return reject(
+        new TransportError(
+          `Cannot connect to ${endpoint.label}: named pipes exist only on Windows`,
+          "ENOTSUP",
+        ),
+      );
+    }
+    const socket = endpoint.kind === "tcp"
+      ? net.connect({ host: endpoint.host, port: endpoint.port })
+      : net.connect({ path: endpoint.address });
+    let settled = false;
+    const fail = (e: TransportError) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      socket.destroy();
+      reject(e);
+    };
+    const onAbort = () => fail(new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED"));
+    const timer = setTimeout(
+      () =>
+        fail(new TransportError(`Connect to ${endpoint.label} timed out after ${timeoutMs} ms`, "ETIMEDOUT")),
+      timeoutMs,
+    );
+    opts.signal?.addEventListener("abort", onAbort, { once: true });
+    socket.once("error", (e) => {
+      const { message, code } = describeError(e);
+      fail(new TransportError(`Cannot connect to ${endpoint.label}: ${message}`, code, { cause: e }));
+    });
+    socket.once("connect", () => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener("abort", onAbort);
+      socket.removeAllListeners("error");
+      resolve(wrapSocket(endpoint, socket));
+    });
+  });
+}
+
+/** Wraps a connected node:net socket as a Connection. */
+export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
+  const queue: Uint8Array[] = [];
+  let queued = 0;
+  let ended = false;
+  let failure: TransportError | undefined;
+  let closed = false;
+  let waiter: (() => void) | undefined;
+  const wake = () => {
+    const w = waiter;
+    waiter = undefined;
+    w?.();
+  };
+  socket.on("data", (d: Uint8Array) => {
+    queue.push(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
+    queued += d.byteLength;
+    // Keep memory bounded when the reader is slower than the peer.
+    if (queued > 4 * 1024 * 1024) socket.pause();
+    wake();
+  });
+  socket.on("end", () => {
+    ended = true;
+    wake();
+  });
+  socket.on("error", (e) => {
+    const { message, code } = describeError(e);
+    failure ??= new TransportError(`Connection to ${endpoint.label} failed: ${message}`, code, { cause: e });
+    wake();
+  });
+  socket.on("close", () => {
+    closed = true;
+    ended = true;
+    wake();
+  });
+
+  const conn: Connection = {
+    endpoint,
+    get closed() {
+      return closed || socket.destroyed;
+    },
+    write(bytes, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS) {
+      if (failure) return Promise.reject(failure);
+      if (conn.closed || socket.writableEnded) {
+        return Promise.reject(new TransportError(`Connection to ${endpoint.label} is closed`, "ECLOSED"));
+      }
+      return new Promise<void>((resolve, reject) => {
+        let done = false;
+        const timer = setTimeout(() => {
+          if (done) return;
+          done = true;
+          socket.destroy();
+          reject(
+            new TransportError(
+              `Write of ${bytes.byteLength} bytes to ${endpoint.label} timed out after ${timeoutMs} ms (peer not reading)`,
+              "ETIMEDOUT",
+            ),
+          );
+        }, timeoutMs);
+        socket.write(bytes, (e) => {
+          if (done) return;
+          done = true;
+          clearTimeout(timer);
+          if (e) {
+            const { message, code } = describeError(e);
+            reject(new TransportError(`Write to ${endpoint.label} failed: ${message}`, code, { cause: e }));
+          } else resolve();
+        });
+      });
+    },
+    async read(timeoutMs) {
+      while (true) {
+        if (queue.length) {
+          const chunk = queue.shift()!;
+          queued -= chunk.byteLength;
+          if (queued <= 1024 * 1024 && socket.isPaused()) socket.resume();
+          return chunk;
+        }
+        if (failure) throw failure;
+        if (ended) return null;
+        let timer: ReturnType<typeof setTimeout> | undefined;
+        const wait = new Promise<void>((resolve) => waiter = resolve);
+        if (timeoutMs === undefined) await wait;
+        else {
+          let timedOut = false;
+          await Promise.race([
+            wait,
+            new Promise<void>((resolve) =>
+              timer = setTimeout(() => {
+                timedOut = true;
+                resolve();
+              }, timeoutMs)
+            ),
+          ]);
+          clearTimeout(timer);
+          if (timedOut && !queue.length && !ended && !failure) {
+            waiter = undefined;
+            throw new TransportError(`No reply from ${endpoint.label} within ${timeoutMs} ms`, "ETIMEDOUT");
+          }
+        }
+      }
+    },
+    end() {
+      if (!socket.destroyed) socket.end();
+    },
+    close() {
+      socket.destroy();
+      closed = true;
+      wake();
+    },
+  };
+  return conn;
+}
+
+/** Reconnect delays: exponential from `initialMs` to `maxMs`, each shortened by up to `jitter` (0..1) at random. */
+export interface Backoff {
+  initialMs: number;
+  maxMs: number;
+  factor: number;
+  jitter: number;
+}
+
+export const DEFAULT_BACKOFF: Backoff = { initialMs: 500, maxMs: 30_000, factor: 2, jitter: 0.5 };
+
+/** The wait before reconnect attempt number `failures` (1 = after the first failure). */
+export function backoffDelay(failures: number, b: Backoff = DEFAULT_BACKOFF, random = Math.random): number {
+  const base = Math.min(b.maxMs, b.initialMs * b.factor ** Math.max(0, failures - 1));
+  return Math.round(base * (1 - b.jitter * random()));
+}
+
+/**
+ * Logs a repeated problem once, then at most once per `intervalMs` with how many were suppressed,
+ * and says when it is over. Keeps the log readable while AMA is down for hours.
+ */
+export function rateLimitedWarning(
+  log: Logger,
+  intervalMs = 5 * 60_000,
+  now: () => number = Date.now,
+): { warn(msg: string, fields?: Record<string, unknown>): void; recovered(msg: string): void } {
+  let last = -Infinity;
+  let suppressed = 0;
+  let active = false;
+  return {
+    warn(msg, fields = {}) {
+      const t = now();
+      if (!active || t - last >= intervalMs) {
+        log.warn(msg, suppressed ? { ...fields, suppressed } : fields);
+        last = t;
+        suppressed = 0;
+        active = true;
+      } else suppressed++;
+    },
+    recovered(msg) {
+      if (!active) return;
+      log.info(msg);
+      active = false;
+      suppressed = 0;
+    },
+  };
+}
+
+/** Sleeps `ms`, or less when `signal` aborts (resolves false then). */
+export function sleep(ms: number, signal?: AbortSignal): Promise<boolean> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve(false);
+    const onAbort = () => {
+      clearTimeout(t);
+      resolve(false);
+    };
+    const t = setTimeout(() => {
+      signal?.removeEventListener("abort", onAbort);
+      resolve(true);
+    }, ms);
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export interface LinkOptions {
+  endpoint: Endpoint;
+  log: Logger;
+  /** What is at the other end, for the log ("AMA", "forward receiver"). */
+  peer?: string;
+  connectTimeoutMs?: number;
+  backoff?: Backoff;
+  random?: () => number;
+  /** How often the "not there" warning repeats while it lasts. */
+  warnIntervalMs?: number;
+  connectFn?: typeof connect;
+}
+
+/** A connection that reconnects: `get()` returns the open one or connects once, after the backoff. */
+export interface Link {
+  readonly endpoint: Endpoint;
+  /**
+   * The open connection, or one connect attempt after waiting out the backoff of earlier failures.
+   * Throws the TransportError of a failed attempt (logged rate-limited), or code ABORTED when `signal` aborts.
+   */
+  get(signal?: AbortSignal): Promise<Connection>;
+  /** Drops the current connection after an error; the next `get()` reconnects after a backoff. */
+  fail(err: unknown): void;
+  /** Consecutive failures so far (0 while connected). */
+  readonly failures: number;
+  close(): void;
+}
+
+export function createLink(opts: LinkOptions): Link {
+  const { endpoint } = opts;
+  const peer = opts.peer ?? "AMA";
+  const doConnect = opts.connectFn ?? connect;
+  const warning = rateLimitedWarning(opts.log, opts.warnIntervalMs);
+  let current: Connection | undefined;
+  let failures = 0;
+  let closed = false;
+  const link: Link = {
+    endpoint,
+    get failures() {
+      return failures;
+    },
+    async get(signal) {
+      if (closed) throw new TransportError(`Link to ${endpoint.label} is closed`, "ECLOSED");
+      if (current && !current.closed) return current;
+      current = undefined;
+      if (failures > 0) {
+        const delay = backoffDelay(failures, opts.backoff, opts.random);
+        if (!await sleep(delay, signal)) {
+          throw new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED");
+        }
+      }
+      try {
+        current = await doConnect(endpoint, { timeoutMs: opts.connectTimeoutMs, signal });
+      } catch (e) {
+        if (e instanceof TransportError && e.code === "ABORTED") throw e;
+        failures++;
+        warning.warn(`${peer} not there: ${(e as Error).message}; records stay in the outbox, retrying`, {
+          endpoint: endpoint.label,
+          attempts: failures,
+        });
+        throw e;
+      }
+      if (failures > 0) warning.recovered(`${peer} is there again at ${endpoint.label}; delivering`);
+      failures = 0;
+      return current;
+    },
+    fail(err) {
+      current?.close();
+      current = undefined;
+      failures++;
+      warning.warn(`Lost the connection to ${peer}: ${(err as Error)?.message ?? err}; will reconnect`, {
+        endpoint: endpoint.label,
+      });
+    },
+    close() {
+      closed = true;
+      current?.close();
+      current = undefined;
+    },
+  };
+  return link;
+}

@@ -1,0 +1,235 @@
+import assert from "node:assert/strict";
+import net from "node:net";
+import { memoryLogger } from "../log.ts";
+import {
+  backoffDelay,
+  connect,
+  createLink,
+  parseEndpoint,
+  rateLimitedWarning,
+  sleep,
+  TransportError,
+} from "./transport.ts";
+
+const uniqueName = (what: string) => `ctagent-test-${what}-${crypto.randomUUID()}`;
+
+/** A node:net server that echoes (or, with `silent`, accepts and never reads). */
+async function server(
+  listen: string | { port: number; host: string },
+  opts: { silent?: boolean } = {},
+): Promise<{ srv: net.Server; sockets: net.Socket[]; close(): Promise<void> }> {
+  const sockets: net.Socket[] = [];
+  const srv = net.createServer((s) => {
+    sockets.push(s);
+    s.on("error", () => {});
+    if (opts.silent) s.pause();
+    else s.on("data", (d) => s.write(d));
+  });
+  await new Promise<void>((resolve) =>
+    typeof listen === "string" ? srv.listen(listen, resolve) : srv.listen(listen, resolve)
+  );
+  return {
+    srv,
+    sockets,
+    close: () => {
+      for (const s of sockets) s.destroy();
+      return new Promise((r) => srv.close(() => r()));
+    },
+  };
+}
+
+Deno.test("parseEndpoint() turns @name into an abstract address starting with NUL", () => {
+  const ep = parseEndpoint("@CAgentStream_CloudAgentInfo_config_default_fluent.socket");
+  assert.equal(ep.kind, "abstract");
+  assert.equal(ep.address, "\0CAgentStream_CloudAgentInfo_config_default_fluent.socket");
+  assert.equal(ep.label, "@CAgentStream_CloudAgentInfo_config_default_fluent.socket");
+  assert.equal(parseEndpoint("unix://@x").address, "\0x");
+});
+
+Deno.test("parseEndpoint() reads unix paths, pipes and tcp addresses", () => {
+  assert.deepEqual(parseEndpoint("/run/a.sock"), {
+    kind: "unix",
+    address: "/run/a.sock",
+    label: "/run/a.sock",
+  });
+  assert.equal(parseEndpoint("unix:///run/a.sock").address, "/run/a.sock");
+  const pipe = parseEndpoint("\\\\.\\pipe\\CAgentStream_CloudAgentInfo_AzureMonitorAgent");
+  assert.equal(pipe.kind, "pipe");
+  assert.equal(pipe.address, "\\\\.\\pipe\\CAgentStream_CloudAgentInfo_AzureMonitorAgent");
+  assert.equal(parseEndpoint("//./pipe/x").address, "\\\\.\\pipe\\x");
+  const tcp = parseEndpoint("tcp://127.0.0.1:24224");
+  assert.deepEqual(tcp.kind === "tcp" && [tcp.host, tcp.port], ["127.0.0.1", 24224]);
+  const v6 = parseEndpoint("tcp://[::1]:9");
+  assert.deepEqual(v6.kind === "tcp" && [v6.host, v6.port], ["::1", 9]);
+});
+
+Deno.test("parseEndpoint() names the value it cannot read", () => {
+  assert.throws(
+    () => parseEndpoint("tcp://host"),
+    /Cannot parse endpoint "tcp:\/\/host": expected tcp:\/\/HOST:PORT/,
+  );
+  assert.throws(() => parseEndpoint("unix://relative"), /needs an absolute path/);
+  assert.throws(() => parseEndpoint("http://x"), /Cannot parse endpoint "http:\/\/x"/);
+  assert.throws(() => parseEndpoint("@"), /abstract socket name is empty/);
+  assert.throws(() => parseEndpoint(""), TypeError);
+});
+
+Deno.test("connect() writes and reads over an abstract socket", async () => {
+  const name = uniqueName("abs");
+  const s = await server(`\0${name}`);
+  const c = await connect(parseEndpoint(`@${name}`));
+  await c.write(new TextEncoder().encode("hello"));
+  let got = "";
+  while (got.length < 5) got += new TextDecoder().decode((await c.read(2000))!);
+  assert.equal(got, "hello");
+  c.close();
+  await s.close();
+});
+
+Deno.test("connect() writes and reads over a filesystem socket and over TCP", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/s.sock`;
+  const unix = await server(path);
+  const tcp = await server({ port: 0, host: "127.0.0.1" });
+  const port = (tcp.srv.address() as net.AddressInfo).port;
+  for (const text of [`unix://${path}`, `tcp://127.0.0.1:${port}`]) {
+    const c = await connect(parseEndpoint(text));
+    await c.write(new Uint8Array([1, 2, 3]));
+    const got = await c.read(2000);
+    assert.deepEqual(Array.from(got!), [1, 2, 3], text);
+    c.close();
+  }
+  await unix.close();
+  await tcp.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("connect() fails fast with a TransportError naming the endpoint when nobody listens", async () => {
+  const name = uniqueName("missing");
+  const e = await connect(parseEndpoint(`@${name}`)).then(() => undefined, (e) => e);
+  assert.ok(e instanceof TransportError);
+  assert.equal(e.code, "ECONNREFUSED");
+  assert.match(e.message, new RegExp(`Cannot connect to @${name}: connect ECONNREFUSED @${name}$`));
+});
+
+Deno.test("connect() gives up when its signal aborts", async () => {
+  const ac = new AbortController();
+  ac.abort();
+  const e = await connect(parseEndpoint("@x"), { signal: ac.signal }).then(() => undefined, (e) => e);
+  assert.ok(e instanceof TransportError);
+  assert.equal(e.code, "ABORTED");
+});
+
+Deno.test("Connection.write() rejects after its deadline when the peer never reads", async () => {
+  const name = uniqueName("silent");
+  const s = await server(`\0${name}`, { silent: true });
+  const c = await connect(parseEndpoint(`@${name}`));
+  const big = new Uint8Array(64 * 1024 * 1024);
+  const t0 = performance.now();
+  const e = await c.write(big, 300).then(() => undefined, (e) => e);
+  assert.ok(e instanceof TransportError, "write of 64 MiB to a paused peer should time out");
+  assert.equal(e.code, "ETIMEDOUT");
+  assert.match(e.message, /timed out after 300 ms \(peer not reading\)/);
+  assert.ok(performance.now() - t0 < 5000);
+  assert.ok(c.closed);
+  await s.close();
+});
+
+Deno.test("Connection.read() times out with a clear error and returns null at end of stream", async () => {
+  const name = uniqueName("read");
+  const s = await server(`\0${name}`, { silent: true });
+  const c = await connect(parseEndpoint(`@${name}`));
+  await assert.rejects(() => c.read(100), /No reply from @.* within 100 ms/);
+  while (!s.sockets.length) await sleep(5);
+  s.sockets[0].end();
+  assert.equal(await c.read(2000), null);
+  c.close();
+  await s.close();
+});
+
+Deno.test("backoffDelay() grows exponentially to the cap and jitter only shortens it", () => {
+  const b = { initialMs: 100, maxMs: 1000, factor: 2, jitter: 0.5 };
+  assert.deepEqual([1, 2, 3, 4, 5, 9].map((n) => backoffDelay(n, b, () => 0)), [
+    100,
+    200,
+    400,
+    800,
+    1000,
+    1000,
+  ]);
+  assert.equal(backoffDelay(3, b, () => 1), 200);
+  assert.equal(backoffDelay(3, b, () => 0.5), 300);
+});
+
+Deno.test("rateLimitedWarning() logs once, then once per interval with the suppressed count, then recovery", () => {
+  const log = memoryLogger();
+  let t = 0;
+  const w = rateLimitedWarning(log, 1000, () => t);
+  w.warn("AMA not there");
+  t = 10;
+  w.warn("AMA not there");
+  t = 500;
+  w.warn("AMA not there");
+  t = 1200;
+  w.warn("AMA not there");
+  w.recovered("AMA is back");
+  w.recovered("AMA is back");
+  assert.equal(log.lines.length, 3);
+  assert.match(log.lines[0], /level=warn msg="AMA not there"$/);
+  assert.match(log.lines[1], /suppressed=2/);
+  assert.match(log.lines[2], /level=info msg="AMA is back"/);
+});
+
+Deno.test("createLink() fails while the endpoint is missing, logging one warning, then connects", async () => {
+  const name = uniqueName("late");
+  const log = memoryLogger();
+  const link = createLink({
+    endpoint: parseEndpoint(`@${name}`),
+    log,
+    backoff: { initialMs: 20, maxMs: 40, factor: 2, jitter: 0.5 },
+  });
+  for (let i = 0; i < 3; i++) await assert.rejects(() => link.get(), TransportError);
+  assert.equal(link.failures, 3);
+  const s = await server(`\0${name}`);
+  const c = await link.get();
+  assert.equal(link.failures, 0);
+  assert.equal(await link.get(), c, "an open connection is reused");
+  const warns = log.lines.filter((l) => l.includes("level=warn"));
+  assert.equal(warns.length, 1, log.lines.join("\n"));
+  assert.match(warns[0], new RegExp(`AMA not there: Cannot connect to @${name}`));
+  assert.ok(log.lines.some((l) => /level=info msg="AMA is there again/.test(l)));
+  link.fail(new Error("boom"));
+  assert.ok(c.closed);
+  const c2 = await link.get();
+  assert.notEqual(c2, c);
+  link.close();
+  await s.close();
+});
+
+Deno.test("createLink().get() stops waiting out the backoff when its signal aborts", async () => {
+  const link = createLink({
+    endpoint: parseEndpoint(`@${uniqueName("never")}`),
+    log: memoryLogger(),
+    backoff: { initialMs: 10_000, maxMs: 10_000, factor: 1, jitter: 0 },
+  });
+  await assert.rejects(() => link.get(), /Cannot connect/);
+  const ac = new AbortController();
+  const p = link.get(ac.signal).then(() => undefined, (e) => e);
+  await sleep(50);
+  ac.abort();
+  const e = await p;
+  assert.ok(e instanceof TransportError);
+  assert.equal(e.code, "ABORTED");
+  link.close();
+});
+
+Deno.test({
+  name: "connect() to a named pipe off Windows fails at once, saying so",
+  ignore: Deno.build.os === "windows",
+  fn: async () => {
+    const e = await connect(parseEndpoint("\\\\.\\pipe\\x")).then(() => undefined, (e) => e);
+    assert.ok(e instanceof TransportError);
+    assert.equal(e.code, "ENOTSUP");
+    assert.match(e.message, /named pipes exist only on Windows/);
+  },
+});

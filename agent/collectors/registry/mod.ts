@@ -1,0 +1,168 @@
+// The registry collector: the values under each enabled DCR registryInfo key, recursion honoured, exact data.
+import type { Host } from "../../host/mod.ts";
+import type { RegistryInfo, Settings } from "../../config/dcr.ts";
+import type { Collector } from "../types.ts";
+import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
+import { renderValue } from "./values.ts";
+import { offlineRegistryFromRoot } from "./offline.ts";
+import { liveRegistry } from "./live_windows.ts";
+
+/** One registry value, as the Log Analytics Registry columns (SPEC §2) plus the key's last write time. */
+export interface RegistryItem {
+  [field: string]: string | number | boolean | null;
+  /** HKEY_LOCAL_MACHINE, HKEY_USERS, ... (full names, whatever abbreviation the DCR used). */
+  Hive: string;
+  /** The key's full path including the hive: `HKEY_LOCAL_MACHINE\SOFTWARE\...`. */
+  RegistryKey: string;
+  /** "" is the key's default value. */
+  ValueName: string;
+  ValueData: string;
+  ValueType: string;
+  /** ISO 8601 UTC; volatile (it moves whenever anything in the key is written). */
+  KeyLastWritten: string | null;
+}
+
+/** Deepest recursion below a configured key; deeper keys are reported as cut, never silently. */
+export const MAX_DEPTH = 512;
+
+/**
+ * Natural key. Key names cannot hold a backslash, so the first `\\` (two backslashes) separates the key
+ * path from the value name unambiguously, whatever the value name holds.
+ */
+export function registryKey(i: RegistryItem): string {
+  return `${i.RegistryKey}\\\\${i.ValueName}`;
+}
+
+/**
+ * The registry reader for a host: the live registry on the running Windows machine, otherwise the hive
+ * files of a Windows installation found under `host.root` (a mounted disk or image).
+ */
+export async function openRegistry(host: Host): Promise<RegistryReader> {
+  if (host.os === "windows" && host.root === "/" && Deno.build.os === "windows") return liveRegistry();
+  return (await offlineRegistryFromRoot(host)).reader;
+}
+
+function describe(info: RegistryInfo, i: number): string {
+  return `registrySettings.registryInfo[${i}]${info.name ? ` (${info.name})` : ""}`;
+}
+
+/** Reads the values `info` asks for from an open reader. Pure over the reader: the tests give it hives. */
+export function readRegistryInfo(
+  reader: RegistryReader,
+  infos: readonly RegistryInfo[],
+  signal?: AbortSignal,
+): { items: RegistryItem[]; unseen: string[]; warnings: string[] } {
+  const items = new Map<string, RegistryItem>();
+  const unseen: string[] = [];
+  const warnings: string[] = [];
+
+  infos.forEach((info, i) => {
+    if (!info.enabled) return;
+    const where = describe(info, i);
+    let path: string, hive: string;
+    try {
+      hive = splitKeyPath(info.keyName).hive;
+      // The registry's own spelling: overlapping entries written in another case give the same items.
+      path = registryCase(reader, info.keyName);
+    } catch (e) {
+      warnings.push(`${where}: ${(e as Error).message}`);
+      return;
+    }
+    const wanted = info.valueName.toUpperCase();
+    let cut = 0;
+
+    const visit = (key: RegKey, depth: number) => {
+      signal?.throwIfAborted();
+      const lastWrite = key.lastWrite?.toISOString() ?? null;
+      let found = false;
+      for (const v of key.values()) {
+        if (info.valueName && v.name.toUpperCase() !== wanted) continue;
+        found = true;
+        const item: RegistryItem = {
+          Hive: hive,
+          RegistryKey: key.path,
+          ValueName: v.name,
+          ...renderValue(v.type, v.data),
+          KeyLastWritten: lastWrite,
+        };
+        const k = registryKey(item);
+        if (!items.has(k)) items.set(k, item);
+      }
+      if (depth === 0 && info.valueName && !found && !info.recurse) {
+        warnings.push(`${where}: value ${JSON.stringify(info.valueName)} not found in ${key.path}`);
+      }
+      if (!info.recurse) return;
+      if (depth >= MAX_DEPTH) {
+        cut++;
+        return;
+      }
+      for (const name of key.subkeyNames()) {
+        let sub: RegKey | null = null;
+        try {
+          sub = key.subkey(name);
+          if (sub) visit(sub, depth + 1);
+        } catch (e) {
+          if (signal?.aborted) throw e;
+          // An unreadable subkey (access denied, corrupt cell): its previous values stay, never "Removed".
+          unseen.push(`${key.path}\\${name}\\`);
+          warnings.push(`${where}: cannot read ${key.path}\\${name}: ${(e as Error).message}`);
+        } finally {
+          sub?.close();
+        }
+      }
+    };
+
+    let key: RegKey | null;
+    try {
+      key = reader.open(path);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      unseen.push(`${path}\\`);
+      warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
+      return;
+    }
+    if (!key) {
+      warnings.push(`${where}: key ${path} does not exist`);
+      return;
+    }
+    try {
+      visit(key, 0);
+    } catch (e) {
+      if (signal?.aborted) throw e;
+      unseen.push(`${path}\\`);
+      warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
+    } finally {
+      key.close();
+    }
+    if (cut) {
+      warnings.push(`${where}: ${cut} keys deeper than ${MAX_DEPTH} levels below ${path} were not read`);
+    }
+  });
+  return { items: [...items.values()], unseen, warnings };
+}
+
+export function registryCollector(
+  open: (host: Host) => Promise<RegistryReader> = openRegistry,
+): Collector<RegistryItem> {
+  return {
+    name: "registry",
+    platforms: ["windows"],
+    dataType: () => "Registry",
+    key: registryKey,
+    volatile: ["KeyLastWritten"],
+    schedule: (s: Settings) => ({
+      enabled: s.enableRegistry,
+      frequency: s.registrySettings.registryCollectionFrequency,
+    }),
+    async collect(settings, { host, signal }) {
+      const infos = settings.registrySettings.registryInfo;
+      if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
+      const reader = await open(host);
+      try {
+        return readRegistryInfo(reader, infos, signal);
+      } finally {
+        reader.close();
+      }
+    },
+  };
+}

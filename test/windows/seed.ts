@@ -1,0 +1,121 @@
+// Seeding a Windows (Wine) machine for the Windows tests: registry through `regedit /S`, services through `sc`.
+
+/** True when the Windows tests can run (Windows Deno, natively or under Wine). */
+export const onWindows = Deno.build.os === "windows";
+export const SKIP = onWindows
+  ? ""
+  : "skipped: needs Windows Deno (deno task test:windows runs it under Wine)";
+export const named = (name: string) => SKIP ? `${name} (${SKIP})` : name;
+
+async function run(cmd: string, args: string[]): Promise<{ code: number; out: string }> {
+  const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const dec = new TextDecoder();
+  return { code: o.code, out: dec.decode(o.stdout) + dec.decode(o.stderr) };
+}
+
+/** Imports .reg text (the header is added) with `regedit /S`; a section `[-KEY]` deletes a key, `"v"=-` a value. */
+export async function regImport(body: string): Promise<void> {
+  const file = await Deno.makeTempFile({ suffix: ".reg" });
+  // UTF-16LE with a BOM, as regedit itself exports: an 8-bit file makes Wine's regedit read hex(2)/hex(7) as ANSI.
+  const text = "\ufeffWindows Registry Editor Version 5.00\r\n\r\n" + body.replaceAll(/\r?\n/g, "\r\n") +
+    "\r\n";
+  const bytes = new Uint8Array(text.length * 2);
+  for (let i = 0; i < text.length; i++) new DataView(bytes.buffer).setUint16(i * 2, text.charCodeAt(i), true);
+  await Deno.writeFile(file, bytes);
+  const r = await run("regedit", ["/S", file]);
+  await Deno.remove(file);
+  if (r.code !== 0) throw new Error(`regedit /S failed (${r.code}): ${r.out}`);
+}
+
+/** `sc ARGS`; throws with sc's output when it fails (unless `allowFail`). */
+export async function sc(args: string[], allowFail = false): Promise<string> {
+  const r = await run("sc", args);
+  if (r.code !== 0 && !allowFail) throw new Error(`sc ${args.join(" ")} failed (${r.code}): ${r.out}`);
+  return r.out;
+}
+
+/**
+ * Marks an Auto service as delayed (Wine's sc has no `start= delayed-auto`): ChangeServiceConfig2W through FFI,
+ * else (Wine 8's SCM has no delayed-start level) the DelayedAutostart value where Windows keeps the flag.
+ */
+export async function setDelayedAutoStart(name: string, delayed: boolean): Promise<"scm" | "registry"> {
+  if (changeDelayed(name, delayed)) return "scm";
+  await regImport(
+    `[HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services\\${name}]\n"DelayedAutostart"=dword:0000000${
+      delayed ? 1 : 0
+    }\n`,
+  );
+  return "registry";
+}
+
+function changeDelayed(name: string, delayed: boolean): boolean {
+  const lib = Deno.dlopen("advapi32.dll", {
+    OpenSCManagerW: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
+    OpenServiceW: { parameters: ["pointer", "buffer", "u32"], result: "pointer" },
+    ChangeServiceConfig2W: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+    CloseServiceHandle: { parameters: ["pointer"], result: "i32" },
+  });
+  try {
+    const a = lib.symbols;
+    const scm = a.OpenSCManagerW(null, null, 0xf003f);
+    if (!scm) throw new Error("OpenSCManager failed");
+    const wide = new Uint16Array([...name].map((c) => c.charCodeAt(0)).concat(0));
+    const svc = a.OpenServiceW(scm, wide, 0x0002 /* SERVICE_CHANGE_CONFIG */);
+    if (!svc) throw new Error(`OpenService ${name} failed`);
+    const info = new Int32Array([delayed ? 1 : 0]);
+    const ok = a.ChangeServiceConfig2W(svc, 3, /* SERVICE_CONFIG_DELAYED_AUTO_START_INFO */ info);
+    a.CloseServiceHandle(svc);
+    a.CloseServiceHandle(scm);
+    return ok !== 0;
+  } finally {
+    lib.close();
+  }
+}
+
+/** UTF-16LE bytes of `s` plus its NUL, as .reg `hex(N):` data. */
+export function regUtf16(s: string): string {
+  const bytes: string[] = [];
+  for (const c of s + "\0") {
+    const u = c.charCodeAt(0);
+    bytes.push((u & 0xff).toString(16).padStart(2, "0"), (u >> 8).toString(16).padStart(2, "0"));
+  }
+  return bytes.join(",");
+}
+
+/** The .reg lines of a key with one value of every registry type, and the items the collector must give for them. */
+export function everyTypeKey(key: string): { reg: string; expected: Record<string, [string, string]> } {
+  const reg = [
+    `[${key}]`,
+    '@="default ☃"',
+    '"Sz"="hello \\"world\\" C:\\\\x"',
+    `"ExpandSz"=hex(2):${regUtf16("%SystemRoot%\\system32")}`,
+    `"MultiSz"=hex(7):${regUtf16("one\0two\0\0")}`,
+    '"Dword"=dword:fffffffe',
+    '"DwordBE"=hex(5):12,34,56,78',
+    '"Qword"=hex(b):ef,cd,ab,89,67,45,23,01',
+    '"Binary"=hex:de,ad,be,ef,00,01',
+    '"None"=hex(0):',
+    '"NoneData"=hex(0):01,02,03',
+    `"Link"=hex(6):${regUtf16("\\Registry\\Machine\\Software\\X").replace(/,00,00$/, "")}`,
+    '"ResourceList"=hex(8):01,00,00,00',
+    '"FullResource"=hex(9):05,06',
+    '"ResourceReq"=hex(a):07',
+  ].join("\n");
+  const expected: Record<string, [string, string]> = {
+    "": ["REG_SZ", "default ☃"],
+    Sz: ["REG_SZ", 'hello "world" C:\\x'],
+    ExpandSz: ["REG_EXPAND_SZ", "%SystemRoot%\\system32"],
+    MultiSz: ["REG_MULTI_SZ", "one\ntwo"],
+    Dword: ["REG_DWORD", "4294967294"],
+    DwordBE: ["REG_DWORD_BIG_ENDIAN", String(0x12345678)],
+    Qword: ["REG_QWORD", String(0x0123456789abcdefn)],
+    Binary: ["REG_BINARY", "deadbeef0001"],
+    None: ["REG_NONE", ""],
+    NoneData: ["REG_NONE", "010203"],
+    Link: ["REG_LINK", "\\Registry\\Machine\\Software\\X"],
+    ResourceList: ["REG_RESOURCE_LIST", "01000000"],
+    FullResource: ["REG_FULL_RESOURCE_DESCRIPTOR", "0506"],
+    ResourceReq: ["REG_RESOURCE_REQUIREMENTS_LIST", "07"],
+  };
+  return { reg, expected };
+}

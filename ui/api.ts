@@ -1,0 +1,285 @@
+// The page's JSON API: status, inventory, changes, item history, DCRs, file contents and diffs, scan now.
+import { Hono } from "hono";
+import type { Db } from "../db/open.ts";
+import type { Logger } from "../agent/log.ts";
+import * as q from "./queries.ts";
+import { inventoryIndex } from "./inventory_index.ts";
+import { diffLines } from "./diff.ts";
+
+/** What the agent's scheduler offers the page: run one collector (or all) now. */
+export interface Scheduler {
+  /** Resolves when the run(s) finished; the page waits up to `scanWaitMs` for it. */
+  scanNow(collector?: string): Promise<unknown> | unknown;
+}
+
+/** Live facts only the running agent knows; every field is optional (the page shows what it gets). */
+export interface AgentStatus {
+  version?: string;
+  hostname?: string;
+  /** e.g. "Debian GNU/Linux 12 (bookworm)". */
+  os?: string;
+  startedAt?: number;
+  config?: {
+    /** file | ama | last-good | default */
+    source?: string;
+    origin?: string;
+    /** The DCR's id (or immutableId) when the source carries one. */
+    dcrId?: string;
+    receivedAt?: number;
+    warnings?: string[];
+  };
+  collectors?: {
+    name: string;
+    enabled: boolean;
+    /** Seconds between runs. */
+    frequency?: number;
+    nextRunAt?: number | null;
+    running?: boolean;
+  }[];
+  delivery?: {
+    /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
+    endpoint?: string;
+    reachable?: boolean;
+    lastError?: string | null;
+    lastDeliveredAt?: number | null;
+    /** Records dropped (by a safety limit), with the reason. */
+    dropped?: number;
+    droppedReason?: string | null;
+  };
+}
+
+export interface ApiOptions {
+  db: Db;
+  scheduler?: Scheduler;
+  status?: () => AgentStatus | Promise<AgentStatus>;
+  log?: Logger;
+  now?: () => number;
+  /** How long POST /api/scan waits for the run before answering 202 (default 60 s). */
+  scanWaitMs?: number;
+}
+
+const RANGES: Record<string, number> = {
+  "1h": 3600_000,
+  "24h": 86400_000,
+  "7d": 7 * 86400_000,
+  "30d": 30 * 86400_000,
+};
+
+/** `since` as epoch ms: a range name (1h, 24h, 7d, 30d), epoch ms, or an ISO date. */
+export function parseTime(v: string | undefined, now: number): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (v in RANGES) return now - RANGES[v];
+  if (/^\d+$/.test(v)) return Number(v);
+  const t = Date.parse(v);
+  if (Number.isNaN(t)) {
+    throw new RangeError(
+      `Cannot parse time ${JSON.stringify(v)}: expected 1h, 24h, 7d, 30d, epoch ms or ISO 8601`,
+    );
+  }
+  return t;
+}
+
+function list(v: string | undefined, allowed?: readonly string[]): string[] | undefined {
+  if (!v) return undefined;
+  const out = v.split(",").map((s) => s.trim()).filter(Boolean);
+  for (const s of out) {
+    if (allowed && !allowed.includes(s)) {
+      throw new RangeError(`Unknown value ${JSON.stringify(s)}: expected one of ${allowed.join(", ")}`);
+    }
+  }
+  return out;
+}
+
+function int(v: string | undefined, name: string): number | undefined {
+  if (v === undefined || v === "") return undefined;
+  if (!/^\d+$/.test(v)) {
+    throw new RangeError(`Cannot parse ${name} ${JSON.stringify(v)}: expected a whole number`);
+  }
+  return Number(v);
+}
+
+const CHECKSUM = /^[0-9a-fA-F]{64}$/;
+
+export function createApi(opts: ApiOptions): Hono {
+  const { db } = opts;
+  const now = opts.now ?? Date.now;
+  const index = inventoryIndex(db, { now });
+  const app = new Hono();
+
+  app.onError((err, c) => {
+    if (err instanceof RangeError || err instanceof TypeError) return c.json({ error: err.message }, 400);
+    opts.log?.error("ui api error", { path: c.req.path, error: err });
+    return c.json({ error: "internal error" }, 500);
+  });
+
+  app.get("/status", async (c) => {
+    const live: AgentStatus = (await opts.status?.()) ?? {};
+    const [runs, errors, depth, cfg] = await Promise.all([
+      q.recentRuns(db, 1),
+      q.lastErrors(db),
+      q.outboxDepth(db),
+      q.configs(db, 1),
+    ]);
+    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...Object.keys(runs)]);
+    const collectors = [...names].map((name) => {
+      const l = live.collectors?.find((x) => x.name === name);
+      return {
+        name,
+        enabled: l?.enabled ?? true,
+        frequency: l?.frequency ?? null,
+        nextRunAt: l?.nextRunAt ?? null,
+        running: l?.running ?? false,
+        lastRun: runs[name]?.[0] ?? null,
+        lastError: errors[name] ?? null,
+      };
+    });
+    const outbox = Object.values(depth).reduce((a, b) => a + b, 0);
+    const failed = collectors.filter((x) => x.enabled && x.lastRun && x.lastRun.status === "failed");
+    const health = failed.length
+      ? { level: "error", text: `${failed.map((x) => x.name).join(", ")} failed` }
+      : live.delivery?.reachable === false
+      ? { level: "warn", text: `AMA unreachable, ${outbox.toLocaleString("en")} records waiting` }
+      : live.delivery?.dropped
+      ? { level: "warn", text: `${live.delivery.dropped.toLocaleString("en")} records dropped` }
+      : { level: "ok", text: "All collectors ran" };
+    return c.json({
+      now: now(),
+      version: live.version ?? null,
+      hostname: live.hostname ?? null,
+      os: live.os ?? null,
+      startedAt: live.startedAt ?? null,
+      config: {
+        source: live.config?.source ?? cfg.current?.source ?? "default",
+        origin: live.config?.origin ?? cfg.current?.origin ?? null,
+        dcrId: live.config?.dcrId ?? null,
+        receivedAt: live.config?.receivedAt ?? cfg.current?.received_at ?? null,
+        warnings: live.config?.warnings ?? [],
+        rejected: cfg.rejected.length,
+      },
+      collectors,
+      outbox: { depth: outbox, byStream: depth, ...live.delivery },
+      health,
+    });
+  });
+
+  let itemCounts: { version: string; counts: q.Counts } | undefined;
+  app.get("/counts", async (c) => {
+    const since = parseTime(c.req.query("since") ?? "24h", now())!;
+    const version = await q.dataVersion(db);
+    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db) };
+    return c.json(await q.withChanged(db, itemCounts.counts, since));
+  });
+
+  app.get("/inventory/:collector", async (c) => {
+    const collector = c.req.param("collector");
+    list(collector, q.COLLECTORS);
+    const dir = c.req.query("dir");
+    if (dir && dir !== "asc" && dir !== "desc") {
+      throw new RangeError(`dir must be asc or desc, got ${JSON.stringify(dir)}`);
+    }
+    return c.json(
+      await index.query({
+        collector,
+        q: c.req.query("q"),
+        sort: c.req.query("sort") || undefined,
+        dir: dir as "asc" | "desc" | undefined,
+        offset: int(c.req.query("offset"), "offset"),
+        limit: int(c.req.query("limit"), "limit"),
+        errors: c.req.query("errors") === "1",
+      }),
+    );
+  });
+
+  const changeFilters = (c: { req: { query(k: string): string | undefined } }) => ({
+    since: parseTime(c.req.query("since"), now()),
+    until: parseTime(c.req.query("until"), now()),
+    collectors: list(c.req.query("type"), q.COLLECTORS),
+    categories: list(c.req.query("category"), q.CATEGORIES),
+  });
+
+  app.get("/changes", async (c) => {
+    return c.json(
+      await q.changes(db, {
+        ...changeFilters(c),
+        q: c.req.query("q"),
+        offset: int(c.req.query("offset"), "offset"),
+        limit: int(c.req.query("limit"), "limit"),
+      }),
+    );
+  });
+
+  app.get("/histogram", async (c) => {
+    const f = changeFilters(c);
+    const until = f.until ?? now();
+    const since = f.since ?? until - RANGES["24h"];
+    const bucket = int(c.req.query("bucket"), "bucket") ?? defaultBucket(until - since);
+    return c.json(await q.histogram(db, { ...f, since, until, bucket }));
+  });
+
+  app.get("/item", async (c) => {
+    const collector = c.req.query("collector") ?? "";
+    const key = c.req.query("key");
+    list(collector || "?", q.COLLECTORS);
+    if (!key) throw new RangeError("key is required");
+    return c.json(await q.itemHistory(db, collector, key));
+  });
+
+  app.get("/config", async (c) => {
+    const live: AgentStatus = (await opts.status?.()) ?? {};
+    return c.json({ ...(await q.configs(db)), live: live.config ?? null });
+  });
+
+  app.get("/runs", async (c) => c.json(await q.recentRuns(db, int(c.req.query("limit"), "limit") ?? 10)));
+
+  app.get("/content/:checksum", async (c) => {
+    const sum = c.req.param("checksum");
+    if (!CHECKSUM.test(sum)) throw new RangeError("checksum must be 64 hex digits");
+    const row = await q.content(db, sum);
+    return row
+      ? c.json({ checksum: sum.toLowerCase(), ...row })
+      : c.json({ error: "content not captured" }, 404);
+  });
+
+  app.get("/diff", async (c) => {
+    const from = c.req.query("from") ?? "", to = c.req.query("to") ?? "";
+    if (!CHECKSUM.test(from) || !CHECKSUM.test(to)) throw new RangeError("from and to must be 64 hex digits");
+    const [a, b] = await Promise.all([q.content(db, from), q.content(db, to)]);
+    if (!a || !b) return c.json({ error: `content of ${!a ? from : to} not captured` }, 404);
+    return c.json({ from, to, ...diffLines(a.text, b.text) });
+  });
+
+  app.post("/scan", async (c) => {
+    if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
+    const body = await c.req.json().catch(() => ({})) as { collector?: unknown };
+    const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
+    if (collector) list(collector, q.COLLECTORS);
+    opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
+    const run = Promise.resolve(opts.scheduler.scanNow(collector));
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const waited = await Promise.race([
+      run.then(() => "done" as const, (e: unknown) => e instanceof Error ? e : new Error(String(e))),
+      new Promise<"pending">((r) => timer = setTimeout(() => r("pending"), opts.scanWaitMs ?? 60_000)),
+    ]).finally(() => clearTimeout(timer));
+    if (waited === "pending") {
+      run.catch((e) => opts.log?.warn("scan from the page failed", { error: e }));
+      return c.json({ collector: collector ?? null, done: false }, 202);
+    }
+    if (waited instanceof Error) {
+      // The scheduler says RangeError for a collector that is off or unknown: the request was wrong.
+      const code = waited instanceof RangeError ? 400 : 500;
+      return c.json({ collector: collector ?? null, done: true, error: waited.message }, code);
+    }
+    return c.json({ collector: collector ?? null, done: true });
+  });
+
+  app.all("*", (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));
+  return app;
+}
+
+/** Chart buckets: minutes for an hour, hours for a day, 6 hours for a week, days beyond. */
+export function defaultBucket(span: number): number {
+  if (span <= 3 * 3600_000) return 5 * 60_000;
+  if (span <= 2 * 86400_000) return 3600_000;
+  if (span <= 8 * 86400_000) return 6 * 3600_000;
+  return 86400_000;
+}

@@ -1,0 +1,269 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { join } from "node:path";
+import { startWorld, type World, XSS } from "./testdata/world.ts";
+
+const SUM = /^[0-9a-f]{64}$/;
+
+function client(w: World) {
+  const host = `127.0.0.1:${w.ui.listen.port}`;
+  const origin = `http://${host}`;
+  return {
+    host,
+    origin,
+    get: (path: string, headers: Record<string, string> = {}) =>
+      w.ui.app.request(path, { headers: { host, ...headers } }),
+    json: async <T = Record<string, unknown>>(path: string): Promise<T> => {
+      const r = await w.ui.app.request(path, { headers: { host } });
+      assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
+      return await r.json() as T;
+    },
+    post: (path: string, body: unknown, headers: Record<string, string> = {}) =>
+      w.ui.app.request(path, {
+        method: "POST",
+        body: JSON.stringify(body),
+        headers: {
+          host,
+          origin,
+          "content-type": "application/json",
+          "x-ctagent-token": w.ui.token,
+          "sec-fetch-site": "same-origin",
+          ...headers,
+        },
+      }),
+  };
+}
+
+function installedPackages(): string[] {
+  return execFileSync("dpkg-query", ["-W", "-f", "${db:Status-Status} ${Package}\n"], { encoding: "utf8" })
+    .split("\n").filter((l) => l.startsWith("installed ")).map((l) => l.slice(10));
+}
+
+type Page = { total: number; rows: { key: string; data: Record<string, unknown> }[] };
+
+Deno.test("API on a database filled by real runs: inventory, search, sort, paging, status, DCRs", async (t) => {
+  const w = await startWorld();
+  const c = client(w);
+  try {
+    await t.step("inventory lists this machine's dpkg packages", async () => {
+      const pkgs = installedPackages();
+      const page = await c.json<Page>("/api/inventory/software?limit=500");
+      const all: string[] = [];
+      for (let off = 0; off < page.total; off += 500) {
+        const p = await c.json<Page>(`/api/inventory/software?limit=500&offset=${off}`);
+        all.push(...p.rows.filter((r) => r.data.Manager === "dpkg").map((r) => String(r.data.SoftwareName)));
+      }
+      for (const name of pkgs) assert.ok(all.includes(name), `installed package ${name} missing`);
+      assert.equal(page.total, all.length + 1, "dpkg packages plus the test source's one");
+    });
+
+    await t.step("search matches values, not field names, and counts what it matched", async () => {
+      const name = installedPackages().find((p) => p.length > 4)!;
+      const hit = await c.json<Page>(`/api/inventory/software?q=${encodeURIComponent(name.toUpperCase())}`);
+      assert.ok(hit.rows.some((r) => r.data.SoftwareName === name));
+      assert.equal(hit.total, hit.rows.length);
+      for (const r of hit.rows) {
+        assert.ok(JSON.stringify(Object.values(r.data)).toLowerCase().includes(name.toLowerCase()));
+      }
+      const none = await c.json<Page>("/api/inventory/software?q=CurrentVersion");
+      assert.equal(none.total, 0, "a field name is not a value");
+      const xss = await c.json<Page>(`/api/inventory/software?q=${encodeURIComponent(XSS)}`);
+      assert.equal(xss.rows[0].data.SoftwareDescription, XSS, "machine text comes back verbatim, as data");
+    });
+
+    await t.step("sort by a column both ways, and pages do not overlap", async () => {
+      const asc = await c.json<Page>("/api/inventory/software?sort=SoftwareName&limit=50");
+      const names = asc.rows.map((r) => String(r.data.SoftwareName));
+      const sorted = [...names].sort((a, b) =>
+        a.localeCompare(b, "en", { numeric: true, sensitivity: "base" })
+      );
+      assert.deepEqual(names, sorted);
+      const desc = await c.json<Page>("/api/inventory/software?sort=SoftwareName&dir=desc&limit=50");
+      assert.ok(
+        String(desc.rows[0].data.SoftwareName).localeCompare(names[0], "en", { sensitivity: "base" }) > 0,
+      );
+      const p2 = await c.json<Page>("/api/inventory/software?sort=SoftwareName&limit=50&offset=50");
+      const keys = new Set(asc.rows.map((r) => r.key));
+      assert.ok(p2.rows.length > 0 && p2.rows.every((r) => !keys.has(r.key)));
+    });
+
+    await t.step("bad parameters are 400 with a message", async () => {
+      for (
+        const path of [
+          "/api/inventory/nope",
+          "/api/inventory/software?sort=data)--",
+          "/api/changes?category=Deleted",
+          "/api/changes?since=yesterday",
+          "/api/content/xyz",
+        ]
+      ) {
+        const r = await c.get(path);
+        assert.equal(r.status, 400, path);
+        assert.ok((await r.json()).error, path);
+      }
+    });
+
+    await t.step("status: collectors with last runs and next runs, DCR source and id", async () => {
+      const s = await c.json<{
+        collectors: {
+          name: string;
+          enabled: boolean;
+          lastRun: { status: string; counts: { items: number } };
+        }[];
+        config: { source: string; dcrId: string; rejected: number };
+        hostname: string;
+        health: { level: string };
+      }>("/api/status");
+      const sw = s.collectors.find((x) => x.name === "software")!;
+      assert.equal(sw.lastRun.status, "baseline");
+      assert.ok(sw.lastRun.counts.items > 100);
+      assert.ok(s.collectors.find((x) => x.name === "files")?.enabled);
+      assert.equal(s.config.source, "file");
+      assert.equal(s.config.dcrId, w.config.id);
+      assert.equal(s.config.rejected, 1);
+      assert.equal(s.health.level, "ok");
+    });
+
+    await t.step("config: the DCR in force and the rejected one with its problems", async () => {
+      const cfg = await c.json<{
+        current: { origin: string; valid: boolean };
+        rejected: { errors: { path: string; message: string }[] }[];
+      }>("/api/config");
+      assert.equal(cfg.current.origin, join(w.dir, "dcr.json"));
+      assert.equal(cfg.rejected.length, 1);
+      assert.ok(cfg.rejected[0].errors.some((e) => e.path.includes("fileCollectionFrequency")));
+    });
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("API: a file modified in the watched tree is a Modified change after scan now, with its diff", async () => {
+  const w = await startWorld();
+  const c = client(w);
+  try {
+    const path = join(w.tree, "etc", "app.conf");
+    const before = await c.json<Page>(`/api/changes?type=files`);
+    assert.equal(before.total, 0, "the first run is a baseline");
+    await Deno.writeTextFile(path, "# app\nport = 9090\nmode = safe\nlog = info\n");
+    const scan = await c.post("/api/scan", { collector: "files" });
+    assert.equal(scan.status, 200, await scan.clone().text());
+    assert.equal((await scan.json()).done, true);
+
+    type Changes = {
+      total: number;
+      rows: {
+        key: string;
+        category: string;
+        fields_changed: string[];
+        previous: Record<string, string>;
+        current: Record<string, string>;
+      }[];
+    };
+    const ch = await c.json<Changes>("/api/changes?since=1h&type=files&category=Modified");
+    assert.equal(ch.total, 1);
+    const m = ch.rows[0];
+    assert.equal(m.key, path);
+    assert.ok(m.fields_changed.includes("FileContentChecksum"));
+    assert.match(m.previous.FileContentChecksum, SUM);
+
+    const none = await c.json<Changes>("/api/changes?since=1h&type=software");
+    assert.equal(none.total, 0, "type filter");
+    const byText = await c.json<Changes>("/api/changes?q=APP.CO");
+    assert.equal(byText.rows[0]?.key, path, "text search over keys, case-insensitive");
+    assert.equal((await c.json<Changes>("/api/changes?q=no-such-thing")).total, 0);
+    assert.equal((await c.json<Changes>(`/api/changes?since=${Date.now() + 60_000}`)).total, 0, "time range");
+
+    const item = await c.json<{ history: unknown[]; contents: string[] }>(
+      `/api/item?collector=files&key=${encodeURIComponent(path)}`,
+    );
+    assert.equal(item.history.length, 1);
+    assert.deepEqual(
+      [...item.contents].sort(),
+      [m.previous.FileContentChecksum, m.current.FileContentChecksum].sort(),
+    );
+
+    const diff = await c.json<
+      { added: number; removed: number; hunks: { lines: { op: string; text: string }[] }[] }
+    >(
+      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}`,
+    );
+    assert.equal(diff.added, 1);
+    assert.equal(diff.removed, 1);
+    const lines = diff.hunks.flatMap((h) => h.lines.map((l) => l.op + l.text));
+    assert.ok(lines.includes("-port = 8080") && lines.includes("+port = 9090"), lines.join("\n"));
+
+    const content = await c.json<{ text: string }>(`/api/content/${m.current.FileContentChecksum}`);
+    assert.match(content.text, /port = 9090/);
+    assert.equal((await c.get(`/api/content/${"0".repeat(64)}`)).status, 404);
+
+    const hist = await c.json<{ points: { collector: string; category: string; n: number }[] }>(
+      "/api/histogram?since=24h",
+    );
+    assert.deepEqual(hist.points.map((p) => [p.collector, p.category, p.n]), [["files", "Modified", 1]]);
+    const counts = await c.json<Record<string, { changed: number; items: number }>>("/api/counts");
+    assert.equal(counts.files.changed, 1);
+    assert.equal(counts.files.items, 2);
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("page server: foreign Host refused, CSP on every response, writes need same origin and the token", async () => {
+  const w = await startWorld();
+  const c = client(w);
+  try {
+    for (
+      const host of ["evil.example", `evil.example:${w.ui.listen.port}`, "127.0.0.1:1", "localhost.evil:80"]
+    ) {
+      const r = await w.ui.app.request("/api/status", { headers: { host } });
+      assert.equal(r.status, 421, host);
+      await r.body?.cancel();
+    }
+    const ok = await c.get("/api/status", {});
+    assert.equal(ok.status, 200);
+    assert.match(ok.headers.get("content-security-policy")!, /script-src 'self'/);
+    assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
+    await ok.body?.cancel();
+    const local = await w.ui.app.request("/", { headers: { host: `localhost:${w.ui.listen.port}` } });
+    assert.equal(local.status, 200);
+    const html = await local.text();
+    assert.ok(html.includes(`content="${w.ui.token}"`), "the page carries this start's token");
+    assert.ok(!/<script(?![^>]*\ssrc=)[^>]*>/.test(html), "no inline script");
+    assert.match(local.headers.get("content-security-policy")!, /default-src 'none'/);
+    const js = await c.get("/app.js");
+    assert.equal(js.status, 200);
+    assert.match(js.headers.get("content-type")!, /javascript/);
+    await js.body?.cancel();
+
+    const refused: [string, Record<string, string>][] = [
+      ["no token", { "x-ctagent-token": "" }],
+      ["wrong token", { "x-ctagent-token": "0".repeat(48) }],
+      ["foreign origin", { origin: "http://evil.example" }],
+      ["cross-site fetch", { "sec-fetch-site": "cross-site" }],
+    ];
+    for (const [why, headers] of refused) {
+      const r = await c.post("/api/scan", {}, headers);
+      assert.equal(r.status, 403, why);
+      await r.body?.cancel();
+    }
+    const put = await w.ui.app.request("/api/status", {
+      method: "PUT",
+      headers: { host: c.host, origin: c.origin },
+    });
+    assert.equal(put.status, 405);
+    await put.body?.cancel();
+    const scan = await c.post("/api/scan", {});
+    assert.equal(scan.status, 200);
+    assert.equal((await scan.json()).done, true);
+    const unknown = await c.post("/api/scan", { collector: "registry" });
+    assert.equal(
+      unknown.status,
+      400,
+      `a collector that is off cannot be scanned: ${await unknown.clone().text()}`,
+    );
+    await unknown.body?.cancel();
+  } finally {
+    await w.close();
+  }
+});

@@ -1,0 +1,230 @@
+// Real-browser tests of the page (Debian chromium through playwright-core); screenshots go to test-results/ui/.
+import assert from "node:assert/strict";
+import { existsSync, mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { chromium } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
+import { startWorld, type World, XSS } from "./testdata/world.ts";
+
+const CHROMIUM = "/usr/bin/chromium";
+export const LAUNCH = {
+  executablePath: CHROMIUM,
+  args: [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+  ],
+};
+const SHOTS = new URL("../test-results/ui/", import.meta.url).pathname;
+const present = existsSync(CHROMIUM);
+if (!present) {
+  console.warn(
+    `SKIPPED ui/browser_test.ts: ${CHROMIUM} is absent (apt-get install chromium; CI installs it)`,
+  );
+}
+
+async function shot(page: Page, name: string) {
+  mkdirSync(SHOTS, { recursive: true });
+  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
+}
+
+/** Fails the test on any script error, dialog (alert) or CSP violation the page reports. */
+function watch(page: Page) {
+  const problems: string[] = [];
+  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
+  page.on("dialog", (d) => {
+    problems.push(`dialog: ${d.message()}`);
+    void d.dismiss();
+  });
+  page.on("console", (m) => {
+    if (m.type() === "error") problems.push(`console: ${m.text()}`);
+  });
+  return problems;
+}
+
+async function withPage(
+  fn: (page: Page, w: World, problems: string[]) => Promise<void>,
+  opts: { colorScheme?: "light" | "dark"; width?: number } = {},
+) {
+  const w = await startWorld();
+  let browser: Browser | undefined;
+  try {
+    browser = await chromium.launch(LAUNCH);
+    const page = await browser.newPage({
+      viewport: { width: opts.width ?? 1400, height: 900 },
+      colorScheme: opts.colorScheme ?? "light",
+    });
+    const problems = watch(page);
+    await fn(page, w, problems);
+    assert.deepEqual(problems, []);
+  } finally {
+    await browser?.close();
+    await w.close();
+  }
+}
+
+Deno.test({
+  name: "page: shows this machine's packages, search filters them, markup in machine text stays text",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      await page.goto(`${w.ui.url}#/software`);
+      const rows = page.locator("table.grid tbody tr");
+      await rows.first().waitFor();
+      const pkg = (await page.locator("table.grid tbody tr td.strong").first().innerText()).trim();
+      assert.ok(pkg.length > 0);
+      const count = await page.locator(".countline").innerText();
+      const total = Number(count.replace(/[^\d]/g, ""));
+      assert.ok(total > 100, count);
+      assert.equal(await rows.count(), 100, "server-side paging, 100 rows a page");
+      await shot(page, "software");
+
+      // Search: '/' focuses the box; the list narrows to rows matching the term, "N of M packages".
+      await page.keyboard.press("/");
+      await page.keyboard.type("python3");
+      await page.waitForFunction(() => /of/.test(document.querySelector(".countline")?.textContent ?? ""));
+      const n = await rows.count();
+      assert.ok(n > 0 && n < 100, `${n} rows`);
+      for (const text of await rows.allInnerTexts()) assert.match(text.toLowerCase(), /python3/);
+      assert.match(page.url(), /q=python3/, "the search is in the URL");
+      await shot(page, "software-search");
+
+      // Machine text containing markup is shown as text; no element is created, no script runs.
+      await page.fill("#search", "xss-probe");
+      await page.waitForFunction(() => document.querySelectorAll("table.grid tbody tr").length === 1);
+      assert.ok((await rows.first().innerText()).includes(XSS));
+      assert.equal(await page.locator("table.grid img, .drawer img").count(), 0);
+      await rows.first().click();
+      await page.locator(".drawer dd", { hasText: XSS }).first().waitFor();
+      assert.equal(await page.locator(".drawer img").count(), 0);
+      await page.keyboard.press("Escape");
+      await page.goto(`${w.ui.url}#/files`);
+      await page.locator("table.grid tbody tr", { hasText: `${XSS}.conf` }).waitFor();
+      assert.equal(await page.locator("img").count(), 0);
+      await shot(page, "files");
+
+      // Back button returns to the previous view with its state.
+      await page.goBack();
+      await page.waitForFunction(() => location.hash.startsWith("#/software"));
+      assert.equal(await page.inputValue("#search"), "xss-probe");
+    }),
+});
+
+Deno.test({
+  name: "page: a file modified in the watched tree shows as Modified after Scan now, with its content diff",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      await page.goto(`${w.ui.url}#/overview`);
+      await page.locator(".card").first().waitFor();
+      await Deno.writeTextFile(
+        join(w.tree, "etc", "app.conf"),
+        "# app\nport = 9090\nmode = safe\nlog = debug\n",
+      );
+      await page.getByRole("button", { name: "Scan now" }).first().click();
+      await page.locator(".toast", { hasText: "Scan finished" }).waitFor({ timeout: 30_000 });
+      const row = page.locator(".changes li", { hasText: "app.conf" });
+      await row.waitFor();
+      assert.match(await row.innerText(), /Modified/);
+      assert.match(await row.innerText(), /FileContentChecksum/);
+      await page.locator(".chart svg .seg").first().waitFor();
+      await shot(page, "overview");
+
+      await page.goto(`${w.ui.url}#/changes?since=24h&type=files&category=Modified`);
+      await page.locator(".changes li", { hasText: "app.conf" }).waitFor();
+      assert.equal(await page.locator(".changes li").count(), 1);
+      await shot(page, "changes");
+      await page.locator(".changes li button").first().click();
+      await page.locator(".drawer table.diff").waitFor();
+      const added = await page.locator(".drawer .diff .add").allInnerTexts();
+      const removed = await page.locator(".drawer .diff .del").allInnerTexts();
+      assert.ok(added.some((t) => t.includes("port = 9090")), added.join("|"));
+      assert.ok(removed.some((t) => t.includes("port = 8080")), removed.join("|"));
+      assert.match(page.url(), /item=files/, "the drawer is in the URL");
+      await shot(page, "drawer-diff-split");
+      await page.getByRole("button", { name: "Unified" }).click();
+      await page.locator(".drawer table.diff.unified").waitFor();
+      await shot(page, "drawer-diff-unified");
+      await page.keyboard.press("Escape");
+      await page.locator(".drawer").waitFor({ state: "detached" });
+
+      await page.goto(`${w.ui.url}#/agent`);
+      await page.locator("table.grid tbody tr", { hasText: "Software" }).first().waitFor();
+      await shot(page, "agent");
+      await page.goto(`${w.ui.url}#/dcr`);
+      await page.locator("details.rejected").first().click();
+      await page.locator(".problems li").first().waitFor();
+      await shot(page, "dcr");
+      await page.goto(`${w.ui.url}#/services`);
+      await page.locator(".empty").waitFor();
+      await shot(page, "services-empty");
+    }),
+});
+
+Deno.test({
+  name: "page: the dark color scheme follows the OS setting",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      await page.goto(`${w.ui.url}#/overview`);
+      await page.locator(".card").first().waitFor();
+      const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+      assert.notEqual(bg, "rgb(246, 247, 249)", "dark background");
+      await shot(page, "overview-dark");
+      await page.goto(`${w.ui.url}#/software`);
+      await page.locator("table.grid tbody tr").first().waitFor();
+      await shot(page, "software-dark");
+      // Keyboard: "g c" goes to the changes.
+      await page.locator("body").click({ position: { x: 5, y: 890 } });
+      await page.keyboard.press("g");
+      await page.keyboard.press("c");
+      await page.waitForFunction(() => location.hash.startsWith("#/changes"));
+    }, { colorScheme: "dark" }),
+});
+
+Deno.test({
+  name: "page: narrow screen",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      await page.goto(`${w.ui.url}#/overview`);
+      await page.locator(".card").first().waitFor();
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - innerWidth);
+      assert.ok(overflow <= 0, `no horizontal scroll (${overflow}px)`);
+      await shot(page, "overview-narrow");
+      await page.goto(`${w.ui.url}#/changes?since=30d`);
+      await page.locator(".countline").waitFor();
+      await shot(page, "changes-narrow");
+    }, { width: 390 }),
+});
+
+Deno.test({
+  name: "page server: a request with a foreign Host is refused on the wire (DNS rebinding)",
+  fn: async () => {
+    const w = await startWorld();
+    try {
+      const ask = async (host: string) => {
+        const conn = await Deno.connect({ hostname: "127.0.0.1", port: w.ui.listen.port });
+        await conn.write(
+          new TextEncoder().encode(`GET /api/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+        );
+        let text = "";
+        const buf = new Uint8Array(65536);
+        for (let n; (n = await conn.read(buf)) !== null;) {
+          text += new TextDecoder().decode(buf.subarray(0, n));
+        }
+        conn.close();
+        return text;
+      };
+      assert.match(await ask(`rebind.example:${w.ui.listen.port}`), /^HTTP\/1\.1 421/);
+      assert.match(await ask(`127.0.0.1:${w.ui.listen.port}`), /^HTTP\/1\.1 200/);
+    } finally {
+      await w.close();
+    }
+  },
+});

@@ -1,0 +1,310 @@
+// Agent: per collector its frequency, last runs and errors, scan now; delivery and outbox. DCR view too.
+import type { CollectorStatus, ConfigRow, RunRow } from "./api.ts";
+import { Empty, ErrorBox, Pill, Time } from "./common.tsx";
+import { duration, LABELS, num, relative } from "./format.ts";
+import { scanning, scanNow, status } from "./state.ts";
+import { useFetch } from "./use_fetch.ts";
+
+function runLevel(r: RunRow | null): string {
+  if (!r) return "none";
+  return r.status === "failed" || r.status === "aborted" ? "error" : r.warnings.length ? "warn" : "ok";
+}
+
+function runWord(r: RunRow | null, enabled: boolean): string {
+  if (!r) return enabled ? "pending" : "off";
+  // A baseline is a good run: the first one, which has nothing to compare with.
+  return r.status === "baseline" ? "ok" : r.status;
+}
+
+function every(s: number | null): string {
+  if (!s) return "—";
+  return s % 3600 === 0 ? `${s / 3600} h` : s % 60 === 0 ? `${s / 60} min` : `${s} s`;
+}
+
+export function CollectorTable(props: { collectors: CollectorStatus[]; compact?: boolean }) {
+  if (!props.collectors.length) return <Empty>No collector has run yet.</Empty>;
+  return (
+    <div class="table-wrap">
+      <table class="grid compact">
+        <thead>
+          <tr>
+            <th>Collector</th>
+            <th>Last run</th>
+            <th>Duration</th>
+            {!props.compact && <th>Items</th>}
+            {!props.compact && <th>Changes</th>}
+            <th>Next run</th>
+            {!props.compact && <th>Every</th>}
+            <th />
+          </tr>
+        </thead>
+        <tbody>
+          {props.collectors.map((c) => {
+            const r = c.lastRun;
+            const n = r?.counts ?? {};
+            return (
+              <tr key={c.name} class={c.enabled ? undefined : "disabled"}>
+                <td class="strong">
+                  <Pill level={runLevel(r)} title={r?.error ?? r?.status ?? "never ran"}>
+                    {runWord(r, c.enabled)}
+                  </Pill>{" "}
+                  <span class="cname">{LABELS[c.name] ?? c.name}</span>
+                  {r?.error && <div class="err small">{r.error}</div>}
+                  {!r?.error && c.lastError && (
+                    <div class="dim small">last error {relative(c.lastError.at)}: {c.lastError.error}</div>
+                  )}
+                  {r?.warnings.map((w, i) => <div key={i} class="warn small">{w}</div>)}
+                </td>
+                <td>{r ? <Time at={r.finished_at} rel /> : "never"}</td>
+                <td>{r ? duration(r.finished_at - r.started_at) : ""}</td>
+                {!props.compact && <td class="num">{n.items !== undefined ? num(n.items) : ""}</td>}
+                {!props.compact && (
+                  <td class="num">
+                    {r ? `+${num(n.added ?? 0)} −${num(n.removed ?? 0)} ~${num(n.modified ?? 0)}` : ""}
+                  </td>
+                )}
+                <td>
+                  {c.running
+                    ? "running…"
+                    : c.nextRunAt
+                    ? <Time at={c.nextRunAt} rel />
+                    : c.enabled
+                    ? "—"
+                    : "disabled"}
+                </td>
+                {!props.compact && <td>{every(c.frequency)}</td>}
+                <td>
+                  <button
+                    type="button"
+                    class="small-btn"
+                    disabled={!!scanning.value || !c.enabled}
+                    onClick={() => scanNow(c.name)}
+                  >
+                    {scanning.value === c.name ? "Scanning…" : "Scan now"}
+                  </button>
+                </td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+    </div>
+  );
+}
+
+export function Agent() {
+  const st = status.value;
+  const runs = useFetch<Record<string, RunRow[]>>("runs?limit=10");
+  if (!st) return <div class="view dim">Loading…</div>;
+  const o = st.outbox;
+  return (
+    <div class="view">
+      <section class="panel">
+        <header>
+          <h2>Collectors</h2>
+          <button type="button" class="primary" disabled={!!scanning.value} onClick={() => scanNow()}>
+            {scanning.value === "all" ? "Scanning…" : "Scan all now"}
+          </button>
+        </header>
+        <CollectorTable collectors={st.collectors} />
+      </section>
+      <div class="two">
+        <section class="panel">
+          <header>
+            <h2>Delivery</h2>
+          </header>
+          <dl class="kv">
+            <div>
+              <dt>Endpoint</dt>
+              <dd>{o.endpoint ?? "—"}</dd>
+            </div>
+            <div>
+              <dt>Reachable</dt>
+              <dd>
+                {o.reachable === undefined
+                  ? "—"
+                  : o.reachable
+                  ? <Pill level="ok">yes</Pill>
+                  : <Pill level="error">no</Pill>}
+              </dd>
+            </div>
+            <div>
+              <dt>Waiting in outbox</dt>
+              <dd>{num(o.depth)}</dd>
+            </div>
+            {Object.entries(o.byStream).map(([s, n]) => (
+              <div key={s}>
+                <dt class="mono small">{s}</dt>
+                <dd>{num(n)}</dd>
+              </div>
+            ))}
+            <div>
+              <dt>Last delivered</dt>
+              <dd>{o.lastDeliveredAt ? <Time at={o.lastDeliveredAt} rel /> : "—"}</dd>
+            </div>
+            <div>
+              <dt>Dropped</dt>
+              <dd class={o.dropped ? "err" : undefined}>
+                {num(o.dropped ?? 0)}
+                {o.dropped && o.droppedReason ? ` (${o.droppedReason})` : ""}
+              </dd>
+            </div>
+            {o.lastError && (
+              <div>
+                <dt>Last error</dt>
+                <dd class="err">{o.lastError}</dd>
+              </div>
+            )}
+          </dl>
+        </section>
+        <section class="panel">
+          <header>
+            <h2>Agent</h2>
+          </header>
+          <dl class="kv">
+            <div>
+              <dt>Version</dt>
+              <dd>{st.version ?? "—"}</dd>
+            </div>
+            <div>
+              <dt>Host</dt>
+              <dd>{st.hostname ?? "—"}</dd>
+            </div>
+            <div>
+              <dt>OS</dt>
+              <dd>{st.os ?? "—"}</dd>
+            </div>
+            <div>
+              <dt>Started</dt>
+              <dd>{st.startedAt ? <Time at={st.startedAt} rel /> : "—"}</dd>
+            </div>
+            <div>
+              <dt>DCR</dt>
+              <dd>
+                <a href="#/dcr">{st.config.source}{st.config.dcrId ? ` · ${st.config.dcrId}` : ""}</a>
+              </dd>
+            </div>
+          </dl>
+        </section>
+      </div>
+      <section class="panel">
+        <header>
+          <h2>Recent runs</h2>
+        </header>
+        {runs.error && <ErrorBox error={runs.error} />}
+        {runs.data && (
+          <div class="table-wrap">
+            <table class="grid compact">
+              <thead>
+                <tr>
+                  <th>Collector</th>
+                  <th>Finished</th>
+                  <th>Status</th>
+                  <th>Duration</th>
+                  <th>Items</th>
+                  <th>Added</th>
+                  <th>Removed</th>
+                  <th>Modified</th>
+                  <th>Error</th>
+                </tr>
+              </thead>
+              <tbody>
+                {Object.values(runs.data).flat().sort((a, b) => b.finished_at - a.finished_at).slice(0, 30)
+                  .map((r) => (
+                    <tr key={r.id}>
+                      <td>{LABELS[r.collector] ?? r.collector}</td>
+                      <td>
+                        <Time at={r.finished_at} rel />
+                      </td>
+                      <td>
+                        <Pill level={runLevel(r)}>{r.status}</Pill>
+                      </td>
+                      <td>{duration(r.finished_at - r.started_at)}</td>
+                      <td class="num">{num(r.counts.items ?? 0)}</td>
+                      <td class="num">{num(r.counts.added ?? 0)}</td>
+                      <td class="num">{num(r.counts.removed ?? 0)}</td>
+                      <td class="num">{num(r.counts.modified ?? 0)}</td>
+                      <td class="err">{r.error ?? ""}</td>
+                    </tr>
+                  ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </div>
+  );
+}
+
+function pretty(raw: string): string {
+  try {
+    return JSON.stringify(JSON.parse(raw), null, 2);
+  } catch {
+    return raw;
+  }
+}
+
+export function Dcr() {
+  const res = useFetch<
+    { current: ConfigRow | null; rejected: ConfigRow[]; live: Record<string, unknown> | null }
+  >("config");
+  const st = status.value;
+  if (res.error) {
+    return (
+      <div class="view">
+        <ErrorBox error={res.error} />
+      </div>
+    );
+  }
+  const d = res.data;
+  if (!d) return <div class="view dim">Loading…</div>;
+  return (
+    <div class="view">
+      <section class="panel">
+        <header>
+          <h2>DCR in force</h2>
+          <span class="dim">
+            {st?.config.source ?? d.current?.source ?? "default"}
+            {d.current
+              ? (
+                <>
+                  · {d.current.origin} · received <Time at={d.current.received_at} rel />
+                </>
+              )
+              : null}
+          </span>
+        </header>
+        {st?.config.dcrId && <p class="mono small">{st.config.dcrId}</p>}
+        {st?.config.warnings.map((w, i) => <div key={i} class="warn small">{w}</div>)}
+        {d.current
+          ? (
+            <pre class="json">{d.current.normalized ? JSON.stringify(d.current.normalized, null, 2) : pretty(d.current.raw)}</pre>
+          )
+          : <Empty>No DCR stored yet: the built-in default for this OS is in force.</Empty>}
+      </section>
+      <section class="panel">
+        <header>
+          <h2>Rejected DCRs</h2>
+          <span class="dim">{num(d.rejected.length)}</span>
+        </header>
+        {!d.rejected.length && <Empty>No DCR was rejected.</Empty>}
+        {d.rejected.map((r) => (
+          <details key={r.id} class="rejected">
+            <summary>
+              <Time at={r.received_at} /> · {r.source} · {r.origin} · {r.errors.length}{" "}
+              problem{r.errors.length === 1 ? "" : "s"}
+            </summary>
+            <ul class="problems">
+              {r.errors.map((e, i) => (
+                <li key={i}>
+                  <code>{e.path}</code>: {e.message}
+                </li>
+              ))}
+            </ul>
+            <pre class="json">{pretty(r.raw)}</pre>
+          </details>
+        ))}
+      </section>
+    </div>
+  );
+}

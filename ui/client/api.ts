@@ -1,0 +1,149 @@
+// Fetch helpers for the page: JSON in, typed data out; writes carry the per-start token.
+export interface Page<T> {
+  total: number;
+  capped: boolean;
+  offset: number;
+  rows: T[];
+}
+
+export type Data = Record<string, unknown>;
+
+export interface ItemRow {
+  collector: string;
+  key: string;
+  data: Data;
+  error: string | null;
+  first_seen: number;
+  changed_at: number;
+}
+
+export interface ChangeRow {
+  id: number;
+  run_id: number;
+  at: number;
+  collector: string;
+  key: string;
+  category: "Added" | "Removed" | "Modified";
+  fields_changed: string[];
+  previous: Data | null;
+  current: Data | null;
+}
+
+export interface RunRow {
+  id: number;
+  collector: string;
+  started_at: number;
+  finished_at: number;
+  status: string;
+  counts: Record<string, number>;
+  error: string | null;
+  warnings: string[];
+}
+
+export interface CollectorStatus {
+  name: string;
+  enabled: boolean;
+  frequency: number | null;
+  nextRunAt: number | null;
+  running: boolean;
+  lastRun: RunRow | null;
+  lastError: { at: number; error: string } | null;
+}
+
+export interface Status {
+  now: number;
+  version: string | null;
+  hostname: string | null;
+  os: string | null;
+  startedAt: number | null;
+  config: {
+    source: string;
+    origin: string | null;
+    dcrId: string | null;
+    receivedAt: number | null;
+    warnings: string[];
+    rejected: number;
+  };
+  collectors: CollectorStatus[];
+  outbox: {
+    depth: number;
+    byStream: Record<string, number>;
+    endpoint?: string;
+    reachable?: boolean;
+    lastError?: string | null;
+    lastDeliveredAt?: number | null;
+    dropped?: number;
+    droppedReason?: string | null;
+  };
+  health: { level: "ok" | "warn" | "error"; text: string };
+}
+
+export interface ConfigRow {
+  id: number;
+  source: string;
+  origin: string;
+  received_at: number;
+  raw: string;
+  valid: boolean;
+  errors: { path: string; message: string }[];
+  normalized: unknown;
+}
+
+export interface Histogram {
+  since: number;
+  until: number;
+  bucket: number;
+  points: { t: number; collector: string; category: string; n: number }[];
+}
+
+export interface DiffLine {
+  op: " " | "-" | "+";
+  text: string;
+  a?: number;
+  b?: number;
+}
+
+export interface Diff {
+  hunks: { aStart: number; aLen: number; bStart: number; bLen: number; lines: DiffLine[] }[];
+  added: number;
+  removed: number;
+  approximate: boolean;
+}
+
+export class ApiError extends Error {
+  override name = "ApiError";
+  constructor(message: string, readonly status: number) {
+    super(message);
+  }
+}
+
+function token(): string {
+  return document.querySelector<HTMLMetaElement>('meta[name="ctagent-token"]')?.content ?? "";
+}
+
+export function query(params: Record<string, string | number | undefined | null>): string {
+  const u = new URLSearchParams();
+  for (const [k, v] of Object.entries(params)) {
+    if (v !== undefined && v !== null && v !== "") u.set(k, String(v));
+  }
+  const s = u.toString();
+  return s ? `?${s}` : "";
+}
+
+export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
+  const r = await fetch(`/api/${path}`, { signal, headers: { Accept: "application/json" } });
+  const body = await r.json().catch(() => ({ error: r.statusText }));
+  if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
+  return body as T;
+}
+
+export async function post<T>(path: string, data: unknown): Promise<T> {
+  const r = await fetch(`/api/${path}`, {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-CTAgent-Token": token() },
+    body: JSON.stringify(data),
+  });
+  const body = await r.json().catch(() => ({ error: r.statusText }));
+  if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
+  return body as T;
+}

@@ -1,0 +1,82 @@
+// A list of changes: time, type, category, name, and what changed as `field: old → new`.
+import type { ChangeRow } from "./api.ts";
+import { Badge, Time, TypeIcon } from "./common.tsx";
+import { itemName, show } from "./format.ts";
+import { setParams } from "./route.ts";
+
+function short(v: unknown, max = 60): string {
+  const s = show(v);
+  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
+}
+
+const IMPORTANT = [
+  "FileContentChecksum",
+  "CurrentVersion",
+  "SvcState",
+  "SvcStartupType",
+  "ValueData",
+  "SvcPath",
+];
+
+export function ChangeFields(props: { change: ChangeRow; max?: number }) {
+  const c = props.change;
+  if (c.category !== "Modified") {
+    const d = c.current ?? c.previous;
+    const v = d?.CurrentVersion ?? d?.SvcState ?? d?.ValueData ?? d?.Size;
+    return v === undefined ? null : <span class="fields">{short(v)}</span>;
+  }
+  // What people look for first: content, version, state; timestamps and sizes follow from those.
+  const rank = (f: string) => IMPORTANT.indexOf(f) < 0 ? IMPORTANT.length : IMPORTANT.indexOf(f);
+  const fields = [...c.fields_changed].sort((a, b) => rank(a) - rank(b)).slice(0, props.max ?? 4);
+  return (
+    <span class="fields">
+      {fields.map((f) => (
+        <span class="field" key={f}>
+          <span class="fname">{f}</span>: <del>{short(c.previous?.[f], 40)}</del> →{" "}
+          <ins>{short(c.current?.[f], 40)}</ins>
+        </span>
+      ))}
+      {c.fields_changed.length > fields.length && (
+        <span class="more">+{c.fields_changed.length - fields.length} more</span>
+      )}
+    </span>
+  );
+}
+
+/** Paths show their last segment first (it is what differs), the folder after it, dimmed. */
+function Name(props: { collector: string; name: string }) {
+  const { name } = props;
+  const cut = props.collector === "files" || props.collector === "registry"
+    ? Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\"))
+    : -1;
+  if (cut <= 0 || cut === name.length - 1) return <span class="name" title={name}>{name}</span>;
+  return (
+    <span class="name" title={name}>
+      {name.slice(cut + 1)} <span class="dir">{name.slice(0, cut + 1)}</span>
+    </span>
+  );
+}
+
+export function ChangeList(props: { rows: ChangeRow[] }) {
+  return (
+    <ul class="changes">
+      {props.rows.map((c) => (
+        <li key={c.id}>
+          <button
+            type="button"
+            class="change"
+            onClick={() => setParams({ item: `${c.collector}|${c.key}` })}
+          >
+            <span class="when">
+              <Time at={c.at} rel />
+            </span>
+            <TypeIcon collector={c.collector} />
+            <Badge category={c.category} />
+            <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
+            <ChangeFields change={c} />
+          </button>
+        </li>
+      ))}
+    </ul>
+  );
+}

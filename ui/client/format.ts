@@ -1,0 +1,89 @@
+// Display helpers: local times with UTC on hover, relative times, numbers, item names per collector.
+import type { Data } from "./api.ts";
+
+export const LABELS: Record<string, string> = {
+  software: "Software",
+  services: "Services",
+  files: "Files",
+  registry: "Registry",
+};
+
+export const NOUNS: Record<string, [string, string]> = {
+  software: ["package", "packages"],
+  services: ["service", "services"],
+  files: ["file", "files"],
+  registry: ["registry value", "registry values"],
+};
+
+export function num(n: number): string {
+  return n.toLocaleString("en");
+}
+
+export function plural(n: number, collector: string): string {
+  const [one, many] = NOUNS[collector] ?? ["item", "items"];
+  return `${num(n)} ${n === 1 ? one : many}`;
+}
+
+export function localTime(ms: number): string {
+  const d = new Date(ms);
+  const p = (x: number) => String(x).padStart(2, "0");
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }:${p(d.getSeconds())}`;
+}
+
+export function utcTime(ms: number): string {
+  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
+}
+
+export function relative(ms: number, now = Date.now()): string {
+  const s = Math.round((now - ms) / 1000);
+  const future = s < 0;
+  const a = Math.abs(s);
+  let t: string;
+  if (a < 45) t = `${a} s`;
+  else if (a < 2700) t = `${Math.round(a / 60)} min`;
+  else if (a < 36 * 3600) t = `${Math.round(a / 3600)} h`;
+  else t = `${Math.round(a / 86400)} d`;
+  return future ? `in ${t}` : `${t} ago`;
+}
+
+export function duration(ms: number): string {
+  if (ms < 1000) return `${ms} ms`;
+  if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
+  return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
+}
+
+export function bytes(n: unknown): string {
+  if (typeof n !== "number") return "";
+  if (n < 1024) return `${n} B`;
+  const u = ["KiB", "MiB", "GiB", "TiB"];
+  let v = n / 1024, i = 0;
+  while (v >= 1024 && i < u.length - 1) v /= 1024, i++;
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
+}
+
+/** The name people know an item by. */
+export function itemName(collector: string, data: Data | null | undefined, key: string): string {
+  if (!data) return key;
+  const s = (k: string) => typeof data[k] === "string" && data[k] !== "" ? data[k] as string : undefined;
+  switch (collector) {
+    case "software":
+      return s("SoftwareName") ?? key;
+    case "services":
+      return s("SvcName") ?? key;
+    case "files":
+      return s("FileSystemPath") ?? key;
+    case "registry": {
+      const k = s("RegistryKey");
+      return k ? (s("ValueName") !== undefined ? `${k}\\${s("ValueName")}` : k) : key;
+    }
+  }
+  return key;
+}
+
+export function show(v: unknown): string {
+  if (v === null || v === undefined) return "";
+  if (typeof v === "string") return v;
+  return JSON.stringify(v);
+}

@@ -1,0 +1,205 @@
+// Inventory tables (software, services, files, registry): server-side search, sort and paging, sticky header.
+import { useEffect, useRef, useState } from "preact/hooks";
+import type { ItemRow, Page } from "./api.ts";
+import { query } from "./api.ts";
+import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
+import { bytes, NOUNS, num, plural, show } from "./format.ts";
+import { setParams } from "./route.ts";
+import { useFetch } from "./use_fetch.ts";
+import { Pager } from "./changes.tsx";
+
+interface Column {
+  field: string;
+  /** What to sort by when this column is clicked, when it is not the field (the key orders the same, faster). */
+  sortAs?: string;
+  label: string;
+  render?: (v: unknown, row: ItemRow) => string;
+  class?: string;
+}
+
+const sum = (v: unknown) => typeof v === "string" ? v.slice(0, 12) : "";
+
+export const COLUMNS: Record<string, Column[]> = {
+  software: [
+    { field: "SoftwareName", label: "Name", class: "strong" },
+    { field: "CurrentVersion", label: "Version", class: "mono" },
+    { field: "Architecture", label: "Arch" },
+    { field: "Publisher", label: "Publisher" },
+    { field: "Manager", label: "Manager" },
+    { field: "SoftwareDescription", label: "Description", class: "dim" },
+  ],
+  services: [
+    { field: "SvcName", label: "Name", class: "strong" },
+    { field: "SvcDisplayName", label: "Display name" },
+    { field: "SvcState", label: "State" },
+    { field: "SvcStartupType", label: "Startup" },
+    { field: "SvcAccount", label: "Account" },
+    { field: "SvcController", label: "Controller" },
+    { field: "SvcPath", label: "Path", class: "mono dim" },
+  ],
+  files: [
+    { field: "FileSystemPath", label: "Path", class: "strong mono", sortAs: "key" },
+    { field: "Size", label: "Size", render: bytes, class: "num" },
+    { field: "DateModified", label: "Modified" },
+    { field: "FileContentChecksum", label: "SHA-256", render: sum, class: "mono dim" },
+    { field: "Owner", label: "Owner" },
+    { field: "Mode", label: "Mode", class: "mono" },
+  ],
+  registry: [
+    { field: "RegistryKey", label: "Key", class: "strong mono" },
+    { field: "ValueName", label: "Value" },
+    { field: "ValueType", label: "Type" },
+    { field: "ValueData", label: "Data", class: "mono" },
+  ],
+};
+
+const EMPTY: Record<string, string> = {
+  software: "No packages found yet: the software collector has not run, or no package manager was found.",
+  services: "No services found yet: the services collector has not run.",
+  files: "No files are tracked: add fileInfo entries to the DCR.",
+  registry: "No registry values are tracked: enable registryInfo entries in the DCR (Windows).",
+};
+
+const PAGE = 100;
+
+export function SearchBox(props: { value: string; placeholder: string; onInput(v: string): void }) {
+  const [v, setV] = useState(props.value);
+  const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  useEffect(() => setV(props.value), [props.value]);
+  return (
+    <input
+      id="search"
+      class="search"
+      type="search"
+      autocomplete="off"
+      spellcheck={false}
+      placeholder={`${props.placeholder}  ( / )`}
+      aria-label={props.placeholder}
+      value={v}
+      onInput={(e) => {
+        const nv = (e.target as HTMLInputElement).value;
+        setV(nv);
+        clearTimeout(timer.current);
+        timer.current = setTimeout(() => props.onInput(nv), 150);
+      }}
+    />
+  );
+}
+
+export function Inventory(props: { collector: string; params: Record<string, string> }) {
+  const { collector, params: p } = props;
+  const cols = COLUMNS[collector];
+  const page = Number(p.page ?? 0);
+  const sort = p.sort ?? cols[0].sortAs ?? cols[0].field;
+  const dir = p.dir === "desc" ? "desc" : "asc";
+  const path = `inventory/${collector}` +
+    query({ q: p.q, sort, dir, offset: page * PAGE, limit: PAGE, errors: p.errors });
+  const res = useFetch<Page<ItemRow>>(path);
+  const all = useFetch<Page<ItemRow>>(p.q || p.errors ? `inventory/${collector}?limit=1` : null);
+  const d = res.data;
+  const totalAll = p.q || p.errors ? all.data?.total : d?.total;
+  const sortBy = (field: string) =>
+    setParams({ sort: field, dir: sort === field && dir === "asc" ? "desc" : undefined, page: undefined });
+  return (
+    <div class="view inventory">
+      <div class="toolbar">
+        <SearchBox
+          value={p.q ?? ""}
+          placeholder={`Search ${NOUNS[collector][1]}`}
+          onInput={(q) => setParams({ q, page: undefined }, { replace: true })}
+        />
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={p.errors === "1"}
+            onChange={(e) =>
+              setParams({
+                errors: (e.target as HTMLInputElement).checked ? "1" : undefined,
+                page: undefined,
+              })}
+          />
+          Unreadable only
+        </label>
+        <span class="countline" aria-live="polite">
+          {d
+            ? (p.q || p.errors) && totalAll !== undefined
+              ? `${num(d.total)} of ${plural(totalAll, collector)}`
+              : plural(d.total, collector)
+            : res.loading
+            ? "Loading…"
+            : ""}
+        </span>
+      </div>
+      {res.error && <ErrorBox error={res.error} />}
+      {d && !d.rows.length &&
+        (p.q ? <Empty>Nothing matches “{p.q}”.</Empty> : <Empty>{EMPTY[collector]}</Empty>)}
+      {d && d.rows.length > 0 && (
+        <div class="table-wrap">
+          <table class="grid">
+            <thead>
+              <tr>
+                {cols.map((c) => (
+                  <th
+                    key={c.field}
+                    aria-sort={sort === (c.sortAs ?? c.field)
+                      ? (dir === "asc" ? "ascending" : "descending")
+                      : undefined}
+                  >
+                    <button type="button" onClick={() => sortBy(c.sortAs ?? c.field)}>
+                      {c.label}
+                      <span class="arrow">
+                        {sort === (c.sortAs ?? c.field) ? (dir === "asc" ? "▲" : "▼") : ""}
+                      </span>
+                    </button>
+                  </th>
+                ))}
+                <th>
+                  <button type="button" onClick={() => sortBy("changed_at")}>
+                    Changed<span class="arrow">
+                      {sort === "changed_at" ? (dir === "asc" ? "▲" : "▼") : ""}
+                    </span>
+                  </button>
+                </th>
+              </tr>
+            </thead>
+            <tbody>
+              {d.rows.map((r) => (
+                <tr
+                  key={r.key}
+                  class={r.error ? "row-error" : undefined}
+                  onClick={() => setParams({ item: `${collector}|${r.key}` })}
+                >
+                  {cols.map((c, i) => {
+                    const v = c.render ? c.render(r.data[c.field], r) : show(r.data[c.field]);
+                    return (
+                      <td key={c.field} class={c.class} title={v.length > 40 ? v : undefined}>
+                        {i === 0
+                          ? (
+                            <a
+                              href={`#/${collector}?${new URLSearchParams({
+                                ...p,
+                                item: `${collector}|${r.key}`,
+                              })}`}
+                              onClick={(e) => e.preventDefault()}
+                            >
+                              <Highlight text={v || r.key} q={p.q} />
+                            </a>
+                          )
+                          : <Highlight text={v} q={p.q} />}
+                        {i === 0 && r.error ? <span class="warn" title={r.error}>⚠</span> : null}
+                      </td>
+                    );
+                  })}
+                  <td class="dim">
+                    <Time at={r.changed_at} rel />
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+      {d && <Pager page={page} pageSize={PAGE} total={d.total} prev="← Previous" next="Next →" />}
+    </div>
+  );
+}

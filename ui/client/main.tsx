@@ -1,0 +1,43 @@
+// The page's entry: mounts the app, polls the agent status, keyboard shortcuts (/, g c, Esc).
+import { render } from "preact";
+import { App } from "./app.tsx";
+import { refreshStatus } from "./state.ts";
+import { navigate, route, setParams, type View } from "./route.ts";
+
+render(<App />, document.getElementById("app")!);
+refreshStatus();
+setInterval(refreshStatus, 10_000);
+
+const GO: Record<string, View> = {
+  o: "overview",
+  c: "changes",
+  s: "software",
+  v: "services",
+  f: "files",
+  r: "registry",
+  a: "agent",
+  d: "dcr",
+};
+let pendingG = 0;
+addEventListener("keydown", (e) => {
+  const t = e.target as HTMLElement;
+  const typing = t.tagName === "INPUT" || t.tagName === "SELECT" || t.tagName === "TEXTAREA";
+  if (e.key === "Escape") {
+    if (route.value.params.item) setParams({ item: undefined });
+    else if (typing) t.blur();
+    return;
+  }
+  if (typing || e.ctrlKey || e.metaKey || e.altKey) return;
+  if (e.key === "/") {
+    const s = document.getElementById("search") as HTMLInputElement | null;
+    if (s) {
+      e.preventDefault();
+      s.focus();
+      s.select();
+    }
+  } else if (e.key === "g") pendingG = Date.now();
+  else if (pendingG && Date.now() - pendingG < 1500 && GO[e.key]) {
+    pendingG = 0;
+    navigate(GO[e.key]);
+  }
+});

@@ -1,0 +1,225 @@
+// In-memory search and sort index over one collector's items, rebuilt when a run changes them; idle ones are dropped.
+import { sql } from "kysely";
+import type { Db } from "../db/open.ts";
+import { isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
+
+interface Index {
+  version: string;
+  keys: string[];
+  /**
+   * Every item's lower-cased field values (never field names) and key, items separated by "\n", in one string:
+   * one indexOf over it is much faster than an includes() per item.
+   */
+  hay: string;
+  /** Where each item's part of `hay` starts (plus one past the end). */
+  starts: Int32Array;
+  errors: Uint8Array;
+  /** Permutations of item positions in ascending order, per sort field, built on first use. */
+  orders: Map<string, Int32Array>;
+  usedAt: number;
+}
+
+export interface InventoryIndex {
+  query(q: {
+    collector: string;
+    q?: string;
+    sort?: string;
+    dir?: "asc" | "desc";
+    offset?: number;
+    limit?: number;
+    errors?: boolean;
+  }): Promise<Page<ItemRow>>;
+  /** Forgets every cached index (tests, or after a bulk import). */
+  clear(): void;
+}
+
+const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
+
+function searchText(data: string, key: string): string {
+  const values = Object.values(JSON.parse(data) as Record<string, unknown>);
+  values.push(key);
+  return values.filter((v) => v !== null && v !== "").join("\u0001").toLowerCase().replaceAll("\n", " ");
+}
+
+/**
+ * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows, the newest
+ * item row), so a stale index is never served; all three are index lookups, not scans.
+ */
+async function fingerprint(db: Db, collector: string): Promise<string> {
+  const r = await sql<{ r: number | null; c: number | null; n: number }>`select
+    (select max(id) from runs where collector = ${collector}) as r,
+    (select max(id) from changes) as c,
+    (select max(rowid) from items) as n`.execute(db);
+  const row = r.rows[0];
+  return `${row.r}:${row.c}:${row.n}`;
+}
+
+export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => number } = {}): InventoryIndex {
+  const idleMs = opts.idleMs ?? 5 * 60_000;
+  const now = opts.now ?? Date.now;
+  const cache = new Map<string, Index>();
+  const building = new Map<string, Promise<Index>>();
+
+  async function build(collector: string, version: string): Promise<Index> {
+    const rows = await db.selectFrom("items").where("collector", "=", collector)
+      .select(["key", "data", "error"]).orderBy("key").execute();
+    const keys = new Array<string>(rows.length);
+    const parts = new Array<string>(rows.length);
+    const starts = new Int32Array(rows.length + 1);
+    const errors = new Uint8Array(rows.length);
+    let at = 0;
+    rows.forEach((r, i) => {
+      keys[i] = r.key;
+      parts[i] = searchText(r.data, r.key);
+      starts[i] = at;
+      at += parts[i].length + 1;
+      errors[i] = r.error === null ? 0 : 1;
+    });
+    starts[rows.length] = at;
+    return { version, keys, hay: parts.join("\n") + "\n", starts, errors, orders: new Map(), usedAt: now() };
+  }
+
+  /** Marks the items whose text contains `needle`; returns how many. */
+  function search(ix: Index, needle: string, match: Uint8Array): number {
+    let found = 0;
+    let pos = ix.hay.indexOf(needle);
+    while (pos >= 0) {
+      // The item holding `pos`: the last start <= pos.
+      let lo = 0, hi = ix.keys.length - 1;
+      while (lo < hi) {
+        const mid = (lo + hi + 1) >> 1;
+        if (ix.starts[mid] <= pos) lo = mid;
+        else hi = mid - 1;
+      }
+      match[lo] = 1;
+      found++;
+      pos = ix.hay.indexOf(needle, ix.starts[lo + 1]);
+    }
+    return found;
+  }
+
+  async function get(collector: string): Promise<Index> {
+    for (const [c, ix] of cache) if (now() - ix.usedAt > idleMs) cache.delete(c);
+    const version = await fingerprint(db, collector);
+    const have = cache.get(collector);
+    if (have?.version === version) {
+      have.usedAt = now();
+      return have;
+    }
+    const pending = building.get(collector + "\0" + version);
+    if (pending) return pending;
+    const p = build(collector, version).finally(() => building.delete(collector + "\0" + version));
+    building.set(collector + "\0" + version, p);
+    const ix = await p;
+    cache.set(collector, ix);
+    return ix;
+  }
+
+  async function order(collector: string, ix: Index, field: string): Promise<Int32Array> {
+    const have = ix.orders.get(field);
+    if (have) return have;
+    if (field === "key") {
+      // Keys were loaded in SQLite's key order: the same order the primary key gives before the index exists.
+      const identity = Int32Array.from(ix.keys.keys());
+      ix.orders.set(field, identity);
+      return identity;
+    }
+    let values: unknown[];
+    {
+      const col = field === "first_seen" || field === "changed_at"
+        ? sql.ref(field)
+        : sql`json_extract(data, ${"$." + field})`;
+      const rows = await db.selectFrom("items").where("collector", "=", collector)
+        .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
+      const byKey = new Map(rows.map((r) => [r.key, r.v]));
+      values = ix.keys.map((k) => byKey.get(k) ?? null);
+    }
+    const perm = Int32Array.from(ix.keys.keys());
+    perm.sort((a, b) => {
+      const x = values[a], y = values[b];
+      if (x === y) return a - b;
+      if (x === null || x === undefined) return 1; // empty values last
+      if (y === null || y === undefined) return -1;
+      if (typeof x === "number" && typeof y === "number") return x - y || a - b;
+      return collator.compare(String(x), String(y)) || a - b;
+    });
+    ix.orders.set(field, perm);
+    return perm;
+  }
+
+  async function plainPage(
+    collector: string,
+    desc: boolean,
+    offset: number,
+    limit: number,
+  ): Promise<Page<ItemRow>> {
+    const { total } = await db.selectFrom("items").where("collector", "=", collector)
+      .select(sql<number>`count(*)`.as("total")).executeTakeFirstOrThrow();
+    const rows = await db.selectFrom("items").where("collector", "=", collector)
+      .select(["collector", "key", "data", "error", "first_seen", "changed_at"])
+      .orderBy("key", desc ? "desc" : "asc").limit(limit).offset(offset).execute();
+    return { total, capped: false, offset, rows: rows.map((r) => ({ ...r, data: JSON.parse(r.data) })) };
+  }
+
+  return {
+    clear: () => cache.clear(),
+    async query(q) {
+      const limit = Math.min(Math.max(q.limit ?? 100, 1), MAX_LIMIT);
+      const offset = Math.max(q.offset ?? 0, 0);
+      const sortField = q.sort ?? "key";
+      if (
+        !(sortField === "key" || sortField === "first_seen" || sortField === "changed_at" ||
+          isField(sortField))
+      ) {
+        throw new RangeError(`Cannot sort on ${JSON.stringify(sortField)}`);
+      }
+      const needle = q.q?.trim().toLowerCase() ?? "";
+      if (!needle && !q.errors && sortField === "key") {
+        // The plain list in key order is what a first visit asks for: the primary key answers it at once,
+        // so nobody waits for a cold index (seconds at 100,000 items); build it meanwhile for what comes next.
+        const version = await fingerprint(db, q.collector);
+        if (cache.get(q.collector)?.version !== version) {
+          get(q.collector).catch(() => {});
+          return await plainPage(q.collector, q.dir === "desc", offset, limit);
+        }
+      }
+      const ix = await get(q.collector);
+      const n = ix.keys.length;
+      let match: Uint8Array | null = null;
+      let total = n;
+      if (needle || q.errors) {
+        match = new Uint8Array(n);
+        if (needle) search(ix, needle.replaceAll("\n", " "), match);
+        else match.fill(1);
+        total = 0;
+        for (let i = 0; i < n; i++) {
+          if (q.errors && !ix.errors[i]) match[i] = 0;
+          total += match[i];
+        }
+      }
+      const perm = await order(q.collector, ix, sortField);
+      const picked: string[] = [];
+      let seen = 0;
+      const desc = q.dir === "desc";
+      for (let j = 0; j < n && picked.length < limit; j++) {
+        const i = perm[desc ? n - 1 - j : j];
+        if (match && !match[i]) continue;
+        if (seen++ >= offset) picked.push(ix.keys[i]);
+      }
+      if (!picked.length) return { total, capped: false, offset, rows: [] };
+      const rows = await db.selectFrom("items").where("collector", "=", q.collector).where(
+        "key",
+        "in",
+        picked,
+      )
+        .select(["collector", "key", "data", "error", "first_seen", "changed_at"]).execute();
+      const byKey = new Map(rows.map((r) => [r.key, r]));
+      const out: ItemRow[] = [];
+      for (const k of picked) {
+        const r = byKey.get(k);
+        if (r) out.push({ ...r, data: JSON.parse(r.data) });
+      }
+      return { total, capped: false, offset, rows: out };
+    },
+  };
+}

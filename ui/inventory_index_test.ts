@@ -1,0 +1,88 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { fillSynthetic } from "./testdata/synthetic.ts";
+import { inventoryIndex } from "./inventory_index.ts";
+
+Deno.test("inventoryIndex() pages 5,000 items without gaps or overlaps in any sort order", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { software: 5000 });
+    const ix = inventoryIndex(opened.db);
+    for (const [sort, dir] of [["key", "asc"], ["CurrentVersion", "desc"], ["Size", "asc"]] as const) {
+      const seen: string[] = [];
+      for (let off = 0; off < 5000; off += 500) {
+        const p = await ix.query({ collector: "software", sort, dir, offset: off, limit: 500 });
+        assert.equal(p.total, 5000);
+        seen.push(...p.rows.map((r) => r.key));
+      }
+      assert.equal(new Set(seen).size, 5000, `${sort} ${dir}`);
+      if (sort === "Size") {
+        const sizes = (await ix.query({ collector: "software", sort, limit: 500 })).rows.map((r) =>
+          r.data.Size as number
+        );
+        assert.deepEqual(sizes, [...sizes].sort((a, b) => a - b), "numbers sort as numbers");
+      }
+    }
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("inventoryIndex() searches values case-insensitively, never field names, and sees new runs", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { software: 1000 });
+    const ix = inventoryIndex(opened.db);
+    const hit = await ix.query({ collector: "software", q: "PKG-00012" });
+    assert.deepEqual(
+      hit.rows.map((r) => r.data.SoftwareName).sort(),
+      Array.from(
+        { length: 10 },
+        (_, i) => `pkg-0001${20 + i}-${["lib", "tool", "daemon", "doc"][(120 + i) % 4]}`,
+      ).sort(),
+    );
+    assert.equal((await ix.query({ collector: "software", q: "SoftwareDescription" })).total, 0);
+    await opened.db.insertInto("items").values({
+      collector: "software",
+      key: "dpkg:newpkg:all",
+      checksum: null,
+      data: JSON.stringify({ SoftwareName: "newpkg" }),
+      error: "cannot read",
+      first_seen: 0,
+      changed_at: 0,
+    }).execute();
+    await opened.db.insertInto("runs").values({
+      collector: "software",
+      started_at: 0,
+      finished_at: 0,
+      status: "ok",
+      counts: "{}",
+      error: null,
+      warnings: "[]",
+    }).execute();
+    const after = await ix.query({ collector: "software", q: "newpkg" });
+    assert.equal(after.total, 1, "a new run invalidates the index");
+    assert.equal((await ix.query({ collector: "software", errors: true })).total, 1);
+    await assert.rejects(() => ix.query({ collector: "software", sort: "x') --" }), RangeError);
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("inventoryIndex() answers the plain key-ordered page before its index is built, same rows as after", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { files: 3000 });
+    const ix = inventoryIndex(opened.db);
+    const cold = await ix.query({ collector: "files", offset: 100, limit: 50 });
+    // A search every item matches goes through the (now built) index.
+    const warm = await ix.query({ collector: "files", offset: 100, limit: 50, q: "/srv/" });
+    assert.equal(warm.total, 3000);
+    assert.equal(cold.total, 3000);
+    assert.deepEqual(cold.rows.map((r) => r.key), warm.rows.map((r) => r.key));
+    const desc = await ix.query({ collector: "files", dir: "desc", limit: 3 });
+    assert.ok(desc.rows[0].key > desc.rows[1].key);
+  } finally {
+    await opened.close();
+  }
+});

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { fillSynthetic } from "./testdata/synthetic.ts";
+import { changes, COUNT_CAP, histogram } from "./queries.ts";
+
+Deno.test("changes() counts only COUNT_CAP rows past the page, and says when it stopped", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const now = Date.now();
+    fillSynthetic(opened, { software: 100, files: 100, changes: 3000, now, spanMs: 3 * 3600_000 });
+    const first = await changes(opened.db, { limit: 100 });
+    assert.equal(first.rows.length, 100);
+    assert.deepEqual([first.total, first.capped], [COUNT_CAP, true]);
+    assert.ok(first.rows.every((r, i) => i === 0 || first.rows[i - 1].at >= r.at), "newest first");
+    const late = await changes(opened.db, { limit: 100, offset: 2500 });
+    assert.deepEqual([late.total, late.capped, late.rows.length], [3000, false, 100]);
+    const files = await changes(opened.db, { collectors: ["files"], categories: ["Modified"], limit: 500 });
+    assert.equal(files.rows.length, 500);
+    assert.ok(files.rows.every((r) => r.collector === "files" && r.category === "Modified"));
+    const text = await changes(opened.db, { q: "file-1.conf", limit: 500 });
+    assert.ok(text.rows.length > 0 && text.rows.every((r) => r.key.includes("file-1.conf")));
+    assert.equal(text.total, text.rows.length);
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("histogram() from the hourly table equals counting the changes themselves", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const now = Date.UTC(2026, 10, 22, 12, 30);
+    fillSynthetic(opened, { software: 50, files: 50, changes: 2000, now, spanMs: 48 * 3600_000 });
+    const since = now - 48 * 3600_000;
+    const hourly = await histogram(opened.db, { since, until: now, bucket: 6 * 3600_000 });
+    const total = hourly.points.reduce((a, p) => a + p.n, 0);
+    assert.equal(total, 2000);
+    const direct = opened.raw.prepare(
+      "select count(*) as n from changes where collector = 'files' and category = 'Added' and at >= ? and at < ?",
+    ).get(hourly.since, hourly.since + 6 * 3600_000) as { n: number };
+    const first = hourly.points.find((p) =>
+      p.t === hourly.since && p.collector === "files" && p.category === "Added"
+    );
+    assert.equal(first?.n ?? 0, direct.n);
+    await opened.db.deleteFrom("changes").where("collector", "=", "files").execute();
+    const after = await histogram(opened.db, { since, until: now, bucket: 3600_000 });
+    assert.ok(
+      after.points.every((p) => p.collector === "software"),
+      "deletes (retention) keep the table right",
+    );
+  } finally {
+    await opened.close();
+  }
+});

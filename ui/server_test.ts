@@ -1,0 +1,118 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { memoryLogger } from "../agent/log.ts";
+import { startUi } from "./server.ts";
+
+const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
+
+Deno.test("startUi() on loopback says where the page is and warns of nothing", async () => {
+  const opened = await openDb(":memory:");
+  const log = memoryLogger();
+  const ui = await startUi({ db: opened, log, listen: "127.0.0.1:0", assets });
+  try {
+    assert.match(ui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
+    assert.ok(log.lines.some((l) => l.includes("local page ready")));
+    assert.ok(!log.lines.some((l) => l.includes("level=warn")), log.lines.join("\n"));
+    const r = await fetch(ui.url);
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+  } finally {
+    await ui.stop();
+    await opened.close();
+  }
+});
+
+Deno.test("startUi() on a non-loopback address serves only because asked, with a warning", async () => {
+  const opened = await openDb(":memory:");
+  const log = memoryLogger();
+  const ui = await startUi({ db: opened, log, listen: { hostname: "0.0.0.0", port: 0 }, assets });
+  try {
+    assert.ok(
+      log.lines.some((l) => l.includes("level=warn") && l.includes("non-loopback")),
+      log.lines.join("\n"),
+    );
+  } finally {
+    await ui.stop();
+    await opened.close();
+  }
+});
+
+Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reach /api/status and its health", async () => {
+  const opened = await openDb(":memory:");
+  let scanned: string | undefined = "none";
+  const agent = {
+    scheduler: {
+      apply() {},
+      start() {},
+      stop: () => Promise.resolve(),
+      scanNow: (name?: string) => {
+        scanned = name;
+        return Promise.resolve();
+      },
+      status: () => [{
+        name: "software" as const,
+        state: "enabled" as const,
+        frequency: 300,
+        running: false,
+        nextRunAt: 5,
+      }],
+    },
+    config: () => ({
+      source: "file" as const,
+      origin: "/etc/ctagent/dcr.json",
+      id: "dcr-1:CT",
+      settings: {} as never,
+      outputStreams: {},
+      namedPipes: {},
+      warnings: ["w1"],
+      configId: 1,
+      receivedAt: 7,
+    }),
+  };
+  const ui = await startUi({
+    db: opened,
+    listen: "127.0.0.1:0",
+    assets,
+    agent,
+    host: { hostname: "box", os: "linux", readText: () => Promise.resolve('PRETTY_NAME="Test OS 1"\n') },
+    delivery: () => ({ endpoint: "@ama.sock", reachable: false, lastError: "ECONNREFUSED" }),
+  });
+  try {
+    const host = `127.0.0.1:${ui.listen.port}`;
+    const s = await (await ui.app.request("/api/status", { headers: { host } })).json();
+    assert.equal(s.hostname, "box");
+    assert.equal(s.os, "Test OS 1");
+    assert.deepEqual(s.config, {
+      source: "file",
+      origin: "/etc/ctagent/dcr.json",
+      dcrId: "dcr-1:CT",
+      receivedAt: 7,
+      warnings: ["w1"],
+      rejected: 0,
+    });
+    assert.deepEqual(
+      s.collectors.map((
+        c: { name: string; enabled: boolean; nextRunAt: number },
+      ) => [c.name, c.enabled, c.nextRunAt]),
+      [["software", true, 5]],
+    );
+    assert.equal(s.outbox.endpoint, "@ama.sock");
+    assert.equal(s.health.level, "warn");
+    const r = await ui.app.request("/api/scan", {
+      method: "POST",
+      body: JSON.stringify({ collector: "software" }),
+      headers: {
+        host,
+        origin: `http://${host}`,
+        "x-ctagent-token": ui.token,
+        "content-type": "application/json",
+      },
+    });
+    assert.equal(r.status, 200);
+    await r.body?.cancel();
+    assert.equal(scanned, "software");
+  } finally {
+    await ui.stop();
+    await opened.close();
+  }
+});

@@ -107,6 +107,8 @@ export function settingsSchema(os: Platform) {
       maxFiles: z.number().int().min(1).default(1_000_000),
       /** ctagent: deepest directory level a recursive entry descends to; what it cuts is reported. */
       maxDepth: z.number().int().min(1).max(4096).default(256),
+      /** ctagent: total bytes of file content captured per run (for diffs); what it cuts is reported. */
+      maxContentBytes: z.number().int().min(0).default(64 * 1024 * 1024),
     }).prefault({}),
     registrySettings: z.object({
       registryCollectionFrequency: frequency.default(d.registryCollectionFrequency),
@@ -150,6 +152,7 @@ const SETTINGS_SHAPE: Shape = {
     uploadSetting: { storageAccountResourceId: true, blobEndpoint: true, managedIdentity: true },
     maxFiles: true,
     maxDepth: true,
+    maxContentBytes: true,
   },
   registrySettings: { registryCollectionFrequency: true, registryInfo: [registryInfoShape] },
   softwareSettings: { softwareCollectionFrequency: true },

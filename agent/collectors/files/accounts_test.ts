@@ -1,0 +1,24 @@
+import assert from "node:assert/strict";
+import { loadAccounts, parseIdFile } from "./accounts.ts";
+import { liveHost } from "../../host/mod.ts";
+
+Deno.test("parseIdFile() maps ids to the first name, skipping comments and broken lines", () => {
+  const m = parseIdFile(
+    "root:x:0:0:root:/root:/bin/bash\n# c\nbroken\ntoor:x:0:0::/:/bin/sh\nnobody:x:65534:65534::/:\n",
+  );
+  assert.deepEqual([...m], [[0, "root"], [65534, "nobody"]]);
+});
+
+Deno.test("loadAccounts() reads the host's files and warns (no throw) when they are missing", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/etc`);
+    await Deno.writeTextFile(`${dir}/etc/passwd`, "alice:x:1000:1000::/home/alice:/bin/sh\n");
+    const a = await loadAccounts(liveHost({ root: dir }));
+    assert.equal(a.users.get(1000), "alice");
+    assert.equal(a.groups.size, 0);
+    assert.match(a.warnings[0], /\/etc\/group/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,66 @@
+import assert from "node:assert/strict";
+import { compileSegment, expandWindowsEnv, globToRegex, parseRule } from "./match.ts";
+
+Deno.test("parseRule() reads the Linux default /etc/.*.conf as an anchored regex on the last segment", () => {
+  const r = parseRule("/etc/.*.conf", "linux");
+  assert.equal(r.base, "/etc");
+  assert.equal(r.kind, "regex");
+  assert.ok(r.test("adduser.conf"));
+  assert.ok(r.test(".hidden.conf"));
+  assert.ok(!r.test("adduser.conf.bak"), "anchored at the end");
+  assert.ok(!r.test("conf"));
+});
+
+Deno.test("parseRule() falls back to a glob when the segment is not a valid regex", () => {
+  const r = parseRule("/etc/*.conf", "linux");
+  assert.equal(r.kind, "glob");
+  assert.ok(r.test("adduser.conf"));
+  assert.ok(!r.test("adduser.confx"));
+  assert.ok(!r.test("adduserXconf"), "the dot of a glob is literal");
+  const q = parseRule("/var/log/syslog.?", "linux");
+  assert.equal(q.kind, "regex"); // `syslog.?` is a valid regex: "syslog" plus an optional character
+  assert.ok(q.test("syslog1") && q.test("syslog"));
+  const b = parseRule("/etc/[", "linux");
+  assert.equal(b.kind, "glob");
+  assert.ok(b.test("[") && !b.test("a"));
+});
+
+Deno.test("parseRule() takes a segment without wildcards literally, dots included", () => {
+  const r = parseRule("/etc/hosts.allow", "linux");
+  assert.equal(r.kind, "literal");
+  assert.equal(r.pattern, false);
+  assert.ok(r.test("hosts.allow"));
+  assert.ok(!r.test("hostsXallow"));
+  assert.equal(parseRule("/etc/ssh/", "linux").segment, "ssh");
+  assert.equal(parseRule("/", "linux").base, "/");
+});
+
+Deno.test("parseRule() rejects relative paths and warns about wildcards before the last segment", () => {
+  assert.throws(() => parseRule("etc/*.conf", "linux"), RangeError);
+  assert.match(parseRule("/etc/*/x.conf", "linux").warnings[0], /only the last path segment/);
+  assert.deepEqual(parseRule("/etc/x.conf", "linux").warnings, []);
+});
+
+Deno.test("Windows rules: %VAR% expansion, backslashes, case-insensitive glob, *.* means everything", () => {
+  const env = (n: string) => ({ WINDIR: "C:\\Windows" } as Record<string, string>)[n.toUpperCase()];
+  const e = expandWindowsEnv("%winDir%\\System32\\*.*", env);
+  assert.deepEqual(e, { path: "C:\\Windows\\System32\\*.*", unknown: [] });
+  const r = parseRule(e.path, "windows");
+  assert.equal(r.base, "C:\\Windows\\System32");
+  assert.ok(r.test("kernel32.dll") && r.test("README"));
+  const t = parseRule("c:/temp/*.TXT", "windows");
+  assert.equal(t.base, "c:\\temp");
+  assert.ok(t.test("a.txt") && !t.test("a.txt.bak"));
+  assert.equal(parseRule("D:\\testing\\*", "windows").base, "D:\\testing");
+  assert.equal(parseRule("E:\\test1", "windows").kind, "literal");
+  assert.ok(parseRule("E:\\test1", "windows").test("TEST1"));
+  assert.deepEqual(expandWindowsEnv("%NOPE%\\x", env).unknown, ["NOPE"]);
+});
+
+Deno.test("globToRegex() handles classes, negation and regex metacharacters", () => {
+  const re = (g: string) => new RegExp(globToRegex(g));
+  assert.ok(re("[!a]*.log").test("b.log") && !re("[!a]*.log").test("a.log"));
+  assert.ok(re("a+b(1).txt").test("a+b(1).txt"));
+  assert.ok(!re("a+b(1).txt").test("aab1.txt"));
+  assert.equal(compileSegment("x", "linux").kind, "literal");
+});

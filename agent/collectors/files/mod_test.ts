@@ -1,0 +1,296 @@
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { spawn } from "node:child_process";
+import { collectFiles, type FileItem, filesCollector } from "./mod.ts";
+import { settingsSchema } from "../../config/dcr.ts";
+import { liveHost } from "../../host/mod.ts";
+import { memoryLogger } from "../../log.ts";
+import { bytesToPath } from "./names.ts";
+import { type FsOps, LIBC_OPS } from "./walk.ts";
+import { SysError } from "./libc.ts";
+import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
+
+type Rule = Record<string, unknown>;
+const settings = (fileInfo: Rule[], extra: Record<string, unknown> = {}) =>
+  settingsSchema("linux").parse({ fileSettings: { fileInfo, ...extra } });
+
+/** Wraps the real calls: records which names were opened as files, fails chosen names with EACCES. */
+function spyOps(deny: string[] = []) {
+  const opened: string[] = [];
+  const name = (b: Uint8Array) => bytesToPath(b.subarray(0, b.length - 1));
+  const ops: FsOps = {
+    ...LIBC_OPS,
+    openAt(dirfd, n, flags) {
+      const s = name(n);
+      if (deny.some((d) => s === d || s.endsWith(`/${d}`))) throw new SysError("openat", 13);
+      if (!(flags & 0o200000)) opened.push(s); // not O_DIRECTORY: a file opened for hashing
+      return LIBC_OPS.openAt(dirfd, n, flags);
+    },
+  };
+  return { ops, opened };
+}
+
+async function collect(s: ReturnType<typeof settings>, opts: { ops?: FsOps; previous?: FileItem[] } = {}) {
+  const log = memoryLogger();
+  const r = await collectFiles(s, {
+    host: liveHost(),
+    signal: new AbortController().signal,
+    log,
+    previous: opts.previous ? new Map(opts.previous.map((i) => [i.FileSystemPath, i])) : undefined,
+  }, { ops: opts.ops, workers: 2 });
+  return { ...r, byPath: new Map(r.items.map((i) => [i.FileSystemPath, i])), log };
+}
+
+Deno.test("collect() checksums equal sha256sum for every regular file of a hostile tree", async () => {
+  const t = await makeHostileTree();
+  try {
+    const r = await collect(settings([{ name: "all", path: `${t.dir}/.*`, recurse: true }]));
+    const ours = new Map(
+      r.items.filter((i) => i.FileContentChecksum !== null).map((
+        i,
+      ) => [i.FileSystemPath, i.FileContentChecksum]),
+    );
+    const theirs = sha256sumAll(t.dir, bytesToPath);
+    assert.ok(theirs.size >= 10, `sha256sum saw ${theirs.size} files`);
+    assert.deepEqual([...ours].sort(), [...theirs].sort());
+    // The odd names are there, in their reversible form.
+    for (const p of ["bad\\xff\\xfe.conf", "new\nline.conf", "back\\\\slash.conf", LONG_NAME, "sparse.img"]) {
+      assert.ok(ours.has(`${t.dir}/${p}`), `missing ${JSON.stringify(p)}`);
+    }
+    assert.equal(r.byPath.get(`${t.dir}/sparse.img`)!.Size, 64 * 1024 * 1024);
+    // Linked directories are walked once: files keep their real path, loops end.
+    assert.ok(
+      !r.items.some((i) => i.FileSystemPath.includes("/linkdir/") || i.FileSystemPath.includes("/up/")),
+    );
+    assert.deepEqual(r.items.filter((i) => i.error), []);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("collect() records FIFOs, sockets and devices without opening them", async () => {
+  const t = await makeHostileTree();
+  try {
+    const spy = spyOps();
+    const r = await collect(settings([{ name: "all", path: `${t.dir}/.*`, recurse: true }]), {
+      ops: spy.ops,
+    });
+    const fifo = r.byPath.get(`${t.dir}/fifo`)!;
+    assert.equal(fifo.FileType, "Fifo");
+    assert.equal(fifo.FileContentChecksum, null);
+    assert.equal(r.byPath.get(`${t.dir}/sub/fifo2`)!.FileType, "Fifo");
+    assert.equal(r.byPath.get(`${t.dir}/sock`)!.FileType, "Socket");
+    if (t.device) assert.equal(r.byPath.get(`${t.dir}/null`)!.FileType, "CharacterDevice");
+    assert.ok(spy.opened.length >= 10);
+    for (const n of ["fifo", "fifo2", "sock", "null"]) assert.ok(!spy.opened.includes(n), `${n} was opened`);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("links: Follow hashes the target, Manage reports the link itself, Ignore skips links", async () => {
+  const t = await makeHostileTree();
+  try {
+    const rule = (links: string) => settings([{ name: "r", path: `${t.dir}/.*`, links }]);
+    const follow = (await collect(rule("Follow"))).byPath;
+    const a = follow.get(`${t.dir}/a.conf`)!;
+    const link = follow.get(`${t.dir}/link.conf`)!;
+    assert.equal(link.FileType, "File");
+    assert.equal(link.LinkTarget, "a.conf");
+    assert.equal(link.FileContentChecksum, a.FileContentChecksum);
+    // Dangling and looping links cannot be followed: reported as the links they are.
+    assert.equal(follow.get(`${t.dir}/dangling`)!.FileType, "SymbolicLink");
+    assert.equal(follow.get(`${t.dir}/loop1`)!.LinkTarget, "loop2");
+
+    const manage = (await collect(rule("Manage"))).byPath;
+    const m = manage.get(`${t.dir}/link.conf`)!;
+    assert.equal(m.FileType, "SymbolicLink");
+    assert.equal(m.LinkTarget, "a.conf");
+    assert.equal(m.FileContentChecksum, null);
+    assert.equal(manage.get(`${t.dir}/linkdir`)!.FileType, "SymbolicLink");
+
+    const ignore = (await collect(rule("Ignore"))).byPath;
+    for (const n of ["link.conf", "dangling", "loop1", "linkdir"]) assert.ok(!ignore.has(`${t.dir}/${n}`), n);
+    assert.ok(ignore.has(`${t.dir}/a.conf`));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("type and literal paths: Directory reports directories, a literal directory means its contents", async () => {
+  const t = await makeHostileTree();
+  try {
+    const dirs = await collect(
+      settings([{ name: "d", path: `${t.dir}/.*`, recurse: true, type: "Directory" }]),
+    );
+    // Links to directories are followed (Follow): reported as the directories they point to, walked once.
+    assert.deepEqual(
+      dirs.items.map((i) => [i.FileSystemPath.slice(t.dir.length), i.FileType, i.LinkTarget]),
+      [
+        ["/linkdir", "Directory", "sub"],
+        ["/sub", "Directory", null],
+        ["/sub/deep", "Directory", null],
+        ["/sub/self", "Directory", "."],
+        ["/sub/up", "Directory", ".."],
+      ],
+    );
+    const lit = await collect(settings([{ name: "l", path: `${t.dir}/sub`, recurse: false }]));
+    assert.deepEqual(lit.items.filter((i) => i.FileType === "File").map((i) => i.FileSystemPath), [
+      `${t.dir}/sub/y.conf`,
+    ]);
+    const one = await collect(settings([{ name: "f", path: `${t.dir}/a.conf` }]));
+    assert.deepEqual(one.items.map((i) => i.FileSystemPath), [`${t.dir}/a.conf`]);
+    const glob = await collect(settings([{ name: "g", path: `${t.dir}/*.conf`, recurse: true }]));
+    assert.ok(glob.byPath.has(`${t.dir}/sub/deep/x.conf`) && !glob.byPath.has(`${t.dir}/bin.dat`));
+    const off = await collect(settings([{ name: "o", path: `${t.dir}/.*`, enabled: false }]));
+    assert.deepEqual(off.items, []);
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("unreadable files keep an item with an error; unreadable directories become unseen prefixes", async () => {
+  const t = await makeHostileTree();
+  try {
+    const spy = spyOps(["a.conf", "deep"]);
+    const r = await collect(settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]), { ops: spy.ops });
+    const a = r.byPath.get(`${t.dir}/a.conf`)!;
+    assert.match(a.error!, /EACCES/);
+    assert.equal(a.FileContentChecksum, null);
+    assert.equal(a.Size, 4); // what could be seen is still there
+    assert.ok(r.unseen!.includes(`${t.dir}/sub/deep/`));
+    assert.ok(!r.byPath.has(`${t.dir}/sub/deep/x.conf`));
+    assert.ok(r.warnings!.some((w) => /could not be read/.test(w) && w.includes("sub/deep")));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("limits are reported: maxFiles and maxDepth cut with a warning and unseen prefixes", async () => {
+  const t = await makeHostileTree();
+  try {
+    const few = await collect(settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }], { maxFiles: 3 }));
+    assert.equal(few.items.length, 3);
+    assert.ok(few.warnings!.some((w) => /maxFiles \(3\) reached/.test(w)), few.warnings!.join("\n"));
+    assert.ok(few.unseen!.length > 0);
+    const shallow = await collect(
+      settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }], { maxDepth: 1 }),
+    );
+    assert.ok(shallow.byPath.has(`${t.dir}/sub/y.conf`));
+    assert.ok(!shallow.byPath.has(`${t.dir}/sub/deep/x.conf`));
+    assert.ok(shallow.warnings!.some((w) => /maxDepth \(1\)/.test(w) && w.includes("sub/deep")));
+    assert.ok(shallow.unseen!.includes(`${t.dir}/sub/deep/`));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("unchanged (size, mtime, ctime, inode) means no re-hash; a change re-hashes only that file", async () => {
+  const t = await makeHostileTree();
+  try {
+    const s = settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]);
+    const first = await collect(s);
+    const spy = spyOps();
+    const second = await collect(s, { ops: spy.ops, previous: first.items });
+    assert.deepEqual(spy.opened, []);
+    assert.deepEqual(second.items, first.items);
+    await Deno.writeTextFile(`${t.dir}/sub/y.conf`, "z\n");
+    const spy3 = spyOps();
+    const third = await collect(s, { ops: spy3.ops, previous: second.items });
+    assert.deepEqual(spy3.opened, ["y.conf"]);
+    assert.notEqual(
+      third.byPath.get(`${t.dir}/sub/y.conf`)!.FileContentChecksum,
+      first.byPath.get(`${t.dir}/sub/y.conf`)!.FileContentChecksum,
+    );
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("content capture: text files up to maxContentsReturnable, never binary, never twice", async () => {
+  const t = await makeHostileTree();
+  try {
+    await Deno.writeTextFile(`${t.dir}/big.conf`, "x".repeat(200));
+    const s = settings([{ name: "r", path: `${t.dir}/.*`, maxContentsReturnable: 100 }]);
+    const r = await collect(s);
+    const captured = new Map(r.contents!.map((c) => [c.checksum, c]));
+    const sumOf = (p: string) => r.byPath.get(`${t.dir}/${p}`)!.FileContentChecksum!;
+    assert.equal(captured.get(sumOf("a.conf"))?.text, "a=1\n");
+    assert.equal(captured.get(sumOf("new\nline.conf"))?.text, "newline\n");
+    assert.ok(!captured.has(sumOf("bin.dat")), "binary");
+    assert.ok(!captured.has(sumOf("big.conf")), "above maxContentsReturnable");
+    await Deno.writeTextFile(`${t.dir}/a.conf`, "a=2\n");
+    const again = await collect(s, { previous: r.items });
+    assert.deepEqual(again.contents!.map((c) => c.text), ["a=2\n"]);
+    const capped = await collect(settings([{ name: "r", path: `${t.dir}/.*`, maxContentsReturnable: 100 }], {
+      maxContentBytes: 5,
+    }));
+    assert.ok(capped.contents!.reduce((n, c) => n + c.size, 0) <= 5);
+    assert.ok(capped.warnings!.some((w) => /maxContentBytes \(5\) reached/.test(w)));
+  } finally {
+    await t.cleanup();
+  }
+});
+
+Deno.test("a file that grows while it is hashed gets a checksum of one consistent version or an error", async () => {
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/growing.log`;
+  await Deno.writeFile(path, new Uint8Array(8 << 20).fill(97));
+  const writer = spawn("bash", ["-c", `while :; do printf 'more data\\n' >> '${path}'; done`], {
+    stdio: "ignore",
+  });
+  try {
+    await new Promise((r) => setTimeout(r, 50));
+    const s = settings([{ name: "r", path }]);
+    for (let i = 0; i < 3; i++) {
+      const item = (await collect(s)).items[0];
+      if (item.error) {
+        assert.match(item.error, /kept changing/);
+        continue;
+      }
+      // Appends only: the first Size bytes never change again, so a consistent checksum is theirs.
+      const data = await Deno.readFile(path);
+      const expect = createHash("sha256").update(data.subarray(0, item.Size!)).digest("hex");
+      assert.equal(item.FileContentChecksum, expect);
+    }
+  } finally {
+    writer.kill("SIGKILL");
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("paths longer than PATH_MAX are walked and hashed (directory fds, not path strings)", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const segs = Array.from({ length: 20 }, (_, i) => `${String(i).padStart(3, "0")}${"d".repeat(250)}`);
+    // One level at a time relative to the previous one (a 5,000-byte path cannot be passed whole).
+    const made = await new Deno.Command("bash", {
+      args: [
+        "-c",
+        `cd '${dir}' && for d in ${segs.join(" ")}; do mkdir "$d" && cd "$d"; done; printf deep > f.txt`,
+      ],
+    }).output();
+    assert.ok(made.success);
+    const r = await collect(
+      settings([{ name: "r", path: `${dir}/.*\\.txt`, recurse: true }], { maxDepth: 64 }),
+    );
+    const f = r.items.find((i) => i.FileSystemPath.endsWith("/f.txt"))!;
+    assert.ok(f.FileSystemPath.length > 4096, `path length ${f.FileSystemPath.length}`);
+    assert.equal(f.FileContentChecksum, createHash("sha256").update("deep").digest("hex"));
+    assert.deepEqual(r.warnings, []);
+  } finally {
+    await new Deno.Command("rm", { args: ["-rf", dir] }).output();
+  }
+});
+
+Deno.test("filesCollector() follows the DCR: enableFiles, fileCollectionFrequency, dataType Files", () => {
+  const c = filesCollector();
+  const s = settingsSchema("linux").parse({
+    enableFiles: false,
+    fileSettings: { fileCollectionFrequency: 60 },
+  });
+  assert.deepEqual(c.schedule(s), { enabled: false, frequency: 60 });
+  assert.equal(c.dataType("linux"), "Files");
+  assert.equal(c.key({ FileSystemPath: "/etc/x" } as FileItem), "/etc/x");
+  assert.ok(c.volatile!.includes("StatKey") && c.volatile!.includes("Inode"));
+});

@@ -1,0 +1,165 @@
+// Benchmark of the files collector on a whole tree (default /usr), beside sha256sum and Debian's aide.
+// Run alone: build/deno.sh run -A build/bench/files.ts [TREE]   (CTAGENT_BENCH_TREE also sets the tree;
+// CTAGENT_BENCH_NO_AIDE=1 skips aide, CTAGENT_BENCH_SPARSE_GB sets the sparse file size, 0 skips it)
+import { execFileSync, spawnSync } from "node:child_process";
+import { existsSync } from "node:fs";
+
+const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+
+function timed(cmd: string, args: string[], opts: { cwd?: string; ok?: number[] } = {}) {
+  const t = performance.now();
+  // GNU time reports the peak RSS of the command (aide, sha256sum) without our own process in it.
+  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
+    cwd: opts.cwd,
+    encoding: "utf8",
+    maxBuffer: 1 << 30,
+  });
+  const ms = performance.now() - t;
+  const ok = opts.ok ?? [0];
+  if (r.status === null || !ok.includes(r.status)) {
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-500)}`);
+  }
+  const rss = Number(r.stderr.trim().split("\n").pop());
+  return { ms, rssKb: rss, stdout: r.stdout };
+}
+
+export async function benchFiles(
+  tree = Deno.env.get("CTAGENT_BENCH_TREE") ?? "/usr",
+): Promise<Record<string, unknown>> {
+  const out: Record<string, unknown> = { tree };
+  const work = await Deno.makeTempDir({ prefix: "ctagent-bench-files-" });
+  try {
+    const files = Number(
+      execFileSync("bash", ["-c", `find '${tree}' -type f | wc -l`], { encoding: "utf8" }).trim(),
+    );
+    const bytes = Number(
+      execFileSync("bash", [
+        "-c",
+        `find '${tree}' -type f -printf '%s\\n' | awk '{s+=$1} END {printf "%.0f", s}'`,
+      ], {
+        encoding: "utf8",
+      }),
+    );
+    out.files = files;
+    out.gb = round(bytes / 1e9, 2);
+    out.load_average_at_start = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    // Warm the page cache once so no contender pays for the disk alone.
+    execFileSync("bash", [
+      "-c",
+      `find '${tree}' -type f -print0 | xargs -0 -r -P2 cat > /dev/null 2>&1 || true`,
+    ]);
+
+    const sum = timed("bash", [
+      "-c",
+      `find '${tree}' -type f -print0 | xargs -0 -r -P2 -n 512 sha256sum > /dev/null`,
+    ]);
+    out.sha256sum_2proc_s = round(sum.ms / 1000, 2);
+
+    // Ours: a separate process so its peak RSS is its own (two pipeline runs into a fresh database).
+    const scan = spawnSync(Deno.execPath(), [
+      "run",
+      "-A",
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+      new URL("./files_scan.ts", import.meta.url).pathname,
+      tree,
+      `${work}/data`,
+    ], { encoding: "utf8", maxBuffer: 1 << 26 });
+    if (scan.status !== 0) throw new Error(`files_scan failed: ${scan.stderr.slice(-1000)}`);
+    const ours = JSON.parse(scan.stdout.trim().split("\n").pop()!);
+    out.ctagent_first_scan_s = round(ours.first_ms / 1000, 2);
+    out.ctagent_rescan_s = round(ours.rescan_ms / 1000, 2);
+    out.ctagent_collect_s = (ours.collect_ms as number[]).map((m) => round(m / 1000, 2));
+    out.ctagent_items = ours.first_counts.items;
+    out.ctagent_rescan_changes = ours.rescan_counts.added + ours.rescan_counts.removed +
+      ours.rescan_counts.modified;
+    out.ctagent_errors = ours.first_counts.errors;
+    out.ctagent_peak_rss_mb = round(ours.peak_rss_kb / 1024);
+    out.ctagent_warnings = ours.warnings;
+    out.first_scan_gb_per_s = round(bytes / 1e9 / (ours.first_ms / 1000), 2);
+    // The collector alone (no database, no diff): what the files code itself costs.
+    const alone = spawnSync(Deno.execPath(), [
+      "run",
+      "-A",
+      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+      new URL("./files_scan.ts", import.meta.url).pathname,
+      tree,
+      "--collector-only",
+    ], { encoding: "utf8", maxBuffer: 1 << 26 });
+    if (alone.status !== 0) {
+      throw new Error(`files_scan --collector-only failed: ${alone.stderr.slice(-1000)}`);
+    }
+    const a = JSON.parse(alone.stdout.trim().split("\n").pop()!);
+    out.collector_only_first_s = round(a.first_ms / 1000, 2);
+    out.collector_only_rescan_s = round(a.rescan_ms / 1000, 2);
+    out.collector_only_peak_rss_mb = round(a.peak_rss_kb / 1024);
+    out.first_vs_sha256sum = round(sum.ms / ours.first_ms, 2);
+
+    if (Deno.env.get("CTAGENT_BENCH_NO_AIDE") !== "1") {
+      if (!existsSync("/usr/bin/aide")) {
+        out.aide = "not installed (apt-get install aide)";
+      } else {
+        const conf = `${work}/aide.conf`;
+        await Deno.writeTextFile(
+          conf,
+          [
+            `database_in=file:${work}/aide.db`,
+            `database_out=file:${work}/aide.db.new`,
+            "gzip_dbout=no",
+            "report_url=stdout",
+            "S = sha256",
+            `${tree} S`,
+            "",
+          ].join("\n"),
+        );
+        const init = timed("aide", [`--config=${conf}`, "--init"]);
+        await Deno.rename(`${work}/aide.db.new`, `${work}/aide.db`);
+        const check = timed("aide", [`--config=${conf}`, "--check"], { ok: [0, 1, 2, 3, 4, 5, 6, 7] });
+        out.aide_init_s = round(init.ms / 1000, 2);
+        out.aide_check_s = round(check.ms / 1000, 2);
+        out.aide_peak_rss_mb = round(Math.max(init.rssKb, check.rssKb) / 1024);
+        out.ratio_first_vs_aide_init = round(init.ms / ours.first_ms, 1);
+        out.ratio_rescan_vs_aide_check = round(check.ms / ours.rescan_ms, 1);
+        out.targets = {
+          "first ≥ 3× aide --init": init.ms / ours.first_ms >= 3,
+          "rescan ≥ 20× aide --check": check.ms / ours.rescan_ms >= 20,
+          "peak RSS < 200 MB": ours.peak_rss_kb / 1024 < 200,
+        };
+      }
+    }
+
+    // A 10 GB sparse file: streamed, hashed whole, checked against sha256sum.
+    const gb = Number(Deno.env.get("CTAGENT_BENCH_SPARSE_GB") ?? "10");
+    if (gb > 0) {
+      const sparse = `${work}/sparse`;
+      await Deno.mkdir(sparse);
+      execFileSync("truncate", ["-s", `${gb}G`, `${sparse}/big.img`]);
+      const one = spawnSync(Deno.execPath(), [
+        "run",
+        "-A",
+        new URL("./files_scan.ts", import.meta.url).pathname,
+        `${sparse}/big.img`,
+        `${work}/data-sparse`,
+      ], { encoding: "utf8" });
+      if (one.status !== 0) throw new Error(`files_scan (sparse) failed: ${one.stderr.slice(-1000)}`);
+      const r = JSON.parse(one.stdout.trim().split("\n").pop()!);
+      const theirs = timed("sha256sum", [`${sparse}/big.img`]);
+      out[`sparse_${gb}gb_ctagent_s`] = round(r.first_ms / 1000, 2);
+      out[`sparse_${gb}gb_peak_rss_mb`] = round(r.peak_rss_kb / 1024);
+      out[`sparse_${gb}gb_sha256sum_s`] = round(theirs.ms / 1000, 2);
+      out[`sparse_${gb}gb_checksum`] = r.checksum;
+      out[`sparse_${gb}gb_sha256sum`] = theirs.stdout.slice(0, 64);
+      out[`sparse_${gb}gb_equal`] = r.checksum === theirs.stdout.slice(0, 64);
+    }
+    out.load_average_at_end = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+  } finally {
+    await Deno.remove(work, { recursive: true }).catch(() => {});
+  }
+  return out;
+}
+
+if (import.meta.main) {
+  const r = await benchFiles(Deno.args[0]);
+  for (const [k, v] of Object.entries(r)) {
+    console.log(`${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
+  }
+}

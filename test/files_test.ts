@@ -1,0 +1,172 @@
+// Files end to end: `--once --json` against a hostile tree, and changes through the real pipeline.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { makeHostileTree, sha256sumAll } from "../agent/collectors/files/testdata/hostile_tree.ts";
+import { bytesToPath } from "../agent/collectors/files/names.ts";
+import { filesCollector } from "../agent/collectors/files/mod.ts";
+import { LIBC_OPS } from "../agent/collectors/files/walk.ts";
+import { SysError } from "../agent/collectors/files/libc.ts";
+import { settingsSchema } from "../agent/config/dcr.ts";
+import { runCollector } from "../agent/pipeline/run.ts";
+import { openDb } from "../db/open.ts";
+import { liveHost } from "../agent/host/mod.ts";
+import { memoryLogger } from "../agent/log.ts";
+
+type Rec = Record<string, string>;
+
+Deno.test("--once --json: FileContentChecksum equals sha256sum for every file of a hostile tree", async () => {
+  const t = await makeHostileTree();
+  try {
+    await withTempDir(async (dir) => {
+      const dcr = onlyDcr(["files"], {
+        fileSettings: { fileInfo: [{ name: "t", destinationPath: `${t.dir}/.*`, recurse: true }] },
+      });
+      await Deno.writeTextFile(`${dir}/dcr.json`, dcr);
+      const { code, out, err } = await runCli([
+        "--once",
+        "--json",
+        "--dcr",
+        `${dir}/dcr.json`,
+        "--data-dir",
+        dir,
+      ]);
+      assert.equal(code, 0, err);
+      const files: Rec[] = JSON.parse(out).inventory.files;
+      assert.ok(files.every((r) => r.ConfigDataType === undefined || r.ConfigDataType === "Files"));
+      const ours = new Map(
+        files.filter((r) => r.FileContentChecksum).map((r) => [r.FileSystemPath, r.FileContentChecksum]),
+      );
+      const theirs = sha256sumAll(t.dir, bytesToPath);
+      assert.ok(theirs.size >= 10);
+      assert.deepEqual([...ours].sort(), [...theirs].sort());
+      assert.ok(files.some((r) => r.FileType === "Fifo"));
+    });
+  } finally {
+    await t.cleanup();
+  }
+});
+
+/** A tree, the files collector (optionally denying names) and the real pipeline on an in-memory db. */
+async function pipeline(deny: string[] = []) {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-files-e2e-" });
+  await Deno.mkdir(`${dir}/sub`);
+  for (const [p, c] of [["a.conf", "alpha\n"], ["b.conf", "bravo\n"], ["sub/c.conf", "charlie\n"]]) {
+    await Deno.writeTextFile(`${dir}/${p}`, c);
+  }
+  await Deno.symlink("a.conf", `${dir}/mlink`);
+  const settings = settingsSchema("linux").parse({
+    fileSettings: {
+      fileInfo: [
+        { name: "links", path: `${dir}/mlink`, links: "Manage" },
+        { name: "tree", path: `${dir}/.*`, recurse: true },
+      ],
+    },
+  });
+  const ops = {
+    ...LIBC_OPS,
+    openAt(dirfd: number, name: Uint8Array<ArrayBuffer>, flags: number) {
+      const s = bytesToPath(name.subarray(0, name.length - 1));
+      if (deny.includes(s)) throw new SysError("openat", 13); // names are relative to their directory fd
+      return LIBC_OPS.openAt(dirfd, name, flags);
+    },
+  };
+  const { db, close } = await openDb(":memory:");
+  let now = 1_000_000;
+  const run = async () => {
+    const s = await runCollector({
+      db,
+      collector: filesCollector({ ops }) as never,
+      settings,
+      host: liveHost(),
+      log: memoryLogger(),
+      signal: new AbortController().signal,
+      now: () => (now += 1000),
+    });
+    assert.ok(s.status === "ok" || s.status === "baseline", s.error);
+    return s.changes.map((c) => ({
+      cat: c.ChangeCategory,
+      path: c.FileSystemPath.slice(dir.length),
+      fields: c.FieldsChanged,
+    }));
+  };
+  return {
+    dir,
+    run,
+    deny,
+    done: async () => {
+      await close();
+      await Deno.remove(dir, { recursive: true });
+    },
+  };
+}
+
+const tick = () => new Promise((r) => setTimeout(r, 15));
+
+Deno.test("pipeline: one byte, a mode bit, an owner, a link target → exactly one Modified each, right fields", async () => {
+  const p = await pipeline();
+  try {
+    assert.deepEqual(await p.run(), []); // baseline
+    assert.deepEqual(await p.run(), []); // nothing changed
+
+    await tick();
+    const f = await Deno.open(`${p.dir}/b.conf`, { write: true });
+    await f.write(new TextEncoder().encode("B")); // "bravo" → "Bravo": same size
+    f.close();
+    assert.deepEqual(await p.run(), [{
+      cat: "Modified",
+      path: "/b.conf",
+      fields: "DateModified, FileContentChecksum",
+    }]);
+
+    await Deno.chmod(`${p.dir}/b.conf`, 0o600);
+    assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Mode" }]);
+
+    if (Deno.uid() === 0) { // only root can give a file away
+      execFileSync("chown", ["65534", `${p.dir}/sub/c.conf`]);
+      assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/sub/c.conf", fields: "Owner, OwnerId" }]);
+    } else console.warn("owner change not tested: not root");
+
+    const before = await Deno.lstat(`${p.dir}/mlink`);
+    await tick();
+    execFileSync("ln", ["-sfn", "b.conf", `${p.dir}/mlink`]);
+    const after = await Deno.lstat(`${p.dir}/mlink`);
+    // What really changed on the link, from the OS's own view: it is a new link with a new target.
+    const expect = ["LinkTarget"];
+    if (before.birthtime?.getTime() !== after.birthtime?.getTime()) expect.push("DateCreated");
+    if (before.mtime?.getTime() !== after.mtime?.getTime()) expect.push("DateModified");
+    if (before.size !== after.size) expect.push("Size");
+    assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/mlink", fields: expect.sort().join(", ") }]);
+    assert.deepEqual(await p.run(), []);
+  } finally {
+    await p.done();
+  }
+});
+
+Deno.test("pipeline: a new file is Added, a deleted one Removed, an unreadable one neither", async () => {
+  const p = await pipeline();
+  try {
+    await p.run();
+    await Deno.writeTextFile(`${p.dir}/sub/new.conf`, "new\n");
+    assert.deepEqual(await p.run(), [{ cat: "Added", path: "/sub/new.conf", fields: "" }]);
+    await Deno.remove(`${p.dir}/b.conf`);
+    assert.deepEqual(await p.run(), [{ cat: "Removed", path: "/b.conf", fields: "" }]);
+
+    // Now a.conf cannot be opened and sub/ cannot be listed: no change is reported for either,
+    // even though a.conf's content and sub/'s files changed meanwhile.
+    await tick();
+    await Deno.writeTextFile(`${p.dir}/a.conf`, "ALPHA\n");
+    await Deno.remove(`${p.dir}/sub/c.conf`);
+    p.deny.push("a.conf", "sub");
+    assert.deepEqual(await p.run(), []);
+    // Readable again: the real changes show up.
+    p.deny.length = 0;
+    const changes = await p.run();
+    assert.deepEqual(changes.map((c) => `${c.cat} ${c.path}`).sort(), [
+      "Modified /a.conf",
+      "Removed /sub/c.conf",
+    ]);
+  } finally {
+    await p.done();
+  }
+});

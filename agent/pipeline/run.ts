@@ -223,13 +223,11 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     }).returning("id").executeTakeFirstOrThrow();
     await writeItems(trx, name, diff.upserts, diff.removed, previous, finishedAt);
     await writeChanges(trx, run.id, name, diff.changes, finishedAt);
-    const records = await outboxRecords(trx, name, diff.changes, diff.current, changeRecords, {
+    counts.records = await writeOutbox(trx, name, diff.changes, diff.current, changeRecords, {
       ...ctx,
       baseline,
       settings,
     });
-    counts.records = records.length;
-    await insertChunked(records, (chunk) => trx.insertInto("outbox").values(chunk).execute());
     await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
     if (collected.contents?.length) {
       await insertChunked(
@@ -273,30 +271,29 @@ async function writeItems(
   previous: Map<string, StoredItem>,
   at: number,
 ): Promise<void> {
-  const rows = upserts.map((u) => {
-    const prev = previous.get(u.key);
-    return {
-      collector,
-      key: u.key,
-      checksum: u.checksum,
-      data: u.json,
-      error: u.error,
-      first_seen: at, // an existing row keeps its first_seen: the conflict update below leaves it alone
-      changed_at: u.changed || !prev ? at : prev.changedAt,
-    };
-  });
-  await insertChunked(
-    rows,
-    (chunk) =>
-      trx.insertInto("items").values(chunk).onConflict((oc) =>
-        oc.columns(["collector", "key"]).doUpdateSet((eb) => ({
-          checksum: eb.ref("excluded.checksum"),
-          data: eb.ref("excluded.data"),
-          error: eb.ref("excluded.error"),
-          changed_at: eb.ref("excluded.changed_at"),
-        }))
-      ).execute(),
-  );
+  // Rows are made a chunk at a time: a baseline of 100,000s of items must not hold them all twice.
+  for (let i = 0; i < upserts.length; i += CHUNK) {
+    const chunk = upserts.slice(i, i + CHUNK).map((u) => {
+      const prev = previous.get(u.key);
+      return {
+        collector,
+        key: u.key,
+        checksum: u.checksum,
+        data: u.json,
+        error: u.error,
+        first_seen: at, // an existing row keeps its first_seen: the conflict update below leaves it alone
+        changed_at: u.changed || !prev ? at : prev.changedAt,
+      };
+    });
+    await trx.insertInto("items").values(chunk).onConflict((oc) =>
+      oc.columns(["collector", "key"]).doUpdateSet((eb) => ({
+        checksum: eb.ref("excluded.checksum"),
+        data: eb.ref("excluded.data"),
+        error: eb.ref("excluded.error"),
+        changed_at: eb.ref("excluded.changed_at"),
+      }))
+    ).execute();
+  }
   await insertChunked(
     removed,
     (chunk) => trx.deleteFrom("items").where("collector", "=", collector).where("key", "in", chunk).execute(),
@@ -327,39 +324,50 @@ async function writeChanges(
  * Change records, plus inventory snapshots: the whole inventory on the baseline and every
  * inventoryCollectionFrequency; otherwise the changed items, since a change also emits inventory (SPEC §3.2).
  */
-async function outboxRecords(
+/**
+ * Writes the change records, plus inventory snapshots: the whole inventory on the baseline and every
+ * inventoryCollectionFrequency; otherwise the changed items, since a change also emits inventory (SPEC §3.2).
+ * Records are made and inserted a chunk at a time. Returns how many were written.
+ */
+async function writeOutbox(
   trx: Transaction<Database>,
   collector: string,
   changes: Change[],
   current: Map<string, Item>,
   changeRecords: WireRecord[],
   ctx: { dataType: string; computer: string; at: number; baseline: boolean; settings: Settings },
-) {
-  const rows = changeRecords.map((r) => ({
-    stream: changeStream(ctx.dataType),
-    record: JSON.stringify(r),
-    created_at: ctx.at,
-    attempts: 0,
-  }));
-  if (ctx.settings.enableInventory) {
-    const key = `snapshot.${collector}`;
-    const last = Number(await getState(trx, key) ?? 0);
-    const due = ctx.baseline ||
-      ctx.at - last >= ctx.settings.inventorySettings.inventoryCollectionFrequency * 1000;
-    const items = due
-      ? [...current.values()].filter((i) => !i.error)
-      : changes.filter((c) => c.current).map((c) => c.current!);
-    for (const item of items) {
-      rows.push({
-        stream: INVENTORY_STREAM,
-        record: JSON.stringify(inventoryRecord(item, ctx)),
-        created_at: ctx.at,
-        attempts: 0,
-      });
-    }
-    if (due) await setState(trx, key, String(ctx.at));
+): Promise<number> {
+  let written = 0;
+  const write = async (stream: string, records: WireRecord[]) => {
+    if (!records.length) return;
+    await trx.insertInto("outbox").values(
+      records.map((r) => ({ stream, record: JSON.stringify(r), created_at: ctx.at, attempts: 0 })),
+    ).execute();
+    written += records.length;
+  };
+  for (let i = 0; i < changeRecords.length; i += CHUNK) {
+    await write(changeStream(ctx.dataType), changeRecords.slice(i, i + CHUNK));
   }
-  return rows;
+  if (!ctx.settings.enableInventory) return written;
+  const key = `snapshot.${collector}`;
+  const last = Number(await getState(trx, key) ?? 0);
+  const due = ctx.baseline ||
+    ctx.at - last >= ctx.settings.inventorySettings.inventoryCollectionFrequency * 1000;
+  const items: Iterable<Item> = due
+    ? current.values()
+    : changes.filter((c) => c.current).map((c) => c.current!);
+  let batch: WireRecord[] = [];
+  for (const item of items) {
+    if (item.error) continue;
+    batch.push(inventoryRecord(item, ctx));
+    if (batch.length === CHUNK) {
+      await write(INVENTORY_STREAM, batch);
+      batch = [];
+    }
+  }
+  await write(INVENTORY_STREAM, batch);
+  if (due) await setState(trx, key, String(ctx.at));
+  return written;
 }
 
 async function enforceOutboxBound(trx: Transaction<Database>, max: number, log: Logger): Promise<void> {

@@ -6,6 +6,7 @@ import type { Collector, Platform } from "./collectors/types.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
 import { readDcrFile, resolveConfig } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
+import { configFileArgs } from "./config/agent_file.ts";
 import { liveHost } from "./host/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceJson, onceText, runOnce } from "./once.ts";
@@ -50,6 +51,8 @@ Options:
   --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
+  --config FILE          read settings from FILE: a JSON object of these long flags and their values,
+                         e.g. {"forward": "tcp://127.0.0.1:24224", "no-ui": true}; flags given here win
   --deliver-timeout S    (--once) wait at most S seconds to deliver what the run produced (default ${DEFAULT_DELIVER_TIMEOUT_S})
   --os linux|windows     with --root: the OS of the image (a Windows disk is read from its hives);
                          with dcr check: the OS a bare extensionSettings object is checked for
@@ -85,6 +88,7 @@ const OPTIONS = {
   "no-ama": { type: "boolean" },
   "deliver-timeout": { type: "string" },
   os: { type: "string" },
+  config: { type: "string" },
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
@@ -180,6 +184,23 @@ function amaFlags(
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
 export function parseCli(args: string[]): Cli {
   let parsed;
+  // --config FILE: the file's settings go first, so flags on the command line win.
+  const at = args.findIndex((a) => a === "--config" || a.startsWith("--config="));
+  if (at >= 0) {
+    const file = args[at].startsWith("--config=") ? args[at].slice("--config=".length) : args[at + 1];
+    if (!file) throw new UsageError("--config: expected a FILE");
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(file);
+    } catch (e) {
+      throw new UsageError(`--config: cannot read ${file}: ${(e as Error).message}`);
+    }
+    try {
+      args = [...configFileArgs(text, file, OPTIONS), ...args];
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   try {
     parsed = parseArgs({ args, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {

@@ -148,3 +148,33 @@ Deno.test("status reports the last runs and the outbox from the database", () =>
     const text = await runCli(["status", "--data-dir", dir]);
     assert.match(text.out, /software\s+baseline/);
   }));
+
+Deno.test("--config FILE holds the same settings as the flags, and the command line wins", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/root/var/lib/dpkg`, { recursive: true });
+    await Deno.writeTextFile(`${dir}/root/var/lib/dpkg/status`, STANZA("alpha", "1"));
+    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+    await Deno.writeTextFile(
+      `${dir}/ctagent.json`,
+      JSON.stringify({ root: `${dir}/root`, dcr: `${dir}/dcr.json`, "data-dir": `${dir}/from-file` }),
+    );
+    const r = await runCli([
+      "--once",
+      "--json",
+      "--config",
+      `${dir}/ctagent.json`,
+      "--data-dir",
+      `${dir}/from-flag`,
+    ]);
+    assert.equal(r.code, 0, r.err);
+    assert.deepEqual(
+      JSON.parse(r.out).inventory.software.map((s: Record<string, string>) => s.SoftwareName),
+      ["alpha"],
+    );
+    assert.ok(await Deno.stat(`${dir}/from-flag/ctagent.db`));
+    await assert.rejects(() => Deno.stat(`${dir}/from-file`));
+    await Deno.writeTextFile(`${dir}/bad.json`, '{"forwrd": "tcp://x:1"}');
+    const bad = await runCli(["--once", "--config", `${dir}/bad.json`]);
+    assert.equal(bad.code, 16);
+    assert.match(bad.err, /bad\.json: "forwrd" is not a setting the file can hold/);
+  }));

@@ -4,26 +4,17 @@
 // agent reads), only Win32 services are listed, not drivers. Startup types: Boot, System, Auto, Auto (Delayed),
 // Manual, Disabled. SvcDescription is plain text (an indirect "@dll,-id" string stays as stored offline).
 import type { Host } from "../../host/mod.ts";
+import type { ServiceItem } from "./types.ts";
 import { openRegistry } from "../registry/mod.ts";
 import { liveRegistry } from "../registry/live_windows.ts";
 import { getValue, type RegistryReader, type RegKey, type RegValue } from "../registry/reader.ts";
 import { valueNumber, valueText } from "../registry/values.ts";
 
-export interface WindowsServiceItem {
-  [field: string]: string | number | boolean | null;
-  SvcName: string;
-  SvcDisplayName: string;
-  SvcDescription: string;
-  /** Running | Stopped | Paused | Start Pending | Stop Pending | Continue Pending | Pause Pending | Unknown (offline). */
-  SvcState: string;
-  SvcStartupType: string;
-  SvcAccount: string;
-  /** The binary path as configured (environment variables not expanded, arguments kept). */
-  SvcPath: string;
-  SvcController: string;
-  /** Windows has no runlevels: always "" (the column exists for Linux daemons). */
-  SvcRunlevels: string;
-}
+/**
+ * A Windows service: the same columns as every service item. SvcState is Running | Stopped | Paused | … Pending,
+ * or Unknown offline; SvcPath is the binary path as configured; SvcRunlevels is always "" (Windows has none).
+ */
+export type WindowsServiceItem = ServiceItem;
 
 /** SvcController of Windows services (the services collector's sources say systemd | sysv | windows). */
 export const CONTROLLER = "windows";

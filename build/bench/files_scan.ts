@@ -46,11 +46,12 @@ if (dataDir === "--collector-only") {
   console.log(JSON.stringify(out));
   Deno.exit(0);
 }
-const { db, close } = await openDb(`${dataDir}/state.db`);
+const { db, raw, close } = await openDb(`${dataDir}/state.db`);
 for (const run of ["first", "rescan"]) {
   const t = performance.now();
   const s = await runCollector({
     db,
+    raw,
     collector,
     settings,
     host: liveHost(),

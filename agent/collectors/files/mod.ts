@@ -8,6 +8,7 @@ import { type Found, type FsOps, LIBC_OPS, walk, type WalkReport } from "./walk.
 import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
+import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 
 /** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
 export type FileItem = {
@@ -31,6 +32,8 @@ export type FileItem = {
   RuleName: string;
   /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
   StatKey: string | null;
+  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
+  Attributes?: string | null;
   error?: string;
 };
 
@@ -142,6 +145,10 @@ export interface FilesOptions {
   ops?: FsOps;
   /** Hash workers (default: one per core). */
   workers?: number;
+  /** Forces the portable (Deno.readDir, no libc) path, which Windows hosts always take. */
+  portable?: boolean;
+  /** Options of the portable path. */
+  portableOptions?: PortableOptions;
 }
 
 /** Lists up to `n` entries and says how many more there were. */
@@ -163,8 +170,8 @@ export async function collectFiles(
   const contents: CapturedContent[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
   if (rules.length === 0) return { items, unseen, warnings, contents };
-  if (host.os !== "linux" || Deno.build.os !== "linux") {
-    throw new Error(`files collector: only Linux is implemented, host is ${host.os}`);
+  if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
+    return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
@@ -350,7 +357,7 @@ export async function collectFiles(
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
   return {
     name: "files",
-    platforms: ["linux"],
+    platforms: ["linux", "windows"],
     dataType: () => "Files",
     key: (i) => i.FileSystemPath,
     // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.

@@ -1,0 +1,225 @@
+// The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
+// hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
+import type { CollectContext, Collected } from "../types.ts";
+import type { FileInfo, Settings } from "../../config/dcr.ts";
+import { expandWindowsEnv, parseRule } from "./match.ts";
+import {
+  DENO_OPS,
+  errText,
+  type PortableOps,
+  type PortableWalkReport,
+  walkPortable,
+} from "./walk_portable.ts";
+import { hashPortable } from "./hash_portable.ts";
+import type { CapturedContent } from "./content.ts";
+import type { FileItem } from "./mod.ts";
+import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
+
+export interface PortableOptions {
+  ops?: PortableOps;
+  /** Windows attribute bits of a real path (default: GetFileAttributesW on Windows hosts; none elsewhere). */
+  attributes?: (real: string) => number | null;
+}
+
+const iso = (d: Date | null) => (d ? d.toISOString() : null);
+const ms = (d: Date | null) => (d ? d.getTime() : "");
+
+/** Fingerprint of what Deno.lstat/stat gives on every OS: dev, ino, size, mtime, ctime, birthtime. */
+export function portableStatKey(i: Deno.FileInfo): string {
+  return `${i.dev ?? ""}:${i.ino ?? ""}:${i.size}:${ms(i.mtime)}:${ms(i.ctime ?? null)}:${ms(i.birthtime)}`;
+}
+
+function fileType(i: Deno.FileInfo): string {
+  if (i.isSymlink) return "SymbolicLink";
+  if (i.isDirectory) return "Directory";
+  if (i.isFile) return "File";
+  if (i.isFifo) return "Fifo";
+  if (i.isSocket) return "Socket";
+  if (i.isCharDevice) return "CharacterDevice";
+  if (i.isBlockDevice) return "BlockDevice";
+  return "Unknown";
+}
+
+function sameItem(a: FileItem, b: FileItem): boolean {
+  for (const k in a) {
+    if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
+  }
+  return Object.keys(a).length === Object.keys(b).length;
+}
+
+function some(list: string[], n = 5): string {
+  return list.slice(0, n).map((p) => JSON.stringify(p)).join(", ") +
+    (list.length > n ? ` and ${list.length - n} more` : "");
+}
+
+export async function collectFilesPortable(
+  settings: Settings,
+  ctx: CollectContext,
+  opts: PortableOptions = {},
+): Promise<Collected<FileItem>> {
+  const { host, signal, log } = ctx;
+  const windows = host.os === "windows";
+  const fs = settings.fileSettings;
+  const ops = opts.ops ?? DENO_OPS;
+  const attributes = opts.attributes ??
+    (windows && Deno.build.os === "windows" ? readFileAttributes : undefined);
+  const warnings: string[] = [];
+  const unseen: string[] = [];
+  const items: FileItem[] = [];
+  const contents: CapturedContent[] = [];
+  const errors: string[] = [];
+  const contentCut: string[] = [];
+  const capturedSums = new Set<string>();
+  const seen = new Set<string>();
+  const budget = { left: fs.maxFiles };
+  const buf = new Uint8Array(1 << 20);
+  let contentBytes = 0, hashed = 0, reused = 0;
+
+  const build = (
+    path: string,
+    real: string,
+    rule: FileInfo,
+    info: Deno.FileInfo | null,
+    link: string | null,
+  ) => {
+    const item: FileItem = {
+      FileSystemPath: path,
+      FileType: info ? fileType(info) : "Unknown",
+      Size: info ? info.size : null,
+      DateCreated: info ? iso(info.birthtime) : null,
+      DateModified: info ? iso(info.mtime) : null,
+      Mode: !windows && info?.mode != null ? (info.mode & 0o7777).toString(8).padStart(4, "0") : null,
+      OwnerId: windows ? null : info?.uid ?? null,
+      Owner: null,
+      GroupId: windows ? null : info?.gid ?? null,
+      Group: null,
+      Inode: info?.ino != null ? String(info.ino) : null,
+      LinkTarget: link,
+      FileContentChecksum: null,
+      GroupTag: rule.groupTag,
+      RuleName: rule.name,
+      StatKey: null,
+    };
+    if (attributes) {
+      const bits = attributes(real);
+      item.Attributes = bits === null ? null : formatFileAttributes(bits);
+    }
+    return item;
+  };
+  const push = (item: FileItem, prev: FileItem | undefined): void => {
+    items.push(prev && sameItem(prev, item) ? prev : item);
+  };
+
+  const reports: PortableWalkReport[] = [];
+  for (const rule of settings.fileSettings.fileInfo.filter((r) => r.enabled)) {
+    let parsed;
+    try {
+      let path = rule.path;
+      if (windows) {
+        const x = expandWindowsEnv(path, host.env);
+        path = x.path;
+        if (x.unknown.length) {
+          warnings.push(
+            `fileInfo ${JSON.stringify(rule.name)}: %${x.unknown.join("%, %")}% not defined, left as written`,
+          );
+        }
+      }
+      parsed = parseRule(path, host.os);
+    } catch (e) {
+      warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
+      continue;
+    }
+    warnings.push(...parsed.warnings);
+    const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+    reports.push(
+      await walkPortable({
+        rule: parsed,
+        realBase: host.path(parsed.base),
+        sep: windows ? "\\" : "/",
+        recurse: rule.recurse,
+        links: rule.links,
+        type: rule.type,
+        maxDepth: fs.maxDepth,
+        budget,
+        ops,
+        signal,
+      }, async (f) => {
+        // Windows names ignore case: one key per file however a rule spells its path.
+        const key = windows ? f.path.toLowerCase() : f.path;
+        if (seen.has(key)) return;
+        seen.add(key);
+        const prev = ctx.previous?.get(f.path) as FileItem | undefined;
+        const item = build(f.path, f.real, rule, f.info, f.linkTarget);
+        if (f.error || !f.info) {
+          errors.push(f.path);
+          items.push({ ...item, error: f.error ?? "no file information" });
+          return;
+        }
+        const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
+        if (!regular) return push(item, prev);
+        const statKey = portableStatKey(f.info);
+        if (prev && !prev.error && prev.StatKey === statKey && prev.FileContentChecksum) {
+          item.FileContentChecksum = prev.FileContentChecksum;
+          item.StatKey = statKey;
+          reused++;
+          return push(item, prev);
+        }
+        try {
+          const r = await hashPortable(f.real, capture, prev?.FileContentChecksum ?? null, buf, ops.open);
+          const after = build(f.path, f.real, rule, r.info, f.linkTarget);
+          after.FileContentChecksum = r.checksum;
+          after.StatKey = portableStatKey(r.info);
+          hashed++;
+          if (r.text !== undefined && !capturedSums.has(r.checksum)) {
+            capturedSums.add(r.checksum);
+            if (contentBytes + r.info.size <= fs.maxContentBytes) {
+              contentBytes += r.info.size;
+              contents.push({ checksum: r.checksum, text: r.text, size: r.info.size });
+            } else contentCut.push(f.path);
+          }
+          push(after, prev);
+        } catch (e) {
+          errors.push(f.path);
+          items.push({ ...item, error: `${f.path}: ${errText(e)}` });
+        }
+      }),
+    );
+  }
+
+  const all = <T>(pick: (r: PortableWalkReport) => T[]) => reports.flatMap(pick);
+  unseen.push(...all((r) => r.unseen));
+  const unreadable = all((r) => r.unreadable);
+  if (unreadable.length) {
+    warnings.push(
+      `${unreadable.length} director${unreadable.length === 1 ? "y" : "ies"} could not be read ` +
+        `(their files are kept as last seen): ${some(unreadable.map((u) => `${u.path} (${u.error})`))}`,
+    );
+  }
+  const depthCut = all((r) => r.depthCut);
+  if (depthCut.length) {
+    warnings.push(
+      `fileSettings.maxDepth (${fs.maxDepth}) reached: ${depthCut.length} not walked: ${some(depthCut)}`,
+    );
+  }
+  const filesCut = reports.reduce((n, r) => n + r.filesCut, 0);
+  const dirsCut = reports.reduce((n, r) => n + r.dirsCut, 0);
+  if (filesCut || dirsCut) {
+    warnings.push(
+      `fileSettings.maxFiles (${fs.maxFiles}) reached: ${filesCut} more matching entries and ${dirsCut} directories not examined (kept as last seen)`,
+    );
+  }
+  if (contentCut.length) {
+    warnings.push(
+      `fileSettings.maxContentBytes (${fs.maxContentBytes}) reached: content of ${contentCut.length} text files not captured: ${
+        some(contentCut)
+      }`,
+    );
+  }
+  if (errors.length) warnings.push(`${errors.length} entries could not be read: ${some(errors)}`);
+  log.debug("files collected (portable)", { items: items.length, hashed, reused, errors: errors.length });
+  items.sort((
+    a,
+    b,
+  ) => (a.FileSystemPath < b.FileSystemPath ? -1 : a.FileSystemPath > b.FileSystemPath ? 1 : 0));
+  return { items, unseen, warnings, contents };
+}

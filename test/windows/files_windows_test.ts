@@ -1,0 +1,141 @@
+// End to end under Windows Deno: `main.ts --once --json` inventories files from a `%TEMP%` path with a
+// last-segment glob (checksums, Attributes), then reports exactly one Modified, one Added and one Removed.
+import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
+import { fileURLToPath } from "node:url";
+import { named, SKIP } from "./seed.ts";
+
+const REPO = fileURLToPath(new URL("../../", import.meta.url));
+type Rec = Record<string, string | number | null>;
+interface OnceJson {
+  exitCode: number;
+  runs: { collector: string; status: string; warnings: string[]; error: string | null }[];
+  changes: Rec[];
+  inventory: Record<string, Rec[]>;
+}
+
+async function once(dcr: string, dataDir: string): Promise<{ code: number; json: OnceJson; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-lock",
+      "main.ts",
+      "--once",
+      "--json",
+      "--dcr",
+      dcr,
+      "--data-dir",
+      dataDir,
+      "--no-ui",
+    ],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
+  try {
+    return { code: out.code, json: JSON.parse(stdout), stderr };
+  } catch {
+    throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
+  }
+}
+
+async function run(cmd: string, args: string[]): Promise<string> {
+  const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
+  const text = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
+  if (o.code !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${o.code}): ${text}`);
+  return text;
+}
+
+const sha = (b: Uint8Array) => createHash("sha256").update(b).digest("hex");
+
+Deno.test({
+  name: named(
+    "ctagent --once --json on Windows: files under %TEMP% with a glob, checksums, then exact changes",
+  ),
+  ignore: !!SKIP,
+  async fn() {
+    const temp = Deno.env.get("TEMP");
+    assert.ok(temp, "TEMP is set");
+    const name = `ctagent-files-${crypto.randomUUID().slice(0, 8)}`;
+    const dir = `${temp}\\${name}`;
+    await Deno.mkdir(`${dir}\\sub`, { recursive: true });
+    const big = new Uint8Array((2 << 20) + 123).map((_, i) => (i * 7) & 0xff);
+    await Deno.writeTextFile(`${dir}\\a.cfg`, "alpha\r\n");
+    await Deno.writeTextFile(`${dir}\\skip.txt`, "not matched\r\n");
+    await Deno.writeTextFile(`${dir}\\sub\\B.CFG`, "beta\r\n");
+    await Deno.writeFile(`${dir}\\sub\\big.cfg`, big);
+    await run("attrib", ["+r", `${dir}\\sub\\B.CFG`]);
+    const dcr = `${dir}-dcr.json`;
+    await Deno.writeTextFile(
+      dcr,
+      JSON.stringify({
+        enableFiles: true,
+        enableSoftware: false,
+        enableServices: false,
+        enableRegistry: false,
+        enableInventory: false,
+        fileSettings: {
+          fileCollectionFrequency: 60,
+          fileInfo: [{ name: "E2E", enabled: true, recurse: true, path: `%temp%\\${name}\\*.cf?` }],
+        },
+      }),
+    );
+    try {
+      const first = await once(dcr, `${dir}-data`);
+      assert.equal(first.code, 0, `first run exit code\n${first.stderr}`);
+      for (const r of first.json.runs) assert.equal(r.error, null, `${r.collector}: ${r.error}`);
+      const files = first.json.inventory.files ?? [];
+      assert.deepEqual(files.map((f) => f.FileSystemPath).sort(), [
+        `${dir}\\a.cfg`,
+        `${dir}\\sub\\B.CFG`,
+        `${dir}\\sub\\big.cfg`,
+      ]);
+      for (const f of files) {
+        const p = f.FileSystemPath as string;
+        assert.equal(f.FileContentChecksum, sha(await Deno.readFile(p)), `checksum of ${p}`);
+        assert.equal(f.FileType, "File");
+        assert.equal(f.Size, (await Deno.stat(p)).size);
+        assert.ok(f.DateModified, `DateModified of ${p}`);
+        assert.equal(typeof f.Attributes, "string", `Attributes of ${p}: ${f.Attributes}`);
+      }
+      const b = files.find((f) => String(f.FileSystemPath).endsWith("B.CFG"))!;
+      assert.match(String(b.Attributes), /\bReadOnly\b/);
+      assert.doesNotMatch(
+        String(files.find((f) => String(f.FileSystemPath).endsWith("a.cfg"))!.Attributes),
+        /ReadOnly/,
+      );
+
+      await Deno.writeTextFile(`${dir}\\a.cfg`, "alpha, changed\r\n");
+      await Deno.writeTextFile(`${dir}\\sub\\new.cfg`, "new\r\n");
+      await Deno.remove(`${dir}\\sub\\big.cfg`);
+      const second = await once(dcr, `${dir}-data`);
+      assert.equal(
+        second.code & 7,
+        1 | 2 | 4,
+        `exit code says added, removed and modified\n${second.stderr}`,
+      );
+      const changes = second.json.changes.filter((c) => c.ConfigChangeType === "Files");
+      assert.deepEqual(
+        changes.map((c) => [c.ChangeCategory, c.FileSystemPath]).sort((x, y) =>
+          String(x[0]).localeCompare(String(y[0]))
+        ),
+        [
+          ["Added", `${dir}\\sub\\new.cfg`],
+          ["Modified", `${dir}\\a.cfg`],
+          ["Removed", `${dir}\\sub\\big.cfg`],
+        ],
+      );
+      const modified = changes.find((c) => c.ChangeCategory === "Modified")!;
+      assert.ok(
+        String(modified.FieldsChanged).split(", ").includes("FileContentChecksum"),
+        String(modified.FieldsChanged),
+      );
+      assert.equal(modified.FileContentChecksum, sha(await Deno.readFile(`${dir}\\a.cfg`)));
+    } finally {
+      await run("attrib", ["-r", `${dir}\\sub\\B.CFG`]).catch(() => {});
+      for (const p of [dir, `${dir}-data`, dcr]) await Deno.remove(p, { recursive: true }).catch(() => {});
+    }
+  },
+});

@@ -96,7 +96,7 @@ Deno.test({
         const p = f.FileSystemPath as string;
         assert.equal(f.FileContentChecksum, sha(await Deno.readFile(p)), `checksum of ${p}`);
         assert.equal(f.FileType, "File");
-        assert.equal(f.Size, (await Deno.stat(p)).size);
+        assert.equal(String(f.Size), String((await Deno.stat(p)).size), `Size of ${p}`);
         assert.ok(f.DateModified, `DateModified of ${p}`);
         assert.equal(typeof f.Attributes, "string", `Attributes of ${p}: ${f.Attributes}`);
       }

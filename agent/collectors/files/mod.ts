@@ -1,4 +1,5 @@
-// The files collector (Linux): DCR fileInfo rules → one item per matching path, with a streamed SHA-256.
+// The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
+// walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";

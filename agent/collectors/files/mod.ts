@@ -5,7 +5,8 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
 import type { Stat } from "./libc.ts";
 import { parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk, type WalkReport } from "./walk.ts";
+import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
+import { reportCuts, type WalkReport } from "./report.ts";
 import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
@@ -150,12 +151,6 @@ export interface FilesOptions {
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
-}
-
-/** Lists up to `n` entries and says how many more there were. */
-function some(list: string[], n = 5): string {
-  return list.slice(0, n).map((p) => JSON.stringify(p)).join(", ") +
-    (list.length > n ? ` and ${list.length - n} more` : "");
 }
 
 export async function collectFiles(
@@ -312,41 +307,7 @@ export async function collectFiles(
   }
 
   // What the walk could not see or cut, said once per kind.
-  const all = <T>(pick: (r: WalkReport) => T[]) => reports.flatMap(pick);
-  unseen.push(...all((r) => r.unseen));
-  const unreadable = all((r) => r.unreadable);
-  if (unreadable.length) {
-    warnings.push(
-      `${unreadable.length} director${
-        unreadable.length === 1 ? "y" : "ies"
-      } could not be read (their files are kept as last seen): ${
-        some(unreadable.map((u) => `${u.path} (${u.error})`))
-      }`,
-    );
-  }
-  const depthCut = all((r) => r.depthCut);
-  if (depthCut.length) {
-    warnings.push(
-      `fileSettings.maxDepth (${fs.maxDepth}) reached: ${depthCut.length} director${
-        depthCut.length === 1 ? "y" : "ies"
-      } not walked: ${some(depthCut)}`,
-    );
-  }
-  const filesCut = reports.reduce((n, r) => n + r.filesCut, 0);
-  const dirsCut = reports.reduce((n, r) => n + r.dirsCut, 0);
-  if (filesCut || dirsCut) {
-    warnings.push(
-      `fileSettings.maxFiles (${fs.maxFiles}) reached: ${filesCut} more matching entries and ${dirsCut} directories not examined (kept as last seen)`,
-    );
-  }
-  if (contentCut.length) {
-    warnings.push(
-      `fileSettings.maxContentBytes (${fs.maxContentBytes}) reached: content of ${contentCut.length} text files not captured: ${
-        some(contentCut)
-      }`,
-    );
-  }
-  if (errors.length) warnings.push(`${errors.length} entries could not be read: ${some(errors)}`);
+  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
   log.debug("files collected", { items: items.length, hashed, reused, errors: errors.length });
   items.sort((
     a,

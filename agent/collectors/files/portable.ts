@@ -1,15 +1,10 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
+import { reportCuts, type WalkReport } from "./report.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, parseRule } from "./match.ts";
-import {
-  DENO_OPS,
-  errText,
-  type PortableOps,
-  type PortableWalkReport,
-  walkPortable,
-} from "./walk_portable.ts";
+import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
 import { hashPortable } from "./hash_portable.ts";
 import type { CapturedContent } from "./content.ts";
 import type { FileItem } from "./mod.ts";
@@ -45,11 +40,6 @@ function sameItem(a: FileItem, b: FileItem): boolean {
     if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
   }
   return Object.keys(a).length === Object.keys(b).length;
-}
-
-function some(list: string[], n = 5): string {
-  return list.slice(0, n).map((p) => JSON.stringify(p)).join(", ") +
-    (list.length > n ? ` and ${list.length - n} more` : "");
 }
 
 export async function collectFilesPortable(
@@ -110,7 +100,7 @@ export async function collectFilesPortable(
     items.push(prev && sameItem(prev, item) ? prev : item);
   };
 
-  const reports: PortableWalkReport[] = [];
+  const reports: WalkReport[] = [];
   for (const rule of settings.fileSettings.fileInfo.filter((r) => r.enabled)) {
     let parsed;
     try {
@@ -186,36 +176,7 @@ export async function collectFilesPortable(
     );
   }
 
-  const all = <T>(pick: (r: PortableWalkReport) => T[]) => reports.flatMap(pick);
-  unseen.push(...all((r) => r.unseen));
-  const unreadable = all((r) => r.unreadable);
-  if (unreadable.length) {
-    warnings.push(
-      `${unreadable.length} director${unreadable.length === 1 ? "y" : "ies"} could not be read ` +
-        `(their files are kept as last seen): ${some(unreadable.map((u) => `${u.path} (${u.error})`))}`,
-    );
-  }
-  const depthCut = all((r) => r.depthCut);
-  if (depthCut.length) {
-    warnings.push(
-      `fileSettings.maxDepth (${fs.maxDepth}) reached: ${depthCut.length} not walked: ${some(depthCut)}`,
-    );
-  }
-  const filesCut = reports.reduce((n, r) => n + r.filesCut, 0);
-  const dirsCut = reports.reduce((n, r) => n + r.dirsCut, 0);
-  if (filesCut || dirsCut) {
-    warnings.push(
-      `fileSettings.maxFiles (${fs.maxFiles}) reached: ${filesCut} more matching entries and ${dirsCut} directories not examined (kept as last seen)`,
-    );
-  }
-  if (contentCut.length) {
-    warnings.push(
-      `fileSettings.maxContentBytes (${fs.maxContentBytes}) reached: content of ${contentCut.length} text files not captured: ${
-        some(contentCut)
-      }`,
-    );
-  }
-  if (errors.length) warnings.push(`${errors.length} entries could not be read: ${some(errors)}`);
+  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
   log.debug("files collected (portable)", { items: items.length, hashed, reused, errors: errors.length });
   items.sort((
     a,

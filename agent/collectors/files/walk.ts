@@ -1,4 +1,5 @@
 // Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
+import type { WalkReport } from "./report.ts";
 import * as libc from "./libc.ts";
 import { type DirEntry, type Stat, SysError } from "./libc.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
@@ -53,17 +54,6 @@ export interface WalkOptions {
   signal?: AbortSignal;
 }
 
-export interface WalkReport {
-  /** Key prefixes not examined this time (unreadable directories, limits): their old items stay. */
-  unseen: string[];
-  unreadable: { path: string; error: string }[];
-  depthCut: string[];
-  /** Matching entries (or directories, uncounted inside) not reported because maxFiles was reached. */
-  filesCut: number;
-  dirsCut: number;
-  /** Directories skipped because they were already walked (symlink loops, links to walked trees). */
-  loops: number;
-}
 
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
 const isLink = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFLNK;

@@ -1,4 +1,5 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
+import type { WalkReport } from "./report.ts";
 import type { PathRule } from "./match.ts";
 import type { Links } from "./walk.ts";
 
@@ -52,15 +53,6 @@ export interface PortableWalkOptions {
   signal?: AbortSignal;
 }
 
-export interface PortableWalkReport {
-  unseen: string[];
-  unreadable: { path: string; error: string }[];
-  depthCut: string[];
-  filesCut: number;
-  dirsCut: number;
-  loops: number;
-}
-
 /** The error's code (ENOENT, EACCES, …) when Deno gives one, its message otherwise. */
 export const errText = (e: unknown): string =>
   (e as { code?: string }).code ?? (e instanceof Deno.errors.NotFound ? "ENOENT" : (e as Error).message);
@@ -70,12 +62,12 @@ const isGone = (e: unknown) => e instanceof Deno.errors.NotFound || errText(e) =
 export async function walkPortable(
   opts: PortableWalkOptions,
   onFound: (f: PortableFound) => void | Promise<void>,
-): Promise<PortableWalkReport> {
+): Promise<WalkReport> {
   const ops = opts.ops ?? DENO_OPS;
   const { rule, links, recurse, budget, sep } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const report: PortableWalkReport = {
+  const report: WalkReport = {
     unseen: [],
     unreadable: [],
     depthCut: [],

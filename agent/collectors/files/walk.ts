@@ -54,7 +54,6 @@ export interface WalkOptions {
   signal?: AbortSignal;
 }
 
-
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
 const isLink = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFLNK;
 const errText = (e: unknown) => (e instanceof SysError ? e.code : (e as Error).message);

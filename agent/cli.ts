@@ -332,6 +332,8 @@ function waitForSignal(log: Logger): Promise<void> {
 /** Runs the command line; returns the exit code. */
 export async function main(args: string[], deps: MainDeps = {}): Promise<number> {
   const io = deps.io ?? realIo;
+  // `deno task start -- --no-ui` hands the separator through: what follows it is still ours.
+  if (args[0] === "--") args = args.slice(1);
   // its own flags (--purge, --no-start, -- agent flags): parsed by the service module
   if (args[0] === "service") {
     return serviceCommand(args.slice(1), { ...liveServiceDeps(VERSION), out: io.out, err: io.err });

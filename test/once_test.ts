@@ -131,6 +131,7 @@ Deno.test("the CLI rejects unknown flags with a hint and exit 16, and documents 
   assert.equal(help.code, 0);
   for (const code of ["16", "17", "18", "19", "20"]) assert.match(help.out, new RegExp(`^  ${code}  `, "m"));
   assert.match((await runCli(["--version"])).out, /^ctagent \d+\.\d+\.\d+/);
+  assert.match((await runCli(["--", "--version", "--no-ama"])).out, /^ctagent \d+\.\d+\.\d+/); // as `deno task start -- …` passes it
 });
 
 Deno.test("status reports the last runs and the outbox from the database", () =>

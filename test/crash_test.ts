@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { openDb } from "../db/open.ts";
-import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { dpkgFixture, runCli, withTempDir } from "./helpers.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 const N = 8_000;
@@ -31,20 +31,7 @@ function killAfter(args: string[], ms: number): Promise<string | null> {
 
 Deno.test("kill -9 in the middle of runs leaves no partial run and the next run's changes are exactly right", () =>
   withTempDir(async (dir) => {
-    const root = `${dir}/root`;
-    await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
-    const status = `${root}/var/lib/dpkg/status`;
-    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
-    const args = [
-      "--once",
-      "--json",
-      "--root",
-      root,
-      "--dcr",
-      `${dir}/dcr.json`,
-      "--data-dir",
-      `${dir}/data`,
-    ];
+    const { status, args } = await dpkgFixture(dir);
 
     await Deno.writeTextFile(status, statusFile(() => "1"));
     assert.equal((await runCli(args)).code, 0); // baseline of N packages

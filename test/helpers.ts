@@ -43,3 +43,18 @@ export function onlyDcr(collectors: string[], extra: Record<string, unknown> = {
 }
 
 export const FIXTURES = new URL("./testdata/", import.meta.url);
+
+/**
+ * A fixture root under `dir` with an (empty) dpkg database, a software-only DCR, and the `--once --json`
+ * arguments that read that root into `dir/data`. Write the status file at `status`.
+ */
+export async function dpkgFixture(dir: string): Promise<{ root: string; status: string; args: string[] }> {
+  const root = `${dir}/root`;
+  await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
+  await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
+  return {
+    root,
+    status: `${root}/var/lib/dpkg/status`,
+    args: ["--once", "--json", "--root", root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`],
+  };
+}

@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { dpkgFixture, onlyDcr, runCli, withTempDir } from "./helpers.ts";
 
 const hasDpkg = existsSync("/var/lib/dpkg/status");
 
@@ -36,14 +36,10 @@ const STANZA = (name: string, version: string) =>
 
 Deno.test("--once on a fixture root reports exactly the added, removed and modified package, with exit bits", () =>
   withTempDir(async (dir) => {
-    const root = `${dir}/root`;
-    await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
-    const status = `${root}/var/lib/dpkg/status`;
+    const { root, status, args } = await dpkgFixture(dir);
     const write = (pkgs: [string, string][]) =>
       Deno.writeTextFile(status, pkgs.map(([n, v]) => STANZA(n, v)).join("\n"));
-    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
-    const once = () =>
-      runCli(["--once", "--json", "--root", root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`]);
+    const once = () => runCli(args);
     const changes = (out: string) =>
       JSON.parse(out).changes.map((
         c: Record<string, string>,
@@ -90,23 +86,11 @@ Deno.test("--once on a fixture root reports exactly the added, removed and modif
 
 Deno.test("--once with an unreadable package database fails the run (exit 18) and reports nothing removed", () =>
   withTempDir(async (dir) => {
-    const root = `${dir}/root`;
-    await Deno.mkdir(`${root}/var/lib/dpkg`, { recursive: true });
-    await Deno.writeTextFile(`${root}/var/lib/dpkg/status`, STANZA("alpha", "1"));
-    await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
-    const args = [
-      "--once",
-      "--json",
-      "--root",
-      root,
-      "--dcr",
-      `${dir}/dcr.json`,
-      "--data-dir",
-      `${dir}/data`,
-    ];
+    const { status, args } = await dpkgFixture(dir);
+    await Deno.writeTextFile(status, STANZA("alpha", "1"));
     assert.equal((await runCli(args)).code, 0);
-    await Deno.remove(`${root}/var/lib/dpkg/status`);
-    await Deno.mkdir(`${root}/var/lib/dpkg/status`); // present but unreadable as a file
+    await Deno.remove(status);
+    await Deno.mkdir(status); // present but unreadable as a file
     const r = await runCli(args);
     assert.equal(r.code, 18);
     const doc = JSON.parse(r.out);
@@ -115,8 +99,8 @@ Deno.test("--once with an unreadable package database fails the run (exit 18) an
     assert.match(doc.runs[0].error, /dpkg: cannot read the package database/);
     assert.match(r.err, /software run failed/);
     // The package is still in the inventory, and comes back without a change once readable.
-    await Deno.remove(`${root}/var/lib/dpkg/status`);
-    await Deno.writeTextFile(`${root}/var/lib/dpkg/status`, STANZA("alpha", "1"));
+    await Deno.remove(status);
+    await Deno.writeTextFile(status, STANZA("alpha", "1"));
     const again = await runCli(args);
     assert.deepEqual([again.code, JSON.parse(again.out).changes], [0, []]);
   }));

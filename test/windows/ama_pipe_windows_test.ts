@@ -2,10 +2,8 @@
 // records to the data pipes AMA names, with no endpoint flags at all; registry changes arrive on CONFIG_CHANGE_BLOB.
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { fileURLToPath } from "node:url";
-import { named, regImport, SKIP } from "./seed.ts";
+import { named, regImport, REPO, SKIP } from "./seed.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const FAKE = new URL("../fake_ama.ts", import.meta.url);
 const KEY = "HKEY_LOCAL_MACHINE\\Software\\CtagentAmaPipe";
 const STREAMS = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];

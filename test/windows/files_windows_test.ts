@@ -2,44 +2,9 @@
 // last-segment glob (checksums, Attributes), then reports exactly one Modified, one Added and one Removed.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { fileURLToPath } from "node:url";
-import { named, SKIP } from "./seed.ts";
+import { named, onceJson, SKIP } from "./seed.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 type Rec = Record<string, string | number | null>;
-interface OnceJson {
-  exitCode: number;
-  runs: { collector: string; status: string; warnings: string[]; error: string | null }[];
-  changes: Rec[];
-  inventory: Record<string, Rec[]>;
-}
-
-async function once(dcr: string, dataDir: string): Promise<{ code: number; json: OnceJson; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-lock",
-      "main.ts",
-      "--once",
-      "--json",
-      "--dcr",
-      dcr,
-      "--data-dir",
-      dataDir,
-      "--no-ui",
-    ],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
-  try {
-    return { code: out.code, json: JSON.parse(stdout), stderr };
-  } catch {
-    throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
-  }
-}
 
 async function run(cmd: string, args: string[]): Promise<string> {
   const o = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "piped" }).output();
@@ -83,7 +48,7 @@ Deno.test({
       }),
     );
     try {
-      const first = await once(dcr, `${dir}-data`);
+      const first = await onceJson<Rec>(dcr, `${dir}-data`);
       assert.equal(first.code, 0, `first run exit code\n${first.stderr}`);
       for (const r of first.json.runs) assert.equal(r.error, null, `${r.collector}: ${r.error}`);
       const files = first.json.inventory.files ?? [];
@@ -110,7 +75,7 @@ Deno.test({
       await Deno.writeTextFile(`${dir}\\a.cfg`, "alpha, changed\r\n");
       await Deno.writeTextFile(`${dir}\\sub\\new.cfg`, "new\r\n");
       await Deno.remove(`${dir}\\sub\\big.cfg`);
-      const second = await once(dcr, `${dir}-data`);
+      const second = await onceJson<Rec>(dcr, `${dir}-data`);
       assert.equal(
         second.code & 7,
         1 | 2 | 4,

@@ -1,48 +1,13 @@
 // End to end under Windows Deno: `main.ts --once --json` inventories seeded programs, services and registry
 // values, then reports exactly the registry changes made between two runs.
 import assert from "node:assert/strict";
-import { fileURLToPath } from "node:url";
-import { everyTypeKey, named, regImport, sc, setDelayedAutoStart, SKIP } from "./seed.ts";
+import { everyTypeKey, named, onceJson, regImport, sc, setDelayedAutoStart, SKIP } from "./seed.ts";
 
-const REPO = fileURLToPath(new URL("../../", import.meta.url));
 const KEY = "HKEY_LOCAL_MACHINE\\Software\\CtagentE2E";
 const UN = "HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
 const SVC = "ctagent_e2e_svc";
 
 type Rec = Record<string, string>;
-interface OnceJson {
-  exitCode: number;
-  runs: { collector: string; status: string; warnings: string[]; error: string | null }[];
-  changes: Rec[];
-  inventory: Record<string, Rec[]>;
-}
-
-async function once(dcr: string, dataDir: string): Promise<{ code: number; json: OnceJson; stderr: string }> {
-  const out = await new Deno.Command(Deno.execPath(), {
-    args: [
-      "run",
-      "-A",
-      "--no-lock",
-      "main.ts",
-      "--once",
-      "--json",
-      "--dcr",
-      dcr,
-      "--data-dir",
-      dataDir,
-      "--no-ui",
-    ],
-    cwd: REPO,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
-  try {
-    return { code: out.code, json: JSON.parse(stdout), stderr };
-  } catch {
-    throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
-  }
-}
 
 Deno.test({
   name: named(
@@ -100,7 +65,7 @@ Deno.test({
       }),
     );
     try {
-      const first = await once(dcr, `${dir}\\data`);
+      const first = await onceJson<Rec>(dcr, `${dir}\\data`);
       assert.equal(first.code, 0, `first run exit code\n${first.stderr}`);
       for (const r of first.json.runs) assert.equal(r.error, null, `${r.collector}: ${r.error}`);
 
@@ -140,7 +105,7 @@ Deno.test({
         `[${KEY}\\Watch\\Sub]`,
         '"New"="added"',
       ].join("\n"));
-      const second = await once(dcr, `${dir}\\data`);
+      const second = await onceJson<Rec>(dcr, `${dir}\\data`);
       const changes = second.json.changes.filter((c) => c.ConfigChangeType === "Registry");
       const brief = changes.map((
         c,

@@ -1,4 +1,5 @@
 // Seeding a Windows (Wine) machine for the Windows tests: registry through `regedit /S`, services through `sc`.
+import { fileURLToPath } from "node:url";
 
 /** True when the Windows tests can run (Windows Deno, natively or under Wine). */
 export const onWindows = Deno.build.os === "windows";
@@ -118,4 +119,45 @@ export function everyTypeKey(key: string): { reg: string; expected: Record<strin
     ResourceReq: ["REG_RESOURCE_REQUIREMENTS_LIST", "07"],
   };
   return { reg, expected };
+}
+
+/** The repository root: Windows tests run `main.ts` from there so deno.json is found. */
+export const REPO = fileURLToPath(new URL("../../", import.meta.url));
+
+export interface OnceJson<R = Record<string, string>> {
+  exitCode: number;
+  runs: { collector: string; status: string; warnings: string[]; error: string | null }[];
+  changes: R[];
+  inventory: Record<string, R[]>;
+}
+
+/** Runs `main.ts --once --json --no-ui` with a DCR file and data dir; fails clearly when no JSON comes out. */
+export async function onceJson<R = Record<string, string>>(
+  dcr: string,
+  dataDir: string,
+): Promise<{ code: number; json: OnceJson<R>; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--no-lock",
+      "main.ts",
+      "--once",
+      "--json",
+      "--dcr",
+      dcr,
+      "--data-dir",
+      dataDir,
+      "--no-ui",
+    ],
+    cwd: REPO,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const stdout = new TextDecoder().decode(out.stdout), stderr = new TextDecoder().decode(out.stderr);
+  try {
+    return { code: out.code, json: JSON.parse(stdout), stderr };
+  } catch {
+    throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
+  }
 }

@@ -5,21 +5,8 @@ import { join } from "node:path";
 import { chromium } from "playwright-core";
 import type { Browser, Page } from "playwright-core";
 import { startWorld, type World, XSS } from "./testdata/world.ts";
+import { CHROMIUM, LAUNCH } from "./testdata/chromium.ts";
 
-const CHROMIUM = "/usr/bin/chromium";
-export const LAUNCH = {
-  executablePath: CHROMIUM,
-  args: [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-};
 const SHOTS = new URL("../test-results/ui/", import.meta.url).pathname;
 const present = existsSync(CHROMIUM);
 if (!present) {

@@ -1,5 +1,6 @@
 // Bench of the local page: API latency (p50/p95) with 100,000 items and 1,000,000 changes, page load in Chromium.
 // Usage: deno run -A build/bench/ui.ts   (or through build/bench/mod.ts: deno task bench ui)
+import { CHROMIUM, LAUNCH } from "../../ui/testdata/chromium.ts";
 import { existsSync } from "node:fs";
 import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
@@ -11,7 +12,6 @@ import { ensureUiAssets } from "../bundle_ui.ts";
 const ITEMS = 100_000;
 const CHANGES = 1_000_000;
 const RUNS = 30;
-const CHROMIUM = "/usr/bin/chromium";
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -101,19 +101,7 @@ export async function benchUi(): Promise<Record<string, unknown>> {
 
 async function pageLoad(url: string): Promise<Record<string, number>> {
   const { chromium } = await import("playwright-core");
-  const browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--no-first-run",
-    ],
-  });
+  const browser = await chromium.launch(LAUNCH);
   const res: Record<string, number> = {};
   try {
     const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });

@@ -28,14 +28,33 @@ export const MIRRORS: Record<Platform, readonly MirrorSpec[]> = {
   ],
 };
 
-/** Writes `text` to `path` through a temp file in the same directory, fsynced, then renamed over it. */
-export function writeFileAtomic(path: string, text: string): void {
+/**
+ * Writes a file through a temp file in the same directory, fsynced, then renamed over `path`. `fill` hands
+ * the text over a piece at a time (`put`), so a big file is never one string in memory.
+ */
+export async function writeFileAtomicStreamed(
+  path: string,
+  fill: (put: (text: string) => void) => Promise<void> | void,
+): Promise<void> {
   const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
   const fd = openSync(tmp, "w", 0o644);
-  try {
-    const bytes = new TextEncoder().encode(text);
+  const encoder = new TextEncoder();
+  let pending: string[] = [];
+  let size = 0;
+  const flush = () => {
+    const bytes = encoder.encode(pending.join(""));
+    pending = [];
+    size = 0;
     let at = 0;
     while (at < bytes.length) at += writeSync(fd, bytes, at);
+  };
+  try {
+    await fill((text) => {
+      pending.push(text);
+      size += text.length;
+      if (size >= 1 << 20) flush();
+    });
+    flush();
     fsyncSync(fd);
   } catch (e) {
     closeSync(fd);
@@ -51,10 +70,14 @@ export function writeFileAtomic(path: string, text: string): void {
   }
 }
 
+/** Items read from the items table a page at a time, in key order. */
+const PAGE = 500;
+
 /**
  * Writes the mirrors of `os` from the items table into `dir`: a JSON array of items sorted by key, each with
  * its `error` when the last read of it failed. `only` limits it to the mirrors of those collectors (the ones
- * that just ran). Returns the paths written.
+ * that just ran). Items are read and written a page at a time: a mirror of any size costs a page of memory.
+ * Returns the paths written.
  */
 export async function writeMirrors(opts: {
   db: Db;
@@ -63,24 +86,32 @@ export async function writeMirrors(opts: {
   only?: readonly string[];
 }): Promise<string[]> {
   mkdirSync(opts.dir, { recursive: true });
-  const specs = MIRRORS[opts.os].filter((m) => !opts.only || opts.only.includes(m.collector));
-  const byCollector = new Map<string, Item[]>();
-  for (const c of new Set(specs.map((m) => m.collector))) {
-    const rows = await opts.db.selectFrom("items").select(["key", "data", "error"])
-      .where("collector", "=", c).orderBy("key").execute();
-    byCollector.set(
-      c,
-      rows.map((r) => {
-        const item = JSON.parse(r.data) as Item;
-        return r.error ? { ...item, error: r.error } : item;
-      }),
-    );
-  }
   const written: string[] = [];
-  for (const m of specs) {
-    const items = byCollector.get(m.collector) ?? [];
+  for (const m of MIRRORS[opts.os].filter((m) => !opts.only || opts.only.includes(m.collector))) {
     const path = join(opts.dir, m.file);
-    writeFileAtomic(path, JSON.stringify(m.keep ? items.filter(m.keep) : items, null, 1) + "\n");
+    await writeFileAtomicStreamed(path, async (put) => {
+      let first = true;
+      for (let after: string | null = null;;) {
+        let q = opts.db.selectFrom("items").select(["key", "data", "error"]).where(
+          "collector",
+          "=",
+          m.collector,
+        );
+        if (after !== null) q = q.where("key", ">", after);
+        const rows = await q.orderBy("key").limit(PAGE).execute();
+        if (!rows.length) break;
+        after = rows[rows.length - 1].key;
+        for (const r of rows) {
+          const data = JSON.parse(r.data) as Item;
+          const item = r.error ? { ...data, error: r.error } : data;
+          if (m.keep && !m.keep(item)) continue;
+          // The layout of JSON.stringify(items, null, 1), one item at a time.
+          put(`${first ? "[\n" : ",\n"} ${JSON.stringify(item, null, 1).replaceAll("\n", "\n ")}`);
+          first = false;
+        }
+      }
+      put(first ? "[]\n" : "\n]\n");
+    });
     written.push(path);
   }
   return written;

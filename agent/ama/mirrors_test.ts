@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { openDb } from "../../db/open.ts";
-import { writeFileAtomic, writeMirrors } from "./mirrors.ts";
+import { writeFileAtomicStreamed, writeMirrors } from "./mirrors.ts";
 
 async function setup() {
   const opened = await openDb(":memory:");
@@ -80,13 +80,50 @@ Deno.test("writeMirrors() with `only` rewrites just the mirrors of the collector
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("writeFileAtomic() replaces a file whole and leaves no temp file when it cannot", async () => {
+Deno.test("writeFileAtomicStreamed() replaces a file whole and leaves no temp file when it cannot", async () => {
   const dir = await Deno.makeTempDir();
-  writeFileAtomic(`${dir}/m.json`, "[1]");
-  writeFileAtomic(`${dir}/m.json`, "[2]");
+  const write = (path: string, ...parts: string[]) =>
+    writeFileAtomicStreamed(`${dir}/${path}`, (put) => parts.forEach(put));
+  await write("m.json", "[1]");
+  await write("m.json", "[", "2", "]");
   assert.equal(readFileSync(`${dir}/m.json`, "utf8"), "[2]");
   mkdirSync(`${dir}/blocked.json/inner`, { recursive: true });
-  assert.throws(() => writeFileAtomic(`${dir}/blocked.json`, "[3]"), /Cannot write mirror .*blocked\.json/);
+  await assert.rejects(() => write("blocked.json", "[3]"), /Cannot write mirror .*blocked\.json/);
+  // A fill that fails leaves the old file and no temp file.
+  await assert.rejects(
+    () =>
+      writeFileAtomicStreamed(`${dir}/m.json`, (put) => {
+        put("[4");
+        throw new Error("database gone");
+      }),
+    /database gone/,
+  );
+  assert.equal(readFileSync(`${dir}/m.json`, "utf8"), "[2]");
   assert.deepEqual(readdirSync(dir).sort(), ["blocked.json", "m.json"]);
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("writeMirrors() streams a mirror of several pages in the layout of JSON.stringify(items, null, 1)", async () => {
+  const opened = await openDb(":memory:");
+  const items = Array.from({ length: 1234 }, (_, i) => ({
+    FileSystemPath: `/etc/f${String(i).padStart(5, "0")}`,
+    Size: i,
+  }));
+  for (const i of items) {
+    await opened.db.insertInto("items").values({
+      collector: "files",
+      key: i.FileSystemPath,
+      checksum: "c",
+      data: JSON.stringify(i),
+      error: null,
+      first_seen: 1,
+      changed_at: 1,
+    }).execute();
+  }
+  const dir = await Deno.makeTempDir();
+  await writeMirrors({ db: opened.db, dir, os: "linux", only: ["files", "services"] });
+  assert.equal(readFileSync(`${dir}/File.json`, "utf8"), JSON.stringify(items, null, 1) + "\n");
+  assert.equal(readFileSync(`${dir}/Services.json`, "utf8"), "[]\n");
+  await opened.close();
   await Deno.remove(dir, { recursive: true });
 });

@@ -78,6 +78,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
+        keepChanges: false,
       });
       await delivery?.afterRun(collector.name);
       return summary;

@@ -18,7 +18,7 @@ export interface OnceResult {
 
 export async function runOnce(opts: {
   db: Db;
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   collectors: Collector[];
   config: ConfigInForce;
   host: Host;

@@ -1,5 +1,5 @@
 // Table types of the state database, as Kysely sees them. Times are epoch milliseconds.
-import type { Generated } from "kysely";
+import type { ColumnType, Generated } from "kysely";
 
 export interface ItemsTable {
   collector: string;
@@ -13,6 +13,8 @@ export interface ItemsTable {
   first_seen: number;
   /** When the diffed fields last changed (or first_seen). */
   changed_at: number;
+  /** What the collector said identifies this exact version (see ItemSink.add); null when it gave none. */
+  fingerprint: ColumnType<string | null, string | null | undefined, string | null>;
 }
 
 export interface ChangesTable {

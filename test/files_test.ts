@@ -71,11 +71,12 @@ async function pipeline(deny: string[] = []) {
       return LIBC_OPS.openAt(dirfd, name, flags);
     },
   };
-  const { db, close } = await openDb(":memory:");
+  const { db, raw, close } = await openDb(":memory:");
   let now = 1_000_000;
   const run = async () => {
     const s = await runCollector({
       db,
+      raw,
       collector: filesCollector({ ops }) as never,
       settings,
       host: liveHost(),

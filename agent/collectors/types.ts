@@ -21,15 +21,43 @@ export interface CollectContext {
   signal: AbortSignal;
   log: Logger;
   /**
-   * The collector's previous items by key, for collectors that can skip unchanged work (files: no re-hash).
-   * Return such an object as-is when nothing about the thing changed: the diff then skips it for free.
-   * Never mutate these objects: build a new item when anything differs.
+   * The fingerprints the collector gave its stored items, by key (items stored with an error have none).
+   * A collector that finds the same fingerprint again says `same(key)` instead of building the item (files:
+   * no re-hash, no item at all).
    */
-  previous?: ReadonlyMap<string, Item>;
+  previous?: ReadonlyMap<string, string>;
+  /**
+   * Where a streaming collector puts what it finds, as it finds it, so a run of any size holds only a few
+   * items at a time. Without a sink the collector returns everything in `Collected`.
+   */
+  sink?: ItemSink;
+}
+
+/** Text content of one file version, stored once per checksum. */
+export interface Content {
+  checksum: string;
+  text: string;
+  size: number;
+}
+
+/** What a streaming collector hands over. A returned promise must be awaited before the next call. */
+export interface ItemSink<I extends Item = Item> {
+  /**
+   * One item of this run. `fingerprint` is an opaque text that is equal next time only when the item would
+   * be exactly the same (files: stat key, owner and group names, link target, rule); none for an error item.
+   */
+  add(item: I, fingerprint?: string): void | Promise<void>;
+  /** The item under `key` is exactly as stored: its fingerprint equals `ctx.previous.get(key)`. */
+  same(key: string): void | Promise<void>;
+  /** Captured text content. */
+  content(c: Content): void | Promise<void>;
 }
 
 export interface Collected<I extends Item = Item> {
+  /** The items found (none when they went to `ctx.sink`). */
   items: I[];
+  /** Keys whose stored items stand unchanged (fingerprint matched), when there was no sink. */
+  same?: string[];
   /**
    * Key prefixes whose items could not be seen this time (an unreadable directory, a package manager
    * whose database failed to read). Previous items under them are kept, never reported Removed.
@@ -38,7 +66,7 @@ export interface Collected<I extends Item = Item> {
   /** Things the user should know about this run: limits that cut items, sources skipped. */
   warnings?: string[];
   /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
-  contents?: { checksum: string; text: string; size: number }[];
+  contents?: Content[];
 }
 
 export interface Collector<I extends Item = Item> {

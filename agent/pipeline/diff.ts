@@ -6,14 +6,22 @@ export type Category = "Added" | "Removed" | "Modified";
 
 export interface StoredItem {
   key: string;
-  /** Checksum of the diffed fields; null while the item has never been read without error. */
+  /** SHA-256 of `json`; null while the item has never been read without error. */
   checksum: string | null;
   /** The item as stored (JSON), parsed only when needed. */
   json: string;
   error: string | null;
   changedAt: number;
-  /** The parsed item, once something parsed it (the collector through ctx.previous). */
-  parsed?: Item;
+  /** The collector's fingerprint of the stored version (null: none). */
+  fingerprint?: string | null;
+}
+
+/** One item of a new collection, as staged: its JSON (without `error`), its error, its fingerprint. */
+export interface SeenItem {
+  key: string;
+  json: string;
+  error: string | null;
+  fingerprint: string | null;
 }
 
 export interface Change {
@@ -36,6 +44,9 @@ export interface Upsert {
   error: string | null;
   /** The diffed fields changed (so changed_at moves); false for error-only or volatile-only updates. */
   changed: boolean;
+  fingerprint: string | null;
+  /** changed_at of the row: now when `changed` or new, else the stored one. */
+  changedAt?: number;
 }
 
 export interface DiffResult {
@@ -60,30 +71,17 @@ export interface DiffOptions {
 
 const NEVER_DIFFED = new Set(["error"]);
 
-const sortedKeysCache = new Map<string, string[]>();
-
-/** JSON of an item's fields in key order, leaving out `skip`: equal texts mean equal items. */
-export function canonicalJson(item: Item, skip: ReadonlySet<string> = NEVER_DIFFED): string {
-  // Items of one collector share a handful of shapes: sort each shape's keys once, and let
-  // JSON.stringify order the fields by that list (it also drops undefined values).
-  const keys = Object.keys(item);
-  const sig = skip === NEVER_DIFFED ? keys.join("\0") : `${[...skip].join("\0")}\u0001${keys.join("\0")}`;
-  let sorted = sortedKeysCache.get(sig);
-  if (!sorted) {
-    sorted = keys.filter((k) => !skip.has(k)).sort();
-    if (sortedKeysCache.size > 1000) sortedKeysCache.clear();
-    sortedKeysCache.set(sig, sorted);
-  }
-  return JSON.stringify(item, sorted);
-}
-
+const skipSets = new WeakMap<readonly string[], ReadonlySet<string>>();
 function skipSet(volatile: readonly string[] = []): ReadonlySet<string> {
-  return volatile.length ? new Set([...NEVER_DIFFED, ...volatile]) : NEVER_DIFFED;
+  if (!volatile.length) return NEVER_DIFFED;
+  let set = skipSets.get(volatile);
+  if (!set) skipSets.set(volatile, set = new Set([...NEVER_DIFFED, ...volatile]));
+  return set;
 }
 
-/** SHA-256 over the diffed fields in key order: equal checksums mean nothing worth reporting changed. */
-export function itemChecksum(item: Item, volatile: readonly string[] = []): string {
-  return createHash("sha256").update(canonicalJson(item, skipSet(volatile))).digest("hex");
+/** The stored checksum of an item: SHA-256 of its JSON as stored. */
+export function dataChecksum(json: string): string {
+  return createHash("sha256").update(json).digest("hex");
 }
 
 function changedFields(before: Item, after: Item, skip: ReadonlySet<string>): string[] {
@@ -102,20 +100,110 @@ function withoutError(item: Item): Item {
   return rest;
 }
 
+/** The item as staged: JSON without `error`, the error apart. */
+export function seenItem(key: string, item: Item, fingerprint: string | null = null): SeenItem {
+  const error = typeof item.error === "string" && item.error ? item.error : null;
+  return { key, json: JSON.stringify(withoutError(item)), error, fingerprint: error ? null : fingerprint };
+}
+
 /**
- * Compares the previous items of a collector with a complete new collection.
- * - Items carrying an `error` are never reported: the last good data is kept with the error beside it.
+ * What one item of a new collection means against its stored version (undefined: new key): a row to write
+ * and/or a change to report, or nothing at all when it is unchanged.
+ * - An item carrying an `error` is never reported: the last good data is kept with the error beside it.
+ * - A baseline run stores everything and reports nothing.
+ */
+export function diffOne(
+  prev: StoredItem | undefined,
+  next: SeenItem,
+  opts: { volatile?: readonly string[]; baseline?: boolean },
+): { upsert?: Upsert; change?: Change } {
+  const { key, json, error, fingerprint } = next;
+  const changedAt = prev?.changedAt;
+  if (error) {
+    // Unreadable: the last good data (if any) stays, with the error beside it and no fingerprint, so the
+    // next run looks at the item again.
+    if (prev?.error === error) return {};
+    const kept = prev && prev.checksum !== null;
+    return {
+      upsert: {
+        key,
+        checksum: kept ? prev.checksum : null,
+        json: kept ? prev.json : json,
+        error,
+        changed: false,
+        fingerprint: null,
+        changedAt,
+      },
+    };
+  }
+  // The stored text is the item's JSON as the collector built it: a collector builds its items the same
+  // way every run, so equal text is an unchanged item at the cost of one string comparison, never parsed.
+  // Unequal text is compared field by field, so another field order or a volatile field reports nothing.
+  if (prev && prev.checksum !== null && prev.error === null && prev.json === json) {
+    if ((prev.fingerprint ?? null) === fingerprint) return {};
+    return {
+      upsert: { key, checksum: prev.checksum, json, error: null, changed: false, fingerprint, changedAt },
+    };
+  }
+  const checksum = dataChecksum(json);
+  if (!prev || prev.checksum === null) {
+    const upsert = { key, checksum, json, error: null, changed: true, fingerprint };
+    if (opts.baseline) return { upsert };
+    return {
+      upsert,
+      change: { key, category: "Added", fieldsChanged: [], current: JSON.parse(json) as Item },
+    };
+  }
+  const before = JSON.parse(prev.json) as Item;
+  const data = JSON.parse(json) as Item;
+  const fieldsChanged = changedFields(before, data, skipSet(opts.volatile));
+  if (!fieldsChanged.length) {
+    // Readable again, or only volatile fields (or the field order) moved: refresh the row without reporting.
+    return { upsert: { key, checksum, json, error: null, changed: false, fingerprint, changedAt } };
+  }
+  const upsert = { key, checksum, json, error: null, changed: true, fingerprint };
+  if (opts.baseline) return { upsert };
+  return {
+    upsert,
+    change: {
+      key,
+      category: "Modified",
+      fieldsChanged,
+      previous: before,
+      current: data,
+      previousChangedAt: changedAt,
+    },
+  };
+}
+
+/** The Removed change of a stored item that is gone (none for one that was never read without error). */
+export function removedChange(prev: StoredItem, baseline = false): Change | undefined {
+  if (prev.checksum === null || baseline) return undefined;
+  return {
+    key: prev.key,
+    category: "Removed",
+    fieldsChanged: [],
+    previous: JSON.parse(prev.json) as Item,
+    previousChangedAt: prev.changedAt,
+  };
+}
+
+/** Whether a stored key falls under a prefix the collection could not see (kept, never Removed). */
+export function isUnseen(key: string, unseen: readonly string[]): boolean {
+  return unseen.some((p) => key.startsWith(p));
+}
+
+/**
+ * Compares the previous items of a collector with a complete new collection held in memory (the pipeline
+ * does the same a page at a time from its staging table; see run.ts).
  * - Previous items whose key falls under an `unseen` prefix are kept, never reported Removed.
- * - A baseline run reports nothing.
  */
 export function diffItems(
   previous: ReadonlyMap<string, StoredItem>,
   next: readonly Item[],
   opts: DiffOptions,
 ): DiffResult {
-  const skip = skipSet(opts.volatile);
   const res: DiffResult = { changes: [], upserts: [], removed: [], duplicates: [], current: new Map() };
-  const parse = (p: StoredItem) => p.parsed ?? JSON.parse(p.json) as Item;
   for (const raw of next) {
     const key = opts.key(raw);
     if (res.current.has(key)) {
@@ -123,81 +211,16 @@ export function diffItems(
       continue;
     }
     res.current.set(key, raw);
-    const prev = previous.get(key);
-    // A collector that found nothing new hands back the very object it got in ctx.previous.
-    if (prev && prev.parsed === raw && prev.checksum !== null && prev.error === null) continue;
-    const err = typeof raw.error === "string" && raw.error ? raw.error : null;
-    if (err) {
-      if (prev && prev.checksum !== null) {
-        if (prev.error !== err) {
-          res.upserts.push({ key, checksum: prev.checksum, json: prev.json, error: err, changed: false });
-        }
-      } else if (!prev || prev.error !== err) {
-        res.upserts.push({
-          key,
-          checksum: null,
-          json: JSON.stringify(withoutError(raw)),
-          error: err,
-          changed: false,
-        });
-      }
-      continue;
-    }
-    // The stored text is the item's JSON as the collector built it: a collector builds its items the same
-    // way every run, so equal text is an unchanged item at the cost of one string comparison, never parsed.
-    // Unequal text is compared field by field, so another field order or a volatile field reports nothing.
-    const data = withoutError(raw);
-    const json = JSON.stringify(data);
-    if (prev && prev.checksum !== null && prev.error === null && prev.json === json) continue;
-    if (!prev || prev.checksum === null) {
-      res.upserts.push({
-        key,
-        checksum: itemChecksum(data, opts.volatile),
-        json,
-        error: null,
-        changed: true,
-      });
-      if (!opts.baseline) res.changes.push({ key, category: "Added", fieldsChanged: [], current: data });
-      continue;
-    }
-    const before = parse(prev);
-    const fieldsChanged = changedFields(before, data, skip);
-    if (fieldsChanged.length) {
-      res.upserts.push({
-        key,
-        checksum: itemChecksum(data, opts.volatile),
-        json,
-        error: null,
-        changed: true,
-      });
-      if (!opts.baseline) {
-        res.changes.push({
-          key,
-          category: "Modified",
-          fieldsChanged,
-          previous: before,
-          current: data,
-          previousChangedAt: prev.changedAt,
-        });
-      }
-    } else {
-      // Readable again, or only volatile fields (or the field order) moved: refresh the row without reporting.
-      res.upserts.push({ key, checksum: prev.checksum, json, error: null, changed: false });
-    }
+    const { upsert, change } = diffOne(previous.get(key), seenItem(key, raw), opts);
+    if (upsert) res.upserts.push(upsert);
+    if (change) res.changes.push(change);
   }
   const unseen = opts.unseen ?? [];
   for (const [key, prev] of previous) {
-    if (res.current.has(key) || unseen.some((p) => key.startsWith(p))) continue;
+    if (res.current.has(key) || isUnseen(key, unseen)) continue;
     res.removed.push(key);
-    if (prev.checksum !== null && !opts.baseline) {
-      res.changes.push({
-        key,
-        category: "Removed",
-        fieldsChanged: [],
-        previous: parse(prev),
-        previousChangedAt: prev.changedAt,
-      });
-    }
+    const change = removedChange(prev, opts.baseline);
+    if (change) res.changes.push(change);
   }
   res.changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
   return res;

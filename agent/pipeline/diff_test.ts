@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
 import type { Item } from "../collectors/types.ts";
-import { canonicalJson, diffItems, itemChecksum, type StoredItem } from "./diff.ts";
+import { dataChecksum, diffItems, diffOne, seenItem, type StoredItem } from "./diff.ts";
 
 const key = (i: Item) => String(i.name);
 function stored(items: Item[], opts: { error?: Record<string, string> } = {}): Map<string, StoredItem> {
   return new Map(items.map((i) => [key(i), {
     key: key(i),
-    checksum: itemChecksum(i, ["seen"]),
-    json: canonicalJson(i),
+    checksum: dataChecksum(JSON.stringify(i)),
+    json: JSON.stringify(i),
     error: opts.error?.[key(i)] ?? null,
     changedAt: 1000,
   }]));
@@ -88,17 +88,36 @@ Deno.test("diffItems() on a baseline stores everything and reports nothing", () 
   assert.deepEqual(res.duplicates, ["a"]);
 });
 
-Deno.test("itemChecksum() does not depend on field order and ignores volatile fields", () => {
-  assert.equal(itemChecksum({ a: 1, b: "x" }), itemChecksum({ b: "x", a: 1 }));
-  assert.notEqual(itemChecksum({ a: 1 }), itemChecksum({ a: "1" }));
-  assert.equal(itemChecksum({ a: 1, t: 5 }, ["t"]), itemChecksum({ a: 1, t: 6 }, ["t"]));
+Deno.test("diffOne() reports nothing when only the field order moved, and a type change as Modified", () => {
+  const prev = stored([{ name: "a", v: 1, b: "x" }]).get("a")!;
+  const reordered = diffOne(prev, seenItem("a", { b: "x", v: 1, name: "a" }), {});
+  assert.equal(reordered.change, undefined);
+  assert.deepEqual([reordered.upsert?.changed, reordered.upsert?.changedAt], [false, 1000]);
+  assert.equal(
+    reordered.upsert?.checksum,
+    dataChecksum(reordered.upsert!.json),
+    "checksum of what is stored",
+  );
+  const retyped = diffOne(prev, seenItem("a", { name: "a", v: "1", b: "x" }), {});
+  assert.deepEqual([retyped.change?.category, retyped.change?.fieldsChanged], ["Modified", ["v"]]);
 });
 
-Deno.test("diffItems() treats the very object handed out as previous as unchanged, and a mutated copy by value", () => {
-  const prev = stored([{ name: "a", v: "1" }, { name: "b", v: "1" }]);
-  const a = JSON.parse(prev.get("a")!.json);
-  prev.get("a")!.parsed = a;
-  const res = diffItems(prev, [a, { ...JSON.parse(prev.get("b")!.json), v: "2" }], { key });
-  assert.deepEqual(res.changes.map((c) => [c.key, c.category, c.fieldsChanged]), [["b", "Modified", ["v"]]]);
-  assert.deepEqual(res.upserts.map((u) => u.key), ["b"]);
+Deno.test("diffOne() stores a new fingerprint of an unchanged item without reporting it", () => {
+  const prev = { ...stored([{ name: "a", v: "1" }]).get("a")!, fingerprint: "f1" };
+  const same = diffOne(prev, seenItem("a", JSON.parse(prev.json), "f1"), {});
+  assert.deepEqual(same, {});
+  const moved = diffOne(prev, seenItem("a", JSON.parse(prev.json), "f2"), {});
+  assert.equal(moved.change, undefined);
+  assert.deepEqual([moved.upsert?.fingerprint, moved.upsert?.changed, moved.upsert?.changedAt], [
+    "f2",
+    false,
+    1000,
+  ]);
+  // An error drops the fingerprint: the next run must look at the item again.
+  const failed = diffOne(prev, seenItem("a", { name: "a", error: "EIO" }, "f1"), {});
+  assert.deepEqual([failed.upsert?.fingerprint, failed.upsert?.error, failed.upsert?.json], [
+    null,
+    "EIO",
+    prev.json,
+  ]);
 });

@@ -1,15 +1,16 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
-import type { Collector, Item } from "../collectors/types.ts";
+import type { Collected, Collector, Item } from "../collectors/types.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
-import { type Change, diffItems, type StoredItem } from "./diff.ts";
+import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import { changeRecord, changeStream, INVENTORY_STREAM, inventoryRecord, type WireRecord } from "./records.ts";
+import { arrays, PAGE, Stage } from "./stage.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -32,14 +33,14 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (ConfigurationChange shape). */
+  /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
   changes: WireRecord[];
 }
 
 export interface RunOptions {
   db: Db;
-  /** The same connection as `db`, for the hot reads (optional: Kysely is used without it). */
-  raw?: DatabaseSync;
+  /** The same connection as `db`, for the hot paths (staging, paged reads). */
+  raw: DatabaseSync;
   collector: Collector;
   settings: Settings;
   host: Host;
@@ -48,36 +49,45 @@ export interface RunOptions {
   now?: () => number;
   /** Most records the outbox keeps; the oldest are dropped, counted and logged beyond it (SPEC §7.11). */
   outboxMax?: number;
+  /** Return the change records in the summary (default true); the daemon needs only the counts. */
+  keepChanges?: boolean;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
-const CHUNK = 500;
+const CHUNK = PAGE;
 const zero = (): RunCounts => ({ items: 0, added: 0, removed: 0, modified: 0, errors: 0, records: 0 });
 
-/** The stored items of a collector, by key (JSON left unparsed). */
+/** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
 export async function loadItems(
   db: Db,
   collector: string,
   raw?: DatabaseSync,
 ): Promise<Map<string, StoredItem>> {
-  // The hot path of every run: read through node:sqlite directly when the connection is at hand, as arrays
-  // (three to four times faster than row objects for 100,000 items).
   const out = new Map<string, StoredItem>();
   if (raw) {
-    const stmt = raw.prepare(
-      "SELECT key, checksum, data, error, changed_at FROM items WHERE collector = ?",
-    ) as
-      & ReturnType<DatabaseSync["prepare"]>
-      & { setReturnArrays(on: boolean): void }; // in node:sqlite, not yet in its type definitions
-    stmt.setReturnArrays(true);
-    for (
-      const r of stmt.all(collector) as unknown as [string, string | null, string, string | null, number][]
-    ) {
-      out.set(r[0], { key: r[0], checksum: r[1], json: r[2], error: r[3], changedAt: r[4] });
+    const rows = arrays(raw.prepare(
+      "SELECT key, checksum, data, error, changed_at, fingerprint FROM items WHERE collector = ?",
+    )).all(collector) as unknown as [string, string | null, string, string | null, number, string | null][];
+    for (const r of rows) {
+      out.set(r[0], {
+        key: r[0],
+        checksum: r[1],
+        json: r[2],
+        error: r[3],
+        changedAt: r[4],
+        fingerprint: r[5],
+      });
     }
     return out;
   }
-  const rows = await db.selectFrom("items").select(["key", "checksum", "data", "error", "changed_at"])
+  const rows = await db.selectFrom("items").select([
+    "key",
+    "checksum",
+    "data",
+    "error",
+    "changed_at",
+    "fingerprint",
+  ])
     .where("collector", "=", collector).execute();
   for (const r of rows) {
     out.set(r.key, {
@@ -86,41 +96,10 @@ export async function loadItems(
       json: r.data,
       error: r.error,
       changedAt: r.changed_at,
+      fingerprint: r.fingerprint,
     });
   }
   return out;
-}
-
-/**
- * The stored items as the collector sees them (`ctx.previous`): parsed on first access only. A collector
- * that returns such an object unchanged (a file whose size, times and inode did not move) costs the diff nothing.
- */
-export function lazyItems(stored: ReadonlyMap<string, StoredItem>): ReadonlyMap<string, Item> {
-  const get = (k: string): Item | undefined => {
-    const s = stored.get(k);
-    if (!s) return undefined;
-    return s.parsed ??= JSON.parse(s.json) as Item;
-  };
-  function* entries(): MapIterator<[string, Item]> {
-    for (const k of stored.keys()) yield [k, get(k)!];
-  }
-  function* values(): MapIterator<Item> {
-    for (const k of stored.keys()) yield get(k)!;
-  }
-  return {
-    get,
-    has: (k) => stored.has(k),
-    get size() {
-      return stored.size;
-    },
-    keys: () => stored.keys(),
-    values,
-    entries,
-    forEach(fn, thisArg) {
-      for (const [k, v] of entries()) fn.call(thisArg, v, k, this);
-    },
-    [Symbol.iterator]: entries,
-  };
 }
 
 async function insertChunked<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
@@ -166,50 +145,70 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     };
   };
 
-  const previous = await loadItems(db, name, opts.raw);
-  let collected;
+  // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
+  // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
+  let stage: Stage;
   try {
-    collected = await collector.collect(settings, {
-      host,
-      signal,
-      log: log.child({ collector: name }),
-      previous: lazyItems(previous),
-    });
+    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i));
   } catch (e) {
-    return fail(signal.aborted ? "aborted" : "failed", errorText(e));
+    return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }
-  // An abort that lands after collect() returned still must not write a result.
-  if (signal.aborted) return fail("aborted", "aborted before the result was stored");
+  try {
+    let collected;
+    try {
+      collected = await collector.collect(settings, {
+        host,
+        signal,
+        log: log.child({ collector: name }),
+        previous: stage.previous,
+        sink: stage,
+      });
+      for (const i of collected.items) await stage.add(i);
+      for (const k of collected.same ?? []) await stage.same(k);
+      for (const c of collected.contents ?? []) await stage.content(c);
+      await stage.flush();
+    } catch (e) {
+      return await fail(signal.aborted ? "aborted" : "failed", errorText(e));
+    }
+    // An abort that lands after collect() returned still must not write a result.
+    if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
+    return await store(opts, stage, collected, startedAt);
+  } finally {
+    await stage.close();
+  }
+}
 
+/** The run's one transaction: the staged collection against the stored items, a page at a time. */
+async function store(
+  opts: RunOptions,
+  stage: Stage,
+  collected: Collected,
+  startedAt: number,
+): Promise<RunSummary> {
+  const { db, raw, collector, settings, host, log } = opts;
+  const name = collector.name;
   const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
-  const diff = diffItems(previous, collected.items, {
-    key: (i) => collector.key(i),
-    volatile: collector.volatile,
-    unseen: collected.unseen,
-    baseline,
-  });
   const warnings = [...(collected.warnings ?? [])];
-  if (diff.duplicates.length) {
+  if (stage.duplicates) {
     warnings.push(
-      `${diff.duplicates.length} duplicate item key(s) dropped, e.g. ${
-        diff.duplicates.slice(0, 3).join(", ")
-      }`,
+      `${stage.duplicates} duplicate item key(s) dropped, e.g. ${stage.duplicateExamples.join(", ")}`,
     );
   }
-  const dataType = collector.dataType(host.os);
-  const finishedAt = now();
-  const ctx = { dataType, computer: host.hostname, at: finishedAt, currentField: collector.currentField };
-  const changeRecords = diff.changes.map((c) => changeRecord(c, ctx));
-
-  const counts: RunCounts = {
-    items: diff.current.size,
-    added: diff.changes.filter((c) => c.category === "Added").length,
-    removed: diff.changes.filter((c) => c.category === "Removed").length,
-    modified: diff.changes.filter((c) => c.category === "Modified").length,
-    errors: [...diff.current.values()].filter((i) => typeof i.error === "string" && i.error).length,
-    records: 0,
+  const finishedAt = (opts.now ?? Date.now)();
+  const ctx = {
+    dataType: collector.dataType(host.os),
+    computer: host.hostname,
+    at: finishedAt,
+    currentField: collector.currentField,
+    baseline,
+    settings,
   };
+  const counts = zero();
+  counts.items = stage.count;
+  counts.errors = stage.errors;
+  const changeRecords: [string, WireRecord][] = [];
+  const keep = opts.keepChanges ?? true;
 
   const runId = await db.transaction().execute(async (trx) => {
     const run = await trx.insertInto("runs").values({
@@ -221,22 +220,77 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
       error: null,
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
-    await writeItems(trx, name, diff.upserts, diff.removed, previous, finishedAt);
-    await writeChanges(trx, run.id, name, diff.changes, finishedAt);
-    counts.records = await writeOutbox(trx, name, diff.changes, diff.current, changeRecords, {
-      ...ctx,
-      baseline,
-      settings,
-    });
-    await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
-    if (collected.contents?.length) {
-      await insertChunked(
-        collected.contents,
-        (chunk) =>
-          trx.insertInto("contents").values(chunk.map((c) => ({ ...c, captured_at: finishedAt })))
-            .onConflict((oc) => oc.column("checksum").doNothing()).execute(),
-      );
+    const out = writers(raw, name, finishedAt);
+    const snapshotKey = `snapshot.${name}`;
+    const snapshotDue = settings.enableInventory && (baseline ||
+      finishedAt - Number(await getState(trx, snapshotKey) ?? 0) >=
+        settings.inventorySettings.inventoryCollectionFrequency * 1000);
+    const report = async (changes: Change[]) => {
+      if (!changes.length) return;
+      changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      for (const c of changes) {
+        counts[c.category === "Added" ? "added" : c.category === "Removed" ? "removed" : "modified"]++;
+      }
+      await writeChanges(trx, run.id, name, changes, finishedAt);
+      const records = changes.map((c) => changeRecord(c, ctx));
+      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
+      out.records(changeStream(ctx.dataType), records);
+      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
+      if (!snapshotDue) {
+        out.records(
+          INVENTORY_STREAM,
+          changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
+        );
+      }
+    };
+
+    // Staged items (all but the ones the collector said are the same) against their stored versions.
+    const diffOpts = { volatile: collector.volatile, baseline };
+    for (let after = 0;;) {
+      const page = stage.page(after);
+      if (!page.length) break;
+      after = page[page.length - 1].id;
+      const upserts: Upsert[] = [];
+      const changes: Change[] = [];
+      for (const { prev, next } of page) {
+        const d = diffOne(prev, next, diffOpts);
+        if (d.upsert) upserts.push(d.upsert);
+        if (d.change) changes.push(d.change);
+      }
+      out.items(upserts);
+      await report(changes);
     }
+    // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
+    const unseen = collected.unseen ?? [];
+    for (const page of stage.unreported()) {
+      const gone = page.filter((p) => !isUnseen(p.key, unseen));
+      if (!gone.length) continue;
+      await trx.deleteFrom("items").where("collector", "=", name).where("key", "in", gone.map((p) => p.key))
+        .execute();
+      await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+    }
+    // The whole inventory on the baseline and every inventoryCollectionFrequency, from the stored items.
+    if (snapshotDue) {
+      const next = arrays(raw.prepare(
+        `SELECT key, data FROM items WHERE collector = ? AND error IS NULL AND key > ? ORDER BY key LIMIT ${PAGE}`,
+      ));
+      const first = arrays(raw.prepare(
+        `SELECT key, data FROM items WHERE collector = ? AND error IS NULL ORDER BY key LIMIT ${PAGE}`,
+      ));
+      for (let after: string | null = null;;) {
+        const rows = (after === null ? first.all(name) : next.all(name, after)) as unknown as [
+          string,
+          string,
+        ][];
+        if (!rows.length) break;
+        after = rows[rows.length - 1][0];
+        out.records(INVENTORY_STREAM, rows.map((r) => inventoryRecord(JSON.parse(r[1]) as Item, ctx)));
+      }
+      await setState(trx, snapshotKey, String(finishedAt));
+    }
+    stage.storeContents(finishedAt);
+    counts.records = out.written();
+    await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
     await trx.updateTable("runs").set({ counts: JSON.stringify(counts) }).where("id", "=", run.id).execute();
     return run.id;
   });
@@ -249,7 +303,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     finishedAt,
     counts,
     warnings,
-    changes: changeRecords,
+    changes: changeRecords.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map((c) => c[1]),
   };
   for (const w of warnings) log.warn(w, { collector: name });
   log.info(`${name} run ${summary.status}`, {
@@ -263,41 +317,34 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   return summary;
 }
 
-async function writeItems(
-  trx: Transaction<Database>,
-  collector: string,
-  upserts: ReturnType<typeof diffItems>["upserts"],
-  removed: string[],
-  previous: Map<string, StoredItem>,
-  at: number,
-): Promise<void> {
-  // Rows are made a chunk at a time: a baseline of 100,000s of items must not hold them all twice.
-  for (let i = 0; i < upserts.length; i += CHUNK) {
-    const chunk = upserts.slice(i, i + CHUNK).map((u) => {
-      const prev = previous.get(u.key);
-      return {
-        collector,
-        key: u.key,
-        checksum: u.checksum,
-        data: u.json,
-        error: u.error,
-        first_seen: at, // an existing row keeps its first_seen: the conflict update below leaves it alone
-        changed_at: u.changed || !prev ? at : prev.changedAt,
-      };
-    });
-    await trx.insertInto("items").values(chunk).onConflict((oc) =>
-      oc.columns(["collector", "key"]).doUpdateSet((eb) => ({
-        checksum: eb.ref("excluded.checksum"),
-        data: eb.ref("excluded.data"),
-        error: eb.ref("excluded.error"),
-        changed_at: eb.ref("excluded.changed_at"),
-      }))
-    ).execute();
-  }
-  await insertChunked(
-    removed,
-    (chunk) => trx.deleteFrom("items").where("collector", "=", collector).where("key", "in", chunk).execute(),
+/**
+ * The two big writes of a run, items and outbox records, as prepared statements on the raw connection: a
+ * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
+ * Only called inside the run's transaction, which holds the connection.
+ */
+function writers(raw: DatabaseSync, collector: string, at: number) {
+  const item = raw.prepare(
+    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (collector, key) DO UPDATE SET checksum = excluded.checksum, data = excluded.data,
+       error = excluded.error, fingerprint = excluded.fingerprint, changed_at = excluded.changed_at`,
   );
+  const record = raw.prepare("INSERT INTO outbox (stream, record, created_at, attempts) VALUES (?, ?, ?, 0)");
+  let written = 0;
+  return {
+    items(upserts: Upsert[]) {
+      for (const u of upserts) {
+        // An existing row keeps its first_seen: the conflict update leaves it alone.
+        const changedAt = u.changed || u.changedAt === undefined ? at : u.changedAt;
+        item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
+      }
+    },
+    records(stream: string, records: WireRecord[]) {
+      for (const r of records) record.run(stream, JSON.stringify(r), at);
+      written += records.length;
+    },
+    written: () => written,
+  };
 }
 
 async function writeChanges(
@@ -318,56 +365,6 @@ async function writeChanges(
       previous: c.previous ? JSON.stringify(c.previous) : null,
       current: c.current ? JSON.stringify(c.current) : null,
     }))).execute());
-}
-
-/**
- * Change records, plus inventory snapshots: the whole inventory on the baseline and every
- * inventoryCollectionFrequency; otherwise the changed items, since a change also emits inventory (SPEC §3.2).
- */
-/**
- * Writes the change records, plus inventory snapshots: the whole inventory on the baseline and every
- * inventoryCollectionFrequency; otherwise the changed items, since a change also emits inventory (SPEC §3.2).
- * Records are made and inserted a chunk at a time. Returns how many were written.
- */
-async function writeOutbox(
-  trx: Transaction<Database>,
-  collector: string,
-  changes: Change[],
-  current: Map<string, Item>,
-  changeRecords: WireRecord[],
-  ctx: { dataType: string; computer: string; at: number; baseline: boolean; settings: Settings },
-): Promise<number> {
-  let written = 0;
-  const write = async (stream: string, records: WireRecord[]) => {
-    if (!records.length) return;
-    await trx.insertInto("outbox").values(
-      records.map((r) => ({ stream, record: JSON.stringify(r), created_at: ctx.at, attempts: 0 })),
-    ).execute();
-    written += records.length;
-  };
-  for (let i = 0; i < changeRecords.length; i += CHUNK) {
-    await write(changeStream(ctx.dataType), changeRecords.slice(i, i + CHUNK));
-  }
-  if (!ctx.settings.enableInventory) return written;
-  const key = `snapshot.${collector}`;
-  const last = Number(await getState(trx, key) ?? 0);
-  const due = ctx.baseline ||
-    ctx.at - last >= ctx.settings.inventorySettings.inventoryCollectionFrequency * 1000;
-  const items: Iterable<Item> = due
-    ? current.values()
-    : changes.filter((c) => c.current).map((c) => c.current!);
-  let batch: WireRecord[] = [];
-  for (const item of items) {
-    if (item.error) continue;
-    batch.push(inventoryRecord(item, ctx));
-    if (batch.length === CHUNK) {
-      await write(INVENTORY_STREAM, batch);
-      batch = [];
-    }
-  }
-  await write(INVENTORY_STREAM, batch);
-  if (due) await setState(trx, key, String(ctx.at));
-  return written;
 }
 
 async function enforceOutboxBound(trx: Transaction<Database>, max: number, log: Logger): Promise<void> {

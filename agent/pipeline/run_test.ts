@@ -37,6 +37,7 @@ async function setup() {
   const run = (extra: Partial<Parameters<typeof runCollector>[0]> = {}) =>
     runCollector({
       db: opened.db,
+      raw: opened.raw,
       collector: c,
       settings,
       host,
@@ -146,9 +147,11 @@ Deno.test("runCollector() keeps the outbox bounded and counts what it dropped", 
   c.next = { items: Array.from({ length: 30 }, (_, i) => pkg(`p${i}`, "1")) };
   const res = await run({ outboxMax: 20 });
   assert.equal(res.counts.records, 30);
-  const left = await db.selectFrom("outbox").select("record").orderBy("id").execute();
+  const left = await db.selectFrom("outbox").select(["id", "record"]).orderBy("id").execute();
   assert.equal(left.length, 20);
-  assert.equal(JSON.parse(left[0].record).SoftwareName, "p10");
+  // The oldest 10 went: what is left are the last 20 written, 20 different packages.
+  assert.equal(left[19].id - left[0].id, 19);
+  assert.equal(new Set(left.map((r) => JSON.parse(r.record).SoftwareName)).size, 20);
   assert.equal(await getState(db, "outbox.dropped"), "10");
   await close();
 });

@@ -143,7 +143,8 @@ export async function startWorld(): Promise<World> {
     os: host.os,
     settings: config.settings,
     log,
-    run: (collector, settings, signal) => runCollector({ db, collector, settings, host, log, signal }),
+    run: (collector, settings, signal) =>
+      runCollector({ db, raw: opened.raw, collector, settings, host, log, signal }),
   });
   await scheduler.scanNow();
   const ui = await startUi({

@@ -1,11 +1,9 @@
 // Content capture for diffs: which file contents count as text, and the captured-content record.
 
+import type { Content } from "../types.ts";
+
 /** Captured text of one file version, stored once per checksum in the `contents` table. */
-export interface CapturedContent {
-  checksum: string;
-  text: string;
-  size: number;
-}
+export type CapturedContent = Content;
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 

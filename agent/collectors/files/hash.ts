@@ -8,8 +8,6 @@ export interface HashJob {
   fd: number;
   /** Capture the content when the file is at most this many bytes (0: never). */
   capture: number;
-  /** The previous checksum: content equal to it is not captured again. */
-  prev: string | null;
   /** Expected size, for balancing the workers. */
   size: number;
 }

@@ -6,7 +6,7 @@ export interface PortableHash {
   checksum: string;
   /** The file's info after hashing, when it did not change while being read. */
   info: Deno.FileInfo;
-  /** The content as text, when it was at most `capture` bytes, text, and its checksum differs from `prev`. */
+  /** The content as text, when it was at most `capture` bytes and text. */
   text?: string;
 }
 
@@ -20,7 +20,6 @@ const same = (a: Deno.FileInfo, b: Deno.FileInfo) =>
 export async function hashPortable(
   path: string,
   capture: number,
-  prev: string | null,
   buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 20),
   open: (path: string) => Promise<Deno.FsFile> = (p) => Deno.open(p, { read: true }),
 ): Promise<PortableHash> {
@@ -46,7 +45,7 @@ export async function hashPortable(
       const after = await file.stat();
       if (!same(before, after) && attempt < 2) continue;
       const checksum = h.digest("hex");
-      const text = fits && off === keep!.length && checksum !== prev ? textOf(keep!) ?? undefined : undefined;
+      const text = fits && off === keep!.length ? textOf(keep!) ?? undefined : undefined;
       result = { checksum, info: after, text };
     } finally {
       file.close();

@@ -28,7 +28,7 @@ Deno.test("createHashPool() hashes in workers, batches and all, and says nothing
       const out: Promise<string | undefined>[] = [];
       for (const p of paths) {
         await pool.room();
-        out.push(pool.submit({ fd: open(p), capture: 0, prev: null, size: 1 }).then((r) => r.checksum));
+        out.push(pool.submit({ fd: open(p), capture: 0, size: 1 }).then((r) => r.checksum));
       }
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
@@ -45,9 +45,7 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
       workerUrl: new URL("./no_such_worker.ts", import.meta.url).href,
     });
     try {
-      const out = paths.map((p) =>
-        pool.submit({ fd: open(p), capture: 0, prev: null, size: 1 }).then((r) => r.checksum)
-      );
+      const out = paths.map((p) => pool.submit({ fd: open(p), capture: 0, size: 1 }).then((r) => r.checksum));
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
       assert.ok(pool.fallback, "the reason is kept for a warning");

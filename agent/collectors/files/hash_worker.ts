@@ -73,7 +73,7 @@ export function hashFd(job: HashJob): HashResult {
         Atomics.wait(sleeper, 0, 0, RACY_MS);
         continue;
       }
-      const text = r.captured && r.checksum !== job.prev ? textOf(capture!) ?? undefined : undefined;
+      const text = r.captured ? textOf(capture!) ?? undefined : undefined;
       return { checksum: r.checksum, stat: rawAfter, text, attempts: attempt };
     }
     return {

@@ -1,6 +1,7 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
 import type { Stat } from "./libc.ts";
@@ -11,6 +12,7 @@ import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
+import { fileFingerprint, hash64 } from "./fingerprint.ts";
 
 /** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
 export type FileItem = {
@@ -56,14 +58,7 @@ const iso = (sec: number, nsec: number) => new Date(sec * 1000 + Math.floor(nsec
  * content was not touched, so the checksum is reused. 64 bits of FNV-1a, compared only for the same path.
  */
 export function statKey(s: Stat): string {
-  const text = `${s.dev}:${s.ino}:${s.size}:${s.mtimeSec}.${s.mtimeNsec}:${s.ctimeSec}.${s.ctimeNsec}`;
-  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0).toString(36) + "." + (h2 >>> 0).toString(36);
+  return hash64(`${s.dev}:${s.ino}:${s.size}:${s.mtimeSec}.${s.mtimeNsec}:${s.ctimeSec}.${s.ctimeNsec}`);
 }
 
 // Interned strings: 130k items share a few hundred mode strings instead of each holding its own.
@@ -79,18 +74,11 @@ function fromStat(
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
-  sameTimesAs?: FileItem,
 ): FileItem {
-  let modified: string | null, created: string | null;
-  if (sameTimesAs) {
-    modified = sameTimesAs.DateModified;
-    created = sameTimesAs.DateCreated;
-  } else {
-    modified = iso(s.mtimeSec, s.mtimeNsec);
-    const sameMs = s.btimeSec === s.mtimeSec &&
-      Math.floor(s.btimeNsec / 1e6) === Math.floor(s.mtimeNsec / 1e6);
-    created = s.btimeSec === null ? null : sameMs ? modified : iso(s.btimeSec, s.btimeNsec);
-  }
+  const modified = iso(s.mtimeSec, s.mtimeNsec);
+  const sameMs = s.btimeSec === s.mtimeSec &&
+    Math.floor(s.btimeNsec / 1e6) === Math.floor(s.mtimeNsec / 1e6);
+  const created = s.btimeSec === null ? null : sameMs ? modified : iso(s.btimeSec, s.btimeNsec);
   return {
     FileSystemPath: path,
     FileType: TYPES[s.mode & libc.S_IFMT] ?? "Unknown",
@@ -135,13 +123,6 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
   };
 }
 
-function sameItem(a: FileItem, b: FileItem): boolean {
-  for (const k in a) {
-    if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
-  }
-  return Object.keys(a).length === Object.keys(b).length;
-}
-
 export interface FilesOptions {
   /** File-system calls (tests inject failures). */
   ops?: FsOps;
@@ -162,17 +143,18 @@ export async function collectFiles(
   const fs = settings.fileSettings;
   const warnings: string[] = [];
   const unseen: string[] = [];
-  const items: FileItem[] = [];
-  const contents: CapturedContent[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
-  if (rules.length === 0) return { items, unseen, warnings, contents };
+  if (rules.length === 0) return { items: [], unseen, warnings };
   if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
     return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
+  const output = fileOutput(ctx);
+  const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
   const ops = opts.ops ?? LIBC_OPS;
   const previous = ctx.previous;
+  let items = 0;
   const budget = { left: fs.maxFiles };
   const seen = new Set<string>();
   let contentBytes = 0;
@@ -183,6 +165,24 @@ export async function collectFiles(
   const errors: string[] = [];
   const pool: HashPool = createHashPool({ workers: opts.workers });
 
+  // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
+  // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
+  // stops the walk and fails the collection.
+  const writing = new Set<Promise<void>>();
+  let sinkError: unknown;
+  const emit = (r: void | Promise<void>): void | Promise<void> => {
+    items++;
+    if (!r) return;
+    const p = r.catch((e) => {
+      sinkError ??= e;
+    });
+    writing.add(p);
+    p.then(() => writing.delete(p));
+    return p;
+  };
+  const fingerprint = (key: string, item: FileItem, rule: FileInfo) =>
+    fileFingerprint(key, item.Owner, item.Group, item.LinkTarget, rule);
+
   const finishHashed = (
     path: string,
     rule: FileInfo,
@@ -192,22 +192,25 @@ export async function collectFiles(
   ) => {
     if (r.error || !r.checksum || !r.stat) {
       errors.push(path);
-      items.push(errorItem(path, rule, r.error ?? "no checksum", fallback));
-      return;
+      return emit(out.add(errorItem(path, rule, r.error ?? "no checksum", fallback)));
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
     const item = fromStat(path, s, accounts, rule, linkTarget);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    if (r.text !== undefined && !capturedSums.has(r.checksum)) {
+    const text = r.text;
+    let content: CapturedContent | undefined;
+    if (text !== undefined && !capturedSums.has(r.checksum)) {
       capturedSums.add(r.checksum);
       if (contentBytes + s.size <= fs.maxContentBytes) {
         contentBytes += s.size;
-        contents.push({ checksum: r.checksum, text: r.text, size: s.size });
+        content = { checksum: r.checksum, text, size: s.size };
       } else contentCut.push(path);
     }
-    items.push(item);
+    const print = fingerprint(item.StatKey, item, rule);
+    const stored = content ? out.content(content) : undefined;
+    return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
   };
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
@@ -215,7 +218,6 @@ export async function collectFiles(
     f: Found,
     rule: FileInfo,
     item: FileItem,
-    prev: FileItem | undefined,
     capture: number,
   ) => {
     await pool.room();
@@ -228,17 +230,14 @@ export async function collectFiles(
       );
     } catch (e) {
       errors.push(f.path);
-      items.push(errorItem(f.path, rule, (e as Error).message, item));
-      return;
+      return emit(out.add(errorItem(f.path, rule, (e as Error).message, item)));
     }
     const linkTarget = f.linkTarget;
-    pool.submit({
-      fd,
-      capture,
-      prev: prev?.FileContentChecksum as string | null ?? null,
-      size: f.stat.size,
-    })
-      .then((r) => finishHashed(f.path, rule, linkTarget, r, item));
+    pool.submit({ fd, capture, size: f.stat.size })
+      .then((r) => finishHashed(f.path, rule, linkTarget, r, item))
+      .catch((e) => {
+        sinkError ??= e;
+      });
   };
 
   const reports: WalkReport[] = [];
@@ -265,34 +264,32 @@ export async function collectFiles(
           ops,
           signal,
         }, (f) => {
+          if (sinkError) throw sinkError;
           if (seen.has(f.path)) return; // an earlier entry already reports it
           seen.add(f.path);
           if (f.error) {
             errors.push(f.path);
             const base = f.stat.mode ? fromStat(f.path, f.stat, accounts, rule, f.linkTarget) : undefined;
-            items.push(errorItem(f.path, rule, f.error, base));
-            return;
+            return emit(out.add(errorItem(f.path, rule, f.error, base)));
           }
-          const prev = previous?.get(f.path) as FileItem | undefined;
+          // The same fingerprint as last time: the stored item holds, nothing is built or hashed.
+          const key = statKey(f.stat);
+          const print = fileFingerprint(
+            key,
+            accounts.users.get(f.stat.uid) ?? null,
+            accounts.groups.get(f.stat.gid) ?? null,
+            f.linkTarget,
+            rule,
+          );
+          if (previous?.get(f.path) === print) {
+            reused++;
+            return emit(out.same(f.path));
+          }
+          const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
           const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
             !(rule.links === "Manage" && f.linkTarget);
-          if (!regular) {
-            const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
-            items.push(prev && sameItem(prev, item) ? prev : item);
-            return;
-          }
-          const key = statKey(f.stat);
-          const unchanged = prev && !prev.error && prev.StatKey === key && prev.FileContentChecksum;
-          // Unchanged: the previous item's time strings are reused (no formatting, no new strings).
-          const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget, unchanged ? prev : undefined);
-          if (unchanged) {
-            item.FileContentChecksum = prev.FileContentChecksum;
-            item.StatKey = key;
-            reused++;
-            items.push(sameItem(prev, item) ? prev : item);
-            return;
-          }
-          return hash(f, rule, item, prev, capture);
+          if (!regular) return emit(out.add(item, print));
+          return hash(f, rule, item, capture);
         }),
       );
     }
@@ -308,12 +305,10 @@ export async function collectFiles(
 
   // What the walk could not see or cut, said once per kind.
   reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
-  log.debug("files collected", { items: items.length, hashed, reused, errors: errors.length });
-  items.sort((
-    a,
-    b,
-  ) => (a.FileSystemPath < b.FileSystemPath ? -1 : a.FileSystemPath > b.FileSystemPath ? 1 : 0));
-  return { items, unseen, warnings, contents };
+  await Promise.all(writing);
+  if (sinkError) throw sinkError;
+  log.debug("files collected", { items, hashed, reused, errors: errors.length });
+  return output.result(unseen, warnings);
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {

@@ -1,10 +1,10 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { collectFiles, type FileItem, filesCollector } from "./mod.ts";
+import { type FileItem, filesCollector } from "./mod.ts";
+import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
-import { memoryLogger } from "../../log.ts";
 import { bytesToPath } from "./names.ts";
 import { type FsOps, LIBC_OPS } from "./walk.ts";
 import { SysError } from "./libc.ts";
@@ -30,16 +30,9 @@ function spyOps(deny: string[] = []) {
   return { ops, opened };
 }
 
-async function collect(s: ReturnType<typeof settings>, opts: { ops?: FsOps; previous?: FileItem[] } = {}) {
-  const log = memoryLogger();
-  const r = await collectFiles(s, {
-    host: liveHost(),
-    signal: new AbortController().signal,
-    log,
-    previous: opts.previous ? new Map(opts.previous.map((i) => [i.FileSystemPath, i])) : undefined,
-  }, { ops: opts.ops, workers: 2 });
-  return { ...r, byPath: new Map(r.items.map((i) => [i.FileSystemPath, i])), log };
-}
+/** One collection streamed as the pipeline runs it; `previous` is the collection before it. */
+const collect = (s: ReturnType<typeof settings>, opts: { ops?: FsOps; previous?: Streamed } = {}) =>
+  collectStreamed(s, liveHost(), { ops: opts.ops, workers: 2 }, opts.previous);
 
 Deno.test("collect() checksums equal sha256sum for every regular file of a hostile tree", async () => {
   const t = await makeHostileTree();
@@ -191,13 +184,19 @@ Deno.test("unchanged (size, mtime, ctime, inode) means no re-hash; a change re-h
     const s = settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]);
     const first = await collect(s);
     const spy = spyOps();
-    const second = await collect(s, { ops: spy.ops, previous: first.items });
+    const second = await collect(s, { ops: spy.ops, previous: first });
     assert.deepEqual(spy.opened, []);
+    // Unreadable files carry no fingerprint, so they are looked at again; everything else is "same".
+    assert.ok(second.added.every((i) => i.error), "only unreadable items are found again");
     assert.deepEqual(second.items, first.items);
+    assert.equal(second.kept.length, first.fingerprints.size);
     await Deno.writeTextFile(`${t.dir}/sub/y.conf`, "z\n");
     const spy3 = spyOps();
-    const third = await collect(s, { ops: spy3.ops, previous: second.items });
+    const third = await collect(s, { ops: spy3.ops, previous: second });
     assert.deepEqual(spy3.opened, ["y.conf"]);
+    assert.deepEqual(third.added.filter((i) => !i.error).map((i) => i.FileSystemPath), [
+      `${t.dir}/sub/y.conf`,
+    ]);
     assert.notEqual(
       third.byPath.get(`${t.dir}/sub/y.conf`)!.FileContentChecksum,
       first.byPath.get(`${t.dir}/sub/y.conf`)!.FileContentChecksum,
@@ -220,7 +219,7 @@ Deno.test("content capture: text files up to maxContentsReturnable, never binary
     assert.ok(!captured.has(sumOf("bin.dat")), "binary");
     assert.ok(!captured.has(sumOf("big.conf")), "above maxContentsReturnable");
     await Deno.writeTextFile(`${t.dir}/a.conf`, "a=2\n");
-    const again = await collect(s, { previous: r.items });
+    const again = await collect(s, { previous: r });
     assert.deepEqual(again.contents!.map((c) => c.text), ["a=2\n"]);
     const capped = await collect(settings([{ name: "r", path: `${t.dir}/.*`, maxContentsReturnable: 100 }], {
       maxContentBytes: 5,

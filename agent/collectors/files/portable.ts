@@ -6,8 +6,9 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, parseRule } from "./match.ts";
 import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
 import { hashPortable } from "./hash_portable.ts";
-import type { CapturedContent } from "./content.ts";
 import type { FileItem } from "./mod.ts";
+import { fileOutput } from "./output.ts";
+import { hash64 } from "./fingerprint.ts";
 import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
 
 export interface PortableOptions {
@@ -35,11 +36,12 @@ function fileType(i: Deno.FileInfo): string {
   return "Unknown";
 }
 
-function sameItem(a: FileItem, b: FileItem): boolean {
-  for (const k in a) {
-    if ((a as Record<string, unknown>)[k] !== (b as Record<string, unknown>)[k]) return false;
-  }
-  return Object.keys(a).length === Object.keys(b).length;
+/**
+ * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
+ * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
+ */
+function fingerprint(item: FileItem): string {
+  return hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
 }
 
 export async function collectFilesPortable(
@@ -55,8 +57,9 @@ export async function collectFilesPortable(
     (windows && Deno.build.os === "windows" ? readFileAttributes : undefined);
   const warnings: string[] = [];
   const unseen: string[] = [];
-  const items: FileItem[] = [];
-  const contents: CapturedContent[] = [];
+  const output = fileOutput(ctx);
+  const out = output.sink;
+  let items = 0;
   const errors: string[] = [];
   const contentCut: string[] = [];
   const capturedSums = new Set<string>();
@@ -96,8 +99,15 @@ export async function collectFilesPortable(
     }
     return item;
   };
-  const push = (item: FileItem, prev: FileItem | undefined): void => {
-    items.push(prev && sameItem(prev, item) ? prev : item);
+  /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
+  const push = async (item: FileItem) => {
+    items++;
+    const print = fingerprint(item);
+    if (ctx.previous?.get(item.FileSystemPath) === print) {
+      reused++;
+      return await out.same(item.FileSystemPath);
+    }
+    await out.add(item, print);
   };
 
   const reports: WalkReport[] = [];
@@ -138,24 +148,19 @@ export async function collectFilesPortable(
         const key = windows ? f.path.toLowerCase() : f.path;
         if (seen.has(key)) return;
         seen.add(key);
-        const prev = ctx.previous?.get(f.path) as FileItem | undefined;
         const item = build(f.path, f.real, rule, f.info, f.linkTarget);
         if (f.error || !f.info) {
           errors.push(f.path);
-          items.push({ ...item, error: f.error ?? "no file information" });
-          return;
+          items++;
+          return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return push(item, prev);
-        const statKey = portableStatKey(f.info);
-        if (prev && !prev.error && prev.StatKey === statKey && prev.FileContentChecksum) {
-          item.FileContentChecksum = prev.FileContentChecksum;
-          item.StatKey = statKey;
-          reused++;
-          return push(item, prev);
-        }
+        if (!regular) return await push(item);
+        item.StatKey = portableStatKey(f.info);
+        // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
+        if (ctx.previous?.get(f.path) === fingerprint(item)) return await push(item);
         try {
-          const r = await hashPortable(f.real, capture, prev?.FileContentChecksum ?? null, buf, ops.open);
+          const r = await hashPortable(f.real, capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
@@ -164,23 +169,20 @@ export async function collectFilesPortable(
             capturedSums.add(r.checksum);
             if (contentBytes + r.info.size <= fs.maxContentBytes) {
               contentBytes += r.info.size;
-              contents.push({ checksum: r.checksum, text: r.text, size: r.info.size });
+              await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
             } else contentCut.push(f.path);
           }
-          push(after, prev);
+          await push(after);
         } catch (e) {
           errors.push(f.path);
-          items.push({ ...item, error: `${f.path}: ${errText(e)}` });
+          items++;
+          await out.add({ ...item, StatKey: null, error: `${f.path}: ${errText(e)}` });
         }
       }),
     );
   }
 
   reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
-  log.debug("files collected (portable)", { items: items.length, hashed, reused, errors: errors.length });
-  items.sort((
-    a,
-    b,
-  ) => (a.FileSystemPath < b.FileSystemPath ? -1 : a.FileSystemPath > b.FileSystemPath ? 1 : 0));
-  return { items, unseen, warnings, contents };
+  log.debug("files collected (portable)", { items, hashed, reused, errors: errors.length });
+  return output.result(unseen, warnings);
 }

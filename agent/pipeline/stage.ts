@@ -1,0 +1,273 @@
+// The staging area of one run: what a collector finds goes to temporary tables a page at a time, so a run of
+// any size holds a page of items in memory, never the whole collection; the run's transaction then reads it
+// back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
+import type { DatabaseSync, StatementSync } from "node:sqlite";
+import type { Content, Item, ItemSink } from "../collectors/types.ts";
+import type { Db } from "../../db/open.ts";
+import { type SeenItem, seenItem, type StoredItem } from "./diff.ts";
+
+/** Rows kept in memory before they are written to the staging tables. */
+export const PAGE = 500;
+/** Duplicate keys named in the run's warning (all are counted). */
+const DUPLICATE_EXAMPLES = 3;
+
+/** A staged item with its stored version (undefined for a new key). */
+export interface StagedPair {
+  id: number;
+  next: SeenItem;
+  prev: StoredItem | undefined;
+}
+
+/** node:sqlite can return rows as arrays (much faster for big reads), not yet in its type definitions. */
+export function arrays(stmt: StatementSync): StatementSync {
+  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return stmt;
+}
+
+/** The fingerprints of a collector's stored items (an item stored with an error has none). */
+export function loadFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
+  const out = new Map<string, string>();
+  const rows = arrays(raw.prepare(
+    "SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL",
+  )).all(collector) as unknown as [string, string][];
+  for (const r of rows) out.set(r[0], r[1]);
+  return out;
+}
+
+type StoredRow = [string, string | null, string, string | null, number, string | null];
+const STORED = "key, checksum, data, error, changed_at, fingerprint";
+const stored = (r: StoredRow): StoredItem => ({
+  key: r[0],
+  checksum: r[1],
+  json: r[2],
+  error: r[3],
+  changedAt: r[4],
+  fingerprint: r[5],
+});
+
+/**
+ * What one run of a collector found. Items handed over go to a temporary table; keys said to be the same
+ * (fingerprint matched) are only remembered, so an unchanged rescan writes nothing per item. The keys
+ * remembered are the collector's own strings, so the set costs little beyond what the collector holds.
+ */
+export class Stage implements ItemSink {
+  /** Staged items that carry an error. */
+  errors = 0;
+  duplicates = 0;
+  readonly duplicateExamples: string[] = [];
+  /** The fingerprints of the stored items: what the collector gets as `ctx.previous`. */
+  readonly previous: ReadonlyMap<string, string>;
+  #seen = new Set<string>();
+  #rows: [string, string, string | null, string | null][] = [];
+  #contents: Content[] = [];
+  readonly #items: string;
+  readonly #contentsTable: string;
+  #stmts = new Map<string, StatementSync>();
+
+  private constructor(
+    private readonly db: Db,
+    private readonly raw: DatabaseSync,
+    private readonly collector: string,
+    private readonly key: (item: Item) => string,
+  ) {
+    if (!/^[a-z]+$/.test(collector)) throw new RangeError(`collector name ${JSON.stringify(collector)}`);
+    this.#items = `temp.stage_${collector}`;
+    this.#contentsTable = `temp.stage_contents_${collector}`;
+    this.previous = loadFingerprints(raw, collector);
+  }
+
+  /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
+  #prepare(sql: string): StatementSync {
+    let stmt = this.#stmts.get(sql);
+    if (!stmt) {
+      stmt = arrays(this.raw.prepare(sql));
+      this.#stmts.set(sql, stmt);
+    }
+    return stmt;
+  }
+
+  /** Fresh staging tables for a run of `collector` (whatever an earlier, interrupted run left is dropped). */
+  static async open(
+    db: Db,
+    raw: DatabaseSync,
+    collector: string,
+    key: (item: Item) => string,
+  ): Promise<Stage> {
+    const s = new Stage(db, raw, collector, key);
+    await s.#locked(() => {
+      s.#dropTables();
+      raw.exec(
+        `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL, error TEXT, fingerprint TEXT)`,
+      );
+      raw.exec(
+        `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
+      );
+    });
+    return s;
+  }
+
+  /** Distinct keys found (handed over or said to be the same). */
+  get count(): number {
+    return this.#seen.size;
+  }
+
+  /** Whether `key` was already reported this run (then it is counted as a duplicate and dropped). */
+  #again(key: string): boolean {
+    if (!this.#seen.has(key)) {
+      this.#seen.add(key);
+      return false;
+    }
+    if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(key);
+    return true;
+  }
+
+  add(item: Item, fingerprint?: string): void | Promise<void> {
+    const s = seenItem(this.key(item), item, fingerprint ?? null);
+    if (this.#again(s.key)) return;
+    if (s.error !== null) this.errors++;
+    this.#rows.push([s.key, s.json, s.error, s.fingerprint]);
+    if (this.#rows.length >= PAGE) return this.flush();
+  }
+
+  same(key: string): void {
+    this.#again(key);
+  }
+
+  content(c: Content): void | Promise<void> {
+    this.#contents.push(c);
+    if (this.#contents.length >= 64) return this.flush();
+  }
+
+  /** Writes what is buffered. */
+  flush(): Promise<void> {
+    const rows = this.#rows, contents = this.#contents;
+    if (!rows.length && !contents.length) return Promise.resolve();
+    this.#rows = [];
+    this.#contents = [];
+    return this.#locked(() => {
+      this.raw.exec("BEGIN");
+      try {
+        const ins = this.#prepare(
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint) VALUES (?, ?, ?, ?)`,
+        );
+        for (const r of rows) ins.run(r[0], r[1], r[2], r[3]);
+        const insc = this.#prepare(
+          `INSERT INTO ${this.#contentsTable} (checksum, text, size) VALUES (?, ?, ?) ON CONFLICT (checksum) DO NOTHING`,
+        );
+        for (const c of contents) insc.run(c.checksum, c.text, c.size);
+        this.raw.exec("COMMIT");
+      } catch (e) {
+        this.raw.exec("ROLLBACK");
+        throw e;
+      }
+    });
+  }
+
+  /**
+   * Staged items after `afterId` with their stored versions, a page at a time. Called inside the run's
+   * transaction (it holds the connection).
+   */
+  page(afterId: number): StagedPair[] {
+    const rows = this.#prepare(
+      `SELECT s.id, s.key, s.data, s.error, s.fingerprint, i.checksum, i.data, i.error, i.changed_at, i.fingerprint
+       FROM ${this.#items} s LEFT JOIN main.items i ON i.collector = ? AND i.key = s.key
+       WHERE s.id > ? ORDER BY s.id LIMIT ${PAGE}`,
+    ).all(this.collector, afterId) as unknown as [
+      number,
+      string,
+      string,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      string | null,
+      number | null,
+      string | null,
+    ][];
+    return rows.map((r) => ({
+      id: r[0],
+      next: { key: r[1], json: r[2], error: r[3], fingerprint: r[4] },
+      prev: r[6] === null ? undefined : {
+        key: r[1],
+        checksum: r[5],
+        json: r[6],
+        error: r[7],
+        changedAt: r[8]!,
+        fingerprint: r[9],
+      },
+    }));
+  }
+
+  /**
+   * The stored items this run did not report (gone, or under a prefix the collector could not see), a page at
+   * a time: those with a fingerprint from `previous`, then those without (a few: unreadable items, or all of
+   * a collector that gives no fingerprints) from their index. Deleting a page before asking for the next
+   * one is safe.
+   */
+  *unreported(): Generator<StoredItem[]> {
+    let keys: string[] = [];
+    const byKeys = this.#prepare(
+      `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN (SELECT value FROM json_each(?))`,
+    );
+    for (const k of this.previous.keys()) {
+      if (this.#seen.has(k)) continue;
+      keys.push(k);
+      if (keys.length === PAGE) {
+        yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
+        keys = [];
+      }
+    }
+    if (keys.length) {
+      yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
+    }
+    const first = this.#prepare(
+      `SELECT ${STORED} FROM main.items WHERE collector = ? AND fingerprint IS NULL ORDER BY key LIMIT ${PAGE}`,
+    );
+    const next = this.#prepare(
+      `SELECT ${STORED} FROM main.items WHERE collector = ? AND fingerprint IS NULL AND key > ? ORDER BY key LIMIT ${PAGE}`,
+    );
+    for (let after: string | null = null;;) {
+      const rows = (after === null
+        ? first.all(this.collector)
+        : next.all(this.collector, after)) as unknown as StoredRow[];
+      if (!rows.length) {
+        return;
+      }
+      after = rows[rows.length - 1][0];
+      const out = rows.filter((r) =>
+        !this.#seen.has(r[0])
+      ).map(stored);
+      if (out.length) yield out;
+    }
+  }
+
+  /** Moves the staged contents into `contents` (inside the run's transaction). */
+  storeContents(at: number): void {
+    this.#prepare(
+      `INSERT INTO main.contents (checksum, text, size, captured_at)
+       SELECT checksum, text, size, ? FROM ${this.#contentsTable} WHERE true ON CONFLICT (checksum) DO NOTHING`,
+    ).run(at);
+  }
+
+  /** Drops the staging tables (their rows go with them). */
+  close(): Promise<void> {
+    this.#rows = [];
+    this.#contents = [];
+    this.#stmts.clear();
+    this.#seen.clear();
+    return this.#locked(() => this.#dropTables());
+  }
+
+  #dropTables(): void {
+    this.raw.exec(`DROP TABLE IF EXISTS ${this.#items}`);
+    this.raw.exec(`DROP TABLE IF EXISTS ${this.#contentsTable}`);
+  }
+
+  /**
+   * Runs `fn` while holding Kysely's connection: no other query (another collector's run transaction)
+   * can be open on the shared connection meanwhile, so these writes never join someone else's transaction.
+   */
+  async #locked(fn: () => void): Promise<void> {
+    await this.db.connection().execute(() => Promise.resolve(fn()));
+  }
+}

@@ -80,7 +80,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         keepChanges: false,
       });
-      await delivery?.afterRun(collector.name);
+      await delivery?.afterRun(collector.name, summary.itemsWritten);
       return summary;
     },
   });

@@ -419,6 +419,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           dir: dataDir,
           os: host.os,
           only: res.summaries.map((s) => s.collector),
+          unchanged: res.summaries.filter((s) => s.itemsWritten === 0).map((s) => s.collector),
         });
       } catch (e) {
         io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);

@@ -4,6 +4,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs, stripVTControlCharacters } from "node:util";
 import { BuildError, bundle, DEFAULT_OUT, ROOT, run } from "./bundle.ts";
+import { V8_FLAGS_ARG } from "./v8_flags.ts";
 
 /** The targets we ship, by their Deno (Rust) triple, with the executable's name in dist/. */
 export const TARGETS: Record<string, string> = {
@@ -70,14 +71,12 @@ export async function denoDirOf(deno: string): Promise<string> {
   return (JSON.parse(r.stdout) as { denoDir: string }).denoDir;
 }
 
-/** Compiles `source` (the bundle) for one target. */
-export async function compileTarget(
-  opts: { deno: string; source: string; target: string; out: string; denoDir: string; denoVersion: string },
-): Promise<CompileOutcome> {
-  const { deno, source, target, out } = opts;
-  const r = await run(deno, [
+/** The `deno compile` arguments for one target: the bundle, all permissions, ctagent's V8 flags embedded. */
+export function compileArgs(source: string, target: string, out: string): string[] {
+  return [
     "compile",
     "-A",
+    V8_FLAGS_ARG,
     "--no-config",
     "--no-lock",
     "--no-check",
@@ -87,7 +86,15 @@ export async function compileTarget(
     "--output",
     out,
     source,
-  ], { cwd: ROOT });
+  ];
+}
+
+/** Compiles `source` (the bundle) for one target. */
+export async function compileTarget(
+  opts: { deno: string; source: string; target: string; out: string; denoDir: string; denoVersion: string },
+): Promise<CompileOutcome> {
+  const { deno, source, target, out } = opts;
+  const r = await run(deno, compileArgs(source, target, out), { cwd: ROOT });
   if (r.code === 0) return { target, status: "ok", out };
   const cause = runtimeDownloadFailure(r.stderr);
   if (cause) {

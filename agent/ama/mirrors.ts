@@ -1,5 +1,14 @@
 // JSON mirrors of the last run like the real agent's (File.json, Packages.json, ...), written atomically (SPEC §7.12).
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from "node:fs";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  renameSync,
+  rmSync,
+  writeSync,
+} from "node:fs";
 import { join } from "node:path";
 import type { CollectorName, Item, Platform } from "../collectors/types.ts";
 import type { Db } from "../../db/open.ts";
@@ -76,7 +85,8 @@ const PAGE = 500;
 /**
  * Writes the mirrors of `os` from the items table into `dir`: a JSON array of items sorted by key, each with
  * its `error` when the last read of it failed. `only` limits it to the mirrors of those collectors (the ones
- * that just ran). Items are read and written a page at a time: a mirror of any size costs a page of memory.
+ * that just ran); the mirrors of `unchanged` collectors (whose run wrote no item) are written only when
+ * missing. Items are read and written a page at a time: a mirror of any size costs a page of memory.
  * Returns the paths written.
  */
 export async function writeMirrors(opts: {
@@ -84,11 +94,13 @@ export async function writeMirrors(opts: {
   dir: string;
   os: Platform;
   only?: readonly string[];
+  unchanged?: readonly string[];
 }): Promise<string[]> {
   mkdirSync(opts.dir, { recursive: true });
   const written: string[] = [];
   for (const m of MIRRORS[opts.os].filter((m) => !opts.only || opts.only.includes(m.collector))) {
     const path = join(opts.dir, m.file);
+    if (opts.unchanged?.includes(m.collector) && existsSync(path)) continue;
     await writeFileAtomicStreamed(path, async (put) => {
       let first = true;
       for (let after: string | null = null;;) {

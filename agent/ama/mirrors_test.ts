@@ -76,6 +76,11 @@ Deno.test("writeMirrors() with `only` rewrites just the mirrors of the collector
   await writeMirrors({ db, dir, os: "linux", only: ["services"] });
   assert.deepEqual(read("Services.json"), []);
   assert.equal(read("Packages.json").length, 3, "software did not run: its mirror is kept");
+  // A run that wrote no item leaves its mirror alone, unless it is missing.
+  await Deno.remove(`${dir}/File.json`);
+  const written = await writeMirrors({ db, dir, os: "linux", unchanged: ["files", "software"] });
+  assert.deepEqual(written.map((p) => p.slice(dir.length + 1)), ["File.json", "Services.json"]);
+  assert.equal(read("Packages.json").length, 3);
   await close();
   await Deno.remove(dir, { recursive: true });
 });

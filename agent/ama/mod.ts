@@ -65,8 +65,8 @@ export function routesFor(config: ConfigInForce, o: AmaOptions): Routes {
 
 export interface Delivery {
   sender: Sender;
-  /** Call after a run: wakes the sender and rewrites the JSON mirrors of `collector`. */
-  afterRun(collector: string): Promise<void>;
+  /** Call after a run: wakes the sender and rewrites the JSON mirrors of `collector` if its items moved. */
+  afterRun(collector: string, itemsWritten?: number): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -87,11 +87,17 @@ export function startDelivery(opts: {
   const running = sender.run(ac.signal);
   return {
     sender,
-    async afterRun(collector) {
+    async afterRun(collector, itemsWritten) {
       sender.notify();
       if (!opts.mirrorDir) return;
       try {
-        await writeMirrors({ db: opts.db, dir: opts.mirrorDir, os: opts.ama.os, only: [collector] });
+        await writeMirrors({
+          db: opts.db,
+          dir: opts.mirrorDir,
+          os: opts.ama.os,
+          only: [collector],
+          unchanged: itemsWritten === 0 ? [collector] : [],
+        });
       } catch (e) {
         opts.log.error("cannot write the JSON mirrors", { dir: opts.mirrorDir, error: e });
       }

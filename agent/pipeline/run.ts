@@ -35,6 +35,8 @@ export interface RunSummary {
   error?: string;
   /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
   changes: WireRecord[];
+  /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
+  itemsWritten: number;
 }
 
 export interface RunOptions {
@@ -142,6 +144,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
       warnings,
       error,
       changes: [],
+      itemsWritten: 0,
     };
   };
 
@@ -209,6 +212,7 @@ async function store(
   counts.errors = stage.errors;
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
+  let itemsWritten = 0;
 
   const runId = await db.transaction().execute(async (trx) => {
     const run = await trx.insertInto("runs").values({
@@ -258,6 +262,7 @@ async function store(
         if (d.change) changes.push(d.change);
       }
       out.items(upserts);
+      itemsWritten += upserts.length;
       await report(changes);
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
@@ -265,6 +270,7 @@ async function store(
     for (const page of stage.unreported()) {
       const gone = page.filter((p) => !isUnseen(p.key, unseen));
       if (!gone.length) continue;
+      itemsWritten += gone.length;
       await trx.deleteFrom("items").where("collector", "=", name).where("key", "in", gone.map((p) => p.key))
         .execute();
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
@@ -304,6 +310,7 @@ async function store(
     counts,
     warnings,
     changes: changeRecords.sort((a, b) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0).map((c) => c[1]),
+    itemsWritten,
   };
   for (const w of warnings) log.warn(w, { collector: name });
   log.info(`${name} run ${summary.status}`, {

@@ -60,6 +60,9 @@ Deno.test("runCollector() stores a baseline without changes, then reports exactl
   const first = await run();
   assert.equal(first.status, "baseline");
   assert.deepEqual(first.changes, []);
+  assert.equal(first.itemsWritten, 2);
+  const again = await run();
+  assert.deepEqual([again.status, again.itemsWritten, again.counts.items], ["ok", 0, 2]);
   const snap = await outbox();
   assert.deepEqual(snap.map((r) => [r.stream, r.ConfigDataType, r.SoftwareName]), [
     ["CONFIG_DATA_BLOB_V2", "Software", "a"],
@@ -70,6 +73,7 @@ Deno.test("runCollector() stores a baseline without changes, then reports exactl
   c.next = { items: [pkg("a", "2"), pkg("c", "1")] };
   const second = await run();
   assert.equal(second.status, "ok");
+  assert.equal(second.itemsWritten, 3, "a and c written, b deleted");
   assert.deepEqual(second.counts, { items: 2, added: 1, removed: 1, modified: 1, errors: 0, records: 5 });
   assert.deepEqual(
     second.changes.map((r) => [r.ChangeCategory, r.SoftwareName, r.Previous ?? "", r.Current ?? ""]),

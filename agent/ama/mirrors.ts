@@ -79,12 +79,18 @@ export async function writeFileAtomicStreamed(
   }
 }
 
+/** An item's stored JSON (an object) with an `error` field added. */
+function withError(data: string, error: string): string {
+  const field = `"error":${JSON.stringify(error)}}`;
+  return data === "{}" ? `{${field}` : `${data.slice(0, -1)},${field}`;
+}
+
 /** Items read from the items table a page at a time, in key order. */
 const PAGE = 500;
 
 /**
- * Writes the mirrors of `os` from the items table into `dir`: a JSON array of items sorted by key, each with
- * its `error` when the last read of it failed. `only` limits it to the mirrors of those collectors (the ones
+ * Writes the mirrors of `os` from the items table into `dir`: a JSON array of items sorted by key, one per
+ * line, each with its `error` when the last read of it failed. `only` limits it to the mirrors of those collectors (the ones
  * that just ran); the mirrors of `unchanged` collectors (whose run wrote no item) are written only when
  * missing. Items are read and written a page at a time: a mirror of any size costs a page of memory.
  * Returns the paths written.
@@ -114,11 +120,9 @@ export async function writeMirrors(opts: {
         if (!rows.length) break;
         after = rows[rows.length - 1].key;
         for (const r of rows) {
-          const data = JSON.parse(r.data) as Item;
-          const item = r.error ? { ...data, error: r.error } : data;
-          if (m.keep && !m.keep(item)) continue;
-          // The layout of JSON.stringify(items, null, 1), one item at a time.
-          put(`${first ? "[\n" : ",\n"} ${JSON.stringify(item, null, 1).replaceAll("\n", "\n ")}`);
+          if (m.keep && !m.keep(JSON.parse(r.data) as Item)) continue;
+          // One item per line, as stored (no parse, no re-serialization), with its error when it has one.
+          put(`${first ? "[\n" : ",\n"}${r.error ? withError(r.data, r.error) : r.data}`);
           first = false;
         }
       }

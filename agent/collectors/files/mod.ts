@@ -183,16 +183,20 @@ export async function collectFiles(
   const fingerprint = (key: string, item: FileItem, rule: FileInfo) =>
     fileFingerprint(key, item.Owner, item.Group, item.LinkTarget, rule);
 
+  // A file in the hash pool keeps only its path, stat and link target: the item is built once hashed.
+  const failed = (path: string, stat: Stat, rule: FileInfo, linkTarget: string | null, error: string) => {
+    errors.push(path);
+    return emit(out.add(errorItem(path, rule, error, fromStat(path, stat, accounts, rule, linkTarget))));
+  };
   const finishHashed = (
     path: string,
+    stat: Stat,
     rule: FileInfo,
     linkTarget: string | null,
     r: HashResult,
-    fallback: FileItem,
   ) => {
     if (r.error || !r.checksum || !r.stat) {
-      errors.push(path);
-      return emit(out.add(errorItem(path, rule, r.error ?? "no checksum", fallback)));
+      return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
@@ -214,12 +218,7 @@ export async function collectFiles(
   };
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
-  const hash = async (
-    f: Found,
-    rule: FileInfo,
-    item: FileItem,
-    capture: number,
-  ) => {
+  const hash = async (f: Found, rule: FileInfo, capture: number) => {
     await pool.room();
     let fd: number;
     try {
@@ -229,12 +228,11 @@ export async function collectFiles(
         libc.O_RDONLY | libc.O_NONBLOCK | libc.O_NOCTTY | (f.follow ? 0 : libc.O_NOFOLLOW),
       );
     } catch (e) {
-      errors.push(f.path);
-      return emit(out.add(errorItem(f.path, rule, (e as Error).message, item)));
+      return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
-    const linkTarget = f.linkTarget;
-    pool.submit({ fd, capture, size: f.stat.size })
-      .then((r) => finishHashed(f.path, rule, linkTarget, r, item))
+    const { path, stat, linkTarget } = f;
+    pool.submit({ fd, capture, size: stat.size })
+      .then((r) => finishHashed(path, stat, rule, linkTarget, r))
       .catch((e) => {
         sinkError ??= e;
       });
@@ -242,15 +240,23 @@ export async function collectFiles(
 
   const reports: WalkReport[] = [];
   try {
-    for (const rule of rules) {
-      let parsed;
+    const parsedRules = rules.flatMap((rule) => {
       try {
-        parsed = parseRule(rule.path, "linux");
+        const parsed = parseRule(rule.path, "linux");
+        warnings.push(...parsed.warnings);
+        return [{ rule, parsed }];
       } catch (e) {
         warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-        continue;
+        return [];
       }
-      warnings.push(...parsed.warnings);
+    });
+    // Only entries whose base directories overlap can find the same path twice: only they keep a set of
+    // the paths they reported (a big tree under one entry costs no set).
+    const under = (a: string, b: string) => a === b || a.startsWith(b.endsWith("/") ? b : `${b}/`);
+    for (const { rule, parsed } of parsedRules) {
+      const dedupe = parsedRules.some((o) =>
+        o.parsed !== parsed && (under(o.parsed.base, parsed.base) || under(parsed.base, o.parsed.base))
+      );
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
       reports.push(
         await walk({
@@ -265,8 +271,10 @@ export async function collectFiles(
           signal,
         }, (f) => {
           if (sinkError) throw sinkError;
-          if (seen.has(f.path)) return; // an earlier entry already reports it
-          seen.add(f.path);
+          if (dedupe) {
+            if (seen.has(f.path)) return; // an earlier entry already reports it
+            seen.add(f.path);
+          }
           if (f.error) {
             errors.push(f.path);
             const base = f.stat.mode ? fromStat(f.path, f.stat, accounts, rule, f.linkTarget) : undefined;
@@ -285,11 +293,10 @@ export async function collectFiles(
             reused++;
             return emit(out.same(f.path));
           }
-          const item = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
           const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
             !(rule.links === "Manage" && f.linkTarget);
-          if (!regular) return emit(out.add(item, print));
-          return hash(f, rule, item, capture);
+          if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
+          return hash(f, rule, capture);
         }),
       );
     }

@@ -110,6 +110,29 @@ Deno.test("links: Follow hashes the target, Manage reports the link itself, Igno
   }
 });
 
+Deno.test("entries whose directories overlap report each path once, for the first entry that finds it", async () => {
+  const t = await makeHostileTree();
+  try {
+    const r = await collect(settings([
+      { name: "all", path: `${t.dir}/.*`, recurse: true },
+      { name: "sub", path: `${t.dir}/sub/*.conf`, recurse: true },
+      { name: "same", path: `${t.dir}/a.conf` },
+    ]));
+    const paths = r.added.map((i) => i.FileSystemPath);
+    assert.equal(new Set(paths).size, paths.length, "a path reported twice");
+    assert.equal(r.byPath.get(`${t.dir}/sub/y.conf`)!.RuleName, "all");
+    assert.equal(r.byPath.get(`${t.dir}/a.conf`)!.RuleName, "all");
+    const apart = await collect(settings([
+      { name: "sub", path: `${t.dir}/sub/*.conf`, recurse: true },
+      { name: "top", path: `${t.dir}/*.conf` },
+    ]));
+    assert.equal(apart.byPath.get(`${t.dir}/sub/y.conf`)!.RuleName, "sub");
+    assert.equal(apart.byPath.get(`${t.dir}/a.conf`)!.RuleName, "top");
+  } finally {
+    await t.cleanup();
+  }
+});
+
 Deno.test("type and literal paths: Directory reports directories, a literal directory means its contents", async () => {
   const t = await makeHostileTree();
   try {

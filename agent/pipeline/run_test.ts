@@ -169,3 +169,59 @@ Deno.test("runCollector() keeps an unreadable item out of the changes and the in
   assert.deepEqual([res.changes, res.counts.errors], [[], 1]);
   await close();
 });
+
+Deno.test("runCollector() with a streaming collector: same by fingerprint, changes, removals, duplicates", async () => {
+  const { db, c, run, close } = await setup();
+  type Step = (ctx: Parameters<Collector["collect"]>[1]) => Promise<void>;
+  let step: Step = async () => {};
+  let seenPrevious: ReadonlyMap<string, string> | undefined;
+  c.collect = async (_s, ctx) => {
+    seenPrevious = new Map(ctx.previous);
+    await step(ctx);
+    return { items: [] };
+  };
+  step = async ({ sink }) => {
+    for (const n of ["a", "b", "c", "d"]) await sink!.add(pkg(n, "1"), `fp-${n}-1`);
+  };
+  assert.equal((await run()).counts.items, 4);
+  step = async ({ sink }) => {
+    await sink!.same("a");
+    await sink!.add(pkg("b", "2"), "fp-b-2"); // modified
+    await sink!.add({ ...pkg("c", "?"), error: "EIO" }); // unreadable: kept, never reported
+    // d is gone; e is new; a is reported again (dropped); z was never stored (dropped)
+    await sink!.add(pkg("e", "1"), "fp-e-1");
+    await sink!.add(pkg("a", "9"), "fp-a-9");
+    await sink!.same("z");
+  };
+  const second = await run();
+  assert.deepEqual([...seenPrevious!].sort(), [["a", "fp-a-1"], ["b", "fp-b-1"], ["c", "fp-c-1"], [
+    "d",
+    "fp-d-1",
+  ]]);
+  assert.deepEqual(
+    second.changes.map((r) => [r.ChangeCategory, r.SoftwareName]),
+    [["Modified", "b"], ["Removed", "d"], ["Added", "e"]],
+  );
+  assert.deepEqual(second.counts, { items: 4, added: 1, removed: 1, modified: 1, errors: 1, records: 5 });
+  assert.ok(
+    second.warnings.some((w) => w === "2 duplicate item key(s) dropped, e.g. a, z"),
+    second.warnings.join(),
+  );
+  const rows = await db.selectFrom("items").select(["key", "fingerprint", "error", "data"]).orderBy("key")
+    .execute();
+  assert.deepEqual(rows.map((r) => [r.key, r.fingerprint, r.error, JSON.parse(r.data).CurrentVersion]), [
+    ["a", "fp-a-1", null, "1"],
+    ["b", "fp-b-2", null, "2"],
+    ["c", null, "EIO", "1"],
+    ["e", "fp-e-1", null, "1"],
+  ]);
+  // The unreadable item has no fingerprint: the next run does not get one for it.
+  step = async (ctx) => {
+    assert.equal(ctx.previous!.has("c"), false);
+    for (const k of ["a", "b", "e"]) await ctx.sink!.same(k);
+    await ctx.sink!.add(pkg("c", "1"), "fp-c-1");
+  };
+  const third = await run();
+  assert.deepEqual([third.changes, third.counts.items, third.counts.errors], [[], 4, 0]);
+  await close();
+});

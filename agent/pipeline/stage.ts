@@ -45,19 +45,26 @@ const stored = (r: StoredRow): StoredItem => ({
   fingerprint: r[5],
 });
 
+/** What a reported key's fingerprint becomes in `previous` (a real fingerprint is never empty). */
+const REPORTED = "";
+
 /**
- * What one run of a collector found. Items handed over go to a temporary table; keys said to be the same
- * (fingerprint matched) are only remembered, so an unchanged rescan writes nothing per item. The keys
- * remembered are the collector's own strings, so the set costs little beyond what the collector holds.
+ * What one run of a collector found. Items handed over go to a temporary table (one row per key: a unique
+ * index drops duplicates); keys said to be the same (fingerprint matched) only mark their entry in
+ * `previous`, so an unchanged rescan writes nothing per item and no set of keys is kept beside the map.
  */
 export class Stage implements ItemSink {
   /** Staged items that carry an error. */
   errors = 0;
   duplicates = 0;
   readonly duplicateExamples: string[] = [];
-  /** The fingerprints of the stored items: what the collector gets as `ctx.previous`. */
-  readonly previous: ReadonlyMap<string, string>;
-  #seen = new Set<string>();
+  /**
+   * The fingerprints of the stored items: what the collector gets as `ctx.previous`. A key reported this run
+   * reads as empty from then on.
+   */
+  readonly previous: Map<string, string>;
+  #staged = 0;
+  #same = 0;
   #rows: [string, string, string | null, string | null][] = [];
   #contents: Content[] = [];
   readonly #items: string;
@@ -97,7 +104,7 @@ export class Stage implements ItemSink {
     await s.#locked(() => {
       s.#dropTables();
       raw.exec(
-        `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL, data TEXT NOT NULL, error TEXT, fingerprint TEXT)`,
+        `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL, error TEXT, fingerprint TEXT)`,
       );
       raw.exec(
         `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
@@ -106,31 +113,30 @@ export class Stage implements ItemSink {
     return s;
   }
 
-  /** Distinct keys found (handed over or said to be the same). */
+  /** Distinct keys found (handed over or said to be the same); staged ones count once written. */
   get count(): number {
-    return this.#seen.size;
+    return this.#staged + this.#same;
   }
 
-  /** Whether `key` was already reported this run (then it is counted as a duplicate and dropped). */
-  #again(key: string): boolean {
-    if (!this.#seen.has(key)) {
-      this.#seen.add(key);
-      return false;
-    }
+  #duplicate(key: string): void {
     if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(key);
-    return true;
   }
 
   add(item: Item, fingerprint?: string): void | Promise<void> {
-    const s = seenItem(this.key(item), item, fingerprint ?? null);
-    if (this.#again(s.key)) return;
-    if (s.error !== null) this.errors++;
+    const s = seenItem(this.key(item), item, fingerprint || null);
+    const before = this.previous.get(s.key);
+    if (before === REPORTED) return this.#duplicate(s.key);
+    if (before !== undefined) this.previous.set(s.key, REPORTED);
     this.#rows.push([s.key, s.json, s.error, s.fingerprint]);
     if (this.#rows.length >= PAGE) return this.flush();
   }
 
   same(key: string): void {
-    this.#again(key);
+    const before = this.previous.get(key);
+    // Unknown (not a stored fingerprint) or already reported: nothing to keep twice.
+    if (before === undefined || before === REPORTED) return this.#duplicate(key);
+    this.previous.set(key, REPORTED);
+    this.#same++;
   }
 
   content(c: Content): void | Promise<void> {
@@ -148,9 +154,15 @@ export class Stage implements ItemSink {
       this.raw.exec("BEGIN");
       try {
         const ins = this.#prepare(
-          `INSERT INTO ${this.#items} (key, data, error, fingerprint) VALUES (?, ?, ?, ?)`,
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
         );
-        for (const r of rows) ins.run(r[0], r[1], r[2], r[3]);
+        for (const r of rows) {
+          if (!ins.run(r[0], r[1], r[2], r[3]).changes) this.#duplicate(r[0]);
+          else {
+            this.#staged++;
+            if (r[2] !== null) this.errors++;
+          }
+        }
         const insc = this.#prepare(
           `INSERT INTO ${this.#contentsTable} (checksum, text, size) VALUES (?, ?, ?) ON CONFLICT (checksum) DO NOTHING`,
         );
@@ -209,8 +221,8 @@ export class Stage implements ItemSink {
     const byKeys = this.#prepare(
       `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN (SELECT value FROM json_each(?))`,
     );
-    for (const k of this.previous.keys()) {
-      if (this.#seen.has(k)) continue;
+    for (const [k, fingerprint] of this.previous) {
+      if (fingerprint === REPORTED) continue;
       keys.push(k);
       if (keys.length === PAGE) {
         yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
@@ -220,11 +232,14 @@ export class Stage implements ItemSink {
     if (keys.length) {
       yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
     }
+    const unstaged = `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;
     const first = this.#prepare(
-      `SELECT ${STORED} FROM main.items WHERE collector = ? AND fingerprint IS NULL ORDER BY key LIMIT ${PAGE}`,
+      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND fingerprint IS NULL AND ${unstaged}
+       ORDER BY key LIMIT ${PAGE}`,
     );
     const next = this.#prepare(
-      `SELECT ${STORED} FROM main.items WHERE collector = ? AND fingerprint IS NULL AND key > ? ORDER BY key LIMIT ${PAGE}`,
+      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND fingerprint IS NULL AND key > ? AND ${unstaged}
+       ORDER BY key LIMIT ${PAGE}`,
     );
     for (let after: string | null = null;;) {
       const rows = (after === null
@@ -234,10 +249,7 @@ export class Stage implements ItemSink {
         return;
       }
       after = rows[rows.length - 1][0];
-      const out = rows.filter((r) =>
-        !this.#seen.has(r[0])
-      ).map(stored);
-      if (out.length) yield out;
+      yield rows.map(stored);
     }
   }
 
@@ -254,7 +266,7 @@ export class Stage implements ItemSink {
     this.#rows = [];
     this.#contents = [];
     this.#stmts.clear();
-    this.#seen.clear();
+    this.previous.clear();
     return this.#locked(() => this.#dropTables());
   }
 

@@ -51,7 +51,23 @@ const TYPES: Record<number, string> = {
   [libc.S_IFBLK]: "BlockDevice",
 };
 
-const iso = (sec: number, nsec: number) => new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString();
+const isoSeconds = new Map<number, string>();
+/**
+ * A file time as ISO 8601 UTC with milliseconds, as Date.toISOString writes it. The text up to the seconds is
+ * cached per second: the files of one package share their times, and a big scan formats hundreds of thousands.
+ */
+export function iso(sec: number, nsec: number): string {
+  let head = isoSeconds.get(sec);
+  if (head === undefined) {
+    const full = new Date(sec * 1000).toISOString();
+    // Years outside 0000–9999 are written with a sign and six digits: not cached, formatted whole.
+    if (full.length !== 24) return new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString();
+    if (isoSeconds.size >= 4096) isoSeconds.clear();
+    isoSeconds.set(sec, head = full.slice(0, 20));
+  }
+  const ms = Math.floor(nsec / 1e6);
+  return head + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
+}
 
 /**
  * A short fingerprint of (dev, inode, size, mtime, ctime), nanoseconds included: equal next time means the
@@ -280,21 +296,24 @@ export async function collectFiles(
             const base = f.stat.mode ? fromStat(f.path, f.stat, accounts, rule, f.linkTarget) : undefined;
             return emit(out.add(errorItem(f.path, rule, f.error, base)));
           }
+          const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
+            !(rule.links === "Manage" && f.linkTarget);
+          const before = previous?.get(f.path);
+          // A file to hash gets its fingerprint from the version hashed; otherwise it is taken now.
+          const print = before !== undefined || !regular
+            ? fileFingerprint(
+              statKey(f.stat),
+              accounts.users.get(f.stat.uid) ?? null,
+              accounts.groups.get(f.stat.gid) ?? null,
+              f.linkTarget,
+              rule,
+            )
+            : undefined;
           // The same fingerprint as last time: the stored item holds, nothing is built or hashed.
-          const key = statKey(f.stat);
-          const print = fileFingerprint(
-            key,
-            accounts.users.get(f.stat.uid) ?? null,
-            accounts.groups.get(f.stat.gid) ?? null,
-            f.linkTarget,
-            rule,
-          );
-          if (previous?.get(f.path) === print) {
+          if (before !== undefined && before === print) {
             reused++;
             return emit(out.same(f.path));
           }
-          const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
-            !(rule.links === "Manage" && f.linkTarget);
           if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
           return hash(f, rule, capture);
         }),

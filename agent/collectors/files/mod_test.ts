@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
-import { type FileItem, filesCollector } from "./mod.ts";
+import { type FileItem, filesCollector, iso } from "./mod.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
@@ -315,4 +315,29 @@ Deno.test("filesCollector() follows the DCR: enableFiles, fileCollectionFrequenc
   assert.equal(c.dataType("linux"), "Files");
   assert.equal(c.key({ FileSystemPath: "/etc/x" } as FileItem), "/etc/x");
   assert.ok(c.volatile!.includes("StatKey") && c.volatile!.includes("Inode"));
+});
+
+Deno.test("iso() writes file times exactly as Date.toISOString does, cached or not", () => {
+  const cases: [number, number][] = [
+    [0, 0],
+    [1_700_000_000, 5_000_000],
+    [1_700_000_000, 999_999_999],
+    [
+      -1,
+      123_456_789,
+    ],
+    [253_402_300_799, 1_000_000],
+    [253_402_300_800, 7_000_000],
+    [-62_167_219_201, 0],
+  ];
+  for (let i = 0; i < 2000; i++) {
+    cases.push([Math.floor(Math.random() * 4e9) - 1e9, Math.floor(Math.random() * 1e9)]);
+  }
+  for (const [sec, nsec] of [...cases, ...cases]) {
+    assert.equal(
+      iso(sec, nsec),
+      new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString(),
+      `${sec}.${nsec}`,
+    );
+  }
 });

@@ -30,6 +30,8 @@ export interface HashPool {
   /** Stops: jobs not started are closed unread, running ones stop at their next read; then the workers end. */
   close(): Promise<void>;
   readonly workers: number;
+  /** Whether the workers were started (they start with the first batch). */
+  readonly started: boolean;
   /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
   readonly fallback: string | undefined;
 }
@@ -80,7 +82,11 @@ export function createHashPool(
     wake();
   };
   const slots: Slot[] = [];
-  for (let i = 0; i < n; i++) {
+  /** The workers start with the first batch: a rescan that finds nothing to hash never pays for them. */
+  const start = () => {
+    for (let i = 0; i < n; i++) startWorker();
+  };
+  const startWorker = () => {
     const worker = new Worker(opts.workerUrl ?? new URL("./hash_worker.ts", import.meta.url).href, {
       type: "module",
     });
@@ -118,10 +124,11 @@ export function createHashPool(
       wake();
     };
     slots.push(slot);
-  }
+  };
 
   const flush = () => {
     if (pending.jobs.length === 0) return;
+    if (slots.length === 0) start();
     const b = pending;
     pending = { jobs: [], resolve: [], bytes: 0 };
     const live = slots.filter((s) => !s.dead);
@@ -137,6 +144,9 @@ export function createHashPool(
 
   return {
     workers: n,
+    get started() {
+      return slots.length > 0;
+    },
     get fallback() {
       return fallback;
     },

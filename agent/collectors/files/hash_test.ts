@@ -25,6 +25,7 @@ Deno.test("createHashPool() hashes in workers, batches and all, and says nothing
   withFiles(async (paths, expected) => {
     const pool = createHashPool({ workers: 2, batchCount: 3, maxInflight: 8 });
     try {
+      assert.equal(pool.started, false, "no worker before there is something to hash");
       const out: Promise<string | undefined>[] = [];
       for (const p of paths) {
         await pool.room();
@@ -32,6 +33,7 @@ Deno.test("createHashPool() hashes in workers, batches and all, and says nothing
       }
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
+      assert.equal(pool.started, true);
       assert.equal(pool.fallback, undefined);
     } finally {
       await pool.close();
@@ -53,3 +55,11 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
       await pool.close();
     }
   }));
+
+Deno.test("createHashPool() that is given nothing to hash never starts a worker", async () => {
+  const pool = createHashPool({ workers: 2 });
+  await pool.room();
+  await pool.drain();
+  assert.equal(pool.started, false);
+  await pool.close();
+});

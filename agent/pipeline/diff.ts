@@ -22,6 +22,8 @@ export interface SeenItem {
   json: string;
   error: string | null;
   fingerprint: string | null;
+  /** dataChecksum(json), when it was computed already. */
+  checksum?: string;
 }
 
 export interface Change {
@@ -145,7 +147,7 @@ export function diffOne(
       upsert: { key, checksum: prev.checksum, json, error: null, changed: false, fingerprint, changedAt },
     };
   }
-  const checksum = dataChecksum(json);
+  const checksum = next.checksum ?? dataChecksum(json);
   if (!prev || prev.checksum === null) {
     const upsert = { key, checksum, json, error: null, changed: true, fingerprint };
     if (opts.baseline) return { upsert };

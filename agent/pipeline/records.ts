@@ -32,10 +32,13 @@ export function previousColumn(field: string): string {
   return field.startsWith("Svc") ? `SvcPrevious${field.slice(3)}` : `Previous${field}`;
 }
 
+let lastTime: [number, string] = [NaN, ""];
 function common(ctx: RecordContext): WireRecord {
+  // A run writes all its records with one time: format it once.
+  if (lastTime[0] !== ctx.at) lastTime = [ctx.at, new Date(ctx.at).toISOString()];
   return {
     RecordId: crypto.randomUUID(),
-    TimeGenerated: new Date(ctx.at).toISOString(),
+    TimeGenerated: lastTime[1],
     Computer: ctx.computer,
   };
 }
@@ -80,6 +83,28 @@ export function inventoryRecord(item: Item, ctx: RecordContext): WireRecord {
   rec.ConfigDataType = ctx.dataType;
   putItem(rec, item);
   return rec;
+}
+
+/** Fields of an inventory record that come from the run, not the item. */
+const HEAD = new Set(["RecordId", "TimeGenerated", "Computer", "ConfigDataType"]);
+
+/**
+ * An item's part of its inventory record as JSON text (every field a string, nulls left out), made when the
+ * item is at hand so that the snapshot needs no parse: see inventoryRecordText.
+ */
+export function inventoryBody(item: Item): string {
+  const rec: WireRecord = {};
+  for (const [k, v] of Object.entries(item)) {
+    const s = str(v);
+    if (s !== undefined && !HEAD.has(k) && k !== "error") rec[k] = s;
+  }
+  return JSON.stringify(rec);
+}
+
+/** The text of inventoryRecord(item, ctx) from inventoryBody(item). */
+export function inventoryRecordText(body: string, ctx: RecordContext): string {
+  const head = JSON.stringify({ ...common(ctx), ConfigDataType: ctx.dataType });
+  return body === "{}" ? head : `${head.slice(0, -1)},${body.slice(1)}`;
 }
 
 /** Registry changes go to CONFIG_CHANGE_BLOB, other changes to _V2 (SPEC §7.8). */

@@ -1,7 +1,7 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
-import type { Collected, Collector, Item } from "../collectors/types.ts";
+import type { Collected, Collector } from "../collectors/types.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
@@ -9,7 +9,14 @@ import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
-import { changeRecord, changeStream, INVENTORY_STREAM, inventoryRecord, type WireRecord } from "./records.ts";
+import {
+  changeRecord,
+  changeStream,
+  INVENTORY_STREAM,
+  inventoryRecord,
+  inventoryRecordText,
+  type WireRecord,
+} from "./records.ts";
 import { arrays, PAGE, Stage } from "./stage.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
@@ -148,11 +155,17 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     };
   };
 
+  // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
+  const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
+    .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
+  const snapshotDue = settings.enableInventory && (baseline ||
+    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
+      settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
   try {
-    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i));
+    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), { bodies: snapshotDue });
   } catch (e) {
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }
@@ -175,7 +188,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, startedAt);
+    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
   } finally {
     await stage.close();
   }
@@ -186,12 +199,11 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  startedAt: number,
+  run: { startedAt: number; baseline: boolean; snapshotDue: boolean },
 ): Promise<RunSummary> {
   const { db, raw, collector, settings, host, log } = opts;
+  const { startedAt, baseline, snapshotDue } = run;
   const name = collector.name;
-  const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
-    .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
     warnings.push(
@@ -225,10 +237,6 @@ async function store(
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
     const out = writers(raw, name, finishedAt);
-    const snapshotKey = `snapshot.${name}`;
-    const snapshotDue = settings.enableInventory && (baseline ||
-      finishedAt - Number(await getState(trx, snapshotKey) ?? 0) >=
-        settings.inventorySettings.inventoryCollectionFrequency * 1000);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -248,9 +256,12 @@ async function store(
       }
     };
 
-    // Staged items (all but the ones the collector said are the same) against their stored versions.
+    // Staged items (all but the ones the collector said are the same) against their stored versions. A
+    // baseline with nothing stored is every staged item written as it is: one statement.
     const diffOpts = { volatile: collector.volatile, baseline };
-    for (let after = 0;;) {
+    const fresh = baseline && !raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(name);
+    if (fresh) itemsWritten += stage.insertAll(finishedAt);
+    for (let after = 0; !fresh;) {
       const page = stage.page(after);
       if (!page.length) break;
       after = page[page.length - 1].id;
@@ -275,24 +286,19 @@ async function store(
         .execute();
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
     }
-    // The whole inventory on the baseline and every inventoryCollectionFrequency, from the stored items.
+    // The whole inventory: staged items from the bodies made while collecting, the others (the same as
+    // before, or not seen) from the stored items.
     if (snapshotDue) {
-      const next = arrays(raw.prepare(
-        `SELECT key, data FROM items WHERE collector = ? AND error IS NULL AND key > ? ORDER BY key LIMIT ${PAGE}`,
-      ));
-      const first = arrays(raw.prepare(
-        `SELECT key, data FROM items WHERE collector = ? AND error IS NULL ORDER BY key LIMIT ${PAGE}`,
-      ));
-      for (let after: string | null = null;;) {
-        const rows = (after === null ? first.all(name) : next.all(name, after)) as unknown as [
-          string,
-          string,
-        ][];
-        if (!rows.length) break;
-        after = rows[rows.length - 1][0];
-        out.records(INVENTORY_STREAM, rows.map((r) => inventoryRecord(JSON.parse(r[1]) as Item, ctx)));
+      for (const bodies of stage.bodies()) {
+        out.texts(INVENTORY_STREAM, bodies.map((b) => inventoryRecordText(b, ctx)));
       }
-      await setState(trx, snapshotKey, String(finishedAt));
+      for (const items of stage.unstagedGood()) {
+        out.records(
+          INVENTORY_STREAM,
+          items.map((i) => inventoryRecord(i, ctx)),
+        );
+      }
+      await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
     counts.records = out.written();
@@ -349,6 +355,11 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
     records(stream: string, records: WireRecord[]) {
       for (const r of records) record.run(stream, JSON.stringify(r), at);
       written += records.length;
+    },
+    /** Records already in JSON text. */
+    texts(stream: string, texts: string[]) {
+      for (const t of texts) record.run(stream, t, at);
+      written += texts.length;
     },
     written: () => written,
   };

@@ -225,3 +225,38 @@ Deno.test("runCollector() with a streaming collector: same by fingerprint, chang
   assert.deepEqual([third.changes, third.counts.items, third.counts.errors], [[], 4, 0]);
   await close();
 });
+
+Deno.test("runCollector() sends the whole inventory when due: staged items from their bodies, the same ones from the store", async () => {
+  const { db, c, run, outbox, close } = await setup();
+  const every10s = chooseEntry(
+    parseDcrDocument(
+      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
+      "linux",
+    ),
+    "linux",
+  ).entry!.settings!;
+  c.collect = async (_s, ctx) => {
+    for (const n of ["a", "b", "c"]) {
+      if (ctx.previous!.get(n) === `fp-${n}`) await ctx.sink!.same(n);
+      else await ctx.sink!.add(pkg(n, n === "b" && ctx.previous!.size ? "2" : "1"), `fp-${n}`);
+    }
+    return { items: [] };
+  };
+  await run({ settings: every10s });
+  await db.deleteFrom("outbox").execute();
+  // Only b was touched (its fingerprint stayed: its new version is an update the test forces). 20 s later the
+  // snapshot is due again: a and c come from the stored items, b from what was staged.
+  await db.updateTable("items").set({ fingerprint: "stale" }).where("key", "=", "b").execute();
+  let t = 50_000_000;
+  const second = await run({ settings: every10s, now: () => (t += 1000) });
+  assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.SoftwareName]), [["Modified", "b"]]);
+  const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
+  assert.deepEqual(snap.map((r) => [r.SoftwareName, r.CurrentVersion, r.ConfigDataType]).sort(), [
+    ["a", "1", "Software"],
+    ["b", "2", "Software"],
+    ["c", "1", "Software"],
+  ]);
+  assert.equal(new Set(snap.map((r) => r.TimeGenerated)).size, 1, "one time for the whole snapshot");
+  assert.equal(new Set(snap.map((r) => r.RecordId)).size, 3);
+  await close();
+});

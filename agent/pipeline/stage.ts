@@ -4,7 +4,8 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import type { Db } from "../../db/open.ts";
-import { type SeenItem, seenItem, type StoredItem } from "./diff.ts";
+import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
+import { inventoryBody } from "./records.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -65,7 +66,10 @@ export class Stage implements ItemSink {
   readonly previous: Map<string, string>;
   #staged = 0;
   #same = 0;
-  #rows: [string, string, string | null, string | null][] = [];
+  /** Whether items are staged with their inventory body (the run sends a snapshot). */
+  #bodies = false;
+  /** key, data, error, fingerprint, checksum, inventory body */
+  #rows: [string, string, string | null, string | null, string | null, string | null][] = [];
   #contents: Content[] = [];
   readonly #items: string;
   readonly #contentsTable: string;
@@ -99,12 +103,15 @@ export class Stage implements ItemSink {
     raw: DatabaseSync,
     collector: string,
     key: (item: Item) => string,
+    opts: { bodies?: boolean } = {},
   ): Promise<Stage> {
     const s = new Stage(db, raw, collector, key);
+    s.#bodies = opts.bodies ?? false;
     await s.#locked(() => {
       s.#dropTables();
       raw.exec(
-        `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL, error TEXT, fingerprint TEXT)`,
+        `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
+          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT)`,
       );
       raw.exec(
         `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
@@ -127,7 +134,15 @@ export class Stage implements ItemSink {
     const before = this.previous.get(s.key);
     if (before === REPORTED) return this.#duplicate(s.key);
     if (before !== undefined) this.previous.set(s.key, REPORTED);
-    this.#rows.push([s.key, s.json, s.error, s.fingerprint]);
+    // What the run's transaction would compute is computed now, while the collector waits on I/O.
+    this.#rows.push([
+      s.key,
+      s.json,
+      s.error,
+      s.fingerprint,
+      s.error === null ? dataChecksum(s.json) : null,
+      this.#bodies && s.error === null ? inventoryBody(item) : null,
+    ]);
     if (this.#rows.length >= PAGE) return this.flush();
   }
 
@@ -154,10 +169,11 @@ export class Stage implements ItemSink {
       this.raw.exec("BEGIN");
       try {
         const ins = this.#prepare(
-          `INSERT INTO ${this.#items} (key, data, error, fingerprint) VALUES (?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body) VALUES (?, ?, ?, ?, ?, ?)
+           ON CONFLICT (key) DO NOTHING`,
         );
         for (const r of rows) {
-          if (!ins.run(r[0], r[1], r[2], r[3]).changes) this.#duplicate(r[0]);
+          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5]).changes) this.#duplicate(r[0]);
           else {
             this.#staged++;
             if (r[2] !== null) this.errors++;
@@ -181,7 +197,8 @@ export class Stage implements ItemSink {
    */
   page(afterId: number): StagedPair[] {
     const rows = this.#prepare(
-      `SELECT s.id, s.key, s.data, s.error, s.fingerprint, i.checksum, i.data, i.error, i.changed_at, i.fingerprint
+      `SELECT s.id, s.key, s.data, s.error, s.fingerprint, i.checksum, i.data, i.error, i.changed_at, i.fingerprint,
+         s.checksum
        FROM ${this.#items} s LEFT JOIN main.items i ON i.collector = ? AND i.key = s.key
        WHERE s.id > ? ORDER BY s.id LIMIT ${PAGE}`,
     ).all(this.collector, afterId) as unknown as [
@@ -195,10 +212,11 @@ export class Stage implements ItemSink {
       string | null,
       number | null,
       string | null,
+      string | null,
     ][];
     return rows.map((r) => ({
       id: r[0],
-      next: { key: r[1], json: r[2], error: r[3], fingerprint: r[4] },
+      next: { key: r[1], json: r[2], error: r[3], fingerprint: r[4], checksum: r[10] ?? undefined },
       prev: r[6] === null ? undefined : {
         key: r[1],
         checksum: r[5],
@@ -250,6 +268,56 @@ export class Stage implements ItemSink {
       }
       after = rows[rows.length - 1][0];
       yield rows.map(stored);
+    }
+  }
+
+  /**
+   * Writes every staged item as a new stored item, in one statement: what diffOne gives for each on a
+   * baseline with nothing stored. Returns how many.
+   */
+  insertAll(at: number): number {
+    return Number(
+      this.#prepare(
+        `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
+         SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${this.#items} ORDER BY id`,
+      ).run(this.collector, at, at).changes,
+    );
+  }
+
+  /** Inventory bodies of the staged items without error, a page at a time (staged with `bodies`). */
+  *bodies(): Generator<string[]> {
+    const q = this.#prepare(
+      `SELECT id, body FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL AND id > ? ORDER BY id
+       LIMIT ${PAGE}`,
+    );
+    for (let after = 0;;) {
+      const rows = q.all(after) as unknown as [number, string][];
+      if (!rows.length) return;
+      after = rows[rows.length - 1][0];
+      yield rows.map((r) => r[1]);
+    }
+  }
+
+  /** Stored items without error that have no staged body (same as before, or not seen), a page at a time. */
+  *unstagedGood(): Generator<Item[]> {
+    const unstaged = `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key AND s.body IS NOT NULL)`;
+    const first = this.#prepare(
+      `SELECT key, data FROM main.items i WHERE collector = ? AND error IS NULL AND ${unstaged}
+       ORDER BY key LIMIT ${PAGE}`,
+    );
+    const next = this.#prepare(
+      `SELECT key, data FROM main.items i WHERE collector = ? AND error IS NULL AND key > ? AND ${unstaged}
+       ORDER BY key LIMIT ${PAGE}`,
+    );
+    for (let after: string | null = null;;) {
+      const rows =
+        (after === null ? first.all(this.collector) : next.all(this.collector, after)) as unknown as [
+          string,
+          string,
+        ][];
+      if (!rows.length) return;
+      after = rows[rows.length - 1][0];
+      yield rows.map((r) => JSON.parse(r[1]) as Item);
     }
   }
 

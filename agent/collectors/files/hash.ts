@@ -45,6 +45,9 @@ interface Slot {
   batches: Map<number, { jobs: HashJob[]; resolve: ((r: HashResult) => void)[]; bytes: number }>;
 }
 
+/** How long a caller of room() may go without yielding to the event loop. */
+const BREATH_MS = 2;
+
 export function createHashPool(
   opts: {
     workers?: number;
@@ -74,6 +77,7 @@ export function createHashPool(
   };
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
+  let lastBreath = performance.now();
   let fallback: string | undefined;
   /** Hashes a batch on this thread: used only when no worker could even load. */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
@@ -103,6 +107,8 @@ export function createHashPool(
       slot.bytes -= b.bytes;
       inflight -= b.jobs.length;
       e.data.results.forEach((r, j) => b.resolve[j](r));
+      // A worker with nothing queued gets what is pending at once, not when the batch fills.
+      if (slot.batches.size === 0) flush();
       wake();
     };
     worker.onerror = (e) => {
@@ -160,6 +166,13 @@ export function createHashPool(
       });
     },
     async room() {
+      // The caller walks directories with synchronous system calls: every few milliseconds hand the workers
+      // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
+      if (performance.now() - lastBreath >= BREATH_MS) {
+        flush();
+        await new Promise((r) => setTimeout(r, 0));
+        lastBreath = performance.now();
+      }
       while (inflight >= maxInflight) {
         flush();
         await waitOne();

@@ -1,5 +1,6 @@
 // A pool of hashing Workers (one per core): open fds go in batches, checksums come back; bounded in flight.
 import { availableParallelism } from "node:os";
+import { setImmediate } from "node:timers";
 import { close } from "./libc.ts";
 import { hashFd } from "./hash_worker.ts";
 
@@ -170,7 +171,8 @@ export function createHashPool(
       // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
       if (performance.now() - lastBreath >= BREATH_MS) {
         flush();
-        await new Promise((r) => setTimeout(r, 0));
+        // setImmediate, not setTimeout(0): nested timers are clamped to milliseconds.
+        await new Promise((r) => setImmediate(r));
         lastBreath = performance.now();
       }
       while (inflight >= maxInflight) {

@@ -101,10 +101,14 @@ export function inventoryBody(item: Item): string {
   return JSON.stringify(rec);
 }
 
-/** The text of inventoryRecord(item, ctx) from inventoryBody(item). */
-export function inventoryRecordText(body: string, ctx: RecordContext): string {
-  const head = JSON.stringify({ ...common(ctx), ConfigDataType: ctx.dataType });
-  return body === "{}" ? head : `${head.slice(0, -1)},${body.slice(1)}`;
+/**
+ * The run's part of every inventory record after its RecordId, as JSON members (no braces):
+ * `"TimeGenerated":…,"Computer":…,"ConfigDataType":…`. `{"RecordId":"<id>",` + this + the body's members
+ * + `}` is the text of inventoryRecord(item, ctx) (see Stage.snapshot).
+ */
+export function inventoryHead(ctx: RecordContext): string {
+  const { RecordId: _id, ...rest } = common(ctx);
+  return JSON.stringify({ ...rest, ConfigDataType: ctx.dataType }).slice(1, -1);
 }
 
 /** Registry changes go to CONFIG_CHANGE_BLOB, other changes to _V2 (SPEC §7.8). */

@@ -6,6 +6,7 @@ import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
 import { loadItems, runCollector } from "./run.ts";
+import { inventoryRecord } from "./records.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
@@ -257,6 +258,29 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
     ["c", "1", "Software"],
   ]);
   assert.equal(new Set(snap.map((r) => r.TimeGenerated)).size, 1, "one time for the whole snapshot");
+  assert.equal(new Set(snap.map((r) => r.RecordId)).size, 3);
+  await close();
+});
+
+Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRecord() of each item, field order included", async () => {
+  const { c, run, outbox, close } = await setup();
+  const items: Item[] = [
+    { SoftwareName: 'q"uote \u00e9\n\\', CurrentVersion: "1", Size: 12, Ok: true, Gone: null },
+    { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
+    { SoftwareName: "only" },
+  ];
+  c.next = { items };
+  const first = await run();
+  const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
+  assert.equal(snap.length, 3);
+  for (const item of items) {
+    const got = snap.find((r) => r.SoftwareName === item.SoftwareName)!;
+    const { stream: _s, ...rec } = got;
+    const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at: first.finishedAt });
+    assert.match(rec.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(Object.keys(rec), Object.keys(want));
+    assert.deepEqual({ ...rec, RecordId: "" }, { ...want, RecordId: "" });
+  }
   assert.equal(new Set(snap.map((r) => r.RecordId)).size, 3);
   await close();
 });

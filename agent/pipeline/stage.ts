@@ -284,18 +284,23 @@ export class Stage implements ItemSink {
     );
   }
 
-  /** Inventory bodies of the staged items without error, a page at a time (staged with `bodies`). */
-  *bodies(): Generator<string[]> {
-    const q = this.#prepare(
-      `SELECT id, body FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL AND id > ? ORDER BY id
-       LIMIT ${PAGE}`,
+  /**
+   * Writes the inventory records of the staged items without error (staged with `bodies`) into the outbox,
+   * in one statement: `{"RecordId":"<random UUID v4>",` + `head` (inventoryHead) + the body's members.
+   * Returns how many.
+   */
+  snapshot(stream: string, head: string, at: number): number {
+    const hex = (n: number) => `lower(hex(randomblob(${n})))`;
+    const uuid = `${hex(4)} || '-' || ${hex(2)} || '-4' || substr(${hex(2)}, 2) || '-' || ` +
+      `substr('89ab', 1 + abs(random()) % 4, 1) || substr(${hex(2)}, 2) || '-' || ${hex(6)}`;
+    return Number(
+      this.#prepare(
+        `INSERT INTO main.outbox (stream, record, created_at, attempts)
+         SELECT ?, '{"RecordId":"' || ${uuid} || '",' || ? ||
+           CASE WHEN body = '{}' THEN '}' ELSE ',' || substr(body, 2) END, ?, 0
+         FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL ORDER BY id`,
+      ).run(stream, head, at).changes,
     );
-    for (let after = 0;;) {
-      const rows = q.all(after) as unknown as [number, string][];
-      if (!rows.length) return;
-      after = rows[rows.length - 1][0];
-      yield rows.map((r) => r[1]);
-    }
   }
 
   /** Stored items without error that have no staged body (same as before, or not seen), a page at a time. */

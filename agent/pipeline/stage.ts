@@ -68,8 +68,8 @@ export class Stage implements ItemSink {
   #same = 0;
   /** Whether items are staged with their inventory body (the run sends a snapshot). */
   #bodies = false;
-  /** key, data, error, fingerprint, checksum, inventory body */
-  #rows: [string, string, string | null, string | null, string | null, string | null][] = [];
+  /** key, data, error, fingerprint, checksum, inventory body, inventory RecordId */
+  #rows: [string, string, string | null, string | null, string | null, string | null, string | null][] = [];
   #contents: Content[] = [];
   readonly #items: string;
   readonly #contentsTable: string;
@@ -111,7 +111,7 @@ export class Stage implements ItemSink {
       s.#dropTables();
       raw.exec(
         `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
-          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT)`,
+          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT, record_id TEXT)`,
       );
       raw.exec(
         `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
@@ -142,6 +142,7 @@ export class Stage implements ItemSink {
       s.fingerprint,
       s.error === null ? dataChecksum(s.json) : null,
       this.#bodies && s.error === null ? inventoryBody(item) : null,
+      this.#bodies && s.error === null ? crypto.randomUUID() : null,
     ]);
     if (this.#rows.length >= PAGE) return this.flush();
   }
@@ -169,11 +170,11 @@ export class Stage implements ItemSink {
       this.raw.exec("BEGIN");
       try {
         const ins = this.#prepare(
-          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body) VALUES (?, ?, ?, ?, ?, ?)
-           ON CONFLICT (key) DO NOTHING`,
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, record_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
         );
         for (const r of rows) {
-          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5]).changes) this.#duplicate(r[0]);
+          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6]).changes) this.#duplicate(r[0]);
           else {
             this.#staged++;
             if (r[2] !== null) this.errors++;
@@ -286,17 +287,14 @@ export class Stage implements ItemSink {
 
   /**
    * Writes the inventory records of the staged items without error (staged with `bodies`) into the outbox,
-   * in one statement: `{"RecordId":"<random UUID v4>",` + `head` (inventoryHead) + the body's members.
-   * Returns how many.
+   * in one statement: `{"RecordId":"<its id, drawn when staged>",` + `head` (inventoryHead) + the body's
+   * members. Returns how many.
    */
   snapshot(stream: string, head: string, at: number): number {
-    const hex = (n: number) => `lower(hex(randomblob(${n})))`;
-    const uuid = `${hex(4)} || '-' || ${hex(2)} || '-4' || substr(${hex(2)}, 2) || '-' || ` +
-      `substr('89ab', 1 + abs(random()) % 4, 1) || substr(${hex(2)}, 2) || '-' || ${hex(6)}`;
     return Number(
       this.#prepare(
         `INSERT INTO main.outbox (stream, record, created_at, attempts)
-         SELECT ?, '{"RecordId":"' || ${uuid} || '",' || ? ||
+         SELECT ?, '{"RecordId":"' || record_id || '",' || ? ||
            CASE WHEN body = '{}' THEN '}' ELSE ',' || substr(body, 2) END, ?, 0
          FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL ORDER BY id`,
       ).run(stream, head, at).changes,

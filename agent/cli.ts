@@ -410,7 +410,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       });
       io.out(
         cli.json
-          ? JSON.stringify(await onceJson(res, { db: opened.db, collectors, config, host }))
+          ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config, host }))
           : onceText(res, config, host),
       );
       try {

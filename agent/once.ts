@@ -52,14 +52,14 @@ export async function runOnce(opts: {
 }
 
 /** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
-export async function onceJson(
+export function onceJson(
   res: OnceResult,
-  opts: { db: Db; collectors: Collector[]; config: ConfigInForce; host: Host },
-): Promise<Record<string, unknown>> {
+  opts: { raw: DatabaseSync; collectors: Collector[]; config: ConfigInForce; host: Host },
+): Record<string, unknown> {
   const inventory: Record<string, WireRecord[]> = {};
   for (const s of res.summaries) {
     const collector = opts.collectors.find((c) => c.name === s.collector)!;
-    const items = await loadItems(opts.db, s.collector);
+    const items = loadItems(opts.raw, s.collector);
     const ctx = {
       dataType: collector.dataType(opts.host.os),
       computer: opts.host.hostname,

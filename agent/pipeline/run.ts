@@ -17,7 +17,7 @@ import {
   inventoryRecord,
   type WireRecord,
 } from "./records.ts";
-import { arrays, PAGE, Stage } from "./stage.ts";
+import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -67,48 +67,9 @@ const CHUNK = PAGE;
 const zero = (): RunCounts => ({ items: 0, added: 0, removed: 0, modified: 0, errors: 0, records: 0 });
 
 /** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
-export async function loadItems(
-  db: Db,
-  collector: string,
-  raw?: DatabaseSync,
-): Promise<Map<string, StoredItem>> {
-  const out = new Map<string, StoredItem>();
-  if (raw) {
-    const rows = arrays(raw.prepare(
-      "SELECT key, checksum, data, error, changed_at, fingerprint FROM items WHERE collector = ?",
-    )).all(collector) as unknown as [string, string | null, string, string | null, number, string | null][];
-    for (const r of rows) {
-      out.set(r[0], {
-        key: r[0],
-        checksum: r[1],
-        json: r[2],
-        error: r[3],
-        changedAt: r[4],
-        fingerprint: r[5],
-      });
-    }
-    return out;
-  }
-  const rows = await db.selectFrom("items").select([
-    "key",
-    "checksum",
-    "data",
-    "error",
-    "changed_at",
-    "fingerprint",
-  ])
-    .where("collector", "=", collector).execute();
-  for (const r of rows) {
-    out.set(r.key, {
-      key: r.key,
-      checksum: r.checksum,
-      json: r.data,
-      error: r.error,
-      changedAt: r.changed_at,
-      fingerprint: r.fingerprint,
-    });
-  }
-  return out;
+export function loadItems(raw: DatabaseSync, collector: string): Map<string, StoredItem> {
+  const rows = arrays(raw.prepare(`SELECT ${STORED} FROM items WHERE collector = ?`)).all(collector);
+  return new Map((rows as unknown as StoredRow[]).map((r) => [r[0], stored(r)]));
 }
 
 async function insertChunked<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
@@ -199,10 +160,10 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  run: { startedAt: number; baseline: boolean; snapshotDue: boolean },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean },
 ): Promise<RunSummary> {
-  const { db, raw, collector, settings, host, log } = opts;
-  const { startedAt, baseline, snapshotDue } = run;
+  const { db, raw, collector, host, log } = opts;
+  const { startedAt, baseline, snapshotDue } = plan;
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -216,8 +177,6 @@ async function store(
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
-    baseline,
-    settings,
   };
   const counts = zero();
   counts.items = stage.count;
@@ -291,10 +250,7 @@ async function store(
     if (snapshotDue) {
       out.count(stage.snapshot(INVENTORY_STREAM, inventoryHead(ctx), finishedAt));
       for (const items of stage.unstagedGood()) {
-        out.records(
-          INVENTORY_STREAM,
-          items.map((i) => inventoryRecord(i, ctx)),
-        );
+        out.records(INVENTORY_STREAM, items.map((i) => inventoryRecord(i, ctx)));
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }

@@ -56,7 +56,7 @@ async function setup() {
 }
 
 Deno.test("runCollector() stores a baseline without changes, then reports exactly what changed", async () => {
-  const { db, c, run, outbox, close } = await setup();
+  const { db, raw, c, run, outbox, close } = await setup();
   c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
   const first = await run();
   assert.equal(first.status, "baseline");
@@ -91,7 +91,7 @@ Deno.test("runCollector() stores a baseline without changes, then reports exactl
     "a",
     "c",
   ]);
-  assert.deepEqual([...(await loadItems(db, "software")).keys()].sort(), ["a", "c"]);
+  assert.deepEqual([...loadItems(raw, "software").keys()].sort(), ["a", "c"]);
   const hist = await db.selectFrom("changes").select(["key", "category"]).orderBy("key").execute();
   assert.deepEqual(hist, [{ key: "a", category: "Modified" }, { key: "b", category: "Removed" }, {
     key: "c",
@@ -101,13 +101,13 @@ Deno.test("runCollector() stores a baseline without changes, then reports exactl
 });
 
 Deno.test("runCollector() records a failed run and never reports Removed for it", async () => {
-  const { db, c, run, close } = await setup();
+  const { db, raw, c, run, close } = await setup();
   c.next = { items: [pkg("a", "1")] };
   await run();
   c.next = new Error("dpkg status unreadable");
   const failed = await run();
   assert.deepEqual([failed.status, failed.error, failed.changes], ["failed", "dpkg status unreadable", []]);
-  assert.deepEqual([...(await loadItems(db, "software")).keys()], ["a"]);
+  assert.deepEqual([...loadItems(raw, "software").keys()], ["a"]);
   c.next = { items: [pkg("a", "1")] };
   assert.deepEqual((await run()).changes, []);
   const statuses = (await db.selectFrom("runs").select("status").orderBy("id").execute()).map((r) =>
@@ -137,8 +137,8 @@ Deno.test("runCollector() writes items, changes and outbox together or not at al
   c.next = { items: [pkg("a", "2"), pkg("b", "1")] };
   const before = await db.selectFrom("outbox").selectAll().execute();
   await assert.rejects(() => run(), /disk full/);
-  assert.deepEqual(JSON.parse((await loadItems(db, "software")).get("a")!.json).CurrentVersion, "1");
-  assert.equal((await loadItems(db, "software")).has("b"), false);
+  assert.deepEqual(JSON.parse(loadItems(raw, "software").get("a")!.json).CurrentVersion, "1");
+  assert.equal(loadItems(raw, "software").has("b"), false);
   assert.equal((await db.selectFrom("outbox").selectAll().execute()).length, before.length);
   assert.equal((await db.selectFrom("runs").selectAll().execute()).length, 1);
   raw.exec("DROP TRIGGER boom");

@@ -35,9 +35,10 @@ export function loadFingerprints(raw: DatabaseSync, collector: string): Map<stri
   return out;
 }
 
-type StoredRow = [string, string | null, string, string | null, number, string | null];
-const STORED = "key, checksum, data, error, changed_at, fingerprint";
-const stored = (r: StoredRow): StoredItem => ({
+/** A row of `SELECT ${STORED} FROM items`, as arrays. */
+export type StoredRow = [string, string | null, string, string | null, number, string | null];
+export const STORED = "key, checksum, data, error, changed_at, fingerprint";
+export const stored = (r: StoredRow): StoredItem => ({
   key: r[0],
   checksum: r[1],
   json: r[2],

@@ -23,7 +23,7 @@ export interface CollectContext {
   /**
    * The fingerprints the collector gave its stored items, by key (items stored with an error have none).
    * A collector that finds the same fingerprint again says `same(key)` instead of building the item (files:
-   * no re-hash, no item at all).
+   * no re-hash, no item at all). Look a key up before reporting it: once reported, it reads as empty.
    */
   previous?: ReadonlyMap<string, string>;
   /**

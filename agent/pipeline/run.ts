@@ -126,7 +126,10 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
   try {
-    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), { bodies: snapshotDue });
+    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
+      bodies: snapshotDue,
+      checksums: baseline,
+    });
   } catch (e) {
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }

@@ -65,10 +65,17 @@ export class Stage implements ItemSink {
    * reads as empty from then on.
    */
   readonly previous: Map<string, string>;
+  /**
+   * The checksums of the stored items that have no fingerprint and no error (items of collectors that give
+   * no fingerprints): an item handed over with the same JSON is the same, and is not staged either.
+   */
+  #sums: Map<string, string>;
   #staged = 0;
   #same = 0;
   /** Whether items are staged with their inventory body (the run sends a snapshot). */
   #bodies = false;
+  /** Whether items are staged with their checksum (a baseline, which may store them all with insertAll). */
+  #checksums = false;
   /** key, data, error, fingerprint, checksum, inventory body, inventory RecordId */
   #rows: [string, string, string | null, string | null, string | null, string | null, string | null][] = [];
   #contents: Content[] = [];
@@ -86,6 +93,11 @@ export class Stage implements ItemSink {
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
     this.previous = loadFingerprints(raw, collector);
+    this.#sums = new Map(
+      arrays(raw.prepare(
+        "SELECT key, checksum FROM items WHERE collector = ? AND fingerprint IS NULL AND error IS NULL",
+      )).all(collector) as unknown as [string, string][],
+    );
   }
 
   /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
@@ -104,10 +116,11 @@ export class Stage implements ItemSink {
     raw: DatabaseSync,
     collector: string,
     key: (item: Item) => string,
-    opts: { bodies?: boolean } = {},
+    opts: { bodies?: boolean; checksums?: boolean } = {},
   ): Promise<Stage> {
     const s = new Stage(db, raw, collector, key);
     s.#bodies = opts.bodies ?? false;
+    s.#checksums = opts.checksums ?? false;
     await s.#locked(() => {
       s.#dropTables();
       raw.exec(
@@ -133,15 +146,25 @@ export class Stage implements ItemSink {
   add(item: Item, fingerprint?: string): void | Promise<void> {
     const s = seenItem(this.key(item), item, fingerprint || null);
     const before = this.previous.get(s.key);
-    if (before === REPORTED) return this.#duplicate(s.key);
+    const sum = this.#sums.get(s.key);
+    if (before === REPORTED || sum === REPORTED) return this.#duplicate(s.key);
     if (before !== undefined) this.previous.set(s.key, REPORTED);
+    let checksum = this.#checksums && s.error === null ? dataChecksum(s.json) : null;
+    if (sum !== undefined) {
+      this.#sums.set(s.key, REPORTED);
+      // Stored as it is, without fingerprint: the same as before, nothing to stage.
+      if (s.error === null && s.fingerprint === null && (checksum ??= dataChecksum(s.json)) === sum) {
+        this.#same++;
+        return;
+      }
+    }
     // What the run's transaction would compute is computed now, while the collector waits on I/O.
     this.#rows.push([
       s.key,
       s.json,
       s.error,
       s.fingerprint,
-      s.error === null ? dataChecksum(s.json) : null,
+      checksum,
       this.#bodies && s.error === null ? inventoryBody(item) : null,
       this.#bodies && s.error === null ? crypto.randomUUID() : null,
     ]);
@@ -232,34 +255,34 @@ export class Stage implements ItemSink {
 
   /**
    * The stored items this run did not report (gone, or under a prefix the collector could not see), a page at
-   * a time: those with a fingerprint from `previous`, then those without (a few: unreadable items, or all of
-   * a collector that gives no fingerprints) from their index. Deleting a page before asking for the next
-   * one is safe.
+   * a time: those known by fingerprint or checksum and not reported, then the unreadable ones (from their
+   * index) that were not staged. Deleting a page before asking for the next one is safe.
    */
   *unreported(): Generator<StoredItem[]> {
     let keys: string[] = [];
     const byKeys = this.#prepare(
       `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN (SELECT value FROM json_each(?))`,
     );
-    for (const [k, fingerprint] of this.previous) {
-      if (fingerprint === REPORTED) continue;
-      keys.push(k);
-      if (keys.length === PAGE) {
-        yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
-        keys = [];
+    for (const known of [this.previous, this.#sums]) {
+      for (const [k, mark] of known) {
+        if (mark === REPORTED) continue;
+        keys.push(k);
+        if (keys.length === PAGE) {
+          yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
+          keys = [];
+        }
       }
     }
     if (keys.length) {
       yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
     }
-    const unstaged = `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;
+    const unread =
+      `fingerprint IS NULL AND error IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;
     const first = this.#prepare(
-      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND fingerprint IS NULL AND ${unstaged}
-       ORDER BY key LIMIT ${PAGE}`,
+      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND ${unread} ORDER BY key LIMIT ${PAGE}`,
     );
     const next = this.#prepare(
-      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND fingerprint IS NULL AND key > ? AND ${unstaged}
-       ORDER BY key LIMIT ${PAGE}`,
+      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND key > ? AND ${unread} ORDER BY key LIMIT ${PAGE}`,
     );
     for (let after: string | null = null;;) {
       const rows = (after === null
@@ -278,6 +301,7 @@ export class Stage implements ItemSink {
    * baseline with nothing stored. Returns how many.
    */
   insertAll(at: number): number {
+    if (!this.#checksums) throw new Error("insertAll() needs a stage opened with checksums");
     return Number(
       this.#prepare(
         `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
@@ -339,6 +363,7 @@ export class Stage implements ItemSink {
     this.#contents = [];
     this.#stmts.clear();
     this.previous.clear();
+    this.#sums.clear();
     return this.#locked(() => this.#dropTables());
   }
 

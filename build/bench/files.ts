@@ -28,6 +28,21 @@ function timed(cmd: string, args: string[], opts: { cwd?: string; ok?: number[] 
 // deno-lint-ignore no-explicit-any -- one JSON line of files_scan.ts
 type ScanResult = Record<string, any>;
 
+/** One files_scan.ts process with ctagent's V8 flags (so its peak RSS is its own): its JSON line. */
+function scanProcess(tree: string, target: string): ScanResult {
+  const r = spawnSync(Deno.execPath(), [
+    "run",
+    "-A",
+    V8_FLAGS_ARG,
+    `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
+    new URL("./files_scan.ts", import.meta.url).pathname,
+    tree,
+    target,
+  ], { encoding: "utf8", maxBuffer: 1 << 26 });
+  if (r.status !== 0) throw new Error(`files_scan ${tree} ${target} failed: ${r.stderr.slice(-1000)}`);
+  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+}
+
 export async function benchFiles(
   tree = Deno.env.get("CTAGENT_BENCH_TREE") ?? "/usr",
 ): Promise<Record<string, unknown>> {
@@ -65,19 +80,7 @@ export async function benchFiles(
     // machine's speed drifts by up to 2× within minutes, so each side runs `rounds` times: the best time of
     // each counts (and every figure is printed), the worst peak RSS counts.
     const runs: ScanResult[] = [];
-    for (let i = 0; i < rounds; i++) {
-      const scan = spawnSync(Deno.execPath(), [
-        "run",
-        "-A",
-        V8_FLAGS_ARG,
-        `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-        new URL("./files_scan.ts", import.meta.url).pathname,
-        tree,
-        `${work}/data-${i}`,
-      ], { encoding: "utf8", maxBuffer: 1 << 26 });
-      if (scan.status !== 0) throw new Error(`files_scan failed: ${scan.stderr.slice(-1000)}`);
-      runs.push(JSON.parse(scan.stdout.trim().split("\n").pop()!));
-    }
+    for (let i = 0; i < rounds; i++) runs.push(scanProcess(tree, `${work}/data-${i}`));
     const best = (k: string) => runs.reduce((a, r) => (r[k] < a[k] ? r : a));
     const ours: ScanResult = {
       ...best("first_ms"),
@@ -103,19 +106,7 @@ export async function benchFiles(
     out.ctagent_warnings = ours.warnings;
     out.first_scan_gb_per_s = round(bytes / 1e9 / (ours.first_ms / 1000), 2);
     // The collector alone (no database, no diff): what the files code itself costs.
-    const alone = spawnSync(Deno.execPath(), [
-      "run",
-      "-A",
-      V8_FLAGS_ARG,
-      `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-      new URL("./files_scan.ts", import.meta.url).pathname,
-      tree,
-      "--collector-only",
-    ], { encoding: "utf8", maxBuffer: 1 << 26 });
-    if (alone.status !== 0) {
-      throw new Error(`files_scan --collector-only failed: ${alone.stderr.slice(-1000)}`);
-    }
-    const a = JSON.parse(alone.stdout.trim().split("\n").pop()!);
+    const a = scanProcess(tree, "--collector-only");
     out.collector_only_first_s = round(a.first_ms / 1000, 2);
     out.collector_only_rescan_s = round(a.rescan_ms / 1000, 2);
     out.collector_only_peak_rss_mb = round(a.peak_rss_kb / 1024);
@@ -167,16 +158,7 @@ export async function benchFiles(
       const sparse = `${work}/sparse`;
       await Deno.mkdir(sparse);
       execFileSync("truncate", ["-s", `${gb}G`, `${sparse}/big.img`]);
-      const one = spawnSync(Deno.execPath(), [
-        "run",
-        "-A",
-        V8_FLAGS_ARG,
-        new URL("./files_scan.ts", import.meta.url).pathname,
-        `${sparse}/big.img`,
-        `${work}/data-sparse`,
-      ], { encoding: "utf8" });
-      if (one.status !== 0) throw new Error(`files_scan (sparse) failed: ${one.stderr.slice(-1000)}`);
-      const r = JSON.parse(one.stdout.trim().split("\n").pop()!);
+      const r = scanProcess(`${sparse}/big.img`, `${work}/data-sparse`);
       const theirs = timed("sha256sum", [`${sparse}/big.img`]);
       out[`sparse_${gb}gb_ctagent_s`] = round(r.first_ms / 1000, 2);
       out[`sparse_${gb}gb_peak_rss_mb`] = round(r.peak_rss_kb / 1024);

@@ -1,7 +1,7 @@
 // In-memory search and sort index over one collector's items, rebuilt when a run changes them; idle ones are dropped.
 import { sql } from "kysely";
 import type { Db } from "../db/open.ts";
-import { isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
+import { type InventoryQuery, isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
 
 interface Index {
   version: string;
@@ -20,15 +20,8 @@ interface Index {
 }
 
 export interface InventoryIndex {
-  query(q: {
-    collector: string;
-    q?: string;
-    sort?: string;
-    dir?: "asc" | "desc";
-    offset?: number;
-    limit?: number;
-    errors?: boolean;
-  }): Promise<Page<ItemRow>>;
+  /** An inventory page (exact-value `where` filters are not indexed: queries.ts answers those). */
+  query(q: Omit<InventoryQuery, "where">): Promise<Page<ItemRow>>;
   /** Forgets every cached index (tests, or after a bulk import). */
   clear(): void;
 }

@@ -1,43 +1,20 @@
 // Fetch helpers for the page: JSON in, typed data out; writes carry the per-start token.
-export interface Page<T> {
-  total: number;
-  capped: boolean;
-  offset: number;
-  rows: T[];
-}
+// The row shapes are the server's (type-only: nothing of the server is bundled).
+import type {
+  ChangeRow as ServerChangeRow,
+  ConfigRow,
+  Histogram,
+  ItemRow,
+  Page,
+  RunRow,
+} from "../queries.ts";
+export type { ConfigRow, Histogram, ItemRow, Page, RunRow };
 
 export type Data = Record<string, unknown>;
 
-export interface ItemRow {
-  collector: string;
-  key: string;
-  data: Data;
-  error: string | null;
-  first_seen: number;
-  changed_at: number;
-}
-
-export interface ChangeRow {
-  id: number;
-  run_id: number;
-  at: number;
-  collector: string;
-  key: string;
+/** A change as the page reads it: the category narrowed to the three there are. */
+export interface ChangeRow extends Omit<ServerChangeRow, "category"> {
   category: "Added" | "Removed" | "Modified";
-  fields_changed: string[];
-  previous: Data | null;
-  current: Data | null;
-}
-
-export interface RunRow {
-  id: number;
-  collector: string;
-  started_at: number;
-  finished_at: number;
-  status: string;
-  counts: Record<string, number>;
-  error: string | null;
-  warnings: string[];
 }
 
 export interface CollectorStatus {
@@ -76,24 +53,6 @@ export interface Status {
     droppedReason?: string | null;
   };
   health: { level: "ok" | "warn" | "error"; text: string };
-}
-
-export interface ConfigRow {
-  id: number;
-  source: string;
-  origin: string;
-  received_at: number;
-  raw: string;
-  valid: boolean;
-  errors: { path: string; message: string }[];
-  normalized: unknown;
-}
-
-export interface Histogram {
-  since: number;
-  until: number;
-  bucket: number;
-  points: { t: number; collector: string; category: string; n: number }[];
 }
 
 export interface DiffLine {

@@ -118,3 +118,15 @@ export function parseRule(path: string, os: Platform): PathRule {
   const { kind, test } = compileSegment(segment, os);
   return { base, segment, pattern: kind !== "literal", kind, test, warnings };
 }
+
+/**
+ * For each base directory, whether another one is the same or lies above or below it: only entries whose
+ * directories overlap can find the same path twice, so only they need to remember what they reported.
+ */
+export function overlapping(bases: readonly string[], sep: string, ignoreCase = false): boolean[] {
+  const norm = bases.map((b) => {
+    const n = ignoreCase ? b.toLowerCase() : b;
+    return n.endsWith(sep) ? n : n + sep;
+  });
+  return norm.map((a, i) => norm.some((b, j) => j !== i && (a.startsWith(b) || b.startsWith(a))));
+}

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { compileSegment, expandWindowsEnv, globToRegex, parseRule } from "./match.ts";
+import { compileSegment, expandWindowsEnv, globToRegex, overlapping, parseRule } from "./match.ts";
 
 Deno.test("parseRule() reads the Linux default /etc/.*.conf as an anchored regex on the last segment", () => {
   const r = parseRule("/etc/.*.conf", "linux");
@@ -63,4 +63,22 @@ Deno.test("globToRegex() handles classes, negation and regex metacharacters", ()
   assert.ok(re("a+b(1).txt").test("a+b(1).txt"));
   assert.ok(!re("a+b(1).txt").test("aab1.txt"));
   assert.equal(compileSegment("x", "linux").kind, "literal");
+});
+
+Deno.test("overlapping() pairs directories that are the same or nest, Windows ones whatever their case", () => {
+  assert.deepEqual(overlapping(["/etc", "/usr/lib", "/usr", "/var/log"], "/"), [false, true, true, false]);
+  assert.deepEqual(overlapping(["/etc", "/etc/"], "/"), [true, true]);
+  assert.deepEqual(overlapping(["/", "/opt"], "/"), [true, true]);
+  assert.deepEqual(
+    overlapping(["/usr/lib", "/usr/lib64"], "/"),
+    [false, false],
+    "a shared prefix is no overlap",
+  );
+  assert.deepEqual(overlapping(["C:\\Windows", "c:\\windows\\System32", "C:\\Temp"], "\\", true), [
+    true,
+    true,
+    false,
+  ]);
+  assert.deepEqual(overlapping(["C:\\Windows", "c:\\windows"], "\\"), [false, false], "case counts on Linux");
+  assert.deepEqual(overlapping(["/only"], "/"), [false]);
 });

@@ -5,7 +5,7 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
 import type { Stat } from "./libc.ts";
-import { parseRule } from "./match.ts";
+import { overlapping, parseRule } from "./match.ts";
 import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
 import { reportCuts, type WalkReport } from "./report.ts";
 import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
@@ -266,13 +266,11 @@ export async function collectFiles(
         return [];
       }
     });
-    // Only entries whose base directories overlap can find the same path twice: only they keep a set of
-    // the paths they reported (a big tree under one entry costs no set).
-    const under = (a: string, b: string) => a === b || a.startsWith(b.endsWith("/") ? b : `${b}/`);
-    for (const { rule, parsed } of parsedRules) {
-      const dedupe = parsedRules.some((o) =>
-        o.parsed !== parsed && (under(o.parsed.base, parsed.base) || under(parsed.base, o.parsed.base))
-      );
+    // Only entries whose directories overlap keep a set of the paths they reported (a big tree under one
+    // entry costs no set).
+    const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), "/");
+    for (const [i, { rule, parsed }] of parsedRules.entries()) {
+      const dedupe = overlaps[i];
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
       reports.push(
         await walk({

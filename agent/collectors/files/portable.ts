@@ -3,7 +3,7 @@
 import { reportCuts, type WalkReport } from "./report.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import { expandWindowsEnv, parseRule } from "./match.ts";
+import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
 import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
 import { hashPortable } from "./hash_portable.ts";
 import type { FileItem } from "./mod.ts";
@@ -100,9 +100,8 @@ export async function collectFilesPortable(
     return item;
   };
   /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem) => {
+  const push = async (item: FileItem, print = fingerprint(item)) => {
     items++;
-    const print = fingerprint(item);
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
       return await out.same(item.FileSystemPath);
@@ -110,9 +109,7 @@ export async function collectFilesPortable(
     await out.add(item, print);
   };
 
-  const reports: WalkReport[] = [];
-  for (const rule of settings.fileSettings.fileInfo.filter((r) => r.enabled)) {
-    let parsed;
+  const parsedRules = settings.fileSettings.fileInfo.filter((r) => r.enabled).flatMap((rule) => {
     try {
       let path = rule.path;
       if (windows) {
@@ -124,18 +121,25 @@ export async function collectFilesPortable(
           );
         }
       }
-      parsed = parseRule(path, host.os);
+      const parsed = parseRule(path, host.os);
+      warnings.push(...parsed.warnings);
+      return [{ rule, parsed }];
     } catch (e) {
       warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-      continue;
+      return [];
     }
-    warnings.push(...parsed.warnings);
+  });
+  // Only entries whose directories overlap keep a set of the paths they reported.
+  const sep = windows ? "\\" : "/";
+  const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), sep, windows);
+  const reports: WalkReport[] = [];
+  for (const [i, { rule, parsed }] of parsedRules.entries()) {
     const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
     reports.push(
       await walkPortable({
         rule: parsed,
         realBase: host.path(parsed.base),
-        sep: windows ? "\\" : "/",
+        sep,
         recurse: rule.recurse,
         links: rule.links,
         type: rule.type,
@@ -144,10 +148,12 @@ export async function collectFilesPortable(
         ops,
         signal,
       }, async (f) => {
-        // Windows names ignore case: one key per file however a rule spells its path.
-        const key = windows ? f.path.toLowerCase() : f.path;
-        if (seen.has(key)) return;
-        seen.add(key);
+        if (overlaps[i]) {
+          // Windows names ignore case: one key per file however a rule spells its path.
+          const key = windows ? f.path.toLowerCase() : f.path;
+          if (seen.has(key)) return;
+          seen.add(key);
+        }
         const item = build(f.path, f.real, rule, f.info, f.linkTarget);
         if (f.error || !f.info) {
           errors.push(f.path);
@@ -158,7 +164,8 @@ export async function collectFilesPortable(
         if (!regular) return await push(item);
         item.StatKey = portableStatKey(f.info);
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
-        if (ctx.previous?.get(f.path) === fingerprint(item)) return await push(item);
+        const print = fingerprint(item);
+        if (ctx.previous?.get(f.path) === print) return await push(item, print);
         try {
           const r = await hashPortable(f.real, capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);

@@ -63,7 +63,6 @@ export interface RunOptions {
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
-const CHUNK = PAGE;
 const zero = (): RunCounts => ({ items: 0, added: 0, removed: 0, modified: 0, errors: 0, records: 0 });
 
 /** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
@@ -73,7 +72,7 @@ export function loadItems(raw: DatabaseSync, collector: string): Map<string, Sto
 }
 
 async function insertChunked<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < rows.length; i += CHUNK) await write(rows.slice(i, i + CHUNK));
+  for (let i = 0; i < rows.length; i += PAGE) await write(rows.slice(i, i + PAGE));
 }
 
 function errorText(e: unknown): string {

@@ -26,7 +26,7 @@ export function arrays(stmt: StatementSync): StatementSync {
 }
 
 /** The fingerprints of a collector's stored items (an item stored with an error has none). */
-export function loadFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
+function loadFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
   const out = new Map<string, string>();
   const rows = arrays(raw.prepare(
     "SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL",

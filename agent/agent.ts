@@ -7,7 +7,7 @@ import type { OpenedDb } from "../db/open.ts";
 import { runCollector } from "./pipeline/run.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
-import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
+import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -79,6 +79,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         signal,
         outboxMax: opts.outboxMax,
         keepChanges: false,
+        fields: opts.ama ? recordFields(opts.ama) : "full",
       });
       await delivery?.afterRun(collector.name, summary.itemsWritten);
       return summary;

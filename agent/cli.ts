@@ -12,11 +12,19 @@ import { createLogger, type Logger } from "./log.ts";
 import { onceJson, onceText, runOnce } from "./once.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
+import type { RecordFields } from "./pipeline/records.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
-import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
+import {
+  amaFetch,
+  type AmaOptions,
+  checkAmaOptions,
+  deliverOnce,
+  recordFields,
+  writeMirrors,
+} from "./ama/mod.ts";
 import { DatabaseError, openDb } from "../db/open.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
@@ -48,6 +56,9 @@ Options:
                          (default ${DEFAULT_OUTBOX_MAX})
   --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
                          AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --forward-fields la|full
+                         what --forward sends of each record: full (default) every field ctagent has,
+                         la only the Log Analytics columns AMA gets
   --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
@@ -83,6 +94,7 @@ const OPTIONS = {
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
   forward: { type: "string" },
+  "forward-fields": { type: "string" },
   "ama-config": { type: "string", multiple: true },
   "ama-data": { type: "string" },
   "no-ama": { type: "boolean" },
@@ -168,10 +180,22 @@ export function parseListen(v: string): { hostname: string; port: number } {
 }
 
 function amaFlags(
-  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+  v: {
+    forward?: string;
+    "forward-fields"?: string;
+    "ama-config"?: string[];
+    "ama-data"?: string;
+    "no-ama"?: boolean;
+  },
 ): Cli["ama"] {
+  const fields = v["forward-fields"];
+  if (fields !== undefined && fields !== "la" && fields !== "full") {
+    throw new UsageError(`--forward-fields: expected la or full, got ${JSON.stringify(fields)}`);
+  }
+  if (fields !== undefined && !v.forward) throw new UsageError("--forward-fields needs --forward URL");
   const ama = {
     forward: v.forward,
+    forwardFields: fields as RecordFields | undefined,
     configEndpoints: v["ama-config"],
     dataEndpoint: v["ama-data"],
     noAma: !!v["no-ama"],
@@ -407,6 +431,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        fields: recordFields(ama),
       });
       io.out(
         cli.json

@@ -6,7 +6,7 @@ import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
-import { inventoryRecord, type WireRecord } from "./pipeline/records.ts";
+import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
 import { loadItems, runCollector, type RunSummary } from "./pipeline/run.ts";
 import { VERSION } from "./version.ts";
 
@@ -25,6 +25,8 @@ export async function runOnce(opts: {
   log: Logger;
   signal: AbortSignal;
   outboxMax?: number;
+  /** What the outbox keeps of each record (see recordFields). */
+  fields?: RecordFields;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -51,7 +53,7 @@ export async function runOnce(opts: {
   return { summaries, skipped, exitCode: failed ? EXIT.COLLECTOR_FAILED : changeBits(totals) };
 }
 
-/** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
+/** The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own). */
 export function onceJson(
   res: OnceResult,
   opts: { raw: DatabaseSync; collectors: Collector[]; config: ConfigInForce; host: Host },
@@ -64,9 +66,10 @@ export function onceJson(
       dataType: collector.dataType(opts.host.os),
       computer: opts.host.hostname,
       at: s.finishedAt,
+      toAma: collector.toAma,
     };
     inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = inventoryRecord(JSON.parse(i.json), ctx);
+      const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
       if (i.error) rec.error = i.error;
       return rec;
     });

@@ -51,8 +51,13 @@ export interface OutboxTable {
   id: Generated<number>;
   /** Logical stream: CONFIG_CHANGE_BLOB | CONFIG_CHANGE_BLOB_V2 | CONFIG_DATA_BLOB_V2 */
   stream: string;
-  /** JSON of the flat map<str,str> record. */
+  /**
+   * JSON of the record's Log Analytics columns, a flat map<str,str> (what AMA's streams carry); "" when none
+   * of the record is for the table (it goes to full forward endpoints only).
+   */
   record: string;
+  /** JSON of what only the full record has (RecordId, ctagent's fields); null when the extras were not kept. */
+  extra: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   attempts: number;
 }

@@ -37,6 +37,7 @@ Deno.test({
       config: false,
       data: [`\\\\.\\pipe\\${pipe}`],
       dcrId: "w2",
+      validate: false,
     });
     const opened = await openDb(":memory:");
     for (let i = 0; i < 3; i++) {

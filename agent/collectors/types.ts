@@ -80,6 +80,8 @@ export interface Collector<I extends Item = Item> {
   volatile?: readonly string[];
   /** Field whose old/new values fill the Previous/Current columns (e.g. CurrentVersion); JSON of the changed fields otherwise. */
   currentField?: string;
+  /** Whether its records go to AMA's streams (default true): only the DCR's four kinds do (SPEC §7.15). */
+  toAma?: boolean;
   /** Whether the DCR enables this collector, and how often it runs (seconds). */
   schedule(settings: Settings): { enabled: boolean; frequency: number };
   collect(settings: Settings, ctx: CollectContext): Promise<Collected<I>>;

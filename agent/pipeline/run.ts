@@ -12,9 +12,12 @@ import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Up
 import {
   changeRecord,
   changeStream,
+  fullRecord,
   INVENTORY_STREAM,
   inventoryHead,
   inventoryRecord,
+  type RecordFields,
+  type RecordParts,
   type WireRecord,
 } from "./records.ts";
 import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
@@ -40,7 +43,7 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
+  /** The change records of this run (full records); empty when `keepChanges` is false. */
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
@@ -60,6 +63,11 @@ export interface RunOptions {
   outboxMax?: number;
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
+  /**
+   * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none are
+   * not kept); "full", also the extra fields a full forward endpoint takes (default).
+   */
+  fields?: RecordFields;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -126,7 +134,11 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   let stage: Stage;
   try {
     stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue,
+      bodies: snapshotDue && {
+        dataType: collector.dataType(host.os),
+        toAma: collector.toAma ?? true,
+        extras: (opts.fields ?? "full") === "full",
+      },
       checksums: baseline,
     });
   } catch (e) {
@@ -179,6 +191,7 @@ async function store(
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
+    toAma: collector.toAma ?? true,
   };
   const counts = zero();
   counts.items = stage.count;
@@ -197,7 +210,7 @@ async function store(
       error: null,
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
-    const out = writers(raw, name, finishedAt);
+    const out = writers(raw, name, finishedAt, opts.fields ?? "full");
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -206,7 +219,7 @@ async function store(
       }
       await writeChanges(trx, run.id, name, changes, finishedAt);
       const records = changes.map((c) => changeRecord(c, ctx));
-      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
+      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeStream(ctx.dataType), records);
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
       if (!snapshotDue) {
@@ -291,14 +304,16 @@ async function store(
  * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
  * Only called inside the run's transaction, which holds the connection.
  */
-function writers(raw: DatabaseSync, collector: string, at: number) {
+function writers(raw: DatabaseSync, collector: string, at: number, fields: RecordFields) {
   const item = raw.prepare(
     `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (collector, key) DO UPDATE SET checksum = excluded.checksum, data = excluded.data,
        error = excluded.error, fingerprint = excluded.fingerprint, changed_at = excluded.changed_at`,
   );
-  const record = raw.prepare("INSERT INTO outbox (stream, record, created_at, attempts) VALUES (?, ?, ?, 0)");
+  const record = raw.prepare(
+    "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
+  );
   let written = 0;
   return {
     items(upserts: Upsert[]) {
@@ -308,9 +323,17 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
         item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
       }
     },
-    records(stream: string, records: WireRecord[]) {
-      for (const r of records) record.run(stream, JSON.stringify(r), at);
-      written += records.length;
+    records(stream: string, records: RecordParts[]) {
+      for (const r of records) {
+        if (fields === "la" && !r.la) continue; // nothing of it for AMA, and nobody else to take it
+        record.run(
+          stream,
+          r.la ? JSON.stringify(r.la) : "",
+          fields === "full" ? JSON.stringify(r.extra) : null,
+          at,
+        );
+        written++;
+      }
     },
     /** Records written some other way. */
     count(n: number) {

@@ -7,6 +7,7 @@ import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
 import { loadItems, runCollector } from "./run.ts";
 import { inventoryRecord } from "./records.ts";
+import { routedRecord } from "../ama/sender.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
@@ -47,10 +48,11 @@ async function setup() {
       now: () => (t += 1000),
       ...extra,
     });
+  /** The outbox's records, whole (both parts). */
   const outbox = async () =>
     (await opened.db.selectFrom("outbox").selectAll().orderBy("id").execute()).map((r) => ({
       stream: r.stream,
-      ...JSON.parse(r.record),
+      ...JSON.parse(routedRecord(r, "full")!),
     }));
   return { ...opened, c, run, outbox };
 }
@@ -263,7 +265,7 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
 });
 
 Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRecord() of each item, field order included", async () => {
-  const { c, run, outbox, close } = await setup();
+  const { db, c, run, close } = await setup();
   const items: Item[] = [
     { SoftwareName: 'q"uote \u00e9\n\\', CurrentVersion: "1", Size: 12, Ok: true, Gone: null },
     { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
@@ -271,16 +273,37 @@ Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRec
   ];
   c.next = { items };
   const first = await run();
-  const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
+  const snap =
+    (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
+      .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
   assert.equal(snap.length, 3);
   for (const item of items) {
-    const got = snap.find((r) => r.SoftwareName === item.SoftwareName)!;
-    const { stream: _s, ...rec } = got;
+    const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
     const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at: first.finishedAt });
-    assert.match(rec.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(Object.keys(rec), Object.keys(want));
-    assert.deepEqual({ ...rec, RecordId: "" }, { ...want, RecordId: "" });
+    assert.match(got.extra.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
+    assert.deepEqual(got.la, want.la);
+    assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
+    assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
   }
-  assert.equal(new Set(snap.map((r) => r.RecordId)).size, 3);
+  assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
+  await close();
+});
+
+Deno.test('runCollector() with fields "la" keeps only the table part in the outbox, and no record of which nothing is for the table', async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
+  await run({ fields: "la" });
+  c.next = { items: [pkg("a", "1"), { ...pkg("b", "1"), Status: "half-installed" }] };
+  const second = await run({ fields: "la" });
+  assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.FieldsChanged]), [["Modified", "Status"]]);
+  const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
+  assert.deepEqual(rows.map((r) => [r.stream, JSON.parse(r.record).SoftwareName, r.extra]), [
+    ["CONFIG_DATA_BLOB_V2", "a", null],
+    ["CONFIG_DATA_BLOB_V2", "b", null],
+    // b's change is of Status only (no column of either table): not for AMA; its inventory record is.
+    ["CONFIG_DATA_BLOB_V2", "b", null],
+  ]);
+  assert.ok(rows.every((r) => !("Status" in JSON.parse(r.record))), "Status is no column");
   await close();
 });

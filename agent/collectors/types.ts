@@ -78,6 +78,12 @@ export interface Collector<I extends Item = Item> {
   key(item: I): string;
   /** Fields never diffed (a pid, a last-seen time). An item's `error` field is never diffed either. */
   volatile?: readonly string[];
+  /**
+   * Fields whose content a version of ctagent changed (a new field, another unit, another source), one list per
+   * such version, oldest first. The first run over items stored before a version refreshes these fields
+   * without reporting them, so an upgrade is never a flood of Modified records.
+   */
+  revisions?: readonly (readonly string[])[];
   /** Field whose old/new values fill the Previous/Current columns (e.g. CurrentVersion); JSON of the changed fields otherwise. */
   currentField?: string;
   /** Whether its records go to AMA's streams (default true): only the DCR's four kinds do (SPEC §7.15). */

@@ -126,6 +126,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
   const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
+  // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
+  const revisions = collector.revisions ?? [];
+  const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   const snapshotDue = settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
@@ -163,7 +166,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
+    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
   } finally {
     await stage.close();
   }
@@ -174,10 +177,10 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue } = plan;
+  const { startedAt, baseline, snapshotDue, revised } = plan;
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -232,7 +235,7 @@ async function store(
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
     // baseline with nothing stored is every staged item written as it is: one statement.
-    const diffOpts = { volatile: collector.volatile, baseline };
+    const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
     const fresh = baseline && !raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(name);
     if (fresh) itemsWritten += stage.insertAll(finishedAt);
     for (let after = 0; !fresh;) {
@@ -270,6 +273,9 @@ async function store(
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
+    if (revised.length || baseline) {
+      await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
+    }
     counts.records = out.written();
     await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
     await trx.updateTable("runs").set({ counts: JSON.stringify(counts) }).where("id", "=", run.id).execute();

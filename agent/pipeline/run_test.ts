@@ -307,3 +307,21 @@ Deno.test('runCollector() with fields "la" keeps only the table part in the outb
   assert.ok(rows.every((r) => !("Status" in JSON.parse(r.record))), "Status is no column");
   await close();
 });
+
+Deno.test("runCollector() refreshes the fields a newer version fills differently without reporting them, once", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [{ ...pkg("a", "1"), Size: 2048 }, { ...pkg("b", "1"), Size: 10 }] };
+  await run(); // stored by a version without revisions
+  await db.deleteFrom("state").where("key", "=", "revision.software").execute();
+  c.revisions = [["Size"]];
+  c.next = { items: [{ ...pkg("a", "1"), Size: 2 }, { ...pkg("b", "2"), Size: 11 }] };
+  const upgrade = await run();
+  assert.deepEqual(upgrade.changes.map((r) => [r.SoftwareName, r.FieldsChanged]), [["b", "CurrentVersion"]]);
+  const a = await db.selectFrom("items").select("data").where("key", "=", "a").executeTakeFirstOrThrow();
+  assert.equal(JSON.parse(a.data).Size, 2, "the stored item has the new content");
+  assert.equal(await getState(db, "revision.software"), "1");
+  c.next = { items: [{ ...pkg("a", "1"), Size: 3 }, { ...pkg("b", "2"), Size: 11 }] };
+  const after = await run();
+  assert.deepEqual(after.changes.map((r) => [r.SoftwareName, r.FieldsChanged]), [["a", "Size"]]);
+  await close();
+});

@@ -63,6 +63,11 @@ export function bytes(n: unknown): string {
   return `${v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
 }
 
+/** A package's installed size: dpkg gives Installed-Size in KiB (as the real agent sends it), the others bytes. */
+export function softwareSize(n: unknown, row: { data: Data | null }): string {
+  return typeof n === "number" && row.data?.Manager === "dpkg" ? bytes(n * 1024) : bytes(n);
+}
+
 /** The name people know an item by. */
 export function itemName(collector: string, data: Data | null | undefined, key: string): string {
   if (!data) return key;

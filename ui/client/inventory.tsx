@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
-import { bytes, NOUNS, num, plural, show } from "./format.ts";
+import { bytes, NOUNS, num, plural, show, softwareSize } from "./format.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { Pager } from "./changes.tsx";
@@ -26,6 +26,7 @@ export const COLUMNS: Record<string, Column[]> = {
     { field: "Architecture", label: "Arch" },
     { field: "Publisher", label: "Publisher" },
     { field: "Manager", label: "Manager" },
+    { field: "Size", label: "Size", render: softwareSize, class: "num" },
     { field: "SoftwareDescription", label: "Description", class: "dim" },
   ],
   services: [

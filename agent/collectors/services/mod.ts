@@ -28,6 +28,9 @@ export function servicesCollector(sources: ServiceSource[] = SOURCES): Collector
     key: serviceKey,
     // systemd's ActiveState passes through activating/deactivating as timers fire: shown, never a change.
     volatile: ["ActiveState"],
+    // 0.2: the real agent's SvcPath (the unit file), SvcRunlevels (WantedBy), SysV's controller name (init),
+    // WMI's startup types (Auto, the delay apart).
+    revisions: [["SvcPath", "SvcRunlevels", "SvcController", "SvcStartupType", "DelayedAutoStart"]],
     schedule: (s) => ({
       enabled: s.enableServices,
       frequency: s.servicesSettings.serviceCollectionFrequency,

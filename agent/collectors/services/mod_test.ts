@@ -47,7 +47,7 @@ Deno.test("servicesCollector() reads SysV scripts on a machine without systemd",
   const root = await tree({ "/sbin/init": "ELF", "/etc/init.d/ssh": "#!/bin/sh\n" });
   try {
     const { items } = await servicesCollector().collect(settingsSchema("linux").parse({}), ctx(root));
-    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "sysv"]]);
+    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "init"]]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

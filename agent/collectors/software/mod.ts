@@ -27,6 +27,8 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
     key: softwareKey,
     currentField: "CurrentVersion",
     volatile: [],
+    // 0.2: dpkg's Size is Installed-Size in KiB, as the real agent sends it (was bytes).
+    revisions: [["Size"]],
     schedule: (s) => ({
       enabled: s.enableSoftware,
       frequency: s.softwareSettings.softwareCollectionFrequency,

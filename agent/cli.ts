@@ -8,6 +8,7 @@ import { readDcrFile, resolveConfig } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
 import { configFileArgs } from "./config/agent_file.ts";
 import { liveHost } from "./host/mod.ts";
+import { imageComputerName } from "./host/computer_name.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceJson, onceText, runOnce } from "./once.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
@@ -384,6 +385,17 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     write: io.err,
   });
   if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
+  if (cli.root) {
+    // An image's records name the machine it is, not the one reading it (SPEC §7.20).
+    try {
+      host.hostname = await imageComputerName(host) ?? host.hostname;
+    } catch (e) {
+      log.warn("cannot read the image's computer name; records name this machine", {
+        root: cli.root,
+        error: e,
+      });
+    }
+  }
 
   if (cli.command === "once" && cli.dcr) {
     // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.

@@ -13,6 +13,7 @@ export interface ExecResult {
 
 export interface Host {
   os: Platform;
+  /** What records say in Computer: the short host name, or the name of the image under `root`. */
   hostname: string;
   /**
    * Root the collectors read the machine under: "/" for the live system, a directory holding a mounted
@@ -28,6 +29,12 @@ export interface Host {
   isRoot: boolean;
 }
 
+/** `web01.contoso.com` → `web01`, as the real agent sends Computer (gethostname up to the first dot). */
+export function shortHostname(name: string): string {
+  const dot = name.indexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
+}
+
 export function currentPlatform(): Platform {
   return Deno.build.os === "windows" ? "windows" : "linux";
 }
@@ -38,7 +45,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
   const path = (p: string) => root === "/" ? p : join(root, p);
   return {
     os: opts.os ?? currentPlatform(),
-    hostname: opts.hostname ?? osHostname(),
+    hostname: opts.hostname ?? shortHostname(osHostname()),
     root,
     path,
     readFile: async (p) => new Uint8Array(await readFile(path(p))),

@@ -114,6 +114,12 @@ async function findPath(root: string, relative: string): Promise<string | null> 
   return dir;
 }
 
+/** The SYSTEM hive of a Windows installation under `host.root`, mounted at HKLM\SYSTEM; null when absent. */
+export async function systemHiveOf(host: Host): Promise<Mount | null> {
+  const sys = await findPath(host.path("/"), "Windows/System32/config/SYSTEM");
+  return sys ? systemMount(await Deno.readFile(sys), sys) : null;
+}
+
 /**
  * The registry of a Windows installation seen as files under `host.root` (a mounted disk or image):
  * SOFTWARE and SYSTEM from Windows\System32\config, and each profile's NTUSER.DAT at HKEY_USERS\<SID>
@@ -129,8 +135,8 @@ export async function offlineRegistryFromRoot(
   if (soft) {
     mounts.push({ path: "HKEY_LOCAL_MACHINE\\SOFTWARE", hive: openHive(await Deno.readFile(soft), soft) });
   }
-  const sys = await findPath(root, `${config}/SYSTEM`);
-  if (sys) mounts.push(systemMount(await Deno.readFile(sys), sys));
+  const sys = await systemHiveOf(host);
+  if (sys) mounts.push(sys);
   const software = mounts[0]?.path.endsWith("SOFTWARE") ? mounts[0].hive : undefined;
   const profiles = software?.lookup("Microsoft\\Windows NT\\CurrentVersion\\ProfileList");
   if (software && profiles) {

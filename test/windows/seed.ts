@@ -1,4 +1,5 @@
 // Seeding a Windows (Wine) machine for the Windows tests: registry through `regedit /S`, services through `sc`.
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 /** True when the Windows tests can run (Windows Deno, natively or under Wine). */
@@ -159,5 +160,27 @@ export async function onceJson<R = Record<string, string>>(
     return { code: out.code, json: JSON.parse(stdout), stderr };
   } catch {
     throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
+  }
+}
+
+/** Writes a file's DACL from SDDL (test seeding: Wine's icacls does not write one). */
+export function writeDaclSddl(path: string, sddl: string): void {
+  const lib = Deno.dlopen("advapi32.dll", {
+    ConvertStringSecurityDescriptorToSecurityDescriptorW: {
+      parameters: ["buffer", "u32", "buffer", "pointer"],
+      result: "i32",
+    },
+    SetFileSecurityW: { parameters: ["buffer", "u32", "pointer"], result: "i32" },
+  });
+  const wide = (s: string) => new Uint16Array([...s].map((c) => c.charCodeAt(0)).concat(0));
+  try {
+    const sd = new BigUint64Array(1);
+    assert.ok(lib.symbols.ConvertStringSecurityDescriptorToSecurityDescriptorW(wide(sddl), 1, sd, null));
+    assert.ok(
+      lib.symbols.SetFileSecurityW(wide(path), 4, Deno.UnsafePointer.create(sd[0])),
+      `SetFileSecurityW ${path}`,
+    );
+  } finally {
+    lib.close();
   }
 }

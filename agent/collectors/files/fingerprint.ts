@@ -14,7 +14,8 @@ export function hash64(text: string): string {
 /**
  * The fingerprint of a file item: its stat key (what moves when the content, mode, owner or times move) and
  * everything of the item that the stat key does not cover (names of the owner and group, link target, the
- * rule that matched). Equal fingerprints mean the stored item, checksum included, still holds.
+ * rule that matched). Equal fingerprints mean the stored item, checksum included, still holds; its ACL too, as
+ * writing an ACL moves ctime. The leading 2 is the item shape (2: with Acls), so older items are read again.
  */
 export function fileFingerprint(
   statKey: string,
@@ -23,5 +24,5 @@ export function fileFingerprint(
   linkTarget: string | null,
   rule: { name: string; groupTag: string },
 ): string {
-  return `${statKey}:${hash64(JSON.stringify([owner, group, linkTarget, rule.name, rule.groupTag]))}`;
+  return `${statKey}:${hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]))}`;
 }

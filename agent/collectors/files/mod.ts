@@ -13,6 +13,7 @@ import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { type AclNames, formatAccessAcl, readAccessAclAt } from "../../host/acl_posix.ts";
 
 /** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
 export type FileItem = {
@@ -24,6 +25,11 @@ export type FileItem = {
   DateModified: string | null;
   /** Permission bits, 4 octal digits ("0644", "4755"). */
   Mode: string | null;
+  /**
+   * The access ACL: Linux, getfacl's short text (`user::rw-,group::r--,other::r--` and any extended
+   * entries); Windows, the DACL as SDDL. Null where there is none to read (a symlink, an offline image).
+   */
+  Acls: string | null;
   OwnerId: number | null;
   Owner: string | null;
   GroupId: number | null;
@@ -84,12 +90,18 @@ function modeString(mode: number): string {
   return MODES[m] ??= m.toString(8).padStart(4, "0");
 }
 
+/** The ids of an ACL named from the host's accounts (the image's own under --root), as getfacl names them. */
+function aclNames(accounts: Accounts): AclNames {
+  return { user: (uid) => accounts.users.get(uid), group: (gid) => accounts.groups.get(gid) };
+}
+
 function fromStat(
   path: string,
   s: Stat,
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
+  acls: string | null = null,
 ): FileItem {
   const modified = iso(s.mtimeSec, s.mtimeNsec);
   const sameMs = s.btimeSec === s.mtimeSec &&
@@ -102,6 +114,7 @@ function fromStat(
     DateCreated: created,
     DateModified: modified,
     Mode: modeString(s.mode),
+    Acls: acls,
     OwnerId: s.uid,
     Owner: accounts.users.get(s.uid) ?? null,
     GroupId: s.gid,
@@ -124,6 +137,7 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
       DateCreated: null,
       DateModified: null,
       Mode: null,
+      Acls: null,
       OwnerId: null,
       Owner: null,
       GroupId: null,
@@ -168,6 +182,7 @@ export async function collectFiles(
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
+  const names = aclNames(accounts);
   const ops = opts.ops ?? LIBC_OPS;
   const previous = ctx.previous;
   let items = 0;
@@ -216,7 +231,13 @@ export async function collectFiles(
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
-    const item = fromStat(path, s, accounts, rule, linkTarget);
+    let acls: string;
+    try {
+      acls = formatAccessAcl(s.mode, r.acl ?? null, names);
+    } catch (e) {
+      return failed(path, stat, rule, linkTarget, `${path}: ${(e as Error).message}`);
+    }
+    const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
     const text = r.text;
@@ -312,7 +333,21 @@ export async function collectFiles(
             reused++;
             return emit(out.same(f.path));
           }
-          if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
+          if (!regular) {
+            // Read after the stat: an ACL changed in between is newer than the stat, and the next run,
+            // seeing another ctime, reads it again. A symlink itself has no ACL.
+            let acls: string | null = null;
+            try {
+              if ((f.stat.mode & libc.S_IFMT) !== libc.S_IFLNK) {
+                acls = formatAccessAcl(f.stat.mode, readAccessAclAt(f.dirfd, f.name, f.follow), names);
+              }
+            } catch (e) {
+              const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
+              errors.push(f.path);
+              return emit(out.add(errorItem(f.path, rule, `${f.path}: ${(e as Error).message}`, base)));
+            }
+            return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget, acls), print));
+          }
           return hash(f, rule, capture);
         }),
       );
@@ -343,6 +378,8 @@ export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
     key: (i) => i.FileSystemPath,
     // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
     volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
+    // 0.2: the access ACL (SPEC §7.21); the fingerprints changed with it, so every file is read once more.
+    revisions: [["Acls"]],
     schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
     collect: (settings, ctx) => collectFiles(settings, ctx, opts),
   };

@@ -10,11 +10,14 @@ import type { FileItem } from "./mod.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
 import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
+import { readDaclSddl } from "../../host/acl_windows.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
   /** Windows attribute bits of a real path (default: GetFileAttributesW on Windows hosts; none elsewhere). */
   attributes?: (real: string) => number | null;
+  /** The Acls of a real path (default: the DACL as SDDL on the live Windows machine; none elsewhere). */
+  acls?: (real: string) => string;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -37,11 +40,12 @@ function fileType(i: Deno.FileInfo): string {
 }
 
 /**
- * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
- * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
+ * The fingerprint of an item of the portable path: all of it but the checksum and the Acls, its StatKey
+ * included (set for regular files), so an equal fingerprint means the stored item still holds: a DACL written
+ * moves the change time, which is in the StatKey. "2:" since items have Acls (so each is read once more).
  */
 function fingerprint(item: FileItem): string {
-  return hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+  return "2:" + hash64(JSON.stringify({ ...item, FileContentChecksum: null, Acls: null }));
 }
 
 export async function collectFilesPortable(
@@ -53,8 +57,11 @@ export async function collectFilesPortable(
   const windows = host.os === "windows";
   const fs = settings.fileSettings;
   const ops = opts.ops ?? DENO_OPS;
+  const live = windows && Deno.build.os === "windows" && host.root === "/";
   const attributes = opts.attributes ??
     (windows && Deno.build.os === "windows" ? readFileAttributes : undefined);
+  // An offline image's DACLs name accounts of another machine: not read (SPEC §7.21).
+  const acls = opts.acls ?? (live ? readDaclSddl : undefined);
   const warnings: string[] = [];
   const unseen: string[] = [];
   const output = fileOutput(ctx);
@@ -82,6 +89,7 @@ export async function collectFilesPortable(
       DateCreated: info ? iso(info.birthtime) : null,
       DateModified: info ? iso(info.mtime) : null,
       Mode: !windows && info?.mode != null ? (info.mode & 0o7777).toString(8).padStart(4, "0") : null,
+      Acls: null,
       OwnerId: windows ? null : info?.uid ?? null,
       Owner: null,
       GroupId: windows ? null : info?.gid ?? null,
@@ -99,12 +107,23 @@ export async function collectFilesPortable(
     }
     return item;
   };
-  /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem, print = fingerprint(item)) => {
+  /**
+   * The item, unless its fingerprint is the stored one's: then only that it is the same. Its Acls are read
+   * only here, for an item that is new or moved.
+   */
+  const push = async (item: FileItem, real: string, print = fingerprint(item)) => {
     items++;
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
       return await out.same(item.FileSystemPath);
+    }
+    if (acls && item.FileType !== "SymbolicLink") {
+      try {
+        item.Acls = acls(real);
+      } catch (e) {
+        errors.push(item.FileSystemPath);
+        return await out.add({ ...item, StatKey: null, error: `${item.FileSystemPath}: ${errText(e)}` });
+      }
     }
     await out.add(item, print);
   };
@@ -161,11 +180,11 @@ export async function collectFilesPortable(
           return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return await push(item);
+        if (!regular) return await push(item, f.real);
         item.StatKey = portableStatKey(f.info);
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
         const print = fingerprint(item);
-        if (ctx.previous?.get(f.path) === print) return await push(item, print);
+        if (ctx.previous?.get(f.path) === print) return await push(item, f.real, print);
         try {
           const r = await hashPortable(f.real, capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
@@ -179,7 +198,7 @@ export async function collectFilesPortable(
               await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
             } else contentCut.push(f.path);
           }
-          await push(after);
+          await push(after, f.real);
         } catch (e) {
           errors.push(f.path);
           items++;

@@ -1,7 +1,7 @@
 // Builds the records of a run as flat map<str,str> in two parts: the Log Analytics columns AMA's streams carry
 // (SPEC §2, §7.15–7.17) and what only the full record keeps (the local output and --forward endpoints).
-import type { Item, Value } from "../collectors/types.ts";
-import type { Stream } from "../config/document.ts";
+import type { CollectorSpec, Item, Value } from "../collectors/types.ts";
+import type { Stream } from "../streams.ts";
 import type { Change } from "./diff.ts";
 import {
   CHANGE_COLUMNS,
@@ -179,9 +179,15 @@ export function inventoryHead(ctx: RecordContext): { la: string | null; extra: s
   return ctx.toAma === false ? { la: null, extra: h } : { la: h, extra: "" };
 }
 
-/** Registry changes go to CONFIG_CHANGE_BLOB, other changes to _V2 (SPEC §7.8). */
-export function changeStream(dataType: string): Stream {
-  return dataType === "Registry" ? "CONFIG_CHANGE_BLOB" : "CONFIG_CHANGE_BLOB_V2";
+/**
+ * The stream of a collector's change records: the one its spec names (registry: CONFIG_CHANGE_BLOB, SPEC §7.8),
+ * CONFIG_CHANGE_BLOB_V2 otherwise; ctagent's own for a collector AMA does not take.
+ */
+export function changeStream(spec: Pick<CollectorSpec, "toAma" | "changeStream">): Stream {
+  return spec.toAma ? spec.changeStream ?? "CONFIG_CHANGE_BLOB_V2" : "CTAGENT_CHANGE";
 }
 
-export const INVENTORY_STREAM: Stream = "CONFIG_DATA_BLOB_V2";
+/** The stream of a collector's inventory records. */
+export function inventoryStream(spec: Pick<CollectorSpec, "toAma">): Stream {
+  return spec.toAma ? "CONFIG_DATA_BLOB_V2" : "CTAGENT_DATA";
+}

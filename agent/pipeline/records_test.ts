@@ -8,6 +8,8 @@ import {
   inventoryRecord,
 } from "./records.ts";
 import { CHANGE_COLUMNS, DATA_COLUMNS, previousColumn } from "./columns.ts";
+import registrySpec from "../collectors/registry/spec.ts";
+import filesSpec from "../collectors/files/spec.ts";
 
 const at = Date.UTC(2026, 10, 22, 3, 0, 0);
 const keys = (r: Record<string, string> | null) => Object.keys(r ?? {}).sort();
@@ -160,8 +162,8 @@ Deno.test("changeRecord() of a Removed item: identifying columns, every last val
     PreviousAcls: "user::rw-,group::r--,other::r--",
   });
   assert.equal(r.extra.Mode, "0644");
-  assert.equal(changeStream("Registry"), "CONFIG_CHANGE_BLOB");
-  assert.equal(changeStream("Files"), "CONFIG_CHANGE_BLOB_V2");
+  assert.equal(changeStream(registrySpec), "CONFIG_CHANGE_BLOB");
+  assert.equal(changeStream(filesSpec), "CONFIG_CHANGE_BLOB_V2");
 });
 
 Deno.test("changeRecord() of a Removed package says its last version in Previous; an Added one in Current", () => {

@@ -8,21 +8,22 @@ import { getState } from "../../db/state.ts";
 import { loadItems, runCollector } from "./run.ts";
 import { inventoryRecord } from "./records.ts";
 import { routedRecord } from "../ama/sender.ts";
+import { fakeCollector } from "../../test/fake_collector.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
 
 /** A collector whose next result the test sets. */
 function fake(): Collector & { next: Collected | Error } {
-  const c = {
-    next: { items: [] } as Collected | Error,
-    name: "software" as const,
-    platforms: ["linux"] as const,
-    dataType: () => "Software",
-    key: (i: Item) => String(i.SoftwareName),
-    currentField: "CurrentVersion",
-    schedule: () => ({ enabled: true, frequency: 60 }),
-    collect: () => c.next instanceof Error ? Promise.reject(c.next) : Promise.resolve(c.next),
+  const c: Collector & { next: Collected | Error } = {
+    next: { items: [] },
+    ...fakeCollector("software", {
+      platforms: ["linux"],
+      dataType: { linux: "Software" },
+      key: (i: Item) => String(i.SoftwareName),
+      currentField: "CurrentVersion",
+      collect: () => c.next instanceof Error ? Promise.reject(c.next) : Promise.resolve(c.next),
+    }),
   };
   return c;
 }
@@ -163,6 +164,26 @@ Deno.test("runCollector() keeps the outbox bounded and counts what it dropped", 
   await close();
 });
 
+Deno.test("runCollector() puts a collector AMA does not take on ctagent's own streams, and only for --forward", async () => {
+  const { c, run, outbox, close } = await setup();
+  Object.assign(c, { name: "local_only", toAma: false });
+  c.next = { items: [pkg("a", "1")] };
+  // Without a forward endpoint nobody would take them: the store and the page have them, the outbox not.
+  const first = await run();
+  assert.deepEqual([first.status, first.counts.records, await outbox()], ["baseline", 0, []]);
+  c.next = { items: [pkg("a", "2")] };
+  const second = await run();
+  assert.deepEqual([second.counts.modified, second.changes.length, await outbox()], [1, 1, []]);
+  c.next = { items: [pkg("a", "3")] };
+  const third = await run({ fields: "full" });
+  assert.deepEqual((await outbox()).map((r) => [r.stream, r.ConfigChangeType ?? r.ConfigDataType]), [
+    ["CTAGENT_CHANGE", "Software"],
+    ["CTAGENT_DATA", "Software"],
+  ]);
+  assert.equal(third.counts.records, 2);
+  await close();
+});
+
 Deno.test("runCollector() keeps an unreadable item out of the changes and the inventory", async () => {
   const { c, run, close } = await setup();
   c.next = { items: [pkg("a", "1")] };
@@ -251,7 +272,7 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
   // snapshot is due again: a and c come from the stored items, b from what was staged.
   await db.updateTable("items").set({ fingerprint: "stale" }).where("key", "=", "b").execute();
   let t = 50_000_000;
-  const second = await run({ settings: every10s, now: () => (t += 1000) });
+  const second = await run({ settings: every10s, now: () => (t += 1000), fields: "full" });
   assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.SoftwareName]), [["Modified", "b"]]);
   const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
   assert.deepEqual(snap.map((r) => [r.SoftwareName, r.CurrentVersion, r.ConfigDataType]).sort(), [
@@ -272,7 +293,7 @@ Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRec
     { SoftwareName: "only" },
   ];
   c.next = { items };
-  const first = await run();
+  const first = await run({ fields: "full" });
   const snap =
     (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
       .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));

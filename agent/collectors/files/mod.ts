@@ -1,6 +1,9 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
@@ -15,37 +18,7 @@ import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
 import { type AclNames, formatAccessAcl, readAccessAclAt } from "../../host/acl_posix.ts";
 
-/** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
-export type FileItem = {
-  FileSystemPath: string;
-  /** File | Directory | SymbolicLink | Fifo | Socket | CharacterDevice | BlockDevice */
-  FileType: string;
-  Size: number | null;
-  DateCreated: string | null;
-  DateModified: string | null;
-  /** Permission bits, 4 octal digits ("0644", "4755"). */
-  Mode: string | null;
-  /**
-   * The access ACL: Linux, getfacl's short text (`user::rw-,group::r--,other::r--` and any extended
-   * entries); Windows, the DACL as SDDL. Null where there is none to read (a symlink, an offline image).
-   */
-  Acls: string | null;
-  OwnerId: number | null;
-  Owner: string | null;
-  GroupId: number | null;
-  Group: string | null;
-  Inode: string | null;
-  LinkTarget: string | null;
-  FileContentChecksum: string | null;
-  GroupTag: string;
-  /** The fileInfo entry (name) that matched. */
-  RuleName: string;
-  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
-  StatKey: string | null;
-  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
-  Attributes?: string | null;
-  error?: string;
-};
+export type { FileItem };
 
 const TYPES: Record<number, string> = {
   [libc.S_IFREG]: "File",
@@ -371,16 +344,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return {
-    name: "files",
-    platforms: ["linux", "windows"],
-    dataType: () => "Files",
-    key: (i) => i.FileSystemPath,
-    // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
-    volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
-    // 0.2: the access ACL (SPEC §7.21); the fingerprints changed with it, so every file is read once more.
-    revisions: [["Acls"]],
-    schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
-    collect: (settings, ctx) => collectFiles(settings, ctx, opts),
-  };
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
 }
+
+export default filesCollector();

@@ -59,7 +59,7 @@ export function checkRecord(tag: string, record: Record<string, unknown>): strin
       bad(k, "not an ISO 8601 datetime");
     } else if (!documentedValue(k, v, dataType)) {
       const set = VALUE_SETS[k] ?? WINDOWS_VALUE_SETS[k];
-      bad(k, `not one of ${set.join(", ")}`);
+      bad(k, set.length ? `not one of ${set.join(", ")}` : `not a column of ${dataType} rows`);
     }
   }
   for (const k of ["TimeGenerated", "Computer", typeColumn]) if (!(k in record)) out.push(`${k}: missing`);

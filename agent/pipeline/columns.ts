@@ -126,7 +126,8 @@ export const CHANGE_CATEGORIES: readonly string[] = ["Added", "Removed", "Modifi
 
 /**
  * The documented values of the columns that have a fixed set (SPEC §2.3); `WindowsServices` narrows
- * SvcStartupType, which on Linux is the unit's enablement word (enabled, disabled, static, ...).
+ * SvcStartupType, which on Linux is the unit's enablement word (enabled, disabled, static, ...), and has no
+ * SvcController or SvcRunlevels.
  */
 export const VALUE_SETS: Readonly<Record<string, readonly string[]>> = {
   SoftwareType: ["Application", "Package", "Update"],
@@ -136,6 +137,11 @@ export const VALUE_SETS: Readonly<Record<string, readonly string[]>> = {
 export const WINDOWS_VALUE_SETS: Readonly<Record<string, readonly string[]>> = {
   SvcStartupType: ["Auto", "Manual", "Disabled"],
   SvcPreviousStartupType: ["Auto", "Manual", "Disabled"],
+  // Daemons' columns: WMI's Win32_Service, what the real agent reads on Windows, has neither.
+  SvcController: [],
+  SvcPreviousController: [],
+  SvcRunlevels: [],
+  SvcPreviousRunlevels: [],
 };
 
 /** Whether `value` may stand in `column` of a record of `dataType` (a column without a documented set takes any). */

@@ -275,11 +275,16 @@ async function store(
       const records = changes.map((c) => changeRecord(c, ctx));
       if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeTo, records);
-      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
+      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
+      // when the change was (a change of ctagent's own fields leaves the table's row as it was).
       if (!snapshotDue) {
         out.records(
           inventoryTo,
-          changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
+          changes.flatMap((c, i) => {
+            if (!c.current || c.current.error) return [];
+            const inv = inventoryRecord(c.current, ctx);
+            return [records[i].la || !inv.la ? inv : { la: null, extra: fullRecord(inv) }];
+          }),
         );
       }
     };

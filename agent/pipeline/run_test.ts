@@ -315,6 +315,7 @@ Deno.test('runCollector() with fields "la" keeps only the table part in the outb
   const { db, c, run, close } = await setup();
   c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
   await run({ fields: "la" });
+  // b's change is of Status only (no column of either table): nothing of it, nor of b's row, for AMA.
   c.next = { items: [pkg("a", "1"), { ...pkg("b", "1"), Status: "half-installed" }] };
   const second = await run({ fields: "la" });
   assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.FieldsChanged]), [["Modified", "Status"]]);
@@ -322,10 +323,17 @@ Deno.test('runCollector() with fields "la" keeps only the table part in the outb
   assert.deepEqual(rows.map((r) => [r.stream, JSON.parse(r.record).SoftwareName, r.extra]), [
     ["CONFIG_DATA_BLOB_V2", "a", null],
     ["CONFIG_DATA_BLOB_V2", "b", null],
-    // b's change is of Status only (no column of either table): not for AMA; its inventory record is.
-    ["CONFIG_DATA_BLOB_V2", "b", null],
   ]);
   assert.ok(rows.every((r) => !("Status" in JSON.parse(r.record))), "Status is no column");
+  // A full forward endpoint takes both, as full records.
+  await db.deleteFrom("outbox").execute();
+  c.next = { items: [pkg("a", "1"), { ...pkg("b", "1"), Status: "installed" }] };
+  await run({ fields: "full" });
+  const full = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
+  assert.deepEqual(full.map((r) => [r.stream, r.record, JSON.parse(r.extra!).Status]), [
+    ["CONFIG_CHANGE_BLOB_V2", "", "installed"],
+    ["CONFIG_DATA_BLOB_V2", "", "installed"],
+  ]);
   await close();
 });
 

@@ -74,6 +74,58 @@ function changeDelayed(name: string, delayed: boolean): boolean {
   }
 }
 
+/** Sets a service's start type (2 auto, 3 demand, 4 disabled) through ChangeServiceConfigW: Wine's sc has no `config`. */
+export function setStartType(name: string, start: 2 | 3 | 4): void {
+  const lib = Deno.dlopen("advapi32.dll", {
+    OpenSCManagerW: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
+    OpenServiceW: { parameters: ["pointer", "buffer", "u32"], result: "pointer" },
+    ChangeServiceConfigW: {
+      parameters: [
+        "pointer",
+        "u32",
+        "u32",
+        "u32",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+        "pointer",
+      ],
+      result: "i32",
+    },
+    CloseServiceHandle: { parameters: ["pointer"], result: "i32" },
+  });
+  const NO_CHANGE = 0xffffffff;
+  try {
+    const a = lib.symbols;
+    const scm = a.OpenSCManagerW(null, null, 0xf003f);
+    if (!scm) throw new Error("OpenSCManager failed");
+    const wide = new Uint16Array([...name].map((c) => c.charCodeAt(0)).concat(0));
+    const svc = a.OpenServiceW(scm, wide, 0x0002 /* SERVICE_CHANGE_CONFIG */);
+    if (!svc) throw new Error(`OpenService ${name} failed`);
+    const ok = a.ChangeServiceConfigW(
+      svc,
+      NO_CHANGE,
+      start,
+      NO_CHANGE,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+      null,
+    );
+    a.CloseServiceHandle(svc);
+    a.CloseServiceHandle(scm);
+    if (!ok) throw new Error(`ChangeServiceConfigW ${name} failed`);
+  } finally {
+    lib.close();
+  }
+}
+
 /** UTF-16LE bytes of `s` plus its NUL, as .reg `hex(N):` data. */
 export function regUtf16(s: string): string {
   const bytes: string[] = [];

@@ -1,8 +1,8 @@
 // The Computer of an image's records: the name a mounted machine image gives itself (SPEC §7.20).
 import { type Host, shortHostname } from "./mod.ts";
-import { offlineRegistry, systemHiveOf } from "../collectors/registry/offline.ts";
-import { getValue } from "../collectors/registry/reader.ts";
-import { valueText } from "../collectors/registry/values.ts";
+import { offlineRegistry, systemHiveOf } from "./registry/offline.ts";
+import { getValue } from "./registry/reader.ts";
+import { valueText } from "./registry/values.ts";
 
 /** The name in an /etc/hostname text: its first line that is not a comment, shortened; null when none. */
 export function parseEtcHostname(text: string): string | null {
@@ -20,7 +20,7 @@ const COMPUTER_NAME_KEY =
  */
 export async function imageComputerName(host: Host): Promise<string | null> {
   if (host.os === "windows") {
-    const system = await systemHiveOf(host);
+    const system = await systemHiveOf(host.path("/"));
     if (!system) return null;
     const key = offlineRegistry([system]).open(COMPUTER_NAME_KEY);
     const v = key && getValue(key.values(), "ComputerName");

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { imageComputerName, parseEtcHostname } from "./computer_name.ts";
 import { liveHost, shortHostname } from "./mod.ts";
-import { named, SHARED_HIVES, sharedHive, skipReason } from "../collectors/registry/testdata/hives.ts";
+import { named, SHARED_HIVES, sharedHive, skipReason } from "./registry/testdata/hives.ts";
 
 Deno.test("shortHostname() keeps the name up to the first dot, as the real agent's Computer", () => {
   assert.equal(shortHostname("web01.contoso.com"), "web01");

@@ -6,17 +6,18 @@ import spec from "./spec.ts";
 import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import * as libc from "./libc.ts";
-import type { Stat } from "./libc.ts";
+import * as libc from "../../host/files/libc_posix.ts";
+import type { Stat } from "../../host/files/libc_posix.ts";
 import { overlapping, parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
-import { reportCuts, type WalkReport } from "./report.ts";
-import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
+import type { Found, FsOps } from "../../host/files/walk_posix.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
-import type { CapturedContent } from "./content.ts";
+import type { CapturedContent } from "../../host/files/content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
-import { type AclNames, formatAccessAcl, readAccessAclAt } from "../../host/acl_posix.ts";
+import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
 export type { FileItem };
 
@@ -131,7 +132,7 @@ export interface FilesOptions {
   ops?: FsOps;
   /** Hash workers (default: one per core). */
   workers?: number;
-  /** Forces the portable (Deno.readDir, no libc) path, which Windows hosts always take. */
+  /** Forces the portable (no libc) path, which Windows hosts always take. */
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
@@ -148,7 +149,8 @@ export async function collectFiles(
   const unseen: string[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
   if (rules.length === 0) return { items: [], unseen, warnings };
-  if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
+  const posix = host.files.posix;
+  if (opts.portable || host.os !== "linux" || !posix) {
     return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
   const output = fileOutput(ctx);
@@ -156,7 +158,7 @@ export async function collectFiles(
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
   const names = aclNames(accounts);
-  const ops = opts.ops ?? LIBC_OPS;
+  const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
   const budget = { left: fs.maxFiles };
@@ -167,7 +169,7 @@ export async function collectFiles(
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
-  const pool: HashPool = createHashPool({ workers: opts.workers });
+  const pool: HashPool = posix.hashPool({ workers: opts.workers });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -267,7 +269,7 @@ export async function collectFiles(
       const dedupe = overlaps[i];
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
       reports.push(
-        await walk({
+        await posix.walk({
           rule: parsed,
           realBase: host.path(parsed.base),
           recurse: rule.recurse,
@@ -312,7 +314,7 @@ export async function collectFiles(
             let acls: string | null = null;
             try {
               if ((f.stat.mode & libc.S_IFMT) !== libc.S_IFLNK) {
-                acls = formatAccessAcl(f.stat.mode, readAccessAclAt(f.dirfd, f.name, f.follow), names);
+                acls = formatAccessAcl(f.stat.mode, posix.readAcl(f.dirfd, f.name, f.follow), names);
               }
             } catch (e) {
               const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);

@@ -1,5 +1,5 @@
 // POSIX access ACLs: the system.posix_acl_access xattr through libc FFI, and getfacl's short text of it (SPEC §7.21).
-import { errnoName } from "../collectors/files/libc.ts";
+import { errnoName } from "./libc_posix.ts";
 
 /** The xattr that holds a file's access ACL (the Linux kernel's POSIX ACL format, version 2). */
 const ACL_XATTR = "system.posix_acl_access\0";

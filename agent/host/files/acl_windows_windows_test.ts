@@ -1,6 +1,6 @@
 // DACLs as SDDL on the running Windows machine (Windows Deno, natively or under Wine).
 import assert from "node:assert/strict";
-import { named, SKIP, writeDaclSddl } from "../../test/windows/seed.ts";
+import { named, SKIP, writeDaclSddl } from "../../../test/windows/seed.ts";
 import { readDaclSddl } from "./acl_windows.ts";
 
 Deno.test({

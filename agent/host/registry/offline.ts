@@ -1,6 +1,5 @@
 // An offline registry: hive files mounted at key paths (SOFTWARE at HKLM\SOFTWARE, NTUSER.DAT at HKU\<SID>), read on any OS.
 import { join } from "node:path";
-import type { Host } from "../../host/mod.ts";
 import { type Hive, type HiveKey, openHive } from "./hive.ts";
 import { getValue, normalizeKeyPath, type RegistryReader, type RegKey } from "./reader.ts";
 import { valueNumber, valueText } from "./values.ts";
@@ -114,28 +113,27 @@ async function findPath(root: string, relative: string): Promise<string | null> 
   return dir;
 }
 
-/** The SYSTEM hive of a Windows installation under `host.root`, mounted at HKLM\SYSTEM; null when absent. */
-export async function systemHiveOf(host: Host): Promise<Mount | null> {
-  const sys = await findPath(host.path("/"), "Windows/System32/config/SYSTEM");
+/** The SYSTEM hive of a Windows installation under `root` (a real path), at HKLM\SYSTEM; null when absent. */
+export async function systemHiveOf(root: string): Promise<Mount | null> {
+  const sys = await findPath(root, "Windows/System32/config/SYSTEM");
   return sys ? systemMount(await Deno.readFile(sys), sys) : null;
 }
 
 /**
- * The registry of a Windows installation seen as files under `host.root` (a mounted disk or image):
+ * The registry of a Windows installation seen as files under `root` (a mounted disk or image, a real path):
  * SOFTWARE and SYSTEM from Windows\System32\config, and each profile's NTUSER.DAT at HKEY_USERS\<SID>
  * (profiles from SOFTWARE's ProfileList). Hives that are absent are left out; returns what it mounted.
  */
 export async function offlineRegistryFromRoot(
-  host: Host,
+  root: string,
 ): Promise<{ reader: RegistryReader; mounted: string[] }> {
-  const root = host.path("/");
   const mounts: Mount[] = [];
   const config = "Windows/System32/config";
   const soft = await findPath(root, `${config}/SOFTWARE`);
   if (soft) {
     mounts.push({ path: "HKEY_LOCAL_MACHINE\\SOFTWARE", hive: openHive(await Deno.readFile(soft), soft) });
   }
-  const sys = await systemHiveOf(host);
+  const sys = await systemHiveOf(root);
   if (sys) mounts.push(sys);
   const software = mounts[0]?.path.endsWith("SOFTWARE") ? mounts[0].hive : undefined;
   const profiles = software?.lookup("Microsoft\\Windows NT\\CurrentVersion\\ProfileList");

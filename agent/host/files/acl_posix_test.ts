@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { formatAccessAcl, readAccessAclAt, readAccessAclFd, readAccessAclPath } from "./acl_posix.ts";
-import * as libc from "../collectors/files/libc.ts";
+import * as libc from "./libc_posix.ts";
 
 const names = {
   user: (uid: number) => ({ 0: "root", 65534: "nobody" } as Record<number, string>)[uid],

@@ -56,6 +56,8 @@ export interface ApiOptions {
   now?: () => number;
   /** How long POST /api/scan waits for the run before answering 202 (default 60 s). */
   scanWaitMs?: number;
+  /** "off" when the page runs without sign-in (--no-auth): the page shows a banner. */
+  auth?: "token" | "off";
 }
 
 const RANGES: Record<string, number> = {
@@ -144,6 +146,7 @@ export function createApi(opts: ApiOptions): Hono {
       : { level: "ok", text: "All collectors ran" };
     return c.json({
       now: now(),
+      auth: opts.auth ?? "token",
       version: live.version ?? null,
       hostname: live.hostname ?? null,
       os: live.os ?? null,

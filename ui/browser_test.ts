@@ -34,6 +34,12 @@ function watch(page: Page) {
   return problems;
 }
 
+/** Signs the browser in through the token address, as an operator does with `ctagent page-url`. */
+async function signIn(page: Page, w: World) {
+  await page.goto(w.ui.signInUrl);
+  assert.equal(page.url(), w.ui.url, "the sign-in redirect drops the token from the address");
+}
+
 async function withPage(
   fn: (page: Page, w: World, problems: string[]) => Promise<void>,
   opts: { colorScheme?: "light" | "dark"; width?: number } = {},
@@ -47,6 +53,7 @@ async function withPage(
       colorScheme: opts.colorScheme ?? "light",
     });
     const problems = watch(page);
+    await signIn(page, w);
     await fn(page, w, problems);
     assert.deepEqual(problems, []);
   } finally {
@@ -195,10 +202,13 @@ Deno.test({
   fn: async () => {
     const w = await startWorld();
     try {
+      const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
       const ask = async (host: string) => {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: w.ui.listen.port });
         await conn.write(
-          new TextEncoder().encode(`GET /api/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+          new TextEncoder().encode(
+            `GET /api/status HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`,
+          ),
         );
         let text = "";
         const buf = new Uint8Array(65536);

@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { allCollectors } from "./collectors/mod.ts";
 import type { Collector, Platform } from "./collectors/types.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
-import { readDcrFile, resolveConfig } from "./config/load.ts";
+import { type LocalSettings, readDcrFile, resolveConfig, withLocalSettings } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
 import { configFileArgs } from "./config/agent_file.ts";
 import { liveHost } from "./host/mod.ts";
@@ -51,6 +51,10 @@ Options:
   --tls-key FILE         ... and its private key (PEM)
   --insecure-listen      allow a non-loopback --listen without TLS (the sign-in crosses the network in clear)
   --no-auth              no sign-in to the page: every local user can read it. Throwaway test machines only
+  --capture-restricted PATH
+                         capture (and show) the content of PATH, or of files under PATH/, even though not
+                         every user may read it; a secret-bearing name (shadow, *.key, ...) must be the
+                         file's own path (repeatable; as the DCR's fileInfo captureRestricted does)
   --root DIR             read the machine under DIR (a mounted disk image or a test tree)
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
@@ -92,6 +96,7 @@ const OPTIONS = {
   "tls-key": { type: "string" },
   "insecure-listen": { type: "boolean" },
   "no-auth": { type: "boolean" },
+  "capture-restricted": { type: "string", multiple: true },
   rotate: { type: "boolean" },
   root: { type: "string" },
   "retention-days": { type: "string" },
@@ -152,6 +157,8 @@ export interface Cli {
   ui: boolean;
   /** The page's sign-in, TLS and non-loopback consent (ui/page_flags.ts). */
   page: PageFlags;
+  /** ctagent's own settings added to the DCR in force. */
+  local: LocalSettings;
   root?: string;
   retentionDays: number;
   outboxMax: number;
@@ -181,6 +188,15 @@ export function parseListen(v: string): { hostname: string; port: number } {
     );
   }
   return { hostname: m[1] ?? m[2], port };
+}
+
+function absolutePaths(flag: string, paths: string[] = []): string[] {
+  for (const p of paths) {
+    if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p)) {
+      throw new UsageError(`--${flag}: expected an absolute path, got ${JSON.stringify(p)}`);
+    }
+  }
+  return paths;
 }
 
 function amaFlags(
@@ -263,6 +279,7 @@ export function parseCli(args: string[]): Cli {
     listen,
     ui: !v["no-ui"],
     page: pageFlags(v, listen, command === "run", (m) => new UsageError(m)),
+    local: { captureRestrictedPaths: absolutePaths("capture-restricted", v["capture-restricted"]) },
     root: v.root,
     retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
     outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
@@ -415,13 +432,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
     if (cli.command === "once") {
       const ama: AmaOptions = { ...cli.ama, os: host.os };
-      const { config } = await resolveConfig({
+      const resolved = await resolveConfig({
         db: opened.db,
         os: host.os,
         log,
         dcrFile: cli.dcr,
         fetchAma: amaFetch(ama, log),
       });
+      const config = withLocalSettings(resolved.config, cli.local);
       const res = await runOnce({
         db: opened.db,
         raw: opened.raw,
@@ -507,6 +525,7 @@ async function runDaemon(
     ama: { ...cli.ama, os: d.host.os },
     mirrorDir: d.dataDir,
     paused: true,
+    local: cli.local,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {

@@ -189,16 +189,27 @@ Deno.test("API: a file modified in the watched tree is a Modified change after s
     const diff = await c.json<
       { added: number; removed: number; hunks: { lines: { op: string; text: string }[] }[] }
     >(
-      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}`,
+      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}&key=${
+        encodeURIComponent(path)
+      }`,
     );
     assert.equal(diff.added, 1);
     assert.equal(diff.removed, 1);
     const lines = diff.hunks.flatMap((h) => h.lines.map((l) => l.op + l.text));
     assert.ok(lines.includes("-port = 8080") && lines.includes("+port = 9090"), lines.join("\n"));
 
-    const content = await c.json<{ text: string }>(`/api/content/${m.current.FileContentChecksum}`);
+    const key = encodeURIComponent(path);
+    const content = await c.json<{ text: string }>(
+      `/api/content/${m.current.FileContentChecksum}?key=${key}`,
+    );
     assert.match(content.text, /port = 9090/);
-    assert.equal((await c.get(`/api/content/${"0".repeat(64)}`)).status, 404);
+    assert.equal((await c.get(`/api/content/${"0".repeat(64)}?key=${key}`)).status, 404);
+    const keyless = await c.get(`/api/content/${m.current.FileContentChecksum}`);
+    assert.equal(keyless.status, 400, "content is asked for as a version of a file");
+    assert.match((await keyless.json()).error, /key is required/);
+    const elsewhere = await c.get(`/api/content/${m.current.FileContentChecksum}?key=%2Fetc%2Fhostname`);
+    assert.equal(elsewhere.status, 404, "not a version of that file");
+    await elsewhere.body?.cancel();
 
     const hist = await c.json<{ points: { collector: string; category: string; n: number }[] }>(
       "/api/histogram?since=24h",

@@ -42,9 +42,9 @@ async function signIn(page: Page, w: World) {
 
 async function withPage(
   fn: (page: Page, w: World, problems: string[]) => Promise<void>,
-  opts: { colorScheme?: "light" | "dark"; width?: number } = {},
+  opts: { colorScheme?: "light" | "dark"; width?: number; noAuth?: boolean } = {},
 ) {
-  const w = await startWorld();
+  const w = await startWorld({ noAuth: opts.noAuth });
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch(LAUNCH);
@@ -53,7 +53,7 @@ async function withPage(
       colorScheme: opts.colorScheme ?? "light",
     });
     const problems = watch(page);
-    await signIn(page, w);
+    if (!opts.noAuth) await signIn(page, w);
     await fn(page, w, problems);
     assert.deepEqual(problems, []);
   } finally {
@@ -179,6 +179,44 @@ Deno.test({
       await page.keyboard.press("c");
       await page.waitForFunction(() => location.hash.startsWith("#/changes"));
     }, { colorScheme: "dark" }),
+});
+
+Deno.test({
+  name:
+    "page: without a session the browser gets the sign-in page; the token address signs in and leaves the bar",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w, problems) => {
+      await page.context().clearCookies();
+      await page.goto("about:blank");
+      const r = await page.goto(`${w.ui.url}#/software`);
+      assert.equal(r?.status(), 401);
+      assert.match(await page.locator("body").innerText(), /ctagent page-url/);
+      // The browser reports the 401s themselves (the page, its favicon): expected here, and only here.
+      assert.ok(problems.every((p) => /status of 401/.test(p)), problems.join("\n"));
+      problems.length = 0;
+      await page.goto(`${w.ui.signInUrl}#/software`);
+      await page.locator("table.grid tbody tr").first().waitFor();
+      assert.equal(page.url(), `${w.ui.url}#/software`, "the token is gone, the view kept");
+      const [cookie] = await page.context().cookies();
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, "Strict");
+      assert.equal(await page.locator(".no-auth").count(), 0, "no warning banner with sign-in");
+    }),
+});
+
+Deno.test({
+  name: "page: --no-auth shows a warning banner on every view",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      for (const view of ["overview", "software", "agent"]) {
+        await page.goto(`${w.ui.url}#/${view}`);
+        await page.locator(".no-auth").waitFor();
+        assert.match(await page.locator(".no-auth").innerText(), /No sign-in \(--no-auth\)/);
+      }
+      await shot(page, "no-auth-banner");
+    }, { noAuth: true }),
 });
 
 Deno.test({

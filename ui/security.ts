@@ -1,6 +1,6 @@
 // The page's guards: which address it binds, which Host names it answers, CSP, same-origin + token for writes.
 import { networkInterfaces } from "node:os";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
 import { sameSecret } from "./auth.ts";
 
 export interface Listen {
@@ -82,10 +82,15 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** The Host header, or under HTTP/2 (no Host header) the :authority the request URL was made from. */
+function requestHost(c: Context): string {
+  return c.req.header("host") ?? new URL(c.req.url).host;
+}
+
 /** Refuses requests whose Host is not one of `hosts` (read at request time: tests bind port 0). */
 export function hostGuard(hosts: () => Set<string>): MiddlewareHandler {
   return async (c, next) => {
-    const host = (c.req.header("host") ?? "").toLowerCase().replace(/\.$/, "").replace(/\.:/, ":");
+    const host = requestHost(c).toLowerCase().replace(/\.$/, "").replace(/\.:/, ":");
     if (!hosts().has(host)) {
       return c.text(`Refused: this page answers only to ${[...hosts()].slice(0, 3).join(", ")}\n`, 421);
     }
@@ -117,7 +122,7 @@ export function writeGuard(token: () => string, scheme: "http" | "https" = "http
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const origin = c.req.header("origin");
-    const host = c.req.header("host");
+    const host = requestHost(c);
     const site = c.req.header("sec-fetch-site");
     if (!origin || origin !== `${scheme}://${host}`) {
       return c.json({ error: "cross-origin request refused" }, 403);

@@ -23,6 +23,7 @@ import {
 } from "./security.ts";
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
+import { type ContentGate, contentGate } from "./privacy.ts";
 import { verbatim } from "../agent/log.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
@@ -35,6 +36,8 @@ export interface UiOptions {
   log?: Logger;
   now?: () => number;
   scanWaitMs?: number;
+  /** Which captured contents may be shown (startUi: by the agent's settings in force). */
+  contents?: ContentGate;
 }
 
 export interface AppOptions extends UiOptions {
@@ -116,7 +119,7 @@ export interface StartOptions extends UiOptions {
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
   agent?: Pick<Agent, "scheduler" | "config">;
-  host?: Pick<Host, "hostname" | "os" | "readText">;
+  host?: Pick<Host, "hostname" | "os" | "readText"> & Partial<Pick<Host, "path">>;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];
@@ -191,8 +194,14 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   });
   if (problem) throw new RangeError(problem);
   if (opts.agent) {
+    const agent = opts.agent;
     opts = {
       ...opts,
+      contents: opts.contents ?? contentGate({
+        settings: () => agent.config().settings.fileSettings,
+        os: opts.host?.os ?? (Deno.build.os === "windows" ? "windows" : "linux"),
+        hostPath: opts.host?.path,
+      }),
       scheduler: opts.scheduler ?? opts.agent.scheduler,
       status: opts.status ??
         agentStatus(opts.agent, kysely(opts.db), {

@@ -7,12 +7,11 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { Database } from "./schema.ts";
+import { DatabaseError } from "./errors.ts";
 
 export type Db = Kysely<Database>;
 
-export class DatabaseError extends Error {
-  override name = "DatabaseError";
-}
+export { DatabaseError };
 
 export interface OpenedDb {
   db: Db;

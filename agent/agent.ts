@@ -1,5 +1,5 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
-import type { Collector } from "./collectors/types.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import {
   type AmaFetch,
   type ConfigInForce,
@@ -21,7 +21,9 @@ export interface AgentOptions {
   opened: OpenedDb;
   host: Host;
   log: Logger;
-  collectors: Collector[];
+  collectors: readonly Collector[];
+  /** ctagent's own settings of the collectors the DCR does not schedule (`--config`). */
+  collectorSettings?: CollectorSettings;
   dcrFile?: string;
   fetchAma?: AmaFetch;
   outboxMax?: number;
@@ -97,6 +99,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,
+    collectorSettings: opts.collectorSettings,
     log,
     run: async (collector, settings, signal) => {
       await recordPending();
@@ -110,6 +113,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         signal,
         outboxMax: opts.outboxMax,
         keepChanges: false,
+        forwarding: !!opts.ama?.forward,
       });
       if (!summary.runId) {
         unrecorded.push(summary);

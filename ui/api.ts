@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
+import type { CollectorSpec } from "../agent/collectors/types.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
@@ -53,6 +55,8 @@ export interface AgentStatus {
 
 export interface ApiOptions {
   db: Db;
+  /** The collectors the API knows (default: every collector). */
+  collectors?: readonly CollectorSpec[];
   scheduler?: Scheduler;
   status?: () => AgentStatus | Promise<AgentStatus>;
   log?: Logger;
@@ -109,14 +113,20 @@ const CHECKSUM = /^[0-9a-fA-F]{64}$/;
 
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
+  const specs = opts.collectors ?? COLLECTORS;
+  const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });
   const gate = opts.contents ??
     contentGate({ settings: () => undefined, os: Deno.build.os === "windows" ? "windows" : "linux" });
-  /** A file's captured content, when it was a version of that file and may be shown. */
+  /** The collector that captures content (files): contents are asked for as versions of one of its items. */
+  const holder = specs.find((s) => s.content);
+  /** Captured content, when it was a version of the item `key` and may be shown. */
   const shown = async (key: string | undefined, sum: string) => {
     if (!key) throw new RangeError("key is required: the path of the file whose content this is");
-    const versions = await q.fileVersions(db, key, sum);
+    const versions = holder && holder.content
+      ? await q.contentVersions(db, holder.name, holder.content.checksumField, key, sum)
+      : [];
     if (!versions.length) return { status: 404 as const, error: `content ${sum} is not a version of ${key}` };
     const why = gate.withheld(key, versions);
     if (why) return { status: 403 as const, error: `content not shown: ${why}` };
@@ -186,13 +196,13 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/counts", async (c) => {
     const since = parseTime(c.req.query("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
-    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db) };
+    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
     return c.json(await q.withChanged(db, itemCounts.counts, since));
   });
 
   app.get("/inventory/:collector", async (c) => {
     const collector = c.req.param("collector");
-    list(collector, q.COLLECTORS);
+    list(collector, names);
     const dir = c.req.query("dir");
     if (dir && dir !== "asc" && dir !== "desc") {
       throw new RangeError(`dir must be asc or desc, got ${JSON.stringify(dir)}`);
@@ -213,7 +223,7 @@ export function createApi(opts: ApiOptions): Hono {
   const changeFilters = (c: { req: { query(k: string): string | undefined } }) => ({
     since: parseTime(c.req.query("since"), now()),
     until: parseTime(c.req.query("until"), now()),
-    collectors: list(c.req.query("type"), q.COLLECTORS),
+    collectors: list(c.req.query("type"), names),
     categories: list(c.req.query("category"), q.CATEGORIES),
   });
 
@@ -239,15 +249,16 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/item", async (c) => {
     const collector = c.req.query("collector") ?? "";
     const key = c.req.query("key");
-    list(collector || "?", q.COLLECTORS);
+    list(collector || "?", names);
     if (!key) throw new RangeError("key is required");
-    const h = await q.itemHistory(db, collector, key);
-    if (collector !== "files" || !h.contents.length) return c.json({ ...h, withheld: {} });
+    const field = specs.find((s) => s.name === collector)?.content || undefined;
+    const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
+    if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
     // Captured versions the page may not show are left out, with why.
     const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];
     const withheld: Record<string, string> = {};
     const contents = h.contents.filter((sum) => {
-      const mine = versions.filter((v) => String(v?.FileContentChecksum ?? "").toLowerCase() === sum);
+      const mine = versions.filter((v) => String(v?.[field.checksumField] ?? "").toLowerCase() === sum);
       const why = gate.withheld(key, mine as Record<string, unknown>[]);
       if (why) withheld[sum] = why;
       return !why;
@@ -283,7 +294,7 @@ export function createApi(opts: ApiOptions): Hono {
     if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
     const body = await c.req.json().catch(() => ({})) as { collector?: unknown };
     const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
-    if (collector) list(collector, q.COLLECTORS);
+    if (collector) list(collector, names);
     opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
     const run = Promise.resolve(opts.scheduler.scanNow(collector));
     let timer: ReturnType<typeof setTimeout> | undefined;

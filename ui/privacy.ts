@@ -1,7 +1,7 @@
-// Which captured contents the page may show: the capture rule (files/content.ts) applied again at serve time.
-import { captureDecision, type CapturePolicy } from "../agent/collectors/files/content.ts";
-import { dirsOpenChecker, realPathOf } from "../agent/host/perms.ts";
-import type { Platform } from "../agent/collectors/types.ts";
+// Which captured contents the page may show: the capture rule (collectors/files/capture.ts) applied again at serve time.
+import { captureDecision, type CapturePolicy } from "../agent/collectors/files/capture.ts";
+import { dirsOpenChecker, realPathOf } from "../agent/host/files/perms.ts";
+import type { Platform } from "../agent/platform.ts";
 
 /** The file settings the decision needs: the fileInfo rules in force and ctagent's own list. */
 export interface FilePrivacySettings {

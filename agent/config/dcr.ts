@@ -1,6 +1,6 @@
 // The zod schema of Change Tracking `extensionSettings` (SPEC §1.2–1.5) for Linux and Windows, with key aliases.
 import { z } from "zod";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 
 /** One problem found in a DCR: where (JSON path) and what. */
 export interface Problem {
@@ -44,7 +44,7 @@ const fileInfoSchema = z.object({
   uploadContent: z.boolean().default(false),
   /**
    * ctagent: capture (and show) the content of files that not every user may read; a file with a
-   * secret-bearing name also needs to be named literally in `path` (files/content.ts).
+   * secret-bearing name also needs to be named literally in `path` (collectors/files/capture.ts).
    */
   captureRestricted: z.boolean().default(false),
 });

@@ -23,7 +23,7 @@ export function fileFingerprint(
   group: string | null,
   linkTarget: string | null,
   rule: { name: string; groupTag: string },
-  /** content.ts capturePolicyKey: empty in the usual case (fingerprints stored before it stay equal). */
+  /** capture.ts capturePolicyKey: empty in the usual case (fingerprints stored before it stay equal). */
   capture = "",
 ): string {
   const print = `${statKey}:${hash64(JSON.stringify([owner, group, linkTarget, rule.name, rule.groupTag]))}`;

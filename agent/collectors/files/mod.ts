@@ -1,48 +1,25 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import * as libc from "./libc.ts";
-import type { Stat } from "./libc.ts";
+import * as libc from "../../host/files/libc_posix.ts";
+import type { Stat } from "../../host/files/libc_posix.ts";
 import { overlapping, parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
+import { type Found, type FsOps, LIBC_OPS, walk } from "../../host/files/walk_posix.ts";
 import { reportCuts, type WalkReport } from "./report.ts";
-import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
+import { createHashPool, type HashPool, type HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
-import { type CapturedContent, captureDecision, type CapturePolicy, capturePolicyKey } from "./content.ts";
-import { dirsOpenChecker, realPathOf } from "../../host/perms.ts";
+import type { CapturedContent } from "../../host/files/content.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
+import { dirsOpenChecker, realPathOf } from "../../host/files/perms.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
 
-/** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
-export type FileItem = {
-  FileSystemPath: string;
-  /** File | Directory | SymbolicLink | Fifo | Socket | CharacterDevice | BlockDevice */
-  FileType: string;
-  Size: number | null;
-  DateCreated: string | null;
-  DateModified: string | null;
-  /** Permission bits, 4 octal digits ("0644", "4755"). */
-  Mode: string | null;
-  OwnerId: number | null;
-  Owner: string | null;
-  GroupId: number | null;
-  Group: string | null;
-  Inode: string | null;
-  LinkTarget: string | null;
-  FileContentChecksum: string | null;
-  GroupTag: string;
-  /** The fileInfo entry (name) that matched. */
-  RuleName: string;
-  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
-  StatKey: string | null;
-  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
-  Attributes?: string | null;
-  /** Why the content of this version was not captured although it could have been (files/content.ts). */
-  ContentNotCaptured?: string;
-  error?: string;
-};
+export type { FileItem };
 
 const TYPES: Record<number, string> = {
   [libc.S_IFREG]: "File",
@@ -208,7 +185,7 @@ export async function collectFiles(
       rule,
       capturePolicyKey(item.FileSystemPath, policy),
     );
-  // Whose content may be kept (content.ts): decided before a file is read, checked again on what was read.
+  // Whose content may be kept (capture.ts): decided before a file is read, checked again on what was read.
   const dirsOpen = dirsOpenChecker();
   const captureGate = (f: Found, policy: CapturePolicy) => {
     const real = host.path(f.path);
@@ -375,14 +352,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return {
-    name: "files",
-    platforms: ["linux", "windows"],
-    dataType: () => "Files",
-    key: (i) => i.FileSystemPath,
-    // Inode and StatKey drive re-hashing; GroupTag, RuleName and ContentNotCaptured follow the DCR, not the file.
-    volatile: ["Inode", "StatKey", "GroupTag", "RuleName", "ContentNotCaptured"],
-    schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
-    collect: (settings, ctx) => collectFiles(settings, ctx, opts),
-  };
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
 }
+
+export default filesCollector();

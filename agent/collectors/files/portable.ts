@@ -4,14 +4,14 @@ import { reportCuts, type WalkReport } from "./report.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
-import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
-import { hashPortable } from "./hash_portable.ts";
-import type { FileItem } from "./mod.ts";
+import { DENO_OPS, errText, type PortableOps, walkPortable } from "../../host/files/walk_portable.ts";
+import { hashPortable } from "../../host/files/hash_portable.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
-import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
-import { captureDecision, type CapturePolicy, capturePolicyKey } from "./content.ts";
-import { dirsOpenChecker, realPathOf } from "../../host/perms.ts";
+import { formatFileAttributes, readFileAttributes } from "../../host/files/attributes_windows.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
+import { dirsOpenChecker, realPathOf } from "../../host/files/perms.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
@@ -174,7 +174,7 @@ export async function collectFilesPortable(
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
         if (!regular) return await push(item, fingerprint(item, policyKey));
         item.StatKey = portableStatKey(f.info);
-        // Whose content may be kept (content.ts): decided before the file is read, again on what was read.
+        // Whose content may be kept (capture.ts): decided before the file is read, again on what was read.
         const realPath = f.linkTarget === null ? f.real : realPathOf(f.real);
         const decide = capture > 0 && f.info.size <= capture
           ? (mode: number | null) =>

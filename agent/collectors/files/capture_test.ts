@@ -1,13 +1,5 @@
 import assert from "node:assert/strict";
-import { captureDecision, type CapturePolicy, capturePolicyKey, secretName, textOf } from "./content.ts";
-
-Deno.test("textOf() captures UTF-8 text and refuses NUL bytes or invalid UTF-8", () => {
-  const enc = new TextEncoder();
-  assert.equal(textOf(enc.encode("a=1\nb=ü\n")), "a=1\nb=ü\n");
-  assert.equal(textOf(new Uint8Array()), "");
-  assert.equal(textOf(new Uint8Array([0x61, 0, 0x62])), null);
-  assert.equal(textOf(new Uint8Array([0x61, 0xff])), null);
-});
+import { captureDecision, type CapturePolicy, capturePolicyKey, secretName } from "./capture.ts";
 
 Deno.test("secretName() knows the files an attacker looks for, and leaves ordinary ones alone", () => {
   const secret = [

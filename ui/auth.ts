@@ -107,7 +107,7 @@ function remoteAddress(c: Context): string {
 
 const SIGN_IN = `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><title>ctagent: sign in</title></head>
+<meta name="color-scheme" content="light dark"><link rel="icon" href="data:,"><title>ctagent: sign in</title></head>
 <body><h1>ctagent</h1>
 <p>This page shows what is on this machine, so it needs a sign-in link. On this machine, as root, run</p>
 <pre>ctagent page-url</pre>

@@ -192,7 +192,7 @@ Deno.test({
       const r = await page.goto(`${w.ui.url}#/software`);
       assert.equal(r?.status(), 401);
       assert.match(await page.locator("body").innerText(), /ctagent page-url/);
-      // The browser reports the 401s themselves (the page, its favicon): expected here, and only here.
+      // The browser reports the 401 of the page itself (the sign-in page asks for nothing else): expected here.
       assert.ok(problems.every((p) => /status of 401/.test(p)), problems.join("\n"));
       problems.length = 0;
       await page.goto(`${w.ui.signInUrl}#/software`);

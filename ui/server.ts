@@ -130,7 +130,7 @@ export interface StartOptions extends UiOptions {
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
   agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
-  host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "path" | "files">>;
+  host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "path">>;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];

@@ -77,10 +77,13 @@ function utf16Name(b: Uint8Array): string {
   );
 }
 
-/** FILETIME (100 ns since 1601) → Date; null for 0 or out of range. */
+/**
+ * FILETIME (100 ns since 1601) → Date; null for 0 or out of range. In BigInt: a FILETIME of this century is
+ * above 2^53, where a double rounds the 100 ns count and can carry it into the next millisecond.
+ */
 export function fileTimeToDate(lo: number, hi: number): Date | null {
   if (lo === 0 && hi === 0) return null;
-  const ms = (hi * 2 ** 32 + lo) / 10_000 - 11_644_473_600_000;
+  const ms = Number(((BigInt(hi >>> 0) << 32n) | BigInt(lo >>> 0)) / 10_000n) - 11_644_473_600_000;
   const d = new Date(ms);
   return Number.isFinite(d.getTime()) && Math.abs(ms) < 8.64e15 ? d : null;
 }

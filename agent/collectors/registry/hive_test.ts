@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HiveError, openHive } from "./hive.ts";
+import { fileTimeToDate, HiveError, openHive } from "./hive.ts";
 import { exportHive } from "./export.ts";
 import {
   buildHive,
@@ -244,4 +244,17 @@ Deno.test({
       return true;
     });
   },
+});
+
+Deno.test("fileTimeToDate() keeps every millisecond of a FILETIME above 2^53 (no rounding through a double)", () => {
+  // 130000000000009999 × 100 ns: as a double the sum rounds up to …10000, one millisecond late.
+  const ft = 130000000000009999n;
+  const lo = Number(ft & 0xffffffffn), hi = Number(ft >> 32n);
+  const ms = Number(ft / 10_000n) - 11_644_473_600_000;
+  assert.equal(fileTimeToDate(lo, hi)!.getTime(), ms);
+  assert.equal(fileTimeToDate(lo, hi)!.toISOString(), "2012-12-14T23:06:40.000Z");
+  assert.equal(fileTimeToDate(0, 0), null);
+  assert.equal(fileTimeToDate(0xffffffff, 0xffffffff)!.toISOString(), "+060056-05-28T05:36:10.955Z");
+  // 1601-01-01: the FILETIME epoch itself is a real (if odd) date.
+  assert.equal(fileTimeToDate(1, 0)!.toISOString(), "1601-01-01T00:00:00.000Z");
 });

@@ -81,6 +81,8 @@ export interface Hive {
   subkey(key: HiveKey, name: string): HiveKey | null;
   /** A key by path below the root (`a\b\c`; "" is the root), or null. */
   lookup(path: string): HiveKey | null;
+  /** The key's security descriptor (self-relative, as its sk cell holds it). */
+  security(key: HiveKey): Uint8Array;
 }
 
 const latin1 = new TextDecoder("latin1");
@@ -381,6 +383,16 @@ export function openHive(bytes: Uint8Array, source = "hive"): Hive {
     return out;
   }
 
+  function security(k: HiveKey): Uint8Array {
+    const [s] = cellAt(k.offset, "key");
+    const [ss, se] = cellAt(view.getUint32(s + 0x2c, true), "key security");
+    sig(ss, se, ["sk"], "key security");
+    need(ss, se, 0x14, "key security");
+    const size = view.getUint32(ss + 0x10, true);
+    need(ss + 0x14, se, size, "security descriptor");
+    return bytes.slice(ss + 0x14, ss + 0x14 + size);
+  }
+
   function subkey(k: HiveKey, name: string): HiveKey | null {
     const want = name.toUpperCase();
     return subkeys(k).find((c) => c.name.toUpperCase() === want) ?? null;
@@ -396,6 +408,7 @@ export function openHive(bytes: Uint8Array, source = "hive"): Hive {
     subkeys,
     values,
     subkey,
+    security,
     lookup(path) {
       let k: HiveKey | null = root();
       for (const part of path.split("\\").filter(Boolean)) {

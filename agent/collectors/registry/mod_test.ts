@@ -280,3 +280,34 @@ function freeFirstValueList(bytes: Uint8Array) {
   const list = view.getUint32(0x1000 + names[0].offset + 4 + 0x28, true);
   view.setInt32(0x1000 + list, -view.getInt32(0x1000 + list, true), true);
 }
+
+Deno.test({
+  name: named(
+    "readRegistryInfo() keeps the registry's spelling unseen when a DCR key spelled in another case cannot be read",
+    skip,
+  ),
+  ignore: !!skip,
+  async fn() {
+    const sid = "S-1-5-21-1-2-3-1001";
+    const user = `HKEY_USERS\\${sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`;
+    const dcr = info(user.toLowerCase(), { recurse: true });
+    const ntuser = await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`);
+    const readable = readRegistryInfo(
+      offlineRegistry([{ path: `HKEY_USERS\\${sid}`, hive: openHive(ntuser) }]),
+      [dcr],
+    );
+    const stored = readable.items.map(registryKey);
+    assert.ok(stored.includes(`${user}\\Spotify\\\\DisplayName`), "items carry the registry's spelling");
+    const broken = readRegistryInfo(offlineRegistry([{ path: `HKEY_USERS\\${sid}`, error: "locked" }]), [
+      dcr,
+    ]);
+    assert.deepEqual(broken.items, []);
+    for (const k of stored) {
+      assert.ok(broken.unseen.some((p) => k.startsWith(p)), `${k} would be reported Removed`);
+    }
+    assert.match(
+      broken.warnings[0],
+      /cannot read .*: HKEY_USERS\\S-1-5-21-1-2-3-1001 cannot be read: locked/,
+    );
+  },
+});

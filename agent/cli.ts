@@ -413,6 +413,9 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
           ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config, host }))
           : onceText(res, config, host),
       );
+      for (const s of res.summaries) {
+        if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
+      }
       try {
         await writeMirrors({
           db: opened.db,

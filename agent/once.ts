@@ -48,7 +48,12 @@ export async function runOnce(opts: {
     totals.modified += s.counts.modified;
   }
   const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
-  return { summaries, skipped, exitCode: failed ? EXIT.COLLECTOR_FAILED : changeBits(totals) };
+  const exitCode = summaries.some((s) => s.storage)
+    ? EXIT.DATABASE
+    : failed
+    ? EXIT.COLLECTOR_FAILED
+    : changeBits(totals);
+  return { summaries, skipped, exitCode };
 }
 
 /** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */

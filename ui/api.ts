@@ -35,6 +35,8 @@ export interface AgentStatus {
     frequency?: number;
     nextRunAt?: number | null;
     running?: boolean;
+    /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
+    unrecordedRun?: q.RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -129,7 +131,7 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
         lastError: errors[name] ?? null,
       };
     });

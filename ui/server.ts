@@ -10,6 +10,7 @@ import type { Agent } from "../agent/agent.ts";
 import { VERSION } from "../agent/version.ts";
 import { getState } from "../db/state.ts";
 import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
+import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
 import {
   allowedHosts,
@@ -102,7 +103,7 @@ export interface StartOptions extends UiOptions {
   /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
-  agent?: Pick<Agent, "scheduler" | "config">;
+  agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
   host?: Pick<Host, "hostname" | "os" | "readText">;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
@@ -118,6 +119,21 @@ async function osName(host?: StartOptions["host"]): Promise<string | undefined> 
   } catch {
     return "Linux";
   }
+}
+
+/** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
+function unrecordedRun(agent: NonNullable<StartOptions["agent"]>, collector: string): RunRow | undefined {
+  const s = agent.unrecorded?.().findLast((r) => r.collector === collector);
+  return s && {
+    id: 0,
+    collector,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    status: s.status,
+    counts: { ...s.counts },
+    error: s.error ?? null,
+    warnings: s.warnings,
+  };
 }
 
 /** The live status the page shows, from the running agent. */
@@ -146,6 +162,7 @@ export function agentStatus(
         frequency: c.frequency,
         nextRunAt: c.nextRunAt ?? null,
         running: c.running,
+        unrecordedRun: unrecordedRun(agent, c.name),
       })),
       delivery: {
         dropped: Number(await getState(db, "outbox.dropped") ?? 0),

@@ -5,6 +5,7 @@ import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { rawTransaction } from "../../db/transaction.ts";
 import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
 import {
   type Backoff,
@@ -230,7 +231,7 @@ export function createSender(opts: SenderOptions): Sender {
       "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
-    exec: (sql: string) => opts.raw!.exec(sql),
+    db: opts.raw,
   };
   const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
 
@@ -265,18 +266,13 @@ export function createSender(opts: SenderOptions): Sender {
     const first = rows[0].id;
     const last = rows[rows.length - 1].id;
     if (raw) {
-      await locked(() => {
-        raw.exec("BEGIN");
-        try {
+      await locked(() =>
+        rawTransaction(raw.db, () => {
           raw.remove.run(stream, first, last);
           raw.count.run(String(rows.length));
           raw.at.run(String(now()));
-          raw.exec("COMMIT");
-        } catch (e) {
-          raw.exec("ROLLBACK");
-          throw e;
-        }
-      });
+        })
+      );
     } else {
       await opts.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { storageProblem } from "../../db/errors.ts";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import {
   changeRecord,
@@ -32,6 +33,7 @@ export interface RunCounts {
 }
 
 export interface RunSummary {
+  /** The runs row; 0 when even that could not be written (see `storage`). */
   runId: number;
   collector: string;
   status: RunStatus;
@@ -44,6 +46,11 @@ export interface RunSummary {
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
+  /**
+   * Set when the run failed because the database could not store it (full, read-only, damaged), not because
+   * of the collector: what the operator can do. `--once` exits 19 for it.
+   */
+  storage?: string;
 }
 
 export interface RunOptions {
@@ -79,9 +86,27 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Runs one collector and stores its result atomically. Never throws for a collector failure. */
+/** Writes the runs row of a run that could not be written when it ended (it failed for the database's sake). */
+export async function recordRun(db: Db, s: RunSummary): Promise<number> {
+  const row = await db.insertInto("runs").values({
+    collector: s.collector,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    status: s.status,
+    counts: JSON.stringify(s.counts),
+    error: s.error ?? null,
+    warnings: JSON.stringify(s.warnings),
+  }).returning("id").executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Runs one collector and stores its result atomically. Never throws for a collector failure, nor for a
+ * database that cannot store the result (full, read-only, damaged): that run is failed, with `storage` set,
+ * and recorded if even its runs row can be written (`runId` 0 when not).
+ */
 export async function runCollector(opts: RunOptions): Promise<RunSummary> {
-  const { db, collector, settings, host, log, signal } = opts;
+  const { db, collector, log } = opts;
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
@@ -89,32 +114,52 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     status: "failed" | "aborted",
     error: string,
     warnings: string[] = [],
+    storage?: string,
   ): Promise<RunSummary> => {
-    const finishedAt = now();
-    const row = await db.insertInto("runs").values({
-      collector: name,
-      started_at: startedAt,
-      finished_at: finishedAt,
-      status,
-      counts: JSON.stringify(zero()),
-      error,
-      warnings: JSON.stringify(warnings),
-    }).returning("id").executeTakeFirstOrThrow();
-    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
-    return {
-      runId: row.id,
+    const summary: RunSummary = {
+      runId: 0,
       collector: name,
       status,
       startedAt,
-      finishedAt,
+      finishedAt: now(),
       counts: zero(),
       warnings,
       error,
       changes: [],
       itemsWritten: 0,
+      ...(storage ? { storage } : {}),
     };
+    try {
+      summary.runId = await recordRun(db, summary);
+    } catch (e) {
+      const problem = storageProblem(e);
+      if (!problem) throw e;
+      log.error(`${name} run ${status}, and its record cannot be stored either`, {
+        collector: name,
+        error: problem.message,
+      });
+      return { ...summary, storage: summary.storage ?? problem.advice };
+    }
+    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
+    return summary;
   };
+  try {
+    return await collectAndStore(opts, startedAt, fail);
+  } catch (e) {
+    const problem = storageProblem(e);
+    if (!problem) throw e;
+    const where = opts.raw.location() ?? "the state database";
+    return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
+  }
+}
 
+async function collectAndStore(
+  opts: RunOptions,
+  startedAt: number,
+  fail: (status: "failed" | "aborted", error: string) => Promise<RunSummary>,
+): Promise<RunSummary> {
+  const { db, collector, settings, host, log, signal } = opts;
+  const name = collector.name;
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
   const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
@@ -153,7 +198,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
     return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
   } finally {
-    await stage.close();
+    await stage.close().catch((e) =>
+      log.warn("cannot drop the staging tables", { collector: name, error: e })
+    );
   }
 }
 

@@ -6,6 +6,7 @@ import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
+import { rawTransaction } from "../../db/transaction.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -190,9 +191,8 @@ export class Stage implements ItemSink {
     if (!rows.length && !contents.length) return Promise.resolve();
     this.#rows = [];
     this.#contents = [];
-    return this.#locked(() => {
-      this.raw.exec("BEGIN");
-      try {
+    return this.#locked(() =>
+      rawTransaction(this.raw, () => {
         const ins = this.#prepare(
           `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, record_id)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -208,12 +208,8 @@ export class Stage implements ItemSink {
           `INSERT INTO ${this.#contentsTable} (checksum, text, size) VALUES (?, ?, ?) ON CONFLICT (checksum) DO NOTHING`,
         );
         for (const c of contents) insc.run(c.checksum, c.text, c.size);
-        this.raw.exec("COMMIT");
-      } catch (e) {
-        this.raw.exec("ROLLBACK");
-        throw e;
-      }
-    });
+      }, { tempOnly: true })
+    );
   }
 
   /**

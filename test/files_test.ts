@@ -77,7 +77,7 @@ async function pipeline(deny: string[] = []) {
     const s = await runCollector({
       db,
       raw,
-      collector: filesCollector({ ops }) as never,
+      collector: filesCollector({ ops }),
       settings,
       host: liveHost(),
       log: memoryLogger(),

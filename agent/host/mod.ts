@@ -3,7 +3,7 @@ import { hostname as osHostname } from "node:os";
 import { readFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 
 export interface ExecResult {
   code: number;

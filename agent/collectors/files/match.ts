@@ -5,7 +5,7 @@
 // regular expression it is matched as an anchored regex (`.*.conf`), else as a glob (`*.conf`: `*`, `?`,
 // `[...]`). Windows: `%VAR%` expanded, `\` or `/` separators, glob only, case-insensitive, and `*.*` means
 // every name (DOS habit).
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
 
 export interface PathRule {
   /** The directory the pattern applies in (for a literal path: its parent). Separators normalized to "/" on Linux. */

@@ -1,6 +1,9 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "./libc.ts";
@@ -14,32 +17,7 @@ import type { CapturedContent } from "./content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
 
-/** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
-export type FileItem = {
-  FileSystemPath: string;
-  /** File | Directory | SymbolicLink | Fifo | Socket | CharacterDevice | BlockDevice */
-  FileType: string;
-  Size: number | null;
-  DateCreated: string | null;
-  DateModified: string | null;
-  /** Permission bits, 4 octal digits ("0644", "4755"). */
-  Mode: string | null;
-  OwnerId: number | null;
-  Owner: string | null;
-  GroupId: number | null;
-  Group: string | null;
-  Inode: string | null;
-  LinkTarget: string | null;
-  FileContentChecksum: string | null;
-  GroupTag: string;
-  /** The fileInfo entry (name) that matched. */
-  RuleName: string;
-  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
-  StatKey: string | null;
-  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
-  Attributes?: string | null;
-  error?: string;
-};
+export type { FileItem };
 
 const TYPES: Record<number, string> = {
   [libc.S_IFREG]: "File",
@@ -336,14 +314,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return {
-    name: "files",
-    platforms: ["linux", "windows"],
-    dataType: () => "Files",
-    key: (i) => i.FileSystemPath,
-    // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
-    volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
-    schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
-    collect: (settings, ctx) => collectFiles(settings, ctx, opts),
-  };
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
 }
+
+export default filesCollector();

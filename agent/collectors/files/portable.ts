@@ -6,7 +6,7 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
 import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
 import { hashPortable } from "./hash_portable.ts";
-import type { FileItem } from "./mod.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
 import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";

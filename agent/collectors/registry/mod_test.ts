@@ -6,6 +6,7 @@ import { openHive } from "./hive.ts";
 import { offlineRegistry, systemMount } from "./offline.ts";
 import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { buildHive, hivexExport, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
 
 const skip = skipReason();
@@ -186,8 +187,8 @@ Deno.test({
         registryInfo: [info("HKLM\\SOFTWARE\\FixtureValueTypes")],
       },
     });
-    assert.deepEqual(c.schedule(settings), { enabled: true, frequency: 60 });
-    assert.equal(c.dataType("windows"), "Registry");
+    assert.deepEqual(scheduleOf(c, settings), { enabled: true, frequency: 60 });
+    assert.equal(dataTypeOf(c, "windows"), "Registry");
     assert.deepEqual(c.platforms, ["windows"]);
     const got = await c.collect(settings, {
       host: liveHost(),

@@ -3,6 +3,7 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { servicesCollector } from "./mod.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
 import type { ServiceSource } from "./types.ts";
 
 const ctx = (root: string) => ({
@@ -67,13 +68,13 @@ Deno.test("servicesCollector() keeps previous items when no controller is found"
 
 Deno.test("servicesCollector() names its data type per OS and follows the DCR schedule", () => {
   const c = servicesCollector();
-  assert.equal(c.dataType("linux"), "Daemons");
-  assert.equal(c.dataType("windows"), "WindowsServices");
+  assert.equal(dataTypeOf(c, "linux"), "Daemons");
+  assert.equal(dataTypeOf(c, "windows"), "WindowsServices");
   assert.deepEqual(c.volatile, ["ActiveState"]);
   const on = settingsSchema("linux").parse({ servicesSettings: { serviceCollectionFrequency: 60 } });
-  assert.deepEqual(c.schedule(on), { enabled: true, frequency: 60 });
+  assert.deepEqual(scheduleOf(c, on), { enabled: true, frequency: 60 });
   const off = settingsSchema("windows").parse({ enableServices: false });
-  assert.deepEqual(c.schedule(off), { enabled: false, frequency: 1800 });
+  assert.deepEqual(scheduleOf(c, off), { enabled: false, frequency: 1800 });
 });
 
 Deno.test("servicesCollector() reads only the sources made for the host's OS", async () => {

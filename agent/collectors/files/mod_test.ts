@@ -6,9 +6,9 @@ import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
-import { bytesToPath } from "./names.ts";
-import { type FsOps, LIBC_OPS } from "./walk.ts";
-import { SysError } from "./libc.ts";
+import { bytesToPath } from "../../host/files/names.ts";
+import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
+import { SysError } from "../../host/files/libc_posix.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 
 type Rule = Record<string, unknown>;

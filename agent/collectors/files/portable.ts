@@ -4,12 +4,12 @@ import { reportCuts, type WalkReport } from "./report.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
-import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
-import { hashPortable } from "./hash_portable.ts";
+import { DENO_OPS, errText, type PortableOps, walkPortable } from "../../host/files/walk_portable.ts";
+import { hashPortable } from "../../host/files/hash_portable.ts";
 import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
-import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
+import { formatFileAttributes, readFileAttributes } from "../../host/files/attributes_windows.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;

@@ -3,7 +3,7 @@ import { createHash } from "node:crypto";
 import { collectFiles } from "./mod.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { portableStatKey } from "./portable.ts";
-import { DENO_OPS, type PortableOps } from "./walk_portable.ts";
+import { DENO_OPS, type PortableOps } from "../../host/files/walk_portable.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { type Host, liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";

@@ -5,10 +5,10 @@ import type { Collector } from "../types.ts";
 import { implement } from "../spec.ts";
 import spec from "./spec.ts";
 import type { RegistryItem } from "./item.ts";
-import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
-import { renderValue } from "./values.ts";
-import { offlineRegistryFromRoot } from "./offline.ts";
-import { liveRegistry } from "./live_windows.ts";
+import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "../../host/registry/reader.ts";
+import { renderValue } from "../../host/registry/values.ts";
+import { offlineRegistryFromRoot } from "../../host/registry/offline.ts";
+import { liveRegistry } from "../../host/registry/live_windows.ts";
 
 /** Deepest recursion below a configured key; deeper keys are reported as cut, never silently. */
 export const MAX_DEPTH = 512;

@@ -2,12 +2,19 @@ import assert from "node:assert/strict";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
-import { openHive } from "./hive.ts";
-import { offlineRegistry, systemMount } from "./offline.ts";
+import { openHive } from "../../host/registry/hive.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
 import { dataTypeOf, scheduleOf } from "../spec.ts";
-import { buildHive, hivexExport, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
+import {
+  buildHive,
+  hivexExport,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 
 const skip = skipReason();
 const UNINSTALL = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";

@@ -6,9 +6,9 @@
 import type { Host } from "../../host/mod.ts";
 import type { ServiceItem } from "./types.ts";
 import { openRegistry } from "../registry/mod.ts";
-import { liveRegistry } from "../registry/live_windows.ts";
-import { getValue, type RegistryReader, type RegKey, type RegValue } from "../registry/reader.ts";
-import { valueNumber, valueText } from "../registry/values.ts";
+import { liveRegistry } from "../../host/registry/live_windows.ts";
+import { getValue, type RegistryReader, type RegKey, type RegValue } from "../../host/registry/reader.ts";
+import { valueNumber, valueText } from "../../host/registry/values.ts";
 
 /**
  * A Windows service: the same columns as every service item. SvcState is Running | Stopped | Paused | … Pending,

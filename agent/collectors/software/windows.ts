@@ -8,17 +8,17 @@
 // whose CurrentState is 0x70 (installed), which is what Win32_QuickFixEngineering lists; one item per KB id.
 import type { Host } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareRead, SoftwareSource } from "./types.ts";
-import { getValue, type RegistryReader, type RegValue, withKey } from "../registry/reader.ts";
-import { valueNumber, valueText } from "../registry/values.ts";
+import { getValue, type RegistryReader, type RegValue, withKey } from "../../host/registry/reader.ts";
+import { valueNumber, valueText } from "../../host/registry/values.ts";
 import { openRegistry } from "../registry/mod.ts";
-import { fileTimeToDate } from "../registry/hive.ts";
+import { fileTimeToDate } from "../../host/registry/hive.ts";
 import {
   type FileReader,
   loadHive,
   type Mount,
   offlineRegistry,
   readFileOrNull,
-} from "../registry/offline.ts";
+} from "../../host/registry/offline.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
 const UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall";

@@ -1,13 +1,13 @@
 import assert from "node:assert/strict";
-import { liveHost } from "../../host/mod.ts";
+import { liveHost } from "../mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
-import { softwareCollector } from "../software/mod.ts";
-import { windowsSoftware } from "../software/windows.ts";
-import { readWindowsServices, windowsServices } from "../services/windows.ts";
-import { servicesCollector } from "../services/mod.ts";
+import { softwareCollector } from "../../collectors/software/mod.ts";
+import { windowsSoftware } from "../../collectors/software/windows.ts";
+import { readWindowsServices, windowsServices } from "../../collectors/services/windows.ts";
+import { servicesCollector } from "../../collectors/services/mod.ts";
 import { offlineRegistryFromRoot } from "./offline.ts";
-import { registryCollector, registryKey } from "./mod.ts";
+import { registryCollector, registryKey } from "../../collectors/registry/mod.ts";
 import { buildHive, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
 
 const SID = "S-1-5-21-7-8-9-1001";

@@ -1,9 +1,9 @@
 // Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
-import type { WalkReport } from "./report.ts";
-import * as libc from "./libc.ts";
-import { type DirEntry, type Stat, SysError } from "./libc.ts";
+import type { WalkReport } from "../../collectors/files/report.ts";
+import * as libc from "./libc_posix.ts";
+import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import type { PathRule } from "./match.ts";
+import type { PathRule } from "../../collectors/files/match.ts";
 
 /** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
 export interface FsOps {

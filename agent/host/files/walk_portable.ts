@@ -1,7 +1,7 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
-import type { WalkReport } from "./report.ts";
-import type { PathRule } from "./match.ts";
-import type { Links } from "./walk.ts";
+import type { WalkReport } from "../../collectors/files/report.ts";
+import type { PathRule } from "../../collectors/files/match.ts";
+import type { Links } from "./walk_posix.ts";
 
 /** The file-system calls the portable walker makes (tests wrap them to inject failures). */
 export interface PortableOps {

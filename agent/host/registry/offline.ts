@@ -1,6 +1,6 @@
 // An offline registry: hive files mounted at key paths (SOFTWARE at HKLM\SOFTWARE, NTUSER.DAT at HKU\<SID>), read on any OS.
 import { join } from "node:path";
-import type { Host } from "../../host/mod.ts";
+import type { Host } from "../mod.ts";
 import { type Hive, type HiveKey, openHive } from "./hive.ts";
 import { type LogFile, recoverHive } from "./hive_log.ts";
 import { getValue, normalizeKeyPath, type RegistryReader, type RegKey } from "./reader.ts";

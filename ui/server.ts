@@ -114,21 +114,10 @@ export interface StartOptions extends UiOptions {
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
   agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
-  host?: Pick<Host, "hostname" | "os" | "readText">;
+  host?: Pick<Host, "hostname" | "osName">;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];
-}
-
-async function osName(host?: StartOptions["host"]): Promise<string | undefined> {
-  if (!host) return undefined;
-  if (host.os === "windows") return "Windows";
-  try {
-    const text = await host.readText("/etc/os-release");
-    return text.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? "Linux";
-  } catch {
-    return "Linux";
-  }
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
@@ -197,7 +186,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       status: opts.status ??
         agentStatus(opts.agent, kysely(opts.db), {
           hostname: opts.host?.hostname ?? osHostname(),
-          os: await osName(opts.host),
+          os: await opts.host?.osName(),
           startedAt: Date.now(),
           delivery: opts.delivery,
         }),

@@ -54,6 +54,30 @@ Deno.test("no collector's name is written as a string literal outside its own fo
   assert.deepEqual(found, [], "read the collector's spec instead (COLLECTORS, its fields)");
 });
 
+/** Where `text` calls the OS itself: any `Deno.` (Deno.build.os, FFI, files), or a Node module that reaches the OS. */
+export function osCalls(text: string): { line: number; call: string }[] {
+  const re =
+    /\bDeno\.[\w.]+|["']node:(?:fs|fs\/promises|child_process|os|net|dgram|worker_threads|process)["']/g;
+  return text.split("\n").flatMap((l, i) => [...l.matchAll(re)].map((m) => ({ line: i + 1, call: m[0] })));
+}
+
+Deno.test("osCalls() finds Deno.*, Deno.build.os and the OS-reaching Node modules", () => {
+  const text =
+    `a\nif (Deno.build.os === "windows") Deno.readTextFileSync(p);\nimport { x } from "node:fs";\n` +
+    `import { join } from "node:path";\nhost.readText(p);`;
+  assert.deepEqual(osCalls(text).map((c) => `${c.line}:${c.call}`), [
+    "2:Deno.build.os",
+    "2:Deno.readTextFileSync",
+    '3:"node:fs"',
+  ]);
+});
+
+Deno.test("collectors make no OS call of their own (no Deno.*, no Deno.build.os): they read the host through ctx.host", () => {
+  const found = sources().filter((f) => relative(ROOT, f).startsWith("agent/collectors/"))
+    .flatMap((f) => osCalls(readFileSync(f, "utf8")).map((c) => `${relative(ROOT, f)}:${c.line}: ${c.call}`));
+  assert.deepEqual(found, [], "add what the collector needs to the Host interface (agent/host/mod.ts)");
+});
+
 Deno.test("the collectors' specs are whole and do not clash: names, page shortcuts, mirror files, settings", () => {
   assert.ok(COLLECTORS.length >= 4);
   const unique = (what: string, values: string[]) =>

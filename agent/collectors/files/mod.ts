@@ -9,9 +9,10 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { overlapping, parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk } from "../../host/files/walk_posix.ts";
-import { reportCuts, type WalkReport } from "./report.ts";
-import { createHashPool, type HashPool, type HashResult } from "../../host/files/hash.ts";
+import type { Found, FsOps } from "../../host/files/walk_posix.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
@@ -122,7 +123,7 @@ export interface FilesOptions {
   ops?: FsOps;
   /** Hash workers (default: one per core). */
   workers?: number;
-  /** Forces the portable (Deno.readDir, no libc) path, which Windows hosts always take. */
+  /** Forces the portable (no libc) path, which Windows hosts always take. */
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
@@ -139,14 +140,15 @@ export async function collectFiles(
   const unseen: string[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
   if (rules.length === 0) return { items: [], unseen, warnings };
-  if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
+  const posix = host.files.posix;
+  if (opts.portable || host.os !== "linux" || !posix) {
     return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
   const output = fileOutput(ctx);
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
-  const ops = opts.ops ?? LIBC_OPS;
+  const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
   const budget = { left: fs.maxFiles };
@@ -157,7 +159,7 @@ export async function collectFiles(
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
-  const pool: HashPool = createHashPool({ workers: opts.workers });
+  const pool: HashPool = posix.hashPool({ workers: opts.workers });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -251,7 +253,7 @@ export async function collectFiles(
       const dedupe = overlaps[i];
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
       reports.push(
-        await walk({
+        await posix.walk({
           rule: parsed,
           realBase: host.path(parsed.base),
           recurse: rule.recurse,

@@ -1,5 +1,4 @@
 // The registry collector: the values under each enabled DCR registryInfo key, recursion honoured, exact data.
-import type { Host } from "../../host/mod.ts";
 import type { RegistryInfo } from "../../config/dcr.ts";
 import type { Collector } from "../types.ts";
 import { implement } from "../spec.ts";
@@ -7,8 +6,6 @@ import spec from "./spec.ts";
 import type { RegistryItem } from "./item.ts";
 import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "../../host/registry/reader.ts";
 import { renderValue } from "../../host/registry/values.ts";
-import { offlineRegistryFromRoot } from "../../host/registry/offline.ts";
-import { liveRegistry } from "../../host/registry/live_windows.ts";
 
 /** Deepest recursion below a configured key; deeper keys are reported as cut, never silently. */
 export const MAX_DEPTH = 512;
@@ -17,15 +14,6 @@ export type { RegistryItem };
 
 /** The registry item key (the spec's). */
 export const registryKey: (i: RegistryItem) => string = spec.key;
-
-/**
- * The registry reader for a host: the live registry on the running Windows machine, otherwise the hive
- * files of a Windows installation found under `host.root` (a mounted disk or image).
- */
-export async function openRegistry(host: Host): Promise<RegistryReader> {
-  if (host.os === "windows" && host.root === "/" && Deno.build.os === "windows") return liveRegistry();
-  return (await offlineRegistryFromRoot(host)).reader;
-}
 
 function describe(info: RegistryInfo, i: number): string {
   return `registrySettings.registryInfo[${i}]${info.name ? ` (${info.name})` : ""}`;
@@ -127,13 +115,11 @@ export function readRegistryInfo(
   return { items: [...items.values()], unseen, warnings };
 }
 
-export function registryCollector(
-  open: (host: Host) => Promise<RegistryReader> = openRegistry,
-): Collector<RegistryItem> {
+export function registryCollector(): Collector<RegistryItem> {
   return implement(spec, async (settings, { host, signal }) => {
     const infos = settings.registrySettings.registryInfo;
     if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
-    const reader = await open(host);
+    const reader = await host.registry();
     try {
       const r = readRegistryInfo(reader, infos, signal);
       // What the hives read say about themselves (dirty without logs, damaged bins).

@@ -7,6 +7,7 @@ import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
 import { dataTypeOf, scheduleOf } from "../spec.ts";
+import { fakeHost, memoryRegistry } from "../../../test/fake_host.ts";
 import {
   buildHive,
   hivexExport,
@@ -187,7 +188,8 @@ Deno.test({
   ignore: !!skip,
   async fn() {
     const { reader } = await syntheticSoftware();
-    const c = registryCollector(() => Promise.resolve(reader));
+    const c = registryCollector();
+    const host = { ...liveHost(), registry: () => Promise.resolve(reader) };
     const settings = settingsSchema("windows").parse({
       registrySettings: {
         registryCollectionFrequency: 60,
@@ -198,7 +200,7 @@ Deno.test({
     assert.equal(dataTypeOf(c, "windows"), "Registry");
     assert.deepEqual(c.platforms, ["windows"]);
     const got = await c.collect(settings, {
-      host: liveHost(),
+      host,
       signal: new AbortController().signal,
       log: memoryLogger(),
     });
@@ -318,4 +320,29 @@ Deno.test({
       /cannot read .*: HKEY_USERS\\S-1-5-21-1-2-3-1001 cannot be read: locked/,
     );
   },
+});
+
+Deno.test("registryCollector() on a fake host: the values of the DCR's keys from an in-memory registry", async () => {
+  const host = fakeHost({
+    os: "windows",
+    registry: () =>
+      memoryRegistry({
+        "HKLM\\SOFTWARE\\Contoso\\App": { Version: "1.2", Port: 8080 },
+        "HKLM\\SOFTWARE\\Contoso\\App\\Plugins": { Enabled: 1 },
+      }),
+  });
+  const settings = settingsSchema("windows").parse({
+    registrySettings: { registryInfo: [info("hklm\\software\\contoso\\app", { recurse: true })] },
+  });
+  const got = await registryCollector().collect(settings, {
+    host,
+    signal: new AbortController().signal,
+    log: memoryLogger(),
+  });
+  assert.deepEqual(got.items.map((i) => [registryKey(i), i.ValueType, i.ValueData]), [
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Version", "REG_SZ", "1.2"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Port", "REG_DWORD", "8080"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\Plugins\\\\Enabled", "REG_DWORD", "1"],
+  ]);
+  assert.deepEqual([got.unseen, got.warnings], [[], []]);
 });

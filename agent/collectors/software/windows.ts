@@ -6,18 +6,16 @@
 // ReleaseType or a KB id in its key name is an installed update, not a program.
 // Updates: those Uninstall updates plus the Component Based Servicing packages named `Package_*for_KB…`
 // whose CurrentState is 0x70 (installed), which is what Win32_QuickFixEngineering lists; one item per KB id.
-import type { Host } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareRead, SoftwareSource } from "./types.ts";
 import { getValue, type RegistryReader, type RegValue, withKey } from "../../host/registry/reader.ts";
 import { valueNumber, valueText } from "../../host/registry/values.ts";
-import { openRegistry } from "../registry/mod.ts";
 import { fileTimeToDate } from "../../host/registry/hive.ts";
 import {
   type FileReader,
   loadHive,
+  missingAsNull,
   type Mount,
   offlineRegistry,
-  readFileOrNull,
 } from "../../host/registry/offline.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
@@ -282,7 +280,7 @@ export function readWindowsSoftware(
 export async function profileHives(
   reader: RegistryReader,
   env: Record<string, string | undefined>,
-  read: FileReader = readFileOrNull,
+  read: FileReader,
 ): Promise<RegistryReader> {
   const loaded = new Set(loadedUsers(reader).map((s) => s.toUpperCase()));
   const profiles = withKey(
@@ -311,28 +309,24 @@ export async function profileHives(
 }
 
 /** The Windows software source of the software collector (live registry, or hives under host.root). */
-export function windowsSoftwareSource(
-  open: (host: Host) => Promise<RegistryReader> = openRegistry,
-): SoftwareSource {
-  return {
-    manager: "windows",
-    platforms: ["windows"],
-    keyPrefixes: ["windows:", "windows-user:"],
-    present: (host) => Promise.resolve(host.os === "windows"),
-    async read(host): Promise<SoftwareRead> {
-      const reader = await open(host);
-      try {
-        // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
-        const users = reader.kind === "live" ? await profileHives(reader, Deno.env.toObject()) : undefined;
-        const r = readWindowsSoftware(reader, users);
-        // What the hives read say about themselves (dirty without logs, damage), once.
-        const about = [...reader.warnings?.() ?? [], ...users?.warnings?.() ?? []];
-        return { ...r, warnings: [...new Set([...about, ...r.warnings])] };
-      } finally {
-        reader.close();
-      }
-    },
-  };
-}
-
-export const windowsSoftware: SoftwareSource = windowsSoftwareSource();
+export const windowsSoftware: SoftwareSource = {
+  manager: "windows",
+  platforms: ["windows"],
+  keyPrefixes: ["windows:", "windows-user:"],
+  present: (host) => Promise.resolve(host.os === "windows"),
+  async read(host): Promise<SoftwareRead> {
+    const reader = await host.registry();
+    try {
+      // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
+      const users = reader.kind === "live"
+        ? await profileHives(reader, host.environment(), missingAsNull((p) => host.readFile(p)))
+        : undefined;
+      const r = readWindowsSoftware(reader, users);
+      // What the hives read say about themselves (dirty without logs, damage), once.
+      const about = [...reader.warnings?.() ?? [], ...users?.warnings?.() ?? []];
+      return { ...r, warnings: [...new Set([...about, ...r.warnings])] };
+    } finally {
+      reader.close();
+    }
+  },
+};

@@ -14,14 +14,14 @@ import {
   parseInstallDate,
   profileHives,
   readWindowsSoftware,
+  windowsSoftware,
   type WindowsSoftwareItem,
-  windowsSoftwareSource,
 } from "./windows.ts";
 import { softwareCollector } from "./mod.ts";
 import { runCollector } from "../../pipeline/run.ts";
 import { openDb } from "../../../db/open.ts";
 import { settingsSchema } from "../../config/dcr.ts";
-import { liveHost } from "../../host/mod.ts";
+import { fakeHost } from "../../../test/fake_host.ts";
 import { memoryLogger } from "../../log.ts";
 
 const SID = "S-1-5-21-1111111111-2222222222-3333333333-1001";
@@ -271,21 +271,24 @@ Deno.test({
     const softAt = damageValues(bad.soft, `${UN_PATH}\\distorm3-py3.7`);
     const userAt = damageValues(bad.user, `Software\\${UN_PATH}\\Spotify`);
     let hives = good;
-    const source = windowsSoftwareSource(() =>
-      Promise.resolve(offlineRegistry([
-        { path: "HKLM\\SOFTWARE", hive: openHive(hives.soft, "SOFTWARE") },
-        { path: `HKEY_USERS\\${SID}`, hive: openHive(hives.user, "NTUSER.DAT") },
-      ]))
-    );
+    const host = fakeHost({
+      os: "windows",
+      hostname: "image",
+      registry: () =>
+        offlineRegistry([
+          { path: "HKLM\\SOFTWARE", hive: openHive(hives.soft, "SOFTWARE") },
+          { path: `HKEY_USERS\\${SID}`, hive: openHive(hives.user, "NTUSER.DAT") },
+        ]),
+    });
     const { db, raw } = await openDb(":memory:");
     let t = 1_000_000;
     const run = () =>
       runCollector({
         db,
         raw,
-        collector: softwareCollector([source]),
+        collector: softwareCollector([windowsSoftware]),
         settings: settingsSchema("windows").parse({}),
-        host: liveHost({ root: "/nonexistent", os: "windows", hostname: "image" }),
+        host,
         log: memoryLogger(),
         signal: new AbortController().signal,
         now: () => (t += 1000),

@@ -1,6 +1,5 @@
 // An offline registry: hive files mounted at key paths (SOFTWARE at HKLM\SOFTWARE, NTUSER.DAT at HKU\<SID>), read on any OS.
 import { join } from "node:path";
-import type { Host } from "../mod.ts";
 import { type Hive, type HiveKey, openHive } from "./hive.ts";
 import { type LogFile, recoverHive } from "./hive_log.ts";
 import { getValue, normalizeKeyPath, type RegistryReader, type RegKey } from "./reader.ts";
@@ -83,6 +82,8 @@ function virtualKey(
 }
 
 export interface OfflineOptions {
+  /** Warnings about the registry as a whole (a user hive that could not be placed), always reported. */
+  warnings?: string[];
   /**
    * Keys above the mounts whose list of subkeys is not known in full, and why (HKEY_USERS when the profile
    * list cannot be read): listing them throws, so what is below is unseen rather than gone.
@@ -130,7 +131,7 @@ export function offlineRegistry(mounts: Mount[], opts: OfflineOptions = {}): Reg
     kind: "offline",
     open,
     close() {},
-    warnings: () => [...new Set([...touched].flatMap((m) => m.warnings ?? []))],
+    warnings: () => [...new Set([...opts.warnings ?? [], ...[...touched].flatMap((m) => m.warnings ?? [])])],
   };
 }
 
@@ -160,15 +161,20 @@ export function systemMount(hive: Hive | Uint8Array, source = "SYSTEM"): Mount {
  */
 export type FileReader = (path: string) => Promise<Uint8Array | null>;
 
+/** A reader whose missing file (ENOENT) is null; any other failure stays a failure. */
+export function missingAsNull(read: (path: string) => Promise<Uint8Array>): FileReader {
+  return async (path) => {
+    try {
+      return await read(path);
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound || (e as { code?: unknown }).code === "ENOENT") return null;
+      throw e;
+    }
+  };
+}
+
 /** `Deno.readFile` with a missing file as null. */
-export const readFileOrNull: FileReader = async (path) => {
-  try {
-    return await Deno.readFile(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-};
+export const readFileOrNull: FileReader = missingAsNull((path) => Deno.readFile(path));
 
 /**
  * A hive file, read with the transaction logs beside it (`<file>.LOG1`, `.LOG2`, `.LOG`) applied as
@@ -285,16 +291,16 @@ export function profileOwner(hive: Hive): string | null {
 const PROFILE_LIST = "Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
 
 /**
- * The registry of a Windows installation seen as files under `host.root` (a mounted disk or image):
+ * The registry of a Windows installation seen as files under `root` (a mounted disk or image, a real path):
  * SOFTWARE and SYSTEM from Windows\System32\config, and each user's NTUSER.DAT at HKEY_USERS\<SID> (the
  * profiles of SOFTWARE's ProfileList, and any Users\*\NTUSER.DAT, its SID read from the hive's own root
  * key), each with its transaction logs applied. A hive that is absent is left out; one that cannot be read
  * is mounted as unreadable, so only what it holds is unseen. Returns what it mounted.
  */
 export async function offlineRegistryFromRoot(
-  host: Host,
+  root: string,
 ): Promise<{ reader: RegistryReader; mounted: string[] }> {
-  const { read, find } = imageReader(host.path("/"));
+  const { read, find } = imageReader(root);
   const mounts: Mount[] = [];
   const config = "Windows/System32/config";
   const soft = await loadHive("HKEY_LOCAL_MACHINE\\SOFTWARE", `${config}/SOFTWARE`, read);
@@ -336,26 +342,39 @@ export async function offlineRegistryFromRoot(
   }
   // Users\*\NTUSER.DAT that no profile led to: the SID its root key grants full control.
   const warnings: string[] = [];
-  const usersDir = await find("Users").catch(() => null);
-  for (const e of usersDir ? await Array.fromAsync(Deno.readDir(usersDir)).catch(() => []) : []) {
-    const file = `Users/${e.name}/NTUSER.DAT`;
-    const found = e.isDirectory ? await find(file).catch(() => null) : null;
-    if (!found || taken.has(upper(found))) continue;
-    const m = await loadHive("", file, read);
-    const sid = m && "hive" in m ? profileOwner(m.hive) : null;
-    if (!m || !sid || users.has(upper(sid))) {
-      if (m) {
-        warnings.push(`${file}: not in the profile list and its user cannot be told from the hive: not read`);
-      }
+  let homes: string[] = [];
+  try {
+    const usersDir = await find("Users");
+    if (usersDir) {
+      for await (const e of Deno.readDir(usersDir)) if (e.isDirectory) homes.push(e.name);
+    }
+  } catch (e) {
+    // Who else has a hive here cannot be known: the users cannot be listed, so none of them reads as gone.
+    profilesUnknown ??= `the Users folder cannot be listed: ${(e as Error).message}`;
+    homes = [];
+  }
+  for (const home of homes) {
+    const file = `Users/${home}/NTUSER.DAT`;
+    let m: Mount | null;
+    try {
+      const found = await find(file);
+      if (!found || taken.has(upper(found))) continue;
+      m = await loadHive("", file, read);
+    } catch (e) {
+      warnings.push(`${file}: ${(e as Error).message}`);
       continue;
     }
-    mounts.push({ ...m, path: `HKEY_USERS\\${sid}` });
-    users.add(upper(sid));
+    const sid = m && "hive" in m ? profileOwner(m.hive) : null;
+    if (m && sid && !users.has(upper(sid))) {
+      mounts.push({ ...m, path: `HKEY_USERS\\${sid}` });
+      users.add(upper(sid));
+    } else if (m) {
+      warnings.push(`${file}: in no profile, and the hive does not say whose it is: not read`);
+    }
   }
-  if (warnings.length) mounts.push({ path: "HKEY_USERS\\", error: "", warnings } as never);
-  const reader = offlineRegistry(
-    mounts,
-    profilesUnknown ? { incomplete: { HKEY_USERS: profilesUnknown } } : {},
-  );
+  const reader = offlineRegistry(mounts, {
+    warnings,
+    incomplete: profilesUnknown ? { HKEY_USERS: profilesUnknown } : {},
+  });
   return { reader, mounted: mounts.map((m) => m.path) };
 }

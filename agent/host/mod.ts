@@ -15,6 +15,7 @@ import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
 import { readAccessAclAt } from "./files/acl_posix.ts";
 import { readDaclSddl } from "./files/acl_windows.ts";
+import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 
 export type { RegistryReader, ScmService };
 /** What a stat of a path gives (on every OS). */
@@ -54,6 +55,13 @@ export interface HostFiles {
      */
     acls?: (real: string) => string;
   };
+  /**
+   * A checker of "every directory above this real path lets every user through" (POSIX `o+x`), each directory
+   * looked at once; always false where that cannot be told (Windows). One per run: it caches.
+   */
+  dirsOpen(): (realPath: string) => boolean;
+  /** The real path whose content is read (links followed), or the path itself when that cannot be told. */
+  realPath(real: string): string;
 }
 
 /**
@@ -171,6 +179,8 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
         attributes: os === "windows" && running === "windows" ? readFileAttributes : undefined,
         acls: live ? readDaclSddl : undefined,
       },
+      dirsOpen: dirsOpenChecker,
+      realPath: realPathOf,
     },
   };
   return host;

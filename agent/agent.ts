@@ -1,5 +1,5 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
-import type { Collector } from "./collectors/types.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import { type AmaFetch, type ConfigInForce, resolveConfig, watchConfig } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
@@ -14,7 +14,9 @@ export interface AgentOptions {
   opened: OpenedDb;
   host: Host;
   log: Logger;
-  collectors: Collector[];
+  collectors: readonly Collector[];
+  /** ctagent's own settings of the collectors the DCR does not schedule (`--config`). */
+  collectorSettings?: CollectorSettings;
   dcrFile?: string;
   fetchAma?: AmaFetch;
   outboxMax?: number;
@@ -91,6 +93,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,
+    collectorSettings: opts.collectorSettings,
     log,
     run: async (collector, settings, signal) => {
       await recordPending();
@@ -105,6 +108,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: wantChanges > 0,
+        forwarding: !!opts.ama?.forward,
       });
       if (!summary.runId) {
         unrecorded.push(summary);

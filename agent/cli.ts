@@ -1,12 +1,13 @@
 // The command line: flags, subcommands (`dcr check`, `status`), and what each run mode prints and returns.
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { allCollectors } from "./collectors/mod.ts";
-import type { Collector, Platform } from "./collectors/types.ts";
+import { COLLECTORS } from "./collectors/mod.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import type { Platform } from "./platform.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
 import { type ConfigInForce, readDcrFile, resolveConfig } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
-import { configFileArgs } from "./config/agent_file.ts";
+import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { type Host, liveHost } from "./host/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
@@ -148,6 +149,8 @@ export interface Cli {
   os?: Platform;
   verbose: boolean;
   file?: string;
+  /** The `collectors` settings of the --config file (collectors the DCR does not schedule). */
+  collectorSettings: CollectorSettings;
 }
 
 function positiveInt(flag: string, v: string | undefined, def: number): number {
@@ -187,6 +190,7 @@ function amaFlags(
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
 export function parseCli(args: string[]): Cli {
   let parsed;
+  let collectorSettings: CollectorSettings = {};
   // --config FILE: the file's settings go first, so flags on the command line win.
   const at = args.findIndex((a) => a === "--config" || a.startsWith("--config="));
   if (at >= 0) {
@@ -200,6 +204,8 @@ export function parseCli(args: string[]): Cli {
     }
     try {
       args = [...configFileArgs(text, file, OPTIONS), ...args];
+      const own = COLLECTORS.flatMap((c) => c.schedule.dcr === null ? [c.schedule.setting] : []);
+      collectorSettings = collectorSettingsOf(text, file, own);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -252,6 +258,7 @@ export function parseCli(args: string[]): Cli {
     deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
+    collectorSettings,
   };
 }
 
@@ -313,7 +320,7 @@ export async function dcrCheck(cli: Cli, io: Io, os: Platform): Promise<number> 
 
 export interface MainDeps {
   io?: Io;
-  collectors?: Collector[];
+  collectors?: readonly Collector[];
   /** Resolves when the daemon should stop (signals); tests pass their own. */
   untilStopped?: (log: Logger) => Promise<void>;
 }
@@ -401,7 +408,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return EXIT.DATABASE;
   }
   try {
-    const collectors = deps.collectors ?? allCollectors();
+    const collectors = deps.collectors ?? COLLECTORS;
     if (cli.command === "status") {
       const s = await readStatus(opened.db);
       io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
@@ -434,6 +441,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        collectorSettings: cli.collectorSettings,
+        forwarding: !!cli.ama.forward,
       });
       printOnce(cli, io, opened, collectors, host, { ...res, config });
       try {
@@ -487,7 +496,7 @@ function printOnce(
   cli: Cli,
   io: Io,
   opened: OpenedDb,
-  collectors: Collector[],
+  collectors: readonly Collector[],
   host: Host,
   r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
 ): number {
@@ -495,7 +504,7 @@ function printOnce(
   io.out(
     cli.json
       ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }))
-      : onceText(res, r.config, host),
+      : onceText(res, { collectors, config: r.config, host }),
   );
   for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
   return res.exitCode;
@@ -510,7 +519,7 @@ async function runDaemon(
     lock: StateLock;
     host: ReturnType<typeof liveHost>;
     log: Logger;
-    collectors: Collector[];
+    collectors: readonly Collector[];
     io: Io;
     until: (log: Logger) => Promise<void>;
   },
@@ -524,6 +533,7 @@ async function runDaemon(
     collectors: d.collectors,
     dcrFile: cli.dcr,
     outboxMax: cli.outboxMax,
+    collectorSettings: cli.collectorSettings,
     retentionDays: cli.retentionDays,
     fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
     ama: { ...cli.ama, os: d.host.os },

@@ -1,6 +1,6 @@
 // Who collects and delivers for a data directory: the state lock taken for a mode, and `--once` asking the daemon.
 import { resolve } from "node:path";
-import type { Platform } from "./collectors/types.ts";
+import type { Platform } from "./platform.ts";
 import type { Logger } from "./log.ts";
 import type { OnceResult } from "./once.ts";
 import type { CollectorStatus } from "./pipeline/scheduler.ts";

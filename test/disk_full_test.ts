@@ -1,7 +1,7 @@
 // Disk full during a run: the real cause is reported, the failed run is recorded and shown, and the agent recovers.
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { allCollectors } from "../agent/collectors/mod.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { startAgent } from "../agent/agent.ts";
 import { liveHost } from "../agent/host/mod.ts";
 import { memoryLogger } from "../agent/log.ts";
@@ -87,7 +87,7 @@ Deno.test({
           opened,
           host: liveHost({ root }),
           log,
-          collectors: allCollectors(),
+          collectors: COLLECTORS,
           dcrFile: dcr,
           paused: true,
         });
@@ -129,7 +129,7 @@ Deno.test("the daemon keeps a failed run it cannot record in memory, shows it on
       opened,
       host: liveHost({ root }),
       log: memoryLogger(),
-      collectors: allCollectors(),
+      collectors: COLLECTORS,
       dcrFile: dcr,
       paused: true,
     });

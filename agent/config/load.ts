@@ -1,7 +1,7 @@
 // Config sources in the order of SPEC §7.3 (file, AMA, last good, built-in); every DCR seen is stored.
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import { setState } from "../../db/state.ts";

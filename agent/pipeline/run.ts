@@ -2,6 +2,7 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
 import type { Collected, Collector } from "../collectors/types.ts";
+import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
@@ -13,9 +14,9 @@ import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Up
 import {
   changeRecord,
   changeStream,
-  INVENTORY_STREAM,
   inventoryHead,
   inventoryRecord,
+  inventoryStream,
   type WireRecord,
 } from "./records.ts";
 import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
@@ -67,6 +68,11 @@ export interface RunOptions {
   outboxMax?: number;
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
+  /**
+   * A `--forward` endpoint takes the records of collectors AMA does not (`toAma: false`); without one their
+   * records stay in the local store only (the outbox would keep them for nobody).
+   */
+  forwarding?: boolean;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -222,7 +228,7 @@ async function store(
   }
   const finishedAt = (opts.now ?? Date.now)();
   const ctx = {
-    dataType: collector.dataType(host.os),
+    dataType: dataTypeOf(collector, host.os),
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
@@ -244,7 +250,8 @@ async function store(
       error: null,
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
-    const out = writers(raw, name, finishedAt);
+    const out = writers(raw, name, finishedAt, collector.toAma || !!opts.forwarding);
+    const changeTo = changeStream(collector), inventoryTo = inventoryStream(collector);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -254,11 +261,11 @@ async function store(
       await writeChanges(trx, run.id, name, changes, finishedAt);
       const records = changes.map((c) => changeRecord(c, ctx));
       if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
-      out.records(changeStream(ctx.dataType), records);
+      out.records(changeTo, records);
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
       if (!snapshotDue) {
         out.records(
-          INVENTORY_STREAM,
+          inventoryTo,
           changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
         );
       }
@@ -297,9 +304,11 @@ async function store(
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
     if (snapshotDue) {
-      out.count(stage.snapshot(INVENTORY_STREAM, inventoryHead(ctx), finishedAt));
-      for (const items of stage.unstagedGood()) {
-        out.records(INVENTORY_STREAM, items.map((i) => inventoryRecord(i, ctx)));
+      if (out.delivering) {
+        out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
+        for (const items of stage.unstagedGood()) {
+          out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+        }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
@@ -338,7 +347,7 @@ async function store(
  * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
  * Only called inside the run's transaction, which holds the connection.
  */
-function writers(raw: DatabaseSync, collector: string, at: number) {
+function writers(raw: DatabaseSync, collector: string, at: number, delivering: boolean) {
   const item = raw.prepare(
     `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -355,7 +364,10 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
         item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
       }
     },
+    /** Whether records go to the outbox at all (see RunOptions.forwarding). */
+    delivering,
     records(stream: string, records: WireRecord[]) {
+      if (!delivering) return;
       for (const r of records) record.run(stream, JSON.stringify(r), at);
       written += records.length;
     },

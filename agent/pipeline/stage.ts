@@ -3,6 +3,7 @@
 // back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
+import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
@@ -90,7 +91,10 @@ export class Stage implements ItemSink {
     private readonly collector: string,
     private readonly key: (item: Item) => string,
   ) {
-    if (!/^[a-z]+$/.test(collector)) throw new RangeError(`collector name ${JSON.stringify(collector)}`);
+    // The name is part of the staging tables' names.
+    if (!COLLECTOR_NAME.test(collector)) {
+      throw new RangeError(`Cannot stage collector ${JSON.stringify(collector)}: not a collector name`);
+    }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
     this.previous = loadFingerprints(raw, collector);

@@ -5,19 +5,13 @@
 // regular expression it is matched as an anchored regex (`.*.conf`), else as a glob (`*.conf`: `*`, `?`,
 // `[...]`). Windows: `%VAR%` expanded, `\` or `/` separators, glob only, case-insensitive, and `*.*` means
 // every name (DOS habit).
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
+import type { WalkRule } from "../../host/files/walk_types.ts";
 
-export interface PathRule {
-  /** The directory the pattern applies in (for a literal path: its parent). Separators normalized to "/" on Linux. */
-  base: string;
-  /** The last segment as written. */
-  segment: string;
-  /** True when the last segment is matched as a pattern; false for a literal name. */
-  pattern: boolean;
+/** A DCR path as the walkers take it (base separators normalized to "/" on Linux), and how it was read. */
+export interface PathRule extends WalkRule {
   /** How the pattern was read: "literal" | "regex" | "glob". */
   kind: "literal" | "regex" | "glob";
-  /** Whether a name (last segment) matches. */
-  test(name: string): boolean;
   /** Problems worth a warning (wildcards outside the last segment). */
   warnings: string[];
 }

@@ -2,11 +2,20 @@ import assert from "node:assert/strict";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
-import { openHive } from "./hive.ts";
-import { offlineRegistry, systemMount } from "./offline.ts";
+import { openHive } from "../../host/registry/hive.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
-import { buildHive, hivexExport, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
+import { fakeHost, memoryRegistry } from "../../../test/fake_host.ts";
+import {
+  buildHive,
+  hivexExport,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 
 const skip = skipReason();
 const UNINSTALL = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -179,18 +188,19 @@ Deno.test({
   ignore: !!skip,
   async fn() {
     const { reader } = await syntheticSoftware();
-    const c = registryCollector(() => Promise.resolve(reader));
+    const c = registryCollector();
+    const host = { ...liveHost(), registry: () => Promise.resolve(reader) };
     const settings = settingsSchema("windows").parse({
       registrySettings: {
         registryCollectionFrequency: 60,
         registryInfo: [info("HKLM\\SOFTWARE\\FixtureValueTypes")],
       },
     });
-    assert.deepEqual(c.schedule(settings), { enabled: true, frequency: 60 });
-    assert.equal(c.dataType("windows"), "Registry");
+    assert.deepEqual(scheduleOf(c, settings), { enabled: true, frequency: 60 });
+    assert.equal(dataTypeOf(c, "windows"), "Registry");
     assert.deepEqual(c.platforms, ["windows"]);
     const got = await c.collect(settings, {
-      host: liveHost(),
+      host,
       signal: new AbortController().signal,
       log: memoryLogger(),
     });
@@ -232,4 +242,29 @@ Deno.test({
     assert.deepEqual(r.items.map((i) => i.ValueName).sort(), names.sort());
     assert.equal(r.items.find((i) => i.ValueName === "DllDirectory")?.ValueData, "%SystemRoot%\\system32");
   },
+});
+
+Deno.test("registryCollector() on a fake host: the values of the DCR's keys from an in-memory registry", async () => {
+  const host = fakeHost({
+    os: "windows",
+    registry: () =>
+      memoryRegistry({
+        "HKLM\\SOFTWARE\\Contoso\\App": { Version: "1.2", Port: 8080 },
+        "HKLM\\SOFTWARE\\Contoso\\App\\Plugins": { Enabled: 1 },
+      }),
+  });
+  const settings = settingsSchema("windows").parse({
+    registrySettings: { registryInfo: [info("hklm\\software\\contoso\\app", { recurse: true })] },
+  });
+  const got = await registryCollector().collect(settings, {
+    host,
+    signal: new AbortController().signal,
+    log: memoryLogger(),
+  });
+  assert.deepEqual(got.items.map((i) => [registryKey(i), i.ValueType, i.ValueData]), [
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Version", "REG_SZ", "1.2"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Port", "REG_DWORD", "8080"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\Plugins\\\\Enabled", "REG_DWORD", "1"],
+  ]);
+  assert.deepEqual([got.unseen, got.warnings], [[], []]);
 });

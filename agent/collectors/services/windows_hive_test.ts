@@ -1,7 +1,7 @@
 // Windows services read from real and synthetic SYSTEM hives (any OS; the live SCM is in scm_windows_test.ts).
 import assert from "node:assert/strict";
-import { offlineRegistry, systemMount } from "../registry/offline.ts";
-import { named, SHARED_HIVES, sharedHive, skipReason } from "../registry/testdata/hives.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
+import { named, SHARED_HIVES, sharedHive, skipReason } from "../../host/registry/testdata/hives.ts";
 import { liveHost } from "../../host/mod.ts";
 import { readWindowsServices, servicesFromRegistry, startupType } from "./windows.ts";
 

@@ -47,7 +47,7 @@ export const apk: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      return (await Deno.stat(host.path(APK_INSTALLED))).isFile;
+      return (await host.stat(APK_INSTALLED)).isFile;
     } catch {
       return false;
     }

@@ -1,6 +1,6 @@
 // Shapes shared by the software sources (one per package manager or Windows source).
 import type { Host } from "../../host/mod.ts";
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
 
 /** A software item: Log Analytics columns (SPEC §2) plus what the manager adds. */
 export interface SoftwareItem {

@@ -6,13 +6,17 @@
 // ReleaseType or a KB id in its key name is an installed update, not a program.
 // Updates: those Uninstall updates plus the Component Based Servicing packages named `Package_*for_KB…`
 // whose CurrentState is 0x70 (installed), which is what Win32_QuickFixEngineering lists; one item per KB id.
-import type { Host } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
-import { getValue, type RegistryReader, type RegKey, type RegValue, withKey } from "../registry/reader.ts";
-import { valueNumber, valueText } from "../registry/values.ts";
-import { openRegistry } from "../registry/mod.ts";
-import { fileTimeToDate, openHive } from "../registry/hive.ts";
-import { type Mount, offlineRegistry } from "../registry/offline.ts";
+import {
+  getValue,
+  type RegistryReader,
+  type RegKey,
+  type RegValue,
+  withKey,
+} from "../../host/registry/reader.ts";
+import { valueNumber, valueText } from "../../host/registry/values.ts";
+import { fileTimeToDate, openHive } from "../../host/registry/hive.ts";
+import { type Mount, offlineRegistry } from "../../host/registry/offline.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
 const UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -241,7 +245,7 @@ export function readWindowsSoftware(
 export async function profileHives(
   reader: RegistryReader,
   env: Record<string, string | undefined>,
-  readFile: (windowsPath: string) => Promise<Uint8Array> = (p) => Deno.readFile(p),
+  readFile: (windowsPath: string) => Promise<Uint8Array>,
 ): Promise<{ reader: RegistryReader; warnings: string[] }> {
   const warnings: string[] = [];
   const loaded = new Set(loadedUsers(reader).map((s) => s.toUpperCase()));
@@ -274,26 +278,20 @@ export async function profileHives(
 }
 
 /** The Windows software source of the software collector (live registry, or hives under host.root). */
-export function windowsSoftwareSource(
-  open: (host: Host) => Promise<RegistryReader> = openRegistry,
-): SoftwareSource {
-  return {
-    manager: "windows",
-    platforms: ["windows"],
-    present: (host) => Promise.resolve(host.os === "windows"),
-    async read(host) {
-      const reader = await open(host);
-      try {
-        // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
-        const users = reader.kind === "live"
-          ? (await profileHives(reader, Deno.env.toObject())).reader
-          : undefined;
-        return readWindowsSoftware(reader, users).items;
-      } finally {
-        reader.close();
-      }
-    },
-  };
-}
-
-export const windowsSoftware: SoftwareSource = windowsSoftwareSource();
+export const windowsSoftware: SoftwareSource = {
+  manager: "windows",
+  platforms: ["windows"],
+  present: (host) => Promise.resolve(host.os === "windows"),
+  async read(host) {
+    const reader = await host.registry();
+    try {
+      // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
+      const users = reader.kind === "live"
+        ? (await profileHives(reader, host.environment(), (p) => host.readFile(p))).reader
+        : undefined;
+      return readWindowsSoftware(reader, users).items;
+    } finally {
+      reader.close();
+    }
+  },
+};

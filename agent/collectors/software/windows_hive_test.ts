@@ -1,8 +1,14 @@
 // The Windows software source read from real and built hives (runs on any OS; the live registry is in *_windows_test.ts).
 import assert from "node:assert/strict";
-import { openHive } from "../registry/hive.ts";
-import { offlineRegistry, systemMount } from "../registry/offline.ts";
-import { buildHive, named, SHARED_HIVES, sharedHive, skipReason } from "../registry/testdata/hives.ts";
+import { openHive } from "../../host/registry/hive.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
+import {
+  buildHive,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 import {
   parseCbsPackageName,
   parseInstallDate,

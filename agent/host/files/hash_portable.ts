@@ -1,6 +1,7 @@
 // Streams one file's SHA-256 through Deno.open + node:crypto with a reused buffer (the no-FFI path, e.g. Windows).
 import { createHash } from "node:crypto";
 import { textOf } from "./content.ts";
+import type { OpenFile } from "./walk_portable.ts";
 
 export interface PortableHash {
   checksum: string;
@@ -21,7 +22,7 @@ export async function hashPortable(
   path: string,
   capture: number,
   buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 20),
-  open: (path: string) => Promise<Deno.FsFile> = (p) => Deno.open(p, { read: true }),
+  open: (path: string) => Promise<OpenFile> = (p) => Deno.open(p, { read: true }),
 ): Promise<PortableHash> {
   let result: PortableHash | undefined;
   for (let attempt = 0; attempt < 3 && !result; attempt++) {

@@ -1,9 +1,8 @@
 // Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
-import type { WalkReport } from "./report.ts";
-import * as libc from "./libc.ts";
-import { type DirEntry, type Stat, SysError } from "./libc.ts";
+import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
+import * as libc from "./libc_posix.ts";
+import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import type { PathRule } from "./match.ts";
 
 /** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
 export interface FsOps {
@@ -22,8 +21,6 @@ export const LIBC_OPS: FsOps = {
   readLinkAt: libc.readLinkAt,
 };
 
-export type Links = "Follow" | "Ignore" | "Manage";
-
 /** One matching entry. `dirfd` and `name` are valid only until the callback's promise settles. */
 export interface Found {
   path: string;
@@ -40,7 +37,7 @@ export interface Found {
 }
 
 export interface WalkOptions {
-  rule: PathRule;
+  rule: WalkRule;
   /** The real directory to open for `rule.base` (the host root applied). */
   realBase: string;
   recurse: boolean;

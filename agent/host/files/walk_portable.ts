@@ -1,7 +1,5 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
-import type { WalkReport } from "./report.ts";
-import type { PathRule } from "./match.ts";
-import type { Links } from "./walk.ts";
+import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
 
 /** The file-system calls the portable walker makes (tests wrap them to inject failures). */
 export interface PortableOps {
@@ -11,7 +9,15 @@ export interface PortableOps {
   readLink(path: string): Promise<string>;
   realPath(path: string): Promise<string>;
   /** Opens a file for hashing. */
-  open(path: string): Promise<Deno.FsFile>;
+  open(path: string): Promise<OpenFile>;
+}
+
+/** What hashing needs of an open file (Deno.FsFile is one). */
+export interface OpenFile {
+  stat(): Promise<Deno.FileInfo>;
+  /** Reads into `buf`; the byte count, or null at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+  close(): void;
 }
 
 export const DENO_OPS: PortableOps = {
@@ -37,7 +43,7 @@ export interface PortableFound {
 }
 
 export interface PortableWalkOptions {
-  rule: PathRule;
+  rule: WalkRule;
   /** The real directory for `rule.base`. */
   realBase: string;
   /** The separator of machine paths (keys): "\\" for a Windows host, "/" otherwise. */

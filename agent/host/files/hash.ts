@@ -1,7 +1,7 @@
 // A pool of hashing Workers (one per core): open fds go in batches, checksums come back; bounded in flight.
 import { availableParallelism } from "node:os";
 import { setImmediate } from "node:timers";
-import { close } from "./libc.ts";
+import { close } from "./libc_posix.ts";
 import { hashFd } from "./hash_worker.ts";
 
 export interface HashJob {

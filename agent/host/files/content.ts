@@ -1,6 +1,6 @@
 // Content capture for diffs: which file contents count as text, and the captured-content record.
 
-import type { Content } from "../types.ts";
+import type { Content } from "../../collectors/types.ts";
 
 /** Captured text of one file version, stored once per checksum in the `contents` table. */
 export type CapturedContent = Content;

@@ -1,12 +1,12 @@
 import assert from "node:assert/strict";
-import { liveHost } from "../../host/mod.ts";
+import { liveHost } from "../mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
-import { softwareCollector } from "../software/mod.ts";
-import { windowsSoftware } from "../software/windows.ts";
-import { readWindowsServices } from "../services/windows.ts";
+import { softwareCollector } from "../../collectors/software/mod.ts";
+import { windowsSoftware } from "../../collectors/software/windows.ts";
+import { readWindowsServices } from "../../collectors/services/windows.ts";
 import { offlineRegistryFromRoot } from "./offline.ts";
-import { registryCollector } from "./mod.ts";
+import { registryCollector } from "../../collectors/registry/mod.ts";
 import { buildHive, named, SHARED_HIVES, skipReason } from "./testdata/hives.ts";
 
 const SID = "S-1-5-21-7-8-9-1001";
@@ -51,7 +51,7 @@ Deno.test({
   async fn() {
     const root = await image();
     try {
-      const { reader, mounted } = await offlineRegistryFromRoot(liveHost({ root, os: "windows" }));
+      const { reader, mounted } = await offlineRegistryFromRoot(root);
       assert.deepEqual(mounted, [
         "HKEY_LOCAL_MACHINE\\SOFTWARE",
         "HKEY_LOCAL_MACHINE\\SYSTEM",

@@ -58,7 +58,7 @@ export function exportHive(hive: Hive, start: HiveKey = hive.root(), startPath =
 if (import.meta.main) {
   const [file, path = ""] = Deno.args;
   if (!file) {
-    console.error("usage: deno run -A agent/collectors/registry/export.ts HIVE [KEY\\PATH]");
+    console.error("usage: deno run -A agent/host/registry/export.ts HIVE [KEY\\PATH]");
     Deno.exit(2);
   }
   const { openHive } = await import("./hive.ts");

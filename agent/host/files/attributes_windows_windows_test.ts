@@ -1,8 +1,8 @@
 // File attributes on the running Windows machine (Windows Deno, natively or under Wine).
 import assert from "node:assert/strict";
-import { named, SKIP } from "../../test/windows/seed.ts";
-import { expandWindowsPath } from "./windows_path.ts";
-import { formatFileAttributes, readFileAttributes } from "./windows_attributes.ts";
+import { named, SKIP } from "../../../test/windows/seed.ts";
+import { expandWindowsPath } from "../windows_path.ts";
+import { formatFileAttributes, readFileAttributes } from "./attributes_windows.ts";
 
 Deno.test({
   // Wine keeps no DOS attribute store on this file system: it reports dot files as Hidden, and attrib +h sets it on Windows.

@@ -1,6 +1,6 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
 import { createHash } from "node:crypto";
-import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc.ts";
+import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc_posix.ts";
 import { textOf } from "./content.ts";
 import type { HashJob, HashResult } from "./hash.ts";
 

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { formatFileAttributes } from "./windows_attributes.ts";
+import { formatFileAttributes } from "./attributes_windows.ts";
 
 Deno.test("formatFileAttributes() names the bits in a stable order, unknown bits in hex", () => {
   assert.equal(formatFileAttributes(0x23), "ReadOnly, Hidden, Archive");

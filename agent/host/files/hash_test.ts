@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { createHashPool } from "./hash.ts";
-import * as libc from "./libc.ts";
+import * as libc from "./libc_posix.ts";
 
 async function withFiles(fn: (paths: string[], expected: string[]) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -44,7 +44,7 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
   withFiles(async (paths, expected) => {
     const pool = createHashPool({
       workers: 2,
-      workerUrl: new URL("./no_such_worker.ts", import.meta.url).href,
+      workerUrl: new URL("../../collectors/files/no_such_worker.ts", import.meta.url).href,
     });
     try {
       const out = paths.map((p) => pool.submit({ fd: open(p), capture: 0, size: 1 }).then((r) => r.checksum));

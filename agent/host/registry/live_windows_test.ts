@@ -2,9 +2,9 @@
 import assert from "node:assert/strict";
 import { everyTypeKey, named, regImport, SKIP } from "../../../test/windows/seed.ts";
 import { liveRegistry } from "./live_windows.ts";
-import { readRegistryInfo, registryKey } from "./mod.ts";
-import { readWindowsSoftware, windowsSoftware } from "../software/windows.ts";
-import { liveHost } from "../../host/mod.ts";
+import { readRegistryInfo, registryKey } from "../../collectors/registry/mod.ts";
+import { readWindowsSoftware, windowsSoftware } from "../../collectors/software/windows.ts";
+import { liveHost } from "../mod.ts";
 import { existsSync } from "node:fs";
 import { fileURLToPath } from "node:url";
 

@@ -21,20 +21,22 @@ const hostileSource: SoftwareSource = {
   platforms: ["linux", "windows"],
   present: () => Promise.resolve(true),
   read: () =>
-    Promise.resolve([
-      {
-        SoftwareName: "xss-probe",
-        CurrentVersion: "1.0",
-        Architecture: "all",
-        Publisher: `Mallory ${XSS}`,
-        SoftwareDescription: XSS,
-        Size: 1,
-        SoftwareType: "Package",
-        Manager: "test",
-        Status: "installed",
-        InstalledAt: null,
-      } satisfies SoftwareItem,
-    ]),
+    Promise.resolve({
+      items: [
+        {
+          SoftwareName: "xss-probe",
+          CurrentVersion: "1.0",
+          Architecture: "all",
+          Publisher: `Mallory ${XSS}`,
+          SoftwareDescription: XSS,
+          Size: 1,
+          SoftwareType: "Package",
+          Manager: "test",
+          Status: "installed",
+          InstalledAt: null,
+        } satisfies SoftwareItem,
+      ],
+    }),
 };
 
 export interface World {

@@ -1,10 +1,11 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
-import type { Collector } from "./collectors/types.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import { type AmaFetch, type ConfigInForce, resolveConfig, watchConfig } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { OpenedDb } from "../db/open.ts";
-import { runCollector } from "./pipeline/run.ts";
+import { recordRun, runCollector, type RunSummary } from "./pipeline/run.ts";
+import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
 import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
@@ -13,7 +14,9 @@ export interface AgentOptions {
   opened: OpenedDb;
   host: Host;
   log: Logger;
-  collectors: Collector[];
+  collectors: readonly Collector[];
+  /** ctagent's own settings of the collectors the DCR does not schedule (`--config`). */
+  collectorSettings?: CollectorSettings;
   dcrFile?: string;
   fetchAma?: AmaFetch;
   outboxMax?: number;
@@ -34,8 +37,13 @@ export interface Agent {
   scheduler: Scheduler;
   delivery?: Delivery;
   config(): ConfigInForce;
+  /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
+  unrecorded(): RunSummary[];
   stop(): Promise<void>;
 }
+
+/** Failed runs kept in memory while they cannot be stored (4 collectors failing every 5 min: 2 hours). */
+const MAX_UNRECORDED = 100;
 
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { opened, host, log } = opts;
@@ -62,13 +70,30 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     })
     : undefined;
 
+  // A run that failed because nothing could be written is kept here, shown on the page, and stored before
+  // the next run (the first moment the database may take it again).
+  const unrecorded: RunSummary[] = [];
+  const recordPending = async () => {
+    while (unrecorded.length) {
+      try {
+        await recordRun(db, unrecorded[0]);
+      } catch (e) {
+        if (storageProblem(e)) return;
+        throw e;
+      }
+      unrecorded.shift();
+    }
+  };
+
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,
+    collectorSettings: opts.collectorSettings,
     log,
     run: async (collector, settings, signal) => {
+      await recordPending();
       const summary = await runCollector({
         db,
         raw: opened.raw,
@@ -79,7 +104,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         signal,
         outboxMax: opts.outboxMax,
         keepChanges: false,
+        forwarding: !!opts.ama?.forward,
       });
+      if (!summary.runId) {
+        unrecorded.push(summary);
+        if (unrecorded.length > MAX_UNRECORDED) unrecorded.shift();
+      }
       await delivery?.afterRun(collector.name, summary.itemsWritten);
       return summary;
     },
@@ -113,10 +143,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     scheduler,
     delivery,
     config: () => config,
+    unrecorded: () => [...unrecorded],
     async stop() {
       clearInterval(pruneTimer);
       stopWatching();
       await scheduler.stop();
+      await recordPending().catch((e) =>
+        log.error("cannot store the failed runs kept in memory", { error: e })
+      );
       await delivery?.stop();
     },
   };

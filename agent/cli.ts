@@ -1,12 +1,13 @@
 // The command line: flags, subcommands (`dcr check`, `status`), and what each run mode prints and returns.
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { allCollectors } from "./collectors/mod.ts";
-import type { Collector, Platform } from "./collectors/types.ts";
+import { COLLECTORS } from "./collectors/mod.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import type { Platform } from "./platform.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
 import { readDcrFile, resolveConfig } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
-import { configFileArgs } from "./config/agent_file.ts";
+import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { liveHost } from "./host/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceJson, onceText, runOnce } from "./once.ts";
@@ -145,6 +146,8 @@ export interface Cli {
   os?: Platform;
   verbose: boolean;
   file?: string;
+  /** The `collectors` settings of the --config file (collectors the DCR does not schedule). */
+  collectorSettings: CollectorSettings;
 }
 
 function positiveInt(flag: string, v: string | undefined, def: number): number {
@@ -184,6 +187,7 @@ function amaFlags(
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
 export function parseCli(args: string[]): Cli {
   let parsed;
+  let collectorSettings: CollectorSettings = {};
   // --config FILE: the file's settings go first, so flags on the command line win.
   const at = args.findIndex((a) => a === "--config" || a.startsWith("--config="));
   if (at >= 0) {
@@ -197,6 +201,8 @@ export function parseCli(args: string[]): Cli {
     }
     try {
       args = [...configFileArgs(text, file, OPTIONS), ...args];
+      const own = COLLECTORS.flatMap((c) => c.schedule.dcr === null ? [c.schedule.setting] : []);
+      collectorSettings = collectorSettingsOf(text, file, own);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -249,6 +255,7 @@ export function parseCli(args: string[]): Cli {
     deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
+    collectorSettings,
   };
 }
 
@@ -310,7 +317,7 @@ export async function dcrCheck(cli: Cli, io: Io, os: Platform): Promise<number> 
 
 export interface MainDeps {
   io?: Io;
-  collectors?: Collector[];
+  collectors?: readonly Collector[];
   /** Resolves when the daemon should stop (signals); tests pass their own. */
   untilStopped?: (log: Logger) => Promise<void>;
 }
@@ -383,7 +390,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return EXIT.DATABASE;
   }
   try {
-    const collectors = deps.collectors ?? allCollectors();
+    const collectors = deps.collectors ?? COLLECTORS;
     if (cli.command === "status") {
       const s = await readStatus(opened.db);
       io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
@@ -407,12 +414,17 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        collectorSettings: cli.collectorSettings,
+        forwarding: !!cli.ama.forward,
       });
       io.out(
         cli.json
           ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config, host }))
-          : onceText(res, config, host),
+          : onceText(res, { collectors, config, host }),
       );
+      for (const s of res.summaries) {
+        if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
+      }
       try {
         await writeMirrors({
           db: opened.db,
@@ -464,7 +476,7 @@ async function runDaemon(
     opened: Awaited<ReturnType<typeof openDb>>;
     host: ReturnType<typeof liveHost>;
     log: Logger;
-    collectors: Collector[];
+    collectors: readonly Collector[];
     io: Io;
     until: (log: Logger) => Promise<void>;
   },
@@ -478,6 +490,7 @@ async function runDaemon(
     collectors: d.collectors,
     dcrFile: cli.dcr,
     outboxMax: cli.outboxMax,
+    collectorSettings: cli.collectorSettings,
     retentionDays: cli.retentionDays,
     fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
     ama: { ...cli.ama, os: d.host.os },

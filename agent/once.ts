@@ -1,6 +1,7 @@
 // `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
 import type { DatabaseSync } from "node:sqlite";
-import type { Collector } from "./collectors/types.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import { dataTypeOf, scheduleOf, switchedBy } from "./collectors/spec.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
@@ -19,12 +20,16 @@ export interface OnceResult {
 export async function runOnce(opts: {
   db: Db;
   raw: DatabaseSync;
-  collectors: Collector[];
+  collectors: readonly Collector[];
   config: ConfigInForce;
   host: Host;
   log: Logger;
   signal: AbortSignal;
   outboxMax?: number;
+  /** ctagent's own settings of the collectors the DCR does not schedule. */
+  collectorSettings?: CollectorSettings;
+  /** A `--forward` endpoint takes records of collectors AMA does not (see RunOptions.forwarding). */
+  forwarding?: boolean;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -33,8 +38,8 @@ export async function runOnce(opts: {
       skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
       continue;
     }
-    if (!collector.schedule(opts.config.settings).enabled) {
-      skipped.push({ collector: collector.name, reason: "disabled by the DCR" });
+    if (!scheduleOf(collector, opts.config.settings, opts.collectorSettings).enabled) {
+      skipped.push({ collector: collector.name, reason: `disabled by ${switchedBy(collector)}` });
       continue;
     }
     summaries.push(
@@ -48,20 +53,25 @@ export async function runOnce(opts: {
     totals.modified += s.counts.modified;
   }
   const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
-  return { summaries, skipped, exitCode: failed ? EXIT.COLLECTOR_FAILED : changeBits(totals) };
+  const exitCode = summaries.some((s) => s.storage)
+    ? EXIT.DATABASE
+    : failed
+    ? EXIT.COLLECTOR_FAILED
+    : changeBits(totals);
+  return { summaries, skipped, exitCode };
 }
 
 /** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
 export function onceJson(
   res: OnceResult,
-  opts: { raw: DatabaseSync; collectors: Collector[]; config: ConfigInForce; host: Host },
+  opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
 ): Record<string, unknown> {
   const inventory: Record<string, WireRecord[]> = {};
   for (const s of res.summaries) {
     const collector = opts.collectors.find((c) => c.name === s.collector)!;
     const items = loadItems(opts.raw, s.collector);
     const ctx = {
-      dataType: collector.dataType(opts.host.os),
+      dataType: dataTypeOf(collector, opts.host.os),
       computer: opts.host.hostname,
       at: s.finishedAt,
     };
@@ -97,10 +107,12 @@ export function onceJson(
   };
 }
 
-const NAME_FIELDS = ["SoftwareName", "SvcName", "FileSystemPath", "RegistryKey"];
-
 /** The human summary of `--once`. */
-export function onceText(res: OnceResult, config: ConfigInForce, host: Host): string {
+export function onceText(
+  res: OnceResult,
+  opts: { collectors: readonly Collector[]; config: ConfigInForce; host: Host },
+): string {
+  const { config, host } = opts;
   const lines = [
     `ctagent ${VERSION} on ${host.hostname} (${host.os}); DCR ${config.id} from ${config.source} (${config.origin})`,
   ];
@@ -120,11 +132,15 @@ export function onceText(res: OnceResult, config: ConfigInForce, host: Host): st
     for (const w of s.warnings) lines.push(`            warning: ${w}`);
   }
   for (const k of res.skipped) lines.push(`  ${k.collector.padEnd(9)} skipped  ${k.reason}`);
-  const changes = res.summaries.flatMap((s) => s.changes);
+  // Each change is named by its collector's name field.
+  const changes = res.summaries.flatMap((s) => {
+    const field = opts.collectors.find((c) => c.name === s.collector)?.nameField ?? "";
+    return s.changes.map((r) => ({ r, field }));
+  });
   if (changes.length) {
     lines.push("", "Changes:");
-    for (const r of changes.slice(0, 200)) {
-      const name = NAME_FIELDS.map((f) => r[f]).find((v) => v) ?? "?";
+    for (const { r, field } of changes.slice(0, 200)) {
+      const name = r[field] || "?";
       const detail = r.ChangeCategory === "Modified" ? `  [${r.FieldsChanged}]` : "";
       const ver = r.Previous !== undefined || r.Current !== undefined
         ? `  ${r.Previous ?? ""}${r.Previous && r.Current ? " → " : ""}${r.Current ?? ""}`

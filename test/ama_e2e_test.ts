@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
 import { main } from "../agent/cli.ts";
 import { startAgent } from "../agent/agent.ts";
-import { allCollectors } from "../agent/collectors/mod.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { liveHost } from "../agent/host/mod.ts";
 import { memoryLogger } from "../agent/log.ts";
 import { amaFetch } from "../agent/ama/mod.ts";
@@ -102,7 +102,7 @@ Deno.test("the agent daemon takes its DCR from AMA and streams a change to the d
     opened,
     host: liveHost({ root: t.root, os: "linux" }),
     log,
-    collectors: allCollectors(),
+    collectors: COLLECTORS,
     fetchAma: amaFetch(ama_),
     ama: ama_,
     mirrorDir: t.data,
@@ -137,7 +137,7 @@ Deno.test("malformed config replies never crash the agent nor change the DCR in 
     opened,
     host: liveHost({ root: t.root, os: "linux" }),
     log,
-    collectors: allCollectors(),
+    collectors: COLLECTORS,
     fetchAma: amaFetch(ama_),
     ama: ama_,
     amaIntervalMs: 50,

@@ -15,9 +15,8 @@ import {
 } from "../agent/ama/codec.ts";
 import { completeReply } from "../agent/ama/config_client.ts";
 import { parseEndpoint } from "../agent/ama/transport.ts";
-import type { Platform } from "../agent/collectors/types.ts";
-
-const STREAMS = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"] as const;
+import type { Platform } from "../agent/platform.ts";
+import { AMA_STREAMS } from "../agent/streams.ts";
 
 /** One event the fake received. */
 export interface Received {
@@ -94,10 +93,10 @@ export function taggedData(
   const ext = os === "linux" ? "ChangeTracking-Linux" : "ChangeTracking-Windows";
   const ds = os === "linux" ? "CTDataSource-Linux" : "CTDataSource-Windows";
   const id = `dcr-${dcrId}:${ds}`;
-  const outputStreams = Object.fromEntries(STREAMS.map((s) => [s, `${id}:${s}`]));
+  const outputStreams = Object.fromEntries(AMA_STREAMS.map((s) => [s, `${id}:${s}`]));
   const outputStreamDefinitions = os === "windows"
     ? Object.fromEntries(
-      STREAMS.map((
+      AMA_STREAMS.map((
         s,
       ) => [`${id}:${s}`, { namedPipe: pipes[s] ?? `CAgentStream_${ext}_${s}_AzureMonitorAgent` }]),
     )
@@ -359,8 +358,8 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   let data = opts.data;
   if (!data && os === "windows" && Deno.build.os === "windows") {
     const base = `ctagent-fake-ama-${random()}`;
-    for (const s of STREAMS) pipes[s] = `${base}_${s}`;
-    data = STREAMS.map((s) => `\\\\.\\pipe\\${pipes[s]}`);
+    for (const s of AMA_STREAMS) pipes[s] = `${base}_${s}`;
+    data = AMA_STREAMS.map((s) => `\\\\.\\pipe\\${pipes[s]}`);
   }
   for (const text of data ?? [`@ctagent-fake-ama-${random()}-data`]) {
     const srv = net.createServer((s) => onData(label)(s));

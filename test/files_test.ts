@@ -3,10 +3,10 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
 import { makeHostileTree, sha256sumAll } from "../agent/collectors/files/testdata/hostile_tree.ts";
-import { bytesToPath } from "../agent/collectors/files/names.ts";
+import { bytesToPath } from "../agent/host/files/names.ts";
 import { filesCollector } from "../agent/collectors/files/mod.ts";
-import { LIBC_OPS } from "../agent/collectors/files/walk.ts";
-import { SysError } from "../agent/collectors/files/libc.ts";
+import { LIBC_OPS } from "../agent/host/files/walk_posix.ts";
+import { SysError } from "../agent/host/files/libc_posix.ts";
 import { settingsSchema } from "../agent/config/dcr.ts";
 import { runCollector } from "../agent/pipeline/run.ts";
 import { openDb } from "../db/open.ts";
@@ -77,7 +77,7 @@ async function pipeline(deny: string[] = []) {
     const s = await runCollector({
       db,
       raw,
-      collector: filesCollector({ ops }) as never,
+      collector: filesCollector({ ops }),
       settings,
       host: liveHost(),
       log: memoryLogger(),

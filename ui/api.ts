@@ -2,6 +2,8 @@
 import { Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
+import type { CollectorSpec } from "../agent/collectors/types.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
@@ -35,6 +37,8 @@ export interface AgentStatus {
     frequency?: number;
     nextRunAt?: number | null;
     running?: boolean;
+    /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
+    unrecordedRun?: q.RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -50,6 +54,8 @@ export interface AgentStatus {
 
 export interface ApiOptions {
   db: Db;
+  /** The collectors the API knows (default: every collector). */
+  collectors?: readonly CollectorSpec[];
   scheduler?: Scheduler;
   status?: () => AgentStatus | Promise<AgentStatus>;
   log?: Logger;
@@ -102,6 +108,8 @@ const CHECKSUM = /^[0-9a-fA-F]{64}$/;
 
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
+  const specs = opts.collectors ?? COLLECTORS;
+  const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });
   const app = new Hono();
@@ -129,7 +137,7 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
         lastError: errors[name] ?? null,
       };
     });
@@ -166,13 +174,13 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/counts", async (c) => {
     const since = parseTime(c.req.query("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
-    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db) };
+    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
     return c.json(await q.withChanged(db, itemCounts.counts, since));
   });
 
   app.get("/inventory/:collector", async (c) => {
     const collector = c.req.param("collector");
-    list(collector, q.COLLECTORS);
+    list(collector, names);
     const dir = c.req.query("dir");
     if (dir && dir !== "asc" && dir !== "desc") {
       throw new RangeError(`dir must be asc or desc, got ${JSON.stringify(dir)}`);
@@ -193,7 +201,7 @@ export function createApi(opts: ApiOptions): Hono {
   const changeFilters = (c: { req: { query(k: string): string | undefined } }) => ({
     since: parseTime(c.req.query("since"), now()),
     until: parseTime(c.req.query("until"), now()),
-    collectors: list(c.req.query("type"), q.COLLECTORS),
+    collectors: list(c.req.query("type"), names),
     categories: list(c.req.query("category"), q.CATEGORIES),
   });
 
@@ -219,9 +227,12 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/item", async (c) => {
     const collector = c.req.query("collector") ?? "";
     const key = c.req.query("key");
-    list(collector || "?", q.COLLECTORS);
+    list(collector || "?", names);
     if (!key) throw new RangeError("key is required");
-    return c.json(await q.itemHistory(db, collector, key));
+    const content = specs.find((s) => s.name === collector)?.content;
+    return c.json(
+      await q.itemHistory(db, collector, key, { checksumField: content ? content.checksumField : undefined }),
+    );
   });
 
   app.get("/config", async (c) => {
@@ -252,7 +263,7 @@ export function createApi(opts: ApiOptions): Hono {
     if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
     const body = await c.req.json().catch(() => ({})) as { collector?: unknown };
     const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
-    if (collector) list(collector, q.COLLECTORS);
+    if (collector) list(collector, names);
     opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
     const run = Promise.resolve(opts.scheduler.scanNow(collector));
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,16 +1,20 @@
 // The local page's server: Hono app with the security guards, the API and the embedded page; startUi() serves it.
 import { type Context, Hono } from "hono";
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Kysely } from "kysely";
 import type { Db, OpenedDb } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
 import type { Host } from "../agent/host/mod.ts";
 import type { Agent } from "../agent/agent.ts";
+import type { CollectorSpec } from "../agent/collectors/types.ts";
 import { VERSION } from "../agent/version.ts";
 import { getState } from "../db/state.ts";
 import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
+import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
+import { collectorCss, pageCollectorsAttribute } from "./collectors.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import {
   allowedHosts,
   hostGuard,
@@ -31,6 +35,8 @@ export interface UiOptions {
   log?: Logger;
   now?: () => number;
   scanWaitMs?: number;
+  /** The collectors the page shows (default: every collector). */
+  collectors?: readonly CollectorSpec[];
 }
 
 export interface AppOptions extends UiOptions {
@@ -65,8 +71,13 @@ export function createApp(opts: AppOptions): Hono {
   app.route("/api", createApi({ ...opts, db: kysely(opts.db) }));
 
   const { assets } = opts;
-  // The token travels in a meta tag (no inline script under the CSP); it is hex, safe in an attribute.
-  const html = assets.html.replace("__CTAGENT_TOKEN__", opts.token);
+  const specs = opts.collectors ?? COLLECTORS;
+  // The token and the collectors travel in meta tags (no inline script under the CSP); the token is hex, safe
+  // in an attribute, the collectors' JSON is escaped for one.
+  const html = assets.html.replace("__CTAGENT_TOKEN__", opts.token)
+    .replace("__CTAGENT_COLLECTORS__", () => pageCollectorsAttribute(specs));
+  const css = assets.css + collectorCss(specs);
+  const hash = createHash("sha256").update(assets.hash).update(css).digest("hex").slice(0, 16);
   const page = (c: Context) => {
     c.header("Cache-Control", "no-store");
     return c.html(html);
@@ -74,13 +85,13 @@ export function createApp(opts: AppOptions): Hono {
   app.get("/", page);
   app.get("/index.html", page);
   const file = (body: string, type: string) => (c: Context) => {
-    const etag = `"${assets.hash}"`;
+    const etag = `"${hash}"`;
     const headers = { "Content-Type": type, ETag: etag, "Cache-Control": "no-cache" };
     if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
     return c.body(body, 200, headers);
   };
   app.get("/app.js", file(assets.js, "text/javascript; charset=utf-8"));
-  app.get("/app.css", file(assets.css, "text/css; charset=utf-8"));
+  app.get("/app.css", file(css, "text/css; charset=utf-8"));
   app.get("/favicon.svg", file(FAVICON, "image/svg+xml"));
   app.notFound((c) => c.text("Not found\n", 404));
   return app;
@@ -102,22 +113,26 @@ export interface StartOptions extends UiOptions {
   /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
-  agent?: Pick<Agent, "scheduler" | "config">;
-  host?: Pick<Host, "hostname" | "os" | "readText">;
+  agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
+  host?: Pick<Host, "hostname" | "osName">;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];
 }
 
-async function osName(host?: StartOptions["host"]): Promise<string | undefined> {
-  if (!host) return undefined;
-  if (host.os === "windows") return "Windows";
-  try {
-    const text = await host.readText("/etc/os-release");
-    return text.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? "Linux";
-  } catch {
-    return "Linux";
-  }
+/** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
+function unrecordedRun(agent: NonNullable<StartOptions["agent"]>, collector: string): RunRow | undefined {
+  const s = agent.unrecorded?.().findLast((r) => r.collector === collector);
+  return s && {
+    id: 0,
+    collector,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    status: s.status,
+    counts: { ...s.counts },
+    error: s.error ?? null,
+    warnings: s.warnings,
+  };
 }
 
 /** The live status the page shows, from the running agent. */
@@ -146,6 +161,7 @@ export function agentStatus(
         frequency: c.frequency,
         nextRunAt: c.nextRunAt ?? null,
         running: c.running,
+        unrecordedRun: unrecordedRun(agent, c.name),
       })),
       delivery: {
         dropped: Number(await getState(db, "outbox.dropped") ?? 0),
@@ -170,7 +186,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       status: opts.status ??
         agentStatus(opts.agent, kysely(opts.db), {
           hostname: opts.host?.hostname ?? osHostname(),
-          os: await osName(opts.host),
+          os: await opts.host?.osName(),
           startedAt: Date.now(),
           delivery: opts.delivery,
         }),

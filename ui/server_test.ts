@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { memoryLogger } from "../agent/log.ts";
 import { startUi } from "./server.ts";
+import { fakeHost } from "../test/fake_host.ts";
 
 const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
 
@@ -74,7 +75,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
     listen: "127.0.0.1:0",
     assets,
     agent,
-    host: { hostname: "box", os: "linux", readText: () => Promise.resolve('PRETTY_NAME="Test OS 1"\n') },
+    host: fakeHost({ hostname: "box", files: { "/etc/os-release": 'PRETTY_NAME="Test OS 1"\n' } }),
     delivery: () => ({ endpoint: "@ama.sock", reachable: false, lastError: "ECONNREFUSED" }),
   });
   try {

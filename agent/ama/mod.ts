@@ -1,5 +1,5 @@
 // ctagent's side of AMA in one place: the config fetcher for the loader and the delivery loop started with the agent.
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { AmaFetch, ConfigInForce } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";

@@ -1,10 +1,11 @@
 // Delivers the outbox at least once: batches per stream in id order, rows deleted only after a clean write or an ack.
-import type { Platform } from "../collectors/types.ts";
-import type { Stream } from "../config/document.ts";
+import type { Platform } from "../platform.ts";
+import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { rawTransaction } from "../../db/transaction.ts";
 import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
 import {
   type Backoff,
@@ -26,7 +27,6 @@ export type Routes = Partial<Record<string, Route>>;
 
 /** The CT data socket on Linux (SPEC §4.1): one per extension name. */
 export const LINUX_DATA_ENDPOINT = "@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket";
-const STREAMS: readonly Stream[] = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];
 
 /** The tag used when AMA named no output stream (SPEC §7.9). */
 export const fallbackTag = (stream: string) => `ctagent:${stream}`;
@@ -38,13 +38,13 @@ export const fallbackTag = (stream: string) => `ctagent:${stream}`;
  */
 export function amaRoutes(opts: {
   os: Platform;
-  outputStreams?: Partial<Record<Stream, string>>;
+  outputStreams?: Partial<Record<AmaStream, string>>;
   namedPipes?: Record<string, string>;
   /** Overrides the data endpoint (all streams). */
   dataEndpoint?: string;
 }): Routes {
   const routes: Routes = {};
-  for (const stream of STREAMS) {
+  for (const stream of AMA_STREAMS) {
     const tag = opts.outputStreams?.[stream] ?? fallbackTag(stream);
     let endpoint = opts.dataEndpoint;
     if (!endpoint && opts.os === "windows") {
@@ -58,12 +58,18 @@ export function amaRoutes(opts: {
   return routes;
 }
 
-/** Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint. */
-export function forwardRoutes(url: string, outputStreams: Partial<Record<Stream, string>> = {}): Routes {
+/**
+ * Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint, ctagent's own streams
+ * (collectors AMA does not take) too.
+ */
+export function forwardRoutes(url: string, outputStreams: Partial<Record<AmaStream, string>> = {}): Routes {
   parseEndpoint(url); // fail early on a bad URL
-  return Object.fromEntries(
-    STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
-  );
+  return {
+    ...Object.fromEntries(
+      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
+    ),
+    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url }])),
+  };
 }
 
 export interface SenderOptions {
@@ -230,7 +236,7 @@ export function createSender(opts: SenderOptions): Sender {
       "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
-    exec: (sql: string) => opts.raw!.exec(sql),
+    db: opts.raw,
   };
   const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
 
@@ -265,18 +271,13 @@ export function createSender(opts: SenderOptions): Sender {
     const first = rows[0].id;
     const last = rows[rows.length - 1].id;
     if (raw) {
-      await locked(() => {
-        raw.exec("BEGIN");
-        try {
+      await locked(() =>
+        rawTransaction(raw.db, () => {
           raw.remove.run(stream, first, last);
           raw.count.run(String(rows.length));
           raw.at.run(String(now()));
-          raw.exec("COMMIT");
-        } catch (e) {
-          raw.exec("ROLLBACK");
-          throw e;
-        }
-      });
+        })
+      );
     } else {
       await opts.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)

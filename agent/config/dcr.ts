@@ -1,6 +1,6 @@
 // The zod schema of Change Tracking `extensionSettings` (SPEC §1.2–1.5) for Linux and Windows, with key aliases.
 import { z } from "zod";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import { segmentProblem } from "../collectors/files/match.ts";
 
 /** One problem found in a DCR: where (JSON path) and what. */

@@ -1,10 +1,7 @@
 // Reads a DCR in any of its input forms (SPEC §7.1) into validated CT configurations, one per OS entry.
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
+import { AMA_STREAMS, type AmaStream } from "../streams.ts";
 import { joinPath, type Problem, type Settings, validateSettings } from "./dcr.ts";
-
-/** The logical output streams (SPEC §1.6). */
-export const STREAMS = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"] as const;
-export type Stream = typeof STREAMS[number];
 
 export const EXTENSION_NAME: Record<Platform, string> = {
   linux: "ChangeTracking-Linux",
@@ -24,7 +21,7 @@ export interface DcrEntry {
   problems: Problem[];
   warnings: string[];
   /** Logical stream → AMA output stream id, when AMA named them. */
-  outputStreams: Partial<Record<Stream, string>>;
+  outputStreams: Partial<Record<AmaStream, string>>;
   /** Output stream id → named pipe (Windows), from `outputStreamDefinitions`. */
   namedPipes: Record<string, string>;
 }
@@ -55,10 +52,10 @@ function osOf(extensionName: unknown): Platform | undefined {
   return undefined;
 }
 
-function streamsOf(v: unknown): Partial<Record<Stream, string>> {
-  const out: Partial<Record<Stream, string>> = {};
+function streamsOf(v: unknown): Partial<Record<AmaStream, string>> {
+  const out: Partial<Record<AmaStream, string>> = {};
   if (!isObj(v)) return out;
-  for (const s of STREAMS) {
+  for (const s of AMA_STREAMS) {
     const p = prop(v, s);
     if (p && typeof p[1] === "string") out[s] = p[1];
   }
@@ -80,7 +77,7 @@ interface RawEntry {
   id: string;
   path: string;
   settings: unknown;
-  outputStreams: Partial<Record<Stream, string>>;
+  outputStreams: Partial<Record<AmaStream, string>>;
   namedPipes?: Record<string, string>;
 }
 

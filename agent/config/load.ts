@@ -1,7 +1,7 @@
 // Config sources in the order of SPEC §7.3 (file, AMA, last good, built-in); every DCR seen is stored.
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import { setState } from "../../db/state.ts";
@@ -263,13 +263,9 @@ export function watchConfig(opts: WatchOptions): () => void {
       if (raw === undefined) return void log.error(problem!.message);
       await apply(await acceptDcr(db, { source: "file", origin: file, raw, os }), `DCR file ${file}`);
     };
-    timers.push(
-      setInterval(
-        () => void check().catch((e) => log.error("DCR file check failed", { error: e })),
-        opts.fileIntervalMs ?? 2000,
-      ),
-    );
-    void check();
+    const checked = () => void check().catch((e) => log.error("DCR file check failed", { error: e }));
+    timers.push(setInterval(checked, opts.fileIntervalMs ?? 2000));
+    checked();
   } else if (opts.fetchAma) {
     const fetchAma = opts.fetchAma;
     const poll = async () => {

@@ -1,9 +1,24 @@
-// The host seam: the only place that asks which OS this is; collectors read the machine through it.
+// The host seam: the only place that asks which OS this is; collectors read the machine through it (ctx.host).
 import { hostname as osHostname } from "node:os";
 import { readFile } from "node:fs/promises";
 import { execFile } from "node:child_process";
 import { join } from "node:path";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
+import type { RegistryReader } from "./registry/reader.ts";
+import { liveRegistry } from "./registry/live_windows.ts";
+import { offlineRegistryFromRoot } from "./registry/offline.ts";
+import { listServices, type ScmService } from "./scm_windows.ts";
+import { type FsOps, LIBC_OPS, walk } from "./files/walk_posix.ts";
+import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.ts";
+import { createHashPool } from "./files/hash.ts";
+import { hashPortable } from "./files/hash_portable.ts";
+import { readFileAttributes } from "./files/attributes_windows.ts";
+
+export type { RegistryReader, ScmService };
+/** What a stat of a path gives (on every OS). */
+export type FileInfo = Deno.FileInfo;
+/** One entry of a directory listing. */
+export type DirEntry = Deno.DirEntry;
 
 export interface ExecResult {
   code: number;
@@ -11,55 +26,129 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** The file walkers and hashing of the files collector. */
+export interface HostFiles {
+  /**
+   * The libc walker (directory fds, statx, getdents64: byte-exact names, nanosecond times) and the hashing
+   * workers; present where libc is (Linux).
+   */
+  posix?: { walk: typeof walk; ops: FsOps; hashPool: typeof createHashPool };
+  /** The portable walker and hashing (Deno's file system calls): Windows, or anywhere libc is not. */
+  portable: {
+    walk: typeof walkPortable;
+    ops: PortableOps;
+    hash: typeof hashPortable;
+    /** Windows file attribute bits of a real path; absent where the machine read is not the running Windows. */
+    attributes?: (real: string) => number | null;
+  };
+}
+
+/**
+ * The machine a collector reads: the running one, or one seen under `root` (a mounted disk image, a fixture
+ * tree). Paths given to it are the machine's own (`/etc/passwd`, `C:\Users\x\NTUSER.DAT`); it applies the root.
+ */
 export interface Host {
+  /** The OS of the machine read (with --root, the image's). */
   os: Platform;
   hostname: string;
   /**
    * Root the collectors read the machine under: "/" for the live system, a directory holding a mounted
-   * image or a test tree otherwise. Use `path()` to turn a machine path into the path to read.
+   * image or a test tree otherwise. `path()` turns a machine path into the path to read.
    */
   root: string;
   path(machinePath: string): string;
+  isRoot: boolean;
+  /** An environment variable of the running process. */
+  env(name: string): string | undefined;
+  /** The whole environment (for %VAR% expansion). */
+  environment(): Record<string, string>;
   readFile(machinePath: string): Promise<Uint8Array>;
   readText(machinePath: string): Promise<string>;
+  stat(machinePath: string): Promise<FileInfo>;
+  readTextSync(machinePath: string): string;
+  statSync(machinePath: string): FileInfo;
+  lstatSync(machinePath: string): FileInfo;
+  readDirSync(machinePath: string): DirEntry[];
+  readLinkSync(machinePath: string): string;
   /** Runs a program (never through a shell). Rejects only when it cannot be started. */
   exec(cmd: string, args: string[], opts?: { signal?: AbortSignal; maxBuffer?: number }): Promise<ExecResult>;
-  env(name: string): string | undefined;
-  isRoot: boolean;
+  /** The OS's own name for itself ("Debian GNU/Linux 12 (bookworm)", "Windows"). */
+  osName(): Promise<string>;
+  /**
+   * The Windows registry: the running machine's (advapi32) when it is the live Windows machine, otherwise the
+   * hive files of the Windows installation under `root`. Close it when done.
+   */
+  registry(): Promise<RegistryReader>;
+  /** The Service Control Manager: only on the live Windows machine. */
+  scm?: { list(): ScmService[] };
+  files: HostFiles;
 }
 
 export function currentPlatform(): Platform {
   return Deno.build.os === "windows" ? "windows" : "linux";
 }
 
+function run(cmd: string, args: string[], o: { signal?: AbortSignal; maxBuffer?: number } = {}) {
+  return new Promise<ExecResult>((resolve, reject) => {
+    execFile(cmd, args, {
+      signal: o.signal,
+      maxBuffer: o.maxBuffer ?? 256 * 1024 * 1024,
+      encoding: "utf8",
+    }, (err, stdout, stderr) => {
+      const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
+      if (e && typeof e.code === "string") return reject(e);
+      resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
+    });
+  });
+}
+
+/** The OS's own name for itself: Windows, or PRETTY_NAME of /etc/os-release ("Linux" when it cannot say). */
+export async function osNameOf(host: Pick<Host, "os" | "readText">): Promise<string> {
+  if (host.os === "windows") return "Windows";
+  try {
+    return (await host.readText("/etc/os-release")).match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? "Linux";
+  } catch {
+    return "Linux";
+  }
+}
+
 /** The live machine, optionally read under another root (a mounted disk, a fixture tree). */
 export function liveHost(opts: { root?: string; os?: Platform; hostname?: string } = {}): Host {
   const root = opts.root ?? "/";
   const path = (p: string) => root === "/" ? p : join(root, p);
-  return {
-    os: opts.os ?? currentPlatform(),
+  const running = currentPlatform();
+  const os = opts.os ?? running;
+  // The machine read is the one running: its registry and services are asked, not read from files.
+  const live = os === "windows" && root === "/" && running === "windows";
+  const host: Host = {
+    os,
     hostname: opts.hostname ?? osHostname(),
     root,
     path,
+    isRoot: running !== "windows" && Deno.uid?.() === 0,
+    env: (name) => Deno.env.get(name),
+    environment: () => Deno.env.toObject(),
     readFile: async (p) => new Uint8Array(await readFile(path(p))),
     readText: (p) => readFile(path(p), "utf8"),
-    exec: (cmd, args, o = {}) =>
-      new Promise((resolve, reject) => {
-        execFile(cmd, args, {
-          signal: o.signal,
-          maxBuffer: o.maxBuffer ?? 256 * 1024 * 1024,
-          encoding: "utf8",
-        }, (
-          err,
-          stdout,
-          stderr,
-        ) => {
-          const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
-          if (e && typeof e.code === "string") return reject(e);
-          resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
-        });
-      }),
-    env: (name) => Deno.env.get(name),
-    isRoot: Deno.build.os !== "windows" && Deno.uid?.() === 0,
+    stat: (p) => Deno.stat(path(p)),
+    readTextSync: (p) => Deno.readTextFileSync(path(p)),
+    statSync: (p) => Deno.statSync(path(p)),
+    lstatSync: (p) => Deno.lstatSync(path(p)),
+    readDirSync: (p) => [...Deno.readDirSync(path(p))],
+    readLinkSync: (p) => Deno.readLinkSync(path(p)),
+    exec: run,
+    osName: () => osNameOf(host),
+    registry: async () => live ? liveRegistry() : (await offlineRegistryFromRoot(path("/"))).reader,
+    scm: live ? { list: listServices } : undefined,
+    files: {
+      posix: running === "linux" ? { walk, ops: LIBC_OPS, hashPool: createHashPool } : undefined,
+      portable: {
+        walk: walkPortable,
+        ops: DENO_OPS,
+        hash: hashPortable,
+        attributes: os === "windows" && running === "windows" ? readFileAttributes : undefined,
+      },
+    },
   };
+  return host;
 }

@@ -1,6 +1,6 @@
 // Builds the records handed to AMA: flat map<str,str> in the Log Analytics column shapes (SPEC §2, §7.9).
-import type { Item, Value } from "../collectors/types.ts";
-import type { Stream } from "../config/document.ts";
+import type { CollectorSpec, Item, Value } from "../collectors/types.ts";
+import type { Stream } from "../streams.ts";
 import type { Change } from "./diff.ts";
 
 export type WireRecord = Record<string, string>;
@@ -111,9 +111,15 @@ export function inventoryHead(ctx: RecordContext): string {
   return JSON.stringify({ ...rest, ConfigDataType: ctx.dataType }).slice(1, -1);
 }
 
-/** Registry changes go to CONFIG_CHANGE_BLOB, other changes to _V2 (SPEC §7.8). */
-export function changeStream(dataType: string): Stream {
-  return dataType === "Registry" ? "CONFIG_CHANGE_BLOB" : "CONFIG_CHANGE_BLOB_V2";
+/**
+ * The stream of a collector's change records: the one its spec names (registry: CONFIG_CHANGE_BLOB, SPEC §7.8),
+ * CONFIG_CHANGE_BLOB_V2 otherwise; ctagent's own for a collector AMA does not take.
+ */
+export function changeStream(spec: Pick<CollectorSpec, "toAma" | "changeStream">): Stream {
+  return spec.toAma ? spec.changeStream ?? "CONFIG_CHANGE_BLOB_V2" : "CTAGENT_CHANGE";
 }
 
-export const INVENTORY_STREAM: Stream = "CONFIG_DATA_BLOB_V2";
+/** The stream of a collector's inventory records. */
+export function inventoryStream(spec: Pick<CollectorSpec, "toAma">): Stream {
+  return spec.toAma ? "CONFIG_DATA_BLOB_V2" : "CTAGENT_DATA";
+}

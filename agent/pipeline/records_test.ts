@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import { changeRecord, changeStream, inventoryRecord, previousColumn } from "./records.ts";
+import registrySpec from "../collectors/registry/spec.ts";
+import filesSpec from "../collectors/files/spec.ts";
 
 const at = Date.UTC(2026, 10, 22, 3, 0, 0);
 
@@ -61,8 +63,8 @@ Deno.test("changeRecord() of a Removed item carries the last known fields, and s
     "3",
     "",
   ]);
-  assert.equal(changeStream("Registry"), "CONFIG_CHANGE_BLOB");
-  assert.equal(changeStream("Files"), "CONFIG_CHANGE_BLOB_V2");
+  assert.equal(changeStream(registrySpec), "CONFIG_CHANGE_BLOB");
+  assert.equal(changeStream(filesSpec), "CONFIG_CHANGE_BLOB_V2");
 });
 
 Deno.test("inventoryRecord() is a flat ConfigurationData record without nulls", () => {

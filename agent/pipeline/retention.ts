@@ -1,6 +1,8 @@
 // Bounded history: changes and runs older than the retention period go, with content nothing refers to.
 import { sql } from "kysely";
 import type { Db } from "../../db/open.ts";
+import type { CollectorSpec } from "../collectors/types.ts";
+import { COLLECTORS } from "../collectors/mod.ts";
 
 export const DEFAULT_RETENTION_DAYS = 90;
 
@@ -10,9 +12,18 @@ export interface Pruned {
   contents: number;
 }
 
-/** Deletes history older than `days` (the current inventory is never touched). */
-export async function pruneHistory(db: Db, days: number, now = Date.now()): Promise<Pruned> {
+/**
+ * Deletes history older than `days` (the current inventory is never touched). Content stays while an item of a
+ * collector that captures content (`specs`) still refers to it by checksum.
+ */
+export async function pruneHistory(
+  db: Db,
+  days: number,
+  now = Date.now(),
+  specs: readonly Pick<CollectorSpec, "name" | "content">[] = COLLECTORS,
+): Promise<Pruned> {
   const cutoff = now - days * 86_400_000;
+  const capturing = specs.flatMap((s) => s.content ? [{ name: s.name, field: s.content.checksumField }] : []);
   return await db.transaction().execute(async (trx) => {
     const changes = await trx.deleteFrom("changes").where("at", "<", cutoff).executeTakeFirst();
     // Keep each collector's latest run whatever its age: status and the baseline check read it.
@@ -24,10 +35,12 @@ export async function pruneHistory(db: Db, days: number, now = Date.now()): Prom
       )
       .executeTakeFirst();
     const contents = await trx.deleteFrom("contents").where("captured_at", "<", cutoff)
-      .where(({ not, exists, selectFrom }) =>
-        not(exists(
-          selectFrom("items").select("key").where("collector", "=", "files")
-            .where(sql`json_extract(data, '$.FileContentChecksum')`, "=", sql.ref("contents.checksum")),
+      .where(({ and, not, exists, selectFrom }) =>
+        and(capturing.map((c) =>
+          not(exists(
+            selectFrom("items").select("key").where("collector", "=", c.name)
+              .where(sql`json_extract(data, ${"$." + c.field})`, "=", sql.ref("contents.checksum")),
+          ))
         ))
       ).executeTakeFirst();
     return {

@@ -2,19 +2,21 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
 import type { Collected, Collector } from "../collectors/types.ts";
+import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { storageProblem } from "../../db/errors.ts";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import {
   changeRecord,
   changeStream,
-  INVENTORY_STREAM,
   inventoryHead,
   inventoryRecord,
+  inventoryStream,
   type WireRecord,
 } from "./records.ts";
 import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
@@ -32,6 +34,7 @@ export interface RunCounts {
 }
 
 export interface RunSummary {
+  /** The runs row; 0 when even that could not be written (see `storage`). */
   runId: number;
   collector: string;
   status: RunStatus;
@@ -44,6 +47,11 @@ export interface RunSummary {
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
+  /**
+   * Set when the run failed because the database could not store it (full, read-only, damaged), not because
+   * of the collector: what the operator can do. `--once` exits 19 for it.
+   */
+  storage?: string;
 }
 
 export interface RunOptions {
@@ -60,6 +68,11 @@ export interface RunOptions {
   outboxMax?: number;
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
+  /**
+   * A `--forward` endpoint takes the records of collectors AMA does not (`toAma: false`); without one their
+   * records stay in the local store only (the outbox would keep them for nobody).
+   */
+  forwarding?: boolean;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -79,9 +92,27 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Runs one collector and stores its result atomically. Never throws for a collector failure. */
+/** Writes the runs row of a run that could not be written when it ended (it failed for the database's sake). */
+export async function recordRun(db: Db, s: RunSummary): Promise<number> {
+  const row = await db.insertInto("runs").values({
+    collector: s.collector,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    status: s.status,
+    counts: JSON.stringify(s.counts),
+    error: s.error ?? null,
+    warnings: JSON.stringify(s.warnings),
+  }).returning("id").executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Runs one collector and stores its result atomically. Never throws for a collector failure, nor for a
+ * database that cannot store the result (full, read-only, damaged): that run is failed, with `storage` set,
+ * and recorded if even its runs row can be written (`runId` 0 when not).
+ */
 export async function runCollector(opts: RunOptions): Promise<RunSummary> {
-  const { db, collector, settings, host, log, signal } = opts;
+  const { db, collector, log } = opts;
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
@@ -89,32 +120,52 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     status: "failed" | "aborted",
     error: string,
     warnings: string[] = [],
+    storage?: string,
   ): Promise<RunSummary> => {
-    const finishedAt = now();
-    const row = await db.insertInto("runs").values({
-      collector: name,
-      started_at: startedAt,
-      finished_at: finishedAt,
-      status,
-      counts: JSON.stringify(zero()),
-      error,
-      warnings: JSON.stringify(warnings),
-    }).returning("id").executeTakeFirstOrThrow();
-    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
-    return {
-      runId: row.id,
+    const summary: RunSummary = {
+      runId: 0,
       collector: name,
       status,
       startedAt,
-      finishedAt,
+      finishedAt: now(),
       counts: zero(),
       warnings,
       error,
       changes: [],
       itemsWritten: 0,
+      ...(storage ? { storage } : {}),
     };
+    try {
+      summary.runId = await recordRun(db, summary);
+    } catch (e) {
+      const problem = storageProblem(e);
+      if (!problem) throw e;
+      log.error(`${name} run ${status}, and its record cannot be stored either`, {
+        collector: name,
+        error: problem.message,
+      });
+      return { ...summary, storage: summary.storage ?? problem.advice };
+    }
+    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
+    return summary;
   };
+  try {
+    return await collectAndStore(opts, startedAt, fail);
+  } catch (e) {
+    const problem = storageProblem(e);
+    if (!problem) throw e;
+    const where = opts.raw.location() ?? "the state database";
+    return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
+  }
+}
 
+async function collectAndStore(
+  opts: RunOptions,
+  startedAt: number,
+  fail: (status: "failed" | "aborted", error: string) => Promise<RunSummary>,
+): Promise<RunSummary> {
+  const { db, collector, settings, host, log, signal } = opts;
+  const name = collector.name;
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
   const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
@@ -153,7 +204,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
     return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
   } finally {
-    await stage.close();
+    await stage.close().catch((e) =>
+      log.warn("cannot drop the staging tables", { collector: name, error: e })
+    );
   }
 }
 
@@ -175,7 +228,7 @@ async function store(
   }
   const finishedAt = (opts.now ?? Date.now)();
   const ctx = {
-    dataType: collector.dataType(host.os),
+    dataType: dataTypeOf(collector, host.os),
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
@@ -197,7 +250,8 @@ async function store(
       error: null,
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
-    const out = writers(raw, name, finishedAt);
+    const out = writers(raw, name, finishedAt, collector.toAma || !!opts.forwarding);
+    const changeTo = changeStream(collector), inventoryTo = inventoryStream(collector);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -207,11 +261,11 @@ async function store(
       await writeChanges(trx, run.id, name, changes, finishedAt);
       const records = changes.map((c) => changeRecord(c, ctx));
       if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
-      out.records(changeStream(ctx.dataType), records);
+      out.records(changeTo, records);
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
       if (!snapshotDue) {
         out.records(
-          INVENTORY_STREAM,
+          inventoryTo,
           changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
         );
       }
@@ -250,9 +304,11 @@ async function store(
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
     if (snapshotDue) {
-      out.count(stage.snapshot(INVENTORY_STREAM, inventoryHead(ctx), finishedAt));
-      for (const items of stage.unstagedGood()) {
-        out.records(INVENTORY_STREAM, items.map((i) => inventoryRecord(i, ctx)));
+      if (out.delivering) {
+        out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
+        for (const items of stage.unstagedGood()) {
+          out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+        }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
@@ -291,7 +347,7 @@ async function store(
  * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
  * Only called inside the run's transaction, which holds the connection.
  */
-function writers(raw: DatabaseSync, collector: string, at: number) {
+function writers(raw: DatabaseSync, collector: string, at: number, delivering: boolean) {
   const item = raw.prepare(
     `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
@@ -308,7 +364,10 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
         item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
       }
     },
+    /** Whether records go to the outbox at all (see RunOptions.forwarding). */
+    delivering,
     records(stream: string, records: WireRecord[]) {
+      if (!delivering) return;
       for (const r of records) record.run(stream, JSON.stringify(r), at);
       written += records.length;
     },

@@ -7,21 +7,22 @@ import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
 import { loadItems, runCollector } from "./run.ts";
 import { inventoryRecord } from "./records.ts";
+import { fakeCollector } from "../../test/fake_collector.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
 
 /** A collector whose next result the test sets. */
 function fake(): Collector & { next: Collected | Error } {
-  const c = {
-    next: { items: [] } as Collected | Error,
-    name: "software" as const,
-    platforms: ["linux"] as const,
-    dataType: () => "Software",
-    key: (i: Item) => String(i.SoftwareName),
-    currentField: "CurrentVersion",
-    schedule: () => ({ enabled: true, frequency: 60 }),
-    collect: () => c.next instanceof Error ? Promise.reject(c.next) : Promise.resolve(c.next),
+  const c: Collector & { next: Collected | Error } = {
+    next: { items: [] },
+    ...fakeCollector("software", {
+      platforms: ["linux"],
+      dataType: { linux: "Software" },
+      key: (i: Item) => String(i.SoftwareName),
+      currentField: "CurrentVersion",
+      collect: () => c.next instanceof Error ? Promise.reject(c.next) : Promise.resolve(c.next),
+    }),
   };
   return c;
 }
@@ -158,6 +159,26 @@ Deno.test("runCollector() keeps the outbox bounded and counts what it dropped", 
   assert.equal(left[19].id - left[0].id, 19);
   assert.equal(new Set(left.map((r) => JSON.parse(r.record).SoftwareName)).size, 20);
   assert.equal(await getState(db, "outbox.dropped"), "10");
+  await close();
+});
+
+Deno.test("runCollector() puts a collector AMA does not take on ctagent's own streams, and only for --forward", async () => {
+  const { c, run, outbox, close } = await setup();
+  Object.assign(c, { name: "local_only", toAma: false });
+  c.next = { items: [pkg("a", "1")] };
+  // Without a forward endpoint nobody would take them: the store and the page have them, the outbox not.
+  const first = await run();
+  assert.deepEqual([first.status, first.counts.records, await outbox()], ["baseline", 0, []]);
+  c.next = { items: [pkg("a", "2")] };
+  const second = await run();
+  assert.deepEqual([second.counts.modified, second.changes.length, await outbox()], [1, 1, []]);
+  c.next = { items: [pkg("a", "3")] };
+  const third = await run({ forwarding: true });
+  assert.deepEqual((await outbox()).map((r) => [r.stream, r.ConfigChangeType ?? r.ConfigDataType]), [
+    ["CTAGENT_CHANGE", "Software"],
+    ["CTAGENT_DATA", "Software"],
+  ]);
+  assert.equal(third.counts.records, 2);
   await close();
 });
 

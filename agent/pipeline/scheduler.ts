@@ -1,11 +1,13 @@
-// Runs each enabled collector at start and then at its DCR frequency, never overlapping itself.
-import type { Collector, CollectorName, Platform } from "../collectors/types.ts";
+// Runs each enabled collector at start and then at its frequency (the DCR's or ctagent's), never overlapping itself.
+import type { Collector, CollectorSettings } from "../collectors/types.ts";
+import { scheduleOf, switchedBy } from "../collectors/spec.ts";
+import type { Platform } from "../platform.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Logger } from "../log.ts";
 
 export interface CollectorStatus {
-  name: CollectorName;
-  /** enabled | disabled (by the DCR) | unsupported (not on this OS) */
+  name: string;
+  /** enabled | disabled (by the DCR or ctagent's settings) | unsupported (not on this OS) */
   state: "enabled" | "disabled" | "unsupported";
   frequency: number;
   running: boolean;
@@ -18,7 +20,7 @@ export interface Scheduler {
   /** Applies a (new) DCR: frequencies change, collectors switch on and off, live. */
   apply(settings: Settings): void;
   /** Runs one collector (or all enabled ones) now; resolves when they finished. Runs in flight are joined. */
-  scanNow(name?: CollectorName): Promise<void>;
+  scanNow(name?: string): Promise<void>;
   status(): CollectorStatus[];
   /** Starts the timers of a scheduler created `paused`. */
   start(): void;
@@ -27,9 +29,11 @@ export interface Scheduler {
 }
 
 export interface SchedulerOptions {
-  collectors: Collector[];
+  collectors: readonly Collector[];
   os: Platform;
   settings: Settings;
+  /** ctagent's own settings of the collectors the DCR does not schedule. */
+  collectorSettings?: CollectorSettings;
   log: Logger;
   /** Runs one collector; must not throw for a collector failure. */
   run(collector: Collector, settings: Settings, signal: AbortSignal): Promise<unknown>;
@@ -104,14 +108,16 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     settings = next;
     slots.forEach((s, i) => {
       if (s.state === "unsupported") return;
-      const { enabled, frequency } = s.collector.schedule(next);
+      const { enabled, frequency } = scheduleOf(s.collector, next, opts.collectorSettings);
       const was = s.state;
       const oldFreq = s.frequency;
       s.state = enabled ? "enabled" : "disabled";
       s.frequency = frequency;
       if (!enabled) {
         if (was === "enabled") {
-          log.info(`collector ${s.collector.name} switched off by the DCR`, { collector: s.collector.name });
+          log.info(`collector ${s.collector.name} switched off by ${switchedBy(s.collector)}`, {
+            collector: s.collector.name,
+          });
         }
         schedule(s, 0);
       } else if (was !== "enabled") {

@@ -3,9 +3,11 @@
 // back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
+import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
+import { rawTransaction } from "../../db/transaction.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -89,7 +91,10 @@ export class Stage implements ItemSink {
     private readonly collector: string,
     private readonly key: (item: Item) => string,
   ) {
-    if (!/^[a-z]+$/.test(collector)) throw new RangeError(`collector name ${JSON.stringify(collector)}`);
+    // The name is part of the staging tables' names.
+    if (!COLLECTOR_NAME.test(collector)) {
+      throw new RangeError(`Cannot stage collector ${JSON.stringify(collector)}: not a collector name`);
+    }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
     this.previous = loadFingerprints(raw, collector);
@@ -190,9 +195,8 @@ export class Stage implements ItemSink {
     if (!rows.length && !contents.length) return Promise.resolve();
     this.#rows = [];
     this.#contents = [];
-    return this.#locked(() => {
-      this.raw.exec("BEGIN");
-      try {
+    return this.#locked(() =>
+      rawTransaction(this.raw, () => {
         const ins = this.#prepare(
           `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, record_id)
            VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
@@ -208,12 +212,8 @@ export class Stage implements ItemSink {
           `INSERT INTO ${this.#contentsTable} (checksum, text, size) VALUES (?, ?, ?) ON CONFLICT (checksum) DO NOTHING`,
         );
         for (const c of contents) insc.run(c.checksum, c.text, c.size);
-        this.raw.exec("COMMIT");
-      } catch (e) {
-        this.raw.exec("ROLLBACK");
-        throw e;
-      }
-    });
+      }, { tempOnly: true })
+    );
   }
 
   /**

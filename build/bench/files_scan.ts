@@ -2,7 +2,7 @@
 // rescan with nothing changed), then peak RSS; or, with --collector-only, the files collector alone.
 // Usage: deno run -A --v8-flags=… build/bench/files_scan.ts TREE DATA_DIR|--collector-only   (one JSON line)
 import type { Collector, ItemSink } from "../../agent/collectors/types.ts";
-import { filesCollector } from "../../agent/collectors/files/mod.ts";
+import files from "../../agent/collectors/files/mod.ts";
 import { settingsSchema } from "../../agent/config/dcr.ts";
 import { liveHost } from "../../agent/host/mod.ts";
 import { createLogger } from "../../agent/log.ts";
@@ -20,7 +20,7 @@ const status = (key: string) =>
 const settings = settingsSchema("linux").parse({
   fileSettings: { fileInfo: [{ name: "bench", path: tree, recurse: true, maxContentsReturnable: 0 }] },
 });
-const inner = filesCollector() as unknown as Collector;
+const inner: Collector = files;
 const collectMs: number[] = [];
 const collector: Collector = {
   ...inner,
@@ -89,15 +89,15 @@ for (const run of ["first", "rescan"]) {
     db,
     dir: dataDir,
     os: "linux",
-    only: ["files"],
-    unchanged: s.itemsWritten === 0 ? ["files"] : [],
+    only: [files.name],
+    unchanged: s.itemsWritten === 0 ? [files.name] : [],
   });
   out[`${run}_mirror_ms`] = Math.round(performance.now() - t);
   out[`${run}_rss_kb`] = status("VmRSS");
 }
 out.peak_rss_kb = status("VmHWM");
 out.collect_ms = collectMs.map(Math.round);
-const only = raw.prepare("SELECT data FROM items WHERE collector = 'files' LIMIT 2").all() as {
+const only = raw.prepare("SELECT data FROM items WHERE collector = ? LIMIT 2").all(files.name) as {
   data: string;
 }[];
 if (only.length === 1) out.checksum = JSON.parse(only[0].data).FileContentChecksum;

@@ -2,7 +2,7 @@
 // replaced) on the real file names under /usr, and on a name built to make a backtracking engine explode.
 import { readdirSync } from "node:fs";
 import { compileSegment, globToRegex } from "../../agent/collectors/files/match.ts";
-import type { Platform } from "../../agent/collectors/types.ts";
+import type { Platform } from "../../agent/platform.ts";
 
 /** Up to `max` file names from a walk of `root` (what the files collector matches a segment against). */
 function names(root: string, max: number): string[] {

@@ -1,7 +1,8 @@
 // Agent: per collector its frequency, last runs and errors, scan now; delivery and outbox. DCR view too.
 import type { CollectorStatus, ConfigRow, RunRow } from "./api.ts";
 import { Empty, ErrorBox, Pill, Time } from "./common.tsx";
-import { duration, LABELS, num, relative } from "./format.ts";
+import { duration, num, relative } from "./format.ts";
+import { label } from "./collectors.ts";
 import { scanning, scanNow, status } from "./state.ts";
 import { useFetch } from "./use_fetch.ts";
 
@@ -48,7 +49,7 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
                   <Pill level={runLevel(r)} title={r?.error ?? r?.status ?? "never ran"}>
                     {runWord(r, c.enabled)}
                   </Pill>{" "}
-                  <span class="cname">{LABELS[c.name] ?? c.name}</span>
+                  <span class="cname">{label(c.name)}</span>
                   {r?.error && <div class="err small">{r.error}</div>}
                   {!r?.error && c.lastError && (
                     <div class="dim small">last error {relative(c.lastError.at)}: {c.lastError.error}</div>
@@ -212,7 +213,7 @@ export function Agent() {
                 {Object.values(runs.data).flat().sort((a, b) => b.finished_at - a.finished_at).slice(0, 30)
                   .map((r) => (
                     <tr key={r.id}>
-                      <td>{LABELS[r.collector] ?? r.collector}</td>
+                      <td>{label(r.collector)}</td>
                       <td>
                         <Time at={r.finished_at} rel />
                       </td>

@@ -4,7 +4,8 @@ import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
 import { Badge, Empty, ErrorBox, Time } from "./common.tsx";
 import { ChangeFields } from "./change_list.tsx";
-import { itemName, LABELS, show } from "./format.ts";
+import { itemName, show } from "./format.ts";
+import { collectorNamed, label } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { DiffView } from "./diff_view.tsx";
@@ -69,7 +70,7 @@ export function Drawer(props: { item: string }) {
       <div class="drawer" role="dialog" aria-modal="true" aria-label="Item details">
         <header>
           <div>
-            <div class="dim">{LABELS[collector] ?? collector}</div>
+            <div class="dim">{label(collector)}</div>
             <h2 class="item-title">{itemName(collector, latest, key)}</h2>
             {h && !h.item && <span class="badge badge-removed">Removed</span>}
           </div>
@@ -122,7 +123,7 @@ export function Drawer(props: { item: string }) {
             <DiffView from={pair[0]} to={pair[1]} />
           </section>
         )}
-        {collector === "files" && h && vs.length < 2 && (
+        {collectorNamed(collector)?.content && h && vs.length < 2 && (
           <p class="dim small">
             {vs.length
               ? "One version of the content is captured; a diff appears after the file changes."

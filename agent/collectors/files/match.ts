@@ -6,20 +6,14 @@
 // `[...]`). Windows: `%VAR%` expanded, `\` or `/` separators, glob only, case-insensitive, and `*.*` means
 // every name (DOS habit). Patterns run on our linear-time engine (pattern.ts), never on a backtracking RegExp: a
 // name is chosen by whoever can write in a watched directory (SPEC §7.25).
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
+import type { WalkRule } from "../../host/files/walk_types.ts";
 import { compilePattern, isRegexSyntax, PatternError } from "./pattern.ts";
 
-export interface PathRule {
-  /** The directory the pattern applies in (for a literal path: its parent). Separators normalized to "/" on Linux. */
-  base: string;
-  /** The last segment as written. */
-  segment: string;
-  /** True when the last segment is matched as a pattern; false for a literal name. */
-  pattern: boolean;
+/** A DCR path as the walkers take it (base separators normalized to "/" on Linux), and how it was read. */
+export interface PathRule extends WalkRule {
   /** How the pattern was read: "literal" | "regex" | "glob". */
   kind: "literal" | "regex" | "glob";
-  /** Whether a name (last segment) matches. */
-  test(name: string): boolean;
   /** Problems worth a warning (wildcards outside the last segment). */
   warnings: string[];
 }

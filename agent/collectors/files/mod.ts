@@ -1,45 +1,24 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import * as libc from "./libc.ts";
-import type { Stat } from "./libc.ts";
+import * as libc from "../../host/files/libc_posix.ts";
+import type { Stat } from "../../host/files/libc_posix.ts";
 import { overlapping, parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
-import { reportCuts, type WalkReport } from "./report.ts";
-import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
+import type { Found, FsOps } from "../../host/files/walk_posix.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
-import type { CapturedContent } from "./content.ts";
+import type { CapturedContent } from "../../host/files/content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
 
-/** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
-export type FileItem = {
-  FileSystemPath: string;
-  /** File | Directory | SymbolicLink | Fifo | Socket | CharacterDevice | BlockDevice */
-  FileType: string;
-  Size: number | null;
-  DateCreated: string | null;
-  DateModified: string | null;
-  /** Permission bits, 4 octal digits ("0644", "4755"). */
-  Mode: string | null;
-  OwnerId: number | null;
-  Owner: string | null;
-  GroupId: number | null;
-  Group: string | null;
-  Inode: string | null;
-  LinkTarget: string | null;
-  FileContentChecksum: string | null;
-  GroupTag: string;
-  /** The fileInfo entry (name) that matched. */
-  RuleName: string;
-  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
-  StatKey: string | null;
-  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
-  Attributes?: string | null;
-  error?: string;
-};
+export type { FileItem };
 
 const TYPES: Record<number, string> = {
   [libc.S_IFREG]: "File",
@@ -144,7 +123,7 @@ export interface FilesOptions {
   ops?: FsOps;
   /** Hash workers (default: one per core). */
   workers?: number;
-  /** Forces the portable (Deno.readDir, no libc) path, which Windows hosts always take. */
+  /** Forces the portable (no libc) path, which Windows hosts always take. */
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
@@ -161,14 +140,15 @@ export async function collectFiles(
   const unseen: string[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
   if (rules.length === 0) return { items: [], unseen, warnings };
-  if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
+  const posix = host.files.posix;
+  if (opts.portable || host.os !== "linux" || !posix) {
     return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
   const output = fileOutput(ctx);
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
-  const ops = opts.ops ?? LIBC_OPS;
+  const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
   const budget = { left: fs.maxFiles };
@@ -179,7 +159,7 @@ export async function collectFiles(
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
-  const pool: HashPool = createHashPool({ workers: opts.workers });
+  const pool: HashPool = posix.hashPool({ workers: opts.workers });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -273,7 +253,7 @@ export async function collectFiles(
       const dedupe = overlaps[i];
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
       reports.push(
-        await walk({
+        await posix.walk({
           rule: parsed,
           realBase: host.path(parsed.base),
           recurse: rule.recurse,
@@ -336,14 +316,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return {
-    name: "files",
-    platforms: ["linux", "windows"],
-    dataType: () => "Files",
-    key: (i) => i.FileSystemPath,
-    // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
-    volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
-    schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
-    collect: (settings, ctx) => collectFiles(settings, ctx, opts),
-  };
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
 }
+
+export default filesCollector();

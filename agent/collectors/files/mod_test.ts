@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { spawn } from "node:child_process";
 import { type FileItem, filesCollector, iso } from "./mod.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
-import { bytesToPath } from "./names.ts";
-import { type FsOps, LIBC_OPS } from "./walk.ts";
-import { SysError } from "./libc.ts";
+import { bytesToPath } from "../../host/files/names.ts";
+import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
+import { SysError } from "../../host/files/libc_posix.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 
 type Rule = Record<string, unknown>;
@@ -311,8 +312,8 @@ Deno.test("filesCollector() follows the DCR: enableFiles, fileCollectionFrequenc
     enableFiles: false,
     fileSettings: { fileCollectionFrequency: 60 },
   });
-  assert.deepEqual(c.schedule(s), { enabled: false, frequency: 60 });
-  assert.equal(c.dataType("linux"), "Files");
+  assert.deepEqual(scheduleOf(c, s), { enabled: false, frequency: 60 });
+  assert.equal(dataTypeOf(c, "linux"), "Files");
   assert.equal(c.key({ FileSystemPath: "/etc/x" } as FileItem), "/etc/x");
   assert.ok(c.volatile!.includes("StatKey") && c.volatile!.includes("Inode"));
 });

@@ -1,31 +1,32 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
-import { reportCuts, type WalkReport } from "./report.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
-import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
-import { hashPortable } from "./hash_portable.ts";
-import type { FileItem } from "./mod.ts";
+import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
+import type { FileInfo as PathInfo } from "../../host/mod.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
-import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
+import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
-  /** Windows attribute bits of a real path (default: GetFileAttributesW on Windows hosts; none elsewhere). */
+  /** Windows attribute bits of a real path (default: the host's, GetFileAttributesW on Windows). */
   attributes?: (real: string) => number | null;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const ms = (d: Date | null) => (d ? d.getTime() : "");
 
-/** Fingerprint of what Deno.lstat/stat gives on every OS: dev, ino, size, mtime, ctime, birthtime. */
-export function portableStatKey(i: Deno.FileInfo): string {
+/** Fingerprint of what a stat gives on every OS: dev, ino, size, mtime, ctime, birthtime. */
+export function portableStatKey(i: PathInfo): string {
   return `${i.dev ?? ""}:${i.ino ?? ""}:${i.size}:${ms(i.mtime)}:${ms(i.ctime ?? null)}:${ms(i.birthtime)}`;
 }
 
-function fileType(i: Deno.FileInfo): string {
+function fileType(i: PathInfo): string {
   if (i.isSymlink) return "SymbolicLink";
   if (i.isDirectory) return "Directory";
   if (i.isFile) return "File";
@@ -52,9 +53,9 @@ export async function collectFilesPortable(
   const { host, signal, log } = ctx;
   const windows = host.os === "windows";
   const fs = settings.fileSettings;
-  const ops = opts.ops ?? DENO_OPS;
-  const attributes = opts.attributes ??
-    (windows && Deno.build.os === "windows" ? readFileAttributes : undefined);
+  const portable = host.files.portable;
+  const ops = opts.ops ?? portable.ops;
+  const attributes = opts.attributes ?? portable.attributes;
   const warnings: string[] = [];
   const unseen: string[] = [];
   const output = fileOutput(ctx);
@@ -72,7 +73,7 @@ export async function collectFilesPortable(
     path: string,
     real: string,
     rule: FileInfo,
-    info: Deno.FileInfo | null,
+    info: PathInfo | null,
     link: string | null,
   ) => {
     const item: FileItem = {
@@ -136,7 +137,7 @@ export async function collectFilesPortable(
   for (const [i, { rule, parsed }] of parsedRules.entries()) {
     const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
     reports.push(
-      await walkPortable({
+      await portable.walk({
         rule: parsed,
         realBase: host.path(parsed.base),
         sep,
@@ -167,7 +168,7 @@ export async function collectFilesPortable(
         const print = fingerprint(item);
         if (ctx.previous?.get(f.path) === print) return await push(item, print);
         try {
-          const r = await hashPortable(f.real, capture, buf, ops.open);
+          const r = await portable.hash(f.real, capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);

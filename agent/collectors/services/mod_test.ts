@@ -3,6 +3,8 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { servicesCollector } from "./mod.ts";
+import { fakeHost } from "../../../test/fake_host.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
 import type { ServiceSource } from "./types.ts";
 
 const ctx = (root: string) => ({
@@ -67,13 +69,13 @@ Deno.test("servicesCollector() keeps previous items when no controller is found"
 
 Deno.test("servicesCollector() names its data type per OS and follows the DCR schedule", () => {
   const c = servicesCollector();
-  assert.equal(c.dataType("linux"), "Daemons");
-  assert.equal(c.dataType("windows"), "WindowsServices");
+  assert.equal(dataTypeOf(c, "linux"), "Daemons");
+  assert.equal(dataTypeOf(c, "windows"), "WindowsServices");
   assert.deepEqual(c.volatile, ["ActiveState"]);
   const on = settingsSchema("linux").parse({ servicesSettings: { serviceCollectionFrequency: 60 } });
-  assert.deepEqual(c.schedule(on), { enabled: true, frequency: 60 });
+  assert.deepEqual(scheduleOf(c, on), { enabled: true, frequency: 60 });
   const off = settingsSchema("windows").parse({ enableServices: false });
-  assert.deepEqual(c.schedule(off), { enabled: false, frequency: 1800 });
+  assert.deepEqual(scheduleOf(c, off), { enabled: false, frequency: 1800 });
 });
 
 Deno.test("servicesCollector() reads only the sources made for the host's OS", async () => {
@@ -90,4 +92,57 @@ Deno.test("servicesCollector() reads only the sources made for the host's OS", a
   const c = servicesCollector([fake("windows", ["windows"]), fake("systemd", ["linux"])]);
   await c.collect(settingsSchema("linux").parse({}), { ...ctx("/"), host: { ...liveHost(), os: "linux" } });
   assert.deepEqual(read, ["systemd"]);
+});
+
+Deno.test("servicesCollector() on a fake host: SysV scripts, their LSB headers and rc links, no systemd", async () => {
+  const script = (desc: string) => ({
+    data: `#!/bin/sh\n### BEGIN INIT INFO\n# Short-Description: ${desc}\n### END INIT INFO\n`,
+    mode: 0o755,
+  });
+  const host = fakeHost({
+    files: {
+      "/sbin/init": "ELF",
+      "/etc/init.d/ssh": script("OpenBSD Secure Shell server"),
+      "/etc/init.d/cron": script("Regular background program processing daemon"),
+      "/etc/init.d/README": "not a service (not executable)",
+      "/etc/rc2.d/S01ssh": { link: "../init.d/ssh" },
+      "/etc/rc0.d/K01ssh": { link: "../init.d/ssh" },
+    },
+  });
+  const { items } = await servicesCollector().collect(settingsSchema("linux").parse({}), {
+    ...ctx("/"),
+    host,
+  });
+  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcDisplayName, i.SvcStartupType, i.SvcRunlevels]), [
+    ["cron", "Regular background program processing daemon", "disabled", ""],
+    ["ssh", "OpenBSD Secure Shell server", "enabled", "0:off 2:on"],
+  ]);
+});
+
+Deno.test("servicesCollector() on a fake Windows host: the SCM's services with their startup types", async () => {
+  const svc = (name: string, start: number | null, delayed = false, error?: string) => ({
+    name,
+    displayName: `${name} service`,
+    description: "",
+    state: 4,
+    start,
+    delayed,
+    path: `C:\\${name}.exe`,
+    account: "LocalSystem",
+    ...(error ? { error } : {}),
+  });
+  const host = fakeHost({
+    os: "windows",
+    scm: [svc("a", 2, true), svc("b", 3), svc("c", null, false, "QueryServiceConfig failed")],
+  });
+  const { items, warnings } = await servicesCollector().collect(settingsSchema("windows").parse({}), {
+    ...ctx("/"),
+    host,
+  });
+  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcState, i.SvcStartupType, i.SvcController, i.error]), [
+    ["a", "Running", "Auto (Delayed)", "windows", undefined],
+    ["b", "Running", "Manual", "windows", undefined],
+    ["c", "Running", "Unknown", "windows", "QueryServiceConfig failed"],
+  ]);
+  assert.deepEqual(warnings, ["1 services whose configuration could not be read"]);
 });

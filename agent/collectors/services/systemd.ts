@@ -46,7 +46,7 @@ export function parseListUnits(text: string): Map<string, RuntimeState> {
 export function systemdRunning(host: Host): boolean {
   if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
   try {
-    return Deno.statSync(host.path("/run/systemd/system")).isDirectory;
+    return host.statSync("/run/systemd/system").isDirectory;
   } catch {
     return false;
   }
@@ -175,11 +175,9 @@ export const systemd: ServiceSource = {
   async present(host) {
     if (systemdRunning(host)) return true;
     // Installed as init (this image boots systemd), or unit files and no SysV scripts to prefer.
-    const init = lstatKind(host.path("/sbin/init")) === "link"
-      ? Deno.readLinkSync(host.path("/sbin/init"))
-      : "";
+    const init = lstatKind(host, "/sbin/init") === "link" ? host.readLinkSync("/sbin/init") : "";
     if (basename(init) === "systemd") return true;
-    if (lstatKind(host.path("/etc/init.d")) === "dir") return false;
+    if (lstatKind(host, "/etc/init.d") === "dir") return false;
     return scanUnitTree(host).dirs.length > 0;
   },
   async read(host, signal) {

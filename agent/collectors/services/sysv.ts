@@ -1,5 +1,5 @@
 // SysV init services: the scripts in /etc/init.d, their LSB headers, and the rc?.d links that enable them.
-import type { Host } from "../../host/mod.ts";
+import type { FileInfo, Host } from "../../host/mod.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 
 /** Where the scripts live: Debian's /etc/init.d, Red Hat's /etc/rc.d/init.d (also linked as /etc/init.d). */
@@ -64,7 +64,7 @@ export function formatRunlevels(levels: Map<string, boolean> | undefined): strin
 function firstDir(host: Host, dirs: string[]): string | null {
   for (const d of dirs) {
     try {
-      if (Deno.statSync(host.path(d)).isDirectory) return d;
+      if (host.statSync(d).isDirectory) return d;
     } catch { /* next */ }
   }
   return null;
@@ -75,7 +75,7 @@ function rcLinks(host: Host): Map<string, Map<string, boolean>> {
   for (const level of RUNLEVELS) {
     for (const parent of RC_PARENTS) {
       try {
-        const names = [...Deno.readDirSync(host.path(`${parent}/rc${level}.d`))].map((e) => e.name);
+        const names = [...host.readDirSync(`${parent}/rc${level}.d`)].map((e) => e.name);
         dirs.push({ level, names });
         break;
       } catch { /* this layout has no such level */ }
@@ -89,15 +89,15 @@ export function readSysv(host: Host): ServiceItem[] {
   if (!dir) return [];
   const links = rcLinks(host);
   const items: ServiceItem[] = [];
-  const names = [...Deno.readDirSync(host.path(dir))].map((e) => e.name).sort();
+  const names = [...host.readDirSync(dir)].map((e) => e.name).sort();
   for (const name of names) {
     if (NOT_SERVICES.has(name) || name.startsWith(".") || /\.(dpkg-\w+|rpm\w+|orig|bak)$|~$/.test(name)) {
       continue;
     }
     const path = `${dir}/${name}`;
-    let st: Deno.FileInfo;
+    let st: FileInfo;
     try {
-      st = Deno.statSync(host.path(path));
+      st = host.statSync(path);
     } catch {
       continue; // a dangling link is no service
     }
@@ -105,7 +105,7 @@ export function readSysv(host: Host): ServiceItem[] {
     let lsb: Record<string, string> = {};
     let error: string | null = null;
     try {
-      lsb = parseLsbHeader(Deno.readTextFileSync(host.path(path)));
+      lsb = parseLsbHeader(host.readTextSync(path));
     } catch (e) {
       error = `cannot read ${path}: ${(e as Error).message}`;
     }

@@ -1,6 +1,6 @@
 // Shapes shared by the service sources (systemd, SysV, Windows).
 import type { Host } from "../../host/mod.ts";
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
 
 /** A service item: Log Analytics columns (SPEC §2) plus what the controller adds. */
 export interface ServiceItem {

@@ -62,9 +62,10 @@ export interface UnitTree {
   texts: Map<string, string>;
 }
 
-export function lstatKind(p: string): DirEntry["kind"] | null {
+/** What is at `machinePath` (not following a final symlink), or null when nothing is. */
+export function lstatKind(host: Host, machinePath: string): DirEntry["kind"] | null {
   try {
-    const st = Deno.lstatSync(p);
+    const st = host.lstatSync(machinePath);
     return st.isSymlink ? "link" : st.isFile ? "file" : st.isDirectory ? "dir" : "other";
   } catch {
     return null;
@@ -86,7 +87,7 @@ export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTre
   for (const dir of searchPath) {
     let id: string;
     try {
-      const st = Deno.statSync(host.path(dir));
+      const st = host.statSync(dir);
       if (!st.isDirectory) continue;
       id = `${st.dev}:${st.ino}`;
     } catch {
@@ -98,14 +99,14 @@ export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTre
     const entries = new Map<string, DirEntry>();
     const wants: WantsDir[] = [];
     try {
-      for (const e of Deno.readDirSync(host.path(dir))) {
+      for (const e of host.readDirSync(dir)) {
         const kind = e.isSymlink ? "link" : e.isFile ? "file" : e.isDirectory ? "dir" : "other";
         entries.set(e.name, { kind });
         const suffix = WANTS_SUFFIXES.find((s) => e.name.endsWith(s));
         if (kind === "dir" && suffix) {
           const links: string[] = [];
           try {
-            for (const l of Deno.readDirSync(host.path(`${dir}/${e.name}`))) {
+            for (const l of host.readDirSync(`${dir}/${e.name}`)) {
               if (l.isSymlink) links.push(l.name);
             }
           } catch { /* unreadable .wants directory: systemd logs and skips it too */ }
@@ -123,7 +124,7 @@ function readLink(tree: UnitTree, machinePath: string): string | null {
   if (!tree.links.has(machinePath)) {
     let target: string | null = null;
     try {
-      target = Deno.readLinkSync(tree.host.path(machinePath));
+      target = tree.host.readLinkSync(machinePath);
     } catch { /* dangling or vanished */ }
     tree.links.set(machinePath, target);
   }
@@ -144,7 +145,7 @@ function inSearchPath(tree: UnitTree, p: string): boolean {
 function nullOrEmpty(tree: UnitTree, machinePath: string): boolean {
   if (machinePath === "/dev/null") return true;
   try {
-    const st = Deno.statSync(tree.host.path(machinePath));
+    const st = tree.host.statSync(machinePath);
     return st.isFile ? st.size === 0 : Boolean(st.isCharDevice || st.isBlockDevice);
   } catch {
     return false;
@@ -170,7 +171,7 @@ class UnitError extends Error {
 
 /** unit_file_load_or_readlink: what is at `machinePath`, or null when nothing is. */
 function load(tree: UnitTree, machinePath: string): Loaded | null {
-  const kind = lstatKind(tree.host.path(machinePath));
+  const kind = lstatKind(tree.host, machinePath);
   if (kind === null) return null;
   if (kind === "dir") throw new UnitError(`${machinePath} is a directory`);
   if (kind === "link") {
@@ -217,7 +218,7 @@ export interface UnitInfo {
 export function readText(tree: UnitTree, machinePath: string): string {
   let text = tree.texts.get(machinePath);
   if (text === undefined) {
-    tree.texts.set(machinePath, text = Deno.readTextFileSync(tree.host.path(machinePath)));
+    tree.texts.set(machinePath, text = tree.host.readTextSync(machinePath));
   }
   return text;
 }
@@ -231,9 +232,7 @@ export function dropIns(tree: UnitTree, dirNames: string[]): string[] {
       if (tree.entries.get(dir)?.get(dirName) === undefined) continue;
       let names: string[];
       try {
-        names = [...Deno.readDirSync(tree.host.path(d))].map((e) => e.name).filter((n) =>
-          n.endsWith(".conf")
-        );
+        names = [...tree.host.readDirSync(d)].map((e) => e.name).filter((n) => n.endsWith(".conf"));
       } catch {
         continue;
       }

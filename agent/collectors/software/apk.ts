@@ -47,12 +47,12 @@ export const apk: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      return (await Deno.stat(host.path(APK_INSTALLED))).isFile;
+      return (await host.stat(APK_INSTALLED)).isFile;
     } catch {
       return false;
     }
   },
   async read(host) {
-    return parseApkInstalled(await host.readText(APK_INSTALLED));
+    return { items: parseApkInstalled(await host.readText(APK_INSTALLED)) };
   },
 };

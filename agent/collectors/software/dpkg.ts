@@ -83,7 +83,7 @@ export const DPKG_STATUS = "/var/lib/dpkg/status";
 function installedAt(host: Host, item: SoftwareItem): string | null {
   for (const name of [`${item.SoftwareName}:${item.Architecture}`, item.SoftwareName]) {
     try {
-      const st = Deno.statSync(host.path(`/var/lib/dpkg/info/${name}.list`));
+      const st = host.statSync(`/var/lib/dpkg/info/${name}.list`);
       if (st.mtime) return st.mtime.toISOString();
     } catch { /* try the next spelling; a package with no file list has no install time */ }
   }
@@ -95,7 +95,7 @@ export const dpkg: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      await Deno.stat(host.path(DPKG_STATUS));
+      await host.stat(DPKG_STATUS);
       return true;
     } catch {
       return false;
@@ -104,6 +104,6 @@ export const dpkg: SoftwareSource = {
   async read(host) {
     const items = parseDpkgStatus(await host.readText(DPKG_STATUS));
     for (const i of items) i.InstalledAt = installedAt(host, i);
-    return items;
+    return { items };
   },
 };

@@ -3,6 +3,7 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { softwareCollector, softwareKey } from "./mod.ts";
+import { fakeHost } from "../../../test/fake_host.ts";
 
 const testdata = (p: string) => new URL(`./testdata/${p}`, import.meta.url).pathname;
 const ctx = (root: string) => ({
@@ -55,4 +56,25 @@ Deno.test("softwareCollector() keeps a broken manager's packages unseen and stil
   } finally {
     await Deno.remove(root, { recursive: true });
   }
+});
+
+Deno.test("softwareCollector() on a fake host: dpkg's status and apk's database, install times from dpkg's lists", async () => {
+  const host = fakeHost({
+    mtime: new Date("2025-06-01T12:00:00Z"),
+    files: {
+      "/var/lib/dpkg/status":
+        "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2.15-2+b2\n\n" +
+        "Package: gone\nStatus: deinstall ok config-files\nArchitecture: all\nVersion: 1\n",
+      "/var/lib/dpkg/info/bash:amd64.list": "/bin/bash\n",
+      "/lib/apk/db/installed": Deno.readTextFileSync(testdata("apk_installed")),
+    },
+  });
+  const r = await softwareCollector().collect(settings, { ...ctx("/"), host });
+  const dpkg = r.items.filter((i) => i.Manager === "dpkg");
+  assert.deepEqual(dpkg.map((i) => [i.SoftwareName, i.CurrentVersion, i.Status, i.InstalledAt]), [
+    ["bash", "5.2.15-2+b2", "installed", "2025-06-01T12:00:00.000Z"],
+    ["gone", "1", "config-files", null],
+  ]);
+  assert.equal(r.items.filter((i) => i.Manager === "apk").length, 4);
+  assert.deepEqual([r.unseen, r.warnings], [[], []]);
 });

@@ -59,7 +59,7 @@ export function pacmanDbPath(conf: string | null): string {
 function localDir(host: Host): string {
   let conf: string | null = null;
   try {
-    conf = Deno.readTextFileSync(host.path(PACMAN_CONF));
+    conf = host.readTextSync(PACMAN_CONF);
   } catch { /* no pacman.conf: the default path */ }
   return `${pacmanDbPath(conf)}/local`;
 }
@@ -69,7 +69,7 @@ export const pacman: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      return (await Deno.stat(host.path(`${localDir(host)}/ALPM_DB_VERSION`))).isFile;
+      return (await host.stat(`${localDir(host)}/ALPM_DB_VERSION`)).isFile;
     } catch {
       return false;
     }
@@ -78,14 +78,14 @@ export const pacman: SoftwareSource = {
   async read(host, signal) {
     const dir = localDir(host);
     const items: SoftwareItem[] = [];
-    const entries = [...Deno.readDirSync(host.path(dir))].filter((e) => e.isDirectory).map((e) => e.name)
+    const entries = [...host.readDirSync(dir)].filter((e) => e.isDirectory).map((e) => e.name)
       .sort();
     for (const entry of entries) {
       signal.throwIfAborted();
       const path = `${dir}/${entry}/desc`;
       let text: string;
       try {
-        text = Deno.readTextFileSync(host.path(path));
+        text = host.readTextSync(path);
       } catch (e) {
         // pacman itself refuses a database with a broken entry: fail the run rather than report it removed.
         throw new Error(`cannot read ${path}: ${(e as Error).message}`);
@@ -94,6 +94,6 @@ export const pacman: SoftwareSource = {
       if (!item) throw new Error(`${path}: no %NAME% field`);
       items.push(item);
     }
-    return items;
+    return { items };
   },
 };

@@ -86,7 +86,7 @@ export async function findRpmDb(host: Host): Promise<string | null> {
   for (const dir of RPM_DB_DIRS) {
     for (const file of RPM_DB_FILES) {
       try {
-        await Deno.stat(host.path(`${dir}/${file}`));
+        await host.stat(`${dir}/${file}`);
         return dir;
       } catch { /* not this layout */ }
     }
@@ -117,6 +117,6 @@ export const rpm: SoftwareSource = {
         `rpm -qa --dbpath ${dbpath} exited with ${res.code}: ${res.stderr.trim().slice(0, 500)}`,
       );
     }
-    return parseRpmQuery(res.stdout);
+    return { items: parseRpmQuery(res.stdout) };
   },
 };

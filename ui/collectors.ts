@@ -1,0 +1,50 @@
+// What the page knows of each collector, from the collectors' specs: the JSON it reads at start and their colours.
+import type { CollectorSpec, Column, PageSpec } from "../agent/collectors/types.ts";
+import type { Platform } from "../agent/platform.ts";
+
+/** A collector as the page sees it (plain JSON: it travels inside the page). */
+export interface PageCollector {
+  name: string;
+  label: string;
+  nouns: readonly [string, string];
+  platforms: readonly Platform[];
+  nameField: string;
+  columns: readonly Column[];
+  /** Whether it captures content (the drawer offers diffs). */
+  content: boolean;
+  page: Omit<PageSpec, "color">;
+}
+
+export function pageCollectors(specs: readonly CollectorSpec[]): PageCollector[] {
+  return specs.map((s) => {
+    const { color: _, ...page } = s.page;
+    return {
+      name: s.name,
+      label: s.label,
+      nouns: s.nouns,
+      platforms: s.platforms,
+      nameField: s.nameField,
+      columns: s.columns,
+      content: !!s.content,
+      page,
+    };
+  });
+}
+
+/** The JSON of `pageCollectors` as it can stand in a double-quoted HTML attribute. */
+export function pageCollectorsAttribute(specs: readonly CollectorSpec[]): string {
+  const escapes: Record<string, string> = { "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;" };
+  return JSON.stringify(pageCollectors(specs)).replace(/[&"<>]/g, (c) => escapes[c]);
+}
+
+/** The collectors' colours: `--c-<name>` in light and dark mode, on type badges (`t-`) and chart parts (`s-`). */
+export function collectorCss(specs: readonly CollectorSpec[]): string {
+  const vars = (i: 0 | 1) => specs.map((s) => `--c-${s.name}: ${s.page.color[i]};`).join(" ");
+  return [
+    `:root { ${vars(0)} }`,
+    `@media (prefers-color-scheme: dark) { :root { ${vars(1)} } }`,
+    ...specs.map((s) =>
+      `.t-${s.name}, .seg.s-${s.name}, .dot.s-${s.name} { fill: var(--c-${s.name}); background: var(--c-${s.name}); }`
+    ),
+  ].join("\n") + "\n";
+}

@@ -1,6 +1,13 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
 import type { Collector, CollectorSettings } from "./collectors/types.ts";
-import { type AmaFetch, type ConfigInForce, resolveConfig, watchConfig } from "./config/load.ts";
+import {
+  type AmaFetch,
+  type ConfigInForce,
+  type LocalSettings,
+  resolveConfig,
+  watchConfig,
+  withLocalSettings,
+} from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { OpenedDb } from "../db/open.ts";
@@ -31,6 +38,8 @@ export interface AgentOptions {
   mirrorDir?: string;
   /** Schedule no collection until `agent.scheduler.start()` (the daemon serves its page first). */
   paused?: boolean;
+  /** ctagent's own settings, added to every DCR in force. */
+  local?: LocalSettings;
 }
 
 export interface Agent {
@@ -39,6 +48,8 @@ export interface Agent {
   config(): ConfigInForce;
   /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
   unrecorded(): RunSummary[];
+  /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
+  runNow(): Promise<RunSummary[]>;
   stop(): Promise<void>;
 }
 
@@ -55,7 +66,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     dcrFile: opts.dcrFile,
     fetchAma: opts.fetchAma,
   });
-  let config = initial;
+  let config = withLocalSettings(initial, opts.local);
   for (const w of config.warnings) log.warn(w);
   log.info("DCR in force", { id: config.id, source: config.source, origin: config.origin });
 
@@ -85,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   };
 
+  let wantChanges = 0;
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
@@ -103,7 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
-        keepChanges: false,
+        // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
+        keepChanges: wantChanges > 0,
         forwarding: !!opts.ama?.forward,
       });
       if (!summary.runId) {
@@ -125,7 +138,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     fileIntervalMs: opts.fileIntervalMs,
     amaIntervalMs: opts.amaIntervalMs,
     onChange: (next) => {
-      config = next;
+      config = withLocalSettings(next, opts.local);
       scheduler.apply(next.settings);
     },
   });
@@ -144,6 +157,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     delivery,
     config: () => config,
     unrecorded: () => [...unrecorded],
+    async runNow() {
+      wantChanges++;
+      try {
+        return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
+      } finally {
+        wantChanges--;
+      }
+    },
     async stop() {
       clearInterval(pruneTimer);
       stopWatching();

@@ -1,6 +1,6 @@
 // Opens (and migrates) the state database: node:sqlite through Kysely, WAL journal.
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
@@ -24,6 +24,11 @@ export interface OpenedDb {
 export interface OpenOptions {
   /** How long a statement waits for another process's lock before it fails (default BUSY_TIMEOUT_MS). */
   busyTimeoutMs?: number;
+  /**
+   * Apply pending migrations (default true). False for a process that does not own the state (a `--once`
+   * next to the daemon): a database that needs them is then an error, not migrated under the owner's feet.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -36,6 +41,23 @@ export const BUSY_TIMEOUT_MS = 30_000;
 const provider: MigrationProvider = {
   getMigrations: (): Promise<Record<string, Migration>> => Promise.resolve(migrations),
 };
+
+/**
+ * The database holds captured contents of files others may not read: it is made 0600 in a 0700 directory
+ * (SQLite gives its -wal and -shm files the database file's mode), and an existing one is made 0600 again.
+ */
+function keepPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (Deno.build.os === "windows") return;
+  try {
+    closeSync(openSync(path, "a", 0o600));
+  } catch { /* a read-only file system: opening says what is wrong */ }
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch { /* absent, or read-only */ }
+  }
+}
 
 /** SQLite's SQLITE_BUSY / SQLITE_LOCKED, as node:sqlite words them (it gives no error code). */
 export const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
@@ -89,7 +111,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
   const busyTimeoutMs = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   let raw: DatabaseSync;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") keepPrivate(path);
     raw = new DatabaseSync(path);
   } catch (e) {
     throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
@@ -101,7 +123,15 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
     raw.exec("PRAGMA journal_mode = WAL");
     raw.exec("PRAGMA synchronous = NORMAL");
     raw.exec("PRAGMA foreign_keys = ON");
-    if (pending(raw).length) await migrate(db, raw, path, Date.now() + 2 * busyTimeoutMs);
+    const todo = pending(raw);
+    if (todo.length && opts.migrate === false) {
+      throw new DatabaseError(
+        `Cannot use database ${path}: it needs migration ${
+          todo.join(", ")
+        }, and this process may not migrate it`,
+      );
+    }
+    if (todo.length) await migrate(db, raw, path, Date.now() + 2 * busyTimeoutMs);
   } catch (e) {
     await db.destroy();
     if (e instanceof DatabaseError) throw e;

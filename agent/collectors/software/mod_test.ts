@@ -79,29 +79,9 @@ Deno.test("softwareCollector() on a fake host: dpkg's status and apk's database,
   assert.deepEqual([r.unseen, r.warnings], [[], []]);
 });
 
-/** A fake host whose chosen files are there but fail every read with EIO (a bad disk, a broken mount). */
-function failingFiles(files: Record<string, string>, failing: string[]) {
-  const host = fakeHost({ files });
-  const io = (p: string) => Object.assign(new Error(`EIO: i/o error, '${p}'`), { code: "EIO" });
-  const bad = (p: string) => failing.some((f) => p === f || p.startsWith(`${f}/`));
-  const { stat, readText } = host;
-  host.stat = (p) => bad(p) ? Promise.reject(io(p)) : stat(p);
-  host.readText = (p) => bad(p) ? Promise.reject(io(p)) : readText(p);
-  const { statSync, readTextSync, readDirSync } = host;
-  host.statSync = (p) => {
-    if (bad(p)) throw io(p);
-    return statSync(p);
-  };
-  host.readTextSync = (p) => {
-    if (bad(p)) throw io(p);
-    return readTextSync(p);
-  };
-  host.readDirSync = (p) => {
-    if (bad(p)) throw io(p);
-    return readDirSync(p);
-  };
-  return host;
-}
+/** A fake host whose chosen files are there but fail every call with EIO (a bad disk, a broken mount). */
+const failingFiles = (files: Record<string, string>, failing: string[]) =>
+  fakeHost({ files, failing: Object.fromEntries(failing.map((p) => [p, "EIO" as const])) });
 
 const DPKG_ONE = "Package: bash\nStatus: install ok installed\nArchitecture: amd64\nVersion: 5.2\n";
 for (

@@ -48,6 +48,8 @@ export interface Agent {
   config(): ConfigInForce;
   /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
   unrecorded(): RunSummary[];
+  /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
+  runNow(): Promise<RunSummary[]>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   };
 
+  let wantChanges = 0;
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
@@ -112,7 +115,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
-        keepChanges: false,
+        // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
+        keepChanges: wantChanges > 0,
         forwarding: !!opts.ama?.forward,
       });
       if (!summary.runId) {
@@ -153,6 +157,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     delivery,
     config: () => config,
     unrecorded: () => [...unrecorded],
+    async runNow() {
+      wantChanges++;
+      try {
+        return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
+      } finally {
+        wantChanges--;
+      }
+    },
     async stop() {
       clearInterval(pruneTimer);
       stopWatching();

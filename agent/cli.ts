@@ -5,12 +5,21 @@ import { COLLECTORS } from "./collectors/mod.ts";
 import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import type { Platform } from "./platform.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
-import { type LocalSettings, readDcrFile, resolveConfig, withLocalSettings } from "./config/load.ts";
+import {
+  type ConfigInForce,
+  type LocalSettings,
+  readDcrFile,
+  resolveConfig,
+  withLocalSettings,
+} from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
 import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
-import { liveHost } from "./host/mod.ts";
+import { type Host, liveHost } from "./host/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { onceJson, onceText, runOnce } from "./once.ts";
+import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
+import { type Claim, claimState, onceViaDaemon, skippedBy } from "./state_owner.ts";
+import type { StateLock } from "./state_lock.ts";
+import { serveRunRequests } from "./run_requests.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
@@ -18,7 +27,7 @@ import { readStatus, statusText } from "./status.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
 import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
-import { DatabaseError, openDb } from "../db/open.ts";
+import { DatabaseError, openDb, type OpenedDb } from "../db/open.ts";
 import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
@@ -423,10 +432,25 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
   }
   const dataDir = cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot);
+  // One process at a time collects and delivers for a data directory (status only reads).
+  const claim: Claim = {
+    mode: cli.command === "once" ? "once" : "daemon",
+    dataDir,
+    root: cli.root,
+    dcr: cli.dcr,
+    os: host.os,
+  };
+  const claimed = cli.command === "status" ? undefined : await claimState(claim, log);
+  if (claimed && "refused" in claimed) {
+    io.err(`ctagent: ${claimed.refused}`);
+    return EXIT.DATABASE;
+  }
+  let lock = claimed && "lock" in claimed ? claimed.lock : undefined;
   let opened;
   try {
-    opened = await openDb(join(dataDir, DB_FILE));
+    opened = await openDb(join(dataDir, DB_FILE), { migrate: !(claimed && "daemon" in claimed) });
   } catch (e) {
+    lock?.release();
     io.err(`ctagent: ${(e as Error).message}`);
     return EXIT.DATABASE;
   }
@@ -436,6 +460,15 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       const s = await readStatus(opened.db);
       io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
       return EXIT.OK;
+    }
+    if (claimed && "daemon" in claimed) {
+      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon });
+      if ("refused" in asked) {
+        io.err(`ctagent: ${asked.refused}`);
+        return EXIT.DATABASE;
+      }
+      if ("result" in asked) return printOnce(cli, io, opened, collectors, host, asked.result);
+      lock = asked.lock; // the daemon went away: this process runs the collectors itself
     }
     if (cli.command === "once") {
       const ama: AmaOptions = { ...cli.ama, os: host.os };
@@ -459,14 +492,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         collectorSettings: cli.collectorSettings,
         forwarding: !!cli.ama.forward,
       });
-      io.out(
-        cli.json
-          ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config, host }))
-          : onceText(res, { collectors, config, host }),
-      );
-      for (const s of res.summaries) {
-        if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
-      }
+      printOnce(cli, io, opened, collectors, host, { ...res, config });
       try {
         await writeMirrors({
           db: opened.db,
@@ -493,6 +519,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return await runDaemon(cli, {
       dataDir,
       opened,
+      lock: lock!,
       host,
       log,
       collectors,
@@ -508,14 +535,36 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return EXIT.INTERNAL;
   } finally {
     await opened.close();
+    lock?.release();
   }
+}
+
+/** What `--once` prints (the summary or JSON, and the database's failures on stderr); returns its exit code. */
+function printOnce(
+  cli: Cli,
+  io: Io,
+  opened: OpenedDb,
+  collectors: readonly Collector[],
+  host: Host,
+  r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
+): number {
+  const res = { ...r, exitCode: onceExitCode(r.summaries) };
+  io.out(
+    cli.json
+      ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }))
+      : onceText(res, { collectors, config: r.config, host }),
+  );
+  for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
+  return res.exitCode;
 }
 
 async function runDaemon(
   cli: Cli,
   d: {
     dataDir: string;
-    opened: Awaited<ReturnType<typeof openDb>>;
+    opened: OpenedDb;
+    /** The state lock this daemon holds for its whole life. */
+    lock: StateLock;
     host: ReturnType<typeof liveHost>;
     log: Logger;
     collectors: readonly Collector[];
@@ -573,7 +622,13 @@ async function runDaemon(
   }
   // The first collections start once the page is up, so they do not compete with serving it.
   agent.scheduler.start();
+  const stopServing = serveRunRequests({
+    db: d.opened.db,
+    log: d.log,
+    agent: { ...agent, skipped: () => skippedBy(agent.scheduler.status(), d.host.os) },
+  });
   await d.until(d.log);
+  await stopServing();
   await ui?.stop();
   await agent.stop();
   d.log.info("stopped");

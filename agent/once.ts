@@ -46,19 +46,20 @@ export async function runOnce(opts: {
       await runCollector({ ...opts, collector, settings: opts.config.settings }),
     );
   }
+  return { summaries, skipped, exitCode: onceExitCode(summaries) };
+}
+
+/** The exit code of a pass: the database's failure, a collector's, or the kinds of change found. */
+export function onceExitCode(summaries: RunSummary[]): number {
   const totals = { added: 0, removed: 0, modified: 0 };
   for (const s of summaries) {
     totals.added += s.counts.added;
     totals.removed += s.counts.removed;
     totals.modified += s.counts.modified;
   }
-  const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
-  const exitCode = summaries.some((s) => s.storage)
-    ? EXIT.DATABASE
-    : failed
-    ? EXIT.COLLECTOR_FAILED
-    : changeBits(totals);
-  return { summaries, skipped, exitCode };
+  if (summaries.some((s) => s.storage)) return EXIT.DATABASE;
+  if (summaries.some((s) => s.status === "failed" || s.status === "aborted")) return EXIT.COLLECTOR_FAILED;
+  return changeBits(totals);
 }
 
 /** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */

@@ -24,6 +24,11 @@ export interface OpenedDb {
 export interface OpenOptions {
   /** How long a statement waits for another process's lock before it fails (default BUSY_TIMEOUT_MS). */
   busyTimeoutMs?: number;
+  /**
+   * Apply pending migrations (default true). False for a process that does not own the state (a `--once`
+   * next to the daemon): a database that needs them is then an error, not migrated under the owner's feet.
+   */
+  migrate?: boolean;
 }
 
 /**
@@ -118,7 +123,15 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
     raw.exec("PRAGMA journal_mode = WAL");
     raw.exec("PRAGMA synchronous = NORMAL");
     raw.exec("PRAGMA foreign_keys = ON");
-    if (pending(raw).length) await migrate(db, raw, path, Date.now() + 2 * busyTimeoutMs);
+    const todo = pending(raw);
+    if (todo.length && opts.migrate === false) {
+      throw new DatabaseError(
+        `Cannot use database ${path}: it needs migration ${
+          todo.join(", ")
+        }, and this process may not migrate it`,
+      );
+    }
+    if (todo.length) await migrate(db, raw, path, Date.now() + 2 * busyTimeoutMs);
   } catch (e) {
     await db.destroy();
     if (e instanceof DatabaseError) throw e;

@@ -1,5 +1,5 @@
 // The Computer of an image's records: the name a mounted machine image gives itself (SPEC §7.20).
-import { type Host, shortHostname } from "./mod.ts";
+import { type Host, isMissing, shortHostname } from "./mod.ts";
 import { offlineRegistry, systemHiveOf } from "./registry/offline.ts";
 import { getValue } from "./registry/reader.ts";
 import { valueText } from "./registry/values.ts";
@@ -29,7 +29,8 @@ export async function imageComputerName(host: Host): Promise<string | null> {
   }
   try {
     return parseEtcHostname(await host.readText("/etc/hostname"));
-  } catch {
-    return null; // no /etc/hostname: the image does not name itself
+  } catch (e) {
+    if (isMissing(e)) return null; // no /etc/hostname: the image does not name itself
+    throw e;
   }
 }

@@ -112,6 +112,16 @@ export function shortHostname(name: string): string {
   return dot > 0 ? name.slice(0, dot) : name;
 }
 
+/**
+ * Whether a failed file call means "there is no such file" (ENOENT, or a path through a non-directory), as
+ * opposed to a file that is there but cannot be read (EACCES, EIO …), which must never read as absent.
+ */
+export function isMissing(e: unknown): boolean {
+  const code = (e as { code?: unknown } | null)?.code;
+  return code === "ENOENT" || code === "ENOTDIR" || e instanceof Deno.errors.NotFound ||
+    e instanceof Deno.errors.NotADirectory;
+}
+
 export function currentPlatform(): Platform {
   return Deno.build.os === "windows" ? "windows" : "linux";
 }

@@ -1,6 +1,6 @@
 // systemd services: one item per unit file (enablement from the unit tree), state from systemd when it runs.
 import { basename } from "node:path";
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 import {
   applyAssignments,
@@ -17,6 +17,7 @@ import {
   readText,
   scanUnitTree,
   serviceNames,
+  UnitError,
   unitFileState,
   type UnitInfo,
   type UnitTree,
@@ -46,8 +47,10 @@ export function systemdRunning(host: Host): boolean {
   if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
   try {
     return host.statSync("/run/systemd/system").isDirectory;
-  } catch {
-    return false;
+  } catch (e) {
+    // Not knowing would turn every Running into Unknown and back: fail the run instead.
+    if (isMissing(e)) return false;
+    throw new Error(`cannot tell whether systemd runs: /run/systemd/system: ${(e as Error).message}`);
   }
 }
 
@@ -126,8 +129,15 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
       info = discover(tree, name);
       startup = unitFileState(tree, name, info);
     } catch (e) {
-      startup = "bad";
-      problem = (e as Error).message;
+      if (!(e instanceof UnitError)) {
+        // A file of the unit could not be read: the item keeps its last good data, with the error.
+        error = (e as Error).message;
+        startup = "unknown";
+        info = null;
+      } else {
+        startup = "bad";
+        problem = e.message;
+      }
     }
     let settings = emptySettings(), files: string[] = [];
     if (info) {

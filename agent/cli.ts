@@ -18,8 +18,9 @@ import { type Host, liveHost } from "./host/mod.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
 import { type Claim, claimState, onceViaDaemon, skippedBy } from "./state_owner.ts";
-import type { StateLock } from "./state_lock.ts";
+import { describeHolder, readHolder, type StateLock } from "./state_lock.ts";
 import { serveRunRequests } from "./run_requests.ts";
+import { watchDatabaseFile, writeStateBack } from "./data_dir_watch.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
@@ -27,7 +28,8 @@ import { readStatus, statusText } from "./status.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
 import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
-import { DatabaseError, openDb, type OpenedDb } from "../db/open.ts";
+import { DatabaseError, moveDatabaseAside, openDb, type OpenedDb } from "../db/open.ts";
+import { storageProblem } from "../db/errors.ts";
 import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
@@ -66,6 +68,8 @@ Options:
                          every user may read it; a secret-bearing name (shadow, *.key, ...) must be the
                          file's own path (repeatable; as the DCR's fileInfo captureRestricted does)
   --root DIR             read the machine under DIR (a mounted disk image or a test tree)
+  --reset-state          move the state database aside (renamed, kept) and start a new one: the next run is
+                         a baseline. For a database ctagent refuses (not its own, damaged, from a newer one)
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
                          (default ${DEFAULT_OUTBOX_MAX})
@@ -102,6 +106,7 @@ const OPTIONS = {
   "data-dir": { type: "string" },
   listen: { type: "string" },
   "no-ui": { type: "boolean" },
+  "reset-state": { type: "boolean" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
   "insecure-listen": { type: "boolean" },
@@ -178,6 +183,8 @@ export interface Cli {
   os?: Platform;
   verbose: boolean;
   file?: string;
+  /** `--reset-state`: move the database aside before opening. */
+  resetState: boolean;
   /** The `collectors` settings of the --config file (collectors the DCR does not schedule). */
   collectorSettings: CollectorSettings;
 }
@@ -279,6 +286,9 @@ export function parseCli(args: string[]): Cli {
     );
   }
   if (v.rotate && command !== "page-url") throw new UsageError("--rotate goes with page-url");
+  if (v["reset-state"] && command !== "run" && command !== "once") {
+    throw new UsageError("--reset-state goes with --once or the daemon (it moves the state database aside)");
+  }
   if (v.help) command = "help";
   else if (v.version) command = "version";
   if (v.os !== undefined && v.os !== "linux" && v.os !== "windows") {
@@ -302,6 +312,7 @@ export function parseCli(args: string[]): Cli {
     deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
+    resetState: !!v["reset-state"],
     collectorSettings,
   };
 }
@@ -446,9 +457,26 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return EXIT.DATABASE;
   }
   let lock = claimed && "lock" in claimed ? claimed.lock : undefined;
+  const dbPath = join(dataDir, DB_FILE);
+  if (cli.resetState) {
+    if (!lock) {
+      io.err(`ctagent: --reset-state: ${describeHolder(readHolder(dataDir))} uses ${dataDir}; stop it first`);
+      return EXIT.DATABASE;
+    }
+    try {
+      const aside = moveDatabaseAside(dbPath);
+      if (aside) {
+        io.err(`ctagent: moved ${dbPath} aside to ${aside}; starting a new state (this run is a baseline)`);
+      }
+    } catch (e) {
+      lock.release();
+      io.err(`ctagent: --reset-state: cannot move ${dbPath} aside: ${(e as Error).message}`);
+      return EXIT.DATABASE;
+    }
+  }
   let opened;
   try {
-    opened = await openDb(join(dataDir, DB_FILE), { migrate: !(claimed && "daemon" in claimed) });
+    opened = await openState(dbPath, cli.command, !(claimed && "daemon" in claimed), log);
   } catch (e) {
     lock?.release();
     io.err(`ctagent: ${(e as Error).message}`);
@@ -527,8 +555,13 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       until: deps.untilStopped ?? waitForSignal,
     });
   } catch (e) {
-    if (e instanceof DatabaseError || /database|SQLITE/i.test((e as Error).message)) {
-      io.err(`ctagent: state database ${opened.path}: ${(e as Error).message}`);
+    const problem = storageProblem(e);
+    if (e instanceof DatabaseError || problem) {
+      io.err(
+        `ctagent: state database ${opened.path}: ${(e as Error).message}${
+          problem ? `: ${problem.advice}` : ""
+        }`,
+      );
       return EXIT.DATABASE;
     }
     io.err(`ctagent: internal error: ${(e as Error).stack ?? e}`);
@@ -536,6 +569,26 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   } finally {
     await opened.close();
     lock?.release();
+  }
+}
+
+/**
+ * Opens the state database for `command`. `status` only reads: where this user cannot write (a read-only data
+ * directory) it still reads what is there.
+ */
+async function openState(
+  path: string,
+  command: Cli["command"],
+  migrate: boolean,
+  log: Logger,
+): Promise<OpenedDb> {
+  try {
+    return await openDb(path, { migrate, version: VERSION });
+  } catch (e) {
+    const kind = storageProblem(e)?.kind;
+    if (command !== "status" || (kind !== "readonly" && kind !== "cantopen")) throw e;
+    log.debug("the data directory cannot be written; reading it as it is", { path, error: e });
+    return await openDb(path, { readOnly: true, version: VERSION });
   }
 }
 
@@ -627,10 +680,27 @@ async function runDaemon(
     log: d.log,
     agent: { ...agent, skipped: () => skippedBy(agent.scheduler.status(), d.host.os) },
   });
-  await d.until(d.log);
+  const file = watchDatabaseFile(d.opened.path);
+  await Promise.race([d.until(d.log), file.changed]);
+  file.stop();
   await stopServing();
   await ui?.stop();
   await agent.stop();
+  if (file.isChanged()) {
+    // Everything since the deletion went into a file only this process still sees: write it back, and stop
+    // with an error, so that the service manager starts the daemon on the state it then finds.
+    try {
+      d.log.error(`${writeStateBack(d.opened.raw, d.opened.path)}; stopping`);
+    } catch (e) {
+      d.log.error(
+        `the state database ${d.opened.path} was deleted while the daemon ran, and cannot be written back`,
+        {
+          error: e,
+        },
+      );
+    }
+    return EXIT.DATABASE;
+  }
   d.log.info("stopped");
   return EXIT.OK;
 }

@@ -71,7 +71,11 @@ export interface ConfigTable {
   received_at: number;
   /** The DCR text exactly as received. */
   raw: string;
-  /** SHA-256 of raw, to store a DCR once however often it is seen. */
+  /**
+   * SHA-256 of what was read from it (normalized settings and streams, or the problems), to store a DCR once
+   * however often it is seen: not of raw, whose envelope changes with every AMA poll (rows of earlier builds
+   * hash raw: each DCR is stored once more).
+   */
   hash: string;
   valid: number;
   /** JSON array of { path, message }. */

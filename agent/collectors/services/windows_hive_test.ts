@@ -1,9 +1,14 @@
 // Windows services read from real and synthetic SYSTEM hives (any OS; the live SCM is in scm_windows_test.ts).
 import assert from "node:assert/strict";
 import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
-import { named, SHARED_HIVES, sharedHive, skipReason } from "../../host/registry/testdata/hives.ts";
+import {
+  freeValueList,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 import { liveHost } from "../../host/mod.ts";
-import { openHive } from "../../host/registry/hive.ts";
 import { readWindowsServices, servicesFromRegistry, startupType } from "./windows.ts";
 
 Deno.test({
@@ -91,11 +96,7 @@ Deno.test({
   ignore: !!skipReason(),
   async fn() {
     const bytes = (await Deno.readFile(`${SHARED_HIVES}synthetic/SYSTEM.hive`)).slice();
-    const hive = openHive(bytes);
-    const spooler = hive.lookup("ControlSet001\\Services\\Spooler")!;
-    const view = new DataView(bytes.buffer);
-    const list = 0x1000 + view.getUint32(0x1000 + spooler.offset + 4 + 0x28, true);
-    view.setInt32(list, -view.getInt32(list, true), true); // its value list: a free cell
+    const list = freeValueList(bytes, "ControlSet001\\Services\\Spooler"); // its value list: a free cell
     const items = servicesFromRegistry(offlineRegistry([systemMount(bytes, "SYSTEM")]));
     assert.deepEqual(items.map((i) => i.SvcName).sort(), [
       "DisabledSvc",

@@ -34,6 +34,7 @@ const encoder = new TextEncoder();
 const NAME = encoder.encode(ACL_XATTR);
 /** Room for 8,190 entries: more than ext4 or xfs store (an ACL larger than this is an error, never cut). */
 const buf = new Uint8Array(4 + 8 * 8190);
+const BUF_LEN = BigInt(buf.length);
 
 /** An xattr read that failed: `errno` as the kernel gave it. */
 export class AclError extends Error {
@@ -43,13 +44,23 @@ export class AclError extends Error {
   }
 }
 
-function result(n: number, where: string): Uint8Array | null {
+/** This thread's errno (its address is fixed for the thread: asked once, read directly after). */
+let errnoView: Deno.UnsafePointerView | null | undefined;
+function errno(): number {
+  if (errnoView === undefined) {
+    const p = libc().__errno_location();
+    errnoView = p ? new Deno.UnsafePointerView(p) : null;
+  }
+  return errnoView ? errnoView.getInt32() : 0;
+}
+
+/** What a getxattr call that returned `n` read: the xattr's bytes, or null when the file has none. */
+function result(n: number, where: () => string): Uint8Array | null {
   if (n >= 0) return buf.slice(0, n);
-  const p = libc().__errno_location();
-  const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  const e = errno();
   // No ACL beyond the mode bits, or a file system without ACLs: the mode says it all.
-  if (errno === ENODATA || errno === EOPNOTSUPP) return null;
-  throw new AclError(errno, where);
+  if (e === ENODATA || e === EOPNOTSUPP) return null;
+  throw new AclError(e, where());
 }
 
 /**
@@ -57,12 +68,12 @@ function result(n: number, where: string): Uint8Array | null {
  * Throws AclError for any other failure.
  */
 export function readAccessAclFd(fd: number): Uint8Array | null {
-  return result(Number(libc().fgetxattr(fd, NAME, buf, BigInt(buf.length))), `fd ${fd}`);
+  return result(Number(libc().fgetxattr(fd, NAME, buf, BUF_LEN)), () => `fd ${fd}`);
 }
 
 /** The raw access ACL of a path (`follow`: of a symlink's target), or null when it has none beyond its mode. */
 export function readAccessAclPath(path: string, follow: boolean): Uint8Array | null {
-  return readAt(encoder.encode(path + "\0"), follow, path);
+  return readAt(encoder.encode(path + "\0"), follow, () => path);
 }
 
 /**
@@ -74,15 +85,17 @@ export function readAccessAclAt(dirfd: number, name: Uint8Array, follow: boolean
   const p = new Uint8Array(dir.length + name.length);
   p.set(dir);
   p.set(name, dir.length);
-  return readAt(p, follow, `an entry of directory fd ${dirfd}`);
+  return readAt(p, follow, () => `an entry of directory fd ${dirfd}`);
 }
 
-function readAt(path: Uint8Array<ArrayBuffer>, follow: boolean, where: string): Uint8Array | null {
+function readAt(path: Uint8Array<ArrayBuffer>, follow: boolean, where: () => string): Uint8Array | null {
   const call = follow ? libc().getxattr : libc().lgetxattr;
-  return result(Number(call(path, NAME, buf, BigInt(buf.length))), where);
+  return result(Number(call(path, NAME, buf, BUF_LEN)), where);
 }
 
 const perms = (p: number) => `${p & 4 ? "r" : "-"}${p & 2 ? "w" : "-"}${p & 1 ? "x" : "-"}`;
+/** The text of each of the 512 modes' base ACLs, made once (most files have no ACL beyond their mode). */
+const BASE: string[] = [];
 
 /** Names for the ids an ACL holds (getfacl prints the name, or the number when there is none). */
 export interface AclNames {
@@ -96,7 +109,11 @@ export interface AclNames {
  * (`user::rw-,user:alice:rwx,group::r--,mask::rwx,other::r--`). Throws TypeError for a malformed xattr.
  */
 export function formatAccessAcl(mode: number, xattr: Uint8Array | null, names: AclNames): string {
-  if (!xattr) return `user::${perms(mode >> 6)},group::${perms(mode >> 3)},other::${perms(mode)}`;
+  if (!xattr) {
+    return BASE[mode & 0o777] ??= `user::${perms(mode >> 6)},group::${perms(mode >> 3)},other::${
+      perms(mode)
+    }`;
+  }
   const v = new DataView(xattr.buffer, xattr.byteOffset, xattr.byteLength);
   if (xattr.length < 4 || (xattr.length - 4) % 8 !== 0 || v.getUint32(0, true) !== ACL_XATTR_VERSION) {
     throw new TypeError(

@@ -1,5 +1,5 @@
 // POSIX access ACLs: the system.posix_acl_access xattr through libc FFI, and getfacl's short text of it (SPEC §7.21).
-import { errnoName } from "./libc_posix.ts";
+import { errnoName, getXattr } from "./libc_posix.ts";
 
 /** The xattr that holds a file's access ACL (the Linux kernel's POSIX ACL format, version 2). */
 const ACL_XATTR = "system.posix_acl_access\0";
@@ -12,23 +12,6 @@ const ACL_MASK = 0x10;
 const ACL_OTHER = 0x20;
 const ENODATA = 61;
 const EOPNOTSUPP = 95;
-
-const SYMBOLS = {
-  fgetxattr: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
-  getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
-
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-function libc(): Lib {
-  if (!lib) {
-    if (Deno.build.os !== "linux") throw new Error(`POSIX ACLs: unsupported OS ${Deno.build.os}`);
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  }
-  return lib;
-}
 
 const encoder = new TextEncoder();
 const NAME = encoder.encode(ACL_XATTR);
@@ -44,23 +27,12 @@ export class AclError extends Error {
   }
 }
 
-/** This thread's errno (its address is fixed for the thread: asked once, read directly after). */
-let errnoView: Deno.UnsafePointerView | null | undefined;
-function errno(): number {
-  if (errnoView === undefined) {
-    const p = libc().__errno_location();
-    errnoView = p ? new Deno.UnsafePointerView(p) : null;
-  }
-  return errnoView ? errnoView.getInt32() : 0;
-}
-
 /** What a getxattr call that returned `n` read: the xattr's bytes, or null when the file has none. */
 function result(n: number, where: () => string): Uint8Array | null {
   if (n >= 0) return buf.slice(0, n);
-  const e = errno();
   // No ACL beyond the mode bits, or a file system without ACLs: the mode says it all.
-  if (e === ENODATA || e === EOPNOTSUPP) return null;
-  throw new AclError(e, where());
+  if (n === -ENODATA || n === -EOPNOTSUPP) return null;
+  throw new AclError(-n, where());
 }
 
 /**
@@ -68,7 +40,7 @@ function result(n: number, where: () => string): Uint8Array | null {
  * Throws AclError for any other failure.
  */
 export function readAccessAclFd(fd: number): Uint8Array | null {
-  return result(Number(libc().fgetxattr(fd, NAME, buf, BUF_LEN)), () => `fd ${fd}`);
+  return result(getXattr(fd, NAME, buf, BUF_LEN), () => `fd ${fd}`);
 }
 
 /** The raw access ACL of a path (`follow`: of a symlink's target), or null when it has none beyond its mode. */
@@ -89,8 +61,7 @@ export function readAccessAclAt(dirfd: number, name: Uint8Array, follow: boolean
 }
 
 function readAt(path: Uint8Array<ArrayBuffer>, follow: boolean, where: () => string): Uint8Array | null {
-  const call = follow ? libc().getxattr : libc().lgetxattr;
-  return result(Number(call(path, NAME, buf, BUF_LEN)), where);
+  return result(getXattr(path, NAME, buf, BUF_LEN, follow), where);
 }
 
 const perms = (p: number) => `${p & 4 ? "r" : "-"}${p & 2 ? "w" : "-"}${p & 1 ? "x" : "-"}`;

@@ -16,7 +16,7 @@ import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
 import { recordVerification, verifySnapshot } from "../db/chain.ts";
-import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
+import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -120,7 +120,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: wantChanges > 0,
-        forwarding: !!opts.ama?.forward,
+        fields: opts.ama ? recordFields(opts.ama) : "la",
       });
       if (!summary.runId) {
         unrecorded.push(summary);

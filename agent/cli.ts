@@ -15,6 +15,7 @@ import {
 import { EXIT } from "./exit_codes.ts";
 import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { type Host, liveHost } from "./host/mod.ts";
+import { imageComputerName } from "./host/computer_name.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
 import { type Claim, claimState, onceViaDaemon, skippedBy } from "./state_owner.ts";
@@ -23,12 +24,20 @@ import { serveRunRequests } from "./run_requests.ts";
 import { watchDatabaseFile, writeStateBack } from "./data_dir_watch.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
+import type { RecordFields } from "./pipeline/records.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
 import { exportHistory, parseSince, verifyDatabase, verifyFile } from "./history.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
-import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
+import {
+  amaFetch,
+  type AmaOptions,
+  checkAmaOptions,
+  deliverOnce,
+  recordFields,
+  writeMirrors,
+} from "./ama/mod.ts";
 import { DatabaseError, moveDatabaseAside, openDb, type OpenedDb } from "../db/open.ts";
 import { storageProblem } from "../db/errors.ts";
 import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
@@ -81,6 +90,9 @@ Options:
                          (default ${DEFAULT_OUTBOX_MAX})
   --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
                          AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --forward-fields la|full
+                         what --forward sends of each record: full (default) every field ctagent has,
+                         la only the Log Analytics columns AMA gets
   --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
@@ -124,6 +136,7 @@ const OPTIONS = {
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
   forward: { type: "string" },
+  "forward-fields": { type: "string" },
   "ama-config": { type: "string", multiple: true },
   "ama-data": { type: "string" },
   "no-ama": { type: "boolean" },
@@ -234,10 +247,22 @@ function absolutePaths(flag: string, paths: string[] = []): string[] {
 }
 
 function amaFlags(
-  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+  v: {
+    forward?: string;
+    "forward-fields"?: string;
+    "ama-config"?: string[];
+    "ama-data"?: string;
+    "no-ama"?: boolean;
+  },
 ): Cli["ama"] {
+  const fields = v["forward-fields"];
+  if (fields !== undefined && fields !== "la" && fields !== "full") {
+    throw new UsageError(`--forward-fields: expected la or full, got ${JSON.stringify(fields)}`);
+  }
+  if (fields !== undefined && !v.forward) throw new UsageError("--forward-fields needs --forward URL");
   const ama = {
     forward: v.forward,
+    forwardFields: fields as RecordFields | undefined,
     configEndpoints: v["ama-config"],
     dataEndpoint: v["ama-data"],
     noAma: !!v["no-ama"],
@@ -459,6 +484,17 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.command === "page-url") {
     return pageUrl(cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot), cli.listen, cli.page, io);
   }
+  if (cli.root) {
+    // An image's records name the machine it is, not the one reading it (SPEC §7.20).
+    try {
+      host.hostname = await imageComputerName(host) ?? host.hostname;
+    } catch (e) {
+      log.warn("cannot read the image's computer name; records name this machine", {
+        root: cli.root,
+        error: e,
+      });
+    }
+  }
 
   if (cli.command === "once" && cli.dcr) {
     // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
@@ -558,8 +594,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        fields: recordFields(ama),
         collectorSettings: cli.collectorSettings,
-        forwarding: !!cli.ama.forward,
       });
       printOnce(cli, io, opened, collectors, host, { ...res, config });
       try {

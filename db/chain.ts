@@ -76,8 +76,14 @@ function canonicalOf(table: ChainTable, values: readonly unknown[]): string {
   return JSON.stringify([NOUN[table], ...values.map(wellFormed)]);
 }
 
+const str = (v: string | null) =>
+  v === null ? "null" : JSON.stringify(v.isWellFormed() ? v : v.toWellFormed());
+
+/** canonicalOf("changes", …) written out: a run links thousands of changes, and this is most of the cost. */
 export function changeCanonical(c: ChainedChange): string {
-  return canonicalOf("changes", CHANGE_FIELDS.map((f) => c[f]));
+  return `["change",${c.seq},${c.id},${c.run_id},${c.at},${str(c.collector)},${str(c.key)},${
+    str(c.category)
+  },${str(c.fields_changed)},${str(c.previous)},${str(c.current)}]`;
 }
 
 export function ackCanonical(a: ChainedAck): string {
@@ -86,7 +92,7 @@ export function ackCanonical(a: ChainedAck): string {
 
 /** The hash of the link after `prev` whose row reads `canonical`. */
 export function linkHash(prev: string, canonical: string): string {
-  return createHash("sha256").update(prev).update(canonical).digest("hex");
+  return createHash("sha256").update(prev + canonical).digest("hex");
 }
 
 // ---- the head: where the next link goes ----
@@ -148,12 +154,14 @@ export async function extendChain<T extends object>(
   if (!rows.length) return [];
   let head = await readHead(trx);
   let id = await nextId(trx, table);
+  const canonical = table === "changes"
+    ? (r: object) => changeCanonical(r as ChainedChange)
+    : (r: object) => canonicalOf(table, FIELDS[table].map((f) => (r as Record<string, unknown>)[f]));
   const out = rows.map((row) => {
-    const linked = { ...row, id: id++, seq: head.seq + 1 };
-    const values = FIELDS[table].map((f) => (linked as Record<string, unknown>)[f]);
-    const hash = linkHash(head.hash, canonicalOf(table, values));
-    head = { seq: linked.seq, hash };
-    return { ...linked, hash };
+    const linked = { ...row, id: id++, seq: head.seq + 1, hash: "" };
+    linked.hash = linkHash(head.hash, canonical(linked));
+    head = { seq: linked.seq, hash: linked.hash };
+    return linked;
   });
   await setState(trx, "chain.head", JSON.stringify(head));
   return out;

@@ -1,4 +1,4 @@
-// Migration 005: the history's hash chain (db/chain.ts): a position and hash on every change row, the acks table
+// Migration 006: the history's hash chain (db/chain.ts): a position and hash on every change row, the acks table
 // (a reviewer's acknowledgements and notes, links of the same chain) and retention's checkpoints. The changes
 // written before the chain existed are linked here, in the order they were written (by id).
 import { type Kysely, sql } from "kysely";

@@ -7,15 +7,15 @@ import { migrations } from "./mod.ts";
 import { openDb } from "../open.ts";
 import { readHead, verifyChain } from "../chain.ts";
 
-Deno.test("migration 005 links the changes written before the chain existed, in the order they were written", async () => {
+Deno.test("migration 006 links the changes written before the chain existed, in the order they were written", async () => {
   const dir = await Deno.makeTempDir();
   try {
     const path = `${dir}/state.db`;
-    // A database as the version before left it: migrated to 004, with history (a gap where one was pruned).
+    // A database as the version before left it: migrated to 005, with history (a gap where one was pruned).
     const raw = new DatabaseSync(path);
     const db = new Kysely({ dialect: nodeSqliteDialect(raw) });
     const provider = { getMigrations: () => Promise.resolve(migrations) };
-    const { error } = await new Migrator({ db, provider }).migrateTo("004_fingerprints");
+    const { error } = await new Migrator({ db, provider }).migrateTo("005_outbox_extra");
     assert.equal(error, undefined);
     const put = raw.prepare(
       `INSERT INTO changes (id, run_id, at, collector, key, category, fields_changed, previous, current)

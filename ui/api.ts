@@ -5,6 +5,7 @@ import type { Logger } from "../agent/log.ts";
 import type { CollectorSpec } from "../agent/collectors/types.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
 import * as q from "./queries.ts";
+import { chainState } from "../db/chain.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
@@ -189,6 +190,7 @@ export function createApi(opts: ApiOptions): Hono {
       collectors,
       outbox: { depth: outbox, byStream: depth, ...live.delivery },
       health,
+      chain: await chainState(db),
     });
   });
 

@@ -456,12 +456,13 @@ export async function chainState(q: Q): Promise<ChainState> {
   return { head: await readHead(q), verified: v ? JSON.parse(v) : null };
 }
 
-/** One line for `status` and logs: "ok, 1,204 links, verified …" or "BROKEN at change 42 (seq 57): …". */
+/** One line for `status`: "ok, 1204 links checked at …", "BROKEN: change 42 (seq 57): … (found at …)", or not yet. */
 export function chainSummary(s: ChainState): string {
-  if (!s.verified) return `not verified yet (${s.head.seq} links; run ctagent verify)`;
+  const links = (n: number) => `${n} link${n === 1 ? "" : "s"}`;
+  if (!s.verified) return `not verified yet (${links(s.head.seq)}; run ctagent verify)`;
   const at = new Date(s.verified.verifiedAt).toISOString();
   return s.verified.ok
-    ? `ok, ${s.verified.rows} links checked at ${at}`
+    ? `ok, ${links(s.verified.rows)} checked at ${at}`
     : `BROKEN: ${s.verified.broken!.message} (found at ${at})`;
 }
 

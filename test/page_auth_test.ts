@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createApi } from "../ui/api.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { openDb } from "../db/open.ts";
 import { onlyDcr } from "./helpers.ts";
 
@@ -69,7 +70,7 @@ async function startAgent(args: string[]) {
 /** Every route of the API, with parameters that make each one answer (listed from the app itself). */
 async function apiRoutes(file: string, sum: string): Promise<{ method: string; path: string }[]> {
   const opened = await openDb(":memory:");
-  const routes = createApi({ db: opened.db }).routes;
+  const routes = createApi({ db: opened.db, collectors: COLLECTORS }).routes;
   await opened.close();
   const fill: Record<string, string> = {
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,

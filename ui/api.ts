@@ -2,8 +2,7 @@
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
-import type { CollectorSpec } from "../agent/collectors/types.ts";
-import { COLLECTORS } from "../agent/collectors/mod.ts";
+import type { UiCollector } from "./collectors.ts";
 import { sortFieldsOf } from "../agent/collectors/spec.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
@@ -56,8 +55,8 @@ export interface AgentStatus {
 
 export interface ApiOptions {
   db: Db;
-  /** The collectors the API knows (default: every collector). */
-  collectors?: readonly CollectorSpec[];
+  /** The collectors the API knows (their specs: `COLLECTORS` for all of them). */
+  collectors: readonly UiCollector[];
   scheduler?: Scheduler;
   status?: () => AgentStatus | Promise<AgentStatus>;
   log?: Logger;
@@ -132,7 +131,7 @@ const CHANGE_PARAMS = ["since", "until", "type", "category"];
 
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
-  const specs = opts.collectors ?? COLLECTORS;
+  const specs = opts.collectors;
   const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });

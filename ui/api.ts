@@ -128,6 +128,17 @@ function params(c: Context, allowed: readonly string[]): (name: string) => strin
 }
 
 const CHANGE_PARAMS = ["since", "until", "type", "category"];
+/** The longest text search: longer ones cost a scan for nothing anyone types. */
+const MAX_SEARCH = 256;
+/** The most chart buckets one histogram may ask for. */
+const MAX_BUCKETS = 10_000;
+
+function searchText(v: string | undefined): string | undefined {
+  if (v !== undefined && v.length > MAX_SEARCH) {
+    throw new RangeError(`q: at most ${MAX_SEARCH} characters, got ${v.length}`);
+  }
+  return v;
+}
 
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
@@ -257,7 +268,7 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json(
       await index.query({
         collector,
-        q: query("q"),
+        q: searchText(query("q")),
         sort,
         dir: dir as "asc" | "desc" | undefined,
         offset: int(query("offset"), "offset"),
@@ -280,7 +291,7 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json(
       await q.changes(db, {
         ...changeFilters(query),
-        q: query("q"),
+        q: searchText(query("q")),
         offset: int(query("offset"), "offset"),
         limit: int(query("limit"), "limit"),
       }),
@@ -293,6 +304,11 @@ export function createApi(opts: ApiOptions): Hono {
     const until = f.until ?? now();
     const since = f.since ?? until - RANGES["24h"];
     const bucket = int(query("bucket"), "bucket") ?? defaultBucket(until - since);
+    if ((until - since) / Math.max(bucket, 1000) > MAX_BUCKETS) {
+      throw new RangeError(
+        `bucket ${bucket} ms makes more than ${MAX_BUCKETS} buckets of that range: choose a wider one`,
+      );
+    }
     return c.json(await q.histogram(db, { ...f, since, until, bucket }));
   });
 

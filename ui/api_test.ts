@@ -131,6 +131,8 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
           ["/api/histogram?q=x", /Unknown parameter "q" for \/api\/histogram/],
           ["/api/status?x=1", /Unknown parameter "x" for \/api\/status: expected none/],
           ["/api/item?collector=software&key=k&extra=1", /Unknown parameter "extra"/],
+          [`/api/inventory/software?q=${"x".repeat(300)}`, /q: at most 256 characters, got 300/],
+          ["/api/histogram?since=30d&bucket=1000", /more than 10000 buckets/],
         ];
         for (const [path, message] of cases) {
           const r = await c.get(path);

@@ -15,7 +15,7 @@ import { recordRun, runCollector, type RunSummary } from "./pipeline/run.ts";
 import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
-import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
+import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -48,6 +48,8 @@ export interface Agent {
   config(): ConfigInForce;
   /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
   unrecorded(): RunSummary[];
+  /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
+  runNow(): Promise<RunSummary[]>;
   stop(): Promise<void>;
 }
 
@@ -94,6 +96,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   };
 
+  let wantChanges = 0;
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
@@ -112,8 +115,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
-        keepChanges: false,
-        forwarding: !!opts.ama?.forward,
+        // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
+        keepChanges: wantChanges > 0,
+        fields: opts.ama ? recordFields(opts.ama) : "la",
       });
       if (!summary.runId) {
         unrecorded.push(summary);
@@ -153,6 +157,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     delivery,
     config: () => config,
     unrecorded: () => [...unrecorded],
+    async runNow() {
+      wantChanges++;
+      try {
+        return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
+      } finally {
+        wantChanges--;
+      }
+    },
     async stop() {
       clearInterval(pruneTimer);
       stopWatching();

@@ -51,8 +51,13 @@ export interface OutboxTable {
   id: Generated<number>;
   /** Logical stream: CONFIG_CHANGE_BLOB | CONFIG_CHANGE_BLOB_V2 | CONFIG_DATA_BLOB_V2 */
   stream: string;
-  /** JSON of the flat map<str,str> record. */
+  /**
+   * JSON of the record's Log Analytics columns, a flat map<str,str> (what AMA's streams carry); "" when none
+   * of the record is for the table (it goes to full forward endpoints only).
+   */
   record: string;
+  /** JSON of what only the full record has (RecordId, ctagent's fields); null when the extras were not kept. */
+  extra: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   attempts: number;
 }
@@ -66,7 +71,11 @@ export interface ConfigTable {
   received_at: number;
   /** The DCR text exactly as received. */
   raw: string;
-  /** SHA-256 of raw, to store a DCR once however often it is seen. */
+  /**
+   * SHA-256 of what was read from it (normalized settings and streams, or the problems), to store a DCR once
+   * however often it is seen: not of raw, whose envelope changes with every AMA poll (rows of earlier builds
+   * hash raw: each DCR is stored once more).
+   */
   hash: string;
   valid: number;
   /** JSON array of { path, message }. */

@@ -159,6 +159,10 @@ Deno.test({
       assert.match(page.body, /ctagent page-url/, "the page says how to sign in");
       const wrong = await curlAsNobody(`${agent.base}/?token=${"0".repeat(64)}`);
       assert.equal(wrong.status, 401);
+      // The page's worker hands its log lines to the agent's log: the line follows the answer shortly.
+      for (let i = 0; i < 100 && !/page sign-in failed: wrong token/.test(agent.log()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.match(agent.log(), /page sign-in failed: wrong token/);
 
       // With a session handed to it: the API answers, but never the 0600 file's content.

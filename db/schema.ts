@@ -31,6 +31,34 @@ export interface ChangesTable {
   previous: string | null;
   /** JSON of the item after (null when Removed). */
   current: string | null;
+  /** Position in the history's hash chain (db/chain.ts); null only for a row written around ctagent. */
+  seq: ColumnType<number | null, number, never>;
+  /** The chain hash of this row (db/chain.ts). */
+  hash: ColumnType<string | null, string, never>;
+}
+
+/** Acknowledgements and notes of reviewers (migration 006; written by db/acks.ts), links of the chain too. */
+export interface AcksTable {
+  id: ColumnType<number, number, never>;
+  seq: ColumnType<number | null, number, never>;
+  hash: ColumnType<string | null, string, never>;
+  at: number;
+  /** The change acknowledged, or null when a group is. */
+  change_id: number | null;
+  /** The group acknowledged (a name the page gives a set of changes, e.g. `run:42`), or null for one change. */
+  group_key: string | null;
+  reviewer: string;
+  note: string;
+}
+
+/** Where retention cut the chain's beginning (db/chain.ts): what stays verifies from the last one. */
+export interface ChainCheckpointsTable {
+  id: Generated<number>;
+  at: number;
+  /** Links pruned in all, up to and including through_seq. */
+  pruned: number;
+  through_seq: number;
+  through_hash: string;
 }
 
 export interface RunsTable {
@@ -116,4 +144,6 @@ export interface Database {
   state: StateTable;
   contents: ContentsTable;
   changes_hourly: ChangesHourlyTable;
+  acks: AcksTable;
+  chain_checkpoints: ChainCheckpointsTable;
 }

@@ -5,6 +5,7 @@ import type { Logger } from "../agent/log.ts";
 import type { UiCollector } from "./collectors.ts";
 import { sortFieldsOf } from "../agent/collectors/spec.ts";
 import * as q from "./queries.ts";
+import { chainState } from "../db/chain.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
@@ -219,6 +220,7 @@ export function createApi(opts: ApiOptions): Hono {
       collectors,
       outbox: { depth: outbox, byStream: depth, ...live.delivery },
       health,
+      chain: await chainState(db),
     });
   });
 

@@ -1,6 +1,8 @@
-// Bounded history: changes and runs older than the retention period go, with content nothing refers to.
+// Bounded history: changes, acknowledgements and runs older than the retention period go, with content nothing
+// refers to. The history's hash chain loses its beginning only: a checkpoint keeps the rest verifiable.
 import { sql } from "kysely";
-import type { Db } from "../../db/open.ts";
+import type { OpenedDb } from "../../db/open.ts";
+import { type ChainBreak, pruneChain } from "../../db/chain.ts";
 import type { CollectorSpec } from "../collectors/types.ts";
 import { COLLECTORS } from "../collectors/mod.ts";
 
@@ -8,16 +10,20 @@ export const DEFAULT_RETENTION_DAYS = 90;
 
 export interface Pruned {
   changes: number;
+  acks: number;
   runs: number;
   contents: number;
+  /** The chain is broken within what would have been pruned: that history is kept, as evidence. */
+  chainBroken?: ChainBreak;
 }
 
 /**
- * Deletes history older than `days` (the current inventory is never touched). Content stays while an item of a
- * collector that captures content (`specs`) still refers to it by checksum.
+ * Deletes history older than `days` (the current inventory is never touched). Changes and acknowledgements go
+ * as the chain's oldest links (db/chain.ts pruneChain). Content stays while an item of a collector that captures
+ * content (`specs`) still refers to it by checksum.
  */
 export async function pruneHistory(
-  db: Db,
+  { db, raw }: Pick<OpenedDb, "db" | "raw">,
   days: number,
   now = Date.now(),
   specs: readonly Pick<CollectorSpec, "name" | "content">[] = COLLECTORS,
@@ -25,7 +31,7 @@ export async function pruneHistory(
   const cutoff = now - days * 86_400_000;
   const capturing = specs.flatMap((s) => s.content ? [{ name: s.name, field: s.content.checksumField }] : []);
   return await db.transaction().execute(async (trx) => {
-    const changes = await trx.deleteFrom("changes").where("at", "<", cutoff).executeTakeFirst();
+    const chain = await pruneChain(trx, raw, cutoff, now);
     // Keep each collector's latest run whatever its age: status and the baseline check read it.
     const runs = await trx.deleteFrom("runs").where("finished_at", "<", cutoff)
       .where(
@@ -44,7 +50,9 @@ export async function pruneHistory(
         ))
       ).executeTakeFirst();
     return {
-      changes: Number(changes.numDeletedRows),
+      changes: chain.changes,
+      acks: chain.acks,
+      ...(chain.broken ? { chainBroken: chain.broken } : {}),
       runs: Number(runs.numDeletedRows),
       contents: Number(contents.numDeletedRows),
     };

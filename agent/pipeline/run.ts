@@ -9,6 +9,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { extendChain } from "../../db/chain.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import {
@@ -416,6 +417,7 @@ function writers(
   };
 }
 
+/** A run's changes, written as the next links of the history's hash chain (db/chain.ts). */
 async function writeChanges(
   trx: Transaction<Database>,
   runId: number,
@@ -423,8 +425,10 @@ async function writeChanges(
   changes: Change[],
   at: number,
 ) {
-  await insertChunked(changes, (chunk) =>
-    trx.insertInto("changes").values(chunk.map((c) => ({
+  const rows = await extendChain(
+    trx,
+    "changes",
+    changes.map((c) => ({
       run_id: runId,
       at,
       collector,
@@ -433,7 +437,9 @@ async function writeChanges(
       fields_changed: JSON.stringify(c.fieldsChanged),
       previous: c.previous ? JSON.stringify(c.previous) : null,
       current: c.current ? JSON.stringify(c.current) : null,
-    }))).execute());
+    })),
+  );
+  await insertChunked(rows, (chunk) => trx.insertInto("changes").values(chunk).execute());
 }
 
 async function enforceOutboxBound(trx: Transaction<Database>, max: number, log: Logger): Promise<void> {

@@ -4,6 +4,9 @@ import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
 import type { CollectorSpec } from "../agent/collectors/types.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
+import { statusModel } from "../agent/status.ts";
+import { recentRuns, type RunRow } from "../db/runs.ts";
+import { content } from "../db/contents.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
@@ -38,7 +41,7 @@ export interface AgentStatus {
     nextRunAt?: number | null;
     running?: boolean;
     /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
-    unrecordedRun?: q.RunRow;
+    unrecordedRun?: RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -122,13 +125,10 @@ export function createApi(opts: ApiOptions): Hono {
 
   app.get("/status", async (c) => {
     const live: AgentStatus = (await opts.status?.()) ?? {};
-    const [runs, errors, depth, cfg] = await Promise.all([
-      q.recentRuns(db, 1),
-      q.lastErrors(db),
-      q.outboxDepth(db),
-      q.configs(db, 1),
-    ]);
-    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...Object.keys(runs)]);
+    const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
+    const runs = new Map(model.runs.map((r) => [r.collector, r]));
+    const errors = model.lastErrors;
+    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...runs.keys()]);
     const collectors = [...names].map((name) => {
       const l = live.collectors?.find((x) => x.name === name);
       return {
@@ -137,11 +137,11 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs.get(name) ?? null,
         lastError: errors[name] ?? null,
       };
     });
-    const outbox = Object.values(depth).reduce((a, b) => a + b, 0);
+    const outbox = model.outbox.depth;
     const failed = collectors.filter((x) => x.enabled && x.lastRun && x.lastRun.status === "failed");
     const health = failed.length
       ? { level: "error", text: `${failed.map((x) => x.name).join(", ")} failed` }
@@ -162,10 +162,10 @@ export function createApi(opts: ApiOptions): Hono {
         dcrId: live.config?.dcrId ?? null,
         receivedAt: live.config?.receivedAt ?? cfg.current?.received_at ?? null,
         warnings: live.config?.warnings ?? [],
-        rejected: cfg.rejected.length,
+        rejected: model.rejectedDcrs,
       },
       collectors,
-      outbox: { depth: outbox, byStream: depth, ...live.delivery },
+      outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
     });
   });
@@ -240,12 +240,12 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json({ ...(await q.configs(db)), live: live.config ?? null });
   });
 
-  app.get("/runs", async (c) => c.json(await q.recentRuns(db, int(c.req.query("limit"), "limit") ?? 10)));
+  app.get("/runs", async (c) => c.json(await recentRuns(db, int(c.req.query("limit"), "limit") ?? 10)));
 
   app.get("/content/:checksum", async (c) => {
     const sum = c.req.param("checksum");
     if (!CHECKSUM.test(sum)) throw new RangeError("checksum must be 64 hex digits");
-    const row = await q.content(db, sum);
+    const row = await content(db, sum);
     return row
       ? c.json({ checksum: sum.toLowerCase(), ...row })
       : c.json({ error: "content not captured" }, 404);
@@ -254,7 +254,7 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/diff", async (c) => {
     const from = c.req.query("from") ?? "", to = c.req.query("to") ?? "";
     if (!CHECKSUM.test(from) || !CHECKSUM.test(to)) throw new RangeError("from and to must be 64 hex digits");
-    const [a, b] = await Promise.all([q.content(db, from), q.content(db, to)]);
+    const [a, b] = await Promise.all([content(db, from), content(db, to)]);
     if (!a || !b) return c.json({ error: `content of ${!a ? from : to} not captured` }, 404);
     return c.json({ from, to, ...diffLines(a.text, b.text) });
   });

@@ -4,8 +4,7 @@ import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
-import { addToCounter, getState, setState } from "../../db/state.ts";
-import { rawTransaction } from "../../db/transaction.ts";
+import { outboxReader, type OutboxRow } from "../../db/outbox.ts";
 import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
 import {
   type Backoff,
@@ -75,7 +74,7 @@ export function forwardRoutes(url: string, outputStreams: Partial<Record<AmaStre
 export interface SenderOptions {
   db: Db;
   /** The same connection as node:sqlite, for the hot reads and deletes (used under Kysely's lock). */
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   /** The routes in force; asked before every pass (the configuration may change). */
   routes: () => Routes;
   log: Logger;
@@ -128,12 +127,6 @@ export interface Sender {
   pass(signal?: AbortSignal): Promise<number>;
   stats(): SenderStats;
   close(): void;
-}
-
-interface Row {
-  id: number;
-  record: string;
-  created_at: number;
 }
 
 /** An ack reader per connection: msgpack values arriving from the peer. */
@@ -221,30 +214,10 @@ export function createSender(opts: SenderOptions): Sender {
     }
   }
 
-  // The hot path through node:sqlite directly when the connection is at hand, always under Kysely's
-  // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
-  const raw = opts.raw && {
-    select: opts.raw.prepare(
-      "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
-    ),
-    remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
-    count: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
-    ),
-    at: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ),
-    db: opts.raw,
-  };
-  const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
+  const outbox = outboxReader(opts.db, opts.raw);
 
-  async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
-    const rows = raw
-      ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
-      : await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
-        .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
+  async function nextBatch(stream: string, afterId: number): Promise<OutboxRow[]> {
+    const rows = await outbox.batch(stream, afterId, batchRecords);
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
       bytes += rows[i].record.length;
@@ -253,7 +226,7 @@ export function createSender(opts: SenderOptions): Sender {
     return rows;
   }
 
-  function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
+  function encodeBatch(tag: string, rows: OutboxRow[], option?: { chunk: string }): Uint8Array {
     return encodeForwardJson(
       tag,
       rows.map((r) =>
@@ -267,25 +240,10 @@ export function createSender(opts: SenderOptions): Sender {
   }
 
   /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
-  async function commit(stream: string, rows: Row[]): Promise<void> {
+  async function commit(stream: string, rows: OutboxRow[]): Promise<void> {
     const first = rows[0].id;
     const last = rows[rows.length - 1].id;
-    if (raw) {
-      await locked(() =>
-        rawTransaction(raw.db, () => {
-          raw.remove.run(stream, first, last);
-          raw.count.run(String(rows.length));
-          raw.at.run(String(now()));
-        })
-      );
-    } else {
-      await opts.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-          .where("id", "<=", last).execute();
-        await addToCounter(trx, "outbox.delivered", rows.length);
-        await setState(trx, "outbox.delivered_at", String(now()));
-      });
-    }
+    await outbox.acknowledge(stream, first, last, rows.length, now());
     stats.delivered += rows.length;
     stats.batches++;
     stats.lastDeliveredAt = now();
@@ -300,7 +258,7 @@ export function createSender(opts: SenderOptions): Sender {
     const link = linkFor(route.endpoint);
     let sent = 0;
     let afterId = 0;
-    let inflight: { done: Promise<void>; rows: Row[] } | undefined;
+    let inflight: { done: Promise<void>; rows: OutboxRow[] } | undefined;
     const settle = async () => {
       if (!inflight) return;
       const { done, rows } = inflight;
@@ -338,9 +296,7 @@ export function createSender(opts: SenderOptions): Sender {
       link.fail(e);
       if (unconfirmedFrom && afterId >= unconfirmedFrom) {
         // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
-        await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
-          .where("stream", "=", stream).where("id", ">=", unconfirmedFrom).where("id", "<=", afterId)
-          .execute();
+        await outbox.attempted(stream, unconfirmedFrom, afterId);
       }
       throw e;
     }
@@ -349,10 +305,10 @@ export function createSender(opts: SenderOptions): Sender {
 
   async function pass(signal?: AbortSignal): Promise<number> {
     let total = 0;
-    const pending = await opts.db.selectFrom("outbox").select("stream").distinct().execute();
+    const pending = await outbox.streams();
     if (!pending.length) return 0;
     const routes = opts.routes();
-    for (const { stream } of pending) {
+    for (const stream of pending) {
       const route = routes[stream];
       if (!route) {
         if (!unrouted.has(stream)) {
@@ -377,12 +333,6 @@ export function createSender(opts: SenderOptions): Sender {
     }
     return total;
   }
-
-  const depth = async () =>
-    Number(
-      (await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow()).n,
-    );
 
   const sender: Sender = {
     async run(signal) {
@@ -416,7 +366,7 @@ export function createSender(opts: SenderOptions): Sender {
         const sent = await pass(signal);
         delivered += sent;
         if (stats.failures > before) error = stats.lastError;
-        const left = await depth();
+        const left = await outbox.depth();
         if (left === 0) return { delivered, left };
         if (signal.aborted) {
           return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
@@ -440,37 +390,4 @@ export function createSender(opts: SenderOptions): Sender {
     },
   };
   return sender;
-}
-
-/** What `status` and the page show about delivery. */
-export interface OutboxStatus {
-  depth: number;
-  byStream: Record<string, number>;
-  oldestAt?: number;
-  /** Records dropped because the outbox hit its bound, ever (never silent, SPEC §7.11). */
-  dropped: number;
-  droppedAt?: number;
-  delivered: number;
-  deliveredAt?: number;
-}
-
-export async function outboxStatus(db: Db): Promise<OutboxStatus> {
-  const rows = await db.selectFrom("outbox")
-    .select((eb) => ["stream", eb.fn.countAll<number>().as("n"), eb.fn.min("created_at").as("oldest")])
-    .groupBy("stream").execute();
-  const num = async (key: string) => {
-    const v = await getState(db, key);
-    return v === undefined ? undefined : Number(v);
-  };
-  const byStream = Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
-  const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n));
-  return {
-    depth: Object.values(byStream).reduce((a, b) => a + b, 0),
-    byStream,
-    oldestAt: oldest.length ? Math.min(...oldest) : undefined,
-    dropped: (await num("outbox.dropped")) ?? 0,
-    droppedAt: await num("outbox.dropped_at"),
-    delivered: (await num("outbox.delivered")) ?? 0,
-    deliveredAt: await num("outbox.delivered_at"),
-  };
 }

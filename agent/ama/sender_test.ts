@@ -4,16 +4,10 @@ import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
+import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
 import { decodeForwardMessage, encodeAck, isEventTime, newDecoder } from "./codec.ts";
-import {
-  amaRoutes,
-  createSender,
-  forwardRoutes,
-  LINUX_DATA_ENDPOINT,
-  outboxStatus,
-  type Routes,
-} from "./sender.ts";
+import { amaRoutes, createSender, forwardRoutes, LINUX_DATA_ENDPOINT, type Routes } from "./sender.ts";
 
 const T0 = 1_700_000_000_123;
 
@@ -47,10 +41,11 @@ Deno.test("sender delivers to FluentServer (npm:@fluent-org/logger) over an abst
   const got: [string, FluentEventTime | number, Record<string, string>][] = [];
   server.on("entry", (tag, time, record) => got.push([tag, time, record]));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
   const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name}`),
     log: memoryLogger(),
     ack: true,
@@ -80,9 +75,10 @@ Deno.test("sender delivers to FluentServer over TCP with acks", async () => {
   const got: string[] = [];
   server.on("entry", (_tag, _time, record) => got.push(record.RecordId));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`tcp://127.0.0.1:${server.port}`),
     log: memoryLogger(),
     ack: true,
@@ -127,10 +123,11 @@ Deno.test("sender keeps order per stream, bounds batches and uses AMA's tags and
 
 Deno.test("sender keeps records (attempts counted) when the receiver never acks, and delivers them later", async () => {
   const silent = await startFakeAma({ config: false, ack: false });
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
   let endpoint = silent.dataEndpoints[0];
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     ack: true,
@@ -154,10 +151,10 @@ Deno.test("sender keeps records (attempts counted) when the receiver never acks,
 });
 
 Deno.test("sender leaves everything in the outbox while AMA is not there, logging it once", async () => {
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const log = memoryLogger();
   const endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
-  const sender = createSender({ db, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
+  const sender = createSender({ db, raw, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
   for (let i = 0; i < 3; i++) assert.equal(await sender.pass(), 0);
   assert.equal(await count(), 2);
   const rows = await db.selectFrom("outbox").select("attempts").execute();
@@ -170,10 +167,11 @@ Deno.test("sender leaves everything in the outbox while AMA is not there, loggin
 });
 
 Deno.test("sender.drain() returns within its bound when AMA is down and delivers everything when it is up", async () => {
-  const { db, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
+  const { db, raw, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
   let endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     backoff: fastBackoff,
@@ -195,9 +193,10 @@ Deno.test("sender.drain() returns within its bound when AMA is down and delivers
 
 Deno.test("sender.run() delivers rows added while it runs, as soon as notify() is called", async () => {
   const ama = await startFakeAma({ config: false });
-  const { db, close } = await setup([]);
+  const { db, raw, close } = await setup([]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(ama.dataEndpoints[0]),
     log: memoryLogger(),
     idleMs: 60_000,
@@ -237,9 +236,10 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
     }
   });
   await new Promise<void>((r) => srv.listen(name, r));
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name.slice(1)}`),
     log: memoryLogger(),
     ack: true,
@@ -343,11 +343,12 @@ Deno.test("sender (node:sqlite path) never reads a run's transaction half-writte
 
 Deno.test("sender.run() survives a database error in a pass, logs it and keeps going", async () => {
   const ama = await startFakeAma({ config: false });
-  const { db, close } = await setup([]);
+  const { db, raw, close } = await setup([]);
   const log = memoryLogger();
   let broken = true;
   const sender = createSender({
     db,
+    raw,
     routes: () => {
       if (broken) throw new Error("database is locked");
       return forwardRoutes(ama.dataEndpoints[0]);

@@ -5,7 +5,8 @@ import { liveHost } from "../host/mod.ts";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
-import { loadItems, runCollector } from "./run.ts";
+import { runCollector } from "./run.ts";
+import { loadItems } from "../../db/items.ts";
 import { inventoryRecord } from "./records.ts";
 import { fakeCollector } from "../../test/fake_collector.ts";
 

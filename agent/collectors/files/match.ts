@@ -6,7 +6,7 @@
 // `[...]`). Windows: `%VAR%` expanded, `\` or `/` separators, glob only, case-insensitive, and `*.*` means
 // every name (DOS habit).
 import type { Platform } from "../../platform.ts";
-import type { WalkRule } from "../../host/files/walk_types.ts";
+import type { WalkRule } from "../../host/files/walk_limits.ts";
 
 /** A DCR path as the walkers take it (base separators normalized to "/" on Linux), and how it was read. */
 export interface PathRule extends WalkRule {

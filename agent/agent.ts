@@ -1,6 +1,13 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
 import type { Collector, CollectorSettings } from "./collectors/types.ts";
-import { type AmaFetch, type ConfigInForce, resolveConfig, watchConfig } from "./config/load.ts";
+import {
+  type AmaFetch,
+  type ConfigInForce,
+  type LocalSettings,
+  resolveConfig,
+  watchConfig,
+  withLocalSettings,
+} from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { OpenedDb } from "../db/open.ts";
@@ -31,6 +38,8 @@ export interface AgentOptions {
   mirrorDir?: string;
   /** Schedule no collection until `agent.scheduler.start()` (the daemon serves its page first). */
   paused?: boolean;
+  /** ctagent's own settings, added to every DCR in force. */
+  local?: LocalSettings;
 }
 
 export interface Agent {
@@ -55,7 +64,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     dcrFile: opts.dcrFile,
     fetchAma: opts.fetchAma,
   });
-  let config = initial;
+  let config = withLocalSettings(initial, opts.local);
   for (const w of config.warnings) log.warn(w);
   log.info("DCR in force", { id: config.id, source: config.source, origin: config.origin });
 
@@ -125,7 +134,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     fileIntervalMs: opts.fileIntervalMs,
     amaIntervalMs: opts.amaIntervalMs,
     onChange: (next) => {
-      config = next;
+      config = withLocalSettings(next, opts.local);
       scheduler.apply(next.settings);
     },
   });

@@ -5,7 +5,7 @@ import { COLLECTORS } from "./collectors/mod.ts";
 import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import type { Platform } from "./platform.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
-import { readDcrFile, resolveConfig } from "./config/load.ts";
+import { type LocalSettings, readDcrFile, resolveConfig, withLocalSettings } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
 import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { liveHost } from "./host/mod.ts";
@@ -19,6 +19,7 @@ import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
 import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
 import { DatabaseError, openDb } from "../db/open.ts";
+import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
 export const DEFAULT_DELIVER_TIMEOUT_S = 5;
@@ -30,6 +31,9 @@ Usage:
   ctagent --once [--json]        run every enabled collector once, print a summary, exit
   ctagent dcr check FILE         validate a DCR, print the normalized settings (--os linux|windows, --json)
   ctagent status [--json]        what the last runs did, the DCR in force, the outbox
+  ctagent page-url [--rotate]    the address that signs a browser in to the local page (needs read access
+                                 to the page token in the data directory: root for the system agent);
+                                 --rotate makes a new token, which ends every session
   ctagent service install|uninstall|status
                                  run at boot: a hardened systemd unit, or a Windows boot task
                                  (see ctagent service --help)
@@ -41,8 +45,17 @@ Options:
   --data-dir DIR         where the state database lives (default: /var/lib/ctagent as root,
                          $XDG_STATE_HOME/ctagent or ~/.local/state/ctagent otherwise,
                          %ProgramData%\\ctagent on Windows)
-  --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}; loopback only unless told)
+  --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}); a non-loopback address
+                         needs --tls-cert and --tls-key, or --insecure-listen
   --no-ui                do not serve the local page
+  --tls-cert FILE        serve the page over HTTPS with this certificate (PEM) ...
+  --tls-key FILE         ... and its private key (PEM)
+  --insecure-listen      allow a non-loopback --listen without TLS (the sign-in crosses the network in clear)
+  --no-auth              no sign-in to the page: every local user can read it. Throwaway test machines only
+  --capture-restricted PATH
+                         capture (and show) the content of PATH, or of files under PATH/, even though not
+                         every user may read it; a secret-bearing name (shadow, *.key, ...) must be the
+                         file's own path (repeatable; as the DCR's fileInfo captureRestricted does)
   --root DIR             read the machine under DIR (a mounted disk image or a test tree)
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
@@ -80,6 +93,12 @@ const OPTIONS = {
   "data-dir": { type: "string" },
   listen: { type: "string" },
   "no-ui": { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "insecure-listen": { type: "boolean" },
+  "no-auth": { type: "boolean" },
+  "capture-restricted": { type: "string", multiple: true },
+  rotate: { type: "boolean" },
   root: { type: "string" },
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
@@ -131,12 +150,16 @@ export function hintFor(flag: string): string {
 }
 
 export interface Cli {
-  command: "run" | "once" | "dcr-check" | "status" | "help" | "version";
+  command: "run" | "once" | "dcr-check" | "status" | "page-url" | "help" | "version";
   json: boolean;
   dcr?: string;
   dataDir?: string;
   listen: { hostname: string; port: number };
   ui: boolean;
+  /** The page's sign-in, TLS and non-loopback consent (ui/page_flags.ts). */
+  page: PageFlags;
+  /** ctagent's own settings added to the DCR in force. */
+  local: LocalSettings;
   root?: string;
   retentionDays: number;
   outboxMax: number;
@@ -168,6 +191,15 @@ export function parseListen(v: string): { hostname: string; port: number } {
     );
   }
   return { hostname: m[1] ?? m[2], port };
+}
+
+function absolutePaths(flag: string, paths: string[] = []): string[] {
+  for (const p of paths) {
+    if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p)) {
+      throw new UsageError(`--${flag}: expected an absolute path, got ${JSON.stringify(p)}`);
+    }
+  }
+  return paths;
 }
 
 function amaFlags(
@@ -227,27 +259,33 @@ export function parseCli(args: string[]): Cli {
     }
     command = "dcr-check";
     file = pos[2];
-  } else if (pos[0] === "status") {
-    if (pos.length > 1) throw new UsageError(`status takes no arguments, got ${JSON.stringify(pos[1])}`);
-    command = "status";
+  } else if (pos[0] === "status" || pos[0] === "page-url") {
+    if (pos.length > 1) throw new UsageError(`${pos[0]} takes no arguments, got ${JSON.stringify(pos[1])}`);
+    command = pos[0];
   } else if (pos.length) {
     throw new UsageError(
-      `unknown command ${JSON.stringify(pos[0])} (commands: dcr check FILE, status, service; see --help)`,
+      `unknown command ${
+        JSON.stringify(pos[0])
+      } (commands: dcr check FILE, status, page-url, service; see --help)`,
     );
   }
+  if (v.rotate && command !== "page-url") throw new UsageError("--rotate goes with page-url");
   if (v.help) command = "help";
   else if (v.version) command = "version";
   if (v.os !== undefined && v.os !== "linux" && v.os !== "windows") {
     throw new UsageError(`--os: expected linux or windows, got ${JSON.stringify(v.os)}`);
   }
+  const listen = parseListen(v.listen ?? DEFAULT_LISTEN);
   return {
     command,
     file,
     json: !!v.json,
     dcr: v.dcr,
     dataDir: v["data-dir"],
-    listen: parseListen(v.listen ?? DEFAULT_LISTEN),
+    listen,
     ui: !v["no-ui"],
+    page: pageFlags(v, listen, command === "run", (m) => new UsageError(m)),
+    local: { captureRestrictedPaths: absolutePaths("capture-restricted", v["capture-restricted"]) },
     root: v.root,
     retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
     outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
@@ -367,6 +405,9 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     write: io.err,
   });
   if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
+  if (cli.command === "page-url") {
+    return pageUrl(cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot), cli.listen, cli.page, io);
+  }
 
   if (cli.command === "once" && cli.dcr) {
     // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
@@ -398,13 +439,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
     if (cli.command === "once") {
       const ama: AmaOptions = { ...cli.ama, os: host.os };
-      const { config } = await resolveConfig({
+      const resolved = await resolveConfig({
         db: opened.db,
         os: host.os,
         log,
         dcrFile: cli.dcr,
         fetchAma: amaFetch(ama, log),
       });
+      const config = withLocalSettings(resolved.config, cli.local);
       const res = await runOnce({
         db: opened.db,
         raw: opened.raw,
@@ -496,6 +538,7 @@ async function runDaemon(
     ama: { ...cli.ama, os: d.host.os },
     mirrorDir: d.dataDir,
     paused: true,
+    local: cli.local,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {
@@ -507,6 +550,10 @@ async function runDaemon(
         log: d.log,
         agent,
         listen: cli.listen,
+        dataDir: d.dataDir,
+        noAuth: cli.page.noAuth,
+        insecureListen: cli.page.insecureListen,
+        tls: cli.page.tls,
         delivery: () => {
           const s = agent.delivery?.sender.stats();
           return s && {

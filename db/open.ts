@@ -1,6 +1,6 @@
 // Opens (and migrates) the state database: node:sqlite through Kysely, WAL journal.
 import { DatabaseSync } from "node:sqlite";
-import { mkdirSync } from "node:fs";
+import { chmodSync, closeSync, mkdirSync, openSync } from "node:fs";
 import { dirname } from "node:path";
 import { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
@@ -36,6 +36,23 @@ export const BUSY_TIMEOUT_MS = 30_000;
 const provider: MigrationProvider = {
   getMigrations: (): Promise<Record<string, Migration>> => Promise.resolve(migrations),
 };
+
+/**
+ * The database holds captured contents of files others may not read: it is made 0600 in a 0700 directory
+ * (SQLite gives its -wal and -shm files the database file's mode), and an existing one is made 0600 again.
+ */
+function keepPrivate(path: string): void {
+  mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
+  if (Deno.build.os === "windows") return;
+  try {
+    closeSync(openSync(path, "a", 0o600));
+  } catch { /* a read-only file system: opening says what is wrong */ }
+  for (const f of [path, `${path}-wal`, `${path}-shm`]) {
+    try {
+      chmodSync(f, 0o600);
+    } catch { /* absent, or read-only */ }
+  }
+}
 
 /** SQLite's SQLITE_BUSY / SQLITE_LOCKED, as node:sqlite words them (it gives no error code). */
 export const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
@@ -89,7 +106,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
   const busyTimeoutMs = opts.busyTimeoutMs ?? BUSY_TIMEOUT_MS;
   let raw: DatabaseSync;
   try {
-    if (path !== ":memory:") mkdirSync(dirname(path), { recursive: true });
+    if (path !== ":memory:") keepPrivate(path);
     raw = new DatabaseSync(path);
   } catch (e) {
     throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });

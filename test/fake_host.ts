@@ -208,7 +208,12 @@ export function fakeHost(opts: FakeHostOptions = {}): Host & { nodes: Map<string
       return Promise.resolve(opts.registry());
     },
     scm: opts.scm ? { list: () => opts.scm! } : undefined,
-    files: { portable: { walk: walkPortable, ops, hash: hashPortable } },
+    files: {
+      portable: { walk: walkPortable, ops, hash: hashPortable },
+      // Directories here are 0755 (every user may enter them); a link's target path is not looked up.
+      dirsOpen: () => () => true,
+      realPath: (p) => p,
+    },
     nodes,
   };
   return host;

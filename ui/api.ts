@@ -10,6 +10,7 @@ import { content } from "../db/contents.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
+import { type ContentGate, contentGate } from "./privacy.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -65,6 +66,10 @@ export interface ApiOptions {
   now?: () => number;
   /** How long POST /api/scan waits for the run before answering 202 (default 60 s). */
   scanWaitMs?: number;
+  /** "off" when the page runs without sign-in (--no-auth): the page shows a banner. */
+  auth?: "token" | "off";
+  /** Which captured contents may be shown (default: nothing that not every user may read). */
+  contents?: ContentGate;
 }
 
 const RANGES: Record<string, number> = {
@@ -115,6 +120,22 @@ export function createApi(opts: ApiOptions): Hono {
   const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });
+  const gate = opts.contents ??
+    contentGate({ settings: () => undefined, os: Deno.build.os === "windows" ? "windows" : "linux" });
+  /** The collector that captures content (files): contents are asked for as versions of one of its items. */
+  const holder = specs.find((s) => s.content);
+  /** Captured content, when it was a version of the item `key` and may be shown. */
+  const shown = async (key: string | undefined, sum: string) => {
+    if (!key) throw new RangeError("key is required: the path of the file whose content this is");
+    const versions = holder && holder.content
+      ? await q.contentVersions(db, holder.name, holder.content.checksumField, key, sum)
+      : [];
+    if (!versions.length) return { status: 404 as const, error: `content ${sum} is not a version of ${key}` };
+    const why = gate.withheld(key, versions);
+    if (why) return { status: 403 as const, error: `content not shown: ${why}` };
+    const row = await content(db, sum);
+    return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
+  };
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -152,6 +173,7 @@ export function createApi(opts: ApiOptions): Hono {
       : { level: "ok", text: "All collectors ran" };
     return c.json({
       now: now(),
+      auth: opts.auth ?? "token",
       version: live.version ?? null,
       hostname: live.hostname ?? null,
       os: live.os ?? null,
@@ -229,10 +251,19 @@ export function createApi(opts: ApiOptions): Hono {
     const key = c.req.query("key");
     list(collector || "?", names);
     if (!key) throw new RangeError("key is required");
-    const content = specs.find((s) => s.name === collector)?.content;
-    return c.json(
-      await q.itemHistory(db, collector, key, { checksumField: content ? content.checksumField : undefined }),
-    );
+    const field = specs.find((s) => s.name === collector)?.content || undefined;
+    const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
+    if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
+    // Captured versions the page may not show are left out, with why.
+    const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];
+    const withheld: Record<string, string> = {};
+    const contents = h.contents.filter((sum) => {
+      const mine = versions.filter((v) => String(v?.[field.checksumField] ?? "").toLowerCase() === sum);
+      const why = gate.withheld(key, mine as Record<string, unknown>[]);
+      if (why) withheld[sum] = why;
+      return !why;
+    });
+    return c.json({ ...h, contents, withheld });
   });
 
   app.get("/config", async (c) => {
@@ -245,18 +276,18 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/content/:checksum", async (c) => {
     const sum = c.req.param("checksum");
     if (!CHECKSUM.test(sum)) throw new RangeError("checksum must be 64 hex digits");
-    const row = await content(db, sum);
-    return row
-      ? c.json({ checksum: sum.toLowerCase(), ...row })
-      : c.json({ error: "content not captured" }, 404);
+    const r = await shown(c.req.query("key"), sum.toLowerCase());
+    return r.row ? c.json({ checksum: sum.toLowerCase(), ...r.row }) : c.json({ error: r.error }, r.status);
   });
 
   app.get("/diff", async (c) => {
     const from = c.req.query("from") ?? "", to = c.req.query("to") ?? "";
     if (!CHECKSUM.test(from) || !CHECKSUM.test(to)) throw new RangeError("from and to must be 64 hex digits");
-    const [a, b] = await Promise.all([content(db, from), content(db, to)]);
-    if (!a || !b) return c.json({ error: `content of ${!a ? from : to} not captured` }, 404);
-    return c.json({ from, to, ...diffLines(a.text, b.text) });
+    const key = c.req.query("key");
+    const [a, b] = [await shown(key, from.toLowerCase()), await shown(key, to.toLowerCase())];
+    if (!a.row) return c.json({ error: a.error }, a.status);
+    if (!b.row) return c.json({ error: b.error }, b.status);
+    return c.json({ from, to, ...diffLines(a.row.text, b.row.text) });
   });
 
   app.post("/scan", async (c) => {

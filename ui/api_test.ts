@@ -8,13 +8,15 @@ const SUM = /^[0-9a-f]{64}$/;
 function client(w: World) {
   const host = `127.0.0.1:${w.ui.listen.port}`;
   const origin = `http://${host}`;
+  const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
   return {
     host,
     origin,
+    cookie,
     get: (path: string, headers: Record<string, string> = {}) =>
-      w.ui.app.request(path, { headers: { host, ...headers } }),
+      w.ui.app.request(path, { headers: { host, cookie, ...headers } }),
     json: async <T = Record<string, unknown>>(path: string): Promise<T> => {
-      const r = await w.ui.app.request(path, { headers: { host } });
+      const r = await w.ui.app.request(path, { headers: { host, cookie } });
       assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
       return await r.json() as T;
     },
@@ -25,6 +27,7 @@ function client(w: World) {
         headers: {
           host,
           origin,
+          cookie,
           "content-type": "application/json",
           "x-ctagent-token": w.ui.token,
           "sec-fetch-site": "same-origin",
@@ -186,16 +189,27 @@ Deno.test("API: a file modified in the watched tree is a Modified change after s
     const diff = await c.json<
       { added: number; removed: number; hunks: { lines: { op: string; text: string }[] }[] }
     >(
-      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}`,
+      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}&key=${
+        encodeURIComponent(path)
+      }`,
     );
     assert.equal(diff.added, 1);
     assert.equal(diff.removed, 1);
     const lines = diff.hunks.flatMap((h) => h.lines.map((l) => l.op + l.text));
     assert.ok(lines.includes("-port = 8080") && lines.includes("+port = 9090"), lines.join("\n"));
 
-    const content = await c.json<{ text: string }>(`/api/content/${m.current.FileContentChecksum}`);
+    const key = encodeURIComponent(path);
+    const content = await c.json<{ text: string }>(
+      `/api/content/${m.current.FileContentChecksum}?key=${key}`,
+    );
     assert.match(content.text, /port = 9090/);
-    assert.equal((await c.get(`/api/content/${"0".repeat(64)}`)).status, 404);
+    assert.equal((await c.get(`/api/content/${"0".repeat(64)}?key=${key}`)).status, 404);
+    const keyless = await c.get(`/api/content/${m.current.FileContentChecksum}`);
+    assert.equal(keyless.status, 400, "content is asked for as a version of a file");
+    assert.match((await keyless.json()).error, /key is required/);
+    const elsewhere = await c.get(`/api/content/${m.current.FileContentChecksum}?key=%2Fetc%2Fhostname`);
+    assert.equal(elsewhere.status, 404, "not a version of that file");
+    await elsewhere.body?.cancel();
 
     const hist = await c.json<{ points: { collector: string; category: string; n: number }[] }>(
       "/api/histogram?since=24h",
@@ -216,7 +230,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     for (
       const host of ["evil.example", `evil.example:${w.ui.listen.port}`, "127.0.0.1:1", "localhost.evil:80"]
     ) {
-      const r = await w.ui.app.request("/api/status", { headers: { host } });
+      const r = await w.ui.app.request("/api/status", { headers: { host, cookie: c.cookie } });
       assert.equal(r.status, 421, host);
       await r.body?.cancel();
     }
@@ -225,7 +239,9 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     assert.match(ok.headers.get("content-security-policy")!, /script-src 'self'/);
     assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
     await ok.body?.cancel();
-    const local = await w.ui.app.request("/", { headers: { host: `localhost:${w.ui.listen.port}` } });
+    const local = await w.ui.app.request("/", {
+      headers: { host: `localhost:${w.ui.listen.port}`, cookie: c.cookie },
+    });
     assert.equal(local.status, 200);
     const html = await local.text();
     assert.ok(html.includes(`content="${w.ui.token}"`), "the page carries this start's token");
@@ -249,7 +265,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     }
     const put = await w.ui.app.request("/api/status", {
       method: "PUT",
-      headers: { host: c.host, origin: c.origin },
+      headers: { host: c.host, origin: c.origin, cookie: c.cookie },
     });
     assert.equal(put.status, 405);
     await put.body?.cancel();

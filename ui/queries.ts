@@ -355,3 +355,29 @@ export async function configs(
     .orderBy("id", "desc").limit(rejectedLimit).execute();
   return { current: current ? parseConfig(current) : null, rejected: rejected.map(parseConfig) };
 }
+/**
+ * The stored versions of item `key` (of `collector`) whose `field` was `checksum`: the item and either side of
+ * its changes (the facts the page's content gate judges). None: that content was never a version of that item.
+ */
+export async function contentVersions(
+  db: Db,
+  collector: string,
+  field: string,
+  key: string,
+  checksum: string,
+): Promise<Record<string, unknown>[]> {
+  const sum = checksum.toLowerCase();
+  const rows = [
+    ...(await db.selectFrom("items").where("collector", "=", collector).where("key", "=", key).select("data")
+      .execute()).map((r) => r.data),
+    ...(await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
+      .select(["previous", "current"]).execute()).flatMap((r) => [r.previous, r.current]),
+  ];
+  const out: Record<string, unknown>[] = [];
+  for (const text of rows) {
+    if (text === null || !text.toLowerCase().includes(sum)) continue;
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v[field] === "string" && (v[field] as string).toLowerCase() === sum) out.push(v);
+  }
+  return out;
+}

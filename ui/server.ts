@@ -20,10 +20,15 @@ import {
   hostGuard,
   isLoopback,
   type Listen,
+  listenProblem,
   parseListen,
   securityHeaders,
   writeGuard,
 } from "./security.ts";
+import { type PageAuth, pageAuth } from "./auth.ts";
+import { pageTokenSource } from "./token.ts";
+import { type ContentGate, contentGate } from "./privacy.ts";
+import { verbatim } from "../agent/log.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
 
@@ -35,6 +40,8 @@ export interface UiOptions {
   log?: Logger;
   now?: () => number;
   scanWaitMs?: number;
+  /** Which captured contents may be shown (startUi: by the agent's settings in force). */
+  contents?: ContentGate;
   /** The collectors the page shows (default: every collector). */
   collectors?: readonly CollectorSpec[];
 }
@@ -43,8 +50,11 @@ export interface AppOptions extends UiOptions {
   assets: Assets;
   /** The Host header values answered (others are refused). */
   hosts: () => Set<string>;
-  /** Per-start token that state-changing requests must carry. */
-  token: string;
+  /** Sign-in of every request; null only with --no-auth (the page then says so on every view). */
+  auth: PageAuth | null;
+  /** The token state-changing requests must carry (derived from the sign-in token when there is one). */
+  writeToken: () => string;
+  scheme?: "http" | "https";
 }
 
 function kysely(db: OpenedDb | Db): Db {
@@ -63,24 +73,25 @@ export function createApp(opts: AppOptions): Hono {
     }
     await next();
   });
-  app.use("/api/*", writeGuard(opts.token));
+  // Before any route (unknown ones too): without a session nothing but the sign-in page is answered.
+  if (opts.auth) app.use("*", opts.auth.middleware);
+  app.use("/api/*", writeGuard(opts.writeToken, opts.scheme));
   app.use("/api/*", async (c, next) => {
     await next();
     c.header("Cache-Control", "no-store");
   });
-  app.route("/api", createApi({ ...opts, db: kysely(opts.db) }));
+  app.route("/api", createApi({ ...opts, db: kysely(opts.db), auth: opts.auth ? "token" : "off" }));
 
   const { assets } = opts;
   const specs = opts.collectors ?? COLLECTORS;
-  // The token and the collectors travel in meta tags (no inline script under the CSP); the token is hex, safe
-  // in an attribute, the collectors' JSON is escaped for one.
-  const html = assets.html.replace("__CTAGENT_TOKEN__", opts.token)
-    .replace("__CTAGENT_COLLECTORS__", () => pageCollectorsAttribute(specs));
+  // The write token and the collectors travel in meta tags (no inline script under the CSP); the token is hex,
+  // safe in an attribute, the collectors' JSON is escaped for one.
+  const html = assets.html.replace("__CTAGENT_COLLECTORS__", () => pageCollectorsAttribute(specs));
   const css = assets.css + collectorCss(specs);
   const hash = createHash("sha256").update(assets.hash).update(css).digest("hex").slice(0, 16);
   const page = (c: Context) => {
     c.header("Cache-Control", "no-store");
-    return c.html(html);
+    return c.html(html.replace("__CTAGENT_TOKEN__", opts.writeToken()));
   };
   app.get("/", page);
   app.get("/index.html", page);
@@ -101,10 +112,15 @@ const FAVICON =
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2563eb"/><path d="M4 11l3-3 2 2 3-4" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
 
 export interface RunningUi {
-  /** The URL to open, e.g. http://127.0.0.1:8470/ */
+  /** The page's address, e.g. http://127.0.0.1:8470/ */
   url: string;
+  /** The address that signs a browser in (the page token in its query); `url` with --no-auth. */
+  signInUrl: string;
   listen: Listen;
+  /** The write token the page's POSTs carry. */
   token: string;
+  /** Sign-in (null with --no-auth): tests make sessions with it. */
+  auth: PageAuth | null;
   app: Hono;
   stop(): Promise<void>;
 }
@@ -114,10 +130,18 @@ export interface StartOptions extends UiOptions {
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
   agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
-  host?: Pick<Host, "hostname" | "osName">;
+  host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "path">>;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];
+  /** Where the page token lives (made at the first start); absent: a token for this start only. */
+  dataDir?: string;
+  /** No sign-in at all (throwaway test machines): a warning at start, a banner on every view. */
+  noAuth?: boolean;
+  /** Certificate and key (PEM text): the page is served over HTTPS. */
+  tls?: { cert: string; key: string };
+  /** Serve a non-loopback address without TLS (the sign-in crosses the network in clear). */
+  insecureListen?: boolean;
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
@@ -175,14 +199,26 @@ export function agentStatus(
 }
 
 /**
- * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). A non-loopback address
- * is served only because --listen asked for it, and a warning says so.
+ * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). Every request needs a
+ * session (see auth.ts) unless `noAuth`. A non-loopback address needs TLS or `insecureListen`.
  */
 export async function startUi(opts: StartOptions): Promise<RunningUi> {
   const listen = typeof opts.listen === "object" ? opts.listen : parseListen(opts.listen ?? DEFAULT_LISTEN);
+  const problem = listenProblem(listen, {
+    tls: !!opts.tls,
+    insecureListen: opts.insecureListen,
+    noAuth: opts.noAuth,
+  });
+  if (problem) throw new RangeError(problem);
   if (opts.agent) {
+    const agent = opts.agent;
     opts = {
       ...opts,
+      contents: opts.contents ?? contentGate({
+        settings: () => agent.config().settings.fileSettings,
+        os: opts.host?.os ?? (Deno.build.os === "windows" ? "windows" : "linux"),
+        hostPath: opts.host?.path,
+      }),
       scheduler: opts.scheduler ?? opts.agent.scheduler,
       status: opts.status ??
         agentStatus(opts.agent, kysely(opts.db), {
@@ -199,35 +235,62 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       fix: "deno task bundle:ui",
     });
   }
-  const token = randomBytes(24).toString("hex");
+  const warn = (msg: string, fields: Record<string, unknown>) => opts.log?.warn(msg, fields);
+  const token = opts.noAuth
+    ? undefined
+    : opts.dataDir !== undefined
+    ? pageTokenSource(opts.dataDir, warn).current
+    : (() => {
+      const t = randomBytes(32).toString("hex");
+      return () => t;
+    })();
+  const scheme = opts.tls ? "https" : "http";
   let hosts = new Set<string>();
-  const app = createApp({ ...opts, assets, token, hosts: () => hosts });
+  let port = listen.port;
+  const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => port, log: opts.log }) : null;
+  // Without sign-in the write token is one per start, as before sign-in existed.
+  const perStart = randomBytes(24).toString("hex");
+  const writeToken = auth ? auth.writeToken : () => perStart;
+  const app = createApp({ ...opts, assets, auth, writeToken, scheme, hosts: () => hosts });
   const ac = new AbortController();
   const server = Deno.serve({
     hostname: listen.hostname.replace(/^\[|\]$/g, ""),
     port: listen.port,
     signal: ac.signal,
     onListen: () => {},
+    ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
   }, app.fetch);
-  const bound = { hostname: listen.hostname, port: (server.addr as Deno.NetAddr).port };
+  port = (server.addr as Deno.NetAddr).port;
+  const bound = { hostname: listen.hostname, port };
   hosts = allowedHosts(bound, osHostname());
   const shown = bound.hostname.includes(":") && !bound.hostname.startsWith("[")
     ? `[${bound.hostname}]`
     : bound.hostname;
-  const url = `http://${shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown}:${bound.port}/`;
+  const url = `${scheme}://${shown === "0.0.0.0" || shown === "[::]" ? "127.0.0.1" : shown}:${bound.port}/`;
   if (!isLoopback(listen.hostname)) {
     opts.log?.warn(
-      "the local page listens on a non-loopback address: other machines can reach it (read-only, no login)",
-      {
-        listen: `${shown}:${bound.port}`,
-      },
+      opts.tls
+        ? "the local page listens on a non-loopback address: other machines can reach it (over TLS, sign-in required)"
+        : "the local page listens on a non-loopback address WITHOUT TLS (--insecure-listen): the sign-in token and session cookie cross the network in clear text",
+      { listen: `${shown}:${bound.port}` },
     );
   }
-  opts.log?.info("local page ready", { url });
+  if (!auth) {
+    opts.log?.warn(
+      "the local page has NO sign-in (--no-auth): every local user can read the inventory and captured file contents; use this only on a throwaway test machine",
+    );
+  }
+  const signInUrl = token ? `${url}?token=${token()}` : url;
+  // The one place the token is logged: the journal is readable by root and adm only.
+  opts.log?.info("local page ready: open this address to sign in (ctagent page-url prints it again)", {
+    url: verbatim(signInUrl),
+  });
   return {
     url,
+    signInUrl,
     listen: bound,
-    token,
+    token: writeToken(),
+    auth,
     app,
     stop: async () => {
       ac.abort();

@@ -14,7 +14,9 @@ Deno.test("startUi() on loopback says where the page is and warns of nothing", a
     assert.match(ui.url, /^http:\/\/127\.0\.0\.1:\d+\/$/);
     assert.ok(log.lines.some((l) => l.includes("local page ready")));
     assert.ok(!log.lines.some((l) => l.includes("level=warn")), log.lines.join("\n"));
-    const r = await fetch(ui.url);
+    const r = await fetch(ui.url, {
+      headers: { cookie: `${ui.auth!.cookieName()}=${ui.auth!.newSession()}` },
+    });
     assert.equal(r.status, 200);
     await r.body?.cancel();
   } finally {
@@ -26,7 +28,13 @@ Deno.test("startUi() on loopback says where the page is and warns of nothing", a
 Deno.test("startUi() on a non-loopback address serves only because asked, with a warning", async () => {
   const opened = await openDb(":memory:");
   const log = memoryLogger();
-  const ui = await startUi({ db: opened, log, listen: { hostname: "0.0.0.0", port: 0 }, assets });
+  const ui = await startUi({
+    db: opened,
+    log,
+    listen: { hostname: "0.0.0.0", port: 0 },
+    assets,
+    insecureListen: true,
+  });
   try {
     assert.ok(
       log.lines.some((l) => l.includes("level=warn") && l.includes("non-loopback")),
@@ -80,7 +88,8 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
   });
   try {
     const host = `127.0.0.1:${ui.listen.port}`;
-    const s = await (await ui.app.request("/api/status", { headers: { host } })).json();
+    const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
+    const s = await (await ui.app.request("/api/status", { headers: { host, cookie } })).json();
     assert.equal(s.hostname, "box");
     assert.equal(s.os, "Test OS 1");
     assert.deepEqual(s.config, {
@@ -104,6 +113,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
       body: JSON.stringify({ collector: "software" }),
       headers: {
         host,
+        cookie,
         origin: `http://${host}`,
         "x-ctagent-token": ui.token,
         "content-type": "application/json",

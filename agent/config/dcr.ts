@@ -42,6 +42,11 @@ const fileInfoSchema = z.object({
   links: z.enum(["Follow", "Ignore", "Manage"]).default("Follow"),
   groupTag: z.string().default("Custom"),
   uploadContent: z.boolean().default(false),
+  /**
+   * ctagent: capture (and show) the content of files that not every user may read; a file with a
+   * secret-bearing name also needs to be named literally in `path` (collectors/files/capture.ts).
+   */
+  captureRestricted: z.boolean().default(false),
 });
 
 const registryInfoSchema = z.object({
@@ -109,6 +114,11 @@ export function settingsSchema(os: Platform) {
       maxDepth: z.number().int().min(1).max(4096).default(256),
       /** ctagent: total bytes of file content captured per run (for diffs); what it cuts is reported. */
       maxContentBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+      /**
+       * ctagent: files (or directories, ending in a separator) whose content is captured even when not every
+       * user may read them, as captureRestricted does per entry; `--capture-restricted PATH` adds to it.
+       */
+      captureRestrictedPaths: z.array(z.string().min(1)).default([]),
     }).prefault({}),
     registrySettings: z.object({
       registryCollectionFrequency: frequency.default(d.registryCollectionFrequency),
@@ -153,6 +163,7 @@ const SETTINGS_SHAPE: Shape = {
     maxFiles: true,
     maxDepth: true,
     maxContentBytes: true,
+    captureRestrictedPaths: true,
   },
   registrySettings: { registryCollectionFrequency: true, registryInfo: [registryInfoShape] },
   softwareSettings: { softwareCollectionFrequency: true },

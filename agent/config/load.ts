@@ -27,6 +27,26 @@ export interface ConfigInForce {
   receivedAt: number;
 }
 
+/** ctagent's own settings (command line, --config file) that add to whichever DCR is in force. */
+export interface LocalSettings {
+  /** `--capture-restricted PATH`: added to fileSettings.captureRestrictedPaths. */
+  captureRestrictedPaths?: readonly string[];
+}
+
+/** `config` with ctagent's own settings added: what the collectors and the page go by. */
+export function withLocalSettings(config: ConfigInForce, local: LocalSettings = {}): ConfigInForce {
+  const paths = local.captureRestrictedPaths ?? [];
+  if (!paths.length) return config;
+  const fs = config.settings.fileSettings;
+  return {
+    ...config,
+    settings: {
+      ...config.settings,
+      fileSettings: { ...fs, captureRestrictedPaths: [...(fs.captureRestrictedPaths ?? []), ...paths] },
+    },
+  };
+}
+
 export interface Accepted {
   config?: ConfigInForce;
   problems: Problem[];

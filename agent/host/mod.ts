@@ -13,6 +13,7 @@ import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.
 import { createHashPool } from "./files/hash.ts";
 import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
+import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 
 export type { RegistryReader, ScmService };
 /** What a stat of a path gives (on every OS). */
@@ -41,6 +42,13 @@ export interface HostFiles {
     /** Windows file attribute bits of a real path; absent where the machine read is not the running Windows. */
     attributes?: (real: string) => number | null;
   };
+  /**
+   * A checker of "every directory above this real path lets every user through" (POSIX `o+x`), each directory
+   * looked at once; always false where that cannot be told (Windows). One per run: it caches.
+   */
+  dirsOpen(): (realPath: string) => boolean;
+  /** The real path whose content is read (links followed), or the path itself when that cannot be told. */
+  realPath(real: string): string;
 }
 
 /**
@@ -148,6 +156,8 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
         hash: hashPortable,
         attributes: os === "windows" && running === "windows" ? readFileAttributes : undefined,
       },
+      dirsOpen: dirsOpenChecker,
+      realPath: realPathOf,
     },
   };
   return host;

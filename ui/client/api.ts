@@ -29,6 +29,8 @@ export interface CollectorStatus {
 
 export interface Status {
   now: number;
+  /** "off": the agent runs with --no-auth. */
+  auth: "token" | "off";
   version: string | null;
   hostname: string | null;
   os: string | null;
@@ -89,8 +91,14 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : "";
 }
 
+/** The session ended (expired, or the token was rotated): the page itself then shows how to sign in. */
+function signedOut(r: Response): void {
+  if (r.status === 401) location.replace("/");
+}
+
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   const r = await fetch(`/api/${path}`, { signal, headers: { Accept: "application/json" } });
+  signedOut(r);
   const body = await r.json().catch(() => ({ error: r.statusText }));
   if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
   return body as T;
@@ -102,6 +110,7 @@ export async function post<T>(path: string, data: unknown): Promise<T> {
     headers: { "Content-Type": "application/json", "X-CTAgent-Token": token() },
     body: JSON.stringify(data),
   });
+  signedOut(r);
   const body = await r.json().catch(() => ({ error: r.statusText }));
   if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
   return body as T;

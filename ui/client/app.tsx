@@ -74,16 +74,24 @@ export function App() {
         : <Overview since={params.since ?? "24h"} />;
   }
   return (
-    <div class="layout">
-      <TopBar />
-      <nav class="sidenav" aria-label="Views">
-        {NAV.filter(([v]) => listed(v, view, enabled)).map(([v, label]) => (
-          <a key={v} href={`#/${v}`} aria-current={view === v ? "page" : undefined}>{label}</a>
-        ))}
-      </nav>
-      <main id="main">{body}</main>
-      {params.item && <Drawer key={params.item} item={params.item} />}
-      {toast.value && <div class="toast" role="status">{toast.value}</div>}
-    </div>
+    <>
+      {status.value?.auth === "off" && (
+        <div class="no-auth" role="alert">
+          No sign-in (--no-auth): every local user can read this page and the file contents it shows. Use this
+          only on a throwaway test machine.
+        </div>
+      )}
+      <div class="layout">
+        <TopBar />
+        <nav class="sidenav" aria-label="Views">
+          {NAV.filter(([v]) => listed(v, view, enabled)).map(([v, label]) => (
+            <a key={v} href={`#/${v}`} aria-current={view === v ? "page" : undefined}>{label}</a>
+          ))}
+        </nav>
+        <main id="main">{body}</main>
+        {params.item && <Drawer key={params.item} item={params.item} />}
+        {toast.value && <div class="toast" role="status">{toast.value}</div>}
+      </div>
+    </>
   );
 }

@@ -14,6 +14,8 @@ interface History {
   item: ItemRow | null;
   history: ChangeRow[];
   contents: string[];
+  /** Captured versions the page may not show, with why (a file not every user may read, a secret name). */
+  withheld: Record<string, string>;
 }
 
 function Fields(props: { data: Data }) {
@@ -120,10 +122,13 @@ export function Drawer(props: { item: string }) {
                 </select>
               </label>
             </div>
-            <DiffView from={pair[0]} to={pair[1]} />
+            <DiffView from={pair[0]} to={pair[1]} path={key} />
           </section>
         )}
-        {collectorNamed(collector)?.content && h && vs.length < 2 && (
+        {collectorNamed(collector)?.content && h && Object.keys(h.withheld).length > 0 && (
+          <p class="dim small">Content not shown: {Object.values(h.withheld)[0]}.</p>
+        )}
+        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length && (
           <p class="dim small">
             {vs.length
               ? "One version of the content is captured; a diff appears after the file changes."

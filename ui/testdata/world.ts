@@ -21,20 +21,22 @@ const hostileSource: SoftwareSource = {
   platforms: ["linux", "windows"],
   present: () => Promise.resolve(true),
   read: () =>
-    Promise.resolve([
-      {
-        SoftwareName: "xss-probe",
-        CurrentVersion: "1.0",
-        Architecture: "all",
-        Publisher: `Mallory ${XSS}`,
-        SoftwareDescription: XSS,
-        Size: 1,
-        SoftwareType: "Package",
-        Manager: "test",
-        Status: "installed",
-        InstalledAt: null,
-      } satisfies SoftwareItem,
-    ]),
+    Promise.resolve({
+      items: [
+        {
+          SoftwareName: "xss-probe",
+          CurrentVersion: "1.0",
+          Architecture: "all",
+          Publisher: `Mallory ${XSS}`,
+          SoftwareDescription: XSS,
+          Size: 1,
+          SoftwareType: "Package",
+          Manager: "test",
+          Status: "installed",
+          InstalledAt: null,
+        } satisfies SoftwareItem,
+      ],
+    }),
 };
 
 export interface World {
@@ -49,9 +51,11 @@ export interface World {
 }
 
 /** Starts the world: the first runs of software and files have finished when it resolves. */
-export async function startWorld(): Promise<World> {
+export async function startWorld(opts: { noAuth?: boolean } = {}): Promise<World> {
   await ensureUiAssets();
   const dir = await Deno.makeTempDir({ prefix: "ctagent-ui-" });
+  // The watched tree is one every user may read (a temporary directory is 0700): its contents are shown.
+  if (Deno.build.os !== "windows") await Deno.chmod(dir, 0o755);
   const tree = join(dir, "tree");
   await Deno.mkdir(join(tree, "etc"), { recursive: true });
   await Deno.writeTextFile(join(tree, "etc", "app.conf"), "# app\nport = 8080\nmode = safe\nlog = info\n");
@@ -101,6 +105,7 @@ export async function startWorld(): Promise<World> {
     log,
     agent: { scheduler, config: () => config },
     listen: "127.0.0.1:0",
+    noAuth: opts.noAuth,
   });
   return {
     dir,

@@ -14,7 +14,8 @@ export function hash64(text: string): string {
 /**
  * The fingerprint of a file item: its stat key (what moves when the content, mode, owner or times move) and
  * everything of the item that the stat key does not cover (names of the owner and group, link target, the
- * rule that matched). Equal fingerprints mean the stored item, checksum included, still holds.
+ * rule that matched, whose content may be kept). Equal fingerprints mean the stored item, checksum included,
+ * still holds.
  */
 export function fileFingerprint(
   statKey: string,
@@ -22,6 +23,9 @@ export function fileFingerprint(
   group: string | null,
   linkTarget: string | null,
   rule: { name: string; groupTag: string },
+  /** capture.ts capturePolicyKey: empty in the usual case (fingerprints stored before it stay equal). */
+  capture = "",
 ): string {
-  return `${statKey}:${hash64(JSON.stringify([owner, group, linkTarget, rule.name, rule.groupTag]))}`;
+  const print = `${statKey}:${hash64(JSON.stringify([owner, group, linkTarget, rule.name, rule.groupTag]))}`;
+  return capture ? `${print}:${capture}` : print;
 }

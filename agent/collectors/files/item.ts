@@ -24,5 +24,7 @@ export type FileItem = {
   StatKey: string | null;
   /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
   Attributes?: string | null;
+  /** Why the content of this version was not captured although it could have been (capture.ts). */
+  ContentNotCaptured?: string;
   error?: string;
 };

@@ -15,6 +15,7 @@ import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
 
@@ -174,8 +175,28 @@ export async function collectFiles(
     p.then(() => writing.delete(p));
     return p;
   };
-  const fingerprint = (key: string, item: FileItem, rule: FileInfo) =>
-    fileFingerprint(key, item.Owner, item.Group, item.LinkTarget, rule);
+  const fingerprint = (key: string, item: FileItem, rule: FileInfo, policy: CapturePolicy) =>
+    fileFingerprint(
+      key,
+      item.Owner,
+      item.Group,
+      item.LinkTarget,
+      rule,
+      capturePolicyKey(item.FileSystemPath, policy),
+    );
+  // Whose content may be kept (capture.ts): decided before a file is read, checked again on what was read.
+  const dirsOpen = host.files.dirsOpen();
+  const captureGate = (f: Found, policy: CapturePolicy) => {
+    const real = host.path(f.path);
+    const realPath = f.linkTarget === null ? real : host.files.realPath(real);
+    return (mode: number) =>
+      captureDecision({
+        path: f.path,
+        realPath: realPath === real ? undefined : realPath,
+        mode: mode & 0o7777,
+        dirsOpen: () => dirsOpen(realPath),
+      }, policy);
+  };
 
   // A file in the hash pool keeps only its path, stat and link target: the item is built once hashed.
   const failed = (path: string, stat: Stat, rule: FileInfo, linkTarget: string | null, error: string) => {
@@ -186,8 +207,11 @@ export async function collectFiles(
     path: string,
     stat: Stat,
     rule: FileInfo,
+    policy: CapturePolicy,
     linkTarget: string | null,
     r: HashResult,
+    refused: string | undefined,
+    decide: ((mode: number) => string | undefined) | undefined,
   ) => {
     if (r.error || !r.checksum || !r.stat) {
       return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
@@ -197,18 +221,24 @@ export async function collectFiles(
     const item = fromStat(path, s, accounts, rule, linkTarget);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    const text = r.text;
+    // The version read may have another mode than the one walked past (a chmod in between).
+    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
+    if (note) item.ContentNotCaptured = note;
+    const text = note ? undefined : r.text;
     const content: CapturedContent | undefined =
       text !== undefined && budgetOfContent.take(path, r.checksum, s.size)
         ? { checksum: r.checksum, text, size: s.size }
         : undefined;
-    const print = fingerprint(item.StatKey, item, rule);
+    const print = fingerprint(item.StatKey, item, rule, policy);
     const stored = content ? out.content(content) : undefined;
     return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
   };
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
-  const hash = async (f: Found, rule: FileInfo, capture: number) => {
+  const hash = async (f: Found, rule: FileInfo, policy: CapturePolicy, capture: number) => {
+    const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
+    const refused = decide?.(f.stat.mode);
+    if (refused) capture = 0;
     await pool.room();
     let fd: number;
     try {
@@ -222,7 +252,7 @@ export async function collectFiles(
     }
     const { path, stat, linkTarget } = f;
     pool.submit({ fd, capture, size: stat.size })
-      .then((r) => finishHashed(path, stat, rule, linkTarget, r))
+      .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
       .catch((e) => {
         sinkError ??= e;
       });
@@ -230,7 +260,13 @@ export async function collectFiles(
 
   const reports: WalkReport[] = [];
   try {
-    for (const { rule, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
+    for (const { rule, path, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
+      const policy: CapturePolicy = {
+        rulePath: path,
+        captureRestricted: rule.captureRestricted ?? false,
+        allowed: fs.captureRestrictedPaths ?? [],
+        windows: false,
+      };
       reports.push(
         await posix.walk({ ...walk, budget, ops, signal }, (f) => {
           if (sinkError) throw sinkError;
@@ -254,6 +290,7 @@ export async function collectFiles(
               accounts.groups.get(f.stat.gid) ?? null,
               f.linkTarget,
               rule,
+              capturePolicyKey(f.path, policy),
             )
             : undefined;
           // The same fingerprint as last time: the stored item holds, nothing is built or hashed.
@@ -262,7 +299,7 @@ export async function collectFiles(
             return emit(out.same(f.path));
           }
           if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
-          return hash(f, rule, capture);
+          return hash(f, rule, policy, capture);
         }),
       );
     }

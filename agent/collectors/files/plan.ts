@@ -7,6 +7,8 @@ import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
 /** One enabled fileInfo entry as a walk. */
 export interface WalkPlan {
   rule: FileInfo;
+  /** The entry's path as read (%VAR% expanded on Windows). */
+  path: string;
   /** Whether it must remember what it reported: its directories overlap another entry's. */
   dedupe: boolean;
   /** Capture the content of files up to this many bytes (0: never). */
@@ -36,7 +38,7 @@ export function planWalks(settings: Settings, host: Host, warnings: string[]): W
       }
       const p = parseRule(path, host.os);
       warnings.push(...p.warnings);
-      return [{ rule, parsed: p }];
+      return [{ rule, path, parsed: p }];
     } catch (e) {
       warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
       return [];
@@ -45,8 +47,9 @@ export function planWalks(settings: Settings, host: Host, warnings: string[]): W
   // Only entries whose directories overlap keep a set of the paths they reported (a big tree under one entry
   // costs no set).
   const overlaps = overlapping(parsed.map((r) => r.parsed.base), windows ? "\\" : "/", windows);
-  return parsed.map(({ rule, parsed }, i) => ({
+  return parsed.map(({ rule, path, parsed }, i) => ({
     rule,
+    path,
     dedupe: overlaps[i],
     capture: rule.links === "Manage" ? 0 : rule.maxContentsReturnable,
     walk: {

@@ -11,6 +11,7 @@ import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
 import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
@@ -41,8 +42,9 @@ function fileType(i: PathInfo): string {
  * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
  * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
  */
-function fingerprint(item: FileItem): string {
-  return hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+function fingerprint(item: FileItem, capture: string): string {
+  const print = hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+  return capture ? `${print}:${capture}` : print;
 }
 
 export async function collectFilesPortable(
@@ -100,7 +102,7 @@ export async function collectFilesPortable(
     return item;
   };
   /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem, print = fingerprint(item)) => {
+  const push = async (item: FileItem, print: string) => {
     items++;
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
@@ -111,7 +113,14 @@ export async function collectFilesPortable(
 
   const sep = windows ? "\\" : "/";
   const reports: WalkReport[] = [];
-  for (const { rule, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
+  const dirsOpen = host.files.dirsOpen();
+  for (const { rule, path: rulePath, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
+    const policy: CapturePolicy = {
+      rulePath,
+      captureRestricted: rule.captureRestricted ?? false,
+      allowed: fs.captureRestrictedPaths ?? [],
+      windows,
+    };
     reports.push(
       await portable.walk({ ...walk, sep, budget, ops, signal }, async (f) => {
         if (dedupe) {
@@ -121,27 +130,44 @@ export async function collectFilesPortable(
           seen.add(key);
         }
         const item = build(f.path, f.real, rule, f.info, f.linkTarget);
+        const policyKey = capturePolicyKey(f.path, policy);
         if (f.error || !f.info) {
           errors.push(f.path);
           items++;
           return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return await push(item);
+        if (!regular) return await push(item, fingerprint(item, policyKey));
         item.StatKey = portableStatKey(f.info);
+        // Whose content may be kept (capture.ts): decided before the file is read, again on what was read.
+        const realPath = f.linkTarget === null ? f.real : host.files.realPath(f.real);
+        const decide = capture > 0 && f.info.size <= capture
+          ? (mode: number | null) =>
+            captureDecision({
+              path: f.path,
+              realPath: realPath === f.real ? undefined : realPath,
+              mode: windows || mode === null ? null : mode & 0o7777,
+              dirsOpen: () => dirsOpen(realPath),
+            }, policy)
+          : undefined;
+        const refused = decide?.(f.info.mode);
+        if (refused) item.ContentNotCaptured = refused;
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
-        const print = fingerprint(item);
+        const print = fingerprint(item, policyKey);
         if (ctx.previous?.get(f.path) === print) return await push(item, print);
         try {
-          const r = await portable.hash(f.real, capture, buf, ops.open);
+          const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
+          const note = refused ??
+            (r.text !== undefined && r.info.mode !== f.info.mode ? decide?.(r.info.mode) : undefined);
+          if (note) after.ContentNotCaptured = note;
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
           hashed++;
-          if (r.text !== undefined && contents.take(f.path, r.checksum, r.info.size)) {
+          if (r.text !== undefined && !note && contents.take(f.path, r.checksum, r.info.size)) {
             await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
           }
-          await push(after);
+          await push(after, fingerprint(after, policyKey));
         } catch (e) {
           errors.push(f.path);
           items++;

@@ -24,6 +24,7 @@ function collect(
 
 async function tree() {
   const dir = await Deno.makeTempDir();
+  if (Deno.build.os !== "windows") await Deno.chmod(dir, 0o755); // every user may read it (temp dirs are 0700)
   await Deno.mkdir(`${dir}/sub/deep`, { recursive: true });
   await Deno.writeTextFile(`${dir}/a.conf`, "alpha\n");
   await Deno.writeTextFile(`${dir}/b.txt`, "beta\n");

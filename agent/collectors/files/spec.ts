@@ -12,8 +12,8 @@ export default defineCollector<FileItem>({
   toAma: true,
   key: (i) => i.FileSystemPath,
   nameField: "FileSystemPath",
-  // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
-  volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
+  // Inode and StatKey drive re-hashing; GroupTag, RuleName and ContentNotCaptured follow the DCR, not the file.
+  volatile: ["Inode", "StatKey", "GroupTag", "RuleName", "ContentNotCaptured"],
   columns: [
     { field: "FileSystemPath", label: "Path", style: "strong mono", sortAs: "key" },
     { field: "Size", label: "Size", format: "bytes", style: "num" },

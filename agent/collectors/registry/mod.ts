@@ -32,11 +32,11 @@ export function readRegistryInfo(
   infos.forEach((info, i) => {
     if (!info.enabled) return;
     const where = describe(info, i);
-    let path: string, hive: string;
+    let path: string, known: string, hive: string;
     try {
       hive = splitKeyPath(info.keyName).hive;
       // The registry's own spelling: overlapping entries written in another case give the same items.
-      path = registryCase(reader, info.keyName);
+      ({ path, known } = registryCase(reader, info.keyName));
     } catch (e) {
       warnings.push(`${where}: ${(e as Error).message}`);
       return;
@@ -90,7 +90,8 @@ export function readRegistryInfo(
       key = reader.open(path);
     } catch (e) {
       if (signal?.aborted) throw e;
-      unseen.push(`${path}\\`);
+      // Spelled as far as the registry could say: the stored items under it carry that spelling.
+      unseen.push(`${known}\\`);
       warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
       return;
     }
@@ -102,7 +103,7 @@ export function readRegistryInfo(
       visit(key, 0);
     } catch (e) {
       if (signal?.aborted) throw e;
-      unseen.push(`${path}\\`);
+      unseen.push(`${known}\\`);
       warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
     } finally {
       key.close();
@@ -120,7 +121,9 @@ export function registryCollector(): Collector<RegistryItem> {
     if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
     const reader = await host.registry();
     try {
-      return readRegistryInfo(reader, infos, signal);
+      const r = readRegistryInfo(reader, infos, signal);
+      // What the hives read say about themselves (dirty without logs, damaged bins).
+      return { ...r, warnings: [...reader.warnings?.() ?? [], ...r.warnings] };
     } finally {
       reader.close();
     }

@@ -244,6 +244,84 @@ Deno.test({
   },
 });
 
+const skipXz = skipReason({ xz: true });
+for (
+  const [what, damage, named_] of [
+    ["a bad second hive bin signature", (b: Uint8Array) => b.set([0x68, 0x62, 0x69, 0x78], 0x2000), "0x2000"],
+    ["a free cell referenced as used", (b: Uint8Array) => freeFirstValueList(b), "free"],
+  ] as const
+) {
+  Deno.test({
+    name: named(
+      `readRegistryInfo() over a real SAM with ${what}: every value it cannot read stays unseen, the rest is exact`,
+      skipXz,
+    ),
+    ignore: !!skipXz,
+    async fn() {
+      const good = await Deno.readFile(await sharedHive("sam/SAM_dupename_EZ.xz"));
+      const read = (bytes: Uint8Array) =>
+        readRegistryInfo(offlineRegistry([{ path: "HKLM\\SAM", hive: openHive(bytes, "SAM") }]), [
+          info("HKLM\\SAM", { recurse: true }),
+        ]);
+      const intact = read(good);
+      assert.deepEqual([intact.warnings, intact.unseen], [[], []]);
+      const bytes = good.slice();
+      damage(bytes);
+      const hurt = read(bytes);
+      assert.ok(hurt.unseen.length > 0 && hurt.warnings.length > 0);
+      for (const w of hurt.warnings) assert.ok(w.includes(named_), w);
+      const before = new Map(intact.items.map((i) => [registryKey(i), i]));
+      const after = new Map(hurt.items.map((i) => [registryKey(i), i]));
+      for (const [k, i] of after) assert.deepEqual(i, before.get(k), `${k} is read exactly`);
+      const lost = [...before.keys()].filter((k) => !after.has(k));
+      assert.ok(lost.length > 0);
+      for (const k of lost) {
+        assert.ok(hurt.unseen.some((p) => k.startsWith(p)), `${k} would be reported Removed`);
+      }
+    },
+  });
+}
+
+/** Marks the cell of the first value list of the SAM's Names key free, as a damaged hive can have it. */
+function freeFirstValueList(bytes: Uint8Array) {
+  const hive = openHive(bytes);
+  const view = new DataView(bytes.buffer);
+  const names = hive.subkeys(hive.lookup("SAM\\Domains\\Account\\Users\\Names")!);
+  const list = view.getUint32(0x1000 + names[0].offset + 4 + 0x28, true);
+  view.setInt32(0x1000 + list, -view.getInt32(0x1000 + list, true), true);
+}
+
+Deno.test({
+  name: named(
+    "readRegistryInfo() keeps the registry's spelling unseen when a DCR key spelled in another case cannot be read",
+    skip,
+  ),
+  ignore: !!skip,
+  async fn() {
+    const sid = "S-1-5-21-1-2-3-1001";
+    const user = `HKEY_USERS\\${sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`;
+    const dcr = info(user.toLowerCase(), { recurse: true });
+    const ntuser = await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`);
+    const readable = readRegistryInfo(
+      offlineRegistry([{ path: `HKEY_USERS\\${sid}`, hive: openHive(ntuser) }]),
+      [dcr],
+    );
+    const stored = readable.items.map(registryKey);
+    assert.ok(stored.includes(`${user}\\Spotify\\\\DisplayName`), "items carry the registry's spelling");
+    const broken = readRegistryInfo(offlineRegistry([{ path: `HKEY_USERS\\${sid}`, error: "locked" }]), [
+      dcr,
+    ]);
+    assert.deepEqual(broken.items, []);
+    for (const k of stored) {
+      assert.ok(broken.unseen.some((p) => k.startsWith(p)), `${k} would be reported Removed`);
+    }
+    assert.match(
+      broken.warnings[0],
+      /cannot read .*: HKEY_USERS\\S-1-5-21-1-2-3-1001 cannot be read: locked/,
+    );
+  },
+});
+
 Deno.test("registryCollector() on a fake host: the values of the DCR's keys from an in-memory registry", async () => {
   const host = fakeHost({
     os: "windows",

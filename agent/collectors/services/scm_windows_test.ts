@@ -27,7 +27,7 @@ Deno.test({
     await sc(["create", names[3], "binPath=", "C:\\ctagent\\svc.exe", "start=", "disabled"]);
     await sc(["description", names[0], "Seeded by ctagent's tests — ünïcode"]);
     try {
-      const items = await readWindowsServices(liveHost());
+      const { items } = await readWindowsServices(liveHost());
       const by = new Map(items.map((i) => [i.SvcName, i]));
       assert.deepEqual(by.get(names[0]), {
         SvcName: names[0],

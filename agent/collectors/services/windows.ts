@@ -76,10 +76,16 @@ export function serviceFromValues(name: string, values: RegValue[]): WindowsServ
   };
 }
 
-/** Services as the registry configures them (HKLM\SYSTEM\CurrentControlSet\Services); state is not known offline. */
+const SERVICES = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services";
+
+/**
+ * Services as the registry configures them (HKLM\SYSTEM\CurrentControlSet\Services); state is not known
+ * offline. A service whose key cannot be read is kept by its name with an `error` (its last good data
+ * stays); the list itself throws when the Services key cannot be read.
+ */
 export function servicesFromRegistry(reader: RegistryReader): WindowsServiceItem[] {
-  const key = reader.open("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services");
-  if (!key) throw new Error("HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services does not exist");
+  const key = reader.open(SERVICES);
+  if (!key) throw new Error(`${SERVICES} does not exist`);
   const out: WindowsServiceItem[] = [];
   try {
     for (const name of key.subkeyNames()) {
@@ -88,6 +94,11 @@ export function servicesFromRegistry(reader: RegistryReader): WindowsServiceItem
         sub = key.subkey(name);
         const item = sub && serviceFromValues(name, sub.values());
         if (item) out.push(item);
+      } catch (e) {
+        out.push({
+          ...unreadService(name),
+          error: `cannot read ${SERVICES}\\${name}: ${(e as Error).message}`,
+        });
       } finally {
         sub?.close();
       }
@@ -96,6 +107,21 @@ export function servicesFromRegistry(reader: RegistryReader): WindowsServiceItem
     key.close();
   }
   return out;
+}
+
+/** A service known only by its name: what an item with an error carries (never diffed, never reported). */
+function unreadService(name: string): WindowsServiceItem {
+  return {
+    SvcName: name,
+    SvcDisplayName: name,
+    SvcDescription: "",
+    SvcState: "Unknown",
+    SvcStartupType: "Unknown",
+    SvcAccount: "",
+    SvcPath: "",
+    SvcController: CONTROLLER,
+    SvcRunlevels: "",
+  };
 }
 
 /** A service as the SCM describes it. */
@@ -118,13 +144,17 @@ function scmItem(s: ScmService): WindowsServiceItem {
 /**
  * The services of a Windows host: the running machine's SCM when `host` is the live Windows machine,
  * otherwise the SYSTEM hive found under `host.root` (state "Unknown" there). Items carry an `error` field
- * when one service's configuration cannot be read; the list itself throws only when the SCM is unreachable.
+ * when one service's configuration cannot be read; the list itself throws only when the SCM (or the
+ * Services key) is unreachable. Warnings: what the hive read says about itself (dirty without logs, damage).
  */
-export async function readWindowsServices(host: Host): Promise<WindowsServiceItem[]> {
-  if (host.scm) return host.scm.list().map(scmItem);
+export async function readWindowsServices(
+  host: Host,
+): Promise<{ items: WindowsServiceItem[]; warnings: string[] }> {
+  if (host.scm) return { items: host.scm.list().map(scmItem), warnings: [] };
   const reader = await host.registry();
   try {
-    return servicesFromRegistry(reader);
+    const items = servicesFromRegistry(reader);
+    return { items, warnings: reader.warnings?.() ?? [] };
   } finally {
     reader.close();
   }
@@ -142,8 +172,9 @@ export const windowsServices = {
     host: Host,
     _signal?: AbortSignal,
   ): Promise<{ items: WindowsServiceItem[]; warnings: string[] }> {
-    const items = await readWindowsServices(host);
+    const { items, warnings } = await readWindowsServices(host);
     const failed = items.filter((i) => i.error).length;
-    return { items, warnings: failed ? [`${failed} services whose configuration could not be read`] : [] };
+    if (failed) warnings.push(`${failed} services whose configuration could not be read`);
+    return { items, warnings };
   },
 };

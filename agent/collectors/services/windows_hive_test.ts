@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import { named, SHARED_HIVES, sharedHive, skipReason } from "../../host/registry/testdata/hives.ts";
 import { liveHost } from "../../host/mod.ts";
+import { openHive } from "../../host/registry/hive.ts";
 import { readWindowsServices, servicesFromRegistry, startupType } from "./windows.ts";
 
 Deno.test({
@@ -46,7 +47,7 @@ Deno.test({
     const root = await Deno.makeTempDir();
     await Deno.mkdir(`${root}/WINDOWS/system32/config`, { recursive: true });
     await Deno.copyFile(`${SHARED_HIVES}synthetic/SYSTEM.hive`, `${root}/WINDOWS/system32/config/SYSTEM`);
-    const items = await readWindowsServices(liveHost({ root, os: "windows" }));
+    const { items } = await readWindowsServices(liveHost({ root, os: "windows" }));
     const rows = items.map((i) => `${i.SvcName}|${i.SvcStartupType}|${i.SvcAccount}|${i.SvcPath}`).sort();
     assert.deepEqual(rows, [
       "DisabledSvc|Disabled|LocalSystem|C:\\Program Files\\Fixture\\svc.exe",
@@ -73,4 +74,36 @@ Deno.test("startupType() names every SCM start type", () => {
   assert.equal(startupType(2, true), "Auto (Delayed)");
   assert.equal(startupType(3, true), "Manual");
   assert.equal(startupType(null, false), "Unknown");
+});
+
+Deno.test({
+  name: named(
+    "servicesFromRegistry() keeps a service whose key cannot be read, with its error, and reads the others",
+    skipReason(),
+  ),
+  ignore: !!skipReason(),
+  async fn() {
+    const bytes = (await Deno.readFile(`${SHARED_HIVES}synthetic/SYSTEM.hive`)).slice();
+    const hive = openHive(bytes);
+    const spooler = hive.lookup("ControlSet001\\Services\\Spooler")!;
+    const view = new DataView(bytes.buffer);
+    const list = 0x1000 + view.getUint32(0x1000 + spooler.offset + 4 + 0x28, true);
+    view.setInt32(list, -view.getInt32(list, true), true); // its value list: a free cell
+    const items = servicesFromRegistry(offlineRegistry([systemMount(bytes, "SYSTEM")]));
+    assert.deepEqual(items.map((i) => i.SvcName).sort(), [
+      "DisabledSvc",
+      "NoImagePath",
+      "Spooler",
+      "wuauserv",
+    ]);
+    const s = items.find((i) => i.SvcName === "Spooler")!;
+    assert.match(
+      String(s.error),
+      new RegExp(
+        `^cannot read HKEY_LOCAL_MACHINE\\\\SYSTEM\\\\CurrentControlSet\\\\Services\\\\Spooler: SYSTEM: value list: the cell is free \\(not in use\\) at offset 0x${
+          list.toString(16)
+        }$`,
+      ),
+    );
+  },
 });

@@ -53,6 +53,6 @@ export const apk: SoftwareSource = {
     }
   },
   async read(host) {
-    return parseApkInstalled(await host.readText(APK_INSTALLED));
+    return { items: parseApkInstalled(await host.readText(APK_INSTALLED)) };
   },
 };

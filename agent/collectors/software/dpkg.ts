@@ -104,6 +104,6 @@ export const dpkg: SoftwareSource = {
   async read(host) {
     const items = parseDpkgStatus(await host.readText(DPKG_STATUS));
     for (const i of items) i.InstalledAt = installedAt(host, i);
-    return items;
+    return { items };
   },
 };

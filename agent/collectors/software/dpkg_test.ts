@@ -19,7 +19,7 @@ Deno.test({
   name: "dpkg source lists exactly what `dpkg-query -W` lists (name, version, architecture)",
   ignore: !HAVE_DPKG,
   async fn() {
-    const items = await dpkg.read(liveHost(), new AbortController().signal);
+    const { items } = await dpkg.read(liveHost(), new AbortController().signal);
     const ours = items.map((i) => `${i.SoftwareName}\t${i.CurrentVersion}\t${i.Architecture}`).sort();
     const theirs = dpkgQuery(["-W", "-f", "${Package}\\t${Version}\\t${Architecture}\\n"])!.split("\n")
       .filter(Boolean).sort();

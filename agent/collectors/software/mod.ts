@@ -20,23 +20,27 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
     const items: SoftwareItem[] = [];
     const unseen: string[] = [];
     const warnings: string[] = [];
-    let found = 0;
+    let found = 0, failed = 0;
     for (const source of sources) {
       signal.throwIfAborted();
       if (!source.platforms.includes(host.os) || !(await source.present(host))) continue;
       found++;
       try {
-        items.push(...await source.read(host, signal));
+        const got = await source.read(host, signal);
+        items.push(...got.items);
+        unseen.push(...got.unseen ?? []);
+        warnings.push(...got.warnings ?? []);
       } catch (e) {
         if (signal.aborted) throw e;
         // One broken manager must not make its packages look removed, nor hide the others.
-        unseen.push(`${source.manager}:`);
+        failed++;
+        unseen.push(...source.keyPrefixes ?? [`${source.manager}:`]);
         warnings.push(`${source.manager}: cannot read the package database: ${(e as Error).message}`);
         log.warn("software source failed", { manager: source.manager, error: e });
       }
     }
     if (found === 0) warnings.push("no known package manager found on this host");
-    else if (unseen.length === found) throw new Error(warnings.join("; "));
+    else if (failed === found) throw new Error(warnings.join("; "));
     return { items, unseen, warnings };
   });
 }

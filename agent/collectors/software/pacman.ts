@@ -94,6 +94,6 @@ export const pacman: SoftwareSource = {
       if (!item) throw new Error(`${path}: no %NAME% field`);
       items.push(item);
     }
-    return items;
+    return { items };
   },
 };

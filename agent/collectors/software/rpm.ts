@@ -117,6 +117,6 @@ export const rpm: SoftwareSource = {
         `rpm -qa --dbpath ${dbpath} exited with ${res.code}: ${res.stderr.trim().slice(0, 500)}`,
       );
     }
-    return parseRpmQuery(res.stdout);
+    return { items: parseRpmQuery(res.stdout) };
   },
 };

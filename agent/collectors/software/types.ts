@@ -22,11 +22,20 @@ export interface SoftwareItem {
   InstalledAt: string | null;
 }
 
+/** What a source read: its items, and the parts it could not see (key prefixes kept, never Removed). */
+export interface SoftwareRead {
+  items: SoftwareItem[];
+  unseen?: string[];
+  warnings?: string[];
+}
+
 /** One source of software items; several may be present on one machine. */
 export interface SoftwareSource {
   manager: string;
   /** The OSes the source belongs to: under Wine a Windows process sees Linux's dpkg at Z:\\, not its own software. */
   platforms: readonly Platform[];
+  /** The key prefixes of its items, unseen when the source cannot be read at all (default `<manager>:`). */
+  keyPrefixes?: readonly string[];
   present(host: Host): Promise<boolean>;
-  read(host: Host, signal: AbortSignal): Promise<SoftwareItem[]>;
+  read(host: Host, signal: AbortSignal): Promise<SoftwareRead>;
 }

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { HiveError, openHive } from "./hive.ts";
+import { fileTimeToDate, HiveError, openHive } from "./hive.ts";
 import { exportHive } from "./export.ts";
 import {
   buildHive,
@@ -243,5 +243,146 @@ Deno.test({
       );
       return true;
     });
+  },
+});
+
+Deno.test("fileTimeToDate() keeps every millisecond of a FILETIME above 2^53 (no rounding through a double)", () => {
+  // 130000000000009999 × 100 ns: as a double the sum rounds up to …10000, one millisecond late.
+  const ft = 130000000000009999n;
+  const lo = Number(ft & 0xffffffffn), hi = Number(ft >> 32n);
+  const ms = Number(ft / 10_000n) - 11_644_473_600_000;
+  assert.equal(fileTimeToDate(lo, hi)!.getTime(), ms);
+  assert.equal(fileTimeToDate(lo, hi)!.toISOString(), "2012-12-14T23:06:40.000Z");
+  assert.equal(fileTimeToDate(0, 0), null);
+  assert.equal(fileTimeToDate(0xffffffff, 0xffffffff)!.toISOString(), "+060056-05-28T05:36:10.955Z");
+  // 1601-01-01: the FILETIME epoch itself is a real (if odd) date.
+  assert.equal(fileTimeToDate(1, 0)!.toISOString(), "1601-01-01T00:00:00.000Z");
+});
+
+Deno.test({
+  name: named("openHive() refuses a base block whose checksum fails, naming offset 0x1fc", skipShared),
+  ignore: !!skipShared,
+  async fn() {
+    const bytes = (await synthetic()).slice();
+    bytes[0x30] ^= 0x01; // the embedded file name: covered by the checksum, read by nothing else
+    assert.throws(() => openHive(bytes, "sum.hive"), (e: unknown) => {
+      assert.ok(e instanceof HiveError);
+      assert.equal(e.offset, 0x1fc);
+      assert.match(
+        e.message,
+        /^sum\.hive: base block checksum 0x[0-9a-f]+ does not match .* at offset 0x1fc$/,
+      );
+      return true;
+    });
+  },
+});
+
+/** Every key path and value of a hive that can be read, and the errors of what cannot (tolerant walk). */
+function tolerantWalk(hive: ReturnType<typeof openHive>) {
+  const values = new Map<string, string>();
+  const errors: string[] = [];
+  const walk = (k: ReturnType<typeof hive.root>, path: string) => {
+    try {
+      for (const v of hive.values(k)) values.set(`${path}\\\\${v.name}`, `${v.type}:${v.data.join(",")}`);
+    } catch (e) {
+      if (!(e instanceof HiveError)) throw e;
+      errors.push(`${path}: ${e.message}`);
+    }
+    let children: ReturnType<typeof hive.subkeys> = [];
+    try {
+      children = hive.subkeys(k);
+    } catch (e) {
+      if (!(e instanceof HiveError)) throw e;
+      errors.push(`${path}\\: ${e.message}`);
+    }
+    for (const c of children) walk(c, `${path}\\${c.name}`);
+  };
+  walk(hive.root(), "");
+  return { values, errors };
+}
+
+Deno.test({
+  name: named("openHive() treats a free cell referenced as used as damage, naming its offset", skipShared),
+  ignore: !!skipShared,
+  async fn() {
+    const bytes = (await synthetic()).slice();
+    const view = new DataView(bytes.buffer);
+    const hive = openHive(bytes);
+    const k = hive.lookup("FixtureValueTypes")!;
+    const list = view.getUint32(0x1000 + k.offset + 4 + 0x28, true);
+    const at = 0x1000 + list;
+    view.setInt32(at, -view.getInt32(at, true), true); // the value list's cell marked free
+    const damaged = openHive(bytes, "free.hive");
+    assert.throws(() => damaged.values(damaged.lookup("FixtureValueTypes")!), (e: unknown) => {
+      assert.ok(e instanceof HiveError);
+      assert.equal(e.offset, at);
+      assert.match(
+        e.message,
+        /^free\.hive: value list: the cell is free \(not in use\) at offset 0x[0-9a-f]+$/,
+      );
+      return true;
+    });
+    assert.ok(damaged.lookup("Microsoft\\Windows\\CurrentVersion\\Uninstall\\7-Zip"), "the rest still reads");
+  },
+});
+
+Deno.test({
+  name: named("openHive() refuses an offset that points into the middle of a cell", skipShared),
+  ignore: !!skipShared,
+  async fn() {
+    const bytes = (await synthetic()).slice();
+    const view = new DataView(bytes.buffer);
+    const hive = openHive(bytes);
+    const k = hive.lookup("FixtureValueTypes")!;
+    const field = 0x1000 + k.offset + 4 + 0x28;
+    view.setUint32(field, view.getUint32(field, true) + 8, true);
+    const damaged = openHive(bytes, "mid.hive");
+    assert.throws(
+      () => damaged.values(damaged.lookup("FixtureValueTypes")!),
+      /mid\.hive: value list: no cell starts here at offset 0x[0-9a-f]+$/,
+    );
+  },
+});
+
+const skipXz = skipReason({ xz: true });
+Deno.test({
+  name: named(
+    "openHive() never reads past a bad hive bin signature after the first: what it holds is named unreadable, the rest is exact",
+    skipXz,
+  ),
+  ignore: !!skipXz,
+  async fn() {
+    const good = await Deno.readFile(await sharedHive("sam/SAM_dupename_EZ.xz"));
+    const intact = tolerantWalk(openHive(good, "SAM"));
+    assert.deepEqual(intact.errors, []);
+    const bytes = good.slice();
+    bytes.set([0x68, 0x62, 0x69, 0x78], 0x2000); // "hbix": the second hive bin
+    const damaged = tolerantWalk(openHive(bytes, "SAM"));
+    assert.ok(damaged.errors.length > 0, "the damage is named");
+    for (const e of damaged.errors) {
+      assert.match(e, /in the damaged hive bin at 0x2000 \(bad signature "hbix"\)/);
+    }
+    assert.ok(damaged.values.size < intact.values.size);
+    for (const [k, v] of damaged.values) assert.equal(v, intact.values.get(k), `${k} is read exactly`);
+  },
+});
+
+Deno.test({
+  name: named("openHive() stops a hive bin's cells at a cell size that breaks the chain, naming it", skipXz),
+  ignore: !!skipXz,
+  async fn() {
+    const good = await Deno.readFile(await sharedHive("sam/SAM_dupename_EZ.xz"));
+    const intact = tolerantWalk(openHive(good, "SAM"));
+    const bytes = good.slice();
+    new DataView(bytes.buffer).setInt32(0x3020, 0, true); // the first cell of the third bin: size 0
+    const damaged = tolerantWalk(openHive(bytes, "SAM"));
+    assert.ok(damaged.errors.length > 0);
+    for (const e of damaged.errors) {
+      assert.match(
+        e,
+        /in the damaged hive bin at 0x3000 \(cell size 0 at 0x3020 breaks its chain of cells\)/,
+      );
+    }
+    for (const [k, v] of damaged.values) assert.equal(v, intact.values.get(k));
   },
 });

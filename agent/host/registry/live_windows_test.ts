@@ -190,7 +190,7 @@ Deno.test({
     const pl = "HKEY_LOCAL_MACHINE\\Software\\Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
     await regImport(`[${pl}\\${sid}]\n"ProfileImagePath"="${dir.replaceAll("\\", "\\\\")}"\n`);
     try {
-      const items = await windowsSoftware.read(liveHost(), new AbortController().signal);
+      const { items } = await windowsSoftware.read(liveHost(), new AbortController().signal);
       const spotify = items.find((i) => i.SoftwareName === "Spotify");
       assert.equal(spotify?.Manager, `windows-user:${sid}`);
       assert.equal(spotify?.CurrentVersion, "1.0.38.171.g5e1cd7b2");

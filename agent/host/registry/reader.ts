@@ -69,6 +69,8 @@ export interface RegistryReader {
   open(path: string): RegKey | null;
   /** Releases what the reader holds (library handles, loaded hives). */
   close(): void;
+  /** What a run should report about the hives read so far (dirty without logs, damage); offline only. */
+  warnings?(): string[];
 }
 
 /** Reads one named value of a key, or undefined. Value names compare case-insensitively, as in Windows. */
@@ -89,30 +91,32 @@ export function withKey<T>(reader: RegistryReader, path: string, fn: (key: RegKe
 }
 
 /**
- * `path` spelled as the registry spells it (`hklm\software\foo` → `HKEY_LOCAL_MACHINE\SOFTWARE\Foo`), so the
- * same key always gives the same RegistryKey whatever case the DCR used. Falls back to the normalized
- * path as given when a level cannot be listed (access denied) or does not exist.
+ * `path` spelled as the registry spells it (`hklm\\software\\foo` → `HKEY_LOCAL_MACHINE\\SOFTWARE\\Foo`), so the
+ * same key always gives the same RegistryKey whatever case the DCR used. Falls back to the normalized path
+ * as given when a level does not exist, or cannot be listed (access denied, an unreadable hive); then
+ * `known` is the deepest ancestor whose spelling is the registry's, so what cannot be read is marked
+ * unseen in the spelling its stored items have.
  */
-export function registryCase(reader: RegistryReader, path: string): string {
+export function registryCase(reader: RegistryReader, path: string): { path: string; known: string } {
   const normalized = normalizeKeyPath(path);
   const { hive, subPath } = splitKeyPath(normalized);
   let key: RegKey | null = null;
+  let out: string = hive;
   try {
     key = reader.open(hive);
-    let out: string = hive;
     for (const part of subPath.split("\\").filter(Boolean)) {
-      if (!key) return normalized;
+      if (!key) return { path: normalized, known: out };
       const want = part.toUpperCase();
       const real = key.subkeyNames().find((n) => n.toUpperCase() === want);
-      if (real === undefined) return normalized;
+      if (real === undefined) return { path: normalized, known: out };
       const next: RegKey | null = key.subkey(real);
       key.close();
       key = next;
       out += `\\${real}`;
     }
-    return key ? out : normalized;
+    return key ? { path: out, known: out } : { path: normalized, known: out };
   } catch {
-    return normalized;
+    return { path: normalized, known: out };
   } finally {
     key?.close();
   }

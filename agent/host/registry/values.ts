@@ -7,8 +7,8 @@
 //   REG_MULTI_SZ                     the strings joined with "\n" (the terminating empty string dropped)
 //   REG_DWORD, REG_DWORD_BIG_ENDIAN, REG_QWORD   unsigned decimal
 //   REG_BINARY, REG_NONE, resource types, unknown types   lowercase hex, two digits a byte, no separators
-// Data whose size does not fit its type (a 3-byte DWORD, an odd-length string) is rendered as hex with the
-// type name still saying what the key claims, so a change to it is still seen exactly.
+// Data that does not fit its type (a 3-byte DWORD, an odd-length string, a lone UTF-16 surrogate) is rendered
+// as hex with the type name still saying what the key claims, so a change to it is still seen exactly.
 
 export const REG_NONE = 0;
 export const REG_SZ = 1;
@@ -42,8 +42,6 @@ export function valueTypeName(type: number): string {
   return NAMES[type] ?? `REG_UNKNOWN_0x${(type >>> 0).toString(16)}`;
 }
 
-const utf16 = new TextDecoder("utf-16le");
-
 const HEX = Array.from({ length: 256 }, (_, b) => b.toString(16).padStart(2, "0"));
 
 export function hex(data: Uint8Array): string {
@@ -52,22 +50,40 @@ export function hex(data: Uint8Array): string {
   return out;
 }
 
-function text(data: Uint8Array): string {
-  return utf16.decode(data.subarray(0, data.length & ~1));
+/**
+ * UTF-16LE code units as they are, a lone surrogate kept (a TextDecoder makes every one U+FFFD, so two
+ * different damaged strings would read the same). An odd last byte is left out.
+ */
+function rawText(data: Uint8Array): string {
+  const units = data.byteOffset % 2
+    ? new Uint16Array(data.slice(0, data.length & ~1).buffer)
+    : new Uint16Array(data.buffer, data.byteOffset, data.length >> 1);
+  let out = "";
+  for (let i = 0; i < units.length; i += 8192) {
+    out += String.fromCharCode.apply(null, units.subarray(i, i + 8192) as unknown as number[]);
+  }
+  return out;
 }
 
-/** REG_SZ-like data → its text up to the first NUL. */
-export function decodeString(data: Uint8Array): string {
-  const s = text(data);
+function upToNul(s: string): string {
   const nul = s.indexOf("\0");
   return nul < 0 ? s : s.slice(0, nul);
 }
 
-/** REG_MULTI_SZ data → its strings (empty strings between others kept; the terminator dropped). */
-export function decodeMultiString(data: Uint8Array): string[] {
-  const parts = text(data).split("\0");
+function multiParts(s: string): string[] {
+  const parts = s.split("\0");
   while (parts.length && parts[parts.length - 1] === "") parts.pop();
   return parts;
+}
+
+/** REG_SZ-like data → its text up to the first NUL (a lone surrogate read as U+FFFD). */
+export function decodeString(data: Uint8Array): string {
+  return upToNul(rawText(data)).toWellFormed();
+}
+
+/** REG_MULTI_SZ data → its strings (empty strings between others kept; the terminator dropped). */
+export function decodeMultiString(data: Uint8Array): string[] {
+  return multiParts(rawText(data)).map((p) => p.toWellFormed());
 }
 
 /** The ValueType and ValueData columns for one value. */
@@ -79,9 +95,13 @@ export function renderValue(type: number, data: Uint8Array): { ValueType: string
     case REG_SZ:
     case REG_EXPAND_SZ:
     case REG_LINK:
-      return { ValueType, ValueData: even ? decodeString(data) : hex(data) };
-    case REG_MULTI_SZ:
-      return { ValueType, ValueData: even ? decodeMultiString(data).join("\n") : hex(data) };
+    case REG_MULTI_SZ: {
+      // Text only when it is text: odd-length data or a lone surrogate shows as hex, so it stays exact.
+      if (!even) return { ValueType, ValueData: hex(data) };
+      const raw = rawText(data);
+      const t = type === REG_MULTI_SZ ? multiParts(raw).join("\n") : upToNul(raw);
+      return { ValueType, ValueData: t.isWellFormed() ? t : hex(data) };
+    }
     case REG_DWORD:
       return { ValueType, ValueData: data.length === 4 ? String(view.getUint32(0, true)) : hex(data) };
     case REG_DWORD_BIG_ENDIAN:

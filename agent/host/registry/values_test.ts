@@ -67,3 +67,19 @@ Deno.test("decodeMultiString() and valueNumber() read what collectors need", () 
   assert.equal(valueNumber(1, utf16("0x10\0")), 16);
   assert.equal(valueNumber(1, utf16("ten\0")), null);
 });
+
+Deno.test("renderValue() shows a string with a lone UTF-16 surrogate as hex, so two such strings never compare equal", () => {
+  // "a" + lone high surrogate + "b", and "a" + another lone high surrogate + "b": both would decode to "a\ufffdb".
+  const one = Uint8Array.of(0x61, 0, 0x00, 0xd8, 0x62, 0, 0, 0);
+  const two = Uint8Array.of(0x61, 0, 0x01, 0xd8, 0x62, 0, 0, 0);
+  assert.deepEqual(renderValue(1, one), { ValueType: "REG_SZ", ValueData: "610000d862000000" });
+  assert.deepEqual(renderValue(2, two), { ValueType: "REG_EXPAND_SZ", ValueData: "610001d862000000" });
+  // A lone low surrogate, and one in a MULTI_SZ.
+  assert.equal(renderValue(1, Uint8Array.of(0x00, 0xdc, 0, 0)).ValueData, "00dc0000");
+  assert.equal(
+    renderValue(7, Uint8Array.of(0x61, 0, 0, 0, 0x00, 0xdc, 0, 0, 0, 0)).ValueData,
+    "6100000000dc00000000",
+  );
+  // A proper pair (U+1F600) is text; what follows the first NUL does not matter to the text.
+  assert.equal(renderValue(1, Uint8Array.of(0x3d, 0xd8, 0x00, 0xde, 0, 0, 0x00, 0xd8)).ValueData, "😀");
+});

@@ -65,7 +65,7 @@ export function sharedHive(name: string): Promise<string> {
   let p = decompressed.get(name);
   if (!p) {
     p = (async () => {
-      const out = `${await tempDir()}/${name.replace(/\.xz$/, "")}`;
+      const out = `${await tempDir()}/${name.replace(/\.xz$/, "").replaceAll("/", "_")}`;
       const { code, stdout, stderr } = await new Deno.Command("xz", { args: ["-dc", SHARED_HIVES + name] })
         .output();
       if (code !== 0) throw new Error(`xz -dc ${name}: ${new TextDecoder().decode(stderr)}`);

@@ -7,7 +7,7 @@ import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
-import { inventoryRecord, type WireRecord } from "./pipeline/records.ts";
+import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
 import { runCollector, type RunSummary } from "./pipeline/run.ts";
 import { loadItems } from "../db/items.ts";
 import { VERSION } from "./version.ts";
@@ -29,8 +29,8 @@ export async function runOnce(opts: {
   outboxMax?: number;
   /** ctagent's own settings of the collectors the DCR does not schedule. */
   collectorSettings?: CollectorSettings;
-  /** A `--forward` endpoint takes records of collectors AMA does not (see RunOptions.forwarding). */
-  forwarding?: boolean;
+  /** What the outbox keeps of each record (see recordFields in agent/ama/mod.ts). */
+  fields?: RecordFields;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -47,22 +47,23 @@ export async function runOnce(opts: {
       await runCollector({ ...opts, collector, settings: opts.config.settings }),
     );
   }
+  return { summaries, skipped, exitCode: onceExitCode(summaries) };
+}
+
+/** The exit code of a pass: the database's failure, a collector's, or the kinds of change found. */
+export function onceExitCode(summaries: RunSummary[]): number {
   const totals = { added: 0, removed: 0, modified: 0 };
   for (const s of summaries) {
     totals.added += s.counts.added;
     totals.removed += s.counts.removed;
     totals.modified += s.counts.modified;
   }
-  const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
-  const exitCode = summaries.some((s) => s.storage)
-    ? EXIT.DATABASE
-    : failed
-    ? EXIT.COLLECTOR_FAILED
-    : changeBits(totals);
-  return { summaries, skipped, exitCode };
+  if (summaries.some((s) => s.storage)) return EXIT.DATABASE;
+  if (summaries.some((s) => s.status === "failed" || s.status === "aborted")) return EXIT.COLLECTOR_FAILED;
+  return changeBits(totals);
 }
 
-/** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
+/** The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own). */
 export function onceJson(
   res: OnceResult,
   opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
@@ -75,9 +76,10 @@ export function onceJson(
       dataType: dataTypeOf(collector, opts.host.os),
       computer: opts.host.hostname,
       at: s.finishedAt,
+      toAma: collector.toAma,
     };
     inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = inventoryRecord(JSON.parse(i.json), ctx);
+      const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
       if (i.error) rec.error = i.error;
       return rec;
     });

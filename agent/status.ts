@@ -1,4 +1,5 @@
-// What the last runs did, the DCR in force and the outbox, read from the database (for `status` and the page).
+// What the last runs did, the DCR in force, the outbox and the history chain, read from the database (for `status` and the page).
+import { type ChainState, chainState, chainSummary } from "../db/chain.ts";
 import type { Db } from "../db/open.ts";
 import { getState } from "../db/state.ts";
 import { lastErrors, recentRuns, type RunRow } from "../db/runs.ts";
@@ -24,11 +25,13 @@ export interface StatusReport {
   outbox: OutboxStatus;
   items: Record<string, number>;
   rejectedDcrs: number;
+  /** The history's hash chain: its head and the last verification (`ctagent verify`, or the daemon's). */
+  chain: ChainState;
 }
 
 /**
  * The one status read model: the latest run and last error of each collector, the outbox, the items, the DCR
- * in force and the rejected ones. `ctagent status` (readStatus) and the page's /api/status both read it.
+ * in force and the rejected ones, the history chain. `ctagent status` (readStatus) and the page's /api/status both read it.
  */
 export interface StatusModel {
   /** The configuration in force, as the loader noted it. */
@@ -40,6 +43,7 @@ export interface StatusModel {
   outbox: OutboxStatus;
   items: Record<string, { items: number; errors: number }>;
   rejectedDcrs: number;
+  chain: ChainState;
 }
 
 export async function statusModel(db: Db): Promise<StatusModel> {
@@ -52,6 +56,7 @@ export async function statusModel(db: Db): Promise<StatusModel> {
     outbox: await outboxStatus(db),
     items: await itemCounts(db),
     rejectedDcrs: await rejectedCount(db),
+    chain: await chainState(db),
   };
 }
 
@@ -77,6 +82,7 @@ export async function readStatus(db: Db): Promise<StatusReport> {
     outbox: m.outbox,
     items: Object.fromEntries(Object.entries(m.items).map(([c, n]) => [c, n.items])),
     rejectedDcrs: m.rejectedDcrs,
+    chain: m.chain,
   };
 }
 
@@ -129,5 +135,6 @@ export function statusText(s: StatusReport): string {
       }`,
     );
   }
+  lines.push(`History chain: ${chainSummary(s.chain)}`);
   return lines.join("\n");
 }

@@ -1,35 +1,30 @@
-// The changes table's one owner for writes: a run's changes (inside its transaction) and their pruning. (The page's
-// change list, search and history read model is ui/queries.ts.)
+// The changes table's one owner for writes: a run's changes, inside its transaction, as links of the history's
+// hash chain (pruning is the chain's: db/chain.ts). The page's change list and history read model is ui/queries.ts.
 import type { Insertable, Transaction } from "kysely";
 import type { ChangesTable, Database } from "./schema.ts";
+import { extendChain } from "./chain.ts";
 
 /** Rows per INSERT statement. */
 const CHUNK = 500;
 
 /** One change of a run, as stored (previous and current are the items' JSON, null when absent). */
-export type ChangeInsert = Omit<Insertable<ChangesTable>, "id" | "run_id" | "at" | "collector">;
+export type ChangeInsert = Pick<
+  Insertable<ChangesTable>,
+  "key" | "category" | "fields_changed" | "previous" | "current"
+>;
 
-/** Writes a run's changes inside its transaction. */
+/** Writes a run's changes inside its transaction, as the next links of the history's hash chain (chain.ts). */
 export async function insertChanges(
   trx: Transaction<Database>,
   run: { id: number; collector: string; at: number },
   changes: readonly ChangeInsert[],
 ): Promise<void> {
-  for (let i = 0; i < changes.length; i += CHUNK) {
-    await trx.insertInto("changes")
-      .values(
-        changes.slice(i, i + CHUNK).map((c) => ({
-          ...c,
-          run_id: run.id,
-          at: run.at,
-          collector: run.collector,
-        })),
-      )
-      .execute();
+  const rows = await extendChain(
+    trx,
+    "changes",
+    changes.map((c) => ({ run_id: run.id, at: run.at, collector: run.collector, ...c })),
+  );
+  for (let i = 0; i < rows.length; i += CHUNK) {
+    await trx.insertInto("changes").values(rows.slice(i, i + CHUNK)).execute();
   }
-}
-
-/** Deletes the changes older than `cutoff`. */
-export async function pruneChanges(trx: Transaction<Database>, cutoff: number): Promise<number> {
-  return Number((await trx.deleteFrom("changes").where("at", "<", cutoff).executeTakeFirst()).numDeletedRows);
 }

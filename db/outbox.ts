@@ -7,8 +7,8 @@ import type { Database, OutboxTable } from "./schema.ts";
 import { addToCounter, getState, setState } from "./state.ts";
 import { exclusive, rawTransaction } from "./transaction.ts";
 
-/** One waiting record as the sender reads it (the record is JSON text, encoded without a parse). */
-export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "created_at">;
+/** One waiting record as the sender reads it (the record and its extra part are JSON text, sent unparsed). */
+export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" | "created_at">;
 
 /**
  * Appends records inside a run's transaction (which holds the connection), as one prepared statement on the raw
@@ -16,30 +16,36 @@ export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "created
  */
 export function outboxAppender(
   raw: DatabaseSync,
-): { append(stream: string, record: string, at: number): void } {
-  const insert = raw.prepare("INSERT INTO outbox (stream, record, created_at, attempts) VALUES (?, ?, ?, 0)");
-  return { append: (stream, record, at) => void insert.run(stream, record, at) };
+): { append(stream: string, record: string, extra: string | null, at: number): void } {
+  const insert = raw.prepare(
+    "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
+  );
+  return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
 }
 
 /**
- * Appends the inventory records of a run's staged items in one statement, inside its transaction: for each row
- * of `staged` (a staging table with `id`, `record_id`, `body` and `error` columns) without error and with a
- * body, `{"RecordId":"<record_id>",` + `head` + the body's members. Returns how many.
+ * Appends the inventory records of a run's staged items in one statement, inside its transaction. `staged` is a
+ * staging table with `id`, `record_id`, `body`, `extra_body` and `error` columns; for each row without error
+ * that has a record id: the table part `{` + `head.la` + the body's members + `}` ('' when it has no body: the
+ * records are not for AMA), and the extra part `{"RecordId":"<record_id>"` + `head.extra` + the extra body's
+ * members + `}` (null when it has none). Returns how many.
  */
 export function appendStagedInventory(
   raw: DatabaseSync,
   staged: string,
   stream: string,
-  head: string,
+  head: { la: string | null; extra: string },
   at: number,
 ): number {
+  const join = (col: string) => `CASE WHEN ${col} = '' THEN '' ELSE ',' || ${col} END`;
   return Number(
     raw.prepare(
-      `INSERT INTO main.outbox (stream, record, created_at, attempts)
-       SELECT ?, '{"RecordId":"' || record_id || '",' || ? ||
-         CASE WHEN body = '{}' THEN '}' ELSE ',' || substr(body, 2) END, ?, 0
-       FROM ${staged} WHERE error IS NULL AND body IS NOT NULL ORDER BY id`,
-    ).run(stream, head, at).changes,
+      `INSERT INTO main.outbox (stream, record, extra, created_at, attempts)
+       SELECT ?, CASE WHEN body IS NULL THEN '' ELSE '{' || ? || ${join("body")} || '}' END,
+         CASE WHEN extra_body IS NULL THEN NULL
+           ELSE '{"RecordId":"' || record_id || '"' || ? || ${join("extra_body")} || '}' END, ?, 0
+       FROM ${staged} WHERE error IS NULL AND record_id IS NOT NULL ORDER BY id`,
+    ).run(stream, head.la ?? "", head.extra ? `,${head.extra}` : "", at).changes,
   );
 }
 
@@ -120,7 +126,7 @@ export async function outboxStatus(db: Db): Promise<OutboxStatus> {
  */
 export function outboxReader(db: Db, raw: DatabaseSync) {
   const select = raw.prepare(
-    "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+    "SELECT id, record, extra, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
   );
   const remove = raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?");
   const delivered = raw.prepare(
@@ -140,11 +146,15 @@ export function outboxReader(db: Db, raw: DatabaseSync) {
     batch(stream: string, afterId: number, limit: number): Promise<OutboxRow[]> {
       return exclusive(db, () => select.all(stream, afterId, limit) as unknown as OutboxRow[]);
     },
-    /** The records `first`..`last` of `stream` arrived (`n` of them): they go, and are counted as delivered. */
+    /**
+     * The records `first`..`last` of `stream` are done with: they go, and the `n` of them that were sent (the
+     * others had nothing for their route) are counted as delivered.
+     */
     acknowledge(stream: string, first: number, last: number, n: number, at: number): Promise<void> {
       return exclusive(db, () =>
         rawTransaction(raw, () => {
           remove.run(stream, first, last);
+          if (!n) return;
           delivered.run(String(n));
           deliveredAt.run(String(at));
         }));

@@ -15,7 +15,16 @@ export type StateKey =
   /** The configuration in force (JSON, without its settings). */
   | "config.in_force"
   /** When a collector last sent its whole inventory (epoch ms). */
-  | `snapshot.${string}`;
+  | `snapshot.${string}`
+  /** How many of a collector's spec revisions its stored items were refreshed for. */
+  | `revision.${string}`
+  /** The history chain's head and its last verification (db/chain.ts). */
+  | "chain.head"
+  | "chain.verified"
+  /** A `--once` asking the daemon for a run, the daemon taking it, and its result (agent/run_requests.ts). */
+  | "run.request"
+  | "run.taken"
+  | "run.result";
 
 export async function getState(db: Q, key: StateKey): Promise<string | undefined> {
   const row = await db.selectFrom("state").select("value").where("key", "=", key).executeTakeFirst();

@@ -12,6 +12,7 @@ import { amaFetch } from "../agent/ama/mod.ts";
 import { openDb } from "../db/open.ts";
 import { type ConfigBehaviour, startFakeAma } from "./fake_ama.ts";
 import { capture, stanza, tree } from "./e2e_helpers.ts";
+import { checkRecord } from "./record_check.ts";
 
 /** Only the software collector, so the records are exactly what the dpkg status file says. */
 const SETTINGS = {
@@ -61,7 +62,9 @@ Deno.test("--once takes its DCR from the fake AMA's config socket; a package cha
     [["Software", "Added", "gamma", "", "3.0"], ["Software", "Modified", "alpha", "1.0", "1.1"]],
   );
   for (const r of changes) {
-    assert.match(String(r.RecordId), /^[0-9a-f-]{36}$/);
+    // Only ConfigurationChange columns on AMA's streams (issue 15): no RecordId, no Manager.
+    assert.equal(r.RecordId, undefined);
+    assert.equal(r.Manager, undefined);
     assert.equal(typeof r.Computer, "string");
     assert.ok(Object.values(r).every((v) => typeof v === "string"), "records are map<str,str>");
   }
@@ -212,6 +215,70 @@ Deno.test("--forward sends the same records to FluentServer (npm:@fluent-org/log
   assert.equal(got[0][0], "ctagent:CONFIG_DATA_BLOB_V2");
   assert.ok(got[0][1] instanceof FluentEventTime);
   assert.equal(got[0][2].SoftwareName, "alpha");
+  await server.close();
+  await Deno.remove(t.dir, { recursive: true });
+});
+
+Deno.test("--forward keeps every field of the full record by default, and only the table's columns with --forward-fields la (FluentServer)", async () => {
+  const server = new FluentServer({ listenOptions: { port: 0, host: "127.0.0.1" } });
+  const got: [string, Record<string, string>][] = [];
+  server.on("entry", (tag, _time, record) => got.push([tag, record]));
+  await server.listen();
+  const t = tree();
+  writeFileSync(join(t.dir, "dcr.json"), JSON.stringify(SETTINGS));
+  const once = async (fields: string[]) => {
+    const io = capture();
+    const args = [
+      "--once",
+      "--data-dir",
+      t.data,
+      "--root",
+      t.root,
+      "--dcr",
+      join(t.dir, "dcr.json"),
+      "--no-ama",
+    ];
+    const code = await main([...args, "--forward", `tcp://127.0.0.1:${server.port}`, ...fields], { io });
+    assert.equal(io.errText(), "", "delivered: no warning");
+    return code;
+  };
+  t.write(stanza("alpha", "1.0"));
+  assert.equal(await once([]), 0);
+  t.write(stanza("alpha", "1.1"));
+  assert.equal(await once([]), 4);
+  const [snapshot, change, inventory] = got.map(([, r]) => r);
+  // Full: the table's columns and every field ctagent has (Manager, Status, the version, a RecordId).
+  for (const r of [snapshot, change, inventory]) {
+    assert.match(r.RecordId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual([r.Manager, r.Status, r.Architecture, r.SoftwareName], [
+      "dpkg",
+      "installed",
+      "all",
+      "alpha",
+    ]);
+  }
+  assert.deepEqual([snapshot.CurrentVersion, change.CurrentVersion, change.Current, change.Previous], [
+    "1.0",
+    "1.1",
+    "1.1",
+    "1.0",
+  ]);
+  assert.equal(change.FieldsChanged, "CurrentVersion");
+  assert.deepEqual(got.map(([tag]) => tag), [
+    "ctagent:CONFIG_DATA_BLOB_V2",
+    "ctagent:CONFIG_CHANGE_BLOB_V2",
+    "ctagent:CONFIG_DATA_BLOB_V2",
+  ]);
+
+  got.length = 0;
+  t.write(stanza("alpha", "1.2"));
+  assert.equal(await once(["--forward-fields", "la"]), 4);
+  const la = got.map(([tag, r]) => [tag, r] as const);
+  assert.equal(la.length, 2);
+  for (const [tag, r] of la) {
+    assert.deepEqual(checkRecord(tag, r), [], "only what AMA's tables take");
+    assert.equal(r.Manager, undefined);
+  }
   await server.close();
   await Deno.remove(t.dir, { recursive: true });
 });

@@ -44,10 +44,15 @@ export interface FakeHostOptions {
   scm?: ScmService[];
   /** Modification time of every file (default 2026-01-01). */
   mtime?: Date;
+  /**
+   * Machine paths that are there (listed in their directory) but fail every call, theirs and below them,
+   * with this code: a bad disk (EIO), a denied path (EACCES).
+   */
+  failing?: Record<string, "EIO" | "EACCES">;
 }
 
 function fsError(
-  code: "ENOENT" | "ENOTDIR" | "EISDIR" | "EINVAL" | "ELOOP",
+  code: "ENOENT" | "ENOTDIR" | "EISDIR" | "EINVAL" | "ELOOP" | "EIO" | "EACCES",
   call: string,
   path: string,
 ): Error {
@@ -111,8 +116,12 @@ export function fakeHost(opts: FakeHostOptions = {}): Host & { nodes: Map<string
       isSocket: false,
     };
   };
+  const failing = Object.entries(opts.failing ?? {}).map(([p, code]) => [norm(p), code] as const);
   const lookup = (p: string, call: string) => {
-    const n = nodes.get(norm(p));
+    const path = norm(p);
+    const fail = failing.find(([f]) => path === f || path.startsWith(`${f}/`));
+    if (fail) throw fsError(fail[1], call, p);
+    const n = nodes.get(path);
     if (n === undefined) throw fsError("ENOENT", call, p);
     return n;
   };

@@ -27,6 +27,8 @@ export interface Tmpfs {
   dir: string;
   /** Grows or shrinks the file system to `size` (mount's syntax: 4m, 64m). */
   resize(size: string): void;
+  /** Makes it read-only ("ro") or writable again ("rw"). */
+  remount(mode: "ro" | "rw"): void;
 }
 
 /** Mounts a tmpfs of `size` on a new temp dir for the life of `fn`. */
@@ -34,7 +36,11 @@ export async function withTmpfs<T>(size: string, fn: (fs: Tmpfs) => Promise<T>):
   const dir = await Deno.makeTempDir({ prefix: "ctagent-tmpfs-" });
   mount(["-t", "tmpfs", "-o", `size=${size},mode=0700`, "tmpfs", dir]);
   try {
-    return await fn({ dir, resize: (s) => mount(["-o", `remount,size=${s}`, dir]) });
+    return await fn({
+      dir,
+      resize: (s) => mount(["-o", `remount,size=${s}`, dir]),
+      remount: (mode) => mount(["-o", `remount,${mode}`, dir]),
+    });
   } finally {
     // Lazy: a test that failed may leave a file open; the mount goes once that is closed.
     new Deno.Command("umount", { args: ["-l", dir] }).outputSync();

@@ -189,6 +189,7 @@ export function createApi(opts: ApiOptions): Hono {
       collectors,
       outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
+      chain: model.chain,
     });
   });
 

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { recordVerification, verifyChain } from "../db/chain.ts";
+import { acknowledge } from "../db/acks.ts";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { startWorld, type World, XSS } from "./testdata/world.ts";
@@ -126,6 +128,25 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
       assert.equal(s.config.rejected, 1);
       assert.equal(s.health.level, "ok");
     });
+
+    await t.step(
+      "status: the history chain's head, and its last verification once there is one",
+      async () => {
+        type Chain = { chain: { head: { seq: number }; verified: { ok: boolean; rows: number } | null } };
+        await acknowledge(w.opened.db, { group: "run:1", reviewer: "tester" });
+        const before = await c.json<Chain>("/api/status");
+        const links = w.opened.raw.prepare(
+          "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM acks) AS n",
+        )
+          .get() as { n: number };
+        assert.ok(links.n > 0);
+        assert.equal(before.chain.head.seq, links.n);
+        assert.equal(before.chain.verified, null);
+        await recordVerification(w.opened.db, verifyChain(w.opened.raw));
+        const after = await c.json<Chain>("/api/status");
+        assert.deepEqual([after.chain.verified?.ok, after.chain.verified?.rows], [true, links.n]);
+      },
+    );
 
     await t.step("config: the DCR in force and the rejected one with its problems", async () => {
       const cfg = await c.json<{

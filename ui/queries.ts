@@ -104,8 +104,8 @@ export async function inventory(db: Db, q: InventoryQuery): Promise<Page<ItemRow
   return { total, capped: false, offset, rows: rows.map(parseRow) };
 }
 
-/** A change as stored. */
-type RawChange = Selectable<ChangesTable>;
+/** A change as stored (the columns the page reads: not its chain link). */
+type RawChange = Pick<Selectable<ChangesTable>, typeof CHANGE_COLUMNS[number]>;
 
 /** A change as the page reads it: its fields and items parsed. */
 export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current"> {

@@ -56,7 +56,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
       stop: () => Promise.resolve(),
       scanNow: (name?: string) => {
         scanned = name;
-        return Promise.resolve();
+        return Promise.resolve([]);
       },
       status: () => [{
         name: "software" as const,

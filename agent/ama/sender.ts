@@ -4,8 +4,9 @@ import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
-import { outboxReader, type OutboxRow } from "../../db/outbox.ts";
-import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import { outboxReader, type OutboxRow as Row } from "../../db/outbox.ts";
+import type { RecordFields } from "../pipeline/records.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder, type Time } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -17,10 +18,14 @@ import {
   TransportError,
 } from "./transport.ts";
 
-/** Where one logical stream goes: the forward tag and the endpoint. */
+/** Where one logical stream goes: the forward tag, the endpoint, and what of each record it takes. */
 export interface Route {
   tag: string;
   endpoint: string;
+  /**
+   * "la": only the Log Analytics columns (what AMA takes, SPEC §7.15); "full": the whole record. Default "la".
+   */
+  fields?: RecordFields;
 }
 export type Routes = Partial<Record<string, Route>>;
 
@@ -59,16 +64,38 @@ export function amaRoutes(opts: {
 
 /**
  * Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint, ctagent's own streams
- * (collectors AMA does not take) too.
+ * (collectors AMA does not take) too, with the full records unless `fields` says "la" (`--forward-fields`).
  */
-export function forwardRoutes(url: string, outputStreams: Partial<Record<AmaStream, string>> = {}): Routes {
+export function forwardRoutes(
+  url: string,
+  outputStreams: Partial<Record<AmaStream, string>> = {},
+  fields: RecordFields = "full",
+): Routes {
   parseEndpoint(url); // fail early on a bad URL
   return {
     ...Object.fromEntries(
-      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
+      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url, fields }]),
     ),
-    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url }])),
+    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url, fields }])),
   };
+}
+
+/**
+ * The record a route takes of an outbox row, or undefined when nothing of it is for that route: the table part
+ * ("la"), or both parts ("full"). The parts share no key but FieldsChanged (see RecordParts), so they join as
+ * text unless extra has its own FieldsChanged (a change of fields beyond the table's columns): then parsed.
+ */
+export function routedRecord(
+  row: { record: string; extra: string | null },
+  fields: RecordFields,
+): string | undefined {
+  if (fields === "la" || row.extra === null) return row.record || undefined;
+  if (!row.record) return row.extra;
+  if (row.extra === "{}") return row.record;
+  if (row.extra.includes('"FieldsChanged":')) {
+    return JSON.stringify({ ...JSON.parse(row.record), ...JSON.parse(row.extra) });
+  }
+  return `${row.record.slice(0, -1)},${row.extra.slice(1)}`;
 }
 
 export interface SenderOptions {
@@ -216,35 +243,45 @@ export function createSender(opts: SenderOptions): Sender {
 
   const outbox = outboxReader(opts.db, opts.raw);
 
-  async function nextBatch(stream: string, afterId: number): Promise<OutboxRow[]> {
+  async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
     const rows = await outbox.batch(stream, afterId, batchRecords);
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
-      bytes += rows[i].record.length;
+      bytes += rows[i].record.length + (rows[i].extra?.length ?? 0);
       if (bytes > batchBytes && i > 0) return rows.slice(0, i);
     }
     return rows;
   }
 
-  function encodeBatch(tag: string, rows: OutboxRow[], option?: { chunk: string }): Uint8Array {
-    return encodeForwardJson(
-      tag,
-      rows.map((r) =>
-        [
-          timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
-          r.record,
-        ] as const
-      ),
-      option,
-    );
+  /** The forward message of a batch and how many records it holds (none: nothing of it is for this route). */
+  function encodeBatch(
+    route: Route,
+    rows: Row[],
+    option?: { chunk: string },
+  ): { bytes?: Uint8Array; n: number } {
+    const entries: (readonly [Time, string])[] = [];
+    for (const r of rows) {
+      const json = routedRecord(r, route.fields ?? "la");
+      if (json === undefined) continue;
+      entries.push([
+        timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+        json,
+      ]);
+    }
+    return {
+      bytes: entries.length ? encodeForwardJson(route.tag, entries, option) : undefined,
+      n: entries.length,
+    };
   }
 
-  /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
-  async function commit(stream: string, rows: OutboxRow[]): Promise<void> {
-    const first = rows[0].id;
-    const last = rows[rows.length - 1].id;
-    await outbox.acknowledge(stream, first, last, rows.length, now());
-    stats.delivered += rows.length;
+  /**
+   * Deletes the rows of a delivered batch (a range of one stream: ids are in order) and counts the `sent` ones
+   * (the others had nothing for the route).
+   */
+  async function commit(stream: string, rows: Row[], sent: number): Promise<void> {
+    await outbox.acknowledge(stream, rows[0].id, rows[rows.length - 1].id, sent, now());
+    if (!sent) return;
+    stats.delivered += sent;
     stats.batches++;
     stats.lastDeliveredAt = now();
   }
@@ -258,37 +295,44 @@ export function createSender(opts: SenderOptions): Sender {
     const link = linkFor(route.endpoint);
     let sent = 0;
     let afterId = 0;
-    let inflight: { done: Promise<void>; rows: OutboxRow[] } | undefined;
+    let inflight: { done: Promise<void>; rows: Row[]; n: number } | undefined;
     const settle = async () => {
       if (!inflight) return;
-      const { done, rows } = inflight;
+      const { done, rows, n } = inflight;
       await done;
       inflight = undefined;
-      await commit(stream, rows);
-      sent += rows.length;
+      await commit(stream, rows, n);
+      sent += n;
     };
     let unconfirmedFrom = 0;
     try {
       while (!signal?.aborted && !closed) {
         const rows = await nextBatch(stream, afterId);
         if (!rows.length) break;
+        const chunk = opts.ack ? newChunkId() : undefined;
+        const { bytes, n } = encodeBatch(route, rows, chunk ? { chunk } : undefined);
+        if (!bytes) {
+          // Nothing of these rows is for this route: done with them, nothing to wait for.
+          await settle();
+          await commit(stream, rows, 0);
+          afterId = rows[rows.length - 1].id;
+          continue;
+        }
         const conn = await link.get(signal); // waits out the backoff; throws on abort
         if (!inflight) unconfirmedFrom = rows[0].id;
-        const chunk = opts.ack ? newChunkId() : undefined;
-        const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
         afterId = rows[rows.length - 1].id;
         if (chunk) {
           await conn.write(bytes, opts.writeTimeoutMs);
           await awaitAck(conn, chunk);
-          await commit(stream, rows);
-          sent += rows.length;
+          await commit(stream, rows, n);
+          sent += n;
           continue;
         }
         const done = conn.write(bytes, opts.writeTimeoutMs);
         done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
         await settle();
         unconfirmedFrom = rows[0].id;
-        inflight = { done, rows };
+        inflight = { done, rows, n };
       }
       await settle();
     } catch (e) {

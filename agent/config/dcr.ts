@@ -1,6 +1,7 @@
 // The zod schema of Change Tracking `extensionSettings` (SPEC §1.2–1.5) for Linux and Windows, with key aliases.
 import { z } from "zod";
 import type { Platform } from "../platform.ts";
+import { segmentProblem } from "../collectors/files/match.ts";
 
 /** One problem found in a DCR: where (JSON path) and what. */
 export interface Problem {
@@ -276,26 +277,59 @@ export function validateSettings(input: unknown, os: Platform, base = ""): Valid
   const canon = canonicalize(input, SETTINGS_SHAPE, base, warnings);
   const result = settingsSchema(os).safeParse(canon);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.reduce<string>((p, k) => joinPath(p, k as string | number), base) || "(root)";
-      const got = valueAt(canon, issue.path);
-      let message = issue.message;
-      if (issue.code === "invalid_type") {
-        message = got === undefined
-          ? `required ${issue.expected}`
-          : `expected ${issue.expected}, got ${describe(got)}`;
-      } else if (issue.code === "invalid_value") {
-        message = `expected one of ${issue.values.join(" | ")}, got ${describe(got)}`;
-      } else if (issue.code === "too_small" || issue.code === "too_big") {
-        message = `${issue.message}, got ${describe(got)}`;
-      }
-      return { path, message };
-    });
+    const problems = [
+      ...result.error.issues.map((issue) => {
+        const path = issue.path.reduce<string>((p, k) => joinPath(p, k as string | number), base) || "(root)";
+        const got = valueAt(canon, issue.path);
+        let message = issue.message;
+        if (issue.code === "invalid_type") {
+          message = got === undefined
+            ? `required ${issue.expected}`
+            : `expected ${issue.expected}, got ${describe(got)}`;
+        } else if (issue.code === "invalid_value") {
+          message = `expected one of ${issue.values.join(" | ")}, got ${describe(got)}`;
+        } else if (issue.code === "too_small" || issue.code === "too_big") {
+          message = `${issue.message}, got ${describe(got)}`;
+        }
+        return { path, message };
+      }),
+      ...patternProblems(canon, input, os, base),
+    ];
     return { problems, warnings };
   }
+  const patterns = patternProblems(canon, input, os, base);
+  if (patterns.length) return { problems: patterns, warnings };
   return {
     settings: result.data,
     problems: [],
     warnings: [...warnings, ...rangeWarnings(result.data, os, base)],
   };
+}
+
+/** The key of `o` that is `name` ignoring case (or one of its aliases), as the DCR spells it. */
+function keyAsWritten(o: unknown, ...names: string[]): string | undefined {
+  if (typeof o !== "object" || o === null) return undefined;
+  return Object.keys(o).find((k) => names.includes(k.toLowerCase()));
+}
+
+/**
+ * fileInfo paths whose last segment cannot be matched in linear time (SPEC §7.25), each named by its JSON path
+ * as the DCR spells it (`destinationPath` or `path`).
+ */
+function patternProblems(canon: unknown, input: object, os: Platform, base: string): Problem[] {
+  const problems: Problem[] = [];
+  const entries = valueAt(canon, ["fileSettings", "fileInfo"]);
+  if (!Array.isArray(entries)) return problems;
+  const fsKey = keyAsWritten(input, "filesettings") ?? "fileSettings";
+  const fileSettings = (input as Record<string, unknown>)[fsKey];
+  const fiKey = keyAsWritten(fileSettings, "fileinfo") ?? "fileInfo";
+  const raw = (fileSettings as Record<string, unknown[]> | undefined)?.[fiKey];
+  entries.forEach((entry, i) => {
+    const path = valueAt(entry, ["path"]);
+    const message = typeof path === "string" ? segmentProblem(path, os) : undefined;
+    if (!message) return;
+    const leaf = keyAsWritten(raw?.[i], "destinationpath", "path") ?? "path";
+    problems.push({ path: [fsKey, fiKey, i, leaf].reduce<string>(joinPath, base), message });
+  });
+  return problems;
 }

@@ -16,9 +16,12 @@ import { type Change, diffOne, isUnseen, removedChange, type Upsert } from "./di
 import {
   changeRecord,
   changeStream,
+  fullRecord,
   inventoryHead,
   inventoryRecord,
   inventoryStream,
+  type RecordFields,
+  type RecordParts,
   type WireRecord,
 } from "./records.ts";
 import { Stage } from "./stage.ts";
@@ -45,7 +48,7 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
+  /** The change records of this run (full records); empty when `keepChanges` is false. */
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
@@ -71,10 +74,11 @@ export interface RunOptions {
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
   /**
-   * A `--forward` endpoint takes the records of collectors AMA does not (`toAma: false`); without one their
-   * records stay in the local store only (the outbox would keep them for nobody).
+   * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none, such
+   * as those of collectors AMA does not take, are not kept; the default); "full", also the extra fields a full
+   * forward endpoint takes. See recordFields in agent/ama/mod.ts.
    */
-  forwarding?: boolean;
+  fields?: RecordFields;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -159,6 +163,9 @@ async function collectAndStore(
   const name = collector.name;
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
   const baseline = !(await hasStoredRun(db, name));
+  // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
+  const revisions = collector.revisions ?? [];
+  const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   const snapshotDue = settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
@@ -167,7 +174,11 @@ async function collectAndStore(
   let stage: Stage;
   try {
     stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue,
+      bodies: snapshotDue && {
+        dataType: dataTypeOf(collector, host.os),
+        toAma: collector.toAma,
+        extras: (opts.fields ?? "la") === "full",
+      },
       checksums: baseline,
     });
   } catch (e) {
@@ -192,7 +203,7 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
+    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -205,10 +216,10 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue } = plan;
+  const { startedAt, baseline, snapshotDue, revised } = plan;
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -222,6 +233,7 @@ async function store(
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
+    toAma: collector.toAma,
   };
   const counts = zero();
   counts.items = stage.count;
@@ -245,7 +257,8 @@ async function store(
       at: finishedAt,
     };
     const items = itemWriter(raw, name, finishedAt);
-    const out = outboxRecords(raw, finishedAt, collector.toAma || !!opts.forwarding);
+    const fields = opts.fields ?? "la";
+    const out = outboxRecords(raw, finishedAt, fields, collector.toAma || fields === "full");
     const changeTo = changeStream(collector), inventoryTo = inventoryStream(collector);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
@@ -255,20 +268,25 @@ async function store(
       }
       await insertChanges(trx, run, changes.map(changeRow));
       const records = changes.map((c) => changeRecord(c, ctx));
-      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
+      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeTo, records);
-      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
+      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
+      // when the change was (a change of ctagent's own fields leaves the table's row as it was).
       if (!snapshotDue) {
         out.records(
           inventoryTo,
-          changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
+          changes.flatMap((c, i) => {
+            if (!c.current || c.current.error) return [];
+            const inv = inventoryRecord(c.current, ctx);
+            return [records[i].la || !inv.la ? inv : { la: null, extra: fullRecord(inv) }];
+          }),
         );
       }
     };
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
     // baseline with nothing stored is every staged item written as it is: one statement.
-    const diffOpts = { volatile: collector.volatile, baseline };
+    const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
     const fresh = baseline && !hasItems(raw, name);
     if (fresh) itemsWritten += stage.insertAll(finishedAt);
     for (let after = 0; !fresh;) {
@@ -307,6 +325,9 @@ async function store(
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
+    if (revised.length || baseline) {
+      await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
+    }
     counts.records = out.written();
     const max = opts.outboxMax ?? DEFAULT_OUTBOX_MAX;
     const cut = await boundOutbox(trx, max, Date.now());
@@ -356,18 +377,27 @@ function changeRow(c: Change) {
 }
 
 /**
- * A run's records for the outbox (inside its transaction), counted; when nobody would take them (see
- * RunOptions.forwarding) none are written.
+ * A run's records for the outbox (inside its transaction), counted: with `fields` "la" only what AMA takes (the
+ * Log Analytics part), with "full" the extra fields too; when nobody would take them, none are written.
  */
-function outboxRecords(raw: DatabaseSync, at: number, delivering: boolean) {
+function outboxRecords(raw: DatabaseSync, at: number, fields: RecordFields, delivering: boolean) {
   const outbox = outboxAppender(raw);
   let written = 0;
   return {
+    /** Whether records go to the outbox at all (a collector AMA does not take, and no full forward endpoint). */
     delivering,
-    records(stream: string, records: WireRecord[]) {
+    records(stream: string, records: RecordParts[]) {
       if (!delivering) return;
-      for (const r of records) outbox.append(stream, JSON.stringify(r), at);
-      written += records.length;
+      for (const r of records) {
+        if (fields === "la" && !r.la) continue; // nothing of it for AMA, and nobody else to take it
+        outbox.append(
+          stream,
+          r.la ? JSON.stringify(r.la) : "",
+          fields === "full" ? JSON.stringify(r.extra) : null,
+          at,
+        );
+        written++;
+      }
     },
     /** Records written some other way. */
     count(n: number) {

@@ -19,8 +19,11 @@ export interface CollectorStatus {
 export interface Scheduler {
   /** Applies a (new) DCR: frequencies change, collectors switch on and off, live. */
   apply(settings: Settings): void;
-  /** Runs one collector (or all enabled ones) now; resolves when they finished. Runs in flight are joined. */
-  scanNow(name?: string): Promise<void>;
+  /**
+   * Runs one collector (or all enabled ones) now; resolves when they finished, with what each run that started
+   * for this call returned (`run`'s results). Runs in flight are joined first, then run once more.
+   */
+  scanNow(name?: string): Promise<unknown[]>;
   status(): CollectorStatus[];
   /** Starts the timers of a scheduler created `paused`. */
   start(): void;
@@ -52,7 +55,8 @@ interface Slot {
   timer?: ReturnType<typeof setTimeout>;
   nextRunAt?: number;
   lastStartedAt?: number;
-  running?: Promise<void>;
+  /** The run in flight: resolves with what `run` returned (undefined when it threw). */
+  running?: Promise<unknown>;
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
@@ -87,12 +91,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     s.timer = setTimeout(() => void fire(s), delayMs);
   };
 
-  const fire = (s: Slot): Promise<void> => {
+  const fire = (s: Slot): Promise<unknown> => {
     if (s.running) return s.running; // never overlap: join the run in flight
     if (stopped) return Promise.resolve();
     s.lastStartedAt = Date.now();
     const running = opts.run(s.collector, settings, ac.signal)
-      .then(() => undefined, (e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
+      .catch((e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
       .finally(() => {
         s.running = undefined;
         const freqMs = s.frequency * 1000;
@@ -153,9 +157,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         );
       }
       // A run already in flight may have started before what the user wants seen: run once more after it.
-      await Promise.all(targets.map(async (s) => {
+      return await Promise.all(targets.map(async (s) => {
         if (s.running) await s.running;
-        await fire(s);
+        return await fire(s);
       }));
     },
     status: () =>

@@ -146,3 +146,24 @@ Deno.test("a paused scheduler runs nothing until start(), then runs every enable
   await sched.stop();
   assert.deepEqual(runs.sort(), ["files", "software"]);
 });
+
+Deno.test("scanNow() resolves with what the runs it started returned, not with the run it joined", async () => {
+  let n = 0;
+  const sched = createScheduler({
+    collectors: [collector("software"), collector("files")],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 3600 }, files: { on: true, freq: 3600 } }),
+    log: memoryLogger(),
+    paused: true,
+    run: async (c) => {
+      const mine = ++n;
+      await sleep(30);
+      return `${c.name} ${mine}`;
+    },
+  });
+  const first = sched.scanNow("software");
+  const both = await sched.scanNow();
+  assert.deepEqual(await first, ["software 1"]);
+  assert.deepEqual(both, ["software 3", "files 2"]);
+  await sched.stop();
+});

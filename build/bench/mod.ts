@@ -7,6 +7,7 @@ const BENCHES: [name: string, file: string, fn: string][] = [
   ["files", "./files.ts", "benchFiles"],
   ["ama", "./ama.ts", "benchAma"],
   ["ui", "./ui.ts", "benchUi"],
+  ["patterns", "./patterns.ts", "benchPatterns"],
   ["startup", "./startup.ts", "benchStartup"],
 ];
 

@@ -1,10 +1,11 @@
 // A reader process for the concurrency tests: opens the state database in a loop, as `status`, `--once` or the page does.
-// Usage: deno run -A open_loop.ts status|once|page DB_PATH SECONDS; prints {"opens":N,"failures":N,"errors":[...]}.
+// Usage: deno run -A open_loop.ts status|once|page DB_PATH STOP_FILE: loops until STOP_FILE exists, then prints
+// {"opens":N,"failures":N,"errors":[...]}.
 import { openDb } from "../../db/open.ts";
 import { readStatus } from "../../agent/status.ts";
 import { createApi } from "../../ui/api.ts";
 
-const [kind, path, seconds] = Deno.args;
+const [kind, path, stop] = Deno.args;
 
 /** What one open of `kind` reads before it closes again. */
 const READS: Record<string, (o: Awaited<ReturnType<typeof openDb>>) => Promise<unknown>> = {
@@ -25,14 +26,23 @@ const READS: Record<string, (o: Awaited<ReturnType<typeof openDb>>) => Promise<u
 };
 
 const read = READS[kind];
-if (!read || !path || !seconds) {
-  console.error("usage: open_loop.ts status|once|page DB_PATH SECONDS");
+if (!read || !path || !stop) {
+  console.error("usage: open_loop.ts status|once|page DB_PATH STOP_FILE");
   Deno.exit(16);
 }
-const until = Date.now() + Number(seconds) * 1000;
+// Never outlives a test that died without writing the stop file by long.
+const deadline = Date.now() + 600_000;
+const stopped = () => {
+  if (Date.now() > deadline) return true;
+  try {
+    return Deno.statSync(stop).isFile;
+  } catch {
+    return false;
+  }
+};
 let opens = 0;
 const errors: string[] = [];
-while (Date.now() < until) {
+while (!stopped()) {
   opens++;
   try {
     const o = await openDb(path);

@@ -18,6 +18,7 @@ import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
 export type { FileItem };
 
@@ -64,12 +65,18 @@ function modeString(mode: number): string {
   return MODES[m] ??= m.toString(8).padStart(4, "0");
 }
 
+/** The ids of an ACL named from the host's accounts (the image's own under --root), as getfacl names them. */
+function aclNames(accounts: Accounts): AclNames {
+  return { user: (uid) => accounts.users.get(uid), group: (gid) => accounts.groups.get(gid) };
+}
+
 function fromStat(
   path: string,
   s: Stat,
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
+  acls: string | null = null,
 ): FileItem {
   const modified = iso(s.mtimeSec, s.mtimeNsec);
   const sameMs = s.btimeSec === s.mtimeSec &&
@@ -82,6 +89,7 @@ function fromStat(
     DateCreated: created,
     DateModified: modified,
     Mode: modeString(s.mode),
+    Acls: acls,
     OwnerId: s.uid,
     Owner: accounts.users.get(s.uid) ?? null,
     GroupId: s.gid,
@@ -104,6 +112,7 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
       DateCreated: null,
       DateModified: null,
       Mode: null,
+      Acls: null,
       OwnerId: null,
       Owner: null,
       GroupId: null,
@@ -149,6 +158,7 @@ export async function collectFiles(
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
+  const names = aclNames(accounts);
   const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
@@ -218,7 +228,13 @@ export async function collectFiles(
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
-    const item = fromStat(path, s, accounts, rule, linkTarget);
+    let acls: string;
+    try {
+      acls = formatAccessAcl(s.mode, r.acl ?? null, names);
+    } catch (e) {
+      return failed(path, stat, rule, linkTarget, `${path}: ${(e as Error).message}`);
+    }
+    const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
     // The version read may have another mode than the one walked past (a chmod in between).
@@ -298,7 +314,21 @@ export async function collectFiles(
             reused++;
             return emit(out.same(f.path));
           }
-          if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
+          if (!regular) {
+            // Read after the stat: an ACL changed in between is newer than the stat, and the next run,
+            // seeing another ctime, reads it again. A symlink itself has no ACL.
+            let acls: string | null = null;
+            try {
+              if ((f.stat.mode & libc.S_IFMT) !== libc.S_IFLNK) {
+                acls = formatAccessAcl(f.stat.mode, posix.readAcl(f.dirfd, f.name, f.follow), names);
+              }
+            } catch (e) {
+              const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
+              errors.push(f.path);
+              return emit(out.add(errorItem(f.path, rule, `${f.path}: ${(e as Error).message}`, base)));
+            }
+            return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget, acls), print));
+          }
           return hash(f, rule, policy, capture);
         }),
       );

@@ -17,6 +17,8 @@ export interface PortableOptions {
   ops?: PortableOps;
   /** Windows attribute bits of a real path (default: the host's, GetFileAttributesW on Windows). */
   attributes?: (real: string) => number | null;
+  /** The Acls of a real path (default: the host's, the DACL as SDDL on the live Windows machine). */
+  acls?: (real: string) => string;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -39,11 +41,12 @@ function fileType(i: PathInfo): string {
 }
 
 /**
- * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
- * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
+ * The fingerprint of an item of the portable path: all of it but the checksum and the Acls, its StatKey
+ * included (set for regular files), so an equal fingerprint means the stored item still holds: a DACL written
+ * moves the change time, which is in the StatKey. "2:" since items have Acls (so each is read once more).
  */
 function fingerprint(item: FileItem, capture: string): string {
-  const print = hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+  const print = "2:" + hash64(JSON.stringify({ ...item, FileContentChecksum: null, Acls: null }));
   return capture ? `${print}:${capture}` : print;
 }
 
@@ -58,6 +61,7 @@ export async function collectFilesPortable(
   const portable = host.files.portable;
   const ops = opts.ops ?? portable.ops;
   const attributes = opts.attributes ?? portable.attributes;
+  const acls = opts.acls ?? portable.acls;
   const warnings: string[] = [];
   const unseen: string[] = [];
   const output = fileOutput(ctx);
@@ -84,6 +88,7 @@ export async function collectFilesPortable(
       DateCreated: info ? iso(info.birthtime) : null,
       DateModified: info ? iso(info.mtime) : null,
       Mode: !windows && info?.mode != null ? (info.mode & 0o7777).toString(8).padStart(4, "0") : null,
+      Acls: null,
       OwnerId: windows ? null : info?.uid ?? null,
       Owner: null,
       GroupId: windows ? null : info?.gid ?? null,
@@ -101,12 +106,23 @@ export async function collectFilesPortable(
     }
     return item;
   };
-  /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem, print: string) => {
+  /**
+   * The item, unless its fingerprint is the stored one's: then only that it is the same. Its Acls are read
+   * only here, for an item that is new or moved.
+   */
+  const push = async (item: FileItem, real: string, print: string) => {
     items++;
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
       return await out.same(item.FileSystemPath);
+    }
+    if (acls && item.FileType !== "SymbolicLink") {
+      try {
+        item.Acls = acls(real);
+      } catch (e) {
+        errors.push(item.FileSystemPath);
+        return await out.add({ ...item, StatKey: null, error: `${item.FileSystemPath}: ${errText(e)}` });
+      }
     }
     await out.add(item, print);
   };
@@ -137,7 +153,7 @@ export async function collectFilesPortable(
           return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return await push(item, fingerprint(item, policyKey));
+        if (!regular) return await push(item, f.real, fingerprint(item, policyKey));
         item.StatKey = portableStatKey(f.info);
         // Whose content may be kept (capture.ts): decided before the file is read, again on what was read.
         const realPath = f.linkTarget === null ? f.real : host.files.realPath(f.real);
@@ -154,7 +170,7 @@ export async function collectFilesPortable(
         if (refused) item.ContentNotCaptured = refused;
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
         const print = fingerprint(item, policyKey);
-        if (ctx.previous?.get(f.path) === print) return await push(item, print);
+        if (ctx.previous?.get(f.path) === print) return await push(item, f.real, print);
         try {
           const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
@@ -167,7 +183,7 @@ export async function collectFilesPortable(
           if (r.text !== undefined && !note && contents.take(f.path, r.checksum, r.info.size)) {
             await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
           }
-          await push(after, fingerprint(after, policyKey));
+          await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
           errors.push(f.path);
           items++;

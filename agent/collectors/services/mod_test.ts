@@ -49,7 +49,7 @@ Deno.test("servicesCollector() reads SysV scripts on a machine without systemd",
   const root = await tree({ "/sbin/init": "ELF", "/etc/init.d/ssh": "#!/bin/sh\n" });
   try {
     const { items } = await servicesCollector().collect(settingsSchema("linux").parse({}), ctx(root));
-    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "sysv"]]);
+    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "init"]]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -139,10 +139,111 @@ Deno.test("servicesCollector() on a fake Windows host: the SCM's services with t
     ...ctx("/"),
     host,
   });
-  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcState, i.SvcStartupType, i.SvcController, i.error]), [
-    ["a", "Running", "Auto (Delayed)", "windows", undefined],
-    ["b", "Running", "Manual", "windows", undefined],
-    ["c", "Running", "Unknown", "windows", "QueryServiceConfig failed"],
+  // WMI's StartMode (issue 15): Auto, the delay in DelayedAutoStart.
+  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcState, i.SvcStartupType, i.DelayedAutoStart, i.error]), [
+    ["a", "Running", "Auto", true, undefined],
+    ["b", "Running", "Manual", false, undefined],
+    ["c", "Running", "Unknown", false, "QueryServiceConfig failed"],
   ]);
   assert.deepEqual(warnings, ["1 services whose configuration could not be read"]);
+});
+
+const linuxSettings = settingsSchema("linux").parse({});
+const sysvScript = { data: "#!/bin/sh\n", mode: 0o755 };
+const collectFake = (host: ReturnType<typeof fakeHost>) =>
+  servicesCollector().collect(linuxSettings, { ...ctx("/"), host })
+    .then((r) => ({ ...r, failed: null as string | null }))
+    .catch((e: Error) => ({ items: [], unseen: [], warnings: [], failed: e.message }));
+
+Deno.test("SysV: a script that is there but cannot be stat'ed is kept with its error, never dropped", async () => {
+  const host = fakeHost({
+    files: { "/sbin/init": "ELF", "/etc/init.d/ssh": sysvScript, "/etc/init.d/cron": sysvScript },
+    failing: { "/etc/init.d/cron": "EIO" },
+  });
+  const r = await collectFake(host);
+  assert.equal(r.failed, null);
+  assert.deepEqual(r.items.map((i) => [i.SvcName, i.error ?? null]), [
+    ["cron", "cannot stat /etc/init.d/cron: EIO: stat '/etc/init.d/cron'"],
+    ["ssh", null],
+  ]);
+});
+
+Deno.test("SysV: a runlevel directory that cannot be listed fails the run instead of changing every service", async () => {
+  const host = fakeHost({
+    files: {
+      "/sbin/init": "ELF",
+      "/etc/init.d/ssh": sysvScript,
+      "/etc/rc2.d/S01ssh": { link: "../init.d/ssh" },
+    },
+    failing: { "/etc/rc2.d": "EACCES" },
+  });
+  assert.match(String((await collectFake(host)).failed), /cannot list \/etc\/rc2\.d: EACCES/);
+});
+
+const UNIT_FILE =
+  "[Unit]\nDescription=d\n[Service]\nExecStart=/bin/true\n[Install]\nWantedBy=multi-user.target\n";
+for (
+  const [what, failing, expect] of [
+    [
+      "a unit directory that cannot be listed",
+      { "/etc/systemd/system": "EIO" },
+      /cannot list \/etc\/systemd\/system: EIO/,
+    ],
+    [
+      "a .wants directory that cannot be listed",
+      { "/etc/systemd/system/multi-user.target.wants": "EACCES" },
+      /cannot list \/etc\/systemd\/system\/multi-user\.target\.wants: EACCES/,
+    ],
+  ] as const
+) {
+  Deno.test(`systemd: ${what} fails the run instead of dropping or changing units`, async () => {
+    const host = fakeHost({
+      files: {
+        "/sbin/init": { link: "/lib/systemd/systemd" },
+        "/lib/systemd/system/web.service": UNIT_FILE,
+        "/lib/systemd/system/db.service": UNIT_FILE,
+        "/etc/systemd/system/multi-user.target.wants/web.service": {
+          link: "/lib/systemd/system/web.service",
+        },
+        "/etc/systemd/system/web.service.d/x.conf": "[Service]\nUser=www\n",
+      },
+      failing,
+    });
+    assert.match(String((await collectFake(host)).failed), expect);
+  });
+}
+
+Deno.test("systemd: a drop-in directory that cannot be listed is the error of the unit it belongs to", async () => {
+  const host = fakeHost({
+    files: {
+      "/sbin/init": { link: "/lib/systemd/systemd" },
+      "/lib/systemd/system/web.service": UNIT_FILE,
+      "/lib/systemd/system/db.service": UNIT_FILE,
+      "/etc/systemd/system/web.service.d/x.conf": "[Service]\nUser=www\n",
+    },
+    failing: { "/etc/systemd/system/web.service.d": "EIO" },
+  });
+  const r = await collectFake(host);
+  assert.equal(r.failed, null);
+  assert.match(
+    String(r.items.find((i) => i.SvcName === "web")!.error),
+    /cannot list \/etc\/systemd\/system\/web\.service\.d: EIO/,
+  );
+  assert.equal(r.items.find((i) => i.SvcName === "db")!.error, undefined);
+});
+
+Deno.test("systemd: a unit file that cannot be read is the item's error, not a unit systemd calls bad", async () => {
+  const host = fakeHost({
+    files: {
+      "/sbin/init": { link: "/lib/systemd/systemd" },
+      "/lib/systemd/system/web.service": UNIT_FILE,
+      "/lib/systemd/system/db.service": UNIT_FILE,
+    },
+    failing: { "/lib/systemd/system/db.service": "EIO" },
+  });
+  const r = await collectFake(host);
+  const db = r.items.find((i) => i.SvcName === "db")!;
+  assert.match(String(db.error), /EIO/);
+  assert.notEqual(db.SvcStartupType, "bad");
+  assert.equal(r.items.find((i) => i.SvcName === "web")!.error, undefined);
 });

@@ -1,4 +1,5 @@
 // apk (Alpine): parses the installed database /lib/apk/db/installed (a pure parser) and reads it from the host.
+import { isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 export const APK_INSTALLED = "/lib/apk/db/installed";
@@ -48,8 +49,8 @@ export const apk: SoftwareSource = {
   async present(host) {
     try {
       return (await host.stat(APK_INSTALLED)).isFile;
-    } catch {
-      return false;
+    } catch (e) {
+      return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
   async read(host) {

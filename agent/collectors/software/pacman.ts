@@ -1,5 +1,5 @@
 // pacman (Arch): parses the local database's `desc` files (a pure parser) and reads them from the host.
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 export const PACMAN_CONF = "/etc/pacman.conf";
@@ -60,7 +60,10 @@ function localDir(host: Host): string {
   let conf: string | null = null;
   try {
     conf = host.readTextSync(PACMAN_CONF);
-  } catch { /* no pacman.conf: the default path */ }
+  } catch (e) {
+    // No pacman.conf: the default path. One that cannot be read may name another: never guess.
+    if (!isMissing(e)) throw new Error(`cannot read ${PACMAN_CONF}: ${(e as Error).message}`);
+  }
   return `${pacmanDbPath(conf)}/local`;
 }
 
@@ -70,8 +73,8 @@ export const pacman: SoftwareSource = {
   async present(host) {
     try {
       return (await host.stat(`${localDir(host)}/ALPM_DB_VERSION`)).isFile;
-    } catch {
-      return false;
+    } catch (e) {
+      return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
   // deno-lint-ignore require-await

@@ -1,5 +1,5 @@
 // rpm: lists installed packages through the `rpm` command (one process, a query format) and parses its output.
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 /** Where rpm databases live, newest layout first (Fedora 36+ moved it under /usr/lib/sysimage). */
@@ -88,7 +88,10 @@ export async function findRpmDb(host: Host): Promise<string | null> {
       try {
         await host.stat(`${dir}/${file}`);
         return dir;
-      } catch { /* not this layout */ }
+      } catch (e) {
+        // Not this layout; a database file that is there but cannot be read is this one (read() says why).
+        if (!isMissing(e)) return dir;
+      }
     }
   }
   return null;

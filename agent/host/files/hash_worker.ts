@@ -2,6 +2,7 @@
 import { digest } from "./digest.ts";
 import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc_posix.ts";
 import { textOf } from "./content.ts";
+import { readAccessAclFd } from "./acl_posix.ts";
 import type { HashJob, HashResult } from "./hash.ts";
 
 const BUF = new Uint8Array(1 << 20);
@@ -53,6 +54,8 @@ export function hashFd(job: HashJob): HashResult {
       }
       const capture = job.capture > 0 && before.size <= job.capture ? new Uint8Array(before.size) : null;
       const r = hashOnce(job.fd, capture);
+      // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
+      const acl = readAccessAclFd(job.fd);
       const rawAfter = fstatRaw(job.fd);
       const after = parseStatx(rawAfter);
       if (!same(before, after)) {
@@ -66,7 +69,7 @@ export function hashFd(job: HashJob): HashResult {
         continue;
       }
       const text = r.captured ? textOf(capture!) ?? undefined : undefined;
-      return { checksum: r.checksum, stat: rawAfter, text, attempts: attempt };
+      return { checksum: r.checksum, stat: rawAfter, acl, text, attempts: attempt };
     }
     return {
       error: `file kept changing while being hashed (${MAX_ATTEMPTS} attempts); no checksum recorded`,

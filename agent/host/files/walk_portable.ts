@@ -102,6 +102,8 @@ export async function walkPortable(
     } catch (e) {
       if (isGone(e)) return;
       if (matched) await found({ path, real, info: null, linkTarget: null, error: errText(e) });
+      // It may be a directory the walk would enter: what is below it is unseen, never gone.
+      if (walkInside) unreadable(path, e);
       return;
     }
     let linkTarget: string | null = null;
@@ -119,9 +121,12 @@ export async function walkPortable(
       }
       try {
         info = await ops.stat(real);
-      } catch {
-        // Dangling or looping link: reported as the link itself.
+      } catch (e) {
+        // Dangling or looping link: reported as the link itself. A target that is there but cannot be read
+        // may be a directory the walk would enter: unseen below the link.
         if (matched && wantFiles) await found({ path, real, info, linkTarget });
+        const looping = (e as { code?: string }).code === "ELOOP" || e instanceof Deno.errors.NotADirectory;
+        if (walkInside && !isGone(e) && !looping) unreadable(path, e);
         return;
       }
     }

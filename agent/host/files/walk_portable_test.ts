@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { parseRule } from "../../collectors/files/match.ts";
 import type { Links } from "./walk_limits.ts";
-import { type PortableFound, walkPortable } from "./walk_portable.ts";
+import { DENO_OPS, type PortableFound, type PortableOps, walkPortable } from "./walk_portable.ts";
 
 async function linkTree() {
   const dir = await Deno.makeTempDir();
@@ -59,5 +59,57 @@ Deno.test("walkPortable: maxFiles cuts and says which prefix was not seen", asyn
     assert.equal(r.report.dirsCut, 1);
   } finally {
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** Deno's calls, with lstat (or stat) failing for chosen paths the way Windows or an I/O error fails them. */
+function failingOps(fail: { path: string; call: "lstat" | "stat"; error: Error }[]): PortableOps {
+  const f = (call: "lstat" | "stat", p: string) => fail.find((x) => x.call === call && p === x.path)?.error;
+  return {
+    ...DENO_OPS,
+    lstat: (p) => f("lstat", p) ? Promise.reject(f("lstat", p)) : DENO_OPS.lstat(p),
+    stat: (p) => f("stat", p) ? Promise.reject(f("stat", p)) : DENO_OPS.stat(p),
+  };
+}
+
+Deno.test("walkPortable: a directory it cannot stat, or a followed link whose target it cannot, is unseen", async () => {
+  const dir = await Deno.makeTempDir();
+  const outside = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/sub`);
+    await Deno.writeTextFile(`${dir}/sub/b.conf`, "b\n");
+    await Deno.writeTextFile(`${outside}/c.conf`, "c\n");
+    await Deno.symlink(outside, `${dir}/lnk`);
+    const walk = async (ops: PortableOps) => {
+      const paths: string[] = [];
+      const report = await walkPortable({
+        rule: parseRule(`${dir}/*.conf`, "linux"),
+        realBase: dir,
+        sep: "/",
+        recurse: true,
+        links: "Follow",
+        type: "File",
+        maxDepth: 10,
+        budget: { left: 100 },
+        ops,
+      }, (f) => void paths.push(f.path.slice(dir.length + 1)));
+      return { report, paths: paths.sort() };
+    };
+    assert.deepEqual((await walk(DENO_OPS)).paths, ["lnk/c.conf", "sub/b.conf"]);
+    const io = Object.assign(new Error("Input/output error (os error 5)"), { code: "EIO" });
+    const r = await walk(failingOps([{ path: `${dir}/sub`, call: "lstat", error: io }]));
+    assert.deepEqual(r.paths, ["lnk/c.conf"]);
+    assert.deepEqual(r.report.unseen, [`${dir}/sub/`]);
+    const denied = new Deno.errors.PermissionDenied("Permission denied (os error 13)");
+    const l = await walk(failingOps([{ path: `${dir}/lnk`, call: "stat", error: denied }]));
+    assert.deepEqual(l.paths, ["sub/b.conf"]);
+    assert.deepEqual(l.report.unseen, [`${dir}/lnk/`]);
+    const gone = await walk(
+      failingOps([{ path: `${dir}/lnk`, call: "stat", error: new Deno.errors.NotFound("gone") }]),
+    );
+    assert.deepEqual(gone.report.unseen, [], "a dangling link holds nothing");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+    await Deno.remove(outside, { recursive: true });
   }
 });

@@ -107,6 +107,8 @@ export async function walk(
       if (matched) {
         await found({ path, dirfd, name, stat: emptyStat(), linkTarget: null, follow: false, error: code });
       }
+      // It may be a directory the walk would enter: what is below it is unseen, never gone.
+      if (walkInside) unreadable(path, e);
       return;
     }
     let linkTarget: string | null = null;
@@ -127,9 +129,12 @@ export async function walk(
       }
       try {
         st = ops.statAt(dirfd, name, true);
-      } catch {
-        // Dangling or looping link: reported as the link itself (its target says where it points).
+      } catch (e) {
+        // Dangling or looping link: reported as the link itself (its target says where it points). A target
+        // that is there but cannot be read may be a directory the walk would enter: unseen below the link.
         if (matched && wantFiles) await found({ path, dirfd, name, stat: st, linkTarget, follow: false });
+        const code = errText(e);
+        if (walkInside && code !== "ENOENT" && code !== "ENOTDIR" && code !== "ELOOP") unreadable(path, e);
         return;
       }
     }

@@ -197,10 +197,12 @@ Deno.test({
     const bperry = { "NTUSER.DAT": await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`) };
     // ProfileList puts bperry's profile on another disk: found in Users by the folder's name. tony is in no
     // profile: found in Users, and his SID read from his hive.
-    const root = await image({ profile: "D:\\Users\\bperry", users: { bperry, tony } });
+    // A hive in Users whose root key names no user (a SAM, here): not placed, said, and HKEY_USERS still lists.
+    const odd = { "NTUSER.DAT": await Deno.readFile(await sharedHive("sam/SAM_rootvalue_EZ.xz")) };
+    const root = await image({ profile: "D:\\Users\\bperry", users: { bperry, tony, odd } });
     const noLogs = await image({
       profile: "D:\\Users\\bperry",
-      users: { bperry, tony: { "NTUSER.DAT": tony["NTUSER.DAT"] } },
+      users: { bperry, odd, tony: { "NTUSER.DAT": tony["NTUSER.DAT"] } },
     });
     try {
       const { reader, mounted } = await offlineRegistryFromRoot(root);
@@ -210,12 +212,17 @@ Deno.test({
         `HKEY_USERS\\${TONY}`,
         `HKEY_USERS\\${SID}`,
       ]);
-      assert.deepEqual(reader.warnings!(), []);
+      assert.deepEqual(reader.warnings!(), [
+        "Users/odd/NTUSER.DAT: in no profile, and the hive does not say whose it is: not read",
+      ]);
+      assert.deepEqual(reader.open("HKEY_USERS")!.subkeyNames().sort(), [TONY, SID]);
       const keys = [`HKEY_USERS\\${TONY}`];
       const withLogs = (await collectAll(root, keys)).registry;
       const without = (await collectAll(noLogs, keys)).registry;
-      assert.deepEqual(withLogs.warnings, []);
+      const odd_ = "Users/odd/NTUSER.DAT: in no profile, and the hive does not say whose it is: not read";
+      assert.deepEqual(withLogs.warnings, [odd_]);
       assert.deepEqual(without.warnings, [
+        odd_,
         `Users/tony/NTUSER.DAT: hive is dirty, its logs are missing: recent changes may be absent`,
       ]);
       const a = new Set(without.items.map(registryKey)), b = new Set(withLogs.items.map(registryKey));

@@ -188,47 +188,17 @@ Deno.test("malformed config replies never crash the agent nor change the DCR in 
   await Deno.remove(t.dir, { recursive: true });
 });
 
-Deno.test("--forward sends the same records to FluentServer (npm:@fluent-org/logger) over TCP with acks", async () => {
+/** A FluentServer (npm:@fluent-org/logger) on TCP, a dpkg tree, and `--once --forward` of the tree to it. */
+async function forwarded() {
   const server = new FluentServer({ listenOptions: { port: 0, host: "127.0.0.1" } });
   const got: [string, FluentEventTime, Record<string, string>][] = [];
   server.on("entry", (tag, time, record) => got.push([tag, time, record]));
   await server.listen();
   const t = tree();
-  t.write(stanza("alpha", "1.0"));
   writeFileSync(join(t.dir, "dcr.json"), JSON.stringify(SETTINGS));
-  const io = capture();
-  const code = await main([
-    "--once",
-    "--data-dir",
-    t.data,
-    "--root",
-    t.root,
-    "--dcr",
-    join(t.dir, "dcr.json"),
-    "--no-ama",
-    "--forward",
-    `tcp://127.0.0.1:${server.port}`,
-  ], { io });
-  assert.equal(code, 0, io.errText());
-  assert.equal(io.errText(), "", "delivered: no warning");
-  assert.equal(got.length, 1);
-  assert.equal(got[0][0], "ctagent:CONFIG_DATA_BLOB_V2");
-  assert.ok(got[0][1] instanceof FluentEventTime);
-  assert.equal(got[0][2].SoftwareName, "alpha");
-  await server.close();
-  await Deno.remove(t.dir, { recursive: true });
-});
-
-Deno.test("--forward keeps every field of the full record by default, and only the table's columns with --forward-fields la (FluentServer)", async () => {
-  const server = new FluentServer({ listenOptions: { port: 0, host: "127.0.0.1" } });
-  const got: [string, Record<string, string>][] = [];
-  server.on("entry", (tag, _time, record) => got.push([tag, record]));
-  await server.listen();
-  const t = tree();
-  writeFileSync(join(t.dir, "dcr.json"), JSON.stringify(SETTINGS));
-  const once = async (fields: string[]) => {
+  const once = async (extra: string[] = []) => {
     const io = capture();
-    const args = [
+    const code = await main([
       "--once",
       "--data-dir",
       t.data,
@@ -237,16 +207,42 @@ Deno.test("--forward keeps every field of the full record by default, and only t
       "--dcr",
       join(t.dir, "dcr.json"),
       "--no-ama",
-    ];
-    const code = await main([...args, "--forward", `tcp://127.0.0.1:${server.port}`, ...fields], { io });
+      "--forward",
+      `tcp://127.0.0.1:${server.port}`,
+      ...extra,
+    ], { io });
     assert.equal(io.errText(), "", "delivered: no warning");
     return code;
   };
+  return {
+    got,
+    t,
+    once,
+    async close() {
+      await server.close();
+      await Deno.remove(t.dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("--forward sends the same records to FluentServer (npm:@fluent-org/logger) over TCP with acks", async () => {
+  const { got, t, once, close } = await forwarded();
   t.write(stanza("alpha", "1.0"));
-  assert.equal(await once([]), 0);
+  assert.equal(await once(), 0);
+  assert.equal(got.length, 1);
+  assert.equal(got[0][0], "ctagent:CONFIG_DATA_BLOB_V2");
+  assert.ok(got[0][1] instanceof FluentEventTime);
+  assert.equal(got[0][2].SoftwareName, "alpha");
+  await close();
+});
+
+Deno.test("--forward keeps every field of the full record by default, and only the table's columns with --forward-fields la (FluentServer)", async () => {
+  const { got, t, once, close } = await forwarded();
+  t.write(stanza("alpha", "1.0"));
+  assert.equal(await once(), 0);
   t.write(stanza("alpha", "1.1"));
-  assert.equal(await once([]), 4);
-  const [snapshot, change, inventory] = got.map(([, r]) => r);
+  assert.equal(await once(), 4);
+  const [snapshot, change, inventory] = got.map(([, , r]) => r);
   // Full: the table's columns and every field ctagent has (Manager, Status, the version, a RecordId).
   for (const r of [snapshot, change, inventory]) {
     assert.match(r.RecordId, /^[0-9a-f-]{36}$/);
@@ -273,14 +269,12 @@ Deno.test("--forward keeps every field of the full record by default, and only t
   got.length = 0;
   t.write(stanza("alpha", "1.2"));
   assert.equal(await once(["--forward-fields", "la"]), 4);
-  const la = got.map(([tag, r]) => [tag, r] as const);
-  assert.equal(la.length, 2);
-  for (const [tag, r] of la) {
+  assert.equal(got.length, 2);
+  for (const [tag, , r] of got) {
     assert.deepEqual(checkRecord(tag, r), [], "only what AMA's tables take");
     assert.equal(r.Manager, undefined);
   }
-  await server.close();
-  await Deno.remove(t.dir, { recursive: true });
+  await close();
 });
 
 Deno.test("--once without AMA leaves the records in the outbox with one warning and the change exit code", async () => {

@@ -4,6 +4,7 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createApi } from "../ui/api.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { openDb } from "../db/open.ts";
 import { onlyDcr } from "./helpers.ts";
 
@@ -69,7 +70,7 @@ async function startAgent(args: string[]) {
 /** Every route of the API, with parameters that make each one answer (listed from the app itself). */
 async function apiRoutes(file: string, sum: string): Promise<{ method: string; path: string }[]> {
   const opened = await openDb(":memory:");
-  const routes = createApi({ db: opened.db }).routes;
+  const routes = createApi({ db: opened.db, collectors: COLLECTORS }).routes;
   await opened.close();
   const fill: Record<string, string> = {
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,
@@ -158,6 +159,10 @@ Deno.test({
       assert.match(page.body, /ctagent page-url/, "the page says how to sign in");
       const wrong = await curlAsNobody(`${agent.base}/?token=${"0".repeat(64)}`);
       assert.equal(wrong.status, 401);
+      // The page's worker hands its log lines to the agent's log: the line follows the answer shortly.
+      for (let i = 0; i < 100 && !/page sign-in failed: wrong token/.test(agent.log()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.match(agent.log(), /page sign-in failed: wrong token/);
 
       // With a session handed to it: the API answers, but never the 0600 file's content.

@@ -23,15 +23,21 @@ export const INGESTION_COLUMNS: ReadonlySet<string> = new Set(
   COMMON.filter((c) => c !== "TimeGenerated" && c !== "Computer"),
 );
 
-/** `ConfigurationChange` (the change streams CONFIG_CHANGE_BLOB and _V2), as the table reference lists it. */
-export const CHANGE_COLUMNS: ReadonlySet<string> = new Set([
-  ...COMMON,
+/** Columns of a `ConfigurationChange` row that describe the change itself, not the item's values. */
+export const CHANGE_ROW_COLUMNS: readonly string[] = [
   "ConfigChangeType",
   "ChangeCategory",
   "FieldsChanged",
   "Current",
   "Previous",
   "LastSnapshotAge",
+  "SvcChangeType",
+];
+
+/** `ConfigurationChange` (the change streams CONFIG_CHANGE_BLOB and _V2), as the table reference lists it. */
+export const CHANGE_COLUMNS: ReadonlySet<string> = new Set([
+  ...COMMON,
+  ...CHANGE_ROW_COLUMNS,
   // Files
   "FileSystemPath",
   "FileContentChecksum",
@@ -74,7 +80,6 @@ export const CHANGE_COLUMNS: ReadonlySet<string> = new Set([
   "SvcPreviousController",
   "SvcRunlevels",
   "SvcPreviousRunlevels",
-  "SvcChangeType",
 ]);
 
 /** `ConfigurationData` (the inventory stream CONFIG_DATA_BLOB_V2), as the table reference lists it. */

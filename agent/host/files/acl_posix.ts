@@ -1,5 +1,5 @@
 // POSIX access ACLs: the system.posix_acl_access xattr through libc FFI, and getfacl's short text of it (SPEC §7.21).
-import { errnoName } from "./libc_posix.ts";
+import { errnoName, getXattr } from "./libc_posix.ts";
 
 /** The xattr that holds a file's access ACL (the Linux kernel's POSIX ACL format, version 2). */
 const ACL_XATTR = "system.posix_acl_access\0";
@@ -13,27 +13,11 @@ const ACL_OTHER = 0x20;
 const ENODATA = 61;
 const EOPNOTSUPP = 95;
 
-const SYMBOLS = {
-  fgetxattr: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
-  getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
-  __errno_location: { parameters: [], result: "pointer" },
-} as const;
-
-type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
-let lib: Lib | undefined;
-function libc(): Lib {
-  if (!lib) {
-    if (Deno.build.os !== "linux") throw new Error(`POSIX ACLs: unsupported OS ${Deno.build.os}`);
-    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
-  }
-  return lib;
-}
-
 const encoder = new TextEncoder();
 const NAME = encoder.encode(ACL_XATTR);
 /** Room for 8,190 entries: more than ext4 or xfs store (an ACL larger than this is an error, never cut). */
 const buf = new Uint8Array(4 + 8 * 8190);
+const BUF_LEN = BigInt(buf.length);
 
 /** An xattr read that failed: `errno` as the kernel gave it. */
 export class AclError extends Error {
@@ -43,13 +27,12 @@ export class AclError extends Error {
   }
 }
 
-function result(n: number, where: string): Uint8Array | null {
+/** What a getxattr call that returned `n` read: the xattr's bytes, or null when the file has none. */
+function result(n: number, where: () => string): Uint8Array | null {
   if (n >= 0) return buf.slice(0, n);
-  const p = libc().__errno_location();
-  const errno = p ? new Deno.UnsafePointerView(p).getInt32() : 0;
   // No ACL beyond the mode bits, or a file system without ACLs: the mode says it all.
-  if (errno === ENODATA || errno === EOPNOTSUPP) return null;
-  throw new AclError(errno, where);
+  if (n === -ENODATA || n === -EOPNOTSUPP) return null;
+  throw new AclError(-n, where());
 }
 
 /**
@@ -57,12 +40,12 @@ function result(n: number, where: string): Uint8Array | null {
  * Throws AclError for any other failure.
  */
 export function readAccessAclFd(fd: number): Uint8Array | null {
-  return result(Number(libc().fgetxattr(fd, NAME, buf, BigInt(buf.length))), `fd ${fd}`);
+  return result(getXattr(fd, NAME, buf, BUF_LEN), () => `fd ${fd}`);
 }
 
 /** The raw access ACL of a path (`follow`: of a symlink's target), or null when it has none beyond its mode. */
 export function readAccessAclPath(path: string, follow: boolean): Uint8Array | null {
-  return readAt(encoder.encode(path + "\0"), follow, path);
+  return readAt(encoder.encode(path + "\0"), follow, () => path);
 }
 
 /**
@@ -74,15 +57,16 @@ export function readAccessAclAt(dirfd: number, name: Uint8Array, follow: boolean
   const p = new Uint8Array(dir.length + name.length);
   p.set(dir);
   p.set(name, dir.length);
-  return readAt(p, follow, `an entry of directory fd ${dirfd}`);
+  return readAt(p, follow, () => `an entry of directory fd ${dirfd}`);
 }
 
-function readAt(path: Uint8Array<ArrayBuffer>, follow: boolean, where: string): Uint8Array | null {
-  const call = follow ? libc().getxattr : libc().lgetxattr;
-  return result(Number(call(path, NAME, buf, BigInt(buf.length))), where);
+function readAt(path: Uint8Array<ArrayBuffer>, follow: boolean, where: () => string): Uint8Array | null {
+  return result(getXattr(path, NAME, buf, BUF_LEN, follow), where);
 }
 
 const perms = (p: number) => `${p & 4 ? "r" : "-"}${p & 2 ? "w" : "-"}${p & 1 ? "x" : "-"}`;
+/** The text of each of the 512 modes' base ACLs, made once (most files have no ACL beyond their mode). */
+const BASE: string[] = [];
 
 /** Names for the ids an ACL holds (getfacl prints the name, or the number when there is none). */
 export interface AclNames {
@@ -96,7 +80,11 @@ export interface AclNames {
  * (`user::rw-,user:alice:rwx,group::r--,mask::rwx,other::r--`). Throws TypeError for a malformed xattr.
  */
 export function formatAccessAcl(mode: number, xattr: Uint8Array | null, names: AclNames): string {
-  if (!xattr) return `user::${perms(mode >> 6)},group::${perms(mode >> 3)},other::${perms(mode)}`;
+  if (!xattr) {
+    return BASE[mode & 0o777] ??= `user::${perms(mode >> 6)},group::${perms(mode >> 3)},other::${
+      perms(mode)
+    }`;
+  }
   const v = new DataView(xattr.buffer, xattr.byteOffset, xattr.byteLength);
   if (xattr.length < 4 || (xattr.length - 4) % 8 !== 0 || v.getUint32(0, true) !== ACL_XATTR_VERSION) {
     throw new TypeError(

@@ -7,12 +7,11 @@ import { join } from "node:path";
 import { openDb } from "../../db/open.ts";
 import { DB_FILE } from "../../agent/paths.ts";
 import { fillSynthetic } from "../../ui/testdata/synthetic.ts";
-import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { startAgentProcess } from "../../test/agent_process.ts";
 import { ensureUiAssets } from "../bundle_ui.ts";
 
 const ITEMS = Number(Deno.env.get("CTAGENT_BENCH_UI_ITEMS") ?? 200_000);
 const FILES = Number(Deno.env.get("CTAGENT_BENCH_UI_FILES") ?? 200_000);
-const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 function pct(sorted: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)];
@@ -33,36 +32,6 @@ async function benchTree(n: number): Promise<string> {
   }
   await Deno.writeTextFile(join(tree, ".ready"), new Date().toISOString());
   return tree;
-}
-
-/** Starts the agent and waits for its page's sign-in address; stderr is kept. */
-async function startAgent(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", V8_FLAGS_ARG, MAIN, ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const pump = (async () => {
-    for (let r; !(r = await reader.read()).done;) log += r.value;
-  })();
-  const deadline = Date.now() + 120_000;
-  let signIn: string | undefined;
-  while (!signIn && Date.now() < deadline) {
-    signIn = /local page ready.* url=(\S+)/.exec(log)?.[1];
-    if (!signIn) await new Promise((r) => setTimeout(r, 20));
-  }
-  if (!signIn) throw new Error(`the page never came up:\n${log}`);
-  return {
-    signIn,
-    log: () => log,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await pump;
-    },
-  };
 }
 
 export async function benchUiDuringBaseline(): Promise<Record<string, unknown>> {
@@ -95,7 +64,15 @@ export async function benchUiDuringBaseline(): Promise<Record<string, unknown>> 
       }),
     );
     out["load average at start"] = loadavg()[0].toFixed(1);
-    const agent = await startAgent(["--data-dir", data, "--dcr", dcr, "--no-ama", "--listen", "127.0.0.1:0"]);
+    const agent = await startAgentProcess([
+      "--data-dir",
+      data,
+      "--dcr",
+      dcr,
+      "--no-ama",
+      "--listen",
+      "127.0.0.1:0",
+    ]);
     try {
       const base = new URL(agent.signIn).origin;
       const signed = await fetch(agent.signIn, { redirect: "manual" });

@@ -728,7 +728,7 @@ async function runDaemon(
     const { startUi } = await import("../ui/server.ts");
     try {
       ui = await startUi({
-        db: d.opened.db,
+        db: d.opened,
         host: d.host,
         log: d.log,
         agent,

@@ -115,7 +115,7 @@ export interface CollectorSpec<I extends Item = Item> {
   columns: readonly Column[];
   /** Fields the page's API sorts by, besides the columns' and key, first_seen, changed_at. */
   sortable?: readonly string[];
-  /** Fields the page's API filters on by exact value. */
+  /** Fields the page's API filters the inventory on by exact value (`filter.FIELD=value`). */
   filterable?: readonly string[];
   /** Its JSON mirror files per platform; null when it has none. */
   mirror: Readonly<Partial<Record<Platform, readonly MirrorFile<I>[]>>> | null;

@@ -191,6 +191,13 @@ export async function lastGoodConfig(db: Db, os: Platform): Promise<ConfigInForc
   return undefined;
 }
 
+/** How many rejected (invalid) DCRs were seen. */
+export async function rejectedCount(db: Db): Promise<number> {
+  const { n } = await db.selectFrom("config").select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("valid", "=", 0).executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 /**
  * Reads a DCR file of at most `maxBytes` (MAX_DCR_BYTES); a read failure or a bigger file is a problem with the
  * path named, not an exception. A pipe (`--dcr /dev/stdin`) is read up to the limit too.

@@ -24,6 +24,7 @@ export default defineCollector<FileItem>({
     { field: "Owner", label: "Owner" },
     { field: "Mode", label: "Mode", style: "mono" },
   ],
+  filterable: ["FileType", "RuleName", "Owner"],
   mirror: { linux: [{ file: "File.json" }], windows: [{ file: "File.json" }] },
   content: { checksumField: "FileContentChecksum" },
   page: {

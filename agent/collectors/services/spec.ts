@@ -26,6 +26,7 @@ export default defineCollector<ServiceItem>({
     { field: "SvcController", label: "Controller" },
     { field: "SvcPath", label: "Path", style: "mono dim" },
   ],
+  filterable: ["SvcState", "SvcStartupType", "SvcController"],
   mirror: { linux: [{ file: "Services.json" }], windows: [{ file: "Services.json" }] },
   content: false,
   page: {

@@ -41,6 +41,7 @@ export default defineCollector<SoftwareItem>({
     },
     { field: "SoftwareDescription", label: "Description", style: "dim" },
   ],
+  filterable: ["Manager", "Architecture"],
   // SPEC §3.4: the real agent's mirrors; Windows splits programs from updates.
   mirror: {
     linux: [{ file: "Packages.json" }],

@@ -1,5 +1,5 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
-import { createHash } from "node:crypto";
+import { digest } from "./digest.ts";
 import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc_posix.ts";
 import { textOf } from "./content.ts";
 import { readAccessAclFd } from "./acl_posix.ts";
@@ -33,22 +33,14 @@ function hashOnce(
   fd: number,
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
-  const h = createHash("sha256");
-  let off = 0;
-  let captured = capture !== null;
+  const h = digest(capture);
   for (;;) {
     if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
-    const n = pread(fd, BUF, off);
+    const n = pread(fd, BUF, h.length);
     if (n === 0) break;
-    const chunk = BUF.subarray(0, n);
-    h.update(chunk);
-    if (captured) {
-      if (off + n > capture!.length) captured = false;
-      else capture!.set(chunk, off);
-    }
-    off += n;
+    h.update(BUF.subarray(0, n));
   }
-  return { checksum: h.digest("hex"), length: off, captured: captured && off === capture!.length };
+  return h.done();
 }
 
 export function hashFd(job: HashJob): HashResult {

@@ -13,6 +13,7 @@ import {
   withLocalSettings,
 } from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
+import { listenForStop, type StopSignals } from "./stop_signals.ts";
 import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { type Host, liveHost } from "./host/mod.ts";
 import { imageComputerName } from "./host/computer_name.ts";
@@ -116,6 +117,8 @@ Exit codes (--once):
   19  the state database cannot be opened or written
   20  internal error
   21  verify: the history's hash chain, or the export, is broken
+  22  stopped by SIGTERM, SIGINT (Ctrl-C) or Ctrl-Break: the run in flight is recorded as aborted, nothing
+      of it stored (the daemon, stopped so, exits 0; a second signal stops either at once)
 `;
 
 const OPTIONS = {
@@ -434,20 +437,14 @@ export interface MainDeps {
   collectors?: readonly Collector[];
   /** Resolves when the daemon should stop (signals); tests pass their own. */
   untilStopped?: (log: Logger) => Promise<void>;
+  /** Aborts `--once` (signals by default); tests pass their own. */
+  stopSignal?: AbortSignal;
 }
 
+/** Resolves at the first stop signal; listening goes on, so that a second one during the wind-down exits at once. */
 function waitForSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT", "SIGBREAK"]
-      : ["SIGINT", "SIGTERM"];
-    const handler = () => {
-      log.info("stopping");
-      for (const s of signals) Deno.removeSignalListener(s, handler);
-      resolve();
-    };
-    for (const s of signals) Deno.addSignalListener(s, handler);
-  });
+  const { signal } = listenForStop(log);
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 /** Runs the command line; returns the exit code. */
@@ -547,6 +544,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
   }
   let opened;
+  let ownStop: StopSignals | undefined;
   try {
     opened = await openState(dbPath, cli.command, !(claimed && "daemon" in claimed), log);
   } catch (e) {
@@ -569,8 +567,12 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     if (cli.command === "export") {
       return exportHistory(opened, { out: cli.out, since: cli.since, computer: host.hostname }, io);
     }
+    // --once stops at SIGTERM, SIGINT or Ctrl-Break (exit 22); the daemon listens in runDaemon.
+    const stop = cli.command === "once"
+      ? deps.stopSignal ?? (ownStop = listenForStop(log)).signal
+      : new AbortController().signal;
     if (claimed && "daemon" in claimed) {
-      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon });
+      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon, signal: stop });
       if ("refused" in asked) {
         io.err(`ctagent: ${asked.refused}`);
         return EXIT.DATABASE;
@@ -586,6 +588,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         dcrFile: cli.dcr,
         fetchAma: amaFetch(ama, log),
+        signal: stop,
       });
       const config = withLocalSettings(resolved.config, cli.local);
       const res = await runOnce({
@@ -595,12 +598,17 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         config,
         host,
         log,
-        signal: new AbortController().signal,
+        signal: stop,
         outboxMax: cli.outboxMax,
         fields: recordFields(ama),
         collectorSettings: cli.collectorSettings,
       });
       printOnce(cli, io, opened, collectors, host, { ...res, config });
+      if (stop.aborted) {
+        // Stopped: what ran is stored and printed; no mirrors, no delivery (the daemon or the next run does it).
+        io.err(`ctagent: ${(stop.reason as Error)?.message ?? "stopped"}; the run in flight was aborted`);
+        return EXIT.ABORTED;
+      }
       try {
         await writeMirrors({
           db: opened.db,
@@ -620,8 +628,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         config,
         ama,
         timeoutMs: cli.deliverTimeoutMs,
+        signal: stop,
       });
       if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
+      // Stopped while delivering: every run finished, so the exit code still reports the changes (SPEC §7.14).
       return res.exitCode;
     }
     return await runDaemon(cli, {
@@ -635,6 +645,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       until: deps.untilStopped ?? waitForSignal,
     });
   } catch (e) {
+    if (ownStop?.signal.aborted || deps.stopSignal?.aborted) {
+      io.err(`ctagent: ${(e as Error).message}`);
+      return EXIT.ABORTED;
+    }
     const problem = storageProblem(e);
     if (e instanceof DatabaseError || problem) {
       io.err(
@@ -647,6 +661,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     io.err(`ctagent: internal error: ${(e as Error).stack ?? e}`);
     return EXIT.INTERNAL;
   } finally {
+    ownStop?.dispose();
     await opened.close();
     lock?.release();
   }

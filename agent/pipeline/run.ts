@@ -25,6 +25,7 @@ import {
   type WireRecord,
 } from "./records.ts";
 import { Stage } from "./stage.ts";
+import { breather } from "../breathe.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -111,6 +112,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
+  log.debug(`${name} run started`, { collector: name });
   const fail = async (
     status: "failed" | "aborted",
     error: string,
@@ -194,7 +196,11 @@ async function collectAndStore(
         previous: stage.previous,
         sink: stage,
       });
-      for (const i of collected.items) await stage.add(i);
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await stage.add(i);
+        await breathe();
+      }
       for (const k of collected.same ?? []) await stage.same(k);
       for (const c of collected.contents ?? []) await stage.content(c);
       await stage.flush();
@@ -203,7 +209,15 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
+    try {
+      return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
+    } catch (e) {
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -241,6 +255,8 @@ async function store(
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
   let itemsWritten = 0;
+  // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
+  const breathe = breather(opts.signal);
 
   const runId = await db.transaction().execute(async (trx) => {
     const run = {
@@ -303,6 +319,7 @@ async function store(
       items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
+      await breathe();
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
     const unseen = collected.unseen ?? [];
@@ -312,6 +329,7 @@ async function store(
       itemsWritten += gone.length;
       await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+      await breathe();
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
@@ -320,6 +338,7 @@ async function store(
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
           out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          await breathe();
         }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));

@@ -6,12 +6,12 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
-import { writeMirrors } from "./mirrors.ts";
+import { writeMirrors } from "../pipeline/mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
 import { outboxDepth } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
 
-export { writeMirrors } from "./mirrors.ts";
+export { writeMirrors } from "../pipeline/mirrors.ts";
 
 /** How ctagent talks to AMA or a forward receiver (from flags). */
 export interface AmaOptions {

@@ -9,17 +9,6 @@ export interface Problem {
   message: string;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  constructor(message: string, readonly problems: Problem[] = []) {
-    super(
-      problems.length
-        ? `${message}\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`
-        : message,
-    );
-  }
-}
-
 /** Below this a frequency is rejected (SPEC §7.13); tests and demos rely on anything from here up. */
 export const MIN_FREQUENCY = 10;
 /** A frequency above 30 days is almost certainly a unit mistake. */

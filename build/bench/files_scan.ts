@@ -7,7 +7,7 @@ import { settingsSchema } from "../../agent/config/dcr.ts";
 import { liveHost } from "../../agent/host/mod.ts";
 import { createLogger } from "../../agent/log.ts";
 import "../../agent/cli.ts"; // the product's whole module graph, for a true memory baseline
-import { writeMirrors } from "../../agent/ama/mod.ts";
+import { writeMirrors } from "../../agent/pipeline/mirrors.ts";
 import { runCollector } from "../../agent/pipeline/run.ts";
 import { DB_FILE } from "../../agent/paths.ts";
 import { openDb } from "../../db/open.ts";

@@ -5,7 +5,6 @@ import { memoryLogger } from "../log.ts";
 import { createScheduler } from "./scheduler.ts";
 import { fakeClock } from "../../test/fake_clock.ts";
 
-
 /** The DCR switch and frequency each test collector follows. */
 const DCR: Record<string, [DcrSwitch, DcrFrequency]> = {
   software: ["enableSoftware", "softwareSettings.softwareCollectionFrequency"],

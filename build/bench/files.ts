@@ -133,7 +133,7 @@ function dbFigures(dataDir: string) {
 }
 
 /** A tree of `n` small files (1,000 per directory, 32–1,055 bytes each), made once and kept in TREES. */
-function smallFileTree(n: number): string {
+export function smallFileTree(n: number): string {
   const dir = `${TREES}/tree-${n}`;
   const done = `${dir}.complete`;
   if (existsSync(done)) return dir;

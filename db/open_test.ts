@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { openDb } from "./open.ts";
+import { migrations } from "./migrations/mod.ts";
 
 Deno.test("openDb() creates every table and reopens an existing file without re-migrating", async () => {
   const dir = await Deno.makeTempDir();
@@ -26,4 +27,23 @@ Deno.test("openDb() names the path when the database cannot be opened", async ()
     () => openDb("/proc/nonexistent-dir/x.db"),
     /Cannot open database \/proc\/nonexistent-dir/,
   );
+});
+
+Deno.test("openDb() from 6 processes at once on a new file: one creates the tables, every open succeeds", async () => {
+  const dir = await Deno.makeTempDir();
+  const script = new URL("./testdata/open_at.ts", import.meta.url).pathname;
+  // Each process waits for the same moment, then opens (and so migrates) the new database.
+  const at = String(Date.now() + 1500);
+  const outs = await Promise.all(
+    Array.from(
+      { length: 6 },
+      () =>
+        new Deno.Command(Deno.execPath(), { args: ["run", "-A", script, `${dir}/state.db`, at] }).output(),
+    ),
+  );
+  for (const o of outs) {
+    assert.equal(o.code, 0, new TextDecoder().decode(o.stderr));
+    assert.equal(Number(new TextDecoder().decode(o.stdout)), Object.keys(migrations).length);
+  }
+  await Deno.remove(dir, { recursive: true });
 });

@@ -109,6 +109,12 @@ export function settingsSchema(os: Platform) {
       maxDepth: z.number().int().min(1).max(4096).default(256),
       /** ctagent: total bytes of file content captured per run (for diffs); what it cuts is reported. */
       maxContentBytes: z.number().int().min(0).default(64 * 1024 * 1024),
+      /**
+       * ctagent: files larger than this are not hashed; their items say so (kept with size and times). At about
+       * 1 GB/s a core, 16 GiB is some 15 s per run, where a 15 TB sparse file (`truncate -s 15T` by anyone who
+       * may write in a tracked directory) would take hours.
+       */
+      maxHashBytes: z.number().int().min(0).default(16 * 2 ** 30),
     }).prefault({}),
     registrySettings: z.object({
       registryCollectionFrequency: frequency.default(d.registryCollectionFrequency),
@@ -153,6 +159,7 @@ const SETTINGS_SHAPE: Shape = {
     maxFiles: true,
     maxDepth: true,
     maxContentBytes: true,
+    maxHashBytes: true,
   },
   registrySettings: { registryCollectionFrequency: true, registryInfo: [registryInfoShape] },
   softwareSettings: { softwareCollectionFrequency: true },

@@ -13,6 +13,7 @@ import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "./content.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { notHashed } from "./limit.ts";
 
 /** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
 export type FileItem = {
@@ -179,7 +180,8 @@ export async function collectFiles(
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
-  const pool: HashPool = createHashPool({ workers: opts.workers });
+  const tooBig: string[] = [];
+  const pool: HashPool = createHashPool({ workers: opts.workers, signal });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -235,6 +237,13 @@ export async function collectFiles(
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
   const hash = async (f: Found, rule: FileInfo, capture: number) => {
+    if (f.stat.size > fs.maxHashBytes) {
+      tooBig.push(f.path);
+      const error = notHashed(f.stat.size, fs.maxHashBytes);
+      return emit(
+        out.add(errorItem(f.path, rule, error, fromStat(f.path, f.stat, accounts, rule, f.linkTarget))),
+      );
+    }
     await pool.room();
     let fd: number;
     try {
@@ -247,7 +256,7 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    pool.submit({ fd, capture, size: stat.size })
+    pool.submit({ fd, capture, size: stat.size, limit: fs.maxHashBytes })
       .then((r) => finishHashed(path, stat, rule, linkTarget, r))
       .catch((e) => {
         sinkError ??= e;
@@ -328,7 +337,7 @@ export async function collectFiles(
   }
 
   // What the walk could not see or cut, said once per kind.
-  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut, errors, tooBig }, fs, { unseen, warnings });
   await Promise.all(writing);
   if (sinkError) throw sinkError;
   log.debug("files collected", { items, hashed, reused, errors: errors.length });

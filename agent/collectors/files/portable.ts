@@ -6,6 +6,7 @@ import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
 import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
 import { hashPortable } from "./hash_portable.ts";
+import { notHashed } from "./limit.ts";
 import type { FileItem } from "./mod.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
@@ -61,6 +62,7 @@ export async function collectFilesPortable(
   const out = output.sink;
   let items = 0;
   const errors: string[] = [];
+  const tooBig: string[] = [];
   const contentCut: string[] = [];
   const capturedSums = new Set<string>();
   const seen = new Set<string>();
@@ -166,8 +168,13 @@ export async function collectFilesPortable(
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
         const print = fingerprint(item);
         if (ctx.previous?.get(f.path) === print) return await push(item, print);
+        if (f.info.size > fs.maxHashBytes) {
+          tooBig.push(f.path);
+          items++;
+          return await out.add({ ...item, StatKey: null, error: notHashed(f.info.size, fs.maxHashBytes) });
+        }
         try {
-          const r = await hashPortable(f.real, capture, buf, ops.open);
+          const r = await hashPortable(f.real, capture, buf, ops.open, { limit: fs.maxHashBytes, signal });
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
@@ -181,6 +188,7 @@ export async function collectFilesPortable(
           }
           await push(after);
         } catch (e) {
+          if (signal.aborted) throw e; // the run stops: no item for a file it stopped hashing
           errors.push(f.path);
           items++;
           await out.add({ ...item, StatKey: null, error: `${f.path}: ${errText(e)}` });
@@ -189,7 +197,7 @@ export async function collectFilesPortable(
     );
   }
 
-  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut, errors, tooBig }, fs, { unseen, warnings });
   log.debug("files collected (portable)", { items, hashed, reused, errors: errors.length });
   return output.result(unseen, warnings);
 }

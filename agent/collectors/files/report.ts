@@ -1,5 +1,6 @@
 // What a files walk could not see or cut, turned into the run's unseen prefixes and warnings (SPEC §7.7).
 import type { Settings } from "../../config/dcr.ts";
+import { bytesText } from "./limit.ts";
 
 /** What one walk of one fileInfo entry left out (both walkers fill it). */
 export interface WalkReport {
@@ -23,7 +24,7 @@ export function some(list: string[], n = 5): string {
 /** Adds the walks' unseen prefixes to `unseen` and says once per kind what was cut or unreadable. */
 export function reportCuts(
   reports: WalkReport[],
-  cut: { contentCut: string[]; errors: string[] },
+  cut: { contentCut: string[]; errors: string[]; tooBig: string[] },
   fs: Settings["fileSettings"],
   out: { unseen: string[]; warnings: string[] },
 ): void {
@@ -56,6 +57,13 @@ export function reportCuts(
       `fileSettings.maxContentBytes (${fs.maxContentBytes}) reached: content of ${cut.contentCut.length} text files not captured: ${
         some(cut.contentCut)
       }`,
+    );
+  }
+  if (cut.tooBig.length) {
+    out.warnings.push(
+      `fileSettings.maxHashBytes (${
+        bytesText(fs.maxHashBytes)
+      }) exceeded: ${cut.tooBig.length} files not hashed: ${some(cut.tooBig)}`,
     );
   }
   if (cut.errors.length) {

@@ -1,19 +1,30 @@
 // The long-running agent: config in force (and kept current), the scheduler, history retention, the page.
-import type { Collector } from "./collectors/types.ts";
-import { type AmaFetch, type ConfigInForce, resolveConfig, watchConfig } from "./config/load.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import {
+  type AmaFetch,
+  type ConfigInForce,
+  type LocalSettings,
+  resolveConfig,
+  watchConfig,
+  withLocalSettings,
+} from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { OpenedDb } from "../db/open.ts";
-import { runCollector } from "./pipeline/run.ts";
+import { recordRun, runCollector, type RunSummary } from "./pipeline/run.ts";
+import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
-import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
+import { recordVerification, verifySnapshot } from "../db/chain.ts";
+import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
   host: Host;
   log: Logger;
-  collectors: Collector[];
+  collectors: readonly Collector[];
+  /** ctagent's own settings of the collectors the DCR does not schedule (`--config`). */
+  collectorSettings?: CollectorSettings;
   dcrFile?: string;
   fetchAma?: AmaFetch;
   outboxMax?: number;
@@ -28,14 +39,25 @@ export interface AgentOptions {
   mirrorDir?: string;
   /** Schedule no collection until `agent.scheduler.start()` (the daemon serves its page first). */
   paused?: boolean;
+  /** ctagent's own settings, added to every DCR in force. */
+  local?: LocalSettings;
+  /** How often the history's hash chain is verified (default a day; also once at start). */
+  verifyIntervalMs?: number;
 }
 
 export interface Agent {
   scheduler: Scheduler;
   delivery?: Delivery;
   config(): ConfigInForce;
+  /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
+  unrecorded(): RunSummary[];
+  /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
+  runNow(): Promise<RunSummary[]>;
   stop(): Promise<void>;
 }
+
+/** Failed runs kept in memory while they cannot be stored (4 collectors failing every 5 min: 2 hours). */
+const MAX_UNRECORDED = 100;
 
 export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const { opened, host, log } = opts;
@@ -47,7 +69,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     dcrFile: opts.dcrFile,
     fetchAma: opts.fetchAma,
   });
-  let config = initial;
+  let config = withLocalSettings(initial, opts.local);
   for (const w of config.warnings) log.warn(w);
   log.info("DCR in force", { id: config.id, source: config.source, origin: config.origin });
 
@@ -62,13 +84,31 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     })
     : undefined;
 
+  // A run that failed because nothing could be written is kept here, shown on the page, and stored before
+  // the next run (the first moment the database may take it again).
+  const unrecorded: RunSummary[] = [];
+  const recordPending = async () => {
+    while (unrecorded.length) {
+      try {
+        await recordRun(db, unrecorded[0]);
+      } catch (e) {
+        if (storageProblem(e)) return;
+        throw e;
+      }
+      unrecorded.shift();
+    }
+  };
+
+  let wantChanges = 0;
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
     os: host.os,
     settings: config.settings,
+    collectorSettings: opts.collectorSettings,
     log,
     run: async (collector, settings, signal) => {
+      await recordPending();
       const summary = await runCollector({
         db,
         raw: opened.raw,
@@ -78,8 +118,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         log,
         signal,
         outboxMax: opts.outboxMax,
-        keepChanges: false,
+        // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
+        keepChanges: wantChanges > 0,
+        fields: opts.ama ? recordFields(opts.ama) : "la",
       });
+      if (!summary.runId) {
+        unrecorded.push(summary);
+        if (unrecorded.length > MAX_UNRECORDED) unrecorded.shift();
+      }
       await delivery?.afterRun(collector.name, summary.itemsWritten);
       return summary;
     },
@@ -95,28 +141,70 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     fileIntervalMs: opts.fileIntervalMs,
     amaIntervalMs: opts.amaIntervalMs,
     onChange: (next) => {
-      config = next;
+      config = withLocalSettings(next, opts.local);
       scheduler.apply(next.settings);
     },
   });
 
   const retentionDays = opts.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const prune = () =>
-    pruneHistory(db, retentionDays).then(
-      (p) => (p.changes || p.runs || p.contents) && log.info("history pruned", { ...p, days: retentionDays }),
+    pruneHistory(opened, retentionDays).then(
+      (p) => {
+        if (p.chainBroken) {
+          log.error("history not pruned: its hash chain is broken there (kept as evidence)", {
+            at: p.chainBroken.message,
+          });
+        } else if (p.changes || p.acks || p.runs || p.contents) {
+          log.info("history pruned", { ...p, days: retentionDays });
+        }
+      },
       (e) => log.error("history pruning failed", { error: e }),
     );
   const pruneTimer = setInterval(prune, 3_600_000);
   void prune();
 
+  // The history's hash chain is verified at start and every day; status and the page show the last result.
+  const stopVerifying = new AbortController();
+  let verifying: Promise<void> | undefined;
+  const verify = () => {
+    verifying ??= (async () => {
+      try {
+        const report = await verifySnapshot(opened, stopVerifying.signal);
+        await recordVerification(db, report);
+        if (!report.ok) log.error("the history's hash chain is broken", { at: report.broken!.message });
+      } catch (e) {
+        if (!stopVerifying.signal.aborted) log.error("cannot verify the history's hash chain", { error: e });
+      } finally {
+        verifying = undefined;
+      }
+    })();
+  };
+  const verifyTimer = setInterval(verify, opts.verifyIntervalMs ?? 86_400_000);
+  verify();
+
   return {
     scheduler,
     delivery,
     config: () => config,
+    unrecorded: () => [...unrecorded],
+    async runNow() {
+      wantChanges++;
+      try {
+        return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
+      } finally {
+        wantChanges--;
+      }
+    },
     async stop() {
       clearInterval(pruneTimer);
+      clearInterval(verifyTimer);
+      stopVerifying.abort();
+      await verifying;
       stopWatching();
       await scheduler.stop();
+      await recordPending().catch((e) =>
+        log.error("cannot store the failed runs kept in memory", { error: e })
+      );
       await delivery?.stop();
     },
   };

@@ -1,23 +1,46 @@
 // The command line: flags, subcommands (`dcr check`, `status`), and what each run mode prints and returns.
 import { parseArgs } from "node:util";
 import { join } from "node:path";
-import { allCollectors } from "./collectors/mod.ts";
-import type { Collector, Platform } from "./collectors/types.ts";
+import { COLLECTORS } from "./collectors/mod.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import type { Platform } from "./platform.ts";
 import { chooseEntry, EXTENSION_NAME, parseDcrDocument } from "./config/document.ts";
-import { readDcrFile, resolveConfig } from "./config/load.ts";
+import {
+  type ConfigInForce,
+  type LocalSettings,
+  readDcrFile,
+  resolveConfig,
+  withLocalSettings,
+} from "./config/load.ts";
 import { EXIT } from "./exit_codes.ts";
-import { configFileArgs } from "./config/agent_file.ts";
-import { liveHost } from "./host/mod.ts";
+import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
+import { type Host, liveHost } from "./host/mod.ts";
+import { imageComputerName } from "./host/computer_name.ts";
 import { createLogger, type Logger } from "./log.ts";
-import { onceJson, onceText, runOnce } from "./once.ts";
+import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
+import { type Claim, claimState, onceViaDaemon, skippedBy } from "./state_owner.ts";
+import { describeHolder, readHolder, type StateLock } from "./state_lock.ts";
+import { serveRunRequests } from "./run_requests.ts";
+import { watchDatabaseFile, writeStateBack } from "./data_dir_watch.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
+import type { RecordFields } from "./pipeline/records.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
+import { exportHistory, parseSince, verifyDatabase, verifyFile } from "./history.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
-import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
-import { DatabaseError, openDb } from "../db/open.ts";
+import {
+  amaFetch,
+  type AmaOptions,
+  checkAmaOptions,
+  deliverOnce,
+  recordFields,
+  writeMirrors,
+} from "./ama/mod.ts";
+import { DatabaseError, moveDatabaseAside, openDb, type OpenedDb } from "../db/open.ts";
+import { storageProblem } from "../db/errors.ts";
+import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
 export const DEFAULT_DELIVER_TIMEOUT_S = 5;
@@ -28,26 +51,48 @@ Usage:
   ctagent [options]              run the agent (collectors on the DCR's schedule, and the local page)
   ctagent --once [--json]        run every enabled collector once, print a summary, exit
   ctagent dcr check FILE         validate a DCR, print the normalized settings (--os linux|windows, --json)
-  ctagent status [--json]        what the last runs did, the DCR in force, the outbox
+  ctagent status [--json]        what the last runs did, the DCR in force, the outbox, the history chain
+  ctagent verify [--json]        check the history's hash chain link by link; name the first broken one
+  ctagent verify --file FILE     check an export offline (with --data-dir: against that database too)
+  ctagent export [--out FILE] [--since T]
+                                 write the history as a file that verifies itself (stdout without --out);
+                                 T: ISO 8601 (2026-01-31, 2026-01-31T12:00Z), epoch ms, or 7d, 24h, 30m ago
+  ctagent page-url [--rotate]    the address that signs a browser in to the local page (needs read access
+                                 to the page token in the data directory: root for the system agent);
+                                 --rotate makes a new token, which ends every session
   ctagent service install|uninstall|status
                                  run at boot: a hardened systemd unit, or a Windows boot task
                                  (see ctagent service --help)
 
 Options:
   --once                 one pass of every enabled collector, then exit
-  --json                 machine-readable output (--once, status, dcr check)
+  --json                 machine-readable output (--once, status, dcr check, verify)
   --dcr FILE             take the DCR from FILE (re-read when it changes) instead of AMA
   --data-dir DIR         where the state database lives (default: /var/lib/ctagent as root,
                          $XDG_STATE_HOME/ctagent or ~/.local/state/ctagent otherwise,
                          %ProgramData%\\ctagent on Windows)
-  --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}; loopback only unless told)
+  --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}); a non-loopback address
+                         needs --tls-cert and --tls-key, or --insecure-listen
   --no-ui                do not serve the local page
+  --tls-cert FILE        serve the page over HTTPS with this certificate (PEM) ...
+  --tls-key FILE         ... and its private key (PEM)
+  --insecure-listen      allow a non-loopback --listen without TLS (the sign-in crosses the network in clear)
+  --no-auth              no sign-in to the page: every local user can read it. Throwaway test machines only
+  --capture-restricted PATH
+                         capture (and show) the content of PATH, or of files under PATH/, even though not
+                         every user may read it; a secret-bearing name (shadow, *.key, ...) must be the
+                         file's own path (repeatable; as the DCR's fileInfo captureRestricted does)
   --root DIR             read the machine under DIR (a mounted disk image or a test tree)
+  --reset-state          move the state database aside (renamed, kept) and start a new one: the next run is
+                         a baseline. For a database ctagent refuses (not its own, damaged, from a newer one)
   --retention-days N     keep N days of change history (default ${DEFAULT_RETENTION_DAYS})
   --outbox-max N         most records kept for delivery; beyond it the oldest are dropped and counted
                          (default ${DEFAULT_OUTBOX_MAX})
   --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
                          AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --forward-fields la|full
+                         what --forward sends of each record: full (default) every field ctagent has,
+                         la only the Log Analytics columns AMA gets
   --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
@@ -70,6 +115,7 @@ Exit codes (--once):
   18  a collector failed (the others' results are still stored and printed)
   19  the state database cannot be opened or written
   20  internal error
+  21  verify: the history's hash chain, or the export, is broken
 `;
 
 const OPTIONS = {
@@ -79,10 +125,18 @@ const OPTIONS = {
   "data-dir": { type: "string" },
   listen: { type: "string" },
   "no-ui": { type: "boolean" },
+  "reset-state": { type: "boolean" },
+  "tls-cert": { type: "string" },
+  "tls-key": { type: "string" },
+  "insecure-listen": { type: "boolean" },
+  "no-auth": { type: "boolean" },
+  "capture-restricted": { type: "string", multiple: true },
+  rotate: { type: "boolean" },
   root: { type: "string" },
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
   forward: { type: "string" },
+  "forward-fields": { type: "string" },
   "ama-config": { type: "string", multiple: true },
   "ama-data": { type: "string" },
   "no-ama": { type: "boolean" },
@@ -92,6 +146,9 @@ const OPTIONS = {
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
+  file: { type: "string" },
+  out: { type: "string" },
+  since: { type: "string" },
 } as const;
 
 export interface Io {
@@ -130,12 +187,16 @@ export function hintFor(flag: string): string {
 }
 
 export interface Cli {
-  command: "run" | "once" | "dcr-check" | "status" | "help" | "version";
+  command: "run" | "once" | "dcr-check" | "status" | "page-url" | "verify" | "export" | "help" | "version";
   json: boolean;
   dcr?: string;
   dataDir?: string;
   listen: { hostname: string; port: number };
   ui: boolean;
+  /** The page's sign-in, TLS and non-loopback consent (ui/page_flags.ts). */
+  page: PageFlags;
+  /** ctagent's own settings added to the DCR in force. */
+  local: LocalSettings;
   root?: string;
   retentionDays: number;
   outboxMax: number;
@@ -145,6 +206,15 @@ export interface Cli {
   os?: Platform;
   verbose: boolean;
   file?: string;
+  /** `verify --file`: the export to check. */
+  chainFile?: string;
+  /** `export --out`, `export --since` (epoch ms). */
+  out?: string;
+  since?: number;
+  /** `--reset-state`: move the database aside before opening. */
+  resetState: boolean;
+  /** The `collectors` settings of the --config file (collectors the DCR does not schedule). */
+  collectorSettings: CollectorSettings;
 }
 
 function positiveInt(flag: string, v: string | undefined, def: number): number {
@@ -167,11 +237,32 @@ export function parseListen(v: string): { hostname: string; port: number } {
   return { hostname: m[1] ?? m[2], port };
 }
 
+function absolutePaths(flag: string, paths: string[] = []): string[] {
+  for (const p of paths) {
+    if (!/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(p)) {
+      throw new UsageError(`--${flag}: expected an absolute path, got ${JSON.stringify(p)}`);
+    }
+  }
+  return paths;
+}
+
 function amaFlags(
-  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+  v: {
+    forward?: string;
+    "forward-fields"?: string;
+    "ama-config"?: string[];
+    "ama-data"?: string;
+    "no-ama"?: boolean;
+  },
 ): Cli["ama"] {
+  const fields = v["forward-fields"];
+  if (fields !== undefined && fields !== "la" && fields !== "full") {
+    throw new UsageError(`--forward-fields: expected la or full, got ${JSON.stringify(fields)}`);
+  }
+  if (fields !== undefined && !v.forward) throw new UsageError("--forward-fields needs --forward URL");
   const ama = {
     forward: v.forward,
+    forwardFields: fields as RecordFields | undefined,
     configEndpoints: v["ama-config"],
     dataEndpoint: v["ama-data"],
     noAma: !!v["no-ama"],
@@ -184,6 +275,7 @@ function amaFlags(
 /** Parses the command line; throws UsageError with a hint for anything it does not know. */
 export function parseCli(args: string[]): Cli {
   let parsed;
+  let collectorSettings: CollectorSettings = {};
   // --config FILE: the file's settings go first, so flags on the command line win.
   const at = args.findIndex((a) => a === "--config" || a.startsWith("--config="));
   if (at >= 0) {
@@ -197,6 +289,8 @@ export function parseCli(args: string[]): Cli {
     }
     try {
       args = [...configFileArgs(text, file, OPTIONS), ...args];
+      const own = COLLECTORS.flatMap((c) => c.schedule.dcr === null ? [c.schedule.setting] : []);
+      collectorSettings = collectorSettingsOf(text, file, own);
     } catch (e) {
       throw new UsageError((e as Error).message);
     }
@@ -221,18 +315,35 @@ export function parseCli(args: string[]): Cli {
     }
     command = "dcr-check";
     file = pos[2];
-  } else if (pos[0] === "status") {
-    if (pos.length > 1) throw new UsageError(`status takes no arguments, got ${JSON.stringify(pos[1])}`);
-    command = "status";
+  } else if (pos[0] === "status" || pos[0] === "page-url" || pos[0] === "verify" || pos[0] === "export") {
+    if (pos.length > 1) throw new UsageError(`${pos[0]} takes no arguments, got ${JSON.stringify(pos[1])}`);
+    command = pos[0];
   } else if (pos.length) {
     throw new UsageError(
-      `unknown command ${JSON.stringify(pos[0])} (commands: dcr check FILE, status, service; see --help)`,
+      `unknown command ${
+        JSON.stringify(pos[0])
+      } (commands: dcr check FILE, status, page-url, verify, export, service; see --help)`,
     );
+  }
+  if (v.rotate && command !== "page-url") throw new UsageError("--rotate goes with page-url");
+  if (v.file !== undefined && command !== "verify") throw new UsageError("--file goes with verify");
+  if ((v.out !== undefined || v.since !== undefined) && command !== "export") {
+    throw new UsageError(`--${v.out !== undefined ? "out" : "since"} goes with export`);
+  }
+  if (v["reset-state"] && command !== "run" && command !== "once") {
+    throw new UsageError("--reset-state goes with --once or the daemon (it moves the state database aside)");
   }
   if (v.help) command = "help";
   else if (v.version) command = "version";
   if (v.os !== undefined && v.os !== "linux" && v.os !== "windows") {
     throw new UsageError(`--os: expected linux or windows, got ${JSON.stringify(v.os)}`);
+  }
+  const listen = parseListen(v.listen ?? DEFAULT_LISTEN);
+  let since: number | undefined;
+  try {
+    since = v.since === undefined ? undefined : parseSince(v.since, Date.now());
+  } catch (e) {
+    throw new UsageError((e as Error).message);
   }
   return {
     command,
@@ -240,8 +351,10 @@ export function parseCli(args: string[]): Cli {
     json: !!v.json,
     dcr: v.dcr,
     dataDir: v["data-dir"],
-    listen: parseListen(v.listen ?? DEFAULT_LISTEN),
+    listen,
     ui: !v["no-ui"],
+    page: pageFlags(v, listen, command === "run", (m) => new UsageError(m)),
+    local: { captureRestrictedPaths: absolutePaths("capture-restricted", v["capture-restricted"]) },
     root: v.root,
     retentionDays: positiveInt("retention-days", v["retention-days"], DEFAULT_RETENTION_DAYS),
     outboxMax: positiveInt("outbox-max", v["outbox-max"], DEFAULT_OUTBOX_MAX),
@@ -249,6 +362,11 @@ export function parseCli(args: string[]): Cli {
     deliverTimeoutMs: positiveInt("deliver-timeout", v["deliver-timeout"], DEFAULT_DELIVER_TIMEOUT_S) * 1000,
     os: v.os as Platform | undefined,
     verbose: !!v.verbose,
+    resetState: !!v["reset-state"],
+    collectorSettings,
+    chainFile: v.file,
+    out: v.out,
+    since,
   };
 }
 
@@ -310,7 +428,7 @@ export async function dcrCheck(cli: Cli, io: Io, os: Platform): Promise<number> 
 
 export interface MainDeps {
   io?: Io;
-  collectors?: Collector[];
+  collectors?: readonly Collector[];
   /** Resolves when the daemon should stop (signals); tests pass their own. */
   untilStopped?: (log: Logger) => Promise<void>;
 }
@@ -360,6 +478,23 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     write: io.err,
   });
   if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
+  if (cli.command === "verify" && cli.chainFile && !cli.dataDir) {
+    return verifyFile(cli.chainFile, undefined, cli.json, io);
+  }
+  if (cli.command === "page-url") {
+    return pageUrl(cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot), cli.listen, cli.page, io);
+  }
+  if (cli.root) {
+    // An image's records name the machine it is, not the one reading it (SPEC §7.20).
+    try {
+      host.hostname = await imageComputerName(host) ?? host.hostname;
+    } catch (e) {
+      log.warn("cannot read the image's computer name; records name this machine", {
+        root: cli.root,
+        error: e,
+      });
+    }
+  }
 
   if (cli.command === "once" && cli.dcr) {
     // A script that names a DCR wants that DCR: an invalid one stops --once rather than running another.
@@ -375,29 +510,81 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
   }
   const dataDir = cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot);
+  // One process at a time collects and delivers for a data directory (status only reads).
+  const claim: Claim = {
+    mode: cli.command === "once" ? "once" : "daemon",
+    dataDir,
+    root: cli.root,
+    dcr: cli.dcr,
+    os: host.os,
+  };
+  // verify and export only read the history (verify records its result): no claim either.
+  const reader = cli.command === "status" || cli.command === "verify" || cli.command === "export";
+  const claimed = reader ? undefined : await claimState(claim, log);
+  if (claimed && "refused" in claimed) {
+    io.err(`ctagent: ${claimed.refused}`);
+    return EXIT.DATABASE;
+  }
+  let lock = claimed && "lock" in claimed ? claimed.lock : undefined;
+  const dbPath = join(dataDir, DB_FILE);
+  if (cli.resetState) {
+    if (!lock) {
+      io.err(`ctagent: --reset-state: ${describeHolder(readHolder(dataDir))} uses ${dataDir}; stop it first`);
+      return EXIT.DATABASE;
+    }
+    try {
+      const aside = moveDatabaseAside(dbPath);
+      if (aside) {
+        io.err(`ctagent: moved ${dbPath} aside to ${aside}; starting a new state (this run is a baseline)`);
+      }
+    } catch (e) {
+      lock.release();
+      io.err(`ctagent: --reset-state: cannot move ${dbPath} aside: ${(e as Error).message}`);
+      return EXIT.DATABASE;
+    }
+  }
   let opened;
   try {
-    opened = await openDb(join(dataDir, DB_FILE));
+    opened = await openState(dbPath, cli.command, !(claimed && "daemon" in claimed), log);
   } catch (e) {
+    lock?.release();
     io.err(`ctagent: ${(e as Error).message}`);
     return EXIT.DATABASE;
   }
   try {
-    const collectors = deps.collectors ?? allCollectors();
+    const collectors = deps.collectors ?? COLLECTORS;
     if (cli.command === "status") {
       const s = await readStatus(opened.db);
       io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
       return EXIT.OK;
     }
+    if (cli.command === "verify") {
+      return cli.chainFile
+        ? verifyFile(cli.chainFile, opened, cli.json, io)
+        : await verifyDatabase(opened, cli.json, io);
+    }
+    if (cli.command === "export") {
+      return exportHistory(opened, { out: cli.out, since: cli.since, computer: host.hostname }, io);
+    }
+    if (claimed && "daemon" in claimed) {
+      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon });
+      if ("refused" in asked) {
+        io.err(`ctagent: ${asked.refused}`);
+        return EXIT.DATABASE;
+      }
+      if ("result" in asked) return printOnce(cli, io, opened, collectors, host, asked.result);
+      lock = asked.lock; // the daemon went away: this process runs the collectors itself
+    }
     if (cli.command === "once") {
       const ama: AmaOptions = { ...cli.ama, os: host.os };
-      const { config } = await resolveConfig({
+      const resolved = await resolveConfig({
         db: opened.db,
         os: host.os,
         log,
         dcrFile: cli.dcr,
         fetchAma: amaFetch(ama, log),
       });
+      const config = withLocalSettings(resolved.config, cli.local);
       const res = await runOnce({
         db: opened.db,
         raw: opened.raw,
@@ -407,12 +594,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        fields: recordFields(ama),
+        collectorSettings: cli.collectorSettings,
       });
-      io.out(
-        cli.json
-          ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config, host }))
-          : onceText(res, config, host),
-      );
+      printOnce(cli, io, opened, collectors, host, { ...res, config });
       try {
         await writeMirrors({
           db: opened.db,
@@ -439,6 +624,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     return await runDaemon(cli, {
       dataDir,
       opened,
+      lock: lock!,
       host,
       log,
       collectors,
@@ -446,25 +632,73 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       until: deps.untilStopped ?? waitForSignal,
     });
   } catch (e) {
-    if (e instanceof DatabaseError || /database|SQLITE/i.test((e as Error).message)) {
-      io.err(`ctagent: state database ${opened.path}: ${(e as Error).message}`);
+    const problem = storageProblem(e);
+    if (e instanceof DatabaseError || problem) {
+      io.err(
+        `ctagent: state database ${opened.path}: ${(e as Error).message}${
+          problem ? `: ${problem.advice}` : ""
+        }`,
+      );
       return EXIT.DATABASE;
     }
     io.err(`ctagent: internal error: ${(e as Error).stack ?? e}`);
     return EXIT.INTERNAL;
   } finally {
     await opened.close();
+    lock?.release();
   }
+}
+
+/**
+ * Opens the state database for `command`. `status` only reads: where this user cannot write (a read-only data
+ * directory) it still reads what is there.
+ */
+async function openState(
+  path: string,
+  command: Cli["command"],
+  migrate: boolean,
+  log: Logger,
+): Promise<OpenedDb> {
+  try {
+    return await openDb(path, { migrate, version: VERSION });
+  } catch (e) {
+    const kind = storageProblem(e)?.kind;
+    const reads = command === "status" || command === "verify" || command === "export";
+    if (!reads || (kind !== "readonly" && kind !== "cantopen")) throw e;
+    log.debug("the data directory cannot be written; reading it as it is", { path, error: e });
+    return await openDb(path, { readOnly: true, version: VERSION });
+  }
+}
+
+/** What `--once` prints (the summary or JSON, and the database's failures on stderr); returns its exit code. */
+function printOnce(
+  cli: Cli,
+  io: Io,
+  opened: OpenedDb,
+  collectors: readonly Collector[],
+  host: Host,
+  r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
+): number {
+  const res = { ...r, exitCode: onceExitCode(r.summaries) };
+  io.out(
+    cli.json
+      ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }))
+      : onceText(res, { collectors, config: r.config, host }),
+  );
+  for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
+  return res.exitCode;
 }
 
 async function runDaemon(
   cli: Cli,
   d: {
     dataDir: string;
-    opened: Awaited<ReturnType<typeof openDb>>;
+    opened: OpenedDb;
+    /** The state lock this daemon holds for its whole life. */
+    lock: StateLock;
     host: ReturnType<typeof liveHost>;
     log: Logger;
-    collectors: Collector[];
+    collectors: readonly Collector[];
     io: Io;
     until: (log: Logger) => Promise<void>;
   },
@@ -478,22 +712,28 @@ async function runDaemon(
     collectors: d.collectors,
     dcrFile: cli.dcr,
     outboxMax: cli.outboxMax,
+    collectorSettings: cli.collectorSettings,
     retentionDays: cli.retentionDays,
     fetchAma: amaFetch({ ...cli.ama, os: d.host.os }, d.log),
     ama: { ...cli.ama, os: d.host.os },
     mirrorDir: d.dataDir,
     paused: true,
+    local: cli.local,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {
     const { startUi } = await import("../ui/server.ts");
     try {
       ui = await startUi({
-        db: d.opened.db,
+        db: d.opened,
         host: d.host,
         log: d.log,
         agent,
         listen: cli.listen,
+        dataDir: d.dataDir,
+        noAuth: cli.page.noAuth,
+        insecureListen: cli.page.insecureListen,
+        tls: cli.page.tls,
         delivery: () => {
           const s = agent.delivery?.sender.stats();
           return s && {
@@ -513,9 +753,32 @@ async function runDaemon(
   }
   // The first collections start once the page is up, so they do not compete with serving it.
   agent.scheduler.start();
-  await d.until(d.log);
+  const stopServing = serveRunRequests({
+    db: d.opened.db,
+    log: d.log,
+    agent: { ...agent, skipped: () => skippedBy(agent.scheduler.status(), d.host.os) },
+  });
+  const file = watchDatabaseFile(d.opened.path);
+  await Promise.race([d.until(d.log), file.changed]);
+  file.stop();
+  await stopServing();
   await ui?.stop();
   await agent.stop();
+  if (file.isChanged()) {
+    // Everything since the deletion went into a file only this process still sees: write it back, and stop
+    // with an error, so that the service manager starts the daemon on the state it then finds.
+    try {
+      d.log.error(`${writeStateBack(d.opened.raw, d.opened.path)}; stopping`);
+    } catch (e) {
+      d.log.error(
+        `the state database ${d.opened.path} was deleted while the daemon ran, and cannot be written back`,
+        {
+          error: e,
+        },
+      );
+    }
+    return EXIT.DATABASE;
+  }
   d.log.info("stopped");
   return EXIT.OK;
 }

@@ -23,7 +23,21 @@ export function redact(text: string): string {
     .replace(/(\b[a-z][\w+.-]*:\/\/[^\s:/@"]+:)[^\s@/"]+@/gi, "$1REDACTED@");
 }
 
+const VERBATIM = Symbol("verbatim");
+
+/**
+ * A value logged as it is, secrets and all: only for what the log exists to tell its reader (the page's
+ * sign-in address, which the journal keeps for root and adm only).
+ */
+export function verbatim(text: string): { [VERBATIM]: string } {
+  return { [VERBATIM]: text };
+}
+
 function fmt(k: string, v: unknown): string {
+  if (typeof v === "object" && v !== null && VERBATIM in v) {
+    const s = (v as { [VERBATIM]: string })[VERBATIM];
+    return /^[\w.:/@+?=&-]+$/.test(s) ? s : JSON.stringify(s);
+  }
   if (SECRET_FIELD.test(k)) return "REDACTED";
   const raw = v instanceof Error ? v.message : typeof v === "string" ? v : JSON.stringify(v) ?? String(v);
   const s = redact(raw);

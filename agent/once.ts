@@ -1,12 +1,13 @@
 // `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
 import type { DatabaseSync } from "node:sqlite";
-import type { Collector } from "./collectors/types.ts";
+import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import { dataTypeOf, scheduleOf, switchedBy } from "./collectors/spec.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
-import { inventoryRecord, type WireRecord } from "./pipeline/records.ts";
+import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
 import { loadItems, runCollector, type RunSummary } from "./pipeline/run.ts";
 import { VERSION } from "./version.ts";
 
@@ -19,12 +20,16 @@ export interface OnceResult {
 export async function runOnce(opts: {
   db: Db;
   raw: DatabaseSync;
-  collectors: Collector[];
+  collectors: readonly Collector[];
   config: ConfigInForce;
   host: Host;
   log: Logger;
   signal: AbortSignal;
   outboxMax?: number;
+  /** ctagent's own settings of the collectors the DCR does not schedule. */
+  collectorSettings?: CollectorSettings;
+  /** What the outbox keeps of each record (see recordFields in agent/ama/mod.ts). */
+  fields?: RecordFields;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -33,40 +38,47 @@ export async function runOnce(opts: {
       skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
       continue;
     }
-    if (!collector.schedule(opts.config.settings).enabled) {
-      skipped.push({ collector: collector.name, reason: "disabled by the DCR" });
+    if (!scheduleOf(collector, opts.config.settings, opts.collectorSettings).enabled) {
+      skipped.push({ collector: collector.name, reason: `disabled by ${switchedBy(collector)}` });
       continue;
     }
     summaries.push(
       await runCollector({ ...opts, collector, settings: opts.config.settings }),
     );
   }
+  return { summaries, skipped, exitCode: onceExitCode(summaries) };
+}
+
+/** The exit code of a pass: the database's failure, a collector's, or the kinds of change found. */
+export function onceExitCode(summaries: RunSummary[]): number {
   const totals = { added: 0, removed: 0, modified: 0 };
   for (const s of summaries) {
     totals.added += s.counts.added;
     totals.removed += s.counts.removed;
     totals.modified += s.counts.modified;
   }
-  const failed = summaries.some((s) => s.status === "failed" || s.status === "aborted");
-  return { summaries, skipped, exitCode: failed ? EXIT.COLLECTOR_FAILED : changeBits(totals) };
+  if (summaries.some((s) => s.storage)) return EXIT.DATABASE;
+  if (summaries.some((s) => s.status === "failed" || s.status === "aborted")) return EXIT.COLLECTOR_FAILED;
+  return changeBits(totals);
 }
 
-/** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
+/** The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own). */
 export function onceJson(
   res: OnceResult,
-  opts: { raw: DatabaseSync; collectors: Collector[]; config: ConfigInForce; host: Host },
+  opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
 ): Record<string, unknown> {
   const inventory: Record<string, WireRecord[]> = {};
   for (const s of res.summaries) {
     const collector = opts.collectors.find((c) => c.name === s.collector)!;
     const items = loadItems(opts.raw, s.collector);
     const ctx = {
-      dataType: collector.dataType(opts.host.os),
+      dataType: dataTypeOf(collector, opts.host.os),
       computer: opts.host.hostname,
       at: s.finishedAt,
+      toAma: collector.toAma,
     };
     inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = inventoryRecord(JSON.parse(i.json), ctx);
+      const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
       if (i.error) rec.error = i.error;
       return rec;
     });
@@ -97,10 +109,12 @@ export function onceJson(
   };
 }
 
-const NAME_FIELDS = ["SoftwareName", "SvcName", "FileSystemPath", "RegistryKey"];
-
 /** The human summary of `--once`. */
-export function onceText(res: OnceResult, config: ConfigInForce, host: Host): string {
+export function onceText(
+  res: OnceResult,
+  opts: { collectors: readonly Collector[]; config: ConfigInForce; host: Host },
+): string {
+  const { config, host } = opts;
   const lines = [
     `ctagent ${VERSION} on ${host.hostname} (${host.os}); DCR ${config.id} from ${config.source} (${config.origin})`,
   ];
@@ -120,11 +134,15 @@ export function onceText(res: OnceResult, config: ConfigInForce, host: Host): st
     for (const w of s.warnings) lines.push(`            warning: ${w}`);
   }
   for (const k of res.skipped) lines.push(`  ${k.collector.padEnd(9)} skipped  ${k.reason}`);
-  const changes = res.summaries.flatMap((s) => s.changes);
+  // Each change is named by its collector's name field.
+  const changes = res.summaries.flatMap((s) => {
+    const field = opts.collectors.find((c) => c.name === s.collector)?.nameField ?? "";
+    return s.changes.map((r) => ({ r, field }));
+  });
   if (changes.length) {
     lines.push("", "Changes:");
-    for (const r of changes.slice(0, 200)) {
-      const name = NAME_FIELDS.map((f) => r[f]).find((v) => v) ?? "?";
+    for (const { r, field } of changes.slice(0, 200)) {
+      const name = r[field] || "?";
       const detail = r.ChangeCategory === "Modified" ? `  [${r.FieldsChanged}]` : "";
       const ver = r.Previous !== undefined || r.Current !== undefined
         ? `  ${r.Previous ?? ""}${r.Previous && r.Current ? " → " : ""}${r.Current ?? ""}`

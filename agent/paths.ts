@@ -1,7 +1,7 @@
 // Where ctagent keeps its data by default, per OS and user.
 import { homedir } from "node:os";
 import { join } from "node:path";
-import type { Platform } from "./collectors/types.ts";
+import type { Platform } from "./platform.ts";
 
 export function defaultDataDir(
   os: Platform,

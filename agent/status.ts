@@ -1,4 +1,5 @@
-// What the last runs did, the DCR in force and the outbox, read from the database (for `status` and the page).
+// What the last runs did, the DCR in force, the outbox and the history chain, read from the database (for `status` and the page).
+import { type ChainState, chainState, chainSummary } from "../db/chain.ts";
 import type { Db } from "../db/open.ts";
 import { getState } from "../db/state.ts";
 
@@ -29,6 +30,8 @@ export interface StatusReport {
   };
   items: Record<string, number>;
   rejectedDcrs: number;
+  /** The history's hash chain: its head and the last verification (`ctagent verify`, or the daemon's). */
+  chain: ChainState;
 }
 
 export async function readStatus(db: Db): Promise<StatusReport> {
@@ -97,6 +100,7 @@ export async function readStatus(db: Db): Promise<StatusReport> {
     },
     items,
     rejectedDcrs: Number(rejected.n),
+    chain: await chainState(db),
   };
 }
 
@@ -149,5 +153,6 @@ export function statusText(s: StatusReport): string {
       }`,
     );
   }
+  lines.push(`History chain: ${chainSummary(s.chain)}`);
   return lines.join("\n");
 }

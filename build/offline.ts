@@ -47,6 +47,8 @@ export async function runOffline(opts: {
   args: string[];
   /** serve: the page the probe waits for (inside the namespace). */
   url?: string;
+  /** serve: the page token file the agent makes (relative to its directory), to sign in with. */
+  tokenFile?: string;
   timeoutMs?: number;
   deno?: string;
   /** Run again in the directory of an earlier run (its state and DENO_DIR kept): a second start. */
@@ -75,6 +77,7 @@ export async function runOffline(opts: {
     script: join(workDir, "ctagent.js"),
     args: opts.args,
     url: opts.url,
+    tokenFile: opts.tokenFile,
     timeoutMs: opts.timeoutMs ?? 20_000,
   };
   const out = await new Deno.Command("unshare", {

@@ -7,6 +7,8 @@ interface ProbeRequest {
   args: string[];
   /** serve: the page to wait for. */
   url?: string;
+  /** serve: the page token file (relative to the working directory), to sign in as a browser would. */
+  tokenFile?: string;
   timeoutMs: number;
 }
 
@@ -36,9 +38,18 @@ const report: Record<string, unknown> = {};
 if (req.mode === "serve") {
   const deadline = t0 + req.timeoutMs;
   let page: Response | undefined;
+  let cookie = "";
+  /** Signs in with the token the agent made (the page answers nothing else), as `ctagent page-url` would. */
+  const signIn = async () => {
+    const token = Deno.readTextFileSync(req.tokenFile!).trim();
+    const r = await fetch(`${req.url}?token=${token}`, { redirect: "manual" });
+    await r.body?.cancel();
+    cookie = (r.headers.get("set-cookie") ?? "").split(";")[0];
+  };
   while (performance.now() < deadline) {
     try {
-      const r = await fetch(req.url!);
+      if (req.tokenFile && !cookie) await signIn();
+      const r = await fetch(req.url!, { headers: { cookie } });
       if (r.status === 200) {
         page = r;
         break;
@@ -63,12 +74,12 @@ if (req.mode === "serve") {
       .filter((p) => !/^[a-z]+:/i.test(p) && !p.startsWith("//"));
     const assets = [];
     for (const ref of [...new Set(refs)]) {
-      const r = await fetch(new URL(ref, req.url));
+      const r = await fetch(new URL(ref, req.url), { headers: { cookie } });
       const bytes = (await r.arrayBuffer()).byteLength;
       assets.push({ path: ref, status: r.status, contentType: r.headers.get("content-type"), bytes });
     }
     report.assets = assets;
-    const api = await fetch(new URL("/api/status", req.url));
+    const api = await fetch(new URL("/api/status", req.url), { headers: { cookie } });
     report.apiStatus = { status: api.status, contentType: api.headers.get("content-type") };
     await api.body?.cancel();
   }

@@ -29,6 +29,26 @@ Deno.test("openDb() names the path when the database cannot be opened", async ()
   );
 });
 
+Deno.test({
+  name:
+    "openDb() keeps the database private: 0600 in a 0700 directory it makes, an existing 0644 one made 0600",
+  ignore: Deno.build.os === "windows",
+  async fn() {
+    const dir = await Deno.makeTempDir();
+    const path = `${dir}/data/state.db`;
+    const first = await openDb(path);
+    await first.db.insertInto("state").values({ key: "k", value: "v" }).execute();
+    assert.equal((await Deno.stat(`${dir}/data`)).mode! & 0o777, 0o700);
+    for (const f of [path, `${path}-wal`]) assert.equal((await Deno.stat(f)).mode! & 0o777, 0o600, f);
+    await first.close();
+    await Deno.chmod(path, 0o644);
+    const again = await openDb(path);
+    assert.equal((await Deno.stat(path)).mode! & 0o777, 0o600, "made private again");
+    await again.close();
+    await Deno.remove(dir, { recursive: true });
+  },
+});
+
 Deno.test("openDb() from 6 processes at once on a new file: one creates the tables, every open succeeds", async () => {
   const dir = await Deno.makeTempDir();
   const script = new URL("./testdata/open_at.ts", import.meta.url).pathname;

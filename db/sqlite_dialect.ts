@@ -1,6 +1,7 @@
 // Adapts node:sqlite's DatabaseSync to the interface Kysely's SqliteDialect expects.
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { type Dialect, SqliteDialect } from "kysely";
+import { immediateDriver } from "./transaction.ts";
 
 interface KyselyStatement {
   readonly reader: boolean;
@@ -38,7 +39,7 @@ const CACHE_SIZE = 128;
  */
 export function nodeSqliteDialect(db: DatabaseSync): Dialect {
   const cache = new Map<string, KyselyStatement>();
-  return new SqliteDialect({
+  const dialect = new SqliteDialect({
     database: {
       prepare(sql: string) {
         let stmt = cache.get(sql);
@@ -57,4 +58,10 @@ export function nodeSqliteDialect(db: DatabaseSync): Dialect {
       },
     },
   });
+  return {
+    createAdapter: () => dialect.createAdapter(),
+    createDriver: () => immediateDriver(dialect.createDriver(), db),
+    createQueryCompiler: () => dialect.createQueryCompiler(),
+    createIntrospector: (k) => dialect.createIntrospector(k),
+  };
 }

@@ -68,6 +68,7 @@ Deno.test({
       mode: "serve",
       args: ["--data-dir", "data", "--listen", "127.0.0.1:8470"],
       url: "http://127.0.0.1:8470/",
+      tokenFile: "data/page-token",
     });
     assert.notEqual(r.firstPageMs, null, `the page was never served:\n${r.stderr}`);
     assert.ok(r.page!.bytes > 0, "the page has a body");

@@ -1,10 +1,14 @@
 // The page's JSON API: status, inventory, changes, item history, DCRs, file contents and diffs, scan now.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
+import type { UiCollector } from "./collectors.ts";
+import { sortFieldsOf } from "../agent/collectors/spec.ts";
 import * as q from "./queries.ts";
+import { chainState } from "../db/chain.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
+import { type ContentGate, contentGate } from "./privacy.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -35,6 +39,8 @@ export interface AgentStatus {
     frequency?: number;
     nextRunAt?: number | null;
     running?: boolean;
+    /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
+    unrecordedRun?: q.RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -50,12 +56,18 @@ export interface AgentStatus {
 
 export interface ApiOptions {
   db: Db;
+  /** The collectors the API knows (their specs: `COLLECTORS` for all of them). */
+  collectors: readonly UiCollector[];
   scheduler?: Scheduler;
   status?: () => AgentStatus | Promise<AgentStatus>;
   log?: Logger;
   now?: () => number;
   /** How long POST /api/scan waits for the run before answering 202 (default 60 s). */
   scanWaitMs?: number;
+  /** "off" when the page runs without sign-in (--no-auth): the page shows a banner. */
+  auth?: "token" | "off";
+  /** Which captured contents may be shown (default: nothing that not every user may read). */
+  contents?: ContentGate;
 }
 
 const RANGES: Record<string, number> = {
@@ -100,10 +112,57 @@ function int(v: string | undefined, name: string): number | undefined {
 
 const CHECKSUM = /^[0-9a-fA-F]{64}$/;
 
+/** A request's query parameters, each one of `allowed` (anything else is a 400 naming it and the allowed ones). */
+function params(c: Context, allowed: readonly string[]): (name: string) => string | undefined {
+  const url = new URL(c.req.url);
+  for (const name of new Set(url.searchParams.keys())) {
+    if (allowed.includes(name) || allowed.some((a) => a.endsWith(".*") && name.startsWith(a.slice(0, -1)))) {
+      continue;
+    }
+    throw new RangeError(
+      `Unknown parameter ${JSON.stringify(name)} for ${c.req.path}: expected ${
+        allowed.length ? `one of ${allowed.join(", ")}` : "none"
+      }`,
+    );
+  }
+  return (name) => url.searchParams.get(name) ?? undefined;
+}
+
+const CHANGE_PARAMS = ["since", "until", "type", "category"];
+/** The longest text search: longer ones cost a scan for nothing anyone types. */
+const MAX_SEARCH = 256;
+/** The most chart buckets one histogram may ask for. */
+const MAX_BUCKETS = 10_000;
+
+function searchText(v: string | undefined): string | undefined {
+  if (v !== undefined && v.length > MAX_SEARCH) {
+    throw new RangeError(`q: at most ${MAX_SEARCH} characters, got ${v.length}`);
+  }
+  return v;
+}
+
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
+  const specs = opts.collectors;
+  const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });
+  const gate = opts.contents ??
+    contentGate({ settings: () => undefined, os: Deno.build.os === "windows" ? "windows" : "linux" });
+  /** The collector that captures content (files): contents are asked for as versions of one of its items. */
+  const holder = specs.find((s) => s.content);
+  /** Captured content, when it was a version of the item `key` and may be shown. */
+  const shown = async (key: string | undefined, sum: string) => {
+    if (!key) throw new RangeError("key is required: the path of the file whose content this is");
+    const versions = holder && holder.content
+      ? await q.contentVersions(db, holder.name, holder.content.checksumField, key, sum)
+      : [];
+    if (!versions.length) return { status: 404 as const, error: `content ${sum} is not a version of ${key}` };
+    const why = gate.withheld(key, versions);
+    if (why) return { status: 403 as const, error: `content not shown: ${why}` };
+    const row = await q.content(db, sum);
+    return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
+  };
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -113,6 +172,7 @@ export function createApi(opts: ApiOptions): Hono {
   });
 
   app.get("/status", async (c) => {
+    params(c, []);
     const live: AgentStatus = (await opts.status?.()) ?? {};
     const [runs, errors, depth, cfg] = await Promise.all([
       q.recentRuns(db, 1),
@@ -129,7 +189,7 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
         lastError: errors[name] ?? null,
       };
     });
@@ -144,6 +204,7 @@ export function createApi(opts: ApiOptions): Hono {
       : { level: "ok", text: "All collectors ran" };
     return c.json({
       now: now(),
+      auth: opts.auth ?? "token",
       version: live.version ?? null,
       hostname: live.hostname ?? null,
       os: live.os ?? null,
@@ -159,100 +220,155 @@ export function createApi(opts: ApiOptions): Hono {
       collectors,
       outbox: { depth: outbox, byStream: depth, ...live.delivery },
       health,
+      chain: await chainState(db),
     });
   });
 
   let itemCounts: { version: string; counts: q.Counts } | undefined;
   app.get("/counts", async (c) => {
-    const since = parseTime(c.req.query("since") ?? "24h", now())!;
+    const since = parseTime(params(c, ["since"])("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
-    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db) };
+    if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
     return c.json(await q.withChanged(db, itemCounts.counts, since));
   });
 
   app.get("/inventory/:collector", async (c) => {
     const collector = c.req.param("collector");
-    list(collector, q.COLLECTORS);
-    const dir = c.req.query("dir");
+    list(collector, names);
+    const spec = specs.find((s) => s.name === collector)!;
+    const filterable = spec.filterable ?? [];
+    const query = params(c, [
+      "q",
+      "sort",
+      "dir",
+      "offset",
+      "limit",
+      "errors",
+      ...filterable.map((f) => `filter.${f}`),
+    ]);
+    const dir = query("dir");
     if (dir && dir !== "asc" && dir !== "desc") {
       throw new RangeError(`dir must be asc or desc, got ${JSON.stringify(dir)}`);
+    }
+    // Sorting costs an order kept per field: only the fields the collector's spec offers.
+    const sort = query("sort") || undefined;
+    const sorts = sortFieldsOf(spec);
+    if (sort !== undefined && !sorts.includes(sort)) {
+      throw new RangeError(
+        `Cannot sort ${collector} by ${JSON.stringify(sort)}: expected one of ${sorts.join(", ")}`,
+      );
+    }
+    const errors = query("errors");
+    if (errors !== undefined && errors !== "0" && errors !== "1") {
+      throw new RangeError(`errors must be 0 or 1, got ${JSON.stringify(errors)}`);
+    }
+    const where: Record<string, string> = {};
+    for (const f of filterable) {
+      const v = query(`filter.${f}`);
+      if (v !== undefined) where[f] = v;
     }
     return c.json(
       await index.query({
         collector,
-        q: c.req.query("q"),
-        sort: c.req.query("sort") || undefined,
+        q: searchText(query("q")),
+        sort,
         dir: dir as "asc" | "desc" | undefined,
-        offset: int(c.req.query("offset"), "offset"),
-        limit: int(c.req.query("limit"), "limit"),
-        errors: c.req.query("errors") === "1",
+        offset: int(query("offset"), "offset"),
+        limit: int(query("limit"), "limit"),
+        errors: errors === "1",
+        where,
       }),
     );
   });
 
-  const changeFilters = (c: { req: { query(k: string): string | undefined } }) => ({
-    since: parseTime(c.req.query("since"), now()),
-    until: parseTime(c.req.query("until"), now()),
-    collectors: list(c.req.query("type"), q.COLLECTORS),
-    categories: list(c.req.query("category"), q.CATEGORIES),
+  const changeFilters = (query: (k: string) => string | undefined) => ({
+    since: parseTime(query("since"), now()),
+    until: parseTime(query("until"), now()),
+    collectors: list(query("type"), names),
+    categories: list(query("category"), q.CATEGORIES),
   });
 
   app.get("/changes", async (c) => {
+    const query = params(c, [...CHANGE_PARAMS, "q", "offset", "limit"]);
     return c.json(
       await q.changes(db, {
-        ...changeFilters(c),
-        q: c.req.query("q"),
-        offset: int(c.req.query("offset"), "offset"),
-        limit: int(c.req.query("limit"), "limit"),
+        ...changeFilters(query),
+        q: searchText(query("q")),
+        offset: int(query("offset"), "offset"),
+        limit: int(query("limit"), "limit"),
       }),
     );
   });
 
   app.get("/histogram", async (c) => {
-    const f = changeFilters(c);
+    const query = params(c, [...CHANGE_PARAMS, "bucket"]);
+    const f = changeFilters(query);
     const until = f.until ?? now();
     const since = f.since ?? until - RANGES["24h"];
-    const bucket = int(c.req.query("bucket"), "bucket") ?? defaultBucket(until - since);
+    const bucket = int(query("bucket"), "bucket") ?? defaultBucket(until - since);
+    if ((until - since) / Math.max(bucket, 1000) > MAX_BUCKETS) {
+      throw new RangeError(
+        `bucket ${bucket} ms makes more than ${MAX_BUCKETS} buckets of that range: choose a wider one`,
+      );
+    }
     return c.json(await q.histogram(db, { ...f, since, until, bucket }));
   });
 
   app.get("/item", async (c) => {
-    const collector = c.req.query("collector") ?? "";
-    const key = c.req.query("key");
-    list(collector || "?", q.COLLECTORS);
+    const query = params(c, ["collector", "key"]);
+    const collector = query("collector") ?? "";
+    const key = query("key");
+    list(collector || "?", names);
     if (!key) throw new RangeError("key is required");
-    return c.json(await q.itemHistory(db, collector, key));
+    const field = specs.find((s) => s.name === collector)?.content || undefined;
+    const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
+    if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
+    // Captured versions the page may not show are left out, with why.
+    const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];
+    const withheld: Record<string, string> = {};
+    const contents = h.contents.filter((sum) => {
+      const mine = versions.filter((v) => String(v?.[field.checksumField] ?? "").toLowerCase() === sum);
+      const why = gate.withheld(key, mine as Record<string, unknown>[]);
+      if (why) withheld[sum] = why;
+      return !why;
+    });
+    return c.json({ ...h, contents, withheld });
   });
 
   app.get("/config", async (c) => {
+    params(c, []);
     const live: AgentStatus = (await opts.status?.()) ?? {};
     return c.json({ ...(await q.configs(db)), live: live.config ?? null });
   });
 
-  app.get("/runs", async (c) => c.json(await q.recentRuns(db, int(c.req.query("limit"), "limit") ?? 10)));
+  app.get(
+    "/runs",
+    async (c) => c.json(await q.recentRuns(db, int(params(c, ["limit"])("limit"), "limit") ?? 10)),
+  );
 
   app.get("/content/:checksum", async (c) => {
     const sum = c.req.param("checksum");
     if (!CHECKSUM.test(sum)) throw new RangeError("checksum must be 64 hex digits");
-    const row = await q.content(db, sum);
-    return row
-      ? c.json({ checksum: sum.toLowerCase(), ...row })
-      : c.json({ error: "content not captured" }, 404);
+    const r = await shown(params(c, ["key"])("key"), sum.toLowerCase());
+    return r.row ? c.json({ checksum: sum.toLowerCase(), ...r.row }) : c.json({ error: r.error }, r.status);
   });
 
   app.get("/diff", async (c) => {
-    const from = c.req.query("from") ?? "", to = c.req.query("to") ?? "";
+    const query = params(c, ["from", "to", "key"]);
+    const from = query("from") ?? "", to = query("to") ?? "";
     if (!CHECKSUM.test(from) || !CHECKSUM.test(to)) throw new RangeError("from and to must be 64 hex digits");
-    const [a, b] = await Promise.all([q.content(db, from), q.content(db, to)]);
-    if (!a || !b) return c.json({ error: `content of ${!a ? from : to} not captured` }, 404);
-    return c.json({ from, to, ...diffLines(a.text, b.text) });
+    const key = query("key");
+    const [a, b] = [await shown(key, from.toLowerCase()), await shown(key, to.toLowerCase())];
+    if (!a.row) return c.json({ error: a.error }, a.status);
+    if (!b.row) return c.json({ error: b.error }, b.status);
+    return c.json({ from, to, ...diffLines(a.row.text, b.row.text) });
   });
 
   app.post("/scan", async (c) => {
     if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
     const body = await c.req.json().catch(() => ({})) as { collector?: unknown };
     const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
-    if (collector) list(collector, q.COLLECTORS);
+    if (collector) list(collector, names);
     opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
     const run = Promise.resolve(opts.scheduler.scanNow(collector));
     let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { recordVerification, verifyChain } from "../db/chain.ts";
+import { acknowledge } from "../db/acks.ts";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { startWorld, type World, XSS } from "./testdata/world.ts";
@@ -8,13 +10,15 @@ const SUM = /^[0-9a-f]{64}$/;
 function client(w: World) {
   const host = `127.0.0.1:${w.ui.listen.port}`;
   const origin = `http://${host}`;
+  const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
   return {
     host,
     origin,
+    cookie,
     get: (path: string, headers: Record<string, string> = {}) =>
-      w.ui.app.request(path, { headers: { host, ...headers } }),
+      w.ui.app.request(path, { headers: { host, cookie, ...headers } }),
     json: async <T = Record<string, unknown>>(path: string): Promise<T> => {
-      const r = await w.ui.app.request(path, { headers: { host } });
+      const r = await w.ui.app.request(path, { headers: { host, cookie } });
       assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
       return await r.json() as T;
     },
@@ -25,6 +29,7 @@ function client(w: World) {
         headers: {
           host,
           origin,
+          cookie,
           "content-type": "application/json",
           "x-ctagent-token": w.ui.token,
           "sec-fetch-site": "same-origin",
@@ -103,6 +108,48 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
       }
     });
 
+    await t.step(
+      "sort and filter only by what the collector's spec offers; anything else 400 naming it",
+      async () => {
+        const cases: [string, RegExp][] = [
+          [
+            "/api/inventory/software?sort=Nonexistent",
+            /Cannot sort software by "Nonexistent": expected one of key, first_seen, changed_at, SoftwareName, CurrentVersion/,
+          ],
+          ["/api/inventory/software?sort=SvcState", /Cannot sort software by "SvcState"/],
+          [
+            "/api/inventory/software?filter.Publisher=x",
+            /Unknown parameter "filter\.Publisher" for .*filter\.Manager/,
+          ],
+          [
+            "/api/inventory/software?where=1",
+            /Unknown parameter "where" for \/api\/inventory\/software: expected one of q, sort/,
+          ],
+          ["/api/inventory/software?errors=yes", /errors must be 0 or 1, got "yes"/],
+          [
+            "/api/changes?sort=at",
+            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, q/,
+          ],
+          ["/api/histogram?q=x", /Unknown parameter "q" for \/api\/histogram/],
+          ["/api/status?x=1", /Unknown parameter "x" for \/api\/status: expected none/],
+          ["/api/item?collector=software&key=k&extra=1", /Unknown parameter "extra"/],
+          [`/api/inventory/software?q=${"x".repeat(300)}`, /q: at most 256 characters, got 300/],
+          ["/api/histogram?since=30d&bucket=1000", /more than 10000 buckets/],
+        ];
+        for (const [path, message] of cases) {
+          const r = await c.get(path);
+          assert.equal(r.status, 400, path);
+          assert.match((await r.json()).error, message, path);
+        }
+        const dpkg = await c.json<Page>("/api/inventory/software?filter.Manager=dpkg&limit=500");
+        assert.ok(dpkg.total > 100 && dpkg.rows.every((r) => r.data.Manager === "dpkg"));
+        const test = await c.json<Page>(
+          "/api/inventory/software?filter.Manager=test&sort=Publisher&dir=desc",
+        );
+        assert.deepEqual(test.rows.map((r) => r.data.SoftwareName), ["xss-probe"]);
+      },
+    );
+
     await t.step("status: collectors with last runs and next runs, DCR source and id", async () => {
       const s = await c.json<{
         collectors: {
@@ -123,6 +170,25 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
       assert.equal(s.config.rejected, 1);
       assert.equal(s.health.level, "ok");
     });
+
+    await t.step(
+      "status: the history chain's head, and its last verification once there is one",
+      async () => {
+        type Chain = { chain: { head: { seq: number }; verified: { ok: boolean; rows: number } | null } };
+        await acknowledge(w.opened.db, { group: "run:1", reviewer: "tester" });
+        const before = await c.json<Chain>("/api/status");
+        const links = w.opened.raw.prepare(
+          "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM acks) AS n",
+        )
+          .get() as { n: number };
+        assert.ok(links.n > 0);
+        assert.equal(before.chain.head.seq, links.n);
+        assert.equal(before.chain.verified, null);
+        await recordVerification(w.opened.db, verifyChain(w.opened.raw));
+        const after = await c.json<Chain>("/api/status");
+        assert.deepEqual([after.chain.verified?.ok, after.chain.verified?.rows], [true, links.n]);
+      },
+    );
 
     await t.step("config: the DCR in force and the rejected one with its problems", async () => {
       const cfg = await c.json<{
@@ -186,16 +252,27 @@ Deno.test("API: a file modified in the watched tree is a Modified change after s
     const diff = await c.json<
       { added: number; removed: number; hunks: { lines: { op: string; text: string }[] }[] }
     >(
-      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}`,
+      `/api/diff?from=${m.previous.FileContentChecksum}&to=${m.current.FileContentChecksum}&key=${
+        encodeURIComponent(path)
+      }`,
     );
     assert.equal(diff.added, 1);
     assert.equal(diff.removed, 1);
     const lines = diff.hunks.flatMap((h) => h.lines.map((l) => l.op + l.text));
     assert.ok(lines.includes("-port = 8080") && lines.includes("+port = 9090"), lines.join("\n"));
 
-    const content = await c.json<{ text: string }>(`/api/content/${m.current.FileContentChecksum}`);
+    const key = encodeURIComponent(path);
+    const content = await c.json<{ text: string }>(
+      `/api/content/${m.current.FileContentChecksum}?key=${key}`,
+    );
     assert.match(content.text, /port = 9090/);
-    assert.equal((await c.get(`/api/content/${"0".repeat(64)}`)).status, 404);
+    assert.equal((await c.get(`/api/content/${"0".repeat(64)}?key=${key}`)).status, 404);
+    const keyless = await c.get(`/api/content/${m.current.FileContentChecksum}`);
+    assert.equal(keyless.status, 400, "content is asked for as a version of a file");
+    assert.match((await keyless.json()).error, /key is required/);
+    const elsewhere = await c.get(`/api/content/${m.current.FileContentChecksum}?key=%2Fetc%2Fhostname`);
+    assert.equal(elsewhere.status, 404, "not a version of that file");
+    await elsewhere.body?.cancel();
 
     const hist = await c.json<{ points: { collector: string; category: string; n: number }[] }>(
       "/api/histogram?since=24h",
@@ -216,7 +293,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     for (
       const host of ["evil.example", `evil.example:${w.ui.listen.port}`, "127.0.0.1:1", "localhost.evil:80"]
     ) {
-      const r = await w.ui.app.request("/api/status", { headers: { host } });
+      const r = await w.ui.app.request("/api/status", { headers: { host, cookie: c.cookie } });
       assert.equal(r.status, 421, host);
       await r.body?.cancel();
     }
@@ -225,7 +302,9 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     assert.match(ok.headers.get("content-security-policy")!, /script-src 'self'/);
     assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
     await ok.body?.cancel();
-    const local = await w.ui.app.request("/", { headers: { host: `localhost:${w.ui.listen.port}` } });
+    const local = await w.ui.app.request("/", {
+      headers: { host: `localhost:${w.ui.listen.port}`, cookie: c.cookie },
+    });
     assert.equal(local.status, 200);
     const html = await local.text();
     assert.ok(html.includes(`content="${w.ui.token}"`), "the page carries this start's token");
@@ -249,7 +328,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     }
     const put = await w.ui.app.request("/api/status", {
       method: "PUT",
-      headers: { host: c.host, origin: c.origin },
+      headers: { host: c.host, origin: c.origin, cookie: c.cookie },
     });
     assert.equal(put.status, 405);
     await put.body?.cancel();

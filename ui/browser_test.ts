@@ -34,11 +34,17 @@ function watch(page: Page) {
   return problems;
 }
 
+/** Signs the browser in through the token address, as an operator does with `ctagent page-url`. */
+async function signIn(page: Page, w: World) {
+  await page.goto(w.ui.signInUrl);
+  assert.equal(page.url(), w.ui.url, "the sign-in redirect drops the token from the address");
+}
+
 async function withPage(
   fn: (page: Page, w: World, problems: string[]) => Promise<void>,
-  opts: { colorScheme?: "light" | "dark"; width?: number } = {},
+  opts: { colorScheme?: "light" | "dark"; width?: number; noAuth?: boolean } = {},
 ) {
-  const w = await startWorld();
+  const w = await startWorld({ noAuth: opts.noAuth });
   let browser: Browser | undefined;
   try {
     browser = await chromium.launch(LAUNCH);
@@ -47,6 +53,7 @@ async function withPage(
       colorScheme: opts.colorScheme ?? "light",
     });
     const problems = watch(page);
+    if (!opts.noAuth) await signIn(page, w);
     await fn(page, w, problems);
     assert.deepEqual(problems, []);
   } finally {
@@ -175,6 +182,45 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "page: without a session the browser gets the sign-in page; the token address signs in and leaves the bar",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w, problems) => {
+      // Leave the signed-in page first: it would go to the sign-in page by itself once its cookie is gone.
+      await page.goto("about:blank");
+      await page.context().clearCookies();
+      const r = await page.goto(`${w.ui.url}#/software`);
+      assert.equal(r?.status(), 401);
+      assert.match(await page.locator("body").innerText(), /ctagent page-url/);
+      // The browser reports the 401 of the page itself (the sign-in page asks for nothing else): expected here.
+      assert.ok(problems.every((p) => /status of 401/.test(p)), problems.join("\n"));
+      problems.length = 0;
+      await page.goto(`${w.ui.signInUrl}#/software`);
+      await page.locator("table.grid tbody tr").first().waitFor();
+      assert.equal(page.url(), `${w.ui.url}#/software`, "the token is gone, the view kept");
+      const [cookie] = await page.context().cookies();
+      assert.equal(cookie.httpOnly, true);
+      assert.equal(cookie.sameSite, "Strict");
+      assert.equal(await page.locator(".no-auth").count(), 0, "no warning banner with sign-in");
+    }),
+});
+
+Deno.test({
+  name: "page: --no-auth shows a warning banner on every view",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      for (const view of ["overview", "software", "agent"]) {
+        await page.goto(`${w.ui.url}#/${view}`);
+        await page.locator(".no-auth").waitFor();
+        assert.match(await page.locator(".no-auth").innerText(), /No sign-in \(--no-auth\)/);
+      }
+      await shot(page, "no-auth-banner");
+    }, { noAuth: true }),
+});
+
+Deno.test({
   name: "page: narrow screen",
   ignore: !present,
   fn: () =>
@@ -195,10 +241,13 @@ Deno.test({
   fn: async () => {
     const w = await startWorld();
     try {
+      const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
       const ask = async (host: string) => {
         const conn = await Deno.connect({ hostname: "127.0.0.1", port: w.ui.listen.port });
         await conn.write(
-          new TextEncoder().encode(`GET /api/status HTTP/1.1\r\nHost: ${host}\r\nConnection: close\r\n\r\n`),
+          new TextEncoder().encode(
+            `GET /api/status HTTP/1.1\r\nHost: ${host}\r\nCookie: ${cookie}\r\nConnection: close\r\n\r\n`,
+          ),
         );
         let text = "";
         const buf = new Uint8Array(65536);

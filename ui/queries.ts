@@ -2,7 +2,6 @@
 import { type Expression, sql, type SqlBool } from "kysely";
 import type { Db } from "../db/open.ts";
 
-export const COLLECTORS = ["software", "services", "files", "registry"] as const;
 export const CATEGORIES = ["Added", "Removed", "Modified"] as const;
 /**
  * Counting stops this many rows past the page asked for: beyond it the page says "1,100+" instead of visiting
@@ -266,10 +265,13 @@ export async function dataVersion(db: Db): Promise<string> {
 
 export type Counts = Record<string, { items: number; errors: number; changed: number }>;
 
-/** Per collector: how many items and how many failed reads (counting 100,000 items: cache by dataVersion). */
-export async function itemCounts(db: Db): Promise<Counts> {
+/**
+ * Per collector (`names`, and any other with items): how many items and how many failed reads (counting 100,000
+ * items: cache by dataVersion).
+ */
+export async function itemCounts(db: Db, names: readonly string[]): Promise<Counts> {
   const out: Counts = {};
-  for (const c of COLLECTORS) out[c] = { items: 0, errors: 0, changed: 0 };
+  for (const c of names) out[c] = { items: 0, errors: 0, changed: 0 };
   const items = await db.selectFrom("items").select(["collector", sql<number>`count(*)`.as("n")])
     .groupBy("collector").execute();
   for (const r of items) out[r.collector] = { items: r.n, errors: 0, changed: 0 };
@@ -295,7 +297,18 @@ export interface ItemHistory {
   contents: string[];
 }
 
-export async function itemHistory(db: Db, collector: string, key: string, limit = 200): Promise<ItemHistory> {
+/**
+ * An item, its changes, and which of its versions' contents were captured (`checksumField`: the field holding the
+ * content's checksum, for a collector that captures content).
+ */
+export async function itemHistory(
+  db: Db,
+  collector: string,
+  key: string,
+  opts: { checksumField?: string; limit?: number } = {},
+): Promise<ItemHistory> {
+  const limit = opts.limit ?? 200;
+  const field = opts.checksumField;
   const row = await db.selectFrom("items").where("collector", "=", collector).where("key", "=", key)
     .select(["collector", "key", "data", "error", "first_seen", "changed_at"]).executeTakeFirst();
   const history = (await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
@@ -305,10 +318,12 @@ export async function itemHistory(db: Db, collector: string, key: string, limit 
   const sums = new Set<string>();
   const add = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) && sums.add(v.toLowerCase());
   const item = row ? parseRow(row) : null;
-  add(item?.data.FileContentChecksum);
-  for (const h of history) {
-    add(h.previous?.FileContentChecksum);
-    add(h.current?.FileContentChecksum);
+  if (field) {
+    add(item?.data[field]);
+    for (const h of history) {
+      add(h.previous?.[field]);
+      add(h.current?.[field]);
+    }
   }
   const contents = sums.size
     ? (await db.selectFrom("contents").where("checksum", "in", [...sums]).select("checksum").execute())
@@ -421,6 +436,33 @@ export async function outboxDepth(db: Db): Promise<Record<string, number>> {
   )
     .execute();
   return Object.fromEntries(rows.map((r) => [r.stream, r.n]));
+}
+
+/**
+ * The stored versions of item `key` (of `collector`) whose `field` was `checksum`: the item and either side of
+ * its changes (the facts the page's content gate judges). None: that content was never a version of that item.
+ */
+export async function contentVersions(
+  db: Db,
+  collector: string,
+  field: string,
+  key: string,
+  checksum: string,
+): Promise<Record<string, unknown>[]> {
+  const sum = checksum.toLowerCase();
+  const rows = [
+    ...(await db.selectFrom("items").where("collector", "=", collector).where("key", "=", key).select("data")
+      .execute()).map((r) => r.data),
+    ...(await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
+      .select(["previous", "current"]).execute()).flatMap((r) => [r.previous, r.current]),
+  ];
+  const out: Record<string, unknown>[] = [];
+  for (const text of rows) {
+    if (text === null || !text.toLowerCase().includes(sum)) continue;
+    const v = JSON.parse(text) as Record<string, unknown>;
+    if (typeof v[field] === "string" && (v[field] as string).toLowerCase() === sum) out.push(v);
+  }
+  return out;
 }
 
 export async function content(

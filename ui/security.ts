@@ -1,6 +1,7 @@
 // The page's guards: which address it binds, which Host names it answers, CSP, same-origin + token for writes.
 import { networkInterfaces } from "node:os";
-import type { MiddlewareHandler } from "hono";
+import type { Context, MiddlewareHandler } from "hono";
+import { sameSecret } from "./auth.ts";
 
 export interface Listen {
   hostname: string;
@@ -81,10 +82,15 @@ export const CSP = [
   "frame-ancestors 'none'",
 ].join("; ");
 
+/** The Host header, or under HTTP/2 (no Host header) the :authority the request URL was made from. */
+function requestHost(c: Context): string {
+  return c.req.header("host") ?? new URL(c.req.url).host;
+}
+
 /** Refuses requests whose Host is not one of `hosts` (read at request time: tests bind port 0). */
 export function hostGuard(hosts: () => Set<string>): MiddlewareHandler {
   return async (c, next) => {
-    const host = (c.req.header("host") ?? "").toLowerCase().replace(/\.$/, "").replace(/\.:/, ":");
+    const host = requestHost(c).toLowerCase().replace(/\.$/, "").replace(/\.:/, ":");
     if (!hosts().has(host)) {
       return c.text(`Refused: this page answers only to ${[...hosts()].slice(0, 3).join(", ")}\n`, 421);
     }
@@ -110,19 +116,42 @@ export const TOKEN_HEADER = "x-ctagent-token";
 
 /**
  * State-changing requests must come from the page itself: an Origin equal to this server's, a
- * same-origin fetch, and the token handed to the page at this start (a header no cross-site form can set).
+ * same-origin fetch, and the page's write token (a header no cross-site form can set).
  */
-export function writeGuard(token: string): MiddlewareHandler {
+export function writeGuard(token: () => string, scheme: "http" | "https" = "http"): MiddlewareHandler {
   return async (c, next) => {
     if (c.req.method === "GET" || c.req.method === "HEAD") return next();
     const origin = c.req.header("origin");
-    const host = c.req.header("host");
+    const host = requestHost(c);
     const site = c.req.header("sec-fetch-site");
-    if (!origin || origin !== `http://${host}`) return c.json({ error: "cross-origin request refused" }, 403);
+    if (!origin || origin !== `${scheme}://${host}`) {
+      return c.json({ error: "cross-origin request refused" }, 403);
+    }
     if (site !== undefined && site !== "same-origin") {
       return c.json({ error: "cross-site request refused" }, 403);
     }
-    if (c.req.header(TOKEN_HEADER) !== token) return c.json({ error: "missing or wrong page token" }, 403);
+    if (!sameSecret(c.req.header(TOKEN_HEADER) ?? "", token())) {
+      return c.json({ error: "missing or wrong page token" }, 403);
+    }
     await next();
   };
+}
+
+/**
+ * Why the page may not be served as asked, or undefined: off loopback the sign-in token and the session
+ * cookie would cross the network, so that needs TLS, or --insecure-listen to say it is meant.
+ */
+export function listenProblem(
+  listen: Listen,
+  o: { tls: boolean; insecureListen?: boolean; noAuth?: boolean },
+): string | undefined {
+  if (isLoopback(listen.hostname)) return undefined;
+  const where = `${listen.hostname.includes(":") ? `[${listen.hostname}]` : listen.hostname}:${listen.port}`;
+  if (o.noAuth && !o.insecureListen) {
+    return `--no-auth on ${where} would hand the page to the network: use a loopback address (or add --insecure-listen on a throwaway test network)`;
+  }
+  if (!o.tls && !o.insecureListen) {
+    return `--listen ${where} is not a loopback address: serve it over TLS (--tls-cert FILE --tls-key FILE), or add --insecure-listen to send the page and its sign-in in clear text`;
+  }
+  return undefined;
 }

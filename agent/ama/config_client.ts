@@ -1,6 +1,6 @@
 // Asks AMA for the Change Tracking configuration (AgentTaggedData, SPEC §4.2) and checks the reply's envelope.
 import { encode as msgpackEncode } from "@msgpack/msgpack";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
 import {
   connect,

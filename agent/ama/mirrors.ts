@@ -10,32 +10,19 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
-import type { CollectorName, Item, Platform } from "../collectors/types.ts";
+import type { CollectorSpec, Item, MirrorFile } from "../collectors/types.ts";
+import { COLLECTORS } from "../collectors/mod.ts";
+import type { Platform } from "../platform.ts";
 import type { Db } from "../../db/open.ts";
 
-/** One mirror file: which collector's items, filtered how. */
-interface MirrorSpec {
-  file: string;
-  collector: CollectorName;
-  keep?: (item: Item) => boolean;
+/** The mirror files of `os` (each collector's spec names its own), by file name. */
+export function mirrorsOf(
+  os: Platform,
+  specs: readonly Pick<CollectorSpec, "name" | "mirror">[] = COLLECTORS,
+): (MirrorFile & { collector: string })[] {
+  return specs.flatMap((s) => (s.mirror?.[os] ?? []).map((m) => ({ ...m, collector: s.name })))
+    .sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
-
-const isUpdate = (i: Item) => String(i.SoftwareType ?? "") === "Update";
-
-/** The mirror files per OS (SPEC §3.4: no registry mirror on Windows either). */
-export const MIRRORS: Record<Platform, readonly MirrorSpec[]> = {
-  linux: [
-    { file: "File.json", collector: "files" },
-    { file: "Packages.json", collector: "software" },
-    { file: "Services.json", collector: "services" },
-  ],
-  windows: [
-    { file: "File.json", collector: "files" },
-    { file: "Applications.json", collector: "software", keep: (i) => !isUpdate(i) },
-    { file: "Patches.json", collector: "software", keep: isUpdate },
-    { file: "Services.json", collector: "services" },
-  ],
-};
 
 /**
  * Writes a file through a temp file in the same directory, fsynced, then renamed over `path`. `fill` hands
@@ -104,7 +91,7 @@ export async function writeMirrors(opts: {
 }): Promise<string[]> {
   mkdirSync(opts.dir, { recursive: true });
   const written: string[] = [];
-  for (const m of MIRRORS[opts.os].filter((m) => !opts.only || opts.only.includes(m.collector))) {
+  for (const m of mirrorsOf(opts.os).filter((m) => !opts.only || opts.only.includes(m.collector))) {
     const path = join(opts.dir, m.file);
     if (opts.unchanged?.includes(m.collector) && existsSync(path)) continue;
     await writeFileAtomicStreamed(path, async (put) => {

@@ -1,5 +1,5 @@
 // ctagent's side of AMA in one place: the config fetcher for the loader and the delivery loop started with the agent.
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { AmaFetch, ConfigInForce } from "../config/load.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
@@ -8,6 +8,7 @@ import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
 import { writeMirrors } from "./mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
+import type { RecordFields } from "../pipeline/records.ts";
 
 export { outboxStatus } from "./sender.ts";
 export { writeMirrors } from "./mirrors.ts";
@@ -17,6 +18,8 @@ export interface AmaOptions {
   os: Platform;
   /** `--forward URL`: send every stream to this forward receiver (fluentd, fluent-bit, Vector), with acks. */
   forward?: string;
+  /** `--forward-fields`: what the forward receiver gets of each record (default "full"; AMA always "la"). */
+  forwardFields?: RecordFields;
   /** `--ama-config ENDPOINT`: where to ask AMA for the DCR (default: SPEC §4.1 per OS). */
   configEndpoints?: readonly string[];
   /** `--ama-data ENDPOINT`: where to send records to AMA (default: the CT data socket / pipes). */
@@ -51,9 +54,17 @@ export function amaFetch(o: AmaOptions, log?: Logger): AmaFetch | undefined {
   };
 }
 
+/**
+ * What the outbox keeps of each record for where records go: everything for a full forward endpoint, the
+ * Log Analytics columns only for AMA (or a forward endpoint given "la").
+ */
+export function recordFields(o: AmaOptions): RecordFields {
+  return o.forward && (o.forwardFields ?? "full") === "full" ? "full" : "la";
+}
+
 /** Where each stream goes under the configuration in force. */
 export function routesFor(config: ConfigInForce, o: AmaOptions): Routes {
-  if (o.forward) return forwardRoutes(o.forward, config.outputStreams);
+  if (o.forward) return forwardRoutes(o.forward, config.outputStreams, o.forwardFields ?? "full");
   if (o.noAma) return {};
   return amaRoutes({
     os: o.os,

@@ -1,11 +1,13 @@
 // Delivers the outbox at least once: batches per stream in id order, rows deleted only after a clean write or an ack.
-import type { Platform } from "../collectors/types.ts";
-import type { Stream } from "../config/document.ts";
+import type { Platform } from "../platform.ts";
+import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
-import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import { rawTransaction } from "../../db/transaction.ts";
+import type { RecordFields } from "../pipeline/records.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder, type Time } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -17,16 +19,19 @@ import {
   TransportError,
 } from "./transport.ts";
 
-/** Where one logical stream goes: the forward tag and the endpoint. */
+/** Where one logical stream goes: the forward tag, the endpoint, and what of each record it takes. */
 export interface Route {
   tag: string;
   endpoint: string;
+  /**
+   * "la": only the Log Analytics columns (what AMA takes, SPEC §7.15); "full": the whole record. Default "la".
+   */
+  fields?: RecordFields;
 }
 export type Routes = Partial<Record<string, Route>>;
 
 /** The CT data socket on Linux (SPEC §4.1): one per extension name. */
 export const LINUX_DATA_ENDPOINT = "@CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket";
-const STREAMS: readonly Stream[] = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"];
 
 /** The tag used when AMA named no output stream (SPEC §7.9). */
 export const fallbackTag = (stream: string) => `ctagent:${stream}`;
@@ -38,13 +43,13 @@ export const fallbackTag = (stream: string) => `ctagent:${stream}`;
  */
 export function amaRoutes(opts: {
   os: Platform;
-  outputStreams?: Partial<Record<Stream, string>>;
+  outputStreams?: Partial<Record<AmaStream, string>>;
   namedPipes?: Record<string, string>;
   /** Overrides the data endpoint (all streams). */
   dataEndpoint?: string;
 }): Routes {
   const routes: Routes = {};
-  for (const stream of STREAMS) {
+  for (const stream of AMA_STREAMS) {
     const tag = opts.outputStreams?.[stream] ?? fallbackTag(stream);
     let endpoint = opts.dataEndpoint;
     if (!endpoint && opts.os === "windows") {
@@ -58,12 +63,40 @@ export function amaRoutes(opts: {
   return routes;
 }
 
-/** Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint. */
-export function forwardRoutes(url: string, outputStreams: Partial<Record<Stream, string>> = {}): Routes {
+/**
+ * Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint, ctagent's own streams
+ * (collectors AMA does not take) too, with the full records unless `fields` says "la" (`--forward-fields`).
+ */
+export function forwardRoutes(
+  url: string,
+  outputStreams: Partial<Record<AmaStream, string>> = {},
+  fields: RecordFields = "full",
+): Routes {
   parseEndpoint(url); // fail early on a bad URL
-  return Object.fromEntries(
-    STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
-  );
+  return {
+    ...Object.fromEntries(
+      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url, fields }]),
+    ),
+    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url, fields }])),
+  };
+}
+
+/**
+ * The record a route takes of an outbox row, or undefined when nothing of it is for that route: the table part
+ * ("la"), or both parts ("full"). The parts share no key but FieldsChanged (see RecordParts), so they join as
+ * text unless extra has its own FieldsChanged (a change of fields beyond the table's columns): then parsed.
+ */
+export function routedRecord(
+  row: { record: string; extra: string | null },
+  fields: RecordFields,
+): string | undefined {
+  if (fields === "la" || row.extra === null) return row.record || undefined;
+  if (!row.record) return row.extra;
+  if (row.extra === "{}") return row.record;
+  if (row.extra.includes('"FieldsChanged":')) {
+    return JSON.stringify({ ...JSON.parse(row.record), ...JSON.parse(row.extra) });
+  }
+  return `${row.record.slice(0, -1)},${row.extra.slice(1)}`;
 }
 
 export interface SenderOptions {
@@ -127,6 +160,7 @@ export interface Sender {
 interface Row {
   id: number;
   record: string;
+  extra: string | null;
   created_at: number;
 }
 
@@ -219,7 +253,7 @@ export function createSender(opts: SenderOptions): Sender {
   // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
   const raw = opts.raw && {
     select: opts.raw.prepare(
-      "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+      "SELECT id, record, extra, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
     ),
     remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
     count: opts.raw.prepare(
@@ -230,62 +264,76 @@ export function createSender(opts: SenderOptions): Sender {
       "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
         "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
     ),
-    exec: (sql: string) => opts.raw!.exec(sql),
+    db: opts.raw,
   };
   const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
 
   async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
     const rows = raw
       ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
-      : await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
+      : await opts.db.selectFrom("outbox").select(["id", "record", "extra", "created_at"])
         .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
-      bytes += rows[i].record.length;
+      bytes += rows[i].record.length + (rows[i].extra?.length ?? 0);
       if (bytes > batchBytes && i > 0) return rows.slice(0, i);
     }
     return rows;
   }
 
-  function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
-    return encodeForwardJson(
-      tag,
-      rows.map((r) =>
-        [
-          timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
-          r.record,
-        ] as const
-      ),
-      option,
-    );
+  /** The forward message of a batch and how many records it holds (none: nothing of it is for this route). */
+  function encodeBatch(
+    route: Route,
+    rows: Row[],
+    option?: { chunk: string },
+  ): { bytes?: Uint8Array; n: number } {
+    const entries: (readonly [Time, string])[] = [];
+    for (const r of rows) {
+      const json = routedRecord(r, route.fields ?? "la");
+      if (json === undefined) continue;
+      entries.push([
+        timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+        json,
+      ]);
+    }
+    return {
+      bytes: entries.length ? encodeForwardJson(route.tag, entries, option) : undefined,
+      n: entries.length,
+    };
   }
 
-  /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
-  async function commit(stream: string, rows: Row[]): Promise<void> {
+  /**
+   * Deletes the rows of a delivered batch (a range of one stream: ids are in order) and counts the `sent` ones
+   * (the others had nothing for the route).
+   */
+  async function commit(stream: string, rows: Row[], sent: number): Promise<void> {
     const first = rows[0].id;
     const last = rows[rows.length - 1].id;
+    if (!sent) {
+      if (raw) await locked(() => raw.remove.run(stream, first, last));
+      else {
+        await opts.db.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
+          .where("id", "<=", last).execute();
+      }
+      return;
+    }
     if (raw) {
-      await locked(() => {
-        raw.exec("BEGIN");
-        try {
+      await locked(() =>
+        rawTransaction(raw.db, () => {
           raw.remove.run(stream, first, last);
-          raw.count.run(String(rows.length));
+          raw.count.run(String(sent));
           raw.at.run(String(now()));
-          raw.exec("COMMIT");
-        } catch (e) {
-          raw.exec("ROLLBACK");
-          throw e;
-        }
-      });
+        })
+      );
     } else {
       await opts.db.transaction().execute(async (trx) => {
         await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
           .where("id", "<=", last).execute();
-        await addToCounter(trx, "outbox.delivered", rows.length);
+        await addToCounter(trx, "outbox.delivered", sent);
         await setState(trx, "outbox.delivered_at", String(now()));
       });
     }
-    stats.delivered += rows.length;
+    stats.delivered += sent;
     stats.batches++;
     stats.lastDeliveredAt = now();
   }
@@ -299,37 +347,44 @@ export function createSender(opts: SenderOptions): Sender {
     const link = linkFor(route.endpoint);
     let sent = 0;
     let afterId = 0;
-    let inflight: { done: Promise<void>; rows: Row[] } | undefined;
+    let inflight: { done: Promise<void>; rows: Row[]; n: number } | undefined;
     const settle = async () => {
       if (!inflight) return;
-      const { done, rows } = inflight;
+      const { done, rows, n } = inflight;
       await done;
       inflight = undefined;
-      await commit(stream, rows);
-      sent += rows.length;
+      await commit(stream, rows, n);
+      sent += n;
     };
     let unconfirmedFrom = 0;
     try {
       while (!signal?.aborted && !closed) {
         const rows = await nextBatch(stream, afterId);
         if (!rows.length) break;
+        const chunk = opts.ack ? newChunkId() : undefined;
+        const { bytes, n } = encodeBatch(route, rows, chunk ? { chunk } : undefined);
+        if (!bytes) {
+          // Nothing of these rows is for this route: done with them, nothing to wait for.
+          await settle();
+          await commit(stream, rows, 0);
+          afterId = rows[rows.length - 1].id;
+          continue;
+        }
         const conn = await link.get(signal); // waits out the backoff; throws on abort
         if (!inflight) unconfirmedFrom = rows[0].id;
-        const chunk = opts.ack ? newChunkId() : undefined;
-        const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
         afterId = rows[rows.length - 1].id;
         if (chunk) {
           await conn.write(bytes, opts.writeTimeoutMs);
           await awaitAck(conn, chunk);
-          await commit(stream, rows);
-          sent += rows.length;
+          await commit(stream, rows, n);
+          sent += n;
           continue;
         }
         const done = conn.write(bytes, opts.writeTimeoutMs);
         done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
         await settle();
         unconfirmedFrom = rows[0].id;
-        inflight = { done, rows };
+        inflight = { done, rows, n };
       }
       await settle();
     } catch (e) {

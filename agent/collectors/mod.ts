@@ -1,15 +1,19 @@
-// The one list of collectors. Adding a collector is one folder plus one line here.
+// The one list of collectors. Adding a collector is one folder plus one line here; nothing else names it.
 import type { Collector } from "./types.ts";
-import { softwareCollector } from "./software/mod.ts";
-import { servicesCollector } from "./services/mod.ts";
-import { registryCollector } from "./registry/mod.ts";
-import { filesCollector } from "./files/mod.ts";
+import software from "./software/mod.ts";
+import services from "./services/mod.ts";
+import files from "./files/mod.ts";
+import registry from "./registry/mod.ts";
 
-export function allCollectors(): Collector[] {
-  return [
-    softwareCollector() as unknown as Collector,
-    servicesCollector() as unknown as Collector,
-    registryCollector() as unknown as Collector,
-    filesCollector() as unknown as Collector,
-  ];
+/** Every collector, in the order the page lists them and `--once` runs them. */
+export const COLLECTORS: readonly Collector[] = [
+  software,
+  services,
+  files,
+  registry,
+];
+
+/** The collector named `name`, or undefined. */
+export function collectorNamed(name: string): Collector | undefined {
+  return COLLECTORS.find((c) => c.name === name);
 }

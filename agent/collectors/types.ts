@@ -1,10 +1,8 @@
-// The collector contract: every collector is one folder that implements this and one line in mod.ts.
+// The collector contract: one declarative spec per collector (spec.ts in its folder) plus how it collects.
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Settings } from "../config/dcr.ts";
-
-export type CollectorName = "software" | "services" | "files" | "registry";
-export type Platform = "linux" | "windows";
+import type { Platform } from "../platform.ts";
 
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
 export type Value = string | number | boolean | null;
@@ -15,6 +13,116 @@ export type Value = string | number | boolean | null;
  * extra names otherwise (Manager, Mode, Owner, ...).
  */
 export type Item = Record<string, Value>;
+
+/** The DCR's on/off switches (`enableSoftware`, ...). */
+export type DcrSwitch = { [K in keyof Settings]: Settings[K] extends boolean ? K : never }[keyof Settings];
+
+/** The DCR's frequencies, as `section.key` (`softwareSettings.softwareCollectionFrequency`, ...). */
+export type DcrFrequency = {
+  [K in keyof Settings]: Settings[K] extends object ? {
+      [L in keyof Settings[K] & string]: Settings[K][L] extends number
+        ? L extends `${string}Frequency` ? `${K & string}.${L}` : never
+        : never;
+    }[keyof Settings[K] & string]
+    : never;
+}[keyof Settings];
+
+/**
+ * When a collector runs. A DCR collector follows the DCR's switch and frequency; any other collector follows
+ * ctagent's own settings (`--config FILE`: `{"collectors": {"<setting>": {"enabled": …, "frequency": …}}}`),
+ * on with `defaultSeconds` unless they say otherwise.
+ */
+export type Schedule =
+  | { dcr: DcrSwitch; frequency: DcrFrequency }
+  | { dcr: null; setting: string; defaultSeconds: number };
+
+/** ctagent's own settings of the collectors the DCR does not know, by their `schedule.setting`. */
+export type CollectorSettings = Readonly<Record<string, { enabled?: boolean; frequency?: number }>>;
+
+/** A column the page (inventory table) and `--once` show. */
+export interface Column {
+  field: string;
+  label: string;
+  /** How the value is written: `bytes` (1.2 KiB), `hash` (its first 12 characters); as it is otherwise. */
+  format?: "bytes" | "hash";
+  /** With `bytes`: the value counts KiB in items whose `field` is `value` (dpkg's Installed-Size). */
+  kibWhen?: { field: string; value: string };
+  /** Classes of its cells on the page: strong, mono, dim, num. */
+  style?: string;
+  /** Sort by the item key instead (it orders the same and needs no index). */
+  sortAs?: "key";
+}
+
+/** One JSON mirror file (SPEC §7.12): the collector's items, all or those `keep` accepts. */
+export interface MirrorFile<I extends Item = Item> {
+  file: string;
+  keep?(item: I): boolean;
+}
+
+/** What the page needs beyond the columns to show a collector. */
+export interface PageSpec {
+  /** One letter on the type badge. */
+  icon: string;
+  /** `g` then this key opens the collector's view. */
+  shortcut: string;
+  /** The collector's colour in light and dark mode (CSS colours). */
+  color: readonly [light: string, dark: string];
+  /** What an empty inventory says. */
+  empty: string;
+  /** How an item is titled: the first field, then each further non-empty one after `join` (default the name field). */
+  title?: { fields: readonly string[]; join: string };
+  /** The title is a path: lists show its last segment first. */
+  path?: boolean;
+  /** Fields a Modified change shows first, in this order (the others follow). */
+  important?: readonly string[];
+  /** The field shown beside an Added or Removed change. */
+  summary?: string;
+}
+
+/** The declarative part of a collector: everything but how it collects. */
+export interface CollectorSpec<I extends Item = Item> {
+  /** `[a-z][a-z0-9_]*`: the collector's name in the database, the API, URLs, records and settings. */
+  name: string;
+  /** The collector's title ("Software"). */
+  label: string;
+  /** What one item and many items are called ("package", "packages"). */
+  nouns: readonly [one: string, many: string];
+  platforms: readonly Platform[];
+  schedule: Schedule;
+  /** The Log Analytics ConfigChangeType / ConfigDataType of its records, per platform it runs on. */
+  dataType: Readonly<Partial<Record<Platform, string>>>;
+  /**
+   * Whether its records go to AMA's streams. Only the DCR's four kinds do (SPEC §7.15); the others' records go
+   * to the local store, the page, `--once` and a `--forward` endpoint.
+   */
+  toAma: boolean;
+  /** AMA's change stream for its change records (SPEC §7.8): CONFIG_CHANGE_BLOB_V2 unless said otherwise. */
+  changeStream?: "CONFIG_CHANGE_BLOB" | "CONFIG_CHANGE_BLOB_V2";
+  /** Natural key: the same key in two runs is the same thing. */
+  key(item: I): string;
+  /** The field that names an item (`--once` lists changes by it). */
+  nameField: string;
+  /** Field whose old/new values fill the Previous/Current columns (e.g. CurrentVersion); JSON of the changed fields otherwise. */
+  currentField?: string;
+  /** Fields never diffed (a pid, a last-seen time). An item's `error` field is never diffed either. */
+  volatile: readonly string[];
+  /**
+   * Fields whose content a version of ctagent changed (a new field, another unit, another source), one list per
+   * such version, oldest first. The first run over items stored before a version refreshes these fields
+   * without reporting them, so an upgrade is never a flood of Modified records.
+   */
+  revisions?: readonly (readonly string[])[];
+  columns: readonly Column[];
+  /** Fields the page's API sorts by, besides the columns' and key, first_seen, changed_at. */
+  sortable?: readonly string[];
+  /** Fields the page's API filters the inventory on by exact value (`filter.FIELD=value`). */
+  filterable?: readonly string[];
+  /** Its JSON mirror files per platform; null when it has none. */
+  mirror: Readonly<Partial<Record<Platform, readonly MirrorFile<I>[]>>> | null;
+  /** Whether it captures text content, and which field holds the content's checksum. */
+  content: false | { checksumField: string };
+  page: PageSpec;
+}
 
 export interface CollectContext {
   host: Host;
@@ -69,18 +177,13 @@ export interface Collected<I extends Item = Item> {
   contents?: Content[];
 }
 
-export interface Collector<I extends Item = Item> {
-  name: CollectorName;
-  platforms: readonly Platform[];
-  /** The Log Analytics ConfigChangeType / ConfigDataType of this collector's records on `os`. */
-  dataType(os: Platform): string;
-  /** Natural key: the same key in two runs is the same thing. */
-  key(item: I): string;
-  /** Fields never diffed (a pid, a last-seen time). An item's `error` field is never diffed either. */
-  volatile?: readonly string[];
-  /** Field whose old/new values fill the Previous/Current columns (e.g. CurrentVersion); JSON of the changed fields otherwise. */
-  currentField?: string;
-  /** Whether the DCR enables this collector, and how often it runs (seconds). */
-  schedule(settings: Settings): { enabled: boolean; frequency: number };
-  collect(settings: Settings, ctx: CollectContext): Promise<Collected<I>>;
+/** How a collector collects: reads the host through `ctx.host` only. */
+export type Collect<I extends Item = Item> = (
+  settings: Settings,
+  ctx: CollectContext,
+) => Promise<Collected<I>>;
+
+/** A collector: its spec and how it collects. */
+export interface Collector<I extends Item = Item> extends CollectorSpec<I> {
+  collect: Collect<I>;
 }

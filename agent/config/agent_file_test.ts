@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { configFileArgs } from "./agent_file.ts";
+import { collectorSettingsOf, configFileArgs } from "./agent_file.ts";
 
 const flags = {
   forward: { type: "string" },
@@ -59,4 +59,31 @@ Deno.test("parseCli() takes --forward from a --config file, and the command line
     "unix:///run/fluent.sock",
   );
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("collectorSettingsOf() reads the collectors' own settings and names the file and key of a mistake", () => {
+  const text = '{"no-ui": true, "collectors": {"users": {"enabled": false, "frequency": 600}, "tasks": {}}}';
+  assert.deepEqual(collectorSettingsOf(text, "/x.json", ["users", "tasks"]), {
+    users: { enabled: false, frequency: 600 },
+    tasks: {},
+  });
+  assert.deepEqual(configFileArgs(text, "/x.json", flags), ["--no-ui"]);
+  assert.deepEqual(collectorSettingsOf('{"no-ui": true}', "/x.json", ["users"]), {});
+  assert.throws(
+    () => collectorSettingsOf('{"collectors": {"nope": {}}}', "/x.json", ["users"]),
+    /\/x.json: collectors.nope: no collector takes this setting \(known: users\)/,
+  );
+  assert.throws(
+    () => collectorSettingsOf('{"collectors": {"users": {"frequency": 5}}}', "/x.json", ["users"]),
+    /collectors.users.frequency: expected whole seconds from 10 to \d+, got 5/,
+  );
+  assert.throws(
+    () => collectorSettingsOf('{"collectors": {"users": {"enabled": "no"}}}', "/x.json", ["users"]),
+    /collectors.users.enabled: expected true or false, got "no"/,
+  );
+  assert.throws(
+    () => collectorSettingsOf('{"collectors": {"users": {"colour": 1}}}', "/x.json", ["users"]),
+    /collectors.users.colour: unknown key/,
+  );
+  assert.throws(() => collectorSettingsOf('{"collectors": []}', "/x.json", ["users"]), /expected an object/);
 });

@@ -1,6 +1,7 @@
 // The zod schema of Change Tracking `extensionSettings` (SPEC §1.2–1.5) for Linux and Windows, with key aliases.
 import { z } from "zod";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
+import { segmentProblem } from "../collectors/files/match.ts";
 
 /** One problem found in a DCR: where (JSON path) and what. */
 export interface Problem {
@@ -42,6 +43,11 @@ const fileInfoSchema = z.object({
   links: z.enum(["Follow", "Ignore", "Manage"]).default("Follow"),
   groupTag: z.string().default("Custom"),
   uploadContent: z.boolean().default(false),
+  /**
+   * ctagent: capture (and show) the content of files that not every user may read; a file with a
+   * secret-bearing name also needs to be named literally in `path` (collectors/files/capture.ts).
+   */
+  captureRestricted: z.boolean().default(false),
 });
 
 const registryInfoSchema = z.object({
@@ -115,6 +121,11 @@ export function settingsSchema(os: Platform) {
        * may write in a tracked directory) would take hours.
        */
       maxHashBytes: z.number().int().min(0).default(16 * 2 ** 30),
+      /**
+       * ctagent: files (or directories, ending in a separator) whose content is captured even when not every
+       * user may read them, as captureRestricted does per entry; `--capture-restricted PATH` adds to it.
+       */
+      captureRestrictedPaths: z.array(z.string().min(1)).default([]),
     }).prefault({}),
     registrySettings: z.object({
       registryCollectionFrequency: frequency.default(d.registryCollectionFrequency),
@@ -160,6 +171,7 @@ const SETTINGS_SHAPE: Shape = {
     maxDepth: true,
     maxContentBytes: true,
     maxHashBytes: true,
+    captureRestrictedPaths: true,
   },
   registrySettings: { registryCollectionFrequency: true, registryInfo: [registryInfoShape] },
   softwareSettings: { softwareCollectionFrequency: true },
@@ -272,26 +284,59 @@ export function validateSettings(input: unknown, os: Platform, base = ""): Valid
   const canon = canonicalize(input, SETTINGS_SHAPE, base, warnings);
   const result = settingsSchema(os).safeParse(canon);
   if (!result.success) {
-    const problems = result.error.issues.map((issue) => {
-      const path = issue.path.reduce<string>((p, k) => joinPath(p, k as string | number), base) || "(root)";
-      const got = valueAt(canon, issue.path);
-      let message = issue.message;
-      if (issue.code === "invalid_type") {
-        message = got === undefined
-          ? `required ${issue.expected}`
-          : `expected ${issue.expected}, got ${describe(got)}`;
-      } else if (issue.code === "invalid_value") {
-        message = `expected one of ${issue.values.join(" | ")}, got ${describe(got)}`;
-      } else if (issue.code === "too_small" || issue.code === "too_big") {
-        message = `${issue.message}, got ${describe(got)}`;
-      }
-      return { path, message };
-    });
+    const problems = [
+      ...result.error.issues.map((issue) => {
+        const path = issue.path.reduce<string>((p, k) => joinPath(p, k as string | number), base) || "(root)";
+        const got = valueAt(canon, issue.path);
+        let message = issue.message;
+        if (issue.code === "invalid_type") {
+          message = got === undefined
+            ? `required ${issue.expected}`
+            : `expected ${issue.expected}, got ${describe(got)}`;
+        } else if (issue.code === "invalid_value") {
+          message = `expected one of ${issue.values.join(" | ")}, got ${describe(got)}`;
+        } else if (issue.code === "too_small" || issue.code === "too_big") {
+          message = `${issue.message}, got ${describe(got)}`;
+        }
+        return { path, message };
+      }),
+      ...patternProblems(canon, input, os, base),
+    ];
     return { problems, warnings };
   }
+  const patterns = patternProblems(canon, input, os, base);
+  if (patterns.length) return { problems: patterns, warnings };
   return {
     settings: result.data,
     problems: [],
     warnings: [...warnings, ...rangeWarnings(result.data, os, base)],
   };
+}
+
+/** The key of `o` that is `name` ignoring case (or one of its aliases), as the DCR spells it. */
+function keyAsWritten(o: unknown, ...names: string[]): string | undefined {
+  if (typeof o !== "object" || o === null) return undefined;
+  return Object.keys(o).find((k) => names.includes(k.toLowerCase()));
+}
+
+/**
+ * fileInfo paths whose last segment cannot be matched in linear time (SPEC §7.25), each named by its JSON path
+ * as the DCR spells it (`destinationPath` or `path`).
+ */
+function patternProblems(canon: unknown, input: object, os: Platform, base: string): Problem[] {
+  const problems: Problem[] = [];
+  const entries = valueAt(canon, ["fileSettings", "fileInfo"]);
+  if (!Array.isArray(entries)) return problems;
+  const fsKey = keyAsWritten(input, "filesettings") ?? "fileSettings";
+  const fileSettings = (input as Record<string, unknown>)[fsKey];
+  const fiKey = keyAsWritten(fileSettings, "fileinfo") ?? "fileInfo";
+  const raw = (fileSettings as Record<string, unknown[]> | undefined)?.[fiKey];
+  entries.forEach((entry, i) => {
+    const path = valueAt(entry, ["path"]);
+    const message = typeof path === "string" ? segmentProblem(path, os) : undefined;
+    if (!message) return;
+    const leaf = keyAsWritten(raw?.[i], "destinationpath", "path") ?? "path";
+    problems.push({ path: [fsKey, fiKey, i, leaf].reduce<string>(joinPath, base), message });
+  });
+  return problems;
 }

@@ -1,5 +1,5 @@
 // The built-in default DCR of each OS: Microsoft's defaults (SPEC §1.2, §1.4, §1.5), used when nothing else is.
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 
 /** Keys of the 17 "Recommended" registry entries, all shipped disabled (SPEC §1.5). */
 const DEFAULT_REGISTRY_KEYS = [

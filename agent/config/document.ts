@@ -1,17 +1,14 @@
 // Reads a DCR in any of its input forms (SPEC §7.1) into validated CT configurations, one per OS entry.
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
+import { AMA_STREAMS, type AmaStream } from "../streams.ts";
 import { joinPath, type Problem, type Settings, validateSettings } from "./dcr.ts";
-
-/** The logical output streams (SPEC §1.6). */
-export const STREAMS = ["CONFIG_CHANGE_BLOB", "CONFIG_CHANGE_BLOB_V2", "CONFIG_DATA_BLOB_V2"] as const;
-export type Stream = typeof STREAMS[number];
 
 export const EXTENSION_NAME: Record<Platform, string> = {
   linux: "ChangeTracking-Linux",
   windows: "ChangeTracking-Windows",
 };
 
-export type DcrForm = "resource" | "dataSources" | "configchunk" | "taggedData" | "settings";
+export type DcrForm = "resource" | "dataSources" | "configchunk" | "taggedData" | "extension" | "settings";
 
 /** One CT configuration found in a DCR. */
 export interface DcrEntry {
@@ -24,7 +21,7 @@ export interface DcrEntry {
   problems: Problem[];
   warnings: string[];
   /** Logical stream → AMA output stream id, when AMA named them. */
-  outputStreams: Partial<Record<Stream, string>>;
+  outputStreams: Partial<Record<AmaStream, string>>;
   /** Output stream id → named pipe (Windows), from `outputStreamDefinitions`. */
   namedPipes: Record<string, string>;
 }
@@ -55,10 +52,10 @@ function osOf(extensionName: unknown): Platform | undefined {
   return undefined;
 }
 
-function streamsOf(v: unknown): Partial<Record<Stream, string>> {
-  const out: Partial<Record<Stream, string>> = {};
+function streamsOf(v: unknown): Partial<Record<AmaStream, string>> {
+  const out: Partial<Record<AmaStream, string>> = {};
   if (!isObj(v)) return out;
-  for (const s of STREAMS) {
+  for (const s of AMA_STREAMS) {
     const p = prop(v, s);
     if (p && typeof p[1] === "string") out[s] = p[1];
   }
@@ -80,7 +77,7 @@ interface RawEntry {
   id: string;
   path: string;
   settings: unknown;
-  outputStreams: Partial<Record<Stream, string>>;
+  outputStreams: Partial<Record<AmaStream, string>>;
   namedPipes?: Record<string, string>;
 }
 
@@ -126,8 +123,9 @@ export function parseDcrDocument(text: string | unknown, bareOs: Platform): DcrD
   if (!doc.form && doc.problems.length === 0) {
     doc.problems.push({
       path: "(root)",
-      message: "not a recognised DCR form: expected a DCR resource, dataSources, an AMA configchunk, " +
-        "an AgentTaggedData reply or a bare extensionSettings object",
+      message:
+        "not a recognised DCR form: expected a DCR resource, dataSources, one of its extensions, an AMA " +
+        "configchunk, an AgentTaggedData reply or a bare extensionSettings object",
     });
   } else if (doc.form && raw.length === 0 && doc.problems.length === 0) {
     doc.problems.push({
@@ -188,6 +186,12 @@ function findEntries(root: Obj, bareOs: Platform, doc: DcrDocument): RawEntry[] 
   if (prop(root, "extensions")) {
     doc.form = "dataSources";
     return fromDataSources(root, "", doc);
+  }
+  // One entry of dataSources.extensions on its own: {"name", "extensionName", "extensionSettings"}.
+  if (prop(root, "extensionName") && prop(root, "extensionSettings")) {
+    doc.form = "extension";
+    const entry = fromExtension(root, "", doc);
+    return entry ? [entry] : [];
   }
   if (Object.keys(root).some((k) => SETTINGS_KEYS.test(k))) {
     doc.form = "settings";
@@ -264,24 +268,32 @@ function fromDataSources(ds: unknown, base: string, doc: DcrDocument): RawEntry[
       doc.problems.push({ path, message: "expected an object" });
       return;
     }
-    const extName = prop(e, "extensionName")?.[1];
-    const os = osOf(extName);
-    if (!os) {
-      // SPEC §1.1: other data sources in a CT DCR are not supported; say so, don't fail.
-      doc.warnings.push(`${path}: extension ${JSON.stringify(extName)} is not Change Tracking, ignored`);
-      return;
-    }
-    const name = prop(e, "name")?.[1];
-    const settings = prop(e, "extensionSettings");
-    out.push({
-      os,
-      id: typeof name === "string" && name ? name : `CTDataSource-${os === "linux" ? "Linux" : "Windows"}`,
-      path: joinPath(path, settings?.[0] ?? "extensionSettings"),
-      settings: settings?.[1],
-      outputStreams: {},
-    });
+    const entry = fromExtension(e, path, doc);
+    if (entry) out.push(entry);
   });
   return out;
+}
+
+/** One extension data source (`{name, extensionName, extensionSettings}`) at `path`; undefined when not CT's. */
+function fromExtension(e: Obj, path: string, doc: DcrDocument): RawEntry | undefined {
+  const extName = prop(e, "extensionName")?.[1];
+  const os = osOf(extName);
+  if (!os) {
+    // SPEC §1.1: other data sources in a CT DCR are not supported; say so, don't fail.
+    doc.warnings.push(
+      `${path || "(root)"}: extension ${JSON.stringify(extName)} is not Change Tracking, ignored`,
+    );
+    return undefined;
+  }
+  const name = prop(e, "name")?.[1];
+  const settings = prop(e, "extensionSettings");
+  return {
+    os,
+    id: typeof name === "string" && name ? name : `CTDataSource-${os === "linux" ? "Linux" : "Windows"}`,
+    path: joinPath(path, settings?.[0] ?? "extensionSettings"),
+    settings: settings?.[1],
+    outputStreams: {},
+  };
 }
 
 /** The configuration that applies to `os`: valid entries only, the one whose id sorts first (SPEC §7.2). */

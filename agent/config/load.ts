@@ -1,10 +1,10 @@
 // Config sources in the order of SPEC §7.3 (file, AMA, last good, built-in); every DCR seen is stored.
 import { createHash } from "node:crypto";
 import { readFile, stat } from "node:fs/promises";
-import type { Platform } from "../collectors/types.ts";
+import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
-import { setState } from "../../db/state.ts";
+import { getState, setState } from "../../db/state.ts";
 import type { Problem, Settings } from "./dcr.ts";
 import { chooseEntry, type DcrEntry, parseDcrDocument } from "./document.ts";
 import { defaultExtensionSettings } from "./defaults.ts";
@@ -25,6 +25,26 @@ export interface ConfigInForce {
   /** Row id in the config table (0 for the built-in default). */
   configId: number;
   receivedAt: number;
+}
+
+/** ctagent's own settings (command line, --config file) that add to whichever DCR is in force. */
+export interface LocalSettings {
+  /** `--capture-restricted PATH`: added to fileSettings.captureRestrictedPaths. */
+  captureRestrictedPaths?: readonly string[];
+}
+
+/** `config` with ctagent's own settings added: what the collectors and the page go by. */
+export function withLocalSettings(config: ConfigInForce, local: LocalSettings = {}): ConfigInForce {
+  const paths = local.captureRestrictedPaths ?? [];
+  if (!paths.length) return config;
+  const fs = config.settings.fileSettings;
+  return {
+    ...config,
+    settings: {
+      ...config.settings,
+      fileSettings: { ...fs, captureRestrictedPaths: [...(fs.captureRestrictedPaths ?? []), ...paths] },
+    },
+  };
 }
 
 export interface Accepted {
@@ -49,9 +69,14 @@ export function builtInConfig(os: Platform): ConfigInForce {
   };
 }
 
+/** Distinct DCRs kept in the config table besides the ones in force (the page lists this history). */
+export const CONFIG_HISTORY = 20;
+
 /**
- * Validates a DCR text and stores it with its result in the config table (once per distinct text and
- * origin: seeing it again only moves `received_at`). Returns the configuration when it is valid for `os`.
+ * Validates a DCR text and stores it with its result in the config table, once per distinct content and
+ * origin: what was read from it (the settings and streams, or the problems), not the text, whose envelope
+ * changes with every AMA poll (a new RequestId). Seeing it again only moves `received_at`. Returns the
+ * configuration when it is valid for `os`.
  */
 export async function acceptDcr(
   db: Db,
@@ -60,7 +85,7 @@ export async function acceptDcr(
   const now = opts.now ?? Date.now();
   const doc = parseDcrDocument(opts.raw, opts.os);
   const { entry, problems, warnings } = chooseEntry(doc, opts.os);
-  const hash = createHash("sha256").update(opts.raw).digest("hex");
+
   const normalized = entry
     ? JSON.stringify({
       os: opts.os,
@@ -71,12 +96,15 @@ export async function acceptDcr(
       warnings,
     })
     : null;
-  const last = await db.selectFrom("config").select(["id", "hash"]).where("source", "=", opts.source)
-    .where("origin", "=", opts.origin).orderBy("id", "desc").limit(1).executeTakeFirst();
+  const content = normalized ?? JSON.stringify({ os: opts.os, form: doc.form ?? null, problems, warnings });
+  const hash = createHash("sha256").update(content).digest("hex");
+  const seen = await db.selectFrom("config").select("id").where("source", "=", opts.source)
+    .where("origin", "=", opts.origin).where("hash", "=", hash).orderBy("id", "desc").limit(1)
+    .executeTakeFirst();
   let configId: number;
-  if (last && last.hash === hash) {
-    await db.updateTable("config").set({ received_at: now }).where("id", "=", last.id).execute();
-    configId = last.id;
+  if (seen) {
+    await db.updateTable("config").set({ received_at: now }).where("id", "=", seen.id).execute();
+    configId = seen.id;
   } else {
     const row = await db.insertInto("config").values({
       source: opts.source,
@@ -89,6 +117,7 @@ export async function acceptDcr(
       normalized,
     }).returning("id").executeTakeFirstOrThrow();
     configId = row.id;
+    await pruneConfigs(db);
   }
   if (!entry) return { problems, warnings };
   return {
@@ -106,6 +135,30 @@ export async function acceptDcr(
     problems: [],
     warnings,
   };
+}
+
+/**
+ * Bounds the config table: the CONFIG_HISTORY most recently received DCRs stay, and whatever may be in force
+ * however old: the one `config.in_force` names and, per OS, the last good one (what lastGoodConfig() takes).
+ */
+async function pruneConfigs(db: Db): Promise<void> {
+  const recent = await db.selectFrom("config").select("id").orderBy("received_at", "desc").orderBy(
+    "id",
+    "desc",
+  )
+    .limit(CONFIG_HISTORY).execute();
+  const keep = new Set(recent.map((r) => r.id));
+  const inForce = await getState(db, "config.in_force");
+  if (inForce) keep.add(Number(JSON.parse(inForce).configId));
+  const good = await db.selectFrom("config").select(["id", "normalized"]).where("valid", "=", 1)
+    .orderBy("received_at", "desc").orderBy("id", "desc").execute();
+  const oses = new Set<string>();
+  for (const g of good) {
+    const os = (JSON.parse(g.normalized!) as { os: string }).os;
+    if (!oses.has(os)) keep.add(g.id);
+    oses.add(os);
+  }
+  await db.deleteFrom("config").where("id", "not in", [...keep]).execute();
 }
 
 /** The most recently received valid configuration for `os`, from any source. */
@@ -263,13 +316,9 @@ export function watchConfig(opts: WatchOptions): () => void {
       if (raw === undefined) return void log.error(problem!.message);
       await apply(await acceptDcr(db, { source: "file", origin: file, raw, os }), `DCR file ${file}`);
     };
-    timers.push(
-      setInterval(
-        () => void check().catch((e) => log.error("DCR file check failed", { error: e })),
-        opts.fileIntervalMs ?? 2000,
-      ),
-    );
-    void check();
+    const checked = () => void check().catch((e) => log.error("DCR file check failed", { error: e }));
+    timers.push(setInterval(checked, opts.fileIntervalMs ?? 2000));
+    checked();
   } else if (opts.fetchAma) {
     const fetchAma = opts.fetchAma;
     const poll = async () => {

@@ -1,4 +1,4 @@
-// Windows DCR file paths: %VAR% expansion and the last-segment glob (SPEC §1.3, §7.4), pure for any OS to test.
+// Windows DCR file paths: %VAR% expansion and the split into directory and last-segment pattern (SPEC §1.3, §7.4), pure for any OS to test.
 
 export interface ExpandedPath {
   path: string;
@@ -37,14 +37,4 @@ export function splitWindowsPattern(path: string): { dir: string; pattern: strin
   if (!/[*?]/.test(last)) return { dir: norm, pattern: null };
   const dir = cut < 0 ? "." : norm.slice(0, cut) || "\\";
   return { dir: /^[A-Za-z]:$/.test(dir) ? dir + "\\" : dir, pattern: last };
-}
-
-/** A last-segment glob as an anchored, case-insensitive RegExp (`*` any run, `?` one character; `*.*` matches all). */
-export function windowsGlob(pattern: string): RegExp {
-  if (pattern === "*.*") return /^.*$/s;
-  const src = [...pattern].map((c) =>
-    c === "*" ? ".*" : c === "?" ? "." : c.replace(/[.+^${}()|[\]\\]/g, "\\$&")
-  )
-    .join("");
-  return new RegExp(`^${src}$`, "is");
 }

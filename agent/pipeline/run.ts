@@ -2,19 +2,25 @@
 import type { DatabaseSync } from "node:sqlite";
 import type { Transaction } from "kysely";
 import type { Collected, Collector } from "../collectors/types.ts";
+import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
+import { extendChain } from "../../db/chain.ts";
+import { storageProblem } from "../../db/errors.ts";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import {
   changeRecord,
   changeStream,
-  INVENTORY_STREAM,
+  fullRecord,
   inventoryHead,
   inventoryRecord,
+  inventoryStream,
+  type RecordFields,
+  type RecordParts,
   type WireRecord,
 } from "./records.ts";
 import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
@@ -32,6 +38,7 @@ export interface RunCounts {
 }
 
 export interface RunSummary {
+  /** The runs row; 0 when even that could not be written (see `storage`). */
   runId: number;
   collector: string;
   status: RunStatus;
@@ -40,10 +47,15 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
+  /** The change records of this run (full records); empty when `keepChanges` is false. */
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
+  /**
+   * Set when the run failed because the database could not store it (full, read-only, damaged), not because
+   * of the collector: what the operator can do. `--once` exits 19 for it.
+   */
+  storage?: string;
 }
 
 export interface RunOptions {
@@ -60,6 +72,12 @@ export interface RunOptions {
   outboxMax?: number;
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
+  /**
+   * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none, such
+   * as those of collectors AMA does not take, are not kept; the default); "full", also the extra fields a full
+   * forward endpoint takes. See recordFields in agent/ama/mod.ts.
+   */
+  fields?: RecordFields;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -79,9 +97,27 @@ function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
-/** Runs one collector and stores its result atomically. Never throws for a collector failure. */
+/** Writes the runs row of a run that could not be written when it ended (it failed for the database's sake). */
+export async function recordRun(db: Db, s: RunSummary): Promise<number> {
+  const row = await db.insertInto("runs").values({
+    collector: s.collector,
+    started_at: s.startedAt,
+    finished_at: s.finishedAt,
+    status: s.status,
+    counts: JSON.stringify(s.counts),
+    error: s.error ?? null,
+    warnings: JSON.stringify(s.warnings),
+  }).returning("id").executeTakeFirstOrThrow();
+  return row.id;
+}
+
+/**
+ * Runs one collector and stores its result atomically. Never throws for a collector failure, nor for a
+ * database that cannot store the result (full, read-only, damaged): that run is failed, with `storage` set,
+ * and recorded if even its runs row can be written (`runId` 0 when not).
+ */
 export async function runCollector(opts: RunOptions): Promise<RunSummary> {
-  const { db, collector, settings, host, log, signal } = opts;
+  const { db, collector, log } = opts;
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
@@ -89,35 +125,58 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     status: "failed" | "aborted",
     error: string,
     warnings: string[] = [],
+    storage?: string,
   ): Promise<RunSummary> => {
-    const finishedAt = now();
-    const row = await db.insertInto("runs").values({
-      collector: name,
-      started_at: startedAt,
-      finished_at: finishedAt,
-      status,
-      counts: JSON.stringify(zero()),
-      error,
-      warnings: JSON.stringify(warnings),
-    }).returning("id").executeTakeFirstOrThrow();
-    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
-    return {
-      runId: row.id,
+    const summary: RunSummary = {
+      runId: 0,
       collector: name,
       status,
       startedAt,
-      finishedAt,
+      finishedAt: now(),
       counts: zero(),
       warnings,
       error,
       changes: [],
       itemsWritten: 0,
+      ...(storage ? { storage } : {}),
     };
+    try {
+      summary.runId = await recordRun(db, summary);
+    } catch (e) {
+      const problem = storageProblem(e);
+      if (!problem) throw e;
+      log.error(`${name} run ${status}, and its record cannot be stored either`, {
+        collector: name,
+        error: problem.message,
+      });
+      return { ...summary, storage: summary.storage ?? problem.advice };
+    }
+    (status === "failed" ? log.error : log.warn)(`${name} run ${status}`, { collector: name, error });
+    return summary;
   };
+  try {
+    return await collectAndStore(opts, startedAt, fail);
+  } catch (e) {
+    const problem = storageProblem(e);
+    if (!problem) throw e;
+    const where = opts.raw.location() ?? "the state database";
+    return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
+  }
+}
 
+async function collectAndStore(
+  opts: RunOptions,
+  startedAt: number,
+  fail: (status: "failed" | "aborted", error: string) => Promise<RunSummary>,
+): Promise<RunSummary> {
+  const { db, collector, settings, host, log, signal } = opts;
+  const name = collector.name;
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
   const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
+  // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
+  const revisions = collector.revisions ?? [];
+  const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   const snapshotDue = settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
@@ -126,7 +185,11 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   let stage: Stage;
   try {
     stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue,
+      bodies: snapshotDue && {
+        dataType: dataTypeOf(collector, host.os),
+        toAma: collector.toAma,
+        extras: (opts.fields ?? "la") === "full",
+      },
       checksums: baseline,
     });
   } catch (e) {
@@ -151,9 +214,11 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
+    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
   } finally {
-    await stage.close();
+    await stage.close().catch((e) =>
+      log.warn("cannot drop the staging tables", { collector: name, error: e })
+    );
   }
 }
 
@@ -162,10 +227,10 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue } = plan;
+  const { startedAt, baseline, snapshotDue, revised } = plan;
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -175,10 +240,11 @@ async function store(
   }
   const finishedAt = (opts.now ?? Date.now)();
   const ctx = {
-    dataType: collector.dataType(host.os),
+    dataType: dataTypeOf(collector, host.os),
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
+    toAma: collector.toAma,
   };
   const counts = zero();
   counts.items = stage.count;
@@ -197,7 +263,9 @@ async function store(
       error: null,
       warnings: JSON.stringify(warnings),
     }).returning("id").executeTakeFirstOrThrow();
-    const out = writers(raw, name, finishedAt);
+    const fields = opts.fields ?? "la";
+    const out = writers(raw, name, finishedAt, fields, collector.toAma || fields === "full");
+    const changeTo = changeStream(collector), inventoryTo = inventoryStream(collector);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
@@ -206,20 +274,25 @@ async function store(
       }
       await writeChanges(trx, run.id, name, changes, finishedAt);
       const records = changes.map((c) => changeRecord(c, ctx));
-      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
-      out.records(changeStream(ctx.dataType), records);
-      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
+      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
+      out.records(changeTo, records);
+      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
+      // when the change was (a change of ctagent's own fields leaves the table's row as it was).
       if (!snapshotDue) {
         out.records(
-          INVENTORY_STREAM,
-          changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
+          inventoryTo,
+          changes.flatMap((c, i) => {
+            if (!c.current || c.current.error) return [];
+            const inv = inventoryRecord(c.current, ctx);
+            return [records[i].la || !inv.la ? inv : { la: null, extra: fullRecord(inv) }];
+          }),
         );
       }
     };
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
     // baseline with nothing stored is every staged item written as it is: one statement.
-    const diffOpts = { volatile: collector.volatile, baseline };
+    const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
     const fresh = baseline && !raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(name);
     if (fresh) itemsWritten += stage.insertAll(finishedAt);
     for (let after = 0; !fresh;) {
@@ -250,13 +323,18 @@ async function store(
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
     if (snapshotDue) {
-      out.count(stage.snapshot(INVENTORY_STREAM, inventoryHead(ctx), finishedAt));
-      for (const items of stage.unstagedGood()) {
-        out.records(INVENTORY_STREAM, items.map((i) => inventoryRecord(i, ctx)));
+      if (out.delivering) {
+        out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
+        for (const items of stage.unstagedGood()) {
+          out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+        }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
+    if (revised.length || baseline) {
+      await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
+    }
     counts.records = out.written();
     await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
     await trx.updateTable("runs").set({ counts: JSON.stringify(counts) }).where("id", "=", run.id).execute();
@@ -291,14 +369,22 @@ async function store(
  * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
  * Only called inside the run's transaction, which holds the connection.
  */
-function writers(raw: DatabaseSync, collector: string, at: number) {
+function writers(
+  raw: DatabaseSync,
+  collector: string,
+  at: number,
+  fields: RecordFields,
+  delivering: boolean,
+) {
   const item = raw.prepare(
     `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (collector, key) DO UPDATE SET checksum = excluded.checksum, data = excluded.data,
        error = excluded.error, fingerprint = excluded.fingerprint, changed_at = excluded.changed_at`,
   );
-  const record = raw.prepare("INSERT INTO outbox (stream, record, created_at, attempts) VALUES (?, ?, ?, 0)");
+  const record = raw.prepare(
+    "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
+  );
   let written = 0;
   return {
     items(upserts: Upsert[]) {
@@ -308,9 +394,20 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
         item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
       }
     },
-    records(stream: string, records: WireRecord[]) {
-      for (const r of records) record.run(stream, JSON.stringify(r), at);
-      written += records.length;
+    /** Whether records go to the outbox at all (a collector AMA does not take, and no full forward endpoint). */
+    delivering,
+    records(stream: string, records: RecordParts[]) {
+      if (!delivering) return;
+      for (const r of records) {
+        if (fields === "la" && !r.la) continue; // nothing of it for AMA, and nobody else to take it
+        record.run(
+          stream,
+          r.la ? JSON.stringify(r.la) : "",
+          fields === "full" ? JSON.stringify(r.extra) : null,
+          at,
+        );
+        written++;
+      }
     },
     /** Records written some other way. */
     count(n: number) {
@@ -320,6 +417,7 @@ function writers(raw: DatabaseSync, collector: string, at: number) {
   };
 }
 
+/** A run's changes, written as the next links of the history's hash chain (db/chain.ts). */
 async function writeChanges(
   trx: Transaction<Database>,
   runId: number,
@@ -327,8 +425,10 @@ async function writeChanges(
   changes: Change[],
   at: number,
 ) {
-  await insertChunked(changes, (chunk) =>
-    trx.insertInto("changes").values(chunk.map((c) => ({
+  const rows = await extendChain(
+    trx,
+    "changes",
+    changes.map((c) => ({
       run_id: runId,
       at,
       collector,
@@ -337,7 +437,9 @@ async function writeChanges(
       fields_changed: JSON.stringify(c.fieldsChanged),
       previous: c.previous ? JSON.stringify(c.previous) : null,
       current: c.current ? JSON.stringify(c.current) : null,
-    }))).execute());
+    })),
+  );
+  await insertChunked(rows, (chunk) => trx.insertInto("changes").values(chunk).execute());
 }
 
 async function enforceOutboxBound(trx: Transaction<Database>, max: number, log: Logger): Promise<void> {

@@ -1,11 +1,13 @@
-// Runs each enabled collector at start and then at its DCR frequency, never overlapping itself.
-import type { Collector, CollectorName, Platform } from "../collectors/types.ts";
+// Runs each enabled collector at start and then at its frequency (the DCR's or ctagent's), never overlapping itself.
+import type { Collector, CollectorSettings } from "../collectors/types.ts";
+import { scheduleOf, switchedBy } from "../collectors/spec.ts";
+import type { Platform } from "../platform.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Logger } from "../log.ts";
 
 export interface CollectorStatus {
-  name: CollectorName;
-  /** enabled | disabled (by the DCR) | unsupported (not on this OS) */
+  name: string;
+  /** enabled | disabled (by the DCR or ctagent's settings) | unsupported (not on this OS) */
   state: "enabled" | "disabled" | "unsupported";
   frequency: number;
   running: boolean;
@@ -17,8 +19,11 @@ export interface CollectorStatus {
 export interface Scheduler {
   /** Applies a (new) DCR: frequencies change, collectors switch on and off, live. */
   apply(settings: Settings): void;
-  /** Runs one collector (or all enabled ones) now; resolves when they finished. Runs in flight are joined. */
-  scanNow(name?: CollectorName): Promise<void>;
+  /**
+   * Runs one collector (or all enabled ones) now; resolves when they finished, with what each run that started
+   * for this call returned (`run`'s results). Runs in flight are joined first, then run once more.
+   */
+  scanNow(name?: string): Promise<unknown[]>;
   status(): CollectorStatus[];
   /** Starts the timers of a scheduler created `paused`. */
   start(): void;
@@ -27,9 +32,11 @@ export interface Scheduler {
 }
 
 export interface SchedulerOptions {
-  collectors: Collector[];
+  collectors: readonly Collector[];
   os: Platform;
   settings: Settings;
+  /** ctagent's own settings of the collectors the DCR does not schedule. */
+  collectorSettings?: CollectorSettings;
   log: Logger;
   /** Runs one collector; must not throw for a collector failure. */
   run(collector: Collector, settings: Settings, signal: AbortSignal): Promise<unknown>;
@@ -48,7 +55,8 @@ interface Slot {
   timer?: ReturnType<typeof setTimeout>;
   nextRunAt?: number;
   lastStartedAt?: number;
-  running?: Promise<void>;
+  /** The run in flight: resolves with what `run` returned (undefined when it threw). */
+  running?: Promise<unknown>;
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
@@ -83,12 +91,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     s.timer = setTimeout(() => void fire(s), delayMs);
   };
 
-  const fire = (s: Slot): Promise<void> => {
+  const fire = (s: Slot): Promise<unknown> => {
     if (s.running) return s.running; // never overlap: join the run in flight
     if (stopped) return Promise.resolve();
     s.lastStartedAt = Date.now();
     const running = opts.run(s.collector, settings, ac.signal)
-      .then(() => undefined, (e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
+      .catch((e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
       .finally(() => {
         s.running = undefined;
         const freqMs = s.frequency * 1000;
@@ -104,14 +112,16 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     settings = next;
     slots.forEach((s, i) => {
       if (s.state === "unsupported") return;
-      const { enabled, frequency } = s.collector.schedule(next);
+      const { enabled, frequency } = scheduleOf(s.collector, next, opts.collectorSettings);
       const was = s.state;
       const oldFreq = s.frequency;
       s.state = enabled ? "enabled" : "disabled";
       s.frequency = frequency;
       if (!enabled) {
         if (was === "enabled") {
-          log.info(`collector ${s.collector.name} switched off by the DCR`, { collector: s.collector.name });
+          log.info(`collector ${s.collector.name} switched off by ${switchedBy(s.collector)}`, {
+            collector: s.collector.name,
+          });
         }
         schedule(s, 0);
       } else if (was !== "enabled") {
@@ -147,9 +157,9 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         );
       }
       // A run already in flight may have started before what the user wants seen: run once more after it.
-      await Promise.all(targets.map(async (s) => {
+      return await Promise.all(targets.map(async (s) => {
         if (s.running) await s.running;
-        await fire(s);
+        return await fire(s);
       }));
     },
     status: () =>

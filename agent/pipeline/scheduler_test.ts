@@ -1,26 +1,51 @@
 import assert from "node:assert/strict";
-import type { Collector, CollectorName } from "../collectors/types.ts";
-import type { Settings } from "../config/dcr.ts";
+import type { Collector, DcrFrequency, DcrSwitch } from "../collectors/types.ts";
+import { type Settings, settingsSchema } from "../config/dcr.ts";
 import { memoryLogger } from "../log.ts";
 import { createScheduler } from "./scheduler.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Collectors whose frequency (seconds) and enablement come straight from a fake settings object. */
-function collector(name: CollectorName, platforms: ("linux" | "windows")[] = ["linux"]): Collector {
+/** The DCR switch and frequency each test collector follows. */
+const DCR: Record<string, [DcrSwitch, DcrFrequency]> = {
+  software: ["enableSoftware", "softwareSettings.softwareCollectionFrequency"],
+  files: ["enableFiles", "fileSettings.fileCollectionFrequency"],
+  registry: ["enableRegistry", "registrySettings.registryCollectionFrequency"],
+};
+
+/** Collectors whose frequency (seconds) and enablement come from the DCR settings `settings()` makes. */
+function collector(name: string, platforms: ("linux" | "windows")[] = ["linux"]): Collector {
+  const [dcr, frequency] = DCR[name];
   return {
     name,
+    label: name,
+    nouns: [name, name],
     platforms,
-    dataType: () => name,
+    schedule: { dcr, frequency },
+    dataType: { linux: name, windows: name },
+    toAma: true,
     key: () => "",
-    schedule: (s) => {
-      const c = (s as unknown as Record<string, { on: boolean; freq: number }>)[name];
-      return { enabled: c?.on ?? false, frequency: c?.freq ?? 1 };
-    },
+    nameField: "Name",
+    volatile: [],
+    columns: [{ field: "Name", label: "Name" }],
+    mirror: null,
+    content: false,
+    page: { icon: "T", shortcut: "t", color: ["#000", "#fff"], empty: "" },
     collect: () => Promise.resolve({ items: [] }),
   };
 }
-const settings = (v: Record<string, { on: boolean; freq: number }>) => v as unknown as Settings;
+/** DCR settings with each named collector on or off at a frequency (fractions of a second allowed here). */
+const settings = (v: Record<string, { on: boolean; freq: number }>): Settings => {
+  const s = settingsSchema("linux").parse({});
+  for (const [name, { on, freq }] of Object.entries(v)) {
+    const [dcr, frequency] = DCR[name];
+    const [section, key] = frequency.split(".");
+    Object.assign(s, { [dcr]: on });
+    Object.assign((s as Record<string, unknown>)[section] as object, { [key]: freq });
+  }
+  for (const name of Object.keys(DCR)) if (!(name in v)) Object.assign(s, { [DCR[name][0]]: false });
+  return s;
+};
 
 Deno.test("scheduler runs each enabled collector at start, then at its frequency, never overlapping", async () => {
   const starts: Record<string, number[]> = { software: [], files: [] };
@@ -120,4 +145,25 @@ Deno.test("a paused scheduler runs nothing until start(), then runs every enable
   await sleep(150);
   await sched.stop();
   assert.deepEqual(runs.sort(), ["files", "software"]);
+});
+
+Deno.test("scanNow() resolves with what the runs it started returned, not with the run it joined", async () => {
+  let n = 0;
+  const sched = createScheduler({
+    collectors: [collector("software"), collector("files")],
+    os: "linux",
+    settings: settings({ software: { on: true, freq: 3600 }, files: { on: true, freq: 3600 } }),
+    log: memoryLogger(),
+    paused: true,
+    run: async (c) => {
+      const mine = ++n;
+      await sleep(30);
+      return `${c.name} ${mine}`;
+    },
+  });
+  const first = sched.scanNow("software");
+  const both = await sched.scanNow();
+  assert.deepEqual(await first, ["software 1"]);
+  assert.deepEqual(both, ["software 3", "files 2"]);
+  await sched.stop();
 });

@@ -3,14 +3,25 @@
 // back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
+import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
+import { rawTransaction } from "../../db/transaction.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
 /** Duplicate keys named in the run's warning (all are counted). */
 const DUPLICATE_EXAMPLES = 3;
+
+/** How a stage makes the inventory bodies of its items (see inventoryBody). */
+export interface BodyOptions {
+  dataType: string;
+  /** Whether the records are for AMA's streams (a table part is made). */
+  toAma: boolean;
+  /** Whether the extra part is kept (a full forward endpoint takes the records). */
+  extras: boolean;
+}
 
 /** A staged item with its stored version (undefined for a new key). */
 export interface StagedPair {
@@ -72,12 +83,21 @@ export class Stage implements ItemSink {
   #sums: Map<string, string>;
   #staged = 0;
   #same = 0;
-  /** Whether items are staged with their inventory body (the run sends a snapshot). */
-  #bodies = false;
+  /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
+  #bodies: BodyOptions | false = false;
   /** Whether items are staged with their checksum (a baseline, which may store them all with insertAll). */
   #checksums = false;
-  /** key, data, error, fingerprint, checksum, inventory body, inventory RecordId */
-  #rows: [string, string, string | null, string | null, string | null, string | null, string | null][] = [];
+  /** key, data, error, fingerprint, checksum, inventory body (table, extra), inventory RecordId */
+  #rows: [
+    string,
+    string,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+  ][] = [];
   #contents: Content[] = [];
   readonly #items: string;
   readonly #contentsTable: string;
@@ -89,7 +109,10 @@ export class Stage implements ItemSink {
     private readonly collector: string,
     private readonly key: (item: Item) => string,
   ) {
-    if (!/^[a-z]+$/.test(collector)) throw new RangeError(`collector name ${JSON.stringify(collector)}`);
+    // The name is part of the staging tables' names.
+    if (!COLLECTOR_NAME.test(collector)) {
+      throw new RangeError(`Cannot stage collector ${JSON.stringify(collector)}: not a collector name`);
+    }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
     this.previous = loadFingerprints(raw, collector);
@@ -116,7 +139,7 @@ export class Stage implements ItemSink {
     raw: DatabaseSync,
     collector: string,
     key: (item: Item) => string,
-    opts: { bodies?: boolean; checksums?: boolean } = {},
+    opts: { bodies?: BodyOptions | false; checksums?: boolean } = {},
   ): Promise<Stage> {
     const s = new Stage(db, raw, collector, key);
     s.#bodies = opts.bodies ?? false;
@@ -125,7 +148,7 @@ export class Stage implements ItemSink {
       s.#dropTables();
       raw.exec(
         `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
-          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT, record_id TEXT)`,
+          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT, extra_body TEXT, record_id TEXT)`,
       );
       raw.exec(
         `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
@@ -159,14 +182,16 @@ export class Stage implements ItemSink {
       }
     }
     // What the run's transaction would compute is computed now, while the collector waits on I/O.
+    const body = this.#bodies && s.error === null ? inventoryBody(item, this.#bodies) : null;
     this.#rows.push([
       s.key,
       s.json,
       s.error,
       s.fingerprint,
       checksum,
-      this.#bodies && s.error === null ? inventoryBody(item) : null,
-      this.#bodies && s.error === null ? crypto.randomUUID() : null,
+      body?.la ?? null,
+      body?.extra ?? null,
+      body ? crypto.randomUUID() : null,
     ]);
     if (this.#rows.length >= PAGE) return this.flush();
   }
@@ -190,15 +215,14 @@ export class Stage implements ItemSink {
     if (!rows.length && !contents.length) return Promise.resolve();
     this.#rows = [];
     this.#contents = [];
-    return this.#locked(() => {
-      this.raw.exec("BEGIN");
-      try {
+    return this.#locked(() =>
+      rawTransaction(this.raw, () => {
         const ins = this.#prepare(
-          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, record_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, extra_body, record_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
         );
         for (const r of rows) {
-          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6]).changes) this.#duplicate(r[0]);
+          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]).changes) this.#duplicate(r[0]);
           else {
             this.#staged++;
             if (r[2] !== null) this.errors++;
@@ -208,12 +232,8 @@ export class Stage implements ItemSink {
           `INSERT INTO ${this.#contentsTable} (checksum, text, size) VALUES (?, ?, ?) ON CONFLICT (checksum) DO NOTHING`,
         );
         for (const c of contents) insc.run(c.checksum, c.text, c.size);
-        this.raw.exec("COMMIT");
-      } catch (e) {
-        this.raw.exec("ROLLBACK");
-        throw e;
-      }
-    });
+      }, { tempOnly: true })
+    );
   }
 
   /**
@@ -312,23 +332,30 @@ export class Stage implements ItemSink {
 
   /**
    * Writes the inventory records of the staged items without error (staged with `bodies`) into the outbox,
-   * in one statement: `{"RecordId":"<its id, drawn when staged>",` + `head` (inventoryHead) + the body's
-   * members. Returns how many.
+   * in one statement: the table part `{` + `head.la` + the body's members + `}` ('' when the records are not
+   * for AMA), and, when extras are kept, `{"RecordId":"<its id, drawn when staged>"` + `head.extra` + the
+   * extra body's members + `}` (see inventoryHead). Returns how many.
    */
-  snapshot(stream: string, head: string, at: number): number {
+  snapshot(stream: string, head: { la: string | null; extra: string }, at: number): number {
+    if (!this.#bodies) throw new Error("snapshot() needs a stage opened with bodies");
+    if (head.la === null && !this.#bodies.extras) return 0; // nothing of it goes anywhere
+    const join = (col: string) => `CASE WHEN ${col} = '' THEN '' ELSE ',' || ${col} END`;
+    const extraHead = head.extra ? `,${head.extra}` : "";
     return Number(
       this.#prepare(
-        `INSERT INTO main.outbox (stream, record, created_at, attempts)
-         SELECT ?, '{"RecordId":"' || record_id || '",' || ? ||
-           CASE WHEN body = '{}' THEN '}' ELSE ',' || substr(body, 2) END, ?, 0
-         FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL ORDER BY id`,
-      ).run(stream, head, at).changes,
+        `INSERT INTO main.outbox (stream, record, extra, created_at, attempts)
+         SELECT ?, CASE WHEN body IS NULL THEN '' ELSE '{' || ? || ${join("body")} || '}' END,
+           CASE WHEN extra_body IS NULL THEN NULL
+             ELSE '{"RecordId":"' || record_id || '"' || ? || ${join("extra_body")} || '}' END, ?, 0
+         FROM ${this.#items} WHERE error IS NULL AND record_id IS NOT NULL ORDER BY id`,
+      ).run(stream, head.la ?? "", extraHead, at).changes,
     );
   }
 
   /** Stored items without error that have no staged body (same as before, or not seen), a page at a time. */
   *unstagedGood(): Generator<Item[]> {
-    const unstaged = `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key AND s.body IS NOT NULL)`;
+    const unstaged =
+      `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key AND s.record_id IS NOT NULL)`;
     const first = this.#prepare(
       `SELECT key, data FROM main.items i WHERE collector = ? AND error IS NULL AND ${unstaged}
        ORDER BY key LIMIT ${PAGE}`,

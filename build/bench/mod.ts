@@ -8,6 +8,7 @@ const BENCHES: [name: string, file: string, fn: string][] = [
   ["files", "./files.ts", "benchFiles"],
   ["ama", "./ama.ts", "benchAma"],
   ["ui", "./ui.ts", "benchUi"],
+  ["patterns", "./patterns.ts", "benchPatterns"],
   ["startup", "./startup.ts", "benchStartup"],
   ["once", "./once.ts", "benchOnce"],
   ["soak", "./soak.ts", "benchSoak"],

@@ -2,7 +2,8 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Collector, Item } from "../../agent/collectors/types.ts";
-import { softwareCollector } from "../../agent/collectors/software/mod.ts";
+import { implement } from "../../agent/collectors/spec.ts";
+import software from "../../agent/collectors/software/mod.ts";
 import { builtInConfig } from "../../agent/config/load.ts";
 import { liveHost } from "../../agent/host/mod.ts";
 import { createLogger } from "../../agent/log.ts";
@@ -22,7 +23,7 @@ export async function benchPipeline(): Promise<Record<string, unknown>> {
   const signal = new AbortController().signal;
   if (existsSync("/var/lib/dpkg/status")) {
     const host = liveHost();
-    const collector = softwareCollector() as unknown as Collector;
+    const collector = software;
     const ours: number[] = [], peer: number[] = [];
     for (let i = 0; i < 5; i++) {
       let t = performance.now();
@@ -42,13 +43,10 @@ export async function benchPipeline(): Promise<Record<string, unknown>> {
   }
   const N = 100_000;
   let version = "1";
-  const synthetic: Collector = {
-    name: "software",
-    platforms: ["linux"],
-    dataType: () => "Software",
-    key: (i) => String(i.SoftwareName),
-    schedule: () => ({ enabled: true, frequency: 60 }),
-    collect: () =>
+  // The software spec, keyed by name alone, with 100,000 made-up packages.
+  const synthetic: Collector = implement(
+    { ...software, key: (i) => String(i.SoftwareName) },
+    () =>
       Promise.resolve({
         items: Array.from({ length: N }, (_, i): Item => ({
           SoftwareName: `package-${i}`,
@@ -61,7 +59,7 @@ export async function benchPipeline(): Promise<Record<string, unknown>> {
           Manager: "dpkg",
         })),
       }),
-  };
+  );
   const dir = await Deno.makeTempDir();
   const { db, raw, close } = await openDb(`${dir}/bench.db`);
   const host = liveHost({ hostname: "bench" });

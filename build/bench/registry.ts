@@ -1,11 +1,11 @@
 // Registry benchmark: the offline hive reader on the real SYSTEM hive (30,756 keys), with hivexregedit as its peer.
 // Run: deno run -A build/bench/registry.ts   (needs ../shared, xz, and hivexregedit from libwin-hivex-perl)
-import { openHive } from "../../agent/collectors/registry/hive.ts";
-import { exportHive } from "../../agent/collectors/registry/export.ts";
-import { renderValue } from "../../agent/collectors/registry/values.ts";
+import { openHive } from "../../agent/host/registry/hive.ts";
+import { exportHive } from "../../agent/host/registry/export.ts";
+import { renderValue } from "../../agent/host/registry/values.ts";
 import { servicesFromRegistry } from "../../agent/collectors/services/windows.ts";
-import { offlineRegistry, systemMount } from "../../agent/collectors/registry/offline.ts";
-import { sharedHive, skipReason } from "../../agent/collectors/registry/testdata/hives.ts";
+import { offlineRegistry, systemMount } from "../../agent/host/registry/offline.ts";
+import { sharedHive, skipReason } from "../../agent/host/registry/testdata/hives.ts";
 
 function best(n: number, fn: () => void): number {
   let min = Infinity;

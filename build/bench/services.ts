@@ -1,8 +1,7 @@
 // Benchmark of the services collector against `systemctl list-unit-files --type=service` (the same set).
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { Collector } from "../../agent/collectors/types.ts";
-import { servicesCollector } from "../../agent/collectors/services/mod.ts";
+import services from "../../agent/collectors/services/mod.ts";
 import { builtInConfig } from "../../agent/config/load.ts";
 import { liveHost } from "../../agent/host/mod.ts";
 import { createLogger } from "../../agent/log.ts";
@@ -24,7 +23,7 @@ export async function benchServices(): Promise<Record<string, unknown>> {
     signal: new AbortController().signal,
     log: createLogger({ level: "error" }),
   };
-  const collector = servicesCollector() as unknown as Collector;
+  const collector = services;
   const ours: number[] = [], peer: number[] = [];
   let items = 0;
   for (let i = 0; i < 5; i++) {

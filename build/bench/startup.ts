@@ -50,7 +50,14 @@ export async function benchStartup(opts: { runs?: number } = {}): Promise<Record
   const coldCpu: number[] = [];
   const warmCpu: number[] = [];
   for (let i = 0; i < runs; i++) {
-    const serve = { bundle: out, mode: "serve" as const, args: ["--data-dir", "data"], url: URL, isolate };
+    const serve = {
+      bundle: out,
+      mode: "serve" as const,
+      args: ["--data-dir", "data"],
+      url: URL,
+      isolate,
+      tokenFile: "data/page-token",
+    };
     const first = must(await runOffline(serve), "serve");
     if (first.firstPageMs == null) throw new Error(`the page was never served: ${first.stderr}`);
     cold.push(first.firstPageMs);

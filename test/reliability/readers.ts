@@ -36,14 +36,14 @@ function statusFile(n: number, step: number, version: string): string {
 
 /**
  * Runs `--once` over `packages` packages in a loop (a baseline, then rescans, each with some packages at a new
- * version) while 4 reader processes open the database for `seconds`. Nothing exists when both start, so the
- * first opens also race to create and migrate the database.
+ * version) for at least `seconds` and `rounds` runs, while 4 reader processes open the database. Nothing
+ * exists when both start, so the first opens also race to create and migrate the database.
  */
 export async function concurrentReaders(
   dir: string,
-  seconds: number,
-  packages: number,
+  opts: { seconds: number; rounds: number; packages: number },
 ): Promise<ReadersOutcome> {
+  const { seconds, rounds, packages } = opts;
   const root = join(dir, "root");
   await Deno.mkdir(join(root, "var/lib/dpkg"), { recursive: true });
   await Deno.writeTextFile(join(dir, "dcr.json"), onlyDcr(["software"]));
@@ -55,7 +55,7 @@ export async function concurrentReaders(
 
   const readers = READERS.map((kind) =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", LOOP, kind, db, String(seconds)],
+      args: ["run", "-A", LOOP, kind, db, join(dir, "stop")],
       stdout: "piped",
       stderr: "inherit",
     }).output()
@@ -63,7 +63,7 @@ export async function concurrentReaders(
   const until = Date.now() + seconds * 1000;
   let writes = 0;
   const writeFailures: string[] = [];
-  for (let round = 1; Date.now() < until; round++) {
+  for (let round = 1; Date.now() < until || round <= rounds; round++) {
     const out = await new Deno.Command(Deno.execPath(), {
       args: [
         "run",
@@ -87,6 +87,7 @@ export async function concurrentReaders(
     }
     await Deno.writeTextFile(status, statusFile(packages, 7 + (round % 5), String(round)));
   }
+  await Deno.writeTextFile(join(dir, "stop"), "");
   const results: ReaderResult[] = [];
   for (const r of await Promise.all(readers)) {
     const text = new TextDecoder().decode(r.stdout).trim();

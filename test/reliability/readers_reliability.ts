@@ -5,7 +5,7 @@ import { concurrentReaders } from "./readers.ts";
 
 Deno.test("reliability: 4 readers open the database for 60 s during 100k-package baselines and rescans: 0 failures", () =>
   withTempDir(async (dir) => {
-    const r = await concurrentReaders(dir, 60, 100_000);
+    const r = await concurrentReaders(dir, { seconds: 60, rounds: 4, packages: 100_000 });
     const opens = r.readers.reduce((a, x) => a + x.opens, 0);
     console.log(
       `readers: ${opens} opens (${r.readers.map((x) => `${x.kind} ${x.opens}`).join(", ")}), ` +
@@ -15,5 +15,4 @@ Deno.test("reliability: 4 readers open the database for 60 s during 100k-package
     );
     assert.deepEqual(r.readers.flatMap((x) => x.errors), [], JSON.stringify(r.readers));
     assert.deepEqual(r.writeFailures, []);
-    assert.ok(r.writes >= 3, `only ${r.writes} writer runs in 60 s`);
   }));

@@ -1,7 +1,8 @@
 // Agent: per collector its frequency, last runs and errors, scan now; delivery and outbox. DCR view too.
-import type { CollectorStatus, ConfigRow, RunRow } from "./api.ts";
+import type { ChainState, CollectorStatus, ConfigRow, RunRow } from "./api.ts";
 import { Empty, ErrorBox, Pill, Time } from "./common.tsx";
-import { duration, LABELS, num, relative } from "./format.ts";
+import { duration, num, relative } from "./format.ts";
+import { label } from "./collectors.ts";
 import { scanning, scanNow, status } from "./state.ts";
 import { useFetch } from "./use_fetch.ts";
 
@@ -48,7 +49,7 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
                   <Pill level={runLevel(r)} title={r?.error ?? r?.status ?? "never ran"}>
                     {runWord(r, c.enabled)}
                   </Pill>{" "}
-                  <span class="cname">{LABELS[c.name] ?? c.name}</span>
+                  <span class="cname">{label(c.name)}</span>
                   {r?.error && <div class="err small">{r.error}</div>}
                   {!r?.error && c.lastError && (
                     <div class="dim small">last error {relative(c.lastError.at)}: {c.lastError.error}</div>
@@ -90,6 +91,25 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
       </table>
     </div>
   );
+}
+
+/** The history's hash chain as the last verification found it (`ctagent verify` says more). */
+function ChainLine(props: { chain?: ChainState }) {
+  const v = props.chain?.verified;
+  if (!props.chain) return <>—</>;
+  if (!v) return <span class="dim">not verified yet ({num(props.chain.head.seq)} links)</span>;
+  return v.ok
+    ? (
+      <>
+        <Pill level="ok">ok</Pill> {num(v.rows)} links, verified <Time at={v.verifiedAt} rel />
+      </>
+    )
+    : (
+      <>
+        <Pill level="error">broken</Pill> <span class="err">{v.broken?.message}</span> (found{" "}
+        <Time at={v.verifiedAt} rel />)
+      </>
+    );
 }
 
 export function Agent() {
@@ -179,6 +199,12 @@ export function Agent() {
               <dd>{st.startedAt ? <Time at={st.startedAt} rel /> : "—"}</dd>
             </div>
             <div>
+              <dt>History chain</dt>
+              <dd>
+                <ChainLine chain={st.chain} />
+              </dd>
+            </div>
+            <div>
               <dt>DCR</dt>
               <dd>
                 <a href="#/dcr">{st.config.source}{st.config.dcrId ? ` · ${st.config.dcrId}` : ""}</a>
@@ -212,7 +238,7 @@ export function Agent() {
                 {Object.values(runs.data).flat().sort((a, b) => b.finished_at - a.finished_at).slice(0, 30)
                   .map((r) => (
                     <tr key={r.id}>
-                      <td>{LABELS[r.collector] ?? r.collector}</td>
+                      <td>{label(r.collector)}</td>
                       <td>
                         <Time at={r.finished_at} rel />
                       </td>

@@ -9,6 +9,8 @@ import type {
   RunRow,
 } from "../queries.ts";
 export type { ConfigRow, Histogram, ItemRow, Page, RunRow };
+import type { ChainState } from "../../db/chain.ts";
+export type { ChainState };
 
 export type Data = Record<string, unknown>;
 
@@ -29,6 +31,8 @@ export interface CollectorStatus {
 
 export interface Status {
   now: number;
+  /** "off": the agent runs with --no-auth. */
+  auth: "token" | "off";
   version: string | null;
   hostname: string | null;
   os: string | null;
@@ -53,6 +57,8 @@ export interface Status {
     droppedReason?: string | null;
   };
   health: { level: "ok" | "warn" | "error"; text: string };
+  /** The history's hash chain: its head and the last verification (null before the first). */
+  chain: ChainState;
 }
 
 export interface DiffLine {
@@ -89,8 +95,14 @@ export function query(params: Record<string, string | number | undefined | null>
   return s ? `?${s}` : "";
 }
 
+/** The session ended (expired, or the token was rotated): the page itself then shows how to sign in. */
+function signedOut(r: Response): void {
+  if (r.status === 401) location.replace("/");
+}
+
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   const r = await fetch(`/api/${path}`, { signal, headers: { Accept: "application/json" } });
+  signedOut(r);
   const body = await r.json().catch(() => ({ error: r.statusText }));
   if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
   return body as T;
@@ -102,6 +114,7 @@ export async function post<T>(path: string, data: unknown): Promise<T> {
     headers: { "Content-Type": "application/json", "X-CTAgent-Token": token() },
     body: JSON.stringify(data),
   });
+  signedOut(r);
   const body = await r.json().catch(() => ({ error: r.statusText }));
   if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
   return body as T;

@@ -7,17 +7,24 @@ import { Changes } from "./changes.tsx";
 import { Inventory } from "./inventory.tsx";
 import { Agent, Dcr } from "./agent.tsx";
 import { Drawer } from "./drawer.tsx";
+import { collectorNamed, COLLECTORS } from "./collectors.ts";
 
 const NAV: [View, string][] = [
   ["overview", "Overview"],
   ["changes", "Changes"],
-  ["software", "Software"],
-  ["services", "Services"],
-  ["files", "Files"],
-  ["registry", "Registry"],
+  ...COLLECTORS.map((c): [View, string] => [c.name, c.label]),
   ["agent", "Agent"],
   ["dcr", "DCR"],
 ];
+
+/**
+ * A collector made for some platforms only (registry: Windows) is listed while it is on, or open; the others
+ * always.
+ */
+function listed(view: View, current: View, enabled: Set<string>): boolean {
+  const c = collectorNamed(view);
+  return !c || c.platforms.length > 1 || enabled.has(view) || view === current;
+}
 
 function TopBar() {
   const st = status.value;
@@ -49,17 +56,11 @@ function TopBar() {
 
 export function App() {
   const { view, params } = route.value;
-  const registryUsed = status.value?.collectors.some((c) => c.name === "registry" && c.enabled);
+  const enabled = new Set(status.value?.collectors.filter((c) => c.enabled).map((c) => c.name));
   let body;
   switch (view) {
     case "changes":
       body = <Changes params={params} />;
-      break;
-    case "software":
-    case "services":
-    case "files":
-    case "registry":
-      body = <Inventory key={view} collector={view} params={params} />;
       break;
     case "agent":
       body = <Agent />;
@@ -68,19 +69,29 @@ export function App() {
       body = <Dcr />;
       break;
     default:
-      body = <Overview since={params.since ?? "24h"} />;
+      body = collectorNamed(view)
+        ? <Inventory key={view} collector={view} params={params} />
+        : <Overview since={params.since ?? "24h"} />;
   }
   return (
-    <div class="layout">
-      <TopBar />
-      <nav class="sidenav" aria-label="Views">
-        {NAV.filter(([v]) => v !== "registry" || registryUsed || view === "registry").map(([v, label]) => (
-          <a key={v} href={`#/${v}`} aria-current={view === v ? "page" : undefined}>{label}</a>
-        ))}
-      </nav>
-      <main id="main">{body}</main>
-      {params.item && <Drawer key={params.item} item={params.item} />}
-      {toast.value && <div class="toast" role="status">{toast.value}</div>}
-    </div>
+    <>
+      {status.value?.auth === "off" && (
+        <div class="no-auth" role="alert">
+          No sign-in (--no-auth): every local user can read this page and the file contents it shows. Use this
+          only on a throwaway test machine.
+        </div>
+      )}
+      <div class="layout">
+        <TopBar />
+        <nav class="sidenav" aria-label="Views">
+          {NAV.filter(([v]) => listed(v, view, enabled)).map(([v, label]) => (
+            <a key={v} href={`#/${v}`} aria-current={view === v ? "page" : undefined}>{label}</a>
+          ))}
+        </nav>
+        <main id="main">{body}</main>
+        {params.item && <Drawer key={params.item} item={params.item} />}
+        {toast.value && <div class="toast" role="status">{toast.value}</div>}
+      </div>
+    </>
   );
 }

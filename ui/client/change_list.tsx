@@ -2,6 +2,7 @@
 import type { ChangeRow } from "./api.ts";
 import { Badge, Time, TypeIcon } from "./common.tsx";
 import { itemName, show } from "./format.ts";
+import { collectorNamed } from "./collectors.ts";
 import { setParams } from "./route.ts";
 
 function short(v: unknown, max = 60): string {
@@ -9,24 +10,17 @@ function short(v: unknown, max = 60): string {
   return s.length > max ? `${s.slice(0, max - 1)}…` : s;
 }
 
-const IMPORTANT = [
-  "FileContentChecksum",
-  "CurrentVersion",
-  "SvcState",
-  "SvcStartupType",
-  "ValueData",
-  "SvcPath",
-];
-
 export function ChangeFields(props: { change: ChangeRow; max?: number }) {
   const c = props.change;
+  const page = collectorNamed(c.collector)?.page;
   if (c.category !== "Modified") {
     const d = c.current ?? c.previous;
-    const v = d?.CurrentVersion ?? d?.SvcState ?? d?.ValueData ?? d?.Size;
+    const v = page?.summary === undefined ? undefined : d?.[page.summary];
     return v === undefined ? null : <span class="fields">{short(v)}</span>;
   }
-  // What people look for first: content, version, state; timestamps and sizes follow from those.
-  const rank = (f: string) => IMPORTANT.indexOf(f) < 0 ? IMPORTANT.length : IMPORTANT.indexOf(f);
+  // What people look for first (the spec says: content, version, state); timestamps and sizes follow from those.
+  const important = page?.important ?? [];
+  const rank = (f: string) => important.indexOf(f) < 0 ? important.length : important.indexOf(f);
   const fields = [...c.fields_changed].sort((a, b) => rank(a) - rank(b)).slice(0, props.max ?? 4);
   return (
     <span class="fields">
@@ -46,7 +40,7 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
 /** Paths show their last segment first (it is what differs), the folder after it, dimmed. */
 function Name(props: { collector: string; name: string }) {
   const { name } = props;
-  const cut = props.collector === "files" || props.collector === "registry"
+  const cut = collectorNamed(props.collector)?.page.path
     ? Math.max(name.lastIndexOf("/"), name.lastIndexOf("\\"))
     : -1;
   if (cut <= 0 || cut === name.length - 1) return <span class="name" title={name}>{name}</span>;

@@ -4,7 +4,8 @@ import type { ChangeRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { ChangeList } from "./change_list.tsx";
 import { Empty, ErrorBox } from "./common.tsx";
-import { LABELS, localTime, num } from "./format.ts";
+import { localTime, num } from "./format.ts";
+import { COLLECTORS } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
@@ -113,14 +114,14 @@ export function Changes(props: { params: Record<string, string> }) {
           </form>
         )}
         <div class="seg-buttons" role="group" aria-label="Type">
-          {Object.entries(LABELS).map(([k, l]) => (
+          {COLLECTORS.map(({ name, label }) => (
             <button
               type="button"
-              key={k}
-              aria-pressed={on("type", k)}
-              onClick={() => toggle("type", k)}
+              key={name}
+              aria-pressed={on("type", name)}
+              onClick={() => toggle("type", name)}
             >
-              {l}
+              {label}
             </button>
           ))}
         </div>

@@ -1,10 +1,11 @@
 // The changes-over-time chart: stacked SVG bars per type, counts on hover, a click filters the change list.
 import { useState } from "preact/hooks";
 import type { Histogram } from "./api.ts";
-import { LABELS, localTime, num } from "./format.ts";
+import { localTime, num } from "./format.ts";
+import { COLLECTORS, label } from "./collectors.ts";
 import { navigate } from "./route.ts";
 
-const ORDER = ["software", "services", "files", "registry"];
+const ORDER = COLLECTORS.map((c) => c.name);
 
 export function ChangesChart(props: { hist: Histogram; height?: number }) {
   const { hist } = props;
@@ -82,7 +83,7 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
               {ORDER.filter((c) => h.by[c]).map((c) => (
                 <span key={c}>
                   · <i class={`dot s-${c}`} />
-                  {LABELS[c]} {num(h.by[c])}
+                  {label(c)} {num(h.by[c])}
                 </span>
               ))}
             </span>
@@ -90,7 +91,7 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
           : ORDER.map((c) => (
             <span key={c} class="legend-item">
               <i class={`dot s-${c}`} />
-              {LABELS[c]}
+              {label(c)}
             </span>
           ))}
       </div>

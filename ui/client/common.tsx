@@ -1,6 +1,7 @@
 // Small shared pieces: times with UTC on hover, category badges, type icons, empty and error states.
 import type { ComponentChildren } from "preact";
-import { LABELS, localTime, relative, utcTime } from "./format.ts";
+import { localTime, relative, utcTime } from "./format.ts";
+import { collectorNamed, label } from "./collectors.ts";
 
 export function Time(props: { at: number; rel?: boolean }) {
   return (
@@ -17,12 +18,10 @@ export function Badge(props: { category: string }) {
   return <span class={`badge badge-${props.category.toLowerCase()}`}>{props.category}</span>;
 }
 
-const ICONS: Record<string, string> = { software: "S", services: "D", files: "F", registry: "R" };
-
 export function TypeIcon(props: { collector: string }) {
   return (
-    <span class={`ticon t-${props.collector}`} title={LABELS[props.collector] ?? props.collector}>
-      {ICONS[props.collector] ?? "?"}
+    <span class={`ticon t-${props.collector}`} title={label(props.collector)}>
+      {collectorNamed(props.collector)?.page.icon ?? "?"}
     </span>
   );
 }

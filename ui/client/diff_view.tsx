@@ -1,6 +1,6 @@
 // File content diff between two captured versions: unified, or side by side on wide screens.
 import { useState } from "preact/hooks";
-import type { Diff, DiffLine } from "./api.ts";
+import { type Diff, type DiffLine, query } from "./api.ts";
 import { ErrorBox } from "./common.tsx";
 import { num } from "./format.ts";
 import { useFetch } from "./use_fetch.ts";
@@ -78,9 +78,9 @@ function Split(props: { diff: Diff }) {
   );
 }
 
-export function DiffView(props: { from: string; to: string }) {
+export function DiffView(props: { from: string; to: string; path: string }) {
   const [mode, setMode] = useState<"unified" | "split">(innerWidth >= 1400 ? "split" : "unified");
-  const res = useFetch<Diff>(`diff?from=${props.from}&to=${props.to}`);
+  const res = useFetch<Diff>("diff" + query({ from: props.from, to: props.to, key: props.path }));
   if (res.error) return <ErrorBox error={res.error} />;
   const d = res.data;
   if (!d) return <div class="dim">Loading diff…</div>;

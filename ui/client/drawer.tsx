@@ -4,7 +4,8 @@ import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
 import { Badge, Empty, ErrorBox, Time } from "./common.tsx";
 import { ChangeFields } from "./change_list.tsx";
-import { itemName, LABELS, show } from "./format.ts";
+import { itemName, show } from "./format.ts";
+import { collectorNamed, label } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { DiffView } from "./diff_view.tsx";
@@ -13,6 +14,8 @@ interface History {
   item: ItemRow | null;
   history: ChangeRow[];
   contents: string[];
+  /** Captured versions the page may not show, with why (a file not every user may read, a secret name). */
+  withheld: Record<string, string>;
 }
 
 function Fields(props: { data: Data }) {
@@ -69,7 +72,7 @@ export function Drawer(props: { item: string }) {
       <div class="drawer" role="dialog" aria-modal="true" aria-label="Item details">
         <header>
           <div>
-            <div class="dim">{LABELS[collector] ?? collector}</div>
+            <div class="dim">{label(collector)}</div>
             <h2 class="item-title">{itemName(collector, latest, key)}</h2>
             {h && !h.item && <span class="badge badge-removed">Removed</span>}
           </div>
@@ -119,10 +122,13 @@ export function Drawer(props: { item: string }) {
                 </select>
               </label>
             </div>
-            <DiffView from={pair[0]} to={pair[1]} />
+            <DiffView from={pair[0]} to={pair[1]} path={key} />
           </section>
         )}
-        {collector === "files" && h && vs.length < 2 && (
+        {collectorNamed(collector)?.content && h && Object.keys(h.withheld).length > 0 && (
+          <p class="dim small">Content not shown: {Object.values(h.withheld)[0]}.</p>
+        )}
+        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length && (
           <p class="dim small">
             {vs.length
               ? "One version of the content is captured; a diff appears after the file changes."

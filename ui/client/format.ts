@@ -1,26 +1,19 @@
 // Display helpers: local times with UTC on hover, relative times, numbers, item names per collector.
 import type { Data } from "./api.ts";
+import { collectorNamed } from "./collectors.ts";
+export { bytes, show } from "./cell.ts";
 
-export const LABELS: Record<string, string> = {
-  software: "Software",
-  services: "Services",
-  files: "Files",
-  registry: "Registry",
-};
-
-export const NOUNS: Record<string, [string, string]> = {
-  software: ["package", "packages"],
-  services: ["service", "services"],
-  files: ["file", "files"],
-  registry: ["registry value", "registry values"],
-};
+/** What one and many items of a collector are called. */
+export function nouns(collector: string): readonly [string, string] {
+  return collectorNamed(collector)?.nouns ?? ["item", "items"];
+}
 
 export function num(n: number): string {
   return n.toLocaleString("en");
 }
 
 export function plural(n: number, collector: string): string {
-  const [one, many] = NOUNS[collector] ?? ["item", "items"];
+  const [one, many] = nouns(collector);
   return `${num(n)} ${n === 1 ? one : many}`;
 }
 
@@ -54,36 +47,16 @@ export function duration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function bytes(n: unknown): string {
-  if (typeof n !== "number") return "";
-  if (n < 1024) return `${n} B`;
-  const u = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024, i = 0;
-  while (v >= 1024 && i < u.length - 1) v /= 1024, i++;
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
-}
-
-/** The name people know an item by. */
+/**
+ * The name people know an item by: its collector's title fields (the first, then each further non-empty one
+ * after the join), its name field otherwise, its key when those are empty.
+ */
 export function itemName(collector: string, data: Data | null | undefined, key: string): string {
-  if (!data) return key;
+  const c = collectorNamed(collector);
+  if (!data || !c) return key;
   const s = (k: string) => typeof data[k] === "string" && data[k] !== "" ? data[k] as string : undefined;
-  switch (collector) {
-    case "software":
-      return s("SoftwareName") ?? key;
-    case "services":
-      return s("SvcName") ?? key;
-    case "files":
-      return s("FileSystemPath") ?? key;
-    case "registry": {
-      const k = s("RegistryKey");
-      return k ? (s("ValueName") !== undefined ? `${k}\\${s("ValueName")}` : k) : key;
-    }
-  }
-  return key;
-}
-
-export function show(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  return JSON.stringify(v);
+  const [first, ...more] = c.page.title?.fields ?? [c.nameField];
+  const head = s(first);
+  if (head === undefined) return key;
+  return [head, ...more.flatMap((f) => s(f) ?? [])].join(c.page.title?.join ?? "");
 }

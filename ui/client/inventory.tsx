@@ -1,64 +1,14 @@
-// Inventory tables (software, services, files, registry): server-side search, sort and paging, sticky header.
+// Inventory tables, one per collector (columns from its spec): server-side search, sort and paging, sticky header.
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
-import { bytes, NOUNS, num, plural, show } from "./format.ts";
+import { num, plural } from "./format.ts";
+import { cell } from "./cell.ts";
+import { collectorNamed } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { Pager } from "./changes.tsx";
-
-interface Column {
-  field: string;
-  /** What to sort by when this column is clicked, when it is not the field (the key orders the same, faster). */
-  sortAs?: string;
-  label: string;
-  render?: (v: unknown, row: ItemRow) => string;
-  class?: string;
-}
-
-const sum = (v: unknown) => typeof v === "string" ? v.slice(0, 12) : "";
-
-export const COLUMNS: Record<string, Column[]> = {
-  software: [
-    { field: "SoftwareName", label: "Name", class: "strong" },
-    { field: "CurrentVersion", label: "Version", class: "mono" },
-    { field: "Architecture", label: "Arch" },
-    { field: "Publisher", label: "Publisher" },
-    { field: "Manager", label: "Manager" },
-    { field: "SoftwareDescription", label: "Description", class: "dim" },
-  ],
-  services: [
-    { field: "SvcName", label: "Name", class: "strong" },
-    { field: "SvcDisplayName", label: "Display name" },
-    { field: "SvcState", label: "State" },
-    { field: "SvcStartupType", label: "Startup" },
-    { field: "SvcAccount", label: "Account" },
-    { field: "SvcController", label: "Controller" },
-    { field: "SvcPath", label: "Path", class: "mono dim" },
-  ],
-  files: [
-    { field: "FileSystemPath", label: "Path", class: "strong mono", sortAs: "key" },
-    { field: "Size", label: "Size", render: bytes, class: "num" },
-    { field: "DateModified", label: "Modified" },
-    { field: "FileContentChecksum", label: "SHA-256", render: sum, class: "mono dim" },
-    { field: "Owner", label: "Owner" },
-    { field: "Mode", label: "Mode", class: "mono" },
-  ],
-  registry: [
-    { field: "RegistryKey", label: "Key", class: "strong mono" },
-    { field: "ValueName", label: "Value" },
-    { field: "ValueType", label: "Type" },
-    { field: "ValueData", label: "Data", class: "mono" },
-  ],
-};
-
-const EMPTY: Record<string, string> = {
-  software: "No packages found yet: the software collector has not run, or no package manager was found.",
-  services: "No services found yet: the services collector has not run.",
-  files: "No files are tracked: add fileInfo entries to the DCR.",
-  registry: "No registry values are tracked: enable registryInfo entries in the DCR (Windows).",
-};
 
 const PAGE = 100;
 
@@ -88,7 +38,8 @@ export function SearchBox(props: { value: string; placeholder: string; onInput(v
 
 export function Inventory(props: { collector: string; params: Record<string, string> }) {
   const { collector, params: p } = props;
-  const cols = COLUMNS[collector];
+  const spec = collectorNamed(collector)!;
+  const cols = spec.columns;
   const page = Number(p.page ?? 0);
   const sort = p.sort ?? cols[0].sortAs ?? cols[0].field;
   const dir = p.dir === "desc" ? "desc" : "asc";
@@ -105,7 +56,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
       <div class="toolbar">
         <SearchBox
           value={p.q ?? ""}
-          placeholder={`Search ${NOUNS[collector][1]}`}
+          placeholder={`Search ${spec.nouns[1]}`}
           onInput={(q) => setParams({ q, page: undefined }, { replace: true })}
         />
         <label class="check">
@@ -132,7 +83,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
       </div>
       {res.error && <ErrorBox error={res.error} />}
       {d && !d.rows.length &&
-        (p.q ? <Empty>Nothing matches “{p.q}”.</Empty> : <Empty>{EMPTY[collector]}</Empty>)}
+        (p.q ? <Empty>Nothing matches “{p.q}”.</Empty> : <Empty>{spec.page.empty}</Empty>)}
       {d && d.rows.length > 0 && (
         <div class="table-wrap">
           <table class="grid">
@@ -170,9 +121,9 @@ export function Inventory(props: { collector: string; params: Record<string, str
                   onClick={() => setParams({ item: `${collector}|${r.key}` })}
                 >
                   {cols.map((c, i) => {
-                    const v = c.render ? c.render(r.data[c.field], r) : show(r.data[c.field]);
+                    const v = cell(c, r.data[c.field], r.data);
                     return (
-                      <td key={c.field} class={c.class} title={v.length > 40 ? v : undefined}>
+                      <td key={c.field} class={c.style} title={v.length > 40 ? v : undefined}>
                         {i === 0
                           ? (
                             <a

@@ -3,18 +3,17 @@ import { render } from "preact";
 import { App } from "./app.tsx";
 import { refreshStatus } from "./state.ts";
 import { navigate, route, setParams, type View } from "./route.ts";
+import { COLLECTORS } from "./collectors.ts";
 
 render(<App />, document.getElementById("app")!);
 refreshStatus();
 setInterval(refreshStatus, 10_000);
 
+/** `g` then a key: each collector's shortcut (its spec's), and the page's own views (which win a clash). */
 const GO: Record<string, View> = {
+  ...Object.fromEntries(COLLECTORS.map((c) => [c.page.shortcut, c.name])),
   o: "overview",
   c: "changes",
-  s: "software",
-  v: "services",
-  f: "files",
-  r: "registry",
   a: "agent",
   d: "dcr",
 };

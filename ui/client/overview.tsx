@@ -3,7 +3,8 @@ import type { ChangeRow, Histogram, Page } from "./api.ts";
 import { ChangesChart } from "./chart.tsx";
 import { ChangeList } from "./change_list.tsx";
 import { Empty, ErrorBox } from "./common.tsx";
-import { LABELS, NOUNS, num } from "./format.ts";
+import { num } from "./format.ts";
+import { COLLECTORS } from "./collectors.ts";
 import { navigate } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { CollectorTable } from "./agent.tsx";
@@ -19,14 +20,14 @@ export function Overview(props: { since: string }) {
   return (
     <div class="view overview">
       <div class="cards">
-        {["software", "services", "files", "registry"].map((c) => {
+        {COLLECTORS.map(({ name: c, label, nouns }) => {
           const v = counts.data?.[c];
           return (
             <a class="card" href={`#/${c}`} key={c}>
-              <span class="card-label">{LABELS[c]}</span>
+              <span class="card-label">{label}</span>
               <span class="card-value">{v ? num(v.items) : "–"}</span>
               <span class="card-sub">
-                {v ? `${num(v.changed)} changed in 24 h` : `no ${NOUNS[c][1]}`}
+                {v ? `${num(v.changed)} changed in 24 h` : `no ${nouns[1]}`}
                 {v?.errors ? <span class="warn">· {num(v.errors)} unreadable</span> : null}
               </span>
             </a>

@@ -1,17 +1,18 @@
 // Hash routes: every view is a URL (#/changes?since=24h&type=files), so links share and Back works.
 import { signal } from "@preact/signals";
+import { COLLECTORS } from "./collectors.ts";
 
-export const VIEWS = [
-  "overview",
-  "changes",
-  "software",
-  "services",
-  "files",
-  "registry",
-  "agent",
-  "dcr",
-] as const;
-export type View = typeof VIEWS[number];
+/** The page's own views around the collectors' inventories. */
+export const PAGES = ["overview", "changes", "agent", "dcr"] as const;
+/** overview, changes, one inventory per collector (by its name), agent, dcr. */
+export const VIEWS: readonly string[] = [
+  PAGES[0],
+  PAGES[1],
+  ...COLLECTORS.map((c) => c.name),
+  PAGES[2],
+  PAGES[3],
+];
+export type View = string;
 
 export interface Route {
   view: View;
@@ -21,7 +22,7 @@ export interface Route {
 export function parseHash(hash: string): Route {
   const h = hash.replace(/^#\/?/, "");
   const [path, qs = ""] = h.split("?", 2);
-  const view = (VIEWS as readonly string[]).includes(path) ? path as View : "overview";
+  const view = VIEWS.includes(path) ? path : "overview";
   return { view, params: Object.fromEntries(new URLSearchParams(qs)) };
 }
 

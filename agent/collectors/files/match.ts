@@ -4,20 +4,16 @@
 // literal name (`hosts.allow` means that file, not `hosts?allow`). Otherwise, if the segment is a valid
 // regular expression it is matched as an anchored regex (`.*.conf`), else as a glob (`*.conf`: `*`, `?`,
 // `[...]`). Windows: `%VAR%` expanded, `\` or `/` separators, glob only, case-insensitive, and `*.*` means
-// every name (DOS habit).
-import type { Platform } from "../types.ts";
+// every name (DOS habit). Patterns run on our linear-time engine (pattern.ts), never on a backtracking RegExp: a
+// name is chosen by whoever can write in a watched directory (SPEC §7.25).
+import type { Platform } from "../../platform.ts";
+import type { WalkRule } from "../../host/files/walk_types.ts";
+import { compilePattern, isRegexSyntax, PatternError } from "./pattern.ts";
 
-export interface PathRule {
-  /** The directory the pattern applies in (for a literal path: its parent). Separators normalized to "/" on Linux. */
-  base: string;
-  /** The last segment as written. */
-  segment: string;
-  /** True when the last segment is matched as a pattern; false for a literal name. */
-  pattern: boolean;
+/** A DCR path as the walkers take it (base separators normalized to "/" on Linux), and how it was read. */
+export interface PathRule extends WalkRule {
   /** How the pattern was read: "literal" | "regex" | "glob". */
   kind: "literal" | "regex" | "glob";
-  /** Whether a name (last segment) matches. */
-  test(name: string): boolean;
   /** Problems worth a warning (wildcards outside the last segment). */
   warnings: string[];
 }
@@ -46,14 +42,6 @@ export function globToRegex(glob: string): string {
   return `^(?:${re})$`;
 }
 
-function regexOrNull(source: string, flags: string): RegExp | null {
-  try {
-    return new RegExp(`^(?:${source})$`, flags);
-  } catch {
-    return null;
-  }
-}
-
 /** Expands `%VAR%` (Windows). An unknown variable is left as written and reported. */
 export function expandWindowsEnv(path: string, env: (name: string) => string | undefined): {
   path: string;
@@ -71,7 +59,10 @@ export function expandWindowsEnv(path: string, env: (name: string) => string | u
   return { path: out, unknown };
 }
 
-/** Compiles one last segment per the OS's rules. */
+/**
+ * Compiles one last segment per the OS's rules. Throws PatternError for a regex outside the linear-time subset
+ * (a backreference, a lookaround …) and for a glob whose class is not one (`[z-a]`).
+ */
 export function compileSegment(segment: string, os: Platform): Pick<PathRule, "kind" | "test"> {
   if (os === "windows") {
     if (!/[*?[]/.test(segment)) {
@@ -79,28 +70,61 @@ export function compileSegment(segment: string, os: Platform): Pick<PathRule, "k
       return { kind: "literal", test: (n) => n.toLowerCase() === lower };
     }
     if (segment === "*.*" || segment === "*") return { kind: "glob", test: () => true };
-    const re = new RegExp(globToRegex(segment), "is");
-    return { kind: "glob", test: (n) => re.test(n) };
+    const glob = compilePattern(globToRegex(segment), { ignoreCase: true });
+    return { kind: "glob", test: (n) => glob.test(n) };
   }
   if (!WILDCARDS.test(segment)) return { kind: "literal", test: (n) => n === segment };
-  const re = regexOrNull(segment, "su");
-  if (re) return { kind: "regex", test: (n) => re.test(n) };
-  const glob = new RegExp(globToRegex(segment), "su");
+  // Whether it is a regex is JavaScript's syntax (SPEC §7.4, unchanged); how it matches is ours.
+  if (isRegexSyntax(segment)) {
+    const re = compilePattern(segment);
+    return { kind: "regex", test: (n) => re.test(n) };
+  }
+  const glob = compilePattern(globToRegex(segment));
   return { kind: "glob", test: (n) => glob.test(n) };
 }
 
-/** Splits a DCR path into base directory + last-segment matcher. Throws RangeError for an unusable path. */
-export function parseRule(path: string, os: Platform): PathRule {
-  const warnings: string[] = [];
+/** The path trimmed, `/` made `\` on Windows, trailing separators dropped ("/etc/" means "/etc"). */
+function tidy(path: string, os: Platform): string {
   let p = path.trim();
   if (os === "windows") p = p.replace(/\//g, "\\");
   const sep = os === "windows" ? "\\" : "/";
-  const absolute = os === "windows" ? /^([A-Za-z]:\\|\\\\)/.test(p) : p.startsWith("/");
-  if (!absolute) throw new RangeError(`fileInfo path must be absolute, got ${JSON.stringify(path)}`);
-  // Trailing separators mean the directory itself ("/etc/" = "/etc").
   while (p.length > 1 && p.endsWith(sep) && !(os === "windows" && /^[A-Za-z]:\\$/.test(p))) {
     p = p.slice(0, -1);
   }
+  return p;
+}
+
+/**
+ * Why the last segment of a DCR path cannot be matched (outside the linear-time subset, or a broken glob), or
+ * undefined. For DCR validation: the same reading as parseRule, without needing the path to be usable yet
+ * (Windows `%VAR%`s are expanded only when collecting).
+ */
+export function segmentProblem(path: string, os: Platform): string | undefined {
+  const p = tidy(path, os);
+  const segment = p.slice(p.lastIndexOf(os === "windows" ? "\\" : "/") + 1);
+  if (!segment) return undefined;
+  try {
+    compileSegment(segment, os);
+    return undefined;
+  } catch (e) {
+    if (!(e instanceof PatternError)) throw e;
+    return `${e.message} in the pattern ${
+      JSON.stringify(segment)
+    } (path patterns are matched in linear time: ` +
+      "literals, escapes, ., classes, * + ? {m,n}, groups, | and ^ $)";
+  }
+}
+
+/**
+ * Splits a DCR path into base directory + last-segment matcher. Throws RangeError for an unusable path,
+ * PatternError for a last segment that cannot be matched (see compileSegment).
+ */
+export function parseRule(path: string, os: Platform): PathRule {
+  const warnings: string[] = [];
+  const p = tidy(path, os);
+  const sep = os === "windows" ? "\\" : "/";
+  const absolute = os === "windows" ? /^([A-Za-z]:\\|\\\\)/.test(p) : p.startsWith("/");
+  if (!absolute) throw new RangeError(`fileInfo path must be absolute, got ${JSON.stringify(path)}`);
   const cut = p.lastIndexOf(sep);
   let base = p.slice(0, cut) || sep;
   if (os === "windows" && /^[A-Za-z]:$/.test(base)) base += "\\";

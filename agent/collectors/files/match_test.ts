@@ -1,5 +1,13 @@
 import assert from "node:assert/strict";
-import { compileSegment, expandWindowsEnv, globToRegex, overlapping, parseRule } from "./match.ts";
+import {
+  compileSegment,
+  expandWindowsEnv,
+  globToRegex,
+  overlapping,
+  parseRule,
+  segmentProblem,
+} from "./match.ts";
+import { PatternError } from "./pattern.ts";
 
 Deno.test("parseRule() reads the Linux default /etc/.*.conf as an anchored regex on the last segment", () => {
   const r = parseRule("/etc/.*.conf", "linux");
@@ -81,4 +89,41 @@ Deno.test("overlapping() pairs directories that are the same or nest, Windows on
   ]);
   assert.deepEqual(overlapping(["C:\\Windows", "c:\\windows"], "\\"), [false, false], "case counts on Linux");
   assert.deepEqual(overlapping(["/only"], "/"), [false]);
+});
+
+Deno.test("compileSegment() matches on the linear-time engine: a ReDoS segment answers at once", () => {
+  const r = parseRule("/srv/in/(a+)+$", "linux");
+  assert.equal(r.kind, "regex");
+  assert.ok(r.test("a".repeat(5000)));
+  assert.ok(!r.test("a".repeat(5000) + "!"));
+  // Windows globs ignore case by code point: `?` is one character, an emoji included.
+  const w = parseRule("C:\\in\\?.TXT", "windows");
+  assert.ok(w.test("\u{1F600}.txt") && w.test("a.Txt") && !w.test("ab.txt"));
+});
+
+Deno.test("compileSegment() reads a segment that only parses once wrapped as a glob, not as a half-anchored regex", () => {
+  // `^(?:a)|(b)$` is a valid RegExp that would match any name starting with "a".
+  const r = parseRule("/srv/a)|(b", "linux");
+  assert.equal(r.kind, "glob");
+  assert.ok(r.test("a)|(b"));
+  assert.ok(!r.test("abc"));
+});
+
+Deno.test("segmentProblem() names what a last segment uses outside the subset; parseRule() throws it", () => {
+  assert.equal(segmentProblem("/etc/.*.conf", "linux"), undefined);
+  assert.equal(segmentProblem("/etc/*.conf", "linux"), undefined);
+  assert.equal(segmentProblem("/etc/", "linux"), undefined);
+  assert.match(
+    segmentProblem("/srv/(a)\\1", "linux")!,
+    /^backreference \\1 is not supported in the pattern "\(a\)\\\\1"/,
+  );
+  assert.match(segmentProblem("/srv/x(?=y)/", "linux")!, /lookahead/);
+  assert.match(segmentProblem("/srv/[z-a]*", "linux")!, /range out of order/, "a glob with a broken class");
+  assert.match(
+    segmentProblem("%TEMP%\\[z-a].txt", "windows")!,
+    /range out of order/,
+    "before %VAR% expansion",
+  );
+  assert.equal(segmentProblem("%TEMP%/*.txt", "windows"), undefined);
+  assert.throws(() => parseRule("/srv/(a)\\1", "linux"), PatternError);
 });

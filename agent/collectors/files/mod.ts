@@ -1,46 +1,27 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
 import type { CollectContext, Collected, Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import * as libc from "./libc.ts";
-import type { Stat } from "./libc.ts";
+import * as libc from "../../host/files/libc_posix.ts";
+import type { Stat } from "../../host/files/libc_posix.ts";
 import { overlapping, parseRule } from "./match.ts";
-import { type Found, type FsOps, LIBC_OPS, walk } from "./walk.ts";
-import { reportCuts, type WalkReport } from "./report.ts";
-import { createHashPool, type HashPool, type HashResult } from "./hash.ts";
+import type { Found, FsOps } from "../../host/files/walk_posix.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
-import type { CapturedContent } from "./content.ts";
+import type { CapturedContent } from "../../host/files/content.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
-import { notHashed } from "./limit.ts";
+import { notHashed } from "../../host/files/limit.ts";
+import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
-/** One file, directory, link or special file. Keys are Log Analytics columns where one exists. */
-export type FileItem = {
-  FileSystemPath: string;
-  /** File | Directory | SymbolicLink | Fifo | Socket | CharacterDevice | BlockDevice */
-  FileType: string;
-  Size: number | null;
-  DateCreated: string | null;
-  DateModified: string | null;
-  /** Permission bits, 4 octal digits ("0644", "4755"). */
-  Mode: string | null;
-  OwnerId: number | null;
-  Owner: string | null;
-  GroupId: number | null;
-  Group: string | null;
-  Inode: string | null;
-  LinkTarget: string | null;
-  FileContentChecksum: string | null;
-  GroupTag: string;
-  /** The fileInfo entry (name) that matched. */
-  RuleName: string;
-  /** Fingerprint of dev, inode, size, mtime, ctime of what was hashed (see statKey). Volatile. */
-  StatKey: string | null;
-  /** Windows only: file attributes as .NET prints them ("ReadOnly, Archive"); the LA column Attributes. */
-  Attributes?: string | null;
-  error?: string;
-};
+export type { FileItem };
 
 const TYPES: Record<number, string> = {
   [libc.S_IFREG]: "File",
@@ -85,12 +66,18 @@ function modeString(mode: number): string {
   return MODES[m] ??= m.toString(8).padStart(4, "0");
 }
 
+/** The ids of an ACL named from the host's accounts (the image's own under --root), as getfacl names them. */
+function aclNames(accounts: Accounts): AclNames {
+  return { user: (uid) => accounts.users.get(uid), group: (gid) => accounts.groups.get(gid) };
+}
+
 function fromStat(
   path: string,
   s: Stat,
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
+  acls: string | null = null,
 ): FileItem {
   const modified = iso(s.mtimeSec, s.mtimeNsec);
   const sameMs = s.btimeSec === s.mtimeSec &&
@@ -103,6 +90,7 @@ function fromStat(
     DateCreated: created,
     DateModified: modified,
     Mode: modeString(s.mode),
+    Acls: acls,
     OwnerId: s.uid,
     Owner: accounts.users.get(s.uid) ?? null,
     GroupId: s.gid,
@@ -125,6 +113,7 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
       DateCreated: null,
       DateModified: null,
       Mode: null,
+      Acls: null,
       OwnerId: null,
       Owner: null,
       GroupId: null,
@@ -145,7 +134,7 @@ export interface FilesOptions {
   ops?: FsOps;
   /** Hash workers (default: one per core). */
   workers?: number;
-  /** Forces the portable (Deno.readDir, no libc) path, which Windows hosts always take. */
+  /** Forces the portable (no libc) path, which Windows hosts always take. */
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
@@ -162,14 +151,16 @@ export async function collectFiles(
   const unseen: string[] = [];
   const rules = fs.fileInfo.filter((r) => r.enabled);
   if (rules.length === 0) return { items: [], unseen, warnings };
-  if (opts.portable || host.os !== "linux" || Deno.build.os !== "linux") {
+  const posix = host.files.posix;
+  if (opts.portable || host.os !== "linux" || !posix) {
     return collectFilesPortable(settings, ctx, opts.portableOptions);
   }
   const output = fileOutput(ctx);
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
-  const ops = opts.ops ?? LIBC_OPS;
+  const names = aclNames(accounts);
+  const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
   const budget = { left: fs.maxFiles };
@@ -181,7 +172,7 @@ export async function collectFiles(
   let hashed = 0;
   const errors: string[] = [];
   const tooBig: string[] = [];
-  const pool: HashPool = createHashPool({ workers: opts.workers, signal });
+  const pool: HashPool = posix.hashPool({ workers: opts.workers, signal });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -198,8 +189,28 @@ export async function collectFiles(
     p.then(() => writing.delete(p));
     return p;
   };
-  const fingerprint = (key: string, item: FileItem, rule: FileInfo) =>
-    fileFingerprint(key, item.Owner, item.Group, item.LinkTarget, rule);
+  const fingerprint = (key: string, item: FileItem, rule: FileInfo, policy: CapturePolicy) =>
+    fileFingerprint(
+      key,
+      item.Owner,
+      item.Group,
+      item.LinkTarget,
+      rule,
+      capturePolicyKey(item.FileSystemPath, policy),
+    );
+  // Whose content may be kept (capture.ts): decided before a file is read, checked again on what was read.
+  const dirsOpen = host.files.dirsOpen();
+  const captureGate = (f: Found, policy: CapturePolicy) => {
+    const real = host.path(f.path);
+    const realPath = f.linkTarget === null ? real : host.files.realPath(real);
+    return (mode: number) =>
+      captureDecision({
+        path: f.path,
+        realPath: realPath === real ? undefined : realPath,
+        mode: mode & 0o7777,
+        dirsOpen: () => dirsOpen(realPath),
+      }, policy);
+  };
 
   // A file in the hash pool keeps only its path, stat and link target: the item is built once hashed.
   const failed = (path: string, stat: Stat, rule: FileInfo, linkTarget: string | null, error: string) => {
@@ -210,18 +221,30 @@ export async function collectFiles(
     path: string,
     stat: Stat,
     rule: FileInfo,
+    policy: CapturePolicy,
     linkTarget: string | null,
     r: HashResult,
+    refused: string | undefined,
+    decide: ((mode: number) => string | undefined) | undefined,
   ) => {
     if (r.error || !r.checksum || !r.stat) {
       return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
-    const item = fromStat(path, s, accounts, rule, linkTarget);
+    let acls: string;
+    try {
+      acls = formatAccessAcl(s.mode, r.acl ?? null, names);
+    } catch (e) {
+      return failed(path, stat, rule, linkTarget, `${path}: ${(e as Error).message}`);
+    }
+    const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    const text = r.text;
+    // The version read may have another mode than the one walked past (a chmod in between).
+    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
+    if (note) item.ContentNotCaptured = note;
+    const text = note ? undefined : r.text;
     let content: CapturedContent | undefined;
     if (text !== undefined && !capturedSums.has(r.checksum)) {
       capturedSums.add(r.checksum);
@@ -230,13 +253,13 @@ export async function collectFiles(
         content = { checksum: r.checksum, text, size: s.size };
       } else contentCut.push(path);
     }
-    const print = fingerprint(item.StatKey, item, rule);
+    const print = fingerprint(item.StatKey, item, rule, policy);
     const stored = content ? out.content(content) : undefined;
     return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
   };
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
-  const hash = async (f: Found, rule: FileInfo, capture: number) => {
+  const hash = async (f: Found, rule: FileInfo, policy: CapturePolicy, capture: number) => {
     if (f.stat.size > fs.maxHashBytes) {
       tooBig.push(f.path);
       const error = notHashed(f.stat.size, fs.maxHashBytes);
@@ -244,6 +267,9 @@ export async function collectFiles(
         out.add(errorItem(f.path, rule, error, fromStat(f.path, f.stat, accounts, rule, f.linkTarget))),
       );
     }
+    const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
+    const refused = decide?.(f.stat.mode);
+    if (refused) capture = 0;
     await pool.room();
     let fd: number;
     try {
@@ -257,7 +283,7 @@ export async function collectFiles(
     }
     const { path, stat, linkTarget } = f;
     pool.submit({ fd, capture, size: stat.size, limit: fs.maxHashBytes })
-      .then((r) => finishHashed(path, stat, rule, linkTarget, r))
+      .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
       .catch((e) => {
         sinkError ??= e;
       });
@@ -281,8 +307,14 @@ export async function collectFiles(
     for (const [i, { rule, parsed }] of parsedRules.entries()) {
       const dedupe = overlaps[i];
       const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+      const policy: CapturePolicy = {
+        rulePath: rule.path,
+        captureRestricted: rule.captureRestricted ?? false,
+        allowed: fs.captureRestrictedPaths ?? [],
+        windows: false,
+      };
       reports.push(
-        await walk({
+        await posix.walk({
           rule: parsed,
           realBase: host.path(parsed.base),
           recurse: rule.recurse,
@@ -314,6 +346,7 @@ export async function collectFiles(
               accounts.groups.get(f.stat.gid) ?? null,
               f.linkTarget,
               rule,
+              capturePolicyKey(f.path, policy),
             )
             : undefined;
           // The same fingerprint as last time: the stored item holds, nothing is built or hashed.
@@ -321,8 +354,22 @@ export async function collectFiles(
             reused++;
             return emit(out.same(f.path));
           }
-          if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
-          return hash(f, rule, capture);
+          if (!regular) {
+            // Read after the stat: an ACL changed in between is newer than the stat, and the next run,
+            // seeing another ctime, reads it again. A symlink itself has no ACL.
+            let acls: string | null = null;
+            try {
+              if ((f.stat.mode & libc.S_IFMT) !== libc.S_IFLNK) {
+                acls = formatAccessAcl(f.stat.mode, posix.readAcl(f.dirfd, f.name, f.follow), names);
+              }
+            } catch (e) {
+              const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
+              errors.push(f.path);
+              return emit(out.add(errorItem(f.path, rule, `${f.path}: ${(e as Error).message}`, base)));
+            }
+            return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget, acls), print));
+          }
+          return hash(f, rule, policy, capture);
         }),
       );
     }
@@ -345,14 +392,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return {
-    name: "files",
-    platforms: ["linux", "windows"],
-    dataType: () => "Files",
-    key: (i) => i.FileSystemPath,
-    // Inode and StatKey drive re-hashing; GroupTag and RuleName follow the DCR, not the file.
-    volatile: ["Inode", "StatKey", "GroupTag", "RuleName"],
-    schedule: (s) => ({ enabled: s.enableFiles, frequency: s.fileSettings.fileCollectionFrequency }),
-    collect: (settings, ctx) => collectFiles(settings, ctx, opts),
-  };
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
 }
+
+export default filesCollector();

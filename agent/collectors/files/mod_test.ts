@@ -2,12 +2,13 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync, spawn } from "node:child_process";
 import { collectFiles, type FileItem, filesCollector, iso } from "./mod.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
-import { bytesToPath } from "./names.ts";
-import { type FsOps, LIBC_OPS } from "./walk.ts";
-import { SysError } from "./libc.ts";
+import { bytesToPath } from "../../host/files/names.ts";
+import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
+import { SysError } from "../../host/files/libc_posix.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 import { memoryLogger } from "../../log.ts";
 
@@ -233,6 +234,7 @@ Deno.test("unchanged (size, mtime, ctime, inode) means no re-hash; a change re-h
 Deno.test("content capture: text files up to maxContentsReturnable, never binary, never twice", async () => {
   const t = await makeHostileTree();
   try {
+    await Deno.chmod(t.dir, 0o755); // a tree every user may read (a temporary directory is 0700)
     await Deno.writeTextFile(`${t.dir}/big.conf`, "x".repeat(200));
     const s = settings([{ name: "r", path: `${t.dir}/.*`, maxContentsReturnable: 100 }]);
     const r = await collect(s);
@@ -312,8 +314,8 @@ Deno.test("filesCollector() follows the DCR: enableFiles, fileCollectionFrequenc
     enableFiles: false,
     fileSettings: { fileCollectionFrequency: 60 },
   });
-  assert.deepEqual(c.schedule(s), { enabled: false, frequency: 60 });
-  assert.equal(c.dataType("linux"), "Files");
+  assert.deepEqual(scheduleOf(c, s), { enabled: false, frequency: 60 });
+  assert.equal(dataTypeOf(c, "linux"), "Files");
   assert.equal(c.key({ FileSystemPath: "/etc/x" } as FileItem), "/etc/x");
   assert.ok(c.volatile!.includes("StatKey") && c.volatile!.includes("Inode"));
 });
@@ -340,6 +342,60 @@ Deno.test("iso() writes file times exactly as Date.toISOString does, cached or n
       new Date(sec * 1000 + Math.floor(nsec / 1e6)).toISOString(),
       `${sec}.${nsec}`,
     );
+  }
+});
+
+Deno.test("content is as private as its file: 0600, a closed directory and secret names are not captured, and the item says why", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-private-" });
+  try {
+    await Deno.chmod(dir, 0o755);
+    await Deno.mkdir(`${dir}/closed`, { mode: 0o700 });
+    await Deno.chmod(`${dir}/closed`, 0o700);
+    const write = async (p: string, text: string, mode: number) => {
+      await Deno.writeTextFile(`${dir}/${p}`, text);
+      await Deno.chmod(`${dir}/${p}`, mode);
+    };
+    await write("open.conf", "open=1\n", 0o644);
+    await write("bind.conf", "bindpw=hunter2\n", 0o600);
+    await write("closed/inside.conf", "inside=1\n", 0o644);
+    await write("site.pem", "-----BEGIN PRIVATE KEY-----\n", 0o644);
+    await Deno.symlink(`${dir}/closed/inside.conf`, `${dir}/link.conf`);
+    for (const portable of [false, true]) {
+      const run = (rules: Rule[], extra: Record<string, unknown> = {}, previous?: Streamed) =>
+        collectStreamed(settings(rules, extra), liveHost(), { workers: 1, portable }, previous);
+      const rule = { name: "all", path: `${dir}/.*`, recurse: true };
+      const r = await run([rule]);
+      const texts = r.contents!.map((c) => c.text);
+      assert.deepEqual(texts, ["open=1\n"], `${portable ? "portable" : "libc"}: only the world-readable one`);
+      const note = (p: string) => r.byPath.get(`${dir}/${p}`)!.ContentNotCaptured;
+      assert.equal(note("open.conf"), undefined);
+      assert.match(note("bind.conf")!, /not world-readable \(0600\); set captureRestricted/);
+      assert.match(note("closed/inside.conf")!, /directory above the file is closed/);
+      assert.match(
+        note("link.conf")!,
+        /directory above the file is closed/,
+        "a link is judged by its target",
+      );
+      assert.match(note("site.pem")!, /holds secrets \(\*\.pem\)/);
+      assert.ok(r.byPath.get(`${dir}/bind.conf`)!.FileContentChecksum, "the checksum is still taken");
+
+      // captureRestricted opens the private ones on the next run (the fingerprint moves), not the secret name.
+      const open = await run([{ ...rule, captureRestricted: true }], {}, r);
+      assert.deepEqual(
+        open.contents!.map((c) => c.text).sort(),
+        ["bindpw=hunter2\n", "inside=1\n", "open=1\n"],
+        `${portable ? "portable" : "libc"}: captured once allowed (the rule's files are read again)`,
+      );
+      assert.equal(open.byPath.get(`${dir}/bind.conf`)!.ContentNotCaptured, undefined);
+      assert.match(open.byPath.get(`${dir}/site.pem`)!.ContentNotCaptured!, /holds secrets/);
+      // ctagent's own setting, and a rule naming the secret-bearing file literally.
+      const listed = await run([rule], { captureRestrictedPaths: [`${dir}/bind.conf`] });
+      assert.deepEqual(listed.contents!.map((c) => c.text).sort(), ["bindpw=hunter2\n", "open=1\n"]);
+      const named = await run([{ name: "pem", path: `${dir}/site.pem` }]);
+      assert.deepEqual(named.contents!.map((c) => c.text), ["-----BEGIN PRIVATE KEY-----\n"]);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });
 

@@ -1,7 +1,7 @@
 // Where a files collection goes: the run's sink, or memory when the caller passed none (tests, tools).
 import type { CollectContext, Collected, ItemSink } from "../types.ts";
 import { MemorySink } from "../sink.ts";
-import type { FileItem } from "./mod.ts";
+import type { FileItem } from "./item.ts";
 
 /** The sink to write to, and the collection to return once done (sorted by path when kept in memory). */
 export function fileOutput(ctx: CollectContext): {

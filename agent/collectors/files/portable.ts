@@ -1,32 +1,36 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
-import { reportCuts, type WalkReport } from "./report.ts";
+import { reportCuts } from "./report.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
-import { DENO_OPS, errText, type PortableOps, walkPortable } from "./walk_portable.ts";
-import { hashPortable } from "./hash_portable.ts";
-import { notHashed } from "./limit.ts";
-import type { FileItem } from "./mod.ts";
+import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
+import type { FileInfo as PathInfo } from "../../host/mod.ts";
+import type { FileItem } from "./item.ts";
+import { notHashed } from "../../host/files/limit.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
-import { formatFileAttributes, readFileAttributes } from "../../host/windows_attributes.ts";
+import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
-  /** Windows attribute bits of a real path (default: GetFileAttributesW on Windows hosts; none elsewhere). */
+  /** Windows attribute bits of a real path (default: the host's, GetFileAttributesW on Windows). */
   attributes?: (real: string) => number | null;
+  /** The Acls of a real path (default: the host's, the DACL as SDDL on the live Windows machine). */
+  acls?: (real: string) => string;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
 const ms = (d: Date | null) => (d ? d.getTime() : "");
 
-/** Fingerprint of what Deno.lstat/stat gives on every OS: dev, ino, size, mtime, ctime, birthtime. */
-export function portableStatKey(i: Deno.FileInfo): string {
+/** Fingerprint of what a stat gives on every OS: dev, ino, size, mtime, ctime, birthtime. */
+export function portableStatKey(i: PathInfo): string {
   return `${i.dev ?? ""}:${i.ino ?? ""}:${i.size}:${ms(i.mtime)}:${ms(i.ctime ?? null)}:${ms(i.birthtime)}`;
 }
 
-function fileType(i: Deno.FileInfo): string {
+function fileType(i: PathInfo): string {
   if (i.isSymlink) return "SymbolicLink";
   if (i.isDirectory) return "Directory";
   if (i.isFile) return "File";
@@ -38,11 +42,13 @@ function fileType(i: Deno.FileInfo): string {
 }
 
 /**
- * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
- * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
+ * The fingerprint of an item of the portable path: all of it but the checksum and the Acls, its StatKey
+ * included (set for regular files), so an equal fingerprint means the stored item still holds: a DACL written
+ * moves the change time, which is in the StatKey. "2:" since items have Acls (so each is read once more).
  */
-function fingerprint(item: FileItem): string {
-  return hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+function fingerprint(item: FileItem, capture: string): string {
+  const print = "2:" + hash64(JSON.stringify({ ...item, FileContentChecksum: null, Acls: null }));
+  return capture ? `${print}:${capture}` : print;
 }
 
 export async function collectFilesPortable(
@@ -53,9 +59,10 @@ export async function collectFilesPortable(
   const { host, signal, log } = ctx;
   const windows = host.os === "windows";
   const fs = settings.fileSettings;
-  const ops = opts.ops ?? DENO_OPS;
-  const attributes = opts.attributes ??
-    (windows && Deno.build.os === "windows" ? readFileAttributes : undefined);
+  const portable = host.files.portable;
+  const ops = opts.ops ?? portable.ops;
+  const attributes = opts.attributes ?? portable.attributes;
+  const acls = opts.acls ?? portable.acls;
   const warnings: string[] = [];
   const unseen: string[] = [];
   const output = fileOutput(ctx);
@@ -74,7 +81,7 @@ export async function collectFilesPortable(
     path: string,
     real: string,
     rule: FileInfo,
-    info: Deno.FileInfo | null,
+    info: PathInfo | null,
     link: string | null,
   ) => {
     const item: FileItem = {
@@ -84,6 +91,7 @@ export async function collectFilesPortable(
       DateCreated: info ? iso(info.birthtime) : null,
       DateModified: info ? iso(info.mtime) : null,
       Mode: !windows && info?.mode != null ? (info.mode & 0o7777).toString(8).padStart(4, "0") : null,
+      Acls: null,
       OwnerId: windows ? null : info?.uid ?? null,
       Owner: null,
       GroupId: windows ? null : info?.gid ?? null,
@@ -101,12 +109,23 @@ export async function collectFilesPortable(
     }
     return item;
   };
-  /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem, print = fingerprint(item)) => {
+  /**
+   * The item, unless its fingerprint is the stored one's: then only that it is the same. Its Acls are read
+   * only here, for an item that is new or moved.
+   */
+  const push = async (item: FileItem, real: string, print: string) => {
     items++;
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
       return await out.same(item.FileSystemPath);
+    }
+    if (acls && item.FileType !== "SymbolicLink") {
+      try {
+        item.Acls = acls(real);
+      } catch (e) {
+        errors.push(item.FileSystemPath);
+        return await out.add({ ...item, StatKey: null, error: `${item.FileSystemPath}: ${errText(e)}` });
+      }
     }
     await out.add(item, print);
   };
@@ -125,7 +144,7 @@ export async function collectFilesPortable(
       }
       const parsed = parseRule(path, host.os);
       warnings.push(...parsed.warnings);
-      return [{ rule, parsed }];
+      return [{ rule, parsed, path }];
     } catch (e) {
       warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
       return [];
@@ -135,10 +154,17 @@ export async function collectFilesPortable(
   const sep = windows ? "\\" : "/";
   const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), sep, windows);
   const reports: WalkReport[] = [];
-  for (const [i, { rule, parsed }] of parsedRules.entries()) {
+  const dirsOpen = host.files.dirsOpen();
+  for (const [i, { rule, parsed, path: rulePath }] of parsedRules.entries()) {
     const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+    const policy: CapturePolicy = {
+      rulePath,
+      captureRestricted: rule.captureRestricted ?? false,
+      allowed: fs.captureRestrictedPaths ?? [],
+      windows,
+    };
     reports.push(
-      await walkPortable({
+      await portable.walk({
         rule: parsed,
         realBase: host.path(parsed.base),
         sep,
@@ -157,36 +183,56 @@ export async function collectFilesPortable(
           seen.add(key);
         }
         const item = build(f.path, f.real, rule, f.info, f.linkTarget);
+        const policyKey = capturePolicyKey(f.path, policy);
         if (f.error || !f.info) {
           errors.push(f.path);
           items++;
           return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return await push(item);
+        if (!regular) return await push(item, f.real, fingerprint(item, policyKey));
         item.StatKey = portableStatKey(f.info);
+        // Whose content may be kept (capture.ts): decided before the file is read, again on what was read.
+        const realPath = f.linkTarget === null ? f.real : host.files.realPath(f.real);
+        const decide = capture > 0 && f.info.size <= capture
+          ? (mode: number | null) =>
+            captureDecision({
+              path: f.path,
+              realPath: realPath === f.real ? undefined : realPath,
+              mode: windows || mode === null ? null : mode & 0o7777,
+              dirsOpen: () => dirsOpen(realPath),
+            }, policy)
+          : undefined;
+        const refused = decide?.(f.info.mode);
+        if (refused) item.ContentNotCaptured = refused;
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
-        const print = fingerprint(item);
-        if (ctx.previous?.get(f.path) === print) return await push(item, print);
+        const print = fingerprint(item, policyKey);
+        if (ctx.previous?.get(f.path) === print) return await push(item, f.real, print);
         if (f.info.size > fs.maxHashBytes) {
           tooBig.push(f.path);
           items++;
           return await out.add({ ...item, StatKey: null, error: notHashed(f.info.size, fs.maxHashBytes) });
         }
         try {
-          const r = await hashPortable(f.real, capture, buf, ops.open, { limit: fs.maxHashBytes, signal });
+          const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open, {
+            limit: fs.maxHashBytes,
+            signal,
+          });
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
+          const note = refused ??
+            (r.text !== undefined && r.info.mode !== f.info.mode ? decide?.(r.info.mode) : undefined);
+          if (note) after.ContentNotCaptured = note;
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
           hashed++;
-          if (r.text !== undefined && !capturedSums.has(r.checksum)) {
+          if (r.text !== undefined && !note && !capturedSums.has(r.checksum)) {
             capturedSums.add(r.checksum);
             if (contentBytes + r.info.size <= fs.maxContentBytes) {
               contentBytes += r.info.size;
               await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
             } else contentCut.push(f.path);
           }
-          await push(after);
+          await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
           if (signal.aborted) throw e; // the run stops: no item for a file it stopped hashing
           errors.push(f.path);

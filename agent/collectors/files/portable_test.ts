@@ -3,10 +3,11 @@ import { createHash } from "node:crypto";
 import { collectFiles } from "./mod.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { portableStatKey } from "./portable.ts";
-import { DENO_OPS, type PortableOps } from "./walk_portable.ts";
+import { DENO_OPS, type PortableOps } from "../../host/files/walk_portable.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { type Host, liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
+import { fakeHost } from "../../../test/fake_host.ts";
 
 type Rule = Record<string, unknown>;
 const sha = (b: Uint8Array | string) => createHash("sha256").update(b).digest("hex");
@@ -23,6 +24,7 @@ function collect(
 
 async function tree() {
   const dir = await Deno.makeTempDir();
+  if (Deno.build.os !== "windows") await Deno.chmod(dir, 0o755); // every user may read it (temp dirs are 0700)
   await Deno.mkdir(`${dir}/sub/deep`, { recursive: true });
   await Deno.writeTextFile(`${dir}/a.conf`, "alpha\n");
   await Deno.writeTextFile(`${dir}/b.txt`, "beta\n");
@@ -142,4 +144,35 @@ Deno.test("portableStatKey changes with size and mtime", () => {
   const k = portableStatKey(base as unknown as Deno.FileInfo);
   assert.notEqual(k, portableStatKey({ ...base, size: 2 } as unknown as Deno.FileInfo));
   assert.notEqual(k, portableStatKey({ ...base, mtime: new Date(1001) } as unknown as Deno.FileInfo));
+});
+
+Deno.test("files on a fake host: the DCR's rules over an in-memory tree, checksums, content, links, then a change", async () => {
+  const files = {
+    "/etc/app/a.conf": "alpha\n",
+    "/etc/app/b.txt": "beta\n",
+    "/etc/app/sub/c.conf": new Uint8Array([0, 1, 2]),
+    "/etc/app/link.conf": { link: "a.conf" },
+  };
+  const host = fakeHost({ files });
+  const rules = [{ name: "conf", path: "/etc/app/*.conf", recurse: true, groupTag: "App" }];
+  const one = await collect(host, rules);
+  assert.deepEqual(
+    one.items.map((i) => [i.FileSystemPath, i.FileType, i.Size, i.FileContentChecksum, i.GroupTag]),
+    [
+      ["/etc/app/a.conf", "File", 6, sha("alpha\n"), "App"],
+      ["/etc/app/link.conf", "File", 6, sha("alpha\n"), "App"],
+      ["/etc/app/sub/c.conf", "File", 3, sha(new Uint8Array([0, 1, 2])), "App"],
+    ],
+  );
+  assert.equal(one.byPath.get("/etc/app/link.conf")!.LinkTarget, "a.conf");
+  assert.deepEqual(one.contents.map((c) => c.text), ["alpha\n"], "binary content is not captured");
+  assert.deepEqual([one.unseen, one.warnings], [[], []]);
+
+  host.nodes.set("/etc/app/sub/c.conf", { data: "now text\n" });
+  host.nodes.delete("/etc/app/a.conf");
+  const two = await collect(host, rules, one);
+  assert.deepEqual(two.items.map((i) => [i.FileSystemPath, i.FileContentChecksum]), [
+    ["/etc/app/link.conf", null],
+    ["/etc/app/sub/c.conf", sha("now text\n")],
+  ]);
 });

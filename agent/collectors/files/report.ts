@@ -1,19 +1,7 @@
 // What a files walk could not see or cut, turned into the run's unseen prefixes and warnings (SPEC §7.7).
 import type { Settings } from "../../config/dcr.ts";
-import { bytesText } from "./limit.ts";
-
-/** What one walk of one fileInfo entry left out (both walkers fill it). */
-export interface WalkReport {
-  /** Key prefixes not examined this time (unreadable directories, limits): their old items stay. */
-  unseen: string[];
-  unreadable: { path: string; error: string }[];
-  depthCut: string[];
-  /** Matching entries (or directories, uncounted inside) not reported because maxFiles was reached. */
-  filesCut: number;
-  dirsCut: number;
-  /** Directories skipped because they were already walked (symlink loops, links to walked trees). */
-  loops: number;
-}
+import { bytesText } from "../../host/files/limit.ts";
+import type { WalkReport } from "../../host/files/walk_types.ts";
 
 /** Lists up to `n` entries and says how many more there were. */
 export function some(list: string[], n = 5): string {

@@ -1,46 +1,19 @@
 // The registry collector: the values under each enabled DCR registryInfo key, recursion honoured, exact data.
-import type { Host } from "../../host/mod.ts";
-import type { RegistryInfo, Settings } from "../../config/dcr.ts";
+import type { RegistryInfo } from "../../config/dcr.ts";
 import type { Collector } from "../types.ts";
-import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "./reader.ts";
-import { renderValue } from "./values.ts";
-import { offlineRegistryFromRoot } from "./offline.ts";
-import { liveRegistry } from "./live_windows.ts";
-
-/** One registry value, as the Log Analytics Registry columns (SPEC §2) plus the key's last write time. */
-export interface RegistryItem {
-  [field: string]: string | number | boolean | null;
-  /** HKEY_LOCAL_MACHINE, HKEY_USERS, ... (full names, whatever abbreviation the DCR used). */
-  Hive: string;
-  /** The key's full path including the hive: `HKEY_LOCAL_MACHINE\SOFTWARE\...`. */
-  RegistryKey: string;
-  /** "" is the key's default value. */
-  ValueName: string;
-  ValueData: string;
-  ValueType: string;
-  /** ISO 8601 UTC; volatile (it moves whenever anything in the key is written). */
-  KeyLastWritten: string | null;
-}
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { RegistryItem } from "./item.ts";
+import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "../../host/registry/reader.ts";
+import { renderValue } from "../../host/registry/values.ts";
 
 /** Deepest recursion below a configured key; deeper keys are reported as cut, never silently. */
 export const MAX_DEPTH = 512;
 
-/**
- * Natural key. Key names cannot hold a backslash, so the first `\\` (two backslashes) separates the key
- * path from the value name unambiguously, whatever the value name holds.
- */
-export function registryKey(i: RegistryItem): string {
-  return `${i.RegistryKey}\\\\${i.ValueName}`;
-}
+export type { RegistryItem };
 
-/**
- * The registry reader for a host: the live registry on the running Windows machine, otherwise the hive
- * files of a Windows installation found under `host.root` (a mounted disk or image).
- */
-export async function openRegistry(host: Host): Promise<RegistryReader> {
-  if (host.os === "windows" && host.root === "/" && Deno.build.os === "windows") return liveRegistry();
-  return (await offlineRegistryFromRoot(host)).reader;
-}
+/** The registry item key (the spec's). */
+export const registryKey: (i: RegistryItem) => string = spec.key;
 
 function describe(info: RegistryInfo, i: number): string {
   return `registrySettings.registryInfo[${i}]${info.name ? ` (${info.name})` : ""}`;
@@ -59,11 +32,11 @@ export function readRegistryInfo(
   infos.forEach((info, i) => {
     if (!info.enabled) return;
     const where = describe(info, i);
-    let path: string, hive: string;
+    let path: string, known: string, hive: string;
     try {
       hive = splitKeyPath(info.keyName).hive;
       // The registry's own spelling: overlapping entries written in another case give the same items.
-      path = registryCase(reader, info.keyName);
+      ({ path, known } = registryCase(reader, info.keyName));
     } catch (e) {
       warnings.push(`${where}: ${(e as Error).message}`);
       return;
@@ -117,7 +90,8 @@ export function readRegistryInfo(
       key = reader.open(path);
     } catch (e) {
       if (signal?.aborted) throw e;
-      unseen.push(`${path}\\`);
+      // Spelled as far as the registry could say: the stored items under it carry that spelling.
+      unseen.push(`${known}\\`);
       warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
       return;
     }
@@ -129,7 +103,7 @@ export function readRegistryInfo(
       visit(key, 0);
     } catch (e) {
       if (signal?.aborted) throw e;
-      unseen.push(`${path}\\`);
+      unseen.push(`${known}\\`);
       warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
     } finally {
       key.close();
@@ -141,28 +115,19 @@ export function readRegistryInfo(
   return { items: [...items.values()], unseen, warnings };
 }
 
-export function registryCollector(
-  open: (host: Host) => Promise<RegistryReader> = openRegistry,
-): Collector<RegistryItem> {
-  return {
-    name: "registry",
-    platforms: ["windows"],
-    dataType: () => "Registry",
-    key: registryKey,
-    volatile: ["KeyLastWritten"],
-    schedule: (s: Settings) => ({
-      enabled: s.enableRegistry,
-      frequency: s.registrySettings.registryCollectionFrequency,
-    }),
-    async collect(settings, { host, signal }) {
-      const infos = settings.registrySettings.registryInfo;
-      if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
-      const reader = await open(host);
-      try {
-        return readRegistryInfo(reader, infos, signal);
-      } finally {
-        reader.close();
-      }
-    },
-  };
+export function registryCollector(): Collector<RegistryItem> {
+  return implement(spec, async (settings, { host, signal }) => {
+    const infos = settings.registrySettings.registryInfo;
+    if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
+    const reader = await host.registry();
+    try {
+      const r = readRegistryInfo(reader, infos, signal);
+      // What the hives read say about themselves (dirty without logs, damaged bins).
+      return { ...r, warnings: [...reader.warnings?.() ?? [], ...r.warnings] };
+    } finally {
+      reader.close();
+    }
+  });
 }
+
+export default registryCollector();

@@ -2,11 +2,21 @@ import assert from "node:assert/strict";
 import { settingsSchema } from "../../config/dcr.ts";
 import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
-import { openHive } from "./hive.ts";
-import { offlineRegistry, systemMount } from "./offline.ts";
+import { openHive } from "../../host/registry/hive.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import { defaultExtensionSettings } from "../../config/defaults.ts";
 import { readRegistryInfo, registryCollector, type RegistryItem, registryKey } from "./mod.ts";
-import { buildHive, hivexExport, named, SHARED_HIVES, sharedHive, skipReason } from "./testdata/hives.ts";
+import { dataTypeOf, scheduleOf } from "../spec.ts";
+import { fakeHost, memoryRegistry } from "../../../test/fake_host.ts";
+import {
+  buildHive,
+  freeValueList,
+  hivexExport,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 
 const skip = skipReason();
 const UNINSTALL = "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -179,18 +189,19 @@ Deno.test({
   ignore: !!skip,
   async fn() {
     const { reader } = await syntheticSoftware();
-    const c = registryCollector(() => Promise.resolve(reader));
+    const c = registryCollector();
+    const host = { ...liveHost(), registry: () => Promise.resolve(reader) };
     const settings = settingsSchema("windows").parse({
       registrySettings: {
         registryCollectionFrequency: 60,
         registryInfo: [info("HKLM\\SOFTWARE\\FixtureValueTypes")],
       },
     });
-    assert.deepEqual(c.schedule(settings), { enabled: true, frequency: 60 });
-    assert.equal(c.dataType("windows"), "Registry");
+    assert.deepEqual(scheduleOf(c, settings), { enabled: true, frequency: 60 });
+    assert.equal(dataTypeOf(c, "windows"), "Registry");
     assert.deepEqual(c.platforms, ["windows"]);
     const got = await c.collect(settings, {
-      host: liveHost(),
+      host,
       signal: new AbortController().signal,
       log: memoryLogger(),
     });
@@ -232,4 +243,105 @@ Deno.test({
     assert.deepEqual(r.items.map((i) => i.ValueName).sort(), names.sort());
     assert.equal(r.items.find((i) => i.ValueName === "DllDirectory")?.ValueData, "%SystemRoot%\\system32");
   },
+});
+
+const skipXz = skipReason({ xz: true });
+for (
+  const [what, damage, named_] of [
+    ["a bad second hive bin signature", (b: Uint8Array) => b.set([0x68, 0x62, 0x69, 0x78], 0x2000), "0x2000"],
+    ["a free cell referenced as used", (b: Uint8Array) => freeFirstValueList(b), "free"],
+  ] as const
+) {
+  Deno.test({
+    name: named(
+      `readRegistryInfo() over a real SAM with ${what}: every value it cannot read stays unseen, the rest is exact`,
+      skipXz,
+    ),
+    ignore: !!skipXz,
+    async fn() {
+      const good = await Deno.readFile(await sharedHive("sam/SAM_dupename_EZ.xz"));
+      const read = (bytes: Uint8Array) =>
+        readRegistryInfo(offlineRegistry([{ path: "HKLM\\SAM", hive: openHive(bytes, "SAM") }]), [
+          info("HKLM\\SAM", { recurse: true }),
+        ]);
+      const intact = read(good);
+      assert.deepEqual([intact.warnings, intact.unseen], [[], []]);
+      const bytes = good.slice();
+      damage(bytes);
+      const hurt = read(bytes);
+      assert.ok(hurt.unseen.length > 0 && hurt.warnings.length > 0);
+      for (const w of hurt.warnings) assert.ok(w.includes(named_), w);
+      const before = new Map(intact.items.map((i) => [registryKey(i), i]));
+      const after = new Map(hurt.items.map((i) => [registryKey(i), i]));
+      for (const [k, i] of after) assert.deepEqual(i, before.get(k), `${k} is read exactly`);
+      const lost = [...before.keys()].filter((k) => !after.has(k));
+      assert.ok(lost.length > 0);
+      for (const k of lost) {
+        assert.ok(hurt.unseen.some((p) => k.startsWith(p)), `${k} would be reported Removed`);
+      }
+    },
+  });
+}
+
+/** Marks the cell of the first value list of the SAM's Names key free, as a damaged hive can have it. */
+function freeFirstValueList(bytes: Uint8Array) {
+  const names = "SAM\\Domains\\Account\\Users\\Names";
+  const hive = openHive(bytes);
+  freeValueList(bytes, `${names}\\${hive.subkeys(hive.lookup(names)!)[0].name}`);
+}
+
+Deno.test({
+  name: named(
+    "readRegistryInfo() keeps the registry's spelling unseen when a DCR key spelled in another case cannot be read",
+    skip,
+  ),
+  ignore: !!skip,
+  async fn() {
+    const sid = "S-1-5-21-1-2-3-1001";
+    const user = `HKEY_USERS\\${sid}\\Software\\Microsoft\\Windows\\CurrentVersion\\Uninstall`;
+    const dcr = info(user.toLowerCase(), { recurse: true });
+    const ntuser = await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`);
+    const readable = readRegistryInfo(
+      offlineRegistry([{ path: `HKEY_USERS\\${sid}`, hive: openHive(ntuser) }]),
+      [dcr],
+    );
+    const stored = readable.items.map(registryKey);
+    assert.ok(stored.includes(`${user}\\Spotify\\\\DisplayName`), "items carry the registry's spelling");
+    const broken = readRegistryInfo(offlineRegistry([{ path: `HKEY_USERS\\${sid}`, error: "locked" }]), [
+      dcr,
+    ]);
+    assert.deepEqual(broken.items, []);
+    for (const k of stored) {
+      assert.ok(broken.unseen.some((p) => k.startsWith(p)), `${k} would be reported Removed`);
+    }
+    assert.match(
+      broken.warnings[0],
+      /cannot read .*: HKEY_USERS\\S-1-5-21-1-2-3-1001 cannot be read: locked/,
+    );
+  },
+});
+
+Deno.test("registryCollector() on a fake host: the values of the DCR's keys from an in-memory registry", async () => {
+  const host = fakeHost({
+    os: "windows",
+    registry: () =>
+      memoryRegistry({
+        "HKLM\\SOFTWARE\\Contoso\\App": { Version: "1.2", Port: 8080 },
+        "HKLM\\SOFTWARE\\Contoso\\App\\Plugins": { Enabled: 1 },
+      }),
+  });
+  const settings = settingsSchema("windows").parse({
+    registrySettings: { registryInfo: [info("hklm\\software\\contoso\\app", { recurse: true })] },
+  });
+  const got = await registryCollector().collect(settings, {
+    host,
+    signal: new AbortController().signal,
+    log: memoryLogger(),
+  });
+  assert.deepEqual(got.items.map((i) => [registryKey(i), i.ValueType, i.ValueData]), [
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Version", "REG_SZ", "1.2"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\\\Port", "REG_DWORD", "8080"],
+    ["HKEY_LOCAL_MACHINE\\SOFTWARE\\Contoso\\App\\Plugins\\\\Enabled", "REG_DWORD", "1"],
+  ]);
+  assert.deepEqual([got.unseen, got.warnings], [[], []]);
 });

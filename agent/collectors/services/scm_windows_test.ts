@@ -27,7 +27,7 @@ Deno.test({
     await sc(["create", names[3], "binPath=", "C:\\ctagent\\svc.exe", "start=", "disabled"]);
     await sc(["description", names[0], "Seeded by ctagent's tests — ünïcode"]);
     try {
-      const items = await readWindowsServices(liveHost());
+      const { items } = await readWindowsServices(liveHost());
       const by = new Map(items.map((i) => [i.SvcName, i]));
       assert.deepEqual(by.get(names[0]), {
         SvcName: names[0],
@@ -39,8 +39,12 @@ Deno.test({
         SvcPath: "C:\\ctagent\\svc.exe --auto",
         SvcController: "windows",
         SvcRunlevels: "",
+        DelayedAutoStart: false,
       });
-      assert.equal(by.get(names[1])?.SvcStartupType, "Auto (Delayed)");
+      assert.deepEqual([by.get(names[1])?.SvcStartupType, by.get(names[1])?.DelayedAutoStart], [
+        "Auto",
+        true,
+      ]);
       assert.equal(by.get(names[2])?.SvcStartupType, "Manual");
       assert.equal(by.get(names[3])?.SvcStartupType, "Disabled");
       assert.ok(items.length > names.length, "Wine's own services are listed too");

@@ -1,11 +1,10 @@
 // systemd services: one item per unit file (enablement from the unit tree), state from systemd when it runs.
 import { basename } from "node:path";
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 import {
   applyAssignments,
   emptySettings,
-  execPath,
   parseUnitFile,
   parseUnitName,
   templateOf,
@@ -15,13 +14,14 @@ import {
   discover,
   dropIns,
   lstatKind,
-  pulledBy,
   readText,
   scanUnitTree,
   serviceNames,
+  UnitError,
   unitFileState,
   type UnitInfo,
   type UnitTree,
+  wantedBy,
 } from "./unit_tree.ts";
 
 /** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
@@ -46,9 +46,11 @@ export function parseListUnits(text: string): Map<string, RuntimeState> {
 export function systemdRunning(host: Host): boolean {
   if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
   try {
-    return Deno.statSync(host.path("/run/systemd/system")).isDirectory;
-  } catch {
-    return false;
+    return host.statSync("/run/systemd/system").isDirectory;
+  } catch (e) {
+    // Not knowing would turn every Running into Unknown and back: fail the run instead.
+    if (isMissing(e)) return false;
+    throw new Error(`cannot tell whether systemd runs: /run/systemd/system: ${(e as Error).message}`);
   }
 }
 
@@ -127,8 +129,15 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
       info = discover(tree, name);
       startup = unitFileState(tree, name, info);
     } catch (e) {
-      startup = "bad";
-      problem = (e as Error).message;
+      if (!(e instanceof UnitError)) {
+        // A file of the unit could not be read: the item keeps its last good data, with the error.
+        error = (e as Error).message;
+        startup = "unknown";
+        info = null;
+      } else {
+        startup = "bad";
+        problem = e.message;
+      }
     }
     let settings = emptySettings(), files: string[] = [];
     if (info) {
@@ -150,9 +159,10 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
       SvcAccount: info?.mode === "regular"
         ? settings.user || (settings.dynamicUser ? "(dynamic)" : "root")
         : "",
-      SvcPath: exec ? execPath(exec) : "",
+      // As the real agent's `systemctl show` gives them: FragmentPath, and WantedBy (SPEC §7.18).
+      SvcPath: info?.path ?? "",
       SvcController: "systemd",
-      SvcRunlevels: pulledBy(tree, name).join(" "),
+      SvcRunlevels: wantedBy(tree, name).join(" "),
       UnitName: name,
       UnitFile: info?.path ?? null,
       DropIns: files.join(" "),
@@ -175,11 +185,9 @@ export const systemd: ServiceSource = {
   async present(host) {
     if (systemdRunning(host)) return true;
     // Installed as init (this image boots systemd), or unit files and no SysV scripts to prefer.
-    const init = lstatKind(host.path("/sbin/init")) === "link"
-      ? Deno.readLinkSync(host.path("/sbin/init"))
-      : "";
+    const init = lstatKind(host, "/sbin/init") === "link" ? host.readLinkSync("/sbin/init") : "";
     if (basename(init) === "systemd") return true;
-    if (lstatKind(host.path("/etc/init.d")) === "dir") return false;
+    if (lstatKind(host, "/etc/init.d") === "dir") return false;
     return scanUnitTree(host).dirs.length > 0;
   },
   async read(host, signal) {

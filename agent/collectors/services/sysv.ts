@@ -1,5 +1,5 @@
 // SysV init services: the scripts in /etc/init.d, their LSB headers, and the rc?.d links that enable them.
-import type { Host } from "../../host/mod.ts";
+import { type FileInfo, type Host, isMissing } from "../../host/mod.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 
 /** Where the scripts live: Debian's /etc/init.d, Red Hat's /etc/rc.d/init.d (also linked as /etc/init.d). */
@@ -64,8 +64,10 @@ export function formatRunlevels(levels: Map<string, boolean> | undefined): strin
 function firstDir(host: Host, dirs: string[]): string | null {
   for (const d of dirs) {
     try {
-      if (Deno.statSync(host.path(d)).isDirectory) return d;
-    } catch { /* next */ }
+      if (host.statSync(d).isDirectory) return d;
+    } catch (e) {
+      if (!isMissing(e)) return d; // there but unreadable: listing it says why, and nothing reads as removed
+    }
   }
   return null;
 }
@@ -74,14 +76,33 @@ function rcLinks(host: Host): Map<string, Map<string, boolean>> {
   const dirs: { level: string; names: string[] }[] = [];
   for (const level of RUNLEVELS) {
     for (const parent of RC_PARENTS) {
+      const dir = `${parent}/rc${level}.d`;
       try {
-        const names = [...Deno.readDirSync(host.path(`${parent}/rc${level}.d`))].map((e) => e.name);
+        const names = [...host.readDirSync(dir)].map((e) => e.name);
         dirs.push({ level, names });
         break;
-      } catch { /* this layout has no such level */ }
+      } catch (e) {
+        // This layout has no such level. One that cannot be listed would turn services on and off.
+        if (!isMissing(e)) throw new Error(`cannot list ${dir}: ${(e as Error).message}`);
+      }
     }
   }
   return parseRcLinks(dirs);
+}
+
+/** A script known only by its name: what an item with an error carries (never diffed, never reported). */
+function unreadScript(path: string, name: string): ServiceItem {
+  return {
+    SvcName: name,
+    SvcDisplayName: name,
+    SvcDescription: "",
+    SvcState: "Unknown",
+    SvcStartupType: "unknown",
+    SvcAccount: "root",
+    SvcPath: path,
+    SvcController: "sysv",
+    SvcRunlevels: "",
+  };
 }
 
 export function readSysv(host: Host): ServiceItem[] {
@@ -89,23 +110,26 @@ export function readSysv(host: Host): ServiceItem[] {
   if (!dir) return [];
   const links = rcLinks(host);
   const items: ServiceItem[] = [];
-  const names = [...Deno.readDirSync(host.path(dir))].map((e) => e.name).sort();
+  const names = [...host.readDirSync(dir)].map((e) => e.name).sort();
   for (const name of names) {
     if (NOT_SERVICES.has(name) || name.startsWith(".") || /\.(dpkg-\w+|rpm\w+|orig|bak)$|~$/.test(name)) {
       continue;
     }
     const path = `${dir}/${name}`;
-    let st: Deno.FileInfo;
+    let st: FileInfo;
     try {
-      st = Deno.statSync(host.path(path));
-    } catch {
-      continue; // a dangling link is no service
+      st = host.statSync(path);
+    } catch (e) {
+      if (isMissing(e)) continue; // a dangling link is no service
+      // There but unreadable: kept by its name with the error (its last good data stays).
+      items.push({ ...unreadScript(path, name), error: `cannot stat ${path}: ${(e as Error).message}` });
+      continue;
     }
     if (!st.isFile || ((st.mode ?? 0o755) & 0o111) === 0) continue;
     let lsb: Record<string, string> = {};
     let error: string | null = null;
     try {
-      lsb = parseLsbHeader(Deno.readTextFileSync(host.path(path)));
+      lsb = parseLsbHeader(host.readTextSync(path));
     } catch (e) {
       error = `cannot read ${path}: ${(e as Error).message}`;
     }
@@ -119,7 +143,7 @@ export function readSysv(host: Host): ServiceItem[] {
       SvcStartupType: started ? "enabled" : "disabled",
       SvcAccount: "root",
       SvcPath: path,
-      SvcController: "sysv",
+      SvcController: "init", // as the legacy agent names SysV init (SPEC §7.18)
       SvcRunlevels: formatRunlevels(levels),
     };
     if (error) item.error = error;

@@ -1,7 +1,7 @@
 // The systemd unit directories, read once, and what `systemctl list-unit-files` computes from them
 // (systemd 252 src/shared/install.c: lookup paths, alias and link resolution, enablement state).
 import { basename, dirname, isAbsolute, join, posix } from "node:path";
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import {
   applyAssignments,
   emptySettings,
@@ -45,6 +45,8 @@ interface DirEntry {
 interface WantsDir {
   /** The unit that wants (the directory name without .wants/.requires/.upholds). */
   owner: string;
+  /** Which dependency the directory makes: Wants, Requires or Upholds. */
+  suffix: string;
   /** Names of the symlinks in it (only symlinks count, as in systemd). */
   links: string[];
 }
@@ -62,16 +64,33 @@ export interface UnitTree {
   texts: Map<string, string>;
 }
 
-export function lstatKind(p: string): DirEntry["kind"] | null {
+/**
+ * What is at `machinePath` (not following a final symlink), or null when nothing is. Throws when something
+ * is there but cannot be read: never taken for nothing.
+ */
+export function lstatKind(host: Host, machinePath: string): DirEntry["kind"] | null {
   try {
-    const st = Deno.lstatSync(p);
+    const st = host.lstatSync(machinePath);
     return st.isSymlink ? "link" : st.isFile ? "file" : st.isDirectory ? "dir" : "other";
-  } catch {
-    return null;
+  } catch (e) {
+    if (isMissing(e)) return null;
+    throw new Error(`cannot stat ${machinePath}: ${(e as Error).message}`);
   }
 }
 
-/** Reads the unit directories under the host's root. */
+/** A directory's entries; throws naming it when it cannot be listed (its units would otherwise vanish). */
+function list(host: Host, dir: string): ReturnType<Host["readDirSync"]> {
+  try {
+    return host.readDirSync(dir);
+  } catch (e) {
+    throw new Error(`cannot list ${dir}: ${(e as Error).message}`);
+  }
+}
+
+/**
+ * Reads the unit directories under the host's root. A directory that is there but cannot be listed (a unit
+ * directory, a .wants directory) throws: what it holds would otherwise read as removed or disabled.
+ */
 export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTree {
   const tree: UnitTree = {
     host,
@@ -86,33 +105,27 @@ export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTre
   for (const dir of searchPath) {
     let id: string;
     try {
-      const st = Deno.statSync(host.path(dir));
+      const st = host.statSync(dir);
       if (!st.isDirectory) continue;
       id = `${st.dev}:${st.ino}`;
-    } catch {
-      continue;
+    } catch (e) {
+      if (isMissing(e)) continue;
+      throw new Error(`cannot list ${dir}: ${(e as Error).message}`);
     }
     if (seen.has(id)) continue;
     seen.add(id);
     tree.dirs.push(dir);
     const entries = new Map<string, DirEntry>();
     const wants: WantsDir[] = [];
-    try {
-      for (const e of Deno.readDirSync(host.path(dir))) {
-        const kind = e.isSymlink ? "link" : e.isFile ? "file" : e.isDirectory ? "dir" : "other";
-        entries.set(e.name, { kind });
-        const suffix = WANTS_SUFFIXES.find((s) => e.name.endsWith(s));
-        if (kind === "dir" && suffix) {
-          const links: string[] = [];
-          try {
-            for (const l of Deno.readDirSync(host.path(`${dir}/${e.name}`))) {
-              if (l.isSymlink) links.push(l.name);
-            }
-          } catch { /* unreadable .wants directory: systemd logs and skips it too */ }
-          wants.push({ owner: e.name.slice(0, -suffix.length), links });
-        }
+    for (const e of list(host, dir)) {
+      const kind = e.isSymlink ? "link" : e.isFile ? "file" : e.isDirectory ? "dir" : "other";
+      entries.set(e.name, { kind });
+      const suffix = WANTS_SUFFIXES.find((s) => e.name.endsWith(s));
+      if (kind === "dir" && suffix) {
+        const links = list(host, `${dir}/${e.name}`).filter((l) => l.isSymlink).map((l) => l.name);
+        wants.push({ owner: e.name.slice(0, -suffix.length), suffix, links });
       }
-    } catch { /* a unit directory we cannot list holds nothing we can report */ }
+    }
     tree.entries.set(dir, entries);
     tree.wants.set(dir, wants);
   }
@@ -123,8 +136,11 @@ function readLink(tree: UnitTree, machinePath: string): string | null {
   if (!tree.links.has(machinePath)) {
     let target: string | null = null;
     try {
-      target = Deno.readLinkSync(tree.host.path(machinePath));
-    } catch { /* dangling or vanished */ }
+      target = tree.host.readLinkSync(machinePath);
+    } catch (e) {
+      // Vanished: nothing to follow. A link that is there but cannot be read is not a fact about the unit.
+      if (!isMissing(e)) throw new Error(`cannot read the symlink ${machinePath}: ${(e as Error).message}`);
+    }
     tree.links.set(machinePath, target);
   }
   return tree.links.get(machinePath)!;
@@ -144,10 +160,11 @@ function inSearchPath(tree: UnitTree, p: string): boolean {
 function nullOrEmpty(tree: UnitTree, machinePath: string): boolean {
   if (machinePath === "/dev/null") return true;
   try {
-    const st = Deno.statSync(tree.host.path(machinePath));
+    const st = tree.host.statSync(machinePath);
     return st.isFile ? st.size === 0 : Boolean(st.isCharDevice || st.isBlockDevice);
-  } catch {
-    return false;
+  } catch (e) {
+    if (isMissing(e)) return false; // a dangling link: not masked by emptiness
+    throw new Error(`cannot stat ${machinePath}: ${(e as Error).message}`);
   }
 }
 
@@ -164,13 +181,14 @@ type Loaded =
   | { mode: "masked"; path: string }
   | { mode: "alias" | "linked"; path: string; target: string };
 
-class UnitError extends Error {
+/** A fact about a unit that makes systemd call it "bad" (a dangling alias …), not a read error. */
+export class UnitError extends Error {
   override name = "UnitError";
 }
 
 /** unit_file_load_or_readlink: what is at `machinePath`, or null when nothing is. */
 function load(tree: UnitTree, machinePath: string): Loaded | null {
-  const kind = lstatKind(tree.host.path(machinePath));
+  const kind = lstatKind(tree.host, machinePath);
   if (kind === null) return null;
   if (kind === "dir") throw new UnitError(`${machinePath} is a directory`);
   if (kind === "link") {
@@ -217,7 +235,7 @@ export interface UnitInfo {
 export function readText(tree: UnitTree, machinePath: string): string {
   let text = tree.texts.get(machinePath);
   if (text === undefined) {
-    tree.texts.set(machinePath, text = Deno.readTextFileSync(tree.host.path(machinePath)));
+    tree.texts.set(machinePath, text = tree.host.readTextSync(machinePath));
   }
   return text;
 }
@@ -231,11 +249,10 @@ export function dropIns(tree: UnitTree, dirNames: string[]): string[] {
       if (tree.entries.get(dir)?.get(dirName) === undefined) continue;
       let names: string[];
       try {
-        names = [...Deno.readDirSync(tree.host.path(d))].map((e) => e.name).filter((n) =>
-          n.endsWith(".conf")
-        );
-      } catch {
-        continue;
+        names = [...tree.host.readDirSync(d)].map((e) => e.name).filter((n) => n.endsWith(".conf"));
+      } catch (e) {
+        if (isMissing(e)) continue; // not a directory after all, or gone
+        throw new Error(`cannot list ${d}: ${(e as Error).message}`);
       }
       for (const n of names) if (!byName.has(n)) byName.set(n, `${d}/${n}`);
     }
@@ -403,16 +420,16 @@ export function serviceNames(tree: UnitTree): string[] {
 }
 
 /**
- * What pulls `name` in: the units whose .wants/.requires/.upholds directories link it (or, for a template,
- * any of its instances), targets without `.target`, sorted.
+ * systemd's WantedBy property of `name`: the units whose .wants directories link it (or, for a template, any
+ * of its instances), full names as systemd gives them (`multi-user.target`), sorted so the text never flaps.
  */
-export function pulledBy(tree: UnitTree, name: string): string[] {
+export function wantedBy(tree: UnitTree, name: string): string[] {
   const isTemplate = parseUnitName(name)?.kind === "template";
   const owners = new Set<string>();
   for (const dir of tree.dirs) {
     for (const w of tree.wants.get(dir) ?? []) {
-      if (!w.links.some((n) => n === name || (isTemplate && templateOf(n) === name))) continue;
-      owners.add(w.owner.endsWith(".target") ? w.owner.slice(0, -".target".length) : w.owner);
+      if (w.suffix !== ".wants") continue;
+      if (w.links.some((n) => n === name || (isTemplate && templateOf(n) === name))) owners.add(w.owner);
     }
   }
   return [...owners].sort();

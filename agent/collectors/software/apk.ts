@@ -1,4 +1,5 @@
 // apk (Alpine): parses the installed database /lib/apk/db/installed (a pure parser) and reads it from the host.
+import { isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 export const APK_INSTALLED = "/lib/apk/db/installed";
@@ -47,12 +48,12 @@ export const apk: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      return (await Deno.stat(host.path(APK_INSTALLED))).isFile;
-    } catch {
-      return false;
+      return (await host.stat(APK_INSTALLED)).isFile;
+    } catch (e) {
+      return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
   async read(host) {
-    return parseApkInstalled(await host.readText(APK_INSTALLED));
+    return { items: parseApkInstalled(await host.readText(APK_INSTALLED)) };
   },
 };

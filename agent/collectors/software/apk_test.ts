@@ -40,7 +40,7 @@ Deno.test("apk source reads /lib/apk/db/installed under the host's root", async 
     await Deno.copyFile(FIXTURE, `${root}/lib/apk/db/installed`);
     const host = liveHost({ root });
     assert.equal(await apk.present(host), true);
-    assert.equal((await apk.read(host, new AbortController().signal)).length, 4);
+    assert.equal((await apk.read(host, new AbortController().signal)).items.length, 4);
   } finally {
     await Deno.remove(root, { recursive: true });
   }

@@ -1,5 +1,5 @@
 // dpkg: parses /var/lib/dpkg/status (a pure parser) and reads it from the host.
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 /**
@@ -64,7 +64,8 @@ export function parseDpkgStatus(text: string): SoftwareItem[] {
       Architecture: s["Architecture"] ?? "",
       Publisher: s["Maintainer"] ?? "",
       SoftwareDescription: (s["Description"] ?? "").split("\n")[0],
-      Size: Number.isFinite(kib) && s["Installed-Size"] ? kib * 1024 : null,
+      // Installed-Size as dpkg gives it, in KiB, as the real agent sends it (SPEC §7.19).
+      Size: Number.isFinite(kib) && s["Installed-Size"] ? kib : null,
       SoftwareType: "Package",
       Manager: "dpkg",
       Status: state,
@@ -82,10 +83,15 @@ export const DPKG_STATUS = "/var/lib/dpkg/status";
  */
 function installedAt(host: Host, item: SoftwareItem): string | null {
   for (const name of [`${item.SoftwareName}:${item.Architecture}`, item.SoftwareName]) {
+    const list = `/var/lib/dpkg/info/${name}.list`;
     try {
-      const st = Deno.statSync(host.path(`/var/lib/dpkg/info/${name}.list`));
+      const st = host.statSync(list);
       if (st.mtime) return st.mtime.toISOString();
-    } catch { /* try the next spelling; a package with no file list has no install time */ }
+    } catch (e) {
+      // Try the next spelling; a package with no file list has no install time. One that is there but
+      // cannot be read would make the time flip to null and back: the item keeps its last good data.
+      if (!isMissing(e)) throw new Error(`cannot stat ${list}: ${(e as Error).message}`);
+    }
   }
   return null;
 }
@@ -95,15 +101,21 @@ export const dpkg: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      await Deno.stat(host.path(DPKG_STATUS));
+      await host.stat(DPKG_STATUS);
       return true;
-    } catch {
-      return false;
+    } catch (e) {
+      return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
   async read(host) {
     const items = parseDpkgStatus(await host.readText(DPKG_STATUS));
-    for (const i of items) i.InstalledAt = installedAt(host, i);
-    return items;
+    for (const i of items) {
+      try {
+        i.InstalledAt = installedAt(host, i);
+      } catch (e) {
+        i.error = (e as Error).message;
+      }
+    }
+    return { items };
   },
 };

@@ -1,5 +1,7 @@
 // The software collector: every package manager present on the host, each item saying its manager.
 import type { Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 import { dpkg } from "./dpkg.ts";
 import { rpm } from "./rpm.ts";
@@ -10,49 +12,37 @@ import { windowsSoftware } from "./windows.ts";
 /** Every source the collector knows; those present on the host are read. */
 export const SOURCES: SoftwareSource[] = [dpkg, rpm, apk, pacman, windowsSoftware];
 
-/**
- * Manager, name and architecture; plus the version for packages installed in several versions side by side
- * (rpm kernels, gpg-pubkey), so that each version is its own item.
- */
-export function softwareKey(i: SoftwareItem): string {
-  const base = `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;
-  return i.InstallOnly === true ? `${base}:${i.CurrentVersion}` : base;
-}
+/** The software item key (the spec's). */
+export const softwareKey: (i: SoftwareItem) => string = spec.key;
 
 export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collector<SoftwareItem> {
-  return {
-    name: "software",
-    platforms: ["linux", "windows"],
-    dataType: () => "Software",
-    key: softwareKey,
-    currentField: "CurrentVersion",
-    volatile: [],
-    schedule: (s) => ({
-      enabled: s.enableSoftware,
-      frequency: s.softwareSettings.softwareCollectionFrequency,
-    }),
-    async collect(_settings, { host, signal, log }) {
-      const items: SoftwareItem[] = [];
-      const unseen: string[] = [];
-      const warnings: string[] = [];
-      let found = 0;
-      for (const source of sources) {
-        signal.throwIfAborted();
-        if (!source.platforms.includes(host.os) || !(await source.present(host))) continue;
-        found++;
-        try {
-          items.push(...await source.read(host, signal));
-        } catch (e) {
-          if (signal.aborted) throw e;
-          // One broken manager must not make its packages look removed, nor hide the others.
-          unseen.push(`${source.manager}:`);
-          warnings.push(`${source.manager}: cannot read the package database: ${(e as Error).message}`);
-          log.warn("software source failed", { manager: source.manager, error: e });
-        }
+  return implement(spec, async (_settings, { host, signal, log }) => {
+    const items: SoftwareItem[] = [];
+    const unseen: string[] = [];
+    const warnings: string[] = [];
+    let found = 0, failed = 0;
+    for (const source of sources) {
+      signal.throwIfAborted();
+      if (!source.platforms.includes(host.os) || !(await source.present(host))) continue;
+      found++;
+      try {
+        const got = await source.read(host, signal);
+        items.push(...got.items);
+        unseen.push(...got.unseen ?? []);
+        warnings.push(...got.warnings ?? []);
+      } catch (e) {
+        if (signal.aborted) throw e;
+        // One broken manager must not make its packages look removed, nor hide the others.
+        failed++;
+        unseen.push(...source.keyPrefixes ?? [`${source.manager}:`]);
+        warnings.push(`${source.manager}: cannot read the package database: ${(e as Error).message}`);
+        log.warn("software source failed", { manager: source.manager, error: e });
       }
-      if (found === 0) warnings.push("no known package manager found on this host");
-      else if (unseen.length === found) throw new Error(warnings.join("; "));
-      return { items, unseen, warnings };
-    },
-  };
+    }
+    if (found === 0) warnings.push("no known package manager found on this host");
+    else if (failed === found) throw new Error(warnings.join("; "));
+    return { items, unseen, warnings };
+  });
 }
+
+export default softwareCollector();

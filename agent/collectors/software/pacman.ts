@@ -1,5 +1,5 @@
 // pacman (Arch): parses the local database's `desc` files (a pure parser) and reads them from the host.
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 export const PACMAN_CONF = "/etc/pacman.conf";
@@ -59,8 +59,11 @@ export function pacmanDbPath(conf: string | null): string {
 function localDir(host: Host): string {
   let conf: string | null = null;
   try {
-    conf = Deno.readTextFileSync(host.path(PACMAN_CONF));
-  } catch { /* no pacman.conf: the default path */ }
+    conf = host.readTextSync(PACMAN_CONF);
+  } catch (e) {
+    // No pacman.conf: the default path. One that cannot be read may name another: never guess.
+    if (!isMissing(e)) throw new Error(`cannot read ${PACMAN_CONF}: ${(e as Error).message}`);
+  }
   return `${pacmanDbPath(conf)}/local`;
 }
 
@@ -69,23 +72,23 @@ export const pacman: SoftwareSource = {
   platforms: ["linux"],
   async present(host) {
     try {
-      return (await Deno.stat(host.path(`${localDir(host)}/ALPM_DB_VERSION`))).isFile;
-    } catch {
-      return false;
+      return (await host.stat(`${localDir(host)}/ALPM_DB_VERSION`)).isFile;
+    } catch (e) {
+      return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
   // deno-lint-ignore require-await
   async read(host, signal) {
     const dir = localDir(host);
     const items: SoftwareItem[] = [];
-    const entries = [...Deno.readDirSync(host.path(dir))].filter((e) => e.isDirectory).map((e) => e.name)
+    const entries = [...host.readDirSync(dir)].filter((e) => e.isDirectory).map((e) => e.name)
       .sort();
     for (const entry of entries) {
       signal.throwIfAborted();
       const path = `${dir}/${entry}/desc`;
       let text: string;
       try {
-        text = Deno.readTextFileSync(host.path(path));
+        text = host.readTextSync(path);
       } catch (e) {
         // pacman itself refuses a database with a broken entry: fail the run rather than report it removed.
         throw new Error(`cannot read ${path}: ${(e as Error).message}`);
@@ -94,6 +97,6 @@ export const pacman: SoftwareSource = {
       if (!item) throw new Error(`${path}: no %NAME% field`);
       items.push(item);
     }
-    return items;
+    return { items };
   },
 };

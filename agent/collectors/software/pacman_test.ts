@@ -44,7 +44,7 @@ Deno.test("pacman source reads the fixture database under a root", async () => {
     await Deno.symlink(FIXTURE, `${root}/var/lib/pacman/local`);
     const host = liveHost({ root });
     assert.equal(await pacman.present(host), true);
-    const items = await pacman.read(host, new AbortController().signal);
+    const { items } = await pacman.read(host, new AbortController().signal);
     assert.deepEqual(items.map((i) => i.SoftwareName), ["bash"]);
   } finally {
     await Deno.remove(root, { recursive: true });
@@ -119,7 +119,7 @@ Deno.test({
       await run("pacman", ["-U", "--dbonly", "--nodeps", ...base, files[0]]);
       await run("pacman", ["-U", "--dbonly", "--nodeps", "--asdeps", ...base, files[1]]);
 
-      const items = await pacman.read(liveHost({ root }), new AbortController().signal);
+      const { items } = await pacman.read(liveHost({ root }), new AbortController().signal);
       const ours = items.map((i) => ({
         Name: i.SoftwareName,
         Version: i.CurrentVersion,

@@ -1,5 +1,5 @@
 // rpm: lists installed packages through the `rpm` command (one process, a query format) and parses its output.
-import type { Host } from "../../host/mod.ts";
+import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
 
 /** Where rpm databases live, newest layout first (Fedora 36+ moved it under /usr/lib/sysimage). */
@@ -86,9 +86,12 @@ export async function findRpmDb(host: Host): Promise<string | null> {
   for (const dir of RPM_DB_DIRS) {
     for (const file of RPM_DB_FILES) {
       try {
-        await Deno.stat(host.path(`${dir}/${file}`));
+        await host.stat(`${dir}/${file}`);
         return dir;
-      } catch { /* not this layout */ }
+      } catch (e) {
+        // Not this layout; a database file that is there but cannot be read is this one (read() says why).
+        if (!isMissing(e)) return dir;
+      }
     }
   }
   return null;
@@ -117,6 +120,6 @@ export const rpm: SoftwareSource = {
         `rpm -qa --dbpath ${dbpath} exited with ${res.code}: ${res.stderr.trim().slice(0, 500)}`,
       );
     }
-    return parseRpmQuery(res.stdout);
+    return { items: parseRpmQuery(res.stdout) };
   },
 };

@@ -110,7 +110,7 @@ Deno.test({
       const dbdir = await buildRpmDb(dir, `${dir}/root`, SAMPLE_BUILDS);
       const host = liveHost({ root: `${dir}/root` });
       assert.equal(await rpm.present(host), true);
-      const items = await rpm.read(host, new AbortController().signal);
+      const { items } = await rpm.read(host, new AbortController().signal);
 
       const oracle = await rpmOracle(dbdir);
       const ours = items.map((i) => ({

@@ -1,6 +1,6 @@
 // Shapes shared by the software sources (one per package manager or Windows source).
 import type { Host } from "../../host/mod.ts";
-import type { Platform } from "../types.ts";
+import type { Platform } from "../../platform.ts";
 
 /** A software item: Log Analytics columns (SPEC §2) plus what the manager adds. */
 export interface SoftwareItem {
@@ -10,7 +10,7 @@ export interface SoftwareItem {
   Architecture: string;
   Publisher: string;
   SoftwareDescription: string;
-  /** Installed size in bytes, when the manager records it. */
+  /** Installed size as the manager gives it, when it records it: dpkg in KiB (Installed-Size), the others in bytes. */
   Size: number | null;
   /** Package (Linux managers) | Application | Update (Windows). */
   SoftwareType: string;
@@ -22,11 +22,20 @@ export interface SoftwareItem {
   InstalledAt: string | null;
 }
 
+/** What a source read: its items, and the parts it could not see (key prefixes kept, never Removed). */
+export interface SoftwareRead {
+  items: SoftwareItem[];
+  unseen?: string[];
+  warnings?: string[];
+}
+
 /** One source of software items; several may be present on one machine. */
 export interface SoftwareSource {
   manager: string;
   /** The OSes the source belongs to: under Wine a Windows process sees Linux's dpkg at Z:\\, not its own software. */
   platforms: readonly Platform[];
+  /** The key prefixes of its items, unseen when the source cannot be read at all (default `<manager>:`). */
+  keyPrefixes?: readonly string[];
   present(host: Host): Promise<boolean>;
-  read(host: Host, signal: AbortSignal): Promise<SoftwareItem[]>;
+  read(host: Host, signal: AbortSignal): Promise<SoftwareRead>;
 }

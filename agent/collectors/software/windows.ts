@@ -6,13 +6,17 @@
 // ReleaseType or a KB id in its key name is an installed update, not a program.
 // Updates: those Uninstall updates plus the Component Based Servicing packages named `Package_*for_KB…`
 // whose CurrentState is 0x70 (installed), which is what Win32_QuickFixEngineering lists; one item per KB id.
-import type { Host } from "../../host/mod.ts";
-import type { SoftwareItem, SoftwareSource } from "./types.ts";
-import { getValue, type RegistryReader, type RegKey, type RegValue, withKey } from "../registry/reader.ts";
-import { valueNumber, valueText } from "../registry/values.ts";
-import { openRegistry } from "../registry/mod.ts";
-import { fileTimeToDate, openHive } from "../registry/hive.ts";
-import { type Mount, offlineRegistry } from "../registry/offline.ts";
+import type { SoftwareItem, SoftwareRead, SoftwareSource } from "./types.ts";
+import { getValue, type RegistryReader, type RegValue, withKey } from "../../host/registry/reader.ts";
+import { valueNumber, valueText } from "../../host/registry/values.ts";
+import { fileTimeToDate } from "../../host/registry/hive.ts";
+import {
+  type FileReader,
+  loadHive,
+  missingAsNull,
+  type Mount,
+  offlineRegistry,
+} from "../../host/registry/offline.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
 const UNINSTALL = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
@@ -95,27 +99,49 @@ export function uninstallEntry(keyName: string, path: string, values: RegValue[]
   return item;
 }
 
-function readUninstall(reader: RegistryReader, src: Source, warnings: string[]): WindowsSoftwareItem[] {
-  const out: WindowsSoftwareItem[] = [];
-  const key = reader.open(src.path);
-  if (!key) return out;
+/**
+ * What one pass over part of the registry found: the items, and the key prefixes it could not see. A key
+ * that cannot be read marks its part unseen, with a warning naming it: its programs are kept, never Removed.
+ */
+interface Found {
+  items: WindowsSoftwareItem[];
+  unseen: Set<string>;
+  warnings: string[];
+}
+
+/** Runs `fn`; a failure marks `prefix` unseen and names `what` in a warning. */
+function guard(found: Found, prefix: string, what: string, fn: () => void) {
   try {
-    for (const name of key.subkeyNames()) {
-      let sub: RegKey | null = null;
-      try {
-        sub = key.subkey(name);
-        const item = sub && uninstallEntry(name, sub.path, sub.values(), src);
-        if (item) out.push(item);
-      } catch (e) {
-        warnings.push(`cannot read ${src.path}\\${name}: ${(e as Error).message}`);
-      } finally {
-        sub?.close();
-      }
-    }
-  } finally {
-    key.close();
+    fn();
+  } catch (e) {
+    found.unseen.add(prefix);
+    found.warnings.push(`cannot read ${what}: ${(e as Error).message}`);
   }
-  return out;
+}
+
+function readUninstall(reader: RegistryReader, src: Source, found: Found) {
+  // An entry's key (manager, DisplayName, architecture) is inside it: one that cannot be read could be any
+  // of the source's programs, so the whole source is unseen this time, not only that entry.
+  const prefix = `${src.manager}:`;
+  guard(found, prefix, src.path, () => {
+    const key = reader.open(src.path);
+    if (!key) return;
+    try {
+      for (const name of key.subkeyNames()) {
+        guard(found, prefix, `${src.path}\\${name}`, () => {
+          const sub = key.subkey(name);
+          try {
+            const item = sub && uninstallEntry(name, sub.path, sub.values(), src);
+            if (item) found.items.push(item);
+          } finally {
+            sub?.close();
+          }
+        });
+      }
+    } finally {
+      key.close();
+    }
+  });
 }
 
 /** `Package_for_KB2533552~31bf3856ad364e35~amd64~~6.1.1.1` → its KB, architecture and version. */
@@ -126,47 +152,48 @@ export function parseCbsPackageName(name: string): { kb: string; arch: string; v
   return { kb: `KB${m[1]}`, arch: archMap[m[2].toLowerCase()] ?? m[2].toLowerCase(), version: m[3] };
 }
 
-function readCbs(reader: RegistryReader, warnings: string[]): WindowsSoftwareItem[] {
-  const out = new Map<string, WindowsSoftwareItem>();
-  const key = reader.open(CBS_PACKAGES);
-  if (!key) return [];
-  try {
-    for (const name of key.subkeyNames()) {
-      const parsed = parseCbsPackageName(name);
-      if (!parsed) continue;
-      let sub: RegKey | null = null;
-      try {
-        sub = key.subkey(name);
-        if (!sub) continue;
-        const values = sub.values();
-        if (num(values, "CurrentState") !== CBS_INSTALLED) continue;
-        const id = `${parsed.kb}:${parsed.arch}`;
-        if (out.has(id)) continue; // Package_1_for_KB…, Package_2_for_KB…: one update
-        const hi = num(values, "InstallTimeHigh"), lo = num(values, "InstallTimeLow");
-        out.set(id, {
-          SoftwareName: parsed.kb,
-          CurrentVersion: parsed.version,
-          Architecture: parsed.arch,
-          Publisher: "Microsoft Corporation",
-          SoftwareDescription: text(values, "ReleaseType") ?? "",
-          Size: null,
-          SoftwareType: "Update",
-          Manager: "windows",
-          Status: null,
-          InstalledAt: hi !== null && lo !== null ? fileTimeToDate(lo, hi)?.toISOString() ?? null : null,
-          KBId: parsed.kb,
-          SourceKey: sub.path,
+function readCbs(reader: RegistryReader, found: Found) {
+  const seen = new Set<string>();
+  guard(found, "windows:", CBS_PACKAGES, () => {
+    const key = reader.open(CBS_PACKAGES);
+    if (!key) return;
+    try {
+      for (const name of key.subkeyNames()) {
+        const parsed = parseCbsPackageName(name);
+        if (!parsed) continue;
+        guard(found, "windows:", `${CBS_PACKAGES}\\${name}`, () => {
+          const sub = key.subkey(name);
+          if (!sub) return;
+          try {
+            const values = sub.values();
+            if (num(values, "CurrentState") !== CBS_INSTALLED) return;
+            const id = `${parsed.kb}:${parsed.arch}`;
+            if (seen.has(id)) return; // Package_1_for_KB…, Package_2_for_KB…: one update
+            seen.add(id);
+            const hi = num(values, "InstallTimeHigh"), lo = num(values, "InstallTimeLow");
+            found.items.push({
+              SoftwareName: parsed.kb,
+              CurrentVersion: parsed.version,
+              Architecture: parsed.arch,
+              Publisher: "Microsoft Corporation",
+              SoftwareDescription: text(values, "ReleaseType") ?? "",
+              Size: null,
+              SoftwareType: "Update",
+              Manager: "windows",
+              Status: null,
+              InstalledAt: hi !== null && lo !== null ? fileTimeToDate(lo, hi)?.toISOString() ?? null : null,
+              KBId: parsed.kb,
+              SourceKey: sub.path,
+            });
+          } finally {
+            sub.close();
+          }
         });
-      } catch (e) {
-        warnings.push(`cannot read ${CBS_PACKAGES}\\${name}: ${(e as Error).message}`);
-      } finally {
-        sub?.close();
       }
+    } finally {
+      key.close();
     }
-  } finally {
-    key.close();
-  }
-  return [...out.values()];
+  });
 }
 
 /** The users whose hives are loaded (HKEY_USERS\<SID>, not the `_Classes` halves). */
@@ -174,44 +201,55 @@ export function loadedUsers(reader: RegistryReader): string[] {
   return withKey(reader, "HKEY_USERS", (k) => k.subkeyNames().filter((n) => !/_Classes$/i.test(n))) ?? [];
 }
 
-/** Every application and update the registry lists, one item per (manager, name, architecture). */
+/** The per-user Uninstall sources of the users whose hives `reader` has under HKEY_USERS. */
+function userSources(reader: RegistryReader, found: Found): Source[] {
+  let sids: string[] = [];
+  guard(found, "windows-user:", "HKEY_USERS", () => void (sids = loadedUsers(reader)));
+  return sids.map((sid) => ({
+    path: `HKEY_USERS\\${sid}\\Software\\${UNINSTALL}`,
+    // A per-user install does not record its architecture.
+    architecture: "",
+    manager: `windows-user:${sid}`,
+  }));
+}
+
+/**
+ * Every application and update the registry lists, one item per (manager, name, architecture), and the
+ * key prefixes of what could not be read (`windows:` for the machine's programs, `windows-user:<SID>:` for
+ * a user's): those are kept as they were, never reported Removed.
+ */
 export function readWindowsSoftware(
   reader: RegistryReader,
   /** Hives of users who are not logged on, mounted at HKEY_USERS\<SID> (see profileHives). */
   offlineUsers?: RegistryReader,
-): { items: WindowsSoftwareItem[]; warnings: string[] } {
-  const warnings: string[] = [];
-  const arch = osArchitecture(reader);
-  const sources: Source[] = [
-    { path: `HKEY_LOCAL_MACHINE\\SOFTWARE\\${UNINSTALL}`, architecture: arch, manager: "windows" },
-    {
-      path: `HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\${UNINSTALL}`,
-      architecture: "x86",
+): { items: WindowsSoftwareItem[]; unseen: string[]; warnings: string[] } {
+  const found: Found = { items: [], unseen: new Set(), warnings: [] };
+  // The architecture is part of each machine program's key: without it they cannot be told apart.
+  let arch: string | null = null;
+  guard(found, "windows:", "the OS architecture", () => void (arch = osArchitecture(reader)));
+  const machine: Source[] = [];
+  if (arch !== null) {
+    machine.push({
+      path: `HKEY_LOCAL_MACHINE\\SOFTWARE\\${UNINSTALL}`,
+      architecture: arch,
       manager: "windows",
-    },
-    ...loadedUsers(reader).map((sid) => ({
-      path: `HKEY_USERS\\${sid}\\Software\\${UNINSTALL}`,
-      // A per-user install does not record its architecture.
-      architecture: "",
-      manager: `windows-user:${sid}`,
-    })),
-  ];
-  const userSources: Source[] = offlineUsers
-    ? loadedUsers(offlineUsers).map((sid) => ({
-      path: `HKEY_USERS\\${sid}\\Software\\${UNINSTALL}`,
-      architecture: "",
-      manager: `windows-user:${sid}`,
-    }))
-    : [];
-  const all = [
-    ...sources.flatMap((s) => readUninstall(reader, s, warnings)),
-    ...userSources.flatMap((s) => readUninstall(offlineUsers!, s, warnings)),
-    ...readCbs(reader, warnings),
-  ];
+    });
+  }
+  const wow = `HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\${UNINSTALL}`;
+  machine.push({ path: wow, architecture: "x86", manager: "windows" });
+  for (const s of machine) readUninstall(reader, s, found);
+  for (const s of userSources(reader, found)) readUninstall(reader, s, found);
+  if (offlineUsers) {
+    for (const s of userSources(offlineUsers, found)) {
+      readUninstall(offlineUsers, s, found);
+    }
+  }
+  readCbs(reader, found);
+
   const byKey = new Map<string, WindowsSoftwareItem>();
   const kbs = new Set<string>();
   let duplicates = 0;
-  for (const item of all) {
+  for (const item of found.items) {
     // An update listed both as an Uninstall entry and as a CBS package is one update (the Uninstall name wins).
     if (
       item.KBId && item.SourceKey.startsWith(CBS_PACKAGES) && kbs.has(`${item.KBId}:${item.Architecture}`)
@@ -225,25 +263,25 @@ export function readWindowsSoftware(
     if (item.KBId) kbs.add(`${item.KBId}:${item.Architecture}`);
   }
   if (duplicates) {
-    warnings.push(
+    found.warnings.push(
       `${duplicates} Uninstall entries repeat the name and architecture of another; the first is kept`,
     );
   }
-  return { items: [...byKey.values()], warnings };
+  return { items: [...byKey.values()], unseen: [...found.unseen], warnings: found.warnings };
 }
 
 /**
  * The NTUSER.DAT of every local user profile (ProfileList, S-1-5-21-…) whose hive is not loaded, read from
- * disk and mounted at HKEY_USERS\<SID>. With them a user's own programs stay listed after logoff instead of
- * flipping to Removed (the real agent's behaviour, SPEC §3.1). A hive that cannot be read (in use, missing)
- * is left out with a warning. `readFile` takes a Windows path.
+ * disk with its transaction logs and mounted at HKEY_USERS\<SID>. With them a user's own programs stay
+ * listed after logoff instead of flipping to Removed (the real agent's behaviour, SPEC §3.1). A profile
+ * whose NTUSER.DAT does not exist is left out; one that cannot be read is mounted as unreadable, so its
+ * programs are unseen, not gone. `read` takes a Windows path.
  */
 export async function profileHives(
   reader: RegistryReader,
   env: Record<string, string | undefined>,
-  readFile: (windowsPath: string) => Promise<Uint8Array> = (p) => Deno.readFile(p),
-): Promise<{ reader: RegistryReader; warnings: string[] }> {
-  const warnings: string[] = [];
+  read: FileReader,
+): Promise<RegistryReader> {
   const loaded = new Set(loadedUsers(reader).map((s) => s.toUpperCase()));
   const profiles = withKey(
     reader,
@@ -264,36 +302,31 @@ export async function profileHives(
   for (const { sid, dir } of profiles) {
     if (!dir) continue;
     const file = `${expandWindowsPath(dir, env).path.replace(/\\+$/, "")}\\NTUSER.DAT`;
-    try {
-      mounts.push({ path: `HKEY_USERS\\${sid}`, hive: openHive(await readFile(file), file) });
-    } catch (e) {
-      warnings.push(`user ${sid} is not logged on and ${file} cannot be read: ${(e as Error).message}`);
-    }
+    const m = await loadHive(`HKEY_USERS\\${sid}`, file, read);
+    if (m) mounts.push(m);
   }
-  return { reader: offlineRegistry(mounts), warnings };
+  return offlineRegistry(mounts);
 }
 
 /** The Windows software source of the software collector (live registry, or hives under host.root). */
-export function windowsSoftwareSource(
-  open: (host: Host) => Promise<RegistryReader> = openRegistry,
-): SoftwareSource {
-  return {
-    manager: "windows",
-    platforms: ["windows"],
-    present: (host) => Promise.resolve(host.os === "windows"),
-    async read(host) {
-      const reader = await open(host);
-      try {
-        // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
-        const users = reader.kind === "live"
-          ? (await profileHives(reader, Deno.env.toObject())).reader
-          : undefined;
-        return readWindowsSoftware(reader, users).items;
-      } finally {
-        reader.close();
-      }
-    },
-  };
-}
-
-export const windowsSoftware: SoftwareSource = windowsSoftwareSource();
+export const windowsSoftware: SoftwareSource = {
+  manager: "windows",
+  platforms: ["windows"],
+  keyPrefixes: ["windows:", "windows-user:"],
+  present: (host) => Promise.resolve(host.os === "windows"),
+  async read(host): Promise<SoftwareRead> {
+    const reader = await host.registry();
+    try {
+      // An image's profiles are all mounted already; the live machine has only the logged-on users loaded.
+      const users = reader.kind === "live"
+        ? await profileHives(reader, host.environment(), missingAsNull((p) => host.readFile(p)))
+        : undefined;
+      const r = readWindowsSoftware(reader, users);
+      // What the hives read say about themselves (dirty without logs, damage), once.
+      const about = [...reader.warnings?.() ?? [], ...users?.warnings?.() ?? []];
+      return { ...r, warnings: [...new Set([...about, ...r.warnings])] };
+    } finally {
+      reader.close();
+    }
+  },
+};

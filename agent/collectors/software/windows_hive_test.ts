@@ -1,17 +1,32 @@
 // The Windows software source read from real and built hives (runs on any OS; the live registry is in *_windows_test.ts).
 import assert from "node:assert/strict";
-import { openHive } from "../registry/hive.ts";
-import { offlineRegistry, systemMount } from "../registry/offline.ts";
-import { buildHive, named, SHARED_HIVES, sharedHive, skipReason } from "../registry/testdata/hives.ts";
+import { openHive } from "../../host/registry/hive.ts";
+import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
+import {
+  buildHive,
+  freeValueList,
+  named,
+  SHARED_HIVES,
+  sharedHive,
+  skipReason,
+} from "../../host/registry/testdata/hives.ts";
 import {
   parseCbsPackageName,
   parseInstallDate,
   profileHives,
   readWindowsSoftware,
+  windowsSoftware,
   type WindowsSoftwareItem,
 } from "./windows.ts";
+import { softwareCollector } from "./mod.ts";
+import { runCollector } from "../../pipeline/run.ts";
+import { openDb } from "../../../db/open.ts";
+import { settingsSchema } from "../../config/dcr.ts";
+import { fakeHost } from "../../../test/fake_host.ts";
+import { memoryLogger } from "../../log.ts";
 
 const SID = "S-1-5-21-1111111111-2222222222-3333333333-1001";
+const UN_PATH = "Microsoft\\Windows\\CurrentVersion\\Uninstall";
 const find = (items: WindowsSoftwareItem[], name: string) => items.find((i) => i.SoftwareName === name);
 
 Deno.test({
@@ -173,7 +188,7 @@ Deno.test("parseCbsPackageName() and parseInstallDate() read the Windows spellin
 
 Deno.test({
   name: named(
-    "profileHives() reads the NTUSER.DAT of users who are not logged on, and says which it cannot",
+    "profileHives() reads the NTUSER.DAT of users who are not logged on; one it cannot read is unseen, never gone",
     skipHivex,
   ),
   ignore: !!skipHivex,
@@ -191,6 +206,9 @@ Deno.test({
         `[${PL}\\S-1-5-21-9-9-9-1002]`,
         '"ProfileImagePath"="C:\\\\Users\\\\gone"',
         "",
+        `[${PL}\\S-1-5-21-9-9-9-1003]`,
+        '"ProfileImagePath"="C:\\\\Users\\\\busy"',
+        "",
         `[${PL}\\S-1-5-18]`,
         '"ProfileImagePath"="C:\\\\Windows\\\\system32\\\\config\\\\systemprofile"',
         "",
@@ -203,21 +221,95 @@ Deno.test({
     const users = await profileHives(reader, { SystemDrive: "C:" }, (p) => {
       asked.push(p);
       if (p === "C:\\Users\\bperry\\NTUSER.DAT") return Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`);
-      return Promise.reject(new Error("The system cannot find the file specified."));
+      if (p === "C:\\Users\\busy\\NTUSER.DAT") {
+        return Promise.reject(new Error("The process cannot access the file because it is being used"));
+      }
+      return Promise.resolve(null); // no such file
     });
     assert.deepEqual(
-      asked,
-      ["C:\\Users\\bperry\\NTUSER.DAT", "C:\\Users\\gone\\NTUSER.DAT"],
+      asked.filter((p) => p.endsWith(".DAT")),
+      ["C:\\Users\\bperry\\NTUSER.DAT", "C:\\Users\\gone\\NTUSER.DAT", "C:\\Users\\busy\\NTUSER.DAT"],
       "S-1-5-18 is no user",
     );
-    assert.equal(users.warnings.length, 1);
-    assert.match(
-      users.warnings[0],
-      /S-1-5-21-9-9-9-1002 is not logged on and C:\\Users\\gone\\NTUSER.DAT cannot be read/,
-    );
-    const { items } = readWindowsSoftware(reader, users.reader);
-    assert.deepEqual(items.map((i) => `${i.SoftwareName} ${i.Manager}`), [
+    assert.ok(asked.includes("C:\\Users\\bperry\\NTUSER.DAT.LOG1"), "its logs are looked for");
+    const r = readWindowsSoftware(reader, users);
+    assert.deepEqual(r.items.map((i) => `${i.SoftwareName} ${i.Manager}`), [
       "Spotify windows-user:S-1-5-21-9-9-9-1001",
     ]);
+    // The user whose hive is gone has no programs; the one whose hive is busy keeps them, and it is said.
+    assert.deepEqual(r.unseen, ["windows-user:S-1-5-21-9-9-9-1003:"]);
+    assert.equal(r.warnings.length, 1);
+    assert.match(
+      r.warnings[0],
+      /^cannot read HKEY_USERS\\S-1-5-21-9-9-9-1003\\Software\\.*\\Uninstall: HKEY_USERS\\S-1-5-21-9-9-9-1003 cannot be read: cannot read C:\\Users\\busy\\NTUSER.DAT: The process cannot access/,
+    );
+  },
+});
+
+Deno.test({
+  name: named(
+    "an Uninstall entry that cannot be read is unseen and named, never reported Removed (real Software and NTUSER.DAT hives, through a run)",
+    skipReason({ xz: true }),
+  ),
+  ignore: !!skipReason({ xz: true }),
+  async fn() {
+    const softFile = await sharedHive("Software_subtree_partial.xz");
+    const good = {
+      soft: await Deno.readFile(softFile),
+      user: await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`),
+    };
+    const bad = { soft: good.soft.slice(), user: good.user.slice() };
+    const softAt = freeValueList(bad.soft, `${UN_PATH}\\distorm3-py3.7`);
+    const userAt = freeValueList(bad.user, `Software\\${UN_PATH}\\Spotify`);
+    let hives = good;
+    const host = fakeHost({
+      os: "windows",
+      hostname: "image",
+      registry: () =>
+        offlineRegistry([
+          { path: "HKLM\\SOFTWARE", hive: openHive(hives.soft, "SOFTWARE") },
+          { path: `HKEY_USERS\\${SID}`, hive: openHive(hives.user, "NTUSER.DAT") },
+        ]),
+    });
+    const { db, raw } = await openDb(":memory:");
+    let t = 1_000_000;
+    const run = () =>
+      runCollector({
+        db,
+        raw,
+        collector: softwareCollector([windowsSoftware]),
+        settings: settingsSchema("windows").parse({}),
+        host,
+        log: memoryLogger(),
+        signal: new AbortController().signal,
+        now: () => (t += 1000),
+      });
+    assert.equal((await run()).counts.items, 6);
+    hives = bad;
+    const damaged = await run();
+    assert.equal(damaged.status, "ok");
+    assert.deepEqual(damaged.changes, [], "nothing Removed, nothing else either");
+    assert.equal(damaged.counts.items, 4);
+    assert.equal(damaged.warnings.length, 2, damaged.warnings.join("\n"));
+    assert.match(
+      damaged.warnings.join("\n"),
+      new RegExp(
+        `cannot read HKEY_LOCAL_MACHINE\\\\SOFTWARE\\\\.*\\\\Uninstall\\\\distorm3-py3\\.7: SOFTWARE: value list: the cell is free \\(not in use\\) at offset 0x${
+          softAt.toString(16)
+        }`,
+      ),
+    );
+    assert.match(
+      damaged.warnings.join("\n"),
+      new RegExp(
+        `cannot read HKEY_USERS\\\\${SID}\\\\Software\\\\.*\\\\Spotify: NTUSER\\.DAT: .* at offset 0x${
+          userAt.toString(16)
+        }`,
+      ),
+    );
+    hives = good;
+    const healed = await run();
+    assert.deepEqual([healed.changes, healed.warnings], [[], []], "readable again: the same six programs");
+    assert.equal(healed.counts.items, 6);
   },
 });

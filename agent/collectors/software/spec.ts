@@ -1,0 +1,62 @@
+// The software collector's spec: installed packages, programs and updates, as the DCR's enableSoftware asks.
+import { defineCollector } from "../spec.ts";
+import type { SoftwareItem } from "./types.ts";
+
+const isUpdate = (i: SoftwareItem) => String(i.SoftwareType ?? "") === "Update";
+
+export default defineCollector<SoftwareItem>({
+  name: "software",
+  label: "Software",
+  nouns: ["package", "packages"],
+  platforms: ["linux", "windows"],
+  schedule: { dcr: "enableSoftware", frequency: "softwareSettings.softwareCollectionFrequency" },
+  dataType: { linux: "Software", windows: "Software" },
+  toAma: true,
+  /**
+   * Manager, name and architecture; plus the version for packages installed in several versions side by side
+   * (rpm kernels, gpg-pubkey), so that each version is its own item.
+   */
+  key(i) {
+    const base = `${i.Manager}:${i.SoftwareName}:${i.Architecture}`;
+    return i.InstallOnly === true ? `${base}:${i.CurrentVersion}` : base;
+  },
+  nameField: "SoftwareName",
+  currentField: "CurrentVersion",
+  volatile: [],
+  // 0.2: dpkg's Size is Installed-Size in KiB, as the real agent sends it (was bytes).
+  revisions: [["Size"]],
+  columns: [
+    { field: "SoftwareName", label: "Name", style: "strong" },
+    { field: "CurrentVersion", label: "Version", style: "mono" },
+    { field: "Architecture", label: "Arch" },
+    { field: "Publisher", label: "Publisher" },
+    { field: "Manager", label: "Manager" },
+    // As each manager gives it (SPEC §7.19): dpkg in KiB, the others in bytes.
+    {
+      field: "Size",
+      label: "Size",
+      format: "bytes",
+      style: "num",
+      kibWhen: { field: "Manager", value: "dpkg" },
+    },
+    { field: "SoftwareDescription", label: "Description", style: "dim" },
+  ],
+  filterable: ["Manager", "Architecture"],
+  // SPEC §3.4: the real agent's mirrors; Windows splits programs from updates.
+  mirror: {
+    linux: [{ file: "Packages.json" }],
+    windows: [
+      { file: "Applications.json", keep: (i) => !isUpdate(i) },
+      { file: "Patches.json", keep: isUpdate },
+    ],
+  },
+  content: false,
+  page: {
+    icon: "S",
+    shortcut: "s",
+    color: ["#2563eb", "#60a5fa"],
+    empty: "No packages found yet: the software collector has not run, or no package manager was found.",
+    important: ["CurrentVersion"],
+    summary: "CurrentVersion",
+  },
+});

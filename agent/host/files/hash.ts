@@ -1,0 +1,217 @@
+// A pool of hashing Workers (one per core): open fds go in batches, checksums come back; bounded in flight.
+import { availableParallelism } from "node:os";
+import { setImmediate } from "node:timers";
+import { close } from "./libc_posix.ts";
+import { hashFd } from "./hash_worker.ts";
+
+export interface HashJob {
+  /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
+  fd: number;
+  /** Capture the content when the file is at most this many bytes (0: never). */
+  capture: number;
+  /** Expected size, for balancing the workers. */
+  size: number;
+  /** Files larger than this are not hashed (fileSettings.maxHashBytes): the result says so. */
+  limit: number;
+}
+
+export interface HashResult {
+  checksum?: string;
+  /** Raw statx buffer of the version that was hashed. */
+  stat?: Uint8Array;
+  /** Its raw access ACL xattr (null: none beyond the mode bits). */
+  acl?: Uint8Array | null;
+  text?: string;
+  error?: string;
+  attempts?: number;
+}
+
+export interface HashPool {
+  submit(job: HashJob): Promise<HashResult>;
+  /** Resolves when another job may be submitted (fewer than maxInflight open fds). */
+  room(): Promise<void>;
+  /** Resolves when every submitted job is done. */
+  drain(): Promise<void>;
+  /** Stops: jobs not started are closed unread, running ones stop at their next read; then the workers end. */
+  close(): Promise<void>;
+  readonly workers: number;
+  /** Whether the workers were started (they start with the first batch). */
+  readonly started: boolean;
+  /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
+  readonly fallback: string | undefined;
+}
+
+interface Slot {
+  worker: Worker;
+  /** The worker's module loaded (it said so): from then on it owns the fds it is given. */
+  ready: boolean;
+  dead: boolean;
+  bytes: number;
+  batches: Map<number, { jobs: HashJob[]; resolve: ((r: HashResult) => void)[]; bytes: number }>;
+}
+
+/** How long a caller of room() may go without yielding to the event loop. */
+const BREATH_MS = 2;
+
+export function createHashPool(
+  opts: {
+    workers?: number;
+    maxInflight?: number;
+    batchCount?: number;
+    batchBytes?: number;
+    workerUrl?: string;
+    /** Aborts the run: room() and drain() reject at once; close() then stops the workers mid-file. */
+    signal?: AbortSignal;
+  } = {},
+): HashPool {
+  const n = Math.max(1, opts.workers ?? Math.min(availableParallelism(), 8));
+  const maxInflight = opts.maxInflight ?? 512;
+  const batchCount = opts.batchCount ?? 64;
+  const batchBytes = opts.batchBytes ?? 8 << 20;
+  let nextId = 1;
+  let inflight = 0;
+  let waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const signal = opts.signal;
+  let pending: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[]; bytes: number } = {
+    jobs: [],
+    resolve: [],
+    bytes: 0,
+  };
+
+  const wake = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f.resolve();
+  };
+  const onAbort = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f.reject(signal!.reason);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  const stop = new Int32Array(new SharedArrayBuffer(4));
+  let lastBreath = performance.now();
+  let fallback: string | undefined;
+  /** Hashes a batch on this thread: used only when no worker could even load. */
+  const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
+    b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
+    inflight -= b.jobs.length;
+    wake();
+  };
+  const slots: Slot[] = [];
+  /** The workers start with the first batch: a rescan that finds nothing to hash never pays for them. */
+  const start = () => {
+    for (let i = 0; i < n; i++) startWorker();
+  };
+  const startWorker = () => {
+    const worker = new Worker(opts.workerUrl ?? new URL("./hash_worker.ts", import.meta.url).href, {
+      type: "module",
+    });
+    worker.postMessage({ stop });
+    const slot: Slot = { worker, ready: false, dead: false, bytes: 0, batches: new Map() };
+    worker.onmessage = (e: MessageEvent<{ id: number; results: HashResult[] } | { ready: true }>) => {
+      if ("ready" in e.data) {
+        slot.ready = true;
+        return;
+      }
+      const b = slot.batches.get(e.data.id);
+      if (!b) return;
+      slot.batches.delete(e.data.id);
+      slot.bytes -= b.bytes;
+      inflight -= b.jobs.length;
+      e.data.results.forEach((r, j) => b.resolve[j](r));
+      // A worker with nothing queued gets what is pending at once, not when the batch fills.
+      if (slot.batches.size === 0) flush();
+      wake();
+    };
+    worker.onerror = (e) => {
+      e.preventDefault();
+      slot.dead = true;
+      const batches = [...slot.batches.values()];
+      slot.batches.clear();
+      slot.bytes = 0;
+      if (!slot.ready) {
+        // It never loaded, so it never touched these fds: hash them here instead.
+        fallback ??= e.message;
+        for (const b of batches) inline(b);
+        return;
+      }
+      for (const b of batches) {
+        inflight -= b.jobs.length;
+        for (const r of b.resolve) r({ error: `hash worker failed: ${e.message}` });
+      }
+      wake();
+    };
+    slots.push(slot);
+  };
+
+  const flush = () => {
+    if (pending.jobs.length === 0) return;
+    if (slots.length === 0) start();
+    const b = pending;
+    pending = { jobs: [], resolve: [], bytes: 0 };
+    const live = slots.filter((s) => !s.dead);
+    if (live.length === 0) return inline(b);
+    const slot = live.reduce((a, s) => (s.bytes < a.bytes ? s : a));
+    const id = nextId++;
+    slot.batches.set(id, b);
+    slot.bytes += b.bytes;
+    slot.worker.postMessage({ id, jobs: b.jobs });
+  };
+
+  /** Until a result comes back; an aborted run stops waiting at once (unless `abortable` is false). */
+  const waitOne = (abortable = true) =>
+    new Promise<void>((resolve, reject) => {
+      if (abortable && signal?.aborted) return reject(signal.reason);
+      waiters.push({ resolve, reject: abortable ? reject : () => resolve() });
+    });
+
+  return {
+    workers: n,
+    get started() {
+      return slots.length > 0;
+    },
+    get fallback() {
+      return fallback;
+    },
+    submit(job) {
+      inflight++;
+      return new Promise<HashResult>((resolve) => {
+        pending.jobs.push(job);
+        pending.resolve.push(resolve);
+        pending.bytes += job.size;
+        if (pending.jobs.length >= batchCount || pending.bytes >= batchBytes) flush();
+      });
+    },
+    async room() {
+      // The caller walks directories with synchronous system calls: every few milliseconds hand the workers
+      // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
+      if (performance.now() - lastBreath >= BREATH_MS) {
+        flush();
+        // setImmediate, not setTimeout(0): nested timers are clamped to milliseconds.
+        await new Promise((r) => setImmediate(r));
+        lastBreath = performance.now();
+      }
+      while (inflight >= maxInflight) {
+        flush();
+        await waitOne();
+      }
+    },
+    async drain() {
+      flush();
+      while (inflight > 0) await waitOne();
+    },
+    async close() {
+      for (const j of pending.jobs) close(j.fd);
+      for (const r of pending.resolve) r({ error: "hash pool closed" });
+      inflight -= pending.jobs.length;
+      pending = { jobs: [], resolve: [], bytes: 0 };
+      // Workers own the fds they were given: let them close those (they stop reading at once) before ending.
+      Atomics.store(stop, 0, 1);
+      signal?.removeEventListener("abort", onAbort);
+      while (inflight > 0) await waitOne(false);
+      for (const s of slots) s.worker.terminate();
+    },
+  };
+}

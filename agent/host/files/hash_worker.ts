@@ -1,0 +1,165 @@
+// The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
+import { createHash } from "node:crypto";
+import {
+  close,
+  fstatRaw,
+  parseStatx,
+  pread,
+  S_IFMT,
+  S_IFREG,
+  SEEK_DATA,
+  SEEK_HOLE,
+  seekRegion,
+  type Stat,
+} from "./libc_posix.ts";
+import { textOf } from "./content.ts";
+import { readAccessAclFd } from "./acl_posix.ts";
+import { notHashed } from "./limit.ts";
+import type { HashJob, HashResult } from "./hash.ts";
+
+const BUF = new Uint8Array(1 << 20);
+/** What a hole reads as: hashed without reading it. */
+const ZEROS = new Uint8Array(1 << 20);
+/** Tries before a file that keeps changing is given up on (and flagged, never given a torn checksum). */
+const MAX_ATTEMPTS = 4;
+/**
+ * File timestamps are coarse (a few ms): a write in the same tick as the stat is invisible to a stat
+ * comparison. A file whose mtime/ctime is this close to now when hashed is hashed again after a pause and
+ * accepted only when both hashes agree.
+ */
+const RACY_MS = 50;
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+/** Set to 1 by the pool when the run is aborted: stop reading, close, report. */
+let stop: Int32Array<ArrayBufferLike> = new Int32Array(1);
+
+class Stopped extends Error {}
+class OverLimit extends Error {}
+
+function same(a: Stat, b: Stat): boolean {
+  return a.size === b.size && a.ino === b.ino && a.mtimeSec === b.mtimeSec && a.mtimeNsec === b.mtimeNsec &&
+    a.ctimeSec === b.ctimeSec && a.ctimeNsec === b.ctimeNsec;
+}
+
+/**
+ * Whether a version's times are too close to now for a later write to be told apart by its stat: a write
+ * sets mtime and ctime to the current time, so one that lands in the same tick leaves them as they are.
+ * Times further from now than RACY_MS, in the past or in the future (a future mtime from `touch -d` or an
+ * archive, a ctime ahead after the clock jumped back), move on any later write: nothing to wait for.
+ */
+export function racy(s: Stat, nowMs: number): boolean {
+  const near = (sec: number, nsec: number) => Math.abs(sec * 1000 + nsec / 1e6 - nowMs) <= RACY_MS;
+  return near(s.mtimeSec, s.mtimeNsec) || near(s.ctimeSec, s.ctimeNsec);
+}
+
+/**
+ * SHA-256 of an open file. A sparse file (fewer blocks allocated than its size needs) is read by its data
+ * regions (SEEK_DATA / SEEK_HOLE) and its holes are hashed as the zeros they read as, without reading them.
+ */
+function hashOnce(
+  fd: number,
+  before: Stat,
+  limit: number,
+  capture: Uint8Array | null,
+): { checksum: string; length: number; captured: boolean } {
+  const h = createHash("sha256");
+  let off = 0;
+  let captured = capture !== null;
+  const take = (chunk: Uint8Array) => {
+    h.update(chunk);
+    if (captured) {
+      if (off + chunk.length > capture!.length) captured = false;
+      else capture!.set(chunk, off);
+    }
+    off += chunk.length;
+  };
+  const check = () => {
+    if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
+    if (off > limit) throw new OverLimit(notHashed(off, limit));
+  };
+  /** Reads up to `end` (or to the end of the file); false when the file ended first. */
+  const read = (end: number) => {
+    while (off < end) {
+      check();
+      const n = pread(fd, BUF, off);
+      if (n === 0) return false;
+      take(BUF.subarray(0, Math.min(n, end - off)));
+    }
+    return true;
+  };
+  let sparse = before.blocks * 512 < before.size;
+  if (sparse) {
+    try {
+      seekRegion(fd, 0, SEEK_DATA);
+    } catch {
+      sparse = false; // the file system cannot say where its holes are: read it all
+    }
+  }
+  if (!sparse) read(Infinity);
+  else {
+    for (;;) {
+      const data = seekRegion(fd, off, SEEK_DATA);
+      const holeEnd = data ?? before.size;
+      while (off < holeEnd) {
+        check();
+        take(ZEROS.subarray(0, Math.min(ZEROS.length, holeEnd - off)));
+      }
+      if (data === null) break;
+      // Where this data ends (the end of the file counts as a hole).
+      if (!read(seekRegion(fd, off, SEEK_HOLE) ?? Infinity)) break;
+    }
+  }
+  check();
+  return { checksum: h.digest("hex"), length: off, captured: captured && off === capture!.length };
+}
+
+export function hashFd(job: HashJob): HashResult {
+  try {
+    let candidate: string | null = null;
+    for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
+      const rawBefore = fstatRaw(job.fd);
+      const before = parseStatx(rawBefore);
+      if ((before.mode & S_IFMT) !== S_IFREG) {
+        return { error: "not a regular file once opened", stat: rawBefore };
+      }
+      if (before.size > job.limit) return { error: notHashed(before.size, job.limit), stat: rawBefore };
+      const capture = job.capture > 0 && before.size <= job.capture ? new Uint8Array(before.size) : null;
+      const r = hashOnce(job.fd, before, job.limit, capture);
+      // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
+      const acl = readAccessAclFd(job.fd);
+      const rawAfter = fstatRaw(job.fd);
+      const after = parseStatx(rawAfter);
+      if (!same(before, after)) {
+        candidate = null;
+        continue;
+      }
+      if (racy(after, Date.now()) && candidate !== r.checksum) {
+        candidate = r.checksum;
+        Atomics.wait(sleeper, 0, 0, RACY_MS);
+        continue;
+      }
+      const text = r.captured ? textOf(capture!) ?? undefined : undefined;
+      return { checksum: r.checksum, stat: rawAfter, acl, text, attempts: attempt };
+    }
+    return {
+      error: `file kept changing while being hashed (${MAX_ATTEMPTS} attempts); no checksum recorded`,
+    };
+  } catch (e) {
+    return { error: (e as Error).message };
+  } finally {
+    close(job.fd);
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+const self_ = globalThis as any;
+if ("WorkerGlobalScope" in globalThis) {
+  self_.onmessage = (e: MessageEvent<{ id: number; jobs: HashJob[] } | { stop: Int32Array }>) => {
+    if ("stop" in e.data) {
+      stop = e.data.stop;
+      return;
+    }
+    const results = e.data.jobs.map(hashFd);
+    self_.postMessage({ id: e.data.id, results });
+  };
+  self_.postMessage({ ready: true });
+}

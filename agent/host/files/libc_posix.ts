@@ -1,0 +1,278 @@
+// Linux libc through FFI: byte-exact names (Deno's fs APIs turn invalid UTF-8 into U+FFFD), statx with
+// nanoseconds and birth time, *at() calls relative to directory fds (no PATH_MAX limit), pread for hashing.
+
+/** File type bits of st_mode. */
+export const S_IFMT = 0o170000;
+export const S_IFDIR = 0o040000;
+export const S_IFREG = 0o100000;
+export const S_IFLNK = 0o120000;
+export const S_IFIFO = 0o010000;
+export const S_IFSOCK = 0o140000;
+export const S_IFCHR = 0o020000;
+export const S_IFBLK = 0o060000;
+
+export const O_RDONLY = 0;
+export const O_NOCTTY = 0o400;
+export const O_NONBLOCK = 0o4000;
+export const O_DIRECTORY = 0o200000;
+export const O_NOFOLLOW = 0o400000;
+export const O_CLOEXEC = 0o2000000;
+export const AT_FDCWD = -100;
+export const AT_SYMLINK_NOFOLLOW = 0x100;
+export const AT_EMPTY_PATH = 0x1000;
+export const AT_NO_AUTOMOUNT = 0x800;
+/** STATX_BASIC_STATS | STATX_BTIME */
+const STATX_MASK = 0xfff;
+const STATX_BTIME = 0x800;
+
+export const DT_UNKNOWN = 0;
+export const DT_DIR = 4;
+export const DT_LNK = 10;
+
+const ERRNO_NAMES: Record<number, string> = {
+  1: "EPERM",
+  2: "ENOENT",
+  5: "EIO",
+  9: "EBADF",
+  13: "EACCES",
+  20: "ENOTDIR",
+  6: "ENXIO",
+  22: "EINVAL",
+  24: "EMFILE",
+  36: "ENAMETOOLONG",
+  40: "ELOOP",
+  61: "ENODATA",
+  95: "EOPNOTSUPP",
+};
+
+export function errnoName(errno: number): string {
+  return ERRNO_NAMES[errno] ?? `errno ${errno}`;
+}
+
+/** A failed system call: `code` is the errno name (EACCES, ENOENT, ...). */
+export class SysError extends Error {
+  override name = "SysError";
+  constructor(readonly call: string, readonly errno: number) {
+    super(`${call}: ${errnoName(errno)}`);
+  }
+  get code(): string {
+    return errnoName(this.errno);
+  }
+}
+
+export interface Stat {
+  mode: number;
+  uid: number;
+  gid: number;
+  nlink: number;
+  /** Inode as a decimal string (it is 64-bit). */
+  ino: string;
+  dev: string;
+  size: number;
+  /** 512-byte blocks allocated: fewer than the size needs means the file has holes (sparse). */
+  blocks: number;
+  mtimeSec: number;
+  mtimeNsec: number;
+  ctimeSec: number;
+  ctimeNsec: number;
+  /** Birth time, null when the file system does not record it. */
+  btimeSec: number | null;
+  btimeNsec: number;
+}
+
+const SYMBOLS = {
+  openat: { parameters: ["i32", "buffer", "i32", "u32"], result: "i32" },
+  close: { parameters: ["i32"], result: "i32" },
+  getdents64: { parameters: ["i32", "buffer", "usize"], result: "isize" },
+  statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
+  readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
+  fgetxattr: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  __errno_location: { parameters: [], result: "pointer" },
+} as const;
+
+type Lib = Deno.DynamicLibrary<typeof SYMBOLS>["symbols"];
+let lib: Lib | undefined;
+function libc(): Lib {
+  if (!lib) {
+    if (Deno.build.os !== "linux") throw new Error(`libc FFI: unsupported OS ${Deno.build.os}`);
+    lib = Deno.dlopen("libc.so.6", SYMBOLS).symbols;
+  }
+  return lib;
+}
+
+/** This thread's errno: its address is fixed for the thread, so it is asked once and read directly after. */
+let errnoView: Deno.UnsafePointerView | null | undefined;
+function errno(): number {
+  if (errnoView === undefined) {
+    const p = libc().__errno_location();
+    errnoView = p ? new Deno.UnsafePointerView(p) : null;
+  }
+  return errnoView ? errnoView.getInt32() : 0;
+}
+
+const EMPTY = new Uint8Array(1);
+const encoder = new TextEncoder();
+
+/** A NUL-terminated copy of `path` (bytes or a string). */
+export function cstr(path: Uint8Array | string): Uint8Array<ArrayBuffer> {
+  const b = typeof path === "string" ? encoder.encode(path) : path;
+  const out = new Uint8Array(b.length + 1);
+  out.set(b);
+  return out;
+}
+
+/** openat(2); `name` must be NUL-terminated. Throws SysError. */
+export function openAt(dirfd: number, name: Uint8Array<ArrayBuffer>, flags: number): number {
+  const fd = libc().openat(dirfd, name, flags | O_CLOEXEC, 0);
+  if (fd < 0) throw new SysError("openat", errno());
+  return fd;
+}
+
+export function close(fd: number): void {
+  libc().close(fd);
+}
+
+const sx = new Uint8Array(256);
+const sxView = new DataView(sx.buffer);
+
+const TWO32 = 4294967296;
+
+/** Parses a statx buffer (no BigInt: 64-bit fields are read as two halves). */
+export function parseStatx(buf: Uint8Array, view?: DataView): Stat {
+  const v = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
+  const u64 = (off: number) => v.getUint32(off + 4, true) * TWO32 + v.getUint32(off, true);
+  const i64 = (off: number) => v.getInt32(off + 4, true) * TWO32 + v.getUint32(off, true);
+  const mask = v.getUint32(0, true);
+  const bs = i64(80), bn = v.getUint32(88, true);
+  const hasBirth = (mask & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
+  const inoHi = v.getUint32(36, true);
+  return {
+    nlink: v.getUint32(16, true),
+    uid: v.getUint32(20, true),
+    gid: v.getUint32(24, true),
+    mode: v.getUint16(28, true),
+    // Exact as a Number below 2^53; above, through BigInt (rare: some network file systems).
+    ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(32, true).toString(),
+    size: u64(40),
+    blocks: u64(48),
+    btimeSec: hasBirth ? bs : null,
+    btimeNsec: hasBirth ? bn : 0,
+    ctimeSec: i64(96),
+    ctimeNsec: v.getUint32(104, true),
+    mtimeSec: i64(112),
+    mtimeNsec: v.getUint32(120, true),
+    dev: `${v.getUint32(136, true)}:${v.getUint32(140, true)}`,
+  };
+}
+
+/** statx(2) of `name` relative to `dirfd`; `follow` follows a final symlink. Throws SysError. */
+export function statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boolean): Stat {
+  const flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  if (libc().statx(dirfd, name, flags, STATX_MASK, sx) !== 0) throw new SysError("statx", errno());
+  return parseStatx(sx, sxView);
+}
+
+/** The raw statx buffer of an open fd (copied), for passing between threads. */
+export function fstatRaw(fd: number): Uint8Array {
+  if (libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, sx) !== 0) {
+    throw new SysError("statx", errno());
+  }
+  return sx.slice();
+}
+
+export function fstat(fd: number): Stat {
+  return parseStatx(fstatRaw(fd));
+}
+
+const linkBuf = new Uint8Array(4097);
+
+/** readlinkat(2): the target's bytes. Throws SysError. */
+export function readLinkAt(dirfd: number, name: Uint8Array<ArrayBuffer>): Uint8Array {
+  const n = Number(libc().readlinkat(dirfd, name, linkBuf, BigInt(linkBuf.length)));
+  if (n < 0) throw new SysError("readlinkat", errno());
+  return linkBuf.slice(0, n);
+}
+
+/** pread(2) into `buf`; returns the byte count (0 at end of file). Throws SysError. */
+export function pread(fd: number, buf: Uint8Array<ArrayBuffer>, offset: number): number {
+  const n = Number(libc().pread(fd, buf, BigInt(buf.length), BigInt(offset)));
+  if (n < 0) throw new SysError("pread", errno());
+  return n;
+}
+
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+
+/**
+ * lseek(2) with SEEK_DATA or SEEK_HOLE: the offset of the next data (or hole) at or after `offset`; null when
+ * there is no data after it (ENXIO). Throws SysError (EINVAL where the file system cannot say).
+ */
+export function seekRegion(
+  fd: number,
+  offset: number,
+  whence: typeof SEEK_DATA | typeof SEEK_HOLE,
+): number | null {
+  const r = Number(libc().lseek(fd, BigInt(offset), whence));
+  if (r >= 0) return r;
+  const e = errno();
+  if (e === 6) return null;
+  throw new SysError("lseek", e);
+}
+
+/**
+ * getxattr(2) of an open fd, or of a NUL-terminated path (`follow`: a final symlink's target), into `buf`
+ * (`size`: its length as the call takes it). Returns the value's length, or -errno: no Error is made, as an
+ * attribute a file does not have is the usual answer.
+ */
+export function getXattr(
+  target: number | Uint8Array<ArrayBuffer>,
+  name: Uint8Array<ArrayBuffer>,
+  buf: Uint8Array<ArrayBuffer>,
+  size: bigint,
+  follow = false,
+): number {
+  const l = libc();
+  const n = Number(
+    typeof target === "number"
+      ? l.fgetxattr(target, name, buf, size)
+      : (follow ? l.getxattr : l.lgetxattr)(target, name, buf, size),
+  );
+  return n >= 0 ? n : -errno();
+}
+
+export interface DirEntry {
+  /** The name's bytes, NUL-terminated (ready for the *at() calls). */
+  name: Uint8Array<ArrayBuffer>;
+  /** d_type: DT_DIR, DT_LNK, DT_UNKNOWN, ... */
+  type: number;
+}
+
+const dents = new Uint8Array(64 * 1024);
+const dv = new DataView(dents.buffer);
+
+/** Every entry of an open directory except "." and "..", in directory order. Throws SysError. */
+export function readDirFd(fd: number): DirEntry[] {
+  const out: DirEntry[] = [];
+  for (;;) {
+    const n = Number(libc().getdents64(fd, dents, BigInt(dents.length)));
+    if (n < 0) throw new SysError("getdents64", errno());
+    if (n === 0) return out;
+    // One copy per chunk; names are views into it (no buffer per name).
+    const chunk = dents.slice(0, n);
+    for (let off = 0; off < n;) {
+      const reclen = dv.getUint16(off + 16, true);
+      const type = dents[off + 18];
+      const start = off + 19;
+      let end = start;
+      while (dents[end] !== 0) end++;
+      const len = end - start;
+      const dot = dents[start] === 46 && (len === 1 || (len === 2 && dents[start + 1] === 46));
+      if (!dot) out.push({ name: chunk.subarray(start, end + 1), type });
+      off += reclen;
+    }
+  }
+}

@@ -1,0 +1,238 @@
+// Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
+import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
+
+/** The file-system calls the portable walker makes (tests wrap them to inject failures). */
+export interface PortableOps {
+  readDir(path: string): AsyncIterable<Deno.DirEntry> | Iterable<Deno.DirEntry>;
+  lstat(path: string): Promise<Deno.FileInfo>;
+  stat(path: string): Promise<Deno.FileInfo>;
+  readLink(path: string): Promise<string>;
+  realPath(path: string): Promise<string>;
+  /** Opens a file for hashing. */
+  open(path: string): Promise<OpenFile>;
+}
+
+/** What hashing needs of an open file (Deno.FsFile is one). */
+export interface OpenFile {
+  stat(): Promise<Deno.FileInfo>;
+  /** Reads into `buf`; the byte count, or null at the end. */
+  read(buf: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+
+export const DENO_OPS: PortableOps = {
+  readDir: (p) => Deno.readDir(p),
+  lstat: (p) => Deno.lstat(p),
+  stat: (p) => Deno.stat(p),
+  readLink: (p) => Deno.readLink(p),
+  realPath: (p) => Deno.realPath(p),
+  open: (p) => Deno.open(p, { read: true }),
+};
+
+/** One matching entry. */
+export interface PortableFound {
+  /** The machine path (the key). */
+  path: string;
+  /** The path to read (the host root applied). */
+  real: string;
+  /** What is reported: the target's info for a followed link, the entry's own otherwise. */
+  info: Deno.FileInfo | null;
+  linkTarget: string | null;
+  /** Why the entry could not be read (it is still reported). */
+  error?: string;
+}
+
+export interface PortableWalkOptions {
+  rule: WalkRule;
+  /** The real directory for `rule.base`. */
+  realBase: string;
+  /** The separator of machine paths (keys): "\\" for a Windows host, "/" otherwise. */
+  sep: string;
+  /** The separator of real paths (default: the running OS's). */
+  realSep?: string;
+  recurse: boolean;
+  links: Links;
+  type: "File" | "Directory" | "*";
+  maxDepth: number;
+  budget: { left: number };
+  ops?: PortableOps;
+  signal?: AbortSignal;
+}
+
+/** The error's code (ENOENT, EACCES, …) when Deno gives one, its message otherwise. */
+export const errText = (e: unknown): string =>
+  (e as { code?: string }).code ?? (e instanceof Deno.errors.NotFound ? "ENOENT" : (e as Error).message);
+
+const isGone = (e: unknown) => e instanceof Deno.errors.NotFound || errText(e) === "ENOENT";
+
+export async function walkPortable(
+  opts: PortableWalkOptions,
+  onFound: (f: PortableFound) => void | Promise<void>,
+): Promise<WalkReport> {
+  const ops = opts.ops ?? DENO_OPS;
+  const { rule, links, recurse, budget, sep } = opts;
+  const wantFiles = opts.type !== "Directory";
+  const wantDirs = opts.type !== "File";
+  const report: WalkReport = {
+    unseen: [],
+    unreadable: [],
+    depthCut: [],
+    filesCut: 0,
+    dirsCut: 0,
+    loops: 0,
+  };
+  const visited = new Set<string>();
+  const realSep = opts.realSep ?? (Deno.build.os === "windows" ? "\\" : "/");
+  const join = (dir: string, name: string) => dir.endsWith(sep) ? dir + name : dir + sep + name;
+  const joinReal = (dir: string, name: string) => dir.endsWith(realSep) ? dir + name : dir + realSep + name;
+  const prefixOf = (dir: string) => dir.endsWith(sep) ? dir : dir + sep;
+  let lastCut = "";
+  let ticks = 0;
+
+  const found = async (f: PortableFound) => {
+    if (budget.left <= 0) {
+      report.filesCut++;
+      const p = f.path.slice(0, f.path.lastIndexOf(sep) + 1) || sep;
+      if (p !== lastCut) report.unseen.push(lastCut = p);
+      return;
+    }
+    budget.left--;
+    await onFound(f);
+  };
+  const unreadable = (path: string, e: unknown) => {
+    report.unseen.push(prefixOf(path));
+    report.unreadable.push({ path, error: errText(e) });
+  };
+
+  /** A directory's identity for loop detection: its resolved path (ino/dev are not always known). */
+  const identity = async (real: string) => {
+    try {
+      return (await ops.realPath(real)).toLowerCase();
+    } catch {
+      return real.toLowerCase();
+    }
+  };
+
+  const descend = async (path: string, real: string, depth: number, matchAll: boolean) => {
+    if (depth > opts.maxDepth) {
+      report.depthCut.push(path);
+      report.unseen.push(prefixOf(path));
+      return;
+    }
+    const id = await identity(real);
+    if (visited.has(id)) {
+      report.loops++;
+      return;
+    }
+    visited.add(id);
+    if (budget.left <= 0) {
+      report.dirsCut++;
+      report.unseen.push(prefixOf(path));
+      return;
+    }
+    await listDir(path, real, depth, matchAll);
+  };
+
+  const visit = async (
+    path: string,
+    real: string,
+    depth: number,
+    matched: boolean,
+    walkInside: boolean,
+    matchAll: boolean,
+  ) => {
+    let info: Deno.FileInfo;
+    try {
+      info = await ops.lstat(real);
+    } catch (e) {
+      if (isGone(e)) return;
+      if (matched) await found({ path, real, info: null, linkTarget: null, error: errText(e) });
+      // It may be a directory the walk would enter: what is below it is unseen, never gone.
+      if (walkInside) unreadable(path, e);
+      return;
+    }
+    let linkTarget: string | null = null;
+    if (info.isSymlink) {
+      if (links === "Ignore") return;
+      try {
+        linkTarget = await ops.readLink(real);
+      } catch (e) {
+        if (matched && wantFiles) await found({ path, real, info, linkTarget: null, error: errText(e) });
+        return;
+      }
+      if (links === "Manage") {
+        if (matched && wantFiles) await found({ path, real, info, linkTarget });
+        return;
+      }
+      try {
+        info = await ops.stat(real);
+      } catch (e) {
+        // Dangling or looping link: reported as the link itself. A target that is there but cannot be read
+        // may be a directory the walk would enter: unseen below the link.
+        if (matched && wantFiles) await found({ path, real, info, linkTarget });
+        const looping = (e as { code?: string }).code === "ELOOP" || e instanceof Deno.errors.NotADirectory;
+        if (walkInside && !isGone(e) && !looping) unreadable(path, e);
+        return;
+      }
+    }
+    if (info.isDirectory) {
+      if (matched && wantDirs) {
+        let error: string | undefined;
+        if (walkInside) {
+          // Probe readability so an unreadable directory's item carries the error.
+          try {
+            const it = ops.readDir(real);
+            if (Symbol.asyncIterator in it) {
+              await (it as AsyncIterable<Deno.DirEntry>)[Symbol.asyncIterator]().next();
+            }
+          } catch (e) {
+            error = errText(e);
+          }
+        }
+        await found({ path, real, info, linkTarget, error });
+      }
+      if (walkInside) await descend(path, real, depth + 1, matchAll);
+      return;
+    }
+    if (matched && wantFiles) await found({ path, real, info, linkTarget });
+  };
+
+  const listDir = async (path: string, real: string, depth: number, matchAll: boolean) => {
+    const names: { name: string; maybeDir: boolean }[] = [];
+    try {
+      for await (const e of ops.readDir(real)) {
+        names.push({ name: e.name, maybeDir: e.isDirectory || (e.isSymlink && links === "Follow") });
+      }
+    } catch (e) {
+      unreadable(path, e);
+      return;
+    }
+    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    for (const { name, maybeDir } of names) {
+      if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
+      const matched = matchAll || rule.test(name);
+      if (!matched && !(recurse && maybeDir)) continue;
+      await visit(join(path, name), joinReal(real, name), depth, matched, recurse, matchAll);
+    }
+  };
+
+  opts.signal?.throwIfAborted();
+  let baseInfo: Deno.FileInfo;
+  try {
+    baseInfo = await ops.stat(opts.realBase);
+    if (!baseInfo.isDirectory) return report;
+  } catch (e) {
+    if (!isGone(e) && !(e instanceof Deno.errors.NotADirectory)) {
+      report.unseen.push(rule.pattern ? prefixOf(rule.base) : join(rule.base, rule.segment));
+      report.unreadable.push({ path: rule.base, error: errText(e) });
+    }
+    return report;
+  }
+  visited.add(await identity(opts.realBase));
+  if (rule.pattern) await listDir(rule.base, opts.realBase, 0, false);
+  else {
+    // A literal path: the file itself, or a directory's contents (recursively with recurse).
+    await visit(join(rule.base, rule.segment), joinReal(opts.realBase, rule.segment), 0, true, true, true);
+  }
+  return report;
+}

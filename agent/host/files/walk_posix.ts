@@ -1,0 +1,309 @@
+// Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
+import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
+import * as libc from "./libc_posix.ts";
+import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
+import { bytesToPath, pathToBytes } from "./names.ts";
+
+/** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
+export interface FsOps {
+  openAt(dirfd: number, name: Uint8Array<ArrayBuffer>, flags: number): number;
+  close(fd: number): void;
+  statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boolean): Stat;
+  readDirFd(fd: number): DirEntry[];
+  readLinkAt(dirfd: number, name: Uint8Array<ArrayBuffer>): Uint8Array;
+}
+
+export const LIBC_OPS: FsOps = {
+  openAt: libc.openAt,
+  close: libc.close,
+  statAt: libc.statAt,
+  readDirFd: libc.readDirFd,
+  readLinkAt: libc.readLinkAt,
+};
+
+/** One matching entry. `dirfd` and `name` are valid only until the callback's promise settles. */
+export interface Found {
+  path: string;
+  dirfd: number;
+  name: Uint8Array<ArrayBuffer>;
+  /** What is reported: the target's stat for a followed link, the entry's own otherwise. */
+  stat: Stat;
+  /** The link's target when the entry is a symlink. */
+  linkTarget: string | null;
+  /** Whether opening `name` must follow a symlink (Follow mode). */
+  follow: boolean;
+  /** Why the entry could not be read (it is still reported). */
+  error?: string;
+}
+
+export interface WalkOptions {
+  rule: WalkRule;
+  /** The real directory to open for `rule.base` (the host root applied). */
+  realBase: string;
+  recurse: boolean;
+  links: Links;
+  /** "File": non-directories, "Directory": directories, "*": both. */
+  type: "File" | "Directory" | "*";
+  maxDepth: number;
+  /** Shared across rules: how many more entries may be reported (fileSettings.maxFiles). */
+  budget: { left: number };
+  ops?: FsOps;
+  signal?: AbortSignal;
+}
+
+const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
+const isLink = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFLNK;
+const errText = (e: unknown) => (e instanceof SysError ? e.code : (e as Error).message);
+
+function join(dir: string, name: string): string {
+  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
+}
+function prefixOf(dir: string): string {
+  return dir.endsWith("/") ? dir : `${dir}/`;
+}
+
+export async function walk(
+  opts: WalkOptions,
+  onFound: (f: Found) => void | Promise<void>,
+): Promise<WalkReport> {
+  const ops = opts.ops ?? LIBC_OPS;
+  const { rule, links, recurse, budget } = opts;
+  const wantFiles = opts.type !== "Directory";
+  const wantDirs = opts.type !== "File";
+  const visited = new Set<string>();
+  const report: WalkReport = { unseen: [], unreadable: [], depthCut: [], filesCut: 0, dirsCut: 0, loops: 0 };
+  let lastCutPrefix = "";
+  let ticks = 0;
+
+  const found = async (f: Found) => {
+    if (budget.left <= 0) {
+      report.filesCut++;
+      const p = f.path.slice(0, f.path.lastIndexOf("/") + 1) || "/";
+      if (p !== lastCutPrefix) report.unseen.push(lastCutPrefix = p);
+      return;
+    }
+    budget.left--;
+    await onFound(f);
+  };
+
+  const unreadable = (path: string, e: unknown) => {
+    report.unseen.push(prefixOf(path));
+    report.unreadable.push({ path, error: errText(e) });
+  };
+
+  /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
+  const deferred: { path: string; depth: number; matchAll: boolean }[] = [];
+  const realPath = (path: string) =>
+    rule.base === "/" ? join(opts.realBase, path.slice(1)) : opts.realBase + path.slice(rule.base.length);
+
+  /** Opens (`open`) and walks a directory, unless a limit or a loop says no. */
+  const descend = async (
+    open: () => number,
+    path: string,
+    st: Stat,
+    depth: number,
+    matchAll: boolean,
+  ): Promise<void> => {
+    if (depth > opts.maxDepth) {
+      report.depthCut.push(path);
+      report.unseen.push(prefixOf(path));
+      return;
+    }
+    const id = `${st.dev}:${st.ino}`;
+    if (visited.has(id)) {
+      report.loops++;
+      return;
+    }
+    visited.add(id);
+    if (budget.left <= 0) {
+      report.dirsCut++;
+      report.unseen.push(prefixOf(path));
+      return;
+    }
+    let fd: number;
+    try {
+      fd = open();
+    } catch (e) {
+      unreadable(path, e);
+      return;
+    }
+    try {
+      await listDir(fd, path, depth, matchAll);
+    } finally {
+      ops.close(fd);
+    }
+  };
+
+  /** Examines one entry of an open directory. */
+  const visit = async (
+    dirfd: number,
+    name: Uint8Array<ArrayBuffer>,
+    path: string,
+    depth: number,
+    matched: boolean,
+    walkInside: boolean,
+    matchAll: boolean,
+  ) => {
+    let st: Stat;
+    try {
+      st = ops.statAt(dirfd, name, false);
+    } catch (e) {
+      const code = errText(e);
+      if (code === "ENOENT") return; // gone since it was listed
+      if (matched) {
+        await found({ path, dirfd, name, stat: emptyStat(), linkTarget: null, follow: false, error: code });
+      }
+      // It may be a directory the walk would enter: what is below it is unseen, never gone.
+      if (walkInside) unreadable(path, e);
+      return;
+    }
+    let linkTarget: string | null = null;
+    if (isLink(st)) {
+      if (links === "Ignore") return;
+      try {
+        linkTarget = bytesToPath(ops.readLinkAt(dirfd, name));
+      } catch (e) {
+        linkTarget = null;
+        if (matched && wantFiles) {
+          await found({ path, dirfd, name, stat: st, linkTarget, follow: false, error: errText(e) });
+        }
+        return;
+      }
+      if (links === "Manage") {
+        if (matched && wantFiles) await found({ path, dirfd, name, stat: st, linkTarget, follow: false });
+        return;
+      }
+      try {
+        st = ops.statAt(dirfd, name, true);
+      } catch (e) {
+        // Dangling or looping link: reported as the link itself (its target says where it points). A target
+        // that is there but cannot be read may be a directory the walk would enter: unseen below the link.
+        if (matched && wantFiles) await found({ path, dirfd, name, stat: st, linkTarget, follow: false });
+        const code = errText(e);
+        if (walkInside && code !== "ENOENT" && code !== "ENOTDIR" && code !== "ELOOP") unreadable(path, e);
+        return;
+      }
+    }
+    if (isDir(st)) {
+      if (walkInside && linkTarget !== null) {
+        if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+        deferred.push({ path, depth: depth + 1, matchAll });
+      } else if (walkInside) await descendAndReport(dirfd, name, path, st, depth + 1, matchAll, matched);
+      else if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+      return;
+    }
+    if (matched && wantFiles) {
+      await found({ path, dirfd, name, stat: st, linkTarget, follow: links === "Follow" });
+    }
+  };
+
+  /** A directory that is both walked and maybe reported: reported after the walk, with the open error if any. */
+  const descendAndReport = async (
+    dirfd: number,
+    name: Uint8Array<ArrayBuffer>,
+    path: string,
+    st: Stat,
+    depth: number,
+    matchAll: boolean,
+    matched: boolean,
+  ) => {
+    // Report first (the fd and name stay valid), then walk: items come out parent-first.
+    let error: string | undefined;
+    if (matched && wantDirs) {
+      // Probe readability so an unreadable directory's item carries the error.
+      try {
+        ops.close(ops.openAt(dirfd, name, libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK));
+      } catch (e) {
+        error = errText(e);
+      }
+      await found({ path, dirfd, name, stat: st, linkTarget: null, follow: true, error });
+    }
+    const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | libc.O_NOFOLLOW;
+    await descend(() => ops.openAt(dirfd, name, flags), path, st, depth, matchAll);
+  };
+
+  const listDir = async (fd: number, path: string, depth: number, matchAll: boolean) => {
+    let entries: DirEntry[];
+    try {
+      entries = ops.readDirFd(fd);
+    } catch (e) {
+      unreadable(path, e);
+      return;
+    }
+    for (const e of entries) {
+      if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
+      const nameStr = bytesToPath(e.name.subarray(0, e.name.length - 1));
+      const matched = matchAll || rule.test(nameStr);
+      const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
+        (e.type === libc.DT_LNK && links === "Follow");
+      if (!matched && !(recurse && maybeDir)) continue;
+      await visit(fd, e.name, join(path, nameStr), depth, matched, recurse, matchAll);
+    }
+  };
+
+  // The base directory: always resolved through symlinks (it is where the rule points).
+  opts.signal?.throwIfAborted();
+  let baseFd: number;
+  try {
+    baseFd = ops.openAt(
+      libc.AT_FDCWD,
+      libc.cstr(pathToBytes(opts.realBase)),
+      libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK,
+    );
+  } catch (e) {
+    const code = errText(e);
+    if (code !== "ENOENT" && code !== "ENOTDIR") {
+      // Nothing under the base could be seen: for a literal path, only that path is unseen.
+      report.unseen.push(rule.pattern ? prefixOf(rule.base) : join(rule.base, rule.segment));
+      report.unreadable.push({ path: rule.base, error: code });
+    }
+    return report;
+  }
+  try {
+    const bs = libc.fstat(baseFd);
+    visited.add(`${bs.dev}:${bs.ino}`);
+    if (rule.pattern) {
+      await listDir(baseFd, rule.base, 0, false);
+    } else {
+      // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
+      const name = libc.cstr(pathToBytes(rule.segment));
+      const path = join(rule.base, rule.segment);
+      await visit(baseFd, name, path, 0, true, true, true);
+    }
+  } finally {
+    ops.close(baseFd);
+  }
+  while (deferred.length) {
+    const d = deferred.shift()!;
+    const real = libc.cstr(pathToBytes(realPath(d.path)));
+    let st: Stat;
+    try {
+      st = ops.statAt(libc.AT_FDCWD, real, true);
+    } catch (e) {
+      unreadable(d.path, e);
+      continue;
+    }
+    const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK;
+    await descend(() => ops.openAt(libc.AT_FDCWD, real, flags), d.path, st, d.depth, d.matchAll);
+  }
+  return report;
+}
+
+function emptyStat(): Stat {
+  return {
+    mode: 0,
+    uid: 0,
+    gid: 0,
+    nlink: 0,
+    ino: "0",
+    dev: "0:0",
+    size: 0,
+    blocks: 0,
+    mtimeSec: 0,
+    mtimeNsec: 0,
+    ctimeSec: 0,
+    ctimeNsec: 0,
+    btimeSec: null,
+    btimeNsec: 0,
+  };
+}

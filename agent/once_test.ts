@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { builtInConfig } from "./config/load.ts";
+import { liveHost } from "./host/mod.ts";
+import { memoryLogger } from "./log.ts";
+import { onceText, runOnce } from "./once.ts";
+import { fakeCollector } from "../test/fake_collector.ts";
+
+Deno.test("runOnce() runs a collector of ctagent's own settings by default, and skips it when they say off", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const config = builtInConfig("linux");
+  const seen = fakeCollector("local_users", {
+    collect: () => Promise.resolve({ items: [{ Name: "root" }, { Name: "daemon" }] }),
+  });
+  const off = fakeCollector("local_tasks", {
+    schedule: { dcr: null, setting: "tasks", defaultSeconds: 300 },
+  });
+  const res = await runOnce({
+    db,
+    raw,
+    collectors: [seen, off],
+    config,
+    host,
+    log: memoryLogger(),
+    signal: new AbortController().signal,
+    collectorSettings: { tasks: { enabled: false } },
+  });
+  assert.deepEqual(res.summaries.map((s) => [s.collector, s.status, s.counts.items]), [[
+    "local_users",
+    "baseline",
+    2,
+  ]]);
+  assert.deepEqual(res.skipped, [{ collector: "local_tasks", reason: "disabled by ctagent's settings" }]);
+  assert.match(
+    onceText(res, { collectors: [seen, off], config, host }),
+    /local_tasks skipped {2}disabled by ctagent's/,
+  );
+  await close();
+});

@@ -1,0 +1,61 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { builtInConfig } from "./config/load.ts";
+import { memoryLogger } from "./log.ts";
+import type { RunSummary } from "./pipeline/run.ts";
+import { askDaemon, DaemonNotAnswering, serveRunRequests } from "./run_requests.ts";
+
+const summary = (collector: string): RunSummary => ({
+  runId: 7,
+  collector,
+  status: "ok",
+  startedAt: 1,
+  finishedAt: 2,
+  counts: { items: 1, added: 1, removed: 0, modified: 0, errors: 0, records: 2 },
+  warnings: [],
+  changes: [{ ChangeCategory: "Added", SoftwareName: "a" }],
+  itemsWritten: 1,
+});
+
+Deno.test("askDaemon() gets the daemon's run result through the database, once per request", async () => {
+  const dir = await Deno.makeTempDir();
+  const daemonDb = await openDb(`${dir}/ctagent.db`);
+  const onceDb = await openDb(`${dir}/ctagent.db`);
+  let runs = 0;
+  const stop = serveRunRequests({
+    db: daemonDb.db,
+    log: memoryLogger(),
+    intervalMs: 20,
+    agent: {
+      runNow: () => Promise.resolve([summary(`software${++runs}`)]),
+      skipped: () => [{ collector: "files", reason: "disabled by the DCR" }],
+      config: () => builtInConfig("linux"),
+    },
+  });
+  try {
+    for (const expected of ["software1", "software2"]) {
+      const r = await askDaemon({ db: onceDb.db, log: memoryLogger(), daemonGone: () => false, pollMs: 20 });
+      assert.deepEqual(r?.summaries.map((s) => [s.collector, s.changes.length]), [[expected, 1]]);
+      assert.deepEqual(r?.skipped, [{ collector: "files", reason: "disabled by the DCR" }]);
+      assert.equal(r?.config.source, "default");
+    }
+    await new Promise((r) => setTimeout(r, 100));
+    assert.equal(runs, 2, "a request is run once");
+  } finally {
+    await stop();
+    await daemonDb.close();
+    await onceDb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("askDaemon() ends when the daemon goes away, and says so when it does not take the request", async () => {
+  const o = await openDb(":memory:");
+  const gone = await askDaemon({ db: o.db, log: memoryLogger(), daemonGone: () => true, pollMs: 5 });
+  assert.equal(gone, undefined);
+  await assert.rejects(
+    () => askDaemon({ db: o.db, log: memoryLogger(), daemonGone: () => false, pollMs: 5, takeMs: 50 }),
+    (e) => e instanceof DaemonNotAnswering && /did not take the request within 0.05 s/.test(e.message),
+  );
+  await o.close();
+});

@@ -1,0 +1,81 @@
+// What the page knows of each collector, from the collectors' specs: the JSON it reads at start and their colours.
+import type { CollectorSpec, Column, PageSpec } from "../agent/collectors/types.ts";
+import type { Platform } from "../agent/platform.ts";
+
+/** A collector as the page sees it (plain JSON: it travels inside the page). */
+export interface PageCollector {
+  name: string;
+  label: string;
+  nouns: readonly [string, string];
+  platforms: readonly Platform[];
+  nameField: string;
+  columns: readonly Column[];
+  /** Whether it captures content (the drawer offers diffs). */
+  content: boolean;
+  page: Omit<PageSpec, "color">;
+}
+
+/** What the page's server reads of a collector's spec: plain data (it crosses to the page's worker). */
+export type UiCollector = Pick<
+  CollectorSpec,
+  | "name"
+  | "label"
+  | "nouns"
+  | "platforms"
+  | "nameField"
+  | "columns"
+  | "sortable"
+  | "filterable"
+  | "content"
+  | "page"
+>;
+
+/** The plain-data part of specs (no functions), as the page's worker receives them. */
+export function uiCollectors(specs: readonly UiCollector[]): UiCollector[] {
+  return specs.map((s) => ({
+    name: s.name,
+    label: s.label,
+    nouns: s.nouns,
+    platforms: s.platforms,
+    nameField: s.nameField,
+    columns: s.columns,
+    sortable: s.sortable,
+    filterable: s.filterable,
+    content: s.content,
+    page: s.page,
+  }));
+}
+
+export function pageCollectors(specs: readonly UiCollector[]): PageCollector[] {
+  return specs.map((s) => {
+    const { color: _, ...page } = s.page;
+    return {
+      name: s.name,
+      label: s.label,
+      nouns: s.nouns,
+      platforms: s.platforms,
+      nameField: s.nameField,
+      columns: s.columns,
+      content: !!s.content,
+      page,
+    };
+  });
+}
+
+/** The JSON of `pageCollectors` as it can stand in a double-quoted HTML attribute. */
+export function pageCollectorsAttribute(specs: readonly UiCollector[]): string {
+  const escapes: Record<string, string> = { "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;" };
+  return JSON.stringify(pageCollectors(specs)).replace(/[&"<>]/g, (c) => escapes[c]);
+}
+
+/** The collectors' colours: `--c-<name>` in light and dark mode, on type badges (`t-`) and chart parts (`s-`). */
+export function collectorCss(specs: readonly UiCollector[]): string {
+  const vars = (i: 0 | 1) => specs.map((s) => `--c-${s.name}: ${s.page.color[i]};`).join(" ");
+  return [
+    `:root { ${vars(0)} }`,
+    `@media (prefers-color-scheme: dark) { :root { ${vars(1)} } }`,
+    ...specs.map((s) =>
+      `.t-${s.name}, .seg.s-${s.name}, .dot.s-${s.name} { fill: var(--c-${s.name}); background: var(--c-${s.name}); }`
+    ),
+  ].join("\n") + "\n";
+}

@@ -8,7 +8,8 @@ import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
 import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
-import { loadItems, runCollector, type RunSummary } from "./pipeline/run.ts";
+import { runCollector, type RunSummary } from "./pipeline/run.ts";
+import { loadItems } from "../db/items.ts";
 import { VERSION } from "./version.ts";
 
 export interface OnceResult {

@@ -2,10 +2,12 @@
 import { type Context, Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
+import { statusModel } from "../agent/status.ts";
+import { recentRuns, type RunRow } from "../db/runs.ts";
+import { content } from "../db/contents.ts";
 import type { UiCollector } from "./collectors.ts";
 import { sortFieldsOf } from "../agent/collectors/spec.ts";
 import * as q from "./queries.ts";
-import { chainState } from "../db/chain.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
@@ -40,7 +42,7 @@ export interface AgentStatus {
     nextRunAt?: number | null;
     running?: boolean;
     /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
-    unrecordedRun?: q.RunRow;
+    unrecordedRun?: RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -160,7 +162,7 @@ export function createApi(opts: ApiOptions): Hono {
     if (!versions.length) return { status: 404 as const, error: `content ${sum} is not a version of ${key}` };
     const why = gate.withheld(key, versions);
     if (why) return { status: 403 as const, error: `content not shown: ${why}` };
-    const row = await q.content(db, sum);
+    const row = await content(db, sum);
     return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
   };
   const app = new Hono();
@@ -174,13 +176,10 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/status", async (c) => {
     params(c, []);
     const live: AgentStatus = (await opts.status?.()) ?? {};
-    const [runs, errors, depth, cfg] = await Promise.all([
-      q.recentRuns(db, 1),
-      q.lastErrors(db),
-      q.outboxDepth(db),
-      q.configs(db, 1),
-    ]);
-    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...Object.keys(runs)]);
+    const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
+    const runs = new Map(model.runs.map((r) => [r.collector, r]));
+    const errors = model.lastErrors;
+    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...runs.keys()]);
     const collectors = [...names].map((name) => {
       const l = live.collectors?.find((x) => x.name === name);
       return {
@@ -189,11 +188,11 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs.get(name) ?? null,
         lastError: errors[name] ?? null,
       };
     });
-    const outbox = Object.values(depth).reduce((a, b) => a + b, 0);
+    const outbox = model.outbox.depth;
     const failed = collectors.filter((x) => x.enabled && x.lastRun && x.lastRun.status === "failed");
     const health = failed.length
       ? { level: "error", text: `${failed.map((x) => x.name).join(", ")} failed` }
@@ -215,12 +214,12 @@ export function createApi(opts: ApiOptions): Hono {
         dcrId: live.config?.dcrId ?? null,
         receivedAt: live.config?.receivedAt ?? cfg.current?.received_at ?? null,
         warnings: live.config?.warnings ?? [],
-        rejected: cfg.rejected.length,
+        rejected: model.rejectedDcrs,
       },
       collectors,
-      outbox: { depth: outbox, byStream: depth, ...live.delivery },
+      outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
-      chain: await chainState(db),
+      chain: model.chain,
     });
   });
 
@@ -343,7 +342,7 @@ export function createApi(opts: ApiOptions): Hono {
 
   app.get(
     "/runs",
-    async (c) => c.json(await q.recentRuns(db, int(params(c, ["limit"])("limit"), "limit") ?? 10)),
+    async (c) => c.json(await recentRuns(db, int(params(c, ["limit"])("limit"), "limit") ?? 10)),
   );
 
   app.get("/content/:checksum", async (c) => {

@@ -10,7 +10,7 @@ import type { Host } from "../agent/host/mod.ts";
 import type { Agent } from "../agent/agent.ts";
 import type { Platform } from "../agent/platform.ts";
 import { VERSION } from "../agent/version.ts";
-import { getState } from "../db/state.ts";
+import { outboxStatus } from "../db/outbox.ts";
 import type { AgentStatus } from "./api.ts";
 import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
@@ -93,6 +93,7 @@ export function agentStatus(
   info: { hostname?: string; os?: string; startedAt: number; delivery?: StartOptions["delivery"] },
 ): () => Promise<AgentStatus> {
   return async () => {
+    const outbox = await outboxStatus(db);
     const cfg = agent.config();
     return {
       version: VERSION,
@@ -115,9 +116,9 @@ export function agentStatus(
         unrecordedRun: unrecordedRun(agent, c.name),
       })),
       delivery: {
-        dropped: Number(await getState(db, "outbox.dropped") ?? 0),
+        dropped: outbox.dropped,
         droppedReason: "outbox bound reached",
-        lastDeliveredAt: Number(await getState(db, "outbox.delivered_at")) || null,
+        lastDeliveredAt: outbox.deliveredAt || null,
         ...info.delivery?.(),
       },
     };

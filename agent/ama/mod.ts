@@ -8,9 +8,9 @@ import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
 import { writeMirrors } from "./mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
+import { outboxDepth } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
 
-export { outboxStatus } from "./sender.ts";
 export { writeMirrors } from "./mirrors.ts";
 
 /** How ctagent talks to AMA or a forward receiver (from flags). */
@@ -87,7 +87,7 @@ export interface Delivery {
  */
 export function startDelivery(opts: {
   db: Db;
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   log: Logger;
   config: () => ConfigInForce;
   ama: AmaOptions;
@@ -123,7 +123,7 @@ export function startDelivery(opts: {
 
 /** A sender for the configuration in force (not started: `--once` drains it). */
 export function createDelivery(
-  opts: { db: Db; raw?: DatabaseSync; log: Logger; config: () => ConfigInForce; ama: AmaOptions },
+  opts: { db: Db; raw: DatabaseSync; log: Logger; config: () => ConfigInForce; ama: AmaOptions },
 ) {
   return createSender({
     db: opts.db,
@@ -141,7 +141,7 @@ export function createDelivery(
  */
 export async function deliverOnce(opts: {
   db: Db;
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   log: Logger;
   config: ConfigInForce;
   ama: AmaOptions;
@@ -149,9 +149,7 @@ export async function deliverOnce(opts: {
 }): Promise<{ delivered: number; left: number; warning?: string }> {
   if (opts.ama.noAma && !opts.ama.forward) {
     // Nowhere to send: the records wait in the outbox (a later run with an endpoint delivers them).
-    const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-      .executeTakeFirstOrThrow();
-    return { delivered: 0, left: Number(n) };
+    return { delivered: 0, left: await outboxDepth(opts.db) };
   }
   // The one summary warning below says it all for a script; the link's own "not there" lines go to debug.
   const quiet: Logger = { ...opts.log, info: opts.log.debug, warn: opts.log.debug, child: () => quiet };

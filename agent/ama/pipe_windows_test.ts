@@ -60,7 +60,12 @@ Deno.test({
       namedPipes: { [tag]: pipe },
     });
     assert.equal(routes.CONFIG_CHANGE_BLOB!.endpoint, `\\\\.\\pipe\\${pipe}`);
-    const sender = createSender({ db: opened.db, routes: () => routes, log: memoryLogger() });
+    const sender = createSender({
+      db: opened.db,
+      raw: opened.raw,
+      routes: () => routes,
+      log: memoryLogger(),
+    });
     assert.equal(await sender.pass(), 3);
     await ama.waitFor(3, 5000);
     assert.deepEqual(

@@ -4,8 +4,7 @@ import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
-import { addToCounter, getState, setState } from "../../db/state.ts";
-import { rawTransaction } from "../../db/transaction.ts";
+import { outboxReader, type OutboxRow as Row } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
 import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder, type Time } from "./codec.ts";
 import {
@@ -102,7 +101,7 @@ export function routedRecord(
 export interface SenderOptions {
   db: Db;
   /** The same connection as node:sqlite, for the hot reads and deletes (used under Kysely's lock). */
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   /** The routes in force; asked before every pass (the configuration may change). */
   routes: () => Routes;
   log: Logger;
@@ -155,13 +154,6 @@ export interface Sender {
   pass(signal?: AbortSignal): Promise<number>;
   stats(): SenderStats;
   close(): void;
-}
-
-interface Row {
-  id: number;
-  record: string;
-  extra: string | null;
-  created_at: number;
 }
 
 /** An ack reader per connection: msgpack values arriving from the peer. */
@@ -249,30 +241,10 @@ export function createSender(opts: SenderOptions): Sender {
     }
   }
 
-  // The hot path through node:sqlite directly when the connection is at hand, always under Kysely's
-  // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
-  const raw = opts.raw && {
-    select: opts.raw.prepare(
-      "SELECT id, record, extra, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
-    ),
-    remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
-    count: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
-    ),
-    at: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ),
-    db: opts.raw,
-  };
-  const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
+  const outbox = outboxReader(opts.db, opts.raw);
 
   async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
-    const rows = raw
-      ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
-      : await opts.db.selectFrom("outbox").select(["id", "record", "extra", "created_at"])
-        .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
+    const rows = await outbox.batch(stream, afterId, batchRecords);
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
       bytes += rows[i].record.length + (rows[i].extra?.length ?? 0);
@@ -307,32 +279,8 @@ export function createSender(opts: SenderOptions): Sender {
    * (the others had nothing for the route).
    */
   async function commit(stream: string, rows: Row[], sent: number): Promise<void> {
-    const first = rows[0].id;
-    const last = rows[rows.length - 1].id;
-    if (!sent) {
-      if (raw) await locked(() => raw.remove.run(stream, first, last));
-      else {
-        await opts.db.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-          .where("id", "<=", last).execute();
-      }
-      return;
-    }
-    if (raw) {
-      await locked(() =>
-        rawTransaction(raw.db, () => {
-          raw.remove.run(stream, first, last);
-          raw.count.run(String(sent));
-          raw.at.run(String(now()));
-        })
-      );
-    } else {
-      await opts.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-          .where("id", "<=", last).execute();
-        await addToCounter(trx, "outbox.delivered", sent);
-        await setState(trx, "outbox.delivered_at", String(now()));
-      });
-    }
+    await outbox.acknowledge(stream, rows[0].id, rows[rows.length - 1].id, sent, now());
+    if (!sent) return;
     stats.delivered += sent;
     stats.batches++;
     stats.lastDeliveredAt = now();
@@ -392,9 +340,7 @@ export function createSender(opts: SenderOptions): Sender {
       link.fail(e);
       if (unconfirmedFrom && afterId >= unconfirmedFrom) {
         // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
-        await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
-          .where("stream", "=", stream).where("id", ">=", unconfirmedFrom).where("id", "<=", afterId)
-          .execute();
+        await outbox.attempted(stream, unconfirmedFrom, afterId);
       }
       throw e;
     }
@@ -403,10 +349,10 @@ export function createSender(opts: SenderOptions): Sender {
 
   async function pass(signal?: AbortSignal): Promise<number> {
     let total = 0;
-    const pending = await opts.db.selectFrom("outbox").select("stream").distinct().execute();
+    const pending = await outbox.streams();
     if (!pending.length) return 0;
     const routes = opts.routes();
-    for (const { stream } of pending) {
+    for (const stream of pending) {
       const route = routes[stream];
       if (!route) {
         if (!unrouted.has(stream)) {
@@ -431,12 +377,6 @@ export function createSender(opts: SenderOptions): Sender {
     }
     return total;
   }
-
-  const depth = async () =>
-    Number(
-      (await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow()).n,
-    );
 
   const sender: Sender = {
     async run(signal) {
@@ -470,7 +410,7 @@ export function createSender(opts: SenderOptions): Sender {
         const sent = await pass(signal);
         delivered += sent;
         if (stats.failures > before) error = stats.lastError;
-        const left = await depth();
+        const left = await outbox.depth();
         if (left === 0) return { delivered, left };
         if (signal.aborted) {
           return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
@@ -494,37 +434,4 @@ export function createSender(opts: SenderOptions): Sender {
     },
   };
   return sender;
-}
-
-/** What `status` and the page show about delivery. */
-export interface OutboxStatus {
-  depth: number;
-  byStream: Record<string, number>;
-  oldestAt?: number;
-  /** Records dropped because the outbox hit its bound, ever (never silent, SPEC §7.11). */
-  dropped: number;
-  droppedAt?: number;
-  delivered: number;
-  deliveredAt?: number;
-}
-
-export async function outboxStatus(db: Db): Promise<OutboxStatus> {
-  const rows = await db.selectFrom("outbox")
-    .select((eb) => ["stream", eb.fn.countAll<number>().as("n"), eb.fn.min("created_at").as("oldest")])
-    .groupBy("stream").execute();
-  const num = async (key: string) => {
-    const v = await getState(db, key);
-    return v === undefined ? undefined : Number(v);
-  };
-  const byStream = Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
-  const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n));
-  return {
-    depth: Object.values(byStream).reduce((a, b) => a + b, 0),
-    byStream,
-    oldestAt: oldest.length ? Math.min(...oldest) : undefined,
-    dropped: (await num("outbox.dropped")) ?? 0,
-    droppedAt: await num("outbox.dropped_at"),
-    delivered: (await num("outbox.delivered")) ?? 0,
-    deliveredAt: await num("outbox.delivered_at"),
-  };
 }

@@ -4,6 +4,7 @@ import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
+import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
 import { decodeForwardMessage, encodeAck, isEventTime, newDecoder } from "./codec.ts";
 import {
@@ -11,7 +12,6 @@ import {
   createSender,
   forwardRoutes,
   LINUX_DATA_ENDPOINT,
-  outboxStatus,
   routedRecord,
   type Routes,
 } from "./sender.ts";
@@ -48,10 +48,11 @@ Deno.test("sender delivers to FluentServer (npm:@fluent-org/logger) over an abst
   const got: [string, FluentEventTime | number, Record<string, string>][] = [];
   server.on("entry", (tag, time, record) => got.push([tag, time, record]));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
   const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name}`),
     log: memoryLogger(),
     ack: true,
@@ -81,9 +82,10 @@ Deno.test("sender delivers to FluentServer over TCP with acks", async () => {
   const got: string[] = [];
   server.on("entry", (_tag, _time, record) => got.push(record.RecordId));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`tcp://127.0.0.1:${server.port}`),
     log: memoryLogger(),
     ack: true,
@@ -128,10 +130,11 @@ Deno.test("sender keeps order per stream, bounds batches and uses AMA's tags and
 
 Deno.test("sender keeps records (attempts counted) when the receiver never acks, and delivers them later", async () => {
   const silent = await startFakeAma({ config: false, ack: false, validate: false });
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
   let endpoint = silent.dataEndpoints[0];
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     ack: true,
@@ -155,10 +158,10 @@ Deno.test("sender keeps records (attempts counted) when the receiver never acks,
 });
 
 Deno.test("sender leaves everything in the outbox while AMA is not there, logging it once", async () => {
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const log = memoryLogger();
   const endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
-  const sender = createSender({ db, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
+  const sender = createSender({ db, raw, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
   for (let i = 0; i < 3; i++) assert.equal(await sender.pass(), 0);
   assert.equal(await count(), 2);
   const rows = await db.selectFrom("outbox").select("attempts").execute();
@@ -171,10 +174,11 @@ Deno.test("sender leaves everything in the outbox while AMA is not there, loggin
 });
 
 Deno.test("sender.drain() returns within its bound when AMA is down and delivers everything when it is up", async () => {
-  const { db, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
+  const { db, raw, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
   let endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     backoff: fastBackoff,
@@ -196,9 +200,10 @@ Deno.test("sender.drain() returns within its bound when AMA is down and delivers
 
 Deno.test("sender.run() delivers rows added while it runs, as soon as notify() is called", async () => {
   const ama = await startFakeAma({ config: false, validate: false });
-  const { db, close } = await setup([]);
+  const { db, raw, close } = await setup([]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(ama.dataEndpoints[0]),
     log: memoryLogger(),
     idleMs: 60_000,
@@ -238,9 +243,10 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
     }
   });
   await new Promise<void>((r) => srv.listen(name, r));
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name.slice(1)}`),
     log: memoryLogger(),
     ack: true,
@@ -344,11 +350,12 @@ Deno.test("sender (node:sqlite path) never reads a run's transaction half-writte
 
 Deno.test("sender.run() survives a database error in a pass, logs it and keeps going", async () => {
   const ama = await startFakeAma({ config: false, validate: false });
-  const { db, close } = await setup([]);
+  const { db, raw, close } = await setup([]);
   const log = memoryLogger();
   let broken = true;
   const sender = createSender({
     db,
+    raw,
     routes: () => {
       if (broken) throw new Error("database is locked");
       return forwardRoutes(ama.dataEndpoints[0]);
@@ -400,7 +407,7 @@ Deno.test("routedRecord(): AMA takes the table part, a full route both parts joi
 
 Deno.test("sender in la mode deletes rows with nothing for AMA without sending or counting them, and sends the rest in order", async () => {
   const ama = await startFakeAma({ config: false, validate: false });
-  const { db, close, count } = await setup([]);
+  const { db, raw, close, count } = await setup([]);
   const put = (record: string, extra: string | null) =>
     db.insertInto("outbox").values({
       stream: "CONFIG_CHANGE_BLOB_V2",
@@ -416,6 +423,7 @@ Deno.test("sender in la mode deletes rows with nothing for AMA without sending o
   await put('{"SoftwareName":"b"}', null);
   const sender = createSender({
     db,
+    raw,
     routes: () => amaRoutes({ os: "linux", dataEndpoint: ama.dataEndpoints[0] }),
     log: memoryLogger(),
     batchRecords: 2,

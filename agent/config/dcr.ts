@@ -321,22 +321,20 @@ function keyAsWritten(o: unknown, ...names: string[]): string | undefined {
 
 /**
  * fileInfo paths whose last segment cannot be matched in linear time (SPEC §7.25), each named by its JSON path
- * as the DCR spells it (`destinationPath` or `path`).
+ * (canonical, as zod's problems are) ending in the key as the DCR spells it (`destinationPath` or `path`).
  */
 function patternProblems(canon: unknown, input: object, os: Platform, base: string): Problem[] {
   const problems: Problem[] = [];
   const entries = valueAt(canon, ["fileSettings", "fileInfo"]);
   if (!Array.isArray(entries)) return problems;
-  const fsKey = keyAsWritten(input, "filesettings") ?? "fileSettings";
-  const fileSettings = (input as Record<string, unknown>)[fsKey];
-  const fiKey = keyAsWritten(fileSettings, "fileinfo") ?? "fileInfo";
-  const raw = (fileSettings as Record<string, unknown[]> | undefined)?.[fiKey];
+  const fileSettings = valueAt(input, [keyAsWritten(input, "filesettings") ?? "fileSettings"]);
+  const raw = valueAt(fileSettings, [keyAsWritten(fileSettings, "fileinfo") ?? "fileInfo"]);
   entries.forEach((entry, i) => {
     const path = valueAt(entry, ["path"]);
     const message = typeof path === "string" ? segmentProblem(path, os) : undefined;
     if (!message) return;
-    const leaf = keyAsWritten(raw?.[i], "destinationpath", "path") ?? "path";
-    problems.push({ path: [fsKey, fiKey, i, leaf].reduce<string>(joinPath, base), message });
+    const leaf = keyAsWritten(valueAt(raw, [i]), "destinationpath", "path") ?? "path";
+    problems.push({ path: ["fileSettings", "fileInfo", i, leaf].reduce<string>(joinPath, base), message });
   });
   return problems;
 }

@@ -1,8 +1,9 @@
 // Bounded history: changes, acknowledgements and runs older than the retention period go, with content nothing
 // refers to. The history's hash chain loses its beginning only: a checkpoint keeps the rest verifiable.
-import { sql } from "kysely";
 import type { OpenedDb } from "../../db/open.ts";
 import { type ChainBreak, pruneChain } from "../../db/chain.ts";
+import { pruneRuns } from "../../db/runs.ts";
+import { pruneContents } from "../../db/contents.ts";
 import type { CollectorSpec } from "../collectors/types.ts";
 import { COLLECTORS } from "../collectors/mod.ts";
 
@@ -29,32 +30,18 @@ export async function pruneHistory(
   specs: readonly Pick<CollectorSpec, "name" | "content">[] = COLLECTORS,
 ): Promise<Pruned> {
   const cutoff = now - days * 86_400_000;
-  const capturing = specs.flatMap((s) => s.content ? [{ name: s.name, field: s.content.checksumField }] : []);
+  const referrers = specs.flatMap((s) =>
+    s.content ? [{ collector: s.name, field: s.content.checksumField }] : []
+  );
   return await db.transaction().execute(async (trx) => {
     const chain = await pruneChain(trx, raw, cutoff, now);
-    // Keep each collector's latest run whatever its age: status and the baseline check read it.
-    const runs = await trx.deleteFrom("runs").where("finished_at", "<", cutoff)
-      .where(
-        "id",
-        "not in",
-        trx.selectFrom("runs").select((eb) => eb.fn.max("id").as("id")).groupBy("collector"),
-      )
-      .executeTakeFirst();
-    const contents = await trx.deleteFrom("contents").where("captured_at", "<", cutoff)
-      .where(({ and, not, exists, selectFrom }) =>
-        and(capturing.map((c) =>
-          not(exists(
-            selectFrom("items").select("key").where("collector", "=", c.name)
-              .where(sql`json_extract(data, ${"$." + c.field})`, "=", sql.ref("contents.checksum")),
-          ))
-        ))
-      ).executeTakeFirst();
     return {
       changes: chain.changes,
       acks: chain.acks,
       ...(chain.broken ? { chainBroken: chain.broken } : {}),
-      runs: Number(runs.numDeletedRows),
-      contents: Number(contents.numDeletedRows),
+      // Each collector's latest run stays whatever its age: status and the baseline check read it.
+      runs: await pruneRuns(trx, cutoff),
+      contents: await pruneContents(trx, cutoff, referrers),
     };
   });
 }

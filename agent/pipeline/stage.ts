@@ -1,13 +1,26 @@
 // The staging area of one run: what a collector finds goes to temporary tables a page at a time, so a run of
 // any size holds a page of items in memory, never the whole collection; the run's transaction then reads it
-// back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
+// back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap. What
+// goes from them into the main tables is written by those tables' owners (db/items.ts, outbox.ts, contents.ts);
+// the stage's own joins of its tables with the stored items are read here.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
-import { rawTransaction } from "../../db/transaction.ts";
+import { exclusive, rawTransaction } from "../../db/transaction.ts";
+import { arrays } from "../../db/sqlite_dialect.ts";
+import {
+  insertStagedItems,
+  STORED,
+  stored,
+  storedChecksums,
+  storedFingerprints,
+  type StoredRow,
+} from "../../db/items.ts";
+import { appendStagedInventory } from "../../db/outbox.ts";
+import { storeStagedContents } from "../../db/contents.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -29,34 +42,6 @@ export interface StagedPair {
   next: SeenItem;
   prev: StoredItem | undefined;
 }
-
-/** node:sqlite can return rows as arrays (much faster for big reads), not yet in its type definitions. */
-export function arrays(stmt: StatementSync): StatementSync {
-  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return stmt;
-}
-
-/** The fingerprints of a collector's stored items (an item stored with an error has none). */
-function loadFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const rows = arrays(raw.prepare(
-    "SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL",
-  )).all(collector) as unknown as [string, string][];
-  for (const r of rows) out.set(r[0], r[1]);
-  return out;
-}
-
-/** A row of `SELECT ${STORED} FROM items`, as arrays. */
-export type StoredRow = [string, string | null, string, string | null, number, string | null];
-export const STORED = "key, checksum, data, error, changed_at, fingerprint";
-export const stored = (r: StoredRow): StoredItem => ({
-  key: r[0],
-  checksum: r[1],
-  json: r[2],
-  error: r[3],
-  changedAt: r[4],
-  fingerprint: r[5],
-});
 
 /** What a reported key's fingerprint becomes in `previous` (a real fingerprint is never empty). */
 const REPORTED = "";
@@ -115,12 +100,8 @@ export class Stage implements ItemSink {
     }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
-    this.previous = loadFingerprints(raw, collector);
-    this.#sums = new Map(
-      arrays(raw.prepare(
-        "SELECT key, checksum FROM items WHERE collector = ? AND fingerprint IS NULL AND error IS NULL",
-      )).all(collector) as unknown as [string, string][],
-    );
+    this.previous = storedFingerprints(raw, collector);
+    this.#sums = storedChecksums(raw, collector);
   }
 
   /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
@@ -322,12 +303,7 @@ export class Stage implements ItemSink {
    */
   insertAll(at: number): number {
     if (!this.#checksums) throw new Error("insertAll() needs a stage opened with checksums");
-    return Number(
-      this.#prepare(
-        `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-         SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${this.#items} ORDER BY id`,
-      ).run(this.collector, at, at).changes,
-    );
+    return insertStagedItems(this.raw, this.#items, this.collector, at);
   }
 
   /**
@@ -339,17 +315,7 @@ export class Stage implements ItemSink {
   snapshot(stream: string, head: { la: string | null; extra: string }, at: number): number {
     if (!this.#bodies) throw new Error("snapshot() needs a stage opened with bodies");
     if (head.la === null && !this.#bodies.extras) return 0; // nothing of it goes anywhere
-    const join = (col: string) => `CASE WHEN ${col} = '' THEN '' ELSE ',' || ${col} END`;
-    const extraHead = head.extra ? `,${head.extra}` : "";
-    return Number(
-      this.#prepare(
-        `INSERT INTO main.outbox (stream, record, extra, created_at, attempts)
-         SELECT ?, CASE WHEN body IS NULL THEN '' ELSE '{' || ? || ${join("body")} || '}' END,
-           CASE WHEN extra_body IS NULL THEN NULL
-             ELSE '{"RecordId":"' || record_id || '"' || ? || ${join("extra_body")} || '}' END, ?, 0
-         FROM ${this.#items} WHERE error IS NULL AND record_id IS NOT NULL ORDER BY id`,
-      ).run(stream, head.la ?? "", extraHead, at).changes,
-    );
+    return appendStagedInventory(this.raw, this.#items, stream, head, at);
   }
 
   /** Stored items without error that have no staged body (same as before, or not seen), a page at a time. */
@@ -378,10 +344,7 @@ export class Stage implements ItemSink {
 
   /** Moves the staged contents into `contents` (inside the run's transaction). */
   storeContents(at: number): void {
-    this.#prepare(
-      `INSERT INTO main.contents (checksum, text, size, captured_at)
-       SELECT checksum, text, size, ? FROM ${this.#contentsTable} WHERE true ON CONFLICT (checksum) DO NOTHING`,
-    ).run(at);
+    storeStagedContents(this.raw, this.#contentsTable, at);
   }
 
   /** Drops the staging tables (their rows go with them). */
@@ -399,11 +362,8 @@ export class Stage implements ItemSink {
     this.raw.exec(`DROP TABLE IF EXISTS ${this.#contentsTable}`);
   }
 
-  /**
-   * Runs `fn` while holding Kysely's connection: no other query (another collector's run transaction)
-   * can be open on the shared connection meanwhile, so these writes never join someone else's transaction.
-   */
+  /** Runs `fn` while holding Kysely's connection (see exclusive): these writes never join another's transaction. */
   async #locked(fn: () => void): Promise<void> {
-    await this.db.connection().execute(() => Promise.resolve(fn()));
+    await exclusive(this.db, fn);
   }
 }

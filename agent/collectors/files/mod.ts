@@ -8,10 +8,10 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
-import { overlapping, parseRule } from "./match.ts";
+import { contentBudget, planWalks } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts } from "./report.ts";
-import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
@@ -165,9 +165,7 @@ export async function collectFiles(
   let items = 0;
   const budget = { left: fs.maxFiles };
   const seen = new Set<string>();
-  let contentBytes = 0;
-  const capturedSums = new Set<string>();
-  const contentCut: string[] = [];
+  const budgetOfContent = contentBudget(fs.maxContentBytes);
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
@@ -245,14 +243,10 @@ export async function collectFiles(
     const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
     if (note) item.ContentNotCaptured = note;
     const text = note ? undefined : r.text;
-    let content: CapturedContent | undefined;
-    if (text !== undefined && !capturedSums.has(r.checksum)) {
-      capturedSums.add(r.checksum);
-      if (contentBytes + s.size <= fs.maxContentBytes) {
-        contentBytes += s.size;
-        content = { checksum: r.checksum, text, size: s.size };
-      } else contentCut.push(path);
-    }
+    const content: CapturedContent | undefined =
+      text !== undefined && budgetOfContent.take(path, r.checksum, s.size)
+        ? { checksum: r.checksum, text, size: s.size }
+        : undefined;
     const print = fingerprint(item.StatKey, item, rule, policy);
     const stored = content ? out.content(content) : undefined;
     return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
@@ -291,40 +285,15 @@ export async function collectFiles(
 
   const reports: WalkReport[] = [];
   try {
-    const parsedRules = rules.flatMap((rule) => {
-      try {
-        const parsed = parseRule(rule.path, "linux");
-        warnings.push(...parsed.warnings);
-        return [{ rule, parsed }];
-      } catch (e) {
-        warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-        return [];
-      }
-    });
-    // Only entries whose directories overlap keep a set of the paths they reported (a big tree under one
-    // entry costs no set).
-    const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), "/");
-    for (const [i, { rule, parsed }] of parsedRules.entries()) {
-      const dedupe = overlaps[i];
-      const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+    for (const { rule, path, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
       const policy: CapturePolicy = {
-        rulePath: rule.path,
+        rulePath: path,
         captureRestricted: rule.captureRestricted ?? false,
         allowed: fs.captureRestrictedPaths ?? [],
         windows: false,
       };
       reports.push(
-        await posix.walk({
-          rule: parsed,
-          realBase: host.path(parsed.base),
-          recurse: rule.recurse,
-          links: rule.links,
-          type: rule.type,
-          maxDepth: fs.maxDepth,
-          budget,
-          ops,
-          signal,
-        }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal }, (f) => {
           if (sinkError) throw sinkError;
           if (dedupe) {
             if (seen.has(f.path)) return; // an earlier entry already reports it
@@ -384,7 +353,7 @@ export async function collectFiles(
   }
 
   // What the walk could not see or cut, said once per kind.
-  reportCuts(reports, { contentCut, errors, tooBig }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: budgetOfContent.cut, errors, tooBig }, fs, { unseen, warnings });
   await Promise.all(writing);
   if (sinkError) throw sinkError;
   log.debug("files collected", { items, hashed, reused, errors: errors.length });

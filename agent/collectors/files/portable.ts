@@ -1,10 +1,10 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
 import { reportCuts } from "./report.ts";
-import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
+import { contentBudget, planWalks } from "./plan.ts";
 import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
 import type { FileInfo as PathInfo } from "../../host/mod.ts";
 import type { FileItem } from "./item.ts";
@@ -70,12 +70,11 @@ export async function collectFilesPortable(
   let items = 0;
   const errors: string[] = [];
   const tooBig: string[] = [];
-  const contentCut: string[] = [];
-  const capturedSums = new Set<string>();
+  const contents = contentBudget(fs.maxContentBytes);
   const seen = new Set<string>();
   const budget = { left: fs.maxFiles };
   const buf = new Uint8Array(1 << 20);
-  let contentBytes = 0, hashed = 0, reused = 0;
+  let hashed = 0, reused = 0;
 
   const build = (
     path: string,
@@ -130,33 +129,10 @@ export async function collectFilesPortable(
     await out.add(item, print);
   };
 
-  const parsedRules = settings.fileSettings.fileInfo.filter((r) => r.enabled).flatMap((rule) => {
-    try {
-      let path = rule.path;
-      if (windows) {
-        const x = expandWindowsEnv(path, host.env);
-        path = x.path;
-        if (x.unknown.length) {
-          warnings.push(
-            `fileInfo ${JSON.stringify(rule.name)}: %${x.unknown.join("%, %")}% not defined, left as written`,
-          );
-        }
-      }
-      const parsed = parseRule(path, host.os);
-      warnings.push(...parsed.warnings);
-      return [{ rule, parsed, path }];
-    } catch (e) {
-      warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-      return [];
-    }
-  });
-  // Only entries whose directories overlap keep a set of the paths they reported.
   const sep = windows ? "\\" : "/";
-  const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), sep, windows);
   const reports: WalkReport[] = [];
   const dirsOpen = host.files.dirsOpen();
-  for (const [i, { rule, parsed, path: rulePath }] of parsedRules.entries()) {
-    const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+  for (const { rule, path: rulePath, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
     const policy: CapturePolicy = {
       rulePath,
       captureRestricted: rule.captureRestricted ?? false,
@@ -164,19 +140,8 @@ export async function collectFilesPortable(
       windows,
     };
     reports.push(
-      await portable.walk({
-        rule: parsed,
-        realBase: host.path(parsed.base),
-        sep,
-        recurse: rule.recurse,
-        links: rule.links,
-        type: rule.type,
-        maxDepth: fs.maxDepth,
-        budget,
-        ops,
-        signal,
-      }, async (f) => {
-        if (overlaps[i]) {
+      await portable.walk({ ...walk, sep, budget, ops, signal }, async (f) => {
+        if (dedupe) {
           // Windows names ignore case: one key per file however a rule spells its path.
           const key = windows ? f.path.toLowerCase() : f.path;
           if (seen.has(key)) return;
@@ -225,12 +190,8 @@ export async function collectFilesPortable(
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
           hashed++;
-          if (r.text !== undefined && !note && !capturedSums.has(r.checksum)) {
-            capturedSums.add(r.checksum);
-            if (contentBytes + r.info.size <= fs.maxContentBytes) {
-              contentBytes += r.info.size;
-              await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
-            } else contentCut.push(f.path);
+          if (r.text !== undefined && !note && contents.take(f.path, r.checksum, r.info.size)) {
+            await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
           }
           await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
@@ -243,7 +204,7 @@ export async function collectFilesPortable(
     );
   }
 
-  reportCuts(reports, { contentCut, errors, tooBig }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: contents.cut, errors, tooBig }, fs, { unseen, warnings });
   log.debug("files collected (portable)", { items, hashed, reused, errors: errors.length });
   return output.result(unseen, warnings);
 }

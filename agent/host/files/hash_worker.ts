@@ -1,5 +1,5 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
-import { createHash } from "node:crypto";
+import { digest } from "./digest.ts";
 import {
   close,
   fstatRaw,
@@ -61,28 +61,18 @@ function hashOnce(
   limit: number,
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
-  const h = createHash("sha256");
-  let off = 0;
-  let captured = capture !== null;
-  const take = (chunk: Uint8Array) => {
-    h.update(chunk);
-    if (captured) {
-      if (off + chunk.length > capture!.length) captured = false;
-      else capture!.set(chunk, off);
-    }
-    off += chunk.length;
-  };
+  const h = digest(capture);
   const check = () => {
     if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
-    if (off > limit) throw new OverLimit(notHashed(off, limit));
+    if (h.length > limit) throw new OverLimit(notHashed(h.length, limit));
   };
   /** Reads up to `end` (or to the end of the file); false when the file ended first. */
   const read = (end: number) => {
-    while (off < end) {
+    while (h.length < end) {
       check();
-      const n = pread(fd, BUF, off);
+      const n = pread(fd, BUF, h.length);
       if (n === 0) return false;
-      take(BUF.subarray(0, Math.min(n, end - off)));
+      h.update(BUF.subarray(0, Math.min(n, end - h.length)));
     }
     return true;
   };
@@ -97,19 +87,19 @@ function hashOnce(
   if (!sparse) read(Infinity);
   else {
     for (;;) {
-      const data = seekRegion(fd, off, SEEK_DATA);
+      const data = seekRegion(fd, h.length, SEEK_DATA);
       const holeEnd = data ?? before.size;
-      while (off < holeEnd) {
+      while (h.length < holeEnd) {
         check();
-        take(ZEROS.subarray(0, Math.min(ZEROS.length, holeEnd - off)));
+        h.update(ZEROS.subarray(0, Math.min(ZEROS.length, holeEnd - h.length)));
       }
       if (data === null) break;
       // Where this data ends (the end of the file counts as a hole).
-      if (!read(seekRegion(fd, off, SEEK_HOLE) ?? Infinity)) break;
+      if (!read(seekRegion(fd, h.length, SEEK_HOLE) ?? Infinity)) break;
     }
   }
   check();
-  return { checksum: h.digest("hex"), length: off, captured: captured && off === capture!.length };
+  return h.done();
 }
 
 export function hashFd(job: HashJob): HashResult {

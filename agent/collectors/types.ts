@@ -2,6 +2,9 @@
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Settings } from "../config/dcr.ts";
+import type { CollectorSettings } from "../config/agent_file.ts";
+
+export type { CollectorSettings };
 import type { Platform } from "../platform.ts";
 import type { CapturedContent } from "../host/files/content.ts";
 
@@ -36,9 +39,6 @@ export type DcrFrequency = {
 export type Schedule =
   | { dcr: DcrSwitch; frequency: DcrFrequency }
   | { dcr: null; setting: string; defaultSeconds: number };
-
-/** ctagent's own settings of the collectors the DCR does not know, by their `schedule.setting`. */
-export type CollectorSettings = Readonly<Record<string, { enabled?: boolean; frequency?: number }>>;
 
 /** A column the page (inventory table) and `--once` show. */
 export interface Column {

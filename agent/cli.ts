@@ -574,7 +574,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
 
 /**
  * Opens the state database for `command`. `status` only reads: where this user cannot write (a read-only data
- * directory) it still reads what is there.
+ * directory, a full disk) it still reads what is there.
  */
 async function openState(
   path: string,
@@ -585,8 +585,14 @@ async function openState(
   try {
     return await openDb(path, { migrate, version: VERSION });
   } catch (e) {
+    // Nothing to write, or no room to (its -wal and -shm files): status reads what is there.
     const kind = storageProblem(e)?.kind;
-    if (command !== "status" || (kind !== "readonly" && kind !== "cantopen")) throw e;
+    if (
+      command !== "status" ||
+      !(kind === "readonly" || kind === "cantopen" || kind === "full" || kind === "io")
+    ) {
+      throw e;
+    }
     log.debug("the data directory cannot be written; reading it as it is", { path, error: e });
     return await openDb(path, { readOnly: true, version: VERSION });
   }

@@ -10,6 +10,7 @@ import type { Db } from "../../db/open.ts";
 import type { Database } from "../../db/schema.ts";
 import { addToCounter, getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
+import { dirname } from "node:path";
 import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
 import {
   changeRecord,
@@ -152,9 +153,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   try {
     return await collectAndStore(opts, startedAt, fail);
   } catch (e) {
-    const problem = storageProblem(e);
-    if (!problem) throw e;
     const where = opts.raw.location() ?? "the state database";
+    const problem = storageProblem(e, opts.raw.location() ? dirname(where) : undefined);
+    if (!problem) throw e;
     return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
   }
 }

@@ -15,7 +15,8 @@ import { recordRun, runCollector, type RunSummary } from "./pipeline/run.ts";
 import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
-import { type AmaOptions, type Delivery, startDelivery } from "./ama/mod.ts";
+import { recordVerification, verifySnapshot } from "../db/chain.ts";
+import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -40,6 +41,8 @@ export interface AgentOptions {
   paused?: boolean;
   /** ctagent's own settings, added to every DCR in force. */
   local?: LocalSettings;
+  /** How often the history's hash chain is verified (default a day; also once at start). */
+  verifyIntervalMs?: number;
 }
 
 export interface Agent {
@@ -117,7 +120,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: wantChanges > 0,
-        forwarding: !!opts.ama?.forward,
+        fields: opts.ama ? recordFields(opts.ama) : "la",
       });
       if (!summary.runId) {
         unrecorded.push(summary);
@@ -145,12 +148,39 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   const retentionDays = opts.retentionDays ?? DEFAULT_RETENTION_DAYS;
   const prune = () =>
-    pruneHistory(db, retentionDays).then(
-      (p) => (p.changes || p.runs || p.contents) && log.info("history pruned", { ...p, days: retentionDays }),
+    pruneHistory(opened, retentionDays).then(
+      (p) => {
+        if (p.chainBroken) {
+          log.error("history not pruned: its hash chain is broken there (kept as evidence)", {
+            at: p.chainBroken.message,
+          });
+        } else if (p.changes || p.acks || p.runs || p.contents) {
+          log.info("history pruned", { ...p, days: retentionDays });
+        }
+      },
       (e) => log.error("history pruning failed", { error: e }),
     );
   const pruneTimer = setInterval(prune, 3_600_000);
   void prune();
+
+  // The history's hash chain is verified at start and every day; status and the page show the last result.
+  const stopVerifying = new AbortController();
+  let verifying: Promise<void> | undefined;
+  const verify = () => {
+    verifying ??= (async () => {
+      try {
+        const report = await verifySnapshot(opened, stopVerifying.signal);
+        await recordVerification(db, report);
+        if (!report.ok) log.error("the history's hash chain is broken", { at: report.broken!.message });
+      } catch (e) {
+        if (!stopVerifying.signal.aborted) log.error("cannot verify the history's hash chain", { error: e });
+      } finally {
+        verifying = undefined;
+      }
+    })();
+  };
+  const verifyTimer = setInterval(verify, opts.verifyIntervalMs ?? 86_400_000);
+  verify();
 
   return {
     scheduler,
@@ -167,6 +197,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     },
     async stop() {
       clearInterval(pruneTimer);
+      clearInterval(verifyTimer);
+      stopVerifying.abort();
+      await verifying;
       stopWatching();
       await scheduler.stop();
       await recordPending().catch((e) =>

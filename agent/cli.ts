@@ -15,6 +15,7 @@ import {
 import { EXIT } from "./exit_codes.ts";
 import { collectorSettingsOf, configFileArgs } from "./config/agent_file.ts";
 import { type Host, liveHost } from "./host/mod.ts";
+import { imageComputerName } from "./host/computer_name.ts";
 import { createLogger, type Logger } from "./log.ts";
 import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "./once.ts";
 import { type Claim, claimState, onceViaDaemon, skippedBy } from "./state_owner.ts";
@@ -23,11 +24,20 @@ import { serveRunRequests } from "./run_requests.ts";
 import { watchDatabaseFile, writeStateBack } from "./data_dir_watch.ts";
 import { DB_FILE, defaultDataDir } from "./paths.ts";
 import { DEFAULT_OUTBOX_MAX } from "./pipeline/run.ts";
+import type { RecordFields } from "./pipeline/records.ts";
 import { DEFAULT_RETENTION_DAYS } from "./pipeline/retention.ts";
 import { readStatus, statusText } from "./status.ts";
+import { exportHistory, parseSince, verifyDatabase, verifyFile } from "./history.ts";
 import { VERSION, versionLine } from "./version.ts";
 import { liveServiceDeps, serviceCommand } from "./service/mod.ts";
-import { amaFetch, type AmaOptions, checkAmaOptions, deliverOnce, writeMirrors } from "./ama/mod.ts";
+import {
+  amaFetch,
+  type AmaOptions,
+  checkAmaOptions,
+  deliverOnce,
+  recordFields,
+  writeMirrors,
+} from "./ama/mod.ts";
 import { DatabaseError, moveDatabaseAside, openDb, type OpenedDb } from "../db/open.ts";
 import { storageProblem } from "../db/errors.ts";
 import { type PageFlags, pageFlags, pageUrl } from "../ui/page_flags.ts";
@@ -41,7 +51,12 @@ Usage:
   ctagent [options]              run the agent (collectors on the DCR's schedule, and the local page)
   ctagent --once [--json]        run every enabled collector once, print a summary, exit
   ctagent dcr check FILE         validate a DCR, print the normalized settings (--os linux|windows, --json)
-  ctagent status [--json]        what the last runs did, the DCR in force, the outbox
+  ctagent status [--json]        what the last runs did, the DCR in force, the outbox, the history chain
+  ctagent verify [--json]        check the history's hash chain link by link; name the first broken one
+  ctagent verify --file FILE     check an export offline (with --data-dir: against that database too)
+  ctagent export [--out FILE] [--since T]
+                                 write the history as a file that verifies itself (stdout without --out);
+                                 T: ISO 8601 (2026-01-31, 2026-01-31T12:00Z), epoch ms, or 7d, 24h, 30m ago
   ctagent page-url [--rotate]    the address that signs a browser in to the local page (needs read access
                                  to the page token in the data directory: root for the system agent);
                                  --rotate makes a new token, which ends every session
@@ -51,7 +66,7 @@ Usage:
 
 Options:
   --once                 one pass of every enabled collector, then exit
-  --json                 machine-readable output (--once, status, dcr check)
+  --json                 machine-readable output (--once, status, dcr check, verify)
   --dcr FILE             take the DCR from FILE (re-read when it changes) instead of AMA
   --data-dir DIR         where the state database lives (default: /var/lib/ctagent as root,
                          $XDG_STATE_HOME/ctagent or ~/.local/state/ctagent otherwise,
@@ -75,6 +90,9 @@ Options:
                          (default ${DEFAULT_OUTBOX_MAX})
   --forward URL          send records to a fluentd forward receiver (fluentd, fluent-bit, Vector) instead of
                          AMA, with acks: tcp://HOST:PORT, unix:///path or @abstract
+  --forward-fields la|full
+                         what --forward sends of each record: full (default) every field ctagent has,
+                         la only the Log Analytics columns AMA gets
   --ama-config ENDPOINT  where to ask AMA for the DCR (repeatable; default: AMA's config socket or pipe)
   --ama-data ENDPOINT    where to send records to AMA (default: the ChangeTracking data socket or pipes)
   --no-ama               do not talk to AMA (config comes from --dcr, last good or built-in)
@@ -97,6 +115,7 @@ Exit codes (--once):
   18  a collector failed (the others' results are still stored and printed)
   19  the state database cannot be opened or written
   20  internal error
+  21  verify: the history's hash chain, or the export, is broken
 `;
 
 const OPTIONS = {
@@ -117,6 +136,7 @@ const OPTIONS = {
   "retention-days": { type: "string" },
   "outbox-max": { type: "string" },
   forward: { type: "string" },
+  "forward-fields": { type: "string" },
   "ama-config": { type: "string", multiple: true },
   "ama-data": { type: "string" },
   "no-ama": { type: "boolean" },
@@ -126,6 +146,9 @@ const OPTIONS = {
   verbose: { type: "boolean", short: "v" },
   help: { type: "boolean", short: "h" },
   version: { type: "boolean", short: "V" },
+  file: { type: "string" },
+  out: { type: "string" },
+  since: { type: "string" },
 } as const;
 
 export interface Io {
@@ -164,7 +187,7 @@ export function hintFor(flag: string): string {
 }
 
 export interface Cli {
-  command: "run" | "once" | "dcr-check" | "status" | "page-url" | "help" | "version";
+  command: "run" | "once" | "dcr-check" | "status" | "page-url" | "verify" | "export" | "help" | "version";
   json: boolean;
   dcr?: string;
   dataDir?: string;
@@ -183,6 +206,11 @@ export interface Cli {
   os?: Platform;
   verbose: boolean;
   file?: string;
+  /** `verify --file`: the export to check. */
+  chainFile?: string;
+  /** `export --out`, `export --since` (epoch ms). */
+  out?: string;
+  since?: number;
   /** `--reset-state`: move the database aside before opening. */
   resetState: boolean;
   /** The `collectors` settings of the --config file (collectors the DCR does not schedule). */
@@ -219,10 +247,22 @@ function absolutePaths(flag: string, paths: string[] = []): string[] {
 }
 
 function amaFlags(
-  v: { forward?: string; "ama-config"?: string[]; "ama-data"?: string; "no-ama"?: boolean },
+  v: {
+    forward?: string;
+    "forward-fields"?: string;
+    "ama-config"?: string[];
+    "ama-data"?: string;
+    "no-ama"?: boolean;
+  },
 ): Cli["ama"] {
+  const fields = v["forward-fields"];
+  if (fields !== undefined && fields !== "la" && fields !== "full") {
+    throw new UsageError(`--forward-fields: expected la or full, got ${JSON.stringify(fields)}`);
+  }
+  if (fields !== undefined && !v.forward) throw new UsageError("--forward-fields needs --forward URL");
   const ama = {
     forward: v.forward,
+    forwardFields: fields as RecordFields | undefined,
     configEndpoints: v["ama-config"],
     dataEndpoint: v["ama-data"],
     noAma: !!v["no-ama"],
@@ -275,17 +315,21 @@ export function parseCli(args: string[]): Cli {
     }
     command = "dcr-check";
     file = pos[2];
-  } else if (pos[0] === "status" || pos[0] === "page-url") {
+  } else if (pos[0] === "status" || pos[0] === "page-url" || pos[0] === "verify" || pos[0] === "export") {
     if (pos.length > 1) throw new UsageError(`${pos[0]} takes no arguments, got ${JSON.stringify(pos[1])}`);
     command = pos[0];
   } else if (pos.length) {
     throw new UsageError(
       `unknown command ${
         JSON.stringify(pos[0])
-      } (commands: dcr check FILE, status, page-url, service; see --help)`,
+      } (commands: dcr check FILE, status, page-url, verify, export, service; see --help)`,
     );
   }
   if (v.rotate && command !== "page-url") throw new UsageError("--rotate goes with page-url");
+  if (v.file !== undefined && command !== "verify") throw new UsageError("--file goes with verify");
+  if ((v.out !== undefined || v.since !== undefined) && command !== "export") {
+    throw new UsageError(`--${v.out !== undefined ? "out" : "since"} goes with export`);
+  }
   if (v["reset-state"] && command !== "run" && command !== "once") {
     throw new UsageError("--reset-state goes with --once or the daemon (it moves the state database aside)");
   }
@@ -295,6 +339,12 @@ export function parseCli(args: string[]): Cli {
     throw new UsageError(`--os: expected linux or windows, got ${JSON.stringify(v.os)}`);
   }
   const listen = parseListen(v.listen ?? DEFAULT_LISTEN);
+  let since: number | undefined;
+  try {
+    since = v.since === undefined ? undefined : parseSince(v.since, Date.now());
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
   return {
     command,
     file,
@@ -314,6 +364,9 @@ export function parseCli(args: string[]): Cli {
     verbose: !!v.verbose,
     resetState: !!v["reset-state"],
     collectorSettings,
+    chainFile: v.file,
+    out: v.out,
+    since,
   };
 }
 
@@ -425,8 +478,22 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     write: io.err,
   });
   if (cli.command === "dcr-check") return dcrCheck(cli, io, host.os);
+  if (cli.command === "verify" && cli.chainFile && !cli.dataDir) {
+    return verifyFile(cli.chainFile, undefined, cli.json, io);
+  }
   if (cli.command === "page-url") {
     return pageUrl(cli.dataDir ?? defaultDataDir(host.os, io.env, host.isRoot), cli.listen, cli.page, io);
+  }
+  if (cli.root) {
+    // An image's records name the machine it is, not the one reading it (SPEC §7.20).
+    try {
+      host.hostname = await imageComputerName(host) ?? host.hostname;
+    } catch (e) {
+      log.warn("cannot read the image's computer name; records name this machine", {
+        root: cli.root,
+        error: e,
+      });
+    }
   }
 
   if (cli.command === "once" && cli.dcr) {
@@ -451,7 +518,9 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     dcr: cli.dcr,
     os: host.os,
   };
-  const claimed = cli.command === "status" ? undefined : await claimState(claim, log);
+  // verify and export only read the history (verify records its result): no claim either.
+  const reader = cli.command === "status" || cli.command === "verify" || cli.command === "export";
+  const claimed = reader ? undefined : await claimState(claim, log);
   if (claimed && "refused" in claimed) {
     io.err(`ctagent: ${claimed.refused}`);
     return EXIT.DATABASE;
@@ -489,6 +558,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       io.out(cli.json ? JSON.stringify(s, null, 2) : statusText(s));
       return EXIT.OK;
     }
+    if (cli.command === "verify") {
+      return cli.chainFile
+        ? verifyFile(cli.chainFile, opened, cli.json, io)
+        : await verifyDatabase(opened, cli.json, io);
+    }
+    if (cli.command === "export") {
+      return exportHistory(opened, { out: cli.out, since: cli.since, computer: host.hostname }, io);
+    }
     if (claimed && "daemon" in claimed) {
       const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon });
       if ("refused" in asked) {
@@ -517,8 +594,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         log,
         signal: new AbortController().signal,
         outboxMax: cli.outboxMax,
+        fields: recordFields(ama),
         collectorSettings: cli.collectorSettings,
-        forwarding: !!cli.ama.forward,
       });
       printOnce(cli, io, opened, collectors, host, { ...res, config });
       try {
@@ -587,12 +664,8 @@ async function openState(
   } catch (e) {
     // Nothing to write, or no room to (its -wal and -shm files): status reads what is there.
     const kind = storageProblem(e)?.kind;
-    if (
-      command !== "status" ||
-      !(kind === "readonly" || kind === "cantopen" || kind === "full" || kind === "io")
-    ) {
-      throw e;
-    }
+    const reads = command === "status" || command === "verify" || command === "export";
+    if (!reads || !(kind === "readonly" || kind === "cantopen" || kind === "full" || kind === "io")) throw e;
     log.debug("the data directory cannot be written; reading it as it is", { path, error: e });
     return await openDb(path, { readOnly: true, version: VERSION });
   }
@@ -653,7 +726,7 @@ async function runDaemon(
     const { startUi } = await import("../ui/server.ts");
     try {
       ui = await startUi({
-        db: d.opened.db,
+        db: d.opened,
         host: d.host,
         log: d.log,
         agent,

@@ -15,6 +15,8 @@ export const EXIT = {
   DATABASE: 19,
   /** Anything else that went wrong. */
   INTERNAL: 20,
+  /** `verify`: the history's hash chain (or an export of it) is broken; the first broken link is named. */
+  CHAIN_BROKEN: 21,
 } as const;
 
 /** The bitmask of a set of change counts. */

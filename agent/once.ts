@@ -7,8 +7,9 @@ import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
-import { inventoryRecord, type WireRecord } from "./pipeline/records.ts";
-import { loadItems, runCollector, type RunSummary } from "./pipeline/run.ts";
+import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
+import { runCollector, type RunSummary } from "./pipeline/run.ts";
+import { loadItems } from "../db/items.ts";
 import { VERSION } from "./version.ts";
 
 export interface OnceResult {
@@ -28,8 +29,8 @@ export async function runOnce(opts: {
   outboxMax?: number;
   /** ctagent's own settings of the collectors the DCR does not schedule. */
   collectorSettings?: CollectorSettings;
-  /** A `--forward` endpoint takes records of collectors AMA does not (see RunOptions.forwarding). */
-  forwarding?: boolean;
+  /** What the outbox keeps of each record (see recordFields in agent/ama/mod.ts). */
+  fields?: RecordFields;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -62,7 +63,7 @@ export function onceExitCode(summaries: RunSummary[]): number {
   return changeBits(totals);
 }
 
-/** The JSON document of `--once --json`: inventory and changes in the record shapes of SPEC §2. */
+/** The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own). */
 export function onceJson(
   res: OnceResult,
   opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
@@ -75,9 +76,10 @@ export function onceJson(
       dataType: dataTypeOf(collector, opts.host.os),
       computer: opts.host.hostname,
       at: s.finishedAt,
+      toAma: collector.toAma,
     };
     inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = inventoryRecord(JSON.parse(i.json), ctx);
+      const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
       if (i.error) rec.error = i.error;
       return rec;
     });

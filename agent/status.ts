@@ -1,6 +1,11 @@
-// What the last runs did, the DCR in force and the outbox, read from the database (for `status` and the page).
+// What the last runs did, the DCR in force, the outbox and the history chain, read from the database (for `status` and the page).
+import { type ChainState, chainState, chainSummary } from "../db/chain.ts";
 import type { Db } from "../db/open.ts";
 import { getState } from "../db/state.ts";
+import { lastErrors, recentRuns, type RunRow } from "../db/runs.ts";
+import { type OutboxStatus, outboxStatus } from "../db/outbox.ts";
+import { itemCounts } from "../db/items.ts";
+import { rejectedCount } from "./config/load.ts";
 
 export interface LastRun {
   collector: string;
@@ -17,86 +22,67 @@ export interface LastRun {
 export interface StatusReport {
   config: { source: string; origin: string; id: string; receivedAt: number } | null;
   runs: LastRun[];
-  outbox: {
-    depth: number;
-    byStream: Record<string, number>;
-    oldestAt: number | null;
-    dropped: number;
-    droppedAt: number | null;
-    /** Records delivered to AMA / the forward receiver, ever, and when last. */
-    delivered: number;
-    deliveredAt: number | null;
-  };
+  outbox: OutboxStatus;
   items: Record<string, number>;
   rejectedDcrs: number;
+  /** The history's hash chain: its head and the last verification (`ctagent verify`, or the daemon's). */
+  chain: ChainState;
 }
 
-export async function readStatus(db: Db): Promise<StatusReport> {
+/**
+ * The one status read model: the latest run and last error of each collector, the outbox, the items, the DCR
+ * in force and the rejected ones, the history chain. `ctagent status` (readStatus) and the page's /api/status both read it.
+ */
+export interface StatusModel {
+  /** The configuration in force, as the loader noted it. */
+  config: StatusReport["config"];
+  /** Each collector's latest run, by collector name. */
+  runs: RunRow[];
+  /** Each collector's last failed run. */
+  lastErrors: Record<string, { at: number; error: string }>;
+  outbox: OutboxStatus;
+  items: Record<string, { items: number; errors: number }>;
+  rejectedDcrs: number;
+  chain: ChainState;
+}
+
+export async function statusModel(db: Db): Promise<StatusModel> {
   const inForce = await getState(db, "config.in_force");
-  const latest = await db.selectFrom("runs").selectAll()
-    .where("id", "in", db.selectFrom("runs").select((eb) => eb.fn.max("id").as("id")).groupBy("collector"))
-    .orderBy("collector").execute();
-  const runs: LastRun[] = [];
-  for (const r of latest) {
-    const run: LastRun = {
-      collector: r.collector,
-      status: r.status,
-      startedAt: r.started_at,
-      finishedAt: r.finished_at,
-      counts: JSON.parse(r.counts),
-      warnings: JSON.parse(r.warnings),
-      error: r.error,
-    };
-    if (!r.error) {
-      const failed = await db.selectFrom("runs").select(["finished_at", "error"]).where(
-        "collector",
-        "=",
-        r.collector,
-      )
-        .where("error", "is not", null).orderBy("id", "desc").limit(1).executeTakeFirst();
-      if (failed) run.lastError = { at: failed.finished_at, error: failed.error! };
-    }
-    runs.push(run);
-  }
-  const byStream: Record<string, number> = {};
-  let depth = 0;
-  for (
-    const r of await db.selectFrom("outbox").select(["stream", (eb) => eb.fn.countAll<number>().as("n")])
-      .groupBy("stream").execute()
-  ) {
-    byStream[r.stream] = Number(r.n);
-    depth += Number(r.n);
-  }
-  const oldest = await db.selectFrom("outbox").select("created_at").orderBy("id").limit(1).executeTakeFirst();
-  const items: Record<string, number> = {};
-  for (
-    const r of await db.selectFrom("items").select(["collector", (eb) => eb.fn.countAll<number>().as("n")])
-      .groupBy("collector").execute()
-  ) {
-    items[r.collector] = Number(r.n);
-  }
-  const rejected = await db.selectFrom("config").select((eb) => eb.fn.countAll<number>().as("n")).where(
-    "valid",
-    "=",
-    0,
-  )
-    .executeTakeFirstOrThrow();
-  const droppedAt = await getState(db, "outbox.dropped_at");
-  const deliveredAt = await getState(db, "outbox.delivered_at");
+  const latest = Object.values(await recentRuns(db, 1)).map((r) => r[0]);
   return {
     config: inForce ? JSON.parse(inForce) : null,
-    runs,
-    outbox: {
-      depth,
-      byStream,
-      oldestAt: oldest?.created_at ?? null,
-      dropped: Number(await getState(db, "outbox.dropped") ?? 0),
-      droppedAt: droppedAt ? Number(droppedAt) : null,
-      delivered: Number(await getState(db, "outbox.delivered") ?? 0),
-      deliveredAt: deliveredAt ? Number(deliveredAt) : null,
-    },
-    items,
-    rejectedDcrs: Number(rejected.n),
+    runs: latest.sort((a, b) => a.collector < b.collector ? -1 : a.collector > b.collector ? 1 : 0),
+    lastErrors: await lastErrors(db),
+    outbox: await outboxStatus(db),
+    items: await itemCounts(db),
+    rejectedDcrs: await rejectedCount(db),
+    chain: await chainState(db),
+  };
+}
+
+/** What `ctagent status` says (and prints as JSON). */
+export async function readStatus(db: Db): Promise<StatusReport> {
+  const m = await statusModel(db);
+  return {
+    config: m.config,
+    runs: m.runs.map((r) => {
+      const run: LastRun = {
+        collector: r.collector,
+        status: r.status,
+        startedAt: r.started_at,
+        finishedAt: r.finished_at,
+        counts: r.counts,
+        warnings: r.warnings,
+        error: r.error,
+      };
+      const failed = m.lastErrors[r.collector];
+      if (!r.error && failed) run.lastError = failed;
+      return run;
+    }),
+    outbox: m.outbox,
+    items: Object.fromEntries(Object.entries(m.items).map(([c, n]) => [c, n.items])),
+    rejectedDcrs: m.rejectedDcrs,
+    chain: m.chain,
   };
 }
 
@@ -149,5 +135,6 @@ export function statusText(s: StatusReport): string {
       }`,
     );
   }
+  lines.push(`History chain: ${chainSummary(s.chain)}`);
   return lines.join("\n");
 }

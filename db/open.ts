@@ -327,3 +327,23 @@ export function moveDatabaseAside(path: string, now = new Date()): string | unde
   }
   return aside;
 }
+
+/**
+ * A second connection to an opened database, for readers that must not wait behind the writer (the page while
+ * a baseline's transaction is open): WAL lets it read the last committed state meanwhile. It never migrates
+ * and cannot write (query_only).
+ */
+export function openReader(path: string): OpenedDb {
+  let raw: DatabaseSync;
+  try {
+    raw = new DatabaseSync(path);
+    raw.exec(`PRAGMA busy_timeout = ${BUSY_TIMEOUT_MS}`);
+    raw.exec("PRAGMA query_only = ON");
+  } catch (e) {
+    throw new DatabaseError(`Cannot open database ${path} for reading: ${(e as Error).message}`, {
+      cause: e,
+    });
+  }
+  const db = new Kysely<Database>({ dialect: nodeSqliteDialect(raw) });
+  return { db, raw, path, close: () => db.destroy() };
+}

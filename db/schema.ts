@@ -31,6 +31,34 @@ export interface ChangesTable {
   previous: string | null;
   /** JSON of the item after (null when Removed). */
   current: string | null;
+  /** Position in the history's hash chain (db/chain.ts); null only for a row written around ctagent. */
+  seq: ColumnType<number | null, number, never>;
+  /** The chain hash of this row (db/chain.ts). */
+  hash: ColumnType<string | null, string, never>;
+}
+
+/** Acknowledgements and notes of reviewers (migration 006; written by db/acks.ts), links of the chain too. */
+export interface AcksTable {
+  id: ColumnType<number, number, never>;
+  seq: ColumnType<number | null, number, never>;
+  hash: ColumnType<string | null, string, never>;
+  at: number;
+  /** The change acknowledged, or null when a group is. */
+  change_id: number | null;
+  /** The group acknowledged (a name the page gives a set of changes, e.g. `run:42`), or null for one change. */
+  group_key: string | null;
+  reviewer: string;
+  note: string;
+}
+
+/** Where retention cut the chain's beginning (db/chain.ts): what stays verifies from the last one. */
+export interface ChainCheckpointsTable {
+  id: Generated<number>;
+  at: number;
+  /** Links pruned in all, up to and including through_seq. */
+  pruned: number;
+  through_seq: number;
+  through_hash: string;
 }
 
 export interface RunsTable {
@@ -51,8 +79,13 @@ export interface OutboxTable {
   id: Generated<number>;
   /** Logical stream: CONFIG_CHANGE_BLOB | CONFIG_CHANGE_BLOB_V2 | CONFIG_DATA_BLOB_V2 */
   stream: string;
-  /** JSON of the flat map<str,str> record. */
+  /**
+   * JSON of the record's Log Analytics columns, a flat map<str,str> (what AMA's streams carry); "" when none
+   * of the record is for the table (it goes to full forward endpoints only).
+   */
   record: string;
+  /** JSON of what only the full record has (RecordId, ctagent's fields); null when the extras were not kept. */
+  extra: ColumnType<string | null, string | null | undefined, string | null>;
   created_at: number;
   attempts: number;
 }
@@ -111,4 +144,6 @@ export interface Database {
   state: StateTable;
   contents: ContentsTable;
   changes_hourly: ChangesHourlyTable;
+  acks: AcksTable;
+  chain_checkpoints: ChainCheckpointsTable;
 }

@@ -65,3 +65,9 @@ export function nodeSqliteDialect(db: DatabaseSync): Dialect {
     createIntrospector: (k) => dialect.createIntrospector(k),
   };
 }
+
+/** A statement that returns rows as arrays (much faster for big reads; not yet in node:sqlite's types). */
+export function arrays(stmt: StatementSync): StatementSync {
+  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
+  return stmt;
+}

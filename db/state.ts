@@ -1,21 +1,43 @@
-// Small key-value state (outbox drop counters, last snapshot times, the configuration in force).
+// The state table's one owner: small key-value state (outbox counters, last snapshot times, the DCR in force).
 import type { Kysely, Transaction } from "kysely";
 import type { Database } from "./schema.ts";
 
 type Q = Kysely<Database> | Transaction<Database>;
 
-export async function getState(db: Q, key: string): Promise<string | undefined> {
+/** Every key the state table holds: a new one is added here, so that none is spelled two ways. */
+export type StateKey =
+  /** Records dropped by the outbox bound, ever (a counter), and when last (epoch ms). */
+  | "outbox.dropped"
+  | "outbox.dropped_at"
+  /** Records delivered, ever (a counter), and when last (epoch ms). */
+  | "outbox.delivered"
+  | "outbox.delivered_at"
+  /** The configuration in force (JSON, without its settings). */
+  | "config.in_force"
+  /** When a collector last sent its whole inventory (epoch ms). */
+  | `snapshot.${string}`
+  /** How many of a collector's spec revisions its stored items were refreshed for. */
+  | `revision.${string}`
+  /** The history chain's head and its last verification (db/chain.ts). */
+  | "chain.head"
+  | "chain.verified"
+  /** A `--once` asking the daemon for a run, the daemon taking it, and its result (agent/run_requests.ts). */
+  | "run.request"
+  | "run.taken"
+  | "run.result";
+
+export async function getState(db: Q, key: StateKey): Promise<string | undefined> {
   const row = await db.selectFrom("state").select("value").where("key", "=", key).executeTakeFirst();
   return row?.value;
 }
 
-export async function setState(db: Q, key: string, value: string): Promise<void> {
+export async function setState(db: Q, key: StateKey, value: string): Promise<void> {
   await db.insertInto("state").values({ key, value })
     .onConflict((oc) => oc.column("key").doUpdateSet({ value }))
     .execute();
 }
 
-export async function addToCounter(db: Q, key: string, n: number): Promise<number> {
+export async function addToCounter(db: Q, key: StateKey, n: number): Promise<number> {
   const next = Number(await getState(db, key) ?? 0) + n;
   await setState(db, key, String(next));
   return next;

@@ -1,6 +1,7 @@
 // Write transactions: BEGIN IMMEDIATE, and a rollback that never hides the error that caused it.
 import type { DatabaseSync } from "node:sqlite";
-import { CompiledQuery, type DatabaseConnection, type Driver } from "kysely";
+import { CompiledQuery, type DatabaseConnection, type Driver, type Kysely } from "kysely";
+import type { Database } from "./schema.ts";
 
 /*
  * Why IMMEDIATE: a deferred transaction that reads first and writes later cannot wait for another process's
@@ -44,4 +45,13 @@ export function immediateDriver(driver: Driver, raw: DatabaseSync): Driver {
     releaseConnection: (c) => driver.releaseConnection(c),
     destroy: () => driver.destroy(),
   };
+}
+
+/**
+ * Runs `fn` (synchronous work on the raw connection) while holding Kysely's connection: no other query (a run's
+ * transaction in progress) can be open on the shared connection meanwhile, so `fn` never reads a transaction
+ * half-written nor joins one.
+ */
+export function exclusive<T>(db: Kysely<Database>, fn: () => T): Promise<T> {
+  return db.connection().execute(() => Promise.resolve().then(fn));
 }

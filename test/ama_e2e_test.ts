@@ -12,6 +12,7 @@ import { amaFetch } from "../agent/ama/mod.ts";
 import { openDb } from "../db/open.ts";
 import { type ConfigBehaviour, startFakeAma } from "./fake_ama.ts";
 import { capture, stanza, tree } from "./e2e_helpers.ts";
+import { checkRecord } from "./record_check.ts";
 
 /** Only the software collector, so the records are exactly what the dpkg status file says. */
 const SETTINGS = {
@@ -61,7 +62,9 @@ Deno.test("--once takes its DCR from the fake AMA's config socket; a package cha
     [["Software", "Added", "gamma", "", "3.0"], ["Software", "Modified", "alpha", "1.0", "1.1"]],
   );
   for (const r of changes) {
-    assert.match(String(r.RecordId), /^[0-9a-f-]{36}$/);
+    // Only ConfigurationChange columns on AMA's streams (issue 15): no RecordId, no Manager.
+    assert.equal(r.RecordId, undefined);
+    assert.equal(r.Manager, undefined);
     assert.equal(typeof r.Computer, "string");
     assert.ok(Object.values(r).every((v) => typeof v === "string"), "records are map<str,str>");
   }
@@ -185,35 +188,93 @@ Deno.test("malformed config replies never crash the agent nor change the DCR in 
   await Deno.remove(t.dir, { recursive: true });
 });
 
-Deno.test("--forward sends the same records to FluentServer (npm:@fluent-org/logger) over TCP with acks", async () => {
+/** A FluentServer (npm:@fluent-org/logger) on TCP, a dpkg tree, and `--once --forward` of the tree to it. */
+async function forwarded() {
   const server = new FluentServer({ listenOptions: { port: 0, host: "127.0.0.1" } });
   const got: [string, FluentEventTime, Record<string, string>][] = [];
   server.on("entry", (tag, time, record) => got.push([tag, time, record]));
   await server.listen();
   const t = tree();
-  t.write(stanza("alpha", "1.0"));
   writeFileSync(join(t.dir, "dcr.json"), JSON.stringify(SETTINGS));
-  const io = capture();
-  const code = await main([
-    "--once",
-    "--data-dir",
-    t.data,
-    "--root",
-    t.root,
-    "--dcr",
-    join(t.dir, "dcr.json"),
-    "--no-ama",
-    "--forward",
-    `tcp://127.0.0.1:${server.port}`,
-  ], { io });
-  assert.equal(code, 0, io.errText());
-  assert.equal(io.errText(), "", "delivered: no warning");
+  const once = async (extra: string[] = []) => {
+    const io = capture();
+    const code = await main([
+      "--once",
+      "--data-dir",
+      t.data,
+      "--root",
+      t.root,
+      "--dcr",
+      join(t.dir, "dcr.json"),
+      "--no-ama",
+      "--forward",
+      `tcp://127.0.0.1:${server.port}`,
+      ...extra,
+    ], { io });
+    assert.equal(io.errText(), "", "delivered: no warning");
+    return code;
+  };
+  return {
+    got,
+    t,
+    once,
+    async close() {
+      await server.close();
+      await Deno.remove(t.dir, { recursive: true });
+    },
+  };
+}
+
+Deno.test("--forward sends the same records to FluentServer (npm:@fluent-org/logger) over TCP with acks", async () => {
+  const { got, t, once, close } = await forwarded();
+  t.write(stanza("alpha", "1.0"));
+  assert.equal(await once(), 0);
   assert.equal(got.length, 1);
   assert.equal(got[0][0], "ctagent:CONFIG_DATA_BLOB_V2");
   assert.ok(got[0][1] instanceof FluentEventTime);
   assert.equal(got[0][2].SoftwareName, "alpha");
-  await server.close();
-  await Deno.remove(t.dir, { recursive: true });
+  await close();
+});
+
+Deno.test("--forward keeps every field of the full record by default, and only the table's columns with --forward-fields la (FluentServer)", async () => {
+  const { got, t, once, close } = await forwarded();
+  t.write(stanza("alpha", "1.0"));
+  assert.equal(await once(), 0);
+  t.write(stanza("alpha", "1.1"));
+  assert.equal(await once(), 4);
+  const [snapshot, change, inventory] = got.map(([, , r]) => r);
+  // Full: the table's columns and every field ctagent has (Manager, Status, the version, a RecordId).
+  for (const r of [snapshot, change, inventory]) {
+    assert.match(r.RecordId, /^[0-9a-f-]{36}$/);
+    assert.deepEqual([r.Manager, r.Status, r.Architecture, r.SoftwareName], [
+      "dpkg",
+      "installed",
+      "all",
+      "alpha",
+    ]);
+  }
+  assert.deepEqual([snapshot.CurrentVersion, change.CurrentVersion, change.Current, change.Previous], [
+    "1.0",
+    "1.1",
+    "1.1",
+    "1.0",
+  ]);
+  assert.equal(change.FieldsChanged, "CurrentVersion");
+  assert.deepEqual(got.map(([tag]) => tag), [
+    "ctagent:CONFIG_DATA_BLOB_V2",
+    "ctagent:CONFIG_CHANGE_BLOB_V2",
+    "ctagent:CONFIG_DATA_BLOB_V2",
+  ]);
+
+  got.length = 0;
+  t.write(stanza("alpha", "1.2"));
+  assert.equal(await once(["--forward-fields", "la"]), 4);
+  assert.equal(got.length, 2);
+  for (const [tag, , r] of got) {
+    assert.deepEqual(checkRecord(tag, r), [], "only what AMA's tables take");
+    assert.equal(r.Manager, undefined);
+  }
+  await close();
 });
 
 Deno.test("--once without AMA leaves the records in the outbox with one warning and the change exit code", async () => {

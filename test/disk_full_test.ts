@@ -93,6 +93,7 @@ Deno.test({
         });
         try {
           const api = createApi({
+            collectors: COLLECTORS,
             db: opened.db,
             status: agentStatus(agent, opened.db, { startedAt: Date.now() }),
           });
@@ -135,6 +136,7 @@ Deno.test("the daemon keeps a failed run it cannot record in memory, shows it on
     });
     try {
       const api = createApi({
+        collectors: COLLECTORS,
         db: opened.db,
         status: agentStatus(agent, opened.db, { startedAt: Date.now() }),
       });

@@ -17,6 +17,7 @@ import { completeReply } from "../agent/ama/config_client.ts";
 import { parseEndpoint } from "../agent/ama/transport.ts";
 import type { Platform } from "../agent/platform.ts";
 import { AMA_STREAMS } from "../agent/streams.ts";
+import { checkRecord, ctStream } from "./record_check.ts";
 
 /** One event the fake received. */
 export interface Received {
@@ -56,6 +57,12 @@ export interface FakeAmaOptions {
   ack?: boolean;
   /** Append every event as one JSON line to this file. */
   ndjson?: string;
+  /**
+   * Check every record tagged with a CT stream as AMA's tables would take it (record_check.ts; default true):
+   * a record that breaks a rule is a violation, and a test waiting on or closing the fake then fails.
+   * Tests of the wire itself, which send made-up records, turn it off.
+   */
+  validate?: boolean;
   /** Called for every event (the CLI's live summary). */
   onEvent?: (e: Received) => void;
 }
@@ -71,12 +78,15 @@ export interface FakeAma {
   /** Forward messages received, and decode errors (the connection is closed on one, as fluentd does). */
   messages: number;
   errors: string[];
+  /** Records that AMA's tables would not take as they are (see FakeAmaOptions.validate). */
+  violations: string[];
   setSettings(settings: unknown): void;
   setBehaviour(b: ConfigBehaviour): void;
-  /** Resolves once `n` events have arrived (or `pred` holds), rejects after `timeoutMs`. */
+  /** Resolves once `n` events have arrived (or `pred` holds); rejects after `timeoutMs` or on a violation. */
   waitFor(n: number | (() => boolean), timeoutMs?: number): Promise<void>;
   /** Counts per tag, one line. */
   summary(): string;
+  /** Stops listening; rejects when a record broke a rule (so a test that closes the fake fails on one). */
   close(): Promise<void>;
 }
 
@@ -213,6 +223,8 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   const received: Received[] = [];
   const requests: FakeAma["requests"] = [];
   const errors: string[] = [];
+  const violations: string[] = [];
+  const validate = opts.validate ?? true;
   const counts = new Map<string, number>();
   let messages = 0;
   let waiters: (() => void)[] = [];
@@ -241,6 +253,13 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
           receivedAt,
         }));
         received.push(...events);
+        if (validate && ctStream(msg.tag)) {
+          for (const e of events) {
+            for (const p of checkRecord(e.tag, e.record)) {
+              violations.push(`${e.tag}: ${p} in ${JSON.stringify(e.record).slice(0, 400)}`);
+            }
+          }
+        }
         counts.set(msg.tag, (counts.get(msg.tag) ?? 0) + events.length);
         if (opts.ndjson) {
           appendFileSync(
@@ -379,11 +398,14 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
       return messages;
     },
     errors,
+    violations,
     setSettings: (s: unknown) => void (settings = s),
     setBehaviour: (b) => behaviour = b,
     waitFor(n, timeoutMs = 10_000) {
       const done = typeof n === "number" ? () => received.length >= n : n;
+      const invalid = () => new Error(`fake AMA: records AMA would not take:\n${violations.join("\n")}`);
       return new Promise((resolve, reject) => {
+        if (violations.length) return reject(invalid());
         if (done()) return resolve();
         const timer = setTimeout(() => {
           waiters = waiters.filter((w) => w !== check);
@@ -396,7 +418,10 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
           );
         }, timeoutMs);
         const check = () => {
-          if (done()) {
+          if (violations.length) {
+            clearTimeout(timer);
+            reject(invalid());
+          } else if (done()) {
             clearTimeout(timer);
             resolve();
           } else waiters.push(check);
@@ -406,13 +431,20 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     },
     summary() {
       const parts = [...counts].map(([tag, n]) => `${tag}=${n}`);
-      return `events=${received.length} messages=${messages} errors=${errors.length}${
+      return `events=${received.length} messages=${messages} errors=${errors.length} violations=${violations.length}${
         parts.length ? " " + parts.join(" ") : ""
       }`;
     },
     async close() {
       for (const s of sockets) s.destroy();
       await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+      if (violations.length) {
+        throw new Error(
+          `fake AMA: ${violations.length} problem(s) in records AMA would not take:\n${
+            violations.join("\n")
+          }`,
+        );
+      }
     },
   };
 }
@@ -426,7 +458,8 @@ Defaults (AMA's own): Linux config @CAgentStream_CloudAgentInfo_config_default_f
   data @CAgentStream_CloudAgentInfo_ChangeTracking-Linux_default_fluent.socket; Windows config
   \\\\.\\pipe\\CAgentStream_CloudAgentInfo_AzureMonitorAgent, data a pipe per stream named in the reply.
 Endpoints: @abstract, /path/to.sock, unix:///path, tcp://127.0.0.1:24224.
-Every event is printed as one JSON line on stdout (or appended to --ndjson); a summary goes to stderr.`;
+Every event is printed as one JSON line on stdout (or appended to --ndjson); a summary goes to stderr, and so
+does every record AMA's tables would not take as it is (an unknown column, an undocumented value).`;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -485,7 +518,11 @@ async function main(): Promise<void> {
   console.error(`fake-ama: config on ${ama.configEndpoint}, data on ${ama.dataEndpoints.join(", ")}`);
   console.error(`fake-ama: tags ${Object.values(ama.outputStreams).join(", ")}`);
   let last = "";
+  let shown = 0;
   const timer = setInterval(() => {
+    for (; shown < ama.violations.length; shown++) {
+      console.error(`fake-ama: violation: ${ama.violations[shown]}`);
+    }
     const s = ama.summary();
     if (s !== last) console.error(`fake-ama: ${new Date().toISOString()} ${s}`);
     last = s;
@@ -493,7 +530,7 @@ async function main(): Promise<void> {
   const stop = async () => {
     clearInterval(timer);
     console.error(`fake-ama: ${ama.summary()}`);
-    await ama.close();
+    await ama.close().catch((e) => console.error(`fake-ama: ${(e as Error).message}`));
     Deno.exit(0);
   };
   Deno.addSignalListener("SIGINT", stop);

@@ -1,6 +1,6 @@
 // Files end to end: `--once --json` against a hostile tree, and changes through the real pipeline.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
 import { makeHostileTree, sha256sumAll } from "../agent/collectors/files/testdata/hostile_tree.ts";
 import { bytesToPath } from "../agent/host/files/names.ts";
@@ -14,6 +14,7 @@ import { liveHost } from "../agent/host/mod.ts";
 import { memoryLogger } from "../agent/log.ts";
 
 type Rec = Record<string, string>;
+const HAVE_SETFACL = spawnSync("setfacl", ["--version"]).status === 0;
 
 Deno.test("--once --json: FileContentChecksum equals sha256sum for every file of a hostile tree", async () => {
   const t = await makeHostileTree();
@@ -85,15 +86,19 @@ async function pipeline(deny: string[] = []) {
       now: () => (now += 1000),
     });
     assert.ok(s.status === "ok" || s.status === "baseline", s.error);
+    last = s.changes;
     return s.changes.map((c) => ({
       cat: c.ChangeCategory,
       path: c.FileSystemPath.slice(dir.length),
       fields: c.FieldsChanged,
     }));
   };
+  let last: Rec[] = [];
   return {
     dir,
     run,
+    /** The records of the last run, whole. */
+    records: () => last,
     deny,
     done: async () => {
       await close();
@@ -104,45 +109,72 @@ async function pipeline(deny: string[] = []) {
 
 const tick = () => new Promise((r) => setTimeout(r, 15));
 
-Deno.test("pipeline: one byte, a mode bit, an owner, a link target → exactly one Modified each, right fields", async () => {
-  const p = await pipeline();
-  try {
-    assert.deepEqual(await p.run(), []); // baseline
-    assert.deepEqual(await p.run(), []); // nothing changed
+Deno.test(
+  `pipeline: one byte, a mode bit, an ACL entry, an owner, a link target → exactly one Modified each, right fields${
+    HAVE_SETFACL ? "" : " (ACL entries skipped: setfacl, Debian acl, is not installed)"
+  }`,
+  async () => {
+    const p = await pipeline();
+    try {
+      assert.deepEqual(await p.run(), []); // baseline
+      assert.deepEqual(await p.run(), []); // nothing changed
 
-    await tick();
-    const f = await Deno.open(`${p.dir}/b.conf`, { write: true });
-    await f.write(new TextEncoder().encode("B")); // "bravo" → "Bravo": same size
-    f.close();
-    assert.deepEqual(await p.run(), [{
-      cat: "Modified",
-      path: "/b.conf",
-      fields: "DateModified, FileContentChecksum",
-    }]);
+      await tick();
+      const f = await Deno.open(`${p.dir}/b.conf`, { write: true });
+      await f.write(new TextEncoder().encode("B")); // "bravo" → "Bravo": same size
+      f.close();
+      assert.deepEqual(await p.run(), [{
+        cat: "Modified",
+        path: "/b.conf",
+        fields: "DateModified, FileContentChecksum",
+      }]);
 
-    await Deno.chmod(`${p.dir}/b.conf`, 0o600);
-    assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Mode" }]);
+      // A chmod shows in Acls (getfacl's text of the mode) and Mode (issue 15).
+      await Deno.chmod(`${p.dir}/b.conf`, 0o600);
+      assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Acls, Mode" }]);
+      assert.deepEqual([p.records()[0].PreviousAcls, p.records()[0].Acls], [
+        "user::rw-,group::r--,other::r--",
+        "user::rw-,group::---,other::---",
+      ]);
+      if (HAVE_SETFACL) {
+        // An ACL entry: Acls, and the mode's group bits that now show the mask.
+        execFileSync("setfacl", ["-m", "u:65534:r", `${p.dir}/b.conf`]);
+        assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Acls, Mode" }]);
+        // Another entry within the same mask: Acls alone.
+        execFileSync("setfacl", ["-m", "g:0:r", `${p.dir}/b.conf`]);
+        assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/b.conf", fields: "Acls" }]);
+        assert.match(
+          p.records()[0].Acls,
+          /^user::rw-,user:\S+:r--,group::---,group:root:r--,mask::r--,other::---$/,
+        );
+        assert.doesNotMatch(p.records()[0].PreviousAcls, /group:root/);
+      } else console.warn("setfacl not tested: Debian's acl is not installed");
 
-    if (Deno.uid() === 0) { // only root can give a file away
-      execFileSync("chown", ["65534", `${p.dir}/sub/c.conf`]);
-      assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/sub/c.conf", fields: "Owner, OwnerId" }]);
-    } else console.warn("owner change not tested: not root");
+      if (Deno.uid() === 0) { // only root can give a file away
+        execFileSync("chown", ["65534", `${p.dir}/sub/c.conf`]);
+        assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/sub/c.conf", fields: "Owner, OwnerId" }]);
+      } else console.warn("owner change not tested: not root");
 
-    const before = await Deno.lstat(`${p.dir}/mlink`);
-    await tick();
-    execFileSync("ln", ["-sfn", "b.conf", `${p.dir}/mlink`]);
-    const after = await Deno.lstat(`${p.dir}/mlink`);
-    // What really changed on the link, from the OS's own view: it is a new link with a new target.
-    const expect = ["LinkTarget"];
-    if (before.birthtime?.getTime() !== after.birthtime?.getTime()) expect.push("DateCreated");
-    if (before.mtime?.getTime() !== after.mtime?.getTime()) expect.push("DateModified");
-    if (before.size !== after.size) expect.push("Size");
-    assert.deepEqual(await p.run(), [{ cat: "Modified", path: "/mlink", fields: expect.sort().join(", ") }]);
-    assert.deepEqual(await p.run(), []);
-  } finally {
-    await p.done();
-  }
-});
+      const before = await Deno.lstat(`${p.dir}/mlink`);
+      await tick();
+      execFileSync("ln", ["-sfn", "b.conf", `${p.dir}/mlink`]);
+      const after = await Deno.lstat(`${p.dir}/mlink`);
+      // What really changed on the link, from the OS's own view: it is a new link with a new target.
+      const expect = ["LinkTarget"];
+      if (before.birthtime?.getTime() !== after.birthtime?.getTime()) expect.push("DateCreated");
+      if (before.mtime?.getTime() !== after.mtime?.getTime()) expect.push("DateModified");
+      if (before.size !== after.size) expect.push("Size");
+      assert.deepEqual(await p.run(), [{
+        cat: "Modified",
+        path: "/mlink",
+        fields: expect.sort().join(", "),
+      }]);
+      assert.deepEqual(await p.run(), []);
+    } finally {
+      await p.done();
+    }
+  },
+);
 
 Deno.test("pipeline: a new file is Added, a deleted one Removed, an unreadable one neither", async () => {
   const p = await pipeline();

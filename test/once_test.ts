@@ -111,6 +111,15 @@ Deno.test("the CLI rejects unknown flags with a hint and exit 16, and documents 
   assert.match(r.err, /unknown flag --onec \(did you mean --once\?\)/);
   assert.equal((await runCli(["frobnicate"])).code, 16);
   assert.equal((await runCli(["--listen", "nowhere"])).code, 16);
+  const fields = await runCli(["--once", "--forward", "tcp://127.0.0.1:1", "--forward-fields", "some"]);
+  assert.deepEqual([fields.code, fields.err.split("\n")[0]], [
+    16,
+    'ctagent: --forward-fields: expected la or full, got "some"',
+  ]);
+  assert.match(
+    (await runCli(["--once", "--forward-fields", "la"])).err,
+    /--forward-fields needs --forward URL/,
+  );
   const help = await runCli(["--help"]);
   assert.equal(help.code, 0);
   for (const code of ["16", "17", "18", "19", "20"]) assert.match(help.out, new RegExp(`^  ${code}  `, "m"));

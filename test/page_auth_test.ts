@@ -4,10 +4,11 @@ import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { createApi } from "../ui/api.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { openDb } from "../db/open.ts";
 import { onlyDcr } from "./helpers.ts";
+import { startAgentProcess } from "./agent_process.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
 const SECRET = "bindpw=hunter2-e2e";
 const can = Deno.build.os === "linux" && Deno.uid() === 0 && existsSync("/usr/bin/setpriv") &&
   existsSync("/usr/bin/curl");
@@ -35,41 +36,10 @@ async function curlAsNobody(url: string, opts: { cookie?: string; method?: strin
   return { status: Number(text.slice(at + 1)), body: text.slice(0, at) };
 }
 
-/** Starts `ctagent` (the daemon) and waits for the page's sign-in address in its log. */
-async function startAgent(args: string[]) {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", join(ROOT, "main.ts"), ...args],
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let log = "";
-  const reader = child.stderr.pipeThrough(new TextDecoderStream()).getReader();
-  const pump = (async () => {
-    for (let r; !(r = await reader.read()).done;) log += r.value;
-  })();
-  const deadline = Date.now() + 60_000;
-  let signIn: string | undefined;
-  while (!signIn && Date.now() < deadline) {
-    signIn = /local page ready.* url=(\S+)/.exec(log)?.[1];
-    if (!signIn) await new Promise((r) => setTimeout(r, 50));
-  }
-  if (!signIn) throw new Error(`the page never came up:\n${log}`);
-  return {
-    signIn,
-    base: new URL(signIn).origin,
-    log: () => log,
-    async stop() {
-      child.kill("SIGTERM");
-      await child.status;
-      await pump;
-    },
-  };
-}
-
 /** Every route of the API, with parameters that make each one answer (listed from the app itself). */
 async function apiRoutes(file: string, sum: string): Promise<{ method: string; path: string }[]> {
   const opened = await openDb(":memory:");
-  const routes = createApi({ db: opened.db }).routes;
+  const routes = createApi({ db: opened.db, collectors: COLLECTORS }).routes;
   await opened.close();
   const fill: Record<string, string> = {
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,
@@ -115,7 +85,15 @@ Deno.test({
       );
     await writeDcr({});
     const data = join(dir, "data");
-    const agent = await startAgent(["--data-dir", data, "--dcr", dcr, "--no-ama", "--listen", "127.0.0.1:0"]);
+    const agent = await startAgentProcess([
+      "--data-dir",
+      data,
+      "--dcr",
+      dcr,
+      "--no-ama",
+      "--listen",
+      "127.0.0.1:0",
+    ]);
     try {
       // The token file is root's alone: nobody cannot read it.
       const st = await Deno.stat(join(data, "page-token"));
@@ -158,6 +136,10 @@ Deno.test({
       assert.match(page.body, /ctagent page-url/, "the page says how to sign in");
       const wrong = await curlAsNobody(`${agent.base}/?token=${"0".repeat(64)}`);
       assert.equal(wrong.status, 401);
+      // The page's worker hands its log lines to the agent's log: the line follows the answer shortly.
+      for (let i = 0; i < 100 && !/page sign-in failed: wrong token/.test(agent.log()); i++) {
+        await new Promise((r) => setTimeout(r, 50));
+      }
       assert.match(agent.log(), /page sign-in failed: wrong token/);
 
       // With a session handed to it: the API answers, but never the 0600 file's content.

@@ -118,7 +118,7 @@ Deno.test({
     await withTempDir(async (dir) => {
       const files = await selfSigned(dir);
       const tls = { cert: await Deno.readTextFile(files.cert), key: await Deno.readTextFile(files.key) };
-      const opened = await openDb(":memory:");
+      const opened = await openDb(join(dir, "data", "state.db"));
       const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
       const ui = await startUi({
         db: opened,
@@ -127,6 +127,7 @@ Deno.test({
         assets,
         dataDir: join(dir, "data"),
       });
+      assert.equal(ui.thread, "worker", "served as the agent serves it");
       const client = Deno.createHttpClient({ caCerts: [tls.cert] });
       // Deno's fetch takes a client that trusts this certificate (not in the DOM's RequestInit type).
       const get = (url: string, init: RequestInit = {}) => fetch(url, { ...init, client } as RequestInit);

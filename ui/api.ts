@@ -1,9 +1,12 @@
 // The page's JSON API: status, inventory, changes, item history, DCRs, file contents and diffs, scan now.
-import { Hono } from "hono";
+import { type Context, Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
-import type { CollectorSpec } from "../agent/collectors/types.ts";
-import { COLLECTORS } from "../agent/collectors/mod.ts";
+import { statusModel } from "../agent/status.ts";
+import { recentRuns, type RunRow } from "../db/runs.ts";
+import { content } from "../db/contents.ts";
+import type { UiCollector } from "./collectors.ts";
+import { sortFieldsOf } from "../agent/collectors/spec.ts";
 import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
@@ -39,7 +42,7 @@ export interface AgentStatus {
     nextRunAt?: number | null;
     running?: boolean;
     /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
-    unrecordedRun?: q.RunRow;
+    unrecordedRun?: RunRow;
   }[];
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
@@ -55,8 +58,8 @@ export interface AgentStatus {
 
 export interface ApiOptions {
   db: Db;
-  /** The collectors the API knows (default: every collector). */
-  collectors?: readonly CollectorSpec[];
+  /** The collectors the API knows (their specs: `COLLECTORS` for all of them). */
+  collectors: readonly UiCollector[];
   scheduler?: Scheduler;
   status?: () => AgentStatus | Promise<AgentStatus>;
   log?: Logger;
@@ -111,9 +114,38 @@ function int(v: string | undefined, name: string): number | undefined {
 
 const CHECKSUM = /^[0-9a-fA-F]{64}$/;
 
+/** A request's query parameters, each one of `allowed` (anything else is a 400 naming it and the allowed ones). */
+function params(c: Context, allowed: readonly string[]): (name: string) => string | undefined {
+  const url = new URL(c.req.url);
+  for (const name of new Set(url.searchParams.keys())) {
+    if (allowed.includes(name) || allowed.some((a) => a.endsWith(".*") && name.startsWith(a.slice(0, -1)))) {
+      continue;
+    }
+    throw new RangeError(
+      `Unknown parameter ${JSON.stringify(name)} for ${c.req.path}: expected ${
+        allowed.length ? `one of ${allowed.join(", ")}` : "none"
+      }`,
+    );
+  }
+  return (name) => url.searchParams.get(name) ?? undefined;
+}
+
+const CHANGE_PARAMS = ["since", "until", "type", "category"];
+/** The longest text search: longer ones cost a scan for nothing anyone types. */
+const MAX_SEARCH = 256;
+/** The most chart buckets one histogram may ask for. */
+const MAX_BUCKETS = 10_000;
+
+function searchText(v: string | undefined): string | undefined {
+  if (v !== undefined && v.length > MAX_SEARCH) {
+    throw new RangeError(`q: at most ${MAX_SEARCH} characters, got ${v.length}`);
+  }
+  return v;
+}
+
 export function createApi(opts: ApiOptions): Hono {
   const { db } = opts;
-  const specs = opts.collectors ?? COLLECTORS;
+  const specs = opts.collectors;
   const names = specs.map((s) => s.name);
   const now = opts.now ?? Date.now;
   const index = inventoryIndex(db, { now });
@@ -130,7 +162,7 @@ export function createApi(opts: ApiOptions): Hono {
     if (!versions.length) return { status: 404 as const, error: `content ${sum} is not a version of ${key}` };
     const why = gate.withheld(key, versions);
     if (why) return { status: 403 as const, error: `content not shown: ${why}` };
-    const row = await q.content(db, sum);
+    const row = await content(db, sum);
     return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
   };
   const app = new Hono();
@@ -142,14 +174,12 @@ export function createApi(opts: ApiOptions): Hono {
   });
 
   app.get("/status", async (c) => {
+    params(c, []);
     const live: AgentStatus = (await opts.status?.()) ?? {};
-    const [runs, errors, depth, cfg] = await Promise.all([
-      q.recentRuns(db, 1),
-      q.lastErrors(db),
-      q.outboxDepth(db),
-      q.configs(db, 1),
-    ]);
-    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...Object.keys(runs)]);
+    const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
+    const runs = new Map(model.runs.map((r) => [r.collector, r]));
+    const errors = model.lastErrors;
+    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...runs.keys()]);
     const collectors = [...names].map((name) => {
       const l = live.collectors?.find((x) => x.name === name);
       return {
@@ -158,11 +188,11 @@ export function createApi(opts: ApiOptions): Hono {
         frequency: l?.frequency ?? null,
         nextRunAt: l?.nextRunAt ?? null,
         running: l?.running ?? false,
-        lastRun: l?.unrecordedRun ?? runs[name]?.[0] ?? null,
+        lastRun: l?.unrecordedRun ?? runs.get(name) ?? null,
         lastError: errors[name] ?? null,
       };
     });
-    const outbox = Object.values(depth).reduce((a, b) => a + b, 0);
+    const outbox = model.outbox.depth;
     const failed = collectors.filter((x) => x.enabled && x.lastRun && x.lastRun.status === "failed");
     const health = failed.length
       ? { level: "error", text: `${failed.map((x) => x.name).join(", ")} failed` }
@@ -184,17 +214,18 @@ export function createApi(opts: ApiOptions): Hono {
         dcrId: live.config?.dcrId ?? null,
         receivedAt: live.config?.receivedAt ?? cfg.current?.received_at ?? null,
         warnings: live.config?.warnings ?? [],
-        rejected: cfg.rejected.length,
+        rejected: model.rejectedDcrs,
       },
       collectors,
-      outbox: { depth: outbox, byStream: depth, ...live.delivery },
+      outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
+      chain: model.chain,
     });
   });
 
   let itemCounts: { version: string; counts: q.Counts } | undefined;
   app.get("/counts", async (c) => {
-    const since = parseTime(c.req.query("since") ?? "24h", now())!;
+    const since = parseTime(params(c, ["since"])("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
     if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
     return c.json(await q.withChanged(db, itemCounts.counts, since));
@@ -203,52 +234,89 @@ export function createApi(opts: ApiOptions): Hono {
   app.get("/inventory/:collector", async (c) => {
     const collector = c.req.param("collector");
     list(collector, names);
-    const dir = c.req.query("dir");
+    const spec = specs.find((s) => s.name === collector)!;
+    const filterable = spec.filterable ?? [];
+    const query = params(c, [
+      "q",
+      "sort",
+      "dir",
+      "offset",
+      "limit",
+      "errors",
+      ...filterable.map((f) => `filter.${f}`),
+    ]);
+    const dir = query("dir");
     if (dir && dir !== "asc" && dir !== "desc") {
       throw new RangeError(`dir must be asc or desc, got ${JSON.stringify(dir)}`);
+    }
+    // Sorting costs an order kept per field: only the fields the collector's spec offers.
+    const sort = query("sort") || undefined;
+    const sorts = sortFieldsOf(spec);
+    if (sort !== undefined && !sorts.includes(sort)) {
+      throw new RangeError(
+        `Cannot sort ${collector} by ${JSON.stringify(sort)}: expected one of ${sorts.join(", ")}`,
+      );
+    }
+    const errors = query("errors");
+    if (errors !== undefined && errors !== "0" && errors !== "1") {
+      throw new RangeError(`errors must be 0 or 1, got ${JSON.stringify(errors)}`);
+    }
+    const where: Record<string, string> = {};
+    for (const f of filterable) {
+      const v = query(`filter.${f}`);
+      if (v !== undefined) where[f] = v;
     }
     return c.json(
       await index.query({
         collector,
-        q: c.req.query("q"),
-        sort: c.req.query("sort") || undefined,
+        q: searchText(query("q")),
+        sort,
         dir: dir as "asc" | "desc" | undefined,
-        offset: int(c.req.query("offset"), "offset"),
-        limit: int(c.req.query("limit"), "limit"),
-        errors: c.req.query("errors") === "1",
+        offset: int(query("offset"), "offset"),
+        limit: int(query("limit"), "limit"),
+        errors: errors === "1",
+        where,
       }),
     );
   });
 
-  const changeFilters = (c: { req: { query(k: string): string | undefined } }) => ({
-    since: parseTime(c.req.query("since"), now()),
-    until: parseTime(c.req.query("until"), now()),
-    collectors: list(c.req.query("type"), names),
-    categories: list(c.req.query("category"), q.CATEGORIES),
+  const changeFilters = (query: (k: string) => string | undefined) => ({
+    since: parseTime(query("since"), now()),
+    until: parseTime(query("until"), now()),
+    collectors: list(query("type"), names),
+    categories: list(query("category"), q.CATEGORIES),
   });
 
   app.get("/changes", async (c) => {
+    const query = params(c, [...CHANGE_PARAMS, "q", "offset", "limit"]);
     return c.json(
       await q.changes(db, {
-        ...changeFilters(c),
-        q: c.req.query("q"),
-        offset: int(c.req.query("offset"), "offset"),
-        limit: int(c.req.query("limit"), "limit"),
+        ...changeFilters(query),
+        q: searchText(query("q")),
+        offset: int(query("offset"), "offset"),
+        limit: int(query("limit"), "limit"),
       }),
     );
   });
 
   app.get("/histogram", async (c) => {
-    const f = changeFilters(c);
+    const query = params(c, [...CHANGE_PARAMS, "bucket"]);
+    const f = changeFilters(query);
     const until = f.until ?? now();
     const since = f.since ?? until - RANGES["24h"];
-    const bucket = int(c.req.query("bucket"), "bucket") ?? defaultBucket(until - since);
+    const bucket = int(query("bucket"), "bucket") ?? defaultBucket(until - since);
+    if ((until - since) / Math.max(bucket, 1000) > MAX_BUCKETS) {
+      throw new RangeError(
+        `bucket ${bucket} ms makes more than ${MAX_BUCKETS} buckets of that range: choose a wider one`,
+      );
+    }
     return c.json(await q.histogram(db, { ...f, since, until, bucket }));
   });
 
   app.get("/item", async (c) => {
-    const collector = c.req.query("collector") ?? "";
-    const key = c.req.query("key");
+    const query = params(c, ["collector", "key"]);
+    const collector = query("collector") ?? "";
+    const key = query("key");
     list(collector || "?", names);
     if (!key) throw new RangeError("key is required");
     const field = specs.find((s) => s.name === collector)?.content || undefined;
@@ -267,23 +335,28 @@ export function createApi(opts: ApiOptions): Hono {
   });
 
   app.get("/config", async (c) => {
+    params(c, []);
     const live: AgentStatus = (await opts.status?.()) ?? {};
     return c.json({ ...(await q.configs(db)), live: live.config ?? null });
   });
 
-  app.get("/runs", async (c) => c.json(await q.recentRuns(db, int(c.req.query("limit"), "limit") ?? 10)));
+  app.get(
+    "/runs",
+    async (c) => c.json(await recentRuns(db, int(params(c, ["limit"])("limit"), "limit") ?? 10)),
+  );
 
   app.get("/content/:checksum", async (c) => {
     const sum = c.req.param("checksum");
     if (!CHECKSUM.test(sum)) throw new RangeError("checksum must be 64 hex digits");
-    const r = await shown(c.req.query("key"), sum.toLowerCase());
+    const r = await shown(params(c, ["key"])("key"), sum.toLowerCase());
     return r.row ? c.json({ checksum: sum.toLowerCase(), ...r.row }) : c.json({ error: r.error }, r.status);
   });
 
   app.get("/diff", async (c) => {
-    const from = c.req.query("from") ?? "", to = c.req.query("to") ?? "";
+    const query = params(c, ["from", "to", "key"]);
+    const from = query("from") ?? "", to = query("to") ?? "";
     if (!CHECKSUM.test(from) || !CHECKSUM.test(to)) throw new RangeError("from and to must be 64 hex digits");
-    const key = c.req.query("key");
+    const key = query("key");
     const [a, b] = [await shown(key, from.toLowerCase()), await shown(key, to.toLowerCase())];
     if (!a.row) return c.json({ error: a.error }, a.status);
     if (!b.row) return c.json({ error: b.error }, b.status);

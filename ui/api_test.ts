@@ -1,4 +1,6 @@
 import assert from "node:assert/strict";
+import { recordVerification, verifyChain } from "../db/chain.ts";
+import { acknowledge } from "../db/acks.ts";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
 import { startWorld, type World, XSS } from "./testdata/world.ts";
@@ -106,6 +108,48 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
       }
     });
 
+    await t.step(
+      "sort and filter only by what the collector's spec offers; anything else 400 naming it",
+      async () => {
+        const cases: [string, RegExp][] = [
+          [
+            "/api/inventory/software?sort=Nonexistent",
+            /Cannot sort software by "Nonexistent": expected one of key, first_seen, changed_at, SoftwareName, CurrentVersion/,
+          ],
+          ["/api/inventory/software?sort=SvcState", /Cannot sort software by "SvcState"/],
+          [
+            "/api/inventory/software?filter.Publisher=x",
+            /Unknown parameter "filter\.Publisher" for .*filter\.Manager/,
+          ],
+          [
+            "/api/inventory/software?where=1",
+            /Unknown parameter "where" for \/api\/inventory\/software: expected one of q, sort/,
+          ],
+          ["/api/inventory/software?errors=yes", /errors must be 0 or 1, got "yes"/],
+          [
+            "/api/changes?sort=at",
+            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, q/,
+          ],
+          ["/api/histogram?q=x", /Unknown parameter "q" for \/api\/histogram/],
+          ["/api/status?x=1", /Unknown parameter "x" for \/api\/status: expected none/],
+          ["/api/item?collector=software&key=k&extra=1", /Unknown parameter "extra"/],
+          [`/api/inventory/software?q=${"x".repeat(300)}`, /q: at most 256 characters, got 300/],
+          ["/api/histogram?since=30d&bucket=1000", /more than 10000 buckets/],
+        ];
+        for (const [path, message] of cases) {
+          const r = await c.get(path);
+          assert.equal(r.status, 400, path);
+          assert.match((await r.json()).error, message, path);
+        }
+        const dpkg = await c.json<Page>("/api/inventory/software?filter.Manager=dpkg&limit=500");
+        assert.ok(dpkg.total > 100 && dpkg.rows.every((r) => r.data.Manager === "dpkg"));
+        const test = await c.json<Page>(
+          "/api/inventory/software?filter.Manager=test&sort=Publisher&dir=desc",
+        );
+        assert.deepEqual(test.rows.map((r) => r.data.SoftwareName), ["xss-probe"]);
+      },
+    );
+
     await t.step("status: collectors with last runs and next runs, DCR source and id", async () => {
       const s = await c.json<{
         collectors: {
@@ -126,6 +170,25 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
       assert.equal(s.config.rejected, 1);
       assert.equal(s.health.level, "ok");
     });
+
+    await t.step(
+      "status: the history chain's head, and its last verification once there is one",
+      async () => {
+        type Chain = { chain: { head: { seq: number }; verified: { ok: boolean; rows: number } | null } };
+        await acknowledge(w.opened.db, { group: "run:1", reviewer: "tester" });
+        const before = await c.json<Chain>("/api/status");
+        const links = w.opened.raw.prepare(
+          "SELECT (SELECT count(*) FROM changes) + (SELECT count(*) FROM acks) AS n",
+        )
+          .get() as { n: number };
+        assert.ok(links.n > 0);
+        assert.equal(before.chain.head.seq, links.n);
+        assert.equal(before.chain.verified, null);
+        await recordVerification(w.opened.db, verifyChain(w.opened.raw));
+        const after = await c.json<Chain>("/api/status");
+        assert.deepEqual([after.chain.verified?.ok, after.chain.verified?.rows], [true, links.n]);
+      },
+    );
 
     await t.step("config: the DCR in force and the rejected one with its problems", async () => {
       const cfg = await c.json<{

@@ -15,7 +15,38 @@ export interface PageCollector {
   page: Omit<PageSpec, "color">;
 }
 
-export function pageCollectors(specs: readonly CollectorSpec[]): PageCollector[] {
+/** What the page's server reads of a collector's spec: plain data (it crosses to the page's worker). */
+export type UiCollector = Pick<
+  CollectorSpec,
+  | "name"
+  | "label"
+  | "nouns"
+  | "platforms"
+  | "nameField"
+  | "columns"
+  | "sortable"
+  | "filterable"
+  | "content"
+  | "page"
+>;
+
+/** The plain-data part of specs (no functions), as the page's worker receives them. */
+export function uiCollectors(specs: readonly UiCollector[]): UiCollector[] {
+  return specs.map((s) => ({
+    name: s.name,
+    label: s.label,
+    nouns: s.nouns,
+    platforms: s.platforms,
+    nameField: s.nameField,
+    columns: s.columns,
+    sortable: s.sortable,
+    filterable: s.filterable,
+    content: s.content,
+    page: s.page,
+  }));
+}
+
+export function pageCollectors(specs: readonly UiCollector[]): PageCollector[] {
   return specs.map((s) => {
     const { color: _, ...page } = s.page;
     return {
@@ -32,13 +63,13 @@ export function pageCollectors(specs: readonly CollectorSpec[]): PageCollector[]
 }
 
 /** The JSON of `pageCollectors` as it can stand in a double-quoted HTML attribute. */
-export function pageCollectorsAttribute(specs: readonly CollectorSpec[]): string {
+export function pageCollectorsAttribute(specs: readonly UiCollector[]): string {
   const escapes: Record<string, string> = { "&": "&amp;", '"': "&quot;", "<": "&lt;", ">": "&gt;" };
   return JSON.stringify(pageCollectors(specs)).replace(/[&"<>]/g, (c) => escapes[c]);
 }
 
 /** The collectors' colours: `--c-<name>` in light and dark mode, on type badges (`t-`) and chart parts (`s-`). */
-export function collectorCss(specs: readonly CollectorSpec[]): string {
+export function collectorCss(specs: readonly UiCollector[]): string {
   const vars = (i: 0 | 1) => specs.map((s) => `--c-${s.name}: ${s.page.color[i]};`).join(" ");
   return [
     `:root { ${vars(0)} }`,

@@ -1,7 +1,8 @@
-// In-memory search and sort index over one collector's items, rebuilt when a run changes them; idle ones are dropped.
+// In-memory search and sort index over one collector's items, rebuilt when a run changes them; idle ones are
+// dropped, and all of them together stay within a memory budget.
 import { sql } from "kysely";
 import type { Db } from "../db/open.ts";
-import { type InventoryQuery, isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
+import { inventory, type InventoryQuery, isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
 
 interface Index {
   version: string;
@@ -14,16 +15,31 @@ interface Index {
   /** Where each item's part of `hay` starts (plus one past the end). */
   starts: Int32Array;
   errors: Uint8Array;
-  /** Permutations of item positions in ascending order, per sort field, built on first use. */
+  /** Permutations of item positions in ascending order, per sort field, built on first use (most recent last). */
   orders: Map<string, Int32Array>;
+  /** Each item's value of a field, per field filtered on, loaded on first use (most recent last). */
+  values: Map<string, unknown[]>;
+  /** What the index holds, estimated: its text, keys and arrays. */
+  bytes: number;
   usedAt: number;
 }
 
+export interface IndexLimits {
+  /** Drop an index unused this long (default 5 min). */
+  idleMs?: number;
+  /** The estimated bytes all indexes may hold together (default 256 MiB); the least recently used go first. */
+  maxBytes?: number;
+  /** Sort orders and filter value lists kept per index (default 16): the fields the specs offer fit. */
+  maxFields?: number;
+}
+
 export interface InventoryIndex {
-  /** An inventory page (exact-value `where` filters are not indexed: queries.ts answers those). */
-  query(q: Omit<InventoryQuery, "where">): Promise<Page<ItemRow>>;
+  /** An inventory page: search, exact-value `where` filters, sort, paging. */
+  query(q: InventoryQuery): Promise<Page<ItemRow>>;
   /** Forgets every cached index (tests, or after a bulk import). */
   clear(): void;
+  /** What the cache holds now. */
+  stats(): { indexes: number; bytes: number; fields: number };
 }
 
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
@@ -47,8 +63,17 @@ async function fingerprint(db: Db, collector: string): Promise<string> {
   return `${row.r}:${row.c}:${row.n}`;
 }
 
-export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => number } = {}): InventoryIndex {
+/** Bytes a list of values holds, estimated (strings as their length, other values 16 bytes). */
+function valueBytes(values: readonly unknown[]): number {
+  let n = values.length * 8;
+  for (const v of values) n += typeof v === "string" ? v.length : 16;
+  return n;
+}
+
+export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number } = {}): InventoryIndex {
   const idleMs = opts.idleMs ?? 5 * 60_000;
+  const maxBytes = opts.maxBytes ?? 256 << 20;
+  const maxFields = opts.maxFields ?? 16;
   const now = opts.now ?? Date.now;
   const cache = new Map<string, Index>();
   const building = new Map<string, Promise<Index>>();
@@ -69,7 +94,68 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
       errors[i] = r.error === null ? 0 : 1;
     });
     starts[rows.length] = at;
-    return { version, keys, hay: parts.join("\n") + "\n", starts, errors, orders: new Map(), usedAt: now() };
+    const hay = parts.join("\n") + "\n";
+    const bytes = hay.length + valueBytes(keys) + rows.length * 5;
+    return { version, keys, hay, starts, errors, orders: new Map(), values: new Map(), bytes, usedAt: now() };
+  }
+
+  const total = () => [...cache.values()].reduce((n, ix) => n + ix.bytes, 0);
+
+  const sizeOf = (v: Int32Array | unknown[]) => v instanceof Int32Array ? v.byteLength : valueBytes(v);
+
+  /** Drops the least recently used order or value list of `ix` other than `keep`; false when there is none. */
+  function dropField(ix: Index, keep?: Int32Array | unknown[]): boolean {
+    const maps: Map<string, Int32Array | unknown[]>[] = ix.orders.size >= ix.values.size
+      ? [ix.orders, ix.values]
+      : [ix.values, ix.orders];
+    for (const map of maps) {
+      for (const [f, v] of map) {
+        if (v === keep) continue;
+        map.delete(f);
+        ix.bytes -= sizeOf(v);
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * Keeps the cache within maxBytes: the least recently used indexes go first, then the fields of the one in
+   * use (all but the one just made); if even that is too much, that index is not kept either.
+   */
+  function trim(current: Index, made?: Int32Array | unknown[]) {
+    for (const [c, ix] of [...cache].sort((a, b) => a[1].usedAt - b[1].usedAt)) {
+      if (total() <= maxBytes) return;
+      if (ix !== current) cache.delete(c);
+    }
+    while (total() > maxBytes && dropField(current, made));
+    if (total() > maxBytes) {
+      for (const [c, ix] of cache) if (ix === current) cache.delete(c);
+    }
+  }
+
+  /** Remembers a field's order or values in `ix`, dropping the least recently used past maxFields. */
+  function keepField<T extends Int32Array | unknown[]>(
+    ix: Index,
+    map: Map<string, T>,
+    field: string,
+    v: T,
+  ): T {
+    map.set(field, v);
+    ix.bytes += sizeOf(v);
+    while (ix.orders.size + ix.values.size > maxFields && dropField(ix, v));
+    trim(ix, v);
+    return v;
+  }
+
+  /** A cached field's entry, marked as the most recently used. */
+  function used<T>(map: Map<string, T>, field: string): T | undefined {
+    const v = map.get(field);
+    if (v !== undefined) {
+      map.delete(field);
+      map.set(field, v);
+    }
+    return v;
   }
 
   /** Marks the items whose text contains `needle`; returns how many. */
@@ -91,7 +177,8 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
     return found;
   }
 
-  async function get(collector: string): Promise<Index> {
+  /** The collector's index, or null when it alone would be more than the budget (then SQL answers). */
+  async function get(collector: string): Promise<Index | null> {
     for (const [c, ix] of cache) if (now() - ix.usedAt > idleMs) cache.delete(c);
     const version = await fingerprint(db, collector);
     const have = cache.get(collector);
@@ -104,29 +191,29 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
     const p = build(collector, version).finally(() => building.delete(collector + "\0" + version));
     building.set(collector + "\0" + version, p);
     const ix = await p;
+    if (ix.bytes > maxBytes) return null;
     cache.set(collector, ix);
+    trim(ix);
     return ix;
   }
 
+  /** Each item's value of `field` (a column of the items table, or a field of their JSON), in key order. */
+  async function fieldValues(collector: string, ix: Index, field: string): Promise<unknown[]> {
+    const col = field === "first_seen" || field === "changed_at"
+      ? sql.ref(field)
+      : sql`json_extract(data, ${"$." + field})`;
+    const rows = await db.selectFrom("items").where("collector", "=", collector)
+      .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
+    const byKey = new Map(rows.map((r) => [r.key, r.v]));
+    return ix.keys.map((k) => byKey.get(k) ?? null);
+  }
+
   async function order(collector: string, ix: Index, field: string): Promise<Int32Array> {
-    const have = ix.orders.get(field);
+    const have = used(ix.orders, field);
     if (have) return have;
-    if (field === "key") {
-      // Keys were loaded in SQLite's key order: the same order the primary key gives before the index exists.
-      const identity = Int32Array.from(ix.keys.keys());
-      ix.orders.set(field, identity);
-      return identity;
-    }
-    let values: unknown[];
-    {
-      const col = field === "first_seen" || field === "changed_at"
-        ? sql.ref(field)
-        : sql`json_extract(data, ${"$." + field})`;
-      const rows = await db.selectFrom("items").where("collector", "=", collector)
-        .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
-      const byKey = new Map(rows.map((r) => [r.key, r.v]));
-      values = ix.keys.map((k) => byKey.get(k) ?? null);
-    }
+    // Keys were loaded in SQLite's key order: the same order the primary key gives before the index exists.
+    if (field === "key") return keepField(ix, ix.orders, field, Int32Array.from(ix.keys.keys()));
+    const values = used(ix.values, field) ?? await fieldValues(collector, ix, field);
     const perm = Int32Array.from(ix.keys.keys());
     perm.sort((a, b) => {
       const x = values[a], y = values[b];
@@ -136,8 +223,7 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
       if (typeof x === "number" && typeof y === "number") return x - y || a - b;
       return collator.compare(String(x), String(y)) || a - b;
     });
-    ix.orders.set(field, perm);
-    return perm;
+    return keepField(ix, ix.orders, field, perm);
   }
 
   async function plainPage(
@@ -156,18 +242,22 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
 
   return {
     clear: () => cache.clear(),
+    stats: () => ({
+      indexes: cache.size,
+      bytes: total(),
+      fields: [...cache.values()].reduce((n, ix) => n + ix.orders.size + ix.values.size, 0),
+    }),
     async query(q) {
       const limit = Math.min(Math.max(q.limit ?? 100, 1), MAX_LIMIT);
       const offset = Math.max(q.offset ?? 0, 0);
       const sortField = q.sort ?? "key";
-      if (
-        !(sortField === "key" || sortField === "first_seen" || sortField === "changed_at" ||
-          isField(sortField))
-      ) {
-        throw new RangeError(`Cannot sort on ${JSON.stringify(sortField)}`);
+      const where = Object.entries(q.where ?? {});
+      // The API offers only the spec's fields; this guards anyone else asking (a field names a JSON path).
+      for (const f of [sortField, ...where.map(([f]) => f)]) {
+        if (!isField(f)) throw new RangeError(`Cannot sort or filter on ${JSON.stringify(f)}`);
       }
       const needle = q.q?.trim().toLowerCase() ?? "";
-      if (!needle && !q.errors && sortField === "key") {
+      if (!needle && !q.errors && !where.length && sortField === "key") {
         // The plain list in key order is what a first visit asks for: the primary key answers it at once,
         // so nobody waits for a cold index (seconds at 100,000 items); build it meanwhile for what comes next.
         const version = await fingerprint(db, q.collector);
@@ -177,13 +267,20 @@ export function inventoryIndex(db: Db, opts: { idleMs?: number; now?: () => numb
         }
       }
       const ix = await get(q.collector);
+      // Too big to keep in memory: SQLite answers (slower, but within the budget).
+      if (!ix) return await inventory(db, { ...q, limit, offset });
       const n = ix.keys.length;
       let match: Uint8Array | null = null;
       let total = n;
-      if (needle || q.errors) {
+      if (needle || q.errors || where.length) {
         match = new Uint8Array(n);
         if (needle) search(ix, needle.replaceAll("\n", " "), match);
         else match.fill(1);
+        for (const [field, want] of where) {
+          const values = used(ix.values, field) ??
+            keepField(ix, ix.values, field, await fieldValues(q.collector, ix, field));
+          for (let i = 0; i < n; i++) if (match[i] && String(values[i] ?? "") !== want) match[i] = 0;
+        }
         total = 0;
         for (let i = 0; i < n; i++) {
           if (q.errors && !ix.errors[i]) match[i] = 0;

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { fillSynthetic } from "./testdata/synthetic.ts";
 import { inventoryIndex } from "./inventory_index.ts";
+import { inventory } from "./queries.ts";
 
 Deno.test("inventoryIndex() pages 5,000 items without gaps or overlaps in any sort order", async () => {
   const opened = await openDb(":memory:");
@@ -82,6 +83,72 @@ Deno.test("inventoryIndex() answers the plain key-ordered page before its index 
     assert.deepEqual(cold.rows.map((r) => r.key), warm.rows.map((r) => r.key));
     const desc = await ix.query({ collector: "files", dir: "desc", limit: 3 });
     assert.ok(desc.rows[0].key > desc.rows[1].key);
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("inventoryIndex() stays within its budget: fields per index, bytes in all; too big for it, SQLite answers", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { software: 3000 });
+    const fields = ["CurrentVersion", "Publisher", "Size", "Architecture", "SoftwareName", "first_seen"];
+    const few = inventoryIndex(opened.db, { maxFields: 2 });
+    const first = await few.query({ collector: "software", sort: "Publisher", limit: 20 });
+    for (const sort of fields) await few.query({ collector: "software", sort, limit: 20 });
+    await few.query({ collector: "software", where: { Manager: "dpkg" }, limit: 20 });
+    assert.equal(few.stats().fields, 2, "orders and filter values beyond maxFields are dropped");
+    assert.deepEqual(
+      (await few.query({ collector: "software", sort: "Publisher", limit: 20 })).rows,
+      first.rows,
+      "a dropped order is rebuilt the same",
+    );
+
+    const roomy = inventoryIndex(opened.db);
+    for (const sort of fields) await roomy.query({ collector: "software", sort, limit: 20 });
+    const budget = roomy.stats().bytes - 1;
+    const tight = inventoryIndex(opened.db, { maxBytes: budget });
+    for (const sort of fields) await tight.query({ collector: "software", sort, limit: 20 });
+    assert.ok(tight.stats().bytes <= budget, `${tight.stats().bytes} bytes kept, budget ${budget}`);
+
+    const none = inventoryIndex(opened.db, { maxBytes: 1000 });
+    // (Sorts whose text orders the same under SQLite's NOCASE and the index's numeric collation.)
+    for (const q of [{ sort: "SoftwareName" }, { q: "daemon", sort: "Size", dir: "desc" as const }, {}]) {
+      const want = await roomy.query({ collector: "software", ...q, limit: 50, offset: 10 });
+      const got = await none.query({ collector: "software", ...q, limit: 50, offset: 10 });
+      assert.equal(got.total, want.total, JSON.stringify(q));
+      assert.deepEqual(got.rows.map((r) => r.key), want.rows.map((r) => r.key), JSON.stringify(q));
+    }
+    assert.equal(none.stats().indexes, 0, "an index bigger than the budget is never kept");
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("inventoryIndex() filters on exact values, with search and sort", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { software: 2000 });
+    const ix = inventoryIndex(opened.db);
+    const all = await ix.query({ collector: "software", limit: 500, where: { Architecture: "i386" } });
+    assert.ok(all.total > 0 && all.total < 2000);
+    assert.ok(all.rows.every((r) => r.data.Architecture === "i386"));
+    const both = await ix.query({
+      collector: "software",
+      q: "daemon",
+      where: { Architecture: "i386" },
+      limit: 500,
+    });
+    assert.ok(
+      both.rows.every((r) => r.data.Architecture === "i386" && /daemon/.test(String(r.data.SoftwareName))),
+    );
+    const sql = await inventory(opened.db, {
+      collector: "software",
+      q: "daemon",
+      where: { Architecture: "i386" },
+      limit: 500,
+    });
+    assert.equal(both.total, sql.total, "the same count as SQLite's");
   } finally {
     await opened.close();
   }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { createApi } from "./api.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 
 const posix = Deno.build.os !== "windows";
@@ -83,6 +84,7 @@ Deno.test({
       const now: { settings?: FilePrivacySettings } = {};
       const api = createApi({
         db: opened.db,
+        collectors: COLLECTORS,
         contents: contentGate({ settings: () => now.settings, os: "linux" }),
       });
       const key = encodeURIComponent(path);

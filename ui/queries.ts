@@ -1,6 +1,12 @@
-// Read-only queries behind the page's API: inventory, changes, history, runs, config, contents.
-import { type Expression, sql, type SqlBool } from "kysely";
+// The page's read model: inventory search and sort, changes, histograms, item history, DCRs (the tables' own
+// modules in db/ answer runs, outbox, contents and counts).
+import { type Expression, type Selectable, sql, type SqlBool } from "kysely";
 import type { Db } from "../db/open.ts";
+import type { ChangesTable, ConfigTable, ItemsTable } from "../db/schema.ts";
+import { itemCounts as countItems } from "../db/items.ts";
+import { captured } from "../db/contents.ts";
+
+export type { RunRow } from "../db/runs.ts";
 
 export const CATEGORIES = ["Added", "Removed", "Modified"] as const;
 /**
@@ -22,13 +28,15 @@ export function containsPattern(text: string): string {
   return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
 }
 
-export interface ItemRow {
-  collector: string;
-  key: string;
+/** The columns of an item the page reads. */
+type StoredItemRow = Pick<
+  Selectable<ItemsTable>,
+  "collector" | "key" | "data" | "error" | "first_seen" | "changed_at"
+>;
+
+/** An item as the page reads it: its data parsed. */
+export interface ItemRow extends Omit<StoredItemRow, "data"> {
   data: Record<string, unknown>;
-  error: string | null;
-  first_seen: number;
-  changed_at: number;
 }
 
 export interface Page<T> {
@@ -53,14 +61,7 @@ export interface InventoryQuery {
   where?: Record<string, string>;
 }
 
-function parseRow(r: {
-  collector: string;
-  key: string;
-  data: string;
-  error: string | null;
-  first_seen: number;
-  changed_at: number;
-}): ItemRow {
+function parseRow(r: StoredItemRow): ItemRow {
   return { ...r, data: JSON.parse(r.data) };
 }
 
@@ -103,13 +104,11 @@ export async function inventory(db: Db, q: InventoryQuery): Promise<Page<ItemRow
   return { total, capped: false, offset, rows: rows.map(parseRow) };
 }
 
-export interface ChangeRow {
-  id: number;
-  run_id: number;
-  at: number;
-  collector: string;
-  key: string;
-  category: string;
+/** A change as stored (the columns the page reads: not its chain link). */
+type RawChange = Pick<Selectable<ChangesTable>, typeof CHANGE_COLUMNS[number]>;
+
+/** A change as the page reads it: its fields and items parsed. */
+export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current"> {
   fields_changed: string[];
   previous: Record<string, unknown> | null;
   current: Record<string, unknown> | null;
@@ -134,12 +133,6 @@ function changesWhere(q: ChangesQuery) {
   if (q.categories?.length) parts.push(sql`c.category in (${sql.join(q.categories)})`);
   return sql.join(parts, sql` and `);
 }
-
-type RawChange = Omit<ChangeRow, "fields_changed" | "previous" | "current"> & {
-  fields_changed: string;
-  previous: string | null;
-  current: string | null;
-};
 
 function parseChange(r: RawChange): ChangeRow {
   return {
@@ -272,12 +265,7 @@ export type Counts = Record<string, { items: number; errors: number; changed: nu
 export async function itemCounts(db: Db, names: readonly string[]): Promise<Counts> {
   const out: Counts = {};
   for (const c of names) out[c] = { items: 0, errors: 0, changed: 0 };
-  const items = await db.selectFrom("items").select(["collector", sql<number>`count(*)`.as("n")])
-    .groupBy("collector").execute();
-  for (const r of items) out[r.collector] = { items: r.n, errors: 0, changed: 0 };
-  const errors = await db.selectFrom("items").where("error", "is not", null)
-    .select(["collector", sql<number>`count(*)`.as("n")]).groupBy("collector").execute();
-  for (const r of errors) out[r.collector].errors = r.n;
+  for (const [c, n] of Object.entries(await countItems(db))) out[c] = { ...n, changed: 0 };
   return out;
 }
 
@@ -325,84 +313,22 @@ export async function itemHistory(
       add(h.current?.[field]);
     }
   }
-  const contents = sums.size
-    ? (await db.selectFrom("contents").where("checksum", "in", [...sums]).select("checksum").execute())
-      .map((r) => r.checksum)
-    : [];
+  const contents = await captured(db, [...sums]);
   return { item, history, contents };
 }
 
-export interface RunRow {
-  id: number;
-  collector: string;
-  started_at: number;
-  finished_at: number;
-  status: string;
-  counts: Record<string, number>;
-  error: string | null;
-  warnings: string[];
-}
-
-function parseRun(r: {
-  id: number;
-  collector: string;
-  started_at: number;
-  finished_at: number;
-  status: string;
-  counts: string;
-  error: string | null;
-  warnings: string;
-}): RunRow {
-  return { ...r, counts: JSON.parse(r.counts), warnings: JSON.parse(r.warnings) };
-}
-
-/** The latest `perCollector` runs of each collector, newest first. */
-export async function recentRuns(db: Db, perCollector = 10): Promise<Record<string, RunRow[]>> {
-  const out: Record<string, RunRow[]> = {};
-  const names = await db.selectFrom("runs").select("collector").distinct().execute();
-  for (const { collector } of names) {
-    out[collector] = (await db.selectFrom("runs").where("collector", "=", collector).selectAll()
-      .orderBy("id", "desc").limit(perCollector).execute()).map(parseRun);
-  }
-  return out;
-}
-
-/** The last run that did not fail, per collector (for "last good run"). */
-export async function lastErrors(db: Db): Promise<Record<string, { at: number; error: string }>> {
-  const rows = await db.selectFrom("runs").where("error", "is not", null)
-    .where(
-      "id",
-      "in",
-      (eb) =>
-        eb.selectFrom("runs").where("error", "is not", null).select(eb.fn.max("id").as("m")).groupBy(
-          "collector",
-        ),
-    )
-    .select(["collector", "finished_at", "error"]).execute();
-  return Object.fromEntries(rows.map((r) => [r.collector, { at: r.finished_at, error: r.error ?? "" }]));
-}
-
-export interface ConfigRow {
-  id: number;
-  source: string;
-  origin: string;
-  received_at: number;
-  raw: string;
+/** A DCR seen, as the page reads it: validity as a boolean, problems and normalized settings parsed. */
+export interface ConfigRow extends Omit<RawConfig, "valid" | "errors" | "normalized"> {
   valid: boolean;
   errors: { path: string; message: string }[];
   normalized: unknown;
 }
+type RawConfig = Pick<
+  Selectable<ConfigTable>,
+  "id" | "source" | "origin" | "received_at" | "raw" | "valid" | "errors" | "normalized"
+>;
 
-function parseConfig(r: {
-  id: number;
-  source: string;
-  origin: string;
-  received_at: number;
-  raw: string;
-  valid: number;
-  errors: string;
-  normalized: string | null;
-}): ConfigRow {
+function parseConfig(r: RawConfig): ConfigRow {
   return {
     ...r,
     valid: r.valid === 1,
@@ -429,15 +355,6 @@ export async function configs(
     .orderBy("id", "desc").limit(rejectedLimit).execute();
   return { current: current ? parseConfig(current) : null, rejected: rejected.map(parseConfig) };
 }
-
-export async function outboxDepth(db: Db): Promise<Record<string, number>> {
-  const rows = await db.selectFrom("outbox").select(["stream", sql<number>`count(*)`.as("n")]).groupBy(
-    "stream",
-  )
-    .execute();
-  return Object.fromEntries(rows.map((r) => [r.stream, r.n]));
-}
-
 /**
  * The stored versions of item `key` (of `collector`) whose `field` was `checksum`: the item and either side of
  * its changes (the facts the page's content gate judges). None: that content was never a version of that item.
@@ -463,13 +380,4 @@ export async function contentVersions(
     if (typeof v[field] === "string" && (v[field] as string).toLowerCase() === sum) out.push(v);
   }
   return out;
-}
-
-export async function content(
-  db: Db,
-  checksum: string,
-): Promise<{ text: string; size: number; captured_at: number } | null> {
-  const row = await db.selectFrom("contents").where("checksum", "=", checksum.toLowerCase())
-    .select(["text", "size", "captured_at"]).executeTakeFirst();
-  return row ?? null;
 }

@@ -1,115 +1,30 @@
-// The local page's server: Hono app with the security guards, the API and the embedded page; startUi() serves it.
-import { type Context, Hono } from "hono";
-import { createHash, randomBytes } from "node:crypto";
+// The local page, started by the agent: in a worker of its own (page_worker.ts), so the agent's busy thread (a
+// baseline's walk and writes) never delays an answer; or in the calling thread (tests, an in-memory database).
+import type { Hono } from "hono";
+import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Kysely } from "kysely";
-import type { Db, OpenedDb } from "../db/open.ts";
+import { type Db, type OpenedDb, openReader } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
 import type { Host } from "../agent/host/mod.ts";
 import type { Agent } from "../agent/agent.ts";
-import type { CollectorSpec } from "../agent/collectors/types.ts";
+import type { Platform } from "../agent/platform.ts";
 import { VERSION } from "../agent/version.ts";
-import { getState } from "../db/state.ts";
-import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
+import { outboxStatus } from "../db/outbox.ts";
+import type { AgentStatus } from "./api.ts";
 import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
-import { collectorCss, pageCollectorsAttribute } from "./collectors.ts";
+import { type UiCollector, uiCollectors } from "./collectors.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
-import {
-  allowedHosts,
-  hostGuard,
-  isLoopback,
-  type Listen,
-  listenProblem,
-  parseListen,
-  securityHeaders,
-  writeGuard,
-} from "./security.ts";
+import { isLoopback, type Listen, listenProblem, parseListen } from "./security.ts";
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
-import { type ContentGate, contentGate } from "./privacy.ts";
+import { contentGate, type FilePrivacySettings } from "./privacy.ts";
+import { createApp, servePage, type UiOptions } from "./app.ts";
+import type { FromWorker, PageWorkerInit, ToWorker } from "./page_worker.ts";
 import { verbatim } from "../agent/log.ts";
 
 export const DEFAULT_LISTEN = "127.0.0.1:8470";
-
-export interface UiOptions {
-  /** The state database (an opened one or its Kysely handle). */
-  db: OpenedDb | Db;
-  scheduler?: Scheduler;
-  status?: () => AgentStatus | Promise<AgentStatus>;
-  log?: Logger;
-  now?: () => number;
-  scanWaitMs?: number;
-  /** Which captured contents may be shown (startUi: by the agent's settings in force). */
-  contents?: ContentGate;
-  /** The collectors the page shows (default: every collector). */
-  collectors?: readonly CollectorSpec[];
-}
-
-export interface AppOptions extends UiOptions {
-  assets: Assets;
-  /** The Host header values answered (others are refused). */
-  hosts: () => Set<string>;
-  /** Sign-in of every request; null only with --no-auth (the page then says so on every view). */
-  auth: PageAuth | null;
-  /** The token state-changing requests must carry (derived from the sign-in token when there is one). */
-  writeToken: () => string;
-  scheme?: "http" | "https";
-}
-
-function kysely(db: OpenedDb | Db): Db {
-  return db instanceof Kysely ? db : db.db;
-}
-
-/** The whole app, for tests (`app.request()`) and for startUi(). */
-export function createApp(opts: AppOptions): Hono {
-  const app = new Hono();
-  app.use("*", securityHeaders());
-  app.use("*", hostGuard(opts.hosts));
-  app.use("*", async (c, next) => {
-    const m = c.req.method;
-    if (m !== "GET" && m !== "HEAD" && !(m === "POST" && c.req.path.startsWith("/api/"))) {
-      return c.text("Method not allowed\n", 405);
-    }
-    await next();
-  });
-  // Before any route (unknown ones too): without a session nothing but the sign-in page is answered.
-  if (opts.auth) app.use("*", opts.auth.middleware);
-  app.use("/api/*", writeGuard(opts.writeToken, opts.scheme));
-  app.use("/api/*", async (c, next) => {
-    await next();
-    c.header("Cache-Control", "no-store");
-  });
-  app.route("/api", createApi({ ...opts, db: kysely(opts.db), auth: opts.auth ? "token" : "off" }));
-
-  const { assets } = opts;
-  const specs = opts.collectors ?? COLLECTORS;
-  // The write token and the collectors travel in meta tags (no inline script under the CSP); the token is hex,
-  // safe in an attribute, the collectors' JSON is escaped for one.
-  const html = assets.html.replace("__CTAGENT_COLLECTORS__", () => pageCollectorsAttribute(specs));
-  const css = assets.css + collectorCss(specs);
-  const hash = createHash("sha256").update(assets.hash).update(css).digest("hex").slice(0, 16);
-  const page = (c: Context) => {
-    c.header("Cache-Control", "no-store");
-    return c.html(html.replace("__CTAGENT_TOKEN__", opts.writeToken()));
-  };
-  app.get("/", page);
-  app.get("/index.html", page);
-  const file = (body: string, type: string) => (c: Context) => {
-    const etag = `"${hash}"`;
-    const headers = { "Content-Type": type, ETag: etag, "Cache-Control": "no-cache" };
-    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
-    return c.body(body, 200, headers);
-  };
-  app.get("/app.js", file(assets.js, "text/javascript; charset=utf-8"));
-  app.get("/app.css", file(css, "text/css; charset=utf-8"));
-  app.get("/favicon.svg", file(FAVICON, "image/svg+xml"));
-  app.notFound((c) => c.text("Not found\n", 404));
-  return app;
-}
-
-const FAVICON =
-  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2563eb"/><path d="M4 11l3-3 2 2 3-4" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
 
 export interface RunningUi {
   /** The page's address, e.g. http://127.0.0.1:8470/ */
@@ -121,16 +36,23 @@ export interface RunningUi {
   token: string;
   /** Sign-in (null with --no-auth): tests make sessions with it. */
   auth: PageAuth | null;
-  app: Hono;
+  /** Where it is served from. */
+  thread: "worker" | "main";
+  /** The app in this thread, for tests (`app.request()`); the served one, unless it runs in a worker. */
+  readonly app: Hono;
   stop(): Promise<void>;
 }
 
-export interface StartOptions extends UiOptions {
+export interface StartOptions extends Omit<UiOptions, "collectors" | "db"> {
+  /** The state database: an opened one (a file: the page reads it on a connection of its own), or Kysely. */
+  db: OpenedDb | Db;
+  /** The collectors the page shows (default: every collector). */
+  collectors?: readonly UiCollector[];
   /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
   agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
-  host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "path">>;
+  host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "root" | "path">>;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
   delivery?: () => AgentStatus["delivery"];
@@ -142,6 +64,11 @@ export interface StartOptions extends UiOptions {
   tls?: { cert: string; key: string };
   /** Serve a non-loopback address without TLS (the sign-in crosses the network in clear). */
   insecureListen?: boolean;
+  /**
+   * "worker" (the default for a database file): the page's own thread and read connection. "main": this
+   * thread (always for an in-memory database, or when `contents` or `now` are given: they do not cross).
+   */
+  thread?: "worker" | "main";
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
@@ -166,6 +93,7 @@ export function agentStatus(
   info: { hostname?: string; os?: string; startedAt: number; delivery?: StartOptions["delivery"] },
 ): () => Promise<AgentStatus> {
   return async () => {
+    const outbox = await outboxStatus(db);
     const cfg = agent.config();
     return {
       version: VERSION,
@@ -188,14 +116,17 @@ export function agentStatus(
         unrecordedRun: unrecordedRun(agent, c.name),
       })),
       delivery: {
-        dropped: Number(await getState(db, "outbox.dropped") ?? 0),
+        dropped: outbox.dropped,
         droppedReason: "outbox bound reached",
-        lastDeliveredAt: Number(await getState(db, "outbox.delivered_at")) || null,
+        lastDeliveredAt: outbox.deliveredAt || null,
         ...info.delivery?.(),
       },
     };
   };
 }
+
+/** How often the agent's live status and file settings are handed to the page's worker. */
+const LIVE_MS = 1000;
 
 /**
  * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). Every request needs a
@@ -209,59 +140,109 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     noAuth: opts.noAuth,
   });
   if (problem) throw new RangeError(problem);
-  if (opts.agent) {
-    const agent = opts.agent;
-    opts = {
-      ...opts,
-      contents: opts.contents ?? contentGate({
-        settings: () => agent.config().settings.fileSettings,
-        os: opts.host?.os ?? (Deno.build.os === "windows" ? "windows" : "linux"),
-        hostPath: opts.host?.path,
-      }),
-      scheduler: opts.scheduler ?? opts.agent.scheduler,
-      status: opts.status ??
-        agentStatus(opts.agent, kysely(opts.db), {
-          hostname: opts.host?.hostname ?? osHostname(),
-          os: await opts.host?.osName(),
-          startedAt: Date.now(),
-          delivery: opts.delivery,
-        }),
-    };
-  }
+  const file = !(opts.db instanceof Kysely) && opts.db.path !== ":memory:" ? opts.db.path : undefined;
+  const thread = file && opts.thread !== "main" && !opts.contents && !opts.now ? "worker" : "main";
+  const db = opts.db instanceof Kysely ? opts.db : opts.db.db;
+  const os: Platform = opts.host?.os ?? (Deno.build.os === "windows" ? "windows" : "linux");
+  const root = opts.host?.root ?? "/";
+  const files = (): FilePrivacySettings | undefined => opts.agent?.config().settings.fileSettings;
+  const scheduler = opts.scheduler ?? opts.agent?.scheduler;
+  const status = opts.status ?? (opts.agent &&
+    agentStatus(opts.agent, db, {
+      hostname: opts.host?.hostname ?? osHostname(),
+      os: await opts.host?.osName(),
+      startedAt: Date.now(),
+      delivery: opts.delivery,
+    }));
   const assets = opts.assets ?? await loadAssets();
   if ("built" in assets && !assets.built) {
     opts.log?.warn("the page's assets were not built; the page only says how to build them", {
       fix: "deno task bundle:ui",
     });
   }
+  const collectors = uiCollectors(opts.collectors ?? COLLECTORS);
   const warn = (msg: string, fields: Record<string, unknown>) => opts.log?.warn(msg, fields);
+  const memoryToken = randomBytes(32).toString("hex");
   const token = opts.noAuth
     ? undefined
     : opts.dataDir !== undefined
     ? pageTokenSource(opts.dataDir, warn).current
-    : (() => {
-      const t = randomBytes(32).toString("hex");
-      return () => t;
-    })();
-  const scheme = opts.tls ? "https" : "http";
-  let hosts = new Set<string>();
-  let port = listen.port;
-  const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => port, log: opts.log }) : null;
-  // Without sign-in the write token is one per start, as before sign-in existed.
+    : () => memoryToken;
+  // Without sign-in the write token is one per start (the same in the worker and here).
   const perStart = randomBytes(24).toString("hex");
-  const writeToken = auth ? auth.writeToken : () => perStart;
-  const app = createApp({ ...opts, assets, auth, writeToken, scheme, hosts: () => hosts });
-  const ac = new AbortController();
-  const server = Deno.serve({
-    hostname: listen.hostname.replace(/^\[|\]$/g, ""),
-    port: listen.port,
-    signal: ac.signal,
-    onListen: () => {},
-    ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
-  }, app.fetch);
-  port = (server.addr as Deno.NetAddr).port;
-  const bound = { hostname: listen.hostname, port };
-  hosts = allowedHosts(bound, osHostname());
+  let bound: Listen = listen;
+  // Here for tests (sessions, the write token); the page's worker signs in with the same token, so the same keys.
+  const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => bound.port, log: opts.log }) : null;
+  let stopServing: () => Promise<void>;
+  let lazyApp: () => Hono;
+  if (thread === "main") {
+    // The page reads on a connection of its own when it can: a run's write transaction keeps the agent's busy.
+    const reader = file ? openReader(file) : undefined;
+    const served = servePage({
+      ...opts,
+      db: reader ?? opts.db,
+      collectors,
+      scheduler,
+      status,
+      assets,
+      listen,
+      token,
+      writeTokenWithoutAuth: perStart,
+      contents: opts.contents ?? contentGate({ settings: files, os, hostPath: opts.host?.path }),
+    });
+    bound = served.listen;
+    stopServing = async () => {
+      await served.stop();
+      await reader?.close();
+    };
+    lazyApp = () => served.app;
+  } else {
+    const page = await startWorker({
+      init: {
+        dbPath: file!,
+        listen,
+        tls: opts.tls,
+        dataDir: opts.noAuth ? undefined : opts.dataDir,
+        token: opts.noAuth || opts.dataDir !== undefined ? undefined : memoryToken,
+        writeTokenWithoutAuth: perStart,
+        assets,
+        collectors,
+        scanWaitMs: opts.scanWaitMs,
+        scan: !!scheduler,
+        os,
+        root,
+      },
+      scheduler,
+      status,
+      files,
+      log: opts.log,
+    });
+    bound = page.listen;
+    stopServing = page.stop;
+    // For tests: the same app in this thread, on a read connection of its own, made when first asked for.
+    let app: Hono | undefined;
+    let reader: OpenedDb | undefined;
+    lazyApp = () =>
+      app ??= createApp({
+        ...opts,
+        db: reader = openReader(file!),
+        collectors,
+        scheduler,
+        status,
+        assets,
+        auth,
+        writeToken: () => auth?.writeToken() ?? perStart,
+        scheme: opts.tls ? "https" : "http",
+        hosts: () => page.hosts,
+        contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
+      });
+    const serving = stopServing;
+    stopServing = async () => {
+      await serving();
+      await reader?.close();
+    };
+  }
+  const scheme = opts.tls ? "https" : "http";
   const shown = bound.hostname.includes(":") && !bound.hostname.startsWith("[")
     ? `[${bound.hostname}]`
     : bound.hostname;
@@ -283,17 +264,90 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   // The one place the token is logged: the journal is readable by root and adm only.
   opts.log?.info("local page ready: open this address to sign in (ctagent page-url prints it again)", {
     url: verbatim(signInUrl),
+    thread,
   });
   return {
     url,
     signInUrl,
     listen: bound,
-    token: writeToken(),
+    token: auth?.writeToken() ?? perStart,
     auth,
-    app,
-    stop: async () => {
-      ac.abort();
-      await server.finished;
+    thread,
+    get app() {
+      return lazyApp();
+    },
+    stop: stopServing,
+  };
+}
+
+/**
+ * Starts the page's worker and serves it what only this thread has: "scan now", the live status and the
+ * file settings in force (handed over every LIVE_MS, so a busy agent thread leaves the page the last ones).
+ */
+async function startWorker(o: {
+  init: PageWorkerInit;
+  scheduler?: { scanNow(collector?: string): unknown };
+  status?: () => AgentStatus | Promise<AgentStatus>;
+  files: () => FilePrivacySettings | undefined;
+  log?: Logger;
+}): Promise<{ listen: Listen; hosts: Set<string>; stop(): Promise<void> }> {
+  const worker = new Worker(new URL("./page_worker.ts", import.meta.url).href, { type: "module" });
+  const send = (m: ToWorker) => worker.postMessage(m);
+  let pushing = false;
+  const push = async () => {
+    if (pushing) return;
+    pushing = true;
+    try {
+      send({ type: "live", status: await o.status?.(), files: o.files() });
+    } catch (e) {
+      o.log?.warn("cannot hand the live status to the page", { error: e });
+    } finally {
+      pushing = false;
+    }
+  };
+  let stopped: (() => void) | undefined;
+  const ready = new Promise<{ listen: Listen; hosts: string[] }>((resolve, reject) => {
+    worker.onerror = (e) => {
+      e.preventDefault();
+      o.log?.error("the page's worker failed", { error: e.message });
+      reject(new Error(`the page's worker failed: ${e.message}`));
+    };
+    worker.onmessage = (e: MessageEvent<FromWorker>) => {
+      const m = e.data;
+      if (m.type === "ready") resolve(m);
+      else if (m.type === "failed") reject(new Error(m.message));
+      else if (m.type === "log") o.log?.[m.level](m.msg, m.fields);
+      else if (m.type === "scan") {
+        Promise.resolve(o.scheduler?.scanNow(m.collector)).then(
+          () => send({ type: "scanned", id: m.id }),
+          (err: Error) =>
+            send({ type: "scanned", id: m.id, error: { name: err.name, message: err.message } }),
+        ).finally(push);
+      } else if (m.type === "stopped") stopped?.();
+    };
+  });
+  send({ type: "init", init: o.init });
+  await push();
+  let page;
+  try {
+    page = await ready;
+  } catch (e) {
+    worker.terminate();
+    throw e;
+  }
+  const timer = setInterval(push, LIVE_MS);
+  return {
+    listen: page.listen,
+    hosts: new Set(page.hosts),
+    async stop() {
+      clearInterval(timer);
+      const done = new Promise<void>((r) => stopped = r);
+      send({ type: "stop" });
+      // The worker closes its server and its connection; past 5 s it is ended anyway.
+      let wait: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 5000))]);
+      clearTimeout(wait);
+      worker.terminate();
     },
   };
 }

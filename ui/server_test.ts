@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
 import { openDb } from "../db/open.ts";
 import { memoryLogger } from "../agent/log.ts";
 import { startUi } from "./server.ts";
@@ -126,4 +127,43 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
     await ui.stop();
     await opened.close();
   }
+});
+
+Deno.test({
+  name:
+    "startUi() on a database file serves from its own worker: the page answers while the agent's thread is busy",
+  ignore: !existsSync("/usr/bin/curl"),
+  async fn() {
+    const dir = await Deno.makeTempDir({ prefix: "ctagent-page-worker-" });
+    const opened = await openDb(`${dir}/state.db`);
+    const ui = await startUi({ db: opened, listen: "127.0.0.1:0", assets, dataDir: dir });
+    try {
+      assert.equal(ui.thread, "worker");
+      const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
+      // curl, then the time it got its answer (epoch ms), from a process of its own.
+      const curl = new Deno.Command("sh", {
+        args: [
+          "-c",
+          'curl -s -o /dev/null -w "%{http_code}" -H "Cookie: $1" "$2"; echo " $(date +%s%3N)"',
+          "sh",
+          cookie,
+          `${ui.url}api/status`,
+        ],
+        stdout: "piped",
+      }).output();
+      // This thread does nothing else for 4 s (as a big baseline's statement would): the answer comes anyway.
+      const until = Date.now() + 4000;
+      while (Date.now() < until) { /* busy */ }
+      const [code, at] = new TextDecoder().decode((await curl).stdout).trim().split(" ");
+      assert.equal(code, "200");
+      assert.ok(
+        Number(at) < until - 1000,
+        `answered ${Number(at) - until} ms after this thread was free again`,
+      );
+    } finally {
+      await ui.stop();
+      await opened.close();
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

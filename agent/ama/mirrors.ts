@@ -14,6 +14,7 @@ import type { CollectorSpec, Item, MirrorFile } from "../collectors/types.ts";
 import { COLLECTORS } from "../collectors/mod.ts";
 import type { Platform } from "../platform.ts";
 import type { Db } from "../../db/open.ts";
+import { itemPages } from "../../db/items.ts";
 
 /** The mirror files of `os` (each collector's spec names its own), by file name. */
 export function mirrorsOf(
@@ -72,9 +73,6 @@ function withError(data: string, error: string): string {
   return data === "{}" ? `{${field}` : `${data.slice(0, -1)},${field}`;
 }
 
-/** Items read from the items table a page at a time, in key order. */
-const PAGE = 500;
-
 /**
  * Writes the mirrors of `os` from the items table into `dir`: a JSON array of items sorted by key, one per
  * line, each with its `error` when the last read of it failed. `only` limits it to the mirrors of those collectors (the ones
@@ -96,16 +94,7 @@ export async function writeMirrors(opts: {
     if (opts.unchanged?.includes(m.collector) && existsSync(path)) continue;
     await writeFileAtomicStreamed(path, async (put) => {
       let first = true;
-      for (let after: string | null = null;;) {
-        let q = opts.db.selectFrom("items").select(["key", "data", "error"]).where(
-          "collector",
-          "=",
-          m.collector,
-        );
-        if (after !== null) q = q.where("key", ">", after);
-        const rows = await q.orderBy("key").limit(PAGE).execute();
-        if (!rows.length) break;
-        after = rows[rows.length - 1].key;
+      for await (const rows of itemPages(opts.db, m.collector)) {
         for (const r of rows) {
           if (m.keep && !m.keep(JSON.parse(r.data) as Item)) continue;
           // One item per line, as stored (no parse, no re-serialization), with its error when it has one.

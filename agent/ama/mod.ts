@@ -8,8 +8,9 @@ import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
 import { writeMirrors } from "./mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
+import { outboxDepth } from "../../db/outbox.ts";
+import type { RecordFields } from "../pipeline/records.ts";
 
-export { outboxStatus } from "./sender.ts";
 export { writeMirrors } from "./mirrors.ts";
 
 /** How ctagent talks to AMA or a forward receiver (from flags). */
@@ -17,6 +18,8 @@ export interface AmaOptions {
   os: Platform;
   /** `--forward URL`: send every stream to this forward receiver (fluentd, fluent-bit, Vector), with acks. */
   forward?: string;
+  /** `--forward-fields`: what the forward receiver gets of each record (default "full"; AMA always "la"). */
+  forwardFields?: RecordFields;
   /** `--ama-config ENDPOINT`: where to ask AMA for the DCR (default: SPEC §4.1 per OS). */
   configEndpoints?: readonly string[];
   /** `--ama-data ENDPOINT`: where to send records to AMA (default: the CT data socket / pipes). */
@@ -51,9 +54,17 @@ export function amaFetch(o: AmaOptions, log?: Logger): AmaFetch | undefined {
   };
 }
 
+/**
+ * What the outbox keeps of each record for where records go: everything for a full forward endpoint, the
+ * Log Analytics columns only for AMA (or a forward endpoint given "la").
+ */
+export function recordFields(o: AmaOptions): RecordFields {
+  return o.forward && (o.forwardFields ?? "full") === "full" ? "full" : "la";
+}
+
 /** Where each stream goes under the configuration in force. */
 export function routesFor(config: ConfigInForce, o: AmaOptions): Routes {
-  if (o.forward) return forwardRoutes(o.forward, config.outputStreams);
+  if (o.forward) return forwardRoutes(o.forward, config.outputStreams, o.forwardFields ?? "full");
   if (o.noAma) return {};
   return amaRoutes({
     os: o.os,
@@ -76,7 +87,7 @@ export interface Delivery {
  */
 export function startDelivery(opts: {
   db: Db;
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   log: Logger;
   config: () => ConfigInForce;
   ama: AmaOptions;
@@ -112,7 +123,7 @@ export function startDelivery(opts: {
 
 /** A sender for the configuration in force (not started: `--once` drains it). */
 export function createDelivery(
-  opts: { db: Db; raw?: DatabaseSync; log: Logger; config: () => ConfigInForce; ama: AmaOptions },
+  opts: { db: Db; raw: DatabaseSync; log: Logger; config: () => ConfigInForce; ama: AmaOptions },
 ) {
   return createSender({
     db: opts.db,
@@ -130,7 +141,7 @@ export function createDelivery(
  */
 export async function deliverOnce(opts: {
   db: Db;
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   log: Logger;
   config: ConfigInForce;
   ama: AmaOptions;
@@ -138,9 +149,7 @@ export async function deliverOnce(opts: {
 }): Promise<{ delivered: number; left: number; warning?: string }> {
   if (opts.ama.noAma && !opts.ama.forward) {
     // Nowhere to send: the records wait in the outbox (a later run with an endpoint delivers them).
-    const { n } = await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-      .executeTakeFirstOrThrow();
-    return { delivered: 0, left: Number(n) };
+    return { delivered: 0, left: await outboxDepth(opts.db) };
   }
   // The one summary warning below says it all for a script; the link's own "not there" lines go to debug.
   const quiet: Logger = { ...opts.log, info: opts.log.debug, warn: opts.log.debug, child: () => quiet };

@@ -37,6 +37,7 @@ Deno.test({
       config: false,
       data: [`\\\\.\\pipe\\${pipe}`],
       dcrId: "w2",
+      validate: false,
     });
     const opened = await openDb(":memory:");
     for (let i = 0; i < 3; i++) {
@@ -59,7 +60,12 @@ Deno.test({
       namedPipes: { [tag]: pipe },
     });
     assert.equal(routes.CONFIG_CHANGE_BLOB!.endpoint, `\\\\.\\pipe\\${pipe}`);
-    const sender = createSender({ db: opened.db, routes: () => routes, log: memoryLogger() });
+    const sender = createSender({
+      db: opened.db,
+      raw: opened.raw,
+      routes: () => routes,
+      log: memoryLogger(),
+    });
     assert.equal(await sender.pass(), 3);
     await ama.waitFor(3, 5000);
     assert.deepEqual(
@@ -78,7 +84,7 @@ Deno.test({
   ignore: !windows,
   fn: async () => {
     const config = `\\\\.\\pipe\\ctagent-test-${crypto.randomUUID()}-config`;
-    const ama = await startFakeAma({ os: "windows", config, dcrId: "w3" });
+    const ama = await startFakeAma({ os: "windows", config, dcrId: "w3", validate: false });
     assert.equal(ama.dataEndpoints.length, 3);
     const reply = await requestAmaConfig({ os: "windows", endpoints: [config], timeoutMs: 5000 });
     const entry = chooseEntry(parseDcrDocument(reply.text, "windows"), "windows").entry!;

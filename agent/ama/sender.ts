@@ -4,9 +4,9 @@ import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
 import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
-import { addToCounter, getState, setState } from "../../db/state.ts";
-import { rawTransaction } from "../../db/transaction.ts";
-import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder } from "./codec.ts";
+import { outboxReader, type OutboxRow as Row } from "../../db/outbox.ts";
+import type { RecordFields } from "../pipeline/records.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder, type Time } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -18,10 +18,14 @@ import {
   TransportError,
 } from "./transport.ts";
 
-/** Where one logical stream goes: the forward tag and the endpoint. */
+/** Where one logical stream goes: the forward tag, the endpoint, and what of each record it takes. */
 export interface Route {
   tag: string;
   endpoint: string;
+  /**
+   * "la": only the Log Analytics columns (what AMA takes, SPEC §7.15); "full": the whole record. Default "la".
+   */
+  fields?: RecordFields;
 }
 export type Routes = Partial<Record<string, Route>>;
 
@@ -60,22 +64,44 @@ export function amaRoutes(opts: {
 
 /**
  * Routes for a generic forward receiver (`--forward URL`): every stream to one endpoint, ctagent's own streams
- * (collectors AMA does not take) too.
+ * (collectors AMA does not take) too, with the full records unless `fields` says "la" (`--forward-fields`).
  */
-export function forwardRoutes(url: string, outputStreams: Partial<Record<AmaStream, string>> = {}): Routes {
+export function forwardRoutes(
+  url: string,
+  outputStreams: Partial<Record<AmaStream, string>> = {},
+  fields: RecordFields = "full",
+): Routes {
   parseEndpoint(url); // fail early on a bad URL
   return {
     ...Object.fromEntries(
-      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url }]),
+      AMA_STREAMS.map((s) => [s, { tag: outputStreams[s] ?? fallbackTag(s), endpoint: url, fields }]),
     ),
-    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url }])),
+    ...Object.fromEntries(OWN_STREAMS.map((s) => [s, { tag: fallbackTag(s), endpoint: url, fields }])),
   };
+}
+
+/**
+ * The record a route takes of an outbox row, or undefined when nothing of it is for that route: the table part
+ * ("la"), or both parts ("full"). The parts share no key but FieldsChanged (see RecordParts), so they join as
+ * text unless extra has its own FieldsChanged (a change of fields beyond the table's columns): then parsed.
+ */
+export function routedRecord(
+  row: { record: string; extra: string | null },
+  fields: RecordFields,
+): string | undefined {
+  if (fields === "la" || row.extra === null) return row.record || undefined;
+  if (!row.record) return row.extra;
+  if (row.extra === "{}") return row.record;
+  if (row.extra.includes('"FieldsChanged":')) {
+    return JSON.stringify({ ...JSON.parse(row.record), ...JSON.parse(row.extra) });
+  }
+  return `${row.record.slice(0, -1)},${row.extra.slice(1)}`;
 }
 
 export interface SenderOptions {
   db: Db;
   /** The same connection as node:sqlite, for the hot reads and deletes (used under Kysely's lock). */
-  raw?: DatabaseSync;
+  raw: DatabaseSync;
   /** The routes in force; asked before every pass (the configuration may change). */
   routes: () => Routes;
   log: Logger;
@@ -128,12 +154,6 @@ export interface Sender {
   pass(signal?: AbortSignal): Promise<number>;
   stats(): SenderStats;
   close(): void;
-}
-
-interface Row {
-  id: number;
-  record: string;
-  created_at: number;
 }
 
 /** An ack reader per connection: msgpack values arriving from the peer. */
@@ -221,72 +241,47 @@ export function createSender(opts: SenderOptions): Sender {
     }
   }
 
-  // The hot path through node:sqlite directly when the connection is at hand, always under Kysely's
-  // connection lock: a run's transaction in progress is never read half-written nor interleaved with.
-  const raw = opts.raw && {
-    select: opts.raw.prepare(
-      "SELECT id, record, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
-    ),
-    remove: opts.raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?"),
-    count: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
-    ),
-    at: opts.raw.prepare(
-      "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
-        "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-    ),
-    db: opts.raw,
-  };
-  const locked = <T>(f: () => T): Promise<T> => opts.db.connection().execute(() => Promise.resolve().then(f));
+  const outbox = outboxReader(opts.db, opts.raw);
 
   async function nextBatch(stream: string, afterId: number): Promise<Row[]> {
-    const rows = raw
-      ? await locked(() => raw.select.all(stream, afterId, batchRecords) as unknown as Row[])
-      : await opts.db.selectFrom("outbox").select(["id", "record", "created_at"])
-        .where("stream", "=", stream).where("id", ">", afterId).orderBy("id").limit(batchRecords).execute();
+    const rows = await outbox.batch(stream, afterId, batchRecords);
     let bytes = 0;
     for (let i = 0; i < rows.length; i++) {
-      bytes += rows[i].record.length;
+      bytes += rows[i].record.length + (rows[i].extra?.length ?? 0);
       if (bytes > batchBytes && i > 0) return rows.slice(0, i);
     }
     return rows;
   }
 
-  function encodeBatch(tag: string, rows: Row[], option?: { chunk: string }): Uint8Array {
-    return encodeForwardJson(
-      tag,
-      rows.map((r) =>
-        [
-          timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
-          r.record,
-        ] as const
-      ),
-      option,
-    );
+  /** The forward message of a batch and how many records it holds (none: nothing of it is for this route). */
+  function encodeBatch(
+    route: Route,
+    rows: Row[],
+    option?: { chunk: string },
+  ): { bytes?: Uint8Array; n: number } {
+    const entries: (readonly [Time, string])[] = [];
+    for (const r of rows) {
+      const json = routedRecord(r, route.fields ?? "la");
+      if (json === undefined) continue;
+      entries.push([
+        timeMode === "int" ? Math.floor(r.created_at / 1000) : eventTimeFromMs(r.created_at),
+        json,
+      ]);
+    }
+    return {
+      bytes: entries.length ? encodeForwardJson(route.tag, entries, option) : undefined,
+      n: entries.length,
+    };
   }
 
-  /** Deletes delivered rows (a range of one stream: ids are in order) and counts them. */
-  async function commit(stream: string, rows: Row[]): Promise<void> {
-    const first = rows[0].id;
-    const last = rows[rows.length - 1].id;
-    if (raw) {
-      await locked(() =>
-        rawTransaction(raw.db, () => {
-          raw.remove.run(stream, first, last);
-          raw.count.run(String(rows.length));
-          raw.at.run(String(now()));
-        })
-      );
-    } else {
-      await opts.db.transaction().execute(async (trx) => {
-        await trx.deleteFrom("outbox").where("stream", "=", stream).where("id", ">=", first)
-          .where("id", "<=", last).execute();
-        await addToCounter(trx, "outbox.delivered", rows.length);
-        await setState(trx, "outbox.delivered_at", String(now()));
-      });
-    }
-    stats.delivered += rows.length;
+  /**
+   * Deletes the rows of a delivered batch (a range of one stream: ids are in order) and counts the `sent` ones
+   * (the others had nothing for the route).
+   */
+  async function commit(stream: string, rows: Row[], sent: number): Promise<void> {
+    await outbox.acknowledge(stream, rows[0].id, rows[rows.length - 1].id, sent, now());
+    if (!sent) return;
+    stats.delivered += sent;
     stats.batches++;
     stats.lastDeliveredAt = now();
   }
@@ -300,37 +295,44 @@ export function createSender(opts: SenderOptions): Sender {
     const link = linkFor(route.endpoint);
     let sent = 0;
     let afterId = 0;
-    let inflight: { done: Promise<void>; rows: Row[] } | undefined;
+    let inflight: { done: Promise<void>; rows: Row[]; n: number } | undefined;
     const settle = async () => {
       if (!inflight) return;
-      const { done, rows } = inflight;
+      const { done, rows, n } = inflight;
       await done;
       inflight = undefined;
-      await commit(stream, rows);
-      sent += rows.length;
+      await commit(stream, rows, n);
+      sent += n;
     };
     let unconfirmedFrom = 0;
     try {
       while (!signal?.aborted && !closed) {
         const rows = await nextBatch(stream, afterId);
         if (!rows.length) break;
+        const chunk = opts.ack ? newChunkId() : undefined;
+        const { bytes, n } = encodeBatch(route, rows, chunk ? { chunk } : undefined);
+        if (!bytes) {
+          // Nothing of these rows is for this route: done with them, nothing to wait for.
+          await settle();
+          await commit(stream, rows, 0);
+          afterId = rows[rows.length - 1].id;
+          continue;
+        }
         const conn = await link.get(signal); // waits out the backoff; throws on abort
         if (!inflight) unconfirmedFrom = rows[0].id;
-        const chunk = opts.ack ? newChunkId() : undefined;
-        const bytes = encodeBatch(route.tag, rows, chunk ? { chunk } : undefined);
         afterId = rows[rows.length - 1].id;
         if (chunk) {
           await conn.write(bytes, opts.writeTimeoutMs);
           await awaitAck(conn, chunk);
-          await commit(stream, rows);
-          sent += rows.length;
+          await commit(stream, rows, n);
+          sent += n;
           continue;
         }
         const done = conn.write(bytes, opts.writeTimeoutMs);
         done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
         await settle();
         unconfirmedFrom = rows[0].id;
-        inflight = { done, rows };
+        inflight = { done, rows, n };
       }
       await settle();
     } catch (e) {
@@ -338,9 +340,7 @@ export function createSender(opts: SenderOptions): Sender {
       link.fail(e);
       if (unconfirmedFrom && afterId >= unconfirmedFrom) {
         // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
-        await opts.db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
-          .where("stream", "=", stream).where("id", ">=", unconfirmedFrom).where("id", "<=", afterId)
-          .execute();
+        await outbox.attempted(stream, unconfirmedFrom, afterId);
       }
       throw e;
     }
@@ -349,10 +349,10 @@ export function createSender(opts: SenderOptions): Sender {
 
   async function pass(signal?: AbortSignal): Promise<number> {
     let total = 0;
-    const pending = await opts.db.selectFrom("outbox").select("stream").distinct().execute();
+    const pending = await outbox.streams();
     if (!pending.length) return 0;
     const routes = opts.routes();
-    for (const { stream } of pending) {
+    for (const stream of pending) {
       const route = routes[stream];
       if (!route) {
         if (!unrouted.has(stream)) {
@@ -377,12 +377,6 @@ export function createSender(opts: SenderOptions): Sender {
     }
     return total;
   }
-
-  const depth = async () =>
-    Number(
-      (await opts.db.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-        .executeTakeFirstOrThrow()).n,
-    );
 
   const sender: Sender = {
     async run(signal) {
@@ -416,7 +410,7 @@ export function createSender(opts: SenderOptions): Sender {
         const sent = await pass(signal);
         delivered += sent;
         if (stats.failures > before) error = stats.lastError;
-        const left = await depth();
+        const left = await outbox.depth();
         if (left === 0) return { delivered, left };
         if (signal.aborted) {
           return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
@@ -440,37 +434,4 @@ export function createSender(opts: SenderOptions): Sender {
     },
   };
   return sender;
-}
-
-/** What `status` and the page show about delivery. */
-export interface OutboxStatus {
-  depth: number;
-  byStream: Record<string, number>;
-  oldestAt?: number;
-  /** Records dropped because the outbox hit its bound, ever (never silent, SPEC §7.11). */
-  dropped: number;
-  droppedAt?: number;
-  delivered: number;
-  deliveredAt?: number;
-}
-
-export async function outboxStatus(db: Db): Promise<OutboxStatus> {
-  const rows = await db.selectFrom("outbox")
-    .select((eb) => ["stream", eb.fn.countAll<number>().as("n"), eb.fn.min("created_at").as("oldest")])
-    .groupBy("stream").execute();
-  const num = async (key: string) => {
-    const v = await getState(db, key);
-    return v === undefined ? undefined : Number(v);
-  };
-  const byStream = Object.fromEntries(rows.map((r) => [r.stream, Number(r.n)]));
-  const oldest = rows.map((r) => Number(r.oldest)).filter((n) => Number.isFinite(n));
-  return {
-    depth: Object.values(byStream).reduce((a, b) => a + b, 0),
-    byStream,
-    oldestAt: oldest.length ? Math.min(...oldest) : undefined,
-    dropped: (await num("outbox.dropped")) ?? 0,
-    droppedAt: await num("outbox.dropped_at"),
-    delivered: (await num("outbox.delivered")) ?? 0,
-    deliveredAt: await num("outbox.delivered_at"),
-  };
 }

@@ -4,6 +4,7 @@ import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
+import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
 import { decodeForwardMessage, encodeAck, isEventTime, newDecoder } from "./codec.ts";
 import {
@@ -11,7 +12,7 @@ import {
   createSender,
   forwardRoutes,
   LINUX_DATA_ENDPOINT,
-  outboxStatus,
+  routedRecord,
   type Routes,
 } from "./sender.ts";
 
@@ -47,10 +48,11 @@ Deno.test("sender delivers to FluentServer (npm:@fluent-org/logger) over an abst
   const got: [string, FluentEventTime | number, Record<string, string>][] = [];
   server.on("entry", (tag, time, record) => got.push([tag, time, record]));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
   const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name}`),
     log: memoryLogger(),
     ack: true,
@@ -80,9 +82,10 @@ Deno.test("sender delivers to FluentServer over TCP with acks", async () => {
   const got: string[] = [];
   server.on("entry", (_tag, _time, record) => got.push(record.RecordId));
   await server.listen();
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB", 4]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`tcp://127.0.0.1:${server.port}`),
     log: memoryLogger(),
     ack: true,
@@ -102,7 +105,7 @@ Deno.test("sender delivers to FluentServer over TCP with acks", async () => {
 });
 
 Deno.test("sender keeps order per stream, bounds batches and uses AMA's tags and integer times", async () => {
-  const ama = await startFakeAma({ config: false });
+  const ama = await startFakeAma({ config: false, validate: false });
   const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 25], ["CONFIG_DATA_BLOB_V2", 12]]);
   const routes = amaRoutes({
     os: "linux",
@@ -126,11 +129,12 @@ Deno.test("sender keeps order per stream, bounds batches and uses AMA's tags and
 });
 
 Deno.test("sender keeps records (attempts counted) when the receiver never acks, and delivers them later", async () => {
-  const silent = await startFakeAma({ config: false, ack: false });
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
+  const silent = await startFakeAma({ config: false, ack: false, validate: false });
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3]]);
   let endpoint = silent.dataEndpoints[0];
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     ack: true,
@@ -142,7 +146,7 @@ Deno.test("sender keeps records (attempts counted) when the receiver never acks,
   const attempts = await db.selectFrom("outbox").select("attempts").execute();
   assert.deepEqual(attempts.map((r) => r.attempts), [1, 1, 1]);
   assert.match(sender.stats().lastError ?? "", /No ack from @.* within 150 ms/);
-  const good = await startFakeAma({ config: false });
+  const good = await startFakeAma({ config: false, validate: false });
   endpoint = good.dataEndpoints[0];
   assert.equal(await sender.pass(), 3);
   assert.equal(await count(), 0);
@@ -154,10 +158,10 @@ Deno.test("sender keeps records (attempts counted) when the receiver never acks,
 });
 
 Deno.test("sender leaves everything in the outbox while AMA is not there, logging it once", async () => {
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const log = memoryLogger();
   const endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
-  const sender = createSender({ db, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
+  const sender = createSender({ db, raw, routes: () => forwardRoutes(endpoint), log, backoff: fastBackoff });
   for (let i = 0; i < 3; i++) assert.equal(await sender.pass(), 0);
   assert.equal(await count(), 2);
   const rows = await db.selectFrom("outbox").select("attempts").execute();
@@ -170,10 +174,11 @@ Deno.test("sender leaves everything in the outbox while AMA is not there, loggin
 });
 
 Deno.test("sender.drain() returns within its bound when AMA is down and delivers everything when it is up", async () => {
-  const { db, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
+  const { db, raw, close, count } = await setup([["CONFIG_DATA_BLOB_V2", 5]]);
   let endpoint = `@ctagent-test-down-${crypto.randomUUID()}`;
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(endpoint),
     log: memoryLogger(),
     backoff: fastBackoff,
@@ -183,7 +188,7 @@ Deno.test("sender.drain() returns within its bound when AMA is down and delivers
   assert.ok(performance.now() - t0 < 2000);
   assert.deepEqual([down.delivered, down.left], [0, 5]);
   assert.match(down.error ?? "", /Cannot connect/);
-  const ama = await startFakeAma({ config: false });
+  const ama = await startFakeAma({ config: false, validate: false });
   endpoint = ama.dataEndpoints[0];
   const up = await sender.drain(5000);
   assert.deepEqual(up, { delivered: 5, left: 0 });
@@ -194,10 +199,11 @@ Deno.test("sender.drain() returns within its bound when AMA is down and delivers
 });
 
 Deno.test("sender.run() delivers rows added while it runs, as soon as notify() is called", async () => {
-  const ama = await startFakeAma({ config: false });
-  const { db, close } = await setup([]);
+  const ama = await startFakeAma({ config: false, validate: false });
+  const { db, raw, close } = await setup([]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(ama.dataEndpoints[0]),
     log: memoryLogger(),
     idleMs: 60_000,
@@ -237,9 +243,10 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
     }
   });
   await new Promise<void>((r) => srv.listen(name, r));
-  const { db, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
+  const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const sender = createSender({
     db,
+    raw,
     routes: () => forwardRoutes(`@${name.slice(1)}`),
     log: memoryLogger(),
     ack: true,
@@ -300,7 +307,7 @@ Deno.test("outboxStatus() reports depth per stream, oldest record, dropped and d
 });
 
 Deno.test("sender (node:sqlite path) never reads a run's transaction half-written: it waits for the lock", async () => {
-  const ama = await startFakeAma({ config: false });
+  const ama = await startFakeAma({ config: false, validate: false });
   const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const sender = createSender({
     db,
@@ -342,12 +349,13 @@ Deno.test("sender (node:sqlite path) never reads a run's transaction half-writte
 });
 
 Deno.test("sender.run() survives a database error in a pass, logs it and keeps going", async () => {
-  const ama = await startFakeAma({ config: false });
-  const { db, close } = await setup([]);
+  const ama = await startFakeAma({ config: false, validate: false });
+  const { db, raw, close } = await setup([]);
   const log = memoryLogger();
   let broken = true;
   const sender = createSender({
     db,
+    raw,
     routes: () => {
       if (broken) throw new Error("database is locked");
       return forwardRoutes(ama.dataEndpoints[0]);
@@ -373,6 +381,58 @@ Deno.test("sender.run() survives a database error in a pass, logs it and keeps g
   await ama.waitFor(1, 3000);
   ac.abort();
   await running;
+  sender.close();
+  await ama.close();
+  await close();
+});
+
+Deno.test("routedRecord(): AMA takes the table part, a full route both parts joined; a row with nothing for the route is skipped", () => {
+  const row = { record: '{"SvcName":"a"}', extra: '{"RecordId":"1","UnitFile":"/u"}' };
+  assert.equal(routedRecord(row, "la"), '{"SvcName":"a"}');
+  assert.deepEqual(JSON.parse(routedRecord(row, "full")!), { SvcName: "a", RecordId: "1", UnitFile: "/u" });
+  assert.equal(routedRecord({ record: "", extra: '{"RecordId":"1"}' }, "la"), undefined);
+  assert.equal(routedRecord({ record: "", extra: '{"RecordId":"1"}' }, "full"), '{"RecordId":"1"}');
+  assert.equal(routedRecord({ record: '{"a":"1"}', extra: null }, "full"), '{"a":"1"}', "extras not kept");
+  assert.equal(routedRecord({ record: '{"a":"1"}', extra: "{}" }, "full"), '{"a":"1"}');
+  const both = {
+    record: '{"FieldsChanged":"Acls","Acls":"x"}',
+    extra: '{"FieldsChanged":"Acls, Mode","Mode":"0600"}',
+  };
+  assert.deepEqual(JSON.parse(routedRecord(both, "full")!), {
+    FieldsChanged: "Acls, Mode",
+    Acls: "x",
+    Mode: "0600",
+  });
+});
+
+Deno.test("sender in la mode deletes rows with nothing for AMA without sending or counting them, and sends the rest in order", async () => {
+  const ama = await startFakeAma({ config: false, validate: false });
+  const { db, raw, close, count } = await setup([]);
+  const put = (record: string, extra: string | null) =>
+    db.insertInto("outbox").values({
+      stream: "CONFIG_CHANGE_BLOB_V2",
+      record,
+      extra,
+      created_at: T0,
+      attempts: 0,
+    })
+      .execute();
+  await put("", '{"RecordId":"x"}');
+  await put('{"SoftwareName":"a"}', '{"RecordId":"1","Manager":"dpkg"}');
+  await put("", '{"RecordId":"y"}');
+  await put('{"SoftwareName":"b"}', null);
+  const sender = createSender({
+    db,
+    raw,
+    routes: () => amaRoutes({ os: "linux", dataEndpoint: ama.dataEndpoints[0] }),
+    log: memoryLogger(),
+    batchRecords: 2,
+  });
+  assert.equal(await sender.pass(), 2);
+  await ama.waitFor(2);
+  assert.deepEqual(ama.received.map((e) => e.record), [{ SoftwareName: "a" }, { SoftwareName: "b" }]);
+  assert.equal(await count(), 0);
+  assert.equal(await getState(db, "outbox.delivered"), "2");
   sender.close();
   await ama.close();
   await close();

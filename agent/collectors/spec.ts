@@ -64,3 +64,11 @@ export function dataTypeOf(spec: Pick<CollectorSpec, "name" | "dataType">, os: P
   if (!t) throw new RangeError(`Collector ${spec.name} has no data type for ${os}`);
   return t;
 }
+
+/** Fields every inventory can be sorted by, whatever the collector. */
+export const ITEM_SORTS = ["key", "first_seen", "changed_at"] as const;
+
+/** What the page's API sorts a collector's inventory by: its columns, `sortable`, and the item's own times. */
+export function sortFieldsOf(spec: Pick<CollectorSpec, "columns" | "sortable">): string[] {
+  return [...new Set([...ITEM_SORTS, ...spec.columns.map((c) => c.field), ...(spec.sortable ?? [])])];
+}

@@ -45,6 +45,8 @@ export interface Column {
   label: string;
   /** How the value is written: `bytes` (1.2 KiB), `hash` (its first 12 characters); as it is otherwise. */
   format?: "bytes" | "hash";
+  /** With `bytes`: the value counts KiB in items whose `field` is `value` (dpkg's Installed-Size). */
+  kibWhen?: { field: string; value: string };
   /** Classes of its cells on the page: strong, mono, dim, num. */
   style?: string;
   /** Sort by the item key instead (it orders the same and needs no index). */
@@ -104,10 +106,16 @@ export interface CollectorSpec<I extends Item = Item> {
   currentField?: string;
   /** Fields never diffed (a pid, a last-seen time). An item's `error` field is never diffed either. */
   volatile: readonly string[];
+  /**
+   * Fields whose content a version of ctagent changed (a new field, another unit, another source), one list per
+   * such version, oldest first. The first run over items stored before a version refreshes these fields
+   * without reporting them, so an upgrade is never a flood of Modified records.
+   */
+  revisions?: readonly (readonly string[])[];
   columns: readonly Column[];
   /** Fields the page's API sorts by, besides the columns' and key, first_seen, changed_at. */
   sortable?: readonly string[];
-  /** Fields the page's API filters on by exact value. */
+  /** Fields the page's API filters the inventory on by exact value (`filter.FIELD=value`). */
   filterable?: readonly string[];
   /** Its JSON mirror files per platform; null when it has none. */
   mirror: Readonly<Partial<Record<Platform, readonly MirrorFile<I>[]>>> | null;

@@ -8,7 +8,7 @@ export const EXTENSION_NAME: Record<Platform, string> = {
   windows: "ChangeTracking-Windows",
 };
 
-export type DcrForm = "resource" | "dataSources" | "configchunk" | "taggedData" | "settings";
+export type DcrForm = "resource" | "dataSources" | "configchunk" | "taggedData" | "extension" | "settings";
 
 /** One CT configuration found in a DCR. */
 export interface DcrEntry {
@@ -123,8 +123,9 @@ export function parseDcrDocument(text: string | unknown, bareOs: Platform): DcrD
   if (!doc.form && doc.problems.length === 0) {
     doc.problems.push({
       path: "(root)",
-      message: "not a recognised DCR form: expected a DCR resource, dataSources, an AMA configchunk, " +
-        "an AgentTaggedData reply or a bare extensionSettings object",
+      message:
+        "not a recognised DCR form: expected a DCR resource, dataSources, one of its extensions, an AMA " +
+        "configchunk, an AgentTaggedData reply or a bare extensionSettings object",
     });
   } else if (doc.form && raw.length === 0 && doc.problems.length === 0) {
     doc.problems.push({
@@ -185,6 +186,12 @@ function findEntries(root: Obj, bareOs: Platform, doc: DcrDocument): RawEntry[] 
   if (prop(root, "extensions")) {
     doc.form = "dataSources";
     return fromDataSources(root, "", doc);
+  }
+  // One entry of dataSources.extensions on its own: {"name", "extensionName", "extensionSettings"}.
+  if (prop(root, "extensionName") && prop(root, "extensionSettings")) {
+    doc.form = "extension";
+    const entry = fromExtension(root, "", doc);
+    return entry ? [entry] : [];
   }
   if (Object.keys(root).some((k) => SETTINGS_KEYS.test(k))) {
     doc.form = "settings";
@@ -261,24 +268,32 @@ function fromDataSources(ds: unknown, base: string, doc: DcrDocument): RawEntry[
       doc.problems.push({ path, message: "expected an object" });
       return;
     }
-    const extName = prop(e, "extensionName")?.[1];
-    const os = osOf(extName);
-    if (!os) {
-      // SPEC §1.1: other data sources in a CT DCR are not supported; say so, don't fail.
-      doc.warnings.push(`${path}: extension ${JSON.stringify(extName)} is not Change Tracking, ignored`);
-      return;
-    }
-    const name = prop(e, "name")?.[1];
-    const settings = prop(e, "extensionSettings");
-    out.push({
-      os,
-      id: typeof name === "string" && name ? name : `CTDataSource-${os === "linux" ? "Linux" : "Windows"}`,
-      path: joinPath(path, settings?.[0] ?? "extensionSettings"),
-      settings: settings?.[1],
-      outputStreams: {},
-    });
+    const entry = fromExtension(e, path, doc);
+    if (entry) out.push(entry);
   });
   return out;
+}
+
+/** One extension data source (`{name, extensionName, extensionSettings}`) at `path`; undefined when not CT's. */
+function fromExtension(e: Obj, path: string, doc: DcrDocument): RawEntry | undefined {
+  const extName = prop(e, "extensionName")?.[1];
+  const os = osOf(extName);
+  if (!os) {
+    // SPEC §1.1: other data sources in a CT DCR are not supported; say so, don't fail.
+    doc.warnings.push(
+      `${path || "(root)"}: extension ${JSON.stringify(extName)} is not Change Tracking, ignored`,
+    );
+    return undefined;
+  }
+  const name = prop(e, "name")?.[1];
+  const settings = prop(e, "extensionSettings");
+  return {
+    os,
+    id: typeof name === "string" && name ? name : `CTDataSource-${os === "linux" ? "Linux" : "Windows"}`,
+    path: joinPath(path, settings?.[0] ?? "extensionSettings"),
+    settings: settings?.[1],
+    outputStreams: {},
+  };
 }
 
 /** The configuration that applies to `os`: valid entries only, the one whose id sorts first (SPEC §7.2). */

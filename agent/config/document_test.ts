@@ -56,6 +56,34 @@ Deno.test({
   },
 });
 
+Deno.test({
+  name: "parseDcrDocument() reads one entry of dataSources.extensions on its own (issue 15)" + sharedNote,
+  ignore: !haveShared,
+  fn() {
+    const resource = JSON.parse(shared("dcr_resource_both_os.json"));
+    const [windows] = resource.properties.dataSources.extensions;
+    const doc = parseDcrDocument(JSON.stringify(windows), "linux");
+    assert.equal(doc.form, "extension");
+    assert.deepEqual(doc.problems, []);
+    const { entry } = chooseEntry(doc, "windows");
+    assert.equal(entry!.id, "CTDataSource-Windows");
+    assert.equal(entry!.settings!.registrySettings.registryInfo.length, 17);
+    assert.equal(chooseEntry(doc, "linux").entry, undefined, "a Windows entry is not Linux's");
+
+    const bad = parseDcrDocument(
+      { name: "x", extensionName: "ChangeTracking-Linux", extensionSettings: { enableFiles: "yes" } },
+      "linux",
+    );
+    assert.deepEqual(bad.entries[0].problems.map((p) => p.path), ["extensionSettings.enableFiles"]);
+    const foreign = parseDcrDocument({ name: "x", extensionName: "Other", extensionSettings: {} }, "linux");
+    assert.match(foreign.warnings[0], /extension "Other" is not Change Tracking, ignored/);
+    assert.match(
+      foreign.problems[0].message,
+      /no ChangeTracking-Linux or ChangeTracking-Windows configuration/,
+    );
+  },
+});
+
 Deno.test("parseDcrDocument() lists every problem of a malformed DCR with its JSON path", () => {
   const doc = parseDcrDocument(
     Deno.readTextFileSync(new URL("testdata/malformed_linux.json", import.meta.url)),

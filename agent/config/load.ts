@@ -190,6 +190,13 @@ export async function lastGoodConfig(db: Db, os: Platform): Promise<ConfigInForc
   return undefined;
 }
 
+/** How many rejected (invalid) DCRs were seen. */
+export async function rejectedCount(db: Db): Promise<number> {
+  const { n } = await db.selectFrom("config").select((eb) => eb.fn.countAll<number>().as("n"))
+    .where("valid", "=", 0).executeTakeFirstOrThrow();
+  return Number(n);
+}
+
 /** Reads a DCR file; a read failure is a problem with the path named, not an exception. */
 export async function readDcrFile(path: string): Promise<{ raw?: string; problem?: Problem }> {
   try {

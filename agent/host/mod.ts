@@ -13,6 +13,8 @@ import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.
 import { createHashPool } from "./files/hash.ts";
 import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
+import { readAccessAclAt } from "./files/acl_posix.ts";
+import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 
 export type { RegistryReader, ScmService };
@@ -33,7 +35,13 @@ export interface HostFiles {
    * The libc walker (directory fds, statx, getdents64: byte-exact names, nanosecond times) and the hashing
    * workers; present where libc is (Linux).
    */
-  posix?: { walk: typeof walk; ops: FsOps; hashPool: typeof createHashPool };
+  posix?: {
+    walk: typeof walk;
+    ops: FsOps;
+    hashPool: typeof createHashPool;
+    /** The raw access ACL of an entry of an open directory (the hash workers read a hashed file's themselves). */
+    readAcl: typeof readAccessAclAt;
+  };
   /** The portable walker and hashing (Deno's file system calls): Windows, or anywhere libc is not. */
   portable: {
     walk: typeof walkPortable;
@@ -41,6 +49,11 @@ export interface HostFiles {
     hash: typeof hashPortable;
     /** Windows file attribute bits of a real path; absent where the machine read is not the running Windows. */
     attributes?: (real: string) => number | null;
+    /**
+     * The Acls of a real path: the DACL as SDDL; absent where the machine read is not the running Windows (an
+     * image's DACLs name another machine's accounts).
+     */
+    acls?: (real: string) => string;
   };
   /**
    * A checker of "every directory above this real path lets every user through" (POSIX `o+x`), each directory
@@ -58,6 +71,7 @@ export interface HostFiles {
 export interface Host {
   /** The OS of the machine read (with --root, the image's). */
   os: Platform;
+  /** What records say in Computer: the short host name, or the name of the image under `root`. */
   hostname: string;
   /**
    * Root the collectors read the machine under: "/" for the live system, a directory holding a mounted
@@ -90,6 +104,12 @@ export interface Host {
   /** The Service Control Manager: only on the live Windows machine. */
   scm?: { list(): ScmService[] };
   files: HostFiles;
+}
+
+/** `web01.contoso.com` → `web01`, as the real agent sends Computer (gethostname up to the first dot). */
+export function shortHostname(name: string): string {
+  const dot = name.indexOf(".");
+  return dot > 0 ? name.slice(0, dot) : name;
 }
 
 /**
@@ -140,7 +160,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
   const live = os === "windows" && root === "/" && running === "windows";
   const host: Host = {
     os,
-    hostname: opts.hostname ?? osHostname(),
+    hostname: opts.hostname ?? shortHostname(osHostname()),
     root,
     path,
     isRoot: running !== "windows" && Deno.uid?.() === 0,
@@ -159,12 +179,15 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
     registry: async () => live ? liveRegistry() : (await offlineRegistryFromRoot(path("/"))).reader,
     scm: live ? { list: listServices } : undefined,
     files: {
-      posix: running === "linux" ? { walk, ops: LIBC_OPS, hashPool: createHashPool } : undefined,
+      posix: running === "linux"
+        ? { walk, ops: LIBC_OPS, hashPool: createHashPool, readAcl: readAccessAclAt }
+        : undefined,
       portable: {
         walk: walkPortable,
         ops: DENO_OPS,
         hash: hashPortable,
         attributes: os === "windows" && running === "windows" ? readFileAttributes : undefined,
+        acls: live ? readDaclSddl : undefined,
       },
       dirsOpen: dirsOpenChecker,
       realPath: realPathOf,

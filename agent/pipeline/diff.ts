@@ -1,20 +1,10 @@
 // Pure change detection: previous items vs a new collection, by natural key.
 import { createHash } from "node:crypto";
 import type { Item } from "../collectors/types.ts";
+import type { StoredItem, Upsert } from "../../db/items.ts";
 
+export type { StoredItem, Upsert };
 export type Category = "Added" | "Removed" | "Modified";
-
-export interface StoredItem {
-  key: string;
-  /** SHA-256 of `json`; null while the item has never been read without error. */
-  checksum: string | null;
-  /** The item as stored (JSON), parsed only when needed. */
-  json: string;
-  error: string | null;
-  changedAt: number;
-  /** The collector's fingerprint of the stored version (null: none). */
-  fingerprint?: string | null;
-}
 
 /** One item of a new collection, as staged: its JSON (without `error`), its error, its fingerprint. */
 export interface SeenItem {
@@ -35,20 +25,6 @@ export interface Change {
   current?: Item;
   /** When the previous version was first seen (for LastSnapshotAge); undefined for Added. */
   previousChangedAt?: number;
-}
-
-/** A row to write to the items table. */
-export interface Upsert {
-  key: string;
-  checksum: string | null;
-  /** JSON of the item. */
-  json: string;
-  error: string | null;
-  /** The diffed fields changed (so changed_at moves); false for error-only or volatile-only updates. */
-  changed: boolean;
-  fingerprint: string | null;
-  /** changed_at of the row: now when `changed` or new, else the stored one. */
-  changedAt?: number;
 }
 
 export interface DiffResult {

@@ -1,85 +1,232 @@
 import assert from "node:assert/strict";
-import { changeRecord, changeStream, inventoryRecord, previousColumn } from "./records.ts";
+import {
+  changeRecord,
+  changeStream,
+  fullRecord,
+  inventoryBody,
+  inventoryHead,
+  inventoryRecord,
+} from "./records.ts";
+import { CHANGE_COLUMNS, DATA_COLUMNS, previousColumn } from "./columns.ts";
 import registrySpec from "../collectors/registry/spec.ts";
 import filesSpec from "../collectors/files/spec.ts";
 
 const at = Date.UTC(2026, 10, 22, 3, 0, 0);
+const keys = (r: Record<string, string> | null) => Object.keys(r ?? {}).sort();
 
-Deno.test("changeRecord() shapes a software upgrade as a ConfigurationChange with Previous/Current versions", () => {
-  const rec = changeRecord({
+Deno.test("changeRecord() shapes a software upgrade: the version in Previous/Current, only ConfigurationChange columns in the table part", () => {
+  const r = changeRecord({
     key: "dpkg:curl:amd64",
     category: "Modified",
-    fieldsChanged: ["CurrentVersion", "Size"],
-    previous: { SoftwareName: "curl", CurrentVersion: "7.88.1-10", Size: 500 },
-    current: { SoftwareName: "curl", CurrentVersion: "7.88.1-10+deb12u5", Size: 512 },
+    fieldsChanged: ["CurrentVersion", "InstalledAt", "Size"],
+    previous: {
+      SoftwareName: "curl",
+      CurrentVersion: "7.88.1-10",
+      Size: 500,
+      Manager: "dpkg",
+      InstalledAt: "a",
+    },
+    current: {
+      SoftwareName: "curl",
+      CurrentVersion: "7.88.1-10+deb12u5",
+      Size: 512,
+      Manager: "dpkg",
+      InstalledAt: "b",
+    },
     previousChangedAt: at - 3600_000,
   }, { dataType: "Software", computer: "host1", at, currentField: "CurrentVersion" });
-  assert.equal(rec.ConfigChangeType, "Software");
-  assert.equal(rec.ChangeCategory, "Modified");
-  assert.equal(rec.FieldsChanged, "CurrentVersion, Size");
-  assert.deepEqual([rec.Previous, rec.Current, rec.PreviousSize, rec.Size], [
-    "7.88.1-10",
-    "7.88.1-10+deb12u5",
-    "500",
-    "512",
+  assert.deepEqual(r.la, {
+    TimeGenerated: "2026-11-22T03:00:00.000Z",
+    Computer: "host1",
+    ConfigChangeType: "Software",
+    ChangeCategory: "Modified",
+    FieldsChanged: "CurrentVersion, Size",
+    LastSnapshotAge: "3600",
+    Current: "7.88.1-10+deb12u5",
+    Previous: "7.88.1-10",
+    PreviousSize: "500",
+    SoftwareName: "curl",
+    Size: "512",
+  });
+  assert.match(r.extra.RecordId, /^[0-9a-f-]{36}$/);
+  assert.deepEqual({ ...r.extra, RecordId: "" }, {
+    RecordId: "",
+    FieldsChanged: "CurrentVersion, InstalledAt, Size",
+    PreviousInstalledAt: "a",
+    CurrentVersion: "7.88.1-10+deb12u5",
+    Manager: "dpkg",
+    InstalledAt: "b",
+  });
+  for (const k of keys(r.la)) assert.ok(CHANGE_COLUMNS.has(k), k);
+  assert.deepEqual(keys(r.la).filter((k) => k in r.extra), ["FieldsChanged"], "the parts share no other key");
+  assert.deepEqual([fullRecord(r).Manager, fullRecord(r).FieldsChanged], [
+    "dpkg",
+    "CurrentVersion, InstalledAt, Size",
   ]);
-  assert.equal(rec.LastSnapshotAge, "3600");
-  assert.equal(rec.TimeGenerated, "2026-11-22T03:00:00.000Z");
-  assert.match(rec.RecordId, /^[0-9a-f-]{36}$/);
-  assert.equal(rec.PreviousCurrentVersion, undefined);
-  for (const v of Object.values(rec)) assert.equal(typeof v, "string");
 });
 
-Deno.test("changeRecord() names service previous values SvcPrevious* and sets SvcChangeType", () => {
-  const rec = changeRecord({
+Deno.test("changeRecord() of a service: SvcPrevious* columns and SvcChangeType in the documented order, never ctagent fields", () => {
+  const r = changeRecord({
     key: "ssh",
     category: "Modified",
-    fieldsChanged: ["SvcStartupType"],
-    previous: { SvcName: "ssh", SvcStartupType: "enabled" },
-    current: { SvcName: "ssh", SvcStartupType: "disabled" },
+    fieldsChanged: ["ExecStart", "SvcAccount", "SvcDescription", "SvcPath", "SvcStartupType", "SvcState"],
+    previous: {
+      SvcName: "ssh",
+      SvcState: "Stopped",
+      SvcStartupType: "disabled",
+      SvcPath: "/a",
+      SvcAccount: "root",
+      SvcDescription: "old",
+      ExecStart: "/usr/sbin/sshd -D",
+    },
+    current: {
+      SvcName: "ssh",
+      SvcState: "Running",
+      SvcStartupType: "enabled",
+      SvcPath: "/b",
+      SvcAccount: "sshd",
+      SvcDescription: "new",
+      ExecStart: "/usr/sbin/sshd",
+    },
   }, { dataType: "Daemons", computer: "h", at });
-  assert.deepEqual([rec.SvcPreviousStartupType, rec.SvcStartupType, rec.SvcChangeType], [
-    "enabled",
-    "disabled",
-    "StartupType",
+  assert.equal(r.la!.SvcChangeType, "State StartupType Path ServiceAccount Description");
+  assert.deepEqual(
+    [r.la!.SvcPreviousState, r.la!.SvcPreviousStartupType, r.la!.SvcPreviousPath, r.la!.SvcPreviousAccount],
+    ["Stopped", "disabled", "/a", "root"],
+  );
+  assert.equal(r.la!.FieldsChanged, "SvcAccount, SvcDescription, SvcPath, SvcStartupType, SvcState");
+  assert.equal(
+    r.extra.FieldsChanged,
+    "ExecStart, SvcAccount, SvcDescription, SvcPath, SvcStartupType, SvcState",
+  );
+  assert.equal(r.la!.SvcDescription, undefined, "SvcDescription is no ConfigurationChange column");
+  assert.deepEqual([r.extra.SvcDescription, r.extra.ExecStart, r.extra.PreviousExecStart], [
+    "new",
+    "/usr/sbin/sshd",
+    "/usr/sbin/sshd -D",
   ]);
   assert.equal(previousColumn("FileContentChecksum"), "PreviousFileContentChecksum");
 });
 
-Deno.test("changeRecord() of a Removed item carries the last known fields, and streams follow SPEC §7.8", () => {
-  const rec = changeRecord({
-    key: "k",
+Deno.test("changeRecord() keeps a value outside a column's documented set out of the table part (SvcState Unknown, a Windows Boot start)", () => {
+  const r = changeRecord({
+    key: "x",
+    category: "Modified",
+    fieldsChanged: ["SvcStartupType"],
+    previous: { SvcName: "x", SvcState: "Unknown", SvcStartupType: "Manual" },
+    current: { SvcName: "x", SvcState: "Unknown", SvcStartupType: "Boot" },
+  }, { dataType: "WindowsServices", computer: "h", at });
+  assert.equal(r.la!.SvcState, undefined);
+  assert.equal(r.la!.SvcStartupType, undefined);
+  assert.equal(r.la!.SvcPreviousStartupType, "Manual");
+  assert.deepEqual([r.extra.SvcState, r.extra.SvcStartupType], ["Unknown", "Boot"]);
+});
+
+Deno.test("changeRecord() of a change of ctagent-only fields has no table part (it is not for AMA), and FieldsChanged names them in the full record", () => {
+  const r = changeRecord({
+    key: "/etc/a",
+    category: "Modified",
+    fieldsChanged: ["Owner"],
+    previous: { FileSystemPath: "/etc/a", Owner: "root" },
+    current: { FileSystemPath: "/etc/a", Owner: "bin" },
+  }, { dataType: "Files", computer: "h", at });
+  assert.equal(r.la, null);
+  assert.deepEqual([r.extra.FieldsChanged, r.extra.Owner, r.extra.PreviousOwner], ["Owner", "bin", "root"]);
+});
+
+Deno.test("changeRecord() of a Removed item: identifying columns, every last value in its Previous column, the other current columns empty", () => {
+  const r = changeRecord({
+    key: "/etc/a.conf",
     category: "Removed",
     fieldsChanged: [],
-    previous: { FileSystemPath: "/etc/a.conf", Size: 3 },
-  }, {
-    dataType: "Files",
-    computer: "h",
-    at,
+    previous: {
+      FileSystemPath: "/etc/a.conf",
+      Size: 3,
+      FileContentChecksum: "ab",
+      DateModified: "2026-01-01T00:00:00.000Z",
+      DateCreated: null,
+      Acls: "user::rw-,group::r--,other::r--",
+      Mode: "0644",
+    },
+  }, { dataType: "Files", computer: "h", at });
+  assert.deepEqual({ ...r.la, TimeGenerated: "" }, {
+    TimeGenerated: "",
+    Computer: "h",
+    ConfigChangeType: "Files",
+    ChangeCategory: "Removed",
+    FieldsChanged: "",
+    FileSystemPath: "/etc/a.conf",
+    PreviousSize: "3",
+    PreviousFileContentChecksum: "ab",
+    PreviousDateModified: "2026-01-01T00:00:00.000Z",
+    PreviousAcls: "user::rw-,group::r--,other::r--",
   });
-  assert.deepEqual([rec.ChangeCategory, rec.FileSystemPath, rec.Size, rec.FieldsChanged], [
-    "Removed",
-    "/etc/a.conf",
-    "3",
-    "",
-  ]);
+  assert.equal(r.extra.Mode, "0644");
   assert.equal(changeStream(registrySpec), "CONFIG_CHANGE_BLOB");
   assert.equal(changeStream(filesSpec), "CONFIG_CHANGE_BLOB_V2");
 });
 
-Deno.test("inventoryRecord() is a flat ConfigurationData record without nulls", () => {
-  const rec = inventoryRecord({ SoftwareName: "a", Size: null, Ok: true }, {
+Deno.test("changeRecord() of a Removed package says its last version in Previous; an Added one in Current", () => {
+  const ctx = { dataType: "Software", computer: "h", at, currentField: "CurrentVersion" };
+  const item = { SoftwareName: "a", CurrentVersion: "1.0", Publisher: "p", SoftwareType: "Package", Size: 7 };
+  const removed = changeRecord({ key: "a", category: "Removed", fieldsChanged: [], previous: item }, ctx);
+  assert.deepEqual([
+    removed.la!.Previous,
+    removed.la!.Current,
+    removed.la!.Publisher,
+    removed.la!.PreviousSize,
+  ], [
+    "1.0",
+    undefined,
+    undefined,
+    "7",
+  ]);
+  const added = changeRecord({ key: "a", category: "Added", fieldsChanged: [], current: item }, ctx);
+  assert.deepEqual([added.la!.Current, added.la!.Previous, added.la!.Publisher, added.la!.SoftwareType], [
+    "1.0",
+    undefined,
+    "p",
+    "Package",
+  ]);
+});
+
+Deno.test("inventoryRecord() is a flat ConfigurationData record without nulls; what the table lacks is in extra", () => {
+  const r = inventoryRecord({ SoftwareName: "a", CurrentVersion: "1", Size: null, Ok: true, error: "x" }, {
     dataType: "Software",
     computer: "h",
     at,
   });
-  assert.deepEqual(Object.keys(rec).sort(), [
+  assert.deepEqual(keys(r.la), [
     "Computer",
     "ConfigDataType",
-    "Ok",
+    "CurrentVersion",
+    "SoftwareName",
+    "TimeGenerated",
+  ]);
+  for (const k of keys(r.la)) assert.ok(DATA_COLUMNS.has(k), k);
+  assert.deepEqual(keys(r.extra), ["Ok", "RecordId"]);
+  assert.equal(r.extra.Ok, "true");
+});
+
+Deno.test("inventoryRecord() of a collector not for AMA has only the extra part", () => {
+  const r = inventoryRecord({ SoftwareName: "a" }, { dataType: "Tasks", computer: "h", at, toAma: false });
+  assert.equal(r.la, null);
+  assert.deepEqual(keys(r.extra), [
+    "Computer",
+    "ConfigDataType",
     "RecordId",
     "SoftwareName",
     "TimeGenerated",
   ]);
-  assert.equal(rec.Ok, "true");
+});
+
+Deno.test("inventoryHead() and inventoryBody() make the text of inventoryRecord()", () => {
+  const ctx = { dataType: "Software", computer: "h", at };
+  const item = { SoftwareName: "a", Manager: "dpkg" };
+  const r = inventoryRecord(item, ctx);
+  const head = inventoryHead(ctx);
+  const body = inventoryBody(item, { dataType: "Software", toAma: true, extras: true });
+  assert.equal(`{${head.la},${body.la}}`, JSON.stringify(r.la));
+  assert.equal(`{"RecordId":"${r.extra.RecordId}",${body.extra}}`, JSON.stringify(r.extra));
+  assert.equal(inventoryBody(item, { dataType: "Software", toAma: true, extras: false }).extra, null);
 });

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { openDb } from "../../db/open.ts";
+import { extendChain, verifyChain } from "../../db/chain.ts";
+import { acknowledge } from "../../db/acks.ts";
 import { pruneHistory } from "./retention.ts";
 
-Deno.test("pruneHistory() drops old changes, old runs but the latest per collector, and unreferenced content", async () => {
-  const { db, close } = await openDb(":memory:");
+Deno.test("pruneHistory() drops old changes and acks, old runs but the latest per collector, unreferenced content; the chain verifies", async () => {
+  const opened = await openDb(":memory:");
+  const { db, close } = opened;
   const day = 86_400_000, now = 1000 * day;
   const change = (at: number, key: string) => ({
     run_id: 1,
@@ -15,7 +18,15 @@ Deno.test("pruneHistory() drops old changes, old runs but the latest per collect
     previous: null,
     current: null,
   });
-  await db.insertInto("changes").values([change(now - 100 * day, "old"), change(now - day, "new")]).execute();
+  const write = (at: number, key: string) =>
+    db.transaction().execute(async (trx) => {
+      await trx.insertInto("changes").values(await extendChain(trx, "changes", [change(at, key)])).execute();
+    });
+  // The chain loses a prefix: what was written before the first link of the retention period.
+  await write(now - 100 * day, "old");
+  await acknowledge(db, { changeId: 1, reviewer: "ana", at: now - 99 * day });
+  await write(now - day, "new");
+  await acknowledge(db, { changeId: 2, reviewer: "ana", at: now });
   const run = (collector: string, at: number) => ({
     collector,
     started_at: at,
@@ -44,8 +55,11 @@ Deno.test("pruneHistory() drops old changes, old runs but the latest per collect
     { checksum: "kept", text: "a", size: 1, captured_at: 0 },
     { checksum: "orphan", text: "b", size: 1, captured_at: 0 },
   ]).execute();
-  assert.deepEqual(await pruneHistory(db, 90, now), { changes: 1, runs: 1, contents: 1 });
+  assert.deepEqual(await pruneHistory(opened, 90, now), { changes: 1, acks: 1, runs: 1, contents: 1 });
   assert.deepEqual((await db.selectFrom("changes").select("key").execute()).map((r) => r.key), ["new"]);
+  const chain = verifyChain(opened.raw);
+  assert.equal(chain.ok, true, JSON.stringify(chain.broken));
+  assert.deepEqual([chain.checkpoint?.pruned, chain.rows], [2, 2]);
   assert.deepEqual(
     (await db.selectFrom("runs").select("collector").orderBy("id").execute()).map((r) => r.collector),
     [

@@ -1,26 +1,31 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
-import type { Transaction } from "kysely";
 import type { Collected, Collector } from "../collectors/types.ts";
 import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
-import type { Database } from "../../db/schema.ts";
-import { addToCounter, getState, setState } from "../../db/state.ts";
+import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { dirname } from "node:path";
-import { type Change, diffOne, isUnseen, removedChange, type StoredItem, type Upsert } from "./diff.ts";
+import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
+import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
+import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
+import { insertChanges } from "../../db/changes.ts";
+import { type Change, diffOne, isUnseen, removedChange, type Upsert } from "./diff.ts";
 import {
   changeRecord,
   changeStream,
+  fullRecord,
   inventoryHead,
   inventoryRecord,
   inventoryStream,
+  type RecordFields,
+  type RecordParts,
   type WireRecord,
 } from "./records.ts";
-import { arrays, PAGE, Stage, STORED, stored, type StoredRow } from "./stage.ts";
+import { Stage } from "./stage.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -44,7 +49,7 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (ConfigurationChange shape); empty when `keepChanges` is false. */
+  /** The change records of this run (full records); empty when `keepChanges` is false. */
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
@@ -70,32 +75,23 @@ export interface RunOptions {
   /** Return the change records in the summary (default true); the daemon needs only the counts. */
   keepChanges?: boolean;
   /**
-   * A `--forward` endpoint takes the records of collectors AMA does not (`toAma: false`); without one their
-   * records stay in the local store only (the outbox would keep them for nobody).
+   * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none, such
+   * as those of collectors AMA does not take, are not kept; the default); "full", also the extra fields a full
+   * forward endpoint takes. See recordFields in agent/ama/mod.ts.
    */
-  forwarding?: boolean;
+  fields?: RecordFields;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
 const zero = (): RunCounts => ({ items: 0, added: 0, removed: 0, modified: 0, errors: 0, records: 0 });
-
-/** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
-export function loadItems(raw: DatabaseSync, collector: string): Map<string, StoredItem> {
-  const rows = arrays(raw.prepare(`SELECT ${STORED} FROM items WHERE collector = ?`)).all(collector);
-  return new Map((rows as unknown as StoredRow[]).map((r) => [r[0], stored(r)]));
-}
-
-async function insertChunked<T>(rows: T[], write: (chunk: T[]) => Promise<unknown>): Promise<void> {
-  for (let i = 0; i < rows.length; i += PAGE) await write(rows.slice(i, i + PAGE));
-}
 
 function errorText(e: unknown): string {
   return e instanceof Error ? e.message : String(e);
 }
 
 /** Writes the runs row of a run that could not be written when it ended (it failed for the database's sake). */
-export async function recordRun(db: Db, s: RunSummary): Promise<number> {
-  const row = await db.insertInto("runs").values({
+export function recordRun(db: Db, s: RunSummary): Promise<number> {
+  return insertRun(db, {
     collector: s.collector,
     started_at: s.startedAt,
     finished_at: s.finishedAt,
@@ -103,8 +99,7 @@ export async function recordRun(db: Db, s: RunSummary): Promise<number> {
     counts: JSON.stringify(s.counts),
     error: s.error ?? null,
     warnings: JSON.stringify(s.warnings),
-  }).returning("id").executeTakeFirstOrThrow();
-  return row.id;
+  });
 }
 
 /**
@@ -168,8 +163,10 @@ async function collectAndStore(
   const { db, collector, settings, host, log, signal } = opts;
   const name = collector.name;
   // The first run is the baseline; the whole inventory goes out on it and every inventoryCollectionFrequency.
-  const baseline = !(await db.selectFrom("runs").select("id").where("collector", "=", name)
-    .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
+  const baseline = !(await hasStoredRun(db, name));
+  // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
+  const revisions = collector.revisions ?? [];
+  const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   const snapshotDue = settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
@@ -178,7 +175,11 @@ async function collectAndStore(
   let stage: Stage;
   try {
     stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue,
+      bodies: snapshotDue && {
+        dataType: dataTypeOf(collector, host.os),
+        toAma: collector.toAma,
+        extras: (opts.fields ?? "la") === "full",
+      },
       checksums: baseline,
     });
   } catch (e) {
@@ -203,7 +204,7 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue });
+    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -216,10 +217,10 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue } = plan;
+  const { startedAt, baseline, snapshotDue, revised } = plan;
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -233,6 +234,7 @@ async function store(
     computer: host.hostname,
     at: finishedAt,
     currentField: collector.currentField,
+    toAma: collector.toAma,
   };
   const counts = zero();
   counts.items = stage.count;
@@ -242,16 +244,22 @@ async function store(
   let itemsWritten = 0;
 
   const runId = await db.transaction().execute(async (trx) => {
-    const run = await trx.insertInto("runs").values({
+    const run = {
+      id: await insertRun(trx, {
+        collector: name,
+        started_at: startedAt,
+        finished_at: finishedAt,
+        status: baseline ? "baseline" : "ok",
+        counts: "{}",
+        error: null,
+        warnings: JSON.stringify(warnings),
+      }),
       collector: name,
-      started_at: startedAt,
-      finished_at: finishedAt,
-      status: baseline ? "baseline" : "ok",
-      counts: "{}",
-      error: null,
-      warnings: JSON.stringify(warnings),
-    }).returning("id").executeTakeFirstOrThrow();
-    const out = writers(raw, name, finishedAt, collector.toAma || !!opts.forwarding);
+      at: finishedAt,
+    };
+    const items = itemWriter(raw, name, finishedAt);
+    const fields = opts.fields ?? "la";
+    const out = outboxRecords(raw, finishedAt, fields, collector.toAma || fields === "full");
     const changeTo = changeStream(collector), inventoryTo = inventoryStream(collector);
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
@@ -259,23 +267,28 @@ async function store(
       for (const c of changes) {
         counts[c.category === "Added" ? "added" : c.category === "Removed" ? "removed" : "modified"]++;
       }
-      await writeChanges(trx, run.id, name, changes, finishedAt);
+      await insertChanges(trx, run, changes.map(changeRow));
       const records = changes.map((c) => changeRecord(c, ctx));
-      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, records[i]]));
+      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeTo, records);
-      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway.
+      // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
+      // when the change was (a change of ctagent's own fields leaves the table's row as it was).
       if (!snapshotDue) {
         out.records(
           inventoryTo,
-          changes.flatMap((c) => c.current && !c.current.error ? [inventoryRecord(c.current, ctx)] : []),
+          changes.flatMap((c, i) => {
+            if (!c.current || c.current.error) return [];
+            const inv = inventoryRecord(c.current, ctx);
+            return [records[i].la || !inv.la ? inv : { la: null, extra: fullRecord(inv) }];
+          }),
         );
       }
     };
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
     // baseline with nothing stored is every staged item written as it is: one statement.
-    const diffOpts = { volatile: collector.volatile, baseline };
-    const fresh = baseline && !raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(name);
+    const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
+    const fresh = baseline && !hasItems(raw, name);
     if (fresh) itemsWritten += stage.insertAll(finishedAt);
     for (let after = 0; !fresh;) {
       const page = stage.page(after);
@@ -288,7 +301,7 @@ async function store(
         if (d.upsert) upserts.push(d.upsert);
         if (d.change) changes.push(d.change);
       }
-      out.items(upserts);
+      items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
     }
@@ -298,8 +311,7 @@ async function store(
       const gone = page.filter((p) => !isUnseen(p.key, unseen));
       if (!gone.length) continue;
       itemsWritten += gone.length;
-      await trx.deleteFrom("items").where("collector", "=", name).where("key", "in", gone.map((p) => p.key))
-        .execute();
+      await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
@@ -314,9 +326,20 @@ async function store(
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
+    if (revised.length || baseline) {
+      await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
+    }
     counts.records = out.written();
-    await enforceOutboxBound(trx, opts.outboxMax ?? DEFAULT_OUTBOX_MAX, log);
-    await trx.updateTable("runs").set({ counts: JSON.stringify(counts) }).where("id", "=", run.id).execute();
+    const max = opts.outboxMax ?? DEFAULT_OUTBOX_MAX;
+    const cut = await boundOutbox(trx, max, Date.now());
+    if (cut) {
+      log.error("outbox full: oldest records dropped", {
+        dropped: cut.dropped,
+        dropped_total: cut.total,
+        max,
+      });
+    }
+    await setRunCounts(trx, run.id, counts);
     return run.id;
   });
 
@@ -343,34 +366,39 @@ async function store(
   return summary;
 }
 
+/** A change as the changes table stores it. */
+function changeRow(c: Change) {
+  return {
+    key: c.key,
+    category: c.category,
+    fields_changed: JSON.stringify(c.fieldsChanged),
+    previous: c.previous ? JSON.stringify(c.previous) : null,
+    current: c.current ? JSON.stringify(c.current) : null,
+  };
+}
+
 /**
- * The two big writes of a run, items and outbox records, as prepared statements on the raw connection: a
- * baseline writes hundreds of thousands of rows, and building each through Kysely cost more than SQLite's work.
- * Only called inside the run's transaction, which holds the connection.
+ * A run's records for the outbox (inside its transaction), counted: with `fields` "la" only what AMA takes (the
+ * Log Analytics part), with "full" the extra fields too; when nobody would take them, none are written.
  */
-function writers(raw: DatabaseSync, collector: string, at: number, delivering: boolean) {
-  const item = raw.prepare(
-    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (collector, key) DO UPDATE SET checksum = excluded.checksum, data = excluded.data,
-       error = excluded.error, fingerprint = excluded.fingerprint, changed_at = excluded.changed_at`,
-  );
-  const record = raw.prepare("INSERT INTO outbox (stream, record, created_at, attempts) VALUES (?, ?, ?, 0)");
+function outboxRecords(raw: DatabaseSync, at: number, fields: RecordFields, delivering: boolean) {
+  const outbox = outboxAppender(raw);
   let written = 0;
   return {
-    items(upserts: Upsert[]) {
-      for (const u of upserts) {
-        // An existing row keeps its first_seen: the conflict update leaves it alone.
-        const changedAt = u.changed || u.changedAt === undefined ? at : u.changedAt;
-        item.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
-      }
-    },
-    /** Whether records go to the outbox at all (see RunOptions.forwarding). */
+    /** Whether records go to the outbox at all (a collector AMA does not take, and no full forward endpoint). */
     delivering,
-    records(stream: string, records: WireRecord[]) {
+    records(stream: string, records: RecordParts[]) {
       if (!delivering) return;
-      for (const r of records) record.run(stream, JSON.stringify(r), at);
-      written += records.length;
+      for (const r of records) {
+        if (fields === "la" && !r.la) continue; // nothing of it for AMA, and nobody else to take it
+        outbox.append(
+          stream,
+          r.la ? JSON.stringify(r.la) : "",
+          fields === "full" ? JSON.stringify(r.extra) : null,
+          at,
+        );
+        written++;
+      }
     },
     /** Records written some other way. */
     count(n: number) {
@@ -378,37 +406,4 @@ function writers(raw: DatabaseSync, collector: string, at: number, delivering: b
     },
     written: () => written,
   };
-}
-
-async function writeChanges(
-  trx: Transaction<Database>,
-  runId: number,
-  collector: string,
-  changes: Change[],
-  at: number,
-) {
-  await insertChunked(changes, (chunk) =>
-    trx.insertInto("changes").values(chunk.map((c) => ({
-      run_id: runId,
-      at,
-      collector,
-      key: c.key,
-      category: c.category,
-      fields_changed: JSON.stringify(c.fieldsChanged),
-      previous: c.previous ? JSON.stringify(c.previous) : null,
-      current: c.current ? JSON.stringify(c.current) : null,
-    }))).execute());
-}
-
-async function enforceOutboxBound(trx: Transaction<Database>, max: number, log: Logger): Promise<void> {
-  const { n } = await trx.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
-    .executeTakeFirstOrThrow();
-  const excess = Number(n) - max;
-  if (excess <= 0) return;
-  const cut = await trx.selectFrom("outbox").select("id").orderBy("id").offset(excess - 1).limit(1)
-    .executeTakeFirstOrThrow();
-  await trx.deleteFrom("outbox").where("id", "<=", cut.id).execute();
-  const total = await addToCounter(trx, "outbox.dropped", excess);
-  await setState(trx, "outbox.dropped_at", String(Date.now()));
-  log.error("outbox full: oldest records dropped", { dropped: excess, dropped_total: total, max });
 }

@@ -5,8 +5,10 @@ import { liveHost } from "../host/mod.ts";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
-import { loadItems, runCollector } from "./run.ts";
+import { runCollector } from "./run.ts";
+import { loadItems } from "../../db/items.ts";
 import { inventoryRecord } from "./records.ts";
+import { routedRecord } from "../ama/sender.ts";
 import { fakeCollector } from "../../test/fake_collector.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
@@ -48,10 +50,11 @@ async function setup() {
       now: () => (t += 1000),
       ...extra,
     });
+  /** The outbox's records, whole (both parts). */
   const outbox = async () =>
     (await opened.db.selectFrom("outbox").selectAll().orderBy("id").execute()).map((r) => ({
       stream: r.stream,
-      ...JSON.parse(r.record),
+      ...JSON.parse(routedRecord(r, "full")!),
     }));
   return { ...opened, c, run, outbox };
 }
@@ -173,7 +176,7 @@ Deno.test("runCollector() puts a collector AMA does not take on ctagent's own st
   const second = await run();
   assert.deepEqual([second.counts.modified, second.changes.length, await outbox()], [1, 1, []]);
   c.next = { items: [pkg("a", "3")] };
-  const third = await run({ forwarding: true });
+  const third = await run({ fields: "full" });
   assert.deepEqual((await outbox()).map((r) => [r.stream, r.ConfigChangeType ?? r.ConfigDataType]), [
     ["CTAGENT_CHANGE", "Software"],
     ["CTAGENT_DATA", "Software"],
@@ -270,7 +273,7 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
   // snapshot is due again: a and c come from the stored items, b from what was staged.
   await db.updateTable("items").set({ fingerprint: "stale" }).where("key", "=", "b").execute();
   let t = 50_000_000;
-  const second = await run({ settings: every10s, now: () => (t += 1000) });
+  const second = await run({ settings: every10s, now: () => (t += 1000), fields: "full" });
   assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.SoftwareName]), [["Modified", "b"]]);
   const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
   assert.deepEqual(snap.map((r) => [r.SoftwareName, r.CurrentVersion, r.ConfigDataType]).sort(), [
@@ -284,24 +287,71 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
 });
 
 Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRecord() of each item, field order included", async () => {
-  const { c, run, outbox, close } = await setup();
+  const { db, c, run, close } = await setup();
   const items: Item[] = [
     { SoftwareName: 'q"uote \u00e9\n\\', CurrentVersion: "1", Size: 12, Ok: true, Gone: null },
     { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
     { SoftwareName: "only" },
   ];
   c.next = { items };
-  const first = await run();
-  const snap = (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2");
+  const first = await run({ fields: "full" });
+  const snap =
+    (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
+      .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
   assert.equal(snap.length, 3);
   for (const item of items) {
-    const got = snap.find((r) => r.SoftwareName === item.SoftwareName)!;
-    const { stream: _s, ...rec } = got;
+    const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
     const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at: first.finishedAt });
-    assert.match(rec.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(Object.keys(rec), Object.keys(want));
-    assert.deepEqual({ ...rec, RecordId: "" }, { ...want, RecordId: "" });
+    assert.match(got.extra.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
+    assert.deepEqual(got.la, want.la);
+    assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
+    assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
   }
-  assert.equal(new Set(snap.map((r) => r.RecordId)).size, 3);
+  assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
+  await close();
+});
+
+Deno.test('runCollector() with fields "la" keeps only the table part in the outbox, and no record of which nothing is for the table', async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
+  await run({ fields: "la" });
+  // b's change is of Status only (no column of either table): nothing of it, nor of b's row, for AMA.
+  c.next = { items: [pkg("a", "1"), { ...pkg("b", "1"), Status: "half-installed" }] };
+  const second = await run({ fields: "la" });
+  assert.deepEqual(second.changes.map((r) => [r.ChangeCategory, r.FieldsChanged]), [["Modified", "Status"]]);
+  const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
+  assert.deepEqual(rows.map((r) => [r.stream, JSON.parse(r.record).SoftwareName, r.extra]), [
+    ["CONFIG_DATA_BLOB_V2", "a", null],
+    ["CONFIG_DATA_BLOB_V2", "b", null],
+  ]);
+  assert.ok(rows.every((r) => !("Status" in JSON.parse(r.record))), "Status is no column");
+  // A full forward endpoint takes both, as full records.
+  await db.deleteFrom("outbox").execute();
+  c.next = { items: [pkg("a", "1"), { ...pkg("b", "1"), Status: "installed" }] };
+  await run({ fields: "full" });
+  const full = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
+  assert.deepEqual(full.map((r) => [r.stream, r.record, JSON.parse(r.extra!).Status]), [
+    ["CONFIG_CHANGE_BLOB_V2", "", "installed"],
+    ["CONFIG_DATA_BLOB_V2", "", "installed"],
+  ]);
+  await close();
+});
+
+Deno.test("runCollector() refreshes the fields a newer version fills differently without reporting them, once", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [{ ...pkg("a", "1"), Size: 2048 }, { ...pkg("b", "1"), Size: 10 }] };
+  await run(); // stored by a version without revisions
+  await db.deleteFrom("state").where("key", "=", "revision.software").execute();
+  c.revisions = [["Size"]];
+  c.next = { items: [{ ...pkg("a", "1"), Size: 2 }, { ...pkg("b", "2"), Size: 11 }] };
+  const upgrade = await run();
+  assert.deepEqual(upgrade.changes.map((r) => [r.SoftwareName, r.FieldsChanged]), [["b", "CurrentVersion"]]);
+  const a = await db.selectFrom("items").select("data").where("key", "=", "a").executeTakeFirstOrThrow();
+  assert.equal(JSON.parse(a.data).Size, 2, "the stored item has the new content");
+  assert.equal(await getState(db, "revision.software"), "1");
+  c.next = { items: [{ ...pkg("a", "1"), Size: 3 }, { ...pkg("b", "2"), Size: 11 }] };
+  const after = await run();
+  assert.deepEqual(after.changes.map((r) => [r.SoftwareName, r.FieldsChanged]), [["a", "Size"]]);
   await close();
 });

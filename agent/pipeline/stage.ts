@@ -1,18 +1,40 @@
 // The staging area of one run: what a collector finds goes to temporary tables a page at a time, so a run of
 // any size holds a page of items in memory, never the whole collection; the run's transaction then reads it
-// back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap.
+// back against the stored items (run.ts). Temporary tables live in SQLite's temp file, not in the heap. What
+// goes from them into the main tables is written by those tables' owners (db/items.ts, outbox.ts, contents.ts);
+// the stage's own joins of its tables with the stored items are read here.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
-import { rawTransaction } from "../../db/transaction.ts";
+import { exclusive, rawTransaction } from "../../db/transaction.ts";
+import { arrays } from "../../db/sqlite_dialect.ts";
+import {
+  insertStagedItems,
+  STORED,
+  stored,
+  storedChecksums,
+  storedFingerprints,
+  type StoredRow,
+} from "../../db/items.ts";
+import { appendStagedInventory } from "../../db/outbox.ts";
+import { storeStagedContents } from "../../db/contents.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
 /** Duplicate keys named in the run's warning (all are counted). */
 const DUPLICATE_EXAMPLES = 3;
+
+/** How a stage makes the inventory bodies of its items (see inventoryBody). */
+export interface BodyOptions {
+  dataType: string;
+  /** Whether the records are for AMA's streams (a table part is made). */
+  toAma: boolean;
+  /** Whether the extra part is kept (a full forward endpoint takes the records). */
+  extras: boolean;
+}
 
 /** A staged item with its stored version (undefined for a new key). */
 export interface StagedPair {
@@ -20,34 +42,6 @@ export interface StagedPair {
   next: SeenItem;
   prev: StoredItem | undefined;
 }
-
-/** node:sqlite can return rows as arrays (much faster for big reads), not yet in its type definitions. */
-export function arrays(stmt: StatementSync): StatementSync {
-  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return stmt;
-}
-
-/** The fingerprints of a collector's stored items (an item stored with an error has none). */
-function loadFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
-  const out = new Map<string, string>();
-  const rows = arrays(raw.prepare(
-    "SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL",
-  )).all(collector) as unknown as [string, string][];
-  for (const r of rows) out.set(r[0], r[1]);
-  return out;
-}
-
-/** A row of `SELECT ${STORED} FROM items`, as arrays. */
-export type StoredRow = [string, string | null, string, string | null, number, string | null];
-export const STORED = "key, checksum, data, error, changed_at, fingerprint";
-export const stored = (r: StoredRow): StoredItem => ({
-  key: r[0],
-  checksum: r[1],
-  json: r[2],
-  error: r[3],
-  changedAt: r[4],
-  fingerprint: r[5],
-});
 
 /** What a reported key's fingerprint becomes in `previous` (a real fingerprint is never empty). */
 const REPORTED = "";
@@ -74,12 +68,21 @@ export class Stage implements ItemSink {
   #sums: Map<string, string>;
   #staged = 0;
   #same = 0;
-  /** Whether items are staged with their inventory body (the run sends a snapshot). */
-  #bodies = false;
+  /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
+  #bodies: BodyOptions | false = false;
   /** Whether items are staged with their checksum (a baseline, which may store them all with insertAll). */
   #checksums = false;
-  /** key, data, error, fingerprint, checksum, inventory body, inventory RecordId */
-  #rows: [string, string, string | null, string | null, string | null, string | null, string | null][] = [];
+  /** key, data, error, fingerprint, checksum, inventory body (table, extra), inventory RecordId */
+  #rows: [
+    string,
+    string,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+    string | null,
+  ][] = [];
   #contents: Content[] = [];
   readonly #items: string;
   readonly #contentsTable: string;
@@ -97,12 +100,8 @@ export class Stage implements ItemSink {
     }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
-    this.previous = loadFingerprints(raw, collector);
-    this.#sums = new Map(
-      arrays(raw.prepare(
-        "SELECT key, checksum FROM items WHERE collector = ? AND fingerprint IS NULL AND error IS NULL",
-      )).all(collector) as unknown as [string, string][],
-    );
+    this.previous = storedFingerprints(raw, collector);
+    this.#sums = storedChecksums(raw, collector);
   }
 
   /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
@@ -121,7 +120,7 @@ export class Stage implements ItemSink {
     raw: DatabaseSync,
     collector: string,
     key: (item: Item) => string,
-    opts: { bodies?: boolean; checksums?: boolean } = {},
+    opts: { bodies?: BodyOptions | false; checksums?: boolean } = {},
   ): Promise<Stage> {
     const s = new Stage(db, raw, collector, key);
     s.#bodies = opts.bodies ?? false;
@@ -130,7 +129,7 @@ export class Stage implements ItemSink {
       s.#dropTables();
       raw.exec(
         `CREATE TABLE ${s.#items} (id INTEGER PRIMARY KEY, key TEXT NOT NULL UNIQUE, data TEXT NOT NULL,
-          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT, record_id TEXT)`,
+          error TEXT, fingerprint TEXT, checksum TEXT, body TEXT, extra_body TEXT, record_id TEXT)`,
       );
       raw.exec(
         `CREATE TABLE ${s.#contentsTable} (checksum TEXT PRIMARY KEY, text TEXT NOT NULL, size INTEGER NOT NULL)`,
@@ -164,14 +163,16 @@ export class Stage implements ItemSink {
       }
     }
     // What the run's transaction would compute is computed now, while the collector waits on I/O.
+    const body = this.#bodies && s.error === null ? inventoryBody(item, this.#bodies) : null;
     this.#rows.push([
       s.key,
       s.json,
       s.error,
       s.fingerprint,
       checksum,
-      this.#bodies && s.error === null ? inventoryBody(item) : null,
-      this.#bodies && s.error === null ? crypto.randomUUID() : null,
+      body?.la ?? null,
+      body?.extra ?? null,
+      body ? crypto.randomUUID() : null,
     ]);
     if (this.#rows.length >= PAGE) return this.flush();
   }
@@ -198,11 +199,11 @@ export class Stage implements ItemSink {
     return this.#locked(() =>
       rawTransaction(this.raw, () => {
         const ins = this.#prepare(
-          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, record_id)
-           VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
+          `INSERT INTO ${this.#items} (key, data, error, fingerprint, checksum, body, extra_body, record_id)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (key) DO NOTHING`,
         );
         for (const r of rows) {
-          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6]).changes) this.#duplicate(r[0]);
+          if (!ins.run(r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7]).changes) this.#duplicate(r[0]);
           else {
             this.#staged++;
             if (r[2] !== null) this.errors++;
@@ -302,33 +303,25 @@ export class Stage implements ItemSink {
    */
   insertAll(at: number): number {
     if (!this.#checksums) throw new Error("insertAll() needs a stage opened with checksums");
-    return Number(
-      this.#prepare(
-        `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-         SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${this.#items} ORDER BY id`,
-      ).run(this.collector, at, at).changes,
-    );
+    return insertStagedItems(this.raw, this.#items, this.collector, at);
   }
 
   /**
    * Writes the inventory records of the staged items without error (staged with `bodies`) into the outbox,
-   * in one statement: `{"RecordId":"<its id, drawn when staged>",` + `head` (inventoryHead) + the body's
-   * members. Returns how many.
+   * in one statement: the table part `{` + `head.la` + the body's members + `}` ('' when the records are not
+   * for AMA), and, when extras are kept, `{"RecordId":"<its id, drawn when staged>"` + `head.extra` + the
+   * extra body's members + `}` (see inventoryHead). Returns how many.
    */
-  snapshot(stream: string, head: string, at: number): number {
-    return Number(
-      this.#prepare(
-        `INSERT INTO main.outbox (stream, record, created_at, attempts)
-         SELECT ?, '{"RecordId":"' || record_id || '",' || ? ||
-           CASE WHEN body = '{}' THEN '}' ELSE ',' || substr(body, 2) END, ?, 0
-         FROM ${this.#items} WHERE error IS NULL AND body IS NOT NULL ORDER BY id`,
-      ).run(stream, head, at).changes,
-    );
+  snapshot(stream: string, head: { la: string | null; extra: string }, at: number): number {
+    if (!this.#bodies) throw new Error("snapshot() needs a stage opened with bodies");
+    if (head.la === null && !this.#bodies.extras) return 0; // nothing of it goes anywhere
+    return appendStagedInventory(this.raw, this.#items, stream, head, at);
   }
 
   /** Stored items without error that have no staged body (same as before, or not seen), a page at a time. */
   *unstagedGood(): Generator<Item[]> {
-    const unstaged = `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key AND s.body IS NOT NULL)`;
+    const unstaged =
+      `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key AND s.record_id IS NOT NULL)`;
     const first = this.#prepare(
       `SELECT key, data FROM main.items i WHERE collector = ? AND error IS NULL AND ${unstaged}
        ORDER BY key LIMIT ${PAGE}`,
@@ -351,10 +344,7 @@ export class Stage implements ItemSink {
 
   /** Moves the staged contents into `contents` (inside the run's transaction). */
   storeContents(at: number): void {
-    this.#prepare(
-      `INSERT INTO main.contents (checksum, text, size, captured_at)
-       SELECT checksum, text, size, ? FROM ${this.#contentsTable} WHERE true ON CONFLICT (checksum) DO NOTHING`,
-    ).run(at);
+    storeStagedContents(this.raw, this.#contentsTable, at);
   }
 
   /** Drops the staging tables (their rows go with them). */
@@ -372,11 +362,8 @@ export class Stage implements ItemSink {
     this.raw.exec(`DROP TABLE IF EXISTS ${this.#contentsTable}`);
   }
 
-  /**
-   * Runs `fn` while holding Kysely's connection: no other query (another collector's run transaction)
-   * can be open on the shared connection meanwhile, so these writes never join someone else's transaction.
-   */
+  /** Runs `fn` while holding Kysely's connection (see exclusive): these writes never join another's transaction. */
   async #locked(fn: () => void): Promise<void> {
-    await this.db.connection().execute(() => Promise.resolve(fn()));
+    await exclusive(this.db, fn);
   }
 }

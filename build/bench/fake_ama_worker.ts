@@ -5,7 +5,7 @@ type Msg = { endpoint: string; expect: number[] };
 const self = globalThis as unknown as Worker & { close(): void };
 
 self.onmessage = async (e: MessageEvent<Msg>) => {
-  const ama = await startFakeAma({ config: false, data: [e.data.endpoint] });
+  const ama = await startFakeAma({ config: false, data: [e.data.endpoint], validate: false });
   self.postMessage({ ready: true });
   // One "done" per expected total, so the bench can time several rounds against one receiver.
   for (const n of e.data.expect) {

@@ -4,10 +4,14 @@ import * as m001 from "./001_init.ts";
 import * as m002 from "./002_contents.ts";
 import * as m003 from "./003_ui_indexes.ts";
 import * as m004 from "./004_fingerprints.ts";
+import * as m005 from "./005_outbox_extra.ts";
+import * as m006 from "./006_chain.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
   "002_contents": m002,
   "003_ui_indexes": m003,
   "004_fingerprints": m004,
+  "005_outbox_extra": m005,
+  "006_chain": m006,
 };

@@ -4,6 +4,7 @@
 import { openDb } from "../../db/open.ts";
 import { readStatus } from "../../agent/status.ts";
 import { createApi } from "../../ui/api.ts";
+import { COLLECTORS } from "../../agent/collectors/mod.ts";
 
 const [kind, path, stop] = Deno.args;
 
@@ -17,7 +18,7 @@ const READS: Record<string, (o: Awaited<ReturnType<typeof openDb>>) => Promise<u
       o.db.selectFrom("config").select("id").where("valid", "=", 1).limit(1).execute(),
     ]),
   page: async (o) => {
-    const api = createApi({ db: o.db });
+    const api = createApi({ db: o.db, collectors: COLLECTORS });
     for (const url of ["/status", "/changes?limit=50", "/inventory/software?limit=50"]) {
       const res = await api.request(url);
       if (res.status !== 200) throw new Error(`${url}: HTTP ${res.status}: ${await res.text()}`);

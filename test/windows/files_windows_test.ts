@@ -2,7 +2,7 @@
 // last-segment glob (checksums, Attributes), then reports exactly one Modified, one Added and one Removed.
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { named, onceJson, SKIP } from "./seed.ts";
+import { named, onceJson, SKIP, writeDaclSddl } from "./seed.ts";
 
 type Rec = Record<string, string | number | null>;
 
@@ -64,6 +64,7 @@ Deno.test({
         assert.equal(String(f.Size), String((await Deno.stat(p)).size), `Size of ${p}`);
         assert.ok(f.DateModified, `DateModified of ${p}`);
         assert.equal(typeof f.Attributes, "string", `Attributes of ${p}: ${f.Attributes}`);
+        assert.match(String(f.Acls), /^D:/, `Acls of ${p} (the DACL as SDDL)`);
       }
       const b = files.find((f) => String(f.FileSystemPath).endsWith("B.CFG"))!;
       assert.match(String(b.Attributes), /\bReadOnly\b/);
@@ -98,6 +99,16 @@ Deno.test({
         String(modified.FieldsChanged),
       );
       assert.equal(modified.FileContentChecksum, sha(await Deno.readFile(`${dir}\\a.cfg`)));
+
+      // A DACL written is an Acls change of that file alone (issue 15).
+      const before = second.json.inventory.files?.find((f) => f.FileSystemPath === `${dir}\\a.cfg`)?.Acls;
+      writeDaclSddl(`${dir}\\a.cfg`, "D:P(A;;FA;;;WD)(A;;FR;;;BU)");
+      const third = await onceJson<Rec>(dcr, `${dir}-data`);
+      const acl = third.json.changes.filter((c) => c.ConfigChangeType === "Files");
+      assert.deepEqual(acl.map((c) => [c.ChangeCategory, c.FileSystemPath]), [["Modified", `${dir}\\a.cfg`]]);
+      assert.ok(String(acl[0].FieldsChanged).split(", ").includes("Acls"), String(acl[0].FieldsChanged));
+      assert.equal(acl[0].PreviousAcls, before);
+      assert.notEqual(acl[0].Acls, before);
     } finally {
       await run("attrib", ["-r", `${dir}\\sub\\B.CFG`]).catch(() => {});
       for (const p of [dir, `${dir}-data`, dcr]) await Deno.remove(p, { recursive: true }).catch(() => {});

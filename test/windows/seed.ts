@@ -1,4 +1,5 @@
 // Seeding a Windows (Wine) machine for the Windows tests: registry through `regedit /S`, services through `sc`.
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 
 /** True when the Windows tests can run (Windows Deno, natively or under Wine). */
@@ -49,13 +50,35 @@ export async function setDelayedAutoStart(name: string, delayed: boolean): Promi
   return "registry";
 }
 
-function changeDelayed(name: string, delayed: boolean): boolean {
-  const lib = Deno.dlopen("advapi32.dll", {
-    OpenSCManagerW: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
-    OpenServiceW: { parameters: ["pointer", "buffer", "u32"], result: "pointer" },
-    ChangeServiceConfig2W: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
-    CloseServiceHandle: { parameters: ["pointer"], result: "i32" },
-  });
+const SERVICE_API = {
+  OpenSCManagerW: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
+  OpenServiceW: { parameters: ["pointer", "buffer", "u32"], result: "pointer" },
+  ChangeServiceConfigW: {
+    parameters: [
+      "pointer",
+      "u32",
+      "u32",
+      "u32",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer",
+      "pointer",
+    ],
+    result: "i32",
+  },
+  ChangeServiceConfig2W: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  CloseServiceHandle: { parameters: ["pointer"], result: "i32" },
+} as const;
+
+/** Opens `name` for SERVICE_CHANGE_CONFIG and hands it to `change`; its answer is whether the change took. */
+function changeService(
+  name: string,
+  change: (api: Deno.DynamicLibrary<typeof SERVICE_API>["symbols"], svc: Deno.PointerObject) => number,
+): boolean {
+  const lib = Deno.dlopen("advapi32.dll", SERVICE_API);
   try {
     const a = lib.symbols;
     const scm = a.OpenSCManagerW(null, null, 0xf003f);
@@ -63,14 +86,29 @@ function changeDelayed(name: string, delayed: boolean): boolean {
     const wide = new Uint16Array([...name].map((c) => c.charCodeAt(0)).concat(0));
     const svc = a.OpenServiceW(scm, wide, 0x0002 /* SERVICE_CHANGE_CONFIG */);
     if (!svc) throw new Error(`OpenService ${name} failed`);
-    const info = new Int32Array([delayed ? 1 : 0]);
-    const ok = a.ChangeServiceConfig2W(svc, 3, /* SERVICE_CONFIG_DELAYED_AUTO_START_INFO */ info);
+    const ok = change(a, svc);
     a.CloseServiceHandle(svc);
     a.CloseServiceHandle(scm);
     return ok !== 0;
   } finally {
     lib.close();
   }
+}
+
+function changeDelayed(name: string, delayed: boolean): boolean {
+  // 3: SERVICE_CONFIG_DELAYED_AUTO_START_INFO
+  return changeService(name, (a, svc) => a.ChangeServiceConfig2W(svc, 3, new Int32Array([delayed ? 1 : 0])));
+}
+
+/** Sets a service's start type (2 auto, 3 demand, 4 disabled) through ChangeServiceConfigW: Wine's sc has no `config`. */
+export function setStartType(name: string, start: 2 | 3 | 4): void {
+  const NO_CHANGE = 0xffffffff;
+  const ok = changeService(
+    name,
+    (a, svc) =>
+      a.ChangeServiceConfigW(svc, NO_CHANGE, start, NO_CHANGE, null, null, null, null, null, null, null),
+  );
+  if (!ok) throw new Error(`ChangeServiceConfigW ${name} failed`);
 }
 
 /** UTF-16LE bytes of `s` plus its NUL, as .reg `hex(N):` data. */
@@ -159,5 +197,27 @@ export async function onceJson<R = Record<string, string>>(
     return { code: out.code, json: JSON.parse(stdout), stderr };
   } catch {
     throw new Error(`ctagent --once --json exited ${out.code} without JSON:\n${stdout}\n${stderr}`);
+  }
+}
+
+/** Writes a file's DACL from SDDL (test seeding: Wine's icacls does not write one). */
+export function writeDaclSddl(path: string, sddl: string): void {
+  const lib = Deno.dlopen("advapi32.dll", {
+    ConvertStringSecurityDescriptorToSecurityDescriptorW: {
+      parameters: ["buffer", "u32", "buffer", "pointer"],
+      result: "i32",
+    },
+    SetFileSecurityW: { parameters: ["buffer", "u32", "pointer"], result: "i32" },
+  });
+  const wide = (s: string) => new Uint16Array([...s].map((c) => c.charCodeAt(0)).concat(0));
+  try {
+    const sd = new BigUint64Array(1);
+    assert.ok(lib.symbols.ConvertStringSecurityDescriptorToSecurityDescriptorW(wide(sddl), 1, sd, null));
+    assert.ok(
+      lib.symbols.SetFileSecurityW(wide(path), 4, Deno.UnsafePointer.create(sd[0])),
+      `SetFileSecurityW ${path}`,
+    );
+  } finally {
+    lib.close();
   }
 }

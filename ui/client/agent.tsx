@@ -1,5 +1,5 @@
 // Agent: per collector its frequency, last runs and errors, scan now; delivery and outbox. DCR view too.
-import type { CollectorStatus, ConfigRow, RunRow } from "./api.ts";
+import type { ChainState, CollectorStatus, ConfigRow, RunRow } from "./api.ts";
 import { Empty, ErrorBox, Pill, Time } from "./common.tsx";
 import { duration, num, relative } from "./format.ts";
 import { label } from "./collectors.ts";
@@ -93,6 +93,25 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
   );
 }
 
+/** The history's hash chain as the last verification found it (`ctagent verify` says more). */
+function ChainLine(props: { chain?: ChainState }) {
+  const v = props.chain?.verified;
+  if (!props.chain) return <>—</>;
+  if (!v) return <span class="dim">not verified yet ({num(props.chain.head.seq)} links)</span>;
+  return v.ok
+    ? (
+      <>
+        <Pill level="ok">ok</Pill> {num(v.rows)} links, verified <Time at={v.verifiedAt} rel />
+      </>
+    )
+    : (
+      <>
+        <Pill level="error">broken</Pill> <span class="err">{v.broken?.message}</span> (found{" "}
+        <Time at={v.verifiedAt} rel />)
+      </>
+    );
+}
+
 export function Agent() {
   const st = status.value;
   const runs = useFetch<Record<string, RunRow[]>>("runs?limit=10");
@@ -178,6 +197,12 @@ export function Agent() {
             <div>
               <dt>Started</dt>
               <dd>{st.startedAt ? <Time at={st.startedAt} rel /> : "—"}</dd>
+            </div>
+            <div>
+              <dt>History chain</dt>
+              <dd>
+                <ChainLine chain={st.chain} />
+              </dd>
             </div>
             <div>
               <dt>DCR</dt>

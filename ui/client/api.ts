@@ -9,6 +9,8 @@ import type {
   RunRow,
 } from "../queries.ts";
 export type { ConfigRow, Histogram, ItemRow, Page, RunRow };
+import type { ChainState } from "../../db/chain.ts";
+export type { ChainState };
 
 export type Data = Record<string, unknown>;
 
@@ -55,6 +57,8 @@ export interface Status {
     droppedReason?: string | null;
   };
   health: { level: "ok" | "warn" | "error"; text: string };
+  /** The history's hash chain: its head and the last verification (null before the first). */
+  chain: ChainState;
 }
 
 export interface DiffLine {

@@ -1,6 +1,7 @@
 // Display helpers: local times with UTC on hover, relative times, numbers, item names per collector.
 import type { Data } from "./api.ts";
 import { collectorNamed } from "./collectors.ts";
+export { bytes, show } from "./cell.ts";
 
 /** What one and many items of a collector are called. */
 export function nouns(collector: string): readonly [string, string] {
@@ -46,15 +47,6 @@ export function duration(ms: number): string {
   return `${Math.floor(ms / 60_000)} min ${Math.round((ms % 60_000) / 1000)} s`;
 }
 
-export function bytes(n: unknown): string {
-  if (typeof n !== "number") return "";
-  if (n < 1024) return `${n} B`;
-  const u = ["KiB", "MiB", "GiB", "TiB"];
-  let v = n / 1024, i = 0;
-  while (v >= 1024 && i < u.length - 1) v /= 1024, i++;
-  return `${v.toFixed(v < 10 ? 1 : 0)} ${u[i]}`;
-}
-
 /**
  * The name people know an item by: its collector's title fields (the first, then each further non-empty one
  * after the join), its name field otherwise, its key when those are empty.
@@ -67,10 +59,4 @@ export function itemName(collector: string, data: Data | null | undefined, key: 
   const head = s(first);
   if (head === undefined) return key;
   return [head, ...more.flatMap((f) => s(f) ?? [])].join(c.page.title?.join ?? "");
-}
-
-export function show(v: unknown): string {
-  if (v === null || v === undefined) return "";
-  if (typeof v === "string") return v;
-  return JSON.stringify(v);
 }

@@ -3,19 +3,12 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
-import { bytes, num, plural, show } from "./format.ts";
+import { num, plural } from "./format.ts";
+import { cell } from "./cell.ts";
 import { collectorNamed } from "./collectors.ts";
-import type { Column } from "../../agent/collectors/types.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { Pager } from "./changes.tsx";
-
-/** A cell's text: the column's format applied to the value. */
-function cell(c: Column, v: unknown): string {
-  if (c.format === "bytes") return bytes(v);
-  if (c.format === "hash") return typeof v === "string" ? v.slice(0, 12) : "";
-  return show(v);
-}
 
 const PAGE = 100;
 
@@ -128,7 +121,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
                   onClick={() => setParams({ item: `${collector}|${r.key}` })}
                 >
                   {cols.map((c, i) => {
-                    const v = cell(c, r.data[c.field]);
+                    const v = cell(c, r.data[c.field], r.data);
                     return (
                       <td key={c.field} class={c.style} title={v.length > 40 ? v : undefined}>
                         {i === 0

@@ -15,7 +15,8 @@ export function hash64(text: string): string {
  * The fingerprint of a file item: its stat key (what moves when the content, mode, owner or times move) and
  * everything of the item that the stat key does not cover (names of the owner and group, link target, the
  * rule that matched, whose content may be kept). Equal fingerprints mean the stored item, checksum included,
- * still holds.
+ * still holds; its ACL too, as writing an ACL moves ctime. The leading 2 is the item shape (2: with Acls), so
+ * items stored before are read again once.
  */
 export function fileFingerprint(
   statKey: string,
@@ -26,6 +27,8 @@ export function fileFingerprint(
   /** capture.ts capturePolicyKey: empty in the usual case (fingerprints stored before it stay equal). */
   capture = "",
 ): string {
-  const print = `${statKey}:${hash64(JSON.stringify([owner, group, linkTarget, rule.name, rule.groupTag]))}`;
+  const print = `${statKey}:${
+    hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]))
+  }`;
   return capture ? `${print}:${capture}` : print;
 }

@@ -10,6 +10,11 @@ export type FileItem = {
   DateModified: string | null;
   /** Permission bits, 4 octal digits ("0644", "4755"). */
   Mode: string | null;
+  /**
+   * The access ACL: Linux, getfacl's short text (`user::rw-,group::r--,other::r--` and any extended
+   * entries); Windows, the DACL as SDDL. Null where there is none to read (a symlink, an offline image).
+   */
+  Acls: string | null;
   OwnerId: number | null;
   Owner: string | null;
   GroupId: number | null;

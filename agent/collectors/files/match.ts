@@ -7,7 +7,7 @@
 // every name (DOS habit). Patterns run on our linear-time engine (pattern.ts), never on a backtracking RegExp: a
 // name is chosen by whoever can write in a watched directory (SPEC §7.25).
 import type { Platform } from "../../platform.ts";
-import type { WalkRule } from "../../host/files/walk_types.ts";
+import type { WalkRule } from "../../host/files/walk_limits.ts";
 import { compilePattern, isRegexSyntax, PatternError } from "./pattern.ts";
 
 /** A DCR path as the walkers take it (base separators normalized to "/" on Linux), and how it was read. */

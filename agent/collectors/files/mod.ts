@@ -8,16 +8,17 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
-import { overlapping, parseRule } from "./match.ts";
+import { contentBudget, planWalks } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts } from "./report.ts";
-import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
 export type { FileItem };
 
@@ -64,12 +65,18 @@ function modeString(mode: number): string {
   return MODES[m] ??= m.toString(8).padStart(4, "0");
 }
 
+/** The ids of an ACL named from the host's accounts (the image's own under --root), as getfacl names them. */
+function aclNames(accounts: Accounts): AclNames {
+  return { user: (uid) => accounts.users.get(uid), group: (gid) => accounts.groups.get(gid) };
+}
+
 function fromStat(
   path: string,
   s: Stat,
   accounts: Accounts,
   rule: FileInfo,
   linkTarget: string | null,
+  acls: string | null = null,
 ): FileItem {
   const modified = iso(s.mtimeSec, s.mtimeNsec);
   const sameMs = s.btimeSec === s.mtimeSec &&
@@ -82,6 +89,7 @@ function fromStat(
     DateCreated: created,
     DateModified: modified,
     Mode: modeString(s.mode),
+    Acls: acls,
     OwnerId: s.uid,
     Owner: accounts.users.get(s.uid) ?? null,
     GroupId: s.gid,
@@ -104,6 +112,7 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
       DateCreated: null,
       DateModified: null,
       Mode: null,
+      Acls: null,
       OwnerId: null,
       Owner: null,
       GroupId: null,
@@ -149,14 +158,13 @@ export async function collectFiles(
   const out = output.sink;
   const accounts = await loadAccounts(host);
   warnings.push(...accounts.warnings);
+  const names = aclNames(accounts);
   const ops = opts.ops ?? posix.ops;
   const previous = ctx.previous;
   let items = 0;
   const budget = { left: fs.maxFiles };
   const seen = new Set<string>();
-  let contentBytes = 0;
-  const capturedSums = new Set<string>();
-  const contentCut: string[] = [];
+  const budgetOfContent = contentBudget(fs.maxContentBytes);
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
@@ -220,21 +228,23 @@ export async function collectFiles(
     }
     hashed++;
     const s = libc.parseStatx(r.stat);
-    const item = fromStat(path, s, accounts, rule, linkTarget);
+    let acls: string;
+    try {
+      acls = formatAccessAcl(s.mode, r.acl ?? null, names);
+    } catch (e) {
+      return failed(path, stat, rule, linkTarget, `${path}: ${(e as Error).message}`);
+    }
+    const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
     // The version read may have another mode than the one walked past (a chmod in between).
     const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
     if (note) item.ContentNotCaptured = note;
     const text = note ? undefined : r.text;
-    let content: CapturedContent | undefined;
-    if (text !== undefined && !capturedSums.has(r.checksum)) {
-      capturedSums.add(r.checksum);
-      if (contentBytes + s.size <= fs.maxContentBytes) {
-        contentBytes += s.size;
-        content = { checksum: r.checksum, text, size: s.size };
-      } else contentCut.push(path);
-    }
+    const content: CapturedContent | undefined =
+      text !== undefined && budgetOfContent.take(path, r.checksum, s.size)
+        ? { checksum: r.checksum, text, size: s.size }
+        : undefined;
     const print = fingerprint(item.StatKey, item, rule, policy);
     const stored = content ? out.content(content) : undefined;
     return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
@@ -266,40 +276,15 @@ export async function collectFiles(
 
   const reports: WalkReport[] = [];
   try {
-    const parsedRules = rules.flatMap((rule) => {
-      try {
-        const parsed = parseRule(rule.path, "linux");
-        warnings.push(...parsed.warnings);
-        return [{ rule, parsed }];
-      } catch (e) {
-        warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-        return [];
-      }
-    });
-    // Only entries whose directories overlap keep a set of the paths they reported (a big tree under one
-    // entry costs no set).
-    const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), "/");
-    for (const [i, { rule, parsed }] of parsedRules.entries()) {
-      const dedupe = overlaps[i];
-      const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+    for (const { rule, path, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
       const policy: CapturePolicy = {
-        rulePath: rule.path,
+        rulePath: path,
         captureRestricted: rule.captureRestricted ?? false,
         allowed: fs.captureRestrictedPaths ?? [],
         windows: false,
       };
       reports.push(
-        await posix.walk({
-          rule: parsed,
-          realBase: host.path(parsed.base),
-          recurse: rule.recurse,
-          links: rule.links,
-          type: rule.type,
-          maxDepth: fs.maxDepth,
-          budget,
-          ops,
-          signal,
-        }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal }, (f) => {
           if (sinkError) throw sinkError;
           if (dedupe) {
             if (seen.has(f.path)) return; // an earlier entry already reports it
@@ -329,7 +314,21 @@ export async function collectFiles(
             reused++;
             return emit(out.same(f.path));
           }
-          if (!regular) return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget), print));
+          if (!regular) {
+            // Read after the stat: an ACL changed in between is newer than the stat, and the next run,
+            // seeing another ctime, reads it again. A symlink itself has no ACL.
+            let acls: string | null = null;
+            try {
+              if ((f.stat.mode & libc.S_IFMT) !== libc.S_IFLNK) {
+                acls = formatAccessAcl(f.stat.mode, posix.readAcl(f.dirfd, f.name, f.follow), names);
+              }
+            } catch (e) {
+              const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
+              errors.push(f.path);
+              return emit(out.add(errorItem(f.path, rule, `${f.path}: ${(e as Error).message}`, base)));
+            }
+            return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget, acls), print));
+          }
           return hash(f, rule, policy, capture);
         }),
       );
@@ -345,7 +344,7 @@ export async function collectFiles(
   }
 
   // What the walk could not see or cut, said once per kind.
-  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: budgetOfContent.cut, errors }, fs, { unseen, warnings });
   await Promise.all(writing);
   if (sinkError) throw sinkError;
   log.debug("files collected", { items, hashed, reused, errors: errors.length });

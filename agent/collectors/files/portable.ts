@@ -1,10 +1,10 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
 import { reportCuts } from "./report.ts";
-import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
+import { contentBudget, planWalks } from "./plan.ts";
 import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
 import type { FileInfo as PathInfo } from "../../host/mod.ts";
 import type { FileItem } from "./item.ts";
@@ -17,6 +17,8 @@ export interface PortableOptions {
   ops?: PortableOps;
   /** Windows attribute bits of a real path (default: the host's, GetFileAttributesW on Windows). */
   attributes?: (real: string) => number | null;
+  /** The Acls of a real path (default: the host's, the DACL as SDDL on the live Windows machine). */
+  acls?: (real: string) => string;
 }
 
 const iso = (d: Date | null) => (d ? d.toISOString() : null);
@@ -39,11 +41,12 @@ function fileType(i: PathInfo): string {
 }
 
 /**
- * The fingerprint of an item of the portable path: all of it but the checksum, its StatKey included (set for
- * regular files), so an equal fingerprint means the stored item, checksum included, still holds.
+ * The fingerprint of an item of the portable path: all of it but the checksum and the Acls, its StatKey
+ * included (set for regular files), so an equal fingerprint means the stored item still holds: a DACL written
+ * moves the change time, which is in the StatKey. "2:" since items have Acls (so each is read once more).
  */
 function fingerprint(item: FileItem, capture: string): string {
-  const print = hash64(JSON.stringify({ ...item, FileContentChecksum: null }));
+  const print = "2:" + hash64(JSON.stringify({ ...item, FileContentChecksum: null, Acls: null }));
   return capture ? `${print}:${capture}` : print;
 }
 
@@ -58,18 +61,18 @@ export async function collectFilesPortable(
   const portable = host.files.portable;
   const ops = opts.ops ?? portable.ops;
   const attributes = opts.attributes ?? portable.attributes;
+  const acls = opts.acls ?? portable.acls;
   const warnings: string[] = [];
   const unseen: string[] = [];
   const output = fileOutput(ctx);
   const out = output.sink;
   let items = 0;
   const errors: string[] = [];
-  const contentCut: string[] = [];
-  const capturedSums = new Set<string>();
+  const contents = contentBudget(fs.maxContentBytes);
   const seen = new Set<string>();
   const budget = { left: fs.maxFiles };
   const buf = new Uint8Array(1 << 20);
-  let contentBytes = 0, hashed = 0, reused = 0;
+  let hashed = 0, reused = 0;
 
   const build = (
     path: string,
@@ -85,6 +88,7 @@ export async function collectFilesPortable(
       DateCreated: info ? iso(info.birthtime) : null,
       DateModified: info ? iso(info.mtime) : null,
       Mode: !windows && info?.mode != null ? (info.mode & 0o7777).toString(8).padStart(4, "0") : null,
+      Acls: null,
       OwnerId: windows ? null : info?.uid ?? null,
       Owner: null,
       GroupId: windows ? null : info?.gid ?? null,
@@ -102,43 +106,31 @@ export async function collectFilesPortable(
     }
     return item;
   };
-  /** The item, unless its fingerprint is the stored one's: then only that it is the same. */
-  const push = async (item: FileItem, print: string) => {
+  /**
+   * The item, unless its fingerprint is the stored one's: then only that it is the same. Its Acls are read
+   * only here, for an item that is new or moved.
+   */
+  const push = async (item: FileItem, real: string, print: string) => {
     items++;
     if (ctx.previous?.get(item.FileSystemPath) === print) {
       reused++;
       return await out.same(item.FileSystemPath);
     }
+    if (acls && item.FileType !== "SymbolicLink") {
+      try {
+        item.Acls = acls(real);
+      } catch (e) {
+        errors.push(item.FileSystemPath);
+        return await out.add({ ...item, StatKey: null, error: `${item.FileSystemPath}: ${errText(e)}` });
+      }
+    }
     await out.add(item, print);
   };
 
-  const parsedRules = settings.fileSettings.fileInfo.filter((r) => r.enabled).flatMap((rule) => {
-    try {
-      let path = rule.path;
-      if (windows) {
-        const x = expandWindowsEnv(path, host.env);
-        path = x.path;
-        if (x.unknown.length) {
-          warnings.push(
-            `fileInfo ${JSON.stringify(rule.name)}: %${x.unknown.join("%, %")}% not defined, left as written`,
-          );
-        }
-      }
-      const parsed = parseRule(path, host.os);
-      warnings.push(...parsed.warnings);
-      return [{ rule, parsed, path }];
-    } catch (e) {
-      warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
-      return [];
-    }
-  });
-  // Only entries whose directories overlap keep a set of the paths they reported.
   const sep = windows ? "\\" : "/";
-  const overlaps = overlapping(parsedRules.map((r) => r.parsed.base), sep, windows);
   const reports: WalkReport[] = [];
   const dirsOpen = host.files.dirsOpen();
-  for (const [i, { rule, parsed, path: rulePath }] of parsedRules.entries()) {
-    const capture = rule.links === "Manage" ? 0 : rule.maxContentsReturnable;
+  for (const { rule, path: rulePath, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
     const policy: CapturePolicy = {
       rulePath,
       captureRestricted: rule.captureRestricted ?? false,
@@ -146,19 +138,8 @@ export async function collectFilesPortable(
       windows,
     };
     reports.push(
-      await portable.walk({
-        rule: parsed,
-        realBase: host.path(parsed.base),
-        sep,
-        recurse: rule.recurse,
-        links: rule.links,
-        type: rule.type,
-        maxDepth: fs.maxDepth,
-        budget,
-        ops,
-        signal,
-      }, async (f) => {
-        if (overlaps[i]) {
+      await portable.walk({ ...walk, sep, budget, ops, signal }, async (f) => {
+        if (dedupe) {
           // Windows names ignore case: one key per file however a rule spells its path.
           const key = windows ? f.path.toLowerCase() : f.path;
           if (seen.has(key)) return;
@@ -172,7 +153,7 @@ export async function collectFilesPortable(
           return await out.add({ ...item, error: f.error ?? "no file information" });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
-        if (!regular) return await push(item, fingerprint(item, policyKey));
+        if (!regular) return await push(item, f.real, fingerprint(item, policyKey));
         item.StatKey = portableStatKey(f.info);
         // Whose content may be kept (capture.ts): decided before the file is read, again on what was read.
         const realPath = f.linkTarget === null ? f.real : host.files.realPath(f.real);
@@ -189,7 +170,7 @@ export async function collectFilesPortable(
         if (refused) item.ContentNotCaptured = refused;
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
         const print = fingerprint(item, policyKey);
-        if (ctx.previous?.get(f.path) === print) return await push(item, print);
+        if (ctx.previous?.get(f.path) === print) return await push(item, f.real, print);
         try {
           const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open);
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
@@ -199,14 +180,10 @@ export async function collectFilesPortable(
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);
           hashed++;
-          if (r.text !== undefined && !note && !capturedSums.has(r.checksum)) {
-            capturedSums.add(r.checksum);
-            if (contentBytes + r.info.size <= fs.maxContentBytes) {
-              contentBytes += r.info.size;
-              await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
-            } else contentCut.push(f.path);
+          if (r.text !== undefined && !note && contents.take(f.path, r.checksum, r.info.size)) {
+            await out.content({ checksum: r.checksum, text: r.text, size: r.info.size });
           }
-          await push(after, fingerprint(after, policyKey));
+          await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
           errors.push(f.path);
           items++;
@@ -216,7 +193,7 @@ export async function collectFilesPortable(
     );
   }
 
-  reportCuts(reports, { contentCut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: contents.cut, errors }, fs, { unseen, warnings });
   log.debug("files collected (portable)", { items, hashed, reused, errors: errors.length });
   return output.result(unseen, warnings);
 }

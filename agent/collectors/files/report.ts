@@ -1,6 +1,6 @@
 // What a files walk could not see or cut, turned into the run's unseen prefixes and warnings (SPEC §7.7).
 import type { Settings } from "../../config/dcr.ts";
-import type { WalkReport } from "../../host/files/walk_types.ts";
+import type { WalkReport } from "../../host/files/walk_limits.ts";
 
 /** Lists up to `n` entries and says how many more there were. */
 export function some(list: string[], n = 5): string {

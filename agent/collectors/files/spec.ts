@@ -14,6 +14,8 @@ export default defineCollector<FileItem>({
   nameField: "FileSystemPath",
   // Inode and StatKey drive re-hashing; GroupTag, RuleName and ContentNotCaptured follow the DCR, not the file.
   volatile: ["Inode", "StatKey", "GroupTag", "RuleName", "ContentNotCaptured"],
+  // 0.2: the access ACL (SPEC §7.21); the fingerprints changed with it, so every file is read once more.
+  revisions: [["Acls"]],
   columns: [
     { field: "FileSystemPath", label: "Path", style: "strong mono", sortAs: "key" },
     { field: "Size", label: "Size", format: "bytes", style: "num" },
@@ -22,6 +24,7 @@ export default defineCollector<FileItem>({
     { field: "Owner", label: "Owner" },
     { field: "Mode", label: "Mode", style: "mono" },
   ],
+  filterable: ["FileType", "RuleName", "Owner"],
   mirror: { linux: [{ file: "File.json" }], windows: [{ file: "File.json" }] },
   content: { checksumField: "FileContentChecksum" },
   page: {

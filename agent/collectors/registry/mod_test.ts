@@ -10,6 +10,7 @@ import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { fakeHost, memoryRegistry } from "../../../test/fake_host.ts";
 import {
   buildHive,
+  freeValueList,
   hivexExport,
   named,
   SHARED_HIVES,
@@ -284,11 +285,9 @@ for (
 
 /** Marks the cell of the first value list of the SAM's Names key free, as a damaged hive can have it. */
 function freeFirstValueList(bytes: Uint8Array) {
+  const names = "SAM\\Domains\\Account\\Users\\Names";
   const hive = openHive(bytes);
-  const view = new DataView(bytes.buffer);
-  const names = hive.subkeys(hive.lookup("SAM\\Domains\\Account\\Users\\Names")!);
-  const list = view.getUint32(0x1000 + names[0].offset + 4 + 0x28, true);
-  view.setInt32(0x1000 + list, -view.getInt32(0x1000 + list, true), true);
+  freeValueList(bytes, `${names}\\${hive.subkeys(hive.lookup(names)!)[0].name}`);
 }
 
 Deno.test({

@@ -25,6 +25,7 @@ export default defineCollector<RegistryItem>({
     { field: "ValueType", label: "Type" },
     { field: "ValueData", label: "Data", style: "mono" },
   ],
+  filterable: ["ValueType"],
   // SPEC §3.4: the real agent writes no registry mirror.
   mirror: null,
   content: false,

@@ -49,7 +49,7 @@ Deno.test("servicesCollector() reads SysV scripts on a machine without systemd",
   const root = await tree({ "/sbin/init": "ELF", "/etc/init.d/ssh": "#!/bin/sh\n" });
   try {
     const { items } = await servicesCollector().collect(settingsSchema("linux").parse({}), ctx(root));
-    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "sysv"]]);
+    assert.deepEqual(items.map((i) => [i.SvcName, i.SvcController]), [["ssh", "init"]]);
   } finally {
     await Deno.remove(root, { recursive: true });
   }
@@ -139,10 +139,11 @@ Deno.test("servicesCollector() on a fake Windows host: the SCM's services with t
     ...ctx("/"),
     host,
   });
-  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcState, i.SvcStartupType, i.SvcController, i.error]), [
-    ["a", "Running", "Auto (Delayed)", "windows", undefined],
-    ["b", "Running", "Manual", "windows", undefined],
-    ["c", "Running", "Unknown", "windows", "QueryServiceConfig failed"],
+  // WMI's StartMode (issue 15): Auto, the delay in DelayedAutoStart.
+  assert.deepEqual(items.map((i) => [i.SvcName, i.SvcState, i.SvcStartupType, i.DelayedAutoStart, i.error]), [
+    ["a", "Running", "Auto", true, undefined],
+    ["b", "Running", "Manual", false, undefined],
+    ["c", "Running", "Unknown", false, "QueryServiceConfig failed"],
   ]);
   assert.deepEqual(warnings, ["1 services whose configuration could not be read"]);
 });

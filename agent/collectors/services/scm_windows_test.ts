@@ -39,8 +39,12 @@ Deno.test({
         SvcPath: "C:\\ctagent\\svc.exe --auto",
         SvcController: "windows",
         SvcRunlevels: "",
+        DelayedAutoStart: false,
       });
-      assert.equal(by.get(names[1])?.SvcStartupType, "Auto (Delayed)");
+      assert.deepEqual([by.get(names[1])?.SvcStartupType, by.get(names[1])?.DelayedAutoStart], [
+        "Auto",
+        true,
+      ]);
       assert.equal(by.get(names[2])?.SvcStartupType, "Manual");
       assert.equal(by.get(names[3])?.SvcStartupType, "Disabled");
       assert.ok(items.length > names.length, "Wine's own services are listed too");

@@ -14,6 +14,9 @@ export default defineCollector<ServiceItem>({
   nameField: "SvcName",
   // systemd's ActiveState passes through activating/deactivating as timers fire: shown, never a change.
   volatile: ["ActiveState"],
+  // 0.2: the real agent's SvcPath (the unit file), SvcRunlevels (WantedBy), SysV's controller name (init),
+  // WMI's startup types (Auto, the delay apart).
+  revisions: [["SvcPath", "SvcRunlevels", "SvcController", "SvcStartupType", "DelayedAutoStart"]],
   columns: [
     { field: "SvcName", label: "Name", style: "strong" },
     { field: "SvcDisplayName", label: "Display name" },
@@ -23,6 +26,7 @@ export default defineCollector<ServiceItem>({
     { field: "SvcController", label: "Controller" },
     { field: "SvcPath", label: "Path", style: "mono dim" },
   ],
+  filterable: ["SvcState", "SvcStartupType", "SvcController"],
   mirror: { linux: [{ file: "Services.json" }], windows: [{ file: "Services.json" }] },
   content: false,
   page: {

@@ -5,7 +5,6 @@ import type { ServiceItem, ServiceSource } from "./types.ts";
 import {
   applyAssignments,
   emptySettings,
-  execPath,
   parseUnitFile,
   parseUnitName,
   templateOf,
@@ -15,7 +14,6 @@ import {
   discover,
   dropIns,
   lstatKind,
-  pulledBy,
   readText,
   scanUnitTree,
   serviceNames,
@@ -23,6 +21,7 @@ import {
   unitFileState,
   type UnitInfo,
   type UnitTree,
+  wantedBy,
 } from "./unit_tree.ts";
 
 /** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
@@ -160,9 +159,10 @@ export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | n
       SvcAccount: info?.mode === "regular"
         ? settings.user || (settings.dynamicUser ? "(dynamic)" : "root")
         : "",
-      SvcPath: exec ? execPath(exec) : "",
+      // As the real agent's `systemctl show` gives them: FragmentPath, and WantedBy (SPEC §7.18).
+      SvcPath: info?.path ?? "",
       SvcController: "systemd",
-      SvcRunlevels: pulledBy(tree, name).join(" "),
+      SvcRunlevels: wantedBy(tree, name).join(" "),
       UnitName: name,
       UnitFile: info?.path ?? null,
       DropIns: files.join(" "),

@@ -166,9 +166,10 @@ Deno.test("readUnits() honours drop-ins, continuation lines and masked drop-ins"
     assert.equal(web.SvcName, "web");
     assert.equal(web.SvcDisplayName, "Web server");
     assert.equal(web.SvcAccount, "www-data");
-    assert.equal(web.SvcPath, "/opt/web/bin/web2");
+    // The unit file, as FragmentPath; the program is in ExecStart (issue 15).
+    assert.equal(web.SvcPath, "/lib/systemd/system/web.service");
     assert.equal(web.ExecStart, "-/opt/web/bin/web2 --flag");
-    assert.equal(web.SvcRunlevels, "multi-user");
+    assert.equal(web.SvcRunlevels, "multi-user.target");
     assert.equal(web.SvcController, "systemd");
     assert.equal(web.SvcState, "Unknown");
     assert.equal(web.UnitFile, "/lib/systemd/system/web.service");
@@ -181,10 +182,16 @@ Deno.test("readUnits() honours drop-ins, continuation lines and masked drop-ins"
     assert.equal(www.SvcAccount, "www-data");
     const app = items.get("app-worker.service")!;
     assert.equal(app.SvcDescription, "App worker (site)");
-    assert.equal(app.SvcPath, "/opt/app dir/worker");
+    assert.equal(app.ExecStart, '@"/opt/app dir/worker" worker');
     assert.equal(app.SvcAccount, "root");
     const old = items.get("old.service")!;
-    assert.deepEqual([old.SvcPath, old.SvcDescription, old.SvcAccount, old.SvcRunlevels], ["", "", "", ""]);
+    // Masked: the mask is the unit's fragment.
+    assert.deepEqual([old.SvcPath, old.SvcDescription, old.SvcAccount, old.SvcRunlevels], [
+      "/etc/systemd/system/old.service",
+      "",
+      "",
+      "",
+    ]);
     assert.match(String(items.get("dangling.service")!.Problem), /missing\.service/);
     assert.equal(items.get("dangling.service")!.error, undefined);
     assert.equal(items.get("ext.service")!.UnitFile, "/opt/ext/ext.service");
@@ -197,8 +204,8 @@ Deno.test("readUnits() lists templates as templates, with the targets their inst
     const tty = items.get("tty@.service")!;
     assert.equal(tty.SvcName, "tty@");
     assert.equal(tty.Template, true);
-    assert.equal(tty.SvcRunlevels, "getty");
-    assert.equal(items.get("vpn@.service")!.SvcRunlevels, "multi-user");
+    assert.equal(tty.SvcRunlevels, "getty.target");
+    assert.equal(items.get("vpn@.service")!.SvcRunlevels, "multi-user.target");
     assert.equal(items.get("web.service")!.Template, false);
     assert.ok(![...items.keys()].some((n) => /@.+\.service$/.test(n)), "no instance is listed");
   });

@@ -143,7 +143,7 @@ export function readSysv(host: Host): ServiceItem[] {
       SvcStartupType: started ? "enabled" : "disabled",
       SvcAccount: "root",
       SvcPath: path,
-      SvcController: "sysv",
+      SvcController: "init", // as the legacy agent names SysV init (SPEC §7.18)
       SvcRunlevels: formatRunlevels(levels),
     };
     if (error) item.error = error;

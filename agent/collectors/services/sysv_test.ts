@@ -75,7 +75,7 @@ Deno.test("readSysv() lists the init scripts with their headers and rc?.d links"
     assert.equal(dbus.SvcStartupType, "enabled");
     assert.equal(dbus.SvcRunlevels, "2:on 3:on 4:on 5:on");
     assert.equal(dbus.SvcPath, "/etc/init.d/dbus");
-    assert.equal(dbus.SvcController, "sysv");
+    assert.equal(dbus.SvcController, "init");
     assert.equal(dbus.SvcState, "Unknown");
     assert.equal(cron.SvcDisplayName, "cron");
     assert.equal(cron.SvcStartupType, "disabled");

@@ -14,11 +14,14 @@ export interface ServiceItem {
   /** The controller's own enablement word (systemd: enabled, disabled, static, masked, alias, generated ...). */
   SvcStartupType: string;
   SvcAccount: string;
-  /** The program the service runs (systemd: the first ExecStart path; SysV: the init script). */
+  /** systemd: the unit file (FragmentPath); SysV: the init script; Windows: the binary path as configured. */
   SvcPath: string;
-  /** systemd | sysv | windows */
+  /** systemd | init (SysV) | windows */
   SvcController: string;
-  /** What starts it: targets (systemd) or `N:on|off` runlevels (SysV), sorted so it never flaps. */
+  /**
+   * What starts it: the units that want it (systemd's WantedBy, `multi-user.target`), sorted so it never
+   * flaps, or `N:on|off` runlevels (SysV); "" on Windows.
+   */
   SvcRunlevels: string;
 }
 

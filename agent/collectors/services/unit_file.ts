@@ -105,20 +105,6 @@ export function applyAssignments(s: UnitSettings, list: Assignment[], installOnl
   return s;
 }
 
-/**
- * The program path of an ExecStart= command line: the special prefixes (`@ - : + !`) dropped, then the first
- * word, unquoted.
- */
-export function execPath(commandLine: string): string {
-  const rest = commandLine.replace(/^[@\-:+!]+/, "").trimStart();
-  const q = rest[0];
-  if (q === '"' || q === "'") {
-    const end = rest.indexOf(q, 1);
-    return end > 0 ? rest.slice(1, end) : rest.slice(1);
-  }
-  return rest.split(/\s/, 1)[0] ?? "";
-}
-
 // Unit names (systemd.unit(5)): prefix[@instance].type, at most 255 characters.
 const UNIT_TYPES = new Set([
   "service",

@@ -1,12 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  applyAssignments,
-  emptySettings,
-  execPath,
-  parseUnitFile,
-  parseUnitName,
-  templateOf,
-} from "./unit_file.ts";
+import { applyAssignments, emptySettings, parseUnitFile, parseUnitName, templateOf } from "./unit_file.ts";
 
 Deno.test("parseUnitFile() skips comments, joins continuation lines and keeps sections", () => {
   const a = parseUnitFile(
@@ -35,13 +28,6 @@ Deno.test("applyAssignments() resets lists on an empty assignment and lets later
     true,
   );
   assert.deepEqual([installOnly.description, installOnly.alias], ["", ["y.service"]]);
-});
-
-Deno.test("execPath() drops ExecStart prefixes and unquotes the program", () => {
-  assert.equal(execPath("-/sbin/agetty -o '-p' --noclear - $TERM"), "/sbin/agetty");
-  assert.equal(execPath("!!/usr/bin/x"), "/usr/bin/x");
-  assert.equal(execPath('@"/opt/my app/bin" argv0 --x'), "/opt/my app/bin");
-  assert.equal(execPath("+:/usr/lib/y"), "/usr/lib/y");
 });
 
 Deno.test("parseUnitName() tells plain, template and instance names and refuses invalid ones", () => {

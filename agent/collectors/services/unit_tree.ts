@@ -45,6 +45,8 @@ interface DirEntry {
 interface WantsDir {
   /** The unit that wants (the directory name without .wants/.requires/.upholds). */
   owner: string;
+  /** Which dependency the directory makes: Wants, Requires or Upholds. */
+  suffix: string;
   /** Names of the symlinks in it (only symlinks count, as in systemd). */
   links: string[];
 }
@@ -121,7 +123,7 @@ export function scanUnitTree(host: Host, searchPath = SYSTEM_UNIT_PATH): UnitTre
       const suffix = WANTS_SUFFIXES.find((s) => e.name.endsWith(s));
       if (kind === "dir" && suffix) {
         const links = list(host, `${dir}/${e.name}`).filter((l) => l.isSymlink).map((l) => l.name);
-        wants.push({ owner: e.name.slice(0, -suffix.length), links });
+        wants.push({ owner: e.name.slice(0, -suffix.length), suffix, links });
       }
     }
     tree.entries.set(dir, entries);
@@ -418,16 +420,16 @@ export function serviceNames(tree: UnitTree): string[] {
 }
 
 /**
- * What pulls `name` in: the units whose .wants/.requires/.upholds directories link it (or, for a template,
- * any of its instances), targets without `.target`, sorted.
+ * systemd's WantedBy property of `name`: the units whose .wants directories link it (or, for a template, any
+ * of its instances), full names as systemd gives them (`multi-user.target`), sorted so the text never flaps.
  */
-export function pulledBy(tree: UnitTree, name: string): string[] {
+export function wantedBy(tree: UnitTree, name: string): string[] {
   const isTemplate = parseUnitName(name)?.kind === "template";
   const owners = new Set<string>();
   for (const dir of tree.dirs) {
     for (const w of tree.wants.get(dir) ?? []) {
-      if (!w.links.some((n) => n === name || (isTemplate && templateOf(n) === name))) continue;
-      owners.add(w.owner.endsWith(".target") ? w.owner.slice(0, -".target".length) : w.owner);
+      if (w.suffix !== ".wants") continue;
+      if (w.links.some((n) => n === name || (isTemplate && templateOf(n) === name))) owners.add(w.owner);
     }
   }
   return [...owners].sort();

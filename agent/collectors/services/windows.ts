@@ -1,18 +1,20 @@
 // Windows services: the Service Control Manager (host.scm), or the SYSTEM hive of an offline image.
 //
 // The services collector calls `readWindowsServices(host)` on Windows. Like WMI's Win32_Service (what the real
-// agent reads), only Win32 services are listed, not drivers. Startup types: Boot, System, Auto, Auto (Delayed),
-// Manual, Disabled. SvcDescription is plain text (an indirect "@dll,-id" string stays as stored offline).
+// agent reads), only Win32 services are listed, not drivers. Startup types as WMI's StartMode names them: Auto
+// (delayed or not: DelayedAutoStart says which), Manual, Disabled (Boot and System are for drivers). SvcDescription
+// is plain text (an indirect "@dll,-id" string stays as stored offline).
 import type { Host, ScmService } from "../../host/mod.ts";
 import type { ServiceItem } from "./types.ts";
 import { getValue, type RegistryReader, type RegKey, type RegValue } from "../../host/registry/reader.ts";
 import { valueNumber, valueText } from "../../host/registry/values.ts";
 
 /**
- * A Windows service: the same columns as every service item. SvcState is Running | Stopped | Paused | … Pending,
- * or Unknown offline; SvcPath is the binary path as configured; SvcRunlevels is always "" (Windows has none).
+ * A Windows service: the same columns as every service item, plus whether an Auto service starts delayed.
+ * SvcState is Running | Stopped | Paused | … Pending, or Unknown offline; SvcPath is the binary path as
+ * configured; SvcRunlevels is always "" (Windows has none).
  */
-export type WindowsServiceItem = ServiceItem;
+export type WindowsServiceItem = ServiceItem & { DelayedAutoStart: boolean };
 
 /** SvcController of Windows services (the services collector's sources say systemd | sysv | windows). */
 export const CONTROLLER = "windows";
@@ -28,15 +30,15 @@ const STATES = [
   "Paused",
 ];
 
-/** The SCM start type (0–4) and the delayed flag → the startup type word. */
-export function startupType(start: number | null, delayed: boolean): string {
+/** The SCM start type (0–4) → the startup type word, as WMI's Win32_Service.StartMode (what the real agent reads). */
+export function startupType(start: number | null): string {
   switch (start) {
     case 0:
       return "Boot";
     case 1:
       return "System";
     case 2:
-      return delayed ? "Auto (Delayed)" : "Auto";
+      return "Auto";
     case 3:
       return "Manual";
     case 4:
@@ -68,11 +70,12 @@ export function serviceFromValues(name: string, values: RegValue[]): WindowsServ
     SvcDisplayName: text(values, "DisplayName") ?? name,
     SvcDescription: text(values, "Description") ?? "",
     SvcState: "Unknown",
-    SvcStartupType: startupType(num(values, "Start"), num(values, "DelayedAutostart") === 1),
+    SvcStartupType: startupType(num(values, "Start")),
     SvcAccount: text(values, "ObjectName") ?? "LocalSystem",
     SvcPath: text(values, "ImagePath") ?? "",
     SvcController: CONTROLLER,
     SvcRunlevels: "",
+    DelayedAutoStart: num(values, "Start") === 2 && num(values, "DelayedAutostart") === 1,
   };
 }
 
@@ -121,6 +124,7 @@ function unreadService(name: string): WindowsServiceItem {
     SvcPath: "",
     SvcController: CONTROLLER,
     SvcRunlevels: "",
+    DelayedAutoStart: false,
   };
 }
 
@@ -131,11 +135,12 @@ function scmItem(s: ScmService): WindowsServiceItem {
     SvcDisplayName: s.displayName,
     SvcDescription: s.description,
     SvcState: serviceState(s.state),
-    SvcStartupType: startupType(s.start, s.delayed),
+    SvcStartupType: startupType(s.start),
     SvcAccount: s.account,
     SvcPath: s.path,
     SvcController: CONTROLLER,
     SvcRunlevels: "",
+    DelayedAutoStart: s.start === 2 && s.delayed,
   };
   if (s.error) item.error = s.error;
   return item;

@@ -64,7 +64,8 @@ export function parseDpkgStatus(text: string): SoftwareItem[] {
       Architecture: s["Architecture"] ?? "",
       Publisher: s["Maintainer"] ?? "",
       SoftwareDescription: (s["Description"] ?? "").split("\n")[0],
-      Size: Number.isFinite(kib) && s["Installed-Size"] ? kib * 1024 : null,
+      // Installed-Size as dpkg gives it, in KiB, as the real agent sends it (SPEC §7.19).
+      Size: Number.isFinite(kib) && s["Installed-Size"] ? kib : null,
       SoftwareType: "Package",
       Manager: "dpkg",
       Status: state,

@@ -43,14 +43,14 @@ Deno.test("parseDpkgStatus() skips not-installed stanzas and keeps config-files 
     "installed",
   ]]);
   assert.equal(items[1].Architecture, "i386");
-  assert.equal(items[1].Size, 12000 * 1024);
+  assert.equal(items[1].Size, 12000, "Installed-Size as dpkg gives it, in KiB (issue 15)");
   assert.equal(items[1].SoftwareDescription, "GNU C Library: Shared libraries");
   assert.equal(items[1].Publisher, "GNU Libc Maintainers <debian-glibc@lists.debian.org>");
 });
 
 const fixture = Deno.readTextFileSync(new URL("../../../test/testdata/dpkg_status", import.meta.url));
 
-Deno.test("parseDpkgStatus() reads name, version, architecture, publisher, synopsis and size in bytes", () => {
+Deno.test("parseDpkgStatus() reads name, version, architecture, publisher, synopsis and size in KiB", () => {
   const items = parseDpkgStatus(fixture);
   const libc = items.find((i) => i.SoftwareName === "libc6")!;
   assert.equal(libc.SoftwareType, "Package");
@@ -59,7 +59,8 @@ Deno.test("parseDpkgStatus() reads name, version, architecture, publisher, synop
   assert.equal(libc.Architecture, "amd64");
   assert.match(libc.Publisher, /GNU Libc Maintainers/);
   assert.equal(libc.SoftwareDescription, "GNU C Library: Shared libraries");
-  assert.equal(libc.Size! % 1024, 0);
+  const kib = /Package: libc6\n(?:.+\n)*?Installed-Size: (\d+)/.exec(fixture)![1];
+  assert.equal(libc.Size, Number(kib));
 });
 
 Deno.test("parseDpkgStatus() keeps config-files-only packages as dpkg-query -W does, drops purged ones", () => {

@@ -23,14 +23,25 @@ export default defineCollector<SoftwareItem>({
   nameField: "SoftwareName",
   currentField: "CurrentVersion",
   volatile: [],
+  // 0.2: dpkg's Size is Installed-Size in KiB, as the real agent sends it (was bytes).
+  revisions: [["Size"]],
   columns: [
     { field: "SoftwareName", label: "Name", style: "strong" },
     { field: "CurrentVersion", label: "Version", style: "mono" },
     { field: "Architecture", label: "Arch" },
     { field: "Publisher", label: "Publisher" },
     { field: "Manager", label: "Manager" },
+    // As each manager gives it (SPEC §7.19): dpkg in KiB, the others in bytes.
+    {
+      field: "Size",
+      label: "Size",
+      format: "bytes",
+      style: "num",
+      kibWhen: { field: "Manager", value: "dpkg" },
+    },
     { field: "SoftwareDescription", label: "Description", style: "dim" },
   ],
+  filterable: ["Manager", "Architecture"],
   // SPEC §3.4: the real agent's mirrors; Windows splits programs from updates.
   mirror: {
     linux: [{ file: "Packages.json" }],

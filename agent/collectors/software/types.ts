@@ -10,7 +10,7 @@ export interface SoftwareItem {
   Architecture: string;
   Publisher: string;
   SoftwareDescription: string;
-  /** Installed size in bytes, when the manager records it. */
+  /** Installed size as the manager gives it, when it records it: dpkg in KiB (Installed-Size), the others in bytes. */
   Size: number | null;
   /** Package (Linux managers) | Application | Update (Windows). */
   SoftwareType: string;

@@ -4,6 +4,7 @@ import { openHive } from "../../host/registry/hive.ts";
 import { offlineRegistry, systemMount } from "../../host/registry/offline.ts";
 import {
   buildHive,
+  freeValueList,
   named,
   SHARED_HIVES,
   sharedHive,
@@ -245,16 +246,6 @@ Deno.test({
   },
 });
 
-/** Marks the value list of `path` in a hive free: the entry's key is listed, its values cannot be read. */
-function damageValues(bytes: Uint8Array, path: string): number {
-  const hive = openHive(bytes);
-  const k = hive.lookup(path)!;
-  const view = new DataView(bytes.buffer, bytes.byteOffset);
-  const list = 0x1000 + view.getUint32(0x1000 + k.offset + 4 + 0x28, true);
-  view.setInt32(list, -view.getInt32(list, true), true);
-  return list;
-}
-
 Deno.test({
   name: named(
     "an Uninstall entry that cannot be read is unseen and named, never reported Removed (real Software and NTUSER.DAT hives, through a run)",
@@ -268,8 +259,8 @@ Deno.test({
       user: await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`),
     };
     const bad = { soft: good.soft.slice(), user: good.user.slice() };
-    const softAt = damageValues(bad.soft, `${UN_PATH}\\distorm3-py3.7`);
-    const userAt = damageValues(bad.user, `Software\\${UN_PATH}\\Spotify`);
+    const softAt = freeValueList(bad.soft, `${UN_PATH}\\distorm3-py3.7`);
+    const userAt = freeValueList(bad.user, `Software\\${UN_PATH}\\Spotify`);
     let hives = good;
     const host = fakeHost({
       os: "windows",

@@ -17,6 +17,8 @@ export interface HashResult {
   checksum?: string;
   /** Raw statx buffer of the version that was hashed. */
   stat?: Uint8Array;
+  /** Its raw access ACL xattr (null: none beyond the mode bits). */
+  acl?: Uint8Array | null;
   text?: string;
   error?: string;
   attempts?: number;

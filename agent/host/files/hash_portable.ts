@@ -1,5 +1,5 @@
 // Streams one file's SHA-256 through Deno.open + node:crypto with a reused buffer (the no-FFI path, e.g. Windows).
-import { createHash } from "node:crypto";
+import { digest } from "./digest.ts";
 import { textOf } from "./content.ts";
 import type { OpenFile } from "./walk_portable.ts";
 
@@ -29,25 +29,21 @@ export async function hashPortable(
     const file = await open(path);
     try {
       const before = await file.stat();
-      const h = createHash("sha256");
       const keep = capture > 0 && before.size <= capture ? new Uint8Array(before.size) : null;
-      let off = 0, fits = keep !== null;
+      const h = digest(keep);
       for (;;) {
         const n = await file.read(buf);
         if (n === null) break;
-        const chunk = buf.subarray(0, n);
-        h.update(chunk);
-        if (fits) {
-          if (off + n > keep!.length) fits = false;
-          else keep!.set(chunk, off);
-        }
-        off += n;
+        h.update(buf.subarray(0, n));
       }
       const after = await file.stat();
       if (!same(before, after) && attempt < 2) continue;
-      const checksum = h.digest("hex");
-      const text = fits && off === keep!.length ? textOf(keep!) ?? undefined : undefined;
-      result = { checksum, info: after, text };
+      const r = h.done();
+      result = {
+        checksum: r.checksum,
+        info: after,
+        text: r.captured ? textOf(keep!) ?? undefined : undefined,
+      };
     } finally {
       file.close();
     }

@@ -1,7 +1,8 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
-import { createHash } from "node:crypto";
+import { digest } from "./digest.ts";
 import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc_posix.ts";
 import { textOf } from "./content.ts";
+import { readAccessAclFd } from "./acl_posix.ts";
 import type { HashJob, HashResult } from "./hash.ts";
 
 const BUF = new Uint8Array(1 << 20);
@@ -32,22 +33,14 @@ function hashOnce(
   fd: number,
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
-  const h = createHash("sha256");
-  let off = 0;
-  let captured = capture !== null;
+  const h = digest(capture);
   for (;;) {
     if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
-    const n = pread(fd, BUF, off);
+    const n = pread(fd, BUF, h.length);
     if (n === 0) break;
-    const chunk = BUF.subarray(0, n);
-    h.update(chunk);
-    if (captured) {
-      if (off + n > capture!.length) captured = false;
-      else capture!.set(chunk, off);
-    }
-    off += n;
+    h.update(BUF.subarray(0, n));
   }
-  return { checksum: h.digest("hex"), length: off, captured: captured && off === capture!.length };
+  return h.done();
 }
 
 export function hashFd(job: HashJob): HashResult {
@@ -61,6 +54,8 @@ export function hashFd(job: HashJob): HashResult {
       }
       const capture = job.capture > 0 && before.size <= job.capture ? new Uint8Array(before.size) : null;
       const r = hashOnce(job.fd, capture);
+      // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
+      const acl = readAccessAclFd(job.fd);
       const rawAfter = fstatRaw(job.fd);
       const after = parseStatx(rawAfter);
       if (!same(before, after)) {
@@ -74,7 +69,7 @@ export function hashFd(job: HashJob): HashResult {
         continue;
       }
       const text = r.captured ? textOf(capture!) ?? undefined : undefined;
-      return { checksum: r.checksum, stat: rawAfter, text, attempts: attempt };
+      return { checksum: r.checksum, stat: rawAfter, acl, text, attempts: attempt };
     }
     return {
       error: `file kept changing while being hashed (${MAX_ATTEMPTS} attempts); no checksum recorded`,

@@ -83,6 +83,9 @@ const SYMBOLS = {
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  fgetxattr: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
+  getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
+  lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   __errno_location: { parameters: [], result: "pointer" },
 } as const;
 
@@ -96,9 +99,14 @@ function libc(): Lib {
   return lib;
 }
 
+/** This thread's errno: its address is fixed for the thread, so it is asked once and read directly after. */
+let errnoView: Deno.UnsafePointerView | null | undefined;
 function errno(): number {
-  const p = libc().__errno_location();
-  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+  if (errnoView === undefined) {
+    const p = libc().__errno_location();
+    errnoView = p ? new Deno.UnsafePointerView(p) : null;
+  }
+  return errnoView ? errnoView.getInt32() : 0;
 }
 
 const EMPTY = new Uint8Array(1);
@@ -188,6 +196,27 @@ export function pread(fd: number, buf: Uint8Array<ArrayBuffer>, offset: number):
   const n = Number(libc().pread(fd, buf, BigInt(buf.length), BigInt(offset)));
   if (n < 0) throw new SysError("pread", errno());
   return n;
+}
+
+/**
+ * getxattr(2) of an open fd, or of a NUL-terminated path (`follow`: a final symlink's target), into `buf`
+ * (`size`: its length as the call takes it). Returns the value's length, or -errno: no Error is made, as an
+ * attribute a file does not have is the usual answer.
+ */
+export function getXattr(
+  target: number | Uint8Array<ArrayBuffer>,
+  name: Uint8Array<ArrayBuffer>,
+  buf: Uint8Array<ArrayBuffer>,
+  size: bigint,
+  follow = false,
+): number {
+  const l = libc();
+  const n = Number(
+    typeof target === "number"
+      ? l.fgetxattr(target, name, buf, size)
+      : (follow ? l.getxattr : l.lgetxattr)(target, name, buf, size),
+  );
+  return n >= 0 ? n : -errno();
 }
 
 export interface DirEntry {

@@ -1,5 +1,5 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
-import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
+import { walkLimits, type WalkOptionsBase, type WalkReport } from "./walk_limits.ts";
 
 /** The file-system calls the portable walker makes (tests wrap them to inject failures). */
 export interface PortableOps {
@@ -42,21 +42,12 @@ export interface PortableFound {
   error?: string;
 }
 
-export interface PortableWalkOptions {
-  rule: WalkRule;
-  /** The real directory for `rule.base`. */
-  realBase: string;
+export interface PortableWalkOptions extends WalkOptionsBase {
   /** The separator of machine paths (keys): "\\" for a Windows host, "/" otherwise. */
   sep: string;
   /** The separator of real paths (default: the running OS's). */
   realSep?: string;
-  recurse: boolean;
-  links: Links;
-  type: "File" | "Directory" | "*";
-  maxDepth: number;
-  budget: { left: number };
   ops?: PortableOps;
-  signal?: AbortSignal;
 }
 
 /** The error's code (ENOENT, EACCES, …) when Deno gives one, its message otherwise. */
@@ -73,35 +64,14 @@ export async function walkPortable(
   const { rule, links, recurse, budget, sep } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const report: WalkReport = {
-    unseen: [],
-    unreadable: [],
-    depthCut: [],
-    filesCut: 0,
-    dirsCut: 0,
-    loops: 0,
-  };
-  const visited = new Set<string>();
+  const limits = walkLimits({ sep, maxDepth: opts.maxDepth, budget, errText });
+  const { report, join, unreadable } = limits;
   const realSep = opts.realSep ?? (Deno.build.os === "windows" ? "\\" : "/");
-  const join = (dir: string, name: string) => dir.endsWith(sep) ? dir + name : dir + sep + name;
   const joinReal = (dir: string, name: string) => dir.endsWith(realSep) ? dir + name : dir + realSep + name;
-  const prefixOf = (dir: string) => dir.endsWith(sep) ? dir : dir + sep;
-  let lastCut = "";
   let ticks = 0;
 
   const found = async (f: PortableFound) => {
-    if (budget.left <= 0) {
-      report.filesCut++;
-      const p = f.path.slice(0, f.path.lastIndexOf(sep) + 1) || sep;
-      if (p !== lastCut) report.unseen.push(lastCut = p);
-      return;
-    }
-    budget.left--;
-    await onFound(f);
-  };
-  const unreadable = (path: string, e: unknown) => {
-    report.unseen.push(prefixOf(path));
-    report.unreadable.push({ path, error: errText(e) });
+    if (limits.take(f.path)) await onFound(f);
   };
 
   /** A directory's identity for loop detection: its resolved path (ino/dev are not always known). */
@@ -114,22 +84,7 @@ export async function walkPortable(
   };
 
   const descend = async (path: string, real: string, depth: number, matchAll: boolean) => {
-    if (depth > opts.maxDepth) {
-      report.depthCut.push(path);
-      report.unseen.push(prefixOf(path));
-      return;
-    }
-    const id = await identity(real);
-    if (visited.has(id)) {
-      report.loops++;
-      return;
-    }
-    visited.add(id);
-    if (budget.left <= 0) {
-      report.dirsCut++;
-      report.unseen.push(prefixOf(path));
-      return;
-    }
+    if (!limits.enter(path, depth, await identity(real))) return;
     await listDir(path, real, depth, matchAll);
   };
 
@@ -223,12 +178,11 @@ export async function walkPortable(
     if (!baseInfo.isDirectory) return report;
   } catch (e) {
     if (!isGone(e) && !(e instanceof Deno.errors.NotADirectory)) {
-      report.unseen.push(rule.pattern ? prefixOf(rule.base) : join(rule.base, rule.segment));
-      report.unreadable.push({ path: rule.base, error: errText(e) });
+      limits.baseUnreadable(rule, errText(e));
     }
     return report;
   }
-  visited.add(await identity(opts.realBase));
+  limits.visit(await identity(opts.realBase));
   if (rule.pattern) await listDir(rule.base, opts.realBase, 0, false);
   else {
     // A literal path: the file itself, or a directory's contents (recursively with recurse).

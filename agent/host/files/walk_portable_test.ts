@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { parseRule } from "../../collectors/files/match.ts";
-import type { Links } from "./walk_types.ts";
+import type { Links } from "./walk_limits.ts";
 import { DENO_OPS, type PortableFound, type PortableOps, walkPortable } from "./walk_portable.ts";
 
 async function linkTree() {

@@ -1,5 +1,5 @@
 // Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
-import type { Links, WalkReport, WalkRule } from "./walk_types.ts";
+import { walkLimits, type WalkOptionsBase, type WalkReport } from "./walk_limits.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
@@ -36,31 +36,13 @@ export interface Found {
   error?: string;
 }
 
-export interface WalkOptions {
-  rule: WalkRule;
-  /** The real directory to open for `rule.base` (the host root applied). */
-  realBase: string;
-  recurse: boolean;
-  links: Links;
-  /** "File": non-directories, "Directory": directories, "*": both. */
-  type: "File" | "Directory" | "*";
-  maxDepth: number;
-  /** Shared across rules: how many more entries may be reported (fileSettings.maxFiles). */
-  budget: { left: number };
+export interface WalkOptions extends WalkOptionsBase {
   ops?: FsOps;
-  signal?: AbortSignal;
 }
 
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
 const isLink = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFLNK;
 const errText = (e: unknown) => (e instanceof SysError ? e.code : (e as Error).message);
-
-function join(dir: string, name: string): string {
-  return dir.endsWith("/") ? dir + name : `${dir}/${name}`;
-}
-function prefixOf(dir: string): string {
-  return dir.endsWith("/") ? dir : `${dir}/`;
-}
 
 export async function walk(
   opts: WalkOptions,
@@ -70,25 +52,12 @@ export async function walk(
   const { rule, links, recurse, budget } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const visited = new Set<string>();
-  const report: WalkReport = { unseen: [], unreadable: [], depthCut: [], filesCut: 0, dirsCut: 0, loops: 0 };
-  let lastCutPrefix = "";
+  const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText });
+  const { report, join, unreadable } = limits;
   let ticks = 0;
 
   const found = async (f: Found) => {
-    if (budget.left <= 0) {
-      report.filesCut++;
-      const p = f.path.slice(0, f.path.lastIndexOf("/") + 1) || "/";
-      if (p !== lastCutPrefix) report.unseen.push(lastCutPrefix = p);
-      return;
-    }
-    budget.left--;
-    await onFound(f);
-  };
-
-  const unreadable = (path: string, e: unknown) => {
-    report.unseen.push(prefixOf(path));
-    report.unreadable.push({ path, error: errText(e) });
+    if (limits.take(f.path)) await onFound(f);
   };
 
   /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
@@ -104,22 +73,7 @@ export async function walk(
     depth: number,
     matchAll: boolean,
   ): Promise<void> => {
-    if (depth > opts.maxDepth) {
-      report.depthCut.push(path);
-      report.unseen.push(prefixOf(path));
-      return;
-    }
-    const id = `${st.dev}:${st.ino}`;
-    if (visited.has(id)) {
-      report.loops++;
-      return;
-    }
-    visited.add(id);
-    if (budget.left <= 0) {
-      report.dirsCut++;
-      report.unseen.push(prefixOf(path));
-      return;
-    }
+    if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
     let fd: number;
     try {
       fd = open();
@@ -254,14 +208,13 @@ export async function walk(
     const code = errText(e);
     if (code !== "ENOENT" && code !== "ENOTDIR") {
       // Nothing under the base could be seen: for a literal path, only that path is unseen.
-      report.unseen.push(rule.pattern ? prefixOf(rule.base) : join(rule.base, rule.segment));
-      report.unreadable.push({ path: rule.base, error: code });
+      limits.baseUnreadable(rule, code);
     }
     return report;
   }
   try {
     const bs = libc.fstat(baseFd);
-    visited.add(`${bs.dev}:${bs.ino}`);
+    limits.visit(`${bs.dev}:${bs.ino}`);
     if (rule.pattern) {
       await listDir(baseFd, rule.base, 0, false);
     } else {

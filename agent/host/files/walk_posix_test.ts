@@ -3,7 +3,7 @@ import { parseRule } from "../../collectors/files/match.ts";
 import { type FsOps, LIBC_OPS, walk } from "./walk_posix.ts";
 import { SysError } from "./libc_posix.ts";
 import { bytesToPath } from "./names.ts";
-import type { Links } from "./walk_types.ts";
+import type { Links } from "./walk_limits.ts";
 
 /** The real calls, with statAt failing for chosen names (follow: the target's stat, else the entry's own). */
 function failingStat(fail: { name: string; follow: boolean; errno: number }[]): FsOps {

@@ -8,7 +8,8 @@
 // - new (Windows 8.1 and later): a copy of the base block, then "HvLE" log entries, each with a sequence
 //   number, the hive bins size, two Marvin32 hashes and its dirty pages (offset, size, bytes). Entries apply
 //   from the hive's secondary sequence number on, in sequence order across both logs, and stop at the first
-//   entry that fails its hashes or breaks the sequence.
+//   entry that fails its hashes or breaks the sequence (after a partial reconcile, see chain()).
+// Every size a log states is bounded by the files read, so a forged log cannot make the reader allocate more.
 // The hive and its logs are never written: the result is a new buffer for openHive().
 import { baseBlockChecksum, type HiveHeader, readBaseBlock } from "./hive.ts";
 
@@ -314,8 +315,8 @@ export function recoverHive(primary: Uint8Array, logs: LogFile[], source: string
   const header = readBaseBlock(primary);
   const base = header?.checksumOk ? header : null;
   if (!header || (base && !base.dirty)) return { bytes: primary, applied: 0, warnings: [] };
-  if (base && base.binsSize > maxBinsSize(primary, [])) {
-    // Truncated: openHive says so; nothing can be laid over bins that are not there.
+  if (base && base.binsSize > maxBinsSize(primary, logs)) {
+    // More bins than the hive and its logs together hold: openHive says it is truncated.
     return { bytes: primary, applied: 0, warnings: [] };
   }
   const warnings: string[] = [];

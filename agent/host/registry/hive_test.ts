@@ -3,6 +3,7 @@ import { fileTimeToDate, HiveError, openHive } from "./hive.ts";
 import { exportHive } from "./export.ts";
 import {
   buildHive,
+  freeValueList,
   hivexExport,
   named,
   perlBytes,
@@ -11,6 +12,7 @@ import {
   SHARED_HIVES,
   sharedHive,
   skipReason,
+  valueListField,
 } from "./testdata/hives.ts";
 
 const HIVES = [
@@ -306,12 +308,7 @@ Deno.test({
   ignore: !!skipShared,
   async fn() {
     const bytes = (await synthetic()).slice();
-    const view = new DataView(bytes.buffer);
-    const hive = openHive(bytes);
-    const k = hive.lookup("FixtureValueTypes")!;
-    const list = view.getUint32(0x1000 + k.offset + 4 + 0x28, true);
-    const at = 0x1000 + list;
-    view.setInt32(at, -view.getInt32(at, true), true); // the value list's cell marked free
+    const at = freeValueList(bytes, "FixtureValueTypes");
     const damaged = openHive(bytes, "free.hive");
     assert.throws(() => damaged.values(damaged.lookup("FixtureValueTypes")!), (e: unknown) => {
       assert.ok(e instanceof HiveError);
@@ -332,9 +329,7 @@ Deno.test({
   async fn() {
     const bytes = (await synthetic()).slice();
     const view = new DataView(bytes.buffer);
-    const hive = openHive(bytes);
-    const k = hive.lookup("FixtureValueTypes")!;
-    const field = 0x1000 + k.offset + 4 + 0x28;
+    const field = valueListField(bytes, "FixtureValueTypes");
     view.setUint32(field, view.getUint32(field, true) + 8, true);
     const damaged = openHive(bytes, "mid.hive");
     assert.throws(

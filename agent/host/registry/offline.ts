@@ -291,6 +291,16 @@ export function profileOwner(hive: Hive): string | null {
 const PROFILE_LIST = "Microsoft\\Windows NT\\CurrentVersion\\ProfileList";
 
 /**
+ * The SYSTEM hive of a Windows installation under `root` (a real path), its logs applied, at HKLM\SYSTEM with
+ * CurrentControlSet resolved; an error mount when it cannot be read; null when there is none.
+ */
+export async function systemHiveOf(root: string): Promise<Mount | null> {
+  const path = "HKEY_LOCAL_MACHINE\\SYSTEM";
+  const sys = await loadHive(path, "Windows/System32/config/SYSTEM", imageReader(root).read);
+  return sys && "hive" in sys ? { ...systemMount(sys.hive), warnings: sys.warnings } : sys;
+}
+
+/**
  * The registry of a Windows installation seen as files under `root` (a mounted disk or image, a real path):
  * SOFTWARE and SYSTEM from Windows\System32\config, and each user's NTUSER.DAT at HKEY_USERS\<SID> (the
  * profiles of SOFTWARE's ProfileList, and any Users\*\NTUSER.DAT, its SID read from the hive's own root
@@ -305,8 +315,8 @@ export async function offlineRegistryFromRoot(
   const config = "Windows/System32/config";
   const soft = await loadHive("HKEY_LOCAL_MACHINE\\SOFTWARE", `${config}/SOFTWARE`, read);
   if (soft) mounts.push(soft);
-  const sys = await loadHive("HKEY_LOCAL_MACHINE\\SYSTEM", `${config}/SYSTEM`, read);
-  if (sys) mounts.push("hive" in sys ? { ...systemMount(sys.hive), warnings: sys.warnings } : sys);
+  const sys = await systemHiveOf(root);
+  if (sys) mounts.push(sys);
 
   // Profiles: SID → where its NTUSER.DAT is. ProfileImagePath "C:\Users\x" or "%SystemDrive%\Users\x": the
   // part after the drive is the path on the image; a profile moved off this disk is looked for in Users.

@@ -1,5 +1,6 @@
 // Test helpers: the shared hive fixtures (../shared, read in place, never copied) and hives built with hivexregedit.
 import { fileURLToPath as fromFileUrl } from "node:url";
+import { openHive } from "../hive.ts";
 
 /** `../shared/fixtures/hives` relative to the repository root. */
 export const SHARED_HIVES = fromFileUrl(new URL("../../../../../shared/fixtures/hives/", import.meta.url));
@@ -142,4 +143,19 @@ export function regUtf16(s: string): string {
 
 export function regHex(bytes: Uint8Array | number[]): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, "0")).join(",");
+}
+
+/** File offset of the field holding the value list's cell offset in the key node at `path` (to damage it). */
+export function valueListField(bytes: Uint8Array, path: string): number {
+  const k = openHive(bytes).lookup(path);
+  if (!k) throw new Error(`no key ${path}`);
+  return 0x1000 + k.offset + 4 + 0x28;
+}
+
+/** Marks the cell of the value list of the key at `path` free, as damage can leave it; its file offset. */
+export function freeValueList(bytes: Uint8Array, path: string): number {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const at = 0x1000 + view.getUint32(valueListField(bytes, path), true);
+  view.setInt32(at, -view.getInt32(at, true), true);
+  return at;
 }

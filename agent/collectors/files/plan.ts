@@ -1,0 +1,88 @@
+// What both files paths (libc and portable) do alike: the DCR's entries made into walks, and the content budget.
+import type { FileInfo, Settings } from "../../config/dcr.ts";
+import type { Host } from "../../host/mod.ts";
+import type { WalkOptionsBase } from "../../host/files/walk_limits.ts";
+import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
+
+/** One enabled fileInfo entry as a walk. */
+export interface WalkPlan {
+  rule: FileInfo;
+  /** The entry's path as read (%VAR% expanded on Windows). */
+  path: string;
+  /** Whether it must remember what it reported: its directories overlap another entry's. */
+  dedupe: boolean;
+  /** Capture the content of files up to this many bytes (0: never). */
+  capture: number;
+  /** The walk's own options (the caller adds the budget, the file-system calls and the signal). */
+  walk: Omit<WalkOptionsBase, "budget" | "signal">;
+}
+
+/**
+ * The enabled fileInfo entries of `settings` as walks of `host`: each path read the host OS's way (%VAR%
+ * expanded on Windows). An entry that cannot be read is skipped; `warnings` says why.
+ */
+export function planWalks(settings: Settings, host: Host, warnings: string[]): WalkPlan[] {
+  const windows = host.os === "windows";
+  const fs = settings.fileSettings;
+  const parsed = fs.fileInfo.filter((r) => r.enabled).flatMap((rule) => {
+    try {
+      let path = rule.path;
+      if (windows) {
+        const x = expandWindowsEnv(path, host.env);
+        path = x.path;
+        if (x.unknown.length) {
+          warnings.push(
+            `fileInfo ${JSON.stringify(rule.name)}: %${x.unknown.join("%, %")}% not defined, left as written`,
+          );
+        }
+      }
+      const p = parseRule(path, host.os);
+      warnings.push(...p.warnings);
+      return [{ rule, path, parsed: p }];
+    } catch (e) {
+      warnings.push(`fileInfo ${JSON.stringify(rule.name)}: ${(e as Error).message}; entry skipped`);
+      return [];
+    }
+  });
+  // Only entries whose directories overlap keep a set of the paths they reported (a big tree under one entry
+  // costs no set).
+  const overlaps = overlapping(parsed.map((r) => r.parsed.base), windows ? "\\" : "/", windows);
+  return parsed.map(({ rule, path, parsed }, i) => ({
+    rule,
+    path,
+    dedupe: overlaps[i],
+    capture: rule.links === "Manage" ? 0 : rule.maxContentsReturnable,
+    walk: {
+      rule: parsed,
+      realBase: host.path(parsed.base),
+      recurse: rule.recurse,
+      links: rule.links,
+      type: rule.type,
+      maxDepth: fs.maxDepth,
+    },
+  }));
+}
+
+/**
+ * The run's budget of captured content (fileSettings.maxContentBytes): each checksum once; what goes beyond it
+ * is listed in `cut` (said once in the run's warnings).
+ */
+export function contentBudget(maxBytes: number) {
+  const sums = new Set<string>();
+  const cut: string[] = [];
+  let bytes = 0;
+  return {
+    cut,
+    /** Whether the text of the file at `path` (`checksum`, `size` bytes) is captured now. */
+    take(path: string, checksum: string, size: number): boolean {
+      if (sums.has(checksum)) return false;
+      sums.add(checksum);
+      if (bytes + size > maxBytes) {
+        cut.push(path);
+        return false;
+      }
+      bytes += size;
+      return true;
+    },
+  };
+}

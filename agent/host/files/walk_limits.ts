@@ -1,0 +1,114 @@
+// What both walkers take and give: the rule of one walk (its base and last-segment matcher), link modes, the report.
+
+/** Which names one walk reports: everything under `base`, or the names its last segment matches. */
+export interface WalkRule {
+  /** The directory the pattern applies in (for a literal path: its parent), as a machine path. */
+  base: string;
+  /** The last segment as written. */
+  segment: string;
+  /** True when the last segment is matched as a pattern; false for a literal name. */
+  pattern: boolean;
+  /** Whether a name (last segment) matches. */
+  test(name: string): boolean;
+}
+
+export type Links = "Follow" | "Ignore" | "Manage";
+
+/** What one walk is asked (both walkers). */
+export interface WalkOptionsBase {
+  rule: WalkRule;
+  /** The real directory to open for `rule.base` (the host root applied). */
+  realBase: string;
+  recurse: boolean;
+  links: Links;
+  /** "File": non-directories, "Directory": directories, "*": both. */
+  type: "File" | "Directory" | "*";
+  maxDepth: number;
+  /** Shared across rules: how many more entries may be reported (fileSettings.maxFiles). */
+  budget: { left: number };
+  signal?: AbortSignal;
+}
+
+/** What one walk of one fileInfo entry left out (both walkers fill it). */
+export interface WalkReport {
+  /** Key prefixes not examined this time (unreadable directories, limits): their old items stay. */
+  unseen: string[];
+  unreadable: { path: string; error: string }[];
+  depthCut: string[];
+  /** Matching entries (or directories, uncounted inside) not reported because maxFiles was reached. */
+  filesCut: number;
+  dirsCut: number;
+  /** Directories skipped because they were already walked (symlink loops, links to walked trees). */
+  loops: number;
+}
+
+/**
+ * The bookkeeping both walkers share: the budget of entries (fileSettings.maxFiles), the depth limit, loops, and
+ * what could not be read, all written into one report. `sep` separates the machine paths of the walk.
+ */
+export function walkLimits(opts: {
+  sep: string;
+  maxDepth: number;
+  budget: { left: number };
+  errText(e: unknown): string;
+}) {
+  const { sep, budget } = opts;
+  const report: WalkReport = { unseen: [], unreadable: [], depthCut: [], filesCut: 0, dirsCut: 0, loops: 0 };
+  const visited = new Set<string>();
+  const prefixOf = (dir: string) => dir.endsWith(sep) ? dir : dir + sep;
+  const join = (dir: string, name: string) => dir.endsWith(sep) ? dir + name : dir + sep + name;
+  let lastCut = "";
+  return {
+    report,
+    join,
+    /** Whether the entry at `path` may be reported (the budget counts it); a cut one's directory is unseen. */
+    take(path: string): boolean {
+      if (budget.left > 0) {
+        budget.left--;
+        return true;
+      }
+      report.filesCut++;
+      const p = path.slice(0, path.lastIndexOf(sep) + 1) || sep;
+      if (p !== lastCut) report.unseen.push(lastCut = p);
+      return false;
+    },
+    /** A directory that could not be read: its items stay as they were. */
+    unreadable(path: string, e: unknown): void {
+      report.unseen.push(prefixOf(path));
+      report.unreadable.push({ path, error: opts.errText(e) });
+    },
+    /** The base of the walk could not be opened: only what the rule names is unseen. */
+    baseUnreadable(rule: WalkRule, error: string): void {
+      report.unseen.push(rule.pattern ? prefixOf(rule.base) : join(rule.base, rule.segment));
+      report.unreadable.push({ path: rule.base, error });
+    },
+    /** Marks a directory (by identity) walked; false when it was already (a loop, a link to a walked tree). */
+    visit(id: string): boolean {
+      if (visited.has(id)) return false;
+      visited.add(id);
+      return true;
+    },
+    /**
+     * Whether the directory at `path` (identity `id`) may be walked: within maxDepth, not walked already, and
+     * entries left in the budget. What it cuts is reported.
+     */
+    enter(path: string, depth: number, id: string): boolean {
+      if (depth > opts.maxDepth) {
+        report.depthCut.push(path);
+        report.unseen.push(prefixOf(path));
+        return false;
+      }
+      if (visited.has(id)) {
+        report.loops++;
+        return false;
+      }
+      visited.add(id);
+      if (budget.left <= 0) {
+        report.dirsCut++;
+        report.unseen.push(prefixOf(path));
+        return false;
+      }
+      return true;
+    },
+  };
+}

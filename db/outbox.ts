@@ -1,0 +1,171 @@
+// The outbox table's one owner: records waiting for delivery. Runs append (inside their transaction) and bound it;
+// the sender reads batches and acknowledges them; status reads its depth. Nobody else writes its SQL.
+import type { DatabaseSync } from "node:sqlite";
+import type { Selectable, Transaction } from "kysely";
+import type { Db } from "./open.ts";
+import type { Database, OutboxTable } from "./schema.ts";
+import { addToCounter, getState, setState } from "./state.ts";
+import { exclusive, rawTransaction } from "./transaction.ts";
+
+/** One waiting record as the sender reads it (the record and its extra part are JSON text, sent unparsed). */
+export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" | "created_at">;
+
+/**
+ * Appends records inside a run's transaction (which holds the connection), as one prepared statement on the raw
+ * connection: a baseline writes hundreds of thousands, and building each through Kysely costs more than SQLite.
+ */
+export function outboxAppender(
+  raw: DatabaseSync,
+): { append(stream: string, record: string, extra: string | null, at: number): void } {
+  const insert = raw.prepare(
+    "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
+  );
+  return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
+}
+
+/**
+ * Appends the inventory records of a run's staged items in one statement, inside its transaction. `staged` is a
+ * staging table with `id`, `record_id`, `body`, `extra_body` and `error` columns; for each row without error
+ * that has a record id: the table part `{` + `head.la` + the body's members + `}` ('' when it has no body: the
+ * records are not for AMA), and the extra part `{"RecordId":"<record_id>"` + `head.extra` + the extra body's
+ * members + `}` (null when it has none). Returns how many.
+ */
+export function appendStagedInventory(
+  raw: DatabaseSync,
+  staged: string,
+  stream: string,
+  head: { la: string | null; extra: string },
+  at: number,
+): number {
+  const join = (col: string) => `CASE WHEN ${col} = '' THEN '' ELSE ',' || ${col} END`;
+  return Number(
+    raw.prepare(
+      `INSERT INTO main.outbox (stream, record, extra, created_at, attempts)
+       SELECT ?, CASE WHEN body IS NULL THEN '' ELSE '{' || ? || ${join("body")} || '}' END,
+         CASE WHEN extra_body IS NULL THEN NULL
+           ELSE '{"RecordId":"' || record_id || '"' || ? || ${join("extra_body")} || '}' END, ?, 0
+       FROM ${staged} WHERE error IS NULL AND record_id IS NOT NULL ORDER BY id`,
+    ).run(stream, head.la ?? "", head.extra ? `,${head.extra}` : "", at).changes,
+  );
+}
+
+/**
+ * Keeps the outbox at `max` records inside a run's transaction: the oldest beyond it are dropped and counted
+ * (never silently, SPEC §7.11). Returns how many went now and in all, or undefined when none did.
+ */
+export async function boundOutbox(
+  trx: Transaction<Database>,
+  max: number,
+  now: number,
+): Promise<{ dropped: number; total: number } | undefined> {
+  const excess = await depthOf(trx) - max;
+  if (excess <= 0) return undefined;
+  const cut = await trx.selectFrom("outbox").select("id").orderBy("id").offset(excess - 1).limit(1)
+    .executeTakeFirstOrThrow();
+  await trx.deleteFrom("outbox").where("id", "<=", cut.id).execute();
+  const total = await addToCounter(trx, "outbox.dropped", excess);
+  await setState(trx, "outbox.dropped_at", String(now));
+  return { dropped: excess, total };
+}
+
+async function depthOf(q: Db | Transaction<Database>): Promise<number> {
+  const { n } = await q.selectFrom("outbox").select((eb) => eb.fn.countAll<number>().as("n"))
+    .executeTakeFirstOrThrow();
+  return Number(n);
+}
+
+/** How many records wait. */
+export function outboxDepth(db: Db): Promise<number> {
+  return depthOf(db);
+}
+
+/** What `status` and the page say of the outbox. */
+export interface OutboxStatus {
+  depth: number;
+  byStream: Record<string, number>;
+  /** When the oldest waiting record was made. */
+  oldestAt: number | null;
+  /** Records dropped because the outbox hit its bound, ever, and when last. */
+  dropped: number;
+  droppedAt: number | null;
+  /** Records delivered, ever, and when last. */
+  delivered: number;
+  deliveredAt: number | null;
+}
+
+export async function outboxStatus(db: Db): Promise<OutboxStatus> {
+  const byStream: Record<string, number> = {};
+  let depth = 0;
+  for (
+    const r of await db.selectFrom("outbox").select(["stream", (eb) => eb.fn.countAll<number>().as("n")])
+      .groupBy("stream").execute()
+  ) {
+    byStream[r.stream] = Number(r.n);
+    depth += Number(r.n);
+  }
+  const oldest = await db.selectFrom("outbox").select("created_at").orderBy("id").limit(1).executeTakeFirst();
+  const num = async (key: "outbox.dropped_at" | "outbox.delivered_at") => {
+    const v = await getState(db, key);
+    return v ? Number(v) : null;
+  };
+  return {
+    depth,
+    byStream,
+    oldestAt: oldest?.created_at ?? null,
+    dropped: Number(await getState(db, "outbox.dropped") ?? 0),
+    droppedAt: await num("outbox.dropped_at"),
+    delivered: Number(await getState(db, "outbox.delivered") ?? 0),
+    deliveredAt: await num("outbox.delivered_at"),
+  };
+}
+
+/**
+ * The sender's side: batches of one stream in id order, acknowledged as a range. The hot reads and deletes go
+ * through node:sqlite directly, always under Kysely's connection lock, so a run's transaction in progress is
+ * never read half-written nor interleaved with.
+ */
+export function outboxReader(db: Db, raw: DatabaseSync) {
+  const select = raw.prepare(
+    "SELECT id, record, extra, created_at FROM outbox WHERE stream = ? AND id > ? ORDER BY id LIMIT ?",
+  );
+  const remove = raw.prepare("DELETE FROM outbox WHERE stream = ? AND id >= ? AND id <= ?");
+  const delivered = raw.prepare(
+    "INSERT INTO state (key, value) VALUES ('outbox.delivered', ?) " +
+      "ON CONFLICT (key) DO UPDATE SET value = CAST(CAST(value AS INTEGER) + CAST(excluded.value AS INTEGER) AS TEXT)",
+  );
+  const deliveredAt = raw.prepare(
+    "INSERT INTO state (key, value) VALUES ('outbox.delivered_at', ?) " +
+      "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+  );
+  return {
+    /** The streams that have records waiting. */
+    async streams(): Promise<string[]> {
+      return (await db.selectFrom("outbox").select("stream").distinct().execute()).map((r) => r.stream);
+    },
+    /** Up to `limit` records of `stream` after `afterId`, oldest first. */
+    batch(stream: string, afterId: number, limit: number): Promise<OutboxRow[]> {
+      return exclusive(db, () => select.all(stream, afterId, limit) as unknown as OutboxRow[]);
+    },
+    /**
+     * The records `first`..`last` of `stream` are done with: they go, and the `n` of them that were sent (the
+     * others had nothing for their route) are counted as delivered.
+     */
+    acknowledge(stream: string, first: number, last: number, n: number, at: number): Promise<void> {
+      return exclusive(db, () =>
+        rawTransaction(raw, () => {
+          remove.run(stream, first, last);
+          if (!n) return;
+          delivered.run(String(n));
+          deliveredAt.run(String(at));
+        }));
+    },
+    /** The records `first`..`last` of `stream` were sent but not confirmed: one more attempt each. */
+    async attempted(stream: string, first: number, last: number): Promise<void> {
+      await db.updateTable("outbox").set((eb) => ({ attempts: eb("attempts", "+", 1) }))
+        .where("stream", "=", stream).where("id", ">=", first).where("id", "<=", last).execute();
+    },
+    depth: () => depthOf(db),
+  };
+}
+
+export type OutboxReader = ReturnType<typeof outboxReader>;

@@ -1,0 +1,154 @@
+// The page's app (guards, sign-in, API, the embedded page) and serving it: the same in the agent's thread or the
+// page's own worker (page_worker.ts), so it imports nothing of the agent's collectors or host.
+import { type Context, Hono } from "hono";
+import { createHash } from "node:crypto";
+import { hostname as osHostname } from "node:os";
+import { Kysely } from "kysely";
+import type { Db, OpenedDb } from "../db/open.ts";
+import type { Logger } from "../agent/log.ts";
+import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
+import type { Assets } from "./assets.ts";
+import { collectorCss, pageCollectorsAttribute, type UiCollector } from "./collectors.ts";
+import { allowedHosts, hostGuard, type Listen, securityHeaders, writeGuard } from "./security.ts";
+import { type PageAuth, pageAuth } from "./auth.ts";
+import type { ContentGate } from "./privacy.ts";
+
+export interface UiOptions {
+  /** The state database (an opened one or its Kysely handle). */
+  db: OpenedDb | Db;
+  scheduler?: Scheduler;
+  status?: () => AgentStatus | Promise<AgentStatus>;
+  log?: Logger;
+  now?: () => number;
+  scanWaitMs?: number;
+  /** Which captured contents may be shown (startUi: by the agent's settings in force). */
+  contents?: ContentGate;
+  /** The collectors the page shows (their specs, or what of them is plain data). */
+  collectors: readonly UiCollector[];
+}
+
+export interface AppOptions extends UiOptions {
+  assets: Assets;
+  /** The Host header values answered (others are refused). */
+  hosts: () => Set<string>;
+  /** Sign-in of every request; null only with --no-auth (the page then says so on every view). */
+  auth: PageAuth | null;
+  /** The token state-changing requests must carry (derived from the sign-in token when there is one). */
+  writeToken: () => string;
+  scheme?: "http" | "https";
+}
+
+function kysely(db: OpenedDb | Db): Db {
+  return db instanceof Kysely ? db : db.db;
+}
+
+/** The whole app, for tests (`app.request()`) and for startUi(). */
+export function createApp(opts: AppOptions): Hono {
+  const app = new Hono();
+  app.use("*", securityHeaders());
+  app.use("*", hostGuard(opts.hosts));
+  app.use("*", async (c, next) => {
+    const m = c.req.method;
+    if (m !== "GET" && m !== "HEAD" && !(m === "POST" && c.req.path.startsWith("/api/"))) {
+      return c.text("Method not allowed\n", 405);
+    }
+    await next();
+  });
+  // Before any route (unknown ones too): without a session nothing but the sign-in page is answered.
+  if (opts.auth) app.use("*", opts.auth.middleware);
+  app.use("/api/*", writeGuard(opts.writeToken, opts.scheme));
+  app.use("/api/*", async (c, next) => {
+    await next();
+    c.header("Cache-Control", "no-store");
+  });
+  app.route("/api", createApi({ ...opts, db: kysely(opts.db), auth: opts.auth ? "token" : "off" }));
+
+  const { assets } = opts;
+  const specs = opts.collectors;
+  // The write token and the collectors travel in meta tags (no inline script under the CSP); the token is hex,
+  // safe in an attribute, the collectors' JSON is escaped for one.
+  const html = assets.html.replace("__CTAGENT_COLLECTORS__", () => pageCollectorsAttribute(specs));
+  const css = assets.css + collectorCss(specs);
+  const hash = createHash("sha256").update(assets.hash).update(css).digest("hex").slice(0, 16);
+  const page = (c: Context) => {
+    c.header("Cache-Control", "no-store");
+    return c.html(html.replace("__CTAGENT_TOKEN__", opts.writeToken()));
+  };
+  app.get("/", page);
+  app.get("/index.html", page);
+  const file = (body: string, type: string) => (c: Context) => {
+    const etag = `"${hash}"`;
+    const headers = { "Content-Type": type, ETag: etag, "Cache-Control": "no-cache" };
+    if (c.req.header("if-none-match") === etag) return c.body(null, 304, headers);
+    return c.body(body, 200, headers);
+  };
+  app.get("/app.js", file(assets.js, "text/javascript; charset=utf-8"));
+  app.get("/app.css", file(css, "text/css; charset=utf-8"));
+  app.get("/favicon.svg", file(FAVICON, "image/svg+xml"));
+  app.notFound((c) => c.text("Not found\n", 404));
+  return app;
+}
+
+const FAVICON =
+  `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2563eb"/><path d="M4 11l3-3 2 2 3-4" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
+
+export interface ServeOptions extends UiOptions {
+  listen: Listen;
+  assets: Assets;
+  /** The sign-in token in force; absent: no sign-in (--no-auth). */
+  token?: () => string;
+  /** The write token without sign-in (one per start). */
+  writeTokenWithoutAuth: string;
+  /** Certificate and key (PEM text): HTTPS. */
+  tls?: { cert: string; key: string };
+}
+
+export interface ServedPage {
+  app: Hono;
+  /** The address bound (the port chosen when 0 was asked for). */
+  listen: Listen;
+  auth: PageAuth | null;
+  writeToken: () => string;
+  /** The Host header values it answers. */
+  hosts(): Set<string>;
+  stop(): Promise<void>;
+}
+
+/** Serves the app on `listen`. */
+export function servePage(opts: ServeOptions): ServedPage {
+  let hosts = new Set<string>();
+  let port = opts.listen.port;
+  const auth = opts.token
+    ? pageAuth({ token: opts.token, secure: !!opts.tls, port: () => port, log: opts.log })
+    : null;
+  const writeToken = auth ? auth.writeToken : () => opts.writeTokenWithoutAuth;
+  const app = createApp({
+    ...opts,
+    auth,
+    writeToken,
+    scheme: opts.tls ? "https" : "http",
+    hosts: () => hosts,
+  });
+  const ac = new AbortController();
+  const server = Deno.serve({
+    hostname: opts.listen.hostname.replace(/^\[|\]$/g, ""),
+    port: opts.listen.port,
+    signal: ac.signal,
+    onListen: () => {},
+    ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
+  }, app.fetch);
+  port = (server.addr as Deno.NetAddr).port;
+  const bound = { hostname: opts.listen.hostname, port };
+  hosts = allowedHosts(bound, osHostname());
+  return {
+    app,
+    listen: bound,
+    auth,
+    writeToken,
+    hosts: () => hosts,
+    stop: async () => {
+      ac.abort();
+      await server.finished;
+    },
+  };
+}

@@ -1,0 +1,11 @@
+import assert from "node:assert/strict";
+import { cell } from "./cell.ts";
+import software from "../../agent/collectors/software/spec.ts";
+
+Deno.test("the software table reads dpkg's Size as KiB (Installed-Size) and every other manager's as bytes", () => {
+  const size = software.columns.find((c) => c.field === "Size")!;
+  assert.equal(cell(size, 2048, { Manager: "dpkg" }), "2.0 MiB");
+  assert.equal(cell(size, 2048, { Manager: "rpm" }), "2.0 KiB");
+  assert.equal(cell(size, 512, { Manager: "dpkg" }), "512 KiB");
+  assert.equal(cell(size, null, { Manager: "dpkg" }), "");
+});

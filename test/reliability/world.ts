@@ -141,6 +141,8 @@ export async function receiver() {
   const ama = await startFakeAma({
     config: false,
     data: [sink],
+    // A forward receiver takes ctagent's full records (RecordId and all): AMA's column rules are not its.
+    validate: false,
     onEvent: (e) => {
       const id = String(e.record.RecordId);
       seen.set(id, (seen.get(id) ?? 0) + 1);

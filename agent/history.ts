@@ -2,7 +2,7 @@
 // verifies itself offline (`verify --file`), and compared with the database it came from.
 import { closeSync, openSync, readFileSync, writeSync } from "node:fs";
 import type { OpenedDb } from "../db/open.ts";
-import { type ChainReport, recordVerification, verifyChain } from "../db/chain.ts";
+import { type ChainReport, recordVerification, storedHashAt, verifyChain } from "../db/chain.ts";
 import { type FileReport, verifyExport, writeExport } from "../db/chain_file.ts";
 import { EXIT } from "./exit_codes.ts";
 
@@ -80,16 +80,7 @@ export function verifyFile(file: string, opened: OpenedDb | undefined, json: boo
   const report: FileReport & { database?: { ok: boolean; message: string } } = verifyExport(bytes);
   if (report.ok && opened && report.last && report.last.seq > 0) {
     const seq = report.last.seq;
-    const stored = ["changes", "acks"].map((t) =>
-      opened.raw.prepare(`SELECT hash FROM ${t} WHERE seq = ?`).get(seq) as { hash: string } | undefined
-    ).find((r) =>
-      r
-    )?.hash ??
-      (opened.raw.prepare("SELECT through_hash AS hash FROM chain_checkpoints WHERE through_seq = ?").get(
-        seq,
-      ) as
-        | { hash: string }
-        | undefined)?.hash;
+    const stored = storedHashAt(opened.raw, seq);
     report.database = stored === undefined
       ? {
         ok: true,

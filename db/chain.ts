@@ -9,10 +9,10 @@
 //   ["change", seq, id, run_id, at, collector, key, category, fields_changed, previous, current]
 //   ["ack", seq, id, at, change_id, group_key, reviewer, note]
 // This table of fields is the format: change it only with a new kind name, never in place.
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
-import { type Kysely, sql, type Transaction } from "kysely";
-import type { Database } from "./schema.ts";
+import { type Kysely, type Selectable, sql, type Transaction } from "kysely";
+import type { ChangesTable, Database } from "./schema.ts";
 import { getState, setState } from "./state.ts";
 
 type Q = Kysely<Database> | Transaction<Database>;
@@ -30,29 +30,7 @@ export type ChainTable = "changes" | "acks";
 const NOUN: Record<ChainTable, string> = { changes: "change", acks: "ack" };
 
 /** A change row as the chain covers it. */
-export interface ChainedChange {
-  id: number;
-  seq: number;
-  run_id: number;
-  at: number;
-  collector: string;
-  key: string;
-  category: string;
-  fields_changed: string;
-  previous: string | null;
-  current: string | null;
-}
-
-/** An acknowledgement row as the chain covers it. */
-export interface ChainedAck {
-  id: number;
-  seq: number;
-  at: number;
-  change_id: number | null;
-  group_key: string | null;
-  reviewer: string;
-  note: string;
-}
+export type ChainedChange = Omit<Selectable<ChangesTable>, "seq" | "hash"> & { seq: number };
 
 const CHANGE_FIELDS = [
   "seq",
@@ -71,9 +49,14 @@ const FIELDS: Record<ChainTable, readonly string[]> = { changes: CHANGE_FIELDS, 
 
 const wellFormed = (v: unknown) => typeof v === "string" && !v.isWellFormed() ? v.toWellFormed() : v;
 
+/** The canonical fields of a row of `table` given in the table's order: what its canonical text is of. */
+export function canonicalArray(table: ChainTable, values: readonly unknown[]): unknown[] {
+  return [NOUN[table], ...values.map(wellFormed)];
+}
+
 /** The canonical text of a row of `table` given its fields in the table's order (see the module comment). */
 function canonicalOf(table: ChainTable, values: readonly unknown[]): string {
-  return JSON.stringify([NOUN[table], ...values.map(wellFormed)]);
+  return JSON.stringify(canonicalArray(table, values));
 }
 
 const str = (v: string | null) =>
@@ -86,13 +69,10 @@ export function changeCanonical(c: ChainedChange): string {
   },${str(c.fields_changed)},${str(c.previous)},${str(c.current)}]`;
 }
 
-export function ackCanonical(a: ChainedAck): string {
-  return canonicalOf("acks", ACK_FIELDS.map((f) => a[f]));
-}
-
 /** The hash of the link after `prev` whose row reads `canonical`. */
 export function linkHash(prev: string, canonical: string): string {
-  return createHash("sha256").update(prev + canonical).digest("hex");
+  // The one-shot form: a run hashes thousands of links, and a Hash object each costs a third more.
+  return hash("sha256", prev + canonical, "hex");
 }
 
 // ---- the head: where the next link goes ----
@@ -104,7 +84,7 @@ export interface Checkpoint extends Link {
   at: number;
 }
 
-export async function lastCheckpoint(q: Q): Promise<Checkpoint | undefined> {
+async function lastCheckpoint(q: Q): Promise<Checkpoint | undefined> {
   const r = await q.selectFrom("chain_checkpoints").selectAll().orderBy("id", "desc").limit(1)
     .executeTakeFirst();
   return r && { seq: r.through_seq, hash: r.through_hash, pruned: r.pruned, at: r.at };
@@ -112,11 +92,8 @@ export async function lastCheckpoint(q: Q): Promise<Checkpoint | undefined> {
 
 /** The last link of a table, by position. */
 async function lastOf(q: Q, table: ChainTable): Promise<Link | undefined> {
-  const r = await q.selectFrom(table).select(["seq", "hash"]).where("seq", "is not", null).orderBy(
-    "seq",
-    "desc",
-  )
-    .limit(1).executeTakeFirst();
+  const r = await q.selectFrom(table).select(["seq", "hash"]).where("seq", "is not", null)
+    .orderBy("seq", "desc").limit(1).executeTakeFirst();
   return r && { seq: r.seq!, hash: r.hash! };
 }
 
@@ -125,13 +102,25 @@ async function lastOf(q: Q, table: ChainTable): Promise<Link | undefined> {
  * rows share a position; `verify` reports the edit), else the checkpoint, else the start.
  */
 export async function readHead(q: Q): Promise<Link> {
-  const stored = await getState(q, "chain.head");
-  let head: Link = stored ? JSON.parse(stored) : (await lastCheckpoint(q)) ?? { seq: 0, hash: GENESIS };
+  let head = parseLink(await getState(q, "chain.head")) ?? (await lastCheckpoint(q)) ??
+    { seq: 0, hash: GENESIS };
   for (const t of ["changes", "acks"] as const) {
     const last = await lastOf(q, t);
     if (last && last.seq > head.seq) head = last;
   }
   return { seq: head.seq, hash: head.hash };
+}
+
+/** A stored link record, or undefined when absent or not one (an edited record must not stop the runs). */
+function parseLink(text: string | undefined): Link | undefined {
+  try {
+    const v = text === undefined ? undefined : JSON.parse(text);
+    return Number.isSafeInteger(v?.seq) && typeof v?.hash === "string"
+      ? { seq: v.seq, hash: v.hash }
+      : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** The next free row id of an AUTOINCREMENT table (never one a deleted row had). */
@@ -205,7 +194,8 @@ export interface ChainReport {
   verifiedAt: number;
 }
 
-interface Row {
+/** A link as stored: its table, position, stored hash, id, and its fields in canonical order. */
+export interface StoredLink {
   table: ChainTable;
   seq: number;
   hash: string;
@@ -214,7 +204,7 @@ interface Row {
 }
 
 /** Rows of `table` after position `after`, in chain order, with their fields in canonical order. */
-function* rowsOf(raw: DatabaseSync, table: ChainTable, after: number): Generator<Row> {
+function* rowsOf(raw: DatabaseSync, table: ChainTable, after: number): Generator<StoredLink> {
   const fields = FIELDS[table];
   const stmt = raw.prepare(`SELECT hash, ${fields.join(", ")} FROM ${table} WHERE seq > ? ORDER BY seq`);
   (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
@@ -223,8 +213,8 @@ function* rowsOf(raw: DatabaseSync, table: ChainTable, after: number): Generator
   }
 }
 
-/** Both tables' rows merged by position. */
-function* chainRows(raw: DatabaseSync, after: number): Generator<Row> {
+/** The links of both tables after position `after`, merged by position (verify and export read them so). */
+export function* chainRows(raw: DatabaseSync, after: number): Generator<StoredLink> {
   const a = rowsOf(raw, "changes", after), b = rowsOf(raw, "acks", after);
   let x = a.next(), y = b.next();
   while (!x.done || !y.done) {
@@ -238,7 +228,7 @@ function* chainRows(raw: DatabaseSync, after: number): Generator<Row> {
   }
 }
 
-const name = (r: Pick<Row, "table" | "id" | "seq">) => `${NOUN[r.table]} ${r.id} (seq ${r.seq})`;
+const name = (r: Pick<StoredLink, "table" | "id" | "seq">) => `${NOUN[r.table]} ${r.id} (seq ${r.seq})`;
 
 export interface WalkOptions {
   now?: number;
@@ -367,13 +357,12 @@ export function* walkChain(raw: DatabaseSync, opts: WalkOptions = {}): Generator
   }
   if (until !== Infinity) return report();
 
-  const stored = one<{ value: string }>("SELECT value FROM state WHERE key = 'chain.head'");
-  const head: Link | undefined = stored && JSON.parse(stored.value);
+  const head = parseLink(one<{ value: string }>("SELECT value FROM state WHERE key = 'chain.head'")?.value);
   if (!head) {
     if (last.seq === 0) return report(); // nothing was ever linked
     return report({
       kind: "head changed",
-      message: `the chain head record is missing (last link seq ${last.seq})`,
+      message: `the chain head record is missing or unreadable (last link seq ${last.seq})`,
     });
   }
   if (head.seq > last.seq) {
@@ -395,6 +384,20 @@ export function* walkChain(raw: DatabaseSync, opts: WalkOptions = {}): Generator
     });
   }
   return report();
+}
+
+/** The hash stored at position `seq`: a row's, else a checkpoint's (undefined when neither has it). */
+export function storedHashAt(raw: DatabaseSync, seq: number): string | undefined {
+  if (seq === 0) return GENESIS;
+  for (const t of ["changes", "acks"] as const) {
+    const r = raw.prepare(`SELECT hash FROM ${t} WHERE seq = ?`).get(seq) as { hash: string } | undefined;
+    if (r) return r.hash;
+  }
+  const cp = raw.prepare(
+    "SELECT through_hash FROM chain_checkpoints WHERE through_seq = ? ORDER BY id DESC LIMIT 1",
+  )
+    .get(seq) as { through_hash: string } | undefined;
+  return cp?.through_hash;
 }
 
 /** Verifies the whole chain at once (the `verify` command). */
@@ -453,12 +456,13 @@ export async function chainState(q: Q): Promise<ChainState> {
   return { head: await readHead(q), verified: v ? JSON.parse(v) : null };
 }
 
-/** One line for `status` and logs: "ok, 1,204 links, verified …" or "BROKEN at change 42 (seq 57): …". */
+/** One line for `status`: "ok, 1204 links checked at …", "BROKEN: change 42 (seq 57): … (found at …)", or not yet. */
 export function chainSummary(s: ChainState): string {
-  if (!s.verified) return `not verified yet (${s.head.seq} links; run ctagent verify)`;
+  const links = (n: number) => `${n} link${n === 1 ? "" : "s"}`;
+  if (!s.verified) return `not verified yet (${links(s.head.seq)}; run ctagent verify)`;
   const at = new Date(s.verified.verifiedAt).toISOString();
   return s.verified.ok
-    ? `ok, ${s.verified.rows} links checked at ${at}`
+    ? `ok, ${links(s.verified.rows)} checked at ${at}`
     : `BROKEN: ${s.verified.broken!.message} (found at ${at})`;
 }
 

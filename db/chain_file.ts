@@ -9,8 +9,8 @@
 // (db/chain.ts), so an edited row, a removed or reordered line shows; the trailer's sha256 covers the header
 // and everything else, so no byte of the file can change unnoticed.
 import { createHash } from "node:crypto";
-import type { DatabaseSync, SQLOutputValue } from "node:sqlite";
-import { GENESIS, type Link, linkHash } from "./chain.ts";
+import type { DatabaseSync } from "node:sqlite";
+import { canonicalArray, chainRows, GENESIS, type Link, linkHash, storedHashAt } from "./chain.ts";
 
 export const FORMAT = "ctagent-history";
 export const VERSION = 1;
@@ -25,31 +25,6 @@ export interface ExportHeader {
   /** The --since given (ISO 8601), or null for the whole chain. */
   since: string | null;
   from: Link;
-}
-
-const CHANGE = "seq, id, run_id, at, collector, key, category, fields_changed, previous, current";
-const ACK = "seq, id, at, change_id, group_key, reviewer, note";
-
-function arrays(raw: DatabaseSync, sql: string) {
-  const stmt = raw.prepare(sql);
-  (stmt as unknown as { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return stmt;
-}
-
-const wellFormed = (v: SQLOutputValue) => typeof v === "string" && !v.isWellFormed() ? v.toWellFormed() : v;
-
-/** The stored hash at position `seq`: a row's, the checkpoint's, or the start's. */
-function hashAt(raw: DatabaseSync, seq: number): string | undefined {
-  if (seq === 0) return GENESIS;
-  for (const t of ["changes", "acks"]) {
-    const r = raw.prepare(`SELECT hash FROM ${t} WHERE seq = ?`).get(seq) as { hash: string } | undefined;
-    if (r) return r.hash;
-  }
-  const cp = raw.prepare(
-    "SELECT through_hash FROM chain_checkpoints WHERE through_seq = ? ORDER BY id DESC LIMIT 1",
-  )
-    .get(seq) as { through_hash: string } | undefined;
-  return cp?.through_hash;
 }
 
 /**
@@ -93,28 +68,13 @@ export function writeExport(
     database: opts.database,
     exportedAt: new Date(opts.now).toISOString(),
     since: opts.since === undefined ? null : new Date(opts.since).toISOString(),
-    from: { seq: fromSeq, hash: hashAt(raw, fromSeq) ?? GENESIS },
+    from: { seq: fromSeq, hash: storedHashAt(raw, fromSeq) ?? GENESIS },
   };
   line(header);
-  const changes = arrays(raw, `SELECT hash, ${CHANGE} FROM changes WHERE seq > ? ORDER BY seq`).iterate(
-    fromSeq,
-  );
-  const acks = arrays(raw, `SELECT hash, ${ACK} FROM acks WHERE seq > ? ORDER BY seq`).iterate(fromSeq);
-  const it = [changes, acks].map((i) => i as Iterator<SQLOutputValue[]>);
-  const heads = it.map((i) => i.next());
   let rows = 0, last: Link = header.from;
-  for (;;) {
-    const [c, a] = heads;
-    if (c.done && a.done) break;
-    const k = a.done || (!c.done && Number(c.value[1]) <= Number(a.value[1])) ? 0 : 1;
-    const r = heads[k].value as SQLOutputValue[];
-    heads[k] = it[k].next();
-    last = { seq: Number(r[1]), hash: r[0] as string };
-    line({
-      seq: last.seq,
-      hash: last.hash,
-      row: [k === 0 ? "change" : "ack", ...r.slice(1).map(wellFormed)],
-    });
+  for (const r of chainRows(raw, fromSeq)) {
+    last = { seq: r.seq, hash: r.hash };
+    line({ seq: r.seq, hash: r.hash, row: canonicalArray(r.table, r.values) });
     rows++;
   }
   const end = { end: { rows, last, sha256: sha.digest("hex") } };

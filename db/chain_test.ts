@@ -138,6 +138,7 @@ const TAMPER: [string, string, { table?: string; id?: number }][] = [
   ["UPDATE acks SET reviewer = 'mallory' WHERE id = 1", "content changed", { table: "acks", id: 1 }],
   ["UPDATE acks SET change_id = 3 WHERE id = 1", "content changed", { table: "acks", id: 1 }],
   ["DELETE FROM acks WHERE id = 1", "row missing", { table: "changes", id: 6 }],
+  ["UPDATE state SET value = 'garbage' WHERE key = 'chain.head'", "head changed", {}],
   [
     'UPDATE state SET value = \'{"seq":12,"hash":"' + "0".repeat(64) + "\"}' WHERE key = 'chain.head'",
     "head changed",
@@ -166,6 +167,9 @@ Deno.test("a new link after a tampered head does not hide the tampering, and nev
   assert.equal(verifyChain(o.raw).ok, true, "the head names the last link again");
   o.raw.exec("DELETE FROM changes WHERE seq = 13");
   assert.equal(verifyChain(o.raw).broken?.kind, "row missing");
+  o.raw.exec("UPDATE state SET value = 'not a link' WHERE key = 'chain.head'");
+  await addChanges(o, 1, 15 * DAY, "e"); // an unreadable head stops no run: it goes on after the last row
+  assert.equal((await readHead(o.db)).seq, 13);
   await o.close();
 });
 

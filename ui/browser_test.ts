@@ -149,6 +149,7 @@ Deno.test({
 
       await page.goto(`${w.ui.url}#/agent`);
       await page.locator("table.grid tbody tr", { hasText: "Software" }).first().waitFor();
+      assert.match(await page.locator("body").innerText(), /History chain\s+not verified yet \(\d+ links?\)/);
       await shot(page, "agent");
       await page.goto(`${w.ui.url}#/dcr`);
       await page.locator("details.rejected").first().click();

@@ -187,3 +187,42 @@ Deno.test("validateSettings() honours a Windows service frequency outside Micros
   assert.equal(entry!.settings!.servicesSettings.serviceCollectionFrequency, 60);
   assert.ok(warnings.some((w) => w.includes("servicesSettings.serviceCollectionFrequency: 60 s is outside")));
 });
+
+Deno.test("parseDcrDocument() rejects a path pattern that needs backtracking, named as the DCR spells the key, with the other problems", () => {
+  const doc = parseDcrDocument(
+    JSON.stringify({
+      enableFiles: true,
+      FileSettings: {
+        fileInfo: [
+          { name: "ok", destinationPath: "/etc/.*.conf" },
+          { name: "redos", destinationPath: "/srv/in/(a+)+$" },
+          { name: "backref", DestinationPath: "/srv/in/(x)\\1", recurse: "yes" },
+          { name: "lookahead", path: "/srv/in/a(?=b)" },
+        ],
+      },
+    }),
+    "linux",
+  );
+  const { entry, problems } = chooseEntry(doc, "linux");
+  assert.equal(entry, undefined);
+  assert.deepEqual(
+    problems.map((p) => p.path).sort(),
+    [
+      "fileSettings.fileInfo[2].DestinationPath",
+      "fileSettings.fileInfo[2].recurse",
+      "fileSettings.fileInfo[3].path",
+    ].sort(),
+  );
+  const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
+  assert.match(
+    byPath["fileSettings.fileInfo[2].DestinationPath"],
+    /^backreference \\1 is not supported in the pattern/,
+  );
+  assert.match(byPath["fileSettings.fileInfo[3].path"], /^lookahead \(\?=…\) is not supported/);
+  // (a+)+$ is in the subset: matched in linear time, so accepted.
+  const fine = parseDcrDocument(
+    JSON.stringify({ fileSettings: { fileInfo: [{ destinationPath: "/srv/in/(a+)+$" }] } }),
+    "linux",
+  );
+  assert.deepEqual(chooseEntry(fine, "linux").problems, []);
+});

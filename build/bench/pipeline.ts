@@ -1,4 +1,5 @@
-// Benchmark of the pipeline: software collection against dpkg-query, and store/diff of 100,000 items.
+// Benchmark of the pipeline: software collection against dpkg-query, store/diff of 100,000 items, verifying the
+// history chain those runs wrote.
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
 import type { Collector, Item } from "../../agent/collectors/types.ts";
@@ -9,6 +10,7 @@ import { liveHost } from "../../agent/host/mod.ts";
 import { createLogger } from "../../agent/log.ts";
 import { runCollector } from "../../agent/pipeline/run.ts";
 import { openDb } from "../../db/open.ts";
+import { verifyChain } from "../../db/chain.ts";
 
 const ms = (t: number) => Math.round((performance.now() - t) * 10) / 10;
 function median(xs: number[]): number {
@@ -69,6 +71,11 @@ export async function benchPipeline(): Promise<Record<string, unknown>> {
     await runCollector({ db, raw, collector: synthetic, settings, host, log, signal });
     out[`run_100k_items_${label}_ms`] = ms(t);
   }
+  // The history's hash chain over the changes those runs wrote: what `ctagent verify` costs.
+  const t = performance.now();
+  const chain = verifyChain(raw);
+  if (!chain.ok) throw new Error(`chain broken: ${chain.broken!.message}`);
+  out[`verify_chain_${chain.rows}_links_ms`] = ms(t);
   await close();
   await Deno.remove(dir, { recursive: true });
   return out;

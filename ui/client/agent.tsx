@@ -97,7 +97,8 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
 function ChainLine(props: { chain?: ChainState }) {
   const v = props.chain?.verified;
   if (!props.chain) return <>—</>;
-  if (!v) return <span class="dim">not verified yet ({num(props.chain.head.seq)} links)</span>;
+  const links = props.chain.head.seq;
+  if (!v) return <span class="dim">not verified yet ({num(links)} link{links === 1 ? "" : "s"})</span>;
   return v.ok
     ? (
       <>

@@ -649,6 +649,8 @@ function dfaMatcher(nfa: Nfa): Matcher {
       const len = name.length;
       if (len === 0) return emptyAccept;
       let s = startEpoch === epoch ? start : startState();
+      // A local copy of the table for the loop; step() may grow or drop it, so it is read again after one.
+      let table = trans;
       for (let k = 0; k < len; k++) {
         let cp = name.charCodeAt(k), cls;
         if (cp < 128) cls = ascii[cp];
@@ -662,8 +664,11 @@ function dfaMatcher(nfa: Nfa): Matcher {
           }
           cls = classOf(cp);
         }
-        let t = trans[s * classes + cls];
-        if (t === UNKNOWN) t = step(s, cls);
+        let t = table[s * classes + cls];
+        if (t === UNKNOWN) {
+          t = step(s, cls);
+          table = trans;
+        }
         if (t === DEAD) return false;
         s = t;
       }

@@ -173,7 +173,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
 
 /**
  * Opens the state database for `command`. `status` only reads: where this user cannot write (a read-only data
- * directory) it still reads what is there.
+ * directory, a full disk) it still reads what is there.
  */
 async function openState(
   path: string,
@@ -184,8 +184,10 @@ async function openState(
   try {
     return await openDb(path, { migrate, version: VERSION });
   } catch (e) {
+    // Nothing to write, or no room to (its -wal and -shm files): status reads what is there.
     const kind = storageProblem(e)?.kind;
-    if (!READ_COMMANDS.includes(command) || (kind !== "readonly" && kind !== "cantopen")) throw e;
+    const readable = kind === "readonly" || kind === "cantopen" || kind === "full" || kind === "io";
+    if (!READ_COMMANDS.includes(command) || !readable) throw e;
     log.debug("the data directory cannot be written; reading it as it is", { path, error: e });
     return await openDb(path, { readOnly: true, version: VERSION });
   }

@@ -7,7 +7,7 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { Database } from "./schema.ts";
-import { DatabaseError } from "./errors.ts";
+import { DatabaseError, storageProblem } from "./errors.ts";
 
 export type Db = Kysely<Database>;
 
@@ -242,6 +242,17 @@ function openReadOnly(path: string): DatabaseSync {
   }
 }
 
+/** Why the database at `path` cannot be opened, with what to do when the cause is the storage's. */
+function openError(path: string, e: unknown): DatabaseError {
+  const problem = path === ":memory:" ? undefined : storageProblem(e, dirname(path));
+  return new DatabaseError(
+    `Cannot open database ${path}: ${
+      problem ? `${problem.message}: ${problem.advice}` : (e as Error).message
+    }`,
+    { cause: e },
+  );
+}
+
 /**
  * Opens the database at `path` (":memory:" for tests) and applies pending migrations. Refuses, with a
  * DatabaseError that names the path and what to do, a database that is not ctagent's, one a newer ctagent
@@ -258,13 +269,18 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       raw = new DatabaseSync(path);
     }
   } catch (e) {
-    throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw openError(path, e);
   }
   const db = new Kysely<Database>({ dialect: nodeSqliteDialect(raw) });
   try {
     // The busy timeout first: every later statement, switching to WAL included, waits its turn for a lock.
     raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     const { marked } = identify(raw, path, version);
+    if (opts.readOnly && tablesOf(raw).length === 0) {
+      // Nothing was ever stored (a first run that could not write): that reads as an empty state.
+      await db.destroy();
+      return await openDb(":memory:", { version });
+    }
     if (!opts.readOnly) {
       raw.exec("PRAGMA journal_mode = WAL");
       raw.exec("PRAGMA synchronous = NORMAL");
@@ -284,7 +300,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
   } catch (e) {
     await db.destroy();
     if (e instanceof DatabaseError) throw e;
-    throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw openError(path, e);
   }
   return { db, raw, path, close: () => db.destroy() };
 }

@@ -203,3 +203,37 @@ Deno.test("pipeline: a new file is Added, a deleted one Removed, an unreadable o
     await p.done();
   }
 });
+
+Deno.test("pipeline: a files run aborted while hashing a huge file ends within 2 s as aborted, storing nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-files-abort-" });
+  const { db, raw, close } = await openDb(":memory:");
+  try {
+    execFileSync("truncate", ["-s", "1T", `${dir}/huge.img`]);
+    await Deno.writeTextFile(`${dir}/a.conf`, "alpha\n");
+    const settings = settingsSchema("linux").parse({
+      fileSettings: { fileInfo: [{ name: "t", path: dir, recurse: true }], maxHashBytes: 2 ** 41 },
+    });
+    const ac = new AbortController();
+    const run = runCollector({
+      db,
+      raw,
+      collector: filesCollector() as never,
+      settings,
+      host: liveHost(),
+      log: memoryLogger(),
+      signal: ac.signal,
+    });
+    await new Promise((r) => setTimeout(r, 1000));
+    const t = performance.now();
+    ac.abort();
+    const s = await run;
+    const ms = performance.now() - t;
+    assert.ok(ms < 2000, `ended ${Math.round(ms)} ms after the abort`);
+    assert.equal(s.status, "aborted");
+    const n = raw.prepare("SELECT count(*) AS n FROM items").get() as { n: number };
+    assert.equal(n.n, 0);
+  } finally {
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

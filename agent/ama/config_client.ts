@@ -2,14 +2,7 @@
 import { encode as msgpackEncode } from "@msgpack/msgpack";
 import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
-import {
-  connect,
-  type Connection,
-  type Endpoint,
-  parseEndpoint,
-  sleep,
-  TransportError,
-} from "./transport.ts";
+import { connect, type Connection, type Endpoint, parseEndpoint, TransportError } from "./transport.ts";
 
 /** Where AMA answers config requests, tried in order (SPEC §4.1; the filesystem form is newer mdsd). */
 export const CONFIG_ENDPOINTS: Record<Platform, readonly string[]> = {
@@ -26,8 +19,6 @@ export const CONFIG_TAGS: Record<Platform, string> = {
   windows: "ChangeTracking-Windows",
 };
 
-/** SPEC §3.2: AMA is asked every 5 minutes. */
-export const CONFIG_POLL_INTERVAL_MS = 300_000;
 export const DEFAULT_CONFIG_TIMEOUT_MS = 10_000;
 /** A CT DCR is kilobytes; anything past this is not a config reply. */
 export const DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -327,30 +318,4 @@ export async function requestAmaConfig(
     `AMA is not there: nothing answers config requests at ${why.join(" or ")}`,
     errors[0]?.endpoint,
   );
-}
-
-/** A config source for the loader: resolves to the raw reply text, or rejects with a clear AmaConfigError. */
-export function amaConfigSource(opts: ConfigClientOptions): () => Promise<string> {
-  return async () => (await requestAmaConfig(opts)).text;
-}
-
-/**
- * Polls a config source every `intervalMs` (first poll at once) until `signal` aborts. Errors are reported,
- * never thrown: the DCR in force stays until a good reply arrives.
- */
-export async function pollConfig(opts: {
-  source: () => Promise<string>;
-  intervalMs?: number;
-  signal: AbortSignal;
-  onReply: (text: string) => void | Promise<void>;
-  onError: (e: Error) => void;
-}): Promise<void> {
-  while (!opts.signal.aborted) {
-    try {
-      await opts.onReply(await opts.source());
-    } catch (e) {
-      opts.onError(e instanceof Error ? e : new Error(String(e)));
-    }
-    if (!await sleep(opts.intervalMs ?? CONFIG_POLL_INTERVAL_MS, opts.signal)) return;
-  }
 }

@@ -6,12 +6,9 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
-import { writeMirrors } from "./mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
 import { outboxDepth } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
-
-export { writeMirrors } from "./mirrors.ts";
 
 /** How ctagent talks to AMA or a forward receiver (from flags). */
 export interface AmaOptions {
@@ -76,14 +73,14 @@ export function routesFor(config: ConfigInForce, o: AmaOptions): Routes {
 
 export interface Delivery {
   sender: Sender;
-  /** Call after a run: wakes the sender and rewrites the JSON mirrors of `collector` if its items moved. */
-  afterRun(collector: string, itemsWritten?: number): Promise<void>;
+  /** Call after a run: wakes the sender (new records may be in the outbox). */
+  notify(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Starts delivering the outbox in the background (at least once, SPEC §7.11) and keeps the JSON mirrors
- * (SPEC §7.12) in `mirrorDir`. The routes follow the configuration in force.
+ * Starts delivering the outbox in the background (at least once, SPEC §7.11). The routes follow the
+ * configuration in force.
  */
 export function startDelivery(opts: {
   db: Db;
@@ -91,28 +88,13 @@ export function startDelivery(opts: {
   log: Logger;
   config: () => ConfigInForce;
   ama: AmaOptions;
-  mirrorDir?: string;
 }): Delivery {
   const sender = createDelivery(opts);
   const ac = new AbortController();
   const running = sender.run(ac.signal);
   return {
     sender,
-    async afterRun(collector, itemsWritten) {
-      sender.notify();
-      if (!opts.mirrorDir) return;
-      try {
-        await writeMirrors({
-          db: opts.db,
-          dir: opts.mirrorDir,
-          os: opts.ama.os,
-          only: [collector],
-          unchanged: itemsWritten === 0 ? [collector] : [],
-        });
-      } catch (e) {
-        opts.log.error("cannot write the JSON mirrors", { dir: opts.mirrorDir, error: e });
-      }
-    },
+    notify: () => sender.notify(),
     async stop() {
       ac.abort();
       // Closing first ends a write or an ack wait in flight at once (a stalled peer would hold them for their

@@ -6,7 +6,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { outboxReader, type OutboxRow as Row } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
-import { ackOf, encodeForwardJson, eventTimeFromMs, newChunkId, newDecoder, type Time } from "./codec.ts";
+import { ackOf, encodeForwardJson, eventTimeFromMs, messages, newChunkId, type Time } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -204,7 +204,7 @@ export function createSender(opts: SenderOptions): Sender {
   const repliesOf = (conn: Connection): Replies => {
     let it = replies.get(conn);
     if (!it) {
-      it = newDecoder().decodeStream(chunksOf(conn))[Symbol.asyncIterator]();
+      it = messages(chunksOf(conn))[Symbol.asyncIterator]();
       replies.set(conn, it);
     }
     return it;

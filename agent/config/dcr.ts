@@ -13,17 +13,6 @@ export interface Problem {
   message: string;
 }
 
-export class ConfigError extends Error {
-  override name = "ConfigError";
-  constructor(message: string, readonly problems: Problem[] = []) {
-    super(
-      problems.length
-        ? `${message}\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`
-        : message,
-    );
-  }
-}
-
 /** Below this a frequency is rejected (SPEC §7.13); tests and demos rely on anything from here up. */
 export const MIN_FREQUENCY = 10;
 /** A frequency above 30 days is almost certainly a unit mistake. */
@@ -120,6 +109,12 @@ export function settingsSchema(os: Platform) {
       /** ctagent: total bytes of file content captured per run (for diffs); what it cuts is reported. */
       maxContentBytes: z.number().int().min(0).default(64 * 1024 * 1024),
       /**
+       * ctagent: files larger than this are not hashed; their items say so (kept with size and times). At about
+       * 1 GB/s a core, 16 GiB is some 15 s per run, where a 15 TB sparse file (`truncate -s 15T` by anyone who
+       * may write in a tracked directory) would take hours.
+       */
+      maxHashBytes: z.number().int().min(0).default(16 * 2 ** 30),
+      /**
        * ctagent: files (or directories, ending in a separator) whose content is captured even when not every
        * user may read them, as captureRestricted does per entry; `--capture-restricted PATH` adds to it.
        */
@@ -176,6 +171,7 @@ const SETTINGS_SHAPE: Shape = {
     maxFiles: true,
     maxDepth: true,
     maxContentBytes: true,
+    maxHashBytes: true,
     captureRestrictedPaths: true,
   },
   registrySettings: { registryCollectionFrequency: true, registryInfo: [registryInfoShape] },

@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
+import { dirname } from "node:path";
 import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
 import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
 import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
@@ -149,9 +150,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   try {
     return await collectAndStore(opts, startedAt, fail);
   } catch (e) {
-    const problem = storageProblem(e);
-    if (!problem) throw e;
     const where = opts.raw.location() ?? "the state database";
+    const problem = storageProblem(e, opts.raw.location() ? dirname(where) : undefined);
+    if (!problem) throw e;
     return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
   }
 }

@@ -1,47 +1,162 @@
-// Benchmark of the files collector on a whole tree (default /usr), beside sha256sum and Debian's aide.
-// Run alone: build/deno.sh run -A build/bench/files.ts [TREE]   (CTAGENT_BENCH_TREE also sets the tree;
-// CTAGENT_BENCH_NO_AIDE=1 skips aide, CTAGENT_BENCH_SPARSE_GB sets the sparse file size, 0 skips it,
-// CTAGENT_BENCH_ROUNDS how often each contender runs, best time counts: default 2)
+// Benchmark of the files collector, whole process as a user runs it (`ctagent --once` with a files DCR), beside
+// what any scanner of the same tree must spend and its peers, all in one run:
+// - the raw hashing floor: 2 processes hash every file of the tree with node:crypto, synchronous reads into one
+//   buffer, no bookkeeping (hash_floor.ts), after `find` listed it;
+// - the stat floor: `find TREE -xdev -printf '%s %T@ %C@ %i\n'`;
+// - `sha256sum` on 2 processes, `aide --init` / `--check` (sha256 only; installed with apt-get when missing);
+// - ctagent's first scan and unchanged rescan, peak RSS, bytes per file in the database;
+// - peak RSS over generated trees of small files (10k, 100k, 1M: it must stay flat);
+// - a sparse file (hashed by its data regions, checksum checked against sha256sum).
+// Every contender runs CTAGENT_BENCH_ROUNDS times (default 2), interleaved: the best time and the worst peak
+// RSS count, every round is printed. Run alone: build/deno.sh run -A build/bench/files.ts [TREE]
+// Environment: CTAGENT_BENCH_TREE (default /usr), CTAGENT_BENCH_ROUNDS, CTAGENT_BENCH_NO_AIDE=1,
+// CTAGENT_BENCH_SCALE (file counts of the generated trees, default 10000,100000,1000000; 0 skips them),
+// CTAGENT_BENCH_SPARSE_GB (default 10; 0 skips it).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync } from "node:fs";
+import { existsSync, statSync } from "node:fs";
+import { DatabaseSync } from "node:sqlite";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
+const HERE = new URL(".", import.meta.url).pathname;
+const REPO = new URL("../../", import.meta.url).pathname;
+/** Where generated trees are kept between runs (making a million files takes a while). */
+const TREES = "/var/tmp/ctagent-bench";
 
-function timed(cmd: string, args: string[], opts: { cwd?: string; ok?: number[] } = {}) {
+interface Timed {
+  ms: number;
+  /** Peak RSS of the command (GNU time: the largest of the process and the children it waited for). */
+  rssKb: number;
+  /** CPU seconds, user + system, of the command and its children. */
+  cpuS: number;
+  stdout: string;
+  status: number;
+}
+
+function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
   const t = performance.now();
-  // GNU time reports the peak RSS of the command (aide, sha256sum) without our own process in it.
-  const r = spawnSync("/usr/bin/time", ["-f", "%M", cmd, ...args], {
-    cwd: opts.cwd,
+  const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
   const ms = performance.now() - t;
-  const ok = opts.ok ?? [0];
   if (r.status === null || !ok.includes(r.status)) {
-    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status}: ${r.stderr.slice(-500)}`);
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr.slice(-800)}`);
   }
-  const rss = Number(r.stderr.trim().split("\n").pop());
-  return { ms, rssKb: rss, stdout: r.stdout };
+  const [rss, user, sys] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  return { ms, rssKb: rss, cpuS: user + sys, stdout: r.stdout, status: r.status };
 }
 
-// deno-lint-ignore no-explicit-any -- one JSON line of files_scan.ts
-type ScanResult = Record<string, any>;
+const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8", maxBuffer: 1 << 30 });
+const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
-/** One files_scan.ts process with ctagent's V8 flags (so its peak RSS is its own): its JSON line. */
-function scanProcess(tree: string, target: string): ScanResult {
-  const r = spawnSync(Deno.execPath(), [
+/** The DCR of a bench run: one recursive files entry over `tree`, nothing else (no content capture, as aide). */
+async function filesDcr(path: string, tree: string): Promise<string> {
+  await Deno.writeTextFile(
+    path,
+    JSON.stringify({
+      enableFiles: true,
+      enableSoftware: false,
+      enableServices: false,
+      enableRegistry: false,
+      enableInventory: true,
+      fileSettings: {
+        fileInfo: [{
+          name: "bench",
+          destinationPath: tree,
+          recurse: true,
+          type: "File",
+          links: "Ignore",
+          maxContentsReturnable: 0,
+          groupTag: "bench",
+        }],
+      },
+    }),
+  );
+  return path;
+}
+
+/** ctagent as a user runs it: `deno run … main.ts --once` (records stay in the outbox: --no-ama). */
+function once(dcr: string, dataDir: string): Timed {
+  return timed(Deno.execPath(), [
     "run",
     "-A",
     V8_FLAGS_ARG,
-    `--config=${new URL("../../deno.json", import.meta.url).pathname}`,
-    new URL("./files_scan.ts", import.meta.url).pathname,
-    tree,
-    target,
-  ], { encoding: "utf8", maxBuffer: 1 << 26 });
-  if (r.status !== 0) throw new Error(`files_scan ${tree} ${target} failed: ${r.stderr.slice(-1000)}`);
-  return JSON.parse(r.stdout.trim().split("\n").pop()!);
+    `--config=${REPO}deno.json`,
+    `${REPO}main.ts`,
+    "--once",
+    "--no-ama",
+    "--dcr",
+    dcr,
+    "--data-dir",
+    dataDir,
+  ]);
 }
+
+/** What the database holds after a run: items, bytes per item by table, file size. */
+function dbFigures(dataDir: string) {
+  const path = `${dataDir}/ctagent.db`;
+  const db = new DatabaseSync(path, { readOnly: true });
+  try {
+    const one = <T>(sql: string) => Object.values(db.prepare(sql).get()!)[0] as T;
+    const items = one<number>("SELECT count(*) FROM items WHERE collector = 'files'");
+    const errors = one<number>("SELECT count(*) FROM items WHERE collector = 'files' AND error IS NOT NULL");
+    const byName = new Map(
+      (db.prepare("SELECT name, sum(pgsize) AS b FROM dbstat GROUP BY name").all() as {
+        name: string;
+        b: number;
+      }[]).map((r) => [r.name, r.b]),
+    );
+    const tables = db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'index')")
+      .all() as { name: string; tbl_name: string }[];
+    const of = (table: string) =>
+      tables.filter((t) => t.tbl_name === table).reduce((n, t) => n + (byName.get(t.name) ?? 0), 0);
+    const pageSize = one<number>("PRAGMA page_size");
+    const used = (one<number>("PRAGMA page_count") - one<number>("PRAGMA freelist_count")) * pageSize;
+    const file = [path, `${path}-wal`].reduce((n, p) => n + (existsSync(p) ? statSync(p).size : 0), 0);
+    const outbox = of("outbox");
+    return {
+      items,
+      errors,
+      /** The items table and its indexes: what stays per tracked file. */
+      itemsBytesPerFile: of("items") / items,
+      /** Inventory records waiting for delivery (deleted once delivered). */
+      outboxBytesPerFile: outbox / items,
+      /** Pages in use once the outbox is delivered. */
+      deliveredBytesPerFile: (used - outbox) / items,
+      fileBytesPerFile: file / items,
+      avgItemJson: one<number>("SELECT avg(length(data)) FROM items WHERE collector = 'files'"),
+    };
+  } finally {
+    db.close();
+  }
+}
+
+/** A tree of `n` small files (1,000 per directory, 32–1,055 bytes each), made once and kept in TREES. */
+export function smallFileTree(n: number): string {
+  const dir = `${TREES}/tree-${n}`;
+  const done = `${dir}.complete`;
+  if (existsSync(done)) return dir;
+  sh(`rm -rf ${q(dir)}`);
+  Deno.mkdirSync(dir, { recursive: true });
+  const buf = new Uint8Array(1056);
+  let x = 12345;
+  for (let i = 0; i < n; i++) {
+    if (i % 1000 === 0) Deno.mkdirSync(`${dir}/d${String(i / 1000).padStart(4, "0")}`);
+    for (let j = 0; j < 16; j++) buf[j] = (x = (Math.imul(x, 1103515245) + 12345) >>> 0) & 255;
+    Deno.writeFileSync(
+      `${dir}/d${String(Math.floor(i / 1000)).padStart(4, "0")}/f${i}.txt`,
+      buf.subarray(0, 32 + (x % 1024)),
+    );
+  }
+  Deno.writeTextFileSync(done, `${n}\n`);
+  return dir;
+}
+
+const best = (rs: Timed[]) => rs.reduce((a, r) => (r.ms < a.ms ? r : a));
+const worstRss = (rs: Timed[]) => Math.max(...rs.map((r) => r.rssKb));
+const secs = (r: Timed) => round(r.ms / 1000, 2);
+const mb = (kb: number) => round(kb / 1024);
 
 export async function benchFiles(
   tree = Deno.env.get("CTAGENT_BENCH_TREE") ?? "/usr",
@@ -50,133 +165,167 @@ export async function benchFiles(
   const out: Record<string, unknown> = { tree, rounds };
   const work = await Deno.makeTempDir({ prefix: "ctagent-bench-files-" });
   try {
-    const files = Number(
-      execFileSync("bash", ["-c", `find '${tree}' -type f | wc -l`], { encoding: "utf8" }).trim(),
-    );
-    const bytes = Number(
-      execFileSync("bash", [
-        "-c",
-        `find '${tree}' -type f -printf '%s\\n' | awk '{s+=$1} END {printf "%.0f", s}'`,
-      ], {
-        encoding: "utf8",
-      }),
-    );
+    const [files, bytes] = sh(
+      `find ${q(tree)} -xdev -type f -printf '%s\\n' | awk '{n++; s+=$1} END {printf "%d %.0f", n, s}'`,
+    )
+      .split(" ").map(Number);
     out.files = files;
     out.gb = round(bytes / 1e9, 2);
-    out.load_average_at_start = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    out.load_average_at_start = Deno.loadavg().join(" ");
     // Warm the page cache once so no contender pays for the disk alone.
-    execFileSync("bash", [
-      "-c",
-      `find '${tree}' -type f -print0 | xargs -0 -r -P2 cat > /dev/null 2>&1 || true`,
-    ]);
+    sh(`find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 cat > /dev/null 2>&1 || true`);
 
-    const sum = timed("bash", [
-      "-c",
-      `find '${tree}' -type f -print0 | xargs -0 -r -P2 -n 512 sha256sum > /dev/null`,
-    ]);
-    out.sha256sum_2proc_s = round(sum.ms / 1000, 2);
-
-    // Ours: a separate process so its peak RSS is its own (two pipeline runs into a fresh database). This
-    // machine's speed drifts by up to 2× within minutes, so each side runs `rounds` times: the best time of
-    // each counts (and every figure is printed), the worst peak RSS counts.
-    const runs: ScanResult[] = [];
-    for (let i = 0; i < rounds; i++) runs.push(scanProcess(tree, `${work}/data-${i}`));
-    const best = (k: string) => runs.reduce((a, r) => (r[k] < a[k] ? r : a));
-    const ours: ScanResult = {
-      ...best("first_ms"),
-      rescan_ms: best("rescan_ms").rescan_ms,
-      peak_rss_kb: Math.max(...runs.map((r) => r.peak_rss_kb)),
-    };
-    out.ctagent_rounds = runs.map((r) =>
-      [r.first_ms, r.rescan_ms, Math.round(r.peak_rss_kb / 1024)].join("/")
-    );
-    out.ctagent_first_scan_s = round(ours.first_ms / 1000, 2);
-    out.ctagent_rescan_s = round(ours.rescan_ms / 1000, 2);
-    // After each run the daemon rewrites File.json when the run wrote items (not part of the scan times).
-    out.ctagent_mirror_s = [ours.first_mirror_ms, ours.rescan_mirror_ms].map((m: number) =>
-      round(m / 1000, 2)
-    );
-    out.v8_flags = V8_FLAGS_ARG;
-    out.ctagent_collect_s = (ours.collect_ms as number[]).map((m) => round(m / 1000, 2));
-    out.ctagent_items = ours.first_counts.items;
-    out.ctagent_rescan_changes = ours.rescan_counts.added + ours.rescan_counts.removed +
-      ours.rescan_counts.modified;
-    out.ctagent_errors = ours.first_counts.errors;
-    out.ctagent_peak_rss_mb = round(ours.peak_rss_kb / 1024);
-    out.ctagent_warnings = ours.warnings;
-    out.first_scan_gb_per_s = round(bytes / 1e9 / (ours.first_ms / 1000), 2);
-    // The collector alone (no database, no diff): what the files code itself costs.
-    const a = scanProcess(tree, "--collector-only");
-    out.collector_only_first_s = round(a.first_ms / 1000, 2);
-    out.collector_only_rescan_s = round(a.rescan_ms / 1000, 2);
-    out.collector_only_peak_rss_mb = round(a.peak_rss_kb / 1024);
-    out.first_vs_sha256sum = round(sum.ms / ours.first_ms, 2);
-
-    if (Deno.env.get("CTAGENT_BENCH_NO_AIDE") !== "1") {
-      if (!existsSync("/usr/bin/aide")) {
-        out.aide = "not installed (apt-get install aide)";
-      } else {
-        const conf = `${work}/aide.conf`;
-        await Deno.writeTextFile(
-          conf,
-          [
-            `database_in=file:${work}/aide.db`,
-            `database_out=file:${work}/aide.db.new`,
-            "gzip_dbout=no",
-            "report_url=stdout",
-            "S = sha256",
-            `${tree} S`,
-            "",
-          ].join("\n"),
-        );
-        const inits: ReturnType<typeof timed>[] = [], checks: ReturnType<typeof timed>[] = [];
-        for (let i = 0; i < rounds; i++) {
-          inits.push(timed("aide", [`--config=${conf}`, "--init"]));
-          await Deno.rename(`${work}/aide.db.new`, `${work}/aide.db`);
-          checks.push(timed("aide", [`--config=${conf}`, "--check"], { ok: [0, 1, 2, 3, 4, 5, 6, 7] }));
-        }
-        out.aide_rounds = inits.map((r, i) => `${Math.round(r.ms)}/${Math.round(checks[i].ms)}`);
-        const fastest = (rs: ReturnType<typeof timed>[]) => rs.reduce((a, r) => (r.ms < a.ms ? r : a));
-        const init = { ...fastest(inits), rssKb: Math.max(...inits.map((r) => r.rssKb)) };
-        const check = { ...fastest(checks), rssKb: Math.max(...checks.map((r) => r.rssKb)) };
-        out.aide_init_s = round(init.ms / 1000, 2);
-        out.aide_check_s = round(check.ms / 1000, 2);
-        out.aide_peak_rss_mb = round(Math.max(init.rssKb, check.rssKb) / 1024);
-        out.ratio_first_vs_aide_init = round(init.ms / ours.first_ms, 1);
-        out.ratio_rescan_vs_aide_check = round(check.ms / ours.rescan_ms, 1);
-        out.targets = {
-          "first ≥ 3× aide --init": init.ms / ours.first_ms >= 3,
-          "rescan ≥ 20× aide --check": check.ms / ours.rescan_ms >= 20,
-          "peak RSS < 200 MB": ours.peak_rss_kb / 1024 < 200,
-        };
+    let aide = !Deno.env.get("CTAGENT_BENCH_NO_AIDE");
+    if (aide && !existsSync("/usr/bin/aide")) {
+      // Not a test dependency: the bench installs it on demand (Debian's apt is reachable here).
+      try {
+        sh("apt-get install -y -qq --no-install-recommends aide > /dev/null 2>&1");
+        out.aide_installed_now = true;
+      } catch {
+        out.aide = "not installed and apt-get install aide failed";
+        aide = false;
       }
     }
+    const conf = `${work}/aide.conf`;
+    await Deno.writeTextFile(
+      conf,
+      [
+        `database_in=file:${work}/aide.db`,
+        `database_out=file:${work}/aide.db.new`,
+        "gzip_dbout=no",
+        "report_url=stdout",
+        "S = sha256",
+        `${tree} S`,
+        "",
+      ].join("\n"),
+    );
 
-    // A 10 GB sparse file: streamed, hashed whole, checked against sha256sum.
+    const dcr = await filesDcr(`${work}/dcr.json`, tree);
+    const list = `${work}/list`;
+    const floor = `${HERE}hash_floor.ts`;
+    const r = {
+      stat: [] as Timed[],
+      hash: [] as Timed[],
+      sum: [] as Timed[],
+      first: [] as Timed[],
+      rescan: [] as Timed[],
+      init: [] as Timed[],
+      check: [] as Timed[],
+    };
+    let db: ReturnType<typeof dbFigures> | undefined;
+    for (let i = 0; i < rounds; i++) {
+      r.stat.push(timed("bash", ["-c", `find ${q(tree)} -xdev -printf '%s %T@ %C@ %i\\n' > /dev/null`]));
+      r.hash.push(timed("bash", [
+        "-c",
+        `find ${q(tree)} -xdev -type f -print0 > ${q(list)} && ` +
+        `{ ${q(Deno.execPath())} run -A ${q(floor)} ${q(list)} 0 2 > /dev/null & ` +
+        `${q(Deno.execPath())} run -A ${q(floor)} ${q(list)} 1 2 > /dev/null; wait; }`,
+      ]));
+      r.sum.push(timed("bash", [
+        "-c",
+        `find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 -n 512 sha256sum > /dev/null`,
+      ]));
+      const data = `${work}/data-${i}`;
+      r.first.push(once(dcr, data));
+      r.rescan.push(once(dcr, data));
+      db ??= dbFigures(data);
+      await Deno.remove(data, { recursive: true });
+      if (aide) {
+        r.init.push(timed("aide", [`--config=${conf}`, "--init"]));
+        await Deno.rename(`${work}/aide.db.new`, `${work}/aide.db`);
+        r.check.push(timed("aide", [`--config=${conf}`, "--check"], [0, 1, 2, 3, 4, 5, 6, 7]));
+      }
+    }
+    const rs = (x: Timed[]) => x.map((t) => `${secs(t)} s/${mb(t.rssKb)} MB`);
+    out.rounds_printed = Object.fromEntries(
+      Object.entries(r).filter(([, v]) => v.length).map(([k, v]) => [k, rs(v)]),
+    );
+    const stat = best(r.stat), hash = best(r.hash), first = best(r.first), rescan = best(r.rescan);
+    out.stat_floor_s = secs(stat);
+    out.hash_floor_s = secs(hash);
+    out.hash_floor_cpu_s = round(hash.cpuS, 2);
+    out.sha256sum_2proc_s = secs(best(r.sum));
+    out.ctagent_first_scan_s = secs(first);
+    out.ctagent_first_scan_cpu_s = round(first.cpuS, 2);
+    out.ctagent_rescan_s = secs(rescan);
+    out.ctagent_rescan_cpu_s = round(rescan.cpuS, 2);
+    out.ctagent_peak_rss_mb = mb(Math.max(worstRss(r.first), worstRss(r.rescan)));
+    out.ctagent_first_peak_rss_mb = mb(worstRss(r.first));
+    out.ctagent_rescan_peak_rss_mb = mb(worstRss(r.rescan));
+    out.ctagent_items = db!.items;
+    out.ctagent_errors = db!.errors;
+    out.db_items_bytes_per_file = Math.round(db!.itemsBytesPerFile);
+    out.db_bytes_per_file_once_delivered = Math.round(db!.deliveredBytesPerFile);
+    out.db_outbox_bytes_per_file_until_delivered = Math.round(db!.outboxBytesPerFile);
+    out.db_file_bytes_per_file = Math.round(db!.fileBytesPerFile);
+    out.db_avg_item_json_bytes = Math.round(db!.avgItemJson);
+    out.ratio_first_vs_hash_floor = round(first.ms / hash.ms, 2);
+    out.ratio_rescan_vs_stat_floor = round(rescan.ms / stat.ms, 2);
+    out.ratio_sha256sum_vs_first = round(best(r.sum).ms / first.ms, 2);
+    if (aide) {
+      const init = best(r.init), check = best(r.check);
+      out.aide_init_s = secs(init);
+      out.aide_check_s = secs(check);
+      out.aide_peak_rss_mb = mb(Math.max(worstRss(r.init), worstRss(r.check)));
+      out.ratio_aide_init_vs_first = round(init.ms / first.ms, 2);
+      out.ratio_aide_check_vs_rescan = round(check.ms / rescan.ms, 2);
+    }
+
+    // Peak RSS must not grow with the tree: trees of small files, one first scan and one rescan each.
+    const scale = (Deno.env.get("CTAGENT_BENCH_SCALE") ?? "10000,100000,1000000").split(",").map(Number)
+      .filter((n) => n > 0);
+    const peaks: number[] = [];
+    for (const n of scale) {
+      const dir = smallFileTree(n);
+      const d = await filesDcr(`${work}/dcr-${n}.json`, dir);
+      const a = once(d, `${work}/scale-${n}`), b = once(d, `${work}/scale-${n}`);
+      const items = dbFigures(`${work}/scale-${n}`).items;
+      await Deno.remove(`${work}/scale-${n}`, { recursive: true });
+      peaks.push(Math.max(a.rssKb, b.rssKb));
+      out[`scale_${n}`] = {
+        items,
+        first_s: secs(a),
+        rescan_s: secs(b),
+        first_peak_rss_mb: mb(a.rssKb),
+        rescan_peak_rss_mb: mb(b.rssKb),
+      };
+    }
+    if (peaks.length > 1) out.scale_peak_rss_max_over_min = round(Math.max(...peaks) / Math.min(...peaks), 2);
+
+    // A sparse file: hashed whole (holes are zeros), checked against sha256sum.
     const gb = Number(Deno.env.get("CTAGENT_BENCH_SPARSE_GB") ?? "10");
     if (gb > 0) {
       const sparse = `${work}/sparse`;
       await Deno.mkdir(sparse);
       execFileSync("truncate", ["-s", `${gb}G`, `${sparse}/big.img`]);
-      const r = scanProcess(`${sparse}/big.img`, `${work}/data-sparse`);
+      const d = await filesDcr(`${work}/dcr-sparse.json`, sparse);
+      const ours = once(d, `${work}/data-sparse`);
+      const db = new DatabaseSync(`${work}/data-sparse/ctagent.db`, { readOnly: true });
+      const row = db.prepare("SELECT data FROM items WHERE collector = 'files'").get() as { data: string };
+      db.close();
       const theirs = timed("sha256sum", [`${sparse}/big.img`]);
-      out[`sparse_${gb}gb_ctagent_s`] = round(r.first_ms / 1000, 2);
-      out[`sparse_${gb}gb_peak_rss_mb`] = round(r.peak_rss_kb / 1024);
-      out[`sparse_${gb}gb_sha256sum_s`] = round(theirs.ms / 1000, 2);
-      out[`sparse_${gb}gb_checksum`] = r.checksum;
-      out[`sparse_${gb}gb_sha256sum`] = theirs.stdout.slice(0, 64);
-      out[`sparse_${gb}gb_equal`] = r.checksum === theirs.stdout.slice(0, 64);
+      const checksum = JSON.parse(row.data).FileContentChecksum;
+      out[`sparse_${gb}gb`] = {
+        ctagent_s: secs(ours),
+        ctagent_peak_rss_mb: mb(ours.rssKb),
+        sha256sum_s: secs(theirs),
+        equal: checksum === theirs.stdout.slice(0, 64),
+      };
     }
-    out.load_average_at_end = Deno.readTextFileSync("/proc/loadavg").split(" ").slice(0, 3).join(" ");
+    out.targets = {
+      "first scan ≤ 1.5× hashing floor": first.ms <= 1.5 * hash.ms,
+      "rescan ≤ 1.5× stat floor": rescan.ms <= 1.5 * stat.ms,
+      "peak RSS ≤ 150 MB": Math.max(worstRss(r.first), worstRss(r.rescan)) <= 150 * 1024,
+      ...(peaks.length > 1
+        ? { "peak RSS flat (±10%) across trees": Math.max(...peaks) <= 1.1 * Math.min(...peaks) }
+        : {}),
+      "database ≤ 300 B per file (outbox delivered)": db!.deliveredBytesPerFile <= 300,
+    };
+    out.load_average_at_end = Deno.loadavg().join(" ");
   } finally {
     await Deno.remove(work, { recursive: true }).catch(() => {});
   }
   return out;
 }
 
-if (import.meta.main) {
-  const r = await benchFiles(Deno.args[0]);
-  for (const [k, v] of Object.entries(r)) {
-    console.log(`${k}: ${typeof v === "object" ? JSON.stringify(v) : v}`);
-  }
-}
+if (import.meta.main) console.log(JSON.stringify(await benchFiles(Deno.args[0]), null, 2));

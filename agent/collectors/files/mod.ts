@@ -18,6 +18,7 @@ import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
 export type { FileItem };
@@ -168,7 +169,8 @@ export async function collectFiles(
   let reused = 0;
   let hashed = 0;
   const errors: string[] = [];
-  const pool: HashPool = posix.hashPool({ workers: opts.workers });
+  const tooBig: string[] = [];
+  const pool: HashPool = posix.hashPool({ workers: opts.workers, signal });
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -252,6 +254,13 @@ export async function collectFiles(
 
   /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
   const hash = async (f: Found, rule: FileInfo, policy: CapturePolicy, capture: number) => {
+    if (f.stat.size > fs.maxHashBytes) {
+      tooBig.push(f.path);
+      const error = notHashed(f.stat.size, fs.maxHashBytes);
+      return emit(
+        out.add(errorItem(f.path, rule, error, fromStat(f.path, f.stat, accounts, rule, f.linkTarget))),
+      );
+    }
     const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
     const refused = decide?.(f.stat.mode);
     if (refused) capture = 0;
@@ -267,7 +276,7 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    pool.submit({ fd, capture, size: stat.size })
+    pool.submit({ fd, capture, size: stat.size, limit: fs.maxHashBytes })
       .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
       .catch((e) => {
         sinkError ??= e;
@@ -344,7 +353,7 @@ export async function collectFiles(
   }
 
   // What the walk could not see or cut, said once per kind.
-  reportCuts(reports, { contentCut: budgetOfContent.cut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: budgetOfContent.cut, errors, tooBig }, fs, { unseen, warnings });
   await Promise.all(writing);
   if (sinkError) throw sinkError;
   log.debug("files collected", { items, hashed, reused, errors: errors.length });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { spawn } from "node:child_process";
-import { type FileItem, filesCollector, iso } from "./mod.ts";
+import { execFileSync, spawn } from "node:child_process";
+import { collectFiles, type FileItem, filesCollector, iso } from "./mod.ts";
 import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
@@ -10,6 +10,7 @@ import { bytesToPath } from "../../host/files/names.ts";
 import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
 import { SysError } from "../../host/files/libc_posix.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
+import { memoryLogger } from "../../log.ts";
 
 type Rule = Record<string, unknown>;
 const settings = (fileInfo: Rule[], extra: Record<string, unknown> = {}) =>
@@ -393,6 +394,106 @@ Deno.test("content is as private as its file: 0600, a closed directory and secre
       const named = await run([{ name: "pem", path: `${dir}/site.pem` }]);
       assert.deepEqual(named.contents!.map((c) => c.text), ["-----BEGIN PRIVATE KEY-----\n"]);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a 15 TiB sparse file (truncate -s 15T) is not hashed: its item keeps size and times, with the error", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    execFileSync("truncate", ["-s", "15T", `${dir}/huge.img`]);
+    await Deno.writeTextFile(`${dir}/small.conf`, "x\n");
+    const r = await collect(settings([{ name: "t", path: dir, recurse: true }]));
+    const huge = r.byPath.get(`${dir}/huge.img`)!;
+    assert.equal(huge.error, "not hashed: 15 TiB > limit of 16 GiB (fileSettings.maxHashBytes)");
+    assert.equal(huge.Size, 15 * 2 ** 40);
+    assert.equal(huge.FileType, "File");
+    assert.equal(huge.DateModified, (await Deno.stat(`${dir}/huge.img`)).mtime!.toISOString());
+    assert.equal(huge.FileContentChecksum, null);
+    assert.ok(r.byPath.get(`${dir}/small.conf`)!.FileContentChecksum, "the other files are hashed");
+    assert.ok(
+      r.warnings.some((w) => w.startsWith("fileSettings.maxHashBytes (16 GiB) exceeded: 1 files not hashed")),
+      r.warnings.join("\n"),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("fileSettings.maxHashBytes: a file over it is reported not hashed, one at it is hashed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/over`, new Uint8Array(2000).fill(7));
+    await Deno.writeFile(`${dir}/at`, new Uint8Array(1000).fill(7));
+    const r = await collect(settings([{ name: "t", path: dir, recurse: true }], { maxHashBytes: 1000 }));
+    assert.equal(
+      r.byPath.get(`${dir}/over`)!.error,
+      "not hashed: 1.95 KiB > limit of 1000 B (fileSettings.maxHashBytes)",
+    );
+    assert.equal(r.byPath.get(`${dir}/over`)!.Size, 2000);
+    assert.equal(
+      r.byPath.get(`${dir}/at`)!.FileContentChecksum,
+      createHash("sha256").update(new Uint8Array(1000).fill(7)).digest("hex"),
+    );
+    // The portable path (Windows) applies the same limit.
+    const p = await collectStreamed(
+      settings([{ name: "t", path: dir, recurse: true }], { maxHashBytes: 1000 }),
+      liveHost(),
+      { portable: true },
+    );
+    assert.equal(p.byPath.get(`${dir}/over`)!.error, r.byPath.get(`${dir}/over`)!.error);
+    assert.equal(
+      p.byPath.get(`${dir}/at`)!.FileContentChecksum,
+      r.byPath.get(`${dir}/at`)!.FileContentChecksum,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("2,000 files with modification times in the future: each hashed, checksums equal sha256sum", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (let i = 0; i < 2000; i++) await Deno.writeTextFile(`${dir}/f${i}`, `file ${i}\n`);
+    const future = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
+    for (let i = 0; i < 2000; i++) await Deno.utime(`${dir}/f${i}`, future, future);
+    const r = await collect(settings([{ name: "t", path: dir, recurse: true }]));
+    const ours = new Map(r.items.map((i) => [i.FileSystemPath, i.FileContentChecksum]));
+    assert.equal(ours.size, 2000);
+    assert.deepEqual([...ours].sort(), [...sha256sumAll(dir, bytesToPath)].sort());
+    assert.equal(r.items[0].DateModified!.slice(0, 4), String(future.getUTCFullYear()));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an aborted collection stops within 2 s while a huge file is being hashed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    execFileSync("truncate", ["-s", "1T", `${dir}/huge.img`]);
+    const ac = new AbortController();
+    const done = collectFiles(
+      settings([{ name: "t", path: dir, recurse: true }], { maxHashBytes: 2 ** 41 }),
+      {
+        host: liveHost(),
+        signal: ac.signal,
+        log: memoryLogger(),
+      },
+      { workers: 2 },
+    );
+    const settled = done.then(() => "resolved", (e) => e);
+    // Let it hash for a while (a terabyte of zeros takes many minutes).
+    assert.equal(
+      await Promise.race([settled, new Promise((r) => setTimeout(() => r("busy"), 1000))]),
+      "busy",
+    );
+    const t = performance.now();
+    ac.abort();
+    const e = await settled;
+    const ms = performance.now() - t;
+    assert.ok(ms < 2000, `stopped ${Math.round(ms)} ms after the abort`);
+    assert.ok(e instanceof Error && ac.signal.aborted, String(e));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

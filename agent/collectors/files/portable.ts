@@ -8,6 +8,7 @@ import { contentBudget, planWalks } from "./plan.ts";
 import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
 import type { FileInfo as PathInfo } from "../../host/mod.ts";
 import type { FileItem } from "./item.ts";
+import { notHashed } from "../../host/files/limit.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "./fingerprint.ts";
 import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
@@ -68,6 +69,7 @@ export async function collectFilesPortable(
   const out = output.sink;
   let items = 0;
   const errors: string[] = [];
+  const tooBig: string[] = [];
   const contents = contentBudget(fs.maxContentBytes);
   const seen = new Set<string>();
   const budget = { left: fs.maxFiles };
@@ -171,8 +173,16 @@ export async function collectFilesPortable(
         // The same fingerprint as last time (StatKey included): the stored checksum holds, no re-hash.
         const print = fingerprint(item, policyKey);
         if (ctx.previous?.get(f.path) === print) return await push(item, f.real, print);
+        if (f.info.size > fs.maxHashBytes) {
+          tooBig.push(f.path);
+          items++;
+          return await out.add({ ...item, StatKey: null, error: notHashed(f.info.size, fs.maxHashBytes) });
+        }
         try {
-          const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open);
+          const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open, {
+            limit: fs.maxHashBytes,
+            signal,
+          });
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
           const note = refused ??
             (r.text !== undefined && r.info.mode !== f.info.mode ? decide?.(r.info.mode) : undefined);
@@ -185,6 +195,7 @@ export async function collectFilesPortable(
           }
           await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
+          if (signal.aborted) throw e; // the run stops: no item for a file it stopped hashing
           errors.push(f.path);
           items++;
           await out.add({ ...item, StatKey: null, error: `${f.path}: ${errText(e)}` });
@@ -193,7 +204,7 @@ export async function collectFilesPortable(
     );
   }
 
-  reportCuts(reports, { contentCut: contents.cut, errors }, fs, { unseen, warnings });
+  reportCuts(reports, { contentCut: contents.cut, errors, tooBig }, fs, { unseen, warnings });
   log.debug("files collected (portable)", { items, hashed, reused, errors: errors.length });
   return output.result(unseen, warnings);
 }

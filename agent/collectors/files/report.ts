@@ -1,5 +1,6 @@
 // What a files walk could not see or cut, turned into the run's unseen prefixes and warnings (SPEC §7.7).
 import type { Settings } from "../../config/dcr.ts";
+import { bytesText } from "../../host/files/limit.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 
 /** Lists up to `n` entries and says how many more there were. */
@@ -11,7 +12,7 @@ export function some(list: string[], n = 5): string {
 /** Adds the walks' unseen prefixes to `unseen` and says once per kind what was cut or unreadable. */
 export function reportCuts(
   reports: WalkReport[],
-  cut: { contentCut: string[]; errors: string[] },
+  cut: { contentCut: string[]; errors: string[]; tooBig: string[] },
   fs: Settings["fileSettings"],
   out: { unseen: string[]; warnings: string[] },
 ): void {
@@ -44,6 +45,13 @@ export function reportCuts(
       `fileSettings.maxContentBytes (${fs.maxContentBytes}) reached: content of ${cut.contentCut.length} text files not captured: ${
         some(cut.contentCut)
       }`,
+    );
+  }
+  if (cut.tooBig.length) {
+    out.warnings.push(
+      `fileSettings.maxHashBytes (${
+        bytesText(fs.maxHashBytes)
+      }) exceeded: ${cut.tooBig.length} files not hashed: ${some(cut.tooBig)}`,
     );
   }
   if (cut.errors.length) {

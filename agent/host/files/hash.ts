@@ -2,27 +2,9 @@
 import { availableParallelism } from "node:os";
 import { setImmediate } from "node:timers";
 import { close } from "./libc_posix.ts";
-import { hashFd } from "./hash_worker.ts";
+import { hashFd, type HashJob, type HashResult } from "./hash_worker.ts";
 
-export interface HashJob {
-  /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
-  fd: number;
-  /** Capture the content when the file is at most this many bytes (0: never). */
-  capture: number;
-  /** Expected size, for balancing the workers. */
-  size: number;
-}
-
-export interface HashResult {
-  checksum?: string;
-  /** Raw statx buffer of the version that was hashed. */
-  stat?: Uint8Array;
-  /** Its raw access ACL xattr (null: none beyond the mode bits). */
-  acl?: Uint8Array | null;
-  text?: string;
-  error?: string;
-  attempts?: number;
-}
+export type { HashJob, HashResult };
 
 export interface HashPool {
   submit(job: HashJob): Promise<HashResult>;
@@ -58,6 +40,8 @@ export function createHashPool(
     batchCount?: number;
     batchBytes?: number;
     workerUrl?: string;
+    /** Aborts the run: room() and drain() reject at once; close() then stops the workers mid-file. */
+    signal?: AbortSignal;
   } = {},
 ): HashPool {
   const n = Math.max(1, opts.workers ?? Math.min(availableParallelism(), 8));
@@ -66,7 +50,8 @@ export function createHashPool(
   const batchBytes = opts.batchBytes ?? 8 << 20;
   let nextId = 1;
   let inflight = 0;
-  let waiters: (() => void)[] = [];
+  let waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
+  const signal = opts.signal;
   let pending: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[]; bytes: number } = {
     jobs: [],
     resolve: [],
@@ -76,8 +61,14 @@ export function createHashPool(
   const wake = () => {
     const w = waiters;
     waiters = [];
-    for (const f of w) f();
+    for (const f of w) f.resolve();
   };
+  const onAbort = () => {
+    const w = waiters;
+    waiters = [];
+    for (const f of w) f.reject(signal!.reason);
+  };
+  signal?.addEventListener("abort", onAbort, { once: true });
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
   let lastBreath = performance.now();
@@ -149,7 +140,12 @@ export function createHashPool(
     slot.worker.postMessage({ id, jobs: b.jobs });
   };
 
-  const waitOne = () => new Promise<void>((r) => waiters.push(r));
+  /** Until a result comes back; an aborted run stops waiting at once (unless `abortable` is false). */
+  const waitOne = (abortable = true) =>
+    new Promise<void>((resolve, reject) => {
+      if (abortable && signal?.aborted) return reject(signal.reason);
+      waiters.push({ resolve, reject: abortable ? reject : () => resolve() });
+    });
 
   return {
     workers: n,
@@ -193,7 +189,8 @@ export function createHashPool(
       pending = { jobs: [], resolve: [], bytes: 0 };
       // Workers own the fds they were given: let them close those (they stop reading at once) before ending.
       Atomics.store(stop, 0, 1);
-      while (inflight > 0) await waitOne();
+      signal?.removeEventListener("abort", onAbort);
+      while (inflight > 0) await waitOne(false);
       for (const s of slots) s.worker.terminate();
     },
   };

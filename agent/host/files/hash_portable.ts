@@ -1,6 +1,7 @@
 // Streams one file's SHA-256 through Deno.open + node:crypto with a reused buffer (the no-FFI path, e.g. Windows).
 import { digest } from "./digest.ts";
 import { textOf } from "./content.ts";
+import { notHashed } from "./limit.ts";
 import type { OpenFile } from "./walk_portable.ts";
 
 export interface PortableHash {
@@ -15,7 +16,8 @@ const same = (a: Deno.FileInfo, b: Deno.FileInfo) =>
   a.size === b.size && a.mtime?.getTime() === b.mtime?.getTime();
 
 /**
- * Hashes `path` (any size: read a buffer at a time). If the file changes while it is read (size or mtime
+ * Hashes `path` (any size up to `opts.limit`: read a buffer at a time; past the limit, or once `opts.signal`
+ * aborts, it throws). If the file changes while it is read (size or mtime
  * differ before and after), it is read again, up to 3 times; then the last read is kept.
  */
 export async function hashPortable(
@@ -23,7 +25,9 @@ export async function hashPortable(
   capture: number,
   buf: Uint8Array<ArrayBuffer> = new Uint8Array(1 << 20),
   open: (path: string) => Promise<OpenFile> = (p) => Deno.open(p, { read: true }),
+  opts: { limit?: number; signal?: AbortSignal } = {},
 ): Promise<PortableHash> {
+  const limit = opts.limit ?? Infinity;
   let result: PortableHash | undefined;
   for (let attempt = 0; attempt < 3 && !result; attempt++) {
     const file = await open(path);
@@ -32,6 +36,8 @@ export async function hashPortable(
       const keep = capture > 0 && before.size <= capture ? new Uint8Array(before.size) : null;
       const h = digest(keep);
       for (;;) {
+        opts.signal?.throwIfAborted();
+        if (h.length > limit) throw new RangeError(notHashed(h.length, limit));
         const n = await file.read(buf);
         if (n === null) break;
         h.update(buf.subarray(0, n));

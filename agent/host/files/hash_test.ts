@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { createHashPool } from "./hash.ts";
+import { execFileSync } from "node:child_process";
+import { createHashPool, type HashResult } from "./hash.ts";
+import { hashFd, racy } from "./hash_worker.ts";
 import * as libc from "./libc_posix.ts";
+
+const LIMIT = 16 * 2 ** 30;
 
 async function withFiles(fn: (paths: string[], expected: string[]) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -29,7 +33,7 @@ Deno.test("createHashPool() hashes in workers, batches and all, and says nothing
       const out: Promise<string | undefined>[] = [];
       for (const p of paths) {
         await pool.room();
-        out.push(pool.submit({ fd: open(p), capture: 0, size: 1 }).then((r) => r.checksum));
+        out.push(pool.submit({ fd: open(p), capture: 0, size: 1, limit: LIMIT }).then((r) => r.checksum));
       }
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
@@ -47,7 +51,9 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
       workerUrl: new URL("../../collectors/files/no_such_worker.ts", import.meta.url).href,
     });
     try {
-      const out = paths.map((p) => pool.submit({ fd: open(p), capture: 0, size: 1 }).then((r) => r.checksum));
+      const out = paths.map((p) =>
+        pool.submit({ fd: open(p), capture: 0, size: 1, limit: LIMIT }).then((r) => r.checksum)
+      );
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
       assert.ok(pool.fallback, "the reason is kept for a warning");
@@ -62,4 +68,139 @@ Deno.test("createHashPool() that is given nothing to hash never starts a worker"
   await pool.drain();
   assert.equal(pool.started, false);
   await pool.close();
+});
+
+Deno.test("racy() is true only for times within the racy window of now, past or future", () => {
+  const now = 1_800_000_000_000;
+  const at = (mtimeMs: number, ctimeMs: number): libc.Stat => ({
+    mode: libc.S_IFREG | 0o644,
+    uid: 0,
+    gid: 0,
+    nlink: 1,
+    ino: "1",
+    dev: "8:1",
+    size: 1,
+    blocks: 8,
+    btimeSec: null,
+    btimeNsec: 0,
+    mtimeSec: Math.floor(mtimeMs / 1000),
+    mtimeNsec: (mtimeMs % 1000) * 1e6,
+    ctimeSec: Math.floor(ctimeMs / 1000),
+    ctimeNsec: (ctimeMs % 1000) * 1e6,
+  });
+  const hour = 3600_000;
+  assert.equal(racy(at(now - hour, now - hour), now), false, "old");
+  assert.equal(racy(at(now - 10, now - hour), now), true, "written 10 ms ago");
+  assert.equal(racy(at(now - hour, now - 10), now), true, "changed 10 ms ago");
+  assert.equal(racy(at(now + 10, now - hour), now), true, "10 ms ahead: the clock reaches it while we hash");
+  assert.equal(
+    racy(at(now + 365 * 24 * hour, now - hour), now),
+    false,
+    "a year ahead (touch -d, an archive)",
+  );
+  assert.equal(racy(at(now - hour, now + hour), now), false, "ctime ahead (the clock jumped back)");
+});
+
+Deno.test("createHashPool() hashes files with mtimes in the future once each, without waiting", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const expected: string[] = [];
+    const future = new Date(Date.now() + 5 * 365 * 24 * 3600_000);
+    for (let i = 0; i < 2000; i++) {
+      const data = new TextEncoder().encode(`file ${i}\n`);
+      await Deno.writeFile(`${dir}/${i}`, data);
+      await Deno.utime(`${dir}/${i}`, future, future);
+      expected.push(createHash("sha256").update(data).digest("hex"));
+    }
+    // Their ctimes (now) leave the racy window: only the future mtimes could make them look racy.
+    await new Promise((r) => setTimeout(r, 200));
+    const pool = createHashPool({ workers: 2 });
+    try {
+      const out: Promise<HashResult>[] = [];
+      for (let i = 0; i < 2000; i++) {
+        await pool.room();
+        out.push(pool.submit({ fd: open(`${dir}/${i}`), capture: 0, size: 1, limit: LIMIT }));
+      }
+      await pool.drain();
+      const results = await Promise.all(out);
+      assert.deepEqual(results.map((r) => r.checksum), expected);
+      assert.deepEqual(results.filter((r) => r.attempts !== 1).length, 0, "each file was read once");
+    } finally {
+      await pool.close();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+/** A sparse file: data islands (one across a 1 MiB boundary, one at the end) between holes. */
+async function sparseFile(path: string, size: number): Promise<string> {
+  const f = await Deno.open(path, { write: true, create: true, truncate: true });
+  try {
+    await f.truncate(size);
+    for (const [off, len] of [[0, 100], [3 * (1 << 20) - 7000, 20_000], [40 << 20, 1], [size - 5000, 5000]]) {
+      await f.seek(off, Deno.SeekMode.Start);
+      const data = new Uint8Array(len).map((_, i) => (i * 7 + off) & 255 || 1);
+      for (let w = 0; w < len;) w += await f.write(data.subarray(w));
+    }
+  } finally {
+    f.close();
+  }
+  return execFileSync("sha256sum", [path], { encoding: "utf8" }).slice(0, 64);
+}
+
+Deno.test("hashFd() of a sparse file (read by its data regions) equals sha256sum", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    for (const size of [64 << 20, (64 << 20) + 12345]) {
+      const expected = await sparseFile(`${dir}/s`, size);
+      assert.ok(libc.fstat(open(`${dir}/s`)).blocks * 512 < size, "the file is sparse");
+      const r = hashFd({ fd: open(`${dir}/s`), capture: 0, size, limit: LIMIT });
+      assert.equal(r.error, undefined);
+      assert.equal(r.checksum, expected);
+    }
+    // Captured whole, holes as zeros.
+    const small = await sparseFile(`${dir}/t`, 300_000);
+    const c = hashFd({ fd: open(`${dir}/t`), capture: 1 << 20, size: 300_000, limit: LIMIT });
+    assert.equal(c.checksum, small);
+    assert.equal(c.text, undefined, "holes are NUL bytes: not text");
+    // A hole at the end only, and a file with no data at all.
+    execFileSync("truncate", ["-s", "5M", `${dir}/empty`]);
+    const r = hashFd({ fd: open(`${dir}/empty`), capture: 0, size: 5 << 20, limit: LIMIT });
+    assert.equal(r.checksum, execFileSync("sha256sum", [`${dir}/empty`], { encoding: "utf8" }).slice(0, 64));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("hashFd() stops at the limit a file grew past since it was listed", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.writeFile(`${dir}/f`, new Uint8Array(3 << 20));
+    const r = hashFd({ fd: open(`${dir}/f`), capture: 0, size: 10, limit: 1 << 20 });
+    assert.equal(r.checksum, undefined);
+    assert.equal(r.error, "not hashed: 3 MiB > limit of 1 MiB (fileSettings.maxHashBytes)");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("createHashPool().close() stops a worker hashing a huge file within 2 s", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    execFileSync("truncate", ["-s", "1T", `${dir}/huge`]);
+    // One job a batch: submitting hands it to a worker.
+    const pool = createHashPool({ workers: 2, batchCount: 1 });
+    const result = pool.submit({ fd: open(`${dir}/huge`), capture: 0, size: 2 ** 40, limit: 2 ** 41 });
+    // Hashing for a while (a terabyte takes many minutes), then stop.
+    await Promise.race([result, new Promise((r) => setTimeout(r, 500))]);
+    const t = performance.now();
+    await pool.close();
+    const r = await result;
+    const ms = performance.now() - t;
+    assert.ok(ms < 2000, `stopped after ${Math.round(ms)} ms`);
+    assert.match(r.error ?? "", /stopped/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,16 +1,51 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
 import { digest } from "./digest.ts";
-import { close, fstatRaw, parseStatx, pread, S_IFMT, S_IFREG, type Stat } from "./libc_posix.ts";
+import {
+  close,
+  fstatRaw,
+  parseStatx,
+  pread,
+  S_IFMT,
+  S_IFREG,
+  SEEK_DATA,
+  SEEK_HOLE,
+  seekRegion,
+  type Stat,
+} from "./libc_posix.ts";
 import { textOf } from "./content.ts";
 import { readAccessAclFd } from "./acl_posix.ts";
-import type { HashJob, HashResult } from "./hash.ts";
+import { notHashed } from "./limit.ts";
+
+export interface HashJob {
+  /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
+  fd: number;
+  /** Capture the content when the file is at most this many bytes (0: never). */
+  capture: number;
+  /** Expected size, for balancing the workers. */
+  size: number;
+  /** Files larger than this are not hashed (fileSettings.maxHashBytes): the result says so. */
+  limit: number;
+}
+
+export interface HashResult {
+  checksum?: string;
+  /** Raw statx buffer of the version that was hashed. */
+  stat?: Uint8Array;
+  /** Its raw access ACL xattr (null: none beyond the mode bits). */
+  acl?: Uint8Array | null;
+  text?: string;
+  error?: string;
+  attempts?: number;
+}
 
 const BUF = new Uint8Array(1 << 20);
+/** What a hole reads as: hashed without reading it. */
+const ZEROS = new Uint8Array(1 << 20);
 /** Tries before a file that keeps changing is given up on (and flagged, never given a torn checksum). */
 const MAX_ATTEMPTS = 4;
 /**
  * File timestamps are coarse (a few ms): a write in the same tick as the stat is invisible to a stat
- * comparison. A file whose mtime/ctime is this recent when hashed is hashed again after a pause and
+ * comparison. A file whose mtime/ctime is this close to now when hashed is hashed again after a pause and
  * accepted only when both hashes agree.
  */
 const RACY_MS = 50;
@@ -19,27 +54,72 @@ const sleeper = new Int32Array(new SharedArrayBuffer(4));
 let stop: Int32Array<ArrayBufferLike> = new Int32Array(1);
 
 class Stopped extends Error {}
+class OverLimit extends Error {}
 
 function same(a: Stat, b: Stat): boolean {
   return a.size === b.size && a.ino === b.ino && a.mtimeSec === b.mtimeSec && a.mtimeNsec === b.mtimeNsec &&
     a.ctimeSec === b.ctimeSec && a.ctimeNsec === b.ctimeNsec;
 }
 
-function newestMs(s: Stat): number {
-  return Math.max(s.mtimeSec * 1000 + s.mtimeNsec / 1e6, s.ctimeSec * 1000 + s.ctimeNsec / 1e6);
+/**
+ * Whether a version's times are too close to now for a later write to be told apart by its stat: a write
+ * sets mtime and ctime to the current time, so one that lands in the same tick leaves them as they are.
+ * Times further from now than RACY_MS, in the past or in the future (a future mtime from `touch -d` or an
+ * archive, a ctime ahead after the clock jumped back), move on any later write: nothing to wait for.
+ */
+export function racy(s: Stat, nowMs: number): boolean {
+  const near = (sec: number, nsec: number) => Math.abs(sec * 1000 + nsec / 1e6 - nowMs) <= RACY_MS;
+  return near(s.mtimeSec, s.mtimeNsec) || near(s.ctimeSec, s.ctimeNsec);
 }
 
+/**
+ * SHA-256 of an open file. A sparse file (fewer blocks allocated than its size needs) is read by its data
+ * regions (SEEK_DATA / SEEK_HOLE) and its holes are hashed as the zeros they read as, without reading them.
+ */
 function hashOnce(
   fd: number,
+  before: Stat,
+  limit: number,
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
   const h = digest(capture);
-  for (;;) {
+  const check = () => {
     if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
-    const n = pread(fd, BUF, h.length);
-    if (n === 0) break;
-    h.update(BUF.subarray(0, n));
+    if (h.length > limit) throw new OverLimit(notHashed(h.length, limit));
+  };
+  /** Reads up to `end` (or to the end of the file); false when the file ended first. */
+  const read = (end: number) => {
+    while (h.length < end) {
+      check();
+      const n = pread(fd, BUF, h.length);
+      if (n === 0) return false;
+      h.update(BUF.subarray(0, Math.min(n, end - h.length)));
+    }
+    return true;
+  };
+  let sparse = before.blocks * 512 < before.size;
+  if (sparse) {
+    try {
+      seekRegion(fd, 0, SEEK_DATA);
+    } catch {
+      sparse = false; // the file system cannot say where its holes are: read it all
+    }
   }
+  if (!sparse) read(Infinity);
+  else {
+    for (;;) {
+      const data = seekRegion(fd, h.length, SEEK_DATA);
+      const holeEnd = data ?? before.size;
+      while (h.length < holeEnd) {
+        check();
+        h.update(ZEROS.subarray(0, Math.min(ZEROS.length, holeEnd - h.length)));
+      }
+      if (data === null) break;
+      // Where this data ends (the end of the file counts as a hole).
+      if (!read(seekRegion(fd, h.length, SEEK_HOLE) ?? Infinity)) break;
+    }
+  }
+  check();
   return h.done();
 }
 
@@ -52,8 +132,9 @@ export function hashFd(job: HashJob): HashResult {
       if ((before.mode & S_IFMT) !== S_IFREG) {
         return { error: "not a regular file once opened", stat: rawBefore };
       }
+      if (before.size > job.limit) return { error: notHashed(before.size, job.limit), stat: rawBefore };
       const capture = job.capture > 0 && before.size <= job.capture ? new Uint8Array(before.size) : null;
-      const r = hashOnce(job.fd, capture);
+      const r = hashOnce(job.fd, before, job.limit, capture);
       // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
       const acl = readAccessAclFd(job.fd);
       const rawAfter = fstatRaw(job.fd);
@@ -62,8 +143,7 @@ export function hashFd(job: HashJob): HashResult {
         candidate = null;
         continue;
       }
-      const racy = newestMs(after) >= Date.now() - RACY_MS;
-      if (racy && candidate !== r.checksum) {
+      if (racy(after, Date.now()) && candidate !== r.checksum) {
         candidate = r.checksum;
         Atomics.wait(sleeper, 0, 0, RACY_MS);
         continue;

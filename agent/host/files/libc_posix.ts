@@ -36,6 +36,8 @@ const ERRNO_NAMES: Record<number, string> = {
   9: "EBADF",
   13: "EACCES",
   20: "ENOTDIR",
+  6: "ENXIO",
+  22: "EINVAL",
   24: "EMFILE",
   36: "ENAMETOOLONG",
   40: "ELOOP",
@@ -67,6 +69,8 @@ export interface Stat {
   ino: string;
   dev: string;
   size: number;
+  /** 512-byte blocks allocated: fewer than the size needs means the file has holes (sparse). */
+  blocks: number;
   mtimeSec: number;
   mtimeNsec: number;
   ctimeSec: number;
@@ -83,6 +87,7 @@ const SYMBOLS = {
   statx: { parameters: ["i32", "buffer", "i32", "u32", "buffer"], result: "i32" },
   readlinkat: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
   pread: { parameters: ["i32", "buffer", "usize", "i64"], result: "isize" },
+  lseek: { parameters: ["i32", "i64", "i32"], result: "i64" },
   fgetxattr: { parameters: ["i32", "buffer", "buffer", "usize"], result: "isize" },
   getxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
   lgetxattr: { parameters: ["buffer", "buffer", "buffer", "usize"], result: "isize" },
@@ -153,6 +158,7 @@ export function parseStatx(buf: Uint8Array, view?: DataView): Stat {
     // Exact as a Number below 2^53; above, through BigInt (rare: some network file systems).
     ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(32, true).toString(),
     size: u64(40),
+    blocks: u64(48),
     btimeSec: hasBirth ? bs : null,
     btimeNsec: hasBirth ? bn : 0,
     ctimeSec: i64(96),
@@ -196,6 +202,25 @@ export function pread(fd: number, buf: Uint8Array<ArrayBuffer>, offset: number):
   const n = Number(libc().pread(fd, buf, BigInt(buf.length), BigInt(offset)));
   if (n < 0) throw new SysError("pread", errno());
   return n;
+}
+
+export const SEEK_DATA = 3;
+export const SEEK_HOLE = 4;
+
+/**
+ * lseek(2) with SEEK_DATA or SEEK_HOLE: the offset of the next data (or hole) at or after `offset`; null when
+ * there is no data after it (ENXIO). Throws SysError (EINVAL where the file system cannot say).
+ */
+export function seekRegion(
+  fd: number,
+  offset: number,
+  whence: typeof SEEK_DATA | typeof SEEK_HOLE,
+): number | null {
+  const r = Number(libc().lseek(fd, BigInt(offset), whence));
+  if (r >= 0) return r;
+  const e = errno();
+  if (e === 6) return null;
+  throw new SysError("lseek", e);
 }
 
 /**

@@ -251,6 +251,7 @@ function emptyStat(): Stat {
     ino: "0",
     dev: "0:0",
     size: 0,
+    blocks: 0,
     mtimeSec: 0,
     mtimeNsec: 0,
     ctimeSec: 0,

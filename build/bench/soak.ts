@@ -1,0 +1,112 @@
+// Soak bench: the daemon (the bundle, as shipped; CTAGENT_SOAK_FORM=source runs main.ts) on the default DCR with
+// every collection frequency at 10 s (inventory every 10 min), for CTAGENT_SOAK_MINUTES (default 30): about a
+// day of scheduled runs at the default frequencies. The DCR comes from the fake AMA over its config socket and
+// the records go to its data socket, as on a real machine. Prints the daemon's RSS every minute.
+// Targets (issue 18): idle RSS ≤ 60 MB after the first runs, and flat (the last minutes within 10% of minute 2).
+// RSS does not depend on how busy the machine is: this bench needs no exclusive lock.
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { defaultExtensionSettings } from "../../agent/config/defaults.ts";
+import { bundle } from "../bundle.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
+
+const TARGET_MB = 60;
+const REPO = new URL("../../", import.meta.url).pathname;
+const r1 = (x: number) => Math.round(x * 10) / 10;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function rssMb(pid: number): number {
+  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+)/);
+  return m ? r1(Number(m[1]) / 1024) : NaN;
+}
+
+export async function benchSoak(): Promise<Record<string, unknown>> {
+  const minutes = Number(Deno.env.get("CTAGENT_SOAK_MINUTES") ?? "30");
+  const form = Deno.env.get("CTAGENT_SOAK_FORM") ?? "bundle";
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-bench-soak-" });
+  const base = defaultExtensionSettings("linux") as Record<string, Record<string, unknown>>;
+  const settings = {
+    ...base,
+    fileSettings: { ...base.fileSettings, fileCollectionFrequency: 10 },
+    softwareSettings: { softwareCollectionFrequency: 10 },
+    servicesSettings: { serviceCollectionFrequency: 10 },
+    inventorySettings: { inventoryCollectionFrequency: 600 },
+  };
+  const dcr = join(dir, "dcr.json");
+  await Deno.writeTextFile(dcr, JSON.stringify(settings));
+  const tag = `ctagent-soak-${Deno.pid}`;
+  const ama = spawn(Deno.execPath(), [
+    "run",
+    "-A",
+    `--config=${REPO}deno.json`,
+    `${REPO}test/fake_ama.ts`,
+    "--config",
+    `@${tag}-config`,
+    "--data",
+    `@${tag}-data`,
+    "--dcr",
+    dcr,
+    "--ndjson",
+    "/dev/null",
+  ], { stdio: ["ignore", "ignore", "ignore"] });
+  let daemon: ReturnType<typeof spawn> | undefined;
+  try {
+    const program = form === "bundle"
+      ? [V8_FLAGS_ARG, (await bundle({ out: join(dir, "ctagent.js"), log: () => {} })).out]
+      : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];
+    await sleep(3000); // the fake AMA listening
+    const port = 20000 + (Deno.pid % 20000);
+    daemon = spawn(Deno.execPath(), [
+      "run",
+      "-A",
+      ...program,
+      "--data-dir",
+      join(dir, "data"),
+      "--ama-config",
+      `@${tag}-config`,
+      "--ama-data",
+      `@${tag}-data`,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    daemon.stderr!.on("data", (b) => stderr = (stderr + b).slice(-4000));
+    const pid = daemon.pid!;
+    const perMinute: { minute: number; rss_mb: number; max_mb: number }[] = [];
+    let max = 0;
+    for (let m = 1; m <= minutes; m++) {
+      let minuteMax = 0;
+      for (let s = 0; s < 6; s++) {
+        await sleep(10_000);
+        if (daemon.exitCode !== null) throw new Error(`the daemon exited ${daemon.exitCode}: ${stderr}`);
+        minuteMax = Math.max(minuteMax, rssMb(pid));
+      }
+      const now = rssMb(pid);
+      max = Math.max(max, minuteMax);
+      perMinute.push({ minute: m, rss_mb: now, max_mb: minuteMax });
+      console.error(`soak: minute ${m}: ${now} MB (max in the minute ${minuteMax} MB)`);
+    }
+    const settled = perMinute[Math.min(1, perMinute.length - 1)].rss_mb;
+    const last = perMinute.slice(-5).map((p) => p.rss_mb);
+    return {
+      form,
+      minutes,
+      frequencies_s: { files: 10, software: 10, services: 10, inventory: 600 },
+      rss_mb_per_minute: perMinute.map((p) => p.rss_mb),
+      max_in_minute_mb: perMinute.map((p) => p.max_mb),
+      idle_after_first_runs_mb: settled,
+      last_mb: perMinute.at(-1)!.rss_mb,
+      max_mb: max,
+      growth_mb: r1(Math.max(...last) - settled),
+      target_mb: TARGET_MB,
+      ok: settled <= TARGET_MB && Math.max(...last) <= Math.max(TARGET_MB, settled * 1.1),
+    };
+  } finally {
+    daemon?.kill("SIGTERM");
+    ama.kill("SIGTERM");
+    await sleep(2000);
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  }
+}
+
+if (import.meta.main) console.log(JSON.stringify(await benchSoak(), null, 2));

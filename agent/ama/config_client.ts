@@ -196,8 +196,9 @@ export interface ConfigClientOptions {
 async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigReply> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS;
   const maxBytes = opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-  const deadline = Date.now() + timeoutMs;
-  const left = () => Math.max(1, deadline - Date.now());
+  // Elapsed time: a clock set back during the request must not stretch its deadline by as much.
+  const deadline = performance.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - performance.now());
   const request: ConfigRequest = {
     Request: "AgentTaggedData",
     RequestId: crypto.randomUUID(),

@@ -169,9 +169,10 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
-  const snapshotDue = settings.enableInventory && (baseline ||
-    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
-      settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
+  const snapshotDue = settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+    sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;

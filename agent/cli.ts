@@ -76,7 +76,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.root) {
     // An image's records name the machine it is, not the one reading it (SPEC §7.20).
     try {
-      host.hostname = await imageComputerName(host) ?? host.hostname;
+      const name = await imageComputerName(host);
+      if (name) host.hostname = name; // otherwise this machine's name, as it is at each run
     } catch (e) {
       log.warn("cannot read the image's computer name; records name this machine", {
         root: cli.root,

@@ -342,8 +342,9 @@ export function watchConfig(opts: WatchOptions): () => void {
     const file = opts.dcrFile;
     let seen = "";
     const check = async () => {
+      let st;
       try {
-        const st = await stat(file);
+        st = await stat(file);
         const sig = `${st.size}:${st.mtimeMs}`;
         if (sig === seen) return;
         seen = sig;
@@ -353,6 +354,10 @@ export function watchConfig(opts: WatchOptions): () => void {
         }
         seen = "missing";
         return;
+      }
+      if (!st.isFile()) {
+        // A FIFO put in its place would hold the read until someone writes to it.
+        return void log.error(`DCR file ${file} is no longer a regular file; keeping DCR ${current.id}`);
       }
       const { raw, problem } = await readDcrFile(file);
       if (raw === undefined) return void log.error(problem!.message);

@@ -169,9 +169,17 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
   const os = opts.os ?? running;
   // The machine read is the one running: its registry and services are asked, not read from files.
   const live = os === "windows" && root === "/" && running === "windows";
+  // Asked at each use: a host renamed while the daemon runs has its records carry the new name from the next
+  // run on (the real agent reads it per record too). Set (an image's name, a test's): that name.
+  let named = opts.hostname;
   const host: Host = {
     os,
-    hostname: opts.hostname ?? shortHostname(osHostname()),
+    get hostname() {
+      return named ?? shortHostname(osHostname());
+    },
+    set hostname(name: string) {
+      named = name;
+    },
     root,
     path,
     isRoot: running !== "windows" && Deno.uid?.() === 0,

@@ -215,18 +215,15 @@ export function createSender(opts: SenderOptions): Sender {
     const deadline = performance.now() + ackTimeoutMs;
     try {
       while (true) {
-        const left = deadline - performance.now();
         let bytes: Uint8Array | null;
         try {
-          bytes = left > 0 ? await conn.read(left) : null;
+          bytes = await conn.read(Math.max(1, deadline - performance.now()));
         } catch (e) {
           if (!(e instanceof TransportError && e.code === "ETIMEDOUT")) throw e;
-          bytes = null;
+          throw new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT");
         }
         if (bytes === null) {
-          throw performance.now() >= deadline
-            ? new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT")
-            : new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");
+          throw new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");
         }
         if (scanner.push(bytes).includes(chunk)) return;
       }

@@ -220,7 +220,10 @@ export function createSender(opts: SenderOptions): Sender {
           bytes = await conn.read(Math.max(1, deadline - performance.now()));
         } catch (e) {
           if (!(e instanceof TransportError && e.code === "ETIMEDOUT")) throw e;
-          throw new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT");
+          throw new TransportError(
+            `No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`,
+            "ETIMEDOUT",
+          );
         }
         if (bytes === null) {
           throw new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");

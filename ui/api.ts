@@ -11,6 +11,11 @@ import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
+import { streamSSE } from "hono/streaming";
+import { sql } from "kysely";
+import { changeFeed, type Feed } from "./events.ts";
+import { parseRule } from "../agent/collectors/files/match.ts";
+import type { Platform } from "../agent/platform.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -70,6 +75,10 @@ export interface ApiOptions {
   auth?: "token" | "off";
   /** Which captured contents may be shown (default: nothing that not every user may read). */
   contents?: ContentGate;
+  /** What the page is told as it happens (default: a feed of its own over `db`). */
+  feed?: Feed;
+  /** The OS of the machine shown (its paths' form; the collectors it has). */
+  os?: Platform;
 }
 
 const RANGES: Record<string, number> = {
@@ -165,6 +174,46 @@ export function createApi(opts: ApiOptions): Hono {
     const row = await content(db, sum);
     return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
   };
+  const os: Platform = opts.os ?? (Deno.build.os === "windows" ? "windows" : "linux");
+  const feed = opts.feed ?? changeFeed(db);
+
+  /**
+   * What the top status counts besides runs: DCRs rejected after the one in force (the agent runs on an older
+   * one), and fileInfo entries of the DCR in force that match nothing here (their path does not exist).
+   */
+  const problems = async (current: q.ConfigRow | null) => {
+    const rejected = await db.selectFrom("config").where("valid", "=", 0)
+      .where("received_at", ">", current?.received_at ?? 0).select(sql<number>`count(*)`.as("n"))
+      .executeTakeFirstOrThrow();
+    const settings = (current?.normalized as { settings?: { enableFiles?: boolean; fileSettings?: unknown } })
+      ?.settings;
+    const rules = settings?.enableFiles
+      ? ((settings.fileSettings as { fileInfo?: { name?: string; path: string; enabled?: boolean }[] })
+        ?.fileInfo ?? [])
+      : [];
+    const missing: { name: string; path: string }[] = [];
+    for (const rule of rules.filter((r) => r.enabled !== false)) {
+      if (!(await tracked(rule.path))) missing.push({ name: rule.name ?? "", path: rule.path });
+    }
+    return { rejectedDcrs: Number(rejected.n), missingPaths: missing };
+  };
+  /** Whether a fileInfo path has any item: the file itself, or anything under its directory. */
+  const tracked = async (path: string) => {
+    let rule;
+    try {
+      rule = parseRule(path, os);
+    } catch {
+      return true; // a path the collector refuses is the DCR's problem, said with the run's warnings
+    }
+    const sep = os === "windows" ? "\\" : "/";
+    const under = rule.pattern ? rule.base : `${rule.base === sep ? "" : rule.base}${sep}${rule.segment}`;
+    const prefix = under.endsWith(sep) ? under : under + sep;
+    const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    const hit = await db.selectFrom("items").where("collector", "=", "files")
+      .where((eb) => eb.or([eb("key", "=", under), eb.and([eb("key", ">=", prefix), eb("key", "<", next)])]))
+      .select("key").limit(1).executeTakeFirst();
+    return !!hit;
+  };
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -179,7 +228,10 @@ export function createApi(opts: ApiOptions): Hono {
     const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
     const runs = new Map(model.runs.map((r) => [r.collector, r]));
     const errors = model.lastErrors;
-    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...runs.keys()]);
+    const known = new Set(specs.map((x) => x.name));
+    const names = new Set<string>(
+      [...(live.collectors ?? []).map((x) => x.name), ...runs.keys()].filter((n) => known.has(n)),
+    );
     const collectors = [...names].map((name) => {
       const l = live.collectors?.find((x) => x.name === name);
       return {
@@ -204,6 +256,9 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json({
       now: now(),
       auth: opts.auth ?? "token",
+      platform: os,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      problems: await problems(cfg.current),
       version: live.version ?? null,
       hostname: live.hostname ?? null,
       os: live.os ?? null,
@@ -220,6 +275,25 @@ export function createApi(opts: ApiOptions): Hono {
       outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
       chain: model.chain,
+    });
+  });
+
+  app.get("/events", (c) => {
+    params(c, []);
+    c.header("Cache-Control", "no-store");
+    return streamSSE(c, async (stream) => {
+      let wake!: () => void;
+      const done = new Promise<void>((r) => wake = r);
+      const off = feed.subscribe((e) => {
+        const write = e.event === "ping"
+          ? stream.write(": ping\n\n")
+          : stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
+        write.catch(wake);
+      });
+      stream.onAbort(wake);
+      await stream.writeSSE({ event: "hello", data: "{}" });
+      await Promise.race([done, feed.closed]);
+      off();
     });
   });
 
@@ -369,6 +443,8 @@ export function createApi(opts: ApiOptions): Hono {
     const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
     if (collector) list(collector, names);
     opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
+    const before = (await db.selectFrom("runs").select(sql<number | null>`max(id)`.as("id"))
+      .executeTakeFirstOrThrow()).id ?? 0;
     const run = Promise.resolve(opts.scheduler.scanNow(collector));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = await Promise.race([
@@ -384,7 +460,13 @@ export function createApi(opts: ApiOptions): Hono {
       const code = waited instanceof RangeError ? 400 : 500;
       return c.json({ collector: collector ?? null, done: true, error: waited.message }, code);
     }
-    return c.json({ collector: collector ?? null, done: true });
+    // The runs the scan stored: a collector that failed is said, not "finished".
+    const failed = await db.selectFrom("runs").where("id", ">", before).where("status", "in", [
+      "failed",
+      "aborted",
+    ])
+      .select(["collector", "error"]).orderBy("id").execute();
+    return c.json({ collector: collector ?? null, done: true, failed });
   });
 
   app.all("*", (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));

@@ -88,6 +88,7 @@ function start(init: PageWorkerInit) {
     writeTokenWithoutAuth: init.writeTokenWithoutAuth,
     log,
     scanWaitMs: init.scanWaitMs,
+    os: init.os,
     status: () => live.status ?? {},
     scheduler: init.scan
       ? {

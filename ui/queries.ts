@@ -35,8 +35,10 @@ type StoredItemRow = Pick<
 >;
 
 /** An item as the page reads it: its data parsed. */
-export interface ItemRow extends Omit<StoredItemRow, "data"> {
+export interface ItemRow extends Omit<StoredItemRow, "data" | "changed_at"> {
   data: Record<string, unknown>;
+  /** When its diffed fields last changed; null when they never did since it was first seen. */
+  changed_at: number | null;
 }
 
 export interface Page<T> {
@@ -156,7 +158,33 @@ const CHANGE_COLUMNS = [
 ] as const;
 
 /**
- * Newest first. The total is counted up to COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
+ * How many changes match `q` (its text search aside), exactly: whole hours from the hourly counts, the parts of
+ * hours at either end from the changes themselves (a million changes count in a few milliseconds).
+ */
+export async function countChanges(db: Db, q: ChangesQuery): Promise<number> {
+  const since = q.since ?? 0;
+  const until = q.until ?? Number.MAX_SAFE_INTEGER;
+  if (until <= since) return 0;
+  const from = Math.ceil(since / HOUR), to = Math.floor(until / HOUR);
+  const exact = async (a: number, b: number) =>
+    a >= b
+      ? 0
+      : (await sql<{ n: number }>`select count(*) as n from changes c where ${
+        changesWhere({ ...q, since: a, until: b })
+      }`.execute(db)).rows[0].n;
+  if (from >= to) return await exact(since, until);
+  let hours = db.selectFrom("changes_hourly").where("hour", ">=", from).where("hour", "<", to);
+  if (q.collectors?.length) hours = hours.where("collector", "in", q.collectors);
+  if (q.categories?.length) hours = hours.where("category", "in", q.categories);
+  const whole = await hours.select(sql<number | null>`sum(n)`.as("n")).executeTakeFirstOrThrow();
+  const edges = (await exact(since, from * HOUR)) +
+    (q.until === undefined ? 0 : await exact(to * HOUR, until));
+  return Number(whole.n ?? 0) + edges;
+}
+
+/**
+ * Newest first. Without a text search the total is exact (countChanges); with one it is counted up to
+ * COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
  * index of keys (migration 003) newest id first (ids grow with time), so a broad term stops at the first page
  * instead of sorting every match; shorter terms scan keys with LIKE.
  */
@@ -182,6 +210,7 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   let total: number;
   let capped = false;
   if (offset === 0 && rows.length < limit) total = rows.length;
+  else if (!text) total = await countChanges(db, q);
   else {
     const cap = offset + COUNT_CAP;
     const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${
@@ -256,7 +285,8 @@ export async function dataVersion(db: Db): Promise<string> {
   return `${row.r}:${row.c}:${row.i}`;
 }
 
-export type Counts = Record<string, { items: number; errors: number; changed: number }>;
+/** Per collector: items now, items whose last read failed, items changed and changes (since a time). */
+export type Counts = Record<string, { items: number; errors: number; changed: number; changes?: number }>;
 
 /**
  * Per collector (`names`, and any other with items): how many items and how many failed reads (counting 100,000
@@ -269,12 +299,20 @@ export async function itemCounts(db: Db, names: readonly string[]): Promise<Coun
   return out;
 }
 
-/** Adds how many changes each collector had since `since` (whole hours: "in 24 h" may include an hour more). */
+/**
+ * Adds, per collector, how many of its items changed since `since` (each item once, however often it changed)
+ * and how many changes that was: the same changes the change list counts for that range.
+ */
 export async function withChanged(db: Db, base: Counts, since: number): Promise<Counts> {
   const out: Counts = structuredClone(base);
-  const changed = await db.selectFrom("changes_hourly").where("hour", ">=", Math.floor(since / HOUR))
-    .select(["collector", sql<number>`sum(n)`.as("n")]).groupBy("collector").execute();
-  for (const r of changed) (out[r.collector] ??= { items: 0, errors: 0, changed: 0 }).changed = r.n;
+  const changed = await sql<{ collector: string; items: number; changes: number }>`select collector,
+    count(distinct key) as items, count(*) as changes from changes where at >= ${since} group by collector`
+    .execute(db);
+  for (const r of changed.rows) {
+    const c = out[r.collector] ??= { items: 0, errors: 0, changed: 0 };
+    c.changed = r.items;
+    c.changes = r.changes;
+  }
   return out;
 }
 
@@ -283,6 +321,52 @@ export interface ItemHistory {
   history: ChangeRow[];
   /** Checksums among the history's file versions whose content was captured. */
   contents: string[];
+  /**
+   * When the item was first seen, through removals and re-additions (the items row of an item added again is
+   * new): `exact` false when the history does not reach back that far (only "before `at`" is known).
+   */
+  firstSeen: { at: number; exact: boolean } | null;
+}
+
+/**
+ * When an item was first seen: its first change if that was its addition; else (it was there before any
+ * change) the collector's first stored run, the baseline; the items row alone when it never changed.
+ */
+async function firstSeenOf(
+  db: Db,
+  collector: string,
+  key: string,
+  item: ItemRow | null,
+): Promise<ItemHistory["firstSeen"]> {
+  const first = await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
+    .select(["category", "at"]).orderBy("at").orderBy("id").limit(1).executeTakeFirst();
+  if (!first) return item ? { at: item.first_seen, exact: true } : null;
+  if (first.category === "Added") return { at: first.at, exact: true };
+  const base = await db.selectFrom("runs").where("collector", "=", collector).where("status", "=", "baseline")
+    .select("finished_at").orderBy("id").limit(1).executeTakeFirst();
+  return base && base.finished_at <= first.at
+    ? { at: base.finished_at, exact: true }
+    : { at: first.at, exact: false };
+}
+
+/** Which of `keys` (items of `collector`) have any change recorded. */
+export async function changedKeys(db: Db, collector: string, keys: readonly string[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await db.selectFrom("changes").where("collector", "=", collector).where("key", "in", [...keys])
+    .select("key").distinct().execute();
+  return new Set(rows.map((r) => r.key));
+}
+
+/**
+ * Items as the page shows them: `changed_at` null for an item that never changed since it was first seen
+ * (the items row gives its first-seen time there, which is no change).
+ */
+export async function withChangeTimes(db: Db, collector: string, rows: ItemRow[]): Promise<ItemRow[]> {
+  const same = rows.filter((r) => r.changed_at === r.first_seen).map((r) => r.key);
+  const changed = await changedKeys(db, collector, same);
+  return rows.map((r) =>
+    r.changed_at === r.first_seen && !changed.has(r.key) ? { ...r, changed_at: null } : r
+  );
 }
 
 /**
@@ -314,7 +398,7 @@ export async function itemHistory(
     }
   }
   const contents = await captured(db, [...sums]);
-  return { item, history, contents };
+  return { item, history, contents, firstSeen: await firstSeenOf(db, collector, key, item) };
 }
 
 /** A DCR seen, as the page reads it: validity as a boolean, problems and normalized settings parsed. */

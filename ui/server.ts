@@ -158,7 +158,8 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       fix: "deno task bundle:ui",
     });
   }
-  const collectors = uiCollectors(opts.collectors ?? COLLECTORS);
+  // Only the collectors this OS has (no Registry on Linux): a Windows image read with --root is Windows.
+  const collectors = uiCollectors((opts.collectors ?? COLLECTORS).filter((c) => c.platforms.includes(os)));
   const warn = (msg: string, fields: Record<string, unknown>) => opts.log?.warn(msg, fields);
   const memoryToken = randomBytes(32).toString("hex");
   const token = opts.noAuth
@@ -186,6 +187,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       listen,
       token,
       writeTokenWithoutAuth: perStart,
+      os,
       contents: opts.contents ?? contentGate({ settings: files, os, hostPath: opts.host?.path }),
     });
     bound = served.listen;
@@ -231,6 +233,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
         auth,
         writeToken: () => auth?.writeToken() ?? perStart,
         scheme: opts.tls ? "https" : "http",
+        os,
         hosts: () => page.hosts,
         contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
       });

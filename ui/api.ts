@@ -16,6 +16,8 @@ import { sql } from "kysely";
 import { changeFeed, type Feed } from "./events.ts";
 import { parseRule } from "../agent/collectors/files/match.ts";
 import type { Platform } from "../agent/platform.ts";
+import type { Ack, AckInput } from "../db/acks.ts";
+import { exportChanges, type ExportFormat, exportInventory } from "./export.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -79,6 +81,8 @@ export interface ApiOptions {
   feed?: Feed;
   /** The OS of the machine shown (its paths' form; the collectors it has). */
   os?: Platform;
+  /** Writes an acknowledgement (db/acks.ts, through the state's writer); absent: the page only reads. */
+  acknowledge?: (input: AckInput) => Promise<Ack>;
 }
 
 const RANGES: Record<string, number> = {
@@ -139,7 +143,7 @@ function params(c: Context, allowed: readonly string[]): (name: string) => strin
   return (name) => url.searchParams.get(name) ?? undefined;
 }
 
-const CHANGE_PARAMS = ["since", "until", "type", "category"];
+const CHANGE_PARAMS = ["since", "until", "type", "category", "reviewed"];
 /** The longest text search: longer ones cost a scan for nothing anyone types. */
 const MAX_SEARCH = 256;
 /** The most chart buckets one histogram may ask for. */
@@ -209,7 +213,8 @@ export function createApi(opts: ApiOptions): Hono {
     const under = rule.pattern ? rule.base : `${rule.base === sep ? "" : rule.base}${sep}${rule.segment}`;
     const prefix = under.endsWith(sep) ? under : under + sep;
     const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
-    const hit = await db.selectFrom("items").where("collector", "=", "files")
+    if (!holder) return true;
+    const hit = await db.selectFrom("items").where("collector", "=", holder.name)
       .where((eb) => eb.or([eb("key", "=", under), eb.and([eb("key", ">=", prefix), eb("key", "<", next)])]))
       .select("key").limit(1).executeTakeFirst();
     return !!hit;
@@ -302,7 +307,10 @@ export function createApi(opts: ApiOptions): Hono {
     const since = parseTime(params(c, ["since"])("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
     if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
-    return c.json(await q.withChanged(db, itemCounts.counts, since));
+    const counts = await q.withChanged(db, itemCounts.counts, since);
+    const reviewed = await q.reviewedCounts(db, since);
+    for (const [name, n] of Object.entries(counts)) n.unreviewed = (n.changes ?? 0) - (reviewed[name] ?? 0);
+    return c.json(counts);
   });
 
   app.get("/inventory/:collector", async (c) => {
@@ -354,12 +362,19 @@ export function createApi(opts: ApiOptions): Hono {
     );
   });
 
-  const changeFilters = (query: (k: string) => string | undefined) => ({
-    since: parseTime(query("since"), now()),
-    until: parseTime(query("until"), now()),
-    collectors: list(query("type"), names),
-    categories: list(query("category"), q.CATEGORIES),
-  });
+  const changeFilters = (query: (k: string) => string | undefined) => {
+    const reviewed = query("reviewed");
+    if (reviewed !== undefined && reviewed !== "0" && reviewed !== "1") {
+      throw new RangeError(`reviewed must be 0 or 1, got ${JSON.stringify(reviewed)}`);
+    }
+    return {
+      since: parseTime(query("since"), now()),
+      until: parseTime(query("until"), now()),
+      collectors: list(query("type"), names),
+      categories: list(query("category"), q.CATEGORIES),
+      reviewed: reviewed === undefined ? undefined : reviewed === "1",
+    };
+  };
 
   app.get("/changes", async (c) => {
     const query = params(c, [...CHANGE_PARAMS, "q", "offset", "limit"]);
@@ -371,6 +386,45 @@ export function createApi(opts: ApiOptions): Hono {
         limit: int(query("limit"), "limit"),
       }),
     );
+  });
+
+  /** The format of an export, and the headers of its download. */
+  const download = (c: Context, what: string, format: string | undefined) => {
+    if (format !== "csv" && format !== "ndjson") {
+      throw new RangeError(`format must be csv or ndjson, got ${JSON.stringify(format)}`);
+    }
+    const stamp = new Date(now()).toISOString().slice(0, 19).replaceAll(":", "");
+    c.header("Content-Type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson");
+    c.header("Content-Disposition", `attachment; filename="ctagent-${what}-${stamp}.${format}"`);
+    return format as ExportFormat;
+  };
+
+  app.get("/export/changes", (c) => {
+    const query = params(c, [...CHANGE_PARAMS, "q", "format"]);
+    const format = download(c, "changes", query("format"));
+    const text = searchText(query("q"))?.trim();
+    return c.body(exportChanges(db, { ...changeFilters(query), keyLike: text || undefined }, format));
+  });
+
+  app.get("/export/inventory/:collector", (c) => {
+    const collector = c.req.param("collector");
+    list(collector, names);
+    const spec = specs.find((s) => s.name === collector)!;
+    const filterable = spec.filterable ?? [];
+    const query = params(c, ["q", "errors", "format", ...filterable.map((f) => `filter.${f}`)]);
+    const format = download(c, collector, query("format"));
+    const needle = searchText(query("q"))?.trim().toLowerCase();
+    const errors = query("errors") === "1";
+    const where = filterable.flatMap((f) =>
+      query(`filter.${f}`) === undefined ? [] : [[f, query(`filter.${f}`)!]]
+    );
+    // The same rows the view lists: its text search over the key and field values, its filters.
+    const keep = (i: { key: string; data: Record<string, unknown>; error: string | null }) =>
+      (!errors || i.error !== null) &&
+      where.every(([f, v]) => String(i.data[f] ?? "") === v) &&
+      (!needle || i.key.toLowerCase().includes(needle) ||
+        Object.values(i.data).some((v) => v !== null && String(v).toLowerCase().includes(needle)));
+    return c.body(exportInventory(db, collector, spec.columns.map((x) => x.field), format, keep));
   });
 
   app.get("/histogram", async (c) => {
@@ -435,6 +489,45 @@ export function createApi(opts: ApiOptions): Hono {
     if (!a.row) return c.json({ error: a.error }, a.status);
     if (!b.row) return c.json({ error: b.error }, b.status);
     return c.json({ from, to, ...diffLines(a.row.text, b.row.text) });
+  });
+
+  app.post("/acks", async (c) => {
+    params(c, []);
+    if (!opts.acknowledge) return c.json({ error: "acknowledging is not available in this mode" }, 503);
+    const body = await c.req.json().catch(() => null) as Record<string, unknown> | null;
+    if (!body || typeof body !== "object") throw new TypeError("expected a JSON object");
+    const unknown = Object.keys(body).filter((k) => !["changeIds", "run", "reviewer", "note"].includes(k));
+    if (unknown.length) {
+      throw new RangeError(`Unknown field ${unknown.join(", ")}: expected changeIds or run, reviewer, note`);
+    }
+    const { changeIds, run, reviewer, note } = body;
+    if ((changeIds === undefined) === (run === undefined)) {
+      throw new TypeError(
+        "an acknowledgement names changeIds (a list) or a run (its id), exactly one of them",
+      );
+    }
+    if (note !== undefined && typeof note !== "string") throw new TypeError("note: expected text");
+    const base = { reviewer: reviewer as string, note: note as string | undefined };
+    const acks = [];
+    if (run !== undefined) {
+      if (!Number.isSafeInteger(run) || (run as number) <= 0) {
+        throw new TypeError(`run: expected a run id, got ${JSON.stringify(run)}`);
+      }
+      const known = await db.selectFrom("runs").where("id", "=", run as number).select("id")
+        .executeTakeFirst();
+      if (!known) throw new RangeError(`run ${run} does not exist (or was pruned)`);
+      acks.push(await opts.acknowledge({ ...base, group: `run:${run}` }));
+    } else {
+      if (!Array.isArray(changeIds) || !changeIds.length || changeIds.length > q.MAX_LIMIT) {
+        throw new TypeError(`changeIds: expected 1 to ${q.MAX_LIMIT} change ids`);
+      }
+      for (const id of changeIds) acks.push(await opts.acknowledge({ ...base, changeId: id as number }));
+    }
+    opts.log?.info("changes acknowledged from the page", {
+      reviewer: base.reviewer,
+      changes: run === undefined ? (changeIds as number[]).length : `run ${run}`,
+    });
+    return c.json({ acks });
   });
 
   app.post("/scan", async (c) => {

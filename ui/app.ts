@@ -14,6 +14,7 @@ import { type PageAuth, pageAuth } from "./auth.ts";
 import type { ContentGate } from "./privacy.ts";
 import { changeFeed, type Feed } from "./events.ts";
 import type { Platform } from "../agent/platform.ts";
+import type { Ack, AckInput } from "../db/acks.ts";
 
 export interface UiOptions {
   /** The state database (an opened one or its Kysely handle). */
@@ -31,6 +32,8 @@ export interface UiOptions {
   os?: Platform;
   /** What open pages are told as it happens (made here when not given). */
   feed?: Feed;
+  /** Writes an acknowledgement through the state's writer (absent: the page only reads). */
+  acknowledge?: (input: AckInput) => Promise<Ack>;
 }
 
 export interface AppOptions extends UiOptions {

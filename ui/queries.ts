@@ -114,6 +114,8 @@ export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous"
   fields_changed: string[];
   previous: Record<string, unknown> | null;
   current: Record<string, unknown> | null;
+  /** Its acknowledgement (the latest, its own or its run's), when it was reviewed. */
+  ack?: { at: number; reviewer: string; note: string; id: number; group?: string } | null;
 }
 
 export interface ChangesQuery {
@@ -121,24 +123,45 @@ export interface ChangesQuery {
   until?: number;
   collectors?: string[];
   categories?: string[];
+  /** Only changes acknowledged (true) or not yet (false). */
+  reviewed?: boolean;
+  /** Only changes whose key holds this text (exports; the list's `q` searches the trigram index). */
+  keyLike?: string;
   q?: string;
   offset?: number;
   limit?: number;
 }
 
+/**
+ * Whether the change `c` was acknowledged: on its own, or with its whole run (group `run:<id>`); two index
+ * lookups (acks by change, acks by group).
+ */
+const REVIEWED = sql`(exists (select 1 from acks a where a.change_id = c.id)
+  or exists (select 1 from acks a where a.group_key = 'run:' || c.run_id))`;
+
+/** The latest acknowledgement of the change `c` (its own or its run's), as JSON, or null. */
+const ACK_OF = sql`coalesce(
+  (select json_object('at', a.at, 'reviewer', a.reviewer, 'note', a.note, 'id', a.id) from acks a
+    where a.change_id = c.id order by a.id desc limit 1),
+  (select json_object('at', a.at, 'reviewer', a.reviewer, 'note', a.note, 'id', a.id, 'group', a.group_key)
+    from acks a where a.group_key = 'run:' || c.run_id order by a.id desc limit 1))`;
+
 /** The WHERE clause of a change query (without the text search), over the table aliased `c`. */
-function changesWhere(q: ChangesQuery) {
+export function changesWhere(q: ChangesQuery) {
   const parts = [sql`1 = 1`];
   if (q.since !== undefined) parts.push(sql`c.at >= ${q.since}`);
   if (q.until !== undefined) parts.push(sql`c.at < ${q.until}`);
   if (q.collectors?.length) parts.push(sql`c.collector in (${sql.join(q.collectors)})`);
   if (q.categories?.length) parts.push(sql`c.category in (${sql.join(q.categories)})`);
+  if (q.reviewed !== undefined) parts.push(q.reviewed ? sql`${REVIEWED}` : sql`not ${REVIEWED}`);
+  if (q.keyLike) parts.push(sql`c.key like ${containsPattern(q.keyLike)} escape '\\'`);
   return sql.join(parts, sql` and `);
 }
 
-function parseChange(r: RawChange): ChangeRow {
+function parseChange(r: RawChange & { ack?: string | null }): ChangeRow {
   return {
     ...r,
+    ack: r.ack ? JSON.parse(r.ack) : null,
     fields_changed: JSON.parse(r.fields_changed),
     previous: r.previous === null ? null : JSON.parse(r.previous),
     current: r.current === null ? null : JSON.parse(r.current),
@@ -193,7 +216,7 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   const offset = Math.max(q.offset ?? 0, 0);
   const text = q.q?.trim() ?? "";
   const where = changesWhere(q);
-  const cols = sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "));
+  const cols = sql`${sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))}, ${ACK_OF} as ack`;
   let from, order;
   if (text.length >= 3) {
     const phrase = `"${text.replaceAll('"', '""')}"`;
@@ -210,7 +233,7 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   let total: number;
   let capped = false;
   if (offset === 0 && rows.length < limit) total = rows.length;
-  else if (!text) total = await countChanges(db, q);
+  else if (!text && q.reviewed === undefined) total = await countChanges(db, q);
   else {
     const cap = offset + COUNT_CAP;
     const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${
@@ -286,7 +309,10 @@ export async function dataVersion(db: Db): Promise<string> {
 }
 
 /** Per collector: items now, items whose last read failed, items changed and changes (since a time). */
-export type Counts = Record<string, { items: number; errors: number; changed: number; changes?: number }>;
+export type Counts = Record<
+  string,
+  { items: number; errors: number; changed: number; changes?: number; unreviewed?: number }
+>;
 
 /**
  * Per collector (`names`, and any other with items): how many items and how many failed reads (counting 100,000
@@ -314,6 +340,22 @@ export async function withChanged(db: Db, base: Counts, since: number): Promise<
     c.changes = r.changes;
   }
   return out;
+}
+
+/**
+ * Per collector, how many of its changes since `since` were acknowledged (on their own or with their run):
+ * the work is in proportion to the acknowledgements, not to the changes.
+ */
+export async function reviewedCounts(db: Db, since: number): Promise<Record<string, number>> {
+  const rows = await sql<{ collector: string; n: number }>`select c.collector, count(*) as n from changes c
+    where c.at >= ${since} and c.id in (
+      select change_id from acks where change_id is not null
+      union
+      select c2.id from acks a join runs r on a.group_key = 'run:' || r.id
+        join changes c2 on c2.collector = r.collector and c2.at = r.finished_at and c2.run_id = r.id
+        where a.group_key like 'run:%')
+    group by c.collector`.execute(db);
+  return Object.fromEntries(rows.rows.map((r) => [r.collector, Number(r.n)]));
 }
 
 export interface ItemHistory {
@@ -383,10 +425,11 @@ export async function itemHistory(
   const field = opts.checksumField;
   const row = await db.selectFrom("items").where("collector", "=", collector).where("key", "=", key)
     .select(["collector", "key", "data", "error", "first_seen", "changed_at"]).executeTakeFirst();
-  const history = (await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
-    .select(CHANGE_COLUMNS).orderBy("at", "desc").orderBy("id", "desc").limit(limit).execute()).map(
-      parseChange,
-    );
+  const history =
+    (await sql<RawChange & { ack: string | null }>`select ${
+      sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))
+    }, ${ACK_OF} as ack from changes c where c.collector = ${collector} and c.key = ${key}
+    order by c.at desc, c.id desc limit ${limit}`.execute(db)).rows.map(parseChange);
   const sums = new Set<string>();
   const add = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) && sums.add(v.toLowerCase());
   const item = row ? parseRow(row) : null;

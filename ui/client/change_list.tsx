@@ -7,6 +7,7 @@ import { cell } from "./cell.ts";
 import { collectorNamed } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { isoTime } from "./time.ts";
+import { Reviewed } from "./review.tsx";
 
 function short(v: unknown, max = 60): string {
   const s = show(v);
@@ -117,6 +118,7 @@ export function ChangeList(props: { rows: ChangeRow[] }) {
             <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
             <ChangeFields change={c} />
             {madeBy(c) && <span class="by dim small">by {madeBy(c)}</span>}
+            {c.ack && <Reviewed change={c} />}
           </button>
         </li>
       ))}

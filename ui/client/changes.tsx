@@ -12,6 +12,7 @@ import { COLLECTORS } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
+import { AckButton } from "./review.tsx";
 
 const PAGE = 100;
 const RANGE_MS: Record<string, number> = {
@@ -59,6 +60,7 @@ export function Changes(props: { params: Record<string, string> }) {
         until: p.until,
         type: p.type,
         category: p.category,
+        reviewed: p.reviewed,
         q: p.q,
         offset: page * PAGE,
         limit: PAGE,
@@ -161,6 +163,18 @@ export function Changes(props: { params: Record<string, string> }) {
             </button>
           ))}
         </div>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={p.reviewed === "0"}
+            onChange={(e) =>
+              setParams({
+                reviewed: (e.target as HTMLInputElement).checked ? "0" : undefined,
+                page: undefined,
+              })}
+          />
+          Unreviewed only
+        </label>
         <SearchBox
           value={p.q ?? ""}
           placeholder="Search names and paths"
@@ -189,6 +203,19 @@ export function Changes(props: { params: Record<string, string> }) {
           {num(waiting)} new change{waiting === 1 ? "" : "s"}: show
         </button>
       )}
+      <Exports
+        path="export/changes"
+        params={{ since, until: p.until, type: p.type, category: p.category, reviewed: p.reviewed, q: p.q }}
+      />
+      {d && d.rows.some((r) => !r.ack) && (
+        <div class="review-bar">
+          <AckButton
+            subject={{ changeIds: d.rows.filter((r) => !r.ack).map((r) => r.id) }}
+            count={d.rows.filter((r) => !r.ack).length}
+            label={`Acknowledge the ${num(d.rows.filter((r) => !r.ack).length)} unreviewed shown…`}
+          />
+        </div>
+      )}
       {res.error && <ErrorBox error={res.error} />}
       {d && (d.rows.length ? <ChangeList rows={d.rows} /> : (
         <Empty>
@@ -197,6 +224,20 @@ export function Changes(props: { params: Record<string, string> }) {
       ))}
       {d && <Pager page={page} pageSize={PAGE} total={d.total} capped={d.capped} />}
     </div>
+  );
+}
+
+/** Download links of what the view lists (every page of it), as CSV and NDJSON. */
+export function Exports(props: { path: string; params: Record<string, string | undefined> }) {
+  return (
+    <span class="exports">
+      Export{" "}
+      {(["csv", "ndjson"] as const).map((f) => (
+        <a key={f} href={`/api/${props.path}${query({ ...props.params, format: f })}`} download>
+          {f.toUpperCase()}
+        </a>
+      ))}
+    </span>
   );
 }
 

@@ -10,6 +10,7 @@ import { collectorNamed, label } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { DiffView } from "./diff_view.tsx";
+import { AckButton, Reviewed } from "./review.tsx";
 
 interface History {
   item: ItemRow | null;
@@ -203,6 +204,14 @@ export function Drawer(props: { item: string }) {
                   <Badge category={c.category} /> <Time at={c.at} />
                 </div>
                 <ChangeFields change={c} max={20} />
+                <div class="tl-review">
+                  {c.ack ? <Reviewed change={c} /> : (
+                    <>
+                      <AckButton subject={{ changeIds: [c.id] }} count={1} label="Acknowledge…" />{" "}
+                      <AckButton subject={{ run: c.run_id }} count={0} label="Acknowledge its whole run…" />
+                    </>
+                  )}
+                </div>
               </li>
             ))}
           </ol>

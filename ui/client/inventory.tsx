@@ -10,7 +10,7 @@ import { cell } from "./cell.ts";
 import { collectorNamed } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
-import { Pager } from "./changes.tsx";
+import { Exports, Pager } from "./changes.tsx";
 
 const PAGE = 100;
 
@@ -173,6 +173,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
             : ""}
         </span>
       </div>
+      <Exports path={`export/inventory/${collector}`} params={{ q: p.q, errors: p.errors }} />
       <RunProblems collector={collector} />
       <MissingPaths collector={collector} />
       {res.error && <ErrorBox error={res.error} />}

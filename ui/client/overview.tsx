@@ -10,7 +10,10 @@ import { useFetch } from "./use_fetch.ts";
 import { CollectorTable } from "./agent.tsx";
 import { status } from "./state.ts";
 
-type Counts = Record<string, { items: number; errors: number; changed: number; changes?: number }>;
+type Counts = Record<
+  string,
+  { items: number; errors: number; changed: number; changes?: number; unreviewed?: number }
+>;
 
 export function Overview(props: { since: string }) {
   const counts = useFetch<Counts>("counts?since=24h");
@@ -37,6 +40,13 @@ export function Overview(props: { since: string }) {
                     </>
                   )
                   : `no ${nouns[1]}`}
+                {v?.unreviewed
+                  ? (
+                    <a class="unreviewed" href={`#/changes?since=24h&type=${c}&reviewed=0`}>
+                      {num(v.unreviewed)} unreviewed
+                    </a>
+                  )
+                  : null}
                 {v?.errors ? <span class="warn">&nbsp;· {num(v.errors)} unreadable</span> : null}
                 {run?.status === "failed" ? <span class="err">&nbsp;· last run failed</span> : null}
               </span>

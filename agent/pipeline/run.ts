@@ -8,6 +8,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
+import { dirname } from "node:path";
 import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
 import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
 import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
@@ -25,6 +26,7 @@ import {
   type WireRecord,
 } from "./records.ts";
 import { Stage } from "./stage.ts";
+import { breather } from "../breathe.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -111,6 +113,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
+  log.debug(`${name} run started`, { collector: name });
   const fail = async (
     status: "failed" | "aborted",
     error: string,
@@ -147,9 +150,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   try {
     return await collectAndStore(opts, startedAt, fail);
   } catch (e) {
-    const problem = storageProblem(e);
-    if (!problem) throw e;
     const where = opts.raw.location() ?? "the state database";
+    const problem = storageProblem(e, opts.raw.location() ? dirname(where) : undefined);
+    if (!problem) throw e;
     return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
   }
 }
@@ -166,9 +169,10 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
-  const snapshotDue = settings.enableInventory && (baseline ||
-    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
-      settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
+  const snapshotDue = settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+    sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
@@ -194,7 +198,11 @@ async function collectAndStore(
         previous: stage.previous,
         sink: stage,
       });
-      for (const i of collected.items) await stage.add(i);
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await stage.add(i);
+        await breathe();
+      }
       for (const k of collected.same ?? []) await stage.same(k);
       for (const c of collected.contents ?? []) await stage.content(c);
       await stage.flush();
@@ -203,7 +211,15 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
+    try {
+      return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
+    } catch (e) {
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -241,6 +257,8 @@ async function store(
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
   let itemsWritten = 0;
+  // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
+  const breathe = breather(opts.signal);
 
   const runId = await db.transaction().execute(async (trx) => {
     const run = {
@@ -303,6 +321,7 @@ async function store(
       items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
+      await breathe();
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
     const unseen = collected.unseen ?? [];
@@ -312,6 +331,7 @@ async function store(
       itemsWritten += gone.length;
       await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+      await breathe();
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
@@ -320,6 +340,7 @@ async function store(
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
           out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          await breathe();
         }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));

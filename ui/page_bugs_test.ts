@@ -100,7 +100,7 @@ Deno.test({
       assert.equal((await page.locator(".countline").innerText()).trim(), "1,500 changes");
       assert.match(await page.locator(".pager").innerText(), /Page 1 of 15\b(?!\+)/);
       await page.goto(`${w.ui.url}#/changes?since=24h&type=files`);
-      await page.locator(".countline", { hasText: "changes" }).waitFor();
+      await page.locator(".changes li", { hasText: "thrice.conf" }).first().waitFor();
       assert.equal((await page.locator(".countline").innerText()).trim(), "3 changes");
     }),
 });
@@ -430,7 +430,7 @@ Deno.test({
       assert.match(await row.innerText(), /back\\slash\.conf/);
       assert.doesNotMatch(await row.innerText(), /back\\\\slash/);
       await row.click();
-      await page.locator(".drawer .item-title").waitFor();
+      await page.locator(".drawer dd").first().waitFor();
       assert.match(await page.locator(".drawer .item-title").innerText(), /back\\slash\.conf$/);
       assert.doesNotMatch(await page.locator(".drawer").innerText(), /back\\\\slash/);
     }, { files: { "etc/back\\slash.conf": "x = 1\n" } }),

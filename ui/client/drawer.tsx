@@ -22,14 +22,18 @@ interface History {
   firstSeen: { at: number; exact: boolean } | null;
 }
 
-function Fields(props: { data: Data }) {
+function Fields(props: { collector: string; data: Data }) {
   return (
     <dl class="kv">
       {Object.entries(props.data).map(([k, v]) => (
         <div key={k}>
           <dt>{k}</dt>
           <dd class={typeof v === "string" && v.length > 50 ? "wrap" : undefined}>
-            {v === null || v === undefined || v === "" ? <span class="dim">—</span> : <Value v={v} />}
+            {v === null || v === undefined || v === ""
+              ? <span class="dim">—</span>
+              : typeof v === "string" && v.startsWith("/")
+              ? shownPath(props.collector, v)
+              : <Value v={v} />}
           </dd>
         </div>
       ))}
@@ -132,7 +136,7 @@ export function Drawer(props: { item: string }) {
         {latest && (
           <section>
             <h3>Fields</h3>
-            <Fields data={latest} />
+            <Fields collector={collector} data={latest} />
             {h?.firstSeen && (
               <p class="dim small first-seen">
                 First seen {h.firstSeen.exact ? "" : "before "}

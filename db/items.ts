@@ -110,14 +110,15 @@ export function itemWriter(
 }
 
 /**
- * Writes every row of `staged` (a staging table with `id`, `key`, `checksum`, `data`, `error`, `fingerprint`)
- * as a new item of `collector`, in one statement, inside the run's transaction. Returns how many.
+ * Writes every row of `staged` (a staging table with `id`, a unique `key`, `checksum`, `data`, `error`,
+ * `fingerprint`) as a new item of `collector`, in one statement, inside the run's transaction, in key order (the
+ * table's order: pages fill instead of splitting). Returns how many.
  */
 export function insertStagedItems(raw: DatabaseSync, staged: string, collector: string, at: number): number {
   return Number(
     raw.prepare(
       `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-       SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${staged} ORDER BY id`,
+       SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${staged} ORDER BY key`,
     ).run(collector, at, at).changes,
   );
 }

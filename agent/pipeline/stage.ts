@@ -20,6 +20,7 @@ import {
   type StoredRow,
 } from "../../db/items.ts";
 import { appendStagedInventory } from "../../db/outbox.ts";
+import { REPORTED, StoredWindow } from "./previous.ts";
 import { storeStagedContents } from "../../db/contents.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
@@ -43,9 +44,6 @@ export interface StagedPair {
   prev: StoredItem | undefined;
 }
 
-/** What a reported key's fingerprint becomes in `previous` (a real fingerprint is never empty). */
-const REPORTED = "";
-
 /**
  * What one run of a collector found. Items handed over go to a temporary table (one row per key: a unique
  * index drops duplicates); keys said to be the same (fingerprint matched) only mark their entry in
@@ -57,15 +55,15 @@ export class Stage implements ItemSink {
   duplicates = 0;
   readonly duplicateExamples: string[] = [];
   /**
-   * The fingerprints of the stored items: what the collector gets as `ctx.previous`. A key reported this run
-   * reads as empty from then on.
+   * The fingerprints of the stored items: what the collector gets as `ctx.previous`, read a window at a time.
+   * A key reported this run reads as empty from then on.
    */
-  readonly previous: Map<string, string>;
+  readonly previous: StoredWindow;
   /**
    * The checksums of the stored items that have no fingerprint and no error (items of collectors that give
    * no fingerprints): an item handed over with the same JSON is the same, and is not staged either.
    */
-  #sums: Map<string, string>;
+  #sums: StoredWindow;
   #staged = 0;
   #same = 0;
   /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
@@ -100,8 +98,9 @@ export class Stage implements ItemSink {
     }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
-    this.previous = storedFingerprints(raw, collector);
-    this.#sums = storedChecksums(raw, collector);
+    const prints = storedFingerprints(raw, collector), sums = storedChecksums(raw, collector);
+    this.previous = new StoredWindow(prints.rows, prints.keys);
+    this.#sums = new StoredWindow(sums.rows, sums.keys);
   }
 
   /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
@@ -152,10 +151,10 @@ export class Stage implements ItemSink {
     const before = this.previous.get(s.key);
     const sum = this.#sums.get(s.key);
     if (before === REPORTED || sum === REPORTED) return this.#duplicate(s.key);
-    if (before !== undefined) this.previous.set(s.key, REPORTED);
+    if (before !== undefined) this.previous.report(s.key);
     let checksum = this.#checksums && s.error === null ? dataChecksum(s.json) : null;
     if (sum !== undefined) {
-      this.#sums.set(s.key, REPORTED);
+      this.#sums.report(s.key);
       // Stored as it is, without fingerprint: the same as before, nothing to stage.
       if (s.error === null && s.fingerprint === null && (checksum ??= dataChecksum(s.json)) === sum) {
         this.#same++;
@@ -181,7 +180,7 @@ export class Stage implements ItemSink {
     const before = this.previous.get(key);
     // Unknown (not a stored fingerprint) or already reported: nothing to keep twice.
     if (before === undefined || before === REPORTED) return this.#duplicate(key);
-    this.previous.set(key, REPORTED);
+    this.previous.report(key);
     this.#same++;
   }
 
@@ -260,22 +259,13 @@ export class Stage implements ItemSink {
    * index) that were not staged. Deleting a page before asking for the next one is safe.
    */
   *unreported(): Generator<StoredItem[]> {
-    let keys: string[] = [];
     const byKeys = this.#prepare(
       `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN (SELECT value FROM json_each(?))`,
     );
     for (const known of [this.previous, this.#sums]) {
-      for (const [k, mark] of known) {
-        if (mark === REPORTED) continue;
-        keys.push(k);
-        if (keys.length === PAGE) {
-          yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
-          keys = [];
-        }
+      for (const keys of known.unreported(PAGE)) {
+        yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
       }
-    }
-    if (keys.length) {
-      yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
     }
     const unread =
       `fingerprint IS NULL AND error IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;

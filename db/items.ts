@@ -135,17 +135,30 @@ export function itemWriter(
 }
 
 /**
- * Writes every row of `staged` (a staging table with `id`, a unique `key`, `checksum`, `data`, `error`,
- * `fingerprint`) as a new item of `collector`, in one statement, inside the run's transaction, in key order (the
- * table's order: pages fill instead of splitting). Returns how many.
+ * Writes new items of `collector` one by one inside a run's transaction (a baseline with nothing stored writes
+ * its items as it finds them). `insert` returns false for a key written already (a duplicate), leaving it.
  */
-export function insertStagedItems(raw: DatabaseSync, staged: string, collector: string, at: number): number {
-  return Number(
-    raw.prepare(
-      `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-       SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${staged} ORDER BY key`,
-    ).run(collector, at, at).changes,
+export function newItemWriter(
+  raw: DatabaseSync,
+  collector: string,
+  at: number,
+): {
+  insert(
+    key: string,
+    checksum: string | null,
+    json: string,
+    error: string | null,
+    fp: string | null,
+  ): boolean;
+} {
+  const insert = raw.prepare(
+    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collector, key) DO NOTHING`,
   );
+  return {
+    insert: (key, checksum, json, error, fp) =>
+      insert.run(collector, key, checksum, json, error, fp, at, at).changes !== 0,
+  };
 }
 
 /** Deletes items of `collector` by key, inside a run's transaction. */

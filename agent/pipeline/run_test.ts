@@ -292,29 +292,46 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
   await close();
 });
 
-Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRecord() of each item, field order included", async () => {
+Deno.test("runCollector() snapshots equal inventoryRecord() of each item, field order included: the baseline's (written as found) and a later one (by SQL)", async () => {
   const { db, c, run, close } = await setup();
   const items: Item[] = [
     { SoftwareName: 'q"uote \u00e9\n\\', CurrentVersion: "1", Size: 12, Ok: true, Gone: null },
     { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
     { SoftwareName: "only" },
   ];
-  c.next = { items };
-  const first = await run({ fields: "full" });
-  const snap =
-    (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
-      .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
-  assert.equal(snap.length, 3);
-  for (const item of items) {
-    const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
-    const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at: first.finishedAt });
-    assert.match(got.extra.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
-    assert.deepEqual(got.la, want.la);
-    assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
-    assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
+  const every10s = chooseEntry(
+    parseDcrDocument(
+      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
+      "linux",
+    ),
+    "linux",
+  ).entry!.settings!;
+  let t = 1_000_000;
+  for (const [round, version] of [[0, "1"], [1, "2"]] as const) {
+    // The second run changes every item, so each is staged, and its snapshot is due (20 s later).
+    c.next = { items: items.map((i) => ({ ...i, CurrentVersion: version })) };
+    const s = await run({ fields: "full", settings: every10s, now: () => (t += 10_000) });
+    const snap =
+      (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
+        .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
+    await db.deleteFrom("outbox").execute();
+    assert.equal(snap.length, 3);
+    // The baseline's records are written as the items are found: their time is the run's start.
+    const at = round === 0 ? s.startedAt : s.finishedAt;
+    for (const item of c.next.items) {
+      const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
+      const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at });
+      assert.match(
+        got.extra.RecordId,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
+      assert.deepEqual(got.la, want.la);
+      assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
+      assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
+    }
+    assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
   }
-  assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
   await close();
 });
 

@@ -12,16 +12,16 @@ import { inventoryBody } from "./records.ts";
 import { exclusive, rawTransaction } from "../../db/transaction.ts";
 import { arrays } from "../../db/sqlite_dialect.ts";
 import {
-  insertStagedItems,
+  newItemWriter,
   STORED,
   stored,
   storedChecksums,
   storedFingerprints,
   type StoredRow,
 } from "../../db/items.ts";
-import { appendStagedInventory } from "../../db/outbox.ts";
+import { appendStagedInventory, inventoryRecordText, outboxAppender } from "../../db/outbox.ts";
 import { REPORTED, StoredWindow } from "./previous.ts";
-import { storeStagedContents } from "../../db/contents.ts";
+import { contentWriter, storeStagedContents } from "../../db/contents.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -288,15 +288,6 @@ export class Stage implements ItemSink {
   }
 
   /**
-   * Writes every staged item as a new stored item, in one statement: what diffOne gives for each on a
-   * baseline with nothing stored. Returns how many.
-   */
-  insertAll(at: number): number {
-    if (!this.#checksums) throw new Error("insertAll() needs a stage opened with checksums");
-    return insertStagedItems(this.raw, this.#items, this.collector, at);
-  }
-
-  /**
    * Writes the inventory records of the staged items without error (staged with `bodies`) into the outbox,
    * in one statement: the table part `{` + `head.la` + the body's members + `}` ('' when the records are not
    * for AMA), and, when extras are kept, `{"RecordId":"<its id, drawn when staged>"` + `head.extra` + the
@@ -355,5 +346,112 @@ export class Stage implements ItemSink {
   /** Runs `fn` while holding Kysely's connection (see exclusive): these writes never join another's transaction. */
   async #locked(fn: () => void): Promise<void> {
     await exclusive(this.db, fn);
+  }
+}
+
+/** What a run's store() reads of its sink: the staging area, or the tables themselves (DirectSink). */
+export type RunSink =
+  & Pick<
+    Stage,
+    | "count"
+    | "errors"
+    | "duplicates"
+    | "duplicateExamples"
+    | "previous"
+    | "page"
+    | "unreported"
+    | "snapshot"
+    | "unstagedGood"
+    | "storeContents"
+    | "close"
+  >
+  & ItemSink;
+
+/** Nothing stored: what a run with nothing stored gets as `ctx.previous`. */
+const NOTHING_STORED = new StoredWindow(() => [], () => []);
+
+/**
+ * The sink of a baseline with nothing stored: each item, its inventory record and captured content go straight
+ * into their tables, inside the run's transaction, which was opened before collecting (runCollector): nothing is
+ * staged, nor copied at the end. The items' times and their records' TimeGenerated are the run's start.
+ */
+export class DirectSink implements RunSink {
+  errors = 0;
+  duplicates = 0;
+  readonly duplicateExamples: string[] = [];
+  readonly previous = NOTHING_STORED;
+  #count = 0;
+  #records = 0;
+  readonly #items: ReturnType<typeof newItemWriter>;
+  readonly #outbox: ReturnType<typeof outboxAppender>;
+  readonly #contents: ReturnType<typeof contentWriter>;
+
+  /** `records`: where and how the inventory records go, when the run sends a snapshot and someone takes it. */
+  constructor(
+    raw: DatabaseSync,
+    collector: string,
+    private readonly key: (item: Item) => string,
+    private readonly at: number,
+    private readonly records?: {
+      stream: string;
+      head: { la: string | null; extra: string };
+      bodies: BodyOptions;
+    },
+  ) {
+    this.#items = newItemWriter(raw, collector, at);
+    this.#outbox = outboxAppender(raw);
+    this.#contents = contentWriter(raw, at);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  add(item: Item, fingerprint?: string): void {
+    const s = seenItem(this.key(item), item, fingerprint || null);
+    const checksum = s.error === null ? dataChecksum(s.json) : null;
+    if (!this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint)) {
+      if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(s.key);
+      return;
+    }
+    this.#count++;
+    if (s.error !== null) {
+      this.errors++;
+      return;
+    }
+    const r = this.records;
+    if (!r || (r.head.la === null && !r.bodies.extras)) return;
+    const body = inventoryBody(item, r.bodies);
+    const text = inventoryRecordText(r.head, body.la, body.extra, crypto.randomUUID());
+    this.#outbox.append(r.stream, text.record, text.extra, this.at);
+    this.#records++;
+  }
+
+  same(key: string): void {
+    // Nothing is stored, so nothing can be the same.
+    if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(key);
+  }
+
+  content(c: Content): void {
+    this.#contents.store(c);
+  }
+
+  page(): StagedPair[] {
+    return [];
+  }
+
+  *unreported(): Generator<StoredItem[]> {}
+
+  /** The inventory records were written as they came: how many. */
+  snapshot(): number {
+    return this.#records;
+  }
+
+  *unstagedGood(): Generator<Item[]> {}
+
+  storeContents(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -17,6 +17,7 @@ import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
 import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
 import { recordVerification, verifySnapshot } from "../db/chain.ts";
 import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
+import { writeMirrors } from "./pipeline/mirrors.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -80,9 +81,23 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       log,
       config: () => config,
       ama: opts.ama,
-      mirrorDir: opts.mirrorDir,
     })
     : undefined;
+
+  /** Rewrites the JSON mirrors (SPEC §7.12) of `collector` after its run, unless its items did not move. */
+  const mirror = async (collector: string, itemsWritten: number, dir: string) => {
+    try {
+      await writeMirrors({
+        db,
+        dir,
+        os: host.os,
+        only: [collector],
+        unchanged: itemsWritten === 0 ? [collector] : [],
+      });
+    } catch (e) {
+      log.error("cannot write the JSON mirrors", { dir, error: e });
+    }
+  };
 
   // A run that failed because nothing could be written is kept here, shown on the page, and stored before
   // the next run (the first moment the database may take it again).
@@ -126,7 +141,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         unrecorded.push(summary);
         if (unrecorded.length > MAX_UNRECORDED) unrecorded.shift();
       }
-      await delivery?.afterRun(collector.name, summary.itemsWritten);
+      delivery?.notify();
+      if (opts.mirrorDir) await mirror(collector.name, summary.itemsWritten, opts.mirrorDir);
       return summary;
     },
   });

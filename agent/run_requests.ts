@@ -1,16 +1,11 @@
 // `--once` next to a running daemon: it asks the daemon (through the database) to run, and prints the daemon's result.
 import { sql } from "kysely";
 import type { Db } from "../db/open.ts";
-import { getState, setState } from "../db/state.ts";
+import { deleteState, getState, setState, statesStartingWith } from "../db/state.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Logger } from "./log.ts";
 import type { OnceResult } from "./once.ts";
 import type { RunSummary } from "./pipeline/run.ts";
-
-/** state keys: the request a `--once` writes, the id the daemon took, the result it wrote. */
-const REQUEST = "run.request";
-const TAKEN = "run.taken";
-const RESULT = "run.result";
 
 export interface RunRequest {
   id: string;
@@ -18,9 +13,14 @@ export interface RunRequest {
   at: number;
 }
 
+/** Results nobody came for (their `--once` was killed) are deleted after this long. */
+const RESULT_KEPT_MS = 3_600_000;
+
 /** What the daemon answers: what `--once` would have printed had it run the collectors itself. */
 export interface RunResult {
   id: string;
+  /** When the daemon wrote it (epoch ms). */
+  at: number;
   summaries: RunSummary[];
   skipped: OnceResult["skipped"];
   config: ConfigInForce;
@@ -48,14 +48,22 @@ export function serveRunRequests(
     const v = (await sql<{ data_version: number }>`PRAGMA data_version`.execute(db)).rows[0]?.data_version;
     if (v === version) return;
     version = v;
-    const text = await getState(db, REQUEST);
-    if (!text || text === await getState(db, TAKEN)) return;
-    const req = JSON.parse(text) as RunRequest;
-    await setState(db, TAKEN, text);
-    log.info("running the collectors for ctagent --once", { pid: req.pid });
+    // Every request waiting now is answered by one pass: two --once at once get the same result.
+    const requests = (await statesStartingWith(db, "run.request.")).map((r) =>
+      JSON.parse(r.value) as RunRequest
+    );
+    if (!requests.length) return;
+    for (const r of requests) await deleteState(db, `run.request.${r.id}`); // taken
+    log.info("running the collectors for ctagent --once", { pids: requests.map((r) => r.pid).join(" ") });
     const summaries = await agent.runNow();
-    const result: RunResult = { id: req.id, summaries, skipped: agent.skipped(), config: agent.config() };
-    await setState(db, RESULT, JSON.stringify(result));
+    const at = Date.now();
+    for (const old of await statesStartingWith(db, "run.result.")) {
+      if ((JSON.parse(old.value) as RunResult).at < at - RESULT_KEPT_MS) await deleteState(db, old.key);
+    }
+    for (const r of requests) {
+      const result: RunResult = { id: r.id, at, summaries, skipped: agent.skipped(), config: agent.config() };
+      await setState(db, `run.result.${r.id}`, JSON.stringify(result));
+    }
   };
   const timer = setInterval(() => {
     if (busy) return;
@@ -87,24 +95,27 @@ export async function askDaemon(opts: {
 }): Promise<RunResult | undefined> {
   const { db } = opts;
   const req: RunRequest = { id: crypto.randomUUID(), pid: Deno.pid, at: Date.now() };
-  const text = JSON.stringify(req);
-  await setState(db, REQUEST, text);
+  const request = `run.request.${req.id}` as const, answer = `run.result.${req.id}` as const;
+  await setState(db, request, JSON.stringify(req));
   // The daemon's event loop can be busy for a while (a big baseline commits in one statement).
-  const takeBy = Date.now() + (opts.takeMs ?? 60_000);
-  for (let i = 0;; i++) {
-    await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
-    opts.signal?.throwIfAborted();
-    const result = await getState(db, RESULT);
-    if (result) {
-      const r = JSON.parse(result) as RunResult;
-      if (r.id === req.id) {
-        await db.deleteFrom("state").where("key", "=", RESULT).execute();
-        return r;
+  const takeBy = performance.now() + (opts.takeMs ?? 60_000); // elapsed time: the wall clock may be set
+  try {
+    for (let i = 0;; i++) {
+      await new Promise((r) => setTimeout(r, opts.pollMs ?? 200));
+      opts.signal?.throwIfAborted();
+      const result = await getState(db, answer);
+      if (result) {
+        await deleteState(db, answer);
+        return JSON.parse(result) as RunResult;
+      }
+      if (i % 5 === 4 && opts.daemonGone()) return undefined;
+      if (performance.now() > takeBy && await getState(db, request) !== undefined) {
+        throw new DaemonNotAnswering(
+          `it did not take the request within ${(opts.takeMs ?? 60_000) / 1000} s`,
+        );
       }
     }
-    if (i % 5 === 4 && opts.daemonGone()) return undefined;
-    if (Date.now() > takeBy && await getState(db, TAKEN) !== text) {
-      throw new DaemonNotAnswering(`it did not take the request within ${(opts.takeMs ?? 60_000) / 1000} s`);
-    }
+  } finally {
+    await deleteState(db, request); // not taken: nobody is to run it later
   }
 }

@@ -41,6 +41,24 @@ Deno.test("askDaemon() gets the daemon's run result through the database, once p
     }
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(runs, 2, "a request is run once");
+    // Two --once asking at the same moment: neither request is lost, both get an answer.
+    const both = await Promise.all([1, 2].map(async () => {
+      const o = await openDb(`${dir}/ctagent.db`);
+      try {
+        return await askDaemon({
+          db: o.db,
+          log: memoryLogger(),
+          daemonGone: () => false,
+          pollMs: 20,
+          takeMs: 5000,
+        });
+      } finally {
+        await o.close();
+      }
+    }));
+    assert.ok(both.every((r) => r?.summaries.length === 1), JSON.stringify(both));
+    const left = onceDb.raw.prepare("SELECT key FROM state WHERE key LIKE 'run.%'").all();
+    assert.deepEqual(left, [], "no request or result is left behind");
   } finally {
     await stop();
     await daemonDb.close();

@@ -1,4 +1,6 @@
 // What went wrong with the state database, in words an operator can act on.
+import { rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 /** A problem with the state database that callers report (exit 19) rather than crash on. */
 export class DatabaseError extends Error {
@@ -50,9 +52,32 @@ const CONDITIONS: { kind: StorageKind; match: RegExp; advice: string }[] = [
   },
 ];
 
-/** The storage problem behind `e`, or undefined when `e` is not one (a bug, an abort). */
-export function storageProblem(e: unknown): StorageProblem | undefined {
+/**
+ * The storage problem behind `e`, or undefined when `e` is not one (a bug, an abort). With `dir` (where the
+ * database is), an I/O error is looked into: SQLite says "disk I/O error" where the OS said "no space left"
+ * (growing its -shm file), and the operator must hear that the disk is full.
+ */
+export function storageProblem(e: unknown, dir?: string): StorageProblem | undefined {
   const message = e instanceof Error ? e.message : String(e);
   const c = CONDITIONS.find((c) => c.match.test(message));
+  if (c?.kind === "io" && dir) {
+    const full = noSpaceIn(dir);
+    if (full) return { kind: "full", message: `${message} (${full})`, advice: CONDITIONS[0].advice };
+  }
   return c && { kind: c.kind, message, advice: c.advice };
+}
+
+/** "no space left on device" when a small file cannot be written in `dir` for want of space. */
+function noSpaceIn(dir: string): string | undefined {
+  const probe = join(dir, `.ctagent-space-probe-${Deno.pid}`);
+  try {
+    writeFileSync(probe, new Uint8Array(256 * 1024));
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === "ENOSPC") return "no space left on device";
+  } finally {
+    try {
+      rmSync(probe, { force: true });
+    } catch { /* nothing to remove */ }
+  }
+  return undefined;
 }

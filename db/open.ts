@@ -7,7 +7,7 @@ import { type Migration, type MigrationProvider, Migrator } from "kysely/migrati
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
 import { migrations } from "./migrations/mod.ts";
 import type { Database } from "./schema.ts";
-import { DatabaseError } from "./errors.ts";
+import { DatabaseError, storageProblem } from "./errors.ts";
 
 export type Db = Kysely<Database>;
 
@@ -64,7 +64,7 @@ function keepPrivate(path: string): void {
 }
 
 /** SQLite's SQLITE_BUSY / SQLITE_LOCKED, as node:sqlite words them (it gives no error code). */
-export const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
+const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
 
 /** Migrations this program has that the database has not run (all of them for a new database). */
 function pending(raw: DatabaseSync): string[] {
@@ -93,7 +93,7 @@ async function migrate(
     try {
       raw.exec("BEGIN IMMEDIATE");
     } catch (e) {
-      if (isBusy(e) && Date.now() < deadline) continue;
+      if (isBusy(e) && performance.now() < deadline) continue;
       throw e;
     }
     try {
@@ -119,13 +119,13 @@ async function migrate(
 }
 
 /** PRAGMA application_id of a ctagent database: "ctag". */
-export const APPLICATION_ID = 0x63746167;
+const APPLICATION_ID = 0x63746167;
 /**
  * PRAGMA user_version holds the ctagent version that last migrated the database, major·10⁶ + minor·10³ +
  * patch (0: unknown): what an older ctagent names when it finds migrations it does not know. In the file's
  * header, not in a table, so it is there whatever a newer schema looks like.
  */
-export function versionNumber(version: string): number {
+function versionNumber(version: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})/.exec(version);
   return m ? Number(m[1]) * 1_000_000 + Number(m[2]) * 1_000 + Number(m[3]) : 0;
 }
@@ -242,6 +242,17 @@ function openReadOnly(path: string): DatabaseSync {
   }
 }
 
+/** Why the database at `path` cannot be opened, with what to do when the cause is the storage's. */
+function openError(path: string, e: unknown): DatabaseError {
+  const problem = path === ":memory:" ? undefined : storageProblem(e, dirname(path));
+  return new DatabaseError(
+    `Cannot open database ${path}: ${
+      problem ? `${problem.message}: ${problem.advice}` : (e as Error).message
+    }`,
+    { cause: e },
+  );
+}
+
 /**
  * Opens the database at `path` (":memory:" for tests) and applies pending migrations. Refuses, with a
  * DatabaseError that names the path and what to do, a database that is not ctagent's, one a newer ctagent
@@ -258,13 +269,18 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       raw = new DatabaseSync(path);
     }
   } catch (e) {
-    throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw openError(path, e);
   }
   const db = new Kysely<Database>({ dialect: nodeSqliteDialect(raw) });
   try {
     // The busy timeout first: every later statement, switching to WAL included, waits its turn for a lock.
     raw.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
     const { marked } = identify(raw, path, version);
+    if (opts.readOnly && tablesOf(raw).length === 0) {
+      // Nothing was ever stored (a first run that could not write): that reads as an empty state.
+      await db.destroy();
+      return await openDb(":memory:", { version });
+    }
     if (!opts.readOnly) {
       raw.exec("PRAGMA journal_mode = WAL");
       raw.exec("PRAGMA synchronous = NORMAL");
@@ -278,15 +294,21 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       );
     }
     if (todo.length || (!marked && !opts.readOnly)) {
-      await migrate(db, raw, path, version, Date.now() + 2 * busyTimeoutMs);
+      // Elapsed time (performance.now), not the wall clock: a clock set back would stretch the wait.
+      await migrate(db, raw, path, version, performance.now() + 2 * busyTimeoutMs);
     }
     await checkSchema(raw, path);
   } catch (e) {
     await db.destroy();
     if (e instanceof DatabaseError) throw e;
-    throw new DatabaseError(`Cannot open database ${path}: ${(e as Error).message}`, { cause: e });
+    throw openError(path, e);
   }
   return { db, raw, path, close: () => db.destroy() };
+}
+
+/** `20261204T120000Z`: a time for a file name. */
+export function fileStamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
 }
 
 /**
@@ -294,8 +316,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
  * stays whole and can be opened or sent for analysis. Returns the new name, or undefined when there was none.
  */
 export function moveDatabaseAside(path: string, now = new Date()): string | undefined {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const aside = `${path}.reset-${stamp}`;
+  const aside = `${path}.reset-${fileStamp(now)}`;
   try {
     renameSync(path, aside);
   } catch (e) {

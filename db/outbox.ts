@@ -187,5 +187,3 @@ export function outboxReader(db: Db, raw: DatabaseSync) {
     depth: () => depthOf(db),
   };
 }
-
-export type OutboxReader = ReturnType<typeof outboxReader>;

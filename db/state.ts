@@ -21,10 +21,9 @@ export type StateKey =
   /** The history chain's head and its last verification (db/chain.ts). */
   | "chain.head"
   | "chain.verified"
-  /** A `--once` asking the daemon for a run, the daemon taking it, and its result (agent/run_requests.ts). */
-  | "run.request"
-  | "run.taken"
-  | "run.result";
+  /** A `--once` asking the daemon for a run (the daemon takes it by deleting it), and the result, by request id. */
+  | `run.request.${string}`
+  | `run.result.${string}`;
 
 export async function getState(db: Q, key: StateKey): Promise<string | undefined> {
   const row = await db.selectFrom("state").select("value").where("key", "=", key).executeTakeFirst();
@@ -41,4 +40,18 @@ export async function addToCounter(db: Q, key: StateKey, n: number): Promise<num
   const next = Number(await getState(db, key) ?? 0) + n;
   await setState(db, key, String(next));
   return next;
+}
+
+export async function deleteState(db: Q, key: StateKey): Promise<void> {
+  await db.deleteFrom("state").where("key", "=", key).execute();
+}
+
+/** The entries whose key starts with `prefix` (one of the families above, e.g. "run.request."), by key. */
+export async function statesStartingWith(
+  db: Q,
+  prefix: `${string}.`,
+): Promise<{ key: StateKey; value: string }[]> {
+  return await db.selectFrom("state").select(["key", "value"])
+    .where((eb) => eb(eb.fn("substr", ["key", eb.val(1), eb.val(prefix.length)]), "=", prefix))
+    .orderBy("key").execute() as { key: StateKey; value: string }[];
 }

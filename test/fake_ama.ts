@@ -2,17 +2,8 @@
 import net from "node:net";
 import { appendFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
-import {
-  decodeForwardMessage,
-  encodeAck,
-  type EventRecord,
-  isEventTime,
-  messageScanner,
-  type Mode,
-  newDecoder,
-  type Time,
-  timeToMs,
-} from "../agent/ama/codec.ts";
+import { type EventRecord, isEventTime, messages as msgpackValues, type Time } from "../agent/ama/codec.ts";
+import { decodeForwardMessage, encodeAck, type Mode, timeToMs } from "./forward_server.ts";
 import { completeReply } from "../agent/ama/config_client.ts";
 import { parseEndpoint } from "../agent/ama/transport.ts";
 import type { Platform } from "../agent/platform.ts";
@@ -174,45 +165,6 @@ async function listen(srv: net.Server, text: string): Promise<string> {
   return ep.label;
 }
 
-/**
- * The msgpack values a socket carries, each decoded once it is whole (messageLength), so a large forward
- * message arriving in many chunks is not re-decoded from its start at every chunk.
- */
-async function* messages_(socket: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
-  const decoder = newDecoder();
-  let buf = new Uint8Array(1 << 16);
-  let start = 0;
-  let used = 0;
-  let scanner = messageScanner(0);
-  for await (const chunk of socket) {
-    if (used + chunk.length > buf.length) {
-      // Drop what was consumed; grow (doubling) only when the unconsumed rest needs it.
-      const rest = used - start;
-      if (rest + chunk.length > buf.length) {
-        const next = new Uint8Array(Math.max(buf.length * 2, rest + chunk.length));
-        next.set(buf.subarray(start, used));
-        buf = next;
-      } else buf.copyWithin(0, start, used);
-      scanner.shift(-start);
-      used = rest;
-      start = 0;
-    }
-    buf.set(chunk, used);
-    used += chunk.length;
-    while (start < used) {
-      const stop = scanner.scan(buf, used);
-      if (stop === undefined) break;
-      yield decoder.decode(buf.subarray(start, stop));
-      start = stop;
-      scanner = messageScanner(start);
-    }
-    if (start === used) {
-      start = used = 0;
-      scanner = messageScanner(0);
-    }
-  }
-}
-
 export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> {
   const os = opts.os ?? "linux";
   let settings: unknown = opts.settings ?? {};
@@ -237,7 +189,7 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   const onData = (endpoint: string) => async (socket: net.Socket) => {
     track(socket);
     try {
-      for await (const value of messages_(socket)) {
+      for await (const value of msgpackValues(socket)) {
         const msg = decodeForwardMessage(value);
         if (!msg) continue; // heartbeat
         messages++;

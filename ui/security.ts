@@ -8,6 +8,9 @@ export interface Listen {
   port: number;
 }
 
+/** Where the page listens unless told (`--listen`): loopback only. */
+export const DEFAULT_LISTEN = "127.0.0.1:8470";
+
 /** Parses `--listen` (`HOST:PORT`, `[v6]:PORT`, `:PORT` or `PORT`); the host defaults to 127.0.0.1. */
 export function parseListen(text: string): Listen {
   const s = text.trim();

@@ -16,15 +16,13 @@ import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
 import { type UiCollector, uiCollectors } from "./collectors.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
-import { isLoopback, type Listen, listenProblem, parseListen } from "./security.ts";
+import { DEFAULT_LISTEN, isLoopback, type Listen, listenProblem, parseListen } from "./security.ts";
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { createApp, servePage, type UiOptions } from "./app.ts";
 import type { FromWorker, PageWorkerInit, ToWorker } from "./page_worker.ts";
 import { verbatim } from "../agent/log.ts";
-
-export const DEFAULT_LISTEN = "127.0.0.1:8470";
 
 export interface RunningUi {
   /** The page's address, e.g. http://127.0.0.1:8470/ */
@@ -149,7 +147,10 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   const scheduler = opts.scheduler ?? opts.agent?.scheduler;
   const status = opts.status ?? (opts.agent &&
     agentStatus(opts.agent, db, {
-      hostname: opts.host?.hostname ?? osHostname(),
+      // Read at each status: a host renamed while the agent runs shows its new name.
+      get hostname() {
+        return opts.host?.hostname ?? osHostname();
+      },
       os: await opts.host?.osName(),
       startedAt: Date.now(),
       delivery: opts.delivery,

@@ -2,14 +2,7 @@
 import { encode as msgpackEncode } from "@msgpack/msgpack";
 import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
-import {
-  connect,
-  type Connection,
-  type Endpoint,
-  parseEndpoint,
-  sleep,
-  TransportError,
-} from "./transport.ts";
+import { connect, type Connection, type Endpoint, parseEndpoint, TransportError } from "./transport.ts";
 
 /** Where AMA answers config requests, tried in order (SPEC §4.1; the filesystem form is newer mdsd). */
 export const CONFIG_ENDPOINTS: Record<Platform, readonly string[]> = {
@@ -26,8 +19,6 @@ export const CONFIG_TAGS: Record<Platform, string> = {
   windows: "ChangeTracking-Windows",
 };
 
-/** SPEC §3.2: AMA is asked every 5 minutes. */
-export const CONFIG_POLL_INTERVAL_MS = 300_000;
 export const DEFAULT_CONFIG_TIMEOUT_MS = 10_000;
 /** A CT DCR is kilobytes; anything past this is not a config reply. */
 export const DEFAULT_MAX_REPLY_BYTES = 8 * 1024 * 1024;
@@ -198,13 +189,16 @@ export interface ConfigClientOptions {
   maxReplyBytes?: number;
   log?: Logger;
   connectFn?: typeof connect;
+  /** Stops the request (the process is stopping): the connection is closed, the request fails at once. */
+  signal?: AbortSignal;
 }
 
 async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigReply> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS;
   const maxBytes = opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-  const deadline = Date.now() + timeoutMs;
-  const left = () => Math.max(1, deadline - Date.now());
+  // Elapsed time: a clock set back during the request must not stretch its deadline by as much.
+  const deadline = performance.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - performance.now());
   const request: ConfigRequest = {
     Request: "AgentTaggedData",
     RequestId: crypto.randomUUID(),
@@ -213,10 +207,12 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
   };
   let conn: Connection;
   try {
-    conn = await (opts.connectFn ?? connect)(ep, { timeoutMs: left() });
+    conn = await (opts.connectFn ?? connect)(ep, { timeoutMs: left(), signal: opts.signal });
   } catch (e) {
     throw new AmaConfigError(`Cannot ask AMA for config: ${(e as Error).message}`, ep.label, { cause: e });
   }
+  const onAbort = () => conn.close();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await conn.write(encodeConfigRequest(opts.os, request), left());
     const chunks: Uint8Array[] = [];
@@ -237,6 +233,7 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
         throw new AmaConfigError(`Config request to ${ep.label} failed: ${(e as Error).message}`, ep.label);
       }
       if (chunk === null) {
+        if (opts.signal?.aborted) throw new AmaConfigError(`Config request to ${ep.label} stopped`, ep.label);
         const buf = concat(chunks, size);
         const text = size ? completeReply(buf, ep.label) : undefined;
         if (text !== undefined) return parseConfigReply(text, ep.label);
@@ -262,6 +259,7 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
       }
     }
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
     conn.close();
   }
 }
@@ -300,6 +298,7 @@ export async function requestAmaConfig(
   if (!endpoints.length) throw new AmaConfigError("No AMA config endpoint configured");
   const errors: AmaConfigError[] = [];
   for (const text of endpoints) {
+    opts.signal?.throwIfAborted();
     const ep = parseEndpoint(text);
     try {
       const reply = await askOne(ep, opts);
@@ -320,30 +319,4 @@ export async function requestAmaConfig(
     `AMA is not there: nothing answers config requests at ${why.join(" or ")}`,
     errors[0]?.endpoint,
   );
-}
-
-/** A config source for the loader: resolves to the raw reply text, or rejects with a clear AmaConfigError. */
-export function amaConfigSource(opts: ConfigClientOptions): () => Promise<string> {
-  return async () => (await requestAmaConfig(opts)).text;
-}
-
-/**
- * Polls a config source every `intervalMs` (first poll at once) until `signal` aborts. Errors are reported,
- * never thrown: the DCR in force stays until a good reply arrives.
- */
-export async function pollConfig(opts: {
-  source: () => Promise<string>;
-  intervalMs?: number;
-  signal: AbortSignal;
-  onReply: (text: string) => void | Promise<void>;
-  onError: (e: Error) => void;
-}): Promise<void> {
-  while (!opts.signal.aborted) {
-    try {
-      await opts.onReply(await opts.source());
-    } catch (e) {
-      opts.onError(e instanceof Error ? e : new Error(String(e)));
-    }
-    if (!await sleep(opts.intervalMs ?? CONFIG_POLL_INTERVAL_MS, opts.signal)) return;
-  }
 }

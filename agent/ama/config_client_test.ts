@@ -1,14 +1,11 @@
 import assert from "node:assert/strict";
 import { encode } from "@msgpack/msgpack";
-import { memoryLogger } from "../log.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
 import {
   AmaConfigError,
-  amaConfigSource,
   completeReply,
   encodeConfigRequest,
   parseConfigReply,
-  pollConfig,
   requestAmaConfig,
 } from "./config_client.ts";
 
@@ -124,30 +121,4 @@ Deno.test("completeReply() waits for a whole JSON object or msgpack str and spli
   assert.equal(completeReply(framed, "x"), `{"Success":true}`);
   const utf8 = enc(`{"a":"日本"}`);
   assert.equal(completeReply(utf8.subarray(0, 8), "x"), undefined);
-});
-
-Deno.test("pollConfig() keeps polling through errors and stops when aborted", async () => {
-  const ama = await startFakeAma();
-  const log = memoryLogger();
-  const replies: string[] = [];
-  const errors: string[] = [];
-  const ac = new AbortController();
-  const source = amaConfigSource({ os: "linux", endpoints: [ama.configEndpoint!], log });
-  let n = 0;
-  const done = pollConfig({
-    source: () => (++n === 2 ? Promise.reject(new Error("flaky")) : source()),
-    intervalMs: 10,
-    signal: ac.signal,
-    onReply: (t) => void replies.push(t),
-    onError: (e) => {
-      errors.push(e.message);
-    },
-  });
-  while (n < 3) await new Promise((r) => setTimeout(r, 5));
-  ac.abort();
-  await done;
-  assert.ok(replies.length >= 2);
-  assert.deepEqual(errors, ["flaky"]);
-  assert.equal(JSON.parse(replies[0]).Success, true);
-  await ama.close();
 });

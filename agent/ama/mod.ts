@@ -6,12 +6,9 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { CONFIG_ENDPOINTS, requestAmaConfig } from "./config_client.ts";
 import { amaRoutes, createSender, forwardRoutes, type Routes, type Sender } from "./sender.ts";
-import { writeMirrors } from "./mirrors.ts";
 import { parseEndpoint } from "./transport.ts";
 import { outboxDepth } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
-
-export { writeMirrors } from "./mirrors.ts";
 
 /** How ctagent talks to AMA or a forward receiver (from flags). */
 export interface AmaOptions {
@@ -48,8 +45,8 @@ export function checkAmaOptions(o: AmaOptions): string | undefined {
 export function amaFetch(o: AmaOptions, log?: Logger): AmaFetch | undefined {
   if (o.noAma) return undefined;
   const endpoints = o.configEndpoints?.length ? o.configEndpoints : CONFIG_ENDPOINTS[o.os];
-  return async () => {
-    const reply = await requestAmaConfig({ os: o.os, endpoints, log, timeoutMs: o.configTimeoutMs });
+  return async (signal) => {
+    const reply = await requestAmaConfig({ os: o.os, endpoints, log, timeoutMs: o.configTimeoutMs, signal });
     return { raw: reply.text, origin: reply.endpoint };
   };
 }
@@ -76,14 +73,14 @@ export function routesFor(config: ConfigInForce, o: AmaOptions): Routes {
 
 export interface Delivery {
   sender: Sender;
-  /** Call after a run: wakes the sender and rewrites the JSON mirrors of `collector` if its items moved. */
-  afterRun(collector: string, itemsWritten?: number): Promise<void>;
+  /** Call after a run: wakes the sender (new records may be in the outbox). */
+  notify(): void;
   stop(): Promise<void>;
 }
 
 /**
- * Starts delivering the outbox in the background (at least once, SPEC §7.11) and keeps the JSON mirrors
- * (SPEC §7.12) in `mirrorDir`. The routes follow the configuration in force.
+ * Starts delivering the outbox in the background (at least once, SPEC §7.11). The routes follow the
+ * configuration in force.
  */
 export function startDelivery(opts: {
   db: Db;
@@ -91,32 +88,19 @@ export function startDelivery(opts: {
   log: Logger;
   config: () => ConfigInForce;
   ama: AmaOptions;
-  mirrorDir?: string;
 }): Delivery {
   const sender = createDelivery(opts);
   const ac = new AbortController();
   const running = sender.run(ac.signal);
   return {
     sender,
-    async afterRun(collector, itemsWritten) {
-      sender.notify();
-      if (!opts.mirrorDir) return;
-      try {
-        await writeMirrors({
-          db: opts.db,
-          dir: opts.mirrorDir,
-          os: opts.ama.os,
-          only: [collector],
-          unchanged: itemsWritten === 0 ? [collector] : [],
-        });
-      } catch (e) {
-        opts.log.error("cannot write the JSON mirrors", { dir: opts.mirrorDir, error: e });
-      }
-    },
+    notify: () => sender.notify(),
     async stop() {
       ac.abort();
-      await running;
+      // Closing first ends a write or an ack wait in flight at once (a stalled peer would hold them for their
+      // whole deadline); what they carried stays in the outbox.
       sender.close();
+      await running;
     },
   };
 }
@@ -146,6 +130,8 @@ export async function deliverOnce(opts: {
   config: ConfigInForce;
   ama: AmaOptions;
   timeoutMs: number;
+  /** Stops delivering (the process is stopping); what is not delivered stays in the outbox. */
+  signal?: AbortSignal;
 }): Promise<{ delivered: number; left: number; warning?: string }> {
   if (opts.ama.noAma && !opts.ama.forward) {
     // Nowhere to send: the records wait in the outbox (a later run with an endpoint delivers them).
@@ -155,7 +141,7 @@ export async function deliverOnce(opts: {
   const quiet: Logger = { ...opts.log, info: opts.log.debug, warn: opts.log.debug, child: () => quiet };
   const sender = createDelivery({ ...opts, log: quiet, config: () => opts.config });
   try {
-    const r = await sender.drain(opts.timeoutMs, { giveUpUnreachable: true });
+    const r = await sender.drain(opts.timeoutMs, { giveUpUnreachable: true, signal: opts.signal });
     const where = opts.ama.forward ?? "AMA";
     return {
       ...r,

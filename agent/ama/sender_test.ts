@@ -6,7 +6,8 @@ import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
 import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
-import { decodeForwardMessage, encodeAck, isEventTime, newDecoder } from "./codec.ts";
+import { isEventTime, messages } from "./codec.ts";
+import { decodeForwardMessage, encodeAck } from "../../test/forward_server.ts";
 import {
   amaRoutes,
   createSender,
@@ -236,7 +237,7 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
   const srv = net.createServer(async (s) => {
     s.on("error", () => {});
     if (++conns <= 2) return s.destroy();
-    for await (const v of newDecoder().decodeStream(s)) {
+    for await (const v of messages(s)) {
       const msg = decodeForwardMessage(v)!;
       got.push(...msg.entries.map(([, r]) => String(r.RecordId)));
       s.write(encodeAck(msg.option!.chunk!));

@@ -1,4 +1,4 @@
-// Windows DCR file paths: %VAR% expansion and the split into directory and last-segment pattern (SPEC §1.3, §7.4), pure for any OS to test.
+// Windows DCR paths: %VAR% expansion the way ExpandEnvironmentStrings does it (SPEC §1.3, §7.4), pure for any OS to test.
 
 export interface ExpandedPath {
   path: string;
@@ -24,17 +24,4 @@ export function expandWindowsPath(path: string, env: Record<string, string | und
     return v;
   });
   return { path: out, unresolved };
-}
-
-/**
- * Splits a Windows path into the directory to list and the last segment's pattern. `pattern` is null when
- * the last segment holds no wildcard (`*`, `?`), i.e. the path names one file or folder.
- */
-export function splitWindowsPattern(path: string): { dir: string; pattern: string | null } {
-  const norm = path.replaceAll("/", "\\");
-  const cut = norm.lastIndexOf("\\");
-  const last = norm.slice(cut + 1);
-  if (!/[*?]/.test(last)) return { dir: norm, pattern: null };
-  const dir = cut < 0 ? "." : norm.slice(0, cut) || "\\";
-  return { dir: /^[A-Za-z]:$/.test(dir) ? dir + "\\" : dir, pattern: last };
 }

@@ -10,6 +10,7 @@ import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
+import { dirname } from "node:path";
 import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
 import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
 import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
@@ -27,6 +28,7 @@ import {
   type WireRecord,
 } from "./records.ts";
 import { DirectSink, type RunSink, Stage } from "./stage.ts";
+import { breather } from "../breathe.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -113,6 +115,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
+  log.debug(`${name} run started`, { collector: name });
   const fail = async (
     status: "failed" | "aborted",
     error: string,
@@ -149,9 +152,9 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   try {
     return await collectAndStore(opts, startedAt, fail);
   } catch (e) {
-    const problem = storageProblem(e);
-    if (!problem) throw e;
     const where = opts.raw.location() ?? "the state database";
+    const problem = storageProblem(e, opts.raw.location() ? dirname(where) : undefined);
+    if (!problem) throw e;
     return await fail("failed", `cannot store the run in ${where}: ${problem.message}`, [], problem.advice);
   }
 }
@@ -168,9 +171,10 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
-  const snapshotDue = settings.enableInventory && (baseline ||
-    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
-      settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
+  const snapshotDue = settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+    sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
   const bodies = snapshotDue && {
     dataType: dataTypeOf(collector, host.os),
     toAma: collector.toAma,
@@ -188,7 +192,11 @@ async function collectAndStore(
         previous: sink.previous,
         sink,
       });
-      for (const i of collected.items) await sink.add(i);
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await sink.add(i);
+        await breathe();
+      }
       for (const k of collected.same ?? []) await sink.same(k);
       for (const c of collected.contents ?? []) await sink.content(c);
       await sink.flush?.();
@@ -232,6 +240,10 @@ async function collectAndStore(
       });
     } catch (e) {
       if (failure) return await fail(failure.failed, failure.error);
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
       throw e;
     }
   }
@@ -247,7 +259,15 @@ async function collectAndStore(
   try {
     const r = await collect(stage);
     if ("failed" in r) return await fail(r.failed, r.error);
-    return await store(opts, stage, r.collected, plan);
+    try {
+      return await store(opts, stage, r.collected, plan);
+    } catch (e) {
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -289,6 +309,8 @@ async function store(
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
   let itemsWritten = 0;
+  // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
+  const breathe = breather(opts.signal);
 
   const inTransaction = async (trx: Transaction<Database>) => {
     const run = {
@@ -351,6 +373,7 @@ async function store(
       items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
+      await breathe();
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
     const unseen = collected.unseen ?? [];
@@ -360,6 +383,7 @@ async function store(
       itemsWritten += gone.length;
       await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+      await breathe();
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
@@ -368,6 +392,7 @@ async function store(
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
           out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          await breathe();
         }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));

@@ -2,6 +2,7 @@
 import type { Collector, CollectorSettings } from "../collectors/types.ts";
 import { scheduleOf, switchedBy } from "../collectors/spec.ts";
 import type { Platform } from "../platform.ts";
+import { type Clock, realClock } from "../clock.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Logger } from "../log.ts";
 
@@ -44,6 +45,8 @@ export interface SchedulerOptions {
   jitter?: number;
   maxJitterMs?: number;
   random?: () => number;
+  /** Time and timers (default the real ones; tests move a fake). */
+  clock?: Clock;
   /** Schedule nothing until start() (so the page is served before the first collections compete with it). */
   paused?: boolean;
 }
@@ -52,9 +55,11 @@ interface Slot {
   collector: Collector;
   state: CollectorStatus["state"];
   frequency: number;
-  timer?: ReturnType<typeof setTimeout>;
+  timer?: unknown;
   nextRunAt?: number;
   lastStartedAt?: number;
+  /** When the last run started, in the clock's elapsed time: what the next run is measured from. */
+  lastStartedMono?: number;
   /** The run in flight: resolves with what `run` returned (undefined when it threw). */
   running?: Promise<unknown>;
 }
@@ -62,6 +67,7 @@ interface Slot {
 export function createScheduler(opts: SchedulerOptions): Scheduler {
   const { log, os } = opts;
   const random = opts.random ?? Math.random;
+  const clock = opts.clock ?? realClock;
   const ac = new AbortController();
   let settings = opts.settings;
   let stopped = false;
@@ -80,30 +86,38 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const jitterMs = (freqMs: number) =>
     Math.floor(random() * Math.min(freqMs * (opts.jitter ?? 0.05), opts.maxJitterMs ?? 30_000));
 
+  /**
+   * Milliseconds until `freqMs` after the slot's last start: elapsed time, never the wall clock, which an
+   * operator or NTP may set back an hour in the middle of a run.
+   */
+  const dueIn = (s: Slot, freqMs: number) =>
+    s.lastStartedMono === undefined ? freqMs : s.lastStartedMono + freqMs - clock.monotonic();
+
   const schedule = (s: Slot, delayMs: number) => {
-    clearTimeout(s.timer);
+    clock.clearTimeout(s.timer);
     if (stopped || holding || s.state !== "enabled") {
       s.timer = undefined;
       s.nextRunAt = undefined;
       return;
     }
-    s.nextRunAt = Date.now() + delayMs;
-    s.timer = setTimeout(() => void fire(s), delayMs);
+    s.nextRunAt = clock.now() + delayMs;
+    s.timer = clock.setTimeout(() => void fire(s), delayMs);
   };
 
   const fire = (s: Slot): Promise<unknown> => {
     if (s.running) return s.running; // never overlap: join the run in flight
     if (stopped) return Promise.resolve();
-    s.lastStartedAt = Date.now();
+    s.lastStartedAt = clock.now();
+    s.lastStartedMono = clock.monotonic();
     const running = opts.run(s.collector, settings, ac.signal)
       .catch((e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
       .finally(() => {
         s.running = undefined;
         const freqMs = s.frequency * 1000;
-        schedule(s, Math.max(0, s.lastStartedAt! + freqMs - Date.now()) + jitterMs(freqMs));
+        schedule(s, Math.max(0, dueIn(s, freqMs)) + jitterMs(freqMs));
       });
     s.running = running;
-    clearTimeout(s.timer);
+    clock.clearTimeout(s.timer);
     s.nextRunAt = undefined;
     return running;
   };
@@ -128,7 +142,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         // At start (or when switched on): run now, a little staggered so collectors don't all start at once.
         schedule(s, i * 50 + Math.floor(random() * 200));
       } else if (oldFreq !== frequency && !s.running) {
-        const due = (s.lastStartedAt ?? Date.now()) + frequency * 1000 - Date.now();
+        const due = dueIn(s, frequency * 1000);
         log.info(`collector ${s.collector.name} frequency ${oldFreq} s → ${frequency} s`, {
           collector: s.collector.name,
         });
@@ -174,7 +188,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     async stop() {
       stopped = true;
       ac.abort();
-      for (const s of slots) clearTimeout(s.timer);
+      for (const s of slots) clock.clearTimeout(s.timer);
       await Promise.all(slots.map((s) => s.running));
     },
   };

@@ -3,8 +3,7 @@ import type { Collector, DcrFrequency, DcrSwitch } from "../collectors/types.ts"
 import { type Settings, settingsSchema } from "../config/dcr.ts";
 import { memoryLogger } from "../log.ts";
 import { createScheduler } from "./scheduler.ts";
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+import { fakeClock } from "../../test/fake_clock.ts";
 
 /** The DCR switch and frequency each test collector follows. */
 const DCR: Record<string, [DcrSwitch, DcrFrequency]> = {
@@ -50,7 +49,9 @@ const settings = (v: Record<string, { on: boolean; freq: number }>): Settings =>
 Deno.test("scheduler runs each enabled collector at start, then at its frequency, never overlapping", async () => {
   const starts: Record<string, number[]> = { software: [], files: [] };
   let inFlight = 0, maxInFlight = 0;
+  const clock = fakeClock();
   const sched = createScheduler({
+    clock,
     collectors: [collector("software"), collector("files"), collector("registry", ["windows"])],
     os: "linux",
     settings: settings({ software: { on: true, freq: 0.05 }, files: { on: false, freq: 0.05 } }),
@@ -58,17 +59,20 @@ Deno.test("scheduler runs each enabled collector at start, then at its frequency
     jitter: 0,
     random: () => 0,
     run: async (c) => {
-      starts[c.name].push(Date.now());
+      starts[c.name].push(clock.now());
       inFlight++;
       maxInFlight = Math.max(maxInFlight, inFlight);
-      await sleep(80); // longer than the frequency: the next run must wait for this one
+      await clock.sleep(80); // longer than the frequency: the next run must wait for this one
       inFlight--;
     },
   });
-  await sleep(450);
+  await clock.advance(450);
   const status = Object.fromEntries(sched.status().map((s) => [s.name, s.state]));
   assert.deepEqual(status, { software: "enabled", files: "disabled", registry: "unsupported" });
-  await sched.stop();
+  // stop() waits for the run in flight, which ends when its time has come.
+  const stopped = sched.stop();
+  await clock.advance(80);
+  await stopped;
   assert.ok(starts.software.length >= 3, `software ran ${starts.software.length} times`);
   assert.equal(starts.files.length, 0);
   assert.equal(maxInFlight, 1);
@@ -76,7 +80,9 @@ Deno.test("scheduler runs each enabled collector at start, then at its frequency
 
 Deno.test("scheduler applies a new DCR live: switches collectors on and off and changes frequency", async () => {
   const runs: string[] = [];
+  const clock = fakeClock();
   const sched = createScheduler({
+    clock,
     collectors: [collector("software"), collector("files")],
     os: "linux",
     settings: settings({ software: { on: true, freq: 3600 }, files: { on: false, freq: 3600 } }),
@@ -88,10 +94,10 @@ Deno.test("scheduler applies a new DCR live: switches collectors on and off and 
       return Promise.resolve();
     },
   });
-  await sleep(50);
+  await clock.advance(50);
   assert.deepEqual(runs, ["software"]);
   sched.apply(settings({ software: { on: false, freq: 3600 }, files: { on: true, freq: 0.03 } }));
-  await sleep(300);
+  await clock.advance(300);
   await sched.stop();
   assert.equal(runs.filter((r) => r === "software").length, 1);
   assert.ok(runs.filter((r) => r === "files").length >= 3, runs.join());
@@ -100,7 +106,9 @@ Deno.test("scheduler applies a new DCR live: switches collectors on and off and 
 Deno.test("scheduler.scanNow() runs on demand and stop() aborts the run in flight", async () => {
   let aborted = false;
   let count = 0;
+  const clock = fakeClock();
   const sched = createScheduler({
+    clock,
     collectors: [collector("software")],
     os: "linux",
     settings: settings({ software: { on: true, freq: 3600 } }),
@@ -114,19 +122,21 @@ Deno.test("scheduler.scanNow() runs on demand and stop() aborts the run in fligh
       }
     },
   });
-  await sleep(30);
+  await clock.advance(30);
   await sched.scanNow("software");
   assert.equal(count, 2);
   await assert.rejects(() => sched.scanNow("files"), /Cannot scan files: no such collector/);
   void sched.scanNow();
-  await sleep(10);
+  await clock.advance(10);
   await sched.stop();
   assert.equal(aborted, true);
 });
 
 Deno.test("a paused scheduler runs nothing until start(), then runs every enabled collector", async () => {
   const runs: string[] = [];
+  const clock = fakeClock();
   const sched = createScheduler({
+    clock,
     collectors: [collector("software"), collector("files")],
     os: "linux",
     settings: settings({ software: { on: true, freq: 3600 }, files: { on: true, freq: 3600 } }),
@@ -138,18 +148,20 @@ Deno.test("a paused scheduler runs nothing until start(), then runs every enable
       return Promise.resolve();
     },
   });
-  await sleep(150);
+  await clock.advance(150);
   assert.deepEqual(runs, []);
   assert.deepEqual(sched.status().map((s) => s.state), ["enabled", "enabled"]);
   sched.start();
-  await sleep(150);
+  await clock.advance(150);
   await sched.stop();
   assert.deepEqual(runs.sort(), ["files", "software"]);
 });
 
 Deno.test("scanNow() resolves with what the runs it started returned, not with the run it joined", async () => {
   let n = 0;
+  const clock = fakeClock();
   const sched = createScheduler({
+    clock,
     collectors: [collector("software"), collector("files")],
     os: "linux",
     settings: settings({ software: { on: true, freq: 3600 }, files: { on: true, freq: 3600 } }),
@@ -157,13 +169,41 @@ Deno.test("scanNow() resolves with what the runs it started returned, not with t
     paused: true,
     run: async (c) => {
       const mine = ++n;
-      await sleep(30);
+      await clock.sleep(30);
       return `${c.name} ${mine}`;
     },
   });
   const first = sched.scanNow("software");
-  const both = await sched.scanNow();
+  const scans = sched.scanNow();
+  await clock.advance(100);
+  const both = await scans;
   assert.deepEqual(await first, ["software 1"]);
   assert.deepEqual(both, ["software 3", "files 2"]);
   await sched.stop();
+});
+
+Deno.test("a clock set back an hour during a run does not delay the next run by that hour (nor forward skip it)", async () => {
+  for (const jump of [-3_600_000, 3_600_000]) {
+    const starts: number[] = [];
+    const clock = fakeClock();
+    const sched = createScheduler({
+      clock,
+      collectors: [collector("software")],
+      os: "linux",
+      settings: settings({ software: { on: true, freq: 10 } }),
+      log: memoryLogger(),
+      jitter: 0,
+      random: () => 0,
+      run: async () => {
+        starts.push(clock.monotonic());
+        await clock.sleep(2_000);
+        // The wall clock is set while the run works (ntpdate, an operator's date -s): elapsed time goes on.
+        if (starts.length === 1) clock.jump(jump);
+      },
+    });
+    await clock.advance(35_000);
+    await sched.stop();
+    // Every 10 s by the time that passes: at 0, 10, 20 and 30 s.
+    assert.deepEqual(starts.map((t) => t - starts[0]), [0, 10_000, 20_000, 30_000], `jump ${jump}`);
+  }
 });

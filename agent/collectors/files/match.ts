@@ -42,23 +42,6 @@ export function globToRegex(glob: string): string {
   return `^(?:${re})$`;
 }
 
-/** Expands `%VAR%` (Windows). An unknown variable is left as written and reported. */
-export function expandWindowsEnv(path: string, env: (name: string) => string | undefined): {
-  path: string;
-  unknown: string[];
-} {
-  const unknown: string[] = [];
-  const out = path.replace(/%([^%\\/]+)%/g, (all, name: string) => {
-    const v = env(name) ?? env(name.toUpperCase());
-    if (v === undefined) {
-      unknown.push(name);
-      return all;
-    }
-    return v;
-  });
-  return { path: out, unknown };
-}
-
 /**
  * Compiles one last segment per the OS's rules. Throws PatternError for a regex outside the linear-time subset
  * (a backreference, a lookaround …) and for a glob whose class is not one (`[z-a]`).

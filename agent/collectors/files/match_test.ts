@@ -1,12 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  compileSegment,
-  expandWindowsEnv,
-  globToRegex,
-  overlapping,
-  parseRule,
-  segmentProblem,
-} from "./match.ts";
+import { compileSegment, globToRegex, overlapping, parseRule, segmentProblem } from "./match.ts";
+import { expandWindowsPath } from "../../host/windows_path.ts";
 import { PatternError } from "./pattern.ts";
 
 Deno.test("parseRule() reads the Linux default /etc/.*.conf as an anchored regex on the last segment", () => {
@@ -50,9 +44,9 @@ Deno.test("parseRule() rejects relative paths and warns about wildcards before t
 });
 
 Deno.test("Windows rules: %VAR% expansion, backslashes, case-insensitive glob, *.* means everything", () => {
-  const env = (n: string) => ({ WINDIR: "C:\\Windows" } as Record<string, string>)[n.toUpperCase()];
-  const e = expandWindowsEnv("%winDir%\\System32\\*.*", env);
-  assert.deepEqual(e, { path: "C:\\Windows\\System32\\*.*", unknown: [] });
+  const env = { WINDIR: "C:\\Windows" };
+  const e = expandWindowsPath("%winDir%\\System32\\*.*", env);
+  assert.deepEqual(e, { path: "C:\\Windows\\System32\\*.*", unresolved: [] });
   const r = parseRule(e.path, "windows");
   assert.equal(r.base, "C:\\Windows\\System32");
   assert.ok(r.test("kernel32.dll") && r.test("README"));
@@ -62,7 +56,7 @@ Deno.test("Windows rules: %VAR% expansion, backslashes, case-insensitive glob, *
   assert.equal(parseRule("D:\\testing\\*", "windows").base, "D:\\testing");
   assert.equal(parseRule("E:\\test1", "windows").kind, "literal");
   assert.ok(parseRule("E:\\test1", "windows").test("TEST1"));
-  assert.deepEqual(expandWindowsEnv("%NOPE%\\x", env).unknown, ["NOPE"]);
+  assert.deepEqual(expandWindowsPath("%NOPE%\\x", env).unresolved, ["NOPE"]);
 });
 
 Deno.test("globToRegex() handles classes, negation and regex metacharacters", () => {

@@ -2,7 +2,8 @@
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import type { Host } from "../../host/mod.ts";
 import type { WalkOptionsBase } from "../../host/files/walk_limits.ts";
-import { expandWindowsEnv, overlapping, parseRule } from "./match.ts";
+import { overlapping, parseRule } from "./match.ts";
+import { expandWindowsPath } from "../../host/windows_path.ts";
 
 /** One enabled fileInfo entry as a walk. */
 export interface WalkPlan {
@@ -28,11 +29,13 @@ export function planWalks(settings: Settings, host: Host, warnings: string[]): W
     try {
       let path = rule.path;
       if (windows) {
-        const x = expandWindowsEnv(path, host.env);
+        const x = expandWindowsPath(path, host.environment());
         path = x.path;
-        if (x.unknown.length) {
+        if (x.unresolved.length) {
           warnings.push(
-            `fileInfo ${JSON.stringify(rule.name)}: %${x.unknown.join("%, %")}% not defined, left as written`,
+            `fileInfo ${JSON.stringify(rule.name)}: %${
+              x.unresolved.join("%, %")
+            }% not defined, left as written`,
           );
         }
       }

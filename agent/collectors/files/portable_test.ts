@@ -119,6 +119,7 @@ Deno.test("portable path as a Windows host: %VAR% expansion, backslash keys, cas
       ...liveHost({ os: "windows" }),
       path: real,
       env: (n) => (n.toUpperCase() === "TREEROOT" ? "C:\\Tree" : undefined),
+      environment: () => ({ TreeRoot: "C:\\Tree" }),
     };
     const r = await collect(
       host,

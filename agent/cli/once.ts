@@ -1,0 +1,120 @@
+// The `--once` mode: every enabled collector once, what it prints, the mirrors, and best-effort delivery.
+import type { Collector } from "../collectors/types.ts";
+import { chooseEntry, parseDcrDocument } from "../config/document.ts";
+import { type ConfigInForce, readDcrFile, resolveConfig, withLocalSettings } from "../config/load.ts";
+import type { Host } from "../host/mod.ts";
+import type { Logger } from "../log.ts";
+import { EXIT } from "../exit_codes.ts";
+import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "../once.ts";
+import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
+import { writeMirrors } from "../pipeline/mirrors.ts";
+import type { OpenedDb } from "../../db/open.ts";
+import type { Cli } from "./args.ts";
+import type { Io } from "./io.ts";
+
+/**
+ * A script that names a DCR wants that DCR: an invalid one stops `--once` (exit 17) rather than running another.
+ * Returns the exit code when it stops, undefined when the DCR is good.
+ */
+export async function checkOnceDcr(cli: Cli, io: Io, host: Host): Promise<number | undefined> {
+  if (!cli.dcr) return undefined;
+  const { raw, problem } = await readDcrFile(cli.dcr);
+  const problems = raw === undefined
+    ? [problem!]
+    : chooseEntry(parseDcrDocument(raw, host.os), host.os).problems;
+  if (problems.length) {
+    io.err(
+      `ctagent: DCR ${cli.dcr} is invalid:\n${problems.map((p) => `  ${p.path}: ${p.message}`).join("\n")}`,
+    );
+    return EXIT.INVALID_DCR;
+  }
+  return undefined;
+}
+
+/** Runs every enabled collector once, prints the result, writes the mirrors, delivers; returns the exit code. */
+export async function runOnceMode(
+  cli: Cli,
+  d: {
+    io: Io;
+    opened: OpenedDb;
+    collectors: readonly Collector[];
+    host: Host;
+    log: Logger;
+    dataDir: string;
+    /** Aborts at a stop signal: the run in flight ends aborted, the rest is skipped (exit 22). */
+    stop: AbortSignal;
+  },
+): Promise<number> {
+  const { io, opened, collectors, host, log, dataDir, stop } = d;
+  const ama: AmaOptions = { ...cli.ama, os: host.os };
+  const resolved = await resolveConfig({
+    db: opened.db,
+    os: host.os,
+    log,
+    dcrFile: cli.dcr,
+    fetchAma: amaFetch(ama, log),
+    signal: stop,
+  });
+  const config = withLocalSettings(resolved.config, cli.local);
+  const res = await runOnce({
+    db: opened.db,
+    raw: opened.raw,
+    collectors,
+    config,
+    host,
+    log,
+    signal: stop,
+    outboxMax: cli.outboxMax,
+    fields: recordFields(ama),
+    collectorSettings: cli.collectorSettings,
+  });
+  printOnce(cli, io, opened, collectors, host, { ...res, config });
+  if (stop.aborted) {
+    // Stopped: what ran is stored and printed; no mirrors, no delivery (the daemon or the next run does it).
+    io.err(`ctagent: ${(stop.reason as Error)?.message ?? "stopped"}; the run in flight was aborted`);
+    return EXIT.ABORTED;
+  }
+  try {
+    await writeMirrors({
+      db: opened.db,
+      dir: dataDir,
+      os: host.os,
+      only: res.summaries.map((s) => s.collector),
+      unchanged: res.summaries.filter((s) => s.itemsWritten === 0).map((s) => s.collector),
+    });
+  } catch (e) {
+    io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);
+  }
+  // Delivery is best effort here (SPEC §7.14): its problems are warnings, the exit code reports changes.
+  const sent = await deliverOnce({
+    db: opened.db,
+    raw: opened.raw,
+    log,
+    config,
+    ama,
+    timeoutMs: cli.deliverTimeoutMs,
+    signal: stop,
+  });
+  if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
+  // Stopped while delivering: every run finished, so the exit code still reports the changes (SPEC §7.14).
+  return res.exitCode;
+}
+
+/** What `--once` prints (the summary or JSON, and the database's failures on stderr); returns its exit code. */
+export function printOnce(
+  cli: Cli,
+  io: Io,
+  opened: OpenedDb,
+  collectors: readonly Collector[],
+  host: Host,
+  r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
+): number {
+  const res = { ...r, exitCode: onceExitCode(r.summaries) };
+  io.out(
+    cli.json
+      ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }))
+      : onceText(res, { collectors, config: r.config, host }),
+  );
+  for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
+  return res.exitCode;
+}

@@ -183,7 +183,9 @@ async function collectAndStore(
   const plan = { startedAt, baseline, snapshotDue, revised };
   /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
   type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
-  const collect = async (sink: RunSink & { flush?(): Promise<void> }): Promise<Outcome> => {
+  const collect = async (
+    sink: RunSink & { flush?(): Promise<void>; writeError?: unknown },
+  ): Promise<Outcome> => {
     try {
       const collected = await collector.collect(settings, {
         host,
@@ -206,6 +208,9 @@ async function collectAndStore(
       }
       return { collected };
     } catch (e) {
+      // The database could not take what the sink wrote (a baseline writes as it collects): the run failed for
+      // the database's sake, not the collector's.
+      if (!signal.aborted && sink.writeError) throw sink.writeError;
       return { failed: signal.aborted ? "aborted" : "failed", error: errorText(e) };
     }
   };

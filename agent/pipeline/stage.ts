@@ -407,10 +407,23 @@ export class DirectSink implements RunSink {
     return this.#count;
   }
 
+  /** What the database threw at a write of this sink (the run then fails as a storage failure). */
+  writeError: unknown;
+
+  /** Runs a write; an error of the database is kept before it is thrown on. */
+  #write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.writeError ??= e;
+      throw e;
+    }
+  }
+
   add(item: Item, fingerprint?: string): void {
     const s = seenItem(this.key(item), item, fingerprint || null);
     const checksum = s.error === null ? dataChecksum(s.json) : null;
-    if (!this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint)) {
+    if (!this.#write(() => this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint))) {
       if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(s.key);
       return;
     }
@@ -423,7 +436,7 @@ export class DirectSink implements RunSink {
     if (!r || (r.head.la === null && !r.bodies.extras)) return;
     const body = inventoryBody(item, r.bodies);
     const text = inventoryRecordText(r.head, body.la, body.extra, crypto.randomUUID());
-    this.#outbox.append(r.stream, text.record, text.extra, this.at);
+    this.#write(() => this.#outbox.append(r.stream, text.record, text.extra, this.at));
     this.#records++;
   }
 
@@ -433,7 +446,7 @@ export class DirectSink implements RunSink {
   }
 
   content(c: Content): void {
-    this.#contents.store(c);
+    this.#write(() => this.#contents.store(c));
   }
 
   page(): StagedPair[] {

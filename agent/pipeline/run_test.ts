@@ -13,6 +13,14 @@ import { fakeCollector } from "../../test/fake_collector.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
+/** Settings that make an inventory snapshot due every 10 s. */
+const every10s = chooseEntry(
+  parseDcrDocument(
+    { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
+    "linux",
+  ),
+  "linux",
+).entry!.settings!;
 
 /** A collector whose next result the test sets. */
 function fake(): Collector & { next: Collected | Error } {
@@ -256,13 +264,6 @@ Deno.test("runCollector() with a streaming collector: same by fingerprint, chang
 
 Deno.test("runCollector() sends the whole inventory when due: staged items from their bodies, the same ones from the store", async () => {
   const { db, c, run, outbox, close } = await setup();
-  const every10s = chooseEntry(
-    parseDcrDocument(
-      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
-      "linux",
-    ),
-    "linux",
-  ).entry!.settings!;
   c.collect = async (_s, ctx) => {
     for (const n of ["a", "b", "c"]) {
       if (ctx.previous!.get(n) === `fp-${n}`) await ctx.sink!.same(n);
@@ -299,13 +300,6 @@ Deno.test("runCollector() snapshots equal inventoryRecord() of each item, field 
     { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
     { SoftwareName: "only" },
   ];
-  const every10s = chooseEntry(
-    parseDcrDocument(
-      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
-      "linux",
-    ),
-    "linux",
-  ).entry!.settings!;
   let t = 1_000_000;
   for (const [round, version] of [[0, "1"], [1, "2"]] as const) {
     // The second run changes every item, so each is staged, and its snapshot is due (20 s later).

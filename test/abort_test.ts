@@ -348,3 +348,47 @@ Deno.test("the daemon stops on SIGTERM within 2 s while AMA has stopped reading;
       await accepting.catch(() => {});
     }
   }));
+
+/** A files rule over a 1 TB sparse file (zeros to hash for many minutes) and a few thousand small files. */
+async function busyFilesDcr(dir: string): Promise<string[]> {
+  await Deno.mkdir(`${dir}/tree/small`, { recursive: true });
+  using huge = await Deno.open(`${dir}/tree/huge.img`, { create: true, write: true });
+  await huge.truncate(2 ** 40);
+  for (let i = 0; i < 3000; i++) await Deno.writeTextFile(`${dir}/tree/small/f${i}`, `${i}\n`);
+  await Deno.writeTextFile(
+    `${dir}/dcr.json`,
+    onlyDcr(["files"], {
+      fileSettings: {
+        maxHashBytes: 2 ** 41,
+        fileInfo: [{ name: "t", destinationPath: `${dir}/tree`, recurse: true }],
+      },
+    }),
+  );
+  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+}
+
+/** The files run started a second ago: the hash pool is inside the huge file. */
+const hashing = () => {
+  let at = 0;
+  return (err: () => string) => started("files")(err) && (at ||= Date.now()) + 1000 < Date.now();
+};
+
+Deno.test("--once stops on SIGTERM within 2 s while hashing a 1 TB file (files run): exit 22, the run aborted", () =>
+  withTempDir(async (dir) => {
+    const args = await busyFilesDcr(dir);
+    const r = await stopWhileBusy(["--once", "-v", ...args], { busy: hashing() });
+    assert.equal(r.code, EXIT.ABORTED, r.stderr);
+    assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+    assertAbortedCleanly(`${dir}/data`, "files", r);
+    console.log(`--once, files run (1 TB file hashing), SIGTERM: stopped in ${r.ms} ms`);
+  }));
+
+Deno.test("the daemon stops on SIGTERM within 2 s while hashing a 1 TB file (files run): exit 0, the run aborted", () =>
+  withTempDir(async (dir) => {
+    const args = await busyFilesDcr(dir);
+    const r = await stopWhileBusy(["--no-ui", "-v", ...args], { busy: hashing() });
+    assert.equal(r.code, EXIT.OK, r.stderr);
+    assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+    assertAbortedCleanly(`${dir}/data`, "files", r);
+    console.log(`daemon, files run (1 TB file hashing), SIGTERM: stopped in ${r.ms} ms`);
+  }));

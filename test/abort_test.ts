@@ -4,10 +4,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../agent/exit_codes.ts";
-import { onlyDcr, withTempDir } from "./helpers.ts";
+import { onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
 import { named, sharedHive, skipReason } from "../agent/host/registry/testdata/hives.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The bound the issue sets, from the signal to the process gone. */
 const STOP_MS = 2000;
 
@@ -73,34 +72,25 @@ async function stopWhileBusy(
     wrap?: string[];
   },
 ): Promise<Stopped> {
-  const cmd = [...opts.wrap ?? [], Deno.execPath(), "run", "-A", MAIN, ...args];
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    env: opts.env,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
+  const p = spawnCli(args, opts);
   const deadline = Date.now() + 60_000;
   try {
-    while (!(await opts.busy(() => stderr))) {
-      if (Date.now() > deadline) throw new Error(`never got busy:\n${stderr}`);
+    while (!(await opts.busy(p.stderr))) {
+      if (Date.now() > deadline) throw new Error(`never got busy:\n${p.stderr()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } catch (e) {
-    child.kill("SIGKILL");
-    await child.status;
+    p.child.kill("SIGKILL");
+    await p.done();
     throw e;
   }
   const sent = performance.now();
-  child.kill(opts.signal ?? "SIGTERM");
-  const status = await child.status;
+  p.child.kill(opts.signal ?? "SIGTERM");
+  // The exit, not the end of its stderr, is what is timed.
+  const status = await p.child.status;
   const ms = Math.round(performance.now() - sent);
-  await reading;
-  return { code: status.code, ms, stderr };
+  await p.done();
+  return { code: status.code, ms, stderr: p.stderr() };
 }
 
 /** The runs the database holds, and what it stored for `collector`. */

@@ -1,0 +1,24 @@
+// What one listening port is, as the store, the page, --once and the records show it.
+import type { Protocol } from "./proc_net.ts";
+
+/** One address and port something waits on for peers, with the processes that hold its sockets. */
+export type PortItem = {
+  /** tcp, tcp6, udp or udp6: the kernel table it came from, as netstat's Proto column says it. */
+  Protocol: Protocol;
+  /** The local address as inet_ntop writes it (`0.0.0.0` and `::` are every address). */
+  Address: string;
+  Port: number;
+  /** `address:port` (`[address]:port` for IPv6), as ss shows it: how the page and --once name the item. */
+  Endpoint: string;
+  /** The command names (comm) of the processes that hold the socket, sorted, `, ` between them. */
+  Process: string | null;
+  /** Their executables (/proc/<pid>/exe): another program on the same port is a change. */
+  Executable: string | null;
+  /** Their effective users. */
+  User: string | null;
+  /** The lowest pid holding it; changes with every restart, so never diffed. */
+  Pid: number | null;
+  /** Every pid holding it (a server's workers share its socket). Never diffed either. */
+  Pids: string | null;
+  error?: string;
+};

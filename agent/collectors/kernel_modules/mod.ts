@@ -1,0 +1,13 @@
+// The kernel_modules collector: the loaded kernel modules and the kernel's taint (Linux: /proc and /lib/modules).
+import type { Collector } from "../types.ts";
+import { implement } from "../spec.ts";
+import spec from "./spec.ts";
+import type { ModuleItem } from "./item.ts";
+import { readLinuxModules } from "./linux.ts";
+
+export const kernelModulesCollector: Collector<ModuleItem> = implement(
+  spec,
+  (_settings, { host, signal }) => readLinuxModules(host, signal),
+);
+
+export default kernelModulesCollector;

@@ -5,6 +5,7 @@ import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
 import listeningPorts from "./listening_ports/mod.ts";
+import kernelModules from "./kernel_modules/mod.ts";
 
 /** Every collector, in the order the page lists them and `--once` runs them. */
 export const COLLECTORS: readonly Collector[] = [
@@ -13,6 +14,7 @@ export const COLLECTORS: readonly Collector[] = [
   files,
   registry,
   listeningPorts,
+  kernelModules,
 ];
 
 /** The collector named `name`, or undefined. */

@@ -95,9 +95,13 @@ export async function runDaemon(
   });
   const file = watchDatabaseFile(d.opened.path);
   await Promise.race([d.until(d.log), file.changed]);
+  // Runs in flight are aborted first: a baseline holds the database connection until it ends
+  // (pipeline/run.ts), and what is stopped next may wait for that connection.
+  const runsStopped = agent.scheduler.stop();
   file.stop();
   await stopServing();
   await ui?.stop();
+  await runsStopped;
   await agent.stop();
   if (file.isChanged()) {
     // Everything since the deletion went into a file only this process still sees: write it back, and stop

@@ -360,9 +360,10 @@ async function startWorker(o: {
       clearInterval(timer);
       const done = new Promise<void>((r) => stopped = r);
       send({ type: "stop" });
-      // The worker closes its server and its connection; past 5 s it is ended anyway.
+      // The worker closes its server and its connection; past 1 s it is ended anyway (the daemon stops within
+      // 2 s of a signal; SQLite drops whatever write it may leave unfinished).
       let wait: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 5000))]);
+      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 1000))]);
       clearTimeout(wait);
       worker.terminate();
     },

@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../agent/exit_codes.ts";
-import { onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
+import { dcrCollectorsOnly, onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
 import { named, sharedHive, skipReason } from "../agent/host/registry/testdata/hives.ts";
 
 /** The bound the issue sets, from the signal to the process gone. */
@@ -354,7 +354,8 @@ async function busyFilesDcr(dir: string): Promise<string[]> {
       },
     }),
   );
-  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+  // This machine itself (no --root): only the files run, not the collectors ctagent's settings switch on.
+  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`, ...dcrCollectorsOnly(dir)];
 }
 
 /** The files run started a second ago: the hash pool is inside the huge file. */

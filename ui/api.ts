@@ -166,6 +166,8 @@ export function createApi(opts: ApiOptions): Hono {
     contentGate({ settings: () => undefined, os: Deno.build.os === "windows" ? "windows" : "linux" });
   /** The collector that captures content (files): contents are asked for as versions of one of its items. */
   const holder = specs.find((s) => s.content);
+  /** The collector the document's examples are of: the one that captures content (files), or the first. */
+  const sample = holder ?? specs[0];
   /** Captured content, when it was a version of the item `key` and may be shown. */
   const shown = async (key: string, sum: string) => {
     const versions = holder && holder.content
@@ -298,7 +300,7 @@ export function createApi(opts: ApiOptions): Hono {
     path: "/status",
     summary: "The agent's health: each collector's last run, the DCR in force, the outbox, the history chain",
     answers: { 200: { description: "the status", schema: S.Status } },
-    example: { answer: S.STATUS_EXAMPLE },
+    example: { answer: S.statusExample(sample.name) },
     handle: async (c) => {
       const live: AgentStatus = (await opts.status?.()) ?? {};
       const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
@@ -393,7 +395,7 @@ export function createApi(opts: ApiOptions): Hono {
     answers: { 200: { description: "counts by collector", schema: S.Counts } },
     example: {
       query: { since: "24h" },
-      answer: { files: { items: 1204, errors: 0, changed: 3, changes: 5, unreviewed: 4 } },
+      answer: { [sample.name]: { items: 1204, errors: 0, changed: 3, changes: 5, unreviewed: 4 } },
     },
     handle: async (c, { query }) => {
       const since = query.since ?? parseTime("24h", now())!;
@@ -417,7 +419,12 @@ export function createApi(opts: ApiOptions): Hono {
       answers: { 200: { description: `a page of ${spec.nouns[1]}`, schema: S.page(S.ItemRow) } },
       example: {
         query: { sort: "key", limit: "1" },
-        answer: { total: 1, capped: false, offset: 0, rows: [S.itemExample(collector, spec.nameField)] },
+        answer: {
+          total: 1,
+          capped: false,
+          offset: 0,
+          rows: [S.itemExample(collector, spec.nameField, !!spec.content)],
+        },
       },
       handle: async (c, { query }) =>
         c.json(
@@ -473,8 +480,8 @@ export function createApi(opts: ApiOptions): Hono {
     }),
     answers: { 200: { description: "a page of changes", schema: S.page(S.ChangeRow) } },
     example: {
-      query: { since: "24h", type: "files", limit: "1" },
-      answer: { total: 1, capped: false, offset: 0, rows: [S.CHANGE_EXAMPLE] },
+      query: { since: "24h", type: sample.name, limit: "1" },
+      answer: { total: 1, capped: false, offset: 0, rows: [S.changeExample(sample.name)] },
     },
     handle: async (c, { query }) =>
       c.json(
@@ -517,7 +524,7 @@ export function createApi(opts: ApiOptions): Hono {
         since: 1764489600000,
         until: 1764576000000,
         bucket: 3600000,
-        points: [{ t: 1764547200000, collector: "files", category: "Modified", n: 3 }],
+        points: [{ t: 1764547200000, collector: sample.name, category: "Modified", n: 3 }],
       },
     },
     handle: async (c, { query }) => {
@@ -546,10 +553,10 @@ export function createApi(opts: ApiOptions): Hono {
     }),
     answers: { 200: { description: "the item and its history", schema: S.ItemHistory } },
     example: {
-      query: { collector: "files", key: "/etc/app.conf" },
+      query: { collector: sample.name, key: "/etc/app.conf" },
       answer: {
-        item: S.itemExample("files", "FileSystemPath"),
-        history: [S.CHANGE_EXAMPLE],
+        item: S.itemExample(sample.name, sample.nameField, !!sample.content),
+        history: [S.changeExample(sample.name)],
         contents: [S.SUM_EXAMPLE],
         withheld: {},
         firstSeen: { at: 1764489600000, exact: true },
@@ -607,7 +614,7 @@ export function createApi(opts: ApiOptions): Hono {
       limit: whole.optional().meta({ description: "runs per collector (default 10)" }),
     }),
     answers: { 200: { description: "runs by collector", schema: z.record(z.string(), z.array(S.RunRow)) } },
-    example: { query: { limit: "1" }, answer: { files: [S.RUN_EXAMPLE] } },
+    example: { query: { limit: "1" }, answer: { [sample.name]: [S.runExample(sample.name)] } },
     handle: async (c, { query }) => c.json(await recentRuns(db, query.limit ?? 10)),
   }));
 
@@ -739,7 +746,7 @@ export function createApi(opts: ApiOptions): Hono {
       202: { description: "the runs still go on", schema: S.Scan },
       503: { description: "no scheduler here (read-only page)", schema: S.ErrorAnswer },
     },
-    example: { body: { collector: "files" }, answer: { collector: "files", done: true, failed: [] } },
+    example: { body: { collector: sample.name }, answer: { collector: sample.name, done: true, failed: [] } },
     handle: async (c, { body: { collector } }) => {
       if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
       opts.log?.info("scan requested from the page", { collector: collector ?? "all" });

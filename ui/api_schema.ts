@@ -225,20 +225,21 @@ export const Scan = z.strictObject({
 
 export const SUM_EXAMPLE = "8d4a6f2c71e0b39a5d5e4f1c2b3a49687f6e5d4c3b2a19080716253443526170";
 
-export const RUN_EXAMPLE: z.input<typeof RunRow> = {
+/** An example run of `collector`. */
+export const runExample = (collector: string): z.input<typeof RunRow> => ({
   id: 12,
-  collector: "files",
+  collector,
   started_at: 1764575990000,
   finished_at: 1764576000000,
   status: "ok",
   counts: { items: 1204, added: 1, removed: 0, modified: 2, errors: 0 },
   error: null,
   warnings: [],
-};
+});
 
-/** An item of `collector` whose name field is `nameField`. */
-export function itemExample(collector: string, nameField: string): z.input<typeof ItemRow> {
-  return collector === "files"
+/** An item of `collector` whose name field is `nameField` (a file when it captures content). */
+export function itemExample(collector: string, nameField: string, content: boolean): z.input<typeof ItemRow> {
+  return content
     ? {
       collector,
       key: "/etc/app.conf",
@@ -257,20 +258,22 @@ export function itemExample(collector: string, nameField: string): z.input<typeo
     };
 }
 
-export const CHANGE_EXAMPLE: z.input<typeof ChangeRow> = {
+/** An example change of `collector` (a file's). */
+export const changeExample = (collector: string): z.input<typeof ChangeRow> => ({
   id: 42,
   run_id: 12,
   at: 1764576000000,
-  collector: "files",
+  collector,
   key: "/etc/app.conf",
   category: "Modified",
   fields_changed: ["FileContentChecksum", "Size"],
   previous: { FileSystemPath: "/etc/app.conf", Size: 11 },
   current: { FileSystemPath: "/etc/app.conf", Size: 12 },
   ack: null,
-};
+});
 
-export const STATUS_EXAMPLE: z.input<typeof Status> = {
+/** An example status of an agent running `collector`. */
+export const statusExample = (collector: string): z.input<typeof Status> => ({
   now: 1764576005000,
   auth: "token",
   platform: "linux",
@@ -289,12 +292,12 @@ export const STATUS_EXAMPLE: z.input<typeof Status> = {
     rejected: 0,
   },
   collectors: [{
-    name: "files",
+    name: collector,
     enabled: true,
     frequency: 900,
     nextRunAt: 1764576900000,
     running: false,
-    lastRun: RUN_EXAMPLE,
+    lastRun: runExample(collector),
     lastError: null,
   }],
   outbox: {
@@ -305,4 +308,4 @@ export const STATUS_EXAMPLE: z.input<typeof Status> = {
   },
   health: { level: "ok", text: "All collectors ran" },
   chain: { head: { seq: 1043, hash: SUM_EXAMPLE }, verified: null },
-};
+});

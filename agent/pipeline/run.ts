@@ -191,6 +191,7 @@ async function collectAndStore(
       collected = await collector.collect(settings, {
         host,
         signal,
+        now: startedAt,
         log: log.child({ collector: name }),
         previous: stage.previous,
         sink: stage,

@@ -246,8 +246,8 @@ export function imageReader(
   return { read, find };
 }
 
-/** `S-1-5-21-…` from a security descriptor's bytes at `at`, or null. */
-function sidAt(sd: Uint8Array, at: number): string | null {
+/** A binary SID at `at` of `sd` (a security descriptor, a SAM record) as text (`S-1-5-21-…`), or null if cut short. */
+export function sidAt(sd: Uint8Array, at: number): string | null {
   if (at + 8 > sd.length) return null;
   const count = sd[at + 1];
   if (at + 8 + count * 4 > sd.length) return null;

@@ -1,5 +1,6 @@
 // The local users and groups of the running Windows machine through FFI (netapi32, advapi32), opened on first use.
 import { wide } from "./registry/live_windows.ts";
+import { readWide } from "./files/acl_windows.ts";
 
 /** A local user account as NetUserEnum (level 20) gives it. */
 export interface LocalUser {
@@ -93,15 +94,7 @@ const LOCALGROUP_MEMBERS_INFO_3 = 8;
 
 /** A NUL-terminated UTF-16 string at a pointer the OS returned ("" for NULL). */
 function wideAt(p: Deno.PointerValue): string {
-  if (p === null) return "";
-  const view = new Deno.UnsafePointerView(p);
-  const codes: number[] = [];
-  for (let at = 0;; at += 2) {
-    const c = view.getUint16(at);
-    if (c === 0) break;
-    codes.push(c);
-  }
-  return String.fromCharCode(...codes);
+  return p === null ? "" : readWide(p);
 }
 
 function pointerAt(view: Deno.UnsafePointerView, at: number): Deno.PointerValue {

@@ -101,13 +101,17 @@ export async function readLinuxUsers(host: Host, now: number | undefined): Promi
   }
 
   const groupOfGid = new Map<number, GroupEntry>();
-  for (const g of groups.values()) if (!groupOfGid.has(g.gid)) groupOfGid.set(g.gid, g);
+  const listing = new Map<string, GroupEntry[]>();
+  for (const g of groups.values()) {
+    if (!groupOfGid.has(g.gid)) groupOfGid.set(g.gid, g);
+    for (const m of new Set(g.members)) listing.set(m, [...listing.get(m) ?? [], g]);
+  }
   const items: UserItem[] = [];
   for (const u of users.values()) {
     const primary = groupOfGid.get(u.gid);
-    const mine = [...groups.values()].filter((g) => g === primary || g.members.includes(u.name));
+    const mine = [...new Set([...primary ? [primary] : [], ...listing.get(u.name) ?? []])];
     // A primary gid with no group entry still is the user's group: by its number.
-    const groupNames = [...new Set([...mine.map((g) => g.name), ...(primary ? [] : [String(u.gid)])])].sort();
+    const groupNames = [...mine.map((g) => g.name), ...(primary ? [] : [String(u.gid)])].sort();
     const who: Who = {
       name: u.name,
       id: u.uid,

@@ -130,6 +130,12 @@ Deno.test({
           "locked",
           "sudo, users",
         ]);
+        const locked = JSON.parse(await get("/api/inventory/users?limit=500&filter.PasswordStatus=locked"));
+        assert.deepEqual(
+          locked.rows.map((r: { key: string }) => r.key),
+          ["user:ctagent_t1"],
+          "the page filters",
+        );
         const changed = await get("/api/changes?type=users&limit=50");
         assert.equal(
           JSON.parse(changed).rows.filter((c: { key: string }) => c.key === "user:ctagent_t1").length,

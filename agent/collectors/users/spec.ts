@@ -27,7 +27,8 @@ export default defineCollector<UserItem>({
     { field: "Home", label: "Home", style: "mono dim" },
   ],
   sortable: ["PasswordChanged"],
-  filterable: ["Kind", "Admin", "PasswordStatus", "Disabled", "Shell"],
+  // Admin and Disabled are booleans, which the page's exact-value filters do not match yet.
+  filterable: ["Kind", "PasswordStatus", "Shell"],
   mirror: null,
   content: false,
   page: {

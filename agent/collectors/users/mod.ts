@@ -12,7 +12,9 @@ export const usersCollector: Collector<UserItem> = implement(spec, async (_setti
   if (host.accounts) return readLiveWindowsUsers(host.accounts);
   const reader = await host.registry();
   try {
-    return readSamUsers(reader);
+    const read = readSamUsers(reader);
+    // What the hive itself says (dirty without its logs, damaged bins), as the other registry readers report it.
+    return { ...read, warnings: [...reader.warnings?.() ?? [], ...read.warnings ?? []] };
   } finally {
     reader.close();
   }

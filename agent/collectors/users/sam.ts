@@ -170,5 +170,5 @@ export function readSamUsers(reader: RegistryReader): Collected<UserItem> {
     u.Groups = (memberOf.get(u.Id!) ?? []).sort().join(", ");
     u.Admin ??= adminsRead ? false : null;
   }
-  return { items, warnings: [] };
+  return { items };
 }

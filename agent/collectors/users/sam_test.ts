@@ -5,6 +5,7 @@ import { memoryLogger } from "../../log.ts";
 import { named, sharedHive, skipReason } from "../../host/registry/testdata/hives.ts";
 import { memoryRegistry } from "../../../test/fake_host.ts";
 import { settingsSchema } from "../../config/dcr.ts";
+import { baseBlockChecksum } from "../../host/registry/hive.ts";
 import { readSamUsers } from "./sam.ts";
 import users from "./mod.ts";
 import type { UserItem } from "./item.ts";
@@ -113,6 +114,48 @@ Deno.test({
       } finally {
         await Deno.remove(root, { recursive: true });
       }
+    }
+  },
+});
+
+Deno.test({
+  name: named(
+    "the offline path says when the SAM hive is dirty without its logs, and fails on a damaged one",
+    skipFixtures,
+  ),
+  ignore: !!skipFixtures,
+  async fn() {
+    const root = await image("SAM_rootvalue_EZ");
+    try {
+      // The base block's two sequence numbers differ: Windows stopped before writing the hive back.
+      const file = `${root}/Windows/System32/config/SAM`;
+      const bytes = await Deno.readFile(file);
+      const base = new DataView(bytes.buffer);
+      base.setUint32(4, base.getUint32(8, true) + 1, true);
+      base.setUint32(0x1fc, baseBlockChecksum(bytes), true);
+      await Deno.writeFile(file, bytes);
+      const res = await users.collect(settingsSchema("windows").parse({}), {
+        host: liveHost({ root, os: "windows" }),
+        signal: new AbortController().signal,
+        log: memoryLogger(),
+      });
+      assert.equal(res.items.filter((i) => i.Kind === "user").length, 3);
+      assert.deepEqual(res.warnings?.map((w) => w.replace(/^.*SAM: /, "")), [
+        "hive is dirty, its logs are missing: recent changes may be absent",
+      ]);
+      // A damaged base block: the run fails (nothing read, so nothing reads as Removed).
+      base.setUint32(0x1fc, baseBlockChecksum(bytes) ^ 1, true);
+      await Deno.writeFile(file, bytes);
+      await assert.rejects(
+        users.collect(settingsSchema("windows").parse({}), {
+          host: liveHost({ root, os: "windows" }),
+          signal: new AbortController().signal,
+          log: memoryLogger(),
+        }),
+        /HKEY_LOCAL_MACHINE\\SAM cannot be read: .*checksum/,
+      );
+    } finally {
+      await Deno.remove(root, { recursive: true });
     }
   },
 });

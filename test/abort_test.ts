@@ -311,3 +311,40 @@ Deno.test({
       console.log(`--once, registry walk, SIGTERM: stopped in ${r.ms} ms`);
     }),
 });
+
+Deno.test("the daemon stops on SIGTERM within 2 s while AMA has stopped reading; the undelivered records stay", () =>
+  withTempDir(async (dir) => {
+    // An AMA data socket that takes the connection and never reads: the sender's write waits on it.
+    const path = `\0ctagent-stalled-${crypto.randomUUID()}`;
+    const listener = Deno.listen({ transport: "unix", path });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const c of listener) held.push(c);
+    })();
+    try {
+      const args = await dpkgRoot(dir, 5_000);
+      const amaArgs = args.filter((a) => a !== "--no-ama");
+      const r = await stopWhileBusy(
+        ["--no-ui", "--ama-config", "@ctagent-no-such-config", "--ama-data", `@${path.slice(1)}`, ...amaArgs],
+        { busy: () => held.length > 0 && Deno.statSync(`${dir}/data/ctagent.db`).isFile },
+      );
+      assert.equal(r.code, EXIT.OK, r.stderr);
+      assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+      const db = new DatabaseSync(`${dir}/data/ctagent.db`, { readOnly: true });
+      const left = Number((db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n);
+      const delivered = Number(
+        (db.prepare("SELECT value FROM state WHERE key = 'outbox.delivered'").get() as
+          | { value: string }
+          | undefined)
+          ?.value ?? 0,
+      );
+      db.close();
+      // The baseline's inventory: 5,000 records, none read by the peer, none counted delivered, all kept.
+      assert.deepEqual([left, delivered], [5000, 0]);
+      console.log(`daemon, AMA not reading, SIGTERM: stopped in ${r.ms} ms, ${left} records kept`);
+    } finally {
+      listener.close();
+      for (const c of held) c.close();
+      await accepting.catch(() => {});
+    }
+  }));

@@ -4,6 +4,7 @@ import software from "./software/mod.ts";
 import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
+import users from "./users/mod.ts";
 import listeningPorts from "./listening_ports/mod.ts";
 import kernelModules from "./kernel_modules/mod.ts";
 
@@ -13,6 +14,7 @@ export const COLLECTORS: readonly Collector[] = [
   services,
   files,
   registry,
+  users,
   listeningPorts,
   kernelModules,
 ];

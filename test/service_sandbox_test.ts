@@ -39,9 +39,12 @@ async function once(
   await Deno.mkdir(cache);
   const agent = [Deno.execPath(), "run", "-A", file, "--once", "--json", "--data-dir", state];
   const { bounding } = unitLimits();
+  // Each run in a network namespace of its own (-n): the machine's listening ports are live state that other
+  // processes change between the two runs; in a fresh namespace both see the same (none).
   const args = sandbox
     ? [
       "-m",
+      "-n",
       "sh",
       "-c",
       // StateDirectory= and CacheDirectory= stay writable; everything else is read-only
@@ -53,7 +56,7 @@ async function once(
       cache,
       ...agent,
     ]
-    : ["-m", ...agent];
+    : ["-m", "-n", ...agent];
   const out = await new Deno.Command("unshare", {
     args,
     env: { DENO_DIR: cache, BOUNDING: bounding, NO_COLOR: "1" },

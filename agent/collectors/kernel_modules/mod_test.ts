@@ -11,6 +11,7 @@ import { runCollector } from "../../pipeline/run.ts";
 import { main } from "../../cli.ts";
 import { capture } from "../../../test/e2e_helpers.ts";
 import { startFakeAma } from "../../../test/fake_ama.ts";
+import { COLLECTORS } from "../mod.ts";
 import type { ModuleItem } from "./item.ts";
 import modules from "./mod.ts";
 
@@ -320,6 +321,24 @@ Deno.test("kernel_modules: a module upgraded on disk is one Modified (Version), 
   }
 });
 
+/**
+ * A `--config` file that switches off the other collectors ctagent's settings switch on (this root has no tree for
+ * them), and this one too when `off`.
+ */
+async function ownSettings(dir: string, off = false): Promise<string[]> {
+  const others = COLLECTORS.filter((c) => c.schedule.dcr === null && (off || c.name !== "kernel_modules"));
+  const file = join(dir, off ? "off.json" : "agent.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      collectors: Object.fromEntries(
+        others.map((c) => [c.schedule.dcr === null ? c.schedule.setting : c.name, { enabled: false }]),
+      ),
+    }),
+  );
+  return ["--config", file];
+}
+
 Deno.test("--once: kernel modules go to --json on ctagent's own stream, never to AMA; --config switches them off", async () => {
   const dir = await Deno.makeTempDir({ prefix: "ctagent-modules-" });
   const ama = await startFakeAma({
@@ -327,7 +346,9 @@ Deno.test("--once: kernel modules go to --json on ctagent's own stream, never to
   });
   const once = async (args: string[]) => {
     const io = capture();
+    const own = args.includes("--config") ? [] : await ownSettings(dir);
     const code = await main([
+      ...own,
       "--once",
       "--data-dir",
       join(dir, "data"),
@@ -360,11 +381,7 @@ Deno.test("--once: kernel modules go to --json on ctagent's own stream, never to
       [],
       "AMA's tables have no such type",
     );
-    await Deno.writeTextFile(
-      join(dir, "agent.json"),
-      JSON.stringify({ collectors: { kernelModules: { enabled: false } } }),
-    );
-    const off = await once(["--no-ama", "--config", join(dir, "agent.json")]);
+    const off = await once(["--no-ama", ...await ownSettings(dir, true)]);
     assert.match(off.out, /kernel_modules\s+skipped\s+disabled by ctagent's settings/);
   } finally {
     await ama.close();

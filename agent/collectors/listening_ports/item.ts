@@ -20,5 +20,6 @@ export type PortItem = {
   Pid: number | null;
   /** Every pid holding it (a server's workers share its socket). Never diffed either. */
   Pids: string | null;
-  error?: string;
+  /** Why Process, Executable and User are empty when some processes' open files could not be read. Never diffed. */
+  OwnerNote?: string;
 };

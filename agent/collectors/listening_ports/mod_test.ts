@@ -15,6 +15,7 @@ import { ensureUiAssets } from "../../../build/bundle_ui.ts";
 import { main } from "../../cli.ts";
 import { capture } from "../../../test/e2e_helpers.ts";
 import { startFakeAma } from "../../../test/fake_ama.ts";
+import { COLLECTORS } from "../mod.ts";
 import type { PortItem } from "./item.ts";
 import { portItems } from "./linux.ts";
 import ports from "./mod.ts";
@@ -183,19 +184,18 @@ Deno.test("listening_ports: a restart with a new pid is no change; another execu
   }
 });
 
-Deno.test("portItems(): a socket without an owner while some processes' files were refused carries an error (its last owner stays)", () => {
+Deno.test("portItems(): a socket without an owner while some processes' files were refused says so, and is still an item", () => {
   const socket = { protocol: "tcp" as const, address: "0.0.0.0", port: 22, uid: 0, inode: 9 };
-  const [item] = portItems([socket], {
-    byInode: new Map(),
-    unreadable: 3,
-    firstError: "/proc/1/fd: Permission denied",
-  }, String);
+  const refused = { byInode: new Map(), unreadable: 3, firstError: "/proc/1/fd: Permission denied" };
+  const [item] = portItems([socket], refused, String);
+  assert.ok(!("error" in item), "an error item would never be reported Added");
   assert.equal(
-    item.error,
-    "owning process not known: the open files of 3 processes could not be read (/proc/1/fd: Permission denied)",
+    item.OwnerNote,
+    "owner not known: some processes' open files could not be read (3 this run, e.g. /proc/1/fd: Permission denied)",
   );
+  assert.ok(ports.volatile.includes("OwnerNote"), "a count that varies is no change");
   const [known] = portItems([socket], { byInode: new Map(), unreadable: 0 }, String);
-  assert.equal(known.error, undefined, "every process read: nobody holds it that this machine shows");
+  assert.equal(known.OwnerNote, undefined, "every process read: nobody this machine shows holds it");
 });
 
 const onPath = (tool: string) =>
@@ -266,6 +266,24 @@ Deno.test({
   },
 });
 
+/**
+ * A `--config` file that switches off the other collectors ctagent's settings switch on (this root has no tree for
+ * them), and this one too when `off`.
+ */
+async function ownSettings(dir: string, off = false): Promise<string[]> {
+  const others = COLLECTORS.filter((c) => c.schedule.dcr === null && (off || c.name !== "listening_ports"));
+  const file = join(dir, off ? "off.json" : "agent.json");
+  await Deno.writeTextFile(
+    file,
+    JSON.stringify({
+      collectors: Object.fromEntries(
+        others.map((c) => [c.schedule.dcr === null ? c.schedule.setting : c.name, { enabled: false }]),
+      ),
+    }),
+  );
+  return ["--config", file];
+}
+
 Deno.test("--once: listening ports go to --json, a --forward endpoint and the page on ctagent's own streams, never to AMA; --config switches them off", async () => {
   const root = await Deno.makeTempDir({ prefix: "ctagent-ports-" });
   await writeMachine(root, TABLES, PROCS);
@@ -279,7 +297,10 @@ Deno.test("--once: listening ports go to --json, a --forward endpoint and the pa
   await server.listen();
   const once = async (args: string[]) => {
     const io = capture();
-    const code = await main(["--once", "--data-dir", data, "--root", root, "--no-ui", ...args], { io });
+    const own = args.includes("--config") ? [] : await ownSettings(root);
+    const code = await main(["--once", "--data-dir", data, "--root", root, "--no-ui", ...own, ...args], {
+      io,
+    });
     return { code, out: io.outText(), err: io.errText() };
   };
   try {
@@ -364,11 +385,7 @@ Deno.test("--once: listening ports go to --json, a --forward endpoint and the pa
       await opened.close();
     }
 
-    await Deno.writeTextFile(
-      join(root, "agent.json"),
-      JSON.stringify({ collectors: { listeningPorts: { enabled: false } } }),
-    );
-    const off = await once([...forward, "--config", join(root, "agent.json")]);
+    const off = await once([...forward, ...await ownSettings(root, true)]);
     assert.match(off.out, /listening_ports\s+skipped\s+disabled by ctagent's settings/);
   } finally {
     await server.close();

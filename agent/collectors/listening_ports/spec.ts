@@ -14,7 +14,7 @@ export default defineCollector<PortItem>({
   // A restart gives a new pid on the same port: the same item. Another program on it is a change.
   key: (i) => `${i.Protocol}|${i.Address}|${i.Port}`,
   nameField: "Endpoint",
-  volatile: ["Pid", "Pids"],
+  volatile: ["Pid", "Pids", "OwnerNote"],
   columns: [
     { field: "Endpoint", label: "Address", style: "strong mono" },
     { field: "Protocol", label: "Protocol" },

@@ -6,8 +6,7 @@ import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { outboxAppender, outboxDepth } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
-import { decodeForwardMessage, encodeAck } from "../../test/forward_server.ts";
-import { messages } from "./codec.ts";
+import { decodeForwardMessage, encodeAck, messages } from "../../test/forward_server.ts";
 import { createSender, forwardRoutes, type Routes, type SenderOptions } from "./sender.ts";
 import { AMA_STREAMS } from "../streams.ts";
 

@@ -8,7 +8,7 @@ export type { HashJob, HashResult };
 
 export interface HashPool {
   submit(job: HashJob): Promise<HashResult>;
-  /** Resolves when another job may be submitted (fewer than maxInflight open fds). */
+  /** Resolves when another job may be submitted (fewer than maxInflight open fds); rejects once aborted. */
   room(): Promise<void>;
   /** Resolves when every submitted job is done. */
   drain(): Promise<void>;

@@ -18,6 +18,7 @@ import { parseRule } from "../agent/collectors/files/match.ts";
 import type { Platform } from "../agent/platform.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import { exportChanges, type ExportFormat, exportInventory } from "./export.ts";
+import { lineSummaries, massRuns, quietSets } from "./readable.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -125,6 +126,15 @@ function int(v: string | undefined, name: string): number | undefined {
   return Number(v);
 }
 
+/** A 0 or 1 parameter as a boolean (undefined when absent). */
+function flag(query: (k: string) => string | undefined, name: string): boolean | undefined {
+  const v = query(name);
+  if (v !== undefined && v !== "0" && v !== "1") {
+    throw new RangeError(`${name} must be 0 or 1, got ${JSON.stringify(v)}`);
+  }
+  return v === undefined ? undefined : v === "1";
+}
+
 const CHECKSUM = /^[0-9a-fA-F]{64}$/;
 
 /** A request's query parameters, each one of `allowed` (anything else is a 400 naming it and the allowed ones). */
@@ -144,6 +154,8 @@ function params(c: Context, allowed: readonly string[]): (name: string) => strin
 }
 
 const CHANGE_PARAMS = ["since", "until", "type", "category", "reviewed"];
+/** Filters of change lists after those and the text search: timestamp-only changes shown, one run's only. */
+const MORE_CHANGE_PARAMS = ["timestamps", "run"];
 /** The longest text search: longer ones cost a scan for nothing anyone types. */
 const MAX_SEARCH = 256;
 /** The most chart buckets one histogram may ask for. */
@@ -180,6 +192,40 @@ export function createApi(opts: ApiOptions): Hono {
   };
   const os: Platform = opts.os ?? (Deno.build.os === "windows" ? "windows" : "linux");
   const feed = opts.feed ?? changeFeed(db);
+  const lines = lineSummaries(
+    db,
+    holder && holder.content ? { name: holder.name, checksumField: holder.content.checksumField } : undefined,
+    gate,
+  );
+  /** Answers of `make` kept while the data (and acknowledgements) stay as they are, the last few of them. */
+  const memo = <T>(make: (key: string) => Promise<T>) => {
+    const kept = new Map<string, Promise<T>>();
+    return async (key: string): Promise<T> => {
+      const v = `${await q.dataVersion(db)}|${await q.ackVersion(db)}|${key}`;
+      let p = kept.get(v);
+      if (!p) {
+        p = make(key);
+        p.catch(() => kept.delete(v));
+        kept.set(v, p);
+        if (kept.size > 32) kept.delete(kept.keys().next().value!);
+      }
+      return await p;
+    };
+  };
+  const quiet = memo(() => quietSets(db, specs));
+  const isPath = (name: string) => !!specs.find((s) => s.name === name)?.page.path;
+  const folded = memo((key: string) => massRuns(db, JSON.parse(key), isPath));
+  /** Marks the timestamp-only changes of `rows` and says text file changes by their lines; the sets used. */
+  const readable = async (rows: q.ChangeRow[]) => {
+    const sets = await quiet("");
+    for (const row of rows) {
+      if (row.category === "Modified" && sets[row.collector]?.includes(JSON.stringify(row.fields_changed))) {
+        row.quiet = true;
+      }
+    }
+    await lines.add(rows);
+    return sets;
+  };
 
   /**
    * What the top status counts besides runs: DCRs rejected after the one in force (the agent runs on an older
@@ -307,8 +353,9 @@ export function createApi(opts: ApiOptions): Hono {
     const since = parseTime(params(c, ["since"])("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
     if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
-    const counts = await q.withChanged(db, itemCounts.counts, since);
-    const reviewed = await q.reviewedCounts(db, since);
+    const sets = await quiet("");
+    const counts = await q.withChanged(db, itemCounts.counts, since, sets);
+    const reviewed = await q.reviewedCounts(db, since, sets);
     for (const [name, n] of Object.entries(counts)) n.unreviewed = (n.changes ?? 0) - (reviewed[name] ?? 0);
     return c.json(counts);
   });
@@ -362,30 +409,53 @@ export function createApi(opts: ApiOptions): Hono {
     );
   });
 
-  const changeFilters = (query: (k: string) => string | undefined) => {
-    const reviewed = query("reviewed");
-    if (reviewed !== undefined && reviewed !== "0" && reviewed !== "1") {
-      throw new RangeError(`reviewed must be 0 or 1, got ${JSON.stringify(reviewed)}`);
-    }
+  const changeFilters = async (query: (k: string) => string | undefined): Promise<q.ChangesQuery> => {
+    const reviewed = flag(query, "reviewed");
+    const run = int(query("run"), "run");
+    const stored = run === undefined ? undefined : await db.selectFrom("runs").where("id", "=", run)
+      .select(["id", "collector", "finished_at as at"]).executeTakeFirst();
+    if (run !== undefined && !stored) throw new RangeError(`run ${run} does not exist (or was pruned)`);
     return {
       since: parseTime(query("since"), now()),
       until: parseTime(query("until"), now()),
       collectors: list(query("type"), names),
       categories: list(query("category"), q.CATEGORIES),
-      reviewed: reviewed === undefined ? undefined : reviewed === "1",
+      reviewed,
+      run: stored,
+      // Timestamp-only changes are folded away unless asked for.
+      quiet: flag(query, "timestamps") ? undefined : { sets: await quiet("") },
     };
   };
 
   app.get("/changes", async (c) => {
-    const query = params(c, [...CHANGE_PARAMS, "q", "offset", "limit"]);
-    return c.json(
-      await q.changes(db, {
-        ...changeFilters(query),
-        q: searchText(query("q")),
-        offset: int(query("offset"), "offset"),
-        limit: int(query("limit"), "limit"),
-      }),
-    );
+    const query = params(c, [...CHANGE_PARAMS, "q", ...MORE_CHANGE_PARAMS, "offset", "limit", "group"]);
+    const filters = await changeFilters(query);
+    const text = searchText(query("q"));
+    // A run's mass change is one row (not in a text search, which lists what matches).
+    const runs = flag(query, "group") === false || text?.trim()
+      ? []
+      : await folded(JSON.stringify({ ...filters, quiet: filters.quiet && { sets: filters.quiet.sets } }));
+    const page = await q.changes(db, {
+      ...filters,
+      folded: runs,
+      q: text,
+      offset: int(query("offset"), "offset"),
+      limit: int(query("limit"), "limit"),
+    });
+    const groups = new Map(runs.map((r) => [r.rep, r]));
+    for (const row of page.rows) {
+      const group = groups.get(row.id);
+      if (group) row.group = group;
+    }
+    const sets = await readable(page.rows);
+    // How many timestamp-only changes the same filters fold away (or, shown, hold).
+    const only = { ...filters, quiet: { sets, only: true }, folded: undefined };
+    const hidden = text?.trim() || filters.reviewed !== undefined
+      ? await q.countCapped(db, only, text)
+      : { n: await q.countChanges(db, only), capped: false };
+    // The changes the folded rows stand for, so the count line says how many changes there are, not rows.
+    const grouped = { runs: runs.length, changes: runs.reduce((n, r) => n + r.n, 0) };
+    return c.json({ ...page, timestamps: hidden, grouped });
   });
 
   /** The format of an export, and the headers of its download. */
@@ -399,11 +469,11 @@ export function createApi(opts: ApiOptions): Hono {
     return format as ExportFormat;
   };
 
-  app.get("/export/changes", (c) => {
-    const query = params(c, [...CHANGE_PARAMS, "q", "format"]);
+  app.get("/export/changes", async (c) => {
+    const query = params(c, [...CHANGE_PARAMS, "q", ...MORE_CHANGE_PARAMS, "format"]);
     const format = download(c, "changes", query("format"));
     const text = searchText(query("q"))?.trim();
-    return c.body(exportChanges(db, { ...changeFilters(query), keyLike: text || undefined }, format));
+    return c.body(exportChanges(db, { ...(await changeFilters(query)), keyLike: text || undefined }, format));
   });
 
   app.get("/export/inventory/:collector", (c) => {
@@ -428,8 +498,8 @@ export function createApi(opts: ApiOptions): Hono {
   });
 
   app.get("/histogram", async (c) => {
-    const query = params(c, [...CHANGE_PARAMS, "bucket"]);
-    const f = changeFilters(query);
+    const query = params(c, [...CHANGE_PARAMS, ...MORE_CHANGE_PARAMS, "bucket"]);
+    const f = await changeFilters(query);
     const until = f.until ?? now();
     const since = f.since ?? until - RANGES["24h"];
     const bucket = int(query("bucket"), "bucket") ?? defaultBucket(until - since);
@@ -449,6 +519,7 @@ export function createApi(opts: ApiOptions): Hono {
     if (!key) throw new RangeError("key is required");
     const field = specs.find((s) => s.name === collector)?.content || undefined;
     const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
+    await readable(h.history);
     if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
     // Captured versions the page may not show are left out, with why.
     const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];

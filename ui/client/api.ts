@@ -3,12 +3,14 @@
 import type {
   ChangeRow as ServerChangeRow,
   ConfigRow,
+  FoldedRun as Group,
   Histogram,
   ItemRow,
   Page,
   RunRow,
 } from "../queries.ts";
-export type { ConfigRow, Histogram, ItemRow, Page, RunRow };
+import type { LineSummary } from "../diff.ts";
+export type { ConfigRow, Group, Histogram, ItemRow, LineSummary, Page, RunRow };
 import type { ChainState } from "../../db/chain.ts";
 export type { ChainState };
 
@@ -17,6 +19,13 @@ export type Data = Record<string, unknown>;
 /** A change as the page reads it: the category narrowed to the three there are. */
 export interface ChangeRow extends Omit<ServerChangeRow, "category"> {
   category: "Added" | "Removed" | "Modified";
+}
+
+/** A page of changes: with how many timestamp-only changes its filters fold away (or, shown, hold). */
+export interface ChangePage extends Page<ChangeRow> {
+  timestamps: { n: number; capped: boolean };
+  /** The runs folded into one row each, and how many changes they hold (a row each counted in `total`). */
+  grouped: { runs: number; changes: number };
 }
 
 export interface CollectorStatus {
@@ -111,7 +120,11 @@ function signedOut(r: Response): void {
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   const r = await fetch(`/api/${path}`, { signal, headers: { Accept: "application/json" } });
   signedOut(r);
-  const body = await r.json().catch(() => ({ error: r.statusText }));
+  // A load given up while its body was read is no answer (it would pass for one with no data in it).
+  const body = await r.json().catch((e) => {
+    if (signal?.aborted) throw e;
+    return { error: r.statusText };
+  });
   if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
   return body as T;
 }

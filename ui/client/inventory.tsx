@@ -216,7 +216,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
                 >
                   {cols.map((c, i) => {
                     const raw = r.data[c.field];
-                    const at = c.format ? undefined : isoTime(raw);
+                    const at = c.format && c.format !== "time" ? undefined : isoTime(raw);
                     const v = i === 0 ? shownPath(collector, cell(c, raw, r.data)) : cell(c, raw, r.data);
                     return (
                       <td

@@ -47,6 +47,8 @@ async function apiRoutes(file: string, sum: string): Promise<{ method: string; p
   const fill: Record<string, string> = {
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,
     "/inventory/:collector": "/inventory/files",
+    "/facets/:collector": "/facets/files",
+    "/search": "/search?q=conf",
     "/item": `/item?collector=files&key=${encodeURIComponent(file)}`,
     "/diff": `/diff?from=${sum}&to=${sum}&key=${encodeURIComponent(file)}`,
     "/export/changes": "/export/changes?format=ndjson",

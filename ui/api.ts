@@ -19,6 +19,7 @@ import type { Platform } from "../agent/platform.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import { exportChanges, type ExportFormat, exportInventory } from "./export.ts";
 import { lineSummaries, massRuns, quietSets } from "./readable.ts";
+import { keyPattern } from "./search.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -386,28 +387,71 @@ export function createApi(opts: ApiOptions): Hono {
         `Cannot sort ${collector} by ${JSON.stringify(sort)}: expected one of ${sorts.join(", ")}`,
       );
     }
+    return c.json(
+      await index.query({
+        ...inventoryFilters(spec, query),
+        sort,
+        dir: dir as "asc" | "desc" | undefined,
+        offset: int(query("offset"), "offset"),
+        limit: int(query("limit"), "limit"),
+      }),
+    );
+  });
+
+  /** The values of the spec's filterable fields among the items the view keeps, with how many have each. */
+  app.get("/facets/:collector", async (c) => {
+    const collector = c.req.param("collector");
+    list(collector, names);
+    const spec = specs.find((s) => s.name === collector)!;
+    const query = params(c, ["q", "errors", ...(spec.filterable ?? []).map((f) => `filter.${f}`)]);
+    const facets = await index.facets(inventoryFilters(spec, query), spec.filterable ?? []);
+    return c.json({ facets: facets ?? [] });
+  });
+
+  /** One search over every collector the page shows: how many items of each match, and the first few. */
+  app.get("/search", async (c) => {
+    const query = params(c, ["q", "limit"]);
+    const text = searchText(query("q"))?.trim();
+    if (!text) throw new RangeError("q is required");
+    const limit = Math.min(Math.max(int(query("limit"), "limit") ?? 5, 1), 50);
+    const keys = keyPattern(text, os);
+    const groups = [];
+    for (const spec of specs) {
+      const page = await index.query({
+        collector: spec.name,
+        q: keys ? undefined : text,
+        keys: keys?.test,
+        limit,
+      });
+      if (page.total) groups.push({ collector: spec.name, total: page.total, rows: page.rows });
+    }
+    return c.json({ q: text, pattern: keys?.kind ?? null, groups });
+  });
+
+  /** An inventory view's filters: its search (words, or a key glob or regex), unreadable only, facet values. */
+  const inventoryFilters = (
+    spec: UiCollector,
+    query: (k: string) => string | undefined,
+  ): q.InventoryQuery => {
     const errors = query("errors");
     if (errors !== undefined && errors !== "0" && errors !== "1") {
       throw new RangeError(`errors must be 0 or 1, got ${JSON.stringify(errors)}`);
     }
     const where: Record<string, string> = {};
-    for (const f of filterable) {
+    for (const f of spec.filterable ?? []) {
       const v = query(`filter.${f}`);
       if (v !== undefined) where[f] = v;
     }
-    return c.json(
-      await index.query({
-        collector,
-        q: searchText(query("q")),
-        sort,
-        dir: dir as "asc" | "desc" | undefined,
-        offset: int(query("offset"), "offset"),
-        limit: int(query("limit"), "limit"),
-        errors: errors === "1",
-        where,
-      }),
-    );
-  });
+    const text = searchText(query("q"));
+    const keys = keyPattern(text, os);
+    return {
+      collector: spec.name,
+      q: keys ? undefined : text,
+      keys: keys?.test,
+      errors: errors === "1",
+      where,
+    };
+  };
 
   const changeFilters = async (query: (k: string) => string | undefined): Promise<q.ChangesQuery> => {
     const reviewed = flag(query, "reviewed");
@@ -483,14 +527,15 @@ export function createApi(opts: ApiOptions): Hono {
     const filterable = spec.filterable ?? [];
     const query = params(c, ["q", "errors", "format", ...filterable.map((f) => `filter.${f}`)]);
     const format = download(c, collector, query("format"));
-    const needle = searchText(query("q"))?.trim().toLowerCase();
+    const pattern = keyPattern(searchText(query("q")), os);
+    const needle = pattern ? undefined : searchText(query("q"))?.trim().toLowerCase();
     const errors = query("errors") === "1";
     const where = filterable.flatMap((f) =>
       query(`filter.${f}`) === undefined ? [] : [[f, query(`filter.${f}`)!]]
     );
     // The same rows the view lists: its text search over the key and field values, its filters.
     const keep = (i: { key: string; data: Record<string, unknown>; error: string | null }) =>
-      (!errors || i.error !== null) &&
+      (!errors || i.error !== null) && (!pattern || pattern.test(i.key)) &&
       where.every(([f, v]) => String(i.data[f] ?? "") === v) &&
       (!needle || i.key.toLowerCase().includes(needle) ||
         Object.values(i.data).some((v) => v !== null && String(v).toLowerCase().includes(needle)));

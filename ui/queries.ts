@@ -62,6 +62,8 @@ export interface InventoryQuery {
   errors?: boolean;
   /** field → exact value. */
   where?: Record<string, string>;
+  /** Only items whose key this says yes to (a path glob or regex of the search box: ui/search.ts). */
+  keys?: (key: string) => boolean;
 }
 
 function parseRow(r: StoredItemRow): ItemRow {

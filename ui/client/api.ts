@@ -10,6 +10,8 @@ import type {
   RunRow,
 } from "../queries.ts";
 import type { LineSummary } from "../diff.ts";
+import type { Facet } from "../inventory_index.ts";
+export type { Facet };
 export type { ConfigRow, Group, Histogram, ItemRow, LineSummary, Page, RunRow };
 import type { ChainState } from "../../db/chain.ts";
 export type { ChainState };

@@ -10,6 +10,7 @@ import { Inventory } from "./inventory.tsx";
 import { Agent, Dcr } from "./agent.tsx";
 import { Drawer } from "./drawer.tsx";
 import { collectorNamed, COLLECTORS } from "./collectors.ts";
+import { GlobalSearch, Search } from "./search.tsx";
 
 const NAV: [View, string][] = [
   ["overview", "Overview"],
@@ -84,6 +85,7 @@ function TopBar() {
         : null}
       <Problems />
       <span class="spacer" />
+      <GlobalSearch />
       <ZonePicker />
       {st && (
         <a class="dcr-src" href="#/dcr" title="Where the DCR in force came from">
@@ -110,6 +112,9 @@ export function App() {
       break;
     case "dcr":
       body = <Dcr />;
+      break;
+    case "search":
+      body = <Search params={params} />;
       break;
     default:
       body = collectorNamed(view)

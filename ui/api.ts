@@ -26,6 +26,7 @@ import * as S from "./api_schema.ts";
 import { VERSION } from "../agent/version.ts";
 import { lineSummaries, massRuns, quietSets } from "./readable.ts";
 import { keyPattern } from "./search.ts";
+import { compare } from "./compare.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -707,6 +708,55 @@ export function createApi(opts: ApiOptions): Hono {
         );
       }
       return c.json(await q.histogram(db, { ...f, since, until, bucket }));
+    },
+  }));
+
+  routes.push(route({
+    method: "get",
+    path: "/compare",
+    summary:
+      "The net change between two moments: each item changed between them, its state at `from` and at `to`",
+    description: "An item added and removed again, or modified and put back (volatile and timestamp fields " +
+      "aside), is no change; `changes` says how many changes an item went through between them.",
+    query: z.strictObject({
+      from: time("the first moment (required): epoch ms, ISO 8601, or 1h, 24h, 7d, 30d back from now"),
+      to: time("the second moment (default now)"),
+      type: changeFilters.type,
+      category: listOf(q.CATEGORIES, "only these net categories: Added, Removed, Modified"),
+      q: searchText.meta({ description: "text in the item's key" }),
+      offset: whole.optional(),
+      limit: whole.optional().meta({ description: `rows (default 100, at most ${q.MAX_LIMIT})` }),
+    }),
+    answers: { 200: { description: "the net changes, keys in order per collector", schema: S.Comparison } },
+    example: {
+      query: { from: "24h", type: sample.name, limit: "1" },
+      answer: {
+        from: 1764489600000,
+        to: 1764576000000,
+        counts: { Modified: 1 },
+        events: 2,
+        total: 1,
+        offset: 0,
+        rows: [{ ...S.changeExample(sample.name), changes: 2, first_at: 1764540000000 }],
+      },
+    },
+    handle: async (c, { query }) => {
+      const from = query.from, to = query.to ?? now();
+      if (from === undefined) throw new RangeError("from is required (epoch ms, ISO 8601, or 24h …)");
+      if (from >= to) throw new RangeError(`from (${new Date(from).toISOString()}) must be before to`);
+      const text = query.q?.trim();
+      const result = await compare(db, specs, {
+        from,
+        to,
+        collectors: query.type,
+        categories: query.category,
+        keyLike: text || undefined,
+        offset: query.offset,
+        limit: query.limit,
+      });
+      // A file's content from T1 to T2 said by its lines, as a change is.
+      await lines.add(result.rows);
+      return c.json(result);
     },
   }));
 

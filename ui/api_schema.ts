@@ -88,6 +88,23 @@ export const ChangePage = page(ChangeRow).extend({
   }),
 });
 
+/** Two moments compared (ui/compare.ts): a change row per item, from its state at `from` to its state at `to`. */
+export const Comparison = z.strictObject({
+  from: ms,
+  to: ms,
+  counts: z.record(z.string(), int).meta({ description: "net changes per category" }),
+  events: int.meta({ description: "the changes between the two moments" }),
+  total: int,
+  offset: int,
+  rows: z.array(
+    ChangeRow.omit({ ack: true }).extend({
+      ack: RowAck.nullable().optional(),
+      changes: int.meta({ description: "how many changes the item went through between them" }),
+      first_at: ms.meta({ description: "when the first of them was" }),
+    }),
+  ),
+});
+
 export const Facets = z.strictObject({
   facets: z.array(z.strictObject({
     field: z.string(),

@@ -11,10 +11,12 @@ import { Agent, Dcr } from "./agent.tsx";
 import { Drawer } from "./drawer.tsx";
 import { collectorNamed, COLLECTORS } from "./collectors.ts";
 import { GlobalSearch, Search } from "./search.tsx";
+import { Compare } from "./compare.tsx";
 
 const NAV: [View, string][] = [
   ["overview", "Overview"],
   ["changes", "Changes"],
+  ["compare", "Compare"],
   ...COLLECTORS.map((c): [View, string] => [c.name, c.label]),
   ["agent", "Agent"],
   ["dcr", "DCR"],
@@ -115,6 +117,9 @@ export function App() {
       break;
     case "search":
       body = <Search params={params} />;
+      break;
+    case "compare":
+      body = <Compare params={params} />;
       break;
     default:
       body = collectorNamed(view)

@@ -9,7 +9,7 @@ import { num } from "./format.ts";
 import { epochToWall, formatTime, wallToEpoch, zoneChoice } from "./time.ts";
 import { fresh, tick } from "./state.ts";
 import { COLLECTORS } from "./collectors.ts";
-import { setParams } from "./route.ts";
+import { formatHash, setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
 import { AckButton } from "./review.tsx";
@@ -237,7 +237,12 @@ export function Changes(props: { params: Record<string, string> }) {
           {num(waiting)} new change{waiting === 1 ? "" : "s"}: show
         </button>
       )}
-      <Exports path="export/changes" params={{ ...filters, q: p.q }} />
+      <div class="list-links">
+        <a href={formatHash("compare", { from: toMs(since ?? "24h"), to: p.until, type: p.type })}>
+          Compare start and end
+        </a>
+        <Exports path="export/changes" params={{ ...filters, q: p.q }} />
+      </div>
       {d && unreviewed.length > 0 && (
         <div class="review-bar">
           <AckButton

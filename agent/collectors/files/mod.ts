@@ -15,7 +15,7 @@ import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
-import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint } from "./fingerprint.ts";
 import { hash64 } from "../../hash64.ts";
@@ -225,6 +225,7 @@ export async function collectFiles(
     r: HashResult,
     refused: string | undefined,
     decide: ((mode: number) => string | undefined) | undefined,
+    capture: { limit: number; asked: number },
   ) => {
     if (r.error || !r.checksum || !r.stat) {
       return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
@@ -240,8 +241,10 @@ export async function collectFiles(
     const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    // The version read may have another mode than the one walked past (a chmod in between).
-    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
+    // The version read may have another mode than the one walked past (a chmod in between). Not read for its
+    // size when walked past: that size says why.
+    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined) ??
+      (r.text === undefined ? uncapturedWhy(capture.asked ? s.size : stat.size, capture.limit) : undefined);
     if (note) item.ContentNotCaptured = note;
     const text = note ? undefined : r.text;
     const content: CapturedContent | undefined =
@@ -264,7 +267,8 @@ export async function collectFiles(
     }
     const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
     const refused = decide?.(f.stat.mode);
-    if (refused) capture = 0;
+    // Content is read only where the gate said yes (a file too big when walked past is not judged).
+    const asked = decide && !refused ? capture : 0;
     await pool.room();
     let fd: number;
     try {
@@ -277,8 +281,10 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    pool.submit({ fd, capture, size: stat.size, limit: fs.maxHashBytes })
-      .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
+    pool.submit({ fd, capture: asked, size: stat.size, limit: fs.maxHashBytes })
+      .then((r) =>
+        finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide, { limit: capture, asked })
+      )
       .catch((e) => {
         sinkError ??= e;
       });

@@ -257,6 +257,37 @@ Deno.test("content capture: text files up to maxContentsReturnable, never binary
   }
 });
 
+Deno.test("content not captured says why: over maxContentsReturnable (both sizes), binary; captured text says nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-uncaptured-" });
+  try {
+    await Deno.chmod(dir, 0o755);
+    await Deno.writeTextFile(`${dir}/small.conf`, "a=1\n");
+    await Deno.writeTextFile(`${dir}/big.conf`, "x".repeat(8_700_000));
+    await Deno.writeFile(`${dir}/bin.dat`, new Uint8Array([0x7f, 0x45, 0, 1]));
+    await Deno.writeFile(`${dir}/latin1.txt`, new Uint8Array([0x63, 0x61, 0x66, 0xe9]));
+    for (const portable of [false, true]) {
+      const how = portable ? "portable" : "libc";
+      const rule = { name: "r", path: `${dir}/.*`, maxContentsReturnable: 5_000_000 };
+      const run = (previous?: Streamed) =>
+        collectStreamed(settings([rule]), liveHost(), { workers: 1, portable }, previous);
+      const r = await run();
+      const note = (p: string) => r.byPath.get(`${dir}/${p}`)!.ContentNotCaptured;
+      assert.equal(note("small.conf"), undefined, how);
+      assert.equal(note("big.conf"), "8.3 MiB > limit of 4.77 MiB (maxContentsReturnable)", how);
+      assert.match(note("bin.dat")!, /^binary \(a NUL byte, or not UTF-8\): only text is captured$/, how);
+      assert.match(note("latin1.txt")!, /^binary/, how);
+      assert.deepEqual(r.contents!.map((c) => c.text), ["a=1\n"], how);
+      assert.ok(r.byPath.get(`${dir}/big.conf`)!.FileContentChecksum, `${how}: still hashed`);
+      // The next run reuses the stored items (nothing read again): the reasons stay.
+      const again = await run(r);
+      assert.equal(again.byPath.get(`${dir}/big.conf`)!.ContentNotCaptured, note("big.conf"), how);
+      assert.equal(again.byPath.get(`${dir}/bin.dat`)!.ContentNotCaptured, note("bin.dat"), how);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a file that grows while it is hashed gets a checksum of one consistent version or an error", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/growing.log`;

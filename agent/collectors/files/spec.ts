@@ -27,7 +27,7 @@ export default defineCollector<FileItem>({
   filterable: ["FileType", "Owner", "Group", "Mode", "RuleName"],
   fields: { DateCreated: { format: "time", timestamp: true } },
   mirror: { linux: [{ file: "File.json" }], windows: [{ file: "File.json" }] },
-  content: { checksumField: "FileContentChecksum" },
+  content: { checksumField: "FileContentChecksum", notCapturedField: "ContentNotCaptured" },
   page: {
     icon: "F",
     shortcut: "f",

@@ -573,3 +573,31 @@ Deno.test("a file replaced by a FIFO between its stat and its open: never blocks
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("owner names unknown (/etc/passwd cannot be read): unchanged files are the same, unhashed; a changed one is kept with an error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-names-" });
+  try {
+    await Deno.writeTextFile(`${dir}/a.conf`, "a\n");
+    await Deno.writeTextFile(`${dir}/b.conf`, "b\n");
+    const s = settings([{ name: "r", path: `${dir}/.*` }]);
+    const first = await collect(s);
+    await Deno.writeTextFile(`${dir}/b.conf`, "bb\n");
+    const live = liveHost();
+    // Reading it reads a directory instead: the kernel's EISDIR, a file that is there but cannot be read.
+    const host = { ...live, readText: (p: string) => live.readText(p === "/etc/passwd" ? "/etc" : p) };
+    const spy = spyOps();
+    const second = await collectStreamed(s, host, { ops: spy.ops, workers: 2 }, first);
+    assert.deepEqual(spy.opened, []);
+    assert.deepEqual(second.kept, [`${dir}/a.conf`]);
+    assert.match(
+      second.byPath.get(`${dir}/b.conf`)!.error ?? "",
+      /^owner and group names unknown: cannot read \/etc\/passwd: EISDIR/,
+    );
+    assert.match(
+      second.warnings.join("\n"),
+      /1 changed or new entries kept as last seen until they can be read/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

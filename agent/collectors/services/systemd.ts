@@ -7,22 +7,21 @@ import {
   emptySettings,
   parseUnitFile,
   parseUnitName,
-  templateOf,
   type UnitSettings,
-} from "./unit_file.ts";
+} from "../../host/systemd/unit_file.ts";
 import {
   discover,
-  dropIns,
   lstatKind,
   readText,
   scanUnitTree,
-  serviceNames,
+  unitDropIns,
   UnitError,
   unitFileState,
   type UnitInfo,
+  unitNames,
   type UnitTree,
   wantedBy,
-} from "./unit_tree.ts";
+} from "../../host/systemd/unit_tree.ts";
 
 /** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
 export interface RuntimeState {
@@ -99,18 +98,7 @@ function unitSettings(
   const settings = emptySettings();
   if (info.mode !== "regular") return { settings, dropIns: [] };
   applyAssignments(settings, parseUnitFile(readText(tree, info.path)));
-  const dirNames: string[] = [];
-  for (const n of new Set([info.name, name])) {
-    dirNames.push(`${n}.d`);
-    const t = templateOf(n);
-    if (t) dirNames.push(`${t}.d`);
-  }
-  const prefix = info.name.slice(0, -".service".length);
-  for (let i = prefix.indexOf("-"); i >= 0; i = prefix.indexOf("-", i + 1)) {
-    dirNames.push(`${prefix.slice(0, i + 1)}.service.d`);
-  }
-  dirNames.push("service.d");
-  const files = dropIns(tree, dirNames);
+  const files = unitDropIns(tree, name, info);
   for (const p of files) applyAssignments(settings, parseUnitFile(readText(tree, p)));
   return { settings, dropIns: files };
 }
@@ -118,7 +106,7 @@ function unitSettings(
 /** Reads every service of the unit tree as items (one per unit file name, templates included, marked). */
 export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | null): ServiceItem[] {
   const items: ServiceItem[] = [];
-  for (const name of serviceNames(tree)) {
+  for (const name of unitNames(tree, ".service")) {
     const kind = parseUnitName(name)!.kind;
     let info: UnitInfo | null = null;
     let startup: string;

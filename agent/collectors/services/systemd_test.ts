@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { liveHost } from "../../host/mod.ts";
 import { parseListUnits, readUnits, systemd } from "./systemd.ts";
-import { scanUnitTree, unitFileState } from "./unit_tree.ts";
+import { scanUnitTree, unitFileState } from "../../host/systemd/unit_tree.ts";
 import type { ServiceItem } from "./types.ts";
 import type { Host } from "../../host/mod.ts";
 

@@ -440,6 +440,35 @@ export function unitDropIns(tree: UnitTree, name: string, info: UnitInfo): strin
   return dropIns(tree, dirNames);
 }
 
+/** The path a chain of symlinks from `machinePath` ends at, read inside the tree (absolute targets are machine paths). */
+function endOfLinks(tree: UnitTree, machinePath: string): string {
+  let p = machinePath;
+  for (let hops = 0; hops < MAX_FOLLOW && p !== "/dev/null" && lstatKind(tree.host, p) === "link"; hops++) {
+    const raw = readLink(tree, p);
+    if (raw === null) break;
+    p = absoluteTarget(p, raw);
+  }
+  return p;
+}
+
+/**
+ * The units the symlinks in the `suffix` directories (`.wants`, `.requires`, `.upholds`) of any of `owners`
+ * name, as systemd adds them as dependencies: a link whose target is /dev/null or an empty file masks itself
+ * and adds nothing (systemd 252 load-dropin.c process_deps).
+ */
+export function dependencyLinks(tree: UnitTree, owners: ReadonlySet<string>, suffix: string): string[] {
+  const out: string[] = [];
+  for (const dir of tree.dirs) {
+    for (const w of tree.wants.get(dir) ?? []) {
+      if (w.suffix !== suffix || !owners.has(w.owner)) continue;
+      for (const link of w.links) {
+        if (!nullOrEmpty(tree, endOfLinks(tree, `${dir}/${w.owner}${w.suffix}/${link}`))) out.push(link);
+      }
+    }
+  }
+  return out;
+}
+
 /**
  * systemd's WantedBy property of `name`: the units whose .wants directories link it (or, for a template, any
  * of its instances), full names as systemd gives them (`multi-user.target`), sorted so the text never flaps.

@@ -13,7 +13,7 @@ import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
-import { type Accounts, loadAccounts } from "./accounts.ts";
+import { type Accounts, loadAccounts } from "../../host/accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { loadAccounts, parseIdFile } from "./accounts.ts";
-import { liveHost } from "../../host/mod.ts";
+import { liveHost } from "./mod.ts";
 
 Deno.test("parseIdFile() maps ids to the first name, skipping comments and broken lines", () => {
   const m = parseIdFile(

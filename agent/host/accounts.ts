@@ -1,5 +1,5 @@
 // User and group names by id, from the host's /etc/passwd and /etc/group (no NSS: what the files say).
-import type { Host } from "../../host/mod.ts";
+import type { Host } from "./mod.ts";
 
 /** Parses passwd- or group-format text into id → name (the first name wins for a shared id). */
 export function parseIdFile(text: string): Map<number, string> {

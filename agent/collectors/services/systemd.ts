@@ -1,6 +1,6 @@
 // systemd services: one item per unit file (enablement from the unit tree), state from systemd when it runs.
 import { basename } from "node:path";
-import { type Host, isMissing } from "../../host/mod.ts";
+import { listUnits, type RuntimeState, systemdRunning } from "../../host/systemd/manager.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 import {
   applyAssignments,
@@ -22,46 +22,6 @@ import {
   type UnitTree,
   wantedBy,
 } from "../../host/systemd/unit_tree.ts";
-
-/** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
-export interface RuntimeState {
-  active: string;
-  sub: string;
-}
-
-/** Parses `systemctl list-units --type=service --all --plain --no-legend --full` (UNIT LOAD ACTIVE SUB DESCRIPTION). */
-export function parseListUnits(text: string): Map<string, RuntimeState> {
-  const out = new Map<string, RuntimeState>();
-  for (const line of text.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f[0] === "●" || f[0] === "*") f.shift();
-    if (f.length < 4 || !f[0].endsWith(".service")) continue;
-    out.set(f[0], { active: f[2], sub: f[3] });
-  }
-  return out;
-}
-
-/** Whether systemd is the running service manager of this host (sd_booted: /run/systemd/system exists). */
-export function systemdRunning(host: Host): boolean {
-  if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
-  try {
-    return host.statSync("/run/systemd/system").isDirectory;
-  } catch (e) {
-    // Not knowing would turn every Running into Unknown and back: fail the run instead.
-    if (isMissing(e)) return false;
-    throw new Error(`cannot tell whether systemd runs: /run/systemd/system: ${(e as Error).message}`);
-  }
-}
-
-async function runtimeStates(host: Host, signal: AbortSignal): Promise<Map<string, RuntimeState>> {
-  const res = await host.exec(
-    "systemctl",
-    ["list-units", "--type=service", "--all", "--plain", "--no-legend", "--no-pager", "--full"],
-    { signal },
-  );
-  if (res.code !== 0) throw new Error(`systemctl list-units exited with ${res.code}: ${res.stderr.trim()}`);
-  return parseListUnits(res.stdout);
-}
 
 /**
  * Running while the main process runs, a reload included (SubState running or reload); a oneshot that has
@@ -184,10 +144,10 @@ export const systemd: ServiceSource = {
       // States that could not be read must not turn every Running into Unknown and back (a flood of
       // Modified records): retry once, then fail the run, which keeps the previous items as they were.
       try {
-        runtime = await runtimeStates(host, signal);
+        runtime = await listUnits(host, ".service", signal);
       } catch {
         signal.throwIfAborted();
-        runtime = await runtimeStates(host, signal);
+        runtime = await listUnits(host, ".service", signal);
       }
     }
     signal.throwIfAborted();

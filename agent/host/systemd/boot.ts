@@ -138,10 +138,15 @@ export function fillTemplate(ref: string, from: string): string {
 
 /**
  * The units the boot transaction of `tree` starts (default.target and everything its start-propagating
- * dependencies reach) and loads (those, and every unit they reference). A unit without a unit file, masked or
- * whose links systemd rejects is never started. Throws when a unit file cannot be read.
+ * dependencies reach) and loads (those, and every unit they reference). A unit without a unit file, masked,
+ * whose links systemd rejects, or that `refuses` (what a unit type's own check finds wrong with a unit file:
+ * a timer without a time setting) is never started. Throws when a unit file cannot be read.
  */
-export function bootUnits(tree: UnitTree, target = "default.target"): BootUnits {
+export function bootUnits(
+  tree: UnitTree,
+  opts: { target?: string; refuses?: (name: string, info: UnitInfo) => boolean } = {},
+): BootUnits {
+  const target = opts.target ?? "default.target";
   const infos = new Map<string, { info: UnitInfo; edges: Edges } | null>();
   const resolve = (name: string) => {
     if (!infos.has(name)) {
@@ -173,6 +178,7 @@ export function bootUnits(tree: UnitTree, target = "default.target"): BootUnits 
     const name = canonical(queue[i]);
     const r = resolve(queue[i]);
     if (r?.info.mode !== "regular" || started.has(name) || conflicted.has(name)) continue;
+    if (opts.refuses?.(queue[i], r.info)) continue;
     if (r.edges.conflicts.some((c) => started.has(canonical(c)))) continue;
     started.add(name);
     for (const c of r.edges.conflicts) conflicted.add(canonical(c));

@@ -28,8 +28,8 @@ export function parseJobFile(
   return {
     uid: head ? Number(head[1]) : null,
     directory: cd < 0 ? null : unquoteDirectory(text.slice(cd + 4, end)),
-    // …and one newline after the user's commands.
-    command: end < 0 ? null : text.slice(end + CD_END.length).replace(/\n$/, ""),
+    // The user's commands, without the newlines that end them (at(1) adds one).
+    command: end < 0 ? null : text.slice(end + CD_END.length).replace(/\n+$/, ""),
   };
 }
 

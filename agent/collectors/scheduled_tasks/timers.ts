@@ -99,11 +99,17 @@ function activated(
 
 /** Every timer of the tree as items; `runtime`: the running systemd's timers, when it runs. */
 export function readTimers(tree: UnitTree, runtime: Map<string, RuntimeState> | null): TaskItem[] {
-  const boot = bootUnits(tree);
-  const instances = [...boot.loaded, ...runtime?.keys() ?? []].filter((n) =>
+  // systemd refuses to load a timer without a time setting: never started.
+  const hasTrigger = (name: string, info: UnitInfo) =>
+    timerSettings(texts(tree, name, info)).schedule.some((s) => TRIGGERS.has(s.slice(0, s.indexOf("="))));
+  const boot = bootUnits(tree, {
+    refuses: (name, info) => name.endsWith(".timer") && !hasTrigger(name, info),
+  });
+  // Instances have no unit file of their own name: those something starts, or systemd has loaded.
+  const instances = [...boot.loaded].filter((n) =>
     n.endsWith(".timer") && parseUnitName(n)?.kind === "instance"
   );
-  const names = [...new Set([...unitNames(tree, ".timer"), ...instances])].sort();
+  const names = [...new Set([...unitNames(tree, ".timer"), ...instances, ...runtime?.keys() ?? []])].sort();
   const items: TaskItem[] = [];
   for (const name of names) {
     const item: TaskItem = {
@@ -128,7 +134,13 @@ export function readTimers(tree: UnitTree, runtime: Map<string, RuntimeState> | 
       } catch (e) {
         if (!(e instanceof UnitError)) throw e;
         if (!runtime?.has(name)) continue; // no unit file and not loaded: nothing systemd knows
-        items.push({ ...item, Reason: e.message });
+        // Loaded by the running systemd without a unit file we can see: what it says is all there is.
+        const active = item.Active === "active";
+        items.push({
+          ...item,
+          Enabled: active,
+          Reason: active ? null : `${e.message}; systemd has it ${item.Active}`,
+        });
         continue;
       }
       item.Source = info.path;
@@ -151,7 +163,7 @@ export function readTimers(tree: UnitTree, runtime: Map<string, RuntimeState> | 
         ? "it is masked"
         : kind === "template"
         ? "a template: only its instances run"
-        : !settings.schedule.some((s) => TRIGGERS.has(s.slice(0, s.indexOf("="))))
+        : !hasTrigger(name, info)
         ? "it has no time setting: systemd refuses it"
         : item.Reason ??
           (runtime

@@ -24,6 +24,7 @@ chgrp crontab /var/spool/cron/crontabs && chmod 1730 /var/spool/cron/crontabs
 if [ -d /var/spool/cron/atjobs ]; then
   mount -t tmpfs tmpfs /var/spool/cron/atjobs
   chown daemon:daemon /var/spool/cron/atjobs && chmod 1770 /var/spool/cron/atjobs
+  printf 0 > /var/spool/cron/atjobs/.SEQ && chown daemon:daemon /var/spool/cron/atjobs/.SEQ
   mount -t tmpfs tmpfs /var/spool/cron/atspool
   chown daemon:daemon /var/spool/cron/atspool && chmod 1770 /var/spool/cron/atspool
 fi

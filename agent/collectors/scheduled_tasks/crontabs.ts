@@ -88,6 +88,9 @@ export const crontabs: TaskSource = {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     const { userIds } = await accounts();
     const users = userIds ? new Set(userIds.keys()) : null;
+    if (!userIds) {
+      out.warnings.push("/etc/passwd cannot be read: crontabs are read without knowing which users exist");
+    }
     const failed = (prefix: string, e: unknown) => {
       out.unseen.push(taskKey({ Kind: "cron", Task: prefix }));
       out.warnings.push((e as Error).message);

@@ -45,7 +45,6 @@ export function scheduledTasksCollector(sources: TaskSource[] = SOURCES): Collec
       unseen.push(...read.unseen);
       warnings.push(...read.warnings);
     }
-    if (accounts) warnings.push(...(await accounts).warnings);
     return { items: uniqueTasks(items), unseen, warnings };
   });
 }

@@ -20,7 +20,8 @@ function fail(xml: string, at: number, what: string): never {
 }
 
 function decode(xml: string, text: string, at: number): string {
-  return text.replace(/&([^;&\s]{1,10});/g, (whole, ref: string) => {
+  return text.replace(/&([^;&<\s]{1,10});|&/g, (whole, ref: string | undefined) => {
+    if (ref === undefined) fail(xml, at, "a & that starts no reference");
     if (ref[0] === "#") {
       const code = ref[1] === "x" ? parseInt(ref.slice(2), 16) : parseInt(ref.slice(1), 10);
       if (!Number.isInteger(code) || code < 0 || code > 0x10ffff) {

@@ -60,22 +60,47 @@ export function loadItems(raw: DatabaseSync, collector: string): Map<string, Sto
   return new Map(rows.map((r) => [r[0], stored(r)]));
 }
 
-/** The fingerprints of a collector's stored items, by key (an item stored with an error has none). */
-export function storedFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
-  return new Map(all<[string, string]>(
-    arrays(raw.prepare("SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL")),
-    collector,
-  ));
+/**
+ * A collector's stored items of one kind, read in key order a page at a time (pipeline/previous.ts): rows
+ * [key, value] from a key (or after one), and keys strictly between two (null: no bound).
+ */
+export interface StoredRows {
+  rows(start: { after: string } | { from: string }, limit: number): [string, string][];
+  keys(after: string | null, before: string | null, limit: number): string[];
 }
 
-/** The checksums of a collector's stored items that have no fingerprint and no error, by key. */
-export function storedChecksums(raw: DatabaseSync, collector: string): Map<string, string> {
-  return new Map(all<[string, string]>(
-    arrays(raw.prepare(
-      "SELECT key, checksum FROM items WHERE collector = ? AND fingerprint IS NULL AND error IS NULL",
-    )),
-    collector,
-  ));
+function storedRows(raw: DatabaseSync, collector: string, value: string, where: string): StoredRows {
+  const q = (sql: string) => arrays(raw.prepare(sql));
+  const base = `FROM items WHERE collector = ? AND ${where}`;
+  const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
+  const from = q(`SELECT key, ${value} ${base} AND key >= ? ORDER BY key LIMIT ?`);
+  const between = [
+    q(`SELECT key ${base} ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key > ? ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key < ? ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`),
+  ];
+  return {
+    rows: (start, limit) =>
+      "after" in start
+        ? all<[string, string]>(after, collector, start.after, limit)
+        : all<[string, string]>(from, collector, start.from, limit),
+    keys(lo, hi, limit) {
+      const bounds = [lo, hi].filter((b) => b !== null) as string[];
+      const stmt = between[(lo === null ? 0 : 1) + (hi === null ? 0 : 2)];
+      return all<[string]>(stmt, collector, ...bounds, limit).map((r) => r[0]);
+    },
+  };
+}
+
+/** The fingerprints of a collector's stored items (an item stored with an error has none). */
+export function storedFingerprints(raw: DatabaseSync, collector: string): StoredRows {
+  return storedRows(raw, collector, "fingerprint", "fingerprint IS NOT NULL");
+}
+
+/** The checksums of a collector's stored items that have no fingerprint and no error. */
+export function storedChecksums(raw: DatabaseSync, collector: string): StoredRows {
+  return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL");
 }
 
 /** Whether a collector has any stored item. */
@@ -110,16 +135,30 @@ export function itemWriter(
 }
 
 /**
- * Writes every row of `staged` (a staging table with `id`, `key`, `checksum`, `data`, `error`, `fingerprint`)
- * as a new item of `collector`, in one statement, inside the run's transaction. Returns how many.
+ * Writes new items of `collector` one by one inside a run's transaction (a baseline with nothing stored writes
+ * its items as it finds them). `insert` returns false for a key written already (a duplicate), leaving it.
  */
-export function insertStagedItems(raw: DatabaseSync, staged: string, collector: string, at: number): number {
-  return Number(
-    raw.prepare(
-      `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-       SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${staged} ORDER BY id`,
-    ).run(collector, at, at).changes,
+export function newItemWriter(
+  raw: DatabaseSync,
+  collector: string,
+  at: number,
+): {
+  insert(
+    key: string,
+    checksum: string | null,
+    json: string,
+    error: string | null,
+    fp: string | null,
+  ): boolean;
+} {
+  const insert = raw.prepare(
+    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collector, key) DO NOTHING`,
   );
+  return {
+    insert: (key, checksum, json, error, fp) =>
+      insert.run(collector, key, checksum, json, error, fp, at, at).changes !== 0,
+  };
 }
 
 /** Deletes items of `collector` by key, inside a run's transaction. */

@@ -93,7 +93,7 @@ async function migrate(
     try {
       raw.exec("BEGIN IMMEDIATE");
     } catch (e) {
-      if (isBusy(e) && Date.now() < deadline) continue;
+      if (isBusy(e) && performance.now() < deadline) continue;
       throw e;
     }
     try {
@@ -294,7 +294,8 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       );
     }
     if (todo.length || (!marked && !opts.readOnly)) {
-      await migrate(db, raw, path, version, Date.now() + 2 * busyTimeoutMs);
+      // Elapsed time (performance.now), not the wall clock: a clock set back would stretch the wait.
+      await migrate(db, raw, path, version, performance.now() + 2 * busyTimeoutMs);
     }
     await checkSchema(raw, path);
   } catch (e) {

@@ -6,6 +6,8 @@ import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { dirname } from "node:path";
@@ -25,7 +27,8 @@ import {
   type RecordParts,
   type WireRecord,
 } from "./records.ts";
-import { Stage } from "./stage.ts";
+import { DirectSink, type RunSink, Stage } from "./stage.ts";
+import { breather } from "../breathe.ts";
 
 export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
 
@@ -112,6 +115,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
+  log.debug(`${name} run started`, { collector: name });
   const fail = async (
     status: "failed" | "aborted",
     error: string,
@@ -167,44 +171,108 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
-  const snapshotDue = settings.enableInventory && (baseline ||
-    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
-      settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
+  const snapshotDue = settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+    sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  const bodies = snapshotDue && {
+    dataType: dataTypeOf(collector, host.os),
+    toAma: collector.toAma,
+    extras: (opts.fields ?? "la") === "full",
+  };
+  const plan = { startedAt, baseline, snapshotDue, revised };
+  /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
+  type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
+  const collect = async (
+    sink: RunSink & { flush?(): Promise<void>; writeError?: unknown },
+  ): Promise<Outcome> => {
+    try {
+      const collected = await collector.collect(settings, {
+        host,
+        signal,
+        log: log.child({ collector: name }),
+        previous: sink.previous,
+        sink,
+      });
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await sink.add(i);
+        await breathe();
+      }
+      for (const k of collected.same ?? []) await sink.same(k);
+      for (const c of collected.contents ?? []) await sink.content(c);
+      await sink.flush?.();
+      // An abort that lands after collect() returned still must not write a result.
+      if (signal.aborted) {
+        return { failed: "aborted" as const, error: "aborted before the result was stored" };
+      }
+      return { collected };
+    } catch (e) {
+      // The database could not take what the sink wrote (a baseline writes as it collects): the run failed for
+      // the database's sake, not the collector's.
+      if (!signal.aborted && sink.writeError) throw sink.writeError;
+      return { failed: signal.aborted ? "aborted" : "failed", error: errorText(e) };
+    }
+  };
+
+  // A baseline with nothing stored writes what it finds straight into the tables, inside the run's one
+  // transaction opened now (nothing to stage and copy, and its items come in key order); the process's other
+  // users of the connection wait for it (the page reads on its own).
+  if (baseline && !hasItems(opts.raw, name)) {
+    let failure: { failed: "aborted" | "failed"; error: string } | undefined;
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const head = inventoryHead({
+          dataType: dataTypeOf(collector, host.os),
+          computer: host.hostname,
+          at: startedAt,
+          toAma: collector.toAma,
+        });
+        const delivering = collector.toAma || (opts.fields ?? "la") === "full";
+        const sink = new DirectSink(
+          opts.raw,
+          name,
+          (i) => collector.key(i),
+          startedAt,
+          bodies && delivering ? { stream: inventoryStream(collector), head, bodies } : undefined,
+        );
+        const r = await collect(sink);
+        if ("failed" in r) {
+          failure = r;
+          throw new Error(r.error); // rolls the run's writes back
+        }
+        return await store(opts, sink, r.collected, plan, trx);
+      });
+    } catch (e) {
+      if (failure) return await fail(failure.failed, failure.error);
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
+  }
+
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
   try {
-    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue && {
-        dataType: dataTypeOf(collector, host.os),
-        toAma: collector.toAma,
-        extras: (opts.fields ?? "la") === "full",
-      },
-      checksums: baseline,
-    });
+    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), { bodies, checksums: baseline });
   } catch (e) {
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }
   try {
-    let collected;
+    const r = await collect(stage);
+    if ("failed" in r) return await fail(r.failed, r.error);
     try {
-      collected = await collector.collect(settings, {
-        host,
-        signal,
-        log: log.child({ collector: name }),
-        previous: stage.previous,
-        sink: stage,
-      });
-      for (const i of collected.items) await stage.add(i);
-      for (const k of collected.same ?? []) await stage.same(k);
-      for (const c of collected.contents ?? []) await stage.content(c);
-      await stage.flush();
+      return await store(opts, stage, r.collected, plan);
     } catch (e) {
-      return await fail(signal.aborted ? "aborted" : "failed", errorText(e));
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
     }
-    // An abort that lands after collect() returned still must not write a result.
-    if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -212,12 +280,16 @@ async function collectAndStore(
   }
 }
 
-/** The run's one transaction: the staged collection against the stored items, a page at a time. */
+/**
+ * The run's one transaction (`trx` when it was opened before collecting): the staged collection against the
+ * stored items, a page at a time.
+ */
 async function store(
   opts: RunOptions,
-  stage: Stage,
+  stage: RunSink,
   collected: Collected,
   plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
+  open?: Transaction<Database>,
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
   const { startedAt, baseline, snapshotDue, revised } = plan;
@@ -242,8 +314,10 @@ async function store(
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
   let itemsWritten = 0;
+  // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
+  const breathe = breather(opts.signal);
 
-  const runId = await db.transaction().execute(async (trx) => {
+  const inTransaction = async (trx: Transaction<Database>) => {
     const run = {
       id: await insertRun(trx, {
         collector: name,
@@ -286,10 +360,10 @@ async function store(
     };
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
-    // baseline with nothing stored is every staged item written as it is: one statement.
+    // baseline with nothing stored wrote its items as it found them (DirectSink).
     const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
-    const fresh = baseline && !hasItems(raw, name);
-    if (fresh) itemsWritten += stage.insertAll(finishedAt);
+    const fresh = stage instanceof DirectSink;
+    if (fresh) itemsWritten += stage.count;
     for (let after = 0; !fresh;) {
       const page = stage.page(after);
       if (!page.length) break;
@@ -304,6 +378,7 @@ async function store(
       items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
+      await breathe();
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
     const unseen = collected.unseen ?? [];
@@ -313,6 +388,7 @@ async function store(
       itemsWritten += gone.length;
       await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+      await breathe();
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
@@ -321,6 +397,7 @@ async function store(
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
           out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          await breathe();
         }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));
@@ -341,7 +418,8 @@ async function store(
     }
     await setRunCounts(trx, run.id, counts);
     return run.id;
-  });
+  };
+  const runId = open ? await inTransaction(open) : await db.transaction().execute(inTransaction);
 
   const summary: RunSummary = {
     runId,

@@ -1,5 +1,12 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
-import { walkLimits, type WalkOptionsBase, type WalkReport } from "./walk_limits.ts";
+import {
+  type KeyOrderedDescents,
+  keyOrderedDescents,
+  walkLimits,
+  type WalkOptionsBase,
+  type WalkReport,
+} from "./walk_limits.ts";
+import { keyOrder } from "../../key_order.ts";
 
 /** The file-system calls the portable walker makes (tests wrap them to inject failures). */
 export interface PortableOps {
@@ -88,13 +95,16 @@ export async function walkPortable(
     await listDir(path, real, depth, matchAll);
   };
 
+  /** Examines one entry (`name`); a directory to walk is entered through `later`, where its keys sort. */
   const visit = async (
+    name: string,
     path: string,
     real: string,
     depth: number,
     matched: boolean,
     walkInside: boolean,
     matchAll: boolean,
+    later: KeyOrderedDescents,
   ) => {
     let info: Deno.FileInfo;
     try {
@@ -146,7 +156,7 @@ export async function walkPortable(
         }
         await found({ path, real, info, linkTarget, error });
       }
-      if (walkInside) await descend(path, real, depth + 1, matchAll);
+      if (walkInside) later.defer(name, () => descend(path, real, depth + 1, matchAll));
       return;
     }
     if (matched && wantFiles) await found({ path, real, info, linkTarget });
@@ -162,13 +172,17 @@ export async function walkPortable(
       unreadable(path, e);
       return;
     }
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // In key order, so the run reads its stored fingerprints front to back.
+    names.sort((a, b) => keyOrder(a.name, b.name));
+    const later = keyOrderedDescents(sep);
     for (const { name, maybeDir } of names) {
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const matched = matchAll || rule.test(name);
       if (!matched && !(recurse && maybeDir)) continue;
-      await visit(join(path, name), joinReal(real, name), depth, matched, recurse, matchAll);
+      await later.before(name);
+      await visit(name, join(path, name), joinReal(real, name), depth, matched, recurse, matchAll, later);
     }
+    await later.before(null);
   };
 
   opts.signal?.throwIfAborted();
@@ -186,7 +200,10 @@ export async function walkPortable(
   if (rule.pattern) await listDir(rule.base, opts.realBase, 0, false);
   else {
     // A literal path: the file itself, or a directory's contents (recursively with recurse).
-    await visit(join(rule.base, rule.segment), joinReal(opts.realBase, rule.segment), 0, true, true, true);
+    const later = keyOrderedDescents(sep);
+    const path = join(rule.base, rule.segment), real = joinReal(opts.realBase, rule.segment);
+    await visit(rule.segment, path, real, 0, true, true, true, later);
+    await later.before(null);
   }
   return report;
 }

@@ -55,6 +55,9 @@ function conv2int(digits: string): number {
   return n > 2147483647n ? -1 : Number(n);
 }
 
+/** The named periods anacron knows. */
+const NAMED = ["@monthly", "@yearly"];
+
 /** Reads an anacrontab as anacron does (parse_tab_line), every line accounted for. */
 export function parseAnacrontab(text: string): AnacronLine[] {
   const out: AnacronLine[] = [];
@@ -67,46 +70,29 @@ export function parseAnacrontab(text: string): AnacronLine[] {
       out.push({ kind: "env", line, name: m[1], value: m[2] });
       continue;
     }
-    const bad = (error: string) => out.push({ kind: "error", line, text: l, error });
-    m = /^[ \t]*([0-9]+)[ \t]+([0-9]+)[ \t]+([^ \t/]+)[ \t]+([^ \t].*)$/s.exec(l);
-    if (m) {
-      const period = conv2int(m[1]), delay = conv2int(m[2]);
-      if (period < 0 || delay < 0) bad("number out of range");
-      else {
-        out.push({
-          kind: "job",
-          line,
-          period,
-          delay,
-          ident: m[3],
-          command: m[4],
-          env: [...env],
-          schedule: `${m[1]} ${m[2]}`,
-        });
-      }
+    // A job: a period in days, or a named one (anacron compares its first 7 characters only).
+    m = /^[ \t]*([0-9]+|@[^ \t]+)[ \t]+([0-9]+)[ \t]+([^ \t/]+)[ \t]+([^ \t].*)$/s.exec(l);
+    const [, periods, delays, ident, command] = m ?? [];
+    const period = !m
+      ? -1
+      : periods[0] !== "@"
+      ? conv2int(periods)
+      : NAMED.find((n) => periods.startsWith(n.slice(0, 7))) ?? periods;
+    const delay = m ? conv2int(delays) : -1;
+    if (!m || period === -1 || delay < 0) {
+      out.push({ kind: "error", line, text: l, error: m ? "number out of range" : "invalid syntax" });
       continue;
     }
-    m = /^[ \t]*(@[^ \t]+)[ \t]+([0-9]+)[ \t]+([^ \t/]+)[ \t]+([^ \t].*)$/s.exec(l);
-    if (m) {
-      const delay = conv2int(m[2]);
-      // anacron compares the first 7 characters only.
-      const period = m[1].startsWith("@monthl") ? "@monthly" : m[1].startsWith("@yearly") ? "@yearly" : m[1];
-      if (delay < 0) bad("number out of range");
-      else {
-        out.push({
-          kind: "job",
-          line,
-          period,
-          delay,
-          ident: m[3],
-          command: m[4],
-          env: [...env],
-          schedule: `${m[1]} ${m[2]}`,
-        });
-      }
-      continue;
-    }
-    bad("invalid syntax");
+    out.push({
+      kind: "job",
+      line,
+      period,
+      delay,
+      ident,
+      command,
+      env: [...env],
+      schedule: `${periods} ${delays}`,
+    });
   }
   return out;
 }

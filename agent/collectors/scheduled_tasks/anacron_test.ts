@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { fakeHost } from "../../../test/fake_host.ts";
 import { loadAccounts } from "../../host/accounts.ts";
 import { anacron, type AnacronLine, anacronWhen, parseAnacrontab } from "./anacron.ts";
+import { have } from "./testdata/machine.ts";
 
 type Job = Extract<AnacronLine, { kind: "job" }>;
 const jobs = (text: string) => parseAnacrontab(text).filter((l): l is Job => l.kind === "job");
@@ -56,14 +57,7 @@ Deno.test("anacron lists each job of /etc/anacrontab and keeps the file's items 
 });
 
 // ---- anacron itself as the oracle ----------------------------------------------------------------------
-const HAVE_ANACRON = (() => {
-  try {
-    return new Deno.Command("anacron", { args: ["-V"], stdout: "null", stderr: "null" }).outputSync().code !==
-      127;
-  } catch {
-    return false;
-  }
-})();
+const HAVE_ANACRON = have("sh", ["-c", "command -v anacron"]);
 if (!HAVE_ANACRON) console.warn("anacron_test.ts: SKIPPED the comparisons with anacron: not installed");
 
 /** What anacron makes of a file: the jobs it keeps (`-u`: timestamps only, into a spool of its own) and its complaints. */

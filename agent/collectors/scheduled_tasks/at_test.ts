@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import type { FileInfo } from "../../host/mod.ts";
 import { atdProblem, parseJobFile, parseJobName } from "./at.ts";
-import { inNamespace, namespaceMissing } from "./testdata/namespace.ts";
+import { inNamespace, namespaceMissing } from "./testdata/machine.ts";
 import type { Collected } from "../types.ts";
 import type { TaskItem } from "./types.ts";
 

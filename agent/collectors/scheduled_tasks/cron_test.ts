@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { cronEverRuns, cronIgnores, type CronLine, cronWhen, parseCrontab, parseEnvLine } from "./cron.ts";
-import { inNamespace, namespaceMissing } from "./testdata/namespace.ts";
+import { inNamespace, namespaceMissing } from "./testdata/machine.ts";
 
 const jobs = (text: string, system = false) =>
   parseCrontab(text, { system }).lines.filter((l): l is Extract<CronLine, { kind: "job" }> =>

@@ -9,7 +9,7 @@ import collector, { uniqueTasks } from "./mod.ts";
 import type { TaskItem } from "./types.ts";
 import { addNode, buildTree } from "./testdata/tree.ts";
 import { CRON_FORMS, LINUX_TREE } from "./testdata/linux_tree.ts";
-import { inNamespace, namespaceMissing } from "./testdata/namespace.ts";
+import { inNamespace, namespaceMissing } from "./testdata/machine.ts";
 
 const settings = settingsSchema("linux").parse({});
 const collect = (root: string) =>

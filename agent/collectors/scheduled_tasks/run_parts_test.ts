@@ -3,15 +3,9 @@ import { liveHost } from "../../host/mod.ts";
 import { loadAccounts } from "../../host/accounts.ts";
 import { PERIODS, runParts, runPartsProblem } from "./run_parts.ts";
 import { buildTree } from "./testdata/tree.ts";
+import { have } from "./testdata/machine.ts";
 
-const HAVE_RUN_PARTS = (() => {
-  try {
-    return new Deno.Command("run-parts", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-})();
+const HAVE_RUN_PARTS = have("run-parts", ["--version"]);
 if (!HAVE_RUN_PARTS) console.warn("run_parts_test.ts: SKIPPED the comparisons with run-parts: not installed");
 
 /** What `run-parts --test` would run of the cron directory of `period` under `root`, by machine path. */

@@ -7,15 +7,9 @@ import { fakeHost } from "../../../test/fake_host.ts";
 import { readTimers, timers, timerSettings } from "./timers.ts";
 import type { TaskItem } from "./types.ts";
 import { buildTree } from "./testdata/tree.ts";
+import { have } from "./testdata/machine.ts";
 
-const HAVE_SYSTEMCTL = (() => {
-  try {
-    return new Deno.Command("systemctl", { args: ["--version"], stdout: "null", stderr: "null" }).outputSync()
-      .success;
-  } catch {
-    return false;
-  }
-})();
+const HAVE_SYSTEMCTL = have("systemctl", ["--version"]);
 const ORACLE = HAVE_SYSTEMCTL && systemdTest() !== null;
 if (!ORACLE) {
   console.warn("timers_test.ts: SKIPPED the comparisons with systemctl and systemd --test: absent");

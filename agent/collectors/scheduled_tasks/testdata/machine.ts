@@ -1,7 +1,8 @@
-// Runs a shell script in a private mount namespace where cron's and atd's spools are empty tmpfs mounts, so
-// tests can use the real crontab(1), at(1) and atq on this machine without touching its spools.
+// This machine's own tools for the tests: whether one is installed, and a private mount namespace where cron's
+// and atd's spools are empty tmpfs mounts, so crontab(1), at(1) and atq run for real without touching its spools.
 
-function have(cmd: string, args: string[]): boolean {
+/** Whether `cmd ARGS` runs and succeeds here. */
+export function have(cmd: string, args: string[]): boolean {
   try {
     return new Deno.Command(cmd, { args, stdout: "null", stderr: "null" }).outputSync().success;
   } catch {

@@ -12,10 +12,25 @@ import { TELEMETRY } from "./testdata/tasks.ts";
 
 const FOLDER = "ctagent_t";
 
+/**
+ * `schtasks ARGS`, its words kept in a file: under Wine the first schtasks of a prefix can leave a process
+ * behind (the task service, the desktop) that holds a pipe given to it open, so reading pipes to their end
+ * would wait forever; the file is read once schtasks has exited.
+ */
 async function schtasks(args: string[], allowFail = false): Promise<void> {
-  const o = await new Deno.Command("schtasks", { args, stdout: "piped", stderr: "piped" }).output();
-  const said = new TextDecoder().decode(o.stdout) + new TextDecoder().decode(o.stderr);
-  if (o.code !== 0 && !allowFail) throw new Error(`schtasks ${args.join(" ")} failed (${o.code}): ${said}`);
+  const said = await Deno.makeTempFile({ suffix: ".txt" });
+  try {
+    const { code } = await new Deno.Command("cmd", {
+      args: ["/c", "schtasks", ...args, ">", said, "2>&1"],
+      stdout: "null",
+      stderr: "null",
+    }).output();
+    if (code !== 0 && !allowFail) {
+      throw new Error(`schtasks ${args.join(" ")} failed (${code}): ${await Deno.readTextFile(said)}`);
+    }
+  } finally {
+    await Deno.remove(said);
+  }
 }
 
 /** Registers `xml` as `\ctagent_t\NAME` the way an administrator does: schtasks /create /xml. */

@@ -10,7 +10,7 @@ import { arrays } from "./sqlite_dialect.ts";
 /** A stored item as the diff reads it (its JSON left unparsed). */
 export interface StoredItem {
   key: string;
-  /** SHA-256 of `json`; null while the item has never been read without error. */
+  /** itemChecksum of `json` (pipeline/diff.ts); null while the item has never been read without error. */
   checksum: string | null;
   /** The item as stored (JSON), parsed only when needed. */
   json: string;

@@ -4,6 +4,7 @@ import software from "./software/mod.ts";
 import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
+import users from "./users/mod.ts";
 import scheduledTasks from "./scheduled_tasks/mod.ts";
 
 /** Every collector, in the order the page lists them and `--once` runs them. */
@@ -12,6 +13,7 @@ export const COLLECTORS: readonly Collector[] = [
   services,
   files,
   registry,
+  users,
   scheduledTasks,
 ];
 

@@ -413,7 +413,7 @@ function text(bin: string): string {
  * Reads a crontab as cron does: environment lines and entries, each entry with the environment in force. A bad
  * entry is an `error` line (cron then ignores the whole file: see `cronIgnores`), and reading goes on at the
  * next line so every line is accounted for. `system` crontabs (/etc/crontab, /etc/cron.d) have a user field,
- * which must be one of `users` when given.
+ * which must be one of `opts.users` when given.
  */
 export function parseCrontab(
   content: Uint8Array | string,

@@ -559,13 +559,16 @@ export function createApi(opts: ApiOptions): Hono {
         history: [S.changeExample(sample.name)],
         contents: [S.SUM_EXAMPLE],
         withheld: {},
+        notCaptured: null,
         firstSeen: { at: 1764489600000, exact: true },
       },
     },
     handle: async (c, { query: { collector, key } }) => {
       const field = specs.find((s) => s.name === collector)?.content || undefined;
       const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
-      if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
+      const why = field && field.notCapturedField ? h.item?.data[field.notCapturedField] : undefined;
+      const notCaptured = typeof why === "string" ? why : null;
+      if (!field || !h.contents.length) return c.json({ ...h, withheld: {}, notCaptured });
       // Captured versions the page may not show are left out, with why.
       const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];
       const withheld: Record<string, string> = {};
@@ -575,7 +578,7 @@ export function createApi(opts: ApiOptions): Hono {
         if (why) withheld[sum] = why;
         return !why;
       });
-      return c.json({ ...h, contents, withheld });
+      return c.json({ ...h, contents, withheld, notCaptured });
     },
   }));
 

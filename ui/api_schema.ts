@@ -150,6 +150,10 @@ export const ItemHistory = z.strictObject({
   withheld: z.record(z.string(), z.string()).meta({
     description: "checksums of captured versions not shown, with why",
   }),
+  notCaptured: z.string().nullable().meta({
+    description:
+      "why the content of its current version was not captured (size over the limit, binary, private)",
+  }),
   firstSeen: z.strictObject({ at: ms, exact: z.boolean() }).nullable(),
 });
 

@@ -182,6 +182,29 @@ Deno.test({
 });
 
 Deno.test({
+  name: "page: the drawer says why a file's content was not captured (over maxContentsReturnable, binary)",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      for (
+        const [name, why] of [
+          ["big.log", "Content not captured: 8.3 MiB > limit of 4.77 MiB (maxContentsReturnable)."],
+          ["blob.bin", "Content not captured: binary (a NUL byte, or not UTF-8): only text is captured."],
+        ]
+      ) {
+        await page.goto(`${w.ui.url}#/files?item=${encodeURIComponent(`files|${w.tree}/etc/${name}`)}`);
+        await page.locator(".drawer .not-captured").waitFor();
+        assert.equal((await page.locator(".drawer .not-captured").innerText()).trim(), why);
+        assert.doesNotMatch(
+          await page.locator(".drawer").innerText(),
+          /binary, too large, or capture is off/,
+        );
+      }
+      await shot(page, "drawer-not-captured");
+    }, { files: { "etc/big.log": "x".repeat(8_700_000), "etc/blob.bin": "\u0000ELF" } }),
+});
+
+Deno.test({
   name: "page server: a request with a foreign Host is refused on the wire (DNS rebinding)",
   fn: async () => {
     const w = await startWorld();

@@ -120,8 +120,11 @@ export interface CollectorSpec<I extends Item = Item> {
   filterable?: readonly string[];
   /** Its JSON mirror files per platform; null when it has none. */
   mirror: Readonly<Partial<Record<Platform, readonly MirrorFile<I>[]>>> | null;
-  /** Whether it captures text content, and which field holds the content's checksum. */
-  content: false | { checksumField: string };
+  /**
+   * Whether it captures text content, which field holds the content's checksum, and which one says why an
+   * item's content was not captured.
+   */
+  content: false | { checksumField: string; notCapturedField?: string };
   page: PageSpec;
 }
 

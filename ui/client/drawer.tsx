@@ -18,6 +18,8 @@ interface History {
   contents: string[];
   /** Captured versions the page may not show, with why (a file not every user may read, a secret name). */
   withheld: Record<string, string>;
+  /** Why its current content was not captured (over the size limit, binary, private), or null. */
+  notCaptured: string | null;
   /** When it was first seen, through removals; `exact` false: only "before" that is known. */
   firstSeen: { at: number; exact: boolean } | null;
 }
@@ -191,7 +193,11 @@ export function Drawer(props: { item: string }) {
         {collectorNamed(collector)?.content && h && Object.keys(h.withheld).length > 0 && (
           <p class="dim small">Content not shown: {Object.values(h.withheld)[0]}.</p>
         )}
-        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length && (
+        {collectorNamed(collector)?.content && h?.notCaptured && !Object.keys(h.withheld).length && (
+          <p class="dim small not-captured">Content not captured: {h.notCaptured}.</p>
+        )}
+        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length &&
+          !h.notCaptured && (
           <p class="dim small">
             {vs.length
               ? "One version of the content is captured; a diff appears after the file changes."

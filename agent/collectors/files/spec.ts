@@ -26,7 +26,7 @@ export default defineCollector<FileItem>({
   ],
   filterable: ["FileType", "RuleName", "Owner"],
   mirror: { linux: [{ file: "File.json" }], windows: [{ file: "File.json" }] },
-  content: { checksumField: "FileContentChecksum" },
+  content: { checksumField: "FileContentChecksum", notCapturedField: "ContentNotCaptured" },
   page: {
     icon: "F",
     shortcut: "f",

@@ -69,7 +69,8 @@ Deno.test({
       const row = page.locator(".changes li", { hasText: "app.conf" });
       await row.waitFor();
       assert.match(await row.innerText(), /Modified/);
-      assert.match(await row.innerText(), /FileContentChecksum/);
+      // A content change is said by its lines (issue 14, readable changes), not by the checksum that moved.
+      assert.match(await row.innerText(), /\+2 −2 lines: port = 8080 → 9090/);
       await page.locator(".chart svg .seg").first().waitFor();
       await shot(page, "overview");
 

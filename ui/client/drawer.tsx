@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
-import { Badge, Empty, ErrorBox, Time, Value } from "./common.tsx";
+import { Badge, Empty, ErrorBox, FieldValue, Time } from "./common.tsx";
 import { ChangeFields } from "./change_list.tsx";
 import { itemName, shownPath } from "./format.ts";
 import { formatTime, zoneChoice } from "./time.ts";
@@ -35,7 +35,7 @@ function Fields(props: { collector: string; data: Data }) {
               ? <span class="dim">—</span>
               : typeof v === "string" && v.startsWith("/")
               ? shownPath(props.collector, v)
-              : <Value v={v} />}
+              : <FieldValue collector={props.collector} field={k} v={v} data={props.data} />}
           </dd>
         </div>
       ))}
@@ -43,8 +43,9 @@ function Fields(props: { collector: string; data: Data }) {
   );
 }
 
-/** Captured versions, oldest first, each with when it was first seen. */
-function versions(h: History): { sum: string; at: number }[] {
+/** Captured versions, oldest first, each with when it was first seen (`field`: where items hold the checksum). */
+function versions(h: History, field: string | null): { sum: string; at: number }[] {
+  if (!field) return [];
   const have = new Set(h.contents);
   const out: { sum: string; at: number }[] = [];
   const seen = new Set<string>();
@@ -59,11 +60,11 @@ function versions(h: History): { sum: string; at: number }[] {
   // the items row does not know for an item removed and added again).
   let since = h.firstSeen?.at ?? h.item?.first_seen ?? 0;
   for (const c of [...h.history].reverse()) {
-    push(c.previous?.FileContentChecksum, since);
-    push(c.current?.FileContentChecksum, c.at);
+    push(c.previous?.[field], since);
+    push(c.current?.[field], c.at);
     since = c.at;
   }
-  push(h.item?.data.FileContentChecksum, h.item?.changed_at ?? 0);
+  push(h.item?.data[field], h.item?.changed_at ?? 0);
   return out;
 }
 
@@ -72,7 +73,7 @@ export function Drawer(props: { item: string }) {
   const collector = props.item.slice(0, bar), key = props.item.slice(bar + 1);
   const res = useFetch<History>("item" + query({ collector, key }));
   const h = res.data;
-  const vs = h ? versions(h) : [];
+  const vs = h ? versions(h, collectorNamed(collector)?.contentField ?? null) : [];
   const [pair, setPair] = useState<[string, string] | null>(null);
   useEffect(() => setPair(vs.length >= 2 ? [vs[vs.length - 2].sum, vs[vs.length - 1].sum] : null), [h]);
   const latest = h?.item?.data ?? h?.history[0]?.current ?? h?.history[0]?.previous ?? null;

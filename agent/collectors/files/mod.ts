@@ -303,6 +303,8 @@ export async function collectFiles(
       };
       reports.push(
         await posix.walk({ ...walk, budget, ops, signal }, (f) => {
+          // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
+          signal.throwIfAborted();
           if (sinkError) throw sinkError;
           if (dedupe) {
             if (seen.has(f.path)) return; // an earlier entry already reports it

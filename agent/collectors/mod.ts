@@ -5,6 +5,7 @@ import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
 import users from "./users/mod.ts";
+import scheduledTasks from "./scheduled_tasks/mod.ts";
 import listeningPorts from "./listening_ports/mod.ts";
 import kernelModules from "./kernel_modules/mod.ts";
 
@@ -15,6 +16,7 @@ export const COLLECTORS: readonly Collector[] = [
   files,
   registry,
   users,
+  scheduledTasks,
   listeningPorts,
   kernelModules,
 ];

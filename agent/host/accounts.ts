@@ -53,7 +53,11 @@ export async function loadAccounts(host: Host): Promise<Accounts> {
     }
   };
   const userIds = await read("/etc/passwd");
-  const groups = namesById(await read("/etc/group"));
-  const unknown = unreadable.length ? unreadable.join("; ") : null;
-  return { users: namesById(userIds), groups, userIds, unknown, warnings };
+  return {
+    users: namesById(userIds),
+    groups: namesById(await read("/etc/group")),
+    userIds,
+    unknown: unreadable.length ? unreadable.join("; ") : null,
+    warnings,
+  };
 }

@@ -492,7 +492,9 @@ Deno.test({
     withPage(async (page, w) => {
       await page.goto(`${w.ui.url}#/overview`);
       const problems = page.locator(".topbar .top-problems");
-      await problems.waitFor();
+      // The two problems come from two loads: wait until both are shown, not for the first.
+      await page.locator(".topbar .top-problems", { hasText: "1 DCR rejected" }).waitFor({ timeout: 10_000 })
+        .catch(() => {});
       const text = await problems.innerText();
       assert.match(text, /1 DCR rejected/);
       assert.match(text, /1 tracked path missing/);

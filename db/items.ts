@@ -6,6 +6,8 @@ import type { Selectable, Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, ItemsTable } from "./schema.ts";
 import { arrays } from "./sqlite_dialect.ts";
+import type { Scope } from "../agent/collectors/types.ts";
+import { prefixRange } from "../agent/collectors/scope.ts";
 
 /** A stored item as the diff reads it (its JSON left unparsed). */
 export interface StoredItem {
@@ -60,22 +62,33 @@ export function loadItems(raw: DatabaseSync, collector: string): Map<string, Sto
   return new Map(rows.map((r) => [r[0], stored(r)]));
 }
 
-/** The fingerprints of a collector's stored items, by key (an item stored with an error has none). */
-export function storedFingerprints(raw: DatabaseSync, collector: string): Map<string, string> {
-  return new Map(all<[string, string]>(
-    arrays(raw.prepare("SELECT key, fingerprint FROM items WHERE collector = ? AND fingerprint IS NOT NULL")),
-    collector,
-  ));
+/**
+ * Pairs of `columns` of a collector's items matching `where`, by key: all of them, or those of a scope (each
+ * key and each prefix's range read through the (collector, key) index).
+ */
+function keyed(raw: DatabaseSync, columns: string, where: string, collector: string, scope?: Scope) {
+  const sql = `SELECT ${columns} FROM items WHERE collector = ? AND ${where}`;
+  if (!scope) return new Map(all<[string, string]>(arrays(raw.prepare(sql)), collector));
+  const out = new Map<string, string>();
+  const one = arrays(raw.prepare(`${sql} AND key = ?`));
+  const range = arrays(raw.prepare(`${sql} AND key >= ? AND key < ?`));
+  for (const k of scope.keys) {
+    for (const [key, v] of all<[string, string]>(one, collector, k)) out.set(key, v);
+  }
+  for (const p of scope.prefixes) {
+    for (const [key, v] of all<[string, string]>(range, collector, ...prefixRange(p))) out.set(key, v);
+  }
+  return out;
 }
 
-/** The checksums of a collector's stored items that have no fingerprint and no error, by key. */
-export function storedChecksums(raw: DatabaseSync, collector: string): Map<string, string> {
-  return new Map(all<[string, string]>(
-    arrays(raw.prepare(
-      "SELECT key, checksum FROM items WHERE collector = ? AND fingerprint IS NULL AND error IS NULL",
-    )),
-    collector,
-  ));
+/** The fingerprints of a collector's stored items (of `scope`), by key (an item stored with an error has none). */
+export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): Map<string, string> {
+  return keyed(raw, "key, fingerprint", "fingerprint IS NOT NULL", collector, scope);
+}
+
+/** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error, by key. */
+export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): Map<string, string> {
+  return keyed(raw, "key, checksum", "fingerprint IS NULL AND error IS NULL", collector, scope);
 }
 
 /** Whether a collector has any stored item. */

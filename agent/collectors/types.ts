@@ -3,6 +3,7 @@ import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Platform } from "../platform.ts";
+import type { ScopeTest } from "./scope.ts";
 
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
 export type Value = string | number | boolean | null;
@@ -124,6 +125,16 @@ export interface CollectorSpec<I extends Item = Item> {
   page: PageSpec;
 }
 
+/**
+ * A part of a collector's items: the keys named and every key starting with one of the prefixes. A run given a
+ * scope (a realtime re-collection) looks only there: what it does not find there is gone, and nothing outside
+ * it is touched.
+ */
+export interface Scope {
+  keys: readonly string[];
+  prefixes: readonly string[];
+}
+
 export interface CollectContext {
   host: Host;
   signal: AbortSignal;
@@ -139,6 +150,11 @@ export interface CollectContext {
    * items at a time. Without a sink the collector returns everything in `Collected`.
    */
   sink?: ItemSink;
+  /**
+   * Only the items of this scope are wanted (a realtime re-collection of what changed). Items outside it are
+   * dropped by the run; a collector that can, looks only there (files walk only toward it).
+   */
+  scope?: ScopeTest;
 }
 
 /** Text content of one file version, stored once per checksum. */

@@ -16,8 +16,9 @@ import { readFileAttributes } from "./files/attributes_windows.ts";
 import { readAccessAclAt } from "./files/acl_posix.ts";
 import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
+import { type HostWatch, liveWatch } from "./watch/mod.ts";
 
-export type { RegistryReader, ScmService };
+export type { HostWatch, RegistryReader, ScmService };
 /** What a stat of a path gives (on every OS). */
 export type FileInfo = Deno.FileInfo;
 /** One entry of a directory listing. */
@@ -104,6 +105,11 @@ export interface Host {
   /** The Service Control Manager: only on the live Windows machine. */
   scm?: { list(): ScmService[] };
   files: HostFiles;
+  /**
+   * The realtime watchers of the running machine (they watch the paths a collector reads, under `root`);
+   * absent where there are none (a fake host without them).
+   */
+  watch?: HostWatch;
 }
 
 /** `web01.contoso.com` → `web01`, as the real agent sends Computer (gethostname up to the first dot). */
@@ -192,6 +198,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
       dirsOpen: dirsOpenChecker,
       realPath: realPathOf,
     },
+    watch: liveWatch({ liveWindows: live }),
   };
   return host;
 }

@@ -1,6 +1,7 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
-import type { Collected, Collector } from "../collectors/types.ts";
+import type { Collected, Collector, Scope } from "../collectors/types.ts";
+import { scopeTest } from "../collectors/scope.ts";
 import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
@@ -27,7 +28,8 @@ import {
 } from "./records.ts";
 import { Stage } from "./stage.ts";
 
-export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
+/** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
+export type RunStatus = "baseline" | "ok" | "realtime" | "failed" | "aborted";
 
 export interface RunCounts {
   items: number;
@@ -80,6 +82,16 @@ export interface RunOptions {
    * forward endpoint takes. See recordFields in agent/ama/mod.ts.
    */
   fields?: RecordFields;
+  /**
+   * Re-collect only this part of the collector's items (a realtime re-collection): nothing outside it is
+   * looked at or reported Removed, no snapshot goes out, and a run that changed nothing leaves no runs row.
+   * Ignored (the whole collector runs) while the collector has no baseline or a revision is pending.
+   */
+  scope?: Scope;
+  /** Extra fields of a change's record, by the item's key (who made the change; realtime runs). */
+  origin?: (key: string) => Record<string, string> | undefined;
+  /** Told each change as it is stored (the realtime manager counts what a scheduled scan found). */
+  onChange?: (change: { key: string; category: Change["category"] }) => void;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -167,7 +179,9 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
-  const snapshotDue = settings.enableInventory && (baseline ||
+  // A partial run is one only once the whole collector was stored under this version's fields.
+  const scope = opts.scope && !baseline && !revised.length ? scopeTest(opts.scope) : undefined;
+  const snapshotDue = !scope && settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
@@ -181,6 +195,7 @@ async function collectAndStore(
         extras: (opts.fields ?? "la") === "full",
       },
       checksums: baseline,
+      scope,
     });
   } catch (e) {
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
@@ -194,6 +209,7 @@ async function collectAndStore(
         log: log.child({ collector: name }),
         previous: stage.previous,
         sink: stage,
+        scope,
       });
       for (const i of collected.items) await stage.add(i);
       for (const k of collected.same ?? []) await stage.same(k);
@@ -204,7 +220,13 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised });
+    return await store(opts, stage, collected, {
+      startedAt,
+      baseline,
+      snapshotDue,
+      revised,
+      partial: !!scope,
+    });
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -217,10 +239,11 @@ async function store(
   opts: RunOptions,
   stage: Stage,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[]; partial: boolean },
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue, revised } = plan;
+  const { startedAt, baseline, snapshotDue, revised, partial } = plan;
+  const status: RunStatus = baseline ? "baseline" : partial ? "realtime" : "ok";
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -244,19 +267,20 @@ async function store(
   let itemsWritten = 0;
 
   const runId = await db.transaction().execute(async (trx) => {
-    const run = {
-      id: await insertRun(trx, {
+    // The runs row, written when the run has something to tell: at once for a whole run, with its first
+    // change for a partial one (a realtime event that changed nothing leaves no trace).
+    const run = { id: 0, collector: name, at: finishedAt };
+    const written = async () =>
+      run.id ||= await insertRun(trx, {
         collector: name,
         started_at: startedAt,
         finished_at: finishedAt,
-        status: baseline ? "baseline" : "ok",
+        status,
         counts: "{}",
         error: null,
         warnings: JSON.stringify(warnings),
-      }),
-      collector: name,
-      at: finishedAt,
-    };
+      });
+    if (!partial) await written();
     const items = itemWriter(raw, name, finishedAt);
     const fields = opts.fields ?? "la";
     const out = outboxRecords(raw, finishedAt, fields, collector.toAma || fields === "full");
@@ -264,11 +288,19 @@ async function store(
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      await written();
       for (const c of changes) {
         counts[c.category === "Added" ? "added" : c.category === "Removed" ? "removed" : "modified"]++;
+        opts.onChange?.(c);
       }
-      await insertChanges(trx, run, changes.map(changeRow));
-      const records = changes.map((c) => changeRecord(c, ctx));
+      const origins = changes.map((c) => opts.origin?.(c.key));
+      await insertChanges(trx, run, changes.map((c, i) => changeRow(c, origins[i])));
+      const records = changes.map((c, i) => {
+        const r = changeRecord(c, ctx);
+        // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
+        if (origins[i]) Object.assign(r.extra, origins[i]);
+        return r;
+      });
       if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeTo, records);
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
@@ -326,7 +358,7 @@ async function store(
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
-    if (revised.length || baseline) {
+    if (!partial && (revised.length || baseline)) {
       await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
     }
     counts.records = out.written();
@@ -339,14 +371,14 @@ async function store(
         max,
       });
     }
-    await setRunCounts(trx, run.id, counts);
+    if (run.id) await setRunCounts(trx, run.id, counts);
     return run.id;
   });
 
   const summary: RunSummary = {
     runId,
     collector: name,
-    status: baseline ? "baseline" : "ok",
+    status,
     startedAt,
     finishedAt,
     counts,
@@ -355,7 +387,7 @@ async function store(
     itemsWritten,
   };
   for (const w of warnings) log.warn(w, { collector: name });
-  log.info(`${name} run ${summary.status}`, {
+  (partial && !runId ? log.debug : log.info)(`${name} run ${summary.status}`, {
     collector: name,
     items: counts.items,
     added: counts.added,
@@ -366,14 +398,15 @@ async function store(
   return summary;
 }
 
-/** A change as the changes table stores it. */
-function changeRow(c: Change) {
+/** A change as the changes table stores it (with who made it, when known). */
+function changeRow(c: Change, origin: Record<string, string> | undefined) {
   return {
     key: c.key,
     category: c.category,
     fields_changed: JSON.stringify(c.fieldsChanged),
     previous: c.previous ? JSON.stringify(c.previous) : null,
     current: c.current ? JSON.stringify(c.current) : null,
+    origin: origin ? JSON.stringify(origin) : null,
   };
 }
 

@@ -355,3 +355,71 @@ Deno.test("runCollector() refreshes the fields a newer version fills differently
   assert.deepEqual(after.changes.map((r) => [r.SoftwareName, r.FieldsChanged]), [["a", "Size"]]);
   await close();
 });
+
+Deno.test("runCollector() with a scope looks only there: outside it nothing is Removed, inside the change carries its origin", async () => {
+  const { db, c, run, outbox, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("ab", "1"), pkg("b", "1"), pkg("c", "1")] };
+  await run();
+  await db.deleteFrom("outbox").execute();
+  const runs = async () => (await db.selectFrom("runs").select("status").execute()).map((r) => r.status);
+
+  // The collector finds everything (b gone, c modified), but only a and prefix "a" are asked: ab is gone there.
+  c.next = { items: [pkg("a", "2"), pkg("c", "2")] };
+  const origin = (key: string) => key === "a" ? { ProcessId: "42", ProcessName: "vim" } : undefined;
+  const partial = await run({ scope: { keys: ["a"], prefixes: ["ab"] }, origin });
+  assert.equal(partial.status, "realtime");
+  assert.deepEqual(
+    partial.changes.map((r) => [r.SoftwareName, r.ChangeCategory, r.ProcessId ?? null]),
+    [["a", "Modified", "42"], ["ab", "Removed", null]],
+  );
+  assert.deepEqual(partial.counts, { items: 1, added: 0, removed: 1, modified: 1, errors: 0, records: 3 });
+  const rows = await db.selectFrom("changes").select(["key", "origin"]).orderBy("id").execute();
+  assert.deepEqual(rows, [{ key: "a", origin: '{"ProcessId":"42","ProcessName":"vim"}' }, {
+    key: "ab",
+    origin: null,
+  }]);
+  // AMA's part carries Log Analytics columns only; the origin is in the full record.
+  const changes = (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_CHANGE_BLOB_V2")
+    .execute()).map((r) => [JSON.parse(r.record).ProcessId, JSON.parse(r.extra ?? "{}").ProcessId]);
+  assert.deepEqual(
+    changes,
+    [[undefined, undefined], [undefined, undefined]],
+    "extras are kept only with fields full",
+  );
+  assert.equal((await outbox()).filter((r) => r.ConfigDataType).length, 1, "no snapshot, only a's inventory");
+  assert.deepEqual(await runs(), ["baseline", "realtime"]);
+
+  // Nothing changed in the scope: no runs row.
+  const quiet = await run({ scope: { keys: ["a"], prefixes: [] } });
+  assert.deepEqual([quiet.status, quiet.runId, quiet.counts.items], ["realtime", 0, 1]);
+  assert.deepEqual(await runs(), ["baseline", "realtime"]);
+
+  // The whole run after it sees b and c as they are now.
+  const full = await run();
+  assert.deepEqual(full.changes.map((r) => [r.SoftwareName, r.ChangeCategory]), [["b", "Removed"], [
+    "c",
+    "Modified",
+  ]]);
+  await close();
+});
+
+Deno.test("runCollector() with fields full puts the origin in the outbox's extra part, never in AMA's", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  await run();
+  c.next = { items: [pkg("a", "2")] };
+  await run({ scope: { keys: ["a"], prefixes: [] }, origin: () => ({ ProcessId: "7" }), fields: "full" });
+  const row = await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_CHANGE_BLOB_V2")
+    .executeTakeFirstOrThrow();
+  assert.equal(JSON.parse(row.record).ProcessId, undefined);
+  assert.equal(JSON.parse(row.extra!).ProcessId, "7");
+  await close();
+});
+
+Deno.test("runCollector() ignores a scope before the baseline: the first run is whole", async () => {
+  const { c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
+  const first = await run({ scope: { keys: ["a"], prefixes: [] } });
+  assert.deepEqual([first.status, first.counts.items], ["baseline", 2]);
+  await close();
+});

@@ -6,6 +6,7 @@ import * as m003 from "./003_ui_indexes.ts";
 import * as m004 from "./004_fingerprints.ts";
 import * as m005 from "./005_outbox_extra.ts";
 import * as m006 from "./006_chain.ts";
+import * as m007 from "./007_change_origin.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -14,4 +15,5 @@ export const migrations: Record<string, Migration> = {
   "004_fingerprints": m004,
   "005_outbox_extra": m005,
   "006_chain": m006,
+  "007_change_origin": m007,
 };

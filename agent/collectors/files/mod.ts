@@ -8,7 +8,7 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
-import { contentBudget, planWalks } from "./plan.ts";
+import { contentBudget, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
@@ -284,6 +284,7 @@ export async function collectFiles(
   };
 
   const reports: WalkReport[] = [];
+  const scope = walkScope(ctx.scope, "/");
   try {
     for (const { rule, path, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
       const policy: CapturePolicy = {
@@ -293,7 +294,7 @@ export async function collectFiles(
         windows: false,
       };
       reports.push(
-        await posix.walk({ ...walk, budget, ops, signal }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal, scope }, (f) => {
           if (sinkError) throw sinkError;
           if (dedupe) {
             if (seen.has(f.path)) return; // an earlier entry already reports it

@@ -1,7 +1,8 @@
 // What both files paths (libc and portable) do alike: the DCR's entries made into walks, and the content budget.
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import type { Host } from "../../host/mod.ts";
-import type { WalkOptionsBase } from "../../host/files/walk_limits.ts";
+import type { WalkOptionsBase, WalkScope } from "../../host/files/walk_limits.ts";
+import type { ScopeTest } from "../scope.ts";
 import { overlapping, parseRule } from "./match.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
@@ -87,5 +88,14 @@ export function contentBudget(maxBytes: number) {
       bytes += size;
       return true;
     },
+  };
+}
+
+/** A realtime re-collection's scope as the walkers take it (item keys are paths), or undefined for all. */
+export function walkScope(scope: ScopeTest | undefined, sep: string): WalkScope | undefined {
+  if (!scope) return undefined;
+  return {
+    reports: (path) => scope.has(path),
+    descends: (path) => scope.reaches(path.endsWith(sep) ? path : path + sep),
   };
 }

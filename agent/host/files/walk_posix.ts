@@ -52,7 +52,7 @@ export async function walk(
   const { rule, links, recurse, budget } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText });
+  const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText, scope: opts.scope });
   const { report, join, unreadable } = limits;
   let ticks = 0;
 
@@ -191,7 +191,9 @@ export async function walk(
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
         (e.type === libc.DT_LNK && links === "Follow");
       if (!matched && !(recurse && maybeDir)) continue;
-      await visit(fd, e.name, join(path, nameStr), depth, matched, recurse, matchAll);
+      const at = join(path, nameStr);
+      const s = limits.scoped(at, matched, recurse);
+      if (s) await visit(fd, e.name, at, depth, s.matched, s.inside, matchAll);
     }
   };
 
@@ -216,12 +218,13 @@ export async function walk(
     const bs = libc.fstat(baseFd);
     limits.visit(`${bs.dev}:${bs.ino}`);
     if (rule.pattern) {
-      await listDir(baseFd, rule.base, 0, false);
+      if (limits.scoped(rule.base, false, true)) await listDir(baseFd, rule.base, 0, false);
     } else {
       // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
       const name = libc.cstr(pathToBytes(rule.segment));
       const path = join(rule.base, rule.segment);
-      await visit(baseFd, name, path, 0, true, true, true);
+      const s = limits.scoped(path, true, true);
+      if (s) await visit(baseFd, name, path, 0, s.matched, s.inside, true);
     }
   } finally {
     ops.close(baseFd);

@@ -83,11 +83,12 @@ export interface RunOptions {
    */
   fields?: RecordFields;
   /**
-   * Re-collect only this part of the collector's items (a realtime re-collection): nothing outside it is
-   * looked at or reported Removed, no snapshot goes out, and a run that changed nothing leaves no runs row.
-   * Ignored (the whole collector runs) while the collector has no baseline or a revision is pending.
+   * Re-collect only this part of the collector's items (a realtime re-collection; "all": every item, as a
+   * poll or a rescan after lost events does): nothing outside it is looked at or reported Removed, no snapshot
+   * goes out, and a run that changed nothing leaves no runs row. Ignored (a scheduled run is made) while the
+   * collector has no baseline or a revision is pending.
    */
-  scope?: Scope;
+  scope?: Scope | "all";
   /** Extra fields of a change's record, by the item's key (who made the change; realtime runs). */
   origin?: (key: string) => Record<string, string> | undefined;
   /** Told each change as it is stored (the realtime manager counts what a scheduled scan found). */
@@ -180,8 +181,9 @@ async function collectAndStore(
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   // A partial run is one only once the whole collector was stored under this version's fields.
-  const scope = opts.scope && !baseline && !revised.length ? scopeTest(opts.scope) : undefined;
-  const snapshotDue = !scope && settings.enableInventory && (baseline ||
+  const partial = opts.scope !== undefined && !baseline && !revised.length;
+  const scope = partial && opts.scope !== "all" ? scopeTest(opts.scope!) : undefined;
+  const snapshotDue = !partial && settings.enableInventory && (baseline ||
     startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
       settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
@@ -225,7 +227,7 @@ async function collectAndStore(
       baseline,
       snapshotDue,
       revised,
-      partial: !!scope,
+      partial,
     });
   } finally {
     await stage.close().catch((e) =>

@@ -8,7 +8,7 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
-import { contentBudget, planWalks, walkScope } from "./plan.ts";
+import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
@@ -362,7 +362,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts), { targets: fileTargets });
 }
 
 export default filesCollector();

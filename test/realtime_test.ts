@@ -11,7 +11,6 @@ import { filesCollector } from "../agent/collectors/files/mod.ts";
 import { softwareCollector } from "../agent/collectors/software/mod.ts";
 import type { Collector } from "../agent/collectors/types.ts";
 import { runCollector } from "../agent/pipeline/run.ts";
-import { settingsSchema } from "../agent/config/dcr.ts";
 import type { Backend } from "../agent/host/watch/types.ts";
 import { onlyDcr } from "./helpers.ts";
 

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { COLLECTORS } from "./collectors/mod.ts";
 import type { Collector } from "./collectors/types.ts";
 import { EXIT } from "./exit_codes.ts";
+import { listenForStop, type StopSignals } from "./stop_signals.ts";
 import { liveHost } from "./host/mod.ts";
 import { imageComputerName } from "./host/computer_name.ts";
 import { createLogger, type Logger } from "./log.ts";
@@ -31,6 +32,8 @@ export interface MainDeps {
   collectors?: readonly Collector[];
   /** Resolves when the daemon should stop (signals); tests pass their own. */
   untilStopped?: (log: Logger) => Promise<void>;
+  /** Aborts `--once` (the stop signals by default); tests pass their own. */
+  stopSignal?: AbortSignal;
 }
 
 /** Runs the command line; returns the exit code. */
@@ -73,7 +76,8 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   if (cli.root) {
     // An image's records name the machine it is, not the one reading it (SPEC §7.20).
     try {
-      host.hostname = await imageComputerName(host) ?? host.hostname;
+      const name = await imageComputerName(host);
+      if (name) host.hostname = name; // otherwise this machine's name, as it is at each run
     } catch (e) {
       log.warn("cannot read the image's computer name; records name this machine", {
         root: cli.root,
@@ -121,6 +125,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     }
   }
   let opened;
+  let ownStop: StopSignals | undefined;
   try {
     opened = await openState(dbPath, cli.command, !(claimed && "daemon" in claimed), log);
   } catch (e) {
@@ -131,8 +136,12 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
   try {
     const collectors = deps.collectors ?? COLLECTORS;
     if (READ_COMMANDS.includes(cli.command)) return await runReadMode(cli, io, opened, host);
+    // --once stops at SIGTERM, SIGINT or Ctrl-Break (exit 22); the daemon listens in runDaemon.
+    const stop = cli.command === "once"
+      ? deps.stopSignal ?? (ownStop = listenForStop(log)).signal
+      : new AbortController().signal;
     if (claimed && "daemon" in claimed) {
-      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon });
+      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon, signal: stop });
       if ("refused" in asked) {
         io.err(`ctagent: ${asked.refused}`);
         return EXIT.DATABASE;
@@ -141,7 +150,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       lock = asked.lock; // the daemon went away: this process runs the collectors itself
     }
     if (cli.command === "once") {
-      return await runOnceMode(cli, { io, opened, collectors, host, log, dataDir });
+      return await runOnceMode(cli, { io, opened, collectors, host, log, dataDir, stop });
     }
     return await runDaemon(cli, {
       dataDir,
@@ -154,6 +163,10 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       until: deps.untilStopped ?? waitForSignal,
     });
   } catch (e) {
+    if (ownStop?.signal.aborted || deps.stopSignal?.aborted) {
+      io.err(`ctagent: ${(e as Error).message}`);
+      return EXIT.ABORTED;
+    }
     const problem = storageProblem(e);
     if (e instanceof DatabaseError || problem) {
       io.err(
@@ -166,6 +179,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
     io.err(`ctagent: internal error: ${(e as Error).stack ?? e}`);
     return EXIT.INTERNAL;
   } finally {
+    ownStop?.dispose();
     await opened.close();
     lock?.release();
   }

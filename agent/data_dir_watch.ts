@@ -1,6 +1,7 @@
 // Notices the state database going away under the daemon (its data directory deleted), and writes the state back.
 import { dirname } from "node:path";
 import type { DatabaseSync } from "node:sqlite";
+import { fileStamp } from "../db/open.ts";
 
 /** The file a path names now: device and inode, or null when there is none. */
 function identity(path: string): string | null {
@@ -46,9 +47,7 @@ export function watchDatabaseFile(path: string, intervalMs = 2000): FileWatch {
 export function writeStateBack(raw: DatabaseSync, path: string, now = new Date()): string {
   Deno.mkdirSync(dirname(path), { recursive: true, mode: 0o700 });
   const taken = identity(path) !== null;
-  const target = taken
-    ? `${path}.orphan-${now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z")}`
-    : path;
+  const target = taken ? `${path}.orphan-${fileStamp(now)}` : path;
   raw.prepare("VACUUM INTO ?").run(target);
   return taken
     ? `${path} was replaced while the daemon ran; the daemon's state was saved to ${target}`

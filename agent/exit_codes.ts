@@ -17,6 +17,12 @@ export const EXIT = {
   INTERNAL: 20,
   /** `verify`: the history's hash chain (or an export of it) is broken; the first broken link is named. */
   CHAIN_BROKEN: 21,
+  /**
+   * `--once` was stopped by SIGTERM, SIGINT (Ctrl-C) or Ctrl-Break: the run in flight is recorded as aborted and
+   * nothing of it is stored; collectors not yet run were skipped. (The daemon stopped so exits 0: that is how a
+   * service ends.)
+   */
+  ABORTED: 22,
 } as const;
 
 /** The bitmask of a set of change counts. */

@@ -37,7 +37,8 @@ export function chainReportText(r: ChainReport): string {
   const cp = r.checkpoint
     ? ` (the ${n(r.checkpoint.pruned)} before were pruned on ${new Date(r.checkpoint.at).toISOString()})`
     : "";
-  if (r.ok) {
+  if (r.ok && r.rows === 0) lines.push(`History chain: ok, no links since seq ${r.from.seq}${cp}`);
+  else if (r.ok) {
     lines.push(`History chain: ok, ${n(r.rows)} links from seq ${r.from.seq + 1} to seq ${r.last.seq}${cp}`);
   } else {
     lines.push(`History chain BROKEN: ${r.broken!.message}`);

@@ -35,6 +35,10 @@ export async function runOnce(opts: {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
   for (const collector of opts.collectors) {
+    if (opts.signal.aborted) {
+      skipped.push({ collector: collector.name, reason: "not run: stopped before its turn" });
+      continue;
+    }
     if (!collector.platforms.includes(opts.host.os)) {
       skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
       continue;

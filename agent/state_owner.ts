@@ -71,8 +71,8 @@ export async function claimState(c: Claim, log: Logger, signal?: AbortSignal): P
       onBusy(h) {
         if (!h) {
           // Its description is being written (or could not be): give it a moment, then wait as for a --once.
-          unknownSince ??= Date.now();
-          return Date.now() - unknownSince < 2000 || waitFor("another ctagent process");
+          unknownSince ??= performance.now();
+          return performance.now() - unknownSince < 2000 || waitFor("another ctagent process");
         }
         if (h.mode === "once") return waitFor(describeHolder(h));
         const differs = difference(h, me);

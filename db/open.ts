@@ -64,7 +64,7 @@ function keepPrivate(path: string): void {
 }
 
 /** SQLite's SQLITE_BUSY / SQLITE_LOCKED, as node:sqlite words them (it gives no error code). */
-export const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
+const isBusy = (e: unknown): boolean => /database (table )?is locked|SQLITE_BUSY/i.test(String(e));
 
 /** Migrations this program has that the database has not run (all of them for a new database). */
 function pending(raw: DatabaseSync): string[] {
@@ -93,7 +93,7 @@ async function migrate(
     try {
       raw.exec("BEGIN IMMEDIATE");
     } catch (e) {
-      if (isBusy(e) && Date.now() < deadline) continue;
+      if (isBusy(e) && performance.now() < deadline) continue;
       throw e;
     }
     try {
@@ -119,13 +119,13 @@ async function migrate(
 }
 
 /** PRAGMA application_id of a ctagent database: "ctag". */
-export const APPLICATION_ID = 0x63746167;
+const APPLICATION_ID = 0x63746167;
 /**
  * PRAGMA user_version holds the ctagent version that last migrated the database, major·10⁶ + minor·10³ +
  * patch (0: unknown): what an older ctagent names when it finds migrations it does not know. In the file's
  * header, not in a table, so it is there whatever a newer schema looks like.
  */
-export function versionNumber(version: string): number {
+function versionNumber(version: string): number {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})/.exec(version);
   return m ? Number(m[1]) * 1_000_000 + Number(m[2]) * 1_000 + Number(m[3]) : 0;
 }
@@ -294,7 +294,8 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       );
     }
     if (todo.length || (!marked && !opts.readOnly)) {
-      await migrate(db, raw, path, version, Date.now() + 2 * busyTimeoutMs);
+      // Elapsed time (performance.now), not the wall clock: a clock set back would stretch the wait.
+      await migrate(db, raw, path, version, performance.now() + 2 * busyTimeoutMs);
     }
     await checkSchema(raw, path);
   } catch (e) {
@@ -305,13 +306,17 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
   return { db, raw, path, close: () => db.destroy() };
 }
 
+/** `20261204T120000Z`: a time for a file name. */
+export function fileStamp(now: Date): string {
+  return now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
+}
+
 /**
  * Moves the database at `path` aside (`--reset-state`): renamed with its -wal and -shm beside it, so the copy
  * stays whole and can be opened or sent for analysis. Returns the new name, or undefined when there was none.
  */
 export function moveDatabaseAside(path: string, now = new Date()): string | undefined {
-  const stamp = now.toISOString().replace(/[-:]/g, "").replace(/\.\d+Z$/, "Z");
-  const aside = `${path}.reset-${stamp}`;
+  const aside = `${path}.reset-${fileStamp(now)}`;
   try {
     renameSync(path, aside);
   } catch (e) {

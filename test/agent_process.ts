@@ -1,5 +1,6 @@
 // The agent as a user runs it, in a process of its own: started, its page's sign-in address read from its log.
 import { V8_FLAGS_ARG } from "../build/v8_flags.ts";
+import { ensureUiAssets } from "../build/bundle_ui.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -16,6 +17,8 @@ export interface AgentProcess {
 
 /** Starts `ctagent ARGS` (the daemon, with ctagent's V8 flags) and waits for its page, at most `timeoutMs`. */
 export async function startAgentProcess(args: string[], timeoutMs = 120_000): Promise<AgentProcess> {
+  // A fresh clone has no built page yet: the agent would serve the "not built" page (no token meta tag).
+  await ensureUiAssets();
   const child = new Deno.Command(Deno.execPath(), {
     args: ["run", "-A", V8_FLAGS_ARG, MAIN, ...args],
     stdout: "null",

@@ -7,7 +7,7 @@ import { liveHost } from "../agent/host/mod.ts";
 import { memoryLogger } from "../agent/log.ts";
 import { createApi } from "../ui/api.ts";
 import { agentStatus } from "../ui/server.ts";
-import { openDb } from "../db/open.ts";
+import { openDb, type OpenedDb } from "../db/open.ts";
 import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
 import { tmpfsSkipReason, withTmpfs } from "./tmpfs.ts";
 
@@ -30,6 +30,28 @@ async function machine(dir: string, n: number): Promise<{ root: string; dcr: str
   await Deno.writeTextFile(join(root, "var/lib/dpkg/status"), dpkgStatus(n));
   await Deno.writeTextFile(join(dir, "dcr.json"), onlyDcr(["software"]));
   return { root, dcr: join(dir, "dcr.json") };
+}
+
+/** The daemon's agent (paused: runs only when scanNow asks) on `opened`, and its page's /api/status. */
+async function agentWithPage(opened: OpenedDb, root: string, dcr: string, log = memoryLogger()) {
+  const agent = await startAgent({
+    opened,
+    host: liveHost({ root }),
+    log,
+    collectors: COLLECTORS,
+    dcrFile: dcr,
+    paused: true,
+  });
+  const api = createApi({
+    collectors: COLLECTORS,
+    db: opened.db,
+    status: agentStatus(agent, opened.db, { startedAt: Date.now() }),
+  });
+  const software = async () =>
+    (await (await api.request("/status")).json()).collectors.find((c: { name: string }) =>
+      c.name === "software"
+    );
+  return { agent, page: async () => await (await api.request("/status")).json(), software };
 }
 
 Deno.test({
@@ -83,25 +105,12 @@ Deno.test({
         const { root, dcr } = await machine(dir, 20_000);
         const opened = await openDb(join(fs.dir, "ctagent.db"));
         const log = memoryLogger();
-        const agent = await startAgent({
-          opened,
-          host: liveHost({ root }),
-          log,
-          collectors: COLLECTORS,
-          dcrFile: dcr,
-          paused: true,
-        });
+        const { agent, page, software } = await agentWithPage(opened, root, dcr, log);
         try {
-          const api = createApi({
-            collectors: COLLECTORS,
-            db: opened.db,
-            status: agentStatus(agent, opened.db, { startedAt: Date.now() }),
-          });
-          const page = async () => await (await api.request("/status")).json();
           await agent.scheduler.scanNow("software");
           let s = await page();
           assert.equal(s.health.level, "error", JSON.stringify(s.health));
-          const sw = s.collectors.find((c: { name: string }) => c.name === "software");
+          const sw = await software();
           assert.equal(sw.lastRun.status, "failed");
           assert.match(sw.lastRun.error, /database or disk is full/);
           assert.doesNotMatch(log.lines.join("\n"), /cannot rollback/);
@@ -110,10 +119,7 @@ Deno.test({
           await agent.scheduler.scanNow("software");
           s = await page();
           assert.equal(s.health.level, "ok", JSON.stringify(s.health));
-          assert.equal(
-            s.collectors.find((c: { name: string }) => c.name === "software").lastRun.status,
-            "baseline",
-          );
+          assert.equal((await software()).lastRun.status, "baseline");
         } finally {
           await agent.stop();
           await opened.close();
@@ -126,24 +132,8 @@ Deno.test("the daemon keeps a failed run it cannot record in memory, shows it on
   withTempDir(async (dir) => {
     const { root, dcr } = await machine(dir, 50);
     const opened = await openDb(join(dir, "data", "ctagent.db"));
-    const agent = await startAgent({
-      opened,
-      host: liveHost({ root }),
-      log: memoryLogger(),
-      collectors: COLLECTORS,
-      dcrFile: dcr,
-      paused: true,
-    });
+    const { agent, software } = await agentWithPage(opened, root, dcr);
     try {
-      const api = createApi({
-        collectors: COLLECTORS,
-        db: opened.db,
-        status: agentStatus(agent, opened.db, { startedAt: Date.now() }),
-      });
-      const software = async () =>
-        (await (await api.request("/status")).json()).collectors.find((c: { name: string }) =>
-          c.name === "software"
-        );
       // Nothing can be written: not the run's result, not even its runs row.
       opened.raw.exec("PRAGMA query_only = ON");
       await agent.scheduler.scanNow("software");

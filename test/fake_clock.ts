@@ -9,12 +9,19 @@ export function fakeClock(start = 1_000_000): Clock & {
   sleep(ms: number): Promise<void>;
   /** Moves time `ms` on, running each timer due meanwhile at its own time, the code it starts settled. */
   advance(ms: number): Promise<void>;
+  /** Sets the wall clock `ms` on (or back): now() jumps, elapsed time (monotonic(), timers) does not. */
+  jump(ms: number): void;
 } {
   let now = start;
+  let wall = 0;
   let next = 1;
   const timers = new Map<number, { at: number; fn: () => void }>();
   const clock = {
-    now: () => now,
+    now: () => now + wall,
+    monotonic: () => now,
+    jump(ms: number) {
+      wall += ms;
+    },
     setTimeout(fn: () => void, ms: number): unknown {
       const id = next++;
       timers.set(id, { at: now + Math.max(0, ms), fn });

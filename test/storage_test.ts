@@ -19,6 +19,14 @@ function refused(r: { code: number; err: string }, path: string, what: RegExp): 
   assert.doesNotMatch(r.err, /\n\s+at |internal error/, "no stack trace");
 }
 
+/** A data directory under `dir` with one stored baseline; the `--once` arguments and the database's path. */
+async function baseline(dir: string): Promise<{ args: string[]; path: string }> {
+  const { status, args } = await dpkgFixture(dir);
+  await Deno.writeTextFile(status, stanza("a", "1"));
+  assert.equal((await runCli(args)).code, 0);
+  return { args, path: join(dir, "data", "ctagent.db") };
+}
+
 const sha = async (path: string) =>
   Array.from(new Uint8Array(await crypto.subtle.digest("SHA-256", await Deno.readFile(path))))
     .map((b) => b.toString(16).padStart(2, "0")).join("");
@@ -50,10 +58,7 @@ Deno.test("a foreign SQLite database is refused, untouched, and moved aside only
 
 Deno.test("a database of an older ctagent (no application_id yet) is recognised by its tables and marked", () =>
   withTempDir(async (dir) => {
-    const { status, args } = await dpkgFixture(dir);
-    await Deno.writeTextFile(status, stanza("a", "1"));
-    assert.equal((await runCli(args)).code, 0);
-    const path = join(dir, "data", "ctagent.db");
+    const { args, path } = await baseline(dir);
     const db = new DatabaseSync(path);
     db.exec("PRAGMA application_id = 0");
     db.close();
@@ -66,10 +71,7 @@ Deno.test("a database of an older ctagent (no application_id yet) is recognised 
 
 Deno.test("a database written by a newer ctagent says so, with both versions, for --once and status", () =>
   withTempDir(async (dir) => {
-    const { status, args } = await dpkgFixture(dir);
-    await Deno.writeTextFile(status, stanza("a", "1"));
-    assert.equal((await runCli(args)).code, 0);
-    const path = join(dir, "data", "ctagent.db");
+    const { args, path } = await baseline(dir);
     const db = new DatabaseSync(path);
     db.exec(`INSERT INTO kysely_migration (name, timestamp) VALUES ('099_future', '2030-01-01T00:00:00Z');
       PRAGMA user_version = 9009009`);
@@ -87,10 +89,7 @@ Deno.test("a database written by a newer ctagent says so, with both versions, fo
 
 Deno.test("a dropped table is named, for --once and status, without a stack trace; so is a file that is no database", () =>
   withTempDir(async (dir) => {
-    const { status, args } = await dpkgFixture(dir);
-    await Deno.writeTextFile(status, stanza("a", "1"));
-    assert.equal((await runCli(args)).code, 0);
-    const path = join(dir, "data", "ctagent.db");
+    const { args, path } = await baseline(dir);
     const db = new DatabaseSync(path);
     db.exec("DROP TABLE outbox");
     db.close();

@@ -47,19 +47,13 @@ export function uiCollectors(specs: readonly UiCollector[]): UiCollector[] {
 }
 
 export function pageCollectors(specs: readonly UiCollector[]): PageCollector[] {
-  return specs.map((s) => {
-    const { color: _, ...page } = s.page;
-    return {
-      name: s.name,
-      label: s.label,
-      nouns: s.nouns,
-      platforms: s.platforms,
-      nameField: s.nameField,
-      columns: s.columns,
-      content: !!s.content,
-      page,
-    };
-  });
+  return uiCollectors(specs).map((
+    { sortable: _s, filterable: _f, content, page: { color: _c, ...page }, ...rest },
+  ) => ({
+    ...rest,
+    content: !!content,
+    page,
+  }));
 }
 
 /** The JSON of `pageCollectors` as it can stand in a double-quoted HTML attribute. */

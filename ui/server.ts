@@ -150,7 +150,10 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   const scheduler = opts.scheduler ?? opts.agent?.scheduler;
   const status = opts.status ?? (opts.agent &&
     agentStatus(opts.agent, db, {
-      hostname: opts.host?.hostname ?? osHostname(),
+      // Read at each status: a host renamed while the agent runs shows its new name.
+      get hostname() {
+        return opts.host?.hostname ?? osHostname();
+      },
       os: await opts.host?.osName(),
       startedAt: Date.now(),
       delivery: opts.delivery,

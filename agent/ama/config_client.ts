@@ -189,13 +189,16 @@ export interface ConfigClientOptions {
   maxReplyBytes?: number;
   log?: Logger;
   connectFn?: typeof connect;
+  /** Stops the request (the process is stopping): the connection is closed, the request fails at once. */
+  signal?: AbortSignal;
 }
 
 async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigReply> {
   const timeoutMs = opts.timeoutMs ?? DEFAULT_CONFIG_TIMEOUT_MS;
   const maxBytes = opts.maxReplyBytes ?? DEFAULT_MAX_REPLY_BYTES;
-  const deadline = Date.now() + timeoutMs;
-  const left = () => Math.max(1, deadline - Date.now());
+  // Elapsed time: a clock set back during the request must not stretch its deadline by as much.
+  const deadline = performance.now() + timeoutMs;
+  const left = () => Math.max(1, deadline - performance.now());
   const request: ConfigRequest = {
     Request: "AgentTaggedData",
     RequestId: crypto.randomUUID(),
@@ -204,10 +207,12 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
   };
   let conn: Connection;
   try {
-    conn = await (opts.connectFn ?? connect)(ep, { timeoutMs: left() });
+    conn = await (opts.connectFn ?? connect)(ep, { timeoutMs: left(), signal: opts.signal });
   } catch (e) {
     throw new AmaConfigError(`Cannot ask AMA for config: ${(e as Error).message}`, ep.label, { cause: e });
   }
+  const onAbort = () => conn.close();
+  opts.signal?.addEventListener("abort", onAbort, { once: true });
   try {
     await conn.write(encodeConfigRequest(opts.os, request), left());
     const chunks: Uint8Array[] = [];
@@ -228,6 +233,7 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
         throw new AmaConfigError(`Config request to ${ep.label} failed: ${(e as Error).message}`, ep.label);
       }
       if (chunk === null) {
+        if (opts.signal?.aborted) throw new AmaConfigError(`Config request to ${ep.label} stopped`, ep.label);
         const buf = concat(chunks, size);
         const text = size ? completeReply(buf, ep.label) : undefined;
         if (text !== undefined) return parseConfigReply(text, ep.label);
@@ -253,6 +259,7 @@ async function askOne(ep: Endpoint, opts: ConfigClientOptions): Promise<ConfigRe
       }
     }
   } finally {
+    opts.signal?.removeEventListener("abort", onAbort);
     conn.close();
   }
 }
@@ -291,6 +298,7 @@ export async function requestAmaConfig(
   if (!endpoints.length) throw new AmaConfigError("No AMA config endpoint configured");
   const errors: AmaConfigError[] = [];
   for (const text of endpoints) {
+    opts.signal?.throwIfAborted();
     const ep = parseEndpoint(text);
     try {
       const reply = await askOne(ep, opts);

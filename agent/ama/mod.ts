@@ -45,8 +45,8 @@ export function checkAmaOptions(o: AmaOptions): string | undefined {
 export function amaFetch(o: AmaOptions, log?: Logger): AmaFetch | undefined {
   if (o.noAma) return undefined;
   const endpoints = o.configEndpoints?.length ? o.configEndpoints : CONFIG_ENDPOINTS[o.os];
-  return async () => {
-    const reply = await requestAmaConfig({ os: o.os, endpoints, log, timeoutMs: o.configTimeoutMs });
+  return async (signal) => {
+    const reply = await requestAmaConfig({ os: o.os, endpoints, log, timeoutMs: o.configTimeoutMs, signal });
     return { raw: reply.text, origin: reply.endpoint };
   };
 }
@@ -97,8 +97,10 @@ export function startDelivery(opts: {
     notify: () => sender.notify(),
     async stop() {
       ac.abort();
-      await running;
+      // Closing first ends a write or an ack wait in flight at once (a stalled peer would hold them for their
+      // whole deadline); what they carried stays in the outbox.
       sender.close();
+      await running;
     },
   };
 }
@@ -128,6 +130,8 @@ export async function deliverOnce(opts: {
   config: ConfigInForce;
   ama: AmaOptions;
   timeoutMs: number;
+  /** Stops delivering (the process is stopping); what is not delivered stays in the outbox. */
+  signal?: AbortSignal;
 }): Promise<{ delivered: number; left: number; warning?: string }> {
   if (opts.ama.noAma && !opts.ama.forward) {
     // Nowhere to send: the records wait in the outbox (a later run with an endpoint delivers them).
@@ -137,7 +141,7 @@ export async function deliverOnce(opts: {
   const quiet: Logger = { ...opts.log, info: opts.log.debug, warn: opts.log.debug, child: () => quiet };
   const sender = createDelivery({ ...opts, log: quiet, config: () => opts.config });
   try {
-    const r = await sender.drain(opts.timeoutMs, { giveUpUnreachable: true });
+    const r = await sender.drain(opts.timeoutMs, { giveUpUnreachable: true, signal: opts.signal });
     const where = opts.ama.forward ?? "AMA";
     return {
       ...r,

@@ -148,7 +148,7 @@ export interface Sender {
    */
   drain(
     timeoutMs: number,
-    opts?: { giveUpUnreachable?: boolean },
+    opts?: { giveUpUnreachable?: boolean; signal?: AbortSignal },
   ): Promise<{ delivered: number; left: number; error?: string }>;
   /** One pass over every stream: delivers what it can, returns records delivered. Throws nothing. */
   pass(signal?: AbortSignal): Promise<number>;
@@ -402,7 +402,8 @@ export function createSender(opts: SenderOptions): Sender {
       wake?.();
     },
     async drain(timeoutMs, dopts = {}) {
-      const signal = AbortSignal.timeout(timeoutMs);
+      const timeout = AbortSignal.timeout(timeoutMs);
+      const signal = dopts.signal ? AbortSignal.any([timeout, dopts.signal]) : timeout;
       let delivered = 0;
       let error: string | undefined;
       while (true) {
@@ -413,7 +414,8 @@ export function createSender(opts: SenderOptions): Sender {
         const left = await outbox.depth();
         if (left === 0) return { delivered, left };
         if (signal.aborted) {
-          return { delivered, left, error: error ?? `not delivered within ${timeoutMs} ms` };
+          const why = timeout.aborted ? `not delivered within ${timeoutMs} ms` : "delivery stopped";
+          return { delivered, left, error: error ?? why };
         }
         if (dopts.giveUpUnreachable && sent === 0 && stats.failures > before) {
           return { delivered, left, error };

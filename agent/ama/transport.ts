@@ -283,7 +283,8 @@ export function backoffDelay(failures: number, b: Backoff = DEFAULT_BACKOFF, ran
 export function rateLimitedWarning(
   log: Logger,
   intervalMs = 5 * 60_000,
-  now: () => number = Date.now,
+  // Elapsed time: a clock set back an hour must not silence the warning for that hour.
+  now: () => number = () => performance.now(),
 ): { warn(msg: string, fields?: Record<string, unknown>): void; recovered(msg: string): void } {
   let last = -Infinity;
   let suppressed = 0;

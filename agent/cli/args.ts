@@ -89,6 +89,8 @@ Exit codes (--once):
   19  the state database cannot be opened or written
   20  internal error
   21  verify: the history's hash chain, or the export, is broken
+  22  stopped by SIGTERM, SIGINT (Ctrl-C) or Ctrl-Break: the run in flight is recorded as aborted, nothing
+      of it stored (the daemon, stopped so, exits 0; a second signal stops either at once)
 `;
 
 const OPTIONS = {

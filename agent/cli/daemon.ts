@@ -3,6 +3,7 @@ import type { Collector } from "../collectors/types.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import { EXIT } from "../exit_codes.ts";
+import { listenForStop } from "../stop_signals.ts";
 import { versionLine } from "../version.ts";
 import { amaFetch } from "../ama/mod.ts";
 import { skippedBy } from "../state_owner.ts";
@@ -13,19 +14,13 @@ import type { OpenedDb } from "../../db/open.ts";
 import type { Cli } from "./args.ts";
 import type { Io } from "./io.ts";
 
-/** Resolves at SIGINT or SIGTERM (SIGBREAK on Windows). */
+/**
+ * Resolves at the first stop signal (SIGTERM, SIGINT; SIGINT and SIGBREAK on Windows). Listening goes on, so
+ * that a second one during the wind-down exits at once.
+ */
 export function waitForSignal(log: Logger): Promise<void> {
-  return new Promise((resolve) => {
-    const signals: Deno.Signal[] = Deno.build.os === "windows"
-      ? ["SIGINT", "SIGBREAK"]
-      : ["SIGINT", "SIGTERM"];
-    const handler = () => {
-      log.info("stopping");
-      for (const s of signals) Deno.removeSignalListener(s, handler);
-      resolve();
-    };
-    for (const s of signals) Deno.addSignalListener(s, handler);
-  });
+  const { signal } = listenForStop(log);
+  return new Promise((resolve) => signal.addEventListener("abort", () => resolve(), { once: true }));
 }
 
 /** The daemon: the agent on its schedule, the page, requests of `--once` runs, until a signal stops it. */

@@ -10,6 +10,9 @@ import type { Io } from "./io.ts";
 export async function dcrCheck(cli: Cli, io: Io, os: Platform): Promise<number> {
   const { raw, problem } = await readDcrFile(cli.file!);
   if (raw === undefined) {
+    if (cli.json) {
+      io.out(JSON.stringify({ file: cli.file, form: null, valid: false, problems: [problem], warnings: [] }));
+    }
     io.err(`ctagent: ${problem!.message}`);
     return EXIT.INVALID_DCR;
   }

@@ -34,9 +34,18 @@ export async function checkOnceDcr(cli: Cli, io: Io, host: Host): Promise<number
 /** Runs every enabled collector once, prints the result, writes the mirrors, delivers; returns the exit code. */
 export async function runOnceMode(
   cli: Cli,
-  d: { io: Io; opened: OpenedDb; collectors: readonly Collector[]; host: Host; log: Logger; dataDir: string },
+  d: {
+    io: Io;
+    opened: OpenedDb;
+    collectors: readonly Collector[];
+    host: Host;
+    log: Logger;
+    dataDir: string;
+    /** Aborts at a stop signal: the run in flight ends aborted, the rest is skipped (exit 22). */
+    stop: AbortSignal;
+  },
 ): Promise<number> {
-  const { io, opened, collectors, host, log, dataDir } = d;
+  const { io, opened, collectors, host, log, dataDir, stop } = d;
   const ama: AmaOptions = { ...cli.ama, os: host.os };
   const resolved = await resolveConfig({
     db: opened.db,
@@ -44,6 +53,7 @@ export async function runOnceMode(
     log,
     dcrFile: cli.dcr,
     fetchAma: amaFetch(ama, log),
+    signal: stop,
   });
   const config = withLocalSettings(resolved.config, cli.local);
   const res = await runOnce({
@@ -53,12 +63,17 @@ export async function runOnceMode(
     config,
     host,
     log,
-    signal: new AbortController().signal,
+    signal: stop,
     outboxMax: cli.outboxMax,
     fields: recordFields(ama),
     collectorSettings: cli.collectorSettings,
   });
   printOnce(cli, io, opened, collectors, host, { ...res, config });
+  if (stop.aborted) {
+    // Stopped: what ran is stored and printed; no mirrors, no delivery (the daemon or the next run does it).
+    io.err(`ctagent: ${(stop.reason as Error)?.message ?? "stopped"}; the run in flight was aborted`);
+    return EXIT.ABORTED;
+  }
   try {
     await writeMirrors({
       db: opened.db,
@@ -78,8 +93,10 @@ export async function runOnceMode(
     config,
     ama,
     timeoutMs: cli.deliverTimeoutMs,
+    signal: stop,
   });
   if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
+  // Stopped while delivering: every run finished, so the exit code still reports the changes (SPEC §7.14).
   return res.exitCode;
 }
 

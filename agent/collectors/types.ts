@@ -2,8 +2,12 @@
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Settings } from "../config/dcr.ts";
+import type { CollectorSettings } from "../config/agent_file.ts";
+
+export type { CollectorSettings };
 import type { Platform } from "../platform.ts";
 import type { ScopeTest } from "./scope.ts";
+import type { CapturedContent } from "../host/files/content.ts";
 
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
 export type Value = string | number | boolean | null;
@@ -36,9 +40,6 @@ export type DcrFrequency = {
 export type Schedule =
   | { dcr: DcrSwitch; frequency: DcrFrequency }
   | { dcr: null; setting: string; defaultSeconds: number };
-
-/** ctagent's own settings of the collectors the DCR does not know, by their `schedule.setting`. */
-export type CollectorSettings = Readonly<Record<string, { enabled?: boolean; frequency?: number }>>;
 
 /** A column the page (inventory table) and `--once` show. */
 export interface Column {
@@ -206,11 +207,7 @@ export interface CollectContext {
 }
 
 /** Text content of one file version, stored once per checksum. */
-export interface Content {
-  checksum: string;
-  text: string;
-  size: number;
-}
+export type Content = CapturedContent;
 
 /** What a streaming collector hands over. A returned promise must be awaited before the next call. */
 export interface ItemSink<I extends Item = Item> {

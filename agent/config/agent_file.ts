@@ -1,7 +1,9 @@
 // The agent's own settings file (`--config FILE`): the long flags as JSON keys, turned back into arguments, and
 // the settings of the collectors the DCR does not schedule.
-import type { CollectorSettings } from "../collectors/types.ts";
 import { MAX_FREQUENCY, MIN_FREQUENCY } from "./dcr.ts";
+
+/** ctagent's own settings of the collectors the DCR does not know, by their `schedule.setting`. */
+export type CollectorSettings = Readonly<Record<string, { enabled?: boolean; frequency?: number }>>;
 
 export type FlagSpec = Readonly<Record<string, { type: "string" | "boolean"; multiple?: boolean }>>;
 

@@ -2,6 +2,10 @@
 import { z } from "zod";
 import type { Platform } from "../platform.ts";
 import { segmentProblem } from "../collectors/files/match.ts";
+import { splitKeyPath } from "../host/registry/reader.ts";
+import { joinPath } from "./json.ts";
+
+export { joinPath };
 
 /** One problem found in a DCR: where (JSON path) and what. */
 export interface Problem {
@@ -134,6 +138,14 @@ export function settingsSchema(os: Platform) {
 
 export type Settings = z.infer<ReturnType<typeof settingsSchema>>;
 
+const schemas = new Map<Platform, ReturnType<typeof settingsSchema>>();
+/** The schema of `os`, made once (building a zod schema costs more than checking a DCR against it). */
+function schemaOf(os: Platform) {
+  let s = schemas.get(os);
+  if (!s) schemas.set(os, s = settingsSchema(os));
+  return s;
+}
+
 /**
  * Canonical key names per level, for case-insensitive matching and aliases (SPEC §7.1).
  * A nested shape describes an object; `[shape]` an array of such objects; `true` a leaf.
@@ -167,33 +179,31 @@ const SETTINGS_SHAPE: Shape = {
   servicesSettings: { serviceCollectionFrequency: true },
   inventorySettings: { inventoryCollectionFrequency: true },
 };
+// Lookups by a DCR's own text go through Maps: a key or value such as "constructor" must find nothing.
 /** Other spellings seen in the wild, lower-cased → canonical. */
-const KEY_ALIASES: Record<string, string> = {
-  servicesettings: "servicesSettings",
-  destinationpath: "path",
-};
+const KEY_ALIASES = new Map([
+  ["servicesettings", "servicesSettings"],
+  ["destinationpath", "path"],
+]);
 /** Enum values are matched case-insensitively; these are the other spellings. */
-const VALUE_ALIASES: Record<string, Record<string, string>> = {
-  checksum: { sha256: "sha256", "sha-256": "sha256" },
-  pathType: { file: "File", folder: "Folder", directory: "Folder" },
-  type: { file: "File", directory: "Directory", folder: "Directory", "*": "*" },
-  links: { follow: "Follow", ignore: "Ignore", manage: "Manage" },
-};
-
-export function joinPath(base: string, key: string | number): string {
-  if (typeof key === "number") return `${base}[${key}]`;
-  const safe = /^[A-Za-z_$][\w$]*$/.test(key) ? key : JSON.stringify(key);
-  if (!base) return safe;
-  return safe.startsWith('"') ? `${base}[${safe}]` : `${base}.${safe}`;
-}
+const VALUE_ALIASES = new Map(
+  Object.entries({
+    checksum: { sha256: "sha256", "sha-256": "sha256" },
+    pathType: { file: "File", folder: "Folder", directory: "Folder" },
+    type: { file: "File", directory: "Directory", folder: "Directory", "*": "*" },
+    links: { follow: "Follow", ignore: "Ignore", manage: "Manage" },
+  }).map(([key, values]) => [key, new Map(Object.entries(values))]),
+);
 
 function canonicalize(value: unknown, shape: Shape, path: string, warnings: string[]): unknown {
   if (typeof value !== "object" || value === null || Array.isArray(value)) return value; // zod reports it
   const byLower = new Map(Object.keys(shape).map((k) => [k.toLowerCase(), k]));
-  const out: Record<string, unknown> = {};
+  const out: Record<string, unknown> = Object.create(null);
   for (const [rawKey, v] of Object.entries(value)) {
     const lower = rawKey.toLowerCase();
-    const key = KEY_ALIASES[lower] ?? byLower.get(lower);
+    const alias = KEY_ALIASES.get(lower);
+    // An alias counts only where its canonical key belongs (destinationPath in a fileInfo entry, not elsewhere).
+    const key = alias && Object.hasOwn(shape, alias) ? alias : byLower.get(lower);
     const here = joinPath(path, rawKey);
     if (!key) {
       warnings.push(`${here}: unknown key, ignored`);
@@ -207,8 +217,8 @@ function canonicalize(value: unknown, shape: Shape, path: string, warnings: stri
     }
     const sub = shape[key];
     if (sub === true) {
-      const aliases = VALUE_ALIASES[key];
-      out[key] = aliases && typeof v === "string" ? (aliases[v.toLowerCase()] ?? v) : v;
+      const aliases = VALUE_ALIASES.get(key);
+      out[key] = aliases && typeof v === "string" ? (aliases.get(v.toLowerCase()) ?? v) : v;
     } else if (Array.isArray(sub)) {
       out[key] = Array.isArray(v) ? v.map((e, i) => canonicalize(e, sub[0], joinPath(here, i), warnings)) : v;
     } else {
@@ -229,7 +239,8 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function describe(v: unknown): string {
   if (v === undefined) return "nothing";
-  const s = JSON.stringify(v);
+  // Infinity and NaN (a number too big for a double) would print as null.
+  const s = typeof v === "number" ? String(v) : JSON.stringify(v) ?? typeof v;
   return s.length > 60 ? `${s.slice(0, 57)}...` : s;
 }
 
@@ -271,11 +282,12 @@ export function validateSettings(input: unknown, os: Platform, base = ""): Valid
     };
   }
   const canon = canonicalize(input, SETTINGS_SHAPE, base, warnings);
-  const result = settingsSchema(os).safeParse(canon);
+  const result = schemaOf(os).safeParse(canon);
+  const paths = pathProblems(canon, input, os, base);
   if (!result.success) {
     const problems = [
       ...result.error.issues.map((issue) => {
-        const path = issue.path.reduce<string>((p, k) => joinPath(p, k as string | number), base) || "(root)";
+        const path = writtenPath(input, issue.path as (string | number)[], base) || "(root)";
         const got = valueAt(canon, issue.path);
         let message = issue.message;
         if (issue.code === "invalid_type") {
@@ -289,12 +301,11 @@ export function validateSettings(input: unknown, os: Platform, base = ""): Valid
         }
         return { path, message };
       }),
-      ...patternProblems(canon, input, os, base),
+      ...paths,
     ];
     return { problems, warnings };
   }
-  const patterns = patternProblems(canon, input, os, base);
-  if (patterns.length) return { problems: patterns, warnings };
+  if (paths.length) return { problems: paths, warnings };
   return {
     settings: result.data,
     problems: [],
@@ -302,28 +313,93 @@ export function validateSettings(input: unknown, os: Platform, base = ""): Valid
   };
 }
 
-/** The key of `o` that is `name` ignoring case (or one of its aliases), as the DCR spells it. */
-function keyAsWritten(o: unknown, ...names: string[]): string | undefined {
-  if (typeof o !== "object" || o === null) return undefined;
-  return Object.keys(o).find((k) => names.includes(k.toLowerCase()));
+/** The key of `o` that is the canonical `key` ignoring case (or one of its aliases), as the DCR spells it. */
+function keyAsWritten(o: unknown, key: string): string | undefined {
+  if (typeof o !== "object" || o === null || Array.isArray(o)) return undefined;
+  const lower = key.toLowerCase();
+  return Object.keys(o).find((k) => {
+    const l = k.toLowerCase();
+    return l === lower || KEY_ALIASES.get(l) === key;
+  });
+}
+
+/** The JSON path of canonical `keys` as the DCR spells them (`destinationPath`, `FileSettings`), under `base`. */
+function writtenPath(input: unknown, keys: readonly (string | number)[], base: string): string {
+  let v = input;
+  let path = base;
+  for (const k of keys) {
+    const written = typeof k === "number" ? k : keyAsWritten(v, k) ?? k;
+    path = joinPath(path, written);
+    v = typeof v === "object" && v !== null ? (v as Record<string | number, unknown>)[written] : undefined;
+  }
+  return path;
+}
+
+const WINDOWS_PATH = /^([A-Za-z]:[\\/]|[\\/]{2}[^\\/])/;
+
+/** Why a file path of a DCR for `os` can never name a file, or undefined (empty: zod's `min(1)` says so). */
+export function filePathProblem(path: string, os: Platform): string | undefined {
+  const p = path.trim();
+  if (!p) return undefined;
+  if (p.includes("\0")) return `contains a NUL byte, which no file name can: ${JSON.stringify(path)}`;
+  if (os === "linux") {
+    if (WINDOWS_PATH.test(p) && !p.startsWith("//")) {
+      return `is a Windows path, and this is a Linux configuration: ${JSON.stringify(path)}`;
+    }
+    if (!p.startsWith("/")) return `must be an absolute path (starting with /), got ${JSON.stringify(path)}`;
+    return undefined;
+  }
+  // Windows: a drive (C:\), a share (\\server\share) or a %VAR% that expands to one when collecting.
+  if (WINDOWS_PATH.test(p) || /^%[^%]+%/.test(p)) return undefined;
+  if (/^[\\/]/.test(p)) {
+    return `is a Linux path (or one relative to the current drive), and this is a Windows configuration: ${
+      JSON.stringify(path)
+    } (expected C:\\…, \\\\server\\share\\… or %VAR%\\…)`;
+  }
+  return `must be an absolute path (C:\\…, \\\\server\\share\\… or %VAR%\\…), got ${JSON.stringify(path)}`;
+}
+
+/** Why a registry keyName can never name a key (no hive, a NUL byte), or undefined. */
+function keyNameProblem(keyName: string): string | undefined {
+  if (!keyName.trim()) return undefined;
+  if (keyName.includes("\0")) return `contains a NUL byte: ${JSON.stringify(keyName)}`;
+  try {
+    splitKeyPath(keyName);
+    return undefined;
+  } catch (e) {
+    return (e as Error).message;
+  }
 }
 
 /**
- * fileInfo paths whose last segment cannot be matched in linear time (SPEC §7.25), each named by its JSON path
- * (canonical, as zod's problems are) ending in the key as the DCR spells it (`destinationPath` or `path`).
+ * Paths that can never name a file or key: relative ones, NUL bytes, the other OS's form, registry keys outside
+ * a hive, and fileInfo last segments that cannot be matched in linear time (SPEC §7.25); each named by its JSON
+ * path as the DCR spells it (`destinationPath` or `path`).
  */
-function patternProblems(canon: unknown, input: object, os: Platform, base: string): Problem[] {
+function pathProblems(canon: unknown, input: object, os: Platform, base: string): Problem[] {
   const problems: Problem[] = [];
-  const entries = valueAt(canon, ["fileSettings", "fileInfo"]);
-  if (!Array.isArray(entries)) return problems;
-  const fileSettings = valueAt(input, [keyAsWritten(input, "filesettings") ?? "fileSettings"]);
-  const raw = valueAt(fileSettings, [keyAsWritten(fileSettings, "fileinfo") ?? "fileInfo"]);
-  entries.forEach((entry, i) => {
+  const at = (keys: (string | number)[], message: string | undefined) => {
+    if (message) problems.push({ path: writtenPath(input, keys, base), message });
+  };
+  const list = (keys: string[]) => {
+    const v = valueAt(canon, keys);
+    return Array.isArray(v) ? v : [];
+  };
+  list(["fileSettings", "fileInfo"]).forEach((entry, i) => {
     const path = valueAt(entry, ["path"]);
-    const message = typeof path === "string" ? segmentProblem(path, os) : undefined;
-    if (!message) return;
-    const leaf = keyAsWritten(valueAt(raw, [i]), "destinationpath", "path") ?? "path";
-    problems.push({ path: ["fileSettings", "fileInfo", i, leaf].reduce<string>(joinPath, base), message });
+    if (typeof path !== "string") return;
+    at(["fileSettings", "fileInfo", i, "path"], filePathProblem(path, os) ?? segmentProblem(path, os));
+  });
+  list(["fileSettings", "captureRestrictedPaths"]).forEach((path, i) => {
+    if (typeof path === "string") {
+      at(["fileSettings", "captureRestrictedPaths", i], filePathProblem(path, os));
+    }
+  });
+  list(["registrySettings", "registryInfo"]).forEach((entry, i) => {
+    const keyName = valueAt(entry, ["keyName"]);
+    if (typeof keyName === "string") {
+      at(["registrySettings", "registryInfo", i, "keyName"], keyNameProblem(keyName));
+    }
   });
   return problems;
 }

@@ -1,7 +1,8 @@
 // Reads a DCR in any of its input forms (SPEC §7.1) into validated CT configurations, one per OS entry.
 import type { Platform } from "../platform.ts";
 import { AMA_STREAMS, type AmaStream } from "../streams.ts";
-import { joinPath, type Problem, type Settings, validateSettings } from "./dcr.ts";
+import { type Problem, type Settings, validateSettings } from "./dcr.ts";
+import { dataTree, joinPath, parseDcrJson } from "./json.ts";
 
 export const EXTENSION_NAME: Record<Platform, string> = {
   linux: "ChangeTracking-Linux",
@@ -63,7 +64,7 @@ function streamsOf(v: unknown): Partial<Record<AmaStream, string>> {
 }
 
 function pipesOf(v: unknown): Record<string, string> {
-  const out: Record<string, string> = {};
+  const out: Record<string, string> = Object.create(null); // keyed by the DCR's own stream ids
   if (!isObj(v)) return out;
   for (const [id, def] of Object.entries(v)) {
     const pipe = isObj(def) ? prop(def, "namedPipe")?.[1] : undefined;
@@ -86,19 +87,17 @@ const SETTINGS_KEYS =
 
 /**
  * Parses a DCR document. `text` may be the JSON text or an already parsed value. `bareOs` is the OS a bare
- * `extensionSettings` object is validated for (it says nothing about its OS itself).
+ * `extensionSettings` object is validated for (it says nothing about its OS itself). Never throws: whatever
+ * the input, the result is entries or problems naming their JSON path.
  */
 export function parseDcrDocument(text: string | unknown, bareOs: Platform): DcrDocument {
   const doc: DcrDocument = { entries: [], problems: [], warnings: [] };
-  let value: unknown = text;
-  if (typeof text === "string") {
-    try {
-      value = JSON.parse(text);
-    } catch (e) {
-      doc.problems.push({ path: "(root)", message: `not valid JSON: ${(e as Error).message}` });
-      return doc;
-    }
+  const tree = typeof text === "string" ? parseDcrJson(text) : dataTree(text);
+  if ("problem" in tree) {
+    doc.problems.push(tree.problem);
+    return doc;
   }
+  const value = tree.value;
   if (!isObj(value)) {
     doc.problems.push({
       path: "(root)",
@@ -146,21 +145,21 @@ function findEntries(root: Obj, bareOs: Platform, doc: DcrDocument): RawEntry[] 
       const why = prop(root, "Description")?.[1];
       doc.problems.push({
         path: "Success",
-        message: `AMA replied Success:false${why ? `: ${String(why)}` : ""}`,
+        message: `AMA replied Success:false${
+          why === undefined || why === "" ? "" : `: ${typeof why === "string" ? why : JSON.stringify(why)}`
+        }`,
       });
       return [];
     }
     let inner: unknown = tagged[1];
     if (typeof inner === "string") {
-      try {
-        inner = JSON.parse(inner);
-      } catch (e) {
-        doc.problems.push({
-          path: tagged[0],
-          message: `TaggedData is not valid JSON: ${(e as Error).message}`,
-        });
+      const parsed = parseDcrJson(inner, tagged[0]);
+      if ("problem" in parsed) {
+        const { path, message } = parsed.problem;
+        doc.problems.push({ path, message: path === tagged[0] ? `TaggedData is ${message}` : message });
         return [];
       }
+      inner = parsed.value;
     }
     if (!isObj(inner)) {
       doc.problems.push({ path: tagged[0], message: "TaggedData is not a JSON object" });
@@ -201,7 +200,12 @@ function findEntries(root: Obj, bareOs: Platform, doc: DcrDocument): RawEntry[] 
 }
 
 function fromExtensionConfigurations(o: Obj, base: string, doc: DcrDocument): RawEntry[] {
-  const [key, confs] = prop(o, "extensionConfigurations")!;
+  const found = prop(o, "extensionConfigurations");
+  if (!found) {
+    doc.problems.push({ path: base || "(root)", message: "has no extensionConfigurations" });
+    return [];
+  }
+  const [key, confs] = found;
   const here = joinPath(base, key);
   const pipes = pipesOf(prop(o, "outputStreamDefinitions")?.[1]);
   const out: RawEntry[] = [];

@@ -208,21 +208,132 @@ Deno.test("parseDcrDocument() rejects a path pattern that needs backtracking, na
   assert.deepEqual(
     problems.map((p) => p.path).sort(),
     [
-      "fileSettings.fileInfo[2].DestinationPath",
-      "fileSettings.fileInfo[2].recurse",
-      "fileSettings.fileInfo[3].path",
+      "FileSettings.fileInfo[2].DestinationPath",
+      "FileSettings.fileInfo[2].recurse",
+      "FileSettings.fileInfo[3].path",
     ].sort(),
   );
   const byPath = Object.fromEntries(problems.map((p) => [p.path, p.message]));
   assert.match(
-    byPath["fileSettings.fileInfo[2].DestinationPath"],
+    byPath["FileSettings.fileInfo[2].DestinationPath"],
     /^backreference \\1 is not supported in the pattern/,
   );
-  assert.match(byPath["fileSettings.fileInfo[3].path"], /^lookahead \(\?=…\) is not supported/);
+  assert.match(byPath["FileSettings.fileInfo[3].path"], /^lookahead \(\?=…\) is not supported/);
   // (a+)+$ is in the subset: matched in linear time, so accepted.
   const fine = parseDcrDocument(
     JSON.stringify({ fileSettings: { fileInfo: [{ destinationPath: "/srv/in/(a+)+$" }] } }),
     "linux",
   );
   assert.deepEqual(chooseEntry(fine, "linux").problems, []);
+});
+
+Deno.test("parseDcrDocument() takes prototype names as plain keys and values (constructor, __proto__, toString)", () => {
+  const text = JSON.stringify({
+    enableFiles: true,
+    constructor: { a: 1 },
+    toString: "x",
+    fileSettings: {
+      constructor: { fileInfo: [] },
+      hasOwnProperty: 1,
+      fileInfo: [{
+        destinationPath: "/etc/a",
+        valueOf: { a: 1 },
+        checksum: "constructor",
+        links: "toString",
+      }],
+    },
+  }).replace('"toString":"x"', '"__proto__":{"enableFiles":"yes"}');
+  const doc = parseDcrDocument(text, "linux");
+  const { entry, problems, warnings } = chooseEntry(doc, "linux");
+  assert.equal(entry, undefined);
+  assert.deepEqual(problems.map((p) => p.path).sort(), [
+    "fileSettings.fileInfo[0].checksum",
+    "fileSettings.fileInfo[0].links",
+  ]);
+  assert.match(problems[0].message, /expected one of .*got "(constructor|toString)"/);
+  for (const key of ["constructor", "__proto__", "fileSettings.constructor", "fileSettings.hasOwnProperty"]) {
+    assert.ok(
+      warnings.includes(`${key}: unknown key, ignored`),
+      `${key} not warned:\n${warnings.join("\n")}`,
+    );
+  }
+  // A Windows pipe map keyed "__proto__" is an entry like any other.
+  const chunk = parseDcrDocument(
+    '{"extensionConfigurations":{"ChangeTracking-Linux":[{"id":"a","extensionSettings":{}}]},' +
+      '"outputStreamDefinitions":{"__proto__":{"namedPipe":"p"},"constructor":{"namedPipe":"q"}}}',
+    "linux",
+  );
+  assert.deepEqual(Object.entries(chunk.entries[0].namedPipes), [["__proto__", "p"], ["constructor", "q"]]);
+});
+
+Deno.test("parseDcrDocument() rejects nesting deeper than a DCR has, naming where, without overflowing the stack", () => {
+  const deep = `{"enableFiles":${"[".repeat(200_000)}${"]".repeat(200_000)}}`;
+  const doc = parseDcrDocument(deep, "linux");
+  assert.equal(doc.entries.length, 0);
+  assert.equal(doc.problems.length, 1);
+  assert.match(doc.problems[0].path, /^enableFiles(\[0\])+$/);
+  assert.match(doc.problems[0].message, /nested deeper than \d+ levels/);
+});
+
+Deno.test("validateSettings() rejects relative paths, NUL bytes and the other OS's paths, naming each", () => {
+  const linux = chooseEntry(
+    parseDcrDocument({
+      fileSettings: {
+        fileInfo: [
+          { destinationPath: "etc/passwd" },
+          { destinationPath: "/etc/\u0000shadow" },
+          { destinationPath: "C:\\Windows\\*.ini" },
+          { destinationPath: "\\\\server\\share\\x" },
+          { destinationPath: "/etc/ok.conf" },
+        ],
+        captureRestrictedPaths: ["relative/file", "/etc/ok"],
+      },
+    }, "linux"),
+    "linux",
+  );
+  assert.equal(linux.entry, undefined);
+  const byPath = Object.fromEntries(linux.problems.map((p) => [p.path, p.message]));
+  assert.deepEqual(Object.keys(byPath).sort(), [
+    "fileSettings.captureRestrictedPaths[0]",
+    "fileSettings.fileInfo[0].destinationPath",
+    "fileSettings.fileInfo[1].destinationPath",
+    "fileSettings.fileInfo[2].destinationPath",
+    "fileSettings.fileInfo[3].destinationPath",
+  ]);
+  assert.match(byPath["fileSettings.fileInfo[0].destinationPath"], /absolute.*"etc\/passwd"/);
+  assert.match(byPath["fileSettings.fileInfo[1].destinationPath"], /NUL/);
+  assert.match(byPath["fileSettings.fileInfo[2].destinationPath"], /Windows path.*Linux/);
+  assert.match(byPath["fileSettings.fileInfo[3].destinationPath"], /Windows path.*Linux/);
+
+  const windows = chooseEntry(
+    parseDcrDocument({
+      fileSettings: {
+        fileInfo: [
+          { path: "/etc/passwd" },
+          { path: "temp\\x.txt" },
+          { path: "C:\\temp\u0000\\x" },
+          { path: "C:\\temp\\*.txt" },
+          { path: "%windir%\\system32\\drivers\\etc\\hosts" },
+          { path: "\\\\server\\share\\x.txt" },
+        ],
+      },
+      registrySettings: {
+        registryInfo: [{ keyName: "HKEY_LOCAL_MACHINE\\Software" }, { keyName: "Software\\Microsoft" }, {
+          keyName: "HKLM\\Soft\u0000ware",
+        }],
+      },
+    }, "windows"),
+    "windows",
+  );
+  const win = Object.fromEntries(windows.problems.map((p) => [p.path, p.message]));
+  assert.deepEqual(Object.keys(win).sort(), [
+    "fileSettings.fileInfo[0].path",
+    "fileSettings.fileInfo[1].path",
+    "fileSettings.fileInfo[2].path",
+    "registrySettings.registryInfo[1].keyName",
+    "registrySettings.registryInfo[2].keyName",
+  ]);
+  assert.match(win["fileSettings.fileInfo[0].path"], /Linux path.*Windows/);
+  assert.match(win["fileSettings.fileInfo[1].path"], /absolute/);
+  assert.match(win["registrySettings.registryInfo[1].keyName"], /hive/);
 });

@@ -1,6 +1,6 @@
 // Config sources in the order of SPEC §7.3 (file, AMA, last good, built-in); every DCR seen is stored.
 import { createHash } from "node:crypto";
-import { readFile, stat } from "node:fs/promises";
+import { open, stat } from "node:fs/promises";
 import type { Platform } from "../platform.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
@@ -8,6 +8,7 @@ import { getState, setState } from "../../db/state.ts";
 import type { Problem, Settings } from "./dcr.ts";
 import { chooseEntry, type DcrEntry, parseDcrDocument } from "./document.ts";
 import { defaultExtensionSettings } from "./defaults.ts";
+import { MAX_DCR_BYTES } from "./json.ts";
 
 export type ConfigSource = "file" | "ama" | "last-good" | "default";
 
@@ -197,12 +198,46 @@ export async function rejectedCount(db: Db): Promise<number> {
   return Number(n);
 }
 
-/** Reads a DCR file; a read failure is a problem with the path named, not an exception. */
-export async function readDcrFile(path: string): Promise<{ raw?: string; problem?: Problem }> {
+/**
+ * Reads a DCR file of at most `maxBytes` (MAX_DCR_BYTES); a read failure or a bigger file is a problem with the
+ * path named, not an exception. A pipe (`--dcr /dev/stdin`) is read up to the limit too.
+ */
+export async function readDcrFile(
+  path: string,
+  maxBytes = MAX_DCR_BYTES,
+): Promise<{ raw?: string; problem?: Problem }> {
+  const tooBig = (size: string) => ({
+    problem: {
+      path: "(file)",
+      message:
+        `DCR file ${path} is ${size}, more than the ${maxBytes} bytes a DCR may have (a CT DCR is kilobytes)`,
+    },
+  });
+  let file;
   try {
-    return { raw: await readFile(path, "utf8") };
+    file = await open(path, "r");
+    const st = await file.stat();
+    if (st.isDirectory()) throw new Error("it is a directory");
+    if (st.size > maxBytes) return tooBig(`${st.size} bytes`);
+    // The size stat gave may be 0 (a pipe) or grow meanwhile: read to the end, never past the limit.
+    let buf = new Uint8Array(Math.min(maxBytes, st.size || 65536) + 1);
+    let n = 0;
+    for (;;) {
+      if (n === buf.length) {
+        if (n > maxBytes) return tooBig("larger");
+        const more = new Uint8Array(Math.min(maxBytes + 1, buf.length * 2));
+        more.set(buf);
+        buf = more;
+      }
+      const { bytesRead } = await file.read(buf, n, buf.length - n);
+      if (bytesRead === 0) break;
+      n += bytesRead;
+    }
+    return { raw: new TextDecoder().decode(buf.subarray(0, n)) };
   } catch (e) {
     return { problem: { path: "(file)", message: `cannot read DCR file ${path}: ${(e as Error).message}` } };
+  } finally {
+    await file?.close();
   }
 }
 
@@ -307,8 +342,9 @@ export function watchConfig(opts: WatchOptions): () => void {
     const file = opts.dcrFile;
     let seen = "";
     const check = async () => {
+      let st;
       try {
-        const st = await stat(file);
+        st = await stat(file);
         const sig = `${st.size}:${st.mtimeMs}`;
         if (sig === seen) return;
         seen = sig;
@@ -318,6 +354,10 @@ export function watchConfig(opts: WatchOptions): () => void {
         }
         seen = "missing";
         return;
+      }
+      if (!st.isFile()) {
+        // A FIFO put in its place would hold the read until someone writes to it.
+        return void log.error(`DCR file ${file} is no longer a regular file; keeping DCR ${current.id}`);
       }
       const { raw, problem } = await readDcrFile(file);
       if (raw === undefined) return void log.error(problem!.message);

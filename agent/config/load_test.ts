@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { openDb } from "../../db/open.ts";
 import { setState } from "../../db/state.ts";
 import { taggedReply } from "../../test/fake_ama.ts";
-import { acceptDcr, CONFIG_HISTORY, lastGoodConfig } from "./load.ts";
+import { acceptDcr, CONFIG_HISTORY, lastGoodConfig, resolveConfig, watchConfig } from "./load.ts";
+import { memoryLogger } from "../log.ts";
 
 const settings = (freq: number) => ({
   enableSoftware: true,
@@ -58,4 +59,40 @@ Deno.test("acceptDcr() keeps the last CONFIG_HISTORY distinct DCRs and the one i
   assert.equal(left[0].id, first.config!.configId, "the DCR in force stays");
   assert.equal(left[1].received_at, 1 + 16, "then the last CONFIG_HISTORY");
   await o.close();
+});
+
+Deno.test("watchConfig() keeps its DCR and never blocks when the DCR file is replaced by a FIFO", async () => {
+  const dir = await Deno.makeTempDir();
+  const { db, close } = await openDb(":memory:");
+  const file = `${dir}/dcr.json`;
+  await Deno.writeTextFile(file, JSON.stringify(settings(600)));
+  const log = memoryLogger();
+  const { config } = await resolveConfig({ db, os: "linux", log, dcrFile: file });
+  let changed = 0;
+  const stop = watchConfig({
+    db,
+    os: "linux",
+    log,
+    dcrFile: file,
+    current: config,
+    fileIntervalMs: 20,
+    onChange: () => changed++,
+  });
+  try {
+    await Deno.remove(file);
+    await new Deno.Command("mkfifo", { args: [file] }).output();
+    const deadline = Date.now() + 5000;
+    while (!log.lines.some((l) => l.includes("no longer a regular file")) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    assert.ok(
+      log.lines.some((l) => l.includes(`is no longer a regular file; keeping DCR ${config.id}`)),
+      log.lines.join("\n"),
+    );
+    assert.equal(changed, 0);
+  } finally {
+    stop();
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -134,15 +134,26 @@ export function currentPlatform(): Platform {
 
 function run(cmd: string, args: string[], o: { signal?: AbortSignal; maxBuffer?: number } = {}) {
   return new Promise<ExecResult>((resolve, reject) => {
-    execFile(cmd, args, {
-      signal: o.signal,
+    if (o.signal?.aborted) return reject(o.signal.reason);
+    let aborted = false;
+    const child = execFile(cmd, args, {
       maxBuffer: o.maxBuffer ?? 256 * 1024 * 1024,
       encoding: "utf8",
     }, (err, stdout, stderr) => {
+      o.signal?.removeEventListener("abort", onAbort);
+      if (aborted) return reject(o.signal!.reason);
       const e = err as (NodeJS.ErrnoException & { code?: number | string }) | null;
       if (e && typeof e.code === "string") return reject(e);
       resolve({ code: e ? Number(e.code ?? 1) : 0, stdout, stderr });
     });
+    // Killed here, not through execFile's own signal option, which under Deno gives up on the child without
+    // killing it. SIGKILL: a stopped run must not wait for a tool that ignores SIGTERM (an rpm on a stale lock),
+    // and these are read-only queries, nothing to clean up.
+    const onAbort = () => {
+      aborted = true;
+      child.kill("SIGKILL");
+    };
+    o.signal?.addEventListener("abort", onAbort, { once: true });
   });
 }
 
@@ -164,9 +175,17 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
   const os = opts.os ?? running;
   // The machine read is the one running: its registry and services are asked, not read from files.
   const live = os === "windows" && root === "/" && running === "windows";
+  // Asked at each use: a host renamed while the daemon runs has its records carry the new name from the next
+  // run on (the real agent reads it per record too). Set (an image's name, a test's): that name.
+  let named = opts.hostname;
   const host: Host = {
     os,
-    hostname: opts.hostname ?? shortHostname(osHostname()),
+    get hostname() {
+      return named ?? shortHostname(osHostname());
+    },
+    set hostname(name: string) {
+      named = name;
+    },
     root,
     path,
     isRoot: running !== "windows" && Deno.uid?.() === 0,

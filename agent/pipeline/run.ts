@@ -27,6 +27,7 @@ import {
   type WireRecord,
 } from "./records.ts";
 import { Stage } from "./stage.ts";
+import { breather } from "../breathe.ts";
 
 /** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
 export type RunStatus = "baseline" | "ok" | "realtime" | "failed" | "aborted";
@@ -125,6 +126,7 @@ export async function runCollector(opts: RunOptions): Promise<RunSummary> {
   const now = opts.now ?? Date.now;
   const startedAt = now();
   const name = collector.name;
+  log.debug(`${name} run started`, { collector: name });
   const fail = async (
     status: "failed" | "aborted",
     error: string,
@@ -183,9 +185,10 @@ async function collectAndStore(
   // A partial run is one only once the whole collector was stored under this version's fields.
   const partial = opts.scope !== undefined && !baseline && !revised.length;
   const scope = partial && opts.scope !== "all" ? scopeTest(opts.scope!) : undefined;
-  const snapshotDue = !partial && settings.enableInventory && (baseline ||
-    startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0) >=
-      settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
+  const snapshotDue = !partial && settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+    sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
@@ -213,7 +216,11 @@ async function collectAndStore(
         sink: stage,
         scope,
       });
-      for (const i of collected.items) await stage.add(i);
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await stage.add(i);
+        await breathe();
+      }
       for (const k of collected.same ?? []) await stage.same(k);
       for (const c of collected.contents ?? []) await stage.content(c);
       await stage.flush();
@@ -222,13 +229,15 @@ async function collectAndStore(
     }
     // An abort that lands after collect() returned still must not write a result.
     if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    return await store(opts, stage, collected, {
-      startedAt,
-      baseline,
-      snapshotDue,
-      revised,
-      partial,
-    });
+    try {
+      return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised, partial });
+    } catch (e) {
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
   } finally {
     await stage.close().catch((e) =>
       log.warn("cannot drop the staging tables", { collector: name, error: e })
@@ -267,6 +276,8 @@ async function store(
   const changeRecords: [string, WireRecord][] = [];
   const keep = opts.keepChanges ?? true;
   let itemsWritten = 0;
+  // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
+  const breathe = breather(opts.signal);
 
   const runId = await db.transaction().execute(async (trx) => {
     // The runs row, written when the run has something to tell: at once for a whole run, with its first
@@ -338,6 +349,7 @@ async function store(
       items.write(upserts);
       itemsWritten += upserts.length;
       await report(changes);
+      await breathe();
     }
     // Stored items not reported: gone (Removed), unless under a prefix the collector could not see.
     const unseen = collected.unseen ?? [];
@@ -347,6 +359,7 @@ async function store(
       itemsWritten += gone.length;
       await deleteItems(trx, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
+      await breathe();
     }
     // The whole inventory: staged items from the bodies made while collecting, the others (the same as
     // before, or not seen) from the stored items.
@@ -355,6 +368,7 @@ async function store(
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
           out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          await breathe();
         }
       }
       await setState(trx, `snapshot.${name}`, String(finishedAt));

@@ -423,3 +423,32 @@ Deno.test("runCollector() ignores a scope before the baseline: the first run is 
   assert.deepEqual([first.status, first.counts.items], ["baseline", 2]);
   await close();
 });
+
+Deno.test("runCollector() sends the inventory at once when the clock was set back past the last snapshot", async () => {
+  const { db, c, run, outbox, close } = await setup();
+  const hourly = chooseEntry(
+    parseDcrDocument(
+      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 3600 } },
+      "linux",
+    ),
+    "linux",
+  ).entry!.settings!;
+  c.next = { items: [pkg("a", "1")] };
+  let t = 100_000_000;
+  await run({ settings: hourly, now: () => t });
+  await db.deleteFrom("outbox").execute();
+  const snapshots = async () => (await outbox()).filter((r) => r.stream === "CONFIG_DATA_BLOB_V2").length;
+  t += 60_000; // a minute later: not due
+  await run({ settings: hourly, now: () => t });
+  assert.equal(await snapshots(), 0);
+  // The clock is set back a day: the last snapshot now reads as tomorrow's. Waiting for tomorrow would leave the
+  // workspace without an inventory for a day (a year, for a clock set back a year).
+  t -= 86_400_000;
+  await run({ settings: hourly, now: () => t });
+  assert.equal(await snapshots(), 1, "the snapshot went out");
+  await db.deleteFrom("outbox").execute();
+  t += 60_000; // and from then on, hourly by the new clock
+  await run({ settings: hourly, now: () => t });
+  assert.equal(await snapshots(), 0);
+  await close();
+});

@@ -73,6 +73,8 @@ interface Slot {
   timer?: unknown;
   nextRunAt?: number;
   lastStartedAt?: number;
+  /** When the last run started, in the clock's elapsed time: what the next run is measured from. */
+  lastStartedMono?: number;
   /** The scheduled (whole) run in flight or queued: resolves with what `run` returned (undefined when it threw). */
   running?: Promise<unknown>;
   /** Every run of the collector, whole or partial, one after the other: the last one queued. */
@@ -113,6 +115,13 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   const jitterMs = (freqMs: number) =>
     Math.floor(random() * Math.min(freqMs * (opts.jitter ?? 0.05), opts.maxJitterMs ?? 30_000));
 
+  /**
+   * Milliseconds until `freqMs` after the slot's last start: elapsed time, never the wall clock, which an
+   * operator or NTP may set back an hour in the middle of a run.
+   */
+  const dueIn = (s: Slot, freqMs: number) =>
+    s.lastStartedMono === undefined ? freqMs : s.lastStartedMono + freqMs - clock.monotonic();
+
   const schedule = (s: Slot, delayMs: number) => {
     clock.clearTimeout(s.timer);
     if (stopped || holding || s.state !== "enabled") {
@@ -128,16 +137,18 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     if (s.running) return s.running; // never overlap: join the run in flight
     if (stopped) return Promise.resolve();
     s.lastStartedAt = clock.now();
+    s.lastStartedMono = clock.monotonic();
     const running = serial(s, () => {
       // A partial run before it may have taken a while: the period counts from the start of this one.
       s.lastStartedAt = clock.now();
+      s.lastStartedMono = clock.monotonic();
       return opts.run(s.collector, settings, ac.signal);
     })
       .catch((e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
       .finally(() => {
         s.running = undefined;
         const freqMs = s.frequency * 1000;
-        schedule(s, Math.max(0, s.lastStartedAt! + freqMs - clock.now()) + jitterMs(freqMs));
+        schedule(s, Math.max(0, dueIn(s, freqMs)) + jitterMs(freqMs));
       });
     s.running = running;
     clock.clearTimeout(s.timer);
@@ -165,7 +176,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         // At start (or when switched on): run now, a little staggered so collectors don't all start at once.
         schedule(s, i * 50 + Math.floor(random() * 200));
       } else if (oldFreq !== frequency && !s.running) {
-        const due = (s.lastStartedAt ?? clock.now()) + frequency * 1000 - clock.now();
+        const due = dueIn(s, frequency * 1000);
         log.info(`collector ${s.collector.name} frequency ${oldFreq} s → ${frequency} s`, {
           collector: s.collector.name,
         });

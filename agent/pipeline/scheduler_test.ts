@@ -181,3 +181,29 @@ Deno.test("scanNow() resolves with what the runs it started returned, not with t
   assert.deepEqual(both, ["software 3", "files 2"]);
   await sched.stop();
 });
+
+Deno.test("a clock set back an hour during a run does not delay the next run by that hour (nor forward skip it)", async () => {
+  for (const jump of [-3_600_000, 3_600_000]) {
+    const starts: number[] = [];
+    const clock = fakeClock();
+    const sched = createScheduler({
+      clock,
+      collectors: [collector("software")],
+      os: "linux",
+      settings: settings({ software: { on: true, freq: 10 } }),
+      log: memoryLogger(),
+      jitter: 0,
+      random: () => 0,
+      run: async () => {
+        starts.push(clock.monotonic());
+        await clock.sleep(2_000);
+        // The wall clock is set while the run works (ntpdate, an operator's date -s): elapsed time goes on.
+        if (starts.length === 1) clock.jump(jump);
+      },
+    });
+    await clock.advance(35_000);
+    await sched.stop();
+    // Every 10 s by the time that passes: at 0, 10, 20 and 30 s.
+    assert.deepEqual(starts.map((t) => t - starts[0]), [0, 10_000, 20_000, 30_000], `jump ${jump}`);
+  }
+});

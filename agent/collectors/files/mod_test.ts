@@ -498,3 +498,45 @@ Deno.test("an aborted collection stops within 2 s while a huge file is being has
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a file replaced by a FIFO between its stat and its open: never blocks; kept with an error, then a Fifo", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-fifo-" });
+  try {
+    await Deno.writeTextFile(`${dir}/tracked.conf`, "v1\n");
+    await Deno.writeTextFile(`${dir}/other.conf`, "x\n");
+    const s = settings([{ name: "r", path: `${dir}/.*` }]);
+    const first = await collect(s);
+    assert.equal(first.byPath.get(`${dir}/tracked.conf`)!.FileType, "File");
+    await Deno.writeTextFile(`${dir}/tracked.conf`, "v2\n"); // changed: the next run opens it to hash it
+    // The walk has stat'ed a regular file; just before it is opened, it becomes a FIFO nobody writes to.
+    // Opened without O_NONBLOCK, that open would wait for a writer for ever.
+    const ops: FsOps = {
+      ...LIBC_OPS,
+      openAt(dirfd, n, flags) {
+        if (bytesToPath(n.subarray(0, n.length - 1)) === "tracked.conf" && !(flags & 0o200000)) {
+          Deno.removeSync(`${dir}/tracked.conf`);
+          execFileSync("mkfifo", [`${dir}/tracked.conf`]);
+        }
+        return LIBC_OPS.openAt(dirfd, n, flags);
+      },
+    };
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const second = await Promise.race([
+      collect(s, { ops, previous: first }),
+      new Promise<never>((_, reject) =>
+        timer = setTimeout(() => reject(new Error("blocked on the FIFO")), 10_000)
+      ),
+    ]).finally(() => clearTimeout(timer));
+    // This run: the version it walked past cannot be read as one; kept with an error (the pipeline keeps the
+    // item's last good values and reports no change), the other files as usual.
+    const during = second.byPath.get(`${dir}/tracked.conf`)!;
+    assert.match(during.error ?? "", /not a regular file once opened/);
+    assert.equal(second.byPath.get(`${dir}/other.conf`)!.error, undefined);
+    // The next run walks past a FIFO: recorded as one, never opened.
+    const third = await collect(s, { previous: second });
+    const after = third.byPath.get(`${dir}/tracked.conf`)!;
+    assert.deepEqual([after.FileType, after.FileContentChecksum, after.error], ["Fifo", null, undefined]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -6,6 +6,7 @@ import spec from "./spec.ts";
 import type { RegistryItem } from "./item.ts";
 import { registryCase, type RegistryReader, type RegKey, splitKeyPath } from "../../host/registry/reader.ts";
 import { renderValue } from "../../host/registry/values.ts";
+import { breather } from "../../breathe.ts";
 
 /** Deepest recursion below a configured key; deeper keys are reported as cut, never silently. */
 export const MAX_DEPTH = 512;
@@ -19,18 +20,51 @@ function describe(info: RegistryInfo, i: number): string {
   return `registrySettings.registryInfo[${i}]${info.name ? ` (${info.name})` : ""}`;
 }
 
+type RegistryRead = { items: RegistryItem[]; unseen: string[]; warnings: string[] };
+
 /** Reads the values `info` asks for from an open reader. Pure over the reader: the tests give it hives. */
 export function readRegistryInfo(
   reader: RegistryReader,
   infos: readonly RegistryInfo[],
   signal?: AbortSignal,
-): { items: RegistryItem[]; unseen: string[]; warnings: string[] } {
+): RegistryRead {
+  const walk = walkRegistryInfo(reader, infos, signal);
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+  }
+}
+
+/**
+ * readRegistryInfo as the collector runs it: the event loop gets a turn between keys every few ms, so that a
+ * stop signal is heard during a walk of a whole hive.
+ */
+async function readRegistryInfoBreathing(
+  reader: RegistryReader,
+  infos: readonly RegistryInfo[],
+  signal: AbortSignal,
+): Promise<RegistryRead> {
+  const breathe = breather(signal);
+  const walk = walkRegistryInfo(reader, infos, signal);
+  for (;;) {
+    const step = walk.next();
+    if (step.done) return step.value;
+    await breathe();
+  }
+}
+
+/** The walk of readRegistryInfo; it yields once per key read. */
+function* walkRegistryInfo(
+  reader: RegistryReader,
+  infos: readonly RegistryInfo[],
+  signal?: AbortSignal,
+): Generator<void, RegistryRead> {
   const items = new Map<string, RegistryItem>();
   const unseen: string[] = [];
   const warnings: string[] = [];
 
-  infos.forEach((info, i) => {
-    if (!info.enabled) return;
+  for (const [i, info] of infos.entries()) {
+    if (!info.enabled) continue;
     const where = describe(info, i);
     let path: string, known: string, hive: string;
     try {
@@ -39,13 +73,14 @@ export function readRegistryInfo(
       ({ path, known } = registryCase(reader, info.keyName));
     } catch (e) {
       warnings.push(`${where}: ${(e as Error).message}`);
-      return;
+      continue;
     }
     const wanted = info.valueName.toUpperCase();
     let cut = 0;
 
-    const visit = (key: RegKey, depth: number) => {
+    const visit = function* (key: RegKey, depth: number): Generator<void, void> {
       signal?.throwIfAborted();
+      yield;
       const lastWrite = key.lastWrite?.toISOString() ?? null;
       let found = false;
       for (const v of key.values()) {
@@ -73,7 +108,7 @@ export function readRegistryInfo(
         let sub: RegKey | null = null;
         try {
           sub = key.subkey(name);
-          if (sub) visit(sub, depth + 1);
+          if (sub) yield* visit(sub, depth + 1);
         } catch (e) {
           if (signal?.aborted) throw e;
           // An unreadable subkey (access denied, corrupt cell): its previous values stay, never "Removed".
@@ -93,14 +128,14 @@ export function readRegistryInfo(
       // Spelled as far as the registry could say: the stored items under it carry that spelling.
       unseen.push(`${known}\\`);
       warnings.push(`${where}: cannot read ${path}: ${(e as Error).message}`);
-      return;
+      continue;
     }
     if (!key) {
       warnings.push(`${where}: key ${path} does not exist`);
-      return;
+      continue;
     }
     try {
-      visit(key, 0);
+      yield* visit(key, 0);
     } catch (e) {
       if (signal?.aborted) throw e;
       unseen.push(`${known}\\`);
@@ -111,7 +146,7 @@ export function readRegistryInfo(
     if (cut) {
       warnings.push(`${where}: ${cut} keys deeper than ${MAX_DEPTH} levels below ${path} were not read`);
     }
-  });
+  }
   return { items: [...items.values()], unseen, warnings };
 }
 
@@ -121,7 +156,7 @@ export function registryCollector(): Collector<RegistryItem> {
     if (!infos.some((i) => i.enabled)) return { items: [], warnings: [] };
     const reader = await host.registry();
     try {
-      const r = readRegistryInfo(reader, infos, signal);
+      const r = await readRegistryInfoBreathing(reader, infos, signal);
       // What the hives read say about themselves (dirty without logs, damaged bins).
       return { ...r, warnings: [...reader.warnings?.() ?? [], ...r.warnings] };
     } finally {

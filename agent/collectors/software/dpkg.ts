@@ -1,6 +1,7 @@
 // dpkg: parses /var/lib/dpkg/status (a pure parser) and reads it from the host.
 import { type Host, isMissing } from "../../host/mod.ts";
 import type { SoftwareItem, SoftwareSource } from "./types.ts";
+import { breather } from "../../breathe.ts";
 
 /**
  * Splits a deb822 file into stanzas of field → value (continuation lines joined with "\n"). With `only`,
@@ -77,6 +78,17 @@ export function parseDpkgStatus(text: string): SoftwareItem[] {
 
 export const DPKG_STATUS = "/var/lib/dpkg/status";
 
+/** `text` in pieces of about `size` characters, each cut after a blank line (whole stanzas). */
+export function* stanzaRuns(text: string, size: number): Generator<string> {
+  let at = 0;
+  while (at < text.length) {
+    const blank = at + size >= text.length ? -1 : text.indexOf("\n\n", at + size);
+    const end = blank < 0 ? text.length : blank + 1;
+    yield text.slice(at, end);
+    at = end;
+  }
+}
+
 /**
  * Install time as dpkg leaves it: the mtime of the package's file list in /var/lib/dpkg/info. Synchronous
  * stats: a thousand of them take a few milliseconds, a thousand promises take ten times as long.
@@ -107,14 +119,21 @@ export const dpkg: SoftwareSource = {
       return !isMissing(e); // there but unreadable: read() says why, and its packages stay unseen
     }
   },
-  async read(host) {
-    const items = parseDpkgStatus(await host.readText(DPKG_STATUS));
+  async read(host, signal) {
+    const breathe = breather(signal);
+    const items: SoftwareItem[] = [];
+    // A piece at a time, so that a stop signal is heard while a big database is read.
+    for (const part of stanzaRuns(await host.readText(DPKG_STATUS), 256 * 1024)) {
+      for (const item of parseDpkgStatus(part)) items.push(item);
+      await breathe();
+    }
     for (const i of items) {
       try {
         i.InstalledAt = installedAt(host, i);
       } catch (e) {
         i.error = (e as Error).message;
       }
+      await breathe();
     }
     return { items };
   },

@@ -27,7 +27,7 @@ export function softwareCollector(sources: SoftwareSource[] = SOURCES): Collecto
       found++;
       try {
         const got = await source.read(host, signal);
-        items.push(...got.items);
+        for (const item of got.items) items.push(item); // not push(...): a stack frame per argument
         unseen.push(...got.unseen ?? []);
         warnings.push(...got.warnings ?? []);
       } catch (e) {

@@ -1,9 +1,11 @@
 // Content capture for diffs: which file contents count as text, and the captured-content record.
 
-import type { Content } from "../../collectors/types.ts";
-
 /** Captured text of one file version, stored once per checksum in the `contents` table. */
-export type CapturedContent = Content;
+export interface CapturedContent {
+  checksum: string;
+  text: string;
+  size: number;
+}
 
 const strict = new TextDecoder("utf-8", { fatal: true });
 

@@ -2,29 +2,9 @@
 import { availableParallelism } from "node:os";
 import { setImmediate } from "node:timers";
 import { close } from "./libc_posix.ts";
-import { hashFd } from "./hash_worker.ts";
+import { hashFd, type HashJob, type HashResult } from "./hash_worker.ts";
 
-export interface HashJob {
-  /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
-  fd: number;
-  /** Capture the content when the file is at most this many bytes (0: never). */
-  capture: number;
-  /** Expected size, for balancing the workers. */
-  size: number;
-  /** Files larger than this are not hashed (fileSettings.maxHashBytes): the result says so. */
-  limit: number;
-}
-
-export interface HashResult {
-  checksum?: string;
-  /** Raw statx buffer of the version that was hashed. */
-  stat?: Uint8Array;
-  /** Its raw access ACL xattr (null: none beyond the mode bits). */
-  acl?: Uint8Array | null;
-  text?: string;
-  error?: string;
-  attempts?: number;
-}
+export type { HashJob, HashResult };
 
 export interface HashPool {
   submit(job: HashJob): Promise<HashResult>;

@@ -15,7 +15,28 @@ import {
 import { textOf } from "./content.ts";
 import { readAccessAclFd } from "./acl_posix.ts";
 import { notHashed } from "./limit.ts";
-import type { HashJob, HashResult } from "./hash.ts";
+
+export interface HashJob {
+  /** An open fd of a regular file; the worker closes it. Fds are process-wide, so threads share them. */
+  fd: number;
+  /** Capture the content when the file is at most this many bytes (0: never). */
+  capture: number;
+  /** Expected size, for balancing the workers. */
+  size: number;
+  /** Files larger than this are not hashed (fileSettings.maxHashBytes): the result says so. */
+  limit: number;
+}
+
+export interface HashResult {
+  checksum?: string;
+  /** Raw statx buffer of the version that was hashed. */
+  stat?: Uint8Array;
+  /** Its raw access ACL xattr (null: none beyond the mode bits). */
+  acl?: Uint8Array | null;
+  text?: string;
+  error?: string;
+  attempts?: number;
+}
 
 const BUF = new Uint8Array(1 << 20);
 /** What a hole reads as: hashed without reading it. */

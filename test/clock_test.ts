@@ -1,0 +1,146 @@
+// The clock set back (issue 16 item 14): the process's clock moved with libfaketime, never the machine's. A
+// baseline over files written "in the future" finishes as fast as one on time.
+import assert from "node:assert/strict";
+import { existsSync } from "node:fs";
+import { onlyDcr, withTempDir } from "./helpers.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
+const FAKETIME = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+const skip = existsSync(FAKETIME) ? "" : " (SKIPPED: libfaketime is absent: apt-get install faketime)";
+
+/**
+ * Runs `--once` with the process's wall clock `offset` away from the machine's (libfaketime; elapsed time,
+ * CLOCK_MONOTONIC, is left alone as a real clock change leaves it); returns the exit code and the wall time.
+ */
+async function onceAt(
+  offset: string | undefined,
+  args: string[],
+): Promise<{ code: number; ms: number; err: string }> {
+  const env: Record<string, string> = offset
+    ? { LD_PRELOAD: FAKETIME, FAKETIME: offset, DONT_FAKE_MONOTONIC: "1" }
+    : {};
+  const started = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", MAIN, "--once", "--no-ama", ...args],
+    env,
+    stdout: "null",
+    stderr: "piped",
+    signal: AbortSignal.timeout(300_000),
+  }).output();
+  return {
+    code: out.code,
+    ms: Math.round(performance.now() - started),
+    err: new TextDecoder().decode(out.stderr),
+  };
+}
+
+Deno.test({
+  name: "a files baseline with the clock an hour behind the files' times takes as long as one on time" + skip,
+  ignore: !!skip,
+  fn: () =>
+    withTempDir(async (dir) => {
+      // Written now: with the process's clock an hour behind, every mtime and ctime is an hour in its future,
+      // as after `date -s` an hour back (or an NTP step) on a machine whose files were just written.
+      const files = 2000;
+      await Deno.mkdir(`${dir}/tree`);
+      for (let i = 0; i < files; i++) await Deno.writeTextFile(`${dir}/tree/f${i}.conf`, `line ${i}\n`);
+      await Deno.writeTextFile(
+        `${dir}/dcr.json`,
+        onlyDcr(["files"], {
+          fileSettings: { fileInfo: [{ destinationPath: `${dir}/tree/*`, recurse: true }] },
+        }),
+      );
+      const args = (data: string) => ["--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/${data}`];
+      const onTime = await onceAt(undefined, args("d1"));
+      const behind = await onceAt("-1h", args("d2"));
+      assert.equal(onTime.code, 0, onTime.err);
+      assert.equal(behind.code, 0, behind.err);
+      // Before the fix each file waited 50 ms for its "racy" time (2,000 files: 54 s against 1.3 s).
+      assert.ok(
+        behind.ms < onTime.ms * 3 + 3000,
+        `${files} files: ${behind.ms} ms with the clock an hour behind, ${onTime.ms} ms on time`,
+      );
+      console.log(`${files} files: ${onTime.ms} ms on time, ${behind.ms} ms with the clock an hour behind`);
+    }),
+});
+
+Deno.test({
+  name: "the daemon's next run comes at its frequency when the clock is set back an hour during a run" + skip,
+  ignore: !!skip,
+  fn: () =>
+    withTempDir(async (dir) => {
+      // A package database big enough that the run is still busy when the clock moves.
+      await Deno.mkdir(`${dir}/root/var/lib/dpkg`, { recursive: true });
+      const stanzas = Array.from(
+        { length: 40_000 },
+        (_, i) => `Package: p${i}\nStatus: install ok installed\nVersion: ${i}\nArchitecture: all\n`,
+      );
+      await Deno.writeTextFile(`${dir}/root/var/lib/dpkg/status`, stanzas.join("\n"));
+      await Deno.writeTextFile(
+        `${dir}/dcr.json`,
+        onlyDcr(["software"], { softwareSettings: { softwareCollectionFrequency: 10 } }),
+      );
+      const offset = `${dir}/offset`;
+      await Deno.writeTextFile(offset, "+0\n");
+      const child = new Deno.Command(Deno.execPath(), {
+        args: [
+          "run",
+          "-A",
+          MAIN,
+          "--no-ui",
+          "--no-ama",
+          "-v",
+          "--root",
+          `${dir}/root`,
+          "--dcr",
+          `${dir}/dcr.json`,
+          "--data-dir",
+          `${dir}/data`,
+        ],
+        env: {
+          LD_PRELOAD: FAKETIME,
+          FAKETIME_TIMESTAMP_FILE: offset,
+          FAKETIME_CACHE_DURATION: "1",
+          DONT_FAKE_MONOTONIC: "1",
+        },
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      let err = "";
+      const starts: number[] = [];
+      const reading = (async () => {
+        for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) {
+          err += chunk;
+          const n = err.split("software run started").length - 1;
+          while (starts.length < n) starts.push(performance.now());
+        }
+      })();
+      try {
+        const until = async (n: number, ms: number) => {
+          const deadline = performance.now() + ms;
+          while (starts.length < n && performance.now() < deadline) {
+            await new Promise((r) => setTimeout(r, 50));
+          }
+        };
+        await until(1, 60_000);
+        assert.equal(starts.length, 1, `no run started:\n${err}`);
+        await Deno.writeTextFile(offset, "-1h\n"); // while the first run reads the database
+        await until(2, 30_000);
+        assert.equal(
+          starts.length,
+          2,
+          `no second run within 30 s of the first (the clock went back 1 h):\n${err}`,
+        );
+        const gap = starts[1] - starts[0];
+        assert.ok(gap < 16_000, `the second run came ${gap} ms after the first (frequency 10 s)`);
+        assert.match(err, /software run baseline/, `the first run finished:\n${err}`);
+        console.log(
+          `clock set back 1 h during a run: next run ${Math.round(gap)} ms after the first (frequency 10 s)`,
+        );
+      } finally {
+        child.kill("SIGTERM");
+        await child.status;
+        await reading;
+      }
+    }),
+});

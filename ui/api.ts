@@ -225,6 +225,8 @@ export function createApi(opts: ApiOptions): Hono {
       outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
       health,
       chain: model.chain,
+      // The running agent's, or what the daemon last stored.
+      realtime: live.realtime ?? model.realtime ?? null,
     });
   });
 

@@ -108,10 +108,12 @@ export async function inventory(db: Db, q: InventoryQuery): Promise<Page<ItemRow
 type RawChange = Pick<Selectable<ChangesTable>, typeof CHANGE_COLUMNS[number]>;
 
 /** A change as the page reads it: its fields and items parsed. */
-export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current"> {
+export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current" | "origin"> {
   fields_changed: string[];
   previous: Record<string, unknown> | null;
   current: Record<string, unknown> | null;
+  /** Who made it (realtime's record fields: ProcessId, ProcessCommandLine, UserName …); null when unknown. */
+  origin: Record<string, string> | null;
 }
 
 export interface ChangesQuery {
@@ -140,6 +142,7 @@ function parseChange(r: RawChange): ChangeRow {
     fields_changed: JSON.parse(r.fields_changed),
     previous: r.previous === null ? null : JSON.parse(r.previous),
     current: r.current === null ? null : JSON.parse(r.current),
+    origin: r.origin === null || r.origin === undefined ? null : JSON.parse(r.origin),
   };
 }
 
@@ -153,6 +156,7 @@ const CHANGE_COLUMNS = [
   "fields_changed",
   "previous",
   "current",
+  "origin",
 ] as const;
 
 /**

@@ -37,6 +37,29 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
   );
 }
 
+/**
+ * Who made a change, as realtime saw it: "changed by `vim /etc/nginx/nginx.conf` (pid 4242, user alice)"; why
+ * not, when the process could not be named; nothing when a scan found it.
+ */
+export function ChangedBy(props: { change: ChangeRow }) {
+  const o = props.change.origin;
+  if (!o?.ProcessId) return null;
+  const what = o.ProcessCommandLine ?? o.ProcessPath ?? o.ProcessName;
+  const user = o.UserName ?? (o.UserId !== undefined ? `uid ${o.UserId}` : undefined);
+  const facts = [
+    `pid ${o.ProcessId}`,
+    user && `user ${user}`,
+    o.LoginUserName && `logged in as ${o.LoginUserName}`,
+    o.ParentProcessName && `parent ${o.ParentProcessName}`,
+  ].filter(Boolean).join(", ");
+  return (
+    <span class="by" title={o.ProcessPath ?? o.ProcessNote}>
+      changed by {what ? <code>{short(what, 80)}</code> : "a process"} ({facts})
+      {o.ProcessNote && <span class="dim">— {o.ProcessNote}</span>}
+    </span>
+  );
+}
+
 /** Paths show their last segment first (it is what differs), the folder after it, dimmed. */
 function Name(props: { collector: string; name: string }) {
   const { name } = props;
@@ -68,6 +91,7 @@ export function ChangeList(props: { rows: ChangeRow[] }) {
             <Badge category={c.category} />
             <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
             <ChangeFields change={c} />
+            <ChangedBy change={c} />
           </button>
         </li>
       ))}

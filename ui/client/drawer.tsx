@@ -3,7 +3,7 @@ import { useEffect, useState } from "preact/hooks";
 import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
 import { Badge, Empty, ErrorBox, Time } from "./common.tsx";
-import { ChangeFields } from "./change_list.tsx";
+import { ChangedBy, ChangeFields } from "./change_list.tsx";
 import { itemName, show } from "./format.ts";
 import { collectorNamed, label } from "./collectors.ts";
 import { setParams } from "./route.ts";
@@ -145,6 +145,7 @@ export function Drawer(props: { item: string }) {
                   <Badge category={c.category} /> <Time at={c.at} />
                 </div>
                 <ChangeFields change={c} max={20} />
+                <ChangedBy change={c} />
               </li>
             ))}
           </ol>

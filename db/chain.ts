@@ -83,9 +83,7 @@ function storedCanonical(link: StoredLink): string {
     const text = JSON.stringify(v);
     // A change without origin is a "change" link of the fields before it (see the module comment): the text
     // without its last member (",null").
-    return v[v.length - 1] === null
-      ? `["change",${text.slice(1, -6)}]`
-      : `["change+origin",${text.slice(1)}`;
+    return v[v.length - 1] === null ? `["change",${text.slice(1, -6)}]` : `["change+origin",${text.slice(1)}`;
   }
   return `["${NOUN[link.table]}",${JSON.stringify(v).slice(1)}`;
 }

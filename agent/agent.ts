@@ -201,7 +201,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       // The agent's own writes are never followed (they would feed back).
       ignore: opened.path === ":memory:" ? [] : [dirname(opened.path)],
       onState: (s) =>
-        void setState(db, "realtime", JSON.stringify(s)).catch((e) =>
+        setState(db, "realtime", JSON.stringify(s)).catch((e) =>
           log.warn("cannot store the realtime status", { error: e })
         ),
     });

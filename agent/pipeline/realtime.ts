@@ -83,7 +83,7 @@ export interface RealtimeOptions {
   maxWaitMs?: number;
   clock?: Clock;
   /** Told the status when it changed (at most every `stateMs`): the daemon keeps it for `ctagent status`. */
-  onState?: (s: RealtimeStatus) => void;
+  onState?: (s: RealtimeStatus) => void | Promise<void>;
   stateMs?: number;
 }
 
@@ -215,7 +215,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
     if (!opts.onState || stateTimer !== undefined) return;
     stateTimer = clock.setTimeout(() => {
       stateTimer = undefined;
-      if (!stopped) opts.onState?.(status());
+      if (!stopped) void opts.onState?.(status());
     }, opts.stateMs ?? 2000);
   };
   const status = (): RealtimeStatus => {
@@ -589,7 +589,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
       await fsWatcher?.close();
       await regWatcher?.close();
       await Promise.all([...followed.values()].map((f) => f.running));
-      opts.onState?.(status());
+      await opts.onState?.(status());
     },
   };
 }

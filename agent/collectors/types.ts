@@ -116,6 +116,8 @@ export interface WatchSpec {
    * is on, per platform.
    */
   pollSeconds?: Readonly<Partial<Record<Platform, number>>>;
+  /** Poll only where this machine path exists (where the state it polls for is kept live), per platform. */
+  pollIf?: Readonly<Partial<Record<Platform, string>>>;
 }
 
 /**

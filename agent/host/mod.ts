@@ -11,6 +11,8 @@ import { listServices, type ScmService } from "./scm_windows.ts";
 import { type FsOps, LIBC_OPS, walk } from "./files/walk_posix.ts";
 import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.ts";
 import { createHashPool } from "./files/hash.ts";
+import { hashFd, racy } from "./files/hash_worker.ts";
+import { fstat } from "./files/libc_posix.ts";
 import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
 import { readAccessAclAt } from "./files/acl_posix.ts";
@@ -40,6 +42,15 @@ export interface HostFiles {
     walk: typeof walk;
     ops: FsOps;
     hashPool: typeof createHashPool;
+    /**
+     * Hashes one open file on the calling thread (as a worker would; it closes the fd): for a few small files,
+     * where starting the workers costs more than the hashing.
+     */
+    hashHere: typeof hashFd;
+    /** Whether a stat's times are too near `nowMs` for a checksum to be trusted yet (hashing waits then). */
+    racy: typeof racy;
+    /** The stat of an open fd. */
+    statFd: typeof fstat;
     /** The raw access ACL of an entry of an open directory (the hash workers read a hashed file's themselves). */
     readAcl: typeof readAccessAclAt;
   };
@@ -205,7 +216,15 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
     scm: live ? { list: listServices } : undefined,
     files: {
       posix: running === "linux"
-        ? { walk, ops: LIBC_OPS, hashPool: createHashPool, readAcl: readAccessAclAt }
+        ? {
+          walk,
+          ops: LIBC_OPS,
+          hashPool: createHashPool,
+          hashHere: hashFd,
+          racy,
+          statFd: fstat,
+          readAcl: readAccessAclAt,
+        }
         : undefined,
       portable: {
         walk: walkPortable,

@@ -78,9 +78,14 @@ export interface RealtimeOptions {
   prefer?: readonly Backend[];
   /** Real paths never followed (the agent's data directory: its own writes would feed back). */
   ignore?: readonly string[];
-  /** A batch runs once no event came for `quietMs`, or `maxWaitMs` after its first event. */
+  /**
+   * A batch runs once no event came for `quietMs`, or `maxWaitMs` after its first event; in a storm (events keep
+   * coming) the wait grows to ten times what the last run of the collector took, up to `stormMaxMs`, so
+   * realtime runs take at most about a tenth of the time however many events come.
+   */
   quietMs?: number;
   maxWaitMs?: number;
+  stormMaxMs?: number;
   clock?: Clock;
   /** Told the status when it changed (at most every `stateMs`): the daemon keeps it for `ctagent status`. */
   onState?: (s: RealtimeStatus) => void | Promise<void>;
@@ -159,6 +164,8 @@ interface Followed {
   stats: Omit<RealtimeCollectorStatus, "name" | "modes" | "targets" | "unwatched">;
   /** Since when its watches stand as they are. */
   armedAt: number;
+  /** How long its last realtime run took (ms): the batching window grows with it. */
+  lastRunMs: number;
   /** When its last scheduled run ended, and whether one ended since it was armed. */
   lastWholeEnd: number;
   /** While a scheduled run goes: the scopes realtime looked at meanwhile (they explain what that run finds). */
@@ -171,6 +178,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
   const clock = opts.clock ?? realClock;
   const quietMs = opts.quietMs ?? 150;
   const maxWaitMs = opts.maxWaitMs ?? 500;
+  const stormMaxMs = opts.stormMaxMs ?? 10_000;
   const windows = host.os === "windows";
   const sep = windows ? "\\" : "/";
   const fold = (p: string) => (windows ? p.toLowerCase() : p);
@@ -267,7 +275,8 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
     const b = f.pending;
     if (!b || f.running || stopped) return;
     clock.clearTimeout(f.timer);
-    const due = Math.min(b.firstAt + maxWaitMs, b.lastAt + quietMs);
+    const wait = Math.min(stormMaxMs, Math.max(maxWaitMs, f.lastRunMs * 10));
+    const due = Math.min(b.firstAt + wait, b.lastAt + quietMs);
     f.timer = clock.setTimeout(() => void flush(f), Math.max(0, due - clock.now()));
   };
 
@@ -296,9 +305,11 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
     };
     const partial: PartialRun = { scope, origin, reason: [...b.reasons].join(", ") };
     f.running = (async () => {
+      const started = clock.monotonic();
       const summary = await opts.scheduler.runPartial(f.collector.name, partial) as
         | { counts?: { added: number; removed: number; modified: number }; status?: string }
         | undefined;
+      f.lastRunMs = clock.monotonic() - started;
       f.stats.runs++;
       f.stats.lastRunAt = clock.now();
       const c = summary?.counts;
@@ -404,6 +415,14 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
   };
 
   // ---- watching ----
+  const exists = (machinePath: string) => {
+    try {
+      host.statSync(machinePath);
+      return true;
+    } catch {
+      return false;
+    }
+  };
   const arm = (settings: Settings) => {
     const enabled = new Set(opts.scheduler.status().filter((c) => c.state === "enabled").map((c) => c.name));
     const now = clock.now();
@@ -423,7 +442,8 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
         log.warn("realtime: cannot tell what to watch", { collector: c.name, error: e });
         targets = [];
       }
-      const poll = c.watch?.pollSeconds?.[host.os];
+      const pollIf = c.watch?.pollIf?.[host.os];
+      const poll = pollIf === undefined || exists(pollIf) ? c.watch?.pollSeconds?.[host.os] : undefined;
       if (!targets.length && !poll) continue;
       const prev = followed.get(c.name);
       const same = prev && JSON.stringify(prev.targets) === JSON.stringify(targets);
@@ -435,6 +455,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
         unwatched: [],
         stats: prev?.stats ?? { runs: 0, changes: 0, missed: 0, fallbacks: 0 },
         armedAt: now,
+        lastRunMs: prev?.lastRunMs ?? 0,
         lastWholeEnd: prev?.lastWholeEnd ?? 0,
         pending: prev?.pending,
       };

@@ -34,6 +34,7 @@ const units: Collector = fakeCollector("units", {
   watch: {
     paths: { linux: [{ path: "/etc/systemd/system", depth: 2 }] },
     pollSeconds: { linux: 60 },
+    pollIf: { linux: "/run/systemd/system" },
   },
 });
 
@@ -41,7 +42,7 @@ function world(opts: { collectors?: Collector[]; root?: string; runMs?: number }
   const clock = fakeClock();
   const watch = fakeWatch();
   const host = {
-    ...fakeHost({ os: "linux" }),
+    ...fakeHost({ os: "linux", files: { "/run/systemd/system": { dir: true } } }),
     watch,
     root: opts.root ?? "/",
     path: (p: string) => (opts.root ?? "") + p,
@@ -200,7 +201,7 @@ Deno.test("realtime under --root: events are named by the machine's paths, the r
   await w.rt.stop();
 });
 
-Deno.test("realtime: state no file shows is polled as a whole partial run", async () => {
+Deno.test("realtime: state no file shows is polled as a whole partial run, where that state is live", async () => {
   const w = world({ collectors: [units] });
   await w.clock.advance(60_200);
   await w.clock.advance(60_000);
@@ -209,6 +210,24 @@ Deno.test("realtime: state no file shows is polled as a whole partial run", asyn
     ["all", "poll", { DetectedBy: "poll" }],
   ]);
   await w.rt.stop();
+  // No systemd running: nothing to poll.
+  const clock = fakeClock();
+  const runs: PartialRun[] = [];
+  const rt = startRealtime({
+    collectors: [units],
+    host: { ...fakeHost({ os: "linux" }), watch: fakeWatch() },
+    log: memoryLogger(),
+    settings: settingsSchema("linux").parse({}),
+    clock,
+    scheduler: {
+      status: () => [{ name: "units", state: "enabled", frequency: 60, running: false }],
+      runPartial: (_n, p) => (runs.push(p), Promise.resolve(undefined)),
+    },
+  });
+  await clock.advance(300_000);
+  assert.deepEqual(runs, []);
+  assert.deepEqual(rt.status().collectors[0].modes, ["fanotify"]);
+  await rt.stop();
 });
 
 Deno.test("realtime counts what a trusted scheduled run found that it had not seen as missed", async () => {

@@ -129,6 +129,13 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
   };
 }
 
+/** Largest file a realtime run hashes on its own thread, and most bytes it hashes so in one run. */
+const HASH_HERE_BYTES = 1 << 20;
+const HASH_HERE_RUN_BYTES = 32 << 20;
+/** A file written a moment ago is looked at again after this pause, up to SETTLE_ROUNDS times. */
+const SETTLE_MS = 60;
+const SETTLE_ROUNDS = 4;
+
 export interface FilesOptions {
   /** File-system calls (tests inject failures). */
   ops?: FsOps;
@@ -171,6 +178,10 @@ export async function collectFiles(
   const errors: string[] = [];
   const tooBig: string[] = [];
   const pool: HashPool = posix.hashPool({ workers: opts.workers, signal });
+  /** Bytes a realtime run may still hash on this thread (the rest goes to the workers, started if needed). */
+  let hereLeft = HASH_HERE_RUN_BYTES;
+  /** Files opened to be hashed here once they settled (their times are too near now to trust a checksum). */
+  let settling: { fd: number; hash: () => void | Promise<void> }[] = [];
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -264,7 +275,10 @@ export async function collectFiles(
     const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
     const refused = decide?.(f.stat.mode);
     if (refused) capture = 0;
-    await pool.room();
+    // A realtime run hashes its small files here: starting the workers for a few files costs more (and in a
+    // storm, run after run). One written a moment ago waits until it settled, the walk going on meanwhile.
+    const here = ctx.scope !== undefined && f.stat.size <= HASH_HERE_BYTES && hereLeft >= f.stat.size;
+    if (!here) await pool.room();
     let fd: number;
     try {
       fd = ops.openAt(
@@ -276,7 +290,16 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    pool.submit({ fd, capture, size: stat.size, limit: fs.maxHashBytes })
+    const job = { fd, capture, size: stat.size, limit: fs.maxHashBytes };
+    if (here) {
+      hereLeft -= stat.size;
+      const later = () =>
+        finishHashed(path, stat, rule, policy, linkTarget, posix.hashHere(job), refused, decide);
+      if (!posix.racy(stat, Date.now())) return later();
+      settling.push({ fd, hash: later });
+      return;
+    }
+    pool.submit(job)
       .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
       .catch((e) => {
         sinkError ??= e;
@@ -343,6 +366,18 @@ export async function collectFiles(
         }),
       );
     }
+    // The files written a moment ago: after a pause (the event loop free), each that settled is hashed here;
+    // one still being written after a few pauses is hashed anyway (hashing waits for it, as the workers do).
+    for (let round = 1; settling.length; round++) {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      signal.throwIfAborted();
+      const still: typeof settling = [];
+      for (const s of settling) {
+        if (round < SETTLE_ROUNDS && posix.racy(posix.statFd(s.fd), Date.now())) still.push(s);
+        else await s.hash();
+      }
+      settling = still;
+    }
     await pool.drain();
     if (pool.fallback) {
       warnings.push(
@@ -350,6 +385,7 @@ export async function collectFiles(
       );
     }
   } finally {
+    for (const s of settling) ops.close(s.fd);
     await pool.close();
   }
 

@@ -78,3 +78,27 @@ for (const portable of [false, true]) {
     }
   });
 }
+
+Deno.test("libc files: a scoped collection of files written a moment ago hashes them once they settled", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-scope-racy-" });
+  try {
+    const settings = settingsSchema("linux").parse({
+      fileSettings: { fileInfo: [{ name: "t", path: dir, recurse: true }] },
+    });
+    const ctx = (scope?: Scope) => ({
+      host: liveHost(),
+      signal: new AbortController().signal,
+      log: memoryLogger(),
+      scope: scope && scopeTest(scope),
+    });
+    const paths = Array.from({ length: 20 }, (_, i) => join(dir, `f${i}`));
+    for (const p of paths) await Deno.writeTextFile(p, `written just now: ${p}\n`);
+    const part = await collectFiles(settings, ctx({ keys: paths, prefixes: [] }), { workers: 1 });
+    await new Promise((r) => setTimeout(r, 100));
+    const whole = await collectFiles(settings, ctx(), { workers: 1 });
+    assert.equal(part.items.length, 20);
+    assert.deepEqual(sorted(part.items), sorted(whole.items));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -53,6 +53,8 @@ export default defineCollector<ServiceItem>({
     },
     registry: [{ key: "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services", subtree: true }],
     pollSeconds: { linux: 60, windows: 60 },
+    // Without systemd running, a Linux service's state is what its files say.
+    pollIf: { linux: "/run/systemd/system" },
   },
   page: {
     icon: "D",

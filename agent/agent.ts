@@ -282,11 +282,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       clearInterval(pruneTimer);
       clearInterval(verifyTimer);
       stopVerifying.abort();
+      // Runs are aborted first: a baseline holds the database connection until it ends (pipeline/run.ts), and
+      // the verification waits for it to store its result.
+      const stopping = scheduler.stop();
       await verifying;
       stopWatching();
       if (mirrorTimer) clearInterval(mirrorTimer);
       await realtime?.stop();
-      await scheduler.stop();
+      await stopping;
       await recordPending().catch((e) =>
         log.error("cannot store the failed runs kept in memory", { error: e })
       );

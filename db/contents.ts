@@ -15,6 +15,17 @@ export function storeStagedContents(raw: DatabaseSync, staged: string, at: numbe
   ).run(at);
 }
 
+/** Stores captured contents one by one inside a run's transaction; a checksum stored already stays as it is. */
+export function contentWriter(
+  raw: DatabaseSync,
+  at: number,
+): { store(c: { checksum: string; text: string; size: number }): void } {
+  const insert = raw.prepare(
+    "INSERT INTO contents (checksum, text, size, captured_at) VALUES (?, ?, ?, ?) ON CONFLICT (checksum) DO NOTHING",
+  );
+  return { store: (c) => void insert.run(c.checksum, c.text, c.size, at) };
+}
+
 /** The captured content of `checksum` (hex, any case), or null. */
 export async function content(
   db: Db,

@@ -8,6 +8,7 @@ import type { Database, ItemsTable } from "./schema.ts";
 import { arrays } from "./sqlite_dialect.ts";
 import type { Scope } from "../agent/collectors/types.ts";
 import { prefixRange } from "../agent/collectors/scope.ts";
+import { keyOrder } from "../agent/key_order.ts";
 
 /** A stored item as the diff reads it (its JSON left unparsed). */
 export interface StoredItem {
@@ -63,32 +64,114 @@ export function loadItems(raw: DatabaseSync, collector: string): Map<string, Sto
 }
 
 /**
- * Pairs of `columns` of a collector's items matching `where`, by key: all of them, or those of a scope (each
- * key and each prefix's range read through the (collector, key) index).
+ * A collector's stored items of one kind, read in key order a page at a time (pipeline/previous.ts): rows
+ * [key, value] from a key (or after one), and keys strictly between two (null: no bound).
  */
-function keyed(raw: DatabaseSync, columns: string, where: string, collector: string, scope?: Scope) {
-  const sql = `SELECT ${columns} FROM items WHERE collector = ? AND ${where}`;
-  if (!scope) return new Map(all<[string, string]>(arrays(raw.prepare(sql)), collector));
-  const out = new Map<string, string>();
-  const one = arrays(raw.prepare(`${sql} AND key = ?`));
-  const range = arrays(raw.prepare(`${sql} AND key >= ? AND key < ?`));
-  for (const k of scope.keys) {
-    for (const [key, v] of all<[string, string]>(one, collector, k)) out.set(key, v);
-  }
-  for (const p of scope.prefixes) {
-    for (const [key, v] of all<[string, string]>(range, collector, ...prefixRange(p))) out.set(key, v);
+export interface StoredRows {
+  rows(start: { after: string } | { from: string }, limit: number): [string, string][];
+  keys(after: string | null, before: string | null, limit: number): string[];
+}
+
+/** A scope's keys as key ranges [from, to) (`to` excluded), in key order, overlapping ones merged. */
+export function scopeRanges(scope: Scope): [from: string, to: string][] {
+  // The key itself and nothing after it: the next text is the key with NUL after it, which no key holds.
+  const ranges = [
+    ...scope.keys.map((k): [string, string] => [k, k + "\0"]),
+    ...scope.prefixes.map(prefixRange),
+  ].sort((a, b) => keyOrder(a[0], b[0]));
+  const out: [string, string][] = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last && keyOrder(r[0], last[1]) <= 0) {
+      if (keyOrder(r[1], last[1]) > 0) last[1] = r[1];
+    } else out.push([...r]);
   }
   return out;
 }
 
-/** The fingerprints of a collector's stored items (of `scope`), by key (an item stored with an error has none). */
-export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): Map<string, string> {
-  return keyed(raw, "key, fingerprint", "fingerprint IS NOT NULL", collector, scope);
+function storedRows(
+  raw: DatabaseSync,
+  collector: string,
+  value: string,
+  where: string,
+  scope?: Scope,
+): StoredRows {
+  const q = (sql: string) => arrays(raw.prepare(sql));
+  const base = `FROM items WHERE collector = ? AND ${where}`;
+  if (scope) return scopedRows(q, base, collector, value, scopeRanges(scope));
+  const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
+  const from = q(`SELECT key, ${value} ${base} AND key >= ? ORDER BY key LIMIT ?`);
+  const between = [
+    q(`SELECT key ${base} ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key > ? ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key < ? ORDER BY key LIMIT ?`),
+    q(`SELECT key ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`),
+  ];
+  return {
+    rows: (start, limit) =>
+      "after" in start
+        ? all<[string, string]>(after, collector, start.after, limit)
+        : all<[string, string]>(from, collector, start.from, limit),
+    keys(lo, hi, limit) {
+      const bounds = [lo, hi].filter((b) => b !== null) as string[];
+      const stmt = between[(lo === null ? 0 : 1) + (hi === null ? 0 : 2)];
+      return all<[string]>(stmt, collector, ...bounds, limit).map((r) => r[0]);
+    },
+  };
 }
 
-/** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error, by key. */
-export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): Map<string, string> {
-  return keyed(raw, "key, checksum", "fingerprint IS NULL AND error IS NULL", collector, scope);
+/**
+ * Stored rows as storedRows reads them, of a scope's key ranges only (a realtime run's): each range read
+ * through the primary key, from where the reader stands.
+ */
+function scopedRows(
+  q: (sql: string) => StatementSync,
+  base: string,
+  collector: string,
+  value: string,
+  ranges: [string, string][],
+): StoredRows {
+  const rowsFrom = q(`SELECT key, ${value} ${base} AND key >= ? AND key < ? ORDER BY key LIMIT ?`);
+  const rowsAfter = q(`SELECT key, ${value} ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`);
+  const keysFrom = q(`SELECT key ${base} AND key >= ? AND key < ? ORDER BY key LIMIT ?`);
+  const keysAfter = q(`SELECT key ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`);
+  /** Reads the ranges from `lo` (inclusive unless `after`) to `hi` (excluded; null: no end), up to `limit`. */
+  function read<T>(
+    lo: string | null,
+    after: boolean,
+    hi: string | null,
+    limit: number,
+    stmts: [from: StatementSync, after: StatementSync],
+  ): T[] {
+    const out: T[] = [];
+    for (const [from, to] of ranges) {
+      if (out.length >= limit) break;
+      if (lo !== null && keyOrder(to, lo) <= 0) continue;
+      if (hi !== null && keyOrder(from, hi) >= 0) break;
+      const end = hi !== null && keyOrder(hi, to) < 0 ? hi : to;
+      const inside = lo !== null && keyOrder(lo, from) >= 0;
+      const start = inside ? lo! : from;
+      out.push(...all<T>(inside && after ? stmts[1] : stmts[0], collector, start, end, limit - out.length));
+    }
+    return out;
+  }
+  return {
+    rows: (start, limit) =>
+      "after" in start
+        ? read(start.after, true, null, limit, [rowsFrom, rowsAfter])
+        : read(start.from, false, null, limit, [rowsFrom, rowsAfter]),
+    keys: (lo, hi, limit) => read<[string]>(lo, true, hi, limit, [keysFrom, keysAfter]).map((r) => r[0]),
+  };
+}
+
+/** The fingerprints of a collector's stored items (of `scope`: a realtime run's); an item with an error has none. */
+export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
+  return storedRows(raw, collector, "fingerprint", "fingerprint IS NOT NULL", scope);
+}
+
+/** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error. */
+export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
+  return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL", scope);
 }
 
 /** Whether a collector has any stored item. */
@@ -123,16 +206,30 @@ export function itemWriter(
 }
 
 /**
- * Writes every row of `staged` (a staging table with `id`, `key`, `checksum`, `data`, `error`, `fingerprint`)
- * as a new item of `collector`, in one statement, inside the run's transaction. Returns how many.
+ * Writes new items of `collector` one by one inside a run's transaction (a baseline with nothing stored writes
+ * its items as it finds them). `insert` returns false for a key written already (a duplicate), leaving it.
  */
-export function insertStagedItems(raw: DatabaseSync, staged: string, collector: string, at: number): number {
-  return Number(
-    raw.prepare(
-      `INSERT INTO main.items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-       SELECT ?, key, checksum, data, error, fingerprint, ?, ? FROM ${staged} ORDER BY id`,
-    ).run(collector, at, at).changes,
+export function newItemWriter(
+  raw: DatabaseSync,
+  collector: string,
+  at: number,
+): {
+  insert(
+    key: string,
+    checksum: string | null,
+    json: string,
+    error: string | null,
+    fp: string | null,
+  ): boolean;
+} {
+  const insert = raw.prepare(
+    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collector, key) DO NOTHING`,
   );
+  return {
+    insert: (key, checksum, json, error, fp) =>
+      insert.run(collector, key, checksum, json, error, fp, at, at).changes !== 0,
+  };
 }
 
 /** Deletes items of `collector` by key, inside a run's transaction. */

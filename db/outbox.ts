@@ -50,6 +50,26 @@ export function appendStagedInventory(
 }
 
 /**
+ * The outbox texts of one inventory record from its parts, as appendStagedInventory builds them in SQL: the table
+ * part `{` + `head.la` + the body's members + `}` ('' when there is no body: not for AMA), and the extra part
+ * `{"RecordId":"<id>"` + `head.extra` + the extra body's members + `}` (null when there is none).
+ */
+export function inventoryRecordText(
+  head: { la: string | null; extra: string },
+  body: string | null,
+  extraBody: string | null,
+  recordId: string,
+): { record: string; extra: string | null } {
+  const join = (members: string) => (members === "" ? "" : "," + members);
+  return {
+    record: body === null ? "" : "{" + (head.la ?? "") + join(body) + "}",
+    extra: extraBody === null
+      ? null
+      : '{"RecordId":"' + recordId + '"' + (head.extra ? "," + head.extra : "") + join(extraBody) + "}",
+  };
+}
+
+/**
  * Keeps the outbox at `max` records inside a run's transaction: the oldest beyond it are dropped and counted
  * (never silently, SPEC §7.11). Returns how many went now and in all, or undefined when none did.
  */

@@ -4,10 +4,9 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../agent/exit_codes.ts";
-import { onlyDcr, withTempDir } from "./helpers.ts";
+import { onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
 import { named, sharedHive, skipReason } from "../agent/host/registry/testdata/hives.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The bound the issue sets, from the signal to the process gone. */
 const STOP_MS = 2000;
 
@@ -73,34 +72,25 @@ async function stopWhileBusy(
     wrap?: string[];
   },
 ): Promise<Stopped> {
-  const cmd = [...opts.wrap ?? [], Deno.execPath(), "run", "-A", MAIN, ...args];
-  const child = new Deno.Command(cmd[0], {
-    args: cmd.slice(1),
-    env: opts.env,
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  let stderr = "";
-  const reading = (async () => {
-    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
-  })();
+  const p = spawnCli(args, opts);
   const deadline = Date.now() + 60_000;
   try {
-    while (!(await opts.busy(() => stderr))) {
-      if (Date.now() > deadline) throw new Error(`never got busy:\n${stderr}`);
+    while (!(await opts.busy(p.stderr))) {
+      if (Date.now() > deadline) throw new Error(`never got busy:\n${p.stderr()}`);
       await new Promise((r) => setTimeout(r, 20));
     }
   } catch (e) {
-    child.kill("SIGKILL");
-    await child.status;
+    p.child.kill("SIGKILL");
+    await p.done();
     throw e;
   }
   const sent = performance.now();
-  child.kill(opts.signal ?? "SIGTERM");
-  const status = await child.status;
+  p.child.kill(opts.signal ?? "SIGTERM");
+  // The exit, not the end of its stderr, is what is timed.
+  const status = await p.child.status;
   const ms = Math.round(performance.now() - sent);
-  await reading;
-  return { code: status.code, ms, stderr };
+  await p.done();
+  return { code: status.code, ms, stderr: p.stderr() };
 }
 
 /** The runs the database holds, and what it stored for `collector`. */
@@ -311,3 +301,84 @@ Deno.test({
       console.log(`--once, registry walk, SIGTERM: stopped in ${r.ms} ms`);
     }),
 });
+
+Deno.test("the daemon stops on SIGTERM within 2 s while AMA has stopped reading; the undelivered records stay", () =>
+  withTempDir(async (dir) => {
+    // An AMA data socket that takes the connection and never reads: the sender's write waits on it.
+    const path = `\0ctagent-stalled-${crypto.randomUUID()}`;
+    const listener = Deno.listen({ transport: "unix", path });
+    const held: Deno.Conn[] = [];
+    const accepting = (async () => {
+      for await (const c of listener) held.push(c);
+    })();
+    try {
+      const args = await dpkgRoot(dir, 5_000);
+      const amaArgs = args.filter((a) => a !== "--no-ama");
+      const r = await stopWhileBusy(
+        ["--no-ui", "--ama-config", "@ctagent-no-such-config", "--ama-data", `@${path.slice(1)}`, ...amaArgs],
+        { busy: () => held.length > 0 && Deno.statSync(`${dir}/data/ctagent.db`).isFile },
+      );
+      assert.equal(r.code, EXIT.OK, r.stderr);
+      assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+      const db = new DatabaseSync(`${dir}/data/ctagent.db`, { readOnly: true });
+      const left = Number((db.prepare("SELECT count(*) AS n FROM outbox").get() as { n: number }).n);
+      const delivered = Number(
+        (db.prepare("SELECT value FROM state WHERE key = 'outbox.delivered'").get() as
+          | { value: string }
+          | undefined)
+          ?.value ?? 0,
+      );
+      db.close();
+      // The baseline's inventory: 5,000 records, none read by the peer, none counted delivered, all kept.
+      assert.deepEqual([left, delivered], [5000, 0]);
+      console.log(`daemon, AMA not reading, SIGTERM: stopped in ${r.ms} ms, ${left} records kept`);
+    } finally {
+      listener.close();
+      for (const c of held) c.close();
+      await accepting.catch(() => {});
+    }
+  }));
+
+/** A files rule over a 1 TB sparse file (zeros to hash for many minutes) and a few thousand small files. */
+async function busyFilesDcr(dir: string): Promise<string[]> {
+  await Deno.mkdir(`${dir}/tree/small`, { recursive: true });
+  using huge = await Deno.open(`${dir}/tree/huge.img`, { create: true, write: true });
+  await huge.truncate(2 ** 40);
+  for (let i = 0; i < 3000; i++) await Deno.writeTextFile(`${dir}/tree/small/f${i}`, `${i}\n`);
+  await Deno.writeTextFile(
+    `${dir}/dcr.json`,
+    onlyDcr(["files"], {
+      fileSettings: {
+        maxHashBytes: 2 ** 41,
+        fileInfo: [{ name: "t", destinationPath: `${dir}/tree`, recurse: true }],
+      },
+    }),
+  );
+  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+}
+
+/** The files run started a second ago: the hash pool is inside the huge file. */
+const hashing = () => {
+  let at = 0;
+  return (err: () => string) => started("files")(err) && (at ||= Date.now()) + 1000 < Date.now();
+};
+
+Deno.test("--once stops on SIGTERM within 2 s while hashing a 1 TB file (files run): exit 22, the run aborted", () =>
+  withTempDir(async (dir) => {
+    const args = await busyFilesDcr(dir);
+    const r = await stopWhileBusy(["--once", "-v", ...args], { busy: hashing() });
+    assert.equal(r.code, EXIT.ABORTED, r.stderr);
+    assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+    assertAbortedCleanly(`${dir}/data`, "files", r);
+    console.log(`--once, files run (1 TB file hashing), SIGTERM: stopped in ${r.ms} ms`);
+  }));
+
+Deno.test("the daemon stops on SIGTERM within 2 s while hashing a 1 TB file (files run): exit 0, the run aborted", () =>
+  withTempDir(async (dir) => {
+    const args = await busyFilesDcr(dir);
+    const r = await stopWhileBusy(["--no-ui", "-v", ...args], { busy: hashing() });
+    assert.equal(r.code, EXIT.OK, r.stderr);
+    assert.ok(r.ms <= STOP_MS, `stopped ${r.ms} ms after SIGTERM:\n${r.stderr}`);
+    assertAbortedCleanly(`${dir}/data`, "files", r);
+    console.log(`daemon, files run (1 TB file hashing), SIGTERM: stopped in ${r.ms} ms`);
+  }));

@@ -7,11 +7,10 @@ import { chooseEntry, parseDcrDocument } from "../agent/config/document.ts";
 import { MAX_DCR_BYTES } from "../agent/config/json.ts";
 import { EXIT } from "../agent/exit_codes.ts";
 import { createMutator, type Mutant, pathKeys } from "./dcr_mutants.ts";
-import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { onlyDcr, runCli, runCliProcess, withTempDir } from "./helpers.ts";
 
 const SHARED = new URL("../../shared/fixtures/dcr/", import.meta.url);
 const haveShared = existsSync(SHARED);
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** Change seeds to explore; keep the one in the suite fixed so that a failure reproduces. */
 const SEED = 0x5eed_0016;
 const MUTANTS = 10_000;
@@ -145,25 +144,11 @@ Deno.test("--once --dcr with each hostile DCR exits 17 naming the path, as a rea
     await Deno.mkdir(`${dir}/root`);
     for (const [what, text] of Object.entries(HOSTILE)) {
       await Deno.writeTextFile(`${dir}/dcr.json`, text);
-      const out = await new Deno.Command(Deno.execPath(), {
-        args: [
-          "run",
-          "-A",
-          MAIN,
-          "--once",
-          "--no-ama",
-          "--root",
-          `${dir}/root`,
-          "--dcr",
-          `${dir}/dcr.json`,
-          "--data-dir",
-          `${dir}/d`,
-        ],
-        stdout: "null",
-        stderr: "piped",
-        signal: AbortSignal.timeout(30_000),
-      }).output();
-      const err = new TextDecoder().decode(out.stderr);
+      const out = await runCliProcess(
+        ["--once", "--no-ama", "--root", `${dir}/root`, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/d`],
+        { timeoutMs: 30_000 },
+      );
+      const err = out.stderr;
       const valid = what.startsWith("constructor") || what.startsWith("__proto__");
       // The two whose bad keys are only unknown (warned, ignored) are valid DCRs: a pass, exit by changes.
       if (valid) {

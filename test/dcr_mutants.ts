@@ -1,16 +1,5 @@
 // Structure-aware DCR mutants for fuzzing: real DCR shapes with keys, values and types changed, seeded.
-
-/** A small, fast, seeded PRNG (mulberry32): the same seed gives the same mutants on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from "./helpers.ts";
 
 type Json = null | boolean | number | string | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
@@ -138,7 +127,7 @@ function containers(v: Json, path = "$", out: [Json[] | Obj, string][] = [], dep
 }
 
 export function createMutator(seed: number) {
-  const random = prng(seed);
+  const random = seededRandom(seed);
   const int = (n: number) => Math.floor(random() * n);
   const pick = <T>(a: readonly T[]): T => a[int(a.length)];
 

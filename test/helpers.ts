@@ -1,5 +1,7 @@
-// Helpers for end-to-end tests: run the CLI in-process with captured output, fixture roots, temp dirs.
+// Helpers for end-to-end tests: run the CLI in-process or as a process of its own, fixture roots, temp dirs.
 import { main, type MainDeps } from "../agent/cli.ts";
+
+const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 export interface CliRun {
   code: number;
@@ -56,5 +58,69 @@ export async function dpkgFixture(dir: string): Promise<{ root: string; status: 
     root,
     status: `${root}/var/lib/dpkg/status`,
     args: ["--once", "--json", "--root", root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`],
+  };
+}
+
+/** A `ctagent` process started by spawnCli: what it wrote on stderr so far, and its end. */
+export interface CliProcess {
+  child: Deno.ChildProcess;
+  stderr(): string;
+  /** Waits for the process to end and for everything it wrote. */
+  done(): Promise<Deno.CommandStatus>;
+}
+
+/**
+ * Starts `ctagent ARGS` in a process of its own, as a user runs it; `wrap` runs it inside another command
+ * (`unshare …`, which execs it: the child's pid is then ctagent's).
+ */
+export function spawnCli(
+  args: string[],
+  opts: { env?: Record<string, string>; wrap?: string[] } = {},
+): CliProcess {
+  const cmd = [...opts.wrap ?? [], Deno.execPath(), "run", "-A", MAIN, ...args];
+  const child = new Deno.Command(cmd[0], {
+    args: cmd.slice(1),
+    env: opts.env,
+    stdout: "null",
+    stderr: "piped",
+  })
+    .spawn();
+  let stderr = "";
+  const reading = (async () => {
+    for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) stderr += chunk;
+  })();
+  return {
+    child,
+    stderr: () => stderr,
+    async done() {
+      const status = await child.status;
+      await reading;
+      return status;
+    },
+  };
+}
+
+/** Runs `ctagent ARGS` in a process of its own to its end (killed past `timeoutMs`): exit code, stderr, wall time. */
+export async function runCliProcess(
+  args: string[],
+  opts: { env?: Record<string, string>; timeoutMs?: number } = {},
+): Promise<{ code: number; stderr: string; ms: number }> {
+  const started = performance.now();
+  const p = spawnCli(args, opts);
+  const timer = setTimeout(() => p.child.kill("SIGKILL"), opts.timeoutMs ?? 300_000);
+  const status = await p.done();
+  clearTimeout(timer);
+  return { code: status.code, stderr: p.stderr(), ms: Math.round(performance.now() - started) };
+}
+
+/** A seeded random source in [0, 1) (mulberry32): the same seed, the same sequence on every machine. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }

@@ -2,10 +2,8 @@
 // The daemon runs in a UTS namespace of its own, renamed with nsenter; the machine's name is never touched.
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { dpkgFixture, runCli, withTempDir } from "./helpers.ts";
+import { dpkgFixture, runCli, spawnCli, withTempDir } from "./helpers.ts";
 import { stanza } from "./e2e_helpers.ts";
-
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
 function onPath(cmd: string): boolean {
   return (Deno.env.get("PATH") ?? "").split(":").some((d) => {
@@ -41,35 +39,17 @@ Deno.test({
       await Deno.writeTextFile(f.status, stanza("alpha", "1"));
       const common = ["--no-ama", "--root", f.root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
       // unshare execs sh, which execs deno: the child's pid is the daemon's.
-      const child = new Deno.Command("unshare", {
-        args: [
-          "--uts",
-          "sh",
-          "-c",
-          'hostname ct-before && exec "$@"',
-          "--",
-          Deno.execPath(),
-          "run",
-          "-A",
-          MAIN,
-          "--no-ui",
-          ...common,
-        ],
-        stdout: "null",
-        stderr: "piped",
-      }).spawn();
-      let err = "";
-      const reading = (async () => {
-        for await (const chunk of child.stderr.pipeThrough(new TextDecoderStream())) err += chunk;
-      })();
+      const daemon = spawnCli(["--no-ui", ...common], {
+        wrap: ["unshare", "--uts", "sh", "-c", 'hostname ct-before && exec "$@"', "--"],
+      });
       try {
         const deadline = Date.now() + 60_000;
-        while (!err.includes("software run baseline") && Date.now() < deadline) {
+        while (!daemon.stderr().includes("software run baseline") && Date.now() < deadline) {
           await new Promise((r) => setTimeout(r, 50));
         }
-        assert.match(err, /software run baseline/);
+        assert.match(daemon.stderr(), /software run baseline/);
         const rename = await new Deno.Command("nsenter", {
-          args: ["--target", String(child.pid), "--uts", "hostname", "ct-after.example.org"],
+          args: ["--target", String(daemon.child.pid), "--uts", "hostname", "ct-after.example.org"],
         }).output();
         assert.equal(rename.code, 0, new TextDecoder().decode(rename.stderr));
         await Deno.writeTextFile(f.status, stanza("alpha", "1") + "\n" + stanza("beta", "1"));
@@ -85,9 +65,8 @@ Deno.test({
           ["beta", "ct-after"],
         ]);
       } finally {
-        child.kill("SIGTERM");
-        await child.status;
-        await reading;
+        daemon.child.kill("SIGTERM");
+        await daemon.done();
       }
     }),
 });

@@ -22,6 +22,9 @@ async function curlAsNobody(url: string, opts: { cookie?: string; method?: strin
     "--clear-groups",
     "curl",
     "-s",
+    // The event stream never ends by itself: its status is what is checked.
+    "--max-time",
+    "3",
     "-o",
     "-",
     "-w",
@@ -46,6 +49,8 @@ async function apiRoutes(file: string, sum: string): Promise<{ method: string; p
     "/inventory/:collector": "/inventory/files",
     "/item": `/item?collector=files&key=${encodeURIComponent(file)}`,
     "/diff": `/diff?from=${sum}&to=${sum}&key=${encodeURIComponent(file)}`,
+    "/export/changes": "/export/changes?format=ndjson",
+    "/export/inventory/:collector": "/export/inventory/files?format=csv",
     "/*": "/no-such-route",
   };
   const seen = new Set<string>();

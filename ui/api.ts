@@ -12,6 +12,13 @@ import * as q from "./queries.ts";
 import { inventoryIndex } from "./inventory_index.ts";
 import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
+import { streamSSE } from "hono/streaming";
+import { sql } from "kysely";
+import { changeFeed, type Feed } from "./events.ts";
+import { parseRule } from "../agent/collectors/files/match.ts";
+import type { Platform } from "../agent/platform.ts";
+import type { Ack, AckInput } from "../db/acks.ts";
+import { exportChanges, type ExportFormat, exportInventory } from "./export.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -75,6 +82,12 @@ export interface ApiOptions {
   auth?: "token" | "off";
   /** Which captured contents may be shown (default: nothing that not every user may read). */
   contents?: ContentGate;
+  /** What the page is told as it happens (default: a feed of its own over `db`). */
+  feed?: Feed;
+  /** The OS of the machine shown (its paths' form; the collectors it has). */
+  os?: Platform;
+  /** Writes an acknowledgement (db/acks.ts, through the state's writer); absent: the page only reads. */
+  acknowledge?: (input: AckInput) => Promise<Ack>;
 }
 
 const RANGES: Record<string, number> = {
@@ -135,7 +148,7 @@ function params(c: Context, allowed: readonly string[]): (name: string) => strin
   return (name) => url.searchParams.get(name) ?? undefined;
 }
 
-const CHANGE_PARAMS = ["since", "until", "type", "category"];
+const CHANGE_PARAMS = ["since", "until", "type", "category", "reviewed"];
 /** The longest text search: longer ones cost a scan for nothing anyone types. */
 const MAX_SEARCH = 256;
 /** The most chart buckets one histogram may ask for. */
@@ -170,6 +183,47 @@ export function createApi(opts: ApiOptions): Hono {
     const row = await content(db, sum);
     return row ? { row } : { status: 404 as const, error: `content of ${sum} not captured` };
   };
+  const os: Platform = opts.os ?? (Deno.build.os === "windows" ? "windows" : "linux");
+  const feed = opts.feed ?? changeFeed(db);
+
+  /**
+   * What the top status counts besides runs: DCRs rejected after the one in force (the agent runs on an older
+   * one), and fileInfo entries of the DCR in force that match nothing here (their path does not exist).
+   */
+  const problems = async (current: q.ConfigRow | null) => {
+    const rejected = await db.selectFrom("config").where("valid", "=", 0)
+      .where("received_at", ">", current?.received_at ?? 0).select(sql<number>`count(*)`.as("n"))
+      .executeTakeFirstOrThrow();
+    const settings = (current?.normalized as { settings?: { enableFiles?: boolean; fileSettings?: unknown } })
+      ?.settings;
+    const rules = settings?.enableFiles
+      ? ((settings.fileSettings as { fileInfo?: { name?: string; path: string; enabled?: boolean }[] })
+        ?.fileInfo ?? [])
+      : [];
+    const missing: { name: string; path: string }[] = [];
+    for (const rule of rules.filter((r) => r.enabled !== false)) {
+      if (!(await tracked(rule.path))) missing.push({ name: rule.name ?? "", path: rule.path });
+    }
+    return { rejectedDcrs: Number(rejected.n), missingPaths: missing };
+  };
+  /** Whether a fileInfo path has any item: the file itself, or anything under its directory. */
+  const tracked = async (path: string) => {
+    let rule;
+    try {
+      rule = parseRule(path, os);
+    } catch {
+      return true; // a path the collector refuses is the DCR's problem, said with the run's warnings
+    }
+    const sep = os === "windows" ? "\\" : "/";
+    const under = rule.pattern ? rule.base : `${rule.base === sep ? "" : rule.base}${sep}${rule.segment}`;
+    const prefix = under.endsWith(sep) ? under : under + sep;
+    const next = prefix.slice(0, -1) + String.fromCharCode(prefix.charCodeAt(prefix.length - 1) + 1);
+    if (!holder) return true;
+    const hit = await db.selectFrom("items").where("collector", "=", holder.name)
+      .where((eb) => eb.or([eb("key", "=", under), eb.and([eb("key", ">=", prefix), eb("key", "<", next)])]))
+      .select("key").limit(1).executeTakeFirst();
+    return !!hit;
+  };
   const app = new Hono();
 
   app.onError((err, c) => {
@@ -184,7 +238,10 @@ export function createApi(opts: ApiOptions): Hono {
     const [model, cfg] = await Promise.all([statusModel(db), q.configs(db, 1)]);
     const runs = new Map(model.runs.map((r) => [r.collector, r]));
     const errors = model.lastErrors;
-    const names = new Set<string>([...(live.collectors ?? []).map((x) => x.name), ...runs.keys()]);
+    const known = new Set(specs.map((x) => x.name));
+    const names = new Set<string>(
+      [...(live.collectors ?? []).map((x) => x.name), ...runs.keys()].filter((n) => known.has(n)),
+    );
     const collectors = [...names].map((name) => {
       const l = live.collectors?.find((x) => x.name === name);
       return {
@@ -209,6 +266,9 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json({
       now: now(),
       auth: opts.auth ?? "token",
+      platform: os,
+      timeZone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+      problems: await problems(cfg.current),
       version: live.version ?? null,
       hostname: live.hostname ?? null,
       os: live.os ?? null,
@@ -230,12 +290,34 @@ export function createApi(opts: ApiOptions): Hono {
     });
   });
 
+  app.get("/events", (c) => {
+    params(c, []);
+    c.header("Cache-Control", "no-store");
+    return streamSSE(c, async (stream) => {
+      let wake!: () => void;
+      const done = new Promise<void>((r) => wake = r);
+      const off = feed.subscribe((e) => {
+        const write = e.event === "ping"
+          ? stream.write(": ping\n\n")
+          : stream.writeSSE({ event: e.event, data: JSON.stringify(e.data) });
+        write.catch(wake);
+      });
+      stream.onAbort(wake);
+      await stream.writeSSE({ event: "hello", data: "{}" });
+      await Promise.race([done, feed.closed]);
+      off();
+    });
+  });
+
   let itemCounts: { version: string; counts: q.Counts } | undefined;
   app.get("/counts", async (c) => {
     const since = parseTime(params(c, ["since"])("since") ?? "24h", now())!;
     const version = await q.dataVersion(db);
     if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
-    return c.json(await q.withChanged(db, itemCounts.counts, since));
+    const counts = await q.withChanged(db, itemCounts.counts, since);
+    const reviewed = await q.reviewedCounts(db, since);
+    for (const [name, n] of Object.entries(counts)) n.unreviewed = (n.changes ?? 0) - (reviewed[name] ?? 0);
+    return c.json(counts);
   });
 
   app.get("/inventory/:collector", async (c) => {
@@ -287,12 +369,19 @@ export function createApi(opts: ApiOptions): Hono {
     );
   });
 
-  const changeFilters = (query: (k: string) => string | undefined) => ({
-    since: parseTime(query("since"), now()),
-    until: parseTime(query("until"), now()),
-    collectors: list(query("type"), names),
-    categories: list(query("category"), q.CATEGORIES),
-  });
+  const changeFilters = (query: (k: string) => string | undefined) => {
+    const reviewed = query("reviewed");
+    if (reviewed !== undefined && reviewed !== "0" && reviewed !== "1") {
+      throw new RangeError(`reviewed must be 0 or 1, got ${JSON.stringify(reviewed)}`);
+    }
+    return {
+      since: parseTime(query("since"), now()),
+      until: parseTime(query("until"), now()),
+      collectors: list(query("type"), names),
+      categories: list(query("category"), q.CATEGORIES),
+      reviewed: reviewed === undefined ? undefined : reviewed === "1",
+    };
+  };
 
   app.get("/changes", async (c) => {
     const query = params(c, [...CHANGE_PARAMS, "q", "offset", "limit"]);
@@ -304,6 +393,45 @@ export function createApi(opts: ApiOptions): Hono {
         limit: int(query("limit"), "limit"),
       }),
     );
+  });
+
+  /** The format of an export, and the headers of its download. */
+  const download = (c: Context, what: string, format: string | undefined) => {
+    if (format !== "csv" && format !== "ndjson") {
+      throw new RangeError(`format must be csv or ndjson, got ${JSON.stringify(format)}`);
+    }
+    const stamp = new Date(now()).toISOString().slice(0, 19).replaceAll(":", "");
+    c.header("Content-Type", format === "csv" ? "text/csv; charset=utf-8" : "application/x-ndjson");
+    c.header("Content-Disposition", `attachment; filename="ctagent-${what}-${stamp}.${format}"`);
+    return format as ExportFormat;
+  };
+
+  app.get("/export/changes", (c) => {
+    const query = params(c, [...CHANGE_PARAMS, "q", "format"]);
+    const format = download(c, "changes", query("format"));
+    const text = searchText(query("q"))?.trim();
+    return c.body(exportChanges(db, { ...changeFilters(query), keyLike: text || undefined }, format));
+  });
+
+  app.get("/export/inventory/:collector", (c) => {
+    const collector = c.req.param("collector");
+    list(collector, names);
+    const spec = specs.find((s) => s.name === collector)!;
+    const filterable = spec.filterable ?? [];
+    const query = params(c, ["q", "errors", "format", ...filterable.map((f) => `filter.${f}`)]);
+    const format = download(c, collector, query("format"));
+    const needle = searchText(query("q"))?.trim().toLowerCase();
+    const errors = query("errors") === "1";
+    const where = filterable.flatMap((f) =>
+      query(`filter.${f}`) === undefined ? [] : [[f, query(`filter.${f}`)!]]
+    );
+    // The same rows the view lists: its text search over the key and field values, its filters.
+    const keep = (i: { key: string; data: Record<string, unknown>; error: string | null }) =>
+      (!errors || i.error !== null) &&
+      where.every(([f, v]) => String(i.data[f] ?? "") === v) &&
+      (!needle || i.key.toLowerCase().includes(needle) ||
+        Object.values(i.data).some((v) => v !== null && String(v).toLowerCase().includes(needle)));
+    return c.body(exportInventory(db, collector, spec.columns.map((x) => x.field), format, keep));
   });
 
   app.get("/histogram", async (c) => {
@@ -370,12 +498,53 @@ export function createApi(opts: ApiOptions): Hono {
     return c.json({ from, to, ...diffLines(a.row.text, b.row.text) });
   });
 
+  app.post("/acks", async (c) => {
+    params(c, []);
+    if (!opts.acknowledge) return c.json({ error: "acknowledging is not available in this mode" }, 503);
+    const body = await c.req.json().catch(() => null) as Record<string, unknown> | null;
+    if (!body || typeof body !== "object") throw new TypeError("expected a JSON object");
+    const unknown = Object.keys(body).filter((k) => !["changeIds", "run", "reviewer", "note"].includes(k));
+    if (unknown.length) {
+      throw new RangeError(`Unknown field ${unknown.join(", ")}: expected changeIds or run, reviewer, note`);
+    }
+    const { changeIds, run, reviewer, note } = body;
+    if ((changeIds === undefined) === (run === undefined)) {
+      throw new TypeError(
+        "an acknowledgement names changeIds (a list) or a run (its id), exactly one of them",
+      );
+    }
+    if (note !== undefined && typeof note !== "string") throw new TypeError("note: expected text");
+    const base = { reviewer: reviewer as string, note: note as string | undefined };
+    const acks = [];
+    if (run !== undefined) {
+      if (!Number.isSafeInteger(run) || (run as number) <= 0) {
+        throw new TypeError(`run: expected a run id, got ${JSON.stringify(run)}`);
+      }
+      const known = await db.selectFrom("runs").where("id", "=", run as number).select("id")
+        .executeTakeFirst();
+      if (!known) throw new RangeError(`run ${run} does not exist (or was pruned)`);
+      acks.push(await opts.acknowledge({ ...base, group: `run:${run}` }));
+    } else {
+      if (!Array.isArray(changeIds) || !changeIds.length || changeIds.length > q.MAX_LIMIT) {
+        throw new TypeError(`changeIds: expected 1 to ${q.MAX_LIMIT} change ids`);
+      }
+      for (const id of changeIds) acks.push(await opts.acknowledge({ ...base, changeId: id as number }));
+    }
+    opts.log?.info("changes acknowledged from the page", {
+      reviewer: base.reviewer,
+      changes: run === undefined ? (changeIds as number[]).length : `run ${run}`,
+    });
+    return c.json({ acks });
+  });
+
   app.post("/scan", async (c) => {
     if (!opts.scheduler) return c.json({ error: "scanning is not available in this mode" }, 503);
     const body = await c.req.json().catch(() => ({})) as { collector?: unknown };
     const collector = typeof body.collector === "string" && body.collector ? body.collector : undefined;
     if (collector) list(collector, names);
     opts.log?.info("scan requested from the page", { collector: collector ?? "all" });
+    const before = (await db.selectFrom("runs").select(sql<number | null>`max(id)`.as("id"))
+      .executeTakeFirstOrThrow()).id ?? 0;
     const run = Promise.resolve(opts.scheduler.scanNow(collector));
     let timer: ReturnType<typeof setTimeout> | undefined;
     const waited = await Promise.race([
@@ -391,7 +560,13 @@ export function createApi(opts: ApiOptions): Hono {
       const code = waited instanceof RangeError ? 400 : 500;
       return c.json({ collector: collector ?? null, done: true, error: waited.message }, code);
     }
-    return c.json({ collector: collector ?? null, done: true });
+    // The runs the scan stored: a collector that failed is said, not "finished".
+    const failed = await db.selectFrom("runs").where("id", ">", before).where("status", "in", [
+      "failed",
+      "aborted",
+    ])
+      .select(["collector", "error"]).orderBy("id").execute();
+    return c.json({ collector: collector ?? null, done: true, failed });
   });
 
   app.all("*", (c) => c.json({ error: `no such API route: ${c.req.method} ${c.req.path}` }, 404));

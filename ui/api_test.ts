@@ -128,7 +128,7 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
           ["/api/inventory/software?errors=yes", /errors must be 0 or 1, got "yes"/],
           [
             "/api/changes?sort=at",
-            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, q/,
+            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, reviewed, q/,
           ],
           ["/api/histogram?q=x", /Unknown parameter "q" for \/api\/histogram/],
           ["/api/status?x=1", /Unknown parameter "x" for \/api\/status: expected none/],

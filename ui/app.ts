@@ -12,6 +12,9 @@ import { collectorCss, pageCollectorsAttribute, type UiCollector } from "./colle
 import { allowedHosts, hostGuard, type Listen, securityHeaders, writeGuard } from "./security.ts";
 import { type PageAuth, pageAuth } from "./auth.ts";
 import type { ContentGate } from "./privacy.ts";
+import { changeFeed, type Feed } from "./events.ts";
+import type { Platform } from "../agent/platform.ts";
+import type { Ack, AckInput } from "../db/acks.ts";
 
 export interface UiOptions {
   /** The state database (an opened one or its Kysely handle). */
@@ -25,6 +28,12 @@ export interface UiOptions {
   contents?: ContentGate;
   /** The collectors the page shows (their specs, or what of them is plain data). */
   collectors: readonly UiCollector[];
+  /** The OS of the machine shown. */
+  os?: Platform;
+  /** What open pages are told as it happens (made here when not given). */
+  feed?: Feed;
+  /** Writes an acknowledgement through the state's writer (absent: the page only reads). */
+  acknowledge?: (input: AckInput) => Promise<Ack>;
 }
 
 export interface AppOptions extends UiOptions {
@@ -61,7 +70,9 @@ export function createApp(opts: AppOptions): Hono {
     await next();
     c.header("Cache-Control", "no-store");
   });
-  app.route("/api", createApi({ ...opts, db: kysely(opts.db), auth: opts.auth ? "token" : "off" }));
+  const db = kysely(opts.db);
+  const feed = opts.feed ?? pageFeed(db, opts.status);
+  app.route("/api", createApi({ ...opts, db, feed, auth: opts.auth ? "token" : "off" }));
 
   const { assets } = opts;
   const specs = opts.collectors;
@@ -87,6 +98,21 @@ export function createApp(opts: AppOptions): Hono {
   app.get("/favicon.svg", file(FAVICON, "image/svg+xml"));
   app.notFound((c) => c.text("Not found\n", 404));
   return app;
+}
+
+/** The page's event feed: runs and acks from the database, and the live status of the collectors. */
+export function pageFeed(db: Db, status: UiOptions["status"]): Feed {
+  return changeFeed(db, {
+    liveDigest: async () => {
+      const live = await status?.();
+      return JSON.stringify(
+        live?.collectors?.map((
+          c,
+        ) => [c.name, c.enabled, c.running, c.nextRunAt, c.unrecordedRun?.finished_at]) ??
+          [],
+      );
+    },
+  });
 }
 
 const FAVICON =
@@ -122,8 +148,10 @@ export function servePage(opts: ServeOptions): ServedPage {
     ? pageAuth({ token: opts.token, secure: !!opts.tls, port: () => port, log: opts.log })
     : null;
   const writeToken = auth ? auth.writeToken : () => opts.writeTokenWithoutAuth;
+  const feed = opts.feed ?? pageFeed(kysely(opts.db), opts.status);
   const app = createApp({
     ...opts,
+    feed,
     auth,
     writeToken,
     scheme: opts.tls ? "https" : "http",
@@ -147,6 +175,8 @@ export function servePage(opts: ServeOptions): ServedPage {
     writeToken,
     hosts: () => hosts,
     stop: async () => {
+      // Open event streams end first: the server waits for the requests it is answering.
+      feed.close();
       ac.abort();
       await server.finished;
     },

@@ -1,66 +1,10 @@
 // Real-browser tests of the page (Debian chromium through playwright-core); screenshots go to test-results/ui/.
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
-import type { Browser, Page } from "playwright-core";
-import { startWorld, type World, XSS } from "./testdata/world.ts";
-import { CHROMIUM, LAUNCH } from "./testdata/chromium.ts";
+import { startWorld, XSS } from "./testdata/world.ts";
+import { present, shot, skipNote, withPage } from "./testdata/browser.ts";
 
-const SHOTS = new URL("../test-results/ui/", import.meta.url).pathname;
-const present = existsSync(CHROMIUM);
-if (!present) {
-  console.warn(
-    `SKIPPED ui/browser_test.ts: ${CHROMIUM} is absent (apt-get install chromium; CI installs it)`,
-  );
-}
-
-async function shot(page: Page, name: string) {
-  mkdirSync(SHOTS, { recursive: true });
-  await page.screenshot({ path: join(SHOTS, `${name}.png`), fullPage: false });
-}
-
-/** Fails the test on any script error, dialog (alert) or CSP violation the page reports. */
-function watch(page: Page) {
-  const problems: string[] = [];
-  page.on("pageerror", (e) => problems.push(`page error: ${e.message}`));
-  page.on("dialog", (d) => {
-    problems.push(`dialog: ${d.message()}`);
-    void d.dismiss();
-  });
-  page.on("console", (m) => {
-    if (m.type() === "error") problems.push(`console: ${m.text()}`);
-  });
-  return problems;
-}
-
-/** Signs the browser in through the token address, as an operator does with `ctagent page-url`. */
-async function signIn(page: Page, w: World) {
-  await page.goto(w.ui.signInUrl);
-  assert.equal(page.url(), w.ui.url, "the sign-in redirect drops the token from the address");
-}
-
-async function withPage(
-  fn: (page: Page, w: World, problems: string[]) => Promise<void>,
-  opts: { colorScheme?: "light" | "dark"; width?: number; noAuth?: boolean } = {},
-) {
-  const w = await startWorld({ noAuth: opts.noAuth });
-  let browser: Browser | undefined;
-  try {
-    browser = await chromium.launch(LAUNCH);
-    const page = await browser.newPage({
-      viewport: { width: opts.width ?? 1400, height: 900 },
-      colorScheme: opts.colorScheme ?? "light",
-    });
-    const problems = watch(page);
-    if (!opts.noAuth) await signIn(page, w);
-    await fn(page, w, problems);
-    assert.deepEqual(problems, []);
-  } finally {
-    await browser?.close();
-    await w.close();
-  }
-}
+skipNote("ui/browser_test.ts");
 
 Deno.test({
   name: "page: shows this machine's packages, search filters them, markup in machine text stays text",

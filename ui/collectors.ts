@@ -62,14 +62,32 @@ export function pageCollectorsAttribute(specs: readonly UiCollector[]): string {
   return JSON.stringify(pageCollectors(specs)).replace(/[&"<>]/g, (c) => escapes[c]);
 }
 
+/** WCAG relative luminance of a `#rgb` / `#rrggbb` colour. */
+function luminance(hex: string): number {
+  const h = hex.slice(1);
+  const full = h.length <= 4 ? [...h.slice(0, 3)].map((c) => c + c).join("") : h.slice(0, 6);
+  const [r, g, b] = [0, 2, 4].map((i) => parseInt(full.slice(i, i + 2), 16) / 255)
+    .map((c) => c <= 0.03928 ? c / 12.92 : ((c + 0.055) / 1.055) ** 2.4);
+  return 0.2126 * r + 0.7152 * g + 0.0722 * b;
+}
+
+/** The text colour with the most contrast on `hex`: white or near-black (a spec picks any colour it likes). */
+export function inkOn(hex: string): string {
+  const l = luminance(hex);
+  return (1.05 / (l + 0.05)) >= ((l + 0.05) / 0.0565) ? "#ffffff" : "#0b0f14";
+}
+
 /** The collectors' colours: `--c-<name>` in light and dark mode, on type badges (`t-`) and chart parts (`s-`). */
 export function collectorCss(specs: readonly UiCollector[]): string {
-  const vars = (i: 0 | 1) => specs.map((s) => `--c-${s.name}: ${s.page.color[i]};`).join(" ");
+  const vars = (i: 0 | 1) =>
+    specs.map((s) => `--c-${s.name}: ${s.page.color[i]}; --ink-${s.name}: ${inkOn(s.page.color[i])};`).join(
+      " ",
+    );
   return [
     `:root { ${vars(0)} }`,
     `@media (prefers-color-scheme: dark) { :root { ${vars(1)} } }`,
     ...specs.map((s) =>
-      `.t-${s.name}, .seg.s-${s.name}, .dot.s-${s.name} { fill: var(--c-${s.name}); background: var(--c-${s.name}); }`
+      `.t-${s.name}, .seg.s-${s.name}, .dot.s-${s.name} { fill: var(--c-${s.name}); background: var(--c-${s.name}); color: var(--ink-${s.name}); }`
     ),
   ].join("\n") + "\n";
 }

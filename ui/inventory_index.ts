@@ -2,7 +2,15 @@
 // dropped, and all of them together stay within a memory budget.
 import { sql } from "kysely";
 import type { Db } from "../db/open.ts";
-import { inventory, type InventoryQuery, isField, type ItemRow, MAX_LIMIT, type Page } from "./queries.ts";
+import {
+  inventory,
+  type InventoryQuery,
+  isField,
+  type ItemRow,
+  MAX_LIMIT,
+  type Page,
+  withChangeTimes,
+} from "./queries.ts";
 
 interface Index {
   version: string;
@@ -17,6 +25,8 @@ interface Index {
   errors: Uint8Array;
   /** Permutations of item positions in ascending order, per sort field, built on first use (most recent last). */
   orders: Map<string, Int32Array>;
+  /** How many items at the end of a field's order have no value there (they stay last, descending too). */
+  blanks: Map<string, number>;
   /** Each item's value of a field, per field filtered on, loaded on first use (most recent last). */
   values: Map<string, unknown[]>;
   /** What the index holds, estimated: its text, keys and arrays. */
@@ -51,16 +61,15 @@ function searchText(data: string, key: string): string {
 }
 
 /**
- * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows, the newest
- * item row), so a stale index is never served; all three are index lookups, not scans.
+ * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows; items are
+ * written only by runs), so a stale index is never served; both are index lookups, not scans.
  */
 async function fingerprint(db: Db, collector: string): Promise<string> {
-  const r = await sql<{ r: number | null; c: number | null; n: number }>`select
+  const r = await sql<{ r: number | null; c: number | null }>`select
     (select max(id) from runs where collector = ${collector}) as r,
-    (select max(id) from changes) as c,
-    (select max(rowid) from items) as n`.execute(db);
+    (select max(id) from changes) as c`.execute(db);
   const row = r.rows[0];
-  return `${row.r}:${row.c}:${row.n}`;
+  return `${row.r}:${row.c}`;
 }
 
 /** Bytes a list of values holds, estimated (strings as their length, other values 16 bytes). */
@@ -96,7 +105,18 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
     starts[rows.length] = at;
     const hay = parts.join("\n") + "\n";
     const bytes = hay.length + valueBytes(keys) + rows.length * 5;
-    return { version, keys, hay, starts, errors, orders: new Map(), values: new Map(), bytes, usedAt: now() };
+    return {
+      version,
+      keys,
+      hay,
+      starts,
+      errors,
+      orders: new Map(),
+      blanks: new Map(),
+      values: new Map(),
+      bytes,
+      usedAt: now(),
+    };
   }
 
   const total = () => [...cache.values()].reduce((n, ix) => n + ix.bytes, 0);
@@ -199,8 +219,12 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
 
   /** Each item's value of `field` (a column of the items table, or a field of their JSON), in key order. */
   async function fieldValues(collector: string, ix: Index, field: string): Promise<unknown[]> {
-    const col = field === "first_seen" || field === "changed_at"
+    // changed_at only of items that changed: the items row holds the first-seen time for the others.
+    const col = field === "first_seen"
       ? sql.ref(field)
+      : field === "changed_at"
+      ? sql`case when changed_at > first_seen or exists (select 1 from changes c where c.collector = items.collector
+          and c.key = items.key) then changed_at end`
       : sql`json_extract(data, ${"$." + field})`;
     const rows = await db.selectFrom("items").where("collector", "=", collector)
       .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
@@ -223,6 +247,9 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
       if (typeof x === "number" && typeof y === "number") return x - y || a - b;
       return collator.compare(String(x), String(y)) || a - b;
     });
+    let blank = 0;
+    while (blank < perm.length && (values[perm[perm.length - 1 - blank]] ?? null) === null) blank++;
+    ix.blanks.set(field, blank);
     return keepField(ix, ix.orders, field, perm);
   }
 
@@ -237,7 +264,8 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
     const rows = await db.selectFrom("items").where("collector", "=", collector)
       .select(["collector", "key", "data", "error", "first_seen", "changed_at"])
       .orderBy("key", desc ? "desc" : "asc").limit(limit).offset(offset).execute();
-    return { total, capped: false, offset, rows: rows.map((r) => ({ ...r, data: JSON.parse(r.data) })) };
+    const parsed = rows.map((r) => ({ ...r, data: JSON.parse(r.data) }));
+    return { total, capped: false, offset, rows: await withChangeTimes(db, collector, parsed) };
   }
 
   return {
@@ -268,7 +296,10 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
       }
       const ix = await get(q.collector);
       // Too big to keep in memory: SQLite answers (slower, but within the budget).
-      if (!ix) return await inventory(db, { ...q, limit, offset });
+      if (!ix) {
+        const page = await inventory(db, { ...q, limit, offset });
+        return { ...page, rows: await withChangeTimes(db, q.collector, page.rows) };
+      }
       const n = ix.keys.length;
       let match: Uint8Array | null = null;
       let total = n;
@@ -291,8 +322,10 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
       const picked: string[] = [];
       let seen = 0;
       const desc = q.dir === "desc";
+      // Descending: the valued items from the last, then the ones without a value (in key order).
+      const filled = n - (ix.blanks.get(sortField) ?? 0);
       for (let j = 0; j < n && picked.length < limit; j++) {
-        const i = perm[desc ? n - 1 - j : j];
+        const i = perm[!desc ? j : j < filled ? filled - 1 - j : j];
         if (match && !match[i]) continue;
         if (seen++ >= offset) picked.push(ix.keys[i]);
       }
@@ -309,7 +342,7 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
         const r = byKey.get(k);
         if (r) out.push({ ...r, data: JSON.parse(r.data) });
       }
-      return { total, capped: false, offset, rows: out };
+      return { total, capped: false, offset, rows: await withChangeTimes(db, q.collector, out) };
     },
   };
 }

@@ -12,6 +12,7 @@ import type { Listen } from "./security.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { pageTokenSource } from "./token.ts";
 import { servePage } from "./app.ts";
+import type { Ack, AckInput } from "../db/acks.ts";
 
 /** What the worker is started with (plain data). */
 export interface PageWorkerInit {
@@ -27,6 +28,8 @@ export interface PageWorkerInit {
   scanWaitMs?: number;
   /** Whether "scan now" is there to ask for. */
   scan: boolean;
+  /** Whether acknowledgements can be written (by the agent's thread, which owns the state's writer). */
+  review: boolean;
   os: Platform;
   /** The machine's root (--root): content is judged on the files under it. */
   root: string;
@@ -36,6 +39,7 @@ export type ToWorker =
   | { type: "init"; init: PageWorkerInit }
   | { type: "live"; status?: AgentStatus; files?: FilePrivacySettings }
   | { type: "scanned"; id: number; error?: { name: string; message: string } }
+  | { type: "acked"; id: number; ack?: Ack; error?: { name: string; message: string } }
   | { type: "stop" };
 
 export type FromWorker =
@@ -43,6 +47,7 @@ export type FromWorker =
   | { type: "failed"; message: string }
   | { type: "log"; level: Level; msg: string; fields?: Record<string, unknown> }
   | { type: "scan"; id: number; collector?: string }
+  | { type: "ack"; id: number; input: AckInput }
   | { type: "stopped" };
 
 // deno-lint-ignore no-explicit-any
@@ -68,6 +73,10 @@ function logger(fields: Record<string, unknown> = {}): Logger {
 let live: { status?: AgentStatus; files?: FilePrivacySettings } = {};
 const scans = new Map<number, { resolve(): void; reject(e: Error): void }>();
 let nextScan = 1;
+const acking = new Map<number, { resolve(a: Ack): void; reject(e: Error): void }>();
+/** The error a request to the agent's thread came back with, as the class the API maps to a status. */
+const rebuilt = (e: { name: string; message: string }) =>
+  new (e.name === "RangeError" ? RangeError : e.name === "TypeError" ? TypeError : Error)(e.message);
 let stop: (() => Promise<void>) | undefined;
 
 function start(init: PageWorkerInit) {
@@ -88,6 +97,7 @@ function start(init: PageWorkerInit) {
     writeTokenWithoutAuth: init.writeTokenWithoutAuth,
     log,
     scanWaitMs: init.scanWaitMs,
+    os: init.os,
     status: () => live.status ?? {},
     scheduler: init.scan
       ? {
@@ -98,6 +108,14 @@ function start(init: PageWorkerInit) {
             post({ type: "scan", id, collector });
           }),
       }
+      : undefined,
+    acknowledge: init.review
+      ? (input) =>
+        new Promise<Ack>((resolve, reject) => {
+          const id = nextScan++;
+          acking.set(id, { resolve, reject });
+          post({ type: "ack", id, input });
+        })
       : undefined,
     contents: contentGate({
       settings: () => live.files,
@@ -132,6 +150,10 @@ if ("WorkerGlobalScope" in globalThis) {
         const E = m.error.name === "RangeError" ? RangeError : Error;
         s.reject(new E(m.error.message));
       }
+    } else if (m.type === "acked") {
+      const a = acking.get(m.id);
+      acking.delete(m.id);
+      if (a) m.ack ? a.resolve(m.ack) : a.reject(rebuilt(m.error ?? { name: "Error", message: "no answer" }));
     } else if (m.type === "stop") {
       await stop?.();
       post({ type: "stopped" });

@@ -35,8 +35,10 @@ type StoredItemRow = Pick<
 >;
 
 /** An item as the page reads it: its data parsed. */
-export interface ItemRow extends Omit<StoredItemRow, "data"> {
+export interface ItemRow extends Omit<StoredItemRow, "data" | "changed_at"> {
   data: Record<string, unknown>;
+  /** When its diffed fields last changed; null when they never did since it was first seen. */
+  changed_at: number | null;
 }
 
 export interface Page<T> {
@@ -114,6 +116,8 @@ export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous"
   current: Record<string, unknown> | null;
   /** Who made it (realtime's record fields: ProcessId, ProcessCommandLine, UserName …); null when unknown. */
   origin: Record<string, string> | null;
+  /** Its acknowledgement (the latest, its own or its run's), when it was reviewed. */
+  ack?: { at: number; reviewer: string; note: string; id: number; group?: string } | null;
 }
 
 export interface ChangesQuery {
@@ -121,24 +125,45 @@ export interface ChangesQuery {
   until?: number;
   collectors?: string[];
   categories?: string[];
+  /** Only changes acknowledged (true) or not yet (false). */
+  reviewed?: boolean;
+  /** Only changes whose key holds this text (exports; the list's `q` searches the trigram index). */
+  keyLike?: string;
   q?: string;
   offset?: number;
   limit?: number;
 }
 
+/**
+ * Whether the change `c` was acknowledged: on its own, or with its whole run (group `run:<id>`); two index
+ * lookups (acks by change, acks by group).
+ */
+const REVIEWED = sql`(exists (select 1 from acks a where a.change_id = c.id)
+  or exists (select 1 from acks a where a.group_key = 'run:' || c.run_id))`;
+
+/** The latest acknowledgement of the change `c` (its own or its run's), as JSON, or null. */
+const ACK_OF = sql`coalesce(
+  (select json_object('at', a.at, 'reviewer', a.reviewer, 'note', a.note, 'id', a.id) from acks a
+    where a.change_id = c.id order by a.id desc limit 1),
+  (select json_object('at', a.at, 'reviewer', a.reviewer, 'note', a.note, 'id', a.id, 'group', a.group_key)
+    from acks a where a.group_key = 'run:' || c.run_id order by a.id desc limit 1))`;
+
 /** The WHERE clause of a change query (without the text search), over the table aliased `c`. */
-function changesWhere(q: ChangesQuery) {
+export function changesWhere(q: ChangesQuery) {
   const parts = [sql`1 = 1`];
   if (q.since !== undefined) parts.push(sql`c.at >= ${q.since}`);
   if (q.until !== undefined) parts.push(sql`c.at < ${q.until}`);
   if (q.collectors?.length) parts.push(sql`c.collector in (${sql.join(q.collectors)})`);
   if (q.categories?.length) parts.push(sql`c.category in (${sql.join(q.categories)})`);
+  if (q.reviewed !== undefined) parts.push(q.reviewed ? sql`${REVIEWED}` : sql`not ${REVIEWED}`);
+  if (q.keyLike) parts.push(sql`c.key like ${containsPattern(q.keyLike)} escape '\\'`);
   return sql.join(parts, sql` and `);
 }
 
-function parseChange(r: RawChange): ChangeRow {
+function parseChange(r: RawChange & { ack?: string | null }): ChangeRow {
   return {
     ...r,
+    ack: r.ack ? JSON.parse(r.ack) : null,
     fields_changed: JSON.parse(r.fields_changed),
     previous: r.previous === null ? null : JSON.parse(r.previous),
     current: r.current === null ? null : JSON.parse(r.current),
@@ -160,7 +185,33 @@ const CHANGE_COLUMNS = [
 ] as const;
 
 /**
- * Newest first. The total is counted up to COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
+ * How many changes match `q` (its text search aside), exactly: whole hours from the hourly counts, the parts of
+ * hours at either end from the changes themselves (a million changes count in a few milliseconds).
+ */
+export async function countChanges(db: Db, q: ChangesQuery): Promise<number> {
+  const since = q.since ?? 0;
+  const until = q.until ?? Number.MAX_SAFE_INTEGER;
+  if (until <= since) return 0;
+  const from = Math.ceil(since / HOUR), to = Math.floor(until / HOUR);
+  const exact = async (a: number, b: number) =>
+    a >= b
+      ? 0
+      : (await sql<{ n: number }>`select count(*) as n from changes c where ${
+        changesWhere({ ...q, since: a, until: b })
+      }`.execute(db)).rows[0].n;
+  if (from >= to) return await exact(since, until);
+  let hours = db.selectFrom("changes_hourly").where("hour", ">=", from).where("hour", "<", to);
+  if (q.collectors?.length) hours = hours.where("collector", "in", q.collectors);
+  if (q.categories?.length) hours = hours.where("category", "in", q.categories);
+  const whole = await hours.select(sql<number | null>`sum(n)`.as("n")).executeTakeFirstOrThrow();
+  const edges = (await exact(since, from * HOUR)) +
+    (q.until === undefined ? 0 : await exact(to * HOUR, until));
+  return Number(whole.n ?? 0) + edges;
+}
+
+/**
+ * Newest first. Without a text search the total is exact (countChanges); with one it is counted up to
+ * COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
  * index of keys (migration 003) newest id first (ids grow with time), so a broad term stops at the first page
  * instead of sorting every match; shorter terms scan keys with LIKE.
  */
@@ -169,7 +220,7 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   const offset = Math.max(q.offset ?? 0, 0);
   const text = q.q?.trim() ?? "";
   const where = changesWhere(q);
-  const cols = sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "));
+  const cols = sql`${sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))}, ${ACK_OF} as ack`;
   let from, order;
   if (text.length >= 3) {
     const phrase = `"${text.replaceAll('"', '""')}"`;
@@ -186,6 +237,7 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   let total: number;
   let capped = false;
   if (offset === 0 && rows.length < limit) total = rows.length;
+  else if (!text && q.reviewed === undefined) total = await countChanges(db, q);
   else {
     const cap = offset + COUNT_CAP;
     const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${
@@ -251,16 +303,22 @@ export async function histogram(
   return { since: q.since, until: q.until, bucket, points };
 }
 
-/** Moves whenever a run stores anything (its run row, change rows, new item rows): keys caches of counts. */
+/**
+ * Moves whenever a run stores anything (its run row, change rows; items are written only by runs): keys caches of
+ * counts.
+ */
 export async function dataVersion(db: Db): Promise<string> {
-  const r = await sql<{ r: number | null; c: number | null; i: number | null }>`select
-    (select max(id) from runs) as r, (select max(id) from changes) as c, (select max(rowid) from items) as i`
-    .execute(db);
+  const r = await sql<{ r: number | null; c: number | null }>`select
+    (select max(id) from runs) as r, (select max(id) from changes) as c`.execute(db);
   const row = r.rows[0];
-  return `${row.r}:${row.c}:${row.i}`;
+  return `${row.r}:${row.c}`;
 }
 
-export type Counts = Record<string, { items: number; errors: number; changed: number }>;
+/** Per collector: items now, items whose last read failed, items changed and changes (since a time). */
+export type Counts = Record<
+  string,
+  { items: number; errors: number; changed: number; changes?: number; unreviewed?: number }
+>;
 
 /**
  * Per collector (`names`, and any other with items): how many items and how many failed reads (counting 100,000
@@ -273,13 +331,37 @@ export async function itemCounts(db: Db, names: readonly string[]): Promise<Coun
   return out;
 }
 
-/** Adds how many changes each collector had since `since` (whole hours: "in 24 h" may include an hour more). */
+/**
+ * Adds, per collector, how many of its items changed since `since` (each item once, however often it changed)
+ * and how many changes that was: the same changes the change list counts for that range.
+ */
 export async function withChanged(db: Db, base: Counts, since: number): Promise<Counts> {
   const out: Counts = structuredClone(base);
-  const changed = await db.selectFrom("changes_hourly").where("hour", ">=", Math.floor(since / HOUR))
-    .select(["collector", sql<number>`sum(n)`.as("n")]).groupBy("collector").execute();
-  for (const r of changed) (out[r.collector] ??= { items: 0, errors: 0, changed: 0 }).changed = r.n;
+  const changed = await sql<{ collector: string; items: number; changes: number }>`select collector,
+    count(distinct key) as items, count(*) as changes from changes where at >= ${since} group by collector`
+    .execute(db);
+  for (const r of changed.rows) {
+    const c = out[r.collector] ??= { items: 0, errors: 0, changed: 0 };
+    c.changed = r.items;
+    c.changes = r.changes;
+  }
   return out;
+}
+
+/**
+ * Per collector, how many of its changes since `since` were acknowledged (on their own or with their run):
+ * the work is in proportion to the acknowledgements, not to the changes.
+ */
+export async function reviewedCounts(db: Db, since: number): Promise<Record<string, number>> {
+  const rows = await sql<{ collector: string; n: number }>`select c.collector, count(*) as n from changes c
+    where c.at >= ${since} and c.id in (
+      select change_id from acks where change_id is not null
+      union
+      select c2.id from acks a join runs r on a.group_key = 'run:' || r.id
+        join changes c2 on c2.collector = r.collector and c2.at = r.finished_at and c2.run_id = r.id
+        where a.group_key like 'run:%')
+    group by c.collector`.execute(db);
+  return Object.fromEntries(rows.rows.map((r) => [r.collector, Number(r.n)]));
 }
 
 export interface ItemHistory {
@@ -287,6 +369,52 @@ export interface ItemHistory {
   history: ChangeRow[];
   /** Checksums among the history's file versions whose content was captured. */
   contents: string[];
+  /**
+   * When the item was first seen, through removals and re-additions (the items row of an item added again is
+   * new): `exact` false when the history does not reach back that far (only "before `at`" is known).
+   */
+  firstSeen: { at: number; exact: boolean } | null;
+}
+
+/**
+ * When an item was first seen: its first change if that was its addition; else (it was there before any
+ * change) the collector's first stored run, the baseline; the items row alone when it never changed.
+ */
+async function firstSeenOf(
+  db: Db,
+  collector: string,
+  key: string,
+  item: ItemRow | null,
+): Promise<ItemHistory["firstSeen"]> {
+  const first = await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
+    .select(["category", "at"]).orderBy("at").orderBy("id").limit(1).executeTakeFirst();
+  if (!first) return item ? { at: item.first_seen, exact: true } : null;
+  if (first.category === "Added") return { at: first.at, exact: true };
+  const base = await db.selectFrom("runs").where("collector", "=", collector).where("status", "=", "baseline")
+    .select("finished_at").orderBy("id").limit(1).executeTakeFirst();
+  return base && base.finished_at <= first.at
+    ? { at: base.finished_at, exact: true }
+    : { at: first.at, exact: false };
+}
+
+/** Which of `keys` (items of `collector`) have any change recorded. */
+export async function changedKeys(db: Db, collector: string, keys: readonly string[]): Promise<Set<string>> {
+  if (!keys.length) return new Set();
+  const rows = await db.selectFrom("changes").where("collector", "=", collector).where("key", "in", [...keys])
+    .select("key").distinct().execute();
+  return new Set(rows.map((r) => r.key));
+}
+
+/**
+ * Items as the page shows them: `changed_at` null for an item that never changed since it was first seen
+ * (the items row gives its first-seen time there, which is no change).
+ */
+export async function withChangeTimes(db: Db, collector: string, rows: ItemRow[]): Promise<ItemRow[]> {
+  const same = rows.filter((r) => r.changed_at === r.first_seen).map((r) => r.key);
+  const changed = await changedKeys(db, collector, same);
+  return rows.map((r) =>
+    r.changed_at === r.first_seen && !changed.has(r.key) ? { ...r, changed_at: null } : r
+  );
 }
 
 /**
@@ -303,10 +431,11 @@ export async function itemHistory(
   const field = opts.checksumField;
   const row = await db.selectFrom("items").where("collector", "=", collector).where("key", "=", key)
     .select(["collector", "key", "data", "error", "first_seen", "changed_at"]).executeTakeFirst();
-  const history = (await db.selectFrom("changes").where("collector", "=", collector).where("key", "=", key)
-    .select(CHANGE_COLUMNS).orderBy("at", "desc").orderBy("id", "desc").limit(limit).execute()).map(
-      parseChange,
-    );
+  const history =
+    (await sql<RawChange & { ack: string | null }>`select ${
+      sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))
+    }, ${ACK_OF} as ack from changes c where c.collector = ${collector} and c.key = ${key}
+    order by c.at desc, c.id desc limit ${limit}`.execute(db)).rows.map(parseChange);
   const sums = new Set<string>();
   const add = (v: unknown) => typeof v === "string" && /^[0-9a-f]{64}$/i.test(v) && sums.add(v.toLowerCase());
   const item = row ? parseRow(row) : null;
@@ -318,7 +447,7 @@ export async function itemHistory(
     }
   }
   const contents = await captured(db, [...sums]);
-  return { item, history, contents };
+  return { item, history, contents, firstSeen: await firstSeenOf(db, collector, key, item) };
 }
 
 /** A DCR seen, as the page reads it: validity as a boolean, problems and normalized settings parsed. */

@@ -1,16 +1,18 @@
 import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { fillSynthetic } from "./testdata/synthetic.ts";
-import { changes, COUNT_CAP, histogram } from "./queries.ts";
+import { changes, COUNT_CAP, countChanges, histogram } from "./queries.ts";
 
-Deno.test("changes() counts only COUNT_CAP rows past the page, and says when it stopped", async () => {
+Deno.test("changes() counts exactly without a text search, and with one only COUNT_CAP rows past the page", async () => {
   const opened = await openDb(":memory:");
   try {
     const now = Date.now();
     fillSynthetic(opened, { software: 100, files: 100, changes: 3000, now, spanMs: 3 * 3600_000 });
     const first = await changes(opened.db, { limit: 100 });
     assert.equal(first.rows.length, 100);
-    assert.deepEqual([first.total, first.capped], [COUNT_CAP, true]);
+    assert.deepEqual([first.total, first.capped], [3000, false]);
+    const broad = await changes(opened.db, { q: "conf", limit: 100 });
+    assert.deepEqual([broad.total, broad.capped], [COUNT_CAP, true]);
     assert.ok(first.rows.every((r, i) => i === 0 || first.rows[i - 1].at >= r.at), "newest first");
     const late = await changes(opened.db, { limit: 100, offset: 2500 });
     assert.deepEqual([late.total, late.capped, late.rows.length], [3000, false, 100]);
@@ -20,6 +22,29 @@ Deno.test("changes() counts only COUNT_CAP rows past the page, and says when it 
     const text = await changes(opened.db, { q: "file-1.conf", limit: 500 });
     assert.ok(text.rows.length > 0 && text.rows.every((r) => r.key.includes("file-1.conf")));
     assert.equal(text.total, text.rows.length);
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("countChanges() adds whole hours from the hourly table and the edges from the changes themselves", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const now = Date.UTC(2026, 10, 22, 12, 30);
+    fillSynthetic(opened, { software: 50, files: 50, changes: 2000, now, spanMs: 48 * 3600_000 });
+    const count = async (q: Parameters<typeof countChanges>[1]) => {
+      const where = [`at >= ${q.since ?? 0}`, `at < ${q.until ?? Number.MAX_SAFE_INTEGER}`];
+      if (q.collectors) where.push(`collector in (${q.collectors.map((c) => `'${c}'`).join(",")})`);
+      if (q.categories) where.push(`category in (${q.categories.map((c) => `'${c}'`).join(",")})`);
+      const exact = opened.raw.prepare(`select count(*) as n from changes where ${where.join(" and ")}`)
+        .get();
+      assert.equal(await countChanges(opened.db, q), Number((exact as { n: number }).n), JSON.stringify(q));
+    };
+    await count({});
+    await count({ since: now - 24 * 3600_000 - 1234 });
+    await count({ since: now - 30 * 3600_000 + 17, until: now - 2 * 3600_000 - 5 });
+    await count({ since: now - 40 * 60_000, until: now - 20 * 60_000 });
+    await count({ since: now - 24 * 3600_000, collectors: ["files"], categories: ["Added", "Removed"] });
   } finally {
     await opened.close();
   }

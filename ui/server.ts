@@ -23,6 +23,7 @@ import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { createApp, servePage, type UiOptions } from "./app.ts";
 import type { FromWorker, PageWorkerInit, ToWorker } from "./page_worker.ts";
 import { verbatim } from "../agent/log.ts";
+import { type Ack, type AckInput, acknowledge } from "../db/acks.ts";
 
 export interface RunningUi {
   /** The page's address, e.g. http://127.0.0.1:8470/ */
@@ -164,7 +165,10 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       fix: "deno task bundle:ui",
     });
   }
-  const collectors = uiCollectors(opts.collectors ?? COLLECTORS);
+  // Only the collectors this OS has (no Registry on Linux): a Windows image read with --root is Windows.
+  // Acknowledgements go through the state's writer: this thread's connection (the page's own only reads).
+  const ack = (input: AckInput) => acknowledge(db, input);
+  const collectors = uiCollectors((opts.collectors ?? COLLECTORS).filter((c) => c.platforms.includes(os)));
   const warn = (msg: string, fields: Record<string, unknown>) => opts.log?.warn(msg, fields);
   const memoryToken = randomBytes(32).toString("hex");
   const token = opts.noAuth
@@ -192,6 +196,8 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       listen,
       token,
       writeTokenWithoutAuth: perStart,
+      os,
+      acknowledge: ack,
       contents: opts.contents ?? contentGate({ settings: files, os, hostPath: opts.host?.path }),
     });
     bound = served.listen;
@@ -213,12 +219,14 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
         collectors,
         scanWaitMs: opts.scanWaitMs,
         scan: !!scheduler,
+        review: true,
         os,
         root,
       },
       scheduler,
       status,
       files,
+      acknowledge: ack,
       log: opts.log,
     });
     bound = page.listen;
@@ -237,6 +245,8 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
         auth,
         writeToken: () => auth?.writeToken() ?? perStart,
         scheme: opts.tls ? "https" : "http",
+        os,
+        acknowledge: ack,
         hosts: () => page.hosts,
         contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
       });
@@ -293,6 +303,7 @@ async function startWorker(o: {
   scheduler?: { scanNow(collector?: string): unknown };
   status?: () => AgentStatus | Promise<AgentStatus>;
   files: () => FilePrivacySettings | undefined;
+  acknowledge: (input: AckInput) => Promise<Ack>;
   log?: Logger;
 }): Promise<{ listen: Listen; hosts: Set<string>; stop(): Promise<void> }> {
   const worker = new Worker(new URL("./page_worker.ts", import.meta.url).href, { type: "module" });
@@ -327,6 +338,11 @@ async function startWorker(o: {
           (err: Error) =>
             send({ type: "scanned", id: m.id, error: { name: err.name, message: err.message } }),
         ).finally(push);
+      } else if (m.type === "ack") {
+        o.acknowledge(m.input).then(
+          (ack) => send({ type: "acked", id: m.id, ack }),
+          (err: Error) => send({ type: "acked", id: m.id, error: { name: err.name, message: err.message } }),
+        );
       } else if (m.type === "stopped") stopped?.();
     };
   });
@@ -347,9 +363,10 @@ async function startWorker(o: {
       clearInterval(timer);
       const done = new Promise<void>((r) => stopped = r);
       send({ type: "stop" });
-      // The worker closes its server and its connection; past 5 s it is ended anyway.
+      // The worker closes its server and its connection; past 1 s it is ended anyway (the daemon stops within
+      // 2 s of a signal; SQLite drops whatever write it may leave unfinished).
       let wait: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 5000))]);
+      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 1000))]);
       clearTimeout(wait);
       worker.terminate();
     },

@@ -403,6 +403,97 @@ export function ackOf(value: unknown): string | undefined {
   return typeof ack === "string" ? ack : undefined;
 }
 
+/** The key of an ack, `"ack"` as a msgpack fixstr. */
+const ACK_KEY = [0xa3, 0x61, 0x63, 0x6b];
+/** Chunk ids are 24 characters (base64 of 16 bytes); other peers' are short too. A longer value is no ack. */
+const MAX_CHUNK = 255;
+
+/**
+ * Finds the acks (`{"ack": "<chunk>"}`) in the bytes a forward receiver sends back, by their key and value,
+ * whatever else is around them: bytes that are no msgpack, values that are no ack. A stream decoder stops at
+ * the first bad byte, and every batch after it would be sent again; this never loses an ack the peer sent.
+ * `push` returns the chunk ids completed by these bytes, in order; `ignored` counts the bytes that were no ack.
+ */
+export function ackScanner(): { push(bytes: Uint8Array): string[]; ignored(): number } {
+  let buf = new Uint8Array(0);
+  let ignored = 0;
+  const decoder = new TextDecoder("utf-8", { fatal: true });
+  return {
+    push(bytes) {
+      const all = new Uint8Array(buf.length + bytes.length);
+      all.set(buf);
+      all.set(bytes, buf.length);
+      const found: string[] = [];
+      let matched = 0;
+      let i = 0;
+      let keep = all.length; // where an ack may have begun but not ended
+      scan: while (i < all.length) {
+        if (all[i] !== ACK_KEY[0]) {
+          i++;
+          continue;
+        }
+        for (let k = 1; k < ACK_KEY.length; k++) {
+          if (i + k >= all.length) {
+            keep = i;
+            break scan;
+          }
+          if (all[i + k] !== ACK_KEY[k]) {
+            i++;
+            continue scan;
+          }
+        }
+        // The value: a str of any header size (fixstr, str8, str16, str32).
+        const v = i + ACK_KEY.length;
+        if (v >= all.length) {
+          keep = i;
+          break;
+        }
+        const t = all[v];
+        const head = t >= 0xa0 && t <= 0xbf ? 1 : t === 0xd9 ? 2 : t === 0xda ? 3 : t === 0xdb ? 5 : 0;
+        if (!head) {
+          i++;
+          continue;
+        }
+        if (v + head > all.length) {
+          keep = i;
+          break;
+        }
+        const len = head === 1
+          ? t & 0x1f
+          : head === 2
+          ? all[v + 1]
+          : head === 3
+          ? (all[v + 1] << 8) | all[v + 2]
+          : ((all[v + 1] << 24) | (all[v + 2] << 16) | (all[v + 3] << 8) | all[v + 4]) >>> 0;
+        if (len === 0 || len > MAX_CHUNK) {
+          i++;
+          continue;
+        }
+        const end = v + head + len;
+        if (end > all.length) {
+          keep = i;
+          break;
+        }
+        try {
+          found.push(decoder.decode(all.subarray(v + head, end)));
+        } catch {
+          i++;
+          continue;
+        }
+        // The ack, and the map header before its key (a fixmap) when this read holds it.
+        matched += end - i + (i > 0 && (all[i - 1] & 0xf0) === 0x80 ? 1 : 0);
+        i = end;
+      }
+      // Bytes before a possible start are done with: what of them was no ack is counted.
+      const done = Math.min(i, keep);
+      ignored += Math.max(0, done - matched);
+      buf = all.slice(done);
+      return found;
+    },
+    ignored: () => ignored,
+  };
+}
+
 /** A fresh chunk id: base64 of 128 random bits. */
 export function newChunkId(): string {
   return randomBytes(16).toString("base64");

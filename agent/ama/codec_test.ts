@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Encoder } from "@msgpack/msgpack";
 import {
+  ackScanner,
   encodeForward,
   encodeForwardJson,
   eventTime,
@@ -176,4 +177,61 @@ Deno.test("messageScanner() resumes across chunks and follows a buffer that move
   assert.equal(t.scan(big, 100 + 40), undefined);
   t.shift(-100);
   assert.equal(t.scan(m, m.length), m.length);
+});
+
+Deno.test("ackScanner() finds every {ack: id} in a reply stream, whatever garbage is around it or splits it", () => {
+  const enc = new TextEncoder();
+  const ack = (id: string) => {
+    const b = enc.encode(id);
+    return [0x81, 0xa3, 0x61, 0x63, 0x6b, 0xa0 | b.length, ...b];
+  };
+  // str8 and str16 forms of the value (another msgpack writer may choose them), and a map with more keys.
+  const str8 = (id: string) => [0x81, 0xa3, 0x61, 0x63, 0x6b, 0xd9, id.length, ...enc.encode(id)];
+  const stream = new Uint8Array([
+    0xc1,
+    0xff,
+    0x00,
+    ...ack("AAAAAAAAAAAAAAAAAAAAAA=="),
+    0xc0,
+    0x2a,
+    0x13,
+    ...str8("BBBBBBBBBBBBBBBBBBBBBB=="),
+    0x82,
+    0xa1,
+    0x78,
+    0x01,
+    0xa3,
+    0x61,
+    0x63,
+    0x6b,
+    0xda,
+    0x00,
+    0x18,
+    ...enc.encode("CCCCCCCCCCCCCCCCCCCCCC=="),
+    0xa3,
+    0x61,
+    0x63,
+    0x6b,
+    0x2a, // "ack" followed by no string: not an ack
+    ...ack("DDDDDDDDDDDDDDDDDDDDDD=="),
+  ]);
+  const want = [
+    "AAAAAAAAAAAAAAAAAAAAAA==",
+    "BBBBBBBBBBBBBBBBBBBBBB==",
+    "CCCCCCCCCCCCCCCCCCCCCC==",
+    "DDDDDDDDDDDDDDDDDDDDDD==",
+  ];
+  // Whole, and cut at every byte (an ack split across reads is still one ack).
+  const whole = ackScanner();
+  assert.deepEqual(whole.push(stream), want);
+  for (let cut = 1; cut < stream.length; cut++) {
+    const s = ackScanner();
+    assert.deepEqual(
+      [...s.push(stream.subarray(0, cut)), ...s.push(stream.subarray(cut))],
+      want,
+      `cut at ${cut}`,
+    );
+  }
+  assert.ok(whole.ignored() > 0, "what was no ack is counted");
+  assert.deepEqual(ackScanner().push(new Uint8Array(1000).fill(0xa3)), []);
 });

@@ -6,7 +6,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Db } from "../../db/open.ts";
 import { outboxReader, type OutboxRow as Row } from "../../db/outbox.ts";
 import type { RecordFields } from "../pipeline/records.ts";
-import { ackOf, encodeForwardJson, eventTimeFromMs, messages, newChunkId, type Time } from "./codec.ts";
+import { ackScanner, encodeForwardJson, eventTimeFromMs, newChunkId, type Time } from "./codec.ts";
 import {
   type Backoff,
   type Connection,
@@ -115,6 +115,8 @@ export interface SenderOptions {
   batchBytes?: number;
   ackTimeoutMs?: number;
   writeTimeoutMs?: number;
+  /** How long a peer without acks may take to close its end after ours (default DEFAULT_CONFIRM_TIMEOUT_MS). */
+  confirmTimeoutMs?: number;
   connectTimeoutMs?: number;
   backoff?: Backoff;
   /** How long to sleep when the outbox is empty and nobody called notify(). */
@@ -156,20 +158,15 @@ export interface Sender {
   close(): void;
 }
 
-/** An ack reader per connection: msgpack values arriving from the peer. */
-type Replies = AsyncIterator<unknown>;
-
-/** The bytes a connection receives, as an async iterable (what the msgpack stream decoder reads). */
-async function* chunksOf(conn: Connection): AsyncGenerator<Uint8Array> {
-  while (true) {
-    const c = await conn.read();
-    if (c === null) return;
-    yield c;
-  }
-}
-
 export const DEFAULT_BATCH_RECORDS = 1000;
 export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
+/** How long a peer without acks may take to close its end after ours (see Connection.finish). */
+export const DEFAULT_CONFIRM_TIMEOUT_MS = 10_000;
+/**
+ * Most bytes written to a peer without acks before it must confirm them by closing (then the sender reconnects),
+ * where the OS does not bound what it holds unread (TCP, named pipes): what a failure there sends again.
+ */
+const UNCONFIRMED_BYTES = 8 * 1024 * 1024;
 
 export function createSender(opts: SenderOptions): Sender {
   const log = opts.log.child({ component: "sender" });
@@ -179,7 +176,8 @@ export function createSender(opts: SenderOptions): Sender {
   const timeMode = opts.time ?? (opts.ack ? "eventtime" : "int");
   const now = opts.now ?? Date.now;
   const links = new Map<string, Link>();
-  const replies = new WeakMap<Connection, Replies>();
+  const scanners = new WeakMap<Connection, ReturnType<typeof ackScanner>>();
+  const warnedJunk = new WeakSet<Connection>();
   const unrouted = new Set<string>();
   const stats: SenderStats = { delivered: 0, batches: 0, failures: 0 };
   let wake: (() => void) | undefined;
@@ -201,43 +199,44 @@ export function createSender(opts: SenderOptions): Sender {
     return link;
   };
 
-  const repliesOf = (conn: Connection): Replies => {
-    let it = replies.get(conn);
-    if (!it) {
-      it = messages(chunksOf(conn))[Symbol.asyncIterator]();
-      replies.set(conn, it);
-    }
-    return it;
+  const scannerOf = (conn: Connection) => {
+    let scanner = scanners.get(conn);
+    if (!scanner) scanners.set(conn, scanner = ackScanner());
+    return scanner;
   };
 
+  /**
+   * Waits for the ack of `chunk`. The peer's bytes are searched for acks, so garbage around them (bytes that are
+   * no msgpack, values that are no ack) neither hides an ack nor fails the connection; an ack for another chunk
+   * (one sent before a reconnect) is no ack for this one.
+   */
   async function awaitAck(conn: Connection, chunk: string): Promise<void> {
-    const it = repliesOf(conn);
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const timeout = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () =>
-          reject(
-            new TransportError(`No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`, "ETIMEDOUT"),
-          ),
-        ackTimeoutMs,
-      );
-    });
+    const scanner = scannerOf(conn);
+    const deadline = performance.now() + ackTimeoutMs;
     try {
       while (true) {
-        const next = await Promise.race([it.next(), timeout]);
-        if (next.done) {
+        let bytes: Uint8Array | null;
+        try {
+          bytes = await conn.read(Math.max(1, deadline - performance.now()));
+        } catch (e) {
+          if (!(e instanceof TransportError && e.code === "ETIMEDOUT")) throw e;
+          throw new TransportError(
+            `No ack from ${conn.endpoint.label} within ${ackTimeoutMs} ms`,
+            "ETIMEDOUT",
+          );
+        }
+        if (bytes === null) {
           throw new TransportError(`${conn.endpoint.label} closed the connection before acking`, "ECLOSED");
         }
-        const got = ackOf(next.value);
-        if (got === chunk) return;
-        // An ack for an older chunk (sent before a reconnect) or a stray value: keep waiting for ours.
-        log.debug("unexpected reply while waiting for an ack", {
-          expected: chunk,
-          got: got ?? "(not an ack)",
-        });
+        if (scanner.push(bytes).includes(chunk)) return;
       }
     } finally {
-      clearTimeout(timer);
+      if (scanner.ignored() && !warnedJunk.has(conn)) {
+        warnedJunk.add(conn);
+        log.warn("the forward receiver sends bytes that are no ack; ignored (acks among them still count)", {
+          endpoint: conn.endpoint.label,
+        });
+      }
     }
   }
 
@@ -287,61 +286,83 @@ export function createSender(opts: SenderOptions): Sender {
   }
 
   /**
-   * Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. Without acks
-   * the next batch is read and encoded while the previous one is being written (one batch in flight); rows are
-   * deleted only once their own write has completed, in order.
+   * Sends one stream's rows in order until it is empty, the endpoint fails, or `signal` aborts. With acks a batch
+   * leaves the outbox when its ack arrives. Without (AMA), a completed write only means the OS took the bytes: a
+   * batch leaves once the peer has provably read it, when as many bytes followed it as the OS can hold unread
+   * (Connection.unreadBound), or when the peer, told there is no more, closes its end (Connection.finish) at the
+   * end of the stream or every UNCONFIRMED_BYTES. The next batch is read and encoded while one is written.
    */
   async function sendStream(stream: string, route: Route, signal?: AbortSignal): Promise<number> {
     const link = linkFor(route.endpoint);
     let sent = 0;
     let afterId = 0;
-    let inflight: { done: Promise<void>; rows: Row[]; n: number } | undefined;
+    /** Batches written but not yet known to be read, oldest first; `end`: `written` after them. */
+    const unconfirmed: { rows: Row[]; n: number; end: number }[] = [];
+    let inflight: { done: Promise<void>; rows: Row[]; n: number; conn: Connection } | undefined;
+    let current: Row[] | undefined;
+    const confirm = async (upTo: number) => {
+      while (unconfirmed.length && unconfirmed[0].end <= upTo) {
+        const u = unconfirmed.shift()!;
+        await commit(stream, u.rows, u.n);
+        sent += u.n;
+      }
+    };
     const settle = async () => {
       if (!inflight) return;
-      const { done, rows, n } = inflight;
+      const { done, rows, n, conn } = inflight;
       await done;
       inflight = undefined;
-      await commit(stream, rows, n);
-      sent += n;
+      unconfirmed.push({ rows, n, end: conn.written });
+      await confirm(conn.written - conn.unreadBound);
     };
-    let unconfirmedFrom = 0;
+    /** The peer closes its end after ours: everything written is read. The next batch reconnects. */
+    const finish = async (conn: Connection) => {
+      await settle();
+      if (!unconfirmed.length) return;
+      await conn.finish(opts.confirmTimeoutMs ?? DEFAULT_CONFIRM_TIMEOUT_MS, signal);
+      await confirm(Infinity);
+    };
+    let conn: Connection | undefined;
     try {
       while (!signal?.aborted && !closed) {
         const rows = await nextBatch(stream, afterId);
         if (!rows.length) break;
+        current = rows;
         const chunk = opts.ack ? newChunkId() : undefined;
         const { bytes, n } = encodeBatch(route, rows, chunk ? { chunk } : undefined);
         if (!bytes) {
           // Nothing of these rows is for this route: done with them, nothing to wait for.
-          await settle();
           await commit(stream, rows, 0);
           afterId = rows[rows.length - 1].id;
+          current = undefined;
           continue;
         }
-        const conn = await link.get(signal); // waits out the backoff; throws on abort
-        if (!inflight) unconfirmedFrom = rows[0].id;
+        conn = await link.get(signal); // waits out the backoff; throws on abort
         afterId = rows[rows.length - 1].id;
         if (chunk) {
-          await conn.write(bytes, opts.writeTimeoutMs);
+          await conn.write(bytes, opts.writeTimeoutMs, signal);
           await awaitAck(conn, chunk);
           await commit(stream, rows, n);
           sent += n;
+          current = undefined;
           continue;
         }
-        const done = conn.write(bytes, opts.writeTimeoutMs);
+        const done = conn.write(bytes, opts.writeTimeoutMs, signal);
         done.catch(() => {}); // awaited in settle(); a failure there fails this one too (same socket)
         await settle();
-        unconfirmedFrom = rows[0].id;
-        inflight = { done, rows, n };
+        inflight = { done, rows, n, conn };
+        current = undefined;
+        const first = unconfirmed[0]?.end ?? conn.written;
+        if (conn.written - first > UNCONFIRMED_BYTES) await finish(conn);
       }
-      await settle();
+      if (conn) await finish(conn);
     } catch (e) {
-      if (e instanceof TransportError && e.code === "ABORTED" && !inflight) throw e;
+      // Stopped: what was not confirmed stays in the outbox, sent again next time.
+      if (e instanceof TransportError && e.code === "ABORTED") throw e;
       link.fail(e);
-      if (unconfirmedFrom && afterId >= unconfirmedFrom) {
-        // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
-        await outbox.attempted(stream, unconfirmedFrom, afterId);
-      }
+      const from = unconfirmed[0]?.rows[0].id ?? inflight?.rows[0].id ?? current?.[0].id;
+      // Counted on failure only: on the happy path rows are deleted, and an update costs a rewrite.
+      if (from !== undefined && afterId >= from) await outbox.attempted(stream, from, afterId);
       throw e;
     }
     return sent;

@@ -74,18 +74,61 @@ export function parseEndpoint(text: string, opts: { listen?: boolean } = {}): En
 /** An open byte stream to an endpoint. */
 export interface Connection {
   readonly endpoint: Endpoint;
-  /** Resolves once the bytes are handed to the OS; rejects (and closes) on error or after `timeoutMs`. */
-  write(bytes: Uint8Array, timeoutMs?: number): Promise<void>;
+  /**
+   * Resolves once the bytes are handed to the OS; rejects (and closes) on error, after `timeoutMs`, or when
+   * `signal` aborts.
+   */
+  write(bytes: Uint8Array, timeoutMs?: number, signal?: AbortSignal): Promise<void>;
   /** The next bytes the peer sent; null at end of stream. Rejects on a socket error or after `timeoutMs`. */
   read(timeoutMs?: number): Promise<Uint8Array | null>;
-  /** Half-closes: no more writes, reading goes on. */
-  end(): void;
+  /**
+   * Says there is no more (half-closes) and waits until the peer, having read everything up to that point,
+   * closes its end. Rejects when it resets the connection (it closed with data unread), or does not close within
+   * `timeoutMs` (it is not reading): then the connection is destroyed.
+   */
+  finish(timeoutMs: number, signal?: AbortSignal): Promise<void>;
   close(): void;
   readonly closed: boolean;
+  /** Bytes whose write completed (handed to the OS), since the connection opened. */
+  readonly written: number;
+  /**
+   * The most bytes the OS can hold written but unread by the peer: once `written` is this much past a byte, the
+   * peer has read it. Infinity where the OS does not bound it knowably (TCP, whose buffers grow); 0 for a named
+   * pipe, where nothing better than a completed write can be known.
+   */
+  readonly unreadBound: number;
 }
 
 export const DEFAULT_CONNECT_TIMEOUT_MS = 5_000;
 export const DEFAULT_WRITE_TIMEOUT_MS = 10_000;
+
+let unixBound: number | undefined;
+/**
+ * Unread bytes a Linux unix stream socket can hold: they stay charged to the sender's send buffer until the peer
+ * reads them, and a writer blocks once that buffer is full (SO_SNDBUF, at most net.core.wmem_max unless forced;
+ * one more segment of up to half of it may go in before the check). Twice wmem_max bounds it.
+ */
+function unixUnreadBound(): number {
+  if (unixBound === undefined) {
+    let max = 0;
+    try {
+      max = Number(Deno.readTextFileSync("/proc/sys/net/core/wmem_max").trim());
+    } catch {
+      // not Linux, or /proc not readable: the largest send buffer Linux allows by default
+    }
+    unixBound = 2 * (max > 0 ? max : 4 * 1024 * 1024);
+  }
+  return unixBound;
+}
+
+function unreadBoundOf(endpoint: Endpoint): number {
+  // A Windows named pipe has no half-close and node:net no way to ask what the server has read: a completed
+  // write is all a client can know (what the pipe's buffer, sized by the server, holds is lost with a stalled
+  // server). 0: confirmed as written.
+  if (endpoint.kind === "pipe") return 0;
+  const unix = (endpoint.kind === "abstract" || endpoint.kind === "unix") && Deno.build.os === "linux";
+  return unix ? unixUnreadBound() : Infinity;
+}
 
 function describeError(e: unknown): { message: string; code?: string } {
   const err = e as NodeJS.ErrnoException;
@@ -154,6 +197,7 @@ export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
   let ended = false;
   let failure: TransportError | undefined;
   let closed = false;
+  let written = 0;
   let waiter: (() => void) | undefined;
   const wake = () => {
     const w = waiter;
@@ -187,32 +231,46 @@ export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
     get closed() {
       return closed || socket.destroyed;
     },
-    write(bytes, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS) {
+    write(bytes, timeoutMs = DEFAULT_WRITE_TIMEOUT_MS, signal) {
       if (failure) return Promise.reject(failure);
       if (conn.closed || socket.writableEnded) {
         return Promise.reject(new TransportError(`Connection to ${endpoint.label} is closed`, "ECLOSED"));
       }
+      if (signal?.aborted) {
+        return Promise.reject(new TransportError(`Write to ${endpoint.label} aborted`, "ABORTED"));
+      }
       return new Promise<void>((resolve, reject) => {
         let done = false;
-        const timer = setTimeout(() => {
+        // Given up on (a deadline, a stop): the socket goes, so that the bytes still queued are never sent late.
+        const giveUp = (e: TransportError) => {
           if (done) return;
           done = true;
+          clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
           socket.destroy();
-          reject(
+          reject(e);
+        };
+        const onAbort = () => giveUp(new TransportError(`Write to ${endpoint.label} aborted`, "ABORTED"));
+        const timer = setTimeout(() =>
+          giveUp(
             new TransportError(
               `Write of ${bytes.byteLength} bytes to ${endpoint.label} timed out after ${timeoutMs} ms (peer not reading)`,
               "ETIMEDOUT",
             ),
-          );
-        }, timeoutMs);
+          ), timeoutMs);
+        signal?.addEventListener("abort", onAbort, { once: true });
         socket.write(bytes, (e) => {
           if (done) return;
           done = true;
           clearTimeout(timer);
+          signal?.removeEventListener("abort", onAbort);
           if (e) {
             const { message, code } = describeError(e);
             reject(new TransportError(`Write to ${endpoint.label} failed: ${message}`, code, { cause: e }));
-          } else resolve();
+          } else {
+            written += bytes.byteLength;
+            resolve();
+          }
         });
       });
     },
@@ -248,8 +306,47 @@ export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
         }
       }
     },
-    end() {
-      if (!socket.destroyed) socket.end();
+    get written() {
+      return written;
+    },
+    unreadBound: unreadBoundOf(endpoint),
+    finish(timeoutMs, signal) {
+      if (failure) return Promise.reject(failure);
+      if (conn.closed || socket.writableEnded) {
+        return Promise.reject(new TransportError(`Connection to ${endpoint.label} is closed`, "ECLOSED"));
+      }
+      return new Promise<void>((resolve, reject) => {
+        const settle = (e?: TransportError) => {
+          clearTimeout(timer);
+          socket.off("end", onEnd);
+          socket.off("error", onError);
+          signal?.removeEventListener("abort", onAbort);
+          if (e) {
+            socket.destroy();
+            reject(e);
+          } else resolve();
+        };
+        // The peer's end after ours: it read up to our end of stream, everything before it included.
+        const onEnd = () => settle();
+        const onError = () => settle(failure);
+        const onAbort = () => settle(new TransportError(`Closing ${endpoint.label} aborted`, "ABORTED"));
+        const timer = setTimeout(
+          () =>
+            settle(
+              new TransportError(
+                `${endpoint.label} did not close its end within ${timeoutMs} ms of ours: what was written to it ` +
+                  "is not known to be read (peer not reading)",
+                "ETIMEDOUT",
+              ),
+            ),
+          timeoutMs,
+        );
+        socket.on("end", onEnd);
+        socket.on("error", onError);
+        signal?.addEventListener("abort", onAbort, { once: true });
+        if (ended) return onEnd();
+        socket.end();
+      });
     },
     close() {
       socket.destroy();

@@ -233,3 +233,42 @@ Deno.test({
     assert.match(e.message, /named pipes exist only on Windows/);
   },
 });
+
+Deno.test("Connection.finish(): resolves once the peer read everything and closed; rejects when it does not read", async () => {
+  // A peer that reads to the end and closes (as AMA and fluentd do at end of stream).
+  const reading = uniqueName("reading");
+  const got: number[] = [];
+  const r = net.createServer((s) => s.on("data", (d) => got.push(d.byteLength)));
+  await new Promise<void>((res) => r.listen(`\0${reading}`, res));
+  const c = await connect(parseEndpoint(`@${reading}`));
+  await c.write(new Uint8Array(300_000));
+  await c.finish(5000);
+  assert.equal(got.reduce((a, b) => a + b, 0), 300_000, "everything read before it closed");
+  assert.equal(c.written, 300_000);
+  assert.ok(c.unreadBound > 0 && c.unreadBound < Infinity, `a unix socket's bound: ${c.unreadBound}`);
+  await new Promise((res) => r.close(res));
+
+  // A peer that never reads: no close comes; after the deadline the connection is gone.
+  const name = uniqueName("stalled");
+  const s = await server(`\0${name}`, { silent: true });
+  const d = await connect(parseEndpoint(`@${name}`));
+  await d.write(new Uint8Array(1000));
+  const e = await d.finish(300).then(() => undefined, (e) => e);
+  assert.ok(e instanceof TransportError);
+  assert.match(e.message, /did not close its end within 300 ms of ours.*\(peer not reading\)/);
+  assert.ok(d.closed);
+  await s.close();
+
+  // A peer that closes without reading what it was sent: the kernel says so (ECONNRESET), no confirmation.
+  const rude = uniqueName("rude");
+  const q = await server(`\0${rude}`, { silent: true });
+  const f = await connect(parseEndpoint(`@${rude}`));
+  await f.write(new Uint8Array(1000));
+  const closing = f.finish(5000).then(() => undefined, (e) => e);
+  while (!q.sockets.length) await new Promise((res) => setTimeout(res, 10));
+  q.sockets[0].destroy();
+  const err = await closing;
+  assert.ok(err instanceof TransportError, "no confirmation without the peer's clean close");
+  assert.match(err.message, /ECONNRESET|reset/i);
+  await q.close();
+});

@@ -97,9 +97,8 @@ export async function runDaemon(
   const file = watchDatabaseFile(d.opened.path);
   await Promise.race([d.until(d.log), file.changed]);
   file.stop();
-  await stopServing();
-  await ui?.stop();
-  await agent.stop();
+  // All at once: the run in flight is aborted now, not after the page has wound down (SIGTERM: within 2 s).
+  await Promise.all([stopServing(), ui?.stop(), agent.stop()]);
   if (file.isChanged()) {
     // Everything since the deletion went into a file only this process still sees: write it back, and stop
     // with an error, so that the service manager starts the daemon on the state it then finds.

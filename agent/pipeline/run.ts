@@ -7,6 +7,8 @@ import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
+import type { Transaction } from "kysely";
+import type { Database } from "../../db/schema.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { dirname } from "node:path";
@@ -26,7 +28,7 @@ import {
   type RecordParts,
   type WireRecord,
 } from "./records.ts";
-import { Stage } from "./stage.ts";
+import { DirectSink, type RunSink, Stage } from "./stage.ts";
 import { breather } from "../breathe.ts";
 
 /** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
@@ -182,23 +184,98 @@ async function collectAndStore(
   // Fields a newer ctagent fills differently than the one that stored the items: refreshed, not reported.
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
+  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
   // A partial run is one only once the whole collector was stored under this version's fields.
   const partial = opts.scope !== undefined && !baseline && !revised.length;
   const scope = partial && opts.scope !== "all" ? scopeTest(opts.scope!) : undefined;
-  // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
   const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
   const snapshotDue = !partial && settings.enableInventory && (baseline || sinceSnapshot < 0 ||
     sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
+  const bodies = snapshotDue && {
+    dataType: dataTypeOf(collector, host.os),
+    toAma: collector.toAma,
+    extras: (opts.fields ?? "la") === "full",
+  };
+  const plan = { startedAt, baseline, snapshotDue, revised, partial };
+  /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
+  type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
+  const collect = async (
+    sink: RunSink & { flush?(): Promise<void>; writeError?: unknown },
+  ): Promise<Outcome> => {
+    try {
+      const collected = await collector.collect(settings, {
+        host,
+        signal,
+        log: log.child({ collector: name }),
+        previous: sink.previous,
+        sink,
+        scope,
+      });
+      const breathe = breather(signal);
+      for (const i of collected.items) {
+        await sink.add(i);
+        await breathe();
+      }
+      for (const k of collected.same ?? []) await sink.same(k);
+      for (const c of collected.contents ?? []) await sink.content(c);
+      await sink.flush?.();
+      // An abort that lands after collect() returned still must not write a result.
+      if (signal.aborted) {
+        return { failed: "aborted" as const, error: "aborted before the result was stored" };
+      }
+      return { collected };
+    } catch (e) {
+      // The database could not take what the sink wrote (a baseline writes as it collects): the run failed for
+      // the database's sake, not the collector's.
+      if (!signal.aborted && sink.writeError) throw sink.writeError;
+      return { failed: signal.aborted ? "aborted" : "failed", error: errorText(e) };
+    }
+  };
+
+  // A baseline with nothing stored writes what it finds straight into the tables, inside the run's one
+  // transaction opened now (nothing to stage and copy, and its items come in key order); the process's other
+  // users of the connection wait for it (the page reads on its own).
+  if (baseline && !hasItems(opts.raw, name)) {
+    let failure: { failed: "aborted" | "failed"; error: string } | undefined;
+    try {
+      return await db.transaction().execute(async (trx) => {
+        const head = inventoryHead({
+          dataType: dataTypeOf(collector, host.os),
+          computer: host.hostname,
+          at: startedAt,
+          toAma: collector.toAma,
+        });
+        const delivering = collector.toAma || (opts.fields ?? "la") === "full";
+        const sink = new DirectSink(
+          opts.raw,
+          name,
+          (i) => collector.key(i),
+          startedAt,
+          bodies && delivering ? { stream: inventoryStream(collector), head, bodies } : undefined,
+        );
+        const r = await collect(sink);
+        if ("failed" in r) {
+          failure = r;
+          throw new Error(r.error); // rolls the run's writes back
+        }
+        return await store(opts, sink, r.collected, plan, trx);
+      });
+    } catch (e) {
+      if (failure) return await fail(failure.failed, failure.error);
+      // The transaction rolled back: nothing of the run is stored.
+      if (signal.aborted) {
+        return await fail("aborted", "aborted while its result was being stored; nothing stored");
+      }
+      throw e;
+    }
+  }
+
   // What the collector finds goes to the staging tables as it comes (a streaming collector writes there
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
   try {
     stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
-      bodies: snapshotDue && {
-        dataType: dataTypeOf(collector, host.os),
-        toAma: collector.toAma,
-        extras: (opts.fields ?? "la") === "full",
-      },
+      bodies,
       checksums: baseline,
       scope,
     });
@@ -206,31 +283,10 @@ async function collectAndStore(
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }
   try {
-    let collected;
+    const r = await collect(stage);
+    if ("failed" in r) return await fail(r.failed, r.error);
     try {
-      collected = await collector.collect(settings, {
-        host,
-        signal,
-        log: log.child({ collector: name }),
-        previous: stage.previous,
-        sink: stage,
-        scope,
-      });
-      const breathe = breather(signal);
-      for (const i of collected.items) {
-        await stage.add(i);
-        await breathe();
-      }
-      for (const k of collected.same ?? []) await stage.same(k);
-      for (const c of collected.contents ?? []) await stage.content(c);
-      await stage.flush();
-    } catch (e) {
-      return await fail(signal.aborted ? "aborted" : "failed", errorText(e));
-    }
-    // An abort that lands after collect() returned still must not write a result.
-    if (signal.aborted) return await fail("aborted", "aborted before the result was stored");
-    try {
-      return await store(opts, stage, collected, { startedAt, baseline, snapshotDue, revised, partial });
+      return await store(opts, stage, r.collected, plan);
     } catch (e) {
       // The transaction rolled back: nothing of the run is stored.
       if (signal.aborted) {
@@ -245,12 +301,16 @@ async function collectAndStore(
   }
 }
 
-/** The run's one transaction: the staged collection against the stored items, a page at a time. */
+/**
+ * The run's one transaction (`trx` when it was opened before collecting): the staged collection against the
+ * stored items, a page at a time.
+ */
 async function store(
   opts: RunOptions,
-  stage: Stage,
+  stage: RunSink,
   collected: Collected,
   plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[]; partial: boolean },
+  open?: Transaction<Database>,
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
   const { startedAt, baseline, snapshotDue, revised, partial } = plan;
@@ -279,7 +339,7 @@ async function store(
   // Between pages: a stop signal is heard, and aborts the transaction (it rolls back).
   const breathe = breather(opts.signal);
 
-  const runId = await db.transaction().execute(async (trx) => {
+  const inTransaction = async (trx: Transaction<Database>) => {
     // The runs row, written when the run has something to tell: at once for a whole run, with its first
     // change for a partial one (a realtime event that changed nothing leaves no trace).
     const run = { id: 0, collector: name, at: finishedAt };
@@ -331,10 +391,10 @@ async function store(
     };
 
     // Staged items (all but the ones the collector said are the same) against their stored versions. A
-    // baseline with nothing stored is every staged item written as it is: one statement.
+    // baseline with nothing stored wrote its items as it found them (DirectSink).
     const diffOpts = { volatile: [...collector.volatile ?? [], ...revised], baseline };
-    const fresh = baseline && !hasItems(raw, name);
-    if (fresh) itemsWritten += stage.insertAll(finishedAt);
+    const fresh = stage instanceof DirectSink;
+    if (fresh) itemsWritten += stage.count;
     for (let after = 0; !fresh;) {
       const page = stage.page(after);
       if (!page.length) break;
@@ -389,7 +449,8 @@ async function store(
     }
     if (run.id) await setRunCounts(trx, run.id, counts);
     return run.id;
-  });
+  };
+  const runId = open ? await inTransaction(open) : await db.transaction().execute(inTransaction);
 
   const summary: RunSummary = {
     runId,

@@ -13,6 +13,14 @@ import { fakeCollector } from "../../test/fake_collector.ts";
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });
+/** Settings that make an inventory snapshot due every 10 s. */
+const every10s = chooseEntry(
+  parseDcrDocument(
+    { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
+    "linux",
+  ),
+  "linux",
+).entry!.settings!;
 
 /** A collector whose next result the test sets. */
 function fake(): Collector & { next: Collected | Error } {
@@ -201,7 +209,10 @@ Deno.test("runCollector() with a streaming collector: same by fingerprint, chang
   let step: Step = async () => {};
   let seenPrevious: ReadonlyMap<string, string> | undefined;
   c.collect = async (_s, ctx) => {
-    seenPrevious = new Map(ctx.previous);
+    seenPrevious = new Map(["a", "b", "c", "d", "e", "z"].flatMap((k) => {
+      const v = ctx.previous!.get(k);
+      return v === undefined ? [] : [[k, v] as const];
+    }));
     await step(ctx);
     return { items: [] };
   };
@@ -242,7 +253,7 @@ Deno.test("runCollector() with a streaming collector: same by fingerprint, chang
   ]);
   // The unreadable item has no fingerprint: the next run does not get one for it.
   step = async (ctx) => {
-    assert.equal(ctx.previous!.has("c"), false);
+    assert.equal(ctx.previous!.get("c"), undefined);
     for (const k of ["a", "b", "e"]) await ctx.sink!.same(k);
     await ctx.sink!.add(pkg("c", "1"), "fp-c-1");
   };
@@ -253,17 +264,13 @@ Deno.test("runCollector() with a streaming collector: same by fingerprint, chang
 
 Deno.test("runCollector() sends the whole inventory when due: staged items from their bodies, the same ones from the store", async () => {
   const { db, c, run, outbox, close } = await setup();
-  const every10s = chooseEntry(
-    parseDcrDocument(
-      { enableInventory: true, inventorySettings: { inventoryCollectionFrequency: 10 } },
-      "linux",
-    ),
-    "linux",
-  ).entry!.settings!;
   c.collect = async (_s, ctx) => {
     for (const n of ["a", "b", "c"]) {
       if (ctx.previous!.get(n) === `fp-${n}`) await ctx.sink!.same(n);
-      else await ctx.sink!.add(pkg(n, n === "b" && ctx.previous!.size ? "2" : "1"), `fp-${n}`);
+      else {await ctx.sink!.add(
+          pkg(n, n === "b" && ctx.previous!.get("c") !== undefined ? "2" : "1"),
+          `fp-${n}`,
+        );}
     }
     return { items: [] };
   };
@@ -286,29 +293,39 @@ Deno.test("runCollector() sends the whole inventory when due: staged items from 
   await close();
 });
 
-Deno.test("runCollector() baseline snapshot (written by SQL) equals inventoryRecord() of each item, field order included", async () => {
+Deno.test("runCollector() snapshots equal inventoryRecord() of each item, field order included: the baseline's (written as found) and a later one (by SQL)", async () => {
   const { db, c, run, close } = await setup();
   const items: Item[] = [
     { SoftwareName: 'q"uote \u00e9\n\\', CurrentVersion: "1", Size: 12, Ok: true, Gone: null },
     { SoftwareName: "computer", Computer: "not this", TimeGenerated: "nor this", Big: 1.5e300 },
     { SoftwareName: "only" },
   ];
-  c.next = { items };
-  const first = await run({ fields: "full" });
-  const snap =
-    (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
-      .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
-  assert.equal(snap.length, 3);
-  for (const item of items) {
-    const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
-    const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at: first.finishedAt });
-    assert.match(got.extra.RecordId, /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
-    assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
-    assert.deepEqual(got.la, want.la);
-    assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
-    assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
+  let t = 1_000_000;
+  for (const [round, version] of [[0, "1"], [1, "2"]] as const) {
+    // The second run changes every item, so each is staged, and its snapshot is due (20 s later).
+    c.next = { items: items.map((i) => ({ ...i, CurrentVersion: version })) };
+    const s = await run({ fields: "full", settings: every10s, now: () => (t += 10_000) });
+    const snap =
+      (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_DATA_BLOB_V2").execute())
+        .map((r) => ({ la: JSON.parse(r.record), extra: JSON.parse(r.extra!) }));
+    await db.deleteFrom("outbox").execute();
+    assert.equal(snap.length, 3);
+    // The baseline's records are written as the items are found: their time is the run's start.
+    const at = round === 0 ? s.startedAt : s.finishedAt;
+    for (const item of c.next.items) {
+      const got = snap.find((r) => r.la.SoftwareName === item.SoftwareName)!;
+      const want = inventoryRecord(item, { dataType: "Software", computer: "testhost", at });
+      assert.match(
+        got.extra.RecordId,
+        /^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/,
+      );
+      assert.deepEqual(Object.keys(got.la), Object.keys(want.la!));
+      assert.deepEqual(got.la, want.la);
+      assert.deepEqual(Object.keys(got.extra), Object.keys(want.extra));
+      assert.deepEqual({ ...got.extra, RecordId: "" }, { ...want.extra, RecordId: "" });
+    }
+    assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
   }
-  assert.equal(new Set(snap.map((r) => r.extra.RecordId)).size, 3);
   await close();
 });
 

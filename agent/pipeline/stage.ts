@@ -13,15 +13,16 @@ import { inventoryBody } from "./records.ts";
 import { exclusive, rawTransaction } from "../../db/transaction.ts";
 import { arrays } from "../../db/sqlite_dialect.ts";
 import {
-  insertStagedItems,
+  newItemWriter,
   STORED,
   stored,
   storedChecksums,
   storedFingerprints,
   type StoredRow,
 } from "../../db/items.ts";
-import { appendStagedInventory } from "../../db/outbox.ts";
-import { storeStagedContents } from "../../db/contents.ts";
+import { appendStagedInventory, inventoryRecordText, outboxAppender } from "../../db/outbox.ts";
+import { REPORTED, StoredWindow } from "./previous.ts";
+import { contentWriter, storeStagedContents } from "../../db/contents.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -44,9 +45,6 @@ export interface StagedPair {
   prev: StoredItem | undefined;
 }
 
-/** What a reported key's fingerprint becomes in `previous` (a real fingerprint is never empty). */
-const REPORTED = "";
-
 /**
  * What one run of a collector found. Items handed over go to a temporary table (one row per key: a unique
  * index drops duplicates); keys said to be the same (fingerprint matched) only mark their entry in
@@ -58,15 +56,15 @@ export class Stage implements ItemSink {
   duplicates = 0;
   readonly duplicateExamples: string[] = [];
   /**
-   * The fingerprints of the stored items: what the collector gets as `ctx.previous`. A key reported this run
-   * reads as empty from then on.
+   * The fingerprints of the stored items: what the collector gets as `ctx.previous`, read a window at a time.
+   * A key reported this run reads as empty from then on.
    */
-  readonly previous: Map<string, string>;
+  readonly previous: StoredWindow;
   /**
    * The checksums of the stored items that have no fingerprint and no error (items of collectors that give
    * no fingerprints): an item handed over with the same JSON is the same, and is not staged either.
    */
-  #sums: Map<string, string>;
+  #sums: StoredWindow;
   #staged = 0;
   #same = 0;
   /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
@@ -105,8 +103,11 @@ export class Stage implements ItemSink {
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
     this.#scope = scope;
-    this.previous = storedFingerprints(raw, collector, scope?.scope);
-    this.#sums = storedChecksums(raw, collector, scope?.scope);
+    // A partial run knows only the stored items of its scope: what it does not find there is gone, nothing else.
+    const prints = storedFingerprints(raw, collector, scope?.scope);
+    const sums = storedChecksums(raw, collector, scope?.scope);
+    this.previous = new StoredWindow(prints.rows, prints.keys);
+    this.#sums = new StoredWindow(sums.rows, sums.keys);
   }
 
   /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
@@ -160,10 +161,10 @@ export class Stage implements ItemSink {
     const before = this.previous.get(s.key);
     const sum = this.#sums.get(s.key);
     if (before === REPORTED || sum === REPORTED) return this.#duplicate(s.key);
-    if (before !== undefined) this.previous.set(s.key, REPORTED);
+    if (before !== undefined) this.previous.report(s.key);
     let checksum = this.#checksums && s.error === null ? dataChecksum(s.json) : null;
     if (sum !== undefined) {
-      this.#sums.set(s.key, REPORTED);
+      this.#sums.report(s.key);
       // Stored as it is, without fingerprint: the same as before, nothing to stage.
       if (s.error === null && s.fingerprint === null && (checksum ??= dataChecksum(s.json)) === sum) {
         this.#same++;
@@ -189,7 +190,7 @@ export class Stage implements ItemSink {
     const before = this.previous.get(key);
     // Unknown (not a stored fingerprint) or already reported: nothing to keep twice.
     if (before === undefined || before === REPORTED) return this.#duplicate(key);
-    this.previous.set(key, REPORTED);
+    this.previous.report(key);
     this.#same++;
   }
 
@@ -268,22 +269,13 @@ export class Stage implements ItemSink {
    * index) that were not staged. Deleting a page before asking for the next one is safe.
    */
   *unreported(): Generator<StoredItem[]> {
-    let keys: string[] = [];
     const byKeys = this.#prepare(
       `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN (SELECT value FROM json_each(?))`,
     );
     for (const known of [this.previous, this.#sums]) {
-      for (const [k, mark] of known) {
-        if (mark === REPORTED) continue;
-        keys.push(k);
-        if (keys.length === PAGE) {
-          yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
-          keys = [];
-        }
+      for (const keys of known.unreported(PAGE)) {
+        yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
       }
-    }
-    if (keys.length) {
-      yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
     }
     const unread =
       `fingerprint IS NULL AND error IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;
@@ -306,15 +298,6 @@ export class Stage implements ItemSink {
         ? rows.filter((r) => scope.has(r[0]))
         : rows).map(stored);
     }
-  }
-
-  /**
-   * Writes every staged item as a new stored item, in one statement: what diffOne gives for each on a
-   * baseline with nothing stored. Returns how many.
-   */
-  insertAll(at: number): number {
-    if (!this.#checksums) throw new Error("insertAll() needs a stage opened with checksums");
-    return insertStagedItems(this.raw, this.#items, this.collector, at);
   }
 
   /**
@@ -376,5 +359,125 @@ export class Stage implements ItemSink {
   /** Runs `fn` while holding Kysely's connection (see exclusive): these writes never join another's transaction. */
   async #locked(fn: () => void): Promise<void> {
     await exclusive(this.db, fn);
+  }
+}
+
+/** What a run's store() reads of its sink: the staging area, or the tables themselves (DirectSink). */
+export type RunSink =
+  & Pick<
+    Stage,
+    | "count"
+    | "errors"
+    | "duplicates"
+    | "duplicateExamples"
+    | "previous"
+    | "page"
+    | "unreported"
+    | "snapshot"
+    | "unstagedGood"
+    | "storeContents"
+    | "close"
+  >
+  & ItemSink;
+
+/** Nothing stored: what a run with nothing stored gets as `ctx.previous`. */
+const NOTHING_STORED = new StoredWindow(() => [], () => []);
+
+/**
+ * The sink of a baseline with nothing stored: each item, its inventory record and captured content go straight
+ * into their tables, inside the run's transaction, which was opened before collecting (runCollector): nothing is
+ * staged, nor copied at the end. The items' times and their records' TimeGenerated are the run's start.
+ */
+export class DirectSink implements RunSink {
+  errors = 0;
+  duplicates = 0;
+  readonly duplicateExamples: string[] = [];
+  readonly previous = NOTHING_STORED;
+  #count = 0;
+  #records = 0;
+  readonly #items: ReturnType<typeof newItemWriter>;
+  readonly #outbox: ReturnType<typeof outboxAppender>;
+  readonly #contents: ReturnType<typeof contentWriter>;
+
+  /** `records`: where and how the inventory records go, when the run sends a snapshot and someone takes it. */
+  constructor(
+    raw: DatabaseSync,
+    collector: string,
+    private readonly key: (item: Item) => string,
+    private readonly at: number,
+    private readonly records?: {
+      stream: string;
+      head: { la: string | null; extra: string };
+      bodies: BodyOptions;
+    },
+  ) {
+    this.#items = newItemWriter(raw, collector, at);
+    this.#outbox = outboxAppender(raw);
+    this.#contents = contentWriter(raw, at);
+  }
+
+  get count(): number {
+    return this.#count;
+  }
+
+  /** What the database threw at a write of this sink (the run then fails as a storage failure). */
+  writeError: unknown;
+
+  /** Runs a write; an error of the database is kept before it is thrown on. */
+  #write<T>(fn: () => T): T {
+    try {
+      return fn();
+    } catch (e) {
+      this.writeError ??= e;
+      throw e;
+    }
+  }
+
+  add(item: Item, fingerprint?: string): void {
+    const s = seenItem(this.key(item), item, fingerprint || null);
+    const checksum = s.error === null ? dataChecksum(s.json) : null;
+    if (!this.#write(() => this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint))) {
+      if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(s.key);
+      return;
+    }
+    this.#count++;
+    if (s.error !== null) {
+      this.errors++;
+      return;
+    }
+    const r = this.records;
+    if (!r || (r.head.la === null && !r.bodies.extras)) return;
+    const body = inventoryBody(item, r.bodies);
+    const text = inventoryRecordText(r.head, body.la, body.extra, crypto.randomUUID());
+    this.#write(() => this.#outbox.append(r.stream, text.record, text.extra, this.at));
+    this.#records++;
+  }
+
+  same(key: string): void {
+    // Nothing is stored, so nothing can be the same.
+    if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(key);
+  }
+
+  content(c: Content): void {
+    this.#write(() => this.#contents.store(c));
+  }
+
+  page(): StagedPair[] {
+    return [];
+  }
+
+  *unreported(): Generator<StoredItem[]> {}
+
+  /** The inventory records were written as they came: how many. */
+  snapshot(): number {
+    return this.#records;
+  }
+
+  *unstagedGood(): Generator<Item[]> {}
+
+  storeContents(): void {}
+
+  close(): Promise<void> {
+    return Promise.resolve();
   }
 }

@@ -6,7 +6,8 @@ import * as m003 from "./003_ui_indexes.ts";
 import * as m004 from "./004_fingerprints.ts";
 import * as m005 from "./005_outbox_extra.ts";
 import * as m006 from "./006_chain.ts";
-import * as m007 from "./007_change_origin.ts";
+import * as m007 from "./007_items_by_key.ts";
+import * as m008 from "./008_change_origin.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   "004_fingerprints": m004,
   "005_outbox_extra": m005,
   "006_chain": m006,
-  "007_change_origin": m007,
+  "007_items_by_key": m007,
+  "008_change_origin": m008,
 };

@@ -7,16 +7,7 @@ import { startFakeAma } from "../fake_ama.ts";
 export const MAIN = new URL("../../main.ts", import.meta.url).pathname;
 
 /** A seeded random source (mulberry32), so that a failure can be replayed with its seed. */
-export function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as random } from "../helpers.ts";
 
 /** Package name → version: what the machine has. */
 export type Packages = Map<string, string>;

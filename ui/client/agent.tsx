@@ -50,6 +50,7 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
                     {runWord(r, c.enabled)}
                   </Pill>{" "}
                   <span class="cname">{label(c.name)}</span>
+                  {c.realtime && <span class="dim small">· {c.realtime.state}</span>}
                   {r?.error && <div class="err small">{r.error}</div>}
                   {!r?.error && c.lastError && (
                     <div class="dim small">last error {relative(c.lastError.at)}: {c.lastError.error}</div>
@@ -67,6 +68,8 @@ export function CollectorTable(props: { collectors: CollectorStatus[]; compact?:
                 <td>
                   {c.running
                     ? "running…"
+                    : c.nextRunAt && c.nextRunAt <= Date.now()
+                    ? "due now"
                     : c.nextRunAt
                     ? <Time at={c.nextRunAt} rel />
                     : c.enabled

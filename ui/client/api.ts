@@ -28,10 +28,18 @@ export interface CollectorStatus {
   running: boolean;
   lastRun: RunRow | null;
   lastError: { at: number; error: string } | null;
+  /** Realtime collection of the collector, when it has one (watching, fallen back to scans, …). */
+  realtime?: { state: string; detail?: string };
 }
 
 export interface Status {
   now: number;
+  /** The OS of the machine shown. */
+  platform: "linux" | "windows";
+  /** The server's IANA time zone. */
+  timeZone: string;
+  /** DCRs rejected after the one in force; fileInfo entries that match nothing here. */
+  problems: { rejectedDcrs: number; missingPaths: { name: string; path: string }[] };
   /** "off": the agent runs with --no-auth. */
   auth: "token" | "off";
   version: string | null;

@@ -25,3 +25,11 @@ export function cell(c: Column, v: unknown, data: Record<string, unknown> | null
   if (c.format === "hash") return typeof v === "string" ? v.slice(0, 12) : "";
   return show(v);
 }
+
+/**
+ * A Linux FileSystemPath as the machine names it: `\\` is one backslash. `\xNN` (a byte that is no UTF-8)
+ * stays written so: it has no character to show.
+ */
+export function unescapePath(s: string): string {
+  return s.includes("\\\\") ? s.replaceAll("\\\\", "\\") : s;
+}

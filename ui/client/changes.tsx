@@ -1,14 +1,18 @@
-// Changes: time range, type and category filters, text search, paged newest first.
-import { useState } from "preact/hooks";
+// Changes: time range, type and category filters, text search, paged newest first; new changes arrive as runs
+// store them, or, while the operator reads further down, wait behind "N new changes".
+import { useEffect, useState } from "preact/hooks";
 import type { ChangeRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { ChangeList } from "./change_list.tsx";
 import { Empty, ErrorBox } from "./common.tsx";
-import { localTime, num } from "./format.ts";
+import { num } from "./format.ts";
+import { epochToWall, formatTime, wallToEpoch, zoneChoice } from "./time.ts";
+import { fresh, tick } from "./state.ts";
 import { COLLECTORS } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
+import { AckButton } from "./review.tsx";
 
 const PAGE = 100;
 const RANGE_MS: Record<string, number> = {
@@ -22,15 +26,33 @@ function toMs(since: string): number {
   return since in RANGE_MS ? Date.now() - RANGE_MS[since] : Number(since);
 }
 
-/** A local time as a datetime-local input wants it (YYYY-MM-DDTHH:MM). */
-function inputTime(ms: number): string {
-  return localTime(ms).slice(0, 16).replace(" ", "T");
+/** Whether the list is where new changes go (its first page, scrolled to the top): they then show at once. */
+function useAtTop(page: number): boolean {
+  const [top, setTop] = useState(scrollY < 120);
+  useEffect(() => {
+    const on = () => setTop(scrollY < 120);
+    addEventListener("scroll", on, { passive: true });
+    return () => removeEventListener("scroll", on);
+  }, []);
+  return top && page === 0;
 }
 
 export function Changes(props: { params: Record<string, string> }) {
   const p = props.params;
   const since = p.since ?? (p.until ? undefined : "24h");
   const page = Number(p.page ?? 0);
+  const live = useAtTop(page);
+  // The data version this list shows: it follows every stored run while the list is live, else waits.
+  const [shown, setShown] = useState(tick.value);
+  if (live && shown !== tick.value) setShown(tick.value);
+  const types = (p.type ?? "").split(",").filter(Boolean);
+  const waiting = tick.value === shown
+    ? 0
+    : Object.entries(fresh.value).reduce((n, [c, k]) => n + (!types.length || types.includes(c) ? k : 0), 0);
+  useEffect(() => {
+    if (tick.value === shown) fresh.value = {};
+  }, [shown]);
+  void zoneChoice.value;
   const res = useFetch<Page<ChangeRow>>(
     "changes" +
       query({
@@ -38,10 +60,12 @@ export function Changes(props: { params: Record<string, string> }) {
         until: p.until,
         type: p.type,
         category: p.category,
+        reviewed: p.reviewed,
         q: p.q,
         offset: page * PAGE,
         limit: PAGE,
       }),
+    shown,
   );
   const custom = since !== undefined && !["1h", "24h", "7d", "30d"].includes(since);
   const [picking, setPicking] = useState(false);
@@ -73,8 +97,8 @@ export function Changes(props: { params: Record<string, string> }) {
             title="Pick a time range"
           >
             {custom || p.until
-              ? `${since ? localTime(Number(since)).slice(5, 16) : "…"} – ${
-                p.until ? localTime(Number(p.until)).slice(5, 16) : "now"
+              ? `${since ? formatTime(toMs(since), { seconds: false }) : "…"} – ${
+                p.until ? formatTime(Number(p.until), { seconds: false }) : "now"
               }`
               : "Custom…"}
           </button>
@@ -85,7 +109,8 @@ export function Changes(props: { params: Record<string, string> }) {
             onSubmit={(e) => {
               e.preventDefault();
               const f = new FormData(e.target as HTMLFormElement);
-              const from = Date.parse(String(f.get("from"))), to = Date.parse(String(f.get("to")));
+              // Read in the zone the page shows times in.
+              const from = wallToEpoch(String(f.get("from"))), to = wallToEpoch(String(f.get("to")));
               setParams({
                 since: Number.isNaN(from) ? undefined : from,
                 until: Number.isNaN(to) ? undefined : to,
@@ -99,7 +124,7 @@ export function Changes(props: { params: Record<string, string> }) {
               <input
                 type="datetime-local"
                 name="from"
-                defaultValue={inputTime(since ? toMs(since) : Date.now() - 86400_000)}
+                defaultValue={epochToWall(since ? toMs(since) : Date.now() - 86400_000)}
               />
             </label>
             <label>
@@ -107,7 +132,7 @@ export function Changes(props: { params: Record<string, string> }) {
               <input
                 type="datetime-local"
                 name="to"
-                defaultValue={inputTime(p.until ? Number(p.until) : Date.now())}
+                defaultValue={epochToWall(p.until ? Number(p.until) : Date.now())}
               />
             </label>
             <button type="submit" class="primary">Apply</button>
@@ -138,19 +163,59 @@ export function Changes(props: { params: Record<string, string> }) {
             </button>
           ))}
         </div>
+        <label class="check">
+          <input
+            type="checkbox"
+            checked={p.reviewed === "0"}
+            onChange={(e) =>
+              setParams({
+                reviewed: (e.target as HTMLInputElement).checked ? "0" : undefined,
+                page: undefined,
+              })}
+          />
+          Unreviewed only
+        </label>
         <SearchBox
           value={p.q ?? ""}
           placeholder="Search names and paths"
-          onInput={(q) => setParams({ q, page: undefined }, { replace: true })}
+          onInput={(q, replace) => setParams({ q, page: undefined }, { replace })}
         />
       </div>
       <div class="countline" aria-live="polite">
         {d
-          ? `${num(d.total)}${d.capped ? "+" : ""} change${d.total === 1 ? "" : "s"}`
+          ? d.capped
+            ? `more than ${num(d.total)} changes match`
+            : `${num(d.total)} change${d.total === 1 ? "" : "s"}`
           : res.loading
           ? "Loading…"
           : ""}
       </div>
+      {waiting > 0 && (
+        <button
+          type="button"
+          class="new-changes"
+          onClick={() => {
+            setShown(tick.value);
+            setParams({ page: undefined });
+            scrollTo({ top: 0 });
+          }}
+        >
+          {num(waiting)} new change{waiting === 1 ? "" : "s"}: show
+        </button>
+      )}
+      <Exports
+        path="export/changes"
+        params={{ since, until: p.until, type: p.type, category: p.category, reviewed: p.reviewed, q: p.q }}
+      />
+      {d && d.rows.some((r) => !r.ack) && (
+        <div class="review-bar">
+          <AckButton
+            subject={{ changeIds: d.rows.filter((r) => !r.ack).map((r) => r.id) }}
+            count={d.rows.filter((r) => !r.ack).length}
+            label={`Acknowledge the ${num(d.rows.filter((r) => !r.ack).length)} unreviewed shown…`}
+          />
+        </div>
+      )}
       {res.error && <ErrorBox error={res.error} />}
       {d && (d.rows.length ? <ChangeList rows={d.rows} /> : (
         <Empty>
@@ -159,6 +224,20 @@ export function Changes(props: { params: Record<string, string> }) {
       ))}
       {d && <Pager page={page} pageSize={PAGE} total={d.total} capped={d.capped} />}
     </div>
+  );
+}
+
+/** Download links of what the view lists (every page of it), as CSV and NDJSON. */
+export function Exports(props: { path: string; params: Record<string, string | undefined> }) {
+  return (
+    <span class="exports">
+      Export{" "}
+      {(["csv", "ndjson"] as const).map((f) => (
+        <a key={f} href={`/api/${props.path}${query({ ...props.params, format: f })}`} download>
+          {f.toUpperCase()}
+        </a>
+      ))}
+    </span>
   );
 }
 

@@ -1,7 +1,9 @@
-// The changes-over-time chart: stacked SVG bars per type, counts on hover, a click filters the change list.
+// The changes-over-time chart: stacked SVG bars per type, counts on hover or focus, a click (or Enter) filters
+// the change list.
 import { useState } from "preact/hooks";
 import type { Histogram } from "./api.ts";
-import { localTime, num } from "./format.ts";
+import { num } from "./format.ts";
+import { formatTime, zoneChoice } from "./time.ts";
 import { COLLECTORS, label } from "./collectors.ts";
 import { navigate } from "./route.ts";
 
@@ -25,12 +27,15 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
   const W = 800, H = props.height ?? 160;
   const bw = W / n;
   const h = hover === null ? null : buckets[hover];
+  void zoneChoice.value;
+  const short = (t: number) => formatTime(t, { seconds: false }).slice(5);
+  const open = (b: { t: number }) => navigate("changes", { since: b.t, until: b.t + hist.bucket });
   return (
     <div class="chart">
       <svg
         viewBox={`0 0 ${W} ${H}`}
-        role="img"
-        aria-label="Changes over time"
+        role="group"
+        aria-label="Changes over time: one bar per period, Enter lists its changes"
         preserveAspectRatio="none"
       >
         <line x1="0" x2={W} y1={H} y2={H} class="axis" />
@@ -40,9 +45,20 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
             <g
               key={b.t}
               class={hover === i ? "bar hover" : "bar"}
+              tabIndex={b.total ? 0 : -1}
+              role="link"
+              aria-label={`${formatTime(b.t, { seconds: false })}: ${num(b.total)} changes`}
               onMouseEnter={() => setHover(i)}
               onMouseLeave={() => setHover(null)}
-              onClick={() => navigate("changes", { since: b.t, until: b.t + hist.bucket })}
+              onFocus={() => setHover(i)}
+              onBlur={() => setHover(null)}
+              onClick={() => open(b)}
+              onKeyDown={(e) => {
+                if (e.key === "Enter" || e.key === " ") {
+                  e.preventDefault();
+                  open(b);
+                }
+              }}
             >
               <rect x={i * bw} y={0} width={bw} height={H} class="hit" />
               {ORDER.filter((c) => b.by[c]).map((c) => {
@@ -59,13 +75,13 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
                   />
                 );
               })}
-              <title>{`${localTime(b.t)}: ${num(b.total)} changes`}</title>
+              <title>{`${formatTime(b.t)}: ${num(b.total)} changes`}</title>
             </g>
           );
         })}
       </svg>
       <div class="chart-axis">
-        <span>{localTime(hist.since).slice(5, 16)}</span>
+        <span>{short(hist.since)}</span>
         <span>
           max {num(max)} per {hist.bucket >= 86400_000
             ? "day"
@@ -73,13 +89,13 @@ export function ChangesChart(props: { hist: Histogram; height?: number }) {
             ? `${hist.bucket / 3600_000} h`
             : `${hist.bucket / 60_000} min`}
         </span>
-        <span>{localTime(hist.until).slice(5, 16)}</span>
+        <span>{short(hist.until)}</span>
       </div>
       <div class="chart-legend">
         {h
           ? (
             <span>
-              <b>{localTime(h.t).slice(0, 16)}</b> · {num(h.total)} changes
+              <b>{formatTime(h.t, { seconds: false })}</b> · {num(h.total)} changes
               {ORDER.filter((c) => h.by[c]).map((c) => (
                 <span key={c}>
                   · <i class={`dot s-${c}`} />

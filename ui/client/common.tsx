@@ -1,17 +1,27 @@
-// Small shared pieces: times with UTC on hover, category badges, type icons, empty and error states.
+// Small shared pieces: times in the chosen zone with UTC on hover, category badges, type icons, empty and error
+// states, field values (ISO times shown as times).
 import type { ComponentChildren } from "preact";
-import { localTime, relative, utcTime } from "./format.ts";
+import { formatTime, isoTime, relative, timeTitle, zoneChoice } from "./time.ts";
+import { show } from "./format.ts";
 import { collectorNamed, label } from "./collectors.ts";
 
-export function Time(props: { at: number; rel?: boolean }) {
+/** A time: in the chosen zone (with it named), or relative (`rel`) with the time on hover. */
+export function Time(props: { at: number; rel?: boolean; raw?: string }) {
+  void zoneChoice.value; // re-render when the zone changes
   return (
     <time
       dateTime={new Date(props.at).toISOString()}
-      title={`${localTime(props.at)} local · ${utcTime(props.at)}`}
+      title={props.raw ? `${timeTitle(props.at)} · as stored: ${props.raw}` : timeTitle(props.at)}
     >
-      {props.rel ? relative(props.at) : localTime(props.at)}
+      {props.rel ? relative(props.at) : formatTime(props.at)}
     </time>
   );
+}
+
+/** An item field's value: an ISO time as a time, anything else as text. */
+export function Value(props: { v: unknown }) {
+  const t = isoTime(props.v);
+  return t === undefined ? <>{show(props.v)}</> : <Time at={t} raw={props.v as string} />;
 }
 
 export function Badge(props: { category: string }) {

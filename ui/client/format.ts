@@ -1,7 +1,10 @@
-// Display helpers: local times with UTC on hover, relative times, numbers, item names per collector.
+// Display helpers: numbers, durations, item names per collector, paths as the machine names them.
 import type { Data } from "./api.ts";
 import { collectorNamed } from "./collectors.ts";
+import { platform } from "./state.ts";
+import { unescapePath } from "./cell.ts";
 export { bytes, show } from "./cell.ts";
+export { formatTime, relative } from "./time.ts";
 
 /** What one and many items of a collector are called. */
 export function nouns(collector: string): readonly [string, string] {
@@ -17,30 +20,6 @@ export function plural(n: number, collector: string): string {
   return `${num(n)} ${n === 1 ? one : many}`;
 }
 
-export function localTime(ms: number): string {
-  const d = new Date(ms);
-  const p = (x: number) => String(x).padStart(2, "0");
-  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
-    p(d.getMinutes())
-  }:${p(d.getSeconds())}`;
-}
-
-export function utcTime(ms: number): string {
-  return new Date(ms).toISOString().replace("T", " ").replace(/\.\d+Z$/, " UTC");
-}
-
-export function relative(ms: number, now = Date.now()): string {
-  const s = Math.round((now - ms) / 1000);
-  const future = s < 0;
-  const a = Math.abs(s);
-  let t: string;
-  if (a < 45) t = `${a} s`;
-  else if (a < 2700) t = `${Math.round(a / 60)} min`;
-  else if (a < 36 * 3600) t = `${Math.round(a / 3600)} h`;
-  else t = `${Math.round(a / 86400)} d`;
-  return future ? `in ${t}` : `${t} ago`;
-}
-
 export function duration(ms: number): string {
   if (ms < 1000) return `${ms} ms`;
   if (ms < 60_000) return `${(ms / 1000).toFixed(1)} s`;
@@ -53,10 +32,18 @@ export function duration(ms: number): string {
  */
 export function itemName(collector: string, data: Data | null | undefined, key: string): string {
   const c = collectorNamed(collector);
-  if (!data || !c) return key;
+  if (!data || !c) return shownPath(collector, key);
   const s = (k: string) => typeof data[k] === "string" && data[k] !== "" ? data[k] as string : undefined;
   const [first, ...more] = c.page.title?.fields ?? [c.nameField];
   const head = s(first);
-  if (head === undefined) return key;
-  return [head, ...more.flatMap((f) => s(f) ?? [])].join(c.page.title?.join ?? "");
+  if (head === undefined) return shownPath(collector, key);
+  return shownPath(collector, [head, ...more.flatMap((f) => s(f) ?? [])].join(c.page.title?.join ?? ""));
+}
+
+/**
+ * A path of a collector whose items are paths, as the machine names it: Linux file names reach the page with
+ * `\` for a backslash (and `\xNN` for a byte that is no UTF-8), so that any name can be stored.
+ */
+export function shownPath(collector: string, text: string): string {
+  return collectorNamed(collector)?.page.path && platform.value === "linux" ? unescapePath(text) : text;
 }

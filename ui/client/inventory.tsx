@@ -2,19 +2,28 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
-import { Empty, ErrorBox, Highlight, Time } from "./common.tsx";
-import { num, plural } from "./format.ts";
+import { Empty, ErrorBox, Highlight, Time, Value } from "./common.tsx";
+import { num, plural, shownPath } from "./format.ts";
+import { isoTime } from "./time.ts";
+import { status } from "./state.ts";
 import { cell } from "./cell.ts";
 import { collectorNamed } from "./collectors.ts";
 import { setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
-import { Pager } from "./changes.tsx";
+import { Exports, Pager } from "./changes.tsx";
 
 const PAGE = 100;
 
-export function SearchBox(props: { value: string; placeholder: string; onInput(v: string): void }) {
+/**
+ * The search box of a view. Typing updates the URL once a pause: the first update of a search adds a history
+ * entry (Back returns to the view before it), the next ones of the same search replace it.
+ */
+export function SearchBox(
+  props: { value: string; placeholder: string; onInput(v: string, replace: boolean): void },
+) {
   const [v, setV] = useState(props.value);
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
+  const typing = useRef(false);
   useEffect(() => setV(props.value), [props.value]);
   return (
     <input
@@ -26,13 +35,96 @@ export function SearchBox(props: { value: string; placeholder: string; onInput(v
       placeholder={`${props.placeholder}  ( / )`}
       aria-label={props.placeholder}
       value={v}
+      onBlur={() => typing.current = false}
       onInput={(e) => {
         const nv = (e.target as HTMLInputElement).value;
         setV(nv);
         clearTimeout(timer.current);
-        timer.current = setTimeout(() => props.onInput(nv), 150);
+        timer.current = setTimeout(() => {
+          props.onInput(nv, typing.current);
+          typing.current = true;
+        }, 150);
       }}
     />
+  );
+}
+
+/** What an empty inventory says: why it is empty, from the collector's last run. */
+function EmptyInventory(props: { collector: string; errors: boolean; q?: string }) {
+  const spec = collectorNamed(props.collector)!;
+  const st = status.value?.collectors.find((c) => c.name === props.collector);
+  const run = st?.lastRun;
+  if (props.q) return <Empty>Nothing matches “{props.q}”.</Empty>;
+  if (props.errors) return <Empty>No unreadable {spec.nouns[1]}: every {spec.nouns[0]} was read.</Empty>;
+  if (!st && !run) return <Empty>{spec.page.empty}</Empty>;
+  if (st && !st.enabled && !run) return <Empty>The {spec.label.toLowerCase()} collector is off.</Empty>;
+  if (!run) {
+    return (
+      <Empty>
+        The {spec.label.toLowerCase()} collector has not run yet
+        {st?.nextRunAt
+          ? (
+            <>
+              ; its first run is due <Time at={st.nextRunAt} rel />
+            </>
+          )
+          : null}.
+      </Empty>
+    );
+  }
+  if (run.status === "failed" || run.status === "aborted") {
+    return (
+      <Empty>
+        The last {spec.label.toLowerCase()} run {run.status} <Time at={run.finished_at} rel />: {run.error}
+      </Empty>
+    );
+  }
+  // Its warnings (said above the table) tell why; without any, the spec says what to do.
+  return (
+    <Empty>
+      The last run (<Time at={run.finished_at} rel />) found no {spec.nouns[1]}.
+      {!run.warnings.length && <div class="small">{spec.page.empty}</div>}
+    </Empty>
+  );
+}
+
+/** DCR fileInfo entries that match nothing here (the collector that captures content is the files one). */
+function MissingPaths(props: { collector: string }) {
+  const missing = status.value?.problems.missingPaths ?? [];
+  if (!collectorNamed(props.collector)?.content || !missing.length) return null;
+  return (
+    <div class="warnbox" role="status">
+      {missing.length === 1 ? "A DCR entry matches" : `${num(missing.length)} DCR entries match`}{" "}
+      nothing on this machine (the path does not exist):
+      {missing.map((m, i) => (
+        <div key={i} class="small mono">
+          {m.path}
+          {m.name ? <span class="dim">(entry “{m.name}”)</span> : null}
+        </div>
+      ))}
+    </div>
+  );
+}
+
+/** The collector's last run, when it failed or warned: said above its inventory. */
+export function RunProblems(props: { collector: string }) {
+  const run = status.value?.collectors.find((c) => c.name === props.collector)?.lastRun;
+  if (!run || (!run.error && !run.warnings.length)) return null;
+  return (
+    <div class={run.error ? "errorbox" : "warnbox"} role={run.error ? "alert" : "status"}>
+      {run.error
+        ? (
+          <>
+            Last run {run.status} <Time at={run.finished_at} rel />: {run.error}
+          </>
+        )
+        : (
+          <>
+            Last run <Time at={run.finished_at} rel /> warned:
+          </>
+        )}
+      {run.warnings.map((w, i) => <div key={i} class="small">{w}</div>)}
+    </div>
   );
 }
 
@@ -57,7 +149,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
         <SearchBox
           value={p.q ?? ""}
           placeholder={`Search ${spec.nouns[1]}`}
-          onInput={(q) => setParams({ q, page: undefined }, { replace: true })}
+          onInput={(q, replace) => setParams({ q, page: undefined }, { replace })}
         />
         <label class="check">
           <input
@@ -81,9 +173,11 @@ export function Inventory(props: { collector: string; params: Record<string, str
             : ""}
         </span>
       </div>
+      <Exports path={`export/inventory/${collector}`} params={{ q: p.q, errors: p.errors }} />
+      <RunProblems collector={collector} />
+      <MissingPaths collector={collector} />
       {res.error && <ErrorBox error={res.error} />}
-      {d && !d.rows.length &&
-        (p.q ? <Empty>Nothing matches “{p.q}”.</Empty> : <Empty>{spec.page.empty}</Empty>)}
+      {d && !d.rows.length && <EmptyInventory collector={collector} errors={p.errors === "1"} q={p.q} />}
       {d && d.rows.length > 0 && (
         <div class="table-wrap">
           <table class="grid">
@@ -121,9 +215,15 @@ export function Inventory(props: { collector: string; params: Record<string, str
                   onClick={() => setParams({ item: `${collector}|${r.key}` })}
                 >
                   {cols.map((c, i) => {
-                    const v = cell(c, r.data[c.field], r.data);
+                    const raw = r.data[c.field];
+                    const at = c.format ? undefined : isoTime(raw);
+                    const v = i === 0 ? shownPath(collector, cell(c, raw, r.data)) : cell(c, raw, r.data);
                     return (
-                      <td key={c.field} class={c.style} title={v.length > 40 ? v : undefined}>
+                      <td
+                        key={c.field}
+                        class={at === undefined ? c.style : `${c.style ?? ""} time`}
+                        title={v.length > 40 ? v : undefined}
+                      >
                         {i === 0
                           ? (
                             <a
@@ -133,16 +233,20 @@ export function Inventory(props: { collector: string; params: Record<string, str
                               })}`}
                               onClick={(e) => e.preventDefault()}
                             >
-                              <Highlight text={v || r.key} q={p.q} />
+                              <Highlight text={v || shownPath(collector, r.key)} q={p.q} />
                             </a>
                           )
+                          : at !== undefined
+                          ? <Value v={raw} />
                           : <Highlight text={v} q={p.q} />}
                         {i === 0 && r.error ? <span class="warn" title={r.error}>⚠</span> : null}
                       </td>
                     );
                   })}
-                  <td class="dim">
-                    <Time at={r.changed_at} rel />
+                  <td class="dim changed">
+                    {r.changed_at === null
+                      ? <span title="no change since it was first seen">—</span>
+                      : <Time at={r.changed_at} rel />}
                   </td>
                 </tr>
               ))}

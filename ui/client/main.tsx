@@ -1,13 +1,17 @@
 // The page's entry: mounts the app, polls the agent status, keyboard shortcuts (/, g c, Esc).
 import { render } from "preact";
 import { App } from "./app.tsx";
-import { refreshStatus } from "./state.ts";
+import { listen, refreshStatus } from "./state.ts";
 import { navigate, route, setParams, type View } from "./route.ts";
 import { COLLECTORS } from "./collectors.ts";
 
-render(<App />, document.getElementById("app")!);
+const root = document.getElementById("app")!;
+// The boot text ("Loading…") goes: render() adds to what is in its container.
+root.textContent = "";
+render(<App />, root);
 refreshStatus();
-setInterval(refreshStatus, 10_000);
+// No polling: the server says when something changed (state.ts listen()).
+listen();
 
 /** `g` then a key: each collector's shortcut (its spec's), and the page's own views (which win a clash). */
 const GO: Record<string, View> = {

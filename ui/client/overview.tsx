@@ -3,14 +3,17 @@ import type { ChangeRow, Histogram, Page } from "./api.ts";
 import { ChangesChart } from "./chart.tsx";
 import { ChangeList } from "./change_list.tsx";
 import { Empty, ErrorBox } from "./common.tsx";
-import { num } from "./format.ts";
+import { num, plural } from "./format.ts";
 import { COLLECTORS } from "./collectors.ts";
 import { navigate } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { CollectorTable } from "./agent.tsx";
 import { status } from "./state.ts";
 
-type Counts = Record<string, { items: number; errors: number; changed: number }>;
+type Counts = Record<
+  string,
+  { items: number; errors: number; changed: number; changes?: number; unreviewed?: number }
+>;
 
 export function Overview(props: { since: string }) {
   const counts = useFetch<Counts>("counts?since=24h");
@@ -22,13 +25,30 @@ export function Overview(props: { since: string }) {
       <div class="cards">
         {COLLECTORS.map(({ name: c, label, nouns }) => {
           const v = counts.data?.[c];
+          const run = st?.collectors.find((x) => x.name === c)?.lastRun;
           return (
-            <a class="card" href={`#/${c}`} key={c}>
+            <a class="card" href={`#/${c}`} key={c} data-collector={c}>
               <span class="card-label">{label}</span>
               <span class="card-value">{v ? num(v.items) : "–"}</span>
               <span class="card-sub">
-                {v ? `${num(v.changed)} changed in 24 h` : `no ${nouns[1]}`}
-                {v?.errors ? <span class="warn">· {num(v.errors)} unreadable</span> : null}
+                {v
+                  ? (
+                    <>
+                      {plural(v.changed, c)} changed in 24 h {v.changes
+                        ? <span class="dim">· {num(v.changes)} change{v.changes === 1 ? "" : "s"}</span>
+                        : null}
+                    </>
+                  )
+                  : `no ${nouns[1]}`}
+                {v?.unreviewed
+                  ? (
+                    <a class="unreviewed" href={`#/changes?since=24h&type=${c}&reviewed=0`}>
+                      {num(v.unreviewed)} unreviewed
+                    </a>
+                  )
+                  : null}
+                {v?.errors ? <span class="warn">&nbsp;· {num(v.errors)} unreadable</span> : null}
+                {run?.status === "failed" ? <span class="err">&nbsp;· last run failed</span> : null}
               </span>
             </a>
           );
@@ -67,7 +87,7 @@ export function Overview(props: { since: string }) {
             ? <ChangeList rows={latest.data.rows} />
             : <Empty>No changes recorded yet. Changes appear after the second run of a collector.</Empty>)}
         </section>
-        <section class="panel">
+        <section class="panel collectors-panel">
           <header>
             <h2>Collectors</h2>
             <a href="#/agent">Agent →</a>

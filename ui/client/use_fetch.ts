@@ -1,4 +1,5 @@
-// A hook that loads JSON for the current parameters, cancels stale loads, and reloads on the refresh tick.
+// A hook that loads JSON for the current parameters, cancels stale loads, and reloads when stored data changed
+// (the event stream's tick), keeping what it shows until the new data is there.
 import { useEffect, useState } from "preact/hooks";
 import { get } from "./api.ts";
 import { tick } from "./state.ts";
@@ -9,9 +10,10 @@ export interface Loaded<T> {
   loading: boolean;
 }
 
-export function useFetch<T>(path: string | null): Loaded<T> {
+/** `version`: reload when it moves instead of at every tick (a list the operator scrolled holds still). */
+export function useFetch<T>(path: string | null, version?: number): Loaded<T> {
   const [state, setState] = useState<Loaded<T>>({ data: null, error: null, loading: true });
-  const t = tick.value;
+  const t = version ?? tick.value;
   useEffect(() => {
     if (!path) return;
     const ac = new AbortController();

@@ -60,7 +60,7 @@ export default defineCollector<ServiceItem>({
     icon: "D",
     shortcut: "v",
     color: ["#7c3aed", "#a78bfa"],
-    empty: "No services found yet: the services collector has not run.",
+    empty: "No services found: no service manager (systemd, SysV init or the Windows SCM) was seen.",
     important: ["SvcState", "SvcStartupType", "SvcPath"],
     summary: "SvcState",
   },

@@ -85,7 +85,7 @@ export default defineCollector<SoftwareItem>({
     icon: "S",
     shortcut: "s",
     color: ["#2563eb", "#60a5fa"],
-    empty: "No packages found yet: the software collector has not run, or no package manager was found.",
+    empty: "No packages found: no package manager (dpkg, rpm, apk, pacman or Windows Installer) was seen.",
     important: ["CurrentVersion"],
     summary: "CurrentVersion",
   },

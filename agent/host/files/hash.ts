@@ -2,7 +2,7 @@
 import { availableParallelism } from "node:os";
 import { setImmediate } from "node:timers";
 import { close } from "./libc_posix.ts";
-import { hashFd, type HashJob, type HashResult } from "./hash_worker.ts";
+import { type BatchResults, hashFd, type HashJob, type HashResult, resultsOf } from "./hash_worker.ts";
 
 export type { HashJob, HashResult };
 
@@ -40,6 +40,11 @@ export function createHashPool(
     batchCount?: number;
     batchBytes?: number;
     workerUrl?: string;
+    /**
+     * The first files are hashed on the calling thread, until this many were or this many bytes: a run with
+     * little to hash (the default DCR's few config files) starts no worker (default 64 files, 4 MiB).
+     */
+    inline?: { files: number; bytes: number };
     /** Aborts the run: room() and drain() reject at once; close() then stops the workers mid-file. */
     signal?: AbortSignal;
   } = {},
@@ -48,6 +53,8 @@ export function createHashPool(
   const maxInflight = opts.maxInflight ?? 512;
   const batchCount = opts.batchCount ?? 64;
   const batchBytes = opts.batchBytes ?? 8 << 20;
+  const inlineUpTo = opts.inline ?? { files: 64, bytes: 4 << 20 };
+  let inlined = { files: 0, bytes: 0 };
   let nextId = 1;
   let inflight = 0;
   let waiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
@@ -90,17 +97,19 @@ export function createHashPool(
     });
     worker.postMessage({ stop });
     const slot: Slot = { worker, ready: false, dead: false, bytes: 0, batches: new Map() };
-    worker.onmessage = (e: MessageEvent<{ id: number; results: HashResult[] } | { ready: true }>) => {
+    worker.onmessage = (e: MessageEvent<BatchResults | { ready: true }>) => {
       if ("ready" in e.data) {
         slot.ready = true;
         return;
       }
-      const b = slot.batches.get(e.data.id);
+      const done = e.data;
+      const b = slot.batches.get(done.id);
       if (!b) return;
-      slot.batches.delete(e.data.id);
+      slot.batches.delete(done.id);
       slot.bytes -= b.bytes;
       inflight -= b.jobs.length;
-      e.data.results.forEach((r, j) => b.resolve[j](r));
+      const results = resultsOf(done);
+      b.resolve.forEach((resolve, j) => resolve(results[j]));
       // A worker with nothing queued gets what is pending at once, not when the batch fills.
       if (slot.batches.size === 0) flush();
       wake();
@@ -137,7 +146,10 @@ export function createHashPool(
     const id = nextId++;
     slot.batches.set(id, b);
     slot.bytes += b.bytes;
-    slot.worker.postMessage({ id, jobs: b.jobs });
+    // Numbers in one transferred buffer (fd, capture, limit per job): cheaper to send than objects.
+    const jobs = new Float64Array(b.jobs.length * 3);
+    b.jobs.forEach((j, i) => jobs.set([j.fd, j.capture, j.limit], i * 3));
+    slot.worker.postMessage({ id, jobs }, [jobs.buffer]);
   };
 
   /** Until a result comes back; an aborted run stops waiting at once (unless `abortable` is false). */
@@ -156,6 +168,12 @@ export function createHashPool(
       return fallback;
     },
     submit(job) {
+      if (
+        slots.length === 0 && inlined.files < inlineUpTo.files && inlined.bytes + job.size <= inlineUpTo.bytes
+      ) {
+        inlined = { files: inlined.files + 1, bytes: inlined.bytes + job.size };
+        return Promise.resolve(hashFd(job));
+      }
       inflight++;
       return new Promise<HashResult>((resolve) => {
         pending.jobs.push(job);

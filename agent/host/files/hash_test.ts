@@ -6,6 +6,8 @@ import { hashFd, racy } from "./hash_worker.ts";
 import * as libc from "./libc_posix.ts";
 
 const LIMIT = 16 * 2 ** 30;
+/** Nothing hashed on the calling thread: every file goes to the workers. */
+const NONE = { files: 0, bytes: 0 };
 
 async function withFiles(fn: (paths: string[], expected: string[]) => Promise<void>) {
   const dir = await Deno.makeTempDir();
@@ -27,7 +29,7 @@ const open = (p: string) => libc.openAt(libc.AT_FDCWD, libc.cstr(p), libc.O_RDON
 
 Deno.test("createHashPool() hashes in workers, batches and all, and says nothing about a fallback", () =>
   withFiles(async (paths, expected) => {
-    const pool = createHashPool({ workers: 2, batchCount: 3, maxInflight: 8 });
+    const pool = createHashPool({ workers: 2, batchCount: 3, maxInflight: 8, inline: NONE });
     try {
       assert.equal(pool.started, false, "no worker before there is something to hash");
       const out: Promise<string | undefined>[] = [];
@@ -48,6 +50,7 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
   withFiles(async (paths, expected) => {
     const pool = createHashPool({
       workers: 2,
+      inline: NONE,
       workerUrl: new URL("../../collectors/files/no_such_worker.ts", import.meta.url).href,
     });
     try {
@@ -60,6 +63,32 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
     } finally {
       await pool.close();
     }
+  }));
+
+Deno.test("createHashPool() hashes a few small files on the calling thread, starting no worker", () =>
+  withFiles(async (paths, expected) => {
+    const pool = createHashPool({ workers: 2, inline: { files: 10, bytes: 1 << 20 } });
+    try {
+      const out: Promise<string | undefined>[] = [];
+      // 1, 40,001, 80,001 … bytes: the first seven fit in 1 MiB, then the workers take over.
+      for (const p of paths) {
+        out.push(
+          pool.submit({ fd: open(p), capture: 0, size: Deno.statSync(p).size, limit: LIMIT }).then((r) =>
+            r.checksum
+          ),
+        );
+      }
+      assert.equal(pool.started, true, "the rest went to the workers");
+      await pool.drain();
+      assert.deepEqual(await Promise.all(out), expected);
+    } finally {
+      await pool.close();
+    }
+    const small = createHashPool({ workers: 2, inline: { files: 64, bytes: 4 << 20 } });
+    const r = await small.submit({ fd: open(paths[1]), capture: 0, size: 40_001, limit: LIMIT });
+    assert.equal(r.checksum, expected[1]);
+    assert.equal(small.started, false, "a small run starts no worker");
+    await small.close();
   }));
 
 Deno.test("createHashPool() that is given nothing to hash never starts a worker", async () => {
@@ -190,7 +219,7 @@ Deno.test("createHashPool().close() stops a worker hashing a huge file within 2 
   try {
     execFileSync("truncate", ["-s", "1T", `${dir}/huge`]);
     // One job a batch: submitting hands it to a worker.
-    const pool = createHashPool({ workers: 2, batchCount: 1 });
+    const pool = createHashPool({ workers: 2, batchCount: 1, inline: NONE });
     const result = pool.submit({ fd: open(`${dir}/huge`), capture: 0, size: 2 ** 40, limit: 2 ** 41 });
     // Hashing for a while (a terabyte takes many minutes), then stop.
     await Promise.race([result, new Promise((r) => setTimeout(r, 500))]);

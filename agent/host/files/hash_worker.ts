@@ -161,16 +161,77 @@ export function hashFd(job: HashJob): HashResult {
   }
 }
 
+/**
+ * The results of one batch as a worker sends them: per job its checksum (null: none), statx buffer (STATX_SIZE
+ * bytes at j·STATX_SIZE; `hasStat` says whether there is one) and attempts, in a few arrays; and only for the
+ * jobs that have them, an ACL, a captured text or an error.
+ */
+export interface BatchResults {
+  id: number;
+  checksums: (string | null)[];
+  stats: Uint8Array;
+  hasStat: Uint8Array;
+  attempts: Uint8Array;
+  rare: [
+    j: number,
+    acl: Uint8Array | null | undefined,
+    text: string | undefined,
+    error: string | undefined,
+  ][];
+}
+
+const STATX_SIZE = 256;
+
+/** The results of a batch, one per job, as hashFd gave them (statx buffers are views into the batch's). */
+export function resultsOf(b: BatchResults): HashResult[] {
+  const out = b.checksums.map((checksum, j): HashResult => ({
+    checksum: checksum ?? undefined,
+    stat: b.hasStat[j] ? b.stats.subarray(j * STATX_SIZE, (j + 1) * STATX_SIZE) : undefined,
+    acl: null,
+    attempts: b.attempts[j] || undefined,
+  }));
+  for (const [j, acl, text, error] of b.rare) {
+    out[j].acl = acl ?? null;
+    out[j].text = text;
+    out[j].error = error;
+  }
+  return out;
+}
+
+/** Hashes a batch (fd, capture, limit per job) into its results. */
+function hashBatch(id: number, jobs: Float64Array): BatchResults {
+  const n = jobs.length / 3;
+  const out: BatchResults = {
+    id,
+    checksums: new Array(n).fill(null),
+    stats: new Uint8Array(n * STATX_SIZE),
+    hasStat: new Uint8Array(n),
+    attempts: new Uint8Array(n),
+    rare: [],
+  };
+  for (let j = 0; j < n; j++) {
+    const r = hashFd({ fd: jobs[j * 3], capture: jobs[j * 3 + 1], size: 0, limit: jobs[j * 3 + 2] });
+    if (r.checksum) out.checksums[j] = r.checksum;
+    if (r.stat) {
+      out.stats.set(r.stat, j * STATX_SIZE);
+      out.hasStat[j] = 1;
+    }
+    out.attempts[j] = r.attempts ?? 0;
+    if (r.acl || r.text !== undefined || r.error !== undefined) out.rare.push([j, r.acl, r.text, r.error]);
+  }
+  return out;
+}
+
 // deno-lint-ignore no-explicit-any
 const self_ = globalThis as any;
 if ("WorkerGlobalScope" in globalThis) {
-  self_.onmessage = (e: MessageEvent<{ id: number; jobs: HashJob[] } | { stop: Int32Array }>) => {
+  self_.onmessage = (e: MessageEvent<{ id: number; jobs: Float64Array } | { stop: Int32Array }>) => {
     if ("stop" in e.data) {
       stop = e.data.stop;
       return;
     }
-    const results = e.data.jobs.map(hashFd);
-    self_.postMessage({ id: e.data.id, results });
+    const results = hashBatch(e.data.id, e.data.jobs);
+    self_.postMessage(results, [results.stats.buffer]);
   };
   self_.postMessage({ ready: true });
 }

@@ -1,4 +1,5 @@
 // What both walkers take and give: the rule of one walk (its base and last-segment matcher), link modes, the report.
+import { keyOrder } from "../../key_order.ts";
 
 /** Which names one walk reports: everything under `base`, or the names its last segment matches. */
 export interface WalkRule {
@@ -133,3 +134,30 @@ export function walkLimits(opts: {
     },
   };
 }
+
+/**
+ * The directories of one listing, entered where their contents' keys sort: once the siblings whose names sort
+ * before the directory's name and the separator are done ("a-b" and "a.c" come before "a/x"). Siblings taken in
+ * key order (agent/key_order.ts) and entered so, a walk reports its keys in the order the items table holds
+ * them, and the run reads its stored fingerprints front to back (pipeline/previous.ts).
+ */
+export function keyOrderedDescents(sep: string) {
+  const pending: { key: string; enter: () => Promise<void> }[] = [];
+  return {
+    /** Enters `name` (a directory of the listing) when the walk reaches its contents' place. */
+    defer(name: string, enter: () => Promise<void>): void {
+      const key = name + sep;
+      let i = pending.length;
+      while (i > 0 && keyOrder(pending[i - 1].key, key) > 0) i--;
+      pending.splice(i, 0, { key, enter });
+    },
+    /** Enters the directories whose contents sort before `name` (null: all that are left). */
+    async before(name: string | null): Promise<void> {
+      while (pending.length && (name === null || keyOrder(pending[0].key, name) < 0)) {
+        await pending.shift()!.enter();
+      }
+    },
+  };
+}
+
+export type KeyOrderedDescents = ReturnType<typeof keyOrderedDescents>;

@@ -1,5 +1,12 @@
 // Walks one fileInfo rule's tree with Deno.readDir/lstat/stat (no libc): the Windows path, or anywhere FFI is not.
-import { walkLimits, type WalkOptionsBase, type WalkReport } from "./walk_limits.ts";
+import {
+  type KeyOrderedDescents,
+  keyOrderedDescents,
+  walkLimits,
+  type WalkOptionsBase,
+  type WalkReport,
+} from "./walk_limits.ts";
+import { keyOrder } from "../../key_order.ts";
 
 /** The file-system calls the portable walker makes (tests wrap them to inject failures). */
 export interface PortableOps {
@@ -90,13 +97,16 @@ export async function walkPortable(
     await listDir(path, real, depth, matchAll);
   };
 
+  /** Examines one entry (`name`); a directory to walk is entered through `later`, where its keys sort. */
   const visit = async (
+    name: string,
     path: string,
     real: string,
     depth: number,
     matched: boolean,
     walkInside: boolean,
     matchAll: boolean,
+    later: KeyOrderedDescents,
   ) => {
     let info: Deno.FileInfo;
     try {
@@ -151,7 +161,7 @@ export async function walkPortable(
       // A linked directory is walked after the real tree (as the libc walker does), so a file is reported under
       // its real path whatever the order of names, and a walk of part of the tree finds it under the same one.
       if (walkInside && linkTarget !== null) deferred.push({ path, real, depth: depth + 1, matchAll });
-      else if (walkInside) await descend(path, real, depth + 1, matchAll);
+      else if (walkInside) later.defer(name, () => descend(path, real, depth + 1, matchAll));
       return;
     }
     if (matched && wantFiles) await found({ path, real, info, linkTarget });
@@ -167,15 +177,20 @@ export async function walkPortable(
       unreadable(path, e);
       return;
     }
-    names.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    // In key order, so the run reads its stored fingerprints front to back.
+    names.sort((a, b) => keyOrder(a.name, b.name));
+    const later = keyOrderedDescents(sep);
     for (const { name, maybeDir } of names) {
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const matched = matchAll || rule.test(name);
       if (!matched && !(recurse && maybeDir)) continue;
       const at = join(path, name);
       const s = limits.scoped(at, matched, recurse);
-      if (s) await visit(at, joinReal(real, name), depth, s.matched, s.inside, matchAll);
+      if (!s) continue;
+      await later.before(name);
+      await visit(name, at, joinReal(real, name), depth, s.matched, s.inside, matchAll, later);
     }
+    await later.before(null);
   };
 
   opts.signal?.throwIfAborted();
@@ -194,9 +209,11 @@ export async function walkPortable(
     if (limits.scoped(rule.base, false, true)) await listDir(rule.base, opts.realBase, 0, false);
   } else {
     // A literal path: the file itself, or a directory's contents (recursively with recurse).
-    const path = join(rule.base, rule.segment);
+    const later = keyOrderedDescents(sep);
+    const path = join(rule.base, rule.segment), real = joinReal(opts.realBase, rule.segment);
     const s = limits.scoped(path, true, true);
-    if (s) await visit(path, joinReal(opts.realBase, rule.segment), 0, s.matched, s.inside, true);
+    if (s) await visit(rule.segment, path, real, 0, s.matched, s.inside, true, later);
+    await later.before(null);
   }
   while (deferred.length) {
     const d = deferred.shift()!;

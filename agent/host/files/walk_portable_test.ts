@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { parseRule } from "../../collectors/files/match.ts";
 import type { Links } from "./walk_limits.ts";
+import { keyOrder } from "../../key_order.ts";
+import { keyOrderTree } from "./testdata/key_order_tree.ts";
 import { DENO_OPS, type PortableFound, type PortableOps, walkPortable } from "./walk_portable.ts";
 
 async function linkTree() {
@@ -111,5 +113,26 @@ Deno.test("walkPortable: a directory it cannot stat, or a followed link whose ta
   } finally {
     await Deno.remove(dir, { recursive: true });
     await Deno.remove(outside, { recursive: true });
+  }
+});
+
+Deno.test("walkPortable: reports keys in key order, a directory's contents where their keys sort", async () => {
+  const dir = await keyOrderTree();
+  try {
+    const paths: string[] = [];
+    await walkPortable({
+      rule: parseRule(`${dir}/*`, "linux"),
+      realBase: dir,
+      sep: "/",
+      recurse: true,
+      links: "Follow",
+      type: "*",
+      maxDepth: 10,
+      budget: { left: 100 },
+    }, (f) => void paths.push(f.path.slice(dir.length)));
+    assert.equal(paths.length, 15);
+    assert.deepEqual(paths, [...paths].sort(keyOrder));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
   }
 });

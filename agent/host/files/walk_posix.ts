@@ -1,5 +1,12 @@
 // Walks the tree one fileInfo rule covers: directory fds + *at() calls, symlink modes, loop detection, limits.
-import { walkLimits, type WalkOptionsBase, type WalkReport } from "./walk_limits.ts";
+import {
+  type KeyOrderedDescents,
+  keyOrderedDescents,
+  walkLimits,
+  type WalkOptionsBase,
+  type WalkReport,
+} from "./walk_limits.ts";
+import { keyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
@@ -88,15 +95,17 @@ export async function walk(
     }
   };
 
-  /** Examines one entry of an open directory. */
+  /** Examines one entry (`nameStr`) of an open directory; a directory to walk is entered through `later`. */
   const visit = async (
     dirfd: number,
     name: Uint8Array<ArrayBuffer>,
+    nameStr: string,
     path: string,
     depth: number,
     matched: boolean,
     walkInside: boolean,
     matchAll: boolean,
+    later: KeyOrderedDescents,
   ) => {
     let st: Stat;
     try {
@@ -142,8 +151,9 @@ export async function walk(
       if (walkInside && linkTarget !== null) {
         if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
         deferred.push({ path, depth: depth + 1, matchAll });
-      } else if (walkInside) await descendAndReport(dirfd, name, path, st, depth + 1, matchAll, matched);
-      else if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+      } else if (walkInside) {
+        await descendAndReport(dirfd, name, nameStr, path, st, depth + 1, matchAll, matched, later);
+      } else if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
       return;
     }
     if (matched && wantFiles) {
@@ -151,17 +161,21 @@ export async function walk(
     }
   };
 
-  /** A directory that is both walked and maybe reported: reported after the walk, with the open error if any. */
+  /**
+   * A directory that is both walked and maybe reported: reported now, with the open error if any, and walked
+   * where its contents' keys sort (the listing's fd and the name stay valid until then).
+   */
   const descendAndReport = async (
     dirfd: number,
     name: Uint8Array<ArrayBuffer>,
+    nameStr: string,
     path: string,
     st: Stat,
     depth: number,
     matchAll: boolean,
     matched: boolean,
+    later: KeyOrderedDescents,
   ) => {
-    // Report first (the fd and name stay valid), then walk: items come out parent-first.
     let error: string | undefined;
     if (matched && wantDirs) {
       // Probe readability so an unreadable directory's item carries the error.
@@ -173,7 +187,7 @@ export async function walk(
       await found({ path, dirfd, name, stat: st, linkTarget: null, follow: true, error });
     }
     const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | libc.O_NOFOLLOW;
-    await descend(() => ops.openAt(dirfd, name, flags), path, st, depth, matchAll);
+    later.defer(nameStr, () => descend(() => ops.openAt(dirfd, name, flags), path, st, depth, matchAll));
   };
 
   const listDir = async (fd: number, path: string, depth: number, matchAll: boolean) => {
@@ -184,17 +198,26 @@ export async function walk(
       unreadable(path, e);
       return;
     }
+    // In key order, so the run reads its stored fingerprints front to back.
+    const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean }[] = [];
     for (const e of entries) {
-      if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const nameStr = bytesToPath(e.name.subarray(0, e.name.length - 1));
       const matched = matchAll || rule.test(nameStr);
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
         (e.type === libc.DT_LNK && links === "Follow");
-      if (!matched && !(recurse && maybeDir)) continue;
-      const at = join(path, nameStr);
-      const s = limits.scoped(at, matched, recurse);
-      if (s) await visit(fd, e.name, at, depth, s.matched, s.inside, matchAll);
+      if (matched || (recurse && maybeDir)) wanted.push({ name: e.name, nameStr, matched });
     }
+    wanted.sort((a, b) => keyOrder(a.nameStr, b.nameStr));
+    const later = keyOrderedDescents("/");
+    for (const w of wanted) {
+      if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
+      const at = join(path, w.nameStr);
+      const s = limits.scoped(at, w.matched, recurse);
+      if (!s) continue;
+      await later.before(w.nameStr);
+      await visit(fd, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later);
+    }
+    await later.before(null);
   };
 
   // The base directory: always resolved through symlinks (it is where the rule points).
@@ -223,8 +246,10 @@ export async function walk(
       // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
       const name = libc.cstr(pathToBytes(rule.segment));
       const path = join(rule.base, rule.segment);
+      const later = keyOrderedDescents("/");
       const s = limits.scoped(path, true, true);
-      if (s) await visit(baseFd, name, path, 0, s.matched, s.inside, true);
+      if (s) await visit(baseFd, name, rule.segment, path, 0, s.matched, s.inside, true, later);
+      await later.before(null);
     }
   } finally {
     ops.close(baseFd);

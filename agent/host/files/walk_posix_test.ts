@@ -4,6 +4,8 @@ import { type FsOps, LIBC_OPS, walk } from "./walk_posix.ts";
 import { SysError } from "./libc_posix.ts";
 import { bytesToPath } from "./names.ts";
 import type { Links } from "./walk_limits.ts";
+import { keyOrder } from "../../key_order.ts";
+import { keyOrderTree } from "./testdata/key_order_tree.ts";
 
 /** The real calls, with statAt failing for chosen names (follow: the target's stat, else the entry's own). */
 function failingStat(fail: { name: string; follow: boolean; errno: number }[]): FsOps {
@@ -71,6 +73,26 @@ Deno.test("walk() marks a followed link whose target it cannot stat unseen; a da
     assert.deepEqual(gone.report.unseen, [], "a dangling link holds nothing");
   } finally {
     await Deno.remove(`${dir}-outside`, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("walk() reports keys in key order: a directory's contents where their keys sort", async () => {
+  const dir = await keyOrderTree();
+  try {
+    const paths: string[] = [];
+    await walk({
+      rule: parseRule(`${dir}/.*`, "linux"),
+      realBase: dir,
+      recurse: true,
+      links: "Follow",
+      type: "*",
+      maxDepth: 10,
+      budget: { left: 100 },
+    }, (f) => void paths.push(f.path.slice(dir.length)));
+    assert.equal(paths.length, 15);
+    assert.deepEqual(paths, [...paths].sort(keyOrder));
+  } finally {
     await Deno.remove(dir, { recursive: true });
   }
 });

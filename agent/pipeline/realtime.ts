@@ -20,7 +20,7 @@ import type { PartialRun, Scheduler } from "./scheduler.ts";
 import { type ScopeTest, scopeTest } from "../collectors/scope.ts";
 
 /** How a collector is followed between its scheduled runs. */
-export type RealtimeMode = Backend | "registry" | "polling";
+export type RealtimeMode = Backend | "regnotify" | "polling";
 
 export interface RealtimeCollectorStatus {
   name: string;
@@ -242,7 +242,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
         if (f.fs.length && fsWatcher && f.unwatched.length < f.fs.length + f.keys.length) {
           modes.push(fsWatcher.backend);
         }
-        if (f.keys.length && regWatcher) modes.push("registry");
+        if (f.keys.length && regWatcher) modes.push("regnotify");
         if (f.poll) modes.push("polling");
         return {
           name: f.collector.name,
@@ -403,7 +403,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
       if (!hit.length) continue;
       const b = batchOf(f);
       b.reasons.add("realtime");
-      b.detectedBy.add("registry");
+      b.detectedBy.add("regnotify");
       for (const k of hit) {
         if (k.items === "path") {
           b.prefixes.set(k.key.endsWith("\\") ? k.key : k.key + "\\", { several: false });

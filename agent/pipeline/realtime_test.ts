@@ -276,7 +276,7 @@ Deno.test("realtime follows the registry's keys on Windows: a change re-reads th
   }]]);
   watch.changed(["HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services"]);
   await clock.advance(1000);
-  assert.deepEqual(runs.map((r) => [r.scope, r.origin!("x")]), [["all", { DetectedBy: "registry" }]]);
-  assert.deepEqual(rt.status().collectors[0].modes, ["registry"]);
+  assert.deepEqual(runs.map((r) => [r.scope, r.origin!("x")]), [["all", { DetectedBy: "regnotify" }]]);
+  assert.deepEqual(rt.status().collectors[0].modes, ["regnotify"]);
   await rt.stop();
 });

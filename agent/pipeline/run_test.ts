@@ -420,6 +420,33 @@ Deno.test("runCollector() with a scope looks only there: outside it nothing is R
   await close();
 });
 
+Deno.test("runCollector() with a scope wider than a window of stored rows reports Removed only inside it", async () => {
+  const { c, run, close } = await setup();
+  const names = Array.from({ length: 3000 }, (_, i) => `k${String(i).padStart(4, "0")}`);
+  c.next = { items: names.map((n) => pkg(n, "1")) };
+  await run();
+  // The scope's prefixes k1…, k2… make one range of 2,000 stored keys, more than a window. Gone: two there (one
+  // of them also a key of the scope), another key of the scope, and two outside it. (The collector reports in key order, as the
+  // files walk does.)
+  const gone = new Set(["k1500", "k2999", "k0005", "k0006", "k0999"]);
+  const found = names.filter((n) => !gone.has(n)).reverse();
+  c.next = {
+    items: [...found.filter((_, i) => i % 2), ...found.filter((_, i) => !(i % 2))].map((n) => pkg(n, "1")),
+  };
+  const partial = await run({ scope: { keys: ["k0005", "k2999"], prefixes: ["k2", "k1"] } });
+  assert.deepEqual(
+    partial.changes.map((r) => [r.SoftwareName, r.ChangeCategory]).sort(),
+    [["k0005", "Removed"], ["k1500", "Removed"], ["k2999", "Removed"]],
+  );
+  assert.equal(partial.counts.items, 1998, "the items of k1… and k2… found");
+  const full = await run();
+  assert.deepEqual(full.changes.map((r) => [r.SoftwareName, r.ChangeCategory]).sort(), [
+    ["k0006", "Removed"],
+    ["k0999", "Removed"],
+  ]);
+  await close();
+});
+
 Deno.test("runCollector() with fields full puts the origin in the outbox's extra part, never in AMA's", async () => {
   const { db, c, run, close } = await setup();
   c.next = { items: [pkg("a", "1")] };

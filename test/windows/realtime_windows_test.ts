@@ -73,7 +73,7 @@ Deno.test({
       assert.equal(s.attribution, false);
       assert.deepEqual(s.collectors.map((c) => [c.name, c.modes]), [["files", ["watchfs"]], [
         "registry",
-        ["registry"],
+        ["regnotify"],
       ]]);
       await Deno.writeTextFile(`${dir}\\a.cfg`, "alpha, changed\r\n");
       await Deno.writeTextFile(`${dir}\\b.cfg`, "bravo\r\n");
@@ -96,7 +96,7 @@ Deno.test({
       assert.deepEqual(all.map((c) => JSON.parse(c.origin!)), [
         { DetectedBy: "watchfs" },
         { DetectedBy: "watchfs" },
-        { DetectedBy: "registry" },
+        { DetectedBy: "regnotify" },
       ]);
       // The scheduled scans find nothing realtime did not record.
       const whole = await agent.runNow();

@@ -13,7 +13,7 @@ import { keyOrder } from "../agent/key_order.ts";
 /** A stored item as the diff reads it (its JSON left unparsed). */
 export interface StoredItem {
   key: string;
-  /** SHA-256 of `json`; null while the item has never been read without error. */
+  /** itemChecksum of `json` (pipeline/diff.ts); null while the item has never been read without error. */
   checksum: string | null;
   /** The item as stored (JSON), parsed only when needed. */
   json: string;

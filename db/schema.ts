@@ -4,7 +4,10 @@ import type { ColumnType, Generated } from "kysely";
 export interface ItemsTable {
   collector: string;
   key: string;
-  /** SHA-256 of the item's diffed fields; null while the item has never been read without error. */
+  /**
+   * SHA-256 of the item's JSON, or "" for an item with a fingerprint (which identifies its version); null while
+   * the item has never been read without error.
+   */
   checksum: string | null;
   /** JSON of the item (record fields). */
   data: string;

@@ -97,8 +97,10 @@ export async function runDaemon(
   const file = watchDatabaseFile(d.opened.path);
   await Promise.race([d.until(d.log), file.changed]);
   file.stop();
-  // All at once: the run in flight is aborted now, not after the page has wound down (SIGTERM: within 2 s).
-  await Promise.all([stopServing(), ui?.stop(), agent.stop()]);
+  // All at once, the runs first: the run in flight is aborted now (agent.stop aborts it before anything else),
+  // not after the page has wound down, and a baseline holds the database connection until it ends
+  // (pipeline/run.ts), so what the page and the run requests wait for is released with it (SIGTERM: within 2 s).
+  await Promise.all([agent.stop(), stopServing(), ui?.stop()]);
   if (file.isChanged()) {
     // Everything since the deletion went into a file only this process still sees: write it back, and stop
     // with an error, so that the service manager starts the daemon on the state it then finds.

@@ -8,7 +8,7 @@ import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import type { ScopeTest } from "../collectors/scope.ts";
 import type { Db } from "../../db/open.ts";
-import { dataChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
+import { dataChecksum, itemChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
 import { exclusive, rawTransaction } from "../../db/transaction.ts";
 import { arrays } from "../../db/sqlite_dialect.ts";
@@ -69,7 +69,7 @@ export class Stage implements ItemSink {
   #same = 0;
   /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
   #bodies: BodyOptions | false = false;
-  /** Whether items are staged with their checksum (a baseline, which may store them all with insertAll). */
+  /** Whether items are staged with their checksum (made while the collector waits on I/O: a baseline). */
   #checksums = false;
   /** key, data, error, fingerprint, checksum, inventory body (table, extra), inventory RecordId */
   #rows: [
@@ -162,7 +162,7 @@ export class Stage implements ItemSink {
     const sum = this.#sums.get(s.key);
     if (before === REPORTED || sum === REPORTED) return this.#duplicate(s.key);
     if (before !== undefined) this.previous.report(s.key);
-    let checksum = this.#checksums && s.error === null ? dataChecksum(s.json) : null;
+    let checksum = this.#checksums && s.error === null ? itemChecksum(s.json, s.fingerprint) : null;
     if (sum !== undefined) {
       this.#sums.report(s.key);
       // Stored as it is, without fingerprint: the same as before, nothing to stage.
@@ -435,7 +435,7 @@ export class DirectSink implements RunSink {
 
   add(item: Item, fingerprint?: string): void {
     const s = seenItem(this.key(item), item, fingerprint || null);
-    const checksum = s.error === null ? dataChecksum(s.json) : null;
+    const checksum = s.error === null ? itemChecksum(s.json, s.fingerprint) : null;
     if (!this.#write(() => this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint))) {
       if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(s.key);
       return;

@@ -1,4 +1,5 @@
-// Soak bench: the daemon (the bundle, as shipped; CTAGENT_SOAK_FORM=source runs main.ts) on the default DCR with
+// Soak bench: the daemon (from source, as `deno task start` and the compiled program load its modules;
+// CTAGENT_SOAK_FORM=bundle runs the one-file bundle, whose page worker starts from a blob) on the default DCR with
 // every collection frequency at 10 s (inventory every 10 min), for CTAGENT_SOAK_MINUTES (default 30): about a
 // day of scheduled runs at the default frequencies. The DCR comes from the fake AMA over its config socket and
 // the records go to its data socket, as on a real machine. Prints the daemon's RSS every minute.
@@ -15,14 +16,16 @@ const REPO = new URL("../../", import.meta.url).pathname;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function rssMb(pid: number): number {
-  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(/VmRSS:\s+(\d+)/);
+/** A process's resident memory (MB): all of it, and the part that is its own (RssAnon: heaps, not mapped files). */
+function memory(pid: number, key: "VmRSS" | "RssAnon" = "VmRSS"): number {
+  const m = Deno.readTextFileSync(`/proc/${pid}/status`).match(new RegExp(`${key}:\\s+(\\d+)`));
   return m ? r1(Number(m[1]) / 1024) : NaN;
 }
+const rssMb = (pid: number) => memory(pid);
 
 export async function benchSoak(): Promise<Record<string, unknown>> {
   const minutes = Number(Deno.env.get("CTAGENT_SOAK_MINUTES") ?? "30");
-  const form = Deno.env.get("CTAGENT_SOAK_FORM") ?? "bundle";
+  const form = Deno.env.get("CTAGENT_SOAK_FORM") ?? "source";
   const dir = await Deno.makeTempDir({ prefix: "ctagent-bench-soak-" });
   const base = defaultExtensionSettings("linux") as Record<string, Record<string, unknown>>;
   const settings = {
@@ -72,7 +75,7 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
     let stderr = "";
     daemon.stderr!.on("data", (b) => stderr = (stderr + b).slice(-4000));
     const pid = daemon.pid!;
-    const perMinute: { minute: number; rss_mb: number; max_mb: number }[] = [];
+    const perMinute: { minute: number; rss_mb: number; max_mb: number; anon_mb: number }[] = [];
     let max = 0;
     for (let m = 1; m <= minutes; m++) {
       let minuteMax = 0;
@@ -83,8 +86,9 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       }
       const now = rssMb(pid);
       max = Math.max(max, minuteMax);
-      perMinute.push({ minute: m, rss_mb: now, max_mb: minuteMax });
-      console.error(`soak: minute ${m}: ${now} MB (max in the minute ${minuteMax} MB)`);
+      const anon = memory(pid, "RssAnon");
+      perMinute.push({ minute: m, rss_mb: now, max_mb: minuteMax, anon_mb: anon });
+      console.error(`soak: minute ${m}: ${now} MB (max in the minute ${minuteMax} MB; its own ${anon} MB)`);
     }
     const settled = perMinute[Math.min(1, perMinute.length - 1)].rss_mb;
     const last = perMinute.slice(-5).map((p) => p.rss_mb);
@@ -94,6 +98,9 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       frequencies_s: { files: 10, software: 10, services: 10, inventory: 600 },
       rss_mb_per_minute: perMinute.map((p) => p.rss_mb),
       max_in_minute_mb: perMinute.map((p) => p.max_mb),
+      // RSS counts the pages of the deno executable the process touched (file-backed, shared); RssAnon is
+      // the process's own memory (V8 heaps, SQLite, buffers).
+      anon_mb_per_minute: perMinute.map((p) => p.anon_mb),
       idle_after_first_runs_mb: settled,
       last_mb: perMinute.at(-1)!.rss_mb,
       max_mb: max,

@@ -1,15 +1,5 @@
 // Fingerprints of file versions: short hashes that are equal next time only when the item would be the same.
-
-/** 64 bits of FNV-1a-style hashing of `text` in base 36: for comparing one path's versions, not for security. */
-export function hash64(text: string): string {
-  let h1 = 0x811c9dc5, h2 = 0x01000193 ^ text.length;
-  for (let i = 0; i < text.length; i++) {
-    const c = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ c, 0x01000193);
-    h2 = Math.imul(h2 ^ c, 0x5bd1e995);
-  }
-  return (h1 >>> 0).toString(36) + "." + (h2 >>> 0).toString(36);
-}
+import { hash64 } from "../../hash64.ts";
 
 /**
  * The fingerprint of a file item: its stat key (what moves when the content, mode, owner or times move) and
@@ -27,8 +17,28 @@ export function fileFingerprint(
   /** capture.ts capturePolicyKey: empty in the usual case (fingerprints stored before it stay equal). */
   capture = "",
 ): string {
-  const print = `${statKey}:${
-    hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]))
-  }`;
+  const print = `${statKey}:${tail(owner, group, linkTarget, rule)}`;
   return capture ? `${print}:${capture}` : print;
+}
+
+/** The tails of files without a link target, by rule and owner and group: a tree shares a handful. */
+const tails = new WeakMap<object, Map<string, string>>();
+
+function tail(
+  owner: string | null,
+  group: string | null,
+  linkTarget: string | null,
+  rule: { name: string; groupTag: string },
+): string {
+  const make = () => hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]));
+  if (linkTarget !== null) return make();
+  let byNames = tails.get(rule);
+  if (!byNames) tails.set(rule, byNames = new Map());
+  const k = `${owner}\u0000${group}`;
+  let t = byNames.get(k);
+  if (t === undefined) {
+    if (byNames.size >= 1024) byNames.clear();
+    byNames.set(k, t = make());
+  }
+  return t;
 }

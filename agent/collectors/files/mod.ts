@@ -17,7 +17,8 @@ import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
-import { fileFingerprint, hash64 } from "./fingerprint.ts";
+import { fileFingerprint } from "./fingerprint.ts";
+import { hash64 } from "../../hash64.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 

@@ -10,7 +10,7 @@ import type { FileInfo as PathInfo } from "../../host/mod.ts";
 import type { FileItem } from "./item.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { fileOutput } from "./output.ts";
-import { hash64 } from "./fingerprint.ts";
+import { hash64 } from "../../hash64.ts";
 import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
 

@@ -42,7 +42,7 @@ export function createHashPool(
     workerUrl?: string;
     /**
      * The first files are hashed on the calling thread, until this many were or this many bytes: a run with
-     * little to hash (the default DCR's few config files) starts no worker (default 64 files, 4 MiB).
+     * little to hash (the default DCR's few config files) starts no worker (default 256 files, 8 MiB).
      */
     inline?: { files: number; bytes: number };
     /** Aborts the run: room() and drain() reject at once; close() then stops the workers mid-file. */
@@ -53,7 +53,7 @@ export function createHashPool(
   const maxInflight = opts.maxInflight ?? 512;
   const batchCount = opts.batchCount ?? 64;
   const batchBytes = opts.batchBytes ?? 8 << 20;
-  const inlineUpTo = opts.inline ?? { files: 64, bytes: 4 << 20 };
+  const inlineUpTo = opts.inline ?? { files: 256, bytes: 8 << 20 };
   let inlined = { files: 0, bytes: 0 };
   let nextId = 1;
   let inflight = 0;

@@ -84,7 +84,7 @@ Deno.test("createHashPool() hashes a few small files on the calling thread, star
     } finally {
       await pool.close();
     }
-    const small = createHashPool({ workers: 2, inline: { files: 64, bytes: 4 << 20 } });
+    const small = createHashPool({ workers: 2, inline: { files: 256, bytes: 8 << 20 } });
     const r = await small.submit({ fd: open(paths[1]), capture: 0, size: 40_001, limit: LIMIT });
     assert.equal(r.checksum, expected[1]);
     assert.equal(small.started, false, "a small run starts no worker");

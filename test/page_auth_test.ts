@@ -46,11 +46,8 @@ async function apiRoutes(file: string, sum: string): Promise<{ method: string; p
   await opened.close();
   const fill: Record<string, string> = {
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,
-    "/inventory/:collector": "/inventory/files",
     "/item": `/item?collector=files&key=${encodeURIComponent(file)}`,
     "/diff": `/diff?from=${sum}&to=${sum}&key=${encodeURIComponent(file)}`,
-    "/export/changes": "/export/changes?format=ndjson",
-    "/export/inventory/:collector": "/export/inventory/files?format=csv",
     "/*": "/no-such-route",
   };
   const seen = new Set<string>();
@@ -59,7 +56,9 @@ async function apiRoutes(file: string, sum: string): Promise<{ method: string; p
     const key = `${r.method} ${r.path}`;
     if (seen.has(key) || r.method === "ALL" && r.path !== "/*") continue;
     seen.add(key);
-    out.push({ method: r.method === "ALL" ? "GET" : r.method, path: `/api${fill[r.path] ?? r.path}` });
+    // Exports need a format (each collector's inventory has an export route of its own).
+    const path = fill[r.path] ?? (r.path.startsWith("/export/") ? `${r.path}?format=csv` : r.path);
+    out.push({ method: r.method === "ALL" ? "GET" : r.method, path: `/api${path}` });
   }
   return out;
 }

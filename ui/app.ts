@@ -72,7 +72,10 @@ export function createApp(opts: AppOptions): Hono {
   });
   const db = kysely(opts.db);
   const feed = opts.feed ?? pageFeed(db, opts.status);
-  app.route("/api", createApi({ ...opts, db, feed, auth: opts.auth ? "token" : "off" }));
+  app.route(
+    "/api",
+    createApi({ ...opts, db, feed, auth: opts.auth ? "token" : "off", cookieName: opts.auth?.cookieName }),
+  );
 
   const { assets } = opts;
   const specs = opts.collectors;

@@ -111,12 +111,20 @@ function signedOut(r: Response): void {
   if (r.status === 401) location.replace("/");
 }
 
+/**
+ * The JSON of an answer. Only a failed answer may have none (its status says what); an answer whose body was cut
+ * off (a load aborted by a newer one, a dropped connection) is an error, never data.
+ */
+async function answer<T>(r: Response): Promise<T> {
+  if (r.ok) return await r.json() as T;
+  const body = await r.json().catch(() => ({}));
+  throw new ApiError(body.error ?? r.statusText, r.status);
+}
+
 export async function get<T>(path: string, signal?: AbortSignal): Promise<T> {
   const r = await fetch(`/api/${path}`, { signal, headers: { Accept: "application/json" } });
   signedOut(r);
-  const body = await r.json().catch(() => ({ error: r.statusText }));
-  if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
-  return body as T;
+  return await answer<T>(r);
 }
 
 export async function post<T>(path: string, data: unknown): Promise<T> {
@@ -126,7 +134,5 @@ export async function post<T>(path: string, data: unknown): Promise<T> {
     body: JSON.stringify(data),
   });
   signedOut(r);
-  const body = await r.json().catch(() => ({ error: r.statusText }));
-  if (!r.ok) throw new ApiError(body.error ?? r.statusText, r.status);
-  return body as T;
+  return await answer<T>(r);
 }

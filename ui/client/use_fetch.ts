@@ -19,7 +19,10 @@ export function useFetch<T>(path: string | null, version?: number): Loaded<T> {
     const ac = new AbortController();
     setState((s) => ({ ...s, loading: true }));
     get<T>(path, ac.signal).then(
-      (data) => setState({ data, error: null, loading: false }),
+      // A load replaced by a newer one is dropped, whatever it got.
+      (data) => {
+        if (!ac.signal.aborted) setState({ data, error: null, loading: false });
+      },
       (e) => {
         if (!ac.signal.aborted) setState({ data: null, error: (e as Error).message, loading: false });
       },

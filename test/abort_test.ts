@@ -4,7 +4,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { EXIT } from "../agent/exit_codes.ts";
-import { onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
+import { dcrCollectorsOnly, onlyDcr, spawnCli, withTempDir } from "./helpers.ts";
 import { named, sharedHive, skipReason } from "../agent/host/registry/testdata/hives.ts";
 
 /** The bound the issue sets, from the signal to the process gone. */
@@ -136,7 +136,16 @@ async function dpkgRoot(dir: string, packages: number): Promise<string[]> {
   await Deno.mkdir(`${dir}/root/var/lib/dpkg`, { recursive: true });
   await Deno.writeTextFile(`${dir}/root/var/lib/dpkg/status`, bigDpkgStatus(packages));
   await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
-  return ["--no-ama", "--root", `${dir}/root`, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+  return [
+    "--no-ama",
+    "--root",
+    `${dir}/root`,
+    "--dcr",
+    `${dir}/dcr.json`,
+    "--data-dir",
+    `${dir}/data`,
+    ...dcrCollectorsOnly(dir),
+  ];
 }
 
 async function rpmRoot(
@@ -148,7 +157,16 @@ async function rpmRoot(
   const marker = `${dir}/rpm.pid`;
   await stuckTool(`${dir}/bin`, "rpm", marker);
   return {
-    args: ["--no-ama", "--root", `${dir}/root`, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`],
+    args: [
+      "--no-ama",
+      "--root",
+      `${dir}/root`,
+      "--dcr",
+      `${dir}/dcr.json`,
+      "--data-dir",
+      `${dir}/data`,
+      ...dcrCollectorsOnly(dir),
+    ],
     env: { PATH: `${dir}/bin:${Deno.env.get("PATH")}` },
     marker,
   };
@@ -205,7 +223,15 @@ Deno.test({
       ];
       try {
         const r = await stopWhileBusy(
-          ["--once", "--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`],
+          [
+            "--once",
+            "--no-ama",
+            "--dcr",
+            `${dir}/dcr.json`,
+            "--data-dir",
+            `${dir}/data`,
+            ...dcrCollectorsOnly(dir),
+          ],
           { busy: markerWritten(marker), env: { PATH: `${dir}/bin:${Deno.env.get("PATH")}` }, wrap },
         );
         assert.equal(r.code, EXIT.ABORTED, r.stderr);
@@ -289,6 +315,7 @@ Deno.test({
         `${dir}/dcr.json`,
         "--data-dir",
         `${dir}/data`,
+        ...dcrCollectorsOnly(dir),
       ];
       let startedAt = 0;
       const r = await stopWhileBusy(["--once", "--no-ama", "-v", ...args], {
@@ -354,7 +381,7 @@ async function busyFilesDcr(dir: string): Promise<string[]> {
       },
     }),
   );
-  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+  return ["--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`, ...dcrCollectorsOnly(dir)];
 }
 
 /** The files run started a second ago: the hash pool is inside the huge file. */

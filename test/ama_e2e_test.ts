@@ -12,6 +12,7 @@ import { amaFetch } from "../agent/ama/mod.ts";
 import { openDb } from "../db/open.ts";
 import { type ConfigBehaviour, startFakeAma } from "./fake_ama.ts";
 import { capture, stanza, tree } from "./e2e_helpers.ts";
+import { dcrCollectorsOnly } from "./helpers.ts";
 import { checkRecord } from "./record_check.ts";
 
 /** Only the software collector, so the records are exactly what the dpkg status file says. */
@@ -209,6 +210,7 @@ async function forwarded() {
       "--no-ama",
       "--forward",
       `tcp://127.0.0.1:${server.port}`,
+      ...dcrCollectorsOnly(t.dir),
       ...extra,
     ], { io });
     assert.equal(io.errText(), "", "delivered: no warning");

@@ -7,6 +7,7 @@ import { main } from "../agent/cli.ts";
 import { openDb } from "../db/open.ts";
 import { startFakeAma } from "./fake_ama.ts";
 import { capture, stanza, tree } from "./e2e_helpers.ts";
+import { dcrCollectorsOnly } from "./helpers.ts";
 
 const REPO = fileURLToPath(new URL("..", import.meta.url));
 const SETTINGS = {
@@ -45,6 +46,7 @@ Deno.test("fault: AMA down, 1,000 changes across runs, one kill -9; when AMA is 
     `@ctagent-fault-none-${crypto.randomUUID()}`,
     "--ama-data",
     dataName,
+    ...dcrCollectorsOnly(t.dir),
   ];
   const base = Array.from({ length: 10 }, (_, i) => stanza(`base${i}`, "1"));
   const added: string[] = [];

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startFakeAma } from "./fake_ama.ts";
 import { capture, stanza, tree } from "./e2e_helpers.ts";
+import { dcrCollectorsOnly } from "./helpers.ts";
 import { main } from "../agent/cli.ts";
 import { openDb } from "../db/open.ts";
 
@@ -149,7 +150,20 @@ Deno.test("two --once at once on one data directory: the second waits its turn, 
   );
   const once = () =>
     new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", MAIN, "--once", "--no-ama", "--data-dir", t.data, "--root", t.root, "--dcr", dcr],
+      args: [
+        "run",
+        "-A",
+        MAIN,
+        "--once",
+        "--no-ama",
+        "--data-dir",
+        t.data,
+        "--root",
+        t.root,
+        "--dcr",
+        dcr,
+        ...dcrCollectorsOnly(t.dir),
+      ],
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -1,7 +1,15 @@
 // A fake in-memory host: files, links, registry keys, services and exec results a collector test sets up, so the
 // collector runs without touching this machine (the real-machine tests stay beside it).
 import { posix } from "node:path";
-import type { DirEntry, ExecResult, FileInfo, Host, ScmService } from "../agent/host/mod.ts";
+import type {
+  DirEntry,
+  ExecResult,
+  FileInfo,
+  Host,
+  LocalGroup,
+  LocalUser,
+  ScmService,
+} from "../agent/host/mod.ts";
 import { osNameOf } from "../agent/host/mod.ts";
 import type { Platform } from "../agent/platform.ts";
 import {
@@ -42,6 +50,11 @@ export interface FakeHostOptions {
   registry?: () => RegistryReader;
   /** The services the SCM lists (makes the host a live Windows machine for them). */
   scm?: ScmService[];
+  /**
+   * The local accounts netapi32 lists (makes the host a live Windows machine for them); `unlisted` groups are
+   * found by their SID only, as Wine's Administrators is.
+   */
+  accounts?: { domain: string; users: LocalUser[]; groups: LocalGroup[]; unlisted?: LocalGroup[] };
   /** Modification time of every file (default 2026-01-01). */
   mtime?: Date;
   /**
@@ -217,6 +230,13 @@ export function fakeHost(opts: FakeHostOptions = {}): Host & { nodes: Map<string
       return Promise.resolve(opts.registry());
     },
     scm: opts.scm ? { list: () => opts.scm! } : undefined,
+    accounts: opts.accounts && {
+      domain: () => opts.accounts!.domain,
+      users: () => opts.accounts!.users,
+      groups: () => opts.accounts!.groups,
+      group: (sid) =>
+        [...opts.accounts!.groups, ...opts.accounts!.unlisted ?? []].find((g) => g.sid === sid) ?? null,
+    },
     files: {
       portable: { walk: walkPortable, ops, hash: hashPortable },
       // Directories here are 0755 (every user may enter them); a link's target path is not looked up.

@@ -1,5 +1,8 @@
 // Helpers for end-to-end tests: run the CLI in-process or as a process of its own, fixture roots, temp dirs.
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { main, type MainDeps } from "../agent/cli.ts";
+import { COLLECTORS } from "../agent/collectors/mod.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
 
@@ -44,11 +47,25 @@ export function onlyDcr(collectors: string[], extra: Record<string, unknown> = {
   });
 }
 
+/**
+ * `--config` arguments (a file written to `dir`) that switch off every collector the DCR does not schedule:
+ * for a test whose tree holds only what its DCR's collectors read and which counts runs, records or warnings.
+ */
+export function dcrCollectorsOnly(dir: string): string[] {
+  const file = join(dir, "dcr-collectors-only.json");
+  const off = COLLECTORS.flatMap((c) =>
+    c.schedule.dcr === null ? [[c.schedule.setting, { enabled: false }]] : []
+  );
+  writeFileSync(file, JSON.stringify({ collectors: Object.fromEntries(off) }));
+  return ["--config", file];
+}
+
 export const FIXTURES = new URL("./testdata/", import.meta.url);
 
 /**
  * A fixture root under `dir` with an (empty) dpkg database, a software-only DCR, and the `--once --json`
- * arguments that read that root into `dir/data`. Write the status file at `status`.
+ * arguments that read that root into `dir/data` (no collector the DCR does not schedule). Write the status
+ * file at `status`.
  */
 export async function dpkgFixture(dir: string): Promise<{ root: string; status: string; args: string[] }> {
   const root = `${dir}/root`;
@@ -57,7 +74,17 @@ export async function dpkgFixture(dir: string): Promise<{ root: string; status: 
   return {
     root,
     status: `${root}/var/lib/dpkg/status`,
-    args: ["--once", "--json", "--root", root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`],
+    args: [
+      "--once",
+      "--json",
+      "--root",
+      root,
+      "--dcr",
+      `${dir}/dcr.json`,
+      "--data-dir",
+      `${dir}/data`,
+      ...dcrCollectorsOnly(dir),
+    ],
   };
 }
 

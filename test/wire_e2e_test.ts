@@ -6,7 +6,7 @@ import { spawnSync } from "node:child_process";
 import { main } from "../agent/cli.ts";
 import { type FakeAma, startFakeAma } from "./fake_ama.ts";
 import { capture } from "./e2e_helpers.ts";
-import { withTempDir } from "./helpers.ts";
+import { dcrCollectorsOnly, withTempDir } from "./helpers.ts";
 import { withRunValuesBlanked } from "./record_check.ts";
 import { buildRpmDb, haveRpm, type RpmBuild, rpmOracle, run } from "./fixtures/rpm_db.ts";
 
@@ -72,6 +72,7 @@ async function once(ama: FakeAma, dir: string, root: string, expect: number): Pr
     ama.configEndpoint!,
     "--ama-data",
     ama.dataEndpoints[0],
+    ...dcrCollectorsOnly(dir),
   ], { io });
   assert.ok(code <= 7, `--once exit ${code}: ${io.errText()}`);
   assert.equal(io.errText(), "", "everything delivered");

@@ -4,6 +4,7 @@ import software from "./software/mod.ts";
 import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
+import users from "./users/mod.ts";
 
 /** Every collector, in the order the page lists them and `--once` runs them. */
 export const COLLECTORS: readonly Collector[] = [
@@ -11,6 +12,7 @@ export const COLLECTORS: readonly Collector[] = [
   services,
   files,
   registry,
+  users,
 ];
 
 /** The collector named `name`, or undefined. */

@@ -191,6 +191,11 @@ export interface CollectContext {
   signal: AbortSignal;
   log: Logger;
   /**
+   * When the run started (ms since the epoch): the moment facts that depend on the date are judged at (a
+   * password past its maximum age). A collector never reads the clock itself; without it, it leaves them unknown.
+   */
+  now?: number;
+  /**
    * The fingerprints the collector gave its stored items, by key (items stored with an error have none).
    * A collector that finds the same fingerprint again says `same(key)` instead of building the item (files:
    * no re-hash, no item at all). Look a key up before reporting it: once reported, it reads as empty. Keys

@@ -63,7 +63,7 @@ export function configFileArgs(text: string, path: string, flags: FlagSpec): str
 
 /**
  * The file's `collectors` object: ctagent's own settings of the collectors the DCR does not schedule, by their
- * setting name (`settings`): `{"collectors": {"users": {"enabled": false, "frequency": 600}}}`. Throws a
+ * setting name (`settings`): `{"collectors": {"<setting>": {"enabled": false, "frequency": 600}}}`. Throws a
  * TypeError naming the file and key for anything else.
  */
 export function collectorSettingsOf(

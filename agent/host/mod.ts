@@ -8,6 +8,12 @@ import type { RegistryReader } from "./registry/reader.ts";
 import { liveRegistry } from "./registry/live_windows.ts";
 import { offlineRegistryFromRoot } from "./registry/offline.ts";
 import { listServices, type ScmService } from "./scm_windows.ts";
+import {
+  type LocalAccounts,
+  localAccounts,
+  type LocalGroup,
+  type LocalUser,
+} from "./local_accounts_windows.ts";
 import { type FsOps, LIBC_OPS, walk } from "./files/walk_posix.ts";
 import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.ts";
 import { createHashPool } from "./files/hash.ts";
@@ -20,7 +26,7 @@ import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 import { type HostWatch, liveWatch } from "./watch/mod.ts";
 
-export type { HostWatch, RegistryReader, ScmService };
+export type { HostWatch, LocalAccounts, LocalGroup, LocalUser, RegistryReader, ScmService };
 /** What a stat of a path gives (on every OS). */
 export type FileInfo = Deno.FileInfo;
 /** One entry of a directory listing. */
@@ -115,6 +121,8 @@ export interface Host {
   registry(): Promise<RegistryReader>;
   /** The Service Control Manager: only on the live Windows machine. */
   scm?: { list(): ScmService[] };
+  /** The local users and groups (netapi32): only on the live Windows machine (an image has its SAM hive). */
+  accounts?: LocalAccounts;
   files: HostFiles;
   /**
    * The realtime watchers of the running machine (they watch the paths a collector reads, under `root`);
@@ -214,6 +222,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
     osName: () => osNameOf(host),
     registry: async () => live ? liveRegistry() : (await offlineRegistryFromRoot(path("/"))).reader,
     scm: live ? { list: listServices } : undefined,
+    accounts: live ? localAccounts() : undefined,
     files: {
       posix: running === "linux"
         ? {

@@ -206,6 +206,7 @@ async function collectAndStore(
       const collected = await collector.collect(settings, {
         host,
         signal,
+        now: startedAt,
         log: log.child({ collector: name }),
         previous: sink.previous,
         sink,

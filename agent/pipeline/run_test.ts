@@ -193,6 +193,17 @@ Deno.test("runCollector() puts a collector AMA does not take on ctagent's own st
   await close();
 });
 
+Deno.test("runCollector() tells the collector when the run started (its clock, not the collector's)", async () => {
+  const { c, run, close } = await setup();
+  const seen: (number | undefined)[] = [];
+  c.collect = (_s, ctx) => (seen.push(ctx.now), Promise.resolve({ items: [] }));
+  const first = await run();
+  const second = await run();
+  assert.deepEqual(seen, [first.startedAt, second.startedAt]);
+  assert.ok(second.startedAt > first.startedAt);
+  await close();
+});
+
 Deno.test("runCollector() keeps an unreadable item out of the changes and the inventory", async () => {
   const { c, run, close } = await setup();
   c.next = { items: [pkg("a", "1")] };

@@ -459,6 +459,8 @@ Deno.test("2,000 files with modification times in the future: each hashed, check
     const future = new Date(Date.now() + 10 * 365 * 24 * 3600_000);
     for (let i = 0; i < 2000; i++) await Deno.utime(`${dir}/f${i}`, future, future);
     const r = await collect(settings([{ name: "t", path: dir, recurse: true }]));
+    // A file not hashed says why (its error), not only that its checksum is null.
+    assert.deepEqual(r.items.filter((i) => i.error).map((i) => `${i.FileSystemPath}: ${i.error}`), []);
     const ours = new Map(r.items.map((i) => [i.FileSystemPath, i.FileContentChecksum]));
     assert.equal(ours.size, 2000);
     assert.deepEqual([...ours].sort(), [...sha256sumAll(dir, bytesToPath)].sort());

@@ -29,7 +29,7 @@ function wide(s: string): Uint16Array<ArrayBuffer> {
 }
 
 /** A NUL-terminated UTF-16 string at `p`. */
-function readWide(p: Deno.PointerObject): string {
+export function readWide(p: Deno.PointerObject): string {
   const view = new Deno.UnsafePointerView(p);
   const codes: number[] = [];
   for (let at = 0;; at += 2) {

@@ -246,8 +246,8 @@ export function imageReader(
   return { read, find };
 }
 
-/** `S-1-5-21-…` from a security descriptor's bytes at `at`, or null. */
-function sidAt(sd: Uint8Array, at: number): string | null {
+/** A binary SID at `at` of `sd` (a security descriptor, a SAM record) as text (`S-1-5-21-…`), or null if cut short. */
+export function sidAt(sd: Uint8Array, at: number): string | null {
   if (at + 8 > sd.length) return null;
   const count = sd[at + 1];
   if (at + 8 + count * 4 > sd.length) return null;
@@ -302,7 +302,7 @@ export async function systemHiveOf(root: string): Promise<Mount | null> {
 
 /**
  * The registry of a Windows installation seen as files under `root` (a mounted disk or image, a real path):
- * SOFTWARE and SYSTEM from Windows\System32\config, and each user's NTUSER.DAT at HKEY_USERS\<SID> (the
+ * SOFTWARE, SYSTEM and SAM from Windows\System32\config, and each user's NTUSER.DAT at HKEY_USERS\<SID> (the
  * profiles of SOFTWARE's ProfileList, and any Users\*\NTUSER.DAT, its SID read from the hive's own root
  * key), each with its transaction logs applied. A hive that is absent is left out; one that cannot be read
  * is mounted as unreadable, so only what it holds is unseen. Returns what it mounted.
@@ -317,6 +317,9 @@ export async function offlineRegistryFromRoot(
   if (soft) mounts.push(soft);
   const sys = await systemHiveOf(root);
   if (sys) mounts.push(sys);
+  // The local accounts, where the live registry shows them (HKLM\SAM; only SYSTEM may read it there).
+  const sam = await loadHive("HKEY_LOCAL_MACHINE\\SAM", `${config}/SAM`, read);
+  if (sam) mounts.push(sam);
 
   // Profiles: SID → where its NTUSER.DAT is. ProfileImagePath "C:\Users\x" or "%SystemDrive%\Users\x": the
   // part after the drive is the path on the image; a profile moved off this disk is looked for in Users.

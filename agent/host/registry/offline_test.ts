@@ -25,6 +25,7 @@ async function image(
     profile?: string;
     users?: Record<string, Record<string, Uint8Array>>;
     software?: (b: Uint8Array) => void;
+    sam?: Uint8Array;
   } = {},
 ): Promise<string> {
   const root = await Deno.makeTempDir({ prefix: "ctagent-image-" });
@@ -48,6 +49,7 @@ async function image(
   opts.software?.(soft.bytes);
   await Deno.writeFile(`${config}/SOFTWARE`, soft.bytes);
   await Deno.writeFile(`${config}/SYSTEM`, await Deno.readFile(`${SHARED_HIVES}synthetic/SYSTEM.hive`));
+  if (opts.sam) await Deno.writeFile(`${config}/SAM`, opts.sam);
   const users = opts.users ?? { bperry: { "NTUSER.DAT": await Deno.readFile(`${SHARED_HIVES}NTUSER.DAT`) } };
   for (const [dir, files] of Object.entries(users)) {
     await Deno.mkdir(`${root}/Users/${dir}`, { recursive: true });
@@ -80,6 +82,28 @@ Deno.test({
         "CurrentControlSet follows Select\\Current",
       );
       assert.equal(reader.open("HKLM\\SYSTEM\\CurrentControlSet\\Services\\Nope"), null);
+    } finally {
+      await Deno.remove(root, { recursive: true });
+    }
+  },
+});
+
+const skipSam = skipReason({ hivex: true, xz: true });
+Deno.test({
+  name: named(
+    "offlineRegistryFromRoot() mounts an image's SAM at HKLM\\SAM, as the live registry shows it",
+    skipSam,
+  ),
+  ignore: !!skipSam,
+  async fn() {
+    const root = await image({ sam: await Deno.readFile(await sharedHive("sam/SAM_rootvalue_EZ.xz")) });
+    try {
+      const { reader, mounted } = await offlineRegistryFromRoot(root);
+      assert.ok(mounted.includes("HKEY_LOCAL_MACHINE\\SAM"), mounted.join(", "));
+      assert.deepEqual(reader.open("HKLM")!.subkeyNames().sort(), ["SAM", "SOFTWARE", "SYSTEM"]);
+      // PROVENANCE.md: a Windows 7 SAM with Administrator, Guest and Win7SP1.
+      const names = reader.open("HKLM\\SAM\\SAM\\Domains\\Account\\Users\\Names");
+      assert.deepEqual(names?.subkeyNames().sort(), ["Administrator", "Guest", "Win7SP1"]);
     } finally {
       await Deno.remove(root, { recursive: true });
     }

@@ -274,15 +274,33 @@ Deno.test({
     );
     const w = await world(softwareCollector(), onlyDcr(["software"]), ["fanotify"], image);
     try {
+      // dpkg runs its post-invoke hook once it wrote the status file, and waits for it: held there until the
+      // change is recorded, it is still alive to be named however late the agent reads the event (a loaded
+      // machine); a process already gone is told by its pid only, never guessed.
+      const go = join(dir, "go");
       const p = new Deno.Command("dpkg", {
-        args: [`--root=${image}`, "--force-not-root", "--force-script-chrootless", "-i", join(dir, "rt.deb")],
+        args: [
+          `--root=${image}`,
+          "--force-not-root",
+          "--force-script-chrootless",
+          `--post-invoke=while [ ! -e '${go}' ]; do sleep 0.05; done`,
+          "-i",
+          join(dir, "rt.deb"),
+        ],
         stdout: "null",
         stderr: "piped",
       }).spawn();
       const pid = p.pid;
-      const out = await p.output();
+      const done = p.output();
+      try {
+        await until(async () =>
+          (await w.rows(w.opened)).some((r) => r.key.includes("ctagent-realtime-test"))
+        );
+      } finally {
+        await Deno.writeTextFile(go, "");
+      }
+      const out = await done;
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
-      await until(async () => (await w.rows(w.opened)).some((r) => r.key.includes("ctagent-realtime-test")));
       const [row] = (await w.rows(w.opened)).filter((r) => r.key.includes("ctagent-realtime-test"));
       assert.equal(row.category, "Added");
       const o = JSON.parse(row.origin!);

@@ -143,6 +143,16 @@ export interface ChangesHourlyTable {
   n: number;
 }
 
+/** Modified changes per UTC hour and set of fields changed (migration 008, kept by triggers on changes). */
+export interface ChangesFieldsHourlyTable {
+  /** at / 3600000 */
+  hour: number;
+  collector: string;
+  /** The changes' fields_changed text (a JSON array, as stored). */
+  fields_changed: string;
+  n: number;
+}
+
 export interface Database {
   items: ItemsTable;
   changes: ChangesTable;
@@ -152,6 +162,7 @@ export interface Database {
   state: StateTable;
   contents: ContentsTable;
   changes_hourly: ChangesHourlyTable;
+  changes_fields_hourly: ChangesFieldsHourlyTable;
   acks: AcksTable;
   chain_checkpoints: ChainCheckpointsTable;
 }

@@ -82,14 +82,18 @@ Deno.test({
           },
         },
       );
-      // When each run started and the first finished, as seen here (the test's clock is the machine's).
+      // When each run started and the first finished, as seen here (the test's clock is the machine's). A run
+      // ends with its JSON mirror written (renamed into place): the next is measured from its start, or from
+      // that end when the run took longer than the frequency.
       const starts: number[] = [];
       let finished = 0;
       const watch = () => {
         const err = daemon.stderr();
         const n = err.split("software run started").length - 1;
         while (starts.length < n) starts.push(performance.now());
-        if (!finished && err.includes("software run baseline")) finished = performance.now();
+        if (!finished && err.includes("software run baseline") && existsSync(`${dir}/data/Packages.json`)) {
+          finished = performance.now();
+        }
       };
       try {
         const until = async (n: number, ms: number) => {
@@ -109,10 +113,11 @@ Deno.test({
         );
         assert.ok(finished, `the first run finished:\n${daemon.stderr()}`);
         // Due 10 s after the first started, or at once when the first took longer (a loaded machine): an hour
-        // late with the wall clock. The slack is for the loop's own turns.
+        // late with the wall clock. The slack (less than one more period) is for the jitter (0.5 s) and the
+        // turns of a loaded machine; the scheduler's own timing is exact in its fake-clock test.
         const due = Math.max(starts[0] + 10_000, finished);
         const late = starts[1] - due;
-        assert.ok(late < 5_000, `the second run came ${Math.round(late)} ms after it was due`);
+        assert.ok(late < 10_000, `the second run came ${Math.round(late)} ms after it was due`);
         console.log(
           `clock set back 1 h during a run: next run ${
             Math.round(starts[1] - starts[0])

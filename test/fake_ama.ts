@@ -2,8 +2,14 @@
 import net from "node:net";
 import { appendFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
-import { type EventRecord, isEventTime, messages as msgpackValues, type Time } from "../agent/ama/codec.ts";
-import { decodeForwardMessage, encodeAck, type Mode, timeToMs } from "./forward_server.ts";
+import { type EventRecord, isEventTime, type Time } from "../agent/ama/codec.ts";
+import {
+  decodeForwardMessage,
+  encodeAck,
+  messages as msgpackValues,
+  type Mode,
+  timeToMs,
+} from "./forward_server.ts";
 import { completeReply } from "../agent/ama/config_client.ts";
 import { parseEndpoint } from "../agent/ama/transport.ts";
 import type { Platform } from "../agent/platform.ts";

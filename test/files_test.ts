@@ -72,6 +72,13 @@ async function pipeline(deny: string[] = []) {
       return LIBC_OPS.openAt(dirfd, name, flags);
     },
   };
+  // Account files listed here cannot be read: reading one reads a directory instead (EISDIR, from the kernel).
+  const unreadable: string[] = [];
+  const live = liveHost();
+  const host = {
+    ...live,
+    readText: (p: string) => live.readText(unreadable.includes(p) ? "/etc" : p),
+  };
   const { db, raw, close } = await openDb(":memory:");
   let now = 1_000_000;
   const run = async () => {
@@ -80,7 +87,7 @@ async function pipeline(deny: string[] = []) {
       raw,
       collector: filesCollector({ ops }),
       settings,
-      host: liveHost(),
+      host,
       log: memoryLogger(),
       signal: new AbortController().signal,
       now: () => (now += 1000),
@@ -100,6 +107,7 @@ async function pipeline(deny: string[] = []) {
     /** The records of the last run, whole. */
     records: () => last,
     deny,
+    unreadable,
     done: async () => {
       await close();
       await Deno.remove(dir, { recursive: true });
@@ -199,6 +207,33 @@ Deno.test("pipeline: a new file is Added, a deleted one Removed, an unreadable o
       "Modified /a.conf",
       "Removed /sub/c.conf",
     ]);
+  } finally {
+    await p.done();
+  }
+});
+
+Deno.test("pipeline: /etc/passwd or /etc/group that cannot be read changes no Owner or Group; changes wait for them", async () => {
+  const p = await pipeline();
+  try {
+    await p.run();
+    p.unreadable.push("/etc/passwd");
+    assert.deepEqual(await p.run(), [], "no names this time: nothing changed");
+    p.unreadable.splice(0, 1, "/etc/group");
+    assert.deepEqual(await p.run(), [], "no group names this time: nothing changed");
+    p.unreadable.push("/etc/passwd");
+    // Changed and new files meanwhile: what they are cannot be said whole (their owner's name), so they are
+    // kept as they were until it can, like a file that cannot be read.
+    await tick();
+    await Deno.writeTextFile(`${p.dir}/a.conf`, "ALPHA\n");
+    await Deno.writeTextFile(`${p.dir}/sub/new.conf`, "new\n");
+    assert.deepEqual(await p.run(), []);
+    p.unreadable.length = 0;
+    const changes = await p.run();
+    assert.deepEqual(changes.map((c) => `${c.cat} ${c.path}: ${c.fields}`).sort(), [
+      "Added /sub/new.conf: ",
+      "Modified /a.conf: DateModified, FileContentChecksum",
+    ]);
+    assert.deepEqual(await p.run(), []);
   } finally {
     await p.done();
   }

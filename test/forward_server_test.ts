@@ -1,21 +1,16 @@
 import assert from "node:assert/strict";
 import { gzipSync } from "node:zlib";
+import { encodeForward, eventTime, eventTimeFromMs, isEventTime, ProtocolError } from "../agent/ama/codec.ts";
 import {
   ackOf,
-  encodeForward,
-  eventTime,
-  eventTimeFromMs,
-  isEventTime,
-  messageLength,
-  ProtocolError,
-} from "../agent/ama/codec.ts";
-import {
   decodeAll,
   decodeForwardMessage,
   encodeAck,
   encodeCompressedPackedForward,
   encodeMessage,
   encodePackedForward,
+  messageLength,
+  messageScanner,
   timeToMs,
 } from "./forward_server.ts";
 
@@ -165,4 +160,26 @@ Deno.test("messageLength() finds where each message ends and waits on every inco
   const d = decodeForwardMessage(decodeAll(ext8)[0])!;
   assert.deepEqual({ ...(d.entries[0][0] as object) }, { sec: 1, nsec: 2 });
   assert.throws(() => messageLength(bytes("92 c1")), /Invalid msgpack type byte 0xc1 at offset 1/);
+});
+
+Deno.test("messageScanner() resumes across chunks and follows a buffer that moved", () => {
+  const m = encodeForward(
+    "tag",
+    Array.from({ length: 50 }, (_, i) => [i, { k: "v".repeat(i * 10) }] as [number, { k: string }]),
+  );
+  const s = messageScanner(0);
+  let end = 0;
+  let found: number | undefined;
+  while (found === undefined) {
+    end = Math.min(m.length, end + 7);
+    found = s.scan(m, end);
+  }
+  assert.equal(found, m.length);
+  // The same message at offset 100 of a larger buffer, scanned partly, then moved to offset 0.
+  const big = new Uint8Array(100 + m.length);
+  big.set(m, 100);
+  const t = messageScanner(100);
+  assert.equal(t.scan(big, 100 + 40), undefined);
+  t.shift(-100);
+  assert.equal(t.scan(m, m.length), m.length);
 });

@@ -48,6 +48,8 @@ async function apiRoutes(file: string, sum: string): Promise<{ method: string; p
     "/content/:checksum": `/content/${sum}?key=${encodeURIComponent(file)}`,
     "/item": `/item?collector=files&key=${encodeURIComponent(file)}`,
     "/diff": `/diff?from=${sum}&to=${sum}&key=${encodeURIComponent(file)}`,
+    "/search": "/search?q=conf",
+    "/compare": "/compare?from=24h",
     "/*": "/no-such-route",
   };
   const seen = new Set<string>();

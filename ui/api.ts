@@ -25,6 +25,9 @@ import { mount, type Route, route } from "./route.ts";
 import { openApiDocument } from "./openapi.ts";
 import * as S from "./api_schema.ts";
 import { VERSION } from "../agent/version.ts";
+import { lineSummaries, massRuns, quietSets } from "./readable.ts";
+import { keyPattern } from "./search.ts";
+import { compare } from "./compare.ts";
 
 /** What the agent's scheduler offers the page: run one collector (or all) now. */
 export interface Scheduler {
@@ -186,6 +189,40 @@ export function createApi(opts: ApiOptions): Hono {
   };
   const os: Platform = opts.os ?? (Deno.build.os === "windows" ? "windows" : "linux");
   const feed = opts.feed ?? changeFeed(db);
+  const lines = lineSummaries(
+    db,
+    holder && holder.content ? { name: holder.name, checksumField: holder.content.checksumField } : undefined,
+    gate,
+  );
+  /** Answers of `make` kept while the data (and acknowledgements) stay as they are, the last few of them. */
+  const memo = <T>(make: (key: string) => Promise<T>) => {
+    const kept = new Map<string, Promise<T>>();
+    return async (key: string): Promise<T> => {
+      const v = `${await q.dataVersion(db)}|${await q.ackVersion(db)}|${key}`;
+      let p = kept.get(v);
+      if (!p) {
+        p = make(key);
+        p.catch(() => kept.delete(v));
+        kept.set(v, p);
+        if (kept.size > 32) kept.delete(kept.keys().next().value!);
+      }
+      return await p;
+    };
+  };
+  const quiet = memo(() => quietSets(db, specs));
+  const isPath = (name: string) => !!specs.find((s) => s.name === name)?.page.path;
+  const folded = memo((key: string) => massRuns(db, JSON.parse(key), isPath));
+  /** Marks the timestamp-only changes of `rows` and says text file changes by their lines; the sets used. */
+  const readable = async (rows: q.ChangeRow[]) => {
+    const sets = await quiet("");
+    for (const row of rows) {
+      if (row.category === "Modified" && sets[row.collector]?.includes(JSON.stringify(row.fields_changed))) {
+        row.quiet = true;
+      }
+    }
+    await lines.add(rows);
+    return sets;
+  };
 
   /**
    * What the top status counts besides runs: DCRs rejected after the one in force (the agent runs on an older
@@ -244,21 +281,34 @@ export function createApi(opts: ApiOptions): Hono {
     type: listOf(names, `only changes of these collectors: ${names.join(", ")}`),
     category: listOf(q.CATEGORIES, "only changes of these categories: Added, Removed, Modified"),
     reviewed: flag("reviewed", "1: only acknowledged changes; 0: only changes not acknowledged yet"),
+    timestamps: flag("timestamps", "1: timestamp-only changes too (folded away by default)"),
+    run: whole.optional().meta({ description: "only the changes of this run (its id)" }),
   };
   type ChangeFilters = z.output<z.ZodObject<typeof changeFilters>>;
-  const filtersOf = (f: ChangeFilters): q.ChangesQuery => ({
-    since: f.since,
-    until: f.until,
-    collectors: f.type,
-    categories: f.category,
-    reviewed: f.reviewed,
-  });
+  const filtersOf = async (f: ChangeFilters): Promise<q.ChangesQuery> => {
+    const run = f.run === undefined ? undefined : await db.selectFrom("runs").where("id", "=", f.run)
+      .select(["id", "collector", "finished_at as at"]).executeTakeFirst();
+    if (f.run !== undefined && !run) throw new RangeError(`run ${f.run} does not exist (or was pruned)`);
+    return {
+      since: f.since,
+      until: f.until,
+      collectors: f.type,
+      categories: f.category,
+      reviewed: f.reviewed,
+      run,
+      // Timestamp-only changes are folded away unless asked for.
+      quiet: f.timestamps ? undefined : { sets: await quiet("") },
+    };
+  };
 
   /** The query of one collector's inventory list: its sort fields and filters come from its spec. */
   const inventoryQuery = (spec: UiCollector) => {
     const sorts = sortFieldsOf(spec) as [string, ...string[]];
     return {
-      q: searchText.meta({ description: "text anywhere in an item's values or key (case-insensitive)" }),
+      q: searchText.meta({
+        description: "text anywhere in an item's values or key (case-insensitive); with * or ? a glob over " +
+          "keys (/etc/**/*.conf); re: and a regex found in the key (linear-time subset)",
+      }),
       sort: z.enum(sorts, {
         error: (i) =>
           `Cannot sort ${spec.name} by ${JSON.stringify(i.input)}: expected one of ${sorts.join(", ")}`,
@@ -277,6 +327,11 @@ export function createApi(opts: ApiOptions): Hono {
         ]),
       ),
     };
+  };
+  /** An inventory search: words in the values, or (with * ? or re:) a pattern over keys (ui/search.ts). */
+  const searchOf = (text: string | undefined) => {
+    const keys = keyPattern(text, os);
+    return { q: keys ? undefined : text, keys: keys?.test };
   };
   /** The inventory filters from a parsed inventory query. */
   const whereOf = (spec: UiCollector, query: Record<string, unknown>) => {
@@ -408,8 +463,9 @@ export function createApi(opts: ApiOptions): Hono {
       const since = query.since ?? parseTime("24h", now())!;
       const version = await q.dataVersion(db);
       if (itemCounts?.version !== version) itemCounts = { version, counts: await q.itemCounts(db, names) };
-      const counts = await q.withChanged(db, itemCounts.counts, since);
-      const reviewed = await q.reviewedCounts(db, since);
+      const sets = await quiet("");
+      const counts = await q.withChanged(db, itemCounts.counts, since, sets);
+      const reviewed = await q.reviewedCounts(db, since, sets);
       for (const [name, n] of Object.entries(counts)) n.unreviewed = (n.changes ?? 0) - (reviewed[name] ?? 0);
       return c.json(counts);
     },
@@ -437,7 +493,7 @@ export function createApi(opts: ApiOptions): Hono {
         c.json(
           await index.query({
             collector,
-            q: query.q,
+            ...searchOf(query.q),
             sort: query.sort,
             dir: query.dir,
             offset: query.offset,
@@ -461,19 +517,98 @@ export function createApi(opts: ApiOptions): Hono {
       example: { query: { format: "csv" } },
       handle: (c, { query }) => {
         download(c, collector, query.format);
-        const needle = query.q?.trim().toLowerCase();
+        const pattern = keyPattern(query.q, os);
+        const needle = pattern ? undefined : query.q?.trim().toLowerCase();
         const errors = query.errors ?? false;
         const where = Object.entries(whereOf(spec, query));
         // The same rows the view lists: its text search over the key and field values, its filters.
         const keep = (i: { key: string; data: Record<string, unknown>; error: string | null }) =>
-          (!errors || i.error !== null) &&
+          (!errors || i.error !== null) && (!pattern || pattern.test(i.key)) &&
           where.every(([f, v]) => String(i.data[f] ?? "") === v) &&
           (!needle || i.key.toLowerCase().includes(needle) ||
             Object.values(i.data).some((v) => v !== null && String(v).toLowerCase().includes(needle)));
         return c.body(exportInventory(db, collector, spec.columns.map((x) => x.field), query.format, keep));
       },
     }));
+    routes.push(route({
+      method: "get",
+      path: `/facets/${collector}`,
+      summary: `The values of the ${
+        spec.nouns[1]
+      }' filterable fields among those the view lists, with counts`,
+      description: "Each field's values are counted with the other fields' filters only (its own aside).",
+      query: z.strictObject({
+        q: listed.q,
+        errors: listed.errors,
+        ...Object.fromEntries(Object.entries(listed).filter(([k]) => k.startsWith("filter."))),
+      }),
+      answers: { 200: { description: "the facets", schema: S.Facets } },
+      example: {
+        answer: {
+          facets: (spec.filterable ?? []).slice(0, 1).map((field) => ({
+            field,
+            values: [{ value: "example", n: 3 }],
+            others: 0,
+          })),
+        },
+      },
+      handle: async (c, { query }) => {
+        const facets = await index.facets(
+          {
+            collector,
+            ...searchOf(query.q),
+            errors: query.errors ?? false,
+            where: whereOf(spec, query),
+          },
+          spec.filterable ?? [],
+        );
+        return c.json({ facets: facets ?? [] });
+      },
+    }));
   }
+
+  routes.push(route({
+    method: "get",
+    path: "/search",
+    summary:
+      "One search over every collector the page shows: how many items of each match, and the first few",
+    query: z.strictObject({
+      q: z.string({ error: "q is required" }).min(1, { error: "q is required" }).max(MAX_SEARCH).meta({
+        description: "words in any value; with * or ? a glob over keys; re: and a regex found in the key",
+      }),
+      limit: whole.optional().meta({ description: "items shown per collector (default 5, at most 50)" }),
+    }),
+    answers: { 200: { description: "the matches per collector", schema: S.Search } },
+    example: {
+      query: { q: "app.conf" },
+      answer: {
+        q: "app.conf",
+        pattern: null,
+        groups: [{
+          collector: sample.name,
+          total: 1,
+          rows: [S.itemExample(sample.name, sample.nameField, !!sample.content)],
+        }],
+      },
+    },
+    handle: async (c, { query }) => {
+      const text = query.q.trim();
+      if (!text) throw new RangeError("q is required");
+      const limit = Math.min(Math.max(query.limit ?? 5, 1), 50);
+      const keys = keyPattern(text, os);
+      const groups = [];
+      for (const spec of specs) {
+        const page = await index.query({
+          collector: spec.name,
+          q: keys ? undefined : text,
+          keys: keys?.test,
+          limit,
+        });
+        if (page.total) groups.push({ collector: spec.name, total: page.total, rows: page.rows });
+      }
+      return c.json({ q: text, pattern: keys?.kind ?? null, groups });
+    },
+  }));
 
   routes.push(route({
     method: "get",
@@ -482,18 +617,51 @@ export function createApi(opts: ApiOptions): Hono {
     query: z.strictObject({
       ...changeFilters,
       q: searchText.meta({ description: "text in the changed item's key (3+ characters: its words)" }),
+      group: flag("group", "0: a run's mass change listed change by change (1, the default: as one row)"),
       offset: whole.optional(),
       limit: whole.optional().meta({ description: `rows (default 100, at most ${q.MAX_LIMIT})` }),
     }),
-    answers: { 200: { description: "a page of changes", schema: S.page(S.ChangeRow) } },
+    answers: { 200: { description: "a page of changes", schema: S.ChangePage } },
     example: {
       query: { since: "24h", type: sample.name, limit: "1" },
-      answer: { total: 1, capped: false, offset: 0, rows: [S.changeExample(sample.name)] },
+      answer: {
+        total: 1,
+        capped: false,
+        offset: 0,
+        rows: [S.changeExample(sample.name)],
+        timestamps: { n: 0, capped: false },
+        grouped: { runs: 0, changes: 0 },
+      },
     },
-    handle: async (c, { query }) =>
-      c.json(
-        await q.changes(db, { ...filtersOf(query), q: query.q, offset: query.offset, limit: query.limit }),
-      ),
+    handle: async (c, { query }) => {
+      const filters = await filtersOf(query);
+      const text = query.q;
+      // A run's mass change is one row (not in a text search, which lists what matches).
+      const runs = query.group === false || text?.trim()
+        ? []
+        : await folded(JSON.stringify({ ...filters, quiet: filters.quiet && { sets: filters.quiet.sets } }));
+      const page = await q.changes(db, {
+        ...filters,
+        folded: runs,
+        q: text,
+        offset: query.offset,
+        limit: query.limit,
+      });
+      const groups = new Map(runs.map((r) => [r.rep, r]));
+      for (const row of page.rows) {
+        const group = groups.get(row.id);
+        if (group) row.group = group;
+      }
+      const sets = await readable(page.rows);
+      // How many timestamp-only changes the same filters fold away (or, shown, hold).
+      const only = { ...filters, quiet: { sets, only: true }, folded: undefined };
+      const hidden = text?.trim() || filters.reviewed !== undefined
+        ? await q.countCapped(db, only, text)
+        : { n: await q.countChanges(db, only), capped: false };
+      // The changes the folded rows stand for, so the count line says how many changes there are, not rows.
+      const grouped = { runs: runs.length, changes: runs.reduce((n, r) => n + r.n, 0) };
+      return c.json({ ...page, timestamps: hidden, grouped });
+    },
   }));
 
   routes.push(route({
@@ -507,10 +675,12 @@ export function createApi(opts: ApiOptions): Hono {
     }),
     answers: { 200: exported },
     example: { query: { since: "7d", format: "ndjson" } },
-    handle: (c, { query }) => {
+    handle: async (c, { query }) => {
       download(c, "changes", query.format);
       const text = query.q?.trim();
-      return c.body(exportChanges(db, { ...filtersOf(query), keyLike: text || undefined }, query.format));
+      return c.body(
+        exportChanges(db, { ...(await filtersOf(query)), keyLike: text || undefined }, query.format),
+      );
     },
   }));
 
@@ -535,7 +705,7 @@ export function createApi(opts: ApiOptions): Hono {
       },
     },
     handle: async (c, { query }) => {
-      const f = filtersOf(query);
+      const f = await filtersOf(query);
       const until = f.until ?? now();
       const since = f.since ?? until - RANGES["24h"];
       const bucket = query.bucket ?? defaultBucket(until - since);
@@ -545,6 +715,55 @@ export function createApi(opts: ApiOptions): Hono {
         );
       }
       return c.json(await q.histogram(db, { ...f, since, until, bucket }));
+    },
+  }));
+
+  routes.push(route({
+    method: "get",
+    path: "/compare",
+    summary:
+      "The net change between two moments: each item changed between them, its state at `from` and at `to`",
+    description: "An item added and removed again, or modified and put back (volatile and timestamp fields " +
+      "aside), is no change; `changes` says how many changes an item went through between them.",
+    query: z.strictObject({
+      from: time("the first moment (required): epoch ms, ISO 8601, or 1h, 24h, 7d, 30d back from now"),
+      to: time("the second moment (default now)"),
+      type: changeFilters.type,
+      category: listOf(q.CATEGORIES, "only these net categories: Added, Removed, Modified"),
+      q: searchText.meta({ description: "text in the item's key" }),
+      offset: whole.optional(),
+      limit: whole.optional().meta({ description: `rows (default 100, at most ${q.MAX_LIMIT})` }),
+    }),
+    answers: { 200: { description: "the net changes, keys in order per collector", schema: S.Comparison } },
+    example: {
+      query: { from: "24h", type: sample.name, limit: "1" },
+      answer: {
+        from: 1764489600000,
+        to: 1764576000000,
+        counts: { Modified: 1 },
+        events: 2,
+        total: 1,
+        offset: 0,
+        rows: [{ ...S.changeExample(sample.name), changes: 2, first_at: 1764540000000 }],
+      },
+    },
+    handle: async (c, { query }) => {
+      const from = query.from, to = query.to ?? now();
+      if (from === undefined) throw new RangeError("from is required (epoch ms, ISO 8601, or 24h …)");
+      if (from >= to) throw new RangeError(`from (${new Date(from).toISOString()}) must be before to`);
+      const text = query.q?.trim();
+      const result = await compare(db, specs, {
+        from,
+        to,
+        collectors: query.type,
+        categories: query.category,
+        keyLike: text || undefined,
+        offset: query.offset,
+        limit: query.limit,
+      });
+      // A file's content from T1 to T2 said by its lines, as a change is.
+      await lines.add(result.rows);
+      return c.json(result);
     },
   }));
 
@@ -566,13 +785,17 @@ export function createApi(opts: ApiOptions): Hono {
         history: [S.changeExample(sample.name)],
         contents: [S.SUM_EXAMPLE],
         withheld: {},
+        notCaptured: null,
         firstSeen: { at: 1764489600000, exact: true },
       },
     },
     handle: async (c, { query: { collector, key } }) => {
       const field = specs.find((s) => s.name === collector)?.content || undefined;
       const h = await q.itemHistory(db, collector, key, { checksumField: field?.checksumField });
-      if (!field || !h.contents.length) return c.json({ ...h, withheld: {} });
+      await readable(h.history);
+      const why = field && field.notCapturedField ? h.item?.data[field.notCapturedField] : undefined;
+      const notCaptured = typeof why === "string" ? why : null;
+      if (!field || !h.contents.length) return c.json({ ...h, withheld: {}, notCaptured });
       // Captured versions the page may not show are left out, with why.
       const versions = [h.item?.data, ...h.history.flatMap((x) => [x.previous, x.current])];
       const withheld: Record<string, string> = {};
@@ -582,7 +805,7 @@ export function createApi(opts: ApiOptions): Hono {
         if (why) withheld[sum] = why;
         return !why;
       });
-      return c.json({ ...h, contents, withheld });
+      return c.json({ ...h, contents, withheld, notCaptured });
     },
   }));
 

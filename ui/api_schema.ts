@@ -28,6 +28,33 @@ export const RowAck = z.strictObject({
   group: z.string().optional(),
 });
 
+/** A text file's content change by its lines (`+1 −1 lines: workers = 8 → 16`). */
+export const LineSummary = z.strictObject({
+  added: int,
+  removed: int,
+  sample: z.union([
+    z.strictObject({
+      op: z.literal("~"),
+      before: z.string(),
+      old: z.string(),
+      new: z.string(),
+      after: z.string(),
+    }),
+    z.strictObject({ op: z.enum(["+", "-"]), text: z.string() }),
+  ]).optional().meta({ description: "the first line changed: what in it (~), or the line added or removed" }),
+});
+
+/** A run's mass change a list shows as one row (readable.ts). */
+export const FoldedRun = z.strictObject({
+  run: int,
+  collector: z.string(),
+  at: ms,
+  rep: int.meta({ description: "the id of the change shown for them all" }),
+  n: int.meta({ description: "how many of the run's changes the filters keep" }),
+  categories: z.record(z.string(), int),
+  under: z.string().nullable().meta({ description: "the folder they are all under, for paths" }),
+});
+
 export const ChangeRow = z.strictObject({
   id: int,
   run_id: int,
@@ -43,6 +70,9 @@ export const ChangeRow = z.strictObject({
       "who made it, as realtime saw it (DetectedBy, ProcessId, ProcessCommandLine, UserName …), or null",
   }),
   ack: RowAck.nullable().meta({ description: "the latest acknowledgement of the change, or null" }),
+  quiet: z.literal(true).optional().meta({ description: "a timestamp-only change (listed only when asked)" }),
+  group: FoldedRun.optional().meta({ description: "the run's mass change this row stands for" }),
+  lines: LineSummary.optional().meta({ description: "its content change by lines (both versions captured)" }),
 });
 
 export const page = <T extends z.ZodType>(row: T) =>
@@ -52,6 +82,50 @@ export const page = <T extends z.ZodType>(row: T) =>
     offset: int,
     rows: z.array(row),
   });
+
+export const ChangePage = page(ChangeRow).extend({
+  timestamps: z.strictObject({ n: int, capped: z.boolean() }).meta({
+    description: "timestamp-only changes the filters fold away (or, with timestamps=1, hold)",
+  }),
+  grouped: z.strictObject({ runs: int, changes: int }).meta({
+    description: "runs shown as one row each (mass changes), and how many changes they hold",
+  }),
+});
+
+/** Two moments compared (ui/compare.ts): a change row per item, from its state at `from` to its state at `to`. */
+export const Comparison = z.strictObject({
+  from: ms,
+  to: ms,
+  counts: z.record(z.string(), int).meta({ description: "net changes per category" }),
+  events: int.meta({ description: "the changes between the two moments" }),
+  total: int,
+  offset: int,
+  rows: z.array(
+    ChangeRow.omit({ ack: true }).extend({
+      ack: RowAck.nullable().optional(),
+      changes: int.meta({ description: "how many changes the item went through between them" }),
+      first_at: ms.meta({ description: "when the first of them was" }),
+    }),
+  ),
+});
+
+export const Facets = z.strictObject({
+  facets: z.array(z.strictObject({
+    field: z.string(),
+    values: z.array(z.strictObject({ value: z.string(), n: int })).meta({
+      description: "most frequent first",
+    }),
+    others: int.meta({ description: "items with a value not listed" }),
+  })),
+});
+
+export const Search = z.strictObject({
+  q: z.string(),
+  pattern: z.enum(["glob", "regex"]).nullable().meta({
+    description: "how q was read over keys; null: words",
+  }),
+  groups: z.array(z.strictObject({ collector: z.string(), total: int, rows: z.array(ItemRow) })),
+});
 
 export const RunRow = z.strictObject({
   id: int,
@@ -177,6 +251,10 @@ export const ItemHistory = z.strictObject({
   contents: z.array(z.string()).meta({ description: "checksums of its versions whose content may be shown" }),
   withheld: z.record(z.string(), z.string()).meta({
     description: "checksums of captured versions not shown, with why",
+  }),
+  notCaptured: z.string().nullable().meta({
+    description:
+      "why the content of its current version was not captured (size over the limit, binary, private)",
   }),
   firstSeen: z.strictObject({ at: ms, exact: z.boolean() }).nullable(),
 });

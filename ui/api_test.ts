@@ -128,7 +128,7 @@ Deno.test("API on a database filled by real runs: inventory, search, sort, pagin
           ["/api/inventory/software?errors=yes", /errors must be 0 or 1, got "yes"/],
           [
             "/api/changes?sort=at",
-            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, reviewed, q/,
+            /Unknown parameter "sort" for \/api\/changes: expected one of since, until, type, category, reviewed, timestamps, run, q/,
           ],
           ["/api/histogram?q=x", /Unknown parameter "q" for \/api\/histogram/],
           ["/api/status?x=1", /Unknown parameter "x" for \/api\/status: expected none/],
@@ -342,6 +342,42 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
       `a collector that is off cannot be scanned: ${await unknown.clone().text()}`,
     );
     await unknown.body?.cancel();
+  } finally {
+    await w.close();
+  }
+});
+
+Deno.test("API search: one query over every collector; key globs and regexes on the linear engine; facets", async () => {
+  const w = await startWorld({ files: { "etc/sub/deep.conf": "x = 1\n" } });
+  try {
+    const c = client(w);
+    const found = await c.json<{ pattern: string | null; groups: { collector: string; total: number }[] }>(
+      "/api/search?q=mallory",
+    );
+    assert.equal(found.pattern, null);
+    assert.deepEqual(found.groups.map((g) => g.collector), ["software"]);
+    const glob = await c.json<{ pattern: string; groups: { collector: string; rows: { key: string }[] }[] }>(
+      `/api/search?q=${encodeURIComponent(`${w.tree}/etc/**/*.conf`)}`,
+    );
+    assert.equal(glob.pattern, "glob");
+    assert.deepEqual(glob.groups.map((g) => g.collector), ["files"]);
+    assert.deepEqual(glob.groups[0].rows.map((r) => r.key.slice(w.tree.length)).sort(), [
+      `/etc/${XSS}.conf`,
+      "/etc/app.conf",
+      "/etc/sub/deep.conf",
+    ]);
+    const re = await c.json<Page>(`/api/inventory/files?q=${encodeURIComponent("re:/sub/[a-z]+\\.conf$")}`);
+    assert.deepEqual(re.rows.map((r) => r.key), [`${w.tree}/etc/sub/deep.conf`]);
+    // What the engine cannot run in linear time is a 400 that says why.
+    const bad = await c.get(`/api/inventory/files?q=${encodeURIComponent("re:(?<=a)b")}`);
+    assert.equal(bad.status, 400);
+    assert.match((await bad.json()).error, /lookbehind|not supported/);
+    const facets = await c.json<{ facets: { field: string; values: { value: string; n: number }[] }[] }>(
+      `/api/facets/files?q=${encodeURIComponent(`${w.tree}/etc/**`)}`,
+    );
+    const owner = facets.facets.find((f) => f.field === "Owner")!;
+    assert.equal(owner.values.reduce((n, v) => n + v.n, 0), 3);
+    assert.equal((await c.get("/api/facets/files?filter.Nope=1")).status, 400);
   } finally {
     await w.close();
   }

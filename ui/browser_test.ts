@@ -69,7 +69,8 @@ Deno.test({
       const row = page.locator(".changes li", { hasText: "app.conf" });
       await row.waitFor();
       assert.match(await row.innerText(), /Modified/);
-      assert.match(await row.innerText(), /FileContentChecksum/);
+      // A content change is said by its lines (issue 14, readable changes), not by the checksum that moved.
+      assert.match(await row.innerText(), /\+2 −2 lines: port = 8080 → 9090/);
       await page.locator(".chart svg .seg").first().waitFor();
       await shot(page, "overview");
 
@@ -179,6 +180,29 @@ Deno.test({
       await page.locator(".countline").waitFor();
       await shot(page, "changes-narrow");
     }, { width: 390 }),
+});
+
+Deno.test({
+  name: "page: the drawer says why a file's content was not captured (over maxContentsReturnable, binary)",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      for (
+        const [name, why] of [
+          ["big.log", "Content not captured: 8.3 MiB > limit of 4.77 MiB (maxContentsReturnable)."],
+          ["blob.bin", "Content not captured: binary (a NUL byte, or not UTF-8): only text is captured."],
+        ]
+      ) {
+        await page.goto(`${w.ui.url}#/files?item=${encodeURIComponent(`files|${w.tree}/etc/${name}`)}`);
+        await page.locator(".drawer .not-captured").waitFor();
+        assert.equal((await page.locator(".drawer .not-captured").innerText()).trim(), why);
+        assert.doesNotMatch(
+          await page.locator(".drawer").innerText(),
+          /binary, too large, or capture is off/,
+        );
+      }
+      await shot(page, "drawer-not-captured");
+    }, { files: { "etc/big.log": "x".repeat(8_700_000), "etc/blob.bin": "\u0000ELF" } }),
 });
 
 Deno.test({

@@ -12,6 +12,12 @@ export interface PageCollector {
   columns: readonly Column[];
   /** Whether it captures content (the drawer offers diffs). */
   content: boolean;
+  /** The field holding the captured content's checksum, when it captures content. */
+  contentField: string | null;
+  /** Fields filtered on by value, shown as facets with counts. */
+  filterable: readonly string[];
+  /** Formats of fields that are no column. */
+  fields?: CollectorSpec["fields"];
   page: Omit<PageSpec, "color">;
 }
 
@@ -26,6 +32,8 @@ export type UiCollector = Pick<
   | "columns"
   | "sortable"
   | "filterable"
+  | "fields"
+  | "volatile"
   | "content"
   | "page"
 >;
@@ -41,6 +49,8 @@ export function uiCollectors(specs: readonly UiCollector[]): UiCollector[] {
     columns: s.columns,
     sortable: s.sortable,
     filterable: s.filterable,
+    fields: s.fields,
+    volatile: s.volatile,
     content: s.content,
     page: s.page,
   }));
@@ -48,10 +58,12 @@ export function uiCollectors(specs: readonly UiCollector[]): UiCollector[] {
 
 export function pageCollectors(specs: readonly UiCollector[]): PageCollector[] {
   return uiCollectors(specs).map((
-    { sortable: _s, filterable: _f, content, page: { color: _c, ...page }, ...rest },
+    { sortable: _s, volatile: _v, filterable, content, page: { color: _c, ...page }, ...rest },
   ) => ({
     ...rest,
+    filterable: filterable ?? [],
     content: !!content,
+    contentField: content ? content.checksumField : null,
     page,
   }));
 }

@@ -122,3 +122,67 @@ export function diffLines(
   }
   return { hunks, added, removed, approximate };
 }
+
+/** The longest piece of a line a summary shows (lines of minified files are long). */
+const SAMPLE_MAX = 80;
+
+/**
+ * A change of a text file in one line: lines added and removed and, for the first line changed, what in it
+ * (`workers = 8 → 16`: the words before, the old and the new part, the words after), or the first line added or
+ * removed when nothing was replaced.
+ */
+export interface LineSummary {
+  added: number;
+  removed: number;
+  sample?:
+    | { op: "~"; before: string; old: string; new: string; after: string }
+    | { op: "+" | "-"; text: string };
+}
+
+/** Words, runs of spaces, and single other characters: the units a replaced line is compared in. */
+function tokens(line: string): string[] {
+  return line.match(/[\p{L}\p{N}_.]+|\s+|[^\p{L}\p{N}_.\s]/gu) ?? [];
+}
+
+function clip(s: string, max: number, keep: "start" | "end"): string {
+  if (s.length <= max) return s;
+  return keep === "start" ? `${s.slice(0, max - 1)}…` : `…${s.slice(s.length - max + 1)}`;
+}
+
+/** The summary of a diff (see LineSummary). */
+export function lineSummary(d: Diff): LineSummary {
+  const out: LineSummary = { added: d.added, removed: d.removed };
+  for (const h of d.hunks) {
+    for (let i = 0; i < h.lines.length; i++) {
+      const l = h.lines[i];
+      if (l.op === " ") continue;
+      // The first changed line: a removal followed (after more removals) by an addition is a replacement.
+      let j = i;
+      while (j < h.lines.length && h.lines[j].op === "-") j++;
+      const added = h.lines[j]?.op === "+" ? h.lines[j] : undefined;
+      if (l.op === "-" && added) out.sample = replaced(l.text.trim(), added.text.trim());
+      else out.sample = { op: l.op, text: clip(l.text.trim(), SAMPLE_MAX, "start") };
+      return out;
+    }
+  }
+  return out;
+}
+
+/** A replaced line as the words around the part that changed, and that part before and after. */
+function replaced(a: string, b: string): LineSummary["sample"] {
+  const x = tokens(a), y = tokens(b);
+  let pre = 0;
+  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
+  let suf = 0;
+  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) {
+    suf++;
+  }
+  const part = (t: string[], from: number, to: number) => t.slice(from, to).join("");
+  return {
+    op: "~",
+    before: clip(part(x, 0, pre), SAMPLE_MAX / 2, "end"),
+    old: clip(part(x, pre, x.length - suf), SAMPLE_MAX / 2, "start"),
+    new: clip(part(y, pre, y.length - suf), SAMPLE_MAX / 2, "start"),
+    after: clip(part(x, x.length - suf, x.length), SAMPLE_MAX / 4, "start"),
+  };
+}

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { join } from "node:path";
-import { diffLines, splitLines } from "./diff.ts";
+import { diffLines, lineSummary, splitLines } from "./diff.ts";
 
 /** `diff -u` of two texts, hunks only (what GNU diff prints after the two header lines). */
 function gnuDiff(a: string, b: string, dir: string): string {
@@ -62,4 +62,36 @@ Deno.test("splitLines() handles CRLF and a missing final newline", () => {
   assert.deepEqual(splitLines("a\r\nb"), ["a", "b"]);
   assert.deepEqual(splitLines("a\n"), ["a"]);
   assert.deepEqual(splitLines(""), []);
+});
+
+Deno.test("lineSummary() says a replaced line as the words around what changed, old and new", () => {
+  const s = lineSummary(diffLines("# app\nworkers = 8\nlog = info\n", "# app\nworkers = 16\nlog = info\n"));
+  assert.deepEqual(s, {
+    added: 1,
+    removed: 1,
+    sample: { op: "~", before: "workers = ", old: "8", new: "16", after: "" },
+  });
+  const t = lineSummary(diffLines("  listen 80;\n", "  listen 8080 ssl;\n"));
+  assert.deepEqual(t.sample, { op: "~", before: "listen ", old: "80", new: "8080 ssl", after: ";" });
+  // Versions stay whole words.
+  const v = lineSummary(diffLines("version=1.2.3\n", "version=1.2.4\n"));
+  assert.deepEqual(v.sample, { op: "~", before: "version=", old: "1.2.3", new: "1.2.4", after: "" });
+});
+
+Deno.test("lineSummary() shows the first line added or removed when nothing was replaced, and clips long ones", () => {
+  assert.deepEqual(lineSummary(diffLines("a\n", "a\nb = 2\nc = 3\n")), {
+    added: 2,
+    removed: 0,
+    sample: { op: "+", text: "b = 2" },
+  });
+  assert.deepEqual(lineSummary(diffLines("a\nb\n", "a\n")), {
+    added: 0,
+    removed: 1,
+    sample: { op: "-", text: "b" },
+  });
+  const long = "x".repeat(500);
+  const s = lineSummary(diffLines("", `${long}\n`));
+  assert.equal(s.sample?.op, "+");
+  assert.equal((s.sample as { text: string }).text.length, 80);
+  assert.deepEqual(lineSummary(diffLines("same\n", "same\n")), { added: 0, removed: 0 });
 });

@@ -43,9 +43,22 @@ export interface IndexLimits {
   maxFields?: number;
 }
 
+/** A field's values among the items a query keeps (its own filter aside), the most frequent first. */
+export interface Facet {
+  field: string;
+  values: { value: string; n: number }[];
+  /** Items with a value not listed (past the most frequent ones). */
+  others: number;
+}
+
 export interface InventoryIndex {
   /** An inventory page: search, exact-value `where` filters, sort, paging. */
   query(q: InventoryQuery): Promise<Page<ItemRow>>;
+  /**
+   * The values of `fields` among the items `q` keeps, each counted with the other fields' filters only (so
+   * another value of a field filtered on stays in reach); null when the collector's index is over the budget.
+   */
+  facets(q: InventoryQuery, fields: readonly string[], top?: number): Promise<Facet[] | null>;
   /** Forgets every cached index (tests, or after a bulk import). */
   clear(): void;
   /** What the cache holds now. */
@@ -268,8 +281,86 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
     return { total, capped: false, offset, rows: await withChangeTimes(db, collector, parsed) };
   }
 
+  /** The field's values in key order, cached. */
+  async function valuesOf(collector: string, ix: Index, field: string): Promise<unknown[]> {
+    return used(ix.values, field) ?? keepField(ix, ix.values, field, await fieldValues(collector, ix, field));
+  }
+
+  /** Marks the items `q` keeps (text, key pattern, errors, `where`); null when it keeps them all. */
+  async function matching(
+    collector: string,
+    ix: Index,
+    q: InventoryQuery,
+    where: [string, string][],
+  ): Promise<Uint8Array | null> {
+    const needle = q.q?.trim().toLowerCase() ?? "";
+    if (!needle && !q.keys && !q.errors && !where.length) return null;
+    const n = ix.keys.length;
+    const match = new Uint8Array(n);
+    if (needle) search(ix, needle.replaceAll("\n", " "), match);
+    else match.fill(1);
+    if (q.keys) { for (let i = 0; i < n; i++) if (match[i] && !q.keys(ix.keys[i])) match[i] = 0; }
+    if (q.errors) { for (let i = 0; i < n; i++) if (!ix.errors[i]) match[i] = 0; }
+    for (const [field, want] of where) {
+      const values = await valuesOf(collector, ix, field);
+      for (let i = 0; i < n; i++) if (match[i] && String(values[i] ?? "") !== want) match[i] = 0;
+    }
+    return match;
+  }
+
+  /**
+   * A key pattern's page without an index (over the budget): the keys the other filters keep are read and
+   * tested, in key order (the search box holds a pattern or words, never both).
+   */
+  async function patternPage(q: InventoryQuery, limit: number, offset: number): Promise<Page<ItemRow>> {
+    let sel = db.selectFrom("items").where("collector", "=", q.collector).select("key");
+    if (q.errors) sel = sel.where("error", "is not", null);
+    for (const [f, want] of Object.entries(q.where ?? {})) {
+      sel = sel.where(sql`cast(json_extract(data, ${"$." + f}) as text)`, "=", want);
+    }
+    const keys = (await sel.orderBy("key", q.dir === "desc" ? "desc" : "asc").execute()).map((r) => r.key)
+      .filter(q.keys!);
+    const picked = keys.slice(offset, offset + limit);
+    const rows = picked.length
+      ? await db.selectFrom("items").where("collector", "=", q.collector).where("key", "in", picked)
+        .select(["collector", "key", "data", "error", "first_seen", "changed_at"]).execute()
+      : [];
+    const byKey = new Map(rows.map((r) => [r.key, { ...r, data: JSON.parse(r.data) }]));
+    const out = picked.flatMap((k) => byKey.get(k) ?? []);
+    return { total: keys.length, capped: false, offset, rows: await withChangeTimes(db, q.collector, out) };
+  }
+
   return {
     clear: () => cache.clear(),
+    async facets(q, fields, top = 12) {
+      const ix = await get(q.collector);
+      if (!ix) return null;
+      const where = Object.entries(q.where ?? {});
+      for (const f of fields) if (!isField(f)) throw new RangeError(`Cannot count ${JSON.stringify(f)}`);
+      const out: Facet[] = [];
+      for (const field of fields) {
+        const match = await matching(q.collector, ix, q, where.filter(([f]) => f !== field));
+        const values = await valuesOf(q.collector, ix, field);
+        const counts = new Map<string, number>();
+        for (let i = 0; i < values.length; i++) {
+          if (match && !match[i]) continue;
+          const v = values[i];
+          if (v === null || v === undefined || v === "") continue;
+          const k = String(v);
+          counts.set(k, (counts.get(k) ?? 0) + 1);
+        }
+        const sorted = [...counts].sort((a, b) => b[1] - a[1] || collator.compare(a[0], b[0]));
+        // A value filtered on stays listed, however rare.
+        const chosen = q.where?.[field];
+        const shown = sorted.slice(0, top);
+        if (chosen !== undefined && !shown.some(([v]) => v === chosen)) {
+          shown.push([chosen, counts.get(chosen) ?? 0]);
+        }
+        const others = sorted.slice(top).reduce((n, [v, c]) => v === chosen ? n : n + c, 0);
+        out.push({ field, values: shown.map(([value, n]) => ({ value, n })), others });
+      }
+      return out;
+    },
     stats: () => ({
       indexes: cache.size,
       bytes: total(),
@@ -285,7 +376,7 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
         if (!isField(f)) throw new RangeError(`Cannot sort or filter on ${JSON.stringify(f)}`);
       }
       const needle = q.q?.trim().toLowerCase() ?? "";
-      if (!needle && !q.errors && !where.length && sortField === "key") {
+      if (!needle && !q.keys && !q.errors && !where.length && sortField === "key") {
         // The plain list in key order is what a first visit asks for: the primary key answers it at once,
         // so nobody waits for a cold index (seconds at 100,000 items); build it meanwhile for what comes next.
         const version = await fingerprint(db, q.collector);
@@ -295,28 +386,18 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
         }
       }
       const ix = await get(q.collector);
-      // Too big to keep in memory: SQLite answers (slower, but within the budget).
+      // Too big to keep in memory: SQLite answers (slower, but within the budget); a key pattern over the keys.
+      if (!ix && q.keys) return await patternPage(q, limit, offset);
       if (!ix) {
         const page = await inventory(db, { ...q, limit, offset });
         return { ...page, rows: await withChangeTimes(db, q.collector, page.rows) };
       }
       const n = ix.keys.length;
-      let match: Uint8Array | null = null;
+      const match = await matching(q.collector, ix, q, where);
       let total = n;
-      if (needle || q.errors || where.length) {
-        match = new Uint8Array(n);
-        if (needle) search(ix, needle.replaceAll("\n", " "), match);
-        else match.fill(1);
-        for (const [field, want] of where) {
-          const values = used(ix.values, field) ??
-            keepField(ix, ix.values, field, await fieldValues(q.collector, ix, field));
-          for (let i = 0; i < n; i++) if (match[i] && String(values[i] ?? "") !== want) match[i] = 0;
-        }
+      if (match) {
         total = 0;
-        for (let i = 0; i < n; i++) {
-          if (q.errors && !ix.errors[i]) match[i] = 0;
-          total += match[i];
-        }
+        for (let i = 0; i < n; i++) total += match[i];
       }
       const perm = await order(q.collector, ix, sortField);
       const picked: string[] = [];

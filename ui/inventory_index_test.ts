@@ -153,3 +153,47 @@ Deno.test("inventoryIndex() filters on exact values, with search and sort", asyn
     await opened.close();
   }
 });
+
+Deno.test("inventoryIndex() facets count each field's values with the other filters, and match keys by pattern", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { software: 1200, files: 300 });
+    const ix = inventoryIndex(opened.db);
+    const all = await opened.raw.prepare("select key, data from items where collector = 'software'").all()
+      .map((r) => ({ key: r.key as string, data: JSON.parse(r.data as string) }));
+    const count = (keep: (d: Record<string, unknown>) => boolean, f: string) => {
+      const m = new Map<string, number>();
+      for (const i of all) if (keep(i.data)) m.set(String(i.data[f]), (m.get(String(i.data[f])) ?? 0) + 1);
+      return Object.fromEntries(m);
+    };
+    const asMap = (values: { value: string; n: number }[]) =>
+      Object.fromEntries(values.map((v) => [v.value, v.n]));
+    const fields = ["Architecture", "Manager"];
+    const plain = await ix.facets({ collector: "software" }, fields);
+    assert.deepEqual(asMap(plain![0].values), count(() => true, "Architecture"));
+    // Filtered on one architecture and a text: the Architecture facet still counts every architecture that
+    // text finds; the Manager facet counts only that architecture.
+    const q = { collector: "software", q: "tool", where: { Architecture: "i386" } };
+    const [arch, manager] = (await ix.facets(q, fields))!;
+    const tool = (d: Record<string, unknown>) => String(d.SoftwareName).includes("tool");
+    assert.deepEqual(asMap(arch.values), count(tool, "Architecture"));
+    assert.deepEqual(asMap(manager.values), count((d) => tool(d) && d.Architecture === "i386", "Manager"));
+    // The most frequent few, the rest counted.
+    const few = (await ix.facets({ collector: "software" }, ["Publisher"], 5))![0];
+    assert.equal(few.values.length, 5);
+    assert.equal(few.values.reduce((n, v) => n + v.n, 0) + few.others, 1200);
+    // A key pattern keeps what it matches, with the other filters.
+    const re = /^\/srv\/bench\/d7\/file-\d+\.conf$/;
+    const p = await ix.query({ collector: "files", keys: (k) => re.test(k), limit: 500 });
+    assert.equal(p.total, 3);
+    assert.ok(p.rows.every((r) => re.test(r.key)));
+    // Over the memory budget (no index) the keys are read and tested: the same answer, paged.
+    const tiny = inventoryIndex(opened.db, { maxBytes: 1 });
+    const paged = await tiny.query({ collector: "files", keys: (k) => re.test(k), offset: 1, limit: 5 });
+    assert.equal(paged.total, 3);
+    assert.deepEqual(paged.rows.map((r) => r.key), p.rows.slice(1).map((r) => r.key));
+    assert.equal(await tiny.facets({ collector: "files" }, ["Owner"]), null);
+  } finally {
+    await opened.close();
+  }
+});

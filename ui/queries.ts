@@ -5,6 +5,7 @@ import type { Db } from "../db/open.ts";
 import type { ChangesTable, ConfigTable, ItemsTable } from "../db/schema.ts";
 import { itemCounts as countItems } from "../db/items.ts";
 import { captured } from "../db/contents.ts";
+import type { LineSummary } from "./diff.ts";
 
 export type { RunRow } from "../db/runs.ts";
 
@@ -61,6 +62,8 @@ export interface InventoryQuery {
   errors?: boolean;
   /** field → exact value. */
   where?: Record<string, string>;
+  /** Only items whose key this says yes to (a path glob or regex of the search box: ui/search.ts). */
+  keys?: (key: string) => boolean;
 }
 
 function parseRow(r: StoredItemRow): ItemRow {
@@ -118,6 +121,12 @@ export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous"
   origin: Record<string, string> | null;
   /** Its acknowledgement (the latest, its own or its run's), when it was reviewed. */
   ack?: { at: number; reviewer: string; note: string; id: number; group?: string } | null;
+  /** A timestamp-only change (shown only when asked for). */
+  quiet?: true;
+  /** The run's mass change this row stands for (its other changes are not listed). */
+  group?: FoldedRun;
+  /** A text file's content change by its lines, when both versions were captured and may be shown. */
+  lines?: LineSummary;
 }
 
 export interface ChangesQuery {
@@ -129,6 +138,15 @@ export interface ChangesQuery {
   reviewed?: boolean;
   /** Only changes whose key holds this text (exports; the list's `q` searches the trigram index). */
   keyLike?: string;
+  /**
+   * Timestamp-only changes (their stored field sets, per collector: readable.ts): left out, or (`only`) the only
+   * ones kept.
+   */
+  quiet?: { sets: QuietSets; only?: boolean };
+  /** Only the changes of this run (its collector and time: the index finds them). */
+  run?: { id: number; collector: string; at: number };
+  /** Mass changes shown as one row each: every change of these runs but `rep` is left out (readable.ts). */
+  folded?: readonly FoldedRun[];
   q?: string;
   offset?: number;
   limit?: number;
@@ -148,6 +166,38 @@ const ACK_OF = sql`coalesce(
   (select json_object('at', a.at, 'reviewer', a.reviewer, 'note', a.note, 'id', a.id, 'group', a.group_key)
     from acks a where a.group_key = 'run:' || c.run_id order by a.id desc limit 1))`;
 
+/** Per collector, the stored `fields_changed` texts of its timestamp-only changes (ui/readable.ts). */
+export type QuietSets = Record<string, string[]>;
+
+/** The SQL condition "the change `c` is timestamp-only", or null when no stored change can be. */
+export function quietCondition(sets: QuietSets) {
+  const parts = Object.entries(sets).filter(([, f]) => f.length)
+    .map(([c, f]) => sql`(c.collector = ${c} and c.fields_changed in (${sql.join(f)}))`);
+  return parts.length ? sql`(c.category = 'Modified' and (${sql.join(parts, sql` or `)}))` : null;
+}
+
+/** A run whose many changes a list shows as one row: its newest change (`rep`) stands for them all. */
+export interface FoldedRun {
+  run: number;
+  collector: string;
+  at: number;
+  /** The change shown. */
+  rep: number;
+  /** How many of the run's changes the list's filters keep. */
+  n: number;
+  /** Of those, how many per category. */
+  categories: Record<string, number>;
+  /** The folder they all are under (collectors whose items are paths), or null. */
+  under: string | null;
+}
+
+/** The SQL condition "the change `c` is not one a folded run hides" (all of its changes but the one shown). */
+export function foldedCondition(folded: readonly FoldedRun[]) {
+  const runs = sql.join(folded.map((f) => f.run));
+  const hidden = folded.map((f) => sql`(c.run_id = ${f.run} and c.at = ${f.at} and c.id <> ${f.rep})`);
+  return sql`not (c.run_id in (${runs}) and (${sql.join(hidden, sql` or `)}))`;
+}
+
 /** The WHERE clause of a change query (without the text search), over the table aliased `c`. */
 export function changesWhere(q: ChangesQuery) {
   const parts = [sql`1 = 1`];
@@ -157,6 +207,15 @@ export function changesWhere(q: ChangesQuery) {
   if (q.categories?.length) parts.push(sql`c.category in (${sql.join(q.categories)})`);
   if (q.reviewed !== undefined) parts.push(q.reviewed ? sql`${REVIEWED}` : sql`not ${REVIEWED}`);
   if (q.keyLike) parts.push(sql`c.key like ${containsPattern(q.keyLike)} escape '\\'`);
+  if (q.quiet) {
+    const quiet = quietCondition(q.quiet.sets);
+    if (q.quiet.only) parts.push(quiet ?? sql`0`);
+    else if (quiet) parts.push(sql`not ${quiet}`);
+  }
+  if (q.run) {
+    parts.push(sql`c.collector = ${q.run.collector} and c.at = ${q.run.at} and c.run_id = ${q.run.id}`);
+  }
+  if (q.folded?.length) parts.push(foldedCondition(q.folded));
   return sql.join(parts, sql` and `);
 }
 
@@ -199,56 +258,97 @@ export async function countChanges(db: Db, q: ChangesQuery): Promise<number> {
       : (await sql<{ n: number }>`select count(*) as n from changes c where ${
         changesWhere({ ...q, since: a, until: b })
       }`.execute(db)).rows[0].n;
+  // One run's changes are one time: the index counts them. Folded runs are the caller's to subtract.
+  if (q.run) return await exact(since, until);
   if (from >= to) return await exact(since, until);
-  let hours = db.selectFrom("changes_hourly").where("hour", ">=", from).where("hour", "<", to);
-  if (q.collectors?.length) hours = hours.where("collector", "in", q.collectors);
-  if (q.categories?.length) hours = hours.where("category", "in", q.categories);
-  const whole = await hours.select(sql<number | null>`sum(n)`.as("n")).executeTakeFirstOrThrow();
+  const quiet = await quietHours(db, q, from, to);
+  let whole = 0;
+  if (!q.quiet?.only) {
+    let hours = db.selectFrom("changes_hourly").where("hour", ">=", from).where("hour", "<", to);
+    if (q.collectors?.length) hours = hours.where("collector", "in", q.collectors);
+    if (q.categories?.length) hours = hours.where("category", "in", q.categories);
+    whole = Number((await hours.select(sql<number | null>`sum(n)`.as("n")).executeTakeFirstOrThrow()).n ?? 0);
+  }
   const edges = (await exact(since, from * HOUR)) +
     (q.until === undefined ? 0 : await exact(to * HOUR, until));
-  return Number(whole.n ?? 0) + edges;
+  return (q.quiet?.only ? quiet : whole - quiet) + edges;
+}
+
+/** Timestamp-only changes of whole hours `from` to `to` (hour numbers) that `q` keeps (0 without `q.quiet`). */
+async function quietHours(db: Db, q: ChangesQuery, from: number, to: number): Promise<number> {
+  if (!q.quiet || (q.categories?.length && !q.categories.includes("Modified"))) return 0;
+  const sets = Object.entries(q.quiet.sets).filter(([c, f]) =>
+    f.length && (!q.collectors?.length || q.collectors.includes(c))
+  );
+  if (!sets.length) return 0;
+  const r = await db.selectFrom("changes_fields_hourly").where("hour", ">=", from).where("hour", "<", to)
+    .where((eb) =>
+      eb.or(sets.map(([c, f]) => eb.and([eb("collector", "=", c), eb("fields_changed", "in", f)])))
+    )
+    .select(sql<number | null>`sum(n)`.as("n")).executeTakeFirstOrThrow();
+  return Number(r.n ?? 0);
 }
 
 /**
  * Newest first. Without a text search the total is exact (countChanges); with one it is counted up to
- * COUNT_CAP rows past the page only. A text search of 3+ characters walks the trigram
- * index of keys (migration 003) newest id first (ids grow with time), so a broad term stops at the first page
- * instead of sorting every match; shorter terms scan keys with LIKE.
+ * COUNT_CAP rows past the page only (see changesFrom for how a text search walks).
  */
 export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>> {
   const limit = Math.min(Math.max(q.limit ?? 100, 1), MAX_LIMIT);
   const offset = Math.max(q.offset ?? 0, 0);
   const text = q.q?.trim() ?? "";
-  const where = changesWhere(q);
   const cols = sql`${sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))}, ${ACK_OF} as ack`;
-  let from, order;
-  if (text.length >= 3) {
-    const phrase = `"${text.replaceAll('"', '""')}"`;
-    from = sql`changes_fts f join changes c on c.id = f.rowid where changes_fts match ${phrase} and ${where}`;
-    order = sql`f.rowid desc`;
-  } else {
-    const like = text ? sql` and c.key like ${containsPattern(text)} escape '\\'` : sql``;
-    from = sql`changes c where ${where}${like}`;
-    order = sql`c.at desc, c.id desc`;
-  }
+  const { from, order } = changesFrom(q, text);
   const rows =
     (await sql<RawChange>`select ${cols} from ${from} order by ${order} limit ${limit} offset ${offset}`
       .execute(db)).rows;
   let total: number;
   let capped = false;
   if (offset === 0 && rows.length < limit) total = rows.length;
-  else if (!text && q.reviewed === undefined) total = await countChanges(db, q);
-  else {
-    const cap = offset + COUNT_CAP;
-    const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${
-      cap + 1
-    })`
-      .execute(db);
-    const n = counted.rows[0].n;
-    capped = n > cap;
-    total = Math.min(n, cap);
-  }
+  else if (!text && q.reviewed === undefined) {
+    // Each folded run shows as one row: its others are not counted.
+    const folded = (q.folded ?? []).reduce((n, f) => n + f.n - 1, 0);
+    total = (await countChanges(db, { ...q, folded: undefined })) - folded;
+  } else ({ n: total, capped } = await countCapped(db, q, text, offset + COUNT_CAP));
   return { total, capped, offset, rows: rows.map(parseChange) };
+}
+
+/**
+ * Where a change list's rows come from, and their order: with a text of 3+ characters the trigram index of keys
+ * newest id first (ids grow with time), so a broad term stops at the first page instead of sorting every
+ * match; shorter texts scan keys with LIKE.
+ */
+function changesFrom(q: ChangesQuery, text: string) {
+  const where = changesWhere(q);
+  if (text.length >= 3) {
+    const phrase = `"${text.replaceAll('"', '""')}"`;
+    return {
+      from:
+        sql`changes_fts f join changes c on c.id = f.rowid where changes_fts match ${phrase} and ${where}`,
+      order: sql`f.rowid desc`,
+    };
+  }
+  const like = text ? sql` and c.key like ${containsPattern(text)} escape '\\'` : sql``;
+  return { from: sql`changes c where ${where}${like}`, order: sql`c.at desc, c.id desc` };
+}
+
+/** How many changes match `q` and the text search `text`, counting up to `cap` (then `capped`). */
+export async function countCapped(
+  db: Db,
+  q: ChangesQuery,
+  text = "",
+  cap = COUNT_CAP,
+): Promise<{ n: number; capped: boolean }> {
+  const { from } = changesFrom(q, text.trim());
+  const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${cap + 1})`
+    .execute(db);
+  const n = counted.rows[0].n;
+  return { n: Math.min(n, cap), capped: n > cap };
+}
+
+/** Moves whenever an acknowledgement is written: keys caches of what the review filter answers. */
+export async function ackVersion(db: Db): Promise<number> {
+  return (await sql<{ n: number | null }>`select max(id) as n from acks`.execute(db)).rows[0].n ?? 0;
 }
 
 export interface Histogram {
@@ -277,7 +377,14 @@ function int(n: number) {
  */
 export async function histogram(
   db: Db,
-  q: { since: number; until: number; bucket: number; collectors?: string[]; categories?: string[] },
+  q: {
+    since: number;
+    until: number;
+    bucket: number;
+    collectors?: string[];
+    categories?: string[];
+    quiet?: ChangesQuery["quiet"];
+  },
 ): Promise<Histogram> {
   const bucket = Math.max(Math.floor(q.bucket), 1000);
   if (bucket % HOUR === 0) {
@@ -291,7 +398,24 @@ export async function histogram(
     }`;
     const points = await base.select([t.as("t"), "collector", "category", sql<number>`sum(n)`.as("n")])
       .groupBy([sql`1`, "collector", "category"]).having(sql`sum(n)`, ">", 0).orderBy(sql`1`).execute();
-    return { since, until: q.until, bucket, points };
+    // Timestamp-only changes left out: their hourly counts come off the Modified ones.
+    const sets = Object.entries(q.quiet?.sets ?? {}).filter(([c, f]) =>
+      f.length && (!q.collectors?.length || q.collectors.includes(c))
+    );
+    if (!sets.length || (q.categories?.length && !q.categories.includes("Modified"))) {
+      return { since, until: q.until, bucket, points };
+    }
+    const quiet = await db.selectFrom("changes_fields_hourly")
+      .where("hour", ">=", since / HOUR).where("hour", "<", Math.ceil(q.until / HOUR))
+      .where((eb) =>
+        eb.or(sets.map(([c, f]) => eb.and([eb("collector", "=", c), eb("fields_changed", "in", f)])))
+      )
+      .select([t.as("t"), "collector", sql<number>`sum(n)`.as("n")]).groupBy([sql`1`, "collector"]).execute();
+    const off = new Map(quiet.map((p) => [`${p.t}|${p.collector}`, Number(p.n)]));
+    const kept = points.map((p) =>
+      p.category === "Modified" ? { ...p, n: p.n - (off.get(`${p.t}|${p.collector}`) ?? 0) } : p
+    ).filter((p) => p.n > 0);
+    return { since, until: q.until, bucket, points: kept };
   }
   const where = changesWhere({ ...q, since: q.since, until: q.until });
   const points = (await sql<Histogram["points"][number]>`select
@@ -333,12 +457,14 @@ export async function itemCounts(db: Db, names: readonly string[]): Promise<Coun
 
 /**
  * Adds, per collector, how many of its items changed since `since` (each item once, however often it changed)
- * and how many changes that was: the same changes the change list counts for that range.
+ * and how many changes that was: the same changes the change list counts for that range (timestamp-only ones
+ * left out when `quiet` says which they are, as the list folds them).
  */
-export async function withChanged(db: Db, base: Counts, since: number): Promise<Counts> {
+export async function withChanged(db: Db, base: Counts, since: number, quiet?: QuietSets): Promise<Counts> {
   const out: Counts = structuredClone(base);
-  const changed = await sql<{ collector: string; items: number; changes: number }>`select collector,
-    count(distinct key) as items, count(*) as changes from changes where at >= ${since} group by collector`
+  const changed = await sql<{ collector: string; items: number; changes: number }>`select c.collector,
+    count(distinct c.key) as items, count(*) as changes from changes c
+    where ${changesWhere({ since, quiet: quiet && { sets: quiet } })} group by c.collector`
     .execute(db);
   for (const r of changed.rows) {
     const c = out[r.collector] ??= { items: 0, errors: 0, changed: 0 };
@@ -352,9 +478,13 @@ export async function withChanged(db: Db, base: Counts, since: number): Promise<
  * Per collector, how many of its changes since `since` were acknowledged (on their own or with their run):
  * the work is in proportion to the acknowledgements, not to the changes.
  */
-export async function reviewedCounts(db: Db, since: number): Promise<Record<string, number>> {
+export async function reviewedCounts(
+  db: Db,
+  since: number,
+  quiet?: QuietSets,
+): Promise<Record<string, number>> {
   const rows = await sql<{ collector: string; n: number }>`select c.collector, count(*) as n from changes c
-    where c.at >= ${since} and c.id in (
+    where ${changesWhere({ since, quiet: quiet && { sets: quiet } })} and c.id in (
       select change_id from acks where change_id is not null
       union
       select c2.id from acks a join runs r on a.group_key = 'run:' || r.id

@@ -1,7 +1,7 @@
 // ctagent's side of the Fluentd forward protocol v1 as bytes: Forward mode messages with EventTime, chunk ids,
-// the acks that come back, and the one msgpack framing of a byte stream. (The server's side, and the modes
-// ctagent never sends, are the fake AMA's: test/forward_server.ts.)
-import { Decoder, Encoder, ExtensionCodec } from "@msgpack/msgpack";
+// and the acks that come back. (The server's side, its stream decoder, and the modes ctagent never sends, are
+// the fake AMA's: test/forward_server.ts.)
+import { Encoder, ExtensionCodec } from "@msgpack/msgpack";
 import { randomBytes } from "node:crypto";
 
 /** Fluentd EventTime (msgpack ext type 0): seconds and nanoseconds since the epoch. */
@@ -81,17 +81,6 @@ export const extensionCodec = codec;
 // One shared encoder: encodeSharedRef would hand out its buffer, so `encode` (a copy) is used throughout.
 const encoder = new Encoder({ extensionCodec: codec, ignoreUndefined: true });
 const pack = (v: unknown): Uint8Array => encoder.encode(v);
-
-/** A decoder with limits that fit a forward receiver (AMA's own limits: 10 MiB strings, 10 M items). */
-export function newDecoder(): Decoder {
-  return new Decoder({
-    extensionCodec: codec,
-    maxStrLength: 10_485_760,
-    maxBinLength: 256 * 1024 * 1024,
-    maxArrayLength: 10_485_760,
-    maxMapLength: 10_485_760,
-  });
-}
 
 function checkTag(tag: string): void {
   if (typeof tag !== "string" || tag === "") throw new TypeError(`Forward tag must be a non-empty string`);
@@ -396,13 +385,6 @@ function writer(initial: number) {
   return w;
 }
 
-/** The chunk id of an ack reply, or undefined when `value` is not one. */
-export function ackOf(value: unknown): string | undefined {
-  if (typeof value !== "object" || value === null || Array.isArray(value)) return undefined;
-  const ack = (value as EventRecord).ack;
-  return typeof ack === "string" ? ack : undefined;
-}
-
 /** The key of an ack, `"ack"` as a msgpack fixstr. */
 const ACK_KEY = [0xa3, 0x61, 0x63, 0x6b];
 /** Chunk ids are 24 characters (base64 of 16 bytes); other peers' are short too. A longer value is no ack. */
@@ -497,119 +479,4 @@ export function ackScanner(): { push(bytes: Uint8Array): string[]; ignored(): nu
 /** A fresh chunk id: base64 of 128 random bits. */
 export function newChunkId(): string {
   return randomBytes(16).toString("base64");
-}
-
-type SizeKind = "bytes" | "items" | "pairs" | "ext" | "fixed";
-/** Per type byte 0xc4..0xdf: [header bytes after the type byte, bytes of its size field, what the size counts]. */
-const LENGTH_SPEC: ([number, number, SizeKind] | undefined)[] = (() => {
-  const t: ([number, number, SizeKind] | undefined)[] = new Array(256);
-  const set = (byte: number, v: [number, number, SizeKind]) => t[byte] = v;
-  [[0xc4, 1], [0xc5, 2], [0xc6, 4], [0xd9, 1], [0xda, 2], [0xdb, 4]].forEach(([b, n]) =>
-    set(b, [n, n, "bytes"])
-  );
-  [[0xc7, 1], [0xc8, 2], [0xc9, 4]].forEach(([b, n]) => set(b, [n + 1, n, "ext"]));
-  [[0xca, 4], [0xcb, 8], [0xcc, 1], [0xcd, 2], [0xce, 4], [0xcf, 8], [0xd0, 1], [0xd1, 2], [0xd2, 4], [
-    0xd3,
-    8,
-  ]]
-    .forEach(([b, n]) => set(b, [n, 0, "fixed"]));
-  [[0xd4, 2], [0xd5, 3], [0xd6, 5], [0xd7, 9], [0xd8, 17]].forEach(([b, n]) => set(b, [n, 0, "fixed"]));
-  set(0xdc, [2, 2, "items"]);
-  set(0xdd, [4, 4, "items"]);
-  set(0xde, [2, 2, "pairs"]);
-  set(0xdf, [4, 4, "pairs"]);
-  return t;
-})();
-
-/**
- * The byte length of the complete msgpack value at `offset`, or undefined while it is incomplete. Walks the
- * headers only (string and binary payloads are skipped). `end` is where the received bytes end.
- */
-export function messageLength(b: Uint8Array, offset = 0, end = b.length): number | undefined {
-  const stop = messageScanner(offset).scan(b, end);
-  return stop === undefined ? undefined : stop - offset;
-}
-
-/**
- * Finds where a msgpack value ends as its bytes arrive, resuming where it stopped: a receiver decodes each
- * message once, when whole, instead of re-decoding (or re-scanning) a large message at every chunk.
- */
-export function messageScanner(offset = 0) {
-  let pos = offset;
-  let pending = 1;
-  return {
-    /** The offset just past the value when `b[..end]` holds all of it; undefined while it does not. */
-    scan(b: Uint8Array, end: number): number | undefined {
-      while (pending > 0) {
-        if (pos >= end) return undefined;
-        const t = b[pos];
-        let head = 1;
-        let body = 0;
-        let items = 0;
-        if (t <= 0x7f || t >= 0xe0 || t === 0xc0 || t === 0xc2 || t === 0xc3) { /* one byte */ }
-        else if (t <= 0x8f) items = 2 * (t & 0x0f);
-        else if (t <= 0x9f) items = t & 0x0f;
-        else if (t <= 0xbf) body = t & 0x1f;
-        else {
-          const s = LENGTH_SPEC[t];
-          if (!s) throw new ProtocolError(`Invalid msgpack type byte 0x${t.toString(16)} at offset ${pos}`);
-          const [extra, sizeBytes, kind] = s;
-          if (pos + 1 + extra > end) return undefined; // the header itself is not all here yet
-          head = 1 + extra;
-          let n = 0;
-          for (let i = 1; i <= sizeBytes; i++) n = n * 256 + b[pos + i];
-          if (kind === "bytes" || kind === "ext") body = n;
-          else if (kind === "items") items = n;
-          else if (kind === "pairs") items = 2 * n;
-        }
-        pos += head + body;
-        pending += items - 1;
-      }
-      return pos <= end ? pos : undefined;
-    },
-    /** The buffer moved its bytes by `delta` (compaction): follow them. */
-    shift(delta: number): void {
-      pos += delta;
-    },
-  };
-}
-
-/**
- * The msgpack values a byte stream carries, each decoded once it is whole (messageScanner), so a large message
- * arriving in many chunks is not re-decoded from its start at every chunk. Both ends read through it: the sender
- * its acks, the fake AMA its forward messages.
- */
-export async function* messages(chunks: AsyncIterable<Uint8Array>): AsyncGenerator<unknown> {
-  const decoder = newDecoder();
-  let buf = new Uint8Array(1 << 16);
-  let start = 0;
-  let used = 0;
-  let scanner = messageScanner(0);
-  for await (const chunk of chunks) {
-    if (used + chunk.length > buf.length) {
-      // Drop what was consumed; grow (doubling) only when the unconsumed rest needs it.
-      const rest = used - start;
-      if (rest + chunk.length > buf.length) {
-        const next = new Uint8Array(Math.max(buf.length * 2, rest + chunk.length));
-        next.set(buf.subarray(start, used));
-        buf = next;
-      } else buf.copyWithin(0, start, used);
-      scanner.shift(-start);
-      used = rest;
-      start = 0;
-    }
-    buf.set(chunk, used);
-    used += chunk.length;
-    while (start < used) {
-      const stop = scanner.scan(buf, used);
-      if (stop === undefined) break;
-      yield decoder.decode(buf.subarray(start, stop));
-      start = stop;
-      scanner = messageScanner(start);
-    }
-    if (start === used) {
-      start = used = 0;
-      scanner = messageScanner(0);
-    }
-  }
 }

@@ -6,7 +6,6 @@ import {
   encodeForwardJson,
   eventTime,
   extensionCodec,
-  messageScanner,
   newChunkId,
 } from "./codec.ts";
 
@@ -155,28 +154,6 @@ Deno.test("encodeForwardJson() turns outbox JSON into the same bytes as encodeFo
   assert.equal(hex(spaced), hex(encodeForward("t", [[1, { a: "b" }]])));
   assert.throws(() => encodeForwardJson("t", [[1, '{"a":"b']]), SyntaxError);
   assert.throws(() => encodeForwardJson("t", [[1, '{"a":"\\x"}']]), SyntaxError);
-});
-
-Deno.test("messageScanner() resumes across chunks and follows a buffer that moved", () => {
-  const m = encodeForward(
-    "tag",
-    Array.from({ length: 50 }, (_, i) => [i, { k: "v".repeat(i * 10) }] as [number, { k: string }]),
-  );
-  const s = messageScanner(0);
-  let end = 0;
-  let found: number | undefined;
-  while (found === undefined) {
-    end = Math.min(m.length, end + 7);
-    found = s.scan(m, end);
-  }
-  assert.equal(found, m.length);
-  // The same message at offset 100 of a larger buffer, scanned partly, then moved to offset 0.
-  const big = new Uint8Array(100 + m.length);
-  big.set(m, 100);
-  const t = messageScanner(100);
-  assert.equal(t.scan(big, 100 + 40), undefined);
-  t.shift(-100);
-  assert.equal(t.scan(m, m.length), m.length);
 });
 
 Deno.test("ackScanner() finds every {ack: id} in a reply stream, whatever garbage is around it or splits it", () => {

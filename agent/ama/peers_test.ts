@@ -6,8 +6,7 @@ import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { outboxAppender, outboxDepth } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
-import { decodeForwardMessage, encodeAck } from "../../test/forward_server.ts";
-import { messages } from "./codec.ts";
+import { decodeForwardMessage, encodeAck, messages } from "../../test/forward_server.ts";
 import { createSender, forwardRoutes, type Routes, type SenderOptions } from "./sender.ts";
 import { AMA_STREAMS } from "../streams.ts";
 
@@ -135,15 +134,25 @@ Deno.test("an AMA that accepts a connection and stops reading: detected, logged,
   // The first connection is accepted and never read; the ones after it are read as AMA reads them.
   const peer = server((conn, k) => k === 0 ? undefined : readForward(conn, tally));
   try {
-    const r = await deliverAll(opened, amaRoute(peer.endpoint), { writeTimeoutMs: 500, batchRecords: 100 });
+    const r = await deliverAll(opened, amaRoute(peer.endpoint), { writeTimeoutMs: 2_000, batchRecords: 100 });
     const { lost, duplicates } = tally.report(n);
-    console.log(`stalled AMA: ${n} records, ${lost} lost, ${duplicates} duplicated, ${r.took} ms`);
+    const stalls = r.log.lines.filter((l) =>
+      /level=warn.*(timed out|did not read).*peer not reading/.test(l)
+    );
+    console.log(
+      `stalled AMA: ${n} records, ${lost} lost, ${duplicates} duplicated, ${r.took} ms, ${stalls.length} stall(s)`,
+    );
     assert.equal(r.left, 0, "everything left the outbox");
     assert.equal(lost, 0, `${lost} records left the outbox that the peer never read`);
-    assert.equal(duplicates, 0, "the stalled connection read nothing, so nothing needs to arrive twice");
+    assert.ok(stalls.length >= 1, `the stall is logged:\n${r.log.lines.join("\n")}`);
+    // The stalled connection read nothing, so nothing of it arrives twice. Only a later connection given up on
+    // too (read, but slower than the write deadline: this process starved on a loaded machine) sends again what
+    // it had not confirmed: at most what a unix socket holds unread (records of 600 bytes) and one batch.
+    const unread = 2 * Number(Deno.readTextFileSync("/proc/sys/net/core/wmem_max").trim());
+    const resentPerGiveUp = Math.ceil(unread / 500) + 100;
     assert.ok(
-      r.log.lines.some((l) => /level=warn.*(timed out|did not read).*peer not reading/.test(l)),
-      `the stall is logged:\n${r.log.lines.join("\n")}`,
+      duplicates <= (stalls.length - 1) * resentPerGiveUp,
+      `${duplicates} duplicated with ${stalls.length} connection(s) given up on:\n${stalls.join("\n")}`,
     );
   } finally {
     await peer.close();

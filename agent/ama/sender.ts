@@ -1,4 +1,4 @@
-// Delivers the outbox at least once: batches per stream in id order, rows deleted only after a clean write or an ack.
+// Delivers the outbox at least once: batches per stream in id order, rows deleted only once the peer has them.
 import type { Platform } from "../platform.ts";
 import { AMA_STREAMS, type AmaStream, OWN_STREAMS } from "../streams.ts";
 import type { Logger } from "../log.ts";
@@ -164,7 +164,7 @@ export const DEFAULT_BATCH_BYTES = 4 * 1024 * 1024;
 export const DEFAULT_CONFIRM_TIMEOUT_MS = 10_000;
 /**
  * Most bytes written to a peer without acks before it must confirm them by closing (then the sender reconnects),
- * where the OS does not bound what it holds unread (TCP, named pipes): what a failure there sends again.
+ * where the OS does not bound what it holds unread (TCP): what a failure there sends again.
  */
 const UNCONFIRMED_BYTES = 8 * 1024 * 1024;
 

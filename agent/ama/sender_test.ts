@@ -6,8 +6,8 @@ import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
 import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
-import { isEventTime, messages } from "./codec.ts";
-import { decodeForwardMessage, encodeAck } from "../../test/forward_server.ts";
+import { isEventTime } from "./codec.ts";
+import { decodeForwardMessage, encodeAck, messages } from "../../test/forward_server.ts";
 import {
   amaRoutes,
   createSender,

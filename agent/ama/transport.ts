@@ -114,7 +114,7 @@ function unixUnreadBound(): number {
     try {
       max = Number(Deno.readTextFileSync("/proc/sys/net/core/wmem_max").trim());
     } catch {
-      // not Linux, or /proc not readable: the largest send buffer Linux allows by default
+      // /proc not readable: a generous bound (wmem_max is 208 KiB by default)
     }
     unixBound = 2 * (max > 0 ? max : 4 * 1024 * 1024);
   }

@@ -1,7 +1,15 @@
 // defineCollector() checks a collector's spec where it is written; the pipeline and the page read specs through here.
 import type { Settings } from "../config/dcr.ts";
 import type { Platform } from "../platform.ts";
-import type { Collect, Collector, CollectorSettings, CollectorSpec, Item, WatchTarget } from "./types.ts";
+import type {
+  Collect,
+  Collector,
+  CollectorSettings,
+  CollectorSpec,
+  FieldSpec,
+  Item,
+  WatchTarget,
+} from "./types.ts";
 import type { Host } from "../host/mod.ts";
 
 /** What a collector may be called: it names SQLite tables, URLs and settings. */
@@ -91,4 +99,24 @@ export const ITEM_SORTS = ["key", "first_seen", "changed_at"] as const;
 /** What the page's API sorts a collector's inventory by: its columns, `sortable`, and the item's own times. */
 export function sortFieldsOf(spec: Pick<CollectorSpec, "columns" | "sortable">): string[] {
   return [...new Set([...ITEM_SORTS, ...spec.columns.map((c) => c.field), ...(spec.sortable ?? [])])];
+}
+
+/** What a collector's spec says of `field`: its column's description, else its entry in `fields`. */
+export function fieldSpecOf(
+  spec: Pick<CollectorSpec, "columns" | "fields">,
+  field: string,
+): FieldSpec | undefined {
+  return spec.columns.find((c) => c.field === field) ?? spec.fields?.[field];
+}
+
+/**
+ * Whether a Modified change of `fieldsChanged` is timestamp-only: every field changed is one the spec calls a
+ * timestamp or volatile (an earlier version may have diffed those), so nothing the item is moved.
+ */
+export function timestampOnly(
+  spec: Pick<CollectorSpec, "columns" | "fields" | "volatile">,
+  fieldsChanged: readonly string[],
+): boolean {
+  return fieldsChanged.length > 0 &&
+    fieldsChanged.every((f) => spec.volatile.includes(f) || fieldSpecOf(spec, f)?.timestamp === true);
 }

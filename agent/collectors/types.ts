@@ -41,14 +41,25 @@ export type Schedule =
   | { dcr: DcrSwitch; frequency: DcrFrequency }
   | { dcr: null; setting: string; defaultSeconds: number };
 
-/** A column the page (inventory table) and `--once` show. */
-export interface Column {
-  field: string;
-  label: string;
-  /** How the value is written: `bytes` (1.2 KiB), `hash` (its first 12 characters); as it is otherwise. */
-  format?: "bytes" | "hash";
+/** How the page writes a value: `bytes` (1.2 KiB), `hash` (its first 12 characters), `time` (an ISO 8601 text, in the page's one time format); as it is otherwise. */
+export type Format = "bytes" | "hash" | "time";
+
+/** What the page knows of a field beyond its value. */
+export interface FieldSpec {
+  format?: Format;
   /** With `bytes`: the value counts KiB in items whose `field` is `value` (dpkg's Installed-Size). */
   kibWhen?: { field: string; value: string };
+  /**
+   * The field only says when something happened to the item (a modification time), not what it is: a change of
+   * such fields alone (and volatile ones) is a timestamp-only change, which the page folds away.
+   */
+  timestamp?: boolean;
+}
+
+/** A column the page (inventory table) and `--once` show. */
+export interface Column extends FieldSpec {
+  field: string;
+  label: string;
   /** Classes of its cells on the page: strong, mono, dim, num. */
   style?: string;
   /** Sort by the item key instead (it orders the same and needs no index). */
@@ -165,12 +176,20 @@ export interface CollectorSpec<I extends Item = Item> {
   columns: readonly Column[];
   /** Fields the page's API sorts by, besides the columns' and key, first_seen, changed_at. */
   sortable?: readonly string[];
-  /** Fields the page's API filters the inventory on by exact value (`filter.FIELD=value`). */
+  /**
+   * Fields the page's API filters the inventory on by exact value (`filter.FIELD=value`); the page shows them as
+   * facets, each value with how many items have it.
+   */
   filterable?: readonly string[];
+  /** Fields that are no column but have a format or are timestamps (a column says so itself). */
+  fields?: Readonly<Record<string, FieldSpec>>;
   /** Its JSON mirror files per platform; null when it has none. */
   mirror: Readonly<Partial<Record<Platform, readonly MirrorFile<I>[]>>> | null;
-  /** Whether it captures text content, and which field holds the content's checksum. */
-  content: false | { checksumField: string };
+  /**
+   * Whether it captures text content, which field holds the content's checksum, and which one says why an
+   * item's content was not captured.
+   */
+  content: false | { checksumField: string; notCapturedField?: string };
   page: PageSpec;
   /** What its items follow, for realtime re-collection (none: only its scheduled runs see changes). */
   watch?: WatchSpec;

@@ -7,7 +7,8 @@ import * as m004 from "./004_fingerprints.ts";
 import * as m005 from "./005_outbox_extra.ts";
 import * as m006 from "./006_chain.ts";
 import * as m007 from "./007_items_by_key.ts";
-import * as m008 from "./008_change_origin.ts";
+import * as m008 from "./008_change_fields.ts";
+import * as m009 from "./009_change_origin.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -17,5 +18,6 @@ export const migrations: Record<string, Migration> = {
   "005_outbox_extra": m005,
   "006_chain": m006,
   "007_items_by_key": m007,
-  "008_change_origin": m008,
+  "008_change_fields": m008,
+  "009_change_origin": m009,
 };

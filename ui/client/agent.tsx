@@ -378,7 +378,10 @@ export function Dcr() {
         {st?.config.warnings.map((w, i) => <div key={i} class="warn small">{w}</div>)}
         {d.current
           ? (
-            <pre class="json">{d.current.normalized ? JSON.stringify(d.current.normalized, null, 2) : pretty(d.current.raw)}</pre>
+            <pre
+              class="json"
+              tabIndex={0}
+            >{d.current.normalized ? JSON.stringify(d.current.normalized, null, 2) : pretty(d.current.raw)}</pre>
           )
           : <Empty>No DCR stored yet: the built-in default for this OS is in force.</Empty>}
       </section>
@@ -401,7 +404,7 @@ export function Dcr() {
                 </li>
               ))}
             </ul>
-            <pre class="json">{pretty(r.raw)}</pre>
+            <pre class="json" tabIndex={0}>{pretty(r.raw)}</pre>
           </details>
         ))}
       </section>

@@ -3,12 +3,16 @@
 import type {
   ChangeRow as ServerChangeRow,
   ConfigRow,
+  FoldedRun as Group,
   Histogram,
   ItemRow,
   Page,
   RunRow,
 } from "../queries.ts";
-export type { ConfigRow, Histogram, ItemRow, Page, RunRow };
+import type { LineSummary } from "../diff.ts";
+import type { Facet } from "../inventory_index.ts";
+export type { Facet };
+export type { ConfigRow, Group, Histogram, ItemRow, LineSummary, Page, RunRow };
 import type { ChainState } from "../../db/chain.ts";
 import type { RealtimeStatus } from "../../agent/pipeline/realtime.ts";
 export type { ChainState, RealtimeStatus };
@@ -18,6 +22,13 @@ export type Data = Record<string, unknown>;
 /** A change as the page reads it: the category narrowed to the three there are. */
 export interface ChangeRow extends Omit<ServerChangeRow, "category"> {
   category: "Added" | "Removed" | "Modified";
+}
+
+/** A page of changes: with how many timestamp-only changes its filters fold away (or, shown, hold). */
+export interface ChangePage extends Page<ChangeRow> {
+  timestamps: { n: number; capped: boolean };
+  /** The runs folded into one row each, and how many changes they hold (a row each counted in `total`). */
+  grouped: { runs: number; changes: number };
 }
 
 export interface CollectorStatus {

@@ -10,10 +10,13 @@ import { Inventory } from "./inventory.tsx";
 import { Agent, Dcr } from "./agent.tsx";
 import { Drawer } from "./drawer.tsx";
 import { collectorNamed, COLLECTORS } from "./collectors.ts";
+import { GlobalSearch, Search } from "./search.tsx";
+import { Compare } from "./compare.tsx";
 
 const NAV: [View, string][] = [
   ["overview", "Overview"],
   ["changes", "Changes"],
+  ["compare", "Compare"],
   ...COLLECTORS.map((c): [View, string] => [c.name, c.label]),
   ["agent", "Agent"],
   ["dcr", "DCR"],
@@ -84,6 +87,7 @@ function TopBar() {
         : null}
       <Problems />
       <span class="spacer" />
+      <GlobalSearch />
       <ZonePicker />
       {st && (
         <a class="dcr-src" href="#/dcr" title="Where the DCR in force came from">
@@ -110,6 +114,12 @@ export function App() {
       break;
     case "dcr":
       body = <Dcr />;
+      break;
+    case "search":
+      body = <Search params={params} />;
+      break;
+    case "compare":
+      body = <Compare params={params} />;
       break;
     default:
       body = collectorNamed(view)

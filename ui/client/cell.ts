@@ -1,5 +1,5 @@
 // A cell of an inventory table: an item's value written as its column says (pure: the page and its tests use it).
-import type { Column } from "../../agent/collectors/types.ts";
+import type { FieldSpec } from "../../agent/collectors/types.ts";
 
 export function bytes(n: unknown): string {
   if (typeof n !== "number") return "";
@@ -16,8 +16,8 @@ export function show(v: unknown): string {
   return JSON.stringify(v);
 }
 
-/** A cell's text: the column's format applied to the value of an item with `data`. */
-export function cell(c: Column, v: unknown, data: Record<string, unknown> | null = null): string {
+/** A cell's text: the field's format (its column's, or its spec's) applied to the value of an item with `data`. */
+export function cell(c: FieldSpec, v: unknown, data: Record<string, unknown> | null = null): string {
   if (c.format === "bytes") {
     const kib = c.kibWhen && data?.[c.kibWhen.field] === c.kibWhen.value;
     return bytes(kib && typeof v === "number" ? v * 1024 : v);

@@ -1,32 +1,46 @@
 // A list of changes: time, type, category, name, and what changed as `field: old → new` (times and sizes
 // written as the page writes them everywhere).
-import type { ChangeRow } from "./api.ts";
-import { Badge, Time, TypeIcon, Value } from "./common.tsx";
-import { itemName, show } from "./format.ts";
-import { cell } from "./cell.ts";
+import { useState } from "preact/hooks";
+import { type ChangeRow, type Group, type LineSummary, type Page, query } from "./api.ts";
+import { Badge, FieldValue, Time, TypeIcon } from "./common.tsx";
+import { itemName, nouns, num, shownPath } from "./format.ts";
 import { collectorNamed } from "./collectors.ts";
-import { setParams } from "./route.ts";
-import { isoTime } from "./time.ts";
-import { Reviewed } from "./review.tsx";
-
-function short(v: unknown, max = 60): string {
-  const s = show(v);
-  return s.length > max ? `${s.slice(0, max - 1)}…` : s;
-}
-
-/** A field's value as its column writes it (a size with its unit), a time as a time, else shortened text. */
-function FieldValue(
-  props: { collector: string; field: string; v: unknown; data: Record<string, unknown> | null },
-) {
-  const col = collectorNamed(props.collector)?.columns.find((c) => c.field === props.field);
-  if (col?.format) return <>{cell(col, props.v, props.data)}</>;
-  if (isoTime(props.v) !== undefined) return <Value v={props.v} />;
-  return <>{short(props.v, 40)}</>;
-}
+import { formatHash, setParams } from "./route.ts";
+import { AckButton, Reviewed } from "./review.tsx";
+import { useFetch } from "./use_fetch.ts";
 
 /** A field's name as its column labels it. */
 function fieldLabel(collector: string, field: string): string {
   return collectorNamed(collector)?.columns.find((c) => c.field === field)?.label ?? field;
+}
+
+/** A text file's change by its lines: `+1 −1 lines: workers = 8 → 16`. */
+export function Lines(props: { lines: LineSummary }) {
+  const { added, removed, sample } = props.lines;
+  const n = added + removed;
+  return (
+    <span class="field lines">
+      {added > 0 && <ins>+{num(added)}</ins>}
+      {added > 0 && removed > 0 && " "}
+      {removed > 0 && <del>−{num(removed)}</del>} {n === 1 ? "line" : "lines"}
+      {sample?.op === "~" && (
+        <>
+          :{" "}
+          <span class="mono">
+            {sample.before}
+            <del>{sample.old}</del> → <ins>{sample.new}</ins>
+            {sample.after}
+          </span>
+        </>
+      )}
+      {(sample?.op === "+" || sample?.op === "-") && (
+        <>
+          :{" "}
+          <span class="mono">{sample.op === "+" ? <ins>{sample.text}</ins> : <del>{sample.text}</del>}</span>
+        </>
+      )}
+    </span>
+  );
 }
 
 export function ChangeFields(props: { change: ChangeRow; max?: number }) {
@@ -39,31 +53,34 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
     return (
       <span class="fields">
         <span class="fname">{fieldLabel(c.collector, f)}</span>{" "}
-        <FieldValue collector={c.collector} field={f} v={d[f]} data={d} />
+        <FieldValue collector={c.collector} field={f} v={d[f]} data={d} max={40} />
       </span>
     );
   }
   // What people look for first (the spec says: content, version, state); timestamps and sizes follow from those.
+  // A content change said by its lines stands for the checksum field that moved with it.
+  const checksum = c.lines ? collectorNamed(c.collector)?.contentField : undefined;
   const important = page?.important ?? [];
   const rank = (f: string) => important.indexOf(f) < 0 ? important.length : important.indexOf(f);
-  const fields = [...c.fields_changed].sort((a, b) => rank(a) - rank(b)).slice(0, props.max ?? 4);
+  const all = c.fields_changed.filter((f) => f !== checksum);
+  const fields = [...all].sort((a, b) => rank(a) - rank(b)).slice(0, (props.max ?? 4) - (c.lines ? 1 : 0));
   return (
     <span class="fields">
+      {c.quiet && <span class="tag" title="only times changed">timestamp only</span>}
+      {c.lines && <Lines lines={c.lines} />}
       {fields.map((f) => (
         <span class="field" key={f}>
-          <span class="fname">{f}</span>:{" "}
+          <span class="fname">{fieldLabel(c.collector, f)}</span>:{" "}
           <del>
-            <FieldValue collector={c.collector} field={f} v={c.previous?.[f]} data={c.previous} />
+            <FieldValue collector={c.collector} field={f} v={c.previous?.[f]} data={c.previous} max={40} />
           </del>{" "}
           →{" "}
           <ins>
-            <FieldValue collector={c.collector} field={f} v={c.current?.[f]} data={c.current} />
+            <FieldValue collector={c.collector} field={f} v={c.current?.[f]} data={c.current} max={40} />
           </ins>
         </span>
       ))}
-      {c.fields_changed.length > fields.length && (
-        <span class="more">+{c.fields_changed.length - fields.length} more</span>
-      )}
+      {all.length > fields.length && <span class="more">+{all.length - fields.length} more</span>}
     </span>
   );
 }
@@ -85,7 +102,8 @@ export function ChangedBy(props: { change: ChangeRow }) {
   ].filter(Boolean).join(", ");
   return (
     <span class="by" title={o.ProcessPath ?? o.ProcessNote}>
-      changed by {what ? <code>{short(what, 80)}</code> : "a process"} ({facts})
+      changed by {what ? <code>{what.length > 80 ? what.slice(0, 79) + "…" : what}</code> : "a process"}{" "}
+      ({facts})
       {o.ProcessNote && <span class="dim">— {o.ProcessNote}</span>}
     </span>
   );
@@ -117,28 +135,90 @@ export function Name(props: { collector: string; name: string }) {
   );
 }
 
-export function ChangeList(props: { rows: ChangeRow[] }) {
+/** The filters of the list a row is in (a folded run, opened, lists its changes under the same ones). */
+export type ListFilters = Record<string, string | undefined>;
+
+export function ChangeList(props: { rows: ChangeRow[]; filters?: ListFilters }) {
   return (
     <ul class="changes">
-      {props.rows.map((c) => (
-        <li key={c.id}>
-          <button
-            type="button"
-            class="change"
-            onClick={() => setParams({ item: `${c.collector}|${c.key}` })}
-          >
-            <span class="when">
-              <Time at={c.at} rel />
-            </span>
-            <TypeIcon collector={c.collector} />
-            <Badge category={c.category} />
-            <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
-            <ChangeFields change={c} />
-            <ChangedBy change={c} />
-            {c.ack && <Reviewed change={c} />}
-          </button>
-        </li>
-      ))}
+      {props.rows.map((c) =>
+        c.group
+          ? <FoldedRun key={c.id} change={c} group={c.group} filters={props.filters ?? {}} />
+          : (
+            <li key={c.id}>
+              <ChangeRowButton c={c} />
+            </li>
+          )
+      )}
     </ul>
+  );
+}
+
+function ChangeRowButton(props: { c: ChangeRow }) {
+  const { c } = props;
+  return (
+    <button
+      type="button"
+      class="change"
+      onClick={() => setParams({ item: `${c.collector}|${c.key}` })}
+    >
+      <span class="when">
+        <Time at={c.at} rel />
+      </span>
+      <TypeIcon collector={c.collector} />
+      <Badge category={c.category} />
+      <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
+      <ChangeFields change={c} />
+      <ChangedBy change={c} />
+      {c.ack && <Reviewed change={c} />}
+    </button>
+  );
+}
+
+/** What a folded run did: "100 files modified under /etc/nginx/conf.d", or "changed" with the categories. */
+export function foldedText(collector: string, g: Group): string {
+  const [one, many] = nouns(collector);
+  const cats = Object.entries(g.categories);
+  const what = cats.length === 1 ? cats[0][0].toLowerCase() : "changed";
+  const under = g.under ? ` under ${shownPath(collector, g.under)}` : "";
+  const parts = cats.length > 1
+    ? ` (${cats.map(([k, n]) => `${num(n)} ${k.toLowerCase()}`).join(", ")})`
+    : "";
+  return `${num(g.n)} ${g.n === 1 ? one : many} ${what}${under}${parts}`;
+}
+
+/** A run's mass change as one row; opened, its changes (the first page of them, and a link to all). */
+function FoldedRun(props: { change: ChangeRow; group: Group; filters: ListFilters }) {
+  const { change: c, group: g } = props;
+  const [open, setOpen] = useState(false);
+  const cats = Object.keys(g.categories);
+  const filters = { ...props.filters, run: String(g.run), group: "0", page: undefined, q: undefined };
+  const res = useFetch<Page<ChangeRow>>(open ? "changes" + query({ ...filters, limit: 100 }) : null);
+  return (
+    <li class="folded">
+      <button type="button" class="change" aria-expanded={open} onClick={() => setOpen(!open)}>
+        <span class="when">
+          <Time at={c.at} rel />
+        </span>
+        <TypeIcon collector={c.collector} />
+        {cats.length === 1 ? <Badge category={cats[0]} /> : <span class="badge badge-mixed">Changed</span>}
+        <span class="name">
+          <span class="leaf">{foldedText(c.collector, g)}</span>
+        </span>
+        <span class="more">{open ? "▾ hide" : "▸ show"}</span>
+        {c.ack && <Reviewed change={c} />}
+      </button>
+      {open && res.data && (
+        <div class="folded-rows">
+          {!c.ack && <AckButton subject={{ run: g.run }} count={0} label="Acknowledge this run…" />}
+          <ChangeList rows={res.data.rows} />
+          {res.data.total > res.data.rows.length && (
+            <a href={formatHash("changes", { ...filters, group: undefined })}>
+              All {num(res.data.total)} changes of this run →
+            </a>
+          )}
+        </div>
+      )}
+    </li>
   );
 }

@@ -1,7 +1,7 @@
 // Changes: time range, type and category filters, text search, paged newest first; new changes arrive as runs
 // store them, or, while the operator reads further down, wait behind "N new changes".
 import { useEffect, useState } from "preact/hooks";
-import type { ChangeRow, Page } from "./api.ts";
+import type { ChangePage } from "./api.ts";
 import { query } from "./api.ts";
 import { ChangeList } from "./change_list.tsx";
 import { Empty, ErrorBox } from "./common.tsx";
@@ -9,12 +9,22 @@ import { num } from "./format.ts";
 import { epochToWall, formatTime, wallToEpoch, zoneChoice } from "./time.ts";
 import { fresh, tick } from "./state.ts";
 import { COLLECTORS } from "./collectors.ts";
-import { setParams } from "./route.ts";
+import { formatHash, setParams } from "./route.ts";
 import { useFetch } from "./use_fetch.ts";
 import { SearchBox } from "./inventory.tsx";
 import { AckButton } from "./review.tsx";
 
 const PAGE = 100;
+
+/** "137 changes, 101 of them in 1 folded run": changes, however many rows they take. */
+function countText(rows: number, g: ChangePage["grouped"]): string {
+  const n = rows - g.runs + g.changes;
+  const all = `${num(n)} change${n === 1 ? "" : "s"}`;
+  if (!g.runs) return all;
+  return `${all}, ${n === g.changes ? "all" : `${num(g.changes)}`} of them in ${num(g.runs)} folded run${
+    g.runs === 1 ? "" : "s"
+  }`;
+}
 const RANGE_MS: Record<string, number> = {
   "1h": 3600_000,
   "24h": 86400_000,
@@ -53,18 +63,18 @@ export function Changes(props: { params: Record<string, string> }) {
     if (tick.value === shown) fresh.value = {};
   }, [shown]);
   void zoneChoice.value;
-  const res = useFetch<Page<ChangeRow>>(
-    "changes" +
-      query({
-        since,
-        until: p.until,
-        type: p.type,
-        category: p.category,
-        reviewed: p.reviewed,
-        q: p.q,
-        offset: page * PAGE,
-        limit: PAGE,
-      }),
+  // What the list shows, as the API's filters (a folded run, opened, lists its changes under the same ones).
+  const filters = {
+    since,
+    until: p.until,
+    type: p.type,
+    category: p.category,
+    reviewed: p.reviewed,
+    timestamps: p.timestamps,
+    run: p.run,
+  };
+  const res = useFetch<ChangePage>(
+    "changes" + query({ ...filters, q: p.q, offset: page * PAGE, limit: PAGE }),
     shown,
   );
   const custom = since !== undefined && !["1h", "24h", "7d", "30d"].includes(since);
@@ -76,6 +86,8 @@ export function Changes(props: { params: Record<string, string> }) {
   };
   const on = (name: string, v: string) => (p[name] ?? "").split(",").includes(v);
   const d = res.data;
+  // A folded run is acknowledged as a run (its own button): here, the rows shown one by one.
+  const unreviewed = d?.rows.filter((r) => !r.ack && !r.group) ?? [];
   return (
     <div class="view">
       <div class="toolbar">
@@ -181,14 +193,36 @@ export function Changes(props: { params: Record<string, string> }) {
           onInput={(q, replace) => setParams({ q, page: undefined }, { replace })}
         />
       </div>
+      {p.run && (
+        <div class="run-banner">
+          The changes of run {p.run} only.{" "}
+          <button type="button" class="link" onClick={() => setParams({ run: undefined, page: undefined })}>
+            All changes
+          </button>
+        </div>
+      )}
       <div class="countline" aria-live="polite">
         {d
-          ? d.capped
-            ? `more than ${num(d.total)} changes match`
-            : `${num(d.total)} change${d.total === 1 ? "" : "s"}`
+          ? d.capped ? `more than ${num(d.total)} changes match` : countText(d.total, d.grouped)
           : res.loading
           ? "Loading…"
           : ""}
+        {d && d.timestamps.n > 0 && (
+          <span class="timestamps">
+            {" · "}
+            {p.timestamps === "1" ? "including " : ""}
+            {d.timestamps.capped ? "more than " : ""}
+            {num(d.timestamps.n)} timestamp-only {p.timestamps === "1" ? "" : "folded away"}{" "}
+            <button
+              type="button"
+              class="link"
+              onClick={() =>
+                setParams({ timestamps: p.timestamps === "1" ? undefined : "1", page: undefined })}
+            >
+              {p.timestamps === "1" ? "fold them" : "show them"}
+            </button>
+          </span>
+        )}
       </div>
       {waiting > 0 && (
         <button
@@ -203,21 +237,23 @@ export function Changes(props: { params: Record<string, string> }) {
           {num(waiting)} new change{waiting === 1 ? "" : "s"}: show
         </button>
       )}
-      <Exports
-        path="export/changes"
-        params={{ since, until: p.until, type: p.type, category: p.category, reviewed: p.reviewed, q: p.q }}
-      />
-      {d && d.rows.some((r) => !r.ack) && (
+      <div class="list-links">
+        <a href={formatHash("compare", { from: toMs(since ?? "24h"), to: p.until, type: p.type })}>
+          Compare start and end
+        </a>
+        <Exports path="export/changes" params={{ ...filters, q: p.q }} />
+      </div>
+      {d && unreviewed.length > 0 && (
         <div class="review-bar">
           <AckButton
-            subject={{ changeIds: d.rows.filter((r) => !r.ack).map((r) => r.id) }}
-            count={d.rows.filter((r) => !r.ack).length}
-            label={`Acknowledge the ${num(d.rows.filter((r) => !r.ack).length)} unreviewed shown…`}
+            subject={{ changeIds: unreviewed.map((r) => r.id) }}
+            count={unreviewed.length}
+            label={`Acknowledge the ${num(unreviewed.length)} unreviewed shown…`}
           />
         </div>
       )}
       {res.error && <ErrorBox error={res.error} />}
-      {d && (d.rows.length ? <ChangeList rows={d.rows} /> : (
+      {d && (d.rows.length ? <ChangeList rows={d.rows} filters={filters} /> : (
         <Empty>
           No changes match. Try a longer time range{p.type || p.category || p.q ? " or fewer filters" : ""}.
         </Empty>

@@ -1,5 +1,6 @@
 // The collectors as the server describes them (their specs, in a meta tag of the page): names, labels, columns.
 import type { PageCollector } from "../collectors.ts";
+import type { FieldSpec } from "../../agent/collectors/types.ts";
 export type { PageCollector };
 
 const meta = document.querySelector<HTMLMetaElement>('meta[name="ctagent-collectors"]');
@@ -15,4 +16,10 @@ export function collectorNamed(name: string): PageCollector | undefined {
 /** A collector's title ("Software"), or its name when the page does not know it. */
 export function label(name: string): string {
   return collectorNamed(name)?.label ?? name;
+}
+
+/** What the collector's spec says of a field (its column, or its entry in `fields`), or undefined. */
+export function fieldSpec(collector: string, field: string): FieldSpec | undefined {
+  const c = collectorNamed(collector);
+  return c?.columns.find((x) => x.field === field) ?? c?.fields?.[field];
 }

@@ -3,7 +3,8 @@
 import type { ComponentChildren } from "preact";
 import { formatTime, isoTime, relative, timeTitle, zoneChoice } from "./time.ts";
 import { show } from "./format.ts";
-import { collectorNamed, label } from "./collectors.ts";
+import { cell } from "./cell.ts";
+import { collectorNamed, fieldSpec, label } from "./collectors.ts";
 
 /** A time: in the chosen zone (with it named), or relative (`rel`) with the time on hover. */
 export function Time(props: { at: number; rel?: boolean; raw?: string }) {
@@ -22,6 +23,28 @@ export function Time(props: { at: number; rel?: boolean; raw?: string }) {
 export function Value(props: { v: unknown }) {
   const t = isoTime(props.v);
   return t === undefined ? <>{show(props.v)}</> : <Time at={t} raw={props.v as string} />;
+}
+
+/**
+ * An item field's value as its spec writes it: a size with its unit (the exact number on hover), a hash
+ * shortened (whole on hover), a time in the page's format; other text shortened to `max` characters.
+ */
+export function FieldValue(
+  props: { collector: string; field: string; v: unknown; data: Record<string, unknown> | null; max?: number },
+) {
+  const spec = fieldSpec(props.collector, props.field);
+  const { v } = props;
+  if (spec?.format === "bytes" && typeof v === "number") {
+    const kib = spec.kibWhen && props.data?.[spec.kibWhen.field] === spec.kibWhen.value;
+    return (
+      <span title={`${v.toLocaleString("en")} ${kib ? "KiB" : "bytes"}`}>{cell(spec, v, props.data)}</span>
+    );
+  }
+  if (spec?.format === "hash" && typeof v === "string") return <span title={v}>{cell(spec, v)}</span>;
+  if (isoTime(v) !== undefined) return <Value v={v} />;
+  const s = show(v);
+  const max = props.max ?? Infinity;
+  return s.length > max ? <span title={s}>{s.slice(0, max - 1)}…</span> : <>{s}</>;
 }
 
 export function Badge(props: { category: string }) {

@@ -2,7 +2,7 @@
 import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
-import { Badge, Empty, ErrorBox, Time, Value } from "./common.tsx";
+import { Badge, Empty, ErrorBox, FieldValue, Time } from "./common.tsx";
 import { ChangedBy, ChangeFields } from "./change_list.tsx";
 import { itemName, shownPath } from "./format.ts";
 import { formatTime, zoneChoice } from "./time.ts";
@@ -18,6 +18,8 @@ interface History {
   contents: string[];
   /** Captured versions the page may not show, with why (a file not every user may read, a secret name). */
   withheld: Record<string, string>;
+  /** Why its current content was not captured (over the size limit, binary, private), or null. */
+  notCaptured: string | null;
   /** When it was first seen, through removals; `exact` false: only "before" that is known. */
   firstSeen: { at: number; exact: boolean } | null;
 }
@@ -33,7 +35,7 @@ function Fields(props: { collector: string; data: Data }) {
               ? <span class="dim">—</span>
               : typeof v === "string" && v.startsWith("/")
               ? shownPath(props.collector, v)
-              : <Value v={v} />}
+              : <FieldValue collector={props.collector} field={k} v={v} data={props.data} />}
           </dd>
         </div>
       ))}
@@ -41,8 +43,9 @@ function Fields(props: { collector: string; data: Data }) {
   );
 }
 
-/** Captured versions, oldest first, each with when it was first seen. */
-function versions(h: History): { sum: string; at: number }[] {
+/** Captured versions, oldest first, each with when it was first seen (`field`: where items hold the checksum). */
+function versions(h: History, field: string | null): { sum: string; at: number }[] {
+  if (!field) return [];
   const have = new Set(h.contents);
   const out: { sum: string; at: number }[] = [];
   const seen = new Set<string>();
@@ -57,11 +60,11 @@ function versions(h: History): { sum: string; at: number }[] {
   // the items row does not know for an item removed and added again).
   let since = h.firstSeen?.at ?? h.item?.first_seen ?? 0;
   for (const c of [...h.history].reverse()) {
-    push(c.previous?.FileContentChecksum, since);
-    push(c.current?.FileContentChecksum, c.at);
+    push(c.previous?.[field], since);
+    push(c.current?.[field], c.at);
     since = c.at;
   }
-  push(h.item?.data.FileContentChecksum, h.item?.changed_at ?? 0);
+  push(h.item?.data[field], h.item?.changed_at ?? 0);
   return out;
 }
 
@@ -70,7 +73,7 @@ export function Drawer(props: { item: string }) {
   const collector = props.item.slice(0, bar), key = props.item.slice(bar + 1);
   const res = useFetch<History>("item" + query({ collector, key }));
   const h = res.data;
-  const vs = h ? versions(h) : [];
+  const vs = h ? versions(h, collectorNamed(collector)?.contentField ?? null) : [];
   const [pair, setPair] = useState<[string, string] | null>(null);
   useEffect(() => setPair(vs.length >= 2 ? [vs[vs.length - 2].sum, vs[vs.length - 1].sum] : null), [h]);
   const latest = h?.item?.data ?? h?.history[0]?.current ?? h?.history[0]?.previous ?? null;
@@ -191,7 +194,11 @@ export function Drawer(props: { item: string }) {
         {collectorNamed(collector)?.content && h && Object.keys(h.withheld).length > 0 && (
           <p class="dim small">Content not shown: {Object.values(h.withheld)[0]}.</p>
         )}
-        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length && (
+        {collectorNamed(collector)?.content && h?.notCaptured && !Object.keys(h.withheld).length && (
+          <p class="dim small not-captured">Content not captured: {h.notCaptured}.</p>
+        )}
+        {collectorNamed(collector)?.content && h && vs.length < 2 && !Object.keys(h.withheld).length &&
+          !h.notCaptured && (
           <p class="dim small">
             {vs.length
               ? "One version of the content is captured; a diff appears after the file changes."

@@ -1,6 +1,6 @@
 // Inventory tables, one per collector (columns from its spec): server-side search, sort and paging, sticky header.
 import { useEffect, useRef, useState } from "preact/hooks";
-import type { ItemRow, Page } from "./api.ts";
+import type { Facet, ItemRow, Page } from "./api.ts";
 import { query } from "./api.ts";
 import { Empty, ErrorBox, Highlight, Time, Value } from "./common.tsx";
 import { num, plural, shownPath } from "./format.ts";
@@ -13,6 +13,47 @@ import { useFetch } from "./use_fetch.ts";
 import { Exports, Pager } from "./changes.tsx";
 
 const PAGE = 100;
+
+/** The view's facet filters (`filter.FIELD=value`), as its parameters hold them. */
+function facetParams(p: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith("filter.")));
+}
+
+/** One select per filterable field of the spec: its values among the items shown, each with how many. */
+function Facets(props: { collector: string; params: Record<string, string> }) {
+  const { collector, params: p } = props;
+  const spec = collectorNamed(collector)!;
+  const res = useFetch<{ facets: Facet[] }>(
+    spec.filterable.length
+      ? `facets/${collector}` + query({ q: p.q, errors: p.errors, ...facetParams(p) })
+      : null,
+  );
+  const facets = res.data?.facets.filter((f) => f.values.length) ?? [];
+  if (!facets.length) return null;
+  return (
+    <div class="facets">
+      {facets.map((f) => {
+        const name = spec.columns.find((c) => c.field === f.field)?.label ?? f.field;
+        return (
+          <select
+            key={f.field}
+            name={f.field}
+            aria-label={`${name}: show only one value`}
+            value={p[`filter.${f.field}`] ?? ""}
+            onChange={(e) =>
+              setParams({ [`filter.${f.field}`]: (e.target as HTMLSelectElement).value, page: undefined })}
+          >
+            <option value="">{name}: any</option>
+            {f.values.map((v) => (
+              <option key={v.value} value={v.value}>{name} {v.value} ({num(v.n)})</option>
+            ))}
+            {f.others > 0 && <option disabled>{num(f.others)} more in other values</option>}
+          </select>
+        );
+      })}
+    </div>
+  );
+}
 
 /**
  * The search box of a view. Typing updates the URL once a pause: the first update of a search adds a history
@@ -135,12 +176,14 @@ export function Inventory(props: { collector: string; params: Record<string, str
   const page = Number(p.page ?? 0);
   const sort = p.sort ?? cols[0].sortAs ?? cols[0].field;
   const dir = p.dir === "desc" ? "desc" : "asc";
+  const facets = facetParams(p);
+  const filtered = !!(p.q || p.errors || Object.keys(facets).length);
   const path = `inventory/${collector}` +
-    query({ q: p.q, sort, dir, offset: page * PAGE, limit: PAGE, errors: p.errors });
+    query({ q: p.q, sort, dir, offset: page * PAGE, limit: PAGE, errors: p.errors, ...facets });
   const res = useFetch<Page<ItemRow>>(path);
-  const all = useFetch<Page<ItemRow>>(p.q || p.errors ? `inventory/${collector}?limit=1` : null);
+  const all = useFetch<Page<ItemRow>>(filtered ? `inventory/${collector}?limit=1` : null);
   const d = res.data;
-  const totalAll = p.q || p.errors ? all.data?.total : d?.total;
+  const totalAll = filtered ? all.data?.total : d?.total;
   const sortBy = (field: string) =>
     setParams({ sort: field, dir: sort === field && dir === "asc" ? "desc" : undefined, page: undefined });
   return (
@@ -148,7 +191,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
       <div class="toolbar">
         <SearchBox
           value={p.q ?? ""}
-          placeholder={`Search ${spec.nouns[1]}`}
+          placeholder={`Search ${spec.nouns[1]}${spec.page.path ? ", /glob/**, re:regex" : ""}`}
           onInput={(q, replace) => setParams({ q, page: undefined }, { replace })}
         />
         <label class="check">
@@ -165,7 +208,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
         </label>
         <span class="countline" aria-live="polite">
           {d
-            ? (p.q || p.errors) && totalAll !== undefined
+            ? filtered && totalAll !== undefined
               ? `${num(d.total)} of ${plural(totalAll, collector)}`
               : plural(d.total, collector)
             : res.loading
@@ -173,7 +216,8 @@ export function Inventory(props: { collector: string; params: Record<string, str
             : ""}
         </span>
       </div>
-      <Exports path={`export/inventory/${collector}`} params={{ q: p.q, errors: p.errors }} />
+      <Facets collector={collector} params={p} />
+      <Exports path={`export/inventory/${collector}`} params={{ q: p.q, errors: p.errors, ...facets }} />
       <RunProblems collector={collector} />
       <MissingPaths collector={collector} />
       {res.error && <ErrorBox error={res.error} />}
@@ -216,7 +260,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
                 >
                   {cols.map((c, i) => {
                     const raw = r.data[c.field];
-                    const at = c.format ? undefined : isoTime(raw);
+                    const at = c.format && c.format !== "time" ? undefined : isoTime(raw);
                     const v = i === 0 ? shownPath(collector, cell(c, raw, r.data)) : cell(c, raw, r.data);
                     return (
                       <td

@@ -3,14 +3,16 @@ import { signal } from "@preact/signals";
 import { COLLECTORS } from "./collectors.ts";
 
 /** The page's own views around the collectors' inventories. */
-export const PAGES = ["overview", "changes", "agent", "dcr"] as const;
-/** overview, changes, one inventory per collector (by its name), agent, dcr. */
+export const PAGES = ["overview", "changes", "agent", "dcr", "search", "compare"] as const;
+/** overview, changes, compare, one inventory per collector (by its name), agent, dcr; search (top bar). */
 export const VIEWS: readonly string[] = [
   PAGES[0],
   PAGES[1],
+  PAGES[5],
   ...COLLECTORS.map((c) => c.name),
   PAGES[2],
   PAGES[3],
+  PAGES[4],
 ];
 export type View = string;
 

@@ -18,6 +18,21 @@ Deno.test("loadAccounts() reads the host's files and warns (no throw) when they 
     assert.equal(a.users.get(1000), "alice");
     assert.equal(a.groups.size, 0);
     assert.match(a.warnings[0], /\/etc\/group/);
+    assert.equal(a.unknown, null, "a missing file has no names: none are unknown");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("loadAccounts(): a file that is there but cannot be read makes names unknown, not absent", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    await Deno.mkdir(`${dir}/etc/passwd`, { recursive: true }); // read(2) fails: EISDIR
+    await Deno.writeTextFile(`${dir}/etc/group`, "wheel:x:10:\n");
+    const a = await loadAccounts(liveHost({ root: dir }));
+    assert.match(a.unknown ?? "", /^cannot read \/etc\/passwd: EISDIR/);
+    assert.equal(a.groups.get(10), "wheel");
+    assert.match(a.warnings.join("\n"), /cannot read \/etc\/passwd for owner names/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,4 +1,6 @@
-// Whose file content may be captured (and shown by the page): as private as the file, never a secret by accident.
+// Whose file content may be captured (and shown by the page): as private as the file, never a secret by accident;
+// and why a file's content was not captured.
+import { bytesText } from "../../host/files/limit.ts";
 
 /** File names that hold secrets whatever their mode (lower case): credentials, keys, password databases. */
 const SECRET_NAMES = new Set([
@@ -184,6 +186,17 @@ export function captureDecision(f: CaptureFacts, p: CapturePolicy): string | und
     return `a directory above the file is closed to other users${fix}`;
   }
   return undefined;
+}
+
+/**
+ * Why the content of a file whose rule captures content (`limit` > 0) was not captured, when privacy was not
+ * the reason: a version of `size` bytes over the limit, or else content that is not text.
+ */
+export function uncapturedWhy(size: number, limit: number): string | undefined {
+  if (limit <= 0) return undefined;
+  return size > limit
+    ? `${bytesText(size)} > limit of ${bytesText(limit)} (maxContentsReturnable)`
+    : "binary (a NUL byte, or not UTF-8): only text is captured";
 }
 
 /**

@@ -42,3 +42,13 @@ function tail(
   }
   return t;
 }
+
+/**
+ * Whether a stored fingerprint is of the file version `statKey` with the capture policy `capture`, whatever the
+ * names of its owner and group: for when the names cannot be known. A link's target cannot change without
+ * its stat key; a rule renamed meanwhile shows in the first run that knows the names again.
+ */
+export function sameVersion(print: string, statKey: string, capture = ""): boolean {
+  const [key, , cap = ""] = print.split(":");
+  return key === statKey && cap === capture;
+}

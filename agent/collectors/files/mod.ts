@@ -10,14 +10,14 @@ import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
-import { reportCuts } from "./report.ts";
+import { reportCuts, some } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "./accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
-import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
-import { fileFingerprint } from "./fingerprint.ts";
+import { fileFingerprint, sameVersion } from "./fingerprint.ts";
 import { hash64 } from "../../hash64.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
@@ -178,6 +178,8 @@ export async function collectFiles(
   let hashed = 0;
   const errors: string[] = [];
   const tooBig: string[] = [];
+  /** Found changed or new while names cannot be known (accounts.unknown). */
+  const namesUnknown: string[] = [];
   const pool: HashPool = posix.hashPool({ workers: opts.workers, signal });
   /** Bytes a realtime run may still hash on this thread (the rest goes to the workers, started if needed). */
   let hereLeft = HASH_HERE_RUN_BYTES;
@@ -236,6 +238,7 @@ export async function collectFiles(
     r: HashResult,
     refused: string | undefined,
     decide: ((mode: number) => string | undefined) | undefined,
+    capture: { limit: number; asked: number },
   ) => {
     if (r.error || !r.checksum || !r.stat) {
       return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
@@ -251,8 +254,10 @@ export async function collectFiles(
     const item = fromStat(path, s, accounts, rule, linkTarget, acls);
     item.FileContentChecksum = r.checksum;
     item.StatKey = statKey(s);
-    // The version read may have another mode than the one walked past (a chmod in between).
-    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined);
+    // The version read may have another mode than the one walked past (a chmod in between). Not read for its
+    // size when walked past: that size says why.
+    const note = refused ?? (r.text !== undefined && s.mode !== stat.mode ? decide?.(s.mode) : undefined) ??
+      (r.text === undefined ? uncapturedWhy(capture.asked ? s.size : stat.size, capture.limit) : undefined);
     if (note) item.ContentNotCaptured = note;
     const text = note ? undefined : r.text;
     const content: CapturedContent | undefined =
@@ -275,7 +280,8 @@ export async function collectFiles(
     }
     const decide = capture > 0 && f.stat.size <= capture ? captureGate(f, policy) : undefined;
     const refused = decide?.(f.stat.mode);
-    if (refused) capture = 0;
+    // Content is read only where the gate said yes (a file too big when walked past is not judged).
+    const asked = decide && !refused ? capture : 0;
     // A realtime run hashes its small files here: starting the workers for a few files costs more (and in a
     // storm, run after run). One written a moment ago waits until it settled, the walk going on meanwhile.
     const here = ctx.scope !== undefined && f.stat.size <= HASH_HERE_BYTES && hereLeft >= f.stat.size;
@@ -291,17 +297,18 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    const job = { fd, capture, size: stat.size, limit: fs.maxHashBytes };
+    const job = { fd, capture: asked, size: stat.size, limit: fs.maxHashBytes };
+    const finish = (r: HashResult) =>
+      finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide, { limit: capture, asked });
     if (here) {
       hereLeft -= stat.size;
-      const later = () =>
-        finishHashed(path, stat, rule, policy, linkTarget, posix.hashHere(job), refused, decide);
+      const later = () => finish(posix.hashHere(job));
       if (!posix.racy(stat, Date.now())) return later();
       settling.push({ fd, hash: later });
       return;
     }
     pool.submit(job)
-      .then((r) => finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide))
+      .then(finish)
       .catch((e) => {
         sinkError ??= e;
       });
@@ -329,9 +336,28 @@ export async function collectFiles(
             const base = f.stat.mode ? fromStat(f.path, f.stat, accounts, rule, f.linkTarget) : undefined;
             return emit(out.add(errorItem(f.path, rule, f.error, base)));
           }
+          const before = previous?.get(f.path);
+          if (accounts.unknown) {
+            // An account file cannot be read: a name looked up now would read as none, and every file as
+            // Modified. A file still the version stored keeps its stored item, names included; one that moved
+            // cannot be said whole, so it is kept as last seen (like an unreadable file) and its change is
+            // reported by the first run that can read the names.
+            if (
+              before !== undefined && sameVersion(before, statKey(f.stat), capturePolicyKey(f.path, policy))
+            ) {
+              reused++;
+              return emit(out.same(f.path));
+            }
+            namesUnknown.push(f.path);
+            return emit(out.add(errorItem(
+              f.path,
+              rule,
+              `owner and group names unknown: ${accounts.unknown}`,
+              fromStat(f.path, f.stat, accounts, rule, f.linkTarget),
+            )));
+          }
           const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
             !(rule.links === "Manage" && f.linkTarget);
-          const before = previous?.get(f.path);
           // A file to hash gets its fingerprint from the version hashed; otherwise it is taken now.
           const print = before !== undefined || !regular
             ? fileFingerprint(
@@ -392,6 +418,13 @@ export async function collectFiles(
 
   // What the walk could not see or cut, said once per kind.
   reportCuts(reports, { contentCut: budgetOfContent.cut, errors, tooBig }, fs, { unseen, warnings });
+  if (namesUnknown.length) {
+    warnings.push(
+      `owner and group names unknown (${accounts.unknown}): ${namesUnknown.length} changed or new entries kept as last seen until they can be read: ${
+        some(namesUnknown)
+      }`,
+    );
+  }
   await Promise.all(writing);
   if (sinkError) throw sinkError;
   log.debug("files collected", { items, hashed, reused, errors: errors.length });

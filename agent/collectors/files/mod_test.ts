@@ -257,6 +257,37 @@ Deno.test("content capture: text files up to maxContentsReturnable, never binary
   }
 });
 
+Deno.test("content not captured says why: over maxContentsReturnable (both sizes), binary; captured text says nothing", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-uncaptured-" });
+  try {
+    await Deno.chmod(dir, 0o755);
+    await Deno.writeTextFile(`${dir}/small.conf`, "a=1\n");
+    await Deno.writeTextFile(`${dir}/big.conf`, "x".repeat(8_700_000));
+    await Deno.writeFile(`${dir}/bin.dat`, new Uint8Array([0x7f, 0x45, 0, 1]));
+    await Deno.writeFile(`${dir}/latin1.txt`, new Uint8Array([0x63, 0x61, 0x66, 0xe9]));
+    for (const portable of [false, true]) {
+      const how = portable ? "portable" : "libc";
+      const rule = { name: "r", path: `${dir}/.*`, maxContentsReturnable: 5_000_000 };
+      const run = (previous?: Streamed) =>
+        collectStreamed(settings([rule]), liveHost(), { workers: 1, portable }, previous);
+      const r = await run();
+      const note = (p: string) => r.byPath.get(`${dir}/${p}`)!.ContentNotCaptured;
+      assert.equal(note("small.conf"), undefined, how);
+      assert.equal(note("big.conf"), "8.3 MiB > limit of 4.77 MiB (maxContentsReturnable)", how);
+      assert.match(note("bin.dat")!, /^binary \(a NUL byte, or not UTF-8\): only text is captured$/, how);
+      assert.match(note("latin1.txt")!, /^binary/, how);
+      assert.deepEqual(r.contents!.map((c) => c.text), ["a=1\n"], how);
+      assert.ok(r.byPath.get(`${dir}/big.conf`)!.FileContentChecksum, `${how}: still hashed`);
+      // The next run reuses the stored items (nothing read again): the reasons stay.
+      const again = await run(r);
+      assert.equal(again.byPath.get(`${dir}/big.conf`)!.ContentNotCaptured, note("big.conf"), how);
+      assert.equal(again.byPath.get(`${dir}/bin.dat`)!.ContentNotCaptured, note("bin.dat"), how);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
 Deno.test("a file that grows while it is hashed gets a checksum of one consistent version or an error", async () => {
   const dir = await Deno.makeTempDir();
   const path = `${dir}/growing.log`;
@@ -538,6 +569,34 @@ Deno.test("a file replaced by a FIFO between its stat and its open: never blocks
     const third = await collect(s, { previous: second });
     const after = third.byPath.get(`${dir}/tracked.conf`)!;
     assert.deepEqual([after.FileType, after.FileContentChecksum, after.error], ["Fifo", null, undefined]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("owner names unknown (/etc/passwd cannot be read): unchanged files are the same, unhashed; a changed one is kept with an error", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-names-" });
+  try {
+    await Deno.writeTextFile(`${dir}/a.conf`, "a\n");
+    await Deno.writeTextFile(`${dir}/b.conf`, "b\n");
+    const s = settings([{ name: "r", path: `${dir}/.*` }]);
+    const first = await collect(s);
+    await Deno.writeTextFile(`${dir}/b.conf`, "bb\n");
+    const live = liveHost();
+    // Reading it reads a directory instead: the kernel's EISDIR, a file that is there but cannot be read.
+    const host = { ...live, readText: (p: string) => live.readText(p === "/etc/passwd" ? "/etc" : p) };
+    const spy = spyOps();
+    const second = await collectStreamed(s, host, { ops: spy.ops, workers: 2 }, first);
+    assert.deepEqual(spy.opened, []);
+    assert.deepEqual(second.kept, [`${dir}/a.conf`]);
+    assert.match(
+      second.byPath.get(`${dir}/b.conf`)!.error ?? "",
+      /^owner and group names unknown: cannot read \/etc\/passwd: EISDIR/,
+    );
+    assert.match(
+      second.warnings.join("\n"),
+      /1 changed or new entries kept as last seen until they can be read/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -12,7 +12,7 @@ import { notHashed } from "../../host/files/limit.ts";
 import { fileOutput } from "./output.ts";
 import { hash64 } from "../../hash64.ts";
 import { formatFileAttributes } from "../../host/files/attributes_windows.ts";
-import { captureDecision, type CapturePolicy, capturePolicyKey } from "./capture.ts";
+import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 
 export interface PortableOptions {
   ops?: PortableOps;
@@ -180,13 +180,16 @@ export async function collectFilesPortable(
           return await out.add({ ...item, StatKey: null, error: notHashed(f.info.size, fs.maxHashBytes) });
         }
         try {
-          const r = await portable.hash(f.real, refused ? 0 : capture, buf, ops.open, {
+          // Content is read only where the gate said yes (a file too big when walked past is not judged).
+          const asked = decide && !refused ? capture : 0;
+          const r = await portable.hash(f.real, asked, buf, ops.open, {
             limit: fs.maxHashBytes,
             signal,
           });
           const after = build(f.path, f.real, rule, r.info, f.linkTarget);
           const note = refused ??
-            (r.text !== undefined && r.info.mode !== f.info.mode ? decide?.(r.info.mode) : undefined);
+            (r.text !== undefined && r.info.mode !== f.info.mode ? decide?.(r.info.mode) : undefined) ??
+            (r.text === undefined ? uncapturedWhy(asked ? r.info.size : f.info.size, capture) : undefined);
           if (note) after.ContentNotCaptured = note;
           after.FileContentChecksum = r.checksum;
           after.StatKey = portableStatKey(r.info);

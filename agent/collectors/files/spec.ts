@@ -19,14 +19,15 @@ export default defineCollector<FileItem>({
   columns: [
     { field: "FileSystemPath", label: "Path", style: "strong mono", sortAs: "key" },
     { field: "Size", label: "Size", format: "bytes", style: "num" },
-    { field: "DateModified", label: "Modified" },
+    { field: "DateModified", label: "Modified", format: "time", timestamp: true },
     { field: "FileContentChecksum", label: "SHA-256", format: "hash", style: "mono dim" },
     { field: "Owner", label: "Owner" },
     { field: "Mode", label: "Mode", style: "mono" },
   ],
-  filterable: ["FileType", "RuleName", "Owner"],
+  filterable: ["FileType", "Owner", "Group", "Mode", "RuleName"],
+  fields: { DateCreated: { format: "time", timestamp: true } },
   mirror: { linux: [{ file: "File.json" }], windows: [{ file: "File.json" }] },
-  content: { checksumField: "FileContentChecksum" },
+  content: { checksumField: "FileContentChecksum", notCapturedField: "ContentNotCaptured" },
   page: {
     icon: "F",
     shortcut: "f",

@@ -26,6 +26,7 @@ export default defineCollector<RegistryItem>({
     { field: "ValueData", label: "Data", style: "mono" },
   ],
   filterable: ["ValueType"],
+  fields: { KeyLastWritten: { format: "time", timestamp: true } },
   // SPEC §3.4: the real agent writes no registry mirror.
   mirror: null,
   content: false,

@@ -42,6 +42,8 @@ export default defineCollector<SoftwareItem>({
     { field: "SoftwareDescription", label: "Description", style: "dim" },
   ],
   filterable: ["Manager", "Architecture"],
+  // A reinstall moves InstalledAt alone: news, so no timestamp.
+  fields: { InstalledAt: { format: "time" } },
   // SPEC §3.4: the real agent's mirrors; Windows splits programs from updates.
   mirror: {
     linux: [{ file: "Packages.json" }],

@@ -1,6 +1,6 @@
 // A pool of hashing Workers (one per core): open fds go in batches, checksums come back; bounded in flight.
 import { availableParallelism } from "node:os";
-import { setImmediate } from "node:timers";
+import { eventLoopTurns } from "../../breathe.ts";
 import { close } from "./libc_posix.ts";
 import { type BatchResults, hashFd, type HashJob, type HashResult, resultsOf } from "./hash_worker.ts";
 
@@ -8,7 +8,7 @@ export type { HashJob, HashResult };
 
 export interface HashPool {
   submit(job: HashJob): Promise<HashResult>;
-  /** Resolves when another job may be submitted (fewer than maxInflight open fds). */
+  /** Resolves when another job may be submitted (fewer than maxInflight open fds); rejects once aborted. */
   room(): Promise<void>;
   /** Resolves when every submitted job is done. */
   drain(): Promise<void>;
@@ -79,6 +79,7 @@ export function createHashPool(
 
   const stop = new Int32Array(new SharedArrayBuffer(4));
   let lastBreath = performance.now();
+  const turn = eventLoopTurns();
   let fallback: string | undefined;
   /** Hashes a batch on this thread: used only when no worker could even load. */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
@@ -183,12 +184,13 @@ export function createHashPool(
       });
     },
     async room() {
+      // Aborted: the walk stops at this file, not at its next check (a thousand files on).
+      signal?.throwIfAborted();
       // The caller walks directories with synchronous system calls: every few milliseconds hand the workers
       // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
       if (performance.now() - lastBreath >= BREATH_MS) {
         flush();
-        // setImmediate, not setTimeout(0): nested timers are clamped to milliseconds.
-        await new Promise((r) => setImmediate(r));
+        await turn();
         lastBreath = performance.now();
       }
       while (inflight >= maxInflight) {

@@ -99,6 +99,15 @@ Deno.test("createHashPool() that is given nothing to hash never starts a worker"
   await pool.close();
 });
 
+Deno.test("createHashPool().room() refuses once the run is aborted, room or not: the walk stops at its next file", async () => {
+  const ac = new AbortController();
+  const pool = createHashPool({ workers: 1, signal: ac.signal });
+  await pool.room();
+  ac.abort(new Error("stopped"));
+  await assert.rejects(pool.room(), /stopped/);
+  await pool.close();
+});
+
 Deno.test("racy() is true only for times within the racy window of now, past or future", () => {
   const now = 1_800_000_000_000;
   const at = (mtimeMs: number, ctimeMs: number): libc.Stat => ({

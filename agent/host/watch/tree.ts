@@ -213,6 +213,7 @@ export function treeWatcher(b: DirBackend, opts: FsWatcherOptions): FsWatcher {
     }
   })();
 
+  let closing: Promise<void> | undefined;
   return {
     backend: b.backend,
     attribution: b.attribution,
@@ -234,12 +235,14 @@ export function treeWatcher(b: DirBackend, opts: FsWatcherOptions): FsWatcher {
       return { failed };
     },
     stats: () => ({ watches: b.count(), events, overflows }),
-    async close() {
-      poller.stop();
-      await loop;
-      poller.close();
-      if (mounts >= 0) sys().close(mounts);
-      b.close();
-    },
+    // Once only: a descriptor closed twice could be another thread's by then (test files share a process).
+    close: () =>
+      closing ??= (async () => {
+        poller.stop();
+        await loop;
+        poller.close();
+        if (mounts >= 0) sys().close(mounts);
+        b.close();
+      })(),
   };
 }

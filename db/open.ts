@@ -118,6 +118,24 @@ async function migrate(
   }
 }
 
+/**
+ * Switches the database to WAL. While another process holds the write lock of a database still in rollback
+ * mode (another openDb switching the same new file), SQLite answers the switch "database is locked" at once,
+ * without the busy timeout (waiting could deadlock, in its view); the other's switch or migration ends, so
+ * the switch is tried again, with a short pause, until `deadline`.
+ */
+async function useWal(raw: DatabaseSync, deadline: number): Promise<void> {
+  for (;;) {
+    try {
+      raw.exec("PRAGMA journal_mode = WAL");
+      return;
+    } catch (e) {
+      if (!isBusy(e) || performance.now() >= deadline) throw e;
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** PRAGMA application_id of a ctagent database: "ctag". */
 const APPLICATION_ID = 0x63746167;
 /**
@@ -282,7 +300,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       return await openDb(":memory:", { version });
     }
     if (!opts.readOnly) {
-      raw.exec("PRAGMA journal_mode = WAL");
+      await useWal(raw, performance.now() + 2 * busyTimeoutMs);
       raw.exec("PRAGMA synchronous = NORMAL");
     }
     raw.exec("PRAGMA foreign_keys = ON");

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import { openDb } from "./open.ts";
 import { migrations } from "./migrations/mod.ts";
 
@@ -47,6 +48,33 @@ Deno.test({
     await again.close();
     await Deno.remove(dir, { recursive: true });
   },
+});
+
+Deno.test("openDb() waits its turn while another process holds the write lock of a new file that is not WAL yet", async () => {
+  // What a second process opening the same new file meets while the first switches it to WAL: SQLite answers
+  // "database is locked" to the switch at once, without the busy timeout (it would be a deadlock for it).
+  const dir = await Deno.makeTempDir();
+  const path = `${dir}/state.db`;
+  const other = new DatabaseSync(path);
+  other.exec("BEGIN IMMEDIATE");
+  const release = setTimeout(() => other.exec("COMMIT"), 300);
+  try {
+    const o = await openDb(path);
+    assert.equal(
+      (o.raw.prepare("PRAGMA journal_mode").get() as { journal_mode: string }).journal_mode,
+      "wal",
+    );
+    assert.equal(
+      (o.raw.prepare("SELECT count(*) AS n FROM kysely_migration").get() as { n: number }).n,
+      Object.keys(migrations).length,
+    );
+    await o.close();
+  } finally {
+    clearTimeout(release);
+    if (other.isTransaction) other.exec("COMMIT");
+    other.close();
+    await Deno.remove(dir, { recursive: true });
+  }
 });
 
 Deno.test("openDb() from 6 processes at once on a new file: one creates the tables, every open succeeds", async () => {

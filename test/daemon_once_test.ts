@@ -63,13 +63,26 @@ Deno.test("daemon and --once on one data directory: --once asks the daemon, ever
       enableServices: false,
       enableFiles: false,
       enableRegistry: false,
-      softwareSettings: { softwareCollectionFrequency: 10 },
+      // Only the first run and the --once requests may collect: a scheduled run of the daemon between a
+      // round's write and its --once would take that round's changes, and --once would rightly find none.
+      softwareSettings: { softwareCollectionFrequency: 3600 },
     }),
   );
   const sink = `@ctagent-once-daemon-${crypto.randomUUID()}`;
   // A --forward endpoint gets full records (RecordId included): not rows AMA's tables take, so not validated.
   const ama = await startFakeAma({ config: false, data: [sink], validate: false });
-  const common = ["--data-dir", t.data, "--root", t.root, "--dcr", dcr, "--forward", sink, "--no-ama"];
+  const common = [
+    "--data-dir",
+    t.data,
+    "--root",
+    t.root,
+    "--dcr",
+    dcr,
+    "--forward",
+    sink,
+    "--no-ama",
+    ...dcrCollectorsOnly(t.dir),
+  ];
   const names: string[] = [];
   const write = () => t.write(names.map((n) => stanza(n, "1")).join(""));
   for (let i = 0; i < 3000; i++) names.push(`base${i}`);

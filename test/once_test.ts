@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import { dpkgFixture, onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { dcrCollectorsOnly, dpkgFixture, onlyDcr, runCli, withTempDir } from "./helpers.ts";
 
 const hasDpkg = existsSync("/var/lib/dpkg/status");
 
@@ -132,7 +132,16 @@ Deno.test("status reports the last runs and the outbox from the database", () =>
     await Deno.mkdir(`${dir}/root/var/lib/dpkg`, { recursive: true });
     await Deno.writeTextFile(`${dir}/root/var/lib/dpkg/status`, STANZA("alpha", "1"));
     await Deno.writeTextFile(`${dir}/dcr.json`, onlyDcr(["software"]));
-    await runCli(["--once", "--root", `${dir}/root`, "--dcr", `${dir}/dcr.json`, "--data-dir", dir]);
+    await runCli([
+      "--once",
+      "--root",
+      `${dir}/root`,
+      "--dcr",
+      `${dir}/dcr.json`,
+      "--data-dir",
+      dir,
+      ...dcrCollectorsOnly(dir),
+    ]);
     const r = await runCli(["status", "--json", "--data-dir", dir]);
     const s = JSON.parse(r.out);
     assert.equal(s.runs[0].collector, "software");

@@ -5,6 +5,7 @@ import services from "./services/mod.ts";
 import files from "./files/mod.ts";
 import registry from "./registry/mod.ts";
 import users from "./users/mod.ts";
+import scheduledTasks from "./scheduled_tasks/mod.ts";
 
 /** Every collector, in the order the page lists them and `--once` runs them. */
 export const COLLECTORS: readonly Collector[] = [
@@ -13,6 +14,7 @@ export const COLLECTORS: readonly Collector[] = [
   files,
   registry,
   users,
+  scheduledTasks,
 ];
 
 /** The collector named `name`, or undefined. */

@@ -13,7 +13,7 @@ import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts, some } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
-import { type Accounts, loadAccounts } from "./accounts.ts";
+import { type Accounts, loadAccounts } from "../../host/accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
@@ -326,6 +326,8 @@ export async function collectFiles(
       };
       reports.push(
         await posix.walk({ ...walk, budget, ops, signal, scope }, (f) => {
+          // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
+          signal.throwIfAborted();
           if (sinkError) throw sinkError;
           if (dedupe) {
             if (seen.has(f.path)) return; // an earlier entry already reports it

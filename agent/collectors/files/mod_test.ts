@@ -11,6 +11,8 @@ import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
 import { SysError } from "../../host/files/libc_posix.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 import { memoryLogger } from "../../log.ts";
+import { MemorySink } from "../sink.ts";
+import type { ItemSink } from "../types.ts";
 
 type Rule = Record<string, unknown>;
 const settings = (fileInfo: Rule[], extra: Record<string, unknown> = {}) =>
@@ -597,6 +599,39 @@ Deno.test("owner names unknown (/etc/passwd cannot be read): unchanged files are
       second.warnings.join("\n"),
       /1 changed or new entries kept as last seen until they can be read/,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("an abort during a rescan with nothing to hash stops the walk at the next file", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-rescan-abort-" });
+  try {
+    for (let i = 0; i < 2000; i++) await Deno.writeTextFile(`${dir}/f${i}.conf`, `${i}\n`);
+    const s = settings([{ name: "r", path: `${dir}/.*` }]);
+    const first = await collect(s);
+    const ac = new AbortController();
+    let stats = 0;
+    const ops: FsOps = {
+      ...LIBC_OPS,
+      statAt(dirfd, name, follow) {
+        if (++stats === 100) ac.abort(new Error("stopped"));
+        return LIBC_OPS.statAt(dirfd, name, follow);
+      },
+    };
+    const sink = new MemorySink<FileItem>((i) => i.FileSystemPath);
+    await assert.rejects(
+      collectFiles(s, {
+        host: liveHost(),
+        signal: ac.signal,
+        log: memoryLogger(),
+        previous: first.fingerprints,
+        sink: sink as unknown as ItemSink,
+      }, { ops, workers: 2 }),
+      /stopped/,
+    );
+    // Every file is the same as before: nothing waits on the hash pool, which would have seen the abort.
+    assert.ok(stats - 100 <= 1, `${stats - 100} more entries looked at after the abort`);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

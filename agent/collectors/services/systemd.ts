@@ -1,68 +1,27 @@
 // systemd services: one item per unit file (enablement from the unit tree), state from systemd when it runs.
 import { basename } from "node:path";
-import { type Host, isMissing } from "../../host/mod.ts";
+import { listUnits, type RuntimeState, systemdRunning } from "../../host/systemd/manager.ts";
 import type { ServiceItem, ServiceSource } from "./types.ts";
 import {
   applyAssignments,
   emptySettings,
   parseUnitFile,
   parseUnitName,
-  templateOf,
   type UnitSettings,
-} from "./unit_file.ts";
+} from "../../host/systemd/unit_file.ts";
 import {
   discover,
-  dropIns,
   lstatKind,
   readText,
   scanUnitTree,
-  serviceNames,
+  unitDropIns,
   UnitError,
   unitFileState,
   type UnitInfo,
+  unitNames,
   type UnitTree,
   wantedBy,
-} from "./unit_tree.ts";
-
-/** Runtime state of services from a running systemd: unit name → ActiveState and SubState. */
-export interface RuntimeState {
-  active: string;
-  sub: string;
-}
-
-/** Parses `systemctl list-units --type=service --all --plain --no-legend --full` (UNIT LOAD ACTIVE SUB DESCRIPTION). */
-export function parseListUnits(text: string): Map<string, RuntimeState> {
-  const out = new Map<string, RuntimeState>();
-  for (const line of text.split("\n")) {
-    const f = line.trim().split(/\s+/);
-    if (f[0] === "●" || f[0] === "*") f.shift();
-    if (f.length < 4 || !f[0].endsWith(".service")) continue;
-    out.set(f[0], { active: f[2], sub: f[3] });
-  }
-  return out;
-}
-
-/** Whether systemd is the running service manager of this host (sd_booted: /run/systemd/system exists). */
-export function systemdRunning(host: Host): boolean {
-  if (host.root !== "/") return false; // a mounted image or a fixture tree is not running
-  try {
-    return host.statSync("/run/systemd/system").isDirectory;
-  } catch (e) {
-    // Not knowing would turn every Running into Unknown and back: fail the run instead.
-    if (isMissing(e)) return false;
-    throw new Error(`cannot tell whether systemd runs: /run/systemd/system: ${(e as Error).message}`);
-  }
-}
-
-async function runtimeStates(host: Host, signal: AbortSignal): Promise<Map<string, RuntimeState>> {
-  const res = await host.exec(
-    "systemctl",
-    ["list-units", "--type=service", "--all", "--plain", "--no-legend", "--no-pager", "--full"],
-    { signal },
-  );
-  if (res.code !== 0) throw new Error(`systemctl list-units exited with ${res.code}: ${res.stderr.trim()}`);
-  return parseListUnits(res.stdout);
-}
+} from "../../host/systemd/unit_tree.ts";
 
 /**
  * Running while the main process runs, a reload included (SubState running or reload); a oneshot that has
@@ -99,18 +58,7 @@ function unitSettings(
   const settings = emptySettings();
   if (info.mode !== "regular") return { settings, dropIns: [] };
   applyAssignments(settings, parseUnitFile(readText(tree, info.path)));
-  const dirNames: string[] = [];
-  for (const n of new Set([info.name, name])) {
-    dirNames.push(`${n}.d`);
-    const t = templateOf(n);
-    if (t) dirNames.push(`${t}.d`);
-  }
-  const prefix = info.name.slice(0, -".service".length);
-  for (let i = prefix.indexOf("-"); i >= 0; i = prefix.indexOf("-", i + 1)) {
-    dirNames.push(`${prefix.slice(0, i + 1)}.service.d`);
-  }
-  dirNames.push("service.d");
-  const files = dropIns(tree, dirNames);
+  const files = unitDropIns(tree, name, info);
   for (const p of files) applyAssignments(settings, parseUnitFile(readText(tree, p)));
   return { settings, dropIns: files };
 }
@@ -118,7 +66,7 @@ function unitSettings(
 /** Reads every service of the unit tree as items (one per unit file name, templates included, marked). */
 export function readUnits(tree: UnitTree, runtime: Map<string, RuntimeState> | null): ServiceItem[] {
   const items: ServiceItem[] = [];
-  for (const name of serviceNames(tree)) {
+  for (const name of unitNames(tree, ".service")) {
     const kind = parseUnitName(name)!.kind;
     let info: UnitInfo | null = null;
     let startup: string;
@@ -196,10 +144,10 @@ export const systemd: ServiceSource = {
       // States that could not be read must not turn every Running into Unknown and back (a flood of
       // Modified records): retry once, then fail the run, which keeps the previous items as they were.
       try {
-        runtime = await runtimeStates(host, signal);
+        runtime = await listUnits(host, ".service", signal);
       } catch {
         signal.throwIfAborted();
-        runtime = await runtimeStates(host, signal);
+        runtime = await listUnits(host, ".service", signal);
       }
     }
     signal.throwIfAborted();

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
 import { liveHost } from "../../host/mod.ts";
-import { parseListUnits, readUnits, systemd } from "./systemd.ts";
-import { scanUnitTree, unitFileState } from "./unit_tree.ts";
+import { readUnits, systemd } from "./systemd.ts";
+import { parseListUnits } from "../../host/systemd/manager.ts";
+import { scanUnitTree, unitFileState } from "../../host/systemd/unit_tree.ts";
 import type { ServiceItem } from "./types.ts";
 import type { Host } from "../../host/mod.ts";
 

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { dirname } from "node:path";
-import { liveHost } from "../../host/mod.ts";
-import { scanUnitTree, serviceNames, unitFileState } from "./unit_tree.ts";
+import { liveHost } from "../mod.ts";
+import { scanUnitTree, unitFileState, unitNames } from "./unit_tree.ts";
 
 function systemctlRoot(root: string): string[] | null {
   try {
@@ -41,7 +41,7 @@ function build(root: string, tree: Tree): void {
 
 function states(root: string): string[] {
   const tree = scanUnitTree(liveHost({ root }));
-  return serviceNames(tree).map((n) => {
+  return unitNames(tree, ".service").map((n) => {
     try {
       return `${n} ${unitFileState(tree, n)}`;
     } catch {

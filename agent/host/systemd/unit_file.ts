@@ -45,7 +45,7 @@ export function parseUnitFile(text: string): Assignment[] {
   return out;
 }
 
-/** What the services collector takes from a unit and its drop-ins, after every assignment is applied. */
+/** What a service unit and its drop-ins say ([Unit] Description, [Service] ExecStart and User, [Install]), every assignment applied. */
 export interface UnitSettings {
   description: string;
   execStart: string[];

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { loadAccounts, parseIdFile } from "./accounts.ts";
-import { liveHost } from "../../host/mod.ts";
+import { loadAccounts, parseIdFile, parseNameFile } from "./accounts.ts";
+import { liveHost } from "./mod.ts";
 
 Deno.test("parseIdFile() maps ids to the first name, skipping comments and broken lines", () => {
   const m = parseIdFile(
@@ -16,6 +16,7 @@ Deno.test("loadAccounts() reads the host's files and warns (no throw) when they 
     await Deno.writeTextFile(`${dir}/etc/passwd`, "alice:x:1000:1000::/home/alice:/bin/sh\n");
     const a = await loadAccounts(liveHost({ root: dir }));
     assert.equal(a.users.get(1000), "alice");
+    assert.deepEqual([...a.userIds!], [["alice", 1000]]);
     assert.equal(a.groups.size, 0);
     assert.match(a.warnings[0], /\/etc\/group/);
     assert.equal(a.unknown, null, "a missing file has no names: none are unknown");
@@ -36,4 +37,22 @@ Deno.test("loadAccounts(): a file that is there but cannot be read makes names u
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("loadAccounts() says who exists only when /etc/passwd could be read", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const a = await loadAccounts(liveHost({ root: dir }));
+    assert.equal(a.userIds, null);
+    assert.match(a.warnings[0], /\/etc\/passwd/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("parseNameFile() keeps every name of a shared id", () => {
+  assert.deepEqual(
+    [...parseNameFile("root:x:0:0::/root:/bin/sh\ntoor:x:0:0::/:/bin/sh\nroot:x:5:5::/:\n")],
+    [["root", 0], ["toor", 0]],
+  );
 });

@@ -1,7 +1,7 @@
 // The systemd unit directories, read once, and what `systemctl list-unit-files` computes from them
 // (systemd 252 src/shared/install.c: lookup paths, alias and link resolution, enablement state).
 import { basename, dirname, isAbsolute, join, posix } from "node:path";
-import { type Host, isMissing } from "../../host/mod.ts";
+import { type Host, isMissing } from "../mod.ts";
 import {
   applyAssignments,
   emptySettings,
@@ -406,17 +406,67 @@ export function unitFileState(tree: UnitTree, name: string, info = discover(tree
   return "static";
 }
 
-/** Every `.service` name in the unit directories, the first directory holding a name winning (list order). */
-export function serviceNames(tree: UnitTree): string[] {
+/** Every unit name of `type` (".service", ".timer") in the unit directories, sorted (the first directory holding a name wins). */
+export function unitNames(tree: UnitTree, type: string): string[] {
   const names = new Set<string>();
   for (const dir of tree.dirs) {
     for (const [n, e] of tree.entries.get(dir)!) {
-      if ((e.kind === "file" || e.kind === "link") && n.endsWith(".service") && parseUnitName(n)) {
+      if ((e.kind === "file" || e.kind === "link") && n.endsWith(type) && parseUnitName(n)) {
         names.add(n);
       }
     }
   }
   return [...names].sort();
+}
+
+/**
+ * The drop-ins of unit `name` found as `info` (systemd.unit(5)): `NAME.d` of the name and of the name it was
+ * found under, their templates', each dash-prefix's (`foo-.service.d` for `foo-bar.service`) and the type's
+ * (`service.d`), the first directory holding a file name winning, in name order.
+ */
+export function unitDropIns(tree: UnitTree, name: string, info: UnitInfo): string[] {
+  const dirNames: string[] = [];
+  for (const n of new Set([info.name, name])) {
+    dirNames.push(`${n}.d`);
+    const t = templateOf(n);
+    if (t) dirNames.push(`${t}.d`);
+  }
+  const type = info.name.slice(info.name.lastIndexOf("."));
+  const prefix = info.name.slice(0, -type.length);
+  for (let i = prefix.indexOf("-"); i >= 0; i = prefix.indexOf("-", i + 1)) {
+    dirNames.push(`${prefix.slice(0, i + 1)}${type}.d`);
+  }
+  dirNames.push(`${type.slice(1)}.d`);
+  return dropIns(tree, dirNames);
+}
+
+/** The path a chain of symlinks from `machinePath` ends at, read inside the tree (absolute targets are machine paths). */
+function endOfLinks(tree: UnitTree, machinePath: string): string {
+  let p = machinePath;
+  for (let hops = 0; hops < MAX_FOLLOW && p !== "/dev/null" && lstatKind(tree.host, p) === "link"; hops++) {
+    const raw = readLink(tree, p);
+    if (raw === null) break;
+    p = absoluteTarget(p, raw);
+  }
+  return p;
+}
+
+/**
+ * The units the symlinks in the `suffix` directories (`.wants`, `.requires`, `.upholds`) of any of `owners`
+ * name, as systemd adds them as dependencies: a link whose target is /dev/null or an empty file masks itself
+ * and adds nothing (systemd 252 load-dropin.c process_deps).
+ */
+export function dependencyLinks(tree: UnitTree, owners: ReadonlySet<string>, suffix: string): string[] {
+  const out: string[] = [];
+  for (const dir of tree.dirs) {
+    for (const w of tree.wants.get(dir) ?? []) {
+      if (w.suffix !== suffix || !owners.has(w.owner)) continue;
+      for (const link of w.links) {
+        if (!nullOrEmpty(tree, endOfLinks(tree, `${dir}/${w.owner}${w.suffix}/${link}`))) out.push(link);
+      }
+    }
+  }
+  return out;
 }
 
 /**

@@ -18,6 +18,15 @@ import { DEFAULT_RETENTION_DAYS, pruneHistory } from "./pipeline/retention.ts";
 import { recordVerification, verifySnapshot } from "../db/chain.ts";
 import { type AmaOptions, type Delivery, recordFields, startDelivery } from "./ama/mod.ts";
 import { writeMirrors } from "./pipeline/mirrors.ts";
+import {
+  type Realtime,
+  realtimeOff,
+  type RealtimeOptions,
+  type RealtimeStatus,
+  startRealtime,
+} from "./pipeline/realtime.ts";
+import { setState } from "../db/state.ts";
+import { dirname } from "node:path";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -44,6 +53,13 @@ export interface AgentOptions {
   local?: LocalSettings;
   /** How often the history's hash chain is verified (default a day; also once at start). */
   verifyIntervalMs?: number;
+  /**
+   * Realtime re-collection of what the collectors follow (absent: only the scheduled runs; the daemon turns it
+   * on unless --no-realtime).
+   */
+  realtime?: Pick<RealtimeOptions, "prefer" | "quietMs" | "maxWaitMs" | "stateMs">;
+  /** For tests: the shortest time between two mirror writes after realtime runs (default a minute). */
+  mirrorAfterRealtimeMs?: number;
 }
 
 export interface Agent {
@@ -54,6 +70,8 @@ export interface Agent {
   unrecorded(): RunSummary[];
   /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
   runNow(): Promise<RunSummary[]>;
+  /** What realtime follows and how it went (off when the agent was started without it). */
+  realtime(): RealtimeStatus;
   stop(): Promise<void>;
 }
 
@@ -114,7 +132,18 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     }
   };
 
+  // After realtime runs the mirrors are rewritten at most once a minute: a storm of changes to a big tree
+  // must not rewrite a mirror of all its items each time.
+  const mirrorLater = new Set<string>();
+  const mirrorTimer = opts.realtime && setInterval(() => {
+    const dir = opts.mirrorDir;
+    if (!dir) return;
+    for (const name of mirrorLater) void mirror(name, 1, dir);
+    mirrorLater.clear();
+  }, opts.mirrorAfterRealtimeMs ?? 60_000);
+
   let wantChanges = 0;
+  let realtime: Realtime | undefined;
   const scheduler = createScheduler({
     paused: opts.paused,
     collectors: opts.collectors,
@@ -122,8 +151,11 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     settings: config.settings,
     collectorSettings: opts.collectorSettings,
     log,
-    run: async (collector, settings, signal) => {
+    run: async (collector, settings, signal, partial) => {
       await recordPending();
+      // What a scheduled run finds is checked against what realtime saw meanwhile ("missed by realtime").
+      const changed: { key: string }[] | undefined = realtime && !partial ? [] : undefined;
+      if (changed) realtime!.wholeRunStarting(collector.name);
       const summary = await runCollector({
         db,
         raw: opened.raw,
@@ -136,16 +168,49 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: wantChanges > 0,
         fields: opts.ama ? recordFields(opts.ama) : "la",
+        scope: partial?.scope,
+        origin: partial?.origin,
+        onChange: changed && ((c) => void changed.push({ key: c.key })),
       });
-      if (!summary.runId) {
+      if (changed) {
+        const failed = summary.status === "failed" || summary.status === "aborted";
+        realtime!.wholeRunDone(collector.name, failed ? null : changed);
+      }
+      if (!summary.runId && (summary.status === "failed" || summary.status === "aborted")) {
         unrecorded.push(summary);
         if (unrecorded.length > MAX_UNRECORDED) unrecorded.shift();
       }
       delivery?.notify();
-      if (opts.mirrorDir) await mirror(collector.name, summary.itemsWritten, opts.mirrorDir);
+      if (opts.mirrorDir && partial) {
+        if (summary.itemsWritten) mirrorLater.add(collector.name);
+      } else if (opts.mirrorDir) {
+        mirrorLater.delete(collector.name);
+        await mirror(collector.name, summary.itemsWritten, opts.mirrorDir);
+      }
       return summary;
     },
   });
+  if (opts.realtime) {
+    realtime = startRealtime({
+      ...opts.realtime,
+      collectors: opts.collectors,
+      host,
+      log,
+      scheduler,
+      settings: config.settings,
+      // The agent's own writes are never followed (they would feed back).
+      ignore: opened.path === ":memory:" ? [] : [dirname(opened.path)],
+      onState: (s) =>
+        setState(db, "realtime", JSON.stringify(s)).catch((e) =>
+          log.warn("cannot store the realtime status", { error: e })
+        ),
+    });
+  } else {
+    // `ctagent status` must not show what an earlier daemon watched.
+    await setState(db, "realtime", JSON.stringify(realtimeOff())).catch((e) =>
+      log.warn("cannot store the realtime status", { error: e })
+    );
+  }
 
   const stopWatching = watchConfig({
     db,
@@ -159,6 +224,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     onChange: (next) => {
       config = withLocalSettings(next, opts.local);
       scheduler.apply(next.settings);
+      realtime?.apply(config.settings);
     },
   });
 
@@ -203,6 +269,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     delivery,
     config: () => config,
     unrecorded: () => [...unrecorded],
+    realtime: () => realtime?.status() ?? realtimeOff(),
     async runNow() {
       wantChanges++;
       try {
@@ -220,6 +287,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       const stopping = scheduler.stop();
       await verifying;
       stopWatching();
+      if (mirrorTimer) clearInterval(mirrorTimer);
+      await realtime?.stop();
       await stopping;
       await recordPending().catch((e) =>
         log.error("cannot store the failed runs kept in memory", { error: e })

@@ -6,6 +6,7 @@ import { lastErrors, recentRuns, type RunRow } from "../db/runs.ts";
 import { type OutboxStatus, outboxStatus } from "../db/outbox.ts";
 import { itemCounts } from "../db/items.ts";
 import { rejectedCount } from "./config/load.ts";
+import type { RealtimeStatus } from "./pipeline/realtime.ts";
 
 export interface LastRun {
   collector: string;
@@ -27,6 +28,8 @@ export interface StatusReport {
   rejectedDcrs: number;
   /** The history's hash chain: its head and the last verification (`ctagent verify`, or the daemon's). */
   chain: ChainState;
+  /** What realtime followed and how it went, as the daemon last told it; null before any daemon ran. */
+  realtime: RealtimeStatus | null;
 }
 
 /**
@@ -44,11 +47,14 @@ export interface StatusModel {
   items: Record<string, { items: number; errors: number }>;
   rejectedDcrs: number;
   chain: ChainState;
+  realtime: RealtimeStatus | null;
 }
 
 export async function statusModel(db: Db): Promise<StatusModel> {
   const inForce = await getState(db, "config.in_force");
-  const latest = Object.values(await recentRuns(db, 1)).map((r) => r[0]);
+  // The latest scheduled run of each collector: a realtime run looks at a few items only.
+  const latest = Object.values(await recentRuns(db, 1, { scheduled: true })).map((r) => r[0]);
+  const realtime = await getState(db, "realtime");
   return {
     config: inForce ? JSON.parse(inForce) : null,
     runs: latest.sort((a, b) => a.collector < b.collector ? -1 : a.collector > b.collector ? 1 : 0),
@@ -57,6 +63,7 @@ export async function statusModel(db: Db): Promise<StatusModel> {
     items: await itemCounts(db),
     rejectedDcrs: await rejectedCount(db),
     chain: await chainState(db),
+    realtime: realtime ? JSON.parse(realtime) : null,
   };
 }
 
@@ -83,6 +90,7 @@ export async function readStatus(db: Db): Promise<StatusReport> {
     items: Object.fromEntries(Object.entries(m.items).map(([c, n]) => [c, n.items])),
     rejectedDcrs: m.rejectedDcrs,
     chain: m.chain,
+    realtime: m.realtime,
   };
 }
 
@@ -136,5 +144,31 @@ export function statusText(s: StatusReport): string {
     );
   }
   lines.push(`History chain: ${chainSummary(s.chain)}`);
+  lines.push(...realtimeLines(s.realtime));
   return lines.join("\n");
+}
+
+/** The realtime part of `ctagent status`. */
+export function realtimeLines(r: RealtimeStatus | null): string[] {
+  if (!r) return ["Realtime: not started yet (the daemon has not run)"];
+  if (!r.on) return ["Realtime: off (--no-realtime): changes are seen by the scheduled scans only"];
+  const lines = [
+    `Realtime: ${r.backend ?? "no file-system watcher"}${
+      r.backend ? (r.attribution ? " (names the process and user)" : " (no process attribution)") : ""
+    }, ${r.watches} watch(es), ${r.events} event(s), ${r.overflows} overflow(s); as of ${ago(r.at)}`,
+  ];
+  for (const t of r.tried) lines.push(`  not used: ${t}`);
+  for (const c of r.collectors) {
+    lines.push(
+      `  ${c.name.padEnd(9)} ${
+        (c.modes.join(" + ") || "off").padEnd(18)
+      } ${c.runs} run(s), ${c.changes} change(s), ` +
+        `missed by realtime: ${c.missed}, fallback scans: ${c.fallbacks}`,
+    );
+    if (c.lastFallback) {
+      lines.push(`            last fallback ${ago(c.lastFallback.at)}: ${c.lastFallback.why}`);
+    }
+    for (const u of c.unwatched) lines.push(`            not watched: ${u.path}: ${u.why}`);
+  }
+  return lines;
 }

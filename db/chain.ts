@@ -7,7 +7,9 @@
 // the JSON text (JSON.stringify, no spaces) of the row's fields in a fixed order, strings made well-formed
 // (a lone surrogate as U+FFFD, as SQLite stores it):
 //   ["change", seq, id, run_id, at, collector, key, category, fields_changed, previous, current]
+//   ["change+origin", seq, id, run_id, at, collector, key, category, fields_changed, previous, current, origin]
 //   ["ack", seq, id, at, change_id, group_key, reviewer, note]
+// (a change whose origin is null is a "change" link, as every change was before the column existed).
 // This table of fields is the format: change it only with a new kind name, never in place.
 import { hash } from "node:crypto";
 import { DatabaseSync, type SQLOutputValue } from "node:sqlite";
@@ -30,7 +32,11 @@ export type ChainTable = "changes" | "acks";
 const NOUN: Record<ChainTable, string> = { changes: "change", acks: "ack" };
 
 /** A change row as the chain covers it. */
-export type ChainedChange = Omit<Selectable<ChangesTable>, "seq" | "hash"> & { seq: number };
+export type ChainedChange = Omit<Selectable<ChangesTable>, "seq" | "hash" | "origin"> & {
+  seq: number;
+  /** Absent in rows written before the column existed (migration 006 links those). */
+  origin?: string | null;
+};
 
 const CHANGE_FIELDS = [
   "seq",
@@ -43,6 +49,7 @@ const CHANGE_FIELDS = [
   "fields_changed",
   "previous",
   "current",
+  "origin",
 ] as const;
 const ACK_FIELDS = ["seq", "id", "at", "change_id", "group_key", "reviewer", "note"] as const;
 const FIELDS: Record<ChainTable, readonly string[]> = { changes: CHANGE_FIELDS, acks: ACK_FIELDS };
@@ -51,6 +58,13 @@ const wellFormed = (v: unknown) => typeof v === "string" && !v.isWellFormed() ? 
 
 /** The canonical fields of a row of `table` given in the table's order: what its canonical text is of. */
 export function canonicalArray(table: ChainTable, values: readonly unknown[]): unknown[] {
+  if (table === "changes") {
+    // The last field, origin, is a field of the link only when there is one (see the module comment).
+    const origin = values[values.length - 1];
+    return origin === null || origin === undefined
+      ? ["change", ...values.slice(0, -1).map(wellFormed)]
+      : ["change+origin", ...values.map(wellFormed)];
+  }
   return [NOUN[table], ...values.map(wellFormed)];
 }
 
@@ -64,7 +78,14 @@ function canonicalOf(table: ChainTable, values: readonly unknown[]): string {
  * million links spends its time here.
  */
 function storedCanonical(link: StoredLink): string {
-  return `["${NOUN[link.table]}",${JSON.stringify(link.values).slice(1)}`;
+  const v = link.values;
+  if (link.table === "changes") {
+    const text = JSON.stringify(v);
+    // A change without origin is a "change" link of the fields before it (see the module comment): the text
+    // without its last member (",null").
+    return v[v.length - 1] === null ? `["change",${text.slice(1, -6)}]` : `["change+origin",${text.slice(1)}`;
+  }
+  return `["${NOUN[link.table]}",${JSON.stringify(v).slice(1)}`;
 }
 
 const str = (v: string | null) =>
@@ -72,9 +93,12 @@ const str = (v: string | null) =>
 
 /** canonicalOf("changes", …) written out: a run links thousands of changes, and this is most of the cost. */
 export function changeCanonical(c: ChainedChange): string {
-  return `["change",${c.seq},${c.id},${c.run_id},${c.at},${str(c.collector)},${str(c.key)},${
-    str(c.category)
-  },${str(c.fields_changed)},${str(c.previous)},${str(c.current)}]`;
+  const origin = c.origin ?? null;
+  return `[${origin === null ? `"change"` : `"change+origin"`},${c.seq},${c.id},${c.run_id},${c.at},${
+    str(c.collector)
+  },${str(c.key)},${str(c.category)},${str(c.fields_changed)},${str(c.previous)},${str(c.current)}${
+    origin === null ? "" : `,${str(origin)}`
+  }]`;
 }
 
 /** The hash of the link after `prev` whose row reads `canonical`. */

@@ -148,7 +148,7 @@ export function verifyExport(bytes: Uint8Array): FileReport {
     const r = parsed[i] as { seq: number; hash: string; row: unknown[] };
     if (
       !isLink(r) || !Array.isArray(r.row) || r.row[1] !== r.seq ||
-      (r.row[0] !== "change" && r.row[0] !== "ack")
+      (r.row[0] !== "change" && r.row[0] !== "change+origin" && r.row[0] !== "ack")
     ) {
       return fail(i + 1, "not a chain row", undefined, header, last);
     }

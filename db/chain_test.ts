@@ -11,6 +11,7 @@ import {
   verifyChain,
 } from "./chain.ts";
 import { acknowledge, listAcks } from "./acks.ts";
+import { insertChanges } from "./changes.ts";
 import { verifyExport, writeExport } from "./chain_file.ts";
 
 const DAY = 86_400_000;
@@ -66,6 +67,40 @@ Deno.test("linkHash() and the canonical text are the documented format: SHA-256 
   );
   const { createHash } = await import("node:crypto");
   assert.equal(linkHash(GENESIS, text), createHash("sha256").update(GENESIS + text).digest("hex"));
+});
+
+Deno.test("a change with an origin is a change+origin link: its origin is hashed, and an edited origin breaks the chain", async () => {
+  const c: ChainedChange = {
+    id: 7,
+    seq: 3,
+    run_id: 2,
+    at: 1700000000000,
+    collector: "files",
+    key: "/etc/a",
+    category: "Added",
+    fields_changed: "[]",
+    previous: null,
+    current: "{}",
+    origin: '{"ProcessId":"42"}',
+  };
+  assert.equal(
+    changeCanonical(c),
+    '["change+origin",3,7,2,1700000000000,"files","/etc/a","Added","[]",null,"{}","{\\"ProcessId\\":\\"42\\"}"]',
+  );
+  assert.equal(changeCanonical({ ...c, origin: null }), changeCanonical({ ...c, origin: undefined }));
+  const o = await openDb(":memory:");
+  await o.db.transaction().execute((trx) =>
+    insertChanges(trx, { id: 1, collector: "files", at: 1 }, [
+      { key: "/a", category: "Added", fields_changed: "[]", previous: null, current: "{}", origin: null },
+      { key: "/b", category: "Added", fields_changed: "[]", previous: null, current: "{}", origin: c.origin },
+    ])
+  );
+  assert.equal((await verifyChain(o.raw)).ok, true);
+  o.raw.exec(`UPDATE changes SET origin = '{"ProcessId":"1"}' WHERE key = '/b'`);
+  const report = await verifyChain(o.raw);
+  assert.equal(report.broken?.kind, "content changed");
+  assert.match(report.broken!.message, /change 2/);
+  await o.close();
 });
 
 Deno.test("extendChain() links changes and acks in one chain, in the order written, and verifyChain() passes", async () => {

@@ -10,7 +10,7 @@ const CHUNK = 500;
 /** One change of a run, as stored (previous and current are the items' JSON, null when absent). */
 export type ChangeInsert = Pick<
   Insertable<ChangesTable>,
-  "key" | "category" | "fields_changed" | "previous" | "current"
+  "key" | "category" | "fields_changed" | "previous" | "current" | "origin"
 >;
 
 /** Writes a run's changes inside its transaction, as the next links of the history's hash chain (chain.ts). */

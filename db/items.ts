@@ -6,6 +6,9 @@ import type { Selectable, Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, ItemsTable } from "./schema.ts";
 import { arrays } from "./sqlite_dialect.ts";
+import type { Scope } from "../agent/collectors/types.ts";
+import { prefixRange } from "../agent/collectors/scope.ts";
+import { keyOrder } from "../agent/key_order.ts";
 
 /** A stored item as the diff reads it (its JSON left unparsed). */
 export interface StoredItem {
@@ -69,9 +72,33 @@ export interface StoredRows {
   keys(after: string | null, before: string | null, limit: number): string[];
 }
 
-function storedRows(raw: DatabaseSync, collector: string, value: string, where: string): StoredRows {
+/** A scope's keys as key ranges [from, to) (`to` excluded), in key order, overlapping ones merged. */
+export function scopeRanges(scope: Scope): [from: string, to: string][] {
+  // The key itself and nothing after it: the next text is the key with NUL after it, which no key holds.
+  const ranges = [
+    ...scope.keys.map((k): [string, string] => [k, k + "\0"]),
+    ...scope.prefixes.map(prefixRange),
+  ].sort((a, b) => keyOrder(a[0], b[0]));
+  const out: [string, string][] = [];
+  for (const r of ranges) {
+    const last = out[out.length - 1];
+    if (last && keyOrder(r[0], last[1]) <= 0) {
+      if (keyOrder(r[1], last[1]) > 0) last[1] = r[1];
+    } else out.push([...r]);
+  }
+  return out;
+}
+
+function storedRows(
+  raw: DatabaseSync,
+  collector: string,
+  value: string,
+  where: string,
+  scope?: Scope,
+): StoredRows {
   const q = (sql: string) => arrays(raw.prepare(sql));
   const base = `FROM items WHERE collector = ? AND ${where}`;
+  if (scope) return scopedRows(q, base, collector, value, scopeRanges(scope));
   const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
   const from = q(`SELECT key, ${value} ${base} AND key >= ? ORDER BY key LIMIT ?`);
   const between = [
@@ -93,14 +120,58 @@ function storedRows(raw: DatabaseSync, collector: string, value: string, where: 
   };
 }
 
-/** The fingerprints of a collector's stored items (an item stored with an error has none). */
-export function storedFingerprints(raw: DatabaseSync, collector: string): StoredRows {
-  return storedRows(raw, collector, "fingerprint", "fingerprint IS NOT NULL");
+/**
+ * Stored rows as storedRows reads them, of a scope's key ranges only (a realtime run's): each range read
+ * through the primary key, from where the reader stands.
+ */
+function scopedRows(
+  q: (sql: string) => StatementSync,
+  base: string,
+  collector: string,
+  value: string,
+  ranges: [string, string][],
+): StoredRows {
+  const rowsFrom = q(`SELECT key, ${value} ${base} AND key >= ? AND key < ? ORDER BY key LIMIT ?`);
+  const rowsAfter = q(`SELECT key, ${value} ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`);
+  const keysFrom = q(`SELECT key ${base} AND key >= ? AND key < ? ORDER BY key LIMIT ?`);
+  const keysAfter = q(`SELECT key ${base} AND key > ? AND key < ? ORDER BY key LIMIT ?`);
+  /** Reads the ranges from `lo` (inclusive unless `after`) to `hi` (excluded; null: no end), up to `limit`. */
+  function read<T>(
+    lo: string | null,
+    after: boolean,
+    hi: string | null,
+    limit: number,
+    stmts: [from: StatementSync, after: StatementSync],
+  ): T[] {
+    const out: T[] = [];
+    for (const [from, to] of ranges) {
+      if (out.length >= limit) break;
+      if (lo !== null && keyOrder(to, lo) <= 0) continue;
+      if (hi !== null && keyOrder(from, hi) >= 0) break;
+      const end = hi !== null && keyOrder(hi, to) < 0 ? hi : to;
+      const inside = lo !== null && keyOrder(lo, from) >= 0;
+      const start = inside ? lo! : from;
+      out.push(...all<T>(inside && after ? stmts[1] : stmts[0], collector, start, end, limit - out.length));
+    }
+    return out;
+  }
+  return {
+    rows: (start, limit) =>
+      "after" in start
+        ? read(start.after, true, null, limit, [rowsFrom, rowsAfter])
+        : read(start.from, false, null, limit, [rowsFrom, rowsAfter]),
+    keys: (lo, hi, limit) => read<[string]>(lo, true, hi, limit, [keysFrom, keysAfter]).map((r) => r[0]),
+  };
 }
 
-/** The checksums of a collector's stored items that have no fingerprint and no error. */
-export function storedChecksums(raw: DatabaseSync, collector: string): StoredRows {
-  return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL");
+/** The fingerprints of a collector's stored items (of `scope`: a realtime run's); an item with an error has none. */
+export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
+  return storedRows(raw, collector, "fingerprint", "fingerprint IS NOT NULL", scope);
+}
+
+/** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error. */
+export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
+  return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL", scope);
 }
 
 /** Whether a collector has any stored item. */

@@ -32,13 +32,22 @@ export async function hasStoredRun(db: Db, collector: string): Promise<boolean> 
     .where("status", "in", ["baseline", "ok"]).limit(1).executeTakeFirst());
 }
 
-/** The latest `perCollector` runs of each collector, newest first. */
-export async function recentRuns(db: Db, perCollector = 10): Promise<Record<string, RunRow[]>> {
+/**
+ * The latest `perCollector` runs of each collector, newest first; with `scheduled`, only its whole runs (not the
+ * partial runs realtime makes).
+ */
+export async function recentRuns(
+  db: Db,
+  perCollector = 10,
+  opts: { scheduled?: boolean } = {},
+): Promise<Record<string, RunRow[]>> {
   const out: Record<string, RunRow[]> = {};
   const names = await db.selectFrom("runs").select("collector").distinct().execute();
   for (const { collector } of names) {
-    out[collector] = (await db.selectFrom("runs").where("collector", "=", collector).selectAll()
-      .orderBy("id", "desc").limit(perCollector).execute()).map(parseRun);
+    let q = db.selectFrom("runs").where("collector", "=", collector);
+    if (opts.scheduled) q = q.where("status", "!=", "realtime");
+    const rows = (await q.selectAll().orderBy("id", "desc").limit(perCollector).execute()).map(parseRun);
+    if (rows.length) out[collector] = rows;
   }
   return out;
 }

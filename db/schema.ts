@@ -38,6 +38,11 @@ export interface ChangesTable {
   seq: ColumnType<number | null, number, never>;
   /** The chain hash of this row (db/chain.ts). */
   hash: ColumnType<string | null, string, never>;
+  /**
+   * Who made the change (migration 007): JSON of the record fields a realtime event gave (ProcessId,
+   * ProcessName, …); null when unknown (a scheduled scan found it).
+   */
+  origin: ColumnType<string | null, string | null | undefined, never>;
 }
 
 /** Acknowledgements and notes of reviewers (migration 006; written by db/acks.ts), links of the chain too. */

@@ -21,6 +21,8 @@ export type StateKey =
   /** The history chain's head and its last verification (db/chain.ts). */
   | "chain.head"
   | "chain.verified"
+  /** What realtime follows and how it went, as the daemon last told it (JSON: pipeline/realtime.ts). */
+  | "realtime"
   /** A `--once` asking the daemon for a run (the daemon takes it by deleting it), and the result, by request id. */
   | `run.request.${string}`
   | `run.result.${string}`;

@@ -24,10 +24,14 @@ async function ran(path: string): Promise<boolean> {
   }
 }
 
-/** Starts `ctagent` (the daemon) as its own process; resolves once `ready` holds. */
+/**
+ * Starts `ctagent` (the daemon) as its own process; resolves once `ready` holds. Without realtime: these tests
+ * change what the daemon collects and ask for a run with --once, which realtime would have beaten to it
+ * (test/realtime_cli_test.ts tests the daemon with realtime).
+ */
 async function daemon(args: string[], ready: () => Promise<boolean>) {
   const child = new Deno.Command(Deno.execPath(), {
-    args: ["run", "-A", MAIN, "--no-ui", ...args],
+    args: ["run", "-A", MAIN, "--no-ui", "--no-realtime", ...args],
     stdout: "null",
     stderr: "piped",
   }).spawn();

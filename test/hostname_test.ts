@@ -39,7 +39,8 @@ Deno.test({
       await Deno.writeTextFile(f.status, stanza("alpha", "1"));
       const common = ["--no-ama", "--root", f.root, "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
       // unshare execs sh, which execs deno: the child's pid is the daemon's.
-      const daemon = spawnCli(["--no-ui", ...common], {
+      // Without realtime, which would record the change before --once asks the daemon for a run.
+      const daemon = spawnCli(["--no-ui", "--no-realtime", ...common], {
         wrap: ["unshare", "--uts", "sh", "-c", 'hostname ct-before && exec "$@"', "--"],
       });
       try {

@@ -4,6 +4,7 @@ import { type Context, Hono } from "hono";
 import type { Db } from "../db/open.ts";
 import type { Logger } from "../agent/log.ts";
 import { statusModel } from "../agent/status.ts";
+import type { RealtimeStatus } from "../agent/pipeline/realtime.ts";
 import { recentRuns, type RunRow } from "../db/runs.ts";
 import { content } from "../db/contents.ts";
 import type { UiCollector } from "./collectors.ts";
@@ -34,6 +35,8 @@ export interface Scheduler {
   scanNow(collector?: string): Promise<unknown> | unknown;
 }
 
+export type { RealtimeStatus };
+
 /** Live facts only the running agent knows; every field is optional (the page shows what it gets). */
 export interface AgentStatus {
   version?: string;
@@ -60,6 +63,8 @@ export interface AgentStatus {
     /** A failed run the agent could not store (full or read-only database): newer than any stored run. */
     unrecordedRun?: RunRow;
   }[];
+  /** What realtime follows per collector, and how it went (fanotify / inotify / polling / off). */
+  realtime?: RealtimeStatus;
   delivery?: {
     /** Where records go (AMA socket, forward endpoint) and whether it is reachable. */
     endpoint?: string;
@@ -408,6 +413,8 @@ export function createApi(opts: ApiOptions): Hono {
         outbox: { depth: outbox, byStream: model.outbox.byStream, ...live.delivery },
         health,
         chain: model.chain,
+        // The running agent's, or what the daemon last stored.
+        realtime: live.realtime ?? model.realtime ?? null,
       });
     },
   }));

@@ -65,6 +65,10 @@ export const ChangeRow = z.strictObject({
   fields_changed: z.array(z.string()),
   previous: fields.nullable(),
   current: fields.nullable(),
+  origin: z.record(z.string(), z.string()).nullable().meta({
+    description:
+      "who made it, as realtime saw it (DetectedBy, ProcessId, ProcessCommandLine, UserName …), or null",
+  }),
   ack: RowAck.nullable().meta({ description: "the latest acknowledgement of the change, or null" }),
   quiet: z.literal(true).optional().meta({ description: "a timestamp-only change (listed only when asked)" }),
   group: FoldedRun.optional().meta({ description: "the run's mass change this row stands for" }),
@@ -128,7 +132,9 @@ export const RunRow = z.strictObject({
   collector: z.string(),
   started_at: ms,
   finished_at: ms,
-  status: z.enum(["baseline", "ok", "failed", "aborted"]),
+  status: z.enum(["baseline", "ok", "realtime", "failed", "aborted"]).meta({
+    description: "realtime: a re-collection of what a realtime event touched",
+  }),
   counts: z.record(z.string(), z.number()),
   error: z.string().nullable(),
   warnings: z.array(z.string()),
@@ -197,6 +203,28 @@ export const Status = z.strictObject({
   }),
   health: z.strictObject({ level: z.enum(["ok", "warn", "error"]), text: z.string() }),
   chain: ChainState,
+  realtime: z.strictObject({
+    on: z.boolean(),
+    backend: z.enum(["fanotify", "inotify", "watchfs"]).nullable(),
+    attribution: z.boolean().meta({ description: "whether the watcher names the process of each change" }),
+    tried: z.array(z.string()).meta({ description: "watchers that could not be used here, and why" }),
+    watches: int,
+    events: int,
+    overflows: int,
+    collectors: z.array(z.strictObject({
+      name: z.string(),
+      modes: z.array(z.enum(["fanotify", "inotify", "watchfs", "regnotify", "polling"])),
+      targets: int,
+      unwatched: z.array(z.strictObject({ path: z.string(), why: z.string() })),
+      runs: int,
+      changes: int,
+      missed: int.meta({ description: "changes a scheduled run found that realtime did not" }),
+      fallbacks: int.meta({ description: "rescans after lost events (overflow, a lost watch, an unmount)" }),
+      lastFallback: z.strictObject({ at: ms, why: z.string() }).optional(),
+      lastRunAt: ms.optional(),
+    })),
+    at: ms,
+  }).nullable().meta({ description: "realtime watching, or null when no agent ever told it" }),
 });
 
 export const Counts = z.record(
@@ -347,6 +375,14 @@ export const changeExample = (collector: string): z.input<typeof ChangeRow> => (
   fields_changed: ["FileContentChecksum", "Size"],
   previous: { FileSystemPath: "/etc/app.conf", Size: 11 },
   current: { FileSystemPath: "/etc/app.conf", Size: 12 },
+  origin: {
+    DetectedBy: "fanotify",
+    ProcessId: "4242",
+    ProcessName: "vim",
+    ProcessPath: "/usr/bin/vim.basic",
+    ProcessCommandLine: "vim /etc/app.conf",
+    UserName: "alice",
+  },
   ack: null,
 });
 
@@ -386,4 +422,25 @@ export const statusExample = (collector: string): z.input<typeof Status> => ({
   },
   health: { level: "ok", text: "All collectors ran" },
   chain: { head: { seq: 1043, hash: SUM_EXAMPLE }, verified: null },
+  realtime: {
+    on: true,
+    backend: "fanotify",
+    attribution: true,
+    tried: [],
+    watches: 3,
+    events: 17,
+    overflows: 0,
+    collectors: [{
+      name: collector,
+      modes: ["fanotify"],
+      targets: 1,
+      unwatched: [],
+      runs: 5,
+      changes: 6,
+      missed: 0,
+      fallbacks: 0,
+      lastRunAt: 1764575000000,
+    }],
+    at: 1764576000000,
+  },
 });

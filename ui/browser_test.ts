@@ -233,3 +233,79 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name:
+    "page: a change realtime saw says who made it, in the list and the drawer; the Agent view shows realtime",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      const path = join(w.tree, "etc", "app.conf");
+      await Deno.writeTextFile(path, "# app\nport = 7070\n");
+      // A realtime run of that file, as the agent makes it when fanotify names the writer.
+      const { runCollector } = await import("../agent/pipeline/run.ts");
+      const { filesCollector } = await import("../agent/collectors/files/mod.ts");
+      const { liveHost } = await import("../agent/host/mod.ts");
+      const { memoryLogger } = await import("../agent/log.ts");
+      const { setState } = await import("../db/state.ts");
+      await runCollector({
+        db: w.opened.db,
+        raw: w.opened.raw,
+        collector: filesCollector(),
+        settings: w.config.settings,
+        host: liveHost(),
+        log: memoryLogger(),
+        signal: new AbortController().signal,
+        scope: { keys: [path], prefixes: [] },
+        origin: () => ({
+          DetectedBy: "fanotify",
+          ProcessId: "4242",
+          ProcessName: "vim",
+          ProcessCommandLine: "vim /etc/nginx/nginx.conf",
+          UserName: "alice",
+        }),
+      });
+      await setState(
+        w.opened.db,
+        "realtime",
+        JSON.stringify({
+          on: true,
+          backend: "fanotify",
+          attribution: true,
+          tried: [],
+          watches: 12,
+          events: 3,
+          overflows: 0,
+          at: Date.now(),
+          collectors: [{
+            name: "files",
+            modes: ["fanotify"],
+            targets: 1,
+            unwatched: [],
+            runs: 1,
+            changes: 1,
+            missed: 0,
+            fallbacks: 0,
+          }],
+        }),
+      );
+      const said = "changed by vim /etc/nginx/nginx.conf (pid 4242, user alice)";
+      await page.goto(`${w.ui.url}#/changes?since=24h&type=files`);
+      const row = page.locator(".changes li", { hasText: "app.conf" });
+      await row.waitFor();
+      assert.equal(await row.locator(".by").innerText(), said);
+      await row.locator("button").click();
+      await page.locator(".drawer .timeline .by").first().waitFor();
+      assert.equal(await page.locator(".drawer .timeline .by").first().innerText(), said);
+      await shot(page, "drawer-changed-by");
+      await page.keyboard.press("Escape");
+      await page.goto(`${w.ui.url}#/agent`);
+      const rt = page.locator("section.panel", { has: page.locator("h2", { hasText: /^Realtime$/ }) });
+      await rt.locator("tbody tr", { hasText: "Files" }).waitFor();
+      assert.match(await rt.innerText(), /fanotify, names the process and user of each change/);
+      assert.match(
+        await rt.locator("tbody tr", { hasText: "Files" }).innerText(),
+        /fanotify\s+1\s+1\s+0\s+0/,
+      );
+    }),
+});

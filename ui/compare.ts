@@ -141,6 +141,8 @@ export async function compare(
           : [],
         previous,
         current,
+        // The net of several changes: no one process made it.
+        origin: null,
         changes: Number(r.n),
       };
     }),

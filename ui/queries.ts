@@ -113,10 +113,12 @@ export async function inventory(db: Db, q: InventoryQuery): Promise<Page<ItemRow
 type RawChange = Pick<Selectable<ChangesTable>, typeof CHANGE_COLUMNS[number]>;
 
 /** A change as the page reads it: its fields and items parsed. */
-export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current"> {
+export interface ChangeRow extends Omit<RawChange, "fields_changed" | "previous" | "current" | "origin"> {
   fields_changed: string[];
   previous: Record<string, unknown> | null;
   current: Record<string, unknown> | null;
+  /** Who made it (realtime's record fields: ProcessId, ProcessCommandLine, UserName …); null when unknown. */
+  origin: Record<string, string> | null;
   /** Its acknowledgement (the latest, its own or its run's), when it was reviewed. */
   ack?: { at: number; reviewer: string; note: string; id: number; group?: string } | null;
   /** A timestamp-only change (shown only when asked for). */
@@ -224,6 +226,7 @@ function parseChange(r: RawChange & { ack?: string | null }): ChangeRow {
     fields_changed: JSON.parse(r.fields_changed),
     previous: r.previous === null ? null : JSON.parse(r.previous),
     current: r.current === null ? null : JSON.parse(r.current),
+    origin: r.origin === null || r.origin === undefined ? null : JSON.parse(r.origin),
   };
 }
 
@@ -237,6 +240,7 @@ const CHANGE_COLUMNS = [
   "fields_changed",
   "previous",
   "current",
+  "origin",
 ] as const;
 
 /**

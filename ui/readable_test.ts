@@ -219,6 +219,7 @@ Deno.test("lineSummaries() says a captured text change by its lines, and nothing
       fields_changed: ["FileContentChecksum"],
       previous: { FileContentChecksum: sum(a) },
       current: { FileContentChecksum: sum(b).toUpperCase() },
+      origin: null,
     });
     const rows = [row("/etc/app.conf", texts[0], texts[1]), row("/etc/secret.key", texts[2], texts[3])];
     const gate = { withheld: (path: string) => path.endsWith(".key") ? "a secret's name" : undefined };

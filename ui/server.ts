@@ -50,7 +50,9 @@ export interface StartOptions extends Omit<UiOptions, "collectors" | "db"> {
   /** `HOST:PORT` or the parsed form; default 127.0.0.1:8470, port 0 picks a free one. */
   listen?: string | Listen;
   /** The running agent: "scan now" and the live status come from it (unless scheduler/status are given). */
-  agent?: Pick<Agent, "scheduler" | "config"> & Partial<Pick<Agent, "unrecorded">>;
+  agent?:
+    & { scheduler: Pick<Agent["scheduler"], "scanNow" | "status">; config: Agent["config"] }
+    & Partial<Pick<Agent, "unrecorded" | "realtime">>;
   host?: Pick<Host, "hostname" | "osName"> & Partial<Pick<Host, "os" | "root" | "path">>;
   assets?: Assets;
   /** Live delivery facts from the sender (endpoint, reachable, last error); merged into the status. */
@@ -114,6 +116,7 @@ export function agentStatus(
         running: c.running,
         unrecordedRun: unrecordedRun(agent, c.name),
       })),
+      realtime: agent.realtime?.(),
       delivery: {
         dropped: outbox.dropped,
         droppedReason: "outbox bound reached",

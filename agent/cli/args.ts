@@ -45,6 +45,8 @@ Options:
   --listen HOST:PORT     address of the local page (default ${DEFAULT_LISTEN}); a non-loopback address
                          needs --tls-cert and --tls-key, or --insecure-listen
   --no-ui                do not serve the local page
+  --no-realtime          only the scheduled scans: no watching of what the collectors read (fanotify, inotify,
+                         the registry) between them, so no changes within seconds and no process attribution
   --tls-cert FILE        serve the page over HTTPS with this certificate (PEM) ...
   --tls-key FILE         ... and its private key (PEM)
   --insecure-listen      allow a non-loopback --listen without TLS (the sign-in crosses the network in clear)
@@ -98,6 +100,7 @@ const OPTIONS = {
   "data-dir": { type: "string" },
   listen: { type: "string" },
   "no-ui": { type: "boolean" },
+  "no-realtime": { type: "boolean" },
   "reset-state": { type: "boolean" },
   "tls-cert": { type: "string" },
   "tls-key": { type: "string" },
@@ -154,6 +157,8 @@ export interface Cli {
   dataDir?: string;
   listen: Listen;
   ui: boolean;
+  /** Realtime re-collection between the scheduled scans (off with --no-realtime). */
+  realtime: boolean;
   /** The page's sign-in, TLS and non-loopback consent (ui/page_flags.ts). */
   page: PageFlags;
   /** ctagent's own settings added to the DCR in force. */
@@ -308,6 +313,7 @@ export function parseCli(args: string[]): Cli {
     dataDir: v["data-dir"],
     listen,
     ui: !v["no-ui"],
+    realtime: !v["no-realtime"],
     page: pageFlags(v, listen, command === "run", (m) => new UsageError(m)),
     local: { captureRestrictedPaths: absolutePaths("capture-restricted", v["capture-restricted"]) },
     root: v.root,

@@ -54,6 +54,7 @@ export async function runDaemon(
     mirrorDir: d.dataDir,
     paused: true,
     local: cli.local,
+    realtime: cli.realtime ? {} : undefined,
   });
   let ui: { url: string; stop(): Promise<void> } | undefined;
   if (cli.ui) {

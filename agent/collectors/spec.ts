@@ -1,7 +1,16 @@
 // defineCollector() checks a collector's spec where it is written; the pipeline and the page read specs through here.
 import type { Settings } from "../config/dcr.ts";
 import type { Platform } from "../platform.ts";
-import type { Collect, Collector, CollectorSettings, CollectorSpec, FieldSpec, Item } from "./types.ts";
+import type {
+  Collect,
+  Collector,
+  CollectorSettings,
+  CollectorSpec,
+  FieldSpec,
+  Item,
+  WatchTarget,
+} from "./types.ts";
+import type { Host } from "../host/mod.ts";
 
 /** What a collector may be called: it names SQLite tables, URLs and settings. */
 export const COLLECTOR_NAME = /^[a-z][a-z0-9_]*$/;
@@ -32,9 +41,28 @@ export function defineCollector<I extends Item>(spec: CollectorSpec<I>): Collect
   return spec;
 }
 
-/** A collector made of its spec and how it collects. */
-export function implement<I extends Item>(spec: CollectorSpec<I>, collect: Collect<I>): Collector<I> {
-  return { ...spec, collect };
+/** A collector made of its spec and how it collects (and what its settings say to watch). */
+export function implement<I extends Item>(
+  spec: CollectorSpec<I>,
+  collect: Collect<I>,
+  more: Pick<Collector<I>, "targets"> = {},
+): Collector<I> {
+  return { ...spec, collect, ...more };
+}
+
+/** What a collector watches on `os` with `settings`: its declared paths and keys, then its settings' targets. */
+export function watchTargets(collector: Collector, settings: Settings, host: Host): WatchTarget[] {
+  const w = collector.watch ?? {};
+  const items = (keys?: readonly string[]) => keys ?? null;
+  return [
+    ...(w.paths?.[host.os] ?? []).map((p) => ({ path: p.path, depth: p.depth ?? 0, items: items(p.keys) })),
+    ...(host.os === "windows" ? w.registry ?? [] : []).map((k) => ({
+      key: k.key,
+      subtree: k.subtree,
+      items: items(k.keys),
+    })),
+    ...(collector.targets?.(settings, host) ?? []),
+  ];
 }
 
 /** Whether a collector is on and how often it runs (seconds), by the DCR or by ctagent's own settings. */

@@ -6,6 +6,7 @@ import type { CollectorSettings } from "../config/agent_file.ts";
 
 export type { CollectorSettings };
 import type { Platform } from "../platform.ts";
+import type { ScopeTest } from "./scope.ts";
 import type { CapturedContent } from "../host/files/content.ts";
 
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
@@ -91,6 +92,54 @@ export interface PageSpec {
   summary?: string;
 }
 
+/** A machine path whose changes a collector's items follow (realtime re-collects them when it changes). */
+export interface WatchPath {
+  /** The path on the machine read (the host root is applied). */
+  path: string;
+  /** Levels below it whose changes count: 0 (the default) the entry alone, 1 a directory's entries, … */
+  depth?: number;
+  /**
+   * The items it holds: those under these key prefixes (`dpkg:` for dpkg's database). Absent: any item of the
+   * collector may change with it, and the whole collector runs.
+   */
+  keys?: readonly string[];
+}
+
+/** A Windows registry key whose changes a collector's items follow. */
+export interface WatchKey {
+  /** `HKEY_LOCAL_MACHINE\SYSTEM\CurrentControlSet\Services` */
+  key: string;
+  /** Its subkeys too. */
+  subtree: boolean;
+  /** As WatchPath.keys. */
+  keys?: readonly string[];
+}
+
+/**
+ * What a collector's items follow, for realtime re-collection: paths and registry keys it reads, declared
+ * (files and registry add their DCR entries through `Collector.targets`).
+ */
+export interface WatchSpec {
+  paths?: Readonly<Partial<Record<Platform, readonly WatchPath[]>>>;
+  registry?: readonly WatchKey[];
+  /**
+   * State no file or key shows (a service's running state): re-collected this often (seconds) while realtime
+   * is on, per platform.
+   */
+  pollSeconds?: Readonly<Partial<Record<Platform, number>>>;
+  /** Poll only where this machine path exists (where the state it polls for is kept live), per platform. */
+  pollIf?: Readonly<Partial<Record<Platform, string>>>;
+}
+
+/**
+ * One thing to watch as realtime takes it: a path (the host root not applied) or a registry key, and the items
+ * its changes reach: "path", the items keyed by the changed path itself (files, registry values); key prefixes;
+ * or null, the whole collector.
+ */
+export type WatchTarget =
+  | { path: string; depth: number; items: "path" | readonly string[] | null }
+  | { key: string; subtree: boolean; items: "path" | readonly string[] | null };
+
 /** The declarative part of a collector: everything but how it collects. */
 export interface CollectorSpec<I extends Item = Item> {
   /** `[a-z][a-z0-9_]*`: the collector's name in the database, the API, URLs, records and settings. */
@@ -142,6 +191,18 @@ export interface CollectorSpec<I extends Item = Item> {
    */
   content: false | { checksumField: string; notCapturedField?: string };
   page: PageSpec;
+  /** What its items follow, for realtime re-collection (none: only its scheduled runs see changes). */
+  watch?: WatchSpec;
+}
+
+/**
+ * A part of a collector's items: the keys named and every key starting with one of the prefixes. A run given a
+ * scope (a realtime re-collection) looks only there: what it does not find there is gone, and nothing outside
+ * it is touched.
+ */
+export interface Scope {
+  keys: readonly string[];
+  prefixes: readonly string[];
 }
 
 export interface CollectContext {
@@ -166,6 +227,11 @@ export interface CollectContext {
    * items at a time. Without a sink the collector returns everything in `Collected`.
    */
   sink?: ItemSink;
+  /**
+   * Only the items of this scope are wanted (a realtime re-collection of what changed). Items outside it are
+   * dropped by the run; a collector that can, looks only there (files walk only toward it).
+   */
+  scope?: ScopeTest;
 }
 
 /** Text content of one file version, stored once per checksum. */
@@ -209,4 +275,9 @@ export type Collect<I extends Item = Item> = (
 /** A collector: its spec and how it collects. */
 export interface Collector<I extends Item = Item> extends CollectorSpec<I> {
   collect: Collect<I>;
+  /**
+   * What to watch that the settings say (files: the DCR's fileInfo entries; registry: its registryInfo keys),
+   * besides `watch`'s declared paths.
+   */
+  targets?: (settings: Settings, host: Host) => WatchTarget[];
 }

@@ -17,13 +17,16 @@ import {
 import { type FsOps, LIBC_OPS, walk } from "./files/walk_posix.ts";
 import { DENO_OPS, type PortableOps, walkPortable } from "./files/walk_portable.ts";
 import { createHashPool } from "./files/hash.ts";
+import { hashFd, racy } from "./files/hash_worker.ts";
+import { fstat } from "./files/libc_posix.ts";
 import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
 import { readAccessAclAt } from "./files/acl_posix.ts";
 import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
+import { type HostWatch, liveWatch } from "./watch/mod.ts";
 
-export type { LocalAccounts, LocalGroup, LocalUser, RegistryReader, ScmService };
+export type { HostWatch, LocalAccounts, LocalGroup, LocalUser, RegistryReader, ScmService };
 /** What a stat of a path gives (on every OS). */
 export type FileInfo = Deno.FileInfo;
 /** One entry of a directory listing. */
@@ -45,6 +48,15 @@ export interface HostFiles {
     walk: typeof walk;
     ops: FsOps;
     hashPool: typeof createHashPool;
+    /**
+     * Hashes one open file on the calling thread (as a worker would; it closes the fd): for a few small files,
+     * where starting the workers costs more than the hashing.
+     */
+    hashHere: typeof hashFd;
+    /** Whether a stat's times are too near `nowMs` for a checksum to be trusted yet (hashing waits then). */
+    racy: typeof racy;
+    /** The stat of an open fd. */
+    statFd: typeof fstat;
     /** The raw access ACL of an entry of an open directory (the hash workers read a hashed file's themselves). */
     readAcl: typeof readAccessAclAt;
   };
@@ -112,6 +124,11 @@ export interface Host {
   /** The local users and groups (netapi32): only on the live Windows machine (an image has its SAM hive). */
   accounts?: LocalAccounts;
   files: HostFiles;
+  /**
+   * The realtime watchers of the running machine (they watch the paths a collector reads, under `root`);
+   * absent where there are none (a fake host without them).
+   */
+  watch?: HostWatch;
 }
 
 /** `web01.contoso.com` → `web01`, as the real agent sends Computer (gethostname up to the first dot). */
@@ -208,7 +225,15 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
     accounts: live ? localAccounts() : undefined,
     files: {
       posix: running === "linux"
-        ? { walk, ops: LIBC_OPS, hashPool: createHashPool, readAcl: readAccessAclAt }
+        ? {
+          walk,
+          ops: LIBC_OPS,
+          hashPool: createHashPool,
+          hashHere: hashFd,
+          racy,
+          statFd: fstat,
+          readAcl: readAccessAclAt,
+        }
         : undefined,
       portable: {
         walk: walkPortable,
@@ -220,6 +245,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
       dirsOpen: dirsOpenChecker,
       realPath: realPathOf,
     },
+    watch: liveWatch({ liveWindows: live }),
   };
   return host;
 }

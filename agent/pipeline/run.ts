@@ -1,6 +1,7 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
-import type { Collected, Collector } from "../collectors/types.ts";
+import type { Collected, Collector, Scope } from "../collectors/types.ts";
+import { scopeTest } from "../collectors/scope.ts";
 import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
 import type { Host } from "../host/mod.ts";
@@ -30,7 +31,8 @@ import {
 import { DirectSink, type RunSink, Stage } from "./stage.ts";
 import { breather } from "../breathe.ts";
 
-export type RunStatus = "baseline" | "ok" | "failed" | "aborted";
+/** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
+export type RunStatus = "baseline" | "ok" | "realtime" | "failed" | "aborted";
 
 export interface RunCounts {
   items: number;
@@ -83,6 +85,17 @@ export interface RunOptions {
    * forward endpoint takes. See recordFields in agent/ama/mod.ts.
    */
   fields?: RecordFields;
+  /**
+   * Re-collect only this part of the collector's items (a realtime re-collection; "all": every item, as a
+   * poll or a rescan after lost events does): nothing outside it is looked at or reported Removed, no snapshot
+   * goes out, and a run that changed nothing leaves no runs row. Ignored (a scheduled run is made) while the
+   * collector has no baseline or a revision is pending.
+   */
+  scope?: Scope | "all";
+  /** Extra fields of a change's record, by the item's key (who made the change; realtime runs). */
+  origin?: (key: string) => Record<string, string> | undefined;
+  /** Told each change as it is stored (the realtime manager counts what a scheduled scan found). */
+  onChange?: (change: { key: string; category: Change["category"] }) => void;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -172,15 +185,18 @@ async function collectAndStore(
   const revisions = collector.revisions ?? [];
   const revised = revisions.slice(Number(await getState(db, `revision.${name}`) ?? 0)).flat();
   // A last snapshot "in the future" means the clock was set back: send one now rather than when it catches up.
+  // A partial run is one only once the whole collector was stored under this version's fields.
+  const partial = opts.scope !== undefined && !baseline && !revised.length;
+  const scope = partial && opts.scope !== "all" ? scopeTest(opts.scope!) : undefined;
   const sinceSnapshot = startedAt - Number(await getState(db, `snapshot.${name}`) ?? 0);
-  const snapshotDue = settings.enableInventory && (baseline || sinceSnapshot < 0 ||
+  const snapshotDue = !partial && settings.enableInventory && (baseline || sinceSnapshot < 0 ||
     sinceSnapshot >= settings.inventorySettings.inventoryCollectionFrequency * 1000);
   const bodies = snapshotDue && {
     dataType: dataTypeOf(collector, host.os),
     toAma: collector.toAma,
     extras: (opts.fields ?? "la") === "full",
   };
-  const plan = { startedAt, baseline, snapshotDue, revised };
+  const plan = { startedAt, baseline, snapshotDue, revised, partial };
   /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
   type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
   const collect = async (
@@ -194,6 +210,7 @@ async function collectAndStore(
         log: log.child({ collector: name }),
         previous: sink.previous,
         sink,
+        scope,
       });
       const breathe = breather(signal);
       for (const i of collected.items) {
@@ -258,7 +275,11 @@ async function collectAndStore(
   // itself), so no run holds its whole collection; the previous items are known by fingerprint only.
   let stage: Stage;
   try {
-    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), { bodies, checksums: baseline });
+    stage = await Stage.open(db, opts.raw, name, (i) => collector.key(i), {
+      bodies,
+      checksums: baseline,
+      scope,
+    });
   } catch (e) {
     return fail("failed", `cannot stage the collection: ${errorText(e)}`);
   }
@@ -289,11 +310,12 @@ async function store(
   opts: RunOptions,
   stage: RunSink,
   collected: Collected,
-  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[] },
+  plan: { startedAt: number; baseline: boolean; snapshotDue: boolean; revised: string[]; partial: boolean },
   open?: Transaction<Database>,
 ): Promise<RunSummary> {
   const { db, raw, collector, host, log } = opts;
-  const { startedAt, baseline, snapshotDue, revised } = plan;
+  const { startedAt, baseline, snapshotDue, revised, partial } = plan;
+  const status: RunStatus = baseline ? "baseline" : partial ? "realtime" : "ok";
   const name = collector.name;
   const warnings = [...(collected.warnings ?? [])];
   if (stage.duplicates) {
@@ -319,19 +341,20 @@ async function store(
   const breathe = breather(opts.signal);
 
   const inTransaction = async (trx: Transaction<Database>) => {
-    const run = {
-      id: await insertRun(trx, {
+    // The runs row, written when the run has something to tell: at once for a whole run, with its first
+    // change for a partial one (a realtime event that changed nothing leaves no trace).
+    const run = { id: 0, collector: name, at: finishedAt };
+    const written = async () =>
+      run.id ||= await insertRun(trx, {
         collector: name,
         started_at: startedAt,
         finished_at: finishedAt,
-        status: baseline ? "baseline" : "ok",
+        status,
         counts: "{}",
         error: null,
         warnings: JSON.stringify(warnings),
-      }),
-      collector: name,
-      at: finishedAt,
-    };
+      });
+    if (!partial) await written();
     const items = itemWriter(raw, name, finishedAt);
     const fields = opts.fields ?? "la";
     const out = outboxRecords(raw, finishedAt, fields, collector.toAma || fields === "full");
@@ -339,11 +362,19 @@ async function store(
     const report = async (changes: Change[]) => {
       if (!changes.length) return;
       changes.sort((a, b) => a.key < b.key ? -1 : a.key > b.key ? 1 : 0);
+      await written();
       for (const c of changes) {
         counts[c.category === "Added" ? "added" : c.category === "Removed" ? "removed" : "modified"]++;
+        opts.onChange?.(c);
       }
-      await insertChanges(trx, run, changes.map(changeRow));
-      const records = changes.map((c) => changeRecord(c, ctx));
+      const origins = changes.map((c) => opts.origin?.(c.key));
+      await insertChanges(trx, run, changes.map((c, i) => changeRow(c, origins[i])));
+      const records = changes.map((c, i) => {
+        const r = changeRecord(c, ctx);
+        // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
+        if (origins[i]) Object.assign(r.extra, origins[i]);
+        return r;
+      });
       if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
       out.records(changeTo, records);
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
@@ -404,7 +435,7 @@ async function store(
       await setState(trx, `snapshot.${name}`, String(finishedAt));
     }
     stage.storeContents(finishedAt);
-    if (revised.length || baseline) {
+    if (!partial && (revised.length || baseline)) {
       await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
     }
     counts.records = out.written();
@@ -417,7 +448,7 @@ async function store(
         max,
       });
     }
-    await setRunCounts(trx, run.id, counts);
+    if (run.id) await setRunCounts(trx, run.id, counts);
     return run.id;
   };
   const runId = open ? await inTransaction(open) : await db.transaction().execute(inTransaction);
@@ -425,7 +456,7 @@ async function store(
   const summary: RunSummary = {
     runId,
     collector: name,
-    status: baseline ? "baseline" : "ok",
+    status,
     startedAt,
     finishedAt,
     counts,
@@ -434,7 +465,7 @@ async function store(
     itemsWritten,
   };
   for (const w of warnings) log.warn(w, { collector: name });
-  log.info(`${name} run ${summary.status}`, {
+  (partial && !runId ? log.debug : log.info)(`${name} run ${summary.status}`, {
     collector: name,
     items: counts.items,
     added: counts.added,
@@ -445,14 +476,15 @@ async function store(
   return summary;
 }
 
-/** A change as the changes table stores it. */
-function changeRow(c: Change) {
+/** A change as the changes table stores it (with who made it, when known). */
+function changeRow(c: Change, origin: Record<string, string> | undefined) {
   return {
     key: c.key,
     category: c.category,
     fields_changed: JSON.stringify(c.fieldsChanged),
     previous: c.previous ? JSON.stringify(c.previous) : null,
     current: c.current ? JSON.stringify(c.current) : null,
+    origin: origin ? JSON.stringify(origin) : null,
   };
 }
 

@@ -384,6 +384,101 @@ Deno.test("runCollector() refreshes the fields a newer version fills differently
   await close();
 });
 
+Deno.test("runCollector() with a scope looks only there: outside it nothing is Removed, inside the change carries its origin", async () => {
+  const { db, c, run, outbox, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("ab", "1"), pkg("b", "1"), pkg("c", "1")] };
+  await run();
+  await db.deleteFrom("outbox").execute();
+  const runs = async () => (await db.selectFrom("runs").select("status").execute()).map((r) => r.status);
+
+  // The collector finds everything (b gone, c modified), but only a and prefix "a" are asked: ab is gone there.
+  c.next = { items: [pkg("a", "2"), pkg("c", "2")] };
+  const origin = (key: string) => key === "a" ? { ProcessId: "42", ProcessName: "vim" } : undefined;
+  const partial = await run({ scope: { keys: ["a"], prefixes: ["ab"] }, origin });
+  assert.equal(partial.status, "realtime");
+  assert.deepEqual(
+    partial.changes.map((r) => [r.SoftwareName, r.ChangeCategory, r.ProcessId ?? null]),
+    [["a", "Modified", "42"], ["ab", "Removed", null]],
+  );
+  assert.deepEqual(partial.counts, { items: 1, added: 0, removed: 1, modified: 1, errors: 0, records: 3 });
+  const rows = await db.selectFrom("changes").select(["key", "origin"]).orderBy("id").execute();
+  assert.deepEqual(rows, [{ key: "a", origin: '{"ProcessId":"42","ProcessName":"vim"}' }, {
+    key: "ab",
+    origin: null,
+  }]);
+  // AMA's part carries Log Analytics columns only; the origin is in the full record.
+  const changes = (await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_CHANGE_BLOB_V2")
+    .execute()).map((r) => [JSON.parse(r.record).ProcessId, JSON.parse(r.extra ?? "{}").ProcessId]);
+  assert.deepEqual(
+    changes,
+    [[undefined, undefined], [undefined, undefined]],
+    "extras are kept only with fields full",
+  );
+  assert.equal((await outbox()).filter((r) => r.ConfigDataType).length, 1, "no snapshot, only a's inventory");
+  assert.deepEqual(await runs(), ["baseline", "realtime"]);
+
+  // Nothing changed in the scope: no runs row.
+  const quiet = await run({ scope: { keys: ["a"], prefixes: [] } });
+  assert.deepEqual([quiet.status, quiet.runId, quiet.counts.items], ["realtime", 0, 1]);
+  assert.deepEqual(await runs(), ["baseline", "realtime"]);
+
+  // The whole run after it sees b and c as they are now.
+  const full = await run();
+  assert.deepEqual(full.changes.map((r) => [r.SoftwareName, r.ChangeCategory]), [["b", "Removed"], [
+    "c",
+    "Modified",
+  ]]);
+  await close();
+});
+
+Deno.test("runCollector() with a scope wider than a window of stored rows reports Removed only inside it", async () => {
+  const { c, run, close } = await setup();
+  const names = Array.from({ length: 3000 }, (_, i) => `k${String(i).padStart(4, "0")}`);
+  c.next = { items: names.map((n) => pkg(n, "1")) };
+  await run();
+  // The scope's prefixes k1…, k2… make one range of 2,000 stored keys, more than a window. Gone: two there (one
+  // of them also a key of the scope), another key of the scope, and two outside it. (The collector reports in key order, as the
+  // files walk does.)
+  const gone = new Set(["k1500", "k2999", "k0005", "k0006", "k0999"]);
+  const found = names.filter((n) => !gone.has(n)).reverse();
+  c.next = {
+    items: [...found.filter((_, i) => i % 2), ...found.filter((_, i) => !(i % 2))].map((n) => pkg(n, "1")),
+  };
+  const partial = await run({ scope: { keys: ["k0005", "k2999"], prefixes: ["k2", "k1"] } });
+  assert.deepEqual(
+    partial.changes.map((r) => [r.SoftwareName, r.ChangeCategory]).sort(),
+    [["k0005", "Removed"], ["k1500", "Removed"], ["k2999", "Removed"]],
+  );
+  assert.equal(partial.counts.items, 1998, "the items of k1… and k2… found");
+  const full = await run();
+  assert.deepEqual(full.changes.map((r) => [r.SoftwareName, r.ChangeCategory]).sort(), [
+    ["k0006", "Removed"],
+    ["k0999", "Removed"],
+  ]);
+  await close();
+});
+
+Deno.test("runCollector() with fields full puts the origin in the outbox's extra part, never in AMA's", async () => {
+  const { db, c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1")] };
+  await run();
+  c.next = { items: [pkg("a", "2")] };
+  await run({ scope: { keys: ["a"], prefixes: [] }, origin: () => ({ ProcessId: "7" }), fields: "full" });
+  const row = await db.selectFrom("outbox").selectAll().where("stream", "=", "CONFIG_CHANGE_BLOB_V2")
+    .executeTakeFirstOrThrow();
+  assert.equal(JSON.parse(row.record).ProcessId, undefined);
+  assert.equal(JSON.parse(row.extra!).ProcessId, "7");
+  await close();
+});
+
+Deno.test("runCollector() ignores a scope before the baseline: the first run is whole", async () => {
+  const { c, run, close } = await setup();
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")] };
+  const first = await run({ scope: { keys: ["a"], prefixes: [] } });
+  assert.deepEqual([first.status, first.counts.items], ["baseline", 2]);
+  await close();
+});
+
 Deno.test("runCollector() sends the inventory at once when the clock was set back past the last snapshot", async () => {
   const { db, c, run, outbox, close } = await setup();
   const hourly = chooseEntry(

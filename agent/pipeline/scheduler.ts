@@ -1,5 +1,5 @@
 // Runs each enabled collector at start and then at its frequency (the DCR's or ctagent's), never overlapping itself.
-import type { Collector, CollectorSettings } from "../collectors/types.ts";
+import type { Collector, CollectorSettings, Scope } from "../collectors/types.ts";
 import { scheduleOf, switchedBy } from "../collectors/spec.ts";
 import type { Platform } from "../platform.ts";
 import { type Clock, realClock } from "../clock.ts";
@@ -17,6 +17,16 @@ export interface CollectorStatus {
   lastStartedAt?: number;
 }
 
+/** A run of part of a collector (a realtime re-collection), or of all of it for a reason other than the clock. */
+export interface PartialRun {
+  /** The items to look at; "all": every item (a fallback rescan, a poll), still as a partial run. */
+  scope: Scope | "all";
+  /** The record fields saying who made each change, by key. */
+  origin?: (key: string) => Record<string, string> | undefined;
+  /** Why it runs, for the log: "realtime", "overflow", "poll" … */
+  reason: string;
+}
+
 export interface Scheduler {
   /** Applies a (new) DCR: frequencies change, collectors switch on and off, live. */
   apply(settings: Settings): void;
@@ -25,6 +35,11 @@ export interface Scheduler {
    * for this call returned (`run`'s results). Runs in flight are joined first, then run once more.
    */
   scanNow(name?: string): Promise<unknown[]>;
+  /**
+   * Runs part of a collector now, after whatever run of it is in flight or queued (never alongside one);
+   * resolves with what `run` returned, undefined when the collector is not enabled or the scheduler stopped.
+   */
+  runPartial(name: string, partial: PartialRun): Promise<unknown>;
   status(): CollectorStatus[];
   /** Starts the timers of a scheduler created `paused`. */
   start(): void;
@@ -39,8 +54,8 @@ export interface SchedulerOptions {
   /** ctagent's own settings of the collectors the DCR does not schedule. */
   collectorSettings?: CollectorSettings;
   log: Logger;
-  /** Runs one collector; must not throw for a collector failure. */
-  run(collector: Collector, settings: Settings, signal: AbortSignal): Promise<unknown>;
+  /** Runs one collector (part of it with `partial`); must not throw for a collector failure. */
+  run(collector: Collector, settings: Settings, signal: AbortSignal, partial?: PartialRun): Promise<unknown>;
   /** Random delay added to each interval, as a fraction of the frequency (capped at maxJitterMs). */
   jitter?: number;
   maxJitterMs?: number;
@@ -60,8 +75,10 @@ interface Slot {
   lastStartedAt?: number;
   /** When the last run started, in the clock's elapsed time: what the next run is measured from. */
   lastStartedMono?: number;
-  /** The run in flight: resolves with what `run` returned (undefined when it threw). */
+  /** The scheduled (whole) run in flight or queued: resolves with what `run` returned (undefined when it threw). */
   running?: Promise<unknown>;
+  /** Every run of the collector, whole or partial, one after the other: the last one queued. */
+  queue: Promise<unknown>;
 }
 
 export function createScheduler(opts: SchedulerOptions): Scheduler {
@@ -72,7 +89,19 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
   let settings = opts.settings;
   let stopped = false;
   let holding = opts.paused ?? false;
-  const slots: Slot[] = opts.collectors.map((collector) => ({ collector, state: "disabled", frequency: 0 }));
+  const slots: Slot[] = opts.collectors.map((collector) => ({
+    collector,
+    state: "disabled",
+    frequency: 0,
+    queue: Promise.resolve(),
+  }));
+
+  /** Queues `fn` after every run of the slot queued before it. */
+  const serial = (s: Slot, fn: () => Promise<unknown>): Promise<unknown> => {
+    const p = s.queue.then(fn);
+    s.queue = p.catch(() => undefined);
+    return p;
+  };
 
   for (const s of slots) {
     if (!s.collector.platforms.includes(os)) {
@@ -109,7 +138,12 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
     if (stopped) return Promise.resolve();
     s.lastStartedAt = clock.now();
     s.lastStartedMono = clock.monotonic();
-    const running = opts.run(s.collector, settings, ac.signal)
+    const running = serial(s, () => {
+      // A partial run before it may have taken a while: the period counts from the start of this one.
+      s.lastStartedAt = clock.now();
+      s.lastStartedMono = clock.monotonic();
+      return opts.run(s.collector, settings, ac.signal);
+    })
       .catch((e) => log.error(`collector ${s.collector.name} run crashed`, { error: e }))
       .finally(() => {
         s.running = undefined;
@@ -176,6 +210,15 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
         return await fire(s);
       }));
     },
+    runPartial(name, partial) {
+      const s = slots.find((x) => x.collector.name === name);
+      if (!s || s.state !== "enabled" || stopped) return Promise.resolve(undefined);
+      return serial(
+        s,
+        () => stopped ? Promise.resolve(undefined) : opts.run(s.collector, settings, ac.signal, partial),
+      )
+        .catch((e) => log.error(`collector ${name} ${partial.reason} run crashed`, { error: e }));
+    },
     status: () =>
       slots.map((s) => ({
         name: s.collector.name,
@@ -189,7 +232,7 @@ export function createScheduler(opts: SchedulerOptions): Scheduler {
       stopped = true;
       ac.abort();
       for (const s of slots) clock.clearTimeout(s.timer);
-      await Promise.all(slots.map((s) => s.running));
+      await Promise.all(slots.map((s) => s.queue));
     },
   };
 }

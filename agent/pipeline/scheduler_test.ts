@@ -207,3 +207,44 @@ Deno.test("a clock set back an hour during a run does not delay the next run by 
     assert.deepEqual(starts.map((t) => t - starts[0]), [0, 10_000, 20_000, 30_000], `jump ${jump}`);
   }
 });
+
+Deno.test("scheduler: partial runs queue behind the run in flight and a scheduled run behind them, never alongside", async () => {
+  const clock = fakeClock();
+  const log: string[] = [];
+  let inFlight = 0;
+  const sched = createScheduler({
+    clock,
+    collectors: [collector("files")],
+    os: "linux",
+    settings: settings({ files: { on: true, freq: 3600 } }),
+    log: memoryLogger(),
+    jitter: 0,
+    random: () => 0,
+    run: async (_c, _s, _signal, partial) => {
+      assert.equal(inFlight++, 0, "never two runs of a collector at once");
+      log.push(`start ${partial?.reason ?? "scheduled"}`);
+      await clock.sleep(100);
+      log.push(`end ${partial?.reason ?? "scheduled"}`);
+      inFlight--;
+      return partial?.reason ?? "scheduled";
+    },
+  });
+  await clock.advance(10); // the first scheduled run starts
+  const a = sched.runPartial("files", { scope: "all", reason: "a" });
+  const b = sched.runPartial("files", { scope: "all", reason: "b" });
+  const now = sched.scanNow("files");
+  await clock.advance(1000);
+  assert.deepEqual(await Promise.all([a, b, now]), ["a", "b", ["scheduled"]]);
+  assert.deepEqual(log, [
+    "start scheduled",
+    "end scheduled",
+    "start a",
+    "end a",
+    "start b",
+    "end b",
+    "start scheduled",
+    "end scheduled",
+  ]);
+  assert.equal(await sched.runPartial("software", { scope: "all", reason: "c" }), undefined, "not enabled");
+  await sched.stop();
+});

@@ -6,6 +6,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import { COLLECTOR_NAME } from "../collectors/spec.ts";
+import type { ScopeTest } from "../collectors/scope.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, itemChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
@@ -84,6 +85,8 @@ export class Stage implements ItemSink {
   #contents: Content[] = [];
   readonly #items: string;
   readonly #contentsTable: string;
+  /** Only these items are looked at (a realtime re-collection); undefined: all of the collector's. */
+  readonly #scope: ScopeTest | undefined;
   #stmts = new Map<string, StatementSync>();
 
   private constructor(
@@ -91,6 +94,7 @@ export class Stage implements ItemSink {
     private readonly raw: DatabaseSync,
     private readonly collector: string,
     private readonly key: (item: Item) => string,
+    scope?: ScopeTest,
   ) {
     // The name is part of the staging tables' names.
     if (!COLLECTOR_NAME.test(collector)) {
@@ -98,7 +102,10 @@ export class Stage implements ItemSink {
     }
     this.#items = `temp.stage_${collector}`;
     this.#contentsTable = `temp.stage_contents_${collector}`;
-    const prints = storedFingerprints(raw, collector), sums = storedChecksums(raw, collector);
+    this.#scope = scope;
+    // A partial run knows only the stored items of its scope: what it does not find there is gone, nothing else.
+    const prints = storedFingerprints(raw, collector, scope?.scope);
+    const sums = storedChecksums(raw, collector, scope?.scope);
     this.previous = new StoredWindow(prints.rows, prints.keys);
     this.#sums = new StoredWindow(sums.rows, sums.keys);
   }
@@ -119,9 +126,9 @@ export class Stage implements ItemSink {
     raw: DatabaseSync,
     collector: string,
     key: (item: Item) => string,
-    opts: { bodies?: BodyOptions | false; checksums?: boolean } = {},
+    opts: { bodies?: BodyOptions | false; checksums?: boolean; scope?: ScopeTest } = {},
   ): Promise<Stage> {
-    const s = new Stage(db, raw, collector, key);
+    const s = new Stage(db, raw, collector, key, opts.scope);
     s.#bodies = opts.bodies ?? false;
     s.#checksums = opts.checksums ?? false;
     await s.#locked(() => {
@@ -147,7 +154,10 @@ export class Stage implements ItemSink {
   }
 
   add(item: Item, fingerprint?: string): void | Promise<void> {
-    const s = seenItem(this.key(item), item, fingerprint || null);
+    const key = this.key(item);
+    // Outside the scope of a partial run: not looked at (its stored version is not known here either).
+    if (this.#scope && !this.#scope.has(key)) return;
+    const s = seenItem(key, item, fingerprint || null);
     const before = this.previous.get(s.key);
     const sum = this.#sums.get(s.key);
     if (before === REPORTED || sum === REPORTED) return this.#duplicate(s.key);
@@ -283,7 +293,10 @@ export class Stage implements ItemSink {
         return;
       }
       after = rows[rows.length - 1][0];
-      yield rows.map(stored);
+      const scope = this.#scope;
+      yield (scope
+        ? rows.filter((r) => scope.has(r[0]))
+        : rows).map(stored);
     }
   }
 

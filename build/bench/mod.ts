@@ -12,6 +12,7 @@ const BENCHES: [name: string, file: string, fn: string][] = [
   ["startup", "./startup.ts", "benchStartup"],
   ["once", "./once.ts", "benchOnce"],
   ["soak", "./soak.ts", "benchSoak"],
+  ["realtime", "./realtime.ts", "benchRealtime"],
 ];
 /** Benches left out of a plain `deno task bench` (they take half an hour). */
 const ON_REQUEST = new Set(["soak"]);

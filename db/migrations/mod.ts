@@ -8,6 +8,7 @@ import * as m005 from "./005_outbox_extra.ts";
 import * as m006 from "./006_chain.ts";
 import * as m007 from "./007_items_by_key.ts";
 import * as m008 from "./008_change_fields.ts";
+import * as m009 from "./009_change_origin.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -18,4 +19,5 @@ export const migrations: Record<string, Migration> = {
   "006_chain": m006,
   "007_items_by_key": m007,
   "008_change_fields": m008,
+  "009_change_origin": m009,
 };

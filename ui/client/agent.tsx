@@ -1,5 +1,5 @@
 // Agent: per collector its frequency, last runs and errors, scan now; delivery and outbox. DCR view too.
-import type { ChainState, CollectorStatus, ConfigRow, RunRow } from "./api.ts";
+import type { ChainState, CollectorStatus, ConfigRow, RealtimeStatus, RunRow } from "./api.ts";
 import { Empty, ErrorBox, Pill, Time } from "./common.tsx";
 import { duration, num, relative } from "./format.ts";
 import { label } from "./collectors.ts";
@@ -116,6 +116,70 @@ function ChainLine(props: { chain?: ChainState }) {
     );
 }
 
+/** What realtime follows per collector and how it went (the daemon's status, as `ctagent status` tells it). */
+function Realtime(props: { rt: RealtimeStatus | null }) {
+  const rt = props.rt;
+  if (!rt) return <Empty>Realtime has not started yet.</Empty>;
+  if (!rt.on) {
+    return <p class="dim">Off (--no-realtime): changes are seen by the scheduled scans only.</p>;
+  }
+  return (
+    <>
+      <p>
+        {rt.backend
+          ? (
+            <>
+              <strong>{rt.backend}</strong>
+              {rt.attribution
+                ? ", names the process and user of each change"
+                : ", without process attribution"}
+            </>
+          )
+          : <span class="warn">no file-system watcher can be used here</span>}
+        {" · "}
+        {num(rt.watches)} watches · {num(rt.events)} events · {num(rt.overflows)} overflows
+        {rt.tried.map((t) => <div key={t} class="dim small">not used: {t}</div>)}
+      </p>
+      <div class="table-wrap">
+        <table class="grid compact">
+          <thead>
+            <tr>
+              <th>Collector</th>
+              <th>Mode</th>
+              <th>Realtime runs</th>
+              <th>Changes</th>
+              <th>Missed by realtime</th>
+              <th>Fallback scans</th>
+            </tr>
+          </thead>
+          <tbody>
+            {rt.collectors.map((c) => (
+              <tr key={c.name}>
+                <td class="strong">
+                  {label(c.name)}
+                  {c.unwatched.map((u) => (
+                    <div key={u.path} class="warn small">not watched: {u.path}: {u.why}</div>
+                  ))}
+                  {c.lastFallback && (
+                    <div class="dim small">
+                      last fallback {relative(c.lastFallback.at)}: {c.lastFallback.why}
+                    </div>
+                  )}
+                </td>
+                <td>{c.modes.join(" + ") || "off"}</td>
+                <td class="num">{num(c.runs)}</td>
+                <td class="num">{num(c.changes)}</td>
+                <td class={c.missed ? "num err" : "num"}>{num(c.missed)}</td>
+                <td class="num">{num(c.fallbacks)}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}
+
 export function Agent() {
   const st = status.value;
   const runs = useFetch<Record<string, RunRow[]>>("runs?limit=10");
@@ -131,6 +195,12 @@ export function Agent() {
           </button>
         </header>
         <CollectorTable collectors={st.collectors} />
+      </section>
+      <section class="panel">
+        <header>
+          <h2>Realtime</h2>
+        </header>
+        <Realtime rt={st.realtime} />
       </section>
       <div class="two">
         <section class="panel">

@@ -14,7 +14,8 @@ import type { Facet } from "../inventory_index.ts";
 export type { Facet };
 export type { ConfigRow, Group, Histogram, ItemRow, LineSummary, Page, RunRow };
 import type { ChainState } from "../../db/chain.ts";
-export type { ChainState };
+import type { RealtimeStatus } from "../../agent/pipeline/realtime.ts";
+export type { ChainState, RealtimeStatus };
 
 export type Data = Record<string, unknown>;
 
@@ -78,6 +79,8 @@ export interface Status {
   health: { level: "ok" | "warn" | "error"; text: string };
   /** The history's hash chain: its head and the last verification (null before the first). */
   chain: ChainState;
+  /** What realtime follows and how it went; null before a daemon ran. */
+  realtime: RealtimeStatus | null;
 }
 
 export interface DiffLine {

@@ -86,6 +86,30 @@ export function ChangeFields(props: { change: ChangeRow; max?: number }) {
 }
 
 /**
+ * Who made a change, as realtime saw it: "changed by `vim /etc/nginx/nginx.conf` (pid 4242, user alice)"; why
+ * not, when the process could not be named; nothing when a scan found it.
+ */
+export function ChangedBy(props: { change: ChangeRow }) {
+  const o = props.change.origin;
+  if (!o?.ProcessId) return null;
+  const what = o.ProcessCommandLine ?? o.ProcessPath ?? o.ProcessName;
+  const user = o.UserName ?? (o.UserId !== undefined ? `uid ${o.UserId}` : undefined);
+  const facts = [
+    `pid ${o.ProcessId}`,
+    user && `user ${user}`,
+    o.LoginUserName && `logged in as ${o.LoginUserName}`,
+    o.ParentProcessName && `parent ${o.ParentProcessName}`,
+  ].filter(Boolean).join(", ");
+  return (
+    <span class="by" title={o.ProcessPath ?? o.ProcessNote}>
+      changed by {what ? <code>{what.length > 80 ? what.slice(0, 79) + "…" : what}</code> : "a process"}{" "}
+      ({facts})
+      {o.ProcessNote && <span class="dim">— {o.ProcessNote}</span>}
+    </span>
+  );
+}
+
+/**
  * Paths show their last segment first (it is what differs), the folder after it, dimmed; a long folder loses
  * its beginning, never its end (the part that tells keys apart).
  */
@@ -109,12 +133,6 @@ export function Name(props: { collector: string; name: string }) {
       </span>
     </span>
   );
-}
-
-/** Who made a change, when the collector knows (realtime collection names the process and user). */
-function madeBy(c: ChangeRow): string | undefined {
-  const by = (c as { by?: unknown }).by;
-  return typeof by === "string" && by ? by : undefined;
 }
 
 /** The filters of the list a row is in (a folded run, opened, lists its changes under the same ones). */
@@ -151,7 +169,7 @@ function ChangeRowButton(props: { c: ChangeRow }) {
       <Badge category={c.category} />
       <Name collector={c.collector} name={itemName(c.collector, c.current ?? c.previous, c.key)} />
       <ChangeFields change={c} />
-      {madeBy(c) && <span class="by dim small">by {madeBy(c)}</span>}
+      <ChangedBy change={c} />
       {c.ack && <Reviewed change={c} />}
     </button>
   );

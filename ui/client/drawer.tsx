@@ -3,7 +3,7 @@ import { useEffect, useRef, useState } from "preact/hooks";
 import type { ChangeRow, Data, ItemRow } from "./api.ts";
 import { query } from "./api.ts";
 import { Badge, Empty, ErrorBox, FieldValue, Time } from "./common.tsx";
-import { ChangeFields } from "./change_list.tsx";
+import { ChangedBy, ChangeFields } from "./change_list.tsx";
 import { itemName, shownPath } from "./format.ts";
 import { formatTime, zoneChoice } from "./time.ts";
 import { collectorNamed, label } from "./collectors.ts";
@@ -215,6 +215,7 @@ export function Drawer(props: { item: string }) {
                   <Badge category={c.category} /> <Time at={c.at} />
                 </div>
                 <ChangeFields change={c} max={20} />
+                <ChangedBy change={c} />
                 <div class="tl-review">
                   {c.ack ? <Reviewed change={c} /> : (
                     <>

@@ -8,7 +8,7 @@ import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
-import { contentBudget, planWalks } from "./plan.ts";
+import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
 import { reportCuts, some } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
@@ -130,6 +130,13 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
   };
 }
 
+/** Largest file a realtime run hashes on its own thread, and most bytes it hashes so in one run. */
+const HASH_HERE_BYTES = 1 << 20;
+const HASH_HERE_RUN_BYTES = 32 << 20;
+/** A file written a moment ago is looked at again after this pause, up to SETTLE_ROUNDS times. */
+const SETTLE_MS = 60;
+const SETTLE_ROUNDS = 4;
+
 export interface FilesOptions {
   /** File-system calls (tests inject failures). */
   ops?: FsOps;
@@ -174,6 +181,10 @@ export async function collectFiles(
   /** Found changed or new while names cannot be known (accounts.unknown). */
   const namesUnknown: string[] = [];
   const pool: HashPool = posix.hashPool({ workers: opts.workers, signal });
+  /** Bytes a realtime run may still hash on this thread (the rest goes to the workers, started if needed). */
+  let hereLeft = HASH_HERE_RUN_BYTES;
+  /** Files opened to be hashed here once they settled (their times are too near now to trust a checksum). */
+  let settling: { fd: number; hash: () => void | Promise<void> }[] = [];
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -271,7 +282,10 @@ export async function collectFiles(
     const refused = decide?.(f.stat.mode);
     // Content is read only where the gate said yes (a file too big when walked past is not judged).
     const asked = decide && !refused ? capture : 0;
-    await pool.room();
+    // A realtime run hashes its small files here: starting the workers for a few files costs more (and in a
+    // storm, run after run). One written a moment ago waits until it settled, the walk going on meanwhile.
+    const here = ctx.scope !== undefined && f.stat.size <= HASH_HERE_BYTES && hereLeft >= f.stat.size;
+    if (!here) await pool.room();
     let fd: number;
     try {
       fd = ops.openAt(
@@ -283,16 +297,25 @@ export async function collectFiles(
       return failed(f.path, f.stat, rule, f.linkTarget, (e as Error).message);
     }
     const { path, stat, linkTarget } = f;
-    pool.submit({ fd, capture: asked, size: stat.size, limit: fs.maxHashBytes })
-      .then((r) =>
-        finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide, { limit: capture, asked })
-      )
+    const job = { fd, capture: asked, size: stat.size, limit: fs.maxHashBytes };
+    const finish = (r: HashResult) =>
+      finishHashed(path, stat, rule, policy, linkTarget, r, refused, decide, { limit: capture, asked });
+    if (here) {
+      hereLeft -= stat.size;
+      const later = () => finish(posix.hashHere(job));
+      if (!posix.racy(stat, Date.now())) return later();
+      settling.push({ fd, hash: later });
+      return;
+    }
+    pool.submit(job)
+      .then(finish)
       .catch((e) => {
         sinkError ??= e;
       });
   };
 
   const reports: WalkReport[] = [];
+  const scope = walkScope(ctx.scope, "/");
   try {
     for (const { rule, path, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
       const policy: CapturePolicy = {
@@ -302,7 +325,7 @@ export async function collectFiles(
         windows: false,
       };
       reports.push(
-        await posix.walk({ ...walk, budget, ops, signal }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal, scope }, (f) => {
           // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
           signal.throwIfAborted();
           if (sinkError) throw sinkError;
@@ -372,6 +395,18 @@ export async function collectFiles(
         }),
       );
     }
+    // The files written a moment ago: after a pause (the event loop free), each that settled is hashed here;
+    // one still being written after a few pauses is hashed anyway (hashing waits for it, as the workers do).
+    for (let round = 1; settling.length; round++) {
+      await new Promise((r) => setTimeout(r, SETTLE_MS));
+      signal.throwIfAborted();
+      const still: typeof settling = [];
+      for (const s of settling) {
+        if (round < SETTLE_ROUNDS && posix.racy(posix.statFd(s.fd), Date.now())) still.push(s);
+        else await s.hash();
+      }
+      settling = still;
+    }
     await pool.drain();
     if (pool.fallback) {
       warnings.push(
@@ -379,6 +414,7 @@ export async function collectFiles(
       );
     }
   } finally {
+    for (const s of settling) ops.close(s.fd);
     await pool.close();
   }
 
@@ -398,7 +434,7 @@ export async function collectFiles(
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts));
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts), { targets: fileTargets });
 }
 
 export default filesCollector();

@@ -1,7 +1,9 @@
 // What both files paths (libc and portable) do alike: the DCR's entries made into walks, and the content budget.
 import type { FileInfo, Settings } from "../../config/dcr.ts";
 import type { Host } from "../../host/mod.ts";
-import type { WalkOptionsBase } from "../../host/files/walk_limits.ts";
+import type { WalkOptionsBase, WalkScope } from "../../host/files/walk_limits.ts";
+import type { ScopeTest } from "../scope.ts";
+import type { WatchTarget } from "../types.ts";
 import { overlapping, parseRule } from "./match.ts";
 import { expandWindowsPath } from "../../host/windows_path.ts";
 
@@ -87,5 +89,30 @@ export function contentBudget(maxBytes: number) {
       bytes += size;
       return true;
     },
+  };
+}
+
+/**
+ * What realtime watches for the DCR's entries: each entry's tree, as deep as its walk reads (a pattern's base
+ * directory, whose entries at level k lie in a directory entered at depth k - 1; a literal path and what its
+ * walk lists below it). The items are keyed by their paths.
+ */
+export function fileTargets(settings: Settings, host: Host): WatchTarget[] {
+  const maxDepth = settings.fileSettings.maxDepth;
+  return planWalks(settings, host, []).map(({ rule, walk }) => {
+    const r = walk.rule;
+    if (r.pattern) return { path: r.base, depth: rule.recurse ? maxDepth + 1 : 1, items: "path" as const };
+    const sep = host.os === "windows" ? "\\" : "/";
+    const path = r.base.endsWith(sep) ? r.base + r.segment : r.base + sep + r.segment;
+    return { path, depth: rule.recurse ? maxDepth : 1, items: "path" as const };
+  });
+}
+
+/** A realtime re-collection's scope as the walkers take it (item keys are paths), or undefined for all. */
+export function walkScope(scope: ScopeTest | undefined, sep: string): WalkScope | undefined {
+  if (!scope) return undefined;
+  return {
+    reports: (path) => scope.has(path),
+    descends: (path) => scope.reaches(path.endsWith(sep) ? path : path + sep),
   };
 }

@@ -4,7 +4,7 @@ import { reportCuts } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
-import { contentBudget, planWalks } from "./plan.ts";
+import { contentBudget, planWalks, walkScope } from "./plan.ts";
 import { errText, type PortableOps } from "../../host/files/walk_portable.ts";
 import type { FileInfo as PathInfo } from "../../host/mod.ts";
 import type { FileItem } from "./item.ts";
@@ -130,6 +130,7 @@ export async function collectFilesPortable(
   };
 
   const sep = windows ? "\\" : "/";
+  const scope = walkScope(ctx.scope, sep);
   const reports: WalkReport[] = [];
   const dirsOpen = host.files.dirsOpen();
   for (const { rule, path: rulePath, dedupe, capture, walk } of planWalks(settings, host, warnings)) {
@@ -140,7 +141,7 @@ export async function collectFilesPortable(
       windows,
     };
     reports.push(
-      await portable.walk({ ...walk, sep, budget, ops, signal }, async (f) => {
+      await portable.walk({ ...walk, sep, budget, ops, signal, scope }, async (f) => {
         if (dedupe) {
           // Windows names ignore case: one key per file however a rule spells its path.
           const key = windows ? f.path.toLowerCase() : f.path;

@@ -162,6 +162,15 @@ export function registryCollector(): Collector<RegistryItem> {
     } finally {
       reader.close();
     }
+  }, {
+    // Each enabled entry's key; a notification says only "something under it", so the collector reads again
+    // (its entries are the DCR's keys, a small read).
+    targets: (settings) =>
+      settings.registrySettings.registryInfo.filter((i) => i.enabled).map((i) => ({
+        key: i.keyName,
+        subtree: i.recurse,
+        items: null,
+      })),
   });
 }
 

@@ -29,6 +29,33 @@ export default defineCollector<ServiceItem>({
   filterable: ["SvcState", "SvcStartupType", "SvcController"],
   mirror: { linux: [{ file: "Services.json" }], windows: [{ file: "Services.json" }] },
   content: false,
+  // The unit directories (units, drop-ins, .wants links), the SysV scripts and runlevel links; Windows keeps
+  // its services in the registry. Whether a service runs shows in no file: polled.
+  watch: {
+    paths: {
+      linux: [
+        { path: "/etc/systemd/system", depth: 2 },
+        { path: "/run/systemd/system", depth: 2 },
+        { path: "/run/systemd/transient", depth: 2 },
+        { path: "/usr/local/lib/systemd/system", depth: 2 },
+        { path: "/lib/systemd/system", depth: 2 },
+        { path: "/usr/lib/systemd/system", depth: 2 },
+        { path: "/etc/init.d", depth: 1 },
+        { path: "/etc/rc0.d", depth: 1 },
+        { path: "/etc/rc1.d", depth: 1 },
+        { path: "/etc/rc2.d", depth: 1 },
+        { path: "/etc/rc3.d", depth: 1 },
+        { path: "/etc/rc4.d", depth: 1 },
+        { path: "/etc/rc5.d", depth: 1 },
+        { path: "/etc/rc6.d", depth: 1 },
+        { path: "/etc/rcS.d", depth: 1 },
+      ],
+    },
+    registry: [{ key: "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services", subtree: true }],
+    pollSeconds: { linux: 60, windows: 60 },
+    // Without systemd running, a Linux service's state is what its files say.
+    pollIf: { linux: "/run/systemd/system" },
+  },
   page: {
     icon: "D",
     shortcut: "v",

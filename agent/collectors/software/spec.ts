@@ -53,6 +53,36 @@ export default defineCollector<SoftwareItem>({
     ],
   },
   content: false,
+  // Each package database, and the items it holds: a write re-reads that manager's packages.
+  watch: {
+    paths: {
+      linux: [
+        { path: "/var/lib/dpkg/status", keys: ["dpkg:"] },
+        { path: "/var/lib/rpm", depth: 1, keys: ["rpm:"] },
+        { path: "/usr/lib/sysimage/rpm", depth: 1, keys: ["rpm:"] },
+        { path: "/lib/apk/db/installed", keys: ["apk:"] },
+        { path: "/var/lib/pacman/local", depth: 2, keys: ["pacman:"] },
+      ],
+    },
+    registry: [
+      {
+        key: "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
+        subtree: true,
+        keys: ["windows:"],
+      },
+      {
+        key: "HKEY_LOCAL_MACHINE\\SOFTWARE\\WOW6432Node\\Microsoft\\Windows\\CurrentVersion\\Uninstall",
+        subtree: true,
+        keys: ["windows:"],
+      },
+      {
+        key:
+          "HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows\\CurrentVersion\\Component Based Servicing\\Packages",
+        subtree: false,
+        keys: ["windows:"],
+      },
+    ],
+  },
   page: {
     icon: "S",
     shortcut: "s",

@@ -15,6 +15,14 @@ export interface WalkRule {
 
 export type Links = "Follow" | "Ignore" | "Manage";
 
+/** The part of a walk's tree wanted (a realtime re-collection): the rest is neither reported nor entered. */
+export interface WalkScope {
+  /** Whether the entry at `path` may be reported. */
+  reports(path: string): boolean;
+  /** Whether something wanted lies below the directory at `path`. */
+  descends(path: string): boolean;
+}
+
 /** What one walk is asked (both walkers). */
 export interface WalkOptionsBase {
   rule: WalkRule;
@@ -28,6 +36,8 @@ export interface WalkOptionsBase {
   /** Shared across rules: how many more entries may be reported (fileSettings.maxFiles). */
   budget: { left: number };
   signal?: AbortSignal;
+  /** Only this part of the tree (absent: all of it). */
+  scope?: WalkScope;
 }
 
 /** What one walk of one fileInfo entry left out (both walkers fill it). */
@@ -52,6 +62,7 @@ export function walkLimits(opts: {
   maxDepth: number;
   budget: { left: number };
   errText(e: unknown): string;
+  scope?: WalkScope;
 }) {
   const { sep, budget } = opts;
   const report: WalkReport = { unseen: [], unreadable: [], depthCut: [], filesCut: 0, dirsCut: 0, loops: 0 };
@@ -59,9 +70,19 @@ export function walkLimits(opts: {
   const prefixOf = (dir: string) => dir.endsWith(sep) ? dir : dir + sep;
   const join = (dir: string, name: string) => dir.endsWith(sep) ? dir + name : dir + sep + name;
   let lastCut = "";
+  const scope = opts.scope;
   return {
     report,
     join,
+    /**
+     * How the walk's scope takes the entry at `path` the full walk would report if `matched` and enter if
+     * `inside`: both narrowed to the scope, or null when it is not visited at all.
+     */
+    scoped(path: string, matched: boolean, inside: boolean): { matched: boolean; inside: boolean } | null {
+      if (!scope) return { matched, inside };
+      const m = matched && scope.reports(path), i = inside && scope.descends(path);
+      return m || i ? { matched: m, inside: i } : null;
+    },
     /** Whether the entry at `path` may be reported (the budget counts it); a cut one's directory is unseen. */
     take(path: string): boolean {
       if (budget.left > 0) {

@@ -71,7 +71,7 @@ export async function walkPortable(
   const { rule, links, recurse, budget, sep } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const limits = walkLimits({ sep, maxDepth: opts.maxDepth, budget, errText });
+  const limits = walkLimits({ sep, maxDepth: opts.maxDepth, budget, errText, scope: opts.scope });
   const { report, join, unreadable } = limits;
   const realSep = opts.realSep ?? (Deno.build.os === "windows" ? "\\" : "/");
   const joinReal = (dir: string, name: string) => dir.endsWith(realSep) ? dir + name : dir + realSep + name;
@@ -90,6 +90,8 @@ export async function walkPortable(
     }
   };
 
+  /** Linked directories (Follow), walked once the real tree is. */
+  const deferred: { path: string; real: string; depth: number; matchAll: boolean }[] = [];
   const descend = async (path: string, real: string, depth: number, matchAll: boolean) => {
     if (!limits.enter(path, depth, await identity(real))) return;
     await listDir(path, real, depth, matchAll);
@@ -156,7 +158,10 @@ export async function walkPortable(
         }
         await found({ path, real, info, linkTarget, error });
       }
-      if (walkInside) later.defer(name, () => descend(path, real, depth + 1, matchAll));
+      // A linked directory is walked after the real tree (as the libc walker does), so a file is reported under
+      // its real path whatever the order of names, and a walk of part of the tree finds it under the same one.
+      if (walkInside && linkTarget !== null) deferred.push({ path, real, depth: depth + 1, matchAll });
+      else if (walkInside) later.defer(name, () => descend(path, real, depth + 1, matchAll));
       return;
     }
     if (matched && wantFiles) await found({ path, real, info, linkTarget });
@@ -179,8 +184,11 @@ export async function walkPortable(
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const matched = matchAll || rule.test(name);
       if (!matched && !(recurse && maybeDir)) continue;
+      const at = join(path, name);
+      const s = limits.scoped(at, matched, recurse);
+      if (!s) continue;
       await later.before(name);
-      await visit(name, join(path, name), joinReal(real, name), depth, matched, recurse, matchAll, later);
+      await visit(name, at, joinReal(real, name), depth, s.matched, s.inside, matchAll, later);
     }
     await later.before(null);
   };
@@ -197,13 +205,19 @@ export async function walkPortable(
     return report;
   }
   limits.visit(await identity(opts.realBase));
-  if (rule.pattern) await listDir(rule.base, opts.realBase, 0, false);
-  else {
+  if (rule.pattern) {
+    if (limits.scoped(rule.base, false, true)) await listDir(rule.base, opts.realBase, 0, false);
+  } else {
     // A literal path: the file itself, or a directory's contents (recursively with recurse).
     const later = keyOrderedDescents(sep);
     const path = join(rule.base, rule.segment), real = joinReal(opts.realBase, rule.segment);
-    await visit(rule.segment, path, real, 0, true, true, true, later);
+    const s = limits.scoped(path, true, true);
+    if (s) await visit(rule.segment, path, real, 0, s.matched, s.inside, true, later);
     await later.before(null);
+  }
+  while (deferred.length) {
+    const d = deferred.shift()!;
+    await descend(d.path, d.real, d.depth, d.matchAll);
   }
   return report;
 }

@@ -59,7 +59,7 @@ export async function walk(
   const { rule, links, recurse, budget } = opts;
   const wantFiles = opts.type !== "Directory";
   const wantDirs = opts.type !== "File";
-  const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText });
+  const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText, scope: opts.scope });
   const { report, join, unreadable } = limits;
   let ticks = 0;
 
@@ -211,8 +211,11 @@ export async function walk(
     const later = keyOrderedDescents("/");
     for (const w of wanted) {
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
+      const at = join(path, w.nameStr);
+      const s = limits.scoped(at, w.matched, recurse);
+      if (!s) continue;
       await later.before(w.nameStr);
-      await visit(fd, w.name, w.nameStr, join(path, w.nameStr), depth, w.matched, recurse, matchAll, later);
+      await visit(fd, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later);
     }
     await later.before(null);
   };
@@ -238,13 +241,14 @@ export async function walk(
     const bs = libc.fstat(baseFd);
     limits.visit(`${bs.dev}:${bs.ino}`);
     if (rule.pattern) {
-      await listDir(baseFd, rule.base, 0, false);
+      if (limits.scoped(rule.base, false, true)) await listDir(baseFd, rule.base, 0, false);
     } else {
       // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
       const name = libc.cstr(pathToBytes(rule.segment));
       const path = join(rule.base, rule.segment);
       const later = keyOrderedDescents("/");
-      await visit(baseFd, name, rule.segment, path, 0, true, true, true, later);
+      const s = limits.scoped(path, true, true);
+      if (s) await visit(baseFd, name, rule.segment, path, 0, s.matched, s.inside, true, later);
       await later.before(null);
     }
   } finally {

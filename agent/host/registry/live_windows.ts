@@ -52,7 +52,7 @@ const KEY_WOW64_64KEY = 0x0100;
 const KEY_WOW64_32KEY = 0x0200;
 
 /** The predefined root handles, sign-extended as Windows defines them on 64-bit. */
-const ROOTS: Record<string, bigint> = {
+export const ROOTS: Record<string, bigint> = {
   HKEY_CLASSES_ROOT: 0xffffffff80000000n,
   HKEY_CURRENT_USER: 0xffffffff80000001n,
   HKEY_LOCAL_MACHINE: 0xffffffff80000002n,

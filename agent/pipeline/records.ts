@@ -111,15 +111,18 @@ export function changeRecord(change: Change, ctx: RecordContext): RecordParts {
     if (words.length) la.SvcChangeType = words.join(" ");
   }
   const prev = change.previous ?? {};
+  // The table's Removed shape (last values in Previous… columns, the others empty) is only for a record a table
+  // takes; a collector not for AMA keeps a removed item's last values under their own names, as its Added did.
+  const tableRemoved = removed && ctx.toAma !== false;
   if (change.category === "Modified") {
     for (const f of changed) if (f !== F) place(previousColumn(f), prev[f]);
-  } else if (removed) {
+  } else if (tableRemoved) {
     for (const [f, v] of Object.entries(prev)) {
       if (f !== F && CHANGE_COLUMNS.has(previousColumn(f))) place(previousColumn(f), v);
     }
   }
   for (const [f, v] of Object.entries(change.current ?? prev)) {
-    if (removed && CHANGE_COLUMNS.has(f) && !IDENTITY_COLUMNS.has(f)) continue;
+    if (tableRemoved && CHANGE_COLUMNS.has(f) && !IDENTITY_COLUMNS.has(f)) continue;
     place(f, v);
   }
   return parts(la, extra, forTable);

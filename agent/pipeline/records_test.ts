@@ -230,3 +230,20 @@ Deno.test("inventoryHead() and inventoryBody() make the text of inventoryRecord(
   assert.equal(`{"RecordId":"${r.extra.RecordId}",${body.extra}}`, JSON.stringify(r.extra));
   assert.equal(inventoryBody(item, { dataType: "Software", toAma: true, extras: false }).extra, null);
 });
+
+Deno.test("changeRecord() of a Removed item of a collector not for AMA keeps every last value under its own name", () => {
+  const previous = { Name: "bob", Id: 1001, Home: "/home/bob", Size: 3, Admin: false };
+  const r = changeRecord({ key: "user:bob", category: "Removed", fieldsChanged: [], previous }, {
+    dataType: "Users",
+    computer: "h",
+    at,
+    toAma: false,
+  });
+  assert.equal(r.la, null);
+  assert.equal(r.extra.ChangeCategory, "Removed");
+  // Table columns (Name, Size) are not emptied or moved to Previous… columns: no table takes this record.
+  assert.deepEqual(
+    [r.extra.Name, r.extra.Id, r.extra.Home, r.extra.Size, r.extra.Admin, r.extra.PreviousSize],
+    ["bob", "1001", "/home/bob", "3", "false", undefined],
+  );
+});

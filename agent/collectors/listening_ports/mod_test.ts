@@ -13,6 +13,7 @@ import { createScheduler } from "../../pipeline/scheduler.ts";
 import { startUi } from "../../../ui/server.ts";
 import { ensureUiAssets } from "../../../build/bundle_ui.ts";
 import { main } from "../../cli.ts";
+import { DB_FILE } from "../../paths.ts";
 import { capture } from "../../../test/e2e_helpers.ts";
 import { startFakeAma } from "../../../test/fake_ama.ts";
 import { COLLECTORS } from "../mod.ts";
@@ -352,7 +353,7 @@ Deno.test("--once: listening ports go to --json, a --forward endpoint and the pa
 
     // The page shows the inventory through the spec.
     await ensureUiAssets();
-    const opened = await openDb(join(data, "state.db"));
+    const opened = await openDb(join(data, DB_FILE)); // the database the --once runs above wrote
     const log = memoryLogger("debug");
     const host = liveHost({ root, hostname: "fixture" });
     const scheduler = createScheduler({

@@ -248,23 +248,8 @@ Deno.test({
       const { liveHost } = await import("../agent/host/mod.ts");
       const { memoryLogger } = await import("../agent/log.ts");
       const { setState } = await import("../db/state.ts");
-      await runCollector({
-        db: w.opened.db,
-        raw: w.opened.raw,
-        collector: filesCollector(),
-        settings: w.config.settings,
-        host: liveHost(),
-        log: memoryLogger(),
-        signal: new AbortController().signal,
-        scope: { keys: [path], prefixes: [] },
-        origin: () => ({
-          DetectedBy: "fanotify",
-          ProcessId: "4242",
-          ProcessName: "vim",
-          ProcessCommandLine: "vim /etc/nginx/nginx.conf",
-          UserName: "alice",
-        }),
-      });
+      // The realtime state first: the page refreshes its status when it sees the run below (Server-Sent Events),
+      // and nothing tells it when a state row alone changes, so a state stored after the run could be missed.
       await setState(
         w.opened.db,
         "realtime",
@@ -289,6 +274,23 @@ Deno.test({
           }],
         }),
       );
+      await runCollector({
+        db: w.opened.db,
+        raw: w.opened.raw,
+        collector: filesCollector(),
+        settings: w.config.settings,
+        host: liveHost(),
+        log: memoryLogger(),
+        signal: new AbortController().signal,
+        scope: { keys: [path], prefixes: [] },
+        origin: () => ({
+          DetectedBy: "fanotify",
+          ProcessId: "4242",
+          ProcessName: "vim",
+          ProcessCommandLine: "vim /etc/nginx/nginx.conf",
+          UserName: "alice",
+        }),
+      });
       const said = "changed by vim /etc/nginx/nginx.conf (pid 4242, user alice)";
       await page.goto(`${w.ui.url}#/changes?since=24h&type=files`);
       const row = page.locator(".changes li", { hasText: "app.conf" });

@@ -229,9 +229,13 @@ export function createApi(opts: ApiOptions): Hono {
    * one), and fileInfo entries of the DCR in force that match nothing here (their path does not exist).
    */
   const problems = async (current: q.ConfigRow | null) => {
+    // Received after the one in force; in the same millisecond, stored after it (its id is higher).
+    const at = current?.received_at ?? 0, id = current?.id ?? 0;
     const rejected = await db.selectFrom("config").where("valid", "=", 0)
-      .where("received_at", ">", current?.received_at ?? 0).select(sql<number>`count(*)`.as("n"))
-      .executeTakeFirstOrThrow();
+      .where((eb) =>
+        eb.or([eb("received_at", ">", at), eb.and([eb("received_at", "=", at), eb("id", ">", id)])])
+      )
+      .select(sql<number>`count(*)`.as("n")).executeTakeFirstOrThrow();
     const settings = (current?.normalized as { settings?: { enableFiles?: boolean; fileSettings?: unknown } })
       ?.settings;
     const rules = settings?.enableFiles

@@ -258,8 +258,9 @@ export async function countChanges(db: Db, q: ChangesQuery): Promise<number> {
       : (await sql<{ n: number }>`select count(*) as n from changes c where ${
         changesWhere({ ...q, since: a, until: b })
       }`.execute(db)).rows[0].n;
-  // One run's changes are one time: the index counts them. Folded runs are the caller's to subtract.
-  if (q.run) return await exact(since, until);
+  // One run's changes are one time: the index counts them. Folded runs are the caller's to subtract. The hourly
+  // tables know nothing of acknowledgements: a reviewed filter counts the changes themselves.
+  if (q.run || q.reviewed !== undefined) return await exact(since, until);
   if (from >= to) return await exact(since, until);
   const quiet = await quietHours(db, q, from, to);
   let whole = 0;
@@ -476,7 +477,9 @@ export async function withChanged(db: Db, base: Counts, since: number, quiet?: Q
 
 /**
  * Per collector, how many of its changes since `since` were acknowledged (on their own or with their run):
- * the work is in proportion to the acknowledgements, not to the changes.
+ * the work is in proportion to the acknowledgements, not to the changes. The run part starts from the run
+ * acknowledgements (a range of the `acks_group` index) and reaches each run's changes through its time: joined
+ * the other way round (`'run:' || r.id`), SQLite scanned every change (138 ms at 1M changes, no acks at all).
  */
 export async function reviewedCounts(
   db: Db,
@@ -487,9 +490,9 @@ export async function reviewedCounts(
     where ${changesWhere({ since, quiet: quiet && { sets: quiet } })} and c.id in (
       select change_id from acks where change_id is not null
       union
-      select c2.id from acks a join runs r on a.group_key = 'run:' || r.id
+      select c2.id from acks a join runs r on r.id = cast(substr(a.group_key, 5) as integer)
         join changes c2 on c2.collector = r.collector and c2.at = r.finished_at and c2.run_id = r.id
-        where a.group_key like 'run:%')
+        where a.group_key >= 'run:' and a.group_key < 'run;')
     group by c.collector`.execute(db);
   return Object.fromEntries(rows.rows.map((r) => [r.collector, Number(r.n)]));
 }

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { fillSynthetic } from "./testdata/synthetic.ts";
-import { changes, COUNT_CAP, countChanges, histogram } from "./queries.ts";
+import { acknowledge } from "../db/acks.ts";
+import { changes, COUNT_CAP, countChanges, histogram, reviewedCounts } from "./queries.ts";
 
 Deno.test("changes() counts exactly without a text search, and with one only COUNT_CAP rows past the page", async () => {
   const opened = await openDb(":memory:");
@@ -72,6 +73,44 @@ Deno.test("histogram() from the hourly table equals counting the changes themsel
       after.points.every((p) => p.collector === "software"),
       "deletes (retention) keep the table right",
     );
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("reviewedCounts() counts each acknowledged change once, alone or with its run, as the unreviewed filter does", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const raw = opened.raw;
+    // Three runs, each with its changes at its finishing time (as the store writes them).
+    const runs: [number, string, number, number][] = [[1, "files", 1_000, 3], [2, "software", 2_000, 2], [
+      3,
+      "files",
+      3_000,
+      4,
+    ]];
+    for (const [id, collector, at, n] of runs) {
+      raw.prepare(
+        "insert into runs (id, collector, started_at, finished_at, status, counts) values (?, ?, ?, ?, 'ok', '{}')",
+      ).run(id, collector, at - 10, at);
+      for (let i = 0; i < n; i++) {
+        raw.prepare(
+          "insert into changes (run_id, at, collector, key, category, fields_changed) values (?, ?, ?, ?, 'Added', '[]')",
+        ).run(id, at, collector, `${collector}-${id}-${i}`);
+      }
+    }
+    const firstOf = (run: number) =>
+      (raw.prepare("select min(id) as id from changes where run_id = ?").get(run) as { id: number }).id;
+    await acknowledge(opened.db, { changeId: firstOf(1), reviewer: "ann" });
+    await acknowledge(opened.db, { group: "run:3", reviewer: "ann" });
+    await acknowledge(opened.db, { changeId: firstOf(3), reviewer: "bo" }); // and by its run: once
+    await acknowledge(opened.db, { group: "run:2", reviewer: "bo" });
+    await acknowledge(opened.db, { group: "run:2", reviewer: "cy" }); // twice: once
+    assert.deepEqual(await reviewedCounts(opened.db, 0), { files: 5, software: 2 });
+    assert.deepEqual(await reviewedCounts(opened.db, 2_001), { files: 4 });
+    for (const [collector, n] of Object.entries(await reviewedCounts(opened.db, 0))) {
+      assert.equal(await countChanges(opened.db, { collectors: [collector], reviewed: true }), n, collector);
+    }
   } finally {
     await opened.close();
   }

@@ -1,6 +1,6 @@
 // Realtime on this machine's kernel: the agent watching a tree (fanotify as root, inotify without it) records
 // exactly the changes a scan records, each with the process that made it; a flooded queue loses nothing; a dpkg
-// install under --root re-reads the packages, attributed to dpkg.
+// install under --root re-reads the packages, attributed to dpkg; so do an account and a cron line added.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startAgent } from "../agent/agent.ts";
@@ -9,6 +9,8 @@ import { memoryLogger } from "../agent/log.ts";
 import { openDb, type OpenedDb } from "../db/open.ts";
 import { filesCollector } from "../agent/collectors/files/mod.ts";
 import { softwareCollector } from "../agent/collectors/software/mod.ts";
+import { usersCollector } from "../agent/collectors/users/mod.ts";
+import { scheduledTasksCollector } from "../agent/collectors/scheduled_tasks/mod.ts";
 import type { Collector } from "../agent/collectors/types.ts";
 import { runCollector } from "../agent/pipeline/run.ts";
 import type { Backend } from "../agent/host/watch/types.ts";
@@ -315,5 +317,58 @@ Deno.test({
       await w.stop();
       await Deno.remove(dir, { recursive: true });
     }
+  },
+});
+
+Deno.test({
+  name:
+    `realtime: an account added to /etc/passwd and a cron line added to /etc/cron.d under --root are each one change within seconds, attributed${
+      !root ? " (SKIPPED: needs Linux and root)" : ""
+    }`,
+  ignore: !root,
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn() {
+    const image = await Deno.makeTempDir({ prefix: "ctagent-rt-etc-" });
+    await Deno.mkdir(join(image, "etc/cron.d"), { recursive: true });
+    for (const f of ["passwd", "group", "shadow"]) {
+      await Deno.copyFile(join("/etc", f), join(image, "etc", f));
+    }
+    const cases: [Collector, string, string][] = [
+      [
+        usersCollector,
+        `Deno.writeTextFileSync(${
+          JSON.stringify(join(image, "etc/passwd"))
+        }, "ctagent-rt:x:4242:4242::/home/ctagent-rt:/bin/sh\\n", { append: true })`,
+        "ctagent-rt",
+      ],
+      [
+        scheduledTasksCollector(),
+        `Deno.writeTextFileSync(${
+          JSON.stringify(join(image, "etc/cron.d/ctagent-rt"))
+        }, "*/5 * * * * root /usr/bin/true ctagent-rt\\n")`,
+        "ctagent-rt",
+      ],
+    ];
+    for (const [collector, script, marker] of cases) {
+      const w = await world(collector, onlyDcr([]), ["fanotify"], image);
+      try {
+        assert.deepEqual(w.agent.realtime().collectors.map((c) => c.modes), [["fanotify"]], collector.name);
+        const pid = await child(script);
+        const mine = () => w.rows(w.opened).then((rows) => rows.filter((r) => r.key.includes(marker)));
+        await until(async () => (await mine()).length > 0, 15_000, `${collector.name}: the change recorded`);
+        const [row, ...more] = await mine();
+        assert.deepEqual([row.category, more.length], ["Added", 0], `${collector.name}: ${row.key}`);
+        const o = JSON.parse(row.origin!);
+        assert.deepEqual([o.DetectedBy, o.ProcessId], ["fanotify", String(pid)], collector.name);
+        // The scheduled run finds nothing realtime did not record.
+        const [whole] = await w.agent.runNow();
+        assert.deepEqual([whole.counts.added, whole.counts.removed, whole.counts.modified], [0, 0, 0]);
+        assert.equal(w.agent.realtime().collectors[0].missed, 0);
+      } finally {
+        await w.stop();
+      }
+    }
+    await Deno.remove(image, { recursive: true });
   },
 });

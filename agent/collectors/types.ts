@@ -276,8 +276,9 @@ export type Collect<I extends Item = Item> = (
 export interface Collector<I extends Item = Item> extends CollectorSpec<I> {
   collect: Collect<I>;
   /**
-   * What to watch that the settings say (files: the DCR's fileInfo entries; registry: its registryInfo keys),
-   * besides `watch`'s declared paths.
+   * What to watch that the settings or the machine say (files: the DCR's fileInfo entries; registry: its
+   * registryInfo keys; scheduled tasks: where each source of the host's OS reads, the Windows task store where
+   * Windows says it is), besides `watch`'s declared paths.
    */
   targets?: (settings: Settings, host: Host) => WatchTarget[];
 }

@@ -110,6 +110,7 @@ export function anacronWhen(period: number | string, delay: number): string {
 export const anacron: TaskSource = {
   kind: "anacron",
   platforms: ["linux"],
+  watches: () => [{ path: ANACRONTAB }],
   async read({ host }: SourceContext): Promise<TaskRead> {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     let content: Uint8Array | null;

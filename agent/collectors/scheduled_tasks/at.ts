@@ -58,6 +58,7 @@ export function atdProblem(st: FileInfo, uid: number | null): string | null {
 export const atJobs: TaskSource = {
   kind: "at",
   platforms: ["linux"],
+  watches: () => AT_SPOOLS.map((path) => ({ path, depth: 1 })),
   async read({ host, signal, accounts }: SourceContext): Promise<TaskRead> {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     for (const spool of AT_SPOOLS) {

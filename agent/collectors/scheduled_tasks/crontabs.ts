@@ -84,6 +84,13 @@ export function crontabItems(
 export const crontabs: TaskSource = {
   kind: "cron",
   platforms: ["linux"],
+  // /etc/passwd too: whose spool crontab cron reads depends on which users exist.
+  watches: () => [
+    { path: SYSTEM_CRONTAB },
+    { path: SYSTEM_DIR, depth: 1 },
+    { path: RHEL_SPOOL, depth: 2 },
+    { path: "/etc/passwd" },
+  ],
   async read({ host, signal, accounts }: SourceContext): Promise<TaskRead> {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     const { userIds } = await accounts();

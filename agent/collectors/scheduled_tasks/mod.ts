@@ -46,6 +46,12 @@ export function scheduledTasksCollector(sources: TaskSource[] = SOURCES): Collec
       warnings.push(...read.warnings);
     }
     return { items: uniqueTasks(items), unseen, warnings };
+  }, {
+    // What each source of the host's OS reads: a change anywhere there re-reads them all (one item's source
+    // file can hold many tasks, and a task's key says nothing of its file).
+    targets: (_settings, host) =>
+      sources.filter((s) => s.platforms.includes(host.os)).flatMap((s) => s.watches(host))
+        .map((p) => ({ path: p.path, depth: p.depth ?? 0, items: null })),
   });
 }
 

@@ -22,6 +22,7 @@ export function runPartsProblem(name: string, mode: number): string | null {
 export const runParts: TaskSource = {
   kind: "run-parts",
   platforms: ["linux"],
+  watches: () => PERIODS.map((period) => ({ path: `/etc/cron.${period}`, depth: 1 })),
   async read({ host, signal }: SourceContext): Promise<TaskRead> {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     for (const period of PERIODS) {

@@ -138,6 +138,11 @@ export function taskItem(name: string, source: string, bytes: Uint8Array): TaskI
 export const taskScheduler: TaskSource = {
   kind: "task",
   platforms: ["windows"],
+  // Tasks live in folders of any depth; 16 levels is more than Task Scheduler's own tools make.
+  watches: (host) => {
+    const store = tasksDir(host);
+    return store ? [{ path: store.dir, depth: 16 }] : [];
+  },
   async read({ host, signal }: SourceContext): Promise<TaskRead> {
     const out: TaskRead = { items: [], unseen: [], warnings: [] };
     let store;

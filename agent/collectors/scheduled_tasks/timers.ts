@@ -7,6 +7,7 @@ import {
   discover,
   readText,
   scanUnitTree,
+  SYSTEM_UNIT_PATH,
   unitDropIns,
   UnitError,
   unitFileState,
@@ -185,6 +186,8 @@ export function readTimers(tree: UnitTree, runtime: Map<string, RuntimeState> | 
 export const timers: TaskSource = {
   kind: "timer",
   platforms: ["linux"],
+  // Units, drop-ins and the .wants links that enable them, in every directory systemd reads units from.
+  watches: () => SYSTEM_UNIT_PATH.map((path) => ({ path, depth: 2 })),
   async read({ host, signal }: SourceContext): Promise<TaskRead> {
     try {
       const runtime = systemdRunning(host) ? await listUnits(host, ".timer", signal) : null;

@@ -2,6 +2,7 @@
 import type { Host } from "../../host/mod.ts";
 import type { Accounts } from "../../host/accounts.ts";
 import type { Platform } from "../../platform.ts";
+import type { WatchPath } from "../types.ts";
 
 /** Where a task is defined: each source has its own. */
 export type TaskKind = "cron" | "anacron" | "run-parts" | "timer" | "at" | "task";
@@ -51,6 +52,11 @@ export interface TaskSource {
   kind: TaskKind;
   platforms: readonly Platform[];
   read(ctx: SourceContext): Promise<TaskRead>;
+  /**
+   * What realtime follows for it (paths on the machine read): a change there re-reads the collector. Its
+   * scheduled runs read it whatever this says.
+   */
+  watches(host: Host): WatchPath[];
 }
 
 /** The collector's key of a task: its kind and what it is. */

@@ -39,4 +39,18 @@ export default defineCollector<UserItem>({
     important: ["Admin", "Groups", "PasswordStatus", "Disabled", "PasswordExpired", "Sudo"],
     summary: "Kind",
   },
+  // The account databases and sudo's policy (a file `@include`d from elsewhere is seen by the scheduled run);
+  // Windows keeps its accounts in the SAM, which only SYSTEM may open: its scheduled runs see them.
+  watch: {
+    paths: {
+      linux: [
+        { path: "/etc/passwd" },
+        { path: "/etc/group" },
+        { path: "/etc/shadow" },
+        { path: "/etc/gshadow" },
+        { path: "/etc/sudoers" },
+        { path: "/etc/sudoers.d", depth: 1 },
+      ],
+    },
+  },
 });

@@ -1,6 +1,7 @@
 // Bench of the local page with 200,000 items (100,000 packages, 100,000 files) and 1,000,000 changes: every list
-// endpoint's latency (p50/p95), the export of all 1,000,000 changes (its memory as it streams), the first rows of
-// each view in Chromium, and the API's latency while a 200,000-file baseline runs (ui_baseline.ts).
+// endpoint's latency (p50/p95) and comparisons over 24 h and 30 d, the export of all 1,000,000 changes (its
+// memory as it streams), the first rows of each view in Chromium, and the API's latency while a 200,000-file
+// baseline runs (ui_baseline.ts).
 // Usage: deno run -A build/bench/ui.ts   (or through build/bench/mod.ts: deno task bench ui)
 import { CHROMIUM, LAUNCH } from "../../ui/testdata/chromium.ts";
 import { existsSync } from "node:fs";
@@ -81,6 +82,10 @@ export async function benchUi(): Promise<Record<string, unknown>> {
       "changes search none (zzzz)": "/api/changes?since=30d&q=zzzz&limit=100",
       "histogram 30d": "/api/histogram?since=30d",
       "counts (overview cards)": "/api/counts",
+      // Compare two moments: the net change of every item changed between them (not a list of stored rows).
+      "compare 24h": "/api/compare?from=24h&limit=100",
+      "compare 30d": "/api/compare?from=30d&limit=100",
+      "compare 30d files": "/api/compare?from=30d&type=files&limit=100",
       "changes unreviewed 24h": "/api/changes?since=24h&reviewed=0&limit=100",
       "item history": "/api/item?collector=software&key=dpkg%3Apkg-004243-daemon%3Ai386",
       "file history": "/api/item?collector=files&key=%2Fsrv%2Fbench%2Fd43%2Ffile-4243.conf",
@@ -107,9 +112,17 @@ export async function benchUi(): Promise<Record<string, unknown>> {
       latency[name] = { p50: round(pct(ms, 50)), p95: round(pct(ms, 95)), max: round(ms[ms.length - 1]) };
     }
     out.api_ms = latency;
-    const worst = Object.entries(latency).sort((a, b) => b[1].p95 - a[1].p95)[0];
+    // The target is for the endpoints that list or count stored rows; a comparison works out the net change of
+    // every item changed between two moments, and is shown on its own.
+    const lists = Object.entries(latency).filter(([name]) => !name.startsWith("compare"));
+    const worst = lists.sort((a, b) => b[1].p95 - a[1].p95)[0];
     out["worst p95 ms"] = `${worst[1].p95} (${worst[0]})`;
-    out[`p95 <= ${P95_MS} ms`] = Object.values(latency).every((l) => l.p95 <= P95_MS);
+    out[`p95 <= ${P95_MS} ms`] = lists.every(([, l]) => l.p95 <= P95_MS);
+    out["compare p95 ms"] = Object.fromEntries(
+      Object.entries(latency).filter(([name]) => name.startsWith("compare")).map((
+        [name, l],
+      ) => [name, l.p95]),
+    );
     out.export = await exportAll((path) => ui.app.request(path, { headers: { host, cookie } }));
     out.page = existsSync(CHROMIUM) ? await pageLoad(ui.url, ui.signInUrl) : `skipped: ${CHROMIUM} absent`;
     out["load average at end"] = loadavg()[0].toFixed(1);

@@ -123,6 +123,8 @@ export function onceText(
   const lines = [
     `ctagent ${VERSION} on ${host.hostname} (${host.os}); DCR ${config.id} from ${config.source} (${config.origin})`,
   ];
+  // Columns as wide as the longest collector name and change type shown (listening_ports, ScheduledTasks).
+  const width = Math.max(9, ...[...res.summaries, ...res.skipped].map((s) => s.collector.length));
   for (const s of res.summaries) {
     const c = s.counts;
     const what = s.status === "baseline"
@@ -131,14 +133,14 @@ export function onceText(
       ? `error: ${s.error}`
       : `${c.items} items, +${c.added} added, -${c.removed} removed, ~${c.modified} modified`;
     lines.push(
-      `  ${s.collector.padEnd(9)} ${s.status.padEnd(8)} ${what}${
+      `  ${s.collector.padEnd(width)} ${s.status.padEnd(8)} ${what}${
         c.errors ? `, ${c.errors} unreadable` : ""
       } ` +
         `(${((s.finishedAt - s.startedAt) / 1000).toFixed(2)} s)`,
     );
-    for (const w of s.warnings) lines.push(`            warning: ${w}`);
+    for (const w of s.warnings) lines.push(`${" ".repeat(width + 3)}warning: ${w}`);
   }
-  for (const k of res.skipped) lines.push(`  ${k.collector.padEnd(9)} skipped  ${k.reason}`);
+  for (const k of res.skipped) lines.push(`  ${k.collector.padEnd(width)} skipped  ${k.reason}`);
   // Each change is named by its collector's name field.
   const changes = res.summaries.flatMap((s) => {
     const field = opts.collectors.find((c) => c.name === s.collector)?.nameField ?? "";
@@ -146,13 +148,16 @@ export function onceText(
   });
   if (changes.length) {
     lines.push("", "Changes:");
+    const types = Math.max(9, ...changes.slice(0, 200).map(({ r }) => r.ConfigChangeType.length));
     for (const { r, field } of changes.slice(0, 200)) {
       const name = r[field] || "?";
       const detail = r.ChangeCategory === "Modified" ? `  [${r.FieldsChanged}]` : "";
       const ver = r.Previous !== undefined || r.Current !== undefined
         ? `  ${r.Previous ?? ""}${r.Previous && r.Current ? " → " : ""}${r.Current ?? ""}`
         : "";
-      lines.push(`  ${r.ChangeCategory.padEnd(8)} ${r.ConfigChangeType.padEnd(9)} ${name}${ver}${detail}`);
+      lines.push(
+        `  ${r.ChangeCategory.padEnd(8)} ${r.ConfigChangeType.padEnd(types)} ${name}${ver}${detail}`,
+      );
     }
     if (changes.length > 200) lines.push(`  … and ${changes.length - 200} more (use --json for all)`);
   } else lines.push("", "No changes.");

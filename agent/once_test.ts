@@ -38,3 +38,27 @@ Deno.test("runOnce() runs a collector of ctagent's own settings by default, and 
   );
   await close();
 });
+
+Deno.test("onceText() lines up its columns under the longest collector name", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const config = builtInConfig("linux");
+  const long = fakeCollector("listening_ports_long", {
+    collect: () => Promise.resolve({ items: [{ Name: "a" }] }),
+  });
+  const short = fakeCollector("mods", { collect: () => Promise.resolve({ items: [{ Name: "b" }] }) });
+  const collectors = [long, short];
+  const res = await runOnce({
+    db,
+    raw,
+    collectors,
+    config,
+    host,
+    log: memoryLogger(),
+    signal: new AbortController().signal,
+  });
+  const lines = onceText(res, { collectors, config, host }).split("\n").filter((l) => l.includes("baseline"));
+  assert.equal(lines.length, 2);
+  assert.deepEqual(lines.map((l) => l.indexOf("baseline")), [2 + 21, 2 + 21], lines.join("\n"));
+  await close();
+});

@@ -1,7 +1,17 @@
-// Helpers of the end-to-end tests: a machine tree with a dpkg status file, captured CLI output.
+// Helpers of the end-to-end tests: a machine tree with a dpkg status file, captured CLI output, a collector's
+// page.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Io } from "../agent/cli.ts";
+import type { Collector } from "../agent/collectors/types.ts";
+import type { Settings } from "../agent/config/dcr.ts";
+import type { Host } from "../agent/host/mod.ts";
+import type { Logger } from "../agent/log.ts";
+import { runCollector } from "../agent/pipeline/run.ts";
+import { createScheduler } from "../agent/pipeline/scheduler.ts";
+import type { OpenedDb } from "../db/open.ts";
+import { startUi } from "../ui/server.ts";
+import { ensureUiAssets } from "../build/bundle_ui.ts";
 
 export function stanza(name: string, version: string): string {
   return `Package: ${name}\nStatus: install ok installed\nArchitecture: all\nMaintainer: Test <t@example.org>\n` +
@@ -26,5 +36,47 @@ export function capture(): Io & { outText(): string; errText(): string } {
     env: (k) => Deno.env.get(k),
     outText: () => out.join("\n"),
     errText: () => err.join("\n"),
+  };
+}
+
+/**
+ * The page (no sign-in) over `opened`, with a scheduler that runs `collector` on `host`, as a collector's
+ * end-to-end test shows its items: `get` answers a path's text and fails on any status but 200.
+ */
+export async function collectorPage(opts: {
+  opened: OpenedDb;
+  collector: Collector;
+  settings: Settings;
+  host: Host;
+  log: Logger;
+}): Promise<{ get(path: string): Promise<string>; stop(): Promise<void> }> {
+  const { opened, collector, settings, host, log } = opts;
+  await ensureUiAssets();
+  const scheduler = createScheduler({
+    collectors: [collector],
+    os: host.os,
+    settings,
+    log,
+    run: (c, s, signal) => runCollector({ ...opened, collector: c, settings: s, host, log, signal }),
+  });
+  const ui = await startUi({
+    db: opened,
+    host,
+    log,
+    agent: { scheduler, config: () => ({ settings }) as never },
+    listen: "127.0.0.1:0",
+    noAuth: true,
+  });
+  return {
+    async get(path) {
+      const r = await ui.app.request(path, { headers: { host: `127.0.0.1:${ui.listen.port}` } });
+      const text = await r.text();
+      if (r.status !== 200) throw new Error(`${path}: ${r.status} ${text}`);
+      return text;
+    },
+    async stop() {
+      await ui.stop();
+      await scheduler.stop();
+    },
   };
 }

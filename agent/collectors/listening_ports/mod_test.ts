@@ -9,12 +9,9 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { runCollector } from "../../pipeline/run.ts";
-import { createScheduler } from "../../pipeline/scheduler.ts";
-import { startUi } from "../../../ui/server.ts";
-import { ensureUiAssets } from "../../../build/bundle_ui.ts";
 import { main } from "../../cli.ts";
 import { DB_FILE } from "../../paths.ts";
-import { capture } from "../../../test/e2e_helpers.ts";
+import { capture, collectorPage } from "../../../test/e2e_helpers.ts";
 import { startFakeAma } from "../../../test/fake_ama.ts";
 import { COLLECTORS } from "../mod.ts";
 import type { PortItem } from "./item.ts";
@@ -352,37 +349,18 @@ Deno.test("--once: listening ports go to --json, a --forward endpoint and the pa
     ]);
 
     // The page shows the inventory through the spec.
-    await ensureUiAssets();
     const opened = await openDb(join(data, DB_FILE)); // the database the --once runs above wrote
     const log = memoryLogger("debug");
     const host = liveHost({ root, hostname: "fixture" });
-    const scheduler = createScheduler({
-      collectors: [ports],
-      os: "linux",
-      settings,
-      log,
-      run: (collector, s, signal) => runCollector({ ...opened, collector, settings: s, host, log, signal }),
-    });
-    const ui = await startUi({
-      db: opened,
-      host,
-      log,
-      agent: { scheduler, config: () => ({ settings }) as never },
-      listen: "127.0.0.1:0",
-      noAuth: true,
-    });
+    const page = await collectorPage({ opened, collector: ports, settings, host, log });
     try {
-      const r = await ui.app.request("/api/inventory/listening_ports?limit=50&filter.Process=nginx", {
-        headers: { host: `127.0.0.1:${ui.listen.port}` },
-      });
-      assert.equal(r.status, 200);
-      const rows = (await r.json()).rows;
+      const rows =
+        JSON.parse(await page.get("/api/inventory/listening_ports?limit=50&filter.Process=nginx")).rows;
       assert.deepEqual(rows.map((x: { key: string; data: PortItem }) => [x.key, x.data.User]), [
         ["tcp|0.0.0.0|80", "root, www-data"],
       ]);
     } finally {
-      await ui.stop();
-      await scheduler.stop();
+      await page.stop();
       await opened.close();
     }
 

@@ -8,11 +8,8 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { runCollector } from "../../pipeline/run.ts";
-import { createScheduler } from "../../pipeline/scheduler.ts";
-import { startUi } from "../../../ui/server.ts";
-import { ensureUiAssets } from "../../../build/bundle_ui.ts";
 import { main } from "../../cli.ts";
-import { capture } from "../../../test/e2e_helpers.ts";
+import { capture, collectorPage } from "../../../test/e2e_helpers.ts";
 import { startFakeAma } from "../../../test/fake_ama.ts";
 import users from "./mod.ts";
 
@@ -100,29 +97,9 @@ Deno.test({
       assert.deepEqual(await changes(), []);
 
       // The page: the account as the inventory shows it, and its three changes.
-      await ensureUiAssets();
-      const scheduler = createScheduler({
-        collectors: [users],
-        os: "linux",
-        settings,
-        log,
-        run: (collector, s, signal) => runCollector({ ...opened, collector, settings: s, host, log, signal }),
-      });
-      const ui = await startUi({
-        db: opened,
-        host,
-        log,
-        agent: { scheduler, config: () => ({ settings }) as never },
-        listen: "127.0.0.1:0",
-        noAuth: true,
-      });
+      const { get, stop } = await collectorPage({ opened, collector: users, settings, host, log });
       let page = "";
       try {
-        const get = async (path: string) => {
-          const r = await ui.app.request(path, { headers: { host: `127.0.0.1:${ui.listen.port}` } });
-          assert.equal(r.status, 200, path);
-          return await r.text();
-        };
         const inventory = await get("/api/inventory/users?limit=500&q=ctagent_t1");
         const row = JSON.parse(inventory).rows.find((r: { key: string }) => r.key === "user:ctagent_t1");
         assert.deepEqual([row.data.Admin, row.data.PasswordStatus, row.data.Groups], [
@@ -144,8 +121,7 @@ Deno.test({
         page = inventory + changed +
           await get(`/api/item?collector=users&key=${encodeURIComponent("user:ctagent_t1")}`);
       } finally {
-        await ui.stop();
-        await scheduler.stop();
+        await stop();
       }
       await opened.close();
       // Everything the store holds (database and its write-ahead log), every log line, what the page served.

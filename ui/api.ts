@@ -620,7 +620,11 @@ export function createApi(opts: ApiOptions): Hono {
     summary: "Changes, newest first: filters, text search, a page of rows",
     query: z.strictObject({
       ...changeFilters,
-      q: searchText.meta({ description: "text in the changed item's key (3+ characters: its words)" }),
+      q: searchText.meta({
+        description:
+          "text in the changed item's key (3+ characters: its words); with * or ? a glob over keys " +
+          "(/etc/**/*.conf); re: and a regex found in the key (linear-time subset)",
+      }),
       group: flag("group", "0: a run's mass change listed change by change (1, the default: as one row)"),
       offset: whole.optional(),
       limit: whole.optional().meta({ description: `rows (default 100, at most ${q.MAX_LIMIT})` }),
@@ -638,10 +642,12 @@ export function createApi(opts: ApiOptions): Hono {
       },
     },
     handle: async (c, { query }) => {
-      const filters = await filtersOf(query);
-      const text = query.q;
-      // A run's mass change is one row (not in a text search, which lists what matches).
-      const runs = query.group === false || text?.trim()
+      const keys = keyPattern(query.q, os);
+      // A pattern walks the keys (no index answers it); other text searches the keys' words.
+      const filters = { ...await filtersOf(query), keys: keys?.test };
+      const text = keys ? undefined : query.q;
+      // A run's mass change is one row (not in a search, which lists what matches).
+      const runs = query.group === false || query.q?.trim()
         ? []
         : await folded(JSON.stringify({ ...filters, quiet: filters.quiet && { sets: filters.quiet.sets } }));
       const page = await q.changes(db, {
@@ -659,7 +665,7 @@ export function createApi(opts: ApiOptions): Hono {
       const sets = await readable(page.rows);
       // How many timestamp-only changes the same filters fold away (or, shown, hold).
       const only = { ...filters, quiet: { sets, only: true }, folded: undefined };
-      const hidden = text?.trim() || filters.reviewed !== undefined
+      const hidden = query.q?.trim() || filters.reviewed !== undefined
         ? await q.countCapped(db, only, text)
         : { n: await q.countChanges(db, only), capped: false };
       // The changes the folded rows stand for, so the count line says how many changes there are, not rows.
@@ -674,16 +680,24 @@ export function createApi(opts: ApiOptions): Hono {
     summary: "Every change the change list shows (its filters; q: text in the key) as CSV or NDJSON",
     query: z.strictObject({
       ...changeFilters,
-      q: searchText.meta({ description: "text in the changed item's key" }),
+      q: searchText.meta({
+        description: "text in the changed item's key; a glob or re: regex as in /changes",
+      }),
       format: exportFormat,
     }),
     answers: { 200: exported },
     example: { query: { since: "7d", format: "ndjson" } },
     handle: async (c, { query }) => {
-      download(c, "changes", query.format);
       const text = query.q?.trim();
+      const keys = keyPattern(text, os); // a pattern that cannot be read is refused before the download starts
+      const filters = await filtersOf(query);
+      download(c, "changes", query.format);
       return c.body(
-        exportChanges(db, { ...(await filtersOf(query)), keyLike: text || undefined }, query.format),
+        exportChanges(
+          db,
+          keys ? { ...filters, keys: keys.test } : { ...filters, keyLike: text || undefined },
+          query.format,
+        ),
       );
     },
   }));

@@ -239,6 +239,22 @@ Deno.test("API: a file modified in the watched tree is a Modified change after s
     const byText = await c.json<Changes>("/api/changes?q=APP.CO");
     assert.equal(byText.rows[0]?.key, path, "text search over keys, case-insensitive");
     assert.equal((await c.json<Changes>("/api/changes?q=no-such-thing")).total, 0);
+    // A glob or a regex in the change list's box matches keys, as the inventory's box does.
+    const glob = await c.json<Changes>(`/api/changes?q=${encodeURIComponent(`${w.tree}/**/*.conf`)}`);
+    assert.deepEqual(glob.rows.map((r) => r.key), [path], "glob over keys");
+    assert.equal((await c.json<Changes>(`/api/changes?q=${encodeURIComponent("*.json")}`)).total, 0, "glob");
+    const regex = await c.json<Changes>(`/api/changes?q=${encodeURIComponent("re:app\\.con[f]$")}`);
+    assert.deepEqual(regex.rows.map((r) => r.key), [path], "regex over keys");
+    const bad = await c.get(`/api/changes?q=${encodeURIComponent("re:(a")}`);
+    assert.equal(bad.status, 400, "a regex that cannot be read is refused, not searched as words");
+    const exported = await c.get(
+      `/api/export/changes?format=ndjson&q=${encodeURIComponent("re:app\\.conf$")}`,
+    );
+    assert.deepEqual(
+      (await exported.text()).trim().split("\n").map((l) => JSON.parse(l).key),
+      [path],
+      "the export of a regex search holds what the list shows",
+    );
     assert.equal((await c.json<Changes>(`/api/changes?since=${Date.now() + 60_000}`)).total, 0, "time range");
 
     const item = await c.json<{ history: unknown[]; contents: string[] }>(

@@ -58,7 +58,7 @@ interface ExportedChange {
   ack: string | null;
 }
 
-/** The changes matching `q` (its text search aside), newest first, as CSV or NDJSON. */
+/** The changes matching `q` (its text search aside; its key pattern too), newest first, as CSV or NDJSON. */
 export function exportChanges(db: Db, q: ChangesQuery, format: ExportFormat): ReadableStream<Uint8Array> {
   let after: { at: number; id: number } | undefined;
   let started = false;
@@ -85,6 +85,7 @@ export function exportChanges(db: Db, q: ChangesQuery, format: ExportFormat): Re
     after = { at: last.at, id: last.id };
     let out = head;
     for (const r of rows) {
+      if (q.keys && !q.keys(r.key)) continue; // a glob or regex of the search box: no index answers it
       const ack = r.ack ? JSON.parse(r.ack) as { reviewer: string; at: number; note: string } : null;
       const time = new Date(r.at).toISOString();
       if (format === "ndjson") {

@@ -1,5 +1,6 @@
 // Chromium tests of search everywhere: one box across all types and field values, path globs and regexes on
-// the linear-time pattern engine, facets with counts on inventory views.
+// the linear-time pattern engine (in the inventory's box and the change list's), facets with counts on
+// inventory views.
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { present, shot, skipNote, withPage } from "./testdata/browser.ts";
@@ -104,4 +105,26 @@ Deno.test({
         /filter\.Mode=/,
       );
     }),
+});
+
+Deno.test({
+  name:
+    "page: the change list's own box takes a path glob and a regex too, and lists only the changes they match",
+  ignore,
+  fn: () =>
+    withPage(async (page, w) => {
+      await Deno.writeTextFile(join(w.tree, "etc", "app.conf"), "# app\nport = 9999\n");
+      await Deno.writeTextFile(join(w.tree, "etc", "sub", "deep.conf"), "x = 2\n");
+      await Deno.writeTextFile(join(w.tree, "readme.txt"), "read me again\n");
+      await w.scheduler.scanNow("files");
+      const listed = async (q: string, first: string) => {
+        await page.goto(`${w.ui.url}#/changes?${new URLSearchParams({ q })}`);
+        await page.locator(".changes li", { hasText: first }).first().waitFor();
+        await page.locator(".countline", { hasNotText: "Loading" }).waitFor();
+        return (await page.locator(".changes li .name .leaf").allInnerTexts()).map((t) => squash(t)).sort();
+      };
+      assert.deepEqual(await listed(`${w.tree}/etc/**/*.conf`, "deep.conf"), ["app.conf", "deep.conf"]);
+      assert.deepEqual(await listed("*.txt", "readme.txt"), ["readme.txt"]);
+      assert.deepEqual(await listed("re:sub/deep\\.conf$", "deep.conf"), ["deep.conf"]);
+    }, { files: { "etc/sub/deep.conf": "x = 1\n", "readme.txt": "read me\n" } }),
 });

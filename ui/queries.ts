@@ -139,6 +139,12 @@ export interface ChangesQuery {
   /** Only changes whose key holds this text (exports; the list's `q` searches the trigram index). */
   keyLike?: string;
   /**
+   * Only changes whose key this says yes to (a glob or regex typed in the change list's search box:
+   * ui/search.ts). No index answers it: the range's keys are walked newest first, as far as the page and the
+   * capped count need.
+   */
+  keys?: (key: string) => boolean;
+  /**
    * Timestamp-only changes (their stored field sets, per collector: readable.ts): left out, or (`only`) the only
    * ones kept.
    */
@@ -299,6 +305,21 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   const offset = Math.max(q.offset ?? 0, 0);
   const text = q.q?.trim() ?? "";
   const cols = sql`${sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))}, ${ACK_OF} as ack`;
+  if (q.keys) {
+    const cap = offset + Math.max(limit, COUNT_CAP);
+    const ids = await idsByKey(db, q, q.keys, cap + 1);
+    const page = ids.slice(offset, offset + limit);
+    const rows = page.length
+      ? (await sql<RawChange>`select ${cols} from changes c where c.id in (${sql.join(page)})
+        order by c.at desc, c.id desc`.execute(db)).rows
+      : [];
+    return {
+      total: Math.min(ids.length, cap),
+      capped: ids.length > cap,
+      offset,
+      rows: rows.map(parseChange),
+    };
+  }
   const { from, order } = changesFrom(q, text);
   const rows =
     (await sql<RawChange>`select ${cols} from ${from} order by ${order} limit ${limit} offset ${offset}`
@@ -340,11 +361,44 @@ export async function countCapped(
   text = "",
   cap = COUNT_CAP,
 ): Promise<{ n: number; capped: boolean }> {
+  if (q.keys) {
+    const n = (await idsByKey(db, q, q.keys, cap + 1)).length;
+    return { n: Math.min(n, cap), capped: n > cap };
+  }
   const { from } = changesFrom(q, text.trim());
   const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${cap + 1})`
     .execute(db);
   const n = counted.rows[0].n;
   return { n: Math.min(n, cap), capped: n > cap };
+}
+
+/** Rows a key walk reads at a time. */
+const WALK_BATCH = 5_000;
+
+/**
+ * The ids of the changes matching `q` whose key `test` says yes to, newest first, at most `upTo` of them: the
+ * range is read a batch of (id, key) at a time in the list's order (time, then id), so a pattern that matches
+ * often stops at the first batches.
+ */
+async function idsByKey(
+  db: Db,
+  q: ChangesQuery,
+  test: (key: string) => boolean,
+  upTo: number,
+): Promise<number[]> {
+  const where = changesWhere(q);
+  const ids: number[] = [];
+  let after: { at: number; id: number } | undefined;
+  while (ids.length < upTo) {
+    const next = after ? sql`and (c.at < ${after.at} or (c.at = ${after.at} and c.id < ${after.id}))` : sql``;
+    const batch = (await sql<{ id: number; at: number; key: string }>`select c.id, c.at, c.key from changes c
+      where ${where} ${next} order by c.at desc, c.id desc limit ${WALK_BATCH}`.execute(db)).rows;
+    for (const r of batch) if (test(r.key) && ids.push(r.id) >= upTo) break;
+    if (batch.length < WALK_BATCH) break;
+    const last = batch[batch.length - 1];
+    after = { at: last.at, id: last.id };
+  }
+  return ids;
 }
 
 /** Moves whenever an acknowledgement is written: keys caches of what the review filter answers. */

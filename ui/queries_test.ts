@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { fillSynthetic } from "./testdata/synthetic.ts";
 import { acknowledge } from "../db/acks.ts";
-import { changes, COUNT_CAP, countChanges, histogram, reviewedCounts } from "./queries.ts";
+import { changes, COUNT_CAP, countCapped, countChanges, histogram, reviewedCounts } from "./queries.ts";
+import { keyPattern } from "./search.ts";
 
 Deno.test("changes() counts exactly without a text search, and with one only COUNT_CAP rows past the page", async () => {
   const opened = await openDb(":memory:");
@@ -111,6 +112,43 @@ Deno.test("reviewedCounts() counts each acknowledged change once, alone or with 
     for (const [collector, n] of Object.entries(await reviewedCounts(opened.db, 0))) {
       assert.equal(await countChanges(opened.db, { collectors: [collector], reviewed: true }), n, collector);
     }
+  } finally {
+    await opened.close();
+  }
+});
+
+Deno.test("changes() with a key pattern lists exactly the matching changes newest first, paged and counted up to COUNT_CAP", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const now = Date.now();
+    fillSynthetic(opened, { software: 100, files: 100, changes: 12_000, now, spanMs: 3 * 3600_000 });
+    const pattern = keyPattern("/srv/**/d1?/*.conf", "linux")!;
+    const all = opened.raw.prepare("select id, key from changes order by at desc, id desc").all() as {
+      id: number;
+      key: string;
+    }[];
+    const expected = all.filter((r) => pattern.test(r.key)).map((r) => r.id);
+    assert.ok(expected.length > 500 && expected.length < COUNT_CAP, `${expected.length} matches`);
+    const first = await changes(opened.db, { keys: pattern.test, limit: 100 });
+    assert.deepEqual(first.rows.map((r) => r.id), expected.slice(0, 100));
+    assert.deepEqual([first.total, first.capped], [expected.length, false]);
+    const late = await changes(opened.db, { keys: pattern.test, limit: 100, offset: 400 });
+    assert.deepEqual(late.rows.map((r) => r.id), expected.slice(400, 500));
+    // Past the walk's first batch, and filtered as the list filters.
+    const files = await changes(opened.db, { keys: pattern.test, categories: ["Modified"], limit: 500 });
+    const modified = new Set(
+      (opened.raw.prepare("select id from changes where category = 'Modified'").all() as { id: number }[])
+        .map((r) => r.id),
+    );
+    assert.deepEqual(files.rows.map((r) => r.id), expected.filter((id) => modified.has(id)).slice(0, 500));
+    // A pattern matching nearly everything: counted up to COUNT_CAP past the page.
+    const broad = keyPattern("*", "linux")!;
+    const many = await changes(opened.db, { keys: broad.test, limit: 10 });
+    assert.deepEqual([many.total, many.capped, many.rows.length], [COUNT_CAP, true, 10]);
+    assert.deepEqual(await countCapped(opened.db, { keys: pattern.test }), {
+      n: expected.length,
+      capped: false,
+    });
   } finally {
     await opened.close();
   }

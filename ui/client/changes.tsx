@@ -189,7 +189,7 @@ export function Changes(props: { params: Record<string, string> }) {
         </label>
         <SearchBox
           value={p.q ?? ""}
-          placeholder="Search names and paths"
+          placeholder="Search names and paths, /glob/**, re:regex"
           onInput={(q, replace) => setParams({ q, page: undefined }, { replace })}
         />
       </div>

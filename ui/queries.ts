@@ -1,6 +1,6 @@
 // The page's read model: inventory search and sort, changes, histograms, item history, DCRs (the tables' own
 // modules in db/ answer runs, outbox, contents and counts).
-import { type Expression, type Selectable, sql, type SqlBool } from "kysely";
+import { type Expression, type RawBuilder, type Selectable, sql, type SqlBool } from "kysely";
 import type { Db } from "../db/open.ts";
 import type { ChangesTable, ConfigTable, ItemsTable } from "../db/schema.ts";
 import { itemCounts as countItems } from "../db/items.ts";
@@ -140,8 +140,7 @@ export interface ChangesQuery {
   keyLike?: string;
   /**
    * Only changes whose key this says yes to (a glob or regex typed in the change list's search box:
-   * ui/search.ts). No index answers it: the range's keys are walked newest first, as far as the page and the
-   * capped count need.
+   * ui/search.ts); counted up to COUNT_CAP past the page, as a text search is.
    */
   keys?: (key: string) => boolean;
   /**
@@ -306,19 +305,14 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
   const text = q.q?.trim() ?? "";
   const cols = sql`${sql.raw(CHANGE_COLUMNS.map((c) => `c.${c}`).join(", "))}, ${ACK_OF} as ack`;
   if (q.keys) {
-    const cap = offset + Math.max(limit, COUNT_CAP);
-    const ids = await idsByKey(db, q, q.keys, cap + 1);
-    const page = ids.slice(offset, offset + limit);
-    const rows = page.length
-      ? (await sql<RawChange>`select ${cols} from changes c where c.id in (${sql.join(page)})
-        order by c.at desc, c.id desc`.execute(db)).rows
-      : [];
-    return {
-      total: Math.min(ids.length, cap),
-      capped: ids.length > cap,
-      offset,
-      rows: rows.map(parseChange),
-    };
+    const match = await keyCondition(db, q, q.keys);
+    if (!match) return { total: 0, capped: false, offset, rows: [] };
+    const rows = (await sql<RawChange>`select ${cols} from changes c where ${changesWhere(q)} and ${match}
+      order by c.at desc, c.id desc limit ${limit} offset ${offset}`.execute(db)).rows;
+    const { n, capped } = offset === 0 && rows.length < limit
+      ? { n: rows.length, capped: false }
+      : await countCapped(db, q, "", offset + COUNT_CAP, match);
+    return { total: n, capped, offset, rows: rows.map(parseChange) };
   }
   const { from, order } = changesFrom(q, text);
   const rows =
@@ -340,8 +334,8 @@ export async function changes(db: Db, q: ChangesQuery): Promise<Page<ChangeRow>>
  * newest id first (ids grow with time), so a broad term stops at the first page instead of sorting every
  * match; shorter texts scan keys with LIKE.
  */
-function changesFrom(q: ChangesQuery, text: string) {
-  const where = changesWhere(q);
+function changesFrom(q: ChangesQuery, text: string, match?: RawBuilder<unknown>) {
+  const where = match ? sql`${changesWhere(q)} and ${match}` : changesWhere(q);
   if (text.length >= 3) {
     const phrase = `"${text.replaceAll('"', '""')}"`;
     return {
@@ -360,45 +354,31 @@ export async function countCapped(
   q: ChangesQuery,
   text = "",
   cap = COUNT_CAP,
+  match?: RawBuilder<unknown> | null,
 ): Promise<{ n: number; capped: boolean }> {
-  if (q.keys) {
-    const n = (await idsByKey(db, q, q.keys, cap + 1)).length;
-    return { n: Math.min(n, cap), capped: n > cap };
-  }
-  const { from } = changesFrom(q, text.trim());
+  if (q.keys) match ??= await keyCondition(db, q, q.keys);
+  if (match === null) return { n: 0, capped: false };
+  const { from } = changesFrom(q, text.trim(), match);
   const counted = await sql<{ n: number }>`select count(*) as n from (select 1 from ${from} limit ${cap + 1})`
     .execute(db);
   const n = counted.rows[0].n;
   return { n: Math.min(n, cap), capped: n > cap };
 }
 
-/** Rows a key walk reads at a time. */
-const WALK_BATCH = 5_000;
-
 /**
- * The ids of the changes matching `q` whose key `test` says yes to, newest first, at most `upTo` of them: the
- * range is read a batch of (id, key) at a time in the list's order (time, then id), so a pattern that matches
- * often stops at the first batches.
+ * The SQL condition "the change `c` is of a key `test` says yes to", or null when no key in `q`'s range does:
+ * the range's distinct keys are read from the (collector, key, time) index and tested here (a pattern has no
+ * index of its own), then the changes of the matching keys are found through that index.
  */
-async function idsByKey(
-  db: Db,
-  q: ChangesQuery,
-  test: (key: string) => boolean,
-  upTo: number,
-): Promise<number[]> {
-  const where = changesWhere(q);
-  const ids: number[] = [];
-  let after: { at: number; id: number } | undefined;
-  while (ids.length < upTo) {
-    const next = after ? sql`and (c.at < ${after.at} or (c.at = ${after.at} and c.id < ${after.id}))` : sql``;
-    const batch = (await sql<{ id: number; at: number; key: string }>`select c.id, c.at, c.key from changes c
-      where ${where} ${next} order by c.at desc, c.id desc limit ${WALK_BATCH}`.execute(db)).rows;
-    for (const r of batch) if (test(r.key) && ids.push(r.id) >= upTo) break;
-    if (batch.length < WALK_BATCH) break;
-    const last = batch[batch.length - 1];
-    after = { at: last.at, id: last.id };
-  }
-  return ids;
+async function keyCondition(db: Db, q: ChangesQuery, test: (key: string) => boolean) {
+  const range = changesWhere({ since: q.since, until: q.until, collectors: q.collectors });
+  const keys =
+    (await sql<{ collector: string; key: string }>`select distinct c.collector, c.key from changes c
+    where ${range}`.execute(db)).rows;
+  const hit = keys.filter((k) => test(k.key)).map((k) => [k.collector, k.key]);
+  if (!hit.length) return null;
+  return sql`(c.collector, c.key) in (select json_extract(value, '$[0]'), json_extract(value, '$[1]')
+    from json_each(${JSON.stringify(hit)}))`;
 }
 
 /** Moves whenever an acknowledgement is written: keys caches of what the review filter answers. */

@@ -80,9 +80,10 @@ export interface RealtimeOptions {
   ignore?: readonly string[];
   /**
    * A batch runs once no event came for `quietMs`, or `maxWaitMs` after its first event; in a storm (events keep
-   * coming) the wait grows to twenty times what the last run of the collector took, up to `stormMaxMs`, so
-   * realtime runs take at most about a twentieth of the time however many events come (a storm's writes to a
-   * file between two runs are one change: fewer runs, fewer changes to store; `deno task bench realtime`).
+   * coming) the wait grows to ten times what the last run of the collector took (twenty times for runs of
+   * 200 ms and more), up to `stormMaxMs`, so realtime runs take at most about a tenth of the time however many
+   * events come, a twentieth in a storm (its writes to a file between two runs are one change: fewer runs,
+   * fewer changes to store; `deno task bench realtime`).
    */
   quietMs?: number;
   maxWaitMs?: number;
@@ -276,7 +277,10 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
     const b = f.pending;
     if (!b || f.running || stopped) return;
     clock.clearTimeout(f.timer);
-    const wait = Math.min(stormMaxMs, Math.max(maxWaitMs, f.lastRunMs * 20));
+    // Short runs (a few files) keep a write's latency under a second; the longer runs take (a storm's
+    // hundreds of files), the smaller the share of time they get: a tenth, down to a twentieth.
+    const share = Math.min(20, Math.max(10, f.lastRunMs / 10));
+    const wait = Math.min(stormMaxMs, Math.max(maxWaitMs, f.lastRunMs * share));
     const due = Math.min(b.firstAt + wait, b.lastAt + quietMs);
     f.timer = clock.setTimeout(() => void flush(f), Math.max(0, due - clock.now()));
   };

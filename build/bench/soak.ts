@@ -9,6 +9,7 @@ import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { defaultExtensionSettings } from "../../agent/config/defaults.ts";
 import { bundle } from "../bundle.ts";
+import { ensureUiAssets } from "../bundle_ui.ts";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
 
 const TARGET_MB = 60;
@@ -54,6 +55,9 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
   ], { stdio: ["ignore", "ignore", "ignore"] });
   let daemon: ReturnType<typeof spawn> | undefined;
   try {
+    // From source, the page's assets built first, as `deno task start` does: without them the daemon serves
+    // the small "not built" page, which is not what a user runs.
+    if (form !== "bundle") await ensureUiAssets();
     const program = form === "bundle"
       ? [V8_FLAGS_ARG, (await bundle({ out: join(dir, "ctagent.js"), log: () => {} })).out]
       : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];

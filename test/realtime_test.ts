@@ -119,6 +119,13 @@ const strip = (r: Row): Row => ({
   current: r.current,
 });
 
+/** A scheduled run of the world's collector finds nothing, and realtime counts nothing it missed. */
+async function nothingMissed(w: Awaited<ReturnType<typeof world>>) {
+  const [whole] = await w.agent.runNow();
+  assert.deepEqual([whole.counts.added, whole.counts.removed, whole.counts.modified], [0, 0, 0]);
+  assert.equal(w.agent.realtime().collectors[0].missed, 0);
+}
+
 for (const backend of ["fanotify", "inotify"] as const) {
   Deno.test({
     name:
@@ -236,9 +243,7 @@ Deno.test({
       assert.ok(w.log.lines.some((l) => l.includes("queue overflowed")));
       // The scheduled scan after it: nothing missed.
       await until(() => !w.agent.scheduler.status()[0].running);
-      const [whole] = await w.agent.runNow();
-      assert.deepEqual([whole.counts.added, whole.counts.removed, whole.counts.modified], [0, 0, 0]);
-      assert.equal(w.agent.realtime().collectors[0].missed, 0);
+      await nothingMissed(w);
     } finally {
       await w.stop();
       await Deno.remove(tree, { recursive: true });
@@ -310,9 +315,7 @@ Deno.test({
       assert.equal(o.ProcessPath, "/usr/bin/dpkg");
       assert.equal(o.ProcessName, "dpkg");
       // Only dpkg's packages were looked at, and the scheduled scan finds nothing else.
-      const [whole] = await w.agent.runNow();
-      assert.deepEqual([whole.counts.added, whole.counts.removed, whole.counts.modified], [0, 0, 0]);
-      assert.equal(w.agent.realtime().collectors[0].missed, 0);
+      await nothingMissed(w);
     } finally {
       await w.stop();
       await Deno.remove(dir, { recursive: true });
@@ -362,9 +365,7 @@ Deno.test({
         const o = JSON.parse(row.origin!);
         assert.deepEqual([o.DetectedBy, o.ProcessId], ["fanotify", String(pid)], collector.name);
         // The scheduled run finds nothing realtime did not record.
-        const [whole] = await w.agent.runNow();
-        assert.deepEqual([whole.counts.added, whole.counts.removed, whole.counts.modified], [0, 0, 0]);
-        assert.equal(w.agent.realtime().collectors[0].missed, 0);
+        await nothingMissed(w);
       } finally {
         await w.stop();
       }

@@ -46,7 +46,10 @@ Deno.test("parseSocketTable() throws naming the table when its rows do not fit i
     () => parseSocketTable(udp.subarray(0, udp.length - 1), "udp"),
     new RangeError("Cannot parse the Windows udp socket table (15 bytes): 1 rows of 12 bytes do not fit"),
   );
-  assert.throws(() => parseSocketTable(new Uint8Array(2), "tcp6"), /tcp6 socket table \(2 bytes\): too short/);
+  assert.throws(
+    () => parseSocketTable(new Uint8Array(2), "tcp6"),
+    /tcp6 socket table \(2 bytes\): too short/,
+  );
   assert.deepEqual(parseSocketTable(new Uint8Array(4), "tcp"), [], "no rows: nothing listens");
   assert.equal(bytes("udp6").length, 4 + ROW_BYTES.udp6, "one row of 28 bytes: MIB_UDP6ROW_OWNER_PID");
 });

@@ -16,7 +16,9 @@ const udp6 = udp("::1");
 const client = await Deno.connect({ hostname: "127.0.0.1", port: (tcp.addr as Deno.NetAddr).port });
 const served = await tcp.accept();
 
-for (const p of ["tcp", "tcp6", "udp", "udp6"] as const) Deno.writeFileSync(`${dir}${p}.bin`, readSocketTableBytes(p));
+for (const p of ["tcp", "tcp6", "udp", "udp6"] as const) {
+  Deno.writeFileSync(`${dir}${p}.bin`, readSocketTableBytes(p));
+}
 const lib = Deno.dlopen("iphlpapi.dll", {
   GetExtendedTcpTable: { parameters: ["buffer", "buffer", "i32", "u32", "u32", "u32"], result: "u32" },
 });

@@ -131,8 +131,11 @@ export interface Host {
    * hive files of the Windows installation under `root`. Close it when done.
    */
   registry(): Promise<RegistryReader>;
-  /** The Service Control Manager: only on the live Windows machine. */
-  scm?: { list(): ScmService[] };
+  /**
+   * The Service Control Manager: the services and drivers whose type has one of the `types` bits (Win32 services
+   * when not given); only on the live Windows machine.
+   */
+  scm?: { list(types?: number): ScmService[] };
   /** The local users and groups (netapi32): only on the live Windows machine (an image has its SAM hive). */
   accounts?: LocalAccounts;
   /**

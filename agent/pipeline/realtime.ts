@@ -206,9 +206,12 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
   const levels = (path: string, base: string): number => {
     const p = fold(path), b = fold(base);
     if (p === b) return 0;
-    const prefix = b.endsWith(sep) ? b : b + sep;
-    if (!p.startsWith(prefix)) return -1;
-    return p.slice(prefix.length).split(sep).length;
+    // Every event of a storm comes here for every target: counted in place, nothing allocated.
+    const start = b.endsWith(sep) ? b.length : b.length + 1;
+    if (!p.startsWith(b) || (start > b.length && p[b.length] !== sep)) return -1;
+    let n = 1;
+    for (let i = p.indexOf(sep, start); i >= 0; i = p.indexOf(sep, i + 1)) n++;
+    return n;
   };
   /** The target of `f` whose tree holds `path`, if any. */
   const targetOf = (f: Followed, path: string) => {

@@ -32,6 +32,12 @@ const INFO_FID = 1, INFO_DFID_NAME = 2, INFO_DFID = 3, INFO_PIDFD = 4;
 
 const decoder = new TextDecoder();
 
+const sameBytes = (a: Uint8Array, b: Uint8Array) => {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+};
+
 /**
  * A fanotify group, or the reason there is none (not root, an old kernel, a container without
  * CAP_SYS_ADMIN). `pid` is this process's: its own writes are never reported back to it.
@@ -111,6 +117,7 @@ export function fanotifyBackend(): DirBackend | string {
       const n = readSome(fd, buf, "read fanotify");
       if (n === 0) return { events, overflow, lost: [] };
       const dirs = new Map<string, string | null>();
+      let lastFid = new Uint8Array(0), lastDir: string | null = null;
       const who = new Map<number, Origin>();
       for (let off = 0; off + 24 <= n;) {
         const len = view.getUint32(off, true);
@@ -123,13 +130,20 @@ export function fanotifyBackend(): DirBackend | string {
           if (ilen < 4) break;
           if (type === INFO_PIDFD) pidfd = view.getInt32(i + 4, true);
           else if (type === INFO_DFID_NAME || type === INFO_DFID || type === INFO_FID) {
-            const fsid = fsidKey(buf, i + 4);
             const hbytes = view.getUint32(i + 12, true);
-            const handle = buf.slice(i + 12, i + 20 + hbytes);
-            const key = fsid + hex(buf, i + 12, 8 + hbytes);
-            let at = dirs.get(key);
-            if (at === undefined) dirs.set(key, at = pathOf(fsid, handle));
-            dir = at;
+            // The file system id and the directory's handle name the directory: looked up once per read, and
+            // not even that for the next event of the same directory (a storm's events mostly are).
+            const fid = buf.subarray(i + 4, i + 20 + hbytes);
+            if (!sameBytes(fid, lastFid)) {
+              const key = String.fromCharCode.apply(null, fid as unknown as number[]);
+              let at = dirs.get(key);
+              if (at === undefined) {
+                dirs.set(key, at = pathOf(fsidKey(buf, i + 4), buf.slice(i + 12, i + 20 + hbytes)));
+              }
+              lastFid = fid.slice();
+              lastDir = at;
+            }
+            dir = lastDir;
             named = true;
             if (type === INFO_DFID_NAME) {
               let e = i + 20 + hbytes;

@@ -80,6 +80,9 @@ const devOf = (p: string) => {
   }
 };
 
+/** How long the first event of a batch waits for others in the kernel's queue before they are read (ms). */
+const GATHER_MS = 20;
+
 /** An FsWatcher made of a directory backend: requests become marks, events become request paths. */
 export function treeWatcher(b: DirBackend, opts: FsWatcherOptions): FsWatcher {
   const max = opts.maxWatches ?? 100_000;
@@ -186,6 +189,10 @@ export function treeWatcher(b: DirBackend, opts: FsWatcherOptions): FsWatcher {
       if (!ready) return;
       if (ready[1] & (POLLPRI | POLLERR)) remounted();
       if (!ready[0]) continue;
+      // Events come one at a time as they are made: let a few milliseconds' worth gather in the kernel's queue,
+      // so a storm of writes costs one read, one conversion and one hand-over per batch rather than per write
+      // (the queue holds thousands; a batch waits anyway for its quiet time, far longer than this).
+      await new Promise((r) => setTimeout(r, GATHER_MS));
       for (;;) {
         let got;
         try {

@@ -3,13 +3,15 @@ import type { DatabaseSync } from "node:sqlite";
 import { sql, type Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database } from "./schema.ts";
+import { statement } from "./statements.ts";
 
 /**
  * Moves a run's staged contents (a staging table with `checksum`, `text`, `size`) into `contents`, inside the
  * run's transaction; a checksum stored already stays as it is.
  */
 export function storeStagedContents(raw: DatabaseSync, staged: string, at: number): void {
-  raw.prepare(
+  statement(
+    raw,
     `INSERT INTO main.contents (checksum, text, size, captured_at)
      SELECT checksum, text, size, ? FROM ${staged} WHERE true ON CONFLICT (checksum) DO NOTHING`,
   ).run(at);
@@ -20,7 +22,8 @@ export function contentWriter(
   raw: DatabaseSync,
   at: number,
 ): { store(c: { checksum: string; text: string; size: number }): void } {
-  const insert = raw.prepare(
+  const insert = statement(
+    raw,
     "INSERT INTO contents (checksum, text, size, captured_at) VALUES (?, ?, ?, ?) ON CONFLICT (checksum) DO NOTHING",
   );
   return { store: (c) => void insert.run(c.checksum, c.text, c.size, at) };

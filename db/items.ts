@@ -5,7 +5,7 @@ import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { type Selectable, sql, type Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, ItemsTable } from "./schema.ts";
-import { arrays } from "./sqlite_dialect.ts";
+import { statement } from "./statements.ts";
 import type { Scope } from "../agent/collectors/types.ts";
 import { prefixRange } from "../agent/collectors/scope.ts";
 import { keyOrder } from "../agent/key_order.ts";
@@ -57,7 +57,7 @@ function all<T>(stmt: StatementSync, ...params: (string | number)[]): T[] {
 /** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
 export function loadItems(raw: DatabaseSync, collector: string): Map<string, StoredItem> {
   const rows = all<StoredRow>(
-    arrays(raw.prepare(`SELECT ${STORED} FROM items WHERE collector = ?`)),
+    statement(raw, `SELECT ${STORED} FROM items WHERE collector = ?`, true),
     collector,
   );
   return new Map(rows.map((r) => [r[0], stored(r)]));
@@ -96,7 +96,7 @@ function storedRows(
   where: string,
   scope?: Scope,
 ): StoredRows {
-  const q = (sql: string) => arrays(raw.prepare(sql));
+  const q = (sql: string) => statement(raw, sql, true);
   const base = `FROM items WHERE collector = ? AND ${where}`;
   if (scope) return scopedRows(q, base, collector, value, scopeRanges(scope));
   const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
@@ -176,7 +176,7 @@ export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Sc
 
 /** Whether a collector has any stored item. */
 export function hasItems(raw: DatabaseSync, collector: string): boolean {
-  return !!raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(collector);
+  return !!statement(raw, "SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(collector);
 }
 
 /** Most fields an item row keeps in columns (migration 010: v0 … v19); an item with more keeps its JSON. */
@@ -283,11 +283,12 @@ const PLACES = Array(9 + SLOTS).fill("?").join(", ");
  * an item's row. Shapes not stored yet are stored in the same transaction, so they go or stay with the rows.
  */
 function rowWriter(raw: DatabaseSync, collector: string, conflict: string) {
-  const stmt = raw.prepare(
+  const stmt = statement(
+    raw,
     `INSERT INTO item_rows (${COLUMNS}) VALUES (${PLACES}) ON CONFLICT (collector, key) ${conflict}`,
   );
   const shapes = new Map(
-    (raw.prepare("SELECT fields, id FROM item_shapes").all() as { fields: string; id: number }[])
+    (statement(raw, "SELECT fields, id FROM item_shapes").all() as { fields: string; id: number }[])
       .map((r) => [r.fields, r.id]),
   );
   const shapeOf = (fields: string): number => {
@@ -296,7 +297,8 @@ function rowWriter(raw: DatabaseSync, collector: string, conflict: string) {
       const prefixes = shapePrefixes(fields);
       const p = prefixes.map((_, i) => `p${i}`).join(", ");
       id = Number(
-        raw.prepare(
+        statement(
+          raw,
           `INSERT INTO item_shapes (fields, ${p}) VALUES (?, ${prefixes.map(() => "?").join(", ")})`,
         )
           .run(fields, ...prefixes).lastInsertRowid,

@@ -4,6 +4,7 @@ import type { DatabaseSync } from "node:sqlite";
 import type { Selectable, Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, OutboxTable } from "./schema.ts";
+import { statement } from "./statements.ts";
 import { addToCounter, getState, setState } from "./state.ts";
 import { exclusive, rawTransaction } from "./transaction.ts";
 
@@ -17,7 +18,8 @@ export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" 
 export function outboxAppender(
   raw: DatabaseSync,
 ): { append(stream: string, record: string, extra: string | null, at: number): void } {
-  const insert = raw.prepare(
+  const insert = statement(
+    raw,
     "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
   );
   return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
@@ -39,7 +41,8 @@ export function appendStagedInventory(
 ): number {
   const join = (col: string) => `CASE WHEN ${col} = '' THEN '' ELSE ',' || ${col} END`;
   return Number(
-    raw.prepare(
+    statement(
+      raw,
       `INSERT INTO main.outbox (stream, record, extra, created_at, attempts)
        SELECT ?, CASE WHEN body IS NULL THEN '' ELSE '{' || ? || ${join("body")} || '}' END,
          CASE WHEN extra_body IS NULL THEN NULL

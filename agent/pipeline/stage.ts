@@ -11,7 +11,7 @@ import type { Db } from "../../db/open.ts";
 import { dataChecksum, itemChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
 import { exclusive, rawTransaction } from "../../db/transaction.ts";
-import { arrays } from "../../db/sqlite_dialect.ts";
+import { statement } from "../../db/statements.ts";
 import {
   newItemWriter,
   STORED,
@@ -87,7 +87,6 @@ export class Stage implements ItemSink {
   readonly #contentsTable: string;
   /** Only these items are looked at (a realtime re-collection); undefined: all of the collector's. */
   readonly #scope: ScopeTest | undefined;
-  #stmts = new Map<string, StatementSync>();
 
   private constructor(
     private readonly db: Db,
@@ -110,14 +109,9 @@ export class Stage implements ItemSink {
     this.#sums = new StoredWindow(sums.rows, sums.keys);
   }
 
-  /** One prepared statement per SQL text for the life of this stage (its tables go when it closes). */
+  /** The prepared statement of `sql` (one per text for the process: db/statements.ts). */
   #prepare(sql: string): StatementSync {
-    let stmt = this.#stmts.get(sql);
-    if (!stmt) {
-      stmt = arrays(this.raw.prepare(sql));
-      this.#stmts.set(sql, stmt);
-    }
-    return stmt;
+    return statement(this.raw, sql, true);
   }
 
   /** Fresh staging tables for a run of `collector` (whatever an earlier, interrupted run left is dropped). */
@@ -345,7 +339,6 @@ export class Stage implements ItemSink {
   close(): Promise<void> {
     this.#rows = [];
     this.#contents = [];
-    this.#stmts.clear();
     this.previous.clear();
     this.#sums.clear();
     return this.#locked(() => this.#dropTables());

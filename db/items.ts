@@ -1,8 +1,8 @@
 // The items table's one owner: the current inventory, one row per (collector, key). Runs write it inside their
 // transaction; --once, the mirrors, status and retention read it here. (The page's search and sort read model is
 // ui/queries.ts and ui/inventory_index.ts; a run's staging joins are pipeline/stage.ts.)
-import type { DatabaseSync, StatementSync } from "node:sqlite";
-import type { Selectable, Transaction } from "kysely";
+import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
+import { type Selectable, sql, type Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, ItemsTable } from "./schema.ts";
 import { arrays } from "./sqlite_dialect.ts";
@@ -179,6 +179,159 @@ export function hasItems(raw: DatabaseSync, collector: string): boolean {
   return !!raw.prepare("SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(collector);
 }
 
+/** Most fields an item row keeps in columns (migration 010: v0 … v19); an item with more keeps its JSON. */
+export const SLOTS = 20;
+
+/**
+ * A value as an item row keeps it (migration 010's view writes it back as JSON): a string as its JSON without
+ * the quotes, a safe integer as a bigint (SQLite's integer), an ISO time as ms (a number: SQLite's real),
+ * a SHA-256 in lowercase hex as its 32 bytes, the item's key as no bytes, null as null.
+ */
+export type Slot = string | bigint | number | Uint8Array | null;
+
+const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
+const HEX64 = /^[0-9a-f]{64}$/;
+const INTEGER = /^-?(0|[1-9]\d{0,15})$/;
+const KEY = new Uint8Array(0);
+
+function stringSlot(text: string, key: string): Slot {
+  if (text === key) return KEY;
+  if (text.length === 64 && HEX64.test(text)) {
+    const bytes = new Uint8Array(32);
+    for (let i = 0; i < 32; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+    return bytes;
+  }
+  if (text.length === 24 && ISO.test(text)) {
+    const ms = Date.parse(text);
+    if (ms >= 0 && new Date(ms).toISOString() === text) return ms;
+  }
+  return text;
+}
+
+/**
+ * An item's JSON (as JSON.stringify wrote it) as a row keeps it: its field names (a JSON array, the row's
+ * shape) and its values; null when it does not fit (more than SLOTS fields, a field name with an escape, a
+ * value not a string, safe integer or null), so the row keeps the JSON. The view of migration 010 writes
+ * the values back to the very same JSON text.
+ */
+export function compactItem(json: string, key: string): { fields: string; values: Slot[] } | null {
+  if (json.charCodeAt(0) !== 123 || json.length < 3) return null;
+  const names: string[] = [];
+  const values: Slot[] = [];
+  for (let i = 1;;) {
+    if (json.charCodeAt(i) !== 34 || names.length === SLOTS) return null;
+    const close = json.indexOf('"', i + 1);
+    if (close < 0 || json.charCodeAt(close + 1) !== 58) return null;
+    const name = json.slice(i + 1, close);
+    if (name.includes("\\")) return null;
+    let j = close + 2;
+    if (json.charCodeAt(j) === 34) {
+      // A string's JSON ends at the first quote not escaped (JSON.stringify escapes every quote inside).
+      for (j++; j < json.length; j++) {
+        const c = json.charCodeAt(j);
+        if (c === 92) j++;
+        else if (c === 34) break;
+      }
+      if (j >= json.length) return null;
+      values.push(stringSlot(json.slice(close + 3, j), key));
+      j++;
+    } else {
+      let end = j;
+      while (end < json.length && json.charCodeAt(end) !== 44 && json.charCodeAt(end) !== 125) end++;
+      const text = json.slice(j, end);
+      if (text === "null") values.push(null);
+      else if (INTEGER.test(text) && Number.isSafeInteger(Number(text))) values.push(BigInt(text));
+      else return null;
+      j = end;
+    }
+    names.push(name);
+    const c = json.charCodeAt(j);
+    if (c === 125) return j === json.length - 1 ? { fields: JSON.stringify(names), values } : null;
+    if (c !== 44) return null;
+    i = j + 1;
+  }
+}
+
+/**
+ * A compact row's fingerprint: one that starts with a string value of the item and ":" (a file's StatKey) keeps
+ * only the rest, after a character whose code is 1 + that value's slot; the view puts the value back. Null
+ * when a compact row cannot keep it (it starts with such a character itself): the row keeps the JSON then.
+ */
+export function compactFingerprint(fp: string | null, values: Slot[]): string | null | undefined {
+  if (fp === null) return null;
+  if (fp.charCodeAt(0) <= SLOTS) return undefined;
+  for (let i = values.length - 1; i >= 0; i--) {
+    const v = values[i];
+    if (typeof v === "string" && v.length >= 8 && fp.charCodeAt(v.length) === 58 && fp.startsWith(v)) {
+      return String.fromCharCode(1 + i) + fp.slice(v.length + 1);
+    }
+  }
+  return fp;
+}
+
+/** What goes before each value of a shape (`fields`, a JSON array of names) in the item's JSON. */
+export function shapePrefixes(fields: string): string[] {
+  return (JSON.parse(fields) as string[]).map((n, i) => `${i ? "," : "{"}"${n}":`);
+}
+
+const COLUMNS = "collector, key, checksum, data, error, first_seen, changed_at, fingerprint, shape, " +
+  Array.from({ length: SLOTS }, (_, i) => `v${i}`).join(", ");
+const PLACES = Array(9 + SLOTS).fill("?").join(", ");
+
+/**
+ * The statement that writes item rows (`conflict`: what to do with a row stored already), and the values of
+ * an item's row. Shapes not stored yet are stored in the same transaction, so they go or stay with the rows.
+ */
+function rowWriter(raw: DatabaseSync, collector: string, conflict: string) {
+  const stmt = raw.prepare(
+    `INSERT INTO item_rows (${COLUMNS}) VALUES (${PLACES}) ON CONFLICT (collector, key) ${conflict}`,
+  );
+  const shapes = new Map(
+    (raw.prepare("SELECT fields, id FROM item_shapes").all() as { fields: string; id: number }[])
+      .map((r) => [r.fields, r.id]),
+  );
+  const shapeOf = (fields: string): number => {
+    let id = shapes.get(fields);
+    if (id === undefined) {
+      const prefixes = shapePrefixes(fields);
+      const p = prefixes.map((_, i) => `p${i}`).join(", ");
+      id = Number(
+        raw.prepare(
+          `INSERT INTO item_shapes (fields, ${p}) VALUES (?, ${prefixes.map(() => "?").join(", ")})`,
+        )
+          .run(fields, ...prefixes).lastInsertRowid,
+      );
+      shapes.set(fields, id);
+    }
+    return id;
+  };
+  const args: (Slot | string | number)[] = Array(9 + SLOTS).fill(null);
+  return (
+    key: string,
+    checksum: string | null,
+    json: string,
+    error: string | null,
+    fp: string | null,
+    firstSeen: number,
+    changedAt: number,
+  ) => {
+    let c = compactItem(json, key);
+    const print = c && compactFingerprint(fp, c.values);
+    if (print === undefined) c = null;
+    args[0] = collector;
+    args[1] = key;
+    args[2] = checksum;
+    args[3] = c ? null : json;
+    args[4] = error;
+    args[5] = firstSeen;
+    args[6] = changedAt;
+    args[7] = c ? print! : fp;
+    args[8] = c ? shapeOf(c.fields) : null;
+    for (let i = 0; i < SLOTS; i++) args[9 + i] = c?.values[i] ?? null;
+    return stmt.run(...args as SQLInputValue[]);
+  };
+}
+
 /**
  * Writes item rows inside a run's transaction (which holds the connection), as one prepared statement on the
  * raw connection: a baseline writes hundreds of thousands, and building each through Kysely costs more than
@@ -189,17 +342,19 @@ export function itemWriter(
   collector: string,
   at: number,
 ): { write(rows: Upsert[]): void } {
-  const upsert = raw.prepare(
-    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (collector, key) DO UPDATE SET checksum = excluded.checksum, data = excluded.data,
-       error = excluded.error, fingerprint = excluded.fingerprint, changed_at = excluded.changed_at`,
+  const upsert = rowWriter(
+    raw,
+    collector,
+    `DO UPDATE SET checksum = excluded.checksum, data = excluded.data, error = excluded.error,
+       fingerprint = excluded.fingerprint, changed_at = excluded.changed_at, shape = excluded.shape, ${
+      Array.from({ length: SLOTS }, (_, i) => `v${i} = excluded.v${i}`).join(", ")
+    }`,
   );
   return {
     write(rows) {
       for (const u of rows) {
         const changedAt = u.changed || u.changedAt === undefined ? at : u.changedAt;
-        upsert.run(collector, u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
+        upsert(u.key, u.checksum, u.json, u.error, u.fingerprint, at, changedAt);
       }
     },
   };
@@ -222,13 +377,9 @@ export function newItemWriter(
     fp: string | null,
   ): boolean;
 } {
-  const insert = raw.prepare(
-    `INSERT INTO items (collector, key, checksum, data, error, fingerprint, first_seen, changed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (collector, key) DO NOTHING`,
-  );
+  const insert = rowWriter(raw, collector, "DO NOTHING");
   return {
-    insert: (key, checksum, json, error, fp) =>
-      insert.run(collector, key, checksum, json, error, fp, at, at).changes !== 0,
+    insert: (key, checksum, json, error, fp) => insert(key, checksum, json, error, fp, at, at).changes !== 0,
   };
 }
 
@@ -238,7 +389,8 @@ export async function deleteItems(
   collector: string,
   keys: string[],
 ): Promise<void> {
-  await trx.deleteFrom("items").where("collector", "=", collector).where("key", "in", keys).execute();
+  // The table under the items view (migration 010).
+  await sql`DELETE FROM item_rows WHERE collector = ${collector} AND key IN (${sql.join(keys)})`.execute(trx);
 }
 
 /** Rows read a page at a time. */

@@ -1,6 +1,10 @@
 // Table types of the state database, as Kysely sees them. Times are epoch milliseconds.
 import type { ColumnType, Generated } from "kysely";
 
+/**
+ * The items view (migration 010): each item's JSON written back from its compact row (item_rows, item_shapes;
+ * written by db/items.ts only).
+ */
 export interface ItemsTable {
   collector: string;
   key: string;

@@ -11,6 +11,7 @@ import type {
   ScmService,
 } from "../agent/host/mod.ts";
 import { osNameOf } from "../agent/host/mod.ts";
+import { SERVICE_WIN32 } from "../agent/host/windows_services.ts";
 import type { Platform } from "../agent/platform.ts";
 import {
   normalizeKeyPath,
@@ -48,7 +49,7 @@ export interface FakeHostOptions {
   exec?: Record<string, FakeExec>;
   /** The registry `host.registry()` opens (an offline reader over test hives, say). */
   registry?: () => RegistryReader;
-  /** The services the SCM lists (makes the host a live Windows machine for them). */
+  /** The services and drivers the SCM lists, by their type (makes the host a live Windows machine for them). */
   scm?: ScmService[];
   /**
    * The local accounts netapi32 lists (makes the host a live Windows machine for them); `unlisted` groups are
@@ -229,7 +230,11 @@ export function fakeHost(opts: FakeHostOptions = {}): Host & { nodes: Map<string
       if (!opts.registry) return Promise.reject(new Error("this fake host has no registry"));
       return Promise.resolve(opts.registry());
     },
-    scm: opts.scm ? { list: () => opts.scm! } : undefined,
+    scm: opts.scm
+      ? {
+        list: (types = SERVICE_WIN32) => opts.scm!.filter((s) => s.type === null || (s.type & types) !== 0),
+      }
+      : undefined,
     accounts: opts.accounts && {
       domain: () => opts.accounts!.domain,
       users: () => opts.accounts!.users,

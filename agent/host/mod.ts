@@ -25,8 +25,20 @@ import { readAccessAclAt } from "./files/acl_posix.ts";
 import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 import { type HostWatch, liveWatch } from "./watch/mod.ts";
+import { listeningSockets, type ProcessImage, processImage } from "./sockets/listening_windows.ts";
+import type { TableProtocol, TableSocket } from "./sockets/table.ts";
 
-export type { HostWatch, LocalAccounts, LocalGroup, LocalUser, RegistryReader, ScmService };
+export type {
+  HostWatch,
+  LocalAccounts,
+  LocalGroup,
+  LocalUser,
+  ProcessImage,
+  RegistryReader,
+  ScmService,
+  TableProtocol,
+  TableSocket,
+};
 /** What a stat of a path gives (on every OS). */
 export type FileInfo = Deno.FileInfo;
 /** One entry of a directory listing. */
@@ -119,10 +131,18 @@ export interface Host {
    * hive files of the Windows installation under `root`. Close it when done.
    */
   registry(): Promise<RegistryReader>;
-  /** The Service Control Manager: only on the live Windows machine. */
-  scm?: { list(): ScmService[] };
+  /**
+   * The Service Control Manager: the services and drivers whose type has one of the `types` bits (Win32 services
+   * when not given); only on the live Windows machine.
+   */
+  scm?: { list(types?: number): ScmService[] };
   /** The local users and groups (netapi32): only on the live Windows machine (an image has its SAM hive). */
   accounts?: LocalAccounts;
+  /**
+   * The sockets waiting for peers (iphlpapi's tables, each read on its own: one throws alone) and the image of
+   * a process: only on the live Windows machine (an image has no running sockets).
+   */
+  sockets?: { listening(protocol: TableProtocol): TableSocket[]; image(pid: number): ProcessImage };
   files: HostFiles;
   /**
    * The realtime watchers of the running machine (they watch the paths a collector reads, under `root`);
@@ -223,6 +243,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
     registry: async () => live ? liveRegistry() : (await offlineRegistryFromRoot(path("/"))).reader,
     scm: live ? { list: listServices } : undefined,
     accounts: live ? localAccounts() : undefined,
+    sockets: live ? { listening: listeningSockets, image: processImage } : undefined,
     files: {
       posix: running === "linux"
         ? {

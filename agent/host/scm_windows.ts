@@ -2,14 +2,17 @@
 import { liveRegistry, wide } from "./registry/live_windows.ts";
 import { getValue } from "./registry/reader.ts";
 import { valueNumber } from "./registry/values.ts";
+import { SERVICE_WIN32 } from "./windows_services.ts";
 
-/** One Win32 service as the SCM describes it (drivers are not listed, as in WMI's Win32_Service). */
+/** One service or driver as the SCM describes it (or as an image's Services key configures it). */
 export interface ScmService {
   name: string;
+  /** The type bits (0x1 kernel driver, 0x2 file system driver, 0x10/0x20 Win32 service …); null when unread. */
+  type: number | null;
   displayName: string;
   description: string;
-  /** SERVICE_STATUS dwCurrentState: 1 stopped, 2 start pending, … 4 running, … 7 paused. */
-  state: number;
+  /** SERVICE_STATUS dwCurrentState: 1 stopped, 2 start pending, … 4 running, … 7 paused; null offline. */
+  state: number | null;
   /** The start type (0 boot … 4 disabled); null when the configuration could not be read. */
   start: number | null;
   /** Auto start delayed. */
@@ -21,7 +24,8 @@ export interface ScmService {
   error?: string;
 }
 
-const SERVICE_WIN32 = 0x30;
+/** Kernel, file system and recognizer drivers: EnumServicesStatusEx's SERVICE_DRIVER. */
+const SERVICE_DRIVER = 0x0b;
 
 const SYMBOLS = {
   OpenSCManagerW: { parameters: ["pointer", "pointer", "u32"], result: "pointer" },
@@ -89,16 +93,20 @@ function delayedInRegistry(name: string): boolean {
 }
 
 /**
- * Every Win32 service with its configuration. A service whose configuration cannot be read is listed with an
+ * Every service or driver whose type has one of the `types` bits (Win32 services by default, as WMI's
+ * Win32_Service lists them), with its configuration. One whose configuration cannot be read is listed with an
  * `error`; the list itself throws only when the SCM is unreachable.
  */
-export function listServices(): ScmService[] {
+export function listServices(types: number = SERVICE_WIN32): ScmService[] {
+  // EnumServicesStatusEx takes SERVICE_WIN32, SERVICE_DRIVER or both; the exact bits are picked after.
+  const enumerated = (types & SERVICE_WIN32 ? SERVICE_WIN32 : 0) |
+    (types & SERVICE_DRIVER ? SERVICE_DRIVER : 0);
   lib ??= Deno.dlopen("advapi32.dll", SYMBOLS);
   const a = lib.symbols;
   const scm = a.OpenSCManagerW(null, null, SC_MANAGER_CONNECT | SC_MANAGER_ENUMERATE_SERVICE);
   if (scm === null) throw new Error("OpenSCManager failed: cannot connect to the Service Control Manager");
   try {
-    const listed: { name: string; display: string; state: number }[] = [];
+    const listed: { name: string; display: string; type: number; state: number }[] = [];
     const needed = new Uint32Array(1), count = new Uint32Array(1), resume = new Uint32Array(1);
     let size = 64 * 1024;
     for (let rounds = 0; rounds < 1000; rounds++) {
@@ -106,7 +114,7 @@ export function listServices(): ScmService[] {
       const ok = a.EnumServicesStatusExW(
         scm,
         SC_ENUM_PROCESS_INFO,
-        SERVICE_WIN32,
+        enumerated,
         SERVICE_STATE_ALL,
         buf,
         size,
@@ -118,9 +126,13 @@ export function listServices(): ScmService[] {
       const view = new DataView(buf.buffer);
       for (let i = 0; i < count[0]; i++) {
         const at = i * ENUM_ENTRY;
+        // SERVICE_STATUS_PROCESS at +16: dwServiceType, dwCurrentState, …
+        const type = view.getUint32(at + 16, true);
+        if ((type & types) === 0) continue;
         listed.push({
           name: wideAt(buf, view, at),
           display: wideAt(buf, view, at + 8),
+          type,
           state: view.getUint32(at + 16 + 4, true),
         });
       }
@@ -129,9 +141,10 @@ export function listServices(): ScmService[] {
       if (count[0] === 0) size = Math.max(size * 2, needed[0] + 1024);
     }
 
-    return listed.map(({ name, display, state }) => {
+    return listed.map(({ name, display, type, state }) => {
       const item: ScmService = {
         name,
+        type,
         displayName: display,
         description: "",
         state,

@@ -109,8 +109,8 @@ function dbFigures(dataDir: string) {
     );
     const tables = db.prepare("SELECT name, tbl_name FROM sqlite_schema WHERE type IN ('table', 'index')")
       .all() as { name: string; tbl_name: string }[];
-    const of = (table: string) =>
-      tables.filter((t) => t.tbl_name === table).reduce((n, t) => n + (byName.get(t.name) ?? 0), 0);
+    const of = (...names: string[]) =>
+      tables.filter((t) => names.includes(t.tbl_name)).reduce((n, t) => n + (byName.get(t.name) ?? 0), 0);
     const pageSize = one<number>("PRAGMA page_size");
     const used = (one<number>("PRAGMA page_count") - one<number>("PRAGMA freelist_count")) * pageSize;
     const file = [path, `${path}-wal`].reduce((n, p) => n + (existsSync(p) ? statSync(p).size : 0), 0);
@@ -118,8 +118,8 @@ function dbFigures(dataDir: string) {
     return {
       items,
       errors,
-      /** The items table and its indexes: what stays per tracked file. */
-      itemsBytesPerFile: of("items") / items,
+      /** The item rows, their shapes and indexes (under the items view): what stays per tracked file. */
+      itemsBytesPerFile: of("item_rows", "item_shapes") / items,
       /** Inventory records waiting for delivery (deleted once delivered). */
       outboxBytesPerFile: outbox / items,
       /** Pages in use once the outbox is delivered. */

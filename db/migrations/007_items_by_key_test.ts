@@ -37,7 +37,8 @@ Deno.test("migration 007 keys the items table by (collector, key): every row kep
       assert.deepEqual(got, [rows[1], rows[0], rows[2]].map((r) => [...r]));
       const sqlOf = (name: string) =>
         (opened.raw.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(name) as { sql: string }).sql;
-      assert.match(sqlOf("items"), /WITHOUT ROWID/);
+      // Since migration 010 the rows are in item_rows, under the items view.
+      assert.match(sqlOf("item_rows"), /WITHOUT ROWID/);
       assert.match(sqlOf("items_errors"), /WHERE error IS NOT NULL/);
       assert.match(sqlOf("items_unprinted"), /WHERE fingerprint IS NULL/);
     } finally {

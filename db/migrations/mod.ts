@@ -9,6 +9,7 @@ import * as m006 from "./006_chain.ts";
 import * as m007 from "./007_items_by_key.ts";
 import * as m008 from "./008_change_fields.ts";
 import * as m009 from "./009_change_origin.ts";
+import * as m010 from "./010_compact_items.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   "007_items_by_key": m007,
   "008_change_fields": m008,
   "009_change_origin": m009,
+  "010_compact_items": m010,
 };

@@ -169,10 +169,14 @@ export interface OnceJson<R = Record<string, string>> {
   inventory: Record<string, R[]>;
 }
 
-/** Runs `main.ts --once --json --no-ui` with a DCR file and data dir; fails clearly when no JSON comes out. */
+/**
+ * Runs `main.ts --once --json --no-ui` with a DCR file and data dir (and `extra` arguments); fails clearly when
+ * no JSON comes out.
+ */
 export async function onceJson<R = Record<string, string>>(
   dcr: string,
   dataDir: string,
+  extra: string[] = [],
 ): Promise<{ code: number; json: OnceJson<R>; stderr: string }> {
   const out = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -187,6 +191,7 @@ export async function onceJson<R = Record<string, string>>(
       "--data-dir",
       dataDir,
       "--no-ui",
+      ...extra,
     ],
     cwd: REPO,
     stdout: "piped",

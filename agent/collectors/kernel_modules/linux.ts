@@ -7,7 +7,8 @@ import type { ModuleItem } from "./item.ts";
 import { type LoadedModule, parseProcModules, parseTainted } from "./proc_modules.ts";
 import { decompressModule, parseModulesDep, readModinfo, readSignature } from "./module_file.ts";
 
-const EMPTY = {
+/** Every field a module item has beyond its kind and name, empty. */
+export const EMPTY = {
   Size: null,
   RefCount: null,
   UsedBy: null,

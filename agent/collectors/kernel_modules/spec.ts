@@ -1,4 +1,5 @@
-// The kernel_modules collector's spec: the loaded kernel modules, their files' versions and signers, the taint.
+// The kernel_modules collector's spec: the loaded kernel modules, their files' versions and signers, the taint;
+// on Windows the kernel and file system drivers.
 import { defineCollector } from "../spec.ts";
 import type { ModuleItem } from "./item.ts";
 
@@ -6,10 +7,10 @@ export default defineCollector<ModuleItem>({
   name: "kernel_modules",
   label: "Kernel modules",
   nouns: ["kernel module", "kernel modules"],
-  platforms: ["linux"],
+  platforms: ["linux", "windows"],
   // Not one of the DCR's kinds: ctagent's own settings (`--config`: "collectors": {"kernelModules": …}).
   schedule: { dcr: null, setting: "kernelModules", defaultSeconds: 300 },
-  dataType: { linux: "KernelModules" },
+  dataType: { linux: "KernelModules", windows: "KernelModules" },
   toAma: false,
   key: (i) => `${i.Kind}:${i.Module}`,
   nameField: "Module",

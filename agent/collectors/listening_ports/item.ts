@@ -5,21 +5,30 @@ import type { Protocol } from "./proc_net.ts";
 export type PortItem = {
   /** tcp, tcp6, udp or udp6: the kernel table it came from, as netstat's Proto column says it. */
   Protocol: Protocol;
-  /** The local address as inet_ntop writes it (`0.0.0.0` and `::` are every address). */
+  /**
+   * The local address as inet_ntop writes it (`0.0.0.0` and `::` are every address); on Windows a link-local
+   * address carries its interface (`fe80::1%4`), as Windows' netstat writes it.
+   */
   Address: string;
   Port: number;
   /** `address:port` (`[address]:port` for IPv6), as ss shows it: how the page and --once name the item. */
   Endpoint: string;
-  /** The command names (comm) of the processes that hold the socket, sorted, `, ` between them. */
+  /**
+   * The command names (comm) of the processes that hold the socket, sorted, `, ` between them; on Windows their
+   * image names (`svchost.exe`).
+   */
   Process: string | null;
-  /** Their executables (/proc/<pid>/exe): another program on the same port is a change. */
+  /** Their executables (/proc/<pid>/exe; Windows: the image path): another program on the same port is a change. */
   Executable: string | null;
-  /** Their effective users. */
+  /** Their effective users (Linux; empty on Windows). */
   User: string | null;
   /** The lowest pid holding it; changes with every restart, so never diffed. */
   Pid: number | null;
   /** Every pid holding it (a server's workers share its socket). Never diffed either. */
   Pids: string | null;
-  /** Why Process, Executable and User are empty when some processes' open files could not be read. Never diffed. */
+  /**
+   * Why Process, Executable and User are empty: some processes' open files could not be read (Linux), a process
+   * could not be opened or the table names none (Windows). Never diffed.
+   */
   OwnerNote?: string;
 };

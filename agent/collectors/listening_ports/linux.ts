@@ -18,7 +18,8 @@ export function endpoint(address: string, port: number): string {
   return address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`;
 }
 
-const list = (values: (string | null)[]): string | null => {
+/** Distinct values (nulls left out), sorted, `, ` between them; null when there are none. */
+export const joinSorted = (values: (string | null)[]): string | null => {
   const set = [...new Set(values.filter((v): v is string => v !== null))].sort();
   return set.length ? set.join(", ") : null;
 };
@@ -49,9 +50,9 @@ export function portItems(
       Address: s.address,
       Port: s.port,
       Endpoint: endpoint(s.address, s.port),
-      Process: list(held.map((o) => o.comm)),
-      Executable: list(held.map((o) => o.exe)),
-      User: list(held.map((o) => o.uid === null ? null : userName(o.uid))),
+      Process: joinSorted(held.map((o) => o.comm)),
+      Executable: joinSorted(held.map((o) => o.exe)),
+      User: joinSorted(held.map((o) => o.uid === null ? null : userName(o.uid))),
       Pid: held[0]?.pid ?? null,
       Pids: held.length ? held.map((o) => o.pid).join(", ") : null,
     };

@@ -6,10 +6,10 @@ export default defineCollector<PortItem>({
   name: "listening_ports",
   label: "Listening ports",
   nouns: ["listening port", "listening ports"],
-  platforms: ["linux"],
+  platforms: ["linux", "windows"],
   // Not one of the DCR's kinds: ctagent's own settings (`--config`: "collectors": {"listeningPorts": …}).
   schedule: { dcr: null, setting: "listeningPorts", defaultSeconds: 60 },
-  dataType: { linux: "ListeningPorts" },
+  dataType: { linux: "ListeningPorts", windows: "ListeningPorts" },
   toAma: false,
   // A restart gives a new pid on the same port: the same item. Another program on it is a change.
   key: (i) => `${i.Protocol}|${i.Address}|${i.Port}`,

@@ -7,6 +7,7 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import collector from "./mod.ts";
+import { COLLECTORS } from "../mod.ts";
 import { decodeTaskFile, parseTaskXml } from "./task_scheduler.ts";
 import { TELEMETRY } from "./testdata/tasks.ts";
 
@@ -99,10 +100,24 @@ Deno.test({
           enableRegistry: false,
         }),
       );
-      const first = await onceJson(dcr, `${dir}\\data`);
+      // Only this collector: the machine's listening ports (Wine lists the host's) open and close between runs.
+      const settings = `${dir}\\settings.json`;
+      await Deno.writeTextFile(
+        settings,
+        JSON.stringify({
+          collectors: Object.fromEntries(
+            COLLECTORS.flatMap((c) =>
+              c.schedule.dcr === null && c.name !== collector.name
+                ? [[c.schedule.setting, { enabled: false }]]
+                : []
+            ),
+          ),
+        }),
+      );
+      const first = await onceJson(dcr, `${dir}\\data`, ["--config", settings]);
       assert.equal(first.code, 0, first.stderr);
       await create("Second", NIGHTLY);
-      const second = await onceJson(dcr, `${dir}\\data`);
+      const second = await onceJson(dcr, `${dir}\\data`, ["--config", settings]);
       assert.deepEqual(second.json.changes.map((c) => [c.ChangeCategory, c.ConfigChangeType, c.Task]), [
         ["Added", "ScheduledTasks", `\\${FOLDER}\\Second`],
       ]);

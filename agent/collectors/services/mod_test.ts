@@ -122,6 +122,7 @@ Deno.test("servicesCollector() on a fake host: SysV scripts, their LSB headers a
 Deno.test("servicesCollector() on a fake Windows host: the SCM's services with their startup types", async () => {
   const svc = (name: string, start: number | null, delayed = false, error?: string) => ({
     name,
+    type: 0x10,
     displayName: `${name} service`,
     description: "",
     state: 4,

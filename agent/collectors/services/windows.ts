@@ -1,13 +1,22 @@
 // Windows services: the Service Control Manager (host.scm), or the SYSTEM hive of an offline image.
 //
 // The services collector calls `readWindowsServices(host)` on Windows. Like WMI's Win32_Service (what the real
-// agent reads), only Win32 services are listed, not drivers. Startup types as WMI's StartMode names them: Auto
-// (delayed or not: DelayedAutoStart says which), Manual, Disabled (Boot and System are for drivers). SvcDescription
-// is plain text (an indirect "@dll,-id" string stays as stored offline).
+// agent reads), only Win32 services are listed, not drivers (the kernel_modules collector shows those, from the
+// same reader: agent/host/windows_services.ts). Startup types as WMI's StartMode names them: Auto (delayed or
+// not: DelayedAutoStart says which), Manual, Disabled (Boot and System are for drivers). SvcDescription is plain
+// text (an indirect "@dll,-id" string stays as stored offline).
 import type { Host, ScmService } from "../../host/mod.ts";
 import type { ServiceItem } from "./types.ts";
-import { getValue, type RegistryReader, type RegKey, type RegValue } from "../../host/registry/reader.ts";
-import { valueNumber, valueText } from "../../host/registry/values.ts";
+import type { RegistryReader } from "../../host/registry/reader.ts";
+import {
+  SERVICE_WIN32,
+  servicesFromRegistry as servicesKey,
+  serviceState,
+  startupType,
+  windowsServices as serviceList,
+} from "../../host/windows_services.ts";
+
+export { serviceState, startupType };
 
 /**
  * A Windows service: the same columns as every service item, plus whether an Auto service starts delayed.
@@ -18,68 +27,9 @@ export type WindowsServiceItem = ServiceItem & { DelayedAutoStart: boolean };
 
 /** SvcController of Windows services (the services collector's sources say systemd | sysv | windows). */
 export const CONTROLLER = "windows";
-const SERVICE_WIN32 = 0x30;
-const STATES = [
-  "Unknown",
-  "Stopped",
-  "Start Pending",
-  "Stop Pending",
-  "Running",
-  "Continue Pending",
-  "Pause Pending",
-  "Paused",
-];
 
-/** The SCM start type (0–4) → the startup type word, as WMI's Win32_Service.StartMode (what the real agent reads). */
-export function startupType(start: number | null): string {
-  switch (start) {
-    case 0:
-      return "Boot";
-    case 1:
-      return "System";
-    case 2:
-      return "Auto";
-    case 3:
-      return "Manual";
-    case 4:
-      return "Disabled";
-    default:
-      return start === null ? "Unknown" : `Unknown (${start})`;
-  }
-}
-
-export function serviceState(state: number): string {
-  return STATES[state] ?? `Unknown (${state})`;
-}
-
-const text = (values: RegValue[], name: string) => {
-  const v = getValue(values, name);
-  return v ? valueText(v.type, v.data) : null;
-};
-const num = (values: RegValue[], name: string) => {
-  const v = getValue(values, name);
-  return v ? valueNumber(v.type, v.data) : null;
-};
-
-/** One service from its Services\<name> key values; null for drivers and keys that are not services. */
-export function serviceFromValues(name: string, values: RegValue[]): WindowsServiceItem | null {
-  const type = num(values, "Type");
-  if (type === null || (type & SERVICE_WIN32) === 0) return null;
-  return {
-    SvcName: name,
-    SvcDisplayName: text(values, "DisplayName") ?? name,
-    SvcDescription: text(values, "Description") ?? "",
-    SvcState: "Unknown",
-    SvcStartupType: startupType(num(values, "Start")),
-    SvcAccount: text(values, "ObjectName") ?? "LocalSystem",
-    SvcPath: text(values, "ImagePath") ?? "",
-    SvcController: CONTROLLER,
-    SvcRunlevels: "",
-    DelayedAutoStart: num(values, "Start") === 2 && num(values, "DelayedAutostart") === 1,
-  };
-}
-
-const SERVICES = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services";
+/** A Win32 service, or a key that could not be read (type unknown). */
+const isService = (s: ScmService) => s.type === null || (s.type & SERVICE_WIN32) !== 0;
 
 /**
  * Services as the registry configures them (HKLM\SYSTEM\CurrentControlSet\Services); state is not known
@@ -87,49 +37,11 @@ const SERVICES = "HKEY_LOCAL_MACHINE\\SYSTEM\\CurrentControlSet\\Services";
  * stays); the list itself throws when the Services key cannot be read.
  */
 export function servicesFromRegistry(reader: RegistryReader): WindowsServiceItem[] {
-  const key = reader.open(SERVICES);
-  if (!key) throw new Error(`${SERVICES} does not exist`);
-  const out: WindowsServiceItem[] = [];
-  try {
-    for (const name of key.subkeyNames()) {
-      let sub: RegKey | null = null;
-      try {
-        sub = key.subkey(name);
-        const item = sub && serviceFromValues(name, sub.values());
-        if (item) out.push(item);
-      } catch (e) {
-        out.push({
-          ...unreadService(name),
-          error: `cannot read ${SERVICES}\\${name}: ${(e as Error).message}`,
-        });
-      } finally {
-        sub?.close();
-      }
-    }
-  } finally {
-    key.close();
-  }
-  return out;
+  return servicesKey(reader).filter(isService).map(serviceItem);
 }
 
-/** A service known only by its name: what an item with an error carries (never diffed, never reported). */
-function unreadService(name: string): WindowsServiceItem {
-  return {
-    SvcName: name,
-    SvcDisplayName: name,
-    SvcDescription: "",
-    SvcState: "Unknown",
-    SvcStartupType: "Unknown",
-    SvcAccount: "",
-    SvcPath: "",
-    SvcController: CONTROLLER,
-    SvcRunlevels: "",
-    DelayedAutoStart: false,
-  };
-}
-
-/** A service as the SCM describes it. */
-function scmItem(s: ScmService): WindowsServiceItem {
+/** A service as the SCM (or the image's Services key) describes it. */
+function serviceItem(s: ScmService): WindowsServiceItem {
   const item: WindowsServiceItem = {
     SvcName: s.name,
     SvcDisplayName: s.displayName,
@@ -155,14 +67,8 @@ function scmItem(s: ScmService): WindowsServiceItem {
 export async function readWindowsServices(
   host: Host,
 ): Promise<{ items: WindowsServiceItem[]; warnings: string[] }> {
-  if (host.scm) return { items: host.scm.list().map(scmItem), warnings: [] };
-  const reader = await host.registry();
-  try {
-    const items = servicesFromRegistry(reader);
-    return { items, warnings: reader.warnings?.() ?? [] };
-  } finally {
-    reader.close();
-  }
+  const { list, warnings } = await serviceList(host, SERVICE_WIN32);
+  return { items: list.filter(isService).map(serviceItem), warnings };
 }
 
 /**

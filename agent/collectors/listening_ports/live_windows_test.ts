@@ -196,3 +196,19 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: named(
+    "processImage() gives a running process's image path, and says why for one that cannot be opened",
+  ),
+  ignore: !!SKIP,
+  fn() {
+    const sockets = liveHost().sockets!;
+    assert.deepEqual(sockets.image(Deno.pid), { path: Deno.execPath() });
+    // Windows' pids are multiples of 4 below 2^32 - 4: this one names no process.
+    assert.deepEqual(sockets.image(0xfffffffc), {
+      error: "cannot open process 4294967292: Win32 error 87 (no such process)",
+    });
+    assert.deepEqual(sockets.image(0), { error: "the socket table names no process (pid 0)" });
+  },
+});

@@ -190,40 +190,95 @@ export const SLOTS = 20;
 export type Slot = string | bigint | number | Uint8Array | null;
 
 const ISO = /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/;
-const HEX64 = /^[0-9a-f]{64}$/;
-const INTEGER = /^-?(0|[1-9]\d{0,15})$/;
 const KEY = new Uint8Array(0);
+
+/** The value of a hex digit (lowercase only: the view writes lowercase back), or -1. */
+function hexDigit(c: number): number {
+  return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
+}
+
+/** The last ISO times looked at and their ms (or NaN: not one the view writes back): a tree shares a few. */
+let lastIso = ["", ""];
+let lastMs = [NaN, NaN];
+
+function isoMs(text: string): number {
+  if (text === lastIso[0]) return lastMs[0];
+  if (text === lastIso[1]) return lastMs[1];
+  let ms = NaN;
+  if (ISO.test(text)) {
+    const t = Date.parse(text);
+    if (t >= 0 && new Date(t).toISOString() === text) ms = t;
+  }
+  lastIso = [text, lastIso[0]];
+  lastMs = [ms, lastMs[0]];
+  return ms;
+}
+
+/**
+ * The bytes of the SHA-256s of the item compactItem read last, reused: a buffer per file made the garbage
+ * collector run a third more often in a baseline. SQLite copies a value when it is bound.
+ */
+const DIGESTS = 4;
+const digests = Array.from({ length: DIGESTS }, () => new Uint8Array(32));
+let digestAt = 0;
 
 function stringSlot(text: string, key: string): Slot {
   if (text === key) return KEY;
-  if (text.length === 64 && HEX64.test(text)) {
-    const bytes = new Uint8Array(32);
-    for (let i = 0; i < 32; i++) bytes[i] = parseInt(text.slice(2 * i, 2 * i + 2), 16);
+  if (text.length === 64 && digestAt < DIGESTS) {
+    const bytes = digests[digestAt];
+    for (let i = 0; i < 32; i++) {
+      const hi = hexDigit(text.charCodeAt(2 * i)), lo = hexDigit(text.charCodeAt(2 * i + 1));
+      if (hi < 0 || lo < 0) return text;
+      bytes[i] = hi * 16 + lo;
+    }
+    digestAt++;
     return bytes;
   }
-  if (text.length === 24 && ISO.test(text)) {
-    const ms = Date.parse(text);
-    if (ms >= 0 && new Date(ms).toISOString() === text) return ms;
+  if (text.length === 24) {
+    const ms = isoMs(text);
+    if (ms === ms) return ms;
   }
   return text;
+}
+
+/** A number's JSON as a row keeps it: a safe integer written as String() writes it, as a bigint; else undefined. */
+function integerSlot(text: string): bigint | undefined {
+  const n = Number(text);
+  return Number.isSafeInteger(n) && String(n) === text ? BigInt(n) : undefined;
 }
 
 /**
  * An item's JSON (as JSON.stringify wrote it) as a row keeps it: its field names (a JSON array, the row's
  * shape) and its values; null when it does not fit (more than SLOTS fields, a field name with an escape, a
  * value not a string, safe integer or null), so the row keeps the JSON. The view of migration 010 writes
- * the values back to the very same JSON text.
+ * the values back to the very same JSON text. SHA-256s are in buffers the next call reuses: bind the values
+ * before compacting another item.
  */
 export function compactItem(json: string, key: string): { fields: string; values: Slot[] } | null {
   if (json.charCodeAt(0) !== 123 || json.length < 3) return null;
-  const names: string[] = [];
+  digestAt = 0;
+  // The names (each in its quotes: none has an escape, so each is its JSON), read only where they are not
+  // the last item's: a collector's items share a shape.
+  const last = lastShape.names;
+  let names: string[] | null = null;
   const values: Slot[] = [];
   for (let i = 1;;) {
-    if (json.charCodeAt(i) !== 34 || names.length === SLOTS) return null;
-    const close = json.indexOf('"', i + 1);
-    if (close < 0 || json.charCodeAt(close + 1) !== 58) return null;
-    const name = json.slice(i + 1, close);
-    if (name.includes("\\")) return null;
+    const k = values.length;
+    if (json.charCodeAt(i) !== 34 || k === SLOTS) return null;
+    let close: number;
+    if (
+      names === null && k < last.length && json.startsWith(last[k], i) &&
+      json.charCodeAt(i + last[k].length) === 58
+    ) {
+      close = i + last[k].length - 1;
+    } else {
+      close = json.indexOf('"', i + 1);
+      if (close < 0 || json.charCodeAt(close + 1) !== 58) return null;
+      const name = json.slice(i, close + 1);
+      if (name.includes("\\")) return null;
+      names ??= last.slice(0, k);
+      names.push(name);
+    }
     let j = close + 2;
     if (json.charCodeAt(j) === 34) {
       // A string's JSON ends at the first quote not escaped (JSON.stringify escapes every quote inside).
@@ -239,23 +294,32 @@ export function compactItem(json: string, key: string): { fields: string; values
       let end = j;
       while (end < json.length && json.charCodeAt(end) !== 44 && json.charCodeAt(end) !== 125) end++;
       const text = json.slice(j, end);
-      if (text === "null") values.push(null);
-      else if (INTEGER.test(text) && Number.isSafeInteger(Number(text))) values.push(BigInt(text));
-      else return null;
+      const n = text === "null" ? null : integerSlot(text);
+      if (n === undefined) return null;
+      values.push(n);
       j = end;
     }
-    names.push(name);
     const c = json.charCodeAt(j);
-    if (c === 125) return j === json.length - 1 ? { fields: JSON.stringify(names), values } : null;
+    if (c === 125) {
+      if (j !== json.length - 1) return null;
+      if (names === null && values.length === last.length) return { fields: lastShape.fields, values };
+      names ??= last.slice(0, values.length);
+      lastShape = { names, fields: `[${names.join(",")}]` };
+      return { fields: lastShape.fields, values };
+    }
     if (c !== 44) return null;
     i = j + 1;
   }
 }
 
+/** The shape of the item compactItem compacted last: names in their quotes, and as a JSON array. */
+let lastShape: { names: string[]; fields: string } = { names: [], fields: "[]" };
+
 /**
  * A compact row's fingerprint: one that starts with a string value of the item and ":" (a file's StatKey) keeps
- * only the rest, after a character whose code is 1 + that value's slot; the view puts the value back. Null
- * when a compact row cannot keep it (it starts with such a character itself): the row keeps the JSON then.
+ * only the rest, after a character whose code is 1 + that value's slot; the view puts the value back.
+ * Undefined when a compact row cannot keep it (it starts with such a character itself): the row keeps the
+ * JSON then.
  */
 export function compactFingerprint(fp: string | null, values: Slot[]): string | null | undefined {
   if (fp === null) return null;

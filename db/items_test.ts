@@ -106,6 +106,9 @@ Deno.test("item rows: files items, hostile strings, numbers and times come back 
       ),
     },
     { key: "/ints", json: JSON.stringify({ a: -5, b: 0, c: 2 ** 53 - 1, d: -(2 ** 53 - 1) }) },
+    // Shapes that begin as the one before and end sooner or later.
+    { key: "/prefix", json: JSON.stringify({ a: 1, b: 2 }) },
+    { key: "/longer", json: JSON.stringify({ a: 1, b: 2, e: "x" }) },
     { key: "/big", json: JSON.stringify({ a: 2 ** 53 }) },
     { key: "/float", json: JSON.stringify({ a: 1.5, b: 1e21 }) },
     { key: "/bool", json: JSON.stringify({ a: true }) },
@@ -124,7 +127,19 @@ Deno.test("item rows: files items, hostile strings, numbers and times come back 
   ];
   const rows = new Map((await roundTrip(items)).map((r) => [r.key, r.compact]));
   // The items that fit are kept without their JSON; the others with it.
-  for (const k of ["/f", "/other-path", "/upper", "/times", "/ints", '/h/a"b\\c', "/random/7"]) {
+  for (
+    const k of [
+      "/f",
+      "/other-path",
+      "/upper",
+      "/times",
+      "/ints",
+      "/prefix",
+      "/longer",
+      '/h/a"b\\c',
+      "/random/7",
+    ]
+  ) {
     assert.equal(rows.get(k), 1, k);
   }
   for (

@@ -1,5 +1,6 @@
 // A fake Azure Monitor Agent: serves a CT DCR on the config endpoint, receives forward-protocol data, NDJSON out.
 import net from "node:net";
+import type { Duplex } from "node:stream";
 import { appendFileSync, rmSync } from "node:fs";
 import { parseArgs } from "node:util";
 import { type EventRecord, isEventTime, type Time } from "../agent/ama/codec.ts";
@@ -12,6 +13,7 @@ import {
 } from "./forward_server.ts";
 import { completeReply } from "../agent/ama/config_client.ts";
 import { parseEndpoint } from "../agent/ama/transport.ts";
+import { listenUnix } from "../agent/ama/unix_socket.ts";
 import type { Platform } from "../agent/platform.ts";
 import { AMA_STREAMS } from "../agent/streams.ts";
 import { checkRecord, ctStream } from "./record_check.ts";
@@ -156,19 +158,31 @@ export function settingsFromDcr(doc: unknown, os: Platform): unknown {
   return found ? found.extensionSettings ?? {} : doc;
 }
 
-async function listen(srv: net.Server, text: string): Promise<string> {
+/**
+ * Listens at `text`: unix sockets on Deno's own off Windows, as the agent connects (agent/ama/unix_socket.ts
+ * says why), others through node:net. Returns the endpoint as a client names it, and how to stop listening.
+ */
+async function listen(
+  text: string,
+  onConnection: (socket: Duplex) => void,
+): Promise<{ label: string; close(): Promise<void> }> {
   const ep = parseEndpoint(text, { listen: true });
   if (ep.kind === "unix") rmSync(ep.address, { force: true });
+  if ((ep.kind === "unix" || ep.kind === "abstract") && Deno.build.os !== "windows") {
+    return { label: ep.label, ...listenUnix(ep.address, onConnection) };
+  }
+  const srv = net.createServer(onConnection);
   await new Promise<void>((resolve, reject) => {
     srv.once("error", reject);
     if (ep.kind === "tcp") srv.listen({ host: ep.host, port: ep.port }, resolve);
     else srv.listen(ep.address, resolve);
   });
+  const close = () => new Promise<void>((r) => srv.close(() => r()));
   if (ep.kind === "tcp") {
     const port = (srv.address() as net.AddressInfo).port;
-    return `tcp://${ep.host.includes(":") ? `[${ep.host}]` : ep.host}:${port}`;
+    return { label: `tcp://${ep.host.includes(":") ? `[${ep.host}]` : ep.host}:${port}`, close };
   }
-  return ep.label;
+  return { label: ep.label, close };
 }
 
 export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> {
@@ -176,8 +190,8 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   let settings: unknown = opts.settings ?? {};
   let behaviour: ConfigBehaviour = opts.behaviour ?? "ok";
   const ack = opts.ack ?? true;
-  const servers: net.Server[] = [];
-  const sockets = new Set<net.Socket>();
+  const servers: { close(): Promise<void> }[] = [];
+  const sockets = new Set<Duplex>();
   const received: Received[] = [];
   const requests: FakeAma["requests"] = [];
   const errors: string[] = [];
@@ -186,13 +200,13 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
   const counts = new Map<string, number>();
   let messages = 0;
   let waiters: (() => void)[] = [];
-  const track = (s: net.Socket) => {
+  const track = (s: Duplex) => {
     sockets.add(s);
     s.on("close", () => sockets.delete(s));
     s.on("error", () => {});
   };
 
-  const onData = (endpoint: string) => async (socket: net.Socket) => {
+  const onData = (endpoint: string) => async (socket: Duplex) => {
     track(socket);
     try {
       for await (const value of msgpackValues(socket)) {
@@ -246,7 +260,7 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     }
   };
 
-  const onConfig = (endpoint: string) => (socket: net.Socket) => {
+  const onConfig = (endpoint: string) => (socket: Duplex) => {
     track(socket);
     let buf = new Uint8Array(0);
     let answered = false;
@@ -275,7 +289,7 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     });
   };
 
-  function answer(socket: net.Socket, requestId: string) {
+  function answer(socket: Duplex, requestId: string) {
     const ok = () => JSON.stringify(taggedReply(requestId, os, settings, opts.dcrId, pipes));
     switch (behaviour) {
       case "ok":
@@ -324,9 +338,9 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
 
   let configEndpoint: string | undefined;
   if (opts.config !== false) {
-    const srv = net.createServer(onConfig("config"));
+    const srv = await listen(opts.config ?? `@ctagent-fake-ama-${random()}-config`, onConfig("config"));
     servers.push(srv);
-    configEndpoint = await listen(srv, opts.config ?? `@ctagent-fake-ama-${random()}-config`);
+    configEndpoint = srv.label;
   }
   const dataEndpoints: string[] = [];
   // On Windows AMA opens one pipe per output stream and names it in outputStreamDefinitions: so does the fake
@@ -339,9 +353,10 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     data = AMA_STREAMS.map((s) => `\\\\.\\pipe\\${pipes[s]}`);
   }
   for (const text of data ?? [`@ctagent-fake-ama-${random()}-data`]) {
-    const srv = net.createServer((s) => onData(label)(s));
+    let label = text;
+    const srv = await listen(text, (s) => onData(label)(s));
+    label = srv.label;
     servers.push(srv);
-    const label: string = await listen(srv, text);
     dataEndpoints.push(label);
   }
 
@@ -395,7 +410,7 @@ export async function startFakeAma(opts: FakeAmaOptions = {}): Promise<FakeAma> 
     },
     async close() {
       for (const s of sockets) s.destroy();
-      await Promise.all(servers.map((srv) => new Promise<void>((r) => srv.close(() => r()))));
+      await Promise.all(servers.map((srv) => srv.close()));
       if (violations.length) {
         throw new Error(
           `fake AMA: ${violations.length} problem(s) in records AMA would not take:\n${

@@ -4,7 +4,7 @@ import { spawnSync } from "node:child_process";
 import { createFluentSender } from "fluent-logger";
 import { EventTime as FluentEventTime, FluentClient } from "@fluent-org/logger";
 import { encode } from "@msgpack/msgpack";
-import net from "node:net";
+import { connectUnix } from "../agent/ama/unix_socket.ts";
 import { isEventTime } from "../agent/ama/codec.ts";
 import { chooseEntry, parseDcrDocument } from "../agent/config/document.ts";
 import { startFakeAma } from "./fake_ama.ts";
@@ -108,7 +108,7 @@ uds.close()
 });
 
 async function ask(endpoint: string, bytes: Uint8Array): Promise<string> {
-  const s = net.connect(endpoint.replace(/^@/, "\0"));
+  const s = await connectUnix(endpoint.replace(/^@/, "\0"));
   s.write(bytes);
   let text = "";
   for await (const chunk of s) text += new TextDecoder().decode(chunk);

@@ -48,13 +48,14 @@ export function onlyDcr(collectors: string[], extra: Record<string, unknown> = {
 }
 
 /**
- * `--config` arguments (a file written to `dir`) that switch off every collector the DCR does not schedule:
- * for a test whose tree holds only what its DCR's collectors read and which counts runs, records or warnings.
+ * `--config` arguments (a file written to `dir`) that switch off every collector the DCR does not schedule
+ * (but those named in `keep`): for a test whose tree holds only what its DCR's collectors read and which counts
+ * runs, records or warnings, or which reads the live machine, whose listening ports come and go meanwhile.
  */
-export function dcrCollectorsOnly(dir: string): string[] {
+export function dcrCollectorsOnly(dir: string, keep: string[] = []): string[] {
   const file = join(dir, "dcr-collectors-only.json");
   const off = COLLECTORS.flatMap((c) =>
-    c.schedule.dcr === null ? [[c.schedule.setting, { enabled: false }]] : []
+    c.schedule.dcr === null && !keep.includes(c.name) ? [[c.schedule.setting, { enabled: false }]] : []
   );
   writeFileSync(file, JSON.stringify({ collectors: Object.fromEntries(off) }));
   return ["--config", file];

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { checkRecord } from "./record_check.ts";
 import { startFakeAma } from "./fake_ama.ts";
 import { encodeForward } from "../agent/ama/codec.ts";
-import net from "node:net";
+import { connectUnix } from "../agent/ama/unix_socket.ts";
 
 const V2 = "dcr-x:CTDataSource-Linux:CONFIG_CHANGE_BLOB_V2";
 const DATA = "dcr-x:CTDataSource-Windows:CONFIG_DATA_BLOB_V2";
@@ -121,8 +121,7 @@ Deno.test("checkRecord() names current values on a Removed row, previous ones on
 Deno.test("the fake AMA fails a test that sends it a record its tables would not take", async () => {
   const ama = await startFakeAma({ config: false });
   const path = ama.dataEndpoints[0].replace(/^@/, "\0");
-  const sock = net.connect(path);
-  await new Promise((r) => sock.once("connect", r));
+  const sock = await connectUnix(path);
   sock.write(encodeForward(V2, [[1_700_000_000, { ...base, ConfigChangeType: "Files", Mode: "0644" }]]));
   await assert.rejects(
     ama.waitFor(1),

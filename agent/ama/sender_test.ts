@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import net from "node:net";
+import { listenUnix } from "./unix_socket.ts";
 import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
@@ -234,16 +234,15 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
   let conns = 0;
   const got: string[] = [];
   const name = `\0ctagent-test-hangup-${crypto.randomUUID()}`;
-  const srv = net.createServer(async (s) => {
+  const srv = listenUnix(name, async (s) => {
     s.on("error", () => {});
-    if (++conns <= 2) return s.destroy();
+    if (++conns <= 2) return void s.destroy();
     for await (const v of messages(s)) {
       const msg = decodeForwardMessage(v)!;
       got.push(...msg.entries.map(([, r]) => String(r.RecordId)));
       s.write(encodeAck(msg.option!.chunk!));
     }
   });
-  await new Promise<void>((r) => srv.listen(name, r));
   const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 2]]);
   const sender = createSender({
     db,
@@ -259,7 +258,7 @@ Deno.test("sender never deletes a record whose delivery failed: a peer that hang
   assert.ok(conns >= 3 && sender.stats().failures >= 2, `conns=${conns} failures=${sender.stats().failures}`);
   assert.deepEqual(got, ["CONFIG_CHANGE_BLOB_V2-0", "CONFIG_CHANGE_BLOB_V2-1"]);
   sender.close();
-  await new Promise<void>((r) => srv.close(() => r()));
+  await srv.close();
   await close();
 });
 

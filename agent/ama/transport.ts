@@ -1,5 +1,7 @@
 // Moves bytes to AMA or a forward receiver: abstract/filesystem unix sockets, Windows named pipes, TCP; deadlines, backoff.
 import net from "node:net";
+import type { Duplex } from "node:stream";
+import { connectUnix } from "./unix_socket.ts";
 import type { Logger } from "../log.ts";
 
 /** Where to connect. `address` is what node:net gets (`"\0name"` for an abstract socket). */
@@ -156,16 +158,14 @@ export function connect(
         ),
       );
     }
-    const socket = endpoint.kind === "tcp"
-      ? net.connect({ host: endpoint.host, port: endpoint.port })
-      : net.connect({ path: endpoint.address });
+    const opening = openSocket(endpoint);
     let settled = false;
     const fail = (e: TransportError) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      socket.destroy();
+      opening.cancel();
       reject(e);
     };
     const onAbort = () => fail(new TransportError(`Connect to ${endpoint.label} aborted`, "ABORTED"));
@@ -175,23 +175,48 @@ export function connect(
       timeoutMs,
     );
     opts.signal?.addEventListener("abort", onAbort, { once: true });
-    socket.once("error", (e) => {
-      const { message, code } = describeError(e);
-      fail(new TransportError(`Cannot connect to ${endpoint.label}: ${message}`, code, { cause: e }));
-    });
-    socket.once("connect", () => {
+    opening.socket.then((socket) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener("abort", onAbort);
-      socket.removeAllListeners("error");
       resolve(wrapSocket(endpoint, socket));
+    }, (e) => {
+      const { message, code } = describeError(e);
+      fail(new TransportError(`Cannot connect to ${endpoint.label}: ${message}`, code, { cause: e }));
     });
   });
 }
 
-/** Wraps a connected node:net socket as a Connection. */
-export function wrapSocket(endpoint: Endpoint, socket: net.Socket): Connection {
+/**
+ * A socket being connected; `cancel()` closes it, now or once connected. Unix sockets (paths, abstract names)
+ * are Deno's own off Windows (unix_socket.ts says why node:net's are not used).
+ */
+function openSocket(endpoint: Endpoint): { socket: Promise<Duplex>; cancel(): void } {
+  if ((endpoint.kind === "unix" || endpoint.kind === "abstract") && Deno.build.os !== "windows") {
+    const socket = connectUnix(endpoint.address);
+    return { socket, cancel: () => void socket.then((s) => s.destroy(), () => {}) };
+  }
+  const socket = endpoint.kind === "tcp"
+    ? net.connect({ host: endpoint.host, port: endpoint.port })
+    : net.connect({ path: endpoint.address });
+  return {
+    socket: new Promise((resolve, reject) => {
+      socket.once("error", (e) => {
+        socket.destroy();
+        reject(e);
+      });
+      socket.once("connect", () => {
+        socket.removeAllListeners("error");
+        resolve(socket);
+      });
+    }),
+    cancel: () => socket.destroy(),
+  };
+}
+
+/** Wraps a connected socket (node:net's, or a unix one of unix_socket.ts) as a Connection. */
+export function wrapSocket(endpoint: Endpoint, socket: Duplex): Connection {
   const queue: Uint8Array[] = [];
   let queued = 0;
   let ended = false;

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
 import net from "node:net";
+import type { Duplex } from "node:stream";
+import { listenUnix } from "./unix_socket.ts";
 import { memoryLogger } from "../log.ts";
 import {
   backoffDelay,
@@ -13,26 +15,35 @@ import {
 
 const uniqueName = (what: string) => `ctagent-test-${what}-${crypto.randomUUID()}`;
 
-/** A node:net server that echoes (or, with `silent`, accepts and never reads). */
+/**
+ * A server that echoes (or, with `silent`, accepts and never reads): unix sockets on Deno's own, as the agent's
+ * (unix_socket.ts says why not node:net), TCP through node:net.
+ */
 async function server(
   listen: string | { port: number; host: string },
   opts: { silent?: boolean } = {},
-): Promise<{ srv: net.Server; sockets: net.Socket[]; close(): Promise<void> }> {
-  const sockets: net.Socket[] = [];
-  const srv = net.createServer((s) => {
+): Promise<{ port?: number; sockets: Duplex[]; close(): Promise<void> }> {
+  const sockets: Duplex[] = [];
+  const onConnection = (s: Duplex) => {
     sockets.push(s);
     s.on("error", () => {});
     if (opts.silent) s.pause();
     else s.on("data", (d) => s.write(d));
-  });
-  await new Promise<void>((resolve) =>
-    typeof listen === "string" ? srv.listen(listen, resolve) : srv.listen(listen, resolve)
-  );
+  };
+  const destroyAll = () => {
+    for (const s of sockets) s.destroy();
+  };
+  if (typeof listen === "string") {
+    const srv = listenUnix(listen, onConnection);
+    return { sockets, close: () => (destroyAll(), srv.close()) };
+  }
+  const srv = net.createServer(onConnection);
+  await new Promise<void>((resolve) => srv.listen(listen, resolve));
   return {
-    srv,
+    port: (srv.address() as net.AddressInfo).port,
     sockets,
     close: () => {
-      for (const s of sockets) s.destroy();
+      destroyAll();
       return new Promise((r) => srv.close(() => r()));
     },
   };
@@ -91,7 +102,7 @@ Deno.test("connect() writes and reads over a filesystem socket and over TCP", as
   const path = `${dir}/s.sock`;
   const unix = await server(path);
   const tcp = await server({ port: 0, host: "127.0.0.1" });
-  const port = (tcp.srv.address() as net.AddressInfo).port;
+  const port = tcp.port;
   for (const text of [`unix://${path}`, `tcp://127.0.0.1:${port}`]) {
     const c = await connect(parseEndpoint(text));
     await c.write(new Uint8Array([1, 2, 3]));
@@ -238,15 +249,14 @@ Deno.test("Connection.finish(): resolves once the peer read everything and close
   // A peer that reads to the end and closes (as AMA and fluentd do at end of stream).
   const reading = uniqueName("reading");
   const got: number[] = [];
-  const r = net.createServer((s) => s.on("data", (d) => got.push(d.byteLength)));
-  await new Promise<void>((res) => r.listen(`\0${reading}`, res));
+  const r = listenUnix(`\0${reading}`, (s) => s.on("data", (d: Uint8Array) => got.push(d.byteLength)));
   const c = await connect(parseEndpoint(`@${reading}`));
   await c.write(new Uint8Array(300_000));
   await c.finish(5000);
   assert.equal(got.reduce((a, b) => a + b, 0), 300_000, "everything read before it closed");
   assert.equal(c.written, 300_000);
   assert.ok(c.unreadBound > 0 && c.unreadBound < Infinity, `a unix socket's bound: ${c.unreadBound}`);
-  await new Promise((res) => r.close(res));
+  await r.close();
 
   // A peer that never reads: no close comes; after the deadline the connection is gone.
   const name = uniqueName("stalled");

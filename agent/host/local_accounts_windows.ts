@@ -191,18 +191,27 @@ function nameOf(sidString: string): string | null {
   if (!adv.ConvertStringSidToSidW(wide(sidString), out)) return null;
   const sid = Deno.UnsafePointer.create(out[0]);
   try {
-    // The SID's bytes: 8 bytes of header then 4 per sub-authority (count at byte 1).
-    const head = new Deno.UnsafePointerView(sid!);
-    const bytes = new Uint8Array(8 + 4 * head.getUint8(1));
-    head.copyInto(bytes);
-    const name = new Uint16Array(256), nameLen = new Uint32Array([name.length]);
-    const domain = new Uint16Array(256), domainLen = new Uint32Array([domain.length]);
-    const use = new Uint32Array(1);
-    if (!adv.LookupAccountSidW(null, bytes, name, nameLen, domain, domainLen, use)) return null;
-    return String.fromCharCode(...name.subarray(0, nameLen[0]));
+    return accountOfSid(sidAt(sid!));
   } finally {
     k32.LocalFree(sid);
   }
+}
+
+/** The bytes of a binary SID the OS points at: 8 bytes of header then 4 per sub-authority (count at byte 1). */
+export function sidAt(sid: Deno.PointerObject): Uint8Array {
+  const head = new Deno.UnsafePointerView(sid);
+  const bytes = new Uint8Array(8 + 4 * head.getUint8(1));
+  head.copyInto(bytes);
+  return bytes;
+}
+
+/** The account name of a binary SID (LookupAccountSidW, without its domain); null when there is no such account. */
+export function accountOfSid(sid: Uint8Array): string | null {
+  const name = new Uint16Array(256), nameLen = new Uint32Array([name.length]);
+  const domain = new Uint16Array(256), domainLen = new Uint32Array([domain.length]);
+  const use = new Uint32Array(1);
+  if (!api().adv.LookupAccountSidW(null, sid, name, nameLen, domain, domainLen, use)) return null;
+  return String.fromCharCode(...name.subarray(0, nameLen[0]));
 }
 
 function members(group: string): string[] {

@@ -20,7 +20,7 @@ export type PortItem = {
   Process: string | null;
   /** Their executables (/proc/<pid>/exe; Windows: the image path): another program on the same port is a change. */
   Executable: string | null;
-  /** Their effective users (Linux; empty on Windows). */
+  /** Their effective users (Windows: the account of each process's token). */
   User: string | null;
   /** The lowest pid holding it; changes with every restart, so never diffed. */
   Pid: number | null;
@@ -28,7 +28,7 @@ export type PortItem = {
   Pids: string | null;
   /**
    * Why Process, Executable and User are empty: some processes' open files could not be read (Linux), a process
-   * could not be opened or the table names none (Windows). Never diffed.
+   * could not be opened, its token not read, or the table names none (Windows). Never diffed.
    */
   OwnerNote?: string;
 };

@@ -18,6 +18,12 @@ const collect = async () =>
     log: memoryLogger("debug"),
   })).items;
 
+/** The account this test runs as (whoami's name, without the domain). */
+async function me(): Promise<string> {
+  const o = await new Deno.Command("whoami", { stdout: "piped", stderr: "null" }).output();
+  return new TextDecoder().decode(o.stdout).trim().split("\\").pop()!;
+}
+
 /** Whether this is Wine (ntdll exports wine_get_version there, never on Windows). */
 function underWine(): boolean {
   try {
@@ -91,7 +97,7 @@ async function netstat(): Promise<{ tcp: Set<string>; udp: Set<string> }> {
 
 Deno.test({
   name: named(
-    "listening_ports reads the live tables: another process's TCP listener and UDP socket are each one Added (its pid and image), Removed when closed",
+    "listening_ports reads the live tables: another process's TCP listener and UDP socket are each one Added (its pid, image and user), Removed when closed",
   ),
   ignore: !!SKIP,
   async fn() {
@@ -131,7 +137,7 @@ Deno.test({
           Endpoint: `127.0.0.1:${child.udp}`,
           Process: exe.slice(exe.lastIndexOf("\\") + 1),
           Executable: exe,
-          User: null,
+          User: await me(),
           Pid: child.pid,
           Pids: String(child.pid),
         } satisfies PortItem,
@@ -141,13 +147,19 @@ Deno.test({
       if (underWine()) {
         // Wine: a TCP listener's unix socket is held by wineserver alone, so its tables give pid 0 for every
         // TCP listener. The item says so, never guessing an owner.
-        assert.deepEqual([tcp.Pid, tcp.Process, tcp.OwnerNote], [
+        assert.deepEqual([tcp.Pid, tcp.Process, tcp.User, tcp.OwnerNote], [
+          null,
           null,
           null,
           "owner not known: the socket table names no process (pid 0)",
         ]);
       } else {
-        assert.deepEqual([tcp.Pid, tcp.Executable, tcp.OwnerNote], [child.pid, exe, undefined]);
+        assert.deepEqual([tcp.Pid, tcp.Executable, tcp.User, tcp.OwnerNote], [
+          child.pid,
+          exe,
+          await me(),
+          undefined,
+        ]);
       }
 
       await child.close();
@@ -199,12 +211,12 @@ Deno.test({
 
 Deno.test({
   name: named(
-    "processImage() gives a running process's image path, and says why for one that cannot be opened",
+    "processImage() gives a running process's image path and user, and says why for one that cannot be opened",
   ),
   ignore: !!SKIP,
-  fn() {
+  async fn() {
     const sockets = liveHost().sockets!;
-    assert.deepEqual(sockets.image(Deno.pid), { path: Deno.execPath() });
+    assert.deepEqual(sockets.image(Deno.pid), { path: Deno.execPath(), user: await me() });
     // Windows' pids are multiples of 4 below 2^32 - 4: this one names no process.
     assert.deepEqual(sockets.image(0xfffffffc), {
       error: "cannot open process 4294967292: Win32 error 87 (no such process)",

@@ -21,9 +21,9 @@ const imageName = (path: string) => path.slice(path.lastIndexOf("\\") + 1);
 
 /**
  * One item per protocol, address and port, with the processes the tables name (several on one port with
- * SO_REUSEADDR are joined). A process whose image cannot be known (pid 0, or one that cannot be opened) is
- * said so in OwnerNote, never guessed; the port is still reported, Added and Removed as it opens and closes.
- * Windows gives no user here: User stays empty.
+ * SO_REUSEADDR are joined): their image names, paths and users. A process whose image or user cannot be known
+ * (pid 0, one that cannot be opened, a token that cannot be read) is said so in OwnerNote, never guessed; the
+ * port is still reported, Added and Removed as it opens and closes.
  */
 export function windowsPortItems(
   sockets: readonly TableSocket[],
@@ -40,11 +40,17 @@ export function windowsPortItems(
   return [...byKey.values()].map(({ socket: s, address, pids }) => {
     const held = [...pids].sort((a, b) => a - b);
     const paths: string[] = [];
+    const users: (string | null)[] = [];
     const notes: string[] = [];
     for (const pid of held) {
       const image = images.get(pid) ?? { error: `process ${pid} was not looked up` };
-      if ("path" in image) paths.push(image.path);
-      else notes.push(image.error);
+      if ("error" in image) {
+        notes.push(image.error);
+        continue;
+      }
+      paths.push(image.path);
+      users.push(image.user);
+      if (image.userError) notes.push(image.userError);
     }
     const real = held.filter((pid) => pid !== 0);
     const item: PortItem = {
@@ -54,7 +60,7 @@ export function windowsPortItems(
       Endpoint: endpoint(address, s.port),
       Process: joinSorted(paths.map(imageName)),
       Executable: joinSorted(paths),
-      User: null,
+      User: joinSorted(users),
       Pid: real[0] ?? null,
       Pids: real.length ? real.join(", ") : null,
     };

@@ -14,12 +14,16 @@ const row = (protocol: TableProtocol, address: Uint8Array, port: number, pid: nu
 const IMAGES = new Map<number, ProcessImage>([
   [0, { error: "the socket table names no process (pid 0)" }],
   [4, { error: "cannot read the image of process 4: Win32 error 31" }],
-  [700, { path: "C:\\Windows\\System32\\svchost.exe" }],
-  [900, { path: "C:\\Program Files\\nginx\\nginx.exe" }],
-  [901, { path: "C:\\Program Files\\nginx\\nginx.exe" }],
+  [700, { path: "C:\\Windows\\System32\\svchost.exe", user: "NETWORK SERVICE" }],
+  [900, { path: "C:\\Program Files\\nginx\\nginx.exe", user: "SYSTEM" }],
+  [901, {
+    path: "C:\\Program Files\\nginx\\nginx.exe",
+    user: null,
+    userError: "cannot read the token of process 901: Win32 error 5 (access denied)",
+  }],
 ]);
 
-Deno.test("windowsPortItems(): one item per protocol, address and port, owners joined, owners not known said so", () => {
+Deno.test("windowsPortItems(): one item per protocol, address and port, owners and users joined, what is not known said so", () => {
   const items = windowsPortItems([
     row("tcp", new Uint8Array([0, 0, 0, 0]), 80, 901),
     row("tcp", new Uint8Array([0, 0, 0, 0]), 80, 900),
@@ -35,9 +39,10 @@ Deno.test("windowsPortItems(): one item per protocol, address and port, owners j
       Endpoint: "0.0.0.0:80",
       Process: "nginx.exe",
       Executable: "C:\\Program Files\\nginx\\nginx.exe",
-      User: null,
+      User: "SYSTEM",
       Pid: 900,
       Pids: "900, 901",
+      OwnerNote: "owner not known: cannot read the token of process 901: Win32 error 5 (access denied)",
     },
     {
       Protocol: "tcp6",
@@ -46,7 +51,7 @@ Deno.test("windowsPortItems(): one item per protocol, address and port, owners j
       Endpoint: "[::]:135",
       Process: "svchost.exe",
       Executable: "C:\\Windows\\System32\\svchost.exe",
-      User: null,
+      User: "NETWORK SERVICE",
       Pid: 700,
       Pids: "700",
     },
@@ -98,7 +103,9 @@ Deno.test("readWindowsPorts(): a table that cannot be read is unseen (its ports 
     image: (pid) => IMAGES.get(pid)!,
   };
   const read = readWindowsPorts({ os: "windows", sockets } as Host, signal);
-  assert.deepEqual(read.items.map((i) => [i.Endpoint, i.Process]), [["127.0.0.1:8080", "svchost.exe"]]);
+  assert.deepEqual(read.items.map((i) => [i.Endpoint, i.Process, i.User]), [
+    ["127.0.0.1:8080", "svchost.exe", "NETWORK SERVICE"],
+  ]);
   assert.deepEqual(read.unseen, ["udp6|"]);
   assert.deepEqual(read.warnings, [
     "cannot read the udp6 socket table: GetExtendedUdpTable(AF_INET6, UDP_TABLE_OWNER_PID) failed: Win32 error 50",

@@ -4,7 +4,7 @@ import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectorNamed } from "../mod.ts";
-import { onlyDcr, runCli, withTempDir } from "../../../test/helpers.ts";
+import { dcrCollectorsOnly, onlyDcr, runCli, withTempDir } from "../../../test/helpers.ts";
 import collector, { uniqueTasks } from "./mod.ts";
 import type { TaskItem } from "./types.ts";
 import { addNode, buildTree } from "./testdata/tree.ts";
@@ -192,8 +192,10 @@ Deno.test({
         `${dir}/daemon2.tab`,
         "*/10 * * * * /usr/bin/true\n30 5 * * 1-5 /usr/bin/report\n",
       );
+      // Only this collector: the machine's listening ports (and the like) may change between the two runs.
+      const only = dcrCollectorsOnly(dir, [collector.name]).map((a) => `"${a}"`).join(" ");
       const once =
-        `"${Deno.execPath()}" run -A --no-lock "${main}" --once --json --no-ama --dcr "${dir}/dcr.json" --data-dir "${dir}/data"`;
+        `"${Deno.execPath()}" run -A --no-lock "${main}" --once --json --no-ama --dcr "${dir}/dcr.json" --data-dir "${dir}/data" ${only}`;
       const out = inNamespace(
         `crontab -u root "${dir}/root.tab" && crontab -u daemon "${dir}/daemon.tab" || exit 9
 for u in $(cut -d: -f1 /etc/passwd); do echo "@@USER $u"; crontab -l -u "$u" 2>/dev/null; done

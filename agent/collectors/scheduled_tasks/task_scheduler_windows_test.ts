@@ -7,7 +7,7 @@ import { liveHost } from "../../host/mod.ts";
 import { memoryLogger } from "../../log.ts";
 import { settingsSchema } from "../../config/dcr.ts";
 import collector from "./mod.ts";
-import { COLLECTORS } from "../mod.ts";
+import { dcrCollectorsOnly } from "../../../test/helpers.ts";
 import { decodeTaskFile, parseTaskXml } from "./task_scheduler.ts";
 import { TELEMETRY } from "./testdata/tasks.ts";
 
@@ -101,23 +101,11 @@ Deno.test({
         }),
       );
       // Only this collector: the machine's listening ports (Wine lists the host's) open and close between runs.
-      const settings = `${dir}\\settings.json`;
-      await Deno.writeTextFile(
-        settings,
-        JSON.stringify({
-          collectors: Object.fromEntries(
-            COLLECTORS.flatMap((c) =>
-              c.schedule.dcr === null && c.name !== collector.name
-                ? [[c.schedule.setting, { enabled: false }]]
-                : []
-            ),
-          ),
-        }),
-      );
-      const first = await onceJson(dcr, `${dir}\\data`, ["--config", settings]);
+      const only = dcrCollectorsOnly(dir, [collector.name]);
+      const first = await onceJson(dcr, `${dir}\\data`, only);
       assert.equal(first.code, 0, first.stderr);
       await create("Second", NIGHTLY);
-      const second = await onceJson(dcr, `${dir}\\data`, ["--config", settings]);
+      const second = await onceJson(dcr, `${dir}\\data`, only);
       assert.deepEqual(second.json.changes.map((c) => [c.ChangeCategory, c.ConfigChangeType, c.Task]), [
         ["Added", "ScheduledTasks", `\\${FOLDER}\\Second`],
       ]);

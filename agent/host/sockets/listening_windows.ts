@@ -1,8 +1,12 @@
-// The running Windows machine's listening sockets (iphlpapi) and their processes' images (kernel32), through FFI.
+// The running Windows machine's listening sockets (iphlpapi) and their processes' images and users, through FFI.
+import { accountOfSid, sidAt } from "../local_accounts_windows.ts";
 import { parseSocketTable, type TableProtocol, type TableSocket } from "./table.ts";
 
-/** A process's image path, or why it is not known (never a guess). */
-export type ProcessImage = { path: string } | { error: string };
+/**
+ * A process's image path and the account it runs as (null, with `userError` saying why, when its token cannot
+ * be read), or why the process is not known at all (never a guess).
+ */
+export type ProcessImage = { path: string; user: string | null; userError?: string } | { error: string };
 
 const IPHLPAPI = {
   GetExtendedTcpTable: { parameters: ["buffer", "buffer", "i32", "u32", "u32", "u32"], result: "u32" },
@@ -14,8 +18,13 @@ const KERNEL32 = {
   CloseHandle: { parameters: ["pointer"], result: "i32" },
   GetLastError: { parameters: [], result: "u32" },
 } as const;
+const ADVAPI32 = {
+  OpenProcessToken: { parameters: ["pointer", "u32", "buffer"], result: "i32" },
+  GetTokenInformation: { parameters: ["pointer", "u32", "buffer", "u32", "buffer"], result: "i32" },
+} as const;
 let iphlpapi: Deno.DynamicLibrary<typeof IPHLPAPI> | undefined;
 let kernel32: Deno.DynamicLibrary<typeof KERNEL32> | undefined;
+let advapi32: Deno.DynamicLibrary<typeof ADVAPI32> | undefined;
 
 const AF_INET = 2;
 const AF_INET6 = 23;
@@ -24,6 +33,8 @@ const UDP_TABLE_OWNER_PID = 1;
 const NO_ERROR = 0;
 const ERROR_INSUFFICIENT_BUFFER = 122;
 const PROCESS_QUERY_LIMITED_INFORMATION = 0x1000;
+const TOKEN_QUERY = 0x0008;
+const TOKEN_USER = 1;
 /** Longest path QueryFullProcessImageNameW writes, in UTF-16 units (the \\?\ limit). */
 const MAX_PATH_CHARS = 32768;
 
@@ -62,9 +73,41 @@ export function listeningSockets(protocol: TableProtocol): TableSocket[] {
   return parseSocketTable(readSocketTableBytes(protocol), protocol);
 }
 
+/** The account a process runs as (its token's user), or why it cannot be told. */
+function processUser(h: Deno.PointerObject, pid: number): { user: string | null; userError?: string } {
+  advapi32 ??= Deno.dlopen("advapi32.dll", ADVAPI32);
+  const a = advapi32.symbols, k = kernel32!.symbols;
+  const token = new BigUint64Array(1);
+  if (!a.OpenProcessToken(h, TOKEN_QUERY, token)) {
+    return {
+      user: null,
+      userError: `cannot read the token of process ${pid}: ${errorText(k.GetLastError())}`,
+    };
+  }
+  const t = Deno.UnsafePointer.create(token[0]);
+  try {
+    // TOKEN_USER: a pointer to the SID (inside the buffer) and its attributes.
+    const buf = new BigUint64Array(64);
+    const got = new Uint32Array(1);
+    if (!a.GetTokenInformation(t, TOKEN_USER, buf, buf.byteLength, got)) {
+      return {
+        user: null,
+        userError: `cannot read the user of process ${pid}: ${errorText(k.GetLastError())}`,
+      };
+    }
+    const sid = Deno.UnsafePointer.create(buf[0]);
+    const name = sid && accountOfSid(sidAt(sid));
+    return name
+      ? { user: name }
+      : { user: null, userError: `the user of process ${pid} has no account name` };
+  } finally {
+    k.CloseHandle(t);
+  }
+}
+
 /**
- * The image path of a running process (QueryFullProcessImageNameW), or why it cannot be known: pid 0 (the
- * table names no process), a process that cannot be opened (another user's, a protected one), or one gone.
+ * The image path of a running process (QueryFullProcessImageNameW) and its user, or why it cannot be known: pid
+ * 0 (the table names no process), a process that cannot be opened (another user's, a protected one), or one gone.
  */
 export function processImage(pid: number): ProcessImage {
   if (pid === 0) return { error: "the socket table names no process (pid 0)" };
@@ -78,7 +121,7 @@ export function processImage(pid: number): ProcessImage {
     if (!k.QueryFullProcessImageNameW(h, 0, buf, chars)) {
       return { error: `cannot read the image of process ${pid}: ${errorText(k.GetLastError())}` };
     }
-    return { path: String.fromCharCode(...buf.subarray(0, chars[0])) };
+    return { path: String.fromCharCode(...buf.subarray(0, chars[0])), ...processUser(h, pid) };
   } finally {
     k.CloseHandle(h);
   }

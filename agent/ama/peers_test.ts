@@ -1,7 +1,7 @@
 // The sender against real peers that misbehave (issue 16 item 12): one that accepts and stops reading, ones that
 // answer with garbage, FluentServer with chunk/ack, the fake AMA. Records lost and duplicated are counted.
 import assert from "node:assert/strict";
-import { FluentServer } from "@fluent-org/logger";
+import { startFluentServerChild } from "../../test/fluent_server_child.ts";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { outboxAppender, outboxDepth } from "../../db/outbox.ts";
@@ -227,12 +227,11 @@ Deno.test("FluentServer (npm:@fluent-org/logger) with chunk/ack: 20,000 records,
   const n = 20_000;
   const opened = await outboxOf(n);
   const path = address();
-  const fluent = new FluentServer({ listenOptions: { path } });
+  const fluent = await startFluentServerChild(path);
   const tally = new Tally();
-  fluent.on("entry", (_tag, _time, record) => tally.add(record));
-  await fluent.listen();
   try {
     const r = await deliverAll(opened, forwardRoutes(`@${path.slice(1)}`, {}, "la"), { ack: true });
+    for (const e of await fluent.close()) tally.add(e.record);
     const { lost, duplicates } = tally.report(n);
     console.log(
       `FluentServer, chunk/ack: ${n} records, ${lost} lost, ${duplicates} duplicated, ${r.took} ms`,

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { listenUnix } from "./unix_socket.ts";
-import { EventTime as FluentEventTime, FluentServer } from "@fluent-org/logger";
+import { FluentServer } from "@fluent-org/logger";
 import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState, setState } from "../../db/state.ts";
 import { outboxStatus } from "../../db/outbox.ts";
 import { startFakeAma } from "../../test/fake_ama.ts";
+import { startFluentServerChild } from "../../test/fluent_server_child.ts";
 import { isEventTime } from "./codec.ts";
 import { decodeForwardMessage, encodeAck, messages } from "../../test/forward_server.ts";
 import {
@@ -45,10 +46,7 @@ const fastBackoff = { initialMs: 10, maxMs: 50, factor: 2, jitter: 0.5 };
 
 Deno.test("sender delivers to FluentServer (npm:@fluent-org/logger) over an abstract socket with acks and exact EventTime", async () => {
   const name = `ctagent-test-fluentserver-${crypto.randomUUID()}`;
-  const server = new FluentServer({ listenOptions: { path: `\0${name}` } });
-  const got: [string, FluentEventTime | number, Record<string, string>][] = [];
-  server.on("entry", (tag, time, record) => got.push([tag, time, record]));
-  await server.listen();
+  const server = await startFluentServerChild(`\0${name}`);
   const { db, raw, close, count } = await setup([["CONFIG_CHANGE_BLOB_V2", 3], ["CONFIG_DATA_BLOB_V2", 2]]);
   const rows = await db.selectFrom("outbox").selectAll().orderBy("id").execute();
   const sender = createSender({
@@ -60,21 +58,20 @@ Deno.test("sender delivers to FluentServer (npm:@fluent-org/logger) over an abst
   });
   assert.equal(await sender.pass(), 5);
   assert.equal(await count(), 0);
+  sender.close();
+  const got = await server.close();
   assert.equal(got.length, 5);
   for (const row of rows) {
     const rec = JSON.parse(row.record);
-    const hit = got.find(([, , r]) => r.RecordId === rec.RecordId);
+    const hit = got.find((e) => e.record.RecordId === rec.RecordId);
     assert.ok(hit, `record ${rec.RecordId} arrived`);
-    assert.equal(hit[0], `ctagent:${row.stream}`);
-    assert.deepEqual(hit[2], rec);
-    const t = hit[1] as FluentEventTime;
-    assert.ok(t instanceof FluentEventTime, "time arrives as EventTime (ext type 0)");
-    assert.equal(t.epoch, Math.floor(row.created_at / 1000));
-    assert.equal(t.nano, (row.created_at % 1000) * 1_000_000);
+    assert.equal(hit.tag, `ctagent:${row.stream}`);
+    assert.deepEqual(hit.record, rec);
+    assert.ok(typeof hit.time === "object", "time arrives as EventTime (ext type 0)");
+    assert.equal(hit.time.epoch, Math.floor(row.created_at / 1000));
+    assert.equal(hit.time.nano, (row.created_at % 1000) * 1_000_000);
   }
   assert.equal(await getState(db, "outbox.delivered"), "5");
-  sender.close();
-  await server.close();
   await close();
 });
 

@@ -255,9 +255,26 @@ function openReadOnly(path: string): DatabaseSync {
     raw.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get();
     return raw;
   } catch (e) {
+    if (/disk I\/O error/i.test(String(e))) return fullDiskReader(path, e);
     if (!/unable to open/i.test(String(e))) throw e;
     return new DatabaseSync(`file:${encodeURI(path)}?immutable=1`, { readOnly: true });
   }
+}
+
+/**
+ * A full disk leaves no room for the -shm file every WAL reader maps. With no -wal, or an empty one, nothing can
+ * be outside the database file, and it is read as immutable (`ctagent status` on a full disk); otherwise `first`
+ * is thrown (a reader without the -shm could miss what the -wal holds).
+ */
+function fullDiskReader(path: string, first: unknown): DatabaseSync {
+  let walBytes = 0;
+  try {
+    walBytes = Deno.statSync(`${path}-wal`).size;
+  } catch {
+    // No -wal: everything is in the database file.
+  }
+  if (walBytes > 0) throw first;
+  return new DatabaseSync(`file:${encodeURI(path)}?immutable=1`, { readOnly: true });
 }
 
 /** Why the database at `path` cannot be opened, with what to do when the cause is the storage's. */

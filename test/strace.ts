@@ -1,8 +1,17 @@
 // The kernel as the witness of file descriptors: a deno script run under strace, each file's opens and closes.
 
-/** Whether strace can run here (Linux with strace installed); tests that need it say SKIPPED in their name. */
-export const HAVE_STRACE = Deno.build.os === "linux" &&
+/** Whether strace can run here (Linux with strace installed). */
+const HAVE_STRACE = Deno.build.os === "linux" &&
   new Deno.Command("sh", { args: ["-c", "command -v strace"], stdout: "null" }).outputSync().success;
+
+/** A test that needs strace: ignored where it cannot run, and then its name says it was SKIPPED. */
+export function straceTest(name: string, fn: () => Promise<void>): void {
+  Deno.test({
+    name: HAVE_STRACE ? name : `${name} (SKIPPED: needs Linux and strace)`,
+    ignore: !HAVE_STRACE,
+    fn,
+  });
+}
 
 export interface Traced {
   /** What the script printed on stdout. */

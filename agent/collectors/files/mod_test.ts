@@ -13,7 +13,8 @@ import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tre
 import { memoryLogger } from "../../log.ts";
 import { MemorySink } from "../sink.ts";
 import type { ItemSink } from "../types.ts";
-import { HAVE_STRACE, traceDescriptors } from "../../../test/strace.ts";
+import { straceTest, traceDescriptors } from "../../../test/strace.ts";
+import { withTempDir } from "../../../test/helpers.ts";
 
 type Rule = Record<string, unknown>;
 const settings = (fileInfo: Rule[], extra: Record<string, unknown> = {}) =>
@@ -638,30 +639,19 @@ Deno.test("an abort during a rescan with nothing to hash stops the walk at the n
   }
 });
 
-Deno.test({
-  name:
-    `a realtime run whose sink fails while settled files are hashed: it fails with that error, each file's descriptor opened and closed once${
-      HAVE_STRACE ? "" : " (SKIPPED: needs Linux and strace)"
-    }`,
-  ignore: !HAVE_STRACE,
-  async fn() {
-    const dir = await Deno.makeTempDir();
-    try {
+straceTest(
+  "a realtime run whose sink fails while settled files are hashed: it fails with that error, each file's descriptor opened and closed once",
+  () =>
+    withTempDir(async (dir) => {
       const names = ["a", "b", "c", "d"];
       for (const n of names) await Deno.writeTextFile(`${dir}/${n}`, n);
-      const r = await traceDescriptors(
-        new URL("./testdata/settling_run.ts", import.meta.url).pathname,
-        [dir],
-        dir,
-      );
+      const script = new URL("./testdata/settling_run.ts", import.meta.url).pathname;
+      const r = await traceDescriptors(script, [dir], dir);
       const { error, stored } = JSON.parse(r.stdout);
       // A failed collection: the pipeline records it as failed and reports nothing, Removed least of all.
       assert.match(error, new RegExp(`database or disk is full \\(storing ${dir}/b\\)`));
       assert.deepEqual(stored, [`${dir}/a`]);
       for (const n of names) assert.deepEqual(r.files.get(`${dir}/${n}`), { opened: 1, closed: 1 }, n);
       assert.deepEqual(r.failedCloses, [], "closes that failed: a number closed twice");
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
-  },
-});
+    }),
+);

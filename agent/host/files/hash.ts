@@ -17,7 +17,7 @@ export interface HashPool {
   readonly workers: number;
   /** Whether the workers were started (they start with the first batch). */
   readonly started: boolean;
-  /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
+  /** Why hashing fell back to the calling thread: no worker was left (e.g. a bundle without the worker file). */
   readonly fallback: string | undefined;
 }
 
@@ -83,7 +83,7 @@ export function createHashPool(
   let fallback: string | undefined;
   /** The last error of a worker. */
   let failure: string | undefined;
-  /** Hashes a batch on this thread: used only when no worker could even load. */
+  /** Hashes a batch on this thread: used only when no worker is left (none could load, or all failed). */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
     b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
     inflight -= b.jobs.length;

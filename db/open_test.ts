@@ -151,6 +151,18 @@ function plainReadOnlyError(path: string): string {
   }
 }
 
+/** Opens `path` read-only as `ctagent status` does and finds the row `stored()` wrote. */
+async function readsStoredRow(path: string): Promise<void> {
+  const o = await openDb(path, { readOnly: true });
+  try {
+    assert.deepEqual(await o.db.selectFrom("state").selectAll().where("key", "=", "k").execute(), [
+      { key: "k", value: "v" },
+    ]);
+  } finally {
+    await o.close();
+  }
+}
+
 Deno.test({
   name:
     `openDb() read-only on a full disk: without -wal content it reads the database file as immutable${note}`,
@@ -161,14 +173,7 @@ Deno.test({
       const before = Deno.readFileSync(path);
       fill(fs.dir);
       assert.match(plainReadOnlyError(path), /disk I\/O error/, "the -shm cannot be made");
-      const o = await openDb(path, { readOnly: true });
-      try {
-        assert.deepEqual(await o.db.selectFrom("state").selectAll().where("key", "=", "k").execute(), [
-          { key: "k", value: "v" },
-        ]);
-      } finally {
-        await o.close();
-      }
+      await readsStoredRow(path);
       assert.deepEqual(Deno.readFileSync(path), before, "the database file is untouched");
     }),
 });
@@ -200,13 +205,6 @@ Deno.test({
         file.close();
       }
       Deno.removeSync(`${fs.dir}/filler`);
-      const o = await openDb(path, { readOnly: true });
-      try {
-        assert.deepEqual(await o.db.selectFrom("state").selectAll().where("key", "=", "k").execute(), [
-          { key: "k", value: "v" },
-        ]);
-      } finally {
-        await o.close();
-      }
+      await readsStoredRow(path);
     }),
 });

@@ -1,11 +1,10 @@
 // The changes table's one owner for writes: a run's changes, inside its transaction, as links of the history's
 // hash chain (pruning is the chain's: db/chain.ts). The page's change list and history read model is ui/queries.ts.
+import type { DatabaseSync } from "node:sqlite";
 import type { Insertable, Transaction } from "kysely";
 import type { ChangesTable, Database } from "./schema.ts";
 import { extendChain } from "./chain.ts";
-
-/** Rows per INSERT statement. */
-const CHUNK = 500;
+import { statement } from "./statements.ts";
 
 /** One change of a run, as stored (previous and current are the items' JSON, null when absent). */
 export type ChangeInsert = Pick<
@@ -13,9 +12,18 @@ export type ChangeInsert = Pick<
   "key" | "category" | "fields_changed" | "previous" | "current" | "origin"
 >;
 
-/** Writes a run's changes inside its transaction, as the next links of the history's hash chain (chain.ts). */
+const INSERT = `INSERT INTO changes
+  (id, seq, hash, run_id, at, collector, key, category, fields_changed, previous, current, origin)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/**
+ * Writes a run's changes inside its transaction (on `raw`, the connection `trx` runs on), as the next links of
+ * the history's hash chain (chain.ts). One prepared row insert, the same for every run: multi-row inserts have a
+ * text per row count, and a storm's runs, each with its own count, kept a large compiled statement for each.
+ */
 export async function insertChanges(
   trx: Transaction<Database>,
+  raw: DatabaseSync,
   run: { id: number; collector: string; at: number },
   changes: readonly ChangeInsert[],
 ): Promise<void> {
@@ -24,7 +32,21 @@ export async function insertChanges(
     "changes",
     changes.map((c) => ({ run_id: run.id, at: run.at, collector: run.collector, ...c })),
   );
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    await trx.insertInto("changes").values(rows.slice(i, i + CHUNK)).execute();
+  const insert = statement(raw, INSERT);
+  for (const r of rows) {
+    insert.run(
+      r.id,
+      r.seq,
+      r.hash,
+      r.run_id,
+      r.at,
+      r.collector,
+      r.key,
+      r.category,
+      r.fields_changed,
+      r.previous ?? null,
+      r.current ?? null,
+      r.origin ?? null,
+    );
   }
 }

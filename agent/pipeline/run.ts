@@ -368,7 +368,7 @@ async function store(
         opts.onChange?.(c);
       }
       const origins = changes.map((c) => opts.origin?.(c.key));
-      await insertChanges(trx, run, changes.map((c, i) => changeRow(c, origins[i])));
+      await insertChanges(trx, raw, run, changes.map((c, i) => changeRow(c, origins[i])));
       const records = changes.map((c, i) => {
         const r = changeRecord(c, ctx);
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
@@ -418,7 +418,7 @@ async function store(
       const gone = page.filter((p) => !isUnseen(p.key, unseen));
       if (!gone.length) continue;
       itemsWritten += gone.length;
-      await deleteItems(trx, name, gone.map((p) => p.key));
+      deleteItems(raw, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
       await breathe();
     }

@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { openDb } from "./open.ts";
+import { DatabaseError, openDb } from "./open.ts";
 import { migrations } from "./migrations/mod.ts";
+import { tmpfsSkipReason, withTmpfs } from "../test/tmpfs.ts";
+
+const skip = tmpfsSkipReason();
+const note = skip ? ` (SKIPPED: ${skip})` : "";
 
 Deno.test("openDb() creates every table and reopens an existing file without re-migrating", async () => {
   const dir = await Deno.makeTempDir();
@@ -98,4 +102,111 @@ Deno.test("openDb() from 6 processes at once on a new file: one creates the tabl
     assert.equal(Number(new TextDecoder().decode(o.stdout)), Object.keys(migrations).length);
   }
   await Deno.remove(dir, { recursive: true });
+});
+
+/** Fills the file system holding `dir` to the last page (what a full disk leaves: not room for one -shm page). */
+function fill(dir: string): void {
+  const f = Deno.openSync(`${dir}/filler`, { write: true, create: true });
+  try {
+    for (const chunk of [new Uint8Array(64 * 1024), new Uint8Array(4096), new Uint8Array(1)]) {
+      try {
+        for (;;) f.writeSync(chunk);
+      } catch (e) {
+        if (!(e instanceof Error) || !/no space left/i.test(e.message)) throw e;
+      }
+    }
+  } finally {
+    f.close();
+  }
+}
+
+/** A ctagent database at `path` holding state key "k", copied as a crash would leave it: `wal` keeps it in the -wal. */
+async function stored(dir: string, wal: boolean): Promise<string> {
+  const src = await Deno.makeTempDir();
+  try {
+    const o = await openDb(`${src}/state.db`);
+    // No checkpoint: the row stays in the -wal, as after a crash or while the writer still runs.
+    if (wal) o.raw.exec("PRAGMA wal_autocheckpoint = 0");
+    await o.db.insertInto("state").values({ key: "k", value: "v" }).execute();
+    if (wal) await Deno.copyFile(`${src}/state.db-wal`, `${dir}/state.db-wal`);
+    else await o.close(); // the last connection checkpoints and removes the -wal and -shm
+    await Deno.copyFile(`${src}/state.db`, `${dir}/state.db`);
+    if (wal) await o.close();
+    return `${dir}/state.db`;
+  } finally {
+    await Deno.remove(src, { recursive: true });
+  }
+}
+
+/** What SQLite itself says to a read-only WAL reader of `path` (the -shm it must make does not fit). */
+function plainReadOnlyError(path: string): string {
+  const raw = new DatabaseSync(path, { readOnly: true });
+  try {
+    raw.prepare("SELECT 1 FROM sqlite_master LIMIT 1").get();
+    return "";
+  } catch (e) {
+    return String(e);
+  } finally {
+    raw.close();
+  }
+}
+
+Deno.test({
+  name:
+    `openDb() read-only on a full disk: without -wal content it reads the database file as immutable${note}`,
+  ignore: !!skip,
+  fn: () =>
+    withTmpfs("2m", async (fs) => {
+      const path = await stored(fs.dir, false);
+      const before = Deno.readFileSync(path);
+      fill(fs.dir);
+      assert.match(plainReadOnlyError(path), /disk I\/O error/, "the -shm cannot be made");
+      const o = await openDb(path, { readOnly: true });
+      try {
+        assert.deepEqual(await o.db.selectFrom("state").selectAll().where("key", "=", "k").execute(), [
+          { key: "k", value: "v" },
+        ]);
+      } finally {
+        await o.close();
+      }
+      assert.deepEqual(Deno.readFileSync(path), before, "the database file is untouched");
+    }),
+});
+
+Deno.test({
+  name: `openDb() read-only on a full disk: with -wal content it reports the full disk and the path${note}`,
+  ignore: !!skip,
+  fn: () =>
+    withTmpfs("2m", async (fs) => {
+      const path = await stored(fs.dir, true);
+      assert.ok(Deno.statSync(`${path}-wal`).size > 0);
+      fill(fs.dir);
+      assert.match(plainReadOnlyError(path), /disk I\/O error/, "the -shm cannot be made");
+      await assert.rejects(
+        () => openDb(path, { readOnly: true }),
+        (e: Error) => {
+          assert.ok(e instanceof DatabaseError, String(e));
+          assert.match(e.message, new RegExp(`^Cannot open database ${path}: disk I/O error.*no space left`));
+          assert.match(e.message, /free space on the file system/);
+          return true;
+        },
+      );
+      // The row is only in the -wal: a read of the database file alone would miss it. With room again it is read.
+      const file = new DatabaseSync(`file:${encodeURI(path)}?immutable=1`, { readOnly: true });
+      try {
+        const tables = file.prepare("SELECT name FROM sqlite_master WHERE name = 'state'").all();
+        assert.ok(!tables.length || !file.prepare("SELECT 1 FROM state WHERE key = 'k'").get());
+      } finally {
+        file.close();
+      }
+      Deno.removeSync(`${fs.dir}/filler`);
+      const o = await openDb(path, { readOnly: true });
+      try {
+        assert.deepEqual(await o.db.selectFrom("state").selectAll().where("key", "=", "k").execute(), [
+          { key: "k", value: "v" },
+        ]);
+      } finally {
+        await o.close();
+      }
+    }),
 });

@@ -2,6 +2,7 @@
 import type { DatabaseSync, SQLInputValue, StatementSync } from "node:sqlite";
 import { type Dialect, SqliteDialect } from "kysely";
 import { immediateDriver } from "./transaction.ts";
+import { forgetStatements, statement } from "./statements.ts";
 
 interface KyselyStatement {
   readonly reader: boolean;
@@ -29,31 +30,24 @@ function wrap(db: DatabaseSync, sql: string, stmt: StatementSync): KyselyStateme
   };
 }
 
-/** Most prepared statements kept for reuse. */
-const CACHE_SIZE = 128;
-
 /**
- * A Kysely dialect over an already opened node:sqlite database. Prepared statements are reused by SQL text:
- * Kysely prepares a statement for every query, and node:sqlite frees one only when V8 collects its small
- * wrapper, so the 500-row inserts of a big run otherwise pile up hundreds of MB of compiled statements.
+ * A Kysely dialect over an already opened node:sqlite database. Its statements are the connection's own cached
+ * ones (`statement()`): Kysely prepares a statement for every query, and node:sqlite frees one only when V8
+ * collects its small wrapper, so the 500-row inserts of a big run would otherwise pile up hundreds of MB of
+ * compiled statements. Only the Kysely-shaped wrapper is kept here, for as long as its statement lives.
  */
 export function nodeSqliteDialect(db: DatabaseSync): Dialect {
-  const cache = new Map<string, KyselyStatement>();
+  const wrappers = new WeakMap<StatementSync, KyselyStatement>();
   const dialect = new SqliteDialect({
     database: {
       prepare(sql: string) {
-        let stmt = cache.get(sql);
-        if (stmt) {
-          cache.delete(sql); // most recently used goes last
-        } else {
-          stmt = wrap(db, sql, db.prepare(sql));
-          if (cache.size >= CACHE_SIZE) cache.delete(cache.keys().next().value!);
-        }
-        cache.set(sql, stmt);
-        return stmt;
+        const stmt = statement(db, sql);
+        let wrapped = wrappers.get(stmt);
+        if (!wrapped) wrappers.set(stmt, wrapped = wrap(db, sql, stmt));
+        return wrapped;
       },
       close: () => {
-        cache.clear();
+        forgetStatements(db);
         db.close();
       },
     },
@@ -64,10 +58,4 @@ export function nodeSqliteDialect(db: DatabaseSync): Dialect {
     createQueryCompiler: () => dialect.createQueryCompiler(),
     createIntrospector: (k) => dialect.createIntrospector(k),
   };
-}
-
-/** A statement that returns rows as arrays (much faster for big reads; not yet in node:sqlite's types). */
-export function arrays(stmt: StatementSync): StatementSync {
-  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
-  return stmt;
 }

@@ -1,6 +1,5 @@
-// Prepared statements reused by SQL text on a connection: what a run prepares is prepared once per process.
+// Prepared statements reused by SQL text on a connection (Kysely's and raw ones alike): each is prepared once.
 import type { DatabaseSync, StatementSync } from "node:sqlite";
-import { arrays } from "./sqlite_dialect.ts";
 
 /** Most statements kept per connection (a run uses a few dozen; the text of some depends on the collector). */
 const MAX = 256;
@@ -27,5 +26,16 @@ export function statement(raw: DatabaseSync, sql: string, asArrays = false): Sta
     if (cache.size >= MAX) cache.delete(cache.keys().next().value!);
   }
   cache.set(key, stmt);
+  return stmt;
+}
+
+/** Lets go of the statements of a connection being closed. */
+export function forgetStatements(raw: DatabaseSync): void {
+  caches.delete(raw);
+}
+
+/** A statement that returns rows as arrays (much faster for big reads; not yet in node:sqlite's types). */
+function arrays(stmt: StatementSync): StatementSync {
+  (stmt as StatementSync & { setReturnArrays(on: boolean): void }).setReturnArrays(true);
   return stmt;
 }

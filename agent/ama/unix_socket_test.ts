@@ -3,18 +3,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { withTempDir } from "../../test/helpers.ts";
 import { connectUnix, listenUnix } from "./unix_socket.ts";
+import { straceTest, traceDescriptors } from "../../test/strace.ts";
 
 const linux = Deno.build.os === "linux";
-const HAVE_STRACE = linux &&
-  new Deno.Command("sh", { args: ["-c", "command -v strace"], stdout: "null" }).outputSync().success;
 
-Deno.test({
-  name:
-    `a connection to AMA over a unix socket (abstract and path) closes its descriptor once, and so does the listener${
-      HAVE_STRACE ? "" : " (SKIPPED: needs Linux and strace)"
-    }`,
-  ignore: !HAVE_STRACE,
-  async fn() {
+straceTest(
+  "a connection to AMA over a unix socket (abstract and path) closes its descriptor once, and so does the listener",
+  async () => {
     await withTempDir(async (dir) => {
       const transport = new URL("./transport.ts", import.meta.url).href;
       const sockets = new URL("./unix_socket.ts", import.meta.url).href;
@@ -39,32 +34,13 @@ for (const at of ["@ctagent-close-once-${crypto.randomUUID()}", ${JSON.stringify
 console.log("done");
 `,
       );
-      const trace = join(dir, "trace.txt");
-      const out = await new Deno.Command("strace", {
-        args: [
-          "-f",
-          "-e",
-          "trace=close",
-          "-e",
-          "status=failed",
-          "-e",
-          "signal=none",
-          "-o",
-          trace,
-          Deno.execPath(),
-        ]
-          .concat(["run", "-A", "--no-check", join(dir, "run.ts")]),
-        stdout: "piped",
-        stderr: "piped",
-      }).output();
-      const said = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      assert.ok(out.success && said.includes("done"), said);
-      const twice = (await Deno.readTextFile(trace)).split("\n").filter((l) => l.includes("EBADF"));
+      const r = await traceDescriptors(join(dir, "run.ts"), [], dir);
+      assert.ok(r.stdout.includes("done"), r.stdout);
       // A second close of a number: by then it may be another thread's descriptor (test modules share a process).
-      assert.deepEqual(twice, [], `descriptors closed twice:\n${twice.join("\n")}`);
+      assert.deepEqual(r.failedCloses, [], `descriptors closed twice:\n${r.failedCloses.join("\n")}`);
     });
   },
-});
+);
 
 Deno.test({
   name: "connectUnix() names the refused or missing socket as node:net does, with its code",

@@ -184,7 +184,7 @@ export async function collectFiles(
   /** Bytes a realtime run may still hash on this thread (the rest goes to the workers, started if needed). */
   let hereLeft = HASH_HERE_RUN_BYTES;
   /** Files opened to be hashed here once they settled (their times are too near now to trust a checksum). */
-  let settling: { fd: number; hash: () => void | Promise<void> }[] = [];
+  let settling: { fd: number; hash: () => void | Promise<void>; taken?: true }[] = [];
 
   // What the sink is still writing. The walk waits for it (so a slow sink slows the walk instead of piling
   // items up); results of the hash workers arrive out of band and are waited for at the end. A sink failure
@@ -403,7 +403,10 @@ export async function collectFiles(
       const still: typeof settling = [];
       for (const s of settling) {
         if (round < SETTLE_ROUNDS && posix.racy(posix.statFd(s.fd), Date.now())) still.push(s);
-        else await s.hash();
+        else {
+          s.taken = true; // hashing closes its fd, even when what follows it throws
+          await s.hash();
+        }
       }
       settling = still;
     }
@@ -414,7 +417,7 @@ export async function collectFiles(
       );
     }
   } finally {
-    for (const s of settling) ops.close(s.fd);
+    for (const s of settling) if (!s.taken) ops.close(s.fd);
     await pool.close();
   }
 

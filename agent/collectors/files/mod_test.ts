@@ -13,6 +13,8 @@ import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tre
 import { memoryLogger } from "../../log.ts";
 import { MemorySink } from "../sink.ts";
 import type { ItemSink } from "../types.ts";
+import { straceTest, traceDescriptors } from "../../../test/strace.ts";
+import { withTempDir } from "../../../test/helpers.ts";
 
 type Rule = Record<string, unknown>;
 const settings = (fileInfo: Rule[], extra: Record<string, unknown> = {}) =>
@@ -636,3 +638,20 @@ Deno.test("an abort during a rescan with nothing to hash stops the walk at the n
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+straceTest(
+  "a realtime run whose sink fails while settled files are hashed: it fails with that error, each file's descriptor opened and closed once",
+  () =>
+    withTempDir(async (dir) => {
+      const names = ["a", "b", "c", "d"];
+      for (const n of names) await Deno.writeTextFile(`${dir}/${n}`, n);
+      const script = new URL("./testdata/settling_run.ts", import.meta.url).pathname;
+      const r = await traceDescriptors(script, [dir], dir);
+      const { error, stored } = JSON.parse(r.stdout);
+      // A failed collection: the pipeline records it as failed and reports nothing, Removed least of all.
+      assert.match(error, new RegExp(`database or disk is full \\(storing ${dir}/b\\)`));
+      assert.deepEqual(stored, [`${dir}/a`]);
+      for (const n of names) assert.deepEqual(r.files.get(`${dir}/${n}`), { opened: 1, closed: 1 }, n);
+      assert.deepEqual(r.failedCloses, [], "closes that failed: a number closed twice");
+    }),
+);

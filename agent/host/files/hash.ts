@@ -23,7 +23,7 @@ export interface HashPool {
 
 interface Slot {
   worker: Worker;
-  /** The worker's module loaded (it said so): from then on it owns the fds it is given. */
+  /** The worker's module loaded (it said so): only then is it given fds, and it owns those. */
   ready: boolean;
   dead: boolean;
   bytes: number;
@@ -81,6 +81,8 @@ export function createHashPool(
   let lastBreath = performance.now();
   const turn = eventLoopTurns();
   let fallback: string | undefined;
+  /** The last error of a worker. */
+  let failure: string | undefined;
   /** Hashes a batch on this thread: used only when no worker could even load. */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
     b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
@@ -101,7 +103,7 @@ export function createHashPool(
     worker.onmessage = (e: MessageEvent<BatchResults | { ready: true }>) => {
       if ("ready" in e.data) {
         slot.ready = true;
-        return;
+        return flush();
       }
       const done = e.data;
       const b = slot.batches.get(done.id);
@@ -118,15 +120,12 @@ export function createHashPool(
     worker.onerror = (e) => {
       e.preventDefault();
       slot.dead = true;
+      failure = e.message;
+      // One that never said it was ready was given nothing: what waits is hashed here once no worker is left.
+      if (!slot.ready) return flush();
       const batches = [...slot.batches.values()];
       slot.batches.clear();
       slot.bytes = 0;
-      if (!slot.ready) {
-        // It never loaded, so it never touched these fds: hash them here instead.
-        fallback ??= e.message;
-        for (const b of batches) inline(b);
-        return;
-      }
       for (const b of batches) {
         inflight -= b.jobs.length;
         for (const r of b.resolve) r({ error: `hash worker failed: ${e.message}` });
@@ -139,18 +138,36 @@ export function createHashPool(
   const flush = () => {
     if (pending.jobs.length === 0) return;
     if (slots.length === 0) start();
-    const b = pending;
-    pending = { jobs: [], resolve: [], bytes: 0 };
     const live = slots.filter((s) => !s.dead);
-    if (live.length === 0) return inline(b);
-    const slot = live.reduce((a, s) => (s.bytes < a.bytes ? s : a));
-    const id = nextId++;
-    slot.batches.set(id, b);
-    slot.bytes += b.bytes;
-    // Numbers in one transferred buffer (fd, capture, limit per job): cheaper to send than objects.
-    const jobs = new Float64Array(b.jobs.length * 3);
-    b.jobs.forEach((j, i) => jobs.set([j.fd, j.capture, j.limit], i * 3));
-    slot.worker.postMessage({ id, jobs }, [jobs.buffer]);
+    if (live.length === 0) {
+      fallback ??= failure;
+      const b = pending;
+      pending = { jobs: [], resolve: [], bytes: 0 };
+      return inline(b);
+    }
+    // Descriptors go only to a worker the pool saw ready. One that fails before was given none, so nothing it
+    // may have read and closed is hashed (and closed) here again: Deno delivers a worker's error and its
+    // "ready" on separate channels, and the error can come first.
+    const ready = live.filter((s) => s.ready);
+    if (ready.length === 0) return; // sent when one is ready
+    while (pending.jobs.length) {
+      let b = pending;
+      if (b.jobs.length <= batchCount) pending = { jobs: [], resolve: [], bytes: 0 };
+      else {
+        // What gathered while no worker was ready goes out in batches, spread over those ready.
+        const jobs = b.jobs.splice(0, batchCount);
+        b = { jobs, resolve: b.resolve.splice(0, batchCount), bytes: jobs.reduce((n, j) => n + j.size, 0) };
+        pending.bytes -= b.bytes;
+      }
+      const slot = ready.reduce((a, s) => (s.bytes < a.bytes ? s : a));
+      const id = nextId++;
+      slot.batches.set(id, b);
+      slot.bytes += b.bytes;
+      // Numbers in one transferred buffer (fd, capture, limit per job): cheaper to send than objects.
+      const jobs = new Float64Array(b.jobs.length * 3);
+      b.jobs.forEach((j, i) => jobs.set([j.fd, j.capture, j.limit], i * 3));
+      slot.worker.postMessage({ id, jobs }, [jobs.buffer]);
+    }
   };
 
   /** Until a result comes back; an aborted run stops waiting at once (unless `abortable` is false). */

@@ -4,6 +4,8 @@ import { execFileSync } from "node:child_process";
 import { createHashPool, type HashResult } from "./hash.ts";
 import { hashFd, racy } from "./hash_worker.ts";
 import * as libc from "./libc_posix.ts";
+import { straceTest, traceDescriptors } from "../../../test/strace.ts";
+import { withTempDir } from "../../../test/helpers.ts";
 
 const LIMIT = 16 * 2 ** 30;
 /** Nothing hashed on the calling thread: every file goes to the workers. */
@@ -242,3 +244,32 @@ Deno.test("createHashPool().close() stops a worker hashing a huge file within 2 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+for (
+  const [what, worker] of [
+    ["cannot load", "../../collectors/files/no_such_worker.ts"],
+    ["take a batch but fail before the pool saw them ready", "./testdata/unready_hash_worker.ts"],
+  ]
+) {
+  straceTest(
+    `createHashPool() whose workers ${what}: each file hashed here, its descriptor opened and closed once`,
+    () =>
+      withTempDir(async (dir) => {
+        const expected: Record<string, string> = {};
+        for (let i = 0; i < 40; i++) {
+          const data = new Uint8Array(i * 4_000 + 1).fill(i);
+          await Deno.writeFile(`${dir}/${i}`, data);
+          expected[i] = createHash("sha256").update(data).digest("hex");
+        }
+        const script = new URL("./testdata/pool_run.ts", import.meta.url).pathname;
+        const r = await traceDescriptors(script, [dir, new URL(worker, import.meta.url).href], dir);
+        const { results, fallback } = JSON.parse(r.stdout);
+        assert.deepEqual(results, expected);
+        assert.match(fallback, /hash worker failed before the pool saw it ready|no_such_worker/);
+        for (const name of Object.keys(expected)) {
+          assert.deepEqual(r.files.get(`${dir}/${name}`), { opened: 1, closed: 1 }, name);
+        }
+        assert.deepEqual(r.failedCloses, [], "closes that failed: a number closed twice");
+      }),
+  );
+}

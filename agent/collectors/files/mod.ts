@@ -140,7 +140,7 @@ const SETTLE_ROUNDS = 4;
 export interface FilesOptions {
   /** File-system calls (tests inject failures). */
   ops?: FsOps;
-  /** Hash workers (default: one per core). */
+  /** Most hash workers (default: one per core; a second starts only for big files: createHashPool). */
   workers?: number;
   /** Forces the portable (no libc) path, which Windows hosts always take. */
   portable?: boolean;
@@ -432,7 +432,7 @@ export async function collectFiles(
   }
   await Promise.all(writing);
   if (sinkError) throw sinkError;
-  log.debug("files collected", { items, hashed, reused, errors: errors.length });
+  log.debug("files collected", { items, hashed, reused, errors: errors.length, hashWorkers: pool.running });
   return output.result(unseen, warnings);
 }
 

@@ -14,10 +14,13 @@ export interface HashPool {
   drain(): Promise<void>;
   /** Stops: jobs not started are closed unread, running ones stop at their next read; then the workers end. */
   close(): Promise<void>;
+  /** Most workers the pool starts. */
   readonly workers: number;
-  /** Whether the workers were started (they start with the first batch). */
+  /** Whether a worker was started (the first starts with the first batch). */
   readonly started: boolean;
-  /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
+  /** How many workers were started: another starts only while those running have much to hash (growBytes). */
+  readonly running: number;
+  /** Why hashing fell back to the calling thread: no worker was left (e.g. a bundle without the worker file). */
   readonly fallback: string | undefined;
 }
 
@@ -39,6 +42,11 @@ export function createHashPool(
     maxInflight?: number;
     batchCount?: number;
     batchBytes?: number;
+    /**
+     * Another worker starts when every running one has this many bytes queued (default 16 MiB, some 30 ms of
+     * hashing): big files are worth a core each, while small ones cost the walk more than the hashing.
+     */
+    growBytes?: number;
     workerUrl?: string;
     /**
      * The first files are hashed on the calling thread, until this many were or this many bytes: a run with
@@ -53,6 +61,7 @@ export function createHashPool(
   const maxInflight = opts.maxInflight ?? 512;
   const batchCount = opts.batchCount ?? 64;
   const batchBytes = opts.batchBytes ?? 8 << 20;
+  const growBytes = opts.growBytes ?? 16 << 20;
   const inlineUpTo = opts.inline ?? { files: 256, bytes: 8 << 20 };
   let inlined = { files: 0, bytes: 0 };
   let nextId = 1;
@@ -83,16 +92,21 @@ export function createHashPool(
   let fallback: string | undefined;
   /** The last error of a worker. */
   let failure: string | undefined;
-  /** Hashes a batch on this thread: used only when no worker could even load. */
+  /** Hashes a batch on this thread: used only when no worker is left (none could load, or all failed). */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
     b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
     inflight -= b.jobs.length;
     wake();
   };
   const slots: Slot[] = [];
-  /** The workers start with the first batch: a rescan that finds nothing to hash never pays for them. */
-  const start = () => {
-    for (let i = 0; i < n; i++) startWorker();
+  /**
+   * The first worker starts with the first batch (a rescan that finds nothing to hash never pays for one);
+   * another only once every running worker has growBytes queued. A worker costs an isolate (~13 MB, and more
+   * while it hashes): a tree of small files, where the walk's own work per file is more than the hashing,
+   * keeps one worker busy enough and never starts a second.
+   */
+  const grow = (live: Slot[]) => {
+    if (slots.length < n && live.every((s) => s.ready && s.bytes >= growBytes)) startWorker();
   };
   const startWorker = () => {
     const worker = new Worker(opts.workerUrl ?? new URL("./hash_worker.ts", import.meta.url).href, {
@@ -137,7 +151,8 @@ export function createHashPool(
 
   const flush = () => {
     if (pending.jobs.length === 0) return;
-    if (slots.length === 0) start();
+    // The first worker; or another when every one started died (it is given what waits once it is ready).
+    if (slots.length < n && slots.every((s) => s.dead)) startWorker();
     const live = slots.filter((s) => !s.dead);
     if (live.length === 0) {
       fallback ??= failure;
@@ -168,6 +183,7 @@ export function createHashPool(
       b.jobs.forEach((j, i) => jobs.set([j.fd, j.capture, j.limit], i * 3));
       slot.worker.postMessage({ id, jobs }, [jobs.buffer]);
     }
+    grow(live);
   };
 
   /** Until a result comes back; an aborted run stops waiting at once (unless `abortable` is false). */
@@ -181,6 +197,9 @@ export function createHashPool(
     workers: n,
     get started() {
       return slots.length > 0;
+    },
+    get running() {
+      return slots.length;
     },
     get fallback() {
       return fallback;

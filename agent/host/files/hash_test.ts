@@ -93,6 +93,37 @@ Deno.test("createHashPool() hashes a few small files on the calling thread, star
     await small.close();
   }));
 
+Deno.test("createHashPool() starts one worker for small files, another only while every running one has growBytes queued", () =>
+  withFiles(async (paths, expected) => {
+    const hashAll = async (pool: ReturnType<typeof createHashPool>) => {
+      // One job a batch, all sent before any answer can come back (no await between them).
+      const out = paths.map((p) =>
+        pool.submit({ fd: open(p), capture: 0, size: Deno.statSync(p).size, limit: LIMIT }).then((r) =>
+          r.checksum
+        )
+      );
+      await pool.drain();
+      assert.deepEqual(await Promise.all(out), expected);
+    };
+    // 40 files of 1 to 1,560,001 bytes, 31 MB in all: never 64 MiB queued, so one worker hashes them all.
+    const small = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 64 << 20 });
+    try {
+      await hashAll(small);
+      assert.equal(small.running, 1);
+    } finally {
+      await small.close();
+    }
+    // The first worker has 1 byte queued (its first batch) when the second batch is sent: a second starts,
+    // and no more than `workers`.
+    const big = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 1 });
+    try {
+      await hashAll(big);
+      assert.equal(big.running, 2);
+    } finally {
+      await big.close();
+    }
+  }));
+
 Deno.test("createHashPool() that is given nothing to hash never starts a worker", async () => {
   const pool = createHashPool({ workers: 2 });
   await pool.room();

@@ -137,7 +137,7 @@ Deno.test("createHashPool().room() refuses once the run is aborted, room or not:
   const pool = createHashPool({ workers: 1, signal: ac.signal });
   await pool.room();
   ac.abort(new Error("stopped"));
-  await assert.rejects(pool.room(), /stopped/);
+  await assert.rejects(async () => await pool.room(), /stopped/);
   await pool.close();
 });
 

@@ -18,7 +18,11 @@ export interface Traced {
   stdout: string;
   /** How often each file under the watched directory was opened and closed (calls that succeeded). */
   files: Map<string, { opened: number; closed: number }>;
-  /** close() calls that failed, anywhere in the process: a number closed twice (by then maybe another's file). */
+  /**
+   * close() calls that failed with EBADF, anywhere in the process: a number closed twice (by then maybe another
+   * thread's file). Other failures are no double close: strace shows a close cut short by the process's exit
+   * as failed with an odd errno (seen: the Deno cache's close at exit).
+   */
   failedCloses: string[];
 }
 
@@ -47,7 +51,7 @@ export async function traceDescriptors(script: string, args: string[], watched: 
       const call = /^(openat|close)\(/.exec(l)?.[1];
       if (!call) continue;
       const failed = / = -1 /.test(l);
-      if (call === "close" && failed) failedCloses.push(l);
+      if (call === "close" && / = -1 EBADF/.test(l)) failedCloses.push(l);
       // An openat's file is the one it returned (its directory fd may be named before it).
       const path = named.exec(call === "openat" ? l.slice(l.lastIndexOf(" = ")) : l)?.[1];
       if (!path || failed) continue;

@@ -28,7 +28,7 @@ export interface HashPool {
   readonly started: boolean;
   /** How many workers were started: another starts only while those running have much to hash (growBytes). */
   readonly running: number;
-  /** Why the workers could not start, when hashing fell back to the calling thread (e.g. a bundle without the worker file). */
+  /** Why hashing fell back to the calling thread: no worker was left (e.g. a bundle without the worker file). */
   readonly fallback: string | undefined;
 }
 
@@ -100,7 +100,7 @@ export function createHashPool(
   let fallback: string | undefined;
   /** The last error of a worker. */
   let failure: string | undefined;
-  /** Hashes a batch on this thread: used only when no worker could even load. */
+  /** Hashes a batch on this thread: used only when no worker is left (none could load, or all failed). */
   const inline = (b: { jobs: HashJob[]; resolve: ((r: HashResult) => void)[] }) => {
     b.jobs.forEach((job, j) => b.resolve[j](hashFd(job)));
     inflight -= b.jobs.length;

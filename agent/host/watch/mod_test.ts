@@ -81,24 +81,35 @@ for (const backend of ["fanotify", "inotify"] as const) {
         const { failed } = w.watcher.watch([{ path: join(dir, "tree"), depth: 10 }]);
         assert.deepEqual(failed, []);
         const t = join(dir, "tree");
-        // Pauses between the steps let the watcher mark a new directory before something is made in it (what
-        // is made before that is found by the scan the event leads to, not by an event).
+        // The child waits until the watcher told a new directory (it marks one before it tells it) before it
+        // makes something in it: what is made before the mark is found by the scan the event leads to, not by an
+        // event. A fixed pause was not enough under load.
         const q = (p: string) => JSON.stringify(join(t, p));
+        const told = (p: string) => w.events.some((e) => e.path === join(t, p));
+        const go = (step: string) => join(dir, `go-${step}`);
         const c = child(`
-          const pause = () => new Promise((r) => setTimeout(r, 150));
+          const after = async (f) => {
+            for (;;) {
+              try { Deno.statSync(f); return; } catch { await new Promise((r) => setTimeout(r, 5)); }
+            }
+          };
           Deno.writeTextFileSync(${q("a/f")}, "2", { append: true });
           Deno.chmodSync(${q("a/f")}, 0o600);
           Deno.mkdirSync(${q("new")});
-          await pause();
+          await after(${JSON.stringify(go("new"))});
           Deno.mkdirSync(${q("new/deep")});
-          await pause();
+          await after(${JSON.stringify(go("deep"))});
           Deno.writeTextFileSync(${q("new/deep/g")}, "g");
           Deno.renameSync(${q("a/f")}, ${q("new/f2")});
           Deno.writeTextFileSync(${JSON.stringify(join(dir, "other"))}, "y");
           Deno.removeSync(${q("new/deep/g")});
           Deno.writeTextFileSync(${q("done")}, "");
         `);
-        await until(() => w.events.some((e) => e.path === join(t, "done")));
+        await until(() => told("new"));
+        await Deno.writeTextFile(go("new"), "");
+        await until(() => told("new/deep"));
+        await Deno.writeTextFile(go("deep"), "");
+        await until(() => told("done"));
         const paths = new Set(w.events.map((e) => e.path));
         for (const p of ["a/f", "new", "new/deep", "new/deep/g", "new/f2"]) {
           assert(paths.has(join(t, p)), `${p} told: ${[...paths]}`);

@@ -27,6 +27,7 @@ import {
 } from "./pipeline/realtime.ts";
 import { setState } from "../db/state.ts";
 import { dirname } from "node:path";
+import { heapCollector } from "./heap.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -143,6 +144,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   }, opts.mirrorAfterRealtimeMs ?? 60_000);
 
   let wantChanges = 0;
+  // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts).
+  const collectGarbage = heapCollector();
   let realtime: Realtime | undefined;
   const scheduler = createScheduler({
     paused: opts.paused,
@@ -187,6 +190,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         mirrorLater.delete(collector.name);
         await mirror(collector.name, summary.itemsWritten, opts.mirrorDir);
       }
+      collectGarbage();
       return summary;
     },
   });

@@ -163,6 +163,38 @@ async function nextId(q: Q, table: ChainTable): Promise<number> {
   return Number(r.rows[0].n);
 }
 
+/** Links rows as they are written: each its id, chain position and hash; `end()` moves the head past them. */
+export interface ChainLinker {
+  link<T extends object>(row: T): T & { id: number; seq: number; hash: string };
+  end(): Promise<void>;
+}
+
+/**
+ * Links new rows of `table` one at a time (a run's changes as it writes them, each row's objects short-lived).
+ * Use inside the write transaction that inserts the rows (BEGIN IMMEDIATE: nobody else extends the chain
+ * meanwhile), and call `end()` before it commits.
+ */
+export async function chainLinker(trx: Transaction<Database>, table: ChainTable): Promise<ChainLinker> {
+  let head = await readHead(trx);
+  let id = await nextId(trx, table);
+  let moved = false;
+  const canonical = table === "changes"
+    ? (r: object) => changeCanonical(r as ChainedChange)
+    : (r: object) => canonicalOf(table, FIELDS[table].map((f) => (r as Record<string, unknown>)[f]));
+  return {
+    link(row) {
+      const linked = { ...row, id: id++, seq: head.seq + 1, hash: "" };
+      linked.hash = linkHash(head.hash, canonical(linked));
+      head = { seq: linked.seq, hash: linked.hash };
+      moved = true;
+      return linked;
+    },
+    end: async () => {
+      if (moved) await setState(trx, "chain.head", JSON.stringify(head));
+    },
+  };
+}
+
 /**
  * Gives new rows of `table` their id, chain position and hash, and moves the head past them. Call inside the
  * write transaction that inserts the rows (BEGIN IMMEDIATE: nobody else extends the chain meanwhile).
@@ -173,18 +205,9 @@ export async function extendChain<T extends object>(
   rows: readonly T[],
 ): Promise<(T & { id: number; seq: number; hash: string })[]> {
   if (!rows.length) return [];
-  let head = await readHead(trx);
-  let id = await nextId(trx, table);
-  const canonical = table === "changes"
-    ? (r: object) => changeCanonical(r as ChainedChange)
-    : (r: object) => canonicalOf(table, FIELDS[table].map((f) => (r as Record<string, unknown>)[f]));
-  const out = rows.map((row) => {
-    const linked = { ...row, id: id++, seq: head.seq + 1, hash: "" };
-    linked.hash = linkHash(head.hash, canonical(linked));
-    head = { seq: linked.seq, hash: linked.hash };
-    return linked;
-  });
-  await setState(trx, "chain.head", JSON.stringify(head));
+  const chain = await chainLinker(trx, table);
+  const out = rows.map((row) => chain.link(row));
+  await chain.end();
   return out;
 }
 

@@ -90,7 +90,7 @@ Deno.test("a change with an origin is a change+origin link: its origin is hashed
   assert.equal(changeCanonical({ ...c, origin: null }), changeCanonical({ ...c, origin: undefined }));
   const o = await openDb(":memory:");
   await o.db.transaction().execute((trx) =>
-    insertChanges(trx, { id: 1, collector: "files", at: 1 }, [
+    insertChanges(trx, o.raw, { id: 1, collector: "files", at: 1 }, [
       { key: "/a", category: "Added", fields_changed: "[]", previous: null, current: "{}", origin: null },
       { key: "/b", category: "Added", fields_changed: "[]", previous: null, current: "{}", origin: c.origin },
     ])

@@ -1,11 +1,10 @@
 // The changes table's one owner for writes: a run's changes, inside its transaction, as links of the history's
 // hash chain (pruning is the chain's: db/chain.ts). The page's change list and history read model is ui/queries.ts.
+import type { DatabaseSync } from "node:sqlite";
 import type { Insertable, Transaction } from "kysely";
 import type { ChangesTable, Database } from "./schema.ts";
-import { extendChain } from "./chain.ts";
-
-/** Rows per INSERT statement. */
-const CHUNK = 500;
+import { chainLinker } from "./chain.ts";
+import { statement } from "./statements.ts";
 
 /** One change of a run, as stored (previous and current are the items' JSON, null when absent). */
 export type ChangeInsert = Pick<
@@ -13,18 +12,54 @@ export type ChangeInsert = Pick<
   "key" | "category" | "fields_changed" | "previous" | "current" | "origin"
 >;
 
-/** Writes a run's changes inside its transaction, as the next links of the history's hash chain (chain.ts). */
+const INSERT = `INSERT INTO changes
+  (id, seq, hash, run_id, at, collector, key, category, fields_changed, previous, current, origin)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+/**
+ * Writes a run's changes one at a time inside its transaction (on `raw`, the connection `trx` runs on), as the
+ * next links of the history's hash chain (chain.ts); `end()` before the transaction commits. One prepared row
+ * insert, the same for every run: multi-row inserts have a text per row count, and a storm's runs, each with
+ * its own count, kept a large compiled statement for each.
+ */
+export async function changeWriter(
+  trx: Transaction<Database>,
+  raw: DatabaseSync,
+  run: { id: number; collector: string; at: number },
+): Promise<{ add(change: ChangeInsert): void; end(): Promise<void> }> {
+  const chain = await chainLinker(trx, "changes");
+  const insert = statement(raw, INSERT);
+  return {
+    add(c) {
+      const r = chain.link({ run_id: run.id, at: run.at, collector: run.collector, ...c });
+      insert.run(
+        r.id,
+        r.seq,
+        r.hash,
+        r.run_id,
+        r.at,
+        r.collector,
+        r.key,
+        r.category,
+        r.fields_changed,
+        r.previous ?? null,
+        r.current ?? null,
+        r.origin ?? null,
+      );
+    },
+    end: () => chain.end(),
+  };
+}
+
+/** Writes `changes` of a run inside its transaction (changeWriter, all at once). */
 export async function insertChanges(
   trx: Transaction<Database>,
+  raw: DatabaseSync,
   run: { id: number; collector: string; at: number },
   changes: readonly ChangeInsert[],
 ): Promise<void> {
-  const rows = await extendChain(
-    trx,
-    "changes",
-    changes.map((c) => ({ run_id: run.id, at: run.at, collector: run.collector, ...c })),
-  );
-  for (let i = 0; i < rows.length; i += CHUNK) {
-    await trx.insertInto("changes").values(rows.slice(i, i + CHUNK)).execute();
-  }
+  if (!changes.length) return;
+  const w = await changeWriter(trx, raw, run);
+  for (const c of changes) w.add(c);
+  await w.end();
 }

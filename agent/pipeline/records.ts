@@ -142,7 +142,8 @@ function inventoryFields(
   const la: WireRecord = {};
   const extra: WireRecord = {};
   const place = placer(toAma ? DATA_COLUMNS : new Set(), la, extra, dataType);
-  for (const [k, v] of Object.entries(item)) if (k !== "error") place(k, v);
+  // for…in, not Object.entries: no array per field (a baseline makes an inventory body per item).
+  for (const k in item) if (k !== "error") place(k, item[k]);
   return { la, extra };
 }
 

@@ -15,7 +15,7 @@ import { dirname } from "node:path";
 import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
 import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
 import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
-import { insertChanges } from "../../db/changes.ts";
+import { changeWriter } from "../../db/changes.ts";
 import { type Change, diffOne, isUnseen, removedChange, type Upsert } from "./diff.ts";
 import {
   changeRecord,
@@ -367,27 +367,30 @@ async function store(
         counts[c.category === "Added" ? "added" : c.category === "Removed" ? "removed" : "modified"]++;
         opts.onChange?.(c);
       }
-      const origins = changes.map((c) => opts.origin?.(c.key));
-      await insertChanges(trx, run, changes.map((c, i) => changeRow(c, origins[i])));
-      const records = changes.map((c, i) => {
+      // One change at a time: its row, link and records are garbage before the next (a page of them alive at
+      // once went to V8's old space, and a storm's runs grew the heap by megabytes each).
+      const rows = await changeWriter(trx, raw, run);
+      /** Whether each change's record is for the table (its inventory record follows it there). */
+      const forTable: boolean[] = [];
+      for (const c of changes) {
+        const origin = opts.origin?.(c.key);
+        rows.add(changeRow(c, origin));
         const r = changeRecord(c, ctx);
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
-        if (origins[i]) Object.assign(r.extra, origins[i]);
-        return r;
-      });
-      if (keep) changes.forEach((c, i) => changeRecords.push([c.key, fullRecord(records[i])]));
-      out.records(changeTo, records);
+        if (origin) Object.assign(r.extra, origin);
+        if (keep) changeRecords.push([c.key, fullRecord(r)]);
+        out.record(changeTo, r);
+        forTable.push(r.la !== null);
+      }
+      await rows.end();
       // A change also emits inventory (SPEC §3.2), unless the whole inventory goes out anyway; for AMA only
       // when the change was (a change of ctagent's own fields leaves the table's row as it was).
       if (!snapshotDue) {
-        out.records(
-          inventoryTo,
-          changes.flatMap((c, i) => {
-            if (!c.current || c.current.error) return [];
-            const inv = inventoryRecord(c.current, ctx);
-            return [records[i].la || !inv.la ? inv : { la: null, extra: fullRecord(inv) }];
-          }),
-        );
+        changes.forEach((c, i) => {
+          if (!c.current || c.current.error) return;
+          const inv = inventoryRecord(c.current, ctx);
+          out.record(inventoryTo, forTable[i] || !inv.la ? inv : { la: null, extra: fullRecord(inv) });
+        });
       }
     };
 
@@ -418,7 +421,7 @@ async function store(
       const gone = page.filter((p) => !isUnseen(p.key, unseen));
       if (!gone.length) continue;
       itemsWritten += gone.length;
-      await deleteItems(trx, name, gone.map((p) => p.key));
+      deleteItems(raw, name, gone.map((p) => p.key));
       await report(gone.flatMap((p) => removedChange(p, baseline) ?? []));
       await breathe();
     }
@@ -428,7 +431,7 @@ async function store(
       if (out.delivering) {
         out.count(stage.snapshot(inventoryTo, inventoryHead(ctx), finishedAt));
         for (const items of stage.unstagedGood()) {
-          out.records(inventoryTo, items.map((i) => inventoryRecord(i, ctx)));
+          for (const i of items) out.record(inventoryTo, inventoryRecord(i, ctx));
           await breathe();
         }
       }
@@ -498,18 +501,16 @@ function outboxRecords(raw: DatabaseSync, at: number, fields: RecordFields, deli
   return {
     /** Whether records go to the outbox at all (a collector AMA does not take, and no full forward endpoint). */
     delivering,
-    records(stream: string, records: RecordParts[]) {
+    record(stream: string, r: RecordParts) {
       if (!delivering) return;
-      for (const r of records) {
-        if (fields === "la" && !r.la) continue; // nothing of it for AMA, and nobody else to take it
-        outbox.append(
-          stream,
-          r.la ? JSON.stringify(r.la) : "",
-          fields === "full" ? JSON.stringify(r.extra) : null,
-          at,
-        );
-        written++;
-      }
+      if (fields === "la" && !r.la) return; // nothing of it for AMA, and nobody else to take it
+      outbox.append(
+        stream,
+        r.la ? JSON.stringify(r.la) : "",
+        fields === "full" ? JSON.stringify(r.extra) : null,
+        at,
+      );
+      written++;
     },
     /** Records written some other way. */
     count(n: number) {

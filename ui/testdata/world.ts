@@ -187,7 +187,7 @@ export async function startRegistryWorld(): Promise<{ ui: RunningUi; close(): Pr
       error: null,
       warnings: "[]",
     });
-    await insertChanges(trx, { id, collector: "registry", at }, [{
+    await insertChanges(trx, opened.raw, { id, collector: "registry", at }, [{
       key: `${key}\\\\TheValue`,
       category: "Modified",
       fields_changed: JSON.stringify(["ValueData"]),

@@ -269,8 +269,11 @@ export async function collectFiles(
     return emit(stored ? stored.then(() => out.add(item, print)) : out.add(item, print));
   };
 
-  /** Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room. */
-  const hash = async (f: Found, rule: FileInfo, policy: CapturePolicy, capture: number) => {
+  /**
+   * Opens a regular file (while its directory fd is open) and hands it to the pool; waits only for room, and
+   * makes no promise when there is room (a big scan's files mostly).
+   */
+  const hash = (f: Found, rule: FileInfo, policy: CapturePolicy, capture: number): void | Promise<void> => {
     if (f.stat.size > fs.maxHashBytes) {
       tooBig.push(f.path);
       const error = notHashed(f.stat.size, fs.maxHashBytes);
@@ -285,7 +288,20 @@ export async function collectFiles(
     // A realtime run hashes its small files here: starting the workers for a few files costs more (and in a
     // storm, run after run). One written a moment ago waits until it settled, the walk going on meanwhile.
     const here = ctx.scope !== undefined && f.stat.size <= HASH_HERE_BYTES && hereLeft >= f.stat.size;
-    if (!here) await pool.room();
+    const wait = here ? undefined : pool.room();
+    if (wait) return wait.then(() => handOver(f, rule, policy, capture, asked, refused, decide, here));
+    return handOver(f, rule, policy, capture, asked, refused, decide, here);
+  };
+  const handOver = (
+    f: Found,
+    rule: FileInfo,
+    policy: CapturePolicy,
+    capture: number,
+    asked: number,
+    refused: string | undefined,
+    decide: ((mode: number) => string | undefined) | undefined,
+    here: boolean,
+  ): void | Promise<void> => {
     let fd: number;
     try {
       fd = ops.openAt(
@@ -307,11 +323,14 @@ export async function collectFiles(
       settling.push({ fd, hash: later });
       return;
     }
-    pool.submit(job)
-      .then(finish)
-      .catch((e) => {
+    // Called as the pool hands results back: a failure to store this file fails the collection, not the pool.
+    pool.post(job, (r) => {
+      try {
+        finish(r);
+      } catch (e) {
         sinkError ??= e;
-      });
+      }
+    });
   };
 
   const reports: WalkReport[] = [];

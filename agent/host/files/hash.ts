@@ -8,8 +8,16 @@ export type { HashJob, HashResult };
 
 export interface HashPool {
   submit(job: HashJob): Promise<HashResult>;
-  /** Resolves when another job may be submitted (fewer than maxInflight open fds); rejects once aborted. */
-  room(): Promise<void>;
+  /**
+   * As submit, with `done` called with the result (on this thread; at once when it was hashed here): a big
+   * scan makes no promise per file.
+   */
+  post(job: HashJob, done: (r: HashResult) => void): void;
+  /**
+   * Undefined when another job may be submitted now (fewer than maxInflight open fds, no turn of the event
+   * loop due); otherwise a promise that resolves when one may. Rejects once aborted.
+   */
+  room(): Promise<void> | undefined;
   /** Resolves when every submitted job is done. */
   drain(): Promise<void>;
   /** Stops: jobs not started are closed unread, running ones stop at their next read; then the workers end. */
@@ -193,6 +201,35 @@ export function createHashPool(
       waiters.push({ resolve, reject: abortable ? reject : () => resolve() });
     });
 
+  /** What room() waits for: a turn of the event loop when one is due, then room for another job. */
+  const wait = async () => {
+    // The caller walks directories with synchronous system calls: every few milliseconds hand the workers
+    // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
+    if (performance.now() - lastBreath >= BREATH_MS) {
+      flush();
+      await turn();
+      lastBreath = performance.now();
+    }
+    while (inflight >= maxInflight) {
+      flush();
+      await waitOne();
+    }
+  };
+
+  const post = (job: HashJob, done: (r: HashResult) => void) => {
+    if (
+      slots.length === 0 && inlined.files < inlineUpTo.files && inlined.bytes + job.size <= inlineUpTo.bytes
+    ) {
+      inlined = { files: inlined.files + 1, bytes: inlined.bytes + job.size };
+      return done(hashFd(job));
+    }
+    inflight++;
+    pending.jobs.push(job);
+    pending.resolve.push(done);
+    pending.bytes += job.size;
+    if (pending.jobs.length >= batchCount || pending.bytes >= batchBytes) flush();
+  };
+
   return {
     workers: n,
     get started() {
@@ -205,34 +242,14 @@ export function createHashPool(
       return fallback;
     },
     submit(job) {
-      if (
-        slots.length === 0 && inlined.files < inlineUpTo.files && inlined.bytes + job.size <= inlineUpTo.bytes
-      ) {
-        inlined = { files: inlined.files + 1, bytes: inlined.bytes + job.size };
-        return Promise.resolve(hashFd(job));
-      }
-      inflight++;
-      return new Promise<HashResult>((resolve) => {
-        pending.jobs.push(job);
-        pending.resolve.push(resolve);
-        pending.bytes += job.size;
-        if (pending.jobs.length >= batchCount || pending.bytes >= batchBytes) flush();
-      });
+      return new Promise<HashResult>((resolve) => post(job, resolve));
     },
-    async room() {
+    post,
+    room() {
       // Aborted: the walk stops at this file, not at its next check (a thousand files on).
-      signal?.throwIfAborted();
-      // The caller walks directories with synchronous system calls: every few milliseconds hand the workers
-      // what is pending and let the event loop deliver their results, or they sit idle meanwhile.
-      if (performance.now() - lastBreath >= BREATH_MS) {
-        flush();
-        await turn();
-        lastBreath = performance.now();
-      }
-      while (inflight >= maxInflight) {
-        flush();
-        await waitOne();
-      }
+      if (signal?.aborted) return Promise.reject(signal.reason);
+      if (inflight < maxInflight && performance.now() - lastBreath < BREATH_MS) return undefined;
+      return wait();
     },
     async drain() {
       flush();

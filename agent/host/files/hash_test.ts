@@ -124,6 +124,24 @@ Deno.test("createHashPool() starts one worker for small files, another only whil
     }
   }));
 
+Deno.test("createHashPool().post() calls back with each result: at once for a file hashed on the calling thread, later for those the workers hash", () =>
+  withFiles(async (paths, expected) => {
+    const pool = createHashPool({ workers: 2, inline: { files: 1, bytes: 1 << 20 } });
+    try {
+      const got: (string | undefined)[] = [];
+      const post = (i: number) =>
+        pool.post({ fd: open(paths[i]), capture: 0, size: 1, limit: LIMIT }, (r) => (got[i] = r.checksum));
+      post(0);
+      assert.equal(got[0], expected[0], "hashed here, called back before post() returned");
+      for (let i = 1; i < paths.length; i++) post(i);
+      assert.equal(got.length, 1, "the workers' results come back later");
+      await pool.drain();
+      assert.deepEqual(got, expected);
+    } finally {
+      await pool.close();
+    }
+  }));
+
 Deno.test("createHashPool() that is given nothing to hash never starts a worker", async () => {
   const pool = createHashPool({ workers: 2 });
   await pool.room();
@@ -137,7 +155,7 @@ Deno.test("createHashPool().room() refuses once the run is aborted, room or not:
   const pool = createHashPool({ workers: 1, signal: ac.signal });
   await pool.room();
   ac.abort(new Error("stopped"));
-  await assert.rejects(pool.room(), /stopped/);
+  await assert.rejects(async () => await pool.room(), /stopped/);
   await pool.close();
 });
 

@@ -63,9 +63,8 @@ export async function walk(
   const { report, join, unreadable } = limits;
   let ticks = 0;
 
-  const found = async (f: Found) => {
-    if (limits.take(f.path)) await onFound(f);
-  };
+  // Not async: a promise per entry only when onFound makes one.
+  const found = (f: Found): void | Promise<void> => limits.take(f.path) ? onFound(f) : undefined;
 
   /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
   const deferred: { path: string; depth: number; matchAll: boolean }[] = [];

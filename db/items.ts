@@ -89,6 +89,11 @@ export function scopeRanges(scope: Scope): [from: string, to: string][] {
   return out;
 }
 
+/**
+ * Rows [key, value] of a collector's item_rows that match `where` (on its columns), in key order. Read from the
+ * table, not the items view: a rescan reads every stored fingerprint, and a condition on the view's columns
+ * cannot use the table's partial indexes (a whole scan for the few items without a fingerprint).
+ */
 function storedRows(
   raw: DatabaseSync,
   collector: string,
@@ -97,7 +102,7 @@ function storedRows(
   scope?: Scope,
 ): StoredRows {
   const q = (sql: string) => statement(raw, sql, true);
-  const base = `FROM items WHERE collector = ? AND ${where}`;
+  const base = `FROM item_rows WHERE collector = ? AND ${where}`;
   if (scope) return scopedRows(q, base, collector, value, scopeRanges(scope));
   const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
   const from = q(`SELECT key, ${value} ${base} AND key >= ? ORDER BY key LIMIT ?`);
@@ -166,12 +171,36 @@ function scopedRows(
 
 /** The fingerprints of a collector's stored items (of `scope`: a realtime run's); an item with an error has none. */
 export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
-  return storedRows(raw, collector, "fingerprint", "fingerprint IS NOT NULL", scope);
+  return storedRows(raw, collector, FINGERPRINT, "fingerprint IS NOT NULL", scope);
 }
 
 /** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error. */
 export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
   return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL", scope);
+}
+
+/**
+ * A collector's unreadable stored items (an error, no fingerprint) whose row (as `r`) also matches `also`, up to
+ * `limit` in key order after a key (null: from the first). Read through the items_errors index, which holds
+ * only them: the condition on the items view was a scan of every item, computing each fingerprint.
+ */
+export function storedUnreadable(
+  raw: DatabaseSync,
+  collector: string,
+  also: string,
+  limit: number,
+): (after: string | null) => StoredItem[] {
+  const q = (after: string) =>
+    statement(
+      raw,
+      `SELECT ${STORED} FROM items WHERE collector = ?1 AND key IN (SELECT r.key FROM item_rows r
+         INDEXED BY items_errors WHERE r.collector = ?1${after} AND r.error IS NOT NULL
+         AND r.fingerprint IS NULL AND ${also} ORDER BY r.key LIMIT ${limit}) ORDER BY key`,
+      true,
+    );
+  const first = q(""), next = q(" AND r.key > ?2");
+  return (after) =>
+    all<StoredRow>(after === null ? first : next, collector, ...(after === null ? [] : [after])).map(stored);
 }
 
 /** Whether a collector has any stored item. */
@@ -181,6 +210,16 @@ export function hasItems(raw: DatabaseSync, collector: string): boolean {
 
 /** Most fields an item row keeps in columns (migration 010: v0 … v19); an item with more keeps its JSON. */
 export const SLOTS = 20;
+
+/**
+ * A row's fingerprint as the items view gives it, read from item_rows itself: a compact one (migration 010:
+ * its first character says which value it began with) gets that value back. Slots are tried from the last, as
+ * compactFingerprint tries them: a file's StatKey is its last value.
+ */
+const FINGERPRINT = `CASE WHEN shape IS NOT NULL AND unicode(fingerprint) <= ${SLOTS}
+  THEN CASE unicode(fingerprint) ${
+  Array.from({ length: SLOTS }, (_, i) => SLOTS - 1 - i).map((i) => `WHEN ${i + 1} THEN v${i}`).join(" ")
+} END || ':' || substr(fingerprint, 2) ELSE fingerprint END`;
 
 /**
  * A value as an item row keeps it (migration 010's view writes it back as JSON): a string as its JSON without

@@ -1,22 +1,30 @@
 import assert from "node:assert/strict";
 import { openDb } from "./open.ts";
-import { compactItem, itemWriter, newItemWriter, SLOTS } from "./items.ts";
+import {
+  compactItem,
+  itemWriter,
+  newItemWriter,
+  SLOTS,
+  storedChecksums,
+  storedFingerprints,
+  storedUnreadable,
+} from "./items.ts";
 
 /** Items written by a run's writers, read back through the items view: the same JSON and fingerprint. */
-async function roundTrip(items: { key: string; json: string; fp?: string | null }[]) {
+async function roundTrip(items: { key: string; json: string; fp?: string | null; error?: string }[]) {
   const { raw, close } = await openDb(":memory:");
   try {
     raw.exec("BEGIN");
     const fresh = newItemWriter(raw, "c", 1);
     for (const i of items.slice(0, items.length >> 1)) {
-      assert.ok(fresh.insert(i.key, null, i.json, null, i.fp ?? null));
+      assert.ok(fresh.insert(i.key, null, i.json, i.error ?? null, i.fp ?? null));
     }
     itemWriter(raw, "c", 2).write(
       items.slice(items.length >> 1).map((i) => ({
         key: i.key,
         checksum: "x",
         json: i.json,
-        error: null,
+        error: i.error ?? null,
         changed: true,
         fingerprint: i.fp ?? null,
       })),
@@ -33,6 +41,42 @@ async function roundTrip(items: { key: string; json: string; fp?: string | null 
       assert.equal(back.get(i.key)?.data, i.json, `item ${JSON.stringify(i.key)}`);
       assert.equal(back.get(i.key)?.fingerprint, i.fp ?? null, `fingerprint of ${JSON.stringify(i.key)}`);
     }
+    // What a run reads from item_rows itself is what the view says, a page at a time.
+    const view = (value: string, where: string) =>
+      (raw.prepare(`SELECT key, ${value} FROM items WHERE collector = 'c' AND ${where} ORDER BY key`)
+        .all() as {
+          key: string;
+          [v: string]: string;
+        }[]).map((r) => [r.key, r[value]]);
+    const paged = (rows: ReturnType<typeof storedFingerprints>["rows"]) => {
+      const out: [string, string][] = [];
+      for (
+        let page = rows({ from: "" }, 7);
+        page.length;
+        page = rows({ after: page[page.length - 1][0] }, 7)
+      ) {
+        out.push(...page);
+      }
+      return out;
+    };
+    const prints = view("fingerprint", "fingerprint IS NOT NULL");
+    assert.ok(prints.length > 100);
+    assert.deepEqual(paged(storedFingerprints(raw, "c").rows), prints);
+    assert.deepEqual(
+      paged(storedChecksums(raw, "c").rows),
+      view("checksum", "fingerprint IS NULL AND error IS NULL"),
+    );
+    const some = storedUnreadable(raw, "c", "r.key <> '/h/</script>'", 3);
+    const unreadable: string[] = [];
+    for (let page = some(null); page.length; page = some(page[page.length - 1].key)) {
+      unreadable.push(...page.map((r) => `${r.key} ${r.error} ${r.json}`));
+    }
+    assert.equal(unreadable.length, 7);
+    assert.deepEqual(
+      unreadable,
+      view("error || ' ' || data", "fingerprint IS NULL AND error IS NOT NULL AND key <> '/h/</script>'")
+        .map(([k, d]) => `${k} ${d}`),
+    );
     return raw.prepare("SELECT key, data IS NULL AS compact FROM item_rows").all()
       .map((r) => r as { key: string; compact: number });
   } finally {
@@ -75,6 +119,7 @@ Deno.test("item rows: files items, hostile strings, numbers and times come back 
     ...hostile.map((s) => s.isWellFormed() ? `/h/${s}` : "/h/lone").map((k, n) => ({
       key: k,
       json: JSON.stringify(fileItem(k, { Owner: hostile[n], Inode: hostile[n] })),
+      error: `cannot read ${hostile[n]}`,
     })),
     { key: "/f", json: JSON.stringify(fileItem("/f")), fp: "1f4yn2x.bhdoob:nh90j0.t911xu" },
     { key: "/other-path", json: JSON.stringify(fileItem("/not-the-key")), fp: "1f4yn2x.bhdoob" },
@@ -122,7 +167,18 @@ Deno.test("item rows: files items, hostile strings, numbers and times come back 
     { key: "/marked-print", json: JSON.stringify(fileItem("/marked-print")), fp: "\u0003abc" },
     ...Array.from({ length: 200 }, (_, n) => {
       const t = new Date(Math.floor(Math.random() * 253402300799999)).toISOString();
-      return { key: `/random/${n}`, json: JSON.stringify(fileItem(`/random/${n}`, { DateModified: t })) };
+      // Most with a fingerprint that begins with their StatKey (kept compact), some with one that begins
+      // with another of their values, or with none.
+      const statKey = `${n.toString(36)}.stat-key`;
+      const fp = [`${statKey}:tail${n}`, `/random/${n}:tail`, `${statKey}`, null][n % 4];
+      return {
+        key: `/random/${n}`,
+        json: JSON.stringify(
+          fileItem(`/random/${n}`, { DateModified: t, StatKey: statKey, Owner: `owner-${n}:x` }),
+        ),
+        fp,
+        error: n % 4 === 3 && n < 8 ? `error ${n}` : undefined,
+      };
     }),
   ];
   const rows = new Map((await roundTrip(items)).map((r) => [r.key, r.compact]));

@@ -19,6 +19,7 @@ import {
   storedChecksums,
   storedFingerprints,
   type StoredRow,
+  storedUnreadable,
 } from "../../db/items.ts";
 import { appendStagedInventory, inventoryRecordText, outboxAppender } from "../../db/outbox.ts";
 import { REPORTED, StoredWindow } from "./previous.ts";
@@ -271,26 +272,18 @@ export class Stage implements ItemSink {
         yield (byKeys.all(this.collector, JSON.stringify(keys)) as unknown as StoredRow[]).map(stored);
       }
     }
-    const unread =
-      `fingerprint IS NULL AND error IS NOT NULL AND NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = i.key)`;
-    const first = this.#prepare(
-      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND ${unread} ORDER BY key LIMIT ${PAGE}`,
-    );
-    const next = this.#prepare(
-      `SELECT ${STORED} FROM main.items i WHERE collector = ? AND key > ? AND ${unread} ORDER BY key LIMIT ${PAGE}`,
+    const unread = storedUnreadable(
+      this.raw,
+      this.collector,
+      `NOT EXISTS (SELECT 1 FROM ${this.#items} s WHERE s.key = r.key)`,
+      PAGE,
     );
     for (let after: string | null = null;;) {
-      const rows = (after === null
-        ? first.all(this.collector)
-        : next.all(this.collector, after)) as unknown as StoredRow[];
-      if (!rows.length) {
-        return;
-      }
-      after = rows[rows.length - 1][0];
+      const rows = unread(after);
+      if (!rows.length) return;
+      after = rows[rows.length - 1].key;
       const scope = this.#scope;
-      yield (scope
-        ? rows.filter((r) => scope.has(r[0]))
-        : rows).map(stored);
+      yield scope ? rows.filter((r) => scope.has(r.key)) : rows;
     }
   }
 

@@ -10,6 +10,7 @@ import * as m007 from "./007_items_by_key.ts";
 import * as m008 from "./008_change_fields.ts";
 import * as m009 from "./009_change_origin.ts";
 import * as m010 from "./010_compact_items.ts";
+import * as m011 from "./011_items_view_format.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   "008_change_fields": m008,
   "009_change_origin": m009,
   "010_compact_items": m010,
+  "011_items_view_format": m011,
 };

@@ -2,9 +2,9 @@
 //
 // V8 collects old garbage only once its heap reaches a limit it raises after each collection. A run that makes
 // thousands of records leaves megabytes behind, and in a storm (a realtime run every few seconds) or after a
-// scan the heap, and with it RSS, grew by 10-15 MB before V8 collected it. A full collection of the ~20 MB that
-// the agent holds takes milliseconds, and it also resets the limit to what is live. It is done only when the heap
-// grew by `threshold` since the last one, so the small runs of single writes never pay for it.
+// scan the heap, and with it RSS, grew by 10-15 MB before V8 collected it. A full collection also resets the
+// limit to what is live. It is done only when the heap grew by `threshold` since the last one, so the small runs
+// of single writes never pay for it.
 // `gc` exists when V8 runs with --expose-gc (build/v8_flags.ts, which `deno task start` and the executable use);
 // without it (a plain `deno run`) this does nothing.
 

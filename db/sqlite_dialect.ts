@@ -33,8 +33,9 @@ function wrap(db: DatabaseSync, sql: string, stmt: StatementSync): KyselyStateme
 /**
  * A Kysely dialect over an already opened node:sqlite database. Its statements are the connection's own cached
  * ones (`statement()`): Kysely prepares a statement for every query, and node:sqlite frees one only when V8
- * collects its small wrapper, so the 500-row inserts of a big run would otherwise pile up hundreds of MB of
- * compiled statements. Only the Kysely-shaped wrapper is kept here, for as long as its statement lives.
+ * collects its small wrapper, so a daemon's runs, each asking the same queries, would otherwise pile up compiled
+ * statements. (A query whose text depends on a count, such as a multi-row insert, is a statement per count: the
+ * run's writers use one-row statements instead, db/changes.ts.) Only the Kysely-shaped wrapper is kept here, for as long as its statement lives.
  */
 export function nodeSqliteDialect(db: DatabaseSync): Dialect {
   const wrappers = new WeakMap<StatementSync, KyselyStatement>();

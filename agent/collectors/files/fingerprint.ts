@@ -1,5 +1,55 @@
 // Fingerprints of file versions: short hashes that are equal next time only when the item would be the same.
-import { hash64 } from "../../hash64.ts";
+import { hash64, hash64Codes } from "../../hash64.ts";
+import type { Stat } from "../../host/files/libc_posix.ts";
+
+/** The text statKey hashes, written as char codes (it is ASCII): no string per number, per file of a scan. */
+const keyText = new Uint8Array(256);
+
+/** Writes `s` (ASCII) into keyText at `at`; returns where it ends. */
+function putText(at: number, s: string): number {
+  for (let i = 0; i < s.length; i++) keyText[at++] = s.charCodeAt(i);
+  return at;
+}
+
+/** Writes String(n) into keyText at `at`; returns where it ends. */
+function putNumber(at: number, n: number): number {
+  // Beyond 2^53 String() writes the shortest digits that round-trip, not the integer's own: let it.
+  if (!Number.isSafeInteger(n)) return putText(at, String(n));
+  if (n < 0) keyText[at++] = 45, n = -n;
+  const start = at;
+  do {
+    keyText[at++] = 48 + n % 10;
+    n = Math.floor(n / 10);
+  } while (n > 0);
+  for (let i = start, j = at - 1; i < j; i++, j--) {
+    const c = keyText[i];
+    keyText[i] = keyText[j];
+    keyText[j] = c;
+  }
+  return at;
+}
+
+/**
+ * A short fingerprint of (dev, inode, size, mtime, ctime), nanoseconds included: equal next time means the
+ * content was not touched, so the checksum is reused. 64 bits of FNV-1a (hash64) of
+ * `dev:ino:size:mtimeSec.mtimeNsec:ctimeSec.ctimeNsec`, compared only for the same path.
+ */
+export function statKey(s: Stat): string {
+  let at = putText(0, s.dev);
+  keyText[at++] = 58;
+  at = putText(at, s.ino);
+  keyText[at++] = 58;
+  at = putNumber(at, s.size);
+  keyText[at++] = 58;
+  at = putNumber(at, s.mtimeSec);
+  keyText[at++] = 46;
+  at = putNumber(at, s.mtimeNsec);
+  keyText[at++] = 58;
+  at = putNumber(at, s.ctimeSec);
+  keyText[at++] = 46;
+  at = putNumber(at, s.ctimeNsec);
+  return hash64Codes(keyText, at);
+}
 
 /**
  * The fingerprint of a file item: its stat key (what moves when the content, mode, owner or times move) and
@@ -21,8 +71,38 @@ export function fileFingerprint(
   return capture ? `${print}:${capture}` : print;
 }
 
+/**
+ * Whether `print` is the fingerprint fileFingerprint makes of the same arguments, without making it: a rescan
+ * compares one per file and keeps none.
+ */
+export function isFingerprint(
+  print: string,
+  statKey: string,
+  owner: string | null,
+  group: string | null,
+  linkTarget: string | null,
+  rule: { name: string; groupTag: string },
+  capture = "",
+): boolean {
+  const t = tail(owner, group, linkTarget, rule);
+  const end = statKey.length + 1 + t.length;
+  return print.length === (capture ? end + 1 + capture.length : end) && print.startsWith(statKey) &&
+    print.charCodeAt(statKey.length) === 58 && print.startsWith(t, statKey.length + 1) &&
+    (!capture || (print.charCodeAt(end) === 58 && print.endsWith(capture)));
+}
+
 /** The tails of files without a link target, by rule and owner and group: a tree shares a handful. */
-const tails = new WeakMap<object, Map<string, string>>();
+const tails = new WeakMap<
+  object,
+  { byOwner: Map<string | null, Map<string | null, string>>; size: number }
+>();
+
+const makeTail = (
+  owner: string | null,
+  group: string | null,
+  linkTarget: string | null,
+  rule: { name: string; groupTag: string },
+) => hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]));
 
 function tail(
   owner: string | null,
@@ -30,15 +110,17 @@ function tail(
   linkTarget: string | null,
   rule: { name: string; groupTag: string },
 ): string {
-  const make = () => hash64(JSON.stringify([2, owner, group, linkTarget, rule.name, rule.groupTag]));
-  if (linkTarget !== null) return make();
-  let byNames = tails.get(rule);
-  if (!byNames) tails.set(rule, byNames = new Map());
-  const k = `${owner}\u0000${group}`;
-  let t = byNames.get(k);
+  if (linkTarget !== null) return makeTail(owner, group, linkTarget, rule);
+  // Looked up by owner, then group: no key made per file.
+  let known = tails.get(rule);
+  if (!known) tails.set(rule, known = { byOwner: new Map(), size: 0 });
+  let byGroup = known.byOwner.get(owner);
+  let t = byGroup?.get(group);
   if (t === undefined) {
-    if (byNames.size >= 1024) byNames.clear();
-    byNames.set(k, t = make());
+    if (known.size >= 1024) known.byOwner.clear(), known.size = 0, byGroup = undefined;
+    if (!byGroup) known.byOwner.set(owner, byGroup = new Map());
+    byGroup.set(group, t = makeTail(owner, group, linkTarget, rule));
+    known.size++;
   }
   return t;
 }

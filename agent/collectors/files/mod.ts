@@ -17,8 +17,7 @@ import { type Accounts, loadAccounts } from "../../host/accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
-import { fileFingerprint, sameVersion } from "./fingerprint.ts";
-import { hash64 } from "../../hash64.ts";
+import { fileFingerprint, isFingerprint, sameVersion, statKey } from "./fingerprint.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
@@ -50,14 +49,6 @@ export function iso(sec: number, nsec: number): string {
   }
   const ms = Math.floor(nsec / 1e6);
   return head + (ms < 10 ? "00" : ms < 100 ? "0" : "") + ms + "Z";
-}
-
-/**
- * A short fingerprint of (dev, inode, size, mtime, ctime), nanoseconds included: equal next time means the
- * content was not touched, so the checksum is reused. 64 bits of FNV-1a, compared only for the same path.
- */
-export function statKey(s: Stat): string {
-  return hash64(`${s.dev}:${s.ino}:${s.size}:${s.mtimeSec}.${s.mtimeNsec}:${s.ctimeSec}.${s.ctimeNsec}`);
 }
 
 // Interned strings: 130k items share a few hundred mode strings instead of each holding its own.
@@ -379,21 +370,21 @@ export async function collectFiles(
           }
           const regular = (f.stat.mode & libc.S_IFMT) === libc.S_IFREG &&
             !(rule.links === "Manage" && f.linkTarget);
-          // A file to hash gets its fingerprint from the version hashed; otherwise it is taken now.
-          const print = before !== undefined || !regular
-            ? fileFingerprint(
-              statKey(f.stat),
-              accounts.users.get(f.stat.uid) ?? null,
-              accounts.groups.get(f.stat.gid) ?? null,
-              f.linkTarget,
-              rule,
-              capturePolicyKey(f.path, policy),
-            )
-            : undefined;
-          // The same fingerprint as last time: the stored item holds, nothing is built or hashed.
-          if (before !== undefined && before === print) {
-            reused++;
-            return emit(out.same(f.path));
+          // The same fingerprint as last time: the stored item holds, nothing is built or hashed (nor the
+          // fingerprint: compared, not made). A file to hash gets its fingerprint from the version hashed;
+          // otherwise it is taken now.
+          let print: string | undefined;
+          if (before !== undefined || !regular) {
+            const key = statKey(f.stat), policyKey = capturePolicyKey(f.path, policy);
+            const owner = accounts.users.get(f.stat.uid) ?? null,
+              group = accounts.groups.get(f.stat.gid) ?? null;
+            if (
+              before !== undefined && isFingerprint(before, key, owner, group, f.linkTarget, rule, policyKey)
+            ) {
+              reused++;
+              return emit(out.same(f.path));
+            }
+            if (!regular) print = fileFingerprint(key, owner, group, f.linkTarget, rule, policyKey);
           }
           if (!regular) {
             // Read after the stat: an ACL changed in between is newer than the stat, and the next run,

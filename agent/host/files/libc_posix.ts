@@ -165,8 +165,17 @@ export function parseStatx(buf: Uint8Array, view?: DataView): Stat {
     ctimeNsec: v.getUint32(104, true),
     mtimeSec: i64(112),
     mtimeNsec: v.getUint32(120, true),
-    dev: `${v.getUint32(136, true)}:${v.getUint32(140, true)}`,
+    dev: devText(v.getUint32(136, true), v.getUint32(140, true)),
   };
+}
+
+/** The last device's "major:minor": a walk stays on one device, and a string per stat was garbage. */
+let lastDev = { major: -1, minor: -1, text: "" };
+function devText(major: number, minor: number): string {
+  if (major !== lastDev.major || minor !== lastDev.minor) {
+    lastDev = { major, minor, text: `${major}:${minor}` };
+  }
+  return lastDev.text;
 }
 
 /** statx(2) of `name` relative to `dirfd`; `follow` follows a final symlink. Throws SysError. */

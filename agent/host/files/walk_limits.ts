@@ -53,6 +53,9 @@ export interface WalkReport {
   loops: number;
 }
 
+/** scoped()'s answers without a scope, made once (it is asked per entry). */
+const TAKEN = [false, true].map((matched) => [false, true].map((inside) => ({ matched, inside })));
+
 /**
  * The bookkeeping both walkers share: the budget of entries (fileSettings.maxFiles), the depth limit, loops, and
  * what could not be read, all written into one report. `sep` separates the machine paths of the walk.
@@ -79,7 +82,7 @@ export function walkLimits(opts: {
      * `inside`: both narrowed to the scope, or null when it is not visited at all.
      */
     scoped(path: string, matched: boolean, inside: boolean): { matched: boolean; inside: boolean } | null {
-      if (!scope) return { matched, inside };
+      if (!scope) return TAKEN[+matched][+inside];
       const m = matched && scope.reports(path), i = inside && scope.descends(path);
       return m || i ? { matched: m, inside: i } : null;
     },
@@ -143,6 +146,11 @@ export function walkLimits(opts: {
  */
 export function keyOrderedDescents(sep: string) {
   const pending: { key: string; enter: () => Promise<void> }[] = [];
+  const due = (name: string | null) =>
+    pending.length > 0 && (name === null || keyOrder(pending[0].key, name) < 0);
+  const enter = async (name: string | null) => {
+    while (due(name)) await pending.shift()!.enter();
+  };
   return {
     /** Enters `name` (a directory of the listing) when the walk reaches its contents' place. */
     defer(name: string, enter: () => Promise<void>): void {
@@ -151,11 +159,12 @@ export function keyOrderedDescents(sep: string) {
       while (i > 0 && keyOrder(pending[i - 1].key, key) > 0) i--;
       pending.splice(i, 0, { key, enter });
     },
-    /** Enters the directories whose contents sort before `name` (null: all that are left). */
-    async before(name: string | null): Promise<void> {
-      while (pending.length && (name === null || keyOrder(pending[0].key, name) < 0)) {
-        await pending.shift()!.enter();
-      }
+    /**
+     * Enters the directories whose contents sort before `name` (null: all that are left); undefined when there
+     * is none (no promise per entry of a listing).
+     */
+    before(name: string | null): Promise<void> | undefined {
+      if (due(name)) return enter(name);
     },
   };
 }

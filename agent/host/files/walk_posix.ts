@@ -94,8 +94,11 @@ export async function walk(
     }
   };
 
-  /** Examines one entry (`nameStr`) of an open directory; a directory to walk is entered through `later`. */
-  const visit = async (
+  /**
+   * Examines one entry (`nameStr`) of an open directory; a directory to walk is entered through `later`. A
+   * file is reported here; the rest (links, directories, errors) by visitOther.
+   */
+  const visit = (
     dirfd: number,
     name: Uint8Array<ArrayBuffer>,
     nameStr: string,
@@ -105,20 +108,46 @@ export async function walk(
     walkInside: boolean,
     matchAll: boolean,
     later: KeyOrderedDescents,
-  ) => {
+  ): void | Promise<void> => {
     let st: Stat;
     try {
       st = ops.statAt(dirfd, name, false);
     } catch (e) {
-      const code = errText(e);
+      return visitOther(dirfd, name, nameStr, path, null, e, depth, matched, walkInside, matchAll, later);
+    }
+    if (isLink(st) || isDir(st)) {
+      return visitOther(dirfd, name, nameStr, path, st, null, depth, matched, walkInside, matchAll, later);
+    }
+    if (matched && wantFiles) {
+      return found({ path, dirfd, name, stat: st, linkTarget: null, follow: links === "Follow" });
+    }
+  };
+
+  /** visit() of an entry that is a link or a directory (`st`), or whose stat failed (`failed`). */
+  const visitOther = async (
+    dirfd: number,
+    name: Uint8Array<ArrayBuffer>,
+    nameStr: string,
+    path: string,
+    stat: Stat | null,
+    failed: unknown,
+    depth: number,
+    matched: boolean,
+    walkInside: boolean,
+    matchAll: boolean,
+    later: KeyOrderedDescents,
+  ) => {
+    if (stat === null) {
+      const code = errText(failed);
       if (code === "ENOENT") return; // gone since it was listed
       if (matched) {
         await found({ path, dirfd, name, stat: emptyStat(), linkTarget: null, follow: false, error: code });
       }
       // It may be a directory the walk would enter: what is below it is unseen, never gone.
-      if (walkInside) unreadable(path, e);
+      if (walkInside) unreadable(path, failed);
       return;
     }
+    let st = stat;
     let linkTarget: string | null = null;
     if (isLink(st)) {
       if (links === "Ignore") return;
@@ -213,8 +242,10 @@ export async function walk(
       const at = join(path, w.nameStr);
       const s = limits.scoped(at, w.matched, recurse);
       if (!s) continue;
-      await later.before(w.nameStr);
-      await visit(fd, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later);
+      const entered = later.before(w.nameStr);
+      if (entered) await entered;
+      const visited = visit(fd, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later);
+      if (visited) await visited;
     }
     await later.before(null);
   };

@@ -15,6 +15,9 @@ import type { ContentGate } from "./privacy.ts";
 import { changeFeed, type Feed } from "./events.ts";
 import type { Platform } from "../agent/platform.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
+import { listenOn } from "./listen.ts";
+
+export { listenOn };
 
 export interface UiOptions {
   /** The state database (an opened one or its Kysely handle). */
@@ -182,29 +185,6 @@ export interface ServedPage extends Page {
   /** The address bound (the port chosen when 0 was asked for). */
   listen: Listen;
   stop(): Promise<void>;
-}
-
-/** Listens on `listen` (TLS when given) and answers with `handler`; `stop` ends it. */
-export function listenOn(
-  listen: Listen,
-  tls: { cert: string; key: string } | undefined,
-  handler: Deno.ServeHandler<Deno.NetAddr>,
-): { listen: Listen; stop(): Promise<void> } {
-  const ac = new AbortController();
-  const server = Deno.serve({
-    hostname: listen.hostname.replace(/^\[|\]$/g, ""),
-    port: listen.port,
-    signal: ac.signal,
-    onListen: () => {},
-    ...(tls ? { cert: tls.cert, key: tls.key } : {}),
-  }, handler);
-  return {
-    listen: { hostname: listen.hostname, port: (server.addr as Deno.NetAddr).port },
-    stop: async () => {
-      ac.abort();
-      await server.finished;
-    },
-  };
 }
 
 /** Serves the app on `listen` in this thread. */

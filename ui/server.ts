@@ -27,8 +27,8 @@ import {
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
-import { createApp, listenOn, servePage, type UiOptions } from "./app.ts";
-import { workerPage } from "./worker_page.ts";
+import { createApp, servePage, type UiOptions } from "./app.ts";
+import { startListener } from "./listener.ts";
 import { verbatim } from "../agent/log.ts";
 import { type AckInput, acknowledge } from "../db/acks.ts";
 
@@ -216,33 +216,39 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     };
     lazyApp = () => served.app;
   } else {
-    // This thread listens (so the worker can stop while nobody looks) and hands every request over.
-    const server = listenOn(listen, opts.tls, (req, info) => page.fetch(req, info.remoteAddr));
-    bound = server.listen;
-    const page = workerPage({
+    // The listener worker holds the socket and the page's worker (started on demand): this thread only
+    // answers "scan now", acknowledgements and the live status when asked.
+    const listener = await startListener({
       init: {
-        dbPath: file!,
-        listen: bound,
-        tls: !!opts.tls,
-        dataDir: opts.noAuth ? undefined : opts.dataDir,
-        token: opts.noAuth || opts.dataDir !== undefined ? undefined : memoryToken,
-        writeTokenWithoutAuth: perStart,
-        assets,
-        collectors,
-        scanWaitMs: opts.scanWaitMs,
+        listen,
+        tls: opts.tls,
+        page: {
+          dbPath: file!,
+          tls: !!opts.tls,
+          dataDir: opts.noAuth ? undefined : opts.dataDir,
+          token: opts.noAuth || opts.dataDir !== undefined ? undefined : memoryToken,
+          writeTokenWithoutAuth: perStart,
+          assets,
+          collectors,
+          scanWaitMs: opts.scanWaitMs,
+          scan: !!scheduler,
+          review: true,
+          os,
+          root,
+        },
         scan: !!scheduler,
-        review: true,
-        os,
-        root,
+        status: !!status,
+        live: { status: await status?.(), files: files() },
+        idleMs: opts.pageIdleMs,
       },
       scheduler,
       status,
       files,
       acknowledge: ack,
       log: opts.log,
-      idleMs: opts.pageIdleMs,
     });
-    workerRunning = page.running;
+    bound = listener.listen;
+    workerRunning = listener.running;
     const hosts = allowedHosts(bound, osHostname());
     // For tests: the same app in this thread, on a read connection of its own, made when first asked for.
     let app: Hono | undefined;
@@ -265,7 +271,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       });
     stopServing = async () => {
       // The worker ends its open event streams; the server waits for them.
-      await Promise.all([server.stop(), page.stop()]);
+      await listener.stop();
       await reader?.close();
     };
   }

@@ -25,6 +25,8 @@ export interface WorkerPageOptions {
   log?: Logger;
   /** Default PAGE_IDLE_MS. */
   idleMs?: number;
+  /** Told each time the worker starts or stops being there (the listener tells the agent's thread). */
+  onRunning?: (running: boolean) => void;
 }
 
 export interface WorkerPage {
@@ -59,6 +61,7 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
     const w = current;
     current = undefined;
     if (w) {
+      o.onRunning?.(false);
       stopping = w.then((s) => s.stop(), () => undefined).then((state) => {
         if (state) limiter = state;
       });
@@ -75,9 +78,13 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
       startWorker({ ...o, init: { ...o.init, limiter }, lost: () => current === starting && retire() })
     );
     starting.catch(() => {
-      if (current === starting) current = undefined;
+      if (current !== starting) return;
+      current = undefined;
+      o.onRunning?.(false);
     });
-    return current = starting;
+    current = starting;
+    o.onRunning?.(true);
+    return starting;
   };
 
   /** The worker's answer, counted as open until it is read to its end or cancelled. */

@@ -15,6 +15,8 @@ import { workerPage } from "./worker_page.ts";
 export interface ListenerInit {
   listen: Listen;
   tls?: { cert: string; key: string };
+  /** page_worker.ts's address (see WorkerPageOptions.workerUrl). */
+  pageWorkerUrl: string;
   /** The page worker's start (its `listen` is the bound address, set here). */
   page: Omit<PageWorkerInit, "listen" | "limiter">;
   /** Whether the agent's thread runs "scan now" / reports a live status. */
@@ -88,6 +90,7 @@ function start(init: ListenerInit) {
   // Requests are answered from the next turn on, once `page` is made.
   const server = listenOn(init.listen, init.tls, (req, info) => page.fetch(req, info.remoteAddr));
   const page = workerPage({
+    workerUrl: init.pageWorkerUrl,
     init: { ...init.page, listen: server.listen },
     scheduler: init.scan
       ? {

@@ -222,6 +222,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       init: {
         listen,
         tls: opts.tls,
+        pageWorkerUrl: new URL("./page_worker.ts", import.meta.url).href,
         page: {
           dbPath: file!,
           tls: !!opts.tls,

@@ -16,6 +16,8 @@ export const PAGE_IDLE_MS = 5 * 60_000;
 const LIVE_MS = 1000;
 
 export interface WorkerPageOptions {
+  /** page_worker.ts's address, from the agent's thread (in the bundle: a blob: URL the bundler made there). */
+  workerUrl: string;
   /** What each worker starts with (the failed sign-ins counted so far are added). */
   init: Omit<PageWorkerInit, "limiter">;
   scheduler?: { scanNow(collector?: string): unknown };
@@ -180,7 +182,7 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
 async function startWorker(
   o: WorkerPageOptions & { init: PageWorkerInit; lost: () => void },
 ): Promise<Started> {
-  const worker = new Worker(new URL("./page_worker.ts", import.meta.url).href, { type: "module" });
+  const worker = new Worker(o.workerUrl, { type: "module" });
   const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
   let pushing = false;
   const push = async () => {

@@ -1,6 +1,7 @@
 // The page in a worker of its own: its app, read connection and inventory index, so the agent's busy thread (a
-// baseline's walk and writes) never delays an answer. The agent's thread listens and hands it each request
-// (bodies as streams, both ways), the live status and the file settings in force, and runs "scan now" for it.
+// baseline's walk and writes) never delays an answer. The listener worker hands it each request (bodies as
+// streams, both ways), the live status and the file settings in force; the agent's thread runs "scan now" and
+// writes acknowledgements for it.
 import { join } from "node:path";
 import { openReader } from "../db/open.ts";
 import type { Level, Logger } from "../agent/log.ts";
@@ -18,7 +19,7 @@ import type { Ack, AckInput } from "../db/acks.ts";
 /** What the worker is started with (plain data). */
 export interface PageWorkerInit {
   dbPath: string;
-  /** The address the agent's thread listens on (the Host header and the cookie's name depend on it). */
+  /** The address the listener worker listens on (the Host header and the cookie's name depend on it). */
   listen: Listen;
   tls: boolean;
   /** The failed sign-ins the worker before this one counted. */
@@ -165,7 +166,7 @@ function start(init: PageWorkerInit) {
     }
   };
   stop = async () => {
-    // Open event streams end first (the agent's thread waits for them when it stops serving).
+    // Open event streams end first (the listener waits for them when it stops serving).
     served.feed.close();
     await reader.close();
     return served.auth ? limiter.state() : undefined;

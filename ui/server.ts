@@ -1,6 +1,6 @@
-// The local page, started by the agent: this thread listens and hands each request to the page's worker
-// (worker_page.ts: started on the first request, stopped when idle), whose queries and index stay off the agent's
-// thread; or all in the calling thread (tests, an in-memory database).
+// The local page, started by the agent: a listener worker holds the socket and hands each request to the page's
+// worker (listener_worker.ts, worker_page.ts: started on the first request, stopped when idle), so no request
+// waits for the agent's thread; or all in the calling thread (tests, an in-memory database).
 import type { Hono } from "hono";
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";

@@ -1,7 +1,8 @@
 // The page's worker, started on the first request and stopped after idle minutes (no request, no open stream):
-// while nobody looks at the page the daemon keeps no isolate, read connection or index for it. The agent's
-// thread listens and hands each request over; bodies cross as transferred streams, both ways, so an export
-// streams and a browser that leaves an event stream cancels it in the worker.
+// while nobody looks at the page the daemon keeps no isolate, read connection or index for it. It runs in the
+// listener worker (listener_worker.ts), which holds the socket and hands each request over; bodies cross as
+// transferred streams, both ways, so an export streams and a browser that leaves an event stream cancels it in
+// the worker.
 import type { Logger } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import type { AgentStatus } from "./api.ts";
@@ -176,8 +177,9 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
 }
 
 /**
- * Starts a page worker and serves it what only this thread has: "scan now", the live status and the file
- * settings in force (handed over every LIVE_MS, so a busy agent thread leaves the page the last ones).
+ * Starts a page worker and serves it what it cannot have itself: "scan now", acknowledgements, the live
+ * status and the file settings in force (handed over every LIVE_MS: the last ones this thread has, so a busy
+ * agent thread delays none of it).
  */
 async function startWorker(
   o: WorkerPageOptions & { init: PageWorkerInit; lost: () => void },

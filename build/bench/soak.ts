@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { defaultExtensionSettings } from "../../agent/config/defaults.ts";
 import { bundle } from "../bundle.ts";
 import { ensureUiAssets } from "../bundle_ui.ts";
-import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
 
 const TARGET_MB = 60;
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -59,7 +59,8 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
     // the small "not built" page, which is not what a user runs.
     if (form !== "bundle") await ensureUiAssets();
     const program = form === "bundle"
-      ? [V8_FLAGS_ARG, (await bundle({ out: join(dir, "ctagent.js"), log: () => {} })).out]
+      // The bundle as the compiled program runs it: without a code cache (build/v8_flags.ts).
+      ? [V8_FLAGS_ARG, NO_CODE_CACHE_ARG, (await bundle({ out: join(dir, "ctagent.js"), log: () => {} })).out]
       : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];
     await sleep(3000); // the fake AMA listening
     const port = 20000 + (Deno.pid % 20000);

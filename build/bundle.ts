@@ -123,7 +123,7 @@ export function workerHeader(sources: string[]): string {
 export function latin1Comments(code: string): string {
   return code.replace(
     /^[ \t]*(?:\/\/|\/\*).*$/gm,
-    (line) => line.replace(/[^\x00-\xff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+    (line) => line.replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
   );
 }
 

@@ -115,6 +115,18 @@ export function workerHeader(sources: string[]): string {
     `  return new URL(__ctagentWorkerUrls[i]);\n}\n`;
 }
 
+/**
+ * `code` with each character outside Latin-1 on a comment line written as a \u escape. One such character makes V8
+ * hold the whole source two bytes a character (the 4 MB bundle: 8 MB instead of 4); esbuild escapes strings,
+ * templates and regular expressions but keeps comments as they are.
+ */
+export function latin1Comments(code: string): string {
+  return code.replace(
+    /^[ \t]*(?:\/\/|\/\*).*$/gm,
+    (line) => line.replace(/[\u0100-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`),
+  );
+}
+
 export interface BundleOptions {
   entry?: string;
   out?: string;
@@ -130,6 +142,7 @@ async function readBundle(tmp: string, entry: string): Promise<string> {
   let code = await readFile(tmp, "utf8");
   await rm(tmp, { force: true });
   if (code.startsWith("#!")) code = code.slice(code.indexOf("\n") + 1);
+  code = latin1Comments(code);
   const external = externalImports(code);
   if (external.length) {
     throw new BuildError(

@@ -6,6 +6,7 @@ import {
   buildStamp,
   bundle,
   externalImports,
+  latin1Comments,
   moduleRelativeLoads,
   ROOT,
   stampHeader,
@@ -96,4 +97,14 @@ Deno.test({
     await Deno.remove(dirname(r.workDir), { recursive: true });
     await Deno.remove(dir, { recursive: true });
   },
+});
+
+Deno.test("latin1Comments() escapes what is outside Latin-1 on comment lines and leaves code as it is", () => {
+  const code =
+    '  // a \u2026 b \u2192 \ud83d\ude00\n  /** key \u2192 value */\nconst s = "caf\u00e9";\nx = 1; // \u2192\n';
+  const out = latin1Comments(code);
+  assert.equal(
+    out,
+    '  // a \\u2026 b \\u2192 \\ud83d\\ude00\n  /** key \\u2192 value */\nconst s = "caf\u00e9";\nx = 1; // \u2192\n',
+  );
 });

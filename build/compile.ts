@@ -4,7 +4,7 @@ import { existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { parseArgs, stripVTControlCharacters } from "node:util";
 import { BuildError, bundle, DEFAULT_OUT, ROOT, run } from "./bundle.ts";
-import { V8_FLAGS_ARG } from "./v8_flags.ts";
+import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "./v8_flags.ts";
 
 /** The targets we ship, by their Deno (Rust) triple, with the executable's name in dist/. */
 export const TARGETS: Record<string, string> = {
@@ -71,12 +71,16 @@ export async function denoDirOf(deno: string): Promise<string> {
   return (JSON.parse(r.stdout) as { denoDir: string }).denoDir;
 }
 
-/** The `deno compile` arguments for one target: the bundle, all permissions, ctagent's V8 flags embedded. */
+/**
+ * The `deno compile` arguments for one target: the bundle, all permissions, ctagent's V8 flags embedded, no
+ * code cache (v8_flags.ts says why).
+ */
 export function compileArgs(source: string, target: string, out: string): string[] {
   return [
     "compile",
     "-A",
     V8_FLAGS_ARG,
+    NO_CODE_CACHE_ARG,
     "--no-config",
     "--no-lock",
     "--no-check",

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { V8_FLAGS_ARG } from "./v8_flags.ts";
+import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "./v8_flags.ts";
 import { compileArgs } from "./compile.ts";
 
 Deno.test("ctagent's V8 flags reach `deno task start` and every compiled executable", () => {
@@ -13,6 +13,8 @@ Deno.test("ctagent's V8 flags reach `deno task start` and every compiled executa
   );
   const args = compileArgs("dist/ctagent.js", "x86_64-unknown-linux-gnu", "dist/ctagent");
   assert.ok(args.indexOf(V8_FLAGS_ARG) > 0 && args.indexOf(V8_FLAGS_ARG) < args.indexOf("dist/ctagent.js"));
+  const noCache = args.indexOf(NO_CODE_CACHE_ARG);
+  assert.ok(noCache > 0 && noCache < args.indexOf("dist/ctagent.js"), `compile args ${args.join(" ")}`);
 });
 
 Deno.test("this Deno's V8 knows every flag in V8_FLAGS", () => {

@@ -10,11 +10,14 @@ import { type AgentStatus, createApi, type Scheduler } from "./api.ts";
 import type { Assets } from "./assets.ts";
 import { collectorCss, pageCollectorsAttribute, type UiCollector } from "./collectors.ts";
 import { allowedHosts, hostGuard, type Listen, securityHeaders, writeGuard } from "./security.ts";
-import { type PageAuth, pageAuth } from "./auth.ts";
+import { type Limiter, type PageAuth, pageAuth } from "./auth.ts";
 import type { ContentGate } from "./privacy.ts";
 import { changeFeed, type Feed } from "./events.ts";
 import type { Platform } from "../agent/platform.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
+import { listenOn } from "./listen.ts";
+
+export { listenOn };
 
 export interface UiOptions {
   /** The state database (an opened one or its Kysely handle). */
@@ -121,67 +124,82 @@ export function pageFeed(db: Db, status: UiOptions["status"]): Feed {
 const FAVICON =
   `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" height="16" rx="3" fill="#2563eb"/><path d="M4 11l3-3 2 2 3-4" stroke="#fff" stroke-width="1.6" fill="none"/></svg>`;
 
-export interface ServeOptions extends UiOptions {
-  listen: Listen;
+export interface PageOptions extends UiOptions {
   assets: Assets;
   /** The sign-in token in force; absent: no sign-in (--no-auth). */
   token?: () => string;
   /** The write token without sign-in (one per start). */
   writeTokenWithoutAuth: string;
-  /** Certificate and key (PEM text): HTTPS. */
-  tls?: { cert: string; key: string };
+  /** Served over TLS: the session cookie is Secure. */
+  tls?: boolean;
+  /** The failed sign-ins counted so far (pageAuth's own otherwise). */
+  limiter?: Limiter;
 }
 
-export interface ServedPage {
+export interface Page {
   app: Hono;
-  /** The address bound (the port chosen when 0 was asked for). */
-  listen: Listen;
   auth: PageAuth | null;
   writeToken: () => string;
   /** The Host header values it answers. */
   hosts(): Set<string>;
-  stop(): Promise<void>;
+  feed: Feed;
 }
 
-/** Serves the app on `listen`. */
-export function servePage(opts: ServeOptions): ServedPage {
-  let hosts = new Set<string>();
-  let port = opts.listen.port;
+/** The app with its sign-in and feed, answering for the address `listen()` (bound, or to be). */
+export function page(opts: PageOptions, listen: () => Listen): Page {
+  let hosts: { for: Listen; set: Set<string> } | undefined;
   const auth = opts.token
-    ? pageAuth({ token: opts.token, secure: !!opts.tls, port: () => port, log: opts.log })
+    ? pageAuth({
+      token: opts.token,
+      secure: !!opts.tls,
+      port: () => listen().port,
+      log: opts.log,
+      limiter: opts.limiter,
+    })
     : null;
   const writeToken = auth ? auth.writeToken : () => opts.writeTokenWithoutAuth;
   const feed = opts.feed ?? pageFeed(kysely(opts.db), opts.status);
+  const hostsOf = () =>
+    (hosts?.for === listen() ? hosts : hosts = {
+      for: listen(),
+      set: allowedHosts(listen(), osHostname()),
+    }).set;
   const app = createApp({
     ...opts,
     feed,
     auth,
     writeToken,
     scheme: opts.tls ? "https" : "http",
-    hosts: () => hosts,
+    hosts: hostsOf,
   });
-  const ac = new AbortController();
-  const server = Deno.serve({
-    hostname: opts.listen.hostname.replace(/^\[|\]$/g, ""),
-    port: opts.listen.port,
-    signal: ac.signal,
-    onListen: () => {},
-    ...(opts.tls ? { cert: opts.tls.cert, key: opts.tls.key } : {}),
-  }, app.fetch);
-  port = (server.addr as Deno.NetAddr).port;
-  const bound = { hostname: opts.listen.hostname, port };
-  hosts = allowedHosts(bound, osHostname());
+  return { app, auth, writeToken, hosts: hostsOf, feed };
+}
+
+export interface ServeOptions extends Omit<PageOptions, "tls"> {
+  listen: Listen;
+  /** Certificate and key (PEM text): HTTPS. */
+  tls?: { cert: string; key: string };
+}
+
+export interface ServedPage extends Page {
+  /** The address bound (the port chosen when 0 was asked for). */
+  listen: Listen;
+  stop(): Promise<void>;
+}
+
+/** Serves the app on `listen` in this thread. */
+export function servePage(opts: ServeOptions): ServedPage {
+  let bound = opts.listen;
+  const p = page({ ...opts, tls: !!opts.tls }, () => bound);
+  const server = listenOn(opts.listen, opts.tls, p.app.fetch);
+  bound = server.listen;
   return {
-    app,
+    ...p,
     listen: bound,
-    auth,
-    writeToken,
-    hosts: () => hosts,
     stop: async () => {
       // Open event streams end first: the server waits for the requests it is answering.
-      feed.close();
-      ac.abort();
-      await server.finished;
+      p.feed.close();
+      await server.stop();
     },
   };
 }

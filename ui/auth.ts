@@ -26,10 +26,17 @@ function keysOf(token: string): { session: Buffer; write: string } {
   };
 }
 
+/** What a failure limiter has counted (plain data: the page's worker hands it over when it stops). */
+export interface LimiterState {
+  all: { n: number; since: number };
+  byAddress: [string, { n: number; since: number }][];
+}
+
 /**
  * Failed sign-ins counted per remote address and in all, per window: past a limit, that address (or everyone)
  * is refused without the token being looked at until the window ends. At most `maxAddresses` are remembered
  * (the oldest go first), so a flood of addresses cannot grow memory; the global limit still holds then.
+ * `from`: the counts of an earlier limiter (the page's worker stopped while idle and started again).
  */
 export function failureLimiter(opts: {
   perAddress?: number;
@@ -37,14 +44,17 @@ export function failureLimiter(opts: {
   windowMs?: number;
   maxAddresses?: number;
   now?: () => number;
+  from?: LimiterState;
 } = {}) {
   const perAddress = opts.perAddress ?? 10;
   const globalMax = opts.global ?? 100;
   const windowMs = opts.windowMs ?? 60_000;
   const maxAddresses = opts.maxAddresses ?? 1024;
   const now = opts.now ?? Date.now;
-  const byAddress = new Map<string, { n: number; since: number }>();
-  let all = { n: 0, since: now() };
+  const byAddress = new Map<string, { n: number; since: number }>(
+    opts.from?.byAddress.map(([a, w]) => [a, { ...w }]),
+  );
+  let all = opts.from ? { ...opts.from.all } : { n: 0, since: now() };
   const fresh = (w: { n: number; since: number }) => now() - w.since < windowMs;
   return {
     /** Seconds until `addr` may try again, or 0. */
@@ -73,8 +83,14 @@ export function failureLimiter(opts: {
     get addresses() {
       return byAddress.size;
     },
+    /** The counts, to start another limiter `from`. */
+    state(): LimiterState {
+      return { all: { ...all }, byAddress: [...byAddress].map(([a, w]) => [a, { ...w }]) };
+    },
   };
 }
+
+export type Limiter = ReturnType<typeof failureLimiter>;
 
 export interface AuthOptions {
   /** The token in force (read again when the file is rotated). */
@@ -86,7 +102,7 @@ export interface AuthOptions {
   log?: Logger;
   now?: () => number;
   sessionMs?: number;
-  limiter?: ReturnType<typeof failureLimiter>;
+  limiter?: Limiter;
   /** The comparison of secrets (tests watch it); sameSecret. */
   compare?: (a: string, b: string) => boolean;
 }

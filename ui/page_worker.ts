@@ -1,6 +1,7 @@
-// The page in a worker of its own: its HTTP server, read connection and inventory index, so the agent's busy
-// thread (a baseline's walk and writes) never delays an answer. The agent hands it the live status and the file
-// settings in force, and runs "scan now" for it.
+// The page in a worker of its own: its app, read connection and inventory index, so the agent's busy thread (a
+// baseline's walk and writes) never delays an answer. The listener worker hands it each request (bodies as
+// streams, both ways), the live status and the file settings in force; the agent's thread runs "scan now" and
+// writes acknowledgements for it.
 import { join } from "node:path";
 import { openReader } from "../db/open.ts";
 import type { Level, Logger } from "../agent/log.ts";
@@ -9,16 +10,20 @@ import type { AgentStatus } from "./api.ts";
 import type { Assets } from "./assets.ts";
 import type { UiCollector } from "./collectors.ts";
 import type { Listen } from "./security.ts";
+import { failureLimiter, type LimiterState } from "./auth.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { pageTokenSource } from "./token.ts";
-import { servePage } from "./app.ts";
+import { page } from "./app.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 
 /** What the worker is started with (plain data). */
 export interface PageWorkerInit {
   dbPath: string;
+  /** The address the listener worker listens on (the Host header and the cookie's name depend on it). */
   listen: Listen;
-  tls?: { cert: string; key: string };
+  tls: boolean;
+  /** The failed sign-ins the worker before this one counted. */
+  limiter?: LimiterState;
   /** The page token's directory; or `token`, one for this start; neither: no sign-in. */
   dataDir?: string;
   token?: string;
@@ -40,19 +45,38 @@ export type ToWorker =
   | { type: "live"; status?: AgentStatus; files?: FilePrivacySettings }
   | { type: "scanned"; id: number; error?: { name: string; message: string } }
   | { type: "acked"; id: number; ack?: Ack; error?: { name: string; message: string } }
+  | { type: "request"; id: number; request: PlainRequest }
   | { type: "stop" };
 
+/** A request as it crosses to the worker (its body a transferred stream). */
+export interface PlainRequest {
+  method: string;
+  url: string;
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+  remoteAddr: Deno.NetAddr;
+}
+
+/** An answer as it crosses back (its body a transferred stream). */
+export interface PlainResponse {
+  status: number;
+  statusText: string;
+  headers: [string, string][];
+  body: ReadableStream<Uint8Array> | null;
+}
+
 export type FromWorker =
-  | { type: "ready"; listen: Listen; hosts: string[] }
+  | { type: "ready" }
+  | { type: "response"; id: number; response?: PlainResponse; error?: string }
   | { type: "failed"; message: string }
   | { type: "log"; level: Level; msg: string; fields?: Record<string, unknown> }
   | { type: "scan"; id: number; collector?: string }
   | { type: "ack"; id: number; input: AckInput }
-  | { type: "stopped" };
+  | { type: "stopped"; limiter?: LimiterState };
 
 // deno-lint-ignore no-explicit-any
 const self_ = globalThis as any;
-const post = (m: FromWorker) => self_.postMessage(m);
+const post = (m: FromWorker, transfer: Transferable[] = []) => self_.postMessage(m, transfer);
 
 /** A logger whose lines the agent's logger writes (errors as their messages: they cross as plain data). */
 function logger(fields: Record<string, unknown> = {}): Logger {
@@ -77,7 +101,8 @@ const acking = new Map<number, { resolve(a: Ack): void; reject(e: Error): void }
 /** The error a request to the agent's thread came back with, as the class the API maps to a status. */
 const rebuilt = (e: { name: string; message: string }) =>
   new (e.name === "RangeError" ? RangeError : e.name === "TypeError" ? TypeError : Error)(e.message);
-let stop: (() => Promise<void>) | undefined;
+let stop: (() => Promise<LimiterState | undefined>) | undefined;
+let answer: ((id: number, r: PlainRequest) => Promise<void>) | undefined;
 
 function start(init: PageWorkerInit) {
   const log = logger();
@@ -87,12 +112,13 @@ function start(init: PageWorkerInit) {
     : init.token !== undefined
     ? () => init.token!
     : undefined;
-  const served = servePage({
+  const limiter = failureLimiter({ from: init.limiter });
+  const served = page({
     db: reader,
     collectors: init.collectors,
     assets: init.assets,
-    listen: init.listen,
     tls: init.tls,
+    limiter,
     token,
     writeTokenWithoutAuth: init.writeTokenWithoutAuth,
     log,
@@ -122,12 +148,30 @@ function start(init: PageWorkerInit) {
       os: init.os,
       hostPath: init.root === "/" ? undefined : (p) => join(init.root, p),
     }),
-  });
-  stop = async () => {
-    await served.stop();
-    await reader.close();
+  }, () => init.listen);
+  answer = async (id, r) => {
+    try {
+      const res = await served.app.fetch(
+        new Request(r.url, { method: r.method, headers: r.headers, body: r.body }),
+        { remoteAddr: r.remoteAddr },
+      );
+      const body = res.body;
+      post({
+        type: "response",
+        id,
+        response: { status: res.status, statusText: res.statusText, headers: [...res.headers], body },
+      }, body ? [body] : []);
+    } catch (e) {
+      post({ type: "response", id, error: (e as Error).message });
+    }
   };
-  post({ type: "ready", listen: served.listen, hosts: [...served.hosts()] });
+  stop = async () => {
+    // Open event streams end first (the listener waits for them when it stops serving).
+    served.feed.close();
+    await reader.close();
+    return served.auth ? limiter.state() : undefined;
+  };
+  post({ type: "ready" });
 }
 
 if ("WorkerGlobalScope" in globalThis) {
@@ -154,9 +198,7 @@ if ("WorkerGlobalScope" in globalThis) {
       const a = acking.get(m.id);
       acking.delete(m.id);
       if (a) m.ack ? a.resolve(m.ack) : a.reject(rebuilt(m.error ?? { name: "Error", message: "no answer" }));
-    } else if (m.type === "stop") {
-      await stop?.();
-      post({ type: "stopped" });
-    }
+    } else if (m.type === "request") void answer?.(m.id, m.request);
+    else if (m.type === "stop") post({ type: "stopped", limiter: await stop?.() });
   };
 }

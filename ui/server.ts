@@ -1,11 +1,11 @@
-// The local page, started by the agent: in a worker of its own (page_worker.ts), so the agent's busy thread (a
-// baseline's walk and writes) never delays an answer; or in the calling thread (tests, an in-memory database).
+// The local page, started by the agent: a listener worker holds the socket and hands each request to the page's
+// worker (listener_worker.ts, worker_page.ts: started on the first request, stopped when idle), so no request
+// waits for the agent's thread; or all in the calling thread (tests, an in-memory database).
 import type { Hono } from "hono";
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
 import { Kysely } from "kysely";
 import { type Db, type OpenedDb, openReader } from "../db/open.ts";
-import type { Logger } from "../agent/log.ts";
 import type { Host } from "../agent/host/mod.ts";
 import type { Agent } from "../agent/agent.ts";
 import type { Platform } from "../agent/platform.ts";
@@ -16,14 +16,21 @@ import type { RunRow } from "./queries.ts";
 import { type Assets, loadAssets } from "./assets.ts";
 import { type UiCollector, uiCollectors } from "./collectors.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
-import { DEFAULT_LISTEN, isLoopback, type Listen, listenProblem, parseListen } from "./security.ts";
+import {
+  allowedHosts,
+  DEFAULT_LISTEN,
+  isLoopback,
+  type Listen,
+  listenProblem,
+  parseListen,
+} from "./security.ts";
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { createApp, servePage, type UiOptions } from "./app.ts";
-import type { FromWorker, PageWorkerInit, ToWorker } from "./page_worker.ts";
+import { startListener } from "./listener.ts";
 import { verbatim } from "../agent/log.ts";
-import { type Ack, type AckInput, acknowledge } from "../db/acks.ts";
+import { type AckInput, acknowledge } from "../db/acks.ts";
 
 export interface RunningUi {
   /** The page's address, e.g. http://127.0.0.1:8470/ */
@@ -37,6 +44,8 @@ export interface RunningUi {
   auth: PageAuth | null;
   /** Where it is served from. */
   thread: "worker" | "main";
+  /** Whether the page's worker is running now (started on the first request, stopped when idle). */
+  workerRunning(): boolean;
   /** The app in this thread, for tests (`app.request()`); the served one, unless it runs in a worker. */
   readonly app: Hono;
   stop(): Promise<void>;
@@ -70,6 +79,8 @@ export interface StartOptions extends Omit<UiOptions, "collectors" | "db"> {
    * thread (always for an in-memory database, or when `contents` or `now` are given: they do not cross).
    */
   thread?: "worker" | "main";
+  /** How long the page's worker is kept with no request and no open stream (default 5 minutes). */
+  pageIdleMs?: number;
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
@@ -127,9 +138,6 @@ export function agentStatus(
   };
 }
 
-/** How often the agent's live status and file settings are handed to the page's worker. */
-const LIVE_MS = 1000;
-
 /**
  * Serves the page on `listen` (default 127.0.0.1:8470; port 0 picks a free one). Every request needs a
  * session (see auth.ts) unless `noAuth`. A non-loopback address needs TLS or `insecureListen`.
@@ -182,6 +190,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   // Here for tests (sessions, the write token); the page's worker signs in with the same token, so the same keys.
   const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => bound.port, log: opts.log }) : null;
   let stopServing: () => Promise<void>;
+  let workerRunning = () => false;
   let lazyApp: () => Hono;
   if (thread === "main") {
     // The page reads on a connection of its own when it can: a run's write transaction keeps the agent's busy.
@@ -207,21 +216,31 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     };
     lazyApp = () => served.app;
   } else {
-    const page = await startWorker({
+    // The listener worker holds the socket and the page's worker (started on demand): this thread only
+    // answers "scan now", acknowledgements and the live status when asked.
+    const listener = await startListener({
       init: {
-        dbPath: file!,
         listen,
         tls: opts.tls,
-        dataDir: opts.noAuth ? undefined : opts.dataDir,
-        token: opts.noAuth || opts.dataDir !== undefined ? undefined : memoryToken,
-        writeTokenWithoutAuth: perStart,
-        assets,
-        collectors,
-        scanWaitMs: opts.scanWaitMs,
+        pageWorkerUrl: new URL("./page_worker.ts", import.meta.url).href,
+        page: {
+          dbPath: file!,
+          tls: !!opts.tls,
+          dataDir: opts.noAuth ? undefined : opts.dataDir,
+          token: opts.noAuth || opts.dataDir !== undefined ? undefined : memoryToken,
+          writeTokenWithoutAuth: perStart,
+          assets,
+          collectors,
+          scanWaitMs: opts.scanWaitMs,
+          scan: !!scheduler,
+          review: true,
+          os,
+          root,
+        },
         scan: !!scheduler,
-        review: true,
-        os,
-        root,
+        status: !!status,
+        live: { status: await status?.(), files: files() },
+        idleMs: opts.pageIdleMs,
       },
       scheduler,
       status,
@@ -229,8 +248,9 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       acknowledge: ack,
       log: opts.log,
     });
-    bound = page.listen;
-    stopServing = page.stop;
+    bound = listener.listen;
+    workerRunning = listener.running;
+    const hosts = allowedHosts(bound, osHostname());
     // For tests: the same app in this thread, on a read connection of its own, made when first asked for.
     let app: Hono | undefined;
     let reader: OpenedDb | undefined;
@@ -247,12 +267,12 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
         scheme: opts.tls ? "https" : "http",
         os,
         acknowledge: ack,
-        hosts: () => page.hosts,
+        hosts: () => hosts,
         contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
       });
-    const serving = stopServing;
     stopServing = async () => {
-      await serving();
+      // The worker ends its open event streams; the server waits for them.
+      await listener.stop();
       await reader?.close();
     };
   }
@@ -287,88 +307,10 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     token: auth?.writeToken() ?? perStart,
     auth,
     thread,
+    workerRunning: () => workerRunning(),
     get app() {
       return lazyApp();
     },
     stop: stopServing,
-  };
-}
-
-/**
- * Starts the page's worker and serves it what only this thread has: "scan now", the live status and the
- * file settings in force (handed over every LIVE_MS, so a busy agent thread leaves the page the last ones).
- */
-async function startWorker(o: {
-  init: PageWorkerInit;
-  scheduler?: { scanNow(collector?: string): unknown };
-  status?: () => AgentStatus | Promise<AgentStatus>;
-  files: () => FilePrivacySettings | undefined;
-  acknowledge: (input: AckInput) => Promise<Ack>;
-  log?: Logger;
-}): Promise<{ listen: Listen; hosts: Set<string>; stop(): Promise<void> }> {
-  const worker = new Worker(new URL("./page_worker.ts", import.meta.url).href, { type: "module" });
-  const send = (m: ToWorker) => worker.postMessage(m);
-  let pushing = false;
-  const push = async () => {
-    if (pushing) return;
-    pushing = true;
-    try {
-      send({ type: "live", status: await o.status?.(), files: o.files() });
-    } catch (e) {
-      o.log?.warn("cannot hand the live status to the page", { error: e });
-    } finally {
-      pushing = false;
-    }
-  };
-  let stopped: (() => void) | undefined;
-  const ready = new Promise<{ listen: Listen; hosts: string[] }>((resolve, reject) => {
-    worker.onerror = (e) => {
-      e.preventDefault();
-      o.log?.error("the page's worker failed", { error: e.message });
-      reject(new Error(`the page's worker failed: ${e.message}`));
-    };
-    worker.onmessage = (e: MessageEvent<FromWorker>) => {
-      const m = e.data;
-      if (m.type === "ready") resolve(m);
-      else if (m.type === "failed") reject(new Error(m.message));
-      else if (m.type === "log") o.log?.[m.level](m.msg, m.fields);
-      else if (m.type === "scan") {
-        Promise.resolve(o.scheduler?.scanNow(m.collector)).then(
-          () => send({ type: "scanned", id: m.id }),
-          (err: Error) =>
-            send({ type: "scanned", id: m.id, error: { name: err.name, message: err.message } }),
-        ).finally(push);
-      } else if (m.type === "ack") {
-        o.acknowledge(m.input).then(
-          (ack) => send({ type: "acked", id: m.id, ack }),
-          (err: Error) => send({ type: "acked", id: m.id, error: { name: err.name, message: err.message } }),
-        );
-      } else if (m.type === "stopped") stopped?.();
-    };
-  });
-  send({ type: "init", init: o.init });
-  await push();
-  let page;
-  try {
-    page = await ready;
-  } catch (e) {
-    worker.terminate();
-    throw e;
-  }
-  const timer = setInterval(push, LIVE_MS);
-  return {
-    listen: page.listen,
-    hosts: new Set(page.hosts),
-    async stop() {
-      clearInterval(timer);
-      const done = new Promise<void>((r) => stopped = r);
-      send({ type: "stop" });
-      // The worker closes its server and its connection; past 1 s it is ended anyway (the daemon stops within
-      // 2 s of a signal; SQLite drops whatever write it may leave unfinished).
-      let wait: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise((r) => wait = setTimeout(r, 1000))]);
-      clearTimeout(wait);
-      worker.terminate();
-    },
   };
 }

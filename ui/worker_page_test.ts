@@ -1,0 +1,95 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { startUi } from "./server.ts";
+
+const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
+const IDLE_MS = 300;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** A page on a database file (so in its worker) whose worker stops after IDLE_MS without a request. */
+async function withPage(fn: (ui: Awaited<ReturnType<typeof startUi>>) => Promise<void>) {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-worker-page-" });
+  const opened = await openDb(`${dir}/state.db`);
+  const ui = await startUi({ db: opened, listen: "127.0.0.1:0", assets, dataDir: dir, pageIdleMs: IDLE_MS });
+  try {
+    assert.equal(ui.thread, "worker");
+    await fn(ui);
+  } finally {
+    await ui.stop();
+    await opened.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Waits until the worker is stopped (or says how long it kept running). */
+async function stopped(ui: { workerRunning(): boolean }) {
+  for (let i = 0; i < 100 && ui.workerRunning(); i++) await sleep(50);
+  assert.equal(ui.workerRunning(), false, "the page's worker still runs 5 s after its last request");
+}
+
+Deno.test("the page's worker starts on the first request, stops when idle, and a session from before still works after", () =>
+  withPage(async (ui) => {
+    assert.equal(ui.workerRunning(), false, "no worker before anyone asks");
+    // Signed in by the worker itself: its keys sign the cookie.
+    const signed = await fetch(ui.signInUrl, { redirect: "manual" });
+    await signed.body?.cancel();
+    assert.equal(signed.status, 303);
+    assert.equal(ui.workerRunning(), true);
+    const cookie = signed.headers.get("set-cookie")!.split(";")[0];
+    await stopped(ui);
+    const r = await fetch(`${ui.url}api/status`, { headers: { cookie } });
+    assert.equal(r.status, 200, await r.text());
+    assert.equal(ui.workerRunning(), true, "started again by the request");
+  }));
+
+Deno.test("the page's worker keeps running while an event stream is open, and stops once the browser leaves it", () =>
+  withPage(async (ui) => {
+    const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
+    const ac = new AbortController();
+    const r = await fetch(`${ui.url}api/events`, { headers: { cookie }, signal: ac.signal });
+    assert.equal(r.status, 200);
+    const reader = r.body!.getReader();
+    const hello = new TextDecoder().decode((await reader.read()).value);
+    assert.match(hello, /event: hello/);
+    await sleep(IDLE_MS * 4);
+    assert.equal(ui.workerRunning(), true, "stopped under an open event stream");
+    ac.abort();
+    await reader.cancel().catch(() => {});
+    await stopped(ui);
+  }));
+
+Deno.test("failed sign-ins stay counted across a stop of the page's worker", () =>
+  withPage(async (ui) => {
+    const wrong = async () => {
+      const r = await fetch(`${ui.url}?token=${"0".repeat(64)}`, { redirect: "manual" });
+      await r.body?.cancel();
+      return r.status;
+    };
+    for (let i = 0; i < 10; i++) assert.equal(await wrong(), 401, `attempt ${i + 1}`);
+    assert.equal(await wrong(), 429, "blocked after 10 failures");
+    await stopped(ui);
+    assert.equal(await wrong(), 429, "still blocked in the next worker");
+    // The right token is refused too while the address is blocked: the count, not the token, decides.
+    const right = await fetch(ui.signInUrl, { redirect: "manual" });
+    await right.body?.cancel();
+    assert.equal(right.status, 429);
+  }));
+
+Deno.test("a request body crosses to the page's worker (a POST answered by the worker's API)", () =>
+  withPage(async (ui) => {
+    const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
+    const r = await fetch(`${ui.url}api/acks`, {
+      method: "POST",
+      headers: {
+        cookie,
+        "content-type": "application/json",
+        "x-ctagent-token": ui.token,
+        origin: ui.url.slice(0, -1),
+      },
+      body: JSON.stringify({ changeIds: [12345], note: "n" }),
+    });
+    const text = await r.text();
+    // The API read the body: it names the field missing from it.
+    assert.equal(r.status, 400, text);
+    assert.match(text, /reviewer/, text);
+  }));

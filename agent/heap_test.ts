@@ -19,11 +19,43 @@ Deno.test("heapCollector() collects only when the heap grew by the threshold sin
   assert.equal(collections, 2);
 });
 
-Deno.test("heapCollector() does nothing where V8 has no exposed collector", () => {
-  let used = 0;
-  const collect = heapCollector({ heapUsed: () => used }, 1);
+Deno.test("heapCollector() gives the C heap's free memory back after each collection, and otherwise once a while", () => {
+  const calls: string[] = [];
+  let used = 0, clock = 1_000_000;
+  const collect = heapCollector(
+    {
+      gc: () => (calls.push("gc"), used = 0),
+      heapUsed: () => used,
+      trim: () => calls.push("trim"),
+    },
+    10,
+    () => clock,
+    10_000,
+  );
+  used = 5;
+  collect();
+  assert.deepEqual(calls, ["trim"], "the first run trims (start-up's memory), without a collection");
+  clock += 9_999;
+  collect();
+  assert.deepEqual(calls, ["trim"], "runs closer than trimEveryMs share the trim");
+  used = 10;
+  collect();
+  assert.deepEqual(calls, ["trim", "gc", "trim"], "a collection trims at once");
+  clock += 9_999;
+  used = 0;
+  collect();
+  assert.deepEqual(calls, ["trim", "gc", "trim"]);
+  clock += 1;
+  collect();
+  assert.deepEqual(calls, ["trim", "gc", "trim", "trim"], "trimEveryMs after the last trim");
+});
+
+Deno.test("heapCollector() collects nothing where V8 has no exposed collector, but still trims", () => {
+  let used = 0, trims = 0;
+  const collect = heapCollector({ heapUsed: () => used, trim: () => trims++ }, 1);
   used = 1e9;
   assert.equal(collect(), false);
+  assert.equal(trims, 1);
 });
 
 Deno.test("with ctagent's V8 flags a run's garbage is collected: the heap falls back to what is live", () => {

@@ -103,15 +103,19 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     })
     : undefined;
 
-  /** Rewrites the JSON mirrors (SPEC §7.12) of `collector` after its run, unless its items did not move. */
-  const mirror = async (collector: string, itemsWritten: number, dir: string) => {
+  /**
+   * Rewrites the JSON mirrors (SPEC §7.12) of `collector` after its run, unless its items did not move or the run
+   * wrote them itself (a baseline, RunOptions.mirrorDir).
+   */
+  const mirror = async (collector: string, itemsWritten: number, dir: string, mirrored = false) => {
     try {
       await writeMirrors({
         db,
         dir,
         os: host.os,
         only: [collector],
-        unchanged: itemsWritten === 0 ? [collector] : [],
+        // Unchanged, or put in place by the run itself: written only if missing.
+        unchanged: itemsWritten === 0 || mirrored ? [collector] : [],
       });
     } catch (e) {
       log.error("cannot write the JSON mirrors", { dir, error: e });
@@ -174,6 +178,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         scope: partial?.scope,
         origin: partial?.origin,
         onChange: changed && ((c) => void changed.push({ key: c.key })),
+        mirrorDir: opts.mirrorDir,
       });
       if (changed) {
         const failed = summary.status === "failed" || summary.status === "aborted";
@@ -188,7 +193,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         if (summary.itemsWritten) mirrorLater.add(collector.name);
       } else if (opts.mirrorDir) {
         mirrorLater.delete(collector.name);
-        await mirror(collector.name, summary.itemsWritten, opts.mirrorDir);
+        await mirror(collector.name, summary.itemsWritten, opts.mirrorDir, summary.mirrored);
       }
       collectGarbage();
       return summary;

@@ -31,6 +31,8 @@ export async function runOnce(opts: {
   collectorSettings?: CollectorSettings;
   /** What the outbox keeps of each record (see recordFields in agent/ama/mod.ts). */
   fields?: RecordFields;
+  /** Where the JSON mirrors go: a baseline writes its own as it stores its items (RunOptions.mirrorDir). */
+  mirrorDir?: string;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];

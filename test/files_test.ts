@@ -10,6 +10,7 @@ import { SysError } from "../agent/host/files/libc_posix.ts";
 import { settingsSchema } from "../agent/config/dcr.ts";
 import { runCollector } from "../agent/pipeline/run.ts";
 import { openDb } from "../db/open.ts";
+import { writeMirrors } from "../agent/pipeline/mirrors.ts";
 import { liveHost } from "../agent/host/mod.ts";
 import { memoryLogger } from "../agent/log.ts";
 
@@ -270,5 +271,57 @@ Deno.test("pipeline: a files run aborted while hashing a huge file ends within 2
   } finally {
     await close();
     await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("pipeline: a baseline writes File.json as it stores its items, byte for byte what the table gives after", async () => {
+  const t = await makeHostileTree();
+  const out = await Deno.makeTempDir({ prefix: "ctagent-files-mirror-" });
+  const { db, raw, close } = await openDb(":memory:");
+  try {
+    // Keys whose JavaScript order is not SQLite's (astral characters against U+E000–U+FFFF), a control
+    // character, and a file whose read fails (its line carries the error).
+    for (
+      const name of ["\u{1F600}.conf", "\uFF21.conf", "\uE000.conf", "tab\there.conf", "unreadable.conf"]
+    ) {
+      await Deno.writeTextFile(`${t.dir}/${name}`, name);
+    }
+    const deny = ["unreadable.conf"];
+    const ops = {
+      ...LIBC_OPS,
+      openAt(dirfd: number, name: Uint8Array<ArrayBuffer>, flags: number) {
+        if (deny.includes(bytesToPath(name.subarray(0, name.length - 1)))) throw new SysError("openat", 13);
+        return LIBC_OPS.openAt(dirfd, name, flags);
+      },
+    };
+    const s = await runCollector({
+      db,
+      raw,
+      collector: filesCollector({ ops }),
+      settings: settingsSchema("linux").parse({
+        fileSettings: { fileInfo: [{ name: "t", path: `${t.dir}/.*`, recurse: true }] },
+      }),
+      host: liveHost(),
+      log: memoryLogger(),
+      signal: new AbortController().signal,
+      mirrorDir: `${out}/run`,
+    });
+    assert.equal(s.status, "baseline", s.error);
+    assert.equal(s.mirrored, true, "the baseline put its mirror in place");
+    await writeMirrors({ db, dir: `${out}/table`, os: "linux", only: ["files"] });
+    const ran = Deno.readFileSync(`${out}/run/File.json`);
+    assert.deepEqual(ran, Deno.readFileSync(`${out}/table/File.json`));
+    const lines = new TextDecoder().decode(ran);
+    assert.ok(JSON.parse(lines).length > 20);
+    assert.match(lines, /unreadable\.conf.*"error":/);
+    assert.deepEqual(
+      Deno.readDirSync(`${out}/run`).map((e) => e.name).toArray(),
+      ["File.json"],
+      "no temp file",
+    );
+  } finally {
+    await close();
+    await t.cleanup();
+    await Deno.remove(out, { recursive: true });
   }
 });

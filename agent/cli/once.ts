@@ -67,6 +67,7 @@ export async function runOnceMode(
     outboxMax: cli.outboxMax,
     fields: recordFields(ama),
     collectorSettings: cli.collectorSettings,
+    mirrorDir: dataDir,
   });
   printOnce(cli, io, opened, collectors, host, { ...res, config });
   if (stop.aborted) {
@@ -80,7 +81,8 @@ export async function runOnceMode(
       dir: dataDir,
       os: host.os,
       only: res.summaries.map((s) => s.collector),
-      unchanged: res.summaries.filter((s) => s.itemsWritten === 0).map((s) => s.collector),
+      // Unchanged, or put in place by the run itself: written only if missing.
+      unchanged: res.summaries.filter((s) => s.itemsWritten === 0 || s.mirrored).map((s) => s.collector),
     });
   } catch (e) {
     io.err(`ctagent: warning: cannot write the JSON mirrors in ${dataDir}: ${(e as Error).message}`);

@@ -11,6 +11,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import type { CollectorSpec, Item, MirrorFile } from "../collectors/types.ts";
+import { keyOrder } from "../key_order.ts";
 import { COLLECTORS } from "../collectors/mod.ts";
 import type { Platform } from "../platform.ts";
 import type { Db } from "../../db/open.ts";
@@ -26,51 +27,177 @@ export function mirrorsOf(
 }
 
 /**
- * Writes a file through a temp file in the same directory, fsynced, then renamed over `path`. `fill` hands
- * the text over a piece at a time (`put`), so a big file is never one string in memory.
+ * A file written through a temp file in the same directory, a piece at a time (`put`, so a big file is never one
+ * string in memory), fsynced, then renamed over `path` (`commit`); `abort` leaves `path` as it was.
  */
+export class AtomicFile {
+  readonly #tmp: string;
+  readonly #fd: number;
+  readonly #encoder = new TextEncoder();
+  #pending: string[] = [];
+  #size = 0;
+  #open = true;
+
+  constructor(readonly path: string) {
+    this.#tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
+    this.#fd = openSync(this.#tmp, "w", 0o644);
+  }
+
+  put(text: string): void {
+    this.#pending.push(text);
+    this.#size += text.length;
+    if (this.#size >= 1 << 18) this.#flush();
+  }
+
+  #flush(): void {
+    const bytes = this.#encoder.encode(this.#pending.join(""));
+    this.#pending = [];
+    this.#size = 0;
+    for (let at = 0; at < bytes.length;) at += writeSync(this.#fd, bytes, at);
+  }
+
+  commit(): void {
+    try {
+      this.#flush();
+      fsyncSync(this.#fd);
+    } catch (e) {
+      this.abort();
+      throw e;
+    }
+    this.#open = false;
+    closeSync(this.#fd);
+    try {
+      renameSync(this.#tmp, this.path);
+    } catch (e) {
+      rmSync(this.#tmp, { force: true });
+      throw new Error(`Cannot write mirror ${this.path}: ${(e as Error).message}`, { cause: e });
+    }
+  }
+
+  abort(): void {
+    if (!this.#open) return;
+    this.#open = false;
+    closeSync(this.#fd);
+    rmSync(this.#tmp, { force: true });
+  }
+}
+
+/** Writes a file atomically (AtomicFile): `fill` hands the text over a piece at a time. */
 export async function writeFileAtomicStreamed(
   path: string,
   fill: (put: (text: string) => void) => Promise<void> | void,
 ): Promise<void> {
-  const tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-  const fd = openSync(tmp, "w", 0o644);
-  const encoder = new TextEncoder();
-  let pending: string[] = [];
-  let size = 0;
-  const flush = () => {
-    const bytes = encoder.encode(pending.join(""));
-    pending = [];
-    size = 0;
-    let at = 0;
-    while (at < bytes.length) at += writeSync(fd, bytes, at);
-  };
+  const file = new AtomicFile(path);
   try {
-    await fill((text) => {
-      pending.push(text);
-      size += text.length;
-      if (size >= 1 << 20) flush();
-    });
-    flush();
-    fsyncSync(fd);
+    await fill((text) => file.put(text));
   } catch (e) {
-    closeSync(fd);
-    rmSync(tmp, { force: true });
+    file.abort();
     throw e;
   }
-  closeSync(fd);
-  try {
-    renameSync(tmp, path);
-  } catch (e) {
-    rmSync(tmp, { force: true });
-    throw new Error(`Cannot write mirror ${path}: ${(e as Error).message}`, { cause: e });
-  }
+  file.commit();
 }
 
 /** An item's stored JSON (an object) with an `error` field added. */
 function withError(data: string, error: string): string {
   const field = `"error":${JSON.stringify(error)}}`;
   return data === "{}" ? `{${field}` : `${data.slice(0, -1)},${field}`;
+}
+
+/** A mirror's line of an item: its JSON as stored (no parse, no re-serialization), with its error if it has one. */
+const mirrorLine = (data: string, error: string | null) => error ? withError(data, error) : data;
+
+/** Items a MirrorDraft holds back for the ones that come late (~4 MB of lines); /usr's latest came 1,955 late. */
+export const DRAFT_HOLD = 8192;
+
+/**
+ * A collector's mirrors written while its baseline stores its items (DirectSink), so the items need not be read
+ * back from the table after the run (for 119k files that read alone took ~0.8 s: the table rebuilds each item's
+ * JSON). Items come nearly in key order (the files walk reports a hashed file when its checksum is back, after
+ * files walked later): the draft holds up to `hold` of them sorted and writes out the lowest; an item that comes
+ * after a greater one was written gives the draft up. `commit` once the run is stored: it says whether the
+ * mirrors were put in place; when not, nothing of the draft is left and the mirror is written from the table
+ * (writeMirrors).
+ */
+export class MirrorDraft {
+  readonly #files: { file: AtomicFile; keep?: (item: Item) => boolean; first: boolean }[] = [];
+  /** Items not yet written, in key order: [key, JSON as stored, error]. */
+  #held: [string, string, string | null][] = [];
+  /** The greatest key written out. */
+  #written: string | null = null;
+  #broken = false;
+
+  private constructor(private readonly hold: number) {}
+
+  /** The drafts of `collector`'s mirrors on `os` in `dir`; undefined when it has none, or they cannot be begun. */
+  static of(dir: string, os: Platform, collector: string, hold = DRAFT_HOLD): MirrorDraft | undefined {
+    const mirrors = mirrorsOf(os).filter((m) => m.collector === collector);
+    if (!mirrors.length) return undefined;
+    const draft = new MirrorDraft(hold);
+    try {
+      mkdirSync(dir, { recursive: true });
+      for (const m of mirrors) {
+        draft.#files.push({ file: new AtomicFile(join(dir, m.file)), keep: m.keep, first: true });
+      }
+    } catch {
+      draft.abort();
+      return undefined;
+    }
+    return draft;
+  }
+
+  /** An item as it was stored: its key, JSON and error as the table holds them. */
+  add(key: string, json: string, error: string | null): void {
+    if (this.#broken) return;
+    if (this.#written !== null && keyOrder(key, this.#written) <= 0) return this.abort();
+    const held = this.#held;
+    let at = held.length;
+    while (at > 0 && keyOrder(held[at - 1][0], key) > 0) at--;
+    if (at > 0 && held[at - 1][0] === key) return this.abort();
+    held.splice(at, 0, [key, json, error]);
+    if (held.length > this.hold) this.#writeOut(held.length - (this.hold >> 1));
+  }
+
+  /** Writes out the lowest `n` items held. */
+  #writeOut(n: number): void {
+    const out = this.#held.splice(0, n);
+    if (!out.length) return;
+    this.#written = out[out.length - 1][0];
+    try {
+      for (const f of this.#files) {
+        for (const [, json, error] of out) {
+          if (f.keep && !f.keep(JSON.parse(json) as Item)) continue;
+          f.file.put(`${f.first ? "[\n" : ",\n"}${mirrorLine(json, error)}`);
+          f.first = false;
+        }
+      }
+    } catch {
+      this.abort();
+    }
+  }
+
+  /** Puts the mirrors in place; false when the draft was given up (nothing of it is left behind then). */
+  commit(): boolean {
+    if (this.#broken) return false;
+    this.#writeOut(this.#held.length);
+    if (this.#broken) return false;
+    try {
+      for (const f of this.#files) {
+        f.file.put(f.first ? "[]\n" : "\n]\n");
+        f.file.commit();
+      }
+      return true;
+    } catch {
+      this.abort();
+      return false;
+    }
+  }
+
+  /** Gives the draft up: its temp files are removed, the mirrors are as they were. */
+  abort(): void {
+    this.#broken = true;
+    this.#held = [];
+    for (const f of this.#files) f.file.abort();
+  }
 }
 
 /**
@@ -97,8 +224,7 @@ export async function writeMirrors(opts: {
       for await (const rows of itemPages(opts.db, m.collector)) {
         for (const r of rows) {
           if (m.keep && !m.keep(JSON.parse(r.data) as Item)) continue;
-          // One item per line, as stored (no parse, no re-serialization), with its error when it has one.
-          put(`${first ? "[\n" : ",\n"}${r.error ? withError(r.data, r.error) : r.data}`);
+          put(`${first ? "[\n" : ",\n"}${mirrorLine(r.data, r.error)}`);
           first = false;
         }
       }

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { openDb } from "../../db/open.ts";
-import { writeFileAtomicStreamed, writeMirrors } from "./mirrors.ts";
+import { MirrorDraft, writeFileAtomicStreamed, writeMirrors } from "./mirrors.ts";
 
 async function setup() {
   const opened = await openDb(":memory:");
@@ -133,5 +133,71 @@ Deno.test("writeMirrors() streams a mirror of several pages, one item per line",
   );
   assert.equal(readFileSync(`${dir}/Services.json`, "utf8"), "[]\n");
   await opened.close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+/** Software items of Windows (two mirrors, each with its `keep`), stored in `db` and drafted in the order given. */
+async function drafted(order: string[], hold: number) {
+  const opened = await openDb(":memory:");
+  const dir = await Deno.makeTempDir();
+  const draft = MirrorDraft.of(`${dir}/draft`, "windows", "software", hold)!;
+  for (const [i, key] of order.entries()) {
+    const json = JSON.stringify({ SoftwareName: key, SoftwareType: i < 2 ? "Update" : "Application" });
+    const error = i % 4 === 1 ? `EIO: cannot read ${key}` : null;
+    await opened.db.insertInto("items").values({
+      collector: "software",
+      key,
+      checksum: "c",
+      data: json,
+      error,
+      first_seen: 1,
+      changed_at: 1,
+    }).execute();
+    draft.add(key, json, error);
+  }
+  return { ...opened, dir, draft };
+}
+
+// Keys in code point order (SQLite's): \u0001 a b\n c\\d m z é \uE000x \uFF21 😀. They come at most two places
+// late, and JavaScript's `<` would put 😀 (a surrogate pair) before \uFF21, which comes after it here.
+const NEARLY = ["a", "\u0001", "c\\d", "b\n", "z", "m", "\uE000x", "\u00e9", "\u{1F600}", "\uFF21"];
+// \u0001 comes eight places late.
+const LATE = ["a", "b\n", "\u{1F600}", "\uFF21", "\uE000x", "c\\d", "\u00e9", "z", "\u0001", "m"];
+
+Deno.test("MirrorDraft: items a little out of key order give the same bytes as writeMirrors() from the table", async () => {
+  const { db, dir, draft, close } = await drafted(NEARLY, 4);
+  assert.equal(draft.commit(), true);
+  await writeMirrors({ db, dir: `${dir}/table`, os: "windows", only: ["software"] });
+  for (const f of ["Applications.json", "Patches.json"]) {
+    assert.deepEqual(readFileSync(`${dir}/draft/${f}`), readFileSync(`${dir}/table/${f}`), f);
+  }
+  assert.ok(JSON.parse(readFileSync(`${dir}/draft/Patches.json`, "utf8")).length > 0);
+  assert.deepEqual(readdirSync(`${dir}/draft`).sort(), ["Applications.json", "Patches.json"]);
+  await close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: an item later than it can hold back gives the draft up, leaving the mirrors as they were", async () => {
+  const { dir, draft, close } = await drafted(LATE, 4);
+  assert.equal(draft.commit(), false);
+  assert.deepEqual(readdirSync(`${dir}/draft`), [], "no temp file left");
+  await close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: a key given twice gives the draft up; an aborted draft leaves nothing", async () => {
+  const dir = await Deno.makeTempDir();
+  const twice = MirrorDraft.of(dir, "linux", "files")!;
+  twice.add("/a", "{}", null);
+  twice.add("/a", "{}", null);
+  assert.equal(twice.commit(), false);
+  const aborted = MirrorDraft.of(dir, "linux", "files")!;
+  aborted.add("/a", "{}", null);
+  aborted.abort();
+  assert.deepEqual(readdirSync(dir), []);
+  assert.equal(MirrorDraft.of(dir, "linux", "registry"), undefined, "no mirror, no draft");
+  const empty = MirrorDraft.of(dir, "linux", "files")!;
+  assert.equal(empty.commit(), true);
+  assert.equal(readFileSync(`${dir}/File.json`, "utf8"), "[]\n");
   await Deno.remove(dir, { recursive: true });
 });

@@ -29,6 +29,7 @@ import {
   type WireRecord,
 } from "./records.ts";
 import { DirectSink, type RunSink, Stage } from "./stage.ts";
+import { MirrorDraft } from "./mirrors.ts";
 import { breather } from "../breathe.ts";
 
 /** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
@@ -58,6 +59,8 @@ export interface RunSummary {
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
+  /** The run put the collector's mirrors in place itself (RunOptions.mirrorDir): they need no rewrite. */
+  mirrored?: boolean;
   /**
    * Set when the run failed because the database could not store it (full, read-only, damaged), not because
    * of the collector: what the operator can do. `--once` exits 19 for it.
@@ -96,6 +99,11 @@ export interface RunOptions {
   origin?: (key: string) => Record<string, string> | undefined;
   /** Told each change as it is stored (the realtime manager counts what a scheduled scan found). */
   onChange?: (change: { key: string; category: Change["category"] }) => void;
+  /**
+   * Where the collector's JSON mirrors go (File.json, ...): given, a baseline that writes straight into the tables
+   * writes them too as it goes, and puts them in place once stored (`mirrored` in the summary).
+   */
+  mirrorDir?: string;
 }
 
 export const DEFAULT_OUTBOX_MAX = 500_000;
@@ -238,8 +246,9 @@ async function collectAndStore(
   // users of the connection wait for it (the page reads on its own).
   if (baseline && !hasItems(opts.raw, name)) {
     let failure: { failed: "aborted" | "failed"; error: string } | undefined;
+    const mirror = opts.mirrorDir === undefined ? undefined : MirrorDraft.of(opts.mirrorDir, host.os, name);
     try {
-      return await db.transaction().execute(async (trx) => {
+      const summary = await db.transaction().execute(async (trx) => {
         const head = inventoryHead({
           dataType: dataTypeOf(collector, host.os),
           computer: host.hostname,
@@ -253,6 +262,7 @@ async function collectAndStore(
           (i) => collector.key(i),
           startedAt,
           bodies && delivering ? { stream: inventoryStream(collector), head, bodies } : undefined,
+          mirror,
         );
         const r = await collect(sink);
         if ("failed" in r) {
@@ -261,7 +271,10 @@ async function collectAndStore(
         }
         return await store(opts, sink, r.collected, plan, trx);
       });
+      // Stored: the mirrors written meanwhile go in place (or, given up, are written from the table later).
+      return mirror?.commit() ? { ...summary, mirrored: true } : summary;
     } catch (e) {
+      mirror?.abort();
       if (failure) return await fail(failure.failed, failure.error);
       // The transaction rolled back: nothing of the run is stored.
       if (signal.aborted) {

@@ -24,6 +24,7 @@ import {
 import { appendStagedInventory, inventoryRecordText, outboxAppender } from "../../db/outbox.ts";
 import { REPORTED, StoredWindow } from "./previous.ts";
 import { contentWriter, storeStagedContents } from "../../db/contents.ts";
+import type { MirrorDraft } from "./mirrors.ts";
 
 /** Rows kept in memory before they are written to the staging tables. */
 export const PAGE = 500;
@@ -396,6 +397,8 @@ export class DirectSink implements RunSink {
       head: { la: string | null; extra: string };
       bodies: BodyOptions;
     },
+    /** The collector's mirrors, written as the items are stored (pipeline/mirrors.ts). */
+    private readonly mirror?: MirrorDraft,
   ) {
     this.#items = newItemWriter(raw, collector, at);
     this.#outbox = outboxAppender(raw);
@@ -427,6 +430,7 @@ export class DirectSink implements RunSink {
       return;
     }
     this.#count++;
+    this.mirror?.add(s.key, s.json, s.error);
     if (s.error !== null) {
       this.errors++;
       return;

@@ -106,15 +106,16 @@ function withError(data: string, error: string): string {
 /** A mirror's line of an item: its JSON as stored (no parse, no re-serialization), with its error if it has one. */
 const mirrorLine = (data: string, error: string | null) => error ? withError(data, error) : data;
 
-/** Items a MirrorDraft holds back for the ones that come late (~4 MB of lines); /usr's latest came 1,955 late. */
-export const DRAFT_HOLD = 8192;
+/** Items a MirrorDraft holds back for the ones that come late (~2 MB of lines); /usr's latest came 1,955 late. */
+export const DRAFT_HOLD = 4096;
 
 /**
  * A collector's mirrors written while its baseline stores its items (DirectSink), so the items need not be read
  * back from the table after the run (for 119k files that read alone took ~0.8 s: the table rebuilds each item's
  * JSON). Items come nearly in key order (the files walk reports a hashed file when its checksum is back, after
- * files walked later): the draft holds up to `hold` of them sorted and writes out the lowest; an item that comes
- * after a greater one was written gives the draft up. `commit` once the run is stored: it says whether the
+ * files walked later): the draft holds up to `hold` of them sorted and, when full, writes out the lowest eighth, so
+ * an item may come up to 7/8 of `hold` places late; one that comes after a greater one was written gives the draft
+ * up. `commit` once the run is stored: it says whether the
  * mirrors were put in place; when not, nothing of the draft is left and the mirror is written from the table
  * (writeMirrors).
  */
@@ -154,7 +155,7 @@ export class MirrorDraft {
     while (at > 0 && keyOrder(held[at - 1][0], key) > 0) at--;
     if (at > 0 && held[at - 1][0] === key) return this.abort();
     held.splice(at, 0, [key, json, error]);
-    if (held.length > this.hold) this.#writeOut(held.length - (this.hold >> 1));
+    if (held.length > this.hold) this.#writeOut(held.length - this.hold + (this.hold >> 3));
   }
 
   /** Writes out the lowest `n` items held. */

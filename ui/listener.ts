@@ -14,6 +14,10 @@ export interface ListenerOptions {
   files: () => FilePrivacySettings | undefined;
   acknowledge: (input: AckInput) => Promise<Ack>;
   log?: Logger;
+  /** How a failed listener is started again (default RESTART). */
+  restart?: Partial<typeof RESTART>;
+  /** The listener worker's module, relative to this file (tests: one that can be made to fail). */
+  workerUrl?: string;
 }
 
 export interface Listener {
@@ -36,64 +40,126 @@ function rebuilt(e: Failure): Error {
 const plain = (e: unknown): Failure =>
   e instanceof Error ? { name: e.name, message: e.message } : { name: "Error", message: String(e) };
 
+/** The first wait before a failed listener is started again, doubled after each failure up to `max`. */
+export const RESTART = { firstMs: 1000, maxMs: 5 * 60_000, resetAfterMs: 60_000 };
+
 export async function startListener(o: ListenerOptions): Promise<Listener> {
-  const worker = new Worker(new URL("./listener_worker.ts", import.meta.url).href, { type: "module" });
-  const send = (m: ToListener) => worker.postMessage(m);
+  const restart = { ...RESTART, ...o.restart };
   let running = false;
+  let stopping = false;
   let stopped: (() => void) | undefined;
-  const listening = new Promise<Listen>((resolve, reject) => {
-    worker.onerror = (e) => {
-      e.preventDefault();
-      o.log?.error("the page's listener failed", { error: e.message });
-      reject(new Error(`the page's listener failed: ${e.message}`));
-      running = false;
-      stopped?.();
-    };
-    worker.onmessage = (e: MessageEvent<FromListener>) => {
-      const m = e.data;
-      if (m.type === "listening") resolve(m.listen);
-      else if (m.type === "failed") reject(rebuilt(m.error));
-      else if (m.type === "running") running = m.running;
-      else if (m.type === "log") o.log?.[m.level](m.msg, m.fields);
-      else if (m.type === "live") {
-        Promise.resolve(o.status?.()).then(
-          (status) => send({ type: "live", id: m.id, live: { status, files: o.files() } }),
-          (err) => {
-            o.log?.warn("cannot hand the live status to the page", { error: err });
-            send({ type: "live", id: m.id, live: { files: o.files() } });
-          },
-        );
-      } else if (m.type === "scan") {
-        Promise.resolve(o.scheduler?.scanNow(m.collector)).then(
-          () => send({ type: "scanned", id: m.id }),
-          (err) => send({ type: "scanned", id: m.id, error: plain(err) }),
-        );
-      } else if (m.type === "ack") {
-        o.acknowledge(m.input).then(
-          (ack) => send({ type: "acked", id: m.id, ack }),
-          (err) => send({ type: "acked", id: m.id, error: plain(err) }),
-        );
-      } else if (m.type === "stopped") stopped?.();
-    };
-  });
-  send({ type: "init", init: o.init });
+  /** The listener worker now, and whether it is serving (it said "listening"). */
+  let current: { worker: Worker; up: boolean; since: number };
+  let retry: ReturnType<typeof setTimeout> | undefined;
+  let failures = 0;
+
+  /** A listener worker started on `listen`; `listening` settles once it serves, or could not. */
+  const spawn = (listen: Listen) => {
+    // The literal `new URL("./…_worker.ts", import.meta.url)` is what build/bundle.ts embeds in the bundle.
+    const url = o.workerUrl
+      ? new URL(o.workerUrl, import.meta.url)
+      : new URL("./listener_worker.ts", import.meta.url);
+    const worker = new Worker(url.href, { type: "module" });
+    const me = { worker, up: false, since: 0 };
+    const send = (m: ToListener) => worker.postMessage(m);
+    const listening = new Promise<Listen>((resolve, reject) => {
+      worker.onerror = (e) => {
+        e.preventDefault();
+        o.log?.error("the page's listener failed", { error: e.message });
+        reject(new Error(`the page's listener failed: ${e.message}`));
+        running = false;
+        stopped?.();
+        // Once it served, it is started again; before, whoever waits for `listening` decides.
+        if (me.up && me === current) again(me);
+      };
+      worker.onmessage = (e: MessageEvent<FromListener>) => {
+        const m = e.data;
+        if (m.type === "listening") {
+          me.up = true;
+          me.since = performance.now();
+          resolve(m.listen);
+        } else if (m.type === "failed") reject(rebuilt(m.error));
+        else if (m.type === "running") running = m.running;
+        else if (m.type === "log") o.log?.[m.level](m.msg, m.fields);
+        else if (m.type === "live") {
+          Promise.resolve(o.status?.()).then(
+            (status) => send({ type: "live", id: m.id, live: { status, files: o.files() } }),
+            (err) => {
+              o.log?.warn("cannot hand the live status to the page", { error: err });
+              send({ type: "live", id: m.id, live: { files: o.files() } });
+            },
+          );
+        } else if (m.type === "scan") {
+          Promise.resolve(o.scheduler?.scanNow(m.collector)).then(
+            () => send({ type: "scanned", id: m.id }),
+            (err) => send({ type: "scanned", id: m.id, error: plain(err) }),
+          );
+        } else if (m.type === "ack") {
+          o.acknowledge(m.input).then(
+            (ack) => send({ type: "acked", id: m.id, ack }),
+            (err) => send({ type: "acked", id: m.id, error: plain(err) }),
+          );
+        } else if (m.type === "stopped") stopped?.();
+      };
+    });
+    send({ type: "init", init: { ...o.init, listen } });
+    return { me, listening };
+  };
+
+  /**
+   * The listener `dead` failed: a new one is started on the same address after a wait that doubles with each
+   * failure in a row (up to `maxMs`; a listener that served `resetAfterMs` starts the count again), so the page
+   * comes back without the agent's restart, and a listener that cannot start never spins.
+   */
+  const again = (dead: typeof current) => {
+    dead.worker.terminate();
+    dead.up = false;
+    if (stopping) return;
+    if (dead.since && performance.now() - dead.since >= restart.resetAfterMs) failures = 0;
+    const wait = Math.min(restart.firstMs * 2 ** failures++, restart.maxMs);
+    o.log?.warn("the page's listener starts again", {
+      in_ms: wait,
+      listen: `${listen.hostname}:${listen.port}`,
+    });
+    retry = setTimeout(() => {
+      retry = undefined;
+      const next = spawn(listen);
+      current = next.me;
+      next.listening.then(
+        () => o.log?.info("the page's listener is back", { listen: `${listen.hostname}:${listen.port}` }),
+        (e) => {
+          if (stopping || next.me !== current) return;
+          o.log?.error("the page's listener could not start again", { error: e });
+          again(next.me);
+        },
+      );
+    }, wait);
+  };
+
+  const first = spawn(o.init.listen);
+  current = first.me;
   let listen: Listen;
   try {
-    listen = await listening;
+    listen = await first.listening;
   } catch (e) {
-    worker.terminate();
+    first.me.worker.terminate();
     throw e;
   }
   return {
     listen,
     running: () => running,
     async stop() {
-      const done = new Promise<void>((r) => stopped = r);
-      send({ type: "stop" });
-      // The page's worker gets 1 s to end (worker_page.ts); past 2 s the listener is ended anyway.
-      let wait: ReturnType<typeof setTimeout> | undefined;
-      await Promise.race([done, new Promise<void>((r) => wait = setTimeout(r, 2000))]);
-      clearTimeout(wait);
+      stopping = true;
+      clearTimeout(retry);
+      const { worker, up } = current;
+      if (up) {
+        const done = new Promise<void>((r) => stopped = r);
+        worker.postMessage({ type: "stop" } satisfies ToListener);
+        // The page's worker gets 1 s to end (worker_page.ts); past 2 s the listener is ended anyway.
+        let wait: ReturnType<typeof setTimeout> | undefined;
+        await Promise.race([done, new Promise<void>((r) => wait = setTimeout(r, 2000))]);
+        clearTimeout(wait);
+      }
       worker.terminate();
       running = false;
     },

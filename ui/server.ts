@@ -28,7 +28,7 @@ import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { createApp, servePage, type UiOptions } from "./app.ts";
-import { startListener } from "./listener.ts";
+import { type ListenerOptions, startListener } from "./listener.ts";
 import { verbatim } from "../agent/log.ts";
 import { type AckInput, acknowledge } from "../db/acks.ts";
 
@@ -81,6 +81,8 @@ export interface StartOptions extends Omit<UiOptions, "collectors" | "db"> {
   thread?: "worker" | "main";
   /** How long the page's worker is kept with no request and no open stream (default 5 minutes). */
   pageIdleMs?: number;
+  /** For tests: how a failed listener starts again, and a listener worker that can be made to fail. */
+  listener?: Pick<ListenerOptions, "restart" | "workerUrl">;
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */
@@ -247,6 +249,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       files,
       acknowledge: ack,
       log: opts.log,
+      ...opts.listener,
     });
     bound = listener.listen;
     workerRunning = listener.running;

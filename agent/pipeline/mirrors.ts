@@ -5,6 +5,7 @@ import {
   fsyncSync,
   mkdirSync,
   openSync,
+  readdirSync,
   renameSync,
   rmSync,
   writeSync,
@@ -82,6 +83,23 @@ export class AtomicFile {
   }
 }
 
+/**
+ * Removes the temp files of `file` in `dir` that other processes left (killed while writing it): a draft lives as
+ * long as a baseline, ~57 MB for /usr. Only the process that owns the data directory (agent/state_lock.ts)
+ * writes its mirrors, so another process's temp file there is an orphan; this process's own are left alone.
+ */
+export function removeOrphans(dir: string, file: string): void {
+  const mine = `${file}.tmp-${Deno.pid}-`;
+  for (const name of readdirSync(dir)) {
+    if (!name.startsWith(`${file}.tmp-`) || name.startsWith(mine)) continue;
+    try {
+      rmSync(join(dir, name), { force: true });
+    } catch {
+      // Still open somewhere (Windows) or not ours to remove: it stays, and the draft goes on.
+    }
+  }
+}
+
 /** Writes a file atomically (AtomicFile): `fill` hands the text over a piece at a time. */
 export async function writeFileAtomicStreamed(
   path: string,
@@ -137,6 +155,7 @@ export class MirrorDraft {
     try {
       mkdirSync(dir, { recursive: true });
       for (const m of mirrors) {
+        removeOrphans(dir, m.file);
         draft.#files.push({ file: new AtomicFile(join(dir, m.file)), keep: m.keep, first: true });
       }
     } catch {

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync } from "node:fs";
 import { openDb } from "../../db/open.ts";
 import { MirrorDraft, writeFileAtomicStreamed, writeMirrors } from "./mirrors.ts";
 
@@ -199,5 +199,19 @@ Deno.test("MirrorDraft: a key given twice gives the draft up; an aborted draft l
   const empty = MirrorDraft.of(dir, "linux", "files")!;
   assert.equal(empty.commit(), true);
   assert.equal(readFileSync(`${dir}/File.json`, "utf8"), "[]\n");
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: a temp file another process left (killed mid-write) is removed; this process's own stay", async () => {
+  const dir = await Deno.makeTempDir();
+  const orphan = `${dir}/File.json.tmp-${Deno.pid + 1}-deadbeef`;
+  const own = `${dir}/File.json.tmp-${Deno.pid}-cafecafe`;
+  const other = `${dir}/Packages.json.tmp-${Deno.pid + 1}-deadbeef`;
+  for (const f of [orphan, own, other]) Deno.writeTextFileSync(f, "[\n{");
+  const draft = MirrorDraft.of(dir, "linux", "files")!;
+  assert.equal(existsSync(orphan), false);
+  assert.equal(existsSync(own), true);
+  assert.equal(existsSync(other), true, "another mirror's temp files are its own draft's business");
+  draft.abort();
   await Deno.remove(dir, { recursive: true });
 });

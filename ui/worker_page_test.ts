@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import { openDb } from "../db/open.ts";
 import { startUi } from "./server.ts";
+import type { Logger } from "../agent/log.ts";
+import { workerPage, type WorkerPageOptions } from "./worker_page.ts";
 
 const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
 const IDLE_MS = 300;
@@ -93,3 +95,46 @@ Deno.test("a request body crosses to the page's worker (a POST answered by the w
     assert.equal(r.status, 400, text);
     assert.match(text, /reviewer/, text);
   }));
+
+Deno.test("a page's worker that dies is ended, the request it held gets a 500, and the next request starts a new one", async () => {
+  const errors: string[] = [];
+  const log = {
+    debug() {},
+    info() {},
+    warn() {},
+    error: (msg: string) => void errors.push(msg),
+    child: () => log,
+  } as unknown as Logger;
+  const seen: boolean[] = [];
+  const page = workerPage({
+    workerUrl: new URL("./testdata/dying_page_worker.ts", import.meta.url).href,
+    init: {} as WorkerPageOptions["init"],
+    files: () => undefined,
+    acknowledge: () => Promise.reject(new Error("no acks here")),
+    log,
+    idleMs: 60_000,
+    onRunning: (r) => void seen.push(r),
+  });
+  const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  const ask = (path: string) => page.fetch(new Request(`http://127.0.0.1${path}`), addr);
+  try {
+    const first = await ask("/a");
+    assert.equal(first.status, 200);
+    const before = first.headers.get("x-worker");
+    assert.ok(before);
+
+    const dying = await ask("/__die");
+    await dying.body?.cancel();
+    assert.equal(dying.status, 500, "the request the worker held when it died");
+    assert.ok(errors.includes("the page's worker failed"), errors.join("; "));
+    assert.equal(page.running(), false, "a dead worker still counted as running");
+
+    const next = await ask("/b");
+    assert.equal(next.status, 200);
+    const after = next.headers.get("x-worker");
+    assert.ok(after && after !== before, "answered by the dead worker");
+    assert.deepEqual(seen, [true, false, true]);
+  } finally {
+    await page.stop();
+  }
+});

@@ -138,9 +138,8 @@ export const DRAFT_HOLD = 16384;
  * JSON). Items come nearly in key order (the files walk reports a hashed file when its checksum is back, after
  * files walked later): the draft holds up to `hold` of them sorted and, when full, writes out the lowest eighth, so
  * an item may come up to 7/8 of `hold` places late; one that comes after a greater one was written gives the draft
- * up. `commit` once the run is stored: it says whether the
- * mirrors were put in place; when not, nothing of the draft is left and the mirror is written from the table
- * (writeMirrors).
+ * up. `commit` once the run is stored: it says whether the mirrors were put in place; when not, no temp file is
+ * left and the mirrors are written from the table (writeMirrors).
  */
 export class MirrorDraft {
   readonly #files: { file: AtomicFile; keep?: (item: Item) => boolean; first: boolean }[] = [];
@@ -200,7 +199,7 @@ export class MirrorDraft {
     }
   }
 
-  /** Puts the mirrors in place; false when the draft was given up (nothing of it is left behind then). */
+  /** Puts the mirrors in place; false when the draft was given up (no temp file of it is left then). */
   commit(): boolean {
     if (this.#broken) return false;
     this.#writeOut(this.#held.length);

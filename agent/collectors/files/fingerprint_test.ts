@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { fileFingerprint, isFingerprint, statKey } from "./fingerprint.ts";
+import { fileFingerprint, isFingerprint, isFingerprintOf, statKey } from "./fingerprint.ts";
 import { hash64 } from "../../hash64.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 
@@ -54,9 +54,10 @@ Deno.test("statKey() is the stat key fingerprints stored before hold, for every 
   }
 });
 
-Deno.test("isFingerprint() says equal exactly when fileFingerprint() makes the same text", () => {
+Deno.test("isFingerprint() and isFingerprintOf() say equal exactly when fileFingerprint() makes the same text", () => {
   const rules = [{ name: "r", groupTag: "g" }, { name: "r2", groupTag: "g" }];
-  const keys = [storedKey(stat({})), storedKey(stat({ size: 1 }))];
+  const stats = [stat({}), stat({ size: 1 }), stat({ size: 2 ** 31 })];
+  const keys = stats.map(storedKey);
   const owners = [null, "root", "ro", "root:x"];
   const links = [null, "/target", "t"];
   const captures = ["", "r", "rn", "N"];
@@ -77,15 +78,25 @@ Deno.test("isFingerprint() says equal exactly when fileFingerprint() makes the s
     }
   }
   // Near misses too: one character more, fewer, or changed, at either end.
+  // Near misses too: one character more, fewer, or changed, at either end, and either side of the key's dot.
   for (const p of [...prints]) {
     prints.add(p + ":").add(p.slice(1)).add(p.slice(0, -1)).add("x" + p).add(p.slice(0, -1) + "x");
+    const dot = p.indexOf(".");
+    prints.add(p.slice(0, dot) + "0" + p.slice(dot)).add(p.slice(0, dot + 1) + "0" + p.slice(dot + 1));
   }
   let equal = 0;
   for (const a of args) {
+    const s = stats[keys.indexOf(a[0])];
     for (const p of prints) {
       const same = p === fileFingerprint(...a);
       equal += Number(same);
       assert.equal(isFingerprint(p, ...a), same, `${JSON.stringify(p)} against ${JSON.stringify(a)}`);
+      const [, ...rest] = a;
+      assert.equal(
+        isFingerprintOf(p, s, ...rest),
+        same,
+        `of the stat: ${JSON.stringify(p)} against ${JSON.stringify(a)}`,
+      );
     }
   }
   assert.equal(equal, args.length);

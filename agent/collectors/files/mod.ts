@@ -17,7 +17,7 @@ import { type Accounts, loadAccounts } from "../../host/accounts.ts";
 import type { CapturedContent } from "../../host/files/content.ts";
 import { captureDecision, type CapturePolicy, capturePolicyKey, uncapturedWhy } from "./capture.ts";
 import { collectFilesPortable, type PortableOptions } from "./portable.ts";
-import { fileFingerprint, isFingerprint, sameVersion, statKey } from "./fingerprint.ts";
+import { fileFingerprint, isFingerprintOf, sameVersion, statKey } from "./fingerprint.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
 
@@ -375,16 +375,19 @@ export async function collectFiles(
           // otherwise it is taken now.
           let print: string | undefined;
           if (before !== undefined || !regular) {
-            const key = statKey(f.stat), policyKey = capturePolicyKey(f.path, policy);
+            const policyKey = capturePolicyKey(f.path, policy);
             const owner = accounts.users.get(f.stat.uid) ?? null,
               group = accounts.groups.get(f.stat.gid) ?? null;
             if (
-              before !== undefined && isFingerprint(before, key, owner, group, f.linkTarget, rule, policyKey)
+              before !== undefined &&
+              isFingerprintOf(before, f.stat, owner, group, f.linkTarget, rule, policyKey)
             ) {
               reused++;
               return emit(out.same(f.path));
             }
-            if (!regular) print = fileFingerprint(key, owner, group, f.linkTarget, rule, policyKey);
+            if (!regular) {
+              print = fileFingerprint(statKey(f.stat), owner, group, f.linkTarget, rule, policyKey);
+            }
           }
           if (!regular) {
             // Read after the stat: an ACL changed in between is newer than the stat, and the next run,

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync } from "node:child_process";
 import { createHashPool, type HashResult } from "./hash.ts";
-import { hashFd, racy } from "./hash_worker.ts";
+import { collectEvery, hashFd, racy } from "./hash_worker.ts";
 import * as libc from "./libc_posix.ts";
 import { straceTest, traceDescriptors } from "../../../test/strace.ts";
 import { withTempDir } from "../../../test/helpers.ts";
@@ -322,3 +322,16 @@ for (
       }),
   );
 }
+
+Deno.test("collectEvery() collects on every n-th batch, and does nothing where V8 gives no gc()", () => {
+  let collected = 0;
+  const collect = collectEvery(3, () => collected++);
+  const seen: number[] = [];
+  for (let i = 1; i <= 10; i++) {
+    collect();
+    seen.push(collected);
+  }
+  assert.deepEqual(seen, [0, 0, 1, 1, 1, 2, 2, 2, 3, 3]);
+  const without = collectEvery(1, undefined);
+  without(); // no gc(): nothing to call, nothing thrown
+});

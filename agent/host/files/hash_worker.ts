@@ -222,9 +222,26 @@ function hashBatch(id: number, jobs: Float64Array): BatchResults {
   return out;
 }
 
+/**
+ * Batches between two full collections of a worker's heap. Left to itself, a worker's heap grew from 9 to 14.5 MB
+ * in a first scan of /usr (old garbage waiting for V8's next major collection, and the memory outside the heap
+ * that garbage holds). Collecting every 128 batches (4,000-8,000 files) took 6-20 MB off the scan's peak RSS
+ * (159-162 MB against 166-182 MB) at no cost in time; every 64 took off a few MB more and cost 0.1-0.2 s.
+ */
+export const COLLECT_EVERY = 128;
+
+/** A counter that calls `gc` (V8's, present with --expose-gc) on every `every`-th call. */
+export function collectEvery(every: number, gc: (() => void) | undefined): () => void {
+  let n = 0;
+  return () => {
+    if (++n % every === 0) gc?.();
+  };
+}
+
 // deno-lint-ignore no-explicit-any
 const self_ = globalThis as any;
 if ("WorkerGlobalScope" in globalThis) {
+  const collect = collectEvery(COLLECT_EVERY, self_.gc);
   self_.onmessage = (e: MessageEvent<{ id: number; jobs: Float64Array } | { stop: Int32Array }>) => {
     if ("stop" in e.data) {
       stop = e.data.stop;
@@ -232,6 +249,7 @@ if ("WorkerGlobalScope" in globalThis) {
     }
     const results = hashBatch(e.data.id, e.data.jobs);
     self_.postMessage(results, [results.stats.buffer]);
+    collect();
   };
   self_.postMessage({ ready: true });
 }

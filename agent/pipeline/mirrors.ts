@@ -6,6 +6,7 @@ import {
   mkdirSync,
   openSync,
   readdirSync,
+  readSync,
   renameSync,
   rmSync,
   writeSync,
@@ -29,32 +30,65 @@ export function mirrorsOf(
 
 /**
  * A file written through a temp file in the same directory, a piece at a time (`put`, so a big file is never one
- * string in memory), fsynced, then renamed over `path` (`commit`); `abort` leaves `path` as it was.
+ * string in memory), fsynced, then renamed over `path` (`commit`); `abort` leaves `path` as it was. What was
+ * written can be read back (`read`) before then.
  */
 export class AtomicFile {
   readonly #tmp: string;
   readonly #fd: number;
   readonly #encoder = new TextEncoder();
   #pending: string[] = [];
-  #size = 0;
+  #pendingSize = 0;
+  #bytes = 0;
   #open = true;
 
   constructor(readonly path: string) {
     this.#tmp = `${path}.tmp-${Deno.pid}-${crypto.randomUUID().slice(0, 8)}`;
-    this.#fd = openSync(this.#tmp, "w", 0o644);
+    this.#fd = openSync(this.#tmp, "w+", 0o644);
   }
 
   put(text: string): void {
     this.#pending.push(text);
-    this.#size += text.length;
-    if (this.#size >= 1 << 18) this.#flush();
+    this.#pendingSize += text.length;
+    if (this.#pendingSize >= 1 << 18) this.#flush();
+  }
+
+  /** Writes bytes after what was put. */
+  write(bytes: Uint8Array): void {
+    this.#flush();
+    this.#writeBytes(bytes);
+  }
+
+  /** The bytes written so far (what was put included). */
+  get size(): number {
+    this.#flush();
+    return this.#bytes;
+  }
+
+  /** Fills `into` with the bytes written from byte `position`, and returns it. */
+  read(position: number, into: Uint8Array): Uint8Array {
+    this.#flush();
+    for (let at = 0; at < into.length;) {
+      const n = readSync(this.#fd, into, at, into.length - at, position + at);
+      if (n === 0) throw new RangeError(`Cannot read ${this.#tmp} at ${position + at}: end of file`);
+      at += n;
+    }
+    return into;
   }
 
   #flush(): void {
+    if (!this.#pending.length) return;
     const bytes = this.#encoder.encode(this.#pending.join(""));
     this.#pending = [];
-    this.#size = 0;
-    for (let at = 0; at < bytes.length;) at += writeSync(this.#fd, bytes, at);
+    this.#pendingSize = 0;
+    this.#writeBytes(bytes);
+  }
+
+  #writeBytes(bytes: Uint8Array): void {
+    for (let at = 0; at < bytes.length;) {
+      at += writeSync(this.#fd, bytes, at, bytes.length - at, this.#bytes + at);
+    }
+    this.#bytes += bytes.length;
   }
 
   commit(): void {
@@ -127,36 +161,61 @@ const mirrorLine = (data: string, error: string | null) => error ? withError(dat
 /** Items a MirrorDraft holds back for the ones that come late (~2 MB of lines); /usr's latest came 1,955 late. */
 export const DRAFT_HOLD = 4096;
 
+/** The characters of items that came after a greater key was written that a MirrorDraft keeps for its commit. */
+export const DRAFT_LATE_CAP = 8 << 20;
+
+type DraftItem = [key: string, json: string, error: string | null];
+
 /**
  * A collector's mirrors written while its baseline stores its items (DirectSink), so the items need not be read
  * back from the table after the run (for 119k files that read alone took ~0.8 s: the table rebuilds each item's
  * JSON). Items come nearly in key order (the files walk reports a hashed file when its checksum is back, after
- * files walked later): the draft holds up to `hold` of them sorted and, when full, writes out the lowest eighth, so
- * an item may come up to 7/8 of `hold` places late; one that comes after a greater one was written gives the draft
- * up. `commit` once the run is stored: it says whether the mirrors were put in place; when not, no temp file is
- * left and the mirrors are written from the table (writeMirrors).
+ * files walked later): the draft holds up to `hold` of them sorted and, when full, writes out the lowest eighth.
+ * An item that comes after a greater one was written (more than 7/8 of `hold` places late, as on a busy machine)
+ * is kept aside, up to `lateCap` characters of them; `commit` then rebuilds each mirror from its temp file with the
+ * late items in their places. For that, each write-out (a chunk) records where it begins in each temp file and,
+ * in a side temp file, the keys of its lines: re-reading the chunks a late item falls in costs far less than the
+ * table's read-back, and nothing is kept in memory per item. `commit` once the run is stored: it says whether the
+ * mirrors were put in place; when not (a key given twice, too much late), no temp file is left and the mirrors
+ * are written from the table (writeMirrors).
  */
 export class MirrorDraft {
   readonly #files: { file: AtomicFile; keep?: (item: Item) => boolean; first: boolean }[] = [];
-  /** Items not yet written, in key order: [key, JSON as stored, error]. */
-  #held: [string, string, string | null][] = [];
+  /** Per chunk, a JSON array: for each mirror file the keys of the lines it got, then the keys no file took. */
+  #keys: AtomicFile | undefined;
+  /** The chunks written out, in key order: the greatest key of each, where it begins in each file and in #keys. */
+  readonly #chunks: { last: string; at: number[]; keysAt: number }[] = [];
+  /** Items not yet written, in key order. */
+  #held: DraftItem[] = [];
+  /** Items that came after a greater key was written, as they came, and their size in characters. */
+  #late: DraftItem[] = [];
+  #lateSize = 0;
   /** The greatest key written out. */
   #written: string | null = null;
   #broken = false;
 
-  private constructor(private readonly hold: number) {}
+  private constructor(private readonly hold: number, private readonly lateCap: number) {}
 
   /** The drafts of `collector`'s mirrors on `os` in `dir`; undefined when it has none, or they cannot be begun. */
-  static of(dir: string, os: Platform, collector: string, hold = DRAFT_HOLD): MirrorDraft | undefined {
+  static of(
+    dir: string,
+    os: Platform,
+    collector: string,
+    hold = DRAFT_HOLD,
+    lateCap = DRAFT_LATE_CAP,
+  ): MirrorDraft | undefined {
     const mirrors = mirrorsOf(os).filter((m) => m.collector === collector);
     if (!mirrors.length) return undefined;
-    const draft = new MirrorDraft(hold);
+    const draft = new MirrorDraft(hold, lateCap);
     try {
       mkdirSync(dir, { recursive: true });
       for (const m of mirrors) {
         removeOrphans(dir, m.file);
         draft.#files.push({ file: new AtomicFile(join(dir, m.file)), keep: m.keep, first: true });
       }
+      // Never committed (only read back, then removed); a temp file of the first mirror's, so that a killed
+      // process's one is an orphan the next draft removes (removeOrphans).
+      draft.#keys = new AtomicFile(join(dir, mirrors[0].file));
     } catch {
       draft.abort();
       return undefined;
@@ -167,7 +226,13 @@ export class MirrorDraft {
   /** An item as it was stored: its key, JSON and error as the table holds them. */
   add(key: string, json: string, error: string | null): void {
     if (this.#broken) return;
-    if (this.#written !== null && keyOrder(key, this.#written) <= 0) return this.abort();
+    if (this.#written !== null && keyOrder(key, this.#written) <= 0) {
+      if (key === this.#written) return this.abort();
+      this.#lateSize += key.length + json.length + (error?.length ?? 0);
+      if (this.#lateSize > this.lateCap) return this.abort();
+      this.#late.push([key, json, error]);
+      return;
+    }
     const held = this.#held;
     // Where it goes: after every held key not greater (a binary search; most items go last).
     let lo = 0, hi = held.length;
@@ -183,19 +248,30 @@ export class MirrorDraft {
     if (held.length > this.hold) this.#writeOut(held.length - this.hold + (this.hold >> 3));
   }
 
-  /** Writes out the lowest `n` items held. */
+  /** Writes out the lowest `n` items held, as one chunk. */
   #writeOut(n: number): void {
     const out = this.#held.splice(0, n);
     if (!out.length) return;
-    this.#written = out[out.length - 1][0];
     try {
+      const at = this.#files.map((f) => f.file.size);
+      const keys: string[][] = [];
+      const taken = new Uint8Array(out.length);
       for (const f of this.#files) {
-        for (const [, json, error] of out) {
+        const got: string[] = [];
+        for (const [i, [key, json, error]] of out.entries()) {
           if (f.keep && !f.keep(JSON.parse(json) as Item)) continue;
           f.file.put(`${f.first ? "[\n" : ",\n"}${mirrorLine(json, error)}`);
           f.first = false;
+          got.push(key);
+          taken[i] = 1;
         }
+        keys.push(got);
       }
+      keys.push(out.filter((_, i) => !taken[i]).map(([key]) => key));
+      const keysAt = this.#keys!.size;
+      this.#keys!.put(JSON.stringify(keys));
+      this.#written = out[out.length - 1][0];
+      this.#chunks.push({ last: this.#written, at, keysAt });
     } catch {
       this.abort();
     }
@@ -207,10 +283,15 @@ export class MirrorDraft {
     this.#writeOut(this.#held.length);
     if (this.#broken) return false;
     try {
+      if (this.#late.length && !this.#placeLate()) {
+        this.abort();
+        return false;
+      }
       for (const f of this.#files) {
         f.file.put(f.first ? "[]\n" : "\n]\n");
         f.file.commit();
       }
+      this.#keys?.abort();
       return true;
     } catch {
       this.abort();
@@ -218,11 +299,114 @@ export class MirrorDraft {
     }
   }
 
+  /**
+   * Rebuilds each mirror file with the late items in their places: the temp file's bytes are copied as they are,
+   * with each late line put before the first line of a greater key in its chunk (found by the chunk's keys and
+   * its newlines). False when a late key was given before (the mirrors are then the table's business).
+   */
+  #placeLate(): boolean {
+    const late = this.#late.sort((a, b) => keyOrder(a[0], b[0]));
+    this.#late = [];
+    for (let i = 1; i < late.length; i++) if (late[i][0] === late[i - 1][0]) return false;
+    // Each late item falls in the first chunk whose greatest key is not less than its own (there is one: a late
+    // key is not greater than the greatest written); both are in key order, so one walk finds them all.
+    const chunks = this.#chunks;
+    const affected: { chunk: number; late: DraftItem[]; keys: string[][] }[] = [];
+    let c = 0;
+    for (const item of late) {
+      while (keyOrder(chunks[c].last, item[0]) < 0) c++;
+      if (affected.at(-1)?.chunk === c) affected.at(-1)!.late.push(item);
+      else affected.push({ chunk: c, late: [item], keys: [] });
+    }
+    const keys = this.#keys!;
+    const decoder = new TextDecoder();
+    for (const a of affected) {
+      const from = chunks[a.chunk].keysAt;
+      const to = chunks[a.chunk + 1]?.keysAt ?? keys.size;
+      a.keys = JSON.parse(decoder.decode(keys.read(from, new Uint8Array(to - from)))) as string[][];
+      const written = new Set(a.keys.flat());
+      if (a.late.some(([key]) => written.has(key))) return false;
+    }
+    const rebuilt: AtomicFile[] = [];
+    let buf = new Uint8Array(1 << 20);
+    try {
+      for (const [fi, f] of this.#files.entries()) {
+        const old = f.file;
+        const next = new AtomicFile(old.path);
+        rebuilt.push(next);
+        const end = old.size;
+        let pos = 0;
+        let first = true;
+        // The old file's bytes up to `to` (from `held` when it holds them), as they are but for its first line's
+        // "[", a "," when a late line came before it.
+        const copy = (to: number, held?: { at: number; bytes: Uint8Array }) => {
+          if (pos < to && pos === 0 && !first) {
+            next.put(",");
+            pos = 1;
+          }
+          if (held && pos < to) {
+            next.write(held.bytes.subarray(pos - held.at, to - held.at));
+            pos = to;
+          }
+          while (pos < to) {
+            const got = old.read(pos, buf.subarray(0, Math.min(buf.length, to - pos)));
+            next.write(got);
+            pos += got.length;
+          }
+          // Every line before `to` is out now.
+          if (to > 0) first = false;
+        };
+        for (const a of affected) {
+          const extra = a.late.filter(([, json]) => !f.keep || f.keep(JSON.parse(json) as Item));
+          if (!extra.length) continue;
+          const start = chunks[a.chunk].at[fi];
+          const stop = chunks[a.chunk + 1]?.at[fi] ?? end;
+          copy(start);
+          if (buf.length < stop - start) buf = new Uint8Array(stop - start);
+          const held = { at: start, bytes: old.read(start, buf.subarray(0, stop - start)) };
+          // Where the chunk's lines begin: each is "[\n" or ",\n" and its JSON, which holds no newline byte.
+          const lineAt: number[] = [];
+          for (let nl = held.bytes.indexOf(10); nl !== -1; nl = held.bytes.indexOf(10, nl + 1)) {
+            lineAt.push(start + nl - 1);
+          }
+          const lineKeys = a.keys[fi];
+          if (lineAt.length !== lineKeys.length) {
+            throw new RangeError(
+              `Cannot place late items in ${old.path}: ${lineAt.length} lines, ${lineKeys.length} keys`,
+            );
+          }
+          // Each late line goes before the first of the chunk's lines with a greater key; the bytes up to there
+          // are copied as they are.
+          let i = 0;
+          for (const [key, json, error] of extra) {
+            while (i < lineKeys.length && keyOrder(lineKeys[i], key) < 0) i++;
+            copy(i < lineAt.length ? lineAt[i] : stop, held);
+            next.put(`${first ? "[\n" : ",\n"}${mirrorLine(json, error)}`);
+            first = false;
+          }
+          copy(stop, held);
+        }
+        copy(end);
+        f.first = first;
+      }
+    } catch (e) {
+      for (const r of rebuilt) r.abort();
+      throw e;
+    }
+    for (const [fi, f] of this.#files.entries()) {
+      f.file.abort();
+      f.file = rebuilt[fi];
+    }
+    return true;
+  }
+
   /** Gives the draft up: its temp files are removed, the mirrors are as they were. */
   abort(): void {
     this.#broken = true;
     this.#held = [];
+    this.#late = [];
     for (const f of this.#files) f.file.abort();
+    this.#keys?.abort();
   }
 }
 

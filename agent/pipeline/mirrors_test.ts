@@ -136,26 +136,49 @@ Deno.test("writeMirrors() streams a mirror of several pages, one item per line",
   await Deno.remove(dir, { recursive: true });
 });
 
+/** How the drafted item of `key` (the `i`th to come) looks: an update or not, read or not. */
+type Kind = (key: string, i: number) => { update: boolean; error: boolean };
+const byArrival: Kind = (_, i) => ({ update: i < 2, error: i % 4 === 1 });
+
 /** Software items of Windows (two mirrors, each with its `keep`), stored in `db` and drafted in the order given. */
-async function drafted(order: string[], hold: number) {
+async function drafted(order: string[], hold: number, kind = byArrival, lateCap?: number) {
   const opened = await openDb(":memory:");
   const dir = await Deno.makeTempDir();
-  const draft = MirrorDraft.of(`${dir}/draft`, "windows", "software", hold)!;
+  const draft = MirrorDraft.of(`${dir}/draft`, "windows", "software", hold, lateCap)!;
+  const stored = new Set<string>();
   for (const [i, key] of order.entries()) {
-    const json = JSON.stringify({ SoftwareName: key, SoftwareType: i < 2 ? "Update" : "Application" });
-    const error = i % 4 === 1 ? `EIO: cannot read ${key}` : null;
-    await opened.db.insertInto("items").values({
-      collector: "software",
-      key,
-      checksum: "c",
-      data: json,
-      error,
-      first_seen: 1,
-      changed_at: 1,
-    }).execute();
+    const { update, error: failed } = kind(key, i);
+    const json = JSON.stringify({ SoftwareName: key, SoftwareType: update ? "Update" : "Application" });
+    const error = failed ? `EIO: cannot read ${key}` : null;
+    // The table keeps the first of a key given twice.
+    if (!stored.has(key)) {
+      stored.add(key);
+      await opened.db.insertInto("items").values({
+        collector: "software",
+        key,
+        checksum: "c",
+        data: json,
+        error,
+        first_seen: 1,
+        changed_at: 1,
+      }).execute();
+    }
     draft.add(key, json, error);
   }
   return { ...opened, dir, draft };
+}
+
+/** Asserts that the draft's mirrors are byte for byte writeMirrors()' from the table, and no temp file is left. */
+async function assertAsTable(db: Awaited<ReturnType<typeof openDb>>["db"], dir: string) {
+  await writeMirrors({ db, dir: `${dir}/table`, os: "windows", only: ["software"] });
+  for (const f of ["Applications.json", "Patches.json"]) {
+    assert.equal(readFileSync(`${dir}/draft/${f}`, "utf8"), readFileSync(`${dir}/table/${f}`, "utf8"), f);
+  }
+  assert.deepEqual(
+    readdirSync(`${dir}/draft`).sort(),
+    ["Applications.json", "Patches.json"],
+    "no temp file left",
+  );
 }
 
 // Keys in code point order (SQLite's): \u0001 a b\n c\\d m z é \uE000x \uFF21 😀. They come at most two places
@@ -177,12 +200,106 @@ Deno.test("MirrorDraft: items a little out of key order give the same bytes as w
   await Deno.remove(dir, { recursive: true });
 });
 
-Deno.test("MirrorDraft: an item later than it can hold back gives the draft up, leaving the mirrors as they were", async () => {
-  const { dir, draft, close } = await drafted(LATE, 4);
-  assert.equal(draft.commit(), false);
-  assert.deepEqual(readdirSync(`${dir}/draft`), [], "no temp file left");
+Deno.test("MirrorDraft: items that come after greater ones were written are put in their places at commit", async () => {
+  const { db, dir, draft, close } = await drafted(LATE, 4);
+  assert.equal(draft.commit(), true);
+  await assertAsTable(db, dir);
   await close();
   await Deno.remove(dir, { recursive: true });
+});
+
+// 100 keys k00..k99 in code point order, then \uFF21, 😀 and ten keys after 😀 (JavaScript's `<` puts the
+// surrogate pairs before \uFF21). Every 7th k from k03 is an update (Patches.json, k94 its last); every 4th from k01
+// cannot be read.
+const MANY = [
+  ...Array.from({ length: 100 }, (_, i) => `k${String(i).padStart(2, "0")}`),
+  "\uFF21",
+  "\u{1F600}",
+  ...Array.from({ length: 10 }, (_, i) => `\u{1F600}${i}`),
+];
+const manyKind: Kind = (key) => {
+  const i = MANY.indexOf(key);
+  return { update: i < 100 && i % 7 === 3, error: i % 4 === 1 };
+};
+// Late: k00 (before the first line of both mirrors, 110 places late), k01 (unreadable), k50, k94 (after the last
+// line of Patches.json) and \uFF21 (after 😀 was written).
+const LATER = ["k94", "k50", "\uFF21", "k01", "k00"];
+
+Deno.test("MirrorDraft: items far later than the hold (ten times it and more) give the same bytes as writeMirrors()", async () => {
+  const { db, dir, draft, close } = await drafted(
+    [...MANY.filter((k) => !LATER.includes(k)), ...LATER],
+    8,
+    manyKind,
+  );
+  assert.equal(draft.commit(), true);
+  await assertAsTable(db, dir);
+  const patches = JSON.parse(readFileSync(`${dir}/draft/Patches.json`, "utf8"));
+  assert.equal(patches.at(-1).SoftwareName, "k94");
+  const apps = JSON.parse(readFileSync(`${dir}/draft/Applications.json`, "utf8"));
+  assert.deepEqual(apps.slice(0, 2), [
+    { SoftwareName: "k00", SoftwareType: "Application" },
+    { SoftwareName: "k01", SoftwareType: "Application", error: "EIO: cannot read k01" },
+  ]);
+  assert.deepEqual(apps.slice(-12, -10).map((i: { SoftwareName: string }) => i.SoftwareName), [
+    "\uFF21",
+    "\u{1F600}",
+  ]);
+  await close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: late items between the lines of one write-out, many to a mirror, give writeMirrors()' bytes", async () => {
+  // Every fifth k comes at the end, in reverse: with a hold of 16 each write-out is three items, so most of the
+  // late ones go between two lines of the same write-out.
+  const late = MANY.filter((_, i) => i < 100 && i % 5 === 0);
+  const { db, dir, draft, close } = await drafted(
+    [...MANY.filter((k) => !late.includes(k)), ...late.reverse()],
+    16,
+    manyKind,
+  );
+  assert.equal(draft.commit(), true);
+  await assertAsTable(db, dir);
+  await close();
+  await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: late items alone in a mirror, or everything late but the last, still give writeMirrors()' bytes", async () => {
+  // Patches.json gets only late lines; Applications.json's first written line comes after all of them.
+  const onlyLate = await drafted(
+    ["k10", "k11", "k12", "k13", "k14", "k15", "k03", "k00", "k01", "k02"],
+    2,
+    manyKind,
+  );
+  assert.equal(onlyLate.draft.commit(), true);
+  await assertAsTable(onlyLate.db, onlyLate.dir);
+  await onlyLate.close();
+  await Deno.remove(onlyLate.dir, { recursive: true });
+});
+
+Deno.test("MirrorDraft: a late key given before (written or late) gives the draft up, leaving no temp file", async () => {
+  for (const again of ["k05", "k40", "k00"]) {
+    const order = [...MANY.filter((k) => k !== "k00"), "k00", again];
+    const { dir, draft, close } = await drafted(order, 8, manyKind);
+    assert.equal(draft.commit(), false, again);
+    assert.deepEqual(readdirSync(`${dir}/draft`), [], "no temp file left");
+    await close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("MirrorDraft: more late than its cap gives the draft up, leaving no temp file", async () => {
+  const order = [...MANY.filter((k) => !LATER.includes(k)), ...LATER];
+  // Each late item is ~60 characters: the cap takes two of the five.
+  const capped = await drafted(order, 8, manyKind, 150);
+  assert.equal(capped.draft.commit(), false);
+  assert.deepEqual(readdirSync(`${capped.dir}/draft`), [], "no temp file left");
+  await capped.close();
+  await Deno.remove(capped.dir, { recursive: true });
+  const roomy = await drafted(order, 8, manyKind, 1000);
+  assert.equal(roomy.draft.commit(), true);
+  await assertAsTable(roomy.db, roomy.dir);
+  await roomy.close();
+  await Deno.remove(roomy.dir, { recursive: true });
 });
 
 Deno.test("MirrorDraft: a key given twice gives the draft up; an aborted draft leaves nothing", async () => {

@@ -17,7 +17,7 @@ export function hash64(text: string): string {
  */
 export function hash64Codes(codes: Uint8Array, length: number): string {
   hash64Halves(codes, length);
-  return (HALVES[0] >>> 0).toString(36) + "." + (HALVES[1] >>> 0).toString(36);
+  return HALVES[0].toString(36) + "." + HALVES[1].toString(36);
 }
 
 /** The two halves hash64Halves left (unsigned 32-bit). */

@@ -24,7 +24,7 @@ export function keyOrder(a: string, b: string): number {
   return a.length - b.length;
 }
 
-/** Whether `s` holds a unit where the orders can part: keys compared with one without such a unit need no walk. */
+/** Whether `s` holds a unit where the two orders can part: a key without one compares as JavaScript compares it. */
 export function hasHighUnits(s: string): boolean {
   return HIGH.test(s);
 }

@@ -84,24 +84,8 @@ export function fileFingerprint(
 }
 
 /**
- * Whether `print` is the fingerprint fileFingerprint makes of the same arguments, without making it: a rescan
- * compares one per file and keeps none.
- */
-export function isFingerprint(
-  print: string,
-  statKey: string,
-  owner: string | null,
-  group: string | null,
-  linkTarget: string | null,
-  rule: { name: string; groupTag: string },
-  capture = "",
-): boolean {
-  return print.startsWith(statKey) && tailIs(print, statKey.length, owner, group, linkTarget, rule, capture);
-}
-
-/**
- * isFingerprint(print, statKey(stat), …) without making the stat key: an unchanged rescan compares one per file
- * and keeps none.
+ * Whether `print` is the fingerprint fileFingerprint makes of statKey(stat) and the other arguments, without
+ * making either: an unchanged rescan compares one per file and keeps none.
  */
 export function isFingerprintOf(
   print: string,

@@ -1,9 +1,9 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
-import { digest } from "./digest.ts";
+import { type Digest, digest } from "./digest.ts";
 import {
   close,
-  fstatRaw,
-  parseStatx,
+  fstat,
+  lastStatRaw,
   pread,
   S_IFMT,
   S_IFREG,
@@ -83,20 +83,6 @@ function hashOnce(
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
   const h = digest(capture);
-  const check = () => {
-    if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
-    if (h.length > limit) throw new OverLimit(notHashed(h.length, limit));
-  };
-  /** Reads up to `end` (or to the end of the file); false when the file ended first. */
-  const read = (end: number) => {
-    while (h.length < end) {
-      check();
-      const n = pread(fd, BUF, h.length);
-      if (n === 0) return false;
-      h.update(BUF.subarray(0, Math.min(n, end - h.length)));
-    }
-    return true;
-  };
   let sparse = before.blocks * 512 < before.size;
   if (sparse) {
     try {
@@ -105,40 +91,55 @@ function hashOnce(
       sparse = false; // the file system cannot say where its holes are: read it all
     }
   }
-  if (!sparse) read(Infinity);
+  if (!sparse) readTo(fd, h, limit, Infinity);
   else {
     for (;;) {
       const data = seekRegion(fd, h.length, SEEK_DATA);
       const holeEnd = data ?? before.size;
       while (h.length < holeEnd) {
-        check();
+        check(h, limit);
         h.update(ZEROS.subarray(0, Math.min(ZEROS.length, holeEnd - h.length)));
       }
       if (data === null) break;
       // Where this data ends (the end of the file counts as a hole).
-      if (!read(seekRegion(fd, h.length, SEEK_HOLE) ?? Infinity)) break;
+      if (!readTo(fd, h, limit, seekRegion(fd, h.length, SEEK_HOLE) ?? Infinity)) break;
     }
   }
-  check();
+  check(h, limit);
   return h.done();
+}
+
+/** Throws when the run was aborted, or the file grew past `limit`. */
+function check(h: Digest, limit: number): void {
+  if (stop[0] !== 0) throw new Stopped("hashing stopped: the run was aborted");
+  if (h.length > limit) throw new OverLimit(notHashed(h.length, limit));
+}
+
+/** Reads `fd` into `h` up to `end` (or to the end of the file); false when the file ended first. */
+function readTo(fd: number, h: Digest, limit: number, end: number): boolean {
+  while (h.length < end) {
+    check(h, limit);
+    const n = pread(fd, BUF, h.length);
+    if (n === 0) return false;
+    h.update(n === BUF.length && end - h.length >= n ? BUF : BUF.subarray(0, Math.min(n, end - h.length)));
+  }
+  return true;
 }
 
 export function hashFd(job: HashJob): HashResult {
   try {
     let candidate: string | null = null;
     for (let attempt = 1; attempt <= MAX_ATTEMPTS; attempt++) {
-      const rawBefore = fstatRaw(job.fd);
-      const before = parseStatx(rawBefore);
+      const before = fstat(job.fd);
       if ((before.mode & S_IFMT) !== S_IFREG) {
-        return { error: "not a regular file once opened", stat: rawBefore };
+        return { error: "not a regular file once opened", stat: lastStatRaw() };
       }
-      if (before.size > job.limit) return { error: notHashed(before.size, job.limit), stat: rawBefore };
+      if (before.size > job.limit) return { error: notHashed(before.size, job.limit), stat: lastStatRaw() };
       const capture = job.capture > 0 && before.size <= job.capture ? new Uint8Array(before.size) : null;
       const r = hashOnce(job.fd, before, job.limit, capture);
       // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
       const acl = readAccessAclFd(job.fd);
-      const rawAfter = fstatRaw(job.fd);
-      const after = parseStatx(rawAfter);
+      const after = fstat(job.fd);
       if (!same(before, after)) {
         candidate = null;
         continue;
@@ -149,7 +150,7 @@ export function hashFd(job: HashJob): HashResult {
         continue;
       }
       const text = r.captured ? textOf(capture!) ?? undefined : undefined;
-      return { checksum: r.checksum, stat: rawAfter, acl, text, attempts: attempt };
+      return { checksum: r.checksum, stat: lastStatRaw(), acl, text, attempts: attempt };
     }
     return {
       error: `file kept changing while being hashed (${MAX_ATTEMPTS} attempts); no checksum recorded`,

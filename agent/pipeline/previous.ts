@@ -24,7 +24,7 @@ export class StoredWindow {
   #values: string[] = [];
   /** Where the next key asked is looked for first: after the last one found (a run asks in key order). */
   #cursor = 0;
-  /** How keys are compared with the window's: plainKeyOrder unless one of them holds a high unit. */
+  /** How keys are compared with the window's: plainKeyOrder unless a key of the window holds a high unit. */
   #order: (a: string, b: string) => number = plainKeyOrder;
   /** Where the range being read began (inclusive); null before the first read. */
   #rangeLo: KeyBound | null = null;
@@ -96,19 +96,17 @@ export class StoredWindow {
 
   /** The stored value of `key`: undefined when none is stored, REPORTED once reported this run. */
   get(key: string): string | undefined {
-    if (key === this.#lastKey || this.#inWindow(key)) {
-      const at = this.#find(key);
-      return at < 0 ? undefined : this.#values[at];
+    if (key !== this.#lastKey && !this.#inWindow(key)) {
+      const passed = this.#passed.get(key);
+      if (passed !== undefined) return passed;
+      if (this.#readBefore(key)) {
+        // Read and not passed: reported already, if it is stored at all.
+        const row = this.load({ from: key }, 1);
+        this.loaded += row.length;
+        return row[0]?.[0] === key ? REPORTED : undefined;
+      }
+      this.#move(key);
     }
-    const passed = this.#passed.get(key);
-    if (passed !== undefined) return passed;
-    if (this.#readBefore(key)) {
-      // Read and not passed: reported already, if it is stored at all.
-      const row = this.load({ from: key }, 1);
-      this.loaded += row.length;
-      return row[0]?.[0] === key ? REPORTED : undefined;
-    }
-    this.#move(key);
     const at = this.#find(key);
     return at < 0 ? undefined : this.#values[at];
   }
@@ -134,7 +132,7 @@ export class StoredWindow {
       const rows = this.load(this.#after === null ? { from: key } : { after: this.#after.key }, this.size);
       this.loaded += rows.length;
       this.#hi = rows.length === this.size ? new KeyBound(rows[rows.length - 1][0]) : null;
-      let high = hasHighUnits(key);
+      let high = false;
       // The rows lie after what this range read before them: only an earlier range can have seen them.
       for (const [k, v] of rows) {
         const passed = this.#passed.size ? this.#passed.get(k) : undefined;
@@ -155,6 +153,11 @@ export class StoredWindow {
   #retire(): void {
     const keys = this.#keys, values = this.#values;
     for (let i = 0; i < keys.length; i++) if (values[i] !== REPORTED) this.#passed.set(keys[i], values[i]);
+    this.#empty();
+  }
+
+  /** The window holds no row. */
+  #empty(): void {
     this.#keys = [];
     this.#values = [];
     this.#cursor = 0;
@@ -165,7 +168,6 @@ export class StoredWindow {
   #close(): void {
     if (this.#rangeLo !== null) this.#closed.push([this.#rangeLo.key, this.#hi?.key ?? null]);
     this.#rangeLo = this.#after = this.#hi = null;
-    this.#lastKey = null;
   }
 
   /**
@@ -196,10 +198,7 @@ export class StoredWindow {
   }
 
   clear(): void {
-    this.#keys = [];
-    this.#values = [];
-    this.#cursor = 0;
-    this.#lastKey = null;
+    this.#empty();
     this.#passed.clear();
     this.#closed = [];
   }

@@ -36,7 +36,3 @@ export class Digest {
     };
   }
 }
-
-export function digest(capture: Uint8Array | null): Digest {
-  return new Digest(capture);
-}

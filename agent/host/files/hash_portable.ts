@@ -1,5 +1,5 @@
 // Streams one file's SHA-256 through Deno.open + node:crypto with a reused buffer (the no-FFI path, e.g. Windows).
-import { digest } from "./digest.ts";
+import { Digest } from "./digest.ts";
 import { textOf } from "./content.ts";
 import { notHashed } from "./limit.ts";
 import type { OpenFile } from "./walk_portable.ts";
@@ -34,7 +34,7 @@ export async function hashPortable(
     try {
       const before = await file.stat();
       const keep = capture > 0 && before.size <= capture ? new Uint8Array(before.size) : null;
-      const h = digest(keep);
+      const h = new Digest(keep);
       for (;;) {
         opts.signal?.throwIfAborted();
         if (h.length > limit) throw new RangeError(notHashed(h.length, limit));

@@ -1,5 +1,5 @@
 // The hashing Worker: SHA-256 of open file descriptors, streamed through one reused buffer, never torn.
-import { type Digest, digest } from "./digest.ts";
+import { Digest } from "./digest.ts";
 import {
   close,
   fstat,
@@ -82,7 +82,7 @@ function hashOnce(
   limit: number,
   capture: Uint8Array | null,
 ): { checksum: string; length: number; captured: boolean } {
-  const h = digest(capture);
+  const h = new Digest(capture);
   let sparse = before.blocks * 512 < before.size;
   if (sparse) {
     try {
@@ -140,6 +140,7 @@ export function hashFd(job: HashJob): HashResult {
       // Between the two stats: an ACL changed meanwhile moves ctime, and the file is read again.
       const acl = readAccessAclFd(job.fd);
       const after = fstat(job.fd);
+      const rawAfter = lastStatRaw();
       if (!same(before, after)) {
         candidate = null;
         continue;
@@ -150,7 +151,7 @@ export function hashFd(job: HashJob): HashResult {
         continue;
       }
       const text = r.captured ? textOf(capture!) ?? undefined : undefined;
-      return { checksum: r.checksum, stat: lastStatRaw(), acl, text, attempts: attempt };
+      return { checksum: r.checksum, stat: rawAfter, acl, text, attempts: attempt };
     }
     return {
       error: `file kept changing while being hashed (${MAX_ATTEMPTS} attempts); no checksum recorded`,

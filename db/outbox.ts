@@ -1,6 +1,6 @@
 // The outbox table's one owner: records waiting for delivery. Runs append (inside their transaction) and bound it;
 // the sender reads batches and acknowledges them; status reads its depth. Nobody else writes its SQL.
-import type { DatabaseSync } from "node:sqlite";
+import type { DatabaseSync, SQLInputValue } from "node:sqlite";
 import type { Selectable, Transaction } from "kysely";
 import type { Db } from "./open.ts";
 import type { Database, OutboxTable } from "./schema.ts";
@@ -23,6 +23,42 @@ export function outboxAppender(
     "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
   );
   return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
+}
+
+/** Records one statement of outboxBatchAppender writes: a statement per record cost a third more per record. */
+export const APPEND_BATCH = 32;
+
+/**
+ * As outboxAppender, for a run that appends many records in a row (a baseline writing as it collects): the
+ * records are written APPEND_BATCH to a statement, in the order given; `flush` writes those still held, and
+ * must be called before anything reads the outbox in the same transaction. A failed write leaves none held.
+ */
+export function outboxBatchAppender(raw: DatabaseSync): {
+  append(stream: string, record: string, extra: string | null, at: number): void;
+  flush(): void;
+} {
+  const sql = "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES ";
+  const one = statement(raw, sql + "(?, ?, ?, ?, 0)");
+  const many = statement(raw, sql + Array(APPEND_BATCH).fill("(?, ?, ?, ?, 0)").join(", "));
+  const held: SQLInputValue[] = [];
+  return {
+    append(stream, record, extra, at) {
+      held.push(stream, record, extra, at);
+      if (held.length < APPEND_BATCH * 4) return;
+      try {
+        many.run(...held);
+      } finally {
+        held.length = 0;
+      }
+    },
+    flush() {
+      try {
+        for (let i = 0; i < held.length; i += 4) one.run(held[i], held[i + 1], held[i + 2], held[i + 3]);
+      } finally {
+        held.length = 0;
+      }
+    },
+  };
 }
 
 /**

@@ -21,7 +21,7 @@ import {
   type StoredRow,
   storedUnreadable,
 } from "../../db/items.ts";
-import { appendStagedInventory, inventoryRecordText, outboxAppender } from "../../db/outbox.ts";
+import { appendStagedInventory, inventoryRecordText, outboxBatchAppender } from "../../db/outbox.ts";
 import { REPORTED, StoredWindow } from "./previous.ts";
 import { contentWriter, storeStagedContents } from "../../db/contents.ts";
 import type { MirrorDraft } from "./mirrors.ts";
@@ -383,7 +383,7 @@ export class DirectSink implements RunSink {
   #count = 0;
   #records = 0;
   readonly #items: ReturnType<typeof newItemWriter>;
-  readonly #outbox: ReturnType<typeof outboxAppender>;
+  readonly #outbox: ReturnType<typeof outboxBatchAppender>;
   readonly #contents: ReturnType<typeof contentWriter>;
 
   /** `records`: where and how the inventory records go, when the run sends a snapshot and someone takes it. */
@@ -401,7 +401,7 @@ export class DirectSink implements RunSink {
     private readonly mirror?: MirrorDraft,
   ) {
     this.#items = newItemWriter(raw, collector, at);
-    this.#outbox = outboxAppender(raw);
+    this.#outbox = outboxBatchAppender(raw);
     this.#contents = contentWriter(raw, at);
   }
 
@@ -441,6 +441,12 @@ export class DirectSink implements RunSink {
     const text = inventoryRecordText(r.head, body.la, body.extra, crypto.randomUUID());
     this.#write(() => this.#outbox.append(r.stream, text.record, text.extra, this.at));
     this.#records++;
+  }
+
+  /** Writes the inventory records still held (the outbox takes them a batch at a time). */
+  flush(): Promise<void> {
+    this.#write(() => this.#outbox.flush());
+    return Promise.resolve();
   }
 
   same(key: string): void {

@@ -5,6 +5,8 @@
 // - the stat floor: `find TREE -xdev -printf '%s %T@ %C@ %i\n'`;
 // - `sha256sum` on 2 processes, `aide --init` / `--check` (sha256 only; installed with apt-get when missing);
 // - ctagent's first scan and unchanged rescan, peak RSS, bytes per file in the database;
+// - where the first scan's CPU went, by thread (main, hash workers, V8's helpers: threads.ts), and how busy it
+//   kept the cores;
 // - peak RSS over generated trees of small files (10k, 100k, 1M: it must stay flat);
 // - a sparse file (hashed by its data regions, checksum checked against sha256sum).
 // Every contender runs CTAGENT_BENCH_ROUNDS times (default 2), interleaved: the best time and the worst peak
@@ -13,10 +15,12 @@
 // CTAGENT_BENCH_SCALE (file counts of the generated trees, default 10000,100000,1000000; 0 skips them),
 // CTAGENT_BENCH_SPARSE_GB (default 10; 0 skips it).
 import { execFileSync, spawnSync } from "node:child_process";
-import { existsSync, statSync } from "node:fs";
+import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
+import { availableParallelism } from "node:os";
 import { DatabaseSync } from "node:sqlite";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { byKind, sampleThreads, type ThreadCpu } from "./threads.ts";
 import { dcrCollectorsOnly } from "../../test/helpers.ts";
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
@@ -47,6 +51,43 @@ function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
   }
   const [rss, user, sys] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
   return { ms, rssKb: rss, cpuS: user + sys, stdout: r.stdout, status: r.status };
+}
+
+/** As timed, with the command's CPU by thread (threads.ts): `cmd` is a process of its own under GNU time. */
+async function timedThreads(cmd: string, args: string[]): Promise<Timed & { threads: ThreadCpu }> {
+  const t = performance.now();
+  const child = new Deno.Command("/usr/bin/time", {
+    args: ["-f", "%M %U %S", cmd, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const seen = new Map<number, { name: string; ticks: number }>();
+  let pid: number | undefined;
+  const sample = () => {
+    try {
+      // The command is GNU time's one child.
+      pid ??= Number(readFileSync(`/proc/${child.pid}/task/${child.pid}/children`, "utf8").trim()) ||
+        undefined;
+    } catch {
+      return; // time has not started it yet, or both are gone
+    }
+    if (pid) sampleThreads(pid, seen);
+  };
+  const every = setInterval(sample, 50);
+  const r = await child.output().finally(() => clearInterval(every));
+  const ms = performance.now() - t;
+  const stderr = new TextDecoder().decode(r.stderr);
+  if (!r.success) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${stderr.slice(-800)}`);
+  if (!pid) throw new Error(`${cmd} ended before its threads could be read`);
+  const [rss, user, sys] = stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  return {
+    ms,
+    rssKb: rss,
+    cpuS: user + sys,
+    stdout: new TextDecoder().decode(r.stdout),
+    status: r.code,
+    threads: byKind(pid, seen),
+  };
 }
 
 const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8", maxBuffer: 1 << 30 });
@@ -83,8 +124,8 @@ async function filesDcr(path: string, tree: string): Promise<string> {
  * collector alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own
  * time, and a port opened between the first scan and the rescan made the rescan exit 1 (Added).
  */
-function once(dcr: string, dataDir: string): Timed {
-  return timed(Deno.execPath(), [
+function once(dcr: string, dataDir: string): Promise<Timed & { threads: ThreadCpu }> {
+  return timedThreads(Deno.execPath(), [
     "run",
     "-A",
     V8_FLAGS_ARG,
@@ -160,7 +201,7 @@ export function smallFileTree(n: number): string {
   return dir;
 }
 
-const best = (rs: Timed[]) => rs.reduce((a, r) => (r.ms < a.ms ? r : a));
+const best = <T extends Timed>(rs: T[]): T => rs.reduce((a, r) => (r.ms < a.ms ? r : a));
 const worstRss = (rs: Timed[]) => Math.max(...rs.map((r) => r.rssKb));
 const secs = (r: Timed) => round(r.ms / 1000, 2);
 const mb = (kb: number) => round(kb / 1024);
@@ -214,8 +255,8 @@ export async function benchFiles(
       stat: [] as Timed[],
       hash: [] as Timed[],
       sum: [] as Timed[],
-      first: [] as Timed[],
-      rescan: [] as Timed[],
+      first: [] as Awaited<ReturnType<typeof once>>[],
+      rescan: [] as Awaited<ReturnType<typeof once>>[],
       init: [] as Timed[],
       check: [] as Timed[],
     };
@@ -233,8 +274,8 @@ export async function benchFiles(
         `find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 -n 512 sha256sum > /dev/null`,
       ]));
       const data = `${work}/data-${i}`;
-      r.first.push(once(dcr, data));
-      r.rescan.push(once(dcr, data));
+      r.first.push(await once(dcr, data));
+      r.rescan.push(await once(dcr, data));
       db ??= dbFigures(data);
       await Deno.remove(data, { recursive: true });
       if (aide) {
@@ -254,6 +295,12 @@ export async function benchFiles(
     out.sha256sum_2proc_s = secs(best(r.sum));
     out.ctagent_first_scan_s = secs(first);
     out.ctagent_first_scan_cpu_s = round(first.cpuS, 2);
+    // Where the first scan's CPU went, and how busy it kept the cores (the floor keeps both at 100 %).
+    out.ctagent_first_scan_threads = {
+      ...first.threads,
+      cores: availableParallelism(),
+      busy_share_of_cores: round(first.cpuS / (first.ms / 1000 * availableParallelism()), 2),
+    };
     out.ctagent_rescan_s = secs(rescan);
     out.ctagent_rescan_cpu_s = round(rescan.cpuS, 2);
     out.ctagent_peak_rss_mb = mb(Math.max(worstRss(r.first), worstRss(r.rescan)));
@@ -285,7 +332,7 @@ export async function benchFiles(
     for (const n of scale) {
       const dir = smallFileTree(n);
       const d = await filesDcr(`${work}/dcr-${n}.json`, dir);
-      const a = once(d, `${work}/scale-${n}`), b = once(d, `${work}/scale-${n}`);
+      const a = await once(d, `${work}/scale-${n}`), b = await once(d, `${work}/scale-${n}`);
       const items = dbFigures(`${work}/scale-${n}`).items;
       await Deno.remove(`${work}/scale-${n}`, { recursive: true });
       peaks.push(Math.max(a.rssKb, b.rssKb));
@@ -306,7 +353,7 @@ export async function benchFiles(
       await Deno.mkdir(sparse);
       execFileSync("truncate", ["-s", `${gb}G`, `${sparse}/big.img`]);
       const d = await filesDcr(`${work}/dcr-sparse.json`, sparse);
-      const ours = once(d, `${work}/data-sparse`);
+      const ours = await once(d, `${work}/data-sparse`);
       const db = new DatabaseSync(`${work}/data-sparse/ctagent.db`, { readOnly: true });
       const row = db.prepare("SELECT data FROM items WHERE collector = 'files'").get() as { data: string };
       db.close();

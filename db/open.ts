@@ -5,7 +5,7 @@ import { dirname } from "node:path";
 import { Kysely } from "kysely";
 import { type Migration, type MigrationProvider, Migrator } from "kysely/migration";
 import { nodeSqliteDialect } from "./sqlite_dialect.ts";
-import { migrations } from "./migrations/mod.ts";
+import { migrations, SCHEMA_OBJECTS } from "./migrations/mod.ts";
 import type { Database } from "./schema.ts";
 import { DatabaseError, storageProblem } from "./errors.ts";
 
@@ -208,23 +208,6 @@ function identify(raw: DatabaseSync, path: string, version: string): { marked: b
   return { marked: appId === APPLICATION_ID };
 }
 
-/** The schema objects (tables, indexes, triggers) every migrated database has: from migrating an empty one. */
-let expected: Promise<{ type: string; name: string }[]> | undefined;
-function expectedSchema(): Promise<{ type: string; name: string }[]> {
-  expected ??= (async () => {
-    const raw = new DatabaseSync(":memory:");
-    const db = new Kysely<Database>({ dialect: nodeSqliteDialect(raw) });
-    try {
-      const { error } = await new Migrator({ db, provider }).migrateToLatest();
-      if (error) throw error;
-      return schemaOf(raw);
-    } finally {
-      await db.destroy();
-    }
-  })();
-  return expected;
-}
-
 function schemaOf(raw: DatabaseSync): { type: string; name: string }[] {
   return raw.prepare(
     "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') AND name NOT LIKE 'sqlite_%'",
@@ -232,14 +215,12 @@ function schemaOf(raw: DatabaseSync): { type: string; name: string }[] {
 }
 
 /** Throws, naming them, when schema objects of ours are missing (a table dropped by hand, say). */
-async function checkSchema(raw: DatabaseSync, path: string): Promise<void> {
+function checkSchema(raw: DatabaseSync, path: string): void {
   const have = new Set(schemaOf(raw).map((o) => `${o.type} ${o.name}`));
-  const missing = (await expectedSchema()).filter((o) => !have.has(`${o.type} ${o.name}`));
+  const missing = SCHEMA_OBJECTS.filter((o) => !have.has(o));
   if (missing.length) {
     throw new DatabaseError(
-      `${path} is damaged: ${missing.map((o) => `${o.type} ${o.name}`).join(", ")} ${
-        missing.length > 1 ? "are" : "is"
-      } missing: ${RESET}`,
+      `${path} is damaged: ${missing.join(", ")} ${missing.length > 1 ? "are" : "is"} missing: ${RESET}`,
     );
   }
 }
@@ -332,7 +313,7 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
       // Elapsed time (performance.now), not the wall clock: a clock set back would stretch the wait.
       await migrate(db, raw, path, version, performance.now() + 2 * busyTimeoutMs);
     }
-    await checkSchema(raw, path);
+    checkSchema(raw, path);
   } catch (e) {
     await db.destroy();
     if (e instanceof DatabaseError) throw e;

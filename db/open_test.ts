@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import { DatabaseError, openDb } from "./open.ts";
-import { migrations } from "./migrations/mod.ts";
+import { migrations, SCHEMA_OBJECTS } from "./migrations/mod.ts";
 import { tmpfsSkipReason, withTmpfs } from "../test/tmpfs.ts";
 
 const skip = tmpfsSkipReason();
@@ -29,6 +29,19 @@ Deno.test("openDb() creates every table and reopens an existing file without re-
   assert.deepEqual(row, { key: "k", value: "v" });
   await second.close();
   await Deno.remove(dir, { recursive: true });
+});
+
+Deno.test("SCHEMA_OBJECTS, what each open checks for, is what the migrations make of an empty database", async () => {
+  const { raw, db } = await openDb(":memory:");
+  try {
+    const made = raw.prepare(
+      "SELECT type || ' ' || name AS o FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') " +
+        "AND name NOT LIKE 'sqlite_%'",
+    ).all().map((r) => (r as { o: string }).o);
+    assert.deepEqual([...SCHEMA_OBJECTS].sort(), made.sort());
+  } finally {
+    await db.destroy();
+  }
 });
 
 Deno.test("openDb() names the path when the database cannot be opened", async () => {

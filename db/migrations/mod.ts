@@ -25,3 +25,51 @@ export const migrations: Record<string, Migration> = {
   "010_compact_items": m010,
   "011_items_view_format": m011,
 };
+
+/**
+ * The tables, indexes and triggers ("type name", in that order) the migrations above leave in a database made
+ * from empty. Each open checks that they are there (db/open.ts); open_test checks this list against a freshly
+ * migrated database, so a migration that adds or drops one must change it here too. Written out rather than
+ * found by migrating an empty database at each start, which cost some 20 ms of every process's start.
+ */
+export const SCHEMA_OBJECTS: readonly string[] = [
+  "table acks",
+  "table chain_checkpoints",
+  "table changes",
+  "table changes_fields_hourly",
+  "table changes_fts",
+  "table changes_fts_config",
+  "table changes_fts_data",
+  "table changes_fts_docsize",
+  "table changes_fts_idx",
+  "table changes_hourly",
+  "table config",
+  "table contents",
+  "table item_rows",
+  "table item_shapes",
+  "table kysely_migration",
+  "table kysely_migration_lock",
+  "table outbox",
+  "table runs",
+  "table state",
+  "index acks_change",
+  "index acks_group",
+  "index acks_seq",
+  "index changes_at",
+  "index changes_collector_at",
+  "index changes_item",
+  "index changes_seq",
+  "index items_errors",
+  "index items_unprinted",
+  "index outbox_stream",
+  "index runs_collector",
+  "trigger changes_fields_hourly_del",
+  "trigger changes_fields_hourly_ins",
+  "trigger changes_fts_del",
+  "trigger changes_fts_ins",
+  "trigger changes_hourly_del",
+  "trigger changes_hourly_ins",
+  "trigger items_delete",
+  "trigger items_insert",
+  "trigger items_update",
+];

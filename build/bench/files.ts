@@ -53,8 +53,11 @@ function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
   return { ms, rssKb: rss, cpuS: user + sys, stdout: r.stdout, status: r.status };
 }
 
-/** As timed, with the command's CPU by thread (threads.ts): `cmd` is a process of its own under GNU time. */
-async function timedThreads(cmd: string, args: string[]): Promise<Timed & { threads: ThreadCpu }> {
+/**
+ * As timed, with the command's CPU by thread (threads.ts; undefined where /proc does not list a process's
+ * children, so the command could not be found): `cmd` is a process of its own under GNU time.
+ */
+async function timedThreads(cmd: string, args: string[]): Promise<Timed & { threads?: ThreadCpu }> {
   const t = performance.now();
   const child = new Deno.Command("/usr/bin/time", {
     args: ["-f", "%M %U %S", cmd, ...args],
@@ -78,7 +81,6 @@ async function timedThreads(cmd: string, args: string[]): Promise<Timed & { thre
   const ms = performance.now() - t;
   const stderr = new TextDecoder().decode(r.stderr);
   if (!r.success) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${stderr.slice(-800)}`);
-  if (!pid) throw new Error(`${cmd} ended before its threads could be read`);
   const [rss, user, sys] = stderr.trim().split("\n").pop()!.split(" ").map(Number);
   return {
     ms,
@@ -86,7 +88,7 @@ async function timedThreads(cmd: string, args: string[]): Promise<Timed & { thre
     cpuS: user + sys,
     stdout: new TextDecoder().decode(r.stdout),
     status: r.code,
-    threads: byKind(pid, seen),
+    threads: pid ? byKind(pid, seen) : undefined,
   };
 }
 
@@ -124,7 +126,7 @@ async function filesDcr(path: string, tree: string): Promise<string> {
  * collector alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own
  * time, and a port opened between the first scan and the rescan made the rescan exit 1 (Added).
  */
-function once(dcr: string, dataDir: string): Promise<Timed & { threads: ThreadCpu }> {
+function once(dcr: string, dataDir: string): Promise<Timed & { threads?: ThreadCpu }> {
   return timedThreads(Deno.execPath(), [
     "run",
     "-A",
@@ -296,7 +298,7 @@ export async function benchFiles(
     out.ctagent_first_scan_s = secs(first);
     out.ctagent_first_scan_cpu_s = round(first.cpuS, 2);
     // Where the first scan's CPU went, and how busy it kept the cores (the floor keeps both at 100 %).
-    out.ctagent_first_scan_threads = {
+    out.ctagent_first_scan_threads = first.threads && {
       ...first.threads,
       cores: availableParallelism(),
       busy_share_of_cores: round(first.cpuS / (first.ms / 1000 * availableParallelism()), 2),

@@ -41,7 +41,7 @@ export function plainKeyOrder(a: string, b: string): number {
 export class KeyBound {
   readonly #high: boolean;
   constructor(readonly key: string) {
-    this.#high = HIGH.test(key);
+    this.#high = hasHighUnits(key);
   }
   order(k: string): number {
     return this.#high ? keyOrder(k, this.key) : plainKeyOrder(k, this.key);

@@ -77,7 +77,6 @@ Deno.test("isFingerprintOf() says equal exactly when fileFingerprint() makes the
       }
     }
   }
-  // Near misses too: one character more, fewer, or changed, at either end.
   // Near misses too: one character more, fewer, or changed, at either end, and either side of the key's dot.
   for (const p of [...prints]) {
     prints.add(p + ":").add(p.slice(1)).add(p.slice(0, -1)).add("x" + p).add(p.slice(0, -1) + "x");

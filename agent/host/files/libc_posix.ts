@@ -185,22 +185,11 @@ export function statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boo
   return parseStatx(sx, sxView);
 }
 
-/** statx(2) of an open fd into this thread's buffer. Throws SysError. */
-function statxFd(fd: number): void {
+/** statx(2) of an open fd, parsed where it was read (no copy of the buffer: lastStatRaw() makes one). */
+export function fstat(fd: number): Stat {
   if (libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, sx) !== 0) {
     throw new SysError("statx", errno());
   }
-}
-
-/** The raw statx buffer of an open fd (copied), for passing between threads. */
-export function fstatRaw(fd: number): Uint8Array {
-  statxFd(fd);
-  return sx.slice();
-}
-
-/** statx(2) of an open fd, parsed where it was read (no copy of the buffer: lastStatRaw() makes one). */
-export function fstat(fd: number): Stat {
-  statxFd(fd);
   return parseStatx(sx, sxView);
 }
 

@@ -11,6 +11,10 @@ import { exclusive, rawTransaction } from "./transaction.ts";
 /** One waiting record as the sender reads it (the record and its extra part are JSON text, sent unparsed). */
 export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" | "created_at">;
 
+/** The append of outbox records, and one record's values (outboxAppender, outboxBatchAppender). */
+const APPEND = "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES ";
+const APPEND_ROW = "(?, ?, ?, ?, 0)";
+
 /**
  * Appends records inside a run's transaction (which holds the connection), as one prepared statement on the raw
  * connection: a baseline writes hundreds of thousands, and building each through Kysely costs more than SQLite.
@@ -18,10 +22,7 @@ export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" 
 export function outboxAppender(
   raw: DatabaseSync,
 ): { append(stream: string, record: string, extra: string | null, at: number): void } {
-  const insert = statement(
-    raw,
-    "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES (?, ?, ?, ?, 0)",
-  );
+  const insert = statement(raw, APPEND + APPEND_ROW);
   return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
 }
 
@@ -37,9 +38,8 @@ export function outboxBatchAppender(raw: DatabaseSync): {
   append(stream: string, record: string, extra: string | null, at: number): void;
   flush(): void;
 } {
-  const sql = "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES ";
-  const one = statement(raw, sql + "(?, ?, ?, ?, 0)");
-  const many = statement(raw, sql + Array(APPEND_BATCH).fill("(?, ?, ?, ?, 0)").join(", "));
+  const one = statement(raw, APPEND + APPEND_ROW);
+  const many = statement(raw, APPEND + Array(APPEND_BATCH).fill(APPEND_ROW).join(", "));
   const held: SQLInputValue[] = [];
   return {
     append(stream, record, extra, at) {

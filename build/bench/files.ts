@@ -39,9 +39,16 @@ interface Timed {
   status: number;
 }
 
+/** GNU time's figures (`-f TIME_FORMAT`: its last line of stderr): peak RSS and CPU seconds. */
+const TIME_FORMAT = "%M %U %S";
+function timeFigures(stderr: string): { rssKb: number; cpuS: number } {
+  const [rss, user, sys] = stderr.trim().split("\n").pop()!.split(" ").map(Number);
+  return { rssKb: rss, cpuS: user + sys };
+}
+
 function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
   const t = performance.now();
-  const r = spawnSync("/usr/bin/time", ["-f", "%M %U %S", cmd, ...args], {
+  const r = spawnSync("/usr/bin/time", ["-f", TIME_FORMAT, cmd, ...args], {
     encoding: "utf8",
     maxBuffer: 1 << 30,
   });
@@ -49,8 +56,7 @@ function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
   if (r.status === null || !ok.includes(r.status)) {
     throw new Error(`${cmd} ${args.join(" ")} exited ${r.status ?? r.signal}: ${r.stderr.slice(-800)}`);
   }
-  const [rss, user, sys] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-  return { ms, rssKb: rss, cpuS: user + sys, stdout: r.stdout, status: r.status };
+  return { ms, ...timeFigures(r.stderr), stdout: r.stdout, status: r.status };
 }
 
 /**
@@ -60,7 +66,7 @@ function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
 async function timedThreads(cmd: string, args: string[]): Promise<Timed & { threads?: ThreadCpu }> {
   const t = performance.now();
   const child = new Deno.Command("/usr/bin/time", {
-    args: ["-f", "%M %U %S", cmd, ...args],
+    args: ["-f", TIME_FORMAT, cmd, ...args],
     stdout: "piped",
     stderr: "piped",
   }).spawn();
@@ -81,11 +87,9 @@ async function timedThreads(cmd: string, args: string[]): Promise<Timed & { thre
   const ms = performance.now() - t;
   const stderr = new TextDecoder().decode(r.stderr);
   if (!r.success) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${stderr.slice(-800)}`);
-  const [rss, user, sys] = stderr.trim().split("\n").pop()!.split(" ").map(Number);
   return {
     ms,
-    rssKb: rss,
-    cpuS: user + sys,
+    ...timeFigures(stderr),
     stdout: new TextDecoder().decode(r.stdout),
     status: r.code,
     threads: pid ? byKind(pid, seen) : undefined,

@@ -33,19 +33,29 @@ export const APPEND_BATCH = 32;
  * As outboxAppender, for a run that appends many records in a row (a baseline writing as it collects): the
  * records are written APPEND_BATCH to a statement, in the order given; `flush` writes those still held, and
  * must be called before anything reads the outbox in the same transaction. A failed write leaves none held.
+ *
+ * Only inside a transaction, which a failed write must fail: a statement of many rows is `INSERT OR FAIL`, so
+ * the rows before a failing one stay until that transaction is rolled back. With SQLite's default (ABORT) a
+ * statement of many rows keeps a statement journal to undo its own rows, and once that spilled to a temp file
+ * (/var/tmp) every statement wrote its pages there: 70,000 writes, 137 MB, in a baseline of /usr, and a full
+ * /var/tmp would have failed the run.
  */
 export function outboxBatchAppender(raw: DatabaseSync): {
   append(stream: string, record: string, extra: string | null, at: number): void;
   flush(): void;
 } {
   const one = statement(raw, APPEND + APPEND_ROW);
-  const many = statement(raw, APPEND + Array(APPEND_BATCH).fill(APPEND_ROW).join(", "));
+  const many = statement(
+    raw,
+    APPEND.replace("INSERT", "INSERT OR FAIL") + Array(APPEND_BATCH).fill(APPEND_ROW).join(", "),
+  );
   const held: SQLInputValue[] = [];
   return {
     append(stream, record, extra, at) {
       held.push(stream, record, extra, at);
       if (held.length < APPEND_BATCH * 4) return;
       try {
+        if (!raw.isTransaction) throw new Error("outboxBatchAppender writes only inside a transaction");
         many.run(...held);
       } finally {
         held.length = 0;

@@ -59,14 +59,19 @@ Deno.test("outboxBatchAppender writes what outboxAppender writes, in order, a ba
   }
 });
 
-Deno.test("outboxBatchAppender: a failed write throws and leaves nothing held to be written later", async () => {
+Deno.test("outboxBatchAppender: a failed write throws, leaves nothing held, and its transaction takes back the rest", async () => {
   const opened = await openDb(":memory:");
   try {
     const b = outboxBatchAppender(opened.raw);
-    // A NULL record breaks the table's NOT NULL: the batch holding it fails as a whole.
+    opened.raw.exec("BEGIN");
+    // A NULL record breaks the table's NOT NULL: the batch holding it fails.
     for (let i = 0; i < APPEND_BATCH - 1; i++) b.append("CONFIG_DATA_BLOB_V2", `{"Seq":"${i}"}`, null, 1);
     assert.throws(() => b.append("CONFIG_DATA_BLOB_V2", null as unknown as string, null, 1), /NOT NULL/);
+    b.flush();
+    // The run fails and rolls back: nothing of the batch stays, and nothing held is written later.
+    opened.raw.exec("ROLLBACK");
     assert.equal(rows(opened.raw).length, 0);
+    opened.raw.exec("BEGIN");
     b.flush();
     assert.equal(rows(opened.raw).length, 0, "the failed batch is not written by a later flush");
     // The same at flush.
@@ -74,8 +79,52 @@ Deno.test("outboxBatchAppender: a failed write throws and leaves nothing held to
     assert.throws(() => b.flush(), /NOT NULL/);
     b.append("CONFIG_DATA_BLOB_V2", '{"Seq":"after"}', null, 2);
     b.flush();
+    opened.raw.exec("COMMIT");
     assert.deepEqual(rows(opened.raw).map((r) => r.record), ['{"Seq":"after"}']);
   } finally {
     await opened.db.destroy();
   }
+});
+
+Deno.test("outboxBatchAppender: a batch outside a transaction is refused, and nothing is held", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const b = outboxBatchAppender(opened.raw);
+    for (let i = 0; i < APPEND_BATCH - 1; i++) b.append("CONFIG_DATA_BLOB_V2", `{"Seq":"${i}"}`, null, 1);
+    assert.throws(
+      () => b.append("CONFIG_DATA_BLOB_V2", '{"Seq":"last"}', null, 1),
+      /only inside a transaction/,
+    );
+    b.flush();
+    assert.equal(rows(opened.raw).length, 0);
+  } finally {
+    await opened.db.destroy();
+  }
+});
+
+Deno.test({
+  name: "outboxBatchAppender: a baseline's appends write no statement journal (no temp file)",
+  ignore: Deno.build.os !== "linux",
+  fn: async () => {
+    // In a process of its own, which lists its open files (/proc/self/fd) before committing: a statement journal
+    // SQLite spilled is an unlinked temp file named etilqs_*.
+    const dir = await Deno.makeTempDir({ prefix: "ctagent_outbox_" });
+    try {
+      const script = new URL("./testdata/outbox_journal.ts", import.meta.url).pathname;
+      const run = async (records: number) => {
+        const out = await new Deno.Command(Deno.execPath(), {
+          args: ["run", "-A", "--no-check", script, `${dir}/ctagent-${records}.db`, String(records)],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+        return JSON.parse(new TextDecoder().decode(out.stdout)) as { rows: number; tempFiles: string[] };
+      };
+      const got = await run(APPEND_BATCH * 250 + 7);
+      assert.equal(got.rows, APPEND_BATCH * 250 + 7);
+      assert.deepEqual(got.tempFiles, []);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  },
 });

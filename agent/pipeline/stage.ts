@@ -224,38 +224,26 @@ export class Stage implements ItemSink {
 
   /**
    * Staged items after `afterId` with their stored versions, a page at a time. Called inside the run's
-   * transaction (it holds the connection).
+   * transaction (it holds the connection). The stored versions are read by the page's keys: a join of the
+   * staging table with the items view made SQLite build the collector's whole view for each page (MATERIALIZE),
+   * which cost a run that found 17,800 files changed some 5 s and 600 MB of temp files.
    */
   page(afterId: number): StagedPair[] {
     const rows = this.#prepare(
-      `SELECT s.id, s.key, s.data, s.error, s.fingerprint, i.checksum, i.data, i.error, i.changed_at, i.fingerprint,
-         s.checksum
-       FROM ${this.#items} s LEFT JOIN main.items i ON i.collector = ? AND i.key = s.key
-       WHERE s.id > ? ORDER BY s.id LIMIT ${PAGE}`,
-    ).all(this.collector, afterId) as unknown as [
-      number,
-      string,
-      string,
-      string | null,
-      string | null,
-      string | null,
-      string | null,
-      string | null,
-      number | null,
-      string | null,
-      string | null,
-    ][];
+      `SELECT id, key, data, error, fingerprint, checksum FROM ${this.#items} WHERE id > ? ORDER BY id
+       LIMIT ${PAGE}`,
+    ).all(afterId) as unknown as [number, string, string, string | null, string | null, string | null][];
+    if (!rows.length) return [];
+    const before = new Map<string, StoredItem>();
+    const storedRows = this.#prepare(
+      `SELECT ${STORED} FROM main.items WHERE collector = ? AND key IN
+         (SELECT key FROM ${this.#items} WHERE id > ? ORDER BY id LIMIT ${PAGE})`,
+    ).all(this.collector, afterId) as unknown as StoredRow[];
+    for (const r of storedRows) before.set(r[0], stored(r));
     return rows.map((r) => ({
       id: r[0],
-      next: { key: r[1], json: r[2], error: r[3], fingerprint: r[4], checksum: r[10] ?? undefined },
-      prev: r[6] === null ? undefined : {
-        key: r[1],
-        checksum: r[5],
-        json: r[6],
-        error: r[7],
-        changedAt: r[8]!,
-        fingerprint: r[9],
-      },
+      next: { key: r[1], json: r[2], error: r[3], fingerprint: r[4], checksum: r[5] ?? undefined },
+      prev: before.get(r[1]),
     }));
   }
 

@@ -8,12 +8,14 @@
 // - where the first scan's CPU went, by thread (main, hash workers, V8's helpers: threads.ts), and how busy it
 //   kept the cores;
 // - peak RSS over generated trees of small files (10k, 100k, 1M: it must stay flat);
+// - a rescan after every file of a generated tree changed (as after an upgrade): each file a Modified change;
 // - a sparse file (hashed by its data regions, checksum checked against sha256sum).
 // Every contender runs CTAGENT_BENCH_ROUNDS times (default 2), interleaved: the best time and the worst peak
 // RSS count, every round is printed. Run alone: build/deno.sh run -A build/bench/files.ts [TREE]
 // Environment: CTAGENT_BENCH_TREE (default /usr), CTAGENT_BENCH_ROUNDS, CTAGENT_BENCH_NO_AIDE=1,
 // CTAGENT_BENCH_SCALE (file counts of the generated trees, default 10000,100000,1000000; 0 skips them),
-// CTAGENT_BENCH_SPARSE_GB (default 10; 0 skips it).
+// CTAGENT_BENCH_CHANGED (files of the changed tree, default 20000; 0 skips it), CTAGENT_BENCH_SPARSE_GB (default
+// 10; 0 skips it).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
@@ -22,6 +24,7 @@ import { DatabaseSync } from "node:sqlite";
 import { V8_FLAGS_ARG } from "../v8_flags.ts";
 import { byKind, sampleThreads, type ThreadCpu } from "./threads.ts";
 import { dcrCollectorsOnly } from "../../test/helpers.ts";
+import { EXIT } from "../../agent/exit_codes.ts";
 
 const round = (x: number, d = 1) => Math.round(x * 10 ** d) / 10 ** d;
 const HERE = new URL(".", import.meta.url).pathname;
@@ -63,7 +66,11 @@ function timed(cmd: string, args: string[], ok: number[] = [0]): Timed {
  * As timed, with the command's CPU by thread (threads.ts; undefined where /proc does not list a process's
  * children, so the command could not be found): `cmd` is a process of its own under GNU time.
  */
-async function timedThreads(cmd: string, args: string[]): Promise<Timed & { threads?: ThreadCpu }> {
+async function timedThreads(
+  cmd: string,
+  args: string[],
+  ok: number[] = [0],
+): Promise<Timed & { threads?: ThreadCpu }> {
   const t = performance.now();
   const child = new Deno.Command("/usr/bin/time", {
     args: ["-f", TIME_FORMAT, cmd, ...args],
@@ -86,7 +93,9 @@ async function timedThreads(cmd: string, args: string[]): Promise<Timed & { thre
   const r = await child.output().finally(() => clearInterval(every));
   const ms = performance.now() - t;
   const stderr = new TextDecoder().decode(r.stderr);
-  if (!r.success) throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${stderr.slice(-800)}`);
+  if (!ok.includes(r.code)) {
+    throw new Error(`${cmd} ${args.join(" ")} exited ${r.code}: ${stderr.slice(-800)}`);
+  }
   return {
     ms,
     ...timeFigures(stderr),
@@ -130,7 +139,7 @@ async function filesDcr(path: string, tree: string): Promise<string> {
  * collector alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own
  * time, and a port opened between the first scan and the rescan made the rescan exit 1 (Added).
  */
-function once(dcr: string, dataDir: string): Promise<Timed & { threads?: ThreadCpu }> {
+function once(dcr: string, dataDir: string, ok = [0]): Promise<Timed & { threads?: ThreadCpu }> {
   return timedThreads(Deno.execPath(), [
     "run",
     "-A",
@@ -144,7 +153,7 @@ function once(dcr: string, dataDir: string): Promise<Timed & { threads?: ThreadC
     "--data-dir",
     dataDir,
     ...dcrCollectorsOnly(dirname(dcr)),
-  ]);
+  ], ok);
 }
 
 /** What the database holds after a run: items, bytes per item by table, file size. */
@@ -351,6 +360,36 @@ export async function benchFiles(
       };
     }
     if (peaks.length > 1) out.scale_peak_rss_max_over_min = round(Math.max(...peaks) / Math.min(...peaks), 2);
+
+    // Every file changed since the last scan (an upgrade rewrote them): a first scan, every file appended to, a
+    // rescan that reports each as Modified, then an unchanged rescan beside it.
+    const changed = Number(Deno.env.get("CTAGENT_BENCH_CHANGED") ?? "20000");
+    if (changed > 0) {
+      const dir = `${work}/changed`;
+      for (let i = 0; i < changed; i++) {
+        if (i % 200 === 0) await Deno.mkdir(`${dir}/d${i / 200}`, { recursive: true });
+        await Deno.writeTextFile(`${dir}/d${Math.floor(i / 200)}/f${i}.txt`, `${i}\n`.repeat(1 + i % 50));
+      }
+      const d = await filesDcr(`${work}/dcr-changed.json`, dir);
+      const data = `${work}/data-changed`;
+      const first = await once(d, data);
+      sh(`find ${q(dir)} -type f -exec sh -c 'for f; do echo x >> "$f"; done' sh {} +`);
+      const after = await once(d, data, [EXIT.MODIFIED]);
+      const same = await once(d, data);
+      const cdb = new DatabaseSync(`${data}/ctagent.db`, { readOnly: true });
+      const modified =
+        (cdb.prepare("SELECT count(*) AS n FROM changes WHERE category = 'Modified'").get() as {
+          n: number;
+        }).n;
+      cdb.close();
+      out[`changed_${changed}`] = {
+        first_s: secs(first),
+        changed_rescan_s: secs(after),
+        modified,
+        unchanged_rescan_s: secs(same),
+        changed_rescan_peak_rss_mb: mb(after.rssKb),
+      };
+    }
 
     // A sparse file: hashed whole (holes are zeros), checked against sha256sum.
     const gb = Number(Deno.env.get("CTAGENT_BENCH_SPARSE_GB") ?? "10");

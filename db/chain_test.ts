@@ -11,12 +11,15 @@ import {
   verifyChain,
 } from "./chain.ts";
 import { acknowledge, listAcks } from "./acks.ts";
-import { insertChanges } from "./changes.ts";
+import { indexChanges, insertChanges } from "./changes.ts";
 import { verifyExport, writeExport } from "./chain_file.ts";
 
 const DAY = 86_400_000;
 
-/** Writes `n` changes at `at` as one run would (extendChain + insert in one transaction); returns their ids. */
+/**
+ * Writes `n` changes at `at` as one run would (extendChain + insert + indexChanges in one transaction); returns
+ * their ids.
+ */
 async function addChanges(o: OpenedDb, n: number, at: number, key = "k"): Promise<number[]> {
   return await o.db.transaction().execute(async (trx) => {
     const rows = await extendChain(
@@ -34,6 +37,7 @@ async function addChanges(o: OpenedDb, n: number, at: number, key = "k"): Promis
       })),
     );
     await trx.insertInto("changes").values(rows).execute();
+    indexChanges(o.raw, rows[0].id, rows[rows.length - 1].id);
     return rows.map((r) => r.id);
   });
 }

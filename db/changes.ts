@@ -17,10 +17,37 @@ const INSERT = `INSERT INTO changes
   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
 
 /**
+ * What the page reads instead of the changes themselves, for the changes with ids `from` to `to` (inserted
+ * since the last call): their counts per UTC hour (changes_hourly), the Modified ones' per hour and set of
+ * fields changed (changes_fields_hourly), and the trigram index of their keys (changes_fts). Three statements
+ * for a batch of rows: a trigger per row made SQLite keep a statement journal for every insert (migration 012).
+ * Deleted changes are taken out of them by the delete triggers.
+ */
+export function indexChanges(raw: DatabaseSync, from: number, to: number): void {
+  if (to < from) return;
+  statement(
+    raw,
+    `INSERT INTO changes_hourly (hour, collector, category, n)
+     SELECT at / 3600000, collector, category, count(*) FROM changes WHERE id BETWEEN ? AND ? GROUP BY 1, 2, 3
+     ON CONFLICT (hour, collector, category) DO UPDATE SET n = n + excluded.n`,
+  ).run(from, to);
+  statement(
+    raw,
+    `INSERT INTO changes_fields_hourly (hour, collector, fields_changed, n)
+     SELECT at / 3600000, collector, fields_changed, count(*) FROM changes
+       WHERE id BETWEEN ? AND ? AND category = 'Modified' GROUP BY 1, 2, 3
+     ON CONFLICT (hour, collector, fields_changed) DO UPDATE SET n = n + excluded.n`,
+  ).run(from, to);
+  statement(raw, "INSERT INTO changes_fts (rowid, key) SELECT id, key FROM changes WHERE id BETWEEN ? AND ?")
+    .run(from, to);
+}
+
+/**
  * Writes a run's changes one at a time inside its transaction (on `raw`, the connection `trx` runs on), as the
- * next links of the history's hash chain (chain.ts); `end()` before the transaction commits. One prepared row
- * insert, the same for every run: multi-row inserts have a text per row count, and a storm's runs, each with
- * its own count, kept a large compiled statement for each.
+ * next links of the history's hash chain (chain.ts); `end()` before the transaction commits, which also
+ * indexes them for the page (indexChanges). One prepared row insert, the same for every run: multi-row inserts
+ * have a text per row count, and a storm's runs, each with its own count, kept a large compiled statement for
+ * each.
  */
 export async function changeWriter(
   trx: Transaction<Database>,
@@ -29,6 +56,9 @@ export async function changeWriter(
 ): Promise<{ add(change: ChangeInsert): void; end(): Promise<void> }> {
   const chain = await chainLinker(trx, "changes");
   const insert = statement(raw, INSERT);
+  /** The ids written since the last indexChanges (each link's id is the last one's + 1: chain.ts). */
+  let first = 0;
+  let last = -1;
   return {
     add(c) {
       const r = chain.link({ run_id: run.id, at: run.at, collector: run.collector, ...c });
@@ -46,8 +76,15 @@ export async function changeWriter(
         r.current ?? null,
         r.origin ?? null,
       );
+      if (last < first) first = r.id;
+      last = r.id;
     },
-    end: () => chain.end(),
+    end() {
+      indexChanges(raw, first, last);
+      first = 0;
+      last = -1;
+      return chain.end();
+    },
   };
 }
 

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { openDb } from "./open.ts";
 import { APPEND_BATCH, outboxAppender, outboxBatchAppender } from "./outbox.ts";
+import { writeInProcess } from "./testdata/temp_files_run.ts";
 
 type Row = {
   id: number;
@@ -106,25 +107,8 @@ Deno.test({
   name: "outboxBatchAppender: a baseline's appends write no statement journal (no temp file)",
   ignore: Deno.build.os !== "linux",
   fn: async () => {
-    // In a process of its own, which lists its open files (/proc/self/fd) before committing: a statement journal
-    // SQLite spilled is an unlinked temp file named etilqs_*.
-    const dir = await Deno.makeTempDir({ prefix: "ctagent_outbox_" });
-    try {
-      const script = new URL("./testdata/outbox_journal.ts", import.meta.url).pathname;
-      const run = async (records: number) => {
-        const out = await new Deno.Command(Deno.execPath(), {
-          args: ["run", "-A", "--no-check", script, `${dir}/ctagent-${records}.db`, String(records)],
-          stdout: "piped",
-          stderr: "piped",
-        }).output();
-        assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-        return JSON.parse(new TextDecoder().decode(out.stdout)) as { rows: number; tempFiles: string[] };
-      };
-      const got = await run(APPEND_BATCH * 250 + 7);
-      assert.equal(got.rows, APPEND_BATCH * 250 + 7);
-      assert.deepEqual(got.tempFiles, []);
-    } finally {
-      await Deno.remove(dir, { recursive: true });
-    }
+    const got = await writeInProcess("outbox", APPEND_BATCH * 250 + 7);
+    assert.equal(got.rows, APPEND_BATCH * 250 + 7);
+    assert.deepEqual(got.tempFiles, []);
   },
 });

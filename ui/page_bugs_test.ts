@@ -11,6 +11,7 @@ import { startAgentProcess } from "../test/agent_process.ts";
 import { LAUNCH } from "./testdata/chromium.ts";
 import { ensureUiAssets } from "../build/bundle_ui.ts";
 import { startRegistryWorld } from "./testdata/world.ts";
+import { indexChanges } from "../db/changes.ts";
 
 skipNote("ui/page_bugs_test.ts");
 const ignore = !present;
@@ -91,7 +92,13 @@ Deno.test({
       const ins = tx.prepare(
         "insert into changes (run_id, at, collector, key, category, fields_changed, previous, current) values (1, ?, 'software', ?, 'Added', '[]', null, '{}')",
       );
-      for (let i = 0; i < 1500; i++) ins.run(Date.now() - 1000 - i, `bulk:${i}`);
+      let first = 0, last = 0;
+      for (let i = 0; i < 1500; i++) {
+        last = Number(ins.run(Date.now() - 1000 - i, `bulk:${i}`).lastInsertRowid);
+        first ||= last;
+      }
+      // What the changes' writer keeps for the page (db/changes.ts).
+      indexChanges(tx, first, last);
       tx.exec("commit");
       // Rows written around a run send no event: load the page anew.
       await page.goto(`${w.ui.url}#/overview`);

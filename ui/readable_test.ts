@@ -7,6 +7,7 @@ import files from "../agent/collectors/files/spec.ts";
 import software from "../agent/collectors/software/spec.ts";
 import { timestampOnly } from "../agent/collectors/spec.ts";
 import { contentWriter } from "../db/contents.ts";
+import { insertChanges } from "../db/changes.ts";
 import { createHash } from "node:crypto";
 
 const HOUR = 3600_000;
@@ -30,21 +31,21 @@ async function run(
     error: null,
     warnings: "[]",
   });
-  const ins = o.raw.prepare(
-    "insert into changes (run_id, at, collector, key, category, fields_changed, previous, current) values (?, ?, ?, ?, ?, ?, ?, ?)",
+  // Through the changes' writer, which also keeps the page's counts and key index (db/changes.ts).
+  await o.db.transaction().execute((trx) =>
+    insertChanges(
+      trx,
+      o.raw,
+      { id, collector, at },
+      changes.map(([key, category, fields]) => ({
+        key,
+        category,
+        fields_changed: JSON.stringify(fields),
+        previous: category === "Added" ? null : JSON.stringify(data(key, "previous")),
+        current: category === "Removed" ? null : JSON.stringify(data(key, "current")),
+      })),
+    )
   );
-  for (const [key, category, fields] of changes) {
-    ins.run(
-      id,
-      at,
-      collector,
-      key,
-      category,
-      JSON.stringify(fields),
-      category === "Added" ? null : JSON.stringify(data(key, "previous")),
-      category === "Removed" ? null : JSON.stringify(data(key, "current")),
-    );
-  }
   return id;
 }
 

@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { openDb } from "../../db/open.ts";
 import { extendChain, verifyChain } from "../../db/chain.ts";
 import { acknowledge } from "../../db/acks.ts";
+import { indexChanges } from "../../db/changes.ts";
 import { pruneHistory } from "./retention.ts";
 
 Deno.test("pruneHistory() drops old changes and acks, old runs but the latest per collector, unreferenced content; the chain verifies", async () => {
@@ -20,7 +21,9 @@ Deno.test("pruneHistory() drops old changes and acks, old runs but the latest pe
   });
   const write = (at: number, key: string) =>
     db.transaction().execute(async (trx) => {
-      await trx.insertInto("changes").values(await extendChain(trx, "changes", [change(at, key)])).execute();
+      const rows = await extendChain(trx, "changes", [change(at, key)]);
+      await trx.insertInto("changes").values(rows).execute();
+      indexChanges(opened.raw, rows[0].id, rows[0].id);
     });
   // The chain loses a prefix: what was written before the first link of the retention period.
   await write(now - 100 * day, "old");

@@ -30,8 +30,10 @@ Deno.test("migration 011: the items view gives every item of a database of 010 b
       VALUES ('software', 'p', 'abc', '{"Name":"p","On":true}', NULL, 1, 2, NULL)`,
     ).run();
     const before = raw.prepare(ALL).all().map((r) => ({ ...r }));
-    const triggers = raw.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name")
-      .all().map((r) => ({ ...r }));
+    // The items view's triggers (later migrations change others: 012 drops the insert triggers of changes).
+    const ITEMS_TRIGGERS =
+      "SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' AND tbl_name = 'items' ORDER BY name";
+    const triggers = raw.prepare(ITEMS_TRIGGERS).all().map((r) => ({ ...r }));
     const view = raw.prepare("SELECT sql FROM sqlite_schema WHERE name = 'items'").get()?.sql;
     await db.destroy();
 
@@ -42,11 +44,8 @@ Deno.test("migration 011: the items view gives every item of a database of 010 b
       const after = now.raw.prepare(ALL).all().map((r) => ({ ...r }));
       for (let i = 0; i < before.length; i++) assert.deepEqual(after[i], before[i], `row ${i}`);
       assert.equal(after.length, before.length);
-      assert.deepEqual(
-        now.raw.prepare("SELECT name, sql FROM sqlite_schema WHERE type = 'trigger' ORDER BY name").all()
-          .map((r) => ({ ...r })),
-        triggers,
-      );
+      assert.equal(triggers.length, 3);
+      assert.deepEqual(now.raw.prepare(ITEMS_TRIGGERS).all().map((r) => ({ ...r })), triggers);
       // Writes to the view go on working: insert, update, delete.
       now.raw.prepare(`UPDATE items SET data = '{"Name":"p","On":false}' WHERE collector = 'software'`).run();
       assert.equal(

@@ -11,6 +11,7 @@ import * as m008 from "./008_change_fields.ts";
 import * as m009 from "./009_change_origin.ts";
 import * as m010 from "./010_compact_items.ts";
 import * as m011 from "./011_items_view_format.ts";
+import * as m012 from "./012_change_indexes_by_writer.ts";
 
 export const migrations: Record<string, Migration> = {
   "001_init": m001,
@@ -24,6 +25,7 @@ export const migrations: Record<string, Migration> = {
   "009_change_origin": m009,
   "010_compact_items": m010,
   "011_items_view_format": m011,
+  "012_change_indexes_by_writer": m012,
 };
 
 /**
@@ -64,11 +66,8 @@ export const SCHEMA_OBJECTS: readonly string[] = [
   "index outbox_stream",
   "index runs_collector",
   "trigger changes_fields_hourly_del",
-  "trigger changes_fields_hourly_ins",
   "trigger changes_fts_del",
-  "trigger changes_fts_ins",
   "trigger changes_hourly_del",
-  "trigger changes_hourly_ins",
   "trigger items_delete",
   "trigger items_insert",
   "trigger items_update",

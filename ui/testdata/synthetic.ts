@@ -1,5 +1,6 @@
 // Fills a state database with many synthetic items and changes (bench and paging tests) in SQL, fast.
 import type { OpenedDb } from "../../db/open.ts";
+import { indexChanges } from "../../db/changes.ts";
 
 const HOUR = 3600_000;
 
@@ -33,13 +34,8 @@ export function fillSynthetic(
   const now = Math.floor(opts.now ?? Date.now());
   const span = Math.floor(opts.spanMs ?? 30 * 24 * HOUR);
   const raw = db.raw;
-  // A million changes through the per-row trigram trigger is slow; index them in one pass instead.
-  const trigger = raw.prepare("select sql from sqlite_master where name = 'changes_fts_ins'").get() as
-    | { sql: string }
-    | undefined;
   raw.exec("begin");
   try {
-    if (trigger) raw.exec("drop trigger changes_fts_ins");
     if (opts.software) {
       raw.exec(
         `${
@@ -58,6 +54,9 @@ export function fillSynthetic(
     }
     const n = opts.changes ?? 0;
     if (n) {
+      const lastId = () =>
+        (raw.prepare("select coalesce(max(id), 0) as id from changes").get() as { id: number }).id;
+      const before = lastId();
       raw.exec(
         `${
           rows(n)
@@ -80,10 +79,8 @@ export function fillSynthetic(
                 else (select ${SOFTWARE} from (select n.i % 100000 as i)) end as d
             from n))`,
       );
-    }
-    if (trigger) {
-      raw.exec("insert into changes_fts (changes_fts) values ('rebuild')");
-      raw.exec(trigger.sql);
+      // What the changes' writer keeps for the page (hourly counts, the trigram index of keys), in one pass.
+      indexChanges(raw, before + 1, lastId());
     }
     raw.exec("commit");
   } catch (e) {

@@ -173,7 +173,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         signal,
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
-        keepChanges: wantChanges > 0,
+        keepChanges: wantChanges > 0 ? Infinity : 0,
         fields: opts.ama ? recordFields(opts.ama) : "la",
         scope: partial?.scope,
         origin: partial?.origin,

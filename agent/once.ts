@@ -33,6 +33,8 @@ export async function runOnce(opts: {
   fields?: RecordFields;
   /** Where the JSON mirrors go: a baseline writes its own as it stores its items (RunOptions.mirrorDir). */
   mirrorDir?: string;
+  /** Most change records kept per run, the first by key (default all; the text output prints PRINTED_CHANGES). */
+  keepChanges?: number;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const skipped: OnceResult["skipped"] = [];
@@ -116,6 +118,9 @@ export function onceJson(
   };
 }
 
+/** Changes the text output of `--once` lists (by collector, each's in key order); the rest are counted. */
+export const PRINTED_CHANGES = 200;
+
 /** The human summary of `--once`. */
 export function onceText(
   res: OnceResult,
@@ -148,10 +153,13 @@ export function onceText(
     const field = opts.collectors.find((c) => c.name === s.collector)?.nameField ?? "";
     return s.changes.map((r) => ({ r, field }));
   });
+  // Every change counted, whether or not its record was kept (runOnce's keepChanges).
+  const total = res.summaries.reduce((n, s) => n + s.counts.added + s.counts.removed + s.counts.modified, 0);
   if (changes.length) {
     lines.push("", "Changes:");
-    const types = Math.max(9, ...changes.slice(0, 200).map(({ r }) => r.ConfigChangeType.length));
-    for (const { r, field } of changes.slice(0, 200)) {
+    const shown = changes.slice(0, PRINTED_CHANGES);
+    const types = Math.max(9, ...shown.map(({ r }) => r.ConfigChangeType.length));
+    for (const { r, field } of shown) {
       const name = r[field] || "?";
       const detail = r.ChangeCategory === "Modified" ? `  [${r.FieldsChanged}]` : "";
       const ver = r.Previous !== undefined || r.Current !== undefined
@@ -161,7 +169,7 @@ export function onceText(
         `  ${r.ChangeCategory.padEnd(8)} ${r.ConfigChangeType.padEnd(types)} ${name}${ver}${detail}`,
       );
     }
-    if (changes.length > 200) lines.push(`  … and ${changes.length - 200} more (use --json for all)`);
+    if (total > shown.length) lines.push(`  … and ${total - shown.length} more (use --json for all)`);
   } else lines.push("", "No changes.");
   return lines.join("\n");
 }

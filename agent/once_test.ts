@@ -3,7 +3,7 @@ import { openDb } from "../db/open.ts";
 import { builtInConfig } from "./config/load.ts";
 import { liveHost } from "./host/mod.ts";
 import { memoryLogger } from "./log.ts";
-import { onceText, runOnce } from "./once.ts";
+import { onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
 import { fakeCollector } from "../test/fake_collector.ts";
 
 Deno.test("runOnce() runs a collector of ctagent's own settings by default, and skips it when they say off", async () => {
@@ -61,4 +61,45 @@ Deno.test("onceText() lines up its columns under the longest collector name", as
   assert.equal(lines.length, 2);
   assert.deepEqual(lines.map((l) => l.indexOf("baseline")), [2 + 21, 2 + 21], lines.join("\n"));
   await close();
+});
+
+Deno.test("runOnce() with keepChanges keeps the first change records by key, and onceText counts the rest", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const config = builtInConfig("linux");
+  let version = "1";
+  const names = Array.from({ length: 450 }, (_, i) => `pkg-${String(449 - i).padStart(3, "0")}`);
+  const c = fakeCollector("local_users", {
+    collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version })) }),
+  });
+  const pass = (keepChanges?: number) =>
+    runOnce({
+      db,
+      raw,
+      collectors: [c],
+      config,
+      host,
+      log: memoryLogger(),
+      signal: new AbortController().signal,
+      keepChanges,
+    });
+  try {
+    await pass(); // baseline
+    version = "2";
+    const kept = await pass(PRINTED_CHANGES);
+    const s = kept.summaries[0];
+    assert.equal(s.counts.modified, 450);
+    // The first by key, whichever order the collector gave them in.
+    assert.deepEqual(s.changes.map((r) => r.Name), [...names].sort().slice(0, PRINTED_CHANGES));
+    const text = onceText(kept, { collectors: [c], config, host });
+    assert.equal(text.split("\n").filter((l) => l.startsWith("  Modified")).length, PRINTED_CHANGES);
+    assert.match(text, /… and 250 more \(use --json for all\)/);
+    // By default every record (what --json prints); the text is the same.
+    version = "3";
+    const all = await pass();
+    assert.deepEqual(all.summaries[0].changes.map((r) => r.Name), [...names].sort());
+    assert.match(onceText(all, { collectors: [c], config, host }), /… and 250 more \(use --json for all\)/);
+  } finally {
+    await close();
+  }
 });

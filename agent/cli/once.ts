@@ -5,7 +5,7 @@ import { type ConfigInForce, readDcrFile, resolveConfig, withLocalSettings } fro
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import { EXIT } from "../exit_codes.ts";
-import { onceExitCode, onceJson, type OnceResult, onceText, runOnce } from "../once.ts";
+import { onceExitCode, onceJson, type OnceResult, onceText, PRINTED_CHANGES, runOnce } from "../once.ts";
 import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
 import { writeMirrors } from "../pipeline/mirrors.ts";
 import type { OpenedDb } from "../../db/open.ts";
@@ -68,6 +68,8 @@ export async function runOnceMode(
     fields: recordFields(ama),
     collectorSettings: cli.collectorSettings,
     mirrorDir: dataDir,
+    // The text output lists the first changes by key and counts the rest: no more records are kept.
+    keepChanges: cli.json ? Infinity : PRINTED_CHANGES,
   });
   printOnce(cli, io, opened, collectors, host, { ...res, config });
   if (stop.aborted) {

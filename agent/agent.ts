@@ -69,8 +69,11 @@ export interface Agent {
   config(): ConfigInForce;
   /** Failed runs whose runs row could not be written yet (full or read-only database), oldest first. */
   unrecorded(): RunSummary[];
-  /** Runs every enabled collector now (after any run in flight) and returns their summaries, changes included. */
-  runNow(): Promise<RunSummary[]>;
+  /**
+   * Runs every enabled collector now (after any run in flight) and returns their summaries, each with its first
+   * `keepChanges` change records by key (default all).
+   */
+  runNow(keepChanges?: number): Promise<RunSummary[]>;
   /** What realtime follows and how it went (off when the agent was started without it). */
   realtime(): RealtimeStatus;
   stop(): Promise<void>;
@@ -147,7 +150,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     mirrorLater.clear();
   }, opts.mirrorAfterRealtimeMs ?? 60_000);
 
-  let wantChanges = 0;
+  /** The change records each runNow waiting wants kept (the runs keep as many as the most of them). */
+  const wantChanges: number[] = [];
   // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts).
   const collectGarbage = heapCollector();
   let realtime: Realtime | undefined;
@@ -173,7 +177,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         signal,
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
-        keepChanges: wantChanges > 0 ? Infinity : 0,
+        keepChanges: Math.max(0, ...wantChanges),
         fields: opts.ama ? recordFields(opts.ama) : "la",
         scope: partial?.scope,
         origin: partial?.origin,
@@ -279,12 +283,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     config: () => config,
     unrecorded: () => [...unrecorded],
     realtime: () => realtime?.status() ?? realtimeOff(),
-    async runNow() {
-      wantChanges++;
+    async runNow(keepChanges = Infinity) {
+      wantChanges.push(keepChanges);
       try {
         return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
       } finally {
-        wantChanges--;
+        wantChanges.splice(wantChanges.indexOf(keepChanges), 1);
       }
     },
     async stop() {

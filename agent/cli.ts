@@ -19,7 +19,7 @@ import { pageUrl } from "../ui/page_flags.ts";
 import { type Cli, HELP, parseCli, UsageError } from "./cli/args.ts";
 import { type Io, realIo } from "./cli/io.ts";
 import { dcrCheck } from "./cli/dcr_check.ts";
-import { checkOnceDcr, printOnce, runOnceMode } from "./cli/once.ts";
+import { checkOnceDcr, onceKeepChanges, printOnce, runOnceMode } from "./cli/once.ts";
 import { READ_COMMANDS, runReadMode } from "./cli/read.ts";
 import { runDaemon, waitForSignal } from "./cli/daemon.ts";
 import { verifyFile } from "./history.ts";
@@ -141,7 +141,14 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
       ? deps.stopSignal ?? (ownStop = listenForStop(log)).signal
       : new AbortController().signal;
     if (claimed && "daemon" in claimed) {
-      const asked = await onceViaDaemon({ db: opened.db, log, claim, daemon: claimed.daemon, signal: stop });
+      const asked = await onceViaDaemon({
+        db: opened.db,
+        log,
+        claim,
+        daemon: claimed.daemon,
+        signal: stop,
+        keepChanges: onceKeepChanges(cli),
+      });
       if ("refused" in asked) {
         io.err(`ctagent: ${asked.refused}`);
         return EXIT.DATABASE;

@@ -11,6 +11,8 @@ export interface RunRequest {
   id: string;
   pid: number;
   at: number;
+  /** Most change records per run the asker prints (runCollector's keepChanges); absent or null: all (--json). */
+  keepChanges?: number | null;
 }
 
 /** Results nobody came for (their `--once` was killed) are deleted after this long. */
@@ -28,7 +30,8 @@ export interface RunResult {
 
 /** What the daemon offers the requests. */
 export interface RunsOnRequest {
-  runNow(): Promise<RunSummary[]>;
+  /** Runs every collector now; each summary keeps its first `keepChanges` change records by key (default all). */
+  runNow(keepChanges?: number): Promise<RunSummary[]>;
   skipped(): OnceResult["skipped"];
   config(): ConfigInForce;
 }
@@ -55,7 +58,8 @@ export function serveRunRequests(
     if (!requests.length) return;
     for (const r of requests) await deleteState(db, `run.request.${r.id}`); // taken
     log.info("running the collectors for ctagent --once", { pids: requests.map((r) => r.pid).join(" ") });
-    const summaries = await agent.runNow();
+    // As many change records as the most any of them prints.
+    const summaries = await agent.runNow(Math.max(...requests.map((r) => r.keepChanges ?? Infinity)));
     const at = Date.now();
     for (const old of await statesStartingWith(db, "run.result.")) {
       if ((JSON.parse(old.value) as RunResult).at < at - RESULT_KEPT_MS) await deleteState(db, old.key);
@@ -92,9 +96,17 @@ export async function askDaemon(opts: {
   takeMs?: number;
   pollMs?: number;
   signal?: AbortSignal;
+  /** Most change records per run this process prints (default all). */
+  keepChanges?: number;
 }): Promise<RunResult | undefined> {
   const { db } = opts;
-  const req: RunRequest = { id: crypto.randomUUID(), pid: Deno.pid, at: Date.now() };
+  const keep = opts.keepChanges ?? Infinity;
+  const req: RunRequest = {
+    id: crypto.randomUUID(),
+    pid: Deno.pid,
+    at: Date.now(),
+    keepChanges: Number.isFinite(keep) ? keep : null,
+  };
   const request = `run.request.${req.id}` as const, answer = `run.result.${req.id}` as const;
   await setState(db, request, JSON.stringify(req));
   // The daemon's event loop can be busy for a while (a big baseline commits in one statement).

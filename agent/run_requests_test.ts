@@ -77,3 +77,48 @@ Deno.test("askDaemon() ends when the daemon goes away, and says so when it does 
   );
   await o.close();
 });
+
+Deno.test("askDaemon() tells the daemon how many change records it prints: the runs keep the most any asker wants", async () => {
+  const dir = await Deno.makeTempDir();
+  const daemonDb = await openDb(`${dir}/ctagent.db`);
+  const asked: number[] = [];
+  const stop = serveRunRequests({
+    db: daemonDb.db,
+    log: memoryLogger(),
+    intervalMs: 20,
+    agent: {
+      runNow: (
+        keepChanges?: number,
+      ) => (asked.push(keepChanges ?? -1), Promise.resolve([summary("software")])),
+      skipped: () => [],
+      config: () => builtInConfig("linux"),
+    },
+  });
+  const ask = async (keepChanges?: number) => {
+    const o = await openDb(`${dir}/ctagent.db`);
+    try {
+      return await askDaemon({
+        db: o.db,
+        log: memoryLogger(),
+        daemonGone: () => false,
+        pollMs: 20,
+        keepChanges,
+      });
+    } finally {
+      await o.close();
+    }
+  };
+  try {
+    await ask(200);
+    await ask();
+    assert.deepEqual(asked, [200, Infinity]);
+    // Asked together, by a text --once and a --json one: one pass that keeps them all.
+    asked.length = 0;
+    await Promise.all([ask(200), ask(Infinity)]);
+    assert.ok(asked.length >= 1 && asked.includes(Infinity), JSON.stringify(asked));
+  } finally {
+    await stop();
+    await daemonDb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

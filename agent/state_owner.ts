@@ -107,7 +107,7 @@ export async function claimState(c: Claim, log: Logger, signal?: AbortSignal): P
  * away meanwhile, the state lock (this process then runs the collectors itself).
  */
 export async function onceViaDaemon(
-  opts: { db: Db; log: Logger; claim: Claim; daemon: Holder; signal?: AbortSignal },
+  opts: { db: Db; log: Logger; claim: Claim; daemon: Holder; signal?: AbortSignal; keepChanges?: number },
 ): Promise<{ result: RunResult } | { lock: StateLock } | { refused: string }> {
   let lock: StateLock | undefined;
   opts.log.info(`asking ${describeHolder(opts.daemon)} to run the collectors`);
@@ -116,6 +116,7 @@ export async function onceViaDaemon(
       db: opts.db,
       log: opts.log,
       signal: opts.signal,
+      keepChanges: opts.keepChanges,
       daemonGone() {
         const r = tryLock(opts.claim.dataDir, holderFor(opts.claim));
         if ("lock" in r) lock = r.lock;

@@ -31,6 +31,11 @@ export async function checkOnceDcr(cli: Cli, io: Io, host: Host): Promise<number
   return undefined;
 }
 
+/** The change records `--once` keeps per run: the text lists the first by key and counts the rest; --json all. */
+export function onceKeepChanges(cli: Pick<Cli, "json">): number {
+  return cli.json ? Infinity : PRINTED_CHANGES;
+}
+
 /** Runs every enabled collector once, prints the result, writes the mirrors, delivers; returns the exit code. */
 export async function runOnceMode(
   cli: Cli,
@@ -68,8 +73,7 @@ export async function runOnceMode(
     fields: recordFields(ama),
     collectorSettings: cli.collectorSettings,
     mirrorDir: dataDir,
-    // The text output lists the first changes by key and counts the rest: no more records are kept.
-    keepChanges: cli.json ? Infinity : PRINTED_CHANGES,
+    keepChanges: onceKeepChanges(cli),
   });
   printOnce(cli, io, opened, collectors, host, { ...res, config });
   if (stop.aborted) {

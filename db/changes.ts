@@ -21,7 +21,8 @@ const INSERT = `INSERT INTO changes
  * since the last call): their counts per UTC hour (changes_hourly), the Modified ones' per hour and set of
  * fields changed (changes_fields_hourly), and the trigram index of their keys (changes_fts). Three statements
  * for a batch of rows: a trigger per row made SQLite keep a statement journal for every insert (migration 012).
- * Deleted changes are taken out of them by the delete triggers.
+ * Deleted changes are taken out of them by the delete triggers, so every row written into `changes` must be
+ * indexed here first: the trigram index's delete of a row it never indexed corrupts it.
  */
 export function indexChanges(raw: DatabaseSync, from: number, to: number): void {
   if (to < from) return;

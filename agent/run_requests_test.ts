@@ -17,6 +17,16 @@ const summary = (collector: string): RunSummary => ({
   itemsWritten: 1,
 });
 
+/** askDaemon() from a connection of its own to the database in `dir`, as another `--once` process asks. */
+async function askFrom(dir: string, opts: Partial<Parameters<typeof askDaemon>[0]> = {}) {
+  const o = await openDb(`${dir}/ctagent.db`);
+  try {
+    return await askDaemon({ db: o.db, log: memoryLogger(), daemonGone: () => false, pollMs: 20, ...opts });
+  } finally {
+    await o.close();
+  }
+}
+
 Deno.test("askDaemon() gets the daemon's run result through the database, once per request", async () => {
   const dir = await Deno.makeTempDir();
   const daemonDb = await openDb(`${dir}/ctagent.db`);
@@ -42,20 +52,7 @@ Deno.test("askDaemon() gets the daemon's run result through the database, once p
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(runs, 2, "a request is run once");
     // Two --once asking at the same moment: neither request is lost, both get an answer.
-    const both = await Promise.all([1, 2].map(async () => {
-      const o = await openDb(`${dir}/ctagent.db`);
-      try {
-        return await askDaemon({
-          db: o.db,
-          log: memoryLogger(),
-          daemonGone: () => false,
-          pollMs: 20,
-          takeMs: 5000,
-        });
-      } finally {
-        await o.close();
-      }
-    }));
+    const both = await Promise.all([1, 2].map(() => askFrom(dir, { takeMs: 5000 })));
     assert.ok(both.every((r) => r?.summaries.length === 1), JSON.stringify(both));
     const left = onceDb.raw.prepare("SELECT key FROM state WHERE key LIKE 'run.%'").all();
     assert.deepEqual(left, [], "no request or result is left behind");
@@ -94,20 +91,7 @@ Deno.test("askDaemon() tells the daemon how many change records it prints: the r
       config: () => builtInConfig("linux"),
     },
   });
-  const ask = async (keepChanges?: number) => {
-    const o = await openDb(`${dir}/ctagent.db`);
-    try {
-      return await askDaemon({
-        db: o.db,
-        log: memoryLogger(),
-        daemonGone: () => false,
-        pollMs: 20,
-        keepChanges,
-      });
-    } finally {
-      await o.close();
-    }
-  };
+  const ask = (keepChanges?: number) => askFrom(dir, { keepChanges });
   try {
     await ask(200);
     await ask();

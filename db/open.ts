@@ -208,15 +208,17 @@ function identify(raw: DatabaseSync, path: string, version: string): { marked: b
   return { marked: appId === APPLICATION_ID };
 }
 
-function schemaOf(raw: DatabaseSync): { type: string; name: string }[] {
-  return raw.prepare(
-    "SELECT type, name FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') AND name NOT LIKE 'sqlite_%'",
-  ).all() as { type: string; name: string }[];
+/** The tables, indexes and triggers of a database, as SCHEMA_OBJECTS names them ("type name"). */
+export function schemaObjects(raw: DatabaseSync): string[] {
+  return (raw.prepare(
+    "SELECT type || ' ' || name AS o FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') " +
+      "AND name NOT LIKE 'sqlite_%'",
+  ).all() as { o: string }[]).map((r) => r.o);
 }
 
 /** Throws, naming them, when schema objects of ours are missing (a table dropped by hand, say). */
 function checkSchema(raw: DatabaseSync, path: string): void {
-  const have = new Set(schemaOf(raw).map((o) => `${o.type} ${o.name}`));
+  const have = new Set(schemaObjects(raw));
   const missing = SCHEMA_OBJECTS.filter((o) => !have.has(o));
   if (missing.length) {
     throw new DatabaseError(

@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DatabaseError, openDb } from "./open.ts";
+import { DatabaseError, openDb, schemaObjects } from "./open.ts";
 import { migrations, SCHEMA_OBJECTS } from "./migrations/mod.ts";
 import { tmpfsSkipReason, withTmpfs } from "../test/tmpfs.ts";
 
@@ -34,11 +34,7 @@ Deno.test("openDb() creates every table and reopens an existing file without re-
 Deno.test("SCHEMA_OBJECTS, what each open checks for, is what the migrations make of an empty database", async () => {
   const { raw, db } = await openDb(":memory:");
   try {
-    const made = raw.prepare(
-      "SELECT type || ' ' || name AS o FROM sqlite_master WHERE type IN ('table', 'index', 'trigger') " +
-        "AND name NOT LIKE 'sqlite_%'",
-    ).all().map((r) => (r as { o: string }).o);
-    assert.deepEqual([...SCHEMA_OBJECTS].sort(), made.sort());
+    assert.deepEqual([...SCHEMA_OBJECTS].sort(), schemaObjects(raw).sort());
   } finally {
     await db.destroy();
   }

@@ -11,8 +11,8 @@ import { exclusive, rawTransaction } from "./transaction.ts";
 /** One waiting record as the sender reads it (the record and its extra part are JSON text, sent unparsed). */
 export type OutboxRow = Pick<Selectable<OutboxTable>, "id" | "record" | "extra" | "created_at">;
 
-/** The append of outbox records, and one record's values (outboxAppender, outboxBatchAppender). */
-const APPEND = "INSERT INTO outbox (stream, record, extra, created_at, attempts) VALUES ";
+/** The append of outbox records after its verb, and one record's values (outboxAppender, outboxBatchAppender). */
+const APPEND = "INTO outbox (stream, record, extra, created_at, attempts) VALUES ";
 const APPEND_ROW = "(?, ?, ?, ?, 0)";
 
 /**
@@ -22,7 +22,7 @@ const APPEND_ROW = "(?, ?, ?, ?, 0)";
 export function outboxAppender(
   raw: DatabaseSync,
 ): { append(stream: string, record: string, extra: string | null, at: number): void } {
-  const insert = statement(raw, APPEND + APPEND_ROW);
+  const insert = statement(raw, "INSERT " + APPEND + APPEND_ROW);
   return { append: (stream, record, extra, at) => void insert.run(stream, record, extra, at) };
 }
 
@@ -48,11 +48,8 @@ export function outboxBatchAppender(raw: DatabaseSync): {
   append(stream: string, record: string, extra: string | null, at: number): void;
   flush(): void;
 } {
-  const one = statement(raw, APPEND + APPEND_ROW);
-  const many = statement(
-    raw,
-    APPEND.replace("INSERT", "INSERT OR FAIL") + Array(APPEND_BATCH).fill(APPEND_ROW).join(", "),
-  );
+  const one = statement(raw, "INSERT " + APPEND + APPEND_ROW);
+  const many = statement(raw, "INSERT OR FAIL " + APPEND + Array(APPEND_BATCH).fill(APPEND_ROW).join(", "));
   const held: SQLInputValue[] = [];
   return {
     append(stream, record, extra, at) {

@@ -7,9 +7,9 @@ import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
-import { fullRecord, inventoryRecord, type RecordFields, type WireRecord } from "./pipeline/records.ts";
+import { fullRecord, inventoryRecord, type RecordFields } from "./pipeline/records.ts";
 import { runCollector, type RunSummary } from "./pipeline/run.ts";
-import { loadItems } from "../db/items.ts";
+import { storedItemPages } from "../db/items.ts";
 import { VERSION } from "./version.ts";
 
 export interface OnceResult {
@@ -71,28 +71,16 @@ export function onceExitCode(summaries: RunSummary[]): number {
   return changeBits(totals);
 }
 
-/** The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own). */
-export function onceJson(
+/**
+ * The JSON document of `--once --json`: inventory and changes as full records (SPEC §2 columns and ctagent's own),
+ * in pieces: the inventory is read from the database a page at a time, so that printing it costs a page of
+ * records however large it is (as one object and one string, /usr's 119k files took 1 GB).
+ */
+export function* onceJson(
   res: OnceResult,
   opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
-): Record<string, unknown> {
-  const inventory: Record<string, WireRecord[]> = {};
-  for (const s of res.summaries) {
-    const collector = opts.collectors.find((c) => c.name === s.collector)!;
-    const items = loadItems(opts.raw, s.collector);
-    const ctx = {
-      dataType: dataTypeOf(collector, opts.host.os),
-      computer: opts.host.hostname,
-      at: s.finishedAt,
-      toAma: collector.toAma,
-    };
-    inventory[s.collector] = [...items.values()].map((i) => {
-      const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
-      if (i.error) rec.error = i.error;
-      return rec;
-    });
-  }
-  return {
+): Generator<string> {
+  const head = {
     version: VERSION,
     computer: opts.host.hostname,
     os: opts.host.os,
@@ -112,10 +100,53 @@ export function onceJson(
       error: s.error ?? null,
     })),
     skipped: res.skipped,
-    changes: res.summaries.flatMap((s) => s.changes),
-    inventory,
-    errors: res.summaries.filter((s) => s.error).map((s) => ({ collector: s.collector, error: s.error })),
   };
+  yield `${JSON.stringify(head).slice(0, -1)},"changes":`;
+  yield* jsonArray(res.summaries.flatMap((s) => slices(s.changes, 500)));
+  yield `,"inventory":{`;
+  for (const [n, s] of res.summaries.entries()) {
+    const collector = opts.collectors.find((c) => c.name === s.collector)!;
+    const ctx = {
+      dataType: dataTypeOf(collector, opts.host.os),
+      computer: opts.host.hostname,
+      at: s.finishedAt,
+      toAma: collector.toAma,
+    };
+    yield `${n ? "," : ""}${JSON.stringify(s.collector)}:`;
+    yield* jsonArray(
+      storedItemPages(opts.raw, s.collector),
+      (i) => {
+        const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
+        if (i.error) rec.error = i.error;
+        return rec;
+      },
+    );
+  }
+  const errors = res.summaries.filter((s) => s.error).map((s) => ({
+    collector: s.collector,
+    error: s.error,
+  }));
+  yield `},"errors":${JSON.stringify(errors)}}`;
+}
+
+/** `values` in slices of `size`. */
+function slices<T>(values: T[], size: number): T[][] {
+  return Array.from(
+    { length: Math.ceil(values.length / size) },
+    (_, i) => values.slice(i * size, (i + 1) * size),
+  );
+}
+
+/** A JSON array of the values of `pages` (each mapped by `as`), a piece per page. */
+function* jsonArray<T>(pages: Iterable<T[]>, as: (v: T) => unknown = (v) => v): Generator<string> {
+  let first = true;
+  yield "[";
+  for (const page of pages) {
+    if (!page.length) continue;
+    yield `${first ? "" : ","}${page.map((v) => JSON.stringify(as(v))).join(",")}`;
+    first = false;
+  }
+  yield "]";
 }
 
 /** Changes the text output of `--once` lists (by collector, each's in key order); the rest are counted. */

@@ -3,7 +3,7 @@ import { openDb } from "../db/open.ts";
 import { builtInConfig } from "./config/load.ts";
 import { liveHost } from "./host/mod.ts";
 import { memoryLogger } from "./log.ts";
-import { onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
+import { onceJson, onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
 import { fakeCollector } from "../test/fake_collector.ts";
 
 Deno.test("runOnce() runs a collector of ctagent's own settings by default, and skips it when they say off", async () => {
@@ -99,6 +99,68 @@ Deno.test("runOnce() with keepChanges keeps the first change records by key, and
     const all = await pass();
     assert.deepEqual(all.summaries[0].changes.map((r) => r.Name), [...names].sort());
     assert.match(onceText(all, { collectors: [c], config, host }), /… and 250 more \(use --json for all\)/);
+  } finally {
+    await close();
+  }
+});
+
+Deno.test("onceJson() is one JSON document, its inventory read a page at a time: no piece holds it all", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const config = builtInConfig("linux");
+  const hostile = [
+    'a "quoted" name',
+    "back\\slash",
+    "new\nline",
+    "tab\there",
+    "emoji 🎉",
+    "sep\u2028line",
+    "}],{",
+  ];
+  const names = [
+    ...hostile,
+    ...Array.from({ length: 1_234 }, (_, i) => `pkg-${String(1_233 - i).padStart(4, "0")}`),
+  ];
+  let version = "1";
+  const many = fakeCollector("local_users", {
+    collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version })) }),
+  });
+  const none = fakeCollector("local_tasks", { collect: () => Promise.resolve({ items: [] }) });
+  const collectors = [many, none];
+  const pass = () =>
+    runOnce({ db, raw, collectors, config, host, log: memoryLogger(), signal: new AbortController().signal });
+  try {
+    await pass(); // baseline
+    version = "2";
+    const res = await pass();
+    const pieces = [...onceJson(res, { raw, collectors, config, host })];
+    const text = pieces.join("");
+    const doc = JSON.parse(text);
+    assert.deepEqual(Object.keys(doc), [
+      "version",
+      "computer",
+      "os",
+      "config",
+      "exitCode",
+      "runs",
+      "skipped",
+      "changes",
+      "inventory",
+      "errors",
+    ]);
+    assert.equal(doc.exitCode, res.exitCode);
+    assert.deepEqual(doc.runs.map((r: { collector: string }) => r.collector), ["local_users", "local_tasks"]);
+    // Every change record as the run kept it, every item in key order with its version, and an empty inventory.
+    assert.deepEqual(doc.changes, JSON.parse(JSON.stringify(res.summaries.flatMap((s) => s.changes))));
+    assert.equal(doc.changes.length, names.length);
+    const inv = doc.inventory.local_users as Record<string, string>[];
+    assert.deepEqual(inv.map((r) => r.Name), [...names].sort());
+    assert.ok(inv.every((r) => r.Version === "2"));
+    assert.deepEqual(doc.inventory.local_tasks, []);
+    assert.deepEqual(doc.errors, []);
+    // The 1,241 items came in three pages; no piece is as big as a third of the document.
+    const longest = Math.max(...pieces.map((p) => p.length));
+    assert.ok(longest < text.length / 3, `a piece of ${longest} of ${text.length} characters`);
   } finally {
     await close();
   }

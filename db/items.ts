@@ -54,13 +54,28 @@ function all<T>(stmt: StatementSync, ...params: (string | number)[]): T[] {
   return stmt.all(...params) as unknown[] as T[];
 }
 
-/** The stored items of a collector, by key (JSON left unparsed): for readers that want them all (--once --json). */
-export function loadItems(raw: DatabaseSync, collector: string): Map<string, StoredItem> {
-  const rows = all<StoredRow>(
-    statement(raw, `SELECT ${STORED} FROM items WHERE collector = ?`, true),
-    collector,
+/** Rows read a page at a time. */
+const PAGE = 500;
+
+/**
+ * A collector's stored items in key order, `size` at a time (JSON left unparsed): for readers that go through
+ * them all (--once --json), so that an inventory of any size costs a page of memory.
+ */
+export function* storedItemPages(raw: DatabaseSync, collector: string, size = PAGE): Generator<StoredItem[]> {
+  const first = statement(raw, `SELECT ${STORED} FROM items WHERE collector = ? ORDER BY key LIMIT ?`, true);
+  const next = statement(
+    raw,
+    `SELECT ${STORED} FROM items WHERE collector = ? AND key > ? ORDER BY key LIMIT ?`,
+    true,
   );
-  return new Map(rows.map((r) => [r[0], stored(r)]));
+  for (let after: string | null = null;;) {
+    const rows: StoredRow[] = after === null
+      ? all<StoredRow>(first, collector, size)
+      : all<StoredRow>(next, collector, after, size);
+    if (!rows.length) return;
+    after = rows[rows.length - 1][0];
+    yield rows.map(stored);
+  }
 }
 
 /**
@@ -498,9 +513,6 @@ export function deleteItems(raw: DatabaseSync, collector: string, keys: readonly
   const del = statement(raw, "DELETE FROM item_rows WHERE collector = ? AND key = ?");
   for (const key of keys) del.run(collector, key);
 }
-
-/** Rows read a page at a time. */
-const PAGE = 500;
 
 /** A collector's items in key order, a page at a time (a mirror of any size costs a page of memory). */
 export async function* itemPages(

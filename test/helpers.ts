@@ -21,7 +21,12 @@ export async function runCli(args: string[], deps: Omit<MainDeps, "io"> = {}): P
   if (!talksToAma) args = ["--no-ama", ...args];
   const code = await main(args, {
     ...deps,
-    io: { out: (t) => (out += t + "\n"), err: (t) => (err += t + "\n"), env: (k) => Deno.env.get(k) },
+    io: {
+      out: (t) => (out += t + "\n"),
+      outPieces: (ps) => (out += [...ps].join("") + "\n"),
+      err: (t) => (err += t + "\n"),
+      env: (k) => Deno.env.get(k),
+    },
   });
   return { code, out, err };
 }

@@ -182,3 +182,35 @@ Deno.test("--config FILE holds the same settings as the flags, and the command l
     assert.equal(bad.code, 16);
     assert.match(bad.err, /bad\.json: "forwrd" is not a setting the file can hold/);
   }));
+
+Deno.test("--once --json whose reader goes away (`| head`) ends its run as without it: exit 0, no error", () =>
+  withTempDir(async (dir) => {
+    // 2,000 files: a document of ~1 MB, many times what a pipe holds, so most of it is written after the close.
+    await Deno.mkdir(`${dir}/tree`);
+    for (let i = 0; i < 2_000; i++) await Deno.writeTextFile(`${dir}/tree/f${i}`, `${i}\n`);
+    await Deno.writeTextFile(
+      `${dir}/dcr.json`,
+      onlyDcr(["files"], {
+        fileSettings: { fileInfo: [{ destinationPath: `${dir}/tree/*`, recurse: true }] },
+      }),
+    );
+    const args = ["--once", "--json", "--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "-A",
+        new URL("../main.ts", import.meta.url).pathname,
+        ...args,
+        ...dcrCollectorsOnly(dir),
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stdout.getReader();
+    const first = await reader.read();
+    assert.ok(!first.done && first.value.length > 0);
+    await reader.cancel(); // the read end closes: the rest of the document has nowhere to go
+    const [status, err] = await Promise.all([child.status, new Response(child.stderr).text()]);
+    assert.equal(err, "");
+    assert.equal(status.code, 0);
+  }));

@@ -118,11 +118,8 @@ export function printOnce(
   r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
 ): number {
   const res = { ...r, exitCode: onceExitCode(r.summaries) };
-  io.out(
-    cli.json
-      ? JSON.stringify(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }))
-      : onceText(res, { collectors, config: r.config, host }),
-  );
+  if (cli.json) io.outPieces(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }));
+  else io.out(onceText(res, { collectors, config: r.config, host }));
   for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
   return res.exitCode;
 }

@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import type { DatabaseSync } from "node:sqlite";
 import type { Collected, Collector, Item } from "../collectors/types.ts";
 import { chooseEntry, parseDcrDocument } from "../config/document.ts";
 import { liveHost } from "../host/mod.ts";
@@ -6,10 +7,14 @@ import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
 import { runCollector } from "./run.ts";
-import { loadItems } from "../../db/items.ts";
+import { storedItemPages } from "../../db/items.ts";
 import { inventoryRecord } from "./records.ts";
 import { routedRecord } from "../ama/sender.ts";
 import { fakeCollector } from "../../test/fake_collector.ts";
+
+/** A collector's stored items, by key. */
+const loadItems = (raw: DatabaseSync, collector: string) =>
+  new Map([...storedItemPages(raw, collector)].flat().map((i) => [i.key, i]));
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });

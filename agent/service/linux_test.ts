@@ -209,7 +209,12 @@ Deno.test({
   const { main } = await import("../cli.ts");
   const root = await Deno.makeTempDir({ prefix: "ctagent_root_" });
   const out: string[] = [];
-  const io = { out: (t: string) => out.push(t), err: (t: string) => out.push(t), env: () => undefined };
+  const io = {
+    out: (t: string) => out.push(t),
+    outPieces: (ps: Iterable<string>) => out.push([...ps].join("")),
+    err: (t: string) => out.push(t),
+    env: () => undefined,
+  };
   assert.equal(await main(["service", "status", "--root", root], { io }), 3);
   assert.match(out.join("\n"), /ctagent\.service: not installed/);
   assert.equal(await main(["service", "uninstall", "--root", root, "--purge"], { io }), 0);

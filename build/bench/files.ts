@@ -5,6 +5,7 @@
 // - the stat floor: `find TREE -xdev -printf '%s %T@ %C@ %i\n'`;
 // - `sha256sum` on 2 processes, `aide --init` / `--check` (sha256 only; installed with apt-get when missing);
 // - ctagent's first scan and unchanged rescan, peak RSS, bytes per file in the database;
+// - an unchanged rescan with `--json`, which prints the whole inventory (its peak RSS must stay as the rescan's);
 // - where the first scan's CPU went, by thread (main, hash workers, V8's helpers: threads.ts), and how busy it
 //   kept the cores;
 // - peak RSS over generated trees of small files (10k, 100k, 1M: it must stay flat);
@@ -139,7 +140,12 @@ async function filesDcr(path: string, tree: string): Promise<string> {
  * collector alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own
  * time, and a port opened between the first scan and the rescan made the rescan exit 1 (Added).
  */
-function once(dcr: string, dataDir: string, ok = [0]): Promise<Timed & { threads?: ThreadCpu }> {
+function once(
+  dcr: string,
+  dataDir: string,
+  ok = [0],
+  json = false,
+): Promise<Timed & { threads?: ThreadCpu }> {
   return timedThreads(Deno.execPath(), [
     "run",
     "-A",
@@ -147,6 +153,7 @@ function once(dcr: string, dataDir: string, ok = [0]): Promise<Timed & { threads
     `--config=${REPO}deno.json`,
     `${REPO}main.ts`,
     "--once",
+    ...json ? ["--json"] : [],
     "--no-ama",
     "--dcr",
     dcr,
@@ -272,10 +279,12 @@ export async function benchFiles(
       sum: [] as Timed[],
       first: [] as Awaited<ReturnType<typeof once>>[],
       rescan: [] as Awaited<ReturnType<typeof once>>[],
+      json: [] as Timed[],
       init: [] as Timed[],
       check: [] as Timed[],
     };
     let db: ReturnType<typeof dbFigures> | undefined;
+    let jsonItems: number | undefined;
     for (let i = 0; i < rounds; i++) {
       r.stat.push(timed("bash", ["-c", `find ${q(tree)} -xdev -printf '%s %T@ %C@ %i\\n' > /dev/null`]));
       r.hash.push(timed("bash", [
@@ -291,7 +300,11 @@ export async function benchFiles(
       const data = `${work}/data-${i}`;
       r.first.push(await once(dcr, data));
       r.rescan.push(await once(dcr, data));
+      r.json.push(await once(dcr, data, [0], true));
       db ??= dbFigures(data);
+      // The document holds every stored item; read here, then let go (it is ~600 B a file).
+      jsonItems ??= (JSON.parse(r.json[r.json.length - 1].stdout).inventory.files as unknown[]).length;
+      r.json[r.json.length - 1].stdout = "";
       await Deno.remove(data, { recursive: true });
       if (aide) {
         r.init.push(timed("aide", [`--config=${conf}`, "--init"]));
@@ -321,6 +334,9 @@ export async function benchFiles(
     out.ctagent_peak_rss_mb = mb(Math.max(worstRss(r.first), worstRss(r.rescan)));
     out.ctagent_first_peak_rss_mb = mb(worstRss(r.first));
     out.ctagent_rescan_peak_rss_mb = mb(worstRss(r.rescan));
+    out.ctagent_rescan_json_s = secs(best(r.json));
+    out.ctagent_rescan_json_peak_rss_mb = mb(worstRss(r.json));
+    out.ctagent_rescan_json_items = jsonItems;
     out.ctagent_items = db!.items;
     out.ctagent_errors = db!.errors;
     out.db_items_bytes_per_file = Math.round(db!.itemsBytesPerFile);
@@ -415,6 +431,9 @@ export async function benchFiles(
       "first scan ≤ 1.5× hashing floor": first.ms <= 1.5 * hash.ms,
       "rescan ≤ 1.5× stat floor": rescan.ms <= 1.5 * stat.ms,
       "peak RSS ≤ 150 MB": Math.max(worstRss(r.first), worstRss(r.rescan)) <= 150 * 1024,
+      "--json rescan: peak RSS within 10% of the rescan's, every item":
+        worstRss(r.json) <= 1.1 * worstRss(r.rescan) &&
+        jsonItems === db!.items,
       ...(peaks.length > 1
         ? { "peak RSS flat (±10%) across trees": Math.max(...peaks) <= 1.1 * Math.min(...peaks) }
         : {}),

@@ -2,6 +2,7 @@
 // dropped, and all of them together stay within a memory budget.
 import { sql } from "kysely";
 import type { Db } from "../db/open.ts";
+import { itemPages } from "../db/items.ts";
 import {
   inventory,
   type InventoryQuery,
@@ -16,11 +17,14 @@ interface Index {
   version: string;
   keys: string[];
   /**
-   * Every item's lower-cased field values (never field names) and key, items separated by "\n", in one string:
-   * one indexOf over it is much faster than an includes() per item.
+   * Every item's lower-cased field values (never field names) and key, items separated by "\n", in strings of
+   * a page of items each (read so; joined, they would be there twice while joining): one indexOf over a string
+   * is much faster than an includes() per item.
    */
-  hay: string;
-  /** Where each item's part of `hay` starts (plus one past the end). */
+  hay: string[];
+  /** Where each string of `hay` starts in their concatenation. */
+  hayStarts: number[];
+  /** Where each item's part of the concatenation of `hay` starts (plus one past the end). */
   starts: Int32Array;
   errors: Uint8Array;
   /** Permutations of item positions in ascending order, per sort field, built on first use (most recent last). */
@@ -100,28 +104,38 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
   const cache = new Map<string, Index>();
   const building = new Map<string, Promise<Index>>();
 
+  /**
+   * The index of a collector's items, read a page at a time: what it holds, never every item's row at once (an
+   * index of /usr's 119k files took the page's worker from 60 to 300 MB). A run that commits meanwhile is in
+   * part of it; its fingerprint no longer matches `version` then, so the next query builds it again.
+   */
   async function build(collector: string, version: string): Promise<Index> {
-    const rows = await db.selectFrom("items").where("collector", "=", collector)
-      .select(["key", "data", "error"]).orderBy("key").execute();
-    const keys = new Array<string>(rows.length);
-    const parts = new Array<string>(rows.length);
-    const starts = new Int32Array(rows.length + 1);
-    const errors = new Uint8Array(rows.length);
+    const keys: string[] = [];
+    const begins: number[] = [];
+    const failed: number[] = [];
+    const hay: string[] = [];
+    const hayStarts: number[] = [];
     let at = 0;
-    rows.forEach((r, i) => {
-      keys[i] = r.key;
-      parts[i] = searchText(r.data, r.key);
-      starts[i] = at;
-      at += parts[i].length + 1;
-      errors[i] = r.error === null ? 0 : 1;
-    });
-    starts[rows.length] = at;
-    const hay = parts.join("\n") + "\n";
-    const bytes = hay.length + valueBytes(keys) + rows.length * 5;
+    for await (const rows of itemPages(db, collector)) {
+      const parts = rows.map((r) => searchText(r.data, r.key));
+      hayStarts.push(at);
+      rows.forEach((r, i) => {
+        keys.push(r.key);
+        begins.push(at);
+        at += parts[i].length + 1;
+        failed.push(r.error === null ? 0 : 1);
+      });
+      hay.push(parts.join("\n") + "\n");
+    }
+    begins.push(at);
+    const starts = Int32Array.from(begins);
+    const errors = Uint8Array.from(failed);
+    const bytes = at + valueBytes(keys) + keys.length * 5;
     return {
       version,
       keys,
       hay,
+      hayStarts,
       starts,
       errors,
       orders: new Map(),
@@ -194,19 +208,22 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
   /** Marks the items whose text contains `needle`; returns how many. */
   function search(ix: Index, needle: string, match: Uint8Array): number {
     let found = 0;
-    let pos = ix.hay.indexOf(needle);
-    while (pos >= 0) {
-      // The item holding `pos`: the last start <= pos.
-      let lo = 0, hi = ix.keys.length - 1;
-      while (lo < hi) {
-        const mid = (lo + hi + 1) >> 1;
-        if (ix.starts[mid] <= pos) lo = mid;
-        else hi = mid - 1;
+    ix.hay.forEach((hay, c) => {
+      const base = ix.hayStarts[c];
+      let pos = hay.indexOf(needle);
+      while (pos >= 0) {
+        // The item holding `pos`: the last start <= it.
+        let lo = 0, hi = ix.keys.length - 1;
+        while (lo < hi) {
+          const mid = (lo + hi + 1) >> 1;
+          if (ix.starts[mid] <= base + pos) lo = mid;
+          else hi = mid - 1;
+        }
+        match[lo] = 1;
+        found++;
+        pos = hay.indexOf(needle, ix.starts[lo + 1] - base);
       }
-      match[lo] = 1;
-      found++;
-      pos = ix.hay.indexOf(needle, ix.starts[lo + 1]);
-    }
+    });
     return found;
   }
 

@@ -197,3 +197,35 @@ Deno.test("inventoryIndex() facets count each field's values with the other filt
     await opened.close();
   }
 });
+
+Deno.test("inventoryIndex() finds an item whatever page of the index holds it: the first and last of each", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    // The index reads 500 items at a time and keeps each page's text apart: matches at both ends of pages,
+    // twice in one item, in a non-Latin-1 item (its page's text two bytes a character), and in the last item.
+    const hits = new Set([0, 1, 499, 500, 501, 777, 999, 1000, 1233]);
+    await opened.db.insertInto("items").values(Array.from({ length: 1234 }, (_, i) => ({
+      collector: "software",
+      key: `k${String(i).padStart(4, "0")}`,
+      checksum: null,
+      data: JSON.stringify({
+        SoftwareName: hits.has(i) ? `Needle-${i}` : `hay-${i}`,
+        Publisher: i === 777 ? "needle · ünïcode ✓" : i === 1 ? "needle again" : "someone",
+      }),
+      error: null,
+      first_seen: 0,
+      changed_at: 0,
+    }))).execute();
+    const ix = inventoryIndex(opened.db);
+    // The first query builds the index (and answers by SQL meanwhile); the second is the index's.
+    await ix.query({ collector: "software", q: "needle" });
+    while (ix.stats().indexes === 0) await new Promise((r) => setTimeout(r, 5));
+    const found = await ix.query({ collector: "software", q: "NEEDLE", limit: 100 });
+    assert.deepEqual(found.rows.map((r) => Number(r.key.slice(1))), [...hits]);
+    assert.equal(found.total, hits.size);
+    assert.equal((await ix.query({ collector: "software", q: "hay-1233" })).total, 0);
+    assert.equal((await ix.query({ collector: "software", q: "hay-1232" })).total, 1);
+  } finally {
+    await opened.close();
+  }
+});

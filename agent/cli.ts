@@ -153,7 +153,7 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         io.err(`ctagent: ${asked.refused}`);
         return EXIT.DATABASE;
       }
-      if ("result" in asked) return printOnce(cli, io, opened, collectors, host, asked.result);
+      if ("result" in asked) return await printOnce(cli, io, opened, collectors, host, asked.result);
       lock = asked.lock; // the daemon went away: this process runs the collectors itself
     }
     if (cli.command === "once") {

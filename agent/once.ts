@@ -9,7 +9,7 @@ import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
 import { fullRecord, inventoryRecord, type RecordFields } from "./pipeline/records.ts";
 import { runCollector, type RunSummary } from "./pipeline/run.ts";
-import { storedItemPages } from "../db/items.ts";
+import { itemPages } from "../db/items.ts";
 import { VERSION } from "./version.ts";
 
 export interface OnceResult {
@@ -76,10 +76,10 @@ export function onceExitCode(summaries: RunSummary[]): number {
  * in pieces: the inventory is read from the database a page at a time, so that printing it costs a page of
  * records however large it is (as one object and one string, /usr's 119k files took 1 GB).
  */
-export function* onceJson(
+export async function* onceJson(
   res: OnceResult,
-  opts: { raw: DatabaseSync; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
-): Generator<string> {
+  opts: { db: Db; collectors: readonly Collector[]; config: ConfigInForce; host: Host },
+): AsyncGenerator<string> {
   const head = {
     version: VERSION,
     computer: opts.host.hostname,
@@ -114,9 +114,9 @@ export function* onceJson(
     };
     yield `${n ? "," : ""}${JSON.stringify(s.collector)}:`;
     yield* jsonArray(
-      storedItemPages(opts.raw, s.collector),
+      itemPages(opts.db, s.collector),
       (i) => {
-        const rec = fullRecord(inventoryRecord(JSON.parse(i.json), ctx));
+        const rec = fullRecord(inventoryRecord(JSON.parse(i.data), ctx));
         if (i.error) rec.error = i.error;
         return rec;
       },
@@ -138,10 +138,13 @@ function slices<T>(values: T[], size: number): T[][] {
 }
 
 /** A JSON array of the values of `pages` (each mapped by `as`), a piece per page. */
-function* jsonArray<T>(pages: Iterable<T[]>, as: (v: T) => unknown = (v) => v): Generator<string> {
+async function* jsonArray<T>(
+  pages: Iterable<T[]> | AsyncIterable<T[]>,
+  as: (v: T) => unknown = (v) => v,
+): AsyncGenerator<string> {
   let first = true;
   yield "[";
-  for (const page of pages) {
+  for await (const page of pages) {
     if (!page.length) continue;
     yield `${first ? "" : ","}${page.map((v) => JSON.stringify(as(v))).join(",")}`;
     first = false;

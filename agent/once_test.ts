@@ -133,7 +133,7 @@ Deno.test("onceJson() is one JSON document, its inventory read a page at a time:
     await pass(); // baseline
     version = "2";
     const res = await pass();
-    const pieces = [...onceJson(res, { raw, collectors, config, host })];
+    const pieces = await Array.fromAsync(onceJson(res, { db, collectors, config, host }));
     const text = pieces.join("");
     const doc = JSON.parse(text);
     assert.deepEqual(Object.keys(doc), [

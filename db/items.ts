@@ -54,30 +54,6 @@ function all<T>(stmt: StatementSync, ...params: (string | number)[]): T[] {
   return stmt.all(...params) as unknown[] as T[];
 }
 
-/** Rows read a page at a time. */
-const PAGE = 500;
-
-/**
- * A collector's stored items in key order, `size` at a time (JSON left unparsed): for readers that go through
- * them all (--once --json), so that an inventory of any size costs a page of memory.
- */
-export function* storedItemPages(raw: DatabaseSync, collector: string, size = PAGE): Generator<StoredItem[]> {
-  const first = statement(raw, `SELECT ${STORED} FROM items WHERE collector = ? ORDER BY key LIMIT ?`, true);
-  const next = statement(
-    raw,
-    `SELECT ${STORED} FROM items WHERE collector = ? AND key > ? ORDER BY key LIMIT ?`,
-    true,
-  );
-  for (let after: string | null = null;;) {
-    const rows: StoredRow[] = after === null
-      ? all<StoredRow>(first, collector, size)
-      : all<StoredRow>(next, collector, after, size);
-    if (!rows.length) return;
-    after = rows[rows.length - 1][0];
-    yield rows.map(stored);
-  }
-}
-
 /**
  * A collector's stored items of one kind, read in key order a page at a time (pipeline/previous.ts): rows
  * [key, value] from a key (or after one), and keys strictly between two (null: no bound).
@@ -514,7 +490,13 @@ export function deleteItems(raw: DatabaseSync, collector: string, keys: readonly
   for (const key of keys) del.run(collector, key);
 }
 
-/** A collector's items in key order, a page at a time (a mirror of any size costs a page of memory). */
+/** Rows read a page at a time. */
+const PAGE = 500;
+
+/**
+ * A collector's items in key order, a page at a time: a mirror, `--once --json` or the page's index of any size
+ * costs a page of memory.
+ */
 export async function* itemPages(
   db: Db,
   collector: string,

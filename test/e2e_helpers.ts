@@ -32,7 +32,7 @@ export function capture(): Io & { outText(): string; errText(): string } {
   const err: string[] = [];
   return {
     out: (t) => void out.push(t),
-    outPieces: (ps) => void out.push([...ps].join("")),
+    outPieces: async (ps) => void out.push((await Array.fromAsync(ps)).join("")),
     err: (t) => void err.push(t),
     env: (k) => Deno.env.get(k),
     outText: () => out.join("\n"),

@@ -23,7 +23,7 @@ export async function runCli(args: string[], deps: Omit<MainDeps, "io"> = {}): P
     ...deps,
     io: {
       out: (t) => (out += t + "\n"),
-      outPieces: (ps) => (out += [...ps].join("") + "\n"),
+      outPieces: async (ps) => void (out += (await Array.fromAsync(ps)).join("") + "\n"),
       err: (t) => (err += t + "\n"),
       env: (k) => Deno.env.get(k),
     },

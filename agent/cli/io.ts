@@ -5,7 +5,7 @@ export interface Io {
    * One text given in pieces, each written as it comes, then a newline (as `out` writes one text): a document
    * of any size (`--once --json`) is never one string in memory.
    */
-  outPieces(pieces: Iterable<string>): void;
+  outPieces(pieces: AsyncIterable<string>): Promise<void>;
   err(text: string): void;
   env(name: string): string | undefined;
 }
@@ -20,9 +20,9 @@ function writeOut(text: string): void {
 
 export const realIo: Io = {
   out: (t) => console.log(t),
-  outPieces(pieces) {
+  async outPieces(pieces) {
     try {
-      for (const p of pieces) writeOut(p);
+      for await (const p of pieces) writeOut(p);
       writeOut("\n");
     } catch (e) {
       // The reader went away (`| head`): nothing more is written, and the run goes on, as after console.log.

@@ -75,7 +75,7 @@ export async function runOnceMode(
     mirrorDir: dataDir,
     keepChanges: onceKeepChanges(cli),
   });
-  printOnce(cli, io, opened, collectors, host, { ...res, config });
+  await printOnce(cli, io, opened, collectors, host, { ...res, config });
   if (stop.aborted) {
     // Stopped: what ran is stored and printed; no mirrors, no delivery (the daemon or the next run does it).
     io.err(`ctagent: ${(stop.reason as Error)?.message ?? "stopped"}; the run in flight was aborted`);
@@ -109,16 +109,16 @@ export async function runOnceMode(
 }
 
 /** What `--once` prints (the summary or JSON, and the database's failures on stderr); returns its exit code. */
-export function printOnce(
+export async function printOnce(
   cli: Cli,
   io: Io,
   opened: OpenedDb,
   collectors: readonly Collector[],
   host: Host,
   r: Omit<OnceResult, "exitCode"> & { config: ConfigInForce },
-): number {
+): Promise<number> {
   const res = { ...r, exitCode: onceExitCode(r.summaries) };
-  if (cli.json) io.outPieces(onceJson(res, { raw: opened.raw, collectors, config: r.config, host }));
+  if (cli.json) await io.outPieces(onceJson(res, { db: opened.db, collectors, config: r.config, host }));
   else io.out(onceText(res, { collectors, config: r.config, host }));
   for (const s of res.summaries) if (s.storage) io.err(`ctagent: ${s.collector}: ${s.error}: ${s.storage}`);
   return res.exitCode;

@@ -7,14 +7,18 @@ import { memoryLogger } from "../log.ts";
 import { openDb } from "../../db/open.ts";
 import { getState } from "../../db/state.ts";
 import { runCollector } from "./run.ts";
-import { storedItemPages } from "../../db/items.ts";
 import { inventoryRecord } from "./records.ts";
 import { routedRecord } from "../ama/sender.ts";
 import { fakeCollector } from "../../test/fake_collector.ts";
 
-/** A collector's stored items, by key. */
+/** A collector's stored items (their JSON as `json`), by key. */
 const loadItems = (raw: DatabaseSync, collector: string) =>
-  new Map([...storedItemPages(raw, collector)].flat().map((i) => [i.key, i]));
+  new Map(
+    (raw.prepare("SELECT key, data AS json FROM items WHERE collector = ?").all(collector) as {
+      key: string;
+      json: string;
+    }[]).map((i) => [i.key, i]),
+  );
 
 const settings = chooseEntry(parseDcrDocument({ enableInventory: true }, "linux"), "linux").entry!.settings!;
 const host = liveHost({ hostname: "testhost" });

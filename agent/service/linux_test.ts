@@ -211,7 +211,7 @@ Deno.test({
   const out: string[] = [];
   const io = {
     out: (t: string) => out.push(t),
-    outPieces: (ps: Iterable<string>) => out.push([...ps].join("")),
+    outPieces: async (ps: AsyncIterable<string>) => void out.push((await Array.fromAsync(ps)).join("")),
     err: (t: string) => out.push(t),
     env: () => undefined,
   };

@@ -70,7 +70,7 @@ export async function collectorPage(opts: {
   });
   return {
     async get(path) {
-      const r = await ui.app.request(path, { headers: { host: `127.0.0.1:${ui.listen.port}` } });
+      const r = await ui.request(path, { headers: { host: `127.0.0.1:${ui.listen.port}` } });
       const text = await r.text();
       if (r.status !== 200) throw new Error(`${path}: ${r.status} ${text}`);
       return text;

@@ -16,14 +16,14 @@ function client(w: World) {
     origin,
     cookie,
     get: (path: string, headers: Record<string, string> = {}) =>
-      w.ui.app.request(path, { headers: { host, cookie, ...headers } }),
+      w.ui.request(path, { headers: { host, cookie, ...headers } }),
     json: async <T = Record<string, unknown>>(path: string): Promise<T> => {
-      const r = await w.ui.app.request(path, { headers: { host, cookie } });
+      const r = await w.ui.request(path, { headers: { host, cookie } });
       assert.equal(r.status, 200, `${path}: ${r.status} ${await r.clone().text()}`);
       return await r.json() as T;
     },
     post: (path: string, body: unknown, headers: Record<string, string> = {}) =>
-      w.ui.app.request(path, {
+      w.ui.request(path, {
         method: "POST",
         body: JSON.stringify(body),
         headers: {
@@ -310,7 +310,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     for (
       const host of ["evil.example", `evil.example:${w.ui.listen.port}`, "127.0.0.1:1", "localhost.evil:80"]
     ) {
-      const r = await w.ui.app.request("/api/status", { headers: { host, cookie: c.cookie } });
+      const r = await w.ui.request("/api/status", { headers: { host, cookie: c.cookie } });
       assert.equal(r.status, 421, host);
       await r.body?.cancel();
     }
@@ -319,7 +319,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
     assert.match(ok.headers.get("content-security-policy")!, /script-src 'self'/);
     assert.equal(ok.headers.get("x-content-type-options"), "nosniff");
     await ok.body?.cancel();
-    const local = await w.ui.app.request("/", {
+    const local = await w.ui.request("/", {
       headers: { host: `localhost:${w.ui.listen.port}`, cookie: c.cookie },
     });
     assert.equal(local.status, 200);
@@ -343,7 +343,7 @@ Deno.test("page server: foreign Host refused, CSP on every response, writes need
       assert.equal(r.status, 403, why);
       await r.body?.cancel();
     }
-    const put = await w.ui.app.request("/api/status", {
+    const put = await w.ui.request("/api/status", {
       method: "PUT",
       headers: { host: c.host, origin: c.origin, cookie: c.cookie },
     });

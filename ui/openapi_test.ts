@@ -114,7 +114,7 @@ Deno.test("openapi: a real agent's answers to every JSON route match what the do
     const host = `127.0.0.1:${w.ui.listen.port}`;
     const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
     const ask = (path: string, init: RequestInit = {}) =>
-      w.ui.app.request(`/api${path}`, { ...init, headers: { host, cookie, ...init.headers } });
+      w.ui.request(`/api${path}`, { ...init, headers: { host, cookie, ...init.headers } });
     const doc = await (await ask("/openapi.json")).json() as Doc & Json;
     assert.deepEqual(
       (doc.components as Json & { securitySchemes: { session: { name: string } } })

@@ -105,7 +105,7 @@ Deno.test({
       const host = new URL(w.ui.url).host;
       const cookie = `${w.ui.auth!.cookieName()}=${w.ui.auth!.newSession()}`;
       const ask = (headers: Record<string, string>) =>
-        w.ui.app.request("/api/acks", {
+        w.ui.request("/api/acks", {
           method: "POST",
           headers: { host, "content-type": "application/json", ...headers },
           body: JSON.stringify({ run: 1, reviewer: "x" }),

@@ -27,7 +27,7 @@ import {
 import { type PageAuth, pageAuth } from "./auth.ts";
 import { pageTokenSource } from "./token.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
-import { createApp, servePage, type UiOptions } from "./app.ts";
+import type { UiOptions } from "./app.ts";
 import { type ListenerOptions, startListener } from "./listener.ts";
 import { verbatim } from "../agent/log.ts";
 import { type AckInput, acknowledge } from "../db/acks.ts";
@@ -46,8 +46,11 @@ export interface RunningUi {
   thread: "worker" | "main";
   /** Whether the page's worker is running now (started on the first request, stopped when idle). */
   workerRunning(): boolean;
-  /** The app in this thread, for tests (`app.request()`); the served one, unless it runs in a worker. */
-  readonly app: Hono;
+  /**
+   * Answers a request in this thread, for tests (Hono's `app.request`): by the served app, unless the page runs
+   * in a worker; then by one made when first asked for (so the daemon's thread never loads the page's code).
+   */
+  request(path: string, init?: RequestInit): Promise<Response>;
   stop(): Promise<void>;
 }
 
@@ -193,8 +196,9 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => bound.port, log: opts.log }) : null;
   let stopServing: () => Promise<void>;
   let workerRunning = () => false;
-  let lazyApp: () => Hono;
+  let lazyApp: () => Promise<Hono>;
   if (thread === "main") {
+    const { servePage } = await import("./app.ts");
     // The page reads on a connection of its own when it can: a run's write transaction keeps the agent's busy.
     const reader = file ? openReader(file) : undefined;
     const served = servePage({
@@ -216,7 +220,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
       await served.stop();
       await reader?.close();
     };
-    lazyApp = () => served.app;
+    lazyApp = () => Promise.resolve(served.app);
   } else {
     // The listener worker holds the socket and the page's worker (started on demand): this thread only
     // answers "scan now", acknowledgements and the live status when asked.
@@ -255,24 +259,26 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     workerRunning = listener.running;
     const hosts = allowedHosts(bound, osHostname());
     // For tests: the same app in this thread, on a read connection of its own, made when first asked for.
-    let app: Hono | undefined;
+    let app: Promise<Hono> | undefined;
     let reader: OpenedDb | undefined;
     lazyApp = () =>
-      app ??= createApp({
-        ...opts,
-        db: reader = openReader(file!),
-        collectors,
-        scheduler,
-        status,
-        assets,
-        auth,
-        writeToken: () => auth?.writeToken() ?? perStart,
-        scheme: opts.tls ? "https" : "http",
-        os,
-        acknowledge: ack,
-        hosts: () => hosts,
-        contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
-      });
+      app ??= import("./app.ts").then(({ createApp }) =>
+        createApp({
+          ...opts,
+          db: reader = openReader(file!),
+          collectors,
+          scheduler,
+          status,
+          assets,
+          auth,
+          writeToken: () => auth?.writeToken() ?? perStart,
+          scheme: opts.tls ? "https" : "http",
+          os,
+          acknowledge: ack,
+          hosts: () => hosts,
+          contents: contentGate({ settings: files, os, hostPath: opts.host?.path }),
+        })
+      );
     stopServing = async () => {
       // The worker ends its open event streams; the server waits for them.
       await listener.stop();
@@ -311,9 +317,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     auth,
     thread,
     workerRunning: () => workerRunning(),
-    get app() {
-      return lazyApp();
-    },
+    request: async (path, init) => await (await lazyApp()).request(path, init),
     stop: stopServing,
   };
 }

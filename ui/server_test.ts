@@ -90,7 +90,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
   try {
     const host = `127.0.0.1:${ui.listen.port}`;
     const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
-    const s = await (await ui.app.request("/api/status", { headers: { host, cookie } })).json();
+    const s = await (await ui.request("/api/status", { headers: { host, cookie } })).json();
     assert.equal(s.hostname, "box");
     assert.equal(s.os, "Test OS 1");
     assert.deepEqual(s.config, {
@@ -109,7 +109,7 @@ Deno.test("startUi() with an agent: live collectors, DCR and delivery facts reac
     );
     assert.equal(s.outbox.endpoint, "@ama.sock");
     assert.equal(s.health.level, "warn");
-    const r = await ui.app.request("/api/scan", {
+    const r = await ui.request("/api/scan", {
       method: "POST",
       body: JSON.stringify({ collector: "software" }),
       headers: {

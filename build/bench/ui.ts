@@ -95,15 +95,15 @@ export async function benchUi(): Promise<Record<string, unknown>> {
     };
     // The first inventory request builds the in-memory index (once per change of the inventory).
     let t = performance.now();
-    await (await ui.app.request("/api/inventory/software?limit=1", { headers: { host, cookie } })).text();
+    await (await ui.request("/api/inventory/software?limit=1", { headers: { host, cookie } })).text();
     out["inventory index build ms (first request)"] = round(performance.now() - t);
-    await (await ui.app.request("/api/inventory/files?limit=1", { headers: { host, cookie } })).text();
+    await (await ui.request("/api/inventory/files?limit=1", { headers: { host, cookie } })).text();
     const latency: Record<string, { p50: number; p95: number; max: number }> = {};
     for (const [name, path] of Object.entries(queries)) {
       const ms: number[] = [];
       for (let i = 0; i <= RUNS; i++) {
         t = performance.now();
-        const r = await ui.app.request(path, { headers: { host, cookie } });
+        const r = await ui.request(path, { headers: { host, cookie } });
         if (r.status !== 200) throw new Error(`${path}: ${r.status} ${await r.text()}`);
         await r.text();
         if (i > 0) ms.push(performance.now() - t); // the first one warms caches
@@ -123,7 +123,7 @@ export async function benchUi(): Promise<Record<string, unknown>> {
         [name, l],
       ) => [name, l.p95]),
     );
-    out.export = await exportAll((path) => ui.app.request(path, { headers: { host, cookie } }));
+    out.export = await exportAll((path) => ui.request(path, { headers: { host, cookie } }));
     out.page = existsSync(CHROMIUM) ? await pageLoad(ui.url, ui.signInUrl) : `skipped: ${CHROMIUM} absent`;
     out["load average at end"] = loadavg()[0].toFixed(1);
   } finally {

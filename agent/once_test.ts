@@ -5,6 +5,7 @@ import { liveHost } from "./host/mod.ts";
 import { memoryLogger } from "./log.ts";
 import { onceJson, onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
 import { fakeCollector } from "../test/fake_collector.ts";
+import { ChangeSpill } from "../db/change_spill.ts";
 
 Deno.test("runOnce() runs a collector of ctagent's own settings by default, and skips it when they say off", async () => {
   const { db, raw, close } = await openDb(":memory:");
@@ -163,5 +164,68 @@ Deno.test("onceJson() is one JSON document, its inventory read a page at a time:
     assert.ok(longest < text.length / 3, `a piece of ${longest} of ${text.length} characters`);
   } finally {
     await close();
+  }
+});
+
+Deno.test("runOnce() with a spill keeps no change record in memory; onceJson() prints them from it, the same", async () => {
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const config = builtInConfig("linux");
+  const dir = await Deno.makeTempDir();
+  // Keys whose JavaScript order and code point order part (U+E000 against a surrogate pair), and hostile ones.
+  const names = [
+    "\ue000 private",
+    "\u{1f600} face",
+    'a "quoted" name',
+    "new\nline",
+    ...Array.from({ length: 730 }, (_, i) => `pkg-${String(729 - i).padStart(4, "0")}`),
+  ];
+  /** The document of a changed pass, with the records kept in memory or in a spill. */
+  const changedPass = async (spill?: ChangeSpill) => {
+    const { db, raw, close } = await openDb(":memory:");
+    let version = "1";
+    const c = fakeCollector("local_users", {
+      collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version })) }),
+    });
+    const pass = (s?: ChangeSpill) =>
+      runOnce({
+        db,
+        raw,
+        collectors: [c],
+        config,
+        host,
+        log: memoryLogger(),
+        signal: new AbortController().signal,
+        spill: s,
+      });
+    try {
+      await pass(); // baseline
+      version = "2";
+      const res = await pass(spill);
+      const doc = JSON.parse(
+        (await Array.fromAsync(onceJson(res, { db, collectors: [c], config, host }))).join(""),
+      );
+      return { res, doc };
+    } finally {
+      await close();
+    }
+  };
+  const spill = ChangeSpill.create(dir);
+  try {
+    const kept = await changedPass();
+    const spilled = await changedPass(spill);
+    assert.equal(spilled.res.summaries[0].counts.modified, names.length);
+    assert.deepEqual(spilled.res.summaries[0].changes, []);
+    const plain = (rs: Record<string, unknown>[]) =>
+      rs.map(({ RecordId: _r, TimeGenerated: _t, ...rest }) => rest);
+    assert.equal(spilled.doc.changes.length, names.length);
+    assert.deepEqual(plain(spilled.doc.changes), plain(kept.doc.changes));
+    // In code point order, as SQLite orders keys: U+E000 before U+1F600 (JavaScript's `<` says after).
+    assert.deepEqual(
+      spilled.doc.changes.slice(-2).map((r: { Name: string }) => r.Name),
+      ["\ue000 private", "\u{1f600} face"],
+    );
+  } finally {
+    spill.remove();
+    await Deno.remove(dir, { recursive: true });
   }
 });

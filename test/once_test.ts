@@ -214,3 +214,28 @@ Deno.test("--once --json whose reader goes away (`| head`) ends its run as witho
     assert.equal(err, "");
     assert.equal(status.code, 0);
   }));
+
+Deno.test("--once --json prints every change record, in key order, and leaves nothing of them in the data directory", () =>
+  withTempDir(async (dir) => {
+    await Deno.mkdir(`${dir}/tree`);
+    const names = Array.from({ length: 600 }, (_, i) => `f${String(599 - i).padStart(3, "0")}`);
+    for (const n of names) await Deno.writeTextFile(`${dir}/tree/${n}`, "1\n");
+    await Deno.writeTextFile(
+      `${dir}/dcr.json`,
+      onlyDcr(["files"], { fileSettings: { fileInfo: [{ destinationPath: `${dir}/tree/*` }] } }),
+    );
+    const args = ["--once", "--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+    assert.equal((await runCli(args)).code, 0); // baseline
+    for (const n of names) await Deno.writeTextFile(`${dir}/tree/${n}`, "22\n");
+    const { code, out } = await runCli([...args, "--json"]);
+    assert.equal(code, 4); // modified
+    const doc = JSON.parse(out);
+    assert.deepEqual(
+      doc.changes.map((
+        r: { FileSystemPath: string; ChangeCategory: string },
+      ) => [r.ChangeCategory, r.FileSystemPath]),
+      [...names].sort().map((n) => ["Modified", `${dir}/tree/${n}`]),
+    );
+    const left = [...Deno.readDirSync(`${dir}/data`)].map((e) => e.name).filter((n) => n.startsWith("once-"));
+    assert.deepEqual(left, []);
+  }));

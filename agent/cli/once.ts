@@ -9,6 +9,7 @@ import { onceExitCode, onceJson, type OnceResult, onceText, PRINTED_CHANGES, run
 import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
 import { writeMirrors } from "../pipeline/mirrors.ts";
 import type { OpenedDb } from "../../db/open.ts";
+import { ChangeSpill } from "../../db/change_spill.ts";
 import type { Cli } from "./args.ts";
 import type { Io } from "./io.ts";
 
@@ -61,21 +62,29 @@ export async function runOnceMode(
     signal: stop,
   });
   const config = withLocalSettings(resolved.config, cli.local);
-  const res = await runOnce({
-    db: opened.db,
-    raw: opened.raw,
-    collectors,
-    config,
-    host,
-    log,
-    signal: stop,
-    outboxMax: cli.outboxMax,
-    fields: recordFields(ama),
-    collectorSettings: cli.collectorSettings,
-    mirrorDir: dataDir,
-    keepChanges: onceKeepChanges(cli),
-  });
-  await printOnce(cli, io, opened, collectors, host, { ...res, config });
+  // --json prints every change record: they wait on disk, not in memory (db/change_spill.ts).
+  const spill = cli.json ? ChangeSpill.create(dataDir) : undefined;
+  let res: OnceResult;
+  try {
+    res = await runOnce({
+      db: opened.db,
+      raw: opened.raw,
+      collectors,
+      config,
+      host,
+      log,
+      signal: stop,
+      outboxMax: cli.outboxMax,
+      fields: recordFields(ama),
+      collectorSettings: cli.collectorSettings,
+      mirrorDir: dataDir,
+      keepChanges: onceKeepChanges(cli),
+      spill,
+    });
+    await printOnce(cli, io, opened, collectors, host, { ...res, config });
+  } finally {
+    spill?.remove();
+  }
   if (stop.aborted) {
     // Stopped: what ran is stored and printed; no mirrors, no delivery (the daemon or the next run does it).
     io.err(`ctagent: ${(stop.reason as Error)?.message ?? "stopped"}; the run in flight was aborted`);

@@ -31,6 +31,7 @@ import {
 import { DirectSink, type RunSink, Stage } from "./stage.ts";
 import { MirrorDraft } from "./mirrors.ts";
 import { breather } from "../breathe.ts";
+import { keyOrder } from "../key_order.ts";
 
 /** realtime: a partial run (a realtime re-collection of a scope) that stored changes. */
 export type RunStatus = "baseline" | "ok" | "realtime" | "failed" | "aborted";
@@ -55,7 +56,10 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /** The change records of this run (full records) in key order, the first `keepChanges` of them. */
+  /**
+   * The change records of this run (full records) in key order, the first `keepChanges` of them; none when they
+   * went to RunOptions.spill.
+   */
   changes: WireRecord[];
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
@@ -86,6 +90,11 @@ export interface RunOptions {
    * them to print 200.
    */
   keepChanges?: number;
+  /**
+   * Where the change records go instead (keepChanges is then not looked at): all of them, as they are made, so
+   * that a run of any size holds none (`--once --json` prints them from there: db/change_spill.ts).
+   */
+  spill?: (key: string, record: WireRecord) => void;
   /**
    * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none, such
    * as those of collectors AMA does not take, are not kept; the default); "full", also the extra fields a full
@@ -395,7 +404,8 @@ async function store(
         const r = changeRecord(c, ctx);
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
         if (origin) Object.assign(r.extra, origin);
-        if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
+        if (opts.spill) opts.spill(c.key, fullRecord(r));
+        else if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
         out.record(changeTo, r);
         forTable.push(r.la !== null);
       }
@@ -537,7 +547,7 @@ function outboxRecords(raw: DatabaseSync, at: number, fields: RecordFields, deli
   };
 }
 
-const byKey = (a: [string, WireRecord], b: [string, WireRecord]) => a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0;
+const byKey = (a: [string, WireRecord], b: [string, WireRecord]) => keyOrder(a[0], b[0]);
 
 /** The first `keep` of `records` in key order (sorted in place, the rest dropped). */
 function firstByKey(records: [string, WireRecord][], keep: number): [string, WireRecord][] {

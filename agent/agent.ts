@@ -28,6 +28,7 @@ import {
 import { setState } from "../db/state.ts";
 import { dirname } from "node:path";
 import { heapCollector } from "./heap.ts";
+import type { ChangeSpill } from "../db/change_spill.ts";
 
 export interface AgentOptions {
   opened: OpenedDb;
@@ -71,9 +72,10 @@ export interface Agent {
   unrecorded(): RunSummary[];
   /**
    * Runs every enabled collector now (after any run in flight) and returns their summaries, each with its first
-   * `keepChanges` change records by key (default all).
+   * `keepChanges` change records by key (default all); with `spill`, every record also goes there, each
+   * summary's spillRun naming its run.
    */
-  runNow(keepChanges?: number): Promise<RunSummary[]>;
+  runNow(keepChanges?: number, spill?: ChangeSpill): Promise<RunSummary[]>;
   /** What realtime follows and how it went (off when the agent was started without it). */
   realtime(): RealtimeStatus;
   stop(): Promise<void>;
@@ -152,6 +154,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
 
   /** The change records each runNow waiting wants kept (the runs keep as many as the most of them). */
   const wantChanges: number[] = [];
+  /** The spills runNow callers wait with: every run meanwhile puts its change records in each. */
+  const wantSpills: ChangeSpill[] = [];
+  let runs = 0;
   // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts).
   const collectGarbage = heapCollector();
   let realtime: Realtime | undefined;
@@ -167,6 +172,8 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       // What a scheduled run finds is checked against what realtime saw meanwhile ("missed by realtime").
       const changed: { key: string }[] | undefined = realtime && !partial ? [] : undefined;
       if (changed) realtime!.wholeRunStarting(collector.name);
+      const spills = [...wantSpills];
+      const spillRun = spills.length ? `${collector.name}.${++runs}` : undefined;
       const summary = await runCollector({
         db,
         raw: opened.raw,
@@ -178,12 +185,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: Math.max(0, ...wantChanges),
+        spill: spillRun ? (key, record) => spills.forEach((s) => s.add(spillRun, key, record)) : undefined,
         fields: opts.ama ? recordFields(opts.ama) : "la",
         scope: partial?.scope,
         origin: partial?.origin,
         onChange: changed && ((c) => void changed.push({ key: c.key })),
         mirrorDir: opts.mirrorDir,
       });
+      if (spillRun) summary.spillRun = spillRun;
       if (changed) {
         const failed = summary.status === "failed" || summary.status === "aborted";
         realtime!.wholeRunDone(collector.name, failed ? null : changed);
@@ -283,12 +292,14 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
     config: () => config,
     unrecorded: () => [...unrecorded],
     realtime: () => realtime?.status() ?? realtimeOff(),
-    async runNow(keepChanges = Infinity) {
+    async runNow(keepChanges = Infinity, spill?: ChangeSpill) {
       wantChanges.push(keepChanges);
+      if (spill) wantSpills.push(spill);
       try {
         return (await scheduler.scanNow()).filter((r): r is RunSummary => !!r);
       } finally {
         wantChanges.splice(wantChanges.indexOf(keepChanges), 1);
+        if (spill) wantSpills.splice(wantSpills.indexOf(spill), 1);
       }
     },
     async stop() {

@@ -19,7 +19,7 @@ import { pageUrl } from "../ui/page_flags.ts";
 import { type Cli, HELP, parseCli, UsageError } from "./cli/args.ts";
 import { type Io, realIo } from "./cli/io.ts";
 import { dcrCheck } from "./cli/dcr_check.ts";
-import { checkOnceDcr, onceKeepChanges, printOnce, runOnceMode } from "./cli/once.ts";
+import { checkOnceDcr, onceKeepChanges, printAnswer, runOnceMode } from "./cli/once.ts";
 import { READ_COMMANDS, runReadMode } from "./cli/read.ts";
 import { runDaemon, waitForSignal } from "./cli/daemon.ts";
 import { verifyFile } from "./history.ts";
@@ -153,7 +153,9 @@ export async function main(args: string[], deps: MainDeps = {}): Promise<number>
         io.err(`ctagent: ${asked.refused}`);
         return EXIT.DATABASE;
       }
-      if ("result" in asked) return await printOnce(cli, io, opened, collectors, host, asked.result);
+      if ("result" in asked) {
+        return await printAnswer(cli, io, { opened, collectors, host, dataDir: claim.dataDir }, asked.result);
+      }
       lock = asked.lock; // the daemon went away: this process runs the collectors itself
     }
     if (cli.command === "once") {

@@ -17,14 +17,8 @@ export interface OnceResult {
   summaries: RunSummary[];
   skipped: { collector: string; reason: string }[];
   exitCode: number;
-  /** Where the runs' change records went instead of their summaries (`--json`). */
-  spilled?: Spilled;
-}
-
-/** Change records kept on disk: the spill, and each collector's run in it. */
-export interface Spilled {
-  spill: ChangeSpill;
-  runs: Record<string, string>;
+  /** Where every change record of the runs went (`--json`): each summary's spillRun names its run there. */
+  spill?: ChangeSpill;
 }
 
 export async function runOnce(opts: {
@@ -44,12 +38,11 @@ export async function runOnce(opts: {
   mirrorDir?: string;
   /** Most change records kept per run, the first by key (default all; the text output prints PRINTED_CHANGES). */
   keepChanges?: number;
-  /** Where every change record goes instead (`--json`): none is kept in memory. */
+  /** Where every change record also goes (`--json`, with keepChanges 0: none is then held in memory). */
   spill?: ChangeSpill;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const { spill } = opts;
-  const runs: Record<string, string> = {};
   const skipped: OnceResult["skipped"] = [];
   for (const collector of opts.collectors) {
     if (opts.signal.aborted) {
@@ -64,22 +57,17 @@ export async function runOnce(opts: {
       skipped.push({ collector: collector.name, reason: `disabled by ${switchedBy(collector)}` });
       continue;
     }
-    const name = runs[collector.name] = collector.name;
-    summaries.push(
-      await runCollector({
-        ...opts,
-        collector,
-        settings: opts.config.settings,
-        spill: spill && ((key, record) => spill.add(name, key, record)),
-      }),
-    );
+    const name = collector.name;
+    const summary = await runCollector({
+      ...opts,
+      collector,
+      settings: opts.config.settings,
+      spill: spill && ((key, record) => spill.add(name, key, record)),
+    });
+    if (spill) summary.spillRun = name;
+    summaries.push(summary);
   }
-  return {
-    summaries,
-    skipped,
-    exitCode: onceExitCode(summaries),
-    spilled: spill && { spill, runs },
-  };
+  return { summaries, skipped, exitCode: onceExitCode(summaries), spill };
 }
 
 /** The exit code of a pass: the database's failure, a collector's, or the kinds of change found. */
@@ -126,10 +114,10 @@ export async function* onceJson(
     skipped: res.skipped,
   };
   yield `${JSON.stringify(head).slice(0, -1)},"changes":`;
-  const spilled = res.spilled;
+  const spill = res.spill;
   yield* textArray((function* () {
     for (const s of res.summaries) {
-      if (spilled && s.collector in spilled.runs) yield* spilled.spill.pages(spilled.runs[s.collector]);
+      if (spill && s.spillRun !== undefined) yield* spill.pages(s.spillRun);
       else for (const page of slices(s.changes, 500)) yield page.map((r) => JSON.stringify(r));
     }
   })());

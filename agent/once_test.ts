@@ -167,7 +167,7 @@ Deno.test("onceJson() is one JSON document, its inventory read a page at a time:
   }
 });
 
-Deno.test("runOnce() with a spill keeps no change record in memory; onceJson() prints them from it, the same", async () => {
+Deno.test("runOnce() with a spill and keepChanges 0 holds no change record; onceJson() prints them from it, the same", async () => {
   const host = liveHost({ hostname: "h", os: "linux" });
   const config = builtInConfig("linux");
   const dir = await Deno.makeTempDir();
@@ -195,6 +195,7 @@ Deno.test("runOnce() with a spill keeps no change record in memory; onceJson() p
         host,
         log: memoryLogger(),
         signal: new AbortController().signal,
+        keepChanges: s ? 0 : undefined,
         spill: s,
       });
     try {

@@ -6,6 +6,7 @@ import type { ConfigInForce } from "./config/load.ts";
 import type { Logger } from "./log.ts";
 import type { OnceResult } from "./once.ts";
 import type { RunSummary } from "./pipeline/run.ts";
+import { ChangeSpill, removeSpills, spillLink, spillName } from "../db/change_spill.ts";
 
 export interface RunRequest {
   id: string;
@@ -15,23 +16,32 @@ export interface RunRequest {
   keepChanges?: number | null;
 }
 
-/** Results nobody came for (their `--once` was killed) are deleted after this long. */
-const RESULT_KEPT_MS = 3_600_000;
+/** Results nobody came for (their `--once` was killed) are deleted after this long, and spill files too. */
+export const RESULT_KEPT_MS = 3_600_000;
 
 /** What the daemon answers: what `--once` would have printed had it run the collectors itself. */
 export interface RunResult {
   id: string;
   /** When the daemon wrote it (epoch ms). */
   at: number;
+  /**
+   * Each with its first `keepChanges` change records; every record, for an asker that wants all (--json), is in
+   * the spill file `spill` of the data directory (its summaries' spillRun name their runs there), the asker's
+   * own to read and remove.
+   */
   summaries: RunSummary[];
+  spill?: string;
   skipped: OnceResult["skipped"];
   config: ConfigInForce;
 }
 
 /** What the daemon offers the requests. */
 export interface RunsOnRequest {
-  /** Runs every collector now; each summary keeps its first `keepChanges` change records by key (default all). */
-  runNow(keepChanges?: number): Promise<RunSummary[]>;
+  /**
+   * Runs every collector now; each summary keeps its first `keepChanges` change records by key (default all),
+   * and with `spill` every record also goes there (Agent.runNow).
+   */
+  runNow(keepChanges?: number, spill?: ChangeSpill): Promise<RunSummary[]>;
   skipped(): OnceResult["skipped"];
   config(): ConfigInForce;
 }
@@ -42,11 +52,19 @@ export interface RunsOnRequest {
  * result. Returns a stop function.
  */
 export function serveRunRequests(
-  opts: { db: Db; agent: RunsOnRequest; log: Logger; intervalMs?: number },
+  opts: { db: Db; agent: RunsOnRequest; log: Logger; intervalMs?: number; dataDir?: string },
 ): () => Promise<void> {
-  const { db, agent, log } = opts;
+  const { db, agent, log, dataDir } = opts;
   let version: unknown;
   let busy: Promise<void> | undefined;
+  /** Spill files no result names any more and older than a result is kept: an asker killed before it read one. */
+  const sweep = async () => {
+    if (dataDir === undefined) return;
+    const named = (await statesStartingWith(db, "run.result.")).map((r) =>
+      (JSON.parse(r.value) as RunResult).spill
+    );
+    removeSpills(dataDir, new Set(named.filter((n) => n !== undefined)), RESULT_KEPT_MS);
+  };
   const check = async () => {
     const v = (await sql<{ data_version: number }>`PRAGMA data_version`.execute(db)).rows[0]?.data_version;
     if (v === version) return;
@@ -58,17 +76,63 @@ export function serveRunRequests(
     if (!requests.length) return;
     for (const r of requests) await deleteState(db, `run.request.${r.id}`); // taken
     log.info("running the collectors for ctagent --once", { pids: requests.map((r) => r.pid).join(" ") });
-    // As many change records as the most any of them prints.
-    const summaries = await agent.runNow(Math.max(...requests.map((r) => r.keepChanges ?? Infinity)));
+    // As many change records as the most any text asker prints; all of them, for a --json one, on disk.
+    const all = requests.filter((r) => r.keepChanges === null || r.keepChanges === undefined);
+    const keep = Math.max(0, ...requests.map((r) => r.keepChanges ?? 0));
+    let spill: ChangeSpill | undefined;
+    if (all.length && dataDir !== undefined) {
+      try {
+        spill = ChangeSpill.create(dataDir);
+      } catch (e) {
+        // The records then travel in the answer, as before spill files.
+        log.error("cannot keep the change records for ctagent --once --json: they go in the answer", {
+          error: e,
+        });
+      }
+    }
+    let summaries: RunSummary[];
+    try {
+      summaries = await agent.runNow(spill ? keep : Math.max(keep, all.length ? Infinity : 0), spill);
+    } catch (e) {
+      spill?.remove();
+      throw e;
+    }
+    // A spill that cannot be written or shared is said in the log; its askers say so and exit 19 (cli/once.ts).
+    const failed = (e: unknown) =>
+      log.error("cannot keep the change records for ctagent --once --json", { error: e });
+    try {
+      spill?.close();
+    } catch (e) {
+      failed(e);
+      spill?.remove();
+      spill = undefined;
+    }
     const at = Date.now();
     for (const old of await statesStartingWith(db, "run.result.")) {
       if ((JSON.parse(old.value) as RunResult).at < at - RESULT_KEPT_MS) await deleteState(db, old.key);
     }
+    // Each --json asker gets a file of its own (a link to the same one), which it removes once printed.
+    const spills = all.map((_, i) => {
+      if (!spill) return undefined;
+      if (i === 0) return spillName(spill);
+      try {
+        return spillLink(spill);
+      } catch (e) {
+        failed(e);
+        return undefined;
+      }
+    });
     for (const r of requests) {
       const result: RunResult = { id: r.id, at, summaries, skipped: agent.skipped(), config: agent.config() };
+      const i = all.indexOf(r);
+      if (i >= 0) result.spill = spills[i];
       await setState(db, `run.result.${r.id}`, JSON.stringify(result));
     }
+    await sweep();
   };
+  busy = sweep().catch((e) => log.warn("cannot remove old spill files", { error: e })).finally(() =>
+    busy = undefined
+  );
   const timer = setInterval(() => {
     if (busy) return;
     busy = check().catch((e) => log.error("cannot answer a request of ctagent --once", { error: e }))

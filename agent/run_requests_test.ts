@@ -4,6 +4,9 @@ import { builtInConfig } from "./config/load.ts";
 import { memoryLogger } from "./log.ts";
 import type { RunSummary } from "./pipeline/run.ts";
 import { askDaemon, DaemonNotAnswering, serveRunRequests } from "./run_requests.ts";
+import { ChangeSpill } from "../db/change_spill.ts";
+import { existsSync, utimesSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 
 const summary = (collector: string): RunSummary => ({
   runId: 7,
@@ -100,6 +103,61 @@ Deno.test("askDaemon() tells the daemon how many change records it prints: the r
     asked.length = 0;
     await Promise.all([ask(200), ask(Infinity)]);
     assert.ok(asked.length >= 1 && asked.includes(Infinity), JSON.stringify(asked));
+  } finally {
+    await stop();
+    await daemonDb.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("serveRunRequests() gives each --json asker a spill file of its own with every record; a text asker none", async () => {
+  const dir = await Deno.makeTempDir();
+  const daemonDb = await openDb(`${dir}/ctagent.db`);
+  // Left by a --once killed an hour ago: removed when the daemon starts serving.
+  const stale = join(dir, "once-changes-stale.db");
+  writeFileSync(stale, "x");
+  utimesSync(stale, new Date(Date.now() - 7_200_000), new Date(Date.now() - 7_200_000));
+  const asked: (number | undefined)[] = [];
+  const stop = serveRunRequests({
+    db: daemonDb.db,
+    log: memoryLogger(),
+    intervalMs: 20,
+    dataDir: dir,
+    agent: {
+      runNow: (keepChanges?: number, spill?: ChangeSpill) => {
+        asked.push(keepChanges);
+        const s = { ...summary("software"), changes: [], spillRun: spill ? "software.1" : undefined };
+        for (const name of ["b", "a", "c"]) spill?.add("software.1", name, { SoftwareName: name });
+        return Promise.resolve([s]);
+      },
+      skipped: () => [],
+      config: () => builtInConfig("linux"),
+    },
+  });
+  try {
+    const [json1, json2, text] = await Promise.all([
+      askFrom(dir),
+      askFrom(dir),
+      askFrom(dir, { keepChanges: 200 }),
+    ]);
+    assert.equal(existsSync(stale), false);
+    // One pass for the three (or more, as they came): none keeps records in memory beyond the text's 200.
+    assert.ok(asked.every((k) => k === 200 || k === 0), JSON.stringify(asked));
+    assert.equal(text?.spill, undefined);
+    const files = [json1?.spill, json2?.spill];
+    assert.ok(files.every((f) => f !== undefined) && files[0] !== files[1], JSON.stringify(files));
+    for (const f of files) {
+      const spill = ChangeSpill.open(join(dir, f!));
+      try {
+        assert.deepEqual([...spill.pages("software.1")].flat().map((t) => JSON.parse(t).SoftwareName), [
+          "a",
+          "b",
+          "c",
+        ]);
+      } finally {
+        spill.remove();
+      }
+    }
   } finally {
     await stop();
     await daemonDb.close();

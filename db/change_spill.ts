@@ -2,8 +2,8 @@
 // directory, one row per record, read back in key order a page at a time. Held in memory, 17,800 changes took
 // 55-70 MB more than the text output (which keeps 200); a million would not have fit in V8's heap.
 import { DatabaseSync, type StatementSync } from "node:sqlite";
-import { closeSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { closeSync, copyFileSync, linkSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 
 /** Names of spill files: in the data directory beside the state database, told apart by this start. */
 const PREFIX = "once-changes-";
@@ -92,16 +92,20 @@ export class ChangeSpill {
     }
   }
 
+  /** Writes what was added (another process reads the file) and closes it. */
   close(): void {
     if (!this.#db.isOpen) return;
-    if (this.#open) this.#db.exec("ROLLBACK");
-    this.#open = false;
+    this.flush();
     this.#db.close();
   }
 
-  /** Closes and deletes the file (one already gone is no error). */
+  /** Closes and deletes the file (one already gone is no error); what was added is dropped. */
   remove(): void {
-    this.close();
+    if (this.#db.isOpen) {
+      if (this.#open) this.#db.exec("ROLLBACK");
+      this.#open = false;
+      this.#db.close();
+    }
     rmSync(this.path, { force: true });
   }
 }
@@ -114,6 +118,26 @@ export function isSpillName(name: string): boolean {
 /** The file name of a spill (what the daemon's answer holds; the asker finds it in its own data directory). */
 export function spillName(spill: ChangeSpill): string {
   return basename(spill.path);
+}
+
+/**
+ * The name of another file with the closed spill's records (a hard link, or a copy where links cannot be made),
+ * for a second reader that removes its own when done.
+ */
+export function spillLink(spill: ChangeSpill): string {
+  const name = `${PREFIX}${crypto.randomUUID()}${SUFFIX}`;
+  const to = join(dirname(spill.path), name);
+  try {
+    linkSync(spill.path, to);
+  } catch {
+    try {
+      copyFileSync(spill.path, to);
+    } catch (e) {
+      rmSync(to, { force: true });
+      throw new Error(`cannot keep the change records for --json in ${to}: ${(e as Error).message}`);
+    }
+  }
+  return name;
 }
 
 /**

@@ -105,6 +105,8 @@ Deno.test("daemon and --once on one data directory: --once asks the daemon, ever
         "--once reports this round's changes",
       );
       assert.equal(out.inventory.software.length, names.length);
+      // The records came through a file the daemon wrote for this --once, which removed it once printed.
+      assert.deepEqual([...Deno.readDirSync(t.data)].filter((e) => e.name.startsWith("once-")), []);
     }
     // Nothing more to find: --once says so, through the daemon.
     const io = capture();

@@ -92,6 +92,7 @@ export async function runDaemon(
   const stopServing = serveRunRequests({
     db: d.opened.db,
     log: d.log,
+    dataDir: d.dataDir,
     agent: { ...agent, skipped: () => skippedBy(agent.scheduler.status(), d.host.os) },
   });
   const file = watchDatabaseFile(d.opened.path);

@@ -9,7 +9,10 @@ import { onceExitCode, onceJson, type OnceResult, onceText, PRINTED_CHANGES, run
 import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
 import { writeMirrors } from "../pipeline/mirrors.ts";
 import type { OpenedDb } from "../../db/open.ts";
-import { ChangeSpill } from "../../db/change_spill.ts";
+import { ChangeSpill, removeSpills } from "../../db/change_spill.ts";
+import { RESULT_KEPT_MS, type RunResult } from "../run_requests.ts";
+import { rmSync } from "node:fs";
+import { join } from "node:path";
 import type { Cli } from "./args.ts";
 import type { Io } from "./io.ts";
 
@@ -62,7 +65,9 @@ export async function runOnceMode(
     signal: stop,
   });
   const config = withLocalSettings(resolved.config, cli.local);
-  // --json prints every change record: they wait on disk, not in memory (db/change_spill.ts).
+  // --json prints every change record: they wait on disk, not in memory (db/change_spill.ts). One left by a
+  // --once killed long ago goes first.
+  if (cli.json) removeSpills(dataDir, new Set(), RESULT_KEPT_MS);
   const spill = cli.json ? ChangeSpill.create(dataDir) : undefined;
   let res: OnceResult;
   try {
@@ -78,7 +83,7 @@ export async function runOnceMode(
       fields: recordFields(ama),
       collectorSettings: cli.collectorSettings,
       mirrorDir: dataDir,
-      keepChanges: onceKeepChanges(cli),
+      keepChanges: spill ? 0 : onceKeepChanges(cli),
       spill,
     });
     await printOnce(cli, io, opened, collectors, host, { ...res, config });
@@ -115,6 +120,46 @@ export async function runOnceMode(
   if (sent.warning) io.err(`ctagent: warning: ${sent.warning}`);
   // Stopped while delivering: every run finished, so the exit code still reports the changes (SPEC §7.14).
   return res.exitCode;
+}
+
+/**
+ * What `--once` prints of the daemon's answer (run_requests.ts): with --json, the change records from the spill
+ * file the daemon wrote for this process, removed once printed.
+ */
+export async function printAnswer(
+  cli: Cli,
+  io: Io,
+  d: { opened: OpenedDb; collectors: readonly Collector[]; host: Host; dataDir: string },
+  result: RunResult,
+): Promise<number> {
+  // Every change record, or an error: a run whose records are neither in the answer nor in a spill it can read.
+  const short = result.summaries.filter((s) =>
+    (result.spill === undefined || s.spillRun === undefined) &&
+    s.counts.added + s.counts.removed + s.counts.modified > s.changes.length
+  );
+  if (cli.json && short.length) {
+    io.err(
+      `ctagent: the daemon could not keep the change records of ${
+        short.map((s) => s.collector).join(", ")
+      } for --json: see its log`,
+    );
+    if (result.spill !== undefined) rmSync(join(d.dataDir, result.spill), { force: true });
+    return EXIT.DATABASE;
+  }
+  const path = result.spill === undefined ? undefined : join(d.dataDir, result.spill);
+  try {
+    const spill = path === undefined ? undefined : ChangeSpill.open(path);
+    try {
+      return await printOnce(cli, io, d.opened, d.collectors, d.host, { ...result, spill });
+    } finally {
+      spill?.close();
+    }
+  } catch (e) {
+    io.err(`ctagent: ${(e as Error).message}`);
+    return EXIT.DATABASE;
+  } finally {
+    if (path !== undefined) rmSync(path, { force: true });
+  }
 }
 
 /** What `--once` prints (the summary or JSON, and the database's failures on stderr); returns its exit code. */

@@ -56,11 +56,10 @@ export interface RunSummary {
   counts: RunCounts;
   warnings: string[];
   error?: string;
-  /**
-   * The change records of this run (full records) in key order, the first `keepChanges` of them; none when they
-   * went to RunOptions.spill.
-   */
+  /** The change records of this run (full records) in key order, the first `keepChanges` of them. */
   changes: WireRecord[];
+  /** Under which name this run's change records are in its caller's spill (RunOptions.spill), when it gave one. */
+  spillRun?: string;
   /** Item rows this run wrote or deleted: 0 means the stored inventory is as it was (mirrors need no rewrite). */
   itemsWritten: number;
   /** The run put the collector's mirrors in place itself (RunOptions.mirrorDir): they need no rewrite. */
@@ -91,8 +90,8 @@ export interface RunOptions {
    */
   keepChanges?: number;
   /**
-   * Where the change records go instead (keepChanges is then not looked at): all of them, as they are made, so
-   * that a run of any size holds none (`--once --json` prints them from there: db/change_spill.ts).
+   * Where every change record also goes, as it is made (keepChanges still says how many the summary holds): a
+   * run of any size then holds none (`--once --json` prints them from there: db/change_spill.ts).
    */
   spill?: (key: string, record: WireRecord) => void;
   /**
@@ -405,7 +404,7 @@ async function store(
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
         if (origin) Object.assign(r.extra, origin);
         if (opts.spill) opts.spill(c.key, fullRecord(r));
-        else if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
+        if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
         out.record(changeTo, r);
         forTable.push(r.la !== null);
       }

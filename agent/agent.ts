@@ -185,7 +185,12 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         outboxMax: opts.outboxMax,
         // The daemon needs only the counts, unless someone waits for this run's changes (runNow).
         keepChanges: Math.max(0, ...wantChanges),
-        spill: spillRun ? (key, record) => spills.forEach((s) => s.add(spillRun, key, record)) : undefined,
+        spill: spillRun
+          ? {
+            add: (key, record) => spills.forEach((s) => s.add(spillRun, key, record)),
+            commit: () => spills.forEach((s) => s.flush()),
+          }
+          : undefined,
         fields: opts.ama ? recordFields(opts.ama) : "la",
         scope: partial?.scope,
         origin: partial?.origin,

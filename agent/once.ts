@@ -62,7 +62,7 @@ export async function runOnce(opts: {
       ...opts,
       collector,
       settings: opts.config.settings,
-      spill: spill && ((key, record) => spill.add(name, key, record)),
+      spill: spill && { add: (key, record) => spill.add(name, key, record), commit: () => spill.flush() },
     });
     if (spill) summary.spillRun = name;
     summaries.push(summary);
@@ -117,6 +117,8 @@ export async function* onceJson(
   const spill = res.spill;
   yield* textArray((function* () {
     for (const s of res.summaries) {
+      // A run that failed stored nothing: the records it kept, if any, are not changes (it reports them again).
+      if (s.status === "failed" || s.status === "aborted") continue;
       if (spill && s.spillRun !== undefined) yield* spill.pages(s.spillRun);
       else for (const page of slices(s.changes, 500)) yield page.map((r) => JSON.stringify(r));
     }

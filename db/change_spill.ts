@@ -13,7 +13,6 @@ export class ChangeSpill {
   readonly path: string;
   readonly #db: DatabaseSync;
   #insert?: StatementSync;
-  #open = false;
 
   private constructor(path: string, db: DatabaseSync) {
     this.path = path;
@@ -26,8 +25,9 @@ export class ChangeSpill {
     try {
       closeSync(openSync(path, "wx", 0o600));
       const db = new DatabaseSync(path);
-      // Scratch: no journal and no syncs (a crash loses the file, which the run's printing alone needed).
-      db.exec("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF");
+      // Scratch: no syncs (a crash loses the file, which the run's printing alone needed); a journal in memory,
+      // so that a run's records can be taken back (each run's are one transaction, flush its end).
+      db.exec("PRAGMA journal_mode = MEMORY; PRAGMA synchronous = OFF");
       // The index is kept as rows come (no sort at the end: SQLite's sorter would spill to /var/tmp).
       db.exec(
         "CREATE TABLE c (run TEXT NOT NULL, key TEXT NOT NULL, body TEXT NOT NULL); CREATE INDEX c_key ON c (run, key)",
@@ -48,25 +48,35 @@ export class ChangeSpill {
     }
   }
 
-  /** Keeps `record` (JSON) as one of run `run`'s, under `key`. */
+  /**
+   * Keeps `record` (JSON) as one of run `run`'s, under `key`. A failure takes back every record added since the
+   * last flush (a run's: the run fails and stores nothing, so they are reported again).
+   */
   add(run: string, key: string, record: unknown): void {
-    if (!this.#open) {
-      this.#db.exec("BEGIN");
-      this.#open = true;
-    }
-    this.#insert ??= this.#db.prepare("INSERT INTO c (run, key, body) VALUES (?, ?, ?)");
     try {
+      if (!this.#db.isTransaction) this.#db.exec("BEGIN");
+      this.#insert ??= this.#db.prepare("INSERT INTO c (run, key, body) VALUES (?, ?, ?)");
       this.#insert.run(run, key, JSON.stringify(record));
     } catch (e) {
-      throw new Error(`cannot keep the change records for --json in ${this.path}: ${(e as Error).message}`);
+      throw this.#failed(e);
     }
   }
 
-  /** What was added is written (the file can be read by another process); more may be added after. */
+  /** What was added is kept (and can be read by another process). A failure takes it back, as add's. */
   flush(): void {
-    if (!this.#open) return;
-    this.#db.exec("COMMIT");
-    this.#open = false;
+    if (!this.#db.isTransaction) return;
+    try {
+      this.#db.exec("COMMIT");
+    } catch (e) {
+      throw this.#failed(e);
+    }
+  }
+
+  #failed(e: unknown): Error {
+    try {
+      if (this.#db.isTransaction) this.#db.exec("ROLLBACK");
+    } catch { /* SQLite took it back itself */ }
+    return new Error(`cannot keep the change records for --json in ${this.path}: ${(e as Error).message}`);
   }
 
   /**
@@ -101,11 +111,7 @@ export class ChangeSpill {
 
   /** Closes and deletes the file (one already gone is no error); what was added is dropped. */
   remove(): void {
-    if (this.#db.isOpen) {
-      if (this.#open) this.#db.exec("ROLLBACK");
-      this.#open = false;
-      this.#db.close();
-    }
+    if (this.#db.isOpen) this.#db.close(); // an open transaction ends with the connection
     rmSync(this.path, { force: true });
   }
 }

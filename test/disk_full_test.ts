@@ -158,3 +158,37 @@ Deno.test("the daemon keeps a failed run it cannot record in memory, shows it on
       await opened.close();
     }
   }));
+
+Deno.test({
+  name:
+    `--once --json whose records fill the disk: a clear error, no spill left, every change reported when space returns${note}`,
+  ignore: !!skip,
+  fn: () =>
+    withTempDir((dir) =>
+      withTmpfs("64m", async (fs) => {
+        const { root, dcr } = await machine(dir, 3_000);
+        const args = ["--once", "--root", root, "--dcr", dcr, "--data-dir", fs.dir];
+        assert.equal((await runCli(args)).code, 0); // baseline
+        // Every package changed; then only a little room beside what the database already holds.
+        await Deno.writeTextFile(
+          join(root, "var/lib/dpkg/status"),
+          dpkgStatus(3_000).replaceAll("Version: 1.", "Version: 2."),
+        );
+        const used = Number(
+          new TextDecoder().decode(new Deno.Command("du", { args: ["-sk", fs.dir] }).outputSync().stdout)
+            .split("\t")[0],
+        );
+        fs.resize(`${used + 256}k`);
+        const full = await runCli([...args, "--json"]);
+        assert.ok(full.code === 18 || full.code === 19, `exit ${full.code}: ${full.err}`);
+        assert.match(full.err, /database or disk is full/);
+        assert.doesNotMatch(full.err, /\n\s+at /, "no stack trace");
+        assert.deepEqual([...Deno.readDirSync(fs.dir)].filter((e) => e.name.startsWith("once-")), []);
+
+        fs.resize("64m");
+        const again = await runCli([...args, "--json"]);
+        assert.equal(again.code, 4, again.err); // modified
+        assert.equal(JSON.parse(again.out).changes.length, 3_000, "nothing was lost");
+      })
+    ),
+});

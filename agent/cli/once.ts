@@ -67,8 +67,16 @@ export async function runOnceMode(
   const config = withLocalSettings(resolved.config, cli.local);
   // --json prints every change record: they wait on disk, not in memory (db/change_spill.ts). One left by a
   // --once killed long ago goes first.
-  if (cli.json) removeSpills(dataDir, new Set(), RESULT_KEPT_MS);
-  const spill = cli.json ? ChangeSpill.create(dataDir) : undefined;
+  let spill: ChangeSpill | undefined;
+  if (cli.json) {
+    removeSpills(dataDir, new Set(), RESULT_KEPT_MS);
+    try {
+      spill = ChangeSpill.create(dataDir);
+    } catch (e) {
+      io.err(`ctagent: ${(e as Error).message}`);
+      return EXIT.DATABASE;
+    }
+  }
   let res: OnceResult;
   try {
     res = await runOnce({

@@ -71,6 +71,13 @@ export interface RunSummary {
   storage?: string;
 }
 
+/** Where a run's change records go (RunOptions.spill). */
+export interface RecordSpill {
+  add(key: string, record: WireRecord): void;
+  /** Called at the end of the run's transaction: a failure to keep them fails the run, which stores nothing. */
+  commit(): void;
+}
+
 export interface RunOptions {
   db: Db;
   /** The same connection as `db`, for the hot paths (staging, paged reads). */
@@ -93,7 +100,7 @@ export interface RunOptions {
    * Where every change record also goes, as it is made (keepChanges still says how many the summary holds): a
    * run of any size then holds none (`--once --json` prints them from there: db/change_spill.ts).
    */
-  spill?: (key: string, record: WireRecord) => void;
+  spill?: RecordSpill;
   /**
    * What the outbox keeps of each record: "la", the Log Analytics columns AMA takes (records with none, such
    * as those of collectors AMA does not take, are not kept; the default); "full", also the extra fields a full
@@ -403,7 +410,7 @@ async function store(
         const r = changeRecord(c, ctx);
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
         if (origin) Object.assign(r.extra, origin);
-        if (opts.spill) opts.spill(c.key, fullRecord(r));
+        opts.spill?.add(c.key, fullRecord(r));
         if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
         out.record(changeTo, r);
         forTable.push(r.la !== null);
@@ -478,6 +485,7 @@ async function store(
       });
     }
     if (run.id) await setRunCounts(trx, run.id, counts);
+    opts.spill?.commit();
     return run.id;
   };
   const runId = open ? await inTransaction(open) : await db.transaction().execute(inTransaction);

@@ -10,6 +10,7 @@
 //   kept the cores;
 // - peak RSS over generated trees of small files (10k, 100k, 1M: it must stay flat);
 // - a rescan after every file of a generated tree changed (as after an upgrade): each file a Modified change;
+//   then the same again with `--json`, which prints every change record (its peak RSS must stay as the text's);
 // - a sparse file (hashed by its data regions, checksum checked against sha256sum).
 // Every contender runs CTAGENT_BENCH_ROUNDS times (default 2), interleaved: the best time and the worst peak
 // RSS count, every round is printed. Run alone: build/deno.sh run -A build/bench/files.ts [TREE]
@@ -380,6 +381,7 @@ export async function benchFiles(
     // Every file changed since the last scan (an upgrade rewrote them): a first scan, every file appended to, a
     // rescan that reports each as Modified, then an unchanged rescan beside it.
     const changed = Number(Deno.env.get("CTAGENT_BENCH_CHANGED") ?? "20000");
+    let changedJson: boolean | undefined;
     if (changed > 0) {
       const dir = `${work}/changed`;
       for (let i = 0; i < changed; i++) {
@@ -392,6 +394,10 @@ export async function benchFiles(
       sh(`find ${q(dir)} -type f -exec sh -c 'for f; do echo x >> "$f"; done' sh {} +`);
       const after = await once(d, data, [EXIT.MODIFIED]);
       const same = await once(d, data);
+      sh(`find ${q(dir)} -type f -exec sh -c 'for f; do echo y >> "$f"; done' sh {} +`);
+      const json = await once(d, data, [EXIT.MODIFIED], true);
+      const printed = (JSON.parse(json.stdout).changes as unknown[]).length;
+      json.stdout = "";
       const cdb = new DatabaseSync(`${data}/ctagent.db`, { readOnly: true });
       const modified =
         (cdb.prepare("SELECT count(*) AS n FROM changes WHERE category = 'Modified'").get() as {
@@ -404,7 +410,11 @@ export async function benchFiles(
         modified,
         unchanged_rescan_s: secs(same),
         changed_rescan_peak_rss_mb: mb(after.rssKb),
+        changed_rescan_json_s: secs(json),
+        changed_rescan_json_peak_rss_mb: mb(json.rssKb),
+        changed_rescan_json_records: printed,
       };
+      changedJson = json.rssKb <= 1.1 * after.rssKb && printed === changed;
     }
 
     // A sparse file: hashed whole (holes are zeros), checked against sha256sum.
@@ -438,6 +448,9 @@ export async function benchFiles(
         ? { "peak RSS flat (±10%) across trees": Math.max(...peaks) <= 1.1 * Math.min(...peaks) }
         : {}),
       "database ≤ 300 B per file (outbox delivered)": db!.deliveredBytesPerFile <= 300,
+      ...(changedJson === undefined
+        ? {}
+        : { "changed --json rescan: peak RSS within 10% of the text's, every change record": changedJson }),
     };
     out.load_average_at_end = Deno.loadavg().join(" ");
   } finally {

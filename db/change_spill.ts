@@ -1,11 +1,12 @@
 // The change records `--once --json` prints, kept on disk until printed: a scratch SQLite file in the data
 // directory, one row per record, read back in key order a page at a time. Held in memory, 17,800 changes took
-// 55-70 MB more than the text output (which keeps 200); a million would not have fit in V8's heap.
+// 55-70 MB more than the text output (which keeps 200); a million would not have fit in V8's heap. A daemon
+// answering `--once --json` writes one for each asker (agent/run_requests.ts), who reads and removes it.
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { closeSync, copyFileSync, linkSync, openSync, readdirSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 
-/** Names of spill files: in the data directory beside the state database, told apart by this start. */
+/** Names of spill files (in the data directory beside the state database, each with a random UUID between). */
 const PREFIX = "once-changes-";
 const SUFFIX = ".db";
 

@@ -410,8 +410,11 @@ async function store(
         const r = changeRecord(c, ctx);
         // Who made it: the full record's, never the table's (AMA's streams carry Log Analytics columns only).
         if (origin) Object.assign(r.extra, origin);
-        opts.spill?.add(c.key, fullRecord(r));
-        if (keep > 0) keepChange(changeRecords, keep, c.key, fullRecord(r));
+        if (opts.spill || keep > 0) {
+          const full = fullRecord(r);
+          opts.spill?.add(c.key, full);
+          if (keep > 0) keepChange(changeRecords, keep, c.key, full);
+        }
         out.record(changeTo, r);
         forTable.push(r.la !== null);
       }

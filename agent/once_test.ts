@@ -1,11 +1,32 @@
 import assert from "node:assert/strict";
-import { openDb } from "../db/open.ts";
+import type { DatabaseSync } from "node:sqlite";
+import { type Db, openDb } from "../db/open.ts";
 import { builtInConfig } from "./config/load.ts";
 import { liveHost } from "./host/mod.ts";
 import { memoryLogger } from "./log.ts";
 import { onceJson, onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
 import { fakeCollector } from "../test/fake_collector.ts";
 import { ChangeSpill } from "../db/change_spill.ts";
+
+/** A collector of packages `names` at `version.now`, and a pass of runOnce() of it on `db`. */
+function packages(names: string[], db: Db, raw: DatabaseSync) {
+  const version = { now: "1" };
+  const c = fakeCollector("local_users", {
+    collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version.now })) }),
+  });
+  const pass = (opts: { keepChanges?: number; spill?: ChangeSpill } = {}) =>
+    runOnce({
+      db,
+      raw,
+      collectors: [c],
+      config: builtInConfig("linux"),
+      host: liveHost({ hostname: "h", os: "linux" }),
+      log: memoryLogger(),
+      signal: new AbortController().signal,
+      ...opts,
+    });
+  return { c, version, pass };
+}
 
 Deno.test("runOnce() runs a collector of ctagent's own settings by default, and skips it when they say off", async () => {
   const { db, raw, close } = await openDb(":memory:");
@@ -68,26 +89,12 @@ Deno.test("runOnce() with keepChanges keeps the first change records by key, and
   const { db, raw, close } = await openDb(":memory:");
   const host = liveHost({ hostname: "h", os: "linux" });
   const config = builtInConfig("linux");
-  let version = "1";
   const names = Array.from({ length: 450 }, (_, i) => `pkg-${String(449 - i).padStart(3, "0")}`);
-  const c = fakeCollector("local_users", {
-    collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version })) }),
-  });
-  const pass = (keepChanges?: number) =>
-    runOnce({
-      db,
-      raw,
-      collectors: [c],
-      config,
-      host,
-      log: memoryLogger(),
-      signal: new AbortController().signal,
-      keepChanges,
-    });
+  const { c, version, pass } = packages(names, db, raw);
   try {
     await pass(); // baseline
-    version = "2";
-    const kept = await pass(PRINTED_CHANGES);
+    version.now = "2";
+    const kept = await pass({ keepChanges: PRINTED_CHANGES });
     const s = kept.summaries[0];
     assert.equal(s.counts.modified, 450);
     // The first by key, whichever order the collector gave them in.
@@ -96,7 +103,7 @@ Deno.test("runOnce() with keepChanges keeps the first change records by key, and
     assert.equal(text.split("\n").filter((l) => l.startsWith("  Modified")).length, PRINTED_CHANGES);
     assert.match(text, /… and 250 more \(use --json for all\)/);
     // By default every record (what --json prints); the text is the same.
-    version = "3";
+    version.now = "3";
     const all = await pass();
     assert.deepEqual(all.summaries[0].changes.map((r) => r.Name), [...names].sort());
     assert.match(onceText(all, { collectors: [c], config, host }), /… and 250 more \(use --json for all\)/);
@@ -182,26 +189,11 @@ Deno.test("runOnce() with a spill and keepChanges 0 holds no change record; once
   /** The document of a changed pass, with the records kept in memory or in a spill. */
   const changedPass = async (spill?: ChangeSpill) => {
     const { db, raw, close } = await openDb(":memory:");
-    let version = "1";
-    const c = fakeCollector("local_users", {
-      collect: () => Promise.resolve({ items: names.map((Name) => ({ Name, Version: version })) }),
-    });
-    const pass = (s?: ChangeSpill) =>
-      runOnce({
-        db,
-        raw,
-        collectors: [c],
-        config,
-        host,
-        log: memoryLogger(),
-        signal: new AbortController().signal,
-        keepChanges: s ? 0 : undefined,
-        spill: s,
-      });
+    const { c, version, pass } = packages(names, db, raw);
     try {
       await pass(); // baseline
-      version = "2";
-      const res = await pass(spill);
+      version.now = "2";
+      const res = await pass(spill && { keepChanges: 0, spill });
       const doc = JSON.parse(
         (await Array.fromAsync(onceJson(res, { db, collectors: [c], config, host }))).join(""),
       );

@@ -428,7 +428,7 @@ export function createApi(opts: ApiOptions): Hono {
     path: "/events",
     summary: "What happens, as it happens (Server-Sent Events)",
     description:
-      "Events: `hello` once, `run` (a run was stored: id, collector, status, finishedAt, counts, " +
+      "Events: `hello` once (what is stored before it is in what is read after it; later runs come as events), `run` (a run was stored: id, collector, status, finishedAt, counts, " +
       "error), `acks` (acknowledgements were written: the newest id), `status` (the collectors' live state " +
       "moved); a comment line every 15 s keeps the stream open. The stream does not end by itself.",
     answers: { 200: { description: "an event stream", type: "text/event-stream" } },
@@ -445,6 +445,7 @@ export function createApi(opts: ApiOptions): Hono {
           write.catch(wake);
         });
         stream.onAbort(wake);
+        await Promise.race([feed.primed(), done, feed.closed]);
         await stream.writeSSE({ event: "hello", data: "{}" });
         await Promise.race([done, feed.closed]);
         off();

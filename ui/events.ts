@@ -27,6 +27,13 @@ export type PageEvent =
 export interface Feed {
   /** Calls `send` with every event from now on until the returned function is called. */
   subscribe(send: (e: PageEvent | { event: "ping" }) => void): () => void;
+  /**
+   * Resolves once the feed knows where "now" is (the newest run and ack it looked at): whatever was stored
+   * before is in what a page reads after this, whatever comes later is sent as an event. The stream says
+   * "hello" only then, and the page reads its status at "hello": a run stored while a page's stream was opening
+   * was in neither (the realtime browser test's 30 s timeouts in CI).
+   */
+  primed(): Promise<void>;
   /** How many pages listen. */
   listeners(): number;
   /** Ends every subscription (the server stops). */
@@ -46,6 +53,8 @@ export function changeFeed(db: Db, opts: FeedOptions = {}): Feed {
   let timer: ReturnType<typeof setInterval> | undefined;
   let ping: ReturnType<typeof setInterval> | undefined;
   let last: { run: number; ack: number; live: string } | undefined;
+  /** Waiting for `last` (primed()). */
+  let waiting: (() => void)[] = [];
   let busy = false;
   let close!: () => void;
   const closed = new Promise<void>((r) => close = r);
@@ -82,6 +91,8 @@ export function changeFeed(db: Db, opts: FeedOptions = {}): Feed {
         if (now.live !== last.live) emit({ event: "status", data: { digest: now.live } });
       }
       last = now;
+      for (const w of waiting) w();
+      waiting = [];
     } catch {
       // A look that failed (the database busy being replaced) is tried again at the next tick.
     } finally {
@@ -109,6 +120,7 @@ export function changeFeed(db: Db, opts: FeedOptions = {}): Feed {
         if (!subs.size) stop();
       };
     },
+    primed: () => last ? Promise.resolve() : new Promise<void>((r) => waiting.push(r)),
     listeners: () => subs.size,
     close() {
       subs.clear();

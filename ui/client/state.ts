@@ -66,15 +66,15 @@ export async function scanNow(collector?: string): Promise<void> {
  * Listens to the server's events: a stored run refreshes the status and the views (theirs decide whether to
  * re-fetch at once or offer "N new changes"); the collectors' live state refreshes the status alone. The
  * browser reconnects by itself; after a reconnect everything is fetched again (events may have been missed).
+ * The status is read at the first hello too: the server says hello once all stored before it can be read, and a
+ * run stored while the stream was opening comes as no event.
  */
 export function listen(): void {
   const es = new EventSource("/api/events");
   let opened = false;
   es.addEventListener("hello", () => {
-    if (opened) {
-      void refreshStatus();
-      tick.value++;
-    }
+    void refreshStatus();
+    if (opened) tick.value++;
     opened = true;
   });
   es.addEventListener("run", (e) => {

@@ -57,13 +57,19 @@ export function serveRunRequests(
   const { db, agent, log, dataDir } = opts;
   let version: unknown;
   let busy: Promise<void> | undefined;
-  /** Spill files no result names any more and older than a result is kept: an asker killed before it read one. */
+  /**
+   * Results nobody came for (their `--once` was killed) are deleted, and spill files no result names (an asker
+   * killed before it read one), once RESULT_KEPT_MS old.
+   */
   const sweep = async () => {
-    if (dataDir === undefined) return;
-    const named = (await statesStartingWith(db, "run.result.")).map((r) =>
-      (JSON.parse(r.value) as RunResult).spill
-    );
-    removeSpills(dataDir, new Set(named.filter((n) => n !== undefined)), RESULT_KEPT_MS);
+    const now = Date.now();
+    const named = new Set<string>();
+    for (const r of await statesStartingWith(db, "run.result.")) {
+      const result = JSON.parse(r.value) as RunResult;
+      if (result.at < now - RESULT_KEPT_MS) await deleteState(db, r.key);
+      else if (result.spill !== undefined) named.add(result.spill);
+    }
+    if (dataDir !== undefined) removeSpills(dataDir, named, RESULT_KEPT_MS, now);
   };
   const check = async () => {
     const v = (await sql<{ data_version: number }>`PRAGMA data_version`.execute(db)).rows[0]?.data_version;
@@ -92,7 +98,7 @@ export function serveRunRequests(
     }
     let summaries: RunSummary[];
     try {
-      summaries = await agent.runNow(spill ? keep : Math.max(keep, all.length ? Infinity : 0), spill);
+      summaries = await agent.runNow(all.length && !spill ? Infinity : keep, spill);
     } catch (e) {
       spill?.remove();
       throw e;
@@ -108,30 +114,24 @@ export function serveRunRequests(
       spill = undefined;
     }
     const at = Date.now();
-    for (const old of await statesStartingWith(db, "run.result.")) {
-      if ((JSON.parse(old.value) as RunResult).at < at - RESULT_KEPT_MS) await deleteState(db, old.key);
-    }
     // Each --json asker gets a file of its own (a link to the same one), which it removes once printed.
-    const spills = all.map((_, i) => {
-      if (!spill) return undefined;
-      if (i === 0) return spillName(spill);
-      try {
-        return spillLink(spill);
-      } catch (e) {
-        failed(e);
-        return undefined;
-      }
-    });
+    let shared = false;
     for (const r of requests) {
       const result: RunResult = { id: r.id, at, summaries, skipped: agent.skipped(), config: agent.config() };
-      const i = all.indexOf(r);
-      if (i >= 0) result.spill = spills[i];
+      if (spill && all.includes(r)) {
+        try {
+          result.spill = shared ? spillLink(spill) : spillName(spill);
+          shared = true;
+        } catch (e) {
+          failed(e);
+        }
+      }
       await setState(db, `run.result.${r.id}`, JSON.stringify(result));
     }
     await sweep();
   };
-  busy = sweep().catch((e) => log.warn("cannot remove old spill files", { error: e })).finally(() =>
-    busy = undefined
+  busy = sweep().catch((e) => log.warn("cannot remove old results of ctagent --once", { error: e })).finally(
+    () => busy = undefined,
   );
   const timer = setInterval(() => {
     if (busy) return;

@@ -145,27 +145,24 @@ export async function printAnswer(
     (result.spill === undefined || s.spillRun === undefined) &&
     s.counts.added + s.counts.removed + s.counts.modified > s.changes.length
   );
-  if (cli.json && short.length) {
-    io.err(
-      `ctagent: the daemon could not keep the change records of ${
-        short.map((s) => s.collector).join(", ")
-      } for --json: see its log`,
-    );
-    if (result.spill !== undefined) rmSync(join(d.dataDir, result.spill), { force: true });
-    return EXIT.DATABASE;
-  }
   const path = result.spill === undefined ? undefined : join(d.dataDir, result.spill);
+  let spill: ChangeSpill | undefined;
   try {
-    const spill = path === undefined ? undefined : ChangeSpill.open(path);
-    try {
-      return await printOnce(cli, io, d.opened, d.collectors, d.host, { ...result, spill });
-    } finally {
-      spill?.close();
+    if (cli.json && short.length) {
+      io.err(
+        `ctagent: the daemon could not keep the change records of ${
+          short.map((s) => s.collector).join(", ")
+        } for --json: see its log`,
+      );
+      return EXIT.DATABASE;
     }
+    spill = path === undefined ? undefined : ChangeSpill.open(path);
+    return await printOnce(cli, io, d.opened, d.collectors, d.host, { ...result, spill });
   } catch (e) {
     io.err(`ctagent: ${(e as Error).message}`);
     return EXIT.DATABASE;
   } finally {
+    spill?.close();
     if (path !== undefined) rmSync(path, { force: true });
   }
 }

@@ -1,7 +1,10 @@
-// Page sign-in: the token is exchanged once for a signed session cookie; every request needs one (or a Bearer token).
+// Page sign-in: the token is exchanged once for a signed session cookie; every request needs one (or a Bearer token);
+// and the write guard (same origin and the page's write token). How a request's credentials are read and how it is
+// refused are in security.ts.
 import { createHash, createHmac, randomBytes, timingSafeEqual } from "node:crypto";
 import type { Context, MiddlewareHandler } from "hono";
 import type { Logger } from "../agent/log.ts";
+import { credentialsOf, refusal, requestHost, sessionCookieName } from "./security.ts";
 
 /** How long a session lasts; rotating the token ends every session at once. */
 export const SESSION_MS = 12 * 3600_000;
@@ -121,25 +124,12 @@ function remoteAddress(c: Context): string {
   return env?.remoteAddr?.hostname ?? "unknown";
 }
 
-const SIGN_IN = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="color-scheme" content="light dark"><link rel="icon" href="data:,"><title>ctagent: sign in</title></head>
-<body><h1>ctagent</h1>
-<p>This page shows what is on this machine, so it needs a sign-in link. On this machine, as root, run</p>
-<pre>ctagent page-url</pre>
-<p>and open the address it prints. It signs this browser in for 12 hours.</p>
-</body></html>
-`;
-
-const SIGN_IN_TEXT =
-  "sign in first: run 'ctagent page-url' on this machine as root and open the address it prints";
-
 export function pageAuth(opts: AuthOptions): PageAuth {
   const now = opts.now ?? Date.now;
   const sessionMs = opts.sessionMs ?? SESSION_MS;
   const limiter = opts.limiter ?? failureLimiter({ now });
   const compare = opts.compare ?? sameSecret;
-  const cookieName = () => `${opts.secure ? "__Host-" : ""}ctagent_${opts.port()}`;
+  const cookieName = () => sessionCookieName(opts.secure, opts.port());
   let keys: { token: string; session: Buffer; write: string } | undefined;
   const current = () => {
     const token = opts.token();
@@ -167,15 +157,7 @@ export function pageAuth(opts: AuthOptions): PageAuth {
       opts.secure ? "; Secure" : ""
     }`;
 
-  const refuse = (c: Context, status: 401 | 429, retry?: number) => {
-    c.header("Cache-Control", "no-store");
-    if (retry) c.header("Retry-After", String(retry));
-    else c.header("WWW-Authenticate", 'Bearer realm="ctagent"');
-    const text = retry ? `too many failed sign-ins: try again in ${retry} s` : SIGN_IN_TEXT;
-    if (c.req.path.startsWith("/api/")) return c.json({ error: text }, status);
-    if (!retry && (c.req.path === "/" || c.req.path === "/index.html")) return c.html(SIGN_IN, status);
-    return c.text(text + "\n", status);
-  };
+  const refuse = (c: Context, status: 401 | 429, retry?: number) => refusal(c.req.path, status, retry);
 
   /** A failed sign-in: counted, logged (and said once when the address is blocked). */
   const failed = (c: Context, why: string) => {
@@ -192,9 +174,7 @@ export function pageAuth(opts: AuthOptions): PageAuth {
   };
 
   const middleware: MiddlewareHandler = async (c, next) => {
-    const url = new URL(c.req.url);
-    const given = url.searchParams.get("token");
-    const bearer = /^Bearer (.+)$/i.exec(c.req.header("authorization") ?? "")?.[1];
+    const { token: given, bearer, session } = credentialsOf(c.req.raw, cookieName());
     // A valid session keeps working while its address is blocked (loopback is shared: someone else's
     // failures must not lock the operator out); new sign-ins and forged sessions are refused unread.
     const blocked = () => limiter.blockedFor(remoteAddress(c));
@@ -202,6 +182,7 @@ export function pageAuth(opts: AuthOptions): PageAuth {
       if (blocked()) return refuse(c, 429, blocked());
       if (!compare(given, current().token)) return failed(c, "wrong token in the address");
       // The token leaves the address bar: the same address without it, now with a session.
+      const url = new URL(c.req.url);
       url.searchParams.delete("token");
       opts.log?.info("page signed in", { address: remoteAddress(c) });
       c.header("Set-Cookie", cookie(newSession(), Math.floor(sessionMs / 1000)));
@@ -213,7 +194,6 @@ export function pageAuth(opts: AuthOptions): PageAuth {
       if (!compare(bearer, current().token)) return failed(c, "wrong bearer token");
       return await next();
     }
-    const session = cookieValue(c.req.header("cookie"), cookieName());
     if (session !== undefined) {
       const state = checkSession(session);
       if (state === "ok") return await next();
@@ -227,12 +207,27 @@ export function pageAuth(opts: AuthOptions): PageAuth {
   return { middleware, cookieName, newSession, writeToken: () => current().write };
 }
 
-/** The value of cookie `name` in a Cookie header (the first one), or undefined. */
-export function cookieValue(header: string | undefined, name: string): string | undefined {
-  if (!header) return undefined;
-  for (const part of header.split(";")) {
-    const eq = part.indexOf("=");
-    if (eq > 0 && part.slice(0, eq).trim() === name) return part.slice(eq + 1).trim();
-  }
-  return undefined;
+export const TOKEN_HEADER = "x-ctagent-token";
+
+/**
+ * State-changing requests must come from the page itself: an Origin equal to this server's, a
+ * same-origin fetch, and the page's write token (a header no cross-site form can set).
+ */
+export function writeGuard(token: () => string, scheme: "http" | "https" = "http"): MiddlewareHandler {
+  return async (c, next) => {
+    if (c.req.method === "GET" || c.req.method === "HEAD") return next();
+    const origin = c.req.header("origin");
+    const host = requestHost(c.req.raw);
+    const site = c.req.header("sec-fetch-site");
+    if (!origin || origin !== `${scheme}://${host}`) {
+      return c.json({ error: "cross-origin request refused" }, 403);
+    }
+    if (site !== undefined && site !== "same-origin") {
+      return c.json({ error: "cross-site request refused" }, 403);
+    }
+    if (!sameSecret(c.req.header(TOKEN_HEADER) ?? "", token())) {
+      return c.json({ error: "missing or wrong page token" }, 403);
+    }
+    await next();
+  };
 }

@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { cookieValue, failureLimiter, pageAuth, sameSecret } from "./auth.ts";
+import { failureLimiter, pageAuth, sameSecret } from "./auth.ts";
+import { cookieValue } from "./security.ts";
 import { memoryLogger } from "../agent/log.ts";
 
 const TOKEN = "a".repeat(64);

@@ -1,6 +1,7 @@
 // The page's listener: a small worker that always runs, holds the page's socket and hands each request to the
 // page's worker (worker_page.ts: started on demand, stopped when idle), so the agent's thread never sees a
-// request and a busy run delays no answer. It imports no Hono, SQLite or index: Deno.serve and messages only.
+// request and a busy run delays no answer; a request without any credential it refuses itself, as the page would
+// (gate.ts). It imports no Hono app, SQLite or index: Deno.serve, the page's guards and messages only.
 // "Scan now", acknowledgements and the live status are asked of the agent's thread, which answers when free.
 import type { Level } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
@@ -10,6 +11,7 @@ import type { FilePrivacySettings } from "./privacy.ts";
 import type { Listen } from "./security.ts";
 import { listenOn } from "./listen.ts";
 import { workerPage } from "./worker_page.ts";
+import { signInGate, signsIn } from "./gate.ts";
 
 /** What the listener is started with (plain data). */
 export interface ListenerInit {
@@ -87,8 +89,14 @@ function start(init: ListenerInit) {
       if (m.type === "live") live = m.live;
     }).finally(() => refreshing = false);
   };
-  // Requests are answered from the next turn on, once `page` is made.
-  const server = listenOn(init.listen, init.tls, (req, info) => page.fetch(req, info.remoteAddr));
+  // Requests are answered from the next turn on, once `page` and `gate` are made. One without any credential is
+  // answered here as the page would (gate.ts): only the page's users start its worker.
+  const server = listenOn(
+    init.listen,
+    init.tls,
+    (req, info) => gate?.(req) ?? page.fetch(req, info.remoteAddr),
+  );
+  const gate = signsIn(init.page) ? signInGate({ listen: server.listen, secure: init.page.tls }) : undefined;
   const page = workerPage({
     workerUrl: init.pageWorkerUrl,
     init: { ...init.page, listen: server.listen },

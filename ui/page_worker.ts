@@ -14,6 +14,7 @@ import { failureLimiter, type LimiterState } from "./auth.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { pageTokenSource } from "./token.ts";
 import { page } from "./app.ts";
+import { signsIn } from "./gate.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 
 /** What the worker is started with (plain data). */
@@ -107,11 +108,12 @@ let answer: ((id: number, r: PlainRequest) => Promise<void>) | undefined;
 function start(init: PageWorkerInit) {
   const log = logger();
   const reader = openReader(init.dbPath);
-  const token = init.dataDir !== undefined
+  // Whether it signs in is the listener's decision too (its gate answers requests without credential).
+  const token = !signsIn(init)
+    ? undefined
+    : init.dataDir !== undefined
     ? pageTokenSource(init.dataDir, (msg, f) => log.warn(msg, f)).current
-    : init.token !== undefined
-    ? () => init.token!
-    : undefined;
+    : () => init.token!;
   const limiter = failureLimiter({ from: init.limiter });
   const served = page({
     db: reader,

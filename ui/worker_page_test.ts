@@ -9,10 +9,20 @@ const IDLE_MS = 300;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A page on a database file (so in its worker) whose worker stops after IDLE_MS without a request. */
-async function withPage(fn: (ui: Awaited<ReturnType<typeof startUi>>) => Promise<void>) {
+async function withPage(
+  fn: (ui: Awaited<ReturnType<typeof startUi>>) => Promise<void>,
+  o: { noAuth?: boolean } = {},
+) {
   const dir = await Deno.makeTempDir({ prefix: "ctagent-worker-page-" });
   const opened = await openDb(`${dir}/state.db`);
-  const ui = await startUi({ db: opened, listen: "127.0.0.1:0", assets, dataDir: dir, pageIdleMs: IDLE_MS });
+  const ui = await startUi({
+    db: opened,
+    listen: "127.0.0.1:0",
+    assets,
+    dataDir: dir,
+    pageIdleMs: IDLE_MS,
+    noAuth: o.noAuth,
+  });
   try {
     assert.equal(ui.thread, "worker");
     await fn(ui);
@@ -43,6 +53,34 @@ Deno.test("the page's worker starts on the first request, stops when idle, and a
     assert.equal(r.status, 200, await r.text());
     assert.equal(ui.workerRunning(), true, "started again by the request");
   }));
+
+Deno.test("a request without any credential is refused by the listener as the page would: no page worker starts", () =>
+  withPage(async (ui) => {
+    const page = await fetch(ui.url);
+    assert.equal(page.status, 401);
+    assert.match(await page.text(), /ctagent page-url/);
+    assert.equal(page.headers.get("x-frame-options"), "DENY");
+    const api = await fetch(`${ui.url}api/status`, { headers: { cookie: "other=1" } });
+    assert.equal(api.status, 401);
+    assert.match((await api.json()).error, /sign in first/);
+    const put = await fetch(`${ui.url}api/scan`, { method: "PUT" });
+    await put.body?.cancel();
+    assert.equal(put.status, 405);
+    assert.equal(ui.workerRunning(), false, "a request without credential started the page's worker");
+    // A wrong token is a credential: the page's worker judges it (and counts the failure).
+    const wrong = await fetch(`${ui.url}?token=wrong`, { redirect: "manual" });
+    await wrong.body?.cancel();
+    assert.equal(wrong.status, 401);
+    assert.equal(ui.workerRunning(), true);
+  }));
+
+Deno.test("with --no-auth every request goes to the page's worker", () =>
+  withPage(async (ui) => {
+    const r = await fetch(ui.url);
+    await r.body?.cancel();
+    assert.equal(r.status, 200);
+    assert.equal(ui.workerRunning(), true);
+  }, { noAuth: true }));
 
 Deno.test("the page's worker keeps running while an event stream is open, and stops once the browser leaves it", () =>
   withPage(async (ui) => {

@@ -1,6 +1,6 @@
 // The local page, started by the agent: a listener worker holds the socket and hands each request to the page's
-// worker (listener_worker.ts, worker_page.ts: started on the first request, stopped when idle), so no request
-// waits for the agent's thread; or all in the calling thread (tests, an in-memory database).
+// worker (listener_worker.ts, worker_page.ts: started on the first request with a credential, stopped when idle),
+// so no request waits for the agent's thread; or all in the calling thread (tests, an in-memory database).
 import type { Hono } from "hono";
 import { randomBytes } from "node:crypto";
 import { hostname as osHostname } from "node:os";
@@ -44,7 +44,7 @@ export interface RunningUi {
   auth: PageAuth | null;
   /** Where it is served from. */
   thread: "worker" | "main";
-  /** Whether the page's worker is running now (started on the first request, stopped when idle). */
+  /** Whether the page's worker is running now (started on the first request with a credential, stopped when idle). */
   workerRunning(): boolean;
   /**
    * Answers a request in this thread, for tests (Hono's `app.request`): by the served app, unless the page runs

@@ -1,8 +1,8 @@
-// The page's worker, started on the first request and stopped after idle minutes (no request, no open stream):
-// while nobody looks at the page the daemon keeps no isolate, read connection or index for it. It runs in the
-// listener worker (listener_worker.ts), which holds the socket and hands each request over; bodies cross as
-// transferred streams, both ways, so an export streams and a browser that leaves an event stream cancels it in
-// the worker.
+// The page's worker, started on the first request that carries a credential (the listener refuses those without
+// one itself: gate.ts) and stopped after idle minutes (no request, no open stream): while nobody looks at the
+// page the daemon keeps no isolate, read connection or index for it. It runs in the listener worker
+// (listener_worker.ts), which holds the socket and hands each request over; bodies cross as transferred streams,
+// both ways, so an export streams and a browser that leaves an event stream cancels it in the worker.
 import type { Logger } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import type { AgentStatus } from "./api.ts";

@@ -12,6 +12,7 @@ import type { Listen } from "./security.ts";
 import { listenOn } from "./listen.ts";
 import { workerPage } from "./worker_page.ts";
 import { signInGate, signsIn } from "./gate.ts";
+import { trimNativeHeap } from "../agent/host/memory.ts";
 
 /** What the listener is started with (plain data). */
 export interface ListenerInit {
@@ -125,6 +126,7 @@ function start(init: ListenerInit) {
     log: logger as never,
     idleMs: init.idleMs,
     onRunning: (running) => post({ type: "running", running }),
+    onReady: trimNativeHeap,
   });
   stop = async () => {
     await Promise.all([server.stop(), page.stop()]);

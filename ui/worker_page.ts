@@ -30,6 +30,11 @@ export interface WorkerPageOptions {
   idleMs?: number;
   /** Told each time the worker starts or stops being there (the listener tells the agent's thread). */
   onRunning?: (running: boolean) => void;
+  /**
+   * Called each time a worker is ready. The listener gives the C heap's free memory back to the OS then: started
+   * from a blob: URL (the bundle's way), the page's 1.5 MB worker leaves ~26 MB freed that malloc keeps otherwise.
+   */
+  onReady?: () => void;
 }
 
 export interface WorkerPage {
@@ -247,6 +252,7 @@ async function startWorker(
   }
   failed = undefined;
   o.log?.debug("the page's worker started");
+  o.onReady?.();
   const timer = setInterval(push, LIVE_MS);
   return {
     request(r) {

@@ -144,6 +144,7 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     child: () => log,
   } as unknown as Logger;
   const seen: boolean[] = [];
+  let ready = 0;
   const page = workerPage({
     workerUrl: new URL("./testdata/dying_page_worker.ts", import.meta.url).href,
     init: {} as WorkerPageOptions["init"],
@@ -152,6 +153,7 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     log,
     idleMs: 60_000,
     onRunning: (r) => void seen.push(r),
+    onReady: () => void ready++,
   });
   const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   const ask = (path: string) => page.fetch(new Request(`http://127.0.0.1${path}`), addr);
@@ -172,6 +174,7 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     const after = next.headers.get("x-worker");
     assert.ok(after && after !== before, "answered by the dead worker");
     assert.deepEqual(seen, [true, false, true]);
+    assert.equal(ready, 2, "told once for each worker that became ready");
   } finally {
     await page.stop();
   }

@@ -2,7 +2,8 @@
 // CTAGENT_SOAK_FORM=bundle runs the one-file bundle, whose page worker starts from a blob) on the default DCR with
 // every collection frequency at 10 s (inventory every 10 min), for CTAGENT_SOAK_MINUTES (default 30): about a
 // day of scheduled runs at the default frequencies. The DCR comes from the fake AMA over its config socket and
-// the records go to its data socket, as on a real machine. Prints the daemon's RSS every minute.
+// the records go to its data socket, as on a real machine. Prints the daemon's RSS every minute, then what a
+// request to the page without credential adds, and what the page's worker adds once a request with one starts it.
 // Targets (issue 18): idle RSS ≤ 60 MB after the first runs, and flat (the last minutes within 10% of minute 2).
 // RSS does not depend on how busy the machine is: this bench needs no exclusive lock.
 import { spawn, spawnSync } from "node:child_process";
@@ -13,6 +14,8 @@ import { ensureUiAssets } from "../bundle_ui.ts";
 import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
 
 const TARGET_MB = 60;
+/** What a request to the page without credential may add (it starts no page worker). */
+const PAGE_KNOCK_MB = 10;
 const REPO = new URL("../../", import.meta.url).pathname;
 const r1 = (x: number) => Math.round(x * 10) / 10;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -100,6 +103,21 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       perMinute.push({ minute: m, rss_mb: now, max_mb: minuteMax, anon_mb: anon });
       console.error(`soak: minute ${m}: ${now} MB (max in the minute ${minuteMax} MB; its own ${anon} MB)`);
     }
+    // The page: what a request without any credential costs (the listener refuses it itself, no page worker
+    // starts), then what the page's worker costs once a request with one (a wrong token) starts it.
+    const knock = async (query: string) => {
+      const before = rssMb(pid);
+      const r = await fetch(`http://127.0.0.1:${port}/${query}`, { redirect: "manual" });
+      await r.body?.cancel();
+      await sleep(5000);
+      return { status: r.status, added_mb: r1(rssMb(pid) - before) };
+    };
+    const withoutCredential = await knock("");
+    const workerStarted = await knock("?token=wrong");
+    console.error(
+      `soak: the page: a request without credential +${withoutCredential.added_mb} MB, ` +
+        `the page's worker started by one with a wrong token +${workerStarted.added_mb} MB`,
+    );
     const settled = perMinute[Math.min(1, perMinute.length - 1)].rss_mb;
     const last = perMinute.slice(-5).map((p) => p.rss_mb);
     return {
@@ -117,6 +135,12 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       growth_mb: r1(Math.max(...last) - settled),
       target_mb: TARGET_MB,
       ok: settled <= TARGET_MB && Math.max(...last) <= Math.max(TARGET_MB, settled * 1.1),
+      page_without_credential: withoutCredential,
+      page_worker_started: workerStarted,
+      // A page worker is ~30 MB (the bundle's 57 MB before its free memory was given back): none may start for a
+      // request the page refuses unread; the runs every 10 s move RSS by a few MB meanwhile.
+      page_without_credential_ok: withoutCredential.status === 401 &&
+        withoutCredential.added_mb <= PAGE_KNOCK_MB,
     };
   } finally {
     daemon?.kill("SIGTERM");

@@ -158,7 +158,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   const wantSpills: ChangeSpill[] = [];
   let runs = 0;
   // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts).
-  const collectGarbage = heapCollector();
+  const heap = heapCollector();
   let realtime: Realtime | undefined;
   const scheduler = createScheduler({
     paused: opts.paused,
@@ -213,7 +213,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         mirrorLater.delete(collector.name);
         await mirror(collector.name, summary.itemsWritten, opts.mirrorDir, summary.mirrored);
       }
-      collectGarbage();
+      heap.afterRun();
       return summary;
     },
   });
@@ -319,6 +319,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (mirrorTimer) clearInterval(mirrorTimer);
       await realtime?.stop();
       await stopping;
+      heap.stop();
       await recordPending().catch((e) =>
         log.error("cannot store the failed runs kept in memory", { error: e })
       );

@@ -7,18 +7,20 @@
 // of single writes never pay for it.
 // `gc` exists when V8 runs with --expose-gc (build/v8_flags.ts, which `deno task start` and the executable use);
 // without it (a plain `deno run`) no collection is made.
-// The C heap's free pages go back to the OS too (host/memory.ts), after a collection and otherwise at most every
-// `TRIM_EVERY_MS` after a run: what SQLite, Deno and module loading freed outside V8's heap stays resident in
-// malloc's arenas until then. An idle daemon on the default DCR, `--no-realtime`: 133.8 MB RSS without, 109.4 MB
-// with; with realtime on, 108 MB and 104-105 MB. A trim costs 0.02 ms when there is nothing to give back, ~7 ms
-// for 64 MB.
-import { trimNativeHeap } from "./host/memory.ts";
+// What the process holds outside V8's heap and no longer uses goes back to the OS too (host/memory.ts): the C
+// heap's free pages, which SQLite, Deno and module loading freed and malloc keeps, and the executable's pages a
+// run touched. That trim is made after a collection, and otherwise at most every `TRIM_EVERY_MS`: runs closer
+// together (the daemon's first runs, a realtime storm) share one, made `TRIM_EVERY_MS` after the last. An idle
+// daemon on the default DCR, `--no-realtime`, with the C heap's trim: 133.8 MB RSS without, 109.4 MB with; with
+// realtime on, 108 MB and 104-105 MB. A trim costs ~6 ms (most of it reading /proc/self/smaps), ~7 ms more for
+// 64 MB of C heap.
+import { releaseExecutablePages, trimNativeHeap } from "./host/memory.ts";
 
 /** What a collection needs: V8's collector and the heap's size now. */
 export interface HeapControl {
   gc?: () => void;
   heapUsed: () => number;
-  /** Gives the C heap's free memory back to the OS. */
+  /** Gives the memory the process holds and does not use back to the OS. */
   trim?: () => void;
 }
 
@@ -30,32 +32,71 @@ export const TRIM_EVERY_MS = 10_000;
 const v8: HeapControl = {
   gc: (globalThis as { gc?: () => void }).gc,
   heapUsed: () => Deno.memoryUsage().heapUsed,
-  trim: trimNativeHeap,
+  trim: () => {
+    trimNativeHeap();
+    releaseExecutablePages();
+  },
 };
 
-/**
- * After a run: collects when the heap grew by `threshold` since the last collection, and says whether it did;
- * trims after a collection, or when the last trim is `trimEveryMs` old.
- */
-export function heapCollector(
-  control: HeapControl = v8,
-  threshold = RUN_GARBAGE_BYTES,
-  now: () => number = Date.now,
-  trimEveryMs = TRIM_EVERY_MS,
-): () => boolean {
+export interface HeapCollectorOptions {
+  control?: HeapControl;
+  /** Heap growth since the last collection that makes the next one. */
+  threshold?: number;
+  now?: () => number;
+  trimEveryMs?: number;
+  /** Calls `fn` in `ms` (a timer that keeps no process alive); the answer cancels it. */
+  later?: (fn: () => void, ms: number) => () => void;
+}
+
+function unrefTimer(fn: () => void, ms: number): () => void {
+  const id = setTimeout(fn, ms);
+  Deno.unrefTimer(id);
+  return () => clearTimeout(id);
+}
+
+export interface HeapCollector {
+  /**
+   * After a run: collects when the heap grew by the threshold since the last collection, and says whether it
+   * did; trims after a collection, or when the last trim is `trimEveryMs` old, or else once it is.
+   */
+  afterRun(): boolean;
+  /** Cancels a trim still to come; later runs trim only when they may at once. */
+  stop(): void;
+}
+
+export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
+  const {
+    control = v8,
+    threshold = RUN_GARBAGE_BYTES,
+    now = Date.now,
+    trimEveryMs = TRIM_EVERY_MS,
+    later = unrefTimer,
+  } = opts;
   let after = control.heapUsed();
   let trimmed = -Infinity;
+  let pending: (() => void) | undefined;
+  let stopped = false;
   const trim = () => {
+    pending?.();
+    pending = undefined;
     control.trim?.();
     trimmed = now();
   };
-  return () => {
-    const collect = !!control.gc && control.heapUsed() - after >= threshold;
-    if (collect) {
-      control.gc!();
-      after = control.heapUsed();
-    }
-    if (collect || now() - trimmed >= trimEveryMs) trim();
-    return collect;
+  return {
+    afterRun() {
+      const collect = !!control.gc && control.heapUsed() - after >= threshold;
+      if (collect) {
+        control.gc!();
+        after = control.heapUsed();
+      }
+      if (collect || now() - trimmed >= trimEveryMs) trim();
+      else if (!stopped) pending ??= later(trim, trimmed + trimEveryMs - now());
+      return collect;
+    },
+    stop() {
+      stopped = true;
+      pending?.();
+      pending = undefined;
+    },
   };
 }

@@ -5,7 +5,12 @@ import { V8_FLAGS_ARG } from "../build/v8_flags.ts";
 
 Deno.test("heapCollector() collects only when the heap grew by the threshold since its last collection", () => {
   let used = 100, collections = 0;
-  const collect = heapCollector({ gc: () => (collections++, used = 105), heapUsed: () => used }, 50);
+  const heap = heapCollector({
+    control: { gc: () => (collections++, used = 105), heapUsed: () => used },
+    threshold: 50,
+    later: () => () => {},
+  });
+  const collect = heap.afterRun;
   used = 149;
   assert.equal(collect(), false, "grew by 49 of 50");
   used = 150;
@@ -19,42 +24,114 @@ Deno.test("heapCollector() collects only when the heap grew by the threshold sin
   assert.equal(collections, 2);
 });
 
-Deno.test("heapCollector() gives the C heap's free memory back after each collection, and otherwise once a while", () => {
+/** A clock and timers the test moves by hand. */
+function fakeTime(start = 1_000_000) {
+  const timers: { at: number; fn: () => void; cancelled: boolean }[] = [];
+  const t = {
+    clock: start,
+    now: () => t.clock,
+    later: (fn: () => void, ms: number) => {
+      const timer = { at: t.clock + ms, fn, cancelled: false };
+      timers.push(timer);
+      return () => void (timer.cancelled = true);
+    },
+    /** Timers set and not cancelled. */
+    pending: () => timers.filter((x) => !x.cancelled),
+    /** Moves the clock, running the timers due on the way. */
+    advance(ms: number) {
+      t.clock += ms;
+      for (const x of timers.splice(0)) {
+        if (x.cancelled) continue;
+        if (x.at <= t.clock) x.fn();
+        else timers.push(x);
+      }
+    },
+  };
+  return t;
+}
+
+Deno.test("heapCollector() gives memory back after each collection, and otherwise once a while", () => {
   const calls: string[] = [];
-  let used = 0, clock = 1_000_000;
-  const collect = heapCollector(
-    {
+  let used = 0;
+  const time = fakeTime();
+  const heap = heapCollector({
+    control: {
       gc: () => (calls.push("gc"), used = 0),
       heapUsed: () => used,
       trim: () => calls.push("trim"),
     },
-    10,
-    () => clock,
-    10_000,
-  );
+    threshold: 10,
+    now: time.now,
+    trimEveryMs: 10_000,
+    later: () => () => {}, // the trim a skipped run leaves for later: the next test
+  });
+  const collect = heap.afterRun;
   used = 5;
   collect();
   assert.deepEqual(calls, ["trim"], "the first run trims (start-up's memory), without a collection");
-  clock += 9_999;
+  time.clock += 9_999;
   collect();
   assert.deepEqual(calls, ["trim"], "runs closer than trimEveryMs share the trim");
   used = 10;
   collect();
   assert.deepEqual(calls, ["trim", "gc", "trim"], "a collection trims at once");
-  clock += 9_999;
+  time.clock += 9_999;
   used = 0;
   collect();
   assert.deepEqual(calls, ["trim", "gc", "trim"]);
-  clock += 1;
+  time.clock += 1;
   collect();
   assert.deepEqual(calls, ["trim", "gc", "trim", "trim"], "trimEveryMs after the last trim");
 });
 
+Deno.test("heapCollector(): runs that share a trim get it trimEveryMs after the last, once; stop() cancels it", () => {
+  let trims = 0;
+  const time = fakeTime();
+  const heap = heapCollector({
+    control: { heapUsed: () => 0, trim: () => trims++ },
+    now: time.now,
+    trimEveryMs: 10_000,
+    later: time.later,
+  });
+  heap.afterRun();
+  assert.equal(trims, 1);
+  // The daemon's first runs end within a second of each other: what the later ones leave waits for the trim.
+  time.advance(300);
+  heap.afterRun();
+  time.advance(300);
+  heap.afterRun();
+  assert.equal(trims, 1, "not at once");
+  assert.equal(time.pending().length, 1, "one trim to come for both");
+  time.advance(9_399);
+  assert.equal(trims, 1);
+  time.advance(1);
+  assert.equal(trims, 2, "trimEveryMs after the last trim, with no run to make it");
+  assert.equal(time.pending().length, 0);
+  // A run that may trim at once takes the one to come with it.
+  time.advance(20_000);
+  heap.afterRun();
+  time.advance(1_000);
+  heap.afterRun();
+  assert.equal(time.pending().length, 1);
+  time.advance(9_000);
+  assert.equal(trims, 4);
+  time.advance(500);
+  heap.afterRun();
+  heap.stop();
+  assert.equal(time.pending().length, 0, "stop() cancels the trim to come");
+  time.advance(60_000);
+  heap.afterRun();
+  assert.equal(trims, 5, "after stop() a run still trims when it may at once");
+  time.advance(1_000);
+  heap.afterRun();
+  assert.equal(time.pending().length, 0, "but leaves nothing for later");
+});
+
 Deno.test("heapCollector() collects nothing where V8 has no exposed collector, but still trims", () => {
   let used = 0, trims = 0;
-  const collect = heapCollector({ heapUsed: () => used, trim: () => trims++ }, 1);
+  const heap = heapCollector({ control: { heapUsed: () => used, trim: () => trims++ }, threshold: 1 });
   used = 1e9;
-  assert.equal(collect(), false);
+  assert.equal(heap.afterRun(), false);
   assert.equal(trims, 1);
 });
 
@@ -62,12 +139,13 @@ Deno.test("with ctagent's V8 flags a run's garbage is collected: the heap falls 
   // A real process with the flags the daemon runs with, a run's worth of garbage, then the collector.
   const script = `
     import { heapCollector } from ${JSON.stringify(new URL("./heap.ts", import.meta.url).href)};
-    const collect = heapCollector(undefined, 4 * 1024 * 1024);
+    const heap = heapCollector({ threshold: 4 * 1024 * 1024 });
     let junk = [];
     for (let i = 0; i < 200_000; i++) junk.push({ key: "/etc/f" + i, json: JSON.stringify({ i, s: "x".repeat(40) }) });
     junk = [];
     const before = Deno.memoryUsage().heapUsed;
-    const did = collect();
+    const did = heap.afterRun();
+    heap.stop();
     console.log(JSON.stringify({ gc: typeof globalThis.gc, did, before, after: Deno.memoryUsage().heapUsed }));
   `;
   const r = spawnSync(Deno.execPath(), ["eval", V8_FLAGS_ARG, script], { encoding: "utf8" });

@@ -12,9 +12,10 @@
 // run touched. That trim is made after a collection, and otherwise at most every `TRIM_EVERY_MS`: runs closer
 // together (the daemon's first runs, a realtime storm) share one, made `TRIM_EVERY_MS` after the last. An idle
 // daemon on the default DCR, `--no-realtime`, with the C heap's trim: 133.8 MB RSS without, 109.4 MB with; with
-// realtime on, 108 MB and 104-105 MB. A trim costs ~6 ms (most of it reading /proc/self/smaps), ~7 ms more for
-// 64 MB of C heap.
-import { releaseExecutablePages, trimNativeHeap } from "./host/memory.ts";
+// realtime on, 108 MB and 104-105 MB; the executable's pages given back too, 45 s after start: 95-97 MB before,
+// 64-70 MB after (the bundle). A trim costs a few ms (/proc/self/smaps is ~180 kB to read), ~7 ms more for 64 MB
+// of C heap.
+import { releaseUnusedMemory } from "./host/memory.ts";
 
 /** What a collection needs: V8's collector and the heap's size now. */
 export interface HeapControl {
@@ -32,10 +33,7 @@ export const TRIM_EVERY_MS = 10_000;
 const v8: HeapControl = {
   gc: (globalThis as { gc?: () => void }).gc,
   heapUsed: () => Deno.memoryUsage().heapUsed,
-  trim: () => {
-    trimNativeHeap();
-    releaseExecutablePages();
-  },
+  trim: releaseUnusedMemory,
 };
 
 export interface HeapCollectorOptions {

@@ -12,7 +12,7 @@ import type { Listen } from "./security.ts";
 import { listenOn } from "./listen.ts";
 import { workerPage } from "./worker_page.ts";
 import { signInGate, signsIn } from "./gate.ts";
-import { trimNativeHeap } from "../agent/host/memory.ts";
+import { releaseUnusedMemory, trimNativeHeap } from "../agent/host/memory.ts";
 
 /** What the listener is started with (plain data). */
 export interface ListenerInit {
@@ -127,6 +127,7 @@ function start(init: ListenerInit) {
     idleMs: init.idleMs,
     onRunning: (running) => post({ type: "running", running }),
     onReady: trimNativeHeap,
+    onStopped: releaseUnusedMemory,
   });
   stop = async () => {
     await Promise.all([server.stop(), page.stop()]);

@@ -144,7 +144,7 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     child: () => log,
   } as unknown as Logger;
   const seen: boolean[] = [];
-  let ready = 0;
+  let ready = 0, stopped = 0;
   const page = workerPage({
     workerUrl: new URL("./testdata/dying_page_worker.ts", import.meta.url).href,
     init: {} as WorkerPageOptions["init"],
@@ -154,6 +154,7 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     idleMs: 60_000,
     onRunning: (r) => void seen.push(r),
     onReady: () => void ready++,
+    onStopped: () => void stopped++,
   });
   const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
   const ask = (path: string) => page.fetch(new Request(`http://127.0.0.1${path}`), addr);
@@ -175,6 +176,44 @@ Deno.test("a page's worker that dies is ended, the request it held gets a 500, a
     assert.ok(after && after !== before, "answered by the dead worker");
     assert.deepEqual(seen, [true, false, true]);
     assert.equal(ready, 2, "told once for each worker that became ready");
+    assert.equal(stopped, 1, "told once the dead worker was ended, before the next started");
+  } finally {
+    await page.stop();
+  }
+  assert.equal(stopped, 2, "told once the last worker was ended at stop()");
+});
+
+Deno.test("a page's worker left idle is ended, and the agent is told once it was", async () => {
+  let stoppedAt = 0;
+  const seen: boolean[] = [];
+  let told: () => void;
+  const stopped = new Promise<void>((r) => told = r);
+  const page = workerPage({
+    workerUrl: new URL("./testdata/dying_page_worker.ts", import.meta.url).href,
+    init: {} as WorkerPageOptions["init"],
+    files: () => undefined,
+    acknowledge: () => Promise.reject(new Error("no acks here")),
+    idleMs: 200,
+    onRunning: (r) => void seen.push(r),
+    onStopped: () => {
+      stoppedAt = performance.now();
+      told();
+    },
+  });
+  const addr: Deno.NetAddr = { transport: "tcp", hostname: "127.0.0.1", port: 1 };
+  try {
+    const answer = await page.fetch(new Request("http://127.0.0.1/a"), addr);
+    await answer.body?.cancel();
+    const answered = performance.now();
+    assert.equal(answer.status, 200);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      stopped,
+      new Promise((_, reject) => timer = setTimeout(() => reject(new Error("not stopped in 10 s")), 10_000)),
+    ]).finally(() => clearTimeout(timer));
+    assert.ok(stoppedAt - answered >= 150, `stopped ${stoppedAt - answered} ms after its answer`);
+    assert.deepEqual(seen, [true, false]);
+    assert.equal(page.running(), false);
   } finally {
     await page.stop();
   }

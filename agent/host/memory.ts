@@ -113,3 +113,9 @@ export function releaseExecutablePages(): number {
   }
   return released;
 }
+
+/** Both of the above: what an idle process gives back once its work is done. */
+export function releaseUnusedMemory(): void {
+  trimNativeHeap();
+  releaseExecutablePages();
+}

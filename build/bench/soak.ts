@@ -111,7 +111,8 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];
     const port = 20000 + (Deno.pid % 20000);
 
-    // Idle: the default DCR at its own frequencies (nothing runs again for half an hour), IDLE_AT_S after start.
+    // Idle: the default DCR at its own frequencies, IDLE_AT_S after start: after the first runs and the trim they
+    // left for later, before the listening ports' next run (every minute; the DCR's collectors every 5-15 minutes).
     const idleDir = join(dir, "idle");
     await Deno.mkdir(idleDir);
     daemon = await startDaemon(base, idleDir, program, port + 1);

@@ -74,9 +74,12 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
   let trimmed = -Infinity;
   let pending: (() => void) | undefined;
   let stopped = false;
-  const trim = () => {
+  const cancel = () => {
     pending?.();
     pending = undefined;
+  };
+  const trim = () => {
+    cancel();
     control.trim?.();
     trimmed = now();
   };
@@ -93,8 +96,7 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
     },
     stop() {
       stopped = true;
-      pending?.();
-      pending = undefined;
+      cancel();
     },
   };
 }

@@ -3,6 +3,8 @@ import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
+import { gzipSync } from "node:zlib";
+import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { type BuildInfo, STAMP_GLOBAL } from "../agent/version.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -105,13 +107,26 @@ export function moduleRelativeLoads(code: string, root: string = ROOT): Relative
 /** Worker modules (named `*_worker.ts` by convention) travel inside the bundle and start from a blob: URL. */
 export const WORKER_FILE = /_worker\.(ts|js)$/;
 
-/** The header that holds embedded workers' code and hands each out as a blob: URL (made once). */
+/**
+ * The header that holds embedded workers' code and hands each out as a blob: URL (made once). Each is kept gzipped,
+ * in base64. As text, a worker's code was in the running program three times while no worker ran (the page's
+ * 1.45 MB: in V8's copy of the script, in Deno's, and as the string the header made at start); gzipped, it is a
+ * quarter of that in the script, and becomes text only when its worker starts, as the blob's bytes. An idle daemon
+ * (default DCR, 45 s after start): RssAnon 47.6-48.5 MB before, 44.3-46.4 MB after. `node:zlib` is a runtime
+ * built-in: the bundle still needs nothing beside it.
+ */
 export function workerHeader(sources: string[]): string {
   if (!sources.length) return "";
-  return `const __ctagentWorkerSources = ${JSON.stringify(sources)};\n` +
+  const packed = sources.map((s) =>
+    Buffer.from(gzipSync(new TextEncoder().encode(s), { level: 9 })).toString("base64")
+  );
+  return `import { gunzipSync as __ctagentGunzip } from "node:zlib";\n` +
+    `const __ctagentWorkerSources = ${JSON.stringify(packed)};\n` +
     `const __ctagentWorkerUrls = [];\n` +
     `function __ctagentWorkerUrl(i) {\n` +
-    `  __ctagentWorkerUrls[i] ??= URL.createObjectURL(new Blob([__ctagentWorkerSources[i]], { type: "text/javascript" }));\n` +
+    `  __ctagentWorkerUrls[i] ??= URL.createObjectURL(\n` +
+    `    new Blob([__ctagentGunzip(Uint8Array.fromBase64(__ctagentWorkerSources[i]))], { type: "text/javascript" }),\n` +
+    `  );\n` +
     `  return new URL(__ctagentWorkerUrls[i]);\n}\n`;
 }
 

@@ -10,6 +10,7 @@ import {
   moduleRelativeLoads,
   ROOT,
   stampHeader,
+  workerHeader,
 } from "./bundle.ts";
 import { canIsolate, runOffline } from "./offline.ts";
 
@@ -89,6 +90,8 @@ Deno.test({
       ui: false,
       log: () => {},
     });
+    const code = await Deno.readTextFile(out);
+    assert.ok(!code.includes("self.postMessage"), "the worker's code travels gzipped, not as text");
     const r = await runOffline({ bundle: out, mode: "once", args: [] });
     assert.equal(r.code, 0, r.stderr);
     const { fromWorker, inMain } = JSON.parse(r.stdout);
@@ -107,4 +110,35 @@ Deno.test("latin1Comments() escapes what is outside Latin-1 on comment lines and
     out,
     '  // a \\u2026 b \\u2192 \\ud83d\\ude00\n  /** key \\u2192 value */\nconst s = "caf\u00e9";\nx = 1; // \u2192\n',
   );
+});
+
+Deno.test("workerHeader() keeps each worker gzipped and hands out a blob: URL of its exact code, made once", async () => {
+  const sources = [
+    `// first \u00e9\u2192\n${"export const line = 'the same line, many times';\n".repeat(2000)}`,
+    "postMessage(2);\n",
+  ];
+  const header = workerHeader(sources);
+  assert.equal(workerHeader([]), "");
+  assert.ok(!header.includes("the same line"), "no worker's code as text");
+  assert.ok(header.length < sources[0].length / 10, `a repetitive worker shrinks: ${header.length} bytes`);
+  const dir = await Deno.makeTempDir({ prefix: "ctagent_header_" });
+  try {
+    const mod = join(dir, "m.js");
+    await Deno.writeTextFile(
+      mod,
+      header +
+        "const texts = [];\n" +
+        "for (const i of [0, 1]) texts.push(await (await fetch(__ctagentWorkerUrl(i))).text());\n" +
+        "console.log(JSON.stringify({ texts, same: __ctagentWorkerUrl(0).href === __ctagentWorkerUrl(0).href }));\n",
+    );
+    const out = await new Deno.Command(Deno.execPath(), { args: ["run", "--no-config", mod], stdin: "null" })
+      .output();
+    const dec = new TextDecoder();
+    assert.equal(out.code, 0, dec.decode(out.stderr));
+    const { texts, same } = JSON.parse(dec.decode(out.stdout));
+    assert.deepEqual(texts, sources);
+    assert.equal(same, true, "one blob per worker");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -1,5 +1,5 @@
-// Soak bench: the daemon (from source, as `deno task start` and the compiled program load its modules;
-// CTAGENT_SOAK_FORM=bundle runs the one-file bundle, whose page worker starts from a blob) on the default DCR with
+// Soak bench: the daemon as the executable runs it (the one-file bundle, which `deno task compile` embeds, its workers
+// started from blobs; CTAGENT_SOAK_FORM=source runs the modules as `deno task start` does) on the default DCR with
 // every collection frequency at 10 s (inventory every 10 min), for CTAGENT_SOAK_MINUTES (default 30): about a
 // day of scheduled runs at the default frequencies. The DCR comes from the fake AMA over its config socket and
 // the records go to its data socket, as on a real machine. Prints the daemon's RSS every minute, then what a
@@ -85,7 +85,7 @@ async function startDaemon(settings: unknown, dir: string, program: string[], po
 
 export async function benchSoak(): Promise<Record<string, unknown>> {
   const minutes = Number(Deno.env.get("CTAGENT_SOAK_MINUTES") ?? "30");
-  const form = Deno.env.get("CTAGENT_SOAK_FORM") ?? "source";
+  const form = Deno.env.get("CTAGENT_SOAK_FORM") ?? "bundle";
   const dir = await Deno.makeTempDir({ prefix: "ctagent-bench-soak-" });
   const base = defaultExtensionSettings("linux") as Record<string, Record<string, unknown>>;
   const soakSettings = {

@@ -10,7 +10,7 @@ import {
 } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { Logger } from "./log.ts";
-import type { OpenedDb } from "../db/open.ts";
+import { type OpenedDb, releaseCache } from "../db/open.ts";
 import { recordRun, runCollector, type RunSummary } from "./pipeline/run.ts";
 import { storageProblem } from "../db/errors.ts";
 import { createScheduler, type Scheduler } from "./pipeline/scheduler.ts";
@@ -157,8 +157,9 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
   /** The spills runNow callers wait with: every run meanwhile puts its change records in each. */
   const wantSpills: ChangeSpill[] = [];
   let runs = 0;
-  // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts).
-  const heap = heapCollector();
+  // A big run's garbage goes back when it ends, not when V8's raised limit is reached (heap.ts), and with the
+  // trim the pages the database connection keeps cached.
+  const heap = heapCollector({ beforeTrim: () => releaseCache(opened.raw) });
   let realtime: Realtime | undefined;
   const scheduler = createScheduler({
     paused: opts.paused,

@@ -13,8 +13,9 @@
 // together (the daemon's first runs, a realtime storm) share one, made `TRIM_EVERY_MS` after the last. An idle
 // daemon on the default DCR, `--no-realtime`, with the C heap's trim: 133.8 MB RSS without, 109.4 MB with; with
 // realtime on, 108 MB and 104-105 MB; the executable's pages given back too, 45 s after start: 95-97 MB before,
-// 64-70 MB after (the bundle). A trim costs a few ms (/proc/self/smaps is ~180 kB to read), ~7 ms more for 64 MB
-// of C heap.
+// 64-70 MB after (the bundle). Just before it, what else keeps memory for reuse may let it go (`beforeTrim`: the
+// daemon's database connection, its page cache). A trim costs a few ms (/proc/self/smaps is ~180 kB to read), ~7 ms
+// more for 64 MB of C heap.
 import { releaseUnusedMemory } from "./host/memory.ts";
 
 /** What a collection needs: V8's collector and the heap's size now. */
@@ -44,6 +45,8 @@ export interface HeapCollectorOptions {
   trimEveryMs?: number;
   /** Calls `fn` in `ms` (a timer that keeps no process alive); the answer cancels it. */
   later?: (fn: () => void, ms: number) => () => void;
+  /** What else lets go of memory it keeps for reuse, just before each trim (the database's page cache). */
+  beforeTrim?: () => void;
 }
 
 function unrefTimer(fn: () => void, ms: number): () => void {
@@ -69,6 +72,7 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
     now = Date.now,
     trimEveryMs = TRIM_EVERY_MS,
     later = unrefTimer,
+    beforeTrim,
   } = opts;
   let after = control.heapUsed();
   let trimmed = -Infinity;
@@ -80,6 +84,7 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
   };
   const trim = () => {
     cancel();
+    beforeTrim?.();
     control.trim?.();
     trimmed = now();
   };

@@ -64,31 +64,37 @@ Deno.test("heapCollector() gives memory back after each collection, and otherwis
     now: time.now,
     trimEveryMs: 10_000,
     later: () => () => {}, // the trim a skipped run leaves for later: the next test
+    beforeTrim: () => calls.push("cache"),
   });
   const collect = heap.afterRun;
   used = 5;
   collect();
-  assert.deepEqual(calls, ["trim"], "the first run trims (start-up's memory), without a collection");
+  assert.deepEqual(calls, ["cache", "trim"], "the first run trims (start-up's memory), without a collection");
   time.clock += 9_999;
   collect();
-  assert.deepEqual(calls, ["trim"], "runs closer than trimEveryMs share the trim");
+  assert.deepEqual(calls, ["cache", "trim"], "runs closer than trimEveryMs share the trim");
   used = 10;
   collect();
-  assert.deepEqual(calls, ["trim", "gc", "trim"], "a collection trims at once");
+  assert.deepEqual(calls, ["cache", "trim", "gc", "cache", "trim"], "a collection trims at once");
   time.clock += 9_999;
   used = 0;
   collect();
-  assert.deepEqual(calls, ["trim", "gc", "trim"]);
+  assert.deepEqual(calls, ["cache", "trim", "gc", "cache", "trim"]);
   time.clock += 1;
   collect();
-  assert.deepEqual(calls, ["trim", "gc", "trim", "trim"], "trimEveryMs after the last trim");
+  assert.deepEqual(
+    calls,
+    ["cache", "trim", "gc", "cache", "trim", "cache", "trim"],
+    "trimEveryMs after the last trim",
+  );
 });
 
 Deno.test("heapCollector(): runs that share a trim get it trimEveryMs after the last, once; stop() cancels it", () => {
-  let trims = 0;
+  let trims = 0, caches = 0;
   const time = fakeTime();
   const heap = heapCollector({
     control: { heapUsed: () => 0, trim: () => trims++ },
+    beforeTrim: () => caches++,
     now: time.now,
     trimEveryMs: 10_000,
     later: time.later,
@@ -106,6 +112,7 @@ Deno.test("heapCollector(): runs that share a trim get it trimEveryMs after the 
   assert.equal(trims, 1);
   time.advance(1);
   assert.equal(trims, 2, "trimEveryMs after the last trim, with no run to make it");
+  assert.equal(caches, 2, "the database's cache goes with the trim left for later too");
   assert.equal(time.pending().length, 0);
   // A run that may trim at once takes the one to come with it.
   time.advance(20_000);

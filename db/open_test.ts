@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
-import { DatabaseError, openDb, schemaObjects } from "./open.ts";
+import { DatabaseError, openDb, releaseCache, schemaObjects } from "./open.ts";
 import { migrations, SCHEMA_OBJECTS } from "./migrations/mod.ts";
 import { tmpfsSkipReason, withTmpfs } from "../test/tmpfs.ts";
 
@@ -216,4 +216,23 @@ Deno.test({
       Deno.removeSync(`${fs.dir}/filler`);
       await readsStoredRow(path);
     }),
+});
+
+Deno.test("releaseCache() lets the connection's cached pages go and the connection goes on; a closed one is left be", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent_cache_" });
+  try {
+    const opened = await openDb(`${dir}/state.db`);
+    opened.raw.exec("CREATE TABLE t (x TEXT)");
+    const insert = opened.raw.prepare("INSERT INTO t VALUES (?)");
+    for (let i = 0; i < 2000; i++) insert.run(`row ${i} `.repeat(20));
+    const count = () => opened.raw.prepare("SELECT count(*) AS n, sum(length(x)) AS b FROM t").get();
+    const before = count();
+    releaseCache(opened.raw);
+    assert.deepEqual(count(), before, "read again from the file");
+    await opened.close();
+    assert.equal(opened.raw.isOpen, false);
+    releaseCache(opened.raw); // the agent stopped meanwhile: nothing to give back, nothing thrown
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

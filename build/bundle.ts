@@ -4,7 +4,6 @@ import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { gzipSync } from "node:zlib";
-import { Buffer } from "node:buffer";
 import { fileURLToPath } from "node:url";
 import { type BuildInfo, STAMP_GLOBAL } from "../agent/version.ts";
 import denoJson from "../deno.json" with { type: "json" };
@@ -117,9 +116,7 @@ export const WORKER_FILE = /_worker\.(ts|js)$/;
  */
 export function workerHeader(sources: string[]): string {
   if (!sources.length) return "";
-  const packed = sources.map((s) =>
-    Buffer.from(gzipSync(new TextEncoder().encode(s), { level: 9 })).toString("base64")
-  );
+  const packed = sources.map((s) => gzipSync(s, { level: 9 }).toString("base64"));
   return `import { gunzipSync as __ctagentGunzip } from "node:zlib";\n` +
     `const __ctagentWorkerSources = ${JSON.stringify(packed)};\n` +
     `const __ctagentWorkerUrls = [];\n` +

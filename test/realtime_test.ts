@@ -28,12 +28,33 @@ type Row = {
   current: string | null;
 };
 
-async function until(what: () => Promise<boolean> | boolean, ms = 15_000, say = "the condition") {
+/** Polls `what` until it holds; a timeout says `say` and what `state` tells then (the agent's log, its watches). */
+async function until(
+  what: () => Promise<boolean> | boolean,
+  ms = 15_000,
+  say = "the condition",
+  state?: () => string,
+) {
   const end = Date.now() + ms;
   while (!(await what())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${say}`);
+    if (Date.now() > end) throw new Error(`timed out waiting for ${say}${state ? `\n${state()}` : ""}`);
     await new Promise((r) => setTimeout(r, 25));
   }
+}
+
+/**
+ * The kernel objects behind this process's descriptors that are no file (inotify, fanotify, eventfd): a watcher's
+ * descriptor closed by someone else (test modules share the process) is gone from here, or another object's now.
+ */
+function anonInodes(): string {
+  const links: string[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    try {
+      const l = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      if (l.startsWith("anon_inode:")) links.push(`${e.name} ${l}`);
+    } catch { /* closed while listed */ }
+  }
+  return links.join(", ");
 }
 
 /** Runs `script` in a Deno child process of its own that lingers after it (so /proc still names it). */
@@ -178,7 +199,17 @@ for (const backend of ["fanotify", "inotify"] as const) {
           const before = (await w.rows(w.opened)).length;
           const pid = await child(script);
           // Realtime records it by itself, within its batching time …
-          await until(async () => (await w.rows(w.opened)).length > before, 15_000, `${what} recorded`);
+          await until(
+            async () => (await w.rows(w.opened)).length > before,
+            15_000,
+            `${what} recorded`,
+            () =>
+              `realtime: ${JSON.stringify(w.agent.realtime())}\nscheduler: ${
+                JSON.stringify(w.agent.scheduler.status())
+              }\nthe process's event descriptors: ${anonInodes()}\nlog:\n${
+                w.log.lines.slice(-40).join("\n")
+              }`,
+          );
           await new Promise((r) => setTimeout(r, 400)); // anything else it would record
           const mine = await w.rows(w.opened, seen);
           seen = Math.max(seen, ...mine.map((r) => r.id));

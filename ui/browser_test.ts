@@ -2,9 +2,25 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startWorld, XSS } from "./testdata/world.ts";
+import type { Page } from "playwright-core";
 import { present, shot, skipNote, withPage } from "./testdata/browser.ts";
 
 skipNote("ui/browser_test.ts");
+
+/**
+ * Waits until the list is the answer to the search `q`: the URL holds it, the count line says "N of M" and the table
+ * shows those N rows, each matching. Until then the page may show the list before the search, with the count line
+ * already saying "of" (the whole list's count arrives first), or the answer to a prefix of `q` typed so far.
+ */
+function searched(page: Page, q: string) {
+  return page.waitForFunction((q) => {
+    const count = document.querySelector(".countline")?.textContent ?? "";
+    const rows = [...document.querySelectorAll("table.grid tbody tr")];
+    return new URLSearchParams(location.hash.split("?")[1]).get("q") === q && count.includes(" of ") &&
+      Number(count.split(" of ")[0].replace(/\D/g, "")) === rows.length &&
+      rows.every((r) => (r.textContent ?? "").toLowerCase().includes(q));
+  }, q);
+}
 
 Deno.test({
   name: "page: shows this machine's packages, search filters them, markup in machine text stays text",
@@ -24,8 +40,13 @@ Deno.test({
 
       // Search: '/' focuses the box; the list narrows to rows matching the term, "N of M packages".
       await page.keyboard.press("/");
+      assert.equal(
+        await page.evaluate(() => document.activeElement?.id),
+        "search",
+        "'/' focuses the search box",
+      );
       await page.keyboard.type("python3");
-      await page.waitForFunction(() => /of/.test(document.querySelector(".countline")?.textContent ?? ""));
+      await searched(page, "python3");
       const n = await rows.count();
       assert.ok(n > 0 && n < 100, `${n} rows`);
       for (const text of await rows.allInnerTexts()) assert.match(text.toLowerCase(), /python3/);
@@ -34,7 +55,8 @@ Deno.test({
 
       // Machine text containing markup is shown as text; no element is created, no script runs.
       await page.fill("#search", "xss-probe");
-      await page.waitForFunction(() => document.querySelectorAll("table.grid tbody tr").length === 1);
+      await searched(page, "xss-probe");
+      assert.equal(await rows.count(), 1);
       assert.ok((await rows.first().innerText()).includes(XSS));
       assert.equal(await page.locator("table.grid img, .drawer img").count(), 0);
       await rows.first().click();

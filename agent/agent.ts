@@ -175,6 +175,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
       if (changed) realtime!.wholeRunStarting(collector.name);
       const spills = [...wantSpills];
       const spillRun = spills.length ? `${collector.name}.${++runs}` : undefined;
+      const ended = heap.running();
       const summary = await runCollector({
         db,
         raw: opened.raw,
@@ -197,7 +198,7 @@ export async function startAgent(opts: AgentOptions): Promise<Agent> {
         origin: partial?.origin,
         onChange: changed && ((c) => void changed.push({ key: c.key })),
         mirrorDir: opts.mirrorDir,
-      });
+      }).finally(ended);
       if (spillRun) summary.spillRun = spillRun;
       if (changed) {
         const failed = summary.status === "failed" || summary.status === "aborted";

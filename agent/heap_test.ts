@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
-import { heapCollector } from "./heap.ts";
+import { heapCollector, RUN_SETTLED_MS } from "./heap.ts";
 import { V8_FLAGS_ARG } from "../build/v8_flags.ts";
 
 Deno.test("heapCollector() collects only when the heap grew by the threshold since its last collection", () => {
@@ -132,6 +132,57 @@ Deno.test("heapCollector(): runs that share a trim get it trimEveryMs after the 
   time.advance(1_000);
   heap.afterRun();
   assert.equal(time.pending().length, 0, "but leaves nothing for later");
+});
+
+Deno.test("heapCollector().running(): trims while runs last, at their start, settled, then every trimEveryMs", () => {
+  const calls: string[] = [];
+  const time = fakeTime();
+  const heap = heapCollector({
+    control: { heapUsed: () => 0, trim: () => calls.push(`trim@${time.clock - 1_000_000}`) },
+    beforeTrim: () => calls.push("cache"),
+    now: time.now,
+    trimEveryMs: 10_000,
+    later: time.later,
+  });
+  // A long run (a baseline): what start-up left goes at once, what its workers' start left a second later.
+  const ended = heap.running();
+  assert.deepEqual(calls, ["trim@0"], "at once, and without the database's cache: the run uses it");
+  time.advance(RUN_SETTLED_MS);
+  assert.deepEqual(calls, ["trim@0", `trim@${RUN_SETTLED_MS}`]);
+  time.advance(10_000);
+  time.advance(10_000);
+  assert.deepEqual(calls.slice(2), [`trim@${RUN_SETTLED_MS + 10_000}`, `trim@${RUN_SETTLED_MS + 20_000}`]);
+  // A second run alongside: the trims go on until both ended (each end counted once).
+  const other = heap.running();
+  ended();
+  ended();
+  time.advance(10_000);
+  assert.equal(calls.length, 5, "the other run still lasts");
+  other();
+  assert.equal(time.pending().length, 0, "no trim to come once no run lasts");
+  time.advance(60_000);
+  assert.equal(calls.length, 5);
+
+  // Runs close to the last trim (a realtime storm) wait for trimEveryMs after it, as afterRun() does.
+  calls.length = 0;
+  heap.afterRun();
+  assert.deepEqual(calls, ["cache", `trim@${time.clock - 1_000_000}`]);
+  const at = time.clock;
+  time.advance(3_000);
+  const short = heap.running();
+  assert.equal(calls.length, 2, "not at once");
+  time.advance(500);
+  short();
+  const long = heap.running();
+  time.advance(6_499);
+  assert.equal(calls.length, 2);
+  time.advance(1);
+  assert.deepEqual(calls.slice(2), [`trim@${at + 10_000 - 1_000_000}`], "trimEveryMs after the last trim");
+  heap.stop();
+  assert.equal(time.pending().length, 0, "stop() cancels the trims of runs that last");
+  long();
+  heap.running()();
+  assert.equal(time.pending().length, 0, "after stop() runs set no timer");
 });
 
 Deno.test("heapCollector() collects nothing where V8 has no exposed collector, but still trims", () => {

@@ -4,6 +4,7 @@ import type { Collector, CollectorSettings } from "./collectors/types.ts";
 import { dataTypeOf, scheduleOf, switchedBy } from "./collectors/spec.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
+import type { HeapCollector } from "./heap.ts";
 import type { Logger } from "./log.ts";
 import type { Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
@@ -40,6 +41,8 @@ export async function runOnce(opts: {
   keepChanges?: number;
   /** Where every change record also goes (`--json`, with keepChanges 0: none is then held in memory). */
   spill?: ChangeSpill;
+  /** Told when each run begins and ends: it gives back, meanwhile, what the process does not use (heap.ts). */
+  heap?: Pick<HeapCollector, "running">;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const { spill } = opts;
@@ -58,12 +61,13 @@ export async function runOnce(opts: {
       continue;
     }
     const name = collector.name;
+    const ended = opts.heap?.running();
     const summary = await runCollector({
       ...opts,
       collector,
       settings: opts.config.settings,
       spill: spill && { add: (key, record) => spill.add(name, key, record), commit: () => spill.flush() },
-    });
+    }).finally(ended);
     if (spill) summary.spillRun = name;
     summaries.push(summary);
   }

@@ -61,6 +61,31 @@ Deno.test("runOnce() runs a collector of ctagent's own settings by default, and 
   await close();
 });
 
+Deno.test("runOnce() tells the heap when each run begins and ends, a failed one too", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const events: string[] = [];
+  const collector = (name: string, fail: boolean) =>
+    fakeCollector(name, {
+      collect: () => {
+        events.push(`collect ${name}`);
+        return fail ? Promise.reject(new Error("unreadable")) : Promise.resolve({ items: [{ Name: "a" }] });
+      },
+    });
+  const res = await runOnce({
+    db,
+    raw,
+    collectors: [collector("local_users", true), collector("mods", false)],
+    config: builtInConfig("linux"),
+    host: liveHost({ hostname: "h", os: "linux" }),
+    log: memoryLogger(),
+    signal: new AbortController().signal,
+    heap: { running: () => (events.push("begins"), () => events.push("ends")) },
+  });
+  assert.deepEqual(res.summaries.map((s) => s.status), ["failed", "baseline"]);
+  assert.deepEqual(events, ["begins", "collect local_users", "ends", "begins", "collect mods", "ends"]);
+  await close();
+});
+
 Deno.test("onceText() lines up its columns under the longest collector name", async () => {
   const { db, raw, close } = await openDb(":memory:");
   const host = liveHost({ hostname: "h", os: "linux" });

@@ -5,6 +5,7 @@ import { type ConfigInForce, readDcrFile, resolveConfig, withLocalSettings } fro
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import { EXIT } from "../exit_codes.ts";
+import { heapCollector } from "../heap.ts";
 import { onceExitCode, onceJson, type OnceResult, onceText, PRINTED_CHANGES, runOnce } from "../once.ts";
 import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
 import { writeMirrors } from "../pipeline/mirrors.ts";
@@ -93,6 +94,7 @@ export async function runOnceMode(
       mirrorDir: dataDir,
       keepChanges: spill ? 0 : onceKeepChanges(cli),
       spill,
+      heap: heapCollector(),
     });
     await printOnce(cli, io, opened, collectors, host, { ...res, config });
   } finally {

@@ -168,11 +168,18 @@ interface Followed {
   armedAt: number;
   /** How long its last realtime run took (ms): the batching window grows with it. */
   lastRunMs: number;
+  /** Its realtime runs that failed in a row, and when the next may start (the batch of a failed one waits). */
+  failures: number;
+  retryAt: number;
   /** When its last scheduled run ended, and whether one ended since it was armed. */
   lastWholeEnd: number;
   /** While a scheduled run goes: the scopes realtime looked at meanwhile (they explain what that run finds). */
   whole?: { explained: (ScopeTest | "all")[]; disturbed: boolean; trusted: boolean };
 }
+
+/** The pause before a failed realtime run's batch is looked at again; it doubles with each failure in a row. */
+export const RETRY_FIRST_MS = 1_000;
+export const RETRY_MAX_MS = 300_000;
 
 /** Starts realtime for the collectors `settings` switch on. */
 export function startRealtime(opts: RealtimeOptions): Realtime {
@@ -284,7 +291,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
     // hundreds of files), the smaller the share of time they get: a tenth, down to a twentieth.
     const share = Math.min(20, Math.max(10, f.lastRunMs / 10));
     const wait = Math.min(stormMaxMs, Math.max(maxWaitMs, f.lastRunMs * share));
-    const due = Math.min(b.firstAt + wait, b.lastAt + quietMs);
+    const due = Math.max(f.retryAt, Math.min(b.firstAt + wait, b.lastAt + quietMs));
     f.timer = clock.setTimeout(() => void flush(f), Math.max(0, due - clock.now()));
   };
 
@@ -322,11 +329,37 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
       f.stats.lastRunAt = clock.now();
       const c = summary?.counts;
       if (c) f.stats.changes += c.added + c.removed + c.modified;
+      if (summary?.status !== "failed") {
+        f.failures = 0;
+        f.retryAt = 0;
+      } else if (!stopped) {
+        // Nothing of it was stored (a run is one transaction): what it was to look at is looked at again, with
+        // what came meanwhile, after a pause that doubles with each failure in a row (a full disk, a database
+        // another process holds); the scheduled run may be most of its frequency away.
+        f.failures++;
+        const pause = Math.min(RETRY_MAX_MS, RETRY_FIRST_MS * 2 ** (f.failures - 1));
+        f.retryAt = clock.now() + pause;
+        again(f, b);
+        log.warn(`realtime: the ${f.collector.name} run failed; what it was to look at is looked at again`, {
+          in_s: pause / 1000,
+          failed_in_a_row: f.failures,
+        });
+      }
     })().finally(() => {
       f.running = undefined;
       schedule(f);
       publish();
     });
+  };
+
+  /** Puts what batch `b` held back into `f`'s next one; what came since names the processes it names. */
+  const again = (f: Followed, b: Batch) => {
+    const next = batchOf(f);
+    for (const [k, m] of b.keys) if (!next.keys.has(k)) next.keys.set(k, m);
+    for (const [p, m] of b.prefixes) if (!next.prefixes.has(p)) next.prefixes.set(p, m);
+    next.whole ??= b.whole;
+    for (const r of b.reasons) next.reasons.add(r);
+    for (const d of b.detectedBy) next.detectedBy.add(d);
   };
 
   /** Everything `f` watches, rescanned at once (`why` is logged and shown). */
@@ -464,6 +497,8 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
         stats: prev?.stats ?? { runs: 0, changes: 0, missed: 0, fallbacks: 0 },
         armedAt: now,
         lastRunMs: prev?.lastRunMs ?? 0,
+        failures: prev?.failures ?? 0,
+        retryAt: prev?.retryAt ?? 0,
         lastWholeEnd: prev?.lastWholeEnd ?? 0,
         pending: prev?.pending,
       };

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { startRealtime } from "./realtime.ts";
+import { RETRY_FIRST_MS, startRealtime } from "./realtime.ts";
 import type { PartialRun } from "./scheduler.ts";
 import type { Collector, Scope } from "../collectors/types.ts";
 import type { Origin } from "../host/watch/types.ts";
@@ -38,7 +38,7 @@ const units: Collector = fakeCollector("units", {
   },
 });
 
-function world(opts: { collectors?: Collector[]; root?: string; runMs?: number } = {}) {
+function world(opts: { collectors?: Collector[]; root?: string; runMs?: number; failRuns?: number } = {}) {
   const clock = fakeClock();
   const watch = fakeWatch();
   const host = {
@@ -68,6 +68,8 @@ function world(opts: { collectors?: Collector[]; root?: string; runMs?: number }
       async runPartial(name, partial) {
         runs.push({ name, ...partial });
         if (opts.runMs) await clock.sleep(opts.runMs);
+        // The first `failRuns` runs fail as runCollector says it (a summary, nothing stored).
+        if (runs.length <= (opts.failRuns ?? 0)) return { status: "failed", counts: undefined };
         return { counts: { added: 1, removed: 0, modified: 0 } };
       },
     },
@@ -142,6 +144,37 @@ Deno.test("realtime: a burst of events is one partial run of what they touched, 
   assert.equal(r.origin!("/srv")?.ProcessName, "sed");
   assert.equal(r.origin!("/srv/moved/deep/f")?.ProcessName, "sed");
   assert.deepEqual(r.origin!("/srv/new/f"), { DetectedBy: "fanotify" });
+  await w.rt.stop();
+});
+
+Deno.test("realtime: a failed run's batch is run again with what came since, after pauses that double", async () => {
+  const w = world({ collectors: [tree], failRuns: 3 });
+  w.watch.emit([w.ev("/srv/a.conf", { origin: vim })]);
+  await w.clock.advance(100);
+  assert.equal(w.runs.length, 1, "the first run (it fails)");
+  w.watch.emit([w.ev("/srv/b.conf", { origin: sed })]);
+  await w.clock.advance(RETRY_FIRST_MS - 1);
+  assert.equal(w.runs.length, 1, "not before the pause");
+  await w.clock.advance(1);
+  assert.equal(w.runs.length, 2);
+  assert.deepEqual(keysOf(w.runs[1].scope), { keys: ["/srv/a.conf", "/srv/b.conf"], prefixes: [] });
+  assert.equal(w.runs[1].origin!("/srv/a.conf")?.ProcessName, "vim", "who made it is kept");
+  assert.equal(w.runs[1].origin!("/srv/b.conf")?.ProcessName, "sed");
+  // Failed again: twice the pause, then four times.
+  await w.clock.advance(2 * RETRY_FIRST_MS - 1);
+  assert.equal(w.runs.length, 2);
+  await w.clock.advance(1);
+  assert.equal(w.runs.length, 3);
+  await w.clock.advance(4 * RETRY_FIRST_MS);
+  assert.equal(w.runs.length, 4, "the fourth run succeeds");
+  assert.deepEqual(keysOf(w.runs[3].scope), { keys: ["/srv/a.conf", "/srv/b.conf"], prefixes: [] });
+  await w.clock.advance(60_000);
+  assert.equal(w.runs.length, 4, "nothing is run again after it succeeded");
+  // The pause is gone with the failures: the next change runs within its batching time.
+  w.watch.emit([w.ev("/srv/c.conf", { origin: vim })]);
+  await w.clock.advance(100);
+  assert.equal(w.runs.length, 5);
+  assert.deepEqual(keysOf(w.runs[4].scope), { keys: ["/srv/c.conf"], prefixes: [] });
   await w.rt.stop();
 });
 

@@ -333,7 +333,7 @@ export function startRealtime(opts: RealtimeOptions): Realtime {
         f.failures = 0;
         f.retryAt = 0;
       } else if (!stopped) {
-        // Nothing of it was stored (a run is one transaction): what it was to look at is looked at again, with
+        // Nothing it found was stored (a run is one transaction): what it was to look at is looked at again, with
         // what came meanwhile, after a pause that doubles with each failure in a row (a full disk, a database
         // another process holds); the scheduled run may be most of its frequency away.
         f.failures++;

@@ -225,15 +225,8 @@ Deno.test("--once --json prints every change record, in key order, and leaves no
       onlyDcr(["files"], { fileSettings: { fileInfo: [{ destinationPath: `${dir}/tree/*` }] } }),
     );
     // Only the files: this machine's listening ports (and accounts, tasks, modules) change meanwhile in a suite.
-    const args = [
-      "--once",
-      "--no-ama",
-      "--dcr",
-      `${dir}/dcr.json`,
-      "--data-dir",
-      `${dir}/data`,
-      ...dcrCollectorsOnly(dir),
-    ];
+    const args = ["--once", "--no-ama", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+    args.push(...dcrCollectorsOnly(dir));
     assert.equal((await runCli(args)).code, 0); // baseline
     for (const n of names) await Deno.writeTextFile(`${dir}/tree/${n}`, "22\n");
     const { code, out, err } = await runCli([...args, "--json"]);

@@ -101,16 +101,19 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
     pending?.();
     pending = undefined;
   };
-  const trim = () => {
-    cancel();
-    beforeTrim?.();
+  /** The process's trim alone (during a run: the database's cache is in use). */
+  const trimProcess = () => {
     control.trim?.();
     trimmed = now();
   };
+  const trim = () => {
+    cancel();
+    beforeTrim?.();
+    trimProcess();
+  };
   const trimDuring = (next: number) => {
     during = later(() => {
-      control.trim?.();
-      trimmed = now();
+      trimProcess();
       trimDuring(trimEveryMs);
     }, next);
   };
@@ -119,8 +122,7 @@ export function heapCollector(opts: HeapCollectorOptions = {}): HeapCollector {
       if (busy++ === 0 && !stopped) {
         const since = now() - trimmed;
         if (since >= trimEveryMs) {
-          control.trim?.();
-          trimmed = now();
+          trimProcess();
           trimDuring(RUN_SETTLED_MS);
         } else trimDuring(trimEveryMs - since);
       }

@@ -156,10 +156,9 @@ Deno.test({
       while (Date.now() < until) { /* busy */ }
       const [code, at] = new TextDecoder().decode((await curl).stdout).trim().split(" ");
       assert.equal(code, "200");
-      assert.ok(
-        Number(at) < until - 1000,
-        `answered ${Number(at) - until} ms after this thread was free again`,
-      );
+      // `at` is read after curl ended, so it is never earlier than the answer: before `until`, the answer came while
+      // this thread was busy (under load, curl's own start took 3 s of the 4).
+      assert.ok(Number(at) < until, `answered ${Number(at) - until} ms after this thread was free again`);
     } finally {
       await ui.stop();
       await opened.close();

@@ -76,6 +76,46 @@ Deno.test({
 });
 
 Deno.test({
+  name:
+    "page: while a search loads, the count line does not count the list before it, and the list says it is busy",
+  ignore: !present,
+  fn: () =>
+    withPage(async (page, w) => {
+      await page.goto(`${w.ui.url}#/software`);
+      const rows = page.locator("table.grid tbody tr");
+      await rows.first().waitFor();
+      const inventory = (u: URL) => u.pathname === "/api/inventory/software";
+      // The search's answer is held back until the page was read; the whole list's count (limit=1) is not.
+      let release!: () => void;
+      const held = new Promise<void>((r) => release = r);
+      let asked!: () => void;
+      const searching = new Promise<void>((r) => asked = r);
+      await page.route((u) => inventory(u) && u.searchParams.get("q") === "python3", async (route) => {
+        asked();
+        await held;
+        await route.continue();
+      });
+      const wholeCount = page.waitForResponse((r) => {
+        const u = new URL(r.url());
+        return inventory(u) && u.search === "?limit=1";
+      });
+      await page.fill("#search", "python3");
+      await searching;
+      await wholeCount;
+      // What the answers that came did to the page is on screen by the next frame.
+      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+      const count = await page.locator(".countline").innerText();
+      assert.equal(count, "Loading…", "the count line waits for the search's answer");
+      assert.equal(await rows.count(), 100, "the list before the search stays until the answer");
+      assert.equal(await page.locator(".table-wrap").getAttribute("aria-busy"), "true");
+      await shot(page, "software-search-loading");
+      release();
+      await searched(page, "python3");
+      assert.equal(await page.locator(".table-wrap").getAttribute("aria-busy"), null);
+    }),
+});
+
+Deno.test({
   name: "page: a file modified in the watched tree shows as Modified after Scan now, with its content diff",
   ignore: !present,
   fn: () =>

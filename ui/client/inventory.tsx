@@ -181,9 +181,13 @@ export function Inventory(props: { collector: string; params: Record<string, str
   const path = `inventory/${collector}` +
     query({ q: p.q, sort, dir, offset: page * PAGE, limit: PAGE, errors: p.errors, ...facets });
   const res = useFetch<Page<ItemRow>>(path);
-  const all = useFetch<Page<ItemRow>>(filtered ? `inventory/${collector}?limit=1` : null);
+  const allPath = filtered ? `inventory/${collector}?limit=1` : null;
+  const all = useFetch<Page<ItemRow>>(allPath);
   const d = res.data;
-  const totalAll = filtered ? all.data?.total : d?.total;
+  // While the answer to other parameters (a search typed) loads, the list shown is the one before: it stays, dimmed
+  // and busy, and the count line, which would count it against the new parameters, waits for the answer.
+  const current = res.path === path;
+  const totalAll = filtered ? (all.path === allPath ? all.data?.total : undefined) : d?.total;
   const sortBy = (field: string) =>
     setParams({ sort: field, dir: sort === field && dir === "asc" ? "desc" : undefined, page: undefined });
   return (
@@ -207,7 +211,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
           Unreadable only
         </label>
         <span class="countline" aria-live="polite">
-          {d
+          {d && current
             ? filtered && totalAll !== undefined
               ? `${num(d.total)} of ${plural(totalAll, collector)}`
               : plural(d.total, collector)
@@ -223,7 +227,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
       {res.error && <ErrorBox error={res.error} />}
       {d && !d.rows.length && <EmptyInventory collector={collector} errors={p.errors === "1"} q={p.q} />}
       {d && d.rows.length > 0 && (
-        <div class="table-wrap">
+        <div class="table-wrap" aria-busy={current ? undefined : "true"}>
           <table class="grid">
             <thead>
               <tr>

@@ -76,42 +76,64 @@ Deno.test({
 });
 
 Deno.test({
-  name:
-    "page: while a search loads, the count line does not count the list before it, and the list says it is busy",
+  name: "page: while a search loads, the count line does not count the list before it; a page turn keeps it",
   ignore: !present,
   fn: () =>
     withPage(async (page, w) => {
       await page.goto(`${w.ui.url}#/software`);
       const rows = page.locator("table.grid tbody tr");
       await rows.first().waitFor();
+      const countline = page.locator(".countline");
+      const busy = () => page.locator(".table-wrap").getAttribute("aria-busy");
+      const whole = await countline.innerText();
+      assert.match(whole, /^[\d,]+ packages$/);
       const inventory = (u: URL) => u.pathname === "/api/inventory/software";
-      // The search's answer is held back until the page was read; the whole list's count (limit=1) is not.
-      let release!: () => void;
-      const held = new Promise<void>((r) => release = r);
-      let asked!: () => void;
-      const searching = new Promise<void>((r) => asked = r);
-      await page.route((u) => inventory(u) && u.searchParams.get("q") === "python3", async (route) => {
-        asked();
-        await held;
-        await route.continue();
-      });
+      /** Holds back the answers to the requests `which` picks until `release` is called. */
+      const hold = async (which: (u: URL) => boolean) => {
+        let release!: () => void;
+        const held = new Promise<void>((r) => release = r);
+        let asked!: () => void;
+        const requested = new Promise<void>((r) => asked = r);
+        await page.route((u) => inventory(u) && which(u), async (route) => {
+          asked();
+          await held;
+          await route.continue();
+        });
+        return { requested, release };
+      };
+      // What the answers that came did to the page is on screen by the next frames.
+      const painted = () =>
+        page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
+
+      // The next page of the same list: the count line holds (the same items), the rows wait busy.
+      const nextPage = await hold((u) => u.searchParams.get("offset") === "100");
+      await page.getByRole("button", { name: "Next →" }).click();
+      await nextPage.requested;
+      await painted();
+      assert.equal(await countline.innerText(), whole, "another page of the same items keeps the count");
+      assert.equal(await busy(), "true");
+      nextPage.release();
+      await page.waitForFunction(() =>
+        document.querySelector(".table-wrap")?.getAttribute("aria-busy") === null
+      );
+
+      // A search: its answer is held back; the whole list's count (limit=1) is not.
+      const search = await hold((u) => u.searchParams.get("q") === "python3");
       const wholeCount = page.waitForResponse((r) => {
         const u = new URL(r.url());
         return inventory(u) && u.search === "?limit=1";
       });
       await page.fill("#search", "python3");
-      await searching;
+      await search.requested;
       await wholeCount;
-      // What the answers that came did to the page is on screen by the next frame.
-      await page.evaluate(() => new Promise((r) => requestAnimationFrame(() => requestAnimationFrame(r))));
-      const count = await page.locator(".countline").innerText();
-      assert.equal(count, "Loading…", "the count line waits for the search's answer");
+      await painted();
+      assert.equal(await countline.innerText(), "Loading…", "the count line waits for the search's answer");
       assert.equal(await rows.count(), 100, "the list before the search stays until the answer");
-      assert.equal(await page.locator(".table-wrap").getAttribute("aria-busy"), "true");
+      assert.equal(await busy(), "true");
       await shot(page, "software-search-loading");
-      release();
+      search.release();
       await searched(page, "python3");
-      assert.equal(await page.locator(".table-wrap").getAttribute("aria-busy"), null);
+      assert.equal(await busy(), null);
     }),
 });
 

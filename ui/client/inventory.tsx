@@ -19,6 +19,15 @@ function facetParams(p: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(p).filter(([k]) => k.startsWith("filter.")));
 }
 
+/** The parameters of an inventory path that decide which items it counts (not their order, nor the page). */
+function countedBy(path: string): string {
+  const [list, params] = path.split("?");
+  const u = new URLSearchParams(params ?? "");
+  for (const k of ["sort", "dir", "offset", "limit"]) u.delete(k);
+  u.sort();
+  return `${list}?${u}`;
+}
+
 /** One select per filterable field of the spec: its values among the items shown, each with how many. */
 function Facets(props: { collector: string; params: Record<string, string> }) {
   const { collector, params: p } = props;
@@ -184,9 +193,11 @@ export function Inventory(props: { collector: string; params: Record<string, str
   const allPath = filtered ? `inventory/${collector}?limit=1` : null;
   const all = useFetch<Page<ItemRow>>(allPath);
   const d = res.data;
-  // While the answer to other parameters (a search typed) loads, the list shown is the one before: it stays, dimmed
-  // and busy, and the count line, which would count it against the new parameters, waits for the answer.
+  // While the answer to other parameters loads, the list shown is the one before: it stays, dimmed and busy. The
+  // count line, which would count it against a search or filter that changed, waits for the answer then; another
+  // page or order of the same items keeps it.
   const current = res.path === path;
+  const counted = res.path !== null && countedBy(res.path) === countedBy(path);
   const totalAll = filtered ? (all.path === allPath ? all.data?.total : undefined) : d?.total;
   const sortBy = (field: string) =>
     setParams({ sort: field, dir: sort === field && dir === "asc" ? "desc" : undefined, page: undefined });
@@ -211,7 +222,7 @@ export function Inventory(props: { collector: string; params: Record<string, str
           Unreadable only
         </label>
         <span class="countline" aria-live="polite">
-          {d && current
+          {d && counted
             ? filtered && totalAll !== undefined
               ? `${num(d.total)} of ${plural(totalAll, collector)}`
               : plural(d.total, collector)

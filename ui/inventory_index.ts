@@ -71,9 +71,13 @@ export interface InventoryIndex {
 
 const collator = new Intl.Collator("en", { numeric: true, sensitivity: "base" });
 
+/**
+ * An item's search text: its values and its key. A key that is one of the values (a file's path) is there once: the
+ * index of /usr's 119k files held 48.6 MB of heap with each path twice, 40.4 MB with it once.
+ */
 function searchText(data: string, key: string): string {
   const values = Object.values(JSON.parse(data) as Record<string, unknown>);
-  values.push(key);
+  if (!values.includes(key)) values.push(key);
   return values.filter((v) => v !== null && v !== "").join("\u0001").toLowerCase().replaceAll("\n", " ");
 }
 

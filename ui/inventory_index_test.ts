@@ -88,6 +88,38 @@ Deno.test("inventoryIndex() answers the plain key-ordered page before its index 
   }
 });
 
+Deno.test("inventoryIndex() holds a key that is also a value of its item once (a file's path), and finds keys", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    const path = `/srv/${"deep/".repeat(400)}app.conf`;
+    const item = (collector: string, key: string, data: Record<string, unknown>) => ({
+      collector,
+      key,
+      checksum: null,
+      data: JSON.stringify(data),
+      error: null,
+      first_seen: 0,
+      changed_at: 0,
+    });
+    await opened.db.insertInto("items").values([
+      item("files", path, { FileSystemPath: path, Size: 7 }),
+      item("software", "dpkg:keyonly:all", { SoftwareName: "other" }),
+    ]).execute();
+    const ix = inventoryIndex(opened.db);
+    assert.deepEqual((await ix.query({ collector: "files", q: "DEEP/APP" })).rows.map((r) => r.key), [path]);
+    // The path's text once in the search text (2,013 characters) and once as the key.
+    const bytes = ix.stats().bytes;
+    assert.ok(bytes < 2 * path.length + 100, `${bytes} bytes for a ${path.length}-character path`);
+    assert.equal(
+      (await ix.query({ collector: "software", q: "keyonly" })).total,
+      1,
+      "a key not among the values",
+    );
+  } finally {
+    await opened.close();
+  }
+});
+
 Deno.test("inventoryIndex() stays within its budget: fields per index, bytes in all; too big for it, SQLite answers", async () => {
   const opened = await openDb(":memory:");
   try {

@@ -22,14 +22,20 @@ function searched(page: Page, q: string) {
   }, q);
 }
 
+/** Opens the Software view and waits for its list; returns its rows. */
+async function softwareList(page: Page, w: { ui: { url: string } }) {
+  await page.goto(`${w.ui.url}#/software`);
+  const rows = page.locator("table.grid tbody tr");
+  await rows.first().waitFor();
+  return rows;
+}
+
 Deno.test({
   name: "page: shows this machine's packages, search filters them, markup in machine text stays text",
   ignore: !present,
   fn: () =>
     withPage(async (page, w) => {
-      await page.goto(`${w.ui.url}#/software`);
-      const rows = page.locator("table.grid tbody tr");
-      await rows.first().waitFor();
+      const rows = await softwareList(page, w);
       const pkg = (await page.locator("table.grid tbody tr td.strong").first().innerText()).trim();
       assert.ok(pkg.length > 0);
       const count = await page.locator(".countline").innerText();
@@ -80,9 +86,7 @@ Deno.test({
   ignore: !present,
   fn: () =>
     withPage(async (page, w) => {
-      await page.goto(`${w.ui.url}#/software`);
-      const rows = page.locator("table.grid tbody tr");
-      await rows.first().waitFor();
+      const rows = await softwareList(page, w);
       const countline = page.locator(".countline");
       const busy = () => page.locator(".table-wrap").getAttribute("aria-busy");
       const whole = await countline.innerText();

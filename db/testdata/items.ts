@@ -53,7 +53,7 @@ export const fileItem = (path: string, more: Record<string, unknown> = {}) => ({
   ...more,
 });
 
-/** 223 items: hostile strings, numbers, times, shapes and fingerprints of every kind a row keeps or not. */
+/** 224 items: hostile strings, numbers, times, shapes and fingerprints of every kind a row keeps or not. */
 export function hostileItems(): TestItem[] {
   const hostile = [
     'a"b\\c',
@@ -113,6 +113,8 @@ export function hostileItems(): TestItem[] {
       json: JSON.stringify(Object.fromEntries(Array.from({ length: SLOTS + 1 }, (_, i) => [`f${i}`, i]))),
     },
     { key: "/escaped-name", json: JSON.stringify({ 'a"b': 1 }) },
+    // A value whose JSON (not the value) is the key: the row must not mark it as the key.
+    { key: '/k\\"q', json: JSON.stringify({ Name: '/k"q', Other: "/k\\q" }) },
     { key: "/marked-print", json: JSON.stringify(fileItem("/marked-print")), fp: "\u0003abc" },
     ...Array.from({ length: 200 }, (_, n) => {
       const t = new Date(Math.floor(Math.random() * 253402300799999)).toISOString();

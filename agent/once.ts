@@ -1,16 +1,16 @@
 // `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
 import type { DatabaseSync } from "node:sqlite";
-import type { Collector, CollectorSettings } from "./collectors/types.ts";
+import type { Collector, CollectorSettings, Item } from "./collectors/types.ts";
 import { dataTypeOf, scheduleOf, switchedBy } from "./collectors/spec.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
 import type { HeapCollector } from "./heap.ts";
 import type { Logger } from "./log.ts";
-import type { Db } from "../db/open.ts";
+import { connectionOf, type Db } from "../db/open.ts";
 import { changeBits, EXIT } from "./exit_codes.ts";
 import { fullRecord, inventoryRecord, type RecordFields } from "./pipeline/records.ts";
 import { runCollector, type RunSummary } from "./pipeline/run.ts";
-import { itemPages } from "../db/items.ts";
+import { itemFieldPages, itemObject } from "../db/items.ts";
 import type { ChangeSpill } from "../db/change_spill.ts";
 import { VERSION } from "./version.ts";
 
@@ -138,9 +138,9 @@ export async function* onceJson(
     };
     yield `${n ? "," : ""}${JSON.stringify(s.collector)}:`;
     yield* jsonArray(
-      itemPages(opts.db, s.collector),
+      itemFieldPages(connectionOf(opts.db), s.collector),
       (i) => {
-        const rec = fullRecord(inventoryRecord(JSON.parse(i.data), ctx));
+        const rec = fullRecord(inventoryRecord(itemObject(i) as Item, ctx));
         if (i.error) rec.error = i.error;
         return rec;
       },

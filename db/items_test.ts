@@ -1,7 +1,15 @@
 import assert from "node:assert/strict";
 import { openDb } from "./open.ts";
 import { fileItem, hostileItems, type TestItem, writeItems } from "./testdata/items.ts";
-import { compactItem, storedChecksums, storedFingerprints, storedUnreadable } from "./items.ts";
+import {
+  compactItem,
+  itemFieldPages,
+  itemObject,
+  itemTextPages,
+  storedChecksums,
+  storedFingerprints,
+  storedUnreadable,
+} from "./items.ts";
 
 /** Items written by a run's writers, read back through the items view: the same JSON and fingerprint. */
 async function roundTrip(items: TestItem[]) {
@@ -55,6 +63,34 @@ async function roundTrip(items: TestItem[]) {
       view("error || ' ' || data", "fingerprint IS NULL AND error IS NOT NULL AND key <> '/h/</script>'")
         .map(([k, d]) => `${k} ${d}`),
     );
+    // What itemFieldPages reads (pages of 100) is what JSON.parse makes of the view's JSON: names and values.
+    const parsed =
+      (raw.prepare("SELECT key, data, error FROM items WHERE collector = 'c' ORDER BY key").all() as {
+        key: string;
+        data: string;
+        error: string | null;
+      }[]).map((r) => {
+        const item = JSON.parse(r.data);
+        return { key: r.key, error: r.error, names: Object.keys(item), values: Object.values(item) };
+      });
+    assert.ok(parsed.length > 200);
+    const fields = [...itemFieldPages(raw, "c")].flat();
+    assert.deepEqual(fields, parsed);
+    // And as objects: the same members in the same order, `__proto__` one of them.
+    assert.deepEqual(
+      fields.map((f) => JSON.stringify(itemObject(f))),
+      parsed.map((p) => JSON.stringify(Object.fromEntries(p.names.map((n, i) => [n, p.values[i]])))),
+    );
+    assert.equal(
+      JSON.stringify(itemObject(fields.find((f) => f.key === "/proto")!)),
+      '{"__proto__":"x","b":1}',
+    );
+    // What itemTextPages writes is the view's JSON itself.
+    assert.deepEqual(
+      [...itemTextPages(raw, "c")].flat(),
+      raw.prepare("SELECT key, data, error FROM items WHERE collector = 'c' ORDER BY key").all()
+        .map((r) => ({ ...r })),
+    );
     return raw.prepare("SELECT key, data IS NULL AS compact FROM item_rows").all()
       .map((r) => r as { key: string; compact: number });
   } finally {
@@ -77,6 +113,8 @@ Deno.test("item rows: files items, hostile strings, numbers and times come back 
       "/longer",
       '/h/a"b\\c',
       "/random/7",
+      "/twice",
+      "/proto",
     ]
   ) {
     assert.equal(rows.get(k), 1, k);
@@ -100,4 +138,28 @@ Deno.test("compactItem() keeps a files item in 17 values: its key, SHA-256 and t
     0,
   ]);
   assert.equal((c.values[13] as Uint8Array).length, 32);
+});
+
+Deno.test("a value marked as the row's key is read as the items view writes it, a key with escapes too", async () => {
+  const { raw, close } = await openDb(":memory:");
+  try {
+    const keys = ['/k\\"q', "/tab\there\u0001", "/plain"];
+    writeItems(raw, keys.map((key) => ({ key, json: JSON.stringify({ Name: "x", Size: 1 }) })));
+    // The mark (no bytes) as rows stored before compactItem kept it to keys without escapes had it.
+    raw.prepare("UPDATE item_rows SET v0 = x'' WHERE collector = 'c'").run();
+    const view = raw.prepare("SELECT key, data, error FROM items WHERE collector = 'c' ORDER BY key").all()
+      .map((r) => ({ ...r })) as { key: string; data: string; error: string | null }[];
+    assert.deepEqual(view.map((r) => JSON.parse(r.data).Name), [
+      '/k\\"q',
+      "/plain",
+      "/tab\there\u0001",
+    ]);
+    assert.deepEqual([...itemTextPages(raw, "c")].flat(), view);
+    assert.deepEqual(
+      [...itemFieldPages(raw, "c")].flat().map((f) => f.values),
+      view.map((r) => Object.values(JSON.parse(r.data))),
+    );
+  } finally {
+    await close();
+  }
 });

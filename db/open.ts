@@ -271,6 +271,9 @@ function openError(path: string, e: unknown): DatabaseError {
   );
 }
 
+/** The connection under each Db opened here (openDb, openReader). */
+const connections = new WeakMap<Db, DatabaseSync>();
+
 /**
  * Opens the database at `path` (":memory:" for tests) and applies pending migrations. Refuses, with a
  * DatabaseError that names the path and what to do, a database that is not ctagent's, one a newer ctagent
@@ -321,7 +324,18 @@ export async function openDb(path: string, opts: OpenOptions = {}): Promise<Open
     if (e instanceof DatabaseError) throw e;
     throw openError(path, e);
   }
+  connections.set(db, raw);
   return { db, raw, path, close: () => db.destroy() };
+}
+
+/**
+ * The node:sqlite connection under `db` (opened by openDb or openReader), for reads that Kysely would slow down:
+ * every item of a collector, in rows as arrays (db/items.ts itemFieldPages, itemTextPages).
+ */
+export function connectionOf(db: Db): DatabaseSync {
+  const raw = connections.get(db);
+  if (!raw) throw new Error("connectionOf: a Db not opened by openDb or openReader");
+  return raw;
 }
 
 /**
@@ -378,5 +392,6 @@ export function openReader(path: string): OpenedDb {
     });
   }
   const db = new Kysely<Database>({ dialect: nodeSqliteDialect(raw) });
+  connections.set(db, raw);
   return { db, raw, path, close: () => db.destroy() };
 }

@@ -88,6 +88,26 @@ Deno.test("inventoryIndex() answers the plain key-ordered page before its index 
   }
 });
 
+Deno.test("inventoryIndex() gives the thread back while it builds: what waits on the event loop is not held up", async () => {
+  const opened = await openDb(":memory:");
+  try {
+    fillSynthetic(opened, { files: 40_000 });
+    const ix = inventoryIndex(opened.db);
+    // A first visit's plain page starts the build and is answered from the primary key; its answer is sent on a
+    // later turn of the event loop (an HTTP response), which came only after the whole build when the build
+    // held the thread (2.4 s on /usr's 119k files).
+    const cold = await ix.query({ collector: "files", limit: 50 });
+    assert.equal(cold.total, 40_000);
+    await new Promise((r) => setTimeout(r, 0));
+    assert.equal(ix.stats().indexes, 0, "the build is still under way a turn later");
+    const warm = await ix.query({ collector: "files", limit: 50, q: "/srv/" });
+    assert.equal(warm.total, 40_000);
+    assert.equal(ix.stats().indexes, 1);
+  } finally {
+    await opened.close();
+  }
+});
+
 Deno.test("inventoryIndex() holds a key that is also a value of its item once (a file's path), and finds keys", async () => {
   const opened = await openDb(":memory:");
   try {

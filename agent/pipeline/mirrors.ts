@@ -16,8 +16,8 @@ import type { CollectorSpec, Item, MirrorFile } from "../collectors/types.ts";
 import { keyOrder } from "../key_order.ts";
 import { COLLECTORS } from "../collectors/mod.ts";
 import type { Platform } from "../platform.ts";
-import type { Db } from "../../db/open.ts";
-import { itemPages } from "../../db/items.ts";
+import { connectionOf, type Db } from "../../db/open.ts";
+import { itemTextPages } from "../../db/items.ts";
 
 /** The mirror files of `os` (each collector's spec names its own), by file name. */
 export function mirrorsOf(
@@ -429,9 +429,9 @@ export async function writeMirrors(opts: {
   for (const m of mirrorsOf(opts.os).filter((m) => !opts.only || opts.only.includes(m.collector))) {
     const path = join(opts.dir, m.file);
     if (opts.unchanged?.includes(m.collector) && existsSync(path)) continue;
-    await writeFileAtomicStreamed(path, async (put) => {
+    await writeFileAtomicStreamed(path, (put) => {
       let first = true;
-      for await (const rows of itemPages(opts.db, m.collector)) {
+      for (const rows of itemTextPages(connectionOf(opts.db), m.collector)) {
         for (const r of rows) {
           if (m.keep && !m.keep(JSON.parse(r.data) as Item)) continue;
           put(`${first ? "[\n" : ",\n"}${mirrorLine(r.data, r.error)}`);

@@ -53,7 +53,7 @@ export const fileItem = (path: string, more: Record<string, unknown> = {}) => ({
   ...more,
 });
 
-/** 224 items: hostile strings, numbers, times, shapes and fingerprints of every kind a row keeps or not. */
+/** 226 items: hostile strings, numbers, times, shapes and fingerprints of every kind a row keeps or not. */
 export function hostileItems(): TestItem[] {
   const hostile = [
     'a"b\\c',
@@ -115,6 +115,9 @@ export function hostileItems(): TestItem[] {
     { key: "/escaped-name", json: JSON.stringify({ 'a"b': 1 }) },
     // A value whose JSON (not the value) is the key: the row must not mark it as the key.
     { key: '/k\\"q', json: JSON.stringify({ Name: '/k"q', Other: "/k\\q" }) },
+    // Names an object does not keep as written (JSON.parse keeps the last of two, and `__proto__` as its own).
+    { key: "/twice", json: '{"a":1,"b":"x","a":2}' },
+    { key: "/proto", json: '{"__proto__":"x","b":1}' },
     { key: "/marked-print", json: JSON.stringify(fileItem("/marked-print")), fp: "\u0003abc" },
     ...Array.from({ length: 200 }, (_, n) => {
       const t = new Date(Math.floor(Math.random() * 253402300799999)).toISOString();

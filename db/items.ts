@@ -522,6 +522,18 @@ function fieldValue(v: Value): unknown {
   return null;
 }
 
+/** No name twice, none `__proto__`: an object of the names and values is what JSON.parse makes of the JSON. */
+const plainNames = (names: readonly string[]) =>
+  new Set(names).size === names.length && !names.includes("__proto__");
+
+type ShapeRow = { id: number; fields: string };
+
+/** One item's JSON as the items view writes it. */
+const viewData = (raw: DatabaseSync, collector: string, key: string) =>
+  (statement(raw, "SELECT data FROM items WHERE collector = ? AND key = ?").get(collector, key) as {
+    data: string;
+  }).data;
+
 /**
  * Items read at a time by the readers of every item of a collector: with 500 (and Kysely) reading /usr's 119k
  * files took 1.6-2.2 s under --optimize-for-size, with 100 on the connection itself 0.85-0.9 s, decoded by
@@ -562,18 +574,10 @@ export function* itemFieldPages(raw: DatabaseSync, collector: string): Generator
         fields: string;
       };
       const names = JSON.parse(fields) as string[];
-      // No name twice, none `__proto__`: an object of the names and values is what JSON.parse makes of the JSON.
-      shapes.set(
-        id,
-        s = { names, plain: new Set(names).size === names.length && !names.includes("__proto__") },
-      );
+      shapes.set(id, s = { names, plain: plainNames(names) });
     }
     return s;
   };
-  const viewData = (key: string) =>
-    (statement(raw, "SELECT data FROM items WHERE collector = ? AND key = ?").get(collector, key) as {
-      data: string;
-    }).data;
   type Row = [key: string, error: string | null, data: string | null, shape: number | null, ...Value[]];
   const sql = (after: string) =>
     `SELECT ${columns} FROM item_rows WHERE collector = ?${after} ORDER BY key LIMIT ${PAGE}`;
@@ -582,12 +586,50 @@ export function* itemFieldPages(raw: DatabaseSync, collector: string): Generator
       const [key, error, data, id] = r;
       const s = id === null ? null : shape(id);
       if (!s?.plain) {
-        const item = JSON.parse(s === null ? data! : viewData(key)) as Record<string, unknown>;
+        const item = JSON.parse(s === null ? data! : viewData(raw, collector, key)) as Record<
+          string,
+          unknown
+        >;
         return { key, error, names: Object.keys(item), values: Object.values(item) };
       }
       const values = new Array<unknown>(s.names.length);
       for (let i = 0; i < values.length; i++) values[i] = fieldValue(r[4 + i]);
       return { key, error, names: s.names, values };
+    });
+  }
+}
+
+/**
+ * Each item's value of one field, in key order a page at a time: what JSON.parse makes of the items view's `data`
+ * (undefined where the item has no such field), the field's column alone read from each row's shape.
+ */
+export function* itemValuePages(
+  raw: DatabaseSync,
+  collector: string,
+  field: string,
+): Generator<[key: string, value: unknown][]> {
+  // Per shape: where the field is (-1: not in it), or null where an object would not keep the names as written.
+  const slots = new Map<number, number | null>();
+  for (const { id, fields } of statement(raw, "SELECT id, fields FROM item_shapes").all() as ShapeRow[]) {
+    const names = JSON.parse(fields) as string[];
+    slots.set(id, plainNames(names) ? names.indexOf(field) : null);
+  }
+  const cases = [...slots].filter(([, at]) => at !== null && at >= 0).map(([id, at]) =>
+    `WHEN ${id} THEN ${valueColumn(at!)}`
+  );
+  const value = cases.length ? `CASE shape ${cases.join(" ")} END` : "NULL";
+  const sql = (after: string) =>
+    `SELECT key, shape, iif(shape IS NULL, data, NULL), ${value} FROM item_rows WHERE collector = ?${after}
+       ORDER BY key LIMIT ${PAGE}`;
+  const own = (item: Record<string, unknown>) => Object.hasOwn(item, field) ? item[field] : undefined;
+  type Row = [key: string, shape: number | null, data: string | null, value: Value];
+  for (const rows of keyPages<Row>(raw, sql, collector)) {
+    yield rows.map(([key, shape, data, v]) => {
+      if (shape === null) return [key, own(JSON.parse(data!))];
+      const at = slots.get(shape);
+      // A shape stored after the read began, or one the view must write: the item's JSON from the view.
+      if (at === undefined || at === null) return [key, own(JSON.parse(viewData(raw, collector, key)))];
+      return [key, at < 0 ? undefined : fieldValue(v)];
     });
   }
 }

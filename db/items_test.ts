@@ -6,6 +6,7 @@ import {
   itemFieldPages,
   itemObject,
   itemTextPages,
+  itemValuePages,
   storedChecksums,
   storedFingerprints,
   storedUnreadable,
@@ -85,6 +86,26 @@ async function roundTrip(items: TestItem[]) {
       JSON.stringify(itemObject(fields.find((f) => f.key === "/proto")!)),
       '{"__proto__":"x","b":1}',
     );
+    // One field's values (itemValuePages) are the parsed JSON's, undefined where an item has no such field.
+    for (
+      const field of [
+        "FileSystemPath",
+        "Size",
+        "DateModified",
+        "FileContentChecksum",
+        "Owner",
+        "a",
+        "e",
+        "__proto__",
+        "none",
+      ]
+    ) {
+      assert.deepEqual(
+        [...itemValuePages(raw, "c", field)].flat(),
+        parsed.map((p) => [p.key, p.names.includes(field) ? p.values[p.names.indexOf(field)] : undefined]),
+        field,
+      );
+    }
     // What itemTextPages writes is the view's JSON itself.
     assert.deepEqual(
       [...itemTextPages(raw, "c")].flat(),

@@ -2,7 +2,8 @@
 // dropped, and all of them together stay within a memory budget.
 import { sql } from "kysely";
 import { connectionOf, type Db } from "../db/open.ts";
-import { itemFieldPages } from "../db/items.ts";
+import { itemFieldPages, itemValuePages } from "../db/items.ts";
+import { breather } from "../agent/breathe.ts";
 import {
   inventory,
   type InventoryQuery,
@@ -80,6 +81,13 @@ function searchText(values: unknown[], key: string): string {
   return values.filter((v) => v !== null && v !== "").join("\u0001").toLowerCase().replaceAll("\n", " ");
 }
 
+/** A field's value as SQLite's json_extract gives it: true and false as 1 and 0, an object or array as its JSON. */
+function extracted(v: unknown): unknown {
+  if (v === undefined) return null;
+  if (typeof v === "boolean") return v ? 1 : 0;
+  return v !== null && typeof v === "object" ? JSON.stringify(v) : v;
+}
+
 /**
  * The index is keyed by a fingerprint that every pipeline run moves (its run row, the change rows; items are
  * written only by runs), so a stale index is never served; both are index lookups, not scans.
@@ -119,14 +127,11 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
     const hay: string[] = [];
     const hayStarts: number[] = [];
     let at = 0;
-    let slice = performance.now();
+    // The page's other requests (the plain list a first visit asks for) are answered meanwhile: the thread is
+    // given back every few ms of the build (seconds at 100,000 items).
+    const breathe = breather();
     for (const rows of itemFieldPages(connectionOf(db), collector)) {
-      // The page's other requests (the plain list a first visit asks for) are answered meanwhile: the thread
-      // is given back every 20 ms of the build (seconds at 100,000 items).
-      if (performance.now() - slice > 20) {
-        await new Promise((r) => setTimeout(r, 0));
-        slice = performance.now();
-      }
+      await breathe();
       const parts = rows.map((r) => searchText(r.values, r.key));
       hayStarts.push(at);
       rows.forEach((r, i) => {
@@ -259,16 +264,24 @@ export function inventoryIndex(db: Db, opts: IndexLimits & { now?: () => number 
 
   /** Each item's value of `field` (a column of the items table, or a field of their JSON), in key order. */
   async function fieldValues(collector: string, ix: Index, field: string): Promise<unknown[]> {
-    // changed_at only of items that changed: the items row holds the first-seen time for the others.
-    const col = field === "first_seen"
-      ? sql.ref(field)
-      : field === "changed_at"
-      ? sql`case when changed_at > first_seen or exists (select 1 from changes c where c.collector = items.collector
-          and c.key = items.key) then changed_at end`
-      : sql`json_extract(data, ${"$." + field})`;
-    const rows = await db.selectFrom("items").where("collector", "=", collector)
-      .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
-    const byKey = new Map(rows.map((r) => [r.key, r.v]));
+    const byKey = new Map<string, unknown>();
+    if (field === "first_seen" || field === "changed_at") {
+      // changed_at only of items that changed: the items row holds the first-seen time for the others.
+      const col = field === "first_seen"
+        ? sql.ref(field)
+        : sql`case when changed_at > first_seen or exists (select 1 from changes c where c.collector = items.collector
+          and c.key = items.key) then changed_at end`;
+      const rows = await db.selectFrom("items").where("collector", "=", collector)
+        .select(["key", col.as("v")]).orderBy("key").execute() as { key: string; v: unknown }[];
+      for (const r of rows) byKey.set(r.key, r.v);
+    } else {
+      // Decoded from the items' rows, as the index itself, the thread given back as the build gives it.
+      const breathe = breather();
+      for (const rows of itemValuePages(connectionOf(db), collector, field)) {
+        await breathe();
+        for (const [key, v] of rows) byKey.set(key, extracted(v));
+      }
+    }
     return ix.keys.map((k) => byKey.get(k) ?? null);
   }
 

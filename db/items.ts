@@ -500,11 +500,11 @@ export interface ItemFields {
 }
 
 /**
- * Value column `i` as itemFieldPages reads it, as a string's JSON without its quotes where the items view writes
- * a string: a SHA-256's bytes as their hex, and the key's mark as the key's JSON by json_quote, as the view writes
- * them (reading 119k files' SHA-256s as buffers made V8's collector a third of the read). A time (a real:
- * compactItem writes whole ms from 1970 on, and only times) comes plus 0.5, told so from an integer without
- * reading every integer as a bigint.
+ * Value column `i` as itemFieldPages and itemValuePages read it, as a string's JSON without its quotes where the
+ * items view writes a string: a SHA-256's bytes as their hex, and the key's mark as the key's JSON by json_quote,
+ * as the view writes them (reading 119k files' SHA-256s as buffers made V8's collector a third of the read). A
+ * time (a real: compactItem writes whole ms from 1970 on, and only times) comes plus 0.5, told so from an integer
+ * without reading every integer as a bigint.
  */
 const valueColumn = (i: number) => {
   const v = `v${i}`;

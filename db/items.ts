@@ -522,9 +522,18 @@ function fieldValue(v: Value): unknown {
   return null;
 }
 
-/** No name twice, none `__proto__`: an object of the names and values is what JSON.parse makes of the JSON. */
-const plainNames = (names: readonly string[]) =>
-  new Set(names).size === names.length && !names.includes("__proto__");
+/**
+ * The stored shapes by id: their field names, and whether an object of the names and values is what JSON.parse
+ * makes of the JSON (`plain`: no name twice, none `__proto__`).
+ */
+function readShapes(raw: DatabaseSync): Map<number, { names: string[]; plain: boolean }> {
+  const out = new Map<number, { names: string[]; plain: boolean }>();
+  for (const { id, fields } of statement(raw, "SELECT id, fields FROM item_shapes").all() as ShapeRow[]) {
+    const names = JSON.parse(fields) as string[];
+    out.set(id, { names, plain: new Set(names).size === names.length && !names.includes("__proto__") });
+  }
+  return out;
+}
 
 type ShapeRow = { id: number; fields: string };
 
@@ -566,18 +575,9 @@ export function* itemFieldPages(raw: DatabaseSync, collector: string): Generator
   const columns = `key, error, data, shape, ${
     Array.from({ length: SLOTS }, (_, i) => valueColumn(i)).join(", ")
   }`;
-  const shapes = new Map<number, { names: string[]; plain: boolean }>();
-  const shape = (id: number) => {
-    let s = shapes.get(id);
-    if (!s) {
-      const { fields } = statement(raw, "SELECT fields FROM item_shapes WHERE id = ?").get(id) as {
-        fields: string;
-      };
-      const names = JSON.parse(fields) as string[];
-      shapes.set(id, s = { names, plain: plainNames(names) });
-    }
-    return s;
-  };
+  let shapes = readShapes(raw);
+  // A shape stored after the read began (a run between two pages) is read then.
+  const shape = (id: number) => shapes.get(id) ?? (shapes = readShapes(raw)).get(id)!;
   type Row = [key: string, error: string | null, data: string | null, shape: number | null, ...Value[]];
   const sql = (after: string) =>
     `SELECT ${columns} FROM item_rows WHERE collector = ?${after} ORDER BY key LIMIT ${PAGE}`;
@@ -610,10 +610,7 @@ export function* itemValuePages(
 ): Generator<[key: string, value: unknown][]> {
   // Per shape: where the field is (-1: not in it), or null where an object would not keep the names as written.
   const slots = new Map<number, number | null>();
-  for (const { id, fields } of statement(raw, "SELECT id, fields FROM item_shapes").all() as ShapeRow[]) {
-    const names = JSON.parse(fields) as string[];
-    slots.set(id, plainNames(names) ? names.indexOf(field) : null);
-  }
+  for (const [id, { names, plain }] of readShapes(raw)) slots.set(id, plain ? names.indexOf(field) : null);
   const cases = [...slots].filter(([, at]) => at !== null && at >= 0).map(([id, at]) =>
     `WHEN ${id} THEN ${valueColumn(at!)}`
   );

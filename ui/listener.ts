@@ -1,11 +1,13 @@
 // The agent's side of the page's listener worker (listener_worker.ts): starts it, answers what only this thread
-// has ("scan now", acknowledgements through the state's writer, the live status and file settings) and stops it.
+// has ("scan now", acknowledgements through the state's writer, the live status and file settings), starts and
+// ends the page's worker for it (page_channel.ts) and stops it.
 import type { Logger } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import type { AgentStatus } from "./api.ts";
 import type { FilePrivacySettings } from "./privacy.ts";
 import type { Listen } from "./security.ts";
 import type { Failure, FromListener, ListenerInit, ToListener } from "./listener_worker.ts";
+import { pageStarter } from "./page_channel.ts";
 
 export interface ListenerOptions {
   init: ListenerInit;
@@ -25,6 +27,8 @@ export interface Listener {
   listen: Listen;
   /** Whether the page's worker is running or starting (tests). */
   running(): boolean;
+  /** How many page workers this thread runs for the listener (tests). */
+  pageWorkers(): number;
   /** Closes the socket, stops the page's worker (open streams end) and the listener. */
   stop(): Promise<void>;
 }
@@ -48,8 +52,10 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   let running = false;
   let stopping = false;
   let stopped: (() => void) | undefined;
-  /** The listener worker now, and whether it is serving (it said "listening"). */
+  /** The listener worker now, whether it is serving (it said "listening"), and the page workers it asked for. */
   let current: { worker: Worker; up: boolean; since: number };
+  /** The page workers this thread runs for the listeners (page_channel.ts). */
+  const pages = pageStarter();
   let retry: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
 
@@ -60,8 +66,8 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
       ? new URL(o.workerUrl, import.meta.url)
       : new URL("./listener_worker.ts", import.meta.url);
     const worker = new Worker(url.href, { type: "module" });
-    const me = { worker, up: false, since: 0 };
     const send = (m: ToListener) => worker.postMessage(m);
+    const me = { worker, up: false, since: 0 };
     const listening = new Promise<Listen>((resolve, reject) => {
       worker.onerror = (e) => {
         e.preventDefault();
@@ -99,7 +105,8 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
             (ack) => send({ type: "acked", id: m.id, ack }),
             (err) => send({ type: "acked", id: m.id, error: plain(err) }),
           );
-        } else if (m.type === "stopped") stopped?.();
+        } else if (m.type === "page-start" || m.type === "page-end") pages.handle(me, m, send);
+        else if (m.type === "stopped") stopped?.();
       };
     });
     send({ type: "init", init: { ...o.init, listen } });
@@ -113,6 +120,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
    */
   const again = (dead: typeof current) => {
     dead.worker.terminate();
+    pages.endAll(dead);
     dead.up = false;
     if (stopping) return;
     if (dead.since && performance.now() - dead.since >= restart.resetAfterMs) failures = 0;
@@ -141,6 +149,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     listen = await first.listening;
   } catch (e) {
     first.me.worker.terminate();
+    pages.endAll(first.me);
     throw e;
   }
   return {
@@ -159,7 +168,9 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
         clearTimeout(wait);
       }
       worker.terminate();
+      pages.endAll();
       running = false;
     },
+    pageWorkers: pages.count,
   };
 }

@@ -2,7 +2,8 @@
 // page's worker (worker_page.ts: started on demand, stopped when idle), so the agent's thread never sees a
 // request and a busy run delays no answer; a request without any credential it refuses itself, as the page would
 // (gate.ts). It imports no Hono app, SQLite or index: Deno.serve, the page's guards and messages only.
-// "Scan now", acknowledgements and the live status are asked of the agent's thread, which answers when free.
+// "Scan now", acknowledgements and the live status are asked of the agent's thread, which answers when free; it
+// also starts and ends the page's worker when asked (page_channel.ts), which then talks to this one directly.
 import type { Level } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import type { AgentStatus } from "./api.ts";
@@ -11,6 +12,7 @@ import type { FilePrivacySettings } from "./privacy.ts";
 import type { Listen } from "./security.ts";
 import { listenOn } from "./listen.ts";
 import { workerPage } from "./worker_page.ts";
+import { remotePages, type SpawnNews, type SpawnRequest } from "./page_channel.ts";
 import { signInGate, signsIn } from "./gate.ts";
 import { releaseUnusedMemory, trimNativeHeap } from "../agent/host/memory.ts";
 
@@ -39,6 +41,7 @@ export type Failure = { name: string; message: string };
 
 export type ToListener =
   | { type: "init"; init: ListenerInit }
+  | SpawnNews
   | { type: "live"; id: number; live: Live }
   | { type: "scanned"; id: number; error?: Failure }
   | { type: "acked"; id: number; ack?: Ack; error?: Failure }
@@ -52,11 +55,12 @@ export type FromListener =
   | { type: "live"; id: number }
   | { type: "scan"; id: number; collector?: string }
   | { type: "ack"; id: number; input: AckInput }
-  | { type: "stopped" };
+  | { type: "stopped" }
+  | SpawnRequest;
 
 // deno-lint-ignore no-explicit-any
 const self_ = globalThis as any;
-const post = (m: FromListener) => self_.postMessage(m);
+const post = (m: FromListener, transfer: Transferable[] = []) => self_.postMessage(m, transfer);
 
 /** Questions to the agent's thread, each answered by a message with its id. */
 const asked = new Map<number, (m: ToListener) => void>();
@@ -76,6 +80,13 @@ const log = (level: Level) => (msg: string, fields?: Record<string, unknown>) =>
   post({ type: "log", level, msg, fields: plain });
 };
 const logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
+
+/** The page's workers, started by the agent's thread (page_channel.ts says why), or here when it is busy. */
+const pages = remotePages(
+  post,
+  undefined,
+  () => logger.debug("the agent's thread is busy: the page's worker is started by the listener"),
+);
 
 let stop: (() => Promise<void>) | undefined;
 
@@ -100,6 +111,7 @@ function start(init: ListenerInit) {
   const gate = signsIn(init.page) ? signInGate({ listen: server.listen, secure: init.page.tls }) : undefined;
   const page = workerPage({
     workerUrl: init.pageWorkerUrl,
+    spawn: pages.spawn,
     init: { ...init.page, listen: server.listen },
     scheduler: init.scan
       ? {
@@ -148,7 +160,8 @@ self_.onmessage = async (e: MessageEvent<ToListener>) => {
     await stop?.();
     post({ type: "stopped" });
     self_.close();
-  } else {
+  } else if (m.type === "page-started" || m.type === "page-failed") pages.news(m);
+  else {
     const answer = asked.get(m.id);
     asked.delete(m.id);
     answer?.(m);

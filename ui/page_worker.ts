@@ -1,7 +1,7 @@
 // The page in a worker of its own: its app, read connection and inventory index, so the agent's busy thread (a
 // baseline's walk and writes) never delays an answer. The listener worker hands it each request (bodies as
-// streams, both ways), the live status and the file settings in force; the agent's thread runs "scan now" and
-// writes acknowledgements for it.
+// streams, both ways), the live status and the file settings in force, on a port of their own when the agent's
+// thread started it (page_channel.ts); the agent's thread runs "scan now" and writes acknowledgements for it.
 import { join } from "node:path";
 import { openReader } from "../db/open.ts";
 import type { Level, Logger } from "../agent/log.ts";
@@ -16,6 +16,7 @@ import { pageTokenSource } from "./token.ts";
 import { page } from "./app.ts";
 import { signsIn } from "./gate.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
+import { listenerChannel } from "./page_channel.ts";
 
 /** What the worker is started with (plain data). */
 export interface PageWorkerInit {
@@ -75,9 +76,8 @@ export type FromWorker =
   | { type: "ack"; id: number; input: AckInput }
   | { type: "stopped"; limiter?: LimiterState };
 
-// deno-lint-ignore no-explicit-any
-const self_ = globalThis as any;
-const post = (m: FromWorker, transfer: Transferable[] = []) => self_.postMessage(m, transfer);
+/** Sends to the listener worker (set once this module runs as a worker). */
+let post: (m: FromWorker, transfer?: Transferable[]) => void = () => {};
 
 /** A logger whose lines the agent's logger writes (errors as their messages: they cross as plain data). */
 function logger(fields: Record<string, unknown> = {}): Logger {
@@ -177,8 +177,7 @@ function start(init: PageWorkerInit) {
 }
 
 if ("WorkerGlobalScope" in globalThis) {
-  self_.onmessage = async (e: MessageEvent<ToWorker>) => {
-    const m = e.data;
+  post = listenerChannel<ToWorker, FromWorker>(async (m) => {
     if (m.type === "init") {
       try {
         start(m.init);
@@ -202,5 +201,5 @@ if ("WorkerGlobalScope" in globalThis) {
       if (a) m.ack ? a.resolve(m.ack) : a.reject(rebuilt(m.error ?? { name: "Error", message: "no answer" }));
     } else if (m.type === "request") void answer?.(m.id, m.request);
     else if (m.type === "stop") post({ type: "stopped", limiter: await stop?.() });
-  };
+  });
 }

@@ -46,6 +46,8 @@ export interface RunningUi {
   thread: "worker" | "main";
   /** Whether the page's worker is running now (started on the first request with a credential, stopped when idle). */
   workerRunning(): boolean;
+  /** How many page workers this thread runs for the listener (0 when the page runs in this thread). */
+  pageWorkers(): number;
   /**
    * Answers a request in this thread, for tests (Hono's `app.request`): by the served app, unless the page runs
    * in a worker; then by one made when first asked for (so the daemon's thread never loads the page's code).
@@ -196,6 +198,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
   const auth = token ? pageAuth({ token, secure: !!opts.tls, port: () => bound.port, log: opts.log }) : null;
   let stopServing: () => Promise<void>;
   let workerRunning = () => false;
+  let pageWorkers = () => 0;
   let lazyApp: () => Promise<Hono>;
   if (thread === "main") {
     const { servePage } = await import("./app.ts");
@@ -257,6 +260,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     });
     bound = listener.listen;
     workerRunning = listener.running;
+    pageWorkers = listener.pageWorkers;
     const hosts = allowedHosts(bound, osHostname());
     // For tests: the same app in this thread, on a read connection of its own, made when first asked for.
     let app: Promise<Hono> | undefined;
@@ -317,6 +321,7 @@ export async function startUi(opts: StartOptions): Promise<RunningUi> {
     auth,
     thread,
     workerRunning: () => workerRunning(),
+    pageWorkers: () => pageWorkers(),
     request: async (path, init) => await (await lazyApp()).request(path, init),
     stop: stopServing,
   };

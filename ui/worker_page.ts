@@ -9,6 +9,7 @@ import type { AgentStatus } from "./api.ts";
 import type { LimiterState } from "./auth.ts";
 import type { FilePrivacySettings } from "./privacy.ts";
 import type { FromWorker, PageWorkerInit, PlainRequest, PlainResponse, ToWorker } from "./page_worker.ts";
+import type { PageWorkerHandle } from "./page_channel.ts";
 
 /** How long the page's worker is kept with no request and no open stream. */
 export const PAGE_IDLE_MS = 5 * 60_000;
@@ -19,6 +20,11 @@ const LIVE_MS = 1000;
 export interface WorkerPageOptions {
   /** page_worker.ts's address, from the agent's thread (in the bundle: a blob: URL the bundler made there). */
   workerUrl: string;
+  /**
+   * Starts a page's worker (default: a worker of this thread). The listener worker has the agent's thread start
+   * it (page_channel.ts says why).
+   */
+  spawn?: (url: string) => PageWorkerHandle;
   /** What each worker starts with (the failed sign-ins counted so far are added). */
   init: Omit<PageWorkerInit, "limiter">;
   scheduler?: { scanNow(collector?: string): unknown };
@@ -196,7 +202,7 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
 async function startWorker(
   o: WorkerPageOptions & { init: PageWorkerInit; lost: () => void },
 ): Promise<Started> {
-  const worker = new Worker(o.workerUrl, { type: "module" });
+  const worker = o.spawn?.(o.workerUrl) ?? new Worker(o.workerUrl, { type: "module" });
   const send = (m: ToWorker, transfer: Transferable[] = []) => worker.postMessage(m, transfer);
   let pushing = false;
   const push = async () => {

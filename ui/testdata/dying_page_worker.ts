@@ -2,13 +2,10 @@
 // each request with its own id, and a request to /__die throws an uncaught error in the worker (as a bug or a
 // failed allocation would) before it answers.
 import type { FromWorker, ToWorker } from "../page_worker.ts";
+import { listenerChannel } from "../page_channel.ts";
 
 const me = crypto.randomUUID();
-// deno-lint-ignore no-explicit-any
-const self_ = globalThis as any;
-const send = (m: FromWorker) => self_.postMessage(m);
-self_.onmessage = (e: MessageEvent<ToWorker>) => {
-  const m = e.data;
+const send = listenerChannel<ToWorker, FromWorker>((m) => {
   if (m.type === "init") send({ type: "ready" });
   else if (m.type === "stop") send({ type: "stopped" });
   else if (m.type === "request") {
@@ -27,4 +24,4 @@ self_.onmessage = (e: MessageEvent<ToWorker>) => {
     };
     send({ type: "response", id: m.id, response });
   }
-};
+});

@@ -1,0 +1,152 @@
+import assert from "node:assert/strict";
+import { openDb } from "../db/open.ts";
+import { memoryLogger } from "../agent/log.ts";
+import { startUi } from "./server.ts";
+import { pageStarter, type PageWorkerHandle, remotePages, type SpawnRequest } from "./page_channel.ts";
+import type { FromWorker } from "./page_worker.ts";
+
+const DYING_PAGE = new URL("./testdata/dying_page_worker.ts", import.meta.url).href;
+const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits (at most 5 s) until `ok()`; says what `what` still was. */
+async function until(ok: () => boolean, what: () => string) {
+  for (let i = 0; i < 100 && !ok(); i++) await sleep(50);
+  assert.ok(ok(), what());
+}
+
+/** The messages a handle's worker sends, in order. */
+function heard(handle: PageWorkerHandle) {
+  const got: FromWorker[] = [];
+  const failed: string[] = [];
+  handle.onmessage = (e) => void got.push(e.data);
+  handle.onerror = (e) => {
+    e.preventDefault();
+    failed.push(e.message);
+  };
+  return { got, failed };
+}
+
+const request = (id: number, path: string) => ({
+  type: "request" as const,
+  id,
+  request: {
+    method: "GET",
+    url: `http://127.0.0.1${path}`,
+    headers: [],
+    body: null,
+    remoteAddr: { transport: "tcp" as const, hostname: "127.0.0.1", port: 1 },
+  },
+});
+
+Deno.test("a page's worker asked of another thread talks on its port, messages posted before it started kept in order", async () => {
+  const asked: string[] = [];
+  const starter = pageStarter();
+  // The other thread gets to it a moment later (what is posted meanwhile waits).
+  const pages = remotePages((m: SpawnRequest) => {
+    asked.push(m.type);
+    setTimeout(() => starter.handle(starter, m, pages.news), 20);
+  }, 60_000);
+  const handle = pages.spawn(DYING_PAGE);
+  const { got, failed } = heard(handle);
+  handle.postMessage({ type: "init", init: {} as never });
+  handle.postMessage(request(1, "/a"));
+  try {
+    await until(() => got.length === 2, () => JSON.stringify(got));
+    assert.deepEqual(got.map((m) => m.type), ["ready", "response"]);
+    assert.equal(starter.count(), 1, "started by the other thread");
+    assert.deepEqual(failed, []);
+  } finally {
+    handle.terminate();
+  }
+  assert.deepEqual(asked, ["page-start", "page-end"]);
+  await until(() => starter.count() === 0, () => "not ended when the handle is");
+});
+
+Deno.test("a thread that does not start the page's worker in time: the listener starts it itself, the other starts none", async () => {
+  const asked: SpawnRequest[] = [];
+  const pages = remotePages((m) => void asked.push(m), 50);
+  const handle = pages.spawn(DYING_PAGE);
+  const { got, failed } = heard(handle);
+  handle.postMessage({ type: "init", init: {} as never });
+  handle.postMessage(request(1, "/a"));
+  try {
+    await until(() => got.length === 2, () => JSON.stringify(got));
+    assert.deepEqual(got.map((m) => m.type), ["ready", "response"]);
+    assert.deepEqual(
+      asked.map((m) => m.type),
+      ["page-start", "page-end"],
+      "the other thread is told to end it",
+    );
+    // The busy thread gets to the request late: it sees it is old and starts nothing.
+    const late = pageStarter(50);
+    for (const m of asked) late.handle(late, m, () => assert.fail("a late request was answered"));
+    assert.equal(late.count(), 0);
+    // Its news comes late too: ignored.
+    pages.news({ type: "page-started", id: asked[0].id });
+    pages.news({ type: "page-failed", id: asked[0].id, message: "late" });
+    handle.postMessage(request(2, "/b"));
+    await until(() => got.length === 3, () => JSON.stringify(got));
+    assert.deepEqual(failed, []);
+  } finally {
+    handle.terminate();
+  }
+});
+
+Deno.test("a page's worker the other thread cannot start fails its handle with the reason", async () => {
+  const starter = pageStarter();
+  const pages = remotePages((m) => starter.handle(starter, m, pages.news), 60_000);
+  // A module that throws as it is loaded (as a page worker whose start fails).
+  const handle = pages.spawn(`data:text/javascript,${encodeURIComponent('throw new Error("cannot start")')}`);
+  const { failed } = heard(handle);
+  try {
+    await until(() => failed.length === 1, () => `failures: ${failed.join("; ")}`);
+    assert.match(failed[0], /cannot start/);
+  } finally {
+    handle.terminate();
+  }
+  assert.equal(starter.count(), 0);
+});
+
+Deno.test("the daemon's page: the agent's thread runs the page's worker, ends it when idle and when its listener dies", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-page-channel-" });
+  const opened = await openDb(`${dir}/state.db`);
+  const log = memoryLogger();
+  const ui = await startUi({
+    db: opened,
+    listen: "127.0.0.1:0",
+    assets,
+    dataDir: dir,
+    log,
+    pageIdleMs: 300,
+    listener: { restart: { firstMs: 50, maxMs: 50 }, workerUrl: "./testdata/dying_listener_worker.ts" },
+  });
+  const signIn = async () => {
+    const r = await fetch(ui.signInUrl, { redirect: "manual", signal: AbortSignal.timeout(10_000) });
+    await r.body?.cancel();
+    return r.status;
+  };
+  try {
+    assert.equal(ui.pageWorkers(), 0, "none before anyone asks");
+    assert.equal(await signIn(), 303);
+    assert.equal(ui.pageWorkers(), 1, "the agent's thread runs the page's worker");
+    await until(() => ui.pageWorkers() === 0, () => "the idle page's worker was not ended");
+
+    assert.equal(await signIn(), 303);
+    assert.equal(ui.pageWorkers(), 1);
+    const r = await fetch(`${ui.url}__die`);
+    assert.equal(await r.text(), "dying");
+    await until(
+      () => log.lines.some((l) => l.includes("the page's listener is back")),
+      () => log.lines.join("\n"),
+    );
+    assert.equal(ui.pageWorkers(), 0, "the dead listener's page worker still runs");
+    assert.equal(await signIn(), 303, "the new listener's page answers");
+    assert.equal(ui.pageWorkers(), 1);
+  } finally {
+    await ui.stop();
+    await opened.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+  assert.equal(ui.pageWorkers(), 0, "a page's worker outlived the page's stop");
+});

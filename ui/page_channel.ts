@@ -148,7 +148,7 @@ export function remotePages(
 /**
  * The starting thread's side: starts each page's worker a listener (`owner`) asks for in time and hands it its
  * port; tells the listener (`news`) of each one started and each that fails. `endAll` ends every one still
- * running for `owner` (a listener that died or stopped), or for all.
+ * running for `owner` (a listener that died or stopped), or for all, and starts none for them after.
  */
 export function pageStarter(waitMs = SPAWN_WAIT_MS): {
   handle(owner: object, m: SpawnRequest, news: (m: SpawnNews) => void): void;
@@ -157,8 +157,15 @@ export function pageStarter(waitMs = SPAWN_WAIT_MS): {
   count(): number;
 } {
   const running = new Map<object, Map<number, Worker>>();
+  /** Listeners whose page workers were all ended: a request of theirs that comes after is refused. */
+  const ended = new WeakSet<object>();
+  let closed = false;
   return {
     handle(owner, m, news) {
+      if (closed || ended.has(owner)) {
+        if (m.type === "page-start") m.port.close();
+        return;
+      }
       const mine = running.get(owner) ?? new Map<number, Worker>();
       running.set(owner, mine);
       if (m.type === "page-end") {
@@ -184,6 +191,8 @@ export function pageStarter(waitMs = SPAWN_WAIT_MS): {
       news({ type: "page-started", id: m.id });
     },
     endAll(owner) {
+      if (owner === undefined) closed = true;
+      else ended.add(owner);
       for (const [who, mine] of running) {
         if (owner !== undefined && who !== owner) continue;
         for (const w of mine.values()) w.terminate();

@@ -150,3 +150,26 @@ Deno.test("the daemon's page: the agent's thread runs the page's worker, ends it
   }
   assert.equal(ui.pageWorkers(), 0, "a page's worker outlived the page's stop");
 });
+
+Deno.test("a listener's request that comes after its page workers were ended starts none", () => {
+  const starter = pageStarter();
+  const dead = {}, alive = {};
+  const start = (owner: object, id: number) => {
+    const { port1, port2 } = new MessageChannel();
+    port1.close();
+    starter.handle(
+      owner,
+      { type: "page-start", id, url: DYING_PAGE, port: port2, askedAt: Date.now() },
+      () => {},
+    );
+  };
+  starter.endAll(dead);
+  start(dead, 1);
+  assert.equal(starter.count(), 0, "started for a listener already ended");
+  start(alive, 1);
+  assert.equal(starter.count(), 1, "another listener's request is still served");
+  starter.endAll();
+  assert.equal(starter.count(), 0);
+  start(alive, 2);
+  assert.equal(starter.count(), 0, "started after all were ended");
+});

@@ -9,9 +9,13 @@ const DYING_PAGE = new URL("./testdata/dying_page_worker.ts", import.meta.url).h
 const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash: "h" };
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-/** Waits (at most 5 s) until `ok()`; says what `what` still was. */
+/**
+ * Waits until `ok()`, at most 30 s (a worker's module is type-checked on its first start: seconds on a fresh
+ * cache under load, or under Wine); says what `what` still was.
+ */
 async function until(ok: () => boolean, what: () => string) {
-  for (let i = 0; i < 100 && !ok(); i++) await sleep(50);
+  const end = Date.now() + 30_000;
+  while (!ok() && Date.now() < end) await sleep(50);
   assert.ok(ok(), what());
 }
 

@@ -52,7 +52,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   let running = false;
   let stopping = false;
   let stopped: (() => void) | undefined;
-  /** The listener worker now, whether it is serving (it said "listening"), and the page workers it asked for. */
+  /** The listener worker now, and whether it is serving (it said "listening"). */
   let current: { worker: Worker; up: boolean; since: number };
   /** The page workers this thread runs for the listeners (page_channel.ts). */
   const pages = pageStarter();
@@ -66,8 +66,8 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
       ? new URL(o.workerUrl, import.meta.url)
       : new URL("./listener_worker.ts", import.meta.url);
     const worker = new Worker(url.href, { type: "module" });
-    const send = (m: ToListener) => worker.postMessage(m);
     const me = { worker, up: false, since: 0 };
+    const send = (m: ToListener) => worker.postMessage(m);
     const listening = new Promise<Listen>((resolve, reject) => {
       worker.onerror = (e) => {
         e.preventDefault();

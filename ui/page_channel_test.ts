@@ -43,6 +43,23 @@ const request = (id: number, path: string) => ({
   },
 });
 
+/** A page's worker of `pages` handed an init and a request at once: its handle once both are answered. */
+async function answered(pages: ReturnType<typeof remotePages>) {
+  const handle = pages.spawn(DYING_PAGE);
+  const { got, failed } = heard(handle);
+  handle.postMessage({ type: "init", init: {} as never });
+  handle.postMessage(request(1, "/a"));
+  try {
+    await until(() => got.length === 2, () => JSON.stringify(got));
+    assert.deepEqual(got.map((m) => m.type), ["ready", "response"]);
+    assert.deepEqual(failed, []);
+  } catch (e) {
+    handle.terminate();
+    throw e;
+  }
+  return { handle, got, failed };
+}
+
 Deno.test("a page's worker asked of another thread talks on its port, messages posted before it started kept in order", async () => {
   const asked: string[] = [];
   const starter = pageStarter();
@@ -51,15 +68,9 @@ Deno.test("a page's worker asked of another thread talks on its port, messages p
     asked.push(m.type);
     setTimeout(() => starter.handle(starter, m, pages.news), 20);
   }, 60_000);
-  const handle = pages.spawn(DYING_PAGE);
-  const { got, failed } = heard(handle);
-  handle.postMessage({ type: "init", init: {} as never });
-  handle.postMessage(request(1, "/a"));
+  const { handle } = await answered(pages);
   try {
-    await until(() => got.length === 2, () => JSON.stringify(got));
-    assert.deepEqual(got.map((m) => m.type), ["ready", "response"]);
     assert.equal(starter.count(), 1, "started by the other thread");
-    assert.deepEqual(failed, []);
   } finally {
     handle.terminate();
   }
@@ -70,13 +81,8 @@ Deno.test("a page's worker asked of another thread talks on its port, messages p
 Deno.test("a thread that does not start the page's worker in time: the listener starts it itself, the other starts none", async () => {
   const asked: SpawnRequest[] = [];
   const pages = remotePages((m) => void asked.push(m), 50);
-  const handle = pages.spawn(DYING_PAGE);
-  const { got, failed } = heard(handle);
-  handle.postMessage({ type: "init", init: {} as never });
-  handle.postMessage(request(1, "/a"));
+  const { handle, got, failed } = await answered(pages);
   try {
-    await until(() => got.length === 2, () => JSON.stringify(got));
-    assert.deepEqual(got.map((m) => m.type), ["ready", "response"]);
     assert.deepEqual(
       asked.map((m) => m.type),
       ["page-start", "page-end"],

@@ -16,7 +16,7 @@ export interface PageWorkerHandle {
 }
 
 /** The message that hands the page's worker its port to the listener (before any other). */
-export interface PortMessage {
+interface PortMessage {
   type: "port";
   port: MessagePort;
 }
@@ -48,7 +48,7 @@ export function listenerChannel<In, Out>(
  * agent's thread turns its event loop every few ms in long work (agent/breathe.ts), but one long statement
  * holds it for seconds, and the page must answer meanwhile.
  */
-export const SPAWN_WAIT_MS = 250;
+const SPAWN_WAIT_MS = 250;
 
 /** What the listener asks of the thread that starts its page workers, and what it is told back. */
 export type SpawnRequest =
@@ -166,11 +166,9 @@ export function pageStarter(waitMs = SPAWN_WAIT_MS): {
         if (m.type === "page-start") m.port.close();
         return;
       }
-      const mine = running.get(owner) ?? new Map<number, Worker>();
-      running.set(owner, mine);
       if (m.type === "page-end") {
-        mine.get(m.id)?.terminate();
-        mine.delete(m.id);
+        running.get(owner)?.get(m.id)?.terminate();
+        running.get(owner)?.delete(m.id);
         return;
       }
       // Asked too long ago: the listener has started it itself.
@@ -182,7 +180,8 @@ export function pageStarter(waitMs = SPAWN_WAIT_MS): {
         m.port.close();
         return news({ type: "page-failed", id: m.id, message: (e as Error).message });
       }
-      mine.set(m.id, worker);
+      const mine = running.get(owner) ?? new Map<number, Worker>();
+      running.set(owner, mine.set(m.id, worker));
       worker.onerror = (e) => {
         e.preventDefault();
         news({ type: "page-failed", id: m.id, message: e.message });

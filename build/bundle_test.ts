@@ -80,7 +80,8 @@ Deno.test("bundle() refuses a program that reads a file beside its module (it wo
 });
 
 Deno.test({
-  name: "bundle() carries a *_worker.ts inside the one file: the worker runs offline from an empty directory",
+  name:
+    "bundle() carries a *_worker.ts inside the one file, both minified: the worker runs offline from an empty directory",
   ignore: !canIsolate(),
   async fn() {
     const dir = await Deno.makeTempDir({ prefix: "ctagent_bundle_" });
@@ -92,12 +93,30 @@ Deno.test({
     });
     const code = await Deno.readTextFile(out);
     assert.ok(!code.includes("self.postMessage"), "the worker's code travels gzipped, not as text");
+    assert.ok(
+      !code.includes("// test/testdata/bundle_worker/"),
+      "minified: esbuild's module comments are gone",
+    );
     const r = await runOffline({ bundle: out, mode: "once", args: [] });
     assert.equal(r.code, 0, r.stderr);
     const { fromWorker, inMain } = JSON.parse(r.stdout);
     assert.match(fromWorker, /^42:[0-9a-f]{8}$/);
     assert.equal(fromWorker, inMain, "the worker ran the same code as the main thread");
     await Deno.remove(dirname(r.workDir), { recursive: true });
+    // The source map beside the bundle (not named in it) says where a stack trace points: named, the TypeScript
+    // file and line.
+    assert.doesNotMatch(code, /sourceMappingURL/);
+    const source = await Deno.readTextFile(join(ROOT, "test/testdata/bundle_worker/main.ts"));
+    const line = source.split("\n").findIndex((l) => l.includes('new Error("where")')) + 1;
+    const mapped = join(dir, "mapped.js");
+    await Deno.writeTextFile(mapped, `${code}//# sourceMappingURL=w.js.map\n`);
+    const here = await new Deno.Command(Deno.execPath(), { args: ["run", "-A", mapped], stdin: "null" })
+      .output();
+    assert.equal(here.code, 0, new TextDecoder().decode(here.stderr));
+    assert.match(
+      JSON.parse(new TextDecoder().decode(here.stdout)).where,
+      new RegExp(`/test/testdata/bundle_worker/main\\.ts:${line}:\\d+\\)?$`),
+    );
     await Deno.remove(dir, { recursive: true });
   },
 });

@@ -7,4 +7,6 @@ const answer = await new Promise((resolve) => {
   worker.postMessage(21);
 });
 worker.terminate();
-console.log(JSON.stringify({ fromWorker: answer, inMain: double(21) }));
+// Where this line is, as a stack trace names it (through the bundle's source map, when it is beside the bundle).
+const where = new Error("where").stack!.split("\n")[1].trim();
+console.log(JSON.stringify({ fromWorker: answer, inMain: double(21), where }));

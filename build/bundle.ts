@@ -1,4 +1,5 @@
-// `deno task bundle`: the page, then the whole agent, into one stamped JS file that needs nothing beside it.
+// `deno task bundle`: the page, then the whole agent, into one stamped, minified JS file that needs nothing beside it
+// (its source map goes beside it, to read stack traces by).
 import { existsSync } from "node:fs";
 import { mkdir, readFile, rename, rm, writeFile } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";

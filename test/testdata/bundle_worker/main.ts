@@ -7,6 +7,6 @@ const answer = await new Promise((resolve) => {
   worker.postMessage(21);
 });
 worker.terminate();
-// Where this line is, as a stack trace names it (through the bundle's source map, when it is beside the bundle).
+// Where this line is, as a stack trace names it (in the sources, when a copy of the bundle names its source map).
 const where = new Error("where").stack!.split("\n")[1].trim();
 console.log(JSON.stringify({ fromWorker: answer, inMain: double(21), where }));

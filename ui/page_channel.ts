@@ -88,6 +88,12 @@ export function remotePages(
         send = to;
         for (const [m, transfer] of queue.splice(0)) to(m, transfer);
       };
+      /** No longer the other thread's to start: it ends its own, if it started one. */
+      const release = () => {
+        remote.delete(id);
+        port1.close();
+        ask({ type: "page-end", id });
+      };
       const handle: PageWorkerHandle = {
         onmessage: null,
         onerror: null,
@@ -96,19 +102,15 @@ export function remotePages(
           if (ended) return;
           ended = true;
           clearTimeout(wait);
-          remote.delete(id);
           own?.terminate();
-          port1.close();
-          ask({ type: "page-end", id });
+          release();
         },
       };
       port1.onmessage = (e) => handle.onmessage?.(e);
       // Past the wait the other thread is busy: this one starts it, paying Deno's wait; the other ends its own
       // (or starts none: it sees the request is old).
       const wait = setTimeout(() => {
-        remote.delete(id);
-        port1.close();
-        ask({ type: "page-end", id });
+        release();
         startedHere?.();
         try {
           own = new Worker(url, { type: "module" });

@@ -10,7 +10,7 @@ import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
-import { reportCuts, some } from "./report.ts";
+import { reportCuts, some, type Unreadable } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
 import { type Accounts, loadAccounts } from "../../host/accounts.ts";
@@ -167,7 +167,7 @@ export async function collectFiles(
   const budgetOfContent = contentBudget(fs.maxContentBytes);
   let reused = 0;
   let hashed = 0;
-  const errors: string[] = [];
+  const errors: Unreadable[] = [];
   const tooBig: string[] = [];
   /** Found changed or new while names cannot be known (accounts.unknown). */
   const namesUnknown: string[] = [];
@@ -217,7 +217,7 @@ export async function collectFiles(
 
   // A file in the hash pool keeps only its path, stat and link target: the item is built once hashed.
   const failed = (path: string, stat: Stat, rule: FileInfo, linkTarget: string | null, error: string) => {
-    errors.push(path);
+    errors.push({ path, error });
     return emit(out.add(errorItem(path, rule, error, fromStat(path, stat, accounts, rule, linkTarget))));
   };
   const finishHashed = (
@@ -344,7 +344,7 @@ export async function collectFiles(
             seen.add(f.path);
           }
           if (f.error) {
-            errors.push(f.path);
+            errors.push({ path: f.path, error: f.error });
             const base = f.stat.mode ? fromStat(f.path, f.stat, accounts, rule, f.linkTarget) : undefined;
             return emit(out.add(errorItem(f.path, rule, f.error, base)));
           }
@@ -399,8 +399,9 @@ export async function collectFiles(
               }
             } catch (e) {
               const base = fromStat(f.path, f.stat, accounts, rule, f.linkTarget);
-              errors.push(f.path);
-              return emit(out.add(errorItem(f.path, rule, `${f.path}: ${(e as Error).message}`, base)));
+              const error = `${f.path}: ${(e as Error).message}`;
+              errors.push({ path: f.path, error });
+              return emit(out.add(errorItem(f.path, rule, error, base)));
             }
             return emit(out.add(fromStat(f.path, f.stat, accounts, rule, f.linkTarget, acls), print));
           }

@@ -183,6 +183,13 @@ Deno.test("unreadable files keep an item with an error; unreadable directories b
     assert.ok(r.unseen!.includes(`${t.dir}/sub/deep/`));
     assert.ok(!r.byPath.has(`${t.dir}/sub/deep/x.conf`));
     assert.ok(r.warnings!.some((w) => /could not be read/.test(w) && w.includes("sub/deep")));
+    // The warning says why each entry could not be read, not only which.
+    assert.ok(
+      r.warnings!.some((w) =>
+        /entries could not be read/.test(w) && w.includes(`${t.dir}/a.conf (`) && /EACCES/.test(w)
+      ),
+      r.warnings!.join("\n"),
+    );
   } finally {
     await t.cleanup();
   }

@@ -1,6 +1,6 @@
 // The files collector without libc (Windows, or wherever the Linux FFI path is unavailable): walk_portable +
 // hash_portable, Windows paths (%VAR%, `\`, case-insensitive glob) and attributes when the host is Windows.
-import { reportCuts } from "./report.ts";
+import { reportCuts, type Unreadable } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { CollectContext, Collected } from "../types.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
@@ -68,7 +68,7 @@ export async function collectFilesPortable(
   const output = fileOutput(ctx);
   const out = output.sink;
   let items = 0;
-  const errors: string[] = [];
+  const errors: Unreadable[] = [];
   const tooBig: string[] = [];
   const contents = contentBudget(fs.maxContentBytes);
   const seen = new Set<string>();
@@ -122,8 +122,9 @@ export async function collectFilesPortable(
       try {
         item.Acls = acls(real);
       } catch (e) {
-        errors.push(item.FileSystemPath);
-        return await out.add({ ...item, StatKey: null, error: `${item.FileSystemPath}: ${errText(e)}` });
+        const error = `${item.FileSystemPath}: ${errText(e)}`;
+        errors.push({ path: item.FileSystemPath, error });
+        return await out.add({ ...item, StatKey: null, error });
       }
     }
     await out.add(item, print);
@@ -151,9 +152,10 @@ export async function collectFilesPortable(
         const item = build(f.path, f.real, rule, f.info, f.linkTarget);
         const policyKey = capturePolicyKey(f.path, policy);
         if (f.error || !f.info) {
-          errors.push(f.path);
+          const error = f.error ?? "no file information";
+          errors.push({ path: f.path, error });
           items++;
-          return await out.add({ ...item, error: f.error ?? "no file information" });
+          return await out.add({ ...item, error });
         }
         const regular = f.info.isFile && !(rule.links === "Manage" && f.linkTarget);
         if (!regular) return await push(item, f.real, fingerprint(item, policyKey));
@@ -200,9 +202,10 @@ export async function collectFilesPortable(
           await push(after, f.real, fingerprint(after, policyKey));
         } catch (e) {
           if (signal.aborted) throw e; // the run stops: no item for a file it stopped hashing
-          errors.push(f.path);
+          const error = `${f.path}: ${errText(e)}`;
+          errors.push({ path: f.path, error });
           items++;
-          await out.add({ ...item, StatKey: null, error: `${f.path}: ${errText(e)}` });
+          await out.add({ ...item, StatKey: null, error });
         }
       }),
     );

@@ -9,10 +9,22 @@ export function some(list: string[], n = 5): string {
     (list.length > n ? ` and ${list.length - n} more` : "");
 }
 
+/** An entry that could not be read, and why (its item's error). */
+export interface Unreadable {
+  path: string;
+  error: string;
+}
+
+/** `path (why)`, the path not said twice when the error begins with it. */
+function withWhy(u: Unreadable): string {
+  const why = u.error.startsWith(`${u.path}: `) ? u.error.slice(u.path.length + 2) : u.error;
+  return `${u.path} (${why})`;
+}
+
 /** Adds the walks' unseen prefixes to `unseen` and says once per kind what was cut or unreadable. */
 export function reportCuts(
   reports: WalkReport[],
-  cut: { contentCut: string[]; errors: string[]; tooBig: string[] },
+  cut: { contentCut: string[]; errors: Unreadable[]; tooBig: string[] },
   fs: Settings["fileSettings"],
   out: { unseen: string[]; warnings: string[] },
 ): void {
@@ -22,7 +34,7 @@ export function reportCuts(
   if (unreadable.length) {
     out.warnings.push(
       `${unreadable.length} director${unreadable.length === 1 ? "y" : "ies"} could not be read ` +
-        `(their files are kept as last seen): ${some(unreadable.map((u) => `${u.path} (${u.error})`))}`,
+        `(their files are kept as last seen): ${some(unreadable.map(withWhy))}`,
     );
   }
   const depthCut = all((r) => r.depthCut);
@@ -55,6 +67,6 @@ export function reportCuts(
     );
   }
   if (cut.errors.length) {
-    out.warnings.push(`${cut.errors.length} entries could not be read: ${some(cut.errors)}`);
+    out.warnings.push(`${cut.errors.length} entries could not be read: ${some(cut.errors.map(withWhy))}`);
   }
 }

@@ -32,8 +32,10 @@ export const DT_LNK = 10;
 const ERRNO_NAMES: Record<number, string> = {
   1: "EPERM",
   2: "ENOENT",
+  4: "EINTR",
   5: "EIO",
   9: "EBADF",
+  11: "EAGAIN",
   13: "EACCES",
   20: "ENOTDIR",
   6: "ENXIO",
@@ -43,6 +45,7 @@ const ERRNO_NAMES: Record<number, string> = {
   40: "ELOOP",
   61: "ENODATA",
   95: "EOPNOTSUPP",
+  110: "ETIMEDOUT",
 };
 
 export function errnoName(errno: number): string {
@@ -114,6 +117,30 @@ function errno(): number {
   return errnoView ? errnoView.getInt32() : 0;
 }
 
+/** Tries a failed call gets before its errno is believed (see failure()). */
+export const TRIES = 3;
+const EIO = 5;
+/** The errno failure() read at the try before. */
+let lastErrno = 0;
+
+/**
+ * The errno of a call that just failed (its `attempt`-th try, from 1), once it can be believed; undefined: make
+ * the call again. Deno's FFI gives errno only as the thread's variable, read after the call returned, and the
+ * runtime may run its own code on this thread in between, whose failed system calls leave their errno there.
+ * Under ctagent's V8 flags, of 2 million fgetxattr calls that each failed with ENODATA, 1-11 read as EAGAIN (once
+ * one as ENOENT), and a first scan of a million files took one without an ACL for unreadable ("cannot read the
+ * access ACL of fd 228: errno 11") in 3 runs of 6, which the next scan reported Added; a statx misread as ENOENT
+ * would have the walk take a file for gone. So a failure counts once two tries in a row read the same errno
+ * (after TRIES tries, the last one's; none read: EIO); an answer in `usual` (a call's everyday outcome, such as
+ * ENODATA for a file without that attribute) is believed at once. Only failures are tried again.
+ */
+export function failure(attempt: number, usual?: readonly number[]): number | undefined {
+  const e = errno();
+  const twice = attempt > 1 && e === lastErrno;
+  lastErrno = e;
+  return twice || attempt >= TRIES || usual?.includes(e) ? e || EIO : undefined;
+}
+
 const EMPTY = new Uint8Array(1);
 const encoder = new TextEncoder();
 
@@ -127,9 +154,12 @@ export function cstr(path: Uint8Array | string): Uint8Array<ArrayBuffer> {
 
 /** openat(2); `name` must be NUL-terminated. Throws SysError. */
 export function openAt(dirfd: number, name: Uint8Array<ArrayBuffer>, flags: number): number {
-  const fd = libc().openat(dirfd, name, flags | O_CLOEXEC, 0);
-  if (fd < 0) throw new SysError("openat", errno());
-  return fd;
+  for (let attempt = 1;; attempt++) {
+    const fd = libc().openat(dirfd, name, flags | O_CLOEXEC, 0);
+    if (fd >= 0) return fd;
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("openat", e);
+  }
 }
 
 export function close(fd: number): void {
@@ -181,14 +211,22 @@ function devText(major: number, minor: number): string {
 /** statx(2) of `name` relative to `dirfd`; `follow` follows a final symlink. Throws SysError. */
 export function statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boolean): Stat {
   const flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
-  if (libc().statx(dirfd, name, flags, STATX_MASK, sx) !== 0) throw new SysError("statx", errno());
+  for (let attempt = 1; libc().statx(dirfd, name, flags, STATX_MASK, sx) !== 0; attempt++) {
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("statx", e);
+  }
   return parseStatx(sx, sxView);
 }
 
 /** statx(2) of an open fd, parsed where it was read (no copy of the buffer: lastStatRaw() makes one). */
 export function fstat(fd: number): Stat {
-  if (libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, sx) !== 0) {
-    throw new SysError("statx", errno());
+  for (
+    let attempt = 1;
+    libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, sx) !== 0;
+    attempt++
+  ) {
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("statx", e);
   }
   return parseStatx(sx, sxView);
 }
@@ -202,16 +240,22 @@ const linkBuf = new Uint8Array(4097);
 
 /** readlinkat(2): the target's bytes. Throws SysError. */
 export function readLinkAt(dirfd: number, name: Uint8Array<ArrayBuffer>): Uint8Array {
-  const n = Number(libc().readlinkat(dirfd, name, linkBuf, BigInt(linkBuf.length)));
-  if (n < 0) throw new SysError("readlinkat", errno());
-  return linkBuf.slice(0, n);
+  for (let attempt = 1;; attempt++) {
+    const n = Number(libc().readlinkat(dirfd, name, linkBuf, BigInt(linkBuf.length)));
+    if (n >= 0) return linkBuf.slice(0, n);
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("readlinkat", e);
+  }
 }
 
 /** pread(2) into `buf`; returns the byte count (0 at end of file). Throws SysError. */
 export function pread(fd: number, buf: Uint8Array<ArrayBuffer>, offset: number): number {
-  const n = Number(libc().pread(fd, buf, BigInt(buf.length), BigInt(offset)));
-  if (n < 0) throw new SysError("pread", errno());
-  return n;
+  for (let attempt = 1;; attempt++) {
+    const n = Number(libc().pread(fd, buf, BigInt(buf.length), BigInt(offset)));
+    if (n >= 0) return n;
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("pread", e);
+  }
 }
 
 export const SEEK_DATA = 3;
@@ -226,12 +270,20 @@ export function seekRegion(
   offset: number,
   whence: typeof SEEK_DATA | typeof SEEK_HOLE,
 ): number | null {
-  const r = Number(libc().lseek(fd, BigInt(offset), whence));
-  if (r >= 0) return r;
-  const e = errno();
-  if (e === 6) return null;
-  throw new SysError("lseek", e);
+  for (let attempt = 1;; attempt++) {
+    const r = Number(libc().lseek(fd, BigInt(offset), whence));
+    if (r >= 0) return r;
+    const e = failure(attempt, SEEK_USUAL);
+    if (e === ENXIO) return null;
+    if (e !== undefined) throw new SysError("lseek", e);
+  }
 }
+
+const ENXIO = 6;
+/** No data after the offset: how every sparse file's last region ends. */
+const SEEK_USUAL = [ENXIO];
+/** The attribute is not there, or the file system has none: what most files answer. */
+const XATTR_USUAL = [61, 95];
 
 /**
  * getxattr(2) of an open fd, or of a NUL-terminated path (`follow`: a final symlink's target), into `buf`
@@ -246,12 +298,16 @@ export function getXattr(
   follow = false,
 ): number {
   const l = libc();
-  const n = Number(
-    typeof target === "number"
-      ? l.fgetxattr(target, name, buf, size)
-      : (follow ? l.getxattr : l.lgetxattr)(target, name, buf, size),
-  );
-  return n >= 0 ? n : -errno();
+  for (let attempt = 1;; attempt++) {
+    const n = Number(
+      typeof target === "number"
+        ? l.fgetxattr(target, name, buf, size)
+        : (follow ? l.getxattr : l.lgetxattr)(target, name, buf, size),
+    );
+    if (n >= 0) return n;
+    const e = failure(attempt, XATTR_USUAL);
+    if (e !== undefined) return -e;
+  }
 }
 
 export interface DirEntry {
@@ -268,8 +324,11 @@ const dv = new DataView(dents.buffer);
 export function readDirFd(fd: number): DirEntry[] {
   const out: DirEntry[] = [];
   for (;;) {
-    const n = Number(libc().getdents64(fd, dents, BigInt(dents.length)));
-    if (n < 0) throw new SysError("getdents64", errno());
+    let n: number;
+    for (let attempt = 1; (n = Number(libc().getdents64(fd, dents, BigInt(dents.length)))) < 0; attempt++) {
+      const e = failure(attempt);
+      if (e !== undefined) throw new SysError("getdents64", e);
+    }
     if (n === 0) return out;
     // One copy per chunk; names are views into it (no buffer per name).
     const chunk = dents.slice(0, n);

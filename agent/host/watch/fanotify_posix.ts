@@ -1,6 +1,6 @@
 // fanotify (Linux ≥ 5.9, root): directory marks whose events carry the directory, the entry name and the pid
 // (FAN_REPORT_DFID_NAME), and a pidfd (FAN_REPORT_PIDFD, 5.15) that tells whether the pid still names the process.
-import { errnoName } from "../files/libc_posix.ts";
+import { errnoName, failure } from "../files/libc_posix.ts";
 import type { DirBackend, RawEvent } from "./tree.ts";
 import type { Origin } from "./types.ts";
 import { processResolver } from "./proc_posix.ts";
@@ -92,8 +92,14 @@ export function fanotifyBackend(): DirBackend | string {
     fd,
     mark(dir) {
       const p = cpath(dir);
-      if (sys().fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_ONLYDIR, mask, AT_FDCWD, p) !== 0) {
-        return errnoName(errno());
+      // Marking a directory again changes nothing: a failure is tried again until its errno can be believed.
+      for (
+        let attempt = 1;
+        sys().fanotify_mark(fd, FAN_MARK_ADD | FAN_MARK_ONLYDIR, mask, AT_FDCWD, p) !== 0;
+        attempt++
+      ) {
+        const e = failure(attempt);
+        if (e !== undefined) return errnoName(e);
       }
       marks++;
       const dfd = sys().open(p, O_RDONLY | O_DIRECTORY | O_CLOEXEC, 0);

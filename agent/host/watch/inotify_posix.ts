@@ -1,5 +1,5 @@
 // inotify (any Linux, any user): one watch per directory, no process attribution; the fallback of fanotify.
-import { errnoName } from "../files/libc_posix.ts";
+import { errnoName, failure } from "../files/libc_posix.ts";
 import { type DirBackend, type RawEvent, within } from "./tree.ts";
 import { cpath, errno, IN, O_CLOEXEC, O_NONBLOCK, readSome, sys, WATCH_MASK } from "./sys_posix.ts";
 
@@ -20,8 +20,13 @@ export function inotifyBackend(): DirBackend | string {
     attribution: false,
     fd,
     mark(dir) {
-      const wd = sys().inotify_add_watch(fd, cpath(dir), mask);
-      if (wd < 0) return errnoName(errno());
+      const p = cpath(dir);
+      let wd: number;
+      // Marking a directory again changes nothing: a failure is tried again until its errno can be believed.
+      for (let attempt = 1; (wd = sys().inotify_add_watch(fd, p, mask)) < 0; attempt++) {
+        const e = failure(attempt);
+        if (e !== undefined) return errnoName(e);
+      }
       // The same directory again (moved within the tree) keeps its descriptor under its new path.
       paths.set(wd, dir);
       return null;

@@ -1,9 +1,19 @@
 // Who made a change: a process id resolved through /proc/<pid> at once, best effort, never guessed.
 import type { Origin } from "./types.ts";
-import { errno, ESRCH, sys } from "./sys_posix.ts";
+import { ESRCH, sys } from "./sys_posix.ts";
+import { failure } from "../files/libc_posix.ts";
 
 /** Longest command line kept (a shell's long argument list would swell every record). */
 const MAX_CMDLINE = 4096;
+
+/** Whether the process behind `pidfd` has exited (a signal 0 to it fails with ESRCH; tried again until believed). */
+function exited(pidfd: number): boolean {
+  for (let attempt = 1; sys().pidfd_send_signal(pidfd, 0, null, 0) !== 0; attempt++) {
+    const e = failure(attempt);
+    if (e !== undefined) return e === ESRCH;
+  }
+  return false;
+}
 
 /** Users of this machine by uid, from /etc/passwd (read again when it changes). */
 function userNames() {
@@ -77,10 +87,7 @@ export function processResolver() {
     const cmd = read(`/proc/${pid}/cmdline`);
     const login = Number(read(`/proc/${pid}/loginuid`)?.trim());
     const parentStatus = s.ppid ? read(`/proc/${s.ppid}/status`) : undefined;
-    if (
-      pidfd !== undefined && pidfd >= 0 && sys().pidfd_send_signal(pidfd, 0, null, 0) !== 0 &&
-      errno() === ESRCH
-    ) {
+    if (pidfd !== undefined && pidfd >= 0 && exited(pidfd)) {
       return { pid, note: "the process exited while it was being named" };
     }
     const o: Origin = { pid };

@@ -1,5 +1,5 @@
 // Linux system calls of the realtime watchers through FFI: fanotify, inotify, poll, eventfd, pidfd.
-import { errnoName } from "../files/libc_posix.ts";
+import { errnoName, failure } from "../files/libc_posix.ts";
 
 const SYMBOLS = {
   fanotify_init: { parameters: ["u32", "u32"], result: "i32" },
@@ -32,7 +32,11 @@ export function sys(): Lib {
   return lib;
 }
 
-/** The calling thread's errno (the JS thread's: every call but poll is made on it). */
+/**
+ * The calling thread's errno (the JS thread's: every call but poll is made on it). What the runtime did on this
+ * thread since the call may have left its own there: where the errno decides something, a failure is tried again
+ * (libc_posix.ts failure()).
+ */
 export function errno(): number {
   return new Deno.UnsafePointerView(sys().__errno_location()!).getInt32();
 }
@@ -58,6 +62,8 @@ export const O_NONBLOCK = 0o4000;
 export const O_PATH = 0o10000000;
 export const EAGAIN = 11;
 export const EINTR = 4;
+/** Nothing to read now, or a signal came first: a non-blocking read's everyday answers. */
+const READ_USUAL = [EAGAIN, EINTR];
 export const ESRCH = 3;
 
 /** Masks fanotify and inotify share (the bits are the same in both). */
@@ -144,9 +150,11 @@ export function pollSet(fds: { fd: number; events: number }[]) {
 
 /** Reads what a non-blocking descriptor has into `buf`: the byte count, 0 when nothing is there. Throws otherwise. */
 export function readSome(fd: number, buf: Uint8Array<ArrayBuffer>, call: string): number {
-  const n = Number(sys().read(fd, buf, BigInt(buf.length)));
-  if (n >= 0) return n;
-  const e = errno();
-  if (e === EAGAIN || e === EINTR) return 0;
-  throw sysError(call, e);
+  for (let attempt = 1;; attempt++) {
+    const n = Number(sys().read(fd, buf, BigInt(buf.length)));
+    if (n >= 0) return n;
+    const e = failure(attempt, READ_USUAL);
+    if (e === EAGAIN || e === EINTR) return 0;
+    if (e !== undefined) throw sysError(call, e);
+  }
 }

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import { V8_FLAGS_ARG } from "../../../build/v8_flags.ts";
+import { failure, TRIES } from "./libc_posix.ts";
+
+const ENOENT = 2, EBADF = 9;
+
+/** libc calls of the test's own that fail with a known errno, setting this thread's errno as a misread would. */
+const setErrno = Deno.build.os === "linux"
+  ? Deno.dlopen("libc.so.6", {
+    close: { parameters: ["i32"], result: "i32" },
+    access: { parameters: ["buffer", "i32"], result: "i32" },
+  }).symbols
+  : undefined;
+const MISSING = new TextEncoder().encode("/nonexistent/ctagent-libc-test\0");
+const enoent = () => assert.equal(setErrno!.access(MISSING, 0), -1);
+const ebadf = () => assert.equal(setErrno!.close(-1), -1);
+
+Deno.test({
+  name:
+    "failure(): an errno is believed when two tries read it, an everyday answer at once, the last after TRIES",
+  ignore: !setErrno,
+  fn() {
+    // The same errno twice: believed on the second try.
+    enoent();
+    assert.equal(failure(1), undefined);
+    enoent();
+    assert.equal(failure(2), ENOENT);
+    // An everyday answer of the call: believed at once.
+    enoent();
+    assert.equal(failure(1, [ENOENT]), ENOENT);
+    // A misread (EBADF left by someone else), then the call's own errno twice.
+    ebadf();
+    assert.equal(failure(1), undefined);
+    enoent();
+    assert.equal(failure(2), undefined, "EBADF then ENOENT: not yet");
+    enoent();
+    assert.equal(failure(3), ENOENT);
+    // Every try different: the last one's after TRIES tries.
+    assert.equal(TRIES, 3);
+    ebadf();
+    assert.equal(failure(1), undefined);
+    enoent();
+    assert.equal(failure(2), undefined);
+    ebadf();
+    assert.equal(failure(3), EBADF);
+  },
+});
+
+Deno.test({
+  name:
+    "a failed call's errno is read right under ctagent's V8 flags, however often the runtime runs in between",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    // Two million fgetxattr calls of a file without an ACL (ENODATA each), with garbage made between them. Read
+    // directly after each call, errno was something else 4-9 times (EAGAIN; ENOENT once in another run), left
+    // there by the runtime's own code on the thread: each a file without an ACL taken for an unreadable one.
+    const lib = new URL("./libc_posix.ts", import.meta.url).href;
+    const dir = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(`${dir}/plain`, "no ACL here\n");
+      const script = `
+        import { AT_FDCWD, cstr, getXattr, O_RDONLY, openAt } from ${JSON.stringify(lib)};
+        const name = new TextEncoder().encode("system.posix_acl_access\\0");
+        const buf = new Uint8Array(64);
+        const fd = openAt(AT_FDCWD, cstr(${JSON.stringify(`${dir}/plain`)}), O_RDONLY);
+        const answers = {};
+        let keep = [];
+        for (let i = 0; i < 2_000_000; i++) {
+          const n = getXattr(fd, name, buf, 64n);
+          answers[n] = (answers[n] ?? 0) + 1;
+          keep.push({ i, s: "x" + i, a: new Array(8).fill(i) });
+          if (keep.length > 20_000) keep = [];
+        }
+        console.log(JSON.stringify(answers));
+      `;
+      const r = spawnSync(Deno.execPath(), ["eval", V8_FLAGS_ARG, script], { encoding: "utf8" });
+      assert.equal(r.status, 0, r.stderr);
+      assert.deepEqual(JSON.parse(r.stdout), { "-61": 2_000_000 }, "every answer ENODATA");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});

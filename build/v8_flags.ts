@@ -4,9 +4,9 @@
 // a young generation of 1 MB per isolate (--max-semi-space-size, in MB; V8 grows it up to 16) and an old
 // generation that may grow 10 % past what was live after a collection before the next one
 // (--heap-growing-percent). V8's --optimize-for-size sets the first and has the collector favour memory in every
-// other decision too; with it instead of these two, the first files scan of /usr took 9.7-11.6 s instead of
-// 9.1-9.9 s (peak RSS 129-131 MB against 135 MB), an unchanged rescan 2.05-2.21 s instead of 1.88-2.15 s, and the
-// idle daemon held the same (RssAnon 43-45 MB). With V8's defaults the same first scan peaked at 248-264 MB.
+// other decision too; with it instead of these two, the first files scan of /usr took 9.7-12.6 s instead of
+// 9.1-9.9 s (peak RSS 128-132 MB against 134-136 MB), an unchanged rescan 2.05-2.21 s instead of 1.88-2.15 s, and
+// the idle daemon held the same (RssAnon 43-45 MB). With V8's defaults the same first scan peaked at 248-264 MB.
 // --expose-gc lets the daemon collect a big run's garbage when the run ends (agent/heap.ts) instead of growing
 // the heap by it.
 export const V8_FLAGS: readonly string[] = [

@@ -132,7 +132,9 @@ let lastErrno = 0;
  * access ACL of fd 228: errno 11") in 3 runs of 6, which the next scan reported Added; a statx misread as ENOENT
  * would have the walk take a file for gone. So a failure counts once two tries in a row read the same errno
  * (after TRIES tries, the last one's; none read: EIO); an answer in `usual` (a call's everyday outcome, such as
- * ENODATA for a file without that attribute) is believed at once. Only failures are tried again.
+ * ENODATA for a file without that attribute) is believed at once. Only failures are tried again. Each wrapper
+ * loops over its own call rather than handing a closure to a helper: statx and openat are made per file, and a
+ * closure per call would be garbage per file.
  */
 export function failure(attempt: number, usual?: readonly number[]): number | undefined {
   const e = errno();

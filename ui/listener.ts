@@ -20,6 +20,8 @@ export interface ListenerOptions {
   restart?: Partial<typeof RESTART>;
   /** The listener worker's module, relative to this file (tests: one that can be made to fail). */
   workerUrl?: string;
+  /** How long the listener waits for this thread to start a page's worker (page_channel.ts; tests). */
+  spawnWaitMs?: number;
 }
 
 export interface Listener {
@@ -55,7 +57,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   /** The listener worker now, and whether it is serving (it said "listening"). */
   let current: { worker: Worker; up: boolean; since: number };
   /** The page workers this thread runs for the listeners (page_channel.ts). */
-  const pages = pageStarter();
+  const pages = pageStarter(o.spawnWaitMs);
   let retry: ReturnType<typeof setTimeout> | undefined;
   let failures = 0;
 
@@ -109,7 +111,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
         else if (m.type === "stopped") stopped?.();
       };
     });
-    send({ type: "init", init: { ...o.init, listen } });
+    send({ type: "init", init: { ...o.init, listen, spawnWaitMs: o.spawnWaitMs } });
     return { me, listening };
   };
 

@@ -30,6 +30,8 @@ export interface ListenerInit {
   /** The live status and file settings at the start (then refreshed while the page's worker runs). */
   live: Live;
   idleMs?: number;
+  /** How long it waits for the agent's thread to start a page's worker (page_channel.ts's SPAWN_WAIT_MS). */
+  spawnWaitMs?: number;
 }
 
 export interface Live {
@@ -82,15 +84,16 @@ const log = (level: Level) => (msg: string, fields?: Record<string, unknown>) =>
 const logger = { debug: log("debug"), info: log("info"), warn: log("warn"), error: log("error") };
 
 /** The page's workers, started by the agent's thread (page_channel.ts says why), or here when it is busy. */
-const pages = remotePages(
-  post,
-  undefined,
-  () => logger.debug("the agent's thread is busy: the page's worker is started by the listener"),
-);
+let pages: ReturnType<typeof remotePages> | undefined;
 
 let stop: (() => Promise<void>) | undefined;
 
 function start(init: ListenerInit) {
+  pages = remotePages(
+    post,
+    init.spawnWaitMs,
+    () => logger.debug("the agent's thread is busy: the page's worker is started by the listener"),
+  );
   let live = init.live;
   // One refresh at a time; the page gets the last answer at once, so a busy agent thread delays no start.
   let refreshing = false;
@@ -160,7 +163,7 @@ self_.onmessage = async (e: MessageEvent<ToListener>) => {
     await stop?.();
     post({ type: "stopped" });
     self_.close();
-  } else if (m.type === "page-started" || m.type === "page-failed") pages.news(m);
+  } else if (m.type === "page-started" || m.type === "page-failed") pages?.news(m);
   else {
     const answer = asked.get(m.id);
     asked.delete(m.id);

@@ -45,6 +45,8 @@ export async function runOffline(opts: {
   bundle: string;
   mode: "once" | "serve";
   args: string[];
+  /** `deno run` options before the script (benches: the compiled program's V8 flags, no code cache). */
+  runArgs?: string[];
   /** serve: the page the probe waits for (inside the namespace). */
   url?: string;
   /** serve: the page token file the agent makes (relative to its directory), to sign in with. */
@@ -75,6 +77,7 @@ export async function runOffline(opts: {
     mode: opts.mode,
     deno,
     script: join(workDir, "ctagent.js"),
+    runArgs: opts.runArgs ?? [],
     args: opts.args,
     url: opts.url,
     tokenFile: opts.tokenFile,

@@ -4,6 +4,8 @@ interface ProbeRequest {
   mode: "once" | "serve";
   deno: string;
   script: string;
+  /** `deno run` options before the script. */
+  runArgs: string[];
   args: string[];
   /** serve: the page to wait for. */
   url?: string;
@@ -27,7 +29,7 @@ function cpuMs(pid: number | "self", children = false): number | null {
 const dec = new TextDecoder();
 const t0 = performance.now();
 const child = new Deno.Command(req.deno, {
-  args: ["run", "-A", req.script, ...req.args],
+  args: ["run", "-A", ...req.runArgs, req.script, ...req.args],
   stdin: "null",
   stdout: "piped",
   stderr: "piped",

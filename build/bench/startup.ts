@@ -4,10 +4,13 @@
 import { dirname, join } from "node:path";
 import { bundle } from "../bundle.ts";
 import { canIsolate, type OfflineReport, runOffline } from "../offline.ts";
+import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
 
 const PAGE_TARGET_MS = 1000;
 const ONCE_TARGET_MS = 1000;
 const URL = "http://127.0.0.1:8470/";
+/** The bundle runs as the compiled program does: with its V8 flags, without a code cache (build/v8_flags.ts). */
+const AS_COMPILED = [V8_FLAGS_ARG, NO_CODE_CACHE_ARG];
 
 /** Only software and services, so the figure is the one the target speaks of, whatever the default DCR adds. */
 const SOFTWARE_AND_SERVICES = {
@@ -44,7 +47,7 @@ export async function benchStartup(opts: { runs?: number } = {}): Promise<Record
     return r;
   };
 
-  // first start on a fresh machine (empty DENO_DIR, new database), then a restart (code cache and state kept)
+  // first start on a fresh machine (empty DENO_DIR, new database), then a restart (DENO_DIR and state kept)
   const cold: number[] = [];
   const warm: number[] = [];
   const coldCpu: number[] = [];
@@ -52,6 +55,7 @@ export async function benchStartup(opts: { runs?: number } = {}): Promise<Record
   for (let i = 0; i < runs; i++) {
     const serve = {
       bundle: out,
+      runArgs: AS_COMPILED,
       mode: "serve" as const,
       args: ["--data-dir", "data"],
       url: URL,
@@ -75,6 +79,7 @@ export async function benchStartup(opts: { runs?: number } = {}): Promise<Record
   for (let i = 0; i < runs; i++) {
     const once = {
       bundle: out,
+      runArgs: AS_COMPILED,
       mode: "once" as const,
       args: ["--once", "--json", "--data-dir", "data", "--dcr", dcr],
       isolate,

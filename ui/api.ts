@@ -15,7 +15,7 @@ import { diffLines } from "./diff.ts";
 import { type ContentGate, contentGate } from "./privacy.ts";
 import { streamSSE } from "hono/streaming";
 import { sql } from "kysely";
-import { z } from "zod";
+import * as z from "../agent/zod.ts";
 import { changeFeed, type Feed } from "./events.ts";
 import { parseRule } from "../agent/collectors/files/match.ts";
 import type { Platform } from "../agent/platform.ts";

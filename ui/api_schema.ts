@@ -1,6 +1,6 @@
 // The shapes of what the page's API answers, as zod schemas: the OpenAPI document shows them, and the API's test
 // checks real answers against them (the server does not validate its own answers at run time).
-import { z } from "zod";
+import * as z from "../agent/zod.ts";
 import { MAX_NOTE, MAX_REVIEWER } from "../db/acks.ts";
 
 const int = z.number().int();

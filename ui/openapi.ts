@@ -1,5 +1,5 @@
 // The OpenAPI 3.1 document of the page's API, made from the schemas its routes check requests with (route.ts).
-import { z } from "zod";
+import * as z from "../agent/zod.ts";
 import { type Answer, openApiPath, type Route } from "./route.ts";
 import { ErrorAnswer } from "./api_schema.ts";
 

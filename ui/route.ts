@@ -1,6 +1,6 @@
 // An API route declared once: its path and query parameters, body and answers as zod schemas, which check every
 // request it gets (mount) and make its part of the OpenAPI document (openapi.ts).
-import { z } from "zod";
+import * as z from "../agent/zod.ts";
 import type { Context, Hono } from "hono";
 
 /** What a route answers with one status: a JSON body of `schema`, or a body of another media `type`. */

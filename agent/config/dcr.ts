@@ -1,5 +1,5 @@
 // The zod schema of Change Tracking `extensionSettings` (SPEC §1.2–1.5) for Linux and Windows, with key aliases.
-import { z } from "zod";
+import * as z from "../zod.ts";
 import type { Platform } from "../platform.ts";
 import { segmentProblem } from "../collectors/files/match.ts";
 import { splitKeyPath } from "../host/registry/reader.ts";

@@ -22,6 +22,8 @@ export interface ListenerOptions {
   workerUrl?: string;
   /** How long the listener waits for this thread to start a page's worker (page_channel.ts; tests). */
   spawnWaitMs?: number;
+  /** How long a listener worker may take to serve before it is taken for failed (default START_WAIT_MS). */
+  startWaitMs?: number;
 }
 
 export interface Listener {
@@ -46,11 +48,32 @@ function rebuilt(e: Failure): Error {
 const plain = (e: unknown): Failure =>
   e instanceof Error ? { name: e.name, message: e.message } : { name: "Error", message: String(e) };
 
+/**
+ * How long a listener worker may take from its start to serving. It loads a few small modules and binds a socket
+ * (milliseconds; seconds only when `deno test` type-checks it on a busy machine); one that never says it serves
+ * would keep the daemon from its first collections, which start once the page is up (agent/cli/daemon.ts).
+ */
+export const START_WAIT_MS = 60_000;
+
 /** The first wait before a failed listener is started again, doubled after each failure up to `max`. */
 export const RESTART = { firstMs: 1000, maxMs: 5 * 60_000, resetAfterMs: 60_000 };
 
 export async function startListener(o: ListenerOptions): Promise<Listener> {
   const restart = { ...RESTART, ...o.restart };
+  const startWaitMs = o.startWaitMs ?? START_WAIT_MS;
+  /** The wait of a listener's start (`within`), cleared at stop. */
+  let startTimer: ReturnType<typeof setTimeout> | undefined;
+  /** `listening`, or an error naming `listen` once startWaitMs passed without it. */
+  const within = (listening: Promise<Listen>, listen: Listen): Promise<Listen> => {
+    const late = new Promise<never>((_, reject) => {
+      startTimer = setTimeout(() => {
+        const where = `${listen.hostname}:${listen.port}`;
+        reject(new Error(`the page's listener on ${where} did not start within ${startWaitMs} ms`));
+      }, startWaitMs);
+    });
+    const timer = startTimer;
+    return Promise.race([listening, late]).finally(() => clearTimeout(timer));
+  };
   let running = false;
   let stopping = false;
   let stopped: (() => void) | undefined;
@@ -133,7 +156,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
       retry = undefined;
       const next = spawn(listen);
       current = next.me;
-      next.listening.then(
+      within(next.listening, listen).then(
         () => o.log?.info("the page's listener is back", { listen: where }),
         (e) => {
           if (stopping || next.me !== current) return;
@@ -148,7 +171,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
   current = first.me;
   let listen: Listen;
   try {
-    listen = await first.listening;
+    listen = await within(first.listening, o.init.listen);
   } catch (e) {
     first.me.worker.terminate();
     pages.endAll(first.me);
@@ -160,6 +183,7 @@ export async function startListener(o: ListenerOptions): Promise<Listener> {
     async stop() {
       stopping = true;
       clearTimeout(retry);
+      clearTimeout(startTimer);
       const { worker, up } = current;
       if (up) {
         const done = new Promise<void>((r) => stopped = r);

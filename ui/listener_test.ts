@@ -116,3 +116,33 @@ Deno.test("a stop while the listener waits to start again leaves no timer and no
     assert.notEqual(await signIn(ui.signInUrl), 303, "nothing serves while it waits");
     // ui.stop() in withDyingListener: the test's sanitizers fail on a timer or worker left running.
   }));
+
+Deno.test("a listener that never says it serves fails the page's start once its wait is over, naming where", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-listener-" });
+  const opened = await openDb(`${dir}/state.db`);
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  try {
+    // The daemon goes on without the page then (agent/cli/daemon.ts), and starts its collections.
+    const started = startUi({
+      db: opened,
+      listen: "127.0.0.1:0",
+      assets,
+      dataDir: dir,
+      log: memoryLogger(),
+      listener: { workerUrl: "./testdata/mute_listener_worker.ts", startWaitMs: 300 },
+    });
+    // Without the wait, startUi() would never settle: this fails the test instead.
+    const stuck = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error("startUi() still waits after 30 s")), 30_000);
+    });
+    await assert.rejects(
+      Promise.race([started, stuck]),
+      /the page's listener on 127\.0\.0\.1:0 did not start within 300 ms/,
+    );
+    // The test's sanitizers fail on the wait's timer or the worker left running.
+  } finally {
+    clearTimeout(timer);
+    await opened.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

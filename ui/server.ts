@@ -87,7 +87,7 @@ export interface StartOptions extends Omit<UiOptions, "collectors" | "db"> {
   /** How long the page's worker is kept with no request and no open stream (default 5 minutes). */
   pageIdleMs?: number;
   /** For tests: how a failed listener starts again, and a listener worker that can be made to fail. */
-  listener?: Pick<ListenerOptions, "restart" | "workerUrl" | "spawnWaitMs">;
+  listener?: Pick<ListenerOptions, "restart" | "workerUrl" | "spawnWaitMs" | "startWaitMs">;
 }
 
 /** The newest failed run of `collector` the agent keeps in memory because it could not store it. */

@@ -1,25 +1,15 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
+import { programSources, ROOT } from "../test/helpers.ts";
 import * as z from "./zod.ts";
 
-const ROOT = new URL("..", import.meta.url).pathname;
-
-/** The program's TypeScript files (not tests, test data or build scripts), relative to the repository. */
-function programFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {
-    const path = join(dir, e.name);
-    if (e.isDirectory()) return e.name === "testdata" ? [] : programFiles(path);
-    return e.name.endsWith(".ts") && !e.name.endsWith("_test.ts") ? [relative(ROOT, path)] : [];
-  });
-}
-
 Deno.test("the program takes zod only through agent/zod.ts: zod's own `z` would put its whole namespace in the bundle", () => {
-  const files = ["main.ts", ...["agent", "ui", "db"].flatMap((d) => programFiles(join(ROOT, d)))];
+  const files = programSources().map((f) => relative(ROOT, f));
   assert.ok(files.includes("agent/config/dcr.ts"), "the walk found the program's files");
   const direct = files.filter((f) =>
     f !== "agent/zod.ts" &&
-    /from\s+["'](?:npm:)?zod(?:@[^"'/]*)?(?:\/[^"']*)?["']/.test(readFileSync(join(ROOT, f), "utf8"))
+    /from\s+["'](?:npm:)?zod(?:@[^"'/]*)?(?:\/[^"']*)?["']/.test(readFileSync(`${ROOT}${f}`, "utf8"))
   );
   assert.deepEqual(direct, []);
 });

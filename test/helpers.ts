@@ -1,10 +1,28 @@
-// Helpers for end-to-end tests: run the CLI in-process or as a process of its own, fixture roots, temp dirs.
-import { writeFileSync } from "node:fs";
+// Helpers for end-to-end tests: run the CLI in-process or as a process of its own, fixture roots, temp dirs, and
+// the program's source files for tests that check them all.
+import { readdirSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { main, type MainDeps } from "../agent/cli.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
 
 const MAIN = new URL("../main.ts", import.meta.url).pathname;
+/** The repository's root directory. */
+export const ROOT = new URL("../", import.meta.url).pathname;
+
+/** The program's source files (tests and their data left out): .ts and .tsx under agent/, ui/, db/, and main.ts. */
+export function programSources(): string[] {
+  const out: string[] = [join(ROOT, "main.ts")];
+  const walk = (dir: string) => {
+    for (const name of readdirSync(dir)) {
+      const p = join(dir, name);
+      if (statSync(p).isDirectory()) {
+        if (name !== "testdata") walk(p);
+      } else if (/\.tsx?$/.test(name) && !/_test\.tsx?$/.test(name) && !name.endsWith(".gen.ts")) out.push(p);
+    }
+  };
+  for (const d of ["agent", "ui", "db"]) walk(join(ROOT, d));
+  return out;
+}
 
 export interface CliRun {
   code: number;

@@ -1,26 +1,10 @@
 import assert from "node:assert/strict";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { join, relative } from "node:path";
+import { readFileSync } from "node:fs";
+import { relative } from "node:path";
 import { COLLECTORS } from "./mod.ts";
 import { COLLECTOR_NAME, defineCollector } from "./spec.ts";
 import { PLATFORMS } from "../platform.ts";
-
-const ROOT = new URL("../../", import.meta.url).pathname;
-
-/** The program's source files (tests and their data left out): .ts and .tsx under agent/, ui/, db/, and main.ts. */
-function sources(): string[] {
-  const out: string[] = [join(ROOT, "main.ts")];
-  const walk = (dir: string) => {
-    for (const name of readdirSync(dir)) {
-      const p = join(dir, name);
-      if (statSync(p).isDirectory()) {
-        if (name !== "testdata") walk(p);
-      } else if (/\.tsx?$/.test(name) && !/_test\.tsx?$/.test(name) && !name.endsWith(".gen.ts")) out.push(p);
-    }
-  };
-  for (const d of ["agent", "ui", "db"]) walk(join(ROOT, d));
-  return out;
-}
+import { programSources as sources, ROOT } from "../../test/helpers.ts";
 
 /** Where `text` holds one of `names` as a whole string literal ("files", 'files', `files`), by line. */
 export function nameLiterals(text: string, names: readonly string[]): { line: number; name: string }[] {

@@ -17,13 +17,14 @@
 // Environment: CTAGENT_BENCH_TREE (default /usr), CTAGENT_BENCH_ROUNDS, CTAGENT_BENCH_NO_AIDE=1,
 // CTAGENT_BENCH_SCALE (file counts of the generated trees, default 10000,100000,1000000; 0 skips them),
 // CTAGENT_BENCH_CHANGED (files of the changed tree, default 20000; 0 skips it), CTAGENT_BENCH_SPARSE_GB (default
-// 10; 0 skips it).
+// 10; 0 skips it), CTAGENT_BENCH_FORM=source (ctagent from the source tree instead of the bundle as compiled).
 import { execFileSync, spawnSync } from "node:child_process";
 import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { DatabaseSync } from "node:sqlite";
-import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
+import { bundle } from "../bundle.ts";
 import { byKind, sampleThreads, type ThreadCpu } from "./threads.ts";
 import { dcrCollectorsOnly } from "../../test/helpers.ts";
 import { EXIT } from "../../agent/exit_codes.ts";
@@ -137,22 +138,36 @@ async function filesDcr(path: string, tree: string): Promise<string> {
 }
 
 /**
- * ctagent as a user runs it: `deno run … main.ts --once` (records stay in the outbox: --no-ama), the files
- * collector alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own
- * time, and a port opened between the first scan and the rescan made the rescan exit 1 (Added).
+ * How ctagent is started: as the compiled program runs (the bundle, one file, with ctagent's V8 flags and no code
+ * cache: build/v8_flags.ts), or with CTAGENT_BENCH_FORM=source from the source tree (`deno run … main.ts`).
+ */
+async function ctagentProgram(work: string): Promise<{ form: string; args: string[] }> {
+  if (Deno.env.get("CTAGENT_BENCH_FORM") === "source") {
+    return {
+      form: "source",
+      args: ["run", "-A", V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`],
+    };
+  }
+  const { out } = await bundle({ out: `${work}/ctagent.js`, log: () => {} });
+  // Deno analyses a file it has not run before (once, then cached in DENO_DIR): not the program's to pay.
+  timed(Deno.execPath(), ["run", "-A", NO_CODE_CACHE_ARG, out, "--version"]);
+  return { form: "bundle, as compiled", args: ["run", "-A", V8_FLAGS_ARG, NO_CODE_CACHE_ARG, out] };
+}
+
+/**
+ * ctagent as a user runs it (`program`), `--once` (records stay in the outbox: --no-ama), the files collector
+ * alone: the collectors the DCR does not schedule (users, ports, …) are off, as they would add their own time, and
+ * a port opened between the first scan and the rescan made the rescan exit 1 (Added).
  */
 function once(
+  program: string[],
   dcr: string,
   dataDir: string,
   ok = [0],
   json = false,
 ): Promise<Timed & { threads?: ThreadCpu }> {
   return timedThreads(Deno.execPath(), [
-    "run",
-    "-A",
-    V8_FLAGS_ARG,
-    `--config=${REPO}deno.json`,
-    `${REPO}main.ts`,
+    ...program,
     "--once",
     ...json ? ["--json"] : [],
     "--no-ama",
@@ -271,6 +286,9 @@ export async function benchFiles(
       ].join("\n"),
     );
 
+    const program = await ctagentProgram(work);
+    out.ctagent_form = program.form;
+    const ctagent = program.args;
     const dcr = await filesDcr(`${work}/dcr.json`, tree);
     const list = `${work}/list`;
     const floor = `${HERE}hash_floor.ts`;
@@ -299,9 +317,9 @@ export async function benchFiles(
         `find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 -n 512 sha256sum > /dev/null`,
       ]));
       const data = `${work}/data-${i}`;
-      r.first.push(await once(dcr, data));
-      r.rescan.push(await once(dcr, data));
-      r.json.push(await once(dcr, data, [0], true));
+      r.first.push(await once(ctagent, dcr, data));
+      r.rescan.push(await once(ctagent, dcr, data));
+      r.json.push(await once(ctagent, dcr, data, [0], true));
       db ??= dbFigures(data);
       // The document holds every stored item; read here, then let go (it is ~600 B a file).
       jsonItems ??= (JSON.parse(r.json[r.json.length - 1].stdout).inventory.files as unknown[]).length;
@@ -364,7 +382,8 @@ export async function benchFiles(
     for (const n of scale) {
       const dir = smallFileTree(n);
       const d = await filesDcr(`${work}/dcr-${n}.json`, dir);
-      const a = await once(d, `${work}/scale-${n}`), b = await once(d, `${work}/scale-${n}`);
+      const a = await once(ctagent, d, `${work}/scale-${n}`),
+        b = await once(ctagent, d, `${work}/scale-${n}`);
       const items = dbFigures(`${work}/scale-${n}`).items;
       await Deno.remove(`${work}/scale-${n}`, { recursive: true });
       peaks.push(Math.max(a.rssKb, b.rssKb));
@@ -390,10 +409,10 @@ export async function benchFiles(
       }
       const d = await filesDcr(`${work}/dcr-changed.json`, dir);
       const data = `${work}/data-changed`;
-      const first = await once(d, data);
+      const first = await once(ctagent, d, data);
       sh(`find ${q(dir)} -type f -exec sh -c 'for f; do echo x >> "$f"; done' sh {} +`);
-      const after = await once(d, data, [EXIT.MODIFIED]);
-      const same = await once(d, data);
+      const after = await once(ctagent, d, data, [EXIT.MODIFIED]);
+      const same = await once(ctagent, d, data);
       // The changed rescan's Modified changes (counted before the --json round adds its own).
       const cdb = new DatabaseSync(`${data}/ctagent.db`, { readOnly: true });
       const modified =
@@ -402,7 +421,7 @@ export async function benchFiles(
         }).n;
       cdb.close();
       sh(`find ${q(dir)} -type f -exec sh -c 'for f; do echo y >> "$f"; done' sh {} +`);
-      const json = await once(d, data, [EXIT.MODIFIED], true);
+      const json = await once(ctagent, d, data, [EXIT.MODIFIED], true);
       const printed = (JSON.parse(json.stdout).changes as unknown[]).length;
       json.stdout = "";
       out[`changed_${changed}`] = {
@@ -425,7 +444,7 @@ export async function benchFiles(
       await Deno.mkdir(sparse);
       execFileSync("truncate", ["-s", `${gb}G`, `${sparse}/big.img`]);
       const d = await filesDcr(`${work}/dcr-sparse.json`, sparse);
-      const ours = await once(d, `${work}/data-sparse`);
+      const ours = await once(ctagent, d, `${work}/data-sparse`);
       const db = new DatabaseSync(`${work}/data-sparse/ctagent.db`, { readOnly: true });
       const row = db.prepare("SELECT data FROM items WHERE collector = 'files'").get() as { data: string };
       db.close();

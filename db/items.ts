@@ -225,20 +225,43 @@ function hexDigit(c: number): number {
   return c >= 48 && c <= 57 ? c - 48 : c >= 97 && c <= 102 ? c - 87 : -1;
 }
 
-/** The last ISO times looked at and their ms (or NaN: not one the view writes back): a tree shares a few. */
-let lastIso = ["", ""];
-let lastMs = [NaN, NaN];
+/** Days of each month in a common year. */
+const MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
-function isoMs(text: string): number {
-  if (text === lastIso[0]) return lastMs[0];
-  if (text === lastIso[1]) return lastMs[1];
+/** The number the two digits at `i` of `s` write. */
+const twoDigits = (s: string, i: number) => (s.charCodeAt(i) - 48) * 10 + s.charCodeAt(i + 1) - 48;
+
+/** The last two ISO times looked at and their ms (or NaN: not one the view writes back): a tree shares a few. */
+let iso0 = "", iso1 = "";
+let ms0 = NaN, ms1 = NaN;
+
+/**
+ * The ms of `text` when it is a time as Date.toISOString writes it, from 1970 on (what the view writes back),
+ * else NaN. Read field by field: Date.parse and a toISOString to check it took half a microsecond each, twice a
+ * file in a baseline.
+ */
+export function isoMs(text: string): number {
+  if (text === iso0) return ms0;
+  if (text === iso1) return ms1;
   let ms = NaN;
   if (ISO.test(text)) {
-    const t = Date.parse(text);
-    if (t >= 0 && new Date(t).toISOString() === text) ms = t;
+    const year = twoDigits(text, 0) * 100 + twoDigits(text, 2), month = twoDigits(text, 5);
+    const day = twoDigits(text, 8),
+      h = twoDigits(text, 11),
+      m = twoDigits(text, 14),
+      sec = twoDigits(text, 17);
+    const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+    if (
+      year >= 1970 && month >= 1 && month <= 12 && day >= 1 &&
+      day <= MONTH_DAYS[month - 1] + (month === 2 && leap ? 1 : 0) && h < 24 && m < 60 && sec < 60
+    ) {
+      ms = Date.UTC(year, month - 1, day, h, m, sec, twoDigits(text, 20) * 10 + text.charCodeAt(22) - 48);
+    }
   }
-  lastIso = [text, lastIso[0]];
-  lastMs = [ms, lastMs[0]];
+  iso1 = iso0;
+  ms1 = ms0;
+  iso0 = text;
+  ms0 = ms;
   return ms;
 }
 
@@ -341,6 +364,52 @@ export function compactItem(json: string, key: string): { fields: string; values
   }
 }
 
+/** What JSON.stringify writes with an escape in a string: a quote, a backslash, a control character, a surrogate. */
+// deno-lint-ignore no-control-regex -- control characters are what is looked for
+const ESCAPED = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/**
+ * compactItem(JSON.stringify(item), key), made from `item` itself: a run that has the item at hand (a baseline
+ * writing its items as it finds them) does not read its JSON back. `plain`: that JSON has no backslash, so no
+ * string of the item is written with an escape (the usual case: then no string is looked at for one). Null
+ * where the item holds what compactItem would have to read from the JSON (a value not a string, safe integer
+ * or null; more fields than a row keeps): the caller compacts the JSON then. Valid until the next call of
+ * either (SHA-256 buffers).
+ */
+export function compactObject(
+  item: Record<string, unknown>,
+  key: string,
+  plain: boolean,
+): { fields: string; values: Slot[] } | null {
+  // JSON.stringify's members: the own enumerable keys, in Object.keys order.
+  const keys = Object.keys(item);
+  if (keys.length === 0 || keys.length > SLOTS) return null;
+  digestAt = 0;
+  const last = lastShape.names;
+  let names: string[] | null = null;
+  const values: Slot[] = [];
+  for (let k = 0; k < keys.length; k++) {
+    const name = keys[k];
+    // The last shape's name (in its quotes) when it is this one, compared without making the quoted text.
+    const q = last[k];
+    if (names !== null || q === undefined || q.length !== name.length + 2 || !q.startsWith(name, 1)) {
+      if (!plain && ESCAPED.test(name)) return null;
+      names ??= last.slice(0, k);
+      names.push(`"${name}"`);
+    }
+    const v = item[name];
+    if (v === null) values.push(null);
+    else if (typeof v === "string") {
+      values.push(stringSlot(!plain && ESCAPED.test(v) ? JSON.stringify(v).slice(1, -1) : v, key));
+    } else if (typeof v === "number" && Number.isSafeInteger(v)) values.push(BigInt(v));
+    else return null;
+  }
+  if (names === null && values.length === last.length) return { fields: lastShape.fields, values };
+  names ??= last.slice(0, values.length);
+  lastShape = { names, fields: `[${names.join(",")}]` };
+  return { fields: lastShape.fields, values };
+}
+
 /** The shape of the item compactItem compacted last: names in their quotes, and as a JSON array. */
 let lastShape: { names: string[]; fields: string } = { names: [], fields: "[]" };
 
@@ -409,8 +478,9 @@ function rowWriter(raw: DatabaseSync, collector: string, conflict: string) {
     fp: string | null,
     firstSeen: number,
     changedAt: number,
+    item?: Record<string, unknown>,
   ) => {
-    let c = compactItem(json, key);
+    let c = (item && compactObject(item, key, !json.includes("\\"))) ?? compactItem(json, key);
     const print = c && compactFingerprint(fp, c.values);
     if (print === undefined) c = null;
     args[0] = collector;
@@ -458,6 +528,7 @@ export function itemWriter(
 /**
  * Writes new items of `collector` one by one inside a run's transaction (a baseline with nothing stored writes
  * its items as it finds them). `insert` returns false for a key written already (a duplicate), leaving it.
+ * `item`, when given, is the object `json` is JSON.stringify of: its row is made from it (compactObject).
  */
 export function newItemWriter(
   raw: DatabaseSync,
@@ -470,11 +541,13 @@ export function newItemWriter(
     json: string,
     error: string | null,
     fp: string | null,
+    item?: Record<string, unknown>,
   ): boolean;
 } {
   const insert = rowWriter(raw, collector, "DO NOTHING");
   return {
-    insert: (key, checksum, json, error, fp) => insert(key, checksum, json, error, fp, at, at).changes !== 0,
+    insert: (key, checksum, json, error, fp, item) =>
+      insert(key, checksum, json, error, fp, at, at, item).changes !== 0,
   };
 }
 

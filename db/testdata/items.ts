@@ -12,12 +12,17 @@ export interface TestItem {
   error?: string;
 }
 
-/** Stores `items` of collector "c" in one transaction, the first half as a baseline writes, the rest as a run. */
+/**
+ * Stores `items` of collector "c" in one transaction, the first half as a baseline writes (with the item itself
+ * where its JSON is JSON.stringify of what JSON.parse makes of it, as a baseline has it), the rest as a run.
+ */
 export function writeItems(raw: DatabaseSync, items: TestItem[]): void {
   raw.exec("BEGIN");
   const fresh = newItemWriter(raw, "c", 1);
   for (const i of items.slice(0, items.length >> 1)) {
-    assert.ok(fresh.insert(i.key, null, i.json, i.error ?? null, i.fp ?? null));
+    const item = JSON.parse(i.json);
+    const whole = JSON.stringify(item) === i.json ? item : undefined;
+    assert.ok(fresh.insert(i.key, null, i.json, i.error ?? null, i.fp ?? null, whole));
   }
   itemWriter(raw, "c", 2).write(
     items.slice(items.length >> 1).map((i) => ({

@@ -28,6 +28,9 @@ export function mirrorsOf(
     .sort((a, b) => a.file < b.file ? -1 : a.file > b.file ? 1 : 0);
 }
 
+/** The bytes an AtomicFile holds before it writes them (encoded as put, no string joined first). */
+const HOLD_BYTES = 1 << 18;
+
 /**
  * A file written through a temp file in the same directory, a piece at a time (`put`, so a big file is never one
  * string in memory), fsynced, then renamed over `path` (`commit`); `abort` leaves `path` as it was. What was
@@ -37,8 +40,8 @@ export class AtomicFile {
   readonly #tmp: string;
   readonly #fd: number;
   readonly #encoder = new TextEncoder();
-  #pending: string[] = [];
-  #pendingSize = 0;
+  readonly #held = new Uint8Array(HOLD_BYTES);
+  #heldBytes = 0;
   #bytes = 0;
   #open = true;
 
@@ -48,9 +51,12 @@ export class AtomicFile {
   }
 
   put(text: string): void {
-    this.#pending.push(text);
-    this.#pendingSize += text.length;
-    if (this.#pendingSize >= 1 << 18) this.#flush();
+    // Room for the worst case: a UTF-16 unit is at most 3 bytes of UTF-8.
+    if (text.length * 3 > HOLD_BYTES - this.#heldBytes) {
+      this.#flush();
+      if (text.length * 3 > HOLD_BYTES) return this.#writeBytes(this.#encoder.encode(text));
+    }
+    this.#heldBytes += this.#encoder.encodeInto(text, this.#held.subarray(this.#heldBytes)).written;
   }
 
   /** Writes bytes after what was put. */
@@ -77,11 +83,10 @@ export class AtomicFile {
   }
 
   #flush(): void {
-    if (!this.#pending.length) return;
-    const bytes = this.#encoder.encode(this.#pending.join(""));
-    this.#pending = [];
-    this.#pendingSize = 0;
-    this.#writeBytes(bytes);
+    if (this.#heldBytes === 0) return;
+    const n = this.#heldBytes;
+    this.#heldBytes = 0;
+    this.#writeBytes(this.#held.subarray(0, n));
   }
 
   #writeBytes(bytes: Uint8Array): void {

@@ -108,6 +108,26 @@ Deno.test("writeFileAtomicStreamed() replaces a file whole and leaves no temp fi
   await Deno.remove(dir, { recursive: true });
 });
 
+Deno.test("writeFileAtomicStreamed() writes what was put as UTF-8, pieces of any size and text of any kind", async () => {
+  const dir = await Deno.makeTempDir();
+  // Many small pieces (several holds' worth), wide characters at a hold's end, a lone surrogate, one piece
+  // larger than a hold, and an empty one.
+  const parts = [
+    ...Array.from({ length: 30_000 }, (_, i) => `,\n{"n":${i},"s":"é ☃ 😀"}`),
+    "x".repeat(300_000),
+    "\ud800 lone",
+    "",
+    "😀".repeat(100_000),
+    "end",
+  ];
+  await writeFileAtomicStreamed(`${dir}/m.json`, (put) => parts.forEach(put));
+  // Compared whole, not element by element (a failure's diff of megabytes would take minutes to print).
+  const got = readFileSync(`${dir}/m.json`), want = new TextEncoder().encode(parts.join(""));
+  assert.equal(got.length, want.length);
+  assert.ok(got.equals(want), `differs from byte ${got.findIndex((b, i) => b !== want[i])}`);
+  await Deno.remove(dir, { recursive: true });
+});
+
 Deno.test("writeMirrors() streams a mirror of several pages, one item per line", async () => {
   const opened = await openDb(":memory:");
   const items = Array.from({ length: 1234 }, (_, i) => ({

@@ -263,9 +263,12 @@ export class MirrorDraft {
       const taken = new Uint8Array(out.length);
       for (const f of this.#files) {
         const got: string[] = [];
-        for (const [i, [key, json, error]] of out.entries()) {
+        for (let i = 0; i < out.length; i++) {
+          const [key, json, error] = out[i];
           if (f.keep && !f.keep(JSON.parse(json) as Item)) continue;
-          f.file.put(`${f.first ? "[\n" : ",\n"}${mirrorLine(json, error)}`);
+          // Apart, not joined: one string made of both would be copied whole to be encoded.
+          f.file.put(f.first ? "[\n" : ",\n");
+          f.file.put(mirrorLine(json, error));
           f.first = false;
           got.push(key);
           taken[i] = 1;

@@ -413,7 +413,7 @@ export class DirectSink implements RunSink {
   add(item: Item, fingerprint?: string): void {
     const s = seenItem(this.key(item), item, fingerprint || null);
     const checksum = s.error === null ? itemChecksum(s.json, s.fingerprint) : null;
-    // The row is made from the item itself where s.json is JSON.stringify of it (no error field left out).
+    // The row is made from the item itself where s.json is JSON.stringify of it whole (an `error` is left out).
     const whole = "error" in item ? undefined : item;
     if (!this.#write(() => this.#items.insert(s.key, checksum, s.json, s.error, s.fingerprint, whole))) {
       if (++this.duplicates <= DUPLICATE_EXAMPLES) this.duplicateExamples.push(s.key);

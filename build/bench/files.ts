@@ -111,6 +111,10 @@ async function timedThreads(
 const sh = (script: string) => execFileSync("bash", ["-c", script], { encoding: "utf8", maxBuffer: 1 << 30 });
 const q = (s: string) => `'${s.replaceAll("'", `'\\''`)}'`;
 
+/** Reads every file of `tree` once, so that its contents and inodes are in the page cache. */
+const warm = (tree: string) =>
+  sh(`find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 cat > /dev/null 2>&1 || true`);
+
 /** The DCR of a bench run: one recursive files entry over `tree`, nothing else (no content capture, as aide). */
 async function filesDcr(path: string, tree: string): Promise<string> {
   await Deno.writeTextFile(
@@ -259,7 +263,7 @@ export async function benchFiles(
     out.gb = round(bytes / 1e9, 2);
     out.load_average_at_start = Deno.loadavg().join(" ");
     // Warm the page cache once so no contender pays for the disk alone.
-    sh(`find ${q(tree)} -xdev -type f -print0 | xargs -0 -r -P2 cat > /dev/null 2>&1 || true`);
+    warm(tree);
 
     let aide = !Deno.env.get("CTAGENT_BENCH_NO_AIDE");
     if (aide && !existsSync("/usr/bin/aide")) {
@@ -381,6 +385,9 @@ export async function benchFiles(
     const peaks: number[] = [];
     for (const n of scale) {
       const dir = smallFileTree(n);
+      // In the page cache like the tree above: a generated tree is made once and may have been evicted since
+      // (the million-file first scan took 60 s in one session and 100 s in the next, reading its files from disk).
+      warm(dir);
       const d = await filesDcr(`${work}/dcr-${n}.json`, dir);
       const a = await once(ctagent, d, `${work}/scale-${n}`),
         b = await once(ctagent, d, `${work}/scale-${n}`);

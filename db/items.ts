@@ -354,10 +354,7 @@ export function compactItem(json: string, key: string): { fields: string; values
     const c = json.charCodeAt(j);
     if (c === 125) {
       if (j !== json.length - 1) return null;
-      if (names === null && values.length === last.length) return { fields: lastShape.fields, values };
-      names ??= last.slice(0, values.length);
-      lastShape = { names, fields: `[${names.join(",")}]` };
-      return { fields: lastShape.fields, values };
+      return shaped(names, values);
     }
     if (c !== 44) return null;
     i = j + 1;
@@ -404,8 +401,16 @@ export function compactObject(
     } else if (typeof v === "number" && Number.isSafeInteger(v)) values.push(BigInt(v));
     else return null;
   }
-  if (names === null && values.length === last.length) return { fields: lastShape.fields, values };
-  names ??= last.slice(0, values.length);
+  return shaped(names, values);
+}
+
+/**
+ * An item's compacted values with its shape: the last shape's when `names` is null (they matched it all along)
+ * and there are as many values, else `names` (or the last shape's first ones), which become the last shape.
+ */
+function shaped(names: string[] | null, values: Slot[]): { fields: string; values: Slot[] } {
+  if (names === null && values.length === lastShape.names.length) return { fields: lastShape.fields, values };
+  names ??= lastShape.names.slice(0, values.length);
   lastShape = { names, fields: `[${names.join(",")}]` };
   return { fields: lastShape.fields, values };
 }

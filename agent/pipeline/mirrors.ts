@@ -163,6 +163,15 @@ function withError(data: string, error: string): string {
 /** A mirror's line of an item: its JSON as stored (no parse, no re-serialization), with its error if it has one. */
 const mirrorLine = (data: string, error: string | null) => error ? withError(data, error) : data;
 
+/**
+ * Puts an item's line into a mirror being written, after "[" (the first) or "," and a newline; the two apart, as a
+ * string of both would be copied whole to be encoded.
+ */
+function putLine(file: AtomicFile, first: boolean, data: string, error: string | null): void {
+  file.put(first ? "[\n" : ",\n");
+  file.put(mirrorLine(data, error));
+}
+
 /** Items a MirrorDraft holds back for the ones that come late (~2 MB of lines); /usr's latest came 1,955 late. */
 export const DRAFT_HOLD = 4096;
 
@@ -266,9 +275,7 @@ export class MirrorDraft {
         for (let i = 0; i < out.length; i++) {
           const [key, json, error] = out[i];
           if (f.keep && !f.keep(JSON.parse(json) as Item)) continue;
-          // Apart, not joined: one string made of both would be copied whole to be encoded.
-          f.file.put(f.first ? "[\n" : ",\n");
-          f.file.put(mirrorLine(json, error));
+          putLine(f.file, f.first, json, error);
           f.first = false;
           got.push(key);
           taken[i] = 1;
@@ -389,7 +396,7 @@ export class MirrorDraft {
           for (const [key, json, error] of extra) {
             while (i < lineKeys.length && keyOrder(lineKeys[i], key) < 0) i++;
             copy(i < lineAt.length ? lineAt[i] : stop, held);
-            next.put(`${first ? "[\n" : ",\n"}${mirrorLine(json, error)}`);
+            putLine(next, first, json, error);
             first = false;
           }
           copy(stop, held);

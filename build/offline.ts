@@ -46,7 +46,7 @@ export async function runOffline(opts: {
   mode: "once" | "serve";
   args: string[];
   /** `deno run` options before the script (benches: the compiled program's V8 flags, no code cache). */
-  runArgs?: string[];
+  runArgs?: readonly string[];
   /** serve: the page the probe waits for (inside the namespace). */
   url?: string;
   /** serve: the page token file the agent makes (relative to its directory), to sign in with. */

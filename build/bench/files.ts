@@ -23,7 +23,8 @@ import { existsSync, readFileSync, statSync } from "node:fs";
 import { dirname } from "node:path";
 import { availableParallelism } from "node:os";
 import { DatabaseSync } from "node:sqlite";
-import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { AS_COMPILED, firstStart } from "./compiled.ts";
 import { bundle } from "../bundle.ts";
 import { byKind, sampleThreads, type ThreadCpu } from "./threads.ts";
 import { dcrCollectorsOnly } from "../../test/helpers.ts";
@@ -153,9 +154,8 @@ async function ctagentProgram(work: string): Promise<{ form: string; args: strin
     };
   }
   const { out } = await bundle({ out: `${work}/ctagent.js`, log: () => {} });
-  // Deno analyses a file it has not run before (once, then cached in DENO_DIR): not the program's to pay.
-  timed(Deno.execPath(), ["run", "-A", NO_CODE_CACHE_ARG, out, "--version"]);
-  return { form: "bundle, as compiled", args: ["run", "-A", V8_FLAGS_ARG, NO_CODE_CACHE_ARG, out] };
+  firstStart(out);
+  return { form: "bundle, as compiled", args: ["run", "-A", ...AS_COMPILED, out] };
 }
 
 /**

@@ -5,7 +5,8 @@
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { bundle } from "../bundle.ts";
-import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { AS_COMPILED, firstStart } from "./compiled.ts";
 
 const TARGET_MS = 1000;
 const REPO = new URL("../../", import.meta.url).pathname;
@@ -29,14 +30,10 @@ export async function benchOnce(opts: { runs?: number } = {}): Promise<Record<st
   const dir = await Deno.makeTempDir({ prefix: "ctagent-bench-once-" });
   try {
     const { out: js } = await bundle({ out: join(dir, "ctagent.js"), log: () => {} });
-    // A new file's first `deno run` costs ~40 MB more RSS, which the daemon keeps (Deno's first analysis of the
-    // file, then cached in DENO_DIR: 131 MB vs 88-89 MB for `--once`): one start first, so the bundle's figures,
-    // like source's, are of the starts after that.
-    spawnSync(Deno.execPath(), ["run", "-A", NO_CODE_CACHE_ARG, js, "--version"]);
+    firstStart(js);
     const forms: Record<string, string[]> = {
       source: ["run", "-A", V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`],
-      // The bundle as the compiled program runs it: without a code cache (build/v8_flags.ts).
-      bundle: ["run", "-A", V8_FLAGS_ARG, NO_CODE_CACHE_ARG, js],
+      bundle: ["run", "-A", ...AS_COMPILED, js],
     };
     const out: Record<string, unknown> = { runs, load_average_at_start: Deno.loadavg().join(" ") };
     for (const [form, cmd] of Object.entries(forms)) {

@@ -7,12 +7,13 @@
 // Before the soak, the idle daemon: the default DCR at its own frequencies, 45 s after start.
 // Targets (issue 18): idle RSS ≤ 60 MB after the first runs, and flat (the last minutes within 10% of minute 2).
 // RSS does not depend on how busy the machine is: this bench needs no exclusive lock.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { join } from "node:path";
 import { defaultExtensionSettings } from "../../agent/config/defaults.ts";
 import { bundle } from "../bundle.ts";
 import { ensureUiAssets } from "../bundle_ui.ts";
-import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
+import { V8_FLAGS_ARG } from "../v8_flags.ts";
+import { AS_COMPILED, firstStart } from "./compiled.ts";
 
 const TARGET_MB = 60;
 /** What a request to the page without credential may add (it starts no page worker). */
@@ -101,14 +102,8 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
     // the small "not built" page, which is not what a user runs.
     if (form !== "bundle") await ensureUiAssets();
     const js = form === "bundle" ? (await bundle({ out: join(dir, "ctagent.js"), log: () => {} })).out : "";
-    // A new file's first `deno run` costs ~40 MB more RSS, which the daemon keeps (Deno's first analysis of the
-    // file, then cached in DENO_DIR: 131 MB vs 88-89 MB for `--once`): one start first, so the bundle's figures,
-    // like source's, are of the starts after that.
-    if (js) spawnSync(Deno.execPath(), ["run", "-A", NO_CODE_CACHE_ARG, js, "--version"]);
-    const program = js
-      // The bundle as the compiled program runs it: without a code cache (build/v8_flags.ts).
-      ? [V8_FLAGS_ARG, NO_CODE_CACHE_ARG, js]
-      : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];
+    if (js) firstStart(js);
+    const program = js ? [...AS_COMPILED, js] : [V8_FLAGS_ARG, `--config=${REPO}deno.json`, `${REPO}main.ts`];
     const port = 20000 + (Deno.pid % 20000);
 
     // Idle: the default DCR at its own frequencies, IDLE_AT_S after start: after the first runs and the trim they

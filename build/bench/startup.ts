@@ -4,13 +4,11 @@
 import { dirname, join } from "node:path";
 import { bundle } from "../bundle.ts";
 import { canIsolate, type OfflineReport, runOffline } from "../offline.ts";
-import { NO_CODE_CACHE_ARG, V8_FLAGS_ARG } from "../v8_flags.ts";
+import { AS_COMPILED } from "./compiled.ts";
 
 const PAGE_TARGET_MS = 1000;
 const ONCE_TARGET_MS = 1000;
 const URL = "http://127.0.0.1:8470/";
-/** The bundle runs as the compiled program does: with its V8 flags, without a code cache (build/v8_flags.ts). */
-const AS_COMPILED = [V8_FLAGS_ARG, NO_CODE_CACHE_ARG];
 
 /** Only software and services, so the figure is the one the target speaks of, whatever the default DCR adds. */
 const SOFTWARE_AND_SERVICES = {

@@ -197,6 +197,12 @@ export function hasItems(raw: DatabaseSync, collector: string): boolean {
   return !!statement(raw, "SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(collector);
 }
 
+/** How many items a collector has stored, counted up to `upTo` and no further. */
+export function countItems(raw: DatabaseSync, collector: string, upTo: number): number {
+  const sql = "SELECT count(*) AS n FROM (SELECT 1 FROM item_rows WHERE collector = ? LIMIT ?)";
+  return Number((statement(raw, sql).get(collector, upTo) as { n: number | bigint }).n);
+}
+
 /** Most fields an item row keeps in columns (migration 010: v0 … v19); an item with more keeps its JSON. */
 export const SLOTS = 20;
 

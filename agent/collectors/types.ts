@@ -12,6 +12,9 @@ import type { CapturedContent } from "../host/files/content.ts";
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
 export type Value = string | number | boolean | null;
 
+/** How far a run counts a collector's stored items for CollectorContext.stored. */
+export const STORED_COUNTED = 10_000;
+
 /**
  * One thing a collector found. Keys are Log Analytics column names where one exists
  * (SoftwareName, CurrentVersion, SvcName, FileSystemPath, RegistryKey, ...), camel-free
@@ -222,6 +225,11 @@ export interface CollectContext {
    * stored fingerprints a window at a time, front to back.
    */
   previous?: { get(key: string): string | undefined };
+  /**
+   * How many items the collector has stored, counted up to STORED_COUNTED and no further: a rescan of many may
+   * be done differently (files: its walks read the listings ahead on another thread).
+   */
+  stored?: number;
   /**
    * Where a streaming collector puts what it finds, as it finds it, so a run of any size holds only a few
    * items at a time. Without a sink the collector returns everything in `Collected`.

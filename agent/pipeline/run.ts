@@ -1,6 +1,6 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
-import type { Collected, Collector, Scope } from "../collectors/types.ts";
+import { type Collected, type Collector, type Scope, STORED_COUNTED } from "../collectors/types.ts";
 import { scopeTest } from "../collectors/scope.ts";
 import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
@@ -12,7 +12,7 @@ import type { Database } from "../../db/schema.ts";
 import { getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { dirname } from "node:path";
-import { deleteItems, hasItems, itemWriter } from "../../db/items.ts";
+import { countItems, deleteItems, itemWriter } from "../../db/items.ts";
 import { boundOutbox, outboxAppender } from "../../db/outbox.ts";
 import { hasStoredRun, insertRun, setRunCounts } from "../../db/runs.ts";
 import { changeWriter } from "../../db/changes.ts";
@@ -224,6 +224,7 @@ async function collectAndStore(
     extras: (opts.fields ?? "la") === "full",
   };
   const plan = { startedAt, baseline, snapshotDue, revised, partial };
+  const stored = countItems(opts.raw, name, STORED_COUNTED);
   /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
   type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
   const collect = async (
@@ -236,6 +237,7 @@ async function collectAndStore(
         now: startedAt,
         log: log.child({ collector: name }),
         previous: sink.previous,
+        stored,
         sink,
         scope,
       });
@@ -263,7 +265,7 @@ async function collectAndStore(
   // A baseline with nothing stored writes what it finds straight into the tables, inside the run's one
   // transaction opened now (nothing to stage and copy, and its items come in key order); the process's other
   // users of the connection wait for it (the page reads on its own).
-  if (baseline && !hasItems(opts.raw, name)) {
+  if (baseline && stored === 0) {
     let failure: { failed: "aborted" | "failed"; error: string } | undefined;
     const mirror = opts.mirrorDir === undefined ? undefined : MirrorDraft.of(opts.mirrorDir, host.os, name);
     try {

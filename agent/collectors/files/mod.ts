@@ -10,6 +10,7 @@ import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
+import type { ReadAheadOptions } from "../../host/files/read_ahead.ts";
 import { reportCuts, some, type Unreadable } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
@@ -125,6 +126,11 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
 const HASH_HERE_BYTES = 1 << 20;
 const HASH_HERE_RUN_BYTES = 32 << 20;
 /** A file written a moment ago is looked at again after this pause, up to SETTLE_ROUNDS times. */
+/**
+ * The stored items from which a run reads its walks' listings ahead (a thread's start, ~10 ms, is worth it for a
+ * tree of thousands: a /usr rescan of 119k files walks in ~1.05 s instead of ~1.35 s).
+ */
+const READ_AHEAD_STORED = 5000;
 const SETTLE_MS = 60;
 const SETTLE_ROUNDS = 4;
 
@@ -137,6 +143,8 @@ export interface FilesOptions {
   portable?: boolean;
   /** Options of the portable path. */
   portableOptions?: PortableOptions;
+  /** Whether the walks read their listings ahead, however many items are stored (tests). */
+  readAhead?: boolean | ReadAheadOptions;
 }
 
 export async function collectFiles(
@@ -324,6 +332,9 @@ export async function collectFiles(
     });
   };
 
+  // A rescan of many files reads its listings ahead on another thread: it makes the system calls while this
+  // one compares (a first scan, whose hashing keeps the cores busy, gains nothing from it).
+  const readAhead = opts.readAhead ?? (ctx.stored ?? 0) >= READ_AHEAD_STORED;
   const reports: WalkReport[] = [];
   const scope = walkScope(ctx.scope, "/");
   try {
@@ -335,7 +346,7 @@ export async function collectFiles(
         windows: false,
       };
       reports.push(
-        await posix.walk({ ...walk, budget, ops, signal, scope }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal, scope, readAhead }, (f) => {
           // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
           signal.throwIfAborted();
           if (sinkError) throw sinkError;

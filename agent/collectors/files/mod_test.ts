@@ -242,6 +242,44 @@ Deno.test("unchanged (size, mtime, ctime, inode) means no re-hash; a change re-h
   }
 });
 
+Deno.test("a rescan that reads its listings ahead finds what one without finds, and hashes what changed", async () => {
+  const t = await makeHostileTree();
+  try {
+    const s = settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]);
+    const first = await collect(s);
+    // A file rewritten, one added deep down, one removed, a directory replaced by another of that name.
+    await Deno.writeTextFile(`${t.dir}/sub/y.conf`, "z\n");
+    await Deno.remove(`${t.dir}/empty.conf`);
+    await Deno.rename(`${t.dir}/sub/deep`, `${t.dir}/deep.old`);
+    await Deno.mkdir(`${t.dir}/sub/deep`);
+    await Deno.writeTextFile(`${t.dir}/sub/deep/x.conf`, "another x\n");
+    await Deno.writeTextFile(`${t.dir}/sub/deep/new.conf`, "new\n");
+    const stats = { taken: 0, passed: 0, gaveUp: false };
+    const ahead = await collectStreamed(s, liveHost(), {
+      workers: 2,
+      readAhead: { stats, firstWaitMs: 60_000 },
+    }, first);
+    const plain = await collectStreamed(s, liveHost(), { workers: 2, readAhead: false }, first);
+    assert.deepEqual(ahead.items, plain.items);
+    assert.deepEqual(
+      ahead.added.map((i) => i.FileSystemPath).sort(),
+      plain.added.map((i) => i.FileSystemPath).sort(),
+    );
+    assert.deepEqual(ahead.kept.sort(), plain.kept.sort());
+    assert.ok(stats.taken >= 3 && !stats.gaveUp, JSON.stringify(stats));
+    // What changed was hashed through directories the walk opened only for it: the checksums are sha256sum's.
+    const theirs = sha256sumAll(t.dir, bytesToPath);
+    for (const p of ["sub/y.conf", "sub/deep/new.conf", "sub/deep/x.conf"].map((p) => `${t.dir}/${p}`)) {
+      assert.ok(ahead.added.some((i) => i.FileSystemPath === p), `${p} found again`);
+      assert.equal(ahead.byPath.get(p)?.FileContentChecksum, theirs.get(p), p);
+    }
+    assert.equal(ahead.byPath.has(`${t.dir}/empty.conf`), false);
+  } finally {
+    await Deno.remove(`${t.dir}/deep.old`, { recursive: true });
+    await t.cleanup();
+  }
+});
+
 Deno.test("content capture: text files up to maxContentsReturnable, never binary, never twice", async () => {
   const t = await makeHostileTree();
   try {

@@ -173,31 +173,38 @@ const sxView = new DataView(sx.buffer);
 
 const TWO32 = 4294967296;
 
-/** Parses a statx buffer (no BigInt: 64-bit fields are read as two halves). */
-export function parseStatx(buf: Uint8Array, view?: DataView): Stat {
+/** The bytes of a statx buffer parseStatx() reads (up to stx_dev_minor): what a read-ahead listing keeps of each. */
+export const STATX_READ = 144;
+
+/**
+ * Parses a statx buffer (no BigInt: 64-bit fields are read as two halves); `at`: where in `view` it begins (a
+ * read-ahead listing holds many, listing_ring.ts).
+ */
+export function parseStatx(buf: Uint8Array, view?: DataView, at = 0): Stat {
   const v = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u64 = (off: number) => v.getUint32(off + 4, true) * TWO32 + v.getUint32(off, true);
-  const i64 = (off: number) => v.getInt32(off + 4, true) * TWO32 + v.getUint32(off, true);
-  const mask = v.getUint32(0, true);
-  const bs = i64(80), bn = v.getUint32(88, true);
+  const u64 = (off: number) => v.getUint32(at + off + 4, true) * TWO32 + v.getUint32(at + off, true);
+  const i64 = (off: number) => v.getInt32(at + off + 4, true) * TWO32 + v.getUint32(at + off, true);
+  const u32 = (off: number) => v.getUint32(at + off, true);
+  const mask = u32(0);
+  const bs = i64(80), bn = u32(88);
   const hasBirth = (mask & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
-  const inoHi = v.getUint32(36, true);
+  const inoHi = u32(36);
   return {
-    nlink: v.getUint32(16, true),
-    uid: v.getUint32(20, true),
-    gid: v.getUint32(24, true),
-    mode: v.getUint16(28, true),
+    nlink: u32(16),
+    uid: u32(20),
+    gid: u32(24),
+    mode: v.getUint16(at + 28, true),
     // Exact as a Number below 2^53; above, through BigInt (rare: some network file systems).
-    ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(32, true).toString(),
+    ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(at + 32, true).toString(),
     size: u64(40),
     blocks: u64(48),
     btimeSec: hasBirth ? bs : null,
     btimeNsec: hasBirth ? bn : 0,
     ctimeSec: i64(96),
-    ctimeNsec: v.getUint32(104, true),
+    ctimeNsec: u32(104),
     mtimeSec: i64(112),
-    mtimeNsec: v.getUint32(120, true),
-    dev: devText(v.getUint32(136, true), v.getUint32(140, true)),
+    mtimeNsec: u32(120),
+    dev: devText(u32(136), u32(140)),
   };
 }
 
@@ -212,25 +219,44 @@ function devText(major: number, minor: number): string {
 
 /** statx(2) of `name` relative to `dirfd`; `follow` follows a final symlink. Throws SysError. */
 export function statAt(dirfd: number, name: Uint8Array<ArrayBuffer>, follow: boolean): Stat {
-  const flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
-  for (let attempt = 1; libc().statx(dirfd, name, flags, STATX_MASK, sx) !== 0; attempt++) {
-    const e = failure(attempt);
-    if (e !== undefined) throw new SysError("statx", e);
-  }
+  const e = statInto(dirfd, name, follow, sx);
+  if (e !== 0) throw new SysError("statx", e);
   return parseStatx(sx, sxView);
+}
+
+/** statx(2) as statAt() makes it, into `out` (256 bytes at least), unparsed: 0, or the errno of a failure. */
+export function statInto(
+  dirfd: number,
+  name: Uint8Array<ArrayBuffer>,
+  follow: boolean,
+  out: Uint8Array<ArrayBuffer>,
+): number {
+  const flags = AT_NO_AUTOMOUNT | (follow ? 0 : AT_SYMLINK_NOFOLLOW);
+  for (let attempt = 1; libc().statx(dirfd, name, flags, STATX_MASK, out) !== 0; attempt++) {
+    const e = failure(attempt);
+    if (e !== undefined) return e;
+  }
+  return 0;
 }
 
 /** statx(2) of an open fd, parsed where it was read (no copy of the buffer: lastStatRaw() makes one). */
 export function fstat(fd: number): Stat {
+  const e = fstatInto(fd, sx);
+  if (e !== 0) throw new SysError("statx", e);
+  return parseStatx(sx, sxView);
+}
+
+/** statx(2) of an open fd into `out` (256 bytes at least), unparsed: 0, or the errno of a failure. */
+export function fstatInto(fd: number, out: Uint8Array<ArrayBuffer>): number {
   for (
     let attempt = 1;
-    libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, sx) !== 0;
+    libc().statx(fd, EMPTY, AT_EMPTY_PATH | AT_NO_AUTOMOUNT, STATX_MASK, out) !== 0;
     attempt++
   ) {
     const e = failure(attempt);
-    if (e !== undefined) throw new SysError("statx", e);
+    if (e !== undefined) return e;
   }
-  return parseStatx(sx, sxView);
+  return 0;
 }
 
 /** A copy of the raw buffer of this thread's last statAt() or fstat(), for passing between threads. */
@@ -317,20 +343,31 @@ export interface DirEntry {
   name: Uint8Array<ArrayBuffer>;
   /** d_type: DT_DIR, DT_LNK, DT_UNKNOWN, ... */
   type: number;
+  /** Its statx (not following a symlink), when a read-ahead listing made it (listing_ring.ts). */
+  stat?: Stat;
 }
 
 const dents = new Uint8Array(64 * 1024);
 const dv = new DataView(dents.buffer);
 
+/**
+ * getdents64(2): the next entries of an open directory into `buf` (struct linux_dirent64 records); the bytes
+ * written, 0 at the end. Throws SysError.
+ */
+export function getdents(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (let attempt = 1;; attempt++) {
+    const n = Number(libc().getdents64(fd, buf, BigInt(buf.length)));
+    if (n >= 0) return n;
+    const e = failure(attempt);
+    if (e !== undefined) throw new SysError("getdents64", e);
+  }
+}
+
 /** Every entry of an open directory except "." and "..", in directory order. Throws SysError. */
 export function readDirFd(fd: number): DirEntry[] {
   const out: DirEntry[] = [];
   for (;;) {
-    let n: number;
-    for (let attempt = 1; (n = Number(libc().getdents64(fd, dents, BigInt(dents.length)))) < 0; attempt++) {
-      const e = failure(attempt);
-      if (e !== undefined) throw new SysError("getdents64", e);
-    }
+    const n = getdents(fd, dents);
     if (n === 0) return out;
     // One copy per chunk; names are views into it (no buffer per name).
     const chunk = dents.slice(0, n);

@@ -10,6 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
+import { ReadAhead, type ReadAheadOptions } from "./read_ahead.ts";
 
 /** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
 export interface FsOps {
@@ -28,10 +29,14 @@ export const LIBC_OPS: FsOps = {
   readLinkAt: libc.readLinkAt,
 };
 
-/** One matching entry. `dirfd` and `name` are valid only until the callback's promise settles. */
+/**
+ * One matching entry. `dirfd` and `name` are valid only until the callback's promise settles. Reading `dirfd` may
+ * open the directory (one whose listing was read ahead is opened only when asked), and then throws when the
+ * directory there is no longer the one listed.
+ */
 export interface Found {
   path: string;
-  dirfd: number;
+  readonly dirfd: number;
   name: Uint8Array<ArrayBuffer>;
   /** What is reported: the target's stat for a followed link, the entry's own otherwise. */
   stat: Stat;
@@ -45,11 +50,54 @@ export interface Found {
 
 export interface WalkOptions extends WalkOptionsBase {
   ops?: FsOps;
+  /**
+   * Whether a thread reads the tree's listings ahead of the walk (read_ahead.ts): for a whole recursive walk with
+   * the libc calls (not a scope's, not through other `ops`). An object: its worker and ring size (tests).
+   */
+  readAhead?: boolean | ReadAheadOptions;
 }
 
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
 const isLink = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFLNK;
 const errText = (e: unknown) => (e instanceof SysError ? e.code : (e as Error).message);
+
+/**
+ * A directory of the walk, as an fd opened when first asked: a directory whose listing was read ahead
+ * (read_ahead.ts) is opened only for what the walk does in it besides listing and stat (read a link, open a file).
+ */
+class Dir {
+  #fd: number;
+  readonly #open?: () => number;
+  /** `fd`: one open already (not closed here); or `open`, called when the fd is first asked. */
+  constructor(fd: number, open?: () => number) {
+    this.#fd = fd;
+    this.#open = open;
+  }
+  get fd(): number {
+    if (this.#fd < 0) this.#fd = this.#open!();
+    return this.#fd;
+  }
+  /** Closes the fd if this opened it. */
+  close(ops: FsOps): void {
+    if (this.#fd >= 0 && this.#open) ops.close(this.#fd);
+  }
+}
+
+/** A Found whose `dirfd` is its directory's, asked when read. */
+class FoundIn implements Found {
+  constructor(
+    readonly dir: Dir,
+    readonly path: string,
+    readonly name: Uint8Array<ArrayBuffer>,
+    readonly stat: Stat,
+    readonly linkTarget: string | null,
+    readonly follow: boolean,
+    readonly error?: string,
+  ) {}
+  get dirfd(): number {
+    return this.dir.fd;
+  }
+}
 
 export async function walk(
   opts: WalkOptions,
@@ -62,6 +110,7 @@ export async function walk(
   const limits = walkLimits({ sep: "/", maxDepth: opts.maxDepth, budget, errText, scope: opts.scope });
   const { report, join, unreadable } = limits;
   let ticks = 0;
+  let ahead: ReadAhead | undefined;
 
   // Not async: a promise per entry only when onFound makes one.
   const found = (f: Found): void | Promise<void> => limits.take(f.path) ? onFound(f) : undefined;
@@ -71,7 +120,10 @@ export async function walk(
   const realPath = (path: string) =>
     rule.base === "/" ? join(opts.realBase, path.slice(1)) : opts.realBase + path.slice(rule.base.length);
 
-  /** Opens (`open`) and walks a directory, unless a limit or a loop says no. */
+  /**
+   * Walks the directory `st` at `path` (opened by `open`), unless a limit or a loop says no. Its listing read
+   * ahead, it is opened only when the walk needs its fd, and must then still be the directory `st` is.
+   */
   const descend = async (
     open: () => number,
     path: string,
@@ -80,18 +132,35 @@ export async function walk(
     matchAll: boolean,
   ): Promise<void> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
-    let fd: number;
-    try {
-      fd = open();
-    } catch (e) {
-      unreadable(path, e);
-      return;
+    const listed = ahead?.listing(path, st);
+    const dir = new Dir(-1, listed ? () => same(open(), st, path) : open);
+    if (!listed) {
+      try {
+        dir.fd;
+      } catch (e) {
+        unreadable(path, e);
+        return;
+      }
     }
     try {
-      await listDir(fd, path, depth, matchAll);
+      await listDir(dir, path, depth, matchAll, listed);
     } finally {
-      ops.close(fd);
+      dir.close(ops);
     }
+  };
+
+  /** `fd`, when it is the directory `st` is; else it is closed and the walk told the directory changed. */
+  const same = (fd: number, st: Stat, path: string): number => {
+    let now: Stat;
+    try {
+      now = libc.fstat(fd);
+    } catch (e) {
+      ops.close(fd);
+      throw e;
+    }
+    if (now.dev === st.dev && now.ino === st.ino) return fd;
+    ops.close(fd);
+    throw new Error(`${path}: another directory since it was listed`);
   };
 
   /**
@@ -99,7 +168,7 @@ export async function walk(
    * file is reported here; the rest (links, directories, errors) by visitOther.
    */
   const visit = (
-    dirfd: number,
+    dir: Dir,
     name: Uint8Array<ArrayBuffer>,
     nameStr: string,
     path: string,
@@ -108,24 +177,23 @@ export async function walk(
     walkInside: boolean,
     matchAll: boolean,
     later: KeyOrderedDescents,
+    known?: Stat,
   ): void | Promise<void> => {
     let st: Stat;
     try {
-      st = ops.statAt(dirfd, name, false);
+      st = known ?? ops.statAt(dir.fd, name, false);
     } catch (e) {
-      return visitOther(dirfd, name, nameStr, path, null, e, depth, matched, walkInside, matchAll, later);
+      return visitOther(dir, name, nameStr, path, null, e, depth, matched, walkInside, matchAll, later);
     }
     if (isLink(st) || isDir(st)) {
-      return visitOther(dirfd, name, nameStr, path, st, null, depth, matched, walkInside, matchAll, later);
+      return visitOther(dir, name, nameStr, path, st, null, depth, matched, walkInside, matchAll, later);
     }
-    if (matched && wantFiles) {
-      return found({ path, dirfd, name, stat: st, linkTarget: null, follow: links === "Follow" });
-    }
+    if (matched && wantFiles) return found(new FoundIn(dir, path, name, st, null, links === "Follow"));
   };
 
   /** visit() of an entry that is a link or a directory (`st`), or whose stat failed (`failed`). */
   const visitOther = async (
-    dirfd: number,
+    dir: Dir,
     name: Uint8Array<ArrayBuffer>,
     nameStr: string,
     path: string,
@@ -141,7 +209,7 @@ export async function walk(
       const code = errText(failed);
       if (code === "ENOENT") return; // gone since it was listed
       if (matched) {
-        await found({ path, dirfd, name, stat: emptyStat(), linkTarget: null, follow: false, error: code });
+        await found(new FoundIn(dir, path, name, emptyStat(), null, false, code));
       }
       // It may be a directory the walk would enter: what is below it is unseen, never gone.
       if (walkInside) unreadable(path, failed);
@@ -152,24 +220,24 @@ export async function walk(
     if (isLink(st)) {
       if (links === "Ignore") return;
       try {
-        linkTarget = bytesToPath(ops.readLinkAt(dirfd, name));
+        linkTarget = bytesToPath(ops.readLinkAt(dir.fd, name));
       } catch (e) {
         linkTarget = null;
         if (matched && wantFiles) {
-          await found({ path, dirfd, name, stat: st, linkTarget, follow: false, error: errText(e) });
+          await found(new FoundIn(dir, path, name, st, linkTarget, false, errText(e)));
         }
         return;
       }
       if (links === "Manage") {
-        if (matched && wantFiles) await found({ path, dirfd, name, stat: st, linkTarget, follow: false });
+        if (matched && wantFiles) await found(new FoundIn(dir, path, name, st, linkTarget, false));
         return;
       }
       try {
-        st = ops.statAt(dirfd, name, true);
+        st = ops.statAt(dir.fd, name, true);
       } catch (e) {
         // Dangling or looping link: reported as the link itself (its target says where it points). A target
         // that is there but cannot be read may be a directory the walk would enter: unseen below the link.
-        if (matched && wantFiles) await found({ path, dirfd, name, stat: st, linkTarget, follow: false });
+        if (matched && wantFiles) await found(new FoundIn(dir, path, name, st, linkTarget, false));
         const code = errText(e);
         if (walkInside && code !== "ENOENT" && code !== "ENOTDIR" && code !== "ELOOP") unreadable(path, e);
         return;
@@ -177,24 +245,22 @@ export async function walk(
     }
     if (isDir(st)) {
       if (walkInside && linkTarget !== null) {
-        if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+        if (matched && wantDirs) await found(new FoundIn(dir, path, name, st, linkTarget, true));
         deferred.push({ path, depth: depth + 1, matchAll });
       } else if (walkInside) {
-        await descendAndReport(dirfd, name, nameStr, path, st, depth + 1, matchAll, matched, later);
-      } else if (matched && wantDirs) await found({ path, dirfd, name, stat: st, linkTarget, follow: true });
+        await descendAndReport(dir, name, nameStr, path, st, depth + 1, matchAll, matched, later);
+      } else if (matched && wantDirs) await found(new FoundIn(dir, path, name, st, linkTarget, true));
       return;
     }
-    if (matched && wantFiles) {
-      await found({ path, dirfd, name, stat: st, linkTarget, follow: links === "Follow" });
-    }
+    if (matched && wantFiles) await found(new FoundIn(dir, path, name, st, linkTarget, links === "Follow"));
   };
 
   /**
    * A directory that is both walked and maybe reported: reported now, with the open error if any, and walked
-   * where its contents' keys sort (the listing's fd and the name stay valid until then).
+   * where its contents' keys sort (the listing's directory and the name stay valid until then).
    */
   const descendAndReport = async (
-    dirfd: number,
+    dir: Dir,
     name: Uint8Array<ArrayBuffer>,
     nameStr: string,
     path: string,
@@ -208,26 +274,27 @@ export async function walk(
     if (matched && wantDirs) {
       // Probe readability so an unreadable directory's item carries the error.
       try {
-        ops.close(ops.openAt(dirfd, name, libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK));
+        ops.close(ops.openAt(dir.fd, name, libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK));
       } catch (e) {
         error = errText(e);
       }
-      await found({ path, dirfd, name, stat: st, linkTarget: null, follow: true, error });
+      await found(new FoundIn(dir, path, name, st, null, true, error));
     }
     const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | libc.O_NOFOLLOW;
-    later.defer(nameStr, () => descend(() => ops.openAt(dirfd, name, flags), path, st, depth, matchAll));
+    later.defer(nameStr, () => descend(() => ops.openAt(dir.fd, name, flags), path, st, depth, matchAll));
   };
 
-  const listDir = async (fd: number, path: string, depth: number, matchAll: boolean) => {
+  /** Walks the entries of `dir` (`listed`: as read ahead). */
+  const listDir = async (dir: Dir, path: string, depth: number, matchAll: boolean, listed?: DirEntry[]) => {
     let entries: DirEntry[];
     try {
-      entries = ops.readDirFd(fd);
+      entries = listed ?? ahead?.take(path, dir.fd) ?? ops.readDirFd(dir.fd);
     } catch (e) {
       unreadable(path, e);
       return;
     }
     // In key order, so the run reads its stored fingerprints front to back.
-    const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean }[] = [];
+    const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean; stat?: Stat }[] = [];
     let high = false;
     for (const e of entries) {
       const nameStr = bytesToPath(e.name.subarray(0, e.name.length - 1));
@@ -235,7 +302,7 @@ export async function walk(
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
         (e.type === libc.DT_LNK && links === "Follow");
       if (matched || (recurse && maybeDir)) {
-        wanted.push({ name: e.name, nameStr, matched });
+        wanted.push({ name: e.name, nameStr, matched, stat: e.stat });
         high ||= hasHighUnits(nameStr);
       }
     }
@@ -250,7 +317,7 @@ export async function walk(
       if (!s) continue;
       const entered = later.before(w.nameStr);
       if (entered) await entered;
-      const visited = visit(fd, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later);
+      const visited = visit(dir, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later, w.stat);
       if (visited) await visited;
     }
     await later.before(null);
@@ -273,21 +340,36 @@ export async function walk(
     }
     return report;
   }
+  if (opts.readAhead && recurse && !opts.scope && ops === LIBC_OPS) {
+    // The first directory it lists is the walk's first: the base of a pattern, or the literal path's directory.
+    const first = rule.pattern ? { path: rule.base, real: opts.realBase, follow: true, depth: 0 } : {
+      path: join(rule.base, rule.segment),
+      real: join(opts.realBase, rule.segment),
+      follow: false,
+      depth: 1,
+    };
+    ahead = new ReadAhead(
+      { ...first, maxDepth: opts.maxDepth },
+      opts.readAhead === true ? {} : opts.readAhead,
+    );
+  }
   try {
     const bs = libc.fstat(baseFd);
     limits.visit(`${bs.dev}:${bs.ino}`);
     if (rule.pattern) {
-      if (limits.scoped(rule.base, false, true)) await listDir(baseFd, rule.base, 0, false);
+      if (limits.scoped(rule.base, false, true)) await listDir(new Dir(baseFd), rule.base, 0, false);
     } else {
       // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
       const name = libc.cstr(pathToBytes(rule.segment));
       const path = join(rule.base, rule.segment);
       const later = keyOrderedDescents("/");
       const s = limits.scoped(path, true, true);
-      if (s) await visit(baseFd, name, rule.segment, path, 0, s.matched, s.inside, true, later);
+      if (s) await visit(new Dir(baseFd), name, rule.segment, path, 0, s.matched, s.inside, true, later);
       await later.before(null);
     }
   } finally {
+    ahead?.stop();
+    ahead = undefined;
     ops.close(baseFd);
   }
   while (deferred.length) {

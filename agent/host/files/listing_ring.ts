@@ -1,0 +1,264 @@
+// The listings a walk's read-ahead thread makes (listing_worker.ts) on their way to the walk (walk_posix.ts): one
+// record per directory (its entries with their statx), in a ring of shared memory that the thread writes and the
+// walk reads, each side waiting for the other with Atomics. Plain bytes both ways: no message, no object crosses.
+//
+// A record, after its u32 length (which counts itself; WRAP instead: the rest of the ring is skipped):
+//   u8 flags (MORE: the directory's entries go on in the next record; BROKEN: its listing failed, not to be used)
+//   the directory's own statx (STATX_READ bytes: its identity, dev and ino)
+//   u32 path length, the path (UTF-8: the walk's path of the directory)
+//   u32 entry count, u32 length of the names, the names (each: u16 length with its NUL, the name and NUL),
+//   then per entry (ENTRY bytes): u8 d_type, i32 errno of its statx, its statx (STATX_READ bytes; 0: errno)
+// The walk copies only the names out of the ring (they must outlive the listing); the rest it reads in place.
+import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
+
+/**
+ * The ring's control words (an Int32Array on its own SharedArrayBuffer): bytes in the ring, the thread's state,
+ * the walk's "stop", and whether the thread began (it may hold fds from then on).
+ */
+export const USED = 0, STATE = 1, STOP = 2, STARTED = 3;
+export const CONTROL_WORDS = 4;
+/** STATE: the thread is reading ahead; it is done (or stopped); it failed. */
+export const RUNNING = 0, DONE = 1, FAILED = 2;
+/** The ring's size, and the most a record holds before the next one goes on with the directory. */
+export const RING_BYTES = 1 << 20;
+export const CHUNK_BYTES = 128 << 10;
+const WRAP = 0xffffffff;
+/** Record flags: the directory goes on in the next record; its listing failed (the walk lists it itself). */
+const MORE = 1, BROKEN = 2;
+/** An entry's fixed part: d_type, errno, statx. */
+const ENTRY = 1 + 4 + STATX_READ;
+/** The largest name with its framing: 4096 bytes and the NUL (PATH_MAX; names are at most 255 on Linux). */
+const NAME_MAX = 2 + 4097;
+/** The longest directory path a record carries (paths have no limit: the walk goes by directory fds). */
+export const PATH_BYTES = 60 << 10;
+/** The largest header: length, flags, statx, the path, entry count and names' length. */
+const HEAD_MAX = 5 + STATX_READ + 4 + PATH_BYTES + 8;
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+
+/** The read-ahead thread's side: builds a directory's records and puts them into the ring. */
+export class ListingWriter {
+  readonly #ctl: Int32Array;
+  readonly #ring: Uint8Array;
+  readonly #size: number;
+  #w = 0;
+  /** The record being made: header and names; its entries' fixed parts apart, joined when it is put. */
+  readonly #rec = new Uint8Array(HEAD_MAX + CHUNK_BYTES + NAME_MAX + ENTRY);
+  readonly #view = new DataView(this.#rec.buffer);
+  readonly #fixed = new Uint8Array(CHUNK_BYTES + ENTRY);
+  readonly #fixedView = new DataView(this.#fixed.buffer);
+  #at = 0;
+  #fixedAt = 0;
+  #count = 0;
+  #countAt = 0;
+  /** The header of the directory being written, for the records that go on with it. */
+  #head: Uint8Array | null = null;
+
+  constructor(ctl: Int32Array, ring: Uint8Array) {
+    this.#ctl = ctl;
+    this.#ring = ring;
+    this.#size = ring.length;
+  }
+
+  /** Whether the walk asked the thread to stop. */
+  stopped(): boolean {
+    return Atomics.load(this.#ctl, STOP) !== 0;
+  }
+
+  /**
+   * Starts the records of the directory at `path` whose own statx is `self`; false for a path too long to carry
+   * (PATH_BYTES: the walk lists that directory itself).
+   */
+  begin(path: string, self: Uint8Array): boolean {
+    const p = encoder.encode(path);
+    if (p.length > PATH_BYTES) return false;
+    const head = new Uint8Array(STATX_READ + 4 + p.length);
+    head.set(self.subarray(0, STATX_READ));
+    new DataView(head.buffer).setUint32(STATX_READ, p.length, true);
+    head.set(p, STATX_READ + 4);
+    this.#head = head;
+    this.#start();
+    return true;
+  }
+
+  #start(): void {
+    const head = this.#head!;
+    // The length and the flags (set when put), the header, the entry count and the names' length (set when put).
+    this.#at = 5;
+    this.#rec.set(head, this.#at);
+    this.#at += head.length;
+    this.#countAt = this.#at;
+    this.#at += 8;
+    this.#fixedAt = 0;
+    this.#count = 0;
+  }
+
+  /**
+   * Adds an entry: its name (`len` bytes of `src` from `start`, its NUL included), d_type, and its statx (`stat`:
+   * STATX_READ bytes) or the errno that failed it.
+   */
+  entry(src: Uint8Array, start: number, len: number, type: number, errno: number, stat: Uint8Array): boolean {
+    if (len > NAME_MAX - 2) throw new Error(`a name of ${len} bytes`);
+    const rec = this.#rec, at = this.#at + 2;
+    this.#view.setUint16(this.#at, len, true);
+    for (let i = 0; i < len; i++) rec[at + i] = src[start + i];
+    this.#at = at + len;
+    const f = this.#fixedAt;
+    this.#fixed[f] = type;
+    this.#fixedView.setInt32(f + 1, errno, true);
+    if (errno === 0) this.#fixed.set(stat, f + 5);
+    this.#fixedAt = f + ENTRY;
+    this.#count++;
+    if (this.#at - this.#countAt + this.#fixedAt < CHUNK_BYTES) return true;
+    if (!this.#put(MORE)) return false;
+    this.#start();
+    return true;
+  }
+
+  /**
+   * Ends the directory: its last record goes into the ring (`broken`: marked so, its listing failed after records
+   * of it went). False: stopped meanwhile.
+   */
+  end(broken = false): boolean {
+    const ok = this.#put(broken ? BROKEN : 0);
+    this.#head = null;
+    return ok;
+  }
+
+  #put(flags: number): boolean {
+    const v = this.#view;
+    v.setUint32(this.#countAt, this.#count, true);
+    v.setUint32(this.#countAt + 4, this.#at - this.#countAt - 8, true);
+    this.#rec.set(this.#fixed.subarray(0, this.#fixedAt), this.#at);
+    const n = this.#at + this.#fixedAt;
+    v.setUint32(0, n, true);
+    this.#rec[4] = flags;
+    if (this.#w + n > this.#size) {
+      // It does not fit before the end: the rest is skipped (marked when there is room for the mark).
+      const skip = this.#size - this.#w;
+      if (!this.#room(skip)) return false;
+      if (skip >= 4) new DataView(this.#ring.buffer).setUint32(this.#w, WRAP, true);
+      this.#w = 0;
+      this.#publish(skip);
+    }
+    if (!this.#room(n)) return false;
+    this.#ring.set(this.#rec.subarray(0, n), this.#w);
+    this.#w = (this.#w + n) % this.#size;
+    this.#publish(n);
+    return true;
+  }
+
+  #publish(n: number): void {
+    Atomics.add(this.#ctl, USED, n);
+    Atomics.notify(this.#ctl, USED);
+  }
+
+  /** Waits until `n` bytes are free; false when the walk asked to stop meanwhile. */
+  #room(n: number): boolean {
+    for (;;) {
+      if (this.stopped()) return false;
+      const used = Atomics.load(this.#ctl, USED);
+      if (this.#size - used >= n) return true;
+      Atomics.wait(this.#ctl, USED, used, 100);
+    }
+  }
+}
+
+/** A directory's listing as read ahead: the walk's path of it, its identity, where its record is in the ring. */
+export interface Listing {
+  path: string;
+  dev: string;
+  ino: string;
+  /** The directory goes on in the next record. */
+  more: boolean;
+  /** Its listing failed after records of it went: not to be used. */
+  broken: boolean;
+  /** Where its entry count is in the ring, and the record's end there. */
+  entriesAt: number;
+  end: number;
+}
+
+/**
+ * The walk's side: looks at the records in the ring in the order they were put; each is read (entries()) or
+ * passed, then given back to the thread (done()).
+ */
+export class ListingReader {
+  readonly #ctl: Int32Array;
+  readonly #ring: Uint8Array;
+  readonly #view: DataView;
+  readonly #size: number;
+  #r = 0;
+  /** The record looked at and not yet given back, and its length. */
+  #open = 0;
+
+  constructor(ctl: Int32Array, ring: Uint8Array) {
+    this.#ctl = ctl;
+    this.#ring = ring;
+    this.#view = new DataView(ring.buffer, ring.byteOffset, ring.byteLength);
+    this.#size = ring.length;
+  }
+
+  /** The next record's header, if one is there now (call done() before asking for the one after). */
+  next(): Listing | undefined {
+    if (this.#open) throw new Error("listing_ring: the record before is not done");
+    let used = Atomics.load(this.#ctl, USED);
+    if (used === 0) return undefined;
+    const size = this.#size;
+    if (size - this.#r < 4 || this.#view.getUint32(this.#r, true) === WRAP) {
+      const skip = size - this.#r;
+      this.#r = 0;
+      this.#free(skip);
+      used -= skip;
+      if (used === 0) return undefined;
+    }
+    const at = this.#r, v = this.#view;
+    const n = v.getUint32(at, true);
+    this.#open = n;
+    const self = parseStatx(this.#ring, v, at + 5);
+    const p = at + 5 + STATX_READ;
+    const len = v.getUint32(p, true);
+    return {
+      path: decoder.decode(this.#ring.subarray(p + 4, p + 4 + len)),
+      dev: self.dev,
+      ino: self.ino,
+      more: (this.#ring[at + 4] & MORE) !== 0,
+      broken: (this.#ring[at + 4] & BROKEN) !== 0,
+      entriesAt: p + 4 + len,
+      end: at + n,
+    };
+  }
+
+  /** The entries of the record `l` (the one open), appended to `out`: names are copied out, stats parsed. */
+  entries(l: Listing, out: DirEntry[]): DirEntry[] {
+    const ring = this.#ring, v = this.#view;
+    const count = v.getUint32(l.entriesAt, true);
+    const namesAt = l.entriesAt + 8;
+    const namesEnd = namesAt + v.getUint32(l.entriesAt + 4, true);
+    const names = ring.slice(namesAt, namesEnd);
+    let at = 0, f = namesEnd;
+    for (let i = 0; i < count; i++, f += ENTRY) {
+      const len = names[at] | (names[at + 1] << 8);
+      const name = names.subarray(at + 2, at + 2 + len);
+      at += 2 + len;
+      const type = ring[f];
+      out.push(
+        v.getInt32(f + 1, true) === 0 ? { name, type, stat: parseStatx(ring, v, f + 5) } : { name, type },
+      );
+    }
+    return out;
+  }
+
+  /** Gives the open record's space back to the thread. */
+  done(): void {
+    const n = this.#open;
+    this.#open = 0;
+    this.#r = (this.#r + n) % this.#size;
+    this.#free(n);
+  }
+
+  #free(n: number): void {
+    Atomics.sub(this.#ctl, USED, n);
+    Atomics.notify(this.#ctl, USED);
+  }
+}

@@ -1,0 +1,144 @@
+// A walk's read-ahead thread (read_ahead.ts starts it): walks the same tree as the walk, in the order the walk
+// enters its directories, and puts each directory's listing with every entry's statx into the shared ring
+// (listing_ring.ts), so the walk on the agent's thread finds them made instead of making the system calls itself.
+// It only reads: it opens directories (relative to their parent's fd, never following a symlink below the top),
+// lists and stats. What it cannot read it leaves out; the walk meets the error itself.
+import * as libc from "./libc_posix.ts";
+import { STATX_READ } from "./libc_posix.ts";
+import { bytesToPath, pathToBytes } from "./names.ts";
+import { keyOrder } from "../../key_order.ts";
+import { CONTROL_WORDS, DONE, FAILED, ListingWriter, STARTED, STATE, STOP, USED } from "./listing_ring.ts";
+
+/** What the thread is started with (plain data and the ring's shared memory). */
+export interface ReadAheadInit {
+  control: SharedArrayBuffer;
+  ring: SharedArrayBuffer;
+  /** The walk's path of the first directory it lists, and the real one to open. */
+  path: string;
+  real: string;
+  /** Whether opening `real` may follow a symlink at its end (the base of a pattern is resolved; a literal not). */
+  follow: boolean;
+  /** The depth of the first directory, and the deepest the walk enters. */
+  depth: number;
+  maxDepth: number;
+}
+
+const DIR_FLAGS = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK;
+const join = (dir: string, name: string) => (dir.endsWith("/") ? dir + name : dir + "/" + name);
+
+/** Walks and writes; returns when done or asked to stop. */
+export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
+  const sx = new Uint8Array(256);
+  const stat = sx.subarray(0, STATX_READ);
+  const self = new Uint8Array(256);
+  const dv = new DataView(self.buffer);
+  const dents = new Uint8Array(64 * 1024);
+  const dentsView = new DataView(dents.buffer);
+  /** The entry's name, NUL-terminated, for statx. */
+  const name = new Uint8Array(4098);
+  const visited = new Set<string>();
+
+  /** Lists the directory `fd` into the ring; false when asked to stop. */
+  const list = (fd: number, path: string, depth: number): boolean => {
+    if (w.stopped()) return false;
+    // A directory seen already (by identity) is not listed twice: the walk does not enter it again.
+    if (libc.fstatInto(fd, self) !== 0) return true;
+    const id = `${dv.getUint32(136, true)}:${dv.getUint32(140, true)}:${dv.getUint32(32, true)}:${
+      dv.getUint32(36, true)
+    }`;
+    if (visited.has(id)) return true;
+    visited.add(id);
+    const dirs: { name: Uint8Array<ArrayBuffer>; key: string }[] = [];
+    const deeper = depth + 1 <= init.maxDepth;
+    let begun = false;
+    for (;;) {
+      let n: number;
+      try {
+        n = libc.getdents(fd, dents);
+      } catch {
+        // Unreadable: the walk meets the error itself (records of it that went are marked so).
+        return begun ? w.end(true) : true;
+      }
+      if (!begun) {
+        if (!w.begin(path, self)) return true;
+        begun = true;
+      }
+      if (n === 0) break;
+      // The kernel's records read where they lie: a name is copied into the ring and, NUL-terminated, for statx.
+      for (let off = 0; off < n;) {
+        const reclen = dentsView.getUint16(off + 16, true);
+        const type = dents[off + 18];
+        const start = off + 19;
+        off += reclen;
+        let end = start;
+        while (dents[end] !== 0) end++;
+        const len = end - start;
+        if (dents[start] === 46 && (len === 1 || (len === 2 && dents[start + 1] === 46))) continue;
+        for (let i = 0; i <= len; i++) name[i] = dents[start + i];
+        const errno = libc.statInto(fd, name, false, sx);
+        if (!w.entry(dents, start, len + 1, type, errno, stat)) return false;
+        if (errno === 0 && deeper && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR) {
+          dirs.push({
+            name: dents.slice(start, end + 1),
+            key: bytesToPath(dents.subarray(start, end)) + "/",
+          });
+        }
+      }
+    }
+    if (!w.end()) return false;
+    // Entered as the walk enters them: where their contents' keys sort (walk_limits.ts keyOrderedDescents).
+    dirs.sort((a, b) => keyOrder(a.key, b.key));
+    for (const d of dirs) {
+      let child: number;
+      try {
+        child = libc.openAt(fd, d.name, DIR_FLAGS | libc.O_NOFOLLOW);
+      } catch {
+        continue;
+      }
+      try {
+        if (!list(child, join(path, d.key.slice(0, -1)), depth + 1)) return false;
+      } finally {
+        libc.close(child);
+      }
+    }
+    return true;
+  };
+
+  let top: number;
+  try {
+    top = libc.openAt(
+      libc.AT_FDCWD,
+      libc.cstr(pathToBytes(init.real)),
+      DIR_FLAGS | (init.follow ? 0 : libc.O_NOFOLLOW),
+    );
+  } catch {
+    return;
+  }
+  try {
+    list(top, init.path, init.depth);
+  } finally {
+    libc.close(top);
+  }
+}
+
+// deno-lint-ignore no-explicit-any
+const self_ = globalThis as any;
+self_.onmessage = (e: MessageEvent<ReadAheadInit>) => {
+  const init = e.data;
+  const control = new Int32Array(init.control, 0, CONTROL_WORDS);
+  let state = DONE;
+  // Began, then asked whether to stop: a walk that stops before it sees this waits for no fd to be closed.
+  Atomics.store(control, STARTED, 1);
+  try {
+    if (Atomics.load(control, STOP) === 0) {
+      readAhead(init, new ListingWriter(control, new Uint8Array(init.ring)));
+    }
+  } catch {
+    state = FAILED;
+  } finally {
+    Atomics.store(control, STATE, state);
+    Atomics.notify(control, STATE);
+    Atomics.notify(control, USED);
+    self_.close();
+  }
+};

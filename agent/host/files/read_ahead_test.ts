@@ -1,0 +1,191 @@
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import { parseRule } from "../../collectors/files/match.ts";
+import { type Found, walk, type WalkOptions } from "./walk_posix.ts";
+import type { ReadAheadStats } from "./read_ahead.ts";
+import { CHUNK_BYTES } from "./listing_ring.ts";
+import type { Links } from "./walk_limits.ts";
+import * as libc from "./libc_posix.ts";
+
+/**
+ * A tree with what a walk must get right: names that sort apart from a depth-first walk ("a-b", "a.c" before
+ * "a/…"), names that are not UTF-8 or hold a newline or a backslash, a directory of 1,200 long names (several
+ * records), an empty one, deep ones, links to a directory, a file and nowhere, a FIFO.
+ */
+async function makeTree(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "ctagent-readahead-" });
+  execFileSync("bash", [
+    "-c",
+    `set -e
+    mkdir -p a/z a-b b deep/1/2/3/4/5 empty "$(printf 'bad\\xff\\xfe')" "$(printf 'new\\nline')" 'back\\slash' big
+    for f in a.c a0 a/x a/z/y a/z- a-b/q b/k1 b/k2 b/k3 deep/1/2/3/4/5/f deep/1/f "$(printf 'bad\\xff\\xfe/\\x80x')" \
+      "$(printf 'new\\nline/n')" 'back\\slash/s'; do printf '%s' "$f" > "$f"; done
+    long=$(printf 'n%.0s' $(seq 200))
+    for i in $(seq 1200); do : > "big/$long$i"; done
+    ln -s b lnkdir; ln -s a.c lnkfile; ln -s nowhere dangling; mkfifo fifo`,
+  ], { cwd: dir });
+  return dir;
+}
+
+/** What a walk gives, in its order, each as text. */
+async function walked(
+  dir: string,
+  o: { literal?: boolean; links?: Links; type?: "File" | "Directory" | "*"; maxDepth?: number },
+  readAhead?: WalkOptions["readAhead"],
+  onFound?: (f: Found) => void,
+) {
+  const found: string[] = [];
+  const rule = o.literal ? parseRule(dir, "linux") : parseRule(`${dir}/.*`, "linux");
+  const report = await walk({
+    rule,
+    realBase: rule.base,
+    recurse: true,
+    links: o.links ?? "Manage",
+    type: o.type ?? "*",
+    maxDepth: o.maxDepth ?? 20,
+    budget: { left: 100_000 },
+    readAhead,
+  }, (f) => {
+    const s = f.stat;
+    found.push(
+      JSON.stringify([f.path, s.mode, s.ino, s.dev, s.size, s.mtimeNsec, s.ctimeNsec, f.linkTarget, f.error]),
+    );
+    onFound?.(f);
+  });
+  return { found, report };
+}
+
+/** A small ring (records go round it), and time for `deno test` to type-check the thread's module. */
+const small = (stats: ReadAheadStats) => ({ ringBytes: CHUNK_BYTES + 50_000, stats, firstWaitMs: 60_000 });
+const newStats = (): ReadAheadStats => ({ taken: 0, passed: 0, gaveUp: false });
+
+Deno.test("a walk that reads ahead finds what it finds without, in the same order, taking the thread's listings", async () => {
+  const dir = await makeTree();
+  try {
+    const cases = [
+      {},
+      { literal: true },
+      { links: "Follow" as const, type: "File" as const },
+      { links: "Ignore" as const },
+      { maxDepth: 2 },
+    ];
+    for (const c of cases) {
+      const plain = await walked(dir, c);
+      const stats = newStats();
+      const ahead = await walked(dir, c, small(stats));
+      assert.deepEqual(ahead.found, plain.found, JSON.stringify(c));
+      assert.deepEqual(ahead.report, plain.report, JSON.stringify(c));
+      assert.ok(plain.found.length >= (c.type === "File" ? 1200 : 1220), `${plain.found.length} found`);
+      // Every directory the walk entered came from the thread (deep ones too, unless maxDepth stops the walk).
+      assert.equal(stats.gaveUp, false);
+      assert.ok(stats.taken >= (c.maxDepth ? 8 : 14), `${JSON.stringify(c)}: ${JSON.stringify(stats)}`);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a walk takes no listing of another directory than the one at its path", async () => {
+  const dir = await makeTree();
+  const copy = `${dir}-copy`;
+  try {
+    execFileSync("cp", ["-a", dir, copy]);
+    const plain = await walked(dir, {});
+    // The thread reads the copy: the same names at the same paths, other directories (other inodes).
+    const stats = newStats();
+    const ahead = await walked(dir, {}, { ...small(stats), real: copy });
+    assert.deepEqual(ahead.found, plain.found);
+    assert.equal(stats.taken, 0);
+    assert.ok(stats.passed >= 14, JSON.stringify(stats));
+  } finally {
+    await Deno.remove(copy, { recursive: true });
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a directory replaced after its listing was read ahead: its fd, asked then, is refused", async () => {
+  const dir = await makeTree();
+  try {
+    const stats = newStats();
+    const seen: { path: string; fd: number | string }[] = [];
+    await walked(dir, { type: "File" }, small(stats), (f) => {
+      if (f.path === `${dir}/b/k1`) {
+        // The listing of b (k1, k2, k3) was taken; b is now another directory, with other files.
+        Deno.renameSync(`${dir}/b`, `${dir}/b.old`);
+        Deno.mkdirSync(`${dir}/b`);
+        Deno.writeTextFileSync(`${dir}/b/k2`, "another");
+      }
+      if (!f.path.startsWith(`${dir}/b/`)) return;
+      try {
+        const fd = f.dirfd;
+        // An fd given is of the directory listed: the file opened through it is the one the walk found.
+        const st = libc.statAt(fd, f.name, false);
+        seen.push({ path: f.path, fd: st.ino === f.stat.ino ? "same file" : "another file" });
+      } catch (e) {
+        seen.push({ path: f.path, fd: (e as Error).message });
+      }
+    });
+    assert.ok(stats.taken > 0);
+    const refused = `${dir}/b: another directory since it was listed`;
+    assert.deepEqual(seen, [
+      { path: `${dir}/b/k1`, fd: refused },
+      { path: `${dir}/b/k2`, fd: refused },
+      { path: `${dir}/b/k3`, fd: refused },
+    ]);
+    // Without reading ahead the walk holds b's fd from its listing on: the files it found are the ones opened.
+    const held: string[] = [];
+    await walked(dir, { type: "File" }, false, (f) => {
+      if (f.path.startsWith(`${dir}/b/`)) {
+        held.push(libc.statAt(f.dirfd, f.name, false).ino === f.stat.ino ? "same" : "other");
+      }
+    });
+    assert.deepEqual(held, ["same"]);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a walk that reads ahead leaves no fd open, done or stopped midway", async () => {
+  const dir = await makeTree();
+  // The fds open on the tree (the thread's runtime has fds of its own, which its end closes in its own time).
+  const fds = () =>
+    [...Deno.readDirSync("/proc/self/fd")].flatMap((e) => {
+      try {
+        const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+        return target.startsWith(dir) ? [target] : [];
+      } catch {
+        return [];
+      }
+    });
+  try {
+    let during: string[] = [];
+    await walked(dir, {}, small(newStats()), () => {
+      if (!during.length) during = fds();
+    });
+    assert.ok(during.length > 0, "the walk has the tree open while it walks");
+    assert.deepEqual(fds(), [], "after a whole walk");
+    const stop = new AbortController();
+    let n = 0;
+    const stats = newStats();
+    await assert.rejects(
+      walk({
+        rule: parseRule(`${dir}/.*`, "linux"),
+        realBase: dir,
+        recurse: true,
+        links: "Manage",
+        type: "*",
+        maxDepth: 20,
+        budget: { left: 100_000 },
+        signal: stop.signal,
+        readAhead: small(stats),
+      }, () => {
+        if (++n === 3) stop.abort(new Error("stopped"));
+      }),
+      /stopped/,
+    );
+    assert.ok(stats.taken > 0);
+    assert.deepEqual(fds(), [], "after a walk stopped");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

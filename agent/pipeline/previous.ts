@@ -134,7 +134,8 @@ export class StoredWindow {
       this.#hi = rows.length === this.size ? new KeyBound(rows[rows.length - 1][0]) : null;
       let high = false;
       // The rows lie after what this range read before them: only an earlier range can have seen them.
-      for (const [k, v] of rows) {
+      for (let i = 0; i < rows.length; i++) {
+        const k = rows[i][0], v = rows[i][1];
         const passed = this.#passed.size ? this.#passed.get(k) : undefined;
         if (passed !== undefined) this.#passed.delete(k);
         this.#keys.push(k);

@@ -296,7 +296,9 @@ export async function walk(
     // In key order, so the run reads its stored fingerprints front to back.
     const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean; stat?: Stat }[] = [];
     let high = false;
-    for (const e of entries) {
+    // Indexed loops: this one runs for every entry of every directory, in an async function.
+    for (let i = 0; i < entries.length; i++) {
+      const e = entries[i];
       const nameStr = bytesToPath(e.name.subarray(0, e.name.length - 1));
       const matched = matchAll || rule.test(nameStr);
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
@@ -310,7 +312,8 @@ export async function walk(
     const order = high ? keyOrder : plainKeyOrder;
     wanted.sort((a, b) => order(a.nameStr, b.nameStr));
     const later = keyOrderedDescents("/", order);
-    for (const w of wanted) {
+    for (let i = 0; i < wanted.length; i++) {
+      const w = wanted[i];
       if ((++ticks & 1023) === 0) opts.signal?.throwIfAborted();
       const at = join(path, w.nameStr);
       const s = limits.scoped(at, w.matched, recurse);

@@ -9,6 +9,7 @@ import { liveHost } from "../../host/mod.ts";
 import { bytesToPath } from "../../host/files/names.ts";
 import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
 import { SysError } from "../../host/files/libc_posix.ts";
+import { newReadAheadStats } from "../../host/files/read_ahead.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 import { memoryLogger } from "../../log.ts";
 import { MemorySink } from "../sink.ts";
@@ -254,10 +255,11 @@ Deno.test("a rescan that reads its listings ahead finds what one without finds, 
     await Deno.mkdir(`${t.dir}/sub/deep`);
     await Deno.writeTextFile(`${t.dir}/sub/deep/x.conf`, "another x\n");
     await Deno.writeTextFile(`${t.dir}/sub/deep/new.conf`, "new\n");
-    const stats = { taken: 0, passed: 0, gaveUp: false };
+    // Every listing from the thread (waited for), so that what changed is hashed through directories opened late.
+    const stats = newReadAheadStats();
     const ahead = await collectStreamed(s, liveHost(), {
       workers: 2,
-      readAhead: { stats, firstWaitMs: 60_000 },
+      readAhead: { stats, firstWaitMs: 60_000, waitAlways: true },
     }, first);
     const plain = await collectStreamed(s, liveHost(), { workers: 2, readAhead: false }, first);
     assert.deepEqual(ahead.items, plain.items);

@@ -262,3 +262,53 @@ export class ListingReader {
     Atomics.notify(this.#ctl, USED);
   }
 }
+
+/**
+ * Where the walk is: the path of the last directory it listed itself (the thread had not read it yet), so the
+ * thread goes past what the walk has done instead of reading it too. The walk writes it, the thread reads it; a
+ * sequence number, odd while it is written, tells a read that met a write (a seqlock).
+ */
+export class Position {
+  readonly #words: Int32Array;
+  readonly #bytes: Uint8Array;
+  #seen = -1;
+  #last: string | undefined;
+
+  /** Over `sab` (POSITION_BYTES), shared by the walk and the thread. */
+  constructor(sab: SharedArrayBuffer) {
+    this.#words = new Int32Array(sab, 0, 2);
+    this.#bytes = new Uint8Array(sab, 8);
+  }
+
+  /** The walk is at `path` (one too long for the buffer is not told: the thread just goes past less). */
+  write(path: string): void {
+    const w = this.#words;
+    const seq = Atomics.load(w, 0);
+    Atomics.store(w, 0, seq + 1);
+    const { read, written } = encoder.encodeInto(path, this.#bytes);
+    Atomics.store(w, 1, read === path.length ? written : -1);
+    Atomics.store(w, 0, seq + 2);
+  }
+
+  /** Where the walk was last told to be, if anywhere (a read that met a write gives the one before). */
+  read(): string | undefined {
+    const w = this.#words;
+    const seq = Atomics.load(w, 0);
+    if (seq === this.#seen || seq % 2 === 1) return this.#last;
+    const n = Atomics.load(w, 1);
+    const path = n < 0 ? undefined : decoder.decode(this.#bytes.slice(0, n));
+    if (Atomics.load(w, 0) !== seq) return this.#last;
+    this.#seen = seq;
+    if (path !== undefined) this.#last = path;
+    return this.#last;
+  }
+}
+
+/**
+ * The key a directory's listing has in the walk's order: its path and "/", as its contents' keys begin (the walk
+ * enters a directory where they sort: "a-b" before "a/", walk_limits.ts keyOrderedDescents).
+ */
+export const dirKey = (path: string): string => (path.endsWith("/") ? path : path + "/");
+
+/** The size of a Position's shared memory. */
+export const POSITION_BYTES = 8 + PATH_BYTES;

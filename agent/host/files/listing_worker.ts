@@ -7,12 +7,25 @@ import * as libc from "./libc_posix.ts";
 import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
 import { keyOrder } from "../../key_order.ts";
-import { CONTROL_WORDS, DONE, FAILED, ListingWriter, STARTED, STATE, STOP, USED } from "./listing_ring.ts";
+import {
+  CONTROL_WORDS,
+  dirKey,
+  DONE,
+  FAILED,
+  ListingWriter,
+  Position,
+  STARTED,
+  STATE,
+  STOP,
+  USED,
+} from "./listing_ring.ts";
 
 /** What the thread is started with (plain data and the ring's shared memory). */
 export interface ReadAheadInit {
   control: SharedArrayBuffer;
   ring: SharedArrayBuffer;
+  /** Where the walk is when it lists a directory itself (listing_ring.ts Position): what the thread goes past. */
+  position: SharedArrayBuffer;
   /** The walk's path of the first directory it lists, and the real one to open. */
   path: string;
   real: string;
@@ -26,8 +39,12 @@ export interface ReadAheadInit {
 const DIR_FLAGS = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK;
 const join = (dir: string, name: string) => (dir.endsWith("/") ? dir + name : dir + "/" + name);
 
+/** Whether every key in the directory `key` (dirKey) sorts before `at` (a dirKey): the walk is past all of them. */
+const pastBelow = (key: string, at: string) => keyOrder(key, at) < 0 && !at.startsWith(key);
+
 /** Walks and writes; returns when done or asked to stop. */
 export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
+  const walkAt = new Position(init.position);
   const sx = new Uint8Array(256);
   const stat = sx.subarray(0, STATX_READ);
   const self = new Uint8Array(256);
@@ -38,7 +55,10 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
   const name = new Uint8Array(4098);
   const visited = new Set<string>();
 
-  /** Lists the directory `fd` into the ring; false when asked to stop. */
+  /**
+   * Lists the directory `fd` into the ring, with its entries' statx; one the walk is past (it listed it itself)
+   * is only gone through, by d_type, to what lies beyond. Then its subdirectories. False when asked to stop.
+   */
   const list = (fd: number, path: string, depth: number): boolean => {
     if (w.stopped()) return false;
     // A directory seen already (by identity) is not listed twice: the walk does not enter it again.
@@ -48,6 +68,8 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
     }`;
     if (visited.has(id)) return true;
     visited.add(id);
+    const at = walkAt.read();
+    const put = at === undefined || keyOrder(dirKey(path), dirKey(at)) > 0;
     const dirs: { name: Uint8Array<ArrayBuffer>; key: string }[] = [];
     const deeper = depth + 1 <= init.maxDepth;
     let begun = false;
@@ -59,7 +81,7 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
         // Unreadable: the walk meets the error itself (records of it that went are marked so).
         return begun ? w.end(true) : true;
       }
-      if (!begun) {
+      if (put && !begun) {
         if (!w.begin(path, self)) return true;
         begun = true;
       }
@@ -74,10 +96,14 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
         while (dents[end] !== 0) end++;
         const len = end - start;
         if (dents[start] === 46 && (len === 1 || (len === 2 && dents[start + 1] === 46))) continue;
-        for (let i = 0; i <= len; i++) name[i] = dents[start + i];
-        const errno = libc.statInto(fd, name, false, sx);
-        if (!w.entry(dents, start, len + 1, type, errno, stat)) return false;
-        if (errno === 0 && deeper && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR) {
+        let dir: boolean;
+        if (put || type === libc.DT_UNKNOWN) {
+          for (let i = 0; i <= len; i++) name[i] = dents[start + i];
+          const errno = libc.statInto(fd, name, false, sx);
+          if (put && !w.entry(dents, start, len + 1, type, errno, stat)) return false;
+          dir = errno === 0 && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR;
+        } else dir = type === libc.DT_DIR;
+        if (dir && deeper) {
           dirs.push({
             name: dents.slice(start, end + 1),
             key: bytesToPath(dents.subarray(start, end)) + "/",
@@ -85,20 +111,24 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
         }
       }
     }
-    if (!w.end()) return false;
+    if (begun && !w.end()) return false;
     // Entered as the walk enters them: where their contents' keys sort (walk_limits.ts keyOrderedDescents).
     dirs.sort((a, b) => keyOrder(a.key, b.key));
     for (const d of dirs) {
-      let child: number;
+      const child = join(path, d.key.slice(0, -1));
+      // All of it behind the walk: left to it.
+      const now = walkAt.read();
+      if (now !== undefined && pastBelow(dirKey(child), dirKey(now))) continue;
+      let fd2: number;
       try {
-        child = libc.openAt(fd, d.name, DIR_FLAGS | libc.O_NOFOLLOW);
+        fd2 = libc.openAt(fd, d.name, DIR_FLAGS | libc.O_NOFOLLOW);
       } catch {
         continue;
       }
       try {
-        if (!list(child, join(path, d.key.slice(0, -1)), depth + 1)) return false;
+        if (!list(fd2, child, depth + 1)) return false;
       } finally {
-        libc.close(child);
+        libc.close(fd2);
       }
     }
     return true;

@@ -1,16 +1,22 @@
-// The walk's side of its read-ahead thread (listing_worker.ts): starts it, and hands the walk the listing of the
-// directory it has just opened when the thread made it, else nothing (the walk lists it itself). A listing is taken
-// only when it is of the very directory the walk holds open (same device and inode): the thread's walk and this
-// one each go by their own directory fds, so what one saw of a directory is what the other would have seen a moment
-// earlier. Whatever goes wrong on the thread's side (it cannot start, falls behind, fails) leaves the walk as it
-// was without it.
+// The walk's side of its read-ahead thread (listing_worker.ts): starts it, and hands the walk the listing of a
+// directory when the thread made it, else nothing (the walk lists it itself). A listing is taken only when it is
+// of the very directory the walk means (same device and inode): the thread's walk and this one each go by their
+// own directory fds, so what one saw of a directory is what the other would have seen a moment earlier.
+//
+// The two share the work: the walk waits for the thread only at its start; later, a directory the thread has not
+// read yet the walk lists itself, and tells the thread where it is, so the thread goes past it instead of reading
+// it too. Whatever goes wrong on the thread's side (it cannot start, falls behind, fails) leaves the walk as it was
+// without it.
 import * as libc from "./libc_posix.ts";
 import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
 import {
   CONTROL_WORDS,
+  dirKey,
   type Listing,
   ListingReader,
+  Position,
+  POSITION_BYTES,
   RING_BYTES,
   RUNNING,
   STARTED,
@@ -22,7 +28,7 @@ import type { ReadAheadInit } from "./listing_worker.ts";
 
 /**
  * How long the walk waits for the thread's first listing (its start: ~10 ms in the compiled program, longer on a
- * busy machine), and for a later one, before going on alone.
+ * busy machine), and for the rest of a directory whose first part came, before going on alone.
  */
 export const FIRST_WAIT_MS = 2000;
 export const WAIT_MS = 50;
@@ -34,7 +40,9 @@ export interface ReadAheadStats {
   /** Listings the walk took, and ones it passed (of directories it did not enter, or not the ones it meant). */
   taken: number;
   passed: number;
-  /** Whether the walk stopped waiting for the thread (it had not started, or fell behind). */
+  /** Directories the walk listed itself while the thread ran, the thread not there yet. */
+  here: number;
+  /** Whether the walk stopped waiting for the thread (it did not start in time). */
   gaveUp: boolean;
 }
 
@@ -45,40 +53,50 @@ export interface ReadAheadOptions {
   ringBytes?: number;
   /** How long to wait for the thread's start (default FIRST_WAIT_MS; tests: `deno test` type-checks it first). */
   firstWaitMs?: number;
+  /** Whether the walk waits for every listing the thread has not made yet, rather than make it (tests). */
+  waitAlways?: boolean;
   /** The tree the thread reads instead of the walk's own (tests: listings of other directories are not taken). */
   real?: string;
   /** Filled as the walk goes. */
   stats?: ReadAheadStats;
 }
 
+export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0, gaveUp: false });
+
 export class ReadAhead {
   readonly #control: Int32Array;
   readonly #reader: ListingReader;
+  readonly #position: Position;
   readonly #worker: Worker;
   #head: Listing | undefined;
-  #waited = false;
-  /** Still worth waiting for: set off when the thread fell behind, failed or was stopped. */
+  /** Waiting for the thread's first listing. */
+  #starting = true;
+  /** Still worth waiting for: set off when the thread did not start in time, or was stopped. */
   #on = true;
   readonly #stats: ReadAheadStats;
   readonly #firstWaitMs: number;
+  readonly #waitAlways: boolean;
 
-  constructor(init: Omit<ReadAheadInit, "control" | "ring">, opts: ReadAheadOptions = {}) {
-    this.#stats = opts.stats ?? { taken: 0, passed: 0, gaveUp: false };
+  constructor(init: Omit<ReadAheadInit, "control" | "ring" | "position">, opts: ReadAheadOptions = {}) {
+    this.#stats = opts.stats ?? newReadAheadStats();
     this.#firstWaitMs = opts.firstWaitMs ?? FIRST_WAIT_MS;
+    this.#waitAlways = opts.waitAlways ?? false;
     const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
     const ring = new SharedArrayBuffer(opts.ringBytes ?? RING_BYTES);
+    const position = new SharedArrayBuffer(POSITION_BYTES);
     this.#control = new Int32Array(control);
     this.#reader = new ListingReader(this.#control, new Uint8Array(ring));
+    this.#position = new Position(position);
     this.#worker = new Worker(opts.workerUrl ?? new URL("./listing_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    // An error ends the thread; the walk goes on alone (its next wait times out at worst).
+    // An error ends the thread; the walk goes on alone (it waits for it at most once, at its start).
     this.#worker.onerror = (e) => {
       e.preventDefault();
       this.#on = false;
     };
     this.#worker.postMessage(
-      { ...init, real: opts.real ?? init.real, control, ring } satisfies ReadAheadInit,
+      { ...init, real: opts.real ?? init.real, control, ring, position } satisfies ReadAheadInit,
     );
   }
 
@@ -97,9 +115,16 @@ export class ReadAhead {
 
   #find(path: string, identity: () => libc.Stat): DirEntry[] | undefined {
     for (;;) {
-      const h = this.#head ?? (this.#head = this.#next());
-      if (!h) return undefined;
-      const order = keyOrder(h.path, path);
+      const h = this.#head ?? (this.#head = this.#first());
+      if (!h) {
+        // The thread is not there yet: the walk lists it, and the thread goes past it.
+        if (this.#running()) {
+          this.#position.write(path);
+          this.#stats.here++;
+        }
+        return undefined;
+      }
+      const order = keyOrder(dirKey(h.path), dirKey(path));
       // A directory after this one: the thread has not this one (it could not read it, or it changed).
       if (order > 0) return undefined;
       this.#head = undefined;
@@ -128,40 +153,51 @@ export class ReadAhead {
       if (keep) this.#reader.entries(l, out);
       this.#reader.done();
       if (!l.more) return keep ? out : undefined;
-      l = this.#next();
+      // The rest of the directory is being put: waited for.
+      l = this.#next(WAIT_MS);
       // The thread stopped inside the directory: what it listed of it is not all of it.
       if (!l) return undefined;
     }
   }
 
-  /** The next record, waiting for it while the thread runs and keeps up. */
-  #next(): Listing | undefined {
+  /** A directory's first record: waited for at the thread's start (and always with waitAlways), else if there. */
+  #first(): Listing | undefined {
+    if (this.#starting) {
+      this.#starting = false;
+      const l = this.#next(this.#firstWaitMs);
+      if (!l && this.#running()) {
+        // It did not start in time: the walk goes on alone.
+        this.#stats.gaveUp = true;
+        this.#stopping();
+      }
+      return l;
+    }
+    return this.#waitAlways ? this.#next(this.#firstWaitMs) : this.#reader.next();
+  }
+
+  /** The next record, waiting up to `ms` for it while the thread runs. */
+  #next(ms: number): Listing | undefined {
     for (;;) {
       const l = this.#reader.next();
-      if (l || !this.#on) return l;
-      if (Atomics.load(this.#control, STATE) !== RUNNING) {
-        // Done: what it put before saying so is there to read.
-        this.#on = false;
-        return this.#reader.next();
-      }
-      const waited = Atomics.wait(this.#control, USED, 0, this.#waited ? WAIT_MS : this.#firstWaitMs);
-      this.#waited = true;
-      if (waited === "timed-out") {
-        // Not started yet, or fallen behind the walk: the walk goes on alone.
-        this.#on = false;
-        this.#stats.gaveUp = true;
-        Atomics.store(this.#control, STOP, 1);
-        Atomics.notify(this.#control, USED);
-        return this.#reader.next();
-      }
+      if (l || !this.#running()) return l ?? this.#reader.next();
+      if (Atomics.wait(this.#control, USED, 0, ms) === "timed-out") return this.#reader.next();
     }
+  }
+
+  /** Whether the thread is reading ahead (not done, failed, or stopped). */
+  #running(): boolean {
+    return this.#on && Atomics.load(this.#control, STATE) === RUNNING;
+  }
+
+  #stopping(): void {
+    this.#on = false;
+    Atomics.store(this.#control, STOP, 1);
+    Atomics.notify(this.#control, USED);
   }
 
   /** Stops the thread (it closes its fds first) and ends it. */
   stop(): void {
-    this.#on = false;
-    Atomics.store(this.#control, STOP, 1);
-    Atomics.notify(this.#control, USED);
+    this.#stopping();
     // One that began may hold directory fds: it closes them as it stops (one that did not will not begin).
     if (Atomics.load(this.#control, STARTED)) Atomics.wait(this.#control, STATE, RUNNING, STOP_WAIT_MS);
     this.#worker.terminate();

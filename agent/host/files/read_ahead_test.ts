@@ -2,8 +2,16 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseRule } from "../../collectors/files/match.ts";
 import { type Found, walk, type WalkOptions } from "./walk_posix.ts";
-import type { ReadAheadStats } from "./read_ahead.ts";
-import { CHUNK_BYTES } from "./listing_ring.ts";
+import { newReadAheadStats, type ReadAheadStats } from "./read_ahead.ts";
+import {
+  CHUNK_BYTES,
+  CONTROL_WORDS,
+  ListingReader,
+  ListingWriter,
+  Position,
+  POSITION_BYTES,
+} from "./listing_ring.ts";
+import { readAhead } from "./listing_worker.ts";
 import type { Links } from "./walk_limits.ts";
 import * as libc from "./libc_posix.ts";
 
@@ -57,7 +65,7 @@ async function walked(
 
 /** A small ring (records go round it), and time for `deno test` to type-check the thread's module. */
 const small = (stats: ReadAheadStats) => ({ ringBytes: CHUNK_BYTES + 50_000, stats, firstWaitMs: 60_000 });
-const newStats = (): ReadAheadStats => ({ taken: 0, passed: 0, gaveUp: false });
+const newStats = newReadAheadStats;
 
 Deno.test("a walk that reads ahead finds what it finds without, in the same order, taking the thread's listings", async () => {
   const dir = await makeTree();
@@ -71,14 +79,57 @@ Deno.test("a walk that reads ahead finds what it finds without, in the same orde
     ];
     for (const c of cases) {
       const plain = await walked(dir, c);
+      assert.ok(plain.found.length >= (c.type === "File" ? 1200 : 1220), `${plain.found.length} found`);
+      // Waiting for every listing: each directory the walk entered came from the thread.
       const stats = newStats();
-      const ahead = await walked(dir, c, small(stats));
+      const ahead = await walked(dir, c, { ...small(stats), waitAlways: true });
       assert.deepEqual(ahead.found, plain.found, JSON.stringify(c));
       assert.deepEqual(ahead.report, plain.report, JSON.stringify(c));
-      assert.ok(plain.found.length >= (c.type === "File" ? 1200 : 1220), `${plain.found.length} found`);
-      // Every directory the walk entered came from the thread (deep ones too, unless maxDepth stops the walk).
       assert.equal(stats.gaveUp, false);
+      assert.equal(stats.here, 0);
       assert.ok(stats.taken >= (c.maxDepth ? 8 : 14), `${JSON.stringify(c)}: ${JSON.stringify(stats)}`);
+      // Sharing the work (the walk lists what the thread has not yet): the same, however it was shared.
+      const shared = newStats();
+      const both = await walked(dir, c, small(shared));
+      assert.deepEqual(both.found, plain.found, JSON.stringify(c));
+      assert.deepEqual(both.report, plain.report, JSON.stringify(c));
+      assert.ok(shared.taken >= 1, JSON.stringify(shared));
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("the thread goes past the directories the walk listed itself, and reads on from where the walk is", async () => {
+  const dir = await makeTree();
+  try {
+    /** The paths of the records the thread puts, reading the whole tree, the walk told to be at `at`. */
+    const records = (at?: string) => {
+      const control = new Int32Array(new SharedArrayBuffer(CONTROL_WORDS * 4));
+      const ring = new Uint8Array(new SharedArrayBuffer(8 << 20));
+      const position = new SharedArrayBuffer(POSITION_BYTES);
+      if (at !== undefined) new Position(position).write(at);
+      const init = { path: dir, real: dir, follow: true, depth: 0, maxDepth: 20 };
+      readAhead({
+        ...init,
+        control: control.buffer as SharedArrayBuffer,
+        ring: ring.buffer as SharedArrayBuffer,
+        position,
+      }, new ListingWriter(control, ring));
+      const r = new ListingReader(control, ring);
+      const out: string[] = [];
+      for (let l = r.next(); l; l = r.next()) {
+        if (!out.includes(l.path)) out.push(l.path);
+        r.done();
+      }
+      return out;
+    };
+    const all = records();
+    // In the walk's order: "a-b" before "a" (its contents' keys, "a-b/…" before "a/…"), deep ones, the big one.
+    assert.ok(all.length >= 16, all.join(" "));
+    assert.ok(all.indexOf(`${dir}/a-b`) < all.indexOf(`${dir}/a`), all.join(" "));
+    for (const k of [0, 3, all.indexOf(`${dir}/a`), all.indexOf(`${dir}/deep/1/2`), all.length - 1]) {
+      assert.deepEqual(records(all[k]), all.slice(k + 1), `the walk at ${all[k]}`);
     }
   } finally {
     await Deno.remove(dir, { recursive: true });
@@ -93,7 +144,7 @@ Deno.test("a walk takes no listing of another directory than the one at its path
     const plain = await walked(dir, {});
     // The thread reads the copy: the same names at the same paths, other directories (other inodes).
     const stats = newStats();
-    const ahead = await walked(dir, {}, { ...small(stats), real: copy });
+    const ahead = await walked(dir, {}, { ...small(stats), real: copy, waitAlways: true });
     assert.deepEqual(ahead.found, plain.found);
     assert.equal(stats.taken, 0);
     assert.ok(stats.passed >= 14, JSON.stringify(stats));
@@ -108,7 +159,7 @@ Deno.test("a directory replaced after its listing was read ahead: its fd, asked 
   try {
     const stats = newStats();
     const seen: { path: string; fd: number | string }[] = [];
-    await walked(dir, { type: "File" }, small(stats), (f) => {
+    await walked(dir, { type: "File" }, { ...small(stats), waitAlways: true }, (f) => {
       if (f.path === `${dir}/b/k1`) {
         // The listing of b (k1, k2, k3) was taken; b is now another directory, with other files.
         Deno.renameSync(`${dir}/b`, `${dir}/b.old`);

@@ -132,7 +132,7 @@ export async function walk(
     matchAll: boolean,
   ): Promise<void> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
-    const listed = ahead?.listing(path, st);
+    const listed = ahead?.listing(path, st) ?? null;
     const dir = new Dir(-1, listed ? () => same(open(), st, path) : open);
     if (!listed) {
       try {
@@ -284,11 +284,18 @@ export async function walk(
     later.defer(nameStr, () => descend(() => ops.openAt(dir.fd, name, flags), path, st, depth, matchAll));
   };
 
-  /** Walks the entries of `dir` (`listed`: as read ahead). */
-  const listDir = async (dir: Dir, path: string, depth: number, matchAll: boolean, listed?: DirEntry[]) => {
+  /** Walks the entries of `dir` (`listed`: as read ahead; null: asked, not read ahead; undefined: not asked). */
+  const listDir = async (
+    dir: Dir,
+    path: string,
+    depth: number,
+    matchAll: boolean,
+    listed?: DirEntry[] | null,
+  ) => {
     let entries: DirEntry[];
     try {
-      entries = listed ?? ahead?.take(path, dir.fd) ?? ops.readDirFd(dir.fd);
+      entries = listed ?? (listed === undefined ? ahead?.take(path, dir.fd) : undefined) ??
+        ops.readDirFd(dir.fd);
     } catch (e) {
       unreadable(path, e);
       return;

@@ -7,7 +7,8 @@
 //   the directory's own statx (STATX_READ bytes: its identity, dev and ino)
 //   u32 path length, the path (UTF-8: the walk's path of the directory)
 //   u32 entry count, u32 length of the names, the names (each: u16 length with its NUL, the name and NUL),
-//   then per entry (ENTRY bytes): u8 d_type, i32 errno of its statx, its statx (STATX_READ bytes; 0: errno)
+//   then per entry (ENTRY bytes): u8 d_type, i32 errno of its statx, its statx (STATX_READ bytes, unused when
+//   the errno is not 0)
 // The walk copies only the names out of the ring (they must outlive the listing); the rest it reads in place.
 import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
 

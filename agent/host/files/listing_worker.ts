@@ -1,8 +1,10 @@
 // A walk's read-ahead thread (read_ahead.ts starts it): walks the same tree as the walk, in the order the walk
 // enters its directories, and puts each directory's listing with every entry's statx into the shared ring
 // (listing_ring.ts), so the walk on the agent's thread finds them made instead of making the system calls itself.
-// It only reads: it opens directories (relative to their parent's fd, never following a symlink below the top),
-// lists and stats. What it cannot read it leaves out; the walk meets the error itself.
+// Where the walk says it is (it listed a directory itself, the thread not there yet), the thread goes past: what
+// sorts before it is only gone through, by d_type, to what lies beyond. It only reads: it opens directories
+// (relative to their parent's fd, never following a symlink below the top), lists and stats. What it cannot read
+// it leaves out; the walk meets the error itself.
 import * as libc from "./libc_posix.ts";
 import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";

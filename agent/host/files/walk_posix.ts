@@ -149,7 +149,7 @@ export async function walk(
     }
   };
 
-  /** `fd`, when it is the directory `st` is; else it is closed and the walk told the directory changed. */
+  /** `fd`, when it is the directory `st` is; else it is closed, and the error says the directory changed. */
   const same = (fd: number, st: Stat, path: string): number => {
     let now: Stat;
     try {

@@ -27,10 +27,11 @@ import {
 import type { ReadAheadInit } from "./listing_worker.ts";
 
 /**
- * How long the walk waits for the thread's first listing (its start: ~10 ms in the compiled program, longer on a
- * busy machine), and for the rest of a directory whose first part came, before going on alone.
+ * How long the walk waits for the thread's first listing (its start: ~10 ms in the compiled program; a thread slower
+ * to start catches up with the walk, going past what it did), and for the rest of a directory whose first part
+ * came.
  */
-export const FIRST_WAIT_MS = 2000;
+export const FIRST_WAIT_MS = 100;
 export const WAIT_MS = 50;
 /** How long stop() waits for the thread to close its fds and end. */
 const STOP_WAIT_MS = 2000;
@@ -42,8 +43,6 @@ export interface ReadAheadStats {
   passed: number;
   /** Directories the walk listed itself while the thread ran, the thread not there yet. */
   here: number;
-  /** Whether the walk stopped waiting for the thread (it did not start in time). */
-  gaveUp: boolean;
 }
 
 export interface ReadAheadOptions {
@@ -61,7 +60,7 @@ export interface ReadAheadOptions {
   stats?: ReadAheadStats;
 }
 
-export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0, gaveUp: false });
+export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0 });
 
 export class ReadAhead {
   readonly #control: Int32Array;
@@ -69,9 +68,9 @@ export class ReadAhead {
   readonly #position: Position;
   readonly #worker: Worker;
   #head: Listing | undefined;
-  /** Waiting for the thread's first listing. */
+  /** Not waited for the thread's first listing yet. */
   #starting = true;
-  /** Still worth waiting for: set off when the thread did not start in time, or was stopped. */
+  /** Set off when the thread failed or was stopped. */
   #on = true;
   readonly #stats: ReadAheadStats;
   readonly #firstWaitMs: number;
@@ -90,7 +89,7 @@ export class ReadAhead {
     this.#worker = new Worker(opts.workerUrl ?? new URL("./listing_worker.ts", import.meta.url).href, {
       type: "module",
     });
-    // An error ends the thread; the walk goes on alone (it waits for it at most once, at its start).
+    // An error ends the thread; the walk goes on alone.
     this.#worker.onerror = (e) => {
       e.preventDefault();
       this.#on = false;
@@ -162,17 +161,9 @@ export class ReadAhead {
 
   /** A directory's first record: waited for at the thread's start (and always with waitAlways), else if there. */
   #first(): Listing | undefined {
-    if (this.#starting) {
-      this.#starting = false;
-      const l = this.#next(this.#firstWaitMs);
-      if (!l && this.#running()) {
-        // It did not start in time: the walk goes on alone.
-        this.#stats.gaveUp = true;
-        this.#stopping();
-      }
-      return l;
-    }
-    return this.#waitAlways ? this.#next(this.#firstWaitMs) : this.#reader.next();
+    if (!this.#starting && !this.#waitAlways) return this.#reader.next();
+    this.#starting = false;
+    return this.#next(this.#firstWaitMs);
   }
 
   /** The next record, waiting up to `ms` for it while the thread runs. */

@@ -3,10 +3,12 @@
 // of the very directory the walk means (same device and inode): the thread's walk and this one each go by their
 // own directory fds, so what one saw of a directory is what the other would have seen a moment earlier.
 //
-// The two share the work: the walk waits for the thread only at its start; later, a directory the thread has not
-// read yet the walk lists itself, and tells the thread where it is, so the thread goes past it instead of reading
-// it too. Whatever goes wrong on the thread's side (it cannot start, falls behind, fails) leaves the walk as it was
-// without it.
+// The walk waits for a listing the thread has not put yet, as long as the thread keeps up; once it did not within
+// WAIT_MS (a busy machine, a slow disk), the two share the work: a directory the thread has not read yet the walk
+// lists itself, and tells the thread where it is, so the thread goes past it instead of reading it too. (Sharing
+// from the start was slower on two cores: a /usr rescan 1.34-1.50 s against 1.30-1.37 s waiting; both threads'
+// system calls compete for the same cores.) Whatever goes wrong on the thread's side (it cannot start, falls behind,
+// fails) leaves the walk as it was without it.
 import * as libc from "./libc_posix.ts";
 import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
@@ -28,8 +30,7 @@ import type { ReadAheadInit } from "./listing_worker.ts";
 
 /**
  * How long the walk waits for the thread's first listing (its start: ~10 ms in the compiled program; a thread slower
- * to start catches up with the walk, going past what it did), and for the rest of a directory whose first part
- * came.
+ * to start catches up with the walk, going past what it did), and for a later one.
  */
 export const FIRST_WAIT_MS = 100;
 export const WAIT_MS = 50;
@@ -43,6 +44,8 @@ export interface ReadAheadStats {
   passed: number;
   /** Directories the walk listed itself while the thread ran, the thread not there yet. */
   here: number;
+  /** Waits for the thread that ran out (then the walk waits no more, and the two share the work). */
+  timedOut: number;
 }
 
 export interface ReadAheadOptions {
@@ -52,7 +55,7 @@ export interface ReadAheadOptions {
   ringBytes?: number;
   /** How long to wait for the thread's start (default FIRST_WAIT_MS; tests: `deno test` type-checks it first). */
   firstWaitMs?: number;
-  /** Whether the walk waits for every listing the thread has not made yet, rather than make it (tests). */
+  /** Whether the walk waits for every listing the thread has not made yet, however long (tests). */
   waitAlways?: boolean;
   /** The tree the thread reads instead of the walk's own (tests: listings of other directories are not taken). */
   real?: string;
@@ -60,7 +63,7 @@ export interface ReadAheadOptions {
   stats?: ReadAheadStats;
 }
 
-export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0 });
+export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0, timedOut: 0 });
 
 export class ReadAhead {
   readonly #control: Int32Array;
@@ -70,6 +73,8 @@ export class ReadAhead {
   #head: Listing | undefined;
   /** Not waited for the thread's first listing yet. */
   #starting = true;
+  /** The thread kept up so far: the walk waits for it (else they share the work). */
+  #keepsUp = true;
   /** Set off when the thread failed or was stopped. */
   #on = true;
   readonly #stats: ReadAheadStats;
@@ -159,11 +164,17 @@ export class ReadAhead {
     }
   }
 
-  /** A directory's first record: waited for at the thread's start (and always with waitAlways), else if there. */
+  /** A directory's first record: waited for while the thread keeps up, else taken if there. */
   #first(): Listing | undefined {
-    if (!this.#starting && !this.#waitAlways) return this.#reader.next();
+    if (!this.#keepsUp) return this.#reader.next();
+    const ms = this.#starting || this.#waitAlways ? this.#firstWaitMs : WAIT_MS;
     this.#starting = false;
-    return this.#next(this.#firstWaitMs);
+    const l = this.#next(ms);
+    if (!l && this.#running() && !this.#waitAlways) {
+      this.#keepsUp = false;
+      this.#stats.timedOut++;
+    }
+    return l;
   }
 
   /** The next record, waiting up to `ms` for it while the thread runs. */

@@ -85,7 +85,7 @@ Deno.test("a walk that reads ahead finds what it finds without, in the same orde
       const ahead = await walked(dir, c, { ...small(stats), waitAlways: true });
       assert.deepEqual(ahead.found, plain.found, JSON.stringify(c));
       assert.deepEqual(ahead.report, plain.report, JSON.stringify(c));
-      assert.equal(stats.here, 0);
+      assert.equal(stats.here + stats.timedOut, 0);
       assert.ok(stats.taken >= (c.maxDepth ? 8 : 14), `${JSON.stringify(c)}: ${JSON.stringify(stats)}`);
       // Sharing the work (the walk lists what the thread has not yet): the same, however it was shared.
       const shared = newStats();
@@ -130,6 +130,26 @@ Deno.test("the thread goes past the directories the walk listed itself, and read
     for (const k of [0, 3, all.indexOf(`${dir}/a`), all.indexOf(`${dir}/deep/1/2`), all.length - 1]) {
       assert.deepEqual(records(all[k]), all.slice(k + 1), `the walk at ${all[k]}`);
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a thread that reads nothing ahead: the walk waits for it once, then lists everything itself", async () => {
+  const dir = await makeTree();
+  try {
+    const plain = await walked(dir, {});
+    const stats = newStats();
+    const workerUrl = new URL("./testdata/idle_listing_worker.ts", import.meta.url).href;
+    const t0 = performance.now();
+    const alone = await walked(dir, {}, { stats, workerUrl, firstWaitMs: 300 });
+    assert.deepEqual(alone.found, plain.found);
+    assert.deepEqual(alone.report, plain.report);
+    assert.equal(stats.taken, 0);
+    assert.ok(stats.here >= 14, JSON.stringify(stats));
+    // One wait (300 ms), not one per directory.
+    assert.equal(stats.timedOut, 1);
+    assert.ok(performance.now() - t0 >= 300);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

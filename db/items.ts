@@ -79,9 +79,10 @@ export function scopeRanges(scope: Scope): [from: string, to: string][] {
 }
 
 /**
- * Rows [key, value] of a collector's item_rows that match `where` (on its columns), in key order. Read from the
- * table, not the items view: a rescan reads every stored fingerprint, and a condition on the view's columns
- * cannot use the table's partial indexes (a whole scan for the few items without a fingerprint).
+ * Rows [key, value] of a collector's item_rows that match `where` (on its columns), in key order, through `index`
+ * if named. Read from the table, not the items view: a rescan reads every stored fingerprint, and a condition on
+ * the view's columns cannot use the table's partial indexes (a whole scan for the few items without a
+ * fingerprint).
  */
 function storedRows(
   raw: DatabaseSync,
@@ -89,9 +90,10 @@ function storedRows(
   value: string,
   where: string,
   scope?: Scope,
+  index?: string,
 ): StoredRows {
   const q = (sql: string) => statement(raw, sql, true);
-  const base = `FROM item_rows WHERE collector = ? AND ${where}`;
+  const base = `FROM item_rows${index ? ` INDEXED BY ${index}` : ""} WHERE collector = ? AND ${where}`;
   if (scope) return scopedRows(q, base, collector, value, scopeRanges(scope));
   const after = q(`SELECT key, ${value} ${base} AND key > ? ORDER BY key LIMIT ?`);
   const from = q(`SELECT key, ${value} ${base} AND key >= ? ORDER BY key LIMIT ?`);
@@ -163,9 +165,20 @@ export function storedFingerprints(raw: DatabaseSync, collector: string, scope?:
   return storedRows(raw, collector, FINGERPRINT, "fingerprint IS NOT NULL", scope);
 }
 
-/** The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error. */
+/**
+ * The checksums of a collector's stored items (of `scope`) that have no fingerprint and no error: through the
+ * partial index of those (items_unprinted), which SQLite's planner passed over for the primary key, reading every
+ * item of the collector to find none (49 ms at the end of each /usr rescan, 119k items with fingerprints).
+ */
 export function storedChecksums(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
-  return storedRows(raw, collector, "checksum", "fingerprint IS NULL AND error IS NULL", scope);
+  return storedRows(
+    raw,
+    collector,
+    "checksum",
+    "fingerprint IS NULL AND error IS NULL",
+    scope,
+    "items_unprinted",
+  );
 }
 
 /**

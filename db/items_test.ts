@@ -256,3 +256,38 @@ Deno.test("a value marked as the row's key is read as the items view writes it, 
     await close();
   }
 });
+
+Deno.test("a run reads its stored checksums through the index of the items without a fingerprint", async () => {
+  const { raw, close } = await openDb(":memory:");
+  try {
+    // Many items with a fingerprint (a files tree), a few without (a collector that gives none would have all).
+    writeItems(raw, [
+      ...Array.from({ length: 3000 }, (_, i) => ({
+        key: `/f/${i}`,
+        json: JSON.stringify(fileItem(`/f/${i}`)),
+        fp: `fp${i}`,
+      })),
+      ...Array.from({ length: 5 }, (_, i) => ({ key: `/g/${i}`, json: '{"P":2}' })),
+    ]);
+    const prepared: string[] = [];
+    const prepare = raw.prepare.bind(raw);
+    raw.prepare = (sql: string) => (prepared.push(sql), prepare(sql));
+    const sums = storedChecksums(raw, "c");
+    assert.deepEqual(sums.rows({ from: "" }, 10).map((r) => r[0]), ["/g/0", "/g/1", "/g/2", "/g/3", "/g/4"]);
+    assert.deepEqual(sums.rows({ after: "/g/2" }, 10).map((r) => r[0]), ["/g/3", "/g/4"]);
+    assert.deepEqual(sums.keys(null, null, 10), ["/g/0", "/g/1", "/g/2", "/g/3", "/g/4"]);
+    assert.deepEqual(sums.keys("/g/0", "/g/4", 10), ["/g/1", "/g/2", "/g/3"]);
+    assert.deepEqual(sums.keys(null, "/g/1", 10), ["/g/0"]);
+    assert.deepEqual(sums.keys("/g/3", null, 10), ["/g/4"]);
+    const scoped = storedChecksums(raw, "c", { keys: ["/g/1"], prefixes: ["/g/3"] });
+    assert.deepEqual(scoped.rows({ from: "" }, 10).map((r) => r[0]), ["/g/1", "/g/3"]);
+    assert.deepEqual(scoped.keys(null, null, 10), ["/g/1", "/g/3"]);
+    assert.ok(prepared.length >= 8, prepared.join("\n"));
+    for (const sql of prepared) {
+      const plan = (prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail);
+      assert.ok(plan.some((d) => d.includes("USING INDEX items_unprinted")), `${sql}\n${plan.join("\n")}`);
+    }
+  } finally {
+    await close();
+  }
+});

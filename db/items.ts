@@ -205,11 +205,6 @@ export function storedUnreadable(
     all<StoredRow>(after === null ? first : next, collector, ...(after === null ? [] : [after])).map(stored);
 }
 
-/** Whether a collector has any stored item. */
-export function hasItems(raw: DatabaseSync, collector: string): boolean {
-  return !!statement(raw, "SELECT 1 FROM items WHERE collector = ? LIMIT 1").get(collector);
-}
-
 /** How many items a collector has stored, counted up to `upTo` and no further. */
 export function countItems(raw: DatabaseSync, collector: string, upTo: number): number {
   const sql = "SELECT count(*) AS n FROM (SELECT 1 FROM item_rows WHERE collector = ? LIMIT ?)";

@@ -4,6 +4,7 @@ import { fileItem, hostileItems, type TestItem, writeItems } from "./testdata/it
 import {
   compactItem,
   compactObject,
+  countItems,
   isoMs,
   itemFieldPages,
   itemObject,
@@ -269,6 +270,10 @@ Deno.test("a run reads its stored checksums through the index of the items witho
       })),
       ...Array.from({ length: 5 }, (_, i) => ({ key: `/g/${i}`, json: '{"P":2}' })),
     ]);
+    // How many a collector has, counted no further than asked (what a run tells its collector).
+    assert.equal(countItems(raw, "c", 10_000), 3005);
+    assert.equal(countItems(raw, "c", 100), 100);
+    assert.equal(countItems(raw, "none", 100), 0);
     const prepared: string[] = [];
     const prepare = raw.prepare.bind(raw);
     raw.prepare = (sql: string) => (prepared.push(sql), prepare(sql));

@@ -6,9 +6,8 @@
 // The walk waits for a listing the thread has not put yet, as long as the thread keeps up; once it did not within
 // WAIT_MS (a busy machine, a slow disk), the two share the work: a directory the thread has not read yet the walk
 // lists itself, and tells the thread where it is, so the thread goes past it instead of reading it too. (Sharing
-// from the start was slower on two cores: a /usr rescan 1.34-1.50 s against 1.30-1.37 s waiting; both threads'
-// system calls compete for the same cores.) Whatever goes wrong on the thread's side (it cannot start, falls behind,
-// fails) leaves the walk as it was without it.
+// from the start was slower on two cores, where the two threads' system calls compete for the same cores.) Whatever
+// goes wrong on the thread's side (it cannot start, falls behind, fails) leaves the walk as it was without it.
 import * as libc from "./libc_posix.ts";
 import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";

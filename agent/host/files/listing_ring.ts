@@ -175,9 +175,8 @@ export interface Listing {
   more: boolean;
   /** Its listing failed after records of it went: not to be used. */
   broken: boolean;
-  /** Where its entry count is in the ring, and the record's end there. */
+  /** Where its entry count is in the ring. */
   entriesAt: number;
-  end: number;
 }
 
 /**
@@ -226,7 +225,6 @@ export class ListingReader {
       more: (this.#ring[at + 4] & MORE) !== 0,
       broken: (this.#ring[at + 4] & BROKEN) !== 0,
       entriesAt: p + 4 + len,
-      end: at + n,
     };
   }
 
@@ -304,12 +302,6 @@ export class Position {
     return this.#last;
   }
 }
-
-/**
- * The key a directory's listing has in the walk's order: its path and "/", as its contents' keys begin (the walk
- * enters a directory where they sort: "a-b" before "a/", walk_limits.ts keyOrderedDescents).
- */
-export const dirKey = (path: string): string => (path.endsWith("/") ? path : path + "/");
 
 /** The size of a Position's shared memory. */
 export const POSITION_BYTES = 8 + PATH_BYTES;

@@ -9,9 +9,9 @@ import * as libc from "./libc_posix.ts";
 import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
 import { keyOrder } from "../../key_order.ts";
+import { dirPrefix } from "./walk_limits.ts";
 import {
   CONTROL_WORDS,
-  dirKey,
   DONE,
   FAILED,
   ListingWriter,
@@ -39,9 +39,8 @@ export interface ReadAheadInit {
 }
 
 const DIR_FLAGS = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK;
-const join = (dir: string, name: string) => (dir.endsWith("/") ? dir + name : dir + "/" + name);
 
-/** Whether every key in the directory `key` (dirKey) sorts before `at` (a dirKey): the walk is past all of them. */
+/** Whether every key in the directory `key` (a dirPrefix) sorts before `at` (one too): the walk is past them all. */
 const pastBelow = (key: string, at: string) => keyOrder(key, at) < 0 && !at.startsWith(key);
 
 /** Walks and writes; returns when done or asked to stop. */
@@ -70,8 +69,9 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
     }`;
     if (visited.has(id)) return true;
     visited.add(id);
+    const prefix = dirPrefix(path, "/");
     const at = walkAt.read();
-    const put = at === undefined || keyOrder(dirKey(path), dirKey(at)) > 0;
+    const put = at === undefined || keyOrder(prefix, dirPrefix(at, "/")) > 0;
     const dirs: { name: Uint8Array<ArrayBuffer>; key: string }[] = [];
     const deeper = depth + 1 <= init.maxDepth;
     let begun = false;
@@ -117,10 +117,10 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
     // Entered as the walk enters them: where their contents' keys sort (walk_limits.ts keyOrderedDescents).
     dirs.sort((a, b) => keyOrder(a.key, b.key));
     for (const d of dirs) {
-      const child = join(path, d.key.slice(0, -1));
+      const key = prefix + d.key;
       // All of it behind the walk: left to it.
       const now = walkAt.read();
-      if (now !== undefined && pastBelow(dirKey(child), dirKey(now))) continue;
+      if (now !== undefined && pastBelow(key, dirPrefix(now, "/"))) continue;
       let fd2: number;
       try {
         fd2 = libc.openAt(fd, d.name, DIR_FLAGS | libc.O_NOFOLLOW);
@@ -128,7 +128,7 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
         continue;
       }
       try {
-        if (!list(fd2, child, depth + 1)) return false;
+        if (!list(fd2, key.slice(0, -1), depth + 1)) return false;
       } finally {
         libc.close(fd2);
       }

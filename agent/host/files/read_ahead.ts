@@ -13,7 +13,6 @@ import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
 import {
   CONTROL_WORDS,
-  dirKey,
   type Listing,
   ListingReader,
   Position,
@@ -26,6 +25,7 @@ import {
   USED,
 } from "./listing_ring.ts";
 import type { ReadAheadInit } from "./listing_worker.ts";
+import { dirPrefix } from "./walk_limits.ts";
 
 /**
  * How long the walk waits for the thread's first listing (its start: ~10 ms in the compiled program; a thread slower
@@ -117,6 +117,8 @@ export class ReadAhead {
   }
 
   #find(path: string, identity: () => libc.Stat): DirEntry[] | undefined {
+    // Compared where their contents sort: the thread puts listings in the order the walk enters directories.
+    const key = dirPrefix(path, "/");
     for (;;) {
       const h = this.#head ?? (this.#head = this.#first());
       if (!h) {
@@ -127,7 +129,7 @@ export class ReadAhead {
         }
         return undefined;
       }
-      const order = keyOrder(dirKey(h.path), dirKey(path));
+      const order = keyOrder(dirPrefix(h.path, "/"), key);
       // A directory after this one: the thread has not this one (it could not read it, or it changed).
       if (order > 0) return undefined;
       this.#head = undefined;

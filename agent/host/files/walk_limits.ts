@@ -53,6 +53,12 @@ export interface WalkReport {
   loops: number;
 }
 
+/**
+ * `dir` as the beginning of the paths inside it: with `sep` at its end. It is also the directory's place in the
+ * walk's order: a walk enters a directory where its contents' keys sort (keyOrderedDescents: "a-b" before "a/").
+ */
+export const dirPrefix = (dir: string, sep: string): string => (dir.endsWith(sep) ? dir : dir + sep);
+
 /** scoped()'s answers without a scope, made once (it is asked per entry). */
 const TAKEN = [false, true].map((matched) => [false, true].map((inside) => ({ matched, inside })));
 
@@ -70,8 +76,8 @@ export function walkLimits(opts: {
   const { sep, budget } = opts;
   const report: WalkReport = { unseen: [], unreadable: [], depthCut: [], filesCut: 0, dirsCut: 0, loops: 0 };
   const visited = new Set<string>();
-  const prefixOf = (dir: string) => dir.endsWith(sep) ? dir : dir + sep;
-  const join = (dir: string, name: string) => dir.endsWith(sep) ? dir + name : dir + sep + name;
+  const prefixOf = (dir: string) => dirPrefix(dir, sep);
+  const join = (dir: string, name: string) => dirPrefix(dir, sep) + name;
   let lastCut = "";
   const scope = opts.scope;
   return {

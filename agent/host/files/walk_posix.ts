@@ -132,7 +132,7 @@ export async function walk(
     matchAll: boolean,
   ): Promise<void> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
-    const listed = ahead?.listing(path, st) ?? null;
+    const listed = ahead?.listing(path, st);
     const dir = new Dir(-1, listed ? () => same(open(), st, path) : open);
     if (!listed) {
       try {
@@ -284,18 +284,11 @@ export async function walk(
     later.defer(nameStr, () => descend(() => ops.openAt(dir.fd, name, flags), path, st, depth, matchAll));
   };
 
-  /** Walks the entries of `dir` (`listed`: as read ahead; null: asked, not read ahead; undefined: not asked). */
-  const listDir = async (
-    dir: Dir,
-    path: string,
-    depth: number,
-    matchAll: boolean,
-    listed?: DirEntry[] | null,
-  ) => {
+  /** Walks the entries of `dir`: `listed`, as read ahead, or as listed now. */
+  const listDir = async (dir: Dir, path: string, depth: number, matchAll: boolean, listed?: DirEntry[]) => {
     let entries: DirEntry[];
     try {
-      entries = listed ?? (listed === undefined ? ahead?.take(path, dir.fd) : undefined) ??
-        ops.readDirFd(dir.fd);
+      entries = listed ?? ops.readDirFd(dir.fd);
     } catch (e) {
       unreadable(path, e);
       return;
@@ -367,7 +360,9 @@ export async function walk(
     const bs = libc.fstat(baseFd);
     limits.visit(`${bs.dev}:${bs.ino}`);
     if (rule.pattern) {
-      if (limits.scoped(rule.base, false, true)) await listDir(new Dir(baseFd), rule.base, 0, false);
+      if (limits.scoped(rule.base, false, true)) {
+        await listDir(new Dir(baseFd), rule.base, 0, false, ahead?.take(rule.base, baseFd));
+      }
     } else {
       // A literal path: the file itself, or a directory's contents (everything in it; recursively with recurse).
       const name = libc.cstr(pathToBytes(rule.segment));

@@ -13,7 +13,7 @@ import type { CapturedContent } from "../host/files/content.ts";
 export type Value = string | number | boolean | null;
 
 /** How far a run counts a collector's stored items for CollectorContext.stored. */
-export const STORED_COUNTED = 10_000;
+export const STORED_COUNTED = 5_000;
 
 /**
  * One thing a collector found. Keys are Log Analytics column names where one exists

@@ -12,7 +12,7 @@ import type { CapturedContent } from "../host/files/content.ts";
 /** A field value of an item. Items are flat so they map 1:1 onto record columns. */
 export type Value = string | number | boolean | null;
 
-/** How far a run counts a collector's stored items for CollectContext.stored: as far as a collector asks (files: 5,000). */
+/** How far a run counts a collector's stored items (CollectContext.stored): as far as one asks (files: 5,000). */
 export const STORED_COUNTED = 5_000;
 
 /**

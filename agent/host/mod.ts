@@ -22,6 +22,7 @@ import { fstat } from "./files/libc_posix.ts";
 import { hashPortable } from "./files/hash_portable.ts";
 import { readFileAttributes } from "./files/attributes_windows.ts";
 import { readAccessAclAt } from "./files/acl_posix.ts";
+import { beginReadAhead } from "./files/read_ahead.ts";
 import { readDaclSddl } from "./files/acl_windows.ts";
 import { dirsOpenChecker, realPathOf } from "./files/perms.ts";
 import { type HostWatch, liveWatch } from "./watch/mod.ts";
@@ -71,6 +72,8 @@ export interface HostFiles {
     statFd: typeof fstat;
     /** The raw access ACL of an entry of an open directory (the hash workers read a hashed file's themselves). */
     readAcl: typeof readAccessAclAt;
+    /** A walk's read-ahead thread begun before the walk (a `--once` rescan: as soon as the data directory is held). */
+    beginReadAhead: typeof beginReadAhead;
   };
   /** The portable walker and hashing (Deno's file system calls): Windows, or anywhere libc is not. */
   portable: {
@@ -254,6 +257,7 @@ export function liveHost(opts: { root?: string; os?: Platform; hostname?: string
           racy,
           statFd: fstat,
           readAcl: readAccessAclAt,
+          beginReadAhead,
         }
         : undefined,
       portable: {

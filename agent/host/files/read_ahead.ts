@@ -64,6 +64,60 @@ export interface ReadAheadOptions {
 
 export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0, timedOut: 0 });
 
+/** Where a thread begins reading ahead: its walk's first directory, and the deepest the walk enters. */
+export type ReadAheadStart = Omit<ReadAheadInit, "control" | "ring" | "position">;
+
+/** Whether `v` (parsed from text kept between runs) is a ReadAheadStart. */
+export function isReadAheadStart(v: unknown): v is ReadAheadStart {
+  const s = v as ReadAheadStart;
+  return typeof s === "object" && s !== null && typeof s.path === "string" && typeof s.real === "string" &&
+    typeof s.follow === "boolean" && Number.isInteger(s.depth) && Number.isInteger(s.maxDepth);
+}
+
+const sameStart = (a: ReadAheadStart, b: ReadAheadStart) =>
+  a.path === b.path && a.real === b.real && a.follow === b.follow && a.depth === b.depth &&
+  a.maxDepth === b.maxDepth;
+
+/**
+ * The ring of a thread begun before its walk: what it reads meanwhile waits there. A `--once` rescan of /usr
+ * (119k files) with the thread begun ~60 ms before its walk, alternated 8 times in a slow hour: 1.53-1.92 s
+ * (median 1.63) with 4 MB, 1.61-1.91 s (median 1.72) with 1 MB, against 1.68-1.80 s (median 1.74) with the
+ * walk's own thread.
+ */
+export const BEGUN_RING_BYTES = 4 << 20;
+
+/**
+ * A thread begun before its walk (a `--once` rescan begins the one its last run read ahead as soon as it holds
+ * the data directory): taken by the walk that starts where it does, else stopped.
+ */
+export class BegunReadAhead {
+  #ahead: ReadAhead | undefined;
+  /** Whether a walk took the thread. */
+  taken = false;
+  constructor(readonly start: ReadAheadStart, opts: ReadAheadOptions = {}) {
+    this.#ahead = new ReadAhead(start, { ringBytes: BEGUN_RING_BYTES, ...opts });
+  }
+
+  /** The thread, for the walk that begins at `start` (once); undefined for any other, or once taken or stopped. */
+  take(start: ReadAheadStart): ReadAhead | undefined {
+    if (!sameStart(start, this.start) || !this.#ahead) return undefined;
+    const ahead = this.#ahead;
+    this.#ahead = undefined;
+    this.taken = true;
+    return ahead;
+  }
+
+  /** Stops the thread unless a walk took it (the walk stops it). */
+  stop(): void {
+    this.#ahead?.stop();
+    this.#ahead = undefined;
+  }
+}
+
+/** Begins reading ahead from `start` before its walk. */
+export const beginReadAhead = (start: ReadAheadStart, opts?: ReadAheadOptions): BegunReadAhead =>
+  new BegunReadAhead(start, opts);
+
 export class ReadAhead {
   readonly #control: Int32Array;
   readonly #reader: ListingReader;
@@ -80,7 +134,7 @@ export class ReadAhead {
   readonly #firstWaitMs: number;
   readonly #waitAlways: boolean;
 
-  constructor(init: Omit<ReadAheadInit, "control" | "ring" | "position">, opts: ReadAheadOptions = {}) {
+  constructor(init: ReadAheadStart, opts: ReadAheadOptions = {}) {
     this.#stats = opts.stats ?? newReadAheadStats();
     this.#firstWaitMs = opts.firstWaitMs ?? FIRST_WAIT_MS;
     this.#waitAlways = opts.waitAlways ?? false;

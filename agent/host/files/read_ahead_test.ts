@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseRule } from "../../collectors/files/match.ts";
 import { type Found, walk, type WalkOptions } from "./walk_posix.ts";
-import { newReadAheadStats, type ReadAheadStats } from "./read_ahead.ts";
+import {
+  beginReadAhead,
+  type BegunReadAhead,
+  newReadAheadStats,
+  type ReadAheadStart,
+  type ReadAheadStats,
+} from "./read_ahead.ts";
 import {
   CHUNK_BYTES,
   CONTROL_WORDS,
@@ -38,7 +44,13 @@ async function makeTree(): Promise<string> {
 /** What a walk gives, in its order, each as text. */
 async function walked(
   dir: string,
-  o: { literal?: boolean; links?: Links; type?: "File" | "Directory" | "*"; maxDepth?: number },
+  o: {
+    literal?: boolean;
+    links?: Links;
+    type?: "File" | "Directory" | "*";
+    maxDepth?: number;
+    begun?: BegunReadAhead;
+  },
   readAhead?: WalkOptions["readAhead"],
   onFound?: (f: Found) => void,
 ) {
@@ -53,6 +65,7 @@ async function walked(
     maxDepth: o.maxDepth ?? 20,
     budget: { left: 100_000 },
     readAhead,
+    begun: o.begun,
   }, (f) => {
     const s = f.stat;
     found.push(
@@ -60,8 +73,21 @@ async function walked(
     );
     onFound?.(f);
   });
-  return { found, report };
+  // Where its thread began: the one thing a walk that reads ahead reports besides a walk that does not.
+  const { readAhead: from, ...rest } = report;
+  return { found, report: rest, from };
 }
+
+/** The fds open on `dir`'s tree (the thread's runtime has fds of its own, which its end closes in its own time). */
+const treeFds = (dir: string) =>
+  [...Deno.readDirSync("/proc/self/fd")].flatMap((e) => {
+    try {
+      const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
+      return target.startsWith(dir) ? [target] : [];
+    } catch {
+      return [];
+    }
+  });
 
 /** A small ring (records go round it), and time for `deno test` to type-check the thread's module. */
 const small = (stats: ReadAheadStats) => ({ ringBytes: CHUNK_BYTES + 50_000, stats, firstWaitMs: 60_000 });
@@ -217,16 +243,7 @@ Deno.test("a directory replaced after its listing was read ahead: its fd, asked 
 
 Deno.test("a walk that reads ahead leaves no fd open, done or stopped midway", async () => {
   const dir = await makeTree();
-  // The fds open on the tree (the thread's runtime has fds of its own, which its end closes in its own time).
-  const fds = () =>
-    [...Deno.readDirSync("/proc/self/fd")].flatMap((e) => {
-      try {
-        const target = Deno.readLinkSync(`/proc/self/fd/${e.name}`);
-        return target.startsWith(dir) ? [target] : [];
-      } catch {
-        return [];
-      }
-    });
+  const fds = () => treeFds(dir);
   try {
     let during: string[] = [];
     await walked(dir, {}, small(newStats()), () => {
@@ -255,6 +272,39 @@ Deno.test("a walk that reads ahead leaves no fd open, done or stopped midway", a
     );
     assert.ok(stats.taken > 0);
     assert.deepEqual(fds(), [], "after a walk stopped");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a thread begun before its walk is taken by the walk that begins where it does, and no other", async () => {
+  const dir = await makeTree();
+  try {
+    const plain = await walked(dir, {});
+    // The walk of `${dir}/.*` begins at its base, a pattern's (followed), at depth 0.
+    const start: ReadAheadStart = { path: dir, real: dir, follow: true, depth: 0, maxDepth: 20 };
+    const stats = newStats();
+    const begun = beginReadAhead(start, small(stats));
+    const own = newStats();
+    const ahead = await walked(dir, { begun }, small(own));
+    assert.deepEqual(ahead.found, plain.found);
+    assert.deepEqual(ahead.report, plain.report);
+    assert.deepEqual(ahead.from, start);
+    assert.equal(plain.from, undefined);
+    assert.ok(stats.taken >= 14 && own.taken === 0, JSON.stringify({ stats, own }));
+    assert.equal(begun.take(start), undefined, "taken once");
+    begun.stop(); // the walk stopped it: nothing left to stop
+
+    // Begun for a walk that goes one level less deep: not this walk's.
+    const other = newStats();
+    const elsewhere = beginReadAhead({ ...start, maxDepth: 19 }, small(other));
+    const own2 = newStats();
+    const again = await walked(dir, { begun: elsewhere }, small(own2));
+    assert.deepEqual(again.found, plain.found);
+    assert.ok(own2.taken >= 14 && other.taken === 0, JSON.stringify({ other, own2 }));
+    elsewhere.stop();
+    assert.equal(elsewhere.take({ ...start, maxDepth: 19 }), undefined, "stopped");
+    assert.deepEqual(treeFds(dir), [], "the stopped thread closed what it held");
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -1,4 +1,5 @@
 // What both walkers take and give: the rule of one walk (its base and last-segment matcher), link modes, the report.
+import type { ReadAheadStart } from "./read_ahead.ts";
 import { keyOrder } from "../../key_order.ts";
 
 /** Which names one walk reports: everything under `base`, or the names its last segment matches. */
@@ -51,6 +52,8 @@ export interface WalkReport {
   dirsCut: number;
   /** Directories skipped because they were already walked (symlink loops, links to walked trees). */
   loops: number;
+  /** Where the walk's thread began reading its listings ahead (walk_posix.ts), when one did. */
+  readAhead?: ReadAheadStart;
 }
 
 /**

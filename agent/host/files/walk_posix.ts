@@ -10,7 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import { ReadAhead, type ReadAheadOptions } from "./read_ahead.ts";
+import { type BegunReadAhead, ReadAhead, type ReadAheadOptions, type ReadAheadStart } from "./read_ahead.ts";
 
 /** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
 export interface FsOps {
@@ -55,6 +55,8 @@ export interface WalkOptions extends WalkOptionsBase {
    * the libc calls (not a scope's, not through other `ops`). An object: its worker and ring size (tests).
    */
   readAhead?: boolean | ReadAheadOptions;
+  /** A thread begun before the walk (read_ahead.ts BegunReadAhead): taken when it begins where this walk does. */
+  begun?: BegunReadAhead;
 }
 
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
@@ -345,16 +347,17 @@ export async function walk(
   }
   if (opts.readAhead && recurse && !opts.scope && ops === LIBC_OPS) {
     // The first directory it lists is the walk's first: the base of a pattern, or the literal path's directory.
-    const first = rule.pattern ? { path: rule.base, real: opts.realBase, follow: true, depth: 0 } : {
-      path: join(rule.base, rule.segment),
-      real: join(opts.realBase, rule.segment),
-      follow: false,
-      depth: 1,
-    };
-    ahead = new ReadAhead(
-      { ...first, maxDepth: opts.maxDepth },
-      opts.readAhead === true ? {} : opts.readAhead,
-    );
+    const start: ReadAheadStart = rule.pattern
+      ? { path: rule.base, real: opts.realBase, follow: true, depth: 0, maxDepth: opts.maxDepth }
+      : {
+        path: join(rule.base, rule.segment),
+        real: join(opts.realBase, rule.segment),
+        follow: false,
+        depth: 1,
+        maxDepth: opts.maxDepth,
+      };
+    ahead = opts.begun?.take(start) ?? new ReadAhead(start, opts.readAhead === true ? {} : opts.readAhead);
+    report.readAhead = start;
   }
   try {
     const bs = libc.fstat(baseFd);

@@ -18,6 +18,8 @@ export type StateKey =
   | `snapshot.${string}`
   /** How many of a collector's spec revisions its stored items were refreshed for. */
   | `revision.${string}`
+  /** What a collector's next run can begin before its turn (Collected.ahead). */
+  | `ahead.${string}`
   /** The history chain's head and its last verification (db/chain.ts). */
   | "chain.head"
   | "chain.verified"

@@ -45,7 +45,7 @@ export function defineCollector<I extends Item>(spec: CollectorSpec<I>): Collect
 export function implement<I extends Item>(
   spec: CollectorSpec<I>,
   collect: Collect<I>,
-  more: Pick<Collector<I>, "targets"> = {},
+  more: Pick<Collector<I>, "targets" | "begin"> = {},
 ): Collector<I> {
   return { ...spec, collect, ...more };
 }

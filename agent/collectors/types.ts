@@ -240,6 +240,16 @@ export interface CollectContext {
    * dropped by the run; a collector that can, looks only there (files walk only toward it).
    */
   scope?: ScopeTest;
+  /** What `Collector.begin` began for this run before its turn, for the collector to take over. */
+  begun?: Begun;
+}
+
+/**
+ * Work a collector's run began before its turn (`Collector.begin`). The pipeline stops it once the run is over
+ * (or skipped); the collector stops what it took over itself.
+ */
+export interface Begun {
+  stop(): void;
 }
 
 /** Text content of one file version, stored once per checksum. */
@@ -272,6 +282,11 @@ export interface Collected<I extends Item = Item> {
   warnings?: string[];
   /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
   contents?: Content[];
+  /**
+   * What the next run can begin before its turn (files: where its walk's thread began reading ahead), as text
+   * only the collector reads: kept with the collector's state, handed to `Collector.begin`. None: nothing.
+   */
+  ahead?: string;
 }
 
 /** How a collector collects: reads the host through `ctx.host` only. */
@@ -289,4 +304,10 @@ export interface Collector<I extends Item = Item> extends CollectorSpec<I> {
    * Windows says it is), besides `watch`'s declared paths.
    */
   targets?: (settings: Settings, host: Host) => WatchTarget[];
+  /**
+   * Begins, before the run's turn, what its last run said the next can (`Collected.ahead`): `--once` calls it
+   * as soon as it holds the data directory, so that slow reading overlaps the start (files: a rescan's walk
+   * finds its listings read ahead already). Undefined: nothing begun (`ahead` unusable here).
+   */
+  begin?: (ahead: string, host: Host) => Begun | undefined;
 }

@@ -1,6 +1,12 @@
 // One collector run: collect → diff against the stored items → one transaction (items, changes, outbox, run).
 import type { DatabaseSync } from "node:sqlite";
-import { type Collected, type Collector, type Scope, STORED_COUNTED } from "../collectors/types.ts";
+import {
+  type Begun,
+  type Collected,
+  type Collector,
+  type Scope,
+  STORED_COUNTED,
+} from "../collectors/types.ts";
 import { scopeTest } from "../collectors/scope.ts";
 import { dataTypeOf } from "../collectors/spec.ts";
 import type { Settings } from "../config/dcr.ts";
@@ -9,7 +15,7 @@ import type { Logger } from "../log.ts";
 import type { Db } from "../../db/open.ts";
 import type { Transaction } from "kysely";
 import type { Database } from "../../db/schema.ts";
-import { getState, setState } from "../../db/state.ts";
+import { deleteState, getState, setState } from "../../db/state.ts";
 import { storageProblem } from "../../db/errors.ts";
 import { dirname } from "node:path";
 import { countItems, deleteItems, itemWriter } from "../../db/items.ts";
@@ -118,6 +124,8 @@ export interface RunOptions {
   origin?: (key: string) => Record<string, string> | undefined;
   /** Told each change as it is stored (the realtime manager counts what a scheduled scan found). */
   onChange?: (change: { key: string; category: Change["category"] }) => void;
+  /** What the collector's `begin` began for this run before its turn (CollectContext.begun). */
+  begun?: Begun;
   /**
    * Where the collector's JSON mirrors go (File.json, ...): given, a baseline that writes straight into the tables
    * writes them too as it goes, and puts them in place once stored (`mirrored` in the summary).
@@ -240,6 +248,7 @@ async function collectAndStore(
         stored,
         sink,
         scope,
+        begun: opts.begun,
       });
       const breathe = breather(signal);
       for (const i of collected.items) {
@@ -478,6 +487,11 @@ async function store(
     stage.storeContents(finishedAt);
     if (!partial && (revised.length || baseline)) {
       await setState(trx, `revision.${name}`, String(collector.revisions?.length ?? 0));
+    }
+    // What the next run can begin before its turn (Collector.begin), as this whole run left it.
+    if (!partial && collector.begin) {
+      if (collected.ahead !== undefined) await setState(trx, `ahead.${name}`, collected.ahead);
+      else await deleteState(trx, `ahead.${name}`);
     }
     counts.records = out.written();
     const max = opts.outboxMax ?? DEFAULT_OUTBOX_MAX;

@@ -393,6 +393,46 @@ Deno.test("runCollector() refreshes the fields a newer version fills differently
   await close();
 });
 
+Deno.test("runCollector() hands the collector what was begun for it, and keeps what its next run can begin", async () => {
+  const { db, c, run, close } = await setup();
+  const begun = { stop: () => {} };
+  let given: unknown = "not called";
+  c.begin = () => undefined;
+  const collect = c.collect;
+  c.collect = (settings, ctx) => {
+    given = ctx.begun;
+    return collect(settings, ctx);
+  };
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")], ahead: "start 1" };
+  await run({ begun });
+  assert.equal(given, begun);
+  assert.equal(await getState(db, "ahead.software"), "start 1");
+  c.next = { items: [pkg("a", "1"), pkg("b", "1")], ahead: "start 2" };
+  await run();
+  assert.equal(given, undefined);
+  assert.equal(await getState(db, "ahead.software"), "start 2");
+  // A partial run says nothing of what a whole run can begin: what the last whole run said stays.
+  c.next = { items: [pkg("a", "2")] };
+  await run({ scope: { keys: ["a"], prefixes: [] } });
+  assert.equal(await getState(db, "ahead.software"), "start 2");
+  // A whole run with nothing to begin: nothing is begun next time.
+  c.next = { items: [pkg("a", "2"), pkg("b", "1")] };
+  await run();
+  assert.equal(await getState(db, "ahead.software"), undefined);
+  // A failed run leaves it as it was.
+  c.next = { items: [pkg("a", "2"), pkg("b", "1")], ahead: "start 3" };
+  await run();
+  c.next = new Error("cannot read the package database");
+  await run();
+  assert.equal(await getState(db, "ahead.software"), "start 3");
+  // A collector that cannot begin anything keeps nothing of it.
+  c.begin = undefined;
+  c.next = { items: [pkg("a", "2"), pkg("b", "1")], ahead: "start 4" };
+  await run();
+  assert.equal(await getState(db, "ahead.software"), "start 3");
+  await close();
+});
+
 Deno.test("runCollector() with a scope looks only there: outside it nothing is Removed, inside the change carries its origin", async () => {
   const { db, c, run, outbox, close } = await setup();
   c.next = { items: [pkg("a", "1"), pkg("ab", "1"), pkg("b", "1"), pkg("c", "1")] };

@@ -1,16 +1,17 @@
 // The files collector: DCR fileInfo rules → one item per matching path, with a streamed SHA-256 (Linux: libc
 // walker + hash workers; Windows, or with `portable`: portable.ts).
-import type { CollectContext, Collected, Collector } from "../types.ts";
+import type { Begun, CollectContext, Collected, Collector } from "../types.ts";
 import { implement } from "../spec.ts";
 import spec from "./spec.ts";
 import type { FileItem } from "./item.ts";
 import { fileOutput } from "./output.ts";
 import type { FileInfo, Settings } from "../../config/dcr.ts";
+import type { Host } from "../../host/mod.ts";
 import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
-import type { ReadAheadOptions } from "../../host/files/read_ahead.ts";
+import { type BegunReadAhead, isReadAheadStart, type ReadAheadOptions } from "../../host/files/read_ahead.ts";
 import { reportCuts, some, type Unreadable } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
@@ -332,6 +333,9 @@ export async function collectFiles(
   // A rescan of many files reads its listings ahead on another thread: it makes the system calls while this
   // one compares (a first scan, whose hashing keeps the cores busy, gains nothing from it).
   const readAhead = opts.readAhead ?? (ctx.stored ?? 0) >= READ_AHEAD_STORED;
+  // The thread begun before the run's turn (beginFiles) is taken by the walk that begins where it does.
+  const begun = ctx.begun as BegunReadAhead | undefined;
+  if (!readAhead) begun?.stop();
   const reports: WalkReport[] = [];
   const scope = walkScope(ctx.scope, "/");
   try {
@@ -343,7 +347,7 @@ export async function collectFiles(
         windows: false,
       };
       reports.push(
-        await posix.walk({ ...walk, budget, ops, signal, scope, readAhead }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal, scope, readAhead, begun }, (f) => {
           // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
           signal.throwIfAborted();
           if (sinkError) throw sinkError;
@@ -454,12 +458,38 @@ export async function collectFiles(
   }
   await Promise.all(writing);
   if (sinkError) throw sinkError;
-  log.debug("files collected", { items, hashed, reused, errors: errors.length, hashWorkers: pool.running });
-  return output.result(unseen, warnings);
+  log.debug("files collected", {
+    items,
+    hashed,
+    reused,
+    errors: errors.length,
+    hashWorkers: pool.running,
+    // A walk's thread begun before the run's turn, and taken by its walk.
+    begunAhead: begun?.taken ?? false,
+  });
+  // The next rescan begins its first walk's thread before its turn (beginFiles).
+  const start = reports.find((r) => r.readAhead)?.readAhead;
+  return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
+}
+
+/** The thread of the walk `ahead` says (what a run's first walk read ahead from), begun; undefined: none. */
+export function beginFiles(ahead: string, host: Host): Begun | undefined {
+  const posix = host.files.posix;
+  if (host.os !== "linux" || !posix) return undefined;
+  let start: unknown;
+  try {
+    start = JSON.parse(ahead);
+  } catch {
+    return undefined;
+  }
+  return isReadAheadStart(start) ? posix.beginReadAhead(start) : undefined;
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {
-  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts), { targets: fileTargets });
+  return implement(spec, (settings, ctx) => collectFiles(settings, ctx, opts), {
+    targets: fileTargets,
+    begin: beginFiles,
+  });
 }
 
 export default filesCollector();

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
 import { execFileSync, spawn } from "node:child_process";
-import { collectFiles, type FileItem, filesCollector, iso } from "./mod.ts";
+import { beginFiles, collectFiles, type FileItem, filesCollector, iso } from "./mod.ts";
 import { dataTypeOf, scheduleOf } from "../spec.ts";
 import { collectStreamed, type Streamed } from "./testdata/streamed.ts";
 import { settingsSchema } from "../../config/dcr.ts";
@@ -9,7 +9,7 @@ import { liveHost } from "../../host/mod.ts";
 import { bytesToPath } from "../../host/files/names.ts";
 import { type FsOps, LIBC_OPS } from "../../host/files/walk_posix.ts";
 import { SysError } from "../../host/files/libc_posix.ts";
-import { newReadAheadStats } from "../../host/files/read_ahead.ts";
+import { type BegunReadAhead, newReadAheadStats, type ReadAheadStart } from "../../host/files/read_ahead.ts";
 import { LONG_NAME, makeHostileTree, sha256sumAll } from "./testdata/hostile_tree.ts";
 import { memoryLogger } from "../../log.ts";
 import { MemorySink } from "../sink.ts";
@@ -278,6 +278,38 @@ Deno.test("a rescan that reads its listings ahead finds what one without finds, 
     assert.equal(ahead.byPath.has(`${t.dir}/empty.conf`), false);
   } finally {
     await Deno.remove(`${t.dir}/deep.old`, { recursive: true });
+    await t.cleanup();
+  }
+});
+
+Deno.test("a rescan says where its walk read ahead from; the next begins that thread before its turn and takes it", async () => {
+  const t = await makeHostileTree();
+  try {
+    const s = settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]);
+    const host = liveHost();
+    const first = await collectStreamed(s, host, { workers: 2, readAhead: false });
+    assert.equal(first.ahead, undefined, "no walk read ahead");
+    const rescan = await collectStreamed(s, host, { workers: 2, readAhead: true }, first);
+    const start: ReadAheadStart = { path: t.dir, real: t.dir, follow: true, depth: 0, maxDepth: 256 };
+    assert.deepEqual(JSON.parse(rescan.ahead!), start);
+
+    const begun = beginFiles(rescan.ahead!, host) as BegunReadAhead;
+    assert.ok(begun, "begun");
+    await Deno.writeTextFile(`${t.dir}/sub/y.conf`, "changed\n");
+    const next = await collectStreamed(s, host, { workers: 2, readAhead: true }, rescan, { begun });
+    assert.equal(begun.take(start), undefined, "the walk took the thread");
+    const plain = await collectStreamed(s, host, { workers: 2, readAhead: false }, rescan);
+    assert.deepEqual(next.items, plain.items);
+    assert.deepEqual(next.added.map((i) => i.FileSystemPath), [`${t.dir}/sub/y.conf`]);
+
+    // A run that does not read ahead (a first scan) stops what was begun; nothing is begun from what is no start.
+    const unused = beginFiles(rescan.ahead!, host) as BegunReadAhead;
+    await collectStreamed(s, host, { workers: 2, readAhead: false }, rescan, { begun: unused });
+    assert.equal(unused.take(start), undefined, "stopped");
+    for (const junk of ["", "{", "null", '{"path":"/"}', JSON.stringify({ ...start, depth: "0" })]) {
+      assert.equal(beginFiles(junk, host), undefined, junk);
+    }
+  } finally {
     await t.cleanup();
   }
 });

@@ -20,6 +20,8 @@ export interface Streamed {
   contents: { checksum: string; text: string; size: number }[];
   unseen: string[];
   warnings: string[];
+  /** What the next run can begin before its turn (Collected.ahead). */
+  ahead?: string;
   log: ReturnType<typeof memoryLogger>;
 }
 
@@ -28,6 +30,8 @@ export async function collectStreamed(
   host: CollectContext["host"],
   opts: FilesOptions,
   previous?: Streamed,
+  /** More of the run's context (what was begun before its turn). */
+  more: Pick<CollectContext, "begun"> = {},
 ): Promise<Streamed> {
   const log = memoryLogger();
   const sink = new MemorySink<FileItem>((i) => i.FileSystemPath);
@@ -37,6 +41,7 @@ export async function collectStreamed(
     log,
     previous: previous?.fingerprints,
     sink: sink as unknown as ItemSink,
+    ...more,
   }, opts);
   assert.deepEqual(r.items, [], "streamed to the sink, not returned");
   const byPath = new Map(sink.items.map((i) => [i.FileSystemPath, i]));
@@ -57,6 +62,7 @@ export async function collectStreamed(
     contents: sink.contents,
     unseen: r.unseen ?? [],
     warnings: r.warnings ?? [],
+    ahead: r.ahead,
     log,
   };
 }

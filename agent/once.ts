@@ -1,6 +1,6 @@
 // `ctagent --once`: every enabled collector once, a summary (or JSON), and an exit code scripts branch on.
 import type { DatabaseSync } from "node:sqlite";
-import type { Collector, CollectorSettings, Item } from "./collectors/types.ts";
+import type { Begun, Collector, CollectorSettings, Item } from "./collectors/types.ts";
 import { dataTypeOf, scheduleOf, switchedBy } from "./collectors/spec.ts";
 import type { ConfigInForce } from "./config/load.ts";
 import type { Host } from "./host/mod.ts";
@@ -13,6 +13,7 @@ import { runCollector, type RunSummary } from "./pipeline/run.ts";
 import { itemFieldPages, itemObject } from "../db/items.ts";
 import type { ChangeSpill } from "../db/change_spill.ts";
 import { VERSION } from "./version.ts";
+import { statesStartingWith } from "../db/state.ts";
 
 export interface OnceResult {
   summaries: RunSummary[];
@@ -43,35 +44,73 @@ export async function runOnce(opts: {
   spill?: ChangeSpill;
   /** Told when each run begins and ends: it gives back, meanwhile, what the process does not use (heap.ts). */
   heap?: Pick<HeapCollector, "running">;
+  /** What was begun for the runs before their turn (beginRuns), by collector: handed over, then stopped. */
+  begun?: ReadonlyMap<string, Begun>;
 }): Promise<OnceResult> {
   const summaries: RunSummary[] = [];
   const { spill } = opts;
   const skipped: OnceResult["skipped"] = [];
   for (const collector of opts.collectors) {
-    if (opts.signal.aborted) {
-      skipped.push({ collector: collector.name, reason: "not run: stopped before its turn" });
-      continue;
+    // Stopped after the collector's turn, taken over or not (the run stops what it took over itself).
+    const begun = opts.begun?.get(collector.name);
+    try {
+      if (opts.signal.aborted) {
+        skipped.push({ collector: collector.name, reason: "not run: stopped before its turn" });
+        continue;
+      }
+      if (!collector.platforms.includes(opts.host.os)) {
+        skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
+        continue;
+      }
+      if (!scheduleOf(collector, opts.config.settings, opts.collectorSettings).enabled) {
+        skipped.push({ collector: collector.name, reason: `disabled by ${switchedBy(collector)}` });
+        continue;
+      }
+      const name = collector.name;
+      const ended = opts.heap?.running();
+      const summary = await runCollector({
+        ...opts,
+        collector,
+        settings: opts.config.settings,
+        spill: spill && { add: (key, record) => spill.add(name, key, record), commit: () => spill.flush() },
+        begun,
+      }).finally(ended);
+      if (spill) summary.spillRun = name;
+      summaries.push(summary);
+    } finally {
+      begun?.stop();
     }
-    if (!collector.platforms.includes(opts.host.os)) {
-      skipped.push({ collector: collector.name, reason: `does not apply to ${opts.host.os}` });
-      continue;
-    }
-    if (!scheduleOf(collector, opts.config.settings, opts.collectorSettings).enabled) {
-      skipped.push({ collector: collector.name, reason: `disabled by ${switchedBy(collector)}` });
-      continue;
-    }
-    const name = collector.name;
-    const ended = opts.heap?.running();
-    const summary = await runCollector({
-      ...opts,
-      collector,
-      settings: opts.config.settings,
-      spill: spill && { add: (key, record) => spill.add(name, key, record), commit: () => spill.flush() },
-    }).finally(ended);
-    if (spill) summary.spillRun = name;
-    summaries.push(summary);
   }
   return { summaries, skipped, exitCode: onceExitCode(summaries), spill };
+}
+
+/**
+ * Begins, for each collector that can, what its last run said the next can begin before its turn
+ * (Collected.ahead, Collector.begin); by collector. What cannot be begun is left: the run does it in its turn.
+ */
+export async function beginRuns(
+  db: Db,
+  collectors: readonly Collector[],
+  host: Host,
+  log: Logger,
+): Promise<Map<string, Begun>> {
+  const begun = new Map<string, Begun>();
+  for (const { key, value } of await statesStartingWith(db, "ahead.")) {
+    const collector = collectors.find((c) => key === `ahead.${c.name}`);
+    if (!collector?.begin || !collector.platforms.includes(host.os)) continue;
+    try {
+      const b = collector.begin(value, host);
+      if (!b) continue;
+      begun.set(collector.name, b);
+      log.debug("begun ahead of its turn", { collector: collector.name });
+    } catch (e) {
+      log.debug("cannot begin the run ahead of its turn; it begins in its turn", {
+        collector: collector.name,
+        error: e,
+      });
+    }
+  }
+  return begun;
 }
 
 /** The exit code of a pass: the database's failure, a collector's, or the kinds of change found. */

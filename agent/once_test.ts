@@ -4,7 +4,8 @@ import { type Db, openDb } from "../db/open.ts";
 import { builtInConfig } from "./config/load.ts";
 import { liveHost } from "./host/mod.ts";
 import { memoryLogger } from "./log.ts";
-import { onceJson, onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
+import { beginRuns, onceJson, onceText, PRINTED_CHANGES, runOnce } from "./once.ts";
+import { setState } from "../db/state.ts";
 import { fakeCollector } from "../test/fake_collector.ts";
 import { ChangeSpill } from "../db/change_spill.ts";
 
@@ -58,6 +59,72 @@ Deno.test("runOnce() runs a collector of ctagent's own settings by default, and 
     onceText(res, { collectors: [seen, off], config, host }),
     /local_tasks skipped {2}disabled by ctagent's/,
   );
+  await close();
+});
+
+Deno.test("beginRuns() begins what each collector's last run said; runOnce() hands it over and stops it after the turn", async () => {
+  const { db, raw, close } = await openDb(":memory:");
+  const host = liveHost({ hostname: "h", os: "linux" });
+  const events: string[] = [];
+  const begin = (ahead: string) => {
+    if (ahead === "throws") throw new Error("cannot begin");
+    if (ahead === "nothing") return undefined;
+    events.push(`begin ${ahead}`);
+    return { stop: () => events.push(`stop ${ahead}`) };
+  };
+  const collector = (name: string, more: object = {}) =>
+    fakeCollector(name, {
+      begin,
+      collect: (_s, ctx) => {
+        events.push(`${name} collects, given ${ctx.begun ? "what was begun" : "nothing"}`);
+        return Promise.resolve({ items: [] });
+      },
+      ...more,
+    });
+  const users = collector("local_users");
+  const tasks = collector("local_tasks", { schedule: { dcr: null, setting: "tasks", defaultSeconds: 300 } });
+  const plain = collector("listening_ports", { begin: undefined });
+  const broken = collector("kernel_modules");
+  const lazy = collector("scheduled_tasks");
+  for (
+    const [name, ahead] of Object.entries({
+      local_users: "u",
+      local_tasks: "t",
+      listening_ports: "p",
+      kernel_modules: "throws",
+      scheduled_tasks: "nothing",
+      gone: "g",
+    })
+  ) await setState(db, `ahead.${name}`, ahead);
+  const log = memoryLogger();
+  const collectors = [users, tasks, plain, broken, lazy];
+  const begun = await beginRuns(db, collectors, host, log);
+  assert.deepEqual([...begun.keys()], ["local_tasks", "local_users"]);
+  assert.deepEqual(events, ["begin t", "begin u"]);
+  assert.ok(
+    log.lines.some((l) => /cannot begin the run ahead.*kernel_modules/.test(l)),
+    log.lines.join("\n"),
+  );
+  events.length = 0;
+  await runOnce({
+    db,
+    raw,
+    collectors,
+    config: builtInConfig("linux"),
+    host,
+    log,
+    signal: new AbortController().signal,
+    collectorSettings: { tasks: { enabled: false } },
+    begun,
+  });
+  assert.deepEqual(events, [
+    "local_users collects, given what was begun",
+    "stop u",
+    "stop t", // skipped: disabled
+    "listening_ports collects, given nothing",
+    "kernel_modules collects, given nothing",
+    "scheduled_tasks collects, given nothing",
+  ]);
   await close();
 });
 

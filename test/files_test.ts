@@ -2,6 +2,7 @@
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
 import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { EXIT } from "../agent/exit_codes.ts";
 import { makeHostileTree, sha256sumAll } from "../agent/collectors/files/testdata/hostile_tree.ts";
 import { bytesToPath } from "../agent/host/files/names.ts";
 import { filesCollector } from "../agent/collectors/files/mod.ts";
@@ -324,4 +325,35 @@ Deno.test("pipeline: a baseline writes File.json as it stores its items, byte fo
     await t.cleanup();
     await Deno.remove(out, { recursive: true });
   }
+});
+
+Deno.test("--once: a rescan of thousands of files begins its walk's thread before its turn, as the last one left it", async () => {
+  await withTempDir(async (dir) => {
+    const tree = `${dir}/tree`;
+    for (let d = 0; d < 50; d++) {
+      await Deno.mkdir(`${tree}/d${d}`, { recursive: true });
+      for (let f = 0; f < 100; f++) await Deno.writeTextFile(`${tree}/d${d}/f${f}`, `${d}.${f}\n`);
+    }
+    await Deno.writeTextFile(
+      `${dir}/dcr.json`,
+      onlyDcr(["files"], {
+        fileSettings: { fileInfo: [{ name: "t", destinationPath: `${tree}/.*`, recurse: true }] },
+      }),
+    );
+    const once = () => runCli(["--once", "-v", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/state`]);
+    const begun = /msg="begun ahead of its turn" collector=files/;
+    // The baseline reads nothing ahead; the first rescan does (5,000 items stored), and says where it began.
+    for (const run of [await once(), await once()]) {
+      assert.equal(run.code, 0, run.err);
+      assert.doesNotMatch(run.err, begun);
+      assert.match(run.err, /msg="files collected" .*begunAhead=false/);
+    }
+    await Deno.writeTextFile(`${tree}/d7/f7`, "changed\n");
+    const third = await once();
+    assert.equal(third.code, EXIT.MODIFIED, third.err);
+    assert.match(third.err, begun);
+    assert.match(third.err, /msg="files collected" .*begunAhead=true/);
+    assert.match(third.out, /files +ok +5000 items, \+0 added, -0 removed, ~1 modified/);
+    assert.match(third.out, /Modified Files +.*\/d7\/f7/);
+  });
 });

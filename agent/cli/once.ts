@@ -1,12 +1,20 @@
 // The `--once` mode: every enabled collector once, what it prints, the mirrors, and best-effort delivery.
-import type { Collector } from "../collectors/types.ts";
+import type { Begun, Collector } from "../collectors/types.ts";
 import { chooseEntry, parseDcrDocument } from "../config/document.ts";
 import { type ConfigInForce, readDcrFile, resolveConfig, withLocalSettings } from "../config/load.ts";
 import type { Host } from "../host/mod.ts";
 import type { Logger } from "../log.ts";
 import { EXIT } from "../exit_codes.ts";
 import { heapCollector } from "../heap.ts";
-import { onceExitCode, onceJson, type OnceResult, onceText, PRINTED_CHANGES, runOnce } from "../once.ts";
+import {
+  beginRuns,
+  onceExitCode,
+  onceJson,
+  type OnceResult,
+  onceText,
+  PRINTED_CHANGES,
+  runOnce,
+} from "../once.ts";
 import { amaFetch, type AmaOptions, deliverOnce, recordFields } from "../ama/mod.ts";
 import { writeMirrors } from "../pipeline/mirrors.ts";
 import type { OpenedDb } from "../../db/open.ts";
@@ -41,20 +49,30 @@ export function onceKeepChanges(cli: Pick<Cli, "json">): number {
   return cli.json ? Infinity : PRINTED_CHANGES;
 }
 
+interface OnceDeps {
+  io: Io;
+  opened: OpenedDb;
+  collectors: readonly Collector[];
+  host: Host;
+  log: Logger;
+  dataDir: string;
+  /** Aborts at a stop signal: the run in flight ends aborted, the rest is skipped (exit 22). */
+  stop: AbortSignal;
+}
+
 /** Runs every enabled collector once, prints the result, writes the mirrors, delivers; returns the exit code. */
-export async function runOnceMode(
-  cli: Cli,
-  d: {
-    io: Io;
-    opened: OpenedDb;
-    collectors: readonly Collector[];
-    host: Host;
-    log: Logger;
-    dataDir: string;
-    /** Aborts at a stop signal: the run in flight ends aborted, the rest is skipped (exit 22). */
-    stop: AbortSignal;
-  },
-): Promise<number> {
+export async function runOnceMode(cli: Cli, d: OnceDeps): Promise<number> {
+  // What the last runs said their next can begin before their turn (a rescan's walk: its listings read ahead)
+  // begins now, while the DCR is read and the runs before start.
+  const begun = await beginRuns(d.opened.db, d.collectors, d.host, d.log);
+  try {
+    return await onceWith(cli, d, begun);
+  } finally {
+    for (const b of begun.values()) b.stop();
+  }
+}
+
+async function onceWith(cli: Cli, d: OnceDeps, begun: ReadonlyMap<string, Begun>): Promise<number> {
   const { io, opened, collectors, host, log, dataDir, stop } = d;
   const ama: AmaOptions = { ...cli.ama, os: host.os };
   const resolved = await resolveConfig({
@@ -95,6 +113,7 @@ export async function runOnceMode(
       keepChanges: spill ? 0 : onceKeepChanges(cli),
       spill,
       heap: heapCollector(),
+      begun,
     });
     await printOnce(cli, io, opened, collectors, host, { ...res, config });
   } finally {

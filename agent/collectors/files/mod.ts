@@ -467,7 +467,7 @@ export async function collectFiles(
     // A walk's thread begun before the run's turn, and taken by its walk.
     begunAhead: begun?.taken ?? false,
   });
-  // The next rescan begins its first walk's thread before its turn (beginFiles).
+  // Where the first walk that read ahead began its thread: the next rescan begins it before its turn (beginFiles).
   const start = reports.find((r) => r.readAhead)?.readAhead;
   return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
 }

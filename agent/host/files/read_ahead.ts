@@ -92,8 +92,7 @@ export const BEGUN_RING_BYTES = 4 << 20;
  */
 export class BegunReadAhead {
   #ahead: ReadAhead | undefined;
-  /** Whether a walk took the thread. */
-  taken = false;
+  #taken = false;
   constructor(readonly start: ReadAheadStart, opts: ReadAheadOptions = {}) {
     this.#ahead = new ReadAhead(start, { ringBytes: BEGUN_RING_BYTES, ...opts });
   }
@@ -103,8 +102,13 @@ export class BegunReadAhead {
     if (!sameStart(start, this.start) || !this.#ahead) return undefined;
     const ahead = this.#ahead;
     this.#ahead = undefined;
-    this.taken = true;
+    this.#taken = true;
     return ahead;
+  }
+
+  /** Whether a walk took the thread. */
+  get taken(): boolean {
+    return this.#taken;
   }
 
   /** Stops the thread unless a walk took it (the walk stops it). */

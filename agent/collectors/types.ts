@@ -283,7 +283,7 @@ export interface Collected<I extends Item = Item> {
   /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
   contents?: Content[];
   /**
-   * What the next run can begin before its turn (files: where its walk's thread began reading ahead), as text
+   * What the next run can begin before its turn (files: where its first walk's thread reading ahead begins), as text
    * only the collector reads: kept with the collector's state, handed to `Collector.begin`. None: nothing.
    */
   ahead?: string;

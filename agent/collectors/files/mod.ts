@@ -467,12 +467,14 @@ export async function collectFiles(
     // A walk's thread begun before the run's turn, and taken by its walk.
     begunAhead: begun?.taken ?? false,
   });
-  // Where the first walk that read ahead began its thread: the next rescan begins it before its turn (beginFiles).
-  const start = reports.find((r) => r.readAhead)?.readAhead;
+  // A next run that reads ahead (as many items stored as found now) begins its first walk's thread before its turn
+  // (beginFiles).
+  const aheadNext = opts.readAhead ?? items >= READ_AHEAD_STORED;
+  const start = aheadNext ? reports.find((r) => r.readAheadFrom)?.readAheadFrom : undefined;
   return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
 }
 
-/** The thread of the walk `ahead` says (what a run's first walk read ahead from), begun; undefined: none. */
+/** The read-ahead thread of the walk `ahead` says (where a run's first walk's begins), begun; undefined: none. */
 export function beginFiles(ahead: string, host: Host): Begun | undefined {
   const posix = host.files.posix;
   if (host.os !== "linux" || !posix) return undefined;

@@ -288,7 +288,7 @@ Deno.test("a rescan says where its walk read ahead from; the next begins that th
     const s = settings([{ name: "r", path: `${t.dir}/.*`, recurse: true }]);
     const host = liveHost();
     const first = await collectStreamed(s, host, { workers: 2, readAhead: false });
-    assert.equal(first.ahead, undefined, "no walk read ahead");
+    assert.equal(first.ahead, undefined, "the next run reads nothing ahead");
     const rescan = await collectStreamed(s, host, { workers: 2, readAhead: true }, first);
     const start: ReadAheadStart = { path: t.dir, real: t.dir, follow: true, depth: 0, maxDepth: 256 };
     assert.deepEqual(JSON.parse(rescan.ahead!), start);

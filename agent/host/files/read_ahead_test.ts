@@ -73,8 +73,8 @@ async function walked(
     );
     onFound?.(f);
   });
-  // Where its thread began: the one thing a walk that reads ahead reports besides a walk that does not.
-  const { readAhead: from, ...rest } = report;
+  // Where a thread reading ahead begins, apart.
+  const { readAheadFrom: from, ...rest } = report;
   return { found, report: rest, from };
 }
 
@@ -290,7 +290,7 @@ Deno.test("a thread begun before its walk is taken by the walk that begins where
     assert.deepEqual(ahead.found, plain.found);
     assert.deepEqual(ahead.report, plain.report);
     assert.deepEqual(ahead.from, start);
-    assert.equal(plain.from, undefined);
+    assert.deepEqual(plain.from, start, "where a thread would begin");
     assert.ok(stats.taken >= 14 && own.taken === 0, JSON.stringify({ stats, own }));
     assert.equal(begun.take(start), undefined, "taken once");
     begun.stop(); // the walk stopped it: nothing left to stop

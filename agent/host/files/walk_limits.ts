@@ -52,8 +52,11 @@ export interface WalkReport {
   dirsCut: number;
   /** Directories skipped because they were already walked (symlink loops, links to walked trees). */
   loops: number;
-  /** Where the walk's thread began reading its listings ahead (walk_posix.ts), when one did. */
-  readAhead?: ReadAheadStart;
+  /**
+   * Where a thread reading the walk's listings ahead begins (walk_posix.ts: a whole recursive walk), whether this
+   * walk had one or not: a later walk of the same rule can begin it before its turn.
+   */
+  readAheadFrom?: ReadAheadStart;
 }
 
 /**

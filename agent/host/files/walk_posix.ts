@@ -345,8 +345,9 @@ export async function walk(
     }
     return report;
   }
-  if (opts.readAhead && recurse && !opts.scope && ops === LIBC_OPS) {
-    // The first directory it lists is the walk's first: the base of a pattern, or the literal path's directory.
+  if (recurse && !opts.scope && ops === LIBC_OPS) {
+    // Where a thread reading the listings ahead begins (whether this walk has one or not): the walk's first
+    // directory, the base of a pattern or the literal path's directory.
     const start: ReadAheadStart = rule.pattern
       ? { path: rule.base, real: opts.realBase, follow: true, depth: 0, maxDepth: opts.maxDepth }
       : {
@@ -356,8 +357,10 @@ export async function walk(
         depth: 1,
         maxDepth: opts.maxDepth,
       };
-    ahead = opts.begun?.take(start) ?? new ReadAhead(start, opts.readAhead === true ? {} : opts.readAhead);
-    report.readAhead = start;
+    report.readAheadFrom = start;
+    if (opts.readAhead) {
+      ahead = opts.begun?.take(start) ?? new ReadAhead(start, opts.readAhead === true ? {} : opts.readAhead);
+    }
   }
   try {
     const bs = libc.fstat(baseFd);

@@ -474,7 +474,7 @@ export async function collectFiles(
   return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
 }
 
-/** The read-ahead thread of the walk `ahead` says (where a run's first walk's begins), begun; undefined: none. */
+/** Begins the read-ahead thread where `ahead` says the last run's first walk's begins; undefined: none begun. */
 export function beginFiles(ahead: string, host: Host): Begun | undefined {
   const posix = host.files.posix;
   if (host.os !== "linux" || !posix) return undefined;

@@ -16,17 +16,28 @@ function putNumber(at: number, n: number): number {
   // Beyond 2^53 String() writes the shortest digits that round-trip, not the integer's own: let it.
   if (!Number.isSafeInteger(n)) return putText(at, String(n));
   if (n < 0) keyText[at++] = 45, n = -n;
-  const start = at;
-  do {
-    keyText[at++] = 48 + n % 10;
-    n = Math.floor(n / 10);
-  } while (n > 0);
-  for (let i = start, j = at - 1; i < j; i++, j--) {
-    const c = keyText[i];
-    keyText[i] = keyText[j];
-    keyText[j] = c;
-  }
+  if (n < 2 ** 31) return putInt(at, n | 0);
+  // Sizes from 2 GiB, seconds since 1970 from 2038: the digits above 10^9, then nine more. (Below, digits by int32
+  // arithmetic: by % 10 and Math.floor of a double, as before, a number took 3.5 times as long; they were 5 % of
+  // the agent's thread in a /usr rescan, where every file's stat key is compared.)
+  const high = Math.floor(n / 1e9), low = (n - high * 1e9) | 0;
+  at = putNumber(at, high);
+  for (let d = 1e8; d >= 1; d = (d / 10) | 0) keyText[at++] = 48 + ((low / d) | 0) % 10;
   return at;
+}
+
+/** Writes the digits of `n` (an int32, 0 or more) into keyText at `at`; returns where they end. */
+function putInt(at: number, n: number): number {
+  let end = at +
+    (n < 1e5
+      ? (n < 10 ? 1 : n < 100 ? 2 : n < 1e3 ? 3 : n < 1e4 ? 4 : 5)
+      : (n < 1e6 ? 6 : n < 1e7 ? 7 : n < 1e8 ? 8 : n < 1e9 ? 9 : 10));
+  const after = end;
+  do {
+    keyText[--end] = 48 + n % 10;
+    n = (n / 10) | 0;
+  } while (n > 0);
+  return after;
 }
 
 /**

@@ -35,6 +35,11 @@ Deno.test("statKey() is the stat key fingerprints stored before hold, for every 
     { size: 2 ** 53 + 2, mtimeSec: -(2 ** 62) },
     { mtimeSec: -0 },
     { ctimeSec: 253402300799, mtimeSec: 10, mtimeNsec: 10, ctimeNsec: 100000000 },
+    // Where the digits are written one way or the other: around 2^31, 10^9 and its multiples.
+    { size: 2 ** 31 - 1, mtimeSec: 2 ** 31, ctimeSec: -(2 ** 31), mtimeNsec: 1e9 - 1 },
+    { size: 1e9, mtimeSec: 1e9 - 1, ctimeSec: 2 ** 31 + 1, ctimeNsec: 1e8 },
+    { size: 2 * 1e9 + 7, mtimeSec: 1e18 + 3, ctimeSec: 9007199254740991 - 1e9 },
+    { size: 4 * 2 ** 30, mtimeSec: -(1e9 * 5), ctimeSec: 10 ** 15 },
   ];
   for (let i = 0; i < 2000; i++) {
     const r = (n: number) => Math.floor(Math.random() * n);

@@ -1,13 +1,14 @@
 // The V8 flags ctagent runs with, in one place: `deno task compile` embeds them in the executable, and
 // `deno task start` and the benchmarks pass them (v8_flags_test.ts keeps deno.json in step).
 // An agent that lives on every server favours memory over speed, but pays only for what keeps memory down:
-// a young generation of at most 8 MB per isolate (--max-semi-space-size, in MB; V8 starts each at 1 MB and
+// a young generation of at most 8 MB per isolate (--max-semi-space-size, in MB; V8 starts each at 1-2 MB and
 // grows it only while much of what is allocated survives a collection) and an old generation that may grow 10 %
 // past what was live after a collection before the next one (--heap-growing-percent). V8's --optimize-for-size
-// sets the first and has the collector favour memory in every other decision too; with it instead of these two,
-// the first files scan of /usr took 9.7-12.6 s instead of 9.1-9.9 s (peak RSS 128-132 MB against 134-136 MB), an
-// unchanged rescan 2.05-2.21 s instead of 1.88-2.15 s, and the idle daemon held the same (RssAnon 43-45 MB). With
-// V8's defaults the same first scan peaked at 248-264 MB.
+// sets the first and has the collector favour memory in every other decision too; with it instead of these two
+// (the young generation then at 1 MB, on a slower machine), the first files scan of /usr took 9.7-12.6 s instead
+// of 9.1-9.9 s (peak RSS 128-132 MB against 134-136 MB), an unchanged rescan 2.05-2.21 s instead of 1.88-2.15 s,
+// and the idle daemon held the same (RssAnon 43-45 MB). With V8's defaults the same first scan peaked at
+// 248-264 MB.
 // The young generation was capped at 1 MB until a rescan's profile showed what it cost (/usr, 117k files): the
 // agent's thread made 223 scavenges and 7 full collections (165 ms of pauses in a 0.85 s rescan) and V8's helper
 // threads spent ~0.15 s more on them, beside the thread reading the tree ahead on a machine of two cores; what a

@@ -126,9 +126,9 @@ function errorItem(path: string, rule: FileInfo, error: string, base?: FileItem)
 /** Largest file a realtime run hashes on its own thread, and most bytes it hashes so in one run. */
 const HASH_HERE_BYTES = 1 << 20;
 const HASH_HERE_RUN_BYTES = 32 << 20;
-/** A file written a moment ago is looked at again after this pause, up to SETTLE_ROUNDS times. */
 /** The stored items from which a run reads its walks' listings ahead: a thread's start is worth it for thousands. */
 const READ_AHEAD_STORED = 5000;
+/** A file written a moment ago is looked at again after this pause, up to SETTLE_ROUNDS times. */
 const SETTLE_MS = 60;
 const SETTLE_ROUNDS = 4;
 
@@ -332,7 +332,9 @@ export async function collectFiles(
 
   // A rescan of many files reads its listings ahead on another thread: it makes the system calls while this
   // one compares (a first scan, whose hashing keeps the cores busy, gains nothing from it).
-  const readAhead = opts.readAhead ?? (ctx.stored ?? 0) >= READ_AHEAD_STORED;
+  // (`items`: as many stored; opts.readAhead, given, decides.)
+  const readsAhead = (items: number) => opts.readAhead ?? items >= READ_AHEAD_STORED;
+  const readAhead = readsAhead(ctx.stored ?? 0);
   // The thread begun before the run's turn (beginFiles) is taken by the walk that begins where it does.
   const begun = ctx.begun as BegunReadAhead | undefined;
   if (!readAhead) begun?.stop();
@@ -469,8 +471,7 @@ export async function collectFiles(
   });
   // A next run that reads ahead (as many items stored as found now) begins its first walk's thread before its turn
   // (beginFiles).
-  const aheadNext = opts.readAhead ?? items >= READ_AHEAD_STORED;
-  const start = aheadNext ? reports.find((r) => r.readAheadFrom)?.readAheadFrom : undefined;
+  const start = readsAhead(items) ? reports.find((r) => r.readAheadFrom)?.readAheadFrom : undefined;
   return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
 }
 

@@ -160,6 +160,28 @@ function scopedRows(
   };
 }
 
+/** What a collector has stored from one key (included) to another (excluded): see storedRange. */
+export interface StoredRange {
+  /** Items, and how many of them have a fingerprint. */
+  items: number;
+  printed: number;
+  /** The last key; undefined when there is none. */
+  last: string | undefined;
+}
+
+/** Counts a collector's stored items from `from` (included) to `to` (excluded), and finds the last key. */
+export function storedRange(raw: DatabaseSync, collector: string): (from: string, to: string) => StoredRange {
+  const q = statement(
+    raw,
+    "SELECT count(*), count(fingerprint), max(key) FROM item_rows WHERE collector = ? AND key >= ? AND key < ?",
+    true,
+  );
+  return (from, to) => {
+    const [items, printed, last] = all<[number, number, string | null]>(q, collector, from, to)[0];
+    return { items, printed, last: last ?? undefined };
+  };
+}
+
 /** The fingerprints of a collector's stored items (of `scope`: a realtime run's); an item with an error has none. */
 export function storedFingerprints(raw: DatabaseSync, collector: string, scope?: Scope): StoredRows {
   return storedRows(raw, collector, FINGERPRINT, "fingerprint IS NOT NULL", scope);

@@ -1,7 +1,7 @@
 // Files end to end: `--once --json` against a hostile tree, and changes through the real pipeline.
 import assert from "node:assert/strict";
 import { execFileSync, spawnSync } from "node:child_process";
-import { onlyDcr, runCli, withTempDir } from "./helpers.ts";
+import { dcrCollectorsOnly, MAIN, onlyDcr, runCli, withTempDir } from "./helpers.ts";
 import { EXIT } from "../agent/exit_codes.ts";
 import { makeHostileTree, sha256sumAll } from "../agent/collectors/files/testdata/hostile_tree.ts";
 import { bytesToPath } from "../agent/host/files/names.ts";
@@ -364,3 +364,58 @@ Deno.test("--once: a rescan of thousands of files begins its walk's thread befor
     assert.doesNotMatch(last.err, begun);
   });
 });
+
+Deno.test("--once rescans go past the subtrees they kept unchanged, and still find a change, a removal and an addition in them", () =>
+  withTempDir(async (dir) => {
+    // 5,200 files (a rescan of as many reads its listings ahead, where subtrees are kept), 13 directories of 400.
+    const tree = `${dir}/tree`;
+    for (let d = 0; d < 13; d++) {
+      await Deno.mkdir(`${tree}/d${d}/inner`, { recursive: true });
+      for (let f = 0; f < 200; f++) {
+        await Deno.writeTextFile(`${tree}/d${d}/f${f}`, `${d}.${f}\n`);
+        await Deno.writeTextFile(`${tree}/d${d}/inner/f${f}`, `inner ${d}.${f}\n`);
+      }
+    }
+    const dcr = onlyDcr(["files"], {
+      fileSettings: {
+        fileInfo: [{ name: "t", destinationPath: tree, recurse: true, maxContentsReturnable: 0 }],
+      },
+    });
+    await Deno.writeTextFile(`${dir}/dcr.json`, dcr);
+    const args = ["--once", "--json", "-v", "--dcr", `${dir}/dcr.json`, "--data-dir", `${dir}/data`];
+    // A process of its own, as a user runs it (under `deno test` the thread reading ahead is type-checked as it
+    // starts, and the walk, tired of waiting for it, reads the tree itself).
+    const once = async () => {
+      const r = await new Deno.Command(Deno.execPath(), {
+        args: ["run", "-A", MAIN, "--no-ama", ...args, ...dcrCollectorsOnly(dir)],
+        stdout: "piped",
+        stderr: "piped",
+      }).output();
+      const err = new TextDecoder().decode(r.stderr);
+      const skipped = Number(err.match(/msg="files collected".* subtreesSkipped=(\d+)/)?.[1]);
+      const changes = (JSON.parse(new TextDecoder().decode(r.stdout)).changes as Rec[])
+        .map((c) => `${c.ChangeCategory} ${c.FileSystemPath}`);
+      return { code: r.code, err, skipped, changes: changes.sort() };
+    };
+    assert.equal((await once()).code, 0, "baseline");
+    let r = await once(); // reads ahead, keeps the subtrees it read whole
+    assert.deepEqual([r.code, r.changes, r.skipped], [0, [], 0], r.err);
+    r = await once();
+    assert.deepEqual([r.code, r.changes], [0, []], r.err);
+    assert.ok(r.skipped >= 1, `subtrees gone past: ${r.skipped}`);
+
+    await Deno.writeTextFile(`${tree}/d3/inner/f7`, "changed\n");
+    await Deno.remove(`${tree}/d5/f1`);
+    await Deno.writeTextFile(`${tree}/d9/inner/new`, "new\n");
+    r = await once();
+    assert.deepEqual(r.changes, [
+      `Added ${tree}/d9/inner/new`,
+      `Modified ${tree}/d3/inner/f7`,
+      `Removed ${tree}/d5/f1`,
+    ], r.err);
+    // The ten directories without a change (and d5/inner) are gone past.
+    assert.ok(r.skipped >= 11, `the unchanged ones still gone past: ${r.skipped}`);
+    r = await once();
+    assert.deepEqual([r.code, r.changes], [0, []], r.err);
+    assert.ok(r.skipped >= 1, `gone past again: ${r.skipped}`);
+  }));

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { main, type MainDeps } from "../agent/cli.ts";
 import { COLLECTORS } from "../agent/collectors/mod.ts";
 
-const MAIN = new URL("../main.ts", import.meta.url).pathname;
+export const MAIN = new URL("../main.ts", import.meta.url).pathname;
 /** The repository's root directory. */
 export const ROOT = new URL("../", import.meta.url).pathname;
 

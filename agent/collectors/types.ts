@@ -242,6 +242,8 @@ export interface CollectContext {
   scope?: ScopeTest;
   /** What `Collector.begin` began for this run before its turn, for the collector to take over. */
   begun?: Begun;
+  /** What the collector's last whole run left for the next (`Collected.ahead`), as it left it. */
+  ahead?: string;
 }
 
 /**
@@ -264,6 +266,11 @@ export interface ItemSink<I extends Item = Item> {
   add(item: I, fingerprint?: string): void | Promise<void>;
   /** The item under `key` is exactly as stored: its fingerprint equals `ctx.previous.get(key)`. */
   same(key: string): void | Promise<void>;
+  /**
+   * The `count` stored items whose keys begin with `prefix` are all exactly as stored (files: a subtree whose
+   * digest did not change), as `same` of each, none named. False: not done (a sink that cannot; nothing said).
+   */
+  sameUnder?(prefix: string, count: number): boolean;
   /** Captured text content. */
   content(c: Content): void | Promise<void>;
 }
@@ -283,8 +290,9 @@ export interface Collected<I extends Item = Item> {
   /** Captured text content of files, stored deduplicated by checksum in the same transaction as the run. */
   contents?: Content[];
   /**
-   * What the next run can begin before its turn (files: where its first walk's thread reading ahead begins), as text
-   * only the collector reads: kept with the collector's state, handed to `Collector.begin`. None: nothing.
+   * What the next run can begin before its turn, or take from this one (files: where its first walk's thread reading
+   * ahead begins, and the subtrees it saw whole), as text only the collector reads: kept with the collector's
+   * state, handed to `Collector.begin` and to the next run (`CollectContext.ahead`). None: nothing.
    */
   ahead?: string;
 }

@@ -119,6 +119,32 @@ export class StoredWindow {
     } else this.#passed.delete(key);
   }
 
+  /**
+   * Marks every stored key from `from` to `last` (both included: the last stored key of the range) reported,
+   * reading none that the window does not hold yet: the keys of a subtree its collector found unchanged as a whole.
+   * As report() of each, the run asking in key order: the keys before `from` are where the window passes them, none
+   * in the range is asked after. False when nothing is marked: the range lies behind the window.
+   */
+  reportRange(from: string, last: string): boolean {
+    // The window moved to `from`, as for a key asked there: what lies before it is passed as usual.
+    this.get(from);
+    if (!this.#inWindow(from)) return false;
+    const keys = this.#keys, values = this.#values, order = this.#order;
+    let i = 0, hi = keys.length;
+    while (i < hi) {
+      const mid = (i + hi) >> 1;
+      if (order(keys[mid], from) < 0) i = mid + 1;
+      else hi = mid;
+    }
+    for (; i < keys.length && order(keys[i], last) <= 0; i++) values[i] = REPORTED;
+    if (this.#hi !== null && this.#hi.order(last) > 0) {
+      // The range goes on past the window: it goes on after the range's last key, its rows never read.
+      this.#retire();
+      this.#after = this.#hi = new KeyBound(last);
+    }
+    return true;
+  }
+
   /** Moves the window to hold `key`: onwards when `key` lies ahead of it, else a new range from `key`. */
   #move(key: string): void {
     const ahead = this.#rangeLo !== null && this.#hi !== null && this.#hi.order(key) > 0;

@@ -233,6 +233,8 @@ async function collectAndStore(
   };
   const plan = { startedAt, baseline, snapshotDue, revised, partial };
   const stored = countItems(opts.raw, name, STORED_COUNTED);
+  // What the last whole run left for this one (Collected.ahead); a partial run takes nothing from it.
+  const ahead = !partial && collector.begin ? await getState(db, `ahead.${name}`) : undefined;
   /** Hands the collection to `sink`; the reason the run failed (or was aborted), or the collection. */
   type Outcome = { collected: Collected } | { failed: "failed" | "aborted"; error: string };
   const collect = async (
@@ -249,6 +251,7 @@ async function collectAndStore(
         sink,
         scope,
         begun: opts.begun,
+        ahead,
       });
       const breathe = breather(signal);
       for (const i of collected.items) {

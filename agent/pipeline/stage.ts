@@ -6,7 +6,7 @@
 import type { DatabaseSync, StatementSync } from "node:sqlite";
 import type { Content, Item, ItemSink } from "../collectors/types.ts";
 import { COLLECTOR_NAME } from "../collectors/spec.ts";
-import type { ScopeTest } from "../collectors/scope.ts";
+import { prefixRange, type ScopeTest } from "../collectors/scope.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, itemChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
 import { inventoryBody } from "./records.ts";
@@ -18,6 +18,8 @@ import {
   stored,
   storedChecksums,
   storedFingerprints,
+  type StoredRange,
+  storedRange,
   type StoredRow,
   storedUnreadable,
 } from "../../db/items.ts";
@@ -67,6 +69,8 @@ export class Stage implements ItemSink {
    * no fingerprints): an item handed over with the same JSON is the same, and is not staged either.
    */
   #sums: StoredWindow;
+  /** Counts the stored items of a key range (sameUnder). */
+  readonly #range: (from: string, to: string) => StoredRange;
   #staged = 0;
   #same = 0;
   /** How items are staged with their inventory bodies (the run sends a snapshot), or false. */
@@ -108,6 +112,7 @@ export class Stage implements ItemSink {
     const prints = storedFingerprints(raw, collector, scope?.scope);
     const sums = storedChecksums(raw, collector, scope?.scope);
     this.previous = new StoredWindow(prints.rows, prints.keys);
+    this.#range = storedRange(raw, collector);
     this.#sums = new StoredWindow(sums.rows, sums.keys);
   }
 
@@ -188,6 +193,18 @@ export class Stage implements ItemSink {
     if (before === undefined || before === REPORTED) return this.#duplicate(key);
     this.previous.report(key);
     this.#same++;
+  }
+
+  sameUnder(prefix: string, count: number): boolean {
+    // A partial run looks only at its scope's items.
+    if (this.#scope) return false;
+    const [from, to] = prefixRange(prefix);
+    // As many stored there as said, each with its fingerprint (none lost since, none kept with an error).
+    const stored = this.#range(from, to);
+    if (stored.items !== count || stored.printed !== count || stored.last === undefined) return false;
+    if (!this.previous.reportRange(from, stored.last)) return false;
+    this.#same += count;
+    return true;
   }
 
   content(c: Content): void | Promise<void> {

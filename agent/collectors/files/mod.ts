@@ -11,7 +11,12 @@ import * as libc from "../../host/files/libc_posix.ts";
 import type { Stat } from "../../host/files/libc_posix.ts";
 import { contentBudget, fileTargets, planWalks, walkScope } from "./plan.ts";
 import type { Found, FsOps } from "../../host/files/walk_posix.ts";
-import { type BegunReadAhead, isReadAheadStart, type ReadAheadOptions } from "../../host/files/read_ahead.ts";
+import {
+  type BegunReadAhead,
+  isReadAheadStart,
+  type ReadAheadOptions,
+  type ReadAheadStart,
+} from "../../host/files/read_ahead.ts";
 import { reportCuts, some, type Unreadable } from "./report.ts";
 import type { WalkReport } from "../../host/files/walk_limits.ts";
 import type { HashPool, HashResult } from "../../host/files/hash.ts";
@@ -22,6 +27,8 @@ import { collectFilesPortable, type PortableOptions } from "./portable.ts";
 import { fileFingerprint, isFingerprintOf, sameVersion, statKey } from "./fingerprint.ts";
 import { notHashed } from "../../host/files/limit.ts";
 import { type AclNames, formatAccessAcl } from "../../host/files/acl_posix.ts";
+import { Subtrees } from "./subtrees.ts";
+import { hash64 } from "../../hash64.ts";
 
 export type { FileItem };
 
@@ -338,6 +345,21 @@ export async function collectFiles(
   // The thread begun before the run's turn (beginFiles) is taken by the walk that begins where it does.
   const begun = ctx.begun as BegunReadAhead | undefined;
   if (!readAhead) begun?.stop();
+  // Subtrees read ahead whole and unchanged since the last run are gone past (subtrees.ts), where the sink can say
+  // their stored items the same without naming them and the names of owners and groups are known.
+  const sameUnder = out.sameUnder?.bind(out);
+  const subtrees = readAhead && !ctx.scope && sameUnder && !accounts.unknown
+    ? new Subtrees(lastRun(ctx.ahead).subtrees)
+    : undefined;
+  const accountsKey = subtrees && hash64(JSON.stringify([[...accounts.users], [...accounts.groups]]));
+  let subtreesSkipped = 0;
+  const same = (prefix: string, n: number) => {
+    if (!sameUnder!(prefix, n)) return false;
+    items += n;
+    reused += n;
+    subtreesSkipped++;
+    return true;
+  };
   const reports: WalkReport[] = [];
   const scope = walkScope(ctx.scope, "/");
   try {
@@ -348,8 +370,26 @@ export async function collectFiles(
         allowed: fs.captureRestrictedPaths ?? [],
         windows: false,
       };
+      // Its items depend on their stats and on this (the fingerprint's scheme through an example's tail) only:
+      // not where it dedupes against another rule or keeps content (a walk that follows links keeps only subtrees
+      // without one: walk_posix.ts).
+      const context = subtrees && !dedupe && capture === 0
+        ? hash64(JSON.stringify([
+          SUBTREES_FORMAT,
+          rule,
+          path,
+          walk.realBase,
+          walk.maxDepth,
+          walk.type,
+          policy,
+          fs.maxHashBytes,
+          fileFingerprint("", null, null, null, rule),
+          accountsKey,
+        ]))
+        : undefined;
+      const hooks = context !== undefined ? subtrees!.walk(context, same) : undefined;
       reports.push(
-        await posix.walk({ ...walk, budget, ops, signal, scope, readAhead, begun }, (f) => {
+        await posix.walk({ ...walk, budget, ops, signal, scope, readAhead, begun, subtrees: hooks }, (f) => {
           // Aborted: stop at this entry (the walker itself looks every thousand; a rescan hashes nothing).
           signal.throwIfAborted();
           if (sinkError) throw sinkError;
@@ -451,6 +491,10 @@ export async function collectFiles(
 
   // What the walk could not see or cut, said once per kind.
   reportCuts(reports, { contentCut: budgetOfContent.cut, errors, tooBig }, fs, { unseen, warnings });
+  // What was not stored whole is tried again next time: no subtree holding it is kept.
+  for (const e of errors) subtrees?.unclean(e.path);
+  for (const p of tooBig) subtrees?.unclean(p);
+  for (const p of namesUnknown) subtrees?.unclean(p);
   if (namesUnknown.length) {
     warnings.push(
       `owner and group names unknown (${accounts.unknown}): ${namesUnknown.length} changed or new entries kept as last seen until they can be read: ${
@@ -468,24 +512,48 @@ export async function collectFiles(
     hashWorkers: pool.running,
     // A walk's thread begun before the run's turn, and taken by its walk.
     begunAhead: begun?.taken ?? false,
+    // Subtrees gone past unchanged (their items are in `reused`).
+    subtreesSkipped,
   });
   // A next run that reads ahead (as many items stored as found now) begins its first walk's thread before its turn
-  // (beginFiles).
+  // (beginFiles), and goes past the subtrees kept.
   const start = readsAhead(items) ? reports.find((r) => r.readAheadFrom)?.readAheadFrom : undefined;
-  return { ...output.result(unseen, warnings), ahead: start && JSON.stringify(start) };
+  const kept = start && subtrees?.kept();
+  const next: LastRun | undefined = start && (kept ? { start, subtrees: kept } : { start });
+  return { ...output.result(unseen, warnings), ahead: next && JSON.stringify(next) };
+}
+
+/** Changes when what a kept subtree's context or digest covers does: the subtrees kept before are then unused. */
+const SUBTREES_FORMAT = 1;
+
+/** What a run leaves the next (Collected.ahead): where its first walk's thread begins, the subtrees it kept. */
+interface LastRun {
+  start?: ReadAheadStart;
+  subtrees?: unknown;
+}
+
+/** What the last run left (`ahead`): nothing from text that is not that. */
+function lastRun(ahead: string | undefined): LastRun {
+  if (!ahead) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(ahead);
+  } catch {
+    return {};
+  }
+  // Before subtrees were kept, the start alone.
+  const r: LastRun = isReadAheadStart(v) ? { start: v } : v as LastRun;
+  if (typeof r !== "object" || r === null || !isReadAheadStart(r.start)) return {};
+  const { path, real, follow, depth, maxDepth } = r.start;
+  return { start: { path, real, follow, depth, maxDepth }, subtrees: r.subtrees };
 }
 
 /** Begins the read-ahead thread where `ahead` says the last run's first walk's begins; undefined: none begun. */
 export function beginFiles(ahead: string, host: Host): Begun | undefined {
   const posix = host.files.posix;
   if (host.os !== "linux" || !posix) return undefined;
-  let start: unknown;
-  try {
-    start = JSON.parse(ahead);
-  } catch {
-    return undefined;
-  }
-  return isReadAheadStart(start) ? posix.beginReadAhead(start) : undefined;
+  const { start } = lastRun(ahead);
+  return start && posix.beginReadAhead(start);
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {

@@ -3,12 +3,16 @@
 // walk reads, each side waiting for the other with Atomics. Plain bytes both ways: no message, no object crosses.
 //
 // A record, after its u32 length (which counts itself; WRAP instead: the rest of the ring is skipped):
-//   u8 flags (MORE: the directory's entries go on in the next record; BROKEN: its listing failed, not to be used)
+//   u8 flags (MORE: the directory's entries go on in the next record; BROKEN: its listing failed, not to be used;
+//     END: not a listing, the end of the directory's subtree)
 //   the directory's own statx (STATX_READ bytes: its identity, dev and ino)
 //   u32 path length, the path (UTF-8: the walk's path of the directory)
-//   u32 entry count, u32 length of the names, the names (each: u16 length with its NUL, the name and NUL),
-//   then per entry (ENTRY bytes): u8 d_type, i32 errno of its statx, its statx (STATX_READ bytes, unused when
-//   the errno is not 0)
+//   a listing: u32 entry count, u32 length of the names, the names (each: u16 length with its NUL, the name and
+//   NUL), then per entry (ENTRY bytes): u8 d_type, i32 errno of its statx, its statx (STATX_READ bytes, unused
+//   when the errno is not 0);
+//   an END: the digest of the subtree (two u32), put after the subtree's last record when the thread read all of
+//   it (SubtreeDigest), so the walk, looking ahead (ListingReader.scanEnds), can tell a subtree unchanged since
+//   its last run before it reads it.
 // The walk copies only the names out of the ring (they must outlive the listing); the rest it reads in place.
 import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
 
@@ -24,8 +28,11 @@ export const RUNNING = 0, DONE = 1, FAILED = 2;
 export const RING_BYTES = 1 << 20;
 export const CHUNK_BYTES = 128 << 10;
 const WRAP = 0xffffffff;
-/** Record flags: the directory goes on in the next record; its listing failed (the walk lists it itself). */
-const MORE = 1, BROKEN = 2;
+/**
+ * Record flags: the directory goes on in the next record; its listing failed (the walk lists it itself); END; an
+ * END's subtree holds a symlink (a walk that follows links reports more than its stats).
+ */
+const MORE = 1, BROKEN = 2, END = 4, LINKS = 8;
 /** An entry's fixed part: d_type, errno, statx. */
 const ENTRY = 1 + 4 + STATX_READ;
 /** The largest name with its framing: 4096 bytes and the NUL (PATH_MAX; names are at most 255 on Linux). */
@@ -34,6 +41,57 @@ const NAME_MAX = 2 + 4097;
 export const PATH_BYTES = 60 << 10;
 /** The largest header: length, flags, statx, the path, entry count and names' length. */
 const HEAD_MAX = 5 + STATX_READ + 4 + PATH_BYTES + 8;
+/** The largest record, and what the ring must have free for the thread never to wait for room (a WRAP's skip too). */
+const RECORD_MAX = HEAD_MAX + CHUNK_BYTES + NAME_MAX + ENTRY;
+const WRITER_ROOM = 2 * RECORD_MAX;
+
+/**
+ * The digest of a directory's subtree as the thread reads it (listing_worker.ts): two 32-bit lanes over each
+ * entry's name, d_type and statx (all but the access time, which reading moves), and each subdirectory's own digest,
+ * in the order read. Equal digests mean the same names with the same stat (ctime included: any change of content,
+ * mode, owner or ACL moves it) below the directory.
+ */
+export class SubtreeDigest {
+  h1 = 0x9e3779b9;
+  h2 = 0x85ebca6b;
+  /** Whether the subtree holds a symlink. */
+  links = false;
+  /** Mixes in `len` bytes of `src` from `start`. */
+  bytes(src: Uint8Array, start: number, len: number): void {
+    let a = this.h1, b = this.h2;
+    for (let i = start, end = start + len; i < end; i++) {
+      a = Math.imul(a ^ src[i], 0x01000193);
+      b = Math.imul(b ^ src[i], 0x5bd1e995);
+    }
+    this.h1 = a;
+    this.h2 = b;
+  }
+  /** Mixes in a 32-bit word. */
+  word(w: number): void {
+    let a = Math.imul(this.h1 ^ w, 0xcc9e2d51);
+    a ^= a >>> 15;
+    let b = Math.imul(this.h2 ^ w, 0x1b873593);
+    b ^= b >>> 13;
+    this.h1 = a;
+    this.h2 = b;
+  }
+  /** Mixes in a statx (`words`: it as 32-bit words) but its access time and the fields before nlink. */
+  statx(words: Int32Array): void {
+    // Words 4-15: nlink, uid, gid, mode, ino, size, blocks, attributes_mask; 20-35: btime, ctime, mtime, rdev, dev.
+    for (let i = 4; i < 16; i++) this.word(words[i]);
+    for (let i = 20; i < 36; i++) this.word(words[i]);
+  }
+  /** Mixes in another digest (a subdirectory's). */
+  digest(d: SubtreeDigest): void {
+    this.word(d.h1);
+    this.word(d.h2);
+    this.links ||= d.links;
+  }
+}
+
+/** A digest's text: 16 hex digits. */
+export const digestText = (h1: number, h2: number): string =>
+  (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -118,6 +176,24 @@ export class ListingWriter {
   }
 
   /**
+   * Puts the END record of the directory at `path` (its own statx `self`): its subtree, all read, has the digest
+   * `d`. False: stopped meanwhile, or a path too long to carry.
+   */
+  subtreeEnd(path: string, self: Uint8Array, d: SubtreeDigest): boolean {
+    const p = encoder.encode(path);
+    if (p.length > PATH_BYTES) return false;
+    const rec = this.#rec, v = this.#view;
+    rec.set(self.subarray(0, STATX_READ), 5);
+    let at = 5 + STATX_READ;
+    v.setUint32(at, p.length, true);
+    rec.set(p, at + 4);
+    at += 4 + p.length;
+    v.setUint32(at, d.h1 >>> 0, true);
+    v.setUint32(at + 4, d.h2 >>> 0, true);
+    return this.#write(at + 8, d.links ? END | LINKS : END);
+  }
+
+  /**
    * Ends the directory: its last record goes into the ring (`broken`: marked so, its listing failed after records
    * of it went). False: stopped meanwhile.
    */
@@ -132,8 +208,12 @@ export class ListingWriter {
     v.setUint32(this.#countAt, this.#count, true);
     v.setUint32(this.#countAt + 4, this.#at - this.#countAt - 8, true);
     this.#rec.set(this.#fixed.subarray(0, this.#fixedAt), this.#at);
-    const n = this.#at + this.#fixedAt;
-    v.setUint32(0, n, true);
+    return this.#write(this.#at + this.#fixedAt, flags);
+  }
+
+  /** Puts the record made in #rec (`n` bytes, its length and flags set here) into the ring. */
+  #write(n: number, flags: number): boolean {
+    this.#view.setUint32(0, n, true);
     this.#rec[4] = flags;
     if (this.#w + n > this.#size) {
       // It does not fit before the end: the rest is skipped (marked when there is room for the mark).
@@ -175,8 +255,19 @@ export interface Listing {
   more: boolean;
   /** Its listing failed after records of it went: not to be used. */
   broken: boolean;
-  /** Where its entry count is in the ring. */
+  /** Not a listing: the END of the directory's subtree. */
+  end: boolean;
+  /** Where its entry count (an END: its digest) is in the ring. */
   entriesAt: number;
+}
+
+/** An END record looked at ahead of the walk (ListingReader.scanEnds): the directory's identity and digest. */
+export interface SubtreeEnd {
+  dev: string;
+  ino: string;
+  digest: string;
+  /** The subtree holds a symlink. */
+  links: boolean;
 }
 
 /**
@@ -191,6 +282,15 @@ export class ListingReader {
   #r = 0;
   /** The record looked at and not yet given back, and its length. */
   #open = 0;
+  /** Bytes given back in all: where #r is in the stream of records. */
+  #read = 0;
+  /** How far scanEnds looked: where in the stream of records, and in the ring. */
+  #scanned = 0;
+  #scanAt = 0;
+  /** The END records scanEnds saw and the walk has not read yet, by the directory's path. */
+  readonly ends = new Map<string, SubtreeEnd>();
+  /** The path of the last record scanEnds looked through (undefined: none yet). */
+  lastPath: string | undefined;
 
   constructor(ctl: Int32Array, ring: Uint8Array) {
     this.#ctl = ctl;
@@ -224,8 +324,53 @@ export class ListingReader {
       ino: self.ino,
       more: (this.#ring[at + 4] & MORE) !== 0,
       broken: (this.#ring[at + 4] & BROKEN) !== 0,
+      end: (this.#ring[at + 4] & END) !== 0,
       entriesAt: p + 4 + len,
     };
+  }
+
+  /**
+   * Looks through the records put after the open one (none open: after those read) that it has not looked
+   * through yet, and keeps their END records in `ends` (they stay in the ring, to be read in turn).
+   */
+  scanEnds(): void {
+    const size = this.#size, v = this.#view;
+    const start = this.#read + this.#open;
+    if (this.#scanned < start) {
+      this.#scanned = start;
+      this.#scanAt = (this.#r + this.#open) % size;
+    }
+    const put = this.#read + Atomics.load(this.#ctl, USED);
+    while (this.#scanned < put) {
+      const at = this.#scanAt;
+      if (size - at < 4 || v.getUint32(at, true) === WRAP) {
+        this.#scanned += size - at;
+        this.#scanAt = 0;
+        continue;
+      }
+      const n = v.getUint32(at, true);
+      const p = at + 5 + STATX_READ;
+      const len = v.getUint32(p, true);
+      const path = decoder.decode(this.#ring.subarray(p + 4, p + 4 + len));
+      this.lastPath = path;
+      if (this.#ring[at + 4] & END) {
+        const self = parseStatx(this.#ring, v, at + 5);
+        const d = p + 4 + len;
+        this.ends.set(path, {
+          dev: self.dev,
+          ino: self.ino,
+          digest: digestText(v.getUint32(d, true), v.getUint32(d + 4, true)),
+          links: (this.#ring[at + 4] & LINKS) !== 0,
+        });
+      }
+      this.#scanned += n;
+      this.#scanAt = (at + n) % size;
+    }
+  }
+
+  /** Whether the thread may have to wait for room: the walk, looking ahead, cannot wait for more to be put. */
+  full(): boolean {
+    return this.#size - Atomics.load(this.#ctl, USED) < WRITER_ROOM;
   }
 
   /** The entries of the record `l` (the one open), appended to `out`: names are copied out, stats parsed. */
@@ -257,6 +402,7 @@ export class ListingReader {
   }
 
   #free(n: number): void {
+    this.#read += n;
     Atomics.sub(this.#ctl, USED, n);
     Atomics.notify(this.#ctl, USED);
   }

@@ -19,6 +19,7 @@ import {
   STARTED,
   STATE,
   STOP,
+  SubtreeDigest,
   USED,
 } from "./listing_ring.ts";
 
@@ -47,6 +48,7 @@ const pastBelow = (key: string, at: string) => keyOrder(key, at) < 0 && !at.star
 export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
   const walkAt = new Position(init.position);
   const sx = new Uint8Array(256);
+  const sxWords = new Int32Array(sx.buffer);
   const stat = sx.subarray(0, STATX_READ);
   const self = new Uint8Array(256);
   const dv = new DataView(self.buffer);
@@ -58,16 +60,18 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
 
   /**
    * Lists the directory `fd` into the ring, with its entries' statx; one the walk is past (it listed it itself)
-   * is only gone through, by d_type, to what lies beyond. Then its subdirectories. False when asked to stop.
+   * is only gone through, by d_type, to what lies beyond. Then its subdirectories, and the END of its subtree when
+   * all of it was listed into the ring, each entry stat'ed. Returns the subtree's digest then, else null; false
+   * when asked to stop.
    */
-  const list = (fd: number, path: string, depth: number): boolean => {
+  const list = (fd: number, path: string, depth: number): SubtreeDigest | null | false => {
     if (w.stopped()) return false;
     // A directory seen already (by identity) is not listed twice: the walk does not enter it again.
-    if (libc.fstatInto(fd, self) !== 0) return true;
+    if (libc.fstatInto(fd, self) !== 0) return null;
     const id = `${dv.getUint32(136, true)}:${dv.getUint32(140, true)}:${dv.getUint32(32, true)}:${
       dv.getUint32(36, true)
     }`;
-    if (visited.has(id)) return true;
+    if (visited.has(id)) return null;
     visited.add(id);
     const prefix = dirPrefix(path, "/");
     const at = walkAt.read();
@@ -75,16 +79,21 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
     const dirs: { name: Uint8Array<ArrayBuffer>; key: string }[] = [];
     const deeper = depth + 1 <= init.maxDepth;
     let begun = false;
+    // Its own statx (`self` is the next directory's soon), and its subtree's digest while all of it is put.
+    const mine = put ? self.slice(0, STATX_READ) : self;
+    const digest = new SubtreeDigest();
+    let whole = put;
     for (;;) {
       let n: number;
       try {
         n = libc.getdents(fd, dents);
       } catch {
         // Unreadable: the walk meets the error itself (records of it that went are marked so).
-        return begun ? w.end(true) : true;
+        if (begun && !w.end(true)) return false;
+        return null;
       }
       if (put && !begun) {
-        if (!w.begin(path, self)) return true;
+        if (!w.begin(path, self)) return null;
         begun = true;
       }
       if (n === 0) break;
@@ -102,7 +111,15 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
         if (put || type === libc.DT_UNKNOWN) {
           for (let i = 0; i <= len; i++) name[i] = dents[start + i];
           const errno = libc.statInto(fd, name, false, sx);
-          if (put && !w.entry(dents, start, len + 1, type, errno, stat)) return false;
+          if (put) {
+            if (!w.entry(dents, start, len + 1, type, errno, stat)) return false;
+            digest.bytes(dents, start, len);
+            digest.word(type);
+            if (errno === 0) {
+              digest.statx(sxWords);
+              digest.links ||= ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFLNK;
+            } else whole = false;
+          }
           dir = errno === 0 && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR;
         } else dir = type === libc.DT_DIR;
         if (dir && deeper) {
@@ -120,20 +137,30 @@ export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
       const key = prefix + d.key;
       // All of it behind the walk: left to it.
       const now = walkAt.read();
-      if (now !== undefined && pastBelow(key, dirPrefix(now, "/"))) continue;
+      if (now !== undefined && pastBelow(key, dirPrefix(now, "/"))) {
+        whole = false;
+        continue;
+      }
       let fd2: number;
       try {
         fd2 = libc.openAt(fd, d.name, DIR_FLAGS | libc.O_NOFOLLOW);
       } catch {
+        whole = false;
         continue;
       }
+      let sub: SubtreeDigest | null | false;
       try {
-        if (!list(fd2, key.slice(0, -1), depth + 1)) return false;
+        sub = list(fd2, key.slice(0, -1), depth + 1);
       } finally {
         libc.close(fd2);
       }
+      if (sub === false) return false;
+      if (sub === null) whole = false;
+      else digest.digest(sub);
     }
-    return true;
+    if (!whole) return null;
+    if (!w.subtreeEnd(path, mine, digest)) return w.stopped() ? false : null;
+    return digest;
   };
 
   let top: number;

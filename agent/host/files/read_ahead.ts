@@ -45,6 +45,9 @@ export interface ReadAheadStats {
   here: number;
   /** Waits for the thread that ran out (then the walk waits no more, and the two share the work). */
   timedOut: number;
+  /** Subtrees the walk went past unread (skipSubtree), and ones too big for the ring to tell ahead (subtree). */
+  skipped: number;
+  tooBig: number;
 }
 
 export interface ReadAheadOptions {
@@ -62,7 +65,14 @@ export interface ReadAheadOptions {
   stats?: ReadAheadStats;
 }
 
-export const newReadAheadStats = (): ReadAheadStats => ({ taken: 0, passed: 0, here: 0, timedOut: 0 });
+export const newReadAheadStats = (): ReadAheadStats => ({
+  taken: 0,
+  passed: 0,
+  here: 0,
+  timedOut: 0,
+  skipped: 0,
+  tooBig: 0,
+});
 
 /** Where a thread begins reading ahead: its walk's first directory, and the deepest the walk enters. */
 export type ReadAheadStart = Omit<ReadAheadInit, "control" | "ring" | "position">;
@@ -187,6 +197,10 @@ export class ReadAhead {
         }
         return undefined;
       }
+      if (h.end) {
+        this.#passEnd(h);
+        continue;
+      }
       const order = keyOrder(dirPrefix(h.path, "/"), key);
       // A directory after this one: the thread has not this one (it could not read it, or it changed).
       if (order > 0) return undefined;
@@ -205,6 +219,80 @@ export class ReadAhead {
       if (entries) this.#stats.taken++;
       else this.#stats.passed++;
       if (order === 0) return entries;
+    }
+  }
+
+  /**
+   * The digest of the subtree of the directory at `path` (`st`: the stat of its entry) if the thread read all of
+   * it (`links`: a symlink in it is no matter), its listing next in line for the walk; else undefined (the thread
+   * could not read all of it, or the ring cannot hold it all). Waits while the thread puts it, as for a listing.
+   */
+  subtree(path: string, st: libc.Stat, links: boolean): string | undefined {
+    let h = this.#head ?? (this.#head = this.#first());
+    // The ends of subtrees the walk went through.
+    while (h?.end) {
+      this.#passEnd(h);
+      h = this.#head = this.#first();
+    }
+    if (!h || h.broken || h.path !== path || h.dev !== st.dev || h.ino !== st.ino) return undefined;
+    return this.#endOf(path, st, links);
+  }
+
+  /**
+   * The digest of the subtree of the directory at `path` (`st`: the stat of its entry), which the walk went
+   * through with the thread's listings, if the thread read all of it (as subtree()); else undefined.
+   */
+  walked(path: string, st: libc.Stat, links: boolean): string | undefined {
+    return this.#endOf(path, st, links);
+  }
+
+  /** The digest in the END record of `path`, as soon as the thread put it; undefined once it went on without. */
+  #endOf(path: string, st: libc.Stat, links: boolean): string | undefined {
+    const reader = this.#reader, prefix = dirPrefix(path, "/");
+    for (;;) {
+      // Read before looking: a record put meanwhile ends the wait at once.
+      const used = Atomics.load(this.#control, USED);
+      reader.scanEnds();
+      const end = reader.ends.get(path);
+      if (end) {
+        return end.dev === st.dev && end.ino === st.ino && (links || !end.links) ? end.digest : undefined;
+      }
+      // The thread went on past the subtree (some of it unread), or stopped.
+      const at = reader.lastPath;
+      if (at !== undefined && at !== path && !at.startsWith(prefix)) return undefined;
+      if (!this.#running()) return undefined;
+      if (reader.full()) {
+        this.#stats.tooBig++;
+        return undefined;
+      }
+      if (Atomics.wait(this.#control, USED, used, WAIT_MS) === "timed-out") return undefined;
+    }
+  }
+
+  /** Passes the END record `h` (the head): the end of a subtree the walk went through; nothing to take. */
+  #passEnd(h: Listing): void {
+    this.#head = undefined;
+    this.#reader.ends.delete(h.path);
+    this.#reader.done();
+  }
+
+  /**
+   * Goes past the subtree of the directory at `path` (its digest from subtree(): the walk does not read it), up to
+   * its END; `entered` is told each directory's identity ("dev:ino") in it.
+   */
+  skipSubtree(path: string, entered: (id: string) => void): void {
+    for (;;) {
+      const h = this.#head ?? this.#reader.next();
+      this.#head = undefined;
+      // subtree() saw its END in the ring: every record up to it is there.
+      if (!h) throw new Error(`read_ahead: the end of ${path} is not in the ring`);
+      if (!h.end) entered(`${h.dev}:${h.ino}`);
+      else this.#reader.ends.delete(h.path);
+      this.#reader.done();
+      if (h.end && h.path === path) {
+        this.#stats.skipped++;
+        return;
+      }
     }
   }
 

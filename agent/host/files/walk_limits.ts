@@ -109,6 +109,18 @@ export function walkLimits(opts: {
       if (p !== lastCut) report.unseen.push(lastCut = p);
       return false;
     },
+    /** Whether `n` more entries fit in the budget. */
+    fits(n: number): boolean {
+      return budget.left >= n;
+    },
+    /** Counts `n` entries reported at once (a subtree gone past: they fit). */
+    takeAll(n: number): void {
+      budget.left -= n;
+    },
+    /** How many cuts (unseen prefixes, loops) the walk made so far: a subtree walked without one is whole. */
+    cuts(): number {
+      return report.unseen.length + report.loops;
+    },
     /** A directory that could not be read: its items stay as they were. */
     unreadable(path: string, e: unknown): void {
       report.unseen.push(prefixOf(path));

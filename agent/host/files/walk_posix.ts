@@ -48,6 +48,20 @@ export interface Found {
   error?: string;
 }
 
+/**
+ * What a walk asks of a subtree its read-ahead thread read whole (read_ahead.ts subtree()), before it reads it:
+ * whether everything it would report there is as stored. Given only for a walk that reports every entry below a
+ * directory it enters (not a pattern's) and whose items depend on nothing but their stats and the walk's settings.
+ */
+export interface SubtreeHooks {
+  /** The digest the subtree of the directory `path` had when it was kept, and how many entries are under it. */
+  kept(path: string): readonly [digest: string, items: number] | undefined;
+  /** The walk goes past `path` (kept and unchanged): its `items` entries are as stored. False: walk it after all. */
+  skipped(path: string, items: number): boolean;
+  /** The walk went through `path` (its digest `digest`), reporting `items` entries there, nothing cut or unseen. */
+  walked(path: string, digest: string, items: number): void;
+}
+
 export interface WalkOptions extends WalkOptionsBase {
   ops?: FsOps;
   /**
@@ -57,6 +71,8 @@ export interface WalkOptions extends WalkOptionsBase {
   readAhead?: boolean | ReadAheadOptions;
   /** A thread begun before the walk (read_ahead.ts BegunReadAhead): taken when it begins where this walk does. */
   begun?: BegunReadAhead;
+  /** Subtrees read ahead whole, gone past when unchanged (with a thread reading ahead only). */
+  subtrees?: SubtreeHooks;
 }
 
 const isDir = (s: Stat) => (s.mode & libc.S_IFMT) === libc.S_IFDIR;
@@ -114,8 +130,17 @@ export async function walk(
   let ticks = 0;
   let ahead: ReadAhead | undefined;
 
+  /** Entries reported (those of subtrees gone past too). */
+  let reported = 0;
   // Not async: a promise per entry only when onFound makes one.
-  const found = (f: Found): void | Promise<void> => limits.take(f.path) ? onFound(f) : undefined;
+  const found = (f: Found): void | Promise<void> => {
+    if (!limits.take(f.path)) return;
+    reported++;
+    return onFound(f);
+  };
+  const subtrees = opts.subtrees;
+  // A subtree that holds a symlink is kept unless the walk follows links (it would report the target's stat).
+  const linksAnyway = links !== "Follow";
 
   /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
   const deferred: { path: string; depth: number; matchAll: boolean }[] = [];
@@ -134,6 +159,19 @@ export async function walk(
     matchAll: boolean,
   ): Promise<void> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
+    // A subtree kept by the last run, read whole by the thread again, the same: gone past.
+    const hooks = subtrees && matchAll ? subtrees : undefined;
+    const kept = ahead && hooks?.kept(path);
+    if (
+      kept && limits.fits(kept[1]) && ahead!.subtree(path, st, linksAnyway) === kept[0] &&
+      hooks!.skipped(path, kept[1])
+    ) {
+      limits.takeAll(kept[1]);
+      reported += kept[1];
+      ahead!.skipSubtree(path, limits.visit);
+      return;
+    }
+    const before = reported, cuts = limits.cuts();
     const listed = ahead?.listing(path, st);
     const dir = new Dir(-1, listed ? () => same(open(), st, path) : open);
     if (!listed) {
@@ -148,6 +186,11 @@ export async function walk(
       await listDir(dir, path, depth, matchAll, listed);
     } finally {
       dir.close(ops);
+    }
+    // Walked with the thread's listings, nothing cut: kept if the thread read all of it.
+    if (hooks && listed && limits.cuts() === cuts) {
+      const digest = ahead!.walked(path, st, linksAnyway);
+      if (digest !== undefined) hooks.walked(path, digest, reported - before);
     }
   };
 

@@ -376,6 +376,9 @@ Deno.test("--once rescans go past the subtrees they kept unchanged, and still fi
         await Deno.writeTextFile(`${tree}/d${d}/inner/f${f}`, `inner ${d}.${f}\n`);
       }
     }
+    // A link followed (the rule's default): what it reports is its target's, which no stat in the tree shows.
+    await Deno.writeTextFile(`${dir}/outside`, "outside\n");
+    await Deno.symlink("../../outside", `${tree}/d7/link`);
     const dcr = onlyDcr(["files"], {
       fileSettings: {
         fileInfo: [{ name: "t", destinationPath: tree, recurse: true, maxContentsReturnable: 0 }],
@@ -407,13 +410,15 @@ Deno.test("--once rescans go past the subtrees they kept unchanged, and still fi
     await Deno.writeTextFile(`${tree}/d3/inner/f7`, "changed\n");
     await Deno.remove(`${tree}/d5/f1`);
     await Deno.writeTextFile(`${tree}/d9/inner/new`, "new\n");
+    await Deno.writeTextFile(`${dir}/outside`, "moved\n");
     r = await once();
     assert.deepEqual(r.changes, [
       `Added ${tree}/d9/inner/new`,
       `Modified ${tree}/d3/inner/f7`,
+      `Modified ${tree}/d7/link`,
       `Removed ${tree}/d5/f1`,
     ], r.err);
-    // The ten directories without a change (and d5/inner) are gone past.
+    // The nine directories without a change or a link, d5/inner and d7/inner are gone past.
     assert.ok(r.skipped >= 11, `the unchanged ones still gone past: ${r.skipped}`);
     r = await once();
     assert.deepEqual([r.code, r.changes], [0, []], r.err);

@@ -123,7 +123,7 @@ export class StoredWindow {
    * Marks every stored key from `from` to `last` (both included: the last stored key of the range) reported,
    * reading none that the window does not hold yet: the keys of a subtree its collector found unchanged as a whole.
    * As report() of each, the run asking in key order: the keys before `from` are where the window passes them, none
-   * in the range is asked after. False when nothing is marked: the range lies behind the window.
+   * in the range is asked after. False when nothing is marked (the range lies where the window has read already).
    */
   reportRange(from: string, last: string): boolean {
     // The window moved to `from`, as for a key asked there: what lies before it is passed as usual.

@@ -100,3 +100,34 @@ Deno.test("gaps() lists what lies between, before and after ranges, merging the 
   assert.deepEqual(gaps([["a", "d"], ["b", "c"], ["c", "e"]]), [[null, "a"], ["e", null]]);
   assert.deepEqual(gaps([["b", null], ["a", "c"]]), [[null, "a"]]);
 });
+
+Deno.test("StoredWindow: reportRange() marks a range reported without reading its rows; gone keys around it stay unreported", () => {
+  const keys = ["a", "b", "c", "d"].flatMap((d) =>
+    Array.from({ length: 100 }, (_, i) => `/t/${d}/${i + 100}`)
+  );
+  for (const size of [8, 64, 1024]) {
+    const s = store(keys);
+    const w = s.window(size);
+    const ask = (k: string) => {
+      assert.equal(w.get(k), s.value(k));
+      w.report(k);
+    };
+    // /t/a asked but one; /t/b and /t/c as ranges, none asked; /t/d asked but one.
+    for (const k of keys.filter((k) => k.startsWith("/t/a/") && k !== "/t/a/150")) ask(k);
+    assert.equal(w.reportRange("/t/b/", "/t/b/199"), true);
+    assert.equal(w.reportRange("/t/c/", "/t/c/199"), true);
+    for (const k of keys.filter((k) => k.startsWith("/t/d/") && k !== "/t/d/120")) ask(k);
+    assert.deepEqual(unreported(w), ["/t/a/150", "/t/d/120"], `window of ${size}`);
+    assert.equal(w.get("/t/b/110"), REPORTED, "asked after all: reported");
+    if (size < 100) assert.ok(w.loaded < 250 + 3 * size, `read ${w.loaded} rows of ${keys.length}`);
+  }
+});
+
+Deno.test("StoredWindow: reportRange() of a range behind the window reads it again; nothing else changes", () => {
+  const keys = Array.from({ length: 50 }, (_, i) => `/k/${i + 10}`);
+  const s = store(keys);
+  const w = s.window(8);
+  for (const k of keys.slice(0, 40)) if (k !== "/k/33") w.get(k), w.report(k);
+  assert.equal(w.reportRange("/k/1", "/k/19"), true);
+  assert.deepEqual(unreported(w), ["/k/33", ...keys.slice(40)].sort(keyOrder));
+});

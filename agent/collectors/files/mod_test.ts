@@ -291,7 +291,7 @@ Deno.test("a rescan says where its walk read ahead from; the next begins that th
     assert.equal(first.ahead, undefined, "the next run reads nothing ahead");
     const rescan = await collectStreamed(s, host, { workers: 2, readAhead: true }, first);
     const start: ReadAheadStart = { path: t.dir, real: t.dir, follow: true, depth: 0, maxDepth: 256 };
-    assert.deepEqual(JSON.parse(rescan.ahead!), start);
+    assert.deepEqual(JSON.parse(rescan.ahead!).start, start);
 
     const begun = beginFiles(rescan.ahead!, host) as BegunReadAhead;
     assert.ok(begun, "begun");
@@ -306,9 +306,14 @@ Deno.test("a rescan says where its walk read ahead from; the next begins that th
     const unused = beginFiles(rescan.ahead!, host) as BegunReadAhead;
     await collectStreamed(s, host, { workers: 2, readAhead: false }, rescan, { begun: unused });
     assert.equal(unused.take(start), undefined, "stopped");
-    for (const junk of ["", "{", "null", '{"path":"/"}', JSON.stringify({ ...start, depth: "0" })]) {
+    const junks = ["", "{", "null", '{"path":"/"}', JSON.stringify({ ...start, depth: "0" })];
+    for (const junk of [...junks, ...junks.map((j) => `{"start":${j || "0"}}`)]) {
       assert.equal(beginFiles(junk, host), undefined, junk);
     }
+    // What a run kept before subtrees were: the start alone.
+    const taken = (beginFiles(JSON.stringify(start), host) as BegunReadAhead | undefined)?.take(start);
+    assert.ok(taken, "begun from the start alone");
+    taken.stop();
   } finally {
     await t.cleanup();
   }

@@ -7,6 +7,7 @@ import {
   ListingWriter,
   PATH_BYTES,
   STOP,
+  SubtreeDigest,
   USED,
 } from "./listing_ring.ts";
 import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
@@ -152,4 +153,63 @@ Deno.test("listing ring: a writer stops at a full ring once asked; a path too lo
   check(read(r), d);
   assert.equal(w.begin("/" + "x".repeat(PATH_BYTES + 1), statBytes(1)), false);
   assert.equal(r.next(), undefined);
+});
+
+Deno.test("listing ring: END records are seen ahead of the walk (scanEnds) where they lie, round a small ring too", () => {
+  const { w, r } = ring(CHUNK_BYTES + 40_000);
+  const digest = (seed: number) => {
+    const d = new SubtreeDigest();
+    d.word(seed);
+    d.links = seed % 2 === 1;
+    return d;
+  };
+  for (let seed = 0; seed < 60; seed++) {
+    const d = makeDir(seed, (seed * 37) % 300, (i) => 1 + ((seed + i) % 255));
+    assert.ok(write(w, d));
+    assert.ok(w.subtreeEnd(d.path + seed, d.self, digest(seed)));
+    // Seen ahead before the listing is read, and read in turn after it.
+    r.scanEnds();
+    const end = r.ends.get(d.path + seed);
+    const self = parseStatx(d.self);
+    assert.deepEqual(end, {
+      dev: self.dev,
+      ino: self.ino,
+      digest: (digest(seed).h1 >>> 0).toString(16).padStart(8, "0") +
+        (digest(seed).h2 >>> 0).toString(16).padStart(8, "0"),
+      links: seed % 2 === 1,
+    });
+    assert.equal(r.lastPath, d.path + seed, "the last record looked through");
+    check(read(r), d);
+    const e = r.next()!;
+    assert.deepEqual([e.end, e.path], [true, d.path + seed]);
+    r.done();
+    r.ends.delete(e.path);
+  }
+});
+
+Deno.test("SubtreeDigest: every field but the access time, every name byte, each subdirectory's digest count", () => {
+  const of = (words: Int32Array, name = "n", sub?: SubtreeDigest) => {
+    const d = new SubtreeDigest();
+    const bytes = new TextEncoder().encode(name);
+    d.bytes(bytes, 0, bytes.length);
+    d.statx(words);
+    if (sub) d.digest(sub);
+    return `${d.h1 >>> 0}:${d.h2 >>> 0}`;
+  };
+  const base = new Int32Array(new Uint8Array(statBytes(5)).buffer);
+  const seen = new Set([of(base)]);
+  // Words 4-15 (nlink to attributes_mask) and 20-35 (btime, ctime, mtime, rdev, dev); 16-19 are the access time.
+  for (let i = 0; i < 36; i++) {
+    const w = base.slice();
+    w[i] ^= 1 << (i % 31);
+    const d = of(w);
+    if (i < 4 || (i >= 16 && i < 20)) assert.ok(seen.has(d), `word ${i} is not in the digest`);
+    else {
+      assert.ok(!seen.has(d), `word ${i} changes the digest`);
+      seen.add(d);
+    }
+  }
+  assert.notEqual(of(base, "m"), of(base, "n"));
+  const sub = new SubtreeDigest();
+  assert.notEqual(of(base, "n", sub), of(base));
 });

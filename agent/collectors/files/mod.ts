@@ -552,8 +552,8 @@ function lastRun(ahead: string | undefined): LastRun {
 export function beginFiles(ahead: string, host: Host): Begun | undefined {
   const posix = host.files.posix;
   if (host.os !== "linux" || !posix) return undefined;
-  const { start } = lastRun(ahead);
-  return start && posix.beginReadAhead(start);
+  const { start, subtrees } = lastRun(ahead);
+  return start && posix.beginReadAhead(start, { kept: new Subtrees(subtrees).all() });
 }
 
 export function filesCollector(opts: FilesOptions = {}): Collector<FileItem> {

@@ -64,6 +64,7 @@ export class Subtrees {
         const s = byPath.get(path);
         return s && [s[1], s[2]];
       },
+      all: () => last.map((s) => [s[0], s[2]]),
       skipped(path, items) {
         if (!same(path + "/", items)) return false;
         // It and every subtree kept under it stand as they were.
@@ -78,6 +79,11 @@ export class Subtrees {
         if (items >= SUBTREE_MIN_ITEMS) kept.set(path, [path, digest, items]);
       },
     };
+  }
+
+  /** Every subtree the last run kept, of any context: paths and items under each. */
+  all(): [string, number][] {
+    return [...this.#last.values()].flat().map((s) => [s[0], s[2]]);
   }
 
   /** The item at `path` was not stored whole (an error): no subtree holding it is kept. */

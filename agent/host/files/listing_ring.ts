@@ -12,7 +12,8 @@
 //   when the errno is not 0);
 //   an END: the digest of the subtree (two u32), put after the subtree's last record when the thread read all of
 //   it (SubtreeDigest), so the walk, looking ahead (ListingReader.scanEnds), can tell a subtree unchanged since
-//   its last run before it reads it.
+//   its last run before it reads it;
+//   a DELEGATED: nothing more (its statx all zero): the thread left the directory and its subtree to the walk.
 // The walk copies only the names out of the ring (they must outlive the listing); the rest it reads in place.
 import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
 
@@ -30,9 +31,9 @@ export const CHUNK_BYTES = 128 << 10;
 const WRAP = 0xffffffff;
 /**
  * Record flags: the directory goes on in the next record; its listing failed (the walk lists it itself); END; an
- * END's subtree holds a symlink (a walk that follows links reports more than its stats).
+ * END's subtree holds a symlink (a walk that follows links reports more than its stats); DELEGATED.
  */
-const MORE = 1, BROKEN = 2, END = 4, LINKS = 8;
+const MORE = 1, BROKEN = 2, END = 4, LINKS = 8, DELEGATED = 16;
 /** An entry's fixed part: d_type, errno, statx. */
 const ENTRY = 1 + 4 + STATX_READ;
 /** The largest name with its framing: 4096 bytes and the NUL (PATH_MAX; names are at most 255 on Linux). */
@@ -193,6 +194,19 @@ export class ListingWriter {
     return this.#write(at + 8, d.links ? END | LINKS : END);
   }
 
+  /** Puts the DELEGATED record of the directory at `path`. False: stopped meanwhile, or a path too long to carry. */
+  delegated(path: string): boolean {
+    const p = encoder.encode(path);
+    if (p.length > PATH_BYTES) return false;
+    const rec = this.#rec;
+    rec.fill(0, 5, 5 + STATX_READ);
+    let at = 5 + STATX_READ;
+    this.#view.setUint32(at, p.length, true);
+    rec.set(p, at + 4);
+    at += 4 + p.length;
+    return this.#write(at, DELEGATED);
+  }
+
   /**
    * Ends the directory: its last record goes into the ring (`broken`: marked so, its listing failed after records
    * of it went). False: stopped meanwhile.
@@ -257,6 +271,8 @@ export interface Listing {
   broken: boolean;
   /** Not a listing: the END of the directory's subtree. */
   end: boolean;
+  /** Not a listing: the thread left the directory to the walk. */
+  delegated: boolean;
   /** Where its entry count (an END: its digest) is in the ring. */
   entriesAt: number;
 }
@@ -325,6 +341,7 @@ export class ListingReader {
       more: (this.#ring[at + 4] & MORE) !== 0,
       broken: (this.#ring[at + 4] & BROKEN) !== 0,
       end: (this.#ring[at + 4] & END) !== 0,
+      delegated: (this.#ring[at + 4] & DELEGATED) !== 0,
       entriesAt: p + 4 + len,
     };
   }

@@ -13,6 +13,7 @@ import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
 import {
   CONTROL_WORDS,
+  digestText,
   type Listing,
   ListingReader,
   Position,
@@ -24,7 +25,7 @@ import {
   STOP,
   USED,
 } from "./listing_ring.ts";
-import type { ReadAheadInit } from "./listing_worker.ts";
+import { digestOf, type ReadAheadInit } from "./tree_reader.ts";
 import { dirPrefix } from "./walk_limits.ts";
 
 /**
@@ -45,9 +46,13 @@ export interface ReadAheadStats {
   here: number;
   /** Waits for the thread that ran out (then the walk waits no more, and the two share the work). */
   timedOut: number;
-  /** Subtrees the walk went past unread (skipSubtree), and ones too big for the ring to tell ahead (subtree). */
+  /**
+   * Subtrees the walk went past unread (skipSubtree), ones too big for the ring to tell ahead (subtree), and ones
+   * the thread left to the walk.
+   */
   skipped: number;
   tooBig: number;
+  delegated: number;
 }
 
 export interface ReadAheadOptions {
@@ -63,7 +68,14 @@ export interface ReadAheadOptions {
   real?: string;
   /** Filled as the walk goes. */
   stats?: ReadAheadStats;
+  /** The subtrees the last run kept (paths, items under each): the thread leaves some to the walk (DELEGATED). */
+  kept?: [string, number][];
+  /** Whether the thread leaves every kept subtree to the walk, waiting or not (tests). */
+  delegateAlways?: boolean;
 }
+
+/** subtree()'s answer for a subtree the thread left to the walk: the walk reads it (digestHere). */
+export const DELEGATED: unique symbol = Symbol("delegated");
 
 export const newReadAheadStats = (): ReadAheadStats => ({
   taken: 0,
@@ -72,6 +84,7 @@ export const newReadAheadStats = (): ReadAheadStats => ({
   timedOut: 0,
   skipped: 0,
   tooBig: 0,
+  delegated: 0,
 });
 
 /** Where a thread begins reading ahead: its walk's first directory, and the deepest the walk enters. */
@@ -145,6 +158,7 @@ export class ReadAhead {
   /** Set off when the thread failed or was stopped. */
   #on = true;
   readonly #stats: ReadAheadStats;
+  readonly #maxDepth: number;
   readonly #firstWaitMs: number;
   readonly #waitAlways: boolean;
 
@@ -166,8 +180,17 @@ export class ReadAhead {
       e.preventDefault();
       this.#on = false;
     };
+    this.#maxDepth = init.maxDepth;
     this.#worker.postMessage(
-      { ...init, real: opts.real ?? init.real, control, ring, position } satisfies ReadAheadInit,
+      {
+        ...init,
+        real: opts.real ?? init.real,
+        control,
+        ring,
+        position,
+        kept: opts.kept,
+        delegateAlways: opts.delegateAlways,
+      } satisfies ReadAheadInit,
     );
   }
 
@@ -206,7 +229,8 @@ export class ReadAhead {
       if (order > 0) return undefined;
       this.#head = undefined;
       let mine = false;
-      if (order === 0) {
+      // A directory left to the walk has no listing here (mine stays false).
+      if (order === 0 && !h.delegated) {
         try {
           const self = identity();
           mine = self.dev === h.dev && self.ino === h.ino;
@@ -227,15 +251,35 @@ export class ReadAhead {
    * it (`links`: a symlink in it is no matter), its listing next in line for the walk; else undefined (the thread
    * could not read all of it, or the ring cannot hold it all). Waits while the thread puts it, as for a listing.
    */
-  subtree(path: string, st: libc.Stat, links: boolean): string | undefined {
+  subtree(path: string, st: libc.Stat, links: boolean): string | typeof DELEGATED | undefined {
     let h = this.#head ?? (this.#head = this.#first());
     // The ends of subtrees the walk went through.
     while (h?.end) {
       this.#passEnd(h);
       h = this.#head = this.#first();
     }
-    if (!h || h.broken || h.path !== path || h.dev !== st.dev || h.ino !== st.ino) return undefined;
+    if (h?.delegated && h.path === path) {
+      this.#stats.delegated++;
+      this.#head = undefined;
+      this.#reader.done();
+      return DELEGATED;
+    }
+    if (!h || h.broken || h.delegated || h.path !== path || h.dev !== st.dev || h.ino !== st.ino) {
+      return undefined;
+    }
     return this.#endOf(path, st, links);
+  }
+
+  /**
+   * The digest of the subtree of the directory `fd` (at `path`, `depth`) that the thread left to the walk, read
+   * here as the thread would have (`links`: as subtree()); each directory's identity ("dev:ino") goes to `entered`.
+   */
+  digestHere(fd: number, path: string, depth: number, links: boolean, entered: string[]): string | undefined {
+    const d = digestOf(fd, path, depth, this.#maxDepth, (self) => {
+      const s = libc.parseStatx(self);
+      entered.push(`${s.dev}:${s.ino}`);
+    });
+    return d && (links || !d.links) ? digestText(d.h1, d.h2) : undefined;
   }
 
   /**
@@ -259,7 +303,9 @@ export class ReadAhead {
       }
       // The thread went on past the subtree (some of it unread), or stopped.
       const at = reader.lastPath;
-      if (at !== undefined && at !== path && !at.startsWith(prefix)) return undefined;
+      if (at !== undefined && !at.startsWith(prefix) && keyOrder(dirPrefix(at, "/"), prefix) > 0) {
+        return undefined;
+      }
       if (!this.#running()) return undefined;
       if (reader.full()) {
         this.#stats.tooBig++;

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { parseRule } from "../../collectors/files/match.ts";
-import { type Found, walk, type WalkOptions } from "./walk_posix.ts";
+import { type Found, type SubtreeHooks, walk, type WalkOptions } from "./walk_posix.ts";
 import {
   beginReadAhead,
   type BegunReadAhead,
@@ -17,7 +17,7 @@ import {
   Position,
   POSITION_BYTES,
 } from "./listing_ring.ts";
-import { readAhead } from "./listing_worker.ts";
+import { readAhead } from "./tree_reader.ts";
 import type { Links } from "./walk_limits.ts";
 import * as libc from "./libc_posix.ts";
 
@@ -50,6 +50,7 @@ async function walked(
     type?: "File" | "Directory" | "*";
     maxDepth?: number;
     begun?: BegunReadAhead;
+    subtrees?: SubtreeHooks;
   },
   readAhead?: WalkOptions["readAhead"],
   onFound?: (f: Found) => void,
@@ -66,6 +67,7 @@ async function walked(
     budget: { left: 100_000 },
     readAhead,
     begun: o.begun,
+    subtrees: o.subtrees,
   }, (f) => {
     const s = f.stat;
     found.push(
@@ -305,6 +307,68 @@ Deno.test("a thread begun before its walk is taken by the walk that begins where
     elsewhere.stop();
     assert.equal(elsewhere.take({ ...start, maxDepth: 19 }), undefined, "stopped");
     assert.deepEqual(treeFds(dir), [], "the stopped thread closed what it held");
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("subtrees kept by one walk are gone past by the next where unchanged, read by the thread or by the walk; what changed is walked", async () => {
+  const dir = await makeTree();
+  try {
+    /** Hooks that keep what a walk went through, and say what it went past. */
+    const hooks = (kept: Map<string, [string, number]>) => {
+      const walked = new Map<string, [string, number]>(), skipped: string[] = [];
+      const h: SubtreeHooks = {
+        kept: (p) => kept.get(p),
+        all: () => [...kept].map(([p, k]) => [p, k[1]]),
+        skipped: (p) => (skipped.push(p), true),
+        walked: (p, d, n) => void walked.set(p, [d, n]),
+      };
+      return { h, walked, skipped };
+    };
+    const big = { ringBytes: 8 << 20, firstWaitMs: 60_000, waitAlways: true };
+    const plain = await walked(dir, {});
+    const first = hooks(new Map());
+    assert.deepEqual(
+      (await walked(dir, { subtrees: first.h }, { ...big, stats: newStats() })).found,
+      plain.found,
+    );
+    assert.deepEqual(first.walked.get(`${dir}/big`)?.[1], 1200, "big/ kept with its 1,200 entries");
+    assert.ok(
+      first.walked.has(`${dir}/deep/1/2`) && first.walked.has(`${dir}/a/z`),
+      [...first.walked.keys()].join(),
+    );
+    // Went past: each top directory (and the entries below it) walked the first time.
+    const tops = [...first.walked.keys()].filter((p) => p.lastIndexOf("/") === dir.length);
+    const under = (p: string) => tops.some((t) => p.startsWith(t + "/"));
+    const rest = plain.found.filter((f) => !under(JSON.parse(f)[0]));
+    for (const delegateAlways of [false, true]) {
+      const stats = newStats();
+      const next = hooks(first.walked);
+      const r = await walked(dir, { subtrees: next.h }, { ...big, stats, delegateAlways });
+      assert.deepEqual(r.found, rest, `delegated: ${delegateAlways}`);
+      assert.deepEqual(next.skipped.sort(), tops.sort());
+      // The thread leaves a kept subtree to the walk when the walk is waiting for it; always, when told to.
+      assert.equal(stats.skipped + stats.delegated, tops.length, JSON.stringify(stats));
+      if (delegateAlways) assert.equal(stats.delegated, tops.length, JSON.stringify(stats));
+      assert.deepEqual(next.walked.size, 0, "nothing walked there");
+    }
+    // A file rewritten deep down: its directories are walked (and kept anew), the rest gone past.
+    await Deno.writeTextFile(`${dir}/deep/1/2/3/4/5/f`, "changed");
+    for (const delegateAlways of [false, true]) {
+      const next = hooks(first.walked);
+      const stats = newStats();
+      const r = await walked(dir, { subtrees: next.h }, { ...big, stats, delegateAlways });
+      assert.ok(r.found.some((f) => JSON.parse(f)[0] === `${dir}/deep/1/2/3/4/5/f`), "the file found");
+      assert.ok(
+        !next.skipped.includes(`${dir}/deep`) && next.skipped.includes(`${dir}/big`),
+        next.skipped.join(),
+      );
+      // Walked with the thread's listings, kept anew; one the thread left to the walk was read here, and is not.
+      if (stats.delegated === 0) {
+        assert.ok(next.walked.has(`${dir}/deep`), "walked with the thread's listings: kept");
+      }
+    }
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

@@ -10,7 +10,13 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import { type BegunReadAhead, ReadAhead, type ReadAheadOptions, type ReadAheadStart } from "./read_ahead.ts";
+import {
+  type BegunReadAhead,
+  DELEGATED,
+  ReadAhead,
+  type ReadAheadOptions,
+  type ReadAheadStart,
+} from "./read_ahead.ts";
 
 /** The file-system calls the walker makes: libc by default, wrapped in tests to inject failures. */
 export interface FsOps {
@@ -50,12 +56,14 @@ export interface Found {
 
 /**
  * What a walk asks of a subtree its read-ahead thread read whole (read_ahead.ts subtree()), before it reads it:
- * whether everything it would report there is as stored. Given only for a walk that reports every entry below a
- * directory it enters (not a pattern's) and whose items depend on nothing but their stats and the walk's settings.
+ * whether everything it would report there is as stored. Given only for a walk whose items depend on nothing but
+ * the names and stats below a directory and the walk's settings.
  */
 export interface SubtreeHooks {
   /** The digest the subtree of the directory `path` had when it was kept, and how many entries are under it. */
   kept(path: string): readonly [digest: string, items: number] | undefined;
+  /** Every subtree kept: paths and entries under each (the thread leaves some to the walk to read). */
+  all(): [string, number][];
   /** The walk goes past `path` (kept and unchanged): its `items` entries are as stored. False: walk it after all. */
   skipped(path: string, items: number): boolean;
   /** The walk went through `path` (its digest `digest`), reporting `items` entries there, nothing cut or unseen. */
@@ -159,17 +167,23 @@ export async function walk(
     matchAll: boolean,
   ): Promise<void> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
-    // A subtree kept by the last run, read whole by the thread again, the same: gone past.
-    const hooks = subtrees && matchAll ? subtrees : undefined;
-    const kept = ahead && hooks?.kept(path);
-    if (
-      kept && limits.fits(kept[1]) && ahead!.subtree(path, st, linksAnyway) === kept[0] &&
-      hooks!.skipped(path, kept[1])
-    ) {
-      limits.takeAll(kept[1]);
-      reported += kept[1];
-      ahead!.skipSubtree(path, limits.visit);
-      return;
+    // A subtree kept by the last run and read whole again, the same: gone past. The thread reads it (its END in the
+    // ring), or leaves it to the walk, which reads it here while the thread reads on (DELEGATED).
+    const kept = ahead && subtrees?.kept(path);
+    if (kept && limits.fits(kept[1])) {
+      const entered: string[] = [];
+      let digest = ahead!.subtree(path, st, linksAnyway);
+      const here = digest === DELEGATED;
+      if (here) {
+        digest = readHere(open, st, path, (fd) => ahead!.digestHere(fd, path, depth, linksAnyway, entered));
+      }
+      if (digest === kept[0] && subtrees!.skipped(path, kept[1])) {
+        limits.takeAll(kept[1]);
+        reported += kept[1];
+        if (here) { for (const id of entered) limits.visit(id); }
+        else ahead!.skipSubtree(path, limits.visit);
+        return;
+      }
     }
     const before = reported, cuts = limits.cuts();
     const listed = ahead?.listing(path, st);
@@ -188,9 +202,29 @@ export async function walk(
       dir.close(ops);
     }
     // Walked with the thread's listings, nothing cut: kept if the thread read all of it.
-    if (hooks && listed && limits.cuts() === cuts) {
+    if (subtrees && listed && limits.cuts() === cuts) {
       const digest = ahead!.walked(path, st, linksAnyway);
-      if (digest !== undefined) hooks.walked(path, digest, reported - before);
+      if (digest !== undefined) subtrees.walked(path, digest, reported - before);
+    }
+  };
+
+  /** What `read` makes of the directory `st` (at `path`, opened by `open`) opened here; undefined if it cannot be. */
+  const readHere = <T>(
+    open: () => number,
+    st: Stat,
+    path: string,
+    read: (fd: number) => T,
+  ): T | undefined => {
+    let fd: number;
+    try {
+      fd = same(open(), st, path);
+    } catch {
+      return undefined;
+    }
+    try {
+      return read(fd);
+    } finally {
+      ops.close(fd);
     }
   };
 
@@ -402,7 +436,9 @@ export async function walk(
       };
     report.readAheadFrom = start;
     if (opts.readAhead) {
-      ahead = opts.begun?.take(start) ?? new ReadAhead(start, opts.readAhead === true ? {} : opts.readAhead);
+      const kept = subtrees?.all();
+      ahead = opts.begun?.take(start) ??
+        new ReadAhead(start, { ...(opts.readAhead === true ? {} : opts.readAhead), kept });
     }
   }
   try {

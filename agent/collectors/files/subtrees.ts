@@ -78,6 +78,7 @@ export class Subtrees {
       walked(path, digest, items) {
         if (items >= SUBTREE_MIN_ITEMS) kept.set(path, [path, digest, items]);
       },
+      minItems: SUBTREE_MIN_ITEMS,
     };
   }
 

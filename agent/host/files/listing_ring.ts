@@ -305,8 +305,9 @@ export class ListingReader {
   #scanAt = 0;
   /** The END records scanEnds saw and the walk has not read yet, by the directory's path. */
   readonly ends = new Map<string, SubtreeEnd>();
-  /** The path of the last record scanEnds looked through (undefined: none yet). */
-  lastPath: string | undefined;
+  /** Where the last record scanEnds looked through is: in the stream of records, and in the ring (-1: none). */
+  #lastRead = 0;
+  #lastAt = -1;
 
   constructor(ctl: Int32Array, ring: Uint8Array) {
     this.#ctl = ctl;
@@ -366,12 +367,13 @@ export class ListingReader {
         continue;
       }
       const n = v.getUint32(at, true);
-      const p = at + 5 + STATX_READ;
-      const len = v.getUint32(p, true);
-      const path = decoder.decode(this.#ring.subarray(p + 4, p + 4 + len));
-      this.lastPath = path;
+      this.#lastRead = this.#scanned;
+      this.#lastAt = at;
       if (this.#ring[at + 4] & END) {
         const self = parseStatx(this.#ring, v, at + 5);
+        const p = at + 5 + STATX_READ;
+        const len = v.getUint32(p, true);
+        const path = decoder.decode(this.#ring.subarray(p + 4, p + 4 + len));
         const d = p + 4 + len;
         this.ends.set(path, {
           dev: self.dev,
@@ -383,6 +385,13 @@ export class ListingReader {
       this.#scanned += n;
       this.#scanAt = (at + n) % size;
     }
+  }
+
+  /** The path of the last record scanEnds looked through, while it is in the ring; else undefined. */
+  lastPath(): string | undefined {
+    if (this.#lastAt < 0 || this.#lastRead < this.#read) return undefined;
+    const p = this.#lastAt + 5 + STATX_READ;
+    return decoder.decode(this.#ring.subarray(p + 4, p + 4 + this.#view.getUint32(p, true)));
   }
 
   /** Whether the thread may have to wait for room: the walk, looking ahead, cannot wait for more to be put. */

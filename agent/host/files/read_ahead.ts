@@ -8,6 +8,11 @@
 // lists itself, and tells the thread where it is, so the thread goes past it instead of reading it too. (Sharing
 // from the start was slower on two cores, where the two threads' system calls compete for the same cores.) Whatever
 // goes wrong on the thread's side (it cannot start, falls behind, fails) leaves the walk as it was without it.
+//
+// A subtree the last run kept (collectors/files/subtrees.ts) the walk goes past when it is the same: the thread put
+// its END with the digest of what it read (subtree(), skipSubtree()), or left it to the walk (DELEGATED), which,
+// with nothing else to do while the thread reads on, reads it here the same way (digestHere()): an unchanged tree
+// is read by both threads at once, and nothing of it is compared file by file.
 import * as libc from "./libc_posix.ts";
 import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
@@ -302,7 +307,7 @@ export class ReadAhead {
         return end.dev === st.dev && end.ino === st.ino && (links || !end.links) ? end.digest : undefined;
       }
       // The thread went on past the subtree (some of it unread), or stopped.
-      const at = reader.lastPath;
+      const at = reader.lastPath();
       if (at !== undefined && !at.startsWith(prefix) && keyOrder(dirPrefix(at, "/"), prefix) > 0) {
         return undefined;
       }
@@ -332,8 +337,8 @@ export class ReadAhead {
       this.#head = undefined;
       // subtree() saw its END in the ring: every record up to it is there.
       if (!h) throw new Error(`read_ahead: the end of ${path} is not in the ring`);
-      if (!h.end) entered(`${h.dev}:${h.ino}`);
-      else this.#reader.ends.delete(h.path);
+      if (h.end) this.#reader.ends.delete(h.path);
+      else if (!h.delegated) entered(`${h.dev}:${h.ino}`);
       this.#reader.done();
       if (h.end && h.path === path) {
         this.#stats.skipped++;

@@ -323,6 +323,7 @@ Deno.test("subtrees kept by one walk are gone past by the next where unchanged, 
         all: () => [...kept].map(([p, k]) => [p, k[1]]),
         skipped: (p) => (skipped.push(p), true),
         walked: (p, d, n) => void walked.set(p, [d, n]),
+        minItems: 0,
       };
       return { h, walked, skipped };
     };

@@ -68,6 +68,8 @@ export interface SubtreeHooks {
   skipped(path: string, items: number): boolean;
   /** The walk went through `path` (its digest `digest`), reporting `items` entries there, nothing cut or unseen. */
   walked(path: string, digest: string, items: number): void;
+  /** The fewest entries under a directory for walked() to be told it. */
+  minItems: number;
 }
 
 export interface WalkOptions extends WalkOptionsBase {
@@ -202,7 +204,7 @@ export async function walk(
       dir.close(ops);
     }
     // Walked with the thread's listings, nothing cut: kept if the thread read all of it.
-    if (subtrees && listed && limits.cuts() === cuts) {
+    if (subtrees && listed && reported - before >= subtrees.minItems && limits.cuts() === cuts) {
       const digest = ahead!.walked(path, st, linksAnyway);
       if (digest !== undefined) subtrees.walked(path, digest, reported - before);
     }

@@ -4,7 +4,8 @@
 //
 // A record, after its u32 length (which counts itself; WRAP instead: the rest of the ring is skipped):
 //   u8 flags (MORE: the directory's entries go on in the next record; BROKEN: its listing failed, not to be used;
-//     END: not a listing, the end of the directory's subtree)
+//     END: not a listing, the end of the directory's subtree, LINKS with it when a symlink is in the subtree;
+//     DELEGATED: not a listing, a subtree the thread left to the walk)
 //   the directory's own statx (STATX_READ bytes: its identity, dev and ino)
 //   u32 path length, the path (UTF-8: the walk's path of the directory)
 //   a listing: u32 entry count, u32 length of the names, the names (each: u16 length with its NUL, the name and
@@ -47,7 +48,7 @@ const RECORD_MAX = HEAD_MAX + CHUNK_BYTES + NAME_MAX + ENTRY;
 const WRITER_ROOM = 2 * RECORD_MAX;
 
 /**
- * The digest of a directory's subtree as the thread reads it (listing_worker.ts): two 32-bit lanes over each
+ * The digest of a directory's subtree as the thread reads it (tree_reader.ts): two 32-bit lanes over each
  * entry's name, d_type and statx (all but the access time, which reading moves), and each subdirectory's own digest,
  * in the order read. Equal digests mean the same names with the same stat (ctime included: any change of content,
  * mode, owner or ACL moves it) below the directory.

@@ -9,14 +9,7 @@ export class MemorySink<I extends Item = Item> implements ItemSink<I> {
   /** The fingerprints given with the items, by key: what `ctx.previous` is on the next run. */
   readonly fingerprints = new Map<string, string>();
 
-  /**
-   * `keysUnder`: the stored keys that begin with a prefix, for sameUnder (tests that keep the last run in memory);
-   * without it sameUnder says it cannot.
-   */
-  constructor(
-    private readonly key: (item: I) => string,
-    private readonly keysUnder?: (prefix: string) => string[],
-  ) {}
+  constructor(private readonly key: (item: I) => string) {}
 
   add(item: I, fingerprint?: string): void {
     this.items.push(item);
@@ -25,14 +18,6 @@ export class MemorySink<I extends Item = Item> implements ItemSink<I> {
 
   same(key: string): void {
     this.kept.push(key);
-  }
-
-  sameUnder(prefix: string, count: number): boolean {
-    const keys = this.keysUnder?.(prefix);
-    if (!keys) return false;
-    if (keys.length !== count) throw new Error(`sameUnder(${prefix}): ${count} said, ${keys.length} stored`);
-    this.kept.push(...keys);
-    return true;
   }
 
   content(c: Content): void {

@@ -56,9 +56,8 @@ export class Subtrees {
   walk(context: string, same: (prefix: string, items: number) => boolean): SubtreeHooks {
     const last = this.#last.get(context) ?? [];
     const byPath = new Map(last.map((s) => [s[0], s]));
-    let next = this.#next.get(context);
-    if (!next) this.#next.set(context, next = new Map());
-    const kept = next;
+    const kept = this.#next.get(context) ?? new Map<string, Subtree>();
+    this.#next.set(context, kept);
     return {
       kept(path) {
         const s = byPath.get(path);
@@ -66,9 +65,9 @@ export class Subtrees {
       },
       all: () => last.map((s) => [s[0], s[2]]),
       skipped(path, items) {
-        if (!same(path + "/", items)) return false;
-        // It and every subtree kept under it stand as they were.
         const prefix = path + "/";
+        if (!same(prefix, items)) return false;
+        // It and every subtree kept under it stand as they were.
         kept.set(path, byPath.get(path)!);
         for (let i = firstFrom(last, prefix); i < last.length && (last[i][0] + "/").startsWith(prefix); i++) {
           kept.set(last[i][0], last[i]);

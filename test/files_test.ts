@@ -400,12 +400,11 @@ Deno.test("--once rescans go past the subtrees they kept unchanged, and still fi
         .map((c) => `${c.ChangeCategory} ${c.FileSystemPath}`);
       return { code: r.code, err, skipped, changes: changes.sort() };
     };
+    // The first scan keeps the subtrees it walked whole (its walk makes their digests: it reads nothing ahead).
     assert.equal((await once()).code, 0, "baseline");
-    let r = await once(); // reads ahead, keeps the subtrees it read whole
-    assert.deepEqual([r.code, r.changes, r.skipped], [0, [], 0], r.err);
-    r = await once();
+    let r = await once(); // reads ahead, goes past them
     assert.deepEqual([r.code, r.changes], [0, []], r.err);
-    assert.ok(r.skipped >= 1, `subtrees gone past: ${r.skipped}`);
+    assert.ok(r.skipped >= 1, `subtrees gone past by the first rescan: ${r.skipped}`);
 
     await Deno.writeTextFile(`${tree}/d3/inner/f7`, "changed\n");
     await Deno.remove(`${tree}/d5/f1`);

@@ -5,8 +5,7 @@
 // - the stat floor: `find TREE -xdev -printf '%s %T@ %C@ %i\n'`;
 // - `sha256sum` on 2 processes, `aide --init` / `--check` (sha256 only; installed with apt-get when missing);
 // - ctagent's first scan and unchanged rescans, peak RSS, bytes per file in the database: the first rescan after a
-//   first scan (which reads every listing), and the next, as every later one (which goes past the subtrees the one
-//   before kept: subtrees.ts);
+//   first scan, and the next, as every later one (each goes past the subtrees the run before kept: subtrees.ts);
 // - an unchanged rescan with `--json`, which prints the whole inventory (its peak RSS must stay as the rescan's);
 // - where the first scan's CPU went, by thread (main, hash workers, V8's helpers: threads.ts), and how busy it
 //   kept the cores;
@@ -474,8 +473,10 @@ export async function benchFiles(
     }
     out.targets = {
       "first scan ≤ 1.5× hashing floor": first.ms <= 1.5 * hash.ms,
-      "rescan ≤ 1.5× stat floor": rescan.ms <= 1.5 * stat.ms,
-      "peak RSS ≤ 150 MB": Math.max(worstRss(r.first), worstRss(r.rescan)) <= 150 * 1024,
+      // Both unchanged rescans: the first after a first scan, and the next (as every later one).
+      "rescan ≤ 1.5× stat floor": Math.max(firstRescan.ms, rescan.ms) <= 1.5 * stat.ms,
+      "peak RSS ≤ 150 MB":
+        Math.max(worstRss(r.first), worstRss(r.firstRescan), worstRss(r.rescan)) <= 150 * 1024,
       "--json rescan: peak RSS within 10% of the rescan's, every item":
         worstRss(r.json) <= 1.1 * worstRss(r.rescan) &&
         jsonItems === db!.items,

@@ -346,15 +346,14 @@ export async function collectFiles(
   const begun = ctx.begun as BegunReadAhead | undefined;
   if (!readAhead) begun?.stop();
   // Subtrees read ahead whole and unchanged since the last run are gone past (subtrees.ts), where the sink can say
-  // their stored items the same without naming them and the names of owners and groups are known.
+  // their stored items the same without naming them and the names of owners and groups are known. A run that reads
+  // nothing ahead (a first scan: its sink says nothing the same) keeps them too, its walks making the digests.
   const sameUnder = out.sameUnder?.bind(out);
-  const subtrees = readAhead && !ctx.scope && sameUnder && !accounts.unknown
-    ? new Subtrees(lastRun(ctx.ahead).subtrees)
-    : undefined;
+  const subtrees = !ctx.scope && !accounts.unknown ? new Subtrees(lastRun(ctx.ahead).subtrees) : undefined;
   const accountsKey = subtrees && hash64(JSON.stringify([[...accounts.users], [...accounts.groups]]));
   let subtreesSkipped = 0;
   const same = (prefix: string, n: number) => {
-    if (!sameUnder!(prefix, n)) return false;
+    if (!sameUnder?.(prefix, n)) return false;
     items += n;
     reused += n;
     subtreesSkipped++;

@@ -1,5 +1,6 @@
 // The subtrees a files run saw whole and stored whole, kept for the next run: a directory's path, the digest of its
-// subtree as the walk's read-ahead thread read it (listing_ring.ts SubtreeDigest: names and stats, ctime included),
+// subtree as the walk's read-ahead thread read it, or as a walk without one made it (listing_ring.ts SubtreeDigest:
+// names and stats, ctime included),
 // and how many items the run reported under it. A rescan whose thread reads the same digest again reports those
 // items the same without reading, comparing or even naming them (walk_posix.ts SubtreeHooks): an unchanged rescan
 // costs about the reading of the tree. A subtree is kept only when every item under it was stored without error

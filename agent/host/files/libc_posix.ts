@@ -170,6 +170,12 @@ export function close(fd: number): void {
 
 const sx = new Uint8Array(256);
 const sxView = new DataView(sx.buffer);
+const sxWords = new Int32Array(sx.buffer);
+
+/** The statx the last statAt() or fstat() read, as 32-bit words: a view, which the next one overwrites. */
+export function lastStatWords(): Int32Array {
+  return sxWords;
+}
 
 const TWO32 = 4294967296;
 

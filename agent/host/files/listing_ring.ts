@@ -48,7 +48,8 @@ const RECORD_MAX = HEAD_MAX + CHUNK_BYTES + NAME_MAX + ENTRY;
 const WRITER_ROOM = 2 * RECORD_MAX;
 
 /**
- * The digest of a directory's subtree as the thread reads it (tree_reader.ts): two 32-bit lanes over each
+ * The digest of a directory's subtree as the thread reads it (tree_reader.ts; a walk without a thread makes the same
+ * itself: walk_posix.ts WalkDigest): two 32-bit lanes over each
  * entry's name, d_type and statx (all but the access time, which reading moves), and each subdirectory's own digest,
  * in the order read. Equal digests mean the same names with the same stat (ctime included: any change of content,
  * mode, owner or ACL moves it) below the directory.
@@ -77,11 +78,14 @@ export class SubtreeDigest {
     this.h1 = a;
     this.h2 = b;
   }
-  /** Mixes in a statx (`words`: it as 32-bit words) but its access time and the fields before nlink. */
-  statx(words: Int32Array): void {
+  /**
+   * Mixes in a statx (`words`: it as 32-bit words, from word `at`) but its access time and the fields before
+   * nlink.
+   */
+  statx(words: Int32Array, at = 0): void {
     // Words 4-15: nlink, uid, gid, mode, ino, size, blocks, attributes_mask; 20-35: btime, ctime, mtime, rdev, dev.
-    for (let i = 4; i < 16; i++) this.word(words[i]);
-    for (let i = 20; i < 36; i++) this.word(words[i]);
+    for (let i = at + 4; i < at + 16; i++) this.word(words[i]);
+    for (let i = at + 20; i < at + 36; i++) this.word(words[i]);
   }
   /** Mixes in another digest (a subdirectory's). */
   digest(d: SubtreeDigest): void {

@@ -312,21 +312,22 @@ Deno.test("a thread begun before its walk is taken by the walk that begins where
   }
 });
 
+/** Hooks that keep what a walk went through, and say what it went past. */
+const hooks = (kept: Map<string, [string, number]>) => {
+  const walked = new Map<string, [string, number]>(), skipped: string[] = [];
+  const h: SubtreeHooks = {
+    kept: (p) => kept.get(p),
+    all: () => [...kept].map(([p, k]) => [p, k[1]]),
+    skipped: (p) => (skipped.push(p), true),
+    walked: (p, d, n) => void walked.set(p, [d, n]),
+    minItems: 0,
+  };
+  return { h, walked, skipped };
+};
+
 Deno.test("subtrees kept by one walk are gone past by the next where unchanged, read by the thread or by the walk; what changed is walked", async () => {
   const dir = await makeTree();
   try {
-    /** Hooks that keep what a walk went through, and say what it went past. */
-    const hooks = (kept: Map<string, [string, number]>) => {
-      const walked = new Map<string, [string, number]>(), skipped: string[] = [];
-      const h: SubtreeHooks = {
-        kept: (p) => kept.get(p),
-        all: () => [...kept].map(([p, k]) => [p, k[1]]),
-        skipped: (p) => (skipped.push(p), true),
-        walked: (p, d, n) => void walked.set(p, [d, n]),
-        minItems: 0,
-      };
-      return { h, walked, skipped };
-    };
     const big = { ringBytes: 8 << 20, firstWaitMs: 60_000, waitAlways: true };
     const plain = await walked(dir, {});
     const first = hooks(new Map());
@@ -370,6 +371,45 @@ Deno.test("subtrees kept by one walk are gone past by the next where unchanged, 
         assert.ok(next.walked.has(`${dir}/deep`), "walked with the thread's listings: kept");
       }
     }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("a walk without a thread keeps the subtrees a thread's would, with the thread's digests; the next goes past them", async () => {
+  const dir = await makeTree();
+  try {
+    // A followed link deep in a/ (what it reports is the target's, which no stat in the tree shows).
+    Deno.symlinkSync("../../b", `${dir}/a/z/lnk`);
+    const big = { ringBytes: 8 << 20, firstWaitMs: 60_000, waitAlways: true };
+    for (const [links, maxDepth] of [["Manage", 20], ["Follow", 20], ["Manage", 3]] as const) {
+      const what = `${links}, maxDepth ${maxDepth}`;
+      const alone = hooks(new Map()), read = hooks(new Map());
+      const plain = await walked(dir, { links, maxDepth, subtrees: alone.h });
+      assert.deepEqual(
+        (await walked(dir, { links, maxDepth, subtrees: read.h }, { ...big, stats: newStats() })).found,
+        plain.found,
+      );
+      // The same subtrees, digests and items: made by the walk itself, and read from the thread's END records.
+      assert.deepEqual([...alone.walked].sort(), [...read.walked].sort(), what);
+      // What is below the deepest the walk enters is unseen: nothing above it kept.
+      assert.equal(alone.walked.has(`${dir}/deep/1/2`), maxDepth === 20, what);
+      assert.ok(alone.walked.has(`${dir}/big`), [...alone.walked.keys()].join());
+      assert.equal(alone.walked.has(`${dir}/a`), links === "Manage", `a/ holds a link (${what})`);
+      // The next walk, reading ahead, goes past every top directory kept.
+      const next = hooks(alone.walked);
+      await walked(dir, { links, maxDepth, subtrees: next.h }, { ...big, stats: newStats() });
+      const tops = [...alone.walked.keys()].filter((p) => p.lastIndexOf("/") === dir.length);
+      assert.deepEqual(next.skipped.sort(), tops.sort(), what);
+    }
+    // Changed after the walk: a stat the digest holds (here a file's size, deep down) differs.
+    const before = hooks(new Map());
+    await walked(dir, { subtrees: before.h });
+    await Deno.writeTextFile(`${dir}/deep/1/2/3/4/5/f`, "changed");
+    const after = hooks(new Map());
+    await walked(dir, { subtrees: after.h });
+    assert.notEqual(after.walked.get(`${dir}/deep`)?.[0], before.walked.get(`${dir}/deep`)?.[0]);
+    assert.equal(after.walked.get(`${dir}/big`)?.[0], before.walked.get(`${dir}/big`)?.[0]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

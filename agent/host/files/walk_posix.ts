@@ -10,6 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
+import { digestText, SubtreeDigest } from "./listing_ring.ts";
 import {
   type BegunReadAhead,
   DELEGATED,
@@ -81,7 +82,10 @@ export interface WalkOptions extends WalkOptionsBase {
   readAhead?: boolean | ReadAheadOptions;
   /** A thread begun before the walk (read_ahead.ts BegunReadAhead): taken when it begins where this walk does. */
   begun?: BegunReadAhead;
-  /** Subtrees read ahead whole, gone past when unchanged (with a thread reading ahead only). */
+  /**
+   * Subtrees read whole, kept for the next walk (their digests read from the thread's END records, or made by the
+   * walk where no thread reads ahead); gone past when unchanged (with a thread reading ahead only).
+   */
   subtrees?: SubtreeHooks;
 }
 
@@ -108,6 +112,63 @@ class Dir {
   /** Closes the fd if this opened it. */
   close(ops: FsOps): void {
     if (this.#fd >= 0 && this.#open) ops.close(this.#fd);
+  }
+}
+
+/** The words of an entry's statx a subtree's digest mixes in (SubtreeDigest.statx: words 4-35). */
+const DIGEST_WORDS = 36;
+
+/**
+ * The digest of a directory's subtree made by the walk as it goes, where no thread reads ahead (a first scan): the
+ * one the thread puts in its END record (tree_reader.ts), so that the next run, which reads ahead, goes past the
+ * subtree unchanged. Its entries as listed, each with the statx the walk made of it, then its subdirectories'
+ * digests in key order; none when the walk did not stat an entry or read a subdirectory whole.
+ */
+class WalkDigest {
+  readonly #entries: DirEntry[];
+  readonly #words: Int32Array;
+  readonly #got: Uint8Array;
+  #dirs = 0;
+  readonly #subs: { key: string; digest: SubtreeDigest | null }[] = [];
+
+  constructor(entries: DirEntry[]) {
+    this.#entries = entries;
+    this.#words = new Int32Array(entries.length * DIGEST_WORDS);
+    this.#got = new Uint8Array(entries.length);
+  }
+
+  /** The statx of the `i`th entry (`words`: libc's last, as 32-bit words). */
+  stat(i: number, words: Int32Array): void {
+    for (let k = 0, at = i * DIGEST_WORDS; k < DIGEST_WORDS; k++) this.#words[at + k] = words[k];
+    this.#got[i] = 1;
+    // stx_mode: the low half of word 7.
+    if ((words[7] & libc.S_IFMT) === libc.S_IFDIR) this.#dirs++;
+  }
+
+  /** The digest of the subdirectory `name`'s subtree (null: not read whole). */
+  sub(name: string, digest: SubtreeDigest | null): void {
+    this.#subs.push({ key: name + "/", digest });
+  }
+
+  /** The subtree's digest, once its subdirectories are done; null when the walk did not read it all. */
+  done(): SubtreeDigest | null {
+    // Every subdirectory read (one past the deepest the walk enters is a cut: no subtree above it is kept anyway).
+    if (this.#subs.length !== this.#dirs) return null;
+    const d = new SubtreeDigest();
+    for (let i = 0; i < this.#entries.length; i++) {
+      if (!this.#got[i]) return null;
+      const name = this.#entries[i].name;
+      d.bytes(name, 0, name.length - 1);
+      d.word(this.#entries[i].type);
+      d.statx(this.#words, i * DIGEST_WORDS);
+      d.links ||= (this.#words[i * DIGEST_WORDS + 7] & libc.S_IFMT) === libc.S_IFLNK;
+    }
+    this.#subs.sort((a, b) => keyOrder(a.key, b.key));
+    for (const s of this.#subs) {
+      if (s.digest === null) return null;
+      d.digest(s.digest);
+    }
+    return d;
   }
 }
 
@@ -151,6 +212,9 @@ export async function walk(
   const subtrees = opts.subtrees;
   // A subtree that holds a symlink is kept unless the walk follows links (it would report the target's stat).
   const linksAnyway = links !== "Follow";
+  // Without a thread reading ahead, the walk makes the digests of the subtrees it goes through itself (WalkDigest);
+  // not those of linked directories (Follow) walked after the tree, which the next run's thread never reads.
+  let digesting = subtrees !== undefined && !opts.readAhead && !opts.scope && ops === LIBC_OPS;
 
   /** Linked directories (Follow) walked after the real tree, so a file is reported under its real path. */
   const deferred: { path: string; depth: number; matchAll: boolean }[] = [];
@@ -159,7 +223,8 @@ export async function walk(
 
   /**
    * Walks the directory `st` at `path` (opened by `open`), unless a limit or a loop says no. Its listing read
-   * ahead, it is opened only when the walk needs its fd, and must then still be the directory `st` is.
+   * ahead, it is opened only when the walk needs its fd, and must then still be the directory `st` is. Returns the
+   * digest of its subtree where the walk made it (WalkDigest), else null.
    */
   const descend = async (
     open: () => number,
@@ -167,8 +232,8 @@ export async function walk(
     st: Stat,
     depth: number,
     matchAll: boolean,
-  ): Promise<void> => {
-    if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return;
+  ): Promise<SubtreeDigest | null> => {
+    if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return null;
     // A subtree kept by the last run and read whole again, the same: gone past. The thread reads it (its END in the
     // ring), or leaves it to the walk, which reads it here while the thread reads on (DELEGATED).
     const kept = ahead && subtrees?.kept(path);
@@ -184,7 +249,7 @@ export async function walk(
         reported += kept[1];
         if (here) { for (const id of entered) limits.visit(id); }
         else ahead!.skipSubtree(path, limits.visit);
-        return;
+        return null;
       }
     }
     const before = reported, cuts = limits.cuts();
@@ -195,19 +260,25 @@ export async function walk(
         dir.fd;
       } catch (e) {
         unreadable(path, e);
-        return;
+        return null;
       }
     }
+    let made: SubtreeDigest | null;
     try {
-      await listDir(dir, path, depth, matchAll, listed);
+      made = await listDir(dir, path, depth, matchAll, listed);
     } finally {
       dir.close(ops);
     }
-    // Walked with the thread's listings, nothing cut: kept if the thread read all of it.
-    if (subtrees && listed && reported - before >= subtrees.minItems && limits.cuts() === cuts) {
-      const digest = ahead!.walked(path, st, linksAnyway);
+    // Walked with the thread's listings, or by itself making the digest, nothing cut: kept if all of it was read.
+    if (subtrees && reported - before >= subtrees.minItems && limits.cuts() === cuts) {
+      const digest = listed
+        ? ahead!.walked(path, st, linksAnyway)
+        : made && (linksAnyway || !made.links)
+        ? digestText(made.h1, made.h2)
+        : undefined;
       if (digest !== undefined) subtrees.walked(path, digest, reported - before);
     }
+    return made;
   };
 
   /** What `read` makes of the directory `st` (at `path`, opened by `open`) opened here; undefined if it cannot be. */
@@ -259,6 +330,8 @@ export async function walk(
     matchAll: boolean,
     later: KeyOrderedDescents,
     known?: Stat,
+    here?: WalkDigest,
+    index = 0,
   ): void | Promise<void> => {
     let st: Stat;
     try {
@@ -266,8 +339,22 @@ export async function walk(
     } catch (e) {
       return visitOther(dir, name, nameStr, path, null, e, depth, matched, walkInside, matchAll, later);
     }
+    here?.stat(index, libc.lastStatWords());
     if (isLink(st) || isDir(st)) {
-      return visitOther(dir, name, nameStr, path, st, null, depth, matched, walkInside, matchAll, later);
+      return visitOther(
+        dir,
+        name,
+        nameStr,
+        path,
+        st,
+        null,
+        depth,
+        matched,
+        walkInside,
+        matchAll,
+        later,
+        here,
+      );
     }
     if (matched && wantFiles) return found(new FoundIn(dir, path, name, st, null, links === "Follow"));
   };
@@ -285,6 +372,7 @@ export async function walk(
     walkInside: boolean,
     matchAll: boolean,
     later: KeyOrderedDescents,
+    here?: WalkDigest,
   ) => {
     if (stat === null) {
       const code = errText(failed);
@@ -329,7 +417,7 @@ export async function walk(
         if (matched && wantDirs) await found(new FoundIn(dir, path, name, st, linkTarget, true));
         deferred.push({ path, depth: depth + 1, matchAll });
       } else if (walkInside) {
-        await descendAndReport(dir, name, nameStr, path, st, depth + 1, matchAll, matched, later);
+        await descendAndReport(dir, name, nameStr, path, st, depth + 1, matchAll, matched, later, here);
       } else if (matched && wantDirs) await found(new FoundIn(dir, path, name, st, linkTarget, true));
       return;
     }
@@ -350,6 +438,7 @@ export async function walk(
     matchAll: boolean,
     matched: boolean,
     later: KeyOrderedDescents,
+    here?: WalkDigest,
   ) => {
     let error: string | undefined;
     if (matched && wantDirs) {
@@ -362,20 +451,39 @@ export async function walk(
       await found(new FoundIn(dir, path, name, st, null, true, error));
     }
     const flags = libc.O_RDONLY | libc.O_DIRECTORY | libc.O_NONBLOCK | libc.O_NOFOLLOW;
-    later.defer(nameStr, () => descend(() => ops.openAt(dir.fd, name, flags), path, st, depth, matchAll));
+    later.defer(nameStr, async () => {
+      const digest = await descend(() => ops.openAt(dir.fd, name, flags), path, st, depth, matchAll);
+      here?.sub(nameStr, digest);
+    });
   };
 
-  /** Walks the entries of `dir`: `listed`, as read ahead, or as listed now. */
-  const listDir = async (dir: Dir, path: string, depth: number, matchAll: boolean, listed?: DirEntry[]) => {
+  /**
+   * Walks the entries of `dir`: `listed`, as read ahead, or as listed now. Returns the digest of its subtree where
+   * the walk makes them (WalkDigest), else null.
+   */
+  const listDir = async (
+    dir: Dir,
+    path: string,
+    depth: number,
+    matchAll: boolean,
+    listed?: DirEntry[],
+  ): Promise<SubtreeDigest | null> => {
     let entries: DirEntry[];
     try {
       entries = listed ?? ops.readDirFd(dir.fd);
     } catch (e) {
       unreadable(path, e);
-      return;
+      return null;
     }
+    const here = digesting && !listed ? new WalkDigest(entries) : undefined;
     // In key order, so the run reads its stored fingerprints front to back.
-    const wanted: { name: Uint8Array<ArrayBuffer>; nameStr: string; matched: boolean; stat?: Stat }[] = [];
+    const wanted: {
+      name: Uint8Array<ArrayBuffer>;
+      nameStr: string;
+      matched: boolean;
+      stat?: Stat;
+      index: number;
+    }[] = [];
     let high = false;
     // Indexed loops: this one runs for every entry of every directory, in an async function.
     for (let i = 0; i < entries.length; i++) {
@@ -385,7 +493,7 @@ export async function walk(
       const maybeDir = e.type === libc.DT_DIR || e.type === libc.DT_UNKNOWN ||
         (e.type === libc.DT_LNK && links === "Follow");
       if (matched || (recurse && maybeDir)) {
-        wanted.push({ name: e.name, nameStr, matched, stat: e.stat });
+        wanted.push({ name: e.name, nameStr, matched, stat: e.stat, index: i });
         high ||= hasHighUnits(nameStr);
       }
     }
@@ -401,10 +509,24 @@ export async function walk(
       if (!s) continue;
       const entered = later.before(w.nameStr);
       if (entered) await entered;
-      const visited = visit(dir, w.name, w.nameStr, at, depth, s.matched, s.inside, matchAll, later, w.stat);
+      const visited = visit(
+        dir,
+        w.name,
+        w.nameStr,
+        at,
+        depth,
+        s.matched,
+        s.inside,
+        matchAll,
+        later,
+        w.stat,
+        here,
+        w.index,
+      );
       if (visited) await visited;
     }
     await later.before(null);
+    return here?.done() ?? null;
   };
 
   // The base directory: always resolved through symlinks (it is where the rule points).
@@ -464,6 +586,7 @@ export async function walk(
     ahead = undefined;
     ops.close(baseFd);
   }
+  digesting = false;
   while (deferred.length) {
     const d = deferred.shift()!;
     const real = libc.cstr(pathToBytes(realPath(d.path)));

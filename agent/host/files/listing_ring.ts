@@ -37,6 +37,14 @@ const WRAP = 0xffffffff;
 const MORE = 1, BROKEN = 2, END = 4, LINKS = 8, DELEGATED = 16;
 /** An entry's fixed part: d_type, errno, statx. */
 const ENTRY = 1 + 4 + STATX_READ;
+
+/**
+ * Whether a ring of `ringBytes` may hold a whole subtree of `items` entries at once: each takes ~200 bytes of it (its
+ * fixed part, its name, its share of the records' headers). Only then can the walk see the subtree's END before it
+ * reads the subtree (looking ahead for one it cannot, it would wait for the thread to fill the ring in vain), and
+ * only such ones does the thread leave to the walk (tree_reader.ts).
+ */
+export const ringMayHold = (ringBytes: number, items: number): boolean => items * 200 <= ringBytes;
 /** The largest name with its framing: 4096 bytes and the NUL (PATH_MAX; names are at most 255 on Linux). */
 const NAME_MAX = 2 + 4097;
 /** The longest directory path a record carries (paths have no limit: the walk goes by directory fds). */

@@ -24,6 +24,7 @@ import {
   Position,
   POSITION_BYTES,
   RING_BYTES,
+  ringMayHold,
   RUNNING,
   STARTED,
   STATE,
@@ -166,13 +167,15 @@ export class ReadAhead {
   readonly #maxDepth: number;
   readonly #firstWaitMs: number;
   readonly #waitAlways: boolean;
+  readonly #ringBytes: number;
 
   constructor(init: ReadAheadStart, opts: ReadAheadOptions = {}) {
     this.#stats = opts.stats ?? newReadAheadStats();
     this.#firstWaitMs = opts.firstWaitMs ?? FIRST_WAIT_MS;
     this.#waitAlways = opts.waitAlways ?? false;
     const control = new SharedArrayBuffer(CONTROL_WORDS * 4);
-    const ring = new SharedArrayBuffer(opts.ringBytes ?? RING_BYTES);
+    this.#ringBytes = opts.ringBytes ?? RING_BYTES;
+    const ring = new SharedArrayBuffer(this.#ringBytes);
     const position = new SharedArrayBuffer(POSITION_BYTES);
     this.#control = new Int32Array(control);
     this.#reader = new ListingReader(this.#control, new Uint8Array(ring));
@@ -249,6 +252,11 @@ export class ReadAhead {
       else this.#stats.passed++;
       if (order === 0) return entries;
     }
+  }
+
+  /** Whether the ring may hold a subtree of `items` entries whole (else subtree() cannot see its END in time). */
+  mayHold(items: number): boolean {
+    return ringMayHold(this.#ringBytes, items);
   }
 
   /**

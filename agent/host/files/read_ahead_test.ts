@@ -414,3 +414,24 @@ Deno.test("a walk without a thread keeps the subtrees a thread's would, with the
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("a kept subtree the ring cannot hold is walked at once, not waited for", async () => {
+  const dir = await makeTree();
+  try {
+    const first = hooks(new Map());
+    await walked(dir, { subtrees: first.h });
+    const [, items] = first.walked.get(`${dir}/big`)!;
+    // A ring of ~180 KB holds some 900 entries: not big/'s 1,200 (~200 bytes each in the ring).
+    const ring = small(newStats()).ringBytes;
+    assert.ok(items * 200 > ring, `${items} entries`);
+    const stats = newStats();
+    const next = hooks(new Map([[`${dir}/big`, first.walked.get(`${dir}/big`)!]]));
+    const r = await walked(dir, { subtrees: next.h }, small(stats));
+    assert.deepEqual(r.found, (await walked(dir, {})).found);
+    assert.deepEqual(next.skipped, []);
+    // Looked ahead for its END, the walk would have waited until the thread filled the ring.
+    assert.equal(stats.tooBig, 0, JSON.stringify(stats));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -10,7 +10,7 @@ import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
 import { keyOrder } from "../../key_order.ts";
 import { dirPrefix } from "./walk_limits.ts";
-import { type ListingWriter, Position, SubtreeDigest } from "./listing_ring.ts";
+import { type ListingWriter, Position, ringMayHold, SubtreeDigest } from "./listing_ring.ts";
 
 /** What the thread is started with (plain data and the ring's shared memory). */
 export interface ReadAheadInit {
@@ -75,9 +75,8 @@ const pastBelow = (key: string, at: string) => keyOrder(key, at) < 0 && !at.star
 export function readAhead(init: ReadAheadInit, w: ListingWriter): void {
   // Kept subtrees are left to the walk, to read while the thread reads on, as long as the walk has fewer items
   // left to it than the thread listed itself. Not one inside another kept that the ring can hold (the thread,
-  // reading that whole, lets the walk go past it at once); a subtree's entry takes ~200 bytes of the ring.
-  const fits = init.ring.byteLength / 256;
-  const kept = new Map((init.kept ?? []).filter((k) => k[1] <= fits));
+  // reading that whole, lets the walk go past it at once).
+  const kept = new Map((init.kept ?? []).filter((k) => ringMayHold(init.ring.byteLength, k[1])));
   const outermost = new Map([...kept].filter(([p]) => {
     for (let i = p.lastIndexOf("/"); i > 0; i = p.lastIndexOf("/", i - 1)) {
       if (kept.has(p.slice(0, i))) return false;

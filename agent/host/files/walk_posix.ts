@@ -235,9 +235,10 @@ export async function walk(
   ): Promise<SubtreeDigest | null> => {
     if (!limits.enter(path, depth, `${st.dev}:${st.ino}`)) return null;
     // A subtree kept by the last run and read whole again, the same: gone past. The thread reads it (its END in the
-    // ring), or leaves it to the walk, which reads it here while the thread reads on (DELEGATED).
+    // ring), or leaves it to the walk, which reads it here while the thread reads on (DELEGATED). Not one the ring
+    // cannot hold (a first scan keeps every subtree it walked whole): the walk would wait for its END in vain.
     const kept = ahead && subtrees?.kept(path);
-    if (kept && limits.fits(kept[1])) {
+    if (kept && limits.fits(kept[1]) && ahead!.mayHold(kept[1])) {
       const entered: string[] = [];
       let digest = ahead!.subtree(path, st, linksAnyway);
       const here = digest === DELEGATED;

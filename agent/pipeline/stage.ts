@@ -445,7 +445,13 @@ export class DirectSink implements RunSink {
     const r = this.records;
     if (!r || (r.head.la === null && !r.bodies.extras)) return;
     const body = inventoryBody(item, r.bodies);
-    const text = inventoryRecordText(r.head, body.la, body.extra, crypto.randomUUID());
+    // A RecordId only where the record has its extra part (records for AMA mostly have none).
+    const text = inventoryRecordText(
+      r.head,
+      body.la,
+      body.extra,
+      body.extra === null ? "" : crypto.randomUUID(),
+    );
     this.#write(() => this.#outbox.append(r.stream, text.record, text.extra, this.at));
     this.#records++;
   }

@@ -522,8 +522,11 @@ export async function collectFiles(
   return { ...output.result(unseen, warnings), ahead: next && JSON.stringify(next) };
 }
 
-/** Changes when what a kept subtree's context or digest covers does: the subtrees kept before are then unused. */
-const SUBTREES_FORMAT = 1;
+/**
+ * Changes when what a kept subtree's context or digest covers, or how the digest is made, does: the subtrees kept
+ * before are then unused.
+ */
+const SUBTREES_FORMAT = 2;
 
 /** What a run leaves the next (Collected.ahead): where its first walk's thread begins, the subtrees it kept. */
 interface LastRun {

@@ -16,7 +16,7 @@
 //   its last run before it reads it;
 //   a DELEGATED: nothing more (its statx all zero): the thread left the directory and its subtree to the walk.
 // The walk copies only the names out of the ring (they must outlive the listing); the rest it reads in place.
-import { type DirEntry, parseStatx, STATX_READ } from "./libc_posix.ts";
+import { type DirEntry, parseStatx, S_IFLNK, S_IFMT, STATX_READ } from "./libc_posix.ts";
 
 /**
  * The ring's control words (an Int32Array on its own SharedArrayBuffer): bytes in the ring, the thread's state,
@@ -57,16 +57,22 @@ const WRITER_ROOM = 2 * RECORD_MAX;
 
 /**
  * The digest of a directory's subtree as the thread reads it (tree_reader.ts; a walk without a thread makes the same
- * itself: walk_posix.ts WalkDigest): two 32-bit lanes over each
- * entry's name, d_type and statx (all but the access time, which reading moves), and each subdirectory's own digest,
- * in the order read. Equal digests mean the same names with the same stat (ctime included: any change of content,
- * mode, owner or ACL moves it) below the directory.
+ * itself: walk_posix.ts WalkDigest): two 32-bit lanes over each entry's own digest (entryDigest: its name, d_type
+ * and statx, all but the access time, which reading moves), in the order listed, then each subdirectory's, in the
+ * order read. Equal digests mean the same names with the same stat (ctime included: any change of content, mode,
+ * owner or ACL moves it) below the directory.
  */
 export class SubtreeDigest {
   h1 = 0x9e3779b9;
   h2 = 0x85ebca6b;
   /** Whether the subtree holds a symlink. */
   links = false;
+  /** Back to its start (one reused for every entry). */
+  reset(): void {
+    this.h1 = 0x9e3779b9;
+    this.h2 = 0x85ebca6b;
+    this.links = false;
+  }
   /** Mixes in `len` bytes of `src` from `start`. */
   bytes(src: Uint8Array, start: number, len: number): void {
     let a = this.h1, b = this.h2;
@@ -86,21 +92,41 @@ export class SubtreeDigest {
     this.h1 = a;
     this.h2 = b;
   }
-  /**
-   * Mixes in a statx (`words`: it as 32-bit words, from word `at`) but its access time and the fields before
-   * nlink.
-   */
-  statx(words: Int32Array, at = 0): void {
+  /** Mixes in a statx (`words`: it as 32-bit words) but its access time and the fields before nlink. */
+  statx(words: Int32Array): void {
     // Words 4-15: nlink, uid, gid, mode, ino, size, blocks, attributes_mask; 20-35: btime, ctime, mtime, rdev, dev.
-    for (let i = at + 4; i < at + 16; i++) this.word(words[i]);
-    for (let i = at + 20; i < at + 36; i++) this.word(words[i]);
+    for (let i = 4; i < 16; i++) this.word(words[i]);
+    for (let i = 20; i < 36; i++) this.word(words[i]);
   }
-  /** Mixes in another digest (a subdirectory's). */
+  /** Mixes in another digest (an entry's, a subdirectory's). */
   digest(d: SubtreeDigest): void {
     this.word(d.h1);
     this.word(d.h2);
     this.links ||= d.links;
   }
+}
+
+/**
+ * An entry's own digest, into `e` (reset first): its name (`len` bytes of `src` from `start`), d_type and, when its
+ * statx was read (`words`, as 32-bit words; null: it failed), the statx; `e.links` says whether it is a symlink.
+ */
+export function entryDigest(
+  e: SubtreeDigest,
+  src: Uint8Array,
+  start: number,
+  len: number,
+  type: number,
+  words: Int32Array | null,
+): SubtreeDigest {
+  e.reset();
+  e.bytes(src, start, len);
+  e.word(type);
+  if (words) {
+    e.statx(words);
+    // stx_mode: the low half of word 7.
+    e.links = (words[7] & S_IFMT) === S_IFLNK;
+  }
+  return e;
 }
 
 /** A digest's text: 16 hex digits. */

@@ -426,7 +426,8 @@ Deno.test("a kept subtree the ring cannot hold is walked at once, not waited for
     assert.ok(items * 200 > ring, `${items} entries`);
     const stats = newStats();
     const next = hooks(new Map([[`${dir}/big`, first.walked.get(`${dir}/big`)!]]));
-    const r = await walked(dir, { subtrees: next.h }, small(stats));
+    // Nothing kept anew (whether the thread's END of a subtree bigger than the ring comes in time is its own matter).
+    const r = await walked(dir, { subtrees: { ...next.h, minItems: Infinity } }, small(stats));
     assert.deepEqual(r.found, (await walked(dir, {})).found);
     assert.deepEqual(next.skipped, []);
     // Looked ahead for its END, the walk would have waited until the thread filled the ring.

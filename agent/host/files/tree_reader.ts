@@ -10,7 +10,7 @@ import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
 import { keyOrder } from "../../key_order.ts";
 import { dirPrefix } from "./walk_limits.ts";
-import { type ListingWriter, Position, ringMayHold, SubtreeDigest } from "./listing_ring.ts";
+import { entryDigest, type ListingWriter, Position, ringMayHold, SubtreeDigest } from "./listing_ring.ts";
 
 /** What the thread is started with (plain data and the ring's shared memory). */
 export interface ReadAheadInit {
@@ -141,6 +141,7 @@ function lister(o: ListerOptions): (fd: number, path: string, depth: number) => 
   const visited = new Set<string>();
   /** Entries listed so far. */
   let listed = 0;
+  const entry = new SubtreeDigest();
 
   /**
    * Lists the directory `fd` into the ring, with its entries' statx; one the walk is past (it listed it itself)
@@ -199,12 +200,8 @@ function lister(o: ListerOptions): (fd: number, path: string, depth: number) => 
           if (put) {
             if (!w.entry(dents, start, len + 1, type, errno, stat)) return false;
             listed++;
-            digest.bytes(dents, start, len);
-            digest.word(type);
-            if (errno === 0) {
-              digest.statx(sxWords);
-              digest.links ||= ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFLNK;
-            } else whole = false;
+            digest.digest(entryDigest(entry, dents, start, len, type, errno === 0 ? sxWords : null));
+            if (errno !== 0) whole = false;
           }
           dir = errno === 0 && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR;
         } else dir = type === libc.DT_DIR;

@@ -10,7 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import { digestText, SubtreeDigest } from "./listing_ring.ts";
+import { digestText, entryDigest, SubtreeDigest } from "./listing_ring.ts";
 import {
   type BegunReadAhead,
   DELEGATED,
@@ -115,32 +115,36 @@ class Dir {
   }
 }
 
-/** The words of an entry's statx a subtree's digest mixes in (SubtreeDigest.statx: words 4-35). */
-const DIGEST_WORDS = 36;
-
 /**
  * The digest of a directory's subtree made by the walk as it goes, where no thread reads ahead (a first scan): the
  * one the thread puts in its END record (tree_reader.ts), so that the next run, which reads ahead, goes past the
- * subtree unchanged. Its entries as listed, each with the statx the walk made of it, then its subdirectories'
- * digests in key order; none when the walk did not stat an entry or read a subdirectory whole.
+ * subtree unchanged. Each entry's own digest (entryDigest) as the walk stats it, mixed in the order listed once all
+ * are there, then its subdirectories' digests in key order; none when the walk did not stat an entry or read a
+ * subdirectory whole.
  */
 class WalkDigest {
   readonly #entries: DirEntry[];
-  readonly #words: Int32Array;
+  /** Each entry's digest (two words), once stat'ed. */
+  readonly #digests: Int32Array;
+  /** Per entry: 0 not stat'ed, 1 stat'ed, 2 a symlink. */
   readonly #got: Uint8Array;
   #dirs = 0;
   readonly #subs: { key: string; digest: SubtreeDigest | null }[] = [];
+  static readonly #entry = new SubtreeDigest();
 
   constructor(entries: DirEntry[]) {
     this.#entries = entries;
-    this.#words = new Int32Array(entries.length * DIGEST_WORDS);
+    this.#digests = new Int32Array(entries.length * 2);
     this.#got = new Uint8Array(entries.length);
   }
 
   /** The statx of the `i`th entry (`words`: libc's last, as 32-bit words). */
   stat(i: number, words: Int32Array): void {
-    for (let k = 0, at = i * DIGEST_WORDS; k < DIGEST_WORDS; k++) this.#words[at + k] = words[k];
-    this.#got[i] = 1;
+    const e = this.#entries[i];
+    const d = entryDigest(WalkDigest.#entry, e.name, 0, e.name.length - 1, e.type, words);
+    this.#digests[2 * i] = d.h1;
+    this.#digests[2 * i + 1] = d.h2;
+    this.#got[i] = d.links ? 2 : 1;
     // stx_mode: the low half of word 7.
     if ((words[7] & libc.S_IFMT) === libc.S_IFDIR) this.#dirs++;
   }
@@ -157,11 +161,10 @@ class WalkDigest {
     const d = new SubtreeDigest();
     for (let i = 0; i < this.#entries.length; i++) {
       if (!this.#got[i]) return null;
-      const name = this.#entries[i].name;
-      d.bytes(name, 0, name.length - 1);
-      d.word(this.#entries[i].type);
-      d.statx(this.#words, i * DIGEST_WORDS);
-      d.links ||= (this.#words[i * DIGEST_WORDS + 7] & libc.S_IFMT) === libc.S_IFLNK;
+      // As d.digest() of the entry's digest.
+      d.word(this.#digests[2 * i]);
+      d.word(this.#digests[2 * i + 1]);
+      d.links ||= this.#got[i] === 2;
     }
     this.#subs.sort((a, b) => keyOrder(a.key, b.key));
     for (const s of this.#subs) {

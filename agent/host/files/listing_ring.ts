@@ -57,10 +57,10 @@ const WRITER_ROOM = 2 * RECORD_MAX;
 
 /**
  * The digest of a directory's subtree as the thread reads it (tree_reader.ts; a walk without a thread makes the same
- * itself: walk_posix.ts WalkDigest): two 32-bit lanes over each entry's own digest (entryDigest: its name, d_type
- * and statx, all but the access time, which reading moves), in the order listed, then each subdirectory's, in the
- * order read. Equal digests mean the same names with the same stat (ctime included: any change of content, mode,
- * owner or ACL moves it) below the directory.
+ * itself: walk_posix.ts WalkDigest): two 32-bit lanes over the sum of its entries' own digests (EntrySum: each of
+ * its name, d_type and statx, all but the access time, which reading moves; summed, so in any order) and their
+ * count, then each subdirectory's digest, in the order read. Equal digests mean the same names with the same stat
+ * (ctime included: any change of content, mode, owner or ACL moves it) below the directory.
  */
 export class SubtreeDigest {
   h1 = 0x9e3779b9;
@@ -98,11 +98,33 @@ export class SubtreeDigest {
     for (let i = 4; i < 16; i++) this.word(words[i]);
     for (let i = 20; i < 36; i++) this.word(words[i]);
   }
-  /** Mixes in another digest (an entry's, a subdirectory's). */
+  /** Mixes in the entries of its directory. */
+  entries(sum: EntrySum): void {
+    this.word(sum.count);
+    this.word(sum.s1);
+    this.word(sum.s2);
+    this.links ||= sum.links;
+  }
+  /** Mixes in another digest (a subdirectory's). */
   digest(d: SubtreeDigest): void {
     this.word(d.h1);
     this.word(d.h2);
     this.links ||= d.links;
+  }
+}
+
+/** The entries of a directory, in any order: the sum of their own digests (entryDigest), lane by lane. */
+export class EntrySum {
+  s1 = 0;
+  s2 = 0;
+  count = 0;
+  /** Whether one is a symlink. */
+  links = false;
+  add(e: SubtreeDigest): void {
+    this.s1 = (this.s1 + e.h1) | 0;
+    this.s2 = (this.s2 + e.h2) | 0;
+    this.count++;
+    this.links ||= e.links;
   }
 }
 

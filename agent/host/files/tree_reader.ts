@@ -10,7 +10,14 @@ import { STATX_READ } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
 import { keyOrder } from "../../key_order.ts";
 import { dirPrefix } from "./walk_limits.ts";
-import { entryDigest, type ListingWriter, Position, ringMayHold, SubtreeDigest } from "./listing_ring.ts";
+import {
+  entryDigest,
+  EntrySum,
+  type ListingWriter,
+  Position,
+  ringMayHold,
+  SubtreeDigest,
+} from "./listing_ring.ts";
 
 /** What the thread is started with (plain data and the ring's shared memory). */
 export interface ReadAheadInit {
@@ -167,7 +174,7 @@ function lister(o: ListerOptions): (fd: number, path: string, depth: number) => 
     let begun = false;
     // Its own statx (`self` is the next directory's soon), and its subtree's digest while all of it is put.
     const mine = put ? self.slice(0, STATX_READ) : self;
-    const digest = new SubtreeDigest();
+    const digest = new SubtreeDigest(), sum = new EntrySum();
     let whole = put;
     for (;;) {
       let n: number;
@@ -200,7 +207,7 @@ function lister(o: ListerOptions): (fd: number, path: string, depth: number) => 
           if (put) {
             if (!w.entry(dents, start, len + 1, type, errno, stat)) return false;
             listed++;
-            digest.digest(entryDigest(entry, dents, start, len, type, errno === 0 ? sxWords : null));
+            sum.add(entryDigest(entry, dents, start, len, type, errno === 0 ? sxWords : null));
             if (errno !== 0) whole = false;
           }
           dir = errno === 0 && ((sx[28] | (sx[29] << 8)) & libc.S_IFMT) === libc.S_IFDIR;
@@ -214,6 +221,7 @@ function lister(o: ListerOptions): (fd: number, path: string, depth: number) => 
       }
     }
     if (begun && !w.end()) return false;
+    digest.entries(sum);
     // Entered as the walk enters them: where their contents' keys sort (walk_limits.ts keyOrderedDescents).
     dirs.sort((a, b) => keyOrder(a.key, b.key));
     for (const d of dirs) {

@@ -10,7 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import { digestText, entryDigest, SubtreeDigest } from "./listing_ring.ts";
+import { digestText, entryDigest, EntrySum, SubtreeDigest } from "./listing_ring.ts";
 import {
   type BegunReadAhead,
   DELEGATED,
@@ -118,33 +118,24 @@ class Dir {
 /**
  * The digest of a directory's subtree made by the walk as it goes, where no thread reads ahead (a first scan): the
  * one the thread puts in its END record (tree_reader.ts), so that the next run, which reads ahead, goes past the
- * subtree unchanged. Each entry's own digest (entryDigest) as the walk stats it, mixed in the order listed once all
- * are there, then its subdirectories' digests in key order; none when the walk did not stat an entry or read a
- * subdirectory whole.
+ * subtree unchanged. Each entry's own digest (entryDigest) summed as the walk stats it, then its subdirectories'
+ * digests in key order; none when the walk did not stat every entry or read every subdirectory whole.
  */
 class WalkDigest {
   readonly #entries: DirEntry[];
-  /** Each entry's digest (two words), once stat'ed. */
-  readonly #digests: Int32Array;
-  /** Per entry: 0 not stat'ed, 1 stat'ed, 2 a symlink. */
-  readonly #got: Uint8Array;
+  readonly #sum = new EntrySum();
   #dirs = 0;
   readonly #subs: { key: string; digest: SubtreeDigest | null }[] = [];
   static readonly #entry = new SubtreeDigest();
 
   constructor(entries: DirEntry[]) {
     this.#entries = entries;
-    this.#digests = new Int32Array(entries.length * 2);
-    this.#got = new Uint8Array(entries.length);
   }
 
   /** The statx of the `i`th entry (`words`: libc's last, as 32-bit words). */
   stat(i: number, words: Int32Array): void {
     const e = this.#entries[i];
-    const d = entryDigest(WalkDigest.#entry, e.name, 0, e.name.length - 1, e.type, words);
-    this.#digests[2 * i] = d.h1;
-    this.#digests[2 * i + 1] = d.h2;
-    this.#got[i] = d.links ? 2 : 1;
+    this.#sum.add(entryDigest(WalkDigest.#entry, e.name, 0, e.name.length - 1, e.type, words));
     // stx_mode: the low half of word 7.
     if ((words[7] & libc.S_IFMT) === libc.S_IFDIR) this.#dirs++;
   }
@@ -156,16 +147,11 @@ class WalkDigest {
 
   /** The subtree's digest, once its subdirectories are done; null when the walk did not read it all. */
   done(): SubtreeDigest | null {
-    // Every subdirectory read (one past the deepest the walk enters is a cut: no subtree above it is kept anyway).
-    if (this.#subs.length !== this.#dirs) return null;
+    // Every entry stat'ed here (once each), every subdirectory read (one past the deepest the walk enters is a cut:
+    // no subtree above it is kept anyway).
+    if (this.#sum.count !== this.#entries.length || this.#subs.length !== this.#dirs) return null;
     const d = new SubtreeDigest();
-    for (let i = 0; i < this.#entries.length; i++) {
-      if (!this.#got[i]) return null;
-      // As d.digest() of the entry's digest.
-      d.word(this.#digests[2 * i]);
-      d.word(this.#digests[2 * i + 1]);
-      d.links ||= this.#got[i] === 2;
-    }
+    d.entries(this.#sum);
     this.#subs.sort((a, b) => keyOrder(a.key, b.key));
     for (const s of this.#subs) {
       if (s.digest === null) return null;

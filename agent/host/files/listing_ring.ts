@@ -155,6 +155,10 @@ export function entryDigest(
 export const digestText = (h1: number, h2: number): string =>
   (h1 >>> 0).toString(16).padStart(8, "0") + (h2 >>> 0).toString(16).padStart(8, "0");
 
+/** The text of a subtree's digest `d` when it may be kept (`links`: a symlink in it is no matter), else undefined. */
+export const keptDigest = (d: SubtreeDigest | null, links: boolean): string | undefined =>
+  d && (links || !d.links) ? digestText(d.h1, d.h2) : undefined;
+
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
 

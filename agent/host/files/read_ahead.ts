@@ -18,7 +18,7 @@ import type { DirEntry } from "./libc_posix.ts";
 import { keyOrder } from "../../key_order.ts";
 import {
   CONTROL_WORDS,
-  digestText,
+  keptDigest,
   type Listing,
   ListingReader,
   Position,
@@ -292,7 +292,7 @@ export class ReadAhead {
       const s = libc.parseStatx(self);
       entered.push(`${s.dev}:${s.ino}`);
     });
-    return d && (links || !d.links) ? digestText(d.h1, d.h2) : undefined;
+    return keptDigest(d, links);
   }
 
   /**

@@ -10,7 +10,7 @@ import { hasHighUnits, keyOrder, plainKeyOrder } from "../../key_order.ts";
 import * as libc from "./libc_posix.ts";
 import { type DirEntry, type Stat, SysError } from "./libc_posix.ts";
 import { bytesToPath, pathToBytes } from "./names.ts";
-import { digestText, entryDigest, EntrySum, SubtreeDigest } from "./listing_ring.ts";
+import { entryDigest, EntrySum, keptDigest, SubtreeDigest } from "./listing_ring.ts";
 import {
   type BegunReadAhead,
   DELEGATED,
@@ -261,11 +261,7 @@ export async function walk(
     }
     // Walked with the thread's listings, or by itself making the digest, nothing cut: kept if all of it was read.
     if (subtrees && reported - before >= subtrees.minItems && limits.cuts() === cuts) {
-      const digest = listed
-        ? ahead!.walked(path, st, linksAnyway)
-        : made && (linksAnyway || !made.links)
-        ? digestText(made.h1, made.h2)
-        : undefined;
+      const digest = listed ? ahead!.walked(path, st, linksAnyway) : keptDigest(made, linksAnyway);
       if (digest !== undefined) subtrees.walked(path, digest, reported - before);
     }
     return made;

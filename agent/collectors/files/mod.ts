@@ -248,7 +248,8 @@ export async function collectFiles(
       return failed(path, stat, rule, linkTarget, r.error ?? "no checksum");
     }
     hashed++;
-    const s = libc.parseStatx(r.stat);
+    // The version hashed, most often the one walked past (then its Stat serves).
+    const s = libc.statEquals(r.stat, stat) ? stat : libc.parseStatx(r.stat);
     let acls: string;
     try {
       acls = formatAccessAcl(s.mode, r.acl ?? null, names);

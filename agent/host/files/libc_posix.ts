@@ -188,30 +188,52 @@ export const STATX_READ = 144;
  */
 export function parseStatx(buf: Uint8Array, view?: DataView, at = 0): Stat {
   const v = view ?? new DataView(buf.buffer, buf.byteOffset, buf.byteLength);
-  const u64 = (off: number) => v.getUint32(at + off + 4, true) * TWO32 + v.getUint32(at + off, true);
-  const i64 = (off: number) => v.getInt32(at + off + 4, true) * TWO32 + v.getUint32(at + off, true);
-  const u32 = (off: number) => v.getUint32(at + off, true);
-  const mask = u32(0);
-  const bs = i64(80), bn = u32(88);
-  const hasBirth = (mask & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
-  const inoHi = u32(36);
+  const bs = i64At(v, at + 80), bn = v.getUint32(at + 88, true);
+  const hasBirth = (v.getUint32(at, true) & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
+  const inoHi = v.getUint32(at + 36, true);
   return {
-    nlink: u32(16),
-    uid: u32(20),
-    gid: u32(24),
+    nlink: v.getUint32(at + 16, true),
+    uid: v.getUint32(at + 20, true),
+    gid: v.getUint32(at + 24, true),
     mode: v.getUint16(at + 28, true),
     // Exact as a Number below 2^53; above, through BigInt (rare: some network file systems).
-    ino: inoHi < 0x200000 ? String(u64(32)) : v.getBigUint64(at + 32, true).toString(),
-    size: u64(40),
-    blocks: u64(48),
+    ino: inoHi < 0x200000 ? String(u64At(v, at + 32)) : v.getBigUint64(at + 32, true).toString(),
+    size: u64At(v, at + 40),
+    blocks: u64At(v, at + 48),
     btimeSec: hasBirth ? bs : null,
     btimeNsec: hasBirth ? bn : 0,
-    ctimeSec: i64(96),
-    ctimeNsec: u32(104),
-    mtimeSec: i64(112),
-    mtimeNsec: u32(120),
-    dev: devText(u32(136), u32(140)),
+    ctimeSec: i64At(v, at + 96),
+    ctimeNsec: v.getUint32(at + 104, true),
+    mtimeSec: i64At(v, at + 112),
+    mtimeNsec: v.getUint32(at + 120, true),
+    dev: devText(v.getUint32(at + 136, true), v.getUint32(at + 140, true)),
   };
+}
+
+// 64-bit fields as two halves (no BigInt); functions of their own, not closures made per call.
+const u64At = (v: DataView, at: number) => v.getUint32(at + 4, true) * TWO32 + v.getUint32(at, true);
+const i64At = (v: DataView, at: number) => v.getInt32(at + 4, true) * TWO32 + v.getUint32(at, true);
+/** Little-endian words of a buffer read byte by byte (no DataView). */
+const i32Of = (b: Uint8Array, o: number) => b[o] | b[o + 1] << 8 | b[o + 2] << 16 | b[o + 3] << 24;
+const u32Of = (b: Uint8Array, o: number) => i32Of(b, o) >>> 0;
+const i64Of = (b: Uint8Array, o: number) => i32Of(b, o + 4) * TWO32 + u32Of(b, o);
+
+/**
+ * Whether the statx buffer `buf` holds what `st` says: parseStatx(buf) would make an object with `st`'s every value.
+ * A file hashed is most often still the version the walk stat-ed, whose Stat then serves again (no second object,
+ * inode text or view per file in a first scan).
+ */
+export function statEquals(buf: Uint8Array, st: Stat): boolean {
+  const inoHi = u32Of(buf, 36);
+  if (inoHi >= 0x200000 || Number(st.ino) !== inoHi * TWO32 + u32Of(buf, 32)) return false;
+  const bs = i64Of(buf, 80), bn = u32Of(buf, 88);
+  const hasBirth = (u32Of(buf, 0) & STATX_BTIME) !== 0 && (bs !== 0 || bn !== 0);
+  return st.nlink === u32Of(buf, 16) && st.uid === u32Of(buf, 20) && st.gid === u32Of(buf, 24) &&
+    st.mode === (buf[28] | buf[29] << 8) && st.size === u32Of(buf, 44) * TWO32 + u32Of(buf, 40) &&
+    st.blocks === u32Of(buf, 52) * TWO32 + u32Of(buf, 48) &&
+    (hasBirth ? st.btimeSec === bs && st.btimeNsec === bn : st.btimeSec === null && st.btimeNsec === 0) &&
+    st.ctimeSec === i64Of(buf, 96) && st.ctimeNsec === u32Of(buf, 104) && st.mtimeSec === i64Of(buf, 112) &&
+    st.mtimeNsec === u32Of(buf, 120) && st.dev === devText(u32Of(buf, 136), u32Of(buf, 140));
 }
 
 /** The last device's "major:minor": a walk stays on one device, and a string per stat was garbage. */

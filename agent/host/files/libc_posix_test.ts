@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import { V8_FLAGS_ARG } from "../../../build/v8_flags.ts";
-import { failure, TRIES } from "./libc_posix.ts";
+import { AT_FDCWD, cstr, failure, parseStatx, statEquals, statInto, TRIES } from "./libc_posix.ts";
 
 const ENOENT = 2, EBADF = 9;
 
@@ -79,6 +79,39 @@ Deno.test({
       const r = spawnSync(Deno.execPath(), ["eval", flags, script], { encoding: "utf8" });
       assert.equal(r.status, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout), { "-61": 2_000_000 }, "every answer ENODATA");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+Deno.test({
+  name: "statEquals says a statx buffer equal to a Stat exactly when parseStatx would make that Stat of it",
+  ignore: Deno.build.os !== "linux",
+  fn() {
+    const dir = Deno.makeTempDirSync();
+    try {
+      Deno.writeTextFileSync(`${dir}/file`, "some bytes\n");
+      Deno.symlinkSync("file", `${dir}/link`);
+      for (const path of [`${dir}/file`, `${dir}/link`, dir, Deno.execPath(), "/dev/null"]) {
+        const raw = new Uint8Array(256);
+        assert.equal(statInto(AT_FDCWD, cstr(path), false, raw), 0, path);
+        const st = parseStatx(raw);
+        assert.ok(statEquals(raw, st), path);
+        // Every byte parseStatx may read, changed one at a time: the oracle is parseStatx itself.
+        let differ = 0;
+        for (let at = 0; at < 144; at++) {
+          for (const bit of [0x01, 0x80]) {
+            const changed = raw.slice();
+            changed[at] ^= bit;
+            const same = JSON.stringify(parseStatx(changed)) === JSON.stringify(st);
+            assert.equal(statEquals(changed, st), same, `${path}: byte ${at} ^ ${bit}`);
+            if (!same) differ++;
+          }
+        }
+        // Each field's bytes were among those changed (a check that ignored one would have failed above).
+        assert.ok(differ > 100, `${path}: ${differ} changes made another Stat`);
+      }
     } finally {
       Deno.removeSync(dir, { recursive: true });
     }

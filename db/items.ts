@@ -414,15 +414,16 @@ export function compactObject(
   key: string,
   plain: boolean,
 ): { fields: string; values: Slot[] } | null {
-  // JSON.stringify's members: the own enumerable keys, in Object.keys order.
-  const keys = Object.keys(item);
-  if (keys.length === 0 || keys.length > SLOTS) return null;
+  // JSON.stringify's members: the own enumerable keys, in Object.keys order, which for…in follows for an item's
+  // (no integer-like names, nothing enumerable inherited) without an array of them per item.
   digestAt = 0;
   const last = lastShape.names;
   let names: string[] | null = null;
   const values: Slot[] = [];
-  for (let k = 0; k < keys.length; k++) {
-    const name = keys[k];
+  let k = -1;
+  for (const name in item) {
+    if (!Object.hasOwn(item, name)) return null;
+    if (++k === SLOTS) return null;
     // The last shape's name (in its quotes) when it is this one, compared without making the quoted text.
     const q = last[k];
     if (names !== null || q === undefined || q.length !== name.length + 2 || !q.startsWith(name, 1)) {
@@ -437,7 +438,7 @@ export function compactObject(
     } else if (typeof v === "number" && Number.isSafeInteger(v)) values.push(BigInt(v));
     else return null;
   }
-  return shaped(names, values);
+  return k < 0 ? null : shaped(names, values);
 }
 
 /**

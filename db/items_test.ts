@@ -216,6 +216,8 @@ Deno.test("compactObject() of an item is compactItem() of its JSON, or null wher
     ["/names", { "tab\there": 1 }],
     ["/surrogate-name", { "\ud83d\ude00": 1 }],
     ["/index", { b: 1, 2: "x", 1: "y" }],
+    ["/empty", {}],
+    ["/inherited", Object.assign(Object.create({ up: "x" }), { b: "/inherited" })],
   ];
   let fast = 0;
   for (const [key, item] of items) {

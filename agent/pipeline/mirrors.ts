@@ -59,6 +59,16 @@ export class AtomicFile {
     this.#heldBytes += this.#encoder.encodeInto(text, this.#held.subarray(this.#heldBytes)).written;
   }
 
+  /** Puts bytes after what was put, as put() does a text (a separator: no view into the buffer made for it). */
+  putBytes(bytes: Uint8Array): void {
+    if (bytes.length > HOLD_BYTES - this.#heldBytes) {
+      this.#flush();
+      if (bytes.length > HOLD_BYTES) return this.#writeBytes(bytes);
+    }
+    this.#held.set(bytes, this.#heldBytes);
+    this.#heldBytes += bytes.length;
+  }
+
   /** Writes bytes after what was put. */
   write(bytes: Uint8Array): void {
     this.#flush();
@@ -163,12 +173,14 @@ function withError(data: string, error: string): string {
 /** A mirror's line of an item: its JSON as stored (no parse, no re-serialization), with its error if it has one. */
 const mirrorLine = (data: string, error: string | null) => error ? withError(data, error) : data;
 
+const OPEN_LINE = new TextEncoder().encode("[\n"), NEXT_LINE = new TextEncoder().encode(",\n");
+
 /**
  * Puts an item's line into a mirror being written, after "[" (the first) or "," and a newline; the two apart, as a
  * string of both would be copied whole to be encoded.
  */
 function putLine(file: AtomicFile, first: boolean, data: string, error: string | null): void {
-  file.put(first ? "[\n" : ",\n");
+  file.putBytes(first ? OPEN_LINE : NEXT_LINE);
   file.put(mirrorLine(data, error));
 }
 

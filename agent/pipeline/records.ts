@@ -174,6 +174,21 @@ export function inventoryBody(
 }
 
 /**
+ * The table part of an item's inventory record, for AMA's table only (no extra part kept), in one string:
+ * `{` + inventoryHead's table members + `,` + inventoryBody's + `}`, without making those apart and joining them
+ * (a baseline makes one per item). `head`: the run's head as an object (those members parsed). Undefined where it
+ * cannot be made so: the item has a field of a head member's name, which the joined text has twice.
+ */
+export function inventoryTableText(item: Item, head: WireRecord, dataType: string): string | undefined {
+  for (const k in head) if (k in item) return undefined;
+  // The table's columns only, none integer-like: the members stay in the joined text's order.
+  const la: WireRecord = { ...head };
+  const place = placer(DATA_COLUMNS, la, {}, dataType);
+  for (const k in item) if (k !== "error") place(k, item[k]);
+  return JSON.stringify(la);
+}
+
+/**
  * The run's part of every inventory record of a snapshot, as JSON members: `{` + `la` + `,` + the item's
  * table members + `}` is the table part of inventoryRecord(item, ctx); `extra` (the same members, when the
  * records are not for AMA) goes after the RecordId of the extra part. See Stage.snapshot.

@@ -6,8 +6,12 @@ import {
   inventoryBody,
   inventoryHead,
   inventoryRecord,
+  inventoryTableText,
 } from "./records.ts";
 import { CHANGE_COLUMNS, DATA_COLUMNS, previousColumn } from "./columns.ts";
+import type { Item } from "../collectors/types.ts";
+import { inventoryRecordText } from "../../db/outbox.ts";
+import { fileItem, hostileItems } from "../../db/testdata/items.ts";
 import registrySpec from "../collectors/registry/spec.ts";
 import filesSpec from "../collectors/files/spec.ts";
 
@@ -246,4 +250,37 @@ Deno.test("changeRecord() of a Removed item of a collector not for AMA keeps eve
     [r.extra.Name, r.extra.Id, r.extra.Home, r.extra.Size, r.extra.Admin, r.extra.PreviousSize],
     ["bob", "1001", "/home/bob", "3", "false", undefined],
   );
+});
+
+Deno.test("inventoryTableText() is the table part inventoryHead() and inventoryBody() make, or undefined", () => {
+  const ctx = { dataType: "Files", computer: "h", at };
+  const head = inventoryHead(ctx);
+  const headObject = JSON.parse(`{${head.la}}`);
+  const joined = (item: Item) => {
+    const body = inventoryBody(item, { dataType: "Files", toAma: true, extras: false }).la!;
+    return inventoryRecordText(head, body, null, "").record;
+  };
+  const items: Item[] = [
+    ...hostileItems().map((i) => JSON.parse(i.json) as Item),
+    fileItem("/f", { Owner: "😀", Group: "a\u0000b", Size: 12, Mode: "0644", extraField: "x" }),
+    fileItem("/e", { error: "unreadable" }),
+    // Nothing for the table but the head, or fields no column has.
+    {},
+    { only: "ours", 7: "integer-like" },
+  ];
+  let made = 0;
+  for (const item of items) {
+    const text = inventoryTableText(item, headObject, "Files");
+    assert.equal(text, joined(item), JSON.stringify(item));
+    made++;
+  }
+  assert.ok(made > 10);
+  // A field with a head member's name: the joined text has it twice; not made here.
+  for (const name of ["Computer", "TimeGenerated", "ConfigDataType"]) {
+    assert.equal(
+      inventoryTableText({ FileSystemPath: "/x", [name]: "v" }, headObject, "Files"),
+      undefined,
+      name,
+    );
+  }
 });

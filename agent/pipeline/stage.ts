@@ -9,7 +9,7 @@ import { COLLECTOR_NAME } from "../collectors/spec.ts";
 import { prefixRange, type ScopeTest } from "../collectors/scope.ts";
 import type { Db } from "../../db/open.ts";
 import { dataChecksum, itemChecksum, type SeenItem, seenItem, type StoredItem } from "./diff.ts";
-import { inventoryBody } from "./records.ts";
+import { inventoryBody, inventoryTableText, type WireRecord } from "./records.ts";
 import { exclusive, rawTransaction } from "../../db/transaction.ts";
 import { statement } from "../../db/statements.ts";
 import {
@@ -390,6 +390,8 @@ export class DirectSink implements RunSink {
   readonly #items: ReturnType<typeof newItemWriter>;
   readonly #outbox: ReturnType<typeof outboxBatchAppender>;
   readonly #contents: ReturnType<typeof contentWriter>;
+  /** The records' head as an object, where they are for AMA's table only (inventoryTableText). */
+  readonly #tableHead: WireRecord | undefined;
 
   /** `records`: where and how the inventory records go, when the run sends a snapshot and someone takes it. */
   constructor(
@@ -408,6 +410,8 @@ export class DirectSink implements RunSink {
     this.#items = newItemWriter(raw, collector, at);
     this.#outbox = outboxBatchAppender(raw);
     this.#contents = contentWriter(raw, at);
+    const la = records?.head.la;
+    this.#tableHead = la != null && !records!.bodies.extras ? JSON.parse(`{${la}}`) : undefined;
   }
 
   get count(): number {
@@ -444,6 +448,12 @@ export class DirectSink implements RunSink {
     }
     const r = this.records;
     if (!r || (r.head.la === null && !r.bodies.extras)) return;
+    const table = this.#tableHead && inventoryTableText(item, this.#tableHead, r.bodies.dataType);
+    if (table !== undefined) {
+      this.#write(() => this.#outbox.append(r.stream, table, null, this.at));
+      this.#records++;
+      return;
+    }
     const body = inventoryBody(item, r.bodies);
     // A RecordId only where the record has its extra part (records for AMA mostly have none).
     const text = inventoryRecordText(

@@ -133,13 +133,16 @@ function inventoryHeadRecord(ctx: RecordContext): WireRecord {
   return { ...head(ctx), ConfigDataType: ctx.dataType };
 }
 
-/** An item's fields in the two parts of its inventory record (`error` is not a field of the record). */
+/**
+ * An item's fields in the two parts of its inventory record (`error` is not a field of the record), the table's
+ * after what `la` holds already (a field of a name it holds is left out).
+ */
 function inventoryFields(
   item: Item,
   toAma: boolean,
   dataType: string,
+  la: WireRecord = {},
 ): { la: WireRecord; extra: WireRecord } {
-  const la: WireRecord = {};
   const extra: WireRecord = {};
   const place = placer(toAma ? DATA_COLUMNS : new Set(), la, extra, dataType);
   // for…in, not Object.entries: no array per field (a baseline makes an inventory body per item).
@@ -182,10 +185,7 @@ export function inventoryBody(
 export function inventoryTableText(item: Item, head: WireRecord, dataType: string): string | undefined {
   for (const k in head) if (k in item) return undefined;
   // The table's columns only, none integer-like: the members stay in the joined text's order.
-  const la: WireRecord = { ...head };
-  const place = placer(DATA_COLUMNS, la, {}, dataType);
-  for (const k in item) if (k !== "error") place(k, item[k]);
-  return JSON.stringify(la);
+  return JSON.stringify(inventoryFields(item, true, dataType, { ...head }).la);
 }
 
 /**

@@ -10,11 +10,12 @@ const assets = { html: "<!doctype html><title>t</title>", js: "", css: "", hash:
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /**
- * Waits until `ok()`, at most 30 s (a worker's module is type-checked on its first start: seconds on a fresh
- * cache under load, or under Wine); says what `what` still was.
+ * Waits until `ok()`, at most 60 s (a worker's module is type-checked on its first start, its graph reaching the
+ * whole page through page_worker.ts's message types: 19 s alone on a fresh cache, more than 30 s beside the
+ * parallel suite and a busy machine, or under Wine); says what `what` still was.
  */
 async function until(ok: () => boolean, what: () => string) {
-  const end = Date.now() + 30_000;
+  const end = Date.now() + 60_000;
   while (!ok() && Date.now() < end) await sleep(50);
   assert.ok(ok(), what());
 }

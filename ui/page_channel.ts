@@ -4,13 +4,17 @@
 // before its module runs and 0.5 s more at its first message (its parent always has an inspector session), which
 // a page's first answer after sign-in or after idle minutes paid. When the agent's thread is held by long work,
 // the listener starts it itself after a short wait (SPAWN_WAIT_MS). Started by the thread it talks to, the worker
-// talks on its own global scope.
-import type { FromWorker, ToWorker } from "./page_worker.ts";
+// talks on its own global scope. The channel carries page_worker.ts's messages without reading them, and imports
+// none of their types: a worker's module is type-checked when it starts under `deno test`, and those types reach the
+// whole page (a fake page worker on this channel alone checks in seconds, not the page's 20 s on a fresh cache).
 
-/** A page's worker as worker_page.ts drives it: a Worker, or one another thread started (remotePages). */
+/**
+ * A page's worker as worker_page.ts drives it: a Worker, or one another thread started (remotePages). Its messages
+ * are page_worker.ts's ToWorker and FromWorker, typed where they are made and read.
+ */
 export interface PageWorkerHandle {
-  postMessage(m: ToWorker, transfer?: Transferable[]): void;
-  onmessage: ((e: MessageEvent<FromWorker>) => void) | null;
+  postMessage(m: unknown, transfer?: Transferable[]): void;
+  onmessage: ((e: MessageEvent) => void) | null;
   onerror: ((e: ErrorEvent) => void) | null;
   terminate(): void;
 }
@@ -79,8 +83,8 @@ export function remotePages(
     spawn(url) {
       const id = nextId++;
       const { port1, port2 } = new MessageChannel();
-      const queue: [ToWorker, Transferable[]][] = [];
-      type Send = (m: ToWorker, transfer: Transferable[]) => void;
+      const queue: [unknown, Transferable[]][] = [];
+      type Send = (m: unknown, transfer: Transferable[]) => void;
       let send: Send | undefined;
       let own: Worker | undefined;
       let ended = false;

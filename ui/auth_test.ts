@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { Hono } from "hono";
-import { failureLimiter, pageAuth, sameSecret } from "./auth.ts";
+import { pageAuth, sameSecret } from "./auth.ts";
 import { cookieValue } from "./security.ts";
 import { memoryLogger } from "../agent/log.ts";
 
@@ -138,20 +138,6 @@ Deno.test("pageAuth(): failures are rate-limited per address (429, Retry-After) 
   const other = await req(`/?token=${TOKEN}`, {}, "10.0.0.2");
   assert.equal(other.status, 303, "another address is not blocked");
   assert.ok(log.lines.some((l) => l.includes("blocked") && l.includes("address=10.0.0.1")));
-});
-
-Deno.test("failureLimiter(): a global limit across addresses, windows that end, bounded memory", () => {
-  let now = 0;
-  const l = failureLimiter({ perAddress: 3, global: 5, windowMs: 1000, maxAddresses: 4, now: () => now });
-  for (let i = 0; i < 5; i++) l.fail(`a${i}`);
-  assert.ok(l.blockedFor("fresh") > 0, "the global limit holds for an address never seen");
-  assert.ok(l.addresses <= 4);
-  now += 1001;
-  assert.equal(l.blockedFor("fresh"), 0, "the window ended");
-  for (let i = 0; i < 3; i++) l.fail("x");
-  assert.equal(l.blockedFor("x"), 1);
-  for (let i = 0; i < 1000; i++) l.fail(`flood${i}`);
-  assert.ok(l.addresses <= 4, "remembered addresses stay bounded");
 });
 
 Deno.test("cookieValue() finds one cookie among several", () => {

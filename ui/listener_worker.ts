@@ -1,7 +1,7 @@
 // The page's listener: a small worker that always runs, holds the page's socket and hands each request to the
 // page's worker (worker_page.ts: started on demand, stopped when idle), so the agent's thread never sees a
-// request and a busy run delays no answer; a request without any credential it refuses itself, as the page would
-// (gate.ts). It imports no Hono app, SQLite or index: Deno.serve, the page's guards and messages only.
+// request and a busy run delays no answer; a request the page's sign-in would refuse it refuses itself, as the page
+// would (gate.ts). It imports no Hono app, SQLite or index: Deno.serve, the page's guards and messages only.
 // "Scan now", acknowledgements and the live status are asked of the agent's thread, which answers when free; it
 // also starts and ends the page's worker when asked (page_channel.ts), which then talks to this one directly.
 import type { Level } from "../agent/log.ts";
@@ -13,7 +13,15 @@ import type { Listen } from "./security.ts";
 import { listenOn } from "./listen.ts";
 import { workerPage } from "./worker_page.ts";
 import { remotePages, type SpawnNews, type SpawnRequest } from "./page_channel.ts";
-import { signInGate, signsIn } from "./gate.ts";
+import { type GateSignIn, signInGate, signsIn } from "./gate.ts";
+import {
+  failureLimiter,
+  sameSecretWeb,
+  sessionMacWeb,
+  signIn,
+  tokenFileOf,
+  tokenFileReader,
+} from "./sign_in.ts";
 import { releaseUnusedMemory, trimNativeHeap } from "../agent/host/memory.ts";
 
 /** What the listener is started with (plain data). */
@@ -23,7 +31,7 @@ export interface ListenerInit {
   /** page_worker.ts's address (see WorkerPageOptions.workerUrl). */
   pageWorkerUrl: string;
   /** The page worker's start (its `listen` is the bound address, set here). */
-  page: Omit<PageWorkerInit, "listen" | "limiter">;
+  page: Omit<PageWorkerInit, "listen">;
   /** Whether the agent's thread runs "scan now" / reports a live status. */
   scan: boolean;
   status: boolean;
@@ -88,6 +96,19 @@ let pages: ReturnType<typeof remotePages> | undefined;
 
 let stop: (() => Promise<void>) | undefined;
 
+/**
+ * The gate's sign-in: the page's, with a failure limiter of its own (the page's worker sees no failure then, but
+ * when the token's file is not as the page would trust it: the page judges those), and the token as the page
+ * reads it: the one for this start, or the data directory's file.
+ */
+function gateSignIn(page: { dataDir?: string; token?: string }): GateSignIn {
+  const token = page.token;
+  return {
+    check: signIn({ limiter: failureLimiter(), compare: sameSecretWeb, mac: sessionMacWeb(), log: logger }),
+    token: token !== undefined ? () => token : tokenFileReader(tokenFileOf(page.dataDir!)),
+  };
+}
+
 function start(init: ListenerInit) {
   pages = remotePages(
     post,
@@ -104,14 +125,16 @@ function start(init: ListenerInit) {
       if (m.type === "live") live = m.live;
     }).finally(() => refreshing = false);
   };
-  // Requests are answered from the next turn on, once `page` and `gate` are made. One without any credential is
-  // answered here as the page would (gate.ts): only the page's users start its worker.
+  // Requests are answered from the next turn on, once `page` and `gate` are made. One the page's sign-in would
+  // refuse is answered here as the page would (gate.ts): only the page's users start its worker.
   const server = listenOn(
     init.listen,
     init.tls,
-    (req, info) => gate?.(req) ?? page.fetch(req, info.remoteAddr),
+    async (req, info) => (await gate?.(req, info.remoteAddr.hostname)) ?? page.fetch(req, info.remoteAddr),
   );
-  const gate = signsIn(init.page) ? signInGate({ listen: server.listen, secure: init.page.tls }) : undefined;
+  const gate = signsIn(init.page)
+    ? signInGate({ listen: server.listen, secure: init.page.tls, signIn: gateSignIn(init.page) })
+    : undefined;
   const page = workerPage({
     workerUrl: init.pageWorkerUrl,
     spawn: pages.spawn,

@@ -150,6 +150,19 @@ Deno.test("the daemon's page: the agent's thread runs the page's worker, ends it
   };
   try {
     assert.equal(ui.pageWorkers(), 0, "none before anyone asks");
+    // Wrong credentials are the listener's to refuse (as the page would): no page worker for a guess.
+    const wrong: [string, Record<string, string>][] = [
+      ["?token=0", {}],
+      ["", { authorization: "Bearer wrong" }],
+      ["", { cookie: `ctagent_${new URL(ui.url).port}=x.y.z` }],
+    ];
+    for (const [query, headers] of wrong) {
+      const r = await fetch(`${ui.url}api/status${query}`, { headers });
+      assert.equal(r.status, 401, `${query} ${JSON.stringify(headers)}`);
+      assert.match((await r.json()).error, /sign in first/);
+    }
+    assert.equal(ui.pageWorkers(), 0, "a wrong credential started the page's worker");
+    assert.equal(log.lines.filter((l) => l.includes("page sign-in failed")).length, 3, log.lines.join("\n"));
     assert.equal(await signIn(), 303);
     assert.equal(ui.pageWorkers(), 1, "the agent's thread runs the page's worker");
     await until(() => ui.pageWorkers() === 0, () => "the idle page's worker was not ended");

@@ -10,7 +10,6 @@ import type { AgentStatus } from "./api.ts";
 import type { Assets } from "./assets.ts";
 import type { UiCollector } from "./collectors.ts";
 import type { Listen } from "./security.ts";
-import { failureLimiter, type LimiterState } from "./auth.ts";
 import { contentGate, type FilePrivacySettings } from "./privacy.ts";
 import { pageTokenSource } from "./token.ts";
 import { page } from "./app.ts";
@@ -24,8 +23,6 @@ export interface PageWorkerInit {
   /** The address the listener worker listens on (the Host header and the cookie's name depend on it). */
   listen: Listen;
   tls: boolean;
-  /** The failed sign-ins the worker before this one counted. */
-  limiter?: LimiterState;
   /** The page token's directory; or `token`, one for this start; neither: no sign-in. */
   dataDir?: string;
   token?: string;
@@ -74,7 +71,7 @@ export type FromWorker =
   | { type: "log"; level: Level; msg: string; fields?: Record<string, unknown> }
   | { type: "scan"; id: number; collector?: string }
   | { type: "ack"; id: number; input: AckInput }
-  | { type: "stopped"; limiter?: LimiterState };
+  | { type: "stopped" };
 
 /** Sends to the listener worker (set once this module runs as a worker). */
 let post: (m: FromWorker, transfer?: Transferable[]) => void = () => {};
@@ -102,25 +99,24 @@ const acking = new Map<number, { resolve(a: Ack): void; reject(e: Error): void }
 /** The error a request to the agent's thread came back with, as the class the API maps to a status. */
 const rebuilt = (e: { name: string; message: string }) =>
   new (e.name === "RangeError" ? RangeError : e.name === "TypeError" ? TypeError : Error)(e.message);
-let stop: (() => Promise<LimiterState | undefined>) | undefined;
+let stop: (() => Promise<void>) | undefined;
 let answer: ((id: number, r: PlainRequest) => Promise<void>) | undefined;
 
 function start(init: PageWorkerInit) {
   const log = logger();
   const reader = openReader(init.dbPath);
-  // Whether it signs in is the listener's decision too (its gate answers requests without credential).
+  // Whether it signs in is the listener's decision too: its gate answers what the sign-in refuses, and this page
+  // judges again what the gate let through.
   const token = !signsIn(init)
     ? undefined
     : init.dataDir !== undefined
     ? pageTokenSource(init.dataDir, (msg, f) => log.warn(msg, f)).current
     : () => init.token!;
-  const limiter = failureLimiter({ from: init.limiter });
   const served = page({
     db: reader,
     collectors: init.collectors,
     assets: init.assets,
     tls: init.tls,
-    limiter,
     token,
     writeTokenWithoutAuth: init.writeTokenWithoutAuth,
     log,
@@ -171,7 +167,6 @@ function start(init: PageWorkerInit) {
     // Open event streams end first (the listener waits for them when it stops serving).
     served.feed.close();
     await reader.close();
-    return served.auth ? limiter.state() : undefined;
   };
   post({ type: "ready" });
 }
@@ -200,6 +195,9 @@ if ("WorkerGlobalScope" in globalThis) {
       acking.delete(m.id);
       if (a) m.ack ? a.resolve(m.ack) : a.reject(rebuilt(m.error ?? { name: "Error", message: "no answer" }));
     } else if (m.type === "request") void answer?.(m.id, m.request);
-    else if (m.type === "stop") post({ type: "stopped", limiter: await stop?.() });
+    else if (m.type === "stop") {
+      await stop?.();
+      post({ type: "stopped" });
+    }
   });
 }

@@ -13,10 +13,9 @@ import {
   writeSync,
 } from "node:fs";
 import { join } from "node:path";
+import { TOKEN_FILE, TOKEN_FORMAT, untrustedTokenFile } from "./sign_in.ts";
 
-export const TOKEN_FILE = "page-token";
-const FORMAT = /^[0-9a-f]{64}$/;
-const POSIX = Deno.build.os !== "windows";
+export { TOKEN_FILE };
 
 export interface PageToken {
   token: string;
@@ -63,19 +62,6 @@ function writeNew(path: string, replace: boolean): PageToken | undefined {
   return { token, path, stamp: stampOf(lstatSync(path)) };
 }
 
-/** Why the token file at `path` cannot be trusted as it is (its mode or owner), or undefined. */
-function untrusted(st: { mode: number; uid: number }, path: string): string | undefined {
-  if (!POSIX) return undefined;
-  const uid = Deno.uid();
-  if (uid !== null && st.uid !== uid) {
-    return `${path} belongs to uid ${st.uid}, not to this process (uid ${uid})`;
-  }
-  if (st.mode & 0o077) {
-    return `${path} had mode ${(st.mode & 0o777).toString(8).padStart(4, "0")} (others could read it)`;
-  }
-  return undefined;
-}
-
 /**
  * The page token of `dataDir`: read from its file, made at the first start (0600, written whole before it
  * appears under its name). A file others could read, or that is not this process's, is replaced by a new
@@ -104,7 +90,7 @@ export function loadPageToken(
         `Cannot use the page token ${path}: not a regular file (a link or a directory); remove it and start again`,
       );
     }
-    const why = untrusted(st, path);
+    const why = untrustedTokenFile(st, path);
     if (why) {
       warn("page token file was not private: replaced with a new token (the old one no longer signs in)", {
         problem: why,
@@ -118,7 +104,7 @@ export function loadPageToken(
     } catch (e) {
       throw new TokenFileError(`Cannot read the page token ${path}: ${(e as Error).message}`);
     }
-    if (!FORMAT.test(text)) {
+    if (!TOKEN_FORMAT.test(text)) {
       warn("page token file did not hold a token: replaced with a new one", { file: path });
       return writeNew(path, true)!;
     }

@@ -6,7 +6,6 @@
 import type { Logger } from "../agent/log.ts";
 import type { Ack, AckInput } from "../db/acks.ts";
 import type { AgentStatus } from "./api.ts";
-import type { LimiterState } from "./auth.ts";
 import type { FilePrivacySettings } from "./privacy.ts";
 import type { FromWorker, PageWorkerInit, PlainRequest, PlainResponse, ToWorker } from "./page_worker.ts";
 import type { PageWorkerHandle } from "./page_channel.ts";
@@ -26,7 +25,7 @@ export interface WorkerPageOptions {
    */
   spawn?: (url: string) => PageWorkerHandle;
   /** What each worker starts with (the failed sign-ins counted so far are added). */
-  init: Omit<PageWorkerInit, "limiter">;
+  init: PageWorkerInit;
   scheduler?: { scanNow(collector?: string): unknown };
   status?: () => AgentStatus | Promise<AgentStatus>;
   files: () => FilePrivacySettings | undefined;
@@ -60,15 +59,13 @@ export interface WorkerPage {
 
 interface Started {
   request(r: PlainRequest): Promise<PlainResponse>;
-  /** Resolves with the failed sign-ins it counted. */
-  stop(): Promise<LimiterState | undefined>;
+  stop(): Promise<void>;
 }
 
 export function workerPage(o: WorkerPageOptions): WorkerPage {
   const idleMs = o.idleMs ?? PAGE_IDLE_MS;
   let current: Promise<Started> | undefined;
   let stopping: Promise<void> = Promise.resolve();
-  let limiter: LimiterState | undefined;
   let active = 0;
   let idle: ReturnType<typeof setTimeout> | undefined;
   let closed = false;
@@ -82,10 +79,7 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
     current = undefined;
     if (w) {
       o.onRunning?.(false);
-      stopping = w.then((s) => s.stop(), () => undefined).then((state) => {
-        if (state) limiter = state;
-        o.onStopped?.();
-      });
+      stopping = w.then((s) => s.stop(), () => undefined).then(() => o.onStopped?.());
     }
     return stopping;
   };
@@ -96,7 +90,7 @@ export function workerPage(o: WorkerPageOptions): WorkerPage {
   const worker = (): Promise<Started> => {
     if (current) return current;
     const starting: Promise<Started> = stopping.then(() =>
-      startWorker({ ...o, init: { ...o.init, limiter }, lost: () => current === starting && retire() })
+      startWorker({ ...o, lost: () => current === starting && retire() })
     );
     starting.catch(() => {
       if (current !== starting) return;
@@ -218,7 +212,7 @@ async function startWorker(
   };
   const answers = new Map<number, { resolve(r: PlainResponse): void; reject(e: Error): void }>();
   let nextId = 1;
-  let stopped: ((limiter?: LimiterState) => void) | undefined;
+  let stopped: (() => void) | undefined;
   let failed: ((e: Error) => void) | undefined;
   const ready = new Promise<void>((resolve, reject) => {
     failed = reject;
@@ -252,7 +246,7 @@ async function startWorker(
           (ack) => send({ type: "acked", id: m.id, ack }),
           (err: Error) => send({ type: "acked", id: m.id, error: { name: err.name, message: err.message } }),
         );
-      } else if (m.type === "stopped") stopped?.(m.limiter);
+      } else if (m.type === "stopped") stopped?.();
     };
   });
   send({ type: "init", init: o.init });
@@ -276,23 +270,17 @@ async function startWorker(
     },
     async stop() {
       clearInterval(timer);
-      const done = new Promise<LimiterState | undefined>((r) => stopped = r);
+      const done = new Promise<void>((r) => stopped = r);
       send({ type: "stop" });
       // The worker ends its event streams and closes its connection; past 1 s it is ended anyway (the daemon
       // stops within 2 s of a signal; SQLite drops whatever write it may leave unfinished).
       let wait: ReturnType<typeof setTimeout> | undefined;
-      const limiter = await Promise.race([
-        done,
-        new Promise<undefined>((r) => {
-          wait = setTimeout(() => r(undefined), 1000);
-        }),
-      ]);
+      await Promise.race([done, new Promise<void>((r) => wait = setTimeout(r, 1000))]);
       clearTimeout(wait);
       worker.terminate();
       for (const a of answers.values()) a.reject(new Error("the page's worker stopped"));
       answers.clear();
       o.log?.debug("the page's worker stopped");
-      return limiter;
     },
   };
 }

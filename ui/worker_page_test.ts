@@ -54,7 +54,7 @@ Deno.test("the page's worker starts on the first request, stops when idle, and a
     assert.equal(ui.workerRunning(), true, "started again by the request");
   }));
 
-Deno.test("a request without any credential is refused by the listener as the page would: no page worker starts", () =>
+Deno.test("a request the sign-in refuses (no credential, a wrong one) is refused by the listener as the page would: no page worker starts", () =>
   withPage(async (ui) => {
     const page = await fetch(ui.url);
     assert.equal(page.status, 401);
@@ -67,10 +67,14 @@ Deno.test("a request without any credential is refused by the listener as the pa
     await put.body?.cancel();
     assert.equal(put.status, 405);
     assert.equal(ui.workerRunning(), false, "a request without credential started the page's worker");
-    // A wrong token is a credential: the page's worker judges it (and counts the failure).
+    // A wrong token is judged by the listener too (and the failure counted there).
     const wrong = await fetch(`${ui.url}?token=wrong`, { redirect: "manual" });
-    await wrong.body?.cancel();
     assert.equal(wrong.status, 401);
+    assert.match(await wrong.text(), /ctagent page-url/);
+    assert.equal(ui.workerRunning(), false, "a wrong token started the page's worker");
+    const right = await fetch(ui.signInUrl, { redirect: "manual" });
+    await right.body?.cancel();
+    assert.equal(right.status, 303, "the right token signs in");
     assert.equal(ui.workerRunning(), true);
   }));
 
@@ -98,21 +102,32 @@ Deno.test("the page's worker keeps running while an event stream is open, and st
     await stopped(ui);
   }));
 
-Deno.test("failed sign-ins stay counted across a stop of the page's worker", () =>
+Deno.test("failed sign-ins are counted by the listener, whether the page's worker runs or not", () =>
   withPage(async (ui) => {
     const wrong = async () => {
       const r = await fetch(`${ui.url}?token=${"0".repeat(64)}`, { redirect: "manual" });
       await r.body?.cancel();
       return r.status;
     };
-    for (let i = 0; i < 10; i++) assert.equal(await wrong(), 401, `attempt ${i + 1}`);
+    for (let i = 0; i < 5; i++) assert.equal(await wrong(), 401, `attempt ${i + 1}`);
+    // A signed-in request runs the page's worker meanwhile.
+    const cookie = `${ui.auth!.cookieName()}=${ui.auth!.newSession()}`;
+    const signedIn = await fetch(`${ui.url}api/status`, { headers: { cookie } });
+    await signedIn.body?.cancel();
+    assert.equal(signedIn.status, 200);
+    for (let i = 5; i < 10; i++) assert.equal(await wrong(), 401, `attempt ${i + 1}`);
     assert.equal(await wrong(), 429, "blocked after 10 failures");
     await stopped(ui);
-    assert.equal(await wrong(), 429, "still blocked in the next worker");
+    assert.equal(await wrong(), 429, "still blocked once the page's worker stopped");
     // The right token is refused too while the address is blocked: the count, not the token, decides.
     const right = await fetch(ui.signInUrl, { redirect: "manual" });
     await right.body?.cancel();
     assert.equal(right.status, 429);
+    assert.equal(ui.workerRunning(), false, "started for a blocked address");
+    // A valid session still works (loopback is shared: someone else's failures must not lock the operator out).
+    const still = await fetch(`${ui.url}api/status`, { headers: { cookie } });
+    await still.body?.cancel();
+    assert.equal(still.status, 200);
   }));
 
 Deno.test("a request body crosses to the page's worker (a POST answered by the worker's API)", () =>

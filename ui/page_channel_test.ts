@@ -162,7 +162,11 @@ Deno.test("the daemon's page: the agent's thread runs the page's worker, ends it
       assert.match((await r.json()).error, /sign in first/);
     }
     assert.equal(ui.pageWorkers(), 0, "a wrong credential started the page's worker");
-    assert.equal(log.lines.filter((l) => l.includes("page sign-in failed")).length, 3, log.lines.join("\n"));
+    // The listener's log lines come as messages, which may be read after the answers.
+    await until(
+      () => log.lines.filter((l) => l.includes("page sign-in failed")).length === 3,
+      () => log.lines.join("\n"),
+    );
     assert.equal(await signIn(), 303);
     assert.equal(ui.pageWorkers(), 1, "the agent's thread runs the page's worker");
     await until(() => ui.pageWorkers() === 0, () => "the idle page's worker was not ended");

@@ -182,8 +182,8 @@ export async function benchSoak(): Promise<Record<string, unknown>> {
       page_without_credential: withoutCredential,
       page_wrong_token: wrongToken,
       page_worker_started: workerStarted,
-      // A page worker is ~45 MB: none may start for a request the page refuses (no credential, a wrong one); the
-      // runs every 10 s move RSS by a few MB meanwhile.
+      // A page worker costs tens of MB: none may start for a request the page refuses (no credential, a wrong
+      // one); the runs every 10 s move RSS by a few MB meanwhile.
       page_without_credential_ok: withoutCredential.status === 401 &&
         withoutCredential.added_mb <= PAGE_KNOCK_MB,
       page_wrong_token_ok: wrongToken.status === 401 && wrongToken.added_mb <= PAGE_KNOCK_MB,

@@ -24,7 +24,7 @@ export interface WorkerPageOptions {
    * it (page_channel.ts says why).
    */
   spawn?: (url: string) => PageWorkerHandle;
-  /** What each worker starts with (the failed sign-ins counted so far are added). */
+  /** What each worker starts with. */
   init: PageWorkerInit;
   scheduler?: { scanNow(collector?: string): unknown };
   status?: () => AgentStatus | Promise<AgentStatus>;

@@ -17,7 +17,8 @@
 // rescans alternated with 1 MB ones, three times 8-10 each: medians 0.72 against 0.825 s, 0.70 against 0.745 s,
 // 0.98 against 1.145 s (a slow hour); a first scan's pauses on the agent's thread 336 ms against 703 ms; a first
 // scan of 100k small files 2.89-2.96 s against 3.29-4.71 s. What it costs: a first scan's peak RSS 138-146 MB
-// against 123-125 MB (the young generations of the agent's thread and of the hash workers grow), 117-125 MB
+// against 123-125 MB (the young generations of the agent's thread and of the hash workers grow; a hash worker's
+// is given back since, once its heap passes WORKER_HEAP_BOUND in agent/host/files/hash_worker.ts), 117-125 MB
 // against 99-110 MB for 10k and 100k small files, an unchanged rescan's the same (106-111 MB), a `--once` of the
 // default DCR 77-79 MB against 65-66 MB (no faster: 2 MB 67-70, 4 MB 71-73); the idle daemon, what lives on
 // every server, 54.8 MB against 53.4 MB 45 s after start (`deno task bench soak`).

@@ -1,11 +1,12 @@
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { execFileSync } from "node:child_process";
+import { execFileSync, spawnSync } from "node:child_process";
 import { createHashPool, type HashResult } from "./hash.ts";
-import { collectEvery, hashFd, racy } from "./hash_worker.ts";
+import { collectEvery, hashFd, racy, type V8Gc, WORKER_HEAP_BOUND } from "./hash_worker.ts";
 import * as libc from "./libc_posix.ts";
 import { straceTest, traceDescriptors } from "../../../test/strace.ts";
 import { withTempDir } from "../../../test/helpers.ts";
+import { V8_FLAGS_ARG } from "../../../build/v8_flags.ts";
 
 const LIMIT = 16 * 2 ** 30;
 /** Nothing hashed on the calling thread: every file goes to the workers. */
@@ -325,7 +326,7 @@ for (
 
 Deno.test("collectEvery() collects on every n-th batch, and does nothing where V8 gives no gc()", () => {
   let collected = 0;
-  const collect = collectEvery(3, () => collected++);
+  const collect = collectEvery(3, () => collected++, () => 0);
   const seen: number[] = [];
   for (let i = 1; i <= 10; i++) {
     collect();
@@ -334,4 +335,43 @@ Deno.test("collectEvery() collects on every n-th batch, and does nothing where V
   assert.deepEqual(seen, [0, 0, 1, 1, 1, 2, 2, 2, 3, 3]);
   const without = collectEvery(1, undefined);
   without(); // no gc(): nothing to call, nothing thrown
+});
+
+Deno.test("collectEvery() makes the memory-reducing collection only when the heap is above its bound", () => {
+  const made: (string | undefined)[] = [];
+  const gc: V8Gc = (o) => made.push(o?.flavor);
+  let heap = 0;
+  const collect = collectEvery(2, gc, () => heap, 100);
+  for (const h of [500, 500, 100, 100, 101, 101, 99, 99]) {
+    heap = h;
+    collect();
+  }
+  assert.deepEqual(made, ["last-resort", undefined, "last-resort", undefined]);
+});
+
+Deno.test("with ctagent's V8 flags a worker's memory-reducing collection gives the grown young generation back", () => {
+  // A real process with the flags the agent runs with: a full collection keeps the young generation V8 grew for
+  // what lived through its scavenges; the collection collectEvery() makes above the bound gives it back.
+  const script = `
+    import { collectEvery } from ${JSON.stringify(new URL("./hash_worker.ts", import.meta.url).href)};
+    let keep = [];
+    for (let i = 0; i < 4e6; i++) {
+      keep.push({ i });
+      if (keep.length > 50_000) keep = [];
+    }
+    keep = [];
+    const heap = () => Deno.memoryUsage().heapTotal;
+    collectEvery(1, globalThis.gc, heap, Infinity)();
+    const full = heap();
+    collectEvery(1, globalThis.gc, heap, 0)();
+    console.log(JSON.stringify({ full, reduced: heap() }));
+  `;
+  const r = spawnSync(Deno.execPath(), ["eval", V8_FLAGS_ARG, script], { encoding: "utf8" });
+  assert.equal(r.status, 0, r.stderr);
+  const { full, reduced } = JSON.parse(r.stdout);
+  assert.ok(full > WORKER_HEAP_BOUND, `the young generation grew: ${full} bytes after a full collection`);
+  assert.ok(
+    reduced < WORKER_HEAP_BOUND / 2,
+    `${reduced} bytes after the memory-reducing one (${full} before)`,
+  );
 });

@@ -32,8 +32,9 @@ export const RUN_GARBAGE_BYTES = 8 * 1024 * 1024;
 /** Runs closer together than this (a realtime storm) share one trim: their memory is about to be used again. */
 export const TRIM_EVERY_MS = 10_000;
 /**
- * How long after a run began its second trim is made: by then the run started its hash workers, each of which
- * went through module loading again (the executable's start-up code, mapped back).
+ * How long after a run began its second trim is made: by then the run started its threads (hash workers, the
+ * walk's read-ahead), each of which went through module loading again (the executable's start-up code, mapped
+ * back). The hash pool also lets those pages go as soon as each of its workers is ready (host/files/hash.ts).
  */
 export const RUN_SETTLED_MS = 1_000;
 

@@ -51,10 +51,12 @@ Deno.test("createHashPool() hashes in workers, batches and all, and says nothing
 
 Deno.test("createHashPool() hashes on the calling thread, and says why, when its workers cannot load", () =>
   withFiles(async (paths, expected) => {
+    let started = 0;
     const pool = createHashPool({
       workers: 2,
       inline: NONE,
       workerUrl: new URL("../../collectors/files/no_such_worker.ts", import.meta.url).href,
+      onStarted: () => started++,
     });
     try {
       const out = paths.map((p) =>
@@ -63,6 +65,7 @@ Deno.test("createHashPool() hashes on the calling thread, and says why, when its
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
       assert.ok(pool.fallback, "the reason is kept for a warning");
+      assert.equal(started, 0, "no worker started");
     } finally {
       await pool.close();
     }
@@ -106,20 +109,29 @@ Deno.test("createHashPool() starts one worker for small files, another only whil
       await pool.drain();
       assert.deepEqual(await Promise.all(out), expected);
     };
+    let started = 0;
+    const onStarted = () => started++;
     // 40 files of 1 to 1,560,001 bytes, 31 MB in all: never 64 MiB queued, so one worker hashes them all.
-    const small = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 64 << 20 });
+    const small = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 64 << 20, onStarted });
     try {
       await hashAll(small);
       assert.equal(small.running, 1);
+      assert.equal(started, 1, "onStarted once for the worker that started");
     } finally {
       await small.close();
     }
     // The first worker has 1 byte queued (its first batch) when the second batch is sent: a second starts,
     // and no more than `workers`.
-    const big = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 1 });
+    started = 0;
+    const big = createHashPool({ workers: 2, batchCount: 1, inline: NONE, growBytes: 1, onStarted });
     try {
       await hashAll(big);
       assert.equal(big.running, 2);
+      // The second may say it is ready after the first hashed everything.
+      for (const end = Date.now() + 10_000; started < 2 && Date.now() < end;) {
+        await new Promise((r) => setTimeout(r, 10));
+      }
+      assert.equal(started, 2, "onStarted once for each");
     } finally {
       await big.close();
     }
@@ -149,6 +161,48 @@ Deno.test("createHashPool() that is given nothing to hash never starts a worker"
   await pool.drain();
   assert.equal(pool.started, false);
   await pool.close();
+});
+
+Deno.test("createHashPool() lets the executable's pages go once a worker started: what its start mapped back", () => {
+  // A real process hashes one file in one worker, its RssFile (nearly all of it the deno executable's pages)
+  // read before and after: by default the pool lets go what the worker's start mapped back; without it that stays.
+  const script = (hook: string) => `
+    import { createHashPool } from ${JSON.stringify(new URL("./hash.ts", import.meta.url).href)};
+    import * as libc from ${JSON.stringify(new URL("./libc_posix.ts", import.meta.url).href)};
+    const file = () => Number(Deno.readTextFileSync("/proc/self/status").match(/RssFile:\\s+(\\d+)/)[1]) * 1024;
+    const path = Deno.makeTempFileSync();
+    Deno.writeFileSync(path, new Uint8Array(1000).fill(7));
+    const pool = createHashPool({ workers: 1, inline: { files: 0, bytes: 0 }${hook} });
+    const before = file();
+    const fd = libc.openAt(libc.AT_FDCWD, libc.cstr(path), libc.O_RDONLY);
+    const hashed = pool.submit({ fd, capture: 0, size: 1000, limit: 1e9 });
+    await pool.drain();
+    const { checksum } = await hashed;
+    const after = file();
+    await pool.close();
+    Deno.removeSync(path);
+    console.log(JSON.stringify({ before, after, checksum }));
+  `;
+  const run = (hook: string) => {
+    const r = spawnSync(Deno.execPath(), ["eval", script(hook)], { encoding: "utf8" });
+    assert.equal(r.status, 0, r.stderr);
+    return JSON.parse(r.stdout) as { before: number; after: number; checksum: string };
+  };
+  const sum = createHash("sha256").update(new Uint8Array(1000).fill(7)).digest("hex");
+  const MB = 1024 * 1024, mb = (n: number) => (n / MB).toFixed(1);
+  const kept = run(", onStarted: () => {}");
+  assert.equal(kept.checksum, sum);
+  assert.ok(
+    kept.after > kept.before,
+    `a worker's start maps pages back: ${mb(kept.before)} -> ${mb(kept.after)} MB`,
+  );
+  const let_go = run("");
+  assert.equal(let_go.checksum, sum);
+  assert.ok(
+    let_go.after < let_go.before && let_go.after < kept.after - 8 * MB,
+    `RssFile ${mb(let_go.before)} MB before the worker started, ${mb(let_go.after)} MB after it hashed ` +
+      `(${mb(kept.after)} MB when the pages stay)`,
+  );
 });
 
 Deno.test("createHashPool().room() refuses once the run is aborted, room or not: the walk stops at its next file", async () => {

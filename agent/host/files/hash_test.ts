@@ -196,11 +196,11 @@ Deno.test("createHashPool() lets the executable's pages go once a worker started
     kept.after > kept.before,
     `a worker's start maps pages back: ${mb(kept.before)} -> ${mb(kept.after)} MB`,
   );
-  const let_go = run("");
-  assert.equal(let_go.checksum, sum);
+  const released = run("");
+  assert.equal(released.checksum, sum);
   assert.ok(
-    let_go.after < let_go.before && let_go.after < kept.after - 8 * MB,
-    `RssFile ${mb(let_go.before)} MB before the worker started, ${mb(let_go.after)} MB after it hashed ` +
+    released.after < released.before && released.after < kept.after - 8 * MB,
+    `RssFile ${mb(released.before)} MB before the worker started, ${mb(released.after)} MB after it hashed ` +
       `(${mb(kept.after)} MB when the pages stay)`,
   );
 });

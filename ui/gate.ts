@@ -2,8 +2,9 @@
 // sign-in or before it (Host, method, then the sign-in itself: no credential, a wrong token, a forged session, an
 // expired one, a blocked address), as the page would, and starts no page worker for it: a port scan, a health
 // check, a browser not signed in or a local user guessing tokens costs no isolate and no read connection (tens of
-// MB for the worker's idle minutes: 24-45 MB in the soak bench). Only a request the sign-in lets through (or one it cannot judge here: the
-// token's file not as the page would trust it) goes to the page's worker, whose own sign-in then judges it again.
+// MB for the worker's idle minutes: 24-45 MB in the soak bench). Only a request the sign-in lets through (or one
+// it cannot judge here: the token's file not as the page would trust it) goes to the page's worker, whose own
+// sign-in then judges it again.
 // It decides by the page's own guards' functions in the app's order (app.ts: security headers, Host, method,
 // sign-in) and by the page's sign-in (sign_in.ts, with WebCrypto for node:crypto); gate_test.ts holds its answers
 // equal to the app's, header for header. It imports no Hono but its path reading, and no node: module (each would
